@@ -1,0 +1,97 @@
+package connect
+
+import "fmt"
+
+// ActorKind says what kind of caller an Actor is.
+type ActorKind int
+
+// The kinds of actor.
+const (
+	ActorNobody     ActorKind = iota // the zero Actor: refused everywhere
+	ActorDispatcher                  // a dispatcher of the account, authenticated by the host
+	ActorMember                      // a member of a client's team
+	ActorHost                        // the host's route sync, reporting what happened on routes
+)
+
+// String names the kind for messages.
+func (k ActorKind) String() string {
+	switch k {
+	case ActorDispatcher:
+		return "dispatcher"
+	case ActorMember:
+		return "client member"
+	case ActorHost:
+		return "route sync"
+	}
+	return "anonymous caller"
+}
+
+// Actor is who is calling. Every Service method takes one and scopes everything it
+// reads and writes by it. The host authenticates its dispatchers and route sync
+// itself and builds their actors; a member actor names a member, and the Service
+// looks the member up on every call, so a removed member or a disabled client is
+// refused at once and a role change applies at once.
+type Actor struct {
+	Kind    ActorKind
+	Account AccountID
+	Client  ClientID // member actors only
+	Member  MemberID // member actors only
+	// User is the host's name for a dispatcher (an email or login), written into
+	// order history. Empty for other kinds.
+	User string
+}
+
+// AsDispatcher returns the actor of a dispatcher of the account, whom the host has
+// authenticated. user names the person in order history.
+func AsDispatcher(account AccountID, user string) Actor {
+	return Actor{Kind: ActorDispatcher, Account: account, User: user}
+}
+
+// AsMember returns the actor of a member of a client's team.
+func AsMember(account AccountID, client ClientID, member MemberID) Actor {
+	return Actor{Kind: ActorMember, Account: account, Client: client, Member: member}
+}
+
+// AsHost returns the actor of the host's route sync for the account.
+func AsHost(account AccountID) Actor {
+	return Actor{Kind: ActorHost, Account: account}
+}
+
+// String describes the actor for order history and logs.
+func (a Actor) String() string {
+	switch a.Kind {
+	case ActorDispatcher:
+		return fmt.Sprintf("dispatcher %s", a.User)
+	case ActorMember:
+		return fmt.Sprintf("member %s", a.Member)
+	case ActorHost:
+		return "route sync"
+	}
+	return "nobody"
+}
+
+// Scope is the tenant a Store call is limited to: always an account, and a client
+// when the caller is a client's member (or a dispatcher looking at one client).
+type Scope struct {
+	Account AccountID
+	Client  ClientID // "" for every client of the account
+}
+
+// caller is an actor the Service has checked against the Store: for a member, its
+// current role and its client.
+type caller struct {
+	Actor
+	role   Role    // members only
+	client *Client // members only: their client, active
+}
+
+// scope returns the tenant the caller may see.
+func (c caller) scope() Scope { return Scope{Account: c.Account, Client: c.Actor.Client} }
+
+// history names the caller in order history.
+func (c caller) history() string {
+	if c.Kind == ActorMember && c.client != nil {
+		return fmt.Sprintf("%s (%s)", c.Actor.String(), c.role)
+	}
+	return c.Actor.String()
+}

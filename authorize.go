@@ -1,0 +1,104 @@
+package connect
+
+import (
+	"context"
+	"errors"
+	"slices"
+)
+
+// action is something a caller may or may not do; roles map to actions here and
+// nowhere else.
+type action string
+
+const (
+	actViewOrders         action = "view orders"
+	actEditOrders         action = "add, change and submit orders"
+	actViewTeam           action = "view the team"
+	actManageTeam         action = "manage team members"
+	actTransferOwnership  action = "transfer ownership"
+	actViewIntegrations   action = "view integrations"
+	actManageIntegrations action = "manage integrations"
+	actManageClients      action = "manage clients"
+	actManageOrders       action = "manage the account's orders"
+	actReportRoutes       action = "report route events"
+)
+
+// permissions says which callers may take each action: member roles by name, the
+// other kinds by kind. Members see team and integrations read-only; admins manage
+// members and integrations; the owner does everything and alone transfers ownership.
+var permissions = map[action]struct {
+	roles []Role
+	kinds []ActorKind
+}{
+	actViewOrders:         {roles: []Role{RoleOwner, RoleAdmin, RoleMember}, kinds: []ActorKind{ActorDispatcher}},
+	actEditOrders:         {roles: []Role{RoleOwner, RoleAdmin, RoleMember}},
+	actViewTeam:           {roles: []Role{RoleOwner, RoleAdmin, RoleMember}, kinds: []ActorKind{ActorDispatcher}},
+	actManageTeam:         {roles: []Role{RoleOwner, RoleAdmin}},
+	actTransferOwnership:  {roles: []Role{RoleOwner}},
+	actViewIntegrations:   {roles: []Role{RoleOwner, RoleAdmin, RoleMember}, kinds: []ActorKind{ActorDispatcher}},
+	actManageIntegrations: {roles: []Role{RoleOwner, RoleAdmin}},
+	actManageClients:      {kinds: []ActorKind{ActorDispatcher}},
+	actManageOrders:       {kinds: []ActorKind{ActorDispatcher}},
+	actReportRoutes:       {kinds: []ActorKind{ActorHost}},
+}
+
+// may returns ErrForbidden unless the caller may take the action.
+func (c caller) may(act action) error {
+	p := permissions[act]
+	if c.Kind == ActorMember && slices.Contains(p.roles, c.role) {
+		return nil
+	}
+	if c.Kind != ActorMember && slices.Contains(p.kinds, c.Kind) {
+		return nil
+	}
+	if c.Kind == ActorMember {
+		return Errorf(Forbidden, "a team %s cannot %s", c.role, act)
+	}
+	return Errorf(Forbidden, "a %s cannot %s", c.Kind, act)
+}
+
+// authorize checks the actor against the Store and the action. A member actor is
+// looked up on every call: a removed member, a disabled client or a member of
+// another account is refused here, before anything is read for it.
+func (s *Service) authorize(ctx context.Context, a Actor, act action) (caller, error) {
+	c, err := s.resolve(ctx, a)
+	if err != nil {
+		return caller{}, err
+	}
+	return c, c.may(act)
+}
+
+func (s *Service) resolve(ctx context.Context, a Actor) (caller, error) {
+	if a.Account == "" {
+		return caller{}, Errorf(Forbidden, "sign in first")
+	}
+	switch a.Kind {
+	case ActorDispatcher, ActorHost:
+		return caller{Actor: Actor{Kind: a.Kind, Account: a.Account, User: a.User}}, nil
+	case ActorMember:
+		if a.Client == "" || a.Member == "" {
+			return caller{}, Errorf(Forbidden, "sign in first")
+		}
+	default:
+		return caller{}, Errorf(Forbidden, "sign in first")
+	}
+	gone := func(err error) error {
+		if errors.Is(err, ErrNotFound) {
+			return Errorf(Forbidden, "your access to this portal has ended; ask your team's owner to invite you again")
+		}
+		return err
+	}
+	client, err := s.store.Client(ctx, a.Account, a.Client)
+	if err != nil {
+		return caller{}, gone(err)
+	}
+	if client.Status != ClientActive {
+		return caller{}, Errorf(Forbidden, "the portal of %s is disabled; contact your dispatcher", client.Name)
+	}
+	m, err := s.store.Member(ctx, Scope{Account: a.Account, Client: a.Client}, a.Member)
+	if err != nil {
+		return caller{}, gone(err)
+	}
+	return caller{Actor: Actor{Kind: ActorMember, Account: a.Account, Client: a.Client, Member: a.Member},
+		role: m.Role, client: client}, nil
+}

@@ -1,0 +1,79 @@
+package connect
+
+import (
+	"log/slog"
+	"time"
+)
+
+//go:generate go tool mockgen -destination=internal/mocks/ports.go -package=mocks -typed github.com/dispatchkit/connect Store,Mailer,RouteSync,Shopify
+
+// Config is what New needs. The zero value of every optional field is a working
+// default, documented beside it.
+type Config struct {
+	Store Store // required
+
+	// Mailer sends invitations. nil: invites are links only, and asking to send an
+	// email invite is refused with ErrInvalid.
+	Mailer Mailer
+	// RouteSync receives the stops the host must route. nil: nothing is pushed; the
+	// host lists unassigned stops itself.
+	RouteSync RouteSync
+	// Shopify reaches clients' Shopify stores. nil: Shopify features answer
+	// ErrUnavailable.
+	Shopify Shopify
+
+	// InviteURL turns an invite token into the link people open. nil: invites carry
+	// the token only, and the host builds the link.
+	InviteURL func(token string) string
+	// InviteTTL is how long an invite stays valid. 0: 7 days.
+	InviteTTL time.Duration
+
+	Logger *slog.Logger     // nil: silent
+	Now    func() time.Time // nil: time.Now
+	// NewID returns a new unique id for clients, members, invites and orders.
+	// nil: time-ordered UUIDv7 strings.
+	NewID func() string
+}
+
+// Service is the client portal: every operation of the help article, each taking
+// the Actor who calls and refusing what that actor may not do.
+type Service struct {
+	store     Store
+	mailer    Mailer
+	routeSync RouteSync
+	shopify   Shopify
+	inviteURL func(string) string
+	inviteTTL time.Duration
+	log       *slog.Logger
+	now       func() time.Time
+	newID     func() string
+}
+
+// New returns a Service. Errors: ErrInvalid when cfg.Store is nil.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, Errorf(Invalid, "connect.New: Config.Store is required")
+	}
+	s := &Service{
+		store: cfg.Store, mailer: cfg.Mailer, routeSync: cfg.RouteSync, shopify: cfg.Shopify,
+		inviteURL: cfg.InviteURL, inviteTTL: cfg.InviteTTL, log: cfg.Logger, now: cfg.Now,
+		newID: cfg.NewID,
+	}
+	if s.inviteTTL <= 0 {
+		s.inviteTTL = 7 * 24 * time.Hour
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.newID == nil {
+		s.newID = func() string { return newTimeOrderedID(s.now()) }
+	}
+	return s, nil
+}
+
+// clock returns the current time at the precision every store keeps (microseconds),
+// so a value read back equals the value written.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

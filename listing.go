@@ -1,0 +1,129 @@
+package connect
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ListOrdersParams selects a page of orders.
+type ListOrdersParams struct {
+	// View picks a tab (drafts, active, completed); Statuses picks statuses
+	// directly. Neither: every status.
+	View     View
+	Statuses []Status
+	// Client narrows a dispatcher's list to one client; members always see their
+	// own client only.
+	Client ClientID
+	Depot  DepotID
+	// Cursor continues after the previous page (its OrderPage.Next).
+	Cursor string
+	// Limit is the page size: 0 means 50, at most 500.
+	Limit int
+}
+
+// OrderPage is one page of orders, newest first.
+type OrderPage struct {
+	Orders []*Order
+	// Next is the cursor of the next page; "" when this is the last.
+	Next string
+}
+
+// Page sizes.
+const (
+	defaultPageSize = 50
+	maxPageSize     = 500
+)
+
+// Orders lists orders newest first, a page at a time: a member's client's, or any of
+// the dispatcher's account (one client's with Client set).
+// Errors: ErrForbidden; ErrInvalid for a bad view, status or cursor.
+func (s *Service) Orders(ctx context.Context, a Actor, p ListOrdersParams) (*OrderPage, error) {
+	c, err := s.authorize(ctx, a, actViewOrders)
+	if err != nil {
+		return nil, err
+	}
+	q := OrderQuery{Scope: c.scope(), Statuses: p.Statuses, Depot: p.Depot, Limit: p.Limit}
+	if c.Kind == ActorDispatcher {
+		q.Scope.Client = p.Client
+	}
+	if p.View != "" {
+		if q.Statuses = p.View.Statuses(); q.Statuses == nil {
+			return nil, Errorf(Invalid, "unknown view %q", p.View)
+		}
+	}
+	for _, st := range q.Statuses {
+		if !st.Valid() {
+			return nil, Errorf(Invalid, "unknown status %q", st)
+		}
+	}
+	switch {
+	case q.Limit <= 0:
+		q.Limit = defaultPageSize
+	case q.Limit > maxPageSize:
+		q.Limit = maxPageSize
+	}
+	if p.Cursor != "" {
+		cur, err := DecodeCursor(p.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		q.After = &cur
+	}
+	limit := q.Limit
+	q.Limit++ // one more tells whether there is a next page
+	orders, err := s.store.Orders(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	page := &OrderPage{Orders: orders}
+	if len(orders) > limit {
+		page.Orders = orders[:limit]
+		last := page.Orders[limit-1]
+		page.Next = OrderCursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
+	}
+	return page, nil
+}
+
+// Order returns one order with its history: a member's client's, or any of the
+// dispatcher's account. Errors: ErrNotFound; ErrForbidden.
+func (s *Service) Order(ctx context.Context, a Actor, id OrderID) (*Order, error) {
+	c, err := s.authorize(ctx, a, actViewOrders)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.store.Order(ctx, c.scope(), id)
+	if err != nil {
+		return nil, err
+	}
+	if o.History, err = s.store.History(ctx, c.scope(), id); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// Encode returns the cursor as an opaque URL-safe string.
+func (c OrderCursor) Encode() string {
+	raw := strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + ":" + string(c.ID)
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+// DecodeCursor reads a cursor made by Encode. Errors: ErrInvalid.
+func DecodeCursor(s string) (OrderCursor, error) {
+	bad := Errorf(Invalid, "the page cursor is not valid; start from the first page")
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return OrderCursor{}, bad
+	}
+	micros, id, ok := strings.Cut(string(raw), ":")
+	if !ok || id == "" {
+		return OrderCursor{}, bad
+	}
+	n, err := strconv.ParseInt(micros, 10, 64)
+	if err != nil {
+		return OrderCursor{}, bad
+	}
+	return OrderCursor{CreatedAt: time.UnixMicro(n).UTC(), ID: OrderID(id)}, nil
+}

@@ -1,0 +1,150 @@
+package connect
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Role is what a member may do in its client's portal.
+type Role string
+
+// The roles, from most to least powerful. A client has exactly one owner, always.
+const (
+	RoleOwner  Role = "owner"  // everything, and transfers ownership
+	RoleAdmin  Role = "admin"  // manages members and integrations
+	RoleMember Role = "member" // works with orders; sees team and integrations read-only
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains([]Role{RoleOwner, RoleAdmin, RoleMember}, r) }
+
+// Member is one person of a client's team.
+type Member struct {
+	ID        MemberID
+	Account   AccountID
+	Client    ClientID
+	Name      string
+	Email     string
+	Role      Role
+	Version   int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Members lists a client's team, owner first: a member's own team (client "" or its
+// own), or any client's of the dispatcher's account. Errors: ErrForbidden; ErrNotFound.
+func (s *Service) Members(ctx context.Context, a Actor, client ClientID) ([]*Member, error) {
+	c, err := s.authorize(ctx, a, actViewTeam)
+	if err != nil {
+		return nil, err
+	}
+	if c.Kind == ActorMember && client == "" {
+		client = c.Actor.Client
+	}
+	if err := c.mayReadClient(client); err != nil {
+		return nil, err
+	}
+	if _, err := s.store.Client(ctx, c.Account, client); err != nil {
+		return nil, err
+	}
+	return s.store.Members(ctx, Scope{Account: c.Account, Client: client})
+}
+
+// teamMember loads a member of the caller's own team.
+func (s *Service) teamMember(ctx context.Context, c caller, id MemberID) (*Member, error) {
+	return s.store.Member(ctx, c.scope(), id)
+}
+
+// RemoveMember takes a person off the team: owners and admins remove others, anyone
+// but the owner may remove themselves (leave). The owner cannot be removed; transfer
+// ownership first. Errors: ErrNotFound; ErrForbidden.
+func (s *Service) RemoveMember(ctx context.Context, a Actor, id MemberID) error {
+	c, err := s.resolve(ctx, a)
+	if err != nil {
+		return err
+	}
+	if err := c.may(actViewTeam); err != nil || c.Kind != ActorMember {
+		return Errorf(Forbidden, "only a client's team manages its members")
+	}
+	if id != c.Member {
+		if err := c.may(actManageTeam); err != nil {
+			return err
+		}
+	}
+	m, err := s.teamMember(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	if m.Role == RoleOwner {
+		return Errorf(Forbidden, "the owner cannot be removed; transfer ownership first")
+	}
+	return s.store.DeleteMember(ctx, c.scope(), id)
+}
+
+// ChangeRole makes a member an admin or a plain member. Owners and admins may; the
+// owner's role changes only by transferring ownership.
+// Errors: ErrNotFound; ErrForbidden; ErrInvalid.
+func (s *Service) ChangeRole(ctx context.Context, a Actor, id MemberID, role Role) (*Member, error) {
+	c, err := s.authorize(ctx, a, actManageTeam)
+	if err != nil {
+		return nil, err
+	}
+	if role != RoleAdmin && role != RoleMember {
+		return nil, InvalidFields([]FieldError{{Field: "role", Reason: "must be admin or member; use Transfer ownership to change the owner"}})
+	}
+	m, err := s.teamMember(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if m.Role == RoleOwner {
+		return nil, Errorf(Forbidden, "the owner's role changes only by transferring ownership")
+	}
+	if m.Role == role {
+		return m, nil
+	}
+	m.Role, m.UpdatedAt = role, s.clock()
+	if err := s.store.UpdateMember(ctx, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// TransferOwnership hands the team's ownership to another member, who becomes the
+// owner while the caller becomes an admin, in one transaction: the team never has
+// zero or two owners. Only the owner may.
+// Errors: ErrNotFound; ErrForbidden; ErrInvalid when to is the caller.
+func (s *Service) TransferOwnership(ctx context.Context, a Actor, to MemberID) (*Member, error) {
+	c, err := s.authorize(ctx, a, actTransferOwnership)
+	if err != nil {
+		return nil, err
+	}
+	if to == c.Member {
+		return nil, Errorf(Invalid, "you are already the owner")
+	}
+	var next *Member
+	err = s.store.Tx(ctx, func(tx Store) error {
+		owner, err := tx.Member(ctx, c.scope(), c.Member)
+		if err != nil {
+			return err
+		}
+		if next, err = tx.Member(ctx, c.scope(), to); err != nil {
+			return err
+		}
+		if owner.Role != RoleOwner {
+			return Errorf(Conflict, "you are no longer the owner")
+		}
+		now := s.clock()
+		owner.Role, owner.UpdatedAt = RoleAdmin, now
+		if err := tx.UpdateMember(ctx, owner); err != nil {
+			return err
+		}
+		next.Role, next.UpdatedAt = RoleOwner, now
+		return tx.UpdateMember(ctx, next)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "ownership transferred", "client", c.Actor.Client, "to", to)
+	return next, nil
+}

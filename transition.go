@@ -1,0 +1,115 @@
+package connect
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// change is one status change to apply: the event, and what else the change sets on
+// the order (ETA, route, proof, reason).
+type change struct {
+	event  Event
+	reason string
+	apply  func(o *Order)
+}
+
+// transition is the one path of every status change: load the order in the caller's
+// scope, ask the lifecycle table what follows, apply the change, and compare-and-set
+// it with its history event, all through tx.
+func (s *Service) transition(ctx context.Context, tx Store, c caller, id OrderID, ch change) (*Order, error) {
+	o, err := tx.Order(ctx, c.scope(), id)
+	if err != nil {
+		return nil, err
+	}
+	to, err := Next(o.Status, ch.event, c.Kind)
+	if err != nil {
+		if e, ok := err.(*Error); ok && e.Code == Conflict {
+			return nil, Errorf(Conflict, "order %s: %s", orderName(o), e.Message)
+		}
+		return nil, err
+	}
+	from, version := o.Status, o.Version
+	now := s.clock()
+	o.Status, o.UpdatedAt = to, now
+	if ch.apply != nil {
+		ch.apply(o)
+	}
+	ev := OrderEvent{Order: o.ID, Event: ch.event, From: from, To: to, At: now, By: c.history(),
+		ETA: o.ETA, Reason: ch.reason}
+	err = tx.SetStatus(ctx, SetStatusParams{Scope: c.scope(), From: from, Version: version, Order: o, Event: ev})
+	if isConflict(err) {
+		return nil, Errorf(Conflict, "order %s changed while you were working on it (it was %s); reload it", orderName(o), from.Label())
+	} else if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// SubmitOrders submits drafts for delivery: they join the dispatcher's unassigned
+// stops at the client's default depot. All or nothing: if any order cannot be
+// submitted (no longer a draft, or missing a field the client's policy now
+// requires), none is, and the error lists every problem.
+// Errors: ErrForbidden (uploads off); ErrInvalid (fields); ErrNotFound; ErrConflict.
+func (s *Service) SubmitOrders(ctx context.Context, a Actor, ids []OrderID) ([]*Order, error) {
+	c, err := s.authorizeUpload(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, Errorf(Invalid, "select the draft orders to submit")
+	}
+	out := make([]*Order, 0, len(ids))
+	err = s.store.Tx(ctx, func(tx Store) error {
+		var problems []FieldError
+		for i, id := range ids {
+			o, err := s.transition(ctx, tx, c, id, change{event: EventSubmit, apply: func(o *Order) {
+				o.SubmittedAt = o.UpdatedAt
+				o.Depot = c.client.Settings.DefaultDepot // the default at submission wins
+			}})
+			if err != nil {
+				return err
+			}
+			for _, fe := range c.client.Settings.RequiredFields.Check(o.OrderInput) {
+				fe.Row = i + 1
+				fe.Reason = fmt.Sprintf("%s (order %s)", fe.Reason, orderName(o))
+				problems = append(problems, fe)
+			}
+			out = append(out, o)
+		}
+		if len(problems) > 0 {
+			return InvalidFields(problems)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Withdraw takes a submitted order back to draft, as long as it is not on a route.
+// It races with the dispatcher scheduling it; exactly one wins.
+// Errors: ErrNotFound; ErrForbidden; ErrConflict when it is no longer submitted.
+func (s *Service) Withdraw(ctx context.Context, a Actor, id OrderID) (*Order, error) {
+	c, err := s.authorize(ctx, a, actEditOrders)
+	if err != nil {
+		return nil, err
+	}
+	return s.transition(ctx, s.store, c, id, change{event: EventWithdraw, apply: func(o *Order) {
+		o.SubmittedAt = time.Time{}
+	}})
+}
+
+// CancelOrder cancels an order the account will not deliver. Dispatchers may.
+// Errors: ErrNotFound; ErrForbidden; ErrConflict when it is delivered or en route.
+func (s *Service) CancelOrder(ctx context.Context, a Actor, id OrderID, reason string) (*Order, error) {
+	c, err := s.authorize(ctx, a, actManageOrders)
+	if err != nil {
+		return nil, err
+	}
+	return s.transition(ctx, s.store, c, id, change{event: EventCancel, reason: reason, apply: func(o *Order) {
+		o.Route = RouteStop{}
+		o.FailureReason = ""
+	}})
+}
