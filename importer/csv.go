@@ -1,0 +1,203 @@
+package importer
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"io"
+	"strings"
+
+	"github.com/dispatchkit/connect"
+)
+
+// ReadCSV reads r as a CSV file and returns it positioned after the header. It reads
+// the file as a stream, holding one record at a time and the first 64 KiB, which it
+// looks at to find:
+//
+//   - the encoding: UTF-8 with or without a byte order mark, UTF-16 with a byte order
+//     mark (or, without one, when its NUL bytes show the byte order), or Windows-1252
+//     when the bytes are not UTF-8;
+//   - the delimiter: the one of comma, semicolon and tab that the header line has
+//     most of outside quotes (comma, or tab for UTF-16, on a tie or when it has none).
+//
+// Cells may be quoted ("a, b"; "say ""hi"""), and a quoted cell may span lines.
+// Records may have different numbers of cells. Blank lines and rows whose cells are
+// all empty are skipped but still count as rows.
+//
+// Errors (all Invalid): the file is over Limits.MaxFileBytes, has no non-blank row,
+// has NUL bytes but is not UTF-16, turns from UTF-8 to something else, has a stray or
+// unbalanced quote (with the row), or breaks MaxRows or MaxCellBytes (with the row
+// and column). A failure of r itself is Internal.
+func ReadCSV(r io.Reader, opts Options) (Sheet, error) {
+	limits := opts.Limits.withDefaults()
+	raw := bufio.NewReaderSize(&sizeLimitReader{r: r, n: limits.MaxFileBytes}, sniffSize)
+	s := &csvSheet{limits: limits}
+	text, wide, err := decodeText(raw)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	buf := bufio.NewReaderSize(text, sniffSize)
+	head, err := buf.Peek(sniffSize)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, s.fail(err)
+	}
+	s.r = csv.NewReader(buf)
+	s.r.Comma = detectDelimiter(head, wide)
+	s.r.FieldsPerRecord = -1
+	// Skipping the spaces before a cell lets ` "a, b"` be a quoted cell. With tabs
+	// it would also skip the empty cells between two tabs.
+	s.r.TrimLeadingSpace = s.r.Comma != '\t'
+
+	s.header, err = s.read()
+	if err == io.EOF {
+		return nil, connect.Errorf(connect.Invalid, "the file is empty: it has no row with a value")
+	}
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	if err := limits.checkCells(s.header, nil); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// csvSheet is the Sheet of a CSV file.
+type csvSheet struct {
+	r      *csv.Reader
+	limits Limits
+	header Row
+	rows   int   // data rows returned
+	folded int   // line breaks inside quoted cells so far: lines that are not rows
+	err    error // returned by every Next after the first failure
+}
+
+func (s *csvSheet) Header() Row { return s.header }
+
+func (s *csvSheet) Next() (Row, error) {
+	if s.err != nil {
+		return Row{}, s.err
+	}
+	row, err := s.read()
+	if err != nil {
+		return Row{}, s.fail(err)
+	}
+	if s.rows++; s.rows > s.limits.MaxRows {
+		s.err = s.limits.tooManyRows(row.Number)
+		return Row{}, s.err
+	}
+	if err := s.limits.checkCells(row, s.header.Cells); err != nil {
+		s.err = err
+		return Row{}, err
+	}
+	return row, nil
+}
+
+func (s *csvSheet) Close() error { return nil }
+
+// read returns the next record with a non-empty cell, numbered as a spreadsheet
+// program numbers it: its first line's number less the line breaks inside quoted
+// cells before it.
+func (s *csvSheet) read() (Row, error) {
+	for {
+		rec, err := s.r.Read()
+		if err != nil {
+			return Row{}, err
+		}
+		line, _ := s.r.FieldPos(0)
+		number := line - s.folded
+		for _, c := range rec {
+			s.folded += strings.Count(c, "\n")
+		}
+		if cells := cleanCells(rec); len(cells) > 0 {
+			return Row{Number: number, Cells: cells}, nil
+		}
+	}
+}
+
+// fail turns an error from reading into the *connect.Error Next returns from then on
+// (io.EOF stays io.EOF).
+func (s *csvSheet) fail(err error) error {
+	s.err = s.convert(err)
+	return s.err
+}
+
+func (s *csvSheet) convert(err error) error {
+	var (
+		parse   *csv.ParseError
+		badUTF8 *invalidUTF8Error
+	)
+	switch {
+	case err == io.EOF:
+		return io.EOF
+	case errors.Is(err, errFileTooLarge):
+		return s.limits.fileTooLarge()
+	case errors.Is(err, errNotText):
+		return connect.Errorf(connect.Invalid, "the file is not a CSV file (it has NUL bytes); "+
+			"save it from your spreadsheet program as CSV or as .xlsx")
+	case errors.As(err, &badUTF8):
+		return connect.Errorf(connect.Invalid, "line %d of the file is not UTF-8 text, though the lines "+
+			"before it are; save the file again as \"CSV UTF-8\"", badUTF8.line)
+	case errors.As(err, &parse):
+		f := connect.FieldError{Row: parse.StartLine - s.folded}
+		switch {
+		case errors.Is(parse.Err, csv.ErrBareQuote):
+			f.Reason = `has a " in a cell that does not start with one; ` +
+				`put the whole cell in quotes and double the " inside it ("")`
+		case errors.Is(parse.Err, csv.ErrQuote):
+			f.Reason = `has a quoted cell that is not closed properly; a " inside quotes must be ` +
+				`doubled (""), and the closing " must end the cell`
+		default:
+			f.Reason = "is not valid CSV: " + parse.Err.Error()
+		}
+		e := connect.InvalidFields([]connect.FieldError{f})
+		e.Err = err
+		return e
+	}
+	return connect.Errorf(connect.Internal, "reading the file: %w", err)
+}
+
+// detectDelimiter returns the delimiter of the first line of head with a value: the
+// one of comma, semicolon and tab it has most of outside quotes. On a tie, or when it
+// has none, comma wins, or tab for UTF-16 (wide) text.
+func detectDelimiter(head []byte, wide bool) rune {
+	delims := []byte{',', ';', '\t'}
+	if wide {
+		delims = []byte{'\t', ',', ';'}
+	}
+	var counts [3]int
+	quoted, value := false, false
+	best := func() rune {
+		i := 0
+		for j := range counts {
+			if counts[j] > counts[i] {
+				i = j
+			}
+		}
+		return rune(delims[i])
+	}
+	for _, c := range head {
+		switch {
+		case c == '"':
+			quoted, value = !quoted, true
+		case quoted:
+		case c == '\n':
+			if value {
+				return best()
+			}
+			counts = [3]int{}
+		case c == delims[0]:
+			counts[0]++
+		case c == delims[1]:
+			counts[1]++
+		case c == delims[2]:
+			counts[2]++
+		case c == ' ' || c == '\r':
+		default:
+			value = true
+		}
+	}
+	if value {
+		return best()
+	}
+	return rune(delims[0])
+}
