@@ -1,0 +1,308 @@
+package connect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// ImportSource is a spreadsheet (or any other list of orders) read a row at a time,
+// with its columns already mapped to order fields. Package importer provides one for
+// CSV and XLSX files.
+type ImportSource interface {
+	// Header returns the file's column names as written.
+	Header() []string
+	// Column returns the name of the column mapped to field f, "" when none is.
+	Column(f Field) string
+	// Next returns the next row, io.EOF after the last. Any other error means the
+	// file cannot be read on (a limit, a broken file): the import stops and stores
+	// nothing.
+	Next(ctx context.Context) (ImportRow, error)
+}
+
+// ImportRow is one row of an ImportSource.
+type ImportRow struct {
+	Number int      // the row number the user's spreadsheet shows
+	Cells  []string // the row as read, for the file of refused rows
+	Input  OrderInput
+	// Problems lists values that could not be read (a size that is not a number, a
+	// stop type that is neither delivery nor pickup), with their columns.
+	Problems []FieldError
+}
+
+// ImportOptions tunes an import.
+type ImportOptions struct {
+	// AllOrNothing refuses the whole file if any row is refused.
+	AllOrNothing bool
+	// Source is recorded on the orders; "" means SourceSpreadsheet.
+	Source Source
+	// Progress, when set, is called as rows are read and stored (at least every
+	// batch), so a UI can show a progress bar. It must not block for long.
+	Progress func(ImportProgress)
+	// PreviewRows is how many orders PreviewImport returns as they will be stored; 0
+	// means 10.
+	PreviewRows int
+}
+
+// ImportProgress says how far an import is.
+type ImportProgress struct {
+	Read   int // rows read so far
+	Stored int // orders stored so far (in the import's transaction, not yet committed)
+}
+
+// ImportResult reports an import or its preview.
+type ImportResult struct {
+	Read       int // data rows read
+	Imported   int // orders stored as drafts (0 for a preview)
+	Refused    int // rows refused, duplicates included
+	Duplicates int // rows refused because their Id is already used
+	// Errors lists every problem, each with its row, column and field.
+	Errors []FieldError
+	// RefusedRows are the refused rows as read, with their problems, ready to be
+	// written as a file to fix and upload again.
+	RefusedRows []RefusedRow
+	// Preview holds the first rows as they would be stored (PreviewImport only).
+	Preview []*Order
+}
+
+// RefusedRow is a row that was not imported, and why.
+type RefusedRow struct {
+	Number int
+	Cells  []string
+	Errors []FieldError
+}
+
+// Reason joins the row's problems for people ("Zip is required; Size must be a number").
+func (r RefusedRow) Reason() string {
+	parts := make([]string, len(r.Errors))
+	for i, e := range r.Errors {
+		e.Row = 0
+		parts[i] = e.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// importBatch is how many rows are checked and stored together: big enough that a
+// 100k-row file is a few dozen round trips, small enough to keep memory flat.
+const importBatch = 5000
+
+// PreviewImport reads the whole source without storing anything and reports what
+// Import would do: counts, every row error with row and column, and the first rows as
+// they would be stored. Errors: ErrForbidden (uploads off); ErrInvalid when the file
+// cannot be read.
+func (s *Service) PreviewImport(ctx context.Context, a Actor, src ImportSource, opts ImportOptions) (*ImportResult, error) {
+	c, err := s.authorizeUpload(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	n := opts.PreviewRows
+	if n <= 0 {
+		n = 10
+	}
+	res := &ImportResult{}
+	err = s.readImport(ctx, s.store, c, src, opts, res, func(batch []*Order) error {
+		for _, o := range batch {
+			if len(res.Preview) < n {
+				res.Preview = append(res.Preview, o)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Import stores the source's valid rows as drafts of the caller's client, in one
+// transaction, and reports what it refused and why: rows missing a field the client's
+// policy requires, rows with malformed values, and rows whose Id is already used (by
+// an earlier import or earlier in the same file). With AllOrNothing, one refused row
+// refuses the file. Errors: ErrForbidden (uploads off); ErrInvalid when the file
+// cannot be read, or AllOrNothing and a row was refused (the result still says why).
+func (s *Service) Import(ctx context.Context, a Actor, src ImportSource, opts ImportOptions) (*ImportResult, error) {
+	c, err := s.authorizeUpload(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	res := &ImportResult{}
+	err = s.store.Tx(ctx, func(tx Store) error {
+		err := s.readImport(ctx, tx, c, src, opts, res, func(batch []*Order) error {
+			if opts.AllOrNothing && res.Refused > 0 {
+				return nil // nothing will be kept; stop storing, keep reading for the report
+			}
+			events := make([]OrderEvent, len(batch))
+			for i, o := range batch {
+				events[i] = s.createdEvent(c, o)
+			}
+			if err := tx.CreateOrders(ctx, batch, events); err != nil {
+				return err
+			}
+			res.Imported += len(batch)
+			if opts.Progress != nil {
+				opts.Progress(ImportProgress{Read: res.Read, Stored: res.Imported})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if opts.AllOrNothing && res.Refused > 0 {
+			res.Imported = 0
+			return errRefusedFile
+		}
+		return nil
+	})
+	if errors.Is(err, errRefusedFile) {
+		e := InvalidFields(res.Errors)
+		e.Message = "nothing was imported: " + e.Message
+		return res, e
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "orders imported", "client", c.Actor.Client, "imported", res.Imported, "refused", res.Refused)
+	return res, nil
+}
+
+// errRefusedFile rolls back an all-or-nothing import with refused rows.
+var errRefusedFile = Errorf(Invalid, "the file has refused rows")
+
+// readImport reads src to the end, checks each row (policy, values, duplicate Ids in
+// the file and in store) and hands the valid orders to store a batch at a time.
+func (s *Service) readImport(ctx context.Context, st Store, c caller, src ImportSource, opts ImportOptions,
+	res *ImportResult, store func([]*Order) error) error {
+	source := opts.Source
+	if source == "" {
+		source = SourceSpreadsheet
+	}
+	policy := c.client.Settings.RequiredFields
+	seen := map[string]int{} // Id → row that used it first in this file
+	var batch []*Order
+	var rows []ImportRow
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := s.refuseDuplicates(ctx, st, c, src, res, &batch, &rows); err != nil {
+			return err
+		}
+		err := store(batch)
+		batch, rows = batch[:0], rows[:0]
+		return err
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		row, err := src.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		res.Read++
+		in := normalizeInput(row.Input)
+		problems := append([]FieldError(nil), row.Problems...)
+		for _, fe := range policy.Check(in) {
+			if !hasField(problems, fe.Field) { // a value that could not be read is reported once
+				problems = append(problems, fe)
+			}
+		}
+		if in.Ref != "" && len(problems) == 0 {
+			if first, dup := seen[in.Ref]; dup {
+				problems = append(problems, FieldError{Field: FieldRef, Reason: duplicateReason(in.Ref, first)})
+				res.Duplicates++
+			} else {
+				seen[in.Ref] = row.Number
+			}
+		}
+		if len(problems) > 0 {
+			s.refuse(src, res, row, problems)
+			continue
+		}
+		o := s.newDraft(c, in, source)
+		batch, rows = append(batch, o), append(rows, row)
+		if len(batch) == importBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+			if opts.Progress != nil {
+				opts.Progress(ImportProgress{Read: res.Read, Stored: res.Imported})
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if opts.Progress != nil {
+		opts.Progress(ImportProgress{Read: res.Read, Stored: res.Imported})
+	}
+	return nil
+}
+
+// refuseDuplicates takes out of batch the orders whose Id an earlier order of the
+// client already uses.
+func (s *Service) refuseDuplicates(ctx context.Context, st Store, c caller, src ImportSource, res *ImportResult,
+	batch *[]*Order, rows *[]ImportRow) error {
+	var refs []string
+	for _, o := range *batch {
+		if o.Ref != "" {
+			refs = append(refs, o.Ref)
+		}
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	existing, err := st.ExistingRefs(ctx, c.scope(), refs)
+	if err != nil || len(existing) == 0 {
+		return err
+	}
+	taken := make(map[string]bool, len(existing))
+	for _, r := range existing {
+		taken[r] = true
+	}
+	keep, keepRows := (*batch)[:0], (*rows)[:0]
+	for i, o := range *batch {
+		if taken[o.Ref] {
+			res.Duplicates++
+			s.refuse(src, res, (*rows)[i], []FieldError{{Field: FieldRef, Reason: duplicateReason(o.Ref, 0)}})
+			continue
+		}
+		keep, keepRows = append(keep, o), append(keepRows, (*rows)[i])
+	}
+	*batch, *rows = keep, keepRows
+	return nil
+}
+
+func duplicateReason(ref string, firstRow int) string {
+	if firstRow > 0 {
+		return fmt.Sprintf("%q is a duplicate of row %d", ref, firstRow)
+	}
+	return fmt.Sprintf("%q was already imported", ref)
+}
+
+// refuse records a refused row with its problems, each located by row and column.
+func (s *Service) refuse(src ImportSource, res *ImportResult, row ImportRow, problems []FieldError) {
+	for i := range problems {
+		problems[i].Row = row.Number
+		if problems[i].Column == "" && problems[i].Field != "" {
+			problems[i].Column = src.Column(problems[i].Field)
+		}
+	}
+	res.Refused++
+	res.Errors = append(res.Errors, problems...)
+	res.RefusedRows = append(res.RefusedRows, RefusedRow{Number: row.Number, Cells: row.Cells, Errors: problems})
+}
+
+func hasField(errs []FieldError, f Field) bool {
+	for _, e := range errs {
+		if e.Field == f {
+			return true
+		}
+	}
+	return false
+}
