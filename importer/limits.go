@@ -85,7 +85,7 @@ func (l Limits) tooManyRows(row int) *connect.Error {
 
 // checkCells returns an error naming the first cell of row longer than MaxCellBytes,
 // or nil. header names the columns; a column without a name is called by its letter.
-func (l Limits) checkCells(row Row, header []string) *connect.Error {
+func (l Limits) checkCells(row Row, header []string) error {
 	for i, c := range row.Cells {
 		if len(c) > l.MaxCellBytes {
 			return connect.InvalidFields([]connect.FieldError{{
