@@ -208,7 +208,7 @@ func TestReadXLSXRefusesFilesThatAreNotWorkbooks(t *testing.T) {
 	good := ordersWorkbook(t)
 	corrupt := bytes.Clone(good)
 	i := bytes.Index(corrupt, []byte("xl/worksheets/sheet1.xml")) // the local header's name
-	corrupt[i+len("xl/worksheets/sheet1.xml")+20] ^= 0xFF        // a byte of its data
+	corrupt[i+len("xl/worksheets/sheet1.xml")+20] ^= 0xFF         // a byte of its data
 	cases := map[string][]byte{
 		"not a zip":                 []byte("Name,City\nAnn,Bern\n"),
 		"a truncated workbook":      good[:len(good)/2],
