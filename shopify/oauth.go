@@ -1,0 +1,170 @@
+package shopify
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dispatchkit/connect"
+)
+
+// Scopes returns the access scopes the app asks a store for, and no more: each
+// one widens what a merchant must trust us with, and Shopify's review asks why.
+//
+//   - read_orders: list open unfulfilled orders and look orders up by id or
+//     name, to import them as deliveries. (Without read_all_orders Shopify shows
+//     only the last 60 days, which is what a delivery import needs.)
+//   - read_merchant_managed_fulfillment_orders: read an order's fulfillment
+//     orders at the merchant's own locations, which is what a fulfillment is
+//     created from.
+//   - write_merchant_managed_fulfillment_orders: create the fulfillment when the
+//     delivery is done (or starts) and post delivery events on it.
+//
+// Orders fulfilled by third-party services or apps (the assigned and
+// third_party fulfillment order scopes) are not ours to fulfil, so those scopes
+// are not asked for.
+func Scopes() []string {
+	return []string{
+		"read_orders",
+		"read_merchant_managed_fulfillment_orders",
+		"write_merchant_managed_fulfillment_orders",
+	}
+}
+
+// ValidShopDomain returns s, lower-cased, if it is a shop's myshopify.com host
+// name ("name.myshopify.com": a letter or digit, then letters, digits and
+// hyphens), and an Invalid error otherwise. Anything else, a port, a path, a
+// scheme, another domain, is refused: the name ends up in URLs the app posts
+// its secret to.
+func ValidShopDomain(s string) (string, error) {
+	d := strings.ToLower(s)
+	name, ok := strings.CutSuffix(d, ".myshopify.com")
+	if !ok || name == "" || len(name) > 63 || !isAlnum(name[0]) {
+		return "", connect.Errorf(connect.Invalid, "shopify: %q is not a shop's myshopify.com domain", s)
+	}
+	for i := 1; i < len(name); i++ {
+		if !isAlnum(name[i]) && name[i] != '-' {
+			return "", connect.Errorf(connect.Invalid, "shopify: %q is not a shop's myshopify.com domain", s)
+		}
+	}
+	return d, nil
+}
+
+func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+
+// InstallURL returns the page on the shop where the merchant approves the app
+// (the authorization code grant): Shopify then redirects to redirectURI with a
+// code, the state and an HMAC. shop must come from [ValidShopDomain]; state from
+// [NewState], remembered until the callback. No grant_options: the token is an
+// offline token, for background work, not tied to the merchant's staff account.
+func InstallURL(shop, clientID string, scopes []string, redirectURI, state string) string {
+	q := url.Values{
+		"client_id":    {clientID},
+		"scope":        {strings.Join(scopes, ",")},
+		"redirect_uri": {redirectURI},
+		"state":        {state},
+	}
+	return "https://" + shop + "/admin/oauth/authorize?" + q.Encode()
+}
+
+// NewState returns a fresh OAuth state: 256 random bits, URL-safe. Store it
+// with the install attempt and accept a callback only with the same state, once:
+// it stops another site from completing an install in the merchant's name.
+func NewState() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails (crypto/rand crashes the program instead)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DefaultCallbackAge is how old a callback's timestamp may be when
+// VerifyCallback is given no maxAge.
+const DefaultCallbackAge = 5 * time.Minute
+
+// VerifyCallback checks that the query of a request Shopify redirected to (the
+// OAuth callback, or an app URL Shopify opens) is Shopify's: its hmac is the hex
+// HMAC-SHA256, with the app's secret, of the other parameters sorted by key and
+// joined as k=v&...; compared in constant time. It then checks that shop is a
+// myshopify.com domain and that timestamp is within maxAge of now (0:
+// DefaultCallbackAge), so a captured callback cannot be replayed later.
+//
+// It does not check state, which needs storage: compare query.Get("state") with
+// the state you issued, and forget it.
+//
+// Errors: Forbidden when the hmac is missing or wrong or the timestamp too old
+// or too far ahead; Invalid when the shop or timestamp is malformed.
+func VerifyCallback(query url.Values, secret string, now time.Time, maxAge time.Duration) error {
+	got, err := hex.DecodeString(query.Get("hmac"))
+	if err != nil || len(got) != sha256.Size {
+		return connect.Errorf(connect.Forbidden, "shopify: the request is not signed by Shopify")
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(callbackMessage(query)))
+	if !hmac.Equal(got, mac.Sum(nil)) {
+		return connect.Errorf(connect.Forbidden, "shopify: the request is not signed by Shopify")
+	}
+	if _, err := ValidShopDomain(query.Get("shop")); err != nil {
+		return err
+	}
+	secs, err := strconv.ParseInt(query.Get("timestamp"), 10, 64)
+	if err != nil {
+		return connect.Errorf(connect.Invalid, "shopify: the request has no valid timestamp")
+	}
+	if maxAge <= 0 {
+		maxAge = DefaultCallbackAge
+	}
+	age := now.Sub(time.Unix(secs, 0))
+	if age > maxAge || age < -maxAge {
+		return connect.Errorf(connect.Forbidden, "shopify: the request is %s old, over the %s allowed; start again", age.Round(time.Second), maxAge)
+	}
+	return nil
+}
+
+// SignCallback returns the hex HMAC Shopify puts in a callback's hmac parameter
+// for the other parameters of query. The fake Shopify signs with it; an app
+// has no other use for it.
+func SignCallback(query url.Values, secret string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(callbackMessage(query)))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// callbackMessage is what Shopify signs: every parameter but hmac (and the
+// legacy signature), sorted by key, as k=v joined by &. In keys and values, %
+// and & are escaped as %25 and %26, and = in keys as %3D, so that no parameter
+// can pass for two; a repeated key is written k=["v1", "v2"].
+func callbackMessage(query url.Values) string {
+	keys := make([]string, 0, len(query))
+	for k := range query {
+		if k != "hmac" && k != "signature" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	escValue := strings.NewReplacer("%", "%25", "&", "%26")
+	escKey := strings.NewReplacer("%", "%25", "&", "%26", "=", "%3D")
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		vs := query[k]
+		v := ""
+		switch len(vs) {
+		case 0:
+		case 1:
+			v = escValue.Replace(vs[0])
+		default:
+			quoted := make([]string, len(vs))
+			for i, x := range vs {
+				quoted[i] = `"` + escValue.Replace(x) + `"`
+			}
+			v = "[" + strings.Join(quoted, ", ") + "]"
+		}
+		parts = append(parts, escKey.Replace(k)+"="+v)
+	}
+	return strings.Join(parts, "&")
+}
