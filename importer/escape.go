@@ -1,17 +1,21 @@
 package importer
 
+import "strings"
+
 // EscapeFormula returns cell made safe to put in a spreadsheet a person will open, as
 // OWASP's "CSV Injection" guidance says: when cell starts with a character that a
 // spreadsheet program takes as the start of a formula (=, +, -, @, tab or carriage
 // return), it returns cell with a single quote in front, so the program shows it as
-// text ("=HYPERLINK(...)" becomes "'=HYPERLINK(...)"). Other cells are returned as
-// they are.
+// text ("=HYPERLINK(...)" becomes "'=HYPERLINK(...)"). It looks past leading white
+// space too (" =1+1" becomes "' =1+1"), as some programs do. Other cells are
+// returned as they are.
 //
-// A cell that is a plain decimal number ("-5", "+1.5", "-73.9857", "-1e-3") is not
-// escaped although it starts with - or +: a spreadsheet program reads it as that
-// number and nothing else, and escaping it would turn every negative longitude or
-// amount into text that does not import back as a number. Anything more than a
-// number ("-5+1", "-5 ", "+1,5") is escaped.
+// A cell that is a plain decimal number ("-5", "+1.5", "-73.9857", "-1e-3", with or
+// without white space around it) is not escaped although it starts with - or +: a
+// spreadsheet program reads it as that number and nothing else, and escaping it
+// would turn every negative longitude or amount into text that does not import back
+// as a number. Anything more than a number ("-5+1", "+1 555 0100", "-7,5") is
+// escaped.
 //
 // The quote stays part of the cell: a file written with escaped cells and read back
 // has "'=1+1" where "=1+1" was written.
@@ -19,11 +23,18 @@ func EscapeFormula(cell string) string {
 	if cell == "" {
 		return cell
 	}
-	switch cell[0] {
-	case '=', '@', '\t', '\r':
+	if c := cell[0]; c == '\t' || c == '\r' {
+		return "'" + cell
+	}
+	trimmed := strings.TrimSpace(cell)
+	if trimmed == "" {
+		return cell
+	}
+	switch trimmed[0] {
+	case '=', '@':
 		return "'" + cell
 	case '+', '-':
-		if !isPlainNumber(cell) {
+		if !isPlainNumber(trimmed) {
 			return "'" + cell
 		}
 	}

@@ -54,8 +54,9 @@ var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 
 // Open reads the first size bytes of r as a spreadsheet and returns it positioned
 // after the header. It reads XLSX when the content starts like a zip file or, failing
-// that, when name ends in .xlsx or .xlsm; it reads anything else as CSV. name is
-// only used to choose the format and may be "".
+// that, when name ends in .xlsx or .xlsm, and anything else as CSV (a .txt, .tsv, or
+// a .xls file that is really text). name is only used to choose the format and may
+// be "".
 //
 // Errors: Invalid when the file is over Limits.MaxFileBytes, is not a spreadsheet it
 // can read (a legacy .xls file, a password-protected workbook), or has no non-blank
@@ -70,13 +71,17 @@ func Open(r io.ReaderAt, size int64, name string, opts Options) (Sheet, error) {
 	magic = magic[:n]
 	ext := strings.ToLower(filepath.Ext(name))
 	switch {
-	case bytes.HasPrefix(magic, zipMagic), ext == ".xlsx", ext == ".xlsm":
+	case bytes.HasPrefix(magic, zipMagic):
 		return ReadXLSX(r, size, opts)
-	case bytes.HasPrefix(magic, oleMagic), ext == ".xls":
+	case bytes.HasPrefix(magic, oleMagic):
 		return nil, connect.Errorf(connect.Invalid,
 			"the file is a legacy .xls or a password-protected workbook, which cannot be read; "+
 				"save it from your spreadsheet program as .xlsx (without a password) or as CSV")
+	case ext == ".xlsx", ext == ".xlsm":
+		return ReadXLSX(r, size, opts) // to say it is not a valid workbook
 	}
+	// Anything else is read as text, including a .xls file that is not a legacy
+	// workbook: many systems export tab-separated text under that name.
 	return ReadCSV(io.NewSectionReader(r, 0, size), opts)
 }
 

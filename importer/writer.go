@@ -7,9 +7,9 @@ import (
 
 // CSVWriter writes a CSV file that spreadsheet programs open correctly and safely:
 // UTF-8 with a byte order mark (without one, Excel reads the file in the computer's
-// legacy encoding), comma-separated, CRLF line ends as RFC 4180 has them, cells quoted
-// where needed, and every cell passed through EscapeFormula. A CSVWriter is not safe
-// for concurrent use.
+// legacy encoding), comma-separated, CRLF line ends as RFC 4180 has them (line breaks
+// inside cells too), cells quoted where needed, and every cell passed through
+// EscapeFormula. A CSVWriter is not safe for concurrent use.
 type CSVWriter struct {
 	out     io.Writer
 	csv     *csv.Writer

@@ -1,0 +1,51 @@
+package importer_test
+
+import (
+	"testing"
+
+	"github.com/dispatchkit/connect/importer"
+)
+
+func TestEscapeFormula(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, cell, want string
+	}{
+		{"a formula", "=1+1", "'=1+1"},
+		{"a DDE payload", "=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"},
+		{"a plus that starts a formula", "+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"},
+		{"a minus that starts a formula", "-2+3", "'-2+3"},
+		{"an at sign", "@SUM(A1:A2)", "'@SUM(A1:A2)"},
+		{"a tab", "\t=1+1", "'\t=1+1"},
+		{"a carriage return", "\r=1+1", "'\r=1+1"},
+		{"a minus before text", "- fragile", "'- fragile"},
+		{"a phone number with a plus", "+1 555 0100", "'+1 555 0100"},
+		{"a number with spaces around it", " -5 ", " -5 "},
+		{"a formula after spaces", "  =1+1", "'  =1+1"},
+		{"a formula after a no-break space", "\u00a0@SUM(A1)", "'\u00a0@SUM(A1)"},
+		{"a formula after a line break", "\n-2+3", "'\n-2+3"},
+		{"only spaces", "   ", "   "},
+		{"a number with a decimal comma", "-7,5", "'-7,5"},
+		{"a sign alone", "-", "'-"},
+		{"a negative integer", "-5", "-5"},
+		{"a negative longitude", "-73.9857", "-73.9857"},
+		{"a signed decimal", "+1.5", "+1.5"},
+		{"a number in exponent form", "-1e-3", "-1e-3"},
+		{"a number starting with a point", "-.5", "-.5"},
+		{"a number ending with a point", "-5.", "-5."},
+		{"an exponent without digits", "-1e", "'-1e"},
+		{"two points", "-1.2.3", "'-1.2.3"},
+		{"plain text", "Main St", "Main St"},
+		{"a formula later in the text", "Call =1+1", "Call =1+1"},
+		{"an unsigned number", "42", "42"},
+		{"empty", "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if got := importer.EscapeFormula(c.cell); got != c.want {
+				t.Errorf("EscapeFormula(%q) = %q, want %q", c.cell, got, c.want)
+			}
+		})
+	}
+}
