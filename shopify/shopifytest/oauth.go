@@ -1,0 +1,236 @@
+package shopifytest
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// grant is what an authorization code stands for until it is exchanged.
+type grant struct {
+	shop    string
+	scopes  string
+	expires time.Time
+}
+
+// token is an access token the fake issued.
+type token struct {
+	shop    string
+	scopes  string
+	expires time.Time // zero: never
+	revoked bool
+	// refresh is this token's refresh token; prevRefresh is the one it replaced,
+	// which (as on Shopify since 2026-08) keeps working until this token is used,
+	// so an app that lost the refresh answer can recover.
+	refresh, prevRefresh string
+	refreshExpires       time.Time
+	used                 bool
+}
+
+// authorize is the page where the merchant approves the app. The fake merchant
+// always approves: it redirects at once to redirect_uri with a code and
+// Shopify's signed parameters.
+func (srv *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("client_id") != srv.cfg.ClientID {
+		http.Error(w, "Oauth error invalid_request: The client_id is not registered", http.StatusBadRequest)
+		return
+	}
+	redirect, err := url.Parse(q.Get("redirect_uri"))
+	if err != nil || redirect.Scheme == "" || redirect.Host == "" {
+		http.Error(w, "Oauth error invalid_request: The redirect_uri is missing or not absolute", http.StatusBadRequest)
+		return
+	}
+	srv.mu.Lock()
+	shop := srv.shopOf(r)
+	code := randomToken("")
+	srv.codes[code] = grant{shop: shop.domain, scopes: q.Get("scope"), expires: srv.now().Add(10 * time.Minute)}
+	now := srv.now()
+	srv.mu.Unlock()
+
+	back := url.Values{
+		"code":      {code},
+		"host":      {base64.RawStdEncoding.EncodeToString([]byte("admin.shopify.com/store/" + strings.TrimSuffix(shop.domain, ".myshopify.com")))},
+		"shop":      {shop.domain},
+		"state":     {q.Get("state")},
+		"timestamp": {strconv.FormatInt(now.Unix(), 10)},
+	}
+	back.Set("hmac", SignQuery(back, srv.cfg.Secret))
+	redirect.RawQuery = back.Encode()
+	http.Redirect(w, r, redirect.String(), http.StatusFound)
+}
+
+// SignQuery returns the hex HMAC-SHA256 Shopify puts in a redirect's hmac
+// parameter: over the other parameters sorted by key, joined as k=v&…. Tests
+// use it to forge, or tamper with, a callback.
+func SignQuery(q url.Values, secret string) string {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		if k != "hmac" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var msg strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			msg.WriteByte('&')
+		}
+		msg.WriteString(k + "=" + q.Get(k))
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(msg.String()))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// accessToken exchanges a code, or a refresh token, for an access token.
+func (srv *Server) accessToken(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+		Code         string `json:"code"`
+		Expiring     int    `json:"expiring"`
+		GrantType    string `json:"grant_type"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&in); err != nil {
+			oauthError(w, http.StatusBadRequest, "invalid_request", "The request body is not JSON")
+			return
+		}
+	} else {
+		_ = r.ParseForm()
+		in.ClientID, in.ClientSecret, in.Code = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret"), r.PostForm.Get("code")
+		in.GrantType, in.RefreshToken = r.PostForm.Get("grant_type"), r.PostForm.Get("refresh_token")
+		in.Expiring, _ = strconv.Atoi(r.PostForm.Get("expiring"))
+	}
+	if in.ClientID != srv.cfg.ClientID || !hmac.Equal([]byte(in.ClientSecret), []byte(srv.cfg.Secret)) {
+		oauthError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed")
+		return
+	}
+
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	shop := srv.shopOf(r)
+	now := srv.now()
+	var t *token
+	switch in.GrantType {
+	case "refresh_token":
+		old := srv.byRefresh(in.RefreshToken)
+		if old == nil || old.shop != shop.domain || old.revoked || !now.Before(old.refreshExpires) {
+			oauthError(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked")
+			return
+		}
+		t = srv.issue(shop.domain, old.scopes, true)
+		t.prevRefresh = in.RefreshToken
+		old.refresh = "" // the old token's own refresh is superseded
+	case "", "authorization_code":
+		g, ok := srv.codes[in.Code]
+		delete(srv.codes, in.Code) // single use, even when refused below
+		if !ok || g.shop != shop.domain || now.After(g.expires) {
+			oauthError(w, http.StatusBadRequest, "invalid_request", "The authorization code was not found or was already used")
+			return
+		}
+		t = srv.issue(shop.domain, g.scopes, in.Expiring == 1)
+	default:
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type "+in.GrantType)
+		return
+	}
+
+	out := map[string]any{"access_token": srv.accessOf(t), "scope": t.scopes}
+	if !t.expires.IsZero() {
+		out["expires_in"] = int(t.expires.Sub(now).Seconds())
+		out["refresh_token"] = t.refresh
+		out["refresh_token_expires_in"] = int(t.refreshExpires.Sub(now).Seconds())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// issue makes a token; expiring ones get a refresh token.
+func (srv *Server) issue(shop, scopes string, expiring bool) *token {
+	t := &token{shop: shop, scopes: scopes}
+	if expiring {
+		now := srv.now()
+		t.expires = now.Add(srv.cfg.TokenTTL)
+		t.refresh = randomToken("shprt_")
+		t.refreshExpires = now.Add(srv.cfg.RefreshTTL)
+	}
+	srv.tokens[randomToken("shpat_")] = t
+	return t
+}
+
+func (srv *Server) accessOf(t *token) string {
+	for k, v := range srv.tokens {
+		if v == t {
+			return k
+		}
+	}
+	return ""
+}
+
+// byRefresh finds the token a refresh token belongs to: its current one, or the
+// one it replaced while the replacement is unused.
+func (srv *Server) byRefresh(refresh string) *token {
+	if refresh == "" {
+		return nil
+	}
+	for _, t := range srv.tokens {
+		if t.refresh == refresh || (t.prevRefresh == refresh && !t.used) {
+			return t
+		}
+	}
+	return nil
+}
+
+// IssueToken returns a non-expiring access token for the shop with every scope
+// the adapter asks for, skipping the install dance.
+func (s *Shop) IssueToken() string {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	return s.srv.accessOf(s.srv.issue(s.domain, "read_orders,write_merchant_managed_fulfillment_orders", false))
+}
+
+// Uninstall revokes every token of the shop, as uninstalling the app does;
+// send the app/uninstalled webhook with SendWebhook.
+func (s *Shop) Uninstall() {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	for _, t := range s.srv.tokens {
+		if t.shop == s.domain {
+			t.revoked = true
+		}
+	}
+}
+
+// authenticate returns whether the access token is good for the shop now, and
+// marks it used.
+func (srv *Server) authenticate(shop, access string) bool {
+	t := srv.tokens[access]
+	if t == nil || t.shop != shop || t.revoked || (!t.expires.IsZero() && !srv.now().Before(t.expires)) {
+		return false
+	}
+	t.used = true
+	return true
+}
+
+func oauthError(w http.ResponseWriter, status int, code, description string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": description})
+}
+
+func randomToken(prefix string) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}

@@ -1,0 +1,379 @@
+package shopifytest
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The GraphQL objects of a fake shop. Each answers the fields schema.graphql
+// has for its type; a field the schema gains without a resolver here fails
+// loudly, so the fake never answers a wrong shape.
+
+func notImplemented(typ, field string) error {
+	return fmt.Errorf("shopifytest: %s.%s is not implemented by the fake", typ, field)
+}
+
+type queryRoot struct{ s *Shop }
+
+func (queryRoot) typeName() string { return "QueryRoot" }
+
+func (q queryRoot) field(name string, args map[string]any) (any, error) {
+	switch name {
+	case "orders":
+		return q.s.ordersConnection(args)
+	case "order":
+		if o := q.s.byID[str(args["id"])]; o != nil && o.ID == str(args["id"]) {
+			return orderObj{q.s, o}, nil
+		}
+		return nil, nil
+	case "nodes":
+		ids, _ := args["ids"].([]any)
+		if len(ids) > 250 {
+			return nil, errors.New("The ids argument accepts at most 250 ids")
+		}
+		out := make([]any, len(ids))
+		for i, id := range ids {
+			out[i] = q.s.node(str(id))
+		}
+		return out, nil
+	}
+	return nil, notImplemented("QueryRoot", name)
+}
+
+// node returns the object with this global id, or nil.
+func (s *Shop) node(id string) any {
+	o := s.byID[id]
+	if o == nil {
+		return nil
+	}
+	if o.ID == id {
+		return orderObj{s, o}
+	}
+	if a := o.ShippingAddress; a != nil && a.ID == id {
+		return addressObj{s, a}
+	}
+	for i := range o.LineItems {
+		if o.LineItems[i].ID == id {
+			return lineItemObj{&o.LineItems[i]}
+		}
+	}
+	for i := range o.FulfillmentOrders {
+		fo := &o.FulfillmentOrders[i]
+		if fo.ID == id {
+			return fulfillmentOrderObj{fo}
+		}
+		for j := range fo.LineItems {
+			if fo.LineItems[j].ID == id {
+				return foLineItemObj{&fo.LineItems[j]}
+			}
+		}
+	}
+	for i := range o.Fulfillments {
+		f := &o.Fulfillments[i]
+		if f.ID == id {
+			return fulfillmentObj{f}
+		}
+		for j := range f.Events {
+			if f.Events[j].ID == id {
+				return eventObj{&f.Events[j]}
+			}
+		}
+	}
+	return nil
+}
+
+type orderObj struct {
+	s *Shop
+	o *Order
+}
+
+func (orderObj) typeName() string { return "Order" }
+
+func (v orderObj) field(name string, args map[string]any) (any, error) {
+	o := v.o
+	switch name {
+	case "id":
+		return o.ID, nil
+	case "name":
+		return o.Name, nil
+	case "createdAt":
+		return o.CreatedAt, nil
+	case "note":
+		return optional(o.Note), nil
+	case "email":
+		return v.s.protect(optional(o.Email)), nil
+	case "phone":
+		return v.s.protect(optional(o.Phone)), nil
+	case "displayFulfillmentStatus":
+		return o.DisplayFulfillmentStatus(), nil
+	case "closed":
+		return o.Closed, nil
+	case "shippingAddress":
+		if o.ShippingAddress == nil {
+			return nil, nil
+		}
+		return addressObj{v.s, o.ShippingAddress}, nil
+	case "lineItems":
+		items := make([]object, len(o.LineItems))
+		for i := range o.LineItems {
+			items[i] = lineItemObj{&o.LineItems[i]}
+		}
+		return paginate("LineItem", items, args)
+	case "fulfillmentOrders":
+		var items []object
+		for i := range o.FulfillmentOrders {
+			items = append(items, fulfillmentOrderObj{&o.FulfillmentOrders[i]})
+		}
+		return paginate("FulfillmentOrder", items, args)
+	}
+	return nil, notImplemented("Order", name)
+}
+
+// protect withholds v when the shop plays an app without protected customer
+// data approval. A field that is null anyway stays plain null.
+func (s *Shop) protect(v any) any {
+	if s.withhold && v != nil {
+		return withheld{}
+	}
+	return v
+}
+
+type addressObj struct {
+	s *Shop
+	a *Address
+}
+
+func (addressObj) typeName() string { return "MailingAddress" }
+
+func (v addressObj) field(name string, _ map[string]any) (any, error) {
+	a, p := v.a, v.s.protect
+	switch name {
+	case "id":
+		return a.ID, nil
+	case "name":
+		return p(optional(a.Name())), nil
+	case "firstName":
+		return p(optional(a.FirstName)), nil
+	case "lastName":
+		return p(optional(a.LastName)), nil
+	case "company":
+		return p(optional(a.Company)), nil
+	case "address1":
+		return p(optional(a.Address1)), nil
+	case "address2":
+		return p(optional(a.Address2)), nil
+	case "phone":
+		return p(optional(a.Phone)), nil
+	case "latitude":
+		return p(optionalFloat(a.Latitude)), nil
+	case "longitude":
+		return p(optionalFloat(a.Longitude)), nil
+	case "city":
+		return optional(a.City), nil
+	case "province":
+		return optional(a.Province), nil
+	case "provinceCode":
+		return optional(a.ProvinceCode), nil
+	case "zip":
+		return optional(a.Zip), nil
+	case "country":
+		return optional(a.Country), nil
+	case "countryCodeV2":
+		return optional(a.CountryCode), nil
+	}
+	return nil, notImplemented("MailingAddress", name)
+}
+
+type lineItemObj struct{ li *LineItem }
+
+func (lineItemObj) typeName() string { return "LineItem" }
+
+func (v lineItemObj) field(name string, _ map[string]any) (any, error) {
+	switch name {
+	case "id":
+		return v.li.ID, nil
+	case "name":
+		return v.li.Name, nil
+	case "sku":
+		return optional(v.li.SKU), nil
+	case "quantity":
+		return v.li.Quantity, nil
+	}
+	return nil, notImplemented("LineItem", name)
+}
+
+type fulfillmentOrderObj struct{ fo *FulfillmentOrder }
+
+func (fulfillmentOrderObj) typeName() string { return "FulfillmentOrder" }
+
+func (v fulfillmentOrderObj) field(name string, args map[string]any) (any, error) {
+	switch name {
+	case "id":
+		return v.fo.ID, nil
+	case "status":
+		return v.fo.Status, nil
+	case "supportedActions":
+		var out []any
+		if v.fo.Status == "OPEN" || v.fo.Status == "IN_PROGRESS" {
+			for _, a := range []string{"CREATE_FULFILLMENT", "MOVE", "HOLD"} {
+				out = append(out, actionObj(a))
+			}
+		}
+		return append([]any{}, out...), nil
+	case "lineItems":
+		items := make([]object, len(v.fo.LineItems))
+		for i := range v.fo.LineItems {
+			items[i] = foLineItemObj{&v.fo.LineItems[i]}
+		}
+		return paginate("FulfillmentOrderLineItem", items, args)
+	}
+	return nil, notImplemented("FulfillmentOrder", name)
+}
+
+type actionObj string
+
+func (actionObj) typeName() string { return "FulfillmentOrderSupportedAction" }
+
+func (v actionObj) field(name string, _ map[string]any) (any, error) {
+	if name == "action" {
+		return string(v), nil
+	}
+	return nil, notImplemented("FulfillmentOrderSupportedAction", name)
+}
+
+type foLineItemObj struct{ li *FulfillmentOrderLineItem }
+
+func (foLineItemObj) typeName() string { return "FulfillmentOrderLineItem" }
+
+func (v foLineItemObj) field(name string, _ map[string]any) (any, error) {
+	switch name {
+	case "id":
+		return v.li.ID, nil
+	case "sku":
+		return optional(v.li.SKU), nil
+	case "totalQuantity":
+		return v.li.Total, nil
+	case "remainingQuantity":
+		return v.li.Remaining, nil
+	}
+	return nil, notImplemented("FulfillmentOrderLineItem", name)
+}
+
+type fulfillmentObj struct{ f *Fulfillment }
+
+func (fulfillmentObj) typeName() string { return "Fulfillment" }
+
+func (v fulfillmentObj) field(name string, _ map[string]any) (any, error) {
+	switch name {
+	case "id":
+		return v.f.ID, nil
+	case "status":
+		return v.f.Status, nil
+	case "createdAt":
+		return v.f.CreatedAt, nil
+	}
+	return nil, notImplemented("Fulfillment", name)
+}
+
+type eventObj struct{ e *FulfillmentEvent }
+
+func (eventObj) typeName() string { return "FulfillmentEvent" }
+
+func (v eventObj) field(name string, _ map[string]any) (any, error) {
+	switch name {
+	case "id":
+		return v.e.ID, nil
+	case "status":
+		return v.e.Status, nil
+	case "message":
+		return optional(v.e.Message), nil
+	case "happenedAt":
+		return v.e.HappenedAt, nil
+	}
+	return nil, notImplemented("FulfillmentEvent", name)
+}
+
+// userError is a mutation's userErrors entry.
+type userError struct {
+	path    []string
+	message string
+}
+
+func (userError) typeName() string { return "UserError" }
+
+func (v userError) field(name string, _ map[string]any) (any, error) {
+	switch name {
+	case "field":
+		if v.path == nil {
+			return nil, nil
+		}
+		out := make([]any, len(v.path))
+		for i, f := range v.path {
+			out[i] = f
+		}
+		return out, nil
+	case "message":
+		return v.message, nil
+	}
+	return nil, notImplemented("UserError", name)
+}
+
+// payload is a mutation's payload: its one result field and its userErrors.
+type payload struct {
+	typ    string
+	result string // the result field's name
+	value  any    // object or nil
+	errs   []userError
+}
+
+func (p payload) typeName() string { return p.typ }
+
+func (p payload) field(name string, _ map[string]any) (any, error) {
+	switch name {
+	case p.result:
+		return p.value, nil
+	case "userErrors":
+		out := make([]any, len(p.errs))
+		for i, e := range p.errs {
+			out[i] = e
+		}
+		return out, nil
+	}
+	return nil, notImplemented(p.typ, name)
+}
+
+// optional is nil for "", as Shopify answers null for a missing string.
+func optional(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func optionalFloat(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func strs(v any) []string {
+	items, _ := v.([]any)
+	out := make([]string, 0, len(items))
+	for _, x := range items {
+		out = append(out, str(x))
+	}
+	return out
+}
+
+func timeArg(v any) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(str(v)))
+	return t, err == nil
+}

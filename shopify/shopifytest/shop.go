@@ -1,0 +1,300 @@
+package shopifytest
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Order is an order in a fake shop. AddOrder fills in the ids, Name, and one
+// open fulfillment order holding every line item.
+type Order struct {
+	ID              string // gid://shopify/Order/…
+	Number          int    // 1001, 1002…; Name is "#1001"
+	Name            string
+	CreatedAt       time.Time
+	Note            string
+	Email           string
+	Phone           string
+	Closed          bool // archived: not status:open
+	Cancelled       bool
+	ShippingAddress *Address // nil for an order that ships nowhere
+	LineItems       []LineItem
+	// FulfillmentOrders and Fulfillments are what fulfilling changed; read them
+	// through Shop.Order.
+	FulfillmentOrders []FulfillmentOrder
+	Fulfillments      []Fulfillment
+}
+
+// Address is a shipping address.
+type Address struct {
+	ID                  string
+	FirstName, LastName string
+	Company             string
+	Address1, Address2  string
+	City                string
+	Province            string
+	ProvinceCode        string
+	Zip                 string
+	Country             string
+	CountryCode         string // ISO 3166-1 alpha-2, as CountryCode's values
+	Phone               string
+	Latitude, Longitude *float64
+}
+
+// Name is the recipient's full name, as Shopify composes it.
+func (a Address) Name() string { return strings.TrimSpace(a.FirstName + " " + a.LastName) }
+
+// LineItem is one product line of an order.
+type LineItem struct {
+	ID       string
+	Name     string
+	SKU      string
+	Quantity int
+}
+
+// FulfillmentOrder is the part of an order one location fulfils.
+type FulfillmentOrder struct {
+	ID        string
+	Status    string // OPEN, IN_PROGRESS, CLOSED…
+	LineItems []FulfillmentOrderLineItem
+}
+
+// FulfillmentOrderLineItem is a line item as a fulfillment order tracks it.
+type FulfillmentOrderLineItem struct {
+	ID         string
+	LineItemID string
+	SKU        string
+	Total      int
+	Remaining  int
+}
+
+// Fulfillment is what fulfillmentCreate recorded.
+type Fulfillment struct {
+	ID                  string
+	Status              string // SUCCESS
+	CreatedAt           time.Time
+	NotifyCustomer      bool
+	Message             string
+	TrackingCompany     string
+	TrackingNumbers     []string
+	TrackingURLs        []string
+	FulfillmentOrderIDs []string
+	Events              []FulfillmentEvent
+}
+
+// FulfillmentEvent is what fulfillmentEventCreate recorded.
+type FulfillmentEvent struct {
+	ID         string
+	Status     string
+	Message    string
+	HappenedAt time.Time
+}
+
+// Stats counts what a shop's GraphQL endpoint saw, for tests.
+type Stats struct {
+	Requests        int     // GraphQL requests with a valid token
+	Rejected        int     // invalid operations (parse, validation, variables)
+	Throttled       int     // answered THROTTLED
+	MaxCostExceeded int     // answered MAX_COST_EXCEEDED
+	Requested       int     // requested cost of the queries that ran
+	Actual          int     // their actual cost
+	LowestAvailable float64 // the lowest the bucket has been, right after a charge
+}
+
+// Shop is one fake store: its orders, tokens, rate-limit bucket and counters.
+// Its methods are safe for concurrent use.
+type Shop struct {
+	srv    *Server
+	domain string
+	orders []*Order
+	byID   map[string]*Order // order id, and the id of everything in it
+	bucket bucket
+	stats  Stats
+
+	withhold bool
+	failures []int // HTTP statuses to answer the next GraphQL requests with
+}
+
+// Domain returns the shop's myshopify.com host name.
+func (s *Shop) Domain() string { return s.domain }
+
+// WithholdCustomerData makes the shop answer like Shopify does to an app
+// without approval for protected customer data: Order.email, Order.phone, and
+// the shipping address's names, street lines, company, phone and coordinates
+// come back null, each with an ACCESS_DENIED error, while the rest of the data
+// (city, zip, country, line items…) is there.
+func (s *Shop) WithholdCustomerData(on bool) {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	s.withhold = on
+}
+
+// FailNext makes the next len(statuses) GraphQL requests answer those HTTP
+// statuses (with a JSON error body), before anything is charged.
+func (s *Shop) FailNext(statuses ...int) {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	s.failures = append(s.failures, statuses...)
+}
+
+// SetAvailable sets how many points the shop's bucket holds now.
+func (s *Shop) SetAvailable(points float64) {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	s.bucket.refill(s.srv.now())
+	s.bucket.level = min(max(points, 0), s.bucket.max)
+}
+
+// Available returns how many points the shop's bucket holds now.
+func (s *Shop) Available() float64 {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	s.bucket.refill(s.srv.now())
+	return s.bucket.level
+}
+
+// Stats returns the counters so far.
+func (s *Shop) Stats() Stats {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	return s.stats
+}
+
+// AddOrder adds an order and returns it as stored: with ids, Name (from Number,
+// or the next number when 0), CreatedAt (now when zero) and one open
+// fulfillment order for all its line items.
+func (s *Shop) AddOrder(o Order) Order {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	return s.addOrder(o).clone()
+}
+
+func (s *Shop) addOrder(o Order) *Order {
+	if o.Number == 0 {
+		o.Number = 1001 + len(s.orders)
+	}
+	o.ID = s.srv.gid("Order")
+	o.Name = "#" + strconv.Itoa(o.Number)
+	if o.CreatedAt.IsZero() {
+		o.CreatedAt = s.srv.now()
+	}
+	if o.ShippingAddress != nil {
+		a := *o.ShippingAddress
+		a.ID = s.srv.gid("MailingAddress")
+		o.ShippingAddress = &a
+	}
+	o.LineItems = slices.Clone(o.LineItems)
+	fo := FulfillmentOrder{ID: s.srv.gid("FulfillmentOrder"), Status: "OPEN"}
+	for i := range o.LineItems {
+		li := &o.LineItems[i]
+		li.ID = s.srv.gid("LineItem")
+		fo.LineItems = append(fo.LineItems, FulfillmentOrderLineItem{
+			ID: s.srv.gid("FulfillmentOrderLineItem"), LineItemID: li.ID, SKU: li.SKU,
+			Total: li.Quantity, Remaining: li.Quantity,
+		})
+	}
+	o.FulfillmentOrders = []FulfillmentOrder{fo}
+	o.Fulfillments = nil
+	p := &o
+	s.orders = append(s.orders, p)
+	s.index(p)
+	return p
+}
+
+// index maps every id in the order to the order, for nodes(ids:) and mutations.
+func (s *Shop) index(o *Order) {
+	s.byID[o.ID] = o
+	if o.ShippingAddress != nil {
+		s.byID[o.ShippingAddress.ID] = o
+	}
+	for _, li := range o.LineItems {
+		s.byID[li.ID] = o
+	}
+	for _, fo := range o.FulfillmentOrders {
+		s.byID[fo.ID] = o
+		for _, li := range fo.LineItems {
+			s.byID[li.ID] = o
+		}
+	}
+	for _, f := range o.Fulfillments {
+		s.byID[f.ID] = o
+		for _, e := range f.Events {
+			s.byID[e.ID] = o
+		}
+	}
+}
+
+// Order returns the order with this id or name ("#1001"), as it is now.
+func (s *Shop) Order(idOrName string) (Order, bool) {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	for _, o := range s.orders {
+		if o.ID == idOrName || o.Name == idOrName {
+			return o.clone(), true
+		}
+	}
+	return Order{}, false
+}
+
+// Orders returns every order, oldest first.
+func (s *Shop) Orders() []Order {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	out := make([]Order, len(s.orders))
+	for i, o := range s.orders {
+		out[i] = o.clone()
+	}
+	return out
+}
+
+func (o *Order) clone() Order {
+	c := *o
+	if o.ShippingAddress != nil {
+		a := *o.ShippingAddress
+		c.ShippingAddress = &a
+	}
+	c.LineItems = slices.Clone(o.LineItems)
+	c.FulfillmentOrders = make([]FulfillmentOrder, len(o.FulfillmentOrders))
+	for i, fo := range o.FulfillmentOrders {
+		fo.LineItems = slices.Clone(fo.LineItems)
+		c.FulfillmentOrders[i] = fo
+	}
+	c.Fulfillments = make([]Fulfillment, len(o.Fulfillments))
+	for i, f := range o.Fulfillments {
+		f.Events = slices.Clone(f.Events)
+		f.TrackingNumbers = slices.Clone(f.TrackingNumbers)
+		f.TrackingURLs = slices.Clone(f.TrackingURLs)
+		f.FulfillmentOrderIDs = slices.Clone(f.FulfillmentOrderIDs)
+		c.Fulfillments[i] = f
+	}
+	return c
+}
+
+// DisplayFulfillmentStatus is the order's fulfillment status as the admin shows
+// it: UNFULFILLED until a fulfillment order closes, FULFILLED when all have.
+func (o *Order) DisplayFulfillmentStatus() string {
+	closed := 0
+	for _, fo := range o.FulfillmentOrders {
+		if fo.Status == "CLOSED" {
+			closed++
+		}
+	}
+	switch {
+	case closed == 0 && len(o.Fulfillments) == 0:
+		return "UNFULFILLED"
+	case closed == len(o.FulfillmentOrders):
+		return "FULFILLED"
+	default:
+		return "PARTIALLY_FULFILLED"
+	}
+}
+
+// gid returns a new global id of the given type. Ids are numbers from one
+// sequence per server, like Shopify's, so they sort by creation.
+func (srv *Server) gid(typ string) string {
+	srv.seq++
+	return fmt.Sprintf("gid://shopify/%s/%d", typ, srv.seq)
+}
