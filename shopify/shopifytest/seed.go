@@ -3,6 +3,7 @@ package shopifytest
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 )
 
@@ -65,15 +66,10 @@ func (s *Shop) Seed(n int) []Order {
 
 func pick[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }
 
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
+// emailPart is a name as the local part of an email address: lower case ASCII.
+var emailPart = strings.NewReplacer("á", "a", "é", "e", "í", "i", "ó", "o", "ú", "u", "ü", "u", "'", "")
+
+func lower(s string) string { return emailPart.Replace(strings.ToLower(s)) }
 
 var firstNames = []string{"Ava", "Ben", "Carmen", "Dmitri", "Elena", "Farah", "Grace", "Hiro", "Isabel", "Jamal", "Kai", "Lucía", "Mateo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tomás"}
 
