@@ -1,0 +1,164 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/dispatchkit/connect"
+	"github.com/uptrace/bun"
+)
+
+// wherer is a bun query that takes WHERE conditions (select, update, delete).
+type wherer[Q any] interface {
+	Where(query string, args ...any) Q
+}
+
+// inScope limits q to the scope's tenant: the account always, the client when set.
+// Every query of this package about tenant data goes through it (or names the
+// account and client itself).
+func inScope[Q wherer[Q]](q Q, sc connect.Scope) Q {
+	q = q.Where("account_id = ?", string(sc.Account))
+	if sc.Client != "" {
+		q = q.Where("client_id = ?", string(sc.Client))
+	}
+	return q
+}
+
+// casMissed explains a compare-and-set that changed no row: ErrConflict when the
+// row exists in the scope (it moved on), else ErrNotFound.
+func (s *Store) casMissed(ctx context.Context, q *bun.SelectQuery, what, conflict string) error {
+	ok, err := q.Exists(ctx)
+	if err != nil {
+		return translate(ctx, err, what)
+	}
+	if ok {
+		return connect.Errorf(connect.Conflict, "%s %s", what, conflict)
+	}
+	return connect.Errorf(connect.NotFound, "%s: not found", what)
+}
+
+// rowsAffected returns the number of rows a statement changed.
+func rowsAffected(ctx context.Context, res sql.Result, err error, what string) (int64, error) {
+	if err != nil {
+		return 0, translate(ctx, err, what)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, translate(ctx, err, what)
+	}
+	return n, nil
+}
+
+// CreateClient stores a new client at Version 1 and sets c.Version.
+func (s *Store) CreateClient(ctx context.Context, c *connect.Client) error {
+	row, err := clientToRow(c)
+	if err != nil {
+		return err
+	}
+	row.Version = 1
+	if _, err := s.idb.NewInsert().Model(row).Exec(ctx); err != nil {
+		return translate(ctx, err, "creating client "+string(c.ID))
+	}
+	c.Version = 1
+	return nil
+}
+
+// Client returns one client of the account.
+func (s *Store) Client(ctx context.Context, account connect.AccountID, id connect.ClientID) (*connect.Client, error) {
+	var row clientRow
+	err := s.idb.NewSelect().Model(&row).
+		Where("account_id = ?", string(account)).Where("id = ?", string(id)).
+		Scan(ctx)
+	if err != nil {
+		return nil, translate(ctx, err, "client "+string(id))
+	}
+	return row.client()
+}
+
+// ClientByNumber returns the account's client with that number.
+func (s *Store) ClientByNumber(ctx context.Context, account connect.AccountID, n connect.ClientNumber) (*connect.Client, error) {
+	if n == "" {
+		return nil, connect.Errorf(connect.NotFound, "no client has an empty number")
+	}
+	var row clientRow
+	err := s.idb.NewSelect().Model(&row).
+		Where("account_id = ?", string(account)).Where("number = ?", string(n)).
+		Scan(ctx)
+	if err != nil {
+		return nil, translate(ctx, err, "client number "+string(n))
+	}
+	return row.client()
+}
+
+// Clients lists the account's clients by name.
+func (s *Store) Clients(ctx context.Context, account connect.AccountID) ([]*connect.Client, error) {
+	var rows []clientRow
+	err := s.idb.NewSelect().Model(&rows).
+		Where("account_id = ?", string(account)).
+		OrderExpr("name ASC, id ASC").
+		Scan(ctx)
+	if err != nil {
+		return nil, translate(ctx, err, "listing clients")
+	}
+	out := make([]*connect.Client, len(rows))
+	for i := range rows {
+		if out[i], err = rows[i].client(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// UpdateClient writes c if it is still at c.Version, and advances c.Version.
+func (s *Store) UpdateClient(ctx context.Context, c *connect.Client) error {
+	row, err := clientToRow(c)
+	if err != nil {
+		return err
+	}
+	what := "client " + string(c.ID)
+	res, err := s.idb.NewUpdate().Model(row).
+		Column("name", "email", "status", "number", "allow_upload", "required_fields",
+			"default_depot", "shopify_shop", "shopify_linked_at", "auto_fulfil",
+			"notify_customer", "fulfil_mode", "updated_at").
+		Set("version = ?", c.Version+1).
+		Where("account_id = ?", string(c.Account)).Where("id = ?", string(c.ID)).
+		Where("version = ?", c.Version).
+		Exec(ctx)
+	n, err := rowsAffected(ctx, res, err, "updating "+what)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return s.casMissed(ctx, s.idb.NewSelect().Model((*clientRow)(nil)).
+			Where("account_id = ?", string(c.Account)).Where("id = ?", string(c.ID)),
+			what, "was changed by someone else; reload it")
+	}
+	c.Version++
+	return nil
+}
+
+// CountOrders counts the scope's orders per client and status.
+func (s *Store) CountOrders(ctx context.Context, scope connect.Scope) (map[connect.ClientID]connect.StatusCounts, error) {
+	var rows []struct {
+		ClientID string `bun:"client_id"`
+		Status   string `bun:"status"`
+		N        int    `bun:"n"`
+	}
+	err := inScope(s.idb.NewSelect().TableExpr("orders"), scope).
+		Column("client_id", "status").ColumnExpr("count(*) AS n").
+		Group("client_id", "status").
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, translate(ctx, err, "counting orders")
+	}
+	out := map[connect.ClientID]connect.StatusCounts{}
+	for _, r := range rows {
+		c := out[connect.ClientID(r.ClientID)]
+		if c == nil {
+			c = connect.StatusCounts{}
+			out[connect.ClientID(r.ClientID)] = c
+		}
+		c[connect.Status(r.Status)] = r.N
+	}
+	return out, nil
+}

@@ -1,0 +1,79 @@
+package storage
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/dispatchkit/connect"
+	"github.com/uptrace/bun/migrate"
+)
+
+// migrationFiles holds the schema, one directory per dialect. Each file is
+// NAME.tx.up.sql: bun/migrate runs it in a transaction, so a migration that fails
+// leaves nothing behind and stays unapplied.
+//
+//go:embed migrations
+var migrationFiles embed.FS
+
+// The bookkeeping tables, named for connect so they never meet a host's own bun
+// migrations in the same database.
+const (
+	migrationsTable = "connect_migrations"
+	migrationLocks  = "connect_migration_locks"
+)
+
+// Migrate brings the schema up to date. Running it again is a no-op. Each
+// migration runs in its own transaction and is recorded once it succeeded, so a
+// failing one leaves the schema as it was and is tried again next time. On
+// PostgreSQL, concurrent Migrate calls (several processes starting at once) take
+// turns on an advisory lock of the schema.
+// Errors: ErrUnavailable; ErrInternal when a migration fails.
+func (s *Store) Migrate(ctx context.Context) error {
+	dir := "migrations/sqlite"
+	if s.pg {
+		dir = "migrations/postgres"
+	}
+	sub, err := fs.Sub(migrationFiles, dir)
+	if err != nil {
+		return connect.Errorf(connect.Internal, "storage: reading the migrations: %w", err)
+	}
+	return s.migrateFS(ctx, sub)
+}
+
+// migrateFS applies the migrations in fsys.
+func (s *Store) migrateFS(ctx context.Context, fsys fs.FS) error {
+	ms := migrate.NewMigrations()
+	if err := ms.Discover(fsys); err != nil {
+		return connect.Errorf(connect.Internal, "storage: reading the migrations: %w", err)
+	}
+	m := migrate.NewMigrator(s.db, ms,
+		migrate.WithTableName(migrationsTable),
+		migrate.WithLocksTableName(migrationLocks),
+		migrate.WithMarkAppliedOnSuccess(true))
+
+	if s.pg {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return translate(ctx, err, "migrating")
+		}
+		defer func() { _ = conn.Close() }()
+		const key = "hashtextextended('connect.migrate.' || current_schema(), 0)"
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock("+key+")"); err != nil {
+			return translate(ctx, err, "migrating: taking the migration lock")
+		}
+		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+key+")") }()
+	}
+	if err := m.Init(ctx); err != nil {
+		return translate(ctx, err, "migrating: creating the migration tables")
+	}
+	group, err := m.Migrate(ctx)
+	if err != nil {
+		return translate(ctx, fmt.Errorf("%w", err), "migrating")
+	}
+	for _, mig := range group.Migrations {
+		s.log.InfoContext(ctx, "storage: migration applied", "name", mig.Name, "comment", mig.Comment)
+	}
+	return nil
+}

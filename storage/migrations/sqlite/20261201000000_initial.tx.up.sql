@@ -1,0 +1,143 @@
+-- The portal's tables on SQLite: the same shape as on PostgreSQL, with SQLite's
+-- types. Timestamps are TEXT in bun's fixed UTC format ("2006-01-02
+-- 15:04:05.999999+00:00"), which sorts as time does; decimals are TEXT, because a
+-- NUMERIC column silently rounds them to a double. STRICT tables refuse a value of
+-- the wrong type instead of storing it.
+
+CREATE TABLE IF NOT EXISTS clients (
+	id                TEXT    PRIMARY KEY,
+	account_id        TEXT    NOT NULL,
+	name              TEXT    NOT NULL,
+	email             TEXT    NOT NULL DEFAULT '',
+	status            TEXT    NOT NULL,
+	number            TEXT,   -- NULL while invited: the unique index allows many
+	allow_upload      INTEGER NOT NULL DEFAULT 0,
+	required_fields   TEXT    NOT NULL DEFAULT '', -- JSON array of field names
+	default_depot     TEXT    NOT NULL DEFAULT '',
+	shopify_shop      TEXT    NOT NULL DEFAULT '',
+	shopify_linked_at TEXT,
+	auto_fulfil       INTEGER NOT NULL DEFAULT 0,
+	notify_customer   INTEGER NOT NULL DEFAULT 0,
+	fulfil_mode       TEXT    NOT NULL DEFAULT '',
+	version           INTEGER NOT NULL,
+	created_at        TEXT    NOT NULL,
+	updated_at        TEXT    NOT NULL,
+	CONSTRAINT clients_account_id UNIQUE (account_id, id)
+) STRICT;
+--bun:split
+CREATE UNIQUE INDEX IF NOT EXISTS clients_number ON clients (number);
+--bun:split
+CREATE INDEX IF NOT EXISTS clients_account_name ON clients (account_id, name, id);
+--bun:split
+
+CREATE TABLE IF NOT EXISTS members (
+	id         TEXT    PRIMARY KEY,
+	account_id TEXT    NOT NULL,
+	client_id  TEXT    NOT NULL,
+	name       TEXT    NOT NULL,
+	email      TEXT    NOT NULL,
+	role       TEXT    NOT NULL,
+	version    INTEGER NOT NULL,
+	created_at TEXT    NOT NULL,
+	updated_at TEXT    NOT NULL,
+	CONSTRAINT members_client FOREIGN KEY (account_id, client_id) REFERENCES clients (account_id, id)
+) STRICT;
+--bun:split
+CREATE UNIQUE INDEX IF NOT EXISTS members_client_email ON members (client_id, lower(email));
+--bun:split
+CREATE INDEX IF NOT EXISTS members_account_client ON members (account_id, client_id);
+--bun:split
+
+CREATE TABLE IF NOT EXISTS invites (
+	id          TEXT    PRIMARY KEY,
+	account_id  TEXT    NOT NULL,
+	client_id   TEXT    NOT NULL,
+	kind        TEXT    NOT NULL,
+	email       TEXT    NOT NULL DEFAULT '',
+	role        TEXT    NOT NULL DEFAULT '',
+	token_hash  BLOB    NOT NULL,
+	expires_at  TEXT    NOT NULL,
+	accepted_at TEXT,
+	accepted_by TEXT    NOT NULL DEFAULT '',
+	revoked_at  TEXT,
+	invited_by  TEXT    NOT NULL DEFAULT '',
+	version     INTEGER NOT NULL,
+	created_at  TEXT    NOT NULL,
+	CONSTRAINT invites_client FOREIGN KEY (account_id, client_id) REFERENCES clients (account_id, id)
+) STRICT;
+--bun:split
+CREATE UNIQUE INDEX IF NOT EXISTS invites_token_hash ON invites (token_hash);
+--bun:split
+CREATE INDEX IF NOT EXISTS invites_account_created ON invites (account_id, created_at DESC, id DESC);
+--bun:split
+CREATE INDEX IF NOT EXISTS invites_client_created ON invites (client_id, created_at DESC, id DESC);
+--bun:split
+
+CREATE TABLE IF NOT EXISTS orders (
+	id               TEXT    PRIMARY KEY,
+	account_id       TEXT    NOT NULL,
+	client_id        TEXT    NOT NULL,
+	ref              TEXT    NOT NULL DEFAULT '',
+	source           TEXT    NOT NULL DEFAULT '',
+	shopify_shop     TEXT    NOT NULL DEFAULT '',
+	shopify_order_id TEXT    NOT NULL DEFAULT '',
+	depot            TEXT    NOT NULL DEFAULT '',
+	status           TEXT    NOT NULL,
+	version          INTEGER NOT NULL,
+	stop_type        TEXT    NOT NULL DEFAULT '',
+	address_unit     TEXT    NOT NULL DEFAULT '',
+	address_line1    TEXT    NOT NULL DEFAULT '',
+	address_line2    TEXT    NOT NULL DEFAULT '',
+	city             TEXT    NOT NULL DEFAULT '',
+	state            TEXT    NOT NULL DEFAULT '',
+	zip              TEXT    NOT NULL DEFAULT '',
+	country          TEXT    NOT NULL DEFAULT '',
+	latitude         TEXT,   -- decimal
+	longitude        TEXT,   -- decimal
+	recipient_name   TEXT    NOT NULL DEFAULT '',
+	recipient_email  TEXT    NOT NULL DEFAULT '',
+	recipient_phone  TEXT    NOT NULL DEFAULT '',
+	notes            TEXT    NOT NULL DEFAULT '',
+	size             TEXT,   -- decimal
+	package_count    INTEGER NOT NULL DEFAULT 0,
+	products         TEXT,   -- JSON array; NULL when none
+	route_id         TEXT    NOT NULL DEFAULT '',
+	route_position   INTEGER NOT NULL DEFAULT 0,
+	eta              TEXT,
+	failure_reason   TEXT    NOT NULL DEFAULT '',
+	proof            TEXT,   -- JSON proof of delivery; NULL when none
+	created_at       TEXT    NOT NULL,
+	updated_at       TEXT    NOT NULL,
+	submitted_at     TEXT
+) STRICT;
+--bun:split
+CREATE UNIQUE INDEX IF NOT EXISTS orders_client_ref ON orders (client_id, ref) WHERE ref <> '';
+--bun:split
+CREATE INDEX IF NOT EXISTS orders_client_status ON orders (client_id, status, created_at DESC, id DESC);
+--bun:split
+CREATE INDEX IF NOT EXISTS orders_client_active ON orders (client_id, created_at DESC, id DESC)
+	WHERE status IN ('submitted', 'scheduled', 'en_route');
+--bun:split
+CREATE INDEX IF NOT EXISTS orders_client_created ON orders (client_id, created_at DESC, id DESC);
+--bun:split
+CREATE INDEX IF NOT EXISTS orders_account_created ON orders (account_id, created_at DESC, id DESC);
+--bun:split
+CREATE INDEX IF NOT EXISTS orders_unassigned ON orders (account_id, depot, created_at DESC, id DESC)
+	WHERE status = 'submitted';
+--bun:split
+
+CREATE TABLE IF NOT EXISTS order_events (
+	id          INTEGER PRIMARY KEY, -- the rowid: insertion order
+	account_id  TEXT    NOT NULL,
+	client_id   TEXT    NOT NULL,
+	order_id    TEXT    NOT NULL,
+	event       TEXT    NOT NULL,
+	from_status TEXT    NOT NULL DEFAULT '',
+	to_status   TEXT    NOT NULL DEFAULT '',
+	occurred_at TEXT    NOT NULL,
+	actor       TEXT    NOT NULL DEFAULT '',
+	eta         TEXT,
+	reason      TEXT    NOT NULL DEFAULT ''
+) STRICT;
+--bun:split
+CREATE INDEX IF NOT EXISTS order_events_order ON order_events (order_id, id);

@@ -1,0 +1,366 @@
+package storage
+
+import (
+	"context"
+	"slices"
+
+	"github.com/dispatchkit/connect"
+	"github.com/uptrace/bun"
+)
+
+// insertBatch is the number of rows one multi-row INSERT carries: big enough that
+// per-statement costs vanish, small enough that the SQL text stays a few hundred
+// kilobytes (bun writes the values into it).
+const insertBatch = 1000
+
+// inputColumns are the columns of what a client gives (UpdateDraft writes them).
+var inputColumns = []string{
+	"ref", "stop_type", "address_unit", "address_line1", "address_line2", "city", "state",
+	"zip", "country", "latitude", "longitude", "recipient_name", "recipient_email",
+	"recipient_phone", "notes", "size", "package_count", "products",
+}
+
+// statusColumns are the columns a status change writes (SetStatus).
+var statusColumns = []string{
+	"status", "depot", "route_id", "route_position", "eta", "failure_reason", "proof",
+	"submitted_at", "updated_at",
+}
+
+// CreateOrders stores new orders at Version 1 (and sets their Version), with one
+// history event each when events is not nil, all or nothing: in batches of
+// multi-row INSERTs, or on PostgreSQL with COPY once there are enough orders for it
+// to pay. Errors: ErrConflict naming the reference when a Ref is taken, or given
+// twice in orders; ErrInvalid when events does not match orders.
+func (s *Store) CreateOrders(ctx context.Context, orders []*connect.Order, events []connect.OrderEvent) error {
+	if len(orders) == 0 {
+		return nil
+	}
+	if events != nil && len(events) != len(orders) {
+		return connect.Errorf(connect.Invalid, "storage: %d events for %d orders; give one event per order, or none", len(events), len(orders))
+	}
+	type clientRef struct{ client, ref string }
+	seen := make(map[clientRef]bool)
+	for _, o := range orders {
+		if o.Ref == "" {
+			continue
+		}
+		k := clientRef{string(o.Client), o.Ref}
+		if seen[k] {
+			return connect.Errorf(connect.Conflict, "reference %q is given to more than one order", o.Ref)
+		}
+		seen[k] = true
+	}
+
+	err := s.atomic(ctx, func(tx *Store) error {
+		if tx.pg && len(orders) >= tx.copyAt {
+			if done, err := tx.copyOrders(ctx, orders, events); done {
+				return err
+			}
+		}
+		return tx.insertOrders(ctx, orders, events)
+	})
+	if refViolation(err) {
+		return s.refTaken(ctx, err, orders)
+	}
+	if err != nil {
+		return translate(ctx, err, "storing orders")
+	}
+	for _, o := range orders {
+		o.Version = 1
+	}
+	return nil
+}
+
+// insertOrders writes orders and their events with multi-row INSERTs.
+func (s *Store) insertOrders(ctx context.Context, orders []*connect.Order, events []connect.OrderEvent) error {
+	rows := make([]orderRow, 0, min(len(orders), insertBatch))
+	for start := 0; start < len(orders); start += insertBatch {
+		batch := orders[start:min(start+insertBatch, len(orders))]
+		rows = rows[:0]
+		for _, o := range batch {
+			r, err := orderToRow(o)
+			if err != nil {
+				return err
+			}
+			r.Version = 1
+			rows = append(rows, *r)
+		}
+		if _, err := s.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	if events == nil {
+		return nil
+	}
+	evs := make([]eventRow, 0, min(len(events), insertBatch))
+	for start := 0; start < len(events); start += insertBatch {
+		evs = evs[:0]
+		for i := start; i < min(start+insertBatch, len(events)); i++ {
+			evs = append(evs, *eventToRow(orders[i], &events[i]))
+		}
+		if _, err := s.idb.NewInsert().Model(&evs).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refTaken turns a unique violation of a client's references into a Conflict that
+// names the reference. PostgreSQL names it in the error; SQLite does not, so the
+// references are looked up (the failed statement is rolled back by then).
+func (s *Store) refTaken(ctx context.Context, err error, orders []*connect.Order) error {
+	var clients []string
+	for _, o := range orders {
+		if !slices.Contains(clients, string(o.Client)) {
+			clients = append(clients, string(o.Client))
+		}
+	}
+	if ref, ok := pgRefDetail(err, clients); ok {
+		return &connect.Error{Code: connect.Conflict, Err: err,
+			Message: "reference " + quote(ref) + " is already used by another order of the client"}
+	}
+	if !s.pg {
+		byClient := map[connect.Scope][]string{}
+		var scopes []connect.Scope
+		for _, o := range orders {
+			if o.Ref == "" {
+				continue
+			}
+			sc := connect.Scope{Account: o.Account, Client: o.Client}
+			if _, ok := byClient[sc]; !ok {
+				scopes = append(scopes, sc)
+			}
+			byClient[sc] = append(byClient[sc], o.Ref)
+		}
+		for _, sc := range scopes {
+			taken, lookErr := s.ExistingRefs(ctx, sc, byClient[sc])
+			if lookErr == nil && len(taken) > 0 {
+				return &connect.Error{Code: connect.Conflict, Err: err,
+					Message: "reference " + quote(taken[0]) + " is already used by another order of the client"}
+			}
+		}
+	}
+	return translate(ctx, err, "storing orders")
+}
+
+func quote(s string) string { return `"` + s + `"` }
+
+// ExistingRefs returns which of refs the scope's orders already use, in the order
+// of refs, each once.
+func (s *Store) ExistingRefs(ctx context.Context, scope connect.Scope, refs []string) ([]string, error) {
+	found := map[string]bool{}
+	var chunk []string
+	for start := 0; start < len(refs); start += insertBatch {
+		chunk = chunk[:0]
+		for _, r := range refs[start:min(start+insertBatch, len(refs))] {
+			if r != "" {
+				chunk = append(chunk, r)
+			}
+		}
+		if len(chunk) == 0 {
+			continue
+		}
+		var got []string
+		err := inScope(s.idb.NewSelect().TableExpr("orders").Column("ref"), scope).
+			Where("ref IN (?)", bun.List(chunk)).
+			Scan(ctx, &got)
+		if err != nil {
+			return nil, translate(ctx, err, "looking up references")
+		}
+		for _, r := range got {
+			found[r] = true
+		}
+	}
+	var out []string
+	for _, r := range refs {
+		if found[r] {
+			out = append(out, r)
+			delete(found, r)
+		}
+	}
+	return out, nil
+}
+
+// Order returns one order in the scope.
+func (s *Store) Order(ctx context.Context, scope connect.Scope, id connect.OrderID) (*connect.Order, error) {
+	var row orderRow
+	err := inScope(s.idb.NewSelect().Model(&row), scope).Where("id = ?", string(id)).Scan(ctx)
+	if err != nil {
+		return nil, translate(ctx, err, "order "+string(id))
+	}
+	return row.order()
+}
+
+// Orders lists the query's orders newest first, by (created_at, id) descending,
+// strictly after q.After, at most q.Limit of them (every one when Limit ≤ 0).
+//
+// The statuses are written in lifecycle order, so a query for the active view
+// names exactly the predicate of the partial index orders_client_active (SQLite
+// uses a partial index only for a literal match).
+func (s *Store) Orders(ctx context.Context, q connect.OrderQuery) ([]*connect.Order, error) {
+	var rows []orderRow
+	sel := inScope(s.idb.NewSelect().Model(&rows), q.Scope)
+	switch st := sortStatuses(q.Statuses); len(st) {
+	case 0:
+	case 1:
+		sel = sel.Where("status = ?", st[0])
+	default:
+		sel = sel.Where("status IN (?)", bun.List(st))
+	}
+	if q.Depot != "" {
+		sel = sel.Where("depot = ?", string(q.Depot))
+	}
+	if q.After != nil {
+		sel = sel.Where("(created_at, id) < (?, ?)", dbTime(q.After.CreatedAt), string(q.After.ID))
+	}
+	sel = sel.OrderExpr("created_at DESC, id DESC")
+	if q.Limit > 0 {
+		sel = sel.Limit(int64(q.Limit))
+	}
+	if err := sel.Scan(ctx); err != nil {
+		return nil, translate(ctx, err, "listing orders")
+	}
+	out := make([]*connect.Order, len(rows))
+	for i := range rows {
+		o, err := rows[i].order()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = o
+	}
+	return out, nil
+}
+
+// sortStatuses returns the statuses once each, in lifecycle order (unknown ones
+// last, as given).
+func sortStatuses(in []connect.Status) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	var out []string
+	for _, st := range connect.Statuses() {
+		if slices.Contains(in, st) {
+			out = append(out, string(st))
+		}
+	}
+	for _, st := range in {
+		if !st.Valid() && !slices.Contains(out, string(st)) {
+			out = append(out, string(st))
+		}
+	}
+	return out
+}
+
+// History returns the order's events, oldest first; none for an order outside the
+// scope.
+func (s *Store) History(ctx context.Context, scope connect.Scope, id connect.OrderID) ([]connect.OrderEvent, error) {
+	var rows []eventRow
+	err := inScope(s.idb.NewSelect().Model(&rows), scope).
+		Where("order_id = ?", string(id)).
+		OrderExpr("id ASC").
+		Scan(ctx)
+	if err != nil {
+		return nil, translate(ctx, err, "reading the history of order "+string(id))
+	}
+	out := make([]connect.OrderEvent, len(rows))
+	for i := range rows {
+		out[i] = rows[i].event()
+	}
+	return out, nil
+}
+
+// UpdateDraft writes o's input fields if it is still a draft at o.Version, and
+// advances o.Version.
+func (s *Store) UpdateDraft(ctx context.Context, o *connect.Order) error {
+	row := &orderRow{UpdatedAt: dbTime(o.UpdatedAt)}
+	if err := row.setInput(&o.OrderInput); err != nil {
+		return connect.Errorf(connect.Internal, "encoding order %s: %w", o.ID, err)
+	}
+	scope := connect.Scope{Account: o.Account, Client: o.Client}
+	what := "order " + orderName(o.Ref, o.ID)
+	res, err := inScope(s.idb.NewUpdate().Model(row).
+		Column(append(slices.Clip(inputColumns), "updated_at")...).
+		Set("version = ?", o.Version+1), scope).
+		Where("id = ?", string(o.ID)).
+		Where("status = ?", string(connect.StatusDraft)).
+		Where("version = ?", o.Version).
+		Exec(ctx)
+	if refViolation(err) {
+		return &connect.Error{Code: connect.Conflict, Err: err,
+			Message: "reference " + quote(o.Ref) + " is already used by another order of the client"}
+	}
+	n, err := rowsAffected(ctx, res, err, "updating "+what)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return s.casMissed(ctx, inScope(s.idb.NewSelect().Model((*orderRow)(nil)), scope).
+			Where("id = ?", string(o.ID)), what, "was changed or submitted by someone else; reload it")
+	}
+	o.Version++
+	return nil
+}
+
+// DeleteDraft deletes the order and its history if it is still a draft at version.
+func (s *Store) DeleteDraft(ctx context.Context, scope connect.Scope, id connect.OrderID, version int) error {
+	what := "order " + string(id)
+	return s.atomic(ctx, func(tx *Store) error {
+		res, err := inScope(tx.idb.NewDelete().Model((*orderRow)(nil)), scope).
+			Where("id = ?", string(id)).
+			Where("status = ?", string(connect.StatusDraft)).
+			Where("version = ?", version).
+			Exec(ctx)
+		n, err := rowsAffected(ctx, res, err, "deleting "+what)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return tx.casMissed(ctx, inScope(tx.idb.NewSelect().Model((*orderRow)(nil)), scope).
+				Where("id = ?", string(id)), what, "was changed or submitted by someone else; reload it")
+		}
+		_, err = tx.idb.NewDelete().Model((*eventRow)(nil)).
+			Where("account_id = ?", string(scope.Account)).
+			Where("order_id = ?", string(id)).
+			Exec(ctx)
+		return translate(ctx, err, "deleting the history of "+what)
+	})
+}
+
+// SetStatus is the compare-and-set of a status change: one UPDATE that matches
+// only while the order is still at p.From and p.Version, then the history event,
+// both or neither.
+func (s *Store) SetStatus(ctx context.Context, p connect.SetStatusParams) error {
+	o := p.Order
+	row, err := orderToRow(o)
+	if err != nil {
+		return err
+	}
+	what := "order " + orderName(o.Ref, o.ID)
+	err = s.atomic(ctx, func(tx *Store) error {
+		var client string
+		err := inScope(tx.idb.NewUpdate().Model(row).
+			Column(statusColumns...).
+			Set("version = ?", p.Version+1), p.Scope).
+			Where("id = ?", string(o.ID)).
+			Where("status = ?", string(p.From)).
+			Where("version = ?", p.Version).
+			Returning("client_id").
+			Scan(ctx, &client)
+		if isNoRows(err) {
+			return tx.casMissed(ctx, inScope(tx.idb.NewSelect().Model((*orderRow)(nil)), p.Scope).
+				Where("id = ?", string(o.ID)), what, "was changed by someone else; reload it")
+		}
+		if err != nil {
+			return translate(ctx, err, "changing the status of "+what)
+		}
+		ev := eventToRow(o, &p.Event)
+		ev.AccountID, ev.ClientID = string(p.Scope.Account), client
+		_, err = tx.idb.NewInsert().Model(ev).Exec(ctx)
+		return translate(ctx, err, "writing the history of "+what)
+	})
+	if err != nil {
+		return err
+	}
+	o.Version = p.Version + 1
+	return nil
+}

@@ -1,0 +1,327 @@
+// Package storage implements connect.Store with github.com/uptrace/bun, on
+// PostgreSQL (production) and SQLite (the embedded default, pure Go).
+//
+// Open a store from a DSN:
+//
+//	s, err := storage.Open(ctx, "sqlite:portal.db")                      // a file
+//	s, err := storage.Open(ctx, "sqlite::memory:")                       // in memory, for tests and demos
+//	s, err := storage.Open(ctx, "postgres://user@host/db?sslmode=disable")
+//
+// Open applies the schema migrations unless told not to (SkipMigrate); New wraps a
+// *bun.DB a host already has. Both dialects share one set of row models and
+// queries; PostgreSQL gets COPY for bulk inserts of orders.
+//
+// Driver choice. PostgreSQL is reached through pgx/v5's database/sql driver
+// (stdlib) rather than bun's own pgdriver: pgx is the better-maintained driver (bun's
+// pgdriver lags bun's releases), its CopyFrom encodes numeric and timestamptz in
+// binary, which the bulk insert of orders uses through the transaction's own
+// connection, and LISTEN/NOTIFY needs a dedicated pgx.Conn anyway. Queries run in
+// the simple protocol unless the DSN says otherwise (default_query_exec_mode): bun
+// writes every value into the SQL text, so the default cache-statement mode would
+// prepare, and keep on the server, one statement per distinct query text. SQLite is
+// modernc.org/sqlite through bun's sqliteshim (no cgo).
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/dispatchkit/connect"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/sqliteshim"
+)
+
+// Store is a connect.Store on a bun database. A Store from Open, New or Tx is safe
+// for concurrent use, except the Store a Tx function receives: it is bound to one
+// transaction on one connection and serves one goroutine, the function's.
+type Store struct {
+	db  *bun.DB
+	idb bun.IDB // db, or the transaction this Store is bound to
+	pg  bool    // PostgreSQL; else SQLite
+
+	// Set when the Store is bound to a transaction (see Tx).
+	tx   *bun.Tx
+	conn *bun.Conn // the connection the transaction runs on (for COPY)
+
+	owned  bool // Close closes db
+	log    *slog.Logger
+	copyAt int // CreateOrders uses COPY from this many orders on (PostgreSQL)
+
+	// keep holds a connection to an in-memory SQLite database, which exists only
+	// while a connection to it is open.
+	keep *sql.Conn
+}
+
+var _ connect.Store = (*Store)(nil)
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	skipMigrate bool
+	logger      *slog.Logger
+}
+
+// SkipMigrate leaves the schema alone on Open; call Migrate when it suits the host
+// (for example, from a deploy step).
+func SkipMigrate() Option { return func(o *options) { o.skipMigrate = true } }
+
+// WithLogger logs the migrations applied. nil (the default) is silent.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// The SQLite settings every connection gets: wait for a lock rather than fail at
+// once, WAL (readers never block the writer), foreign keys on, and BEGIN IMMEDIATE,
+// so that a transaction that reads and then writes never fails to upgrade its lock.
+var sqlitePragmas = []string{
+	"_pragma=busy_timeout(5000)",
+	"_pragma=journal_mode(WAL)",
+	"_pragma=foreign_keys(1)",
+	"_txlock=immediate",
+}
+
+// Open connects to the database the DSN names and, unless SkipMigrate is given,
+// brings its schema up to date:
+//
+//   - "sqlite:PATH" is a SQLite database in the file PATH (created if missing);
+//     "sqlite::memory:" (or "sqlite:") is a private in-memory database that lives
+//     until Close.
+//   - "postgres://…" or "postgresql://…" is PostgreSQL (any pgx connection string;
+//     add search_path=… to use a schema).
+//
+// Errors: ErrInvalid for a DSN of another kind; ErrUnavailable when the database
+// cannot be reached; ErrInternal when a migration fails.
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var (
+		s   *Store
+		err error
+	)
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		s, err = openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		s, err = openPostgres(ctx, dsn)
+	default:
+		return nil, connect.Errorf(connect.Invalid, "storage: the DSN must start with sqlite: or postgres:// (got %q)", redact(dsn))
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.owned = true
+	if o.logger != nil {
+		s.log = o.logger
+	}
+	if !o.skipMigrate {
+		if err := s.Migrate(ctx); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func openSQLite(ctx context.Context, path string) (*Store, error) {
+	memory := path == "" || path == ":memory:"
+	var dsn string
+	if memory {
+		// A named database in the memdb VFS: every connection of the pool sees it,
+		// with SQLite's ordinary locking (unlike shared cache), and it is freed when
+		// the last connection closes.
+		dsn = "file:/connect-" + randomName() + "?vfs=memdb"
+	} else {
+		dsn = "file:" + path
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	for _, p := range sqlitePragmas {
+		if memory && strings.HasPrefix(p, "_pragma=journal_mode") {
+			continue // memdb has no WAL; its own locking suffices
+		}
+		name, _, _ := strings.Cut(p, "=")
+		if !strings.Contains(path, p) && (name == "_pragma" || !strings.Contains(path, name+"=")) {
+			dsn += sep + p
+			sep = "&"
+		}
+	}
+	sqldb, err := sql.Open(sqliteshim.ShimName, dsn)
+	if err != nil {
+		return nil, translate(ctx, err, "opening SQLite")
+	}
+	sqldb.SetMaxIdleConns(runtime.GOMAXPROCS(0))
+	sqldb.SetConnMaxIdleTime(0)
+	sqldb.SetConnMaxLifetime(0)
+	s := newStore(bun.NewDB(sqldb, sqlitedialect.New()))
+	if memory {
+		if s.keep, err = sqldb.Conn(ctx); err != nil {
+			_ = sqldb.Close()
+			return nil, translate(ctx, err, "opening SQLite")
+		}
+	}
+	if err := sqldb.PingContext(ctx); err != nil {
+		_ = s.closeDB()
+		return nil, translate(ctx, err, "opening SQLite")
+	}
+	return s, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, connect.Errorf(connect.Invalid, "storage: reading the PostgreSQL DSN: %v", err)
+	}
+	if !strings.Contains(dsn, "default_query_exec_mode") {
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	}
+	sqldb := stdlib.OpenDB(*cfg)
+	sqldb.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)))
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	s := newStore(bun.NewDB(sqldb, pgdialect.New()))
+	if err := sqldb.PingContext(ctx); err != nil {
+		_ = s.closeDB()
+		return nil, translate(ctx, err, "connecting to PostgreSQL")
+	}
+	return s, nil
+}
+
+// New returns a Store on a database the host opened itself, PostgreSQL or SQLite.
+// It does not migrate (call Migrate) and Close leaves db open. On PostgreSQL, bulk
+// inserts use COPY when db runs on pgx's stdlib driver, and multi-row INSERTs
+// otherwise. For SQLite, open db with the settings Open uses (see the package
+// README): busy_timeout, WAL, foreign_keys and _txlock=immediate.
+// Errors: ErrInvalid for another dialect.
+func New(db *bun.DB) (*Store, error) {
+	switch db.Dialect().Name() {
+	case dialect.PG, dialect.SQLite:
+		return newStore(db), nil
+	}
+	return nil, connect.Errorf(connect.Invalid, "storage: unsupported dialect %s", db.Dialect().Name())
+}
+
+func newStore(db *bun.DB) *Store {
+	return &Store{
+		db:     db,
+		idb:    db,
+		pg:     db.Dialect().Name() == dialect.PG,
+		log:    slog.New(slog.DiscardHandler),
+		copyAt: defaultCopyAt,
+	}
+}
+
+// DB returns the bun database, for a host that keeps its own tables beside
+// connect's.
+func (s *Store) DB() *bun.DB { return s.db }
+
+// Close closes the database if Open opened it. The Store must not be used after.
+func (s *Store) Close() error {
+	if !s.owned || s.tx != nil {
+		return nil
+	}
+	return s.closeDB()
+}
+
+func (s *Store) closeDB() error {
+	if s.keep != nil {
+		_ = s.keep.Close()
+	}
+	return s.db.Close()
+}
+
+// randomName returns 16 random hex digits.
+func randomName() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// redact hides a password in a DSN for messages.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Tx runs fn in one transaction; see connect.Store. On a Store already bound to a
+// transaction, fn runs inside it under a savepoint: if fn fails, what it did is
+// undone and the outer transaction goes on. A panic in fn rolls back and is
+// re-raised.
+func (s *Store) Tx(ctx context.Context, fn func(tx connect.Store) error) error {
+	return s.inTx(ctx, func(tx *Store) error { return fn(tx) })
+}
+
+// inTx runs fn in a transaction, or under a savepoint of the current one.
+func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) {
+	var (
+		tx   bun.Tx
+		conn *bun.Conn
+	)
+	if s.tx != nil {
+		if tx, err = s.tx.BeginTx(ctx, nil); err != nil {
+			return translate(ctx, err, "starting a savepoint")
+		}
+		conn = s.conn
+	} else {
+		// The transaction gets a connection of its own, so that COPY can reach the
+		// driver connection the transaction runs on.
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			return translate(ctx, err, "starting a transaction")
+		}
+		if tx, err = c.BeginTx(ctx, nil); err != nil {
+			_ = c.Close()
+			return translate(ctx, err, "starting a transaction")
+		}
+		conn = &c
+		defer func() { _ = c.Close() }()
+	}
+	bound := *s
+	bound.idb, bound.tx, bound.conn, bound.owned, bound.keep = tx, &tx, conn, false, nil
+
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback() // on error and on panic; a panic goes on up
+		}
+	}()
+	if err := fn(&bound); err != nil {
+		return err // fn's own error, as it returned it
+	}
+	if err := tx.Commit(); err != nil {
+		return translate(ctx, err, "committing")
+	}
+	committed = true
+	return nil
+}
+
+// atomic runs fn, which makes several statements, so that either all of them take
+// effect or none. Outside a transaction it starts one. Inside one, on PostgreSQL a
+// failed statement already dooms the whole transaction (nothing partial can be
+// committed), so fn runs as is; SQLite keeps a transaction going after a failed
+// statement, so fn runs under a savepoint that is rolled back on failure.
+func (s *Store) atomic(ctx context.Context, fn func(tx *Store) error) error {
+	if s.tx != nil && s.pg {
+		return fn(s)
+	}
+	return s.inTx(ctx, fn)
+}
