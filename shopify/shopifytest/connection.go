@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -120,7 +119,7 @@ func page(node string, items []object, cursors []string, args map[string]any,
 	if first != nil {
 		n := gqlcost.Int(first)
 		if n < 0 || n > 250 {
-			return nil, fmt.Errorf("The first argument must be between 0 and 250, not %d", n)
+			return nil, errorf("The first argument must be between 0 and 250, not %d", n)
 		}
 		if hi-lo > n {
 			hi, conn.hasNext = lo+n, true
@@ -129,7 +128,7 @@ func page(node string, items []object, cursors []string, args map[string]any,
 	if last != nil {
 		n := gqlcost.Int(last)
 		if n < 0 || n > 250 {
-			return nil, fmt.Errorf("The last argument must be between 0 and 250, not %d", n)
+			return nil, errorf("The last argument must be between 0 and 250, not %d", n)
 		}
 		if hi-lo > n {
 			lo, conn.hasPrev = hi-n, true
@@ -151,7 +150,7 @@ func paginate(node string, items []object, args map[string]any) (*connection, er
 		n, ok := strings.CutPrefix(string(b), "pos:")
 		i, err2 := strconv.Atoi(n)
 		if err != nil || !ok || err2 != nil {
-			return 0, fmt.Errorf("Invalid cursor %q", c)
+			return 0, errorf("Invalid cursor %q", c)
 		}
 		return i, nil
 	}
@@ -209,7 +208,7 @@ func (s *Shop) ordersConnection(args map[string]any) (*connection, error) {
 		var oc orderCursor
 		b, err := base64.RawURLEncoding.DecodeString(c)
 		if err != nil || json.Unmarshal(b, &oc) != nil {
-			return oc, fmt.Errorf("Invalid cursor %q", c)
+			return oc, errorf("Invalid cursor %q", c)
 		}
 		return oc, nil
 	}

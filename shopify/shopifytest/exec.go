@@ -23,6 +23,14 @@ type object interface {
 	field(name string, args map[string]any) (any, error)
 }
 
+// apiError is an error worded as Shopify words it: capitalised, as GraphQL
+// error messages are.
+type apiError string
+
+func (e apiError) Error() string { return string(e) }
+
+func errorf(format string, args ...any) error { return apiError(fmt.Sprintf(format, args...)) }
+
 // withheld stands for a field Shopify hides from an app without approval for
 // protected customer data: null, plus an ACCESS_DENIED error.
 type withheld struct{}
@@ -42,10 +50,9 @@ type executor struct {
 // run executes the operation's selection set on root and returns the data, or
 // nil when a null reached the root.
 func (e *executor) run(op *ast.OperationDefinition, root object) *fields {
-	t := e.schema.Query
 	if op.Operation == ast.Mutation {
-		t, e.mutation = e.schema.Mutation, true
-		e.actual = gqlcost.Mutation * len(gqlcost.CollectFields(e.schema, op.SelectionSet, t, e.vars))
+		e.mutation = true
+		e.actual = gqlcost.Mutation * len(gqlcost.CollectFields(e.schema, op.SelectionSet, e.schema.Mutation, e.vars))
 	}
 	data, ok := e.selectionSet(op.SelectionSet, root, nil)
 	if !ok {

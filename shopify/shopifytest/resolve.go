@@ -1,7 +1,6 @@
 package shopifytest
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -31,7 +30,7 @@ func (q queryRoot) field(name string, args map[string]any) (any, error) {
 	case "nodes":
 		ids, _ := args["ids"].([]any)
 		if len(ids) > 250 {
-			return nil, errors.New("The ids argument accepts at most 250 ids")
+			return nil, apiError("The ids argument accepts at most 250 ids")
 		}
 		out := make([]any, len(ids))
 		for i, id := range ids {

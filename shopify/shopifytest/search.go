@@ -70,7 +70,7 @@ func splitWords(q string) ([]string, error) {
 		}
 	}
 	if quoted {
-		return nil, fmt.Errorf("Invalid search query %q: unbalanced quote", q)
+		return nil, errorf("Invalid search query %q: unbalanced quote", q)
 	}
 	if cur.Len() > 0 {
 		words = append(words, cur.String())
