@@ -19,7 +19,8 @@ import (
 // worksheets over 16 MiB to the system's temporary directory and the rest into
 // memory, and the sheet is read as a stream of rows. Cells are the values as the
 // spreadsheet program shows them: numbers and dates formatted by the cell's number
-// format, a formula's last computed value.
+// format, a formula's last computed value. Memory: excelize holds the whole file,
+// and every part but large worksheets unzipped, while the sheet is open.
 //
 // Errors (all Invalid): the file is over a limit, is not a valid workbook, has no
 // sheet called SheetName (the message lists the sheets), the sheet has no non-blank
