@@ -27,6 +27,9 @@ type ImportRow struct {
 	Number int      // the row number the user's spreadsheet shows
 	Cells  []string // the row as read, for the file of refused rows
 	Input  OrderInput
+	// ClientNumber is the row's "Client ID" column, as written, in a dispatcher's
+	// stop import ("" otherwise): the client the stop is for.
+	ClientNumber string
 	// Problems lists values that could not be read (a size that is not a number, a
 	// stop type that is neither delivery nor pickup), with their columns.
 	Problems []FieldError
