@@ -126,15 +126,6 @@ func VerifyCallback(query url.Values, secret string, now time.Time, maxAge time.
 	return nil
 }
 
-// SignCallback returns the hex HMAC Shopify puts in a callback's hmac parameter
-// for the other parameters of query. The fake Shopify signs with it; an app
-// has no other use for it.
-func SignCallback(query url.Values, secret string) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(callbackMessage(query)))
-	return hex.EncodeToString(mac.Sum(nil))
-}
-
 // callbackMessage is what Shopify signs: every parameter but hmac (and the
 // legacy signature), sorted by key, as k=v joined by &. In keys and values, %
 // and & are escaped as %25 and %26, and = in keys as %3D, so that no parameter

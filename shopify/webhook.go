@@ -76,12 +76,6 @@ func VerifyWebhook(r *http.Request, secret string, maxBody int64) (Webhook, erro
 	return w, nil
 }
 
-// SignWebhook returns the X-Shopify-Hmac-Sha256 value Shopify sends with body.
-// The fake Shopify signs with it; an app has no other use for it.
-func SignWebhook(body []byte, secret string) string {
-	return base64.StdEncoding.EncodeToString(signBody(body, secret))
-}
-
 func signBody(body []byte, secret string) []byte {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
