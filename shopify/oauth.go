@@ -44,7 +44,15 @@ func Scopes() []string {
 // scheme, another domain, is refused: the name ends up in URLs the app posts
 // its secret to.
 func ValidShopDomain(s string) (string, error) {
-	d := strings.ToLower(s)
+	// Lower-case ASCII only: strings.ToLower would turn some non-ASCII letters
+	// (the Kelvin sign) into ASCII ones, accepting a name Shopify never sent.
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	d := string(b)
 	name, ok := strings.CutSuffix(d, ".myshopify.com")
 	if !ok || name == "" || len(name) > 63 || !isAlnum(name[0]) {
 		return "", connect.Errorf(connect.Invalid, "shopify: %q is not a shop's myshopify.com domain", s)

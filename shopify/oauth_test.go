@@ -34,7 +34,7 @@ func TestValidShopDomain(t *testing.T) {
 		"https://acme.myshopify.com", "acme.myshopify.com.evil.com", "evil.com", "acme.shopify.com",
 		"acme_store.myshopify.com", "ac me.myshopify.com", "a.b.myshopify.com", "acme.myshopify.com.",
 		"acme.myshopify.com?x=1", "acme@evil.com#.myshopify.com", strings.Repeat("a", 64) + ".myshopify.com",
-		"ácme.myshopify.com", "acme.myshopify.com\n",
+		"ácme.myshopify.com", "acme.myshopify.com\n", "\u212acme.myshopify.com", "acme.myshop\u0130fy.com",
 	}
 	for _, in := range invalid {
 		if got, err := shopify.ValidShopDomain(in); connect.ErrorCode(err) != connect.Invalid {
