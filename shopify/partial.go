@@ -21,6 +21,9 @@ type PartialError struct {
 
 // Error summarises the errors.
 func (e *PartialError) Error() string {
+	if len(e.Errors) == 0 {
+		return "shopify: partial answer"
+	}
 	return "shopify: partial answer: " + strconv.Itoa(len(e.Errors)) + " error(s), first: " + e.Errors[0].Message
 }
 
