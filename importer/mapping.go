@@ -1,0 +1,314 @@
+package importer
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/dispatchkit/connect"
+)
+
+// FieldClientNumber is the mapping target of the "Client ID" column of a dispatcher's
+// stop import: the client number of the client each stop is for. It is not an order
+// field (connect.Field.Valid is false for it); a Source puts the column's value in
+// connect.ImportRow.ClientNumber.
+const FieldClientNumber connect.Field = "client_number"
+
+// MappingOptions says how MapHeader maps a header. The zero value recognises the
+// columns by name for a client's own import under the policy that requires only the
+// address.
+type MappingOptions struct {
+	// Override maps a column's header, exactly as written in the file (surrounding
+	// space aside), to the field it holds, winning over recognition by name. "" or
+	// "-" ignores the column. (*Mapping).Overrides returns such a map, to remember a
+	// mapping the user corrected and apply it to their next file.
+	Override map[string]connect.Field
+	// Policy is the client's required fields: Mapping.Missing lists those without a
+	// column.
+	Policy connect.RequiredFieldPolicy
+	// ClientNumbers is set for a dispatcher's stop import, where a "Client ID" column
+	// says which client each stop is for: the column is mapped to FieldClientNumber
+	// and reported missing when there is none. In a client's own import such a column
+	// is ignored.
+	ClientNumbers bool
+}
+
+// Mapping says which column of a spreadsheet holds which order field. It is plain
+// data (exported fields, JSON tags) so that the portal can show it, let the user
+// correct it, and keep it.
+type Mapping struct {
+	// Header is the header row the mapping was made for, as written.
+	Header []string `json:"header"`
+	// Mapped lists the columns that hold a field, in column order.
+	Mapped []MappedColumn `json:"mapped"`
+	// Ignored lists the columns whose values are not imported, in column order, with
+	// the reason.
+	Ignored []IgnoredColumn `json:"ignored,omitempty"`
+	// Missing lists the fields the policy requires that no column holds, in
+	// spreadsheet order (FieldClientNumber last). Every row will be refused for them.
+	Missing []connect.Field `json:"missing,omitempty"`
+}
+
+// MappedColumn is a column that holds a field.
+type MappedColumn struct {
+	Index  int           `json:"index"`  // 0-based position in the header
+	Header string        `json:"header"` // the column's name as written
+	Field  connect.Field `json:"field"`
+	// Override is set when MappingOptions.Override chose the field, rather than the
+	// column's name.
+	Override bool `json:"override,omitempty"`
+}
+
+// IgnoredColumn is a column whose values are not imported.
+type IgnoredColumn struct {
+	Index  int          `json:"index"`  // 0-based position in the header
+	Header string       `json:"header"` // the column's name as written ("" when it has none)
+	Reason IgnoreReason `json:"reason"`
+	// Field is the field the column would hold: for IgnoredDuplicate, the field an
+	// earlier column already holds; for IgnoredBadOverride, the unknown field the
+	// override named.
+	Field connect.Field `json:"field,omitempty"`
+}
+
+// IgnoreReason says why a column is ignored.
+type IgnoreReason string
+
+// The reasons a column is ignored.
+const (
+	// IgnoredUnknown: the column's name is not one MapHeader knows.
+	IgnoredUnknown IgnoreReason = "unknown"
+	// IgnoredByOverride: MappingOptions.Override says to ignore it.
+	IgnoredByOverride IgnoreReason = "override"
+	// IgnoredDuplicate: an earlier column (or one chosen by Override) already holds
+	// the same field.
+	IgnoredDuplicate IgnoreReason = "duplicate"
+	// IgnoredClientNumber: a "Client ID" column in a client's own import, where the
+	// client is the one importing.
+	IgnoredClientNumber IgnoreReason = "client_number"
+	// IgnoredBadOverride: MappingOptions.Override names something that is not a field.
+	IgnoredBadOverride IgnoreReason = "bad_override"
+)
+
+// MapHeader maps each column of header to the field it holds: by Override first,
+// then by the column's name. Names are compared after dropping case, spaces,
+// punctuation and anything in parentheses or brackets, so "Address Line 1",
+// "address_line_1", "ADDRESS-LINE-1" and "Address line 1 (required)" are the same
+// name. Besides the help article's names, it knows common variants: "Street" and
+// "Address 1"; "Postcode", "Postal code", "ZIP code"; "Town"; "Province", "County",
+// "Region"; "Lat", "Lng", "Lon", "Long"; "Phone", "Mobile"; "Email", "E-mail"; "Type",
+// "Stop type"; "Qty", "Packages", "Parcels"; "Order ID", "Reference", "Ref"; "Name",
+// "Customer name", "Recipient"; "Instructions", "Delivery notes"; "Items"; and
+// "Client ID", "Client number" for FieldClientNumber. A name may also carry a
+// "Recipient", "Customer", "Delivery" or "Shipping" prefix ("Shipping Zip",
+// "Customer Phone"), except for the Id: "Customer ID" is not the order's Id.
+//
+// "Name" alone is the recipient's name. When two columns hold the same field the
+// first wins (a column chosen by Override wins over one recognised by name) and the
+// other is ignored as IgnoredDuplicate.
+func MapHeader(header []string, opts MappingOptions) *Mapping {
+	m := &Mapping{Header: append([]string(nil), header...)}
+	fields := make([]connect.Field, len(header))
+	overridden := make([]bool, len(header))
+	reasons := make([]IgnoreReason, len(header))
+	badField := make([]connect.Field, len(header))
+	taken := map[connect.Field]int{}
+
+	take := func(i int, f connect.Field) {
+		if !opts.ClientNumbers && f == FieldClientNumber {
+			reasons[i] = IgnoredClientNumber
+			return
+		}
+		if _, dup := taken[f]; dup {
+			reasons[i], badField[i] = IgnoredDuplicate, f
+			return
+		}
+		taken[f], fields[i] = i, f
+	}
+	// Overrides first, so that a column the user chose wins over a guess.
+	automatic := make([]int, 0, len(header))
+	for i, h := range header {
+		f, ok := override(opts.Override, h)
+		switch {
+		case !ok:
+			automatic = append(automatic, i)
+		case f == "" || f == "-":
+			overridden[i], reasons[i] = true, IgnoredByOverride
+		case !f.Valid() && f != FieldClientNumber:
+			overridden[i], reasons[i], badField[i] = true, IgnoredBadOverride, f
+		default:
+			overridden[i] = true
+			take(i, f)
+		}
+	}
+	for _, i := range automatic {
+		f, ok := recognise(header[i])
+		if !ok {
+			reasons[i] = IgnoredUnknown
+			continue
+		}
+		take(i, f)
+	}
+	for i, h := range header {
+		if fields[i] != "" {
+			m.Mapped = append(m.Mapped, MappedColumn{Index: i, Header: h, Field: fields[i], Override: overridden[i]})
+		} else {
+			m.Ignored = append(m.Ignored, IgnoredColumn{Index: i, Header: h, Reason: reasons[i], Field: badField[i]})
+		}
+	}
+	for _, f := range opts.Policy.Required() {
+		if _, ok := taken[f]; !ok {
+			m.Missing = append(m.Missing, f)
+		}
+	}
+	if _, ok := taken[FieldClientNumber]; opts.ClientNumbers && !ok {
+		m.Missing = append(m.Missing, FieldClientNumber)
+	}
+	return m
+}
+
+// override looks header up in o: as written first, then trimmed.
+func override(o map[string]connect.Field, header string) (connect.Field, bool) {
+	if f, ok := o[header]; ok {
+		return f, true
+	}
+	f, ok := o[strings.TrimSpace(header)]
+	return f, ok
+}
+
+// Column returns the name of the column that holds field f, "" when none does.
+func (m *Mapping) Column(f connect.Field) string {
+	if c, ok := m.column(f); ok {
+		return c.Header
+	}
+	return ""
+}
+
+// column returns the column that holds f.
+func (m *Mapping) column(f connect.Field) (MappedColumn, bool) {
+	for _, c := range m.Mapped {
+		if c.Field == f {
+			return c, true
+		}
+	}
+	return MappedColumn{}, false
+}
+
+// Overrides returns the mapping as MappingOptions.Override takes it, so that it can
+// be kept and applied to the user's next file: each mapped column's header (trimmed)
+// to its field, and each column ignored by choice (an override, a duplicate) to "".
+// Columns ignored only because their name is unknown, or because a client's import
+// has no use for a Client ID, are left out: they are recognised by name again. Given
+// the result, MapHeader maps a file with the same header, or the same columns in
+// another order, the same way. A header written twice maps to its first column's
+// field.
+func (m *Mapping) Overrides() map[string]connect.Field {
+	o := make(map[string]connect.Field, len(m.Header))
+	for _, c := range m.Ignored {
+		switch c.Reason {
+		case IgnoredUnknown, IgnoredClientNumber:
+			continue
+		}
+		if h := strings.TrimSpace(c.Header); h != "" {
+			o[h] = ""
+		}
+	}
+	for _, c := range m.Mapped {
+		o[strings.TrimSpace(c.Header)] = c.Field
+	}
+	return o
+}
+
+// recognise returns the field a column's name says it holds.
+func recognise(header string) (connect.Field, bool) {
+	key := normalizeHeader(header)
+	if f, ok := headerNames[key]; ok {
+		return f, true
+	}
+	for _, p := range headerPrefixes {
+		if rest, ok := strings.CutPrefix(key, p); ok && rest != "" {
+			if f, ok := headerNames[rest]; ok && f != connect.FieldRef && f != FieldClientNumber {
+				return f, true
+			}
+		}
+	}
+	return "", false
+}
+
+// headerPrefixes may start a column's name without changing what it holds.
+var headerPrefixes = []string{"recipient", "customer", "delivery", "shipping"}
+
+// normalizeHeader returns the key a column's name is looked up by: lower case
+// letters and digits only, with anything in parentheses or brackets dropped.
+func normalizeHeader(h string) string {
+	var b strings.Builder
+	depth := 0
+	for _, r := range h {
+		switch {
+		case r == '(' || r == '[':
+			depth++
+		case r == ')' || r == ']':
+			if depth > 0 {
+				depth--
+			}
+		case depth > 0:
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	if b.Len() == 0 && depth > 0 {
+		// The whole name is in parentheses: use what is inside.
+		return normalizeHeader(strings.Map(func(r rune) rune {
+			if r == '(' || r == ')' || r == '[' || r == ']' {
+				return ' '
+			}
+			return r
+		}, h))
+	}
+	return b.String()
+}
+
+// headerNames maps normalised column names to fields: the help article's names and
+// the variants people write.
+var headerNames = func() map[string]connect.Field {
+	names := map[connect.Field][]string{
+		connect.FieldUnit: {"unit", "flat", "unitflatunitname", "unitflat", "unitname", "unitnumber",
+			"flatnumber", "apt", "apartment", "suite", "aptsuite", "apartmentsuite", "unitsuite"},
+		connect.FieldAddressLine1: {"addressline1", "address1", "addr1", "addressline", "address",
+			"street", "streetaddress", "street1", "streetline1", "line1"},
+		connect.FieldAddressLine2: {"addressline2", "address2", "addr2", "street2", "streetline2", "line2"},
+		connect.FieldCity:         {"city", "town", "towncity", "citytown", "locality", "suburb"},
+		connect.FieldState: {"state", "province", "county", "region", "stateprovince", "provincestate",
+			"statecounty", "countystate", "stateregion"},
+		connect.FieldZip: {"zip", "zipcode", "postcode", "postalcode", "postal", "zippostcode",
+			"zippostalcode", "postcodezip", "postalzipcode"},
+		connect.FieldCountry: {"country", "countrycode", "countryname"},
+		connect.FieldNotes: {"notes", "note", "instructions", "deliveryinstructions", "deliverynotes",
+			"comments", "comment", "stopnotes", "ordernotes"},
+		connect.FieldSize:          {"size", "stopsize", "ordersize"},
+		connect.FieldRecipientName: {"recipientname", "name", "customername", "recipient", "fullname", "contactname", "customer"},
+		connect.FieldStopType:      {"typeofstop", "type", "stoptype", "deliverytype", "ordertype"},
+		connect.FieldRecipientEmail: {"recipientemailaddress", "email", "emailaddress", "recipientemail",
+			"customeremail", "mail"},
+		connect.FieldRecipientPhone: {"recipientphonenumber", "phone", "phonenumber", "mobile", "mobilenumber",
+			"mobilephone", "cell", "cellphone", "telephone", "tel", "telephonenumber", "contactnumber",
+			"recipientphone", "customerphone"},
+		connect.FieldRef: {"id", "orderid", "order", "orderno", "ordernumber", "orderref", "orderreference",
+			"reference", "ref", "referencenumber", "refno", "externalid"},
+		connect.FieldPackageCount: {"packagecount", "qty", "quantity", "packages", "parcels", "parcelcount",
+			"numberofpackages", "noofpackages", "numberofparcels", "noofparcels", "packagesqty"},
+		connect.FieldProducts:  {"products", "product", "items", "item", "lineitems", "productlist"},
+		connect.FieldLatitude:  {"latitude", "lat"},
+		connect.FieldLongitude: {"longitude", "lng", "lon", "long"},
+		FieldClientNumber: {"clientid", "clientnumber", "clientno", "clientnum", "spokeconnectid",
+			"connectid", "connectclientid"},
+	}
+	m := map[string]connect.Field{}
+	for f, keys := range names {
+		for _, k := range keys {
+			if _, dup := m[k]; dup {
+				panic("importer: header name " + k + " is listed twice")
+			}
+			m[k] = f
+		}
+	}
+	return m
+}()

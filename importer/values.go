@@ -1,0 +1,229 @@
+package importer
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/dispatchkit/connect"
+	"github.com/shopspring/decimal"
+)
+
+// Parsing a cell's text into a typed value. Every parser takes the cell as read
+// (already trimmed), returns the zero value for an empty cell, and, for text it
+// cannot read, a *connect.FieldError with the field and a reason a person can act on
+// (the core adds the row and the column). Ranges, required fields, emails and phone
+// numbers are checked by connect.RequiredFieldPolicy.Check, not here.
+
+// maxNumberLen is the longest cell read as a number: longer text is not a value
+// anyone typed, and refusing it early keeps a huge exponent from costing memory.
+const maxNumberLen = 64
+
+// ParseDecimal reads a number for field f (size, latitude, longitude). It accepts an
+// optional sign, digits with a decimal point ("12.5", "-0.1276", ".5"), and an
+// exponent ("1.5E+03", as spreadsheets show large numbers); and a comma where it
+// can only mean one thing:
+//
+//   - commas between groups of three digits, with or without a decimal point after
+//     them ("1,234.5", "12,345,678"): thousands separators;
+//   - a single comma with no point ("2,5", "48,8566"): a decimal comma, as much of
+//     Europe writes it. "1,234" could be either, so it is refused, except for a
+//     latitude or a longitude, where a thousand is never meant.
+//
+// It refuses anything else, such as "1,234,5", "1.234,5", "5 kg" or "1 234", rather
+// than guess.
+func ParseDecimal(f connect.Field, s string) (decimal.NullDecimal, *connect.FieldError) {
+	if s == "" {
+		return decimal.NullDecimal{}, nil
+	}
+	notNumber := func(hint string) (decimal.NullDecimal, *connect.FieldError) {
+		return decimal.NullDecimal{}, &connect.FieldError{Field: f,
+			Reason: fmt.Sprintf("must be a number like 12.5, not %s%s", quoteCell(s), hint)}
+	}
+	if len(s) > maxNumberLen {
+		return notNumber("")
+	}
+	body, exp := s, ""
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		body, exp = s[:i], s[i+1:]
+		if !validExponent(exp) {
+			return notNumber("")
+		}
+	}
+	sign := ""
+	if body != "" && (body[0] == '+' || body[0] == '-') {
+		sign, body = body[:1], body[1:]
+	}
+	intPart, frac, point := body, "", false
+	if i := strings.IndexByte(body, '.'); i >= 0 {
+		intPart, frac, point = body[:i], body[i+1:], true
+	}
+	if !isDigits(frac) {
+		return notNumber(pointHint(s))
+	}
+	commas := strings.Count(intPart, ",")
+	switch {
+	case commas == 0:
+		if !isDigits(intPart) {
+			return notNumber(pointHint(s))
+		}
+	case exp != "":
+		return notNumber("")
+	case point || commas > 1:
+		// Only thousands separators: groups of three after a first group of 1 to 3.
+		groups := strings.Split(intPart, ",")
+		if !thousands(groups) {
+			return notNumber(": use a point for decimals (1234.5) and commas only between groups of three digits")
+		}
+		intPart = strings.Join(groups, "")
+	default:
+		// One comma and no point: a decimal comma, unless it could be a thousand.
+		whole, dec, _ := strings.Cut(intPart, ",")
+		if !isDigits(whole) || dec == "" || !isDigits(dec) {
+			return notNumber(pointHint(s))
+		}
+		coordinate := f == connect.FieldLatitude || f == connect.FieldLongitude
+		if !coordinate && thousands([]string{whole, dec}) {
+			return decimal.NullDecimal{}, &connect.FieldError{Field: f, Reason: fmt.Sprintf(
+				"%s is ambiguous: write %s%s%s for more than a thousand, or %s%s.%s with a decimal point",
+				quoteCell(s), sign, whole, dec, sign, whole, dec)}
+		}
+		intPart, frac = whole, dec
+	}
+	if intPart == "" && frac == "" {
+		return notNumber("")
+	}
+	text := sign + intPart
+	if frac != "" {
+		text += "." + frac
+	}
+	if exp != "" {
+		text += "e" + exp
+	}
+	d, err := decimal.NewFromString(text)
+	if err != nil {
+		return notNumber("")
+	}
+	if exp != "" && len(d.String()) > maxNumberLen {
+		// What the exponent makes of it would not be read back (and is no size or
+		// coordinate anyway).
+		return notNumber("")
+	}
+	return decimal.NewNullDecimal(d), nil
+}
+
+// FormatDecimal writes d as ParseDecimal reads it back: the shortest exact decimal
+// ("12.5", "-0.1276"), "" when d is not valid.
+func FormatDecimal(d decimal.NullDecimal) string {
+	if !d.Valid {
+		return ""
+	}
+	return d.Decimal.String()
+}
+
+// pointHint says how to write a decimal when s has a point and a comma in the wrong
+// order ("1.234,5").
+func pointHint(s string) string {
+	if strings.Contains(s, ",") && strings.Contains(s, ".") {
+		return ": use a point for decimals (1234.5) and commas only between groups of three digits"
+	}
+	return ""
+}
+
+// validExponent reports whether e is an exponent ParseDecimal takes: an optional sign
+// and one or two digits.
+func validExponent(e string) bool {
+	if e != "" && (e[0] == '+' || e[0] == '-') {
+		e = e[1:]
+	}
+	return e != "" && len(e) <= 2 && isDigits(e)
+}
+
+// thousands reports whether groups are digits grouped by thousands: a first group of
+// 1 to 3 digits not starting with 0, then groups of exactly 3.
+func thousands(groups []string) bool {
+	first := groups[0]
+	if len(first) < 1 || len(first) > 3 || !isDigits(first) || first[0] == '0' {
+		return false
+	}
+	for _, g := range groups[1:] {
+		if len(g) != 3 || !isDigits(g) {
+			return false
+		}
+	}
+	return true
+}
+
+// isDigits reports whether s is ASCII digits only ("" is).
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseWholeNumber reads a whole number for field f (the package count): "3", and
+// "3.0" as a spreadsheet may show it, with the separators ParseDecimal accepts. It
+// refuses "3.5" and "three". The range is the policy's to check.
+func ParseWholeNumber(f connect.Field, s string) (int, *connect.FieldError) {
+	if s == "" {
+		return 0, nil
+	}
+	if isDigits(s) && len(s) < 10 { // the common case, without a decimal
+		n, _ := strconv.Atoi(s)
+		return n, nil
+	}
+	d, fe := ParseDecimal(f, s)
+	if fe != nil {
+		return 0, &connect.FieldError{Field: f, Reason: fmt.Sprintf("must be a whole number like 3, not %s", quoteCell(s))}
+	}
+	if !d.Decimal.IsInteger() {
+		return 0, &connect.FieldError{Field: f, Reason: fmt.Sprintf("must be a whole number like 3, not %s", quoteCell(s))}
+	}
+	const limit = 1 << 31
+	if d.Decimal.Abs().GreaterThanOrEqual(decimal.NewFromInt(limit)) {
+		return 0, &connect.FieldError{Field: f, Reason: fmt.Sprintf("is far too large: %s", quoteCell(s))}
+	}
+	return int(d.Decimal.IntPart()), nil
+}
+
+// stopTypes are the words ParseStopType knows, lower case, without spaces, hyphens
+// or underscores.
+var stopTypes = map[string]connect.StopType{
+	"delivery": connect.Delivery, "deliver": connect.Delivery, "drop": connect.Delivery,
+	"dropoff": connect.Delivery, "d": connect.Delivery,
+	"pickup": connect.Pickup, "collection": connect.Pickup, "collect": connect.Pickup,
+	"p": connect.Pickup,
+}
+
+// ParseStopType reads a stop type, ignoring case, spaces and hyphens: "Delivery",
+// "deliver", "drop", "drop-off", "D" are deliveries; "Pickup", "pick up", "pick-up",
+// "collection", "collect", "P" are pickups.
+func ParseStopType(s string) (connect.StopType, *connect.FieldError) {
+	if s == "" {
+		return "", nil
+	}
+	key := strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '_':
+			return -1
+		}
+		return r
+	}, strings.ToLower(s))
+	if t, ok := stopTypes[key]; ok {
+		return t, nil
+	}
+	return "", &connect.FieldError{Field: connect.FieldStopType,
+		Reason: fmt.Sprintf(`must be "Delivery" or "Pickup" (or D, P), not %s`, quoteCell(s))}
+}
+
+// quoteCell quotes a cell's text for an error message, shortened if long.
+func quoteCell(s string) string {
+	const max = 40
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max]) + "…"
+	}
+	return strconv.Quote(s)
+}
