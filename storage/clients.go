@@ -56,7 +56,7 @@ func (s *Store) CreateClient(ctx context.Context, c *connect.Client) error {
 		return err
 	}
 	row.Version = 1
-	if _, err := s.idb.NewInsert().Model(row).Exec(ctx); err != nil {
+	if _, err := s.idb.NewInsert().Model(row).Returning("NULL").Exec(ctx); err != nil {
 		return translate(ctx, err, "creating client "+string(c.ID))
 	}
 	c.Version = 1

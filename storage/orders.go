@@ -85,7 +85,7 @@ func (s *Store) insertOrders(ctx context.Context, orders []*connect.Order, event
 			r.Version = 1
 			rows = append(rows, *r)
 		}
-		if _, err := s.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if _, err := s.idb.NewInsert().Model(&rows).Returning("NULL").Exec(ctx); err != nil {
 			return err
 		}
 	}
@@ -98,7 +98,7 @@ func (s *Store) insertOrders(ctx context.Context, orders []*connect.Order, event
 		for i := start; i < min(start+insertBatch, len(events)); i++ {
 			evs = append(evs, *eventToRow(orders[i], &events[i]))
 		}
-		if _, err := s.idb.NewInsert().Model(&evs).Exec(ctx); err != nil {
+		if _, err := s.idb.NewInsert().Model(&evs).Returning("NULL").Exec(ctx); err != nil {
 			return err
 		}
 	}
@@ -355,7 +355,7 @@ func (s *Store) SetStatus(ctx context.Context, p connect.SetStatusParams) error 
 		}
 		ev := eventToRow(o, &p.Event)
 		ev.AccountID, ev.ClientID = string(p.Scope.Account), client
-		_, err = tx.idb.NewInsert().Model(ev).Exec(ctx)
+		_, err = tx.idb.NewInsert().Model(ev).Returning("NULL").Exec(ctx)
 		return translate(ctx, err, "writing the history of "+what)
 	})
 	if err != nil {

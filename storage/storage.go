@@ -62,6 +62,12 @@ type Store struct {
 	// keep holds a connection to an in-memory SQLite database, which exists only
 	// while a connection to it is open.
 	keep *sql.Conn
+
+	// writer serializes this Store's SQLite transactions in Go. SQLite allows one
+	// writer at a time and every transaction here is BEGIN IMMEDIATE, so they take
+	// turns anyway; queueing on a channel wakes the next one at once, where SQLite's
+	// busy handler would poll with growing sleeps. nil on PostgreSQL.
+	writer chan struct{}
 }
 
 var _ connect.Store = (*Store)(nil)
@@ -72,11 +78,16 @@ type Option func(*options)
 type options struct {
 	skipMigrate bool
 	logger      *slog.Logger
+	maxConns    int
 }
 
 // SkipMigrate leaves the schema alone on Open; call Migrate when it suits the host
 // (for example, from a deploy step).
 func SkipMigrate() Option { return func(o *options) { o.skipMigrate = true } }
+
+// WithMaxConns bounds the connection pool (PostgreSQL: default max(10,
+// 4×GOMAXPROCS), all kept open while idle; SQLite: unbounded).
+func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
 
 // WithLogger logs the migrations applied. nil (the default) is silent.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
@@ -125,6 +136,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	s.owned = true
 	if o.logger != nil {
 		s.log = o.logger
+	}
+	if o.maxConns > 0 {
+		s.db.SetMaxOpenConns(o.maxConns)
+		s.db.SetMaxIdleConns(o.maxConns)
 	}
 	if !o.skipMigrate {
 		if err := s.Migrate(ctx); err != nil {
@@ -190,7 +205,11 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	}
 	sqldb := stdlib.OpenDB(*cfg)
-	sqldb.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)))
+	// A bounded pool that keeps its connections: opening one costs PostgreSQL a
+	// process, so a burst of requests should queue for a connection, not open more.
+	n := max(10, 4*runtime.GOMAXPROCS(0))
+	sqldb.SetMaxOpenConns(n)
+	sqldb.SetMaxIdleConns(n)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	s := newStore(bun.NewDB(sqldb, pgdialect.New()))
 	if err := sqldb.PingContext(ctx); err != nil {
@@ -215,12 +234,38 @@ func New(db *bun.DB) (*Store, error) {
 }
 
 func newStore(db *bun.DB) *Store {
-	return &Store{
+	s := &Store{
 		db:     db,
 		idb:    db,
 		pg:     db.Dialect().Name() == dialect.PG,
 		log:    slog.New(slog.DiscardHandler),
 		copyAt: defaultCopyAt,
+	}
+	if !s.pg {
+		s.writer = make(chan struct{}, 1)
+	}
+	return s
+}
+
+// sqliteBusyTimeout is how long a transaction waits for its turn on SQLite, as
+// the busy_timeout pragma does for other processes.
+const sqliteBusyTimeout = 5 * time.Second
+
+// takeTurn waits until this Store's SQLite transactions leave room for one more,
+// and returns the function that gives the turn back.
+func (s *Store) takeTurn(ctx context.Context) (func(), error) {
+	if s.writer == nil {
+		return func() {}, nil
+	}
+	timer := time.NewTimer(sqliteBusyTimeout)
+	defer timer.Stop()
+	select {
+	case s.writer <- struct{}{}:
+		return func() { <-s.writer }, nil
+	case <-ctx.Done():
+		return nil, translate(ctx, ctx.Err(), "starting a transaction")
+	case <-timer.C:
+		return nil, connect.Errorf(connect.Unavailable, "starting a transaction: the database is busy; try again")
 	}
 }
 
@@ -265,7 +310,9 @@ func redact(dsn string) string {
 // Tx runs fn in one transaction; see connect.Store. On a Store already bound to a
 // transaction, fn runs inside it under a savepoint: if fn fails, what it did is
 // undone and the outer transaction goes on. A panic in fn rolls back and is
-// re-raised.
+// re-raised. fn must work through the Store it is given: the transaction holds a
+// connection of the pool, and a call on the outer Store from fn needs another (on
+// SQLite, it would wait for the transaction's lock).
 func (s *Store) Tx(ctx context.Context, fn func(tx connect.Store) error) error {
 	return s.inTx(ctx, func(tx *Store) error { return fn(tx) })
 }
@@ -284,6 +331,11 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 	} else {
 		// The transaction gets a connection of its own, so that COPY can reach the
 		// driver connection the transaction runs on.
+		release, err := s.takeTurn(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
 		c, err := s.db.Conn(ctx)
 		if err != nil {
 			return translate(ctx, err, "starting a transaction")

@@ -12,7 +12,7 @@ import (
 func (s *Store) CreateMember(ctx context.Context, m *connect.Member) error {
 	row := memberToRow(m)
 	row.Version = 1
-	if _, err := s.idb.NewInsert().Model(row).Exec(ctx); err != nil {
+	if _, err := s.idb.NewInsert().Model(row).Returning("NULL").Exec(ctx); err != nil {
 		return translate(ctx, err, "adding "+m.Email+" to the team")
 	}
 	m.Version = 1
@@ -86,7 +86,7 @@ func (s *Store) DeleteMember(ctx context.Context, scope connect.Scope, id connec
 func (s *Store) CreateInvite(ctx context.Context, inv *connect.Invite) error {
 	row := inviteToRow(inv)
 	row.Version = 1
-	if _, err := s.idb.NewInsert().Model(row).Exec(ctx); err != nil {
+	if _, err := s.idb.NewInsert().Model(row).Returning("NULL").Exec(ctx); err != nil {
 		return translate(ctx, err, "creating invite "+string(inv.ID))
 	}
 	inv.Version = 1
