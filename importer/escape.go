@@ -79,3 +79,15 @@ func isPlainNumber(s string) bool {
 	}
 	return i == len(s)
 }
+
+// UnescapeFormula undoes EscapeFormula: when cell is a single quote followed by text
+// that EscapeFormula would have escaped ("'=1+1", "'+44 20 7946 0018"), it returns the
+// text without the quote; any other cell is returned as it is ("'hello", "'5"). A
+// file written with escaped cells, fixed and uploaded again, so imports the values
+// that were written, phone numbers starting with + among them.
+func UnescapeFormula(cell string) string {
+	if rest, ok := strings.CutPrefix(cell, "'"); ok && EscapeFormula(rest) == cell {
+		return rest
+	}
+	return cell
+}

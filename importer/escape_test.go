@@ -49,3 +49,31 @@ func TestEscapeFormula(t *testing.T) {
 		})
 	}
 }
+
+func TestUnescapeFormulaUndoesEscapeFormula(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ in, want string }{
+		{"'=1+1", "=1+1"},
+		{"'+44 20 7946 0018", "+44 20 7946 0018"},
+		{"'-7,5", "-7,5"},
+		{"'@SUM(A1)", "@SUM(A1)"},
+		{"' =1+1", " =1+1"},
+		{"'\tx", "\tx"},
+		{"'hello", "'hello"}, // not escaped by EscapeFormula: the user's own quote
+		{"'-5", "'-5"},       // a plain number is never escaped
+		{"''=1", "''=1"},     // escaped twice is not what EscapeFormula writes
+		{"=1+1", "=1+1"},
+		{"'", "'"},
+		{"", ""},
+	}
+	for _, c := range cases {
+		if got := importer.UnescapeFormula(c.in); got != c.want {
+			t.Errorf("UnescapeFormula(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	for _, s := range []string{"=1+1", "+44 1", "-x", "plain", "-5", "'quoted", " @x", "\r", ""} {
+		if got := importer.UnescapeFormula(importer.EscapeFormula(s)); got != s {
+			t.Errorf("UnescapeFormula(EscapeFormula(%q)) = %q", s, got)
+		}
+	}
+}

@@ -11,7 +11,9 @@ import (
 // connect.Service.Import and PreviewImport. Each row's cells are parsed by the
 // column's field (ParseDecimal, ParseWholeNumber, ParseStopType, ParseProducts; text
 // is kept as read), and what cannot be parsed is reported in the row's Problems
-// rather than failing the import. A Source is not safe for concurrent use.
+// rather than failing the import. A cell EscapeFormula escaped (in a file of refused
+// rows, fixed and uploaded again) is read without its quote (see UnescapeFormula);
+// the row's Cells keep it. A Source is not safe for concurrent use.
 type Source struct {
 	sheet   Sheet
 	mapping *Mapping
@@ -80,7 +82,7 @@ func (s *Source) Next(ctx context.Context) (connect.ImportRow, error) {
 		if c.index >= len(row.Cells) {
 			continue
 		}
-		v := row.Cells[c.index]
+		v := UnescapeFormula(row.Cells[c.index])
 		if v == "" {
 			continue
 		}

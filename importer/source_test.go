@@ -84,7 +84,7 @@ func TestSourceReadsRowsAsOrders(t *testing.T) {
 				Notes:        "Ring twice",
 				Size:         dec("2.5"),
 				PackageCount: 3,
-				Products:     products(p("Veg box", 2, ""), p("Bread", 1, "BR-1")),
+				Products:     products(item("Veg box", 2, ""), item("Bread", 1, "BR-1")),
 			},
 		},
 		{
