@@ -27,6 +27,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net/url"
 	"runtime"
@@ -360,6 +361,11 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 		return err // fn's own error, as it returned it
 	}
 	if err := tx.Commit(); err != nil {
+		if errors.Is(err, pgx.ErrTxCommitRollback) {
+			// fn went on after a statement failed (PostgreSQL then refuses the rest)
+			return &connect.Error{Code: connect.Conflict, Err: err,
+				Message: "a statement of the transaction failed, so none of it was kept"}
+		}
 		return translate(ctx, err, "committing")
 	}
 	committed = true

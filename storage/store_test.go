@@ -1,0 +1,393 @@
+package storage_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/storage"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/sqliteshim"
+)
+
+// dialects runs fn against SQLite and, when configured, PostgreSQL.
+func dialects(t *testing.T, fn func(t *testing.T, open func(t *testing.T) *storage.Store)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, openSQLite)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		postgresURL(t)
+		t.Parallel()
+		fn(t, openPostgres)
+	})
+}
+
+var t0 = time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+
+func newClient(t *testing.T, s connect.Store, account, id string) *connect.Client {
+	t.Helper()
+	c := &connect.Client{ID: connect.ClientID(id), Account: connect.AccountID(account), Name: id,
+		Status: connect.ClientActive, CreatedAt: t0, UpdatedAt: t0}
+	if err := s.CreateClient(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func newOrder(c *connect.Client, id, ref string, st connect.Status, at time.Time) *connect.Order {
+	return &connect.Order{OrderInput: connect.OrderInput{Ref: ref, Address: connect.Address{Line1: "1 Main St"}},
+		ID: connect.OrderID(id), Account: c.Account, Client: c.ID, Status: st, Version: 1,
+		Depot: "d1", CreatedAt: at, UpdatedAt: at}
+}
+
+func wantCode(t *testing.T, what string, err error, code connect.Code) {
+	t.Helper()
+	if got := connect.ErrorCode(err); got != code {
+		t.Fatalf("%s: got %v, want code %s", what, err, code)
+	}
+}
+
+func TestOpenRefusesAnUnknownDSN(t *testing.T) {
+	t.Parallel()
+	for _, dsn := range []string{"", "mysql://x", "portal.db", "file:portal.db"} {
+		_, err := storage.Open(t.Context(), dsn)
+		wantCode(t, fmt.Sprintf("Open(%q)", dsn), err, connect.Invalid)
+	}
+}
+
+func TestOpenReportsAnUnreachableDatabase(t *testing.T) {
+	t.Parallel()
+	_, err := storage.Open(t.Context(), "postgres://nobody:secret@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+	wantCode(t, "Open of a closed port", err, connect.Unavailable)
+	if strings.Contains(err.Error(), "secret") {
+		t.Fatalf("the error shows the password: %v", err)
+	}
+	_, err = storage.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "no", "such", "dir", "db"))
+	if err == nil {
+		t.Fatal("Open of a file in a missing directory succeeded")
+	}
+}
+
+func TestMigrateAgainIsANoOp(t *testing.T) {
+	t.Parallel()
+	dialects(t, func(t *testing.T, open func(t *testing.T) *storage.Store) {
+		s := open(t)
+		for range 2 {
+			if err := s.Migrate(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := s.DB().NewSelect().TableExpr("connect_migrations").Count(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Fatalf("%d migration records, want 1", n)
+		}
+	})
+}
+
+// TestSavepointUndoesOnlyTheInnerTx: a nested Tx whose fn fails is rolled back to
+// its savepoint, and the outer transaction goes on, even after a failed statement.
+func TestSavepointUndoesOnlyTheInnerTx(t *testing.T) {
+	t.Parallel()
+	dialects(t, func(t *testing.T, open func(t *testing.T) *storage.Store) {
+		s := open(t)
+		ctx := t.Context()
+		taken := newClient(t, s, "a", "taken")
+		err := s.Tx(ctx, func(tx connect.Store) error {
+			newClient(t, tx, "a", "outer")
+			err := tx.Tx(ctx, func(tx connect.Store) error {
+				newClient(t, tx, "a", "inner")
+				dup := *taken
+				return tx.CreateClient(ctx, &dup) // a failed statement
+			})
+			wantCode(t, "the inner Tx", err, connect.Conflict)
+			newClient(t, tx, "a", "after")
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string]bool{"outer": true, "inner": false, "after": true} {
+			_, err := s.Client(ctx, "a", connect.ClientID(id))
+			if got := err == nil; got != want {
+				t.Errorf("client %s stored = %v, want %v (%v)", id, got, want, err)
+			}
+		}
+	})
+}
+
+// TestFailedBulkInsertInsideTxLeavesNothing: CreateOrders inside a caller's
+// transaction fails in its second batch; even if the caller ignores the error
+// and commits, no order of the call is kept.
+func TestFailedBulkInsertInsideTxLeavesNothing(t *testing.T) {
+	t.Parallel()
+	dialects(t, func(t *testing.T, open func(t *testing.T) *storage.Store) {
+		s := open(t)
+		ctx := t.Context()
+		c := newClient(t, s, "a", "c")
+		if err := s.CreateOrders(ctx, []*connect.Order{newOrder(c, "o-taken", "R-taken", connect.StatusDraft, t0)}, nil); err != nil {
+			t.Fatal(err)
+		}
+		var batch []*connect.Order
+		for i := range 50 {
+			batch = append(batch, newOrder(c, fmt.Sprintf("o-%03d", i), fmt.Sprintf("R-%03d", i), connect.StatusDraft, t0))
+		}
+		batch[40].Ref = "R-taken"
+		err := s.Tx(ctx, func(tx connect.Store) error {
+			err := tx.CreateOrders(ctx, batch, nil)
+			wantCode(t, "CreateOrders with a taken ref", err, connect.Conflict)
+			if !strings.Contains(err.Error(), "R-taken") {
+				t.Errorf("the conflict does not name the ref: %v", err)
+			}
+			return nil // ignore it and commit
+		})
+		if err != nil && connect.ErrorCode(err) != connect.Conflict {
+			t.Fatalf("commit after a failed statement: %v", err)
+		}
+		counts, err := s.CountOrders(ctx, connect.Scope{Account: "a"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := counts[c.ID].Total(); n != 1 {
+			t.Fatalf("%d orders stored, want only the one before", n)
+		}
+	})
+}
+
+func TestMemberEmailIgnoresCase(t *testing.T) {
+	t.Parallel()
+	dialects(t, func(t *testing.T, open func(t *testing.T) *storage.Store) {
+		s := open(t)
+		c := newClient(t, s, "a", "c")
+		m := &connect.Member{ID: "m1", Account: "a", Client: c.ID, Name: "Ann", Email: "Ann@Example.com",
+			Role: connect.RoleOwner, CreatedAt: t0, UpdatedAt: t0}
+		if err := s.CreateMember(t.Context(), m); err != nil {
+			t.Fatal(err)
+		}
+		m2 := *m
+		m2.ID, m2.Email = "m2", "ann@example.COM"
+		wantCode(t, "the same email in other case", s.CreateMember(t.Context(), &m2), connect.Conflict)
+	})
+}
+
+// TestNothingJoinsAnotherAccountsClient: a member or invite naming a client of
+// another account is refused by the schema's (account, client) foreign keys.
+func TestNothingJoinsAnotherAccountsClient(t *testing.T) {
+	t.Parallel()
+	dialects(t, func(t *testing.T, open func(t *testing.T) *storage.Store) {
+		s := open(t)
+		c := newClient(t, s, "a", "c")
+		m := &connect.Member{ID: "m1", Account: "b", Client: c.ID, Name: "Eve", Email: "eve@example.com",
+			Role: connect.RoleOwner, CreatedAt: t0, UpdatedAt: t0}
+		wantCode(t, "CreateMember across accounts", s.CreateMember(t.Context(), m), connect.NotFound)
+		inv := &connect.Invite{ID: "i1", Account: "b", Client: c.ID, Kind: connect.InviteMember,
+			TokenHash: []byte("h"), ExpiresAt: t0, CreatedAt: t0}
+		wantCode(t, "CreateInvite across accounts", s.CreateInvite(t.Context(), inv), connect.NotFound)
+	})
+}
+
+func TestCanceledContext(t *testing.T) {
+	t.Parallel()
+	dialects(t, func(t *testing.T, open func(t *testing.T) *storage.Store) {
+		s := open(t)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err := s.Clients(ctx, "a")
+		if !errors.Is(err, context.Canceled) || connect.ErrorCode(err) != connect.Unavailable {
+			t.Fatalf("Clients with a canceled context = %v", err)
+		}
+		err = s.Tx(ctx, func(connect.Store) error { return nil })
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Tx with a canceled context = %v", err)
+		}
+	})
+}
+
+// queryLog records the SQL bun sends.
+type queryLog struct {
+	mu      sync.Mutex
+	queries []string
+}
+
+func (l *queryLog) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (l *queryLog) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.queries = append(l.queries, e.Query)
+}
+
+func (l *queryLog) last() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.queries[len(l.queries)-1]
+}
+
+// TestPortalQueriesUseTheirIndexes asks each database how it runs the queries the
+// portal makes most: a client's active page, its drafts, and the account's
+// unassigned stops at a depot.
+func TestPortalQueriesUseTheirIndexes(t *testing.T) {
+	t.Parallel()
+	dialects(t, func(t *testing.T, open func(t *testing.T) *storage.Store) {
+		base := open(t)
+		log := &queryLog{}
+		s, err := storage.New(base.DB().WithQueryHook(log))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := t.Context()
+		c := newClient(t, s, "a", "c")
+		var orders []*connect.Order
+		for i := range 300 {
+			st := []connect.Status{connect.StatusDraft, connect.StatusDelivered, connect.StatusSubmitted}[i%3]
+			orders = append(orders, newOrder(c, fmt.Sprintf("o%04d", i), "", st, t0.Add(time.Duration(i)*time.Second)))
+		}
+		if err := s.CreateOrders(ctx, orders, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DB().ExecContext(ctx, "ANALYZE"); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := s.DB().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = conn.Close() }()
+		explain := "EXPLAIN "
+		if s.DB().Dialect().Name().String() == "sqlite" {
+			explain = "EXPLAIN QUERY PLAN "
+		} else if _, err := conn.ExecContext(ctx, "SET enable_seqscan = off"); err != nil {
+			// 300 rows fit a page or two: make PostgreSQL plan as for a big table
+			t.Fatal(err)
+		}
+		after := &connect.OrderCursor{CreatedAt: t0.Add(200 * time.Second), ID: "o0200"}
+		for _, tc := range []struct {
+			q     connect.OrderQuery
+			index string
+		}{
+			{connect.OrderQuery{Scope: connect.Scope{Account: "a", Client: c.ID}, Statuses: connect.ViewActive.Statuses(), Limit: 50}, "orders_client_active"},
+			{connect.OrderQuery{Scope: connect.Scope{Account: "a", Client: c.ID}, Statuses: connect.ViewActive.Statuses(), Limit: 50, After: after}, "orders_client_active"},
+			{connect.OrderQuery{Scope: connect.Scope{Account: "a", Client: c.ID}, Statuses: []connect.Status{connect.StatusDraft}, Limit: 50}, "orders_client_status"},
+			{connect.OrderQuery{Scope: connect.Scope{Account: "a"}, Statuses: []connect.Status{connect.StatusSubmitted}, Depot: "d1", Limit: 50}, "orders_unassigned"},
+		} {
+			if _, err := s.Orders(ctx, tc.q); err != nil {
+				t.Fatal(err)
+			}
+			query := log.last()
+			rows, err := conn.QueryContext(ctx, explain+query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := planText(t, rows)
+			if !strings.Contains(plan, tc.index) {
+				t.Errorf("%s\nruns as\n%s\nwant index %s", query, plan, tc.index)
+			}
+		}
+	})
+}
+
+// planText joins every column of every row of an EXPLAIN.
+func planText(t *testing.T, rows *sql.Rows) string {
+	t.Helper()
+	defer func() { _ = rows.Close() }()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintln(&b, vals...)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestSQLiteInMemory checks that a "sqlite::memory:" store is one database for
+// every connection of its pool, and private to the Store.
+func TestSQLiteInMemory(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	open := func() *storage.Store {
+		s, err := storage.Open(ctx, "sqlite::memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	s, other := open(), open()
+	c := newClient(t, s, "a", "c")
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			if i%2 == 0 {
+				if _, err := s.Client(ctx, "a", c.ID); err != nil {
+					t.Error(err)
+				}
+				return
+			}
+			err := s.Tx(ctx, func(tx connect.Store) error {
+				return tx.CreateOrders(ctx, []*connect.Order{newOrder(c, fmt.Sprintf("o%d", i), "", connect.StatusDraft, t0)}, nil)
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	counts, err := s.CountOrders(ctx, connect.Scope{Account: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := counts[c.ID].Total(); n != 8 {
+		t.Fatalf("%d orders, want 8", n)
+	}
+	_, err = other.Client(ctx, "a", c.ID)
+	wantCode(t, "another in-memory store", err, connect.NotFound)
+}
+
+// TestNewOnAHostsDB wraps a bun.DB the host opened itself.
+func TestNewOnAHostsDB(t *testing.T) {
+	t.Parallel()
+	dsn := "file:" + filepath.Join(t.TempDir(), "host.db") + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	sqldb, err := sql.Open(sqliteshim.ShimName, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := bun.NewDB(sqldb, sqlitedialect.New())
+	t.Cleanup(func() { _ = db.Close() })
+	s, err := storage.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	newClient(t, s, "a", "c")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PingContext(t.Context()); err != nil {
+		t.Fatalf("Close closed the host's database: %v", err)
+	}
+}
