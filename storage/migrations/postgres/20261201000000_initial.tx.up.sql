@@ -1,12 +1,15 @@
 -- The portal's tables on PostgreSQL. Every statement is idempotent, so a crash
 -- between this migration's commit and its bookkeeping row leaves nothing to undo.
+-- Ids, statuses and references compare byte by byte (COLLATE "C"): faster B-tree
+-- comparisons than a language collation, and the same order as on SQLite, so
+-- keyset pagination by (created_at, id) agrees across databases.
 
 CREATE TABLE IF NOT EXISTS clients (
-	id                text        PRIMARY KEY,
-	account_id        text        NOT NULL,
+	id                text        COLLATE "C" PRIMARY KEY,
+	account_id        text        COLLATE "C" NOT NULL,
 	name              text        NOT NULL,
 	email             text        NOT NULL DEFAULT '',
-	status            text        NOT NULL,
+	status            text        COLLATE "C" NOT NULL,
 	number            text,       -- NULL while invited: the unique index allows many
 	allow_upload      boolean     NOT NULL DEFAULT false,
 	required_fields   text        NOT NULL DEFAULT '', -- JSON array of field names
@@ -30,9 +33,9 @@ CREATE INDEX IF NOT EXISTS clients_account_name ON clients (account_id, name, id
 --bun:split
 
 CREATE TABLE IF NOT EXISTS members (
-	id         text        PRIMARY KEY,
-	account_id text        NOT NULL,
-	client_id  text        NOT NULL,
+	id         text        COLLATE "C" PRIMARY KEY,
+	account_id text        COLLATE "C" NOT NULL,
+	client_id  text        COLLATE "C" NOT NULL,
 	name       text        NOT NULL,
 	email      text        NOT NULL,
 	role       text        NOT NULL,
@@ -49,9 +52,9 @@ CREATE INDEX IF NOT EXISTS members_account_client ON members (account_id, client
 --bun:split
 
 CREATE TABLE IF NOT EXISTS invites (
-	id          text        PRIMARY KEY,
-	account_id  text        NOT NULL,
-	client_id   text        NOT NULL,
+	id          text        COLLATE "C" PRIMARY KEY,
+	account_id  text        COLLATE "C" NOT NULL,
+	client_id   text        COLLATE "C" NOT NULL,
 	kind        text        NOT NULL,
 	email       text        NOT NULL DEFAULT '',
 	role        text        NOT NULL DEFAULT '',
@@ -74,15 +77,15 @@ CREATE INDEX IF NOT EXISTS invites_client_created ON invites (client_id, created
 --bun:split
 
 CREATE TABLE IF NOT EXISTS orders (
-	id               text        PRIMARY KEY,
-	account_id       text        NOT NULL,
-	client_id        text        NOT NULL,
-	ref              text        NOT NULL DEFAULT '',
+	id               text        COLLATE "C" PRIMARY KEY,
+	account_id       text        COLLATE "C" NOT NULL,
+	client_id        text        COLLATE "C" NOT NULL,
+	ref              text        COLLATE "C" NOT NULL DEFAULT '',
 	source           text        NOT NULL DEFAULT '',
 	shopify_shop     text        NOT NULL DEFAULT '',
 	shopify_order_id text        NOT NULL DEFAULT '',
-	depot            text        NOT NULL DEFAULT '',
-	status           text        NOT NULL,
+	depot            text        COLLATE "C" NOT NULL DEFAULT '',
+	status           text        COLLATE "C" NOT NULL,
 	version          integer     NOT NULL,
 	stop_type        text        NOT NULL DEFAULT '',
 	address_unit     text        NOT NULL DEFAULT '',
@@ -135,9 +138,9 @@ CREATE INDEX IF NOT EXISTS orders_unassigned ON orders (account_id, depot, creat
 
 CREATE TABLE IF NOT EXISTS order_events (
 	id           bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	account_id   text        NOT NULL,
-	client_id    text        NOT NULL,
-	order_id     text        NOT NULL,
+	account_id   text        COLLATE "C" NOT NULL,
+	client_id    text        COLLATE "C" NOT NULL,
+	order_id     text        COLLATE "C" NOT NULL,
 	event        text        NOT NULL,
 	from_status  text        NOT NULL DEFAULT '',
 	to_status    text        NOT NULL DEFAULT '',
