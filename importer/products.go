@@ -230,8 +230,9 @@ func lastRune(s string) rune {
 
 // FormatProducts writes products as ParseProducts reads them back: "Veg box x2;
 // Bread [SKU: BR-1]". A quantity of 1 is left out unless the name would then read as
-// something else. A single product whose name has a comma gets a final ";", so that
-// it is not read back as two.
+// something else ("Veg x2 x1"), and a name that starts like a quantity gets its
+// quantity in front. A single product whose name has a comma gets a
+// final ";", so that it is not read back as two.
 func FormatProducts(ps []connect.Product) string {
 	parts := make([]string, len(ps))
 	for i, p := range ps {
@@ -244,20 +245,25 @@ func FormatProducts(ps []connect.Product) string {
 	return s
 }
 
+// formatProduct writes p in the first of these forms that reads back as p: the name
+// alone (for a quantity of 1), "name xN", "N x name"; each with its SKU after.
 func formatProduct(p connect.Product) string {
-	s := p.Name
-	if p.Quantity != 1 || needsQuantity(p.Name) {
-		s += " x" + strconv.Itoa(p.Quantity)
-	}
+	sku := ""
 	if p.SKU != "" {
-		s += " [SKU: " + p.SKU + "]"
+		sku = " [SKU: " + p.SKU + "]"
 	}
-	return s
-}
-
-// needsQuantity reports whether a name written alone would be read as more than a
-// name: a quantity or a SKU.
-func needsQuantity(name string) bool {
-	p, reason := parseProduct(name)
-	return reason != "" || p.Name != name || p.Quantity != 1 || p.SKU != ""
+	n := strconv.Itoa(p.Quantity)
+	forms := [3]string{p.Name + " x" + n + sku, n + " x " + p.Name + sku}
+	if p.Quantity == 1 {
+		forms = [3]string{p.Name + sku, forms[0], forms[1]}
+	}
+	for _, s := range forms {
+		if s == "" {
+			continue
+		}
+		if back, reason := parseProduct(s); reason == "" && back == p {
+			return s
+		}
+	}
+	return forms[0]
 }

@@ -104,9 +104,9 @@ func ParseDecimal(f connect.Field, s string) (decimal.NullDecimal, *connect.Fiel
 	if err != nil {
 		return notNumber("")
 	}
-	if exp != "" && len(d.String()) > maxNumberLen {
-		// What the exponent makes of it would not be read back (and is no size or
-		// coordinate anyway).
+	if (exp != "" || len(s) >= maxNumberLen-1) && len(d.String()) > maxNumberLen {
+		// Written out (by an exponent, or a "0" before ",5"), it would be too long to
+		// read back; no size or coordinate is.
 		return notNumber("")
 	}
 	return decimal.NewNullDecimal(d), nil
