@@ -12,9 +12,9 @@ import (
 
 // defaultCopyAt is the number of orders from which CreateOrders uses COPY on
 // PostgreSQL. Below it, a multi-row INSERT is as fast (COPY costs a round trip to
-// describe the table); above it COPY wins, by about 4× at 100k rows (see the
-// benchmark in internal/bench).
-const defaultCopyAt = 200
+// describe the table); from about 50 rows on COPY wins, by 1.4× at 50, 4× at 1000
+// and 8× at 10k (BenchmarkCreateOrders).
+const defaultCopyAt = 20
 
 // orderCopyColumns are the columns of orderRow, in its field order, which is the
 // order copyValues writes them in (TestCopyColumnsMatchModel keeps them so).
