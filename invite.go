@@ -198,6 +198,8 @@ func (s *Service) inviteFor(ctx context.Context, a Actor, id InviteID) (caller, 
 		err = c.may(actManageTeam)
 	case c.Kind == ActorMember:
 		err = Errorf(NotFound, "no such invite")
+	case inv.Kind == InviteMember:
+		err = Errorf(Forbidden, "a client's team manages its own member invites")
 	default:
 		err = c.may(actManageClients)
 	}

@@ -1,0 +1,191 @@
+package connect_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dispatchkit/connect"
+)
+
+func TestAcceptClientInviteMakesOwnerAndNumber(t *testing.T) {
+	w := newWorld(t)
+	inv, err := w.svc.InviteClient(w.ctx, w.disp, connect.InviteClientParams{
+		Name: "Bakery", Email: "boss@bakery.example", SendEmail: true,
+		Settings: connect.ClientSettings{AllowUpload: true, RequiredFields: connect.RequireFields(connect.FieldZip)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Invite.Client == "" || inv.Link != "https://portal.example/invite/"+inv.Token {
+		t.Fatalf("issued invite %+v", inv)
+	}
+	mail := w.mail.last()
+	if mail.To != "boss@bakery.example" || mail.Link != inv.Link || mail.ClientName != "Bakery" {
+		t.Fatalf("mail %+v", mail)
+	}
+	before, err := w.svc.Client(w.ctx, w.disp, inv.Invite.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Status != connect.ClientInvited || before.Number != "" {
+		t.Fatalf("before sign-up: %+v", before)
+	}
+
+	acc, err := w.svc.AcceptInvite(w.ctx, inv.Token, connect.SignUp{Name: "Boss", Email: "boss@bakery.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc.Member.Role != connect.RoleOwner || acc.Client.Status != connect.ClientActive {
+		t.Fatalf("accepted %+v %+v", acc.Member, acc.Client)
+	}
+	if _, err := connect.ParseClientNumber(string(acc.Client.Number)); err != nil {
+		t.Fatalf("client number %q: %v", acc.Client.Number, err)
+	}
+	got, err := w.svc.Client(w.ctx, acc.Actor, acc.Client.ID)
+	if err != nil || got.Number != acc.Client.Number {
+		t.Fatalf("client as owner: %+v, %v", got, err)
+	}
+}
+
+func TestInviteTokenIsSingleUse(t *testing.T) {
+	w := newWorld(t)
+	inv, err := w.svc.InviteMember(w.ctx, w.owner, connect.InviteMemberParams{Email: "sam@example.com", Role: connect.RoleMember})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.AcceptInvite(w.ctx, inv.Token, connect.SignUp{Name: "Sam", Email: "sam@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.svc.AcceptInvite(w.ctx, inv.Token, connect.SignUp{Name: "Eve", Email: "eve@example.com"})
+	wantCode(t, err, connect.Forbidden)
+	members, _ := w.svc.Members(w.ctx, w.owner, "")
+	if len(members) != 2 {
+		t.Fatalf("team has %d members, want 2", len(members))
+	}
+}
+
+func TestInviteExpires(t *testing.T) {
+	w := newWorld(t)
+	inv, err := w.svc.InviteMember(w.ctx, w.owner, connect.InviteMemberParams{Email: "sam@example.com", Role: connect.RoleMember})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := inv.Invite.ExpiresAt.Sub(inv.Invite.CreatedAt); got != 7*24*time.Hour {
+		t.Fatalf("invite lives %v, want 7 days", got)
+	}
+	w.advance(7*24*time.Hour + time.Second)
+	_, err = w.svc.AcceptInvite(w.ctx, inv.Token, connect.SignUp{Name: "Sam", Email: "sam@example.com"})
+	wantCode(t, err, connect.Forbidden)
+	if !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("error %q does not say the invite expired", err)
+	}
+}
+
+func TestRevokedInviteIsRefused(t *testing.T) {
+	w := newWorld(t)
+	inv, err := w.svc.InviteClient(w.ctx, w.disp, connect.InviteClientParams{Name: "Florist"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.RevokeInvite(w.ctx, w.disp, inv.Invite.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.svc.AcceptInvite(w.ctx, inv.Token, connect.SignUp{Name: "F", Email: "f@example.com"})
+	wantCode(t, err, connect.Forbidden)
+}
+
+func TestResendInviteReplacesTheToken(t *testing.T) {
+	w := newWorld(t)
+	first, err := w.svc.InviteClient(w.ctx, w.disp, connect.InviteClientParams{Name: "Florist", Email: "f@example.com", SendEmail: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := w.svc.ResendInvite(w.ctx, w.disp, first.Invite.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Token == first.Token || w.mail.last().Token != second.Token {
+		t.Fatal("resend did not mail a new token")
+	}
+	_, err = w.svc.AcceptInvite(w.ctx, first.Token, connect.SignUp{Name: "F", Email: "f@example.com"})
+	wantCode(t, err, connect.Forbidden)
+	if _, err := w.svc.AcceptInvite(w.ctx, second.Token, connect.SignUp{Name: "F", Email: "f@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOnlyTheTokenHashIsStored(t *testing.T) {
+	w := newWorld(t)
+	inv, err := w.svc.InviteMember(w.ctx, w.owner, connect.InviteMemberParams{Email: "sam@example.com", Role: connect.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Token) < 22 { // 128 bits in base64url
+		t.Fatalf("token %q is shorter than 128 bits", inv.Token)
+	}
+	stored, err := w.store.Invite(w.ctx, connect.Scope{Account: w.acct, Client: w.client.ID}, inv.Invite.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(inv.Token))
+	if !bytes.Equal(stored.TokenHash, sum[:]) {
+		t.Fatal("stored hash is not the token's SHA-256")
+	}
+	if bytes.Contains(stored.TokenHash, []byte(inv.Token)) || strings.Contains(string(stored.ID), inv.Token) {
+		t.Fatal("the token itself is stored")
+	}
+}
+
+func TestUnknownTokenIsNotFound(t *testing.T) {
+	w := newWorld(t)
+	_, err := w.svc.AcceptInvite(w.ctx, "not-a-token", connect.SignUp{Name: "X", Email: "x@example.com"})
+	wantCode(t, err, connect.NotFound)
+}
+
+func TestFailedInviteMailLeavesNoInvite(t *testing.T) {
+	w := newWorld(t)
+	w.mail.fail = connect.Errorf(connect.Unavailable, "smtp down")
+	before, _ := w.svc.Clients(w.ctx, w.disp)
+	_, err := w.svc.InviteClient(w.ctx, w.disp, connect.InviteClientParams{Name: "Florist", Email: "f@example.com", SendEmail: true})
+	wantCode(t, err, connect.Unavailable)
+	after, _ := w.svc.Clients(w.ctx, w.disp)
+	if len(after) != len(before) {
+		t.Fatalf("clients %d → %d after a failed invite", len(before), len(after))
+	}
+}
+
+func TestDisabledClientsInviteAndTeamAreRefused(t *testing.T) {
+	w := newWorld(t)
+	inv, err := w.svc.InviteMember(w.ctx, w.owner, connect.InviteMemberParams{Email: "sam@example.com", Role: connect.RoleMember})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.DisableClient(w.ctx, w.disp, w.client.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.svc.AcceptInvite(w.ctx, inv.Token, connect.SignUp{Name: "Sam", Email: "sam@example.com"})
+	wantCode(t, err, connect.Forbidden)
+	_, err = w.svc.Orders(w.ctx, w.owner, connect.ListOrdersParams{})
+	wantCode(t, err, connect.Forbidden)
+	if _, err := w.svc.EnableClient(w.ctx, w.disp, w.client.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.Orders(w.ctx, w.owner, connect.ListOrdersParams{}); err != nil {
+		t.Fatalf("after enabling: %v", err)
+	}
+}
+
+func TestInviteClientValidates(t *testing.T) {
+	w := newWorld(t)
+	_, err := w.svc.InviteClient(w.ctx, w.disp, connect.InviteClientParams{Name: " ", Email: "nope", SendEmail: true})
+	wantCode(t, err, connect.Invalid)
+	var e *connect.Error
+	if !errorsAs(err, &e) || len(e.Fields) != 2 {
+		t.Fatalf("want two field errors, got %v", err)
+	}
+	_, err = w.svc.InviteClient(w.ctx, w.disp, connect.InviteClientParams{Name: "X", Settings: connect.ClientSettings{RequiredFields: connect.RequireFields("shoe_size")}})
+	wantCode(t, err, connect.Invalid)
+}

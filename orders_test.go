@@ -1,0 +1,267 @@
+package connect_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/dispatchkit/connect"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDraftLifecycleByHand(t *testing.T) {
+	w := newWorld(t)
+	o := w.draft(w.owner, "R-1")
+	if o.Status != connect.StatusDraft || o.Source != connect.SourceManual || o.Depot != "north" || o.StopType != connect.Delivery {
+		t.Fatalf("new draft %+v", o)
+	}
+	in := o.OrderInput
+	in.Notes = "leave with neighbour"
+	edited, err := w.svc.UpdateDraft(w.ctx, w.owner, o.ID, o.Version, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edited.Notes != "leave with neighbour" || edited.Version != o.Version+1 {
+		t.Fatalf("edited %+v", edited)
+	}
+	// A stale version is refused and changes nothing.
+	_, err = w.svc.UpdateDraft(w.ctx, w.owner, o.ID, o.Version, o.OrderInput)
+	wantCode(t, err, connect.Conflict)
+	got, err := w.svc.Order(w.ctx, w.owner, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Notes != "leave with neighbour" {
+		t.Fatalf("stale edit overwrote notes: %q", got.Notes)
+	}
+	if err := w.svc.DeleteDraft(w.ctx, w.owner, o.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.svc.Order(w.ctx, w.owner, o.ID)
+	wantCode(t, err, connect.NotFound)
+}
+
+func TestSubmittedOrdersCannotBeEditedOrDeleted(t *testing.T) {
+	w := newWorld(t)
+	o := w.draft(w.owner, "R-1")
+	if _, err := w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{o.ID}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.svc.UpdateDraft(w.ctx, w.owner, o.ID, 0, o.OrderInput)
+	wantCode(t, err, connect.Conflict)
+	wantCode(t, w.svc.DeleteDraft(w.ctx, w.owner, o.ID, 0), connect.Conflict)
+}
+
+func TestCreateOrderRefusesMissingRequiredFields(t *testing.T) {
+	w := newWorld(t)
+	settings := connect.ClientSettings{AllowUpload: true, RequiredFields: connect.RequireFields(connect.FieldZip, connect.FieldRecipientPhone)}
+	if _, err := w.svc.UpdateClient(w.ctx, w.disp, w.client.ID, connect.ClientChanges{Settings: &settings}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.svc.CreateOrder(w.ctx, w.owner, connect.OrderInput{Address: connect.Address{Line1: "1 High St"}})
+	wantCode(t, err, connect.Invalid)
+	var e *connect.Error
+	errorsAs(err, &e)
+	want := []connect.FieldError{
+		{Field: connect.FieldZip, Reason: "is required"},
+		{Field: connect.FieldRecipientPhone, Reason: "is required"},
+	}
+	if d := cmp.Diff(want, e.Fields); d != "" {
+		t.Fatalf("field errors (-want +got):\n%s", d)
+	}
+}
+
+func TestDuplicateRefIsAConflict(t *testing.T) {
+	w := newWorld(t)
+	w.draft(w.owner, "R-1")
+	_, err := w.svc.CreateOrder(w.ctx, w.owner, connect.OrderInput{Ref: "R-1", Address: connect.Address{Line1: "2 High St"}})
+	wantCode(t, err, connect.Conflict)
+}
+
+func TestSubmitIsAllOrNothingAndRechecksThePolicy(t *testing.T) {
+	w := newWorld(t)
+	a := w.draft(w.owner, "A")
+	b, err := w.svc.CreateOrder(w.ctx, w.owner, connect.OrderInput{Ref: "B", Address: connect.Address{Line1: "2 High St", Zip: "LS1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The dispatcher starts requiring the zip after the drafts were made.
+	settings := connect.ClientSettings{AllowUpload: true, DefaultDepot: "south", RequiredFields: connect.RequireFields(connect.FieldZip)}
+	if _, err := w.svc.UpdateClient(w.ctx, w.disp, w.client.ID, connect.ClientChanges{Settings: &settings}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{b.ID, a.ID})
+	wantCode(t, err, connect.Invalid)
+	var e *connect.Error
+	errorsAs(err, &e)
+	if len(e.Fields) != 1 || e.Fields[0].Field != connect.FieldZip || e.Fields[0].Row != 2 {
+		t.Fatalf("field errors %+v", e.Fields)
+	}
+	for _, id := range []connect.OrderID{a.ID, b.ID} {
+		o, _ := w.svc.Order(w.ctx, w.owner, id)
+		if o.Status != connect.StatusDraft {
+			t.Fatalf("order %s is %s after a refused submit", o.Ref, o.Status)
+		}
+	}
+	out, err := w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{b.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0].Status != connect.StatusSubmitted || out[0].Depot != "south" || out[0].SubmittedAt.IsZero() {
+		t.Fatalf("submitted %+v", out[0])
+	}
+}
+
+func TestUploadsOffForbidsAddingAndSubmitting(t *testing.T) {
+	w := newWorld(t)
+	o := w.draft(w.owner, "A")
+	settings := connect.ClientSettings{AllowUpload: false}
+	if _, err := w.svc.UpdateClient(w.ctx, w.disp, w.client.ID, connect.ClientChanges{Settings: &settings}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.svc.CreateOrder(w.ctx, w.owner, connect.OrderInput{Address: connect.Address{Line1: "x"}})
+	wantCode(t, err, connect.Forbidden)
+	_, err = w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{o.ID})
+	wantCode(t, err, connect.Forbidden)
+	// Tracking still works.
+	if _, err := w.svc.Order(w.ctx, w.owner, o.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWithdrawOnlyWhileOffARoute(t *testing.T) {
+	w := newWorld(t)
+	a, b := w.draft(w.owner, "A"), w.draft(w.owner, "B")
+	if _, err := w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{a.ID, b.ID}); err != nil {
+		t.Fatal(err)
+	}
+	back, err := w.svc.Withdraw(w.ctx, w.owner, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Status != connect.StatusDraft || !back.SubmittedAt.IsZero() {
+		t.Fatalf("withdrawn %+v", back)
+	}
+	w.schedule(b.ID)
+	_, err = w.svc.Withdraw(w.ctx, w.owner, b.ID)
+	wantCode(t, err, connect.Conflict)
+	got, _ := w.svc.Order(w.ctx, w.owner, a.ID)
+	var events []connect.Event
+	for _, e := range got.History {
+		events = append(events, e.Event)
+	}
+	if d := cmp.Diff([]connect.Event{connect.EventCreate, connect.EventSubmit, connect.EventWithdraw}, events); d != "" {
+		t.Fatalf("history (-want +got):\n%s", d)
+	}
+}
+
+// schedule moves a submitted order onto a route through the Store, as the route-sync
+// side will.
+func (w *world) schedule(id connect.OrderID) {
+	w.t.Helper()
+	scope := connect.Scope{Account: w.acct}
+	o, err := w.store.Order(w.ctx, scope, id)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	from, v := o.Status, o.Version
+	o.Status, o.Route = connect.StatusScheduled, connect.RouteStop{RouteID: "r1", Position: 1}
+	err = w.store.SetStatus(w.ctx, connect.SetStatusParams{Scope: scope, From: from, Version: v, Order: o,
+		Event: connect.OrderEvent{Order: id, Event: connect.EventSchedule, From: from, To: o.Status, At: w.clock(), By: "route sync"}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func TestOrdersPagesThroughViews(t *testing.T) {
+	w := newWorld(t)
+	var submit []connect.OrderID
+	for i := range 12 {
+		o := w.draft(w.owner, fmt.Sprintf("R-%02d", i))
+		if i%3 == 0 {
+			submit = append(submit, o.ID)
+		}
+	}
+	if _, err := w.svc.SubmitOrders(w.ctx, w.owner, submit); err != nil {
+		t.Fatal(err)
+	}
+	var refs []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		page, err := w.svc.Orders(w.ctx, w.owner, connect.ListOrdersParams{View: connect.ViewDrafts, Limit: 3, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.Orders {
+			refs = append(refs, o.Ref)
+		}
+		if cursor = page.Next; cursor == "" {
+			if pages != 2 {
+				t.Fatalf("%d pages, want 3", pages+1)
+			}
+			break
+		}
+	}
+	want := []string{"R-11", "R-10", "R-08", "R-07", "R-05", "R-04", "R-02", "R-01"}
+	if d := cmp.Diff(want, refs); d != "" {
+		t.Fatalf("drafts newest first (-want +got):\n%s", d)
+	}
+	active, err := w.svc.Orders(w.ctx, w.owner, connect.ListOrdersParams{View: connect.ViewActive})
+	if err != nil || len(active.Orders) != 4 || active.Next != "" {
+		t.Fatalf("active: %+v, %v", active, err)
+	}
+	_, err = w.svc.Orders(w.ctx, w.owner, connect.ListOrdersParams{Cursor: "garbage!"})
+	wantCode(t, err, connect.Invalid)
+	_, err = w.svc.Orders(w.ctx, w.owner, connect.ListOrdersParams{View: "archive"})
+	wantCode(t, err, connect.Invalid)
+}
+
+func TestClientsListCountsOrders(t *testing.T) {
+	w := newWorld(t)
+	a := w.draft(w.owner, "A")
+	w.draft(w.owner, "B")
+	if _, err := w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{a.ID}); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := w.svc.InviteClient(w.ctx, w.disp, connect.InviteClientParams{Name: "Another"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := w.svc.Clients(w.ctx, w.disp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 {
+		t.Fatalf("%d clients", len(list))
+	}
+	byName := map[string]connect.ClientSummary{}
+	for _, s := range list {
+		byName[s.Client.Name] = s
+	}
+	gg := byName["Green Grocer"]
+	if d := cmp.Diff(connect.StatusCounts{connect.StatusDraft: 1, connect.StatusSubmitted: 1}, gg.Orders); d != "" {
+		t.Fatalf("counts (-want +got):\n%s", d)
+	}
+	if gg.PendingInvite != nil || byName["Another"].PendingInvite == nil || byName["Another"].PendingInvite.ID != pending.Invite.ID {
+		t.Fatal("pending invites not reported")
+	}
+}
+
+func TestCancelByDispatcher(t *testing.T) {
+	w := newWorld(t)
+	o := w.draft(w.owner, "A")
+	if _, err := w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{o.ID}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.svc.CancelOrder(w.ctx, w.disp, o.ID, "address outside our area")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != connect.StatusCancelled {
+		t.Fatalf("status %s", got.Status)
+	}
+	full, _ := w.svc.Order(w.ctx, w.owner, o.ID)
+	last := full.History[len(full.History)-1]
+	if last.Reason != "address outside our area" || last.By != "dispatcher ana@dispatch.example" {
+		t.Fatalf("history %+v", last)
+	}
+}

@@ -1,0 +1,238 @@
+package connect_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/dispatchkit/connect"
+)
+
+// team is a world with one person of each role in the client's team.
+type team struct {
+	*world
+	admin, member connect.Actor
+	host          connect.Actor
+	emails        int
+}
+
+// newEmail returns an address no one in the world has yet.
+func (tm *team) newEmail() string {
+	tm.emails++
+	return fmt.Sprintf("person%d@example.com", tm.emails)
+}
+
+func newTeam(t *testing.T) *team {
+	w := newWorld(t)
+	return &team{world: w,
+		admin:  w.join(w.owner, "admin@example.com", connect.RoleAdmin),
+		member: w.join(w.owner, "member@example.com", connect.RoleMember),
+		host:   connect.AsHost(w.acct)}
+}
+
+// operations maps each Service operation to a call on objects the caller's tenant
+// owns, and who may make it.
+var operations = []struct {
+	name    string
+	allowed []string // of owner, admin, member, dispatcher, host
+	// notFound lists who is refused with not_found rather than forbidden, because
+	// the object belongs to another tenant from their point of view.
+	notFound []string
+	call    func(tm *team, a connect.Actor) error
+}{
+	{"InviteClient", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.InviteClient(tm.ctx, a, connect.InviteClientParams{Name: "New"})
+		return err
+	}},
+	{"Clients", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.Clients(tm.ctx, a)
+		return err
+	}},
+	{"Client", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.Client(tm.ctx, a, tm.client.ID)
+		return err
+	}},
+	{"UpdateClient", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		name := "Renamed"
+		_, err := tm.svc.UpdateClient(tm.ctx, a, tm.client.ID, connect.ClientChanges{Name: &name})
+		return err
+	}},
+	{"DisableClient", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.DisableClient(tm.ctx, a, tm.client.ID)
+		return err
+	}},
+	{"UpdateFulfilment", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.UpdateFulfilment(tm.ctx, a, connect.FulfilmentSettings{AutoFulfil: true})
+		return err
+	}},
+	{"Members", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.Members(tm.ctx, a, tm.client.ID)
+		return err
+	}},
+	{"InviteMember", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.InviteMember(tm.ctx, a, connect.InviteMemberParams{Email: "new@example.com", Role: connect.RoleMember})
+		return err
+	}},
+	{"Invites", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.Invites(tm.ctx, a, tm.client.ID)
+		return err
+	}},
+	{"RevokeMemberInvite", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		inv, err := tm.svc.InviteMember(tm.ctx, tm.owner, connect.InviteMemberParams{Email: "new@example.com", Role: connect.RoleMember})
+		if err != nil {
+			return err
+		}
+		_, err = tm.svc.RevokeInvite(tm.ctx, a, inv.Invite.ID)
+		return err
+	}},
+	{"ResendClientInvite", []string{"dispatcher"}, []string{"owner", "admin", "member"}, func(tm *team, a connect.Actor) error {
+		inv, err := tm.svc.InviteClient(tm.ctx, tm.disp, connect.InviteClientParams{Name: "New"})
+		if err != nil {
+			return err
+		}
+		_, err = tm.svc.ResendInvite(tm.ctx, a, inv.Invite.ID)
+		return err
+	}},
+	{"RemoveMember", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		other := tm.join(tm.owner, tm.newEmail(), connect.RoleMember)
+		return tm.svc.RemoveMember(tm.ctx, a, other.Member)
+	}},
+	{"ChangeRole", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		other := tm.join(tm.owner, tm.newEmail(), connect.RoleMember)
+		_, err := tm.svc.ChangeRole(tm.ctx, a, other.Member, connect.RoleAdmin)
+		return err
+	}},
+	{"TransferOwnership", []string{"owner"}, nil, func(tm *team, a connect.Actor) error {
+		other := tm.join(tm.owner, tm.newEmail(), connect.RoleMember)
+		_, err := tm.svc.TransferOwnership(tm.ctx, a, other.Member)
+		return err
+	}},
+	{"CreateOrder", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.CreateOrder(tm.ctx, a, connect.OrderInput{Address: connect.Address{Line1: "1 High St"}})
+		return err
+	}},
+	{"UpdateDraft", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		o := tm.draft(tm.owner, tm.newEmail())
+		_, err := tm.svc.UpdateDraft(tm.ctx, a, o.ID, 0, o.OrderInput)
+		return err
+	}},
+	{"DeleteDraft", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		return tm.svc.DeleteDraft(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID, 0)
+	}},
+	{"SubmitOrders", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.SubmitOrders(tm.ctx, a, []connect.OrderID{tm.draft(tm.owner, tm.newEmail()).ID})
+		return err
+	}},
+	{"Withdraw", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		o := tm.draft(tm.owner, tm.newEmail())
+		if _, err := tm.svc.SubmitOrders(tm.ctx, tm.owner, []connect.OrderID{o.ID}); err != nil {
+			return err
+		}
+		_, err := tm.svc.Withdraw(tm.ctx, a, o.ID)
+		return err
+	}},
+	{"CancelOrder", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		o := tm.draft(tm.owner, tm.newEmail())
+		if _, err := tm.svc.SubmitOrders(tm.ctx, tm.owner, []connect.OrderID{o.ID}); err != nil {
+			return err
+		}
+		_, err := tm.svc.CancelOrder(tm.ctx, a, o.ID, "")
+		return err
+	}},
+	{"Orders", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.Orders(tm.ctx, a, connect.ListOrdersParams{})
+		return err
+	}},
+	{"Order", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.Order(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID)
+		return err
+	}},
+}
+
+func TestEachRoleDoesExactlyWhatItMay(t *testing.T) {
+	for _, op := range operations {
+		for _, who := range []string{"owner", "admin", "member", "dispatcher", "host"} {
+			t.Run(op.name+"/"+who, func(t *testing.T) {
+				t.Parallel()
+				tm := newTeam(t)
+				actor := map[string]connect.Actor{"owner": tm.owner, "admin": tm.admin, "member": tm.member,
+					"dispatcher": tm.disp, "host": tm.host}[who]
+				err := op.call(tm, actor)
+				allowed := false
+				for _, a := range op.allowed {
+					allowed = allowed || a == who
+				}
+				if allowed && err != nil {
+					t.Fatalf("%s may %s, got %v", who, op.name, err)
+				}
+				want := connect.Forbidden
+				for _, a := range op.notFound {
+					if a == who {
+						want = connect.NotFound
+					}
+				}
+				if !allowed {
+					wantCode(t, err, want)
+				}
+			})
+		}
+	}
+}
+
+func TestTheZeroActorIsRefused(t *testing.T) {
+	tm := newTeam(t)
+	for _, op := range operations {
+		if err := op.call(tm, connect.Actor{}); connect.ErrorCode(err) != connect.Forbidden {
+			t.Errorf("%s as nobody: %v, want forbidden", op.name, err)
+		}
+	}
+}
+
+func TestMembersOfAnotherClientGetNotFound(t *testing.T) {
+	w := newWorld(t)
+	o := w.draft(w.owner, "MINE")
+	_, stranger := w.signUpClient(w.disp, "Other Shop", connect.ClientSettings{AllowUpload: true})
+	_, err := w.svc.Order(w.ctx, stranger, o.ID)
+	wantCode(t, err, connect.NotFound)
+	_, err = w.svc.UpdateDraft(w.ctx, stranger, o.ID, 0, o.OrderInput)
+	wantCode(t, err, connect.NotFound)
+	wantCode(t, w.svc.DeleteDraft(w.ctx, stranger, o.ID, 0), connect.NotFound)
+	_, err = w.svc.SubmitOrders(w.ctx, stranger, []connect.OrderID{o.ID})
+	wantCode(t, err, connect.NotFound)
+	_, err = w.svc.Client(w.ctx, stranger, w.client.ID)
+	wantCode(t, err, connect.NotFound)
+	_, err = w.svc.Members(w.ctx, stranger, w.client.ID)
+	wantCode(t, err, connect.NotFound)
+	wantCode(t, w.svc.RemoveMember(w.ctx, stranger, w.owner.Member), connect.NotFound)
+	page, err := w.svc.Orders(w.ctx, stranger, connect.ListOrdersParams{Client: w.client.ID})
+	if err != nil || len(page.Orders) != 0 {
+		t.Fatalf("stranger's list: %+v, %v", page, err)
+	}
+	// A member actor that claims the other client is refused outright.
+	forged := connect.AsMember(w.acct, w.client.ID, stranger.Member)
+	_, err = w.svc.Order(w.ctx, forged, o.ID)
+	wantCode(t, err, connect.Forbidden)
+}
+
+func TestDispatchersOfAnotherAccountGetNotFound(t *testing.T) {
+	w := newWorld(t)
+	o := w.draft(w.owner, "MINE")
+	other := connect.AsDispatcher("acct-2", "eve@other.example")
+	_, err := w.svc.Order(w.ctx, other, o.ID)
+	wantCode(t, err, connect.NotFound)
+	_, err = w.svc.Client(w.ctx, other, w.client.ID)
+	wantCode(t, err, connect.NotFound)
+	_, err = w.svc.DisableClient(w.ctx, other, w.client.ID)
+	wantCode(t, err, connect.NotFound)
+	_, err = w.svc.CancelOrder(w.ctx, other, o.ID, "")
+	wantCode(t, err, connect.NotFound)
+	_, err = w.svc.Members(w.ctx, other, w.client.ID)
+	wantCode(t, err, connect.NotFound)
+	list, err := w.svc.Clients(w.ctx, other)
+	if err != nil || len(list) != 0 {
+		t.Fatalf("other account's clients: %v, %v", list, err)
+	}
+	page, err := w.svc.Orders(w.ctx, other, connect.ListOrdersParams{})
+	if err != nil || len(page.Orders) != 0 {
+		t.Fatalf("other account's orders: %+v, %v", page, err)
+	}
+}
