@@ -37,7 +37,7 @@ var operations = []struct {
 	// notFound lists who is refused with not_found rather than forbidden, because
 	// the object belongs to another tenant from their point of view.
 	notFound []string
-	call    func(tm *team, a connect.Actor) error
+	call     func(tm *team, a connect.Actor) error
 }{
 	{"InviteClient", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.InviteClient(tm.ctx, a, connect.InviteClientParams{Name: "New"})
