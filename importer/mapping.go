@@ -194,20 +194,21 @@ func (m *Mapping) column(f connect.Field) (MappedColumn, bool) {
 
 // Overrides returns the mapping as MappingOptions.Override takes it, so that it can
 // be kept and applied to the user's next file: each mapped column's header (trimmed)
-// to its field, and each column ignored by choice (an override, a duplicate) to "".
-// Columns ignored only because their name is unknown, or because a client's import
-// has no use for a Client ID, are left out: they are recognised by name again. Given
+// to its field, each column ignored by choice (an override, a duplicate) to "", and a
+// Client ID column a client's import ignored to FieldClientNumber. Columns ignored
+// because their name is unknown are left out, to be recognised by name again. Given
 // the result, MapHeader maps a file with the same header, or the same columns in
 // another order, the same way. A header written twice maps to its first column's
 // field.
 func (m *Mapping) Overrides() map[string]connect.Field {
 	o := make(map[string]connect.Field, len(m.Header))
 	for _, c := range m.Ignored {
+		h := strings.TrimSpace(c.Header)
 		switch c.Reason {
-		case IgnoredUnknown, IgnoredClientNumber:
-			continue
-		}
-		if h := strings.TrimSpace(c.Header); h != "" {
+		case IgnoredUnknown:
+		case IgnoredClientNumber:
+			o[h] = FieldClientNumber
+		default:
 			o[h] = ""
 		}
 	}
