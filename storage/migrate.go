@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"embed"
-	"fmt"
 	"io/fs"
 
 	"github.com/dispatchkit/connect"
@@ -70,7 +69,7 @@ func (s *Store) migrateFS(ctx context.Context, fsys fs.FS) error {
 	}
 	group, err := m.Migrate(ctx)
 	if err != nil {
-		return translate(ctx, fmt.Errorf("%w", err), "migrating")
+		return translate(ctx, err, "migrating")
 	}
 	for _, mig := range group.Migrations {
 		s.log.InfoContext(ctx, "storage: migration applied", "name", mig.Name, "comment", mig.Comment)

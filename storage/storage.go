@@ -170,8 +170,12 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		if memory && strings.HasPrefix(p, "_pragma=journal_mode") {
 			continue // memdb has no WAL; its own locking suffices
 		}
-		name, _, _ := strings.Cut(p, "=")
-		if !strings.Contains(path, p) && (name == "_pragma" || !strings.Contains(path, name+"=")) {
+		// a setting the DSN makes itself wins: "_pragma=busy_timeout(" or "_txlock="
+		key := p[:strings.IndexByte(p, '=')+1]
+		if i := strings.IndexByte(p, '('); i >= 0 {
+			key = p[:i+1]
+		}
+		if !strings.Contains(path, key) {
 			dsn += sep + p
 			sep = "&"
 		}
@@ -223,8 +227,10 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 // New returns a Store on a database the host opened itself, PostgreSQL or SQLite.
 // It does not migrate (call Migrate) and Close leaves db open. On PostgreSQL, bulk
 // inserts use COPY when db runs on pgx's stdlib driver, and multi-row INSERTs
-// otherwise. For SQLite, open db with the settings Open uses (see the package
-// README): busy_timeout, WAL, foreign_keys and _txlock=immediate.
+// otherwise. For SQLite, open db with the settings Open uses:
+// "file:PATH?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+// (foreign keys guard tenant integrity; _txlock=immediate keeps a transaction that
+// reads and then writes from failing under concurrency).
 // Errors: ErrInvalid for another dialect.
 func New(db *bun.DB) (*Store, error) {
 	switch db.Dialect().Name() {

@@ -391,3 +391,25 @@ func TestNewOnAHostsDB(t *testing.T) {
 		t.Fatalf("Close closed the host's database: %v", err)
 	}
 }
+
+// TestSQLiteDSNSettingsWin: a pragma the DSN sets itself is kept, not overridden.
+func TestSQLiteDSNSettingsWin(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "db")
+	s, err := storage.Open(t.Context(), "sqlite:"+path+"?_pragma=busy_timeout(1234)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	var timeout int
+	var mode string
+	if err := s.DB().QueryRowContext(t.Context(), "PRAGMA busy_timeout").Scan(&timeout); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB().QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if timeout != 1234 || mode != "wal" {
+		t.Fatalf("busy_timeout %d, journal_mode %s; want 1234 and wal", timeout, mode)
+	}
+}
