@@ -40,14 +40,13 @@ func ParseProducts(s string) ([]connect.Product, *connect.FieldError) {
 	if s == "" {
 		return nil, nil
 	}
-	sep := ","
+	separator := isComma
 	if strings.ContainsAny(s, ";\n\r") {
-		sep = ";"
-		s = strings.NewReplacer("\r\n", ";", "\n", ";", "\r", ";").Replace(s)
+		separator = isSemicolonOrLineBreak
 	}
 	var out []connect.Product
 	n := 0
-	for item := range strings.SplitSeq(s, sep) {
+	for item := range strings.FieldsFuncSeq(s, separator) {
 		item = strings.TrimSpace(item)
 		if item == "" {
 			continue
@@ -66,6 +65,9 @@ func ParseProducts(s string) ([]connect.Product, *connect.FieldError) {
 	}
 	return out, nil
 }
+
+func isComma(r rune) bool                { return r == ',' }
+func isSemicolonOrLineBreak(r rune) bool { return r == ';' || r == '\n' || r == '\r' }
 
 // parseProduct reads one product, or says what is wrong with it.
 func parseProduct(item string) (connect.Product, string) {

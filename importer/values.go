@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dispatchkit/connect"
 	"github.com/shopspring/decimal"
@@ -93,14 +94,7 @@ func ParseDecimal(f connect.Field, s string) (decimal.NullDecimal, *connect.Fiel
 	if intPart == "" && frac == "" {
 		return notNumber("")
 	}
-	text := sign + intPart
-	if frac != "" {
-		text += "." + frac
-	}
-	if exp != "" {
-		text += "e" + exp
-	}
-	d, err := decimal.NewFromString(text)
+	d, err := toDecimal(sign, intPart, frac, exp)
 	if err != nil {
 		return notNumber("")
 	}
@@ -110,6 +104,31 @@ func ParseDecimal(f connect.Field, s string) (decimal.NullDecimal, *connect.Fiel
 		return notNumber("")
 	}
 	return decimal.NewNullDecimal(d), nil
+}
+
+// toDecimal makes the decimal sign intPart.frac e exp (all checked), without the
+// cost of parsing text when the digits fit in an int64.
+func toDecimal(sign, intPart, frac, exp string) (decimal.Decimal, error) {
+	if len(intPart)+len(frac) > 18 || exp != "" {
+		text := sign + intPart
+		if frac != "" {
+			text += "." + frac
+		}
+		if exp != "" {
+			text += "e" + exp
+		}
+		return decimal.NewFromString(text)
+	}
+	var v int64
+	for _, digits := range [2]string{intPart, frac} {
+		for i := 0; i < len(digits); i++ {
+			v = v*10 + int64(digits[i]-'0')
+		}
+	}
+	if sign == "-" {
+		v = -v
+	}
+	return decimal.New(v, -int32(len(frac))), nil
 }
 
 // FormatDecimal writes d as ParseDecimal reads it back: the shortest exact decimal
@@ -205,14 +224,21 @@ func ParseStopType(s string) (connect.StopType, *connect.FieldError) {
 	if s == "" {
 		return "", nil
 	}
-	key := strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '-', '_':
-			return -1
+	// The key: ASCII letters in lower case, without spaces, hyphens and underscores.
+	var buf [16]byte
+	key, ok := buf[:0], true
+	for i := 0; i < len(s) && ok; i++ {
+		switch c := s[i]; {
+		case c == ' ' || c == '-' || c == '_':
+		case c >= utf8.RuneSelf || len(key) == len(buf):
+			ok = false
+		case 'A' <= c && c <= 'Z':
+			key = append(key, c+'a'-'A')
+		default:
+			key = append(key, c)
 		}
-		return r
-	}, strings.ToLower(s))
-	if t, ok := stopTypes[key]; ok {
+	}
+	if t, found := stopTypes[string(key)]; ok && found {
 		return t, nil
 	}
 	return "", &connect.FieldError{Field: connect.FieldStopType,
