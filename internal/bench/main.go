@@ -383,7 +383,7 @@ func (b *bench) seed(n, clients int) error {
 			CASE WHEN h < 5 THEN 'draft' WHEN h < 9 THEN 'submitted' WHEN h < 11 THEN 'scheduled'
 			     WHEN h < 13 THEN 'en_route' WHEN h < 90 THEN 'delivered' WHEN h < 95 THEN 'failed'
 			     ELSE 'cancelled' END AS st
-		FROM (SELECT i, (i * 7919 / %d) %% 100 AS h FROM generate_series(1, %d) i) g
+		FROM (SELECT i, (i::bigint * 7919 / %d) %% 100 AS h FROM generate_series(1, %d) i) g
 	) s`, clients, clients, n))
 	if err != nil {
 		return err

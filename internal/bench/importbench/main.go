@@ -47,6 +47,9 @@ type measurement struct {
 	Rows    int           `json:"rows"`
 	Elapsed time.Duration `json:"elapsed"`
 	HWMKiB  int64         `json:"hwm_kib"` // VmHWM: peak resident set size
+	// Store is the time an import spent in Store calls, by method ("Commit" is the
+	// rest of the transaction: committing it).
+	Store map[string]time.Duration `json:"store,omitempty"`
 }
 
 func main() {
@@ -154,6 +157,13 @@ func run(dsn string, rows, runs int, dir, cpuprofile string) error {
 			float64(m.Rows)/m.Elapsed.Seconds(), rss)
 	}
 	ratio := func(a, b string) float64 { return best[a].Elapsed.Seconds() / best[b].Elapsed.Seconds() }
+	for _, mode := range []string{"import-csv", "import-xlsx"} {
+		fmt.Printf("%s in Store calls:", mode)
+		for _, k := range []string{"ExistingRefs", "CreateOrders", "Commit"} {
+			fmt.Printf(" %s %s;", k, best[mode].Store[k].Round(time.Millisecond))
+		}
+		fmt.Println()
+	}
 	fmt.Printf("\nCSV import / psql \\copy:      %.2f× (target ≤ 1.5×)\n", ratio("import-csv", "copy-csv"))
 	fmt.Printf("XLSX import / bare Rows read:  %.2f× (target ≤ 1.2×)\n", ratio("import-xlsx", "read-xlsx"))
 	fmt.Printf("XLSX import peak RSS / read:   %.2f× (target ≤ 2×)\n",
@@ -186,7 +196,7 @@ func spawn(mode, file, schema, cpuprofile string) (measurement, error) {
 func runChild(mode, file, dsn, cpuprofile string) (measurement, error) {
 	ctx := context.Background()
 	m := measurement{Mode: mode}
-	if cpuprofile != "" && strings.HasPrefix(mode, "import") {
+	if cpuprofile != "" && mode != "read-xlsx" {
 		f, err := os.Create(filepath.Join(cpuprofile, mode+".pprof"))
 		if err != nil {
 			return m, err
@@ -200,6 +210,7 @@ func runChild(mode, file, dsn, cpuprofile string) (measurement, error) {
 	var (
 		svc   *connect.Service
 		owner connect.Actor
+		timed *timedStore
 	)
 	if strings.HasPrefix(mode, "import") {
 		// Setting up the store and the client is not part of the import.
@@ -208,9 +219,11 @@ func runChild(mode, file, dsn, cpuprofile string) (measurement, error) {
 			return m, err
 		}
 		defer st.Close()
-		if svc, owner, err = newClient(ctx, st); err != nil {
+		timed = &timedStore{Store: st, spent: map[string]time.Duration{}}
+		if svc, owner, err = newClient(ctx, timed); err != nil {
 			return m, err
 		}
+		clear(timed.spent)
 	}
 	f, err := os.Open(file)
 	if err != nil {
@@ -237,8 +250,38 @@ func runChild(mode, file, dsn, cpuprofile string) (measurement, error) {
 	if err != nil {
 		return m, err
 	}
+	if timed != nil {
+		m.Store = timed.spent
+		m.Store["Commit"] = m.Store["Tx"] - m.Store["CreateOrders"] - m.Store["ExistingRefs"]
+		delete(m.Store, "Tx")
+	}
 	m.HWMKiB, err = peakRSS()
 	return m, err
+}
+
+// timedStore adds up the time spent in the Store calls an import makes.
+type timedStore struct {
+	connect.Store
+	spent map[string]time.Duration // shared with the stores of transactions
+}
+
+func (s *timedStore) since(method string, start time.Time) { s.spent[method] += time.Since(start) }
+
+func (s *timedStore) Tx(ctx context.Context, fn func(tx connect.Store) error) error {
+	defer s.since("Tx", time.Now())
+	return s.Store.Tx(ctx, func(tx connect.Store) error {
+		return fn(&timedStore{Store: tx, spent: s.spent})
+	})
+}
+
+func (s *timedStore) CreateOrders(ctx context.Context, orders []*connect.Order, events []connect.OrderEvent) error {
+	defer s.since("CreateOrders", time.Now())
+	return s.Store.CreateOrders(ctx, orders, events)
+}
+
+func (s *timedStore) ExistingRefs(ctx context.Context, scope connect.Scope, refs []string) ([]string, error) {
+	defer s.since("ExistingRefs", time.Now())
+	return s.Store.ExistingRefs(ctx, scope, refs)
 }
 
 // newClient sets up a service on st with one client that may upload, and returns

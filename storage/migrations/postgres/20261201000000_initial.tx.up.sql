@@ -3,6 +3,11 @@
 -- Ids, statuses and references compare byte by byte (COLLATE "C"): faster B-tree
 -- comparisons than a language collation, and the same order as on SQLite, so
 -- keyset pagination by (created_at, id) agrees across databases.
+-- The list indexes are ascending on (created_at, id) although every list is newest
+-- first: a backward scan reads them as fast, and new orders (now, time-ordered ids)
+-- land at their right edge, where a B-tree appends; a descending index takes every
+-- insert at its left edge, splitting pages in half (100k drafts: 1.5× the time and
+-- 1.8× the size).
 
 CREATE TABLE IF NOT EXISTS clients (
 	id                text        COLLATE "C" PRIMARY KEY,
@@ -71,9 +76,9 @@ CREATE TABLE IF NOT EXISTS invites (
 --bun:split
 CREATE UNIQUE INDEX IF NOT EXISTS invites_token_hash ON invites (token_hash);
 --bun:split
-CREATE INDEX IF NOT EXISTS invites_account_created ON invites (account_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS invites_account_created ON invites (account_id, created_at, id);
 --bun:split
-CREATE INDEX IF NOT EXISTS invites_client_created ON invites (client_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS invites_client_created ON invites (client_id, created_at, id);
 --bun:split
 
 CREATE TABLE IF NOT EXISTS orders (
@@ -118,21 +123,21 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE UNIQUE INDEX IF NOT EXISTS orders_client_ref ON orders (client_id, ref) WHERE ref <> '';
 --bun:split
 -- a client's orders of one status (the drafts tab), newest first; also the counts
-CREATE INDEX IF NOT EXISTS orders_client_status ON orders (client_id, status, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS orders_client_status ON orders (client_id, status, created_at, id);
 --bun:split
 -- a client's active orders (the active tab), newest first: a small partial index, so
 -- the first page is 50 index entries and 50 heap rows whatever the client's history
-CREATE INDEX IF NOT EXISTS orders_client_active ON orders (client_id, created_at DESC, id DESC)
+CREATE INDEX IF NOT EXISTS orders_client_active ON orders (client_id, created_at, id)
 	WHERE status IN ('submitted', 'scheduled', 'en_route');
 --bun:split
 -- a client's orders of every status (completed tab, all orders), newest first
-CREATE INDEX IF NOT EXISTS orders_client_created ON orders (client_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS orders_client_created ON orders (client_id, created_at, id);
 --bun:split
 -- the account's orders, newest first (a dispatcher's lists)
-CREATE INDEX IF NOT EXISTS orders_account_created ON orders (account_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS orders_account_created ON orders (account_id, created_at, id);
 --bun:split
 -- the account's unassigned stops by depot
-CREATE INDEX IF NOT EXISTS orders_unassigned ON orders (account_id, depot, created_at DESC, id DESC)
+CREATE INDEX IF NOT EXISTS orders_unassigned ON orders (account_id, depot, created_at, id)
 	WHERE status = 'submitted';
 --bun:split
 

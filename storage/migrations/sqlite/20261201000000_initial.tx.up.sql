@@ -68,9 +68,9 @@ CREATE TABLE IF NOT EXISTS invites (
 --bun:split
 CREATE UNIQUE INDEX IF NOT EXISTS invites_token_hash ON invites (token_hash);
 --bun:split
-CREATE INDEX IF NOT EXISTS invites_account_created ON invites (account_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS invites_account_created ON invites (account_id, created_at, id);
 --bun:split
-CREATE INDEX IF NOT EXISTS invites_client_created ON invites (client_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS invites_client_created ON invites (client_id, created_at, id);
 --bun:split
 
 CREATE TABLE IF NOT EXISTS orders (
@@ -113,16 +113,16 @@ CREATE TABLE IF NOT EXISTS orders (
 --bun:split
 CREATE UNIQUE INDEX IF NOT EXISTS orders_client_ref ON orders (client_id, ref) WHERE ref <> '';
 --bun:split
-CREATE INDEX IF NOT EXISTS orders_client_status ON orders (client_id, status, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS orders_client_status ON orders (client_id, status, created_at, id);
 --bun:split
-CREATE INDEX IF NOT EXISTS orders_client_active ON orders (client_id, created_at DESC, id DESC)
+CREATE INDEX IF NOT EXISTS orders_client_active ON orders (client_id, created_at, id)
 	WHERE status IN ('submitted', 'scheduled', 'en_route');
 --bun:split
-CREATE INDEX IF NOT EXISTS orders_client_created ON orders (client_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS orders_client_created ON orders (client_id, created_at, id);
 --bun:split
-CREATE INDEX IF NOT EXISTS orders_account_created ON orders (account_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS orders_account_created ON orders (account_id, created_at, id);
 --bun:split
-CREATE INDEX IF NOT EXISTS orders_unassigned ON orders (account_id, depot, created_at DESC, id DESC)
+CREATE INDEX IF NOT EXISTS orders_unassigned ON orders (account_id, depot, created_at, id)
 	WHERE status = 'submitted';
 --bun:split
 
