@@ -56,6 +56,7 @@ var fieldLabels = map[Field]string{
 	FieldProducts:       "Products",
 	FieldLatitude:       "Latitude",
 	FieldLongitude:      "Longitude",
+	FieldClientNumber:   "Client ID",
 }
 
 // Label returns the field's name as the help article and the spreadsheet template
@@ -70,5 +71,5 @@ func (f Field) Label() string {
 // Valid reports whether f is one of the order fields.
 func (f Field) Valid() bool {
 	_, ok := fieldLabels[f]
-	return ok
+	return ok && f != FieldClientNumber
 }

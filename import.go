@@ -105,7 +105,7 @@ func (s *Service) PreviewImport(ctx context.Context, a Actor, src ImportSource, 
 		n = 10
 	}
 	res := &ImportResult{}
-	err = s.readImport(ctx, s.store, c, src, opts, res, func(batch []*Order) error {
+	err = s.readImport(ctx, s.store, c, src, opts, res, s.draftBuilder(c, opts.Source), func(batch []*Order) error {
 		for _, o := range batch {
 			if len(res.Preview) < n {
 				res.Preview = append(res.Preview, o)
@@ -130,9 +130,18 @@ func (s *Service) Import(ctx context.Context, a Actor, src ImportSource, opts Im
 	if err != nil {
 		return nil, err
 	}
+	res, err := s.importRows(ctx, c, src, opts, s.draftBuilder(c, opts.Source))
+	if err == nil {
+		s.log.InfoContext(ctx, "orders imported", "client", c.Actor.Client, "imported", res.Imported, "refused", res.Refused)
+	}
+	return res, err
+}
+
+// importRows reads src and stores what build makes of its rows, in one transaction.
+func (s *Service) importRows(ctx context.Context, c caller, src ImportSource, opts ImportOptions, build rowBuilder) (*ImportResult, error) {
 	res := &ImportResult{}
-	err = s.store.Tx(ctx, func(tx Store) error {
-		err := s.readImport(ctx, tx, c, src, opts, res, func(batch []*Order) error {
+	err := s.store.Tx(ctx, func(tx Store) error {
+		err := s.readImport(ctx, tx, c, src, opts, res, build, func(batch []*Order) error {
 			if opts.AllOrNothing && res.Refused > 0 {
 				return nil // nothing will be kept; stop storing, keep reading for the report
 			}
@@ -144,9 +153,6 @@ func (s *Service) Import(ctx context.Context, a Actor, src ImportSource, opts Im
 				return err
 			}
 			res.Imported += len(batch)
-			if opts.Progress != nil {
-				opts.Progress(ImportProgress{Read: res.Read, Stored: res.Imported})
-			}
 			return nil
 		})
 		if err != nil {
@@ -166,25 +172,60 @@ func (s *Service) Import(ctx context.Context, a Actor, src ImportSource, opts Im
 	if err != nil {
 		return nil, err
 	}
-	s.log.InfoContext(ctx, "orders imported", "client", c.Actor.Client, "imported", res.Imported, "refused", res.Refused)
 	return res, nil
 }
 
 // errRefusedFile rolls back an all-or-nothing import with refused rows.
 var errRefusedFile = Errorf(Invalid, "the file has refused rows")
 
-// readImport reads src to the end, checks each row (policy, values, duplicate Ids in
-// the file and in store) and hands the valid orders to store a batch at a time.
-func (s *Service) readImport(ctx context.Context, st Store, c caller, src ImportSource, opts ImportOptions,
-	res *ImportResult, store func([]*Order) error) error {
-	source := opts.Source
+// rowBuilder turns one normalised row into the order to store, or the problems
+// that refuse it. Errors stop the import.
+type rowBuilder func(ctx context.Context, row ImportRow, in OrderInput) (*Order, []FieldError, error)
+
+// draftBuilder builds drafts of the caller's client, checked against its policy.
+func (s *Service) draftBuilder(c caller, source Source) rowBuilder {
 	if source == "" {
 		source = SourceSpreadsheet
 	}
 	policy := c.client.Settings.RequiredFields
-	seen := map[string]int{} // Id → row that used it first in this file
+	return func(_ context.Context, row ImportRow, in OrderInput) (*Order, []FieldError, error) {
+		problems := mergeProblems(row.Problems, policy.Check(in))
+		if len(problems) > 0 {
+			return nil, problems, nil
+		}
+		return s.newDraft(c, in, source), nil, nil
+	}
+}
+
+// mergeProblems adds checks to what reading found, a field reported once: a value
+// that could not be read is not also "required".
+func mergeProblems(read, checks []FieldError) []FieldError {
+	problems := append([]FieldError(nil), read...)
+	for _, fe := range checks {
+		if !hasField(problems, fe.Field) {
+			problems = append(problems, fe)
+		}
+	}
+	return problems
+}
+
+// readImport reads src to the end, builds each row's order (refusing rows with
+// problems and Ids used earlier in the file or already stored for the same
+// client) and hands the orders to store a batch at a time.
+func (s *Service) readImport(ctx context.Context, st Store, c caller, src ImportSource, opts ImportOptions,
+	res *ImportResult, build rowBuilder, store func([]*Order) error) error {
+	type clientRef struct {
+		client ClientID
+		ref    string
+	}
+	seen := map[clientRef]int{} // Id → row that used it first in this file
 	var batch []*Order
 	var rows []ImportRow
+	progress := func() {
+		if opts.Progress != nil {
+			opts.Progress(ImportProgress{Read: res.Read, Stored: res.Imported})
+		}
+	}
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -194,6 +235,7 @@ func (s *Service) readImport(ctx context.Context, st Store, c caller, src Import
 		}
 		err := store(batch)
 		batch, rows = batch[:0], rows[:0]
+		progress()
 		return err
 	}
 	for {
@@ -209,68 +251,67 @@ func (s *Service) readImport(ctx context.Context, st Store, c caller, src Import
 		}
 		res.Read++
 		in := normalizeInput(row.Input)
-		problems := append([]FieldError(nil), row.Problems...)
-		for _, fe := range policy.Check(in) {
-			if !hasField(problems, fe.Field) { // a value that could not be read is reported once
-				problems = append(problems, fe)
-			}
+		o, problems, err := build(ctx, row, in)
+		if err != nil {
+			return err
 		}
-		if in.Ref != "" && len(problems) == 0 {
-			if first, dup := seen[in.Ref]; dup {
+		if o != nil && in.Ref != "" {
+			k := clientRef{o.Client, in.Ref}
+			if first, dup := seen[k]; dup {
 				problems = append(problems, FieldError{Field: FieldRef, Reason: duplicateReason(in.Ref, first)})
 				res.Duplicates++
 			} else {
-				seen[in.Ref] = row.Number
+				seen[k] = row.Number
 			}
 		}
 		if len(problems) > 0 {
 			s.refuse(src, res, row, problems)
 			continue
 		}
-		o := s.newDraft(c, in, source)
 		batch, rows = append(batch, o), append(rows, row)
 		if len(batch) == importBatch {
 			if err := flush(); err != nil {
 				return err
-			}
-			if opts.Progress != nil {
-				opts.Progress(ImportProgress{Read: res.Read, Stored: res.Imported})
 			}
 		}
 	}
 	if err := flush(); err != nil {
 		return err
 	}
-	if opts.Progress != nil {
-		opts.Progress(ImportProgress{Read: res.Read, Stored: res.Imported})
-	}
+	progress()
 	return nil
 }
 
 // refuseDuplicates takes out of batch the orders whose Id an earlier order of the
-// client already uses.
+// same client already uses.
 func (s *Service) refuseDuplicates(ctx context.Context, st Store, c caller, src ImportSource, res *ImportResult,
 	batch *[]*Order, rows *[]ImportRow) error {
-	var refs []string
+	refs := map[ClientID][]string{}
 	for _, o := range *batch {
 		if o.Ref != "" {
-			refs = append(refs, o.Ref)
+			refs[o.Client] = append(refs[o.Client], o.Ref)
 		}
 	}
-	if len(refs) == 0 {
+	type clientRef struct {
+		client ClientID
+		ref    string
+	}
+	taken := map[clientRef]bool{}
+	for client, rs := range refs {
+		existing, err := st.ExistingRefs(ctx, Scope{Account: c.Account, Client: client}, rs)
+		if err != nil {
+			return err
+		}
+		for _, r := range existing {
+			taken[clientRef{client, r}] = true
+		}
+	}
+	if len(taken) == 0 {
 		return nil
-	}
-	existing, err := st.ExistingRefs(ctx, c.scope(), refs)
-	if err != nil || len(existing) == 0 {
-		return err
-	}
-	taken := make(map[string]bool, len(existing))
-	for _, r := range existing {
-		taken[r] = true
 	}
 	keep, keepRows := (*batch)[:0], (*rows)[:0]
 	for i, o := range *batch {
-		if taken[o.Ref] {
+		if taken[clientRef{o.Client, o.Ref}] {
 			res.Duplicates++
 			s.refuse(src, res, (*rows)[i], []FieldError{{Field: FieldRef, Reason: duplicateReason(o.Ref, 0)}})
 			continue

@@ -1,0 +1,133 @@
+package connect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// StopInput is a stop the dispatcher adds for a client: an order the client did not
+// upload but tracks in its portal.
+type StopInput struct {
+	// ClientNumber is the client's number as typed ("Client ID"); a mistyped one is
+	// refused, never matched to another client.
+	ClientNumber string
+	Input        OrderInput
+	// Depot is where the stop waits to be routed; "": the client's default depot.
+	Depot DepotID
+}
+
+// CreateStops adds stops for clients by client number, as submitted orders (the
+// host routes them as its own; nothing is pushed back to it). All or nothing: an
+// unknown or mistyped client number, or a malformed stop, refuses the call with
+// one field error per problem, its Row being the stop's place in stops (1-based).
+// Only dispatchers may, for clients of their account; uploads need not be allowed.
+// Errors: ErrForbidden; ErrInvalid; ErrConflict when a stop's Ref is used.
+func (s *Service) CreateStops(ctx context.Context, a Actor, stops []StopInput) ([]*Order, error) {
+	c, err := s.authorize(ctx, a, actManageOrders)
+	if err != nil {
+		return nil, err
+	}
+	build := s.stopBuilder(c)
+	var orders []*Order
+	var problems []FieldError
+	for i, st := range stops {
+		row := ImportRow{Number: i + 1, Input: st.Input, ClientNumber: st.ClientNumber}
+		o, errs, err := build(ctx, row, normalizeInput(st.Input))
+		if err != nil {
+			return nil, err
+		}
+		for _, fe := range errs {
+			fe.Row = i + 1
+			problems = append(problems, fe)
+		}
+		if o != nil && st.Depot != "" {
+			o.Depot = st.Depot
+		}
+		orders = append(orders, o)
+	}
+	if len(problems) > 0 {
+		return nil, InvalidFields(problems)
+	}
+	events := make([]OrderEvent, len(orders))
+	for i, o := range orders {
+		events[i] = s.createdEvent(c, o)
+	}
+	if err := s.store.CreateOrders(ctx, orders, events); err != nil {
+		return nil, err
+	}
+	return orders, nil
+}
+
+// ImportStops reads the dispatcher's stops spreadsheet, whose "Client ID" column
+// names each row's client, and stores its valid rows as submitted orders of those
+// clients in one transaction, reporting refused rows as Import does (an unknown or
+// mistyped Client ID refuses its row). Only dispatchers may.
+// Errors: ErrForbidden; ErrInvalid as for Import.
+func (s *Service) ImportStops(ctx context.Context, a Actor, src ImportSource, opts ImportOptions) (*ImportResult, error) {
+	c, err := s.authorize(ctx, a, actManageOrders)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.importRows(ctx, c, src, opts, s.stopBuilder(c))
+	if err == nil {
+		s.log.InfoContext(ctx, "stops imported", "account", c.Account, "imported", res.Imported, "refused", res.Refused)
+	}
+	return res, err
+}
+
+// stopBuilder builds submitted orders for the client each row names by number. The
+// clients' required-field policies are for their own uploads; the dispatcher's
+// stops need the address and well-formed values.
+func (s *Service) stopBuilder(c caller) rowBuilder {
+	clients := map[ClientNumber]*Client{}
+	return func(ctx context.Context, row ImportRow, in OrderInput) (*Order, []FieldError, error) {
+		problems := mergeProblems(row.Problems, RequiredFieldPolicy{}.Check(in))
+		cl, reason, err := s.clientByNumber(ctx, c.Account, row.ClientNumber, clients)
+		if err != nil {
+			return nil, nil, err
+		}
+		if reason != "" {
+			problems = append(problems, FieldError{Field: FieldClientNumber, Reason: reason})
+		}
+		if len(problems) > 0 {
+			return nil, problems, nil
+		}
+		now := s.clock()
+		return &Order{
+			OrderInput: in, ID: OrderID(s.newID()), Account: c.Account, Client: cl.ID,
+			Source: SourceDispatcher, Depot: cl.Settings.DefaultDepot, Status: StatusSubmitted, Version: 1,
+			CreatedAt: now, UpdatedAt: now, SubmittedAt: now,
+		}, nil, nil
+	}
+}
+
+// FieldClientNumber is the "Client ID" column of a dispatcher's stop import. It is
+// not an order field: it says whose order the row is.
+const FieldClientNumber Field = "client_number"
+
+// clientByNumber finds the account's client with the number as typed, or says why
+// there is none.
+func (s *Service) clientByNumber(ctx context.Context, account AccountID, typed string, cache map[ClientNumber]*Client) (*Client, string, error) {
+	if typed == "" {
+		return nil, "is required", nil
+	}
+	n, err := ParseClientNumber(typed)
+	if err != nil {
+		return nil, fmt.Sprintf("%q is not a client number: 8 digits, check for a mistyped or swapped digit", typed), nil
+	}
+	if cl := cache[n]; cl != nil {
+		return cl, "", nil
+	}
+	cl, err := s.store.ClientByNumber(ctx, account, n)
+	if errors.Is(err, ErrNotFound) {
+		return nil, "no client of yours has client number " + string(n), nil
+	} else if err != nil {
+		return nil, "", err
+	}
+	if cl.Status == ClientDisabled {
+		return nil, cl.Name + " (" + string(n) + ") is disabled", nil
+	}
+	cache[n] = cl
+	return cl, "", nil
+}

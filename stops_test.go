@@ -1,0 +1,126 @@
+package connect_test
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/dispatchkit/connect"
+	"github.com/google/go-cmp/cmp"
+)
+
+// rowsSource is an ImportSource over rows built in the test.
+type rowsSource struct {
+	rows []connect.ImportRow
+	next int
+}
+
+func (r *rowsSource) Header() []string { return []string{"Client ID", "Address Line 1", "Id"} }
+func (r *rowsSource) Column(f connect.Field) string {
+	return map[connect.Field]string{connect.FieldClientNumber: "Client ID", connect.FieldAddressLine1: "Address Line 1", connect.FieldRef: "Id"}[f]
+}
+func (r *rowsSource) Next(context.Context) (connect.ImportRow, error) {
+	if r.next == len(r.rows) {
+		return connect.ImportRow{}, io.EOF
+	}
+	r.next++
+	return r.rows[r.next-1], nil
+}
+
+func stopRow(n int, number, line1, ref string) connect.ImportRow {
+	return connect.ImportRow{Number: n, Cells: []string{number, line1, ref}, ClientNumber: number,
+		Input: connect.OrderInput{Ref: ref, Address: connect.Address{Line1: line1}}}
+}
+
+// typo returns the number with its last two digits swapped (or one changed).
+func typo(n connect.ClientNumber) string {
+	b := []byte(n)
+	if b[6] != b[7] {
+		b[6], b[7] = b[7], b[6]
+	} else {
+		b[7] = '0' + (b[7]-'0'+1)%10
+	}
+	return string(b)
+}
+
+func TestImportStopsLinksRowsToClientsByNumber(t *testing.T) {
+	w := newWorld(t)
+	// A client that may not upload still gets the dispatcher's stops.
+	bakery, bakeryOwner := w.signUpClient(w.disp, "Bakery", connect.ClientSettings{DefaultDepot: "south"})
+	src := &rowsSource{rows: []connect.ImportRow{
+		stopRow(2, string(w.client.Number), "1 High St", "S-1"),
+		stopRow(3, string(bakery.Number[:4])+" "+string(bakery.Number[4:]), "2 Mill Lane", "S-2"),
+		stopRow(4, typo(bakery.Number), "3 Typo Road", "S-3"),
+		stopRow(5, "", "4 Nobody Way", "S-4"),
+		stopRow(6, string(w.client.Number), "", "S-5"),
+		stopRow(7, string(w.client.Number), "5 Again St", "S-1"),
+	}}
+	res, err := w.svc.ImportStops(w.ctx, w.disp, src, connect.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Read != 6 || res.Imported != 2 || res.Refused != 4 || res.Duplicates != 1 {
+		t.Fatalf("result %+v", res)
+	}
+	var where []string
+	for _, e := range res.Errors {
+		where = append(where, e.String())
+	}
+	want := []string{
+		`row 4, column "Client ID": Client ID "` + typo(bakery.Number) + `" is not a client number: 8 digits, check for a mistyped or swapped digit`,
+		`row 5, column "Client ID": Client ID is required`,
+		`row 6, column "Address Line 1": Address Line 1 is required`,
+		`row 7, column "Id": Id "S-1" is a duplicate of row 2`,
+	}
+	if d := cmp.Diff(want, where); d != "" {
+		t.Fatalf("errors (-want +got):\n%s", d)
+	}
+	page, err := w.svc.Orders(w.ctx, bakeryOwner, connect.ListOrdersParams{View: connect.ViewActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Orders) != 1 {
+		t.Fatalf("bakery sees %d orders", len(page.Orders))
+	}
+	o := page.Orders[0]
+	if o.Ref != "S-2" || o.Status != connect.StatusSubmitted || o.Source != connect.SourceDispatcher || o.Depot != "south" {
+		t.Fatalf("bakery's stop %+v", o)
+	}
+}
+
+func TestCreateStopsIsAllOrNothing(t *testing.T) {
+	w := newWorld(t)
+	_, err := w.svc.CreateStops(w.ctx, w.disp, []connect.StopInput{
+		{ClientNumber: string(w.client.Number), Input: connect.OrderInput{Address: connect.Address{Line1: "1 High St"}}},
+		{ClientNumber: "12345671", Input: connect.OrderInput{Address: connect.Address{Line1: "2 High St"}}},
+	})
+	wantCode(t, err, connect.Invalid)
+	if !strings.Contains(err.Error(), "row 2") || !strings.Contains(err.Error(), "no client of yours has client number 12345671") {
+		t.Fatalf("error %q", err)
+	}
+	page, _ := w.svc.Orders(w.ctx, w.owner, connect.ListOrdersParams{})
+	if len(page.Orders) != 0 {
+		t.Fatalf("%d orders stored by a refused call", len(page.Orders))
+	}
+	out, err := w.svc.CreateStops(w.ctx, w.disp, []connect.StopInput{
+		{ClientNumber: string(w.client.Number), Depot: "east", Input: connect.OrderInput{Address: connect.Address{Line1: "1 High St"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0].Depot != "east" || out[0].Status != connect.StatusSubmitted {
+		t.Fatalf("stop %+v", out[0])
+	}
+}
+
+func TestStopsOfAnotherAccountsClientAreRefused(t *testing.T) {
+	w := newWorld(t)
+	other := connect.AsDispatcher("acct-2", "eve")
+	_, err := w.svc.CreateStops(w.ctx, other, []connect.StopInput{
+		{ClientNumber: string(w.client.Number), Input: connect.OrderInput{Address: connect.Address{Line1: "1 High St"}}},
+	})
+	wantCode(t, err, connect.Invalid)
+	_, err = w.svc.CreateStops(w.ctx, w.owner, nil)
+	wantCode(t, err, connect.Forbidden)
+}
