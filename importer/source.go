@@ -13,11 +13,19 @@ import (
 // is kept as read), and what cannot be parsed is reported in the row's Problems
 // rather than failing the import. A cell EscapeFormula escaped (in a file of refused
 // rows, fixed and uploaded again) is read without its quote (see UnescapeFormula);
-// the row's Cells keep it. A Source is not safe for concurrent use.
+// the row's Cells keep it.
+//
+// A Source from OpenSource reads ahead: a goroutine of its own reads and parses the
+// next rows while the caller stores the previous ones, so that reading a slow file
+// (XLSX) and storing overlap. Close stops it. A Source is not safe for concurrent use.
 type Source struct {
 	sheet   Sheet
+	header  []string
 	mapping *Mapping
 	cols    []sourceColumn // the mapped columns
+	ahead   int            // rows to read ahead; 0: none
+	pipe    *readAhead     // set by the first Next when ahead > 0
+	closed  bool
 }
 
 // sourceColumn is a mapped column: where it is and what it holds.
@@ -30,37 +38,52 @@ var _ connect.ImportSource = (*Source)(nil)
 
 // NewSource returns the orders of sheet, whose columns m maps (m is usually
 // MapHeader of the sheet's header). The Source reads sheet from where it is (after
-// the header), and closing it closes sheet.
+// the header), on the caller's goroutine; closing it closes sheet.
 func NewSource(sheet Sheet, m *Mapping) *Source {
-	s := &Source{sheet: sheet, mapping: m}
+	s := &Source{sheet: sheet, header: sheet.Header().Cells, mapping: m}
 	for _, c := range m.Mapped {
 		s.cols = append(s.cols, sourceColumn{index: c.Index, field: c.Field})
 	}
 	return s
 }
 
+// DefaultReadAhead is how many rows a Source from OpenSource reads ahead unless told
+// otherwise: about what the core stores while a slow file yields as many rows.
+const DefaultReadAhead = 4096
+
 // SourceOptions says how OpenSource reads a file and maps its columns.
 type SourceOptions struct {
 	Options                // the sheet to read and the limits
 	Mapping MappingOptions // how to map the header
+	// ReadAhead is how many rows the Source reads and parses ahead of the caller, on
+	// a goroutine of its own. 0 means DefaultReadAhead; a negative number reads on
+	// the caller's goroutine, one row per Next.
+	ReadAhead int
 }
 
 // OpenSource opens a spreadsheet (see Open) and maps its header (see MapHeader), so
-// that the caller can show the mapping and import the orders. Close the Source when
-// done. Errors: those of Open.
+// that the caller can show the mapping and import the orders. Nothing is read past
+// the header until the first Next. Close the Source when done. Errors: those of Open.
 func OpenSource(r io.ReaderAt, size int64, name string, opts SourceOptions) (*Source, error) {
 	sheet, err := Open(r, size, name, opts.Options)
 	if err != nil {
 		return nil, err
 	}
-	return NewSource(sheet, MapHeader(sheet.Header().Cells, opts.Mapping)), nil
+	s := NewSource(sheet, MapHeader(sheet.Header().Cells, opts.Mapping))
+	switch {
+	case opts.ReadAhead == 0:
+		s.ahead = DefaultReadAhead
+	case opts.ReadAhead > 0:
+		s.ahead = opts.ReadAhead
+	}
+	return s, nil
 }
 
 // Mapping returns the mapping the Source reads by.
 func (s *Source) Mapping() *Mapping { return s.mapping }
 
 // Header returns the file's column names as written.
-func (s *Source) Header() []string { return s.sheet.Header().Cells }
+func (s *Source) Header() []string { return s.header }
 
 // Column returns the name of the column that holds field f, "" when none does.
 func (s *Source) Column(f connect.Field) string { return s.mapping.Column(f) }
@@ -72,6 +95,20 @@ func (s *Source) Next(ctx context.Context) (connect.ImportRow, error) {
 	if err := ctx.Err(); err != nil {
 		return connect.ImportRow{}, err
 	}
+	if s.closed {
+		return connect.ImportRow{}, connect.Errorf(connect.Internal, "importer: Next on a closed Source")
+	}
+	if s.ahead <= 0 {
+		return s.read()
+	}
+	if s.pipe == nil {
+		s.pipe = s.startReadAhead()
+	}
+	return s.pipe.next(ctx)
+}
+
+// read reads the next row of the sheet as an order.
+func (s *Source) read() (connect.ImportRow, error) {
 	row, err := s.sheet.Next()
 	if err != nil {
 		return connect.ImportRow{}, err
@@ -134,5 +171,14 @@ func (s *Source) Next(ctx context.Context) (connect.ImportRow, error) {
 	return out, nil
 }
 
-// Close closes the sheet.
-func (s *Source) Close() error { return s.sheet.Close() }
+// Close stops reading ahead and closes the sheet. Next fails after it.
+func (s *Source) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if s.pipe != nil {
+		s.pipe.stop()
+	}
+	return s.sheet.Close()
+}
