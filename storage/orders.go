@@ -199,6 +199,11 @@ func (s *Store) Order(ctx context.Context, scope connect.Scope, id connect.Order
 // uses a partial index only for a literal match).
 func (s *Store) Orders(ctx context.Context, q connect.OrderQuery) ([]*connect.Order, error) {
 	var rows []orderRow
+	if s.pgx {
+		if sqlText, args, ok := preparedOrders(q); ok {
+			return s.scanOrders(ctx, &rows, sqlText, args)
+		}
+	}
 	sel := inScope(s.idb.NewSelect().Model(&rows), q.Scope)
 	switch st := sortStatuses(q.Statuses); len(st) {
 	case 0:
@@ -220,6 +225,11 @@ func (s *Store) Orders(ctx context.Context, q connect.OrderQuery) ([]*connect.Or
 	if err := sel.Scan(ctx); err != nil {
 		return nil, translate(ctx, err, "listing orders")
 	}
+	return ordersOf(rows)
+}
+
+// ordersOf maps rows to orders.
+func ordersOf(rows []orderRow) ([]*connect.Order, error) {
 	out := make([]*connect.Order, len(rows))
 	for i := range rows {
 		o, err := rows[i].order()

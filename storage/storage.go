@@ -51,6 +51,7 @@ type Store struct {
 	db  *bun.DB
 	idb bun.IDB // db, or the transaction this Store is bound to
 	pg  bool    // PostgreSQL; else SQLite
+	pgx bool    // PostgreSQL through pgx's stdlib driver (prepared statements, COPY)
 
 	// Set when the Store is bound to a transaction (see Tx).
 	tx   *bun.Tx
@@ -251,6 +252,7 @@ func newStore(db *bun.DB) *Store {
 	if !s.pg {
 		s.writer = make(chan struct{}, 1)
 	}
+	_, s.pgx = db.DB.Driver().(*stdlib.Driver)
 	return s
 }
 

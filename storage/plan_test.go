@@ -1,0 +1,204 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dispatchkit/connect"
+	"github.com/uptrace/bun"
+)
+
+// queryLog records the SQL bun sends.
+type queryLog struct {
+	mu      sync.Mutex
+	queries []string
+}
+
+func (l *queryLog) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (l *queryLog) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.queries = append(l.queries, e.Query)
+}
+
+func (l *queryLog) last() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.queries[len(l.queries)-1]
+}
+
+// planQueries are the portal's most frequent lists and the index each must use.
+func planQueries() []struct {
+	q     connect.OrderQuery
+	index string
+} {
+	client := connect.Scope{Account: "a", Client: "c"}
+	after := &connect.OrderCursor{CreatedAt: time.Date(2026, 1, 1, 0, 3, 20, 0, time.UTC), ID: "o0200"}
+	return []struct {
+		q     connect.OrderQuery
+		index string
+	}{
+		{connect.OrderQuery{Scope: client, Statuses: connect.ViewActive.Statuses(), Limit: 51}, "orders_client_active"},
+		{connect.OrderQuery{Scope: client, Statuses: connect.ViewActive.Statuses(), Limit: 51, After: after}, "orders_client_active"},
+		{connect.OrderQuery{Scope: client, Statuses: []connect.Status{connect.StatusDraft}, Limit: 51}, "orders_client_status"},
+		{connect.OrderQuery{Scope: connect.Scope{Account: "a"}, Statuses: []connect.Status{connect.StatusSubmitted}, Depot: "d1", Limit: 51}, "orders_unassigned"},
+	}
+}
+
+// seedPlanOrders stores 300 orders of client c of account a.
+func seedPlanOrders(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := t.Context()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := &connect.Client{ID: "c", Account: "a", Name: "c", Status: connect.ClientActive, CreatedAt: t0, UpdatedAt: t0}
+	if err := s.CreateClient(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	var orders []*connect.Order
+	for i := range 300 {
+		st := []connect.Status{connect.StatusDraft, connect.StatusDelivered, connect.StatusSubmitted}[i%3]
+		at := t0.Add(time.Duration(i) * time.Second)
+		orders = append(orders, &connect.Order{ID: connect.OrderID(fmt.Sprintf("o%04d", i)), Account: "a",
+			Client: "c", Status: st, Version: 1, Depot: "d1", CreatedAt: at, UpdatedAt: at})
+	}
+	if err := s.CreateOrders(ctx, orders, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, "ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSQLiteListsUseTheirIndexes asks SQLite how it runs the portal's lists.
+func TestSQLiteListsUseTheirIndexes(t *testing.T) {
+	t.Parallel()
+	base, err := Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = base.Close() })
+	log := &queryLog{}
+	s, err := New(base.db.WithQueryHook(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedPlanOrders(t, s)
+	for _, tc := range planQueries() {
+		if _, err := s.Orders(t.Context(), tc.q); err != nil {
+			t.Fatal(err)
+		}
+		query := log.last()
+		rows, err := s.db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan := planText(t, rows); !strings.Contains(plan, tc.index) {
+			t.Errorf("%s\nruns as\n%s\nwant index %s", query, plan, tc.index)
+		}
+	}
+}
+
+// TestPostgresListsUseTheirIndexes asks PostgreSQL for the generic plan of each
+// prepared list query (the plan its statement cache keeps).
+func TestPostgresListsUseTheirIndexes(t *testing.T) {
+	base := os.Getenv("CONNECT_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("CONNECT_TEST_POSTGRES_URL is not set; skipping the PostgreSQL tests")
+	}
+	t.Parallel()
+	ctx := t.Context()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	schema := fmt.Sprintf("connect_plan_%d_%d", os.Getpid(), time.Now().UnixNano())
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	u, _ := url.Parse(base)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	s, err := Open(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	seedPlanOrders(t, s)
+
+	conn, err := s.db.DB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	// 300 rows fit a page or two: plan as for a big table, generically.
+	for _, set := range []string{"SET enable_seqscan = off", "SET plan_cache_mode = force_generic_plan"} {
+		if _, err := conn.ExecContext(ctx, set); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, tc := range planQueries() {
+		query, args, ok := preparedOrders(tc.q)
+		if !ok {
+			t.Fatalf("no prepared query for %+v", tc.q)
+		}
+		name := fmt.Sprintf("plan%d", i)
+		if _, err := conn.ExecContext(ctx, "PREPARE "+name+" AS "+query); err != nil {
+			t.Fatal(err)
+		}
+		params := make([]string, len(args)-1)
+		for j, a := range args[1:] {
+			switch a := a.(type) {
+			case time.Time:
+				params[j] = "'" + a.Format(time.RFC3339Nano) + "'"
+			case string:
+				params[j] = "'" + a + "'"
+			default:
+				params[j] = fmt.Sprint(a)
+			}
+		}
+		rows, err := conn.QueryContext(ctx, "EXPLAIN EXECUTE "+name+"("+strings.Join(params, ", ")+")")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan := planText(t, rows); !strings.Contains(plan, tc.index) {
+			t.Errorf("%s\nruns as\n%s\nwant index %s", query, plan, tc.index)
+		}
+	}
+}
+
+// planText joins every column of every row of an EXPLAIN.
+func planText(t *testing.T, rows *sql.Rows) string {
+	t.Helper()
+	defer func() { _ = rows.Close() }()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintln(&b, vals...)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
