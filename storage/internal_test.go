@@ -147,3 +147,12 @@ func TestTranslate(t *testing.T) {
 		t.Errorf("pgRefDetail = %q, %v; want the ref with its comma", ref, ok)
 	}
 }
+
+// TestOrderScanMatchesColumns keeps the prepared list's scan in step with its
+// column list.
+func TestOrderScanMatchesColumns(t *testing.T) {
+	var sc orderScan
+	if n := len(sc.dest()); n != len(orderCopyColumns) {
+		t.Fatalf("orderScan scans %d columns of %d", n, len(orderCopyColumns))
+	}
+}

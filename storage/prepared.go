@@ -83,8 +83,48 @@ func (s *Store) scanOrders(ctx context.Context, dest *[]orderRow, query string, 
 	if err != nil {
 		return nil, translate(ctx, err, "listing orders")
 	}
-	if err := s.db.ScanRows(ctx, rows, dest); err != nil {
+	defer func() { _ = rows.Close() }()
+	var sc orderScan
+	for rows.Next() {
+		sc.r = orderRow{} // a NULL leaves some scanners' old value in place
+		if err := rows.Scan(sc.dest()...); err != nil {
+			return nil, translate(ctx, err, "listing orders")
+		}
+		*dest = append(*dest, sc.row())
+	}
+	if err := rows.Err(); err != nil {
 		return nil, translate(ctx, err, "listing orders")
 	}
 	return ordersOf(*dest)
+}
+
+// orderScan scans a row of orderCopyColumns straight into an orderRow (what bun
+// does by looking every column up by name, for every row).
+type orderScan struct {
+	r                orderRow
+	products, proof  sql.NullString
+	eta, submittedAt sql.NullTime
+	dests            []any
+}
+
+func (sc *orderScan) dest() []any {
+	if sc.dests == nil {
+		r := &sc.r
+		sc.dests = []any{
+			&r.ID, &r.AccountID, &r.ClientID, &r.Ref, &r.Source, &r.ShopifyShop, &r.ShopifyOrderID,
+			&r.Depot, &r.Status, &r.Version, &r.StopType, &r.AddressUnit, &r.AddressLine1,
+			&r.AddressLine2, &r.City, &r.State, &r.Zip, &r.Country, &r.Latitude, &r.Longitude,
+			&r.RecipientName, &r.RecipientEmail, &r.RecipientPhone, &r.Notes, &r.Size,
+			&r.PackageCount, &sc.products, &r.RouteID, &r.RoutePosition, &sc.eta, &r.FailureReason,
+			&sc.proof, &r.CreatedAt, &r.UpdatedAt, &sc.submittedAt,
+		}
+	}
+	return sc.dests
+}
+
+func (sc *orderScan) row() orderRow {
+	r := sc.r
+	r.Products, r.Proof = sc.products.String, sc.proof.String
+	r.ETA, r.SubmittedAt = sc.eta.Time, sc.submittedAt.Time
+	return r
 }

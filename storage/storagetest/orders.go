@@ -70,6 +70,14 @@ func testOrderRoundTrip(t *testing.T, f *fixture) {
 	if h := f.history(bare); len(h) != 0 {
 		t.Fatalf("an order created without events has history %v", h)
 	}
+
+	// Lists carry every field too, an empty order after a full one included.
+	older := *bare
+	older.ID, older.CreatedAt, older.UpdatedAt = connect.OrderID(f.id("or")), f.at(0), f.at(0)
+	must(t, f.s.CreateOrders(f.ctx, []*connect.Order{&older}, nil))
+	list, err := f.s.Orders(f.ctx, connect.OrderQuery{Scope: scopeOf(c)})
+	must(t, err)
+	same(t, "Orders", []*connect.Order{bare, o, &older}, list)
 }
 
 // texts are strings every text column must keep byte for byte.
