@@ -2,51 +2,51 @@ package importer
 
 import (
 	"context"
-
-	"github.com/dispatchkit/connect"
 )
 
 // readAheadBatch is how many rows the read-ahead goroutine hands over at a time, so
 // that the channel costs little per row.
 const readAheadBatch = 128
 
-// readAhead reads a Source's rows on a goroutine of its own, up to a bounded number
-// ahead of the caller.
+// readAhead reads a sheet's rows on a goroutine of its own, up to a bounded number
+// ahead of the caller. Rows are handed over as read: parsing them is cheap next to
+// reading an XLSX file, and a raw row takes less memory than a parsed one.
 type readAhead struct {
-	batches chan []connect.ImportRow // closed after the last batch
-	quit    chan struct{}            // closed by stop
-	done    chan struct{}            // closed when the goroutine has returned
-	err     error                    // the error that ended reading; read after batches is closed
-	rows    []connect.ImportRow      // what is left of the batch being returned
+	batches chan []Row    // closed after the last batch
+	quit    chan struct{} // closed by stop
+	done    chan struct{} // closed when the goroutine has returned
+	err     error         // the error that ended reading; read after batches is closed
+	rows    []Row         // what is left of the batch being returned
 }
 
-// startReadAhead starts reading s ahead: it owns s's sheet until its goroutine ends.
-func (s *Source) startReadAhead() *readAhead {
+// startReadAhead starts reading sheet up to ahead rows ahead: the goroutine owns the
+// sheet until it ends.
+func startReadAhead(sheet Sheet, ahead int) *readAhead {
 	p := &readAhead{
-		batches: make(chan []connect.ImportRow, max(1, s.ahead/readAheadBatch)),
+		batches: make(chan []Row, max(1, ahead/readAheadBatch)),
 		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	go p.run(s)
+	go p.run(sheet)
 	return p
 }
 
 // run reads rows into batches until the sheet ends, fails, or stop is called.
-func (p *readAhead) run(s *Source) {
+func (p *readAhead) run(sheet Sheet) {
 	defer close(p.done)
 	defer close(p.batches)
-	batch := make([]connect.ImportRow, 0, readAheadBatch)
+	batch := make([]Row, 0, readAheadBatch)
 	send := func() bool {
 		select {
 		case p.batches <- batch:
-			batch = make([]connect.ImportRow, 0, readAheadBatch)
+			batch = make([]Row, 0, readAheadBatch)
 			return true
 		case <-p.quit:
 			return false
 		}
 	}
 	for {
-		row, err := s.read()
+		row, err := sheet.Next()
 		if err != nil {
 			if len(batch) > 0 && !send() {
 				return
@@ -63,20 +63,20 @@ func (p *readAhead) run(s *Source) {
 
 // next returns the next row read ahead, or the error that ended reading once every
 // row before it is returned.
-func (p *readAhead) next(ctx context.Context) (connect.ImportRow, error) {
+func (p *readAhead) next(ctx context.Context) (Row, error) {
 	for len(p.rows) == 0 {
 		select {
 		case b, ok := <-p.batches:
 			if !ok {
-				return connect.ImportRow{}, p.err
+				return Row{}, p.err
 			}
 			p.rows = b
 		case <-ctx.Done():
-			return connect.ImportRow{}, ctx.Err()
+			return Row{}, ctx.Err()
 		}
 	}
 	row := p.rows[0]
-	p.rows[0] = connect.ImportRow{} // let the row go once the caller is done with it
+	p.rows[0] = Row{} // let the row go once the caller is done with it
 	p.rows = p.rows[1:]
 	return row, nil
 }

@@ -15,8 +15,8 @@ import (
 // rows, fixed and uploaded again) is read without its quote (see UnescapeFormula);
 // the row's Cells keep it.
 //
-// A Source from OpenSource reads ahead: a goroutine of its own reads and parses the
-// next rows while the caller stores the previous ones, so that reading a slow file
+// A Source from OpenSource reads ahead: a goroutine of its own reads the next rows of
+// the sheet while the caller stores the previous ones, so that reading a slow file
 // (XLSX) and storing overlap. Close stops it. A Source is not safe for concurrent use.
 type Source struct {
 	sheet   Sheet
@@ -55,8 +55,8 @@ const DefaultReadAhead = 4096
 type SourceOptions struct {
 	Options                // the sheet to read and the limits
 	Mapping MappingOptions // how to map the header
-	// ReadAhead is how many rows the Source reads and parses ahead of the caller, on
-	// a goroutine of its own. 0 means DefaultReadAhead; a negative number reads on
+	// ReadAhead is how many rows the Source reads ahead of the caller, on a
+	// goroutine of its own. 0 means DefaultReadAhead; a negative number reads on
 	// the caller's goroutine, one row per Next.
 	ReadAhead int
 }
@@ -102,9 +102,13 @@ func (s *Source) Next(ctx context.Context) (connect.ImportRow, error) {
 		return s.read()
 	}
 	if s.pipe == nil {
-		s.pipe = s.startReadAhead()
+		s.pipe = startReadAhead(s.sheet, s.ahead)
 	}
-	return s.pipe.next(ctx)
+	row, err := s.pipe.next(ctx)
+	if err != nil {
+		return connect.ImportRow{}, err
+	}
+	return s.convert(row), nil
 }
 
 // read reads the next row of the sheet as an order.
@@ -113,6 +117,11 @@ func (s *Source) read() (connect.ImportRow, error) {
 	if err != nil {
 		return connect.ImportRow{}, err
 	}
+	return s.convert(row), nil
+}
+
+// convert parses a row of the sheet as an order.
+func (s *Source) convert(row Row) connect.ImportRow {
 	out := connect.ImportRow{Number: row.Number, Cells: row.Cells}
 	in := &out.Input
 	for _, c := range s.cols {
@@ -168,7 +177,7 @@ func (s *Source) read() (connect.ImportRow, error) {
 			out.Problems = append(out.Problems, *problem)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Close stops reading ahead and closes the sheet. Next fails after it.
