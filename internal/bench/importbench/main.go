@@ -47,6 +47,9 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
+// readAhead is importer.SourceOptions.ReadAhead for every Source.
+var readAhead int
+
 // measurement is what a child reports.
 type measurement struct {
 	Mode    string        `json:"mode"`
@@ -66,6 +69,7 @@ func main() {
 	file := flag.String("file", "", "internal: the file a child reads")
 	schema := flag.String("schema", "", "internal: the schema a child imports into")
 	cpuprofile := flag.String("cpuprofile", "", "directory to write the import children's CPU profiles to")
+	flag.IntVar(&readAhead, "readahead", 0, "rows the Source reads ahead (importer.SourceOptions.ReadAhead)")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -192,7 +196,8 @@ func spawn(mode, file, schema, cpuprofile string) (measurement, error) {
 	if err != nil {
 		return measurement{}, err
 	}
-	cmd := exec.Command(self, "-child", mode, "-file", file, "-schema", schema, "-cpuprofile", cpuprofile)
+	cmd := exec.Command(self, "-child", mode, "-file", file, "-schema", schema, "-cpuprofile", cpuprofile,
+		"-readahead", strconv.Itoa(readAhead))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -319,7 +324,7 @@ func newClient(ctx context.Context, st connect.Store) (*connect.Service, connect
 
 // importFile imports the file as drafts and returns the rows imported.
 func importFile(ctx context.Context, svc *connect.Service, owner connect.Actor, r io.ReaderAt, size int64) (int, error) {
-	src, err := importer.OpenSource(r, size, "", importer.SourceOptions{})
+	src, err := importer.OpenSource(r, size, "", importer.SourceOptions{ReadAhead: readAhead})
 	if err != nil {
 		return 0, err
 	}
@@ -337,7 +342,7 @@ func importFile(ctx context.Context, svc *connect.Service, owner connect.Actor, 
 // readSource reads the file through a Source (reading, mapping and parsing) and
 // stores nothing: the importer's own share of an import.
 func readSource(ctx context.Context, r io.ReaderAt, size int64) (int, error) {
-	src, err := importer.OpenSource(r, size, "", importer.SourceOptions{})
+	src, err := importer.OpenSource(r, size, "", importer.SourceOptions{ReadAhead: readAhead})
 	if err != nil {
 		return 0, err
 	}
