@@ -62,19 +62,26 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-	defer b.close()
-	if !*skipIns {
-		if err := b.insert(*rows, *runs); err != nil {
-			fmt.Fprintln(os.Stderr, "bench: insert:", err)
-			os.Exit(1)
+	err = b.run(!*skipIns, !*skipPg, *rows, *runs, *orders, *clients, *pages)
+	b.close() // drops the schema, also after a failure
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func (b *bench) run(insert, page bool, rows, runs, orders, clients, pages int) error {
+	if insert {
+		if err := b.insert(rows, runs); err != nil {
+			return fmt.Errorf("insert: %w", err)
 		}
 	}
-	if !*skipPg {
-		if err := b.page(*orders, *clients, *pages); err != nil {
-			fmt.Fprintln(os.Stderr, "bench: page:", err)
-			os.Exit(1)
+	if page {
+		if err := b.page(orders, clients, pages); err != nil {
+			return fmt.Errorf("page: %w", err)
 		}
 	}
+	return nil
 }
 
 var cpuProfile string
@@ -484,22 +491,35 @@ func (b *bench) page(n, clients, pages int) error {
 	}
 	var tStore, tRaw, tNext []time.Duration
 	got := 0
-	for range pages {
+	for i := range pages {
+		// Alternate which goes first: the second finds the client's pages cached.
 		c := client(r)
-		t := time.Now()
-		k, next, err := viaStore(c, nil)
-		tStore = append(tStore, time.Since(t))
+		runStore := func() (*connect.OrderCursor, error) {
+			t := time.Now()
+			k, next, err := viaStore(c, nil)
+			tStore = append(tStore, time.Since(t))
+			got += k
+			return next, err
+		}
+		runRaw := func() error {
+			t := time.Now()
+			_, err := raw(c)
+			tRaw = append(tRaw, time.Since(t))
+			return err
+		}
+		var next *connect.OrderCursor
+		if i%2 == 0 {
+			if next, err = runStore(); err == nil {
+				err = runRaw()
+			}
+		} else if err = runRaw(); err == nil {
+			next, err = runStore()
+		}
 		if err != nil {
 			return err
 		}
-		got += k
-		t = time.Now()
-		if _, err := raw(c); err != nil {
-			return err
-		}
-		tRaw = append(tRaw, time.Since(t))
 		if next != nil {
-			t = time.Now()
+			t := time.Now()
 			if _, _, err := viaStore(c, next); err != nil {
 				return err
 			}
