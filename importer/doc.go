@@ -1,10 +1,26 @@
-// Package importer reads the spreadsheets clients upload (CSV and XLSX) one row at a
-// time, and writes CSV files that are safe to open in a spreadsheet program.
+// Package importer reads the spreadsheets clients upload (CSV and XLSX) as orders for
+// connect.Service.Import, and writes the files that go with an import: the refused
+// rows to fix and upload again, and the template to fill in.
 //
-// This layer knows nothing about orders: it yields trimmed string cells with the row
-// number the user sees in their spreadsheet program, and refuses files that break the
-// [Limits] before it spends memory on them. Mapping headers to fields and parsing
-// values belong to the layer above.
+// It has two layers. The reading layer ([Open], [ReadCSV], [ReadXLSX]) knows nothing
+// about orders: it yields trimmed string cells with the row number the user sees in
+// their spreadsheet program, and refuses files that break the [Limits] before it
+// spends memory on them. The domain layer maps the header to order fields
+// ([MapHeader]), parses cells into values ([ParseDecimal], [ParseProducts], …) and
+// reads a sheet as a connect.ImportSource ([Source]):
+//
+//	src, err := importer.OpenSource(file, size, "orders.xlsx", importer.SourceOptions{
+//		Mapping: importer.MappingOptions{Policy: client.Settings.RequiredFields},
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	defer src.Close()
+//	show(src.Mapping()) // columns mapped, ignored, and required fields missing
+//	res, err := svc.Import(ctx, actor, src, connect.ImportOptions{})
+//	// res.RefusedRows → importer.WriteRefused(w, src.Header(), res.RefusedRows)
+//
+// Reading a sheet alone:
 //
 //	sheet, err := importer.Open(file, size, "orders.csv", importer.Options{})
 //	if err != nil {
