@@ -71,3 +71,22 @@ func TestWriteRefusedReportsWriteErrors(t *testing.T) {
 		t.Fatal("no error from a failing writer")
 	}
 }
+
+func TestWriteRefusedReplacesTheErrorColumnOfAFileRefusedAgain(t *testing.T) {
+	t.Parallel()
+	header := []string{"Id", "Error", "Zip"}
+	rows := []connect.RefusedRow{{Number: 2, Cells: []string{"A-1", `column "Zip": Zip is required`, "not a zip"},
+		Errors: []connect.FieldError{{Column: "Zip", Field: connect.FieldZip, Reason: "is not a zip"}}}}
+	var buf bytes.Buffer
+	must(t, importer.WriteRefused(&buf, header, rows))
+	want := sheetRows{
+		Header: row(1, "Id", "Zip", "Error"),
+		Rows:   []importer.Row{row(2, "A-1", "not a zip", `column "Zip": Zip is not a zip`)},
+	}
+	if d := cmp.Diff(want, readCSV(t, buf.Bytes(), importer.Options{})); d != "" {
+		t.Fatalf("file read back (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"Id", "Error", "Zip"}, header); d != "" {
+		t.Fatalf("the caller's header changed (-want +got):\n%s", d)
+	}
+}
