@@ -17,7 +17,8 @@ import (
 //
 // A Source from OpenSource reads ahead: a goroutine of its own reads the next rows of
 // the sheet while the caller stores the previous ones, so that reading a slow file
-// (XLSX) and storing overlap. Close stops it. A Source is not safe for concurrent use.
+// (XLSX) and storing overlap. Close stops it. A Source is read once (open another to
+// import what was previewed) and is not safe for concurrent use.
 type Source struct {
 	sheet   Sheet
 	header  []string
