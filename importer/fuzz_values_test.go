@@ -126,7 +126,7 @@ func FuzzParseProducts(f *testing.F) {
 
 // fuzzFields are the targets a fuzzed override may name: every field, the client
 // number, an unknown one, and "ignore".
-var fuzzFields = append(connect.OrderFields(), importer.FieldClientNumber, "weight", "", "-")
+var fuzzFields = append(connect.OrderFields(), connect.FieldClientNumber, "weight", "", "-")
 
 func FuzzMapHeader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, header string, overrides []byte, clientNumbers bool) {
@@ -156,7 +156,7 @@ func FuzzMapHeader(f *testing.F) {
 				t.Fatalf("field %s mapped twice: %+v", c.Field, m.Mapped)
 			}
 			fields[c.Field] = true
-			if !c.Field.Valid() && (c.Field != importer.FieldClientNumber || !clientNumbers) {
+			if !c.Field.Valid() && (c.Field != connect.FieldClientNumber || !clientNumbers) {
 				t.Fatalf("column %q mapped to %q", c.Header, c.Field)
 			}
 			if m.Column(c.Field) != c.Header {
@@ -177,7 +177,7 @@ func FuzzMapHeader(f *testing.F) {
 			}
 		}
 		for _, f := range m.Missing {
-			if fields[f] || (f != importer.FieldClientNumber && !opts.Policy.Requires(f)) {
+			if fields[f] || (f != connect.FieldClientNumber && !opts.Policy.Requires(f)) {
 				t.Fatalf("missing %v: %s is mapped or not required", m.Missing, f)
 			}
 		}

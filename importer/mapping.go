@@ -7,12 +7,6 @@ import (
 	"github.com/dispatchkit/connect"
 )
 
-// FieldClientNumber is the mapping target of the "Client ID" column of a dispatcher's
-// stop import: the client number of the client each stop is for. It is not an order
-// field (connect.Field.Valid is false for it); a Source puts the column's value in
-// connect.ImportRow.ClientNumber.
-const FieldClientNumber connect.Field = "client_number"
-
 // MappingOptions says how MapHeader maps a header. The zero value recognises the
 // columns by name for a client's own import under the policy that requires only the
 // address.
@@ -25,9 +19,10 @@ type MappingOptions struct {
 	// Policy is the client's required fields: Mapping.Missing lists those without a
 	// column.
 	Policy connect.RequiredFieldPolicy
-	// ClientNumbers is set for a dispatcher's stop import, where a "Client ID" column
-	// says which client each stop is for: the column is mapped to FieldClientNumber
-	// and reported missing when there is none. In a client's own import such a column
+	// ClientNumbers is set for a dispatcher's stop import
+	// (connect.Service.ImportStops), where a "Client ID" column says which client
+	// each stop is for: the column is mapped to connect.FieldClientNumber, and
+	// reported missing when there is none. In a client's own import such a column
 	// is ignored.
 	ClientNumbers bool
 }
@@ -44,7 +39,8 @@ type Mapping struct {
 	// the reason.
 	Ignored []IgnoredColumn `json:"ignored,omitempty"`
 	// Missing lists the fields the policy requires that no column holds, in
-	// spreadsheet order (FieldClientNumber last). Every row will be refused for them.
+	// spreadsheet order (connect.FieldClientNumber last). Every row will be refused
+	// for them.
 	Missing []connect.Field `json:"missing,omitempty"`
 }
 
@@ -97,8 +93,8 @@ const (
 // "Region"; "Lat", "Lng", "Lon", "Long"; "Phone", "Mobile"; "Email", "E-mail"; "Type",
 // "Stop type"; "Qty", "Packages", "Parcels"; "Order ID", "Reference", "Ref"; "Name",
 // "Customer name", "Recipient"; "Instructions", "Delivery notes"; "Items"; and
-// "Client ID", "Client number" for FieldClientNumber. A name may also carry a
-// "Recipient", "Customer", "Delivery" or "Shipping" prefix ("Shipping Zip",
+// "Client ID", "Client number" for connect.FieldClientNumber. A name may also carry
+// a "Recipient", "Customer", "Delivery" or "Shipping" prefix ("Shipping Zip",
 // "Customer Phone"), except for the Id: "Customer ID" is not the order's Id.
 //
 // "Name" alone is the recipient's name. When two columns hold the same field the
@@ -113,7 +109,7 @@ func MapHeader(header []string, opts MappingOptions) *Mapping {
 	taken := map[connect.Field]int{}
 
 	take := func(i int, f connect.Field) {
-		if !opts.ClientNumbers && f == FieldClientNumber {
+		if !opts.ClientNumbers && f == connect.FieldClientNumber {
 			reasons[i] = IgnoredClientNumber
 			return
 		}
@@ -132,7 +128,7 @@ func MapHeader(header []string, opts MappingOptions) *Mapping {
 			automatic = append(automatic, i)
 		case f == "" || f == "-":
 			overridden[i], reasons[i] = true, IgnoredByOverride
-		case !f.Valid() && f != FieldClientNumber:
+		case !f.Valid() && f != connect.FieldClientNumber:
 			overridden[i], reasons[i], badField[i] = true, IgnoredBadOverride, f
 		default:
 			overridden[i] = true
@@ -159,8 +155,8 @@ func MapHeader(header []string, opts MappingOptions) *Mapping {
 			m.Missing = append(m.Missing, f)
 		}
 	}
-	if _, ok := taken[FieldClientNumber]; opts.ClientNumbers && !ok {
-		m.Missing = append(m.Missing, FieldClientNumber)
+	if _, ok := taken[connect.FieldClientNumber]; opts.ClientNumbers && !ok {
+		m.Missing = append(m.Missing, connect.FieldClientNumber)
 	}
 	return m
 }
@@ -194,12 +190,12 @@ func (m *Mapping) column(f connect.Field) (MappedColumn, bool) {
 
 // Overrides returns the mapping as MappingOptions.Override takes it, so that it can
 // be kept and applied to the user's next file: each mapped column's header (trimmed)
-// to its field, each column ignored by choice (an override, a duplicate) to "", and a
-// Client ID column a client's import ignored to FieldClientNumber. Columns ignored
-// because their name is unknown are left out, to be recognised by name again. Given
-// the result, MapHeader maps a file with the same header, or the same columns in
-// another order, the same way. A header written twice maps to its first column's
-// field.
+// to its field, each column ignored by choice (an override, a duplicate) to "", and
+// a Client ID column a client's import ignored to connect.FieldClientNumber. Columns
+// ignored because their name is unknown are left out, to be recognised by name
+// again. Given the result, MapHeader maps a file with the same header, or the same
+// columns in another order, the same way. A header written twice maps to its first
+// column's field.
 func (m *Mapping) Overrides() map[string]connect.Field {
 	o := make(map[string]connect.Field, len(m.Header))
 	for _, c := range m.Ignored {
@@ -207,7 +203,7 @@ func (m *Mapping) Overrides() map[string]connect.Field {
 		switch c.Reason {
 		case IgnoredUnknown:
 		case IgnoredClientNumber:
-			o[h] = FieldClientNumber
+			o[h] = connect.FieldClientNumber
 		default:
 			o[h] = ""
 		}
@@ -226,7 +222,7 @@ func recognise(header string) (connect.Field, bool) {
 	}
 	for _, p := range headerPrefixes {
 		if rest, ok := strings.CutPrefix(key, p); ok && rest != "" {
-			if f, ok := headerNames[rest]; ok && f != connect.FieldRef && f != FieldClientNumber {
+			if f, ok := headerNames[rest]; ok && f != connect.FieldRef && f != connect.FieldClientNumber {
 				return f, true
 			}
 		}
@@ -299,7 +295,7 @@ var headerNames = func() map[string]connect.Field {
 		connect.FieldProducts:  {"products", "product", "items", "item", "lineitems", "productlist"},
 		connect.FieldLatitude:  {"latitude", "lat"},
 		connect.FieldLongitude: {"longitude", "lng", "lon", "long"},
-		FieldClientNumber: {"clientid", "clientnumber", "clientno", "clientnum", "spokeconnectid",
+		connect.FieldClientNumber: {"clientid", "clientnumber", "clientno", "clientnum", "spokeconnectid",
 			"connectid", "connectclientid"},
 	}
 	m := map[string]connect.Field{}

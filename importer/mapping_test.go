@@ -63,7 +63,7 @@ func TestMapHeaderRecognisesVariants(t *testing.T) {
 		connect.FieldProducts:       {"Items", "Products", "Product", "Line items"},
 		connect.FieldLatitude:       {"Lat", "Latitude", "LAT", "latitude (WGS84)"},
 		connect.FieldLongitude:      {"Lng", "Lon", "Long", "Longitude"},
-		importer.FieldClientNumber:  {"Client ID", "Client number", "client_no", "Spoke Connect ID"},
+		connect.FieldClientNumber:   {"Client ID", "Client number", "client_no", "Spoke Connect ID"},
 	}
 	for want, headers := range cases {
 		for _, h := range headers {
@@ -131,7 +131,7 @@ func TestMapHeader(t *testing.T) {
 			opts:   importer.MappingOptions{ClientNumbers: true},
 			want: &importer.Mapping{
 				Mapped: []importer.MappedColumn{
-					{Index: 0, Header: "Client ID", Field: importer.FieldClientNumber},
+					{Index: 0, Header: "Client ID", Field: connect.FieldClientNumber},
 					{Index: 1, Header: "Id", Field: connect.FieldRef},
 					{Index: 2, Header: "Address", Field: connect.FieldAddressLine1},
 				},
@@ -143,7 +143,7 @@ func TestMapHeader(t *testing.T) {
 			opts:   importer.MappingOptions{ClientNumbers: true},
 			want: &importer.Mapping{
 				Mapped:  []importer.MappedColumn{{Index: 0, Header: "Address", Field: connect.FieldAddressLine1}},
-				Missing: []connect.Field{importer.FieldClientNumber},
+				Missing: []connect.Field{connect.FieldClientNumber},
 			},
 		},
 		{
@@ -202,7 +202,7 @@ func TestMapHeader(t *testing.T) {
 		{
 			name:   "an override to Client ID in a client's import ignores the column",
 			header: []string{"Address", "Account"},
-			opts:   importer.MappingOptions{Override: map[string]connect.Field{"Account": importer.FieldClientNumber}},
+			opts:   importer.MappingOptions{Override: map[string]connect.Field{"Account": connect.FieldClientNumber}},
 			want: &importer.Mapping{
 				Mapped:  []importer.MappedColumn{{Index: 0, Header: "Address", Field: connect.FieldAddressLine1}},
 				Ignored: []importer.IgnoredColumn{{Index: 1, Header: "Account", Reason: importer.IgnoredClientNumber}},

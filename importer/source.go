@@ -159,7 +159,7 @@ func (s *Source) convert(row Row) connect.ImportRow {
 			in.Recipient.Phone = v
 		case connect.FieldRef:
 			in.Ref = v
-		case FieldClientNumber:
+		case connect.FieldClientNumber:
 			out.ClientNumber = v
 		case connect.FieldSize:
 			in.Size, problem = ParseDecimal(c.field, v)
