@@ -20,9 +20,11 @@ import (
 // portal is the core on a SQLite store of the test's own, with one client whose
 // owner imports.
 type portal struct {
-	t     *testing.T
-	svc   *connect.Service
-	owner connect.Actor
+	t      *testing.T
+	svc    *connect.Service
+	disp   connect.Actor // the dispatcher who invited the client
+	client *connect.Client
+	owner  connect.Actor
 }
 
 // newPortal opens a store, and invites and signs up a client with the settings.
@@ -46,7 +48,7 @@ func newPortal(t *testing.T, settings connect.ClientSettings) *portal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &portal{t: t, svc: svc, owner: acc.Actor}
+	return &portal{t: t, svc: svc, disp: disp, client: acc.Client, owner: acc.Actor}
 }
 
 // source opens a file as the core's importer would.
@@ -409,5 +411,47 @@ func TestTheTemplateImportsIntoThePortal(t *testing.T) {
 	}
 	if d := cmp.Diff(importer.TemplateExamples, p.drafts(), equalDecimals, sortByRef); d != "" {
 		t.Fatalf("drafts (-want +got):\n%s", d)
+	}
+}
+
+func TestDispatcherImportsStopsByClientID(t *testing.T) {
+	t.Parallel()
+	p := newPortal(t, connect.ClientSettings{AllowUpload: false}) // tracking only: the dispatcher adds its stops
+	number := string(p.client.Number)
+	spaced := number[:4] + " " + number[4:]
+	mistyped := number[:7] + string('0'+(number[7]-'0'+1)%10)
+	data := csvFile(
+		"Client ID,Order ID,Address,Postcode",
+		spaced+",S-1,1 High St,Z1",
+		mistyped+",S-2,2 High St,Z2",
+		",S-3,3 High St,Z3",
+		number+",S-4,,Z4",
+	)
+	src := openSource(t, data, "stops.csv", importer.SourceOptions{Mapping: importer.MappingOptions{ClientNumbers: true}})
+	if got := src.Column(connect.FieldClientNumber); got != "Client ID" {
+		t.Fatalf("Column(client number) = %q", got)
+	}
+	res, err := p.svc.ImportStops(t.Context(), p.disp, src, connect.ImportOptions{})
+	if err != nil {
+		t.Fatalf("ImportStops: %v", err)
+	}
+	if d := cmp.Diff(counts{Read: 4, Imported: 1, Refused: 3}, countsOf(res)); d != "" {
+		t.Fatalf("counts (-want +got):\n%s", d)
+	}
+	want := []connect.FieldError{
+		{Row: 3, Column: "Client ID", Field: connect.FieldClientNumber,
+			Reason: fmt.Sprintf("%q is not a client number: 8 digits, check for a mistyped or swapped digit", mistyped)},
+		{Row: 4, Column: "Client ID", Field: connect.FieldClientNumber, Reason: "is required"},
+		{Row: 5, Column: "Address", Field: connect.FieldAddressLine1, Reason: "is required"},
+	}
+	if d := cmp.Diff(want, res.Errors); d != "" {
+		t.Fatalf("errors (-want +got):\n%s", d)
+	}
+	page, err := p.svc.Orders(t.Context(), p.disp, connect.ListOrdersParams{Client: p.client.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Orders) != 1 || page.Orders[0].Ref != "S-1" || page.Orders[0].Source != connect.SourceDispatcher {
+		t.Fatalf("the client's orders: %+v, want stop S-1 from the dispatcher", page.Orders)
 	}
 }
