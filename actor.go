@@ -11,6 +11,7 @@ const (
 	ActorDispatcher                  // a dispatcher of the account, authenticated by the host
 	ActorMember                      // a member of a client's team
 	ActorHost                        // the host's route sync, reporting what happened on routes
+	ActorAPIKey                      // a client's own system, with one of the client's API keys
 )
 
 // String names the kind for messages.
@@ -22,6 +23,8 @@ func (k ActorKind) String() string {
 		return "client member"
 	case ActorHost:
 		return "route sync"
+	case ActorAPIKey:
+		return "API key"
 	}
 	return "anonymous caller"
 }
@@ -34,8 +37,9 @@ func (k ActorKind) String() string {
 type Actor struct {
 	Kind    ActorKind
 	Account AccountID
-	Client  ClientID // member actors only
+	Client  ClientID // member and API key actors only
 	Member  MemberID // member actors only
+	APIKey  APIKeyID // API key actors only
 	// User is the host's name for a dispatcher (an email or login), written into
 	// order history. Empty for other kinds.
 	User string
@@ -66,6 +70,8 @@ func (a Actor) String() string {
 		return fmt.Sprintf("member %s", a.Member)
 	case ActorHost:
 		return "route sync"
+	case ActorAPIKey:
+		return fmt.Sprintf("API key %s", a.APIKey)
 	}
 	return "nobody"
 }
@@ -77,21 +83,33 @@ type Scope struct {
 	Client  ClientID // "" for every client of the account
 }
 
-// caller is an actor the Service has checked against the Store: for a member, its
-// current role and its client.
+// caller is an actor the Service has checked against the Store: for a member (or
+// API key), its current role and its client.
 type caller struct {
 	Actor
-	role   Role    // members only
-	client *Client // members only: their client, active
+	role   Role    // members and API keys only
+	client *Client // members and API keys only: their client, active
 }
+
+// team reports whether the caller acts for a client (a member or an API key).
+func (c caller) team() bool { return c.Kind == ActorMember || c.Kind == ActorAPIKey }
 
 // scope returns the tenant the caller may see.
 func (c caller) scope() Scope { return Scope{Account: c.Account, Client: c.Actor.Client} }
 
 // history names the caller in order history.
 func (c caller) history() string {
-	if c.Kind == ActorMember && c.client != nil {
+	if c.team() && c.client != nil {
 		return fmt.Sprintf("%s (%s)", c.Actor.String(), c.role)
 	}
 	return c.Actor.String()
+}
+
+// lifecycleKind is who the caller is in the lifecycle table: an API key acts for its
+// client's team.
+func (c caller) lifecycleKind() ActorKind {
+	if c.Kind == ActorAPIKey {
+		return ActorMember
+	}
+	return c.Kind
 }

@@ -45,11 +45,14 @@ var permissions = map[action]struct {
 // may returns ErrForbidden unless the caller may take the action.
 func (c caller) may(act action) error {
 	p := permissions[act]
-	if c.Kind == ActorMember && slices.Contains(p.roles, c.role) {
+	if c.team() && slices.Contains(p.roles, c.role) {
 		return nil
 	}
-	if c.Kind != ActorMember && slices.Contains(p.kinds, c.Kind) {
+	if !c.team() && slices.Contains(p.kinds, c.Kind) {
 		return nil
+	}
+	if c.Kind == ActorAPIKey {
+		return Errorf(Forbidden, "an API key cannot %s", act)
 	}
 	if c.Kind == ActorMember {
 		return Errorf(Forbidden, "a team %s cannot %s", c.role, act)
@@ -79,6 +82,10 @@ func (s *Service) resolve(ctx context.Context, a Actor) (caller, error) {
 		if a.Client == "" || a.Member == "" {
 			return caller{}, Errorf(Forbidden, "sign in first")
 		}
+	case ActorAPIKey:
+		if a.Client == "" || a.APIKey == "" {
+			return caller{}, Errorf(Forbidden, "sign in first")
+		}
 	default:
 		return caller{}, Errorf(Forbidden, "sign in first")
 	}
@@ -95,7 +102,21 @@ func (s *Service) resolve(ctx context.Context, a Actor) (caller, error) {
 	if client.Status != ClientActive {
 		return caller{}, Errorf(Forbidden, "the portal of %s is disabled; contact your dispatcher", client.Name)
 	}
-	m, err := s.store.Member(ctx, Scope{Account: a.Account, Client: a.Client}, a.Member)
+	scope := Scope{Account: a.Account, Client: a.Client}
+	if a.Kind == ActorAPIKey {
+		keys, err := s.store.APIKeys(ctx, scope)
+		if err != nil {
+			return caller{}, err
+		}
+		for _, k := range keys {
+			if k.ID == a.APIKey && k.RevokedAt.IsZero() {
+				return caller{Actor: Actor{Kind: ActorAPIKey, Account: a.Account, Client: a.Client, APIKey: a.APIKey},
+					role: RoleMember, client: client}, nil
+			}
+		}
+		return caller{}, Errorf(Forbidden, "the API key is not valid")
+	}
+	m, err := s.store.Member(ctx, scope, a.Member)
 	if err != nil {
 		return caller{}, gone(err)
 	}

@@ -25,6 +25,9 @@ type Client struct {
 	Settings   ClientSettings     // the dispatcher's settings for this client
 	Shopify    ShopifyLink        // the client's linked Shopify store, if any
 	Fulfilment FulfilmentSettings // the client's choices for its Shopify orders
+	// ImportMapping is the column mapping the client's last spreadsheet import
+	// used, by header text as written, so the next file maps the same way.
+	ImportMapping map[string]Field
 
 	Version   int
 	CreatedAt time.Time

@@ -133,7 +133,7 @@ func (c caller) mayReadClient(id ClientID) error {
 	switch c.Kind {
 	case ActorDispatcher:
 		return nil
-	case ActorMember:
+	case ActorMember, ActorAPIKey:
 		if id == c.Actor.Client {
 			return nil
 		}

@@ -1,11 +1,13 @@
 package connect
 
 import (
+	"context"
 	"log/slog"
+	"sync"
 	"time"
 )
 
-//go:generate go tool mockgen -destination=internal/mocks/ports.go -package=mocks -typed github.com/dispatchkit/connect Store,Mailer,RouteSync,Shopify
+//go:generate go tool mockgen -destination=internal/mocks/ports.go -package=mocks -typed github.com/dispatchkit/connect Store,Mailer,RouteSync,Shopify,ShopifyTokens,PasswordHasher
 
 // Config is what New needs. The zero value of every optional field is a working
 // default, documented beside it.
@@ -27,6 +29,13 @@ type Config struct {
 	InviteURL func(token string) string
 	// InviteTTL is how long an invite stays valid. 0: 7 days.
 	InviteTTL time.Duration
+	// TrackingURL turns a tracking link token into the page a recipient opens.
+	// nil: tracking links carry the token only, and Shopify fulfilments carry no
+	// tracking URL.
+	TrackingURL func(token string) string
+	// Passwords hashes and checks members' passwords. nil: PBKDF2-SHA256 with
+	// 600,000 iterations (OWASP 2023), from the standard library.
+	Passwords PasswordHasher
 
 	Logger *slog.Logger     // nil: silent
 	Now    func() time.Time // nil: time.Now
@@ -44,9 +53,20 @@ type Service struct {
 	shopify   Shopify
 	inviteURL func(string) string
 	inviteTTL time.Duration
+	tracking  func(string) string
+	passwords PasswordHasher
+	dummyOnce sync.Once
+	dummy     string
 	log       *slog.Logger
 	now       func() time.Time
 	newID     func() string
+
+	// Live updates: local wake-ups for subscribers and outbox workers, and the
+	// Store's cross-process wake-ups forwarded to them (started once).
+	subscribers   broadcaster
+	outboxWorkers broadcaster
+	wakerOnce     sync.Once
+	stopWaker     context.CancelFunc
 }
 
 // New returns a Service. Errors: ErrInvalid when cfg.Store is nil.
@@ -56,8 +76,11 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store: cfg.Store, mailer: cfg.Mailer, routeSync: cfg.RouteSync, shopify: cfg.Shopify,
-		inviteURL: cfg.InviteURL, inviteTTL: cfg.InviteTTL, log: cfg.Logger, now: cfg.Now,
-		newID: cfg.NewID,
+		inviteURL: cfg.InviteURL, inviteTTL: cfg.InviteTTL, tracking: cfg.TrackingURL, passwords: cfg.Passwords,
+		log: cfg.Logger, now: cfg.Now, newID: cfg.NewID,
+	}
+	if s.passwords == nil {
+		s.passwords = PBKDF2{}
 	}
 	if s.inviteTTL <= 0 {
 		s.inviteTTL = 7 * 24 * time.Hour
@@ -72,6 +95,16 @@ func New(cfg Config) (*Service, error) {
 		s.newID = func() string { return newTimeOrderedID(s.now()) }
 	}
 	return s, nil
+}
+
+// Close stops what the Service started in the background (the Store wake-up
+// listener). Subscriptions and RunOutbox end with their own contexts.
+func (s *Service) Close() error {
+	s.wakerOnce.Do(func() {}) // no listener starts after Close
+	if s.stopWaker != nil {
+		s.stopWaker()
+	}
+	return nil
 }
 
 // clock returns the current time at the precision every store keeps (microseconds),

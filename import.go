@@ -350,3 +350,25 @@ func hasField(errs []FieldError, f Field) bool {
 	}
 	return false
 }
+
+// SaveImportMapping remembers the column mapping the caller's team used (header
+// text as written → field; "" ignores a column), so the next import starts from it.
+// Team members who may upload may. Errors: ErrForbidden; ErrInvalid.
+func (s *Service) SaveImportMapping(ctx context.Context, a Actor, mapping map[string]Field) (*Client, error) {
+	c, err := s.authorizeUpload(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if len(mapping) > 200 {
+		return nil, Errorf(Invalid, "a mapping has at most 200 columns")
+	}
+	for header, f := range mapping {
+		if f != "" && !f.Valid() && f != FieldClientNumber || len(header) > 200 {
+			return nil, InvalidFields([]FieldError{{Column: header, Reason: fmt.Sprintf("%q is not an order field", f)}})
+		}
+	}
+	return s.changeClient(ctx, c, c.Actor.Client, func(cl *Client) error {
+		cl.ImportMapping = mapping
+		return nil
+	})
+}

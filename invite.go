@@ -74,21 +74,22 @@ type IssuedInvite struct {
 	Link string
 }
 
-// inviteTokenBytes is the token's entropy: 256 bits, twice the 128 the design asks.
-const inviteTokenBytes = 32
+// secretBytes is a token's entropy: 256 bits, twice the 128 the design asks.
+const secretBytes = 32
 
-// newInviteToken returns a fresh token and its hash.
-func newInviteToken() (string, []byte, error) {
-	b := make([]byte, inviteTokenBytes)
+// newSecret returns a fresh random token (invites, API keys, tracking links) and
+// its hash, the only form stored.
+func newSecret() (string, []byte, error) {
+	b := make([]byte, secretBytes)
 	if _, err := rand.Read(b); err != nil {
-		return "", nil, Errorf(Internal, "drawing an invite token: %w", err)
+		return "", nil, Errorf(Internal, "drawing a token: %w", err)
 	}
 	token := base64.RawURLEncoding.EncodeToString(b)
-	return token, hashInviteToken(token), nil
+	return token, hashSecret(token), nil
 }
 
-// hashInviteToken returns the stored form of a token.
-func hashInviteToken(token string) []byte {
+// hashSecret returns the stored form of a token.
+func hashSecret(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
 }
@@ -96,7 +97,7 @@ func hashInviteToken(token string) []byte {
 // issueInvite completes inv (id, token, expiry), stores it and, when asked, mails it,
 // all inside tx: a mail that cannot be sent leaves no invite behind.
 func (s *Service) issueInvite(ctx context.Context, tx Store, c caller, inv *Invite, clientName string, send bool) (*IssuedInvite, error) {
-	token, hash, err := newInviteToken()
+	token, hash, err := newSecret()
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +169,7 @@ func (s *Service) Invites(ctx context.Context, a Actor, client ClientID) ([]*Inv
 		return nil, err
 	}
 	scope := Scope{Account: c.Account, Client: client}
-	if c.Kind == ActorMember {
+	if c.team() {
 		if err := c.may(actViewTeam); err != nil {
 			return nil, err
 		}
@@ -194,9 +195,9 @@ func (s *Service) inviteFor(ctx context.Context, a Actor, id InviteID) (caller, 
 		return caller{}, nil, err
 	}
 	switch {
-	case c.Kind == ActorMember && inv.Kind == InviteMember:
+	case c.team() && inv.Kind == InviteMember:
 		err = c.may(actManageTeam)
-	case c.Kind == ActorMember:
+	case c.team():
 		err = Errorf(NotFound, "no such invite")
 	case inv.Kind == InviteMember:
 		err = Errorf(Forbidden, "a client's team manages its own member invites")
@@ -260,6 +261,9 @@ func (s *Service) ResendInvite(ctx context.Context, a Actor, id InviteID) (*Issu
 type SignUp struct {
 	Name  string
 	Email string
+	// Password lets the person sign in with SignIn; "" leaves the member without
+	// one (a host that signs people in its own way).
+	Password string
 }
 
 // Accepted is the result of accepting an invite: the new member (an owner for a
@@ -289,11 +293,23 @@ func (s *Service) AcceptInvite(ctx context.Context, token string, p SignUp) (*Ac
 	if !looksLikeEmail(p.Email) {
 		errs = append(errs, FieldError{Field: "email", Reason: "is not an email address"})
 	}
+	if p.Password != "" {
+		if err := checkPassword(p.Password); err != nil {
+			errs = append(errs, err.(*Error).Fields...)
+		}
+	}
 	if len(errs) > 0 {
 		return nil, InvalidFields(errs)
 	}
+	var hash string
+	if p.Password != "" {
+		var err error
+		if hash, err = s.passwords.Hash(p.Password); err != nil {
+			return nil, err
+		}
+	}
 	for draw := 1; ; draw++ {
-		out, err := s.acceptInvite(ctx, token, p)
+		out, err := s.acceptInvite(ctx, token, p, hash)
 		var numberTaken *numberTakenError
 		if errors.As(err, &numberTaken) && draw < maxNumberDraws {
 			continue // another client drew the same number at the same moment
@@ -311,10 +327,10 @@ type numberTakenError struct{ err error }
 
 func (e *numberTakenError) Error() string { return e.err.Error() }
 
-func (s *Service) acceptInvite(ctx context.Context, token string, p SignUp) (*Accepted, error) {
+func (s *Service) acceptInvite(ctx context.Context, token string, p SignUp, passwordHash string) (*Accepted, error) {
 	var out Accepted
 	err := s.store.Tx(ctx, func(tx Store) error {
-		inv, err := tx.InviteByTokenHash(ctx, hashInviteToken(token))
+		inv, err := tx.InviteByTokenHash(ctx, hashSecret(token))
 		if errors.Is(err, ErrNotFound) {
 			return Errorf(NotFound, "this invite link is not valid; check that it was copied whole")
 		} else if err != nil {
@@ -359,6 +375,11 @@ func (s *Service) acceptInvite(ctx context.Context, token string, p SignUp) (*Ac
 			return Errorf(Conflict, "%s is already on the team of %s; sign in instead", p.Email, client.Name)
 		} else if err != nil {
 			return err
+		}
+		if passwordHash != "" {
+			if err := tx.SetPassword(ctx, Scope{Account: m.Account, Client: m.Client}, m.ID, passwordHash); err != nil {
+				return err
+			}
 		}
 		inv.AcceptedAt, inv.AcceptedBy = now, m.ID
 		if err := tx.UpdateInvite(ctx, inv); errors.Is(err, ErrConflict) {

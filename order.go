@@ -112,6 +112,9 @@ type Order struct {
 	ETA           time.Time        // zero until the route starts
 	FailureReason string           // why the last attempt failed
 	Proof         *ProofOfDelivery // set when delivered or failed with proof
+	// RouteEventAt is when the last route event applied to the order happened at
+	// the host; an older event arriving late is ignored.
+	RouteEventAt time.Time
 
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
@@ -122,13 +125,19 @@ type Order struct {
 }
 
 // OrderEvent is one entry of an order's timeline: a status change or an ETA update.
+// The same events feed live updates (Service.Subscribe).
 type OrderEvent struct {
-	Order  OrderID
-	Event  Event
-	From   Status
-	To     Status
-	At     time.Time
-	By     string // who: "dispatcher ana@example.com", "member 0190…", "route sync"
-	ETA    time.Time
-	Reason string
+	Order   OrderID
+	Account AccountID
+	Client  ClientID
+	Event   Event
+	From    Status
+	To      Status
+	At      time.Time
+	By      string // who: "dispatcher ana@example.com", "member 0190…", "route sync"
+	ETA     time.Time
+	Reason  string
+	// Cursor is the event's position in the Store's event feed (Events); set on
+	// events read from the feed, "" otherwise.
+	Cursor string
 }

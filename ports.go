@@ -5,7 +5,10 @@ import (
 	"time"
 )
 
-// Store persists clients, members, invites and orders. Every method is scoped by the
+// Store persists clients, members, invites and orders. Update methods (UpdateClient,
+// UpdateMember, UpdateInvite, UpdateDraft) are scoped by the struct's own Account
+// and Client. Inside Tx, a failed call may doom the transaction (PostgreSQL): fn
+// should return the error. Every method is scoped by the
 // tenant it is given and never reads or changes another tenant's rows: a row of
 // another account or client is reported as ErrNotFound, exactly as a missing one.
 // Methods not listing ErrConflict or ErrNotFound return only ErrInternal (and
@@ -16,7 +19,7 @@ type Store interface {
 	// it runs the inner fn in the same transaction.
 	Tx(ctx context.Context, fn func(tx Store) error) error
 
-	// CreateClient stores a new client.
+	// CreateClient stores a new client at Version 1 (and sets c.Version).
 	// Errors: ErrConflict when its Number is already taken (any account).
 	CreateClient(ctx context.Context, c *Client) error
 	// Client returns one client of the account. Errors: ErrNotFound.
@@ -33,8 +36,9 @@ type Store interface {
 	// overview), or one client's when scope.Client is set.
 	CountOrders(ctx context.Context, scope Scope) (map[ClientID]StatusCounts, error)
 
-	// CreateMember stores a new member.
-	// Errors: ErrConflict when the client already has a member with that email.
+	// CreateMember stores a new member at Version 1. Emails compare without case.
+	// Errors: ErrConflict when the client already has a member with that email;
+	// ErrNotFound when m.Client is not a client of m.Account.
 	CreateMember(ctx context.Context, m *Member) error
 	// Member returns one member of the client. Errors: ErrNotFound.
 	Member(ctx context.Context, scope Scope, id MemberID) (*Member, error)
@@ -46,7 +50,8 @@ type Store interface {
 	// DeleteMember removes one member of the client. Errors: ErrNotFound.
 	DeleteMember(ctx context.Context, scope Scope, id MemberID) error
 
-	// CreateInvite stores a new invite. Errors: ErrConflict when its token hash exists.
+	// CreateInvite stores a new invite at Version 1. Errors: ErrConflict when its
+	// token hash exists; ErrNotFound when inv.Client is not a client of inv.Account.
 	CreateInvite(ctx context.Context, inv *Invite) error
 	// Invite returns one invite of the account. Errors: ErrNotFound.
 	Invite(ctx context.Context, scope Scope, id InviteID) (*Invite, error)
@@ -81,12 +86,101 @@ type Store interface {
 	// DeleteDraft deletes the order if it is still a draft at that version.
 	// Errors: ErrNotFound; ErrConflict when it changed or left the drafts.
 	DeleteDraft(ctx context.Context, scope Scope, id OrderID, version int) error
-	// SetStatus is the compare-and-set of every status change: it writes p.Order's
-	// status, depot, route, ETA, failure reason, proof and submitted time, at
-	// p.Order.Version+1, only if the stored order is still at p.From and p.Version,
-	// and appends p.Event to its history. Errors: ErrNotFound; ErrConflict when
-	// another change got there first.
-	SetStatus(ctx context.Context, p SetStatusParams) error
+	// SetStatuses is the compare-and-set of every status change, for one order or
+	// a batch: for each p it writes p.Order's status, depot, route, ETA, failure
+	// reason, proof, route event time and submitted time, at p.Order.Version+1
+	// (and sets p.Order.Version), only if the stored order is still at p.From and
+	// p.Version, and appends p.Events to its history; all or nothing, in a few
+	// round trips however many changes there are.
+	// Errors: ErrNotFound; ErrConflict when any change lost its race to another
+	// (then none is applied).
+	SetStatuses(ctx context.Context, changes []SetStatusParams) error
+	// OrdersByID returns the scope's orders among ids, in no particular order; ids
+	// not found (or not in scope) are left out.
+	OrdersByID(ctx context.Context, scope Scope, ids []OrderID) ([]*Order, error)
+	// RecordHostEvents remembers the host's route event ids for the account and
+	// returns those it had not seen before; the rest are replays.
+	RecordHostEvents(ctx context.Context, account AccountID, ids []string) (fresh []string, err error)
+
+	// AddOutbox stores entries to deliver. An entry whose Key is already stored is
+	// left out: adding the same side effect twice does it once.
+	AddOutbox(ctx context.Context, entries []OutboxEntry) error
+	// ClaimOutbox leases up to p.Limit pending entries that are due (NextAt ≤ p.Now
+	// and no live lease), oldest first, for p.Lease: until then no other claim
+	// returns them. Each claimed entry's Attempts is one more than before. Several
+	// processes may claim at once; each entry goes to one of them at a time.
+	ClaimOutbox(ctx context.Context, p ClaimOutboxParams) ([]OutboxEntry, error)
+	// FinishOutbox records the outcome of delivering an entry: done, dead (no more
+	// tries) or pending again from NextAt, with LastError. Errors: ErrNotFound.
+	FinishOutbox(ctx context.Context, p FinishOutboxParams) error
+	// Outbox lists the account's entries in the given states (all when empty),
+	// oldest first, at most limit.
+	Outbox(ctx context.Context, account AccountID, states []OutboxState, limit int) ([]OutboxEntry, error)
+
+	// Events returns the scope's order events after the cursor (from the first
+	// when after is ""), in commit order, at most limit, each with its Cursor, and
+	// the cursor to read on from. An event appears only once its transaction has
+	// committed, and never after a later-committed one was returned: reading on
+	// from the returned cursor misses nothing, whatever transactions were in
+	// flight. Errors: ErrInvalid for a cursor the Store did not make.
+	Events(ctx context.Context, scope Scope, after string, limit int) ([]OrderEvent, string, error)
+	// EventsHead returns a cursor after every event committed so far.
+	EventsHead(ctx context.Context) (string, error)
+
+	// SetPassword stores the hash of the member's password (PasswordHasher's
+	// format; "" removes it). Errors: ErrNotFound.
+	SetPassword(ctx context.Context, scope Scope, id MemberID, hash string) error
+	// Credentials returns every member with that email (case-insensitive), in any
+	// account, with their password hashes: the sign-in form names no tenant.
+	Credentials(ctx context.Context, email string) ([]Credential, error)
+
+	// CreateAPIKey stores a new API key. Errors: ErrConflict when its hash exists.
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// APIKeyByHash finds the key a token opens, in any account. Errors: ErrNotFound.
+	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	// APIKeys lists the client's keys, newest first.
+	APIKeys(ctx context.Context, scope Scope) ([]*APIKey, error)
+	// UpdateAPIKey writes k's RevokedAt and LastUsedAt. Errors: ErrNotFound.
+	UpdateAPIKey(ctx context.Context, k *APIKey) error
+
+	// CreateTrackingLink stores a new tracking link. Errors: ErrConflict when its
+	// hash exists.
+	CreateTrackingLink(ctx context.Context, l *TrackingLink) error
+	// TrackingLinkByHash finds the link a token opens, in any account.
+	// Errors: ErrNotFound.
+	TrackingLinkByHash(ctx context.Context, hash []byte) (*TrackingLink, error)
+	// TrackingLinks lists an order's links, newest first.
+	TrackingLinks(ctx context.Context, scope Scope, order OrderID) ([]*TrackingLink, error)
+	// UpdateTrackingLink writes l's RevokedAt. Errors: ErrNotFound.
+	UpdateTrackingLink(ctx context.Context, l *TrackingLink) error
+
+	// ClientsByShop lists the clients, in any account, linked to the Shopify shop.
+	ClientsByShop(ctx context.Context, shop string) ([]*Client, error)
+	// RedactOrders blanks the recipient (name, email, phone) and notes of the
+	// scope's orders that match p, and records that it did (ShopifyRedaction).
+	// It returns how many orders it changed.
+	RedactOrders(ctx context.Context, scope Scope, p RedactParams) (int, error)
+	// UseOnce records key as used until expires: the first call succeeds, any
+	// other before expires fails with ErrConflict. For single-use tokens (OAuth
+	// state) and deduplication (webhook ids).
+	UseOnce(ctx context.Context, key string, expires time.Time) error
+}
+
+// Credential is a member with its password hash, for signing in.
+type Credential struct {
+	Member       *Member
+	PasswordHash string // "" when the member has no password
+}
+
+// RedactParams selects the orders whose recipient data a privacy request erases.
+type RedactParams struct {
+	Shop       string   // the Shopify shop the orders came from
+	ShopifyIDs []string // the shop's order ids (gid://shopify/Order/…); empty: by Email/Phone, or the whole shop
+	Email      string   // recipient email to match ("" ignores it)
+	Phone      string   // recipient phone to match ("" ignores it)
+	WholeShop  bool     // every order of the shop (shop/redact)
+	Reason     string   // recorded with the redaction ("customers/redact request 123")
+	At         time.Time
 }
 
 // OrderQuery selects orders for a list.
@@ -96,7 +190,8 @@ type OrderQuery struct {
 	Depot    DepotID  // "": every depot
 	// After continues a list after the last order of the previous page.
 	After *OrderCursor
-	// Limit is the page size; the Store returns at most Limit orders.
+	// Limit is the page size; the Store returns at most Limit orders (all when
+	// Limit ≤ 0).
 	Limit int
 }
 
@@ -114,7 +209,7 @@ type SetStatusParams struct {
 	From    Status // the status the order must still have
 	Version int    // the version the order must still have
 	Order   *Order // the new state; its Version is set to Version+1 on success
-	Event   OrderEvent
+	Events  []OrderEvent
 }
 
 // Mailer sends email.
@@ -153,20 +248,38 @@ type StopChange struct {
 	Order *Order
 }
 
-// Shopify is what the core needs of a client's Shopify store.
+// ShopifyTokens keeps clients' Shopify access tokens for the Shopify adapter,
+// sealed (encrypted) by it: the core never reads them. The storage adapter
+// implements it beside Store; the host wires it into the Shopify adapter.
+type ShopifyTokens interface {
+	// SaveShopifyToken stores (or replaces) the client's sealed token for shop.
+	// Errors: ErrNotFound when the client is not in scope.
+	SaveShopifyToken(ctx context.Context, client Scope, shop string, sealed []byte) error
+	// ShopifyToken returns the client's shop and sealed token. Errors: ErrNotFound.
+	ShopifyToken(ctx context.Context, client Scope) (shop string, sealed []byte, err error)
+	// DeleteShopifyToken forgets the client's token (none is fine).
+	DeleteShopifyToken(ctx context.Context, client Scope) error
+}
+
+// Shopify is what the core needs of a client's Shopify store. Every method takes
+// the client's scope (account and client).
 type Shopify interface {
 	// UnfulfilledOrders lists the shop's open, unfulfilled orders, newest first, a
 	// page at a time; after is the cursor of the previous page ("" for the first).
 	// Errors: ErrForbidden when the store is not linked or revoked access;
 	// ErrUnavailable when Shopify is down or throttling.
-	UnfulfilledOrders(ctx context.Context, client ClientID, after string, limit int) (*ShopifyOrderPage, error)
+	UnfulfilledOrders(ctx context.Context, client Scope, after string, limit int) (*ShopifyOrderPage, error)
 	// LookupOrders fetches orders by id or name ("#1001"), in the order asked; refs
 	// not found come back with a Problem. Errors as UnfulfilledOrders.
-	LookupOrders(ctx context.Context, client ClientID, refs []string) ([]ShopifyOrder, error)
+	LookupOrders(ctx context.Context, client Scope, refs []string) ([]ShopifyOrder, error)
 	// Fulfil marks the order fulfilled in Shopify, notifying the customer if asked.
 	// An order already fulfilled is success. Errors as UnfulfilledOrders, and
 	// ErrNotFound when the order is gone.
-	Fulfil(ctx context.Context, client ClientID, p FulfilParams) error
+	Fulfil(ctx context.Context, client Scope, p FulfilParams) error
+	// FulfilmentEvent posts the order's delivery progress to its fulfilment, so
+	// the shopper sees it on Shopify's order status page (fulfil-on-start mode).
+	// Errors as Fulfil.
+	FulfilmentEvent(ctx context.Context, client Scope, p FulfilmentEventParams) error
 }
 
 // ShopifyOrderPage is one page of a shop's orders.
@@ -184,6 +297,26 @@ type ShopifyOrder struct {
 	// Problem says why the order cannot be imported ("has no shipping address",
 	// "customer data withheld by Shopify"); "" when it can.
 	Problem string
+	// Imported is set by Service.ShopifyOrders when the client already has it.
+	Imported bool
+}
+
+// FulfilmentStatus is the delivery progress shown to a Shopify shopper.
+type FulfilmentStatus string
+
+// The fulfilment statuses connect posts.
+const (
+	FulfilmentOutForDelivery    FulfilmentStatus = "out_for_delivery"
+	FulfilmentDelivered         FulfilmentStatus = "delivered"
+	FulfilmentAttemptedDelivery FulfilmentStatus = "attempted_delivery"
+)
+
+// FulfilmentEventParams says what progress to post.
+type FulfilmentEventParams struct {
+	Key    string // idempotency key
+	Order  ShopifyRef
+	Status FulfilmentStatus
+	ETA    time.Time // zero when unknown
 }
 
 // FulfilParams says which order to fulfil and how.

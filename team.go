@@ -39,7 +39,7 @@ func (s *Service) Members(ctx context.Context, a Actor, client ClientID) ([]*Mem
 	if err != nil {
 		return nil, err
 	}
-	if c.Kind == ActorMember && client == "" {
+	if c.team() && client == "" {
 		client = c.Actor.Client
 	}
 	if err := c.mayReadClient(client); err != nil {

@@ -14,15 +14,16 @@ type change struct {
 	apply  func(o *Order)
 }
 
-// transition is the one path of every status change: load the order in the caller's
-// scope, ask the lifecycle table what follows, apply the change, and compare-and-set
-// it with its history event, all through tx.
+// transition is the one path of every status change a caller makes: load the order
+// in the caller's scope, ask the lifecycle table what follows, apply the change,
+// and compare-and-set it with its history event and the side effects it calls for
+// (outbox entries), all through tx.
 func (s *Service) transition(ctx context.Context, tx Store, c caller, id OrderID, ch change) (*Order, error) {
 	o, err := tx.Order(ctx, c.scope(), id)
 	if err != nil {
 		return nil, err
 	}
-	to, err := Next(o.Status, ch.event, c.Kind)
+	to, err := Next(o.Status, ch.event, c.lifecycleKind())
 	if err != nil {
 		if e, ok := err.(*Error); ok && e.Code == Conflict {
 			return nil, Errorf(Conflict, "order %s: %s", orderName(o), e.Message)
@@ -35,16 +36,31 @@ func (s *Service) transition(ctx context.Context, tx Store, c caller, id OrderID
 	if ch.apply != nil {
 		ch.apply(o)
 	}
-	ev := OrderEvent{Order: o.ID, Event: ch.event, From: from, To: to, At: now, By: c.history(),
-		ETA: o.ETA, Reason: ch.reason}
-	err = tx.SetStatus(ctx, SetStatusParams{Scope: c.scope(), From: from, Version: version, Order: o, Event: ev})
+	ev := OrderEvent{Order: o.ID, Account: o.Account, Client: o.Client, Event: ch.event, From: from, To: to,
+		At: now, By: c.history(), ETA: o.ETA, Reason: ch.reason}
+	client := c.client
+	if client == nil {
+		if client, err = tx.Client(ctx, c.Account, o.Client); err != nil {
+			return nil, err
+		}
+	}
+	err = tx.SetStatuses(ctx, []SetStatusParams{{Scope: c.scope(), From: from, Version: version, Order: o, Events: []OrderEvent{ev}}})
 	if isConflict(err) {
 		return nil, Errorf(Conflict, "order %s changed while you were working on it (it was %s); reload it", orderName(o), from.Label())
 	} else if err != nil {
 		return nil, err
 	}
+	if outbox := s.sideEffects(client, o, ch.event, version, 1); len(outbox) > 0 {
+		if err := tx.AddOutbox(ctx, outbox); err != nil {
+			return nil, err
+		}
+	}
 	return o, nil
 }
+
+// committed tells subscribers and outbox workers in this process that a change
+// was committed.
+func (s *Service) committed() { s.wakeSubscribers() }
 
 // SubmitOrders submits drafts for delivery: they join the dispatcher's unassigned
 // stops at the client's default depot. All or nothing: if any order cannot be
@@ -85,7 +101,22 @@ func (s *Service) SubmitOrders(ctx context.Context, a Actor, ids []OrderID) ([]*
 	if err != nil {
 		return nil, err
 	}
+	s.committed()
 	return out, nil
+}
+
+// transitionOne makes one status change in a transaction of its own.
+func (s *Service) transitionOne(ctx context.Context, c caller, id OrderID, ch change) (*Order, error) {
+	var o *Order
+	err := s.store.Tx(ctx, func(tx Store) (err error) {
+		o, err = s.transition(ctx, tx, c, id, ch)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.committed()
+	return o, nil
 }
 
 // Withdraw takes a submitted order back to draft, as long as it is not on a route.
@@ -96,7 +127,7 @@ func (s *Service) Withdraw(ctx context.Context, a Actor, id OrderID) (*Order, er
 	if err != nil {
 		return nil, err
 	}
-	return s.transition(ctx, s.store, c, id, change{event: EventWithdraw, apply: func(o *Order) {
+	return s.transitionOne(ctx, c, id, change{event: EventWithdraw, apply: func(o *Order) {
 		o.SubmittedAt = time.Time{}
 	}})
 }
@@ -108,7 +139,7 @@ func (s *Service) CancelOrder(ctx context.Context, a Actor, id OrderID, reason s
 	if err != nil {
 		return nil, err
 	}
-	return s.transition(ctx, s.store, c, id, change{event: EventCancel, reason: reason, apply: func(o *Order) {
+	return s.transitionOne(ctx, c, id, change{event: EventCancel, reason: reason, apply: func(o *Order) {
 		o.Route = RouteStop{}
 		o.FailureReason = ""
 	}})

@@ -1,0 +1,191 @@
+package connect
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// sideEffects returns the outbox entries a status change calls for: the host's stop
+// list learns of submitted, withdrawn and cancelled orders; a Shopify order of a
+// client that asked for it is fulfilled in Shopify (on delivery, or when the route
+// starts, with progress events after). version is the order's version before the
+// change and n the change's place among this transaction's changes of the order,
+// which together make each entry's key unique and the same on every retry.
+func (s *Service) sideEffects(cl *Client, o *Order, ev Event, version, n int) []OutboxEntry {
+	entry := func(kind OutboxKind) OutboxEntry {
+		return OutboxEntry{
+			Key: fmt.Sprintf("%s/%d/%d/%s", o.ID, version, n, kind), Account: o.Account, Client: o.Client,
+			Order: o.ID, Kind: kind, Event: ev, State: OutboxPending, NextAt: o.UpdatedAt,
+			CreatedAt: o.UpdatedAt, UpdatedAt: o.UpdatedAt,
+		}
+	}
+	var out []OutboxEntry
+	switch ev {
+	case EventSubmit, EventWithdraw, EventCancel:
+		if s.routeSync != nil {
+			out = append(out, entry(OutboxRouteSync))
+		}
+	}
+	if o.Source != SourceShopify || cl == nil || !cl.Fulfilment.AutoFulfil || s.shopify == nil {
+		return out
+	}
+	fulfil := entry(OutboxFulfil)
+	fulfil.NotifyCustomer = cl.Fulfilment.NotifyCustomer
+	switch mode := cl.Fulfilment.Mode; {
+	case ev == EventComplete && mode != FulfilOnStart:
+		out = append(out, fulfil)
+	case ev == EventStart && mode == FulfilOnStart:
+		out = append(out, fulfil, entry(OutboxFulfilmentEvent))
+	case (ev == EventComplete || ev == EventFail) && mode == FulfilOnStart:
+		out = append(out, entry(OutboxFulfilmentEvent))
+	}
+	return out
+}
+
+// OutboxOptions tunes RunOutbox. Zero values are the defaults beside each field.
+type OutboxOptions struct {
+	Batch       int           // entries claimed at once; 0: 50
+	Lease       time.Duration // how long a claim is exclusive; 0: 1 minute
+	Poll        time.Duration // how often to look when not woken; 0: 1 second
+	MaxAttempts int           // tries before an entry is dead; 0: 12
+	// Backoff is the delay before try n+1 after n failures; nil: exponential from
+	// 1 s doubling to at most 1 hour, with ±20% jitter.
+	Backoff func(n int) time.Duration
+}
+
+func (o *OutboxOptions) defaults() {
+	if o.Batch <= 0 {
+		o.Batch = 50
+	}
+	if o.Lease <= 0 {
+		o.Lease = time.Minute
+	}
+	if o.Poll <= 0 {
+		o.Poll = time.Second
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 12
+	}
+	if o.Backoff == nil {
+		o.Backoff = exponentialBackoff
+	}
+}
+
+func exponentialBackoff(n int) time.Duration {
+	d := time.Second << min(n-1, 12)
+	d = min(d, time.Hour)
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// RunOutbox delivers outbox entries to the RouteSync and Shopify ports until ctx is
+// done: each entry with its idempotency key, retried with backoff when the port
+// fails, dead with its last error when retries run out. Entries written but not
+// delivered before a crash are delivered when a worker runs again; an entry
+// delivered but not yet marked done is delivered again with the same key, which
+// the port must treat as one. Several workers (in one process or many) may run at
+// once: each entry is leased to one of them at a time. It returns ctx's error.
+func (s *Service) RunOutbox(ctx context.Context, opts OutboxOptions) error {
+	opts.defaults()
+	wake, stop := s.outboxWorkers.add()
+	defer stop()
+	s.startStoreWaker()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		n, err := s.DeliverOutbox(ctx, opts)
+		if err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "outbox: claiming entries failed", "err", err)
+		}
+		if n == opts.Batch {
+			continue // there may be more right away
+		}
+		timer.Reset(opts.Poll)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// DeliverOutbox claims one batch of due entries and delivers them, returning how
+// many it claimed. RunOutbox calls it in a loop; tests and hosts with their own
+// scheduler may call it directly.
+func (s *Service) DeliverOutbox(ctx context.Context, opts OutboxOptions) (int, error) {
+	opts.defaults()
+	entries, err := s.store.ClaimOutbox(ctx, ClaimOutboxParams{Now: s.clock(), Lease: opts.Lease, Limit: opts.Batch})
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			return len(entries), ctx.Err() // the lease runs out; another run retries them
+		}
+		err := s.deliver(ctx, e)
+		fin := FinishOutboxParams{ID: e.ID, State: OutboxDone, Now: s.clock()}
+		if err != nil {
+			fin.LastError = err.Error()
+			if e.Attempts >= opts.MaxAttempts {
+				fin.State = OutboxDead
+				s.log.ErrorContext(ctx, "outbox: entry dead", "key", e.Key, "attempts", e.Attempts, "err", err)
+			} else {
+				fin.State, fin.NextAt = OutboxPending, fin.Now.Add(opts.Backoff(e.Attempts))
+				s.log.WarnContext(ctx, "outbox: delivery failed; will retry", "key", e.Key, "attempts", e.Attempts, "err", err)
+			}
+		}
+		// Recorded even if ctx ends now: the delivery happened.
+		if err := s.store.FinishOutbox(context.WithoutCancel(ctx), fin); err != nil {
+			return len(entries), err
+		}
+	}
+	return len(entries), nil
+}
+
+// deliver hands one entry to its port.
+func (s *Service) deliver(ctx context.Context, e OutboxEntry) error {
+	o, err := s.store.Order(ctx, Scope{Account: e.Account, Client: e.Client}, e.Order)
+	if err != nil {
+		return err
+	}
+	switch e.Kind {
+	case OutboxRouteSync:
+		if s.routeSync == nil {
+			return Errorf(Unavailable, "no RouteSync is configured")
+		}
+		return s.routeSync.SyncStop(ctx, StopChange{Key: e.Key, Event: e.Event, Order: o})
+	case OutboxFulfil:
+		if s.shopify == nil {
+			return Errorf(Unavailable, "no Shopify adapter is configured")
+		}
+		p := FulfilParams{Key: e.Key, Order: o.Shopify, NotifyCustomer: e.NotifyCustomer}
+		if s.tracking != nil && e.Event == EventStart {
+			link, err := s.issueTrackingLink(ctx, o, "shopify fulfilment")
+			if err != nil {
+				return err
+			}
+			p.TrackingURL = link.URL
+		}
+		return s.shopify.Fulfil(ctx, Scope{Account: o.Account, Client: o.Client}, p)
+	case OutboxFulfilmentEvent:
+		if s.shopify == nil {
+			return Errorf(Unavailable, "no Shopify adapter is configured")
+		}
+		p := FulfilmentEventParams{Key: e.Key, Order: o.Shopify, Status: fulfilmentStatus(e.Event), ETA: o.ETA}
+		return s.shopify.FulfilmentEvent(ctx, Scope{Account: o.Account, Client: o.Client}, p)
+	}
+	return Errorf(Internal, "unknown outbox entry kind %q", e.Kind)
+}
+
+// fulfilmentStatus maps an order event to the shopper-facing progress it shows.
+func fulfilmentStatus(ev Event) FulfilmentStatus {
+	switch ev {
+	case EventComplete:
+		return FulfilmentDelivered
+	case EventFail:
+		return FulfilmentAttemptedDelivery
+	}
+	return FulfilmentOutForDelivery
+}

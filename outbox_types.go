@@ -1,0 +1,71 @@
+package connect
+
+import (
+	"context"
+	"time"
+)
+
+// Waker is an optional capability of a Store whose writes may come from other
+// processes (PostgreSQL): Wake returns a channel that receives a value, soon
+// after, whenever any process commits order events. A wake-up carries nothing:
+// subscribers read the events from the Store, so a lost wake-up loses nothing
+// (the Service also reads on a timer).
+type Waker interface {
+	Wake(ctx context.Context) (<-chan struct{}, error)
+}
+
+// OutboxKind says what an outbox entry asks for.
+type OutboxKind string
+
+// The outbox kinds.
+const (
+	OutboxRouteSync       OutboxKind = "route_sync"               // RouteSync.SyncStop
+	OutboxFulfil          OutboxKind = "shopify_fulfil"           // Shopify.Fulfil
+	OutboxFulfilmentEvent OutboxKind = "shopify_fulfilment_event" // Shopify.FulfilmentEvent
+)
+
+// OutboxState is where an outbox entry is.
+type OutboxState string
+
+// The outbox states.
+const (
+	OutboxPending OutboxState = "pending" // to deliver (again) at NextAt
+	OutboxDone    OutboxState = "done"    // delivered
+	OutboxDead    OutboxState = "dead"    // retries ran out; LastError says why
+)
+
+// OutboxEntry is a side effect that leaves the database, written in the same
+// transaction as the change that causes it and delivered by RunOutbox.
+type OutboxEntry struct {
+	ID      string
+	Key     string // idempotency key, passed to the port; unique
+	Account AccountID
+	Client  ClientID
+	Order   OrderID
+	Kind    OutboxKind
+	Event   Event // what happened to the order
+	// NotifyCustomer is the client's choice when the entry was written (fulfil).
+	NotifyCustomer bool
+	State          OutboxState
+	Attempts       int
+	NextAt         time.Time
+	LastError      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// ClaimOutboxParams says what to claim.
+type ClaimOutboxParams struct {
+	Now   time.Time
+	Lease time.Duration
+	Limit int
+}
+
+// FinishOutboxParams is the outcome of one delivery.
+type FinishOutboxParams struct {
+	ID        string
+	State     OutboxState // OutboxDone, OutboxDead, or OutboxPending to retry
+	NextAt    time.Time   // when to retry
+	LastError string
+	Now       time.Time
+}

@@ -1,0 +1,167 @@
+package connect
+
+import (
+	"context"
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// PasswordHasher hashes members' passwords and checks them. The hash is a string
+// in the hasher's own self-describing format.
+type PasswordHasher interface {
+	// Hash returns the stored form of a password. Errors: ErrInternal.
+	Hash(password string) (string, error)
+	// Verify reports whether password matches hash. A hash the hasher does not
+	// understand does not match.
+	Verify(hash, password string) bool
+}
+
+// PBKDF2 is the default PasswordHasher: PBKDF2-HMAC-SHA256 from the standard
+// library, a 16-byte salt, and Iterations rounds (0: 600,000, OWASP's 2023 advice).
+// Hashes read "pbkdf2-sha256$ITER$SALT$KEY" (base64), so the count can grow later.
+type PBKDF2 struct{ Iterations int }
+
+func (p PBKDF2) iterations() int {
+	if p.Iterations <= 0 {
+		return 600_000
+	}
+	return p.Iterations
+}
+
+// Hash returns the stored form of password.
+func (p PBKDF2) Hash(password string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", Errorf(Internal, "drawing a salt: %w", err)
+	}
+	n := p.iterations()
+	key, err := pbkdf2.Key(sha256.New, password, salt, n, 32)
+	if err != nil {
+		return "", Errorf(Internal, "hashing a password: %w", err)
+	}
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("pbkdf2-sha256$%d$%s$%s", n, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+// Verify reports whether password matches hash, in constant time.
+func (p PBKDF2) Verify(hash, password string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 4 || parts[0] != "pbkdf2-sha256" {
+		return false
+	}
+	n, err := strconv.Atoi(parts[1])
+	if err != nil || n < 1 || n > 10_000_000 {
+		return false
+	}
+	enc := base64.RawStdEncoding
+	salt, err1 := enc.DecodeString(parts[2])
+	want, err2 := enc.DecodeString(parts[3])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false
+	}
+	got, err := pbkdf2.Key(sha256.New, password, salt, n, len(want))
+	return err == nil && subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// Password rules: long enough to resist guessing, short enough to bound hashing.
+const (
+	minPasswordLen = 10
+	maxPasswordLen = 200
+)
+
+func checkPassword(pw string) error {
+	if n := utf8.RuneCountInString(pw); n < minPasswordLen || n > maxPasswordLen {
+		return InvalidFields([]FieldError{{Field: "password", Reason: fmt.Sprintf("must have %d to %d characters", minPasswordLen, maxPasswordLen)}})
+	}
+	return nil
+}
+
+// Membership is one team a person signed in to.
+type Membership struct {
+	Actor  Actor
+	Member *Member
+	Client *Client
+}
+
+// SignIn checks an email and password and returns the person's memberships whose
+// password matches and whose client is active (usually one; a person may be on the
+// teams of several clients). Errors: ErrForbidden, with one message whatever was
+// wrong, so that it tells nothing about which emails exist.
+func (s *Service) SignIn(ctx context.Context, email, password string) ([]Membership, error) {
+	refused := Errorf(Forbidden, "the email or password is not right")
+	email = strings.TrimSpace(email)
+	if email == "" || password == "" || len(password) > 4*maxPasswordLen {
+		return nil, refused
+	}
+	creds, err := s.store.Credentials(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	var out []Membership
+	for _, cr := range creds {
+		if cr.PasswordHash == "" || !s.passwords.Verify(cr.PasswordHash, password) {
+			continue
+		}
+		a := AsMember(cr.Member.Account, cr.Member.Client, cr.Member.ID)
+		c, err := s.resolve(ctx, a)
+		if err != nil {
+			continue // a disabled client's team cannot sign in
+		}
+		out = append(out, Membership{Actor: a, Member: cr.Member, Client: c.client})
+	}
+	if len(creds) == 0 {
+		// Spend the time a real check takes, so timing does not tell either.
+		s.passwords.Verify(s.dummyHash(), password)
+	}
+	if len(out) == 0 {
+		return nil, refused
+	}
+	return out, nil
+}
+
+// dummyHash is verified against when no member has the email; made once, on the
+// first sign-in that needs it.
+func (s *Service) dummyHash() string {
+	s.dummyOnce.Do(func() { s.dummy, _ = s.passwords.Hash("connect-dummy-password") })
+	return s.dummy
+}
+
+// ChangePassword sets the caller's password, given the current one (or none, when
+// the member has none yet). Errors: ErrForbidden when current is wrong; ErrInvalid.
+func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next string) error {
+	c, err := s.authorize(ctx, a, actViewTeam)
+	if err != nil {
+		return err
+	}
+	if c.Kind != ActorMember {
+		return Errorf(Forbidden, "only team members have passwords")
+	}
+	if err := checkPassword(next); err != nil {
+		return err
+	}
+	m, err := s.store.Member(ctx, c.scope(), c.Member)
+	if err != nil {
+		return err
+	}
+	creds, err := s.store.Credentials(ctx, m.Email)
+	if err != nil {
+		return err
+	}
+	for _, cr := range creds {
+		if cr.Member.ID == m.ID && cr.PasswordHash != "" && !s.passwords.Verify(cr.PasswordHash, current) {
+			return Errorf(Forbidden, "the current password is not right")
+		}
+	}
+	hash, err := s.passwords.Hash(next)
+	if err != nil {
+		return err
+	}
+	return s.store.SetPassword(ctx, c.scope(), m.ID, hash)
+}

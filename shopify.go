@@ -1,0 +1,227 @@
+package connect
+
+import (
+	"context"
+	"io"
+	"strings"
+)
+
+// LinkShopify marks the caller's client's Shopify store linked. The Shopify
+// adapter calls it from its install callback, once it has checked the callback and
+// sealed the store's access token away. Owners and admins may.
+// Errors: ErrForbidden; ErrInvalid for an empty shop.
+func (s *Service) LinkShopify(ctx context.Context, a Actor, shop string) (*Client, error) {
+	c, err := s.authorize(ctx, a, actManageIntegrations)
+	if err != nil {
+		return nil, err
+	}
+	if shop = strings.TrimSpace(shop); shop == "" {
+		return nil, InvalidFields([]FieldError{{Field: "shop", Reason: "is required"}})
+	}
+	return s.changeClient(ctx, c, c.Actor.Client, func(cl *Client) error {
+		cl.Shopify = ShopifyLink{Shop: shop, LinkedAt: s.clock()}
+		return nil
+	})
+}
+
+// UnlinkShopify forgets the caller's client's Shopify store. Owners and admins may.
+// Errors: ErrForbidden.
+func (s *Service) UnlinkShopify(ctx context.Context, a Actor) (*Client, error) {
+	c, err := s.authorize(ctx, a, actManageIntegrations)
+	if err != nil {
+		return nil, err
+	}
+	return s.changeClient(ctx, c, c.Actor.Client, func(cl *Client) error {
+		cl.Shopify = ShopifyLink{}
+		return nil
+	})
+}
+
+// ShopifyUninstalled unlinks every client linked to the shop, which uninstalled the
+// app. Only the Shopify adapter's webhook handler calls it, after checking the
+// webhook's signature: the signature is the caller's credential. It returns how many
+// clients it unlinked.
+func (s *Service) ShopifyUninstalled(ctx context.Context, shop string) (int, error) {
+	clients, err := s.store.ClientsByShop(ctx, shop)
+	if err != nil {
+		return 0, err
+	}
+	for _, cl := range clients {
+		c := caller{Actor: AsDispatcher(cl.Account, "shopify")}
+		if _, err := s.changeClient(ctx, c, cl.ID, func(cl *Client) error {
+			cl.Shopify = ShopifyLink{}
+			return nil
+		}); err != nil {
+			return 0, err
+		}
+	}
+	s.log.InfoContext(ctx, "shopify app uninstalled", "shop", shop, "clients", len(clients))
+	return len(clients), nil
+}
+
+// RedactShopifyData erases the recipient data (name, email, phone, notes) of the
+// orders a Shopify privacy request names, in every client linked to p.Shop, and
+// records that it did. Only the Shopify adapter's webhook handler calls it, after
+// checking the webhook's signature. It returns how many orders it changed.
+func (s *Service) RedactShopifyData(ctx context.Context, p RedactParams) (int, error) {
+	if p.Shop == "" {
+		return 0, Errorf(Invalid, "the shop is required")
+	}
+	if p.At.IsZero() {
+		p.At = s.clock()
+	}
+	clients, err := s.store.ClientsByShop(ctx, p.Shop)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, cl := range clients {
+		n, err := s.store.RedactOrders(ctx, Scope{Account: cl.Account, Client: cl.ID}, p)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	s.log.InfoContext(ctx, "shopify data redacted", "shop", p.Shop, "orders", total, "reason", p.Reason)
+	return total, nil
+}
+
+// shopifyFor returns the Shopify port, or why the caller's client cannot use it.
+func (s *Service) shopifyFor(c caller) (Shopify, error) {
+	if s.shopify == nil {
+		return nil, Errorf(Unavailable, "this portal is not connected to Shopify")
+	}
+	if !c.client.Shopify.Linked() {
+		return nil, Errorf(Forbidden, "link your Shopify store first (Settings → Integrations)")
+	}
+	return s.shopify, nil
+}
+
+// ShopifyOrders lists the open, unfulfilled orders of the caller's linked store,
+// newest first, a page at a time, each marked Imported when the client already has
+// it. Team members who may upload may. Errors: ErrForbidden (no store linked,
+// uploads off); ErrUnavailable (Shopify down or throttling).
+func (s *Service) ShopifyOrders(ctx context.Context, a Actor, cursor string, limit int) (*ShopifyOrderPage, error) {
+	c, err := s.authorizeUpload(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	shop, err := s.shopifyFor(c)
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 250 {
+		limit = 50
+	}
+	page, err := shop.UnfulfilledOrders(ctx, c.scope(), cursor, limit)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]string, 0, len(page.Orders))
+	for _, o := range page.Orders {
+		refs = append(refs, o.Input.Ref)
+	}
+	existing, err := s.store.ExistingRefs(ctx, c.scope(), refs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range page.Orders {
+		for _, r := range existing {
+			if page.Orders[i].Input.Ref == r {
+				page.Orders[i].Imported = true
+			}
+		}
+	}
+	return page, nil
+}
+
+// maxShopifyImport bounds one bulk import by order ids or names.
+const maxShopifyImport = 5000
+
+// ImportShopifyOrders imports orders of the caller's linked store, by id or name
+// ("#1001", as pasted in Bulk import), as drafts, through the same checks as a
+// spreadsheet: each refused order is reported with why (no shipping address,
+// already imported, a field the client must give, customer data withheld by
+// Shopify). Team members who may upload may.
+// Errors: ErrForbidden; ErrUnavailable; ErrInvalid (no refs, too many).
+func (s *Service) ImportShopifyOrders(ctx context.Context, a Actor, refs []string, opts ImportOptions) (*ImportResult, error) {
+	c, err := s.authorizeUpload(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	shop, err := s.shopifyFor(c)
+	if err != nil {
+		return nil, err
+	}
+	refs = cleanRefs(refs)
+	switch {
+	case len(refs) == 0:
+		return nil, Errorf(Invalid, "give the ids or names of the orders to import")
+	case len(refs) > maxShopifyImport:
+		return nil, Errorf(Invalid, "import at most %d Shopify orders at once", maxShopifyImport)
+	}
+	orders, err := shop.LookupOrders(ctx, c.scope(), refs)
+	if err != nil {
+		return nil, err
+	}
+	src := &shopifySource{orders: orders}
+	drafts := s.draftBuilder(c, SourceShopify)
+	build := func(ctx context.Context, row ImportRow, in OrderInput) (*Order, []FieldError, error) {
+		o, problems, err := drafts(ctx, row, in)
+		if o != nil {
+			o.Shopify = orders[row.Number-1].Ref
+		}
+		return o, problems, err
+	}
+	opts.Source = SourceShopify
+	res, err := s.importRows(ctx, c, src, opts, build)
+	if err == nil {
+		s.log.InfoContext(ctx, "shopify orders imported", "client", c.Actor.Client, "imported", res.Imported, "refused", res.Refused)
+	}
+	return res, err
+}
+
+// cleanRefs trims pasted ids and names, splits on commas, spaces and new lines, and
+// drops empties and repeats.
+func cleanRefs(refs []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range refs {
+		for _, f := range strings.FieldsFunc(r, func(c rune) bool { return c == ',' || c == ';' || c == '\n' || c == '\r' || c == '\t' || c == ' ' }) {
+			if !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// shopifySource reads looked-up Shopify orders as import rows: row n is the n-th
+// ref asked for, and an order Shopify could not give is a refused row.
+type shopifySource struct {
+	orders []ShopifyOrder
+	next   int
+}
+
+func (s *shopifySource) Header() []string { return []string{"Shopify order"} }
+
+func (s *shopifySource) Column(f Field) string {
+	if f == FieldRef {
+		return "Shopify order"
+	}
+	return f.Label()
+}
+
+func (s *shopifySource) Next(context.Context) (ImportRow, error) {
+	if s.next == len(s.orders) {
+		return ImportRow{}, io.EOF
+	}
+	o := s.orders[s.next]
+	s.next++
+	row := ImportRow{Number: s.next, Cells: []string{o.Name}, Input: o.Input}
+	if o.Problem != "" {
+		row.Problems = []FieldError{{Column: "Shopify order", Reason: o.Name + ": " + o.Problem}}
+	}
+	return row, nil
+}

@@ -1,0 +1,147 @@
+package connect
+
+import (
+	"context"
+	"time"
+)
+
+// TrackingLinkID identifies a tracking link (never its token).
+type TrackingLinkID string
+
+// TrackingLink lets anyone holding its token follow one order (status, ETA, proof
+// of delivery) without signing in: what a client hands to its recipient. Only the
+// token's SHA-256 is stored; a revoked link stops working at once.
+type TrackingLink struct {
+	ID        TrackingLinkID
+	Account   AccountID
+	Client    ClientID
+	Order     OrderID
+	Hash      []byte
+	CreatedBy string
+	CreatedAt time.Time
+	RevokedAt time.Time
+}
+
+// IssuedTrackingLink is a new link with its token, which exists only here.
+type IssuedTrackingLink struct {
+	Link  *TrackingLink
+	Token string
+	URL   string // Config.TrackingURL(Token); "" when none is set
+}
+
+// CreateTrackingLink issues a tracking link for one of the caller's orders. Team
+// members and dispatchers may. Errors: ErrNotFound; ErrForbidden.
+func (s *Service) CreateTrackingLink(ctx context.Context, a Actor, id OrderID) (*IssuedTrackingLink, error) {
+	c, err := s.authorize(ctx, a, actViewOrders)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.store.Order(ctx, c.scope(), id)
+	if err != nil {
+		return nil, err
+	}
+	return s.issueTrackingLink(ctx, o, c.history())
+}
+
+func (s *Service) issueTrackingLink(ctx context.Context, o *Order, by string) (*IssuedTrackingLink, error) {
+	token, hash, err := newSecret()
+	if err != nil {
+		return nil, err
+	}
+	l := &TrackingLink{ID: TrackingLinkID(s.newID()), Account: o.Account, Client: o.Client, Order: o.ID,
+		Hash: hash, CreatedBy: by, CreatedAt: s.clock()}
+	if err := s.store.CreateTrackingLink(ctx, l); err != nil {
+		return nil, err
+	}
+	out := &IssuedTrackingLink{Link: l, Token: token}
+	if s.tracking != nil {
+		out.URL = s.tracking(token)
+	}
+	return out, nil
+}
+
+// TrackingLinks lists an order's links, newest first. Errors: ErrNotFound; ErrForbidden.
+func (s *Service) TrackingLinks(ctx context.Context, a Actor, id OrderID) ([]*TrackingLink, error) {
+	c, err := s.authorize(ctx, a, actViewOrders)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.Order(ctx, c.scope(), id); err != nil {
+		return nil, err
+	}
+	return s.store.TrackingLinks(ctx, c.scope(), id)
+}
+
+// RevokeTrackingLink stops a link from working. Errors: ErrNotFound; ErrForbidden.
+func (s *Service) RevokeTrackingLink(ctx context.Context, a Actor, order OrderID, id TrackingLinkID) (*TrackingLink, error) {
+	links, err := s.TrackingLinks(ctx, a, order)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range links {
+		if l.ID == id {
+			if l.RevokedAt.IsZero() {
+				l.RevokedAt = s.clock()
+				if err := s.store.UpdateTrackingLink(ctx, l); err != nil {
+					return nil, err
+				}
+			}
+			return l, nil
+		}
+	}
+	return nil, Errorf(NotFound, "no such tracking link")
+}
+
+// Tracked is what a tracking link shows: the order's progress, nothing about the
+// client's other orders or its account.
+type Tracked struct {
+	Ref       string
+	Status    Status
+	StopType  StopType
+	ETA       time.Time
+	City      string
+	Proof     *ProofOfDelivery
+	Failure   string
+	Timeline  []TrackedStep
+	UpdatedAt time.Time
+}
+
+// TrackedStep is one step of a tracked order's timeline.
+type TrackedStep struct {
+	Status Status
+	At     time.Time
+}
+
+// Track returns the order a tracking link token opens. The token is the only
+// credential. Errors: ErrNotFound for an unknown or revoked token (one message).
+func (s *Service) Track(ctx context.Context, token string) (*Tracked, error) {
+	gone := Errorf(NotFound, "this tracking link is not valid or was withdrawn")
+	if token == "" || len(token) > 200 {
+		return nil, gone
+	}
+	l, err := s.store.TrackingLinkByHash(ctx, hashSecret(token))
+	if ErrorCode(err) == NotFound || err == nil && !l.RevokedAt.IsZero() {
+		return nil, gone
+	} else if err != nil {
+		return nil, err
+	}
+	scope := Scope{Account: l.Account, Client: l.Client}
+	o, err := s.store.Order(ctx, scope, l.Order)
+	if ErrorCode(err) == NotFound {
+		return nil, gone
+	} else if err != nil {
+		return nil, err
+	}
+	history, err := s.store.History(ctx, scope, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tracked{Ref: o.Ref, Status: o.Status, StopType: o.StopType, ETA: o.ETA, City: o.Address.City,
+		Proof: o.Proof, Failure: o.FailureReason, UpdatedAt: o.UpdatedAt}
+	for _, ev := range history {
+		if ev.From != ev.To || ev.Event == EventCreate {
+			t.Timeline = append(t.Timeline, TrackedStep{Status: ev.To, At: ev.At})
+		}
+	}
+	return t, nil
+}
