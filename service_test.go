@@ -26,6 +26,7 @@ type world struct {
 	disp   connect.Actor
 	client *connect.Client
 	owner  connect.Actor
+	refs   int // order references handed out by submitted
 }
 
 type recordingMailer struct {
@@ -50,7 +51,10 @@ func (m *recordingMailer) last() connect.InviteMail {
 	return m.sent[len(m.sent)-1]
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldWith(t, nil) }
+
+// newWorldWith lets a test add ports to the Config before the Service is made.
+func newWorldWith(t *testing.T, configure func(*connect.Config)) *world {
 	t.Helper()
 	ctx := context.Background()
 	st, err := storage.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "connect.db"))
@@ -60,13 +64,20 @@ func newWorld(t *testing.T) *world {
 	t.Cleanup(func() { st.Close() })
 	w := &world{t: t, ctx: ctx, store: st, mail: &recordingMailer{},
 		now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), acct: "acct-1"}
-	w.svc, err = connect.New(connect.Config{
+	cfg := connect.Config{
 		Store: st, Mailer: w.mail, Now: w.clock,
-		InviteURL: func(token string) string { return "https://portal.example/invite/" + token },
-	})
+		InviteURL:   func(token string) string { return "https://portal.example/invite/" + token },
+		TrackingURL: func(token string) string { return "https://portal.example/track/" + token },
+		Passwords:   connect.PBKDF2{Iterations: 1000}, // fast in tests; the default is 600,000
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	w.svc, err = connect.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { w.svc.Close() })
 	w.disp = connect.AsDispatcher(w.acct, "ana@dispatch.example")
 	w.client, w.owner = w.signUpClient(w.disp, "Green Grocer", connect.ClientSettings{AllowUpload: true, DefaultDepot: "north"})
 	return w
