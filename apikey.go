@@ -44,12 +44,12 @@ func (s *Service) CreateAPIKey(ctx context.Context, a Actor, name string) (*Issu
 	if name = strings.TrimSpace(name); name == "" || utf8.RuneCountInString(name) > 100 {
 		return nil, InvalidFields([]FieldError{{Field: "name", Reason: "is required (at most 100 characters)"}})
 	}
-	token, hash, err := newSecret()
+	token, _, err := newSecret()
 	if err != nil {
 		return nil, err
 	}
 	token = apiKeyPrefix + token
-	hash = hashSecret(token)
+	hash := hashSecret(token) // the prefix is part of what is hashed
 	k := &APIKey{ID: APIKeyID(s.newID()), Account: c.Account, Client: c.Actor.Client, Name: name,
 		Hash: hash, CreatedBy: c.Member, CreatedAt: s.clock()}
 	if err := s.store.CreateAPIKey(ctx, k); err != nil {
