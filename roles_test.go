@@ -1,7 +1,9 @@
 package connect_test
 
 import (
+	"context"
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/dispatchkit/connect"
@@ -146,6 +148,104 @@ var operations = []struct {
 		_, err := tm.svc.Order(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID)
 		return err
 	}},
+	{"EnableClient", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.EnableClient(tm.ctx, a, tm.client.ID)
+		return err
+	}},
+	{"ResendInvite", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		inv, err := tm.svc.InviteMember(tm.ctx, tm.owner, connect.InviteMemberParams{Email: tm.newEmail(), Role: connect.RoleMember})
+		if err != nil {
+			return err
+		}
+		_, err = tm.svc.ResendInvite(tm.ctx, a, inv.Invite.ID)
+		return err
+	}},
+	{"ChangePassword", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		return tm.svc.ChangePassword(tm.ctx, a, "", "a long enough password")
+	}},
+	{"PreviewImport", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.PreviewImport(tm.ctx, a, &rowsSource{}, connect.ImportOptions{})
+		return err
+	}},
+	{"Import", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.Import(tm.ctx, a, &rowsSource{}, connect.ImportOptions{})
+		return err
+	}},
+	{"SaveImportMapping", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.SaveImportMapping(tm.ctx, a, map[string]connect.Field{"Postcode": connect.FieldZip})
+		return err
+	}},
+	{"CreateStops", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.CreateStops(tm.ctx, a, []connect.StopInput{{ClientNumber: string(tm.client.Number), Input: connect.OrderInput{Address: connect.Address{Line1: "1 Depot Rd"}}}})
+		return err
+	}},
+	{"ImportStops", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.ImportStops(tm.ctx, a, &rowsSource{}, connect.ImportOptions{})
+		return err
+	}},
+	{"ApplyRouteEvents", []string{"host"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.ApplyRouteEvents(tm.ctx, a, nil)
+		return err
+	}},
+	{"UnassignedStops", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, _, err := tm.svc.UnassignedStops(tm.ctx, a, "", "", 0)
+		return err
+	}},
+	{"MoveToDepot", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		o := tm.draft(tm.owner, tm.newEmail())
+		if _, err := tm.svc.SubmitOrders(tm.ctx, tm.owner, []connect.OrderID{o.ID}); err != nil {
+			return err
+		}
+		_, err := tm.svc.MoveToDepot(tm.ctx, a, o.ID, "south")
+		return err
+	}},
+	{"Subscribe", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		ctx, cancel := context.WithCancel(tm.ctx)
+		defer cancel()
+		_, err := tm.svc.Subscribe(ctx, a, connect.SubscribeParams{})
+		return err
+	}},
+	{"CreateAPIKey", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.CreateAPIKey(tm.ctx, a, "k")
+		return err
+	}},
+	{"APIKeys", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.APIKeys(tm.ctx, a)
+		return err
+	}},
+	{"RevokeAPIKey", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		k, err := tm.svc.CreateAPIKey(tm.ctx, tm.owner, "k")
+		if err != nil {
+			return err
+		}
+		_, err = tm.svc.RevokeAPIKey(tm.ctx, a, k.Key.ID)
+		return err
+	}},
+	{"CreateTrackingLink", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.CreateTrackingLink(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID)
+		return err
+	}},
+	{"TrackingLinks", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.TrackingLinks(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID)
+		return err
+	}},
+	{"RevokeTrackingLink", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		o := tm.draft(tm.owner, tm.newEmail())
+		l, err := tm.svc.CreateTrackingLink(tm.ctx, tm.owner, o.ID)
+		if err != nil {
+			return err
+		}
+		_, err = tm.svc.RevokeTrackingLink(tm.ctx, a, o.ID, l.Link.ID)
+		return err
+	}},
+	{"LinkShopify", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.LinkShopify(tm.ctx, a, "green.myshopify.com")
+		return err
+	}},
+	{"UnlinkShopify", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.UnlinkShopify(tm.ctx, a)
+		return err
+	}},
 }
 
 func TestEachRoleDoesExactlyWhatItMay(t *testing.T) {
@@ -234,5 +334,36 @@ func TestDispatchersOfAnotherAccountGetNotFound(t *testing.T) {
 	page, err := w.svc.Orders(w.ctx, other, connect.ListOrdersParams{})
 	if err != nil || len(page.Orders) != 0 {
 		t.Fatalf("other account's orders: %+v, %v", page, err)
+	}
+}
+
+// withoutActor lists the Service's exported methods that take no Actor: their
+// credential is a token or a verified signature, or they run the library itself.
+var withoutActor = map[string]bool{
+	"AcceptInvite": true, "SignIn": true, "AuthenticateAPIKey": true, "Track": true,
+	"ShopifyUninstalled": true, "RedactShopifyData": true, "RunOutbox": true, "DeliverOutbox": true, "Close": true,
+}
+
+// needsShopify lists operations that refuse before the role check when the world
+// has no Shopify port; TestDeliveredShopifyOrdersAreFulfilledWhenTheClientAsks covers them.
+var needsShopify = map[string]bool{"ShopifyOrders": true, "ImportShopifyOrders": true}
+
+func TestTheRoleMatrixCoversEveryOperation(t *testing.T) {
+	listed := map[string]bool{}
+	for _, op := range operations {
+		listed[op.name] = true
+	}
+	aliases := map[string]string{"RevokeMemberInvite": "RevokeInvite", "ResendClientInvite": "ResendInvite"}
+	for name, method := range aliases {
+		if listed[name] {
+			listed[method] = true
+		}
+	}
+	typ := reflect.TypeOf(&connect.Service{})
+	for i := range typ.NumMethod() {
+		name := typ.Method(i).Name
+		if !listed[name] && !withoutActor[name] && !needsShopify[name] {
+			t.Errorf("Service.%s has no row in the role matrix: add one to operations", name)
+		}
 	}
 }
