@@ -891,6 +891,52 @@ func (v *FulfillableOrderFulfillmentOrdersFulfillmentOrderConnection) GetNodes()
 	return v.Nodes
 }
 
+// FulfilledOrder includes the requested fields of the GraphQL type Order.
+// The GraphQL type's documentation follows.
+//
+// The `Order` object represents a customer's request to purchase one or more
+// products from a store. Use the `Order` object to handle the complete purchase
+// lifecycle from checkout to fulfillment.
+//
+// Use the `Order` object when you need to:
+//
+// - Display order details on customer account pages or admin dashboards.
+// - Create orders for phone sales, wholesale customers, or subscription services.
+// - Update order information like shipping addresses, notes, or fulfillment status.
+// - Process returns, exchanges, and partial refunds.
+// - Generate invoices, receipts, and shipping labels.
+//
+// The `Order` object serves as the central hub connecting customer information,
+// product details, payment processing, and fulfillment data within the GraphQL
+// Admin API schema.
+//
+// > Note:
+// > Only the last 60 days' worth of orders from a store are accessible from the
+// `Order` object by default. If you want to access older records,
+// > then you need to [request access to all
+// orders](https://shopify.dev/docs/api/usage/access-scopes#orders-permissions). If
+// your app is granted
+// > access, then you can add the `read_all_orders`, `read_orders`, and `write_orders` scopes.
+//
+// > Caution:
+// > Only use orders data if it's required for your app's functionality. Shopify
+// will restrict [access to scopes](https://shopify.dev/docs/api/usage/access-scopes#requesting-specific-permissions)
+// for apps that don't have a legitimate use for the associated data.
+//
+// Learn more about [building apps for orders and fulfillment](https://shopify.dev/docs/apps/build/orders-fulfillment).
+type FulfilledOrder struct {
+	// A globally-unique ID.
+	Id string `json:"id"`
+	// A list of shipments for the order. Fulfillments represent the physical shipment of products to customers.
+	Fulfillments []OrderFulfillment `json:"fulfillments"`
+}
+
+// GetId returns FulfilledOrder.Id, and is useful for accessing the field via an interface.
+func (v *FulfilledOrder) GetId() string { return v.Id }
+
+// GetFulfillments returns FulfilledOrder.Fulfillments, and is useful for accessing the field via an interface.
+func (v *FulfilledOrder) GetFulfillments() []OrderFulfillment { return v.Fulfillments }
+
 // FulfillmentCreatePayload includes the requested fields of the GraphQL type FulfillmentCreatePayload.
 // The GraphQL type's documentation follows.
 //
@@ -1069,6 +1115,45 @@ var AllFulfillmentEventStatus = []FulfillmentEventStatus{
 	FulfillmentEventStatusFailure,
 	FulfillmentEventStatusCarrierPickedUp,
 }
+
+// FulfillmentEventStatusAt includes the requested fields of the GraphQL type FulfillmentEvent.
+// The GraphQL type's documentation follows.
+//
+// A tracking event that records the status and location of a fulfillment at a
+// specific point in time. Each event captures details such as the [status](https://shopify.dev/docs/api/admin-graphql/latest/objects/FulfillmentEvent#field-FulfillmentEvent.fields.status)
+// (for example, in transit, out for delivery, delivered) and any [messages](https://shopify.dev/docs/api/admin-graphql/latest/objects/FulfillmentEvent#field-FulfillmentEvent.fields.message)
+// associated with the event.
+//
+// Fulfillment events provide a chronological history of a package's journey from
+// shipment to delivery. They include timestamps, geographic coordinates, and
+// estimated delivery dates to track fulfillment progress.
+type FulfillmentEventStatusAt struct {
+	// The status of this fulfillment event.
+	Status FulfillmentEventStatus `json:"status"`
+	// The time at which this fulfillment event happened.
+	HappenedAt time.Time `json:"happenedAt"`
+}
+
+// GetStatus returns FulfillmentEventStatusAt.Status, and is useful for accessing the field via an interface.
+func (v *FulfillmentEventStatusAt) GetStatus() FulfillmentEventStatus { return v.Status }
+
+// GetHappenedAt returns FulfillmentEventStatusAt.HappenedAt, and is useful for accessing the field via an interface.
+func (v *FulfillmentEventStatusAt) GetHappenedAt() time.Time { return v.HappenedAt }
+
+// FulfillmentEvents includes the requested fields of the GraphQL type FulfillmentEventConnection.
+// The GraphQL type's documentation follows.
+//
+// An auto-generated type for paginating through multiple FulfillmentEvents.
+type FulfillmentEvents struct {
+	// A list of nodes that are contained in FulfillmentEventEdge. You can fetch data
+	// about an individual node, or you can follow the edges to fetch data about a
+	// collection of related nodes. At each node, you specify the fields that you
+	// want to retrieve.
+	Nodes []FulfillmentEventStatusAt `json:"nodes"`
+}
+
+// GetNodes returns FulfillmentEvents.Nodes, and is useful for accessing the field via an interface.
+func (v *FulfillmentEvents) GetNodes() []FulfillmentEventStatusAt { return v.Nodes }
 
 // The input fields used to create a fulfillment from fulfillment orders.
 type FulfillmentInput struct {
@@ -1771,6 +1856,9 @@ type OrderFields struct {
 	// merchants. For example, an order might be unfulfilled or scheduled.
 	// For detailed processing, use the [`FulfillmentOrder`](https://shopify.dev/docs/api/admin-graphql/latest/objects/FulfillmentOrder) object.
 	DisplayFulfillmentStatus OrderDisplayFulfillmentStatus `json:"displayFulfillmentStatus"`
+	// The date and time in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601) when an order was canceled.
+	// Returns `null` if the order hasn't been canceled.
+	CancelledAt *time.Time `json:"cancelledAt"`
 	// The shipping address where the order will be delivered.
 	// Contains the customer's delivery location for fulfillment and shipping label generation.
 	// Returns `null` for digital orders or orders that don't require shipping.
@@ -1802,11 +1890,82 @@ func (v *OrderFields) GetDisplayFulfillmentStatus() OrderDisplayFulfillmentStatu
 	return v.DisplayFulfillmentStatus
 }
 
+// GetCancelledAt returns OrderFields.CancelledAt, and is useful for accessing the field via an interface.
+func (v *OrderFields) GetCancelledAt() *time.Time { return v.CancelledAt }
+
 // GetShippingAddress returns OrderFields.ShippingAddress, and is useful for accessing the field via an interface.
 func (v *OrderFields) GetShippingAddress() *ShippingAddress { return v.ShippingAddress }
 
 // GetLineItems returns OrderFields.LineItems, and is useful for accessing the field via an interface.
 func (v *OrderFields) GetLineItems() OrderLineItems { return v.LineItems }
+
+// OrderFulfillment includes the requested fields of the GraphQL type Fulfillment.
+// The GraphQL type's documentation follows.
+//
+// A shipment of one or more items from an
+// [`Order`](https://shopify.dev/docs/api/admin-graphql/latest/objects/Order). Tracks which
+// [`LineItem`](https://shopify.dev/docs/api/admin-graphql/latest/objects/LineItem)
+// objects ship, their quantities, and the shipment's tracking information.
+//
+// Includes tracking details such as the carrier, tracking numbers, and URLs. The
+// fulfillment connects to both the original order and any associated [`FulfillmentOrder`](https://shopify.dev/docs/api/admin-graphql/latest/objects/FulfillmentOrder) objects. [`FulfillmentEvent`](https://shopify.dev/docs/api/admin-graphql/latest/objects/FulfillmentEvent)
+// objects record milestones throughout the shipment lifecycle, from creation
+// through delivery.
+//
+// Multiple fulfillments can exist for a single order when items either ship separately or from different locations.
+type OrderFulfillment struct {
+	// A globally-unique ID.
+	Id string `json:"id"`
+	// The status of the fulfillment.
+	Status FulfillmentStatus `json:"status"`
+	// The date and time when the fulfillment was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// The history of events associated with this fulfillment.
+	Events FulfillmentEvents `json:"events"`
+}
+
+// GetId returns OrderFulfillment.Id, and is useful for accessing the field via an interface.
+func (v *OrderFulfillment) GetId() string { return v.Id }
+
+// GetStatus returns OrderFulfillment.Status, and is useful for accessing the field via an interface.
+func (v *OrderFulfillment) GetStatus() FulfillmentStatus { return v.Status }
+
+// GetCreatedAt returns OrderFulfillment.CreatedAt, and is useful for accessing the field via an interface.
+func (v *OrderFulfillment) GetCreatedAt() time.Time { return v.CreatedAt }
+
+// GetEvents returns OrderFulfillment.Events, and is useful for accessing the field via an interface.
+func (v *OrderFulfillment) GetEvents() FulfillmentEvents { return v.Events }
+
+// OrderFulfillmentsResponse is returned by OrderFulfillments on success.
+type OrderFulfillmentsResponse struct {
+	// The `order` query retrieves an
+	// [order](https://shopify.dev/docs/api/admin-graphql/latest/objects/order) by
+	// its ID. This query provides access to comprehensive order information such as
+	// customer details, line items, financial data, and fulfillment status.
+	//
+	// Use the `order` query to retrieve information associated with the following processes:
+	//
+	// - [Order management and fulfillment](https://shopify.dev/docs/apps/build/orders-fulfillment/order-management-apps)
+	// - [Financial reporting](https://help.shopify.com/manual/finance)
+	// - [Customer purchase history](https://help.shopify.com/manual/reports-and-analytics/shopify-reports/report-types/default-reports/customers-reports)
+	// and [transaction analysis](https://shopify.dev/docs/apps/launch/billing/view-charges-earnings#transaction-data-through-the-graphql-admin-api)
+	// - [Shipping](https://shopify.dev/docs/apps/build/checkout/delivery-shipping) and [inventory management](https://shopify.dev/docs/apps/build/orders-fulfillment/inventory-management-apps)
+	//
+	// You can only retrieve the last 60 days worth of orders from a store by
+	// default. If you want to access older orders, then you need to [request access to all
+	// orders](https://shopify.dev/docs/api/usage/access-scopes#orders-permissions).
+	//
+	// For large order datasets, consider using [bulk operations](https://shopify.dev/docs/api/usage/bulk-operations/queries).
+	// Bulk operations handle pagination automatically and allow you to retrieve data
+	// asynchronously without being constrained by API rate limits.
+	// Learn more about [creating orders](https://shopify.dev/docs/api/admin-graphql/latest/mutations/ordercreate)
+	// and [building order management
+	// apps](https://shopify.dev/docs/apps/build/orders-fulfillment).
+	Order *FulfilledOrder `json:"order"`
+}
+
+// GetOrder returns OrderFulfillmentsResponse.Order, and is useful for accessing the field via an interface.
+func (v *OrderFulfillmentsResponse) GetOrder() *FulfilledOrder { return v.Order }
 
 // OrderLineItem includes the requested fields of the GraphQL type LineItem.
 // The GraphQL type's documentation follows.
@@ -2462,6 +2621,9 @@ func (v *OrdersByIDNodesOrder) GetDisplayFulfillmentStatus() OrderDisplayFulfill
 	return v.OrderFields.DisplayFulfillmentStatus
 }
 
+// GetCancelledAt returns OrdersByIDNodesOrder.CancelledAt, and is useful for accessing the field via an interface.
+func (v *OrdersByIDNodesOrder) GetCancelledAt() *time.Time { return v.OrderFields.CancelledAt }
+
 // GetShippingAddress returns OrdersByIDNodesOrder.ShippingAddress, and is useful for accessing the field via an interface.
 func (v *OrdersByIDNodesOrder) GetShippingAddress() *ShippingAddress {
 	return v.OrderFields.ShippingAddress
@@ -2512,6 +2674,8 @@ type __premarshalOrdersByIDNodesOrder struct {
 
 	DisplayFulfillmentStatus OrderDisplayFulfillmentStatus `json:"displayFulfillmentStatus"`
 
+	CancelledAt *time.Time `json:"cancelledAt"`
+
 	ShippingAddress *ShippingAddress `json:"shippingAddress"`
 
 	LineItems OrderLineItems `json:"lineItems"`
@@ -2536,6 +2700,7 @@ func (v *OrdersByIDNodesOrder) __premarshalJSON() (*__premarshalOrdersByIDNodesO
 	retval.Email = v.OrderFields.Email
 	retval.Phone = v.OrderFields.Phone
 	retval.DisplayFulfillmentStatus = v.OrderFields.DisplayFulfillmentStatus
+	retval.CancelledAt = v.OrderFields.CancelledAt
 	retval.ShippingAddress = v.OrderFields.ShippingAddress
 	retval.LineItems = v.OrderFields.LineItems
 	return &retval, nil
@@ -2834,6 +2999,18 @@ func (v *__ListOrdersInput) GetReverse() bool { return v.Reverse }
 // GetLineItems returns __ListOrdersInput.LineItems, and is useful for accessing the field via an interface.
 func (v *__ListOrdersInput) GetLineItems() int { return v.LineItems }
 
+// __OrderFulfillmentsInput is used internally by genqlient
+type __OrderFulfillmentsInput struct {
+	Id    string `json:"id"`
+	First int    `json:"first"`
+}
+
+// GetId returns __OrderFulfillmentsInput.Id, and is useful for accessing the field via an interface.
+func (v *__OrderFulfillmentsInput) GetId() string { return v.Id }
+
+// GetFirst returns __OrderFulfillmentsInput.First, and is useful for accessing the field via an interface.
+func (v *__OrderFulfillmentsInput) GetFirst() int { return v.First }
+
 // __OrdersByIDInput is used internally by genqlient
 type __OrdersByIDInput struct {
 	Ids       []string `json:"ids"`
@@ -3030,6 +3207,7 @@ fragment OrderFields on Order {
 	email
 	phone
 	displayFulfillmentStatus
+	cancelledAt
 	shippingAddress {
 		name
 		firstName
@@ -3098,6 +3276,56 @@ func ListOrders(
 	return data_, err_
 }
 
+// The query executed by OrderFulfillments.
+const OrderFulfillments_Operation = `
+query OrderFulfillments ($id: ID!, $first: Int!) {
+	order(id: $id) {
+		id
+		fulfillments(first: $first) {
+			id
+			status
+			createdAt
+			events(first: 1, sortKey: ID, reverse: true) {
+				nodes {
+					status
+					happenedAt
+				}
+			}
+		}
+	}
+}
+`
+
+// OrderFulfillments lists an order's fulfillments (at most first), each with
+// its latest event, so that delivery progress is posted on the right one, and
+// not posted twice.
+func OrderFulfillments(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+	first int,
+) (data_ *OrderFulfillmentsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "OrderFulfillments",
+		Query:  OrderFulfillments_Operation,
+		Variables: &__OrderFulfillmentsInput{
+			Id:    id,
+			First: first,
+		},
+	}
+
+	data_ = &OrderFulfillmentsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by OrdersByID.
 const OrdersByID_Operation = `
 query OrdersByID ($ids: [ID!]!, $lineItems: Int!) {
@@ -3116,6 +3344,7 @@ fragment OrderFields on Order {
 	email
 	phone
 	displayFulfillmentStatus
+	cancelledAt
 	shippingAddress {
 		name
 		firstName
@@ -3192,6 +3421,7 @@ fragment OrderFields on Order {
 	email
 	phone
 	displayFulfillmentStatus
+	cancelledAt
 	shippingAddress {
 		name
 		firstName

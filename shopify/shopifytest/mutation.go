@@ -139,6 +139,9 @@ func (s *Shop) fulfillmentEventCreate(args map[string]any) payload {
 	if t, ok := timeArg(in["happenedAt"]); ok {
 		e.HappenedAt = t
 	}
+	if t, ok := timeArg(in["estimatedDeliveryAt"]); ok {
+		e.EstimatedDeliveryAt = t
+	}
 	f.Events = append(f.Events, e)
 	s.index(o)
 	p.value = eventObj{&f.Events[len(f.Events)-1]}

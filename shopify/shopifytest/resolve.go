@@ -2,8 +2,11 @@ package shopifytest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/dispatchkit/connect/shopify/internal/gqlcost"
 )
 
 // The GraphQL objects of a fake shop. Each answers the fields schema.graphql
@@ -109,6 +112,20 @@ func (v orderObj) field(name string, args map[string]any) (any, error) {
 		return o.DisplayFulfillmentStatus(), nil
 	case "closed":
 		return o.Closed, nil
+	case "cancelledAt":
+		if !o.Cancelled {
+			return nil, nil
+		}
+		return o.CreatedAt, nil // the fake does not record when
+	case "fulfillments":
+		out := []any{}
+		for i := range o.Fulfillments {
+			out = append(out, fulfillmentObj{&o.Fulfillments[i]})
+		}
+		if args["first"] != nil {
+			out = out[:min(len(out), max(gqlcost.Int(args["first"]), 0))]
+		}
+		return out, nil
 	case "shippingAddress":
 		if o.ShippingAddress == nil {
 			return nil, nil
@@ -264,7 +281,7 @@ type fulfillmentObj struct{ f *Fulfillment }
 
 func (fulfillmentObj) typeName() string { return "Fulfillment" }
 
-func (v fulfillmentObj) field(name string, _ map[string]any) (any, error) {
+func (v fulfillmentObj) field(name string, args map[string]any) (any, error) {
 	switch name {
 	case "id":
 		return v.f.ID, nil
@@ -272,6 +289,22 @@ func (v fulfillmentObj) field(name string, _ map[string]any) (any, error) {
 		return v.f.Status, nil
 	case "createdAt":
 		return v.f.CreatedAt, nil
+	case "events":
+		events := make([]*FulfillmentEvent, len(v.f.Events))
+		for i := range v.f.Events {
+			events[i] = &v.f.Events[i]
+		}
+		if key := str(args["sortKey"]); key == "" || key == "HAPPENED_AT" {
+			slices.SortStableFunc(events, func(a, b *FulfillmentEvent) int { return a.HappenedAt.Compare(b.HappenedAt) })
+		}
+		if reverse, _ := args["reverse"].(bool); reverse {
+			slices.Reverse(events)
+		}
+		items := make([]object, len(events))
+		for i, e := range events {
+			items[i] = eventObj{e}
+		}
+		return paginate("FulfillmentEvent", items, args)
 	}
 	return nil, notImplemented("Fulfillment", name)
 }

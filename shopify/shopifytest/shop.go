@@ -19,7 +19,7 @@ type Order struct {
 	Email           string
 	Phone           string
 	Closed          bool // archived: not status:open
-	Cancelled       bool
+	Cancelled       bool // cancelledAt answers CreatedAt (the fake does not record when)
 	ShippingAddress *Address // nil for an order that ships nowhere
 	LineItems       []LineItem
 	// FulfillmentOrders and Fulfillments are what fulfilling changed; read them
@@ -87,10 +87,11 @@ type Fulfillment struct {
 
 // FulfillmentEvent is what fulfillmentEventCreate recorded.
 type FulfillmentEvent struct {
-	ID         string
-	Status     string
-	Message    string
-	HappenedAt time.Time
+	ID                  string
+	Status              string
+	Message             string
+	HappenedAt          time.Time
+	EstimatedDeliveryAt time.Time // zero when not given
 }
 
 // Stats counts what a shop's GraphQL endpoint saw, for tests.
