@@ -18,8 +18,8 @@ type Order struct {
 	Note            string
 	Email           string
 	Phone           string
-	Closed          bool // archived: not status:open
-	Cancelled       bool // cancelledAt answers CreatedAt (the fake does not record when)
+	Closed          bool     // archived: not status:open
+	Cancelled       bool     // cancelledAt answers CreatedAt (the fake does not record when)
 	ShippingAddress *Address // nil for an order that ships nowhere
 	LineItems       []LineItem
 	// FulfillmentOrders and Fulfillments are what fulfilling changed; read them
