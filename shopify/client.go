@@ -20,9 +20,9 @@ const APIVersion = "2026-04"
 // GraphQLPath is the path of the Admin GraphQL endpoint on a shop's host.
 const GraphQLPath = "/admin/api/" + APIVersion + "/graphql.json"
 
-// Config configures a [Client] for one shop. The zero value of every optional
+// ClientConfig configures a [Client] for one shop. The zero value of every optional
 // field is a working default.
-type Config struct {
+type ClientConfig struct {
 	// Shop is the shop's myshopify.com host name, as [ValidShopDomain] returns it.
 	// Required.
 	Shop string
@@ -74,13 +74,13 @@ var _ graphql.Client = (*Client)(nil)
 
 // NewClient returns a client for the shop in c.
 // Errors: Invalid when the shop is not a myshopify.com host name or Token is nil.
-func NewClient(c Config) (*Client, error) {
+func NewClient(c ClientConfig) (*Client, error) {
 	shop, err := ValidShopDomain(c.Shop)
 	if err != nil {
 		return nil, err
 	}
 	if c.Token == nil {
-		return nil, connect.Errorf(connect.Invalid, "shopify: Config.Token is required")
+		return nil, connect.Errorf(connect.Invalid, "shopify: ClientConfig.Token is required")
 	}
 	base := strings.TrimSuffix(c.BaseURL, "/")
 	if base == "" {
@@ -130,7 +130,7 @@ func (c *Client) Shop() string { return c.shop }
 // bucket, and false before the first answer told it anything.
 func (c *Client) Throttle() (ThrottleStatus, bool) { return c.bucket.status(c.now()) }
 
-// StaticToken returns a Config.Token that always gives the same token, for
+// StaticToken returns a ClientConfig.Token that always gives the same token, for
 // non-expiring tokens and tests.
 func StaticToken(token string) func(context.Context) (string, error) {
 	return func(context.Context) (string, error) { return token, nil }

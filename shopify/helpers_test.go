@@ -16,13 +16,13 @@ type fixture struct {
 	client *shopify.Client
 }
 
-func newFixture(t *testing.T, edit ...func(*shopify.Config)) *fixture {
+func newFixture(t *testing.T, edit ...func(*shopify.ClientConfig)) *fixture {
 	t.Helper()
 	f := &fixture{clock: &shopifytest.Clock{}}
 	f.srv = shopifytest.New(shopifytest.Config{Now: f.clock.Now})
 	t.Cleanup(f.srv.Close)
 	f.shop = f.srv.Shop("acme.myshopify.com")
-	cfg := shopify.Config{
+	cfg := shopify.ClientConfig{
 		Shop:       f.shop.Domain(),
 		Token:      shopify.StaticToken(f.shop.IssueToken()),
 		HTTPClient: f.srv.Client(),

@@ -60,7 +60,12 @@ type tokenAnswer struct {
 // Shopify refuses the code (used, expired, or not for this app); Unavailable
 // when Shopify cannot be reached or fails; Internal for an answer without a token.
 func ExchangeCode(ctx context.Context, httpClient *http.Client, shop, clientID, secret, code string) (Token, error) {
-	return requestToken(ctx, httpClient, shop, map[string]any{
+	return exchangeCode(ctx, httpClient, time.Now, shop, clientID, secret, code)
+}
+
+// exchangeCode is ExchangeCode on the given clock.
+func exchangeCode(ctx context.Context, httpClient *http.Client, now func() time.Time, shop, clientID, secret, code string) (Token, error) {
+	return requestToken(ctx, httpClient, now, shop, map[string]any{
 		"client_id":     clientID,
 		"client_secret": secret,
 		"code":          code,
@@ -72,16 +77,23 @@ func ExchangeCode(ctx context.Context, httpClient *http.Client, shop, clientID, 
 // token; keep both, as the old refresh token stops working. Errors as
 // [ExchangeCode]; Forbidden means the refresh token is no good and the merchant
 // must install the app again.
-func RefreshToken(ctx context.Context, httpClient *http.Client, shop, clientID, secret, refreshToken string) (Token, error) {
-	return requestToken(ctx, httpClient, shop, map[string]any{
+func RefreshToken(ctx context.Context, httpClient *http.Client, shop, clientID, secret, refresh string) (Token, error) {
+	return refreshToken(ctx, httpClient, time.Now, shop, clientID, secret, refresh)
+}
+
+// refreshToken is RefreshToken on the given clock.
+func refreshToken(ctx context.Context, httpClient *http.Client, now func() time.Time, shop, clientID, secret, refresh string) (Token, error) {
+	return requestToken(ctx, httpClient, now, shop, map[string]any{
 		"client_id":     clientID,
 		"client_secret": secret,
 		"grant_type":    "refresh_token",
-		"refresh_token": refreshToken,
+		"refresh_token": refresh,
 	})
 }
 
-func requestToken(ctx context.Context, hc *http.Client, shop string, body map[string]any) (Token, error) {
+// requestToken posts body to the shop's token endpoint; now is the clock the
+// token's expiry times count from.
+func requestToken(ctx context.Context, hc *http.Client, now func() time.Time, shop string, body map[string]any) (Token, error) {
 	shop, err := ValidShopDomain(shop)
 	if err != nil {
 		return Token{}, err
@@ -99,7 +111,7 @@ func requestToken(ctx context.Context, hc *http.Client, shop string, body map[st
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	start := time.Now() // expiry counts from before the request: never later than Shopify's
+	start := now() // expiry counts from before the request: never later than Shopify's
 	resp, err := hc.Do(req)
 	if err != nil {
 		return Token{}, connect.Errorf(connect.Unavailable, "shopify: cannot reach %s for a token: %w", shop, err)

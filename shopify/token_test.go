@@ -100,7 +100,7 @@ func TestInstallExchangeAndRefreshAgainstTheFake(t *testing.T) {
 
 func useToken(t *testing.T, srv *shopifytest.Server, access string) {
 	t.Helper()
-	c, err := shopify.NewClient(shopify.Config{Shop: "acme.myshopify.com", Token: shopify.StaticToken(access), HTTPClient: srv.Client()})
+	c, err := shopify.NewClient(shopify.ClientConfig{Shop: "acme.myshopify.com", Token: shopify.StaticToken(access), HTTPClient: srv.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}

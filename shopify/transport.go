@@ -26,6 +26,12 @@ const (
 	codeAccessDenied = "ACCESS_DENIED"
 )
 
+// ErrUnauthorized is the cause of the Forbidden error a request gets when
+// Shopify refuses its access token (HTTP 401): expired, revoked, or the app
+// uninstalled. errors.Is(err, ErrUnauthorized) tells it from other refusals,
+// so a caller holding a refresh token knows that refreshing may help.
+var ErrUnauthorized = errors.New("shopify: the access token was refused (HTTP 401)")
+
 // maxAnswer bounds how much of an answer the client reads: a page of 250
 // orders is well under a megabyte.
 const maxAnswer = 32 << 20
@@ -35,15 +41,15 @@ const maxAnswer = 32 << 20
 //
 // Before sending, it waits (honouring ctx) until the shop's bucket estimate has
 // the points the query requests. It retries, with exponential backoff and at
-// most Config.MaxAttempts tries in all, what Shopify did not run: THROTTLED
+// most ClientConfig.MaxAttempts tries in all, what Shopify did not run: THROTTLED
 // answers (after waiting for the bucket to refill), HTTP 429 (after
 // Retry-After), and for queries also HTTP 5xx and network errors. A mutation is
 // not retried after a 5xx other than 503 or a network error, since it may have
 // run.
 //
 // Errors:
-//   - Forbidden: HTTP 401 (the store uninstalled the app or revoked access) or
-//     403, or an ACCESS_DENIED error with no data (a scope is missing);
+//   - Forbidden: HTTP 401 (the store uninstalled the app or revoked access;
+//     wrapping [ErrUnauthorized]) or 403, or an ACCESS_DENIED error with no data (a scope is missing);
 //   - Unavailable: HTTP 402 (store frozen), 423 (store locked), and throttling,
 //     5xx or network errors that outlasted the retries; ctx's end (wrapped);
 //   - NotFound: HTTP 404 (no such store);
@@ -135,7 +141,9 @@ func (c *Client) try(ctx context.Context, body []byte, req *graphql.Request, res
 	case s == http.StatusOK:
 		return c.answer(raw, req, resp)
 	case s == http.StatusUnauthorized:
-		return done(connect.Errorf(connect.Forbidden, "shopify: the store uninstalled the app or revoked access (%s)", c.shop))
+		e := connect.Errorf(connect.Forbidden, "shopify: the store uninstalled the app or revoked access (%s)", c.shop)
+		e.Err = ErrUnauthorized
+		return done(e)
 	case s == http.StatusPaymentRequired:
 		return done(connect.Errorf(connect.Unavailable, "shopify: the store is frozen (unpaid) (%s)", c.shop))
 	case s == http.StatusForbidden:

@@ -87,7 +87,7 @@ func TestClientRetriesServerErrors(t *testing.T) {
 
 func TestClientGivesUpAfterMaxAttempts(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *shopify.Config) { c.MaxAttempts = 3 })
+	f := newFixture(t, func(c *shopify.ClientConfig) { c.MaxAttempts = 3 })
 	f.shop.FailNext(503, 503, 503, 503)
 	_, err := listPage(context.Background(), f.client, 10, 1)
 	if connect.ErrorCode(err) != connect.Unavailable {
@@ -151,7 +151,7 @@ func TestClientMapsHTTPStatuses(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			var clock shopifytest.Clock
-			c, err := shopify.NewClient(shopify.Config{Shop: "acme.myshopify.com", Token: shopify.StaticToken("tok"),
+			c, err := shopify.NewClient(shopify.ClientConfig{Shop: "acme.myshopify.com", Token: shopify.StaticToken("tok"),
 				BaseURL: srv.URL, MaxAttempts: 2, Now: clock.Now, Sleep: clock.Sleep})
 			if err != nil {
 				t.Fatal(err)
@@ -198,7 +198,7 @@ func TestClientHonoursContext(t *testing.T) {
 		t.Cleanup(srv.Close)
 		shop := srv.Shop("acme.myshopify.com")
 		shop.SetAvailable(0)
-		c, err := shopify.NewClient(shopify.Config{Shop: shop.Domain(), Token: shopify.StaticToken(shop.IssueToken()), HTTPClient: srv.Client()})
+		c, err := shopify.NewClient(shopify.ClientConfig{Shop: shop.Domain(), Token: shopify.StaticToken(shop.IssueToken()), HTTPClient: srv.Client()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -280,11 +280,11 @@ func TestClientRefusesAnInvalidQueryAsABug(t *testing.T) {
 
 func TestNewClientRefusesABadShop(t *testing.T) {
 	t.Parallel()
-	_, err := shopify.NewClient(shopify.Config{Shop: "acme.example.com", Token: shopify.StaticToken("t")})
+	_, err := shopify.NewClient(shopify.ClientConfig{Shop: "acme.example.com", Token: shopify.StaticToken("t")})
 	if connect.ErrorCode(err) != connect.Invalid {
 		t.Errorf("NewClient for acme.example.com = %v; want Invalid", err)
 	}
-	_, err = shopify.NewClient(shopify.Config{Shop: "acme.myshopify.com"})
+	_, err = shopify.NewClient(shopify.ClientConfig{Shop: "acme.myshopify.com"})
 	if connect.ErrorCode(err) != connect.Invalid {
 		t.Errorf("NewClient without a token = %v; want Invalid", err)
 	}

@@ -17,7 +17,7 @@
 //	t.Cleanup(srv.Close)
 //	shop := srv.Shop("acme.myshopify.com")
 //	shop.Seed(600)
-//	client, _ := shopify.NewClient(shopify.Config{Shop: shop.Domain(),
+//	client, _ := shopify.NewClient(shopify.ClientConfig{Shop: shop.Domain(),
 //		Token: shopify.StaticToken(shop.IssueToken()), HTTPClient: srv.Client()})
 package shopifytest
 
