@@ -119,7 +119,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *connect.Client) error {
 	res, err := s.idb.NewUpdate().Model(row).
 		Column("name", "email", "status", "number", "allow_upload", "required_fields",
 			"default_depot", "shopify_shop", "shopify_linked_at", "auto_fulfil",
-			"notify_customer", "fulfil_mode", "updated_at").
+			"notify_customer", "fulfil_mode", "import_mapping", "updated_at").
 		Set("version = ?", c.Version+1).
 		Where("account_id = ?", string(c.Account)).Where("id = ?", string(c.ID)).
 		Where("version = ?", c.Version).

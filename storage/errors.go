@@ -147,6 +147,10 @@ var sqliteIndexes = map[string]string{
 	"clients.account_id, clients.id": "clients_account_id",
 	"invites.token_hash":             "invites_token_hash",
 	"orders.client_id, orders.ref":   "orders_client_ref",
+	"outbox.key":                     "outbox_key",
+	"api_keys.hash":                  "api_keys_hash",
+	"tracking_links.hash":            "tracking_links_hash",
+	"used_once.key":                  "used_once_pkey",
 }
 
 // constraintMessage says, for people, what a unique constraint protects.
@@ -160,6 +164,12 @@ func constraintMessage(name string) string {
 		return "an invite with this token already exists"
 	case "orders_client_ref":
 		return "the reference is already used by another order of the client"
+	case "api_keys_hash":
+		return "an API key with this token already exists"
+	case "tracking_links_hash":
+		return "a tracking link with this token already exists"
+	case "used_once_pkey":
+		return "it was already used"
 	}
 	if strings.HasSuffix(name, "_pkey") || name == "clients_account_id" {
 		return "it already exists"

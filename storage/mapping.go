@@ -37,6 +37,14 @@ func clientToRow(c *connect.Client) (*clientRow, error) {
 		}
 		fields = string(b)
 	}
+	mapping := ""
+	if len(c.ImportMapping) > 0 {
+		b, err := json.Marshal(c.ImportMapping)
+		if err != nil {
+			return nil, connect.Errorf(connect.Internal, "encoding the import mapping of client %s: %w", c.ID, err)
+		}
+		mapping = string(b)
+	}
 	return &clientRow{
 		ID:              string(c.ID),
 		AccountID:       string(c.Account),
@@ -52,6 +60,7 @@ func clientToRow(c *connect.Client) (*clientRow, error) {
 		AutoFulfil:      c.Fulfilment.AutoFulfil,
 		NotifyCustomer:  c.Fulfilment.NotifyCustomer,
 		FulfilMode:      string(c.Fulfilment.Mode),
+		ImportMapping:   mapping,
 		Version:         c.Version,
 		CreatedAt:       dbTime(c.CreatedAt),
 		UpdatedAt:       dbTime(c.UpdatedAt),
@@ -63,6 +72,12 @@ func (r *clientRow) client() (*connect.Client, error) {
 	if r.RequiredFields != "" {
 		if err := json.Unmarshal([]byte(r.RequiredFields), &fields); err != nil {
 			return nil, connect.Errorf(connect.Internal, "reading the required fields of client %s: %w", r.ID, err)
+		}
+	}
+	var mapping map[string]connect.Field
+	if r.ImportMapping != "" {
+		if err := json.Unmarshal([]byte(r.ImportMapping), &mapping); err != nil {
+			return nil, connect.Errorf(connect.Internal, "reading the import mapping of client %s: %w", r.ID, err)
 		}
 	}
 	return &connect.Client{
@@ -83,9 +98,10 @@ func (r *clientRow) client() (*connect.Client, error) {
 			NotifyCustomer: r.NotifyCustomer,
 			Mode:           connect.FulfilMode(r.FulfilMode),
 		},
-		Version:   r.Version,
-		CreatedAt: goTime(r.CreatedAt),
-		UpdatedAt: goTime(r.UpdatedAt),
+		ImportMapping: mapping,
+		Version:       r.Version,
+		CreatedAt:     goTime(r.CreatedAt),
+		UpdatedAt:     goTime(r.UpdatedAt),
 	}, nil
 }
 
@@ -190,6 +206,7 @@ func orderToRow(o *connect.Order) (*orderRow, error) {
 		RoutePosition:  o.Route.Position,
 		ETA:            dbTime(o.ETA),
 		FailureReason:  o.FailureReason,
+		RouteEventAt:   dbTime(o.RouteEventAt),
 		CreatedAt:      dbTime(o.CreatedAt),
 		UpdatedAt:      dbTime(o.UpdatedAt),
 		SubmittedAt:    dbTime(o.SubmittedAt),
@@ -279,6 +296,7 @@ func (r *orderRow) order() (*connect.Order, error) {
 		Route:         connect.RouteStop{RouteID: r.RouteID, Position: r.RoutePosition},
 		ETA:           goTime(r.ETA),
 		FailureReason: r.FailureReason,
+		RouteEventAt:  goTime(r.RouteEventAt),
 		CreatedAt:     goTime(r.CreatedAt),
 		UpdatedAt:     goTime(r.UpdatedAt),
 		SubmittedAt:   goTime(r.SubmittedAt),
@@ -309,7 +327,7 @@ func (r *orderRow) order() (*connect.Order, error) {
 // eventToRow returns the history row of ev, which belongs to order o.
 func eventToRow(o *connect.Order, ev *connect.OrderEvent) *eventRow {
 	return &eventRow{
-		AccountID:  string(o.Account),
+		AccountID:  string(o.Account), // the order's tenant, whatever ev says
 		ClientID:   string(o.Client),
 		OrderID:    string(o.ID),
 		Event:      string(ev.Event),
@@ -324,14 +342,16 @@ func eventToRow(o *connect.Order, ev *connect.OrderEvent) *eventRow {
 
 func (r *eventRow) event() connect.OrderEvent {
 	return connect.OrderEvent{
-		Order:  connect.OrderID(r.OrderID),
-		Event:  connect.Event(r.Event),
-		From:   connect.Status(r.FromStatus),
-		To:     connect.Status(r.ToStatus),
-		At:     goTime(r.OccurredAt),
-		By:     r.Actor,
-		ETA:    goTime(r.ETA),
-		Reason: r.Reason,
+		Order:   connect.OrderID(r.OrderID),
+		Account: connect.AccountID(r.AccountID),
+		Client:  connect.ClientID(r.ClientID),
+		Event:   connect.Event(r.Event),
+		From:    connect.Status(r.FromStatus),
+		To:      connect.Status(r.ToStatus),
+		At:      goTime(r.OccurredAt),
+		By:      r.Actor,
+		ETA:     goTime(r.ETA),
+		Reason:  r.Reason,
 	}
 }
 

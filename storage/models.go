@@ -30,6 +30,7 @@ type clientRow struct {
 	AutoFulfil      bool      `bun:"auto_fulfil"`
 	NotifyCustomer  bool      `bun:"notify_customer"`
 	FulfilMode      string    `bun:"fulfil_mode"`
+	ImportMapping   string    `bun:"import_mapping"` // JSON object; "" when none
 	Version         int       `bun:"version"`
 	CreatedAt       time.Time `bun:"created_at"`
 	UpdatedAt       time.Time `bun:"updated_at"`
@@ -103,6 +104,7 @@ type orderRow struct {
 	ETA            time.Time           `bun:"eta,nullzero"`
 	FailureReason  string              `bun:"failure_reason"`
 	Proof          string              `bun:"proof,nullzero"` // JSON object
+	RouteEventAt   time.Time           `bun:"route_event_at,nullzero"`
 	CreatedAt      time.Time           `bun:"created_at"`
 	UpdatedAt      time.Time           `bun:"updated_at"`
 	SubmittedAt    time.Time           `bun:"submitted_at,nullzero"`
@@ -110,7 +112,8 @@ type orderRow struct {
 
 // eventRow is one entry of an order's history. The id column (identity on
 // PostgreSQL, the rowid on SQLite) is filled in by the database and orders the
-// history; the model leaves it out so inserts never name it.
+// history; the model leaves it out so inserts never name it, as it does the
+// transaction id of PostgreSQL's tx column (see events.go).
 type eventRow struct {
 	bun.BaseModel `bun:"table:order_events,alias:e"`
 

@@ -20,12 +20,6 @@ var inputColumns = []string{
 	"recipient_phone", "notes", "size", "package_count", "products",
 }
 
-// statusColumns are the columns a status change writes (SetStatus).
-var statusColumns = []string{
-	"status", "depot", "route_id", "route_position", "eta", "failure_reason", "proof",
-	"submitted_at", "updated_at",
-}
-
 // CreateOrders stores new orders at Version 1 (and sets their Version), with one
 // history event each when events is not nil, all or nothing: in batches of
 // multi-row INSERTs, or on PostgreSQL with COPY once there are enough orders for it
@@ -334,43 +328,4 @@ func (s *Store) DeleteDraft(ctx context.Context, scope connect.Scope, id connect
 			Exec(ctx)
 		return translate(ctx, err, "deleting the history of "+what)
 	})
-}
-
-// SetStatus is the compare-and-set of a status change: one UPDATE that matches
-// only while the order is still at p.From and p.Version, then the history event,
-// both or neither.
-func (s *Store) SetStatus(ctx context.Context, p connect.SetStatusParams) error {
-	o := p.Order
-	row, err := orderToRow(o)
-	if err != nil {
-		return err
-	}
-	what := "order " + orderName(o.Ref, o.ID)
-	err = s.atomic(ctx, func(tx *Store) error {
-		var client string
-		err := inScope(tx.idb.NewUpdate().Model(row).
-			Column(statusColumns...).
-			Set("version = ?", p.Version+1), p.Scope).
-			Where("id = ?", string(o.ID)).
-			Where("status = ?", string(p.From)).
-			Where("version = ?", p.Version).
-			Returning("client_id").
-			Scan(ctx, &client)
-		if isNoRows(err) {
-			return tx.casMissed(ctx, inScope(tx.idb.NewSelect().Model((*orderRow)(nil)), p.Scope).
-				Where("id = ?", string(o.ID)), what, "was changed by someone else; reload it")
-		}
-		if err != nil {
-			return translate(ctx, err, "changing the status of "+what)
-		}
-		ev := eventToRow(o, &p.Event)
-		ev.AccountID, ev.ClientID = string(p.Scope.Account), client
-		_, err = tx.idb.NewInsert().Model(ev).Returning("NULL").Exec(ctx)
-		return translate(ctx, err, "writing the history of "+what)
-	})
-	if err != nil {
-		return err
-	}
-	o.Version = p.Version + 1
-	return nil
 }

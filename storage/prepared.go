@@ -101,10 +101,10 @@ func (s *Store) scanOrders(ctx context.Context, dest *[]orderRow, query string, 
 // orderScan scans a row of orderCopyColumns straight into an orderRow (what bun
 // does by looking every column up by name, for every row).
 type orderScan struct {
-	r                orderRow
-	products, proof  sql.NullString
-	eta, submittedAt sql.NullTime
-	dests            []any
+	r                              orderRow
+	products, proof                sql.NullString
+	eta, routeEventAt, submittedAt sql.NullTime
+	dests                          []any
 }
 
 func (sc *orderScan) dest() []any {
@@ -116,7 +116,7 @@ func (sc *orderScan) dest() []any {
 			&r.AddressLine2, &r.City, &r.State, &r.Zip, &r.Country, &r.Latitude, &r.Longitude,
 			&r.RecipientName, &r.RecipientEmail, &r.RecipientPhone, &r.Notes, &r.Size,
 			&r.PackageCount, &sc.products, &r.RouteID, &r.RoutePosition, &sc.eta, &r.FailureReason,
-			&sc.proof, &r.CreatedAt, &r.UpdatedAt, &sc.submittedAt,
+			&sc.proof, &sc.routeEventAt, &r.CreatedAt, &r.UpdatedAt, &sc.submittedAt,
 		}
 	}
 	return sc.dests
@@ -125,6 +125,6 @@ func (sc *orderScan) dest() []any {
 func (sc *orderScan) row() orderRow {
 	r := sc.r
 	r.Products, r.Proof = sc.products.String, sc.proof.String
-	r.ETA, r.SubmittedAt = sc.eta.Time, sc.submittedAt.Time
+	r.ETA, r.RouteEventAt, r.SubmittedAt = sc.eta.Time, sc.routeEventAt.Time, sc.submittedAt.Time
 	return r
 }

@@ -53,6 +53,8 @@ type Store struct {
 	pg  bool    // PostgreSQL; else SQLite
 	pgx bool    // PostgreSQL through pgx's stdlib driver (prepared statements, COPY)
 
+	pgcfg *pgx.ConnConfig // the DSN's settings, when Open connected (for Wake)
+
 	// Set when the Store is bound to a transaction (see Tx).
 	tx   *bun.Tx
 	conn *bun.Conn // the connection the transaction runs on (for COPY)
@@ -218,6 +220,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	sqldb.SetMaxIdleConns(n)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	s := newStore(bun.NewDB(sqldb, pgdialect.New()))
+	s.pgcfg = cfg
 	if err := sqldb.PingContext(ctx); err != nil {
 		_ = s.closeDB()
 		return nil, translate(ctx, err, "connecting to PostgreSQL")

@@ -136,7 +136,7 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 			notFound("DeleteDraft", f.s.DeleteDraft(f.ctx, sc, draft.ID, draft.Version))
 			p := f.change(sub, connect.EventSchedule, connect.StatusScheduled, 60)
 			p.Scope = sc
-			notFound("SetStatus", f.s.SetStatus(f.ctx, p))
+			notFound("SetStatuses", f.set(p))
 		})
 	}
 	same(t, "the client's objects after foreign calls", before, snapshot())

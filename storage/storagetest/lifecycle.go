@@ -9,7 +9,7 @@ import (
 	"github.com/dispatchkit/connect"
 )
 
-// change returns the SetStatus of o by event e to status to, as the core makes it:
+// change returns the SetStatusParams of o by event e to status to, as the core makes it:
 // the new state in a copy of o, and its history event.
 func (f *fixture) change(o *connect.Order, e connect.Event, to connect.Status, n int) connect.SetStatusParams {
 	next := *o
@@ -31,9 +31,14 @@ func (f *fixture) change(o *connect.Order, e connect.Event, to connect.Status, n
 	}
 	return connect.SetStatusParams{
 		Scope: orderScope(o), From: o.Status, Version: o.Version, Order: &next,
-		Event: connect.OrderEvent{Order: o.ID, Event: e, From: o.Status, To: to, At: f.at(n),
-			By: "route sync", ETA: next.ETA, Reason: "because " + string(e)},
+		Events: []connect.OrderEvent{{Order: o.ID, Account: o.Account, Client: o.Client, Event: e, From: o.Status,
+			To: to, At: f.at(n), By: "route sync", ETA: next.ETA, Reason: "because " + string(e)}},
 	}
+}
+
+// set applies one change.
+func (f *fixture) set(p connect.SetStatusParams) error {
+	return f.s.SetStatuses(f.ctx, []connect.SetStatusParams{p})
 }
 
 func orderScope(o *connect.Order) connect.Scope {
@@ -60,16 +65,16 @@ func testLifecycle(t *testing.T, f *fixture) {
 				o := f.order(c, from, 1)
 				f.store(o)
 				p := f.change(o, e, to, 2)
-				must(t, f.s.SetStatus(f.ctx, p))
+				must(t, f.set(p))
 				if p.Order.Version != o.Version+1 {
 					t.Fatalf("Version after SetStatus = %d, want %d", p.Order.Version, o.Version+1)
 				}
 				same(t, "order", p.Order, f.reload(o))
-				same(t, "history", []connect.OrderEvent{createdEvent(o), p.Event}, f.history(o))
+				same(t, "history", []connect.OrderEvent{createdEvent(o), p.Events[0]}, f.history(o))
 
 				// The same change again: the order moved on.
 				again := f.change(o, e, to, 3)
-				wantCode(t, "SetStatus at the old version", f.s.SetStatus(f.ctx, again), connect.Conflict)
+				wantCode(t, "SetStatus at the old version", f.set(again), connect.Conflict)
 				same(t, "order after a refused change", p.Order, f.reload(o))
 				if h := f.history(o); len(h) != 2 {
 					t.Fatalf("a refused change wrote history: %v", h)
@@ -90,17 +95,17 @@ func testSetStatusStale(t *testing.T, f *fixture) {
 
 	wrongFrom := f.change(o, connect.EventStart, connect.StatusEnRoute, 2)
 	wrongFrom.From = connect.StatusScheduled
-	wantCode(t, "SetStatus from a status the order is not at", f.s.SetStatus(f.ctx, wrongFrom), connect.Conflict)
+	wantCode(t, "SetStatus from a status the order is not at", f.set(wrongFrom), connect.Conflict)
 
 	wrongVersion := f.change(o, connect.EventSchedule, connect.StatusScheduled, 2)
 	wrongVersion.Version = 7
-	wantCode(t, "SetStatus at a version the order is not at", f.s.SetStatus(f.ctx, wrongVersion), connect.Conflict)
+	wantCode(t, "SetStatus at a version the order is not at", f.set(wrongVersion), connect.Conflict)
 	if wrongVersion.Order.Version != o.Version {
 		t.Fatalf("a refused SetStatus set Version to %d", wrongVersion.Order.Version)
 	}
 
 	missing := f.change(f.order(c, connect.StatusSubmitted, 1), connect.EventSchedule, connect.StatusScheduled, 2)
-	wantCode(t, "SetStatus of an unknown order", f.s.SetStatus(f.ctx, missing), connect.NotFound)
+	wantCode(t, "SetStatus of an unknown order", f.set(missing), connect.NotFound)
 
 	same(t, "order after refused changes", o, f.reload(o))
 	same(t, "history after refused changes", []connect.OrderEvent{createdEvent(o)}, f.history(o))
@@ -129,7 +134,7 @@ func testWithdrawRace(t *testing.T, f *fixture) {
 		for r := range racers {
 			wg.Go(func() {
 				<-start
-				errs[r] = f.s.SetStatus(f.ctx, params[r])
+				errs[r] = f.set(params[r])
 			})
 		}
 		close(start)
@@ -153,7 +158,7 @@ func testWithdrawRace(t *testing.T, f *fixture) {
 		if got.Version != o.Version+1 {
 			t.Fatalf("order %d: Version %d after the race, want %d", i, got.Version, o.Version+1)
 		}
-		same(t, fmt.Sprintf("order %d's history", i), []connect.OrderEvent{createdEvent(o), params[winner].Event}, f.history(o))
+		same(t, fmt.Sprintf("order %d's history", i), []connect.OrderEvent{createdEvent(o), params[winner].Events[0]}, f.history(o))
 	}
 }
 

@@ -50,7 +50,7 @@ func testOrderRoundTrip(t *testing.T, f *fixture) {
 		},
 		CreatedAt: f.at(1), UpdatedAt: f.at(31), SubmittedAt: f.at(2),
 	}
-	ev := connect.OrderEvent{Order: o.ID, Event: "create", To: connect.StatusDelivered, At: f.at(1),
+	ev := connect.OrderEvent{Order: o.ID, Account: o.Account, Client: o.Client, Event: "create", To: connect.StatusDelivered, At: f.at(1),
 		By: "dispatcher ana@example.com", ETA: f.at(30), Reason: "imported"}
 	must(t, f.s.CreateOrders(f.ctx, []*connect.Order{o}, []connect.OrderEvent{ev}))
 	if o.Version != 1 {
@@ -182,7 +182,7 @@ func testTimestamps(t *testing.T, f *fixture) {
 		o := f.order(c, connect.StatusEnRoute, 0)
 		o.CreatedAt, o.UpdatedAt, o.SubmittedAt, o.ETA = ts, ts, ts, ts
 		o.Proof = &connect.ProofOfDelivery{At: ts}
-		ev := connect.OrderEvent{Order: o.ID, Event: "create", To: o.Status, At: ts, ETA: ts}
+		ev := connect.OrderEvent{Order: o.ID, Account: o.Account, Client: o.Client, Event: "create", To: o.Status, At: ts, ETA: ts}
 		must(t, f.s.CreateOrders(f.ctx, []*connect.Order{o}, []connect.OrderEvent{ev}))
 		got := f.reload(o)
 		same(t, fmt.Sprintf("order with time %d", i), o, got)
@@ -374,9 +374,9 @@ func testOrderFilters(t *testing.T, f *fixture) {
 	theirs := f.orders(d, connect.StatusSubmitted, 50, 2)
 	f.orders(f.client(f.account()), connect.StatusSubmitted, 60, 2) // another account's
 	// submitted[1] was stored with its depot before the change above; move it.
-	must(t, f.s.SetStatus(f.ctx, connect.SetStatusParams{Scope: scopeOf(c), From: connect.StatusSubmitted,
-		Version: 1, Order: submitted[1], Event: connect.OrderEvent{Order: submitted[1].ID, Event: "move",
-			From: connect.StatusSubmitted, To: connect.StatusSubmitted, At: f.at(70)}}))
+	must(t, f.set(connect.SetStatusParams{Scope: scopeOf(c), From: connect.StatusSubmitted,
+		Version: 1, Order: submitted[1], Events: []connect.OrderEvent{{Order: submitted[1].ID, Event: "move",
+			From: connect.StatusSubmitted, To: connect.StatusSubmitted, At: f.at(70)}}}))
 
 	all := slices.Concat(drafts, submitted, scheduled, enRoute, delivered)
 	active := slices.Concat(submitted, scheduled, enRoute)

@@ -72,8 +72,8 @@ func Run(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"OrdersPaginateWithTies", testPaginationTies},
 		{"OrdersFilterByStatusDepotAndClient", testOrderFilters},
 		{"CountOrdersPerClientAndStatus", testCountOrders},
-		{"SetStatusWalksTheLifecycle", testLifecycle},
-		{"SetStatusRefusesAStaleOrMissingOrder", testSetStatusStale},
+		{"SetStatusesWalksTheLifecycle", testLifecycle},
+		{"SetStatusesRefusesAStaleOrMissingOrder", testSetStatusStale},
 		{"WithdrawRacesScheduleOneWins", testWithdrawRace},
 		{"UpdateDraftChangesOnlyDrafts", testUpdateDraft},
 		{"DeleteDraftDeletesOnlyDrafts", testDeleteDraft},
@@ -188,7 +188,8 @@ func (f *fixture) order(c *connect.Client, st connect.Status, n int) *connect.Or
 
 // createdEvent is the history event an order starts with.
 func createdEvent(o *connect.Order) connect.OrderEvent {
-	return connect.OrderEvent{Order: o.ID, Event: "create", To: o.Status, At: o.CreatedAt, By: "member test"}
+	return connect.OrderEvent{Order: o.ID, Account: o.Account, Client: o.Client, Event: "create", To: o.Status,
+		At: o.CreatedAt, By: "member test"}
 }
 
 // store stores the orders, each with its created event.

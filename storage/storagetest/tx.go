@@ -23,7 +23,7 @@ func (f *fixture) txWork(t *testing.T, tx connect.Store, account connect.Account
 	o := f.order(c, connect.StatusSubmitted, 1)
 	must(t, tx.CreateOrders(f.ctx, []*connect.Order{o}, []connect.OrderEvent{createdEvent(o)}))
 	p := f.change(o, connect.EventSchedule, connect.StatusScheduled, 2)
-	must(t, tx.SetStatus(f.ctx, p))
+	must(t, tx.SetStatuses(f.ctx, []connect.SetStatusParams{p}))
 	got, err := tx.Order(f.ctx, scopeOf(c), o.ID)
 	must(t, err)
 	same(t, "the tx sees its own writes", p.Order, got)

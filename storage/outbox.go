@@ -1,0 +1,215 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"slices"
+	"time"
+
+	"github.com/dispatchkit/connect"
+	"github.com/uptrace/bun"
+)
+
+type outboxRow struct {
+	bun.BaseModel `bun:"table:outbox,alias:ob"`
+
+	ID             string    `bun:"id,pk"`
+	Key            string    `bun:"key"`
+	AccountID      string    `bun:"account_id"`
+	ClientID       string    `bun:"client_id"`
+	OrderID        string    `bun:"order_id"`
+	Kind           string    `bun:"kind"`
+	Event          string    `bun:"event"`
+	NotifyCustomer bool      `bun:"notify_customer"`
+	State          string    `bun:"state"`
+	Attempts       int       `bun:"attempts"`
+	NextAt         time.Time `bun:"next_at"`
+	LockedUntil    time.Time `bun:"locked_until,nullzero"`
+	LastError      string    `bun:"last_error"`
+	CreatedAt      time.Time `bun:"created_at"`
+	UpdatedAt      time.Time `bun:"updated_at"`
+}
+
+func (r *outboxRow) entry() connect.OutboxEntry {
+	return connect.OutboxEntry{
+		ID: r.ID, Key: r.Key, Account: connect.AccountID(r.AccountID), Client: connect.ClientID(r.ClientID),
+		Order: connect.OrderID(r.OrderID), Kind: connect.OutboxKind(r.Kind), Event: connect.Event(r.Event),
+		NotifyCustomer: r.NotifyCustomer, State: connect.OutboxState(r.State), Attempts: r.Attempts,
+		NextAt: goTime(r.NextAt), LastError: r.LastError, CreatedAt: goTime(r.CreatedAt), UpdatedAt: goTime(r.UpdatedAt),
+	}
+}
+
+// newID returns a UUIDv7 (time-ordered, as the core's ids): new entries land at
+// the right edge of the primary key's B-tree.
+func newID(now time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	_, _ = rand.Read(b[6:])
+	b[6] = 0x70 | (b[6] & 0x0f)
+	b[8] = 0x80 | (b[8] & 0x3f)
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// AddOutbox stores the entries whose Key is new (INSERT … ON CONFLICT (key) DO
+// NOTHING), giving an id to each entry that has none (entries[i].ID is set).
+func (s *Store) AddOutbox(ctx context.Context, entries []connect.OutboxEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	now := time.Now()
+	rows := make([]outboxRow, 0, min(len(entries), insertBatch))
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		_, err := s.idb.NewInsert().Model(&rows).On("CONFLICT (key) DO NOTHING").Returning("NULL").Exec(ctx)
+		rows = rows[:0]
+		return translate(ctx, err, "adding to the outbox")
+	}
+	for i := range entries {
+		e := &entries[i]
+		if e.Key == "" {
+			return connect.Errorf(connect.Invalid, "storage: an outbox entry needs a key")
+		}
+		if e.ID == "" {
+			e.ID = newID(now)
+		}
+		state := e.State
+		if state == "" {
+			state = connect.OutboxPending
+		}
+		created, updated := e.CreatedAt, e.UpdatedAt
+		if created.IsZero() {
+			created = now
+		}
+		if updated.IsZero() {
+			updated = created
+		}
+		next := e.NextAt
+		if next.IsZero() {
+			next = created
+		}
+		rows = append(rows, outboxRow{
+			ID: e.ID, Key: e.Key, AccountID: string(e.Account), ClientID: string(e.Client), OrderID: string(e.Order),
+			Kind: string(e.Kind), Event: string(e.Event), NotifyCustomer: e.NotifyCustomer, State: string(state),
+			Attempts: e.Attempts, NextAt: dbTime(next), LastError: e.LastError,
+			CreatedAt: dbTime(created), UpdatedAt: dbTime(updated),
+		})
+		if len(rows) == insertBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// ClaimOutbox leases due pending entries in one UPDATE whose subquery picks them,
+// oldest first. On PostgreSQL the subquery locks what it picks FOR UPDATE SKIP
+// LOCKED: concurrent claimers skip each other's rows instead of waiting for them,
+// and a row another claimer leased and committed meanwhile is re-checked against
+// the lease condition (READ COMMITTED) and left out. SQLite runs one writer at a
+// time, so the statement alone is enough.
+func (s *Store) ClaimOutbox(ctx context.Context, p connect.ClaimOutboxParams) ([]connect.OutboxEntry, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	now := dbTime(p.Now)
+	if now.IsZero() {
+		now = dbTime(time.Now())
+	}
+	lock := ""
+	if s.pg {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var rows []outboxRow
+	err := s.idb.NewRaw(`UPDATE outbox SET locked_until = ?, attempts = attempts + 1, updated_at = ?
+WHERE id IN (SELECT id FROM outbox WHERE state = ? AND next_at <= ? AND (locked_until IS NULL OR locked_until <= ?)
+	ORDER BY next_at, id LIMIT ?`+lock+`)
+RETURNING id, key, account_id, client_id, order_id, kind, event, notify_customer, state, attempts, next_at,
+	locked_until, last_error, created_at, updated_at`,
+		now.Add(p.Lease), now, string(connect.OutboxPending), now, now, p.Limit).Scan(ctx, &rows)
+	if err != nil && !isNoRows(err) {
+		return nil, translate(ctx, err, "claiming outbox entries")
+	}
+	slices.SortFunc(rows, func(a, b outboxRow) int {
+		if c := a.NextAt.Compare(b.NextAt); c != 0 {
+			return c
+		}
+		return compareStrings(a.ID, b.ID)
+	})
+	out := make([]connect.OutboxEntry, len(rows))
+	for i := range rows {
+		out[i] = rows[i].entry()
+	}
+	return out, nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// FinishOutbox records a delivery's outcome and ends the lease.
+func (s *Store) FinishOutbox(ctx context.Context, p connect.FinishOutboxParams) error {
+	switch p.State {
+	case connect.OutboxPending, connect.OutboxDone, connect.OutboxDead:
+	default:
+		return connect.Errorf(connect.Invalid, "storage: unknown outbox state %q", p.State)
+	}
+	now := dbTime(p.Now)
+	if now.IsZero() {
+		now = dbTime(time.Now())
+	}
+	q := s.idb.NewUpdate().Model((*outboxRow)(nil)).
+		Set("state = ?", string(p.State)).
+		Set("last_error = ?", p.LastError).
+		Set("locked_until = NULL").
+		Set("updated_at = ?", now).
+		Where("id = ?", p.ID)
+	if !p.NextAt.IsZero() {
+		q = q.Set("next_at = ?", dbTime(p.NextAt))
+	}
+	res, err := q.Exec(ctx)
+	n, err := rowsAffected(ctx, res, err, "finishing outbox entry "+p.ID)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return connect.Errorf(connect.NotFound, "outbox entry %s: not found", p.ID)
+	}
+	return nil
+}
+
+// Outbox lists the account's entries in the states, oldest first.
+func (s *Store) Outbox(ctx context.Context, account connect.AccountID, states []connect.OutboxState, limit int) ([]connect.OutboxEntry, error) {
+	var rows []outboxRow
+	q := s.idb.NewSelect().Model(&rows).Where("account_id = ?", string(account))
+	if len(states) > 0 {
+		st := make([]string, len(states))
+		for i, x := range states {
+			st[i] = string(x)
+		}
+		q = q.Where("state IN (?)", bun.List(st))
+	}
+	q = q.OrderExpr("created_at ASC, id ASC")
+	if limit > 0 {
+		q = q.Limit(int64(limit))
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, translate(ctx, err, "listing the outbox")
+	}
+	out := make([]connect.OutboxEntry, len(rows))
+	for i := range rows {
+		out[i] = rows[i].entry()
+	}
+	return out, nil
+}
