@@ -1,0 +1,273 @@
+package shopify
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/dispatchkit/connect"
+)
+
+// maxSearchLength bounds the order search of one OrdersByName query. Shopify
+// documents no limit; this one is well within what it accepts, and above what
+// the cost limit lets a query ask for with short names anyway.
+const maxSearchLength = 2000
+
+// UnfulfilledOrders lists the shop's open, unfulfilled orders, newest first,
+// limit at a time (0: 50; at most 250), after the cursor of the previous page.
+// A page takes as many queries as the cost limit needs (about 110 orders a
+// query with the default LineItems); orders with more line items are read
+// again whole. Orders Shopify gave without their customer data come with a
+// Problem, the rest of the page as usual.
+// Errors: Forbidden when no store is linked or it revoked access; Unavailable
+// when Shopify is down or keeps throttling.
+func (a *Adapter) UnfulfilledOrders(ctx context.Context, client connect.Scope, after string, limit int) (*connect.ShopifyOrderPage, error) {
+	s, err := a.session(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, MaxPageSize)
+	var got []*read
+	page := &connect.ShopifyOrderPage{}
+	cursor := after
+	for len(got) < limit {
+		first := min(limit-len(got), a.pageSize)
+		var resp *ListOrdersResponse
+		err := s.do(ctx, func() (err error) {
+			resp, err = ListOrders(ctx, s.gql, first, cursor, OpenUnfulfilled, OrderSortKeysCreatedAt, true, a.cfg.LineItems)
+			return err
+		})
+		problems, err := nodeProblems(err)
+		if err != nil {
+			return nil, err
+		}
+		for i := range resp.Orders.Nodes {
+			got = append(got, &read{fields: &resp.Orders.Nodes[i], problem: problems[i]})
+		}
+		page.Next = ""
+		if !resp.Orders.PageInfo.HasNextPage || resp.Orders.PageInfo.EndCursor == "" {
+			break
+		}
+		cursor = resp.Orders.PageInfo.EndCursor
+		page.Next = cursor
+	}
+	if err := s.readAllLineItems(ctx, got); err != nil {
+		return nil, err
+	}
+	page.Orders = make([]connect.ShopifyOrder, len(got))
+	for i, r := range got {
+		page.Orders[i] = toShopifyOrder(s.shop, r.fields, r.problem)
+	}
+	return page, nil
+}
+
+// LookupOrders fetches orders by reference, in the order asked: global ids
+// (gid://shopify/Order/…), links to orders in the Shopify admin, long plain
+// numbers (ids, or names when no order has that id) and names ("#1001",
+// "1001"). Ids are read with nodes(ids:) and names with an order search
+// ("name:1001 OR name:1002 …"), each in as few queries as the cost limit (and
+// the search's length) allows. A reference that names no order comes back
+// with Problem ProblemNotFound; an order that cannot be imported, with its
+// own Problem. Errors as [Adapter.UnfulfilledOrders].
+func (a *Adapter) LookupOrders(ctx context.Context, client connect.Scope, refs []string) ([]connect.ShopifyOrder, error) {
+	s, err := a.session(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	parsed := make([]orderRef, len(refs))
+	var ids []string
+	for i, ref := range refs {
+		parsed[i] = parseRef(ref)
+		if id := parsed[i].id; id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	byID, err := s.ordersByID(ctx, ids, a.cfg.LineItems)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, r := range parsed {
+		if r.name == "" || byID[r.id] != nil {
+			continue
+		}
+		if key := strings.ToLower(r.name); !slices.Contains(names, key) {
+			names = append(names, key)
+		}
+	}
+	byName, err := s.ordersByName(ctx, names, a.cfg.LineItems)
+	if err != nil {
+		return nil, err
+	}
+	all := make([]*read, 0, len(byID)+len(byName))
+	for _, r := range byID {
+		all = append(all, r)
+	}
+	for _, r := range byName {
+		all = append(all, r)
+	}
+	if err := s.readAllLineItems(ctx, all); err != nil {
+		return nil, err
+	}
+
+	out := make([]connect.ShopifyOrder, len(refs))
+	for i, r := range parsed {
+		ref := strings.TrimSpace(refs[i])
+		found := byID[r.id]
+		if found == nil && r.name != "" {
+			found = byName[strings.ToLower(r.name)]
+		}
+		switch {
+		case r.problem != "":
+			out[i] = notFound(s.shop, ref, r.problem)
+		case found == nil:
+			out[i] = notFound(s.shop, ref, ProblemNotFound)
+		default:
+			out[i] = toShopifyOrder(s.shop, found.fields, found.problem)
+		}
+	}
+	return out, nil
+}
+
+// read is an order as Shopify answered it, and why it cannot be imported when
+// the answer itself says so (data withheld).
+type read struct {
+	fields  *OrderFields
+	problem string
+}
+
+// ordersByID reads orders by global id, as many a query as the cost limit
+// allows, and returns those found by id.
+func (s *session) ordersByID(ctx context.Context, ids []string, lineItems int) (map[string]*read, error) {
+	out := map[string]*read{}
+	for chunk := range slices.Chunk(ids, OrdersPageSize(lineItems)) {
+		var resp *OrdersByIDResponse
+		err := s.do(ctx, func() (err error) {
+			resp, err = OrdersByID(ctx, s.gql, chunk, lineItems)
+			return err
+		})
+		problems, err := nodeProblems(err)
+		if err != nil {
+			return nil, err
+		}
+		for i, n := range resp.Nodes {
+			if o, ok := n.(*OrdersByIDNodesOrder); ok && o != nil {
+				out[o.Id] = &read{fields: &o.OrderFields, problem: problems[i]}
+			}
+		}
+	}
+	return out, nil
+}
+
+// ordersByName finds orders by name (lower case, without "#"), as many names
+// a search as the cost limit and the search's length allow, and returns those
+// found by name.
+func (s *session) ordersByName(ctx context.Context, names []string, lineItems int) (map[string]*read, error) {
+	out := map[string]*read{}
+	size := OrdersPageSize(lineItems)
+	retried := map[string]bool{}
+	for pending := names; len(pending) > 0; {
+		n := 1
+		for n < len(pending) && n < size && len(NameQuery(pending[:n+1])) <= maxSearchLength {
+			n++
+		}
+		chunk := pending[:n]
+		pending = pending[n:]
+		var resp *OrdersByNameResponse
+		err := s.do(ctx, func() (err error) {
+			resp, err = OrdersByName(ctx, s.gql, NameQuery(chunk), len(chunk), lineItems)
+			return err
+		})
+		problems, err := nodeProblems(err)
+		if err != nil {
+			return nil, err
+		}
+		for i := range resp.Orders.Nodes {
+			o := &resp.Orders.Nodes[i]
+			for _, name := range chunk {
+				if out[name] == nil && sameName(o.Name, name) {
+					out[name] = &read{fields: o, problem: problems[i]}
+				}
+			}
+		}
+		// A full page may hold orders whose names only resemble those asked
+		// for (Shopify's search is not exact), leaving some out: ask again for
+		// those, once.
+		if len(resp.Orders.Nodes) == len(chunk) {
+			for _, name := range chunk {
+				if out[name] == nil && !retried[name] {
+					retried[name] = true
+					pending = append(pending, name)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// readAllLineItems reads again, with every line item, the orders that have
+// more than the first read asked for.
+func (s *session) readAllLineItems(ctx context.Context, reads []*read) error {
+	var ids []string
+	for _, r := range reads {
+		if r.problem == "" && r.fields.LineItems.PageInfo.HasNextPage && !slices.Contains(ids, r.fields.Id) {
+			ids = append(ids, r.fields.Id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	whole, err := s.ordersByID(ctx, ids, MaxPageSize)
+	if err != nil {
+		return err
+	}
+	for _, r := range reads {
+		if w := whole[r.fields.Id]; w != nil && r.problem == "" {
+			r.fields, r.problem = w.fields, w.problem
+		}
+	}
+	return nil
+}
+
+// nodeProblems reads a partial answer: for each order (by its index in the
+// answer's nodes) that came with errors, why it cannot be imported. Withheld
+// customer data (ACCESS_DENIED) is the usual one. Any other error, or one not
+// about an order, is returned.
+func nodeProblems(err error) (map[int]string, error) {
+	var partial *PartialError
+	if err == nil || !errors.As(err, &partial) {
+		return nil, err
+	}
+	out := map[int]string{}
+	for _, e := range partial.Errors {
+		i, ok := nodeIndex(e.Path)
+		if !ok {
+			return nil, connect.Errorf(connect.Internal, "shopify: %w", partial)
+		}
+		if errorCode(e) == codeAccessDenied {
+			out[i] = ProblemWithheld
+		} else if out[i] == "" {
+			out[i] = problemPartialAnswer + e.Message
+		}
+	}
+	return out, nil
+}
+
+// nodeIndex finds the order an error's path is about: the index after the
+// first "nodes" (orders.nodes[3].email, nodes[3].shippingAddress.phone).
+func nodeIndex(path ast.Path) (int, bool) {
+	for j := 0; j+1 < len(path); j++ {
+		if name, ok := path[j].(ast.PathName); ok && name == "nodes" {
+			if i, ok := path[j+1].(ast.PathIndex); ok {
+				return int(i), true
+			}
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,231 @@
+package shopify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/dispatchkit/connect"
+)
+
+// WebhookService is what the webhook handler needs of the core;
+// *connect.Service implements it.
+type WebhookService interface {
+	// ShopifyUninstalled unlinks every client linked to the shop.
+	ShopifyUninstalled(ctx context.Context, shop string) (int, error)
+	// RedactShopifyData erases the recipient data a privacy request names.
+	RedactShopifyData(ctx context.Context, p connect.RedactParams) (int, error)
+}
+
+// webhookMemory is how long a delivery's id is remembered: longer than
+// Shopify keeps retrying one (48 hours).
+const webhookMemory = 7 * 24 * time.Hour
+
+// WebhookHandler receives the app's webhooks: app/uninstalled and the three
+// privacy topics. Register its URL for each in the app's configuration and
+// mount it:
+//
+//	mux.Handle("POST /shopify/webhooks", webhooks)
+//
+// It answers 401 to a delivery whose HMAC does not check out; 200 to every
+// signed one, handled once (a repeat of a delivery id answers 200 and does
+// nothing); and 5xx only when the portal's store fails, so that Shopify
+// delivers it again. A signed delivery it cannot use (an unknown topic, a
+// payload for another shop than the header names) is logged and answered 200:
+// Shopify's retries would not make it usable.
+type WebhookHandler struct {
+	a   *Adapter
+	svc WebhookService
+}
+
+// WebhookHandler returns the webhook handler, acting through svc.
+// Errors: Invalid when Config.Once is nil.
+func (a *Adapter) WebhookHandler(svc WebhookService) (*WebhookHandler, error) {
+	switch {
+	case svc == nil:
+		return nil, connect.Errorf(connect.Invalid, "shopify: WebhookHandler needs the Service")
+	case a.cfg.Once == nil:
+		return nil, connect.Errorf(connect.Invalid, "shopify: Config.Once is required for webhooks")
+	}
+	return &WebhookHandler{a: a, svc: svc}, nil
+}
+
+// ServeHTTP verifies, deduplicates and handles one delivery.
+func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	a := h.a
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "webhooks are POSTed", http.StatusMethodNotAllowed)
+		return
+	}
+	wh, err := VerifyWebhook(r, a.cfg.Secret, a.cfg.MaxWebhookBody)
+	switch connect.ErrorCode(err) {
+	case "":
+	case connect.Forbidden:
+		a.log.WarnContext(ctx, "shopify: webhook refused: bad signature", "topic", r.Header.Get("X-Shopify-Topic"), "shop", r.Header.Get("X-Shopify-Shop-Domain"))
+		http.Error(w, "the webhook is not signed by Shopify", http.StatusUnauthorized)
+		return
+	default:
+		http.Error(w, "the webhook cannot be read", http.StatusBadRequest)
+		return
+	}
+	key := ""
+	if wh.WebhookID != "" {
+		key = "shopify/webhook/" + wh.WebhookID
+		switch err := a.cfg.Once.UseOnce(ctx, key, a.now().Add(webhookMemory)); {
+		case errors.Is(err, connect.ErrConflict):
+			a.log.InfoContext(ctx, "shopify: webhook already handled", "topic", wh.Topic, "shop", wh.Shop, "webhook", wh.WebhookID)
+			w.WriteHeader(http.StatusOK)
+			return
+		case err != nil:
+			a.log.ErrorContext(ctx, "shopify: webhook not handled: cannot record its id", "topic", wh.Topic, "shop", wh.Shop, "err", err)
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	err = h.handle(ctx, wh)
+	if err == nil || connect.ErrorCode(err) == connect.Invalid {
+		if err != nil {
+			a.log.WarnContext(ctx, "shopify: webhook ignored", "topic", wh.Topic, "shop", wh.Shop, "webhook", wh.WebhookID, "err", err)
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	a.log.ErrorContext(ctx, "shopify: webhook failed; Shopify will deliver it again", "topic", wh.Topic, "shop", wh.Shop, "webhook", wh.WebhookID, "err", err)
+	if key != "" {
+		h.forget(ctx, key, wh)
+	}
+	http.Error(w, "try again later", http.StatusServiceUnavailable)
+}
+
+// forget lets Shopify's next delivery of a webhook that failed be handled.
+func (h *WebhookHandler) forget(ctx context.Context, key string, wh Webhook) {
+	f, ok := h.a.cfg.Once.(OnceForgetter)
+	if !ok {
+		h.a.log.ErrorContext(ctx, "shopify: Config.Once cannot forget; Shopify's next delivery of this webhook will be taken for a duplicate: handle it by hand",
+			"topic", wh.Topic, "shop", wh.Shop, "webhook", wh.WebhookID, "body", string(wh.Body))
+		return
+	}
+	if err := f.ForgetOnce(context.WithoutCancel(ctx), key); err != nil {
+		h.a.log.ErrorContext(ctx, "shopify: cannot forget a failed webhook's id: handle it by hand",
+			"topic", wh.Topic, "shop", wh.Shop, "webhook", wh.WebhookID, "body", string(wh.Body), "err", err)
+	}
+}
+
+// handle acts on one verified delivery. Invalid errors are about the
+// delivery, which no retry mends; any other is the portal's failure.
+func (h *WebhookHandler) handle(ctx context.Context, wh Webhook) error {
+	switch wh.Topic {
+	case TopicAppUninstalled:
+		var p AppUninstalled
+		if err := wh.Decode(&p); err != nil {
+			return err
+		}
+		if err := sameShop(wh, p.MyshopifyDomain); err != nil {
+			return err
+		}
+		return h.uninstalled(ctx, wh.Shop)
+	case TopicCustomersDataRequest:
+		var p CustomersDataRequest
+		if err := wh.Decode(&p); err != nil {
+			return err
+		}
+		if err := sameShop(wh, p.ShopDomain); err != nil {
+			return err
+		}
+		// The portal holds only what the shop gave it, which the merchant
+		// already has; the merchant answers the customer. Nothing is kept of
+		// the request but this line.
+		h.a.log.InfoContext(ctx, "shopify: customer data request", "shop", wh.Shop, "customer", p.Customer.ID,
+			"orders", len(p.OrdersRequested), "request", p.DataRequest.ID)
+		return nil
+	case TopicCustomersRedact:
+		var p CustomersRedact
+		if err := wh.Decode(&p); err != nil {
+			return err
+		}
+		if err := sameShop(wh, p.ShopDomain); err != nil {
+			return err
+		}
+		ids := make([]string, len(p.OrdersToRedact))
+		for i, id := range p.OrdersToRedact {
+			ids[i] = orderGID + strconv.FormatInt(id, 10)
+		}
+		n, err := h.svc.RedactShopifyData(ctx, connect.RedactParams{
+			Shop: wh.Shop, ShopifyIDs: ids, Email: p.Customer.Email, Phone: p.Customer.Phone,
+			Reason: fmt.Sprintf("Shopify customers/redact for customer %d (webhook %s)", p.Customer.ID, wh.WebhookID),
+			At:     h.a.now(),
+		})
+		if err != nil {
+			return err
+		}
+		h.a.log.InfoContext(ctx, "shopify: customer data redacted", "shop", wh.Shop, "customer", p.Customer.ID, "orders", n)
+		return nil
+	case TopicShopRedact:
+		var p ShopRedact
+		if err := wh.Decode(&p); err != nil {
+			return err
+		}
+		if err := sameShop(wh, p.ShopDomain); err != nil {
+			return err
+		}
+		n, err := h.svc.RedactShopifyData(ctx, connect.RedactParams{
+			Shop: wh.Shop, WholeShop: true,
+			Reason: fmt.Sprintf("Shopify shop/redact (webhook %s)", wh.WebhookID), At: h.a.now(),
+		})
+		if err != nil {
+			return err
+		}
+		h.a.log.InfoContext(ctx, "shopify: shop data redacted", "shop", wh.Shop, "orders", n)
+		return nil
+	}
+	return connect.Errorf(connect.Invalid, "shopify: no handler for topic %q", wh.Topic)
+}
+
+// uninstalled unlinks the shop's clients and deletes their tokens, which
+// Shopify has already revoked. The clients are listed first, while they are
+// still linked.
+func (h *WebhookHandler) uninstalled(ctx context.Context, shop string) error {
+	var clients []*connect.Client
+	if h.a.cfg.Clients != nil {
+		var err error
+		if clients, err = h.a.cfg.Clients.ClientsByShop(ctx, shop); err != nil {
+			return err
+		}
+	}
+	n, err := h.svc.ShopifyUninstalled(ctx, shop)
+	if err != nil {
+		return err
+	}
+	deleted := 0
+	for _, c := range clients {
+		scope := connect.Scope{Account: c.Account, Client: c.ID}
+		stored, _, err := h.a.cfg.Tokens.ShopifyToken(ctx, scope)
+		if errors.Is(err, connect.ErrNotFound) || (err == nil && stored != shop) {
+			continue // none, or another shop's since
+		}
+		if err == nil {
+			err = h.a.cfg.Tokens.DeleteShopifyToken(ctx, scope)
+		}
+		if err != nil {
+			return err
+		}
+		deleted++
+	}
+	h.a.log.InfoContext(ctx, "shopify: app uninstalled", "shop", shop, "unlinked", n, "tokens_deleted", deleted)
+	return nil
+}
+
+// sameShop checks that the shop a payload names is the one the header does:
+// the header is not covered by the signature, the payload is.
+func sameShop(wh Webhook, payloadShop string) error {
+	shop, err := ValidShopDomain(payloadShop)
+	if err != nil || shop != wh.Shop {
+		return connect.Errorf(connect.Invalid, "shopify: the %s payload is for %q, but the header says %s", wh.Topic, payloadShop, wh.Shop)
+	}
+	return nil
+}
