@@ -77,6 +77,26 @@ func Run(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"WithdrawRacesScheduleOneWins", testWithdrawRace},
 		{"UpdateDraftChangesOnlyDrafts", testUpdateDraft},
 		{"DeleteDraftDeletesOnlyDrafts", testDeleteDraft},
+		{"SetStatusesAppliesABatch", testSetStatusesBatch},
+		{"SetStatusesIsAllOrNothing", testSetStatusesAllOrNothing},
+		{"SetStatusesBatchesRaceWholeOrNothing", testSetStatusesBatchesRace},
+		{"OrdersByIDStaysInScope", testOrdersByID},
+		{"RecordHostEventsReportsFreshIDsOnce", testRecordHostEvents},
+
+		{"OutboxRoundTripAndClaims", testOutboxRoundTrip},
+		{"OutboxConcurrentClaimsNeverShareAnEntry", testOutboxConcurrentClaims},
+		{"OutboxDoneAndDeadNeverComeBack", testOutboxDoneNeverReturns},
+
+		{"EventsFeedScopedWithCursors", testEventsFeed},
+		{"EventsFeedMissesNothingAcrossTransactions", testEventsAcrossTransactions},
+
+		{"CredentialsByEmailAcrossAccounts", testCredentials},
+		{"APIKeysRoundTripAndLookup", testAPIKeys},
+		{"TrackingLinksRoundTripAndLookup", testTrackingLinks},
+		{"ClientsByShopAndImportMapping", testClientsByShopAndMapping},
+		{"RedactOrdersBlanksOnlyWhatIsSelected", testRedactOrders},
+		{"UseOnceOnceUntilExpiry", testUseOnce},
+		{"ShopifyTokensInTheirTenant", testShopifyTokens},
 
 		{"TxCommitsWhatFnDid", testTxCommit},
 		{"TxRollsBackOnError", testTxRollbackError},

@@ -1,0 +1,245 @@
+package storagetest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dispatchkit/connect"
+)
+
+// readFeed reads the scope's events after the cursor until a page comes back
+// short, and returns them and the cursor to read on from. Each event's Cursor
+// must resume right after it.
+func (f *fixture) readFeed(t *testing.T, sc connect.Scope, after string, page int) ([]connect.OrderEvent, string) {
+	t.Helper()
+	var out []connect.OrderEvent
+	for {
+		got, next, err := f.s.Events(f.ctx, sc, after, page)
+		must(t, err)
+		if len(got) > page {
+			t.Fatalf("Events returned %d events, limit %d", len(got), page)
+		}
+		for i, ev := range got {
+			if ev.Cursor == "" {
+				t.Fatalf("event %d of the feed has no cursor", i)
+			}
+			if i+1 < len(got) {
+				rest, _, err := f.s.Events(f.ctx, sc, ev.Cursor, 1)
+				must(t, err)
+				if len(rest) != 1 || rest[0].Cursor != got[i+1].Cursor {
+					t.Fatalf("reading on from event %d's cursor gives %v, want event %d", i, rest, i+1)
+				}
+			}
+		}
+		out = append(out, got...)
+		if next == "" {
+			t.Fatal("Events returned no cursor to read on from")
+		}
+		after = next
+		if len(got) < page {
+			return out, after
+		}
+	}
+}
+
+// awaitFeed reads the scope's events after the cursor until it has n of them
+// (or a while passed), and returns them and the cursor to read on from. A Store
+// may hold a committed event back for a moment (PostgreSQL: until every older
+// transaction, of any test, has ended), never skip it.
+func (f *fixture) awaitFeed(t *testing.T, sc connect.Scope, after string, page, n int) ([]connect.OrderEvent, string) {
+	t.Helper()
+	var out []connect.OrderEvent
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got, next := f.readFeed(t, sc, after, page)
+		out, after = append(out, got...), next
+		if len(out) >= n || time.Now().After(deadline) {
+			return out, after
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// eventKeys names events by order and event, to compare feeds.
+func eventKeys(evs []connect.OrderEvent) []string {
+	out := make([]string, len(evs))
+	for i, ev := range evs {
+		out[i] = string(ev.Order) + "/" + string(ev.Event)
+	}
+	return out
+}
+
+func sortedKeys(evs []connect.OrderEvent) []string {
+	k := eventKeys(evs)
+	slices.Sort(k)
+	return k
+}
+
+// testEventsFeed: the feed lists the scope's events, oldest commit first, with
+// Account, Client and Cursor; reading on from any cursor misses nothing and
+// repeats nothing; EventsHead is after everything committed.
+func testEventsFeed(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	sibling := f.client(c.Account)
+	stranger := f.client(f.account())
+
+	head, err := f.s.EventsHead(f.ctx)
+	must(t, err)
+	mine := f.orders(c, connect.StatusSubmitted, 1, 5)
+	theirs := f.orders(sibling, connect.StatusSubmitted, 10, 2)
+	far := f.orders(stranger, connect.StatusSubmitted, 20, 2)
+	moved := f.change(mine[0], connect.EventSchedule, connect.StatusScheduled, 30)
+	must(t, f.set(moved))
+
+	want := append(createdEvents(mine), moved.Events[0])
+	for _, page := range []int{1, 2, 3, 100} {
+		t.Run(fmt.Sprintf("pages of %d", page), func(t *testing.T) {
+			got, _ := f.awaitFeed(t, scopeOf(c), head, page, len(want))
+			if len(got) != len(want) {
+				t.Fatalf("the client's feed has %d events, want %d: %v", len(got), len(want), eventKeys(got))
+			}
+			for i, ev := range got[:5] {
+				same(t, fmt.Sprintf("event %d", i), createdEvent(mine[i]), withoutCursor(ev))
+			}
+			same(t, "the status change", moved.Events[0], withoutCursor(got[5]))
+		})
+	}
+	account, _ := f.awaitFeed(t, connect.Scope{Account: c.Account}, head, 4, len(want)+len(theirs))
+	if n := len(account); n != len(want)+len(theirs) {
+		t.Fatalf("the account's feed has %d events, want %d", n, len(want)+len(theirs))
+	}
+	for _, ev := range account {
+		if ev.Account != c.Account {
+			t.Fatalf("the account's feed holds an event of %s", ev.Account)
+		}
+	}
+	other, _ := f.awaitFeed(t, scopeOf(stranger), head, 10, len(far))
+	same(t, "another account's feed", sortedKeys(createdEvents(far)), sortedKeys(other))
+	foreign, _ := f.readFeed(t, connect.Scope{Account: stranger.Account, Client: c.ID}, head, 10)
+	if len(foreign) != 0 {
+		t.Fatalf("another account reads the client's events: %v", eventKeys(foreign))
+	}
+
+	// From "" (the start) the feed holds these events too, in the same order.
+	all, end := f.readFeed(t, scopeOf(c), "", 50)
+	same(t, "the feed from the start", eventKeys(want), eventKeys(all))
+	same(t, "the feed's events", want, withoutCursors(all))
+	// Nothing new: reading on from the end gives nothing, and a head taken now is
+	// after everything.
+	if more, _ := f.readFeed(t, scopeOf(c), end, 10); len(more) != 0 {
+		t.Fatalf("events after the end: %v", eventKeys(more))
+	}
+	head2, err := f.s.EventsHead(f.ctx)
+	must(t, err)
+	if more, _ := f.readFeed(t, scopeOf(c), head2, 10); len(more) != 0 {
+		t.Fatalf("events after a fresh head: %v", eventKeys(more))
+	}
+	later := f.orders(c, connect.StatusSubmitted, 40, 1)
+	more, _ := f.awaitFeed(t, scopeOf(c), end, 10, 1)
+	same(t, "events after the end, once committed", eventKeys(createdEvents(later)), eventKeys(more))
+	more, _ = f.awaitFeed(t, scopeOf(c), head2, 10, 1)
+	same(t, "events after the fresh head", eventKeys(createdEvents(later)), eventKeys(more))
+
+	for _, bad := range []string{"not a cursor", "-1", "1x", "..", "99999999999999999999999999"} {
+		_, _, err := f.s.Events(f.ctx, scopeOf(c), bad, 10)
+		wantCode(t, fmt.Sprintf("Events after %q", bad), err, connect.Invalid)
+	}
+}
+
+func withoutCursors(evs []connect.OrderEvent) []connect.OrderEvent {
+	out := make([]connect.OrderEvent, len(evs))
+	for i, ev := range evs {
+		out[i] = withoutCursor(ev)
+	}
+	return out
+}
+
+func withoutCursor(ev connect.OrderEvent) connect.OrderEvent {
+	ev.Cursor = ""
+	return ev
+}
+
+func createdEvents(orders []*connect.Order) []connect.OrderEvent {
+	out := make([]connect.OrderEvent, len(orders))
+	for i, o := range orders {
+		out[i] = createdEvent(o)
+	}
+	return out
+}
+
+// testEventsAcrossTransactions: a transaction that wrote events stays open while
+// another writes and commits (where the Store lets it: one SQLite writer waits),
+// and the feed is read in between and after. The events are read only once
+// committed, and reading on from the cursor of the read in between misses none
+// of them, whichever committed first. A head taken while the transaction was open
+// is before its events.
+func testEventsAcrossTransactions(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	sc := scopeOf(c)
+	start, err := f.s.EventsHead(f.ctx)
+	must(t, err)
+	slow, fast := f.order(c, connect.StatusSubmitted, 1), f.order(c, connect.StatusSubmitted, 2)
+
+	written, release, slowDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		slowDone <- f.s.Tx(f.ctx, func(tx connect.Store) error {
+			if err := tx.CreateOrders(f.ctx, []*connect.Order{slow}, []connect.OrderEvent{createdEvent(slow)}); err != nil {
+				close(written)
+				return err
+			}
+			close(written)
+			<-release
+			return nil
+		})
+	}()
+	<-written
+	fastDone := make(chan error, 1)
+	go func() {
+		fastDone <- f.s.CreateOrders(f.ctx, []*connect.Order{fast}, []connect.OrderEvent{createdEvent(fast)})
+	}()
+	// Give the second writer time to commit, if the Store lets it while the first
+	// transaction is open.
+	fastCommitted := false
+	select {
+	case err := <-fastDone:
+		must(t, err)
+		fastCommitted = true
+	case <-time.After(300 * time.Millisecond):
+	}
+	between, cursor := f.readFeed(t, sc, start, 10)
+	for _, ev := range between {
+		if ev.Order == slow.ID {
+			t.Fatal("the feed shows an event of a transaction still open")
+		}
+		if ev.Order == fast.ID && !fastCommitted {
+			t.Fatal("the feed shows an event not yet committed")
+		}
+	}
+	head, err := f.s.EventsHead(f.ctx)
+	must(t, err)
+
+	close(release)
+	must(t, <-slowDone)
+	if !fastCommitted {
+		must(t, <-fastDone)
+	}
+	after, _ := f.awaitFeed(t, sc, cursor, 10, 2-len(between))
+	both := []string{string(fast.ID) + "/create", string(slow.ID) + "/create"}
+	slices.Sort(both)
+	same(t, "the feed read in two goes", both, sortedKeys(append(between, after...)))
+	if len(between)+len(after) != 2 {
+		t.Fatalf("events read twice: %v then %v", eventKeys(between), eventKeys(after))
+	}
+
+	// From the head taken in between: the slow transaction's event (committed
+	// after it), and the fast one's only if that committed after the head too.
+	want := []string{string(slow.ID) + "/create"}
+	if !fastCommitted {
+		want = append(want, string(fast.ID)+"/create")
+	}
+	slices.Sort(want)
+	fromHead, _ := f.awaitFeed(t, sc, head, 10, len(want))
+	same(t, "the feed after a head taken while a transaction was open", want, sortedKeys(fromHead))
+}

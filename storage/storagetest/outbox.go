@@ -1,0 +1,201 @@
+package storagetest
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dispatchkit/connect"
+)
+
+// entry returns (without storing) a pending outbox entry of the client, due at
+// f.at(n).
+func (f *fixture) entry(c *connect.Client, n int) connect.OutboxEntry {
+	return connect.OutboxEntry{
+		Key: f.id("key"), Account: c.Account, Client: c.ID, Order: connect.OrderID(f.id("or")),
+		Kind: connect.OutboxRouteSync, Event: connect.EventSubmit, NotifyCustomer: n%2 == 0,
+		State: connect.OutboxPending, NextAt: f.at(n), CreatedAt: f.at(n), UpdatedAt: f.at(n),
+	}
+}
+
+// claim claims for the test's account only: the Store may hold other entries.
+func (f *fixture) claim(account connect.AccountID, now time.Time, limit int) []connect.OutboxEntry {
+	f.t.Helper()
+	got, err := f.s.ClaimOutbox(f.ctx, connect.ClaimOutboxParams{Now: now, Lease: time.Minute, Limit: limit})
+	must(f.t, err)
+	return slices.DeleteFunc(got, func(e connect.OutboxEntry) bool { return e.Account != account })
+}
+
+func keys(es []connect.OutboxEntry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.Key
+	}
+	return out
+}
+
+// testOutboxRoundTrip: entries are stored once per key, listed oldest first by
+// state, claimed when due, oldest first, with one more attempt each.
+func testOutboxRoundTrip(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	e1, e2, e3 := f.entry(c, 1), f.entry(c, 2), f.entry(c, 3)
+	e3.NextAt = f.at(100) // due later
+	batch := []connect.OutboxEntry{e2, e1, e3}
+	must(t, f.s.AddOutbox(f.ctx, batch))
+	for i, e := range batch {
+		if e.ID == "" {
+			t.Fatalf("AddOutbox left entry %d without an id", i)
+		}
+	}
+	e1.ID, e2.ID, e3.ID = batch[1].ID, batch[0].ID, batch[2].ID
+
+	// The same keys again (a retried transaction) are left out, whatever else differs.
+	again := []connect.OutboxEntry{e1, f.entry(c, 4)}
+	again[0].ID, again[0].Kind, again[0].NextAt = "", connect.OutboxFulfil, f.at(0)
+	must(t, f.s.AddOutbox(f.ctx, again))
+	e4 := again[1]
+
+	list, err := f.s.Outbox(f.ctx, c.Account, nil, 0)
+	must(t, err)
+	same(t, "the outbox, oldest first", []connect.OutboxEntry{e1, e2, e3, e4}, list)
+	other, err := f.s.Outbox(f.ctx, f.account(), nil, 0)
+	must(t, err)
+	if len(other) != 0 {
+		t.Fatalf("another account's outbox lists %d entries", len(other))
+	}
+
+	now := f.at(10)
+	got := f.claim(c.Account, now, 2)
+	same(t, "first claim", []string{e1.Key, e2.Key}, keys(got))
+	for _, e := range got {
+		if e.Attempts != 1 || e.State != connect.OutboxPending {
+			t.Fatalf("a claimed entry: attempts %d, state %s", e.Attempts, e.State)
+		}
+	}
+	same(t, "second claim: the rest of what is due", []string{e4.Key}, keys(f.claim(c.Account, now, 10)))
+	same(t, "third claim: everything due is leased", []string(nil), keys(f.claim(c.Account, now, 10)))
+
+	// e1 delivered, e2 failed for good, e4 to retry later.
+	must(t, f.s.FinishOutbox(f.ctx, connect.FinishOutboxParams{ID: e1.ID, State: connect.OutboxDone, Now: now}))
+	must(t, f.s.FinishOutbox(f.ctx, connect.FinishOutboxParams{ID: e2.ID, State: connect.OutboxDead,
+		LastError: "refused", Now: now}))
+	must(t, f.s.FinishOutbox(f.ctx, connect.FinishOutboxParams{ID: e4.ID, State: connect.OutboxPending,
+		NextAt: f.at(50), LastError: "unavailable", Now: now}))
+	wantCode(t, "FinishOutbox of an unknown entry",
+		f.s.FinishOutbox(f.ctx, connect.FinishOutboxParams{ID: "no-such-entry", State: connect.OutboxDone, Now: now}),
+		connect.NotFound)
+
+	same(t, "claim before the retry is due", []string(nil), keys(f.claim(c.Account, f.at(49), 10)))
+	got = f.claim(c.Account, f.at(60), 10)
+	same(t, "claim once the retry is due", []string{e4.Key}, keys(got))
+	if got[0].Attempts != 2 || got[0].LastError != "unavailable" {
+		t.Fatalf("the retried entry: attempts %d, last error %q", got[0].Attempts, got[0].LastError)
+	}
+	same(t, "claim later: e3 due, e4 still leased", []string{e3.Key}, keys(f.claim(c.Account, f.at(110), 10)))
+	// Long after every lease: only the entries still pending come back.
+	got = f.claim(c.Account, f.at(100000), 10)
+	same(t, "claim after the leases ran out", []string{e4.Key, e3.Key}, keys(got))
+	if got[0].Attempts != 3 || got[1].Attempts != 2 {
+		t.Fatalf("attempts after a lease ran out: %d, %d", got[0].Attempts, got[1].Attempts)
+	}
+
+	done, err := f.s.Outbox(f.ctx, c.Account, []connect.OutboxState{connect.OutboxDone, connect.OutboxDead}, 0)
+	must(t, err)
+	same(t, "done and dead entries", []string{e1.Key, e2.Key}, keys(done))
+	if done[1].LastError != "refused" || done[1].State != connect.OutboxDead {
+		t.Fatalf("the dead entry: %+v", done[1])
+	}
+	pending, err := f.s.Outbox(f.ctx, c.Account, []connect.OutboxState{connect.OutboxPending}, 1)
+	must(t, err)
+	same(t, "pending entries, at most 1", []string{e3.Key}, keys(pending))
+}
+
+// testOutboxConcurrentClaims: claimers racing (as workers of several processes
+// do) never get the same entry while its lease runs, and between them get all.
+func testOutboxConcurrentClaims(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	const n, workers = 200, 8
+	var entries []connect.OutboxEntry
+	for i := range n {
+		entries = append(entries, f.entry(c, i%50))
+	}
+	must(t, f.s.AddOutbox(f.ctx, entries))
+	now := f.at(1000)
+	var (
+		mu    sync.Mutex
+		seen  = map[string]int{}
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+	)
+	for w := range workers {
+		wg.Go(func() {
+			<-start
+			for {
+				got, err := f.s.ClaimOutbox(f.ctx, connect.ClaimOutboxParams{Now: now, Lease: time.Hour, Limit: 7})
+				if err != nil {
+					t.Errorf("worker %d: %v", w, err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, e := range got {
+					seen[e.Key]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for k, times := range seen {
+		if times != 1 {
+			t.Fatalf("entry %s claimed %d times under one lease", k, times)
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("the workers claimed %d of %d entries", len(seen), n)
+	}
+}
+
+// testOutboxDoneNeverReturns: entries finished done or dead are never claimed
+// again, however late.
+func testOutboxDoneNeverReturns(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	entries := []connect.OutboxEntry{f.entry(c, 1), f.entry(c, 2)}
+	must(t, f.s.AddOutbox(f.ctx, entries))
+	got := f.claim(c.Account, f.at(5), 10)
+	if len(got) != 2 {
+		t.Fatalf("claimed %d entries, want 2", len(got))
+	}
+	for i, st := range []connect.OutboxState{connect.OutboxDone, connect.OutboxDead} {
+		must(t, f.s.FinishOutbox(f.ctx, connect.FinishOutboxParams{ID: got[i].ID, State: st, Now: f.at(6)}))
+	}
+	for _, at := range []int{7, 1000, 1000000} {
+		if got := f.claim(c.Account, f.at(at), 10); len(got) != 0 {
+			t.Fatalf("claim at %d returned finished entries %v", at, keys(got))
+		}
+	}
+	all, err := f.s.Outbox(f.ctx, c.Account, nil, 0)
+	must(t, err)
+	for _, e := range all {
+		if e.State == connect.OutboxPending {
+			t.Fatalf("entry %s is pending again", e.Key)
+		}
+	}
+	// An outbox entry written in a transaction that fails is not there.
+	lost := f.entry(c, 3)
+	err = f.s.Tx(f.ctx, func(tx connect.Store) error {
+		must(t, tx.AddOutbox(f.ctx, []connect.OutboxEntry{lost}))
+		return fmt.Errorf("boom")
+	})
+	if err == nil {
+		t.Fatal("Tx returned no error")
+	}
+	if got := f.claim(c.Account, f.at(1000000), 10); len(got) != 0 {
+		t.Fatalf("claimed a rolled-back entry: %v", keys(got))
+	}
+}

@@ -1,0 +1,367 @@
+package storagetest
+
+import (
+	"crypto/rand"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dispatchkit/connect"
+)
+
+func randomHash() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// testCredentials: a password hash is stored per member, found by email in any
+// account without regard to case, and removed with "".
+func testCredentials(t *testing.T, f *fixture) {
+	a := f.client(f.account())
+	b := f.client(f.account())
+	ma := f.member(a, "Sam Same", connect.RoleOwner)
+	mb := &connect.Member{ID: connect.MemberID(f.id("mb")), Account: b.Account, Client: b.ID, Name: "Sam Too",
+		Email: strings.ToUpper(ma.Email), Role: connect.RoleMember, CreatedAt: f.at(5), UpdatedAt: f.at(5)}
+	must(t, f.s.CreateMember(f.ctx, mb))
+	f.member(a, "Someone Else", connect.RoleMember)
+
+	creds := func(email string) map[connect.MemberID]string {
+		t.Helper()
+		got, err := f.s.Credentials(f.ctx, email)
+		must(t, err)
+		out := map[connect.MemberID]string{}
+		for _, c := range got {
+			if c.Member == nil {
+				t.Fatal("a credential without its member")
+			}
+			out[c.Member.ID] = c.PasswordHash
+		}
+		return out
+	}
+	same(t, "credentials before any password", map[connect.MemberID]string{ma.ID: "", mb.ID: ""}, creds(ma.Email))
+	must(t, f.s.SetPassword(f.ctx, scopeOf(a), ma.ID, "$argon2id$v=19$hash-a"))
+	must(t, f.s.SetPassword(f.ctx, connect.Scope{Account: b.Account}, mb.ID, "$argon2id$v=19$hash-b"))
+	same(t, "credentials by email, any case",
+		map[connect.MemberID]string{ma.ID: "$argon2id$v=19$hash-a", mb.ID: "$argon2id$v=19$hash-b"},
+		creds(strings.ToUpper(ma.Email[:1])+ma.Email[1:]))
+	got, err := f.s.Credentials(f.ctx, ma.Email)
+	must(t, err)
+	for _, c := range got {
+		if c.Member.ID == ma.ID {
+			same(t, "the member of a credential", ma, c.Member)
+		}
+	}
+	same(t, "the member is unchanged", ma, second2(f.s.Member(f.ctx, scopeOf(a), ma.ID)))
+
+	wantCode(t, "SetPassword of another account's member",
+		f.s.SetPassword(f.ctx, scopeOf(b), ma.ID, "stolen"), connect.NotFound)
+	wantCode(t, "SetPassword of an unknown member",
+		f.s.SetPassword(f.ctx, scopeOf(a), "no-such-member", "x"), connect.NotFound)
+	must(t, f.s.SetPassword(f.ctx, scopeOf(a), ma.ID, ""))
+	same(t, "credentials after removing a password",
+		map[connect.MemberID]string{ma.ID: "", mb.ID: "$argon2id$v=19$hash-b"}, creds(ma.Email))
+	same(t, "credentials of an unknown email", map[connect.MemberID]string{}, creds("nobody."+f.id("")+"@example.com"))
+}
+
+func second2[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// testAPIKeys: keys round-trip, are found by hash in any account, listed newest
+// first in their client, updated only in their own tenant.
+func testAPIKeys(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	sibling := f.client(c.Account)
+	key := func(cl *connect.Client, n int) *connect.APIKey {
+		return &connect.APIKey{ID: connect.APIKeyID(f.id("key")), Account: cl.Account, Client: cl.ID,
+			Name: "warehouse " + f.id(""), Hash: randomHash(), CreatedBy: connect.MemberID(f.id("mb")), CreatedAt: f.at(n)}
+	}
+	k1, k2, k3 := key(c, 1), key(c, 2), key(sibling, 3)
+	for _, k := range []*connect.APIKey{k1, k2, k3} {
+		must(t, f.s.CreateAPIKey(f.ctx, k))
+	}
+	dup := key(c, 4)
+	dup.Hash = k1.Hash
+	wantCode(t, "CreateAPIKey with a hash in use", f.s.CreateAPIKey(f.ctx, dup), connect.Conflict)
+	foreign := key(c, 5)
+	foreign.Account = f.account()
+	wantCode(t, "CreateAPIKey for a client of another account", f.s.CreateAPIKey(f.ctx, foreign), connect.NotFound)
+
+	got, err := f.s.APIKeyByHash(f.ctx, k2.Hash)
+	must(t, err)
+	same(t, "key by hash", k2, got)
+	wantCode(t, "APIKeyByHash of an unknown hash", second(f.s.APIKeyByHash(f.ctx, randomHash())), connect.NotFound)
+	list, err := f.s.APIKeys(f.ctx, scopeOf(c))
+	must(t, err)
+	same(t, "the client's keys, newest first", []*connect.APIKey{k2, k1}, list)
+	list, err = f.s.APIKeys(f.ctx, scopeOf(f.client(f.account())))
+	must(t, err)
+	if len(list) != 0 {
+		t.Fatalf("another client lists %d keys", len(list))
+	}
+
+	k1.LastUsedAt, k1.RevokedAt = f.at(10), f.at(11)
+	must(t, f.s.UpdateAPIKey(f.ctx, k1))
+	same(t, "an updated key", k1, second2(f.s.APIKeyByHash(f.ctx, k1.Hash)))
+	for name, hijack := range map[string]func(k *connect.APIKey){
+		"another account": func(k *connect.APIKey) { k.Account = f.account() },
+		"another client":  func(k *connect.APIKey) { k.Client = sibling.ID },
+		"no such key":     func(k *connect.APIKey) { k.ID = "no-such-key" },
+	} {
+		k := *k2
+		k.RevokedAt = f.at(20)
+		hijack(&k)
+		wantCode(t, "UpdateAPIKey in "+name, f.s.UpdateAPIKey(f.ctx, &k), connect.NotFound)
+	}
+	same(t, "a key after refused updates", k2, second2(f.s.APIKeyByHash(f.ctx, k2.Hash)))
+}
+
+// testTrackingLinks: links round-trip, are found by hash in any account, listed
+// newest first per order, revoked only in their own tenant, and made only for an
+// order of their client.
+func testTrackingLinks(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	sibling := f.client(c.Account)
+	o := f.orders(c, connect.StatusSubmitted, 1, 1)[0]
+	p := f.orders(c, connect.StatusSubmitted, 2, 1)[0]
+	theirs := f.orders(sibling, connect.StatusSubmitted, 3, 1)[0]
+	link := func(order *connect.Order, n int) *connect.TrackingLink {
+		return &connect.TrackingLink{ID: connect.TrackingLinkID(f.id("tl")), Account: order.Account, Client: order.Client,
+			Order: order.ID, Hash: randomHash(), CreatedBy: "member " + f.id(""), CreatedAt: f.at(n)}
+	}
+	l1, l2, l3 := link(o, 5), link(o, 6), link(p, 7)
+	for _, l := range []*connect.TrackingLink{l1, l2, l3} {
+		must(t, f.s.CreateTrackingLink(f.ctx, l))
+	}
+	dup := link(o, 8)
+	dup.Hash = l1.Hash
+	wantCode(t, "CreateTrackingLink with a hash in use", f.s.CreateTrackingLink(f.ctx, dup), connect.Conflict)
+	wrong := link(theirs, 9)
+	wrong.Client = c.ID // the sibling's order under this client
+	wantCode(t, "CreateTrackingLink for another client's order", f.s.CreateTrackingLink(f.ctx, wrong), connect.NotFound)
+	wrong = link(o, 9)
+	wrong.Account = f.account()
+	wantCode(t, "CreateTrackingLink in another account", f.s.CreateTrackingLink(f.ctx, wrong), connect.NotFound)
+
+	same(t, "link by hash", l2, second2(f.s.TrackingLinkByHash(f.ctx, l2.Hash)))
+	wantCode(t, "TrackingLinkByHash of an unknown hash", second(f.s.TrackingLinkByHash(f.ctx, randomHash())), connect.NotFound)
+	same(t, "the order's links, newest first", []*connect.TrackingLink{l2, l1}, second2(f.s.TrackingLinks(f.ctx, scopeOf(c), o.ID)))
+	same(t, "the order's links in the account's scope", []*connect.TrackingLink{l2, l1},
+		second2(f.s.TrackingLinks(f.ctx, connect.Scope{Account: c.Account}, o.ID)))
+	if got := second2(f.s.TrackingLinks(f.ctx, scopeOf(sibling), o.ID)); len(got) != 0 {
+		t.Fatalf("another client lists %d links of the order", len(got))
+	}
+
+	l1.RevokedAt = f.at(10)
+	must(t, f.s.UpdateTrackingLink(f.ctx, l1))
+	same(t, "a revoked link", l1, second2(f.s.TrackingLinkByHash(f.ctx, l1.Hash)))
+	for name, hijack := range map[string]func(l *connect.TrackingLink){
+		"another account": func(l *connect.TrackingLink) { l.Account = f.account() },
+		"another client":  func(l *connect.TrackingLink) { l.Client = sibling.ID },
+		"no such link":    func(l *connect.TrackingLink) { l.ID = "no-such-link" },
+	} {
+		l := *l3
+		l.RevokedAt = f.at(20)
+		hijack(&l)
+		wantCode(t, "UpdateTrackingLink in "+name, f.s.UpdateTrackingLink(f.ctx, &l), connect.NotFound)
+	}
+	same(t, "a link after refused updates", l3, second2(f.s.TrackingLinkByHash(f.ctx, l3.Hash)))
+}
+
+// testClientsByShopAndMapping: clients linked to a shop are found in any account;
+// a client's import mapping round-trips.
+func testClientsByShopAndMapping(t *testing.T, f *fixture) {
+	shop := f.id("shop") + ".myshopify.com"
+	a := f.client(f.account())
+	b := f.client(f.account())
+	f.client(a.Account) // not linked
+	for _, c := range []*connect.Client{a, b} {
+		c.Shopify = connect.ShopifyLink{Shop: shop, LinkedAt: f.at(3)}
+		c.ImportMapping = map[string]connect.Field{"Street": connect.FieldAddressLine1, "Città": connect.FieldCity}
+		must(t, f.s.UpdateClient(f.ctx, c))
+	}
+	got, err := f.s.ClientsByShop(f.ctx, shop)
+	must(t, err)
+	slices.SortFunc(got, func(x, y *connect.Client) int { return strings.Compare(string(x.ID), string(y.ID)) })
+	want := []*connect.Client{a, b}
+	slices.SortFunc(want, func(x, y *connect.Client) int { return strings.Compare(string(x.ID), string(y.ID)) })
+	same(t, "the shop's clients", want, got)
+	if got := second2(f.s.ClientsByShop(f.ctx, "other-"+shop)); len(got) != 0 {
+		t.Fatalf("another shop has %d clients", len(got))
+	}
+	if got := second2(f.s.ClientsByShop(f.ctx, "")); len(got) != 0 {
+		t.Fatalf("the empty shop has %d clients", len(got))
+	}
+	same(t, "a client with a mapping", a, second2(f.s.Client(f.ctx, a.Account, a.ID)))
+	a.ImportMapping = nil
+	must(t, f.s.UpdateClient(f.ctx, a))
+	same(t, "a client whose mapping was cleared", a, second2(f.s.Client(f.ctx, a.Account, a.ID)))
+	c := &connect.Client{ID: connect.ClientID(f.id("cl")), Account: a.Account, Name: "New", Status: connect.ClientActive,
+		ImportMapping: map[string]connect.Field{"Notes": connect.FieldNotes}, CreatedAt: f.at(1), UpdatedAt: f.at(1)}
+	must(t, f.s.CreateClient(f.ctx, c))
+	same(t, "a new client with a mapping", c, second2(f.s.Client(f.ctx, c.Account, c.ID)))
+}
+
+// testRedactOrders: the orders of the shop that the request selects lose their
+// recipient and notes; nothing else does.
+func testRedactOrders(t *testing.T, f *fixture) {
+	shop := f.id("shop") + ".myshopify.com"
+	c := f.client(f.account())
+	sibling := f.client(c.Account)
+	mk := func(cl *connect.Client, n int, shop, gid, email, phone string) *connect.Order {
+		o := f.order(cl, connect.StatusSubmitted, n)
+		o.Source, o.Shopify = connect.SourceShopify, connect.ShopifyRef{Shop: shop, OrderID: gid}
+		o.Recipient = connect.Recipient{Name: "Pat " + gid, Email: email, Phone: phone}
+		o.Notes = "leave with " + gid
+		f.store(o)
+		return o
+	}
+	byID := mk(c, 1, shop, "gid://shopify/Order/1", "a@example.com", "+1 555 0001")
+	byEmail := mk(c, 2, shop, "gid://shopify/Order/2", "Pat@Example.com", "+1 555 0002")
+	byPhone := mk(c, 3, shop, "gid://shopify/Order/3", "c@example.com", "+1 555 0003")
+	untouched := mk(c, 4, shop, "gid://shopify/Order/4", "d@example.com", "+1 555 0004")
+	otherShop := mk(c, 5, "other-"+shop, "gid://shopify/Order/1", "pat@example.com", "+1 555 0003")
+	otherClient := mk(sibling, 6, shop, "gid://shopify/Order/1", "pat@example.com", "+1 555 0003")
+	manual := f.order(c, connect.StatusSubmitted, 7)
+	manual.Recipient.Email = "pat@example.com"
+	f.store(manual)
+
+	n, err := f.s.RedactOrders(f.ctx, scopeOf(c), connect.RedactParams{Shop: shop,
+		ShopifyIDs: []string{"gid://shopify/Order/1"}, Reason: "customers/redact 1", At: f.at(20)})
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("redacting by id changed %d orders, want 1", n)
+	}
+	n, err = f.s.RedactOrders(f.ctx, scopeOf(c), connect.RedactParams{Shop: shop, Email: "pat@example.com",
+		Phone: "+1 555 0003", Reason: "customers/redact 2", At: f.at(21)})
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("redacting by email and phone changed %d orders, want 2", n)
+	}
+	for _, o := range []*connect.Order{byID, byEmail, byPhone} {
+		got := f.reload(o)
+		if got.Recipient != (connect.Recipient{}) || got.Notes != "" {
+			t.Fatalf("order %s kept %+v, %q", o.ID, got.Recipient, got.Notes)
+		}
+		if got.Version <= o.Version {
+			t.Fatalf("a redacted order's version stayed %d", got.Version)
+		}
+		if got.Ref != o.Ref || got.Address != o.Address || got.Status != o.Status {
+			t.Fatalf("redaction changed more than the recipient: %+v", got)
+		}
+	}
+	for _, o := range []*connect.Order{untouched, otherShop, otherClient, manual} {
+		same(t, "an order the requests did not select", o, f.reload(o))
+	}
+	n, err = f.s.RedactOrders(f.ctx, scopeOf(sibling), connect.RedactParams{Shop: shop, WholeShop: true,
+		Reason: "shop/redact", At: f.at(22)})
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("redacting the sibling's whole shop changed %d orders, want 1", n)
+	}
+	same(t, "another client's order after a shop redaction elsewhere", untouched, f.reload(untouched))
+	n, err = f.s.RedactOrders(f.ctx, scopeOf(c), connect.RedactParams{Shop: shop, Reason: "nothing selected", At: f.at(23)})
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("a request selecting nothing changed %d orders", n)
+	}
+	n, err = f.s.RedactOrders(f.ctx, connect.Scope{Account: f.account(), Client: c.ID}, connect.RedactParams{Shop: shop,
+		WholeShop: true, Reason: "wrong account", At: f.at(24)})
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("another account redacted %d of the client's orders", n)
+	}
+	same(t, "an order after another account's redaction", untouched, f.reload(untouched))
+}
+
+// testUseOnce: a key is usable once until it expires, then once again.
+func testUseOnce(t *testing.T, f *fixture) {
+	now := time.Now()
+	k := "oauth-state:" + f.id("")
+	must(t, f.s.UseOnce(f.ctx, k, now.Add(time.Hour)))
+	wantCode(t, "UseOnce of a used key", f.s.UseOnce(f.ctx, k, now.Add(2*time.Hour)), connect.Conflict)
+	must(t, f.s.UseOnce(f.ctx, "webhook:"+f.id(""), now.Add(time.Hour)))
+
+	expired := "webhook:" + f.id("")
+	must(t, f.s.UseOnce(f.ctx, expired, now.Add(-time.Second)))
+	must(t, f.s.UseOnce(f.ctx, expired, now.Add(time.Hour)))
+	wantCode(t, "UseOnce of a key used again after it expired", f.s.UseOnce(f.ctx, expired, now.Add(time.Hour)), connect.Conflict)
+
+	// Racers: exactly one wins each key.
+	const racers = 10
+	for i := range 5 {
+		key := fmt.Sprintf("race-%d:%s", i, f.id(""))
+		errs := make([]error, racers)
+		var wg sync.WaitGroup
+		for r := range racers {
+			wg.Go(func() { errs[r] = f.s.UseOnce(f.ctx, key, now.Add(time.Hour)) })
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			if err == nil {
+				won++
+			} else {
+				wantCode(t, "a losing UseOnce", err, connect.Conflict)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("key %s: %d winners", key, won)
+		}
+	}
+	// Many calls: expired keys are swept now and then, live ones never.
+	for i := range 600 {
+		must(t, f.s.UseOnce(f.ctx, fmt.Sprintf("bulk-%d:%s", i, f.id("")), now.Add(-time.Minute)))
+	}
+	wantCode(t, "UseOnce of a live key after sweeps", f.s.UseOnce(f.ctx, k, now.Add(time.Hour)), connect.Conflict)
+}
+
+// testShopifyTokens: the client's sealed token is saved, replaced, read and
+// deleted, in its own account only.
+func testShopifyTokens(t *testing.T, f *fixture) {
+	st, ok := f.s.(connect.ShopifyTokens)
+	if !ok {
+		t.Skip("the Store does not keep Shopify tokens")
+	}
+	c := f.client(f.account())
+	other := f.client(f.account())
+	sc := scopeOf(c)
+	_, _, err := st.ShopifyToken(f.ctx, sc)
+	wantCode(t, "ShopifyToken before any", err, connect.NotFound)
+	must(t, st.SaveShopifyToken(f.ctx, sc, "a.myshopify.com", []byte{0, 1, 2, 255}))
+	shop, sealed, err := st.ShopifyToken(f.ctx, sc)
+	must(t, err)
+	if shop != "a.myshopify.com" || string(sealed) != string([]byte{0, 1, 2, 255}) {
+		t.Fatalf("ShopifyToken = %q, %v", shop, sealed)
+	}
+	must(t, st.SaveShopifyToken(f.ctx, sc, "b.myshopify.com", []byte("sealed-2")))
+	shop, sealed, err = st.ShopifyToken(f.ctx, sc)
+	must(t, err)
+	if shop != "b.myshopify.com" || string(sealed) != "sealed-2" {
+		t.Fatalf("ShopifyToken after replacing = %q, %q", shop, sealed)
+	}
+	foreign := connect.Scope{Account: other.Account, Client: c.ID}
+	wantCode(t, "SaveShopifyToken for another account's client",
+		st.SaveShopifyToken(f.ctx, foreign, "evil.myshopify.com", []byte("x")), connect.NotFound)
+	wantCode(t, "SaveShopifyToken for an unknown client",
+		st.SaveShopifyToken(f.ctx, connect.Scope{Account: c.Account, Client: "no-such-client"}, "x", []byte("x")), connect.NotFound)
+	_, _, err = st.ShopifyToken(f.ctx, foreign)
+	wantCode(t, "ShopifyToken from another account", err, connect.NotFound)
+	must(t, st.DeleteShopifyToken(f.ctx, foreign))
+	shop, _, err = st.ShopifyToken(f.ctx, sc)
+	must(t, err)
+	if shop != "b.myshopify.com" {
+		t.Fatalf("another account's delete changed the token: %q", shop)
+	}
+	must(t, st.DeleteShopifyToken(f.ctx, sc))
+	_, _, err = st.ShopifyToken(f.ctx, sc)
+	wantCode(t, "ShopifyToken after delete", err, connect.NotFound)
+	must(t, st.DeleteShopifyToken(f.ctx, sc))
+}
