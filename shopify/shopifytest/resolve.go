@@ -54,7 +54,7 @@ func (s *Shop) node(id string) any {
 		return orderObj{s, o}
 	}
 	if a := o.ShippingAddress; a != nil && a.ID == id {
-		return addressObj{s, a}
+		return addressObj{s, a, o.Withheld}
 	}
 	for i := range o.LineItems {
 		if o.LineItems[i].ID == id {
@@ -105,9 +105,9 @@ func (v orderObj) field(name string, args map[string]any) (any, error) {
 	case "note":
 		return optional(o.Note), nil
 	case "email":
-		return v.s.protect(optional(o.Email)), nil
+		return v.s.protect(optional(o.Email), o.Withheld), nil
 	case "phone":
-		return v.s.protect(optional(o.Phone)), nil
+		return v.s.protect(optional(o.Phone), o.Withheld), nil
 	case "displayFulfillmentStatus":
 		return o.DisplayFulfillmentStatus(), nil
 	case "closed":
@@ -130,7 +130,7 @@ func (v orderObj) field(name string, args map[string]any) (any, error) {
 		if o.ShippingAddress == nil {
 			return nil, nil
 		}
-		return addressObj{v.s, o.ShippingAddress}, nil
+		return addressObj{v.s, o.ShippingAddress, o.Withheld}, nil
 	case "lineItems":
 		items := make([]object, len(o.LineItems))
 		for i := range o.LineItems {
@@ -148,23 +148,26 @@ func (v orderObj) field(name string, args map[string]any) (any, error) {
 }
 
 // protect withholds v when the shop plays an app without protected customer
-// data approval. A field that is null anyway stays plain null.
-func (s *Shop) protect(v any) any {
-	if s.withhold && v != nil {
+// data approval, or the order's data is withheld on its own. A field that is
+// null anyway stays plain null.
+func (s *Shop) protect(v any, order bool) any {
+	if (s.withhold || order) && v != nil {
 		return withheld{}
 	}
 	return v
 }
 
 type addressObj struct {
-	s *Shop
-	a *Address
+	s        *Shop
+	a        *Address
+	withheld bool // the order's customer data is withheld
 }
 
 func (addressObj) typeName() string { return "MailingAddress" }
 
 func (v addressObj) field(name string, _ map[string]any) (any, error) {
-	a, p := v.a, v.s.protect
+	a := v.a
+	p := func(x any) any { return v.s.protect(x, v.withheld) }
 	switch name {
 	case "id":
 		return a.ID, nil

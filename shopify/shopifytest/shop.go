@@ -22,6 +22,9 @@ type Order struct {
 	Cancelled       bool     // cancelledAt answers CreatedAt (the fake does not record when)
 	ShippingAddress *Address // nil for an order that ships nowhere
 	LineItems       []LineItem
+	// Withheld withholds this order's customer data as WithholdCustomerData
+	// does the shop's, for tests of answers where only some orders lack it.
+	Withheld bool
 	// FulfillmentOrders and Fulfillments are what fulfilling changed; read them
 	// through Shop.Order.
 	FulfillmentOrders []FulfillmentOrder

@@ -15,21 +15,38 @@ import (
 )
 
 // SendWebhook posts payload (marshalled as JSON, or sent as is when it is a
-// []byte) to url as Shopify delivers the topic for the shop: signed with the
-// app's secret in X-Shopify-Hmac-Sha256, with the topic, shop, API version,
-// webhook id, event id and triggered-at headers. It returns the receiver's
-// HTTP status.
+// []byte) to url as Shopify delivers the topic for the shop (see
+// NewWebhookRequest), and returns the receiver's HTTP status.
 func (srv *Server) SendWebhook(ctx context.Context, url, shop, topic string, payload any) (int, error) {
+	req, err := srv.NewWebhookRequest(ctx, url, shop, topic, payload)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
+}
+
+// NewWebhookRequest returns the POST Shopify sends to deliver the topic for
+// the shop: payload (marshalled as JSON, or as is when it is a []byte) signed
+// with the app's secret in X-Shopify-Hmac-Sha256, with the topic, shop, API
+// version, a fresh webhook id and event id, and triggered-at headers. Send a
+// clone (with a fresh body from GetBody) to play Shopify delivering it again.
+func (srv *Server) NewWebhookRequest(ctx context.Context, url, shop, topic string, payload any) (*http.Request, error) {
 	body, ok := payload.([]byte)
 	if !ok {
 		var err error
 		if body, err = json.Marshal(payload); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	srv.mu.Lock()
 	webhookID, eventID := randomToken(""), randomToken("")
@@ -46,11 +63,5 @@ func (srv *Server) SendWebhook(ctx context.Context, url, shop, topic string, pay
 	h.Set("X-Shopify-Event-Id", eventID)
 	h.Set("X-Shopify-Triggered-At", now.UTC().Format(time.RFC3339Nano))
 	h.Set("X-Shopify-Hmac-Sha256", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, nil
+	return req, nil
 }
