@@ -78,10 +78,14 @@ func (c *Client) MakeRequest(ctx context.Context, req *graphql.Request, resp *gr
 				return ended(ctx, err)
 			}
 		}
-		if err := c.waitForPoints(ctx, cost); err != nil {
+		reserved, err := c.waitForPoints(ctx, cost)
+		if err != nil {
 			return ended(ctx, err)
 		}
-		v := c.try(ctx, body, req, resp, mutation)
+		v := c.try(ctx, body, req, resp, mutation, reserved)
+		if !v.settled {
+			c.bucket.release(reserved)
+		}
 		if !v.retry {
 			return v.err
 		}
@@ -92,15 +96,17 @@ func (c *Client) MakeRequest(ctx context.Context, req *graphql.Request, resp *gr
 
 // verdict is the outcome of one try: done (err may be nil), or worth retrying
 // after at least wait, with err as the reason should the tries run out.
+// settled says the answer settled the try's reserved points in the bucket.
 type verdict struct {
-	retry bool
-	wait  time.Duration
-	err   error
+	retry   bool
+	wait    time.Duration
+	err     error
+	settled bool
 }
 
 func done(err error) verdict { return verdict{err: err} }
 
-func (c *Client) try(ctx context.Context, body []byte, req *graphql.Request, resp *graphql.Response, mutation bool) verdict {
+func (c *Client) try(ctx context.Context, body []byte, req *graphql.Request, resp *graphql.Response, mutation bool, reserved float64) verdict {
 	token, err := c.token(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -139,7 +145,7 @@ func (c *Client) try(ctx context.Context, body []byte, req *graphql.Request, res
 
 	switch s := hresp.StatusCode; {
 	case s == http.StatusOK:
-		return c.answer(raw, req, resp)
+		return c.answer(raw, req, resp, reserved)
 	case s == http.StatusUnauthorized:
 		e := connect.Errorf(connect.Forbidden, "shopify: the store uninstalled the app or revoked access (%s)", c.shop)
 		e.Err = ErrUnauthorized
@@ -170,17 +176,24 @@ type envelope struct {
 	Extensions map[string]any  `json:"extensions"`
 }
 
-func (c *Client) answer(raw []byte, req *graphql.Request, resp *graphql.Response) verdict {
+func (c *Client) answer(raw []byte, req *graphql.Request, resp *graphql.Response, reserved float64) verdict {
 	var env envelope
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return done(connect.Errorf(connect.Internal, "shopify: %s: the answer is not GraphQL JSON: %w", req.OpName, err))
 	}
 	resp.Extensions, resp.Errors = env.Extensions, env.Errors
 	cost := costOf(env.Extensions)
-	if cost != nil {
-		c.bucket.update(cost.ThrottleStatus, c.now())
+	if cost == nil {
+		return c.judge(env, nil, req, resp)
 	}
+	c.bucket.update(cost.ThrottleStatus, c.now(), reserved)
+	v := c.judge(env, cost, req, resp)
+	v.settled = true
+	return v
+}
 
+// judge decides what an answer means.
+func (c *Client) judge(env envelope, cost *Cost, req *graphql.Request, resp *graphql.Response) verdict {
 	if hasCode(env.Errors, codeThrottled) {
 		var wait time.Duration
 		if cost != nil && cost.ThrottleStatus.RestoreRate > 0 {
@@ -219,16 +232,21 @@ func (c *Client) answer(raw []byte, req *graphql.Request, resp *graphql.Response
 	return done(nil)
 }
 
-// waitForPoints sleeps until the bucket estimate has cost points, and reserves them.
-func (c *Client) waitForPoints(ctx context.Context, cost int) error {
+// waitForPoints sleeps until the bucket estimate has cost points, and reserves
+// them; it returns the points reserved, to settle when the answer comes.
+func (c *Client) waitForPoints(ctx context.Context, cost int) (float64, error) {
 	for {
-		d := c.bucket.take(cost, c.now())
+		d, reserved := c.bucket.take(cost, c.now())
 		if d == 0 {
-			return ctx.Err()
+			if err := ctx.Err(); err != nil {
+				c.bucket.release(reserved)
+				return 0, err
+			}
+			return reserved, nil
 		}
 		c.log.Debug("shopify: waiting for the rate-limit bucket", "shop", c.shop, "cost", cost, "wait", d)
 		if err := c.sleep(ctx, d); err != nil {
-			return err
+			return 0, err
 		}
 	}
 }
