@@ -265,3 +265,32 @@ func TestBulkLookupOf1000Names(t *testing.T) {
 		t.Errorf("%d requests, over twice the lower bound %d", st.Requests, minRequests)
 	}
 }
+
+func TestOrdersWithManyLineItemsAreReadWhole(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	for _, n := range []int{1, 6, 30, 251} {
+		var items []shopifytest.LineItem
+		for i := range n {
+			items = append(items, shopifytest.LineItem{Name: "Item " + strconv.Itoa(i), Quantity: 1})
+		}
+		r.shop.AddOrder(shopifytest.Order{ShippingAddress: &shopifytest.Address{Address1: "1 Elm St"}, LineItems: items})
+	}
+	r.link()
+	got, err := r.adapter.LookupOrders(r.ctx, r.scope, []string{"#1001", "#1002", "#1003", "#1004"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counts []string
+	for _, o := range got {
+		counts = append(counts, fmt.Sprintf("%s: %d products, %d packages, %q", o.Name, len(o.Input.Products), o.Input.PackageCount, o.Problem))
+	}
+	want := []string{`#1001: 1 products, 1 packages, ""`, `#1002: 6 products, 6 packages, ""`, `#1003: 30 products, 30 packages, ""`,
+		`#1004: 250 products, 250 packages, "has more than 250 products; add it by hand"`}
+	if d := cmp.Diff(want, counts); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	if st := r.shop.Stats(); st.Requests != 3 {
+		t.Errorf("%d requests; want 3 (names, then 25 line items, then 250)", st.Requests)
+	}
+}
