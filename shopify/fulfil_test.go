@@ -1,0 +1,141 @@
+package shopify_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/shopify"
+	"github.com/dispatchkit/connect/shopify/shopifytest"
+)
+
+// order adds an order with two line items to the rig's shop.
+func (r *rig) order() (shopifytest.Order, connect.ShopifyRef) {
+	o := r.shop.AddOrder(shopifytest.Order{
+		ShippingAddress: &shopifytest.Address{FirstName: "Ava", Address1: "1 Elm St", City: "Austin"},
+		LineItems:       []shopifytest.LineItem{{Name: "Mug", SKU: "M", Quantity: 2}, {Name: "Jar", Quantity: 1}},
+	})
+	return o, connect.ShopifyRef{Shop: r.shop.Domain(), OrderID: o.ID}
+}
+
+func (r *rig) fulfillments(id string) []shopifytest.Fulfillment {
+	o, ok := r.shop.Order(id)
+	if !ok {
+		r.t.Fatalf("no order %s in the fake", id)
+	}
+	return o.Fulfillments
+}
+
+var ignoreFulfillmentIDs = cmpopts.IgnoreFields(shopifytest.Fulfillment{}, "ID", "CreatedAt", "FulfillmentOrderIDs")
+
+func TestFulfilWithAndWithoutNotification(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, func(c *shopify.Config) { c.TrackingCompany = "Green Grocer Deliveries" })
+	r.link()
+	notified, notifiedRef := r.order()
+	quiet, quietRef := r.order()
+	if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Key: "k1", Order: notifiedRef, NotifyCustomer: true,
+		TrackingURL: "https://portal.example/track/abc"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Key: "k2", Order: quietRef}); err != nil {
+		t.Fatal(err)
+	}
+	want := []shopifytest.Fulfillment{{Status: "SUCCESS", NotifyCustomer: true, TrackingCompany: "Green Grocer Deliveries",
+		TrackingURLs: []string{"https://portal.example/track/abc"}}}
+	if d := cmp.Diff(want, r.fulfillments(notified.ID), ignoreFulfillmentIDs, cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("notified order's fulfillments (-want +got):\n%s", d)
+	}
+	want = []shopifytest.Fulfillment{{Status: "SUCCESS"}}
+	if d := cmp.Diff(want, r.fulfillments(quiet.ID), ignoreFulfillmentIDs, cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("quiet order's fulfillments (-want +got):\n%s", d)
+	}
+	o, _ := r.shop.Order(quiet.ID)
+	if o.DisplayFulfillmentStatus() != "FULFILLED" {
+		t.Errorf("the order is %s, want FULFILLED", o.DisplayFulfillmentStatus())
+	}
+}
+
+func TestFulfilTwiceFulfilsOnce(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.link()
+	o, ref := r.order()
+	for _, key := range []string{"k1", "k1", "another key"} {
+		if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Key: key, Order: ref, NotifyCustomer: true}); err != nil {
+			t.Fatalf("Fulfil %s: %v", key, err)
+		}
+	}
+	if n := len(r.fulfillments(o.ID)); n != 1 {
+		t.Errorf("%d fulfillments in Shopify, want 1", n)
+	}
+}
+
+func TestFulfilRefusals(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.link()
+	_, ref := r.order()
+	gone := connect.ShopifyRef{Shop: r.shop.Domain(), OrderID: "gid://shopify/Order/1"}
+	err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: gone})
+	wantCode(t, err, connect.NotFound, "no longer in")
+
+	other := ref
+	other.Shop = "another.myshopify.com"
+	err = r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: other})
+	wantCode(t, err, connect.Forbidden, "another.myshopify.com")
+
+	err = r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: connect.ShopifyRef{Shop: r.shop.Domain(), OrderID: "#1001"}})
+	wantCode(t, err, connect.Invalid, "not a Shopify order id")
+
+	r.shop.Uninstall()
+	err = r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: ref})
+	wantCode(t, err, connect.Forbidden, "uninstalled the app or revoked access")
+}
+
+func TestFulfilmentEvents(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.link()
+	o, ref := r.order()
+	eta := r.clock.Now().Add(90 * time.Minute).Truncate(time.Second)
+
+	err := r.adapter.FulfilmentEvent(r.ctx, r.scope, connect.FulfilmentEventParams{Order: ref, Status: connect.FulfilmentOutForDelivery})
+	wantCode(t, err, connect.Conflict, "no fulfillment")
+
+	if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: ref, TrackingURL: "https://portal.example/track/abc"}); err != nil {
+		t.Fatal(err)
+	}
+	post := func(status connect.FulfilmentStatus, eta time.Time) {
+		t.Helper()
+		r.clock.Advance(time.Minute)
+		if err := r.adapter.FulfilmentEvent(r.ctx, r.scope, connect.FulfilmentEventParams{Key: string(status), Order: ref, Status: status, ETA: eta}); err != nil {
+			t.Fatalf("%s: %v", status, err)
+		}
+	}
+	post(connect.FulfilmentOutForDelivery, eta)
+	post(connect.FulfilmentOutForDelivery, eta) // a retry: already the latest
+	post(connect.FulfilmentAttemptedDelivery, time.Time{})
+	post(connect.FulfilmentOutForDelivery, eta.Add(time.Hour)) // out again after the failed attempt
+	post(connect.FulfilmentDelivered, eta.Add(time.Hour))
+	post(connect.FulfilmentDelivered, time.Time{})
+
+	type event struct {
+		Status string
+		ETA    time.Time
+	}
+	var got []event
+	for _, e := range r.fulfillments(o.ID)[0].Events {
+		got = append(got, event{e.Status, e.EstimatedDeliveryAt})
+	}
+	want := []event{{"OUT_FOR_DELIVERY", eta}, {"ATTEMPTED_DELIVERY", time.Time{}}, {"OUT_FOR_DELIVERY", eta.Add(time.Hour)}, {"DELIVERED", time.Time{}}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("events in Shopify (-want +got):\n%s", d)
+	}
+
+	err = r.adapter.FulfilmentEvent(r.ctx, r.scope, connect.FulfilmentEventParams{Order: ref, Status: "lost"})
+	wantCode(t, err, connect.Invalid, "unknown fulfilment status")
+}
