@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/portal"
+	"github.com/dispatchkit/connect/storage"
+)
+
+// The demo account, its depots and its dispatcher.
+const (
+	demoAccount     connect.AccountID = "demo-account"
+	dispatcherEmail                   = "dispatcher@demo.test"
+	demoClientName                    = "Green Grocer"
+)
+
+var demoDepots = []portal.Depot{{ID: "north", Name: "North depot"}, {ID: "south", Name: "South depot"}}
+
+// host is the example dispatch system with the portal mounted in it.
+type host struct {
+	cfg         config
+	log         *slog.Logger
+	store       *storage.Store
+	svc         *connect.Service
+	state       *demoState
+	routes      *routeSync
+	portal      http.Handler
+	mux         *http.ServeMux
+	files       string // proof-of-delivery files
+	cop         *http.CrossOriginProtection
+	shopifyDemo bool
+	stop        context.CancelFunc
+	done        sync.WaitGroup
+	closers     []func()
+}
+
+// demoState is what the demo keeps beside the database: its secrets and the link
+// of the seeded invitation (an invite's token cannot be read back).
+type demoState struct {
+	SessionKey         string `json:"session_key"`
+	DispatcherPassword string `json:"dispatcher_password"`
+	ShopifyKey         string `json:"shopify_key"`
+	InviteLink         string `json:"invite_link,omitempty"`
+	path               string
+}
+
+func loadState(dir string) (*demoState, error) {
+	st := &demoState{path: filepath.Join(dir, "demo-state.json")}
+	b, err := os.ReadFile(st.path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		if err := json.Unmarshal(b, st); err != nil {
+			return nil, fmt.Errorf("%s: %w", st.path, err)
+		}
+	}
+	changed := false
+	if st.SessionKey == "" {
+		st.SessionKey, changed = randomHex(32), true
+	}
+	if st.ShopifyKey == "" {
+		st.ShopifyKey, changed = randomHex(32), true
+	}
+	if st.DispatcherPassword == "" {
+		st.DispatcherPassword, changed = randomHex(6), true
+	}
+	if changed {
+		return st, st.save()
+	}
+	return st, nil
+}
+
+func (st *demoState) save() error {
+	b, _ := json.MarshalIndent(st, "", "  ")
+	return os.WriteFile(st.path, b, 0o600)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newHost opens the database, makes the Service and the portal, and seeds the
+// demo on first start.
+func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err error) {
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "files"), 0o700); err != nil {
+		return nil, err
+	}
+	h = &host{cfg: cfg, log: log, files: filepath.Join(cfg.DataDir, "files")}
+	defer func() {
+		if err != nil {
+			h.Close()
+		}
+	}()
+	if h.state, err = loadState(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if h.store, err = storage.Open(ctx, cfg.DB); err != nil {
+		return nil, fmt.Errorf("opening %s: %w", cfg.DB, err)
+	}
+	h.closers = append(h.closers, func() { h.store.Close() })
+
+	links := portal.Links{BaseURL: cfg.BaseURL}
+	h.routes = &routeSync{log: log}
+	svcCfg := connect.Config{
+		Store: h.store, Mailer: newMailer(cfg, log), RouteSync: h.routes,
+		InviteURL: links.Invite, TrackingURL: links.Tracking, Logger: log,
+	}
+	if cfg.PasswordIterations > 0 {
+		svcCfg.Passwords = connect.PBKDF2{Iterations: cfg.PasswordIterations}
+	}
+	shop, err := h.shopify(ctx, &svcCfg)
+	if err != nil {
+		return nil, err
+	}
+	if h.svc, err = connect.New(svcCfg); err != nil {
+		return nil, err
+	}
+	h.closers = append(h.closers, func() { h.svc.Close() })
+
+	key, _ := hex.DecodeString(h.state.SessionKey)
+	pcfg := portal.Config{
+		Service: h.svc, BaseURL: cfg.BaseURL, SessionKey: key,
+		Dispatchers:        portal.DispatchersFunc(h.dispatcher),
+		DispatcherLoginURL: "/demo/login",
+		DispatcherLinks:    []portal.Link{{Label: "Routes (demo)", URL: "/demo/routes"}},
+		Depots: func(context.Context, connect.AccountID) ([]portal.Depot, error) {
+			return demoDepots, nil
+		},
+		Spreadsheets: sheets{},
+		UploadDir:    filepath.Join(cfg.DataDir, "uploads"),
+		Name:         "Connect demo",
+		Logger:       log,
+	}
+	if shop != nil {
+		pcfg.ShopifyInstall, pcfg.ShopifyWebhooks = shop.install, shop.webhooks
+	}
+	if h.portal, err = portal.New(pcfg); err != nil {
+		return nil, err
+	}
+	if err := h.seed(ctx); err != nil {
+		return nil, fmt.Errorf("seeding the demo: %w", err)
+	}
+
+	h.cop = http.NewCrossOriginProtection()
+	if err := h.cop.AddTrustedOrigin(cfg.BaseURL); err != nil {
+		return nil, err
+	}
+	h.mux = http.NewServeMux()
+	h.mux.Handle("/", h.portal)
+	h.mux.Handle("/demo/", h.cop.Handler(h.demoRoutes()))
+
+	// The outbox worker pushes submitted, withdrawn and cancelled orders to the
+	// route sync (and fulfils Shopify orders), with retries.
+	workCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	h.stop = stop
+	h.done.Add(1)
+	go func() {
+		defer h.done.Done()
+		_ = h.svc.RunOutbox(workCtx, connect.OutboxOptions{})
+	}()
+	return h, nil
+}
+
+// ServeHTTP serves the portal and the host's own pages.
+func (h *host) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Close stops the outbox worker and closes the Service and the database.
+func (h *host) Close() {
+	if h.stop != nil {
+		h.stop()
+		h.done.Wait()
+	}
+	for i := len(h.closers) - 1; i >= 0; i-- {
+		h.closers[i]()
+	}
+	h.closers = nil
+}
+
+// dispatcherActor is the demo dispatcher as the Service knows her.
+func dispatcherActor() connect.Actor { return connect.AsDispatcher(demoAccount, dispatcherEmail) }
+
+// seed invites the demo client on first start.
+func (h *host) seed(ctx context.Context) error {
+	clients, err := h.svc.Clients(ctx, dispatcherActor())
+	if err != nil {
+		return err
+	}
+	if len(clients) > 0 {
+		return nil
+	}
+	issued, err := h.svc.InviteClient(ctx, dispatcherActor(), connect.InviteClientParams{
+		Name: demoClientName, Email: "owner@greengrocer.test",
+		Settings: connect.ClientSettings{AllowUpload: true, DefaultDepot: "north",
+			RequiredFields: connect.RequireFields(connect.FieldCity, connect.FieldRecipientName)},
+	})
+	if err != nil {
+		return err
+	}
+	h.state.InviteLink = issued.Link
+	h.log.Info("demo seeded", "account", demoAccount, "client", demoClientName)
+	return h.state.save()
+}
+
+// pendingInvite returns the seeded invitation's link while it is still pending.
+func (h *host) pendingInvite() string {
+	if h.state.InviteLink == "" {
+		return ""
+	}
+	clients, err := h.svc.Clients(context.Background(), dispatcherActor())
+	if err != nil {
+		return ""
+	}
+	for _, c := range clients {
+		if c.Client.Name == demoClientName && c.PendingInvite != nil {
+			return h.state.InviteLink
+		}
+	}
+	return ""
+}

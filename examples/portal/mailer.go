@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/smtp"
+	"strings"
+	"time"
+
+	"github.com/dispatchkit/connect"
+)
+
+// newMailer returns an SMTP mailer when an SMTP server is configured, else one that
+// logs the invitation link.
+func newMailer(cfg config, log *slog.Logger) connect.Mailer {
+	if cfg.SMTPAddr == "" {
+		return logMailer{log: log}
+	}
+	return &smtpMailer{addr: cfg.SMTPAddr, user: cfg.SMTPUser, password: cfg.SMTPPassword, from: cfg.SMTPFrom}
+}
+
+// logMailer "sends" invitations to the log, for a demo without email.
+type logMailer struct{ log *slog.Logger }
+
+func (m logMailer) SendInvite(ctx context.Context, im connect.InviteMail) error {
+	m.log.InfoContext(ctx, "invitation (not emailed: no SMTP server configured)", "to", im.To, "client", im.ClientName, "link", im.Link)
+	return nil
+}
+
+// smtpMailer sends invitations through an SMTP server with net/smtp (STARTTLS when
+// the server offers it; PLAIN auth when a user is set).
+type smtpMailer struct {
+	addr, user, password, from string
+}
+
+func (m *smtpMailer) SendInvite(ctx context.Context, im connect.InviteMail) error {
+	if strings.ContainsAny(im.To, "\r\n") {
+		return connect.Errorf(connect.Invalid, "the address %q is not valid", im.To)
+	}
+	subject := fmt.Sprintf("You are invited to the delivery portal of %s", im.ClientName)
+	body := fmt.Sprintf("Hello,\r\n\r\n%s invited you to follow and manage the deliveries of %s.\r\n\r\n"+
+		"Sign up here (the link works once, until %s):\r\n%s\r\n", im.InvitedBy, im.ClientName,
+		im.ExpiresAt.UTC().Format("2 Jan 2006 15:04 UTC"), im.Link)
+	msg := "From: " + m.from + "\r\nTo: " + im.To + "\r\nSubject: " + subject +
+		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nDate: " +
+		time.Now().Format(time.RFC1123Z) + "\r\n\r\n" + body
+	var auth smtp.Auth
+	if m.user != "" {
+		host, _, _ := net.SplitHostPort(m.addr)
+		auth = smtp.PlainAuth("", m.user, m.password, host)
+	}
+	done := make(chan error, 1)
+	go func() { done <- smtp.SendMail(m.addr, auth, m.from, []string{im.To}, []byte(msg)) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return connect.Errorf(connect.Unavailable, "sending email: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return connect.Errorf(connect.Unavailable, "sending email: %w", ctx.Err())
+	}
+}

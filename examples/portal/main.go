@@ -1,0 +1,162 @@
+// Command portal is an example host: a tiny dispatch system that embeds the client
+// portal. It opens storage (SQLite in a local file by default, or PostgreSQL),
+// makes the connect.Service with a mailer and a RouteSync of its own, runs the
+// outbox worker, mounts portal.New under "/", and adds what a real dispatch system
+// owns: a dispatcher login, routes built from unassigned stops, and a driver page
+// that completes stops with a photo and a signature.
+//
+//	go run ./examples/portal
+//
+// On first start it seeds a demo account with two depots and a client invitation,
+// and prints the URL, the dispatcher login and the invite link. Data survives a
+// restart: the database, and beside it a data directory with the demo's secrets and
+// the proof-of-delivery files.
+//
+// Flags (each also read from the environment variable in brackets):
+//
+//	-addr            listen address [CONNECT_ADDR] (127.0.0.1:8080)
+//	-db              sqlite:FILE or postgres://… [CONNECT_DB] (sqlite:connect-demo.db)
+//	-base-url        the URL people open [CONNECT_BASE_URL] (http://ADDR)
+//	-data            data directory [CONNECT_DATA] (connect-demo.db.files)
+//	-smtp-addr       SMTP server host:port [CONNECT_SMTP_ADDR]; unset: invites are logged
+//	-smtp-user, -smtp-password, -smtp-from [CONNECT_SMTP_USER, CONNECT_SMTP_PASSWORD, CONNECT_SMTP_FROM]
+//	-shopify-client-id, -shopify-secret  a Shopify app's credentials
+//	                 [CONNECT_SHOPIFY_CLIENT_ID, CONNECT_SHOPIFY_SECRET]; unset: a fake
+//	                 Shopify runs in-process (package shopifytest), so linking a store
+//	                 and importing its orders works offline
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// config is the host's settings.
+type config struct {
+	Addr    string
+	DB      string
+	BaseURL string
+	DataDir string
+
+	SMTPAddr, SMTPUser, SMTPPassword, SMTPFrom string
+
+	ShopifyClientID, ShopifySecret string
+
+	// Test settings (not flags).
+	PasswordIterations int // 0: the Service's default
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func parseFlags(args []string) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("portal", flag.ContinueOnError)
+	fs.StringVar(&c.Addr, "addr", env("CONNECT_ADDR", "127.0.0.1:8080"), "listen address")
+	fs.StringVar(&c.DB, "db", env("CONNECT_DB", "sqlite:connect-demo.db"), "database: sqlite:FILE or postgres://…")
+	fs.StringVar(&c.BaseURL, "base-url", env("CONNECT_BASE_URL", ""), "the URL people open (default http://ADDR)")
+	fs.StringVar(&c.DataDir, "data", env("CONNECT_DATA", "connect-demo.db.files"), "data directory (secrets, proof files)")
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", env("CONNECT_SMTP_ADDR", ""), "SMTP server host:port (unset: invites are logged)")
+	fs.StringVar(&c.SMTPUser, "smtp-user", env("CONNECT_SMTP_USER", ""), "SMTP user")
+	fs.StringVar(&c.SMTPPassword, "smtp-password", env("CONNECT_SMTP_PASSWORD", ""), "SMTP password")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", env("CONNECT_SMTP_FROM", "connect@localhost"), "sender of invitations")
+	fs.StringVar(&c.ShopifyClientID, "shopify-client-id", env("CONNECT_SHOPIFY_CLIENT_ID", ""), "Shopify app client id (unset: a fake Shopify)")
+	fs.StringVar(&c.ShopifySecret, "shopify-secret", env("CONNECT_SHOPIFY_SECRET", ""), "Shopify app secret")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	return c, nil
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if err := run(ctx, cfg, log, os.Stdout); err != nil {
+		log.Error("portal stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+// run serves the host until ctx ends, then shuts down gracefully.
+func run(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	h, err := newHost(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer h.Close()
+	h.printWelcome(out)
+	return serve(ctx, ln, h, log)
+}
+
+// serve runs an HTTP server on ln until ctx ends, then drains it: long-lived event
+// streams end with the server's base context.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // spreadsheets up to 50 MB on slow links
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return base },
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(cancelBase)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		cancelBase()
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutdownCtx)
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return err
+}
+
+// printWelcome says how to start.
+func (h *host) printWelcome(out io.Writer) {
+	fmt.Fprintf(out, "\nConnect demo portal: %s/\n", h.cfg.BaseURL)
+	fmt.Fprintf(out, "  Dispatcher console: %s/dispatch/  (sign in as %s, password %s)\n", h.cfg.BaseURL, dispatcherEmail, h.state.DispatcherPassword)
+	if link := h.pendingInvite(); link != "" {
+		fmt.Fprintf(out, "  Client invite link: %s\n", link)
+	}
+	if h.shopifyDemo {
+		fmt.Fprintf(out, "  Shopify: a fake store runs in-process; link %s from Settings → Integrations\n", demoShop)
+	}
+	fmt.Fprintln(out)
+}

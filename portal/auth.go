@@ -1,0 +1,224 @@
+package portal
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/dispatchkit/connect"
+)
+
+type ctxKey int
+
+const (
+	viewerKey ctxKey = iota
+	dispatcherKey
+	actorKey
+)
+
+// ActorFromContext returns the actor a portal request acts as: the signed-in
+// member on pages (and in Config.ShopifyInstall), the API key or member on the API,
+// the dispatcher in the console.
+func ActorFromContext(ctx context.Context) (connect.Actor, bool) {
+	a, ok := ctx.Value(actorKey).(connect.Actor)
+	return a, ok
+}
+
+// viewer is the signed-in member of a page, as the Service knows it now.
+type viewer struct {
+	Actor  connect.Actor
+	Client *connect.Client
+	Member *connect.Member
+}
+
+// Role is the member's role.
+func (v *viewer) Role() connect.Role {
+	if v.Member == nil {
+		return connect.RoleMember
+	}
+	return v.Member.Role
+}
+
+// CanManage reports whether the member manages the team and integrations.
+func (v *viewer) CanManage() bool {
+	return v.Role() == connect.RoleOwner || v.Role() == connect.RoleAdmin
+}
+
+// IsOwner reports whether the member owns the team.
+func (v *viewer) IsOwner() bool { return v.Role() == connect.RoleOwner }
+
+// CanUpload reports whether the client may add orders.
+func (v *viewer) CanUpload() bool { return v.Client.Settings.AllowUpload }
+
+// loadViewer asks the Service who the actor is now: a removed member, or a member
+// of a disabled client, is refused here.
+func (s *server) loadViewer(ctx context.Context, a connect.Actor) (*viewer, error) {
+	cl, err := s.svc.Client(ctx, a, a.Client)
+	if err != nil {
+		return nil, err
+	}
+	v := &viewer{Actor: a, Client: cl}
+	members, err := s.svc.Members(ctx, a, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range members {
+		if m.ID == a.Member {
+			v.Member = m
+		}
+	}
+	if v.Member == nil {
+		return nil, connect.Errorf(connect.Forbidden, "your access to this portal has ended")
+	}
+	return v, nil
+}
+
+type (
+	memberFunc     func(w http.ResponseWriter, r *http.Request, v *viewer) error
+	dispatcherFunc func(w http.ResponseWriter, r *http.Request, a connect.Actor) error
+	apiFunc        func(w http.ResponseWriter, r *http.Request, a connect.Actor) error
+	publicFunc     func(w http.ResponseWriter, r *http.Request) error
+)
+
+// member serves a client portal page to the signed-in member; anyone else is sent
+// to sign in.
+func (s *server) member(h memberFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noStore(w)
+		a, ok := s.sessionActor(r)
+		if !ok {
+			s.toSignIn(w, r)
+			return
+		}
+		v, err := s.loadViewer(r.Context(), a)
+		if isCode(err, connect.Forbidden) || isCode(err, connect.NotFound) {
+			// Removed from the team, or the client was disabled: out at once.
+			s.endSession(w)
+			s.setFlash(w, flash{Message: message(err), Error: true})
+			s.toSignIn(w, r)
+			return
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		ctx := context.WithValue(r.Context(), viewerKey, v)
+		ctx = context.WithValue(ctx, actorKey, a)
+		r = r.WithContext(ctx)
+		if err := h(w, r, v); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// toSignIn sends a browser to the sign-in page, coming back afterwards (GET only).
+func (s *server) toSignIn(w http.ResponseWriter, r *http.Request) {
+	if s.isAPI(r) || r.Header.Get("Accept") == "text/event-stream" {
+		s.fail(w, r, errUnauthorized)
+		return
+	}
+	target := s.path("/signin")
+	if r.Method == http.MethodGet {
+		target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	s.redirect(w, r, target)
+}
+
+// dispatcher serves a console page to a dispatcher the host authenticated.
+func (s *server) dispatcher(h dispatcherFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noStore(w)
+		if s.cfg.Dispatchers == nil {
+			http.NotFound(w, r)
+			return
+		}
+		a, ok := s.cfg.Dispatchers.Authenticate(r)
+		if !ok || a.Kind != connect.ActorDispatcher {
+			if s.cfg.DispatcherLoginURL != "" && r.Method == http.MethodGet {
+				sep := "?"
+				if strings.Contains(s.cfg.DispatcherLoginURL, "?") {
+					sep = "&"
+				}
+				http.Redirect(w, r, s.cfg.DispatcherLoginURL+sep+"next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			s.fail(w, r, errUnauthorized)
+			return
+		}
+		ctx := context.WithValue(r.Context(), dispatcherKey, a)
+		ctx = context.WithValue(ctx, actorKey, a)
+		r = r.WithContext(ctx)
+		if err := h(w, r, a); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// api serves the JSON API to a client's API key (Authorization: Bearer ck_…) or a
+// signed-in member's session.
+func (s *server) api(h apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noStore(w)
+		var a connect.Actor
+		if auth := r.Header.Get("Authorization"); auth != "" {
+			token, ok := strings.CutPrefix(auth, "Bearer ")
+			if !ok {
+				s.fail(w, r, errUnauthorized)
+				return
+			}
+			var err error
+			if a, err = s.svc.AuthenticateAPIKey(r.Context(), strings.TrimSpace(token)); err != nil {
+				if isCode(err, connect.Forbidden) {
+					err = errUnauthorized
+				}
+				s.fail(w, r, err)
+				return
+			}
+		} else {
+			var ok bool
+			if a, ok = s.sessionActor(r); !ok {
+				s.fail(w, r, errUnauthorized)
+				return
+			}
+		}
+		r = r.WithContext(context.WithValue(r.Context(), actorKey, a))
+		if err := h(w, r, a); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// public serves a page that needs no sign-in.
+func (s *server) public(h publicFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noStore(w)
+		if a, ok := s.sessionActor(r); ok {
+			r = r.WithContext(context.WithValue(r.Context(), actorKey, a))
+		}
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// limited bounds the request body.
+func limited(n int64, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limitBody(w, r, n)
+		h.ServeHTTP(w, r)
+	})
+}
+
+func viewerFrom(ctx context.Context) *viewer {
+	v, _ := ctx.Value(viewerKey).(*viewer)
+	return v
+}
+
+func dispatcherFrom(ctx context.Context) *connect.Actor {
+	a, ok := ctx.Value(dispatcherKey).(connect.Actor)
+	if !ok {
+		return nil
+	}
+	return &a
+}

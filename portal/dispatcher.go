@@ -1,0 +1,278 @@
+package portal
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/dispatchkit/connect"
+)
+
+// The dispatcher console: Settings → Clients, the unassigned stops by depot, and
+// stop imports with a Client ID column. The host authenticates dispatchers
+// (Config.Dispatchers); the Service scopes everything to their account.
+
+func (s *server) consoleRoot(w http.ResponseWriter, r *http.Request, _ connect.Actor) error {
+	s.redirect(w, r, s.path("/dispatch/clients"))
+	return nil
+}
+
+// depots returns the account's depots, or none when the host does not list them.
+func (s *server) depots(ctx context.Context, a connect.Actor) ([]Depot, error) {
+	if s.cfg.Depots == nil {
+		return nil, nil
+	}
+	return s.cfg.Depots(ctx, a.Account)
+}
+
+type clientsData struct {
+	Clients []connect.ClientSummary
+	Depots  []Depot
+	Error   string
+	Errors  map[string]string
+	Values  map[string]string
+}
+
+func (s *server) clientsPage(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	return s.showClients(w, r, a, http.StatusOK, clientsData{})
+}
+
+func (s *server) showClients(w http.ResponseWriter, r *http.Request, a connect.Actor, status int, d clientsData) error {
+	var err error
+	if d.Clients, err = s.svc.Clients(r.Context(), a); err != nil {
+		return err
+	}
+	if d.Depots, err = s.depots(r.Context(), a); err != nil {
+		return err
+	}
+	s.render(w, r, status, "clients", &page{Title: "Clients", Tab: "clients", Data: d})
+	return nil
+}
+
+// clientSettingsForm reads allow uploads, required fields and default depot.
+func clientSettingsForm(r *http.Request) connect.ClientSettings {
+	var fields []connect.Field
+	for _, f := range r.PostForm["required"] {
+		fields = append(fields, connect.Field(f))
+	}
+	return connect.ClientSettings{
+		AllowUpload:    r.PostFormValue("allow_upload") != "",
+		RequiredFields: connect.RequireFields(fields...),
+		DefaultDepot:   connect.DepotID(strings.TrimSpace(r.PostFormValue("depot"))),
+	}
+}
+
+func (s *server) inviteClient(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	if err := r.ParseForm(); err != nil {
+		return connect.Errorf(connect.Invalid, "the form could not be read")
+	}
+	p := connect.InviteClientParams{
+		Name: r.PostFormValue("name"), Email: r.PostFormValue("email"),
+		Settings: clientSettingsForm(r), SendEmail: r.PostFormValue("send_email") != "",
+	}
+	issued, err := s.svc.InviteClient(r.Context(), a, p)
+	if err != nil {
+		if httpStatus(err) == http.StatusUnprocessableEntity {
+			return s.showClients(w, r, a, http.StatusUnprocessableEntity, clientsData{Error: message(err),
+				Errors: formErrors(err), Values: map[string]string{"name": p.Name, "email": p.Email}})
+		}
+		return err
+	}
+	s.setFlash(w, flash{Message: inviteMessage(issued, p.Email), Secret: s.inviteLink(issued)})
+	s.redirect(w, r, s.path("/dispatch/clients"))
+	return nil
+}
+
+type clientData struct {
+	C       *connect.Client
+	Members []*connect.Member
+	Invites []*connect.Invite
+	Counts  connect.StatusCounts
+	Depots  []Depot
+}
+
+func (s *server) clientPage(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	id := connect.ClientID(r.PathValue("id"))
+	c, err := s.svc.Client(r.Context(), a, id)
+	if err != nil {
+		return err
+	}
+	d := clientData{C: c}
+	if c.Status != connect.ClientInvited {
+		if d.Members, err = s.svc.Members(r.Context(), a, id); err != nil {
+			return err
+		}
+	}
+	if d.Invites, err = s.svc.Invites(r.Context(), a, id); err != nil {
+		return err
+	}
+	all, err := s.svc.Clients(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	for _, cs := range all {
+		if cs.Client.ID == id {
+			d.Counts = cs.Orders
+		}
+	}
+	if d.Depots, err = s.depots(r.Context(), a); err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "client", &page{Title: c.Name, Tab: "clients", Data: d})
+	return nil
+}
+
+func (s *server) updateClient(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	if err := r.ParseForm(); err != nil {
+		return connect.Errorf(connect.Invalid, "the form could not be read")
+	}
+	id := connect.ClientID(r.PathValue("id"))
+	settings := clientSettingsForm(r)
+	ch := connect.ClientChanges{Settings: &settings}
+	if name := r.PostFormValue("name"); name != "" {
+		ch.Name = &name
+	}
+	if _, ok := r.PostForm["email"]; ok {
+		email := r.PostFormValue("email")
+		ch.Email = &email
+	}
+	if _, err := s.svc.UpdateClient(r.Context(), a, id, ch); err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: "Client settings saved."})
+	s.redirect(w, r, s.path("/dispatch/clients/%s", id))
+	return nil
+}
+
+func (s *server) disableClient(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	c, err := s.svc.DisableClient(r.Context(), a, connect.ClientID(r.PathValue("id")))
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: c.Name + " is disabled: its team cannot use the portal."})
+	s.redirect(w, r, s.path("/dispatch/clients/%s", c.ID))
+	return nil
+}
+
+func (s *server) enableClient(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	c, err := s.svc.EnableClient(r.Context(), a, connect.ClientID(r.PathValue("id")))
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: c.Name + " is enabled again."})
+	s.redirect(w, r, s.path("/dispatch/clients/%s", c.ID))
+	return nil
+}
+
+func (s *server) resendClientInvite(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	issued, err := s.svc.ResendInvite(r.Context(), a, connect.InviteID(r.PathValue("id")))
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: "A new invitation replaces the old one. Its link (shown only now):", Secret: s.inviteLink(issued)})
+	s.redirect(w, r, s.localNext(r.PostFormValue("next"), s.path("/dispatch/clients")))
+	return nil
+}
+
+func (s *server) revokeClientInvite(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	if _, err := s.svc.RevokeInvite(r.Context(), a, connect.InviteID(r.PathValue("id"))); err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: "Invitation revoked."})
+	s.redirect(w, r, s.localNext(r.PostFormValue("next"), s.path("/dispatch/clients")))
+	return nil
+}
+
+type stopsData struct {
+	Depot  connect.DepotID
+	Depots []Depot
+	Stops  []connect.UnassignedStop
+	Next   string
+	First  bool
+}
+
+func (s *server) stopsPage(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	q := r.URL.Query()
+	d := stopsData{Depot: connect.DepotID(q.Get("depot")), First: q.Get("cursor") == ""}
+	var err error
+	if d.Stops, d.Next, err = s.svc.UnassignedStops(r.Context(), a, d.Depot, q.Get("cursor"), 100); err != nil {
+		return err
+	}
+	if d.Depots, err = s.depots(r.Context(), a); err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "stops", &page{Title: "Unassigned stops", Tab: "stops", Data: d})
+	return nil
+}
+
+func (s *server) moveStop(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	depot := connect.DepotID(strings.TrimSpace(r.PostFormValue("depot")))
+	if _, err := s.svc.MoveToDepot(r.Context(), a, connect.OrderID(r.PathValue("id")), depot); err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: "Stop moved to depot " + string(depot) + "."})
+	s.redirect(w, r, s.localNext(r.PostFormValue("next"), s.path("/dispatch/stops")))
+	return nil
+}
+
+func (s *server) cancelStop(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	if _, err := s.svc.CancelOrder(r.Context(), a, connect.OrderID(r.PathValue("id")), strings.TrimSpace(r.PostFormValue("reason"))); err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: "Stop cancelled."})
+	s.redirect(w, r, s.localNext(r.PostFormValue("next"), s.path("/dispatch/stops")))
+	return nil
+}
+
+type stopsImportData struct {
+	Res    *connect.ImportResult
+	Errors []connect.FieldError
+	More   int
+	Error  string
+}
+
+func (s *server) stopsImportPage(w http.ResponseWriter, r *http.Request, _ connect.Actor) error {
+	s.render(w, r, http.StatusOK, "stops-import", &page{Title: "Import stops", Tab: "stops", Data: stopsImportData{}})
+	return nil
+}
+
+// importStops imports a stops spreadsheet whose Client ID column names each
+// stop's client.
+func (s *server) importStops(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	show := func(status int, d stopsImportData) error {
+		s.render(w, r, status, "stops-import", &page{Title: "Import stops", Tab: "stops", Data: d})
+		return nil
+	}
+	u, _, err := s.uploads.save(r, a)
+	if err != nil {
+		if st := httpStatus(err); st == http.StatusUnprocessableEntity {
+			return show(st, stopsImportData{Error: message(err)})
+		}
+		return err
+	}
+	defer s.removeUpload(u)
+	u.Stops = true
+	sheet, done, err := s.openSheet(u, connect.RequiredFieldPolicy{})
+	if err != nil {
+		if st := httpStatus(err); st == http.StatusUnprocessableEntity {
+			return show(st, stopsImportData{Error: message(err)})
+		}
+		return err
+	}
+	defer done()
+	for _, f := range sheet.Missing() {
+		if f == connect.FieldClientNumber {
+			return show(http.StatusUnprocessableEntity, stopsImportData{Error: "The file has no Client ID column: add the client number of each stop's client."})
+		}
+	}
+	res, err := s.svc.ImportStops(r.Context(), a, sheet, connect.ImportOptions{})
+	if err != nil && res == nil {
+		if st := httpStatus(err); st == http.StatusUnprocessableEntity {
+			return show(st, stopsImportData{Error: message(err)})
+		}
+		return err
+	}
+	d := stopsImportData{Res: res}
+	d.Errors, d.More = shownErrors(res)
+	return show(http.StatusOK, d)
+}

@@ -1,0 +1,141 @@
+package portal
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/dispatchkit/connect"
+)
+
+// httpStatus maps a connect error code to the HTTP status it answers with.
+func httpStatus(err error) int {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge
+	}
+	switch connect.ErrorCode(err) {
+	case connect.NotFound:
+		return http.StatusNotFound
+	case connect.Forbidden:
+		return http.StatusForbidden
+	case connect.Invalid:
+		return http.StatusUnprocessableEntity
+	case connect.Conflict:
+		return http.StatusConflict
+	case connect.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// unauthorized is the error of a request that needs a sign-in it does not have.
+var errUnauthorized = errors.New("sign in first")
+
+// message returns what people may read of err: an *Error's message, never an
+// internal failure's details.
+func message(err error) string {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return "the request is too large"
+	}
+	if errors.Is(err, errUnauthorized) {
+		return "sign in first"
+	}
+	var e *connect.Error
+	if errors.As(err, &e) && e.Code != connect.Internal {
+		if e.Message != "" {
+			return e.Message
+		}
+		return string(e.Code)
+	}
+	return "something went wrong on our side; try again, and tell us if it keeps happening"
+}
+
+// fieldErrors returns the field-level details of an Invalid error.
+func fieldErrors(err error) []connect.FieldError {
+	var e *connect.Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
+}
+
+// isAPI reports whether the request is for the JSON API.
+func (s *server) isAPI(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, s.prefix+"/api/")
+}
+
+// fail answers a request with err: JSON under /api/, an error page elsewhere.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := httpStatus(err)
+	if errors.Is(err, errUnauthorized) {
+		status = http.StatusUnauthorized
+	}
+	if status == http.StatusInternalServerError {
+		s.log.ErrorContext(r.Context(), "portal: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if s.isAPI(r) {
+		writeJSONError(w, status, err)
+		return
+	}
+	noStore(w)
+	s.render(w, r, status, "error", &page{Title: http.StatusText(status),
+		Data: errorPage{Status: status, Message: message(err), Fields: fieldErrors(err)}})
+}
+
+type errorPage struct {
+	Status  int
+	Message string
+	Fields  []connect.FieldError
+}
+
+// apiError is the JSON body of every API error.
+type apiError struct {
+	Error apiErrorBody `json:"error"`
+}
+
+type apiErrorBody struct {
+	Code    string          `json:"code"`
+	Message string          `json:"message"`
+	Fields  []apiFieldError `json:"fields,omitempty"`
+}
+
+type apiFieldError struct {
+	Row    int    `json:"row,omitempty"`
+	Column string `json:"column,omitempty"`
+	Field  string `json:"field,omitempty"`
+	Reason string `json:"reason"`
+}
+
+func apiFields(fields []connect.FieldError) []apiFieldError {
+	out := make([]apiFieldError, len(fields))
+	for i, f := range fields {
+		out[i] = apiFieldError{Row: f.Row, Column: f.Column, Field: string(f.Field), Reason: f.Reason}
+	}
+	return out
+}
+
+func writeJSONError(w http.ResponseWriter, status int, err error) {
+	code := string(connect.ErrorCode(err))
+	switch {
+	case errors.Is(err, errUnauthorized):
+		code = "unauthorized"
+	case status == http.StatusRequestEntityTooLarge:
+		code = "too_large"
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="connect"`)
+	}
+	writeJSON(w, status, apiError{Error: apiErrorBody{Code: code, Message: message(err), Fields: apiFields(fieldErrors(err))}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	noStore(w)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}

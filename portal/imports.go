@@ -1,0 +1,414 @@
+package portal
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/dispatchkit/connect"
+)
+
+// A spreadsheet import takes four steps, each a page: upload the file; check and
+// correct how its columns map to order fields; preview what will be imported, with
+// every refused row and why; import, with a progress bar, then the result and the
+// refused rows to fix and upload again.
+
+// maxShownErrors bounds the row errors a page lists (the refused rows file has all).
+const maxShownErrors = 1000
+
+// importTimeout bounds an import running in the background.
+const importTimeout = 30 * time.Minute
+
+func (s *server) importPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	if !v.CanUpload() {
+		return connect.Errorf(connect.Forbidden, "your dispatcher has not enabled order uploads for %s", v.Client.Name)
+	}
+	s.render(w, r, http.StatusOK, "import", &page{Title: "Import orders from a spreadsheet", Tab: "orders",
+		Data: struct{ Error string }{}})
+	return nil
+}
+
+// openSheet opens an upload as a sheet, mapped with its overrides.
+func (s *server) openSheet(u *upload, policy connect.RequiredFieldPolicy) (Sheet, func(), error) {
+	if s.cfg.Spreadsheets == nil {
+		return nil, nil, errNoSpreadsheets
+	}
+	f, err := u.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	u.mu.Lock()
+	override := u.Override
+	u.mu.Unlock()
+	sheet, err := s.cfg.Spreadsheets.Open(f, u.Size, u.Name, SheetOptions{Override: override, Policy: policy, ClientNumbers: u.Stops})
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return sheet, func() { sheet.Close(); f.Close() }, nil
+}
+
+func (s *server) uploadImport(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	if !v.CanUpload() {
+		return connect.Errorf(connect.Forbidden, "your dispatcher has not enabled order uploads for %s", v.Client.Name)
+	}
+	if s.cfg.Spreadsheets == nil {
+		return errNoSpreadsheets
+	}
+	fail := func(err error) error {
+		if st := httpStatus(err); st == http.StatusUnprocessableEntity || st == http.StatusRequestEntityTooLarge {
+			s.render(w, r, st, "import", &page{Title: "Import orders from a spreadsheet", Tab: "orders",
+				Data: struct{ Error string }{message(err)}})
+			return nil
+		}
+		return err
+	}
+	u, _, err := s.uploads.save(r, v.Actor)
+	if err != nil {
+		return fail(err)
+	}
+	u.Override = v.Client.ImportMapping
+	sheet, done, err := s.openSheet(u, v.Client.Settings.RequiredFields)
+	if err != nil {
+		return fail(err)
+	}
+	u.header = sheet.Header()
+	done()
+	s.redirect(w, r, s.path("/imports/%s", u.ID))
+	return nil
+}
+
+// mappingColumn is one column of the mapping step.
+type mappingColumn struct {
+	Index   int
+	Header  string
+	Field   connect.Field
+	Ignored string
+	Samples []string
+}
+
+type mappingData struct {
+	U        *upload
+	Columns  []mappingColumn
+	Missing  []connect.Field
+	Required []connect.Field
+}
+
+func (s *server) mappingPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	u, err := s.uploads.get(r.PathValue("id"), v.Actor)
+	if err != nil {
+		return err
+	}
+	sheet, done, err := s.openSheet(u, v.Client.Settings.RequiredFields)
+	if err != nil {
+		return err
+	}
+	defer done()
+	d := mappingData{U: u, Missing: sheet.Missing(), Required: v.Client.Settings.RequiredFields.Required()}
+	for i, c := range sheet.Columns() {
+		d.Columns = append(d.Columns, mappingColumn{Index: i, Header: c.Header, Field: c.Field, Ignored: c.Ignored})
+	}
+	// A few values of each column help to tell what it holds.
+	for n := 0; n < 3; n++ {
+		row, err := sheet.Next(r.Context())
+		if err != nil {
+			break
+		}
+		for i := range d.Columns {
+			if i < len(row.Cells) && row.Cells[i] != "" {
+				d.Columns[i].Samples = append(d.Columns[i].Samples, row.Cells[i])
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, "mapping", &page{Title: "Check the columns", Tab: "orders", Data: d})
+	return nil
+}
+
+// saveMapping keeps the columns' fields as the user corrected them.
+func (s *server) saveMapping(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	u, err := s.uploads.get(r.PathValue("id"), v.Actor)
+	if err != nil {
+		return err
+	}
+	override := map[string]connect.Field{}
+	for i, h := range u.header {
+		f := connect.Field(r.PostFormValue("col_" + strconv.Itoa(i)))
+		if f != "" && !f.Valid() {
+			return connect.InvalidFields([]connect.FieldError{{Column: h, Reason: fmt.Sprintf("%q is not an order field", f)}})
+		}
+		if _, dup := override[h]; !dup {
+			override[h] = f
+		}
+	}
+	u.mu.Lock()
+	u.Override = override
+	u.mu.Unlock()
+	s.redirect(w, r, s.path("/imports/%s/preview", u.ID))
+	return nil
+}
+
+type previewData struct {
+	U      *upload
+	Res    *connect.ImportResult
+	Errors []connect.FieldError
+	More   int
+	Valid  int
+}
+
+func shownErrors(res *connect.ImportResult) ([]connect.FieldError, int) {
+	if len(res.Errors) > maxShownErrors {
+		return res.Errors[:maxShownErrors], len(res.Errors) - maxShownErrors
+	}
+	return res.Errors, 0
+}
+
+func (s *server) previewPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	u, err := s.uploads.get(r.PathValue("id"), v.Actor)
+	if err != nil {
+		return err
+	}
+	sheet, done, err := s.openSheet(u, v.Client.Settings.RequiredFields)
+	if err != nil {
+		return err
+	}
+	defer done()
+	res, err := s.svc.PreviewImport(r.Context(), v.Actor, sheet, connect.ImportOptions{PreviewRows: 10})
+	if err != nil {
+		return err
+	}
+	u.mu.Lock()
+	u.preview = res
+	u.mu.Unlock()
+	d := previewData{U: u, Res: res, Valid: res.Read - res.Refused}
+	d.Errors, d.More = shownErrors(res)
+	s.render(w, r, http.StatusOK, "preview", &page{Title: "Preview the import", Tab: "orders", Data: d})
+	return nil
+}
+
+// runImport starts the import in the background and shows its progress.
+func (s *server) runImport(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	u, err := s.uploads.get(r.PathValue("id"), v.Actor)
+	if err != nil {
+		return err
+	}
+	u.mu.Lock()
+	running := u.job != nil
+	total := 0
+	if u.preview != nil {
+		total = u.preview.Read
+	}
+	override := u.Override
+	u.AllOrNothing = r.PostFormValue("all_or_nothing") != ""
+	u.mu.Unlock()
+	if !running {
+		if r.PostFormValue("remember") != "" && len(override) > 0 {
+			if _, err := s.svc.SaveImportMapping(r.Context(), v.Actor, override); err != nil {
+				return err
+			}
+		}
+		if err := s.startImport(r.Context(), u, v.Actor, v.Client.Settings.RequiredFields, total); err != nil {
+			return err
+		}
+	}
+	s.redirect(w, r, s.path("/imports/%s/progress", u.ID))
+	return nil
+}
+
+// startImport runs the upload's import on a goroutine of its own, so that the
+// request can return and the page follow its progress.
+func (s *server) startImport(ctx context.Context, u *upload, a connect.Actor, policy connect.RequiredFieldPolicy, total int) error {
+	sheet, done, err := s.openSheet(u, policy)
+	if err != nil {
+		return err
+	}
+	job := newImportJob(total)
+	u.mu.Lock()
+	if u.job != nil {
+		u.mu.Unlock()
+		done()
+		return nil
+	}
+	u.job = job
+	allOrNothing := u.AllOrNothing
+	u.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), importTimeout)
+	go func() {
+		defer cancel()
+		defer done()
+		res, err := s.svc.Import(ctx, a, sheet, connect.ImportOptions{AllOrNothing: allOrNothing,
+			Progress: func(p connect.ImportProgress) { job.update(func() { job.progress = p }) }})
+		job.update(func() {
+			job.result, job.err, job.finished = res, err, true
+			if res != nil {
+				job.progress = connect.ImportProgress{Read: res.Read, Stored: res.Imported}
+			}
+		})
+		if err != nil && res == nil {
+			s.log.WarnContext(ctx, "portal: import failed", "client", a.Client, "err", err)
+		}
+	}()
+	return nil
+}
+
+func (s *server) jobOf(r *http.Request, v *viewer) (*upload, *importJob, error) {
+	u, err := s.uploads.get(r.PathValue("id"), v.Actor)
+	if err != nil {
+		return nil, nil, err
+	}
+	u.mu.Lock()
+	job := u.job
+	u.mu.Unlock()
+	if job == nil {
+		return u, nil, connect.Errorf(connect.NotFound, "this import has not started")
+	}
+	return u, job, nil
+}
+
+func (s *server) progressPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	u, job, err := s.jobOf(r, v)
+	if err != nil {
+		return err
+	}
+	st, _ := job.state()
+	if st.Finished {
+		s.redirect(w, r, s.path("/imports/%s/result", u.ID))
+		return nil
+	}
+	s.render(w, r, http.StatusOK, "progress", &page{Title: "Importing", Tab: "orders", Data: struct {
+		U  *upload
+		St jobState
+	}{u, st}})
+	return nil
+}
+
+// progressStatus answers the progress as JSON (polling, for clients without SSE).
+func (s *server) progressStatus(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	u, job, err := s.jobOf(r, v)
+	if err != nil {
+		return err
+	}
+	st, _ := job.state()
+	if st.Finished {
+		st.Result = s.path("/imports/%s/result", u.ID)
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+// progressEvents streams the progress as Server-Sent Events: "progress" events,
+// then one "done" event with the result page.
+func (s *server) progressEvents(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	u, job, err := s.jobOf(r, v)
+	if err != nil {
+		return err
+	}
+	sse, err := startSSE(w)
+	if err != nil {
+		return err
+	}
+	heartbeat := time.NewTicker(15 * time.Second)
+	defer heartbeat.Stop()
+	for {
+		st, changed := job.state()
+		name := "progress"
+		if st.Finished {
+			name, st.Result = "done", s.path("/imports/%s/result", u.ID)
+		}
+		data, _ := json.Marshal(st)
+		if err := sse.event("", name, data); err != nil || st.Finished {
+			return nil
+		}
+		select {
+		case <-changed:
+			// Coalesce bursts of progress into a few events a second.
+			select {
+			case <-time.After(100 * time.Millisecond):
+			case <-r.Context().Done():
+				return nil
+			}
+		case <-heartbeat.C:
+			if sse.comment("ping") != nil {
+				return nil
+			}
+		case <-r.Context().Done():
+			return nil
+		}
+	}
+}
+
+type resultData struct {
+	U      *upload
+	Res    *connect.ImportResult
+	Error  string
+	Errors []connect.FieldError
+	More   int
+}
+
+func (s *server) resultPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	u, job, err := s.jobOf(r, v)
+	if err != nil {
+		return err
+	}
+	st, _ := job.state()
+	if !st.Finished {
+		s.redirect(w, r, s.path("/imports/%s/progress", u.ID))
+		return nil
+	}
+	job.mu.Lock()
+	res, jerr := job.result, job.err
+	job.mu.Unlock()
+	if res == nil {
+		return jerr
+	}
+	d := resultData{U: u, Res: res}
+	if jerr != nil {
+		d.Error = message(jerr)
+	}
+	d.Errors, d.More = shownErrors(res)
+	s.render(w, r, http.StatusOK, "result", &page{Title: "Import finished", Tab: "orders", Data: d})
+	return nil
+}
+
+// refusedFile serves the rows the import (or, before it, the preview) refused.
+func (s *server) refusedFile(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	u, err := s.uploads.get(r.PathValue("id"), v.Actor)
+	if err != nil {
+		return err
+	}
+	return s.writeRefused(w, u)
+}
+
+func (s *server) writeRefused(w http.ResponseWriter, u *upload) error {
+	if s.cfg.Spreadsheets == nil {
+		return errNoSpreadsheets
+	}
+	u.mu.Lock()
+	res := u.preview
+	job := u.job
+	u.mu.Unlock()
+	if job != nil {
+		job.mu.Lock()
+		if job.result != nil {
+			res = job.result
+		}
+		job.mu.Unlock()
+	}
+	if res == nil {
+		return connect.Errorf(connect.NotFound, "preview or import the file first")
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="refused-rows.csv"`)
+	return s.cfg.Spreadsheets.WriteRefused(w, u.header, res.RefusedRows)
+}
+
+// removeUpload deletes an upload's file at once (after an import through the API).
+func (s *server) removeUpload(u *upload) {
+	s.uploads.mu.Lock()
+	delete(s.uploads.m, u.ID)
+	s.uploads.mu.Unlock()
+	os.Remove(u.Path)
+}

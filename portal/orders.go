@@ -1,0 +1,482 @@
+package portal
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dispatchkit/connect"
+)
+
+// homeData is the home page: counts by status and the on-time rate.
+type homeData struct {
+	Counts connect.StatusCounts
+	Views  map[connect.View]int
+	// Capped is set when the client has more orders than the page counts.
+	Capped bool
+	// OnTime of WithETA orders delivered in the last 30 days arrived at or before
+	// their ETA.
+	OnTime, WithETA int
+}
+
+// maxStatsScan bounds how many orders the home page reads to count them.
+const maxStatsScan = 20000
+
+// stats counts the client's orders by status, and its on-time rate over the last
+// 30 days: delivered at or before the ETA, out of those delivered with an ETA. The
+// Service has no count for members yet, so the orders are read a page at a time.
+func (s *server) stats(ctx context.Context, a connect.Actor) (*homeData, error) {
+	h := &homeData{Counts: connect.StatusCounts{}, Views: map[connect.View]int{}}
+	since := s.now().Add(-30 * 24 * time.Hour)
+	cursor, seen := "", 0
+	for {
+		page, err := s.svc.Orders(ctx, a, connect.ListOrdersParams{Cursor: cursor, Limit: 500})
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page.Orders {
+			h.Counts[o.Status]++
+			if o.Status == connect.StatusDelivered && !o.ETA.IsZero() {
+				if at := completedAt(o); !at.Before(since) {
+					h.WithETA++
+					if !at.After(o.ETA) {
+						h.OnTime++
+					}
+				}
+			}
+		}
+		seen += len(page.Orders)
+		if page.Next == "" {
+			break
+		}
+		if seen >= maxStatsScan {
+			h.Capped = true
+			break
+		}
+		cursor = page.Next
+	}
+	for _, v := range []connect.View{connect.ViewDrafts, connect.ViewActive, connect.ViewCompleted} {
+		for _, st := range v.Statuses() {
+			h.Views[v] += h.Counts[st]
+		}
+	}
+	return h, nil
+}
+
+// completedAt is when a delivered or failed order was completed at the stop.
+func completedAt(o *connect.Order) time.Time {
+	if o.Proof != nil && !o.Proof.At.IsZero() {
+		return o.Proof.At
+	}
+	if !o.RouteEventAt.IsZero() {
+		return o.RouteEventAt
+	}
+	return o.UpdatedAt
+}
+
+func (s *server) home(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	h, err := s.stats(r.Context(), v.Actor)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "home", &page{Title: "Home", Tab: "home", Data: h})
+	return nil
+}
+
+// ordersData is the orders page: one tab, one page.
+type ordersData struct {
+	View   connect.View
+	Orders []*connect.Order
+	Next   string
+	First  bool
+	Error  string
+	Errors []connect.FieldError
+}
+
+func viewOf(r *http.Request) connect.View {
+	switch v := connect.View(r.URL.Query().Get("view")); v {
+	case connect.ViewDrafts, connect.ViewActive, connect.ViewCompleted:
+		return v
+	}
+	return connect.ViewActive
+}
+
+func (s *server) ordersPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	return s.showOrders(w, r, v, viewOf(r), http.StatusOK, nil)
+}
+
+func (s *server) showOrders(w http.ResponseWriter, r *http.Request, v *viewer, view connect.View, status int, failure error) error {
+	cursor := r.URL.Query().Get("cursor")
+	p, err := s.svc.Orders(r.Context(), v.Actor, connect.ListOrdersParams{View: view, Cursor: cursor})
+	if err != nil {
+		return err
+	}
+	d := ordersData{View: view, Orders: p.Orders, Next: p.Next, First: cursor == ""}
+	if failure != nil {
+		d.Error, d.Errors = message(failure), fieldErrors(failure)
+	}
+	s.render(w, r, status, "orders", &page{Title: "Orders", Tab: "orders", Data: d})
+	return nil
+}
+
+// submitOrders submits the selected drafts; all or nothing.
+func (s *server) submitOrders(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	if err := r.ParseForm(); err != nil {
+		return connect.Errorf(connect.Invalid, "the form could not be read")
+	}
+	ids := make([]connect.OrderID, 0, len(r.PostForm["id"]))
+	for _, id := range r.PostForm["id"] {
+		ids = append(ids, connect.OrderID(id))
+	}
+	out, err := s.svc.SubmitOrders(r.Context(), v.Actor, ids)
+	if err != nil {
+		if st := httpStatus(err); st == http.StatusUnprocessableEntity || st == http.StatusConflict {
+			return s.showOrders(w, r, v, connect.ViewDrafts, st, err)
+		}
+		return err
+	}
+	s.setFlash(w, flash{Message: plural(len(out), "order", "orders") + " submitted for delivery."})
+	s.redirect(w, r, s.path("/orders?view=active"))
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// orderFormData is the add and edit forms.
+type orderFormData struct {
+	Action   string
+	Order    *connect.Order
+	Version  int
+	Values   map[string]string
+	Errors   map[string]string
+	Error    string
+	Required []connect.Field
+}
+
+func (s *server) newOrderPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	if !v.CanUpload() {
+		return connect.Errorf(connect.Forbidden, "your dispatcher has not enabled order uploads for %s", v.Client.Name)
+	}
+	s.render(w, r, http.StatusOK, "order-form", &page{Title: "Add an order", Tab: "orders", Data: orderFormData{
+		Action: s.path("/orders/new"), Values: map[string]string{string(connect.FieldStopType): "delivery"},
+		Required: v.Client.Settings.RequiredFields.Required()}})
+	return nil
+}
+
+// formFailure re-shows the order form with the errors, or returns err when it is
+// not about the input.
+func (s *server) formFailure(w http.ResponseWriter, r *http.Request, v *viewer, d orderFormData, err error) error {
+	st := httpStatus(err)
+	if st != http.StatusUnprocessableEntity && st != http.StatusConflict {
+		return err
+	}
+	d.Errors = formErrors(err)
+	d.Error = message(err)
+	if len(d.Errors) > 0 {
+		d.Error = "Please correct the fields marked below."
+	}
+	d.Required = v.Client.Settings.RequiredFields.Required()
+	title := "Add an order"
+	if d.Order != nil {
+		title = "Edit order"
+	}
+	s.render(w, r, st, "order-form", &page{Title: title, Tab: "orders", Data: d})
+	return nil
+}
+
+func (s *server) createOrder(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	in, values, problems := parseOrderForm(r)
+	d := orderFormData{Action: s.path("/orders/new"), Values: values}
+	if len(problems) > 0 {
+		return s.formFailure(w, r, v, d, connect.InvalidFields(problems))
+	}
+	o, err := s.svc.CreateOrder(r.Context(), v.Actor, in)
+	if err != nil {
+		return s.formFailure(w, r, v, d, err)
+	}
+	s.setFlash(w, flash{Message: "Draft order added. Submit it for delivery when it is ready."})
+	s.redirect(w, r, s.path("/orders/%s", o.ID))
+	return nil
+}
+
+func (s *server) editOrderPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	o, err := s.svc.Order(r.Context(), v.Actor, connect.OrderID(r.PathValue("id")))
+	if err != nil {
+		return err
+	}
+	if o.Status != connect.StatusDraft {
+		return connect.Errorf(connect.Conflict, "only drafts can be edited; this order is %s", o.Status.Label())
+	}
+	s.render(w, r, http.StatusOK, "order-form", &page{Title: "Edit order", Tab: "orders", Data: orderFormData{
+		Action: s.path("/orders/%s/edit", o.ID), Order: o, Version: o.Version, Values: orderValues(o.OrderInput),
+		Required: v.Client.Settings.RequiredFields.Required()}})
+	return nil
+}
+
+func (s *server) updateOrder(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	id := connect.OrderID(r.PathValue("id"))
+	o, err := s.svc.Order(r.Context(), v.Actor, id)
+	if err != nil {
+		return err
+	}
+	version, _ := strconv.Atoi(r.PostFormValue("version"))
+	in, values, problems := parseOrderForm(r)
+	d := orderFormData{Action: s.path("/orders/%s/edit", id), Order: o, Version: version, Values: values}
+	if len(problems) > 0 {
+		return s.formFailure(w, r, v, d, connect.InvalidFields(problems))
+	}
+	if _, err := s.svc.UpdateDraft(r.Context(), v.Actor, id, version, in); err != nil {
+		return s.formFailure(w, r, v, d, err)
+	}
+	s.setFlash(w, flash{Message: "Draft order saved."})
+	s.redirect(w, r, s.path("/orders/%s", id))
+	return nil
+}
+
+func (s *server) deleteOrder(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	version, _ := strconv.Atoi(r.PostFormValue("version"))
+	if err := s.svc.DeleteDraft(r.Context(), v.Actor, connect.OrderID(r.PathValue("id")), version); err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: "Draft order deleted."})
+	s.redirect(w, r, s.path("/orders?view=drafts"))
+	return nil
+}
+
+func (s *server) submitOrder(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	id := connect.OrderID(r.PathValue("id"))
+	if _, err := s.svc.SubmitOrders(r.Context(), v.Actor, []connect.OrderID{id}); err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: "Order submitted for delivery."})
+	s.redirect(w, r, s.path("/orders/%s", id))
+	return nil
+}
+
+func (s *server) withdrawOrder(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	id := connect.OrderID(r.PathValue("id"))
+	if _, err := s.svc.Withdraw(r.Context(), v.Actor, id); err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: "Order withdrawn: it is a draft again."})
+	s.redirect(w, r, s.localNext(r.PostFormValue("next"), s.path("/orders/%s", id)))
+	return nil
+}
+
+// orderData is an order's page and its live section.
+type orderData struct {
+	O     *connect.Order
+	Links []*connect.TrackingLink
+	V     *viewer
+}
+
+// Withdrawable reports whether the order can be withdrawn now.
+func (d orderData) Withdrawable() bool { return d.O.Status == connect.StatusSubmitted }
+
+func (s *server) loadOrder(r *http.Request, v *viewer) (orderData, error) {
+	o, err := s.svc.Order(r.Context(), v.Actor, connect.OrderID(r.PathValue("id")))
+	if err != nil {
+		return orderData{}, err
+	}
+	links, err := s.svc.TrackingLinks(r.Context(), v.Actor, o.ID)
+	if err != nil {
+		return orderData{}, err
+	}
+	return orderData{O: o, Links: links, V: v}, nil
+}
+
+func (s *server) orderPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	d, err := s.loadOrder(r, v)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "order", &page{Title: "Order " + orderName(d.O), Tab: "orders", Data: d})
+	return nil
+}
+
+// orderLive is the order page's live section, fetched again on each event.
+func (s *server) orderLive(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	d, err := s.loadOrder(r, v)
+	if err != nil {
+		return err
+	}
+	return s.fragment(w, r, "order", "order-live", d)
+}
+
+// rowData is one row of an orders list.
+type rowData struct {
+	O    *connect.Order
+	View connect.View
+}
+
+// orderRow is one row of a list, fetched again on each event.
+func (s *server) orderRow(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	o, err := s.svc.Order(r.Context(), v.Actor, connect.OrderID(r.PathValue("id")))
+	if err != nil {
+		return err
+	}
+	return s.fragment(w, r, "orders", "order-row", rowData{O: o, View: viewOf(r)})
+}
+
+func orderName(o *connect.Order) string {
+	if o.Ref != "" {
+		return o.Ref
+	}
+	id := string(o.ID)
+	if len(id) > 8 {
+		id = id[len(id)-8:]
+	}
+	return "…" + id
+}
+
+func (s *server) createTrackingLink(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	id := connect.OrderID(r.PathValue("id"))
+	l, err := s.svc.CreateTrackingLink(r.Context(), v.Actor, id)
+	if err != nil {
+		return err
+	}
+	link := l.URL
+	if link == "" {
+		link = s.links.Tracking(l.Token)
+	}
+	s.setFlash(w, flash{Message: "Tracking link created. Share it with the recipient; it is shown only now.", Secret: link})
+	s.redirect(w, r, s.path("/orders/%s", id))
+	return nil
+}
+
+func (s *server) revokeTrackingLink(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	id := connect.OrderID(r.PathValue("id"))
+	if _, err := s.svc.RevokeTrackingLink(r.Context(), v.Actor, id, connect.TrackingLinkID(r.PathValue("link"))); err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: "Tracking link revoked: it no longer opens."})
+	s.redirect(w, r, s.path("/orders/%s", id))
+	return nil
+}
+
+// maxExport bounds a CSV export.
+const maxExport = 100_000
+
+// exportOrders writes a tab of orders as CSV, every page of it.
+func (s *server) exportOrders(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	view := viewOf(r)
+	if r.URL.Query().Get("view") == "" {
+		view = ""
+	}
+	first, err := s.svc.Orders(r.Context(), v.Actor, connect.ListOrdersParams{View: view, Limit: 500})
+	if err != nil {
+		return err
+	}
+	name := "orders"
+	if view != "" {
+		name += "-" + string(view)
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.csv"`, name, s.now().UTC().Format("2006-01-02")))
+	cw := csv.NewWriter(w)
+	_ = cw.Write(exportHeader)
+	page, n := first, 0
+	for {
+		for _, o := range page.Orders {
+			_ = cw.Write(exportRow(o))
+			n++
+		}
+		if page.Next == "" || n >= maxExport {
+			break
+		}
+		if page, err = s.svc.Orders(r.Context(), v.Actor, connect.ListOrdersParams{View: view, Limit: 500, Cursor: page.Next}); err != nil {
+			s.log.ErrorContext(r.Context(), "portal: export cut short", "err", err)
+			break
+		}
+	}
+	cw.Flush()
+	return nil
+}
+
+var exportHeader = []string{"Id", "Status", "Type of stop", "Unit", "Address Line 1", "Address Line 2", "City", "State",
+	"Zip", "Country", "Recipient Name", "Recipient Email Address", "Recipient Phone Number", "Notes", "Size",
+	"Package Count", "Products", "Latitude", "Longitude", "Created", "Submitted", "ETA", "Completed",
+	"Failure reason", "Received by", "Source", "Order number"}
+
+func exportRow(o *connect.Order) []string {
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	dec := func(d interface{ String() string }, ok bool) string {
+		if !ok {
+			return ""
+		}
+		return d.String()
+	}
+	completed, receivedBy := "", ""
+	if o.Status == connect.StatusDelivered || o.Status == connect.StatusFailed {
+		completed = ts(completedAt(o))
+	}
+	if o.Proof != nil {
+		receivedBy = o.Proof.RecipientName
+	}
+	pkgs := ""
+	if o.PackageCount > 0 {
+		pkgs = strconv.Itoa(o.PackageCount)
+	}
+	row := []string{o.Ref, o.Status.Label(), string(o.StopType), o.Address.Unit, o.Address.Line1, o.Address.Line2,
+		o.Address.City, o.Address.State, o.Address.Zip, o.Address.Country, o.Recipient.Name, o.Recipient.Email,
+		o.Recipient.Phone, o.Notes, dec(o.Size.Decimal, o.Size.Valid), pkgs, strings.ReplaceAll(formatProducts(o.Products), "\n", "; "),
+		dec(o.Address.Latitude.Decimal, o.Address.Latitude.Valid), dec(o.Address.Longitude.Decimal, o.Address.Longitude.Valid),
+		ts(o.CreatedAt), ts(o.SubmittedAt), ts(o.ETA), completed, o.FailureReason, receivedBy, string(o.Source), string(o.ID)}
+	for i, c := range row {
+		row[i] = escapeFormula(c)
+	}
+	return row
+}
+
+// escapeFormula keeps a spreadsheet program from running a cell as a formula.
+func escapeFormula(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// template serves the spreadsheet template to fill in.
+func (s *server) template(format string) memberFunc {
+	return func(w http.ResponseWriter, r *http.Request, v *viewer) error {
+		if s.cfg.Spreadsheets == nil {
+			return errNoSpreadsheets
+		}
+		ct := "text/csv; charset=utf-8"
+		if format == "xlsx" {
+			ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		}
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Content-Disposition", `attachment; filename="orders-template.`+format+`"`)
+		return s.cfg.Spreadsheets.WriteTemplate(w, format, v.Client.Settings.RequiredFields)
+	}
+}
+
+type glossaryData struct {
+	Required []connect.Field
+}
+
+func (s *server) glossaryPage(w http.ResponseWriter, r *http.Request) error {
+	d := glossaryData{Required: []connect.Field{connect.FieldAddressLine1}}
+	if a, ok := s.sessionActor(r); ok {
+		if cl, err := s.svc.Client(r.Context(), a, a.Client); err == nil {
+			d.Required = cl.Settings.RequiredFields.Required()
+		}
+	}
+	s.render(w, r, http.StatusOK, "glossary", &page{Title: "Spreadsheet glossary", Data: d})
+	return nil
+}

@@ -1,0 +1,328 @@
+// Package portal is the web portal of connect as an http.Handler a host mounts: the
+// client portal (sign up from an invite, sign in, orders from draft to proof of
+// delivery, spreadsheet imports, team and integrations), the dispatcher console
+// (clients, unassigned stops, stop imports), a JSON API for clients' own systems
+// under /api/v1/ (documented in openapi.yaml), Server-Sent Events for live updates,
+// and the public tracking page.
+//
+// The portal talks to the connect.Service alone, always as the actor of the request:
+// a member signed in with a session cookie, a client's API key, or a dispatcher the
+// host authenticated (Config.Dispatchers). What it needs from other adapters reaches
+// it through Config: reading spreadsheets (Spreadsheets, which the host wires from
+// package importer), the Shopify install and webhook handlers, the account's depots.
+//
+//	h, err := portal.New(portal.Config{
+//		Service: svc, BaseURL: "https://portal.example.com", SessionKey: key,
+//		Dispatchers: hostAuth, Spreadsheets: sheets,
+//	})
+//	mux.Handle("/", h)
+//
+// Security: sessions are HMAC-signed cookies (HttpOnly, SameSite=Lax, Secure when
+// BaseURL is https) checked against the Service on every request, so a removed
+// member is out at once; state-changing requests pass http.CrossOriginProtection;
+// sign-in and invite acceptance are rate limited per IP and per email; every
+// response carries a strict Content-Security-Policy (no inline scripts) and the
+// usual hardening headers; request bodies are bounded; links are built from
+// BaseURL, never from the Host header.
+package portal
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/dispatchkit/connect"
+)
+
+// Config is what New needs. Zero values of optional fields are documented defaults.
+type Config struct {
+	// Service is the portal's only way to the data. Required.
+	Service *connect.Service
+	// BaseURL is the absolute URL the portal is reached at, without Prefix
+	// ("https://portal.example.com"). Every absolute link (invites, tracking links)
+	// is built from it, never from the request's Host header. Required.
+	BaseURL string
+	// Prefix is the path the host mounts the handler at ("" for the root, or
+	// "/portal"). The handler expects the full path: do not strip the prefix.
+	Prefix string
+	// SessionKey signs session cookies (HMAC-SHA256). At least 32 random bytes,
+	// the same in every process serving the portal. Required.
+	SessionKey []byte
+	// SessionTTL is how long a sign-in lasts. 0: 12 hours.
+	SessionTTL time.Duration
+
+	// Dispatchers authenticates the host's dispatchers for the console under
+	// /dispatch/. nil: the console is not served.
+	Dispatchers Dispatchers
+	// DispatcherLoginURL is where an unauthenticated dispatcher is sent (with
+	// ?next=); "": the console answers 401.
+	DispatcherLoginURL string
+	// DispatcherLinks are extra links in the console's navigation: the host's own
+	// pages (routes, drivers).
+	DispatcherLinks []Link
+	// Depots lists an account's depots, for default depots and moving stops. nil:
+	// depots are typed as ids.
+	Depots func(ctx context.Context, account connect.AccountID) ([]Depot, error)
+
+	// Spreadsheets reads uploaded spreadsheets and writes the template and refused
+	// rows files. nil: spreadsheet import answers 503.
+	Spreadsheets Spreadsheets
+	// ShopifyInstall, when set, is mounted at Prefix+"/shopify/" for signed-in
+	// members (ActorFromContext gives the member's actor): "Connect store" links
+	// to Prefix+"/shopify/install". It must check the role itself (the Service's
+	// LinkShopify does).
+	ShopifyInstall http.Handler
+	// ShopifyWebhooks, when set, is mounted at Prefix+"/shopify/webhooks",
+	// without a session: it checks Shopify's HMAC itself.
+	ShopifyWebhooks http.Handler
+
+	// UploadDir keeps uploaded spreadsheets between the import's steps (at most an
+	// hour). "": a directory under os.TempDir.
+	UploadDir string
+	// RateLimits bound sign-in and invite acceptance attempts. Zero: see RateLimits.
+	RateLimits RateLimits
+	// ClientIP returns the address rate limits count by. nil: the request's
+	// RemoteAddr (set this when the portal is behind a proxy you trust).
+	ClientIP func(r *http.Request) string
+	// Name is the product name in page titles. "": "Connect".
+	Name string
+
+	Logger *slog.Logger     // nil: silent
+	Now    func() time.Time // nil: time.Now
+}
+
+// Dispatchers is the host's own authentication of its dispatchers.
+type Dispatchers interface {
+	// Authenticate returns the dispatcher actor of the request (usually
+	// connect.AsDispatcher), and false when the request is not a dispatcher's.
+	Authenticate(r *http.Request) (connect.Actor, bool)
+}
+
+// DispatchersFunc adapts a function to Dispatchers.
+type DispatchersFunc func(r *http.Request) (connect.Actor, bool)
+
+// Authenticate calls f.
+func (f DispatchersFunc) Authenticate(r *http.Request) (connect.Actor, bool) { return f(r) }
+
+// Link is a link in a navigation bar.
+type Link struct {
+	Label string
+	URL   string
+}
+
+// Depot is one of an account's depots, as the host names it.
+type Depot struct {
+	ID   connect.DepotID
+	Name string
+}
+
+// Links builds the portal's absolute links, for connect.Config.InviteURL and
+// TrackingURL: the host makes the Service before the portal.
+type Links struct {
+	BaseURL string
+	Prefix  string
+}
+
+// Invite returns the sign-up link of an invite token.
+func (l Links) Invite(token string) string { return l.abs("/invite/" + url.PathEscape(token)) }
+
+// Tracking returns the tracking page of a tracking link token.
+func (l Links) Tracking(token string) string { return l.abs("/track/" + url.PathEscape(token)) }
+
+func (l Links) abs(p string) string {
+	return strings.TrimRight(l.BaseURL, "/") + cleanPrefix(l.Prefix) + p
+}
+
+// cleanPrefix returns "" or "/x" (no trailing slash).
+func cleanPrefix(p string) string {
+	p = strings.TrimRight(strings.TrimSpace(p), "/")
+	if p != "" && !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return p
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Body limits.
+const (
+	maxFormBytes   = 1 << 20  // forms and JSON
+	maxUploadBytes = 50 << 20 // spreadsheets
+)
+
+// server is the portal handler.
+type server struct {
+	cfg     Config
+	svc     *connect.Service
+	prefix  string
+	links   Links
+	secure  bool
+	origin  string // scheme://host of BaseURL
+	log     *slog.Logger
+	now     func() time.Time
+	name    string
+	mux     *http.ServeMux
+	routes  []string // every pattern registered, for the OpenAPI test
+	pages   map[string]*template.Template
+	cop     *http.CrossOriginProtection
+	keys    sessionKeys
+	limits  *rateLimits
+	uploads *uploads
+	static  http.Handler
+}
+
+// New returns the portal handler. Errors: ErrInvalid for a Config that is missing
+// what it requires.
+func New(cfg Config) (http.Handler, error) {
+	s, err := newServer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func newServer(cfg Config) (*server, error) {
+	if cfg.Service == nil {
+		return nil, connect.Errorf(connect.Invalid, "portal.New: Config.Service is required")
+	}
+	if len(cfg.SessionKey) < 32 {
+		return nil, connect.Errorf(connect.Invalid, "portal.New: Config.SessionKey must have at least 32 bytes")
+	}
+	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, connect.Errorf(connect.Invalid, "portal.New: Config.BaseURL must be an absolute http(s) URL (got %q)", cfg.BaseURL)
+	}
+	s := &server{
+		cfg: cfg, svc: cfg.Service, prefix: cleanPrefix(cfg.Prefix),
+		secure: base.Scheme == "https", origin: base.Scheme + "://" + base.Host,
+		log: cfg.Logger, now: cfg.Now, name: cfg.Name,
+	}
+	s.links = Links{BaseURL: base.String(), Prefix: s.prefix}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.name == "" {
+		s.name = "Connect"
+	}
+	if s.cfg.SessionTTL <= 0 {
+		s.cfg.SessionTTL = 12 * time.Hour
+	}
+	s.keys = newSessionKeys(cfg.SessionKey)
+	s.limits = newRateLimits(cfg.RateLimits, s.now)
+	dir := cfg.UploadDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	if s.uploads, err = newUploads(dir, s.now); err != nil {
+		return nil, connect.Errorf(connect.Internal, "portal.New: upload directory: %w", err)
+	}
+	if s.pages, err = parsePages(s); err != nil {
+		return nil, connect.Errorf(connect.Internal, "portal.New: templates: %w", err)
+	}
+	sub, _ := fs.Sub(staticFS, "static")
+	s.static = http.StripPrefix(s.prefix+"/static/", http.FileServerFS(sub))
+
+	s.cop = http.NewCrossOriginProtection()
+	if err := s.cop.AddTrustedOrigin(s.origin); err != nil {
+		return nil, connect.Errorf(connect.Invalid, "portal.New: %w", err)
+	}
+	s.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, connect.Errorf(connect.Forbidden, "cross-origin request refused"))
+	}))
+	if cfg.ShopifyWebhooks != nil {
+		// Shopify's servers post webhooks; they carry no session and check their own HMAC.
+		s.cop.AddInsecureBypassPattern("POST " + s.prefix + "/shopify/webhooks")
+	}
+	s.mux = http.NewServeMux()
+	s.register()
+	return s, nil
+}
+
+// ServeHTTP applies the security middleware, then the routes.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.headers(w)
+	if !safeMethod(r.Method) && !bearer(r) {
+		// A request with an API key carries no ambient credential: a browser cannot
+		// send one cross-origin without a CORS preflight, which the portal never
+		// allows. Every other state change must come from the portal's own pages.
+		if err := s.cop.Check(r); err != nil {
+			s.fail(w, r, connect.Errorf(connect.Forbidden, "cross-origin request refused"))
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// handle registers a pattern ("GET /orders") under the prefix.
+func (s *server) handle(pattern string, h http.Handler) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		path, method = method, ""
+	}
+	full := s.prefix + path
+	if method != "" {
+		full = method + " " + full
+	}
+	s.routes = append(s.routes, full)
+	s.mux.Handle(full, h)
+}
+
+// path returns an absolute path under the prefix, for links and redirects.
+func (s *server) path(p string, args ...any) string {
+	if len(args) > 0 {
+		esc := make([]any, len(args))
+		for i, a := range args {
+			esc[i] = url.PathEscape(fmt.Sprint(a))
+		}
+		p = fmt.Sprintf(p, esc...)
+	}
+	return s.prefix + p
+}
+
+// redirect answers 303 See Other to a path under the prefix.
+func (s *server) redirect(w http.ResponseWriter, r *http.Request, p string) {
+	http.Redirect(w, r, p, http.StatusSeeOther)
+}
+
+// localNext returns next when it is a path under the prefix on this site, else def.
+func (s *server) localNext(next, def string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return def
+	}
+	if s.prefix != "" && next != s.prefix && !strings.HasPrefix(next, s.prefix+"/") {
+		return def
+	}
+	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+		return def
+	}
+	return next
+}
+
+// errNoSpreadsheets answers spreadsheet features when no Spreadsheets port is set.
+var errNoSpreadsheets = connect.Errorf(connect.Unavailable, "this portal cannot read spreadsheets")
+
+// isCode reports whether err carries the code.
+func isCode(err error, code connect.Code) bool {
+	var e *connect.Error
+	return errors.As(err, &e) && e.Code == code
+}

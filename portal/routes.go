@@ -1,0 +1,117 @@
+package portal
+
+import (
+	"net/http"
+)
+
+// register mounts every route. Patterns are relative to the prefix.
+func (s *server) register() {
+	form := func(h http.Handler) http.Handler { return limited(maxFormBytes, h) }
+	upload := func(h http.Handler) http.Handler { return limited(maxUploadBytes, h) }
+
+	// Public.
+	s.handle("GET /{$}", s.public(s.root))
+	s.handle("GET /static/", http.HandlerFunc(s.serveStatic))
+	s.handle("GET /signin", s.public(s.signInPage))
+	s.handle("POST /signin", form(s.public(s.signIn)))
+	s.handle("GET /signin/choose", s.public(s.choosePage))
+	s.handle("POST /signin/choose", form(s.public(s.choose)))
+	s.handle("POST /signout", form(s.public(s.signOut)))
+	s.handle("GET /invite/{token}", s.public(s.invitePage))
+	s.handle("POST /invite/{token}", form(s.public(s.acceptInvite)))
+	s.handle("GET /track/{token}", s.public(s.trackPage))
+	s.handle("GET /help/glossary", s.public(s.glossaryPage))
+
+	// Client portal.
+	s.handle("GET /home", s.member(s.home))
+	s.handle("GET /orders", s.member(s.ordersPage))
+	s.handle("POST /orders/submit", form(s.member(s.submitOrders)))
+	s.handle("GET /orders/new", s.member(s.newOrderPage))
+	s.handle("POST /orders/new", form(s.member(s.createOrder)))
+	s.handle("GET /orders/export.csv", s.member(s.exportOrders))
+	s.handle("GET /orders/template.xlsx", s.member(s.template("xlsx")))
+	s.handle("GET /orders/template.csv", s.member(s.template("csv")))
+	s.handle("GET /orders/shopify", s.member(s.shopifyOrdersPage))
+	s.handle("POST /orders/shopify", form(s.member(s.importShopify)))
+	s.handle("GET /orders/{id}", s.member(s.orderPage))
+	s.handle("GET /orders/{id}/row", s.member(s.orderRow))
+	s.handle("GET /orders/{id}/live", s.member(s.orderLive))
+	s.handle("GET /orders/{id}/edit", s.member(s.editOrderPage))
+	s.handle("POST /orders/{id}/edit", form(s.member(s.updateOrder)))
+	s.handle("POST /orders/{id}/delete", form(s.member(s.deleteOrder)))
+	s.handle("POST /orders/{id}/submit", form(s.member(s.submitOrder)))
+	s.handle("POST /orders/{id}/withdraw", form(s.member(s.withdrawOrder)))
+	s.handle("POST /orders/{id}/tracking-links", form(s.member(s.createTrackingLink)))
+	s.handle("POST /orders/{id}/tracking-links/{link}/revoke", form(s.member(s.revokeTrackingLink)))
+	s.handle("GET /events", s.member(s.events))
+
+	s.handle("GET /imports/new", s.member(s.importPage))
+	s.handle("POST /imports", upload(s.member(s.uploadImport)))
+	s.handle("GET /imports/{id}", s.member(s.mappingPage))
+	s.handle("POST /imports/{id}/mapping", form(s.member(s.saveMapping)))
+	s.handle("GET /imports/{id}/preview", s.member(s.previewPage))
+	s.handle("POST /imports/{id}/run", form(s.member(s.runImport)))
+	s.handle("GET /imports/{id}/progress", s.member(s.progressPage))
+	s.handle("GET /imports/{id}/events", s.member(s.progressEvents))
+	s.handle("GET /imports/{id}/status", s.member(s.progressStatus))
+	s.handle("GET /imports/{id}/result", s.member(s.resultPage))
+	s.handle("GET /imports/{id}/refused.csv", s.member(s.refusedFile))
+
+	s.handle("GET /settings", s.member(s.settingsRoot))
+	s.handle("GET /settings/team", s.member(s.teamPage))
+	s.handle("POST /settings/team/invites", form(s.member(s.inviteMember)))
+	s.handle("POST /settings/team/invites/{id}/resend", form(s.member(s.resendMemberInvite)))
+	s.handle("POST /settings/team/invites/{id}/revoke", form(s.member(s.revokeMemberInvite)))
+	s.handle("POST /settings/team/members/{id}/role", form(s.member(s.changeRole)))
+	s.handle("POST /settings/team/members/{id}/remove", form(s.member(s.removeMember)))
+	s.handle("POST /settings/team/transfer", form(s.member(s.transferOwnership)))
+	s.handle("GET /settings/account", s.member(s.accountPage))
+	s.handle("POST /settings/account/password", form(s.member(s.changePassword)))
+	s.handle("GET /settings/integrations", s.member(s.integrationsPage))
+	s.handle("POST /settings/integrations/fulfilment", form(s.member(s.updateFulfilment)))
+	s.handle("POST /settings/integrations/shopify/disconnect", form(s.member(s.disconnectShopify)))
+	s.handle("POST /settings/integrations/api-keys", form(s.member(s.createAPIKey)))
+	s.handle("POST /settings/integrations/api-keys/{id}/revoke", form(s.member(s.revokeAPIKey)))
+
+	if s.cfg.ShopifyInstall != nil {
+		s.handle("/shopify/", form(s.member(func(w http.ResponseWriter, r *http.Request, _ *viewer) error {
+			s.cfg.ShopifyInstall.ServeHTTP(w, r)
+			return nil
+		})))
+	}
+	if s.cfg.ShopifyWebhooks != nil {
+		s.handle("POST /shopify/webhooks", s.cfg.ShopifyWebhooks)
+	}
+
+	// Dispatcher console.
+	s.handle("GET /dispatch/{$}", s.dispatcher(s.consoleRoot))
+	s.handle("GET /dispatch/clients", s.dispatcher(s.clientsPage))
+	s.handle("POST /dispatch/clients", form(s.dispatcher(s.inviteClient)))
+	s.handle("GET /dispatch/clients/{id}", s.dispatcher(s.clientPage))
+	s.handle("POST /dispatch/clients/{id}", form(s.dispatcher(s.updateClient)))
+	s.handle("POST /dispatch/clients/{id}/disable", form(s.dispatcher(s.disableClient)))
+	s.handle("POST /dispatch/clients/{id}/enable", form(s.dispatcher(s.enableClient)))
+	s.handle("POST /dispatch/invites/{id}/resend", form(s.dispatcher(s.resendClientInvite)))
+	s.handle("POST /dispatch/invites/{id}/revoke", form(s.dispatcher(s.revokeClientInvite)))
+	s.handle("GET /dispatch/stops", s.dispatcher(s.stopsPage))
+	s.handle("POST /dispatch/stops/{id}/move", form(s.dispatcher(s.moveStop)))
+	s.handle("POST /dispatch/stops/{id}/cancel", form(s.dispatcher(s.cancelStop)))
+	s.handle("GET /dispatch/stops/import", s.dispatcher(s.stopsImportPage))
+	s.handle("POST /dispatch/stops/import", upload(s.dispatcher(s.importStops)))
+
+	// JSON API (documented in openapi.yaml; TestOpenAPICoversRoutes keeps them equal).
+	s.handle("GET /api/v1/client", s.api(s.apiClient))
+	s.handle("GET /api/v1/orders", s.api(s.apiListOrders))
+	s.handle("POST /api/v1/orders", form(s.api(s.apiCreateOrder)))
+	s.handle("POST /api/v1/orders/submit", form(s.api(s.apiSubmit)))
+	s.handle("GET /api/v1/orders/{id}", s.api(s.apiGetOrder))
+	s.handle("PUT /api/v1/orders/{id}", form(s.api(s.apiUpdateOrder)))
+	s.handle("DELETE /api/v1/orders/{id}", form(s.api(s.apiDeleteOrder)))
+	s.handle("POST /api/v1/orders/{id}/withdraw", form(s.api(s.apiWithdraw)))
+	s.handle("POST /api/v1/imports", upload(s.api(s.apiImport)))
+	s.handle("GET /api/v1/events", s.api(s.apiEvents))
+	s.handle("GET /api/v1/openapi.yaml", http.HandlerFunc(s.serveOpenAPI))
+	s.handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, errNotFoundAPI)
+	}))
+}

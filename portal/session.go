@@ -1,0 +1,170 @@
+package portal
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dispatchkit/connect"
+)
+
+// Cookie names.
+const (
+	sessionCookie = "connect_session"
+	flashCookie   = "connect_flash"
+	chooseCookie  = "connect_choose"
+)
+
+// sessionKeys derives one HMAC key per purpose from the configured key, so that a
+// value signed for one cookie is never accepted as another.
+type sessionKeys struct{ session, flash, choose []byte }
+
+func newSessionKeys(key []byte) sessionKeys {
+	derive := func(purpose string) []byte {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte("connect portal " + purpose))
+		return m.Sum(nil)
+	}
+	return sessionKeys{session: derive("session"), flash: derive("flash"), choose: derive("choose")}
+}
+
+// sign returns base64(JSON of v) + "." + base64(HMAC).
+func sign(key []byte, v any) (string, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	payload := base64.RawURLEncoding.EncodeToString(raw)
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(payload))
+	return payload + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
+}
+
+// verify checks a value made by sign (in constant time) and decodes it into v.
+func verify(key []byte, s string, v any) bool {
+	payload, mac, ok := strings.Cut(s, ".")
+	if !ok || len(s) > 4096 {
+		return false
+	}
+	got, err := base64.RawURLEncoding.DecodeString(mac)
+	if err != nil {
+		return false
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(payload))
+	if !hmac.Equal(got, m.Sum(nil)) {
+		return false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return false
+	}
+	return json.Unmarshal(raw, v) == nil
+}
+
+// session is what the session cookie holds: who signed in, until when. The
+// Service checks the member on every call, so a removed member or a disabled
+// client is refused even while the cookie is valid.
+type session struct {
+	Account connect.AccountID `json:"a"`
+	Client  connect.ClientID  `json:"c"`
+	Member  connect.MemberID  `json:"m"`
+	Expires int64             `json:"e"`
+}
+
+func (s session) actor() connect.Actor { return connect.AsMember(s.Account, s.Client, s.Member) }
+
+func (s *server) cookie(name, value string, maxAge time.Duration) *http.Cookie {
+	path := s.prefix
+	if path == "" {
+		path = "/"
+	}
+	c := &http.Cookie{Name: name, Value: value, Path: path, HttpOnly: true, Secure: s.secure,
+		SameSite: http.SameSiteLaxMode}
+	if maxAge > 0 {
+		c.MaxAge = int(maxAge / time.Second)
+		c.Expires = s.now().Add(maxAge)
+	} else {
+		c.MaxAge = -1
+	}
+	return c
+}
+
+// startSession signs the member in.
+func (s *server) startSession(w http.ResponseWriter, a connect.Actor) error {
+	v, err := sign(s.keys.session, session{Account: a.Account, Client: a.Client, Member: a.Member,
+		Expires: s.now().Add(s.cfg.SessionTTL).Unix()})
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, s.cookie(sessionCookie, v, s.cfg.SessionTTL))
+	return nil
+}
+
+// endSession signs out.
+func (s *server) endSession(w http.ResponseWriter) {
+	http.SetCookie(w, s.cookie(sessionCookie, "", 0))
+}
+
+// sessionActor returns the member of the request's session cookie, if any is valid.
+func (s *server) sessionActor(r *http.Request) (connect.Actor, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return connect.Actor{}, false
+	}
+	var sess session
+	if !verify(s.keys.session, c.Value, &sess) || s.now().Unix() >= sess.Expires ||
+		sess.Account == "" || sess.Client == "" || sess.Member == "" {
+		return connect.Actor{}, false
+	}
+	return sess.actor(), true
+}
+
+// flash is a message shown once on the next page, with an optional secret shown
+// with it (a new invite link, API key or tracking link, which exist only once).
+type flash struct {
+	Message string `json:"m"`
+	Secret  string `json:"s,omitempty"`
+	Error   bool   `json:"x,omitempty"`
+}
+
+func (s *server) setFlash(w http.ResponseWriter, f flash) {
+	v, err := sign(s.keys.flash, f)
+	if err != nil {
+		return
+	}
+	http.SetCookie(w, s.cookie(flashCookie, v, 5*time.Minute))
+}
+
+// takeFlash returns the flash of the request, and clears it.
+func (s *server) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return nil
+	}
+	http.SetCookie(w, s.cookie(flashCookie, "", 0))
+	var f flash
+	if !verify(s.keys.flash, c.Value, &f) {
+		return nil
+	}
+	return &f
+}
+
+// choice is the memberships a person proved with their password, when they are on
+// several teams, until they pick one.
+type choice struct {
+	Options []choiceOption `json:"o"`
+	Next    string         `json:"n"`
+	Expires int64          `json:"e"`
+}
+
+type choiceOption struct {
+	Account connect.AccountID `json:"a"`
+	Client  connect.ClientID  `json:"c"`
+	Member  connect.MemberID  `json:"m"`
+	Name    string            `json:"t"`
+}

@@ -1,0 +1,281 @@
+package portal
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/dispatchkit/connect"
+)
+
+func (s *server) settingsRoot(w http.ResponseWriter, r *http.Request, _ *viewer) error {
+	s.redirect(w, r, s.path("/settings/team"))
+	return nil
+}
+
+// teamData is Settings → General → Team members.
+type teamData struct {
+	Members []*connect.Member
+	Invites []*connect.Invite
+	Error   string
+	Errors  map[string]string
+	Email   string
+}
+
+// PendingInvites are the invites still waiting for someone.
+func (d teamData) PendingInvites() []*connect.Invite {
+	var out []*connect.Invite
+	for _, inv := range d.Invites {
+		if inv.AcceptedAt.IsZero() && inv.RevokedAt.IsZero() {
+			out = append(out, inv)
+		}
+	}
+	return out
+}
+
+func (s *server) teamPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	return s.showTeam(w, r, v, http.StatusOK, teamData{})
+}
+
+func (s *server) showTeam(w http.ResponseWriter, r *http.Request, v *viewer, status int, d teamData) error {
+	members, err := s.svc.Members(r.Context(), v.Actor, "")
+	if err != nil {
+		return err
+	}
+	d.Members = members
+	if v.CanManage() {
+		if d.Invites, err = s.svc.Invites(r.Context(), v.Actor, ""); err != nil {
+			return err
+		}
+	}
+	s.render(w, r, status, "team", &page{Title: "Team members", Tab: "settings", Data: d})
+	return nil
+}
+
+func (s *server) inviteMember(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	issued, err := s.svc.InviteMember(r.Context(), v.Actor, connect.InviteMemberParams{
+		Email: email, Role: connect.Role(r.PostFormValue("role")), SendEmail: r.PostFormValue("send_email") != "",
+	})
+	if err != nil {
+		if httpStatus(err) == http.StatusUnprocessableEntity {
+			return s.showTeam(w, r, v, http.StatusUnprocessableEntity, teamData{Error: message(err), Errors: formErrors(err), Email: email})
+		}
+		return err
+	}
+	s.setFlash(w, flash{Message: inviteMessage(issued, email), Secret: s.inviteLink(issued)})
+	s.redirect(w, r, s.path("/settings/team"))
+	return nil
+}
+
+// inviteLink is the link an invite opens.
+func (s *server) inviteLink(issued *connect.IssuedInvite) string {
+	if issued.Link != "" {
+		return issued.Link
+	}
+	return s.links.Invite(issued.Token)
+}
+
+func inviteMessage(issued *connect.IssuedInvite, email string) string {
+	if email != "" {
+		return fmt.Sprintf("Invitation ready for %s. If it was not emailed, share this link (shown only now):", email)
+	}
+	return "Invitation link ready. Share it (it is shown only now):"
+}
+
+func (s *server) resendMemberInvite(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	issued, err := s.svc.ResendInvite(r.Context(), v.Actor, connect.InviteID(r.PathValue("id")))
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: "A new invitation replaces the old one. Its link (shown only now):", Secret: s.inviteLink(issued)})
+	s.redirect(w, r, s.path("/settings/team"))
+	return nil
+}
+
+func (s *server) revokeMemberInvite(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	if _, err := s.svc.RevokeInvite(r.Context(), v.Actor, connect.InviteID(r.PathValue("id"))); err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: "Invitation revoked."})
+	s.redirect(w, r, s.path("/settings/team"))
+	return nil
+}
+
+func (s *server) changeRole(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	m, err := s.svc.ChangeRole(r.Context(), v.Actor, connect.MemberID(r.PathValue("id")), connect.Role(r.PostFormValue("role")))
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: fmt.Sprintf("%s is now %s.", m.Name, withArticle(string(m.Role)))})
+	s.redirect(w, r, s.path("/settings/team"))
+	return nil
+}
+
+func withArticle(role string) string {
+	if strings.HasPrefix(role, "a") || strings.HasPrefix(role, "o") {
+		return "an " + role
+	}
+	return "a " + role
+}
+
+func (s *server) removeMember(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	id := connect.MemberID(r.PathValue("id"))
+	if err := s.svc.RemoveMember(r.Context(), v.Actor, id); err != nil {
+		return err
+	}
+	if id == v.Actor.Member {
+		s.endSession(w)
+		s.setFlash(w, flash{Message: "You left the team of " + v.Client.Name + "."})
+		s.redirect(w, r, s.path("/signin"))
+		return nil
+	}
+	s.setFlash(w, flash{Message: "Member removed: they are signed out at once."})
+	s.redirect(w, r, s.path("/settings/team"))
+	return nil
+}
+
+func (s *server) transferOwnership(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	m, err := s.svc.TransferOwnership(r.Context(), v.Actor, connect.MemberID(r.PostFormValue("member")))
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: m.Name + " is the team owner now; you are an admin."})
+	s.redirect(w, r, s.path("/settings/team"))
+	return nil
+}
+
+type accountData struct {
+	Error  string
+	Errors map[string]string
+}
+
+func (s *server) accountPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	s.render(w, r, http.StatusOK, "account", &page{Title: "Your account", Tab: "settings", Data: accountData{}})
+	return nil
+}
+
+func (s *server) changePassword(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	if ok, wait := s.allowAttempt(r, "password", v.Member.Email); !ok {
+		s.render(w, r, http.StatusTooManyRequests, "account", &page{Title: "Your account", Tab: "settings",
+			Data: accountData{Error: tooMany(w, wait)}})
+		return nil
+	}
+	err := s.svc.ChangePassword(r.Context(), v.Actor, r.PostFormValue("current"), r.PostFormValue("password"))
+	if err != nil {
+		st := httpStatus(err)
+		if st != http.StatusUnprocessableEntity && st != http.StatusForbidden {
+			return err
+		}
+		s.render(w, r, st, "account", &page{Title: "Your account", Tab: "settings",
+			Data: accountData{Error: message(err), Errors: formErrors(err)}})
+		return nil
+	}
+	s.setFlash(w, flash{Message: "Password changed."})
+	s.redirect(w, r, s.path("/settings/account"))
+	return nil
+}
+
+// integrationsData is Settings → Integrations.
+type integrationsData struct {
+	Keys []*connect.APIKey
+}
+
+func (s *server) integrationsPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	keys, err := s.svc.APIKeys(r.Context(), v.Actor)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "integrations", &page{Title: "Integrations", Tab: "settings", Data: integrationsData{Keys: keys}})
+	return nil
+}
+
+func (s *server) updateFulfilment(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	f := connect.FulfilmentSettings{
+		AutoFulfil:     r.PostFormValue("auto_fulfil") != "",
+		NotifyCustomer: r.PostFormValue("notify_customer") != "",
+		Mode:           connect.FulfilMode(r.PostFormValue("mode")),
+	}
+	if _, err := s.svc.UpdateFulfilment(r.Context(), v.Actor, f); err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: "Shopify settings saved."})
+	s.redirect(w, r, s.path("/settings/integrations"))
+	return nil
+}
+
+func (s *server) disconnectShopify(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	if _, err := s.svc.UnlinkShopify(r.Context(), v.Actor); err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: "Shopify store disconnected."})
+	s.redirect(w, r, s.path("/settings/integrations"))
+	return nil
+}
+
+func (s *server) createAPIKey(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	k, err := s.svc.CreateAPIKey(r.Context(), v.Actor, r.PostFormValue("name"))
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: fmt.Sprintf("API key %q created. Copy it now: it is shown only once.", k.Key.Name), Secret: k.Token})
+	s.redirect(w, r, s.path("/settings/integrations"))
+	return nil
+}
+
+func (s *server) revokeAPIKey(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	k, err := s.svc.RevokeAPIKey(r.Context(), v.Actor, connect.APIKeyID(r.PathValue("id")))
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, flash{Message: fmt.Sprintf("API key %q revoked: it stops working at once.", k.Name)})
+	s.redirect(w, r, s.path("/settings/integrations"))
+	return nil
+}
+
+// shopifyData is Orders → Import from Shopify.
+type shopifyData struct {
+	Page   *connect.ShopifyOrderPage
+	Cursor string
+	Notice string
+	Res    *connect.ImportResult
+	Error  string
+}
+
+func (s *server) shopifyOrdersPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	return s.showShopify(w, r, v, http.StatusOK, shopifyData{})
+}
+
+func (s *server) showShopify(w http.ResponseWriter, r *http.Request, v *viewer, status int, d shopifyData) error {
+	d.Cursor = r.URL.Query().Get("cursor")
+	p, err := s.svc.ShopifyOrders(r.Context(), v.Actor, d.Cursor, 50)
+	switch {
+	case isCode(err, connect.Forbidden) || isCode(err, connect.Unavailable):
+		d.Notice = message(err)
+	case err != nil:
+		return err
+	default:
+		d.Page = p
+	}
+	s.render(w, r, status, "shopify", &page{Title: "Import from Shopify", Tab: "orders", Data: d})
+	return nil
+}
+
+func (s *server) importShopify(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	if err := r.ParseForm(); err != nil {
+		return connect.Errorf(connect.Invalid, "the form could not be read")
+	}
+	refs := append([]string(nil), r.PostForm["ref"]...)
+	if bulk := r.PostFormValue("bulk"); bulk != "" {
+		refs = append(refs, bulk)
+	}
+	res, err := s.svc.ImportShopifyOrders(r.Context(), v.Actor, refs, connect.ImportOptions{})
+	if err != nil && res == nil {
+		st := httpStatus(err)
+		if st == http.StatusUnprocessableEntity || st == http.StatusServiceUnavailable || st == http.StatusForbidden {
+			return s.showShopify(w, r, v, st, shopifyData{Error: message(err)})
+		}
+		return err
+	}
+	return s.showShopify(w, r, v, http.StatusOK, shopifyData{Res: res})
+}

@@ -1,0 +1,143 @@
+// The portal's only script: no build step, no inline code (the Content-Security-Policy
+// allows scripts from the portal's origin only). Every page works without it; it adds
+// live updates, the import progress bar and small conveniences.
+(function () {
+  "use strict";
+  var prefix = document.body.getAttribute("data-prefix") || "";
+
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (!isNaN(d)) {
+        t.title = t.textContent;
+        t.textContent = d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      }
+    });
+  }
+
+  function fetchHTML(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.text();
+    });
+  }
+
+  function fragment(html) {
+    var t = document.createElement("template");
+    t.innerHTML = html.trim();
+    return t.content.firstElementChild;
+  }
+
+  var views = {
+    drafts: ["draft"],
+    active: ["submitted", "scheduled", "en_route"],
+    completed: ["delivered", "failed", "cancelled"]
+  };
+
+  // Live updates of the orders list and of an order's page, from the portal's
+  // Server-Sent Events. EventSource reconnects by itself, with Last-Event-ID.
+  function live() {
+    var table = document.querySelector("table[data-live=orders]");
+    var section = document.querySelector("[data-live-order]");
+    if (!table && !section) return;
+    var es = new EventSource(prefix + "/events");
+    es.addEventListener("open", function () { document.body.setAttribute("data-live", "connected"); });
+    es.addEventListener("error", function () { document.body.setAttribute("data-live", "reconnecting"); });
+    es.addEventListener("reset", function () { location.reload(); });
+    es.addEventListener("order", function (msg) {
+      var ev;
+      try { ev = JSON.parse(msg.data); } catch (e) { return; }
+      if (table) updateRow(table, ev);
+      if (section && section.getAttribute("data-live-order") === ev.order) {
+        fetchHTML(prefix + "/orders/" + encodeURIComponent(ev.order) + "/live").then(function (html) {
+          section.innerHTML = html;
+          localTimes(section);
+          section.setAttribute("data-updated", ev.to);
+        }).catch(function () {});
+      }
+    });
+  }
+
+  function updateRow(table, ev) {
+    var view = table.getAttribute("data-view");
+    var tr = document.getElementById("order-" + ev.order);
+    var belongs = (views[view] || []).indexOf(ev.to) >= 0;
+    if (!tr && !belongs) return;
+    fetchHTML(prefix + "/orders/" + encodeURIComponent(ev.order) + "/row?view=" + encodeURIComponent(view)).then(function (html) {
+      var row = fragment(html);
+      if (!row) return;
+      if (!belongs) row.classList.add("moved");
+      row.classList.add("flash-row");
+      var current = document.getElementById("order-" + ev.order);
+      if (current) {
+        current.replaceWith(row);
+      } else {
+        var body = table.tBodies[0];
+        var empty = body.querySelector("tr.empty");
+        if (empty) empty.remove();
+        body.insertBefore(row, body.firstChild);
+      }
+      localTimes(row);
+    }).catch(function () {});
+  }
+
+  // The import's progress bar: Server-Sent Events, or polling where they fail.
+  function importProgress() {
+    var job = document.getElementById("import-job");
+    if (!job) return;
+    var bar = document.getElementById("import-progress");
+    var text = document.getElementById("import-progress-text");
+    var done = false;
+    function show(st) {
+      if (st.total) bar.max = st.total;
+      bar.value = st.read;
+      text.textContent = st.read + " of " + (st.total || "?") + " rows read, " + st.stored + " stored.";
+      if (st.finished && !done) {
+        done = true;
+        location.assign(st.result || job.getAttribute("data-result"));
+      }
+    }
+    function poll() {
+      fetch(job.getAttribute("data-status"), { credentials: "same-origin" }).then(function (r) { return r.json(); })
+        .then(function (st) { show(st); if (!done) setTimeout(poll, 1000); })
+        .catch(function () { setTimeout(poll, 2000); });
+    }
+    if (!window.EventSource) { poll(); return; }
+    var es = new EventSource(job.getAttribute("data-events"));
+    es.addEventListener("progress", function (m) { show(JSON.parse(m.data)); });
+    es.addEventListener("done", function (m) { es.close(); show(JSON.parse(m.data)); });
+    es.addEventListener("error", function () { if (!done) { es.close(); poll(); } });
+  }
+
+  function conveniences() {
+    document.querySelectorAll("[data-copy]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var input = document.getElementById(b.getAttribute("data-copy"));
+        input.select();
+        if (navigator.clipboard) navigator.clipboard.writeText(input.value).catch(function () {});
+        b.textContent = "Copied";
+      });
+    });
+    document.querySelectorAll("[data-back]").forEach(function (a) {
+      a.addEventListener("click", function (e) {
+        if (history.length > 1) { e.preventDefault(); history.back(); }
+      });
+    });
+    var all = document.getElementById("select-all");
+    if (all) {
+      all.addEventListener("change", function () {
+        document.querySelectorAll("input.select-order").forEach(function (c) { c.checked = all.checked; });
+      });
+    }
+    document.querySelectorAll("form[data-confirm]").forEach(function (f) {
+      f.addEventListener("submit", function (e) {
+        if (!confirm(f.getAttribute("data-confirm"))) e.preventDefault();
+      });
+    });
+  }
+
+  localTimes(document);
+  conveniences();
+  live();
+  importProgress();
+})();
