@@ -1,11 +1,21 @@
 // Package shopify connects the portal to Shopify stores through Shopify's Admin
-// GraphQL API, version [APIVersion]: installing the app (OAuth), reading open
-// orders, fulfilling them, and verifying webhooks.
+// GraphQL API, version [APIVersion].
 //
-// The GraphQL operations live in operations.graphql; genqlient turns them into
-// typed functions in generated.go (ListOrders, OrdersByID, OrdersByName,
-// FulfillmentOrders, FulfillmentCreate, FulfillmentEventCreate) that take a
-// [*Client], the rate-limit-aware transport. After changing an operation:
+// [Adapter] is the core's Shopify port (connect.Shopify): it lists a client's
+// open orders, looks orders up by id or name for a Bulk import, maps each to a
+// connect.OrderInput (or says why it cannot be one), fulfils delivered orders
+// and posts delivery progress. Each client reaches its own store with its own
+// expiring offline token, kept sealed ([Sealer]) by a connect.ShopifyTokens and
+// refreshed before it expires. The Adapter also makes the two handlers a host
+// mounts: [InstallHandler] (linking a store: OAuth with a signed, single-use
+// state) and [WebhookHandler] (uninstall and the privacy topics). See the
+// example of New for the wiring.
+//
+// Underneath, the GraphQL operations live in operations.graphql; genqlient
+// turns them into typed functions in generated.go (ListOrders, OrdersByID,
+// OrdersByName, FulfillmentOrders, OrderFulfillments, FulfillmentCreate,
+// FulfillmentEventCreate) that take a [*Client], the rate-limit-aware
+// transport. After changing an operation:
 //
 //	go run ./internal/shopifyschema -src admin-2026-04.graphql  # refresh schema.graphql
 //	go generate ./shopify                                      # refresh generated.go
