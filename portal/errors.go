@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/dispatchkit/connect"
 )
@@ -46,11 +48,20 @@ func message(err error) string {
 	var e *connect.Error
 	if errors.As(err, &e) && e.Code != connect.Internal {
 		if e.Message != "" {
-			return e.Message
+			return capitalize(e.Message)
 		}
 		return string(e.Code)
 	}
 	return "something went wrong on our side; try again, and tell us if it keeps happening"
+}
+
+// capitalize starts a message with a capital letter, as a sentence.
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError || !unicode.IsLower(r) {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // fieldErrors returns the field-level details of an Invalid error.

@@ -15,7 +15,7 @@ import (
 // homeData is the home page: counts by status and the on-time rate.
 type homeData struct {
 	Counts connect.StatusCounts
-	Views  map[connect.View]int
+	Views  map[string]int
 	// Capped is set when the client has more orders than the page counts.
 	Capped bool
 	// OnTime of WithETA orders delivered in the last 30 days arrived at or before
@@ -30,7 +30,7 @@ const maxStatsScan = 20000
 // 30 days: delivered at or before the ETA, out of those delivered with an ETA. The
 // Service has no count for members yet, so the orders are read a page at a time.
 func (s *server) stats(ctx context.Context, a connect.Actor) (*homeData, error) {
-	h := &homeData{Counts: connect.StatusCounts{}, Views: map[connect.View]int{}}
+	h := &homeData{Counts: connect.StatusCounts{}, Views: map[string]int{}}
 	since := s.now().Add(-30 * 24 * time.Hour)
 	cursor, seen := "", 0
 	for {
@@ -61,7 +61,7 @@ func (s *server) stats(ctx context.Context, a connect.Actor) (*homeData, error) 
 	}
 	for _, v := range []connect.View{connect.ViewDrafts, connect.ViewActive, connect.ViewCompleted} {
 		for _, st := range v.Statuses() {
-			h.Views[v] += h.Counts[st]
+			h.Views[string(v)] += h.Counts[st]
 		}
 	}
 	return h, nil

@@ -1,0 +1,440 @@
+package portal_test
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/portal"
+	"github.com/dispatchkit/connect/storage"
+)
+
+// env is a portal on a fresh SQLite store, served by a test server.
+type env struct {
+	t    *testing.T
+	ctx  context.Context
+	svc  *connect.Service
+	h    http.Handler
+	srv  *httptest.Server
+	base string
+	acct connect.AccountID
+	disp connect.Actor
+	mu   sync.Mutex
+	seq  int
+}
+
+type envOption func(*portal.Config)
+
+func newEnv(t *testing.T, opts ...envOption) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := storage.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "connect.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	e := &env{t: t, ctx: ctx, srv: srv, base: srv.URL, acct: "acct-1"}
+	e.disp = connect.AsDispatcher(e.acct, "ana@dispatch.test")
+	links := portal.Links{BaseURL: e.base}
+	e.svc, err = connect.New(connect.Config{Store: st, InviteURL: links.Invite, TrackingURL: links.Tracking,
+		Passwords: connect.PBKDF2{Iterations: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.svc.Close() })
+	cfg := portal.Config{
+		Service: e.svc, BaseURL: e.base, SessionKey: []byte(strings.Repeat("k", 32)),
+		Dispatchers: portal.DispatchersFunc(func(r *http.Request) (connect.Actor, bool) {
+			if acct := r.Header.Get("X-Test-Dispatcher"); acct != "" {
+				return connect.AsDispatcher(connect.AccountID(acct), "ana@dispatch.test"), true
+			}
+			return connect.Actor{}, false
+		}),
+		Depots: func(context.Context, connect.AccountID) ([]portal.Depot, error) {
+			return []portal.Depot{{ID: "north", Name: "North"}, {ID: "south", Name: "South"}}, nil
+		},
+		Spreadsheets: fakeSheets{},
+		UploadDir:    t.TempDir(),
+		Logger:       slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e.h, err = portal.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = e.h
+	return e
+}
+
+// team is a signed-up client: its owner's credentials and actor.
+type team struct {
+	client   *connect.Client
+	owner    connect.Actor
+	email    string
+	password string
+}
+
+const testPassword = "correct horse battery"
+
+// signUp invites a client and signs its owner up, through the Service.
+func (e *env) signUp(name string, settings connect.ClientSettings) team {
+	e.t.Helper()
+	inv, err := e.svc.InviteClient(e.ctx, e.disp, connect.InviteClientParams{Name: name, Settings: settings})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	email := strings.ToLower(strings.ReplaceAll(name, " ", "")) + "@client.test"
+	acc, err := e.svc.AcceptInvite(e.ctx, inv.Token, connect.SignUp{Name: "Owner of " + name, Email: email, Password: testPassword})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return team{client: acc.Client, owner: acc.Actor, email: email, password: testPassword}
+}
+
+// uploads is the settings of a client that may upload orders.
+var uploads = connect.ClientSettings{AllowUpload: true, DefaultDepot: "north"}
+
+// addMember adds a member with the role to the team, returning their actor and email.
+func (e *env) addMember(tm team, role connect.Role) (connect.Actor, string) {
+	e.t.Helper()
+	inv, err := e.svc.InviteMember(e.ctx, tm.owner, connect.InviteMemberParams{Role: role})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.mu.Lock()
+	e.seq++
+	email := fmt.Sprintf("%s%d@client.test", role, e.seq)
+	e.mu.Unlock()
+	acc, err := e.svc.AcceptInvite(e.ctx, inv.Token, connect.SignUp{Name: "A " + string(role), Email: email, Password: testPassword})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return acc.Actor, email
+}
+
+// draft creates a draft order for the actor.
+func (e *env) draft(a connect.Actor, ref string) *connect.Order {
+	e.t.Helper()
+	o, err := e.svc.CreateOrder(e.ctx, a, connect.OrderInput{Ref: ref, Address: connect.Address{Line1: "1 Main St", City: "Springfield"},
+		Recipient: connect.Recipient{Name: "Rita"}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return o
+}
+
+// browser is a client with a cookie jar that does not follow redirects, sending
+// the headers a browser sends for same-origin requests.
+type browser struct {
+	e      *env
+	c      *http.Client
+	header http.Header
+}
+
+func (e *env) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{e: e, header: http.Header{}, c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// dispatcher is a browser the test's Dispatchers accepts.
+func (e *env) dispatcher() *browser {
+	b := e.browser()
+	b.header.Set("X-Test-Dispatcher", string(e.acct))
+	return b
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (r response) has(t *testing.T, parts ...string) response {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(r.body, p) {
+			t.Fatalf("response (%d) lacks %q:\n%s", r.status, p, r.body)
+		}
+	}
+	return r
+}
+
+func (r response) lacks(t *testing.T, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if strings.Contains(r.body, p) {
+			t.Fatalf("response (%d) has %q:\n%s", r.status, p, r.body)
+		}
+	}
+}
+
+func (r response) is(t *testing.T, status int) response {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body:\n%s", r.status, status, r.body)
+	}
+	return r
+}
+
+func (b *browser) do(method, path string, body io.Reader, contentType string, extra http.Header) response {
+	b.e.t.Helper()
+	req, err := http.NewRequest(method, b.e.base+path, body)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	for k, v := range b.header {
+		req.Header[k] = v
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if method != http.MethodGet && method != http.MethodHead {
+		req.Header.Set("Origin", b.e.base)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
+	for k, v := range extra {
+		req.Header[k] = v
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, header: res.Header, body: string(raw)}
+}
+
+func (b *browser) get(path string) response { return b.do(http.MethodGet, path, nil, "", nil) }
+
+func (b *browser) post(path string, form url.Values) response {
+	return b.do(http.MethodPost, path, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded", nil)
+}
+
+// follow GETs the page a redirect points to.
+func (b *browser) follow(r response) response {
+	b.e.t.Helper()
+	if r.status != http.StatusSeeOther && r.status != http.StatusFound {
+		b.e.t.Fatalf("status %d, want a redirect; body:\n%s", r.status, r.body)
+	}
+	loc := r.header.Get("Location")
+	u, err := url.Parse(loc)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	return b.get(u.RequestURI())
+}
+
+// signIn signs the browser in.
+func (b *browser) signIn(email, password string) {
+	b.e.t.Helper()
+	r := b.post("/signin", url.Values{"email": {email}, "password": {password}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/home" {
+		b.e.t.Fatalf("sign-in: status %d, location %q; body:\n%s", r.status, r.header.Get("Location"), r.body)
+	}
+}
+
+func (e *env) signedIn(email string) *browser {
+	b := e.browser()
+	b.signIn(email, testPassword)
+	return b
+}
+
+// api calls the JSON API with a bearer token.
+func (e *env) api(token, method, path string, body any) (int, map[string]any) {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		rd = strings.NewReader(string(raw))
+	}
+	req, _ := http.NewRequest(method, e.base+path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(res.Body)
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			e.t.Fatalf("%s %s: not JSON (%d): %s", method, path, res.StatusCode, raw)
+		}
+	}
+	return res.StatusCode, out
+}
+
+// secret returns the one-time link or key a flash shows.
+var secretRE = regexp.MustCompile(`id="flash-secret" readonly value="([^"]+)"`)
+
+func secret(t *testing.T, r response) string {
+	t.Helper()
+	m := secretRE.FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("no secret in the page:\n%s", r.body)
+	}
+	return strings.ReplaceAll(m[1], "&#43;", "+")
+}
+
+// fakeSheets reads CSV only, mapping columns by their labels: enough to drive the
+// portal's import pages without package importer (an adapter the portal must not
+// import; the example host wires the real one).
+type fakeSheets struct{}
+
+func (fakeSheets) Open(r io.ReaderAt, size int64, name string, opts portal.SheetOptions) (portal.Sheet, error) {
+	cr := csv.NewReader(io.NewSectionReader(r, 0, size))
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, connect.Errorf(connect.Invalid, "the file is not a CSV spreadsheet")
+	}
+	s := &fakeSheet{r: cr, header: header, fields: make([]connect.Field, len(header)), line: 1}
+	labels := map[string]connect.Field{}
+	for _, f := range connect.OrderFields() {
+		labels[strings.ToLower(f.Label())] = f
+	}
+	if opts.ClientNumbers {
+		labels["client id"] = connect.FieldClientNumber
+	}
+	taken := map[connect.Field]bool{}
+	for i, h := range header {
+		f, ok := opts.Override[h]
+		if !ok {
+			f = labels[strings.ToLower(strings.TrimSpace(h))]
+		}
+		if f != "" && !taken[f] {
+			s.fields[i], taken[f] = f, true
+		}
+	}
+	for _, f := range opts.Policy.Required() {
+		if !taken[f] {
+			s.missing = append(s.missing, f)
+		}
+	}
+	if opts.ClientNumbers && !taken[connect.FieldClientNumber] {
+		s.missing = append(s.missing, connect.FieldClientNumber)
+	}
+	return s, nil
+}
+
+func (fakeSheets) WriteRefused(w io.Writer, header []string, rows []connect.RefusedRow) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(append(append([]string(nil), header...), "Error"))
+	for _, r := range rows {
+		_ = cw.Write(append(append([]string(nil), r.Cells...), r.Reason()))
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func (fakeSheets) WriteTemplate(w io.Writer, format string, _ connect.RequiredFieldPolicy) error {
+	var labels []string
+	for _, f := range connect.OrderFields() {
+		labels = append(labels, f.Label())
+	}
+	_, err := fmt.Fprintf(w, "%s template: %s\n", format, strings.Join(labels, ","))
+	return err
+}
+
+type fakeSheet struct {
+	r       *csv.Reader
+	header  []string
+	fields  []connect.Field
+	missing []connect.Field
+	line    int
+}
+
+func (s *fakeSheet) Header() []string { return s.header }
+func (s *fakeSheet) Column(f connect.Field) string {
+	for i, g := range s.fields {
+		if g == f {
+			return s.header[i]
+		}
+	}
+	return ""
+}
+func (s *fakeSheet) Columns() []portal.SheetColumn {
+	out := make([]portal.SheetColumn, len(s.header))
+	for i, h := range s.header {
+		out[i] = portal.SheetColumn{Header: h, Field: s.fields[i]}
+		if s.fields[i] == "" {
+			out[i].Ignored = "unknown"
+		}
+	}
+	return out
+}
+func (s *fakeSheet) Missing() []connect.Field { return s.missing }
+func (s *fakeSheet) Close() error             { return nil }
+
+func (s *fakeSheet) Next(context.Context) (connect.ImportRow, error) {
+	cells, err := s.r.Read()
+	if err != nil {
+		return connect.ImportRow{}, err
+	}
+	s.line++
+	row := connect.ImportRow{Number: s.line, Cells: cells}
+	in := &row.Input
+	for i, f := range s.fields {
+		if i >= len(cells) || cells[i] == "" {
+			continue
+		}
+		v := cells[i]
+		switch f {
+		case connect.FieldRef:
+			in.Ref = v
+		case connect.FieldAddressLine1:
+			in.Address.Line1 = v
+		case connect.FieldCity:
+			in.Address.City = v
+		case connect.FieldZip:
+			in.Address.Zip = v
+		case connect.FieldRecipientName:
+			in.Recipient.Name = v
+		case connect.FieldNotes:
+			in.Notes = v
+		case connect.FieldClientNumber:
+			row.ClientNumber = v
+		case connect.FieldPackageCount:
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				row.Problems = append(row.Problems, connect.FieldError{Field: f, Column: s.header[i], Reason: "must be a whole number"})
+			}
+			in.PackageCount = n
+		}
+	}
+	return row, nil
+}
+
+// testLog writes the portal's log into the test's.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
