@@ -8,6 +8,9 @@
 //   - A client's first page of active orders (50 rows, submitted, scheduled and en
 //     route) out of 1M orders over 1k clients, through Store.Orders, against the
 //     same query prepared and run raw through pgx. Target: p99 ≤ 1 ms.
+//   - Route events through Service.ApplyRouteEvents, in batches of 500, against
+//     the same UPDATE and history INSERT in raw SQL (routes.go). Target: ≥ 20k
+//     events/s.
 //
 // It works in a schema of its own, dropped at the end (-keep leaves it):
 //
@@ -49,6 +52,10 @@ func main() {
 		keep    = flag.Bool("keep", false, "keep the benchmark's schema")
 		skipIns = flag.Bool("skip-insert", false, "skip the insert benchmark")
 		skipPg  = flag.Bool("skip-page", false, "skip the page benchmark")
+		skipRt  = flag.Bool("skip-routes", false, "skip the route events benchmark")
+		rtOrd   = flag.Int("route-orders", 20_000, "orders each route events run moves through schedule, start and complete")
+		rtBatch = flag.Int("route-batch", 500, "route events per ApplyRouteEvents call")
+		rtWork  = flag.Int("route-workers", 1, "concurrent host streams of route events through the Service")
 		profile = flag.String("cpuprofile", "", "write a CPU profile of the page benchmark's measured loop to this file")
 	)
 	flag.Parse()
@@ -63,6 +70,11 @@ func main() {
 		os.Exit(1)
 	}
 	err = b.run(!*skipIns, !*skipPg, *rows, *runs, *orders, *clients, *pages)
+	if err == nil && !*skipRt {
+		if err = b.routes(*rtOrd, *rtBatch, *rtWork); err != nil {
+			err = fmt.Errorf("routes: %w", err)
+		}
+	}
 	b.close() // drops the schema, also after a failure
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
