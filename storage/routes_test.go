@@ -1,0 +1,277 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/storage"
+)
+
+// twoStores opens two Stores, each with its own pool, on one database: two
+// processes sharing it.
+func twoStores(t *testing.T, dialect string) (*storage.Store, *storage.Store) {
+	t.Helper()
+	var dsn string
+	if dialect == "sqlite" {
+		dsn = "sqlite:" + filepath.Join(t.TempDir(), "shared.db")
+	} else {
+		dsn = postgresSchema(t)
+	}
+	open := func() *storage.Store {
+		s, err := storage.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	a := open()
+	return a, open()
+}
+
+func bothDialects(t *testing.T, fn func(t *testing.T, dialect string)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, "sqlite")
+	})
+	t.Run("postgres", func(t *testing.T) {
+		postgresURL(t)
+		t.Parallel()
+		fn(t, "postgres")
+	})
+}
+
+// TestTwoProcessesClaimTheOutbox: workers of two Stores on one database (two
+// processes) claiming at once never get the same entry, and get all of them; an
+// entry whose lease ran out is claimed again, with one more attempt.
+func TestTwoProcessesClaimTheOutbox(t *testing.T) {
+	t.Parallel()
+	bothDialects(t, func(t *testing.T, dialect string) {
+		a, b := twoStores(t, dialect)
+		const n = 300
+		var entries []connect.OutboxEntry
+		for i := range n {
+			entries = append(entries, connect.OutboxEntry{Key: fmt.Sprintf("k%04d", i), Account: "acct", Client: "c",
+				Order: connect.OrderID(fmt.Sprintf("o%d", i)), Kind: connect.OutboxRouteSync, Event: connect.EventSubmit,
+				State: connect.OutboxPending, NextAt: t0.Add(time.Duration(i%7) * time.Second), CreatedAt: t0, UpdatedAt: t0})
+		}
+		if err := a.AddOutbox(t.Context(), entries); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.AddOutbox(t.Context(), entries[:10]); err != nil { // the same keys again: left out
+			t.Fatal(err)
+		}
+		now := t0.Add(time.Hour)
+		var (
+			mu   sync.Mutex
+			seen = map[string]int{}
+			wg   sync.WaitGroup
+		)
+		for w := range 6 {
+			s := []*storage.Store{a, b}[w%2]
+			wg.Go(func() {
+				for {
+					got, err := s.ClaimOutbox(t.Context(), connect.ClaimOutboxParams{Now: now, Lease: time.Minute, Limit: 9})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(got) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, e := range got {
+						seen[e.Key]++
+						if e.Attempts != 1 {
+							t.Errorf("entry %s claimed with %d attempts", e.Key, e.Attempts)
+						}
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if len(seen) != n {
+			t.Fatalf("claimed %d of %d entries", len(seen), n)
+		}
+		for k, c := range seen {
+			if c != 1 {
+				t.Fatalf("entry %s claimed %d times", k, c)
+			}
+		}
+		// The leases run out: the other process claims them again.
+		got, err := b.ClaimOutbox(t.Context(), connect.ClaimOutboxParams{Now: now.Add(2 * time.Minute), Lease: time.Minute, Limit: n + 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != n || got[0].Attempts != 2 {
+			t.Fatalf("after the leases: %d entries claimed (attempts %d), want %d at 2", len(got), got[0].Attempts, n)
+		}
+	})
+}
+
+// TestWakeAcrossProcesses: a Store listening (another process) wakes up soon
+// after a commit that wrote order events, and its channel closes with its
+// context. On SQLite the channel never wakes and closes with the context.
+func TestWakeAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	bothDialects(t, func(t *testing.T, dialect string) {
+		writer, listener := twoStores(t, dialect)
+		var _ connect.Waker = listener
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		wake, err := listener.Wake(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := newClient(t, writer, "a", "c-wake")
+		o := newOrder(c, "o-wake", "r-wake", connect.StatusSubmitted, t0)
+		if err := writer.CreateOrders(t.Context(), []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: t0}}); err != nil {
+			t.Fatal(err)
+		}
+		if dialect == "postgres" {
+			select {
+			case <-wake:
+			case <-time.After(10 * time.Second):
+				t.Fatal("no wake-up 10 s after a commit of events")
+			}
+			// A rolled-back transaction wakes nobody; a status change does.
+			drain(wake)
+			_ = writer.Tx(t.Context(), func(tx connect.Store) error {
+				o2 := newOrder(c, "o-wake-2", "r-wake-2", connect.StatusSubmitted, t0)
+				if err := tx.CreateOrders(t.Context(), []*connect.Order{o2}, []connect.OrderEvent{{Order: o2.ID, Event: "create", To: o2.Status, At: t0}}); err != nil {
+					t.Error(err)
+				}
+				return errors.New("roll back")
+			})
+			select {
+			case <-wake:
+				t.Fatal("woken by a transaction that rolled back")
+			case <-time.After(300 * time.Millisecond):
+			}
+			next := *o
+			next.Status = connect.StatusScheduled
+			if err := writer.SetStatuses(t.Context(), []connect.SetStatusParams{{Scope: connect.Scope{Account: "a"},
+				From: o.Status, Version: 1, Order: &next, Events: []connect.OrderEvent{{Order: o.ID, Event: connect.EventSchedule,
+					From: o.Status, To: next.Status, At: t0}}}}); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-wake:
+			case <-time.After(10 * time.Second):
+				t.Fatal("no wake-up 10 s after a status change")
+			}
+		} else {
+			select {
+			case <-wake:
+				t.Fatal("a SQLite Store woke up")
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		cancel()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case _, ok := <-wake:
+				if !ok {
+					return
+				}
+			case <-deadline:
+				t.Fatal("the wake channel stayed open after its context ended")
+			}
+		}
+	})
+}
+
+func drain(ch <-chan struct{}) {
+	for {
+		select {
+		case <-ch:
+		default:
+			return
+		}
+	}
+}
+
+// TestLostBatchInsideTxLeavesNothing: in a caller's transaction, a batch in which
+// one change lost its race leaves none of its changes, even if the caller goes on
+// and commits: on SQLite the batch is rolled back to its savepoint and the rest
+// of the transaction commits; on PostgreSQL the transaction cannot commit.
+func TestLostBatchInsideTxLeavesNothing(t *testing.T) {
+	t.Parallel()
+	dialects(t, func(t *testing.T, open func(t *testing.T) *storage.Store) {
+		s := open(t)
+		c := newClient(t, s, "a", "c-lost")
+		var orders []*connect.Order
+		for i := range 3 {
+			orders = append(orders, newOrder(c, fmt.Sprintf("o-lost-%d", i), fmt.Sprintf("r-%d", i), connect.StatusSubmitted, t0))
+		}
+		if err := s.CreateOrders(t.Context(), orders, nil); err != nil {
+			t.Fatal(err)
+		}
+		batch := make([]connect.SetStatusParams, len(orders))
+		for i, o := range orders {
+			next := *o
+			next.Status = connect.StatusScheduled
+			batch[i] = connect.SetStatusParams{Scope: connect.Scope{Account: "a"}, From: o.Status, Version: 1, Order: &next,
+				Events: []connect.OrderEvent{{Order: o.ID, Event: connect.EventSchedule, From: o.Status, To: next.Status, At: t0}}}
+		}
+		batch[2].Version = 5 // lost its race
+		var batchErr error
+		txErr := s.Tx(t.Context(), func(tx connect.Store) error {
+			batchErr = tx.SetStatuses(t.Context(), batch)
+			return nil // the caller goes on regardless
+		})
+		wantCode(t, "the batch", batchErr, connect.Conflict)
+		if txErr != nil {
+			wantCode(t, "committing after a lost batch", txErr, connect.Conflict)
+		}
+		for _, o := range orders {
+			got, err := s.Order(t.Context(), connect.Scope{Account: "a"}, o.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != connect.StatusSubmitted || got.Version != 1 {
+				t.Fatalf("order %s is %s at version %d after a lost batch", o.ID, got.Status, got.Version)
+			}
+			h, err := s.History(t.Context(), connect.Scope{Account: "a"}, o.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(h) != 0 {
+				t.Fatalf("order %s has history %v after a lost batch", o.ID, h)
+			}
+		}
+	})
+}
+
+// TestSQLiteMigrationCommittedButUnrecorded: a migration that committed but was
+// not recorded (a crash in between) is recognised, not run again.
+func TestSQLiteMigrationCommittedButUnrecorded(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "m.db")
+	s, err := storage.Open(t.Context(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.DB().NewDelete().TableExpr("connect_migrations").Where("name = ?", "20261202000000").Exec(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatalf("migrating again: %v", err)
+	}
+	n, err := s.DB().NewSelect().TableExpr("connect_migrations").Count(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != migrations {
+		t.Fatalf("%d migrations recorded, want %d", n, migrations)
+	}
+}
