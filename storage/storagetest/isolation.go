@@ -18,6 +18,27 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 	sub := f.order(c, connect.StatusSubmitted, 2)
 	f.store(draft, sub)
 
+	// Its portal objects: a password, an API key, a tracking link, a Shopify
+	// order and token, an outbox entry.
+	must(t, f.s.SetPassword(f.ctx, scopeOf(c), owner.ID, "$hash$owner"))
+	key := &connect.APIKey{ID: connect.APIKeyID(f.id("key")), Account: c.Account, Client: c.ID, Name: "k",
+		Hash: randomHash(), CreatedAt: f.at(1)}
+	must(t, f.s.CreateAPIKey(f.ctx, key))
+	link := &connect.TrackingLink{ID: connect.TrackingLinkID(f.id("tl")), Account: c.Account, Client: c.ID,
+		Order: sub.ID, Hash: randomHash(), CreatedAt: f.at(1)}
+	must(t, f.s.CreateTrackingLink(f.ctx, link))
+	shop := f.id("shop") + ".myshopify.com"
+	shopOrder := f.order(c, connect.StatusSubmitted, 3)
+	shopOrder.Source, shopOrder.Shopify = connect.SourceShopify, connect.ShopifyRef{Shop: shop, OrderID: "gid://shopify/Order/7"}
+	shopOrder.Recipient.Email = "pat@example.com"
+	f.store(shopOrder)
+	tokens, _ := f.s.(connect.ShopifyTokens)
+	if tokens != nil {
+		must(t, tokens.SaveShopifyToken(f.ctx, scopeOf(c), shop, []byte("sealed")))
+	}
+	must(t, f.s.AddOutbox(f.ctx, []connect.OutboxEntry{f.entry(c, 1)}))
+	head := ""
+
 	sibling := f.client(c.Account) // another client of account A
 	stranger := f.client(f.account())
 
@@ -29,7 +50,22 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 		must(t, err)
 		i, err := f.s.Invite(f.ctx, scopeOf(c), inv.ID)
 		must(t, err)
-		return []any{cl, m, i, f.reload(draft), f.reload(sub), f.history(draft), f.history(sub)}
+		creds, err := f.s.Credentials(f.ctx, owner.Email)
+		must(t, err)
+		k, err := f.s.APIKeyByHash(f.ctx, key.Hash)
+		must(t, err)
+		l, err := f.s.TrackingLinkByHash(f.ctx, link.Hash)
+		must(t, err)
+		outbox, err := f.s.Outbox(f.ctx, c.Account, nil, 0)
+		must(t, err)
+		out := []any{cl, m, i, f.reload(draft), f.reload(sub), f.reload(shopOrder), f.history(draft), f.history(sub),
+			creds, k, l, outbox}
+		if tokens != nil {
+			shop, sealed, err := tokens.ShopifyToken(f.ctx, scopeOf(c))
+			must(t, err)
+			out = append(out, shop, sealed)
+		}
+		return out
 	}
 	before := snapshot()
 
@@ -137,6 +173,61 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 			p := f.change(sub, connect.EventSchedule, connect.StatusScheduled, 60)
 			p.Scope = sc
 			notFound("SetStatuses", f.set(p))
+			byID, err := f.s.OrdersByID(f.ctx, sc, []connect.OrderID{draft.ID, sub.ID, shopOrder.ID})
+			empty("OrdersByID", len(byID), err)
+
+			evs, _, err := f.s.Events(f.ctx, sc, head, 1000)
+			must(t, err)
+			for _, ev := range evs {
+				if ev.Client == c.ID {
+					t.Fatalf("Events lists %s's event %s/%s", c.ID, ev.Order, ev.Event)
+				}
+			}
+			notFound("SetPassword", f.s.SetPassword(f.ctx, sc, owner.ID, "stolen"))
+			keys, err := f.s.APIKeys(f.ctx, sc)
+			must(t, err)
+			for _, k := range keys {
+				if k.ID == key.ID {
+					t.Fatal("APIKeys lists the client's key")
+				}
+			}
+			k := *key
+			k.Account, k.Client, k.RevokedAt = sc.Account, sc.Client, f.at(70)
+			if k.Client == "" {
+				k.Client = c.ID
+			}
+			notFound("UpdateAPIKey", f.s.UpdateAPIKey(f.ctx, &k))
+			links, err := f.s.TrackingLinks(f.ctx, sc, sub.ID)
+			empty("TrackingLinks", len(links), err)
+			l := *link
+			l.Account, l.Client, l.RevokedAt = sc.Account, sc.Client, f.at(70)
+			if l.Client == "" {
+				l.Client = c.ID
+			}
+			notFound("UpdateTrackingLink", f.s.UpdateTrackingLink(f.ctx, &l))
+			nl := *link
+			nl.ID, nl.Hash, nl.Account, nl.Client = connect.TrackingLinkID(f.id("tl")), randomHash(), sc.Account, sc.Client
+			if nl.Client == "" {
+				nl.Client = sibling.ID
+			}
+			notFound("CreateTrackingLink for the client's order", f.s.CreateTrackingLink(f.ctx, &nl))
+			n, err := f.s.RedactOrders(f.ctx, sc, connect.RedactParams{Shop: shop, WholeShop: true, Reason: "foreign", At: f.at(70)})
+			must(t, err)
+			if n != 0 {
+				t.Fatalf("RedactOrders redacted %d of the client's orders", n)
+			}
+			if sc.Account != c.Account {
+				entries, err := f.s.Outbox(f.ctx, sc.Account, nil, 0)
+				empty("Outbox", len(entries), err)
+			}
+			if tokens != nil && sc.Client != "" {
+				_, _, err := tokens.ShopifyToken(f.ctx, connect.Scope{Account: sc.Account, Client: c.ID})
+				if sc.Account != c.Account {
+					notFound("ShopifyToken", err)
+					notFound("SaveShopifyToken", tokens.SaveShopifyToken(f.ctx, connect.Scope{Account: sc.Account, Client: c.ID}, "evil", []byte("x")))
+					must(t, tokens.DeleteShopifyToken(f.ctx, connect.Scope{Account: sc.Account, Client: c.ID}))
+				}
+			}
 		})
 	}
 	same(t, "the client's objects after foreign calls", before, snapshot())
