@@ -122,9 +122,32 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request, a connect.
 			if !ok {
 				return nil // the subscription ended: the member was removed, or ctx is done
 			}
-			data, _ := json.Marshal(toAPIEvent(ev))
-			if sse.event(ev.Cursor, "order", data) != nil {
-				return nil
+			// Take what else is waiting, and check the caller once for the burst:
+			// the Service re-checks a subscriber only every few seconds, and a
+			// member removed a moment ago must not see one more event.
+			batch := []connect.OrderEvent{ev}
+		more:
+			for len(batch) < 100 {
+				select {
+				case ev, ok := <-sub.Events():
+					if !ok {
+						break more
+					}
+					batch = append(batch, ev)
+				default:
+					break more
+				}
+			}
+			if a.Kind == connect.ActorMember || a.Kind == connect.ActorAPIKey {
+				if _, err := s.svc.Client(ctx, a, a.Client); err != nil {
+					return nil
+				}
+			}
+			for _, ev := range batch {
+				data, _ := json.Marshal(toAPIEvent(ev))
+				if sse.event(ev.Cursor, "order", data) != nil {
+					return nil
+				}
 			}
 		case <-heartbeat.C:
 			if sse.comment("ping") != nil {

@@ -135,7 +135,7 @@ func (us *uploads) save(r *http.Request, owner connect.Actor) (*upload, map[stri
 		src = r.Body
 	}
 	if src == nil {
-		return nil, fields, connect.InvalidFields([]connect.FieldError{{Field: "file", Reason: "choose a spreadsheet to upload"}})
+		return nil, fields, connect.Errorf(connect.Invalid, "choose a spreadsheet to upload")
 	}
 	id := newID()
 	f, err := os.OpenFile(filepath.Join(us.dir, id), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
@@ -152,7 +152,7 @@ func (us *uploads) save(r *http.Request, owner connect.Actor) (*upload, map[stri
 	}
 	if n == 0 {
 		os.Remove(f.Name())
-		return nil, fields, connect.InvalidFields([]connect.FieldError{{Field: "file", Reason: "the file is empty"}})
+		return nil, fields, connect.Errorf(connect.Invalid, "the file is empty")
 	}
 	// Fields after the file (the browser sends them in form order).
 	if mr != nil {

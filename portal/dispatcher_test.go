@@ -1,0 +1,127 @@
+package portal_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/dispatchkit/connect"
+)
+
+func TestTheConsoleIsForDispatchersOnly(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, path := range []string{"/dispatch/", "/dispatch/clients", "/dispatch/stops", "/dispatch/stops/import"} {
+		e.browser().get(path).is(t, http.StatusUnauthorized)
+	}
+	e.browser().post("/dispatch/clients", url.Values{"name": {"X"}}).is(t, http.StatusUnauthorized)
+	clients, _ := e.svc.Clients(e.ctx, e.disp)
+	if len(clients) != 0 {
+		t.Fatal("an unauthenticated request invited a client")
+	}
+}
+
+func TestDispatchersInviteAndManageClients(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	d := e.dispatcher()
+	d.get("/dispatch/").is(t, http.StatusSeeOther)
+	d.get("/dispatch/clients").is(t, http.StatusOK).has(t, "No clients yet", "Add new client", `<option value="north">North</option>`)
+
+	// Field errors beside the inputs; sending email without a mailer is refused.
+	d.post("/dispatch/clients", url.Values{"name": {""}}).is(t, http.StatusUnprocessableEntity).has(t, "Name is required")
+	d.post("/dispatch/clients", url.Values{"name": {"Green Grocer"}, "email": {"g@x.test"}, "send_email": {"1"}}).
+		is(t, http.StatusUnprocessableEntity).has(t, "cannot send email")
+
+	r := d.post("/dispatch/clients", url.Values{"name": {"Green Grocer"}, "email": {"g@x.test"}, "allow_upload": {"1"},
+		"depot": {"south"}, "required": {"zip", "recipient_phone"}})
+	list := d.follow(r).is(t, http.StatusOK)
+	link := secret(t, list)
+	list.has(t, "Green Grocer", "invited", "expires")
+	if !strings.HasPrefix(link, e.base+"/invite/") {
+		t.Fatalf("invite link %q", link)
+	}
+	clients, err := e.svc.Clients(e.ctx, e.disp)
+	if err != nil || len(clients) != 1 {
+		t.Fatal(clients, err)
+	}
+	c := clients[0].Client
+	if !c.Settings.AllowUpload || c.Settings.DefaultDepot != "south" || !c.Settings.RequiredFields.Requires(connect.FieldZip) {
+		t.Fatalf("settings %+v", c.Settings)
+	}
+	inv := clients[0].PendingInvite
+
+	// Resend replaces the link; revoke ends it.
+	r = d.post("/dispatch/invites/"+string(inv.ID)+"/resend", url.Values{})
+	newLink := secret(t, d.follow(r))
+	if newLink == link {
+		t.Fatal("resend kept the old link")
+	}
+	e.browser().post(strings.TrimPrefix(link, e.base), url.Values{"name": {"G"}, "email": {"g@x.test"}, "password": {"long enough password"}}).
+		is(t, http.StatusForbidden)
+
+	// The client signs up; its number and counts show.
+	b := e.browser()
+	b.follow(b.post(strings.TrimPrefix(newLink, e.base), url.Values{"name": {"Gina"}, "email": {"g@x.test"}, "password": {"long enough password"}})).
+		is(t, http.StatusOK)
+	c, _ = e.svc.Client(e.ctx, e.disp, c.ID)
+	page := d.get("/dispatch/clients/"+string(c.ID)).is(t, http.StatusOK)
+	page.has(t, string(c.Number), "active", "Gina", `name="required" value="zip" checked`)
+
+	// Settings, then disable and enable.
+	d.follow(d.post("/dispatch/clients/"+string(c.ID), url.Values{"name": {"Green Grocer Ltd"}, "email": {"g@x.test"}, "depot": {"north"}})).
+		is(t, http.StatusOK).has(t, "Client settings saved", "Green Grocer Ltd")
+	c, _ = e.svc.Client(e.ctx, e.disp, c.ID)
+	if c.Settings.AllowUpload || c.Settings.DefaultDepot != "north" || c.Settings.RequiredFields.Requires(connect.FieldZip) {
+		t.Fatalf("settings after save %+v", c.Settings)
+	}
+	d.follow(d.post("/dispatch/clients/"+string(c.ID)+"/disable", url.Values{})).has(t, "is disabled")
+	b.get("/home").is(t, http.StatusSeeOther)
+	d.follow(d.post("/dispatch/clients/"+string(c.ID)+"/enable", url.Values{})).has(t, "is enabled again")
+
+	// Another account's dispatcher sees none of it.
+	other := e.browser()
+	other.header.Set("X-Test-Dispatcher", "acct-2")
+	other.get("/dispatch/clients").is(t, http.StatusOK).lacks(t, "Green Grocer")
+	other.get("/dispatch/clients/"+string(c.ID)).is(t, http.StatusNotFound)
+	other.post("/dispatch/clients/"+string(c.ID)+"/disable", url.Values{}).is(t, http.StatusNotFound)
+}
+
+func TestDispatchersWorkTheUnassignedStops(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	a, b := e.draft(tm.owner, "U-1"), e.draft(tm.owner, "U-2")
+	if _, err := e.svc.SubmitOrders(e.ctx, tm.owner, []connect.OrderID{a.ID, b.ID}); err != nil {
+		t.Fatal(err)
+	}
+	d := e.dispatcher()
+	d.get("/dispatch/stops").is(t, http.StatusOK).has(t, "U-1", "U-2", "Green Grocer", string(tm.client.Number))
+	d.follow(d.post("/dispatch/stops/"+string(a.ID)+"/move", url.Values{"depot": {"south"}})).has(t, "moved to depot south")
+	d.get("/dispatch/stops?depot=south").is(t, http.StatusOK).has(t, "U-1").lacks(t, "U-2")
+	d.get("/dispatch/stops?depot=north").is(t, http.StatusOK).has(t, "U-2").lacks(t, "U-1")
+	d.follow(d.post("/dispatch/stops/"+string(b.ID)+"/cancel", url.Values{"reason": {"no such street"}})).has(t, "Stop cancelled")
+	o, _ := e.svc.Order(e.ctx, tm.owner, b.ID)
+	if o.Status != connect.StatusCancelled {
+		t.Fatalf("cancelled stop is %s", o.Status)
+	}
+	// The client sees the cancellation with its reason.
+	e.signedIn(tm.email).get("/orders/"+string(b.ID)).is(t, http.StatusOK).has(t, "Cancelled", "no such street")
+}
+
+func TestDispatchersImportStopsByClientID(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Tracker Inc", connect.ClientSettings{DefaultDepot: "north"})
+	d := e.dispatcher()
+	d.get("/dispatch/stops/import").is(t, http.StatusOK)
+	csv := "Client ID,Id,Address Line 1\n" + string(tm.client.Number) + ",ST-1,1 Main St\n12345678,ST-2,2 Main St\n"
+	body, ct := multipartFile(t, "stops.csv", csv, nil)
+	r := d.do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusOK)
+	r.has(t, "1 stops imported; 1 refused", "Client ID")
+	body, ct = multipartFile(t, "stops.csv", "Id,Address Line 1\nST-3,3 Main St\n", nil)
+	d.do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusUnprocessableEntity).has(t, "no Client ID column")
+	// The client tracks the stop it did not upload.
+	e.signedIn(tm.email).get("/orders?view=active").is(t, http.StatusOK).has(t, "ST-1").lacks(t, "ST-2")
+}

@@ -1,0 +1,176 @@
+package portal_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dispatchkit/connect"
+)
+
+// sseEvent is one Server-Sent Event.
+type sseEvent struct {
+	id, name string
+	data     map[string]any
+}
+
+// stream opens an event stream and returns its events as they come.
+func (b *browser) stream(ctx context.Context, path string, header http.Header) (<-chan sseEvent, *http.Response) {
+	b.e.t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.e.base+path, nil)
+	for k, v := range b.header {
+		req.Header[k] = v
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	c := *b.c
+	c.Timeout = 0
+	res, err := c.Do(req)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	out := make(chan sseEvent, 16)
+	go func() {
+		defer close(out)
+		defer res.Body.Close()
+		sc := bufio.NewScanner(res.Body)
+		var ev sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if ev.name != "" || ev.data != nil {
+					out <- ev
+				}
+				ev = sseEvent{}
+			case strings.HasPrefix(line, "id: "):
+				ev.id = strings.TrimPrefix(line, "id: ")
+			case strings.HasPrefix(line, "event: "):
+				ev.name = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				_ = json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev.data)
+			}
+		}
+	}()
+	return out, res
+}
+
+func next(t *testing.T, events <-chan sseEvent) sseEvent {
+	t.Helper()
+	select {
+	case ev, ok := <-events:
+		if !ok {
+			t.Fatal("the stream ended")
+		}
+		return ev
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event within 10 s")
+	}
+	return sseEvent{}
+}
+
+func TestEventsDeliverStatusChangesLive(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	other := e.signUp("Other", uploads)
+	o := e.draft(tm.owner, "L-1")
+	b := e.signedIn(tm.email)
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	events, res := b.stream(ctx, "/events", nil)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+
+	// Another client's change is not seen; this client's is, at once.
+	theirs := e.draft(other.owner, "X-1")
+	if _, err := e.svc.SubmitOrders(e.ctx, other.owner, []connect.OrderID{theirs.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SubmitOrders(e.ctx, tm.owner, []connect.OrderID{o.ID}); err != nil {
+		t.Fatal(err)
+	}
+	ev := next(t, events)
+	if ev.name != "order" || ev.data["order"] != string(o.ID) || ev.data["to"] != "submitted" || ev.id == "" {
+		t.Fatalf("event %+v", ev)
+	}
+	eta := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	if _, err := e.svc.ApplyRouteEvents(e.ctx, connect.AsHost(e.acct), []connect.RouteEvent{
+		{ID: "1", Order: o.ID, Event: connect.EventSchedule, At: time.Now(), Route: connect.RouteStop{RouteID: "R", Position: 1}},
+		{ID: "2", Order: o.ID, Event: connect.EventStart, At: time.Now().Add(time.Second), ETA: eta},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if ev = next(t, events); ev.data["to"] != "scheduled" {
+		t.Fatalf("event %+v", ev)
+	}
+	last := next(t, events)
+	if last.data["to"] != "en_route" || last.data["eta"] != eta.Format(time.RFC3339) {
+		t.Fatalf("event %+v", last)
+	}
+	cancel()
+
+	// Resuming with Last-Event-ID replays what happened while disconnected.
+	if _, err := e.svc.ApplyRouteEvents(e.ctx, connect.AsHost(e.acct), []connect.RouteEvent{
+		{ID: "3", Order: o.ID, Event: connect.EventComplete, At: time.Now().Add(2 * time.Second), Proof: &connect.ProofOfDelivery{RecipientName: "Rita"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx2, cancel2 := context.WithCancel(e.ctx)
+	defer cancel2()
+	events, _ = b.stream(ctx2, "/events", http.Header{"Last-Event-ID": {last.id}})
+	if ev = next(t, events); ev.data["to"] != "delivered" {
+		t.Fatalf("resumed event %+v", ev)
+	}
+
+	// The API streams the same with a key; a bad cursor restarts from now.
+	key := e.apiKey(tm)
+	ctx3, cancel3 := context.WithCancel(e.ctx)
+	defer cancel3()
+	events, res = e.browser().stream(ctx3, "/api/v1/events?after=bogus", http.Header{"Authorization": {"Bearer " + key}})
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("API stream: %d", res.StatusCode)
+	}
+	if ev = next(t, events); ev.name != "reset" {
+		t.Fatalf("event %+v", ev)
+	}
+}
+
+func TestEventsStopForARemovedMember(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	member, email := e.addMember(tm, connect.RoleMember)
+	b := e.signedIn(email)
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	events, _ := b.stream(ctx, "/events", nil)
+	if err := e.svc.RemoveMember(e.ctx, tm.owner, member.Member); err != nil {
+		t.Fatal(err)
+	}
+	o := e.draft(tm.owner, "R-1")
+	if _, err := e.svc.SubmitOrders(e.ctx, tm.owner, []connect.OrderID{o.ID}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return // the stream ended
+			}
+			if ev.name == "order" {
+				t.Fatalf("a removed member got %+v", ev)
+			}
+		case <-deadline:
+			t.Fatal("the stream of a removed member is still open")
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package portal_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dispatchkit/connect"
+)
+
+func TestImportASpreadsheetStepByStep(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", connect.ClientSettings{AllowUpload: true, RequiredFields: connect.RequireFields(connect.FieldRecipientName)})
+	b := e.signedIn(tm.email)
+	b.get("/imports/new").is(t, http.StatusOK)
+
+	// Upload: the mapping is shown, with a sample of each column.
+	body, ct := multipartFile(t, "orders.csv", ordersCSV, nil)
+	r := b.do(http.MethodPost, "/imports", body, ct, nil)
+	r.is(t, http.StatusSeeOther)
+	loc := r.header.Get("Location")
+	mapping := b.follow(r).is(t, http.StatusOK)
+	mapping.has(t, "orders.csv", "Colour", "Springfield", `name="col_5"`, `<option value="" selected>Ignore (unknown)`)
+
+	// Correct the mapping: Colour holds the notes.
+	r = b.post(loc+"/mapping", url.Values{"col_0": {"id"}, "col_1": {"address_line_1"}, "col_2": {"city"},
+		"col_3": {"recipient_name"}, "col_4": {"package_count"}, "col_5": {"notes"}})
+	preview := b.follow(r).is(t, http.StatusOK)
+	preview.has(t, `id="rows-read">4<`, `id="rows-valid">2<`, `id="rows-refused">2<`,
+		"<td>3</td><td>Address Line 1</td><td>Address Line 1 is required</td>",
+		"<td>4</td><td>Package Count</td><td>Package Count must be a whole number</td>",
+		"Import 2 orders as drafts")
+
+	// The refused rows can be downloaded before importing.
+	refused := b.get(loc + "/refused.csv").is(t, http.StatusOK)
+	refused.has(t, "S-2", "S-3", "Error").lacks(t, "S-1")
+
+	// Import: a progress page, then the result.
+	r = b.post(loc+"/run", url.Values{"remember": {"1"}})
+	if got := r.header.Get("Location"); got != loc+"/progress" {
+		t.Fatalf("run redirected to %q", got)
+	}
+	var st map[string]any
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		raw := b.get(loc + "/status").is(t, http.StatusOK).body
+		if err := json.Unmarshal([]byte(raw), &st); err != nil {
+			t.Fatal(err)
+		}
+		if st["finished"] == true || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st["finished"] != true || st["stored"] != float64(2) || st["result"] != loc+"/result" {
+		t.Fatalf("status %v", st)
+	}
+	b.follow(b.get(loc+"/progress")).is(t, http.StatusOK).
+		has(t, "Draft orders successfully imported: 2.", `id="refused-count">2<`, "Download the refused rows")
+	b.get(loc + "/refused.csv").is(t, http.StatusOK).has(t, "S-2", "S-3")
+	// Running it again does not import twice.
+	b.post(loc+"/run", url.Values{}).is(t, http.StatusSeeOther)
+
+	drafts := b.get("/orders?view=drafts").is(t, http.StatusOK)
+	drafts.has(t, "S-1", "S-4").lacks(t, "S-2", "S-3")
+	o, err := e.svc.Orders(e.ctx, tm.owner, connect.ListOrdersParams{View: connect.ViewDrafts})
+	if err != nil || len(o.Orders) != 2 || o.Orders[0].Notes == "" && o.Orders[1].Notes == "" {
+		t.Fatalf("imported drafts: %v %v", o, err)
+	}
+	// The corrected mapping is remembered for the next file.
+	c, err := e.svc.Client(e.ctx, tm.owner, tm.client.ID)
+	if err != nil || c.ImportMapping["Colour"] != connect.FieldNotes {
+		t.Fatalf("mapping kept: %v %v", c.ImportMapping, err)
+	}
+
+	// Another member cannot see this upload.
+	_, email := e.addMember(tm, connect.RoleMember)
+	other := e.signedIn(email)
+	for _, p := range []string{loc, loc + "/preview", loc + "/result", loc + "/refused.csv", loc + "/status"} {
+		other.get(p).is(t, http.StatusNotFound)
+	}
+}
+
+func TestImportProgressStreams(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	b := e.signedIn(tm.email)
+	body, ct := multipartFile(t, "orders.csv", ordersCSV, nil)
+	loc := b.do(http.MethodPost, "/imports", body, ct, nil).header.Get("Location")
+	b.get(loc + "/preview").is(t, http.StatusOK)
+	b.post(loc+"/run", url.Values{}).is(t, http.StatusSeeOther)
+	r := b.get(loc + "/events").is(t, http.StatusOK)
+	if ct := r.header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	r.has(t, "event: done", `"finished":true`, `"result":"`+loc+`/result"`)
+}
+
+func TestUploadsThatAreNotSpreadsheets(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	b := e.signedIn(tm.email)
+	body, ct := multipartFile(t, "empty.csv", "", nil)
+	b.do(http.MethodPost, "/imports", body, ct, nil).is(t, http.StatusUnprocessableEntity).has(t, "The file is empty")
+	body, ct = multipartFile(t, "orders.csv", "", nil)
+	b.do(http.MethodPost, "/imports", strings.NewReader(strings.Replace(readAll(body), `name="file"`, `name="other"`, 1)), ct, nil).
+		is(t, http.StatusUnprocessableEntity).has(t, "Choose a spreadsheet to upload")
+	b.get("/imports/0123456789abcdef0123456789abcdef").is(t, http.StatusNotFound)
+}
+
+func readAll(r io.Reader) string {
+	b, _ := io.ReadAll(r)
+	return string(b)
+}
