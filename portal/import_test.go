@@ -37,7 +37,7 @@ func TestImportASpreadsheetStepByStep(t *testing.T) {
 		"Import 2 orders as drafts")
 
 	// The refused rows can be downloaded before importing.
-	refused := b.get(loc + "/refused.csv").is(t, http.StatusOK)
+	refused := b.get(loc+"/refused.csv").is(t, http.StatusOK)
 	refused.has(t, "S-2", "S-3", "Error").lacks(t, "S-1")
 
 	// Import: a progress page, then the result.
@@ -47,7 +47,7 @@ func TestImportASpreadsheetStepByStep(t *testing.T) {
 	}
 	var st map[string]any
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		raw := b.get(loc + "/status").is(t, http.StatusOK).body
+		raw := b.get(loc+"/status").is(t, http.StatusOK).body
 		if err := json.Unmarshal([]byte(raw), &st); err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestImportASpreadsheetStepByStep(t *testing.T) {
 	}
 	b.follow(b.get(loc+"/progress")).is(t, http.StatusOK).
 		has(t, "Draft orders successfully imported: 2.", `id="refused-count">2<`, "Download the refused rows")
-	b.get(loc + "/refused.csv").is(t, http.StatusOK).has(t, "S-2", "S-3")
+	b.get(loc+"/refused.csv").is(t, http.StatusOK).has(t, "S-2", "S-3")
 	// Running it again does not import twice.
 	b.post(loc+"/run", url.Values{}).is(t, http.StatusSeeOther)
 
@@ -92,9 +92,9 @@ func TestImportProgressStreams(t *testing.T) {
 	b := e.signedIn(tm.email)
 	body, ct := multipartFile(t, "orders.csv", ordersCSV, nil)
 	loc := b.do(http.MethodPost, "/imports", body, ct, nil).header.Get("Location")
-	b.get(loc + "/preview").is(t, http.StatusOK)
+	b.get(loc+"/preview").is(t, http.StatusOK)
 	b.post(loc+"/run", url.Values{}).is(t, http.StatusSeeOther)
-	r := b.get(loc + "/events").is(t, http.StatusOK)
+	r := b.get(loc+"/events").is(t, http.StatusOK)
 	if ct := r.header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("content type %q", ct)
 	}
