@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/dispatchkit/connect"
+)
+
+// TestEndToEndInABrowser drives Debian's chromium through the whole story: a client
+// signs up from the dispatcher's invite and invites a team member; imports a
+// spreadsheet with one bad row; submits the drafts and withdraws one; the
+// dispatcher routes the rest and starts the route; the driver completes one stop
+// with a photo and a signature and fails the other; and the client, without
+// reloading, sees the status, the ETA and the proof arrive. Screenshots go to
+// $CONNECT_E2E_ARTIFACTS (or a temporary directory).
+func TestEndToEndInABrowser(t *testing.T) {
+	chromium := os.Getenv("CONNECT_CHROMIUM")
+	if chromium == "" {
+		var err error
+		if chromium, err = exec.LookPath("chromium"); err != nil {
+			t.Skip("chromium is not installed (apt-get install -y chromium); skipping the browser test")
+		}
+	}
+	artifacts := os.Getenv("CONNECT_E2E_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = t.TempDir()
+	} else if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", artifacts)
+
+	th := startHost(t, t.TempDir())
+	base := th.base
+	files := t.TempDir()
+	csvPath := filepath.Join(files, "orders.csv")
+	if err := os.WriteFile(csvPath, []byte("Id,Address Line 1,City,Recipient Name,Products\n"+
+		"E2E-1,1 Main St,Springfield,Rita,2 x Apples\n"+
+		"E2E-2,2 Main St,Springfield,Bob,\n"+
+		"E2E-3,3 Main St,Shelbyville,Cleo,\n"+
+		"E2E-4,,Springfield,Dan,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	photoPath := filepath.Join(files, "door.png")
+	if err := os.WriteFile(photoPath, pngBytes(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+	)
+	defer cancelAlloc()
+	owner, cancelOwner := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
+	defer cancelOwner()
+
+	step := 0
+	shot := func(c context.Context, name string) {
+		t.Helper()
+		step++
+		buf, err := chromedp.Run(c, chromedp.FullScreenshot(80))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(artifacts, fmt.Sprintf("%02d-%s.jpg", step, name)), buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	do := func(c context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(c, actions...); err != nil {
+			shot(c, "failed")
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(c context.Context, sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(c, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+	// until waits, without navigating, for a script to become true.
+	until := func(c context.Context, what, script string) {
+		t.Helper()
+		if _, err := chromedp.Run(c, chromedp.Poll[bool](script, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+			shot(c, "failed")
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+	}
+
+	// 1. The client signs up from the dispatcher's invite link.
+	do(owner, "sign up",
+		chromedp.Navigate(th.state.InviteLink),
+		chromedp.SendKeys(chromedp.ID("name"), "Gina Owner"),
+		chromedp.SendKeys(chromedp.ID("email"), "gina@greengrocer.test"),
+		chromedp.SendKeys(chromedp.ID("password"), "long enough password"),
+		chromedp.Click(chromedp.ID("signup")),
+		chromedp.WaitVisible(chromedp.ID("client-number")),
+	)
+	clients, err := th.svc.Clients(ctx, dispatcherActor())
+	if err != nil || len(clients) != 1 {
+		t.Fatal(clients, err)
+	}
+	if got := text(owner, "#client-number"); got != string(clients[0].Client.Number) || got == "" {
+		t.Fatalf("client number shown %q, want %q", got, clients[0].Client.Number)
+	}
+	shot(owner, "signed-up")
+
+	// 2. The owner invites a team member, who signs up in a browser of their own.
+	do(owner, "invite a member",
+		chromedp.Navigate(base+"/settings/team"),
+		chromedp.SetValue(chromedp.ID("invite-email"), "sam@greengrocer.test"),
+		chromedp.SetValue(chromedp.ID("invite-role"), "admin"),
+		chromedp.Click(chromedp.ID("invite-member")),
+		chromedp.WaitVisible(chromedp.ID("flash-secret")),
+	)
+	memberLink, err := chromedp.Run(owner, chromedp.Value(chromedp.ID("flash-secret")))
+	if err != nil || !strings.HasPrefix(memberLink, base+"/invite/") {
+		t.Fatalf("member invite link %q: %v", memberLink, err)
+	}
+	shot(owner, "member-invited")
+	member, cancelMember := chromedp.NewContext(owner, chromedp.WithNewBrowserContext())
+	do(member, "member signs up",
+		chromedp.Navigate(memberLink),
+		chromedp.SendKeys(chromedp.ID("name"), "Sam Admin"),
+		chromedp.SendKeys(chromedp.ID("email"), "sam@greengrocer.test"),
+		chromedp.SendKeys(chromedp.ID("password"), "another long password"),
+		chromedp.Click(chromedp.ID("signup")),
+		chromedp.WaitVisible(chromedp.ID("client-number")),
+	)
+	if got := text(member, ".member-name"); !strings.Contains(got, "Sam Admin (admin)") {
+		t.Fatalf("member header %q", got)
+	}
+	shot(member, "member-signed-up")
+	cancelMember()
+
+	// 3. A spreadsheet with one bad row: upload, columns, preview, import.
+	do(owner, "upload",
+		chromedp.Navigate(base+"/imports/new"),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{csvPath}),
+		chromedp.Click(chromedp.ID("upload")),
+		chromedp.WaitVisible(chromedp.ID("mapping")),
+	)
+	shot(owner, "import-columns")
+	do(owner, "preview", chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("rows-refused")))
+	if refused, valid := text(owner, "#rows-refused"), text(owner, "#rows-valid"); refused != "1" || valid != "3" {
+		t.Fatalf("preview: %s refused, %s valid", refused, valid)
+	}
+	if errs := text(owner, "table.errors"); !strings.Contains(errs, "5") || !strings.Contains(errs, "Address Line 1 is required") {
+		t.Fatalf("preview errors %q", errs)
+	}
+	shot(owner, "import-preview")
+	do(owner, "import", chromedp.Click(chromedp.ID("run-import")), chromedp.WaitVisible(chromedp.ID("import-success")))
+	if got := text(owner, "#import-success"); !strings.Contains(got, "Draft orders successfully imported: 3") {
+		t.Fatalf("import result %q", got)
+	}
+	shot(owner, "import-result")
+
+	ids := map[string]connect.OrderID{}
+	page, err := th.svc.Orders(ctx, dispatcherActor(), connect.ListOrdersParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range page.Orders {
+		ids[o.Ref] = o.ID
+	}
+	row := func(ref string) string { return `tr[data-order="` + string(ids[ref]) + `"]` }
+
+	// 4. Submit the drafts, then withdraw one.
+	do(owner, "submit",
+		chromedp.Navigate(base+"/orders?view=drafts"),
+		chromedp.Click(chromedp.ID("select-all")),
+		chromedp.Click(chromedp.ID("submit-selected")),
+		chromedp.WaitVisible(chromedp.CSS(`#tab-active[aria-current="page"]`)),
+	)
+	if got := text(owner, "#flash"); !strings.Contains(got, "3 orders submitted for delivery") {
+		t.Fatalf("flash %q", got)
+	}
+	do(owner, "withdraw", chromedp.Click(chromedp.CSS(row("E2E-3")+" button.withdraw")), chromedp.WaitNotPresent(chromedp.CSS(row("E2E-3"))))
+	shot(owner, "submitted-one-withdrawn")
+
+	// The client watches: the active list in one tab, an order's page in another.
+	do(owner, "watch the list", chromedp.Navigate(base+"/orders?view=active"), chromedp.WaitVisible(chromedp.CSS(`body[data-live="connected"]`)),
+		chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
+	detail, cancelDetail := chromedp.NewContext(owner)
+	defer cancelDetail()
+	do(detail, "watch the order", chromedp.Navigate(base+"/orders/"+string(ids["E2E-1"])), chromedp.WaitVisible(chromedp.CSS(`body[data-live="connected"]`)),
+		chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
+
+	// 5. The dispatcher builds a route of the two stops left and starts it.
+	disp, cancelDisp := chromedp.NewContext(owner)
+	defer cancelDisp()
+	do(disp, "dispatcher signs in",
+		chromedp.Navigate(base+"/demo/login?next=/demo/routes"),
+		chromedp.SendKeys(chromedp.ID("email"), dispatcherEmail),
+		chromedp.SendKeys(chromedp.ID("password"), th.state.DispatcherPassword),
+		chromedp.Click(chromedp.ID("dispatcher-signin")),
+		chromedp.WaitVisible(chromedp.ID("build-route")),
+	)
+	if n, err := chromedp.Run(disp, chromedp.Evaluate[int](`document.querySelectorAll('#unassigned input[name=order]').length`)); err != nil || n != 2 {
+		t.Fatalf("unassigned stops: %d %v", n, err)
+	}
+	do(disp, "build the route",
+		chromedp.Click(chromedp.CSS(`input[name=order][value="`+string(ids["E2E-1"])+`"]`)),
+		chromedp.Click(chromedp.CSS(`input[name=order][value="`+string(ids["E2E-2"])+`"]`)),
+		chromedp.Click(chromedp.ID("build")),
+		chromedp.WaitVisible(chromedp.ID("flash")),
+	)
+	until(owner, "scheduled in the list", `document.querySelector('`+row("E2E-1")+` [data-col=status]').textContent.includes('Scheduled')`)
+	shot(disp, "route-built")
+	do(disp, "start the route",
+		chromedp.Click(chromedp.CSS(`section.route button.start-route`)),
+		chromedp.WaitVisible(chromedp.CSS(`section.stop[data-ref="E2E-1"] form.complete-form`)),
+	)
+	until(owner, "ETA in the list", `(() => { const r = document.querySelector('`+row("E2E-1")+`');
+		return r.querySelector('[data-col=status]').textContent.includes('En route') && !!r.querySelector('[data-col=eta] time'); })()`)
+	until(detail, "ETA on the order", `!!document.querySelector('#order-eta time')`)
+	shot(owner, "en-route-live")
+	shot(detail, "order-en-route-live")
+
+	// 6. The driver completes E2E-1 with a photo and a signature, and fails E2E-2.
+	stop1 := `section.stop[data-ref="E2E-1"]`
+	do(disp, "photo", chromedp.SetUploadFiles(chromedp.CSS(stop1+" input.photo-input"), []string{photoPath}))
+	box, err := chromedp.Run(disp, chromedp.Evaluate[[]float64](`(() => { const c = document.querySelector('`+stop1+` canvas.signature-pad');
+		c.scrollIntoView({block: 'center'}); const r = c.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`))
+	if err != nil || len(box) != 4 {
+		t.Fatalf("signature pad: %v %v", box, err)
+	}
+	x, y := box[0]+30, box[1]+box[3]/2
+	sign := []chromedp.Action[chromedp.Void]{chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1))}
+	for i := 1; i <= 12; i++ {
+		sign = append(sign, chromedp.MouseEvent(chromedp.MouseMoved, x+float64(i*20), y+float64((i%3-1)*25), chromedp.ButtonLeft))
+	}
+	sign = append(sign, chromedp.MouseEvent(chromedp.MouseReleased, x+240, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	do(disp, "signature", sign...)
+	do(disp, "recipient",
+		chromedp.SetValue(chromedp.CSS(stop1+" input.recipient-input"), "Rita Doe"),
+		chromedp.SetValue(chromedp.CSS(stop1+" input.notes-input"), "Left at the front door"),
+	)
+	shot(disp, "driver-completing")
+	do(disp, "complete", chromedp.Click(chromedp.CSS(stop1+" button.complete")), chromedp.WaitNotPresent(chromedp.CSS(stop1+" form.complete-form")))
+	stop2 := `section.stop[data-ref="E2E-2"]`
+	do(disp, "fail",
+		chromedp.Click(chromedp.CSS(stop2+" details:nth-of-type(2) summary")),
+		chromedp.SetValue(chromedp.CSS(stop2+" input.reason-input"), "Nobody home"),
+		chromedp.Click(chromedp.CSS(stop2+" button.fail")),
+		chromedp.WaitNotPresent(chromedp.CSS(stop2+" form.fail-form")),
+	)
+	shot(disp, "driver-done")
+
+	// 7. The client sees it all arrive, without reloading.
+	until(owner, "delivered and failed in the list", `document.querySelector('`+row("E2E-1")+` [data-col=status]').textContent.includes('Delivered') &&
+		document.querySelector('`+row("E2E-2")+` [data-col=status]').textContent.includes('Failed')`)
+	until(detail, "proof on the order", `(() => { const p = document.querySelector('#proof'); if (!p) return false;
+		const sig = p.querySelector('img.signature'), photo = p.querySelector('img.photo'), who = p.querySelector('#proof-recipient');
+		return !!sig && sig.complete && sig.naturalWidth > 0 && !!photo && photo.complete && photo.naturalWidth > 0 &&
+			!!who && who.textContent === 'Rita Doe' && document.querySelector('#order-status').textContent.includes('Delivered'); })()`)
+	for _, c := range []context.Context{owner, detail} {
+		if kept, err := chromedp.Run(c, chromedp.Evaluate[bool](`window.notReloaded === true`)); err != nil || !kept {
+			t.Fatalf("the page reloaded (%v)", err)
+		}
+	}
+	shot(owner, "client-list-live")
+	shot(detail, "client-proof-live")
+
+	o, err := th.svc.Order(ctx, dispatcherActor(), ids["E2E-1"])
+	if err != nil || o.Proof == nil || o.Proof.SignatureURL == "" || len(o.Proof.PhotoURLs) != 1 {
+		t.Fatalf("stored proof: %+v %v", o, err)
+	}
+}
