@@ -87,8 +87,12 @@ func (c feedCursor) less(tx uint64, id int64) bool {
 	return c.tx < tx || (c.tx == tx && c.id < id)
 }
 
-// maxCursorLen bounds the cursor text a caller may hand in.
-const maxCursorLen = 8192
+// maxCursorLen bounds the cursor text a caller may hand in; maxHeadRunning bounds
+// the running transactions a head cursor lists (21 bytes each at most).
+const (
+	maxCursorLen   = 8192
+	maxHeadRunning = 256
+)
 
 func badCursor(after string) error {
 	if len(after) > 40 {
@@ -310,7 +314,11 @@ func (s *Store) EventsHead(ctx context.Context) (string, error) {
 		return "", connect.Errorf(connect.Internal, "reading the event feed's head: snapshot %q", snap)
 	}
 	c := feedCursor{tx: xmin}
-	if xmax > xmin {
+	// A head carries the snapshot's running transactions so that it is exact;
+	// past maxHeadRunning of them it falls back to xmin alone, which may repeat
+	// events committed just before the head (never miss any), and keeps cursors
+	// short.
+	if xmax > xmin && strings.Count(parts[2], ",") < maxHeadRunning {
 		c.xmax = xmax
 		if parts[2] != "" {
 			for _, p := range strings.Split(parts[2], ",") {

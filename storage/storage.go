@@ -11,6 +11,13 @@
 // *bun.DB a host already has. Both dialects share one set of row models and
 // queries; PostgreSQL gets COPY for bulk inserts of orders.
 //
+// Besides the Store, a *Store is a connect.ShopifyTokens (sealed Shopify tokens)
+// and a connect.Waker: on PostgreSQL, Wake listens for the notification a
+// trigger on order_events sends on every commit that wrote events; on SQLite it
+// never wakes (writers in the process wake their readers). The event feed
+// (Events, EventsHead) is read in commit order with a cursor that misses nothing
+// under concurrent transactions: see events.go.
+//
 // Driver choice. PostgreSQL is reached through pgx/v5's database/sql driver
 // (stdlib) rather than bun's own pgdriver: pgx is the better-maintained driver (bun's
 // pgdriver lags bun's releases), its CopyFrom encodes numeric and timestamptz in
