@@ -42,6 +42,9 @@ type bucket struct {
 	// report in one answer may not have charged them yet, so they are taken
 	// off it: a shared bucket errs on the side of waiting.
 	inflight float64
+	// settled is closed (and dropped) when a request in flight settles, for
+	// the requests waiting for that rather than for time.
+	settled chan struct{}
 }
 
 // A Standard plan's bucket, assumed until Shopify reports the shop's own.
@@ -50,51 +53,86 @@ const (
 	assumedRestoreRate = 100
 )
 
+// level is the points a new request may reserve at now: the estimate refilled
+// since it was made, up to the bucket's size less what requests in flight
+// will be charged. (Shopify's bucket stops refilling when full, before those
+// charges land; the estimate, which took them off already, must stop there too.)
 func (b *bucket) level(now time.Time) float64 {
 	elapsed := now.Sub(b.at).Seconds()
 	if elapsed < 0 {
 		elapsed = 0
 	}
-	return min(b.max, b.available+elapsed*b.rate)
+	return min(b.max-b.inflight, b.available+elapsed*b.rate)
 }
 
 // take reserves cost points if the estimate has them and returns 0 and the
-// points reserved, or returns how long to wait until it will. Reserving (rather
-// than only checking) makes concurrent requests for one shop queue up instead
-// of all going at once. A cost above the bucket's size can never be met: it is
-// let through, unreserved, for Shopify to judge.
-func (b *bucket) take(cost int, now time.Time) (time.Duration, float64) {
+// points reserved; or returns how long to wait until it will; or, when only
+// requests in flight stand in the way (refilling cannot help: the bucket is as
+// full as it gets until they are charged), a channel closed when one of them
+// settles. Reserving (rather than only checking) makes concurrent requests for
+// one shop queue up instead of all going at once. A cost above the bucket's
+// size can never be met: it is let through, unreserved, for Shopify to judge.
+func (b *bucket) take(cost int, now time.Time) (wait time.Duration, reserved float64, settled <-chan struct{}) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.known && b.max == 0 {
 		b.max, b.rate, b.available, b.at = assumedBucketSize, assumedRestoreRate, assumedBucketSize, now
 	}
 	if cost <= 0 || float64(cost) > b.max || b.rate <= 0 {
-		return 0, 0
+		return 0, 0, nil
+	}
+	if b.max-b.inflight < float64(cost) {
+		if b.settled == nil {
+			b.settled = make(chan struct{})
+		}
+		return 0, 0, b.settled
 	}
 	level := b.level(now)
 	if level >= float64(cost) {
 		b.available, b.at = level-float64(cost), now
 		b.inflight += float64(cost)
-		return 0, float64(cost)
+		return 0, float64(cost), nil
 	}
 	missing := float64(cost) - level
 	// Round up to whole milliseconds so the wait is never a hair short.
-	return time.Duration(missing/b.rate*1000+1) * time.Millisecond, 0
+	return time.Duration(missing/b.rate*1000+1) * time.Millisecond, 0, nil
 }
 
-// update settles a request that reserved points: the estimate becomes what
-// Shopify reported at now, less what other requests still have reserved.
-func (b *bucket) update(s ThrottleStatus, now time.Time, reserved float64) {
+// settle drops a settled request's reservation and wakes those waiting for it.
+// b.mu is held.
+func (b *bucket) settle(reserved float64) {
+	b.inflight = max(b.inflight-reserved, 0)
+	if b.settled != nil {
+		close(b.settled)
+		b.settled = nil
+	}
+}
+
+// update settles a request that reserved points, with what Shopify reported
+// at now: the bucket's level after the request (and its refund), and what the
+// request actually cost (nil when it did not run). The new estimate is the
+// report less what other requests still have reserved, but no more than the
+// estimate so far plus this request's refund: answers to concurrent requests
+// can arrive in another order than Shopify ran them, and an older report
+// must not undo the charge of a request it did not see.
+func (b *bucket) update(s ThrottleStatus, now time.Time, reserved float64, actual *int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.inflight = max(b.inflight-reserved, 0)
+	b.settle(reserved)
 	if s.MaximumAvailable <= 0 {
 		return
 	}
+	level := s.CurrentlyAvailable - b.inflight
+	if b.known && b.max == s.MaximumAvailable {
+		refund := reserved
+		if actual != nil {
+			refund = max(reserved-float64(*actual), 0)
+		}
+		level = min(level, b.level(now)+refund)
+	}
 	b.known = true
 	b.max, b.rate = s.MaximumAvailable, s.RestoreRate
-	b.available, b.at = s.CurrentlyAvailable-b.inflight, now
+	b.available, b.at = level, now
 }
 
 // release settles a request that reserved points and got no report back (a
@@ -103,7 +141,7 @@ func (b *bucket) update(s ThrottleStatus, now time.Time, reserved float64) {
 func (b *bucket) release(reserved float64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.inflight = max(b.inflight-reserved, 0)
+	b.settle(reserved)
 }
 
 func (b *bucket) status(now time.Time) (ThrottleStatus, bool) {

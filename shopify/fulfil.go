@@ -24,12 +24,15 @@ const maxFulfillments = 50
 //
 // It reads the order's state before changing anything, so it is idempotent
 // whatever the key: an order with nothing left open (fulfilled by an earlier
-// try whose answer was lost, or by the merchant) is success and nothing is
-// created. Shopify's fulfillmentCreate takes no idempotency key.
+// try whose answer was lost, or by the merchant, or cancelled) is success and
+// nothing is created. Shopify's fulfillmentCreate takes no idempotency key.
 //
 // Errors: Forbidden (no store linked, access revoked, or the order is of
-// another shop); NotFound when the order is gone; Conflict or Invalid when
-// Shopify refuses the fulfillment (its message says why); Unavailable.
+// another shop); NotFound when the order is gone; Conflict when part of the
+// order is on hold or scheduled in Shopify (the rest is fulfilled; a retry
+// after the merchant releases it fulfils that part), or when Shopify refuses
+// the fulfillment for the order's state, and Invalid for other refusals (with
+// Shopify's message); Unavailable.
 func (a *Adapter) Fulfil(ctx context.Context, client connect.Scope, p connect.FulfilParams) error {
 	s, err := a.orderSession(ctx, client, p.Order)
 	if err != nil {
@@ -47,7 +50,12 @@ func (a *Adapter) Fulfil(ctx context.Context, client connect.Scope, p connect.Fu
 		return connect.Errorf(connect.NotFound, "shopify: order %s is no longer in %s", p.Order.OrderID, s.shop)
 	}
 	var open []FulfillmentOrderLineItemsInput
+	held := 0
 	for _, fo := range fos.Order.FulfillmentOrders.Nodes {
+		if fo.Status == FulfillmentOrderStatusOnHold || fo.Status == FulfillmentOrderStatusScheduled {
+			held++
+			continue
+		}
 		if fo.Status != FulfillmentOrderStatusOpen && fo.Status != FulfillmentOrderStatusInProgress {
 			continue
 		}
@@ -59,6 +67,9 @@ func (a *Adapter) Fulfil(ctx context.Context, client connect.Scope, p connect.Fu
 		open = append(open, FulfillmentOrderLineItemsInput{FulfillmentOrderId: fo.Id})
 	}
 	if len(open) == 0 {
+		if held > 0 {
+			return heldError(p.Order.OrderID, held)
+		}
 		a.log.InfoContext(ctx, "shopify: nothing left to fulfil", "shop", s.shop, "order", p.Order.OrderID,
 			"status", fos.Order.DisplayFulfillmentStatus, "key", p.Key)
 		return nil
@@ -84,7 +95,16 @@ func (a *Adapter) Fulfil(ctx context.Context, client connect.Scope, p connect.Fu
 	}
 	a.log.InfoContext(ctx, "shopify: order fulfilled", "shop", s.shop, "order", p.Order.OrderID,
 		"fulfillment", id, "notify", p.NotifyCustomer, "key", p.Key)
+	if held > 0 {
+		return heldError(p.Order.OrderID, held)
+	}
 	return nil
+}
+
+// heldError says that part of an order waits in Shopify: a try once the
+// merchant releases it fulfils the rest.
+func heldError(order string, held int) error {
+	return connect.Errorf(connect.Conflict, "shopify: order %s: %d fulfillment order(s) on hold or scheduled in Shopify; they are fulfilled once the merchant releases them", order, held)
 }
 
 // FulfilmentEvent posts the order's delivery progress on its latest

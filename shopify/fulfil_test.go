@@ -139,3 +139,31 @@ func TestFulfilmentEvents(t *testing.T) {
 	err = r.adapter.FulfilmentEvent(r.ctx, r.scope, connect.FulfilmentEventParams{Order: ref, Status: "lost"})
 	wantCode(t, err, connect.Invalid, "unknown fulfilment status")
 }
+
+func TestFulfilWaitsForAHeldOrder(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.link()
+	o, ref := r.order()
+	r.shop.Hold(o.ID, true)
+	err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: ref})
+	wantCode(t, err, connect.Conflict, "on hold")
+	if n := len(r.fulfillments(o.ID)); n != 0 {
+		t.Fatalf("%d fulfillments of a held order", n)
+	}
+	r.shop.Hold(o.ID, false)
+	if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: ref}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.fulfillments(o.ID)); n != 1 {
+		t.Fatalf("%d fulfillments once released, want 1", n)
+	}
+}
+
+func TestUnfulfilledOrdersRefusesACursorShopifyDidNotMake(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.link()
+	_, err := r.adapter.UnfulfilledOrders(r.ctx, r.scope, "not-a-cursor", 10)
+	wantCode(t, err, connect.Invalid, "cursor")
+}

@@ -23,7 +23,8 @@ const maxSearchLength = 2000
 // again whole. Orders Shopify gave without their customer data come with a
 // Problem, the rest of the page as usual.
 // Errors: Forbidden when no store is linked or it revoked access; Unavailable
-// when Shopify is down or keeps throttling.
+// when Shopify is down or keeps throttling; Invalid for a cursor Shopify did
+// not make.
 func (a *Adapter) UnfulfilledOrders(ctx context.Context, client connect.Scope, after string, limit int) (*connect.ShopifyOrderPage, error) {
 	s, err := a.session(ctx, client)
 	if err != nil {
@@ -45,6 +46,9 @@ func (a *Adapter) UnfulfilledOrders(ctx context.Context, client connect.Scope, a
 		})
 		problems, err := nodeProblems(err)
 		if err != nil {
+			if cursor != "" && connect.ErrorCode(err) == connect.Internal && strings.Contains(strings.ToLower(err.Error()), "cursor") {
+				return nil, connect.Errorf(connect.Invalid, "shopify: the page cursor is not valid; start again from the first page")
+			}
 			return nil, err
 		}
 		for i := range resp.Orders.Nodes {

@@ -37,6 +37,7 @@ type rig struct {
 	// owner is the member of client-1 of acct-1 the tests sign in as.
 	owner connect.Actor
 	scope connect.Scope
+	edits []func(*shopify.Config)
 }
 
 const (
@@ -58,10 +59,23 @@ func newRig(t *testing.T, edit ...func(*shopify.Config)) *rig {
 		t.Fatal(err)
 	}
 	r.owner = connect.AsMember("acct-1", "client-1", "member-1")
+	r.edits = edit
 	r.scope = connect.Scope{Account: "acct-1", Client: "client-1"}
 	r.signIn("owner", r.owner)
 	r.tokens.addClient(r.scope)
 	r.tokens.addClient(connect.Scope{Account: "acct-1", Client: "client-2"})
+	r.adapter = r.adapterWith()
+	r.links = &recordingLinker{}
+	if r.install, err = r.adapter.InstallHandler(r.links); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// adapterWith returns an adapter on the rig's fake, tokens and keys, with the
+// rig's edits and then these.
+func (r *rig) adapterWith(edit ...func(*shopify.Config)) *shopify.Adapter {
+	r.t.Helper()
 	cfg := shopify.Config{
 		ClientID: r.srv.ClientID(), Secret: r.srv.Secret(),
 		Tokens: r.tokens, Sealer: r.sealer, HTTPClient: r.srv.Client(),
@@ -70,17 +84,14 @@ func newRig(t *testing.T, edit ...func(*shopify.Config)) *rig {
 		RedirectURL: redirectURL, ReturnURL: returnURL,
 		Now: r.clock.Now, Sleep: r.clock.Sleep,
 	}
-	for _, e := range edit {
+	for _, e := range append(append([]func(*shopify.Config){}, r.edits...), edit...) {
 		e(&cfg)
 	}
-	if r.adapter, err = shopify.New(cfg); err != nil {
-		t.Fatal(err)
+	a, err := shopify.New(cfg)
+	if err != nil {
+		r.t.Fatal(err)
 	}
-	r.links = &recordingLinker{}
-	if r.install, err = r.adapter.InstallHandler(r.links); err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return a
 }
 
 func (r *rig) signIn(cookie string, a connect.Actor) {

@@ -186,7 +186,7 @@ func (c *Client) answer(raw []byte, req *graphql.Request, resp *graphql.Response
 	if cost == nil {
 		return c.judge(env, nil, req, resp)
 	}
-	c.bucket.update(cost.ThrottleStatus, c.now(), reserved)
+	c.bucket.update(cost.ThrottleStatus, c.now(), reserved, cost.ActualQueryCost)
 	v := c.judge(env, cost, req, resp)
 	v.settled = true
 	return v
@@ -236,7 +236,15 @@ func (c *Client) judge(env envelope, cost *Cost, req *graphql.Request, resp *gra
 // them; it returns the points reserved, to settle when the answer comes.
 func (c *Client) waitForPoints(ctx context.Context, cost int) (float64, error) {
 	for {
-		d, reserved := c.bucket.take(cost, c.now())
+		d, reserved, settled := c.bucket.take(cost, c.now())
+		if settled != nil {
+			select {
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			case <-settled:
+				continue
+			}
+		}
 		if d == 0 {
 			if err := ctx.Err(); err != nil {
 				c.bucket.release(reserved)

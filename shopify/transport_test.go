@@ -160,6 +160,9 @@ func TestClientMapsHTTPStatuses(t *testing.T) {
 			if got := connect.ErrorCode(err); got != tt.want || !strings.Contains(err.Error(), tt.says) {
 				t.Errorf("HTTP %d gave %v; want code %s saying %q", tt.status, err, tt.want, tt.says)
 			}
+			if unauthorized := errors.Is(err, shopify.ErrUnauthorized); unauthorized != (tt.status == http.StatusUnauthorized) {
+				t.Errorf("HTTP %d: errors.Is(err, ErrUnauthorized) = %v", tt.status, unauthorized)
+			}
 			if retried := calls.Load() > 1; retried != (tt.status >= 500) {
 				t.Errorf("HTTP %d: %d calls; want retries only for 5xx", tt.status, calls.Load())
 			}

@@ -128,7 +128,7 @@ func (h *WebhookHandler) handle(ctx context.Context, wh Webhook) error {
 		if err := sameShop(wh, p.MyshopifyDomain); err != nil {
 			return err
 		}
-		return h.uninstalled(ctx, wh.Shop)
+		return h.uninstalled(ctx, wh)
 	case TopicCustomersDataRequest:
 		var p CustomersDataRequest
 		if err := wh.Decode(&p); err != nil {
@@ -188,13 +188,24 @@ func (h *WebhookHandler) handle(ctx context.Context, wh Webhook) error {
 
 // uninstalled unlinks the shop's clients and deletes their tokens, which
 // Shopify has already revoked. The clients are listed first, while they are
-// still linked.
-func (h *WebhookHandler) uninstalled(ctx context.Context, shop string) error {
+// still linked. A delivery older than every link (Shopify retried it after
+// the merchant installed the app again) changes nothing.
+func (h *WebhookHandler) uninstalled(ctx context.Context, wh Webhook) error {
+	shop := wh.Shop
 	var clients []*connect.Client
 	if h.a.cfg.Clients != nil {
-		var err error
-		if clients, err = h.a.cfg.Clients.ClientsByShop(ctx, shop); err != nil {
+		all, err := h.a.cfg.Clients.ClientsByShop(ctx, shop)
+		if err != nil {
 			return err
+		}
+		for _, c := range all {
+			if wh.TriggeredAt.IsZero() || !c.Shopify.LinkedAt.After(wh.TriggeredAt) {
+				clients = append(clients, c)
+			}
+		}
+		if len(all) > 0 && len(clients) == 0 {
+			h.a.log.InfoContext(ctx, "shopify: uninstall older than the shop's links; ignored", "shop", shop, "triggered", wh.TriggeredAt)
+			return nil
 		}
 	}
 	n, err := h.svc.ShopifyUninstalled(ctx, shop)

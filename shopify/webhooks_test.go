@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -248,4 +249,34 @@ func TestPrivacyWebhooks(t *testing.T) {
 			t.Fatalf("answered %d", status)
 		}
 	})
+}
+
+func TestUninstallRetriedAfterAReinstallChangesNothing(t *testing.T) {
+	t.Parallel()
+	r := newWebhookRig(t)
+	r.link()
+	req, err := r.srv.NewWebhookRequest(r.ctx, r.url, r.shop.Domain(), shopify.TopicAppUninstalled,
+		shopify.AppUninstalled{ID: 1, MyshopifyDomain: r.shop.Domain()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The merchant installed the app again after the uninstall was triggered;
+	// Shopify's retry of the webhook arrives now.
+	relinked := shopClients{"acme.myshopify.com": {{ID: "client-1", Account: "acct-1",
+		Shopify: connect.ShopifyLink{Shop: "acme.myshopify.com", LinkedAt: r.clock.Now().Add(time.Minute)}}}}
+	h, err := r.adapterWith(func(c *shopify.Config) { c.Clients = relinked }).WebhookHandler(r.svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusOK {
+		t.Fatalf("answered %d", w.Code)
+	}
+	if u, _ := r.svc.calls(); len(u) != 0 {
+		t.Errorf("ShopifyUninstalled was called for a link newer than the uninstall: %v", u)
+	}
+	if tokens, _ := r.tokens.snapshot(); len(tokens) != 1 {
+		t.Error("the new install's token was deleted")
+	}
 }

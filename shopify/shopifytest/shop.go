@@ -231,6 +231,25 @@ func (s *Shop) index(o *Order) {
 	}
 }
 
+// Hold puts the order's open fulfillment orders on hold (on), as a merchant
+// does to stop them being fulfilled, or releases those on hold (off).
+func (s *Shop) Hold(orderID string, on bool) {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	o := s.byID[orderID]
+	if o == nil {
+		return
+	}
+	for i := range o.FulfillmentOrders {
+		switch fo := &o.FulfillmentOrders[i]; {
+		case on && (fo.Status == "OPEN" || fo.Status == "IN_PROGRESS"):
+			fo.Status = "ON_HOLD"
+		case !on && fo.Status == "ON_HOLD":
+			fo.Status = "OPEN"
+		}
+	}
+}
+
 // Order returns the order with this id or name ("#1001"), as it is now.
 func (s *Shop) Order(idOrName string) (Order, bool) {
 	s.srv.mu.Lock()
