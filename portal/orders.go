@@ -277,6 +277,8 @@ type orderData struct {
 	O     *connect.Order
 	Links []*connect.TrackingLink
 	V     *viewer
+	// People names the team's members by id, for the timeline.
+	People map[connect.MemberID]string
 }
 
 // Withdrawable reports whether the order can be withdrawn now.
@@ -291,7 +293,15 @@ func (s *server) loadOrder(r *http.Request, v *viewer) (orderData, error) {
 	if err != nil {
 		return orderData{}, err
 	}
-	return orderData{O: o, Links: links, V: v}, nil
+	members, err := s.svc.Members(r.Context(), v.Actor, "")
+	if err != nil {
+		return orderData{}, err
+	}
+	people := make(map[connect.MemberID]string, len(members))
+	for _, m := range members {
+		people[m.ID] = m.Name
+	}
+	return orderData{O: o, Links: links, V: v, People: people}, nil
 }
 
 func (s *server) orderPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -325,6 +335,20 @@ func (s *server) orderRow(w http.ResponseWriter, r *http.Request, v *viewer) err
 		return err
 	}
 	return s.fragment(w, r, "orders", "order-row", rowData{O: o, View: viewOf(r)})
+}
+
+// who names the author of a history event for people: a member of the team by
+// name ("member 0190… (owner)" reads "Gina (owner)").
+func who(people map[connect.MemberID]string, by string) string {
+	rest, ok := strings.CutPrefix(by, "member ")
+	if !ok {
+		return by
+	}
+	id, role, _ := strings.Cut(rest, " ")
+	if name, ok := people[connect.MemberID(id)]; ok {
+		return strings.TrimSpace(name + " " + role)
+	}
+	return "a former member " + role
 }
 
 func orderName(o *connect.Order) string {

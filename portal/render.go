@@ -165,6 +165,7 @@ func (s *server) funcs() template.FuncMap {
 		},
 		"ferr":        func(errs map[string]string, name string) string { return errs[name] },
 		"ref":         orderName,
+		"who":         who,
 		"completedAt": completedAt,
 		"row":         func(o *connect.Order, v connect.View) rowData { return rowData{O: o, View: v} },
 		"noFields":    func() []connect.Field { return nil },

@@ -77,11 +77,11 @@ func TestEndToEndInABrowser(t *testing.T) {
 	shot := func(c context.Context, name string) {
 		t.Helper()
 		step++
-		buf, err := chromedp.Run(c, chromedp.FullScreenshot(80))
+		buf, err := chromedp.Run(c, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}
-		if err := os.WriteFile(filepath.Join(artifacts, fmt.Sprintf("%02d-%s.jpg", step, name)), buf, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(artifacts, fmt.Sprintf("%02d-%s.png", step, name)), buf, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -228,6 +228,7 @@ func TestEndToEndInABrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("flash")),
 	)
 	until(owner, "scheduled in the list", `document.querySelector('`+row("E2E-1")+` [data-col=status]').textContent.includes('Scheduled')`)
+	until(detail, "withdraw gone once on a route", `!!document.querySelector('#order-status .status-scheduled') && !document.querySelector('#withdraw-order')`)
 	shot(disp, "route-built")
 	do(disp, "start the route",
 		chromedp.Click(chromedp.CSS(`section.route button.start-route`)),
