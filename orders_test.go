@@ -165,8 +165,8 @@ func (w *world) schedule(id connect.OrderID) {
 	}
 	from, v := o.Status, o.Version
 	o.Status, o.Route = connect.StatusScheduled, connect.RouteStop{RouteID: "r1", Position: 1}
-	err = w.store.SetStatus(w.ctx, connect.SetStatusParams{Scope: scope, From: from, Version: v, Order: o,
-		Event: connect.OrderEvent{Order: id, Event: connect.EventSchedule, From: from, To: o.Status, At: w.clock(), By: "route sync"}})
+	err = w.store.SetStatuses(w.ctx, []connect.SetStatusParams{{Scope: scope, From: from, Version: v, Order: o,
+		Events: []connect.OrderEvent{{Order: id, Account: o.Account, Client: o.Client, Event: connect.EventSchedule, From: from, To: o.Status, At: w.clock(), By: "route sync"}}}})
 	if err != nil {
 		w.t.Fatal(err)
 	}
