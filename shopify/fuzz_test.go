@@ -73,3 +73,20 @@ func FuzzVerifyCallback(f *testing.F) {
 		}
 	})
 }
+
+// FuzzShopDomain: what a merchant types becomes a valid myshopify.com host
+// name, or is refused.
+func FuzzShopDomain(f *testing.F) {
+	for _, s := range []string{"acme", "acme.myshopify.com", "https://ACME.myshopify.com/admin", "http://acme.myshopify.com:443/", "acme.example.com", "", "/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := shopify.ShopDomain(s)
+		if err != nil {
+			return
+		}
+		if !shopDomain.MatchString(d) {
+			t.Fatalf("ShopDomain(%q) accepted %q", s, d)
+		}
+	})
+}

@@ -33,8 +33,12 @@ const stateContext = "dispatchkit/connect shopify install state v1\x00"
 func (a *Adapter) newState(actor connect.Actor, shop string, now time.Time) string {
 	nonce := make([]byte, 16)
 	_, _ = rand.Read(nonce) // never fails (crypto/rand crashes the program instead)
-	st := installState{Account: actor.Account, Client: actor.Client, Shop: shop,
-		Expires: now.Add(a.stateTTL).Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce)}
+	return a.signState(installState{Account: actor.Account, Client: actor.Client, Shop: shop,
+		Expires: now.Add(a.stateTTL).Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce)})
+}
+
+// signState encodes a state and signs it.
+func (a *Adapter) signState(st installState) string {
 	payload, _ := json.Marshal(st) // plain strings and an integer: cannot fail
 	body := base64.RawURLEncoding.EncodeToString(payload)
 	return body + "." + base64.RawURLEncoding.EncodeToString(a.stateMAC(body))
