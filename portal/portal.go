@@ -182,6 +182,7 @@ type server struct {
 	limits  *rateLimits
 	uploads *uploads
 	static  http.Handler
+	csp     string
 }
 
 // New returns the portal handler. Errors: ErrInvalid for a Config that is missing
@@ -223,6 +224,7 @@ func newServer(cfg Config) (*server, error) {
 	if s.cfg.SessionTTL <= 0 {
 		s.cfg.SessionTTL = 12 * time.Hour
 	}
+	s.csp = s.contentSecurityPolicy()
 	s.keys = newSessionKeys(cfg.SessionKey)
 	s.limits = newRateLimits(cfg.RateLimits, s.now)
 	dir := cfg.UploadDir

@@ -12,14 +12,22 @@ import (
 // contentSecurityPolicy allows the portal's own scripts, styles and requests only:
 // no inline script, no framing, forms posting back to the portal. Images may come
 // from https sites too: proof of delivery photos live where the host keeps them.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
-	"img-src 'self' data: https:; connect-src 'self'; font-src 'self'; object-src 'none'; " +
-	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+// With a Shopify install handler, forms may also lead to Shopify's approval page
+// (browsers apply form-action to a form's redirects too).
+func (s *server) contentSecurityPolicy() string {
+	formAction := "'self'"
+	if s.cfg.ShopifyInstall != nil {
+		formAction += " https://*.myshopify.com https://admin.shopify.com"
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; " +
+		"img-src 'self' data: https:; connect-src 'self'; font-src 'self'; object-src 'none'; " +
+		"base-uri 'none'; form-action " + formAction + "; frame-ancestors 'none'"
+}
 
 // headers sets the security headers every response carries.
 func (s *server) headers(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Content-Security-Policy", s.csp)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	// Invite and tracking links carry their token in the path: never send it on.

@@ -252,3 +252,54 @@ func TestRoutesAndDriverReportThroughTheService(t *testing.T) {
 		t.Fatalf("failed order %s %q", o.Status, o.FailureReason)
 	}
 }
+
+func TestTheFakeShopifyLinksAStoreAndImportsItsOrders(t *testing.T) {
+	th := startHost(t, t.TempDir())
+	if !th.shopifyDemo {
+		t.Fatal("no Shopify credentials, yet no fake Shopify")
+	}
+	ctx := context.Background()
+	acc, err := th.svc.AcceptInvite(ctx, strings.TrimPrefix(th.state.InviteLink, th.base+"/invite/"),
+		connect.SignUp{Name: "Gina", Email: "gina@greengrocer.test", Password: "long enough password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := th.client()
+	if r := th.form(t, c, "/signin", url.Values{"email": {"gina@greengrocer.test"}, "password": {"long enough password"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", r.StatusCode)
+	}
+	res, err := c.Get(th.base + "/shopify/install?shop=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	callback := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(callback, "/shopify/callback?") {
+		t.Fatalf("install: %d %q", res.StatusCode, callback)
+	}
+	res, err = c.Get(th.base + callback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != th.base+"/settings/integrations" {
+		t.Fatalf("callback: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	cl, _ := th.svc.Client(ctx, acc.Actor, acc.Client.ID)
+	if cl.Shopify.Shop != demoShop {
+		t.Fatalf("linked shop %q", cl.Shopify.Shop)
+	}
+	status, page := th.get(t, c, "/orders/shopify")
+	if status != http.StatusOK || !strings.Contains(page, `name="ref"`) {
+		t.Fatalf("shopify orders page: %d\n%s", status, page)
+	}
+	ref := regexp.MustCompile(`name="ref" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	r := th.form(t, c, "/orders/shopify", url.Values{"ref": {ref}})
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("import: %d", r.StatusCode)
+	}
+	drafts, err := th.svc.Orders(ctx, acc.Actor, connect.ListOrdersParams{View: connect.ViewDrafts})
+	if err != nil || len(drafts.Orders) != 1 || drafts.Orders[0].Source != connect.SourceShopify {
+		t.Fatalf("drafts after the Shopify import: %v %v", drafts, err)
+	}
+}

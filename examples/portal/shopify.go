@@ -2,9 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/portal"
+	"github.com/dispatchkit/connect/shopify"
+	"github.com/dispatchkit/connect/shopify/shopifytest"
 )
 
 // demoShop is the fake store the demo links when no Shopify app is configured.
@@ -12,12 +19,141 @@ const demoShop = "green-grocer.myshopify.com"
 
 // shopifyHandlers are what the portal mounts for Shopify.
 type shopifyHandlers struct {
-	install  http.Handler
-	webhooks http.Handler
+	install  http.Handler // under /shopify/: install and callback
+	webhooks http.Handler // POST /shopify/webhooks
 }
 
-// shopify wires Shopify into the Service and returns the portal's handlers, or nil
-// when Shopify is off.
+// shopify wires the Shopify adapter into the Service and returns the handlers the
+// portal mounts. With an app's credentials it talks to Shopify; without, it runs
+// package shopifytest's fake Shopify in this process, with a store of demo orders,
+// so that linking a store and importing its orders works offline.
 func (h *host) shopify(ctx context.Context, cfg *connect.Config) (*shopifyHandlers, error) {
-	return nil, nil
+	key, _ := hex.DecodeString(h.state.ShopifyKey)
+	sealer, err := shopify.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	acfg := shopify.Config{
+		ClientID: h.cfg.ShopifyClientID, Secret: h.cfg.ShopifySecret,
+		Tokens: h.store, Sealer: sealer, Once: h.store, Clients: h.store,
+		Session:         func(r *http.Request) (connect.Actor, bool) { return portal.ActorFromContext(r.Context()) },
+		RedirectURL:     h.cfg.BaseURL + "/shopify/callback",
+		ReturnURL:       h.cfg.BaseURL + "/settings/integrations",
+		TrackingCompany: "Demo Deliveries",
+		Logger:          h.log,
+	}
+	var fake *shopifytest.Server
+	if acfg.ClientID == "" || acfg.Secret == "" {
+		fake = shopifytest.New(shopifytest.Config{})
+		h.closers = append(h.closers, fake.Close)
+		fake.Shop(demoShop).Seed(25)
+		acfg.ClientID, acfg.Secret, acfg.HTTPClient = fake.ClientID(), fake.Secret(), fake.Client()
+		h.shopifyDemo = true
+	}
+	adapter, err := shopify.New(acfg)
+	if err != nil {
+		return nil, err
+	}
+	webhooks, err := adapter.WebhookHandler(serviceLater{h})
+	if err != nil {
+		return nil, err
+	}
+	cfg.Shopify = adapter
+	if fake != nil {
+		if err := h.relinkDemoShop(ctx, fake, sealer); err != nil {
+			return nil, err
+		}
+	}
+	// The install handler needs the Service, made after the adapter: it is made
+	// on each request (a small struct).
+	mux := http.NewServeMux()
+	mux.HandleFunc("/shopify/install", func(w http.ResponseWriter, r *http.Request) {
+		ih, err := adapter.InstallHandler(h.svc)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		if fake == nil {
+			ih.Start(w, r)
+			return
+		}
+		demoInstall(w, r, ih, fake)
+	})
+	mux.HandleFunc("GET /shopify/callback", func(w http.ResponseWriter, r *http.Request) {
+		ih, err := adapter.InstallHandler(h.svc)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		ih.Callback(w, r)
+	})
+	return &shopifyHandlers{install: mux, webhooks: webhooks}, nil
+}
+
+// serviceLater hands the webhook handler the Service, which is made after the
+// adapter (the Service needs the adapter first).
+type serviceLater struct{ h *host }
+
+func (s serviceLater) ShopifyUninstalled(ctx context.Context, shop string) (int, error) {
+	return s.h.svc.ShopifyUninstalled(ctx, shop)
+}
+
+func (s serviceLater) RedactShopifyData(ctx context.Context, p connect.RedactParams) (int, error) {
+	return s.h.svc.RedactShopifyData(ctx, p)
+}
+
+// demoInstall plays the merchant approving the app on the fake Shopify: the
+// install starts as it would (a signed state, Shopify's approval URL), the fake
+// approves at once, and the browser goes straight to the callback Shopify would
+// send it to, which checks everything as in production.
+func demoInstall(w http.ResponseWriter, r *http.Request, ih *shopify.InstallHandler, fake *shopifytest.Server) {
+	if r.FormValue("shop") == "" {
+		r.Form.Set("shop", demoShop) // FormValue parsed the form: Start reads it from there
+	}
+	rec := httptest.NewRecorder()
+	ih.Start(rec, r)
+	approve := rec.Header().Get("Location")
+	if rec.Code != http.StatusSeeOther || approve == "" {
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = rec.Body.WriteTo(w)
+		return
+	}
+	c := fake.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := c.Get(approve)
+	if err != nil {
+		http.Error(w, "the fake Shopify did not answer: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	res.Body.Close()
+	callback, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || res.StatusCode != http.StatusFound {
+		http.Error(w, "the fake Shopify refused the install", http.StatusBadGateway)
+		return
+	}
+	http.Redirect(w, r, callback.RequestURI(), http.StatusSeeOther)
+}
+
+// relinkDemoShop gives clients linked to the demo store a token of the fake
+// started now: the fake keeps its tokens in memory, so those of a previous run
+// are unknown to it.
+func (h *host) relinkDemoShop(ctx context.Context, fake *shopifytest.Server, sealer *shopify.Sealer) error {
+	clients, err := h.store.ClientsByShop(ctx, demoShop)
+	if err != nil {
+		return err
+	}
+	for _, c := range clients {
+		tok, _ := json.Marshal(shopify.Token{AccessToken: fake.Shop(demoShop).IssueToken(), Scopes: shopify.Scopes()})
+		sealed, err := sealer.Seal(c.ID, tok)
+		if err != nil {
+			return err
+		}
+		if err := h.store.SaveShopifyToken(ctx, connect.Scope{Account: c.Account, Client: c.ID}, demoShop, sealed); err != nil {
+			return err
+		}
+	}
+	return nil
 }
