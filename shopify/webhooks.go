@@ -106,13 +106,14 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *WebhookHandler) forget(ctx context.Context, key string, wh Webhook) {
 	f, ok := h.a.cfg.Once.(OnceForgetter)
 	if !ok {
+		// The body is not logged: privacy payloads name customers.
 		h.a.log.ErrorContext(ctx, "shopify: Config.Once cannot forget; Shopify's next delivery of this webhook will be taken for a duplicate: handle it by hand",
-			"topic", wh.Topic, "shop", wh.Shop, "webhook", wh.WebhookID, "body", string(wh.Body))
+			"topic", wh.Topic, "shop", wh.Shop, "webhook", wh.WebhookID, "event", wh.EventID)
 		return
 	}
 	if err := f.ForgetOnce(context.WithoutCancel(ctx), key); err != nil {
 		h.a.log.ErrorContext(ctx, "shopify: cannot forget a failed webhook's id: handle it by hand",
-			"topic", wh.Topic, "shop", wh.Shop, "webhook", wh.WebhookID, "body", string(wh.Body), "err", err)
+			"topic", wh.Topic, "shop", wh.Shop, "webhook", wh.WebhookID, "event", wh.EventID, "err", err)
 	}
 }
 
