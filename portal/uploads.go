@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -35,6 +34,13 @@ type uploads struct {
 func newUploads(parent string, now func() time.Time) (*uploads, error) {
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return nil, err
+	}
+	// Directories of earlier processes, untouched for a while, are left over.
+	old, _ := filepath.Glob(filepath.Join(parent, "connect-uploads-*"))
+	for _, dir := range old {
+		if fi, err := os.Stat(dir); err == nil && now().Sub(fi.ModTime()) > 2*uploadTTL {
+			os.RemoveAll(dir)
+		}
 	}
 	dir, err := os.MkdirTemp(parent, "connect-uploads-")
 	if err != nil {
@@ -231,19 +237,4 @@ func (j *importJob) state() (jobState, <-chan struct{}) {
 		st.Error = message(j.err)
 	}
 	return st, j.changed
-}
-
-// wait blocks until the job finishes or ctx ends.
-func (j *importJob) wait(ctx context.Context) bool {
-	for {
-		st, ch := j.state()
-		if st.Finished {
-			return true
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return false
-		}
-	}
 }

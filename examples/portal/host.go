@@ -19,10 +19,11 @@ import (
 )
 
 // The demo account, its depots and its dispatcher.
+const demoAccount connect.AccountID = "demo-account"
+
 const (
-	demoAccount     connect.AccountID = "demo-account"
-	dispatcherEmail                   = "dispatcher@demo.test"
-	demoClientName                    = "Green Grocer"
+	dispatcherEmail = "dispatcher@demo.test"
+	demoClientName  = "Green Grocer"
 )
 
 var demoDepots = []portal.Depot{{ID: "north", Name: "North depot"}, {ID: "south", Name: "South depot"}}
