@@ -189,12 +189,26 @@ func (s *Service) draftBuilder(c caller, source Source) rowBuilder {
 	}
 	policy := c.client.Settings.RequiredFields
 	return func(_ context.Context, row ImportRow, in OrderInput) (*Order, []FieldError, error) {
+		if wholeRowProblem(row.Problems) {
+			return nil, row.Problems, nil // the source said why; field checks would only add noise
+		}
 		problems := mergeProblems(row.Problems, policy.Check(in))
 		if len(problems) > 0 {
 			return nil, problems, nil
 		}
 		return s.newDraft(c, in, source), nil, nil
 	}
+}
+
+// wholeRowProblem reports a problem about the row as a whole (a Shopify order that
+// could not be read), rather than one of its fields.
+func wholeRowProblem(problems []FieldError) bool {
+	for _, p := range problems {
+		if p.Field == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // mergeProblems adds checks to what reading found, a field reported once: a value

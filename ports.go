@@ -154,7 +154,9 @@ type Store interface {
 	// UpdateTrackingLink writes l's RevokedAt. Errors: ErrNotFound.
 	UpdateTrackingLink(ctx context.Context, l *TrackingLink) error
 
-	// ClientsByShop lists the clients, in any account, linked to the Shopify shop.
+	// ClientsByShop lists the clients, in any account, linked to the Shopify shop
+	// now or holding orders that came from it (a privacy request arrives after
+	// the store unlinked).
 	ClientsByShop(ctx context.Context, shop string) ([]*Client, error)
 	// RedactOrders blanks the recipient (name, email, phone) and notes of the
 	// scope's orders that match p, and records that it did (ShopifyRedaction).

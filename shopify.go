@@ -46,7 +46,12 @@ func (s *Service) ShopifyUninstalled(ctx context.Context, shop string) (int, err
 	if err != nil {
 		return 0, err
 	}
+	unlinked := 0
 	for _, cl := range clients {
+		if cl.Shopify.Shop != shop {
+			continue // its orders came from the shop, but it is linked elsewhere now
+		}
+		unlinked++
 		c := caller{Actor: AsDispatcher(cl.Account, "shopify")}
 		if _, err := s.changeClient(ctx, c, cl.ID, func(cl *Client) error {
 			cl.Shopify = ShopifyLink{}
@@ -55,8 +60,8 @@ func (s *Service) ShopifyUninstalled(ctx context.Context, shop string) (int, err
 			return 0, err
 		}
 	}
-	s.log.InfoContext(ctx, "shopify app uninstalled", "shop", shop, "clients", len(clients))
-	return len(clients), nil
+	s.log.InfoContext(ctx, "shopify app uninstalled", "shop", shop, "clients", unlinked)
+	return unlinked, nil
 }
 
 // RedactShopifyData erases the recipient data (name, email, phone, notes) of the
