@@ -122,6 +122,6 @@ func TestDispatchersImportStopsByClientID(t *testing.T) {
 	r.has(t, "1 stops imported; 1 refused", "Client ID")
 	body, ct = multipartFile(t, "stops.csv", "Id,Address Line 1\nST-3,3 Main St\n", nil)
 	d.do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusUnprocessableEntity).has(t, "no Client ID column")
-	// The client tracks the stop it did not upload.
-	e.signedIn(tm.email).get("/orders?view=active").is(t, http.StatusOK).has(t, "ST-1").lacks(t, "ST-2")
+	// The client tracks the stop it did not upload, and is not offered to take it back.
+	e.signedIn(tm.email).get("/orders?view=active").is(t, http.StatusOK).has(t, "ST-1").lacks(t, "ST-2", "Withdraw")
 }

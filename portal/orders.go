@@ -282,7 +282,13 @@ type orderData struct {
 }
 
 // Withdrawable reports whether the order can be withdrawn now.
-func (d orderData) Withdrawable() bool { return d.O.Status == connect.StatusSubmitted }
+func (d orderData) Withdrawable() bool { return withdrawable(d.O, d.V) }
+
+// withdrawable reports whether the team may take the order back: a submitted
+// order it uploaded itself (not a stop the dispatcher linked to it), off a route.
+func withdrawable(o *connect.Order, v *viewer) bool {
+	return o.Status == connect.StatusSubmitted && o.Source != connect.SourceDispatcher && v != nil && v.CanUpload()
+}
 
 func (s *server) loadOrder(r *http.Request, v *viewer) (orderData, error) {
 	o, err := s.svc.Order(r.Context(), v.Actor, connect.OrderID(r.PathValue("id")))
@@ -326,7 +332,11 @@ func (s *server) orderLive(w http.ResponseWriter, r *http.Request, v *viewer) er
 type rowData struct {
 	O    *connect.Order
 	View connect.View
+	V    *viewer
 }
+
+// Withdrawable reports whether the row offers Withdraw.
+func (d rowData) Withdrawable() bool { return withdrawable(d.O, d.V) }
 
 // orderRow is one row of a list, fetched again on each event.
 func (s *server) orderRow(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -334,7 +344,7 @@ func (s *server) orderRow(w http.ResponseWriter, r *http.Request, v *viewer) err
 	if err != nil {
 		return err
 	}
-	return s.fragment(w, r, "orders", "order-row", rowData{O: o, View: viewOf(r)})
+	return s.fragment(w, r, "orders", "order-row", rowData{O: o, View: viewOf(r), V: v})
 }
 
 // who names the author of a history event for people: a member of the team by

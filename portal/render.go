@@ -167,7 +167,9 @@ func (s *server) funcs() template.FuncMap {
 		"ref":         orderName,
 		"who":         who,
 		"completedAt": completedAt,
-		"row":         func(o *connect.Order, v connect.View) rowData { return rowData{O: o, View: v} },
+		"row": func(o *connect.Order, view connect.View, v *viewer) rowData {
+			return rowData{O: o, View: view, V: v}
+		},
 		"noFields":    func() []connect.Field { return nil },
 		"depotSel": func(depots []Depot, current connect.DepotID) depotSel {
 			return depotSel{Depots: depots, Current: current}
