@@ -170,7 +170,7 @@ func (s *server) funcs() template.FuncMap {
 		"row": func(o *connect.Order, view connect.View, v *viewer) rowData {
 			return rowData{O: o, View: view, V: v}
 		},
-		"noFields":    func() []connect.Field { return nil },
+		"noFields": func() []connect.Field { return nil },
 		"depotSel": func(depots []Depot, current connect.DepotID) depotSel {
 			return depotSel{Depots: depots, Current: current}
 		},
