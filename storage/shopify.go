@@ -11,13 +11,14 @@ import (
 
 var _ connect.ShopifyTokens = (*Store)(nil)
 
-// ClientsByShop lists the clients, in any account, linked to the shop.
+// ClientsByShop lists the clients, in any account, linked to the shop or holding
+// orders that came from it (a privacy request arrives after the uninstall).
 func (s *Store) ClientsByShop(ctx context.Context, shop string) ([]*connect.Client, error) {
 	if shop == "" {
 		return nil, nil
 	}
 	var rows []clientRow
-	err := s.idb.NewSelect().Model(&rows).Where("shopify_shop = ?", shop).OrderExpr("account_id, id").Scan(ctx)
+	err := s.idb.NewSelect().Model(&rows).Where("shopify_shop = ? OR id IN (SELECT client_id FROM orders WHERE shopify_shop = ?)", shop, shop).OrderExpr("account_id, id").Scan(ctx)
 	if err != nil {
 		return nil, translate(ctx, err, "listing the clients of shop "+shop)
 	}
