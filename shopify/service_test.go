@@ -461,6 +461,6 @@ func TestServiceHandlesWebhooks(t *testing.T) {
 	w.clock.Advance(48 * time.Hour)
 	send(shopify.TopicShopRedact, shopify.ShopRedact{ShopID: 1, ShopDomain: w.shop.Domain()})
 	if got := recipients()[ben.Name]; got != (connect.Recipient{}) {
-		t.Skipf("shop/redact after the uninstall left %+v: the core finds a shop's orders through the clients linked to it, and the uninstall unlinked them (a root-package fix)", got)
+		t.Errorf("shop/redact after the uninstall left the recipient %+v", got)
 	}
 }
