@@ -303,3 +303,28 @@ func TestTheFakeShopifyLinksAStoreAndImportsItsOrders(t *testing.T) {
 		t.Fatalf("drafts after the Shopify import: %v %v", drafts, err)
 	}
 }
+
+func TestTheTemplateImportsAsItIs(t *testing.T) {
+	th := startHost(t, t.TempDir())
+	if _, err := th.svc.AcceptInvite(context.Background(), strings.TrimPrefix(th.state.InviteLink, th.base+"/invite/"),
+		connect.SignUp{Name: "Gina", Email: "gina@greengrocer.test", Password: "long enough password"}); err != nil {
+		t.Fatal(err)
+	}
+	c := th.client()
+	th.form(t, c, "/signin", url.Values{"email": {"gina@greengrocer.test"}, "password": {"long enough password"}})
+	status, xlsx := th.get(t, c, "/orders/template.xlsx")
+	if status != http.StatusOK || !strings.HasPrefix(xlsx, "PK") {
+		t.Fatalf("template: %d", status)
+	}
+	req, _ := http.NewRequest(http.MethodPost, th.base+"/api/v1/imports?preview=true&filename=template.xlsx", strings.NewReader(xlsx))
+	req.Header.Set("Origin", th.base)
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"read":3`) || !strings.Contains(string(body), `"refused":0`) {
+		t.Fatalf("preview of the template: %d %s", res.StatusCode, body)
+	}
+}
