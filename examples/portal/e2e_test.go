@@ -111,7 +111,7 @@ func TestEndToEndInABrowser(t *testing.T) {
 
 	// 1. The client signs up from the dispatcher's invite link.
 	do(owner, "sign up",
-		chromedp.Navigate(th.state.InviteLink),
+		chromedp.Navigate(th.inviteLink()),
 		chromedp.SendKeys(chromedp.ID("name"), "Gina Owner"),
 		chromedp.SendKeys(chromedp.ID("email"), "gina@greengrocer.test"),
 		chromedp.SendKeys(chromedp.ID("password"), "long enough password"),

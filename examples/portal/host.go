@@ -52,7 +52,9 @@ type demoState struct {
 	SessionKey         string `json:"session_key"`
 	DispatcherPassword string `json:"dispatcher_password"`
 	ShopifyKey         string `json:"shopify_key"`
-	InviteLink         string `json:"invite_link,omitempty"`
+	// InviteToken opens the seeded invitation; its link is built from the base URL
+	// of each run.
+	InviteToken string `json:"invite_token,omitempty"`
 	path               string
 }
 
@@ -212,14 +214,22 @@ func (h *host) seed(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	h.state.InviteLink = issued.Link
+	h.state.InviteToken = issued.Token
 	h.log.Info("demo seeded", "account", demoAccount, "client", demoClientName)
 	return h.state.save()
 }
 
+// inviteLink is the seeded invitation's link.
+func (h *host) inviteLink() string {
+	if h.state.InviteToken == "" {
+		return ""
+	}
+	return portal.Links{BaseURL: h.cfg.BaseURL}.Invite(h.state.InviteToken)
+}
+
 // pendingInvite returns the seeded invitation's link while it is still pending.
 func (h *host) pendingInvite() string {
-	if h.state.InviteLink == "" {
+	if h.state.InviteToken == "" {
 		return ""
 	}
 	clients, err := h.svc.Clients(context.Background(), dispatcherActor())
@@ -228,7 +238,7 @@ func (h *host) pendingInvite() string {
 	}
 	for _, c := range clients {
 		if c.Client.Name == demoClientName && c.PendingInvite != nil {
-			return h.state.InviteLink
+			return h.inviteLink()
 		}
 	}
 	return ""

@@ -104,7 +104,7 @@ func TestHostSeedsOnceAndKeepsItsDataAcrossRestarts(t *testing.T) {
 			t.Fatalf("welcome lacks %q:\n%s", want, out.String())
 		}
 	}
-	link := th.state.InviteLink
+	link := th.inviteLink()
 	th.Close()
 
 	// A second start on the same files seeds nothing new and prints the same link.
@@ -113,8 +113,10 @@ func TestHostSeedsOnceAndKeepsItsDataAcrossRestarts(t *testing.T) {
 	if err != nil || len(clients) != 1 {
 		t.Fatalf("clients after restart: %v %v", clients, err)
 	}
-	if th2.pendingInvite() != link {
-		t.Fatalf("invite link after restart %q, want %q", th2.pendingInvite(), link)
+	// The same invitation, linked from this run's base URL.
+	token := strings.TrimPrefix(link, th.base+"/invite/")
+	if want := th2.base + "/invite/" + token; th2.pendingInvite() != want {
+		t.Fatalf("invite link after restart %q, want %q", th2.pendingInvite(), want)
 	}
 }
 
@@ -165,7 +167,7 @@ func pngBytes(t *testing.T) []byte {
 func TestRoutesAndDriverReportThroughTheService(t *testing.T) {
 	th := startHost(t, t.TempDir())
 	ctx := context.Background()
-	acc, err := th.svc.AcceptInvite(ctx, strings.TrimPrefix(th.state.InviteLink, th.base+"/invite/"),
+	acc, err := th.svc.AcceptInvite(ctx, strings.TrimPrefix(th.inviteLink(), th.base+"/invite/"),
 		connect.SignUp{Name: "Gina", Email: "gina@greengrocer.test", Password: "long enough password"})
 	if err != nil {
 		t.Fatal(err)
@@ -259,7 +261,7 @@ func TestTheFakeShopifyLinksAStoreAndImportsItsOrders(t *testing.T) {
 		t.Fatal("no Shopify credentials, yet no fake Shopify")
 	}
 	ctx := context.Background()
-	acc, err := th.svc.AcceptInvite(ctx, strings.TrimPrefix(th.state.InviteLink, th.base+"/invite/"),
+	acc, err := th.svc.AcceptInvite(ctx, strings.TrimPrefix(th.inviteLink(), th.base+"/invite/"),
 		connect.SignUp{Name: "Gina", Email: "gina@greengrocer.test", Password: "long enough password"})
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +308,7 @@ func TestTheFakeShopifyLinksAStoreAndImportsItsOrders(t *testing.T) {
 
 func TestTheTemplateImportsAsItIs(t *testing.T) {
 	th := startHost(t, t.TempDir())
-	if _, err := th.svc.AcceptInvite(context.Background(), strings.TrimPrefix(th.state.InviteLink, th.base+"/invite/"),
+	if _, err := th.svc.AcceptInvite(context.Background(), strings.TrimPrefix(th.inviteLink(), th.base+"/invite/"),
 		connect.SignUp{Name: "Gina", Email: "gina@greengrocer.test", Password: "long enough password"}); err != nil {
 		t.Fatal(err)
 	}
