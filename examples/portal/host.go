@@ -55,7 +55,7 @@ type demoState struct {
 	// InviteToken opens the seeded invitation; its link is built from the base URL
 	// of each run.
 	InviteToken string `json:"invite_token,omitempty"`
-	path               string
+	path        string
 }
 
 func loadState(dir string) (*demoState, error) {
