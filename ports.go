@@ -118,7 +118,7 @@ type Store interface {
 	Outbox(ctx context.Context, account AccountID, states []OutboxState, limit int) ([]OutboxEntry, error)
 
 	// Events returns the scope's order events after the cursor (from the first
-	// when after is ""), in commit order, at most limit, each with its Cursor, and
+	// when after is ""), in an order that never changes and misses nothing, at most limit, each with its Cursor, and
 	// the cursor to read on from. An event appears only once its transaction has
 	// committed, and never after a later-committed one was returned: reading on
 	// from the returned cursor misses nothing, whatever transactions were in

@@ -166,12 +166,16 @@ func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, even
 			p.order.UpdatedAt, p.order.RouteEventAt = s.clock(), ev.At
 			p.events = append(p.events, OrderEvent{Order: p.order.ID, Account: p.order.Account, Client: p.order.Client,
 				Event: step, From: from, To: to, At: p.order.UpdatedAt, By: c.history(), ETA: p.order.ETA, Reason: reason})
-			cl := clients[p.order.Client]
-			if cl == nil {
-				if cl, err = tx.Client(ctx, c.Account, p.order.Client); err != nil {
-					return err
+			// Only a Shopify order's side effects depend on its client's settings:
+			// look the client up for those alone (a round trip per client a batch).
+			var cl *Client
+			if p.order.Source == SourceShopify && s.shopify != nil {
+				if cl = clients[p.order.Client]; cl == nil {
+					if cl, err = tx.Client(ctx, c.Account, p.order.Client); err != nil {
+						return err
+					}
+					clients[cl.ID] = cl
 				}
-				clients[cl.ID] = cl
 			}
 			p.outbox = append(p.outbox, s.sideEffects(cl, p.order, step, p.version, len(p.events))...)
 		}

@@ -3,12 +3,14 @@ package connect_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/internal/pgtest"
 	"github.com/dispatchkit/connect/storage"
 )
 
@@ -26,7 +28,18 @@ type world struct {
 	disp   connect.Actor
 	client *connect.Client
 	owner  connect.Actor
-	refs   int // order references handed out by submitted
+	refs   int    // order references handed out by submitted
+	dsn    string // where the store is, for a second Store on the same data
+}
+
+// storeDSN is a fresh database for one test: SQLite in a temporary file, or a
+// PostgreSQL schema of its own when CONNECT_TEST_STORE=postgres (CI runs the whole
+// suite both ways).
+func storeDSN(t *testing.T) string {
+	if os.Getenv("CONNECT_TEST_STORE") == "postgres" {
+		return pgtest.Schema(t)
+	}
+	return "sqlite:" + filepath.Join(t.TempDir(), "connect.db")
 }
 
 type recordingMailer struct {
@@ -57,12 +70,13 @@ func newWorld(t *testing.T) *world { return newWorldWith(t, nil) }
 func newWorldWith(t *testing.T, configure func(*connect.Config)) *world {
 	t.Helper()
 	ctx := context.Background()
-	st, err := storage.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "connect.db"))
+	dsn := storeDSN(t)
+	st, err := storage.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	w := &world{t: t, ctx: ctx, store: st, mail: &recordingMailer{},
+	w := &world{t: t, ctx: ctx, store: st, dsn: dsn, mail: &recordingMailer{},
 		now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), acct: "acct-1"}
 	cfg := connect.Config{
 		Store: st, Mailer: w.mail, Now: w.clock,

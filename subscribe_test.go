@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/storage"
 )
 
 // next waits for the subscription's next event.
@@ -124,5 +125,31 @@ func TestRemovedMembersStreamEnds(t *testing.T) {
 		case <-deadline:
 			t.Fatal("a removed member's stream goes on")
 		}
+	}
+}
+
+func TestASubscriberOfAnotherProcessSeesTheCommit(t *testing.T) {
+	w := newWorld(t)
+	// A second Service on its own Store (its own pool of connections, as another
+	// process would have) over the same database.
+	st2, err := storage.Open(w.ctx, w.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	svc2, err := connect.New(connect.Config{Store: st2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc2.Close()
+	ctx, cancel := context.WithCancel(w.ctx)
+	defer cancel()
+	sub, err := svc2.Subscribe(ctx, w.disp, connect.SubscribeParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := w.draft(w.owner, "CROSS")
+	if got := next(t, sub); got.Order != o.ID {
+		t.Fatalf("the other process saw %+v", got)
 	}
 }
