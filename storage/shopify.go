@@ -130,6 +130,16 @@ RETURNING key`, key, dbTime(expires), now).Scan(ctx, &got)
 	return nil
 }
 
+// ForgetOnce forgets key, as if UseOnce had never taken it: a webhook whose
+// handling failed after its id was recorded is then handled when it comes again.
+// Forgetting an unknown key is fine.
+func (s *Store) ForgetOnce(ctx context.Context, key string) error {
+	if _, err := s.idb.NewRaw("DELETE FROM used_once WHERE key = ?", key).Exec(ctx); err != nil {
+		return translate(ctx, err, "forgetting "+key)
+	}
+	return nil
+}
+
 type shopifyTokenRow struct {
 	bun.BaseModel `bun:"table:shopify_tokens,alias:st"`
 
