@@ -89,7 +89,9 @@ func parseFlags(args []string) (config, error) {
 
 func main() {
 	cfg, err := parseFlags(os.Args[1:])
-	if err != nil {
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	} else if err != nil {
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
