@@ -82,7 +82,10 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = e.h
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noteRoute(e.h, r)
+		e.h.ServeHTTP(w, r)
+	})
 	return e
 }
 
