@@ -77,9 +77,11 @@ type Config struct {
 	// rows files. nil: spreadsheet import answers 503.
 	Spreadsheets Spreadsheets
 	// ShopifyInstall, when set, is mounted at Prefix+"/shopify/" for signed-in
-	// members (ActorFromContext gives the member's actor): "Connect store" links
-	// to Prefix+"/shopify/install". It must check the role itself (the Service's
-	// LinkShopify does).
+	// members (ActorFromContext gives the member's actor; anyone else is sent to
+	// sign in). Settings → Integrations' "Connect store" is a GET form to
+	// Prefix+"/shopify/install" with the store's domain as "shop"; the handler
+	// serves its OAuth callback under the same mount. It must leave the role check
+	// to the Service (LinkShopify refuses members).
 	ShopifyInstall http.Handler
 	// ShopifyWebhooks, when set, is mounted at Prefix+"/shopify/webhooks",
 	// without a session: it checks Shopify's HMAC itself.
