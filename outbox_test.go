@@ -137,7 +137,7 @@ func TestAWorkerKilledMidBatchLosesNothingAndDoublesNothing(t *testing.T) {
 	// A new worker, after the dead one's lease ran out, finishes the job.
 	time.Sleep(fastRetry.Lease)
 	host.delay = 0
-	ctx, cancel = context.WithTimeout(w.ctx, 2*time.Second)
+	ctx, cancel = context.WithTimeout(w.ctx, 30*time.Second)
 	defer cancel()
 	for len(host.delivered()) < 30 && ctx.Err() == nil {
 		if _, err := w.svc.DeliverOutbox(ctx, fastRetry); err != nil && !errors.Is(err, context.DeadlineExceeded) {

@@ -92,6 +92,21 @@ func TestEndToEndInABrowser(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
+	// A form posts and the page reloads: a node found just before the reload is gone
+	// after it, so a step that follows one is tried again on the fresh page. Its
+	// actions must be safe to repeat.
+	retry := func(c context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		var err error
+		for range 5 {
+			if err = chromedp.Do(c, actions...); err == nil {
+				return
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+		shot(c, "failed")
+		t.Fatalf("%s: %v", what, err)
+	}
 	text := func(c context.Context, sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(c, chromedp.Text(chromedp.CSS(sel)))
@@ -262,8 +277,8 @@ func TestEndToEndInABrowser(t *testing.T) {
 	shot(disp, "driver-completing")
 	do(disp, "complete", chromedp.Click(chromedp.CSS(stop1+" button.complete")), chromedp.WaitNotPresent(chromedp.CSS(stop1+" form.complete-form")))
 	stop2 := `section.stop[data-ref="E2E-2"]`
-	do(disp, "fail",
-		chromedp.Click(chromedp.CSS(stop2+" details:nth-of-type(2) summary")),
+	retry(disp, "fail",
+		chromedp.SetAttributeValue(chromedp.CSS(stop2+" details:nth-of-type(2)"), "open", ""),
 		chromedp.SetValue(chromedp.CSS(stop2+" input.reason-input"), "Nobody home"),
 		chromedp.Click(chromedp.CSS(stop2+" button.fail")),
 		chromedp.WaitNotPresent(chromedp.CSS(stop2+" form.fail-form")),
