@@ -124,3 +124,21 @@ func TestStopsOfAnotherAccountsClientAreRefused(t *testing.T) {
 	_, err = w.svc.CreateStops(w.ctx, w.owner, nil)
 	wantCode(t, err, connect.Forbidden)
 }
+
+func TestClientsCannotWithdrawTheDispatchersStops(t *testing.T) {
+	w := newWorld(t)
+	out, err := w.svc.CreateStops(w.ctx, w.disp, []connect.StopInput{
+		{ClientNumber: string(w.client.Number), Input: connect.OrderInput{Address: connect.Address{Line1: "1 High St"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.svc.Withdraw(w.ctx, w.owner, out[0].ID)
+	wantCode(t, err, connect.Forbidden)
+	// Nor may a tracking-only client withdraw its own.
+	o := w.submitted(1)[0]
+	settings := connect.ClientSettings{AllowUpload: false}
+	w.svc.UpdateClient(w.ctx, w.disp, w.client.ID, connect.ClientChanges{Settings: &settings})
+	_, err = w.svc.Withdraw(w.ctx, w.owner, o.ID)
+	wantCode(t, err, connect.Forbidden)
+}

@@ -89,19 +89,18 @@ func (s *Service) stream(ctx context.Context, c caller, sub *Subscription, wake 
 	const page = 500
 	timer := time.NewTimer(subscriberPoll)
 	defer timer.Stop()
-	recheck := time.Time{}
 	for {
-		// A member removed, or a client disabled, while streaming stops seeing events.
-		if c.team() && time.Since(recheck) > subscriberPoll {
-			if _, err := s.resolve(ctx, c.Actor); err != nil {
-				return err
-			}
-			recheck = time.Now()
-		}
 		for {
 			events, next, err := s.store.Events(ctx, c.scope(), sub.Cursor(), page)
 			if err != nil {
 				return err
+			}
+			// A member removed, or a client disabled, while streaming sees no event
+			// after that: checked before each burst it would receive.
+			if c.team() && len(events) > 0 {
+				if _, err := s.resolve(ctx, c.Actor); err != nil {
+					return err
+				}
 			}
 			for _, ev := range events {
 				select {

@@ -11,6 +11,7 @@ import (
 type change struct {
 	event  Event
 	reason string
+	check  func(o *Order) error // refuses the change for this order, if set
 	apply  func(o *Order)
 }
 
@@ -22,6 +23,11 @@ func (s *Service) transition(ctx context.Context, tx Store, c caller, id OrderID
 	o, err := tx.Order(ctx, c.scope(), id)
 	if err != nil {
 		return nil, err
+	}
+	if ch.check != nil {
+		if err := ch.check(o); err != nil {
+			return nil, err
+		}
 	}
 	to, err := Next(o.Status, ch.event, c.lifecycleKind())
 	if err != nil {
@@ -120,14 +126,21 @@ func (s *Service) transitionOne(ctx context.Context, c caller, id OrderID, ch ch
 }
 
 // Withdraw takes a submitted order back to draft, as long as it is not on a route.
-// It races with the dispatcher scheduling it; exactly one wins.
+// It races with the dispatcher scheduling it; exactly one wins. Only the client's
+// own orders, and only while it may upload: a stop the dispatcher linked to it is
+// not the client's to take back.
 // Errors: ErrNotFound; ErrForbidden; ErrConflict when it is no longer submitted.
 func (s *Service) Withdraw(ctx context.Context, a Actor, id OrderID) (*Order, error) {
-	c, err := s.authorize(ctx, a, actEditOrders)
+	c, err := s.authorizeUpload(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	return s.transitionOne(ctx, c, id, change{event: EventWithdraw, apply: func(o *Order) {
+	return s.transitionOne(ctx, c, id, change{event: EventWithdraw, check: func(o *Order) error {
+		if o.Source == SourceDispatcher {
+			return Errorf(Forbidden, "order %s was added by your dispatcher; ask them to cancel it", orderName(o))
+		}
+		return nil
+	}, apply: func(o *Order) {
 		o.SubmittedAt = time.Time{}
 	}})
 }
