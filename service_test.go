@@ -17,7 +17,7 @@ import (
 // world is a Service on a fresh SQLite store, with a clock the test moves and a
 // mailer that records what it sends.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	svc    *connect.Service
 	store  connect.Store
@@ -35,7 +35,7 @@ type world struct {
 // storeDSN is a fresh database for one test: SQLite in a temporary file, or a
 // PostgreSQL schema of its own when CONNECT_TEST_STORE=postgres (CI runs the whole
 // suite both ways).
-func storeDSN(t *testing.T) string {
+func storeDSN(t testing.TB) string {
 	if os.Getenv("CONNECT_TEST_STORE") == "postgres" {
 		return pgtest.Schema(t)
 	}
@@ -64,10 +64,10 @@ func (m *recordingMailer) last() connect.InviteMail {
 	return m.sent[len(m.sent)-1]
 }
 
-func newWorld(t *testing.T) *world { return newWorldWith(t, nil) }
+func newWorld(t testing.TB) *world { return newWorldWith(t, nil) }
 
 // newWorldWith lets a test add ports to the Config before the Service is made.
-func newWorldWith(t *testing.T, configure func(*connect.Config)) *world {
+func newWorldWith(t testing.TB, configure func(*connect.Config)) *world {
 	t.Helper()
 	ctx := context.Background()
 	dsn := storeDSN(t)
