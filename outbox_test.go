@@ -20,6 +20,10 @@ type fakeHost struct {
 	overlap  bool
 	fail     int // fail this many calls first
 	delay    time.Duration
+	// killAfter, when set, is called once the host has taken this many changes:
+	// it ends the worker mid-batch, at a known point.
+	killAt    int
+	killAfter func()
 }
 
 func newFakeHost() *fakeHost { return &fakeHost{byKey: map[string]int{}, inFlight: map[string]bool{}} }
@@ -53,7 +57,11 @@ func (h *fakeHost) SyncStop(ctx context.Context, c connect.StopChange) error {
 	}
 	h.mu.Lock()
 	h.byKey[c.Key]++
+	kill := h.killAfter != nil && len(h.byKey) == h.killAt
 	h.mu.Unlock()
+	if kill {
+		h.killAfter()
+	}
 	return nil
 }
 
@@ -124,19 +132,19 @@ func TestOutboxRetriesThenDeadLetters(t *testing.T) {
 
 func TestAWorkerKilledMidBatchLosesNothingAndDoublesNothing(t *testing.T) {
 	host := newFakeHost()
-	host.delay = 20 * time.Millisecond
 	w := newWorldWith(t, func(c *connect.Config) { c.RouteSync = host })
 	w.submitted(30)
-	// The first worker dies (its context ends) in the middle of its batch.
-	ctx, cancel := context.WithTimeout(w.ctx, 70*time.Millisecond)
+	// The first worker dies (its context ends) after its 5th delivery, in the
+	// middle of a batch of 10: the rest of that batch stays claimed under its lease.
+	ctx, cancel := context.WithCancel(w.ctx)
+	host.killAt, host.killAfter = 5, cancel
 	_ = w.svc.RunOutbox(ctx, fastRetry)
-	cancel()
-	if n := len(host.delivered()); n == 0 || n == 30 {
-		t.Fatalf("the first worker delivered %d of 30; the test needs it to stop midway", n)
+	if n := len(host.delivered()); n != 5 {
+		t.Fatalf("the first worker delivered %d of 30 before it died, want 5", n)
 	}
+	host.killAfter = nil
 	// A new worker, after the dead one's lease ran out, finishes the job.
 	time.Sleep(fastRetry.Lease)
-	host.delay = 0
 	ctx, cancel = context.WithTimeout(w.ctx, 30*time.Second)
 	defer cancel()
 	for len(host.delivered()) < 30 && ctx.Err() == nil {
@@ -168,7 +176,7 @@ func TestTwoWorkersNeverDeliverTheSameEntryAtOnce(t *testing.T) {
 			_ = w.svc.RunOutbox(ctx, connect.OutboxOptions{Batch: 5, Lease: 5 * time.Second, Poll: 5 * time.Millisecond})
 		}()
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for len(host.delivered()) < 40 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -18,8 +18,8 @@ func next(t *testing.T, sub *connect.Subscription) connect.OrderEvent {
 			t.Fatalf("subscription ended: %v", sub.Err())
 		}
 		return e
-	case <-time.After(5 * time.Second):
-		t.Fatal("no event within 5 s")
+	case <-time.After(20 * time.Second):
+		t.Fatal("no event within 20 s")
 	}
 	return connect.OrderEvent{}
 }
