@@ -28,6 +28,7 @@ func (s *Service) CreateOrder(ctx context.Context, a Actor, in OrderInput) (*Ord
 		return nil, err
 	}
 	o.History = []OrderEvent{ev}
+	s.committed()
 	return o, nil
 }
 

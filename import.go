@@ -172,6 +172,7 @@ func (s *Service) importRows(ctx context.Context, c caller, src ImportSource, op
 	if err != nil {
 		return nil, err
 	}
+	s.committed()
 	return res, nil
 }
 

@@ -56,6 +56,7 @@ func (s *Service) CreateStops(ctx context.Context, a Actor, stops []StopInput) (
 	if err := s.store.CreateOrders(ctx, orders, events); err != nil {
 		return nil, err
 	}
+	s.committed()
 	return orders, nil
 }
 

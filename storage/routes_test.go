@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/internal/pgtest"
 	"github.com/dispatchkit/connect/storage"
 )
 
@@ -21,7 +22,7 @@ func twoStores(t *testing.T, dialect string) (*storage.Store, *storage.Store) {
 	if dialect == "sqlite" {
 		dsn = "sqlite:" + filepath.Join(t.TempDir(), "shared.db")
 	} else {
-		dsn = postgresSchema(t)
+		dsn = pgtest.Schema(t)
 	}
 	open := func() *storage.Store {
 		s, err := storage.Open(t.Context(), dsn)
@@ -41,7 +42,7 @@ func bothDialects(t *testing.T, fn func(t *testing.T, dialect string)) {
 		fn(t, "sqlite")
 	})
 	t.Run("postgres", func(t *testing.T) {
-		postgresURL(t)
+		pgtest.URL(t)
 		t.Parallel()
 		fn(t, "postgres")
 	})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/internal/pgtest"
 	"github.com/dispatchkit/connect/storage"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
@@ -25,7 +26,7 @@ func dialects(t *testing.T, fn func(t *testing.T, open func(t *testing.T) *stora
 		fn(t, openSQLite)
 	})
 	t.Run("postgres", func(t *testing.T) {
-		postgresURL(t)
+		pgtest.URL(t)
 		t.Parallel()
 		fn(t, openPostgres)
 	})
