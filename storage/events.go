@@ -357,11 +357,11 @@ func (s *Store) Wake(ctx context.Context) (<-chan struct{}, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn, err := listen(ctx, cfg)
+	conn, schema, err := listen(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	go s.waitForNotifications(ctx, cfg, conn, ch)
+	go s.waitForNotifications(ctx, cfg, conn, schema, ch)
 	return ch, nil
 }
 
@@ -392,17 +392,23 @@ func (s *Store) listenConfig(ctx context.Context) (*pgx.ConnConfig, error) {
 	return cfg, nil
 }
 
-// listen connects and LISTENs.
-func listen(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
+// listen connects and LISTENs. It returns the schema whose commits concern this
+// Store: the trigger names it in each notification.
+func listen(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, string, error) {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, translate(ctx, err, "listening for events")
+		return nil, "", translate(ctx, err, "listening for events")
+	}
+	var schema string
+	if err := conn.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		closeConn(conn)
+		return nil, "", translate(ctx, err, "listening for events")
 	}
 	if _, err := conn.Exec(ctx, "LISTEN "+wakeChannel); err != nil {
 		closeConn(conn)
-		return nil, translate(ctx, err, "listening for events")
+		return nil, "", translate(ctx, err, "listening for events")
 	}
-	return conn, nil
+	return conn, schema, nil
 }
 
 func closeConn(conn *pgx.Conn) {
@@ -413,7 +419,7 @@ func closeConn(conn *pgx.Conn) {
 
 // waitForNotifications forwards notifications to ch until ctx ends, connecting
 // again when the connection breaks.
-func (s *Store) waitForNotifications(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, ch chan struct{}) {
+func (s *Store) waitForNotifications(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, schema string, ch chan struct{}) {
 	defer close(ch)
 	wake := func() {
 		select {
@@ -434,7 +440,7 @@ func (s *Store) waitForNotifications(ctx context.Context, cfg *pgx.ConnConfig, c
 			}
 			backoff = min(2*backoff, maxBackoff)
 			var err error
-			if conn, err = listen(ctx, cfg); err != nil {
+			if conn, schema, err = listen(ctx, cfg); err != nil {
 				if ctx.Err() == nil {
 					s.log.WarnContext(ctx, "storage: listening for events failed; retrying", "err", err, "in", backoff)
 				}
@@ -443,7 +449,8 @@ func (s *Store) waitForNotifications(ctx context.Context, cfg *pgx.ConnConfig, c
 			backoff = minBackoff
 			wake() // commits may have gone unheard while disconnected
 		}
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			closeConn(conn)
 			conn = nil
 			if ctx.Err() != nil {
@@ -452,6 +459,8 @@ func (s *Store) waitForNotifications(ctx context.Context, cfg *pgx.ConnConfig, c
 			s.log.WarnContext(ctx, "storage: the event listener's connection broke; reconnecting", "err", err)
 			continue
 		}
-		wake()
+		if n.Payload == schema || n.Payload == "" { // "": a trigger from before the schema was named
+			wake()
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dispatchkit/connect"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // insertBatch is the number of rows one multi-row INSERT carries: big enough that
@@ -142,27 +143,47 @@ func quote(s string) string { return `"` + s + `"` }
 // ExistingRefs returns which of refs the scope's orders already use, in the order
 // of refs, each once.
 func (s *Store) ExistingRefs(ctx context.Context, scope connect.Scope, refs []string) ([]string, error) {
+	var wanted []string
+	for _, r := range refs {
+		if r != "" {
+			wanted = append(wanted, r)
+		}
+	}
+	if len(wanted) == 0 {
+		return nil, nil
+	}
 	found := map[string]bool{}
-	var chunk []string
-	for start := 0; start < len(refs); start += insertBatch {
-		chunk = chunk[:0]
-		for _, r := range refs[start:min(start+insertBatch, len(refs))] {
-			if r != "" {
-				chunk = append(chunk, r)
-			}
-		}
-		if len(chunk) == 0 {
-			continue
-		}
-		var got []string
-		err := inScope(s.idb.NewSelect().TableExpr("orders").Column("ref"), scope).
-			Where("ref IN (?)", bun.List(chunk)).
-			Scan(ctx, &got)
+	collect := func(got []string, err error) error {
 		if err != nil {
-			return nil, translate(ctx, err, "looking up references")
+			return translate(ctx, err, "looking up references")
 		}
 		for _, r := range got {
 			found[r] = true
+		}
+		return nil
+	}
+	if s.pg && scope.Client != "" {
+		// One probe of orders_client_ref per reference. "ref IN (…)" lets the planner
+		// scan the client's orders instead, and during an import, whose own rows it
+		// has no statistics for yet, that is every row inserted so far for every
+		// batch: 1.3 s of a 100k-row import, against 30 ms this way.
+		var got []string
+		err := s.idb.NewRaw(`SELECT o.ref FROM unnest(?::text[]) AS r(ref)
+			CROSS JOIN LATERAL (SELECT ref FROM orders
+				WHERE account_id = ? AND client_id = ? AND ref = r.ref AND ref <> '') AS o`,
+			pgdialect.Array(wanted), string(scope.Account), string(scope.Client)).Scan(ctx, &got)
+		if err := collect(got, err); err != nil {
+			return nil, err
+		}
+	} else {
+		for start := 0; start < len(wanted); start += insertBatch {
+			var got []string
+			err := inScope(s.idb.NewSelect().TableExpr("orders").Column("ref"), scope).
+				Where("ref IN (?)", bun.List(wanted[start:min(start+insertBatch, len(wanted))])).
+				Scan(ctx, &got)
+			if err := collect(got, err); err != nil {
+				return nil, err
+			}
 		}
 	}
 	var out []string

@@ -272,7 +272,42 @@ func TestSQLiteMigrationCommittedButUnrecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != migrations {
-		t.Fatalf("%d migrations recorded, want %d", n, migrations)
+	if want := migrations["sqlite"]; n != want {
+		t.Fatalf("%d migrations recorded, want %d", n, want)
+	}
+}
+
+// TestWakeOnlyForItsOwnSchema: stores of two schemas share a database and its
+// notification channel; a commit in one does not wake the other's listener.
+func TestWakeOnlyForItsOwnSchema(t *testing.T) {
+	t.Parallel()
+	pgtest.URL(t)
+	listener, other := openPostgres(t), openPostgres(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	wake, err := listener.Wake(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	c := newClient(t, other, "a", "c-other")
+	o := newOrder(c, "o-other", "r-other", connect.StatusSubmitted, t0)
+	if err := other.CreateOrders(t.Context(), []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-wake:
+		t.Fatal("woken by a commit in another schema")
+	case <-time.After(300 * time.Millisecond):
+	}
+	c = newClient(t, listener, "a", "c-own")
+	o = newOrder(c, "o-own", "r-own", connect.StatusSubmitted, t0)
+	if err := listener.CreateOrders(t.Context(), []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-wake:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no wake-up 10 s after a commit in its own schema")
 	}
 }

@@ -265,7 +265,7 @@ func (b *bench) insert(n, runs int) error {
 	fmt.Printf("\n== CreateOrders of %d drafts with their events, against COPY of the same rows (median of %d runs)\n", n, runs)
 	for _, sql := range []string{
 		"CREATE TABLE orders_plain (LIKE orders)",
-		"CREATE TABLE events_plain (LIKE order_events INCLUDING IDENTITY)",
+		"CREATE TABLE events_plain (LIKE order_events INCLUDING IDENTITY INCLUDING DEFAULTS)",
 		"CREATE TABLE orders_indexed (LIKE orders INCLUDING ALL)",
 		"CREATE TABLE events_indexed (LIKE order_events INCLUDING ALL)",
 	} {
