@@ -8,17 +8,43 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/storage"
 )
 
 // BenchmarkEventToSubscriber measures how long a committed status change takes to
 // reach a portal subscriber: from just before ApplyRouteEvents commits to the event
 // arriving on the subscription. It reports p50 and p99 in milliseconds. The store
 // is SQLite, or PostgreSQL with CONNECT_TEST_STORE=postgres.
+//
+// same-process subscribes through the Service that commits (the in-memory fan-out);
+// other-process through a second Service on a Store of its own over the same
+// database, as a portal process beside the one receiving route events would: on
+// PostgreSQL it hears of the commit by LISTEN/NOTIFY, on SQLite by polling.
 func BenchmarkEventToSubscriber(b *testing.B) {
-	w := newWorld(b)
+	b.Run("same-process", func(b *testing.B) {
+		w := newWorld(b)
+		benchmarkEventToSubscriber(b, w, w.svc)
+	})
+	b.Run("other-process", func(b *testing.B) {
+		w := newWorld(b)
+		st2, err := storage.Open(w.ctx, w.dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st2.Close()
+		svc2, err := connect.New(connect.Config{Store: st2})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer svc2.Close()
+		benchmarkEventToSubscriber(b, w, svc2)
+	})
+}
+
+func benchmarkEventToSubscriber(b *testing.B, w *world, subscriber *connect.Service) {
 	ctx, cancel := context.WithCancel(w.ctx)
 	defer cancel()
-	sub, err := w.svc.Subscribe(ctx, w.owner, connect.SubscribeParams{Buffer: 1024})
+	sub, err := subscriber.Subscribe(ctx, w.owner, connect.SubscribeParams{Buffer: 1024})
 	if err != nil {
 		b.Fatal(err)
 	}

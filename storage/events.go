@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"strconv"
 	"strings"
 	"time"
@@ -341,11 +342,23 @@ func (s *Store) EventsHead(ctx context.Context) (string, error) {
 // then, since commits may have gone unheard meanwhile. Errors: ErrUnavailable when
 // the first connection fails.
 //
-// On SQLite (and on a host's PostgreSQL database that is not on pgx) there is
-// nothing to listen to: the channel never receives, and is closed when ctx ends.
-// Writers in the same process wake their readers themselves (the core does).
+// On a SQLite file, a connection of the pool, held while ctx lasts, reads PRAGMA
+// data_version every sqlitePoll, which changes when another connection (of this
+// process or another) commits: a wake-up for any commit, not only of events, at
+// the cost of one cheap statement per poll. An in-memory SQLite database (one
+// process), or a host's PostgreSQL database that is not on pgx, has nothing to
+// watch: the channel never receives, and is closed when ctx ends. Writers in the
+// same process wake their readers themselves (the core does).
 func (s *Store) Wake(ctx context.Context) (<-chan struct{}, error) {
 	ch := make(chan struct{}, 1)
+	if !s.pg && s.keep == nil {
+		conn, err := s.db.DB.Conn(ctx)
+		if err != nil {
+			return nil, translate(ctx, err, "watching for commits")
+		}
+		go s.pollDataVersion(ctx, conn, ch)
+		return ch, nil
+	}
 	if !s.pg || !s.pgx {
 		go func() {
 			<-ctx.Done()
@@ -461,6 +474,45 @@ func (s *Store) waitForNotifications(ctx context.Context, cfg *pgx.ConnConfig, c
 		}
 		if n.Payload == schema || n.Payload == "" { // "": a trigger from before the schema was named
 			wake()
+		}
+	}
+}
+
+// sqlitePoll is how often a SQLite Store's Wake looks for commits of other
+// connections: a 12 ms wait on average, for a statement that reads no table.
+const sqlitePoll = 25 * time.Millisecond
+
+// pollDataVersion wakes ch whenever conn's data_version changes, until ctx ends.
+func (s *Store) pollDataVersion(ctx context.Context, conn *sql.Conn, ch chan struct{}) {
+	defer close(ch)
+	defer func() { _ = conn.Close() }()
+	version := func() (int64, bool) {
+		var v int64
+		if err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+			if ctx.Err() == nil {
+				s.log.WarnContext(ctx, "storage: reading SQLite's data_version failed", "err", err)
+			}
+			return 0, false
+		}
+		return v, true
+	}
+	last, _ := version()
+	t := time.NewTicker(sqlitePoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		v, ok := version()
+		if !ok || v == last {
+			continue
+		}
+		last = v
+		select {
+		case ch <- struct{}{}:
+		default: // one pending wake-up is enough
 		}
 	}
 }

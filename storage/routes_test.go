@@ -118,8 +118,8 @@ func TestTwoProcessesClaimTheOutbox(t *testing.T) {
 }
 
 // TestWakeAcrossProcesses: a Store listening (another process) wakes up soon
-// after a commit that wrote order events, and its channel closes with its
-// context. On SQLite the channel never wakes and closes with the context.
+// after a commit that wrote order events (PostgreSQL: NOTIFY; SQLite: its
+// data_version), not after a rollback, and its channel closes with its context.
 func TestWakeAcrossProcesses(t *testing.T) {
 	t.Parallel()
 	bothDialects(t, func(t *testing.T, dialect string) {
@@ -136,44 +136,36 @@ func TestWakeAcrossProcesses(t *testing.T) {
 		if err := writer.CreateOrders(t.Context(), []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: t0}}); err != nil {
 			t.Fatal(err)
 		}
-		if dialect == "postgres" {
-			select {
-			case <-wake:
-			case <-time.After(10 * time.Second):
-				t.Fatal("no wake-up 10 s after a commit of events")
+		select {
+		case <-wake:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no wake-up 10 s after a commit of events")
+		}
+		// A rolled-back transaction wakes nobody; a status change does.
+		drain(wake)
+		_ = writer.Tx(t.Context(), func(tx connect.Store) error {
+			o2 := newOrder(c, "o-wake-2", "r-wake-2", connect.StatusSubmitted, t0)
+			if err := tx.CreateOrders(t.Context(), []*connect.Order{o2}, []connect.OrderEvent{{Order: o2.ID, Event: "create", To: o2.Status, At: t0}}); err != nil {
+				t.Error(err)
 			}
-			// A rolled-back transaction wakes nobody; a status change does.
-			drain(wake)
-			_ = writer.Tx(t.Context(), func(tx connect.Store) error {
-				o2 := newOrder(c, "o-wake-2", "r-wake-2", connect.StatusSubmitted, t0)
-				if err := tx.CreateOrders(t.Context(), []*connect.Order{o2}, []connect.OrderEvent{{Order: o2.ID, Event: "create", To: o2.Status, At: t0}}); err != nil {
-					t.Error(err)
-				}
-				return errors.New("roll back")
-			})
-			select {
-			case <-wake:
-				t.Fatal("woken by a transaction that rolled back")
-			case <-time.After(300 * time.Millisecond):
-			}
-			next := *o
-			next.Status = connect.StatusScheduled
-			if err := writer.SetStatuses(t.Context(), []connect.SetStatusParams{{Scope: connect.Scope{Account: "a"},
-				From: o.Status, Version: 1, Order: &next, Events: []connect.OrderEvent{{Order: o.ID, Event: connect.EventSchedule,
-					From: o.Status, To: next.Status, At: t0}}}}); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case <-wake:
-			case <-time.After(10 * time.Second):
-				t.Fatal("no wake-up 10 s after a status change")
-			}
-		} else {
-			select {
-			case <-wake:
-				t.Fatal("a SQLite Store woke up")
-			case <-time.After(100 * time.Millisecond):
-			}
+			return errors.New("roll back")
+		})
+		select {
+		case <-wake:
+			t.Fatal("woken by a transaction that rolled back")
+		case <-time.After(300 * time.Millisecond):
+		}
+		next := *o
+		next.Status = connect.StatusScheduled
+		if err := writer.SetStatuses(t.Context(), []connect.SetStatusParams{{Scope: connect.Scope{Account: "a"},
+			From: o.Status, Version: 1, Order: &next, Events: []connect.OrderEvent{{Order: o.ID, Event: connect.EventSchedule,
+				From: o.Status, To: next.Status, At: t0}}}}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-wake:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no wake-up 10 s after a status change")
 		}
 		cancel()
 		deadline := time.After(10 * time.Second)
