@@ -163,14 +163,16 @@ func (s *Store) ExistingRefs(ctx context.Context, scope connect.Scope, refs []st
 		return nil
 	}
 	if s.pg && scope.Client != "" {
-		// One probe of orders_client_ref per reference. "ref IN (…)" lets the planner
-		// scan the client's orders instead, and during an import, whose own rows it
-		// has no statistics for yet, that is every row inserted so far for every
-		// batch: 1.3 s of a 100k-row import, against 30 ms this way.
+		// One probe of orders_client_ref per reference, 1 µs each. Without the LIMIT
+		// the planner flattens the subquery into a join that reads every order of
+		// the client, and during an import, whose rows it has no statistics for, it
+		// expects that to be one row: each batch then reads every row the import
+		// stored so far (1.3-1.7 s of a 100k-row import, against 0.1 s this way).
+		// "ref IN (…)" fares no better.
 		var got []string
 		err := s.idb.NewRaw(`SELECT o.ref FROM unnest(?::text[]) AS r(ref)
 			CROSS JOIN LATERAL (SELECT ref FROM orders
-				WHERE account_id = ? AND client_id = ? AND ref = r.ref AND ref <> '') AS o`,
+				WHERE account_id = ? AND client_id = ? AND ref = r.ref AND ref <> '' LIMIT 1) AS o`,
 			pgdialect.Array(wanted), string(scope.Account), string(scope.Client)).Scan(ctx, &got)
 		if err := collect(got, err); err != nil {
 			return nil, err
