@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 )
 
@@ -87,10 +86,6 @@ func (r RefusedRow) Reason() string {
 	return strings.Join(parts, "; ")
 }
 
-// importBatch is how many rows are checked and stored together: big enough that a
-// 100k-row file is a few dozen round trips, small enough to keep memory flat.
-const importBatch = 5000
-
 // PreviewImport reads the whole source without storing anything and reports what
 // Import would do: counts, every row error with row and column, and the first rows as
 // they would be stored. Errors: ErrForbidden (uploads off); ErrInvalid when the file
@@ -105,14 +100,12 @@ func (s *Service) PreviewImport(ctx context.Context, a Actor, src ImportSource, 
 		n = 10
 	}
 	res := &ImportResult{}
-	err = s.readImport(ctx, s.store, c, src, opts, res, s.draftBuilder(c, opts.Source), func(batch []*Order) error {
-		for _, o := range batch {
-			if len(res.Preview) < n {
-				res.Preview = append(res.Preview, o)
-			}
-		}
-		return nil
+	var preview []*Order // written by the storing goroutine until readImport returns
+	err = s.readImport(ctx, s.store, c, src, opts, res, s.draftBuilder(c, opts.Source), func(batch []*Order) (int, error) {
+		preview = append(preview, batch[:min(len(batch), n-len(preview))]...)
+		return 0, nil // a preview stores nothing
 	})
+	res.Preview = preview
 	if err != nil {
 		return nil, err
 	}
@@ -141,19 +134,15 @@ func (s *Service) Import(ctx context.Context, a Actor, src ImportSource, opts Im
 func (s *Service) importRows(ctx context.Context, c caller, src ImportSource, opts ImportOptions, build rowBuilder) (*ImportResult, error) {
 	res := &ImportResult{}
 	err := s.store.Tx(ctx, func(tx Store) error {
-		err := s.readImport(ctx, tx, c, src, opts, res, build, func(batch []*Order) error {
-			if opts.AllOrNothing && res.Refused > 0 {
-				return nil // nothing will be kept; stop storing, keep reading for the report
-			}
+		err := s.readImport(ctx, tx, c, src, opts, res, build, func(batch []*Order) (int, error) {
 			events := make([]OrderEvent, len(batch))
 			for i, o := range batch {
 				events[i] = s.createdEvent(c, o)
 			}
 			if err := tx.CreateOrders(ctx, batch, events); err != nil {
-				return err
+				return 0, err
 			}
-			res.Imported += len(batch)
-			return nil
+			return len(batch), nil
 		})
 		if err != nil {
 			return err
@@ -222,119 +211,6 @@ func mergeProblems(read, checks []FieldError) []FieldError {
 		}
 	}
 	return problems
-}
-
-// readImport reads src to the end, builds each row's order (refusing rows with
-// problems and Ids used earlier in the file or already stored for the same
-// client) and hands the orders to store a batch at a time.
-func (s *Service) readImport(ctx context.Context, st Store, c caller, src ImportSource, opts ImportOptions,
-	res *ImportResult, build rowBuilder, store func([]*Order) error) error {
-	type clientRef struct {
-		client ClientID
-		ref    string
-	}
-	seen := map[clientRef]int{} // Id → row that used it first in this file
-	var batch []*Order
-	var rows []ImportRow
-	progress := func() {
-		if opts.Progress != nil {
-			opts.Progress(ImportProgress{Read: res.Read, Stored: res.Imported})
-		}
-	}
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		if err := s.refuseDuplicates(ctx, st, c, src, res, &batch, &rows); err != nil {
-			return err
-		}
-		err := store(batch)
-		batch, rows = batch[:0], rows[:0]
-		progress()
-		return err
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		row, err := src.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		res.Read++
-		in := normalizeInput(row.Input)
-		o, problems, err := build(ctx, row, in)
-		if err != nil {
-			return err
-		}
-		if o != nil && in.Ref != "" {
-			k := clientRef{o.Client, in.Ref}
-			if first, dup := seen[k]; dup {
-				problems = append(problems, FieldError{Field: FieldRef, Reason: duplicateReason(in.Ref, first)})
-				res.Duplicates++
-			} else {
-				seen[k] = row.Number
-			}
-		}
-		if len(problems) > 0 {
-			s.refuse(src, res, row, problems)
-			continue
-		}
-		batch, rows = append(batch, o), append(rows, row)
-		if len(batch) == importBatch {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := flush(); err != nil {
-		return err
-	}
-	progress()
-	return nil
-}
-
-// refuseDuplicates takes out of batch the orders whose Id an earlier order of the
-// same client already uses.
-func (s *Service) refuseDuplicates(ctx context.Context, st Store, c caller, src ImportSource, res *ImportResult,
-	batch *[]*Order, rows *[]ImportRow) error {
-	refs := map[ClientID][]string{}
-	for _, o := range *batch {
-		if o.Ref != "" {
-			refs[o.Client] = append(refs[o.Client], o.Ref)
-		}
-	}
-	type clientRef struct {
-		client ClientID
-		ref    string
-	}
-	taken := map[clientRef]bool{}
-	for client, rs := range refs {
-		existing, err := st.ExistingRefs(ctx, Scope{Account: c.Account, Client: client}, rs)
-		if err != nil {
-			return err
-		}
-		for _, r := range existing {
-			taken[clientRef{client, r}] = true
-		}
-	}
-	if len(taken) == 0 {
-		return nil
-	}
-	keep, keepRows := (*batch)[:0], (*rows)[:0]
-	for i, o := range *batch {
-		if taken[clientRef{o.Client, o.Ref}] {
-			res.Duplicates++
-			s.refuse(src, res, (*rows)[i], []FieldError{{Field: FieldRef, Reason: duplicateReason(o.Ref, 0)}})
-			continue
-		}
-		keep, keepRows = append(keep, o), append(keepRows, (*rows)[i])
-	}
-	*batch, *rows = keep, keepRows
-	return nil
 }
 
 func duplicateReason(ref string, firstRow int) string {

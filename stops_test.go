@@ -1,32 +1,12 @@
 package connect_test
 
 import (
-	"context"
-	"io"
 	"strings"
 	"testing"
 
 	"github.com/dispatchkit/connect"
 	"github.com/google/go-cmp/cmp"
 )
-
-// rowsSource is an ImportSource over rows built in the test.
-type rowsSource struct {
-	rows []connect.ImportRow
-	next int
-}
-
-func (r *rowsSource) Header() []string { return []string{"Client ID", "Address Line 1", "Id"} }
-func (r *rowsSource) Column(f connect.Field) string {
-	return map[connect.Field]string{connect.FieldClientNumber: "Client ID", connect.FieldAddressLine1: "Address Line 1", connect.FieldRef: "Id"}[f]
-}
-func (r *rowsSource) Next(context.Context) (connect.ImportRow, error) {
-	if r.next == len(r.rows) {
-		return connect.ImportRow{}, io.EOF
-	}
-	r.next++
-	return r.rows[r.next-1], nil
-}
 
 func stopRow(n int, number, line1, ref string) connect.ImportRow {
 	return connect.ImportRow{Number: n, Cells: []string{number, line1, ref}, ClientNumber: number,

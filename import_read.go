@@ -1,0 +1,222 @@
+package connect
+
+import (
+	"cmp"
+	"context"
+	"io"
+	"slices"
+)
+
+// importBatch is how many rows are checked and stored together: big enough that a
+// 100k-row file is a few dozen round trips, small enough to keep memory flat (two
+// batches are in memory at a time: one being stored, one being read).
+const importBatch = 2500
+
+// readImport reads src to the end, builds each row's order (refusing rows with
+// problems and Ids used earlier in the file or already stored for the same
+// client) and hands the orders to store a batch at a time; store says how many it
+// stored.
+//
+// Reading and storing overlap: a goroutine of its own checks each batch's Ids
+// against st and calls store, while this one reads and builds the next batch; a
+// 100k-row XLSX import is then bound by reading the file, not by reading plus
+// storing. The storing goroutine is the only user of st while it runs, and only
+// this goroutine touches res.
+func (s *Service) readImport(ctx context.Context, st Store, c caller, src ImportSource, opts ImportOptions,
+	res *ImportResult, build rowBuilder, store func([]*Order) (stored int, err error)) (err error) {
+	type clientRef struct {
+		client ClientID
+		ref    string
+	}
+	seen := map[clientRef]int{} // Id → row that used it first in this file
+	progress := func() {
+		if opts.Progress != nil {
+			opts.Progress(ImportProgress{Read: res.Read, Stored: res.Imported})
+		}
+	}
+	storer := s.startStoring(ctx, st, c.Account, store)
+	defer func() {
+		for r := range storer.finish() {
+			if err == nil {
+				err = s.stored(src, res, r)
+			}
+		}
+		// Duplicates found while storing were refused after rows read later.
+		slices.SortStableFunc(res.RefusedRows, func(a, b RefusedRow) int { return cmp.Compare(a.Number, b.Number) })
+		slices.SortStableFunc(res.Errors, func(a, b FieldError) int { return cmp.Compare(a.Row, b.Row) })
+		if err == nil {
+			progress()
+		}
+	}()
+	var batch []*Order
+	var rows []ImportRow
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		// With AllOrNothing and a row refused nothing will be kept: stop storing,
+		// but go on checking Ids for the report.
+		job := storeJob{orders: batch, rows: rows, skip: opts.AllOrNothing && res.Refused > 0}
+		batch, rows = nil, nil // the storing goroutine owns them now
+		for {
+			select {
+			case storer.jobs <- job:
+				return nil
+			case r := <-storer.results:
+				if err := s.stored(src, res, r); err != nil {
+					return err
+				}
+				progress()
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		row, err := src.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		res.Read++
+		in := normalizeInput(row.Input)
+		o, problems, err := build(ctx, row, in)
+		if err != nil {
+			return err
+		}
+		if o != nil && in.Ref != "" {
+			k := clientRef{o.Client, in.Ref}
+			if first, dup := seen[k]; dup {
+				problems = append(problems, FieldError{Field: FieldRef, Reason: duplicateReason(in.Ref, first)})
+				res.Duplicates++
+			} else {
+				seen[k] = row.Number
+			}
+		}
+		if len(problems) > 0 {
+			s.refuse(src, res, row, problems)
+			continue
+		}
+		batch, rows = append(batch, o), append(rows, row)
+		if len(batch) == importBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// storeJob is a batch handed to the storing goroutine.
+type storeJob struct {
+	orders []*Order
+	rows   []ImportRow // the orders' rows
+	skip   bool        // check Ids only
+}
+
+// storeResult is what the storing goroutine did with a batch.
+type storeResult struct {
+	rows      []ImportRow
+	taken     []int    // indexes in rows of orders whose Id an earlier order uses
+	takenRefs []string // their Ids
+	stored    int
+	err       error
+}
+
+// storing is the goroutine that stores an import's batches.
+type storing struct {
+	jobs    chan storeJob
+	results chan storeResult
+}
+
+// startStoring starts the goroutine that checks each batch's Ids against st and
+// stores the rest with store.
+func (s *Service) startStoring(ctx context.Context, st Store, account AccountID, store func([]*Order) (int, error)) *storing {
+	p := &storing{jobs: make(chan storeJob), results: make(chan storeResult)}
+	go func() {
+		defer close(p.results)
+		failed := false
+		for job := range p.jobs {
+			r := storeResult{rows: job.rows}
+			if !failed {
+				r.taken, r.err = takenRefs(ctx, st, account, job.orders)
+				keep := job.orders
+				if len(r.taken) > 0 {
+					keep = make([]*Order, 0, len(job.orders)-len(r.taken))
+					next := 0 // in r.taken, which is in ascending order
+					for i, o := range job.orders {
+						if next < len(r.taken) && r.taken[next] == i {
+							r.takenRefs = append(r.takenRefs, o.Ref)
+							next++
+							continue
+						}
+						keep = append(keep, o)
+					}
+				}
+				if r.err == nil && !job.skip {
+					r.stored, r.err = store(keep)
+				}
+				failed = r.err != nil
+			}
+			p.results <- r
+		}
+	}()
+	return p
+}
+
+// finish tells the storing goroutine there is nothing more and returns the
+// results it has yet to report, until it has stopped.
+func (p *storing) finish() <-chan storeResult {
+	close(p.jobs)
+	return p.results
+}
+
+// stored applies what the storing goroutine did with a batch to res.
+func (s *Service) stored(src ImportSource, res *ImportResult, r storeResult) error {
+	if r.err != nil {
+		return r.err
+	}
+	for k, i := range r.taken {
+		res.Duplicates++
+		s.refuse(src, res, r.rows[i], []FieldError{{Field: FieldRef, Reason: duplicateReason(r.takenRefs[k], 0)}})
+	}
+	res.Imported += r.stored
+	return nil
+}
+
+// takenRefs returns the indexes of the orders whose Id an order already stored for
+// the same client uses.
+func takenRefs(ctx context.Context, st Store, account AccountID, orders []*Order) ([]int, error) {
+	refs := map[ClientID][]string{}
+	for _, o := range orders {
+		if o.Ref != "" {
+			refs[o.Client] = append(refs[o.Client], o.Ref)
+		}
+	}
+	type clientRef struct {
+		client ClientID
+		ref    string
+	}
+	taken := map[clientRef]bool{}
+	for client, rs := range refs {
+		existing, err := st.ExistingRefs(ctx, Scope{Account: account, Client: client}, rs)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range existing {
+			taken[clientRef{client, r}] = true
+		}
+	}
+	var out []int
+	for i, o := range orders {
+		if o.Ref != "" && taken[clientRef{o.Client, o.Ref}] {
+			out = append(out, i)
+		}
+	}
+	return out, nil
+}
