@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"sync/atomic"
 	"time"
 
 	"github.com/dispatchkit/connect"
@@ -101,8 +100,6 @@ func (s *Store) RedactOrders(ctx context.Context, scope connect.Scope, p connect
 // usedOnceSweep is how many UseOnce calls pass between deletions of expired keys.
 const usedOnceSweep = 256
 
-var usedOnceCalls atomic.Uint64
-
 // UseOnce records key as used until expires: one INSERT that takes over the row of
 // an expired key (ON CONFLICT DO UPDATE … WHERE expired) and returns nothing when
 // the key is still live. Now and then it deletes expired keys.
@@ -111,7 +108,7 @@ func (s *Store) UseOnce(ctx context.Context, key string, expires time.Time) erro
 		return connect.Errorf(connect.Invalid, "storage: UseOnce needs a key")
 	}
 	now := dbTime(time.Now())
-	if usedOnceCalls.Add(1)%usedOnceSweep == 0 {
+	if s.onceCalls.Add(1)%usedOnceSweep == 0 {
 		_, err := s.idb.NewRaw("DELETE FROM used_once WHERE key IN (SELECT key FROM used_once WHERE expires_at <= ? LIMIT 1000)", now).Exec(ctx)
 		if err != nil {
 			return translate(ctx, err, "forgetting expired keys")

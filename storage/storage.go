@@ -39,6 +39,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dispatchkit/connect"
@@ -79,6 +80,10 @@ type Store struct {
 	// turns anyway; queueing on a channel wakes the next one at once, where SQLite's
 	// busy handler would poll with growing sleeps. nil on PostgreSQL.
 	writer chan struct{}
+
+	// onceCalls counts UseOnce calls, for its occasional sweep of expired keys;
+	// shared with the Store's transactions.
+	onceCalls *atomic.Uint64
 }
 
 var _ connect.Store = (*Store)(nil)
@@ -258,6 +263,8 @@ func newStore(db *bun.DB) *Store {
 		pg:     db.Dialect().Name() == dialect.PG,
 		log:    slog.New(slog.DiscardHandler),
 		copyAt: defaultCopyAt,
+
+		onceCalls: new(atomic.Uint64),
 	}
 	if !s.pg {
 		s.writer = make(chan struct{}, 1)
