@@ -356,7 +356,13 @@ func (s *Store) Wake(ctx context.Context) (<-chan struct{}, error) {
 		if err != nil {
 			return nil, translate(ctx, err, "watching for commits")
 		}
-		go s.pollDataVersion(ctx, conn, ch)
+		// Read before returning, so that any commit after Wake returns changes it.
+		var version int64
+		if err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
+			_ = conn.Close()
+			return nil, translate(ctx, err, "watching for commits")
+		}
+		go s.pollDataVersion(ctx, conn, version, ch)
 		return ch, nil
 	}
 	if !s.pg || !s.pgx {
@@ -482,8 +488,9 @@ func (s *Store) waitForNotifications(ctx context.Context, cfg *pgx.ConnConfig, c
 // connections: a 12 ms wait on average, for a statement that reads no table.
 const sqlitePoll = 25 * time.Millisecond
 
-// pollDataVersion wakes ch whenever conn's data_version changes, until ctx ends.
-func (s *Store) pollDataVersion(ctx context.Context, conn *sql.Conn, ch chan struct{}) {
+// pollDataVersion wakes ch whenever conn's data_version moves on from last, until
+// ctx ends.
+func (s *Store) pollDataVersion(ctx context.Context, conn *sql.Conn, last int64, ch chan struct{}) {
 	defer close(ch)
 	defer func() { _ = conn.Close() }()
 	version := func() (int64, bool) {
@@ -496,7 +503,6 @@ func (s *Store) pollDataVersion(ctx context.Context, conn *sql.Conn, ch chan str
 		}
 		return v, true
 	}
-	last, _ := version()
 	t := time.NewTicker(sqlitePoll)
 	defer t.Stop()
 	for {
