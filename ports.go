@@ -35,6 +35,10 @@ type Store interface {
 	// CountOrders counts the account's orders per client and status (a dispatcher's
 	// overview), or one client's when scope.Client is set.
 	CountOrders(ctx context.Context, scope Scope) (map[ClientID]StatusCounts, error)
+	// CountOnTime counts the scope's delivered orders that had an ETA and whose
+	// delivery (their last route event) came at or after since, and of those the
+	// ones delivered by their ETA.
+	CountOnTime(ctx context.Context, scope Scope, since time.Time) (onTime, withETA int, err error)
 
 	// CreateMember stores a new member at Version 1. Emails compare without case.
 	// Errors: ErrConflict when the client already has a member with that email;

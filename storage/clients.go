@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/dispatchkit/connect"
 	"github.com/uptrace/bun"
@@ -161,4 +162,25 @@ func (s *Store) CountOrders(ctx context.Context, scope connect.Scope) (map[conne
 		c[connect.Status(r.Status)] = r.N
 	}
 	return out, nil
+}
+
+// CountOnTime counts the scope's orders delivered with an ETA since since, and of
+// them those delivered by it. It reads the client's delivered orders through
+// orders_client_status (a dispatcher's, the account's), testing each row's times.
+func (s *Store) CountOnTime(ctx context.Context, scope connect.Scope, since time.Time) (onTime, withETA int, err error) {
+	var r struct {
+		OnTime  int `bun:"on_time"`
+		WithETA int `bun:"with_eta"`
+	}
+	err = inScope(s.idb.NewSelect().TableExpr("orders"), scope).
+		ColumnExpr("count(CASE WHEN route_event_at <= eta THEN 1 END) AS on_time").
+		ColumnExpr("count(*) AS with_eta").
+		Where("status = ?", string(connect.StatusDelivered)).
+		Where("eta IS NOT NULL").
+		Where("route_event_at >= ?", dbTime(since)).
+		Scan(ctx, &r)
+	if err != nil {
+		return 0, 0, translate(ctx, err, "counting orders delivered on time")
+	}
+	return r.OnTime, r.WithETA, nil
 }

@@ -353,6 +353,46 @@ func (c *MockStoreClientsByShopCall) DoAndReturn(f func(context.Context, string)
 	return c
 }
 
+// CountOnTime mocks base method.
+func (m *MockStore) CountOnTime(ctx context.Context, scope connect.Scope, since time.Time) (int, int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "CountOnTime", ctx, scope, since)
+	ret0, _ := ret[0].(int)
+	ret1, _ := ret[1].(int)
+	ret2, _ := ret[2].(error)
+	return ret0, ret1, ret2
+}
+
+// CountOnTime indicates an expected call of CountOnTime.
+func (mr *MockStoreMockRecorder) CountOnTime(ctx, scope, since any) *MockStoreCountOnTimeCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CountOnTime", reflect.TypeOf((*MockStore)(nil).CountOnTime), ctx, scope, since)
+	return &MockStoreCountOnTimeCall{Call: call}
+}
+
+// MockStoreCountOnTimeCall wrap *gomock.Call
+type MockStoreCountOnTimeCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreCountOnTimeCall) Return(onTime, withETA int, err error) *MockStoreCountOnTimeCall {
+	c.Call = c.Call.Return(onTime, withETA, err)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreCountOnTimeCall) Do(f func(context.Context, connect.Scope, time.Time) (int, int, error)) *MockStoreCountOnTimeCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreCountOnTimeCall) DoAndReturn(f func(context.Context, connect.Scope, time.Time) (int, int, error)) *MockStoreCountOnTimeCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // CountOrders mocks base method.
 func (m *MockStore) CountOrders(ctx context.Context, scope connect.Scope) (map[connect.ClientID]connect.StatusCounts, error) {
 	m.ctrl.T.Helper()

@@ -430,6 +430,39 @@ func testCountOrders(t *testing.T, f *fixture) {
 	same(t, "one client's counts", map[connect.ClientID]connect.StatusCounts{d.ID: want[d.ID]}, nonZero(got))
 }
 
+func testCountOnTime(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	d := f.client(c.Account)
+	since := f.at(100)
+	delivered := func(c *connect.Client, n int, eta, at time.Time) *connect.Order {
+		o := f.order(c, connect.StatusDelivered, n)
+		o.ETA, o.RouteEventAt = eta, at
+		return o
+	}
+	f.store(
+		delivered(c, 1, f.at(200), f.at(150)),                     // early
+		delivered(c, 2, f.at(200), f.at(200)),                     // on the minute
+		delivered(c, 3, f.at(200), f.at(260)),                     // late
+		delivered(c, 4, f.at(90), f.at(80)),                       // on time, but before since
+		delivered(c, 5, time.Time{}, f.at(150)),                   // no ETA: not counted
+		delivered(d, 6, f.at(200), f.at(150)),                     // another client's
+		delivered(f.client(f.account()), 7, f.at(200), f.at(150)), // another account's
+	)
+	late := f.order(c, connect.StatusFailed, 8) // failed is not delivered
+	late.ETA, late.RouteEventAt = f.at(200), f.at(150)
+	f.store(late)
+
+	onTime, withETA, err := f.s.CountOnTime(f.ctx, scopeOf(c), since)
+	must(t, err)
+	same(t, "the client's on-time count", [2]int{2, 3}, [2]int{onTime, withETA})
+	onTime, withETA, err = f.s.CountOnTime(f.ctx, connect.Scope{Account: c.Account}, since)
+	must(t, err)
+	same(t, "the account's on-time count", [2]int{3, 4}, [2]int{onTime, withETA})
+	onTime, withETA, err = f.s.CountOnTime(f.ctx, connect.Scope{Account: f.account()}, since)
+	must(t, err)
+	same(t, "an account without orders", [2]int{0, 0}, [2]int{onTime, withETA})
+}
+
 // nonZero drops zero counts and empty clients, which an adapter may or may not list.
 func nonZero(m map[connect.ClientID]connect.StatusCounts) map[connect.ClientID]connect.StatusCounts {
 	out := map[connect.ClientID]connect.StatusCounts{}

@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"OrdersPaginateWithTies", testPaginationTies},
 		{"OrdersFilterByStatusDepotAndClient", testOrderFilters},
 		{"CountOrdersPerClientAndStatus", testCountOrders},
+		{"CountOnTimeOfDeliveredOrdersSince", testCountOnTime},
 		{"SetStatusesWalksTheLifecycle", testLifecycle},
 		{"SetStatusesRefusesAStaleOrMissingOrder", testSetStatusStale},
 		{"WithdrawRacesScheduleOneWins", testWithdrawRace},
