@@ -144,6 +144,10 @@ var operations = []struct {
 		_, err := tm.svc.Orders(tm.ctx, a, connect.ListOrdersParams{})
 		return err
 	}},
+	{"OrderStats", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.OrderStats(tm.ctx, a, connect.OrderStatsParams{})
+		return err
+	}},
 	{"Order", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.Order(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID)
 		return err

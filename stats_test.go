@@ -1,0 +1,61 @@
+package connect_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/dispatchkit/connect"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestOrderStatsCountsByStatusAndOnTime(t *testing.T) {
+	w := newWorld(t)
+	w.draft(w.owner, "D-1")
+	o := w.submitted(4)
+	// Started at minute 10, so each ETA is minute 40: o[0] arrives early, o[1] late,
+	// o[2] fails, o[3] stays en route.
+	w.route(
+		ev("s0", o[0].ID, connect.EventSchedule, 1), ev("s1", o[1].ID, connect.EventSchedule, 1),
+		ev("s2", o[2].ID, connect.EventSchedule, 1), ev("s3", o[3].ID, connect.EventSchedule, 1),
+		ev("r0", o[0].ID, connect.EventStart, 10), ev("r1", o[1].ID, connect.EventStart, 10),
+		ev("r2", o[2].ID, connect.EventStart, 10), ev("r3", o[3].ID, connect.EventStart, 10),
+		ev("c0", o[0].ID, connect.EventComplete, 35), ev("c1", o[1].ID, connect.EventComplete, 55),
+		ev("f2", o[2].ID, connect.EventFail, 45),
+	)
+	_, other := w.signUpClient(w.disp, "Other Shop", connect.ClientSettings{AllowUpload: true})
+	w.draft(other, "OTHER-1")
+
+	since := t0.Add(-time.Hour)
+	want := &connect.OrderStats{
+		Counts: connect.StatusCounts{connect.StatusDraft: 1, connect.StatusDelivered: 2, connect.StatusFailed: 1, connect.StatusEnRoute: 1},
+		Since:  since, OnTime: 1, WithETA: 2,
+	}
+	for _, a := range []connect.Actor{w.owner, w.join(w.owner, "m@example.com", connect.RoleMember)} {
+		got, err := w.svc.OrderStats(w.ctx, a, connect.OrderStatsParams{Since: since})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("%s's stats (-want +got):\n%s", a, d)
+		}
+	}
+	// The dispatcher counts one client, or the whole account.
+	got, err := w.svc.OrderStats(w.ctx, w.disp, connect.OrderStatsParams{Client: w.client.ID, Since: since})
+	if err != nil || cmp.Diff(want, got) != "" {
+		t.Fatalf("dispatcher's stats of the client: %+v, %v", got, err)
+	}
+	got, err = w.svc.OrderStats(w.ctx, w.disp, connect.OrderStatsParams{Since: since})
+	if err != nil || got.Counts[connect.StatusDraft] != 2 || got.Counts.Total() != 6 {
+		t.Fatalf("dispatcher's stats of the account: %+v, %v", got, err)
+	}
+	// A window that starts after the deliveries counts none on time.
+	got, err = w.svc.OrderStats(w.ctx, w.owner, connect.OrderStatsParams{Since: t0.Add(time.Hour)})
+	if err != nil || got.OnTime != 0 || got.WithETA != 0 || got.Counts[connect.StatusDelivered] != 2 {
+		t.Fatalf("stats after the deliveries: %+v, %v", got, err)
+	}
+	// Another client's member counts its own orders only.
+	got, err = w.svc.OrderStats(w.ctx, other, connect.OrderStatsParams{Since: since})
+	if err != nil || cmp.Diff(connect.StatusCounts{connect.StatusDraft: 1}, got.Counts) != "" || got.WithETA != 0 {
+		t.Fatalf("the other client's stats: %+v, %v", got, err)
+	}
+}
