@@ -16,52 +16,22 @@ import (
 type homeData struct {
 	Counts connect.StatusCounts
 	Views  map[string]int
-	// Capped is set when the client has more orders than the page counts.
-	Capped bool
 	// OnTime of WithETA orders delivered in the last 30 days arrived at or before
 	// their ETA.
 	OnTime, WithETA int
 }
 
-// maxStatsScan bounds how many orders the home page reads to count them.
-const maxStatsScan = 20000
-
-// stats counts the client's orders by status, and its on-time rate over the last
-// 30 days: delivered at or before the ETA, out of those delivered with an ETA. The
-// Service has no count for members yet, so the orders are read a page at a time.
+// stats counts the client's orders by status and view, and its on-time rate over
+// the last 30 days.
 func (s *server) stats(ctx context.Context, a connect.Actor) (*homeData, error) {
-	h := &homeData{Counts: connect.StatusCounts{}, Views: map[string]int{}}
-	since := s.now().Add(-30 * 24 * time.Hour)
-	cursor, seen := "", 0
-	for {
-		page, err := s.svc.Orders(ctx, a, connect.ListOrdersParams{Cursor: cursor, Limit: 500})
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range page.Orders {
-			h.Counts[o.Status]++
-			if o.Status == connect.StatusDelivered && !o.ETA.IsZero() {
-				if at := completedAt(o); !at.Before(since) {
-					h.WithETA++
-					if !at.After(o.ETA) {
-						h.OnTime++
-					}
-				}
-			}
-		}
-		seen += len(page.Orders)
-		if page.Next == "" {
-			break
-		}
-		if seen >= maxStatsScan {
-			h.Capped = true
-			break
-		}
-		cursor = page.Next
+	st, err := s.svc.OrderStats(ctx, a, connect.OrderStatsParams{Since: s.now().Add(-30 * 24 * time.Hour)})
+	if err != nil {
+		return nil, err
 	}
+	h := &homeData{Counts: st.Counts, Views: map[string]int{}, OnTime: st.OnTime, WithETA: st.WithETA}
 	for _, v := range []connect.View{connect.ViewDrafts, connect.ViewActive, connect.ViewCompleted} {
-		for _, st := range v.Statuses() {
-			h.Views[string(v)] += h.Counts[st]
+		for _, status := range v.Statuses() {
+			h.Views[string(v)] += h.Counts[status]
 		}
 	}
 	return h, nil

@@ -1,10 +1,12 @@
 package portal_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dispatchkit/connect"
 )
@@ -128,6 +130,26 @@ func TestHomeCountsOrdersAndOnTimeRate(t *testing.T) {
 	}
 	home := e.signedIn(tm.email).get("/home").is(t, http.StatusOK)
 	home.has(t, `id="count-drafts">2<`, `id="count-active">1<`, `id="count-completed">0<`, `id="on-time">–<`)
+
+	// Two delivered with an ETA in the last 30 days, one of them late: 50 %.
+	late := e.draft(tm.owner, "S-2")
+	if _, err := e.svc.SubmitOrders(e.ctx, tm.owner, []connect.OrderID{late.ID}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Add(-24 * time.Hour)
+	var events []connect.RouteEvent
+	for i, o := range []*connect.Order{s, late} {
+		at := func(min int) time.Time { return now.Add(time.Duration(min) * time.Minute) }
+		events = append(events,
+			connect.RouteEvent{ID: fmt.Sprint("sch", i), Order: o.ID, Event: connect.EventSchedule, At: at(0), Route: connect.RouteStop{RouteID: "r1", Position: i + 1}},
+			connect.RouteEvent{ID: fmt.Sprint("go", i), Order: o.ID, Event: connect.EventStart, At: at(1), ETA: at(30)},
+			connect.RouteEvent{ID: fmt.Sprint("done", i), Order: o.ID, Event: connect.EventComplete, At: at(20 + 20*i)})
+	}
+	if _, err := e.svc.ApplyRouteEvents(e.ctx, connect.AsHost(e.acct), events); err != nil {
+		t.Fatal(err)
+	}
+	home = e.signedIn(tm.email).get("/home").is(t, http.StatusOK)
+	home.has(t, `id="count-drafts">2<`, `id="count-active">0<`, `id="count-completed">2<`, `id="on-time">50`)
 }
 
 func TestAddAnOrderByHandShowsFieldErrorsBesideInputs(t *testing.T) {
