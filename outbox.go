@@ -120,12 +120,16 @@ func (s *Service) DeliverOutbox(ctx context.Context, opts OutboxOptions) (int, e
 	if err != nil {
 		return 0, err
 	}
+	leaseEnds := s.clock().Add(opts.Lease)
 	for _, e := range entries {
 		if ctx.Err() != nil {
 			return len(entries), ctx.Err() // the lease runs out; another run retries them
 		}
+		if !s.clock().Before(leaseEnds) {
+			return len(entries), nil // the rest may be another worker's by now
+		}
 		err := s.deliver(ctx, e)
-		fin := FinishOutboxParams{ID: e.ID, State: OutboxDone, Now: s.clock()}
+		fin := FinishOutboxParams{ID: e.ID, State: OutboxDone, Now: s.clock(), Attempts: e.Attempts}
 		if err != nil {
 			fin.LastError = err.Error()
 			if e.Attempts >= opts.MaxAttempts {
@@ -137,7 +141,12 @@ func (s *Service) DeliverOutbox(ctx context.Context, opts OutboxOptions) (int, e
 			}
 		}
 		// Recorded even if ctx ends now: the delivery happened.
-		if err := s.store.FinishOutbox(context.WithoutCancel(ctx), fin); err != nil {
+		switch err := s.store.FinishOutbox(context.WithoutCancel(ctx), fin); {
+		case ErrorCode(err) == Conflict:
+			// The lease ran out while delivering and another worker claimed the entry:
+			// its outcome is the one to keep (a second delivery has the same key).
+			s.log.WarnContext(ctx, "outbox: entry claimed again while being delivered", "key", e.Key, "attempts", e.Attempts)
+		case err != nil:
 			return len(entries), err
 		}
 	}

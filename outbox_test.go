@@ -319,3 +319,65 @@ func TestFulfilOnStartPostsProgress(t *testing.T) {
 		t.Fatalf("track %+v, %v", tr, err)
 	}
 }
+
+// slowHost is a host whose first delivery outlasts the worker's lease: meanwhile
+// a second worker claims the entry again and delivers it; then the first delivery
+// fails.
+type slowHost struct {
+	*fakeHost
+	w       *world
+	stalled bool
+	second  func()
+}
+
+func (h *slowHost) SyncStop(ctx context.Context, c connect.StopChange) error {
+	if !h.stalled {
+		h.stalled = true
+		h.w.advance(2 * time.Minute) // the first worker's lease runs out here
+		h.second()
+		return connect.Errorf(connect.Unavailable, "timed out")
+	}
+	return h.fakeHost.SyncStop(ctx, c)
+}
+
+// TestAWorkerWhoseLeaseRanOutLeavesTheRestAndKeepsTheNewerOutcome: a delivery that
+// outlasts its lease stops its worker from delivering the rest of the batch (they
+// may be another's by then), and its finish does not overwrite the outcome of the
+// worker that claimed the entry again.
+func TestAWorkerWhoseLeaseRanOutLeavesTheRestAndKeepsTheNewerOutcome(t *testing.T) {
+	host := &slowHost{fakeHost: newFakeHost()}
+	w := newWorldWith(t, func(c *connect.Config) { c.RouteSync = host })
+	host.w = w
+	opts := connect.OutboxOptions{Batch: 10, Lease: time.Minute, MaxAttempts: 3, Backoff: func(int) time.Duration { return 0 }}
+	var secondClaimed int
+	host.second = func() {
+		n, err := w.svc.DeliverOutbox(w.ctx, opts) // another worker, while the first is stalled
+		if err != nil {
+			t.Error(err)
+		}
+		secondClaimed = n
+	}
+	w.submitted(3)
+	first, err := w.svc.DeliverOutbox(w.ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first != 3 || secondClaimed != 3 {
+		t.Fatalf("claimed %d then %d, want all 3 twice (the first lease ran out)", first, secondClaimed)
+	}
+	if host.calls != 3 { // the second worker's; the first stops after its stalled one
+		t.Fatalf("host took %d calls besides the stalled one, want 3", host.calls)
+	}
+	list, err := w.store.Outbox(w.ctx, w.acct, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range list {
+		if e.State != connect.OutboxDone || e.Attempts != 2 || e.LastError != "" {
+			t.Fatalf("entry %s: %s after %d attempts (%q), want done by the second claim", e.Key, e.State, e.Attempts, e.LastError)
+		}
+	}
+	if got := host.delivered(); len(got) != 3 {
+		t.Fatalf("host applied %v, want 3 keys once each", got)
+	}
+}

@@ -68,4 +68,8 @@ type FinishOutboxParams struct {
 	NextAt    time.Time   // when to retry
 	LastError string
 	Now       time.Time
+	// Attempts is the claim's OutboxEntry.Attempts. When set, an entry claimed
+	// again since (its lease ran out) or already finished is left as it is, and
+	// FinishOutbox returns ErrConflict: the outcome is the newer claim's to record.
+	Attempts int
 }

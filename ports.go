@@ -115,7 +115,9 @@ type Store interface {
 	// processes may claim at once; each entry goes to one of them at a time.
 	ClaimOutbox(ctx context.Context, p ClaimOutboxParams) ([]OutboxEntry, error)
 	// FinishOutbox records the outcome of delivering an entry: done, dead (no more
-	// tries) or pending again from NextAt, with LastError. Errors: ErrNotFound.
+	// tries) or pending again from NextAt, with LastError. Errors: ErrNotFound;
+	// ErrConflict when p.Attempts is set and the entry is no longer pending at that
+	// many attempts (claimed again, or finished).
 	FinishOutbox(ctx context.Context, p FinishOutboxParams) error
 	// Outbox lists the account's entries in the given states (all when empty),
 	// oldest first, at most limit.

@@ -178,13 +178,17 @@ func (s *Store) FinishOutbox(ctx context.Context, p connect.FinishOutboxParams) 
 	if !p.NextAt.IsZero() {
 		q = q.Set("next_at = ?", dbTime(p.NextAt))
 	}
+	if p.Attempts > 0 {
+		q = q.Where("state = ?", string(connect.OutboxPending)).Where("attempts = ?", p.Attempts)
+	}
 	res, err := q.Exec(ctx)
 	n, err := rowsAffected(ctx, res, err, "finishing outbox entry "+p.ID)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return connect.Errorf(connect.NotFound, "outbox entry %s: not found", p.ID)
+		return s.casMissed(ctx, s.idb.NewSelect().Model((*outboxRow)(nil)).Where("id = ?", p.ID),
+			"outbox entry "+p.ID, "was claimed again or finished since this claim")
 	}
 	return nil
 }

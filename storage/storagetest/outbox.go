@@ -199,3 +199,36 @@ func testOutboxDoneNeverReturns(t *testing.T, f *fixture) {
 		t.Fatalf("claimed a rolled-back entry: %v", keys(got))
 	}
 }
+
+// testOutboxStaleFinish: a worker whose lease ran out, and whose entry another
+// worker claimed since, cannot record its outcome over the newer claim's; nor can
+// an entry be finished twice under one claim.
+func testOutboxStaleFinish(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	batch := []connect.OutboxEntry{f.entry(c, 1)}
+	must(t, f.s.AddOutbox(f.ctx, batch))
+	id := batch[0].ID
+	first := f.claim(c.Account, f.at(10), 1000)
+	second := f.claim(c.Account, f.at(10).Add(2*time.Minute), 1000) // the first lease ran out
+	if len(first) != 1 || len(second) != 1 || second[0].Attempts != first[0].Attempts+1 {
+		t.Fatalf("claims: %+v then %+v", first, second)
+	}
+	stale := connect.FinishOutboxParams{ID: id, State: connect.OutboxDead, LastError: "timed out", Now: f.at(200), Attempts: first[0].Attempts}
+	if err := f.s.FinishOutbox(f.ctx, stale); connect.ErrorCode(err) != connect.Conflict {
+		t.Fatalf("finish under a lapsed claim: %v, want a conflict", err)
+	}
+	done := connect.FinishOutboxParams{ID: id, State: connect.OutboxDone, Now: f.at(201), Attempts: second[0].Attempts}
+	must(t, f.s.FinishOutbox(f.ctx, done))
+	if err := f.s.FinishOutbox(f.ctx, done); connect.ErrorCode(err) != connect.Conflict {
+		t.Fatalf("a second finish under one claim: %v, want a conflict", err)
+	}
+	list, err := f.s.Outbox(f.ctx, c.Account, nil, 0)
+	must(t, err)
+	if len(list) != 1 || list[0].State != connect.OutboxDone || list[0].LastError != "" {
+		t.Fatalf("after the finishes: %+v", list)
+	}
+	missing := connect.FinishOutboxParams{ID: f.id("nope"), State: connect.OutboxDone, Now: f.at(202), Attempts: 1}
+	if err := f.s.FinishOutbox(f.ctx, missing); connect.ErrorCode(err) != connect.NotFound {
+		t.Fatalf("finish of an unknown entry: %v, want not found", err)
+	}
+}

@@ -87,6 +87,7 @@ func Run(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"OutboxRoundTripAndClaims", testOutboxRoundTrip},
 		{"OutboxConcurrentClaimsNeverShareAnEntry", testOutboxConcurrentClaims},
 		{"OutboxDoneAndDeadNeverComeBack", testOutboxDoneNeverReturns},
+		{"OutboxFinishUnderALapsedClaimChangesNothing", testOutboxStaleFinish},
 
 		{"EventsFeedScopedWithCursors", testEventsFeed},
 		{"EventsFeedMissesNothingAcrossTransactions", testEventsAcrossTransactions},
