@@ -53,6 +53,10 @@ type OutboxOptions struct {
 	// Backoff is the delay before try n+1 after n failures; nil: exponential from
 	// 1 s doubling to at most 1 hour, with ±20% jitter.
 	Backoff func(n int) time.Duration
+	// HostEventMemory is how long the host's route event ids are remembered, so
+	// that a replay does nothing; 0: 30 days. A replay older than that is still
+	// harmless (an event never moves an order backwards), only no longer known.
+	HostEventMemory time.Duration
 }
 
 func (o *OutboxOptions) defaults() {
@@ -71,7 +75,13 @@ func (o *OutboxOptions) defaults() {
 	if o.Backoff == nil {
 		o.Backoff = exponentialBackoff
 	}
+	if o.HostEventMemory <= 0 {
+		o.HostEventMemory = 30 * 24 * time.Hour
+	}
 }
+
+// forgetEvery is how often RunOutbox forgets old route event ids.
+const forgetEvery = time.Hour
 
 func exponentialBackoff(n int) time.Duration {
 	d := time.Second << min(n-1, 12)
@@ -85,7 +95,9 @@ func exponentialBackoff(n int) time.Duration {
 // delivered before a crash are delivered when a worker runs again; an entry
 // delivered but not yet marked done is delivered again with the same key, which
 // the port must treat as one. Several workers (in one process or many) may run at
-// once: each entry is leased to one of them at a time. It returns ctx's error.
+// once: each entry is leased to one of them at a time. About once an hour it also
+// forgets the host's route event ids older than opts.HostEventMemory. It returns
+// ctx's error.
 func (s *Service) RunOutbox(ctx context.Context, opts OutboxOptions) error {
 	opts.defaults()
 	wake, stop := s.outboxWorkers.add()
@@ -93,7 +105,16 @@ func (s *Service) RunOutbox(ctx context.Context, opts OutboxOptions) error {
 	s.startStoreWaker()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	var forgotAt time.Time
 	for {
+		if now := s.clock(); now.Sub(forgotAt) >= forgetEvery {
+			forgotAt = now
+			if n, err := s.store.ForgetHostEvents(ctx, now.Add(-opts.HostEventMemory)); err != nil && ctx.Err() == nil {
+				s.log.ErrorContext(ctx, "outbox: forgetting old route event ids failed", "err", err)
+			} else if n > 0 {
+				s.log.InfoContext(ctx, "outbox: forgot old route event ids", "n", n)
+			}
+		}
 		n, err := s.DeliverOutbox(ctx, opts)
 		if err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "outbox: claiming entries failed", "err", err)

@@ -381,3 +381,44 @@ func TestAWorkerWhoseLeaseRanOutLeavesTheRestAndKeepsTheNewerOutcome(t *testing.
 		t.Fatalf("host applied %v, want 3 keys once each", got)
 	}
 }
+
+// TestRunOutboxForgetsOldRouteEventIDs: the worker forgets route event ids older
+// than HostEventMemory; a replay of a forgotten event is then stale, not replayed,
+// and changes nothing either way.
+func TestRunOutboxForgetsOldRouteEventIDs(t *testing.T) {
+	w := newWorldWith(t, func(c *connect.Config) { c.RouteSync = newFakeHost() })
+	o := w.submitted(1)[0]
+	schedule := ev("sched-1", o.ID, connect.EventSchedule, 1)
+	w.route(schedule)
+	if res := w.route(schedule); res.Replayed != 1 {
+		t.Fatalf("a replay right away: %+v", res)
+	}
+	// The Store stamps ids with the real clock: put the world's an hour past it.
+	w.advance(time.Since(w.clock()) + time.Hour)
+	ctx, cancel := context.WithCancel(w.ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- w.svc.RunOutbox(ctx, connect.OutboxOptions{Poll: 10 * time.Millisecond, HostEventMemory: 30 * time.Minute})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res := w.route(schedule)
+		if res.Replayed == 0 {
+			if res.Stale != 1 || res.Applied != 0 {
+				t.Fatalf("a forgotten replay: %+v, want it stale", res)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the worker did not forget the route event id within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("RunOutbox returned %v", err)
+	}
+	if got := w.status(o.ID); got.Status != connect.StatusScheduled || got.Version != o.Version+1 {
+		t.Fatalf("order after the replays: %s at version %d", got.Status, got.Version)
+	}
+}

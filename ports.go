@@ -105,6 +105,9 @@ type Store interface {
 	// RecordHostEvents remembers the host's route event ids for the account and
 	// returns those it had not seen before; the rest are replays.
 	RecordHostEvents(ctx context.Context, account AccountID, ids []string) (fresh []string, err error)
+	// ForgetHostEvents forgets the route event ids of every account recorded
+	// before the time, and returns how many.
+	ForgetHostEvents(ctx context.Context, before time.Time) (int, error)
 
 	// AddOutbox stores entries to deliver. An entry whose Key is already stored is
 	// left out: adding the same side effect twice does it once.

@@ -931,6 +931,45 @@ func (c *MockStoreFinishOutboxCall) DoAndReturn(f func(context.Context, connect.
 	return c
 }
 
+// ForgetHostEvents mocks base method.
+func (m *MockStore) ForgetHostEvents(ctx context.Context, before time.Time) (int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ForgetHostEvents", ctx, before)
+	ret0, _ := ret[0].(int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ForgetHostEvents indicates an expected call of ForgetHostEvents.
+func (mr *MockStoreMockRecorder) ForgetHostEvents(ctx, before any) *MockStoreForgetHostEventsCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ForgetHostEvents", reflect.TypeOf((*MockStore)(nil).ForgetHostEvents), ctx, before)
+	return &MockStoreForgetHostEventsCall{Call: call}
+}
+
+// MockStoreForgetHostEventsCall wrap *gomock.Call
+type MockStoreForgetHostEventsCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreForgetHostEventsCall) Return(arg0 int, arg1 error) *MockStoreForgetHostEventsCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreForgetHostEventsCall) Do(f func(context.Context, time.Time) (int, error)) *MockStoreForgetHostEventsCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreForgetHostEventsCall) DoAndReturn(f func(context.Context, time.Time) (int, error)) *MockStoreForgetHostEventsCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // History mocks base method.
 func (m *MockStore) History(ctx context.Context, scope connect.Scope, id connect.OrderID) ([]connect.OrderEvent, error) {
 	m.ctrl.T.Helper()

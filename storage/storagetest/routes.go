@@ -6,6 +6,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dispatchkit/connect"
 )
@@ -250,4 +251,22 @@ func testRecordHostEvents(t *testing.T, f *fixture) {
 		all = append(all, g...)
 	}
 	same(t, "ids fresh across racers", sortedOf(race...), sortedOf(all...))
+}
+
+// testForgetHostEvents: ids recorded before the time are forgotten (a replay of
+// one is then fresh again); later ones are kept.
+func testForgetHostEvents(t *testing.T, f *fixture) {
+	a := f.account()
+	e1, e2 := f.id("ev"), f.id("ev")
+	_, err := f.s.RecordHostEvents(f.ctx, a, []string{e1, e2})
+	must(t, err)
+	n, err := f.s.ForgetHostEvents(f.ctx, time.Now().Add(-time.Hour))
+	must(t, err)
+	same(t, "ids forgotten from before they were recorded", 0, n)
+	n, err = f.s.ForgetHostEvents(f.ctx, time.Now().Add(time.Second))
+	must(t, err)
+	same(t, "ids forgotten from after they were recorded", 2, n)
+	fresh, err := f.s.RecordHostEvents(f.ctx, a, []string{e1})
+	must(t, err)
+	same(t, "a forgotten id recorded again", []string{e1}, fresh)
 }

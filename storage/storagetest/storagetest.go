@@ -83,6 +83,7 @@ func Run(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"SetStatusesBatchesRaceWholeOrNothing", testSetStatusesBatchesRace},
 		{"OrdersByIDStaysInScope", testOrdersByID},
 		{"RecordHostEventsReportsFreshIDsOnce", testRecordHostEvents},
+		{"ForgetHostEventsBeforeATime", testForgetHostEvents},
 
 		{"OutboxRoundTripAndClaims", testOutboxRoundTrip},
 		{"OutboxConcurrentClaimsNeverShareAnEntry", testOutboxConcurrentClaims},
