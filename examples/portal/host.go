@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/portal"
@@ -119,8 +120,12 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 
 	links := portal.Links{BaseURL: cfg.BaseURL}
 	h.routes = &routeSync{log: log}
+	var rs connect.RouteSync = h.routes
+	if cfg.RouteSyncURL != "" {
+		rs = newHTTPRouteSync(cfg.RouteSyncURL)
+	}
 	svcCfg := connect.Config{
-		Store: h.store, Mailer: newMailer(cfg, log), RouteSync: h.routes,
+		Store: h.store, Mailer: newMailer(cfg, log), RouteSync: rs,
 		InviteURL: links.Invite, TrackingURL: links.Tracking, Logger: log,
 	}
 	if cfg.PasswordIterations > 0 {
@@ -174,9 +179,18 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 	h.done.Add(1)
 	go func() {
 		defer h.done.Done()
-		_ = h.svc.RunOutbox(workCtx, connect.OutboxOptions{})
+		_ = h.svc.RunOutbox(workCtx, cfg.outboxOptions())
 	}()
 	return h, nil
+}
+
+// outboxOptions are the outbox worker's settings from the flags.
+func (c config) outboxOptions() connect.OutboxOptions {
+	opts := connect.OutboxOptions{Poll: c.OutboxPoll, Lease: c.OutboxLease}
+	if d := c.OutboxRetry; d > 0 {
+		opts.Backoff = func(int) time.Duration { return d }
+	}
+	return opts
 }
 
 // ServeHTTP serves the portal and the host's own pages.

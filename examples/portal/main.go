@@ -24,6 +24,17 @@
 //	                 [CONNECT_SHOPIFY_CLIENT_ID, CONNECT_SHOPIFY_SECRET]; unset: a fake
 //	                 Shopify runs in-process (package shopifytest), so linking a store
 //	                 and importing its orders works offline
+//	-shopify-api-url a base URL (http://127.0.0.1:PORT) that receives every request
+//	                 for a *.myshopify.com host instead of Shopify, such as a
+//	                 shopifytest server in another process [CONNECT_SHOPIFY_API_URL];
+//	                 use with the fake's credentials
+//	-route-sync-url  push stop changes as JSON POSTs to this URL (see
+//	                 httpRouteSync) [CONNECT_ROUTE_SYNC_URL]; unset: the demo's own
+//	                 in-memory stop list
+//	-outbox-poll, -outbox-lease, -outbox-retry  the outbox worker's poll interval,
+//	                 claim lease and a fixed delay between retries
+//	                 [CONNECT_OUTBOX_POLL, CONNECT_OUTBOX_LEASE, CONNECT_OUTBOX_RETRY];
+//	                 unset: connect.OutboxOptions's defaults
 package main
 
 import (
@@ -52,6 +63,12 @@ type config struct {
 	SMTPAddr, SMTPUser, SMTPPassword, SMTPFrom string
 
 	ShopifyClientID, ShopifySecret string
+	ShopifyAPIURL                  string // "": Shopify itself
+
+	RouteSyncURL string // "": the demo's in-memory route sync
+
+	// The outbox worker's settings; 0: connect.OutboxOptions's defaults.
+	OutboxPoll, OutboxLease, OutboxRetry time.Duration
 
 	// Test settings (not flags).
 	PasswordIterations int // 0: the Service's default
@@ -77,7 +94,34 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("CONNECT_SMTP_FROM", "connect@localhost"), "sender of invitations")
 	fs.StringVar(&c.ShopifyClientID, "shopify-client-id", env("CONNECT_SHOPIFY_CLIENT_ID", ""), "Shopify app client id (unset: a fake Shopify)")
 	fs.StringVar(&c.ShopifySecret, "shopify-secret", env("CONNECT_SHOPIFY_SECRET", ""), "Shopify app secret")
+	fs.StringVar(&c.ShopifyAPIURL, "shopify-api-url", env("CONNECT_SHOPIFY_API_URL", ""), "send Shopify requests to this base URL (a fake Shopify)")
+	fs.StringVar(&c.RouteSyncURL, "route-sync-url", env("CONNECT_ROUTE_SYNC_URL", ""), "POST stop changes to this URL (unset: the demo's in-memory stop list)")
+	for _, d := range []struct {
+		p         *time.Duration
+		name, env string
+		usage     string
+	}{
+		{&c.OutboxPoll, "outbox-poll", "CONNECT_OUTBOX_POLL", "outbox worker: how often to look for due entries (0: 1s)"},
+		{&c.OutboxLease, "outbox-lease", "CONNECT_OUTBOX_LEASE", "outbox worker: how long a claimed entry is exclusive (0: 1m)"},
+		{&c.OutboxRetry, "outbox-retry", "CONNECT_OUTBOX_RETRY", "outbox worker: fixed delay before a retry (0: exponential from 1s)"},
+	} {
+		var def time.Duration
+		if v := env(d.env, ""); v != "" {
+			var err error
+			if def, err = time.ParseDuration(v); err != nil {
+				err = fmt.Errorf("%s: %w", d.env, err)
+				fmt.Fprintln(fs.Output(), err)
+				return c, err
+			}
+		}
+		fs.DurationVar(d.p, d.name, def, d.usage)
+	}
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.ShopifyAPIURL != "" && (c.ShopifyClientID == "" || c.ShopifySecret == "") {
+		err := errors.New("-shopify-api-url needs -shopify-client-id and -shopify-secret (the fake's)")
+		fmt.Fprintln(fs.Output(), err)
 		return c, err
 	}
 	if c.BaseURL == "" {
