@@ -1,0 +1,527 @@
+package portal_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/portal"
+)
+
+// The tenant isolation matrix over HTTP (issue #9): clients A and B of one account,
+// and a dispatcher of another account. A's session cookie and A's API key are sent
+// to every route that takes an object id, naming B's objects (orders, drafts,
+// tracking links, members, invites, API keys, uploads); the other account's
+// dispatcher is sent to every console route naming the first account's clients,
+// invites and stops. Every answer must be 403 or 404 and carry nothing of B, and
+// B's orders, team, invites, keys and links must be exactly as before.
+//
+// The rows are keyed by the portal's own route table (portal.Routes): a route
+// without a row, or a row for a route the portal no longer serves, fails the test,
+// so a new route needs a conscious answer here. Routes that take no object id get a
+// row too: a list page that must show nothing of B ("scoped"), or the reason no
+// foreign object can be named through it.
+
+// isoExpect is what an attempt must get.
+type isoExpect int
+
+const (
+	// isoRefused: 403 or 404; the caller is who the route is for, the object is not theirs.
+	isoRefused isoExpect = iota
+	// isoUnauthenticated: the credential is not one this route takes (an API key on
+	// a page, a member on the console): 401, 403, 404 or a redirect to sign in.
+	isoUnauthenticated
+	// isoScoped: the route names no foreign object (a list, the caller's own
+	// settings); any answer but an internal error (503 is a feature the test
+	// portal lacks, as Shopify), showing nothing of B.
+	isoScoped
+)
+
+func (x isoExpect) String() string {
+	return [...]string{"refused", "unauthenticated", "scoped"}[x]
+}
+
+// isoTry is one request of the matrix.
+type isoTry struct {
+	who    string // "cookie", "key" (A's), "dispatcher" (another account's)
+	method string
+	path   string
+	form   url.Values // form body, or
+	json   any        // JSON body
+	stream bool       // an event stream: read it up to A's marker event
+	want   isoExpect
+}
+
+// isoRow is a route's rows: the attempts, or why none can name a foreign object.
+type isoRow struct {
+	tries []isoTry
+	why   string
+}
+
+func TestIsolationMatrixOverHTTP(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *portal.Config) {
+		// The optional mounts, so that their routes are in the table too: the
+		// install handler says whose actor the portal gave it.
+		c.ShopifyInstall = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			a, _ := portal.ActorFromContext(r.Context())
+			fmt.Fprintf(w, "install for client %s", a.Client)
+		})
+		c.ShopifyWebhooks = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) })
+	})
+	ctx := e.ctx
+	start := isoHead(t, e)
+
+	// Client A: the attacker, an owner (the widest role), with a key.
+	aTeam := e.signUp("Alder Antiques", uploads)
+	aKey := e.apiKey(aTeam)
+	aDraft := e.draft(aTeam.owner, "AX-DRAFT-1")
+
+	// Client B: the victim, with one of everything.
+	bTeam := e.signUp("Bexley Bakehouse", uploads)
+	bOwner := bTeam.owner
+	mkOrder := func(ref string) *connect.Order {
+		o, err := e.svc.CreateOrder(ctx, bOwner, connect.OrderInput{Ref: ref,
+			Address: connect.Address{Line1: "9 Bexley Row", City: "Bexleyheath"}, Recipient: connect.Recipient{Name: "Bertrand Bexley"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	bDraft := mkOrder("BX-DRAFT-1")
+	bSub := mkOrder("BX-SUB-1")
+	if _, err := e.svc.SubmitOrders(ctx, bOwner, []connect.OrderID{bSub.ID}); err != nil {
+		t.Fatal(err)
+	}
+	bLink, err := e.svc.CreateTrackingLink(ctx, bOwner, bSub.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := e.svc.InviteMember(ctx, bOwner, connect.InviteMemberParams{Role: connect.RoleMember})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := e.svc.AcceptInvite(ctx, inv.Token, connect.SignUp{Name: "Bartholomew Bexley", Email: "bartholomew@bexley.test", Password: testPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bMember := acc.Member
+	bInvite, err := e.svc.InviteMember(ctx, bOwner, connect.InviteMemberParams{Role: connect.RoleAdmin, Email: "pending@bexley.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bKey, err := e.svc.CreateAPIKey(ctx, bOwner, "bexley-warehouse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// B's spreadsheet import, through B's own pages: an upload with a finished job.
+	bb := e.signedIn(bTeam.email)
+	body, ct := multipartFile(t, "bexley.csv", "Id,Address Line 1,City,Recipient Name\nBX-IMP-1,1 Bexley Row,Bexleyheath,Bertrand Bexley\nBX-IMP-2,,Bexleyheath,Bertrand Bexley\n", nil)
+	r := bb.do(http.MethodPost, "/imports", body, ct, nil).is(t, http.StatusSeeOther)
+	bUpload := strings.TrimPrefix(r.header.Get("Location"), "/imports/")
+	bb.get("/imports/"+bUpload+"/preview").is(t, http.StatusOK)
+	bb.post("/imports/"+bUpload+"/run", url.Values{}).is(t, http.StatusSeeOther)
+	isoWaitImport(t, bb, bUpload)
+
+	// The account's pending client invite, for the other account's dispatcher.
+	gamma, err := e.svc.InviteClient(ctx, e.disp, connect.InviteClientParams{Name: "Gamma Grocers"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A's marker: the last event of A's stream, after every event of B.
+	aMark := e.draft(aTeam.owner, "AX-MARK-1")
+
+	before := isoSnapshot(t, e, bTeam, aTeam.client.ID)
+
+	// B's names, references and ids: none may appear in an answer to A (but what
+	// A's own request named: see below).
+	bMarkers := []string{"Bexley", "Bertrand", "Bartholomew", "BX-DRAFT", "BX-SUB", "BX-IMP", string(bTeam.client.Number),
+		string(bTeam.client.ID), string(bDraft.ID), string(bSub.ID), string(bLink.Link.ID), string(bMember.ID),
+		string(bInvite.Invite.ID), string(bKey.Key.ID), bUpload}
+	foreignToDispatcher := append(slices.Clone(bMarkers), "Alder", "AX-DRAFT", string(aTeam.client.Number), string(aTeam.client.ID),
+		"Gamma Grocers", string(gamma.Invite.ID))
+
+	o, d, sub, link := string(aDraft.ID), string(bDraft.ID), string(bSub.ID), string(bLink.Link.ID)
+	cl, mem, invID, keyID := string(bTeam.client.ID), string(bMember.ID), string(bInvite.Invite.ID), string(bKey.Key.ID)
+	none := url.Values{}
+	page := func(method, path string, form url.Values) []isoTry { // a member page naming B's objects
+		return []isoTry{{who: "cookie", method: method, path: path, form: form, want: isoRefused},
+			{who: "key", method: method, path: path, form: form, want: isoUnauthenticated}}
+	}
+	api := func(method, path string, body any) []isoTry { // the API naming B's objects
+		return []isoTry{{who: "key", method: method, path: path, json: body, want: isoRefused},
+			{who: "cookie", method: method, path: path, json: body, want: isoRefused}}
+	}
+	console := func(method, path string, form url.Values) []isoTry { // the console naming the first account's objects
+		return []isoTry{{who: "dispatcher", method: method, path: path, form: form, want: isoRefused},
+			{who: "cookie", method: method, path: path, form: form, want: isoUnauthenticated}}
+	}
+	scoped := func(who, method, path string, form url.Values) isoTry {
+		return isoTry{who: who, method: method, path: path, form: form, want: isoScoped}
+	}
+	join := func(lists ...[]isoTry) []isoTry { return slices.Concat(lists...) }
+	noID := func(why string) isoRow { return isoRow{why: why} }
+
+	rows := map[string]isoRow{
+		// Public.
+		"GET /{$}":                 noID("redirects to /home or /signin; reads no id"),
+		"GET /static/":             noID("embedded static files, the same for everyone"),
+		"GET /signin":              noID("the sign-in form"),
+		"POST /signin":             noID("takes an email and password; a session only ever names the member who proved it"),
+		"GET /signin/choose":       noID("lists the memberships in the signed choice cookie of the caller's own sign-in"),
+		"POST /signin/choose":      noID("the form's option is an index into the signed choice cookie, not an id (tampered cookies: TestTamperedSessionIsRefused)"),
+		"POST /signout":            noID("ends the caller's own session"),
+		"GET /help/glossary":       {tries: []isoTry{scoped("cookie", "GET", "/help/glossary", nil)}},
+		"GET /invite/{token}":      {tries: []isoTry{scoped("cookie", "GET", "/invite/"+invID, nil)}}, // an id is not a token: the form only
+		"POST /invite/{token}":     {tries: []isoTry{{who: "cookie", method: "POST", path: "/invite/" + invID, form: url.Values{"name": {"Mallory"}, "email": {"mallory@alder.test"}, "password": {testPassword}}, want: isoRefused}}},
+		"GET /track/{token}":       {tries: []isoTry{{who: "cookie", method: "GET", path: "/track/" + link, want: isoRefused}}}, // the link's id is not its token
+		"GET /api/v1/openapi.yaml": noID("the API's documentation"),
+		"/api/":                    noID("the API's catch-all: 404 for every path"),
+
+		// Client portal.
+		"GET /home":                        {tries: []isoTry{scoped("cookie", "GET", "/home?client="+cl, nil)}},
+		"GET /orders":                      {tries: []isoTry{scoped("cookie", "GET", "/orders?view=drafts&client="+cl, nil), scoped("cookie", "GET", "/orders?view=active", nil), scoped("cookie", "GET", "/orders?view=completed", nil)}},
+		"POST /orders/submit":              {tries: join(page("POST", "/orders/submit", url.Values{"id": {d}}), page("POST", "/orders/submit", url.Values{"id": {o, d}}))},
+		"GET /orders/new":                  noID("the empty form"),
+		"POST /orders/new":                 noID("creates a draft of the caller's own client; no client is read from the form"),
+		"GET /orders/export.csv":           {tries: []isoTry{scoped("cookie", "GET", "/orders/export.csv", nil), scoped("cookie", "GET", "/orders/export.csv?view=drafts&client="+cl, nil)}},
+		"GET /orders/template.xlsx":        noID("the template, from the caller's own required fields"),
+		"GET /orders/template.csv":         noID("the template, from the caller's own required fields"),
+		"GET /orders/shopify":              {tries: []isoTry{scoped("cookie", "GET", "/orders/shopify", nil)}},
+		"POST /orders/shopify":             {tries: []isoTry{scoped("cookie", "POST", "/orders/shopify", url.Values{"ref": {d, "BX-SUB-1"}})}},
+		"GET /orders/{id}":                 {tries: join(page("GET", "/orders/"+d, nil), page("GET", "/orders/"+sub, nil))},
+		"GET /orders/{id}/row":             {tries: page("GET", "/orders/"+sub+"/row", nil)},
+		"GET /orders/{id}/live":            {tries: page("GET", "/orders/"+sub+"/live", nil)},
+		"GET /orders/{id}/edit":            {tries: page("GET", "/orders/"+d+"/edit", nil)},
+		"POST /orders/{id}/edit":           {tries: page("POST", "/orders/"+d+"/edit", url.Values{"version": {"1"}, "ref": {"AX-STOLEN"}, "address_line_1": {"1 Alder St"}})},
+		"POST /orders/{id}/delete":         {tries: page("POST", "/orders/"+d+"/delete", url.Values{"version": {"1"}})},
+		"POST /orders/{id}/submit":         {tries: page("POST", "/orders/"+d+"/submit", none)},
+		"POST /orders/{id}/withdraw":       {tries: page("POST", "/orders/"+sub+"/withdraw", none)},
+		"POST /orders/{id}/tracking-links": {tries: page("POST", "/orders/"+sub+"/tracking-links", none)},
+		"POST /orders/{id}/tracking-links/{link}/revoke": {tries: join(page("POST", "/orders/"+sub+"/tracking-links/"+link+"/revoke", none),
+			page("POST", "/orders/"+o+"/tracking-links/"+link+"/revoke", none))}, // A's order, B's link
+		"GET /events": {tries: []isoTry{{who: "cookie", method: "GET", path: "/events?after=" + url.QueryEscape(start), stream: true, want: isoScoped},
+			{who: "key", method: "GET", path: "/events", stream: true, want: isoUnauthenticated}}},
+
+		"GET /imports/new":              noID("the upload form"),
+		"POST /imports":                 noID("stores an upload of the caller's own; its id is checked on every later step below"),
+		"GET /imports/{id}":             {tries: page("GET", "/imports/"+bUpload, nil)},
+		"POST /imports/{id}/mapping":    {tries: page("POST", "/imports/"+bUpload+"/mapping", url.Values{"col_0": {"id"}})},
+		"GET /imports/{id}/preview":     {tries: page("GET", "/imports/"+bUpload+"/preview", nil)},
+		"POST /imports/{id}/run":        {tries: page("POST", "/imports/"+bUpload+"/run", none)},
+		"GET /imports/{id}/progress":    {tries: page("GET", "/imports/"+bUpload+"/progress", nil)},
+		"GET /imports/{id}/events":      {tries: page("GET", "/imports/"+bUpload+"/events", nil)},
+		"GET /imports/{id}/status":      {tries: page("GET", "/imports/"+bUpload+"/status", nil)},
+		"GET /imports/{id}/result":      {tries: page("GET", "/imports/"+bUpload+"/result", nil)},
+		"GET /imports/{id}/refused.csv": {tries: page("GET", "/imports/"+bUpload+"/refused.csv", nil)},
+
+		"GET /settings":                                    {tries: []isoTry{scoped("cookie", "GET", "/settings", nil)}},
+		"GET /settings/team":                               {tries: []isoTry{scoped("cookie", "GET", "/settings/team?client="+cl, nil)}},
+		"POST /settings/team/invites":                      noID("invites into the caller's own team; no client is read from the form"),
+		"POST /settings/team/invites/{id}/resend":          {tries: page("POST", "/settings/team/invites/"+invID+"/resend", none)},
+		"POST /settings/team/invites/{id}/revoke":          {tries: page("POST", "/settings/team/invites/"+invID+"/revoke", none)},
+		"POST /settings/team/members/{id}/role":            {tries: page("POST", "/settings/team/members/"+mem+"/role", url.Values{"role": {"admin"}})},
+		"POST /settings/team/members/{id}/remove":          {tries: page("POST", "/settings/team/members/"+mem+"/remove", none)},
+		"POST /settings/team/transfer":                     {tries: page("POST", "/settings/team/transfer", url.Values{"member": {mem}})},
+		"GET /settings/account":                            noID("the caller's own password form"),
+		"POST /settings/account/password":                  noID("changes the caller's own password"),
+		"GET /settings/integrations":                       {tries: []isoTry{scoped("cookie", "GET", "/settings/integrations", nil)}},
+		"POST /settings/integrations/fulfilment":           {tries: []isoTry{scoped("cookie", "POST", "/settings/integrations/fulfilment", url.Values{"client": {cl}, "auto_fulfil": {"on"}})}},
+		"POST /settings/integrations/shopify/disconnect":   {tries: []isoTry{scoped("cookie", "POST", "/settings/integrations/shopify/disconnect", url.Values{"client": {cl}})}},
+		"POST /settings/integrations/api-keys":             noID("creates a key of the caller's own client"),
+		"POST /settings/integrations/api-keys/{id}/revoke": {tries: page("POST", "/settings/integrations/api-keys/"+keyID+"/revoke", none)},
+		"/shopify/":              {tries: []isoTry{scoped("cookie", "GET", "/shopify/install?shop=bexley.myshopify.com&client="+cl, nil)}},
+		"POST /shopify/webhooks": noID("no session: the host's handler checks Shopify's HMAC (the hostile-input tests forge them)"),
+
+		// Dispatcher console, as another account's dispatcher.
+		"GET /dispatch/{$}":                   noID("redirects to the client list"),
+		"GET /dispatch/clients":               {tries: []isoTry{scoped("dispatcher", "GET", "/dispatch/clients", nil)}},
+		"POST /dispatch/clients":              noID("invites a client into the dispatcher's own account"),
+		"GET /dispatch/clients/{id}":          {tries: console("GET", "/dispatch/clients/"+cl, nil)},
+		"POST /dispatch/clients/{id}":         {tries: console("POST", "/dispatch/clients/"+cl, url.Values{"name": {"Stolen"}, "allow_upload": {"on"}})},
+		"POST /dispatch/clients/{id}/disable": {tries: console("POST", "/dispatch/clients/"+cl+"/disable", none)},
+		"POST /dispatch/clients/{id}/enable":  {tries: console("POST", "/dispatch/clients/"+cl+"/enable", none)},
+		"POST /dispatch/invites/{id}/resend":  {tries: join(console("POST", "/dispatch/invites/"+string(gamma.Invite.ID)+"/resend", none), console("POST", "/dispatch/invites/"+invID+"/resend", none))},
+		"POST /dispatch/invites/{id}/revoke":  {tries: join(console("POST", "/dispatch/invites/"+string(gamma.Invite.ID)+"/revoke", none), console("POST", "/dispatch/invites/"+invID+"/revoke", none))},
+		"GET /dispatch/stops":                 {tries: []isoTry{scoped("dispatcher", "GET", "/dispatch/stops", nil), scoped("dispatcher", "GET", "/dispatch/stops?depot=north", nil)}},
+		"POST /dispatch/stops/{id}/move":      {tries: console("POST", "/dispatch/stops/"+sub+"/move", url.Values{"depot": {"south"}})},
+		"POST /dispatch/stops/{id}/cancel":    {tries: console("POST", "/dispatch/stops/"+sub+"/cancel", url.Values{"reason": {"stolen"}})},
+		"GET /dispatch/stops/import":          noID("the upload form"),
+		"POST /dispatch/stops/import":         {tries: []isoTry{{who: "dispatcher", method: "POST", path: "/dispatch/stops/import", want: isoScoped}}}, // a file naming B's client number, below
+
+		// JSON API.
+		"GET /api/v1/client":                {tries: []isoTry{scoped("key", "GET", "/api/v1/client?id="+cl, nil), scoped("cookie", "GET", "/api/v1/client", nil)}},
+		"GET /api/v1/orders":                {tries: []isoTry{scoped("key", "GET", "/api/v1/orders?limit=500&client="+cl, nil), scoped("cookie", "GET", "/api/v1/orders?status=draft,submitted", nil)}},
+		"POST /api/v1/orders":               {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders", json: map[string]any{"client": cl, "ref": "AX-API", "address": map[string]any{"line1": "1 Alder St"}}, want: isoScoped}}},
+		"POST /api/v1/orders/submit":        {tries: join(api("POST", "/api/v1/orders/submit", map[string]any{"ids": []string{d}}), api("POST", "/api/v1/orders/submit", map[string]any{"ids": []string{o, d}}))},
+		"GET /api/v1/orders/{id}":           {tries: join(api("GET", "/api/v1/orders/"+d, nil), api("GET", "/api/v1/orders/"+sub, nil))},
+		"PUT /api/v1/orders/{id}":           {tries: api("PUT", "/api/v1/orders/"+d, map[string]any{"version": 1, "ref": "AX-STOLEN", "address": map[string]any{"line1": "1 Alder St"}})},
+		"DELETE /api/v1/orders/{id}":        {tries: api("DELETE", "/api/v1/orders/"+d+"?version=1", nil)},
+		"POST /api/v1/orders/{id}/withdraw": {tries: api("POST", "/api/v1/orders/"+sub+"/withdraw", nil)},
+		"POST /api/v1/imports":              noID("imports into the caller's own client; the upload is removed when the call ends"),
+		"GET /api/v1/events": {tries: []isoTry{{who: "key", method: "GET", path: "/api/v1/events?after=" + url.QueryEscape(start), stream: true, want: isoScoped},
+			{who: "cookie", method: "GET", path: "/api/v1/events?after=" + url.QueryEscape(start), stream: true, want: isoScoped}}},
+	}
+
+	// The table and the portal's routes are the same set.
+	served := portal.Routes(e.h)
+	for _, p := range served {
+		if _, ok := rows[p]; !ok {
+			t.Errorf("route %q has no row in the isolation matrix: say which foreign ids it could be given, or why none", p)
+		}
+	}
+	for p := range rows {
+		if !slices.Contains(served, p) {
+			t.Errorf("the isolation matrix has a row for %q, which the portal does not serve", p)
+		}
+	}
+
+	// The callers.
+	cookie := e.signedIn(aTeam.email)
+	key := e.browser()
+	key.header.Set("Authorization", "Bearer "+aKey)
+	other := e.browser()
+	other.header.Set("X-Test-Dispatcher", "acct-other")
+	callers := map[string]*browser{"cookie": cookie, "key": key, "dispatcher": other}
+
+	tried, streamed := 0, 0
+	for _, p := range slices.Sorted(func(yield func(string) bool) {
+		for p := range rows {
+			if !yield(p) {
+				return
+			}
+		}
+	}) {
+		row := rows[p]
+		if row.why == "" && len(row.tries) == 0 {
+			t.Errorf("%s: a row needs tries or a reason", p)
+		}
+		for _, try := range row.tries {
+			name := fmt.Sprintf("%s as %s: %s %s", p, try.who, try.method, try.path)
+			// The request reaches the route of its row.
+			req := httptest.NewRequest(try.method, strings.SplitN(try.path, "?", 2)[0], nil)
+			if got := portal.Pattern(e.h, req); got != p {
+				t.Errorf("%s is served by %q", name, got)
+				continue
+			}
+			markers := bMarkers
+			if try.who == "dispatcher" {
+				markers = foreignToDispatcher
+			}
+			b := callers[try.who]
+			var (
+				res     response
+				events  []sseEvent
+				content string // the request's body
+			)
+			switch {
+			case try.stream:
+				res, events = isoStream(t, b, try.path, aMark.ID)
+			case p == "POST /dispatch/stops/import":
+				content = "Client ID,Id,Address Line 1\n" + string(bTeam.client.Number) + ",ST-1,1 Other St\n"
+				body, ct := multipartFile(t, "stops.csv", content, nil)
+				res = b.do(try.method, try.path, body, ct, nil)
+			case try.json != nil:
+				raw, _ := json.Marshal(try.json)
+				content = string(raw)
+				res = b.do(try.method, try.path, strings.NewReader(content), "application/json", nil)
+			case try.form != nil:
+				content = try.form.Encode()
+				res = b.do(try.method, try.path, strings.NewReader(content), "application/x-www-form-urlencoded", nil)
+			default:
+				res = b.do(try.method, try.path, nil, "", nil)
+			}
+			tried++
+			// What the caller typed may come back (a form shown again): only
+			// what it did not send counts as a leak.
+			markers = slices.DeleteFunc(slices.Clone(markers), func(m string) bool {
+				return strings.Contains(try.path, m) || strings.Contains(content, m) || strings.Contains(url.QueryEscape(content), m)
+			})
+			isoCheck(t, name, try.want, res, markers)
+			streamed += len(events)
+			for _, ev := range events {
+				if id, _ := ev.data["order"].(string); id != "" && !isoOwnOrder(t, e, aTeam, id) {
+					t.Errorf("%s: the stream carried an event of order %s, not A's: %v", name, id, ev.data)
+				}
+			}
+		}
+	}
+
+	// Nothing of B (or of the account's other objects) changed.
+	after := isoSnapshot(t, e, bTeam, aTeam.client.ID)
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("B's data changed (-before +after):\n%s", diff)
+	}
+	t.Logf("%d routes, %d attempts refused or scoped, %d streamed events all A's; B's orders, team, invites, keys and links unchanged",
+		len(rows), tried, streamed)
+}
+
+// isoCheck checks one answer against what it must be.
+func isoCheck(t *testing.T, name string, want isoExpect, r response, markers []string) {
+	t.Helper()
+	ok := false
+	switch want {
+	case isoRefused:
+		ok = r.status == http.StatusNotFound || r.status == http.StatusForbidden
+	case isoUnauthenticated:
+		loc := r.header.Get("Location")
+		ok = r.status == http.StatusUnauthorized || r.status == http.StatusForbidden || r.status == http.StatusNotFound ||
+			(r.status == http.StatusSeeOther && strings.HasPrefix(loc, "/signin"))
+	case isoScoped:
+		ok = r.status != http.StatusInternalServerError
+	}
+	if !ok {
+		t.Errorf("%s: status %d (Location %q), want %s; body:\n%.2000s", name, r.status, r.header.Get("Location"), want, r.body)
+	}
+	for _, m := range markers {
+		if m != "" && strings.Contains(r.body, m) {
+			t.Errorf("%s: the answer (%d) shows %q of another tenant:\n%.2000s", name, r.status, m, r.body)
+		}
+	}
+}
+
+// isoStream opens an event stream and reads it until the marker order's event, or
+// for a few seconds; a refused stream answers at once.
+func isoStream(t *testing.T, b *browser, path string, marker connect.OrderID) (response, []sseEvent) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ch, res := b.stream(ctx, path, nil)
+	r := response{status: res.StatusCode, header: res.Header}
+	if res.StatusCode != http.StatusOK {
+		for range ch { // the error's body: not an event stream
+		}
+		return r, nil
+	}
+	var got []sseEvent
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				t.Errorf("%s: the stream ended before A's marker event", path)
+				return r, got
+			}
+			got = append(got, ev)
+			if ev.data["order"] == string(marker) {
+				cancel()
+				for range ch {
+				}
+				return r, got
+			}
+		case <-ctx.Done():
+			t.Errorf("%s: no marker event within 10 s (got %d events)", path, len(got))
+			return r, got
+		}
+	}
+}
+
+// isoOwnOrder reports whether the order is A's.
+func isoOwnOrder(t *testing.T, e *env, a team, id string) bool {
+	t.Helper()
+	_, err := e.svc.Order(e.ctx, a.owner, connect.OrderID(id))
+	return err == nil
+}
+
+// isoWaitImport waits for a background import to finish.
+func isoWaitImport(t *testing.T, b *browser, id string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		r := b.get("/imports/"+id+"/status").is(t, http.StatusOK)
+		if strings.Contains(r.body, `"finished":true`) {
+			return
+		}
+	}
+	t.Fatalf("import %s did not finish", id)
+}
+
+// isoHead returns the event feed's current cursor.
+func isoHead(t *testing.T, e *env) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	sub, err := e.svc.Subscribe(ctx, e.disp, connect.SubscribeParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub.Cursor()
+}
+
+// isoState is everything of B, and of the account's other clients, that the
+// matrix must not change, as the Service shows it to their rightful owners.
+type isoState struct {
+	Client  *connect.Client
+	Orders  []*connect.Order
+	Links   map[connect.OrderID][]*connect.TrackingLink
+	Members []*connect.Member
+	Invites []*connect.Invite
+	Keys    []*connect.APIKey
+	Clients []connect.ClientSummary // the account's, but the attacker's own
+	Account []*connect.Invite       // the account's client invites
+}
+
+func isoSnapshot(t *testing.T, e *env, b team, attacker connect.ClientID) string {
+	t.Helper()
+	ctx, a := e.ctx, b.owner
+	var s isoState
+	var err error
+	if s.Client, err = e.svc.Client(ctx, a, a.Client); err != nil {
+		t.Fatal(err)
+	}
+	page, err := e.svc.Orders(ctx, a, connect.ListOrdersParams{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Links = map[connect.OrderID][]*connect.TrackingLink{}
+	for _, o := range page.Orders {
+		full, err := e.svc.Order(ctx, a, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Orders = append(s.Orders, full)
+		if s.Links[o.ID], err = e.svc.TrackingLinks(ctx, a, o.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Members, err = e.svc.Members(ctx, a, ""); err != nil {
+		t.Fatal(err)
+	}
+	if s.Invites, err = e.svc.Invites(ctx, a, ""); err != nil {
+		t.Fatal(err)
+	}
+	if s.Keys, err = e.svc.APIKeys(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	all, err := e.svc.Clients(ctx, e.disp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range all {
+		if c.Client.ID != attacker {
+			s.Clients = append(s.Clients, c)
+		}
+	}
+	invites, err := e.svc.Invites(ctx, e.disp, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inv := range invites {
+		if inv.Client != attacker {
+			s.Account = append(s.Account, inv)
+		}
+	}
+	raw, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
