@@ -2,8 +2,10 @@ package importer
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 
@@ -36,13 +38,15 @@ func ReadCSV(r io.Reader, opts Options) (Sheet, error) {
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	buf := bufio.NewReaderSize(text, sniffSize)
+	guard := &lineGuard{r: text}
+	buf := bufio.NewReaderSize(guard, sniffSize)
 	head, err := buf.Peek(sniffSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, s.fail(err)
 	}
 	s.r = csv.NewReader(buf)
 	s.r.Comma = detectDelimiter(head, wide)
+	guard.comma = byte(s.r.Comma)
 	s.r.FieldsPerRecord = -1
 	// Skipping the spaces before a cell lets ` "a, b"` be a quoted cell. With tabs
 	// it would also skip the empty cells between two tabs.
@@ -125,6 +129,7 @@ func (s *csvSheet) convert(err error) error {
 	var (
 		parse   *csv.ParseError
 		badUTF8 *invalidUTF8Error
+		badLine *lineError
 	)
 	switch {
 	case err == io.EOF:
@@ -134,6 +139,8 @@ func (s *csvSheet) convert(err error) error {
 	case errors.Is(err, errNotText):
 		return connect.Errorf(connect.Invalid, "the file is not a CSV file (it has NUL bytes); "+
 			"save it from your spreadsheet program as CSV or as .xlsx")
+	case errors.As(err, &badLine):
+		return connect.Errorf(connect.Invalid, "line %d of the file %s", badLine.line, badLine.reason)
 	case errors.As(err, &badUTF8):
 		return connect.Errorf(connect.Invalid, "line %d of the file is not UTF-8 text, though the lines "+
 			"before it are; save the file again as \"CSV UTF-8\"", badUTF8.line)
@@ -154,6 +161,66 @@ func (s *csvSheet) convert(err error) error {
 		return e
 	}
 	return connect.Errorf(connect.Internal, "reading the file: %w", err)
+}
+
+// maxColumns is the most cells a CSV line may have: Excel's own limit.
+const maxColumns = 16384
+
+// lineError is what a lineGuard fails with.
+type lineError struct {
+	line   int // 1-based
+	reason string
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("importer: line %d %s", e.line, e.reason) }
+
+// lineGuard passes decoded text on to encoding/csv and fails on a line with more
+// than maxColumns cells or with a NUL byte, before encoding/csv sees it. Each cell
+// costs encoding/csv some 50 bytes however short it is, so a line of ten million
+// delimiters (10 MB) would otherwise take gigabytes; and a NUL byte, which no text
+// has, is refused by PostgreSQL when the cell is stored.
+//
+// It counts the delimiters outside quotes as encoding/csv does for a well-formed
+// file (every '"' opens or closes quotes; a doubled one does both). On a malformed
+// one, it may count too few, never too many: encoding/csv refuses the line itself.
+// Until the delimiter is known (ReadCSV's first 64 KiB), it counts each candidate.
+type lineGuard struct {
+	r      io.Reader
+	comma  byte   // the delimiter; 0 until it is known
+	counts [3]int // delimiters ',', ';', '\t' outside quotes on the current line
+	quoted bool
+	line   int // newlines passed
+}
+
+// guardDelims are the delimiters a lineGuard counts, in the order of its counts.
+var guardDelims = [3]byte{',', ';', '\t'}
+
+func (g *lineGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	for _, c := range p[:n] {
+		switch c {
+		case '"':
+			g.quoted = !g.quoted
+		case '\n':
+			g.line++
+			if !g.quoted {
+				g.counts = [3]int{}
+			}
+		case 0:
+			return 0, &lineError{line: g.line + 1, reason: "has a NUL byte, which text never has; " +
+				"save the file from your spreadsheet program as CSV or as .xlsx"}
+		case ',', ';', '\t':
+			if g.quoted {
+				continue
+			}
+			i := bytes.IndexByte(guardDelims[:], c)
+			if g.counts[i]++; c == g.comma && g.counts[i] >= maxColumns {
+				return 0, &lineError{line: g.line + 1, reason: fmt.Sprintf("has more than %d cells, "+
+					"the most a spreadsheet may have; check the delimiter, or split the line", maxColumns)}
+			}
+		}
+	}
+	return n, err
 }
 
 // detectDelimiter returns the delimiter of the first line of head with a value: the

@@ -30,6 +30,11 @@ type Limits struct {
 	// MaxZipEntries is the most parts (zip entries) an XLSX file may have.
 	// Default 10,000.
 	MaxZipEntries int
+	// MaxSharedStrings is the most entries an XLSX file's shared strings table
+	// may have. excelize keeps 130 to 200 bytes of memory for each entry however
+	// short it is, so a table of millions of empty strings (a few KiB zipped)
+	// would otherwise take gigabytes. Default 1,000,000 (up to about 200 MiB).
+	MaxSharedStrings int
 }
 
 // The default limits.
@@ -39,11 +44,14 @@ const (
 	DefaultMaxCellBytes     = 32 << 10
 	DefaultMaxUnzippedBytes = 500 << 20
 	DefaultMaxZipEntries    = 10_000
+	DefaultMaxSharedStrings = 1_000_000
 )
 
 const (
 	// maxInMemoryPart caps each XLSX part that excelize holds in memory whole.
 	maxInMemoryPart = 64 << 20
+	// minMarkupGap is the least maxMarkupGap may be, whatever MaxCellBytes says.
+	minMarkupGap = 1 << 20
 	// maxInMemorySheet is the size above which excelize unzips a worksheet or the
 	// shared strings to a temporary file instead of memory (its own default).
 	maxInMemorySheet = 16 << 20
@@ -65,6 +73,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxZipEntries <= 0 {
 		l.MaxZipEntries = DefaultMaxZipEntries
+	}
+	if l.MaxSharedStrings <= 0 {
+		l.MaxSharedStrings = DefaultMaxSharedStrings
 	}
 	return l
 }

@@ -3,6 +3,7 @@ package importer
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"io"
 	"strings"
 
@@ -26,6 +27,10 @@ var centralHeader = []byte("PK\x01\x02")
 //     read past the declared size and a checksum mismatch, so this catches an entry
 //     that lies about its size and a corrupt one, which excelize would otherwise
 //     silently cut short.
+//  4. While it does, it looks through the XML parts (see markupScanner) for what
+//     costs excelize far more memory, or makes it stop reading silently, than the
+//     part's size says: a document type declaration, a worksheet or shared strings
+//     text too long to be a cell, and more shared strings than MaxSharedStrings.
 func checkZip(r io.ReaderAt, size int64, l Limits) error {
 	n, err := countSignature(r, size, centralHeader, l.MaxZipEntries+1)
 	if err != nil {
@@ -61,24 +66,130 @@ func checkZip(r io.ReaderAt, size int64, l Limits) error {
 		if strings.HasSuffix(f.Name, "/") {
 			continue // a directory
 		}
-		if err := drain(f); err != nil {
+		if err := drain(f, l); err != nil {
+			var e *connect.Error
+			if errors.As(err, &e) {
+				return e
+			}
 			return invalidWorkbook(err)
 		}
 	}
 	return nil
 }
 
-// drain decompresses f to nowhere, reporting what archive/zip finds wrong with it.
-func drain(f *zip.File) error {
+// drain decompresses f to nowhere, reporting what archive/zip finds wrong with it,
+// and what a markupScanner finds wrong with an XML part (as a *connect.Error).
+func drain(f *zip.File, l Limits) error {
 	rc, err := f.Open()
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(io.Discard, rc)
+	var w io.Writer = io.Discard
+	if name := strings.ToLower(f.Name); strings.HasSuffix(name, ".xml") || strings.HasSuffix(name, ".rels") {
+		w = newMarkupScanner(f.Name, l)
+	}
+	_, err = io.Copy(w, rc)
 	if cerr := rc.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// markupScanner reads an XML part of a workbook as it is decompressed, holding
+// nothing of it but a few bytes, and fails (with an Invalid *connect.Error) on what
+// would hurt excelize, which reads these parts with encoding/xml:
+//
+//   - A document type declaration. Workbooks never have one (the Open Packaging
+//     Conventions forbid it), encoding/xml does not expand its entities, and
+//     excelize's row reader takes the error that follows for the end of the sheet,
+//     so the rows after it would vanish without a word ("billion laughs").
+//   - In a worksheet or the shared strings, a run of more than maxMarkupGap bytes
+//     without a '<': the text of a single cell, or a single tag, which
+//     encoding/xml and excelize hold several times over, however large (a
+//     worksheet of one 400 MiB cell passes every size limit).
+//   - In the shared strings, more than MaxSharedStrings entries (<si>).
+type markupScanner struct {
+	part       string
+	cells      bool // a worksheet or the shared strings
+	sst        bool // the shared strings
+	maxGap     int
+	maxStrings int
+	gap        int    // bytes since the last '<'
+	strings    int    // <si> elements so far
+	carry      []byte // a '<' and the start of a tag name cut off by the last write
+}
+
+func newMarkupScanner(part string, l Limits) *markupScanner {
+	name := strings.ToLower(strings.ReplaceAll(part, `\`, "/"))
+	sst := name == "xl/sharedstrings.xml"
+	return &markupScanner{
+		part:       part,
+		cells:      sst || strings.HasPrefix(name, "xl/worksheets/sheet"),
+		sst:        sst,
+		maxGap:     maxMarkupGap(l),
+		maxStrings: l.MaxSharedStrings,
+	}
+}
+
+// maxMarkupGap is the longest run without a '<' a worksheet may have: eight times
+// the longest cell (an escaped character takes up to eight bytes, as in "&#x1F600;"
+// for four), and at least 1 MiB.
+func maxMarkupGap(l Limits) int { return max(minMarkupGap, 8*l.MaxCellBytes) }
+
+// tagNameLen is how much of a tag name the scanner looks at: enough for
+// "!DOCTYPE" and a prefixed "x:si".
+const tagNameLen = 16
+
+func (m *markupScanner) Write(p []byte) (int, error) {
+	n := len(p)
+	data := p
+	if len(m.carry) > 0 {
+		data = append(m.carry, p...)
+		m.carry = m.carry[:0]
+	}
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '<')
+		if i < 0 {
+			i = len(data)
+		}
+		if m.gap += i; m.cells && m.gap > m.maxGap {
+			return 0, m.tooLong()
+		}
+		if i == len(data) {
+			break
+		}
+		m.gap = 0
+		tag := data[i+1:]
+		end := bytes.IndexAny(tag, " \t\r\n/>")
+		if end < 0 && len(tag) < tagNameLen {
+			m.carry = append(m.carry, data[i:]...) // the name goes on in the next write
+			break
+		}
+		if end < 0 {
+			end = len(tag)
+		}
+		name := tag[:end]
+		if bytes.HasPrefix(name, []byte("!DOCTYPE")) {
+			return 0, connect.Errorf(connect.Invalid, "the workbook's part %q has a document type declaration, "+
+				"which workbooks never have; save the file again from your spreadsheet program", m.part)
+		}
+		if _, local, ok := bytes.Cut(name, []byte(":")); ok {
+			name = local
+		}
+		if m.sst && string(name) == "si" {
+			if m.strings++; m.strings > m.maxStrings {
+				return 0, connect.Errorf(connect.Invalid, "the workbook has more than %d different texts "+
+					"(shared strings); split it into smaller files, or save it as CSV", m.maxStrings)
+			}
+		}
+		data = tag
+	}
+	return n, nil
+}
+
+func (m *markupScanner) tooLong() error {
+	return connect.Errorf(connect.Invalid, "the workbook's part %q has a cell or tag longer than %s; "+
+		"cells may hold up to %d characters", m.part, formatBytes(int64(m.maxGap)), 32767)
 }
 
 // heldInMemory reports whether excelize reads the part named name into memory whole
