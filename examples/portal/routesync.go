@@ -31,7 +31,11 @@ func (r *routeSync) SyncStop(ctx context.Context, c connect.StopChange) error {
 		return nil // the outbox delivered it again after a crash or timeout
 	}
 	r.seen[c.Key] = true
-	if c.Event == connect.EventSubmit {
+	// c.Order is the order as it is now, not when the change happened: a change
+	// delivered again after a crash can come after later ones (a withdrawal before
+	// the submission it undoes). Following the order's status, not the event, the
+	// stop list ends right whatever the order.
+	if routable(c.Order.Status) {
 		r.stops[c.Order.ID] = c
 	} else {
 		delete(r.stops, c.Order.ID)
@@ -39,6 +43,11 @@ func (r *routeSync) SyncStop(ctx context.Context, c connect.StopChange) error {
 	r.log.InfoContext(ctx, "route sync: stop "+string(c.Event), "order", c.Order.ID, "ref", c.Order.Ref,
 		"client", c.Order.Client, "depot", c.Order.Depot, "address", c.Order.Address.Line1)
 	return nil
+}
+
+// routable reports whether an order at status st belongs in the host's stops.
+func routable(st connect.Status) bool {
+	return st != connect.StatusDraft && st != connect.StatusCancelled
 }
 
 // count returns how many stops the host holds.

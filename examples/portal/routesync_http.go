@@ -27,11 +27,17 @@ func newHTTPRouteSync(url string) *httpRouteSync {
 	return &httpRouteSync{url: url, client: &http.Client{Timeout: 10 * time.Second}}
 }
 
-// StopPush is the body of a route sync POST.
+// StopPush is the body of a route sync POST. Status and Version are the order's
+// as it is when the push is sent, not when the change happened: pushes can arrive
+// out of order (a change delivered again after a crash comes after later ones), so
+// a receiver that keeps the stop iff Status is routable (not draft or cancelled)
+// ends right whatever the order; one that replays Event alone may not.
 type StopPush struct {
 	Key     string            `json:"key"`
 	Event   connect.Event     `json:"event"` // submit, withdraw or cancel
 	Order   connect.OrderID   `json:"order"`
+	Status  connect.Status    `json:"status"`
+	Version int               `json:"version"`
 	Account connect.AccountID `json:"account"`
 	Client  connect.ClientID  `json:"client"`
 	Ref     string            `json:"ref,omitempty"`
@@ -41,7 +47,7 @@ type StopPush struct {
 }
 
 func (r *httpRouteSync) SyncStop(ctx context.Context, c connect.StopChange) error {
-	body, err := json.Marshal(StopPush{Key: c.Key, Event: c.Event, Order: c.Order.ID, Account: c.Order.Account,
+	body, err := json.Marshal(StopPush{Key: c.Key, Event: c.Event, Order: c.Order.ID, Status: c.Order.Status, Version: c.Order.Version, Account: c.Order.Account,
 		Client: c.Order.Client, Ref: c.Order.Ref, Depot: c.Order.Depot, Address: c.Order.Address.Line1, City: c.Order.Address.City})
 	if err != nil {
 		return connect.Errorf(connect.Internal, "route sync: %w", err)

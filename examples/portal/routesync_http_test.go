@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -34,12 +35,12 @@ func TestHTTPRouteSyncPostsEachChangeWithItsKey(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	rs := newHTTPRouteSync(srv.URL)
-	o := &connect.Order{ID: "o1", Account: "acc", Client: "c1", Depot: "north",
+	o := &connect.Order{ID: "o1", Account: "acc", Client: "c1", Depot: "north", Status: connect.StatusSubmitted, Version: 2,
 		OrderInput: connect.OrderInput{Ref: "R-1", Address: connect.Address{Line1: "1 Main St", City: "Springfield"}}}
 	if err := rs.SyncStop(context.Background(), connect.StopChange{Key: "o1/1/0/route_sync", Event: connect.EventSubmit, Order: o}); err != nil {
 		t.Fatal(err)
 	}
-	want := []StopPush{{Key: "o1/1/0/route_sync", Event: connect.EventSubmit, Order: "o1", Account: "acc", Client: "c1",
+	want := []StopPush{{Key: "o1/1/0/route_sync", Event: connect.EventSubmit, Order: "o1", Status: connect.StatusSubmitted, Version: 2, Account: "acc", Client: "c1",
 		Ref: "R-1", Depot: "north", Address: "1 Main St", City: "Springfield"}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Fatalf("pushes (-want +got):\n%s", d)
@@ -101,5 +102,30 @@ func TestFlagsPointTheHostAtExternalServices(t *testing.T) {
 	// A fake Shopify needs its credentials.
 	if _, err = parseFlags([]string{"-shopify-api-url", "http://127.0.0.1:9"}); err == nil {
 		t.Fatal("-shopify-api-url without credentials was taken")
+	}
+}
+
+func TestTheDemoStopListSurvivesChangesOutOfOrder(t *testing.T) {
+	r := &routeSync{log: slog.New(slog.DiscardHandler)}
+	ctx := context.Background()
+	// Submitted (version 1 → 2), then withdrawn (2 → 3); after a crash the
+	// withdrawal arrives first and the submission after it, both carrying the
+	// order as it is now: a draft.
+	now := &connect.Order{ID: "o1", Status: connect.StatusDraft, Version: 3}
+	for _, c := range []connect.StopChange{
+		{Key: "o1/2/1/route_sync", Event: connect.EventWithdraw, Order: now},
+		{Key: "o1/1/1/route_sync", Event: connect.EventSubmit, Order: now},
+	} {
+		if err := r.SyncStop(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.count() != 0 {
+		t.Fatalf("the demo holds %d stops for a withdrawn order", r.count())
+	}
+	// In order, a submitted order is a stop.
+	if err := r.SyncStop(ctx, connect.StopChange{Key: "o2/1/1/route_sync", Event: connect.EventSubmit,
+		Order: &connect.Order{ID: "o2", Status: connect.StatusSubmitted, Version: 2}}); err != nil || r.count() != 1 {
+		t.Fatalf("after a submission: %d stops, %v", r.count(), err)
 	}
 }
