@@ -46,7 +46,9 @@ func ReadCSV(r io.Reader, opts Options) (Sheet, error) {
 	}
 	s.r = csv.NewReader(buf)
 	s.r.Comma = detectDelimiter(head, wide)
-	guard.comma = byte(s.r.Comma)
+	if err := guard.setComma(s.r.Comma); err != nil {
+		return nil, s.fail(err)
+	}
 	s.r.FieldsPerRecord = -1
 	// Skipping the spaces before a cell lets ` "a, b"` be a quoted cell. With tabs
 	// it would also skip the empty cells between two tabs.
@@ -183,11 +185,13 @@ func (e *lineError) Error() string { return fmt.Sprintf("importer: line %d %s", 
 // It counts the delimiters outside quotes as encoding/csv does for a well-formed
 // file (every '"' opens or closes quotes; a doubled one does both). On a malformed
 // one, it may count too few, never too many: encoding/csv refuses the line itself.
-// Until the delimiter is known (ReadCSV's first 64 KiB), it counts each candidate.
+// Until the delimiter is known (ReadCSV's first 64 KiB), it counts each candidate
+// and setComma reports a line that had too many.
 type lineGuard struct {
 	r      io.Reader
 	comma  byte   // the delimiter; 0 until it is known
 	counts [3]int // delimiters ',', ';', '\t' outside quotes on the current line
+	over   [3]int // the first line with too many of each delimiter, before comma was known
 	quoted bool
 	line   int // newlines passed
 }
@@ -214,13 +218,32 @@ func (g *lineGuard) Read(p []byte) (int, error) {
 				continue
 			}
 			i := bytes.IndexByte(guardDelims[:], c)
-			if g.counts[i]++; c == g.comma && g.counts[i] >= maxColumns {
-				return 0, &lineError{line: g.line + 1, reason: fmt.Sprintf("has more than %d cells, "+
-					"the most a spreadsheet may have; check the delimiter, or split the line", maxColumns)}
+			if g.counts[i]++; g.counts[i] >= maxColumns {
+				if c == g.comma {
+					return 0, tooManyCells(g.line + 1)
+				}
+				if g.over[i] == 0 {
+					g.over[i] = g.line + 1
+				}
 			}
 		}
 	}
 	return n, err
+}
+
+// setComma tells the guard the delimiter, and fails if a line it has passed
+// already has too many cells.
+func (g *lineGuard) setComma(c rune) error {
+	g.comma = byte(c)
+	if line := g.over[bytes.IndexByte(guardDelims[:], g.comma)]; line > 0 {
+		return tooManyCells(line)
+	}
+	return nil
+}
+
+func tooManyCells(line int) error {
+	return &lineError{line: line, reason: fmt.Sprintf("has more than %d cells, "+
+		"the most a spreadsheet may have; check the delimiter, or split the line", maxColumns)}
 }
 
 // detectDelimiter returns the delimiter of the first line of head with a value: the
