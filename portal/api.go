@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -136,8 +137,17 @@ func toAPIOrder(o *connect.Order) apiOrder {
 	return out
 }
 
-// readJSON decodes the request body, refusing unknown fields.
+// readJSON decodes the request body, refusing unknown fields, and a body that
+// says it is something else than JSON: a form or text/plain post is what another
+// site can make a browser send without asking (no CORS preflight), and what is
+// not JSON should not be read as JSON. A body without a Content-Type is read.
 func readJSON(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return connect.Errorf(connect.Invalid, "send the request body as JSON, with Content-Type: application/json (not %q)", ct)
+		}
+	}
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

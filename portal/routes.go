@@ -6,7 +6,7 @@ import (
 
 // register mounts every route. Patterns are relative to the prefix.
 func (s *server) register() {
-	form := func(h http.Handler) http.Handler { return limited(maxFormBytes, h) }
+	form := func(h http.Handler) http.Handler { return s.formBody(maxFormBytes, h) }
 	upload := func(h http.Handler) http.Handler { return limited(maxUploadBytes, h) }
 
 	// Public.

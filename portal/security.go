@@ -1,7 +1,9 @@
 package portal
 
 import (
+	"errors"
 	"math"
+	"mime"
 	"net"
 	"net/http"
 	"strings"
@@ -50,6 +52,23 @@ func bearer(r *http.Request) bool {
 // limitBody bounds what a handler may read of the request body.
 func limitBody(w http.ResponseWriter, r *http.Request, n int64) {
 	r.Body = http.MaxBytesReader(w, r.Body, n)
+}
+
+// formBody bounds a form route's body to n bytes and, for a urlencoded form, reads
+// it first, so that a form over the limit is answered 413 "too large". Handlers
+// read fields with PostFormValue, which drops the error: a form too large was
+// taken for an empty one and answered with "Address is required".
+func (s *server) formBody(n int64, h http.Handler) http.Handler {
+	return limited(n, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
+			var mbe *http.MaxBytesError
+			if err := r.ParseForm(); errors.As(err, &mbe) {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	}))
 }
 
 // clientIP returns the address rate limits count by.
