@@ -246,7 +246,10 @@ type InviteMail struct {
 type RouteSync interface {
 	// SyncStop tells the host that an order became routable (submitted) or stopped
 	// being so (withdrawn, cancelled). The call may be repeated with the same Key
-	// after a crash or a timeout: the host must do it once.
+	// after a crash or a timeout: the host must do it once. Changes of one order
+	// may arrive out of order (a crashed worker's entries wait for its lease while
+	// later ones go out): the host should follow c.Order.Status and Version, which
+	// are the order as it is when the change is delivered, not replay c.Event.
 	// Errors: ErrUnavailable to have it retried later; any other error is retried
 	// too and reported when retries run out.
 	SyncStop(ctx context.Context, c StopChange) error
@@ -256,7 +259,7 @@ type RouteSync interface {
 type StopChange struct {
 	Key   string // idempotency key: the same change always has the same key
 	Event Event  // EventSubmit, EventWithdraw or EventCancel
-	Order *Order
+	Order *Order // as stored when the change is delivered, which may be later than Event
 }
 
 // ShopifyTokens keeps clients' Shopify access tokens for the Shopify adapter,
