@@ -199,9 +199,9 @@ func newIsoWorld(t *testing.T) *isoWorld {
 	if err := w.svc.ChangePassword(w.ctx, xOwner, "", isoPassword); err != nil {
 		t.Fatal(err)
 	}
-	iw.xOwnerEmail, iw.xMemberEmail = "owner@DisabledShop.example", "x-member@example.com"
+	iw.xOwnerEmail = must(w.svc.Members(w.ctx, xOwner, ""))(t)[0].Email // the owner comes first
+	iw.xMemberEmail = "x-member@example.com"
 	iw.x.client = must(w.svc.DisableClient(w.ctx, w.disp, xClient.ID))(t)
-	iw.v.client = must(w.svc.Client(w.ctx, w.disp, v.client.ID))(t)
 	return iw
 }
 
@@ -236,6 +236,9 @@ func (iw *isoWorld) actors() []isoActor {
 		{name: "API key of another client", actor: a.key, role: "key", home: true, target: v},
 		{name: "another client's owner claiming the client", actor: connect.AsMember(iw.acct, iw.v.client.ID, a.owner.Member), target: v},
 		{name: "another client's API key claiming the client", actor: forgedKey, target: v},
+		{name: "the client's owner claiming another account", actor: connect.AsMember("acct-2", iw.v.client.ID, iw.v.owner.Member), target: v},
+		{name: "dispatcher of another account naming the client", actor: connect.Actor{Kind: connect.ActorDispatcher, Account: "acct-2",
+			Client: iw.v.client.ID, Member: iw.v.owner.Member, User: "eve@other.example"}, role: "dispatcher", home: true, target: v},
 		{name: "removed admin", actor: iw.removed, target: v},
 		{name: "revoked invitee", actor: connect.AsMember(iw.acct, iw.v.client.ID, connect.MemberID(iw.revokedInvite.Invite.ID)), target: v},
 		{name: "revoked API key", actor: iw.revokedKeyActor, target: v},
@@ -262,7 +265,7 @@ func notMine(a connect.Actor, account connect.AccountID, client connect.ClientID
 
 // isoOp is one Service operation, aimed at a target's objects.
 type isoOp struct {
-	name string // the Service method
+	name string // the Service method, then what sets this row apart from its other one
 	// matrix names the row of the role matrix (operations in roles_test.go) this
 	// row mirrors; TestTheIsolationMatrixAgreesWithTheRoleMatrix keeps them equal.
 	matrix  string
@@ -858,7 +861,13 @@ func (iw *isoWorld) unchanged(t *testing.T, d *dumper, base dump, own func(table
 	return now
 }
 
-func TestNoCallerReachesAnotherTenantsObjectsOrChangesAnything(t *testing.T) {
+// TestIsolationHoldsForEveryOperationAndEveryForeignCaller calls every operation as
+// every caller that must not reach the victim's objects, against one world per
+// store, and after each call compares every row of every table with the rows
+// before it. No table is left out: a refused call writes nothing anywhere, and the
+// two calls that may write in the caller's own tenant say which rows (isoOp.own,
+// isoCheck.own).
+func TestIsolationHoldsForEveryOperationAndEveryForeignCaller(t *testing.T) {
 	t.Parallel()
 	iw := newIsoWorld(t)
 	d := newDumper(t, iw.ctx, iw.db)
@@ -868,14 +877,16 @@ func TestNoCallerReachesAnotherTenantsObjectsOrChangesAnything(t *testing.T) {
 			t.Fatalf("the victim world has no rows in %s", table)
 		}
 	}
-	tried, skipped := 0, 0
+	actors := iw.actors()
+	tried, ownTenant, rights := 0, 0, 0
 	for _, op := range isoOps {
-		for _, actor := range iw.actors() {
+		for _, actor := range actors {
 			if actor.victim && op.allows(actor.role) {
-				continue // the actor's right, on its own client: the role matrix's business
+				rights++ // the actor's right, on its own client: the role matrix's business
+				continue
 			}
 			if actor.home && op.self && op.allows(actor.role) {
-				skipped++ // names nothing: acts on the caller's own tenant, which is its right
+				ownTenant++ // names nothing: acts on the caller's own tenant, which is its right
 				continue
 			}
 			tried++
@@ -911,10 +922,23 @@ func TestNoCallerReachesAnotherTenantsObjectsOrChangesAnything(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("%d operations × %d actors: %d calls refused (%d more skipped: they name nothing and act on the caller's own tenant); %d calls without an actor",
-		len(isoOps), len(iw.actors()), tried, skipped, len(isoChecks))
+	methods, checked := map[string]bool{}, map[string]bool{}
+	for _, op := range isoOps {
+		method, _, _ := strings.Cut(op.name, " ")
+		methods[method] = true
+	}
+	for _, c := range isoChecks {
+		method, _, _ := strings.Cut(c.name, "/")
+		checked[method] = true
+	}
+	t.Logf("%d operations (%d methods) × %d actors = %d: %d calls tried, each refused and changing nothing; "+
+		"not tried: %d rights of the client's own team and account, %d calls that name nothing and act on the caller's own tenant. "+
+		"%d more calls of the %d methods without an actor, with credentials or shops that are not the victim's",
+		len(isoOps), len(methods), len(actors), len(isoOps)*len(actors), tried, rights, ownTenant, len(isoChecks), len(checked))
 }
 
+// TestTheIsolationMatrixCoversEveryOperation fails when a Service method has neither
+// a row in isoOps nor a check in isoChecks, nor a reason in notApplicable.
 func TestTheIsolationMatrixCoversEveryOperation(t *testing.T) {
 	covered := map[string]bool{}
 	for _, op := range isoOps {
@@ -936,24 +960,24 @@ func TestTheIsolationMatrixCoversEveryOperation(t *testing.T) {
 	}
 }
 
+// TestTheIsolationMatrixAgreesWithTheRoleMatrix keeps the roles each row allows
+// equal to the role matrix's: the isolation matrix skips exactly those rights.
 func TestTheIsolationMatrixAgreesWithTheRoleMatrix(t *testing.T) {
 	for _, op := range isoOps {
 		if op.matrix == "" {
 			continue
 		}
-		i := slices.IndexFunc(operations, func(o struct {
-			name     string
-			allowed  []string
-			notFound []string
-			call     func(tm *team, a connect.Actor) error
-		}) bool {
-			return o.name == op.matrix
-		})
-		if i < 0 {
+		var want []string
+		found := false
+		for _, row := range operations {
+			if row.name == op.matrix {
+				want, found = slices.Sorted(slices.Values(row.allowed)), true
+			}
+		}
+		if !found {
 			t.Errorf("%s: no row %s in the role matrix", op.name, op.matrix)
 			continue
 		}
-		want := slices.Sorted(slices.Values(operations[i].allowed))
 		got := slices.Sorted(slices.Values(op.allowed))
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("%s allows other roles than the role matrix's %s (-role matrix +isolation):\n%s", op.name, op.matrix, d)
