@@ -28,7 +28,7 @@ func (s *Service) CreateOrder(ctx context.Context, a Actor, in OrderInput) (*Ord
 		return nil, err
 	}
 	o.History = []OrderEvent{ev}
-	s.committed()
+	s.committed(Scope{Account: o.Account, Client: o.Client})
 	return o, nil
 }
 

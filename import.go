@@ -161,7 +161,7 @@ func (s *Service) importRows(ctx context.Context, c caller, src ImportSource, op
 	if err != nil {
 		return nil, err
 	}
-	s.committed()
+	s.committed(c.scope())
 	return res, nil
 }
 

@@ -100,7 +100,7 @@ func exponentialBackoff(n int) time.Duration {
 // ctx's error.
 func (s *Service) RunOutbox(ctx context.Context, opts OutboxOptions) error {
 	opts.defaults()
-	wake, stop := s.outboxWorkers.add()
+	wake, stop := s.outboxWorkers.add(Scope{})
 	defer stop()
 	s.startStoreWaker()
 	timer := time.NewTimer(0)

@@ -70,9 +70,10 @@ func (s *Service) ApplyRouteEvents(ctx context.Context, a Actor, events []RouteE
 		return nil, Errorf(Invalid, "send at most %d route events at once (got %d)", maxRouteBatch, len(events))
 	}
 	var res *RouteEventsResult
+	var touched []Scope
 	for attempt := 1; ; attempt++ {
-		res = &RouteEventsResult{}
-		err = s.store.Tx(ctx, func(tx Store) error { return s.applyRouteEvents(ctx, tx, c, events, res) })
+		res, touched = &RouteEventsResult{}, nil
+		err = s.store.Tx(ctx, func(tx Store) error { return s.applyRouteEvents(ctx, tx, c, events, res, &touched) })
 		// A client withdrawing an order at the same moment makes the batch lose its
 		// compare-and-set; run it again on fresh rows (its host events unrecorded).
 		if isConflict(err) && attempt < 3 {
@@ -83,11 +84,13 @@ func (s *Service) ApplyRouteEvents(ctx context.Context, a Actor, events []RouteE
 	if err != nil {
 		return nil, err
 	}
-	s.wakeSubscribers()
+	s.committed(touched...)
 	return res, nil
 }
 
-func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, events []RouteEvent, res *RouteEventsResult) error {
+// applyRouteEvents applies a batch in tx, and sets touched to the scopes of the
+// orders it changed.
+func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, events []RouteEvent, res *RouteEventsResult, touched *[]Scope) error {
 	valid := make([]RouteEvent, 0, len(events))
 	ids := make([]string, 0, len(events))
 	for _, ev := range events {
@@ -189,6 +192,11 @@ func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, even
 	}
 	params := make([]SetStatusParams, len(changed))
 	var outbox []OutboxEntry
+	for _, p := range changed {
+		if sc := (Scope{Account: c.Account, Client: p.order.Client}); !slices.Contains(*touched, sc) {
+			*touched = append(*touched, sc)
+		}
+	}
 	for i, p := range changed {
 		params[i] = SetStatusParams{Scope: Scope{Account: c.Account, Client: p.order.Client}, From: p.from,
 			Version: p.version, Order: p.order, Events: p.events}
@@ -335,6 +343,6 @@ func (s *Service) MoveToDepot(ctx context.Context, a Actor, id OrderID, depot De
 	if err != nil {
 		return nil, err
 	}
-	s.wakeSubscribers()
+	s.committed(Scope{Account: o.Account, Client: o.Client})
 	return o, nil
 }

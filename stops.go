@@ -56,7 +56,7 @@ func (s *Service) CreateStops(ctx context.Context, a Actor, stops []StopInput) (
 	if err := s.store.CreateOrders(ctx, orders, events); err != nil {
 		return nil, err
 	}
-	s.committed()
+	s.committed(scopesOf(orders)...)
 	return orders, nil
 }
 

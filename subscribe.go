@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -73,7 +74,7 @@ func (s *Service) Subscribe(ctx context.Context, a Actor, p SubscribeParams) (*S
 		p.Buffer = 256
 	}
 	sub := &Subscription{events: make(chan OrderEvent, p.Buffer), done: make(chan struct{}), cursor: cursor}
-	wake, stop := s.subscribeWake()
+	wake, stop := s.subscribeWake(c.scope())
 	go func() {
 		defer close(sub.done)
 		defer close(sub.events)
@@ -136,19 +137,21 @@ func (s *Service) stream(ctx context.Context, c caller, sub *Subscription, wake 
 }
 
 // broadcaster wakes channels without ever blocking: each channel holds at most one
-// pending wake-up, which is all a reader needs to go and read.
+// pending wake-up, which is all a reader needs to go and read. Each channel has the
+// scope it reads, so that a commit wakes only the readers it concerns.
 type broadcaster struct {
 	mu   sync.Mutex
-	subs map[chan struct{}]struct{}
+	subs map[chan struct{}]Scope
 }
 
-func (b *broadcaster) add() (chan struct{}, func()) {
+// add registers a reader of scope (the zero Scope: every commit concerns it).
+func (b *broadcaster) add(scope Scope) (chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
 	b.mu.Lock()
 	if b.subs == nil {
-		b.subs = map[chan struct{}]struct{}{}
+		b.subs = map[chan struct{}]Scope{}
 	}
-	b.subs[ch] = struct{}{}
+	b.subs[ch] = scope
 	b.mu.Unlock()
 	return ch, func() {
 		b.mu.Lock()
@@ -157,10 +160,15 @@ func (b *broadcaster) add() (chan struct{}, func()) {
 	}
 }
 
-func (b *broadcaster) wake() {
+// wake wakes the readers of the touched scopes, or every reader when none is
+// given (a commit of another process, which says nothing of what it touched).
+func (b *broadcaster) wake(touched ...Scope) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for ch := range b.subs {
+	for ch, sc := range b.subs {
+		if len(touched) > 0 && !concerns(sc, touched) {
+			continue
+		}
 		select {
 		case ch <- struct{}{}:
 		default:
@@ -168,18 +176,44 @@ func (b *broadcaster) wake() {
 	}
 }
 
-// subscribeWake registers a subscriber for in-process wake-ups, and starts the
-// Store's cross-process wake-ups the first time.
-func (s *Service) subscribeWake() (<-chan struct{}, func()) {
-	s.startStoreWaker()
-	return s.subscribers.add()
+// concerns reports whether a commit that touched those scopes may have written
+// events a reader of sc sees.
+func concerns(sc Scope, touched []Scope) bool {
+	if sc.Account == "" {
+		return true
+	}
+	for _, t := range touched {
+		if t.Account == sc.Account && (sc.Client == "" || t.Client == "" || t.Client == sc.Client) {
+			return true
+		}
+	}
+	return false
 }
 
-// wakeSubscribers tells local subscribers and outbox workers to read: called after
-// every commit that wrote order events.
-func (s *Service) wakeSubscribers() {
-	s.subscribers.wake()
+// subscribeWake registers a subscriber of scope for in-process wake-ups, and
+// starts the Store's cross-process wake-ups the first time.
+func (s *Service) subscribeWake(scope Scope) (<-chan struct{}, func()) {
+	s.startStoreWaker()
+	return s.subscribers.add(scope)
+}
+
+// committed tells local subscribers of the touched scopes, and outbox workers, to
+// read: called after every commit that wrote order events.
+func (s *Service) committed(touched ...Scope) {
+	s.subscribers.wake(touched...)
 	s.outboxWorkers.wake()
+}
+
+// scopesOf returns the scopes of the orders, each once.
+func scopesOf(orders []*Order) []Scope {
+	var out []Scope
+	for _, o := range orders {
+		sc := Scope{Account: o.Account, Client: o.Client}
+		if !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
 }
 
 // startStoreWaker forwards the Store's cross-process wake-ups (if it has them) to

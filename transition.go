@@ -66,7 +66,6 @@ func (s *Service) transition(ctx context.Context, tx Store, c caller, id OrderID
 
 // committed tells subscribers and outbox workers in this process that a change
 // was committed.
-func (s *Service) committed() { s.wakeSubscribers() }
 
 // SubmitOrders submits drafts for delivery: they join the dispatcher's unassigned
 // stops at the client's default depot. All or nothing: if any order cannot be
@@ -107,7 +106,7 @@ func (s *Service) SubmitOrders(ctx context.Context, a Actor, ids []OrderID) ([]*
 	if err != nil {
 		return nil, err
 	}
-	s.committed()
+	s.committed(c.scope())
 	return out, nil
 }
 
@@ -121,7 +120,7 @@ func (s *Service) transitionOne(ctx context.Context, c caller, id OrderID, ch ch
 	if err != nil {
 		return nil, err
 	}
-	s.committed()
+	s.committed(Scope{Account: o.Account, Client: o.Client})
 	return o, nil
 }
 
