@@ -478,7 +478,7 @@ func (s *Store) waitForNotifications(ctx context.Context, cfg *pgx.ConnConfig, c
 			s.log.WarnContext(ctx, "storage: the event listener's connection broke; reconnecting", "err", err)
 			continue
 		}
-		if n.Payload == schema || n.Payload == "" { // "": a trigger from before the schema was named
+		if s.foreign(n.Payload, schema) {
 			wake()
 		}
 	}
@@ -488,8 +488,11 @@ func (s *Store) waitForNotifications(ctx context.Context, cfg *pgx.ConnConfig, c
 // connections: a 12 ms wait on average, for a statement that reads no table.
 const sqlitePoll = 25 * time.Millisecond
 
-// pollDataVersion wakes ch whenever conn's data_version moves on from last, until
-// ctx ends.
+// pollDataVersion wakes ch whenever conn's data_version moves on from last by
+// another process's commit, until ctx ends. A change that comes with writes of
+// this Store since the last change is taken for its own commit, whose subscribers
+// its process has woken already: another process committing in the same poll is
+// then heard of at the subscribers' next poll, seconds later, not lost.
 func (s *Store) pollDataVersion(ctx context.Context, conn *sql.Conn, last int64, ch chan struct{}) {
 	defer close(ch)
 	defer func() { _ = conn.Close() }()
@@ -503,6 +506,7 @@ func (s *Store) pollDataVersion(ctx context.Context, conn *sql.Conn, last int64,
 		}
 		return v, true
 	}
+	ownWrites := s.writes.Load()
 	t := time.NewTicker(sqlitePoll)
 	defer t.Stop()
 	for {
@@ -511,14 +515,34 @@ func (s *Store) pollDataVersion(ctx context.Context, conn *sql.Conn, last int64,
 			return
 		case <-t.C:
 		}
+		writes := s.writes.Load()
 		v, ok := version()
 		if !ok || v == last {
 			continue
 		}
 		last = v
+		own := writes != ownWrites
+		ownWrites = writes
+		if own {
+			continue
+		}
 		select {
 		case ch <- struct{}{}:
 		default: // one pending wake-up is enough
 		}
 	}
+}
+
+// foreign reports whether a notification is of a commit in the listener's schema by
+// another Store: its payload is "schema/origin" ("schema" or "" from the triggers of
+// earlier migrations, which say less and so always wake).
+func (s *Store) foreign(payload, schema string) bool {
+	if payload == "" || payload == schema {
+		return true
+	}
+	i := strings.LastIndexByte(payload, '/')
+	if i < 0 || payload[:i] != schema {
+		return false
+	}
+	return payload[i+1:] == "" || payload[i+1:] != s.origin
 }

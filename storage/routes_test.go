@@ -269,12 +269,23 @@ func TestSQLiteMigrationCommittedButUnrecorded(t *testing.T) {
 	}
 }
 
-// TestWakeOnlyForItsOwnSchema: stores of two schemas share a database and its
-// notification channel; a commit in one does not wake the other's listener.
-func TestWakeOnlyForItsOwnSchema(t *testing.T) {
+// TestWakeOnlyForOtherStoresOfItsSchema: stores of two schemas share a database
+// and its notification channel; a commit in one schema does not wake the other's
+// listener, nor does a Store's own commit (its process has woken its subscribers
+// already); a commit by another Store of the same schema does.
+func TestWakeOnlyForOtherStoresOfItsSchema(t *testing.T) {
 	t.Parallel()
 	pgtest.URL(t)
-	listener, other := openPostgres(t), openPostgres(t)
+	dsn := pgtest.Schema(t)
+	open := func(dsn string) *storage.Store {
+		s, err := storage.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	listener, sibling, other := open(dsn), open(dsn), openPostgres(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	wake, err := listener.Wake(ctx)
@@ -282,24 +293,63 @@ func TestWakeOnlyForItsOwnSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	c := newClient(t, other, "a", "c-other")
-	o := newOrder(c, "o-other", "r-other", connect.StatusSubmitted, t0)
-	if err := other.CreateOrders(t.Context(), []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: t0}}); err != nil {
-		t.Fatal(err)
+	commit := func(s *storage.Store, name string) {
+		t.Helper()
+		c := newClient(t, s, "a", "c-"+name)
+		o := newOrder(c, "o-"+name, "r-"+name, connect.StatusSubmitted, t0)
+		if err := s.CreateOrders(t.Context(), []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: t0}}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	select {
-	case <-wake:
-		t.Fatal("woken by a commit in another schema")
-	case <-time.After(300 * time.Millisecond):
+	for _, tc := range []struct {
+		name  string
+		store *storage.Store
+	}{{"other-schema", other}, {"own", listener}} {
+		commit(tc.store, tc.name)
+		select {
+		case <-wake:
+			t.Fatalf("woken by a commit of %s", tc.name)
+		case <-time.After(300 * time.Millisecond):
+		}
 	}
-	c = newClient(t, listener, "a", "c-own")
-	o = newOrder(c, "o-own", "r-own", connect.StatusSubmitted, t0)
-	if err := listener.CreateOrders(t.Context(), []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: t0}}); err != nil {
-		t.Fatal(err)
-	}
+	commit(sibling, "sibling")
 	select {
 	case <-wake:
 	case <-time.After(10 * time.Second):
-		t.Fatal("no wake-up 10 s after a commit in its own schema")
+		t.Fatal("no wake-up 10 s after a commit by another Store of the schema")
+	}
+}
+
+// TestSQLiteWakesForOtherProcessesOnly: a SQLite Store's own commits do not wake
+// its listener (its process woke its subscribers); another Store's commits do.
+func TestSQLiteWakesForOtherProcessesOnly(t *testing.T) {
+	t.Parallel()
+	listener, other := twoStores(t, "sqlite")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	wake, err := listener.Wake(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	commit := func(s *storage.Store, name string) {
+		t.Helper()
+		c := newClient(t, s, "a", "c-"+name)
+		o := newOrder(c, "o-"+name, "r-"+name, connect.StatusSubmitted, t0)
+		if err := s.CreateOrders(t.Context(), []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: t0}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(listener, "own")
+	select {
+	case <-wake:
+		t.Fatal("woken by its own commit")
+	case <-time.After(200 * time.Millisecond):
+	}
+	commit(other, "other")
+	select {
+	case <-wake:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no wake-up 10 s after another Store's commit")
 	}
 }
