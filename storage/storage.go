@@ -284,7 +284,9 @@ func newStore(db *bun.DB) *Store {
 	if !s.pg {
 		s.writer = make(chan struct{}, 1)
 		s.writes = new(atomic.Uint64)
-		db.AddQueryHook(writeCounter{s.writes})
+		// The Store's own handle counts; a host's *bun.DB (New) is left as it was.
+		s.db = db.WithQueryHook(writeCounter{s.writes})
+		s.idb = s.db
 	}
 	_, s.pgx = db.DB.Driver().(*stdlib.Driver)
 	return s
