@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
-	"github.com/dispatchkit/connect/storage"
 )
 
 // BenchmarkEventToSubscriber measures how long a committed status change takes to
@@ -27,17 +26,7 @@ func BenchmarkEventToSubscriber(b *testing.B) {
 	})
 	b.Run("other-process", func(b *testing.B) {
 		w := newWorld(b)
-		st2, err := storage.Open(w.ctx, w.dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer st2.Close()
-		svc2, err := connect.New(connect.Config{Store: st2})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer svc2.Close()
-		benchmarkEventToSubscriber(b, w, svc2)
+		benchmarkEventToSubscriber(b, w, w.otherProcess())
 	})
 }
 

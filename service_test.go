@@ -168,3 +168,20 @@ func wantCode(t *testing.T, err error, code connect.Code) {
 }
 
 func errorsAs(err error, target **connect.Error) bool { return errors.As(err, target) }
+
+// otherProcess returns a second Service on a Store of its own (its own pool of
+// connections, as another process would have) over the world's database.
+func (w *world) otherProcess() *connect.Service {
+	w.t.Helper()
+	st, err := storage.Open(w.ctx, w.dsn)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { _ = st.Close() })
+	svc, err := connect.New(connect.Config{Store: st})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { _ = svc.Close() })
+	return svc
+}

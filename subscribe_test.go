@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
-	"github.com/dispatchkit/connect/storage"
 )
 
 // next waits for the subscription's next event.
@@ -130,18 +129,7 @@ func TestRemovedMembersStreamEnds(t *testing.T) {
 
 func TestASubscriberOfAnotherProcessSeesTheCommit(t *testing.T) {
 	w := newWorld(t)
-	// A second Service on its own Store (its own pool of connections, as another
-	// process would have) over the same database.
-	st2, err := storage.Open(w.ctx, w.dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st2.Close()
-	svc2, err := connect.New(connect.Config{Store: st2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc2.Close()
+	svc2 := w.otherProcess()
 	ctx, cancel := context.WithCancel(w.ctx)
 	defer cancel()
 	sub, err := svc2.Subscribe(ctx, w.disp, connect.SubscribeParams{})

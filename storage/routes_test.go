@@ -292,27 +292,18 @@ func TestWakeOnlyForOtherStoresOfItsSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t0 := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	commit := func(s *storage.Store, name string) {
-		t.Helper()
-		c := newClient(t, s, "a", "c-"+name)
-		o := newOrder(c, "o-"+name, "r-"+name, connect.StatusSubmitted, t0)
-		if err := s.CreateOrders(t.Context(), []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: t0}}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for _, tc := range []struct {
 		name  string
 		store *storage.Store
 	}{{"other-schema", other}, {"own", listener}} {
-		commit(tc.store, tc.name)
+		commitOrder(t, tc.store, tc.name)
 		select {
 		case <-wake:
 			t.Fatalf("woken by a commit of %s", tc.name)
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
-	commit(sibling, "sibling")
+	commitOrder(t, sibling, "sibling")
 	select {
 	case <-wake:
 	case <-time.After(10 * time.Second):
@@ -331,25 +322,28 @@ func TestSQLiteWakesForOtherProcessesOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t0 := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	commit := func(s *storage.Store, name string) {
-		t.Helper()
-		c := newClient(t, s, "a", "c-"+name)
-		o := newOrder(c, "o-"+name, "r-"+name, connect.StatusSubmitted, t0)
-		if err := s.CreateOrders(t.Context(), []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: t0}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	commit(listener, "own")
+	commitOrder(t, listener, "own")
 	select {
 	case <-wake:
 		t.Fatal("woken by its own commit")
 	case <-time.After(200 * time.Millisecond):
 	}
-	commit(other, "other")
+	commitOrder(t, other, "other")
 	select {
 	case <-wake:
 	case <-time.After(10 * time.Second):
 		t.Fatal("no wake-up 10 s after another Store's commit")
+	}
+}
+
+// commitOrder commits a submitted order, with its event, of a new client of account
+// "a", all named after name.
+func commitOrder(t *testing.T, s *storage.Store, name string) {
+	t.Helper()
+	t0 := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	c := newClient(t, s, "a", "c-"+name)
+	o := newOrder(c, "o-"+name, "r-"+name, connect.StatusSubmitted, t0)
+	if err := s.CreateOrders(t.Context(), []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: t0}}); err != nil {
+		t.Fatal(err)
 	}
 }

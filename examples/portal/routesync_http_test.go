@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/shopify/shopifytest"
 )
 
 func TestHTTPRouteSyncPostsEachChangeWithItsKey(t *testing.T) {
@@ -64,7 +65,7 @@ func TestShopifyRequestsGoToTheGivenBaseURL(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	target, _ := url.Parse(srv.URL)
-	c := &http.Client{Timeout: 5 * time.Second, Transport: toShopifyAt{target: target, next: http.DefaultTransport}}
+	c := &http.Client{Timeout: 5 * time.Second, Transport: shopifytest.RedirectShops(target, http.DefaultTransport)}
 	res, err := c.Post("https://acme.myshopify.com/admin/api/2026-04/graphql.json", "application/json", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/dispatchkit/connect"
@@ -51,7 +50,7 @@ func (h *host) shopify(ctx context.Context, cfg *connect.Config) (*shopifyHandle
 		if err != nil || target.Host == "" {
 			return nil, fmt.Errorf("-shopify-api-url %q is not a base URL", h.cfg.ShopifyAPIURL)
 		}
-		acfg.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: toShopifyAt{target: target, next: http.DefaultTransport}}
+		acfg.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: shopifytest.RedirectShops(target, http.DefaultTransport)}
 	} else if acfg.ClientID == "" || acfg.Secret == "" {
 		fake = shopifytest.New(shopifytest.Config{})
 		h.closers = append(h.closers, fake.Close)
@@ -165,22 +164,4 @@ func (h *host) relinkDemoShop(ctx context.Context, fake *shopifytest.Server, sea
 		}
 	}
 	return nil
-}
-
-// toShopifyAt sends requests for *.myshopify.com hosts to another server (a fake
-// Shopify, over plain HTTP), keeping the shop's name in the Host header, where
-// the fake reads it; other requests go on as they are.
-type toShopifyAt struct {
-	target *url.URL
-	next   http.RoundTripper
-}
-
-func (t toShopifyAt) RoundTrip(r *http.Request) (*http.Response, error) {
-	if !strings.HasSuffix(strings.ToLower(r.URL.Hostname()), ".myshopify.com") {
-		return t.next.RoundTrip(r)
-	}
-	r2 := r.Clone(r.Context())
-	r2.URL.Scheme, r2.URL.Host = t.target.Scheme, t.target.Host
-	r2.Host = r.URL.Host
-	return t.next.RoundTrip(r2)
 }

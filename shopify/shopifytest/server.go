@@ -154,7 +154,15 @@ func (srv *Server) now() time.Time { return srv.cfg.Now() }
 // network as usual.
 func (srv *Server) Client() *http.Client {
 	target, _ := url.Parse(srv.http.URL)
-	return &http.Client{Transport: rewrite{target: target, next: srv.http.Client().Transport}, Timeout: 30 * time.Second}
+	return &http.Client{Transport: RedirectShops(target, srv.http.Client().Transport), Timeout: 30 * time.Second}
+}
+
+// RedirectShops returns a RoundTripper that sends requests for *.myshopify.com
+// hosts to target (a fake Shopify, perhaps in another process), keeping the
+// shop's name in the Host header, where the fake reads it; other requests go to
+// next as they are.
+func RedirectShops(target *url.URL, next http.RoundTripper) http.RoundTripper {
+	return rewrite{target: target, next: next}
 }
 
 type rewrite struct {
