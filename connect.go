@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 //go:generate go tool mockgen -destination=internal/mocks/ports.go -package=mocks -typed github.com/dispatchkit/connect Store,Mailer,RouteSync,Shopify,ShopifyTokens,PasswordHasher
@@ -64,6 +66,8 @@ type Service struct {
 	// Live updates: local wake-ups for subscribers and outbox workers, and the
 	// Store's cross-process wake-ups forwarded to them (started once).
 	subscribers   broadcaster
+	feedReads     singleflight.Group // subscriptions' Store reads, shared (see sharedEvents)
+	stats         memo               // OrderStats' counts by scope
 	outboxWorkers broadcaster
 	wakerOnce     sync.Once
 	stopWaker     context.CancelFunc

@@ -113,7 +113,12 @@ func (s *Service) DeleteDraft(ctx context.Context, a Actor, id OrderID, version 
 	if err != nil {
 		return err
 	}
-	return s.store.DeleteDraft(ctx, c.scope(), id, o.Version)
+	if err := s.store.DeleteDraft(ctx, c.scope(), id, o.Version); err != nil {
+		return err
+	}
+	// No event tells of a deletion; what counts the client's orders must know.
+	s.subscribers.touch(c.scope())
+	return nil
 }
 
 // draft loads one of the caller's orders that must still be a draft at version.

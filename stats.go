@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"maps"
 	"time"
 )
 
@@ -42,10 +43,28 @@ func (s *Service) OrderStats(ctx context.Context, a Actor, p OrderStatsParams) (
 	if c.Kind == ActorDispatcher {
 		scope.Client = p.Client
 	}
-	out := &OrderStats{Counts: StatusCounts{}, Since: p.Since}
-	if out.Since.IsZero() {
-		out.Since = s.clock().Add(-onTimeWindow)
+	since := p.Since
+	if since.IsZero() {
+		since = s.clock().Add(-onTimeWindow)
 	}
+	// The counts are kept until a commit touches the scope (see memo): homes
+	// are loaded far more often than orders change.
+	key := string(scope.Account) + "\x00" + string(scope.Client) + "\x00" + p.Since.UTC().Format(time.RFC3339Nano)
+	s.startStoreWaker() // other processes' commits, too, must change the version
+	v, err := s.stats.get(ctx, key, s.subscribers.version(scope), func(ctx context.Context) (any, error) {
+		return s.countOrders(ctx, scope, since)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := *v.(*OrderStats)
+	out.Counts = maps.Clone(out.Counts)
+	return &out, nil
+}
+
+// countOrders reads a scope's counts from the Store.
+func (s *Service) countOrders(ctx context.Context, scope Scope, since time.Time) (*OrderStats, error) {
+	out := &OrderStats{Counts: StatusCounts{}, Since: since}
 	counts, err := s.store.CountOrders(ctx, scope)
 	if err != nil {
 		return nil, err
@@ -55,7 +74,7 @@ func (s *Service) OrderStats(ctx context.Context, a Actor, p OrderStatsParams) (
 			out.Counts[st] += n
 		}
 	}
-	if out.OnTime, out.WithETA, err = s.store.CountOnTime(ctx, scope, out.Since); err != nil {
+	if out.OnTime, out.WithETA, err = s.store.CountOnTime(ctx, scope, since); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dispatchkit/connect"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestOrderStatsCountsByStatusAndOnTime(t *testing.T) {
@@ -58,4 +59,59 @@ func TestOrderStatsCountsByStatusAndOnTime(t *testing.T) {
 	if err != nil || cmp.Diff(connect.StatusCounts{connect.StatusDraft: 1}, got.Counts) != "" || got.WithETA != 0 {
 		t.Fatalf("the other client's stats: %+v, %v", got, err)
 	}
+}
+
+// TestOrderStatsSeeEveryChangeAtOnce: the Service keeps a scope's counts between
+// loads (see OrderStats), yet every change shows in the next count: a new draft, a
+// submit, a deleted draft, another client's order (which changes nothing), and a
+// commit of another process.
+func TestOrderStatsSeeEveryChangeAtOnce(t *testing.T) {
+	w := newWorld(t)
+	_, other := w.signUpClient(w.disp, "Other Shop", connect.ClientSettings{AllowUpload: true})
+	counts := func(svc *connect.Service, a connect.Actor) connect.StatusCounts {
+		t.Helper()
+		got, err := svc.OrderStats(w.ctx, a, connect.OrderStatsParams{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Counts
+	}
+	want := func(what string, got, want connect.StatusCounts) {
+		t.Helper()
+		if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+			t.Fatalf("%s (-want +got):\n%s", what, d)
+		}
+	}
+	want("no order yet", counts(w.svc, w.owner), nil)
+	d1, d2 := w.draft(w.owner, "D-1"), w.draft(w.owner, "D-2")
+	want("two drafts", counts(w.svc, w.owner), connect.StatusCounts{connect.StatusDraft: 2})
+	want("the account's two drafts", counts(w.svc, w.disp), connect.StatusCounts{connect.StatusDraft: 2})
+	w.draft(other, "OTHER-1")
+	want("another client's draft", counts(w.svc, w.owner), connect.StatusCounts{connect.StatusDraft: 2})
+	want("the account's three drafts", counts(w.svc, w.disp), connect.StatusCounts{connect.StatusDraft: 3})
+	if _, err := w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{d1.ID}); err != nil {
+		t.Fatal(err)
+	}
+	want("a submit", counts(w.svc, w.owner), connect.StatusCounts{connect.StatusDraft: 1, connect.StatusSubmitted: 1})
+	if err := w.svc.DeleteDraft(w.ctx, w.owner, d2.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	want("a deleted draft", counts(w.svc, w.owner), connect.StatusCounts{connect.StatusSubmitted: 1})
+	want("the account after a deleted draft", counts(w.svc, w.disp), connect.StatusCounts{connect.StatusDraft: 1, connect.StatusSubmitted: 1})
+
+	// Another process's commit reaches this one's counts once the Store wakes it
+	// (PostgreSQL's NOTIFY, SQLite's data version), within moments.
+	svc2 := w.otherProcess()
+	if _, err := svc2.CreateOrder(w.ctx, w.owner, connect.OrderInput{Ref: "D-3", Address: connect.Address{Line1: "3 Elm St"}}); err != nil {
+		t.Fatal(err)
+	}
+	wantCounts := connect.StatusCounts{connect.StatusDraft: 1, connect.StatusSubmitted: 1}
+	began := time.Now()
+	for got := counts(w.svc, w.owner); cmp.Diff(wantCounts, got) != ""; got = counts(w.svc, w.owner) {
+		if time.Since(began) > 5*time.Second {
+			want("another process's draft", got, wantCounts)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("another process's draft counted after %v", time.Since(began))
 }

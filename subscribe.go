@@ -3,7 +3,9 @@ package connect
 import (
 	"context"
 	"slices"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -92,7 +94,7 @@ func (s *Service) stream(ctx context.Context, c caller, sub *Subscription, wake 
 	defer timer.Stop()
 	for {
 		for {
-			events, next, err := s.store.Events(ctx, c.scope(), sub.Cursor(), page)
+			events, next, err := s.sharedEvents(ctx, c.scope(), sub.Cursor(), page)
 			if err != nil {
 				return err
 			}
@@ -136,12 +138,76 @@ func (s *Service) stream(ctx context.Context, c caller, sub *Subscription, wake 
 	}
 }
 
+// sharedReadTimeout bounds a shared read, which no single subscriber's context
+// may cancel (see sharedEvents).
+const sharedReadTimeout = time.Minute
+
+// eventsPage is what Store.Events returned.
+type eventsPage struct {
+	events []OrderEvent
+	next   string
+}
+
+// sharedEvents is Store.Events for a subscription, shared with the other
+// subscriptions of the process that read the same scope from the same cursor at
+// the same time: one commit wakes every stream of a client at once (fifty browser
+// tabs of one team read the same events), and without this each of them ran the
+// same query. The events returned are shared: read them, never change them.
+//
+// A read is shared only by readers of the same wake-up generation, so none misses
+// a commit: a reader woken by a commit reads the generation after that commit's
+// wake-up, and a read started before it has an older one.
+func (s *Service) sharedEvents(ctx context.Context, scope Scope, after string, limit int) ([]OrderEvent, string, error) {
+	key := string(scope.Account) + "\x00" + string(scope.Client) + "\x00" + after + "\x00" +
+		strconv.Itoa(limit) + "\x00" + uintString(s.subscribers.generation())
+	read := s.feedReads.DoChan(key, func() (any, error) {
+		// The read outlives a reader that goes away: others may be waiting on it.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedReadTimeout)
+		defer cancel()
+		events, next, err := s.store.Events(rctx, scope, after, limit)
+		return eventsPage{events: events, next: next}, err
+	})
+	select {
+	case r := <-read:
+		if r.Err != nil {
+			return nil, "", r.Err
+		}
+		p := r.Val.(eventsPage)
+		return p.events, p.next, nil
+	case <-ctx.Done():
+		return nil, "", ctx.Err()
+	}
+}
+
 // broadcaster wakes channels without ever blocking: each channel holds at most one
 // pending wake-up, which is all a reader needs to go and read. Each channel has the
 // scope it reads, so that a commit wakes only the readers it concerns.
 type broadcaster struct {
 	mu   sync.Mutex
 	subs map[chan struct{}]Scope
+	gen  atomic.Uint64 // wake-ups so far
+
+	// Wake-ups so far by what they said was touched (see version).
+	untold     uint64               // wake-ups that did not say (another process's)
+	ofClient   map[Scope]uint64     // of a client
+	ofClients  map[AccountID]uint64 // of any client of an account
+	ofAccounts map[AccountID]uint64 // of a whole account
+}
+
+// generation counts the wake-ups so far: it changes before any reader is woken.
+func (b *broadcaster) generation() uint64 { return b.gen.Load() }
+
+// version counts the wake-ups so far that may concern a reader of scope (a client,
+// or a whole account when scope.Client is ""): it changes before any reader is
+// woken by a commit that may have changed what the reader reads.
+func (b *broadcaster) version(scope Scope) uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	v := b.untold + b.ofAccounts[scope.Account]
+	if scope.Client == "" {
+		return v + b.ofClients[scope.Account]
+	}
+	return v + b.ofClient[scope]
 }
 
 // add registers a reader of scope (the zero Scope: every commit concerns it).
@@ -163,8 +229,10 @@ func (b *broadcaster) add(scope Scope) (chan struct{}, func()) {
 // wake wakes the readers of the touched scopes, or every reader when none is
 // given (a commit of another process, which says nothing of what it touched).
 func (b *broadcaster) wake(touched ...Scope) {
+	b.gen.Add(1)
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.count(touched)
 	for ch, sc := range b.subs {
 		if len(touched) > 0 && !concerns(sc, touched) {
 			continue
@@ -173,6 +241,33 @@ func (b *broadcaster) wake(touched ...Scope) {
 		case ch <- struct{}{}:
 		default:
 		}
+	}
+}
+
+// touch counts a commit that touched scopes but wakes no reader: one that wrote no
+// event, which the readers of events need not hear of.
+func (b *broadcaster) touch(touched ...Scope) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.count(touched)
+}
+
+// count counts a wake-up in the versions of what it touched.
+func (b *broadcaster) count(touched []Scope) {
+	if len(touched) == 0 {
+		b.untold++
+		return
+	}
+	if b.ofClient == nil {
+		b.ofClient, b.ofClients, b.ofAccounts = map[Scope]uint64{}, map[AccountID]uint64{}, map[AccountID]uint64{}
+	}
+	for _, t := range touched {
+		if t.Client == "" {
+			b.ofAccounts[t.Account]++
+			continue
+		}
+		b.ofClient[t]++
+		b.ofClients[t.Account]++
 	}
 }
 
@@ -203,6 +298,8 @@ func (s *Service) committed(touched ...Scope) {
 	s.subscribers.wake(touched...)
 	s.outboxWorkers.wake()
 }
+
+func uintString(n uint64) string { return strconv.FormatUint(n, 10) }
 
 // scopesOf returns the scopes of the orders, each once.
 func scopesOf(orders []*Order) []Scope {
