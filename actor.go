@@ -89,6 +89,7 @@ type caller struct {
 	Actor
 	role   Role    // members and API keys only
 	client *Client // members and API keys only: their client, active
+	member *Member // members only: their membership
 }
 
 // team reports whether the caller acts for a client (a member or an API key).

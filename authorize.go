@@ -121,5 +121,5 @@ func (s *Service) resolve(ctx context.Context, a Actor) (caller, error) {
 		return caller{}, gone(err)
 	}
 	return caller{Actor: Actor{Kind: ActorMember, Account: a.Account, Client: a.Client, Member: a.Member},
-		role: m.Role, client: client}, nil
+		role: m.Role, client: client, member: m}, nil
 }

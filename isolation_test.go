@@ -360,6 +360,17 @@ var isoOps = []isoOp{
 		list, err := iw.svc.Members(iw.ctx, a, tg.client.ID)
 		return len(list), err
 	}},
+	{name: "Membership", matrix: "Membership", allowed: teamRoles, keyRefused: true, self: true, list: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		cl, m, err := iw.svc.Membership(iw.ctx, a)
+		n := 0
+		if cl != nil && notMine(a, cl.Account, cl.ID) {
+			n++
+		}
+		if m != nil && (m.ID != a.Member || notMine(a, m.Account, m.Client)) {
+			n++
+		}
+		return n, err
+	}},
 	{name: "InviteMember", matrix: "InviteMember", allowed: managers, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
 		_, err := iw.svc.InviteMember(iw.ctx, a, connect.InviteMemberParams{Email: "intruder@example.com", Role: connect.RoleAdmin})
 		return 0, err

@@ -70,6 +70,10 @@ var operations = []struct {
 		_, err := tm.svc.Members(tm.ctx, a, tm.client.ID)
 		return err
 	}},
+	{"Membership", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, _, err := tm.svc.Membership(tm.ctx, a)
+		return err
+	}},
 	{"InviteMember", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.InviteMember(tm.ctx, a, connect.InviteMemberParams{Email: "new@example.com", Role: connect.RoleMember})
 		return err

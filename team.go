@@ -51,6 +51,21 @@ func (s *Service) Members(ctx context.Context, a Actor, client ClientID) ([]*Mem
 	return s.store.Members(ctx, Scope{Account: c.Account, Client: client})
 }
 
+// Membership returns the signed-in member's client and membership, having checked
+// that both are active: what a portal page needs of its viewer, read with the two
+// queries authorizing any call takes. Errors: ErrForbidden for anyone but a member
+// (an API key has no membership), a removed member, a disabled client.
+func (s *Service) Membership(ctx context.Context, a Actor) (*Client, *Member, error) {
+	if a.Kind != ActorMember {
+		return nil, nil, Errorf(Forbidden, "only a team's members have a membership")
+	}
+	c, err := s.resolve(ctx, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.client, c.member, nil
+}
+
 // teamMember loads a member of the caller's own team.
 func (s *Service) teamMember(ctx context.Context, c caller, id MemberID) (*Member, error) {
 	return s.store.Member(ctx, c.scope(), id)

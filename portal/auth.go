@@ -54,24 +54,11 @@ func (v *viewer) CanUpload() bool { return v.Client.Settings.AllowUpload }
 // loadViewer asks the Service who the actor is now: a removed member, or a member
 // of a disabled client, is refused here.
 func (s *server) loadViewer(ctx context.Context, a connect.Actor) (*viewer, error) {
-	cl, err := s.svc.Client(ctx, a, a.Client)
+	cl, m, err := s.svc.Membership(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	v := &viewer{Actor: a, Client: cl}
-	members, err := s.svc.Members(ctx, a, "")
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range members {
-		if m.ID == a.Member {
-			v.Member = m
-		}
-	}
-	if v.Member == nil {
-		return nil, connect.Errorf(connect.Forbidden, "your access to this portal has ended")
-	}
-	return v, nil
+	return &viewer{Actor: a, Client: cl, Member: m}, nil
 }
 
 type (
