@@ -3,7 +3,6 @@ package portal
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -11,10 +10,13 @@ import (
 	"github.com/dispatchkit/connect"
 )
 
-// sseWriter writes Server-Sent Events, flushing each.
+// sseWriter writes Server-Sent Events: event writes one and sends it, add gathers
+// several for one send (a burst of a thousand order events is one write to the
+// connection, not a thousand).
 type sseWriter struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+	buf bytes.Buffer
 }
 
 // startSSE sends the event stream's headers.
@@ -27,34 +29,61 @@ func startSSE(w http.ResponseWriter) (*sseWriter, error) {
 	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives any write timeout
 	w.WriteHeader(http.StatusOK)
 	s := &sseWriter{w: w, rc: rc}
-	if _, err := fmt.Fprint(w, "retry: 3000\n\n"); err != nil {
-		return nil, err
-	}
-	return s, rc.Flush()
+	s.buf.WriteString("retry: 3000\n\n")
+	return s, s.send()
 }
 
-// event writes one event; data must not contain new lines (JSON does not).
-func (s *sseWriter) event(id, name string, data []byte) error {
-	var b bytes.Buffer
+// add gathers one event for the next send. A new line in id or data would end
+// its field early, so they are dropped (JSON data has none).
+func (s *sseWriter) add(id, name string, data []byte) {
 	if id != "" {
-		fmt.Fprintf(&b, "id: %s\n", strings.NewReplacer("\n", "", "\r", "").Replace(id))
+		s.buf.WriteString("id: ")
+		s.buf.WriteString(dropNewLines(id))
+		s.buf.WriteByte('\n')
 	}
 	if name != "" {
-		fmt.Fprintf(&b, "event: %s\n", name)
+		s.buf.WriteString("event: ")
+		s.buf.WriteString(name)
+		s.buf.WriteByte('\n')
 	}
-	fmt.Fprintf(&b, "data: %s\n\n", bytes.ReplaceAll(data, []byte("\n"), nil))
-	if _, err := s.w.Write(b.Bytes()); err != nil {
+	s.buf.WriteString("data: ")
+	if bytes.ContainsAny(data, "\r\n") {
+		data = []byte(dropNewLines(string(data)))
+	}
+	s.buf.Write(data)
+	s.buf.WriteString("\n\n")
+}
+
+// send writes what add gathered and flushes it to the client.
+func (s *sseWriter) send() error {
+	_, err := s.w.Write(s.buf.Bytes())
+	s.buf.Reset()
+	if err != nil {
 		return err
 	}
 	return s.rc.Flush()
+}
+
+// event writes one event and sends it.
+func (s *sseWriter) event(id, name string, data []byte) error {
+	s.add(id, name, data)
+	return s.send()
 }
 
 // comment keeps the connection alive through proxies.
 func (s *sseWriter) comment(text string) error {
-	if _, err := fmt.Fprintf(s.w, ": %s\n\n", text); err != nil {
-		return err
+	s.buf.WriteString(": ")
+	s.buf.WriteString(dropNewLines(text))
+	s.buf.WriteString("\n\n")
+	return s.send()
+}
+
+// dropNewLines returns s without its CR and LF characters.
+func dropNewLines(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
 	}
-	return s.rc.Flush()
+	return strings.NewReplacer("\n", "", "\r", "").Replace(s)
 }
 
 // apiEvent is an order event as the portal streams it.
@@ -84,6 +113,9 @@ func timePtr(t time.Time) *time.Time {
 func (s *server) events(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	return s.streamEvents(w, r, v.Actor)
 }
+
+// maxStreamBurst is how many waiting order events a stream sends at once.
+const maxStreamBurst = 500
 
 // streamEvents streams the order events the actor may see, as "order" events whose
 // id is the event's cursor: a client that reconnects with Last-Event-ID (browsers'
@@ -122,12 +154,12 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request, a connect.
 			if !ok {
 				return nil // the subscription ended: the member was removed, or ctx is done
 			}
-			// Take what else is waiting, and check the caller once for the burst:
-			// the Service re-checks a subscriber only every few seconds, and a
-			// member removed a moment ago must not see one more event.
+			// Send what else is waiting with it, in one write. The Service checks
+			// the caller's access before each burst it reads, after reading it: a
+			// member removed, or a client disabled, gets no event committed after.
 			batch := []connect.OrderEvent{ev}
 		more:
-			for len(batch) < 100 {
+			for len(batch) < maxStreamBurst {
 				select {
 				case ev, ok := <-sub.Events():
 					if !ok {
@@ -138,16 +170,12 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request, a connect.
 					break more
 				}
 			}
-			if a.Kind == connect.ActorMember || a.Kind == connect.ActorAPIKey {
-				if _, err := s.svc.Client(ctx, a, a.Client); err != nil {
-					return nil
-				}
-			}
 			for _, ev := range batch {
 				data, _ := json.Marshal(toAPIEvent(ev))
-				if sse.event(ev.Cursor, "order", data) != nil {
-					return nil
-				}
+				sse.add(ev.Cursor, "order", data)
+			}
+			if sse.send() != nil {
+				return nil
 			}
 		case <-heartbeat.C:
 			if sse.comment("ping") != nil {
