@@ -15,26 +15,46 @@ type change struct {
 	apply  func(o *Order)
 }
 
-// transition is the one path of every status change a caller makes: load the order
-// in the caller's scope, ask the lifecycle table what follows, apply the change,
-// and compare-and-set it with its history event and the side effects it calls for
-// (outbox entries), all through tx.
+// transition is the one path of every status change a caller makes to one order:
+// load it in the caller's scope, prepare the change, and compare-and-set it with its
+// history event and the side effects it calls for (outbox entries), all through tx.
 func (s *Service) transition(ctx context.Context, tx Store, c caller, id OrderID, ch change) (*Order, error) {
 	o, err := tx.Order(ctx, c.scope(), id)
 	if err != nil {
 		return nil, err
 	}
+	p, outbox, err := s.prepare(ctx, tx, c, o, ch)
+	if err != nil {
+		return nil, err
+	}
+	err = tx.SetStatuses(ctx, []SetStatusParams{p})
+	if isConflict(err) {
+		return nil, Errorf(Conflict, "order %s changed while you were working on it (it was %s); reload it", orderName(o), p.From.Label())
+	} else if err != nil {
+		return nil, err
+	}
+	if len(outbox) > 0 {
+		if err := tx.AddOutbox(ctx, outbox); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// prepare applies a change to a loaded order, if the lifecycle table allows it,
+// and returns the compare-and-set that stores it and the side effects it calls for.
+func (s *Service) prepare(ctx context.Context, tx Store, c caller, o *Order, ch change) (SetStatusParams, []OutboxEntry, error) {
 	if ch.check != nil {
 		if err := ch.check(o); err != nil {
-			return nil, err
+			return SetStatusParams{}, nil, err
 		}
 	}
 	to, err := Next(o.Status, ch.event, c.lifecycleKind())
 	if err != nil {
 		if e, ok := err.(*Error); ok && e.Code == Conflict {
-			return nil, Errorf(Conflict, "order %s: %s", orderName(o), e.Message)
+			return SetStatusParams{}, nil, Errorf(Conflict, "order %s: %s", orderName(o), e.Message)
 		}
-		return nil, err
+		return SetStatusParams{}, nil, err
 	}
 	from, version := o.Status, o.Version
 	now := s.clock()
@@ -47,21 +67,11 @@ func (s *Service) transition(ctx context.Context, tx Store, c caller, id OrderID
 	client := c.client
 	if client == nil {
 		if client, err = tx.Client(ctx, c.Account, o.Client); err != nil {
-			return nil, err
+			return SetStatusParams{}, nil, err
 		}
 	}
-	err = tx.SetStatuses(ctx, []SetStatusParams{{Scope: c.scope(), From: from, Version: version, Order: o, Events: []OrderEvent{ev}}})
-	if isConflict(err) {
-		return nil, Errorf(Conflict, "order %s changed while you were working on it (it was %s); reload it", orderName(o), from.Label())
-	} else if err != nil {
-		return nil, err
-	}
-	if outbox := s.sideEffects(client, o, ch.event, version, 1); len(outbox) > 0 {
-		if err := tx.AddOutbox(ctx, outbox); err != nil {
-			return nil, err
-		}
-	}
-	return o, nil
+	p := SetStatusParams{Scope: c.scope(), From: from, Version: version, Order: o, Events: []OrderEvent{ev}}
+	return p, s.sideEffects(client, o, ch.event, version, 1), nil
 }
 
 // committed tells subscribers and outbox workers in this process that a change
@@ -81,13 +91,33 @@ func (s *Service) SubmitOrders(ctx context.Context, a Actor, ids []OrderID) ([]*
 		return nil, Errorf(Invalid, "select the draft orders to submit")
 	}
 	out := make([]*Order, 0, len(ids))
+	submit := change{event: EventSubmit, apply: func(o *Order) {
+		o.SubmittedAt = o.UpdatedAt
+		o.Depot = c.client.Settings.DefaultDepot // the default at submission wins
+	}}
 	err = s.store.Tx(ctx, func(tx Store) error {
-		var problems []FieldError
+		// One read, one compare-and-set and one outbox write for the whole
+		// selection, however large (a page of 500 drafts was 1,500 statements).
+		loaded, err := tx.OrdersByID(ctx, c.scope(), ids)
+		if err != nil {
+			return err
+		}
+		byID := make(map[OrderID]*Order, len(loaded))
+		for _, o := range loaded {
+			byID[o.ID] = o
+		}
+		var (
+			problems []FieldError
+			params   = make([]SetStatusParams, 0, len(ids))
+			outbox   []OutboxEntry
+		)
 		for i, id := range ids {
-			o, err := s.transition(ctx, tx, c, id, change{event: EventSubmit, apply: func(o *Order) {
-				o.SubmittedAt = o.UpdatedAt
-				o.Depot = c.client.Settings.DefaultDepot // the default at submission wins
-			}})
+			o := byID[id]
+			if o == nil {
+				return Errorf(NotFound, "order %s: not found", id)
+			}
+			// A second mention of an order finds it submitted by the first.
+			p, effects, err := s.prepare(ctx, tx, c, o, submit)
 			if err != nil {
 				return err
 			}
@@ -96,10 +126,19 @@ func (s *Service) SubmitOrders(ctx context.Context, a Actor, ids []OrderID) ([]*
 				fe.Reason = fmt.Sprintf("%s (order %s)", fe.Reason, orderName(o))
 				problems = append(problems, fe)
 			}
+			params, outbox = append(params, p), append(outbox, effects...)
 			out = append(out, o)
 		}
 		if len(problems) > 0 {
 			return InvalidFields(problems)
+		}
+		if err := tx.SetStatuses(ctx, params); isConflict(err) {
+			return Errorf(Conflict, "an order changed while you were submitting it; reload the drafts and submit again")
+		} else if err != nil {
+			return err
+		}
+		if len(outbox) > 0 {
+			return tx.AddOutbox(ctx, outbox)
 		}
 		return nil
 	})
