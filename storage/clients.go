@@ -141,19 +141,23 @@ func (s *Store) UpdateClient(ctx context.Context, c *connect.Client) error {
 // CountOrders counts the scope's orders per client and status.
 func (s *Store) CountOrders(ctx context.Context, scope connect.Scope) (map[connect.ClientID]connect.StatusCounts, error) {
 	var rows []struct {
-		ClientID string `bun:"client_id"`
-		Status   string `bun:"status"`
-		N        int    `bun:"n"`
+		AccountID string `bun:"account_id"`
+		ClientID  string `bun:"client_id"`
+		Status    string `bun:"status"`
+		N         int    `bun:"n"`
 	}
-	err := inScope(s.idb.NewSelect().TableExpr("orders"), scope).
-		Column("client_id", "status").ColumnExpr("count(*) AS n").
-		Group("client_id", "status").
+	err := byNarrowest(s.idb.NewSelect().TableExpr("orders"), scope).
+		Column("account_id", "client_id", "status").ColumnExpr("count(*) AS n").
+		Group("account_id", "client_id", "status").
 		Scan(ctx, &rows)
 	if err != nil {
 		return nil, translate(ctx, err, "counting orders")
 	}
 	out := map[connect.ClientID]connect.StatusCounts{}
 	for _, r := range rows {
+		if !scope.Contains(connect.AccountID(r.AccountID), connect.ClientID(r.ClientID)) {
+			continue
+		}
 		c := out[connect.ClientID(r.ClientID)]
 		if c == nil {
 			c = connect.StatusCounts{}
@@ -164,23 +168,43 @@ func (s *Store) CountOrders(ctx context.Context, scope connect.Scope) (map[conne
 	return out, nil
 }
 
+// byNarrowest narrows q to the scope's client alone when it names one, else to its
+// account; the caller checks the account of what it reads (scope.Contains). Told
+// both, PostgreSQL without statistics (a new table, or autovacuum behind) ANDs the
+// account's index with the client's, reading the whole account's index entries
+// (250 ms at 100k orders) where the client's would do.
+func byNarrowest[Q wherer[Q]](q Q, sc connect.Scope) Q {
+	if sc.Client != "" {
+		return q.Where("client_id = ?", string(sc.Client))
+	}
+	return q.Where("account_id = ?", string(sc.Account))
+}
+
 // CountOnTime counts the scope's orders delivered with an ETA since since, and of
 // them those delivered by it. It reads the client's delivered orders through
 // orders_client_status (a dispatcher's, the account's), testing each row's times.
 func (s *Store) CountOnTime(ctx context.Context, scope connect.Scope, since time.Time) (onTime, withETA int, err error) {
-	var r struct {
-		OnTime  int `bun:"on_time"`
-		WithETA int `bun:"with_eta"`
+	var rows []struct {
+		AccountID string `bun:"account_id"`
+		OnTime    int    `bun:"on_time"`
+		WithETA   int    `bun:"with_eta"`
 	}
-	err = inScope(s.idb.NewSelect().TableExpr("orders"), scope).
+	err = byNarrowest(s.idb.NewSelect().TableExpr("orders"), scope).
+		Column("account_id").
 		ColumnExpr("count(CASE WHEN route_event_at <= eta THEN 1 END) AS on_time").
 		ColumnExpr("count(*) AS with_eta").
 		Where("status = ?", string(connect.StatusDelivered)).
 		Where("eta IS NOT NULL").
 		Where("route_event_at >= ?", dbTime(since)).
-		Scan(ctx, &r)
+		Group("account_id").
+		Scan(ctx, &rows)
 	if err != nil {
 		return 0, 0, translate(ctx, err, "counting orders delivered on time")
 	}
-	return r.OnTime, r.WithETA, nil
+	for _, r := range rows {
+		if r.AccountID == string(scope.Account) {
+			return r.OnTime, r.WithETA, nil
+		}
+	}
+	return 0, 0, nil
 }

@@ -281,17 +281,23 @@ func sortStatuses(in []connect.Status) []string {
 // History returns the order's events, oldest first; none for an order outside the
 // scope.
 func (s *Store) History(ctx context.Context, scope connect.Scope, id connect.OrderID) ([]connect.OrderEvent, error) {
+	// The query names the order alone and the scope is checked here: told the
+	// account and client too, PostgreSQL without statistics (a new table, or
+	// autovacuum behind) ANDs the account's index with the order's, and reads the
+	// whole account's entries (200 ms at 500k events) for an order's five.
 	var rows []eventRow
-	err := inScope(s.idb.NewSelect().Model(&rows), scope).
+	err := s.idb.NewSelect().Model(&rows).
 		Where("order_id = ?", string(id)).
 		OrderExpr("id ASC").
 		Scan(ctx)
 	if err != nil {
 		return nil, translate(ctx, err, "reading the history of order "+string(id))
 	}
-	out := make([]connect.OrderEvent, len(rows))
+	out := make([]connect.OrderEvent, 0, len(rows))
 	for i := range rows {
-		out[i] = rows[i].event()
+		if ev := rows[i].event(); scope.Contains(ev.Account, ev.Client) {
+			out = append(out, ev)
+		}
 	}
 	return out, nil
 }
