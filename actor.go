@@ -83,11 +83,6 @@ type Scope struct {
 	Client  ClientID // "" for every client of the account
 }
 
-// Contains reports whether what belongs to the account and client is in the scope.
-func (sc Scope) Contains(account AccountID, client ClientID) bool {
-	return account == sc.Account && (sc.Client == "" || client == sc.Client)
-}
-
 // caller is an actor the Service has checked against the Store: for a member (or
 // API key), its current role and its client.
 type caller struct {
