@@ -72,6 +72,18 @@ func (s *Service) authorize(ctx context.Context, a Actor, act action) (caller, e
 }
 
 func (s *Service) resolve(ctx context.Context, a Actor) (caller, error) {
+	if c, ok := remembered(ctx, a); ok {
+		return c, nil
+	}
+	c, err := s.lookUp(ctx, a)
+	if err == nil {
+		remember(ctx, a, c)
+	}
+	return c, err
+}
+
+// lookUp reads an actor's standing from the Store.
+func (s *Service) lookUp(ctx context.Context, a Actor) (caller, error) {
 	if a.Account == "" {
 		return caller{}, Errorf(Forbidden, "sign in first")
 	}

@@ -78,6 +78,7 @@ func (s *server) member(h memberFunc) http.Handler {
 			s.toSignIn(w, r)
 			return
 		}
+		r = withAccessMemo(r)
 		v, err := s.loadViewer(r.Context(), a)
 		if isCode(err, connect.Forbidden) || isCode(err, connect.NotFound) {
 			// Removed from the team, or the client was disabled: out at once.
@@ -97,6 +98,16 @@ func (s *server) member(h memberFunc) http.Handler {
 			s.fail(w, r, err)
 		}
 	})
+}
+
+// withAccessMemo lets the Service check the caller once for all the reads of a
+// GET or HEAD request (connect.WithAccessMemo); a request that may change
+// something has each of its calls checked.
+func withAccessMemo(r *http.Request) *http.Request {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return r
+	}
+	return r.WithContext(connect.WithAccessMemo(r.Context()))
 }
 
 // toSignIn sends a browser to the sign-in page, coming back afterwards (GET only).
@@ -169,6 +180,7 @@ func (s *server) api(h apiFunc) http.Handler {
 				return
 			}
 		}
+		r = withAccessMemo(r)
 		r = r.WithContext(context.WithValue(r.Context(), actorKey, a))
 		if err := h(w, r, a); err != nil {
 			s.fail(w, r, err)
