@@ -87,3 +87,21 @@ func ExampleService_Order_isolation() {
 	fmt.Println(errors.Is(err, connect.ErrNotFound))
 	// Output: true
 }
+
+// A page of a portal makes several reads for one member: with WithAccessMemo the
+// Service looks the member up once for all of them.
+func ExampleWithAccessMemo() {
+	ctx := context.Background()
+	store, _ := storage.Open(ctx, "sqlite::memory:")
+	defer store.Close()
+	svc, _ := connect.New(connect.Config{Store: store})
+	d := connect.AsDispatcher("acct-42", "ana")
+	inv, _ := svc.InviteClient(ctx, d, connect.InviteClientParams{Name: "Green Grocer"})
+	acc, _ := svc.AcceptInvite(ctx, inv.Token, connect.SignUp{Name: "Gina", Email: "gina@grocer.example"})
+
+	page := connect.WithAccessMemo(ctx) // for one GET request, never longer
+	client, member, _ := svc.Membership(page, acc.Actor)
+	team, _ := svc.Members(page, acc.Actor, "")
+	fmt.Println(client.Name, member.Role, len(team))
+	// Output: Green Grocer owner 1
+}
