@@ -92,41 +92,16 @@ func (s *Service) ApplyRouteEvents(ctx context.Context, a Actor, events []RouteE
 // orders it changed.
 func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, events []RouteEvent, res *RouteEventsResult, touched *[]Scope) error {
 	valid := make([]RouteEvent, 0, len(events))
-	ids := make([]string, 0, len(events))
+	orderIDs := make([]OrderID, 0, len(events))
 	for _, ev := range events {
 		if err := checkRouteEvent(ev); err != nil {
 			res.Errors = append(res.Errors, RouteEventError{ID: ev.ID, Err: err})
 			continue
 		}
 		valid = append(valid, ev)
-		ids = append(ids, ev.ID)
-	}
-	fresh, err := tx.RecordHostEvents(ctx, c.Account, ids)
-	if err != nil {
-		return err
-	}
-	isFresh := make(map[string]bool, len(fresh))
-	for _, id := range fresh {
-		isFresh[id] = true
-	}
-	todo := valid[:0]
-	for _, ev := range valid {
-		if !isFresh[ev.ID] {
-			res.Replayed++
-			continue
-		}
-		isFresh[ev.ID] = false // a second copy in the same batch is a replay too
-		todo = append(todo, ev)
-	}
-	// Apply in the order things happened, whatever order they were sent in.
-	sort.SliceStable(todo, func(i, j int) bool { return todo[i].At.Before(todo[j].At) })
-
-	orderIDs := make([]OrderID, 0, len(todo))
-	for _, ev := range todo {
 		orderIDs = append(orderIDs, ev.Order)
 	}
-	scope := c.scope()
-	loaded, err := tx.OrdersByID(ctx, scope, orderIDs)
+	loaded, err := tx.OrdersByID(ctx, c.scope(), orderIDs)
 	if err != nil {
 		return err
 	}
@@ -142,14 +117,43 @@ func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, even
 	for _, o := range loaded {
 		byID[o.ID] = &pending{order: o, from: o.Status, version: o.Version}
 	}
+	// An event for an order this account does not have (not linked yet, or
+	// another's) is refused without recording its id: sent again once the order
+	// is there, it applies instead of counting as a replay.
+	known := valid[:0]
+	ids := make([]string, 0, len(valid))
+	for _, ev := range valid {
+		if byID[ev.Order] == nil {
+			res.Errors = append(res.Errors, RouteEventError{ID: ev.ID, Err: Errorf(NotFound, "order %s not found", ev.Order)})
+			continue
+		}
+		known = append(known, ev)
+		ids = append(ids, ev.ID)
+	}
+	fresh, err := tx.RecordHostEvents(ctx, c.Account, ids)
+	if err != nil {
+		return err
+	}
+	isFresh := make(map[string]bool, len(fresh))
+	for _, id := range fresh {
+		isFresh[id] = true
+	}
+	todo := known[:0]
+	for _, ev := range known {
+		if !isFresh[ev.ID] {
+			res.Replayed++
+			continue
+		}
+		isFresh[ev.ID] = false // a second copy in the same batch is a replay too
+		todo = append(todo, ev)
+	}
+	// Apply in the order things happened, whatever order they were sent in.
+	sort.SliceStable(todo, func(i, j int) bool { return todo[i].At.Before(todo[j].At) })
+
 	clients := map[ClientID]*Client{}
 	var changed []*pending
 	for _, ev := range todo {
 		p := byID[ev.Order]
-		if p == nil {
-			res.Errors = append(res.Errors, RouteEventError{ID: ev.ID, Err: Errorf(NotFound, "order %s not found", ev.Order)})
-			continue
-		}
 		steps, ok := routeSteps(p.order.Status, ev)
 		if !ok || ev.At.Before(p.order.RouteEventAt) {
 			res.Stale++

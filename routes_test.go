@@ -203,6 +203,11 @@ func TestRouteEventsReportBadEventsAndForeignOrders(t *testing.T) {
 	if w.status(o.ID).Status != connect.StatusScheduled {
 		t.Fatal("another account's event changed the order")
 	}
+	// A refused event's id is not spent: sent again for the right order, it applies.
+	again := w.route(ev("ghost", o.ID, connect.EventStart, 4))
+	if again.Applied != 1 || again.Replayed != 0 || w.status(o.ID).Status != connect.StatusEnRoute {
+		t.Fatalf("the ghost event sent again for a real order: %+v, order %s", again, w.status(o.ID).Status)
+	}
 	_, err = w.svc.ApplyRouteEvents(w.ctx, w.disp, nil)
 	wantCode(t, err, connect.Forbidden)
 	_, err = w.svc.ApplyRouteEvents(w.ctx, w.owner, nil)
