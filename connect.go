@@ -71,6 +71,7 @@ type Service struct {
 	outboxWorkers broadcaster
 	wakerOnce     sync.Once
 	stopWaker     context.CancelFunc
+	wakerDone     chan struct{} // closed when the listener has let go of the Store
 }
 
 // New returns a Service. Errors: ErrInvalid when cfg.Store is nil.
@@ -102,11 +103,13 @@ func New(cfg Config) (*Service, error) {
 }
 
 // Close stops what the Service started in the background (the Store wake-up
-// listener). Subscriptions and RunOutbox end with their own contexts.
+// listener) and waits until it has let go of the Store, so that the host may
+// close the Store next. Subscriptions and RunOutbox end with their own contexts.
 func (s *Service) Close() error {
 	s.wakerOnce.Do(func() {}) // no listener starts after Close
 	if s.stopWaker != nil {
 		s.stopWaker()
+		<-s.wakerDone
 	}
 	return nil
 }

@@ -323,8 +323,9 @@ func (s *Service) startStoreWaker() {
 			return
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		s.stopWaker = cancel
+		s.stopWaker, s.wakerDone = cancel, make(chan struct{})
 		go func() {
+			defer close(s.wakerDone)
 			for ctx.Err() == nil {
 				ch, err := w.Wake(ctx)
 				if err != nil {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/storage"
+	"github.com/uptrace/bun/dialect"
 )
 
 // next waits for the subscription's next event.
@@ -139,5 +141,39 @@ func TestASubscriberOfAnotherProcessSeesTheCommit(t *testing.T) {
 	o := w.draft(w.owner, "CROSS")
 	if got := next(t, sub); got.Order != o.ID {
 		t.Fatalf("the other process saw %+v", got)
+	}
+}
+
+// A host closes the Store right after the Service: by then the Store's wake-up
+// listener must have let go of its connection, or SQLite still has the file open
+// (and may write its journal again) while the host removes it.
+func TestClosingTheServiceLetsGoOfTheStore(t *testing.T) {
+	w := newWorld(t)
+	st, err := storage.Open(w.ctx, w.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc, err := connect.New(connect.Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// OrderStats starts the listener, and is done with the Store when it returns.
+	if _, err := svc.OrderStats(w.ctx, w.disp, connect.OrderStatsParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if st.DB().Dialect().Name() == dialect.SQLite {
+		// The listener of a SQLite file holds a connection of the pool.
+		for deadline := time.Now().Add(5 * time.Second); st.DB().Stats().InUse == 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the wake-up listener never took a connection")
+			}
+		}
+	}
+	if err := svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.DB().Stats().InUse; n != 0 {
+		t.Fatalf("%d connections still in use after Close", n)
 	}
 }
