@@ -9,38 +9,6 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// wherer is a bun query that takes WHERE conditions (select, update, delete).
-type wherer[Q any] interface {
-	Where(query string, args ...any) Q
-}
-
-// inScope limits q to the scope's tenant: the account always, the client when set.
-// Every query of this package about tenant data goes through it (or names the
-// account and client itself).
-func inScope[Q wherer[Q]](q Q, sc connect.Scope) Q {
-	q = q.Where("account_id = ?", string(sc.Account))
-	if sc.Client != "" {
-		q = q.Where("client_id = ?", string(sc.Client))
-	}
-	return q
-}
-
-// ordersOf returns the FROM of a query of the scope's orders that must read them
-// through the client's index: on PostgreSQL, the client's orders found by the
-// client alone (behind OFFSET 0, which the planner does not see through), to which
-// the caller adds inScope's conditions as always. Given the account and the client
-// side by side, PostgreSQL without statistics (a new table, or autovacuum behind or
-// off) estimates both alike and ANDs the account's index with the client's, reading
-// every index entry of the account: 250 ms a count at 100k orders, where the
-// client's entries take a few. Statistics make the plain query right; this makes
-// it right without them.
-func (s *Store) ordersOf(sc connect.Scope) (string, []any) {
-	if !s.pg || sc.Client == "" {
-		return "orders", nil
-	}
-	return "(SELECT * FROM orders WHERE client_id = ? OFFSET 0) AS orders", []any{string(sc.Client)}
-}
-
 // casMissed explains a compare-and-set that changed no row: ErrConflict when the
 // row exists in the scope (it moved on), else ErrNotFound.
 func (s *Store) casMissed(ctx context.Context, q *bun.SelectQuery, what, conflict string) error {
@@ -161,8 +129,8 @@ func (s *Store) CountOrders(ctx context.Context, scope connect.Scope) (map[conne
 		Status   string `bun:"status"`
 		N        int    `bun:"n"`
 	}
-	from, args := s.ordersOf(scope)
-	err := inScope(s.idb.NewSelect().TableExpr(from, args...), scope).
+	from, args := s.orderSource(scope)
+	err := s.narrowScope(s.idb.NewSelect().TableExpr(from, args...), scope, false).
 		Column("client_id", "status").ColumnExpr("count(*) AS n").
 		Group("client_id", "status").
 		Scan(ctx, &rows)
@@ -189,8 +157,8 @@ func (s *Store) CountOnTime(ctx context.Context, scope connect.Scope, since time
 		OnTime  int `bun:"on_time"`
 		WithETA int `bun:"with_eta"`
 	}
-	from, args := s.ordersOf(scope)
-	err = inScope(s.idb.NewSelect().TableExpr(from, args...), scope).
+	from, args := s.orderSource(scope)
+	err = s.narrowScope(s.idb.NewSelect().TableExpr(from, args...), scope, false).
 		ColumnExpr("count(CASE WHEN route_event_at <= eta THEN 1 END) AS on_time").
 		ColumnExpr("count(*) AS with_eta").
 		Where("status = ?", string(connect.StatusDelivered)).

@@ -180,8 +180,10 @@ func (s *Store) ExistingRefs(ctx context.Context, scope connect.Scope, refs []st
 	} else {
 		for start := 0; start < len(wanted); start += insertBatch {
 			var got []string
-			err := inScope(s.idb.NewSelect().TableExpr("orders").Column("ref"), scope).
-				Where("ref IN (?)", bun.List(wanted[start:min(start+insertBatch, len(wanted))])).
+			// ref <> '' lets the partial unique index answer (SQLite does not infer it
+			// from the list).
+			err := s.narrowScope(s.idb.NewSelect().TableExpr("orders").Column("ref"), scope, false).
+				Where("ref <> '' AND ref IN (?)", bun.List(wanted[start:min(start+insertBatch, len(wanted))])).
 				Scan(ctx, &got)
 			if err := collect(got, err); err != nil {
 				return nil, err
@@ -221,8 +223,15 @@ func (s *Store) Orders(ctx context.Context, q connect.OrderQuery) ([]*connect.Or
 			return s.scanOrders(ctx, &rows, sqlText, args)
 		}
 	}
-	sel := inScope(s.idb.NewSelect().Model(&rows), q.Scope)
-	switch st := sortStatuses(q.Statuses); len(st) {
+	sel := s.narrowScope(s.idb.NewSelect().Model(&rows), q.Scope, false)
+	st := sortStatuses(q.Statuses)
+	if !s.pg && q.Scope.Client != "" && slices.Equal(st, sortStatuses(connect.ViewActive.Statuses())) {
+		// Without statistics SQLite rates the partial index of active orders (its
+		// WHERE lists them as sortStatuses does) like the client's whole index, and
+		// walks every order the client ever had to find the few still active.
+		sel = sel.ModelTableExpr(`"orders" AS "o" INDEXED BY orders_client_active`)
+	}
+	switch len(st) {
 	case 0:
 	case 1:
 		sel = sel.Where("status = ?", st[0])
@@ -284,13 +293,13 @@ func (s *Store) History(ctx context.Context, scope connect.Scope, id connect.Ord
 	var rows []eventRow
 	q := s.idb.NewSelect().Model(&rows)
 	if s.pg {
-		// Found by the order's key alone, then checked against the scope, as
-		// ordersOf does for the same reason.
+		// Found by the order's key alone, then checked against the scope (see
+		// narrowScope).
 		q = q.ModelTableExpr("(SELECT * FROM order_events WHERE order_id = ? OFFSET 0) AS e", string(id))
 	} else {
 		q = q.Where("order_id = ?", string(id))
 	}
-	err := inScope(q, scope).
+	err := s.narrowScope(q, scope, true).
 		OrderExpr("id ASC").
 		Scan(ctx)
 	if err != nil {

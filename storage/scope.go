@@ -1,0 +1,67 @@
+package storage
+
+import (
+	"github.com/dispatchkit/connect"
+	"github.com/uptrace/bun"
+)
+
+// wherer is a bun query that takes WHERE conditions (select, update, delete).
+type wherer[Q any] interface {
+	Where(query string, args ...any) Q
+}
+
+// inScope limits q to the scope's tenant: the account always, the client when set.
+// Every query of this package about tenant data goes through it (or narrowScope,
+// or names the account and client itself).
+func inScope[Q wherer[Q]](q Q, sc connect.Scope) Q {
+	return inScopeAs(q, sc, "account_id", "client_id")
+}
+
+// inScopeAs is inScope with the account's and the client's terms written as given.
+func inScopeAs[Q wherer[Q]](q Q, sc connect.Scope, account, client string) Q {
+	q = q.Where(account+" = ?", string(sc.Account))
+	if sc.Client != "" {
+		q = q.Where(client+" = ?", string(sc.Client))
+	}
+	return q
+}
+
+// The frequent reads of orders and their events must be led by the narrowest key
+// they have: the client's indexes when the scope names a client, the order's
+// index for an order's history. Without statistics (a new table, autovacuum
+// behind or off, and nobody runs ANALYZE on an embedded SQLite file) both
+// databases rate the account's index as selective as the client's: PostgreSQL
+// ANDs the two, SQLite takes the account's, and either reads every order of the
+// account (100k) to list or count one client's. The tenant stays in the SQL all
+// the same; only the index choice is steered:
+//   - on SQLite by narrowScope, which writes the terms that must not lead as
+//     +account_id: its planner never answers a term with a unary + from an index
+//     (SQLite's documented way to disqualify a term);
+//   - on PostgreSQL by a fence in the FROM (orderSource, History), a subquery
+//     behind OFFSET 0 that the planner does not see through.
+
+// narrowScope limits q to the scope as inScope does, for a query of orders or
+// order events that the client's key (or, with byOrder, the order's key, which q
+// sets) must lead on SQLite.
+func (s *Store) narrowScope(q *bun.SelectQuery, sc connect.Scope, byOrder bool) *bun.SelectQuery {
+	account, client := "account_id", "client_id"
+	if !s.pg {
+		if sc.Client != "" || byOrder {
+			account = "+account_id"
+		}
+		if byOrder {
+			client = "+client_id"
+		}
+	}
+	return inScopeAs(q, sc, account, client)
+}
+
+// orderSource returns the FROM of a query of the scope's orders that the client's
+// index must lead: on PostgreSQL, the client's orders found by the client alone
+// behind OFFSET 0, to which the caller adds narrowScope's conditions as always.
+func (s *Store) orderSource(sc connect.Scope) (string, []any) {
+	if !s.pg || sc.Client == "" {
+		return "orders", nil
+	}
+	return "(SELECT * FROM orders WHERE client_id = ? OFFSET 0) AS orders", []any{string(sc.Client)}
+}
