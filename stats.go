@@ -11,7 +11,10 @@ type OrderStatsParams struct {
 	// Client narrows a dispatcher's counts to one client; a team member always
 	// counts its own client's.
 	Client ClientID
-	// Since starts the on-time window; zero means 30 days ago.
+	// Since starts the on-time window; zero means 30 days ago. Callers of one
+	// scope asking for the default window share one count until a commit
+	// touches the scope; a Since taken from the caller's clock differs on every
+	// call, and is counted afresh each time.
 	Since time.Time
 }
 

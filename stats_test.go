@@ -1,6 +1,8 @@
 package connect_test
 
 import (
+	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,4 +116,49 @@ func TestOrderStatsSeeEveryChangeAtOnce(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Logf("another process's draft counted after %v", time.Since(began))
+}
+
+// countingStore counts the Store's CountOrders calls.
+type countingStore struct {
+	connect.Store
+	counts atomic.Int64
+}
+
+func (s *countingStore) CountOrders(ctx context.Context, sc connect.Scope) (map[connect.ClientID]connect.StatusCounts, error) {
+	s.counts.Add(1)
+	return s.Store.CountOrders(ctx, sc)
+}
+
+// TestHomesOfOneScopeShareTheirCounts: fifty members loading their home page
+// between two commits cost one count of their client's orders, not fifty; a
+// caller with a window of its own is counted afresh.
+func TestHomesOfOneScopeShareTheirCounts(t *testing.T) {
+	var store *countingStore
+	w := newWorldWith(t, func(cfg *connect.Config) {
+		store = &countingStore{Store: cfg.Store}
+		cfg.Store = store
+	})
+	w.draft(w.owner, "D-1")
+	before := store.counts.Load()
+	for range 50 {
+		if _, err := w.svc.OrderStats(w.ctx, w.owner, connect.OrderStatsParams{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := store.counts.Load() - before; n != 1 {
+		t.Fatalf("50 homes counted %d times, want once", n)
+	}
+	w.draft(w.owner, "D-2")
+	got, err := w.svc.OrderStats(w.ctx, w.owner, connect.OrderStatsParams{})
+	if err != nil || got.Counts[connect.StatusDraft] != 2 || store.counts.Load()-before != 2 {
+		t.Fatalf("after a commit: %+v, %v, %d counts", got, err, store.counts.Load()-before)
+	}
+	for i := range 2 {
+		if _, err := w.svc.OrderStats(w.ctx, w.owner, connect.OrderStatsParams{Since: time.Now().Add(time.Duration(-i) * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := store.counts.Load() - before; n != 4 {
+		t.Fatalf("two windows of their own: %d counts in all, want 4", n)
+	}
 }
