@@ -358,13 +358,16 @@ func (s *Store) Wake(ctx context.Context) (<-chan struct{}, error) {
 		if err != nil {
 			return nil, translate(ctx, err, "watching for commits")
 		}
-		// Read before returning, so that any commit after Wake returns changes it.
+		// Read before returning, so that any commit after Wake returns changes it;
+		// this Store's writes counted first, so that any of its commits that
+		// changes the version has written since (see pollDataVersion).
+		ownWrites := s.writes.Load()
 		var version int64
 		if err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
 			_ = conn.Close()
 			return nil, translate(ctx, err, "watching for commits")
 		}
-		go s.pollDataVersion(ctx, conn, version, ch)
+		go s.pollDataVersion(ctx, conn, version, ownWrites, ch)
 		return ch, nil
 	}
 	if !s.pg || !s.pgx {
@@ -495,7 +498,12 @@ const sqlitePoll = 25 * time.Millisecond
 // this Store since the last change is taken for its own commit, whose subscribers
 // its process has woken already: another process committing in the same poll is
 // then heard of at the subscribers' next poll, seconds later, not lost.
-func (s *Store) pollDataVersion(ctx context.Context, conn *sql.Conn, last int64, ch chan struct{}) {
+//
+// The version is read before the count of writes: a commit of this Store that
+// changed the version has counted its statements by then (the COMMIT itself is
+// counted only after it). The other way round, a whole transaction of its own
+// could fall between the two reads and pass for another process's.
+func (s *Store) pollDataVersion(ctx context.Context, conn *sql.Conn, last int64, ownWrites uint64, ch chan struct{}) {
 	defer close(ch)
 	defer func() { _ = conn.Close() }()
 	version := func() (int64, bool) {
@@ -508,7 +516,6 @@ func (s *Store) pollDataVersion(ctx context.Context, conn *sql.Conn, last int64,
 		}
 		return v, true
 	}
-	ownWrites := s.writes.Load()
 	t := time.NewTicker(sqlitePoll)
 	defer t.Stop()
 	for {
@@ -517,11 +524,11 @@ func (s *Store) pollDataVersion(ctx context.Context, conn *sql.Conn, last int64,
 			return
 		case <-t.C:
 		}
-		writes := s.writes.Load()
 		v, ok := version()
 		if !ok || v == last {
 			continue
 		}
+		writes := s.writes.Load()
 		last = v
 		own := writes != ownWrites
 		ownWrites = writes
