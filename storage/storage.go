@@ -33,6 +33,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"log/slog"
@@ -76,11 +77,9 @@ type Store struct {
 	// while a connection to it is open.
 	keep *sql.Conn
 
-	// writer serializes this Store's SQLite transactions in Go. SQLite allows one
-	// writer at a time and every transaction here is BEGIN IMMEDIATE, so they take
-	// turns anyway; queueing on a channel wakes the next one at once, where SQLite's
-	// busy handler would poll with growing sleeps. nil on PostgreSQL.
-	writer chan struct{}
+	// writer serializes this Store's SQLite transactions in Go, on a connection
+	// of their own; nil on PostgreSQL.
+	writer *sqliteWriter
 
 	// writes counts this Store's writing statements on SQLite, so that Wake can
 	// tell its own commits from other processes'; nil on PostgreSQL.
@@ -285,7 +284,7 @@ func newStore(db *bun.DB) *Store {
 		onceCalls: new(atomic.Uint64),
 	}
 	if !s.pg {
-		s.writer = make(chan struct{}, 1)
+		s.writer = &sqliteWriter{turn: make(chan struct{}, 1)}
 		s.writes = new(atomic.Uint64)
 		// The Store's own handle counts; a host's *bun.DB (New) is left as it was.
 		s.db = db.WithQueryHook(writeCounter{s.writes})
@@ -299,6 +298,19 @@ func newStore(db *bun.DB) *Store {
 // the busy_timeout pragma does for other processes.
 const sqliteBusyTimeout = 5 * time.Second
 
+// sqliteWriter is where a Store's SQLite transactions take turns. SQLite allows
+// one writer at a time and every transaction here is BEGIN IMMEDIATE, so they
+// take turns anyway; queueing on a channel wakes the next one at once, where
+// SQLite's busy handler would poll with growing sleeps. And the turn comes with
+// a connection kept for transactions: one that took a pool connection after its
+// turn waited among every reader of a busy portal for one (database/sql hands a
+// freed connection to a random waiter), while every other writer waited for it,
+// until they gave up (503 "the database is busy").
+type sqliteWriter struct {
+	turn chan struct{}
+	conn *bun.Conn // opened by the first transaction; the turn guards it
+}
+
 // takeTurn waits until this Store's SQLite transactions leave room for one more,
 // and returns the function that gives the turn back.
 func (s *Store) takeTurn(ctx context.Context) (func(), error) {
@@ -308,12 +320,49 @@ func (s *Store) takeTurn(ctx context.Context) (func(), error) {
 	timer := time.NewTimer(sqliteBusyTimeout)
 	defer timer.Stop()
 	select {
-	case s.writer <- struct{}{}:
-		return func() { <-s.writer }, nil
+	case s.writer.turn <- struct{}{}:
+		return func() { <-s.writer.turn }, nil
 	case <-ctx.Done():
 		return nil, translate(ctx, ctx.Err(), "starting a transaction")
 	case <-timer.C:
 		return nil, connect.Errorf(connect.Unavailable, "starting a transaction: the database is busy; try again")
+	}
+}
+
+// beginTx starts a transaction on a connection of its own (on PostgreSQL COPY
+// reaches the driver connection through it), and returns the function that lets
+// the connection go after the transaction ended. The caller has its turn.
+func (s *Store) beginTx(ctx context.Context) (bun.Tx, *bun.Conn, func(), error) {
+	if s.writer == nil {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			return bun.Tx{}, nil, nil, translate(ctx, err, "starting a transaction")
+		}
+		tx, err := c.BeginTx(ctx, nil)
+		if err != nil {
+			_ = c.Close()
+			return bun.Tx{}, nil, nil, translate(ctx, err, "starting a transaction")
+		}
+		return tx, &c, func() { _ = c.Close() }, nil
+	}
+	for attempt := 1; ; attempt++ {
+		if s.writer.conn == nil {
+			c, err := s.db.Conn(ctx)
+			if err != nil {
+				return bun.Tx{}, nil, nil, translate(ctx, err, "starting a transaction")
+			}
+			s.writer.conn = &c
+		}
+		tx, err := s.writer.conn.BeginTx(ctx, nil)
+		if err == nil {
+			return tx, s.writer.conn, func() {}, nil
+		}
+		if !errors.Is(err, sql.ErrConnDone) && !errors.Is(err, driver.ErrBadConn) || attempt == 2 {
+			return bun.Tx{}, nil, nil, translate(ctx, err, "starting a transaction")
+		}
+		// The connection broke: the next attempt opens another.
+		_ = s.writer.conn.Close()
+		s.writer.conn = nil
 	}
 }
 
@@ -332,6 +381,9 @@ func (s *Store) Close() error {
 func (s *Store) closeDB() error {
 	if s.keep != nil {
 		_ = s.keep.Close()
+	}
+	if s.writer != nil && s.writer.conn != nil {
+		_ = s.writer.conn.Close() // no transaction runs: the Store is not used after Close
 	}
 	return s.db.Close()
 }
@@ -384,16 +436,11 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 			return err
 		}
 		defer release()
-		c, err := s.db.Conn(ctx)
-		if err != nil {
-			return translate(ctx, err, "starting a transaction")
+		var letGo func()
+		if tx, conn, letGo, err = s.beginTx(ctx); err != nil {
+			return err
 		}
-		if tx, err = c.BeginTx(ctx, nil); err != nil {
-			_ = c.Close()
-			return translate(ctx, err, "starting a transaction")
-		}
-		conn = &c
-		defer func() { _ = c.Close() }()
+		defer letGo()
 	}
 	bound := *s
 	bound.idb, bound.tx, bound.conn, bound.owned, bound.keep = tx, &tx, conn, false, nil
