@@ -22,7 +22,8 @@ package portal_test
 //     streaming its client's 50k: 25M deliveries). Every session loads a page every
 //     5 s on average, 100 pages/s as in the default size: at one every 2 s (250/s)
 //     the two cores that also deliver the streams and the imports fall behind, and
-//     pages wait for tens of seconds. Long (bounded at 20 minutes); skipped by -short.
+//     pages wait for tens of seconds. Long (6 minutes on SQLite, 4 on PostgreSQL
+//     on 2 CPUs, bounded at 20 minutes each); skipped by -short.
 //
 // It runs on SQLite in a temporary file, and on PostgreSQL too when
 // CONNECT_TEST_POSTGRES_URL is set (a schema of its own).
