@@ -106,8 +106,8 @@ func TestAMemoKeepsAReadUntilItsVersionMovesOrItExpires(t *testing.T) {
 		}
 		return v
 	}
-	if get(1) != 1 || get(1) != 1 || reads != 1 {
-		t.Fatalf("two gets at one version: %d reads", reads)
+	if first, second := get(1), get(1); first != 1 || second != 1 || reads != 1 {
+		t.Fatalf("two gets at one version: %v, %v, %d reads", first, second, reads)
 	}
 	if get(2) != 2 || reads != 2 {
 		t.Fatalf("a get at a new version: %d reads", reads)
