@@ -129,8 +129,7 @@ func (s *Store) CountOrders(ctx context.Context, scope connect.Scope) (map[conne
 		Status   string `bun:"status"`
 		N        int    `bun:"n"`
 	}
-	from, args := s.orderSource(scope)
-	err := s.narrowScope(s.idb.NewSelect().TableExpr(from, args...), scope, false).
+	err := s.selectOrdersOf(scope).
 		Column("client_id", "status").ColumnExpr("count(*) AS n").
 		Group("client_id", "status").
 		Scan(ctx, &rows)
@@ -157,8 +156,7 @@ func (s *Store) CountOnTime(ctx context.Context, scope connect.Scope, since time
 		OnTime  int `bun:"on_time"`
 		WithETA int `bun:"with_eta"`
 	}
-	from, args := s.orderSource(scope)
-	err = s.narrowScope(s.idb.NewSelect().TableExpr(from, args...), scope, false).
+	err = s.selectOrdersOf(scope).
 		ColumnExpr("count(CASE WHEN route_event_at <= eta THEN 1 END) AS on_time").
 		ColumnExpr("count(*) AS with_eta").
 		Where("status = ?", string(connect.StatusDelivered)).

@@ -200,12 +200,16 @@ func (s *Store) eventsSQLite(ctx context.Context, scope connect.Scope, after str
 		from = int64(n)
 	}
 	var rows []feedRow
-	q := "SELECT " + feedColumns + " FROM order_events WHERE account_id = ?"
-	args := []any{string(scope.Account)}
+	table := "order_events"
 	if scope.Client != "" {
 		// Led by the client's index whatever statistics say (see narrowScope):
 		// with them SQLite walks every client's events after the cursor instead.
-		q = "SELECT " + feedColumns + " FROM order_events INDEXED BY order_events_client WHERE account_id = ? AND client_id = ?"
+		table += " INDEXED BY order_events_client"
+	}
+	q := "SELECT " + feedColumns + " FROM " + table + " WHERE account_id = ?"
+	args := []any{string(scope.Account)}
+	if scope.Client != "" {
+		q += " AND client_id = ?"
 		args = append(args, string(scope.Client))
 	}
 	q += " AND id > ? ORDER BY id LIMIT ?"

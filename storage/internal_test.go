@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/dispatchkit/connect"
 	"github.com/google/go-cmp/cmp"
@@ -154,5 +155,35 @@ func TestOrderScanMatchesColumns(t *testing.T) {
 	var sc orderScan
 	if n := len(sc.dest()); n != len(orderCopyColumns) {
 		t.Fatalf("orderScan scans %d columns of %d", n, len(orderCopyColumns))
+	}
+}
+
+// TestASQLiteTransactionOutlivesABrokenWriterConnection: the connection kept for
+// SQLite transactions is replaced when it breaks, and the next transaction runs.
+func TestASQLiteTransactionOutlivesABrokenWriterConnection(t *testing.T) {
+	s, err := Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	create := func(id connect.ClientID) error {
+		return s.Tx(t.Context(), func(tx connect.Store) error {
+			return tx.CreateClient(t.Context(), &connect.Client{ID: id, Account: "a", Name: string(id),
+				Status: connect.ClientActive, CreatedAt: time.Now(), UpdatedAt: time.Now()})
+		})
+	}
+	if err := create("first"); err != nil {
+		t.Fatal(err)
+	}
+	broken := s.writer.conn
+	_ = broken.Close() // as database/sql does after the driver reports a bad connection
+	if err := create("second"); err != nil {
+		t.Fatalf("a transaction after the writer's connection broke: %v", err)
+	}
+	if s.writer.conn == broken {
+		t.Fatal("the broken connection was kept")
+	}
+	if _, err := s.Client(t.Context(), "a", "second"); err != nil {
+		t.Fatal(err)
 	}
 }

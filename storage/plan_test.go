@@ -100,11 +100,12 @@ func seedPlanOrders(t *testing.T, s *Store, analyzed bool) {
 func TestSQLiteListsUseTheirIndexes(t *testing.T) {
 	t.Parallel()
 	client := connect.Scope{Account: "a", Client: "c"}
-	reads := []struct {
+	type planRead struct {
 		name  string
 		read  func(ctx context.Context, s *Store) error
 		index string
-	}{
+	}
+	reads := []planRead{
 		{"counts", func(ctx context.Context, s *Store) error { _, err := s.CountOrders(ctx, client); return err }, "orders_client_status"},
 		{"on time", func(ctx context.Context, s *Store) error {
 			_, _, err := s.CountOnTime(ctx, client, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
@@ -118,11 +119,7 @@ func TestSQLiteListsUseTheirIndexes(t *testing.T) {
 		}, "orders_client_ref"},
 	}
 	for _, tc := range planQueries() {
-		reads = append(reads, struct {
-			name  string
-			read  func(ctx context.Context, s *Store) error
-			index string
-		}{fmt.Sprintf("list %v of %q", tc.q.Statuses, tc.q.Scope.Client), func(ctx context.Context, s *Store) error {
+		reads = append(reads, planRead{fmt.Sprintf("list %v of %q", tc.q.Statuses, tc.q.Scope.Client), func(ctx context.Context, s *Store) error {
 			_, err := s.Orders(ctx, tc.q)
 			return err
 		}, tc.index})

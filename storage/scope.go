@@ -37,7 +37,7 @@ func inScopeAs[Q wherer[Q]](q Q, sc connect.Scope, account, client string) Q {
 //   - on SQLite by narrowScope, which writes the terms that must not lead as
 //     +account_id: its planner never answers a term with a unary + from an index
 //     (SQLite's documented way to disqualify a term);
-//   - on PostgreSQL by a fence in the FROM (orderSource, History), a subquery
+//   - on PostgreSQL by a fence in the FROM (selectOrdersOf, History), a subquery
 //     behind OFFSET 0 that the planner does not see through.
 
 // narrowScope limits q to the scope as inScope does, for a query of orders or
@@ -56,12 +56,15 @@ func (s *Store) narrowScope(q *bun.SelectQuery, sc connect.Scope, byOrder bool) 
 	return inScopeAs(q, sc, account, client)
 }
 
-// orderSource returns the FROM of a query of the scope's orders that the client's
-// index must lead: on PostgreSQL, the client's orders found by the client alone
-// behind OFFSET 0, to which the caller adds narrowScope's conditions as always.
-func (s *Store) orderSource(sc connect.Scope) (string, []any) {
-	if !s.pg || sc.Client == "" {
-		return "orders", nil
+// selectOrdersOf starts a select of the scope's orders that the client's index
+// must lead: on PostgreSQL from the client's orders found by the client alone
+// behind OFFSET 0, with narrowScope's conditions as always.
+func (s *Store) selectOrdersOf(sc connect.Scope) *bun.SelectQuery {
+	q := s.idb.NewSelect()
+	if s.pg && sc.Client != "" {
+		q = q.TableExpr("(SELECT * FROM orders WHERE client_id = ? OFFSET 0) AS orders", string(sc.Client))
+	} else {
+		q = q.TableExpr("orders")
 	}
-	return "(SELECT * FROM orders WHERE client_id = ? OFFSET 0) AS orders", []any{string(sc.Client)}
+	return s.narrowScope(q, sc, false)
 }

@@ -345,25 +345,30 @@ func (s *Store) beginTx(ctx context.Context) (bun.Tx, *bun.Conn, func(), error) 
 		}
 		return tx, &c, func() { _ = c.Close() }, nil
 	}
-	for attempt := 1; ; attempt++ {
-		if s.writer.conn == nil {
-			c, err := s.db.Conn(ctx)
-			if err != nil {
-				return bun.Tx{}, nil, nil, translate(ctx, err, "starting a transaction")
-			}
-			s.writer.conn = &c
-		}
-		tx, err := s.writer.conn.BeginTx(ctx, nil)
-		if err == nil {
-			return tx, s.writer.conn, func() {}, nil
-		}
-		if !errors.Is(err, sql.ErrConnDone) && !errors.Is(err, driver.ErrBadConn) || attempt == 2 {
-			return bun.Tx{}, nil, nil, translate(ctx, err, "starting a transaction")
-		}
-		// The connection broke: the next attempt opens another.
-		_ = s.writer.conn.Close()
-		s.writer.conn = nil
+	tx, err := s.writer.begin(ctx, s.db)
+	if err != nil {
+		return bun.Tx{}, nil, nil, translate(ctx, err, "starting a transaction")
 	}
+	return tx, s.writer.conn, func() {}, nil
+}
+
+// begin starts a transaction on the writer's connection, opening one first when
+// it has none yet or the one it had broke. The caller has the turn.
+func (w *sqliteWriter) begin(ctx context.Context, db *bun.DB) (bun.Tx, error) {
+	if w.conn != nil {
+		tx, err := w.conn.BeginTx(ctx, nil)
+		if !errors.Is(err, sql.ErrConnDone) && !errors.Is(err, driver.ErrBadConn) {
+			return tx, err
+		}
+		_ = w.conn.Close()
+		w.conn = nil
+	}
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return bun.Tx{}, err
+	}
+	w.conn = &c
+	return c.BeginTx(ctx, nil)
 }
 
 // DB returns the bun database, for a host that keeps its own tables beside
