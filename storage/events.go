@@ -363,15 +363,14 @@ func (s *Store) Wake(ctx context.Context) (<-chan struct{}, error) {
 			return nil, translate(ctx, err, "watching for commits")
 		}
 		// Read before returning, so that any commit after Wake returns changes it;
-		// this Store's writes counted first, so that any of its commits that
-		// changes the version has written since (see pollDataVersion).
-		ownWrites := s.writes.Load()
+		// this Store's ended writes counted first (see pollDataVersion).
+		ended := s.writes.ended.Load()
 		var version int64
 		if err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
 			_ = conn.Close()
 			return nil, translate(ctx, err, "watching for commits")
 		}
-		go s.pollDataVersion(ctx, conn, version, ownWrites, ch)
+		go s.pollDataVersion(ctx, conn, version, ended, ch)
 		return ch, nil
 	}
 	if !s.pg || !s.pgx {
@@ -498,16 +497,16 @@ func (s *Store) waitForNotifications(ctx context.Context, cfg *pgx.ConnConfig, c
 const sqlitePoll = 25 * time.Millisecond
 
 // pollDataVersion wakes ch whenever conn's data_version moves on from last by
-// another process's commit, until ctx ends. A change that comes with writes of
-// this Store since the last change is taken for its own commit, whose subscribers
-// its process has woken already: another process committing in the same poll is
-// then heard of at the subscribers' next poll, seconds later, not lost.
+// another process's commit, until ctx ends.
 //
-// The version is read before the count of writes: a commit of this Store that
-// changed the version has counted its statements by then (the COMMIT itself is
-// counted only after it). The other way round, a whole transaction of its own
-// could fall between the two reads and pass for another process's.
-func (s *Store) pollDataVersion(ctx context.Context, conn *sql.Conn, last int64, ownWrites uint64, ch chan struct{}) {
+// A change is taken for this Store's own commit, whose subscribers its process
+// has woken already, if any writing statement of this Store may have committed
+// since the previous read of the version: one started by now that had not ended
+// before that read (ended counts it then). A commit is seen between the two
+// counts of its statement, so none of its own passes for another's. Another
+// process committing in the same poll as this Store is then heard of at the
+// subscribers' next poll, seconds later, not lost.
+func (s *Store) pollDataVersion(ctx context.Context, conn *sql.Conn, last int64, ended uint64, ch chan struct{}) {
 	defer close(ch)
 	defer func() { _ = conn.Close() }()
 	version := func() (int64, bool) {
@@ -528,14 +527,17 @@ func (s *Store) pollDataVersion(ctx context.Context, conn *sql.Conn, last int64,
 			return
 		case <-t.C:
 		}
+		endedBefore := s.writes.ended.Load()
 		v, ok := version()
-		if !ok || v == last {
+		if !ok {
 			continue
 		}
-		writes := s.writes.Load()
+		own := s.writes.started.Load() != ended
+		ended = endedBefore
+		if v == last {
+			continue
+		}
 		last = v
-		own := writes != ownWrites
-		ownWrites = writes
 		if own {
 			continue
 		}

@@ -83,7 +83,7 @@ type Store struct {
 
 	// writes counts this Store's writing statements on SQLite, so that Wake can
 	// tell its own commits from other processes'; nil on PostgreSQL.
-	writes *atomic.Uint64
+	writes *writeCounter
 
 	// onceCalls counts UseOnce calls, for its occasional sweep of expired keys;
 	// shared with the Store's transactions.
@@ -285,9 +285,9 @@ func newStore(db *bun.DB) *Store {
 	}
 	if !s.pg {
 		s.writer = &sqliteWriter{turn: make(chan struct{}, 1)}
-		s.writes = new(atomic.Uint64)
+		s.writes = new(writeCounter)
 		// The Store's own handle counts; a host's *bun.DB (New) is left as it was.
-		s.db = db.WithQueryHook(writeCounter{s.writes})
+		s.db = db.WithQueryHook(s.writes)
 		s.idb = s.db
 	}
 	_, s.pgx = db.DB.Driver().(*stdlib.Driver)
@@ -483,13 +483,23 @@ func (s *Store) atomic(ctx context.Context, fn func(tx *Store) error) error {
 	return s.inTx(ctx, fn)
 }
 
-// writeCounter counts the statements that are not SELECTs.
-type writeCounter struct{ n *atomic.Uint64 }
+// writeCounter counts the statements that are not SELECTs twice: as they start
+// and as they end. A statement outside a transaction commits as it runs, and a
+// transaction as its COMMIT runs, so other connections see a commit of this
+// Store between the two counts of its statement (see pollDataVersion).
+type writeCounter struct{ started, ended atomic.Uint64 }
 
-func (w writeCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-
-func (w writeCounter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+// BeforeQuery counts a writing statement as started.
+func (w *writeCounter) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
 	if e.Operation() != "SELECT" {
-		w.n.Add(1)
+		w.started.Add(1)
+	}
+	return ctx
+}
+
+// AfterQuery counts a writing statement as ended, failed or not.
+func (w *writeCounter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	if e.Operation() != "SELECT" {
+		w.ended.Add(1)
 	}
 }
