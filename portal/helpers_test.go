@@ -42,8 +42,14 @@ type envOption func(*portal.Config)
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
+	return newEnvOn(t, "sqlite:"+filepath.Join(t.TempDir(), "connect.db"), opts...)
+}
+
+// newEnvOn is newEnv on the Store dsn opens.
+func newEnvOn(t *testing.T, dsn string, opts ...envOption) *env {
+	t.Helper()
 	ctx := context.Background()
-	st, err := storage.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "connect.db"))
+	st, err := storage.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,17 +313,18 @@ func secret(t *testing.T, r response) string {
 
 // fakeSheets reads CSV only, mapping columns by their labels: enough to drive the
 // portal's import pages without package importer (an adapter the portal must not
-// import; the example host wires the real one).
-type fakeSheets struct{}
+// import; the example host wires the real one). With hold set, reading a row
+// whose first cell is "HOLD" waits until hold is closed: an import caught midway.
+type fakeSheets struct{ hold chan struct{} }
 
-func (fakeSheets) Open(r io.ReaderAt, size int64, name string, opts portal.SheetOptions) (portal.Sheet, error) {
+func (fs fakeSheets) Open(r io.ReaderAt, size int64, name string, opts portal.SheetOptions) (portal.Sheet, error) {
 	cr := csv.NewReader(io.NewSectionReader(r, 0, size))
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {
 		return nil, connect.Errorf(connect.Invalid, "the file is not a CSV spreadsheet")
 	}
-	s := &fakeSheet{r: cr, header: header, fields: make([]connect.Field, len(header)), line: 1}
+	s := &fakeSheet{r: cr, header: header, fields: make([]connect.Field, len(header)), line: 1, hold: fs.hold}
 	labels := map[string]connect.Field{}
 	for _, f := range connect.OrderFields() {
 		labels[strings.ToLower(f.Label())] = f
@@ -371,6 +378,7 @@ type fakeSheet struct {
 	fields  []connect.Field
 	missing []connect.Field
 	line    int
+	hold    chan struct{}
 }
 
 func (s *fakeSheet) Header() []string { return s.header }
@@ -395,10 +403,17 @@ func (s *fakeSheet) Columns() []portal.SheetColumn {
 func (s *fakeSheet) Missing() []connect.Field { return s.missing }
 func (s *fakeSheet) Close() error             { return nil }
 
-func (s *fakeSheet) Next(context.Context) (connect.ImportRow, error) {
+func (s *fakeSheet) Next(ctx context.Context) (connect.ImportRow, error) {
 	cells, err := s.r.Read()
 	if err != nil {
 		return connect.ImportRow{}, err
+	}
+	if s.hold != nil && cells[0] == "HOLD" {
+		select {
+		case <-s.hold:
+		case <-ctx.Done():
+			return connect.ImportRow{}, ctx.Err()
+		}
 	}
 	s.line++
 	row := connect.ImportRow{Number: s.line, Cells: cells}

@@ -1,15 +1,19 @@
 package portal_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/internal/pgtest"
+	"github.com/dispatchkit/connect/portal"
 )
 
 func TestImportASpreadsheetStepByStep(t *testing.T) {
@@ -99,6 +103,46 @@ func TestImportProgressStreams(t *testing.T) {
 		t.Fatalf("content type %q", ct)
 	}
 	r.has(t, "event: done", `"finished":true`, `"result":"`+loc+`/result"`)
+}
+
+// TestImportProgressStopsForARemovedMember: the progress stream of a member
+// removed while its import runs ends at the next change, with neither counts nor
+// the result page after the removal. On PostgreSQL: on SQLite the import's
+// transaction holds the only write lock, and the removal waits until it ends.
+func TestImportProgressStopsForARemovedMember(t *testing.T) {
+	t.Parallel()
+	hold := make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
+	t.Cleanup(release)
+	e := newEnvOn(t, pgtest.Schema(t), func(c *portal.Config) { c.Spreadsheets = fakeSheets{hold: hold} })
+	tm := e.signUp("Green Grocer", uploads)
+	member, email := e.addMember(tm, connect.RoleAdmin)
+	b := e.signedIn(email)
+	body, ct := multipartFile(t, "orders.csv", "Id,Address Line 1\nS-1,1 Main St\nHOLD,2 Main St\nS-3,3 Main St\n", nil)
+	loc := b.do(http.MethodPost, "/imports", body, ct, nil).header.Get("Location")
+	b.post(loc+"/run", url.Values{}).is(t, http.StatusSeeOther)
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	events, _ := b.stream(ctx, loc+"/events", nil)
+	if ev := <-events; ev.name != "progress" {
+		t.Fatalf("first event %+v, want progress", ev)
+	}
+	if err := e.svc.RemoveMember(e.ctx, tm.owner, member.Member); err != nil {
+		t.Fatal(err)
+	}
+	release() // the import goes on, and its job changes
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return // the stream ended
+			}
+			t.Fatalf("a removed member got %+v", ev)
+		case <-deadline:
+			t.Fatal("the progress stream of a removed member is still open")
+		}
+	}
 }
 
 func TestUploadsThatAreNotSpreadsheets(t *testing.T) {

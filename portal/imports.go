@@ -300,7 +300,8 @@ func (s *server) progressStatus(w http.ResponseWriter, r *http.Request, v *viewe
 }
 
 // progressEvents streams the progress as Server-Sent Events: "progress" events,
-// then one "done" event with the result page.
+// then one "done" event with the result page. The member is checked again at
+// each change, as the order stream does before each burst.
 func (s *server) progressEvents(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	u, job, err := s.jobOf(r, v)
 	if err != nil {
@@ -328,6 +329,12 @@ func (s *server) progressEvents(w http.ResponseWriter, r *http.Request, v *viewe
 			select {
 			case <-time.After(100 * time.Millisecond):
 			case <-r.Context().Done():
+				return nil
+			}
+			// A member removed meanwhile, or whose client was disabled, is told
+			// nothing more; the request's access memo would still let it in, so
+			// the check gets a fresh one.
+			if _, _, err := s.svc.Membership(connect.WithAccessMemo(r.Context()), v.Actor); err != nil {
 				return nil
 			}
 		case <-heartbeat.C:
