@@ -125,13 +125,15 @@ func TestWakeAcrossProcesses(t *testing.T) {
 	bothDialects(t, func(t *testing.T, dialect string) {
 		writer, listener := twoStores(t, dialect)
 		var _ connect.Waker = listener
+		// Before listening: on SQLite its commit wakes too, and a poll between it
+		// and the orders' could send a second wake-up into the rollback's window.
+		c := newClient(t, writer, "a", "c-wake")
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		wake, err := listener.Wake(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := newClient(t, writer, "a", "c-wake")
 		o := newOrder(c, "o-wake", "r-wake", connect.StatusSubmitted, t0)
 		if err := writer.CreateOrders(t.Context(), []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: t0}}); err != nil {
 			t.Fatal(err)
