@@ -159,6 +159,13 @@ func TestEventsStopForARemovedMember(t *testing.T) {
 	if _, err := e.svc.SubmitOrders(e.ctx, tm.owner, []connect.OrderID{o.ID}); err != nil {
 		t.Fatal(err)
 	}
+	streamEndsForRemovedMember(t, events, "order")
+}
+
+// streamEndsForRemovedMember waits up to 10 s for the stream of a removed member
+// to end, failing on any event it gets named refused ("" refuses every event).
+func streamEndsForRemovedMember(t *testing.T, events <-chan sseEvent, refused string) {
+	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
 		select {
@@ -166,7 +173,7 @@ func TestEventsStopForARemovedMember(t *testing.T) {
 			if !ok {
 				return // the stream ended
 			}
-			if ev.name == "order" {
+			if refused == "" || ev.name == refused {
 				t.Fatalf("a removed member got %+v", ev)
 			}
 		case <-deadline:
