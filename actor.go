@@ -12,6 +12,7 @@ const (
 	ActorMember                      // a member of a client's team
 	ActorHost                        // the host's route sync, reporting what happened on routes
 	ActorAPIKey                      // a client's own system, with one of the client's API keys
+	ActorShopify                     // Shopify's webhooks, whose signature the Shopify adapter checked
 )
 
 // String names the kind for messages.
@@ -25,6 +26,8 @@ func (k ActorKind) String() string {
 		return "route sync"
 	case ActorAPIKey:
 		return "API key"
+	case ActorShopify:
+		return "Shopify webhook"
 	}
 	return "anonymous caller"
 }
@@ -61,6 +64,12 @@ func AsHost(account AccountID) Actor {
 	return Actor{Kind: ActorHost, Account: account}
 }
 
+// AsShopifyWebhook returns the actor of Shopify's webhooks (app uninstalled, privacy
+// requests), once the Shopify adapter has checked a webhook's signature: the
+// signature is its credential. It belongs to no account: a shop may be linked to
+// clients of several accounts, and what it may do reaches only those.
+func AsShopifyWebhook() Actor { return Actor{Kind: ActorShopify} }
+
 // String describes the actor for order history and logs.
 func (a Actor) String() string {
 	switch a.Kind {
@@ -72,6 +81,8 @@ func (a Actor) String() string {
 		return "route sync"
 	case ActorAPIKey:
 		return fmt.Sprintf("API key %s", a.APIKey)
+	case ActorShopify:
+		return "Shopify"
 	}
 	return "nobody"
 }

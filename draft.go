@@ -6,10 +6,6 @@ import (
 	"strings"
 )
 
-// EventCreate is written into an order's history when the order is created. It is
-// not a transition: it has no row in the lifecycle table.
-const EventCreate Event = "create"
-
 // CreateOrder adds an order by hand, as a draft. Team members of a client that may
 // upload may. Errors: ErrForbidden; ErrInvalid (one field error per missing or
 // malformed field); ErrConflict when the Ref is already used.

@@ -190,6 +190,9 @@ func (s *Service) inviteFor(ctx context.Context, a Actor, id InviteID) (caller, 
 	if err != nil {
 		return caller{}, nil, err
 	}
+	if !c.team() && c.Kind != ActorDispatcher {
+		return caller{}, nil, c.may(actManageClients) // manages no invite: refused before reading
+	}
 	inv, err := s.store.Invite(ctx, c.scope(), id)
 	if err != nil {
 		return caller{}, nil, err

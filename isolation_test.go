@@ -676,7 +676,7 @@ func track(token func(iw *isoWorld) string) func(iw *isoWorld) error {
 // must unlink nobody, which reads as not found.
 func uninstalled(shop string) func(iw *isoWorld) error {
 	return func(iw *isoWorld) error {
-		n, err := iw.svc.ShopifyUninstalled(iw.ctx, shop)
+		n, err := iw.svc.ShopifyUninstalled(iw.ctx, connect.AsShopifyWebhook(), shop)
 		if err != nil || n != 0 {
 			return fmt.Errorf("unlinked %d clients, err %v", n, err)
 		}
@@ -689,12 +689,12 @@ func uninstalled(shop string) func(iw *isoWorld) error {
 func redact(shop func(iw *isoWorld) string) func(iw *isoWorld) error {
 	return func(iw *isoWorld) error {
 		p := connect.RedactParams{Shop: shop(iw), ShopifyIDs: iw.vShopifyIDs, Email: "ada@example.com", Reason: "intruder"}
-		n, err := iw.svc.RedactShopifyData(iw.ctx, p)
+		n, err := iw.svc.RedactShopifyData(iw.ctx, connect.AsShopifyWebhook(), p)
 		if err != nil || n != 0 {
 			return fmt.Errorf("redacted %d orders, err %v", n, err)
 		}
 		p.ShopifyIDs, p.Email, p.WholeShop = nil, "", true
-		if n, err = iw.svc.RedactShopifyData(iw.ctx, p); err != nil || n != 0 {
+		if n, err = iw.svc.RedactShopifyData(iw.ctx, connect.AsShopifyWebhook(), p); err != nil || n != 0 {
 			return fmt.Errorf("redacted the whole shop: %d orders, err %v", n, err)
 		}
 		return connect.Errorf(connect.NotFound, "no order of %s", p.Shop)

@@ -13,7 +13,7 @@ import (
 type team struct {
 	*world
 	admin, member connect.Actor
-	host          connect.Actor
+	host, shopify connect.Actor
 	emails        int
 }
 
@@ -26,16 +26,17 @@ func (tm *team) newEmail() string {
 func newTeam(t *testing.T) *team {
 	w := newWorld(t)
 	return &team{world: w,
-		admin:  w.join(w.owner, "admin@example.com", connect.RoleAdmin),
-		member: w.join(w.owner, "member@example.com", connect.RoleMember),
-		host:   connect.AsHost(w.acct)}
+		admin:   w.join(w.owner, "admin@example.com", connect.RoleAdmin),
+		member:  w.join(w.owner, "member@example.com", connect.RoleMember),
+		host:    connect.AsHost(w.acct),
+		shopify: connect.AsShopifyWebhook()}
 }
 
 // operations maps each Service operation to a call on objects the caller's tenant
 // owns, and who may make it.
 var operations = []struct {
 	name    string
-	allowed []string // of owner, admin, member, dispatcher, host
+	allowed []string // of owner, admin, member, dispatcher, host, shopify
 	// notFound lists who is refused with not_found rather than forbidden, because
 	// the object belongs to another tenant from their point of view.
 	notFound []string
@@ -254,16 +255,24 @@ var operations = []struct {
 		_, err := tm.svc.UnlinkShopify(tm.ctx, a)
 		return err
 	}},
+	{"ShopifyUninstalled", []string{"shopify"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.ShopifyUninstalled(tm.ctx, a, "green.myshopify.com")
+		return err
+	}},
+	{"RedactShopifyData", []string{"shopify"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.RedactShopifyData(tm.ctx, a, connect.RedactParams{Shop: "green.myshopify.com", Email: "ada@example.com"})
+		return err
+	}},
 }
 
 func TestEachRoleDoesExactlyWhatItMay(t *testing.T) {
 	for _, op := range operations {
-		for _, who := range []string{"owner", "admin", "member", "dispatcher", "host"} {
+		for _, who := range []string{"owner", "admin", "member", "dispatcher", "host", "shopify"} {
 			t.Run(op.name+"/"+who, func(t *testing.T) {
 				t.Parallel()
 				tm := newTeam(t)
 				actor := map[string]connect.Actor{"owner": tm.owner, "admin": tm.admin, "member": tm.member,
-					"dispatcher": tm.disp, "host": tm.host}[who]
+					"dispatcher": tm.disp, "host": tm.host, "shopify": tm.shopify}[who]
 				err := op.call(tm, actor)
 				allowed := false
 				for _, a := range op.allowed {
@@ -349,7 +358,7 @@ func TestDispatchersOfAnotherAccountGetNotFound(t *testing.T) {
 // credential is a token or a verified signature, or they run the library itself.
 var withoutActor = map[string]bool{
 	"AcceptInvite": true, "SignIn": true, "AuthenticateAPIKey": true, "Track": true,
-	"ShopifyUninstalled": true, "RedactShopifyData": true, "RunOutbox": true, "DeliverOutbox": true, "Close": true,
+	"RunOutbox": true, "DeliverOutbox": true, "Close": true,
 }
 
 // needsShopify lists operations that refuse before the role check when the world

@@ -314,10 +314,6 @@ func (s *Service) UnassignedStops(ctx context.Context, a Actor, depot DepotID, c
 	return out, page.Next, nil
 }
 
-// EventMoveDepot is written into an order's history when the dispatcher moves it
-// to another depot. It changes no status.
-const EventMoveDepot Event = "move_depot"
-
 // MoveToDepot moves a submitted order to another depot's stops list. Only
 // dispatchers may. Errors: ErrNotFound; ErrForbidden; ErrConflict when it is no
 // longer submitted.

@@ -38,10 +38,13 @@ func (s *Service) UnlinkShopify(ctx context.Context, a Actor) (*Client, error) {
 }
 
 // ShopifyUninstalled unlinks every client linked to the shop, which uninstalled the
-// app. Only the Shopify adapter's webhook handler calls it, after checking the
-// webhook's signature: the signature is the caller's credential. It returns how many
-// clients it unlinked.
-func (s *Service) ShopifyUninstalled(ctx context.Context, shop string) (int, error) {
+// app. Only Shopify's webhooks may (AsShopifyWebhook): the Shopify adapter's webhook
+// handler calls it after checking the webhook's signature. It returns how many
+// clients it unlinked. Errors: ErrForbidden.
+func (s *Service) ShopifyUninstalled(ctx context.Context, a Actor, shop string) (int, error) {
+	if _, err := s.authorize(ctx, a, actShopifyWebhooks); err != nil {
+		return 0, err
+	}
 	clients, err := s.store.ClientsByShop(ctx, shop)
 	if err != nil {
 		return 0, err
@@ -66,9 +69,13 @@ func (s *Service) ShopifyUninstalled(ctx context.Context, shop string) (int, err
 
 // RedactShopifyData erases the recipient data (name, email, phone, notes) of the
 // orders a Shopify privacy request names, in every client linked to p.Shop, and
-// records that it did. Only the Shopify adapter's webhook handler calls it, after
-// checking the webhook's signature. It returns how many orders it changed.
-func (s *Service) RedactShopifyData(ctx context.Context, p RedactParams) (int, error) {
+// records that it did. Only Shopify's webhooks may (AsShopifyWebhook): the Shopify
+// adapter's webhook handler calls it after checking the webhook's signature. It
+// returns how many orders it changed. Errors: ErrForbidden; ErrInvalid without a shop.
+func (s *Service) RedactShopifyData(ctx context.Context, a Actor, p RedactParams) (int, error) {
+	if _, err := s.authorize(ctx, a, actShopifyWebhooks); err != nil {
+		return 0, err
+	}
 	if p.Shop == "" {
 		return 0, Errorf(Invalid, "the shop is required")
 	}

@@ -70,7 +70,14 @@ const (
 	EventCancel     Event = "cancel"     // dispatcher: the account will not deliver it
 )
 
-// Events lists every event.
+// The events an order's history records that are not transitions: they have no row
+// in the lifecycle table and change no status.
+const (
+	EventCreate    Event = "create"     // the order was created (imported, added by hand, or a dispatcher's stop)
+	EventMoveDepot Event = "move_depot" // the dispatcher moved a submitted order to another depot
+)
+
+// Events lists every event of the lifecycle (those with a row in its table).
 func Events() []Event {
 	return []Event{EventSubmit, EventWithdraw, EventSchedule, EventUnschedule, EventStart,
 		EventETA, EventComplete, EventFail, EventRetry, EventCancel}

@@ -14,10 +14,12 @@ import (
 // WebhookService is what the webhook handler needs of the core;
 // *connect.Service implements it.
 type WebhookService interface {
-	// ShopifyUninstalled unlinks every client linked to the shop.
-	ShopifyUninstalled(ctx context.Context, shop string) (int, error)
-	// RedactShopifyData erases the recipient data a privacy request names.
-	RedactShopifyData(ctx context.Context, p connect.RedactParams) (int, error)
+	// ShopifyUninstalled unlinks every client linked to the shop. The handler
+	// calls it as connect.AsShopifyWebhook, once the signature checked out.
+	ShopifyUninstalled(ctx context.Context, a connect.Actor, shop string) (int, error)
+	// RedactShopifyData erases the recipient data a privacy request names, called
+	// as connect.AsShopifyWebhook.
+	RedactShopifyData(ctx context.Context, a connect.Actor, p connect.RedactParams) (int, error)
 }
 
 // webhookMemory is how long a delivery's id is remembered: longer than
@@ -156,7 +158,7 @@ func (h *WebhookHandler) handle(ctx context.Context, wh Webhook) error {
 		for i, id := range p.OrdersToRedact {
 			ids[i] = orderGID + strconv.FormatInt(id, 10)
 		}
-		n, err := h.svc.RedactShopifyData(ctx, connect.RedactParams{
+		n, err := h.svc.RedactShopifyData(ctx, connect.AsShopifyWebhook(), connect.RedactParams{
 			Shop: wh.Shop, ShopifyIDs: ids, Email: p.Customer.Email, Phone: p.Customer.Phone,
 			Reason: fmt.Sprintf("Shopify customers/redact for customer %d (webhook %s)", p.Customer.ID, wh.WebhookID),
 			At:     h.a.now(),
@@ -174,7 +176,7 @@ func (h *WebhookHandler) handle(ctx context.Context, wh Webhook) error {
 		if err := sameShop(wh, p.ShopDomain); err != nil {
 			return err
 		}
-		n, err := h.svc.RedactShopifyData(ctx, connect.RedactParams{
+		n, err := h.svc.RedactShopifyData(ctx, connect.AsShopifyWebhook(), connect.RedactParams{
 			Shop: wh.Shop, WholeShop: true,
 			Reason: fmt.Sprintf("Shopify shop/redact (webhook %s)", wh.WebhookID), At: h.a.now(),
 		})
@@ -209,7 +211,7 @@ func (h *WebhookHandler) uninstalled(ctx context.Context, wh Webhook) error {
 			return nil
 		}
 	}
-	n, err := h.svc.ShopifyUninstalled(ctx, shop)
+	n, err := h.svc.ShopifyUninstalled(ctx, connect.AsShopifyWebhook(), shop)
 	if err != nil {
 		return err
 	}

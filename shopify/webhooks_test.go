@@ -23,9 +23,12 @@ type recordingService struct {
 	fail        error
 }
 
-func (s *recordingService) ShopifyUninstalled(_ context.Context, shop string) (int, error) {
+func (s *recordingService) ShopifyUninstalled(_ context.Context, a connect.Actor, shop string) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if a != connect.AsShopifyWebhook() {
+		return 0, connect.Errorf(connect.Forbidden, "called as %v", a)
+	}
 	if s.fail != nil {
 		return 0, s.fail
 	}
@@ -33,9 +36,12 @@ func (s *recordingService) ShopifyUninstalled(_ context.Context, shop string) (i
 	return 1, nil
 }
 
-func (s *recordingService) RedactShopifyData(_ context.Context, p connect.RedactParams) (int, error) {
+func (s *recordingService) RedactShopifyData(_ context.Context, a connect.Actor, p connect.RedactParams) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if a != connect.AsShopifyWebhook() {
+		return 0, connect.Errorf(connect.Forbidden, "called as %v", a)
+	}
 	if s.fail != nil {
 		return 0, s.fail
 	}

@@ -131,14 +131,20 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 	if cfg.PasswordIterations > 0 {
 		svcCfg.Passwords = connect.PBKDF2{Iterations: cfg.PasswordIterations}
 	}
-	shop, err := h.shopify(ctx, &svcCfg)
+	// Three steps: the adapters, the Service on them, the handlers on the Service.
+	shop, err := h.shopifyAdapter(ctx)
 	if err != nil {
 		return nil, err
 	}
+	svcCfg.Shopify = shop.adapter
 	if h.svc, err = connect.New(svcCfg); err != nil {
 		return nil, err
 	}
 	h.closers = append(h.closers, func() { h.svc.Close() })
+	shopifyInstall, shopifyWebhooks, err := shop.handlers(h.svc)
+	if err != nil {
+		return nil, err
+	}
 
 	key, _ := hex.DecodeString(h.state.SessionKey)
 	pcfg := portal.Config{
@@ -149,13 +155,12 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 		Depots: func(context.Context, connect.AccountID) ([]portal.Depot, error) {
 			return demoDepots, nil
 		},
-		Spreadsheets: sheets{},
-		UploadDir:    filepath.Join(cfg.DataDir, "uploads"),
-		Name:         "Connect demo",
-		Logger:       log,
-	}
-	if shop != nil {
-		pcfg.ShopifyInstall, pcfg.ShopifyWebhooks = shop.install, shop.webhooks
+		Spreadsheets:    sheets{},
+		ShopifyInstall:  shopifyInstall,
+		ShopifyWebhooks: shopifyWebhooks,
+		UploadDir:       filepath.Join(cfg.DataDir, "uploads"),
+		Name:            "Connect demo",
+		Logger:          log,
 	}
 	if h.portal, err = portal.New(pcfg); err != nil {
 		return nil, err

@@ -19,17 +19,19 @@ import (
 // demoShop is the fake store the demo links when no Shopify app is configured.
 const demoShop = "green-grocer.myshopify.com"
 
-// shopifyHandlers are what the portal mounts for Shopify.
-type shopifyHandlers struct {
-	install  http.Handler // under /shopify/: install and callback
-	webhooks http.Handler // POST /shopify/webhooks
+// shopifyWiring is the Shopify adapter and what its handlers need besides the
+// Service: the fake Shopify when the demo runs one.
+type shopifyWiring struct {
+	adapter *shopify.Adapter
+	fake    *shopifytest.Server // nil with a real app's credentials
 }
 
-// shopify wires the Shopify adapter into the Service and returns the handlers the
-// portal mounts. With an app's credentials it talks to Shopify; without, it runs
-// package shopifytest's fake Shopify in this process, with a store of demo orders,
-// so that linking a store and importing its orders works offline.
-func (h *host) shopify(ctx context.Context, cfg *connect.Config) (*shopifyHandlers, error) {
+// shopifyAdapter makes the Shopify adapter, the first of the three steps of the
+// wiring (adapter, Service, handlers). With an app's credentials it talks to
+// Shopify; without, it runs package shopifytest's fake Shopify in this process,
+// with a store of demo orders, so that linking a store and importing its orders
+// works offline.
+func (h *host) shopifyAdapter(ctx context.Context) (*shopifyWiring, error) {
 	key, _ := hex.DecodeString(h.state.ShopifyKey)
 	sealer, err := shopify.NewSealer(key)
 	if err != nil {
@@ -62,52 +64,35 @@ func (h *host) shopify(ctx context.Context, cfg *connect.Config) (*shopifyHandle
 	if err != nil {
 		return nil, err
 	}
-	webhooks, err := adapter.WebhookHandler(serviceLater{h})
-	if err != nil {
-		return nil, err
-	}
-	cfg.Shopify = adapter
 	if fake != nil {
 		if err := h.relinkDemoShop(ctx, fake, sealer); err != nil {
 			return nil, err
 		}
 	}
-	// The install handler needs the Service, made after the adapter: it is made
-	// on each request (a small struct).
+	return &shopifyWiring{adapter: adapter, fake: fake}, nil
+}
+
+// handlers returns what the portal mounts for Shopify, acting through the
+// Service: the install flow under /shopify/ and the webhooks.
+func (sw *shopifyWiring) handlers(svc *connect.Service) (install, webhooks http.Handler, err error) {
+	wh, err := sw.adapter.WebhookHandler(svc)
+	if err != nil {
+		return nil, nil, err
+	}
+	ih, err := sw.adapter.InstallHandler(svc)
+	if err != nil {
+		return nil, nil, err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/shopify/install", func(w http.ResponseWriter, r *http.Request) {
-		ih, err := adapter.InstallHandler(h.svc)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		if fake == nil {
+		if sw.fake == nil {
 			ih.Start(w, r)
 			return
 		}
-		demoInstall(w, r, ih, fake)
+		demoInstall(w, r, ih, sw.fake)
 	})
-	mux.HandleFunc("GET /shopify/callback", func(w http.ResponseWriter, r *http.Request) {
-		ih, err := adapter.InstallHandler(h.svc)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		ih.Callback(w, r)
-	})
-	return &shopifyHandlers{install: mux, webhooks: webhooks}, nil
-}
-
-// serviceLater hands the webhook handler the Service, which is made after the
-// adapter (the Service needs the adapter first).
-type serviceLater struct{ h *host }
-
-func (s serviceLater) ShopifyUninstalled(ctx context.Context, shop string) (int, error) {
-	return s.h.svc.ShopifyUninstalled(ctx, shop)
-}
-
-func (s serviceLater) RedactShopifyData(ctx context.Context, p connect.RedactParams) (int, error) {
-	return s.h.svc.RedactShopifyData(ctx, p)
+	mux.HandleFunc("GET /shopify/callback", ih.Callback)
+	return mux, wh, nil
 }
 
 // demoInstall plays the merchant approving the app on the fake Shopify: the
