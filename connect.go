@@ -9,8 +9,6 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-//go:generate go tool mockgen -destination=internal/mocks/ports.go -package=mocks -typed github.com/dispatchkit/connect Store,Mailer,RouteSync,Shopify,ShopifyTokens,PasswordHasher
-
 // Config is what New needs. The zero value of every optional field is a working
 // default, documented beside it.
 type Config struct {
