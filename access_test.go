@@ -4,13 +4,14 @@ import (
 	"testing"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 )
 
 func TestSignInWithThePasswordChosenAtSignUp(t *testing.T) {
 	w := newWorld(t)
 	inv, _ := w.svc.InviteMember(w.ctx, w.owner, connect.InviteMemberParams{Email: "sam@example.com", Role: connect.RoleMember})
 	_, err := w.svc.AcceptInvite(w.ctx, inv.Token, connect.SignUp{Name: "Sam", Email: "sam@example.com", Password: "short"})
-	wantCode(t, err, connect.Invalid)
+	connecttest.WantCode(t, err, connect.Invalid)
 	acc, err := w.svc.AcceptInvite(w.ctx, inv.Token, connect.SignUp{Name: "Sam", Email: "sam@example.com", Password: "correct horse battery"})
 	if err != nil {
 		t.Fatal(err)
@@ -20,7 +21,7 @@ func TestSignInWithThePasswordChosenAtSignUp(t *testing.T) {
 		t.Fatalf("sign in: %+v, %v", got, err)
 	}
 	_, err = w.svc.SignIn(w.ctx, "sam@example.com", "wrong horse battery")
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	_, errUnknown := w.svc.SignIn(w.ctx, "nobody@example.com", "correct horse battery")
 	if errUnknown == nil || errUnknown.Error() != err.Error() {
 		t.Fatalf("unknown email answers %v, wrong password %v: they must read the same", errUnknown, err)
@@ -36,7 +37,7 @@ func TestSignInWithThePasswordChosenAtSignUp(t *testing.T) {
 	}
 	w.svc.DisableClient(w.ctx, w.disp, w.client.ID)
 	_, err = w.svc.SignIn(w.ctx, "sam@example.com", "a brand new password")
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 }
 
 func TestPBKDF2(t *testing.T) {
@@ -72,24 +73,24 @@ func TestAPIKeysActAsTheClientWithAMembersRights(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = w.svc.InviteMember(w.ctx, a, connect.InviteMemberParams{Email: "x@example.com", Role: connect.RoleMember})
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	_, err = w.svc.CreateAPIKey(w.ctx, a, "another")
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	// Another client's orders are not found for the key.
 	_, otherOwner := w.signUpClient(w.disp, "Other", connect.ClientSettings{AllowUpload: true})
 	theirs := w.draft(otherOwner, "T")
 	_, err = w.svc.Order(w.ctx, a, theirs.ID)
-	wantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
 	member := w.join(w.owner, "m@example.com", connect.RoleMember)
 	_, err = w.svc.CreateAPIKey(w.ctx, member, "mine")
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	if _, err := w.svc.RevokeAPIKey(w.ctx, w.owner, key.Key.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = w.svc.AuthenticateAPIKey(w.ctx, key.Token)
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	_, err = w.svc.Orders(w.ctx, a, connect.ListOrdersParams{}) // an actor minted before revocation
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	for _, bad := range []string{"", "ck_", "ck_nope", key.Token + "x", "Bearer " + key.Token} {
 		if _, err := w.svc.AuthenticateAPIKey(w.ctx, bad); connect.ErrorCode(err) != connect.Forbidden {
 			t.Fatalf("token %q: %v", bad, err)
@@ -117,14 +118,14 @@ func TestTrackingLinksShowOneOrderUntilRevoked(t *testing.T) {
 	}
 	_, otherOwner := w.signUpClient(w.disp, "Other", connect.ClientSettings{AllowUpload: true})
 	_, err = w.svc.CreateTrackingLink(w.ctx, otherOwner, o.ID)
-	wantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
 	if _, err := w.svc.RevokeTrackingLink(w.ctx, w.owner, o.ID, link.Link.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = w.svc.Track(w.ctx, link.Token)
-	wantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
 	_, err = w.svc.Track(w.ctx, "made-up")
-	wantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
 }
 
 func TestRemembersTheLastImportMapping(t *testing.T) {
@@ -139,5 +140,5 @@ func TestRemembersTheLastImportMapping(t *testing.T) {
 		t.Fatalf("read back %+v", got.ImportMapping)
 	}
 	_, err = w.svc.SaveImportMapping(w.ctx, w.owner, map[string]connect.Field{"X": "shoe_size"})
-	wantCode(t, err, connect.Invalid)
+	connecttest.WantCode(t, err, connect.Invalid)
 }

@@ -3,11 +3,16 @@ package connect_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"go.uber.org/mock/gomock"
+
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
+	"github.com/dispatchkit/connect/connecttest/mock"
 )
 
 func TestAcceptClientInviteMakesOwnerAndNumber(t *testing.T) {
@@ -22,7 +27,7 @@ func TestAcceptClientInviteMakesOwnerAndNumber(t *testing.T) {
 	if inv.Invite.Client == "" || inv.Link != "https://portal.example/invite/"+inv.Token {
 		t.Fatalf("issued invite %+v", inv)
 	}
-	mail := w.mail.last()
+	mail := w.Mailer.Last()
 	if mail.To != "boss@bakery.example" || mail.Link != inv.Link || mail.ClientName != "Bakery" {
 		t.Fatalf("mail %+v", mail)
 	}
@@ -60,7 +65,7 @@ func TestInviteTokenIsSingleUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = w.svc.AcceptInvite(w.ctx, inv.Token, connect.SignUp{Name: "Eve", Email: "eve@example.com"})
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	members, _ := w.svc.Members(w.ctx, w.owner, "")
 	if len(members) != 2 {
 		t.Fatalf("team has %d members, want 2", len(members))
@@ -78,7 +83,7 @@ func TestInviteExpires(t *testing.T) {
 	}
 	w.advance(7*24*time.Hour + time.Second)
 	_, err = w.svc.AcceptInvite(w.ctx, inv.Token, connect.SignUp{Name: "Sam", Email: "sam@example.com"})
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	if !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("error %q does not say the invite expired", err)
 	}
@@ -94,7 +99,7 @@ func TestRevokedInviteIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = w.svc.AcceptInvite(w.ctx, inv.Token, connect.SignUp{Name: "F", Email: "f@example.com"})
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 }
 
 func TestResendInviteReplacesTheToken(t *testing.T) {
@@ -107,11 +112,11 @@ func TestResendInviteReplacesTheToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.Token == first.Token || w.mail.last().Token != second.Token {
+	if second.Token == first.Token || w.Mailer.Last().Token != second.Token {
 		t.Fatal("resend did not mail a new token")
 	}
 	_, err = w.svc.AcceptInvite(w.ctx, first.Token, connect.SignUp{Name: "F", Email: "f@example.com"})
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	if _, err := w.svc.AcceptInvite(w.ctx, second.Token, connect.SignUp{Name: "F", Email: "f@example.com"}); err != nil {
 		t.Fatal(err)
 	}
@@ -142,15 +147,17 @@ func TestOnlyTheTokenHashIsStored(t *testing.T) {
 func TestUnknownTokenIsNotFound(t *testing.T) {
 	w := newWorld(t)
 	_, err := w.svc.AcceptInvite(w.ctx, "not-a-token", connect.SignUp{Name: "X", Email: "x@example.com"})
-	wantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
 }
 
 func TestFailedInviteMailLeavesNoInvite(t *testing.T) {
-	w := newWorld(t)
-	w.mail.fail = connect.Errorf(connect.Unavailable, "smtp down")
+	mailer := mock.NewMockMailer(gomock.NewController(t))
+	mailer.EXPECT().SendInvite(gomock.Any(), gomock.Cond(func(m connect.InviteMail) bool { return m.To == "f@example.com" })).
+		Return(connect.Errorf(connect.Unavailable, "smtp down"))
+	w := newWorldWith(t, func(c *connect.Config) { c.Mailer = mailer })
 	before, _ := w.svc.Clients(w.ctx, w.disp)
 	_, err := w.svc.InviteClient(w.ctx, w.disp, connect.InviteClientParams{Name: "Florist", Email: "f@example.com", SendEmail: true})
-	wantCode(t, err, connect.Unavailable)
+	connecttest.WantCode(t, err, connect.Unavailable)
 	after, _ := w.svc.Clients(w.ctx, w.disp)
 	if len(after) != len(before) {
 		t.Fatalf("clients %d → %d after a failed invite", len(before), len(after))
@@ -167,9 +174,9 @@ func TestDisabledClientsInviteAndTeamAreRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = w.svc.AcceptInvite(w.ctx, inv.Token, connect.SignUp{Name: "Sam", Email: "sam@example.com"})
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	_, err = w.svc.Orders(w.ctx, w.owner, connect.ListOrdersParams{})
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	if _, err := w.svc.EnableClient(w.ctx, w.disp, w.client.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -181,11 +188,11 @@ func TestDisabledClientsInviteAndTeamAreRefused(t *testing.T) {
 func TestInviteClientValidates(t *testing.T) {
 	w := newWorld(t)
 	_, err := w.svc.InviteClient(w.ctx, w.disp, connect.InviteClientParams{Name: " ", Email: "nope", SendEmail: true})
-	wantCode(t, err, connect.Invalid)
+	connecttest.WantCode(t, err, connect.Invalid)
 	var e *connect.Error
-	if !errorsAs(err, &e) || len(e.Fields) != 2 {
+	if !errors.As(err, &e) || len(e.Fields) != 2 {
 		t.Fatalf("want two field errors, got %v", err)
 	}
 	_, err = w.svc.InviteClient(w.ctx, w.disp, connect.InviteClientParams{Name: "X", Settings: connect.ClientSettings{RequiredFields: connect.RequireFields("shoe_size")}})
-	wantCode(t, err, connect.Invalid)
+	connecttest.WantCode(t, err, connect.Invalid)
 }

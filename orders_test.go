@@ -1,10 +1,12 @@
 package connect_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -25,7 +27,7 @@ func TestDraftLifecycleByHand(t *testing.T) {
 	}
 	// A stale version is refused and changes nothing.
 	_, err = w.svc.UpdateDraft(w.ctx, w.owner, o.ID, o.Version, o.OrderInput)
-	wantCode(t, err, connect.Conflict)
+	connecttest.WantCode(t, err, connect.Conflict)
 	got, err := w.svc.Order(w.ctx, w.owner, o.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +39,7 @@ func TestDraftLifecycleByHand(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = w.svc.Order(w.ctx, w.owner, o.ID)
-	wantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
 }
 
 func TestSubmittedOrdersCannotBeEditedOrDeleted(t *testing.T) {
@@ -47,8 +49,8 @@ func TestSubmittedOrdersCannotBeEditedOrDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := w.svc.UpdateDraft(w.ctx, w.owner, o.ID, 0, o.OrderInput)
-	wantCode(t, err, connect.Conflict)
-	wantCode(t, w.svc.DeleteDraft(w.ctx, w.owner, o.ID, 0), connect.Conflict)
+	connecttest.WantCode(t, err, connect.Conflict)
+	connecttest.WantCode(t, w.svc.DeleteDraft(w.ctx, w.owner, o.ID, 0), connect.Conflict)
 }
 
 func TestCreateOrderRefusesMissingRequiredFields(t *testing.T) {
@@ -58,9 +60,9 @@ func TestCreateOrderRefusesMissingRequiredFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := w.svc.CreateOrder(w.ctx, w.owner, connect.OrderInput{Address: connect.Address{Line1: "1 High St"}})
-	wantCode(t, err, connect.Invalid)
+	connecttest.WantCode(t, err, connect.Invalid)
 	var e *connect.Error
-	errorsAs(err, &e)
+	errors.As(err, &e)
 	want := []connect.FieldError{
 		{Field: connect.FieldZip, Reason: "is required"},
 		{Field: connect.FieldRecipientPhone, Reason: "is required"},
@@ -74,7 +76,7 @@ func TestDuplicateRefIsAConflict(t *testing.T) {
 	w := newWorld(t)
 	w.draft(w.owner, "R-1")
 	_, err := w.svc.CreateOrder(w.ctx, w.owner, connect.OrderInput{Ref: "R-1", Address: connect.Address{Line1: "2 High St"}})
-	wantCode(t, err, connect.Conflict)
+	connecttest.WantCode(t, err, connect.Conflict)
 }
 
 func TestSubmitIsAllOrNothingAndRechecksThePolicy(t *testing.T) {
@@ -90,9 +92,9 @@ func TestSubmitIsAllOrNothingAndRechecksThePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{b.ID, a.ID})
-	wantCode(t, err, connect.Invalid)
+	connecttest.WantCode(t, err, connect.Invalid)
 	var e *connect.Error
-	errorsAs(err, &e)
+	errors.As(err, &e)
 	if len(e.Fields) != 1 || e.Fields[0].Field != connect.FieldZip || e.Fields[0].Row != 2 {
 		t.Fatalf("field errors %+v", e.Fields)
 	}
@@ -119,9 +121,9 @@ func TestUploadsOffForbidsAddingAndSubmitting(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := w.svc.CreateOrder(w.ctx, w.owner, connect.OrderInput{Address: connect.Address{Line1: "x"}})
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	_, err = w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{o.ID})
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	// Tracking still works.
 	if _, err := w.svc.Order(w.ctx, w.owner, o.ID); err != nil {
 		t.Fatal(err)
@@ -143,7 +145,7 @@ func TestWithdrawOnlyWhileOffARoute(t *testing.T) {
 	}
 	w.schedule(b.ID)
 	_, err = w.svc.Withdraw(w.ctx, w.owner, b.ID)
-	wantCode(t, err, connect.Conflict)
+	connecttest.WantCode(t, err, connect.Conflict)
 	got, _ := w.svc.Order(w.ctx, w.owner, a.ID)
 	var events []connect.Event
 	for _, e := range got.History {
@@ -210,9 +212,9 @@ func TestOrdersPagesThroughViews(t *testing.T) {
 		t.Fatalf("active: %+v, %v", active, err)
 	}
 	_, err = w.svc.Orders(w.ctx, w.owner, connect.ListOrdersParams{Cursor: "garbage!"})
-	wantCode(t, err, connect.Invalid)
+	connecttest.WantCode(t, err, connect.Invalid)
 	_, err = w.svc.Orders(w.ctx, w.owner, connect.ListOrdersParams{View: "archive"})
-	wantCode(t, err, connect.Invalid)
+	connecttest.WantCode(t, err, connect.Invalid)
 }
 
 func TestClientsListCountsOrders(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 )
 
 // fakeHost is an idempotent host stop list: it counts each key once, and records
@@ -239,7 +240,7 @@ func TestDeliveredShopifyOrdersAreFulfilledWhenTheClientAsks(t *testing.T) {
 	shop := &fakeShop{orders: []connect.ShopifyOrder{shopOrder("#1001"), shopOrder("#1002"), {Name: "#1003", Problem: "has no shipping address"}}}
 	w := newWorldWith(t, func(c *connect.Config) { c.Shopify = shop })
 	_, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{"#1001"}, connect.ImportOptions{})
-	wantCode(t, err, connect.Forbidden) // no store linked yet
+	connecttest.WantCode(t, err, connect.Forbidden) // no store linked yet
 	if _, err := w.svc.LinkShopify(w.ctx, w.owner, "green.myshopify.com"); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 )
 
 // team is a world with one person of each role in the client's team.
@@ -288,7 +289,7 @@ func TestEachRoleDoesExactlyWhatItMay(t *testing.T) {
 					}
 				}
 				if !allowed {
-					wantCode(t, err, want)
+					connecttest.WantCode(t, err, want)
 				}
 			})
 		}
@@ -309,17 +310,17 @@ func TestMembersOfAnotherClientGetNotFound(t *testing.T) {
 	o := w.draft(w.owner, "MINE")
 	_, stranger := w.signUpClient(w.disp, "Other Shop", connect.ClientSettings{AllowUpload: true})
 	_, err := w.svc.Order(w.ctx, stranger, o.ID)
-	wantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
 	_, err = w.svc.UpdateDraft(w.ctx, stranger, o.ID, 0, o.OrderInput)
-	wantCode(t, err, connect.NotFound)
-	wantCode(t, w.svc.DeleteDraft(w.ctx, stranger, o.ID, 0), connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, w.svc.DeleteDraft(w.ctx, stranger, o.ID, 0), connect.NotFound)
 	_, err = w.svc.SubmitOrders(w.ctx, stranger, []connect.OrderID{o.ID})
-	wantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
 	_, err = w.svc.Client(w.ctx, stranger, w.client.ID)
-	wantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
 	_, err = w.svc.Members(w.ctx, stranger, w.client.ID)
-	wantCode(t, err, connect.NotFound)
-	wantCode(t, w.svc.RemoveMember(w.ctx, stranger, w.owner.Member), connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, w.svc.RemoveMember(w.ctx, stranger, w.owner.Member), connect.NotFound)
 	page, err := w.svc.Orders(w.ctx, stranger, connect.ListOrdersParams{Client: w.client.ID})
 	if err != nil || len(page.Orders) != 0 {
 		t.Fatalf("stranger's list: %+v, %v", page, err)
@@ -327,7 +328,7 @@ func TestMembersOfAnotherClientGetNotFound(t *testing.T) {
 	// A member actor that claims the other client is refused outright.
 	forged := connect.AsMember(w.acct, w.client.ID, stranger.Member)
 	_, err = w.svc.Order(w.ctx, forged, o.ID)
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 }
 
 func TestDispatchersOfAnotherAccountGetNotFound(t *testing.T) {
@@ -335,15 +336,15 @@ func TestDispatchersOfAnotherAccountGetNotFound(t *testing.T) {
 	o := w.draft(w.owner, "MINE")
 	other := connect.AsDispatcher("acct-2", "eve@other.example")
 	_, err := w.svc.Order(w.ctx, other, o.ID)
-	wantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
 	_, err = w.svc.Client(w.ctx, other, w.client.ID)
-	wantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
 	_, err = w.svc.DisableClient(w.ctx, other, w.client.ID)
-	wantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
 	_, err = w.svc.CancelOrder(w.ctx, other, o.ID, "")
-	wantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
 	_, err = w.svc.Members(w.ctx, other, w.client.ID)
-	wantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
 	list, err := w.svc.Clients(w.ctx, other)
 	if err != nil || len(list) != 0 {
 		t.Fatalf("other account's clients: %v, %v", list, err)

@@ -6,24 +6,10 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 )
-
-// submitted makes n submitted orders of the world's client.
-func (w *world) submitted(n int) []*connect.Order {
-	w.t.Helper()
-	var ids []connect.OrderID
-	for range n {
-		w.refs++
-		ids = append(ids, w.draft(w.owner, fmt.Sprintf("S-%d", w.refs)).ID)
-	}
-	out, err := w.svc.SubmitOrders(w.ctx, w.owner, ids)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return out
-}
 
 var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
@@ -67,7 +53,7 @@ func TestRouteEventsDriveTheLifecycle(t *testing.T) {
 		t.Fatalf("after schedule: %+v", got)
 	}
 	_, err := w.svc.Withdraw(w.ctx, w.owner, o.ID)
-	wantCode(t, err, connect.Conflict) // on a route: too late to withdraw
+	connecttest.WantCode(t, err, connect.Conflict) // on a route: too late to withdraw
 	w.route(ev("e2", o.ID, connect.EventStart, 10))
 	if got = w.status(o.ID); got.Status != connect.StatusEnRoute || !got.ETA.Equal(t0.Add(40*time.Minute)) {
 		t.Fatalf("after start: %s ETA %v", got.Status, got.ETA)
@@ -209,9 +195,9 @@ func TestRouteEventsReportBadEventsAndForeignOrders(t *testing.T) {
 		t.Fatalf("the ghost event sent again for a real order: %+v, order %s", again, w.status(o.ID).Status)
 	}
 	_, err = w.svc.ApplyRouteEvents(w.ctx, w.disp, nil)
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	_, err = w.svc.ApplyRouteEvents(w.ctx, w.owner, nil)
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 }
 
 func TestWithdrawRacesScheduleThroughTheService(t *testing.T) {
@@ -236,7 +222,7 @@ func TestWithdrawRacesScheduleThroughTheService(t *testing.T) {
 		switch {
 		case werr == nil && res.Applied == 0 && got.Status == connect.StatusDraft:
 		case werr != nil && res.Applied == 1 && got.Status == connect.StatusScheduled:
-			wantCode(t, werr, connect.Conflict)
+			connecttest.WantCode(t, werr, connect.Conflict)
 		default:
 			t.Fatalf("order %d: withdraw %v, schedule %+v, status %s", i, werr, res, got.Status)
 		}
@@ -263,7 +249,7 @@ func TestUnassignedStopsByDepotAndMoves(t *testing.T) {
 		t.Fatalf("south %d, north %d", len(south), len(north))
 	}
 	_, _, err = w.svc.UnassignedStops(w.ctx, w.owner, "", "", 10)
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	_, err = w.svc.MoveToDepot(w.ctx, connect.AsDispatcher("acct-2", "eve"), orders[1].ID, "south")
-	wantCode(t, err, connect.NotFound)
+	connecttest.WantCode(t, err, connect.NotFound)
 }

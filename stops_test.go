@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -75,7 +76,7 @@ func TestCreateStopsIsAllOrNothing(t *testing.T) {
 		{ClientNumber: string(w.client.Number), Input: connect.OrderInput{Address: connect.Address{Line1: "1 High St"}}},
 		{ClientNumber: "12345671", Input: connect.OrderInput{Address: connect.Address{Line1: "2 High St"}}},
 	})
-	wantCode(t, err, connect.Invalid)
+	connecttest.WantCode(t, err, connect.Invalid)
 	if !strings.Contains(err.Error(), "row 2") || !strings.Contains(err.Error(), "no client of yours has client number 12345671") {
 		t.Fatalf("error %q", err)
 	}
@@ -100,9 +101,9 @@ func TestStopsOfAnotherAccountsClientAreRefused(t *testing.T) {
 	_, err := w.svc.CreateStops(w.ctx, other, []connect.StopInput{
 		{ClientNumber: string(w.client.Number), Input: connect.OrderInput{Address: connect.Address{Line1: "1 High St"}}},
 	})
-	wantCode(t, err, connect.Invalid)
+	connecttest.WantCode(t, err, connect.Invalid)
 	_, err = w.svc.CreateStops(w.ctx, w.owner, nil)
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 }
 
 func TestClientsCannotWithdrawTheDispatchersStops(t *testing.T) {
@@ -114,11 +115,11 @@ func TestClientsCannotWithdrawTheDispatchersStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = w.svc.Withdraw(w.ctx, w.owner, out[0].ID)
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	// Nor may a tracking-only client withdraw its own.
 	o := w.submitted(1)[0]
 	settings := connect.ClientSettings{AllowUpload: false}
 	w.svc.UpdateClient(w.ctx, w.disp, w.client.ID, connect.ClientChanges{Settings: &settings})
 	_, err = w.svc.Withdraw(w.ctx, w.owner, o.ID)
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 }

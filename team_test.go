@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 )
 
 // owners counts the team's owners.
@@ -39,7 +40,7 @@ func TestTransferOwnershipKeepsExactlyOneOwner(t *testing.T) {
 	}
 	// The former owner is an admin now and can no longer transfer.
 	_, err = w.svc.TransferOwnership(w.ctx, w.owner, admin.Member)
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 }
 
 func TestConcurrentTransfersLeaveOneOwner(t *testing.T) {
@@ -63,14 +64,14 @@ func TestConcurrentTransfersLeaveOneOwner(t *testing.T) {
 func TestOwnerCannotBeRemovedOrDemoted(t *testing.T) {
 	w := newWorld(t)
 	admin := w.join(w.owner, "ada@example.com", connect.RoleAdmin)
-	wantCode(t, w.svc.RemoveMember(w.ctx, admin, w.owner.Member), connect.Forbidden)
-	wantCode(t, w.svc.RemoveMember(w.ctx, w.owner, w.owner.Member), connect.Forbidden)
+	connecttest.WantCode(t, w.svc.RemoveMember(w.ctx, admin, w.owner.Member), connect.Forbidden)
+	connecttest.WantCode(t, w.svc.RemoveMember(w.ctx, w.owner, w.owner.Member), connect.Forbidden)
 	_, err := w.svc.ChangeRole(w.ctx, admin, w.owner.Member, connect.RoleMember)
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	_, err = w.svc.ChangeRole(w.ctx, w.owner, admin.Member, connect.RoleOwner)
-	wantCode(t, err, connect.Invalid)
+	connecttest.WantCode(t, err, connect.Invalid)
 	_, err = w.svc.InviteMember(w.ctx, w.owner, connect.InviteMemberParams{Email: "x@example.com", Role: connect.RoleOwner})
-	wantCode(t, err, connect.Invalid)
+	connecttest.WantCode(t, err, connect.Invalid)
 	if got := owners(t, w, w.owner); len(got) != 1 {
 		t.Fatalf("%d owners", len(got))
 	}
@@ -83,14 +84,14 @@ func TestRemovedMemberIsRefusedAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := w.svc.Orders(w.ctx, sam, connect.ListOrdersParams{})
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 }
 
 func TestMemberMayLeave(t *testing.T) {
 	w := newWorld(t)
 	sam := w.join(w.owner, "sam@example.com", connect.RoleMember)
 	other := w.join(w.owner, "other@example.com", connect.RoleMember)
-	wantCode(t, w.svc.RemoveMember(w.ctx, sam, other.Member), connect.Forbidden)
+	connecttest.WantCode(t, w.svc.RemoveMember(w.ctx, sam, other.Member), connect.Forbidden)
 	if err := w.svc.RemoveMember(w.ctx, sam, sam.Member); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func TestRoleChangeAppliesAtOnce(t *testing.T) {
 	w := newWorld(t)
 	sam := w.join(w.owner, "sam@example.com", connect.RoleMember)
 	_, err := w.svc.InviteMember(w.ctx, sam, connect.InviteMemberParams{Email: "x@example.com", Role: connect.RoleMember})
-	wantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden)
 	if _, err := w.svc.ChangeRole(w.ctx, w.owner, sam.Member, connect.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
@@ -117,5 +118,5 @@ func TestJoiningTwiceWithOneEmailIsAConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = w.svc.AcceptInvite(w.ctx, inv.Token, connect.SignUp{Name: "Sam", Email: "sam@example.com"})
-	wantCode(t, err, connect.Conflict)
+	connecttest.WantCode(t, err, connect.Conflict)
 }

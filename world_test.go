@@ -2,34 +2,32 @@ package connect_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 	"github.com/dispatchkit/connect/internal/pgtest"
-	"github.com/dispatchkit/connect/storage"
 )
 
-// world is a Service on a fresh SQLite store, with a clock the test moves and a
-// mailer that records what it sends.
+// world is connecttest's World as this package's tests use it: on a database
+// another Store can open too (otherProcess), people signed up without passwords,
+// and one client, Green Grocer, whose owner most tests act as. The short names are
+// the World's own fields under the names these tests have always used.
 type world struct {
+	*connecttest.World
 	t      testing.TB
 	ctx    context.Context
 	svc    *connect.Service
 	store  connect.Store
-	mail   *recordingMailer
-	now    time.Time
-	nowMu  sync.Mutex
+	mail   *connecttest.Mailer
+	dsn    string
 	acct   connect.AccountID
 	disp   connect.Actor
 	client *connect.Client
 	owner  connect.Actor
-	refs   int    // order references handed out by submitted
-	dsn    string // where the store is, for a second Store on the same data
 }
 
 // storeDSN is a fresh database for one test: SQLite in a temporary file, or a
@@ -42,146 +40,62 @@ func storeDSN(t testing.TB) string {
 	return "sqlite:" + filepath.Join(t.TempDir(), "connect.db")
 }
 
-type recordingMailer struct {
-	mu   sync.Mutex
-	sent []connect.InviteMail
-	fail error
-}
-
-func (m *recordingMailer) SendInvite(_ context.Context, im connect.InviteMail) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.fail != nil {
-		return m.fail
-	}
-	m.sent = append(m.sent, im)
-	return nil
-}
-
-func (m *recordingMailer) last() connect.InviteMail {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.sent[len(m.sent)-1]
-}
-
 func newWorld(t testing.TB) *world { return newWorldWith(t, nil) }
 
-// newWorldWith lets a test add ports to the Config before the Service is made.
+// newWorldWith lets a test change the Config (add ports, wrap the Store) before
+// the Service is made.
 func newWorldWith(t testing.TB, configure func(*connect.Config)) *world {
 	t.Helper()
-	ctx := context.Background()
-	dsn := storeDSN(t)
-	st, err := storage.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	w := &world{t: t, ctx: ctx, store: st, dsn: dsn, mail: &recordingMailer{},
-		now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), acct: "acct-1"}
-	cfg := connect.Config{
-		Store: st, Mailer: w.mail, Now: w.clock,
-		InviteURL:   func(token string) string { return "https://portal.example/invite/" + token },
-		TrackingURL: func(token string) string { return "https://portal.example/track/" + token },
-		Passwords:   connect.PBKDF2{Iterations: 1000}, // fast in tests; the default is 600,000
-	}
+	opts := []connecttest.Option{connecttest.WithDSN(storeDSN(t)), connecttest.WithPassword("")}
 	if configure != nil {
-		configure(&cfg)
+		opts = append(opts, connecttest.WithConfig(configure))
 	}
-	w.svc, err = connect.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.svc.Close() })
-	w.disp = connect.AsDispatcher(w.acct, "ana@dispatch.example")
+	cw := connecttest.New(t, opts...)
+	w := &world{World: cw, t: t, ctx: context.Background(), svc: cw.Service, store: cw.Store, mail: cw.Mailer,
+		dsn: cw.DSN, acct: cw.Account, disp: cw.Dispatcher}
 	w.client, w.owner = w.signUpClient(w.disp, "Green Grocer", connect.ClientSettings{AllowUpload: true, DefaultDepot: "north"})
 	return w
 }
 
-func (w *world) clock() time.Time {
-	w.nowMu.Lock()
-	defer w.nowMu.Unlock()
-	w.now = w.now.Add(time.Millisecond) // every call a distinct instant
-	return w.now
-}
+// clock reads the Service's clock (which steps 1 ms on every reading).
+func (w *world) clock() time.Time { return w.Clock.Now() }
 
-func (w *world) advance(d time.Duration) {
-	w.nowMu.Lock()
-	defer w.nowMu.Unlock()
-	w.now = w.now.Add(d)
-}
+func (w *world) advance(d time.Duration) { w.Clock.Advance(d) }
 
-// signUpClient invites a client as dispatcher d and signs its owner up.
+// signUpClient invites a client as the world's dispatcher d and signs its owner up.
 func (w *world) signUpClient(d connect.Actor, name string, settings connect.ClientSettings) (*connect.Client, connect.Actor) {
 	w.t.Helper()
-	inv, err := w.svc.InviteClient(w.ctx, d, connect.InviteClientParams{Name: name, Settings: settings})
-	if err != nil {
-		w.t.Fatal(err)
+	if d != w.Dispatcher {
+		w.t.Fatalf("signUpClient: clients are invited by the world's dispatcher, not %v", d)
 	}
-	acc, err := w.svc.AcceptInvite(w.ctx, inv.Token, connect.SignUp{Name: name + " Owner", Email: "owner@" + sanitize(name) + ".example"})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return acc.Client, acc.Actor
+	tm := w.NewClient(name, settings)
+	return tm.Client, tm.Owner.Actor
 }
 
 // join invites a person to the owner's team with a role and accepts.
 func (w *world) join(owner connect.Actor, email string, role connect.Role) connect.Actor {
 	w.t.Helper()
-	inv, err := w.svc.InviteMember(w.ctx, owner, connect.InviteMemberParams{Email: email, Role: role})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	acc, err := w.svc.AcceptInvite(w.ctx, inv.Token, connect.SignUp{Name: email, Email: email})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return acc.Actor
+	return w.Join(owner, email, role).Actor
 }
 
+// draft creates a draft of a's client with the ref.
 func (w *world) draft(a connect.Actor, ref string) *connect.Order {
 	w.t.Helper()
-	o, err := w.svc.CreateOrder(w.ctx, a, connect.OrderInput{Ref: ref, Address: connect.Address{Line1: "1 High St " + ref}})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return o
+	return w.OrderFrom(a, connect.StatusDraft, connect.OrderInput{Ref: ref, Address: connect.Address{Line1: "1 High St " + ref}})
 }
 
-func sanitize(s string) string {
-	out := make([]rune, 0, len(s))
-	for _, r := range s {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
-			out = append(out, r)
-		}
-	}
-	return string(out)
+// submitted makes n submitted orders of the world's client.
+func (w *world) submitted(n int) []*connect.Order {
+	w.t.Helper()
+	return w.Orders(w.owner, connect.StatusSubmitted, n)
 }
-
-func wantCode(t *testing.T, err error, code connect.Code) {
-	t.Helper()
-	if connect.ErrorCode(err) != code {
-		t.Fatalf("err = %v, want %s", err, code)
-	}
-	if !errors.Is(err, &connect.Error{Code: code}) {
-		t.Fatalf("errors.Is(%v, %s) is false", err, code)
-	}
-}
-
-func errorsAs(err error, target **connect.Error) bool { return errors.As(err, target) }
 
 // otherProcess returns a second Service on a Store of its own (its own pool of
 // connections, as another process would have) over the world's database.
 func (w *world) otherProcess() *connect.Service {
 	w.t.Helper()
-	st, err := storage.Open(w.ctx, w.dsn)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.t.Cleanup(func() { _ = st.Close() })
-	svc, err := connect.New(connect.Config{Store: st})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.t.Cleanup(func() { _ = svc.Close() })
-	return svc
+	return w.OtherProcess()
 }
+
+// wantCode is connecttest.WantCode under the name the live-update tests use.
+var wantCode = connecttest.WantCode
