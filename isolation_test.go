@@ -134,10 +134,8 @@ func (iw *isoWorld) buildTarget(cl *connect.Client, owner connect.Actor, ref str
 // A's team is a leak.
 func newIsoWorld(t *testing.T) *isoWorld {
 	shop := &fakeShop{orders: []connect.ShopifyOrder{shopOrder("#1001"), shopOrder("#1002")}}
-	w := newWorldWith(t, func(c *connect.Config) {
-		c.Shopify = shop
-		c.RouteSync = newFakeHost() // submissions leave outbox entries behind
-	})
+	// The world's RouteSync is wired: submissions leave outbox entries behind.
+	w := newWorldWith(t, func(c *connect.Config) { c.Shopify = shop })
 	st, ok := w.store.(*storage.Store)
 	if !ok {
 		t.Fatalf("the world's store is a %T, not a *storage.Store", w.store)

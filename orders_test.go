@@ -143,7 +143,7 @@ func TestWithdrawOnlyWhileOffARoute(t *testing.T) {
 	if back.Status != connect.StatusDraft || !back.SubmittedAt.IsZero() {
 		t.Fatalf("withdrawn %+v", back)
 	}
-	w.schedule(b.ID)
+	w.route(ev("sched-b", b.ID, connect.EventSchedule, 0)) // the host puts it on a route
 	_, err = w.svc.Withdraw(w.ctx, w.owner, b.ID)
 	connecttest.WantCode(t, err, connect.Conflict)
 	got, _ := w.svc.Order(w.ctx, w.owner, a.ID)
@@ -153,24 +153,6 @@ func TestWithdrawOnlyWhileOffARoute(t *testing.T) {
 	}
 	if d := cmp.Diff([]connect.Event{connect.EventCreate, connect.EventSubmit, connect.EventWithdraw}, events); d != "" {
 		t.Fatalf("history (-want +got):\n%s", d)
-	}
-}
-
-// schedule moves a submitted order onto a route through the Store, as the route-sync
-// side will.
-func (w *world) schedule(id connect.OrderID) {
-	w.t.Helper()
-	scope := connect.Scope{Account: w.acct}
-	o, err := w.store.Order(w.ctx, scope, id)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	from, v := o.Status, o.Version
-	o.Status, o.Route = connect.StatusScheduled, connect.RouteStop{RouteID: "r1", Position: 1}
-	err = w.store.SetStatuses(w.ctx, []connect.SetStatusParams{{Scope: scope, From: from, Version: v, Order: o,
-		Events: []connect.OrderEvent{{Order: id, Account: o.Account, Client: o.Client, Event: connect.EventSchedule, From: from, To: o.Status, At: w.clock(), By: "route sync"}}}})
-	if err != nil {
-		w.t.Fatal(err)
 	}
 }
 

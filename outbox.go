@@ -103,6 +103,9 @@ func (s *Service) RunOutbox(ctx context.Context, opts OutboxOptions) error {
 	wake, stop := s.outboxWorkers.add(Scope{})
 	defer stop()
 	s.startStoreWaker()
+	// Poll is real time, the one wait here that must fire on its own: a worker
+	// that nobody wakes still looks again. Leases, backoff and the hourly forget
+	// read the Service's clock (Config.Now), so tests move that instead.
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	var forgotAt time.Time

@@ -7,81 +7,41 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/mock/gomock"
+
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/connecttest"
+	"github.com/dispatchkit/connect/connecttest/mock"
 )
-
-// fakeHost is an idempotent host stop list: it counts each key once, and records
-// every call and any overlap of two deliveries of the same key.
-type fakeHost struct {
-	mu       sync.Mutex
-	calls    int
-	byKey    map[string]int
-	inFlight map[string]bool
-	overlap  bool
-	fail     int // fail this many calls first
-	delay    time.Duration
-	// killAfter, when set, is called once the host has taken this many changes:
-	// it ends the worker mid-batch, at a known point.
-	killAt    int
-	killAfter func()
-}
-
-func newFakeHost() *fakeHost { return &fakeHost{byKey: map[string]int{}, inFlight: map[string]bool{}} }
-
-func (h *fakeHost) SyncStop(ctx context.Context, c connect.StopChange) error {
-	h.mu.Lock()
-	h.calls++
-	if h.inFlight[c.Key] {
-		h.overlap = true
-	}
-	h.inFlight[c.Key] = true
-	failing := h.fail > 0
-	if failing {
-		h.fail--
-	}
-	h.mu.Unlock()
-	defer func() {
-		h.mu.Lock()
-		delete(h.inFlight, c.Key)
-		h.mu.Unlock()
-	}()
-	if h.delay > 0 {
-		select {
-		case <-time.After(h.delay):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	if failing {
-		return connect.Errorf(connect.Unavailable, "host down")
-	}
-	h.mu.Lock()
-	h.byKey[c.Key]++
-	kill := h.killAfter != nil && len(h.byKey) == h.killAt
-	h.mu.Unlock()
-	if kill {
-		h.killAfter()
-	}
-	return nil
-}
-
-func (h *fakeHost) delivered() map[string]int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range h.byKey {
-		out[k] = v
-	}
-	return out
-}
 
 var fastRetry = connect.OutboxOptions{Batch: 10, Lease: 200 * time.Millisecond, Poll: 10 * time.Millisecond,
 	MaxAttempts: 3, Backoff: func(int) time.Duration { return 0 }}
 
+// deliverAll runs DeliverOutbox until a batch claims nothing.
+func (w *world) deliverAll(opts connect.OutboxOptions) {
+	w.t.Helper()
+	for {
+		n, err := w.svc.DeliverOutbox(w.ctx, opts)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// byKey counts the host's changes per idempotency key.
+func byKey(changes []connect.StopChange) map[string]int {
+	out := map[string]int{}
+	for _, c := range changes {
+		out[c.Key]++
+	}
+	return out
+}
+
 func TestSubmitWithdrawAndCancelReachTheHostOnce(t *testing.T) {
-	host := newFakeHost()
-	w := newWorldWith(t, func(c *connect.Config) { c.RouteSync = host })
+	w := newWorld(t)
 	orders := w.submitted(3)
 	if _, err := w.svc.Withdraw(w.ctx, w.owner, orders[0].ID); err != nil {
 		t.Fatal(err)
@@ -89,16 +49,8 @@ func TestSubmitWithdrawAndCancelReachTheHostOnce(t *testing.T) {
 	if _, err := w.svc.CancelOrder(w.ctx, w.disp, orders[1].ID, "out of area"); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		n, err := w.svc.DeliverOutbox(w.ctx, fastRetry)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-	}
-	got := host.delivered()
+	w.deliverAll(fastRetry)
+	got := byKey(w.RouteSync.Changes())
 	if len(got) != 5 { // 3 submits, 1 withdraw, 1 cancel
 		t.Fatalf("host got %d distinct changes: %v", len(got), got)
 	}
@@ -110,8 +62,8 @@ func TestSubmitWithdrawAndCancelReachTheHostOnce(t *testing.T) {
 }
 
 func TestOutboxRetriesThenDeadLetters(t *testing.T) {
-	host := newFakeHost()
-	host.fail = 100
+	host := mock.NewMockRouteSync(gomock.NewController(t))
+	host.EXPECT().SyncStop(gomock.Any(), gomock.Any()).Return(connect.Errorf(connect.Unavailable, "host down")).Times(3)
 	w := newWorldWith(t, func(c *connect.Config) { c.RouteSync = host })
 	w.submitted(1)
 	for range 5 {
@@ -126,68 +78,137 @@ func TestOutboxRetriesThenDeadLetters(t *testing.T) {
 	if len(dead) != 1 || dead[0].Attempts != 3 || dead[0].LastError == "" {
 		t.Fatalf("dead letters %+v", dead)
 	}
-	if host.calls != 3 {
-		t.Fatalf("host called %d times, want 3 attempts", host.calls)
+}
+
+// TestAFailedDeliveryWaitsForItsBackoffOnTheServicesClock: the host fails once,
+// then takes the change; the retry goes out when the Config's clock has passed
+// the backoff, and not before, however much real time passes.
+func TestAFailedDeliveryWaitsForItsBackoffOnTheServicesClock(t *testing.T) {
+	host := mock.NewMockRouteSync(gomock.NewController(t))
+	failed := host.EXPECT().SyncStop(gomock.Any(), gomock.Any()).Return(connect.Errorf(connect.Unavailable, "host down"))
+	var took connect.StopChange
+	host.EXPECT().SyncStop(gomock.Any(), gomock.Any()).After(failed.Call).
+		DoAndReturn(func(_ context.Context, c connect.StopChange) error { took = c; return nil })
+	w := newWorldWith(t, func(c *connect.Config) { c.RouteSync = host })
+	o := w.submitted(1)[0]
+	opts := connect.OutboxOptions{Backoff: func(n int) time.Duration { return time.Duration(n) * time.Minute }}
+	if n, err := w.svc.DeliverOutbox(w.ctx, opts); n != 1 || err != nil {
+		t.Fatalf("first delivery: %d, %v", n, err)
+	}
+	w.advance(59 * time.Second)
+	if n, err := w.svc.DeliverOutbox(w.ctx, opts); n != 0 || err != nil {
+		t.Fatalf("%d retries before the backoff ran out (%v)", n, err)
+	}
+	w.advance(time.Second)
+	if n, err := w.svc.DeliverOutbox(w.ctx, opts); n != 1 || err != nil {
+		t.Fatalf("the retry once the backoff ran out: %d, %v", n, err)
+	}
+	if took.Order == nil || took.Order.ID != o.ID || took.Event != connect.EventSubmit {
+		t.Fatalf("the host took %+v", took)
+	}
+	list, err := w.store.Outbox(w.ctx, w.acct, nil, 0)
+	if err != nil || len(list) != 1 || list[0].State != connect.OutboxDone || list[0].Attempts != 2 {
+		t.Fatalf("outbox %+v, %v", list, err)
 	}
 }
 
+// killingHost takes changes until it has taken killAt of them, then calls kill:
+// a worker dies mid-batch, at a known point.
+type killingHost struct {
+	connecttest.RouteSync
+	killAt int
+	kill   func()
+}
+
+func (h *killingHost) SyncStop(ctx context.Context, c connect.StopChange) error {
+	err := h.RouteSync.SyncStop(ctx, c)
+	if h.kill != nil && len(h.Changes()) == h.killAt {
+		h.kill()
+	}
+	return err
+}
+
 func TestAWorkerKilledMidBatchLosesNothingAndDoublesNothing(t *testing.T) {
-	host := newFakeHost()
+	host := &killingHost{}
 	w := newWorldWith(t, func(c *connect.Config) { c.RouteSync = host })
 	w.submitted(30)
 	// The first worker dies (its context ends) after its 5th delivery, in the
 	// middle of a batch of 10: the rest of that batch stays claimed under its lease.
 	ctx, cancel := context.WithCancel(w.ctx)
-	host.killAt, host.killAfter = 5, cancel
+	host.killAt, host.kill = 5, cancel
 	_ = w.svc.RunOutbox(ctx, fastRetry)
-	if n := len(host.delivered()); n != 5 {
+	if n := len(host.Changes()); n != 5 {
 		t.Fatalf("the first worker delivered %d of 30 before it died, want 5", n)
 	}
-	host.killAfter = nil
-	// A new worker, after the dead one's lease ran out, finishes the job.
-	time.Sleep(fastRetry.Lease)
-	ctx, cancel = context.WithTimeout(w.ctx, 30*time.Second)
-	defer cancel()
-	for len(host.delivered()) < 30 && ctx.Err() == nil {
-		if _, err := w.svc.DeliverOutbox(ctx, fastRetry); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatal(err)
-		}
-	}
-	for k, n := range host.delivered() {
+	host.kill = nil
+	// A new worker, once the dead one's lease has run out on the Service's clock,
+	// finishes the job.
+	w.advance(fastRetry.Lease)
+	w.deliverAll(fastRetry)
+	got := byKey(host.Changes())
+	for k, n := range got {
 		if n != 1 {
 			t.Fatalf("key %s delivered %d times", k, n)
 		}
 	}
-	if len(host.delivered()) != 30 {
-		t.Fatalf("%d of 30 delivered", len(host.delivered()))
+	if len(got) != 30 {
+		t.Fatalf("%d of 30 delivered", len(got))
 	}
 }
 
+// overlapHost notes any two deliveries of one key at once; each delivery takes a
+// little real time, so that two workers would overlap if they could.
+type overlapHost struct {
+	connecttest.RouteSync
+	mu       sync.Mutex
+	inFlight map[string]bool
+	overlap  bool
+}
+
+func (h *overlapHost) SyncStop(ctx context.Context, c connect.StopChange) error {
+	h.mu.Lock()
+	h.overlap = h.overlap || h.inFlight[c.Key]
+	h.inFlight[c.Key] = true
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.inFlight, c.Key)
+		h.mu.Unlock()
+	}()
+	select {
+	case <-time.After(2 * time.Millisecond): // a real timer: the overlap window is real time
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return h.RouteSync.SyncStop(ctx, c)
+}
+
 func TestTwoWorkersNeverDeliverTheSameEntryAtOnce(t *testing.T) {
-	host := newFakeHost()
-	host.delay = 2 * time.Millisecond
+	host := &overlapHost{inFlight: map[string]bool{}}
 	w := newWorldWith(t, func(c *connect.Config) { c.RouteSync = host })
 	w.submitted(40)
 	ctx, cancel := context.WithCancel(w.ctx)
 	var wg sync.WaitGroup
 	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			_ = w.svc.RunOutbox(ctx, connect.OutboxOptions{Batch: 5, Lease: 5 * time.Second, Poll: 5 * time.Millisecond})
-		}()
+		})
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for len(host.delivered()) < 40 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	wait, stop := context.WithTimeout(ctx, 30*time.Second)
+	_, err := host.Await(wait, 40)
+	stop()
 	cancel()
 	wg.Wait()
+	if err != nil {
+		t.Fatalf("the workers delivered %d of 40 within 30 s", len(host.Changes()))
+	}
+	host.mu.Lock()
+	defer host.mu.Unlock()
 	if host.overlap {
 		t.Fatal("two workers delivered the same entry at once")
 	}
-	if host.calls != 40 || len(host.delivered()) != 40 {
-		t.Fatalf("%d calls for %d entries", host.calls, len(host.delivered()))
+	if host.Attempts() != 40 || len(byKey(host.Changes())) != 40 {
+		t.Fatalf("%d calls for %d entries", host.Attempts(), len(byKey(host.Changes())))
 	}
 }
 
@@ -274,13 +295,7 @@ func TestDeliveredShopifyOrdersAreFulfilledWhenTheClientAsks(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.route(ev("a", ids[0], connect.EventComplete, 1), ev("b", ids[1], connect.EventFail, 1))
-	for {
-		if n, err := w.svc.DeliverOutbox(w.ctx, fastRetry); err != nil {
-			t.Fatal(err)
-		} else if n == 0 {
-			break
-		}
-	}
+	w.deliverAll(fastRetry)
 	if len(shop.fulfils) != 1 || !shop.fulfils[0].NotifyCustomer || shop.fulfils[0].Order.OrderID == "" {
 		t.Fatalf("fulfilments %+v", shop.fulfils)
 	}
@@ -298,11 +313,7 @@ func TestFulfilOnStartPostsProgress(t *testing.T) {
 	id := drafts.Orders[0].ID
 	w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{id})
 	w.route(ev("1", id, connect.EventSchedule, 0), ev("2", id, connect.EventStart, 1), ev("3", id, connect.EventComplete, 2))
-	for {
-		if n, _ := w.svc.DeliverOutbox(w.ctx, fastRetry); n == 0 {
-			break
-		}
-	}
+	w.deliverAll(fastRetry)
 	if len(shop.fulfils) != 1 || shop.fulfils[0].NotifyCustomer || shop.fulfils[0].TrackingURL == "" {
 		t.Fatalf("fulfilments %+v", shop.fulfils)
 	}
@@ -321,43 +332,31 @@ func TestFulfilOnStartPostsProgress(t *testing.T) {
 	}
 }
 
-// slowHost is a host whose first delivery outlasts the worker's lease: meanwhile
-// a second worker claims the entry again and delivers it; then the first delivery
-// fails.
-type slowHost struct {
-	*fakeHost
-	w       *world
-	stalled bool
-	second  func()
-}
-
-func (h *slowHost) SyncStop(ctx context.Context, c connect.StopChange) error {
-	if !h.stalled {
-		h.stalled = true
-		h.w.advance(2 * time.Minute) // the first worker's lease runs out here
-		h.second()
-		return connect.Errorf(connect.Unavailable, "timed out")
-	}
-	return h.fakeHost.SyncStop(ctx, c)
-}
-
 // TestAWorkerWhoseLeaseRanOutLeavesTheRestAndKeepsTheNewerOutcome: a delivery that
 // outlasts its lease stops its worker from delivering the rest of the batch (they
 // may be another's by then), and its finish does not overwrite the outcome of the
 // worker that claimed the entry again.
 func TestAWorkerWhoseLeaseRanOutLeavesTheRestAndKeepsTheNewerOutcome(t *testing.T) {
-	host := &slowHost{fakeHost: newFakeHost()}
+	host := mock.NewMockRouteSync(gomock.NewController(t))
 	w := newWorldWith(t, func(c *connect.Config) { c.RouteSync = host })
-	host.w = w
 	opts := connect.OutboxOptions{Batch: 10, Lease: time.Minute, MaxAttempts: 3, Backoff: func(int) time.Duration { return 0 }}
+	// The host's first delivery outlasts the worker's lease: meanwhile a second
+	// worker claims the entries again and delivers them; then the first delivery
+	// fails. Only those three more calls may come: the first worker stops after
+	// its stalled one.
 	var secondClaimed int
-	host.second = func() {
-		n, err := w.svc.DeliverOutbox(w.ctx, opts) // another worker, while the first is stalled
+	stalled := host.EXPECT().SyncStop(gomock.Any(), gomock.Any()).DoAndReturn(func(context.Context, connect.StopChange) error {
+		w.advance(2 * time.Minute) // the first worker's lease runs out here
+		n, err := w.svc.DeliverOutbox(w.ctx, opts)
 		if err != nil {
 			t.Error(err)
 		}
 		secondClaimed = n
-	}
+		return connect.Errorf(connect.Unavailable, "timed out")
+	})
+	applied := map[string]int{}
+	host.EXPECT().SyncStop(gomock.Any(), gomock.Any()).After(stalled.Call).Times(3).
+		DoAndReturn(func(_ context.Context, c connect.StopChange) error { applied[c.Key]++; return nil })
 	w.submitted(3)
 	first, err := w.svc.DeliverOutbox(w.ctx, opts)
 	if err != nil {
@@ -365,9 +364,6 @@ func TestAWorkerWhoseLeaseRanOutLeavesTheRestAndKeepsTheNewerOutcome(t *testing.
 	}
 	if first != 3 || secondClaimed != 3 {
 		t.Fatalf("claimed %d then %d, want all 3 twice (the first lease ran out)", first, secondClaimed)
-	}
-	if host.calls != 3 { // the second worker's; the first stops after its stalled one
-		t.Fatalf("host took %d calls besides the stalled one, want 3", host.calls)
 	}
 	list, err := w.store.Outbox(w.ctx, w.acct, nil, 0)
 	if err != nil {
@@ -378,42 +374,57 @@ func TestAWorkerWhoseLeaseRanOutLeavesTheRestAndKeepsTheNewerOutcome(t *testing.
 			t.Fatalf("entry %s: %s after %d attempts (%q), want done by the second claim", e.Key, e.State, e.Attempts, e.LastError)
 		}
 	}
-	if got := host.delivered(); len(got) != 3 {
-		t.Fatalf("host applied %v, want 3 keys once each", got)
+	if len(applied) != 3 {
+		t.Fatalf("host applied %v, want 3 keys once each", applied)
 	}
+}
+
+// forgettingStore tells the test each time the Service forgets old route event ids.
+type forgettingStore struct {
+	connect.Store
+	forgot chan int
+}
+
+func (s *forgettingStore) ForgetHostEvents(ctx context.Context, before time.Time) (int, error) {
+	n, err := s.Store.ForgetHostEvents(ctx, before)
+	if err == nil {
+		select {
+		case s.forgot <- n:
+		default: // the test heard of one already
+		}
+	}
+	return n, err
 }
 
 // TestRunOutboxForgetsOldRouteEventIDs: the worker forgets route event ids older
 // than HostEventMemory; a replay of a forgotten event is then stale, not replayed,
 // and changes nothing either way.
 func TestRunOutboxForgetsOldRouteEventIDs(t *testing.T) {
-	w := newWorldWith(t, func(c *connect.Config) { c.RouteSync = newFakeHost() })
+	forgetting := make(chan int, 1)
+	w := newWorldWith(t, func(c *connect.Config) { c.Store = &forgettingStore{Store: c.Store, forgot: forgetting} })
 	o := w.submitted(1)[0]
 	schedule := ev("sched-1", o.ID, connect.EventSchedule, 1)
 	w.route(schedule)
 	if res := w.route(schedule); res.Replayed != 1 {
 		t.Fatalf("a replay right away: %+v", res)
 	}
-	// The Store stamps ids with the real clock: put the world's an hour past it.
-	w.advance(time.Since(w.clock()) + time.Hour)
+	// The Store stamps ids with the real clock: put the Service's an hour past it.
+	w.Clock.Set(time.Now().Add(time.Hour))
 	ctx, cancel := context.WithCancel(w.ctx)
 	done := make(chan error, 1)
 	go func() {
 		done <- w.svc.RunOutbox(ctx, connect.OutboxOptions{Poll: 10 * time.Millisecond, HostEventMemory: 30 * time.Minute})
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		res := w.route(schedule)
-		if res.Replayed == 0 {
-			if res.Stale != 1 || res.Applied != 0 {
-				t.Fatalf("a forgotten replay: %+v, want it stale", res)
-			}
-			break
+	select {
+	case n := <-forgetting:
+		if n != 1 {
+			t.Fatalf("the worker forgot %d route event ids, want 1", n)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the worker did not forget the route event id within 10 s")
-		}
-		time.Sleep(20 * time.Millisecond)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker did not forget the route event ids within 10 s")
+	}
+	if res := w.route(schedule); res.Replayed != 0 || res.Stale != 1 || res.Applied != 0 {
+		t.Fatalf("a forgotten replay: %+v, want it stale", res)
 	}
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
