@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 	"github.com/dispatchkit/connect/shopify"
 	"github.com/dispatchkit/connect/shopify/shopifytest"
 )
@@ -81,19 +82,19 @@ func TestFulfilRefusals(t *testing.T) {
 	_, ref := r.order()
 	gone := connect.ShopifyRef{Shop: r.shop.Domain(), OrderID: "gid://shopify/Order/1"}
 	err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: gone})
-	wantCode(t, err, connect.NotFound, "no longer in")
+	connecttest.WantCode(t, err, connect.NotFound, "no longer in")
 
 	other := ref
 	other.Shop = "another.myshopify.com"
 	err = r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: other})
-	wantCode(t, err, connect.Forbidden, "another.myshopify.com")
+	connecttest.WantCode(t, err, connect.Forbidden, "another.myshopify.com")
 
 	err = r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: connect.ShopifyRef{Shop: r.shop.Domain(), OrderID: "#1001"}})
-	wantCode(t, err, connect.Invalid, "not a Shopify order id")
+	connecttest.WantCode(t, err, connect.Invalid, "not a Shopify order id")
 
 	r.shop.Uninstall()
 	err = r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: ref})
-	wantCode(t, err, connect.Forbidden, "uninstalled the app or revoked access")
+	connecttest.WantCode(t, err, connect.Forbidden, "uninstalled the app or revoked access")
 }
 
 func TestFulfilmentEvents(t *testing.T) {
@@ -104,7 +105,7 @@ func TestFulfilmentEvents(t *testing.T) {
 	eta := r.clock.Now().Add(90 * time.Minute).Truncate(time.Second)
 
 	err := r.adapter.FulfilmentEvent(r.ctx, r.scope, connect.FulfilmentEventParams{Order: ref, Status: connect.FulfilmentOutForDelivery})
-	wantCode(t, err, connect.Conflict, "no fulfillment")
+	connecttest.WantCode(t, err, connect.Conflict, "no fulfillment")
 
 	if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: ref, TrackingURL: "https://portal.example/track/abc"}); err != nil {
 		t.Fatal(err)
@@ -137,7 +138,7 @@ func TestFulfilmentEvents(t *testing.T) {
 	}
 
 	err = r.adapter.FulfilmentEvent(r.ctx, r.scope, connect.FulfilmentEventParams{Order: ref, Status: "lost"})
-	wantCode(t, err, connect.Invalid, "unknown fulfilment status")
+	connecttest.WantCode(t, err, connect.Invalid, "unknown fulfilment status")
 }
 
 func TestFulfilWaitsForAHeldOrder(t *testing.T) {
@@ -147,7 +148,7 @@ func TestFulfilWaitsForAHeldOrder(t *testing.T) {
 	o, ref := r.order()
 	r.shop.Hold(o.ID, true)
 	err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: ref})
-	wantCode(t, err, connect.Conflict, "on hold")
+	connecttest.WantCode(t, err, connect.Conflict, "on hold")
 	if n := len(r.fulfillments(o.ID)); n != 0 {
 		t.Fatalf("%d fulfillments of a held order", n)
 	}
@@ -165,5 +166,5 @@ func TestUnfulfilledOrdersRefusesACursorShopifyDidNotMake(t *testing.T) {
 	r := newRig(t)
 	r.link()
 	_, err := r.adapter.UnfulfilledOrders(r.ctx, r.scope, "not-a-cursor", 10)
-	wantCode(t, err, connect.Invalid, "cursor")
+	connecttest.WantCode(t, err, connect.Invalid, "cursor")
 }

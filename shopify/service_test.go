@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,14 +15,15 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 	"github.com/dispatchkit/connect/shopify"
 	"github.com/dispatchkit/connect/shopify/shopifytest"
 	"github.com/dispatchkit/connect/storage"
 )
 
-// world is the adapter wired to a connect.Service on SQLite, as a host wires
-// it: the store keeps tokens and single-use keys and lists a shop's clients;
-// the install and webhook handlers call the Service.
+// world is the adapter wired to a connect.Service (connecttest's World), as a
+// host wires it: the store keeps tokens and single-use keys and lists a shop's
+// clients; the install and webhook handlers call the Service.
 type world struct {
 	*rig
 	store    *storage.Store
@@ -35,36 +35,32 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	ctx := context.Background()
 	clock := &shopifytest.Clock{}
 	// The store's UseOnce reads the real clock: start the fake one at it, so
 	// the expiry of an install state means the same to both.
 	clock.Advance(time.Since(clock.Now()).Truncate(time.Second))
-	st, err := storage.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "connect.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	w := &world{store: st, rig: &rig{t: t, ctx: ctx, clock: clock, sessions: map[string]connect.Actor{}}}
+	w := &world{rig: &rig{t: t, ctx: context.Background(), clock: clock, sessions: map[string]connect.Actor{}}}
 	w.srv = shopifytest.New(shopifytest.Config{Now: clock.Now})
 	t.Cleanup(w.srv.Close)
 	w.shop = w.srv.Shop("acme.myshopify.com")
 	w.key = bytes.Repeat([]byte{9}, 32)
 	w.sealer, _ = shopify.NewSealer(w.key)
-	w.adapter, err = shopify.New(shopify.Config{
-		ClientID: w.srv.ClientID(), Secret: w.srv.Secret(), Tokens: st, Sealer: w.sealer, HTTPClient: w.srv.Client(),
-		Session: w.session, Once: st, Clients: st, RedirectURL: redirectURL, ReturnURL: returnURL,
-		Now: clock.Now, Sleep: clock.Sleep,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.svc, err = connect.New(connect.Config{Store: st, Shopify: w.adapter, Now: clock.Now,
-		TrackingURL: func(token string) string { return "https://portal.example/track/" + token }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.svc.Close() })
+	cw := connecttest.New(t, connecttest.WithNow(clock.Now), connecttest.WithConfig(func(c *connect.Config) {
+		// The adapter keeps its tokens and single-use keys in the World's Store.
+		st := c.Store.(*storage.Store)
+		var err error
+		w.adapter, err = shopify.New(shopify.Config{
+			ClientID: w.srv.ClientID(), Secret: w.srv.Secret(), Tokens: st, Sealer: w.sealer, HTTPClient: w.srv.Client(),
+			Session: w.session, Once: st, Clients: st, RedirectURL: redirectURL, ReturnURL: returnURL,
+			Now: clock.Now, Sleep: clock.Sleep,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Shopify = w.adapter
+	}))
+	w.store, w.svc, w.disp = cw.Store, cw.Service, cw.Dispatcher
+	var err error
 	if w.install, err = w.adapter.InstallHandler(w.svc); err != nil {
 		t.Fatal(err)
 	}
@@ -76,18 +72,9 @@ func newWorld(t *testing.T) *world {
 	t.Cleanup(hs.Close)
 	w.webhooks = hs.URL
 
-	w.disp = connect.AsDispatcher("acct-1", "ana@dispatch.example")
-	inv, err := w.svc.InviteClient(ctx, w.disp, connect.InviteClientParams{Name: "Green Grocer",
-		Settings: connect.ClientSettings{AllowUpload: true, DefaultDepot: "north"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc, err := w.svc.AcceptInvite(ctx, inv.Token, connect.SignUp{Name: "Gina Grocer", Email: "gina@green.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.client, w.owner = acc.Client, acc.Actor
-	w.scope = connect.Scope{Account: acc.Client.Account, Client: acc.Client.ID}
+	tm := cw.NewClient("Green Grocer", connect.ClientSettings{AllowUpload: true, DefaultDepot: "north"})
+	w.client, w.owner = tm.Client, tm.Owner.Actor
+	w.scope = connect.Scope{Account: tm.Client.Account, Client: tm.Client.ID}
 	w.signIn("owner", w.owner)
 	return w
 }
@@ -131,7 +118,7 @@ func TestServiceLinksAStoreThroughTheInstall(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	_, err := w.svc.ShopifyOrders(w.ctx, w.owner, "", 0)
-	wantCode(t, err, connect.Forbidden, "link your Shopify store first")
+	connecttest.WantCode(t, err, connect.Forbidden, "link your Shopify store first")
 
 	w.link()
 	cl, err := w.svc.Client(w.ctx, w.owner, w.client.ID)
@@ -455,7 +442,7 @@ func TestServiceHandlesWebhooks(t *testing.T) {
 		t.Errorf("after the uninstall the token is still stored (%v)", err)
 	}
 	_, err = w.svc.ShopifyOrders(w.ctx, w.owner, "", 0)
-	wantCode(t, err, connect.Forbidden, "link your Shopify store first")
+	connecttest.WantCode(t, err, connect.Forbidden, "link your Shopify store first")
 
 	// shop/redact comes 48 hours after the uninstall.
 	w.clock.Advance(48 * time.Hour)

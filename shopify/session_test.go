@@ -3,21 +3,14 @@ package shopify_test
 import (
 	"encoding/json"
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 	"github.com/dispatchkit/connect/shopify"
 )
-
-func wantCode(t *testing.T, err error, code connect.Code, says string) {
-	t.Helper()
-	if connect.ErrorCode(err) != code || !strings.Contains(err.Error(), says) {
-		t.Fatalf("err = %v; want %s saying %q", err, code, says)
-	}
-}
 
 // seal stores tok as the client's token, as if an install had.
 func (r *rig) seal(tok shopify.Token) {
@@ -105,14 +98,14 @@ func TestRevokedAccessIsForbidden(t *testing.T) {
 		r.link()
 		r.shop.Uninstall() // revokes the access and refresh tokens
 		_, err := r.adapter.UnfulfilledOrders(r.ctx, r.scope, "", 10)
-		wantCode(t, err, connect.Forbidden, "the store uninstalled the app or revoked access")
+		connecttest.WantCode(t, err, connect.Forbidden, "the store uninstalled the app or revoked access")
 	})
 	t.Run("a token that cannot refresh", func(t *testing.T) {
 		t.Parallel()
 		r := newRig(t)
 		r.seal(shopify.Token{AccessToken: "shpat_refused"}) // non-expiring, so no refresh token
 		_, err := r.adapter.LookupOrders(r.ctx, r.scope, []string{"#1001"})
-		wantCode(t, err, connect.Forbidden, "the store uninstalled the app or revoked access")
+		connecttest.WantCode(t, err, connect.Forbidden, "the store uninstalled the app or revoked access")
 	})
 	t.Run("a refresh token past its expiry", func(t *testing.T) {
 		t.Parallel()
@@ -123,7 +116,7 @@ func TestRevokedAccessIsForbidden(t *testing.T) {
 		r.seal(tok)
 		r.clock.Advance(2 * time.Hour)
 		_, err := r.adapter.UnfulfilledOrders(r.ctx, r.scope, "", 10)
-		wantCode(t, err, connect.Forbidden, "link it again")
+		connecttest.WantCode(t, err, connect.Forbidden, "link it again")
 	})
 }
 
@@ -131,7 +124,7 @@ func TestNoLinkedStore(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
 	_, err := r.adapter.UnfulfilledOrders(r.ctx, r.scope, "", 10)
-	wantCode(t, err, connect.Forbidden, "no Shopify store is linked")
+	connecttest.WantCode(t, err, connect.Forbidden, "no Shopify store is linked")
 
 	t.Run("a token sealed for another client does not open", func(t *testing.T) {
 		plain, _ := json.Marshal(shopify.Token{AccessToken: "shpat_x"})
@@ -140,7 +133,7 @@ func TestNoLinkedStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := r.adapter.UnfulfilledOrders(r.ctx, r.scope, "", 10)
-		wantCode(t, err, connect.Internal, "does not open")
+		connecttest.WantCode(t, err, connect.Internal, "does not open")
 	})
 }
 
@@ -157,14 +150,14 @@ func TestNewRequiresTheAppAndItsTokens(t *testing.T) {
 		c := full
 		edit(&c)
 		_, err := shopify.New(c)
-		wantCode(t, err, connect.Invalid, name)
+		connecttest.WantCode(t, err, connect.Invalid, name)
 	}
 	a, err := shopify.New(full)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = a.InstallHandler(&recordingLinker{})
-	wantCode(t, err, connect.Invalid, "Session")
+	connecttest.WantCode(t, err, connect.Invalid, "Session")
 	_, err = a.WebhookHandler(&recordingService{})
-	wantCode(t, err, connect.Invalid, "Once")
+	connecttest.WantCode(t, err, connect.Invalid, "Once")
 }
