@@ -2,9 +2,9 @@
 // (its RouteSync, Mailer, Shopify or Store implementation), its handlers around the
 // portal, its own workflows. connect's own tests use it too.
 //
-// New gives a World: a connect.Service on a fresh Store of the test's own
-// (in-memory SQLite unless WithDSN names a SQLite file or a PostgreSQL schema), on
-// a Clock the test moves, with recording fakes of the Mailer and the RouteSync that
+// New gives a World: a connect.Service on a fresh Store of the test's own (SQLite
+// in the test's temporary directory, unless WithDSN names another database, such
+// as a PostgreSQL schema), on a Clock the test moves, with recording fakes of the Mailer and the RouteSync that
 // fail when told to. Its fixtures make what a test needs in one line each, through
 // the Service's real operations (invites, sign-ups, submissions, the host's route
 // events), never by writing rows:

@@ -3,6 +3,7 @@ package connecttest_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -111,6 +112,14 @@ func (t *exampleT) Fatalf(format string, args ...any) {
 	runtime.Goexit() // as t.FailNow: the test's goroutine ends, its cleanups run
 }
 func (t *exampleT) Fatal(args ...any) { t.Fatalf("%s", fmt.Sprint(args...)) }
+func (t *exampleT) TempDir() string {
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
 
 func (t *exampleT) cleanUp() {
 	for i := len(t.cleanups) - 1; i >= 0; i-- {

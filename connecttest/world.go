@@ -2,6 +2,7 @@ package connecttest
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,7 +29,7 @@ type World struct {
 	// checks that look under the Service, such as the outbox.
 	Store *storage.Store
 	// DSN opens the World's database again (storage.Open): a second Store on it is
-	// another process's view. An in-memory SQLite database cannot be opened twice.
+	// another process's view (see OtherProcess).
 	DSN string
 	// Clock is the Service's clock; nil when WithNow (or a WithConfig edit of
 	// Config.Now) gave it another.
@@ -66,8 +67,11 @@ type options struct {
 }
 
 // WithDSN puts the World on the database dsn opens (storage.Open) instead of a
-// private in-memory SQLite database: a SQLite file, or a PostgreSQL schema of the
-// test's own (add search_path=… to the URL), so one suite runs on both.
+// SQLite file in the test's temporary directory: a PostgreSQL schema of the test's
+// own (add search_path=… to the URL), so that one suite runs on both.
+// "sqlite::memory:" works for most tests, but SQLite refuses a read of an
+// in-memory database while another connection writes it, which the Service's
+// pipelined imports (ImportStops) do: they fail as busy.
 func WithDSN(dsn string) Option { return func(o *options) { o.dsn = dsn } }
 
 // WithClock puts the Service on c instead of a clock at Start that steps 1 ms on
@@ -93,16 +97,19 @@ func WithConfig(edit func(*connect.Config)) Option {
 	return func(o *options) { o.edits = append(o.edits, edit) }
 }
 
-// New returns a World: a Service on a fresh in-memory SQLite Store (see WithDSN),
+// New returns a World: a Service on a fresh SQLite Store in t.TempDir (see WithDSN),
 // on a Clock at Start that steps 1 ms on every reading, with a recording Mailer
 // and RouteSync, fast password hashing, and invite and tracking links under
 // https://portal.example/. It fails t if the Store cannot be opened; the Service
 // and the Store are closed when t ends.
 func New(t testing.TB, opts ...Option) *World {
 	t.Helper()
-	o := options{dsn: "sqlite::memory:", account: "acct-1", password: Password}
+	o := options{account: "acct-1", password: Password}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.dsn == "" {
+		o.dsn = "sqlite:" + filepath.Join(t.TempDir(), "connect.db")
 	}
 	st, err := storage.Open(context.Background(), o.dsn)
 	if err != nil {
@@ -160,8 +167,8 @@ func (w *World) DispatcherOf(account connect.AccountID) connect.Actor {
 
 // OtherProcess returns a second Service on a Store of its own over the World's
 // database (its own connections, as another process of the host would have), on
-// the real clock and with no ports. It fails the test on an in-memory database,
-// which no second Store can open.
+// the real clock and with no ports. It fails the test on an in-memory database
+// (WithDSN("sqlite::memory:")), which no second Store can open.
 func (w *World) OtherProcess() *connect.Service {
 	w.t.Helper()
 	if w.DSN == "sqlite::memory:" || w.DSN == "sqlite:" {

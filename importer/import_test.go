@@ -4,21 +4,19 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 	"github.com/dispatchkit/connect/importer"
-	"github.com/dispatchkit/connect/storage"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/unicode"
 )
 
-// portal is the core on a SQLite store of the test's own, with one client whose
-// owner imports.
+// portal is the core (connecttest's World) with one client whose owner imports.
 type portal struct {
 	t      *testing.T
 	svc    *connect.Service
@@ -27,28 +25,12 @@ type portal struct {
 	owner  connect.Actor
 }
 
-// newPortal opens a store, and invites and signs up a client with the settings.
+// newPortal invites and signs up a client with the settings.
 func newPortal(t *testing.T, settings connect.ClientSettings) *portal {
 	t.Helper()
-	st, err := storage.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	svc, err := connect.New(connect.Config{Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	disp := connect.AsDispatcher("acct-1", "ana@dispatch.example")
-	inv, err := svc.InviteClient(t.Context(), disp, connect.InviteClientParams{Name: "Green Grocer", Settings: settings})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc, err := svc.AcceptInvite(t.Context(), inv.Token, connect.SignUp{Name: "Gina Grocer", Email: "gina@grocer.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &portal{t: t, svc: svc, disp: disp, client: acc.Client, owner: acc.Actor}
+	w := connecttest.New(t)
+	tm := w.NewClient("Green Grocer", settings)
+	return &portal{t: t, svc: w.Service, disp: w.Dispatcher, client: tm.Client, owner: tm.Owner.Actor}
 }
 
 // source opens a file as the core's importer would.
