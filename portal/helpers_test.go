@@ -11,61 +11,45 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 	"github.com/dispatchkit/connect/portal"
-	"github.com/dispatchkit/connect/storage"
 )
 
-// env is a portal on a fresh SQLite store, served by a test server.
+// env is a portal on connecttest's World, served by a test server.
 type env struct {
 	t    *testing.T
 	ctx  context.Context
+	w    *connecttest.World
 	svc  *connect.Service
 	h    http.Handler
 	srv  *httptest.Server
 	base string
 	acct connect.AccountID
 	disp connect.Actor
-	mu   sync.Mutex
-	seq  int
 }
 
 type envOption func(*portal.Config)
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
-	return newEnvOn(t, "sqlite:"+filepath.Join(t.TempDir(), "connect.db"), opts...)
+	return newEnvOn(t, "", opts...)
 }
 
-// newEnvOn is newEnv on the Store dsn opens.
+// newEnvOn is newEnv on the database dsn opens ("": a SQLite file of the test's).
 func newEnvOn(t *testing.T, dsn string, opts ...envOption) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := storage.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	e := &env{t: t, ctx: ctx, srv: srv, base: srv.URL, acct: "acct-1"}
-	e.disp = connect.AsDispatcher(e.acct, "ana@dispatch.test")
-	links := portal.Links{BaseURL: e.base}
-	e.svc, err = connect.New(connect.Config{Store: st, InviteURL: links.Invite, TrackingURL: links.Tracking,
-		Passwords: connect.PBKDF2{Iterations: 1000}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.svc.Close() })
+	w := newWorld(t, dsn, srv.URL)
+	e := &env{t: t, ctx: context.Background(), w: w, svc: w.Service, srv: srv, base: srv.URL, acct: w.Account, disp: w.Dispatcher}
 	cfg := portal.Config{
 		Service: e.svc, BaseURL: e.base, SessionKey: []byte(strings.Repeat("k", 32)),
 		Dispatchers: portal.DispatchersFunc(func(r *http.Request) (connect.Actor, bool) {
@@ -84,6 +68,7 @@ func newEnvOn(t *testing.T, dsn string, opts ...envOption) *env {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	var err error
 	e.h, err = portal.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -95,8 +80,26 @@ func newEnvOn(t *testing.T, dsn string, opts ...envOption) *env {
 	return e
 }
 
+// newWorld is the core of a test portal at base: connecttest's World on the
+// database dsn opens ("": a SQLite file of the test's) and on the real clock, as
+// the portal and the browsers' cookies are; it sends no email and pushes no stops.
+func newWorld(t *testing.T, dsn, base string, opts ...connecttest.Option) *connecttest.World {
+	t.Helper()
+	links := portal.Links{BaseURL: base}
+	opts = append(opts, connecttest.WithNow(time.Now), connecttest.WithPassword(testPassword),
+		connecttest.WithConfig(func(c *connect.Config) {
+			c.Mailer, c.RouteSync = nil, nil
+			c.InviteURL, c.TrackingURL = links.Invite, links.Tracking
+		}))
+	if dsn != "" {
+		opts = append(opts, connecttest.WithDSN(dsn))
+	}
+	return connecttest.New(t, opts...)
+}
+
 // team is a signed-up client: its owner's credentials and actor.
 type team struct {
+	of       *connecttest.Team
 	client   *connect.Client
 	owner    connect.Actor
 	email    string
@@ -108,16 +111,8 @@ const testPassword = "correct horse battery"
 // signUp invites a client and signs its owner up, through the Service.
 func (e *env) signUp(name string, settings connect.ClientSettings) team {
 	e.t.Helper()
-	inv, err := e.svc.InviteClient(e.ctx, e.disp, connect.InviteClientParams{Name: name, Settings: settings})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	email := strings.ToLower(strings.ReplaceAll(name, " ", "")) + "@client.test"
-	acc, err := e.svc.AcceptInvite(e.ctx, inv.Token, connect.SignUp{Name: "Owner of " + name, Email: email, Password: testPassword})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return team{client: acc.Client, owner: acc.Actor, email: email, password: testPassword}
+	tm := e.w.NewClient(name, settings)
+	return team{of: tm, client: tm.Client, owner: tm.Owner.Actor, email: tm.Owner.Email, password: tm.Owner.Password}
 }
 
 // uploads is the settings of a client that may upload orders.
@@ -126,30 +121,15 @@ var uploads = connect.ClientSettings{AllowUpload: true, DefaultDepot: "north"}
 // addMember adds a member with the role to the team, returning their actor and email.
 func (e *env) addMember(tm team, role connect.Role) (connect.Actor, string) {
 	e.t.Helper()
-	inv, err := e.svc.InviteMember(e.ctx, tm.owner, connect.InviteMemberParams{Role: role})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.mu.Lock()
-	e.seq++
-	email := fmt.Sprintf("%s%d@client.test", role, e.seq)
-	e.mu.Unlock()
-	acc, err := e.svc.AcceptInvite(e.ctx, inv.Token, connect.SignUp{Name: "A " + string(role), Email: email, Password: testPassword})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return acc.Actor, email
+	p := tm.of.Join(role)
+	return p.Actor, p.Email
 }
 
 // draft creates a draft order for the actor.
 func (e *env) draft(a connect.Actor, ref string) *connect.Order {
 	e.t.Helper()
-	o, err := e.svc.CreateOrder(e.ctx, a, connect.OrderInput{Ref: ref, Address: connect.Address{Line1: "1 Main St", City: "Springfield"},
-		Recipient: connect.Recipient{Name: "Rita"}})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return o
+	return e.w.OrderFrom(a, connect.StatusDraft, connect.OrderInput{Ref: ref,
+		Address: connect.Address{Line1: "1 Main St", City: "Springfield"}, Recipient: connect.Recipient{Name: "Rita"}})
 }
 
 // browser is a client with a cookie jar that does not follow redirects, sending

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/internal/pgtest"
@@ -49,16 +48,10 @@ func TestImportASpreadsheetStepByStep(t *testing.T) {
 	if got := r.header.Get("Location"); got != loc+"/progress" {
 		t.Fatalf("run redirected to %q", got)
 	}
+	b.waitImport(loc)
 	var st map[string]any
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		raw := b.get(loc+"/status").is(t, http.StatusOK).body
-		if err := json.Unmarshal([]byte(raw), &st); err != nil {
-			t.Fatal(err)
-		}
-		if st["finished"] == true || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := json.Unmarshal([]byte(b.get(loc+"/status").is(t, http.StatusOK).body), &st); err != nil {
+		t.Fatal(err)
 	}
 	if st["finished"] != true || st["stored"] != float64(2) || st["result"] != loc+"/result" {
 		t.Fatalf("status %v", st)
@@ -87,6 +80,13 @@ func TestImportASpreadsheetStepByStep(t *testing.T) {
 	for _, p := range []string{loc, loc + "/preview", loc + "/result", loc + "/refused.csv", loc + "/status"} {
 		other.get(p).is(t, http.StatusNotFound)
 	}
+}
+
+// waitImport returns once the import at loc has finished: its progress stream
+// ends with a "done" event then.
+func (b *browser) waitImport(loc string) {
+	b.e.t.Helper()
+	b.get(loc+"/events").is(b.e.t, http.StatusOK).has(b.e.t, "event: done")
 }
 
 func TestImportProgressStreams(t *testing.T) {

@@ -435,13 +435,8 @@ func isoOwnOrder(t *testing.T, e *env, a team, id string) bool {
 // isoWaitImport waits for a background import to finish.
 func isoWaitImport(t *testing.T, b *browser, id string) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		r := b.get("/imports/"+id+"/status").is(t, http.StatusOK)
-		if strings.Contains(r.body, `"finished":true`) {
-			return
-		}
-	}
-	t.Fatalf("import %s did not finish", id)
+	b.waitImport("/imports/" + id)
+	b.get("/imports/"+id+"/status").is(t, http.StatusOK).has(t, `"finished":true`)
 }
 
 // isoHead returns the event feed's current cursor.

@@ -55,9 +55,9 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 	"github.com/dispatchkit/connect/internal/pgtest"
 	"github.com/dispatchkit/connect/portal"
-	"github.com/dispatchkit/connect/storage"
 )
 
 // loadSize is how big a load run is.
@@ -109,6 +109,23 @@ type loadSession struct {
 	hash     uint64 // the stream's goroutine only, read after it ended
 	last     atomic.Value
 	streamed chan error // the stream's end: nil when cancelled by the test
+	// progress receives after each order event, and is closed when the stream ends.
+	progress chan struct{}
+}
+
+// await returns once the stream has received n order events, has ended, or ctx
+// is done.
+func (s *loadSession) await(ctx context.Context, n int64) {
+	for s.received.Load() < n {
+		select {
+		case _, open := <-s.progress:
+			if !open {
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 func runLoad(t *testing.T, size loadSize, name, dsn string) {
@@ -116,22 +133,12 @@ func runLoad(t *testing.T, size loadSize, name, dsn string) {
 	defer cancelRun()
 	began := time.Now()
 
-	st, err := storage.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	defer srv.Close()
 	base := srv.URL
-	links := portal.Links{BaseURL: base}
-	svc, err := connect.New(connect.Config{Store: st, InviteURL: links.Invite, TrackingURL: links.Tracking,
-		Passwords: connect.PBKDF2{Iterations: 1000}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Close()
+	w := newWorld(t, dsn, base, connecttest.WithAccount("acct-load"))
+	st, svc := w.Store, w.Service
 	h, err := portal.New(portal.Config{
 		Service: svc, BaseURL: base, SessionKey: bytes.Repeat([]byte("k"), 32),
 		Spreadsheets: fakeSheets{}, UploadDir: t.TempDir(),
@@ -151,25 +158,14 @@ func runLoad(t *testing.T, size loadSize, name, dsn string) {
 	})
 
 	// The account: clients, each with an API key for its imports, and members.
-	account := connect.AccountID("acct-load")
-	disp := connect.AsDispatcher(account, "load@dispatch.test")
-	host := connect.AsHost(account)
+	account, host := w.Account, w.Host
 	clients := make([]*connect.Client, size.clients)
 	keys := make([]string, size.clients)
 	owners := make([]connect.Actor, size.clients)
 	for i := range clients {
-		inv, err := svc.InviteClient(ctx, disp, connect.InviteClientParams{Name: fmt.Sprintf("Load client %d", i),
-			Settings: connect.ClientSettings{AllowUpload: true, DefaultDepot: "north"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		acc, err := svc.AcceptInvite(ctx, inv.Token, connect.SignUp{Name: fmt.Sprintf("Owner %d", i),
-			Email: fmt.Sprintf("owner%d@load.test", i), Password: testPassword})
-		if err != nil {
-			t.Fatal(err)
-		}
-		clients[i], owners[i] = acc.Client, acc.Actor
-		k, err := svc.CreateAPIKey(ctx, acc.Actor, "importer")
+		tm := w.NewClient(fmt.Sprintf("Load client %d", i), connect.ClientSettings{AllowUpload: true, DefaultDepot: "north"})
+		clients[i], owners[i] = tm.Client, tm.Owner.Actor
+		k, err := svc.CreateAPIKey(ctx, tm.Owner.Actor, "importer")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,7 +185,7 @@ func runLoad(t *testing.T, size loadSize, name, dsn string) {
 			return err
 		}
 		jar, _ := cookiejar.New(nil)
-		sessions[i] = &loadSession{client: k, email: email, streamed: make(chan error, 1),
+		sessions[i] = &loadSession{client: k, email: email, streamed: make(chan error, 1), progress: make(chan struct{}, 1),
 			c: &http.Client{Jar: jar, Transport: transport, Timeout: 30 * time.Second,
 				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 		return nil
@@ -351,9 +347,7 @@ func runLoad(t *testing.T, size loadSize, name, dsn string) {
 	}
 	// Wait for the streams to catch up, with the page loops still running.
 	for _, s := range sessions {
-		for s.received.Load() < want[s.client].n && ctx.Err() == nil {
-			time.Sleep(10 * time.Millisecond)
-		}
+		s.await(ctx, want[s.client].n)
 	}
 	close(stopPages)
 	pagesDone.Wait()
@@ -379,6 +373,9 @@ func runLoad(t *testing.T, size loadSize, name, dsn string) {
 	transport.CloseIdleConnections()
 	srv.CloseClientConnections()
 	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > baseGoroutines+10 && time.Now().Before(deadline); {
+		// The closed connections' goroutines (the server's handlers, the
+		// transport's readers and writers) end on their own, and nothing tells
+		// when: the count is the only sign.
 		time.Sleep(20 * time.Millisecond)
 	}
 	afterHeap, afterGoroutines := loadSettledHeap(), runtime.NumGoroutine()
@@ -461,6 +458,7 @@ func (s *loadSession) stream(ctx context.Context, u string, connected *sync.Wait
 			err = nil // the test ended it
 		}
 		s.streamed <- err
+		close(s.progress)
 	}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	req.Header.Set("Accept", "text/event-stream")
@@ -498,6 +496,10 @@ func (s *loadSession) stream(ctx context.Context, u string, connected *sync.Wait
 				s.last.Store(order)
 				s.hash = h.Sum64()
 				s.received.Add(1)
+				select {
+				case s.progress <- struct{}{}:
+				default: // a wake-up is already waiting
+				}
 			} else if name != "" {
 				end(fmt.Errorf("unexpected %q event", name))
 				return

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 	"github.com/dispatchkit/connect/importer"
 	"github.com/dispatchkit/connect/internal/pgtest"
 	"github.com/dispatchkit/connect/shopify"
@@ -96,7 +97,7 @@ func testCrashMidImport(t *testing.T, ctx context.Context, c *child, w *world) {
 	// A committed import first: it is wholly there, and it tells how far the
 	// orders table grows for 100k rows, to find the middle of the next one.
 	a := w.newClient(t, "Import Co")
-	key, err := w.svc.CreateAPIKey(ctx, a.Actor, "crash test")
+	key, err := w.svc.CreateAPIKey(ctx, a.Owner.Actor, "crash test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func testCrashMidImport(t *testing.T, ctx context.Context, c *child, w *world) {
 	// before the kill (a very fast machine), try again earlier with a new client.
 	for attempt, fraction := 1, int64(2); ; attempt, fraction = attempt+1, fraction*2 {
 		b := w.newClient(t, fmt.Sprintf("Import Co %d", attempt+1))
-		key, err := w.svc.CreateAPIKey(ctx, b.Actor, "crash test")
+		key, err := w.svc.CreateAPIKey(ctx, b.Owner.Actor, "crash test")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +188,7 @@ func testCrashWhilePushingStops(t *testing.T, ctx context.Context, c *child, w *
 	for i, o := range w.shopOrders {
 		names[i] = o.Name
 	}
-	if res, err := w.svc.ImportShopifyOrders(ctx, cl.Actor, names, connect.ImportOptions{}); err != nil || res.Imported < 30 {
+	if res, err := w.svc.ImportShopifyOrders(ctx, cl.Owner.Actor, names, connect.ImportOptions{}); err != nil || res.Imported < 30 {
 		t.Fatalf("importing the shop's orders: %+v %v", res, err)
 	}
 	csv := ordersCSV("OB", 1000)
@@ -195,12 +196,12 @@ func testCrashWhilePushingStops(t *testing.T, ctx context.Context, c *child, w *
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res, err := w.svc.Import(ctx, cl.Actor, src, connect.ImportOptions{}); err != nil || res.Imported != 1000 {
+	if res, err := w.svc.Import(ctx, cl.Owner.Actor, src, connect.ImportOptions{}); err != nil || res.Imported != 1000 {
 		t.Fatalf("importing the spreadsheet: %+v %v", res, err)
 	}
 	drafts := w.orders(t, cl.Client.ID, connect.StatusDraft)
 	for chunk := range slices.Chunk(ids(drafts), 500) {
-		if _, err := w.svc.SubmitOrders(ctx, cl.Actor, chunk); err != nil {
+		if _, err := w.svc.SubmitOrders(ctx, cl.Owner.Actor, chunk); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -231,7 +232,7 @@ func testCrashWhilePushingStops(t *testing.T, ctx context.Context, c *child, w *
 		}
 	}
 	for _, id := range spread[:10] {
-		if _, err := w.svc.Withdraw(ctx, cl.Actor, id); err != nil {
+		if _, err := w.svc.Withdraw(ctx, cl.Owner.Actor, id); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -270,7 +271,7 @@ func testCrashWhilePushingStops(t *testing.T, ctx context.Context, c *child, w *
 	var late []connect.OrderID
 	for _, e := range w.outbox(t, connect.OutboxPending) {
 		if e.Kind == connect.OutboxRouteSync && e.Event == connect.EventSubmit && e.Attempts > 0 && e.Key != heldKey && rs.delivered(e.Key) == 0 && len(late) < 5 {
-			if _, err := w.svc.Withdraw(ctx, cl.Actor, e.Order); err != nil {
+			if _, err := w.svc.Withdraw(ctx, cl.Owner.Actor, e.Order); err != nil {
 				t.Fatal(err)
 			}
 			late = append(late, e.Order)
@@ -477,21 +478,35 @@ func (c *child) start(t *testing.T) {
 		logs.Close()
 		close(exited)
 	}(c.cmd)
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		res, err := http.Get(c.base + "/api/v1/openapi.yaml")
-		if err == nil {
+	answered := poll(30*time.Second, 20*time.Millisecond, func() bool {
+		var res *http.Response
+		if res, err = http.Get(c.base + "/api/v1/openapi.yaml"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				return
+				return true
 			}
 		}
 		if !c.running() {
 			t.Fatalf("the portal exited on start %d: %v", c.starts, c.cmd.ProcessState)
 		}
+		return false
+	})
+	if !answered {
+		t.Fatalf("the portal did not answer within 30 s of start %d: %v", c.starts, err)
+	}
+}
+
+// poll checks done every interval until it holds or within has passed, and
+// reports whether it held. It sleeps between checks because what these tests wait
+// for happens in another process (the portal starting, its outbox worker writing
+// the database), which tells this one nothing.
+func poll(within, interval time.Duration, done func() bool) bool {
+	for deadline := time.Now().Add(within); !done(); time.Sleep(interval) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the portal did not answer within 30 s of start %d: %v", c.starts, err)
+			return false
 		}
 	}
+	return true
 }
 
 // kill sends SIGKILL and waits for the child to die.
@@ -561,6 +576,7 @@ func (c *child) importCSV(token string, csv []byte) <-chan importAnswer {
 // on it (which delivers nothing: it runs no outbox worker), to set up clients and
 // orders and to check what the child left.
 type world struct {
+	*connecttest.World
 	db    *sql.DB
 	store *storage.Store
 	svc   *connect.Service
@@ -573,62 +589,41 @@ type world struct {
 
 func openWorld(t *testing.T, dsn, shopifyKey string, shop *shopifytest.Server) *world {
 	t.Helper()
-	ctx := context.Background()
 	w := &world{shop: shop}
 	var err error
 	if w.db, err = sql.Open("pgx", dsn); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.db.Close() })
-	if w.store, err = storage.Open(ctx, dsn); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.store.Close() })
 	key, _ := hex.DecodeString(shopifyKey)
 	if w.seal, err = shopify.NewSealer(key); err != nil {
 		t.Fatal(err)
 	}
-	adapter, err := shopify.New(shopify.Config{ClientID: shop.ClientID(), Secret: shop.Secret(), Tokens: w.store,
-		Sealer: w.seal, HTTPClient: shop.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The Service needs a RouteSync and Shopify to write the outbox entries the
-	// child delivers; this one never runs the outbox.
-	if w.svc, err = connect.New(connect.Config{Store: w.store, RouteSync: undelivered{}, Shopify: adapter,
-		Passwords: connect.PBKDF2{Iterations: 1000}}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.svc.Close() })
+	// The Service has a RouteSync (the World's) and Shopify to write the outbox
+	// entries the child delivers; this one never runs the outbox. It runs on the
+	// real clock, as the child does.
+	w.World = connecttest.New(t, connecttest.WithDSN(dsn), connecttest.WithNow(time.Now), connecttest.WithAccount(demoAccount),
+		connecttest.WithConfig(func(c *connect.Config) {
+			adapter, err := shopify.New(shopify.Config{ClientID: shop.ClientID(), Secret: shop.Secret(),
+				Tokens: c.Store.(*storage.Store), Sealer: w.seal, HTTPClient: shop.Client()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Shopify, c.Mailer = adapter, nil
+		}))
+	w.store, w.svc = w.Store, w.Service
 	return w
 }
 
-type undelivered struct{}
-
-func (undelivered) SyncStop(context.Context, connect.StopChange) error {
-	return connect.Errorf(connect.Unavailable, "the test process delivers nothing")
-}
-
 // newClient invites a client that may upload, and signs its owner up.
-func (w *world) newClient(t *testing.T, name string) *connect.Accepted {
+func (w *world) newClient(t *testing.T, name string) *connecttest.Team {
 	t.Helper()
-	ctx := context.Background()
-	inv, err := w.svc.InviteClient(ctx, dispatcherActor(), connect.InviteClientParams{Name: name,
-		Settings: connect.ClientSettings{AllowUpload: true, DefaultDepot: "north"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	email := strings.ToLower(strings.ReplaceAll(name, " ", "")) + "@example.test"
-	acc, err := w.svc.AcceptInvite(ctx, inv.Token, connect.SignUp{Name: "Owner of " + name, Email: email})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return acc
+	return w.NewClient(name, connect.ClientSettings{AllowUpload: true, DefaultDepot: "north"})
 }
 
 // linkShop links the client to a shop of the fake, with a token the child's
 // adapter opens (the same sealing key), and turns automatic fulfilment on.
-func (w *world) linkShop(t *testing.T, a *connect.Accepted, domain string) {
+func (w *world) linkShop(t *testing.T, a *connecttest.Team, domain string) {
 	t.Helper()
 	ctx := context.Background()
 	tok, _ := json.Marshal(shopify.Token{AccessToken: w.shop.Shop(domain).IssueToken(), Scopes: shopify.Scopes()})
@@ -639,10 +634,10 @@ func (w *world) linkShop(t *testing.T, a *connect.Accepted, domain string) {
 	if err := w.store.SaveShopifyToken(ctx, connect.Scope{Account: a.Client.Account, Client: a.Client.ID}, domain, sealed); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.LinkShopify(ctx, a.Actor, domain); err != nil {
+	if _, err := w.svc.LinkShopify(ctx, a.Owner.Actor, domain); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.UpdateFulfilment(ctx, a.Actor, connect.FulfilmentSettings{AutoFulfil: true, NotifyCustomer: true}); err != nil {
+	if _, err := w.svc.UpdateFulfilment(ctx, a.Owner.Actor, connect.FulfilmentSettings{AutoFulfil: true, NotifyCustomer: true}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -711,10 +706,8 @@ func (w *world) outbox(t *testing.T, states ...connect.OutboxState) []connect.Ou
 func (w *world) drain(t *testing.T) {
 	t.Helper()
 	start := time.Now()
-	for deadline := start.Add(45 * time.Second); len(w.outbox(t, connect.OutboxPending)) > 0; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d outbox entries still pending after 45 s", len(w.outbox(t, connect.OutboxPending)))
-		}
+	if !poll(45*time.Second, 50*time.Millisecond, func() bool { return len(w.outbox(t, connect.OutboxPending)) == 0 }) {
+		t.Fatalf("%d outbox entries still pending after 45 s", len(w.outbox(t, connect.OutboxPending)))
 	}
 	for _, e := range w.outbox(t, connect.OutboxDead) {
 		t.Errorf("outbox entry %s (%s) is dead after %d attempts: %s", e.Key, e.Kind, e.Attempts, e.LastError)

@@ -102,6 +102,9 @@ func TestEndToEndInABrowser(t *testing.T) {
 			if err = chromedp.Do(c, actions...); err == nil {
 				return
 			}
+			// The page is reloading after a post: the browser tells nothing that the
+			// step could wait on (it may or may not have started the navigation when
+			// the node was found), so give it time to render the fresh page.
 			time.Sleep(300 * time.Millisecond)
 		}
 		shot(c, "failed")

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +29,46 @@ import (
 type testHost struct {
 	*host
 	base string
+	logs *logLines
+}
+
+// logLines is the host's log as a test waits on it: it counts the lines by
+// message, and wakes whoever waits for more.
+type logLines struct {
+	mu      sync.Mutex
+	counts  map[string]int
+	changed chan struct{}
+}
+
+func (l *logLines) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logLines) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logLines) WithGroup(string) slog.Handler            { return l }
+
+func (l *logLines) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.counts[r.Message]++
+	close(l.changed)
+	l.changed = make(chan struct{})
+	return nil
+}
+
+// await waits up to 5 s for n lines of the message, and says how many came.
+func (l *logLines) await(msg string, n int) int {
+	deadline := time.After(5 * time.Second)
+	for {
+		l.mu.Lock()
+		got, changed := l.counts[msg], l.changed
+		l.mu.Unlock()
+		if got >= n {
+			return got
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			return got
+		}
+	}
 }
 
 func startHost(t *testing.T, dir string) *testHost {
@@ -39,7 +80,8 @@ func startHost(t *testing.T, dir string) *testHost {
 	base := "http://" + ln.Addr().String()
 	cfg := config{Addr: ln.Addr().String(), DB: "sqlite:" + filepath.Join(dir, "demo.db"), BaseURL: base,
 		DataDir: filepath.Join(dir, "data"), PasswordIterations: 1000}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &logLines{counts: map[string]int{}, changed: make(chan struct{})}
+	log := slog.New(logs)
 	ctx, cancel := context.WithCancel(context.Background())
 	h, err := newHost(ctx, cfg, log)
 	if err != nil {
@@ -56,7 +98,7 @@ func startHost(t *testing.T, dir string) *testHost {
 		}
 		h.Close()
 	})
-	return &testHost{host: h, base: base}
+	return &testHost{host: h, base: base, logs: logs}
 }
 
 // client is a cookie-keeping HTTP client that does not follow redirects.
@@ -184,11 +226,11 @@ func TestRoutesAndDriverReportThroughTheService(t *testing.T) {
 	if _, err := th.svc.SubmitOrders(ctx, acc.Actor, ids); err != nil {
 		t.Fatal(err)
 	}
-	// The outbox pushes the submitted orders to the host's route sync.
-	for deadline := time.Now().Add(5 * time.Second); th.routes.count() < 2; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("route sync holds %d stops, want 2", th.routes.count())
-		}
+	// The outbox pushes the submitted orders to the host's route sync, which logs
+	// each stop it takes.
+	th.logs.await("route sync: stop submit", 2)
+	if n := th.routes.count(); n != 2 {
+		t.Fatalf("route sync holds %d stops, want 2", n)
 	}
 
 	c := th.client()
