@@ -17,20 +17,6 @@ import (
 var fastRetry = connect.OutboxOptions{Batch: 10, Lease: 200 * time.Millisecond, Poll: 10 * time.Millisecond,
 	MaxAttempts: 3, Backoff: func(int) time.Duration { return 0 }}
 
-// deliverAll runs DeliverOutbox until a batch claims nothing.
-func (w *world) deliverAll(opts connect.OutboxOptions) {
-	w.t.Helper()
-	for {
-		n, err := w.svc.DeliverOutbox(w.ctx, opts)
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		if n == 0 {
-			return
-		}
-	}
-}
-
 // byKey counts the host's changes per idempotency key.
 func byKey(changes []connect.StopChange) map[string]int {
 	out := map[string]int{}
@@ -49,7 +35,7 @@ func TestSubmitWithdrawAndCancelReachTheHostOnce(t *testing.T) {
 	if _, err := w.svc.CancelOrder(w.ctx, w.disp, orders[1].ID, "out of area"); err != nil {
 		t.Fatal(err)
 	}
-	w.deliverAll(fastRetry)
+	w.DeliverOutbox(fastRetry)
 	got := byKey(w.RouteSync.Changes())
 	if len(got) != 5 { // 3 submits, 1 withdraw, 1 cancel
 		t.Fatalf("host got %d distinct changes: %v", len(got), got)
@@ -144,7 +130,7 @@ func TestAWorkerKilledMidBatchLosesNothingAndDoublesNothing(t *testing.T) {
 	// A new worker, once the dead one's lease has run out on the Service's clock,
 	// finishes the job.
 	w.advance(fastRetry.Lease)
-	w.deliverAll(fastRetry)
+	w.DeliverOutbox(fastRetry)
 	got := byKey(host.Changes())
 	for k, n := range got {
 		if n != 1 {
@@ -295,7 +281,7 @@ func TestDeliveredShopifyOrdersAreFulfilledWhenTheClientAsks(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.route(ev("a", ids[0], connect.EventComplete, 1), ev("b", ids[1], connect.EventFail, 1))
-	w.deliverAll(fastRetry)
+	w.DeliverOutbox(fastRetry)
 	if len(shop.fulfils) != 1 || !shop.fulfils[0].NotifyCustomer || shop.fulfils[0].Order.OrderID == "" {
 		t.Fatalf("fulfilments %+v", shop.fulfils)
 	}
@@ -313,7 +299,7 @@ func TestFulfilOnStartPostsProgress(t *testing.T) {
 	id := drafts.Orders[0].ID
 	w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{id})
 	w.route(ev("1", id, connect.EventSchedule, 0), ev("2", id, connect.EventStart, 1), ev("3", id, connect.EventComplete, 2))
-	w.deliverAll(fastRetry)
+	w.DeliverOutbox(fastRetry)
 	if len(shop.fulfils) != 1 || shop.fulfils[0].NotifyCustomer || shop.fulfils[0].TrackingURL == "" {
 		t.Fatalf("fulfilments %+v", shop.fulfils)
 	}

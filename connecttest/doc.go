@@ -14,7 +14,7 @@
 //	admin := tm.Join(connect.RoleAdmin)
 //	o := w.Order(tm.Owner.Actor, connect.StatusEnRoute) // on a route, with an ETA
 //	w.Clock.Advance(8 * 24 * time.Hour)                  // invites have expired
-//	w.DeliverOutbox()                                    // the host's stop list learns of o
+//	w.DeliverOutbox(connect.OutboxOptions{})                                    // the host's stop list learns of o
 //	changes := w.RouteSync.Changes()
 //
 // Nothing in a World waits for real time: outbox leases, backoff, retry times and

@@ -67,7 +67,7 @@ func testStopList(t testing.TB) {
 	w.OrderFrom(tm.Owner.Actor, connect.StatusSubmitted, connect.OrderInput{Ref: "GG-1", Address: connect.Address{Line1: "1 High St"}})
 	w.OrderFrom(tm.Owner.Actor, connect.StatusSubmitted, connect.OrderInput{Ref: "GG-2", Address: connect.Address{Line1: "2 High St"}})
 	w.OrderFrom(tm.Owner.Actor, connect.StatusCancelled, connect.OrderInput{Ref: "GG-3", Address: connect.Address{Line1: "3 High St"}})
-	w.DeliverOutbox()
+	w.DeliverOutbox(connect.OutboxOptions{})
 	fmt.Println("stops to route:", stops.refs())
 }
 

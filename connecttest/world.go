@@ -188,14 +188,15 @@ func (w *World) OtherProcess() *connect.Service {
 }
 
 // DeliverOutbox delivers every outbox entry due on the World's clock, batch after
-// batch, as a RunOutbox worker would, and returns how many deliveries it tried.
-// A delivery that failed waits for its backoff: advance the clock and call
-// DeliverOutbox again. It fails the test when the outbox cannot be read.
-func (w *World) DeliverOutbox() int {
+// batch, as a RunOutbox worker with the options would (the zero options are
+// RunOutbox's defaults), and returns how many deliveries it tried. A delivery that
+// failed waits for its backoff: advance the clock and call DeliverOutbox again. It
+// fails the test when the outbox cannot be read.
+func (w *World) DeliverOutbox(opts connect.OutboxOptions) int {
 	w.t.Helper()
 	tried := 0
 	for {
-		n, err := w.Service.DeliverOutbox(w.t.Context(), connect.OutboxOptions{})
+		n, err := w.Service.DeliverOutbox(w.t.Context(), opts)
 		if err != nil {
 			w.t.Fatalf("connecttest: delivering the outbox: %v", err)
 		}

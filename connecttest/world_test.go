@@ -172,15 +172,15 @@ func TestRouteSyncFailsThenTakesTheRetry(t *testing.T) {
 	tm := w.NewClient("Green Grocer", connect.ClientSettings{AllowUpload: true})
 	w.RouteSync.FailWith(connect.Errorf(connect.Unavailable, "host down"))
 	o := w.Order(tm.Owner.Actor, connect.StatusSubmitted)
-	if n := w.DeliverOutbox(); n != 1 || len(w.RouteSync.Changes()) != 0 {
+	if n := w.DeliverOutbox(connect.OutboxOptions{}); n != 1 || len(w.RouteSync.Changes()) != 0 {
 		t.Fatalf("delivered %d, the host took %v", n, w.RouteSync.Changes())
 	}
 	w.RouteSync.FailWith(nil)
-	if n := w.DeliverOutbox(); n != 0 {
+	if n := w.DeliverOutbox(connect.OutboxOptions{}); n != 0 {
 		t.Fatalf("a retry went out %d times before its backoff", n)
 	}
 	w.Clock.Advance(time.Hour) // past the backoff
-	w.DeliverOutbox()
+	w.DeliverOutbox(connect.OutboxOptions{})
 	changes := w.RouteSync.Changes()
 	if len(changes) != 1 || changes[0].Order.ID != o.ID || changes[0].Event != connect.EventSubmit || w.RouteSync.Attempts() != 2 {
 		t.Fatalf("the host took %+v in %d attempts", changes, w.RouteSync.Attempts())
