@@ -57,9 +57,6 @@ func newWorldWith(t testing.TB, configure func(*connect.Config)) *world {
 	return w
 }
 
-// clock reads the Service's clock (which steps 1 ms on every reading).
-func (w *world) clock() time.Time { return w.Clock.Now() }
-
 func (w *world) advance(d time.Duration) { w.Clock.Advance(d) }
 
 // signUpClient invites a client as the world's dispatcher d and signs its owner up.
