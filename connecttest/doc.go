@@ -4,17 +4,17 @@
 //
 // New gives a World: a connect.Service on a fresh Store of the test's own (SQLite
 // in the test's temporary directory, unless WithDSN names another database, such
-// as a PostgreSQL schema), on a Clock the test moves, with recording fakes of the Mailer and the RouteSync that
-// fail when told to. Its fixtures make what a test needs in one line each, through
-// the Service's real operations (invites, sign-ups, submissions, the host's route
-// events), never by writing rows:
+// as a PostgreSQL schema), on a Clock the test moves, with recording fakes of the
+// Mailer and the RouteSync that fail when told to. Its fixtures make what a test
+// needs in one line each, through the Service's real operations (invites, sign-ups,
+// submissions, the host's route events), never by writing rows:
 //
 //	w := connecttest.New(t)
 //	tm := w.NewClient("Green Grocer", connect.ClientSettings{AllowUpload: true})
 //	admin := tm.Join(connect.RoleAdmin)
-//	o := w.Order(tm.Owner.Actor, connect.StatusEnRoute) // on a route, with an ETA
-//	w.Clock.Advance(8 * 24 * time.Hour)                  // invites have expired
-//	w.DeliverOutbox(connect.OutboxOptions{})                                    // the host's stop list learns of o
+//	o := w.Order(admin.Actor, connect.StatusEnRoute) // on a route, with an ETA
+//	w.Clock.Advance(8 * 24 * time.Hour)               // invites have expired
+//	w.DeliverOutbox(connect.OutboxOptions{})          // the host's stop list learns of o
 //	changes := w.RouteSync.Changes()
 //
 // Nothing in a World waits for real time: outbox leases, backoff, retry times and
