@@ -28,9 +28,13 @@ func RequireFields(fields ...Field) RequiredFieldPolicy {
 	return p
 }
 
-// Requires reports whether the policy requires field f.
+// Requires reports whether the policy requires field f: a field the table marks
+// AlwaysRequired, or one the policy lists.
 func (p RequiredFieldPolicy) Requires(f Field) bool {
-	return f == FieldAddressLine1 || slices.Contains(p.Fields, f)
+	if s := f.spec(); s != nil && s.AlwaysRequired {
+		return true
+	}
+	return slices.Contains(p.Fields, f)
 }
 
 // Required lists every required field in spreadsheet order, address line 1 included.
@@ -76,17 +80,10 @@ func (p RequiredFieldPolicy) Check(in OrderInput) []FieldError {
 	bad := func(f Field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: f, Reason: fmt.Sprintf(format, args...)})
 	}
-	text := map[Field]string{
-		FieldUnit: in.Address.Unit, FieldAddressLine1: in.Address.Line1,
-		FieldAddressLine2: in.Address.Line2, FieldCity: in.Address.City,
-		FieldState: in.Address.State, FieldZip: in.Address.Zip,
-		FieldCountry: in.Address.Country, FieldNotes: in.Notes,
-		FieldRecipientName: in.Recipient.Name, FieldRecipientEmail: in.Recipient.Email,
-		FieldRecipientPhone: in.Recipient.Phone, FieldRef: in.Ref,
-	}
-	for _, f := range OrderFields() {
-		present := false
-		if s, ok := text[f]; ok {
+	for i := range fieldTable {
+		f, present := fieldTable[i].Field, false
+		if text := fieldTable[i].text; text != nil {
+			s := *text(&in)
 			present = strings.TrimSpace(s) != ""
 			limit := maxTextLen
 			if f == FieldNotes {

@@ -1,13 +1,15 @@
 // Package importer reads the spreadsheets clients upload (CSV and XLSX) as orders for
 // connect.Service.Import, and writes the files that go with an import: the refused
-// rows to fix and upload again, and the template to fill in.
+// rows to fix and upload again, the template to fill in, and tables such as an
+// export of orders ([WriteXLSX]) that import back.
 //
 // It has two layers. The reading layer ([Open], [ReadCSV], [ReadXLSX]) knows nothing
 // about orders: it yields trimmed string cells with the row number the user sees in
 // their spreadsheet program, and refuses files that break the [Limits] before it
 // spends memory on them. The domain layer maps the header to order fields
-// ([MapHeader]), parses cells into values ([ParseDecimal], [ParseProducts], …) and
-// reads a sheet as a connect.ImportSource ([Source]):
+// ([MapHeader]), parses cells into values and reads a sheet as a
+// connect.ImportSource ([Source]); what a field is called and how its value is
+// written come from connect's order-field table (connect.FieldSpecs):
 //
 //	src, err := importer.OpenSource(file, size, "orders.xlsx", importer.SourceOptions{
 //		Mapping: importer.MappingOptions{Policy: client.Settings.RequiredFields},

@@ -3,7 +3,6 @@ package importer_test
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -13,116 +12,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// Fuzz tests of the domain layer: the value parsers, the header mapping and the
-// Source. Seed corpora are in testdata/fuzz.
-
-// checkProblem fails the test unless fe is a parser's error for field f: that field,
-// a reason, and no row or column.
-func checkProblem(t *testing.T, f connect.Field, fe *connect.FieldError) {
-	t.Helper()
-	if fe.Field != f || fe.Reason == "" || fe.Row != 0 || fe.Column != "" {
-		t.Fatalf("error %+v, want a reason for field %s and no row or column", fe, f)
-	}
-	if !utf8.ValidString(fe.Reason) {
-		t.Fatalf("reason %q is not UTF-8", fe.Reason)
-	}
-}
-
-// numberFields are the fields ParseDecimal reads.
-var numberFields = []connect.Field{connect.FieldSize, connect.FieldLatitude, connect.FieldLongitude}
-
-func FuzzParseDecimal(f *testing.F) {
-	f.Fuzz(func(t *testing.T, which uint8, s string) {
-		field := numberFields[int(which)%len(numberFields)]
-		d, fe := importer.ParseDecimal(field, s)
-		if fe != nil {
-			checkProblem(t, field, fe)
-			if d.Valid {
-				t.Fatalf("ParseDecimal(%q) = %v and an error", s, d)
-			}
-			return
-		}
-		if d.Valid != (s != "") {
-			t.Fatalf("ParseDecimal(%q) = %v: want a value for text, none for an empty cell", s, d)
-		}
-		if !d.Valid {
-			return
-		}
-		text := importer.FormatDecimal(d)
-		back, fe := importer.ParseDecimal(field, text)
-		if fe != nil || !back.Valid || !back.Decimal.Equal(d.Decimal) {
-			t.Fatalf("ParseDecimal(%q) = %s, which reads back as %v (%v)", s, text, back, fe)
-		}
-		if importer.FormatDecimal(back) != text {
-			t.Fatalf("%q formats as %q, then as %q", s, text, importer.FormatDecimal(back))
-		}
-	})
-}
-
-func FuzzParseWholeNumber(f *testing.F) {
-	f.Fuzz(func(t *testing.T, s string) {
-		n, fe := importer.ParseWholeNumber(connect.FieldPackageCount, s)
-		if fe != nil {
-			checkProblem(t, connect.FieldPackageCount, fe)
-			return
-		}
-		if back, fe := importer.ParseWholeNumber(connect.FieldPackageCount, strconv.Itoa(n)); fe != nil || back != n {
-			t.Fatalf("ParseWholeNumber(%q) = %d, which reads back as %d (%v)", s, n, back, fe)
-		}
-	})
-}
-
-func FuzzParseStopType(f *testing.F) {
-	f.Fuzz(func(t *testing.T, s string) {
-		st, fe := importer.ParseStopType(s)
-		if fe != nil {
-			checkProblem(t, connect.FieldStopType, fe)
-			return
-		}
-		switch st {
-		case "":
-			if s != "" {
-				t.Fatalf("ParseStopType(%q) = no type and no error", s)
-			}
-		case connect.Delivery, connect.Pickup:
-			if back, fe := importer.ParseStopType(string(st)); fe != nil || back != st {
-				t.Fatalf("ParseStopType(%q) = %q, which reads back as %q (%v)", s, st, back, fe)
-			}
-		default:
-			t.Fatalf("ParseStopType(%q) = %q", s, st)
-		}
-	})
-}
-
-func FuzzParseProducts(f *testing.F) {
-	f.Fuzz(func(t *testing.T, s string) {
-		ps, fe := importer.ParseProducts(s)
-		if fe != nil {
-			checkProblem(t, connect.FieldProducts, fe)
-			if ps != nil {
-				t.Fatalf("ParseProducts(%q) = %v and an error", s, ps)
-			}
-			return
-		}
-		if (len(ps) > 0) != (s != "") {
-			t.Fatalf("ParseProducts(%q) = %v: want products for text, none for an empty cell", s, ps)
-		}
-		for _, p := range ps {
-			if p.Name == "" || p.Name != strings.TrimSpace(p.Name) || p.Quantity < 1 ||
-				p.SKU != strings.TrimSpace(p.SKU) || strings.ContainsAny(p.Name, ";\r\n") {
-				t.Fatalf("ParseProducts(%q) has a product %+v: want a trimmed name without separators and a quantity", s, p)
-			}
-		}
-		text := importer.FormatProducts(ps)
-		back, fe := importer.ParseProducts(text)
-		if fe != nil {
-			t.Fatalf("ParseProducts(%q) = %+v, formatted as %q, which does not read back: %s", s, ps, text, fe.Reason)
-		}
-		if d := cmp.Diff(ps, back); d != "" {
-			t.Fatalf("ParseProducts(%q) formatted as %q reads back differently (-first +second):\n%s", s, text, d)
-		}
-	})
-}
+// Fuzz tests of the domain layer: the header mapping and the Source (the value
+// parsers are connect's order-field table's, fuzzed there). Seed corpora are in
+// testdata/fuzz.
 
 // fuzzFields are the targets a fuzzed override may name: every field, the client
 // number, an unknown one, and "ignore".

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/importer"
+	"github.com/shopspring/decimal"
 )
 
 // sheetRows is what a test expects of a whole sheet.
@@ -89,4 +90,14 @@ func invalid(t *testing.T, err error) *connect.Error {
 // row builds a Row.
 func row(n int, cells ...string) importer.Row {
 	return importer.Row{Number: n, Cells: cells}
+}
+
+func dec(s string) decimal.NullDecimal {
+	return decimal.NewNullDecimal(decimal.RequireFromString(s))
+}
+
+func products(ps ...connect.Product) []connect.Product { return ps }
+
+func item(name string, qty int, sku string) connect.Product {
+	return connect.Product{Name: name, Quantity: qty, SKU: sku}
 }

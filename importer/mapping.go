@@ -88,12 +88,14 @@ const (
 // then by the column's name. Names are compared after dropping case, spaces,
 // punctuation and anything in parentheses or brackets, so "Address Line 1",
 // "address_line_1", "ADDRESS-LINE-1" and "Address line 1 (required)" are the same
-// name. Besides the help article's names, it knows common variants: "Street" and
-// "Address 1"; "Postcode", "Postal code", "ZIP code"; "Town"; "Province", "County",
-// "Region"; "Lat", "Lng", "Lon", "Long"; "Phone", "Mobile"; "Email", "E-mail"; "Type",
-// "Stop type"; "Qty", "Packages", "Parcels"; "Order ID", "Reference", "Ref"; "Name",
-// "Customer name", "Recipient"; "Instructions", "Delivery notes"; "Items"; and
-// "Client ID", "Client number" for connect.FieldClientNumber. A name may also carry
+// name. The names it knows are each field's Label and Synonyms in connect's
+// order-field table (connect.FieldSpecs): the help article's names and common
+// variants such as "Street" and "Address 1"; "Postcode", "Postal code", "ZIP code";
+// "Town"; "Province", "County", "Region"; "Lat", "Lng", "Lon", "Long"; "Phone",
+// "Mobile"; "Email", "E-mail"; "Type", "Stop type"; "Qty", "Packages", "Parcels";
+// "Order ID", "Reference", "Ref"; "Name", "Customer name", "Recipient";
+// "Instructions", "Delivery notes"; "Items"; and "Client ID", "Client number" for
+// connect.FieldClientNumber (whose Spec has them too). A name may also carry
 // a "Recipient", "Customer", "Delivery" or "Shipping" prefix ("Shipping Zip",
 // "Customer Phone"), except for the Id: "Customer ID" is not the order's Id.
 //
@@ -263,49 +265,23 @@ func normalizeHeader(h string) string {
 	return b.String()
 }
 
-// headerNames maps normalised column names to fields: the help article's names and
-// the variants people write.
+// headerNames maps normalised column names to fields: each field's label and
+// synonyms in connect's order-field table (and the client number's).
 var headerNames = func() map[string]connect.Field {
-	names := map[connect.Field][]string{
-		connect.FieldUnit: {"unit", "flat", "unitflatunitname", "unitflat", "unitname", "unitnumber",
-			"flatnumber", "apt", "apartment", "suite", "aptsuite", "apartmentsuite", "unitsuite"},
-		connect.FieldAddressLine1: {"addressline1", "address1", "addr1", "addressline", "address",
-			"street", "streetaddress", "street1", "streetline1", "line1"},
-		connect.FieldAddressLine2: {"addressline2", "address2", "addr2", "street2", "streetline2", "line2"},
-		connect.FieldCity:         {"city", "town", "towncity", "citytown", "locality", "suburb"},
-		connect.FieldState: {"state", "province", "county", "region", "stateprovince", "provincestate",
-			"statecounty", "countystate", "stateregion"},
-		connect.FieldZip: {"zip", "zipcode", "postcode", "postalcode", "postal", "zippostcode",
-			"zippostalcode", "postcodezip", "postalzipcode"},
-		connect.FieldCountry: {"country", "countrycode", "countryname"},
-		connect.FieldNotes: {"notes", "note", "instructions", "deliveryinstructions", "deliverynotes",
-			"comments", "comment", "stopnotes", "ordernotes"},
-		connect.FieldSize:          {"size", "stopsize", "ordersize"},
-		connect.FieldRecipientName: {"recipientname", "name", "customername", "recipient", "fullname", "contactname", "customer"},
-		connect.FieldStopType:      {"typeofstop", "type", "stoptype", "deliverytype", "ordertype"},
-		connect.FieldRecipientEmail: {"recipientemailaddress", "email", "emailaddress", "recipientemail",
-			"customeremail", "mail"},
-		connect.FieldRecipientPhone: {"recipientphonenumber", "phone", "phonenumber", "mobile", "mobilenumber",
-			"mobilephone", "cell", "cellphone", "telephone", "tel", "telephonenumber", "contactnumber",
-			"recipientphone", "customerphone"},
-		connect.FieldRef: {"id", "orderid", "order", "orderno", "ordernumber", "orderref", "orderreference",
-			"reference", "ref", "referencenumber", "refno", "externalid"},
-		connect.FieldPackageCount: {"packagecount", "qty", "quantity", "packages", "parcels", "parcelcount",
-			"numberofpackages", "noofpackages", "numberofparcels", "noofparcels", "packagesqty"},
-		connect.FieldProducts:  {"products", "product", "items", "item", "lineitems", "productlist"},
-		connect.FieldLatitude:  {"latitude", "lat"},
-		connect.FieldLongitude: {"longitude", "lng", "lon", "long"},
-		connect.FieldClientNumber: {"clientid", "clientnumber", "clientno", "clientnum", "spokeconnectid",
-			"connectid", "connectclientid"},
-	}
 	m := map[string]connect.Field{}
-	for f, keys := range names {
-		for _, k := range keys {
+	add := func(s connect.FieldSpec) {
+		for _, name := range append([]string{s.Label}, s.Synonyms...) {
+			k := normalizeHeader(name)
 			if _, dup := m[k]; dup {
-				panic("importer: header name " + k + " is listed twice")
+				panic("importer: header name " + name + " is listed twice")
 			}
-			m[k] = f
+			m[k] = s.Field
 		}
 	}
+	for _, s := range connect.FieldSpecs() {
+		add(s)
+	}
+	cn, _ := connect.FieldClientNumber.Spec()
+	add(cn)
 	return m
 }()

@@ -78,6 +78,53 @@ func TestMapHeaderRecognisesVariants(t *testing.T) {
 	}
 }
 
+// TestMapHeaderKnowsEveryNameItEverKnew maps each column name the importer knew when
+// its names moved into connect's order-field table (as MapHeader compares them: lower
+// case letters and digits), so that no synonym is lost.
+func TestMapHeaderKnowsEveryNameItEverKnew(t *testing.T) {
+	t.Parallel()
+	names := map[connect.Field][]string{
+		connect.FieldUnit: {"unit", "flat", "unitflatunitname", "unitflat", "unitname", "unitnumber",
+			"flatnumber", "apt", "apartment", "suite", "aptsuite", "apartmentsuite", "unitsuite"},
+		connect.FieldAddressLine1: {"addressline1", "address1", "addr1", "addressline", "address",
+			"street", "streetaddress", "street1", "streetline1", "line1"},
+		connect.FieldAddressLine2: {"addressline2", "address2", "addr2", "street2", "streetline2", "line2"},
+		connect.FieldCity:         {"city", "town", "towncity", "citytown", "locality", "suburb"},
+		connect.FieldState: {"state", "province", "county", "region", "stateprovince", "provincestate",
+			"statecounty", "countystate", "stateregion"},
+		connect.FieldZip: {"zip", "zipcode", "postcode", "postalcode", "postal", "zippostcode",
+			"zippostalcode", "postcodezip", "postalzipcode"},
+		connect.FieldCountry: {"country", "countrycode", "countryname"},
+		connect.FieldNotes: {"notes", "note", "instructions", "deliveryinstructions", "deliverynotes",
+			"comments", "comment", "stopnotes", "ordernotes"},
+		connect.FieldSize:          {"size", "stopsize", "ordersize"},
+		connect.FieldRecipientName: {"recipientname", "name", "customername", "recipient", "fullname", "contactname", "customer"},
+		connect.FieldStopType:      {"typeofstop", "type", "stoptype", "deliverytype", "ordertype"},
+		connect.FieldRecipientEmail: {"recipientemailaddress", "email", "emailaddress", "recipientemail",
+			"customeremail", "mail"},
+		connect.FieldRecipientPhone: {"recipientphonenumber", "phone", "phonenumber", "mobile", "mobilenumber",
+			"mobilephone", "cell", "cellphone", "telephone", "tel", "telephonenumber", "contactnumber",
+			"recipientphone", "customerphone"},
+		connect.FieldRef: {"id", "orderid", "order", "orderno", "ordernumber", "orderref", "orderreference",
+			"reference", "ref", "referencenumber", "refno", "externalid"},
+		connect.FieldPackageCount: {"packagecount", "qty", "quantity", "packages", "parcels", "parcelcount",
+			"numberofpackages", "noofpackages", "numberofparcels", "noofparcels", "packagesqty"},
+		connect.FieldProducts:  {"products", "product", "items", "item", "lineitems", "productlist"},
+		connect.FieldLatitude:  {"latitude", "lat"},
+		connect.FieldLongitude: {"longitude", "lng", "lon", "long"},
+		connect.FieldClientNumber: {"clientid", "clientnumber", "clientno", "clientnum", "spokeconnectid",
+			"connectid", "connectclientid"},
+	}
+	for want, keys := range names {
+		for _, k := range keys {
+			m := importer.MapHeader([]string{k}, importer.MappingOptions{ClientNumbers: true})
+			if len(m.Mapped) != 1 || m.Mapped[0].Field != want {
+				t.Errorf("%q mapped as %+v, ignored as %+v; want %s", k, m.Mapped, m.Ignored, want)
+			}
+		}
+	}
+}
+
 func TestMapHeaderIgnoresWhatItDoesNotKnow(t *testing.T) {
 	t.Parallel()
 	for _, h := range []string{"Customer ID", "Delivery date", "First name", "Company name", "", "Error", "Weight", "()"} {

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"io"
 
 	"github.com/dispatchkit/connect"
@@ -9,11 +10,11 @@ import (
 
 // Source is a spreadsheet read as orders: a connect.ImportSource for
 // connect.Service.Import and PreviewImport. Each row's cells are parsed by the
-// column's field (ParseDecimal, ParseWholeNumber, ParseStopType, ParseProducts; text
-// is kept as read), and what cannot be parsed is reported in the row's Problems
-// rather than failing the import. A cell EscapeFormula escaped (in a file of refused
-// rows, fixed and uploaded again) is read without its quote (see UnescapeFormula);
-// the row's Cells keep it.
+// column's field, as connect's order-field table says (connect.FieldSpec.Parse), and
+// what cannot be parsed is reported in the row's Problems rather than failing the
+// import. A cell connect.EscapeFormula escaped (in a file of refused rows or an
+// export, fixed and uploaded again) is read without its quote (see
+// connect.UnescapeFormula); the row's Cells keep it.
 //
 // A Source from OpenSource reads ahead: a goroutine of its own reads the next rows of
 // the sheet while the caller stores the previous ones, so that reading a slow file
@@ -29,10 +30,12 @@ type Source struct {
 	closed  bool
 }
 
-// sourceColumn is a mapped column: where it is and what it holds.
+// sourceColumn is a mapped column: where it is, what it holds, and the field's row
+// of the order-field table (its parser).
 type sourceColumn struct {
 	index int
 	field connect.Field
+	spec  connect.FieldSpec
 }
 
 var _ connect.ImportSource = (*Source)(nil)
@@ -43,7 +46,8 @@ var _ connect.ImportSource = (*Source)(nil)
 func NewSource(sheet Sheet, m *Mapping) *Source {
 	s := &Source{sheet: sheet, header: sheet.Header().Cells, mapping: m}
 	for _, c := range m.Mapped {
-		s.cols = append(s.cols, sourceColumn{index: c.Index, field: c.Field})
+		spec, _ := c.Field.Spec()
+		s.cols = append(s.cols, sourceColumn{index: c.Index, field: c.Field, spec: spec})
 	}
 	return s
 }
@@ -125,60 +129,32 @@ func (s *Source) read() (connect.ImportRow, error) {
 func (s *Source) convert(row Row) connect.ImportRow {
 	out := connect.ImportRow{Number: row.Number, Cells: row.Cells}
 	in := &out.Input
-	for _, c := range s.cols {
+	for i := range s.cols {
+		c := &s.cols[i]
 		if c.index >= len(row.Cells) {
 			continue
 		}
-		v := UnescapeFormula(row.Cells[c.index])
-		if v == "" {
-			continue
-		}
-		var problem *connect.FieldError
-		switch c.field {
-		case connect.FieldUnit:
-			in.Address.Unit = v
-		case connect.FieldAddressLine1:
-			in.Address.Line1 = v
-		case connect.FieldAddressLine2:
-			in.Address.Line2 = v
-		case connect.FieldCity:
-			in.Address.City = v
-		case connect.FieldState:
-			in.Address.State = v
-		case connect.FieldZip:
-			in.Address.Zip = v
-		case connect.FieldCountry:
-			in.Address.Country = v
-		case connect.FieldNotes:
-			in.Notes = v
-		case connect.FieldRecipientName:
-			in.Recipient.Name = v
-		case connect.FieldRecipientEmail:
-			in.Recipient.Email = v
-		case connect.FieldRecipientPhone:
-			in.Recipient.Phone = v
-		case connect.FieldRef:
-			in.Ref = v
-		case connect.FieldClientNumber:
+		v := connect.UnescapeFormula(row.Cells[c.index])
+		switch {
+		case v == "":
+		case c.field == connect.FieldClientNumber:
 			out.ClientNumber = v
-		case connect.FieldSize:
-			in.Size, problem = ParseDecimal(c.field, v)
-		case connect.FieldLatitude:
-			in.Address.Latitude, problem = ParseDecimal(c.field, v)
-		case connect.FieldLongitude:
-			in.Address.Longitude, problem = ParseDecimal(c.field, v)
-		case connect.FieldPackageCount:
-			in.PackageCount, problem = ParseWholeNumber(c.field, v)
-		case connect.FieldStopType:
-			in.StopType, problem = ParseStopType(v)
-		case connect.FieldProducts:
-			in.Products, problem = ParseProducts(v)
-		}
-		if problem != nil {
-			out.Problems = append(out.Problems, *problem)
+		default:
+			if err := c.spec.Parse(in, v); err != nil {
+				out.Problems = append(out.Problems, problems(c.field, err)...)
+			}
 		}
 	}
 	return out
+}
+
+// problems returns the field errors of err, a FieldSpec.Parse error about f.
+func problems(f connect.Field, err error) []connect.FieldError {
+	var e *connect.Error
+	if errors.As(err, &e) && len(e.Fields) > 0 {
+		return e.Fields
+	}
+	return []connect.FieldError{{Field: f, Reason: err.Error()}}
 }
 
 // Close stops reading ahead and closes the sheet. Next fails after it.

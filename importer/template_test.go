@@ -132,7 +132,7 @@ func TestTemplateXLSXHasAGlossaryForThePolicyAndNumbersAsNumbers(t *testing.T) {
 		}
 		v, err := f.GetCellValue(importer.TemplateSheet, cell, excelize.Options{RawCellValue: true})
 		must(t, err)
-		if _, fe := importer.ParseDecimal(connect.FieldSize, v); fe != nil || v == "" {
+		if err := connect.FieldSize.Parse(&connect.OrderInput{}, v); err != nil || v == "" {
 			t.Errorf("cell %s holds %q, want a number", cell, v)
 		}
 	}

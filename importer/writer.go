@@ -3,13 +3,17 @@ package importer
 import (
 	"encoding/csv"
 	"io"
+	"iter"
+
+	"github.com/dispatchkit/connect"
+	"github.com/xuri/excelize/v2"
 )
 
 // CSVWriter writes a CSV file that spreadsheet programs open correctly and safely:
 // UTF-8 with a byte order mark (without one, Excel reads the file in the computer's
 // legacy encoding), comma-separated, CRLF line ends as RFC 4180 has them (line breaks
 // inside cells too), cells quoted where needed, and every cell passed through
-// EscapeFormula. A CSVWriter is not safe for concurrent use.
+// connect.EscapeFormula. A CSVWriter is not safe for concurrent use.
 type CSVWriter struct {
 	out     io.Writer
 	csv     *csv.Writer
@@ -32,7 +36,7 @@ func (w *CSVWriter) Write(cells []string) error {
 	}
 	escaped := make([]string, len(cells))
 	for i, c := range cells {
-		escaped[i] = EscapeFormula(c)
+		escaped[i] = connect.EscapeFormula(c)
 	}
 	if err := w.csv.Write(escaped); err != nil {
 		w.err = err
@@ -63,4 +67,63 @@ func (w *CSVWriter) start() bool {
 		_, w.err = w.out.Write(bomUTF8)
 	}
 	return w.err == nil
+}
+
+// WriteXLSX writes a workbook of one sheet, named sheet: header in bold as its first
+// row (kept in view as the sheet scrolls), then each row rows yields. Every cell is
+// text, so that a zip code or a phone number keeps its leading zeros and a decimal
+// every digit, and passes through connect.EscapeFormula, as CSVWriter's cells do: the
+// file reads back (Open) as the cells written. Rows are streamed to the sheet (the
+// workbook is put together in w at the end); rows stops early by returning.
+func WriteXLSX(w io.Writer, sheet string, header []string, rows iter.Seq[[]string]) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := writeXLSXSheet(f, sheet, header, rows); err != nil {
+		return connect.Errorf(connect.Internal, "writing the workbook: %w", err)
+	}
+	if _, err := f.WriteTo(w); err != nil {
+		return connect.Errorf(connect.Internal, "writing the workbook: %w", err)
+	}
+	return nil
+}
+
+func writeXLSXSheet(f *excelize.File, sheet string, header []string, rows iter.Seq[[]string]) error {
+	if err := f.SetSheetName(f.GetSheetName(0), sheet); err != nil {
+		return err
+	}
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return err
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	cells := make([]any, len(header))
+	for i, h := range header {
+		cells[i] = excelize.Cell{StyleID: bold, Value: connect.EscapeFormula(h)}
+	}
+	if err := sw.SetRow("A1", cells); err != nil {
+		return err
+	}
+	n := 1
+	for row := range rows {
+		n++
+		cells = cells[:0]
+		for _, c := range row {
+			if c == "" {
+				cells = append(cells, nil) // no cell rather than an empty one
+			} else {
+				cells = append(cells, connect.EscapeFormula(c))
+			}
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, n)
+		if err := sw.SetRow(cell, cells); err != nil {
+			return err
+		}
+	}
+	return sw.Flush()
 }

@@ -3,10 +3,12 @@ package importer_test
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/dispatchkit/connect/importer"
 	"github.com/google/go-cmp/cmp"
+	"github.com/xuri/excelize/v2"
 )
 
 func TestCSVWriterWritesUTF8WithABOMAndEscapesFormulas(t *testing.T) {
@@ -77,5 +79,40 @@ func TestCSVWriterReportsWriteErrors(t *testing.T) {
 	}
 	if err := w.Flush(); !errors.Is(err, errDiskFull) {
 		t.Errorf("Flush: %v, want %v", err, errDiskFull)
+	}
+}
+
+func TestWriteXLSXOutputReadsBackAsText(t *testing.T) {
+	t.Parallel()
+	rows := [][]string{
+		{"Ann", "1 Main St, Apt 2", `she said "hi"`, "-73.9857", "+1 555 0100", "01234"},
+		{"Bob", "", "ring twice,\r\nthen wait", "51.507351", "=1+1", "1.2560"},
+		{"Łódź", "東京", "مرحبا 🚚", "-0.1", "@x", "_x000D_"},
+	}
+	var buf bytes.Buffer
+	must(t, importer.WriteXLSX(&buf, "Orders", []string{"Name", "Address", "Notes", "Longitude", "Phone", "Zip"},
+		slices.Values(rows)))
+	got := readXLSX(t, buf.Bytes(), importer.Options{SheetName: "Orders"})
+	want := sheetRows{
+		Header: row(1, "Name", "Address", "Notes", "Longitude", "Phone", "Zip"),
+		Rows: []importer.Row{
+			row(2, "Ann", "1 Main St, Apt 2", `she said "hi"`, "-73.9857", "'+1 555 0100", "01234"),
+			row(3, "Bob", "", "ring twice,\r\nthen wait", "51.507351", "'=1+1", "1.2560"),
+			row(4, "Łódź", "東京", "مرحبا 🚚", "-0.1", "'@x", "_x000D_"),
+		},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("rows read back (-want +got):\n%s", d)
+	}
+	// Every cell is text: a spreadsheet program keeps the zip's leading zero.
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	must(t, err)
+	defer f.Close()
+	for _, cell := range []string{"D2", "F2", "F3"} {
+		typ, err := f.GetCellType("Orders", cell)
+		must(t, err)
+		if typ != excelize.CellTypeInlineString {
+			t.Errorf("cell %s has type %v, want text", cell, typ)
+		}
 	}
 }

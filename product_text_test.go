@@ -1,10 +1,9 @@
-package importer_test
+package connect_test
 
 import (
 	"testing"
 
 	"github.com/dispatchkit/connect"
-	"github.com/dispatchkit/connect/importer"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -14,7 +13,7 @@ func item(name string, qty int, sku string) connect.Product {
 	return connect.Product{Name: name, Quantity: qty, SKU: sku}
 }
 
-func TestParseProducts(t *testing.T) {
+func TestParseProductsField(t *testing.T) {
 	t.Parallel()
 	pr := connect.FieldProducts
 	cases := []struct {
@@ -66,20 +65,21 @@ func TestParseProducts(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			got, fe := importer.ParseProducts(c.in)
+			in, fe := parse(t, pr, c.in)
 			checkFieldError(t, c.err, fe)
+			got := in.Products
 			if d := cmp.Diff(c.want, got); d != "" {
-				t.Fatalf("ParseProducts(%q) (-want +got):\n%s", c.in, d)
+				t.Fatalf("Parse(%q) (-want +got):\n%s", c.in, d)
 			}
 			if fe != nil || got == nil {
 				return
 			}
-			text := importer.FormatProducts(got)
-			back, fe := importer.ParseProducts(text)
+			text := connect.FormatProducts(got)
+			again, fe := parse(t, pr, text)
 			if fe != nil {
 				t.Fatalf("formatted as %q, which does not read back: %s", text, fe.Reason)
 			}
-			if d := cmp.Diff(got, back); d != "" {
+			if d := cmp.Diff(got, again.Products); d != "" {
 				t.Fatalf("formatted as %q, read back (-first +second):\n%s", text, d)
 			}
 		})
@@ -103,7 +103,7 @@ func TestFormatProducts(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			if d := cmp.Diff(c.want, importer.FormatProducts(c.in)); d != "" {
+			if d := cmp.Diff(c.want, connect.FormatProducts(c.in)); d != "" {
 				t.Fatalf("(-want +got):\n%s", d)
 			}
 		})

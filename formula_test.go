@@ -1,9 +1,9 @@
-package importer_test
+package connect_test
 
 import (
 	"testing"
 
-	"github.com/dispatchkit/connect/importer"
+	"github.com/dispatchkit/connect"
 )
 
 func TestEscapeFormula(t *testing.T) {
@@ -38,12 +38,18 @@ func TestEscapeFormula(t *testing.T) {
 		{"plain text", "Main St", "Main St"},
 		{"a formula later in the text", "Call =1+1", "Call =1+1"},
 		{"an unsigned number", "42", "42"},
+		{"a negative coordinate", "-97.6", "-97.6"},
+		{"a negative whole number", "-3", "-3"},
+		{"a sum", "=SUM(A1)", "'=SUM(A1)"},
+		{"a sum of plus signs", "+1+1", "'+1+1"},
+		{"an at sign before a name", "@x", "'@x"},
+		{"a difference", "-1+2", "'-1+2"},
 		{"empty", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			if got := importer.EscapeFormula(c.cell); got != c.want {
+			if got := connect.EscapeFormula(c.cell); got != c.want {
 				t.Errorf("EscapeFormula(%q) = %q, want %q", c.cell, got, c.want)
 			}
 		})
@@ -67,12 +73,12 @@ func TestUnescapeFormulaUndoesEscapeFormula(t *testing.T) {
 		{"", ""},
 	}
 	for _, c := range cases {
-		if got := importer.UnescapeFormula(c.in); got != c.want {
+		if got := connect.UnescapeFormula(c.in); got != c.want {
 			t.Errorf("UnescapeFormula(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 	for _, s := range []string{"=1+1", "+44 1", "-x", "plain", "-5", "'quoted", " @x", "\r", ""} {
-		if got := importer.UnescapeFormula(importer.EscapeFormula(s)); got != s {
+		if got := connect.UnescapeFormula(connect.EscapeFormula(s)); got != s {
 			t.Errorf("UnescapeFormula(EscapeFormula(%q)) = %q", s, got)
 		}
 	}

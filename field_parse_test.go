@@ -1,14 +1,47 @@
-package importer_test
+package connect_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/dispatchkit/connect"
-	"github.com/dispatchkit/connect/importer"
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 )
+
+// The parsers of the order-field table, through FieldSpec.Parse and Format: what
+// text each field reads, what it refuses and why, and that what Format writes reads
+// back.
+
+// parse reads s as field f's value into a new OrderInput, and returns it with the
+// field error Parse reported (nil: none).
+func parse(t *testing.T, f connect.Field, s string) (connect.OrderInput, *connect.FieldError) {
+	t.Helper()
+	var in connect.OrderInput
+	err := f.Parse(&in, s)
+	if err == nil {
+		return in, nil
+	}
+	var e *connect.Error
+	if !errors.As(err, &e) || e.Code != connect.Invalid || len(e.Fields) != 1 {
+		t.Fatalf("Parse(%q) = %#v, want an Invalid *connect.Error with one field error", s, err)
+	}
+	return in, &e.Fields[0]
+}
+
+// decimalOf returns the value of a decimal field.
+func decimalOf(f connect.Field, in connect.OrderInput) decimal.NullDecimal {
+	switch f {
+	case connect.FieldSize:
+		return in.Size
+	case connect.FieldLatitude:
+		return in.Address.Latitude
+	case connect.FieldLongitude:
+		return in.Address.Longitude
+	}
+	panic("not a decimal field: " + f)
+}
 
 // fieldError is what a parser's error should say: the field, and words the reason
 // must contain.
@@ -39,7 +72,7 @@ func dec(s string) decimal.NullDecimal {
 	return decimal.NewNullDecimal(decimal.RequireFromString(s))
 }
 
-func TestParseDecimal(t *testing.T) {
+func TestParseDecimalFields(t *testing.T) {
 	t.Parallel()
 	size, lat := connect.FieldSize, connect.FieldLatitude
 	notNumber := func(f connect.Field) *fieldError { return &fieldError{f, "must be a number like 12.5"} }
@@ -93,22 +126,24 @@ func TestParseDecimal(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			got, fe := importer.ParseDecimal(c.field, c.in)
+			in, fe := parse(t, c.field, c.in)
 			checkFieldError(t, c.err, fe)
+			got := decimalOf(c.field, in)
 			if got.Valid != c.want.Valid || !got.Decimal.Equal(c.want.Decimal) {
-				t.Fatalf("ParseDecimal(%q) = %v, want %v", c.in, got, c.want)
+				t.Fatalf("Parse(%q) = %v, want %v", c.in, got, c.want)
 			}
 			if got.Valid {
-				back, fe := importer.ParseDecimal(c.field, importer.FormatDecimal(got))
-				if fe != nil || !back.Decimal.Equal(got.Decimal) {
-					t.Fatalf("formatted as %q, read back as %v (%v)", importer.FormatDecimal(got), back, fe)
+				text := c.field.Format(&in)
+				again, fe := parse(t, c.field, text)
+				if back := decimalOf(c.field, again); fe != nil || !back.Decimal.Equal(got.Decimal) {
+					t.Fatalf("formatted as %q, read back as %v (%v)", text, back, fe)
 				}
 			}
 		})
 	}
 }
 
-func TestParseWholeNumber(t *testing.T) {
+func TestParsePackageCount(t *testing.T) {
 	t.Parallel()
 	pc := connect.FieldPackageCount
 	whole := &fieldError{pc, "must be a whole number like 3"}
@@ -135,16 +170,16 @@ func TestParseWholeNumber(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			got, fe := importer.ParseWholeNumber(pc, c.in)
+			in, fe := parse(t, pc, c.in)
 			checkFieldError(t, c.err, fe)
-			if got != c.want {
-				t.Fatalf("ParseWholeNumber(%q) = %d, want %d", c.in, got, c.want)
+			if in.PackageCount != c.want {
+				t.Fatalf("Parse(%q) = %d, want %d", c.in, in.PackageCount, c.want)
 			}
 		})
 	}
 }
 
-func TestParseStopType(t *testing.T) {
+func TestParseStopTypeField(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		in   string
@@ -171,20 +206,20 @@ func TestParseStopType(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.in, func(t *testing.T) {
 			t.Parallel()
-			got, fe := importer.ParseStopType(c.in)
+			in, fe := parse(t, connect.FieldStopType, c.in)
 			checkFieldError(t, nil, fe)
-			if got != c.want {
-				t.Fatalf("ParseStopType(%q) = %q, want %q", c.in, got, c.want)
+			if in.StopType != c.want {
+				t.Fatalf("Parse(%q) = %q, want %q", c.in, in.StopType, c.want)
 			}
 		})
 	}
 	for _, bad := range []string{"return", "deliveries", "x", "pickup please", "DP"} {
 		t.Run("refuses "+bad, func(t *testing.T) {
 			t.Parallel()
-			got, fe := importer.ParseStopType(bad)
+			in, fe := parse(t, connect.FieldStopType, bad)
 			checkFieldError(t, &fieldError{connect.FieldStopType, `must be "Delivery" or "Pickup" (or D, P), not "` + bad + `"`}, fe)
-			if got != "" {
-				t.Fatalf("ParseStopType(%q) = %q, want none", bad, got)
+			if in.StopType != "" {
+				t.Fatalf("Parse(%q) = %q, want none", bad, in.StopType)
 			}
 		})
 	}
@@ -192,7 +227,7 @@ func TestParseStopType(t *testing.T) {
 
 func TestParseErrorsQuoteLongCellsShortened(t *testing.T) {
 	t.Parallel()
-	_, fe := importer.ParseStopType(strings.Repeat("é", 100))
+	_, fe := parse(t, connect.FieldStopType, strings.Repeat("é", 100))
 	if fe == nil || strings.Count(fe.Reason, "é") != 40 || !strings.Contains(fe.Reason, "…") {
 		t.Fatalf("reason %v should quote the first 40 characters and an ellipsis", fe)
 	}

@@ -1,4 +1,4 @@
-package importer
+package connect
 
 import (
 	"fmt"
@@ -6,21 +6,19 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/dispatchkit/connect"
 	"github.com/shopspring/decimal"
 )
 
-// Parsing a cell's text into a typed value. Every parser takes the cell as read
-// (already trimmed), returns the zero value for an empty cell, and, for text it
-// cannot read, a *connect.FieldError with the field and a reason a person can act on
-// (the core adds the row and the column). Ranges, required fields, emails and phone
-// numbers are checked by connect.RequiredFieldPolicy.Check, not here.
+// Reading the text of a cell or a form input as a typed value, for the order-field
+// table. Every parser takes the text trimmed, returns the zero value for empty text,
+// and, for text it cannot read, the zero value and a reason a person can act on
+// (FieldSpec.Parse names the field; an import adds the row and the column).
 
-// maxNumberLen is the longest cell read as a number: longer text is not a value
+// maxNumberLen is the longest text read as a number: longer text is not a value
 // anyone typed, and refusing it early keeps a huge exponent from costing memory.
 const maxNumberLen = 64
 
-// ParseDecimal reads a number for field f (size, latitude, longitude). It accepts an
+// parseDecimal reads a number for field f (size, latitude, longitude). It accepts an
 // optional sign, digits with a decimal point ("12.5", "-0.1276", ".5"), and an
 // exponent ("1.5E+03", as spreadsheets show large numbers); and a comma where it
 // can only mean one thing:
@@ -33,13 +31,12 @@ const maxNumberLen = 64
 //
 // It refuses anything else, such as "1,234,5", "1.234,5", "5 kg" or "1 234", rather
 // than guess.
-func ParseDecimal(f connect.Field, s string) (decimal.NullDecimal, *connect.FieldError) {
+func parseDecimal(f Field, s string) (decimal.NullDecimal, string) {
 	if s == "" {
-		return decimal.NullDecimal{}, nil
+		return decimal.NullDecimal{}, ""
 	}
-	notNumber := func(hint string) (decimal.NullDecimal, *connect.FieldError) {
-		return decimal.NullDecimal{}, &connect.FieldError{Field: f,
-			Reason: fmt.Sprintf("must be a number like 12.5, not %s%s", quoteCell(s), hint)}
+	notNumber := func(hint string) (decimal.NullDecimal, string) {
+		return decimal.NullDecimal{}, fmt.Sprintf("must be a number like 12.5, not %s%s", quoteCell(s), hint)
 	}
 	if len(s) > maxNumberLen {
 		return notNumber("")
@@ -83,11 +80,11 @@ func ParseDecimal(f connect.Field, s string) (decimal.NullDecimal, *connect.Fiel
 		if !isDigits(whole) || dec == "" || !isDigits(dec) {
 			return notNumber(pointHint(s))
 		}
-		coordinate := f == connect.FieldLatitude || f == connect.FieldLongitude
+		coordinate := f == FieldLatitude || f == FieldLongitude
 		if !coordinate && thousands([]string{whole, dec}) {
-			return decimal.NullDecimal{}, &connect.FieldError{Field: f, Reason: fmt.Sprintf(
+			return decimal.NullDecimal{}, fmt.Sprintf(
 				"%s is ambiguous: write %s%s%s for more than a thousand, or %s%s.%s with a decimal point",
-				quoteCell(s), sign, whole, dec, sign, whole, dec)}
+				quoteCell(s), sign, whole, dec, sign, whole, dec)
 		}
 		intPart, frac = whole, dec
 	}
@@ -103,7 +100,7 @@ func ParseDecimal(f connect.Field, s string) (decimal.NullDecimal, *connect.Fiel
 		// read back; no size or coordinate is.
 		return notNumber("")
 	}
-	return decimal.NewNullDecimal(d), nil
+	return decimal.NewNullDecimal(d), ""
 }
 
 // toDecimal makes the decimal sign intPart.frac e exp (all checked), without the
@@ -131,9 +128,9 @@ func toDecimal(sign, intPart, frac, exp string) (decimal.Decimal, error) {
 	return decimal.New(v, -int32(len(frac))), nil
 }
 
-// FormatDecimal writes d as ParseDecimal reads it back: the shortest exact decimal
+// formatDecimal writes d as parseDecimal reads it back: the shortest exact decimal
 // ("12.5", "-0.1276"), "" when d is not valid.
-func FormatDecimal(d decimal.NullDecimal) string {
+func formatDecimal(d decimal.NullDecimal) string {
 	if !d.Valid {
 		return ""
 	}
@@ -149,7 +146,7 @@ func pointHint(s string) string {
 	return ""
 }
 
-// validExponent reports whether e is an exponent ParseDecimal takes: an optional sign
+// validExponent reports whether e is an exponent parseDecimal takes: an optional sign
 // and one or two digits.
 func validExponent(e string) bool {
 	if e != "" && (e[0] == '+' || e[0] == '-') {
@@ -183,46 +180,42 @@ func isDigits(s string) bool {
 	return true
 }
 
-// ParseWholeNumber reads a whole number for field f (the package count): "3", and
-// "3.0" as a spreadsheet may show it, with the separators ParseDecimal accepts. It
-// refuses "3.5" and "three". The range is the policy's to check.
-func ParseWholeNumber(f connect.Field, s string) (int, *connect.FieldError) {
+// parseWholeNumber reads a whole number for field f (the package count): "3", and
+// "3.0" as a spreadsheet may show it, with the separators parseDecimal accepts. It
+// refuses "3.5" and "three". The range is the policy's to check ("0" is read, and
+// taken by the policy as not given).
+func parseWholeNumber(f Field, s string) (int, string) {
 	if s == "" {
-		return 0, nil
+		return 0, ""
 	}
 	if isDigits(s) && len(s) < 10 { // the common case, without a decimal
 		n, _ := strconv.Atoi(s)
-		return n, nil
+		return n, ""
 	}
-	d, fe := ParseDecimal(f, s)
-	if fe != nil {
-		return 0, &connect.FieldError{Field: f, Reason: fmt.Sprintf("must be a whole number like 3, not %s", quoteCell(s))}
-	}
-	if !d.Decimal.IsInteger() {
-		return 0, &connect.FieldError{Field: f, Reason: fmt.Sprintf("must be a whole number like 3, not %s", quoteCell(s))}
+	d, reason := parseDecimal(f, s)
+	if reason != "" || !d.Decimal.IsInteger() {
+		return 0, fmt.Sprintf("must be a whole number like 3, not %s", quoteCell(s))
 	}
 	const limit = 1 << 31
 	if d.Decimal.Abs().GreaterThanOrEqual(decimal.NewFromInt(limit)) {
-		return 0, &connect.FieldError{Field: f, Reason: fmt.Sprintf("is far too large: %s", quoteCell(s))}
+		return 0, fmt.Sprintf("is far too large: %s", quoteCell(s))
 	}
-	return int(d.Decimal.IntPart()), nil
+	return int(d.Decimal.IntPart()), ""
 }
 
-// stopTypes are the words ParseStopType knows, lower case, without spaces, hyphens
+// stopTypes are the words parseStopType knows, lower case, without spaces, hyphens
 // or underscores.
-var stopTypes = map[string]connect.StopType{
-	"delivery": connect.Delivery, "deliver": connect.Delivery, "drop": connect.Delivery,
-	"dropoff": connect.Delivery, "d": connect.Delivery,
-	"pickup": connect.Pickup, "collection": connect.Pickup, "collect": connect.Pickup,
-	"p": connect.Pickup,
+var stopTypes = map[string]StopType{
+	"delivery": Delivery, "deliver": Delivery, "drop": Delivery, "dropoff": Delivery, "d": Delivery,
+	"pickup": Pickup, "collection": Pickup, "collect": Pickup, "p": Pickup,
 }
 
-// ParseStopType reads a stop type, ignoring case, spaces and hyphens: "Delivery",
+// parseStopType reads a stop type, ignoring case, spaces and hyphens: "Delivery",
 // "deliver", "drop", "drop-off", "D" are deliveries; "Pickup", "pick up", "pick-up",
 // "collection", "collect", "P" are pickups.
-func ParseStopType(s string) (connect.StopType, *connect.FieldError) {
+func parseStopType(s string) (StopType, string) {
 	if s == "" {
-		return "", nil
+		return "", ""
 	}
 	// The key: ASCII letters in lower case, without spaces, hyphens and underscores.
 	var buf [16]byte
@@ -239,10 +232,9 @@ func ParseStopType(s string) (connect.StopType, *connect.FieldError) {
 		}
 	}
 	if t, found := stopTypes[string(key)]; ok && found {
-		return t, nil
+		return t, ""
 	}
-	return "", &connect.FieldError{Field: connect.FieldStopType,
-		Reason: fmt.Sprintf(`must be "Delivery" or "Pickup" (or D, P), not %s`, quoteCell(s))}
+	return "", fmt.Sprintf(`must be "Delivery" or "Pickup" (or D, P), not %s`, quoteCell(s))
 }
 
 // quoteCell quotes a cell's text for an error message, shortened if long.

@@ -1,4 +1,4 @@
-package importer
+package connect
 
 import (
 	"fmt"
@@ -6,11 +6,12 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/dispatchkit/connect"
 )
 
-// ParseProducts reads a cell listing products, like
+// The one text format of a list of products, in spreadsheets, the order form and
+// exports: "Veg box x2; Sourdough loaf [SKU: BREAD-SD]".
+
+// parseProducts reads a cell listing products (FieldProducts), like
 //
 //	Veg box x2; Sourdough loaf [SKU: BREAD-1]
 //	2 x Veg box, Bread
@@ -36,15 +37,15 @@ import (
 // quantity of 0 or one that is not a whole number, two quantities, an empty SKU, or
 // no name, and a cell with no product at all; the reason names the product. The
 // number of products and the length of names are the policy's to check.
-func ParseProducts(s string) ([]connect.Product, *connect.FieldError) {
+func parseProducts(s string) ([]Product, string) {
 	if s == "" {
-		return nil, nil
+		return nil, ""
 	}
 	separator := isComma
 	if strings.ContainsAny(s, ";\n\r") {
 		separator = isSemicolonOrLineBreak
 	}
-	var out []connect.Product
+	var out []Product
 	n := 0
 	for item := range strings.FieldsFuncSeq(s, separator) {
 		item = strings.TrimSpace(item)
@@ -54,24 +55,22 @@ func ParseProducts(s string) ([]connect.Product, *connect.FieldError) {
 		n++
 		p, reason := parseProduct(item)
 		if reason != "" {
-			return nil, &connect.FieldError{Field: connect.FieldProducts,
-				Reason: fmt.Sprintf("has a product %d (%s) that %s", n, quoteCell(item), reason)}
+			return nil, fmt.Sprintf("has a product %d (%s) that %s", n, quoteCell(item), reason)
 		}
 		out = append(out, p)
 	}
 	if len(out) == 0 {
-		return nil, &connect.FieldError{Field: connect.FieldProducts,
-			Reason: fmt.Sprintf(`lists no product: write them like "Veg box x2; Bread", not %s`, quoteCell(s))}
+		return nil, fmt.Sprintf(`lists no product: write them like "Veg box x2; Bread", not %s`, quoteCell(s))
 	}
-	return out, nil
+	return out, ""
 }
 
 func isComma(r rune) bool                { return r == ',' }
 func isSemicolonOrLineBreak(r rune) bool { return r == ';' || r == '\n' || r == '\r' }
 
 // parseProduct reads one product, or says what is wrong with it.
-func parseProduct(item string) (connect.Product, string) {
-	p := connect.Product{Quantity: 1}
+func parseProduct(item string) (Product, string) {
+	p := Product{Quantity: 1}
 	rest, sku, ok := cutSKU(item)
 	if !ok {
 		return p, `has an empty SKU: write it like "Bread [SKU: BR-1]"`
@@ -230,12 +229,12 @@ func lastRune(s string) rune {
 	return r
 }
 
-// FormatProducts writes products as ParseProducts reads them back: "Veg box x2;
+// FormatProducts writes products as FieldProducts.Parse reads them back: "Veg box x2;
 // Bread [SKU: BR-1]". A quantity of 1 is left out unless the name would then read as
 // something else ("Veg x2 x1"), and a name that starts like a quantity gets its
 // quantity in front. A single product whose name has a comma gets a
 // final ";", so that it is not read back as two.
-func FormatProducts(ps []connect.Product) string {
+func FormatProducts(ps []Product) string {
 	parts := make([]string, len(ps))
 	for i, p := range ps {
 		parts[i] = formatProduct(p)
@@ -249,7 +248,7 @@ func FormatProducts(ps []connect.Product) string {
 
 // formatProduct writes p in the first of these forms that reads back as p: the name
 // alone (for a quantity of 1), "name xN", "N x name"; each with its SKU after.
-func formatProduct(p connect.Product) string {
+func formatProduct(p Product) string {
 	sku := ""
 	if p.SKU != "" {
 		sku = " [SKU: " + p.SKU + "]"
