@@ -4,15 +4,16 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -291,7 +292,8 @@ func secret(t *testing.T, r response) string {
 	return strings.ReplaceAll(m[1], "&#43;", "+")
 }
 
-// fakeSheets reads CSV only, mapping columns by their labels: enough to drive the
+// fakeSheets reads CSV only, mapping columns by their labels and reading cells as
+// connect's order-field table does: enough to drive the
 // portal's import pages without package importer (an adapter the portal must not
 // import; the example host wires the real one). With hold set, reading a row
 // whose first cell is "HOLD" waits until hold is closed: an import caught midway.
@@ -338,6 +340,20 @@ func (fakeSheets) WriteRefused(w io.Writer, header []string, rows []connect.Refu
 	_ = cw.Write(append(append([]string(nil), header...), "Error"))
 	for _, r := range rows {
 		_ = cw.Write(append(append([]string(nil), r.Cells...), r.Reason()))
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteTable writes the table as CSV under a line naming the format.
+func (fakeSheets) WriteTable(w io.Writer, format string, header []string, rows iter.Seq[[]string]) error {
+	if _, err := fmt.Fprintf(w, "%s table\n", format); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	_ = cw.Write(header)
+	for row := range rows {
+		_ = cw.Write(row)
 	}
 	cw.Flush()
 	return cw.Error()
@@ -397,33 +413,19 @@ func (s *fakeSheet) Next(ctx context.Context) (connect.ImportRow, error) {
 	}
 	s.line++
 	row := connect.ImportRow{Number: s.line, Cells: cells}
-	in := &row.Input
 	for i, f := range s.fields {
-		if i >= len(cells) || cells[i] == "" {
-			continue
-		}
-		v := cells[i]
-		switch f {
-		case connect.FieldRef:
-			in.Ref = v
-		case connect.FieldAddressLine1:
-			in.Address.Line1 = v
-		case connect.FieldCity:
-			in.Address.City = v
-		case connect.FieldZip:
-			in.Address.Zip = v
-		case connect.FieldRecipientName:
-			in.Recipient.Name = v
-		case connect.FieldNotes:
-			in.Notes = v
-		case connect.FieldClientNumber:
-			row.ClientNumber = v
-		case connect.FieldPackageCount:
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				row.Problems = append(row.Problems, connect.FieldError{Field: f, Column: s.header[i], Reason: "must be a whole number"})
+		switch {
+		case i >= len(cells) || cells[i] == "" || f == "":
+		case f == connect.FieldClientNumber:
+			row.ClientNumber = cells[i]
+		default:
+			var e *connect.Error
+			if err := f.Parse(&row.Input, cells[i]); errors.As(err, &e) {
+				for _, fe := range e.Fields {
+					fe.Column = s.header[i]
+					row.Problems = append(row.Problems, fe)
+				}
 			}
-			in.PackageCount = n
 		}
 	}
 	return row, nil

@@ -36,7 +36,7 @@ func TestImportASpreadsheetStepByStep(t *testing.T) {
 	preview := b.follow(r).is(t, http.StatusOK)
 	preview.has(t, `id="rows-read">4<`, `id="rows-valid">2<`, `id="rows-refused">2<`,
 		"<td>3</td><td>Address Line 1</td><td>Address Line 1 is required</td>",
-		"<td>4</td><td>Package Count</td><td>Package Count must be a whole number</td>",
+		"<td>4</td><td>Package Count</td><td>Package Count must be a whole number like 3",
 		"Import 2 orders as drafts")
 
 	// The refused rows can be downloaded before importing.

@@ -195,6 +195,7 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"GET /orders/new":                  noID("the empty form"),
 		"POST /orders/new":                 noID("creates a draft of the caller's own client; no client is read from the form"),
 		"GET /orders/export.csv":           {tries: []isoTry{scoped("cookie", "GET", "/orders/export.csv", nil), scoped("cookie", "GET", "/orders/export.csv?view=drafts&client="+cl, nil)}},
+		"GET /orders/export.xlsx":          {tries: []isoTry{scoped("cookie", "GET", "/orders/export.xlsx", nil), scoped("cookie", "GET", "/orders/export.xlsx?view=drafts&client="+cl, nil)}},
 		"GET /orders/template.xlsx":        noID("the template, from the caller's own required fields"),
 		"GET /orders/template.csv":         noID("the template, from the caller's own required fields"),
 		"GET /orders/shopify":              {tries: []isoTry{scoped("cookie", "GET", "/orders/shopify", nil)}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"iter"
 	"net/http"
 	"strconv"
 	"strings"
@@ -369,92 +370,147 @@ func (s *server) revokeTrackingLink(w http.ResponseWriter, r *http.Request, v *v
 	return nil
 }
 
-// maxExport bounds a CSV export.
+// maxExport bounds an export.
 const maxExport = 100_000
 
-// exportOrders writes a tab of orders as CSV, every page of it.
-func (s *server) exportOrders(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	view := viewOf(r)
-	if r.URL.Query().Get("view") == "" {
-		view = ""
-	}
-	first, err := s.svc.Orders(r.Context(), v.Actor, connect.ListOrdersParams{View: view, Limit: 500})
-	if err != nil {
-		return err
-	}
-	name := "orders"
-	if view != "" {
-		name += "-" + string(view)
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.csv"`, name, s.now().UTC().Format("2006-01-02")))
-	cw := csv.NewWriter(w)
-	_ = cw.Write(exportHeader)
-	page, n := first, 0
-	for {
-		for _, o := range page.Orders {
-			_ = cw.Write(exportRow(o))
-			n++
+// exportOrders writes a tab of orders, every page of it, as "csv" or "xlsx" (through
+// Config.Spreadsheets): each order field as the order-field table labels and writes
+// it, so that the file imports back as the same orders, then what the portal knows
+// of the order besides.
+func (s *server) exportOrders(format string) memberFunc {
+	return func(w http.ResponseWriter, r *http.Request, v *viewer) error {
+		if format == "xlsx" && s.cfg.Spreadsheets == nil {
+			return errNoSpreadsheets
 		}
-		if page.Next == "" || n >= maxExport {
-			break
+		view := viewOf(r)
+		if r.URL.Query().Get("view") == "" {
+			view = ""
 		}
-		if page, err = s.svc.Orders(r.Context(), v.Actor, connect.ListOrdersParams{View: view, Limit: 500, Cursor: page.Next}); err != nil {
-			s.log.ErrorContext(r.Context(), "portal: export cut short", "err", err)
-			break
+		first, err := s.svc.Orders(r.Context(), v.Actor, connect.ListOrdersParams{View: view, Limit: 500})
+		if err != nil {
+			return err
 		}
+		name := "orders"
+		if view != "" {
+			name += "-" + string(view)
+		}
+		name = fmt.Sprintf("%s-%s.%s", name, s.now().UTC().Format("2006-01-02"), format)
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
+		header := make([]string, len(exportColumns))
+		for i, c := range exportColumns {
+			header[i] = c.label
+		}
+		rows := s.exportRows(r, v, view, first)
+		if format == "xlsx" {
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			if err := s.cfg.Spreadsheets.WriteTable(w, format, header, rows); err != nil {
+				w.Header().Del("Content-Disposition") // the error is shown as a page
+				return err
+			}
+			return nil
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		cw := csv.NewWriter(w)
+		_ = cw.Write(escapeCells(header))
+		for row := range rows {
+			_ = cw.Write(escapeCells(row))
+		}
+		cw.Flush()
+		return nil
 	}
-	cw.Flush()
-	return nil
 }
 
-var exportHeader = []string{"Id", "Status", "Type of stop", "Unit", "Address Line 1", "Address Line 2", "City", "State",
-	"Zip", "Country", "Recipient Name", "Recipient Email Address", "Recipient Phone Number", "Notes", "Size",
-	"Package Count", "Products", "Latitude", "Longitude", "Created", "Submitted", "ETA", "Completed",
-	"Failure reason", "Received by", "Source", "Order number"}
+// escapeCells passes every cell of row through connect.EscapeFormula.
+func escapeCells(row []string) []string {
+	for i, c := range row {
+		row[i] = connect.EscapeFormula(c)
+	}
+	return row
+}
 
-func exportRow(o *connect.Order) []string {
+// exportRows yields the export's rows of the orders in view, starting with the page
+// first, up to maxExport. A page that cannot be read ends the export there (logged):
+// the file has already begun.
+func (s *server) exportRows(r *http.Request, v *viewer, view connect.View, first *connect.OrderPage) iter.Seq[[]string] {
+	return func(yield func([]string) bool) {
+		page, n := first, 0
+		for {
+			for _, o := range page.Orders {
+				row := make([]string, len(exportColumns))
+				for i, c := range exportColumns {
+					row[i] = c.value(o)
+				}
+				if !yield(row) {
+					return
+				}
+				n++
+			}
+			if page.Next == "" || n >= maxExport {
+				return
+			}
+			var err error
+			if page, err = s.svc.Orders(r.Context(), v.Actor, connect.ListOrdersParams{View: view, Limit: 500, Cursor: page.Next}); err != nil {
+				s.log.ErrorContext(r.Context(), "portal: export cut short", "err", err)
+				return
+			}
+		}
+	}
+}
+
+// exportColumn is a column of an orders export.
+type exportColumn struct {
+	label string
+	value func(o *connect.Order) string
+}
+
+// fieldColumn is the column of an order field, as the order-field table labels and
+// writes it.
+func fieldColumn(f connect.Field) exportColumn {
+	spec, _ := f.Spec()
+	return exportColumn{label: spec.Label, value: func(o *connect.Order) string { return spec.Format(&o.OrderInput) }}
+}
+
+// exportColumns are the export's columns: the order fields (the Id and the type of
+// stop first, beside the status), then what the portal knows of the order besides.
+var exportColumns = func() []exportColumn {
 	ts := func(t time.Time) string {
 		if t.IsZero() {
 			return ""
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
-	dec := func(d interface{ String() string }, ok bool) string {
-		if !ok {
+	cols := []exportColumn{
+		fieldColumn(connect.FieldRef),
+		{"Status", func(o *connect.Order) string { return o.Status.Label() }},
+		fieldColumn(connect.FieldStopType),
+	}
+	for _, f := range []connect.Field{connect.FieldUnit, connect.FieldAddressLine1, connect.FieldAddressLine2,
+		connect.FieldCity, connect.FieldState, connect.FieldZip, connect.FieldCountry, connect.FieldRecipientName,
+		connect.FieldRecipientEmail, connect.FieldRecipientPhone, connect.FieldNotes, connect.FieldSize,
+		connect.FieldPackageCount, connect.FieldProducts, connect.FieldLatitude, connect.FieldLongitude} {
+		cols = append(cols, fieldColumn(f))
+	}
+	return append(cols,
+		exportColumn{"Created", func(o *connect.Order) string { return ts(o.CreatedAt) }},
+		exportColumn{"Submitted", func(o *connect.Order) string { return ts(o.SubmittedAt) }},
+		exportColumn{"ETA", func(o *connect.Order) string { return ts(o.ETA) }},
+		exportColumn{"Completed", func(o *connect.Order) string {
+			if o.Status == connect.StatusDelivered || o.Status == connect.StatusFailed {
+				return ts(completedAt(o))
+			}
 			return ""
-		}
-		return d.String()
-	}
-	completed, receivedBy := "", ""
-	if o.Status == connect.StatusDelivered || o.Status == connect.StatusFailed {
-		completed = ts(completedAt(o))
-	}
-	if o.Proof != nil {
-		receivedBy = o.Proof.RecipientName
-	}
-	pkgs := ""
-	if o.PackageCount > 0 {
-		pkgs = strconv.Itoa(o.PackageCount)
-	}
-	row := []string{o.Ref, o.Status.Label(), string(o.StopType), o.Address.Unit, o.Address.Line1, o.Address.Line2,
-		o.Address.City, o.Address.State, o.Address.Zip, o.Address.Country, o.Recipient.Name, o.Recipient.Email,
-		o.Recipient.Phone, o.Notes, dec(o.Size.Decimal, o.Size.Valid), pkgs, strings.ReplaceAll(formatProducts(o.Products), "\n", "; "),
-		dec(o.Address.Latitude.Decimal, o.Address.Latitude.Valid), dec(o.Address.Longitude.Decimal, o.Address.Longitude.Valid),
-		ts(o.CreatedAt), ts(o.SubmittedAt), ts(o.ETA), completed, o.FailureReason, receivedBy, string(o.Source), string(o.ID)}
-	for i, c := range row {
-		row[i] = escapeFormula(c)
-	}
-	return row
-}
-
-// escapeFormula keeps a spreadsheet program from running a cell as a formula.
-func escapeFormula(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+		}},
+		exportColumn{"Failure reason", func(o *connect.Order) string { return o.FailureReason }},
+		exportColumn{"Received by", func(o *connect.Order) string {
+			if o.Proof != nil {
+				return o.Proof.RecipientName
+			}
+			return ""
+		}},
+		exportColumn{"Source", func(o *connect.Order) string { return string(o.Source) }},
+		exportColumn{"Order number", func(o *connect.Order) string { return string(o.ID) }},
+	)
+}()
 
 // template serves the spreadsheet template to fill in.
 func (s *server) template(format string) memberFunc {

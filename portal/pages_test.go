@@ -160,12 +160,12 @@ func TestAddAnOrderByHandShowsFieldErrorsBesideInputs(t *testing.T) {
 	r := b.post("/orders/new", url.Values{"id": {"M-1"}, "size": {"big"}, "recipient_email": {"nope"}})
 	r.is(t, http.StatusUnprocessableEntity)
 	r.has(t, `value="M-1"`, "Size must be a number")
-	r = b.post("/orders/new", url.Values{"id": {"M-1"}, "recipient_email": {"nope"}, "products": {"2 x Apples | A-1\nPears"}})
+	r = b.post("/orders/new", url.Values{"id": {"M-1"}, "recipient_email": {"nope"}, "products": {"2 x Apples [SKU: A-1]\nPears"}})
 	r.is(t, http.StatusUnprocessableEntity)
-	r.has(t, "Address Line 1 is required", "Zip is required", "is not an email address", "2 x Apples | A-1")
+	r.has(t, "Address Line 1 is required", "Zip is required", "is not an email address", "2 x Apples [SKU: A-1]")
 
 	r = b.post("/orders/new", url.Values{"id": {"M-1"}, "address_line_1": {"1 Main St"}, "zip": {"12345"}, "size": {"1.5"},
-		"package_count": {"2"}, "products": {"2 x Apples | A-1\nPears"}, "stop_type": {"pickup"}})
+		"package_count": {"2"}, "products": {"2 x Apples [SKU: A-1]\nPears"}, "stop_type": {"pickup"}})
 	page := b.follow(r).is(t, http.StatusOK)
 	page.has(t, "Order M-1", "Draft order added", "2 × Apples (A-1)", "1 × Pears", "pickup")
 

@@ -136,14 +136,18 @@ func (s *server) funcs() template.FuncMap {
 			}
 			return d.Decimal.String()
 		},
-		"products": formatProducts,
+		"products": connect.FormatProducts,
 		"eventLabel": func(e connect.Event) string {
 			if l, ok := eventLabels[e]; ok {
 				return l
 			}
 			return string(e)
 		},
-		"glossary": func(f connect.Field) string { return glossary[f] },
+		"specs": connect.FieldSpecs,
+		"spec": func(f connect.Field) connect.FieldSpec {
+			spec, _ := f.Spec()
+			return spec
+		},
 		"count": func(c connect.StatusCounts, st connect.Status) int {
 			return c[st]
 		},
@@ -228,27 +232,4 @@ var eventLabels = map[connect.Event]string{
 	connect.EventRetry:      "Back to the stops list",
 	connect.EventCancel:     "Cancelled",
 	connect.EventMoveDepot:  "Moved to another depot",
-}
-
-// glossary explains each spreadsheet column (the template's Glossary sheet says the
-// same).
-var glossary = map[connect.Field]string{
-	connect.FieldUnit:           "Unit, flat or unit name, if any.",
-	connect.FieldAddressLine1:   "Street and number. Always required.",
-	connect.FieldAddressLine2:   "More address detail (building, floor).",
-	connect.FieldCity:           "City or town.",
-	connect.FieldState:          "State, province or county.",
-	connect.FieldZip:            "Zip or postal code.",
-	connect.FieldCountry:        "Country name or code.",
-	connect.FieldNotes:          "Instructions for the driver.",
-	connect.FieldSize:           "Size of the stop in your dispatcher's unit (a number, 0 or more).",
-	connect.FieldRecipientName:  "Who receives the goods (or hands them over, for a pickup).",
-	connect.FieldStopType:       "delivery or pickup; empty means delivery.",
-	connect.FieldRecipientEmail: "The recipient's email address.",
-	connect.FieldRecipientPhone: "The recipient's phone number, with country code if abroad.",
-	connect.FieldRef:            "Your own reference for the order. Unique: an Id already imported is refused.",
-	connect.FieldPackageCount:   "How many packages (a whole number).",
-	connect.FieldProducts:       "What the stop carries, e.g. \"2 x Apples; Pears\".",
-	connect.FieldLatitude:       "Latitude (-90 to 90); with Longitude, wins over the address for the map.",
-	connect.FieldLongitude:      "Longitude (-180 to 180).",
 }

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"io"
+	"iter"
 
 	"github.com/dispatchkit/connect"
 )
@@ -21,6 +22,12 @@ type Spreadsheets interface {
 	// WriteTemplate writes the template clients fill in, as "xlsx" (with a
 	// glossary sheet) or "csv", marking the fields the policy requires.
 	WriteTemplate(w io.Writer, format string, policy connect.RequiredFieldPolicy) error
+	// WriteTable writes a table as a file of the format, "xlsx" (the portal writes
+	// its CSV files itself): the header, then each row rows yields, every cell as
+	// text (a zip keeps its leading zeros, a decimal its digits) and passed through
+	// connect.EscapeFormula, so that Open reads the file back as the cells written.
+	// The portal's export of orders is such a table.
+	WriteTable(w io.Writer, format string, header []string, rows iter.Seq[[]string]) error
 }
 
 // SheetOptions says how to map a spreadsheet's columns.

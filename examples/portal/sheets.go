@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"iter"
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/importer"
@@ -33,6 +34,14 @@ func (sheets) WriteTemplate(w io.Writer, format string, policy connect.RequiredF
 		return importer.WriteTemplateCSV(w, policy)
 	}
 	return importer.WriteTemplateXLSX(w, policy)
+}
+
+// WriteTable writes the portal's XLSX exports (the portal writes CSV itself).
+func (sheets) WriteTable(w io.Writer, format string, header []string, rows iter.Seq[[]string]) error {
+	if format != "xlsx" {
+		return connect.Errorf(connect.Internal, "sheets: no %q tables", format)
+	}
+	return importer.WriteXLSX(w, "Orders", header, rows)
 }
 
 // sheet is an importer.Source with its mapping as the portal shows it.
