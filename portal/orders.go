@@ -533,7 +533,7 @@ type glossaryData struct {
 }
 
 func (s *server) glossaryPage(w http.ResponseWriter, r *http.Request) error {
-	d := glossaryData{Required: []connect.Field{connect.FieldAddressLine1}}
+	d := glossaryData{Required: connect.RequiredFieldPolicy{}.Required()}
 	if a, ok := s.sessionActor(r); ok {
 		if cl, err := s.svc.Client(r.Context(), a, a.Client); err == nil {
 			d.Required = cl.Settings.RequiredFields.Required()
