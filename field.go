@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -37,7 +38,7 @@ const (
 // JSON API's documentation know about one field. FieldSpecs lists the table; nothing
 // else says what a field is called, what it means or how its value is written.
 type FieldSpec struct {
-	Field Field
+	Field Field // the field's identifier
 	// Label is the field's column name in the template and the exports, and its
 	// name in forms and messages ("Address Line 1").
 	Label string
@@ -106,9 +107,20 @@ func (s *FieldSpec) Format(in *OrderInput) string {
 }
 
 // FieldSpecs returns the order-field table: one FieldSpec per order field, in the
-// order of the help article's spreadsheet list (OrderFields).
+// order of the help article's spreadsheet list (OrderFields). The rows are copies.
 func FieldSpecs() []FieldSpec {
-	return append([]FieldSpec(nil), fieldTable[:]...)
+	out := make([]FieldSpec, len(fieldTable))
+	for i := range fieldTable {
+		out[i] = fieldTable[i].clone()
+	}
+	return out
+}
+
+// clone returns a copy of s that shares nothing a caller could change in the table.
+func (s *FieldSpec) clone() FieldSpec {
+	c := *s
+	c.Synonyms = slices.Clone(s.Synonyms)
+	return c
 }
 
 // OrderFields lists every order field a client can give, in spreadsheet order.
@@ -125,7 +137,7 @@ func OrderFields() []Field {
 // order field; ok is false for anything else.
 func (f Field) Spec() (spec FieldSpec, ok bool) {
 	if p := f.spec(); p != nil {
-		return *p, true
+		return p.clone(), true
 	}
 	return FieldSpec{Field: f}, false
 }

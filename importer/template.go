@@ -21,8 +21,7 @@ const (
 // "Glossary" sheet that says, for each column, what it holds, how to write it, and
 // whether policy requires it, as connect's order-field table says. Numbers are
 // written as numbers; text cells pass through connect.EscapeFormula. The file imports
-// as it is (Open, MapHeader and a Source read every
-// column and every example back).
+// as it is (Open, MapHeader and a Source read every column and every example back).
 func WriteTemplateXLSX(w io.Writer, policy connect.RequiredFieldPolicy) error {
 	f := excelize.NewFile()
 	defer f.Close()

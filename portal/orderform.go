@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/dispatchkit/connect"
@@ -31,12 +30,7 @@ func parseOrderForm(r *http.Request) (connect.OrderInput, map[string]string, []c
 	for _, spec := range connect.FieldSpecs() {
 		text := r.PostFormValue(string(spec.Field))
 		values[string(spec.Field)] = text
-		if err := spec.Parse(&in, text); err != nil {
-			var e *connect.Error
-			if errors.As(err, &e) {
-				errs = append(errs, e.Fields...)
-			}
-		}
+		errs = append(errs, fieldErrors(spec.Parse(&in, text))...)
 	}
 	return in, values, errs
 }
