@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Field names one field of an order as a client sees it: a spreadsheet column, a form
@@ -79,7 +80,9 @@ func (s *FieldSpec) HowToWrite() string {
 // a column. It checks only that the text reads as a value: whether the value is
 // allowed (a range, a length, an email address) is RequiredFieldPolicy.Check's to say.
 func (s *FieldSpec) Parse(in *OrderInput, text string) error {
-	text = strings.TrimSpace(text)
+	if n := len(text); n > 0 && (maySpace(text[0]) || maySpace(text[n-1])) {
+		text = strings.TrimSpace(text) // rarely: an importer's cells come trimmed
+	}
 	if s.text != nil {
 		*s.text(in) = text
 		return nil
@@ -92,6 +95,9 @@ func (s *FieldSpec) Parse(in *OrderInput, text string) error {
 	}
 	return nil
 }
+
+// maySpace reports whether c may be (the first or last byte of) white space.
+func maySpace(c byte) bool { return c <= ' ' || c >= utf8.RuneSelf }
 
 // Format returns the field's value in in as text that Parse reads back as the same
 // value: "" for no value, "-0.1276" for a longitude, "Veg box x2; Bread" for

@@ -28,6 +28,9 @@ type Source struct {
 	ahead   int            // rows to read ahead; 0: none
 	pipe    *readAhead     // set by the first Next when ahead > 0
 	closed  bool
+	// input is what convert parses a row into, then copies out: the table's
+	// parsers take a pointer, which would move every row to the heap.
+	input connect.OrderInput
 }
 
 // sourceColumn is a mapped column: where it is, what it holds, and the field's row
@@ -128,7 +131,8 @@ func (s *Source) read() (connect.ImportRow, error) {
 // convert parses a row of the sheet as an order.
 func (s *Source) convert(row Row) connect.ImportRow {
 	out := connect.ImportRow{Number: row.Number, Cells: row.Cells}
-	in := &out.Input
+	in := &s.input
+	*in = connect.OrderInput{}
 	for i := range s.cols {
 		c := &s.cols[i]
 		if c.index >= len(row.Cells) {
@@ -145,6 +149,7 @@ func (s *Source) convert(row Row) connect.ImportRow {
 			}
 		}
 	}
+	out.Input = *in
 	return out
 }
 
