@@ -1,0 +1,131 @@
+package live
+
+import (
+	"maps"
+	"slices"
+	"testing"
+)
+
+// The scopes of the tests: two clients of one account, and two accounts.
+var (
+	clientA  = Scope{Account: "acct-1", Client: "A"}
+	clientB  = Scope{Account: "acct-1", Client: "B"}
+	account1 = Scope{Account: "acct-1"}
+	account2 = Scope{Account: "acct-2"}
+)
+
+// woken returns the names of the readers that have a wake-up pending, taking it.
+func woken(chans map[string]<-chan struct{}) map[string]bool {
+	out := map[string]bool{}
+	for name, ch := range chans {
+		select {
+		case <-ch:
+			out[name] = true
+		default:
+		}
+	}
+	return out
+}
+
+// TestACommitWakesOnlyTheReadersItConcerns: a client's commit wakes its own
+// readers and its account's, not other clients' or accounts'; a commit that says
+// nothing of its scope (another process's) wakes everyone.
+func TestACommitWakesOnlyTheReadersItConcerns(t *testing.T) {
+	var b Broadcaster
+	readers := map[string]Scope{
+		"client A": clientA, "client B": clientB,
+		"dispatcher of acct-1": account1, "dispatcher of acct-2": account2,
+		"outbox worker": {},
+	}
+	chans := map[string]<-chan struct{}{}
+	for name, sc := range readers {
+		chans[name], _ = b.Listen(sc)
+	}
+	b.Wake(clientA)
+	got := woken(chans)
+	for name, want := range map[string]bool{"client A": true, "client B": false, "dispatcher of acct-1": true,
+		"dispatcher of acct-2": false, "outbox worker": true} {
+		if got[name] != want {
+			t.Errorf("a commit of client A: %s woken %v, want %v", name, got[name], want)
+		}
+	}
+	b.Wake(account1) // a whole account
+	if got := woken(chans); !got["client A"] || !got["client B"] || got["dispatcher of acct-2"] {
+		t.Errorf("a commit of acct-1 woke %v", got)
+	}
+	b.Wake(Scope{Account: "acct-2", Client: "C"}, clientB) // one commit, two scopes
+	if got, want := woken(chans), map[string]bool{"client B": true, "dispatcher of acct-1": true,
+		"dispatcher of acct-2": true, "outbox worker": true}; !maps.Equal(got, want) {
+		t.Errorf("a commit of two clients woke %v, want %v", got, want)
+	}
+	b.Wake()
+	if got := woken(chans); len(got) != len(readers) {
+		t.Errorf("a commit of another process woke %v, want everyone", got)
+	}
+}
+
+// TestAWakeUpWaitsForItsReader: a reader slow to read has one wake-up pending
+// however many commits there were, and a stopped reader none; neither blocks
+// Wake.
+func TestAWakeUpWaitsForItsReader(t *testing.T) {
+	var b Broadcaster
+	sc := clientA
+	slow, _ := b.Listen(sc)
+	gone, stop := b.Listen(sc)
+	stop()
+	for range 3 {
+		b.Wake(sc)
+	}
+	if got := woken(map[string]<-chan struct{}{"slow": slow, "gone": gone}); !got["slow"] || got["gone"] {
+		t.Fatalf("after three commits: %v woken, want the slow reader only", got)
+	}
+	if got := woken(map[string]<-chan struct{}{"slow": slow}); got["slow"] {
+		t.Fatal("the slow reader had a second wake-up pending")
+	}
+}
+
+// TestAVersionChangesWithEveryCommitThatMayConcernItsScope: a client's version
+// moves with its own commits, its account's and untold ones (another process's);
+// an account's with any of its clients'; neither with another client's or
+// account's. The generation moves with every wake-up and no touch.
+func TestAVersionChangesWithEveryCommitThatMayConcernItsScope(t *testing.T) {
+	var b Broadcaster
+	scopes := map[string]Scope{"client A": clientA, "client B": clientB, "account 1": account1, "account 2": account2}
+	for _, step := range []struct {
+		what       string
+		do         func()
+		moved      []string
+		generation bool
+	}{
+		{"a commit of client A", func() { b.Wake(clientA) }, []string{"client A", "account 1"}, true},
+		{"a deleted draft of client B", func() { b.Touch(clientB) }, []string{"client B", "account 1"}, false},
+		{"a commit of account 1", func() { b.Wake(account1) }, []string{"client A", "client B", "account 1"}, true},
+		{"a commit of account 2's client", func() { b.Wake(Scope{Account: "acct-2", Client: "C"}) }, []string{"account 2"}, true},
+		{"another process's commit", func() { b.Wake() }, []string{"client A", "client B", "account 1", "account 2"}, true},
+	} {
+		before, gen := map[string]uint64{}, b.Generation()
+		for name, sc := range scopes {
+			before[name] = b.Version(sc)
+		}
+		step.do()
+		for name, sc := range scopes {
+			if moved := b.Version(sc) != before[name]; moved != slices.Contains(step.moved, name) {
+				t.Errorf("%s: the version of %s moved: %v", step.what, name, moved)
+			}
+		}
+		if moved := b.Generation() != gen; moved != step.generation {
+			t.Errorf("%s: the generation moved: %v", step.what, moved)
+		}
+	}
+}
+
+// TestTouchWakesNobody: a commit that wrote nothing readers listen for moves the
+// versions of its scope and wakes no one.
+func TestTouchWakesNobody(t *testing.T) {
+	var b Broadcaster
+	ch, _ := b.Listen(clientA)
+	b.Touch(clientA)
+	if got := woken(map[string]<-chan struct{}{"reader": ch}); got["reader"] {
+		t.Fatal("a touch woke a reader")
+	}
+}
