@@ -1,12 +1,11 @@
 package connect
 
 import (
-	"context"
 	"log/slog"
 	"sync"
 	"time"
 
-	"golang.org/x/sync/singleflight"
+	"github.com/dispatchkit/connect/internal/live"
 )
 
 // Config is what New needs. The zero value of every optional field is a working
@@ -61,15 +60,14 @@ type Service struct {
 	now       func() time.Time
 	newID     func() string
 
-	// Live updates: local wake-ups for subscribers and outbox workers, and the
-	// Store's cross-process wake-ups forwarded to them (started once).
-	subscribers   broadcaster
-	feedReads     singleflight.Group // subscriptions' Store reads, shared (see sharedEvents)
-	stats         memo               // OrderStats' counts by scope
-	outboxWorkers broadcaster
-	wakerOnce     sync.Once
-	stopWaker     context.CancelFunc
-	wakerDone     chan struct{} // closed when the listener has let go of the Store
+	// Live updates (see live.go): wake-ups for subscribers and outbox workers,
+	// and the Store's cross-process wake-ups relayed to them.
+	liveClock     live.Clock // Config.Now, and timers: the subscribers' poll, the relay's backoff
+	subscribers   *live.Broadcaster
+	outboxWorkers *live.Broadcaster
+	feedReads     *live.Shared[eventsPage] // subscriptions' Store reads (see sharedEvents)
+	stats         *live.Memo[*OrderStats]  // OrderStats' counts by scope
+	relay         *live.Relay              // the Store's wake-ups, if it is a Waker
 }
 
 // New returns a Service. Errors: ErrInvalid when cfg.Store is nil.
@@ -97,6 +95,7 @@ func New(cfg Config) (*Service, error) {
 	if s.newID == nil {
 		s.newID = func() string { return newTimeOrderedID(s.now()) }
 	}
+	s.startLive(live.SystemClock(s.now))
 	return s, nil
 }
 
@@ -104,11 +103,7 @@ func New(cfg Config) (*Service, error) {
 // listener) and waits until it has let go of the Store, so that the host may
 // close the Store next. Subscriptions and RunOutbox end with their own contexts.
 func (s *Service) Close() error {
-	s.wakerOnce.Do(func() {}) // no listener starts after Close
-	if s.stopWaker != nil {
-		s.stopWaker()
-		<-s.wakerDone
-	}
+	s.relay.Close()
 	return nil
 }
 

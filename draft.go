@@ -113,7 +113,7 @@ func (s *Service) DeleteDraft(ctx context.Context, a Actor, id OrderID, version 
 		return err
 	}
 	// No event tells of a deletion; what counts the client's orders must know.
-	s.subscribers.touch(c.scope())
+	s.touched(c.scope())
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/dispatchkit/connect/internal/live"
 )
 
 // sideEffects returns the outbox entries a status change calls for: the host's stop
@@ -100,9 +102,9 @@ func exponentialBackoff(n int) time.Duration {
 // ctx's error.
 func (s *Service) RunOutbox(ctx context.Context, opts OutboxOptions) error {
 	opts.defaults()
-	wake, stop := s.outboxWorkers.add(Scope{})
+	wake, stop := s.outboxWorkers.Listen(live.Scope{}) // every commit concerns it
 	defer stop()
-	s.startStoreWaker()
+	s.relay.Start()
 	// Poll is real time, the one wait here that must fire on its own: a worker
 	// that nobody wakes still looks again. Leases, backoff and the hourly forget
 	// read the Service's clock (Config.Now), so tests move that instead.

@@ -50,17 +50,16 @@ func (s *Service) OrderStats(ctx context.Context, a Actor, p OrderStatsParams) (
 	if since.IsZero() {
 		since = s.clock().Add(-onTimeWindow)
 	}
-	// The counts are kept until a commit touches the scope (see memo): homes
-	// are loaded far more often than orders change.
-	key := string(scope.Account) + "\x00" + string(scope.Client) + "\x00" + p.Since.UTC().Format(time.RFC3339Nano)
-	s.startStoreWaker() // other processes' commits, too, must change the version
-	v, err := s.stats.get(ctx, key, s.subscribers.version(scope), func(ctx context.Context) (any, error) {
+	// The counts are kept until a commit touches the scope (live.Memo): homes are
+	// loaded far more often than orders change.
+	s.relay.Start() // other processes' commits, too, must move the scope's version
+	v, err := s.stats.Get(ctx, liveScope(scope), p.Since.UTC().Format(time.RFC3339Nano), func(ctx context.Context) (*OrderStats, error) {
 		return s.countOrders(ctx, scope, since)
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := *v.(*OrderStats)
+	out := *v
 	out.Counts = maps.Clone(out.Counts)
 	return &out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/internal/live"
 	"github.com/dispatchkit/connect/storage"
 	"github.com/uptrace/bun/dialect"
 )
@@ -162,18 +163,78 @@ func TestClosingTheServiceLetsGoOfTheStore(t *testing.T) {
 	if _, err := svc.OrderStats(w.ctx, w.disp, connect.OrderStatsParams{}); err != nil {
 		t.Fatal(err)
 	}
-	if st.DB().Dialect().Name() == dialect.SQLite {
-		// The listener of a SQLite file holds a connection of the pool.
-		for deadline := time.Now().Add(5 * time.Second); st.DB().Stats().InUse == 0; time.Sleep(time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatal("the wake-up listener never took a connection")
-			}
-		}
+	select {
+	case <-connect.ListeningToTheStore(svc):
+	case <-time.After(10 * time.Second):
+		t.Fatal("the Service never listened to the Store's wake-ups")
+	}
+	// The listener of a SQLite file holds a connection of the pool.
+	if n := st.DB().Stats().InUse; st.DB().Dialect().Name() == dialect.SQLite && n == 0 {
+		t.Fatal("the wake-up listener holds no connection")
 	}
 	if err := svc.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if n := st.DB().Stats().InUse; n != 0 {
 		t.Fatalf("%d connections still in use after Close", n)
+	}
+}
+
+// noWaker is a Store that cannot wake across processes (as a host's own Store
+// may be): only the subscribers' poll hears of other processes' commits.
+type noWaker struct{ connect.Store }
+
+// TestAStreamReadsOnItsOwnWhenNoWakeUpComes: a commit that wakes nobody (another
+// process's, unheard) reaches a subscriber at its next poll, on the Service's
+// clock: a wake-up lost delays an event, never loses it.
+func TestAStreamReadsOnItsOwnWhenNoWakeUpComes(t *testing.T) {
+	w := newWorld(t)
+	st, err := storage.Open(w.ctx, w.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	svc, err := connect.New(connect.Config{Store: noWaker{st}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Close() })
+	clock := live.NewFakeClock(time.Now())
+	connect.SetLiveClock(svc, clock)
+	ctx, cancel := context.WithCancel(w.ctx)
+	defer cancel()
+	sub, err := svc.Subscribe(ctx, w.disp, connect.SubscribeParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting, stop := context.WithTimeout(ctx, 20*time.Second)
+	defer stop()
+	if err := clock.WaitForTimers(waiting, 1); err != nil {
+		t.Fatalf("the stream never waited on the Service's clock: %v", err)
+	}
+	o := w.draft(w.owner, "UNHEARD") // committed by the other Service
+	clock.Advance(connect.SubscriberPoll - time.Nanosecond)
+	select {
+	case e := <-sub.Events():
+		t.Fatalf("an event before the poll: %+v", e)
+	default:
+	}
+	clock.Advance(time.Nanosecond)
+	for {
+		if err := clock.WaitForTimers(waiting, 1); err != nil { // it has read, and waits again
+			t.Fatalf("no event: %v", err)
+		}
+		select {
+		case got := <-sub.Events():
+			if got.Order != o.ID || got.Event != connect.EventCreate {
+				t.Fatalf("the poll read %+v, want the draft's creation", got)
+			}
+			return
+		default:
+		}
+		// PostgreSQL's feed shows a commit once every older transaction of the
+		// server (another test's, on another schema) has ended: a later poll
+		// reads it.
+		clock.Advance(connect.SubscriberPoll)
 	}
 }
