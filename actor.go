@@ -46,6 +46,11 @@ type Actor struct {
 	// User is the host's name for a dispatcher (an email or login), written into
 	// order history. Empty for other kinds.
 	User string
+
+	// AccessMemo, when set, lets the Service's reads for this actor share one
+	// check of it against the Store (see AccessMemo): for the actor of one request
+	// that changes nothing, never longer. nil: every call checks.
+	AccessMemo *AccessMemo
 }
 
 // AsDispatcher returns the actor of a dispatcher of the account, whom the host has

@@ -61,7 +61,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, a Actor, name string) (*Issu
 // APIKeys lists the caller's client's keys, newest first. Team members may look.
 // Errors: ErrForbidden.
 func (s *Service) APIKeys(ctx context.Context, a Actor) ([]*APIKey, error) {
-	c, err := s.authorize(ctx, a, actViewIntegrations)
+	c, err := s.authorizeRead(ctx, a, actViewIntegrations)
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,8 @@ func (c caller) may(act action) error {
 
 // authorize checks the actor against the Store and the action. A member actor is
 // looked up on every call: a removed member, a disabled client or a member of
-// another account is refused here, before anything is read for it.
+// another account is refused here, before anything is read for it. It ignores the
+// actor's AccessMemo: what a method that changes something calls.
 func (s *Service) authorize(ctx context.Context, a Actor, act action) (caller, error) {
 	c, err := s.resolve(ctx, a)
 	if err != nil {
@@ -73,19 +74,35 @@ func (s *Service) authorize(ctx context.Context, a Actor, act action) (caller, e
 	return c, c.may(act)
 }
 
-func (s *Service) resolve(ctx context.Context, a Actor) (caller, error) {
-	if c, ok := remembered(ctx, a); ok {
+// authorizeRead is authorize for a method that changes nothing: the calls made
+// with one AccessMemo on their actor (one request's) share one look-up.
+func (s *Service) authorizeRead(ctx context.Context, a Actor, act action) (caller, error) {
+	c, err := s.resolveRead(ctx, a)
+	if err != nil {
+		return caller{}, err
+	}
+	return c, c.may(act)
+}
+
+// resolveRead is resolve for a method that changes nothing: it reuses the check
+// the actor's AccessMemo holds, and keeps a new one there.
+func (s *Service) resolveRead(ctx context.Context, a Actor) (caller, error) {
+	m := a.AccessMemo
+	if m == nil {
+		return s.resolve(ctx, a)
+	}
+	if c, ok := m.remembered(a); ok {
 		return c, nil
 	}
-	c, err := s.lookUp(ctx, a)
+	c, err := s.resolve(ctx, a)
 	if err == nil {
-		remember(ctx, a, c)
+		m.remember(a, c)
 	}
 	return c, err
 }
 
-// lookUp reads an actor's standing from the Store.
-func (s *Service) lookUp(ctx context.Context, a Actor) (caller, error) {
+// resolve reads an actor's standing from the Store, ignoring its AccessMemo.
+func (s *Service) resolve(ctx context.Context, a Actor) (caller, error) {
 	if a.Kind == ActorShopify {
 		// Its credential is the webhook's signature, checked by the adapter; it reads
 		// only the clients linked to the shop the webhook names.

@@ -30,7 +30,17 @@ func (s *Service) CreateOrder(ctx context.Context, a Actor, in OrderInput) (*Ord
 
 // authorizeUpload admits a team member whose client may upload orders.
 func (s *Service) authorizeUpload(ctx context.Context, a Actor) (caller, error) {
-	c, err := s.authorize(ctx, a, actEditOrders)
+	return mayUpload(s.authorize(ctx, a, actEditOrders))
+}
+
+// authorizeUploadRead is authorizeUpload for a method that changes nothing (see
+// authorizeRead).
+func (s *Service) authorizeUploadRead(ctx context.Context, a Actor) (caller, error) {
+	return mayUpload(s.authorizeRead(ctx, a, actEditOrders))
+}
+
+// mayUpload refuses a caller whose client may not upload orders.
+func mayUpload(c caller, err error) (caller, error) {
 	if err != nil {
 		return caller{}, err
 	}

@@ -88,9 +88,9 @@ func ExampleService_Order_isolation() {
 	// Output: true
 }
 
-// A page of a portal makes several reads for one member: with WithAccessMemo the
-// Service looks the member up once for all of them.
-func ExampleWithAccessMemo() {
+// A page of a portal makes several reads for one member: with an AccessMemo on
+// the actor of the request, the Service looks the member up once for all of them.
+func ExampleAccessMemo() {
 	ctx := context.Background()
 	store, _ := storage.Open(ctx, "sqlite::memory:")
 	defer store.Close()
@@ -99,9 +99,10 @@ func ExampleWithAccessMemo() {
 	inv, _ := svc.InviteClient(ctx, d, connect.InviteClientParams{Name: "Green Grocer"})
 	acc, _ := svc.AcceptInvite(ctx, inv.Token, connect.SignUp{Name: "Gina", Email: "gina@grocer.example"})
 
-	page := connect.WithAccessMemo(ctx) // for one GET request, never longer
-	client, member, _ := svc.Membership(page, acc.Actor)
-	team, _ := svc.Members(page, acc.Actor, "")
+	viewer := acc.Actor
+	viewer.AccessMemo = new(connect.AccessMemo) // for one GET request, never longer
+	client, member, _ := svc.Membership(ctx, viewer)
+	team, _ := svc.Members(ctx, viewer, "")
 	fmt.Println(client.Name, member.Role, len(team))
 	// Output: Green Grocer owner 1
 }

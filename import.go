@@ -91,7 +91,7 @@ func (r RefusedRow) Reason() string {
 // they would be stored. Errors: ErrForbidden (uploads off); ErrInvalid when the file
 // cannot be read.
 func (s *Service) PreviewImport(ctx context.Context, a Actor, src ImportSource, opts ImportOptions) (*ImportResult, error) {
-	c, err := s.authorizeUpload(ctx, a)
+	c, err := s.authorizeUploadRead(ctx, a)
 	if err != nil {
 		return nil, err
 	}

@@ -164,7 +164,7 @@ func (s *Service) InviteMember(ctx context.Context, a Actor, p InviteMemberParam
 // client is set), or a member's team invites (client must be "" or its own).
 // Errors: ErrForbidden; ErrNotFound for another client.
 func (s *Service) Invites(ctx context.Context, a Actor, client ClientID) ([]*Invite, error) {
-	c, err := s.resolve(ctx, a)
+	c, err := s.resolveRead(ctx, a)
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ const (
 // the dispatcher's account (one client's with Client set).
 // Errors: ErrForbidden; ErrInvalid for a bad view, status or cursor.
 func (s *Service) Orders(ctx context.Context, a Actor, p ListOrdersParams) (*OrderPage, error) {
-	c, err := s.authorize(ctx, a, actViewOrders)
+	c, err := s.authorizeRead(ctx, a, actViewOrders)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func (s *Service) Orders(ctx context.Context, a Actor, p ListOrdersParams) (*Ord
 // Order returns one order with its history: a member's client's, or any of the
 // dispatcher's account. Errors: ErrNotFound; ErrForbidden.
 func (s *Service) Order(ctx context.Context, a Actor, id OrderID) (*Order, error) {
-	c, err := s.authorize(ctx, a, actViewOrders)
+	c, err := s.authorizeRead(ctx, a, actViewOrders)
 	if err != nil {
 		return nil, err
 	}

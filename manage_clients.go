@@ -79,7 +79,7 @@ func (s *Service) checkClientDetails(name, email string, sendEmail bool) error {
 // Clients lists the dispatcher's clients by name, each with its order counts by
 // status and its pending invite. Errors: ErrForbidden.
 func (s *Service) Clients(ctx context.Context, a Actor) ([]ClientSummary, error) {
-	c, err := s.authorize(ctx, a, actManageClients)
+	c, err := s.authorizeRead(ctx, a, actManageClients)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (s *Service) Clients(ctx context.Context, a Actor) ([]ClientSummary, error)
 // Client returns one client: any of the dispatcher's, or a member's own.
 // Errors: ErrNotFound; ErrForbidden.
 func (s *Service) Client(ctx context.Context, a Actor, id ClientID) (*Client, error) {
-	c, err := s.resolve(ctx, a)
+	c, err := s.resolveRead(ctx, a)
 	if err != nil {
 		return nil, err
 	}

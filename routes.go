@@ -291,7 +291,7 @@ type UnassignedStop struct {
 // depot), newest first, a page at a time, each with its client's name and number.
 // Only dispatchers may. Errors: ErrForbidden; ErrInvalid for a bad cursor.
 func (s *Service) UnassignedStops(ctx context.Context, a Actor, depot DepotID, cursor string, limit int) ([]UnassignedStop, string, error) {
-	c, err := s.authorize(ctx, a, actManageOrders)
+	c, err := s.authorizeRead(ctx, a, actManageOrders)
 	if err != nil {
 		return nil, "", err
 	}

@@ -114,7 +114,7 @@ func (s *Service) shopifyFor(c caller) (Shopify, error) {
 // it. Team members who may upload may. Errors: ErrForbidden (no store linked,
 // uploads off); ErrUnavailable (Shopify down or throttling).
 func (s *Service) ShopifyOrders(ctx context.Context, a Actor, cursor string, limit int) (*ShopifyOrderPage, error) {
-	c, err := s.authorizeUpload(ctx, a)
+	c, err := s.authorizeUploadRead(ctx, a)
 	if err != nil {
 		return nil, err
 	}

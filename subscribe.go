@@ -53,7 +53,8 @@ type SubscribeParams struct {
 // read from the Store, so nothing is lost if a wake-up is.
 // Errors: ErrForbidden; ErrInvalid for a cursor the Store did not make.
 func (s *Service) Subscribe(ctx context.Context, a Actor, p SubscribeParams) (*Subscription, error) {
-	ctx = withoutAccessMemo(ctx) // a stream checks its caller anew on every burst
+	// Not authorizeRead: a stream outlives its request's AccessMemo, and checks
+	// its caller anew before every burst.
 	c, err := s.authorize(ctx, a, actViewOrders)
 	if err != nil {
 		return nil, err

@@ -35,7 +35,7 @@ type Member struct {
 // Members lists a client's team, owner first: a member's own team (client "" or its
 // own), or any client's of the dispatcher's account. Errors: ErrForbidden; ErrNotFound.
 func (s *Service) Members(ctx context.Context, a Actor, client ClientID) ([]*Member, error) {
-	c, err := s.authorize(ctx, a, actViewTeam)
+	c, err := s.authorizeRead(ctx, a, actViewTeam)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func (s *Service) Membership(ctx context.Context, a Actor) (*Client, *Member, er
 	if a.Kind != ActorMember {
 		return nil, nil, Errorf(Forbidden, "only a team's members have a membership")
 	}
-	c, err := s.resolve(ctx, a)
+	c, err := s.resolveRead(ctx, a)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -19,7 +19,8 @@ const (
 
 // ActorFromContext returns the actor a portal request acts as: the signed-in
 // member on pages (and in Config.ShopifyInstall), the API key or member on the API,
-// the dispatcher in the console.
+// the dispatcher in the console. It has no AccessMemo (the portal's handlers use
+// one for the reads of a GET request): a host may keep it beyond the request.
 func ActorFromContext(ctx context.Context) (connect.Actor, bool) {
 	a, ok := ctx.Value(actorKey).(connect.Actor)
 	return a, ok
@@ -78,8 +79,7 @@ func (s *server) member(h memberFunc) http.Handler {
 			s.toSignIn(w, r)
 			return
 		}
-		r = withAccessMemo(r)
-		v, err := s.loadViewer(r.Context(), a)
+		v, err := s.loadViewer(r.Context(), withAccessMemo(r, a))
 		if isCode(err, connect.Forbidden) || isCode(err, connect.NotFound) {
 			// Removed from the team, or the client was disabled: out at once.
 			s.endSession(w)
@@ -100,14 +100,15 @@ func (s *server) member(h memberFunc) http.Handler {
 	})
 }
 
-// withAccessMemo lets the Service check the caller once for all the reads of a
-// GET or HEAD request (connect.WithAccessMemo); a request that may change
-// something has each of its calls checked.
-func withAccessMemo(r *http.Request) *http.Request {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return r
+// withAccessMemo gives the actor of a GET or HEAD request an AccessMemo, so that
+// the Service checks it once for all the reads of the request; the actor of a
+// request that may change something has each of its calls checked. (The Service
+// checks anew for every change, and for every burst of a live stream, regardless.)
+func withAccessMemo(r *http.Request, a connect.Actor) connect.Actor {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		a.AccessMemo = new(connect.AccessMemo)
 	}
-	return r.WithContext(connect.WithAccessMemo(r.Context()))
+	return a
 }
 
 // toSignIn sends a browser to the sign-in page, coming back afterwards (GET only).
@@ -180,9 +181,8 @@ func (s *server) api(h apiFunc) http.Handler {
 				return
 			}
 		}
-		r = withAccessMemo(r)
 		r = r.WithContext(context.WithValue(r.Context(), actorKey, a))
-		if err := h(w, r, a); err != nil {
+		if err := h(w, r, withAccessMemo(r, a)); err != nil {
 			s.fail(w, r, err)
 		}
 	})

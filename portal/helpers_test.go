@@ -46,10 +46,17 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 // newEnvOn is newEnv on the database dsn opens ("": a SQLite file of the test's).
 func newEnvOn(t *testing.T, dsn string, opts ...envOption) *env {
 	t.Helper()
+	return newEnvOnWorld(t, dsn, nil, opts...)
+}
+
+// newEnvOnWorld is newEnvOn with options of the test's own for its World (a
+// Store wrapped by WithConfig, say).
+func newEnvOnWorld(t *testing.T, dsn string, world []connecttest.Option, opts ...envOption) *env {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	w := newWorld(t, dsn, srv.URL)
+	w := newWorld(t, dsn, srv.URL, world...)
 	e := &env{t: t, ctx: context.Background(), w: w, svc: w.Service, srv: srv, base: srv.URL, acct: w.Account, disp: w.Dispatcher}
 	cfg := portal.Config{
 		Service: e.svc, BaseURL: e.base, SessionKey: []byte(strings.Repeat("k", 32)),
