@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"io/fs"
-	"time"
 
 	"github.com/dispatchkit/connect"
 	"github.com/uptrace/bun/migrate"
@@ -12,7 +11,9 @@ import (
 
 // migrationFiles holds the schema, one directory per dialect. Each file is
 // NAME.tx.up.sql: bun/migrate runs it in a transaction, so a migration that fails
-// leaves nothing behind and stays unapplied.
+// leaves nothing behind and stays unapplied. Every statement is idempotent (IF NOT
+// EXISTS, OR REPLACE): bun/migrate records a migration after its transaction, so
+// a crash in between leaves it committed and unrecorded, and it runs again.
 //
 //go:embed migrations
 var migrationFiles embed.FS
@@ -68,61 +69,12 @@ func (s *Store) migrateFS(ctx context.Context, fsys fs.FS) error {
 	if err := m.Init(ctx); err != nil {
 		return translate(ctx, err, "migrating: creating the migration tables")
 	}
-	if !s.pg {
-		if err := s.recordCommitted(ctx, m, ms); err != nil {
-			return err
-		}
-	}
 	group, err := m.Migrate(ctx)
 	if err != nil {
 		return translate(ctx, err, "migrating")
 	}
 	for _, mig := range group.Migrations {
 		s.log.InfoContext(ctx, "storage: migration applied", "name", mig.Name, "comment", mig.Comment)
-	}
-	return nil
-}
-
-// sqliteProbes tell, for SQLite migrations that cannot be written to run twice
-// (SQLite has no ADD COLUMN IF NOT EXISTS), whether the migration's changes are
-// already in the schema: a query that counts something only it made.
-var sqliteProbes = map[string]string{
-	"20261202000000": "SELECT count(*) FROM pragma_table_info('orders') WHERE name = 'route_event_at'",
-}
-
-// recordCommitted records as applied a migration whose transaction committed but
-// whose record was never written (bun/migrate records a migration after its
-// transaction: a crash in between leaves it committed and unrecorded), so that it
-// is not run again.
-func (s *Store) recordCommitted(ctx context.Context, m *migrate.Migrator, ms *migrate.Migrations) error {
-	applied, err := m.AppliedMigrations(ctx)
-	if err != nil {
-		return translate(ctx, err, "migrating: reading the applied migrations")
-	}
-	done := map[string]bool{}
-	var group int64
-	for _, a := range applied {
-		done[a.Name] = true
-		group = max(group, a.GroupID)
-	}
-	for _, mig := range ms.Sorted() {
-		probe, ok := sqliteProbes[mig.Name]
-		if !ok || done[mig.Name] {
-			continue
-		}
-		var n int
-		if err := s.db.NewRaw(probe).Scan(ctx, &n); err != nil {
-			return translate(ctx, err, "migrating: probing migration "+mig.Name)
-		}
-		if n == 0 {
-			continue
-		}
-		rec := mig
-		rec.GroupID, rec.MigratedAt = group+1, time.Now()
-		if err := m.MarkApplied(ctx, &rec); err != nil {
-			return translate(ctx, err, "migrating: recording migration "+mig.Name)
-		}
-		s.log.InfoContext(ctx, "storage: migration found applied but unrecorded; recorded", "name", mig.Name)
 	}
 	return nil
 }

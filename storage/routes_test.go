@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -246,29 +247,31 @@ func TestLostBatchInsideTxLeavesNothing(t *testing.T) {
 	})
 }
 
-// TestSQLiteMigrationCommittedButUnrecorded: a migration that committed but was
-// not recorded (a crash in between) is recognised, not run again.
-func TestSQLiteMigrationCommittedButUnrecorded(t *testing.T) {
+// TestMigrationCommittedButUnrecorded: a migration that committed but was not
+// recorded (a crash in between) runs again without harm, keeps the data, and is
+// recorded.
+func TestMigrationCommittedButUnrecorded(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "m.db")
-	s, err := storage.Open(t.Context(), "sqlite:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.DB().NewDelete().TableExpr("connect_migrations").Where("name = ?", "20261202000000").Exec(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatalf("migrating again: %v", err)
-	}
-	n, err := s.DB().NewSelect().TableExpr("connect_migrations").Count(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := migrations["sqlite"]; n != want {
-		t.Fatalf("%d migrations recorded, want %d", n, want)
-	}
+	dialects(t, func(t *testing.T, open func(t *testing.T) *storage.Store) {
+		s := open(t)
+		c := newClient(t, s, "a", "c-kept")
+		if _, err := s.DB().NewDelete().TableExpr("connect_migrations").Where("name = ?", "20261201000000").Exec(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatalf("migrating again: %v", err)
+		}
+		n, err := s.DB().NewSelect().TableExpr("connect_migrations").Count(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := migrations[path.Base(t.Name())]; int64(n) != want {
+			t.Fatalf("%d migrations recorded, want %d", n, want)
+		}
+		if _, err := s.Client(t.Context(), "a", c.ID); err != nil {
+			t.Fatalf("the client stored before: %v", err)
+		}
+	})
 }
 
 // TestWakeOnlyForOtherStoresOfItsSchema: stores of two schemas share a database

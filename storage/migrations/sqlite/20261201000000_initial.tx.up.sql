@@ -1,5 +1,6 @@
 -- The portal's tables on SQLite: the same shape as on PostgreSQL, with SQLite's
--- types. Timestamps are TEXT in bun's fixed UTC format ("2006-01-02
+-- types. Every statement is idempotent, so a crash between this migration's commit
+-- and its bookkeeping row leaves nothing to undo. Timestamps are TEXT in bun's fixed UTC format ("2006-01-02
 -- 15:04:05.999999+00:00"), which sorts as time does; decimals are TEXT, because a
 -- NUMERIC column silently rounds them to a double. STRICT tables refuse a value of
 -- the wrong type instead of storing it.
@@ -22,12 +23,15 @@ CREATE TABLE IF NOT EXISTS clients (
 	version           INTEGER NOT NULL,
 	created_at        TEXT    NOT NULL,
 	updated_at        TEXT    NOT NULL,
+	import_mapping    TEXT    NOT NULL DEFAULT '', -- JSON object of the last import's columns; '' when none
 	CONSTRAINT clients_account_id UNIQUE (account_id, id)
 ) STRICT;
 --bun:split
 CREATE UNIQUE INDEX IF NOT EXISTS clients_number ON clients (number);
 --bun:split
 CREATE INDEX IF NOT EXISTS clients_account_name ON clients (account_id, name, id);
+--bun:split
+CREATE INDEX IF NOT EXISTS clients_shopify_shop ON clients (shopify_shop) WHERE shopify_shop <> '';
 --bun:split
 
 CREATE TABLE IF NOT EXISTS members (
@@ -40,12 +44,15 @@ CREATE TABLE IF NOT EXISTS members (
 	version    INTEGER NOT NULL,
 	created_at TEXT    NOT NULL,
 	updated_at TEXT    NOT NULL,
+	password_hash TEXT NOT NULL DEFAULT '', -- PasswordHasher's format; '' when none
 	CONSTRAINT members_client FOREIGN KEY (account_id, client_id) REFERENCES clients (account_id, id)
 ) STRICT;
 --bun:split
 CREATE UNIQUE INDEX IF NOT EXISTS members_client_email ON members (client_id, lower(email));
 --bun:split
 CREATE INDEX IF NOT EXISTS members_account_client ON members (account_id, client_id);
+--bun:split
+CREATE INDEX IF NOT EXISTS members_email ON members (lower(email));
 --bun:split
 
 CREATE TABLE IF NOT EXISTS invites (
@@ -108,7 +115,8 @@ CREATE TABLE IF NOT EXISTS orders (
 	proof            TEXT,   -- JSON proof of delivery; NULL when none
 	created_at       TEXT    NOT NULL,
 	updated_at       TEXT    NOT NULL,
-	submitted_at     TEXT
+	submitted_at     TEXT,
+	route_event_at   TEXT    -- when the last route event applied happened at the host
 ) STRICT;
 --bun:split
 CREATE UNIQUE INDEX IF NOT EXISTS orders_client_ref ON orders (client_id, ref) WHERE ref <> '';
@@ -126,8 +134,12 @@ CREATE INDEX IF NOT EXISTS orders_unassigned ON orders (account_id, depot, creat
 	WHERE status = 'submitted';
 --bun:split
 
+-- order_events with AUTOINCREMENT: the feed's cursor is the id (one writer
+-- at a time, so id order is commit order), and a plain rowid may be given again
+-- to a new row once the highest row is deleted (DeleteDraft deletes history),
+-- which a reader already past that id would never see.
 CREATE TABLE IF NOT EXISTS order_events (
-	id          INTEGER PRIMARY KEY, -- the rowid: insertion order
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
 	account_id  TEXT    NOT NULL,
 	client_id   TEXT    NOT NULL,
 	order_id    TEXT    NOT NULL,
@@ -141,3 +153,106 @@ CREATE TABLE IF NOT EXISTS order_events (
 ) STRICT;
 --bun:split
 CREATE INDEX IF NOT EXISTS order_events_order ON order_events (order_id, id);
+--bun:split
+CREATE INDEX IF NOT EXISTS order_events_account ON order_events (account_id, id);
+--bun:split
+CREATE INDEX IF NOT EXISTS order_events_client ON order_events (client_id, id);
+--bun:split
+
+CREATE TABLE IF NOT EXISTS host_events (
+	account_id  TEXT NOT NULL,
+	event_id    TEXT NOT NULL,
+	recorded_at TEXT NOT NULL,
+	PRIMARY KEY (account_id, event_id)
+) STRICT, WITHOUT ROWID;
+--bun:split
+
+CREATE TABLE IF NOT EXISTS outbox (
+	id              TEXT    PRIMARY KEY,
+	key             TEXT    NOT NULL,
+	account_id      TEXT    NOT NULL,
+	client_id       TEXT    NOT NULL DEFAULT '',
+	order_id        TEXT    NOT NULL DEFAULT '',
+	kind            TEXT    NOT NULL,
+	event           TEXT    NOT NULL DEFAULT '',
+	notify_customer INTEGER NOT NULL DEFAULT 0,
+	state           TEXT    NOT NULL,
+	attempts        INTEGER NOT NULL DEFAULT 0,
+	next_at         TEXT    NOT NULL,
+	locked_until    TEXT,
+	last_error      TEXT    NOT NULL DEFAULT '',
+	created_at      TEXT    NOT NULL,
+	updated_at      TEXT    NOT NULL
+) STRICT;
+--bun:split
+CREATE UNIQUE INDEX IF NOT EXISTS outbox_key ON outbox (key);
+--bun:split
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_at, id) WHERE state = 'pending';
+--bun:split
+CREATE INDEX IF NOT EXISTS outbox_account ON outbox (account_id, created_at, id);
+--bun:split
+
+CREATE TABLE IF NOT EXISTS api_keys (
+	id           TEXT PRIMARY KEY,
+	account_id   TEXT NOT NULL,
+	client_id    TEXT NOT NULL,
+	name         TEXT NOT NULL,
+	hash         BLOB NOT NULL,
+	created_by   TEXT NOT NULL DEFAULT '',
+	created_at   TEXT NOT NULL,
+	last_used_at TEXT,
+	revoked_at   TEXT,
+	CONSTRAINT api_keys_client FOREIGN KEY (account_id, client_id) REFERENCES clients (account_id, id)
+) STRICT;
+--bun:split
+CREATE UNIQUE INDEX IF NOT EXISTS api_keys_hash ON api_keys (hash);
+--bun:split
+CREATE INDEX IF NOT EXISTS api_keys_client_created ON api_keys (client_id, created_at, id);
+--bun:split
+
+CREATE TABLE IF NOT EXISTS tracking_links (
+	id         TEXT PRIMARY KEY,
+	account_id TEXT NOT NULL,
+	client_id  TEXT NOT NULL,
+	order_id   TEXT NOT NULL,
+	hash       BLOB NOT NULL,
+	created_by TEXT NOT NULL DEFAULT '',
+	created_at TEXT NOT NULL,
+	revoked_at TEXT,
+	CONSTRAINT tracking_links_client FOREIGN KEY (account_id, client_id) REFERENCES clients (account_id, id)
+) STRICT;
+--bun:split
+CREATE UNIQUE INDEX IF NOT EXISTS tracking_links_hash ON tracking_links (hash);
+--bun:split
+CREATE INDEX IF NOT EXISTS tracking_links_order ON tracking_links (order_id, created_at, id);
+--bun:split
+
+CREATE TABLE IF NOT EXISTS redactions (
+	id         INTEGER PRIMARY KEY,
+	account_id TEXT    NOT NULL,
+	client_id  TEXT    NOT NULL,
+	shop       TEXT    NOT NULL,
+	reason     TEXT    NOT NULL DEFAULT '',
+	orders     INTEGER NOT NULL,
+	at         TEXT    NOT NULL
+) STRICT;
+--bun:split
+CREATE INDEX IF NOT EXISTS redactions_client ON redactions (account_id, client_id, at);
+--bun:split
+
+CREATE TABLE IF NOT EXISTS used_once (
+	key        TEXT PRIMARY KEY,
+	expires_at TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+--bun:split
+CREATE INDEX IF NOT EXISTS used_once_expires ON used_once (expires_at);
+--bun:split
+
+CREATE TABLE IF NOT EXISTS shopify_tokens (
+	client_id  TEXT PRIMARY KEY,
+	account_id TEXT NOT NULL,
+	shop       TEXT NOT NULL,
+	sealed     BLOB NOT NULL,
+	updated_at TEXT NOT NULL,
+	CONSTRAINT shopify_tokens_client FOREIGN KEY (account_id, client_id) REFERENCES clients (account_id, id)
+) STRICT;
