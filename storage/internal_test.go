@@ -175,12 +175,13 @@ func TestASQLiteTransactionOutlivesABrokenWriterConnection(t *testing.T) {
 	if err := create("first"); err != nil {
 		t.Fatal(err)
 	}
-	broken := s.writer.conn
+	w := s.d.(*sqliteDialect).writer
+	broken := w.conn
 	_ = broken.Close() // as database/sql does after the driver reports a bad connection
 	if err := create("second"); err != nil {
 		t.Fatalf("a transaction after the writer's connection broke: %v", err)
 	}
-	if s.writer.conn == broken {
+	if w.conn == broken {
 		t.Fatal("the broken connection was kept")
 	}
 	if _, err := s.Client(t.Context(), "a", "second"); err != nil {

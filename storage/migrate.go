@@ -32,11 +32,7 @@ const (
 // turns on an advisory lock of the schema.
 // Errors: ErrUnavailable; ErrInternal when a migration fails.
 func (s *Store) Migrate(ctx context.Context) error {
-	dir := "migrations/sqlite"
-	if s.pg {
-		dir = "migrations/postgres"
-	}
-	sub, err := fs.Sub(migrationFiles, dir)
+	sub, err := fs.Sub(migrationFiles, s.d.migrations())
 	if err != nil {
 		return connect.Errorf(connect.Internal, "storage: reading the migrations: %w", err)
 	}
@@ -54,18 +50,11 @@ func (s *Store) migrateFS(ctx context.Context, fsys fs.FS) error {
 		migrate.WithLocksTableName(migrationLocks),
 		migrate.WithMarkAppliedOnSuccess(true))
 
-	if s.pg {
-		conn, err := s.db.Conn(ctx)
-		if err != nil {
-			return translate(ctx, err, "migrating")
-		}
-		defer func() { _ = conn.Close() }()
-		const key = "hashtextextended('connect.migrate.' || current_schema(), 0)"
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock("+key+")"); err != nil {
-			return translate(ctx, err, "migrating: taking the migration lock")
-		}
-		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+key+")") }()
+	unlock, err := s.d.lockMigrations(ctx, s.db)
+	if err != nil {
+		return err
 	}
+	defer unlock()
 	if err := m.Init(ctx); err != nil {
 		return translate(ctx, err, "migrating: creating the migration tables")
 	}

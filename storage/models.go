@@ -113,7 +113,7 @@ type orderRow struct {
 // eventRow is one entry of an order's history. The id column (identity on
 // PostgreSQL, the rowid on SQLite) is filled in by the database and orders the
 // history; the model leaves it out so inserts never name it, as it does the
-// transaction id of PostgreSQL's tx column (see events.go).
+// transaction id of PostgreSQL's tx column (see feed.go).
 type eventRow struct {
 	bun.BaseModel `bun:"table:order_events,alias:e"`
 

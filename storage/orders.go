@@ -6,7 +6,6 @@ import (
 
 	"github.com/dispatchkit/connect"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // insertBatch is the number of rows one multi-row INSERT carries: big enough that
@@ -47,12 +46,7 @@ func (s *Store) CreateOrders(ctx context.Context, orders []*connect.Order, event
 	}
 
 	err := s.atomic(ctx, func(tx *Store) error {
-		if tx.pg && len(orders) >= tx.copyAt {
-			if done, err := tx.copyOrders(ctx, orders, events); done {
-				return err
-			}
-		}
-		return tx.insertOrders(ctx, orders, events)
+		return s.d.createOrders(ctx, tx, orders, events)
 	})
 	if refViolation(err) {
 		return s.refTaken(ctx, err, orders)
@@ -101,39 +95,11 @@ func (s *Store) insertOrders(ctx context.Context, orders []*connect.Order, event
 }
 
 // refTaken turns a unique violation of a client's references into a Conflict that
-// names the reference. PostgreSQL names it in the error; SQLite does not, so the
-// references are looked up (the failed statement is rolled back by then).
+// names the reference (when the dialect can tell which).
 func (s *Store) refTaken(ctx context.Context, err error, orders []*connect.Order) error {
-	var clients []string
-	for _, o := range orders {
-		if !slices.Contains(clients, string(o.Client)) {
-			clients = append(clients, string(o.Client))
-		}
-	}
-	if ref, ok := pgRefDetail(err, clients); ok {
+	if ref, ok := s.d.takenRef(ctx, s, err, orders); ok {
 		return &connect.Error{Code: connect.Conflict, Err: err,
 			Message: "reference " + quote(ref) + " is already used by another order of the client"}
-	}
-	if !s.pg {
-		byClient := map[connect.Scope][]string{}
-		var scopes []connect.Scope
-		for _, o := range orders {
-			if o.Ref == "" {
-				continue
-			}
-			sc := connect.Scope{Account: o.Account, Client: o.Client}
-			if _, ok := byClient[sc]; !ok {
-				scopes = append(scopes, sc)
-			}
-			byClient[sc] = append(byClient[sc], o.Ref)
-		}
-		for _, sc := range scopes {
-			taken, lookErr := s.ExistingRefs(ctx, sc, byClient[sc])
-			if lookErr == nil && len(taken) > 0 {
-				return &connect.Error{Code: connect.Conflict, Err: err,
-					Message: "reference " + quote(taken[0]) + " is already used by another order of the client"}
-			}
-		}
 	}
 	return translate(ctx, err, "storing orders")
 }
@@ -152,43 +118,13 @@ func (s *Store) ExistingRefs(ctx context.Context, scope connect.Scope, refs []st
 	if len(wanted) == 0 {
 		return nil, nil
 	}
-	found := map[string]bool{}
-	collect := func(got []string, err error) error {
-		if err != nil {
-			return translate(ctx, err, "looking up references")
-		}
-		for _, r := range got {
-			found[r] = true
-		}
-		return nil
+	got, err := s.d.existingRefs(ctx, s, scope, wanted)
+	if err != nil {
+		return nil, err
 	}
-	if s.pg && scope.Client != "" {
-		// One probe of orders_client_ref per reference, 1 µs each. Without the LIMIT
-		// the planner flattens the subquery into a join that reads every order of
-		// the client, and during an import, whose rows it has no statistics for, it
-		// expects that to be one row: each batch then reads every row the import
-		// stored so far (1.3-1.7 s of a 100k-row import, against 0.1 s this way).
-		// "ref IN (…)" fares no better.
-		var got []string
-		err := s.idb.NewRaw(`SELECT o.ref FROM unnest(?::text[]) AS r(ref)
-			CROSS JOIN LATERAL (SELECT ref FROM orders
-				WHERE account_id = ? AND client_id = ? AND ref = r.ref AND ref <> '' LIMIT 1) AS o`,
-			pgdialect.Array(wanted), string(scope.Account), string(scope.Client)).Scan(ctx, &got)
-		if err := collect(got, err); err != nil {
-			return nil, err
-		}
-	} else {
-		for start := 0; start < len(wanted); start += insertBatch {
-			var got []string
-			// ref <> '' lets the partial unique index answer (SQLite does not infer it
-			// from the list).
-			err := s.narrowScope(s.idb.NewSelect().TableExpr("orders").Column("ref"), scope, false).
-				Where("ref <> '' AND ref IN (?)", bun.List(wanted[start:min(start+insertBatch, len(wanted))])).
-				Scan(ctx, &got)
-			if err := collect(got, err); err != nil {
-				return nil, err
-			}
-		}
+	found := make(map[string]bool, len(got))
+	for _, r := range got {
+		found[r] = true
 	}
 	var out []string
 	for _, r := range refs {
@@ -198,6 +134,24 @@ func (s *Store) ExistingRefs(ctx context.Context, scope connect.Scope, refs []st
 		}
 	}
 	return out, nil
+}
+
+// existingRefsIn looks the references up insertBatch at a time.
+func (s *Store) existingRefsIn(ctx context.Context, scope connect.Scope, refs []string) ([]string, error) {
+	var found []string
+	for start := 0; start < len(refs); start += insertBatch {
+		var got []string
+		// ref <> '' lets the partial unique index answer (SQLite does not infer it
+		// from the list).
+		err := s.narrowScope(s.idb.NewSelect().TableExpr("orders").Column("ref"), scope, false).
+			Where("ref <> '' AND ref IN (?)", bun.List(refs[start:min(start+insertBatch, len(refs))])).
+			Scan(ctx, &got)
+		if err != nil && !isNoRows(err) {
+			return nil, translate(ctx, err, "looking up references")
+		}
+		found = append(found, got...)
+	}
+	return found, nil
 }
 
 // Order returns one order in the scope.
@@ -217,19 +171,16 @@ func (s *Store) Order(ctx context.Context, scope connect.Scope, id connect.Order
 // names exactly the predicate of the partial index orders_client_active (SQLite
 // uses a partial index only for a literal match).
 func (s *Store) Orders(ctx context.Context, q connect.OrderQuery) ([]*connect.Order, error) {
+	return s.d.orders(ctx, s, q)
+}
+
+// selectOrders is Orders through bun's query builder.
+func (s *Store) selectOrders(ctx context.Context, q connect.OrderQuery) ([]*connect.Order, error) {
 	var rows []orderRow
-	if s.pgx {
-		if sqlText, args, ok := preparedOrders(q); ok {
-			return s.scanOrders(ctx, &rows, sqlText, args)
-		}
-	}
 	sel := s.narrowScope(s.idb.NewSelect().Model(&rows), q.Scope, false)
 	st := sortStatuses(q.Statuses)
-	if !s.pg && q.Scope.Client != "" && slices.Equal(st, sortStatuses(connect.ViewActive.Statuses())) {
-		// Without statistics SQLite rates the partial index of active orders (its
-		// WHERE lists them as sortStatuses does) like the client's whole index, and
-		// walks every order the client ever had to find the few still active.
-		sel = sel.ModelTableExpr(`"orders" AS "o" INDEXED BY orders_client_active`)
+	if active := s.d.activeOrders(); active != "" && q.Scope.Client != "" && slices.Equal(st, sortStatuses(connect.ViewActive.Statuses())) {
+		sel = sel.ModelTableExpr(active)
 	}
 	switch len(st) {
 	case 0:
@@ -291,14 +242,8 @@ func sortStatuses(in []connect.Status) []string {
 // scope.
 func (s *Store) History(ctx context.Context, scope connect.Scope, id connect.OrderID) ([]connect.OrderEvent, error) {
 	var rows []eventRow
-	q := s.idb.NewSelect().Model(&rows)
-	if s.pg {
-		// Found by the order's key alone, then checked against the scope (see
-		// narrowScope).
-		q = q.ModelTableExpr("(SELECT * FROM order_events WHERE order_id = ? OFFSET 0) AS e", string(id))
-	} else {
-		q = q.Where("order_id = ?", string(id))
-	}
+	// Found by the order's key (see narrowScope), then checked against the scope.
+	q := s.d.historyOf(s.idb.NewSelect().Model(&rows), id)
 	err := s.narrowScope(q, scope, true).
 		OrderExpr("id ASC").
 		Scan(ctx)

@@ -109,10 +109,8 @@ func (s *Store) AddOutbox(ctx context.Context, entries []connect.OutboxEntry) er
 
 // ClaimOutbox leases due pending entries in one UPDATE whose subquery picks them,
 // oldest first. On PostgreSQL the subquery locks what it picks FOR UPDATE SKIP
-// LOCKED: concurrent claimers skip each other's rows instead of waiting for them,
-// and a row another claimer leased and committed meanwhile is re-checked against
-// the lease condition (READ COMMITTED) and left out. SQLite runs one writer at a
-// time, so the statement alone is enough.
+// LOCKED (the dialect's skipLocked says why); SQLite runs one writer at a time,
+// so the statement alone is enough.
 func (s *Store) ClaimOutbox(ctx context.Context, p connect.ClaimOutboxParams) ([]connect.OutboxEntry, error) {
 	if p.Limit <= 0 {
 		return nil, nil
@@ -121,14 +119,10 @@ func (s *Store) ClaimOutbox(ctx context.Context, p connect.ClaimOutboxParams) ([
 	if now.IsZero() {
 		now = dbTime(time.Now())
 	}
-	lock := ""
-	if s.pg {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
 	var rows []outboxRow
 	err := s.idb.NewRaw(`UPDATE outbox SET locked_until = ?, attempts = attempts + 1, updated_at = ?
 WHERE id IN (SELECT id FROM outbox WHERE state = ? AND next_at <= ? AND (locked_until IS NULL OR locked_until <= ?)
-	ORDER BY next_at, id LIMIT ?`+lock+`)
+	ORDER BY next_at, id LIMIT ?`+s.d.skipLocked()+`)
 RETURNING id, key, account_id, client_id, order_id, kind, event, notify_customer, state, attempts, next_at,
 	locked_until, last_error, created_at, updated_at`,
 		now.Add(p.Lease), now, string(connect.OutboxPending), now, now, p.Limit).Scan(ctx, &rows)

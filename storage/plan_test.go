@@ -204,8 +204,8 @@ func TestPostgresListsUseTheirIndexes(t *testing.T) {
 		if _, err := conn.ExecContext(ctx, "PREPARE "+name+" AS "+query); err != nil {
 			t.Fatal(err)
 		}
-		params := make([]string, len(args)-1)
-		for j, a := range args[1:] {
+		params := make([]string, len(args))
+		for j, a := range args {
 			switch a := a.(type) {
 			case time.Time:
 				params[j] = "'" + a.Format(time.RFC3339Nano) + "'"

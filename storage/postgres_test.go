@@ -1,13 +1,22 @@
 package storage_test
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/internal/pgtest"
 	"github.com/dispatchkit/connect/storage"
 	"github.com/dispatchkit/connect/storage/storagetest"
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // openPostgres opens a Store on a schema of the test's own.
@@ -21,8 +30,141 @@ func openPostgres(t *testing.T) *storage.Store {
 	return s
 }
 
+// The two ways a host opens PostgreSQL for New: pgx's database/sql driver by
+// name, or over a pgx pool of its own.
+var hostPools = []struct {
+	name string
+	open func(t *testing.T, dsn string) *sql.DB
+}{
+	{"sql.Open", func(t *testing.T, dsn string) *sql.DB {
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}},
+	{"OpenDBFromPool", func(t *testing.T, dsn string) *sql.DB {
+		pool, err := pgxpool.New(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		return stdlib.OpenDBFromPool(pool)
+	}},
+}
+
+// newOnHostDB makes a Store with New on a database the test opened as a host
+// does (open is one of hostPools), on the schema dsn names, and migrates it.
+func newOnHostDB(t *testing.T, dsn string, open func(t *testing.T, dsn string) *sql.DB, hooks ...bun.QueryHook) *storage.Store {
+	t.Helper()
+	db := bun.NewDB(open(t, dsn), pgdialect.New())
+	t.Cleanup(func() { _ = db.Close() }) // after the pool's Close: registered before it
+	for _, h := range hooks {
+		db = db.WithQueryHook(h)
+	}
+	s, err := storage.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestPostgres(t *testing.T) {
 	pgtest.URL(t)
 	t.Parallel()
 	storagetest.Run(t, func(t *testing.T) connect.Store { return openPostgres(t) })
+}
+
+// TestNewWantsPgx: New refuses PostgreSQL on another driver than pgx's, and says
+// how to open it.
+func TestNewWantsPgx(t *testing.T) {
+	t.Parallel()
+	db := bun.NewDB(sql.OpenDB(otherDriver{}), pgdialect.New())
+	t.Cleanup(func() { _ = db.Close() })
+	_, err := storage.New(db)
+	wantCode(t, "New on another driver", err, connect.Invalid)
+	for _, want := range []string{`sql.Open("pgx"`, "stdlib.OpenDBFromPool"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error %q does not say %s", err, want)
+		}
+	}
+}
+
+// otherDriver is a PostgreSQL driver that is not pgx's; New never connects.
+type otherDriver struct{}
+
+func (otherDriver) Connect(context.Context) (driver.Conn, error) {
+	return nil, errors.New("not connected")
+}
+func (d otherDriver) Driver() driver.Driver          { return d }
+func (otherDriver) Open(string) (driver.Conn, error) { return nil, errors.New("not connected") }
+
+// TestHooksSeeEveryQuery: bun's query hooks on the host's database see the hot
+// statements too, which run as statements pgx prepares and caches.
+func TestHooksSeeEveryQuery(t *testing.T) {
+	pgtest.URL(t)
+	t.Parallel()
+	log := &queryLog{}
+	s := newOnHostDB(t, pgtest.Schema(t), hostPools[0].open, log)
+	ctx := t.Context()
+	c := newClient(t, s, "a", "c-hooks")
+	o := newOrder(c, "o-hooks", "r-hooks", connect.StatusSubmitted, t0)
+	if err := s.CreateOrders(ctx, []*connect.Order{o}, nil); err != nil {
+		t.Fatal(err)
+	}
+	scope := connect.Scope{Account: "a", Client: c.ID}
+	if _, err := s.Orders(ctx, connect.OrderQuery{Scope: scope, Statuses: connect.ViewActive.Statuses(), Limit: 50}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.OrdersByID(ctx, scope, []connect.OrderID{o.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordHostEvents(ctx, "a", []string{"e1"}); err != nil {
+		t.Fatal(err)
+	}
+	next := *o
+	next.Status = connect.StatusScheduled
+	if err := s.SetStatuses(ctx, []connect.SetStatusParams{{Scope: scope, From: o.Status, Version: 1, Order: &next,
+		Events: []connect.OrderEvent{{Order: o.ID, Event: connect.EventSchedule, From: o.Status, To: next.Status, At: t0}}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"FROM orders WHERE account_id = $1 AND client_id = $2 AND status IN", // Orders
+		"WITH o AS MATERIALIZED",               // OrdersByID
+		"INSERT INTO host_events",              // RecordHostEvents
+		"UPDATE orders AS o SET status",        // SetStatuses
+		"INSERT INTO order_events (account_id", // its events
+	} {
+		if !log.saw(want) {
+			t.Errorf("no query with %q reached the hook", want)
+		}
+	}
+}
+
+// queryLog records the SQL that bun's hooks see.
+type queryLog struct {
+	mu      sync.Mutex
+	queries []string
+}
+
+func (l *queryLog) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (l *queryLog) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.queries = append(l.queries, e.Query)
+}
+
+func (l *queryLog) saw(part string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, q := range l.queries {
+		if strings.Contains(q, part) {
+			return true
+		}
+	}
+	return false
 }

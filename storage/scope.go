@@ -36,35 +36,22 @@ func inScopeAs[Q wherer[Q]](q Q, sc connect.Scope, account, client string) Q {
 // the same; only the index choice is steered:
 //   - on SQLite by narrowScope, which writes the terms that must not lead as
 //     +account_id: its planner never answers a term with a unary + from an index
-//     (SQLite's documented way to disqualify a term);
+//     (SQLite's documented way to disqualify a term), and by INDEXED BY;
 //   - on PostgreSQL by a fence in the FROM (selectOrdersOf, History), a subquery
 //     behind OFFSET 0 that the planner does not see through.
+//
+// Each dialect's file writes its own (narrowScope, ordersOf, historyOf,
+// activeOrders).
 
 // narrowScope limits q to the scope as inScope does, for a query of orders or
 // order events that the client's key (or, with byOrder, the order's key, which q
-// sets) must lead on SQLite.
+// sets) must lead.
 func (s *Store) narrowScope(q *bun.SelectQuery, sc connect.Scope, byOrder bool) *bun.SelectQuery {
-	account, client := "account_id", "client_id"
-	if !s.pg {
-		if sc.Client != "" || byOrder {
-			account = "+account_id"
-		}
-		if byOrder {
-			client = "+client_id"
-		}
-	}
-	return inScopeAs(q, sc, account, client)
+	return s.d.narrowScope(q, sc, byOrder)
 }
 
 // selectOrdersOf starts a select of the scope's orders that the client's index
-// must lead: on PostgreSQL from the client's orders found by the client alone
-// behind OFFSET 0, with narrowScope's conditions as always.
+// must lead, with narrowScope's conditions.
 func (s *Store) selectOrdersOf(sc connect.Scope) *bun.SelectQuery {
-	q := s.idb.NewSelect()
-	if s.pg && sc.Client != "" {
-		q = q.TableExpr("(SELECT * FROM orders WHERE client_id = ? OFFSET 0) AS orders", string(sc.Client))
-	} else {
-		q = q.TableExpr("orders")
-	}
-	return s.narrowScope(q, sc, false)
+	return s.narrowScope(s.d.ordersOf(s.idb.NewSelect(), sc), sc, false)
 }

@@ -165,7 +165,7 @@ CREATE TABLE IF NOT EXISTS order_events (
 	eta          timestamptz,
 	reason       text        NOT NULL DEFAULT '',
 	-- the writing transaction's id, which orders the event feed (Store.Events):
-	-- see events.go for why that, and not the identity column, is a cursor that
+	-- see feed.go for why that, and not the identity column, is a cursor that
 	-- misses nothing
 	tx           xid8        NOT NULL DEFAULT pg_current_xact_id(),
 	-- an order's history, oldest first; the only index, so a bulk import of drafts

@@ -10,6 +10,8 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+// COPY of orders and their events on PostgreSQL, through pgx.
+
 // defaultCopyAt is the number of orders from which CreateOrders uses COPY on
 // PostgreSQL. Below it, a multi-row INSERT is as fast (COPY costs a round trip to
 // describe the table); from about 50 rows on COPY wins, by 1.4× at 50, 4× at 1000
@@ -80,19 +82,18 @@ func nullTime(t time.Time) any {
 // pgxConn is what pgx's stdlib driver connection offers.
 type pgxConn interface{ Conn() *pgx.Conn }
 
-// copyOrders writes orders and events with COPY on the transaction's connection.
-// It reports done=false, having done nothing, when the connection is not a pgx one
-// (a host's bun.DB on another driver); the caller then inserts.
-func (s *Store) copyOrders(ctx context.Context, orders []*connect.Order, events []connect.OrderEvent) (done bool, err error) {
+// copyOrders writes orders and events with COPY on the transaction's connection,
+// past bun: COPY is no query bun can run, and so the one statement of the package
+// that bun's query hooks do not see.
+func (s *Store) copyOrders(ctx context.Context, orders []*connect.Order, events []connect.OrderEvent) error {
 	if s.conn == nil {
-		return false, nil
+		return connect.Errorf(connect.Internal, "storage: COPY outside a transaction")
 	}
-	err = s.conn.Raw(func(dc any) error {
+	return s.conn.Raw(func(dc any) error {
 		pc, ok := dc.(pgxConn)
 		if !ok {
-			return nil
+			return connect.Errorf(connect.Internal, "storage: COPY on %T, not a pgx connection", dc)
 		}
-		done = true
 		conn := pc.Conn()
 		vals := make([]any, 0, len(orderCopyColumns))
 		_, err := conn.CopyFrom(ctx, pgx.Identifier{"orders"}, orderCopyColumns,
@@ -115,5 +116,4 @@ func (s *Store) copyOrders(ctx context.Context, orders []*connect.Order, events 
 			}))
 		return err
 	})
-	return done, err
 }

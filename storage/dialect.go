@@ -1,0 +1,79 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"github.com/dispatchkit/connect"
+	"github.com/uptrace/bun"
+)
+
+// dialect is everything that differs between PostgreSQL and SQLite: one
+// implementation per file, postgres.go and sqlite.go, beside their migrations.
+// The shared code calls it and never asks which database it is on. A Store and
+// the Stores bound to its transactions share one dialect value, which holds what
+// belongs to the database rather than to one transaction (SQLite's writer
+// connection, PostgreSQL's connection settings for LISTEN).
+type dialect interface {
+	// migrations names the dialect's directory in migrationFiles.
+	migrations() string
+	// lockMigrations makes concurrent Migrate calls on the database take turns,
+	// and returns the function that lets the next one go.
+	lockMigrations(ctx context.Context, db *bun.DB) (unlock func(), err error)
+
+	// begin starts a transaction on a connection of its own (COPY reaches the
+	// driver connection through it), and returns the function that lets the
+	// connection go after the transaction ended.
+	begin(ctx context.Context) (tx bun.Tx, conn *bun.Conn, release func(), err error)
+	// commitError translates an error of COMMIT.
+	commitError(ctx context.Context, err error) error
+	// atomic runs fn, several statements, so that all of them take effect or
+	// none (see Store.atomic).
+	atomic(ctx context.Context, s *Store, fn func(tx *Store) error) error
+
+	// The index hints of the frequent reads (see narrowScope in scope.go).
+
+	// narrowScope limits q, a query of orders or order events, to the scope so
+	// that the client's key (or, with byOrder, the order's key) leads.
+	narrowScope(q *bun.SelectQuery, sc connect.Scope, byOrder bool) *bun.SelectQuery
+	// ordersOf sets q's FROM to the scope's orders, to be read by the client's
+	// index when the scope names a client.
+	ordersOf(q *bun.SelectQuery, sc connect.Scope) *bun.SelectQuery
+	// historyOf sets q's FROM and condition to one order's events, to be read by
+	// the order's index.
+	historyOf(q *bun.SelectQuery, id connect.OrderID) *bun.SelectQuery
+	// activeOrders is the table expression that lists a client's active orders
+	// (bun's default when "").
+	activeOrders() string
+
+	// Reads and writes whose statements differ.
+
+	orders(ctx context.Context, s *Store, q connect.OrderQuery) ([]*connect.Order, error)
+	ordersByID(ctx context.Context, s *Store, scope connect.Scope, ids []string) ([]*connect.Order, error)
+	// existingRefs returns which of refs (none empty) the scope's orders use.
+	existingRefs(ctx context.Context, s *Store, scope connect.Scope, refs []string) ([]string, error)
+	// takenRef names the reference that a unique violation of a client's
+	// references (err) is about, among the orders'.
+	takenRef(ctx context.Context, s *Store, err error, orders []*connect.Order) (string, bool)
+	// createOrders writes new orders and their events in tx, a Store in a
+	// transaction (or under a savepoint).
+	createOrders(ctx context.Context, tx *Store, orders []*connect.Order, events []connect.OrderEvent) error
+	// setStatuses applies the compare-and-sets of the batch and writes its
+	// events, all or nothing (see Store.SetStatuses).
+	setStatuses(ctx context.Context, s *Store, changes []connect.SetStatusParams, rows []*orderRow) error
+	recordHostEvents(ctx context.Context, s *Store, account connect.AccountID, ids []string, now time.Time) ([]string, error)
+	// skipLocked is the locking clause of ClaimOutbox's subquery.
+	skipLocked() string
+
+	// The event feed (feed.go).
+
+	events(ctx context.Context, s *Store, scope connect.Scope, after string, limit int) ([]connect.OrderEvent, string, error)
+	eventsHead(ctx context.Context, s *Store) (string, error)
+
+	// wake is Store.Wake.
+	wake(ctx context.Context, s *Store) (<-chan struct{}, error)
+
+	// close lets go of what the dialect holds beside the pool; the Store is not
+	// used after.
+	close()
+}
