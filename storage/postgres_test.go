@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/internal/pgtest"
@@ -102,6 +104,44 @@ func (otherDriver) Connect(context.Context) (driver.Conn, error) {
 }
 func (d otherDriver) Driver() driver.Driver          { return d }
 func (otherDriver) Open(string) (driver.Conn, error) { return nil, errors.New("not connected") }
+
+// TestWakeOnAHostsPool: a Store made with New over a host's pgx database, opened
+// either way, wakes for committed order events of another Store. Its listener
+// once copied a pool connection's settings, notification callback included, so
+// that pgx handed every notification to the pool connection, and the listener's
+// goroutine dereferenced the nil notification it got instead (a panic in the
+// host's process).
+func TestWakeOnAHostsPool(t *testing.T) {
+	pgtest.URL(t)
+	t.Parallel()
+	for _, pool := range hostPools {
+		t.Run(pool.name, func(t *testing.T) {
+			t.Parallel()
+			dsn := pgtest.Schema(t)
+			s := newOnHostDB(t, dsn, pool.open)
+			other, err := storage.Open(t.Context(), dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = other.Close() })
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			wake, err := s.Wake(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 3 {
+				drain(wake)
+				commitOrder(t, other, fmt.Sprintf("pool-%d", i))
+				select {
+				case <-wake:
+				case <-time.After(10 * time.Second):
+					t.Fatalf("no wake-up 10 s after commit %d", i)
+				}
+			}
+		})
+	}
+}
 
 // TestHooksSeeEveryQuery: bun's query hooks on the host's database see the hot
 // statements too, which run as statements pgx prepares and caches.

@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -18,8 +20,8 @@ import (
 // wakeChannel is the channel of order event notifications.
 const wakeChannel = "connect_events"
 
-// The listener's wait before connecting again after its connection broke,
-// doubling up to the longest.
+// The listener's wait before connecting again after its connection broke (or its
+// goroutine panicked), doubling up to the longest.
 const minListenBackoff, maxListenBackoff = 100 * time.Millisecond, 5 * time.Second
 
 func (d *postgresDialect) wake(ctx context.Context, s *Store) (<-chan struct{}, error) {
@@ -37,11 +39,12 @@ func (d *postgresDialect) wake(ctx context.Context, s *Store) (<-chan struct{}, 
 	return l.ch, nil
 }
 
-// listenConfig returns the connection settings of the Store's database: the DSN's
-// when Open opened it, else those of a connection of the host's pool.
+// listenConfig returns connection settings of the listener's own: the DSN's when
+// Open opened the database, else those of a connection of the host's pool, less
+// the pool connection's callbacks (see listenConfigOf).
 func (d *postgresDialect) listenConfig(ctx context.Context) (*pgx.ConnConfig, error) {
 	if d.cfg != nil {
-		return d.cfg.Copy(), nil
+		return listenConfigOf(d.cfg), nil
 	}
 	c, err := d.db.Conn(ctx)
 	if err != nil {
@@ -51,7 +54,7 @@ func (d *postgresDialect) listenConfig(ctx context.Context) (*pgx.ConnConfig, er
 	var cfg *pgx.ConnConfig
 	err = c.Raw(func(dc any) error {
 		if pc, ok := dc.(pgxConn); ok {
-			cfg = pc.Conn().Config()
+			cfg = listenConfigOf(pc.Conn().Config())
 		}
 		return nil
 	})
@@ -59,6 +62,22 @@ func (d *postgresDialect) listenConfig(ctx context.Context) (*pgx.ConnConfig, er
 		return nil, connect.Errorf(connect.Unavailable, "listening for events: no pgx connection")
 	}
 	return cfg, nil
+}
+
+// listenConfigOf copies cfg without the callbacks that report what happens on a
+// connection: they belong to the connection cfg came from. pgx sets
+// OnNotification to the connection's own buffer when it connects with none, so
+// the config of a pool connection (sql.Open("pgx", …), stdlib.OpenDBFromPool)
+// carries that connection's buffer: a listener connected with it handed every
+// notification to the pool connection, and WaitForNotification returned none.
+// What it takes to connect (dialing, TLS, authentication) stays.
+func listenConfigOf(cfg *pgx.ConnConfig) *pgx.ConnConfig {
+	c := cfg.Copy()
+	c.OnNotification = nil
+	c.OnNotice = nil
+	c.OnPgError = nil
+	c.Tracer = nil
+	return c
 }
 
 // listen connects and LISTENs. It returns the schema whose commits concern this
@@ -97,26 +116,54 @@ type pgListener struct {
 	handle func(n *pgconn.Notification, schema string)
 }
 
-// run serves until ctx ends, then closes ch.
+// run serves until ctx ends, then closes ch. A panic in serve is logged, and
+// serving starts again after a backoff, on a new connection: the library's
+// goroutine must not take the host's process down, and the host's subscribers
+// still hear of other processes' commits.
 func (l *pgListener) run(ctx context.Context, conn *pgx.Conn, schema string) {
 	defer close(l.ch)
-	l.serve(ctx, conn, schema)
+	backoff := minListenBackoff
+	for {
+		start := time.Now()
+		if err := l.serve(ctx, conn, schema); err == nil {
+			return // ctx ended
+		} else if ctx.Err() == nil {
+			l.log.ErrorContext(ctx, "storage: the event listener failed; restarting it", "err", err, "in", backoff)
+		}
+		if time.Since(start) > maxListenBackoff {
+			backoff = minListenBackoff // it served a while: a new failure, not a loop
+		}
+		if !sleep(ctx, backoff) {
+			return
+		}
+		backoff = min(2*backoff, maxListenBackoff)
+		conn, schema = nil, ""
+	}
 }
 
-// serve forwards notifications until ctx ends, connecting again, with backoff,
-// when the connection breaks.
-func (l *pgListener) serve(ctx context.Context, conn *pgx.Conn, schema string) {
+// serve forwards notifications until ctx ends (nil), connecting again, with
+// backoff, when the connection breaks; a panic is returned as an error, the
+// connection closed.
+func (l *pgListener) serve(ctx context.Context, conn *pgx.Conn, schema string) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if conn != nil {
+				closeConn(conn)
+			}
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
 	backoff := minListenBackoff
 	for {
 		if conn == nil {
 			var err error
 			if conn, schema, err = listen(ctx, l.cfg); err != nil {
 				if ctx.Err() != nil {
-					return
+					return nil
 				}
 				l.log.WarnContext(ctx, "storage: listening for events failed; retrying", "err", err, "in", backoff)
 				if !sleep(ctx, backoff) {
-					return
+					return nil
 				}
 				backoff = min(2*backoff, maxListenBackoff)
 				continue
@@ -129,11 +176,11 @@ func (l *pgListener) serve(ctx context.Context, conn *pgx.Conn, schema string) {
 			closeConn(conn)
 			conn = nil
 			if ctx.Err() != nil {
-				return
+				return nil
 			}
 			l.log.WarnContext(ctx, "storage: the event listener's connection broke; reconnecting", "err", err)
 			if !sleep(ctx, backoff) {
-				return
+				return nil
 			}
 			continue
 		}
@@ -142,9 +189,9 @@ func (l *pgListener) serve(ctx context.Context, conn *pgx.Conn, schema string) {
 }
 
 // forward wakes the listener for a notification of another Store's commit in its
-// schema.
+// schema. A notification it cannot read wakes it too.
 func (l *pgListener) forward(n *pgconn.Notification, schema string) {
-	if foreign(n.Payload, schema, l.origin) {
+	if n == nil || foreign(n.Payload, schema, l.origin) {
 		wakeUp(l.ch)
 	}
 }
