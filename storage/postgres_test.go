@@ -81,6 +81,16 @@ func TestPostgres(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) connect.Store { return openPostgres(t) })
 }
 
+// TestPostgresOnAHostsPool runs the suite on Stores made with New over a pgx
+// pool the host owns (stdlib.OpenDBFromPool), in pgx's default statement mode.
+func TestPostgresOnAHostsPool(t *testing.T) {
+	pgtest.URL(t)
+	t.Parallel()
+	storagetest.Run(t, func(t *testing.T) connect.Store {
+		return newOnHostDB(t, pgtest.Schema(t), hostPools[1].open)
+	})
+}
+
 // TestNewWantsPgx: New refuses PostgreSQL on another driver than pgx's, and says
 // how to open it.
 func TestNewWantsPgx(t *testing.T) {

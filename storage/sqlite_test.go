@@ -24,3 +24,16 @@ func TestSQLite(t *testing.T) {
 	t.Parallel()
 	storagetest.Run(t, func(t *testing.T) connect.Store { return openSQLite(t) })
 }
+
+// TestSQLiteInMemoryConforms runs the suite on private in-memory databases.
+func TestSQLiteInMemoryConforms(t *testing.T) {
+	t.Parallel()
+	storagetest.Run(t, func(t *testing.T) connect.Store {
+		s, err := storage.Open(t.Context(), "sqlite::memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
