@@ -21,10 +21,10 @@ type dialect interface {
 	// and returns the function that lets the next one go.
 	lockMigrations(ctx context.Context, db *bun.DB) (unlock func(), err error)
 
-	// begin starts a transaction on a connection of its own (COPY reaches the
-	// driver connection through it), and returns the function that lets the
+	// begin starts a transaction of db on a connection of its own (COPY reaches
+	// the driver connection through it), and returns the function that lets the
 	// connection go after the transaction ended.
-	begin(ctx context.Context) (tx bun.Tx, conn *bun.Conn, release func(), err error)
+	begin(ctx context.Context, db *bun.DB) (tx bun.Tx, conn *bun.Conn, release func(), err error)
 	// commitError translates an error of COMMIT.
 	commitError(ctx context.Context, err error) error
 	// atomic runs fn, several statements, so that all of them take effect or

@@ -19,8 +19,6 @@ import (
 // only driver New accepts: COPY, the cached statements of the hot queries and
 // LISTEN all need pgx.
 type postgresDialect struct {
-	db *bun.DB
-
 	// cfg is the DSN's settings when Open connected, for the LISTEN connection;
 	// nil for New's, which takes them from a connection of the host's pool.
 	cfg *pgx.ConnConfig
@@ -29,8 +27,8 @@ type postgresDialect struct {
 	origin string
 }
 
-func newPostgres(db *bun.DB, cfg *pgx.ConnConfig, origin string) *postgresDialect {
-	return &postgresDialect{db: db, cfg: cfg, origin: origin}
+func newPostgres(cfg *pgx.ConnConfig, origin string) *postgresDialect {
+	return &postgresDialect{cfg: cfg, origin: origin}
 }
 
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
@@ -55,7 +53,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	sqldb.SetMaxIdleConns(poolSize())
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	db := bun.NewDB(sqldb, pgdialect.New())
-	s := newStore(db, newPostgres(db, cfg, origin))
+	s := newStore(db, newPostgres(cfg, origin))
 	s.owned = true
 	if err := sqldb.PingContext(ctx); err != nil {
 		_ = s.closeDB()
@@ -87,8 +85,8 @@ func (d *postgresDialect) lockMigrations(ctx context.Context, db *bun.DB) (func(
 }
 
 // begin starts a transaction on a connection taken from the pool for it.
-func (d *postgresDialect) begin(ctx context.Context) (bun.Tx, *bun.Conn, func(), error) {
-	c, err := d.db.Conn(ctx)
+func (d *postgresDialect) begin(ctx context.Context, db *bun.DB) (bun.Tx, *bun.Conn, func(), error) {
+	c, err := db.Conn(ctx)
 	if err != nil {
 		return bun.Tx{}, nil, nil, translate(ctx, err, "starting a transaction")
 	}

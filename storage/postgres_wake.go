@@ -11,6 +11,7 @@ import (
 	"github.com/dispatchkit/connect"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/uptrace/bun"
 )
 
 // Waking on PostgreSQL: a pgx connection of its own LISTENs on wakeChannel. It
@@ -25,7 +26,7 @@ const wakeChannel = "connect_events"
 const minListenBackoff, maxListenBackoff = 100 * time.Millisecond, 5 * time.Second
 
 func (d *postgresDialect) wake(ctx context.Context, s *Store) (<-chan struct{}, error) {
-	cfg, err := d.listenConfig(ctx)
+	cfg, err := d.listenConfig(ctx, s.db)
 	if err != nil {
 		return nil, err
 	}
@@ -42,11 +43,11 @@ func (d *postgresDialect) wake(ctx context.Context, s *Store) (<-chan struct{}, 
 // listenConfig returns connection settings of the listener's own: the DSN's when
 // Open opened the database, else those of a connection of the host's pool, less
 // the pool connection's callbacks (see listenConfigOf).
-func (d *postgresDialect) listenConfig(ctx context.Context) (*pgx.ConnConfig, error) {
+func (d *postgresDialect) listenConfig(ctx context.Context, db *bun.DB) (*pgx.ConnConfig, error) {
 	if d.cfg != nil {
 		return listenConfigOf(d.cfg), nil
 	}
-	c, err := d.db.Conn(ctx)
+	c, err := db.Conn(ctx)
 	if err != nil {
 		return nil, translate(ctx, err, "listening for events")
 	}

@@ -25,7 +25,7 @@ func TestListenerRecoversFromAPanic(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	d := s.d.(*postgresDialect)
-	cfg, err := d.listenConfig(ctx)
+	cfg, err := d.listenConfig(ctx, s.db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,8 +38,8 @@ func (q *queryTimes) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 
 // BenchmarkRouteEvents applies route events through the Service in batches of
 // 500 (schedule, start, complete of 500 submitted orders), and with -v prints
-// where the time went per kind of statement that went through bun (the batch
-// statements of SetStatuses, OrdersByID and RecordHostEvents go straight to pgx).
+// where the time went per kind of statement (all but COPY go through bun's
+// hooks).
 // KEEP_SCHEMA=1 keeps the schema for a look at the plans.
 //
 //	CONNECT_TEST_POSTGRES_URL=… go test ./storage -run - -bench RouteEvents -v

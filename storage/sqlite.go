@@ -21,7 +21,6 @@ import (
 // one writer at a time, so this Store's transactions take turns on a connection
 // kept for them (sqliteWriter), and an event's id is its commit order.
 type sqliteDialect struct {
-	db     *bun.DB
 	writer *sqliteWriter
 
 	// keep holds a connection to an in-memory database, which exists only while
@@ -29,8 +28,8 @@ type sqliteDialect struct {
 	keep *sql.Conn
 }
 
-func newSQLite(db *bun.DB, keep *sql.Conn) *sqliteDialect {
-	return &sqliteDialect{db: db, keep: keep, writer: &sqliteWriter{turn: make(chan struct{}, 1)}}
+func newSQLite(keep *sql.Conn) *sqliteDialect {
+	return &sqliteDialect{keep: keep, writer: &sqliteWriter{turn: make(chan struct{}, 1)}}
 }
 
 // The SQLite settings every connection gets: wait for a lock rather than fail at
@@ -94,7 +93,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		}
 	}
 	db := bun.NewDB(sqldb, sqlitedialect.New())
-	s := newStore(db, newSQLite(db, keep))
+	s := newStore(db, newSQLite(keep))
 	s.owned = true
 	if err := sqldb.PingContext(ctx); err != nil {
 		_ = s.closeDB()
@@ -203,12 +202,12 @@ func (w *sqliteWriter) close() {
 
 // begin takes the turn and starts a transaction on the writer's connection; the
 // function it returns gives the turn back.
-func (d *sqliteDialect) begin(ctx context.Context) (bun.Tx, *bun.Conn, func(), error) {
+func (d *sqliteDialect) begin(ctx context.Context, db *bun.DB) (bun.Tx, *bun.Conn, func(), error) {
 	release, err := d.writer.take(ctx, sqliteBusyTimeout)
 	if err != nil {
 		return bun.Tx{}, nil, nil, err
 	}
-	tx, conn, err := d.writer.begin(ctx, d.db)
+	tx, conn, err := d.writer.begin(ctx, db)
 	if err != nil {
 		release()
 		return bun.Tx{}, nil, nil, translate(ctx, err, "starting a transaction")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/uptrace/bun"
 )
 
 // Waking on SQLite: SQLite has no notifications, so Wake polls PRAGMA
@@ -41,24 +43,24 @@ func (d *sqliteDialect) wake(ctx context.Context, s *Store) (<-chan struct{}, er
 		return ch, nil
 	}
 	// Read before returning, so that any commit after Wake returns changes it.
-	version, gen, err := d.dataVersion(ctx)
+	version, gen, err := d.dataVersion(ctx, s.db)
 	if err != nil {
 		return nil, translate(ctx, err, "watching for commits")
 	}
-	go d.poll(ctx, s.log, version, gen, ch)
+	go d.poll(ctx, s.db, s.log, version, gen, ch)
 	return ch, nil
 }
 
 // dataVersion reads data_version on the writer's connection, and says which
 // connection it read it on (values of two connections do not compare).
-func (d *sqliteDialect) dataVersion(ctx context.Context) (version int64, gen uint64, err error) {
+func (d *sqliteDialect) dataVersion(ctx context.Context, db *bun.DB) (version int64, gen uint64, err error) {
 	release, err := d.writer.take(ctx, 0)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer release()
 	for try := 0; ; try++ {
-		c, err := d.writer.connection(ctx, d.db)
+		c, err := d.writer.connection(ctx, db)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -73,7 +75,7 @@ func (d *sqliteDialect) dataVersion(ctx context.Context) (version int64, gen uin
 // poll wakes ch whenever the writer connection's data_version moves on from
 // last, until ctx ends. When the connection was replaced (it broke), the versions
 // do not compare: it wakes, since a commit may have gone unseen.
-func (d *sqliteDialect) poll(ctx context.Context, log *slog.Logger, last int64, gen uint64, ch chan struct{}) {
+func (d *sqliteDialect) poll(ctx context.Context, db *bun.DB, log *slog.Logger, last int64, gen uint64, ch chan struct{}) {
 	defer close(ch)
 	t := time.NewTicker(sqlitePoll)
 	defer t.Stop()
@@ -83,7 +85,7 @@ func (d *sqliteDialect) poll(ctx context.Context, log *slog.Logger, last int64, 
 			return
 		case <-t.C:
 		}
-		v, g, err := d.dataVersion(ctx)
+		v, g, err := d.dataVersion(ctx, db)
 		if err != nil {
 			if ctx.Err() == nil {
 				log.WarnContext(ctx, "storage: reading SQLite's data_version failed", "err", err)

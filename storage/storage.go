@@ -187,9 +187,9 @@ func New(db *bun.DB) (*Store, error) {
 			return nil, connect.Errorf(connect.Invalid, "storage: PostgreSQL must be opened with pgx's driver "+
 				"(sql.Open(\"pgx\", dsn) or stdlib.OpenDBFromPool(pool) of github.com/jackc/pgx/v5/stdlib), not %T", db.Driver())
 		}
-		return newStore(db, newPostgres(db, nil, "")), nil
+		return newStore(db, newPostgres(nil, "")), nil
 	case bundialect.SQLite:
-		return newStore(db, newSQLite(db, nil)), nil
+		return newStore(db, newSQLite(nil)), nil
 	}
 	return nil, connect.Errorf(connect.Invalid, "storage: unsupported dialect %s", db.Dialect().Name())
 }
@@ -269,7 +269,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 		conn = s.conn
 	} else {
 		var release func()
-		if tx, conn, release, err = s.d.begin(ctx); err != nil {
+		if tx, conn, release, err = s.d.begin(ctx, s.db); err != nil {
 			return err
 		}
 		defer release()
