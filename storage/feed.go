@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"strconv"
-	"time"
 
 	"github.com/dispatchkit/connect"
 )
@@ -55,25 +54,10 @@ func (s *Store) EventsHead(ctx context.Context) (string, error) {
 
 // feedRow is an event read from the feed, with the horizon of the read.
 type feedRow struct {
-	Horizon    string    `bun:"horizon"` // PostgreSQL: the read's snapshot xmin
-	Tx         string    `bun:"tx"`      // PostgreSQL: the writing transaction; "" when no event
-	ID         int64     `bun:"id"`
-	AccountID  string    `bun:"account_id"`
-	ClientID   string    `bun:"client_id"`
-	OrderID    string    `bun:"order_id"`
-	Event      string    `bun:"event"`
-	FromStatus string    `bun:"from_status"`
-	ToStatus   string    `bun:"to_status"`
-	OccurredAt time.Time `bun:"occurred_at"`
-	Actor      string    `bun:"actor"`
-	ETA        time.Time `bun:"eta"`
-	Reason     string    `bun:"reason"`
-}
-
-func (r *feedRow) event() connect.OrderEvent {
-	e := eventRow{AccountID: r.AccountID, ClientID: r.ClientID, OrderID: r.OrderID, Event: r.Event,
-		FromStatus: r.FromStatus, ToStatus: r.ToStatus, OccurredAt: r.OccurredAt, Actor: r.Actor, ETA: r.ETA, Reason: r.Reason}
-	return e.event()
+	Horizon string `bun:"horizon"` // PostgreSQL: the read's snapshot xmin
+	Tx      string `bun:"tx"`      // PostgreSQL: the writing transaction; "" when no event
+	ID      int64  `bun:"id"`
+	eventRow
 }
 
 const feedColumns = "id, account_id, client_id, order_id, event, from_status, to_status, occurred_at, actor, eta, reason"

@@ -29,6 +29,18 @@ func (l *queryLog) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 	l.queries = append(l.queries, e.Query)
 }
 
+// saw reports whether a query that bun sent holds part.
+func (l *queryLog) saw(part string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, q := range l.queries {
+		if strings.Contains(q, part) {
+			return true
+		}
+	}
+	return false
+}
+
 func (l *queryLog) last() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()

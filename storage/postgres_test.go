@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -158,7 +157,7 @@ func TestWakeOnAHostsPool(t *testing.T) {
 func TestHooksSeeEveryQuery(t *testing.T) {
 	pgtest.URL(t)
 	t.Parallel()
-	log := &queryLog{}
+	log := &storage.QueryLog{}
 	s := newOnHostDB(t, pgtest.Schema(t), hostPools[0].open, log)
 	ctx := t.Context()
 	c := newClient(t, s, "a", "c-hooks")
@@ -189,32 +188,8 @@ func TestHooksSeeEveryQuery(t *testing.T) {
 		"UPDATE orders AS o SET status",        // SetStatuses
 		"INSERT INTO order_events (account_id", // its events
 	} {
-		if !log.saw(want) {
+		if !log.Saw(want) {
 			t.Errorf("no query with %q reached the hook", want)
 		}
 	}
-}
-
-// queryLog records the SQL that bun's hooks see.
-type queryLog struct {
-	mu      sync.Mutex
-	queries []string
-}
-
-func (l *queryLog) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-func (l *queryLog) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.queries = append(l.queries, e.Query)
-}
-
-func (l *queryLog) saw(part string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, q := range l.queries {
-		if strings.Contains(q, part) {
-			return true
-		}
-	}
-	return false
 }
