@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dispatchkit/connect"
@@ -136,10 +135,9 @@ type sqliteWriter struct {
 	turn chan struct{}
 
 	// The turn guards these.
-	conn *bun.Conn // opened by the first transaction or Wake
-	gen  uint64    // counts the connections opened, so Wake sees one replaced
-
-	closeOnce sync.Once
+	conn   *bun.Conn // opened by the first transaction or Wake
+	gen    uint64    // counts the connections opened, so Wake sees one replaced
+	closed bool      // by Close: no connection is opened again
 }
 
 // take waits until this Store's SQLite transactions leave room for one more (or
@@ -162,11 +160,25 @@ func (w *sqliteWriter) take(ctx context.Context, patience time.Duration) (func()
 	}
 }
 
+// tryTake takes the turn if it is free, and returns the function that gives it
+// back.
+func (w *sqliteWriter) tryTake() (func(), bool) {
+	select {
+	case w.turn <- struct{}{}:
+		return func() { <-w.turn }, true
+	default:
+		return nil, false
+	}
+}
+
 // connection returns the writer's connection, opening one first when it has none
 // yet or the one it had broke. The caller has the turn.
 func (w *sqliteWriter) connection(ctx context.Context, db *bun.DB) (*bun.Conn, error) {
 	if w.conn != nil {
 		return w.conn, nil
+	}
+	if w.closed {
+		return nil, sql.ErrConnDone
 	}
 	c, err := db.Conn(ctx)
 	if err != nil {
@@ -190,14 +202,16 @@ func broken(err error) bool {
 	return errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn)
 }
 
-// close closes the connection; no transaction runs, since the Store is not used
-// after Close (Wake's poll, if it still runs, then finds it closed).
+// close closes the connection for good. No transaction runs, since the Store is
+// not used after Close; a poll of Wake that still runs holds the turn for a
+// moment at most, and then finds no connection.
 func (w *sqliteWriter) close() {
-	w.closeOnce.Do(func() {
-		if w.conn != nil {
-			_ = w.conn.Close()
-		}
-	})
+	release, err := w.take(context.Background(), sqliteBusyTimeout)
+	w.drop()
+	w.closed = true
+	if err == nil {
+		release()
+	}
 }
 
 // begin takes the turn and starts a transaction on the writer's connection; the

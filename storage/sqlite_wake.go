@@ -75,8 +75,18 @@ func (d *sqliteDialect) dataVersion(ctx context.Context, db *bun.DB) (version in
 // poll wakes ch whenever the writer connection's data_version moves on from
 // last, until ctx ends. When the connection was replaced (it broke), the versions
 // do not compare: it wakes, since a commit may have gone unseen.
+//
+// When ctx ends it closes the connection too, unless a transaction has it then:
+// a host that closes the Service (which ends Wake's ctx) finds no connection of
+// the Store's in use for the wake-ups; the next transaction opens another.
 func (d *sqliteDialect) poll(ctx context.Context, db *bun.DB, log *slog.Logger, last int64, gen uint64, ch chan struct{}) {
 	defer close(ch)
+	defer func() {
+		if release, ok := d.writer.tryTake(); ok {
+			d.writer.drop()
+			release()
+		}
+	}()
 	t := time.NewTicker(sqlitePoll)
 	defer t.Stop()
 	for {
