@@ -22,9 +22,11 @@ import (
 // spurious (readers re-read the feed and find nothing new), and no other
 // process's commit goes unnoticed: nothing guesses which commits were whose.
 //
-// A commit cannot land on a connection's version while this Store's own
-// transaction holds the turn and SQLite's write lock, so waiting for the turn
-// (behind a long import, say) delays no wake-up that could have been sent.
+// The poll waits for the turn behind this Store's transactions. Once one has
+// SQLite's write lock nobody else commits until it ends; before (BEGIN IMMEDIATE
+// waiting for another process's lock) others may, and their wake-up then waits
+// for the transaction to end: delayed, never lost, since the version keeps the
+// change.
 
 // sqlitePoll is how often a SQLite Store's Wake looks for commits of other
 // connections: a 12 ms wait on average, for a statement that reads no table.
