@@ -51,7 +51,10 @@ func (f *fixture) readFeed(t *testing.T, sc connect.Scope, after string, page in
 func (f *fixture) awaitFeed(t *testing.T, sc connect.Scope, after string, page, n int) ([]connect.OrderEvent, string) {
 	t.Helper()
 	var out []connect.OrderEvent
-	deadline := time.Now().Add(15 * time.Second)
+	// PostgreSQL's feed shows a commit once every older transaction of the
+	// server has ended (see the storage package's feed.go): a long one of another
+	// test (a bulk insert under -race) holds it back that long.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		got, next := f.readFeed(t, sc, after, page)
 		out, after = append(out, got...), next
