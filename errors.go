@@ -45,16 +45,24 @@ type Error struct {
 
 // FieldError says what is wrong with one value of the input, and where it is.
 type FieldError struct {
+	Sheet  string // the workbook's sheet, when rows of several sheets are read together; "" else
 	Row    int    // 1-based spreadsheet row; 0 when the input is not a spreadsheet
 	Column string // the spreadsheet column as the user named it; "" when not a spreadsheet
 	Field  Field  // the order or client field; "" when the error is about the whole row
 	Reason string // what is wrong, for people: "is required", "must be a number"
 }
 
-// String reads like "row 4, column \"Zip\": Zip is required".
+// String reads like "row 4, column \"Zip\": Zip is required" (or "sheet \"Week
+// 2\", row 4, …").
 func (f FieldError) String() string {
 	var b strings.Builder
+	if f.Sheet != "" {
+		fmt.Fprintf(&b, "sheet %q", f.Sheet)
+	}
 	if f.Row > 0 {
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
 		fmt.Fprintf(&b, "row %d", f.Row)
 	}
 	if f.Column != "" {

@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -339,7 +340,10 @@ var fieldTable = [...]FieldSpec{
 		Syntax:   "A whole number of 1 or more", Example: "2",
 		Numeric: true,
 		parse: func(in *OrderInput, s string) (reason string) {
-			in.PackageCount, reason = parseWholeNumber(FieldPackageCount, s)
+			if in.PackageCount, reason = parseWholeNumber(FieldPackageCount, s); reason == "" && in.PackageCount == 0 && s != "" {
+				// 0 would read as no count given: say so, rather than drop it.
+				return fmt.Sprintf("must be a whole number of 1 or more, not %s", quoteCell(s))
+			}
 			return reason
 		},
 		format: func(in *OrderInput) string {

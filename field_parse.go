@@ -182,8 +182,8 @@ func isDigits(s string) bool {
 
 // parseWholeNumber reads a whole number for field f (the package count): "3", and
 // "3.0" as a spreadsheet may show it, with the separators parseDecimal accepts. It
-// refuses "3.5" and "three". The range is the policy's to check ("0" is read, and
-// taken by the policy as not given).
+// refuses "3.5" and "three". The range is the policy's to check (the package
+// count's row of the table refuses "0", which would read as no count given).
 func parseWholeNumber(f Field, s string) (int, string) {
 	if s == "" {
 		return 0, ""

@@ -159,7 +159,8 @@ func TestParsePackageCount(t *testing.T) {
 		{"zeros after the point", "12.000", 12, nil},
 		{"thousands separators", "12,345.0", 12345, nil},
 		{"a negative number, for the policy to refuse", "-2", -2, nil},
-		{"zero, which the policy takes as not given", "0", 0, nil},
+		{"zero, refused rather than read as no count given", "0", 0, &fieldError{pc, `must be a whole number of 1 or more, not "0"`}},
+		{"zero as a spreadsheet may show it", "0.00", 0, &fieldError{pc, `not "0.00"`}},
 		{"a large count, for the policy to refuse", "999999999", 999999999, nil},
 
 		{"a fraction", "3.5", 0, &fieldError{pc, `not "3.5"`}},

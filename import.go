@@ -24,6 +24,7 @@ type ImportSource interface {
 // ImportRow is one row of an ImportSource.
 type ImportRow struct {
 	Number int      // the row number the user's spreadsheet shows
+	Sheet  string   // the row's sheet, when a workbook's sheets are imported together
 	Cells  []string // the row as read, for the file of refused rows
 	Input  OrderInput
 	// ClientNumber is the row's "Client ID" column, as written, in a dispatcher's
@@ -32,6 +33,10 @@ type ImportRow struct {
 	// Problems lists values that could not be read (a size that is not a number, a
 	// stop type that is neither delivery nor pickup), with their columns.
 	Problems []FieldError
+	// Warnings lists what the user should know about values that were read (a
+	// formula without a result, a long number shown in scientific notation); they
+	// do not refuse the row.
+	Warnings []FieldError
 }
 
 // ImportOptions tunes an import.
@@ -46,6 +51,14 @@ type ImportOptions struct {
 	// PreviewRows is how many orders PreviewImport returns as they will be stored; 0
 	// means 10.
 	PreviewRows int
+	// Sheets names the sheets of a workbook to import, in order; sheets with the
+	// same header can be imported together. Empty: the source's choice (package
+	// importer's: the first sheet whose header maps). The source must be a
+	// SheetSelector.
+	Sheets []string
+	// SkipHiddenRows leaves out the rows a sheet hides (by hand, or by a filter).
+	// By default they are imported, and a warning names them.
+	SkipHiddenRows bool
 }
 
 // ImportProgress says how far an import is.
@@ -62,6 +75,11 @@ type ImportResult struct {
 	Duplicates int // rows refused because their Id is already used
 	// Errors lists every problem, each with its row, column and field.
 	Errors []FieldError
+	// Warnings lists what the user should know about the file (sheets not
+	// imported, rows skipped above the header, hidden rows and columns) and then
+	// about rows that were read (each with its row, column and field). They refuse
+	// nothing.
+	Warnings []FieldError
 	// RefusedRows are the refused rows as read, with their problems, ready to be
 	// written as a file to fix and upload again.
 	RefusedRows []RefusedRow
@@ -72,6 +90,7 @@ type ImportResult struct {
 // RefusedRow is a row that was not imported, and why.
 type RefusedRow struct {
 	Number int
+	Sheet  string // when a workbook's sheets are imported together
 	Cells  []string
 	Errors []FieldError
 }
@@ -213,24 +232,42 @@ func mergeProblems(read, checks []FieldError) []FieldError {
 	return problems
 }
 
-func duplicateReason(ref string, firstRow int) string {
-	if firstRow > 0 {
-		return fmt.Sprintf("%q is a duplicate of row %d", ref, firstRow)
+// rowPlace is where a row is: its number, and its sheet when several are read.
+// (An import keeps one per Id it has read: it is small.)
+type rowPlace struct {
+	number int
+	sheet  string
+}
+
+// duplicateReason says why a row whose Id is used is refused: used by the row
+// first in this file (when its number is known) or already imported.
+func duplicateReason(ref string, first rowPlace) string {
+	switch {
+	case first.number > 0 && first.sheet != "":
+		return fmt.Sprintf("%q is a duplicate of row %d of sheet %q", ref, first.number, first.sheet)
+	case first.number > 0:
+		return fmt.Sprintf("%q is a duplicate of row %d", ref, first.number)
 	}
 	return fmt.Sprintf("%q was already imported", ref)
 }
 
 // refuse records a refused row with its problems, each located by row and column.
 func (s *Service) refuse(src ImportSource, res *ImportResult, row ImportRow, problems []FieldError) {
-	for i := range problems {
-		problems[i].Row = row.Number
-		if problems[i].Column == "" && problems[i].Field != "" {
-			problems[i].Column = src.Column(problems[i].Field)
-		}
-	}
+	locate(src, row, problems)
 	res.Refused++
 	res.Errors = append(res.Errors, problems...)
-	res.RefusedRows = append(res.RefusedRows, RefusedRow{Number: row.Number, Cells: row.Cells, Errors: problems})
+	res.RefusedRows = append(res.RefusedRows, RefusedRow{Number: row.Number, Sheet: row.Sheet, Cells: row.Cells,
+		Errors: problems})
+}
+
+// locate puts the row's sheet and number, and each field's column, on errs.
+func locate(src ImportSource, row ImportRow, errs []FieldError) {
+	for i := range errs {
+		errs[i].Sheet, errs[i].Row = row.Sheet, row.Number
+		if errs[i].Column == "" && errs[i].Field != "" {
+			errs[i].Column = src.Column(errs[i].Field)
+		}
+	}
 }
 
 func hasField(errs []FieldError, f Field) bool {

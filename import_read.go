@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"slices"
+	"strings"
 )
 
 // importBatch is how many rows are checked and stored together: big enough that a
@@ -26,9 +27,13 @@ func (s *Service) readImport(ctx context.Context, st Store, c caller, src Import
 	res *ImportResult, build rowBuilder, store func([]*Order) (stored int, err error)) (err error) {
 	type clientRef struct {
 		client ClientID
-		ref    string
+		ref    string // folded: see refKey
 	}
-	seen := map[clientRef]int{} // Id → row that used it first in this file
+	seen := map[clientRef]rowPlace{} // Id → row that used it first in this file
+	if err := selectSheets(src, opts); err != nil {
+		return err
+	}
+	var rowWarnings []FieldError
 	progress := func() {
 		if opts.Progress != nil {
 			opts.Progress(ImportProgress{Read: res.Read, Stored: res.Imported})
@@ -41,10 +46,25 @@ func (s *Service) readImport(ctx context.Context, st Store, c caller, src Import
 				err = s.stored(src, res, r)
 			}
 		}
-		// Duplicates found while storing were refused after rows read later.
-		slices.SortStableFunc(res.RefusedRows, func(a, b RefusedRow) int { return cmp.Compare(a.Number, b.Number) })
-		slices.SortStableFunc(res.Errors, func(a, b FieldError) int { return cmp.Compare(a.Row, b.Row) })
+		// Duplicates found while storing were refused after rows read later. Rows
+		// of several sheets stay in sheet order.
+		sheets := map[string]int{}
+		for _, r := range res.RefusedRows {
+			if _, ok := sheets[r.Sheet]; !ok {
+				sheets[r.Sheet] = len(sheets)
+			}
+		}
+		slices.SortStableFunc(res.RefusedRows, func(a, b RefusedRow) int {
+			return cmp.Or(cmp.Compare(sheets[a.Sheet], sheets[b.Sheet]), cmp.Compare(a.Number, b.Number))
+		})
+		slices.SortStableFunc(res.Errors, func(a, b FieldError) int {
+			return cmp.Or(cmp.Compare(sheets[a.Sheet], sheets[b.Sheet]), cmp.Compare(a.Row, b.Row))
+		})
 		if err == nil {
+			if w, ok := src.(ImportWarner); ok {
+				res.Warnings = append(res.Warnings, w.ImportWarnings()...)
+			}
+			res.Warnings = append(res.Warnings, rowWarnings...)
 			progress()
 		}
 	}()
@@ -84,18 +104,22 @@ func (s *Service) readImport(ctx context.Context, st Store, c caller, src Import
 			return err
 		}
 		res.Read++
+		if len(row.Warnings) > 0 {
+			locate(src, row, row.Warnings)
+			rowWarnings = append(rowWarnings, row.Warnings...)
+		}
 		in := normalizeInput(row.Input)
 		o, problems, err := build(ctx, row, in)
 		if err != nil {
 			return err
 		}
 		if o != nil && in.Ref != "" {
-			k := clientRef{o.Client, in.Ref}
+			k := clientRef{o.Client, refKey(in.Ref)}
 			if first, dup := seen[k]; dup {
 				problems = append(problems, FieldError{Field: FieldRef, Reason: duplicateReason(in.Ref, first)})
 				res.Duplicates++
 			} else {
-				seen[k] = row.Number
+				seen[k] = rowPlace{number: row.Number, sheet: row.Sheet}
 			}
 		}
 		if len(problems) > 0 {
@@ -183,7 +207,7 @@ func (s *Service) stored(src ImportSource, res *ImportResult, r storeResult) err
 	}
 	for k, i := range r.taken {
 		res.Duplicates++
-		s.refuse(src, res, r.rows[i], []FieldError{{Field: FieldRef, Reason: duplicateReason(r.takenRefs[k], 0)}})
+		s.refuse(src, res, r.rows[i], []FieldError{{Field: FieldRef, Reason: duplicateReason(r.takenRefs[k], rowPlace{})}})
 	}
 	res.Imported += r.stored
 	return nil
@@ -220,3 +244,9 @@ func takenRefs(ctx context.Context, st Store, account AccountID, orders []*Order
 	}
 	return out, nil
 }
+
+// refKey is how an import compares Ids within a file: without case (its
+// surrounding spaces are trimmed already), as the glossary says: "ORD-1" and
+// "ord-1 " are the same order. (Against the orders already stored, the Store's
+// ExistingRefs compares them as written.)
+func refKey(ref string) string { return strings.ToLower(ref) }
