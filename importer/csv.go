@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dispatchkit/connect"
 )
@@ -17,35 +18,56 @@ import (
 // looks at to find:
 //
 //   - the encoding: UTF-8 with or without a byte order mark, UTF-16 with a byte order
-//     mark (or, without one, when its NUL bytes show the byte order), or Windows-1252
-//     when the bytes are not UTF-8;
-//   - the delimiter: the one of comma, semicolon and tab that the header line has
-//     most of outside quotes (comma, or tab for UTF-16, on a tie or when it has none).
+//     mark (or, without one, when its NUL bytes show the byte order), or, when the
+//     bytes are not UTF-8, the legacy code page of the spreadsheet program that
+//     wrote them: Mac Roman for lines ending in a carriage return alone (Excel for
+//     Mac), else Windows-1252;
+//   - the line ends: CRLF (Windows), LF, CR alone (Excel for Mac's "CSV" and "CSV
+//     (Macintosh)"), or a mix of them, inside quoted cells too, where each becomes
+//     a line break (LF);
+//   - the delimiter: a first line "sep=;" (which Excel reads, and hides) names it;
+//     otherwise it is the one of comma, semicolon, tab and the vertical bar that
+//     appears outside quotes the same number of times on the most of the first 20
+//     lines with a value (comma, or tab for UTF-16, on a tie; comma when none
+//     appears), so that a title line above the header, or decimal commas in a
+//     semicolon-separated file, do not mislead it.
 //
 // Cells may be quoted ("a, b"; "say ""hi"""), and a quoted cell may span lines.
 // Records may have different numbers of cells. Blank lines and rows whose cells are
-// all empty are skipped but still count as rows.
+// all empty are skipped but still count as rows; a "sep=" line does not, as Excel
+// does not show it.
 //
 // Errors (all Invalid): the file is over Limits.MaxFileBytes, has no non-blank row,
 // has NUL bytes but is not UTF-16, turns from UTF-8 to something else, has a stray or
-// unbalanced quote (with the row), or breaks MaxRows or MaxCellBytes (with the row
-// and column). A failure of r itself is Internal.
+// unbalanced quote (with the row), breaks MaxRows (with the row), has a header cell
+// over MaxCellBytes or a cell over the larger limit against hostile files
+// (Limits.hardCellBytes), with the row and column. A failure of r itself is
+// Internal.
 func ReadCSV(r io.Reader, opts Options) (Sheet, error) {
 	limits := opts.Limits.withDefaults()
 	raw := bufio.NewReaderSize(&sizeLimitReader{r: r, n: limits.MaxFileBytes}, sniffSize)
 	s := &csvSheet{limits: limits}
-	text, wide, err := decodeText(raw)
+	text, enc, err := decodeText(raw)
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	guard := &lineGuard{r: text}
+	s.enc = enc
+	s.ends = &lineEnds{r: bufio.NewReaderSize(text, sniffSize)}
+	guard := &lineGuard{r: s.ends}
 	buf := bufio.NewReaderSize(guard, sniffSize)
 	head, err := buf.Peek(sniffSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, s.fail(err)
 	}
+	comma, n := sepLine(head)
+	if n > 0 {
+		_, _ = buf.Discard(n)
+		s.sep = true
+	} else {
+		comma = detectDelimiter(head, enc.wide)
+	}
 	s.r = csv.NewReader(buf)
-	s.r.Comma = detectDelimiter(head, wide)
+	s.r.Comma = comma
 	if err := guard.setComma(s.r.Comma); err != nil {
 		return nil, s.fail(err)
 	}
@@ -61,15 +83,47 @@ func ReadCSV(r io.Reader, opts Options) (Sheet, error) {
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	if err := limits.checkCells(s.header, nil); err != nil {
+	if err := limits.checkCells(s.header, nil, limits.MaxCellBytes); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
+// sepLine returns the delimiter a first line such as "sep=;" names, and the length
+// of that line with its line end; 0, 0 when head does not start with one. Excel
+// takes such a line as the delimiter and does not show it as a row; some programs
+// pad it with delimiters to the width of the table ("sep=;;;").
+func sepLine(head []byte) (rune, int) {
+	end := bytes.IndexByte(head, '\n')
+	line := head
+	if end >= 0 {
+		line = head[:end]
+	}
+	line = bytes.TrimRight(line, "\r \t")
+	if len(line) < 5 || !bytes.EqualFold(line[:4], []byte("sep=")) {
+		return 0, 0
+	}
+	c := line[4]
+	if c >= utf8.RuneSelf || c == '"' || c == '\r' || c == '\n' || c == ' ' {
+		return 0, 0
+	}
+	for _, rest := range line[5:] {
+		if rest != c {
+			return 0, 0
+		}
+	}
+	if end < 0 {
+		return rune(c), len(head)
+	}
+	return rune(c), end + 1
+}
+
 // csvSheet is the Sheet of a CSV file.
 type csvSheet struct {
 	r      *csv.Reader
+	enc    *textEncoding
+	ends   *lineEnds
+	sep    bool // the delimiter came from a "sep=" line
 	limits Limits
 	header Row
 	rows   int   // data rows returned
@@ -91,7 +145,7 @@ func (s *csvSheet) Next() (Row, error) {
 		s.err = s.limits.tooManyRows(row.Number)
 		return Row{}, s.err
 	}
-	if err := s.limits.checkCells(row, s.header.Cells); err != nil {
+	if err := s.limits.checkCells(row, s.header.Cells, s.limits.hardCellBytes()); err != nil {
 		s.err = err
 		return Row{}, err
 	}
@@ -99,6 +153,11 @@ func (s *csvSheet) Next() (Row, error) {
 }
 
 func (s *csvSheet) Close() error { return nil }
+
+func (s *csvSheet) Info() SheetInfo {
+	return SheetInfo{Format: FormatCSV, Delimiter: s.r.Comma, SepLine: s.sep, Encoding: s.enc.String(),
+		LineEnds: s.ends.String()}
+}
 
 // read returns the next record with a non-empty cell, numbered as a spreadsheet
 // program numbers it: its first line's number less the line breaks inside quoted
@@ -189,15 +248,16 @@ func (e *lineError) Error() string { return fmt.Sprintf("importer: line %d %s", 
 // and setComma reports a line that had too many.
 type lineGuard struct {
 	r      io.Reader
-	comma  byte   // the delimiter; 0 until it is known
-	counts [3]int // delimiters ',', ';', '\t' outside quotes on the current line
-	over   [3]int // the first line with too many of each delimiter, before comma was known
+	comma  byte                 // the delimiter; 0 until it is known
+	counts [len(delimiters)]int // each of delimiters outside quotes on the current line
+	over   [len(delimiters)]int // the first line with too many of each, before comma was known
 	quoted bool
 	line   int // newlines passed
 }
 
-// guardDelims are the delimiters a lineGuard counts, in the order of its counts.
-var guardDelims = [3]byte{',', ';', '\t'}
+// delimiters are the delimiters ReadCSV tells apart, in the order it prefers them
+// on a tie (but for UTF-16, where tab comes first).
+var delimiters = [...]byte{',', ';', '\t', '|'}
 
 func (g *lineGuard) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
@@ -208,16 +268,16 @@ func (g *lineGuard) Read(p []byte) (int, error) {
 		case '\n':
 			g.line++
 			if !g.quoted {
-				g.counts = [3]int{}
+				g.counts = [len(delimiters)]int{}
 			}
 		case 0:
 			return 0, &lineError{line: g.line + 1, reason: "has a NUL byte, which text never has; " +
 				"save the file from your spreadsheet program as CSV or as .xlsx"}
-		case ',', ';', '\t':
+		case ',', ';', '\t', '|':
 			if g.quoted {
 				continue
 			}
-			i := bytes.IndexByte(guardDelims[:], c)
+			i := bytes.IndexByte(delimiters[:], c)
 			if g.counts[i]++; g.counts[i] >= maxColumns {
 				if c == g.comma {
 					return 0, tooManyCells(g.line + 1)
@@ -235,8 +295,8 @@ func (g *lineGuard) Read(p []byte) (int, error) {
 // already has too many cells.
 func (g *lineGuard) setComma(c rune) error {
 	g.comma = byte(c)
-	if line := g.over[bytes.IndexByte(guardDelims[:], g.comma)]; line > 0 {
-		return tooManyCells(line)
+	if i := bytes.IndexByte(delimiters[:], g.comma); i >= 0 && g.over[i] > 0 {
+		return tooManyCells(g.over[i])
 	}
 	return nil
 }
@@ -246,48 +306,73 @@ func tooManyCells(line int) error {
 		"the most a spreadsheet may have; check the delimiter, or split the line", maxColumns)}
 }
 
-// detectDelimiter returns the delimiter of the first line of head with a value: the
-// one of comma, semicolon and tab it has most of outside quotes. On a tie, or when it
-// has none, comma wins, or tab for UTF-16 (wide) text.
+// delimiterLines is how many lines with a value detectDelimiter looks at.
+const delimiterLines = 20
+
+// detectDelimiter returns the delimiter of the text head starts: the one of
+// delimiters that appears outside quotes the same number of times on the most of
+// the first delimiterLines lines with a value (a delimiter's count on most lines
+// is its mode), and on a tie the one with the larger mode, then the one first in
+// delimiters (tab first for UTF-16, wide, text). A delimiter that appears on no
+// line never wins; with none at all, it is comma (tab for wide text).
+//
+// Looking at several lines, rather than the first alone, finds the delimiter of a
+// file with a title line above the header ("Orders for week 49", or "Orders; week
+// 49" above a comma-separated table), and of a semicolon-separated file whose
+// cells hold decimal commas, whose commas vary from row to row.
 func detectDelimiter(head []byte, wide bool) rune {
-	delims := []byte{',', ';', '\t'}
+	order := delimiters
 	if wide {
-		delims = []byte{'\t', ',', ';'}
+		order = [...]byte{'\t', ',', ';', '|'}
 	}
-	var counts [3]int
+	var lines [][len(delimiters)]int // per line with a value, the count of each of order
+	var counts [len(delimiters)]int
 	quoted, value := false, false
-	best := func() rune {
-		i := 0
-		for j := range counts {
-			if counts[j] > counts[i] {
-				i = j
-			}
+	endLine := func() {
+		if value {
+			lines = append(lines, counts)
 		}
-		return rune(delims[i])
+		counts, value = [len(delimiters)]int{}, false
 	}
 	for _, c := range head {
+		if len(lines) == delimiterLines {
+			break
+		}
 		switch {
 		case c == '"':
 			quoted, value = !quoted, true
 		case quoted:
 		case c == '\n':
-			if value {
-				return best()
-			}
-			counts = [3]int{}
-		case c == delims[0]:
-			counts[0]++
-		case c == delims[1]:
-			counts[1]++
-		case c == delims[2]:
-			counts[2]++
+			endLine()
 		case c == ' ' || c == '\r':
 		default:
-			value = true
+			if i := bytes.IndexByte(order[:], c); i >= 0 {
+				counts[i]++
+			} else {
+				value = true
+			}
 		}
 	}
-	if value {
-		return best()
+	if len(lines) < delimiterLines {
+		endLine() // the last line, without a line end, or cut by the end of head
 	}
-	return rune(delims[0])
+	best, bestLines, bestMode := 0, 0, 0
+	for i := range order {
+		seen := map[int]int{} // count → lines with it
+		for _, l := range lines {
+			if l[i] > 0 {
+				seen[l[i]]++
+			}
+		}
+		n, mode := 0, 0
+		for count, m := range seen {
+			if m > n || m == n && count > mode {
+				n, mode = m, count
+			}
+		}
+		if n > bestLines || n == bestLines && mode > bestMode {
+			best, bestLines, bestMode = i, n, mode
+		}
+	}
+	return rune(order[best])
 }

@@ -247,22 +247,30 @@ func TestReadCSVEnforcesLimits(t *testing.T) {
 			t.Errorf("error %q, fields %+v", e.Message, e.Fields)
 		}
 	})
-	t.Run("a cell too long names its row and column", func(t *testing.T) {
+	t.Run("a cell over the limit is read, for its row to be refused", func(t *testing.T) {
 		t.Parallel()
 		data := "Name,Notes\nAnn,short\nBob," + strings.Repeat("x", 101) + "\n"
+		got := readCSV(t, []byte(data), importer.Options{Limits: importer.Limits{MaxCellBytes: 100}})
+		if len(got.Rows) != 2 || len(got.Rows[1].Cells[1]) != 101 {
+			t.Errorf("rows %+v, want both, the cell whole", got.Rows)
+		}
+	})
+	t.Run("a cell over eight times the limit (at least 1 MiB) names its row and column", func(t *testing.T) {
+		t.Parallel()
+		data := "Name,Notes\nAnn,short\nBob," + strings.Repeat("x", 1<<20+1) + "\n"
 		s, err := importer.ReadCSV(strings.NewReader(data), importer.Options{Limits: importer.Limits{MaxCellBytes: 100}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		e := invalid(t, readUntilError(t, s))
-		want := []connect.FieldError{{Row: 3, Column: "Notes", Reason: "is longer than the limit of 100 bytes (101 bytes)"}}
+		want := []connect.FieldError{{Row: 3, Column: "Notes", Reason: "is longer than the limit of 1 MiB (1048577 bytes)"}}
 		if d := cmp.Diff(want, e.Fields); d != "" {
 			t.Errorf("fields (-want +got):\n%s", d)
 		}
 	})
 	t.Run("a cell too long in a column without a header is named by its letter", func(t *testing.T) {
 		t.Parallel()
-		data := "Name\nAnn,,," + strings.Repeat("é", 51) + "\n"
+		data := "Name\nAnn,,," + strings.Repeat("é", 1<<19+1) + "\n"
 		s, err := importer.ReadCSV(strings.NewReader(data), importer.Options{Limits: importer.Limits{MaxCellBytes: 100}})
 		if err != nil {
 			t.Fatal(err)
@@ -370,5 +378,128 @@ func TestReadCSVReportsAFailingReaderAsInternal(t *testing.T) {
 	}
 	if code := connect.ErrorCode(err); code != connect.Internal {
 		t.Errorf("error %v has code %q, want internal", err, code)
+	}
+}
+
+func macRoman(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := charmap.Macintosh.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestReadCSVReadsEveryKindOfLineEnd(t *testing.T) {
+	t.Parallel()
+	want := sheetRows{
+		Header: row(1, "Name", "Notes"),
+		Rows: []importer.Row{
+			row(2, "Zoë", "ring\ntwice"),
+			row(4, "Bob", "x"),
+		},
+	}
+	cases := []struct {
+		name, data string
+		ends       string
+	}{
+		{"LF", "Name,Notes\nZoë,\"ring\ntwice\"\n\nBob,x\n", "LF"},
+		{"CRLF", "Name,Notes\r\nZoë,\"ring\r\ntwice\"\r\n\r\nBob,x\r\n", "CRLF"},
+		{"CR alone, as Excel for Mac writes", "Name,Notes\rZoë,\"ring\rtwice\"\r\rBob,x\r", "CR"},
+		{"mixed", "Name,Notes\r\nZoë,\"ring\ntwice\"\r\rBob,x", "mixed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := importer.ReadCSV(strings.NewReader(c.data), importer.Options{})
+			must(t, err)
+			if d := cmp.Diff(want, readAll(t, s)); d != "" {
+				t.Errorf("rows (-want +got):\n%s", d)
+			}
+			if got := s.Info().LineEnds; got != c.ends {
+				t.Errorf("line ends %q, want %q", got, c.ends)
+			}
+		})
+	}
+}
+
+// TestReadCSVReadsExcelForMacsCSV: Excel for Mac's "CSV" ends lines in CR alone and
+// writes Mac Roman. Read as one line, 2,000 rows were 16,384 cells too many.
+func TestReadCSVReadsExcelForMacsCSV(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("Id,Address Line 1,City\r")
+	for i := range 2000 {
+		fmt.Fprintf(&b, "M-%d,%d Rue de l'Église,Besançon\r", i, i)
+	}
+	s, err := importer.ReadCSV(bytes.NewReader(macRoman(t, b.String())), importer.Options{})
+	must(t, err)
+	got := readAll(t, s)
+	if len(got.Rows) != 2000 || got.Rows[1999].Number != 2001 {
+		t.Fatalf("read %d rows, the last numbered %d; want 2000, to row 2001", len(got.Rows), got.Rows[len(got.Rows)-1].Number)
+	}
+	if d := cmp.Diff(row(2001, "M-1999", "1999 Rue de l'Église", "Besançon"), got.Rows[1999]); d != "" {
+		t.Errorf("last row (-want +got):\n%s", d)
+	}
+	info := s.Info()
+	if info.Encoding != "Mac Roman" || info.LineEnds != "CR" || info.Delimiter != ',' {
+		t.Errorf("info %+v, want Mac Roman, CR, comma", info)
+	}
+}
+
+func TestReadCSVTakesTheDelimiterOfASepLine(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, data string
+		want       sheetRows
+	}{
+		{"sep=; and no title", "sep=;\r\nName;Notes\r\nAnn;1,5\r\n",
+			sheetRows{row(1, "Name", "Notes"), []importer.Row{row(2, "Ann", "1,5")}}},
+		{"after a byte order mark, padded, in capitals", "\xEF\xBB\xBFSEP=,,,\nName,Notes;x\nAnn,b\n",
+			sheetRows{row(1, "Name", "Notes;x"), []importer.Row{row(2, "Ann", "b")}}},
+		{"sep=| with a tab-looking header", "sep=|\nName|Notes\tx\nAnn|b\n",
+			sheetRows{row(1, "Name", "Notes\tx"), []importer.Row{row(2, "Ann", "b")}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := importer.ReadCSV(strings.NewReader(c.data), importer.Options{})
+			must(t, err)
+			if d := cmp.Diff(c.want, readAll(t, s)); d != "" {
+				t.Errorf("rows (-want +got):\n%s", d)
+			}
+			if !s.Info().SepLine {
+				t.Errorf("Info().SepLine not set")
+			}
+		})
+	}
+	// A line that only looks like one is a row.
+	got := readCSV(t, []byte("sep=ab\nName\n"), importer.Options{})
+	if d := cmp.Diff(sheetRows{row(1, "sep=ab"), []importer.Row{row(2, "Name")}}, got); d != "" {
+		t.Errorf("rows (-want +got):\n%s", d)
+	}
+}
+
+func TestReadCSVFindsTheDelimiterPastATitleAndDecimalCommas(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, data string
+		want       rune
+	}{
+		{"a title line without delimiters", "Orders for week 49\r\n\r\nId;Address;City;Zip\r\n1;a;b;c\r\n2;a;b;c\r\n", ';'},
+		{"a title line with a semicolon above commas", "Orders; week 49\nId,Address,City,Zip\n1,a,b,c\n2,a,b,c\n", ','},
+		{"decimal commas in a semicolon file", "Id;Size;Lat;Lng\n1;1,5;51,5;-0,12\n2;2;51,25;-0,5\n3;1,25;51;0\n", ';'},
+		{"pipes", "Id|Address|City\n1|a|b\n", '|'},
+		{"one line", "Id;Address,City;Zip", ';'},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := importer.ReadCSV(strings.NewReader(c.data), importer.Options{})
+			must(t, err)
+			if got := s.Info().Delimiter; got != c.want {
+				t.Errorf("delimiter %q, want %q", got, c.want)
+			}
+		})
 	}
 }

@@ -20,7 +20,8 @@
 //	defer src.Close()
 //	show(src.Mapping()) // columns mapped, ignored, and required fields missing
 //	res, err := svc.Import(ctx, actor, src, connect.ImportOptions{})
-//	// res.RefusedRows → importer.WriteRefused(w, src.Header(), res.RefusedRows)
+//	// res.RefusedRows → importer.WriteRefused(w, src.Header(), res.RefusedRows,
+//	//	importer.RefusedOptions{Delimiter: src.Layout().Delimiter})
 //
 // Reading a sheet alone:
 //

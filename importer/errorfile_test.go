@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/dispatchkit/connect"
@@ -22,16 +23,16 @@ func TestWriteRefusedWritesAFileToFixAndUploadAgain(t *testing.T) {
 		}},
 	}
 	var buf bytes.Buffer
-	must(t, importer.WriteRefused(&buf, header, rows))
+	must(t, importer.WriteRefused(&buf, header, rows, importer.RefusedOptions{}))
 	if !bytes.HasPrefix(buf.Bytes(), []byte("\xEF\xBB\xBF")) {
 		t.Fatalf("the file should start with a UTF-8 byte order mark: %q", buf.Bytes()[:8])
 	}
 	got := readCSV(t, buf.Bytes(), importer.Options{})
 	want := sheetRows{
-		Header: row(1, "Id", "Address", "Zip", "Notes", "Error"),
+		Header: row(1, "Id", "Address", "Zip", "Notes", "Original row", "Error"),
 		Rows: []importer.Row{
-			row(2, "A-1", "1 High St", "", "", `column "Zip": Zip is required`),
-			row(3, "A-2", "", "Z1", `'=HYPERLINK("http://evil.example","click")`,
+			row(2, "A-1", "1 High St", "", "", "3", `column "Zip": Zip is required`),
+			row(3, "A-2", "", "Z1", `'=HYPERLINK("http://evil.example","click")`, "7",
 				`column "Address": Address Line 1 is required; column "Id": Id "A-2" was already imported`),
 		},
 	}
@@ -44,7 +45,10 @@ func TestWriteRefusedWritesAFileToFixAndUploadAgain(t *testing.T) {
 	if d := cmp.Diff(original.Mapped, again.Mapped); d != "" {
 		t.Fatalf("mapped (-original +again):\n%s", d)
 	}
-	wantIgnored := []importer.IgnoredColumn{{Index: 4, Header: importer.RefusedColumn, Reason: importer.IgnoredUnknown}}
+	wantIgnored := []importer.IgnoredColumn{
+		{Index: 4, Header: importer.OriginalRowColumn, Reason: importer.IgnoredUnknown},
+		{Index: 5, Header: importer.RefusedColumn, Reason: importer.IgnoredUnknown},
+	}
 	if d := cmp.Diff(wantIgnored, again.Ignored); d != "" {
 		t.Fatalf("ignored (-want +got):\n%s", d)
 	}
@@ -55,10 +59,10 @@ func TestWriteRefusedPadsTheHeaderForLongRows(t *testing.T) {
 	rows := []connect.RefusedRow{{Number: 2, Cells: []string{"1 High St", "x", "extra"},
 		Errors: []connect.FieldError{{Field: connect.FieldSize, Reason: "must be a number"}}}}
 	var buf bytes.Buffer
-	must(t, importer.WriteRefused(&buf, []string{"Address", "Size"}, rows))
+	must(t, importer.WriteRefused(&buf, []string{"Address", "Size"}, rows, importer.RefusedOptions{}))
 	want := sheetRows{
-		Header: row(1, "Address", "Size", "", "Error"),
-		Rows:   []importer.Row{row(2, "1 High St", "x", "extra", "Size must be a number")},
+		Header: row(1, "Address", "Size", "", "Original row", "Error"),
+		Rows:   []importer.Row{row(2, "1 High St", "x", "extra", "2", "Size must be a number")},
 	}
 	if d := cmp.Diff(want, readCSV(t, buf.Bytes(), importer.Options{})); d != "" {
 		t.Fatalf("file read back (-want +got):\n%s", d)
@@ -67,26 +71,46 @@ func TestWriteRefusedPadsTheHeaderForLongRows(t *testing.T) {
 
 func TestWriteRefusedReportsWriteErrors(t *testing.T) {
 	t.Parallel()
-	if err := importer.WriteRefused(failingWriter{}, []string{"Address"}, nil); err == nil {
+	if err := importer.WriteRefused(failingWriter{}, []string{"Address"}, nil, importer.RefusedOptions{}); err == nil {
 		t.Fatal("no error from a failing writer")
 	}
 }
 
-func TestWriteRefusedReplacesTheErrorColumnOfAFileRefusedAgain(t *testing.T) {
+func TestWriteRefusedReplacesTheColumnsOfAFileRefusedAgain(t *testing.T) {
 	t.Parallel()
-	header := []string{"Id", "Error", "Zip"}
-	rows := []connect.RefusedRow{{Number: 2, Cells: []string{"A-1", `column "Zip": Zip is required`, "not a zip"},
+	header := []string{"Id", "Sheet", "Original row", "Error", "Zip"}
+	rows := []connect.RefusedRow{{Number: 2, Cells: []string{"A-1", "Week 1", "7", `column "Zip": Zip is required`, "not a zip"},
 		Errors: []connect.FieldError{{Column: "Zip", Field: connect.FieldZip, Reason: "is not a zip"}}}}
 	var buf bytes.Buffer
-	must(t, importer.WriteRefused(&buf, header, rows))
+	must(t, importer.WriteRefused(&buf, header, rows, importer.RefusedOptions{}))
 	want := sheetRows{
-		Header: row(1, "Id", "Zip", "Error"),
-		Rows:   []importer.Row{row(2, "A-1", "not a zip", `column "Zip": Zip is not a zip`)},
+		Header: row(1, "Id", "Zip", "Original row", "Error"),
+		Rows:   []importer.Row{row(2, "A-1", "not a zip", "2", `column "Zip": Zip is not a zip`)},
 	}
 	if d := cmp.Diff(want, readCSV(t, buf.Bytes(), importer.Options{})); d != "" {
 		t.Fatalf("file read back (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]string{"Id", "Error", "Zip"}, header); d != "" {
+	if d := cmp.Diff([]string{"Id", "Sheet", "Original row", "Error", "Zip"}, header); d != "" {
 		t.Fatalf("the caller's header changed (-want +got):\n%s", d)
+	}
+}
+
+func TestWriteRefusedKeepsTheSourcesDelimiterAndItsNumbers(t *testing.T) {
+	t.Parallel()
+	header := []string{"Id", "Address", "Longitude", "Notes"}
+	rows := []connect.RefusedRow{
+		{Number: 4, Sheet: "Week 1", Cells: []string{"A-1", "1 Rue Haute", "-0,1276", "-2 floors; =1+1"},
+			Errors: []connect.FieldError{{Field: connect.FieldZip, Reason: "is required"}}},
+		{Number: 9, Sheet: "Week 2", Cells: []string{"A-2", "", "-7,5"},
+			Errors: []connect.FieldError{{Field: connect.FieldAddressLine1, Reason: "is required"}}},
+	}
+	var buf bytes.Buffer
+	must(t, importer.WriteRefused(&buf, header, rows, importer.RefusedOptions{Delimiter: ';'}))
+	text := strings.TrimPrefix(buf.String(), "\xEF\xBB\xBF")
+	want := "Id;Address;Longitude;Notes;Sheet;Original row;Error\r\n" +
+		"A-1;1 Rue Haute;-0,1276;\"'-2 floors; =1+1\";Week 1;4;Zip is required\r\n" +
+		"A-2;;-7,5;;Week 2;9;Address Line 1 is required\r\n"
+	if d := cmp.Diff(want, text); d != "" {
+		t.Fatalf("file (-want +got):\n%s", d)
 	}
 }

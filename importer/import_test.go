@@ -344,15 +344,15 @@ func TestRefusedRowsFixedAndUploadedAgainAreImported(t *testing.T) {
 	res := p.importFile(data, "orders.csv", connect.ImportOptions{})
 	var file bytes.Buffer
 	src := p.source(data, "orders.csv")
-	must(t, importer.WriteRefused(&file, src.Header(), res.RefusedRows))
+	must(t, importer.WriteRefused(&file, src.Header(), res.RefusedRows, importer.RefusedOptions{}))
 
 	refused := readCSV(t, file.Bytes(), importer.Options{})
 	want := sheetRows{
-		Header: row(1, "Id", "Address", "Zip", "Notes", "Phone", "Error"),
+		Header: row(1, "Id", "Address", "Zip", "Notes", "Phone", "Original row", "Error"),
 		Rows: []importer.Row{
-			row(2, "R-2", "2 High St", "", `'=HYPERLINK("http://evil.example")`, "", `column "Zip": Zip is required`),
-			row(3, "R-3", "3 High St", "", "", "", `column "Zip": Zip is required`),
-			row(4, "R-4", "4 High St", "", "", "'+44 20 7946 0018", `column "Zip": Zip is required`),
+			row(2, "R-2", "2 High St", "", `'=HYPERLINK("http://evil.example")`, "", "3", `column "Zip": Zip is required`),
+			row(3, "R-3", "3 High St", "", "", "", "4", `column "Zip": Zip is required`),
+			row(4, "R-4", "4 High St", "", "", "'+44 20 7946 0018", "5", `column "Zip": Zip is required`),
 		},
 	}
 	if d := cmp.Diff(want, refused); d != "" {

@@ -19,21 +19,24 @@ type Limits struct {
 	// may have. Default 200,000.
 	MaxRows int
 	// MaxCellBytes is the longest cell accepted, in bytes of UTF-8 after trimming.
-	// Default 32 KiB (Excel's own limit is 32,767 characters).
+	// Default 32 KiB (Excel's own limit is 32,767 characters). A header cell over
+	// it refuses the file; any other cell over it refuses its row (see Source),
+	// up to a limit eight times as large (at least 1 MiB) that refuses the file,
+	// as what no spreadsheet program writes.
 	MaxCellBytes int
 	// MaxUnzippedBytes is the most an XLSX file may expand to when unzipped, summed
-	// over all its parts. Default 500 MiB. Worksheets larger than 16 MiB are unzipped
-	// to the system's temporary directory, not into memory; every other part is held
-	// in memory, so no single one of them may exceed 64 MiB (or MaxUnzippedBytes, if
-	// smaller).
+	// over all its parts. Default 500 MiB. Worksheets are read as a stream, a row at
+	// a time; every other part the reader needs (the shared strings above all) is
+	// held in memory, so no single one of them may exceed 64 MiB (or
+	// MaxUnzippedBytes, if smaller).
 	MaxUnzippedBytes int64
 	// MaxZipEntries is the most parts (zip entries) an XLSX file may have.
 	// Default 10,000.
 	MaxZipEntries int
 	// MaxSharedStrings is the most entries an XLSX file's shared strings table
-	// may have. excelize keeps 130 to 200 bytes of memory for each entry however
-	// short it is, so a table of millions of empty strings (a few KiB zipped)
-	// would otherwise take gigabytes. Default 1,000,000 (up to about 200 MiB).
+	// may have. Each costs memory however short it is (a string header, and the
+	// decoder's work), so a table of millions of empty strings (a few KiB zipped)
+	// would otherwise take far more than its size says. Default 1,000,000.
 	MaxSharedStrings int
 }
 
@@ -48,13 +51,10 @@ const (
 )
 
 const (
-	// maxInMemoryPart caps each XLSX part that excelize holds in memory whole.
+	// maxInMemoryPart caps each XLSX part the reader holds in memory whole.
 	maxInMemoryPart = 64 << 20
 	// minMarkupGap is the least maxMarkupGap may be, whatever MaxCellBytes says.
 	minMarkupGap = 1 << 20
-	// maxInMemorySheet is the size above which excelize unzips a worksheet or the
-	// shared strings to a temporary file instead of memory (its own default).
-	maxInMemorySheet = 16 << 20
 )
 
 // withDefaults returns l with every unset field at its default.
@@ -94,20 +94,28 @@ func (l Limits) tooManyRows(row int) *connect.Error {
 	return e
 }
 
-// checkCells returns an error naming the first cell of row longer than MaxCellBytes,
-// or nil. header names the columns; a column without a name is called by its letter.
-func (l Limits) checkCells(row Row, header []string) error {
+// checkCells returns an error naming the first cell of row longer than max bytes,
+// or nil. header names the columns; a column without a name is called by its
+// letter.
+func (l Limits) checkCells(row Row, header []string, max int) error {
 	for i, c := range row.Cells {
-		if len(c) > l.MaxCellBytes {
+		if len(c) > max {
 			return connect.InvalidFields([]connect.FieldError{{
 				Row:    row.Number,
 				Column: columnLabel(header, i),
-				Reason: fmt.Sprintf("is longer than the limit of %s (%d bytes)", formatBytes(int64(l.MaxCellBytes)), len(c)),
+				Reason: fmt.Sprintf("is longer than the limit of %s (%d bytes)", formatBytes(int64(max)), len(c)),
 			}})
 		}
 	}
 	return nil
 }
+
+// hardCellBytes is the longest cell a sheet returns: past it, a cell refuses the
+// file, as a hostile one. Cells over MaxCellBytes but within it refuse their row
+// only (a Source says so), as a long note is a mistake in one order; the file's
+// other rows are fine. It is the longest run of text maxMarkupGap lets an XLSX
+// worksheet have.
+func (l Limits) hardCellBytes() int { return maxMarkupGap(l) }
 
 // errFileTooLarge is what a sizeLimitReader returns past its limit.
 var errFileTooLarge = errors.New("importer: file too large")

@@ -25,6 +25,9 @@ type MappingOptions struct {
 	// reported missing when there is none. In a client's own import such a column
 	// is ignored.
 	ClientNumbers bool
+	// Hidden marks the columns the sheet hides (by index; columns past its end are
+	// visible): for one field, a visible column wins over a hidden one.
+	Hidden []bool
 }
 
 // Mapping says which column of a spreadsheet holds which order field. It is plain
@@ -42,6 +45,20 @@ type Mapping struct {
 	// spreadsheet order (connect.FieldClientNumber last). Every row will be refused
 	// for them.
 	Missing []connect.Field `json:"missing,omitempty"`
+	// Ambiguous lists the fields that more than one column could hold, for the
+	// user to choose: MapHeader chose one (or, when each candidate's name says it
+	// is old or not to be used, none) and says so, rather than deciding silently.
+	Ambiguous []Ambiguity `json:"ambiguous,omitempty"`
+}
+
+// Ambiguity is a field that several columns could hold.
+type Ambiguity struct {
+	Field connect.Field `json:"field"`
+	// Columns are the candidates' indexes, in column order.
+	Columns []int `json:"columns"`
+	// Chosen is the index of the column MapHeader maps to the field; -1 when it
+	// maps none, as every candidate's name says it is old or not to be used.
+	Chosen int `json:"chosen"`
 }
 
 // MappedColumn is a column that holds a field.
@@ -52,6 +69,8 @@ type MappedColumn struct {
 	// Override is set when MappingOptions.Override chose the field, rather than the
 	// column's name.
 	Override bool `json:"override,omitempty"`
+	// Hidden is set when the sheet hides the column.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // IgnoredColumn is a column whose values are not imported.
@@ -59,10 +78,16 @@ type IgnoredColumn struct {
 	Index  int          `json:"index"`  // 0-based position in the header
 	Header string       `json:"header"` // the column's name as written ("" when it has none)
 	Reason IgnoreReason `json:"reason"`
-	// Field is the field the column would hold: for IgnoredDuplicate, the field an
-	// earlier column already holds; for IgnoredBadOverride, the unknown field the
-	// override named.
+	// Field is the field the column would hold: for IgnoredDuplicate and
+	// IgnoredHidden, the field another column holds; for IgnoredQualified, the
+	// field its name names; for IgnoredBadOverride, the unknown field the override
+	// named.
 	Field connect.Field `json:"field,omitempty"`
+	// Qualifier is, for IgnoredQualified, the words of its name that say not to use
+	// it ("old", "do not use").
+	Qualifier string `json:"qualifier,omitempty"`
+	// Hidden is set when the sheet hides the column.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // IgnoreReason says why a column is ignored.
@@ -77,6 +102,13 @@ const (
 	// IgnoredDuplicate: an earlier column (or one chosen by Override) already holds
 	// the same field.
 	IgnoredDuplicate IgnoreReason = "duplicate"
+	// IgnoredHidden: the sheet hides the column, and a visible one holds the same
+	// field.
+	IgnoredHidden IgnoreReason = "hidden"
+	// IgnoredQualified: the column's name names a field but says it is old or not
+	// to be used ("Phone (old)", "Email - do not use"), so it is not taken for the
+	// field unless the user chooses it.
+	IgnoredQualified IgnoreReason = "qualified"
 	// IgnoredClientNumber: a "Client ID" column in a client's own import, where the
 	// client is the one importing.
 	IgnoredClientNumber IgnoreReason = "client_number"
@@ -99,16 +131,24 @@ const (
 // a "Recipient", "Customer", "Delivery" or "Shipping" prefix ("Shipping Zip",
 // "Customer Phone"), except for the Id: "Customer ID" is not the order's Id.
 //
-// "Name" alone is the recipient's name. When two columns hold the same field the
-// first wins (a column chosen by Override wins over one recognised by name) and the
-// other is ignored as IgnoredDuplicate.
+// A name that says its column is old or not to be used ("Phone (old)", "Old
+// phone", "Email - do not use", "deprecated", "legacy", "unused"…: see
+// qualifierWords) is never taken for the field silently: the column is ignored as
+// IgnoredQualified, with the field and the words, for the user to choose.
+//
+// "Name" alone is the recipient's name. When two columns hold the same field, a
+// column chosen by Override wins, then a visible column over a hidden one
+// (IgnoredHidden), then the first; the others are ignored as IgnoredDuplicate, and
+// the field is listed in Ambiguous with its candidates.
 func MapHeader(header []string, opts MappingOptions) *Mapping {
 	m := &Mapping{Header: append([]string(nil), header...)}
 	fields := make([]connect.Field, len(header))
 	overridden := make([]bool, len(header))
 	reasons := make([]IgnoreReason, len(header))
 	badField := make([]connect.Field, len(header))
+	qualifiers := make([]string, len(header))
 	taken := map[connect.Field]int{}
+	hidden := func(i int) bool { return i < len(opts.Hidden) && opts.Hidden[i] }
 
 	take := func(i int, f connect.Field) {
 		if !opts.ClientNumbers && f == connect.FieldClientNumber {
@@ -137,19 +177,71 @@ func MapHeader(header []string, opts MappingOptions) *Mapping {
 			take(i, f)
 		}
 	}
+	// Then by name: the candidates for each field, in column order.
+	var order []connect.Field
+	candidates := map[connect.Field][]int{}
 	for _, i := range automatic {
-		f, ok := recognise(header[i])
-		if !ok {
+		f, qualifier, ok := recognise(header[i])
+		switch {
+		case !ok:
 			reasons[i] = IgnoredUnknown
-			continue
+		case qualifier != "":
+			reasons[i], badField[i], qualifiers[i] = IgnoredQualified, f, qualifier
+			if _, seen := candidates[f]; !seen {
+				order = append(order, f)
+			}
+			candidates[f] = append(candidates[f], i) // a candidate to show, never chosen
+		case !opts.ClientNumbers && f == connect.FieldClientNumber:
+			reasons[i] = IgnoredClientNumber
+		default:
+			if _, seen := candidates[f]; !seen {
+				order = append(order, f)
+			}
+			candidates[f] = append(candidates[f], i)
 		}
-		take(i, f)
+	}
+	for _, f := range order {
+		cols := candidates[f]
+		chosen := -1
+		if _, byOverride := taken[f]; !byOverride {
+			for _, visible := range []bool{true, false} {
+				for _, i := range cols {
+					if reasons[i] != IgnoredQualified && hidden(i) != visible && chosen < 0 {
+						chosen = i
+					}
+				}
+			}
+			if chosen >= 0 {
+				take(chosen, f)
+			}
+		}
+		rivals := 0 // candidates as good as the chosen one: the same visibility, not qualified
+		for _, i := range cols {
+			switch {
+			case i == chosen || reasons[i] == IgnoredQualified:
+			case chosen >= 0 && hidden(i) && !hidden(chosen):
+				reasons[i], badField[i] = IgnoredHidden, f
+			default:
+				reasons[i], badField[i] = IgnoredDuplicate, f
+				rivals++
+			}
+		}
+		_, byOverride := taken[f]
+		switch {
+		case chosen >= 0 && rivals > 0:
+			m.Ambiguous = append(m.Ambiguous, Ambiguity{Field: f, Columns: cols, Chosen: chosen})
+		case chosen < 0 && !byOverride:
+			// Only qualified candidates: none is taken, all are shown.
+			m.Ambiguous = append(m.Ambiguous, Ambiguity{Field: f, Columns: cols, Chosen: -1})
+		}
 	}
 	for i, h := range header {
 		if fields[i] != "" {
-			m.Mapped = append(m.Mapped, MappedColumn{Index: i, Header: h, Field: fields[i], Override: overridden[i]})
+			m.Mapped = append(m.Mapped, MappedColumn{Index: i, Header: h, Field: fields[i], Override: overridden[i],
+				Hidden: hidden(i)})
 		} else {
-			m.Ignored = append(m.Ignored, IgnoredColumn{Index: i, Header: h, Reason: reasons[i], Field: badField[i]})
+			m.Ignored = append(m.Ignored, IgnoredColumn{Index: i, Header: h, Reason: reasons[i], Field: badField[i],
+				Qualifier: qualifiers[i], Hidden: hidden(i)})
 		}
 	}
 	for _, f := range opts.Policy.Required() {
@@ -192,10 +284,10 @@ func (m *Mapping) column(f connect.Field) (MappedColumn, bool) {
 
 // Overrides returns the mapping as MappingOptions.Override takes it, so that it can
 // be kept and applied to the user's next file: each mapped column's header (trimmed)
-// to its field, each column ignored by choice (an override, a duplicate) to "", and
-// a Client ID column a client's import ignored to connect.FieldClientNumber. Columns
-// ignored because their name is unknown are left out, to be recognised by name
-// again. Given the result, MapHeader maps a file with the same header, or the same
+// to its field, each column ignored by choice (an override, a duplicate, a hidden
+// duplicate) to "", and a Client ID column a client's import ignored to
+// connect.FieldClientNumber. Columns ignored because their name is unknown, or
+// says not to use them, are left out, to be recognised by name again. Given the result, MapHeader maps a file with the same header, or the same
 // columns in another order, the same way. A header written twice maps to its first
 // column's field.
 func (m *Mapping) Overrides() map[string]connect.Field {
@@ -203,7 +295,7 @@ func (m *Mapping) Overrides() map[string]connect.Field {
 	for _, c := range m.Ignored {
 		h := strings.TrimSpace(c.Header)
 		switch c.Reason {
-		case IgnoredUnknown:
+		case IgnoredUnknown, IgnoredQualified:
 		case IgnoredClientNumber:
 			o[h] = connect.FieldClientNumber
 		default:
@@ -216,8 +308,21 @@ func (m *Mapping) Overrides() map[string]connect.Field {
 	return o
 }
 
-// recognise returns the field a column's name says it holds.
-func recognise(header string) (connect.Field, bool) {
+// recognise returns the field a column's name says it holds and, when the name
+// also says the column is old or not to be used, the words that say so.
+func recognise(header string) (f connect.Field, qualifier string, ok bool) {
+	if rest, q := stripQualifier(header); q != "" {
+		if f, ok := recogniseName(rest); ok {
+			return f, q, true
+		}
+		return "", "", false
+	}
+	f, ok = recogniseName(header)
+	return f, "", ok
+}
+
+// recogniseName returns the field a column's name says it holds.
+func recogniseName(header string) (connect.Field, bool) {
 	key := normalizeHeader(header)
 	if f, ok := headerNames[key]; ok {
 		return f, true
@@ -230,6 +335,57 @@ func recognise(header string) (connect.Field, bool) {
 		}
 	}
 	return "", false
+}
+
+// qualifierWords are the words (as sequences of lower-case words) that say a
+// column is not to be used: its name may name a field, but it is not that field's
+// column.
+var qualifierWords = [][]string{
+	{"do", "not", "use"}, {"don", "t", "use"}, {"dont", "use"}, {"not", "used"}, {"no", "longer", "used"},
+	{"not", "in", "use"}, {"old"}, {"older"}, {"previous"}, {"prev"}, {"former"}, {"deprecated"},
+	{"obsolete"}, {"legacy"}, {"outdated"}, {"unused"}, {"ignore"}, {"ignored"}, {"backup"},
+	{"archive"}, {"archived"}, {"superseded"}, {"retired"}, {"inactive"},
+}
+
+// stripQualifier finds the first of qualifierWords among the words of a column's
+// name and returns the name without them, and the words as written; q is ""
+// when the name has none.
+func stripQualifier(header string) (rest, q string) {
+	type word struct {
+		text       string // lower case
+		start, end int    // in header
+	}
+	var words []word
+	start := -1
+	for i, r := range header + " " {
+		letter := unicode.IsLetter(r) || unicode.IsDigit(r)
+		switch {
+		case letter && start < 0:
+			start = i
+		case !letter && start >= 0:
+			words = append(words, word{strings.ToLower(header[start:i]), start, i})
+			start = -1
+		}
+	}
+	for i := range words {
+		for _, q := range qualifierWords {
+			if i+len(q) > len(words) {
+				continue
+			}
+			match := true
+			for j, w := range q {
+				if words[i+j].text != w {
+					match = false
+					break
+				}
+			}
+			if match {
+				from, to := words[i].start, words[i+len(q)-1].end
+				return header[:from] + " " + header[to:], header[from:to]
+			}
+		}
+	}
+	return header, ""
 }
 
 // headerPrefixes may start a column's name without changing what it holds.

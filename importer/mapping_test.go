@@ -159,6 +159,10 @@ func TestMapHeader(t *testing.T) {
 					{Index: 2, Header: "Customer name", Reason: importer.IgnoredDuplicate, Field: connect.FieldRecipientName},
 					{Index: 3, Header: "Street", Reason: importer.IgnoredDuplicate, Field: connect.FieldAddressLine1},
 				},
+				Ambiguous: []importer.Ambiguity{
+					{Field: connect.FieldRecipientName, Columns: []int{0, 2}, Chosen: 0},
+					{Field: connect.FieldAddressLine1, Columns: []int{1, 3}, Chosen: 1},
+				},
 			},
 		},
 		{
@@ -263,7 +267,8 @@ func TestMapHeader(t *testing.T) {
 					{Index: 0, Header: "Notes", Field: connect.FieldNotes},
 					{Index: 1, Header: "Address", Field: connect.FieldAddressLine1},
 				},
-				Ignored: []importer.IgnoredColumn{{Index: 2, Header: "Notes", Reason: importer.IgnoredDuplicate, Field: connect.FieldNotes}},
+				Ignored:   []importer.IgnoredColumn{{Index: 2, Header: "Notes", Reason: importer.IgnoredDuplicate, Field: connect.FieldNotes}},
+				Ambiguous: []importer.Ambiguity{{Field: connect.FieldNotes, Columns: []int{0, 2}, Chosen: 0}},
 			},
 		},
 		{
@@ -331,7 +336,8 @@ func TestMappingIsJSONFriendly(t *testing.T) {
 		`"mapped":[{"index":0,"header":"Id","field":"id"},{"index":1,"header":"Address","field":"address_line_1"},` +
 		`{"index":2,"header":"Customer name","field":"recipient_name"}],` +
 		`"ignored":[{"index":3,"header":"Name","reason":"duplicate","field":"recipient_name"},` +
-		`{"index":4,"header":"Colour","reason":"unknown"}],"missing":["zip"]}`
+		`{"index":4,"header":"Colour","reason":"unknown"}],"missing":["zip"],` +
+		`"ambiguous":[{"field":"recipient_name","columns":[2,3],"chosen":2}]}`
 	if d := cmp.Diff(want, string(b)); d != "" {
 		t.Fatalf("JSON (-want +got):\n%s", d)
 	}

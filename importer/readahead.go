@@ -81,6 +81,16 @@ func (p *readAhead) next(ctx context.Context) (Row, error) {
 	return row, nil
 }
 
+// finished reports whether the goroutine has returned.
+func (p *readAhead) finished() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // stop ends reading and waits for the goroutine to return, so that the sheet may be
 // closed.
 func (p *readAhead) stop() {

@@ -107,6 +107,10 @@ func (s *blockingSheet) Next() (importer.Row, error) {
 
 func (s *blockingSheet) Close() error { s.closed = true; return nil }
 
+func (s *blockingSheet) Info() importer.SheetInfo {
+	return importer.SheetInfo{Format: importer.FormatCSV}
+}
+
 func TestSourceReadingAheadStopsWaitingWhenTheContextIsDone(t *testing.T) {
 	t.Parallel()
 	sheet := &blockingSheet{rows: make(chan importer.Row)}

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"iter"
+	"strings"
 
 	"github.com/dispatchkit/connect"
 	"github.com/xuri/excelize/v2"
@@ -11,14 +12,17 @@ import (
 
 // CSVWriter writes a CSV file that spreadsheet programs open correctly and safely:
 // UTF-8 with a byte order mark (without one, Excel reads the file in the computer's
-// legacy encoding), comma-separated, CRLF line ends as RFC 4180 has them (line breaks
-// inside cells too), cells quoted where needed, and every cell passed through
-// connect.EscapeFormula. A CSVWriter is not safe for concurrent use.
+// legacy encoding), comma-separated (or by the delimiter SetDelimiter sets), CRLF
+// line ends as RFC 4180 has them (line breaks inside cells too), cells quoted where
+// needed, and every cell passed through connect.EscapeFormula (but, with a
+// semicolon, a number with a decimal comma such as -7,5). A CSVWriter is not safe
+// for concurrent use.
 type CSVWriter struct {
-	out     io.Writer
-	csv     *csv.Writer
-	started bool // the byte order mark is written
-	err     error
+	out          io.Writer
+	csv          *csv.Writer
+	started      bool // the byte order mark is written
+	decimalComma bool // numbers may have a decimal comma: the delimiter is not a comma
+	err          error
 }
 
 // NewCSVWriter returns a CSVWriter writing to w. Call Flush when done.
@@ -26,6 +30,16 @@ func NewCSVWriter(w io.Writer) *CSVWriter {
 	c := csv.NewWriter(w)
 	c.UseCRLF = true
 	return &CSVWriter{out: w, csv: c}
+}
+
+// SetDelimiter sets the delimiter (0: comma) before the first Write: a
+// semicolon, as Excel writes where the decimal separator is a comma, or a tab.
+func (w *CSVWriter) SetDelimiter(d rune) {
+	if d == 0 {
+		d = ','
+	}
+	w.csv.Comma = d
+	w.decimalComma = d != ','
 }
 
 // Write writes one row (the header is the first). It buffers; errors may surface
@@ -36,6 +50,10 @@ func (w *CSVWriter) Write(cells []string) error {
 	}
 	escaped := make([]string, len(cells))
 	for i, c := range cells {
+		if w.decimalComma && isDecimalCommaNumber(strings.TrimSpace(c)) {
+			escaped[i] = c // a number where the comma is the decimal separator, not a formula
+			continue
+		}
 		escaped[i] = connect.EscapeFormula(c)
 	}
 	if err := w.csv.Write(escaped); err != nil {
@@ -55,6 +73,17 @@ func (w *CSVWriter) Flush() error {
 		w.err = err
 	}
 	return w.err
+}
+
+// isDecimalCommaNumber reports whether s is a number written with a decimal comma
+// and nothing else: an optional sign, digits, and a comma with digits after it
+// ("-7,5").
+func isDecimalCommaNumber(s string) bool {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	whole, frac, ok := strings.Cut(s, ",")
+	return ok && whole != "" && frac != "" && allDigits(whole) && allDigits(frac)
 }
 
 // start writes the byte order mark once, and reports whether the writer can go on.

@@ -1,13 +1,14 @@
 package importer
 
 import (
+	"archive/zip"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/dispatchkit/connect"
-	"github.com/xuri/excelize/v2"
 )
 
 // ReadXLSX reads the first size bytes of r as an XLSX workbook and returns the sheet
@@ -15,52 +16,90 @@ import (
 //
 // Before it unzips anything it checks the file against the limits (size, number of
 // zip entries, declared unzipped size) and decompresses every entry to nowhere to
-// prove the sizes are true and the entries whole; then excelize opens it, unzipping
-// worksheets over 16 MiB to the system's temporary directory and the rest into
-// memory, and the sheet is read as a stream of rows. Cells are the values as the
-// spreadsheet program shows them: numbers and dates formatted by the cell's number
-// format, a formula's last computed value. Memory: excelize holds the whole file,
-// and every part but large worksheets unzipped, while the sheet is open.
+// prove the sizes are true and the entries whole (see checkZip). Then it reads the
+// workbook's structure, its number formats and shared strings, and streams the
+// sheet's rows from the zip, holding one row at a time: memory is the shared
+// strings, the file's zip directory, and a row.
+//
+// Cells are the values as the spreadsheet program shows them: numbers and dates
+// formatted by the cell's number format (see numFormat; Row.Values has the
+// numbers as stored), a formula's last computed value (a note when the file has
+// none), booleans as TRUE and FALSE. Cells merged over several rows are read in
+// each of the rows. Hidden rows are returned, marked Hidden.
 //
 // Errors (all Invalid): the file is over a limit, is not a valid workbook, has no
 // sheet called SheetName (the message lists the sheets), the sheet has no non-blank
-// row, or a row breaks MaxRows or MaxCellBytes (with the row and column).
+// row, a row breaks MaxRows or a cell the limit against hostile files (with the row
+// and column), or the sheet's markup is damaged (with the row where it fails; a
+// sheet is never cut short).
 func ReadXLSX(r io.ReaderAt, size int64, opts Options) (Sheet, error) {
-	limits := opts.Limits.withDefaults()
+	f, err := openXLSX(r, size, opts.Limits.withDefaults())
+	if err != nil {
+		return nil, err
+	}
+	ref, err := f.sheetNamed(opts.SheetName)
+	if err != nil {
+		return nil, err
+	}
+	return f.openSheet(ref)
+}
+
+// openXLSX checks the file (see checkZip) and reads the workbook's structure.
+func openXLSX(r io.ReaderAt, size int64, limits Limits) (*xlsxFile, error) {
 	if size > limits.MaxFileBytes {
 		return nil, limits.fileTooLarge()
 	}
-	if err := checkZip(r, size, limits); err != nil {
+	merges, err := checkZip(r, size, limits)
+	if err != nil {
 		return nil, err
 	}
-	// excelize reads the whole file into memory first; MaxFileBytes bounds it.
-	f, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{
-		UnzipSizeLimit:    limits.MaxUnzippedBytes,
-		UnzipXMLSizeLimit: min(maxInMemorySheet, limits.MaxUnzippedBytes),
-	})
+	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		if f != nil {
-			_ = f.Close() // removes the temporary files it made
+		return nil, invalidWorkbook(err)
+	}
+	return openXLSXFile(zr, limits, merges)
+}
+
+// sheetNamed returns the worksheet called want, ignoring case as Excel does, or
+// the first worksheet when want is "".
+func (f *xlsxFile) sheetNamed(want string) (xlsxSheetRef, error) {
+	if want == "" {
+		return f.sheets[0], nil
+	}
+	for _, s := range f.sheets {
+		if strings.EqualFold(s.name, want) {
+			return s, nil
 		}
-		return nil, invalidWorkbook(err)
 	}
-	name, err := sheetNamed(f, opts.SheetName)
+	quoted := make([]string, len(f.sheets))
+	for i, s := range f.sheets {
+		quoted[i] = fmt.Sprintf("%q", s.name)
+	}
+	return xlsxSheetRef{}, connect.Errorf(connect.Invalid, "the workbook has no sheet named %q; its sheets are %s",
+		want, strings.Join(quoted, ", "))
+}
+
+// openSheet opens a worksheet positioned after its header.
+func (f *xlsxFile) openSheet(ref xlsxSheetRef) (*xlsxSheet, error) {
+	ws, err := f.openWorksheet(ref.name, ref.part)
 	if err != nil {
-		_ = f.Close()
 		return nil, err
 	}
-	rows, err := f.Rows(name)
-	if err != nil {
-		_ = f.Close()
-		return nil, invalidWorkbook(err)
+	s := &xlsxSheet{file: f, ref: ref, ws: ws, limits: f.limits, tables: f.sheetTables(ref.part)}
+	for _, m := range f.merges[ref.part] {
+		if m.r2 > m.r1 {
+			s.merges = append(s.merges, m)
+		}
 	}
-	s := &xlsxSheet{file: f, rows: rows, limits: limits}
+	slices.SortFunc(s.merges, func(a, b mergeRange) int { return a.r1 - b.r1 })
 	s.header, err = s.read()
 	if err == nil {
-		err = limits.checkCells(s.header, nil)
+		err = s.limits.checkCells(s.header, nil, s.limits.MaxCellBytes)
 	}
 	if err == io.EOF {
-		err = connect.Errorf(connect.Invalid, "the sheet %q is empty: it has no row with a value", name)
+		e := connect.Errorf(connect.Invalid, "the sheet %q is empty: it has no row with a value", ref.name)
+		e.Err = errEmptySheet
+		err = e
 	}
 	if err != nil {
 		_ = s.Close()
@@ -69,39 +108,30 @@ func ReadXLSX(r io.ReaderAt, size int64, opts Options) (Sheet, error) {
 	return s, nil
 }
 
-// sheetNamed returns the name of the worksheet called want, ignoring case as Excel
-// does, or of the first worksheet when want is "".
-func sheetNamed(f *excelize.File, want string) (string, error) {
-	list := f.GetSheetList()
-	if len(list) == 0 {
-		return "", invalidWorkbook(errors.New("no worksheets"))
-	}
-	if want == "" {
-		return list[0], nil
-	}
-	for _, name := range list {
-		if strings.EqualFold(name, want) {
-			return name, nil
-		}
-	}
-	quoted := make([]string, len(list))
-	for i, name := range list {
-		quoted[i] = fmt.Sprintf("%q", name)
-	}
-	return "", connect.Errorf(connect.Invalid, "the workbook has no sheet named %q; its sheets are %s",
-		want, strings.Join(quoted, ", "))
-}
+// errEmptySheet is the cause of the error for a sheet without a non-blank row.
+var errEmptySheet = errors.New("importer: empty sheet")
 
 // xlsxSheet is the Sheet of an XLSX worksheet.
 type xlsxSheet struct {
-	file   *excelize.File
-	rows   *excelize.Rows
+	file   *xlsxFile
+	ref    xlsxSheetRef
+	ws     *worksheet
 	limits Limits
 	header Row
-	number int   // the number of the row last read
 	count  int   // data rows returned
 	err    error // returned by every Next after the first failure
 	closed bool
+	merges []mergeRange // merged over several rows, by first row
+	active []mergeFill  // the merges that span the rows being read
+	filled []string     // the merges whose value was read in rows below the first
+	tables []table
+}
+
+// mergeFill is a merge being read: its value, from its first row.
+type mergeFill struct {
+	mergeRange
+	value  string
+	filled bool
 }
 
 func (s *xlsxSheet) Header() Row { return s.header }
@@ -117,7 +147,7 @@ func (s *xlsxSheet) Next() (Row, error) {
 	case s.count+1 > s.limits.MaxRows:
 		s.err = s.limits.tooManyRows(row.Number)
 	default:
-		if e := s.limits.checkCells(row, s.header.Cells); e != nil {
+		if e := s.limits.checkCells(row, s.header.Cells, s.limits.hardCellBytes()); e != nil {
 			s.err = e
 		}
 	}
@@ -128,26 +158,125 @@ func (s *xlsxSheet) Next() (Row, error) {
 	return row, nil
 }
 
-// read returns the next row with a non-empty cell. excelize's iterator stops at
-// every row number, including those missing from the file (whose Columns are
-// empty), so the count of calls to Next is the row's number.
+// read returns the next row with a non-empty cell, or a note.
 func (s *xlsxSheet) read() (Row, error) {
-	for s.rows.Next() {
-		s.number++
-		cols, err := s.rows.Columns()
+	for {
+		raw, err := s.ws.next()
 		if err != nil {
-			e := connect.InvalidFields([]connect.FieldError{{Row: s.number, Reason: "cannot be read: the workbook is damaged"}})
-			e.Err = err
-			return Row{}, e
+			return Row{}, s.fail(err)
 		}
-		if cells := cleanCells(cols); len(cells) > 0 {
-			return Row{Number: s.number, Cells: cells}, nil
+		row := Row{Number: raw.number, Hidden: raw.hidden}
+		if n := len(raw.cells); n > 0 {
+			row.Cells = make([]string, raw.cells[n-1].col+1)
+		}
+		for i := range raw.cells {
+			c := &raw.cells[i]
+			v, err := s.file.value(c)
+			if err != nil {
+				return Row{}, s.fail(err)
+			}
+			row.Cells[c.col] = v.text
+			if v.stored != "" {
+				if row.Values == nil {
+					row.Values = make([]string, len(row.Cells))
+				}
+				row.Values[c.col] = v.stored
+			}
+			if v.note != "" {
+				row.Notes = append(row.Notes, CellNote{Column: c.col, Reason: v.note})
+			}
+		}
+		s.fillMerged(&row)
+		row.Cells = cleanCells(row.Cells)
+		if row.Values != nil {
+			row.Values = row.Values[:min(len(row.Values), len(row.Cells))]
+		}
+		if len(row.Cells) > 0 || len(row.Notes) > 0 {
+			return row, nil
 		}
 	}
-	if err := s.rows.Error(); err != nil {
-		return Row{}, invalidWorkbook(err)
+}
+
+// fillMerged gives the cells of row that lie under a merge spanning several rows
+// the merge's value, which the user sees there.
+func (s *xlsxSheet) fillMerged(row *Row) {
+	n := row.Number
+	for len(s.merges) > 0 && s.merges[0].r1 <= n {
+		m := s.merges[0]
+		s.merges = s.merges[1:]
+		if m.r2 >= n {
+			s.active = append(s.active, mergeFill{mergeRange: m})
+		}
 	}
-	return Row{}, io.EOF
+	keep := s.active[:0]
+	for _, m := range s.active {
+		if m.r2 < n {
+			continue
+		}
+		col := m.c1 - 1
+		switch {
+		case m.r1 == n:
+			if col < len(row.Cells) {
+				m.value = row.Cells[col]
+			}
+		case strings.TrimSpace(m.value) != "":
+			for len(row.Cells) <= col {
+				row.Cells = append(row.Cells, "")
+			}
+			if row.Cells[col] == "" {
+				row.Cells[col] = m.value
+				if !m.filled {
+					m.filled = true
+					s.filled = append(s.filled, m.String())
+				}
+			}
+		}
+		keep = append(keep, m)
+	}
+	s.active = keep
+}
+
+// fail turns an error from reading the sheet into the *connect.Error Next returns
+// from then on (io.EOF stays io.EOF).
+func (s *xlsxSheet) fail(err error) error {
+	var damage *sheetDamage
+	var e *connect.Error
+	switch {
+	case err == io.EOF:
+		return io.EOF
+	case errors.As(err, &e):
+		return e
+	case errors.As(err, &damage):
+		detail := damage.cause.Error()
+		if errors.Is(damage.cause, io.ErrUnexpectedEOF) {
+			detail = "it ends before its last row"
+		}
+		ce := connect.InvalidFields([]connect.FieldError{{Row: damage.row,
+			Reason: "cannot be read: the sheet is damaged from here on (" + detail + ")"}})
+		ce.Message = fmt.Sprintf("the sheet %q is damaged at row %d, so the file cannot be imported whole; "+
+			"save it again from your spreadsheet program (%s)", s.ref.name, damage.row, detail)
+		ce.Err = err
+		return ce
+	}
+	return invalidWorkbook(err)
+}
+
+func (s *xlsxSheet) Info() SheetInfo {
+	info := SheetInfo{Format: FormatXLSX, Name: s.ref.name, Hidden: s.ref.hidden, Merged: slices.Clone(s.filled)}
+	for c, hidden := range s.ws.hiddenCols {
+		if hidden {
+			info.HiddenColumns = append(info.HiddenColumns, c)
+		}
+	}
+	for _, t := range s.tables {
+		ti := TableInfo{Name: t.name, LastRow: t.lastRow, FirstColumn: t.firstCol - 1, LastColumn: t.lastCol - 1,
+			TotalsRows: t.totals}
+		if t.headerRows > 0 {
+			ti.HeaderRow = t.firstRow
+		}
+		info.Tables = append(info.Tables, ti)
+	}
+	return info
 }
 
 func (s *xlsxSheet) Close() error {
@@ -155,9 +284,6 @@ func (s *xlsxSheet) Close() error {
 		return nil
 	}
 	s.closed = true
-	_ = s.rows.Close() // it returns the iterator's error, which Next has reported
-	if err := s.file.Close(); err != nil {
-		return connect.Errorf(connect.Internal, "closing the workbook: %w", err)
-	}
+	_ = s.ws.close()
 	return nil
 }

@@ -73,10 +73,15 @@ func TestReadXLSXReadsCellsAsTheUserSeesThem(t *testing.T) {
 	got := readXLSX(t, ordersWorkbook(t), importer.Options{})
 	want := sheetRows{
 		Header: row(1, "Name", "Delivered", "Amount", "Count", "Share", "Plain"),
+		// Values: each number shown otherwise than as stored, as stored (a date's
+		// serial number, a percentage's fraction).
 		Rows: []importer.Row{
-			row(2, "Ann", "2026-11-25", "1,234.50", "3", "25%", "0.3"),
-			row(5, "Bob", "2027-01-02", "-7.00", "12", "100%", "-5"),
-			row(7, "", "", "1,000,000.00", "", "", "padded"),
+			{Number: 2, Cells: []string{"Ann", "2026-11-25", "1,234.50", "3", "25%", "0.3"},
+				Values: []string{"", "46351", "1234.5", "", "0.25", ""}},
+			{Number: 5, Cells: []string{"Bob", "2027-01-02", "-7.00", "12", "100%", "-5"},
+				Values: []string{"", "46389", "-7", "", "1", ""}},
+			{Number: 7, Cells: []string{"", "", "1,000,000.00", "", "", "padded"},
+				Values: []string{"", "", "1000000", "", "", ""}},
 		},
 	}
 	if d := cmp.Diff(want, got); d != "" {
@@ -183,13 +188,27 @@ func TestReadXLSXEnforcesLimits(t *testing.T) {
 			t.Errorf("fields (-want +got):\n%s", d)
 		}
 	})
-	t.Run("a cell too long names its row and column", func(t *testing.T) {
+	t.Run("a cell over the limit is read, for its row to be refused", func(t *testing.T) {
 		t.Parallel()
-		s, err := importer.ReadXLSX(bytes.NewReader(data), int64(len(data)), importer.Options{Limits: importer.Limits{MaxCellBytes: 45}})
-		must(t, err)
-		defer s.Close()
-		e := invalid(t, readUntilError(t, s))
-		want := []connect.FieldError{{Row: 10, Column: "Notes", Reason: "is longer than the limit of 45 bytes (50 bytes)"}}
+		got := readXLSX(t, data, importer.Options{Limits: importer.Limits{MaxCellBytes: 45}})
+		if n := len(got.Rows); n != 5 || got.Rows[4].Cells[1] != strings.Repeat("x", 60) {
+			t.Errorf("read %d rows %+v, want all 5 with their cells whole", n, got.Rows)
+		}
+	})
+	t.Run("a cell over eight times the limit names its row and column", func(t *testing.T) {
+		t.Parallel()
+		// Runs of rich text, each shorter than the longest text the file check
+		// lets through (1 MiB), together longer.
+		run := `<r><t>` + strings.Repeat("x", 900<<10) + `</t></r>`
+		data := withSheet(t, sheetXML(`<row r="1">`+inline("A1", "Name")+inline("B1", "Notes")+`</row>`+
+			`<row r="10">`+inline("A10", "Ann")+`<c r="B10" t="inlineStr"><is>`+run+run+`</is></c></row>`))
+		s, err := importer.ReadXLSX(bytes.NewReader(data), int64(len(data)), importer.Options{})
+		if err == nil {
+			defer s.Close()
+			err = readUntilError(t, s)
+		}
+		e := invalid(t, err)
+		want := []connect.FieldError{{Row: 10, Column: "Notes", Reason: "is longer than the limit of 1 MiB (1843200 bytes)"}}
 		if d := cmp.Diff(want, e.Fields); d != "" {
 			t.Errorf("fields (-want +got):\n%s", d)
 		}

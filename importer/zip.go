@@ -14,99 +14,118 @@ import (
 var centralHeader = []byte("PK\x01\x02")
 
 // checkZip refuses an XLSX file whose zip structure breaks the limits, before
-// excelize unzips any of it:
+// the reader unzips any of it:
 //
 //  1. It counts the central directory signatures in the whole file, an upper bound
 //     on the entries zip.NewReader would allocate a record for (it reads records
 //     until one is malformed, so the entry count in the directory's end record
 //     bounds nothing), and refuses more than MaxZipEntries.
 //  2. It sums the uncompressed sizes the entries declare and refuses more than
-//     MaxUnzippedBytes, or a part excelize would hold in memory whole that declares
+//     MaxUnzippedBytes, or a part the reader would hold in memory whole that declares
 //     more than its cap.
 //  3. It decompresses every entry to nowhere, 32 KiB at a time. archive/zip fails a
 //     read past the declared size and a checksum mismatch, so this catches an entry
-//     that lies about its size and a corrupt one, which excelize would otherwise
-//     silently cut short.
+//     that lies about its size and a corrupt one before a row is read.
 //  4. While it does, it looks through the XML parts (see markupScanner) for what
-//     costs excelize far more memory, or makes it stop reading silently, than the
-//     part's size says: a document type declaration, a worksheet or shared strings
-//     text too long to be a cell, and more shared strings than MaxSharedStrings.
-func checkZip(r io.ReaderAt, size int64, l Limits) error {
+//     would cost far more memory than the part's size says: a document type
+//     declaration, a worksheet or shared strings text too long to be a cell, and
+//     more shared strings than MaxSharedStrings.
+//
+// It returns the ranges of merged cells of each worksheet (by part name, lower
+// case), which a worksheet lists after its rows, where a reader of its rows would
+// find them too late.
+func checkZip(r io.ReaderAt, size int64, l Limits) (map[string][]mergeRange, error) {
 	n, err := countSignature(r, size, centralHeader, l.MaxZipEntries+1)
 	if err != nil {
-		return connect.Errorf(connect.Internal, "reading the file: %w", err)
+		return nil, connect.Errorf(connect.Internal, "reading the file: %w", err)
 	}
 	if n > l.MaxZipEntries {
-		return tooManyEntries(l)
+		return nil, tooManyEntries(l)
 	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return invalidWorkbook(err)
+		return nil, invalidWorkbook(err)
 	}
 	if len(zr.File) > l.MaxZipEntries {
-		return tooManyEntries(l)
+		return nil, tooManyEntries(l)
 	}
 	limit := uint64(l.MaxUnzippedBytes)
 	partCap := uint64(min(maxInMemoryPart, l.MaxUnzippedBytes))
 	var total uint64
 	for _, f := range zr.File {
 		if f.UncompressedSize64 > limit || total+f.UncompressedSize64 > limit {
-			return connect.Errorf(connect.Invalid,
+			return nil, connect.Errorf(connect.Invalid,
 				"the workbook expands to more than %s when unzipped; split it into smaller files",
 				formatBytes(l.MaxUnzippedBytes))
 		}
 		total += f.UncompressedSize64
 		if heldInMemory(f.Name) && f.UncompressedSize64 > partCap {
-			return connect.Errorf(connect.Invalid,
+			return nil, connect.Errorf(connect.Invalid,
 				"the workbook's part %q is larger than %s when unzipped; copy the sheet to import "+
 					"into a new workbook, or save it as CSV", f.Name, formatBytes(int64(partCap)))
 		}
 	}
+	merges := map[string][]mergeRange{}
+	budget := maxMerges
 	for _, f := range zr.File {
 		if strings.HasSuffix(f.Name, "/") {
 			continue // a directory
 		}
-		if err := drain(f, l); err != nil {
+		ms, err := drain(f, l, budget)
+		if err != nil {
 			var e *connect.Error
 			if errors.As(err, &e) {
-				return e
+				return nil, e
 			}
-			return invalidWorkbook(err)
+			return nil, invalidWorkbook(err)
+		}
+		if len(ms) > 0 {
+			merges[partKey(f.Name)] = ms
+			budget -= len(ms)
 		}
 	}
-	return nil
+	return merges, nil
 }
 
+// maxMerges bounds the merged ranges checkZip keeps, over all worksheets.
+const maxMerges = 100_000
+
 // drain decompresses f to nowhere, reporting what archive/zip finds wrong with it,
-// and what a markupScanner finds wrong with an XML part (as a *connect.Error).
-func drain(f *zip.File, l Limits) error {
+// and what a markupScanner finds wrong with an XML part (as a *connect.Error). It
+// returns a worksheet's merged ranges, up to max.
+func drain(f *zip.File, l Limits, max int) ([]mergeRange, error) {
 	rc, err := f.Open()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var w io.Writer = io.Discard
+	var m *markupScanner
 	if name := strings.ToLower(f.Name); strings.HasSuffix(name, ".xml") || strings.HasSuffix(name, ".rels") {
-		w = newMarkupScanner(f.Name, l)
+		m = newMarkupScanner(f.Name, l)
+		w = m
 	}
 	_, err = io.Copy(w, rc)
 	if cerr := rc.Close(); err == nil {
 		err = cerr
 	}
-	return err
+	if err != nil || m == nil {
+		return nil, err
+	}
+	return parseMerges(m.after, max), nil
 }
 
 // markupScanner reads an XML part of a workbook as it is decompressed, holding
-// nothing of it but a few bytes, and fails (with an Invalid *connect.Error) on what
-// would hurt excelize, which reads these parts with encoding/xml:
+// nothing of it but a few bytes (and a worksheet's markup after its rows), and
+// fails (with an Invalid *connect.Error) on what would hurt a reader of these
+// parts with encoding/xml:
 //
 //   - A document type declaration. Workbooks never have one (the Open Packaging
-//     Conventions forbid it), encoding/xml does not expand its entities, and
-//     excelize's row reader takes the error that follows for the end of the sheet,
-//     so the rows after it would vanish without a word ("billion laughs").
+//     Conventions forbid it), and encoding/xml does not expand its entities: the
+//     error that follows would come after rows were read ("billion laughs").
 //   - In a worksheet or the shared strings, a run of more than maxMarkupGap bytes
 //     without a '<': the text of a single cell, or a single tag, which
-//     encoding/xml and excelize hold several times over, however large (a
-//     worksheet of one 400 MiB cell passes every size limit).
+//     encoding/xml holds whole, however large (a worksheet of one 400 MiB cell
+//     passes every size limit).
 //   - In the shared strings, more than MaxSharedStrings entries (<si>).
 type markupScanner struct {
 	part       string
@@ -117,8 +136,13 @@ type markupScanner struct {
 	gap        int    // bytes since the last '<'
 	strings    int    // <si> elements so far
 	carry      []byte // a '<' and the start of a tag name cut off by the last write
-	tail       []byte // a worksheet's last bytes, where a "<!DOCTYPE" may begin
+	tail       []byte // a worksheet's last bytes, where a "<!DOCTYPE" or "sheetData" may begin
+	after      []byte // a worksheet's markup from its last "sheetData" on (its end tag), up to maxAfterRows
 }
+
+// maxAfterRows bounds what a markupScanner keeps of a worksheet after its rows,
+// where merged cells are listed.
+const maxAfterRows = 4 << 20
 
 func newMarkupScanner(part string, l Limits) *markupScanner {
 	name := strings.ToLower(strings.ReplaceAll(part, `\`, "/"))
@@ -151,6 +175,10 @@ func (m *markupScanner) Write(p []byte) (int, error) {
 // doctype starts a document type declaration.
 var doctype = []byte("<!DOCTYPE")
 
+// sheetDataName is the name of a worksheet's element of rows. It is longer than
+// doctype, so the bytes a markupScanner keeps between writes cover both.
+var sheetDataName = []byte("sheetData")
+
 // writeSheet is Write for a worksheet, where only a document type declaration and
 // the gaps between tags matter: it looks at each byte a couple of times with the
 // vectorised searches of package bytes, instead of stopping at each of a sheet's
@@ -174,11 +202,21 @@ func (m *markupScanner) writeSheet(p []byte) (int, error) {
 			m.gap = len(c) - 1 - bytes.LastIndexByte(c, '<')
 		}
 		// "<!DOCTYPE" within the chunk, or across its start.
-		across := append(m.tail, c[:min(len(c), len(doctype)-1)]...)
+		across := append(m.tail, c[:min(len(c), len(sheetDataName)-1)]...)
 		if bytes.Contains(c, doctype) || bytes.Contains(across, doctype) {
 			return 0, m.hasDoctype()
 		}
-		if keep := len(doctype) - 1; len(c) >= keep {
+		// Keep what follows the last "sheetData" (the rows' end tag): the merged
+		// cells are listed there.
+		switch i, j := bytes.LastIndex(c, sheetDataName), bytes.LastIndex(across, sheetDataName); {
+		case i >= 0:
+			m.after = append(m.after[:0], c[i:]...)
+		case j >= 0:
+			m.after = append(append(m.after[:0], across[j:len(m.tail)]...), c...)
+		case m.after != nil && len(m.after) < maxAfterRows:
+			m.after = append(m.after, c[:min(len(c), maxAfterRows-len(m.after))]...)
+		}
+		if keep := len(sheetDataName) - 1; len(c) >= keep {
 			m.tail = append(m.tail[:0], c[len(c)-keep:]...)
 		} else {
 			m.tail = append(m.tail[:0], across[max(0, len(across)-keep):]...)
@@ -244,12 +282,12 @@ func (m *markupScanner) tooLong() error {
 		"cells may hold up to %d characters", m.part, formatBytes(int64(m.maxGap)), 32767)
 }
 
-// heldInMemory reports whether excelize reads the part named name into memory whole
-// when it opens a workbook. It unzips worksheets and the shared strings larger than
-// its UnzipXMLSizeLimit to temporary files instead.
+// heldInMemory reports whether the part named name may be held in memory whole
+// (read in full, or, for the shared strings, as the strings it holds): every part
+// but the worksheets, which are read as a stream.
 func heldInMemory(name string) bool {
 	name = strings.ToLower(strings.ReplaceAll(name, `\`, "/"))
-	return !strings.HasPrefix(name, "xl/worksheets/sheet") && name != "xl/sharedstrings.xml"
+	return !strings.HasPrefix(name, "xl/worksheets/sheet")
 }
 
 // countSignature counts the occurrences of sig in the first size bytes of r, reading

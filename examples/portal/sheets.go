@@ -26,7 +26,7 @@ func (sheets) Open(r io.ReaderAt, size int64, name string, opts portal.SheetOpti
 }
 
 func (sheets) WriteRefused(w io.Writer, header []string, rows []connect.RefusedRow) error {
-	return importer.WriteRefused(w, header, rows)
+	return importer.WriteRefused(w, header, rows, importer.RefusedOptions{})
 }
 
 func (sheets) WriteTemplate(w io.Writer, format string, policy connect.RequiredFieldPolicy) error {
