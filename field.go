@@ -328,7 +328,7 @@ var fieldTable = [...]FieldSpec{
 		Synonyms: []string{"Order ID", "Order", "Order no", "Order number", "Order ref", "Order reference",
 			"Reference", "Ref", "Reference number", "Ref no", "External ID"},
 		Glossary: "Your own reference for the order. An order whose Id was imported before is refused, " +
-			"so the same order is never imported twice.",
+			"so the same order is never imported twice; in one file, Ids that differ only in capitals are the same Id.",
 		Syntax: "Text, different for every order", Example: "ORD-1001",
 		text: func(in *OrderInput) *string { return &in.Ref },
 	},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -311,14 +312,56 @@ type apiImportResult struct {
 	Refused    int             `json:"refused"`
 	Duplicates int             `json:"duplicates"`
 	Errors     []apiFieldError `json:"errors"`
+	Warnings   []apiFieldError `json:"warnings"`
 	Preview    []apiOrder      `json:"preview,omitempty"`
 	Columns    []apiColumn     `json:"columns"`
+	// Where the orders were found.
+	Sheets         []apiSheet      `json:"sheets,omitempty"`
+	HeaderRow      int             `json:"header_row"`
+	SkippedRows    []apiSkippedRow `json:"skipped_rows,omitempty"`
+	HiddenRows     int             `json:"hidden_rows"`
+	SkipHiddenRows bool            `json:"skip_hidden_rows"`
 }
 
 type apiColumn struct {
 	Header  string        `json:"header"`
 	Field   connect.Field `json:"field,omitempty"`
 	Ignored string        `json:"ignored,omitempty"`
+	Could   connect.Field `json:"could,omitempty"`
+	Hidden  bool          `json:"hidden,omitempty"`
+}
+
+type apiSheet struct {
+	Name       string `json:"name"`
+	Rows       int    `json:"rows"`
+	Maps       bool   `json:"maps"`
+	SameHeader bool   `json:"same_header"`
+	Chosen     bool   `json:"chosen"`
+	Hidden     bool   `json:"hidden,omitempty"`
+	Problem    string `json:"problem,omitempty"`
+}
+
+type apiSkippedRow struct {
+	Row  int    `json:"row"`
+	Text string `json:"text"`
+}
+
+// importChoice reads what the caller chose to read of the file: the sheets (a
+// "sheet" query parameter, repeated, or a "sheets" form part holding a JSON
+// array of names) and whether to skip hidden rows.
+func importChoice(q url.Values, fields map[string]string) (sheets []string, skipHidden bool, err error) {
+	sheets = q["sheet"]
+	if v := fields["sheets"]; v != "" {
+		var more []string
+		if err := json.Unmarshal([]byte(v), &more); err != nil {
+			return nil, false, connect.Errorf(connect.Invalid, "sheets must be a JSON array of sheet names")
+		}
+		sheets = append(sheets, more...)
+	}
+	if len(sheets) > 200 {
+		return nil, false, connect.Errorf(connect.Invalid, "choose at most 200 sheets")
+	}
+	return sheets, q.Get("skip_hidden_rows") == "true" || fields["skip_hidden_rows"] == "true", nil
 }
 
 // apiImport imports a spreadsheet (multipart "file", or the raw body with
@@ -344,12 +387,16 @@ func (s *server) apiImport(w http.ResponseWriter, r *http.Request, a connect.Act
 		}
 		u.Override = override
 	}
+	q := r.URL.Query()
+	if u.Sheets, u.SkipHidden, err = importChoice(q, fields); err != nil {
+		return err
+	}
 	sheet, done, err := s.openSheet(u, cl.Settings.RequiredFields)
 	if err != nil {
 		return err
 	}
 	defer done()
-	q := r.URL.Query()
+	// The sheet reads the sheets chosen (SheetOptions, from the upload).
 	opts := connect.ImportOptions{AllOrNothing: q.Get("all_or_nothing") == "true", PreviewRows: 10}
 	var res *connect.ImportResult
 	if q.Get("preview") == "true" {
@@ -361,12 +408,20 @@ func (s *server) apiImport(w http.ResponseWriter, r *http.Request, a connect.Act
 		return err
 	}
 	out := apiImportResult{Read: res.Read, Imported: res.Imported, Refused: res.Refused, Duplicates: res.Duplicates,
-		Errors: apiFields(res.Errors)}
+		Errors: apiFields(res.Errors), Warnings: apiFields(res.Warnings)}
 	for _, o := range res.Preview {
 		out.Preview = append(out.Preview, toAPIOrder(o))
 	}
 	for _, c := range sheet.Columns() {
 		out.Columns = append(out.Columns, apiColumn(c))
+	}
+	layout := sheet.Layout()
+	out.HeaderRow, out.HiddenRows, out.SkipHiddenRows = layout.HeaderRow, layout.HiddenRows, layout.SkipHiddenRows
+	for _, sh := range layout.Sheets {
+		out.Sheets = append(out.Sheets, apiSheet(sh))
+	}
+	for _, r := range layout.Skipped {
+		out.SkippedRows = append(out.SkippedRows, apiSkippedRow(r))
 	}
 	status := http.StatusOK
 	if err != nil {

@@ -269,4 +269,28 @@ func TestAPIImportsASpreadsheet(t *testing.T) {
 	if status, res = send("", strings.NewReader(""), "text/csv"); status != http.StatusUnprocessableEntity {
 		t.Fatalf("empty body: %d %v", status, res)
 	}
+
+	// A workbook's sheets and hidden rows, chosen in the query or in the form.
+	status, res = send("?preview=true&filename=weeks.book&sheet=Week+2&skip_hidden_rows=true", strings.NewReader(twoWeeks), "text/plain")
+	if status != http.StatusOK || res["read"] != float64(2) || res["hidden_rows"] != float64(1) || res["skip_hidden_rows"] != true {
+		t.Fatalf("preview of Week 2: %d %v", status, res)
+	}
+	sheets, _ := json.Marshal(res["sheets"])
+	if want := `[{"chosen":false,"maps":true,"name":"Week 1","rows":2,"same_header":true},` +
+		`{"chosen":true,"maps":true,"name":"Week 2","rows":3,"same_header":true},` +
+		`{"chosen":false,"hidden":true,"maps":true,"name":"Notes","rows":1,"same_header":false}]`; string(sheets) != want {
+		t.Fatalf("sheets %s, want %s", sheets, want)
+	}
+	body, ct = multipartFile(t, "weeks.book", twoWeeks, map[string]string{"sheets": `["Week 1","Week 2"]`})
+	status, res = send("?preview=true", body, ct)
+	if status != http.StatusOK || res["read"] != float64(5) {
+		t.Fatalf("preview of both weeks: %d %v", status, res)
+	}
+	body, ct = multipartFile(t, "weeks.book", twoWeeks, map[string]string{"sheets": `"Week 1"`})
+	if status, res = send("?preview=true", body, ct); status != http.StatusUnprocessableEntity {
+		t.Fatalf("sheets not an array: %d %v", status, res)
+	}
+	if status, res = send("?preview=true&filename=weeks.book&sheet=Week+1&sheet=Notes", strings.NewReader(twoWeeks), "text/plain"); status != http.StatusUnprocessableEntity {
+		t.Fatalf("sheets with other columns: %d %v", status, res)
+	}
 }

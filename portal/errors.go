@@ -114,6 +114,7 @@ type apiErrorBody struct {
 }
 
 type apiFieldError struct {
+	Sheet  string `json:"sheet,omitempty"`
 	Row    int    `json:"row,omitempty"`
 	Column string `json:"column,omitempty"`
 	Field  string `json:"field,omitempty"`
@@ -123,7 +124,7 @@ type apiFieldError struct {
 func apiFields(fields []connect.FieldError) []apiFieldError {
 	out := make([]apiFieldError, len(fields))
 	for i, f := range fields {
-		out[i] = apiFieldError{Row: f.Row, Column: f.Column, Field: string(f.Field), Reason: f.Reason}
+		out[i] = apiFieldError{Sheet: f.Sheet, Row: f.Row, Column: f.Column, Field: string(f.Field), Reason: f.Reason}
 	}
 	return out
 }

@@ -307,13 +307,23 @@ func secret(t *testing.T, r response) string {
 type fakeSheets struct{ hold chan struct{} }
 
 func (fs fakeSheets) Open(r io.ReaderAt, size int64, name string, opts portal.SheetOptions) (portal.Sheet, error) {
-	cr := csv.NewReader(io.NewSectionReader(r, 0, size))
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err != nil {
-		return nil, connect.Errorf(connect.Invalid, "the file is not a CSV spreadsheet")
+	var s *fakeSheet
+	if strings.HasSuffix(name, ".book") {
+		var err error
+		if s, err = openFakeBook(io.NewSectionReader(r, 0, size), opts); err != nil {
+			return nil, err
+		}
+	} else {
+		cr := csv.NewReader(io.NewSectionReader(r, 0, size))
+		cr.FieldsPerRecord = -1
+		header, err := cr.Read()
+		if err != nil {
+			return nil, connect.Errorf(connect.Invalid, "the file is not a CSV spreadsheet")
+		}
+		s = &fakeSheet{r: cr, header: header, line: 1, layout: portal.SheetLayout{HeaderRow: 1, Delimiter: ','}}
 	}
-	s := &fakeSheet{r: cr, header: header, fields: make([]connect.Field, len(header)), line: 1, hold: fs.hold}
+	header := s.header
+	s.fields, s.hold = make([]connect.Field, len(header)), fs.hold
 	labels := map[string]connect.Field{}
 	for _, f := range connect.OrderFields() {
 		labels[strings.ToLower(f.Label())] = f
@@ -342,8 +352,88 @@ func (fs fakeSheets) Open(r io.ReaderAt, size int64, name string, opts portal.Sh
 	return s, nil
 }
 
-func (fakeSheets) WriteRefused(w io.Writer, header []string, rows []connect.RefusedRow) error {
+// openFakeBook reads a ".book" file: sheets of CSV, each under a line
+// "=== name" (a name ending in " (hidden)" is a hidden sheet), whose rows starting
+// with "!" are hidden rows. Sheets chosen together must have the same header.
+func openFakeBook(r io.Reader, opts portal.SheetOptions) (*fakeSheet, error) {
+	text, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	type sheet struct {
+		name   string
+		hidden bool
+		rows   [][]string
+		marks  []bool // hidden rows
+	}
+	var sheets []*sheet
+	for _, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
+		if name, ok := strings.CutPrefix(line, "=== "); ok {
+			name, hidden := strings.CutSuffix(name, " (hidden)")
+			sheets = append(sheets, &sheet{name: name, hidden: hidden})
+			continue
+		}
+		if len(sheets) == 0 {
+			return nil, connect.Errorf(connect.Invalid, "the book has no sheet")
+		}
+		sh := sheets[len(sheets)-1]
+		hiddenRow := strings.HasPrefix(line, "!")
+		sh.rows = append(sh.rows, strings.Split(strings.TrimPrefix(line, "!"), ","))
+		sh.marks = append(sh.marks, hiddenRow)
+	}
+	chosen := opts.Sheets
+	if len(chosen) == 0 {
+		chosen = []string{sheets[0].name}
+	}
+	s := &fakeSheet{book: []fakeRow{}, line: 1}
+	s.layout.HeaderRow = 1
+	s.layout.SkipHiddenRows = opts.SkipHiddenRows
+	var first *sheet
+	for _, name := range chosen {
+		var sh *sheet
+		for _, c := range sheets {
+			if strings.EqualFold(c.name, name) {
+				sh = c
+			}
+		}
+		if sh == nil {
+			return nil, connect.Errorf(connect.Invalid, "the workbook has no sheet named %q", name)
+		}
+		if first == nil {
+			first, s.header = sh, sh.rows[0]
+		} else if strings.Join(sh.rows[0], ",") != strings.Join(first.rows[0], ",") {
+			return nil, connect.Errorf(connect.Invalid, "the sheet %q has other columns than %q", sh.name, first.name)
+		}
+		for i, cells := range sh.rows[1:] {
+			if sh.marks[i+1] {
+				s.layout.HiddenRows++
+				if opts.SkipHiddenRows {
+					continue
+				}
+			}
+			r := fakeRow{cells: cells, number: i + 2}
+			if len(chosen) > 1 {
+				r.sheet = sh.name
+			}
+			s.book = append(s.book, r)
+		}
+	}
+	for _, sh := range sheets {
+		sum := portal.SheetSummary{Name: sh.name, Rows: len(sh.rows) - 1, Maps: true, Hidden: sh.hidden,
+			SameHeader: strings.Join(sh.rows[0], ",") == strings.Join(first.rows[0], ",")}
+		for _, name := range chosen {
+			sum.Chosen = sum.Chosen || strings.EqualFold(name, sh.name)
+		}
+		s.layout.Sheets = append(s.layout.Sheets, sum)
+	}
+	return s, nil
+}
+
+func (fakeSheets) WriteRefused(w io.Writer, header []string, rows []connect.RefusedRow, delimiter rune) error {
 	cw := csv.NewWriter(w)
+	if delimiter != 0 {
+		cw.Comma = delimiter
+	}
 	_ = cw.Write(append(append([]string(nil), header...), "Error"))
 	for _, r := range rows {
 		_ = cw.Write(append(append([]string(nil), r.Cells...), r.Reason()))
@@ -377,11 +467,20 @@ func (fakeSheets) WriteTemplate(w io.Writer, format string, _ connect.RequiredFi
 
 type fakeSheet struct {
 	r       *csv.Reader
+	book    []fakeRow // a book's rows, instead of r
 	header  []string
 	fields  []connect.Field
 	missing []connect.Field
 	line    int
 	hold    chan struct{}
+	layout  portal.SheetLayout
+}
+
+// fakeRow is a row of a fake book.
+type fakeRow struct {
+	cells  []string
+	number int
+	sheet  string
 }
 
 func (s *fakeSheet) Header() []string { return s.header }
@@ -403,14 +502,28 @@ func (s *fakeSheet) Columns() []portal.SheetColumn {
 	}
 	return out
 }
-func (s *fakeSheet) Missing() []connect.Field { return s.missing }
-func (s *fakeSheet) Close() error             { return nil }
+func (s *fakeSheet) Missing() []connect.Field   { return s.missing }
+func (s *fakeSheet) Layout() portal.SheetLayout { return s.layout }
+func (s *fakeSheet) Close() error               { return nil }
 
 func (s *fakeSheet) Next(ctx context.Context) (connect.ImportRow, error) {
-	cells, err := s.r.Read()
-	if err != nil {
-		return connect.ImportRow{}, err
+	var row connect.ImportRow
+	if s.book != nil {
+		if s.line-1 == len(s.book) {
+			return connect.ImportRow{}, io.EOF
+		}
+		r := s.book[s.line-1]
+		s.line++
+		row = connect.ImportRow{Number: r.number, Sheet: r.sheet, Cells: r.cells}
+	} else {
+		cells, err := s.r.Read()
+		if err != nil {
+			return connect.ImportRow{}, err
+		}
+		s.line++
+		row = connect.ImportRow{Number: s.line, Cells: cells}
 	}
+	cells := row.Cells
 	if s.hold != nil && cells[0] == "HOLD" {
 		select {
 		case <-s.hold:
@@ -418,8 +531,6 @@ func (s *fakeSheet) Next(ctx context.Context) (connect.ImportRow, error) {
 			return connect.ImportRow{}, ctx.Err()
 		}
 	}
-	s.line++
-	row := connect.ImportRow{Number: s.line, Cells: cells}
 	for i, f := range s.fields {
 		switch {
 		case i >= len(cells) || cells[i] == "" || f == "":

@@ -6,9 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/internal/pgtest"
@@ -150,4 +153,63 @@ func TestUploadsThatAreNotSpreadsheets(t *testing.T) {
 func readAll(r io.Reader) string {
 	b, _ := io.ReadAll(r)
 	return string(b)
+}
+
+// twoWeeks is a fake book (see openFakeBook) of two sheets with the same columns,
+// each with a hidden row, and a third with others.
+const twoWeeks = "=== Week 1\nId,Address Line 1\nW1-1,1 Main St\n!W1-2,2 Main St\n" +
+	"=== Week 2\nId,Address Line 1\nW2-1,3 Main St\n!W2-2,4 Main St\nW2-3,5 Main St\n" +
+	"=== Notes (hidden)\nWhat,Why\nx,y\n"
+
+func TestImportLetsTheUserChooseTheSheetsAndTheHiddenRows(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", connect.ClientSettings{AllowUpload: true})
+	b := e.signedIn(tm.email)
+	body, ct := multipartFile(t, "orders.book", twoWeeks, nil)
+	r := b.do(http.MethodPost, "/imports", body, ct, nil)
+	loc := r.header.Get("Location")
+	b.follow(r).is(t, http.StatusOK).has(t, `id="read-from"`, "<strong>Week 1</strong>")
+
+	// The preview shows the sheets, and that Week 1's hidden row is read.
+	preview := b.get(loc+"/preview").is(t, http.StatusOK)
+	preview.has(t, `id="rows-read">2<`, `id="sheets"`, `value="Week 1" id="sheet-0" checked`,
+		`value="Week 2" id="sheet-1">`, "the same columns: can be imported with it", "other columns: import it on its own",
+		`<span class="badge">hidden</span>`, `id="skip-hidden"`, "Leave out the 1 rows the sheet hides")
+
+	// Both weeks: back to the columns, then a preview of both, rows named by sheet.
+	r = b.post(loc+"/sheets", url.Values{"sheet": {"Week 1", "Week 2"}})
+	if got := r.header.Get("Location"); got != loc {
+		t.Fatalf("choosing sheets redirected to %q, want the columns", got)
+	}
+	b.follow(r).is(t, http.StatusOK).has(t, "<strong>Week 1</strong>, <strong>Week 2</strong>")
+	b.get(loc+"/preview").is(t, http.StatusOK).has(t, `id="rows-read">5<`, `value="Week 2" id="sheet-1" checked`,
+		"Leave out the 2 rows the sheet hides")
+
+	// Without the hidden rows: straight back to the preview.
+	r = b.post(loc+"/sheets", url.Values{"sheet": {"Week 1", "Week 2"}, "skip_hidden": {"1"}})
+	if got := r.header.Get("Location"); got != loc+"/preview" {
+		t.Fatalf("skipping hidden rows redirected to %q, want the preview", got)
+	}
+	b.follow(r).is(t, http.StatusOK).has(t, `id="rows-read">3<`, `id="skip-hidden" checked`)
+
+	// Sheets with other columns cannot be read together, and nothing changes.
+	b.post(loc+"/sheets", url.Values{"sheet": {"Week 1", "Notes"}}).is(t, http.StatusUnprocessableEntity).
+		has(t, "other columns")
+	b.get(loc+"/preview").is(t, http.StatusOK).has(t, `id="rows-read">3<`)
+
+	b.post(loc+"/run", url.Values{}).is(t, http.StatusSeeOther)
+	b.waitImport(loc)
+	o, err := e.svc.Orders(e.ctx, tm.owner, connect.ListOrdersParams{View: connect.ViewDrafts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []string
+	for _, d := range o.Orders {
+		refs = append(refs, d.Ref)
+	}
+	slices.Sort(refs)
+	if d := cmp.Diff([]string{"W1-1", "W2-1", "W2-3"}, refs); d != "" {
+		t.Fatalf("imported (-want +got):\n%s", d)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -42,9 +43,10 @@ func (s *server) openSheet(u *upload, policy connect.RequiredFieldPolicy) (Sheet
 		return nil, nil, err
 	}
 	u.mu.Lock()
-	override := u.Override
+	override, sheets, skipHidden := u.Override, u.Sheets, u.SkipHidden
 	u.mu.Unlock()
-	sheet, err := s.cfg.Spreadsheets.Open(f, u.Size, u.Name, SheetOptions{Override: override, Policy: policy, ClientNumbers: u.Stops})
+	sheet, err := s.cfg.Spreadsheets.Open(f, u.Size, u.Name, SheetOptions{Override: override, Policy: policy,
+		ClientNumbers: u.Stops, Sheets: sheets, SkipHiddenRows: skipHidden})
 	if err != nil {
 		f.Close()
 		return nil, nil, err
@@ -88,14 +90,18 @@ type mappingColumn struct {
 	Header  string
 	Field   connect.Field
 	Ignored string
+	Could   connect.Field
+	Hidden  bool
 	Samples []string
 }
 
 type mappingData struct {
-	U        *upload
-	Columns  []mappingColumn
-	Missing  []connect.Field
-	Required []connect.Field
+	U         *upload
+	Columns   []mappingColumn
+	Missing   []connect.Field
+	Required  []connect.Field
+	Sheets    []string // the sheets read, when a workbook has several
+	HeaderRow int
 }
 
 func (s *server) mappingPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -110,7 +116,17 @@ func (s *server) mappingPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	defer done()
 	d := mappingData{U: u, Missing: sheet.Missing(), Required: v.Client.Settings.RequiredFields.Required()}
 	for i, c := range sheet.Columns() {
-		d.Columns = append(d.Columns, mappingColumn{Index: i, Header: c.Header, Field: c.Field, Ignored: c.Ignored})
+		d.Columns = append(d.Columns, mappingColumn{Index: i, Header: c.Header, Field: c.Field, Ignored: c.Ignored,
+			Could: c.Could, Hidden: c.Hidden})
+	}
+	layout := sheet.Layout()
+	d.HeaderRow = layout.HeaderRow
+	if len(layout.Sheets) > 1 {
+		for _, sh := range layout.Sheets {
+			if sh.Chosen {
+				d.Sheets = append(d.Sheets, sh.Name)
+			}
+		}
 	}
 	// A few values of each column help to tell what it holds.
 	for n := 0; n < 3; n++ {
@@ -152,12 +168,19 @@ func (s *server) saveMapping(w http.ResponseWriter, r *http.Request, v *viewer) 
 }
 
 type previewData struct {
-	U      *upload
-	Res    *connect.ImportResult
-	Errors []connect.FieldError
-	More   int
-	Valid  int
+	U        *upload
+	Res      *connect.ImportResult
+	Errors   []connect.FieldError
+	More     int
+	Valid    int
+	Layout   SheetLayout
+	Choose   bool // the user can choose what to read: sheets, hidden rows
+	Warnings []connect.FieldError
+	MoreWarn int
 }
+
+// maxShownWarnings bounds the warnings a page lists.
+const maxShownWarnings = 200
 
 func shownErrors(res *connect.ImportResult) ([]connect.FieldError, int) {
 	if len(res.Errors) > maxShownErrors {
@@ -176,16 +199,76 @@ func (s *server) previewPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 		return err
 	}
 	defer done()
+	// The sheet reads what the user chose (SheetOptions): the Service has
+	// nothing more to choose.
 	res, err := s.svc.PreviewImport(r.Context(), v.Actor, sheet, connect.ImportOptions{PreviewRows: 10})
 	if err != nil {
 		return err
 	}
+	layout := sheet.Layout()
 	u.mu.Lock()
-	u.preview = res
+	u.preview, u.header, u.delimiter = res, sheet.Header(), layout.Delimiter
 	u.mu.Unlock()
-	d := previewData{U: u, Res: res, Valid: res.Read - res.Refused}
+	d := previewData{U: u, Res: res, Valid: res.Read - res.Refused, Layout: layout,
+		Choose: len(layout.Sheets) > 1 || layout.HiddenRows > 0}
 	d.Errors, d.More = shownErrors(res)
+	d.Warnings = res.Warnings
+	if len(d.Warnings) > maxShownWarnings {
+		d.Warnings, d.MoreWarn = d.Warnings[:maxShownWarnings], len(d.Warnings)-maxShownWarnings
+	}
 	s.render(w, r, http.StatusOK, "preview", &page{Title: "Preview the import", Tab: "orders", Data: d})
+	return nil
+}
+
+// saveSheets keeps what to read of the file: the sheets ("sheet", in the order
+// the workbook has them) and whether to skip hidden rows. A choice the file
+// cannot be read by (sheets with other columns) is refused as it is made. The
+// columns are checked again when the sheets changed.
+func (s *server) saveSheets(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	u, err := s.uploads.get(r.PathValue("id"), v.Actor)
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return connect.Errorf(connect.Invalid, "the form cannot be read")
+	}
+	sheets := r.PostForm["sheet"]
+	if len(sheets) > 200 {
+		return connect.Errorf(connect.Invalid, "choose at most 200 sheets")
+	}
+	skipHidden := r.PostFormValue("skip_hidden") != ""
+	u.mu.Lock()
+	before, running := u.Sheets, u.job != nil
+	u.mu.Unlock()
+	if running {
+		return connect.Errorf(connect.Conflict, "this file is being imported already")
+	}
+	if len(sheets) == 0 {
+		sheets = before // only the hidden rows changed
+	}
+	// Open it as chosen, to refuse now what cannot be read.
+	f, err := u.open()
+	if err != nil {
+		return err
+	}
+	u.mu.Lock()
+	override := u.Override
+	u.mu.Unlock()
+	sheet, err := s.cfg.Spreadsheets.Open(f, u.Size, u.Name, SheetOptions{Override: override,
+		Policy: v.Client.Settings.RequiredFields, ClientNumbers: u.Stops, Sheets: sheets, SkipHiddenRows: skipHidden})
+	f.Close()
+	if err != nil {
+		return err
+	}
+	sheet.Close()
+	u.mu.Lock()
+	u.Sheets, u.SkipHidden, u.preview = sheets, skipHidden, nil
+	u.mu.Unlock()
+	if slices.Equal(before, sheets) {
+		s.redirect(w, r, s.path("/imports/%s/preview", u.ID))
+	} else {
+		s.redirect(w, r, s.path("/imports/%s", u.ID))
+	}
 	return nil
 }
 
@@ -241,6 +324,9 @@ func (s *server) startImport(ctx context.Context, u *upload, a connect.Actor, po
 		defer done()
 		res, err := s.svc.Import(ctx, a, sheet, connect.ImportOptions{AllOrNothing: allOrNothing,
 			Progress: func(p connect.ImportProgress) { job.update(func() { job.progress = p }) }})
+		u.mu.Lock()
+		u.header, u.delimiter = sheet.Header(), sheet.Layout().Delimiter
+		u.mu.Unlock()
 		job.update(func() {
 			job.result, job.err, job.finished = res, err, true
 			if res != nil {
@@ -396,8 +482,7 @@ func (s *server) writeRefused(w http.ResponseWriter, u *upload) error {
 		return errNoSpreadsheets
 	}
 	u.mu.Lock()
-	res := u.preview
-	job := u.job
+	res, job, header, delimiter := u.preview, u.job, u.header, u.delimiter
 	u.mu.Unlock()
 	if job != nil {
 		job.mu.Lock()
@@ -411,7 +496,7 @@ func (s *server) writeRefused(w http.ResponseWriter, u *upload) error {
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="refused-rows.csv"`)
-	return s.cfg.Spreadsheets.WriteRefused(w, u.header, res.RefusedRows)
+	return s.cfg.Spreadsheets.WriteRefused(w, header, res.RefusedRows, delimiter)
 }
 
 // removeUpload deletes an upload's file at once (after an import through the API).

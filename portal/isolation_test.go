@@ -218,6 +218,7 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"POST /imports":                 noID("stores an upload of the caller's own; its id is checked on every later step below"),
 		"GET /imports/{id}":             {tries: page("GET", "/imports/"+bUpload, nil)},
 		"POST /imports/{id}/mapping":    {tries: page("POST", "/imports/"+bUpload+"/mapping", url.Values{"col_0": {"id"}})},
+		"POST /imports/{id}/sheets":     {tries: page("POST", "/imports/"+bUpload+"/sheets", url.Values{"sheet": {"Sheet1"}})},
 		"GET /imports/{id}/preview":     {tries: page("GET", "/imports/"+bUpload+"/preview", nil)},
 		"POST /imports/{id}/run":        {tries: page("POST", "/imports/"+bUpload+"/run", none)},
 		"GET /imports/{id}/progress":    {tries: page("GET", "/imports/"+bUpload+"/progress", nil)},

@@ -50,6 +50,7 @@ func (s *server) register() {
 	s.handle("POST /imports", upload(s.member(s.uploadImport)))
 	s.handle("GET /imports/{id}", s.member(s.mappingPage))
 	s.handle("POST /imports/{id}/mapping", form(s.member(s.saveMapping)))
+	s.handle("POST /imports/{id}/sheets", form(s.member(s.saveSheets)))
 	s.handle("GET /imports/{id}/preview", s.member(s.previewPage))
 	s.handle("POST /imports/{id}/run", form(s.member(s.runImport)))
 	s.handle("GET /imports/{id}/progress", s.member(s.progressPage))

@@ -11,14 +11,16 @@ import (
 // with an import. The portal does not read files itself: the host wires this port,
 // usually from package importer (examples/portal shows how, in a few lines).
 type Spreadsheets interface {
-	// Open reads a spreadsheet (CSV or XLSX; name only helps to tell which) and maps
-	// its header to order fields. Nothing past the header needs to be read yet.
-	// Errors: ErrInvalid, with a message for people, when the file cannot be read
-	// (not a spreadsheet, too large, no header).
+	// Open reads a spreadsheet (CSV or XLSX; name only helps to tell which), finds
+	// its orders (the sheets, the header row) and maps its header to order fields.
+	// Nothing past the first rows needs to be read yet. Errors: ErrInvalid, with a
+	// message for people, when the file cannot be read (not a spreadsheet, too
+	// large, no header) or the sheets chosen cannot be read together.
 	Open(r io.ReaderAt, size int64, name string, opts SheetOptions) (Sheet, error)
 	// WriteRefused writes the rows an import refused as a file to fix and upload
-	// again (CSV): the header, then each row with its reason.
-	WriteRefused(w io.Writer, header []string, rows []connect.RefusedRow) error
+	// again (CSV, with the delimiter of the file uploaded; 0 for a comma): the
+	// header, then each row with its number in the file and its reason.
+	WriteRefused(w io.Writer, header []string, rows []connect.RefusedRow, delimiter rune) error
 	// WriteTemplate writes the template clients fill in, as "xlsx" (with a
 	// glossary sheet) or "csv", marking the fields the policy requires.
 	WriteTemplate(w io.Writer, format string, policy connect.RequiredFieldPolicy) error
@@ -41,6 +43,12 @@ type SheetOptions struct {
 	// ClientNumbers is set for a dispatcher's stop import, whose "Client ID"
 	// column (connect.FieldClientNumber) names each row's client.
 	ClientNumbers bool
+	// Sheets names the workbook's sheets to read, in order: several with the same
+	// header are read together. Empty: the sheet the Spreadsheets port finds the
+	// orders in (the first whose header maps).
+	Sheets []string
+	// SkipHiddenRows leaves out the rows the sheets hide.
+	SkipHiddenRows bool
 }
 
 // Sheet is an opened spreadsheet: its rows as an import source, and how its
@@ -51,6 +59,10 @@ type Sheet interface {
 	Columns() []SheetColumn
 	// Missing lists the fields the policy requires that no column holds.
 	Missing() []connect.Field
+	// Layout says where the orders were found, for the user to check and choose:
+	// the workbook's sheets, the header row and the rows skipped above it, the
+	// hidden rows. Counts of rows are complete once the rows have been read.
+	Layout() SheetLayout
 	Close() error
 }
 
@@ -59,6 +71,51 @@ type SheetColumn struct {
 	Header string
 	Field  connect.Field // "" when ignored
 	// Ignored says, for people, why a column without a field is ignored ("not a
-	// known column", "the same field as an earlier column").
+	// known column", "the same field as an earlier column", "its name says
+	// “old”").
 	Ignored string
+	// Could is the field an ignored column could hold: one another column holds,
+	// or one its name names though it says not to use it.
+	Could connect.Field
+	// Hidden is set for a column the sheet hides.
+	Hidden bool
+}
+
+// SheetLayout says where a spreadsheet's orders were found.
+type SheetLayout struct {
+	// Sheets are a workbook's sheets, in order (nil for CSV).
+	Sheets []SheetSummary
+	// HeaderRow is the header's row number; Skipped are the non-blank rows above
+	// it, which are not read.
+	HeaderRow int
+	Skipped   []SkippedRow
+	// HiddenRows counts the hidden rows met so far; SkipHiddenRows says whether
+	// they are left out.
+	HiddenRows     int
+	SkipHiddenRows bool
+	// Delimiter is a CSV file's (0 for a workbook), for the file of refused rows.
+	Delimiter rune
+}
+
+// SheetSummary is one sheet of a workbook.
+type SheetSummary struct {
+	Name string
+	// Rows is the number of rows of orders it has; -1 while not known (a sheet
+	// being read, before its end).
+	Rows int
+	// Maps reports whether its header maps the address (and another field).
+	Maps bool
+	// SameHeader reports whether it has the same columns as the first sheet
+	// read, so that it can be read with it.
+	SameHeader bool
+	Chosen     bool // it is read
+	Hidden     bool // the workbook hides it
+	// Problem says why it cannot be read ("" when it can).
+	Problem string
+}
+
+// SkippedRow is a row above the header, which is not read.
+type SkippedRow struct {
+	Row  int
+	Text string // its cells, joined
 }

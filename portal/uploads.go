@@ -62,9 +62,14 @@ type upload struct {
 	mu           sync.Mutex
 	Override     map[string]connect.Field
 	AllOrNothing bool
-	preview      *connect.ImportResult
-	header       []string
-	job          *importJob
+	// Sheets are the workbook's sheets chosen to read (none: the default), and
+	// SkipHidden whether to leave out hidden rows.
+	Sheets     []string
+	SkipHidden bool
+	preview    *connect.ImportResult
+	header     []string
+	delimiter  rune // the file's, for the file of refused rows
+	job        *importJob
 }
 
 // owns reports whether the actor uploaded the file.
