@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/connecttest"
 	"github.com/dispatchkit/connect/importer"
+	"github.com/dispatchkit/connect/internal/pgtest"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/xuri/excelize/v2"
@@ -25,10 +27,16 @@ type portal struct {
 	owner  connect.Actor
 }
 
-// newPortal invites and signs up a client with the settings.
+// newPortal invites and signs up a client with the settings. The core stores on
+// SQLite, or on a PostgreSQL schema of the test's own when
+// CONNECT_TEST_STORE=postgres.
 func newPortal(t *testing.T, settings connect.ClientSettings) *portal {
 	t.Helper()
-	w := connecttest.New(t)
+	var opts []connecttest.Option
+	if os.Getenv("CONNECT_TEST_STORE") == "postgres" {
+		opts = append(opts, connecttest.WithDSN(pgtest.Schema(t)))
+	}
+	w := connecttest.New(t, opts...)
 	tm := w.NewClient("Green Grocer", settings)
 	return &portal{t: t, svc: w.Service, disp: w.Dispatcher, client: tm.Client, owner: tm.Owner.Actor}
 }

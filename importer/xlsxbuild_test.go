@@ -72,8 +72,9 @@ type xcell struct {
 	isNum   bool
 	boolean string // "1", "0"
 	formula string
-	cached  bool // a formula's result is saved (in text or num)
-	inline  bool // text as an inline string
+	cached  bool   // a formula's result is saved (in text or num)
+	inline  bool   // text as an inline string
+	raw     string // an inline string's markup, as written (a careless generator's)
 }
 
 // Cell makers.
@@ -536,6 +537,9 @@ func (b *xbook) cellXML(s *strings.Builder, prefix string, row int, c xcell, sha
 		}
 	}
 	switch {
+	case c.raw != "":
+		attrs["t"] = "inlineStr"
+		body = "<" + prefix + "is><" + prefix + "t>" + c.raw + "</" + prefix + "t></" + prefix + "is>"
 	case c.formula != "" && !c.cached:
 		body = formula
 		if !c.isNum {
