@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/dispatchkit/connect"
+	"github.com/xuri/excelize/v2"
 )
 
 // TestEndToEndInABrowser drives Debian's chromium through the whole story: a client
@@ -306,5 +307,70 @@ func TestEndToEndInABrowser(t *testing.T) {
 	o, err := th.svc.Order(ctx, dispatcherActor(), ids["E2E-1"])
 	if err != nil || o.Proof == nil || o.Proof.SignatureURL == "" || len(o.Proof.PhotoURLs) != 1 {
 		t.Fatalf("stored proof: %+v %v", o, err)
+	}
+
+	// 8. A workbook of two weeks, each a sheet with a title above its header: the
+	// preview says what it read and skipped, and the client adds the second week.
+	do(owner, "upload a workbook",
+		chromedp.Navigate(base+"/imports/new"),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{weeksWorkbook(t, files)}),
+		chromedp.Click(chromedp.ID("upload")),
+		chromedp.WaitVisible(chromedp.ID("mapping")),
+	)
+	if got := text(owner, "#read-from"); !strings.Contains(got, "Week 49") || !strings.Contains(got, "row 3") {
+		t.Fatalf("columns step says %q", got)
+	}
+	do(owner, "preview the first week", chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("sheets")))
+	if read, skipped, warnings := text(owner, "#rows-read"), text(owner, "#skipped-rows"), text(owner, "#warnings"); read != "2" ||
+		!strings.Contains(skipped, "Orders for week 49") || !strings.Contains(warnings, `Sheet "Week 50" has 2 rows with the same columns`) {
+		t.Fatalf("preview: %s rows read; skipped %q; warnings %q", read, skipped, warnings)
+	}
+	shot(owner, "import-workbook-preview")
+	do(owner, "add the second week",
+		chromedp.Click(chromedp.ID("sheet-1")),
+		chromedp.Click(chromedp.ID("read-sheets")),
+		chromedp.WaitVisible(chromedp.ID("mapping")),
+	)
+	do(owner, "preview both weeks", chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("rows-read")))
+	if got := text(owner, "#rows-read"); got != "4" {
+		t.Fatalf("both weeks: %s rows read", got)
+	}
+	shot(owner, "import-two-sheets-preview")
+	do(owner, "import both weeks", chromedp.Click(chromedp.ID("run-import")), chromedp.WaitVisible(chromedp.ID("import-success")))
+	if got := text(owner, "#import-success"); !strings.Contains(got, "Draft orders successfully imported: 4") {
+		t.Fatalf("import result %q", got)
+	}
+	shot(owner, "import-two-sheets-result")
+}
+
+// weeksWorkbook writes a workbook of two sheets, a week each, with a merged title
+// row and a blank row above the header, into dir, and returns its path.
+func weeksWorkbook(t *testing.T, dir string) string {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, week := range []string{"Week 49", "Week 50"} {
+		if i == 0 {
+			must(t, f.SetSheetName("Sheet1", week))
+		} else if _, err := f.NewSheet(week); err != nil {
+			t.Fatal(err)
+		}
+		must(t, f.SetCellValue(week, "A1", "Orders for "+strings.ToLower(week)))
+		must(t, f.MergeCell(week, "A1", "E1"))
+		must(t, f.SetSheetRow(week, "A3", &[]any{"Id", "Address Line 1", "City", "Zip", "Recipient Name"}))
+		for r := range 2 {
+			ref := fmt.Sprintf("E2E-%s-%d", week[5:], r+1)
+			must(t, f.SetSheetRow(week, fmt.Sprintf("A%d", r+4), &[]any{ref, fmt.Sprintf("%d Main St", r+10), "Springfield", "02134", "Rita"}))
+		}
+	}
+	path := filepath.Join(dir, "weeks.xlsx")
+	must(t, f.SaveAs(path))
+	return path
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
