@@ -42,10 +42,11 @@ func (f *xlsxFile) value(c *rawCell) (cellValue, error) {
 	switch c.typ {
 	case "s":
 		i, err := strconv.Atoi(strings.TrimSpace(c.value))
-		if err != nil || i < 0 || i >= len(f.strings) {
+		text, ok := f.sharedString(i)
+		if err != nil || !ok {
 			return cellValue{}, fmt.Errorf("a cell refers to text %q that the workbook does not have", c.value)
 		}
-		return cellValue{text: f.strings[i]}, nil
+		return cellValue{text: text}, nil
 	case "inlineStr", "str":
 		return cellValue{text: unescapeXString(c.value)}, nil
 	case "b":

@@ -17,6 +17,7 @@ type readAhead struct {
 	done    chan struct{} // closed when the goroutine has returned
 	err     error         // the error that ended reading; read after batches is closed
 	rows    []Row         // what is left of the batch being returned
+	ended   bool          // next has seen batches closed: the goroutine is returning
 }
 
 // startReadAhead starts reading sheet up to ahead rows ahead: the goroutine owns the
@@ -68,6 +69,7 @@ func (p *readAhead) next(ctx context.Context) (Row, error) {
 		select {
 		case b, ok := <-p.batches:
 			if !ok {
+				p.ended = true
 				return Row{}, p.err
 			}
 			p.rows = b
@@ -81,8 +83,13 @@ func (p *readAhead) next(ctx context.Context) (Row, error) {
 	return row, nil
 }
 
-// finished reports whether the goroutine has returned.
+// finished reports whether the goroutine has returned, waiting for it when next
+// has returned the error that ended reading (it returns right after).
 func (p *readAhead) finished() bool {
+	if p.ended {
+		<-p.done
+		return true
+	}
 	select {
 	case <-p.done:
 		return true

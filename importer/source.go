@@ -131,7 +131,7 @@ func OpenSource(r io.ReaderAt, size int64, name string, opts SourceOptions) (*So
 		src.ahead = opts.ReadAhead
 	}
 	names := opts.Sheets
-	if len(names) == 0 && opts.SheetName != "" {
+	if len(names) == 0 && opts.SheetName != "" && f.xlsx != nil { // CSV files ignore SheetName
 		names = []string{opts.SheetName}
 	}
 	if err := src.selectSheets(names, opts.SkipHiddenRows); err != nil {

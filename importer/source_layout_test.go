@@ -200,3 +200,14 @@ func TestSourcePrefersAVisibleColumnAndShowsWhatItDidNotTake(t *testing.T) {
 		t.Fatalf("warnings (-want +got):\n%s", d)
 	}
 }
+
+func TestOpenSourceOfACSVFileIgnoresTheSheetName(t *testing.T) {
+	t.Parallel()
+	src := openSource(t, csvFile("Address", "1 Main St"), "orders.csv", importer.SourceOptions{Options: importer.Options{SheetName: "Orders"}})
+	if rows := sourceRows(t, src); len(rows) != 1 {
+		t.Fatalf("rows %+v", rows)
+	}
+	if _, err := importer.OpenSource(strings.NewReader("Address\n1 Main St\n"), 19, "orders.csv", importer.SourceOptions{Sheets: []string{"Orders"}}); connect.ErrorCode(err) != connect.Invalid {
+		t.Fatalf("choosing a sheet of a CSV file: %v, want invalid", err)
+	}
+}

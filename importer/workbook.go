@@ -28,10 +28,14 @@ type xlsxFile struct {
 	sheets   []xlsxSheetRef
 	date1904 bool
 	formats  []*numFormat // by cell style (cellXfs index); nil is General
-	strings  []string     // the shared strings
-	limits   Limits
-	merges   map[string][]mergeRange // per worksheet part (see checkZip)
-	tables   map[string][]table      // per worksheet part, once read
+	// The shared strings: all their text in one string, and where each ends. A
+	// workbook of 100k rows has hundreds of thousands; a string each would cost
+	// a header and an allocation apiece.
+	sst     string
+	sstEnds []uint32
+	limits  Limits
+	merges  map[string][]mergeRange // per worksheet part (see checkZip)
+	tables  map[string][]table      // per worksheet part, once read
 }
 
 // xlsxSheetRef is a worksheet of the workbook.
@@ -253,11 +257,13 @@ func (f *xlsxFile) readSharedStrings(name string) error {
 	defer rc.Close()
 	d := xml.NewDecoder(rc)
 	var (
-		text     strings.Builder
+		all      strings.Builder // every item's text
+		text     strings.Builder // the item's
 		inItem   bool
 		inText   bool
 		phonetic int // depth inside rPh
 	)
+	defer func() { f.sst = all.String() }()
 	for {
 		tok, err := d.RawToken()
 		if err == io.EOF {
@@ -280,11 +286,12 @@ func (f *xlsxFile) readSharedStrings(name string) error {
 		case xml.EndElement:
 			switch t.Name.Local {
 			case "si":
-				if len(f.strings) >= f.limits.MaxSharedStrings {
+				if len(f.sstEnds) >= f.limits.MaxSharedStrings {
 					return connect.Errorf(connect.Invalid, "the workbook has more than %d different texts "+
 						"(shared strings); split it into smaller files, or save it as CSV", f.limits.MaxSharedStrings)
 				}
-				f.strings = append(f.strings, unescapeXString(text.String()))
+				all.WriteString(unescapeXString(text.String()))
+				f.sstEnds = append(f.sstEnds, uint32(all.Len()))
 				inItem = false
 			case "rPh":
 				phonetic--
@@ -300,6 +307,18 @@ func (f *xlsxFile) readSharedStrings(name string) error {
 		}
 	}
 	return nil
+}
+
+// sharedString returns the i-th shared string; ok is false when there is none.
+func (f *xlsxFile) sharedString(i int) (string, bool) {
+	if i < 0 || i >= len(f.sstEnds) {
+		return "", false
+	}
+	start := uint32(0)
+	if i > 0 {
+		start = f.sstEnds[i-1]
+	}
+	return f.sst[start:f.sstEnds[i]], true
 }
 
 // damagedPart is the error for a part whose markup cannot be read.
