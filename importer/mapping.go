@@ -302,8 +302,12 @@ func (m *Mapping) Overrides() map[string]connect.Field {
 			o[h] = ""
 		}
 	}
+	mapped := map[string]bool{}
 	for _, c := range m.Mapped {
-		o[strings.TrimSpace(c.Header)] = c.Field
+		h := strings.TrimSpace(c.Header)
+		if !mapped[h] { // a header written twice: its first column's field
+			o[h], mapped[h] = c.Field, true
+		}
 	}
 	return o
 }

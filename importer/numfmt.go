@@ -304,29 +304,11 @@ func parseSection(code string) *fmtSection {
 			s.tokens = append(s.tokens, fmtToken{kind: tokAMPM, text: code[i : i+3]})
 			s.hour12, s.date = true, true
 			i += 3
-		case c|0x20 == 'y' || c|0x20 == 'e':
+		case dateLetters[c|0x20] != 0:
+			// A run of one date letter: y (or e) years, m months (or minutes), d
+			// days, h hours, s seconds.
 			n := run(i, c|0x20)
-			s.tokens = append(s.tokens, fmtToken{kind: tokYear, n: n})
-			s.date = true
-			i += n
-		case c|0x20 == 'm':
-			n := run(i, 'm')
-			s.tokens = append(s.tokens, fmtToken{kind: tokMonth, n: n})
-			s.date = true
-			i += n
-		case c|0x20 == 'd':
-			n := run(i, 'd')
-			s.tokens = append(s.tokens, fmtToken{kind: tokDay, n: n})
-			s.date = true
-			i += n
-		case c|0x20 == 'h':
-			n := run(i, 'h')
-			s.tokens = append(s.tokens, fmtToken{kind: tokHour, n: n})
-			s.date = true
-			i += n
-		case c|0x20 == 's':
-			n := run(i, 's')
-			s.tokens = append(s.tokens, fmtToken{kind: tokSecond, n: n})
+			s.tokens = append(s.tokens, fmtToken{kind: dateLetters[c|0x20], n: n})
 			s.date = true
 			i += n
 		default:
@@ -338,6 +320,10 @@ func parseSection(code string) *fmtSection {
 	s.resolve()
 	return s
 }
+
+// dateLetters are the letters of date and time parts, by their lower case, and the
+// kind of token each makes.
+var dateLetters = [256]int{'y': tokYear, 'e': tokYear, 'm': tokMonth, 'd': tokDay, 'h': tokHour, 's': tokSecond}
 
 // runeAt returns the character (UTF-8) at byte i of s.
 func runeAt(s string, i int) string {
