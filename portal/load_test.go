@@ -32,6 +32,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -102,11 +103,11 @@ type loadSession struct {
 	client int
 	email  string
 	c      *http.Client
-	// What the stream received: how many order events, a running hash of their
-	// cursors and orders in the order they came, and the last order named (the
-	// page loop opens it).
+	// What the stream received: how many order events, their digest (each
+	// order's events in the order they came; see loadDigest), and the last
+	// order named (the page loop opens it).
 	received atomic.Int64
-	hash     uint64 // the stream's goroutine only, read after it ended
+	digest   loadDigest // the stream's goroutine only, read after it ended
 	last     atomic.Value
 	streamed chan error // the stream's end: nil when cancelled by the test
 	// progress receives after each order event, and is closed when the stream ends.
@@ -326,7 +327,7 @@ func runLoad(t *testing.T, size loadSize, name, dsn string) {
 	want := make([]expectation, len(clients))
 	var events int64
 	for k, c := range clients {
-		h := fnv.New64a()
+		var d loadDigest
 		cursor := start
 		for {
 			evs, next, err := st.Events(ctx, connect.Scope{Account: account, Client: c.ID}, cursor, 1000)
@@ -334,7 +335,7 @@ func runLoad(t *testing.T, size loadSize, name, dsn string) {
 				t.Fatal(err)
 			}
 			for _, ev := range evs {
-				loadHash(h, ev.Cursor, string(ev.Order))
+				d.add(string(ev.Order), string(ev.Event))
 				want[k].n++
 			}
 			if len(evs) == 0 {
@@ -342,7 +343,7 @@ func runLoad(t *testing.T, size loadSize, name, dsn string) {
 			}
 			cursor = next
 		}
-		want[k].hash = h.Sum64()
+		want[k].hash = d.sum()
 		events += want[k].n
 	}
 	// Wait for the streams to catch up, with the page loops still running.
@@ -359,9 +360,9 @@ func runLoad(t *testing.T, size loadSize, name, dsn string) {
 		}
 		got := s.received.Load()
 		delivered += got
-		if got != want[s.client].n || s.hash != want[s.client].hash {
-			fail("stream of %s (client %d): %d events (hash %x), the database has %d (hash %x)",
-				s.email, s.client, got, s.hash, want[s.client].n, want[s.client].hash)
+		if hash := s.digest.sum(); got != want[s.client].n || hash != want[s.client].hash {
+			fail("stream of %s (client %d): %d events (digest %x), the database has %d (digest %x)",
+				s.email, s.client, got, hash, want[s.client].n, want[s.client].hash)
 		}
 	}
 	elapsed := time.Since(began)
@@ -475,13 +476,11 @@ func (s *loadSession) stream(ctx context.Context, u string, connected *sync.Wait
 		return
 	}
 	once()
-	h := fnv.New64a()
 	br := bufio.NewReaderSize(res.Body, 16<<10)
-	var id, name, order string
+	var name, order, event string
 	for {
 		line, err := br.ReadSlice('\n')
 		if err != nil {
-			s.hash = h.Sum64()
 			if errors.Is(err, bufio.ErrBufferFull) {
 				err = fmt.Errorf("an event line over 16 KB")
 			}
@@ -492,9 +491,8 @@ func (s *loadSession) stream(ctx context.Context, u string, connected *sync.Wait
 		switch {
 		case len(line) == 0:
 			if name == "order" {
-				loadHash(h, id, order)
+				s.digest.add(order, event)
 				s.last.Store(order)
-				s.hash = h.Sum64()
 				s.received.Add(1)
 				select {
 				case s.progress <- struct{}{}:
@@ -504,32 +502,65 @@ func (s *loadSession) stream(ctx context.Context, u string, connected *sync.Wait
 				end(fmt.Errorf("unexpected %q event", name))
 				return
 			}
-			id, name, order = "", "", ""
-		case bytes.HasPrefix(line, []byte("id: ")):
-			id = string(line[4:])
+			name, order, event = "", "", ""
 		case bytes.HasPrefix(line, []byte("event: ")):
 			name = string(line[7:])
 		case bytes.HasPrefix(line, []byte("data: ")):
-			// The order's id, without decoding the whole event: this loop plays
-			// hundreds of browsers on the portal's own CPUs. (The events tests
-			// check the data's JSON.)
-			_, rest, ok := bytes.Cut(line, []byte(`"order":"`))
-			id, _, closed := bytes.Cut(rest, []byte(`"`))
-			if !ok || !closed || len(id) == 0 {
-				end(fmt.Errorf("event data %q: no order", line))
+			// The order's id and the event, without decoding the whole event:
+			// this loop plays hundreds of browsers on the portal's own CPUs. (The
+			// events tests check the data's JSON.)
+			order, event = jsonField(line, "order"), jsonField(line, "event")
+			if order == "" || event == "" {
+				end(fmt.Errorf("event data %q: no order or event", line))
 				return
 			}
-			order = string(id)
 		}
 	}
 }
 
-// loadHash adds one event to a stream's running hash: its cursor and its order.
-func loadHash(h interface{ Write([]byte) (int, error) }, cursor, order string) {
-	h.Write([]byte(cursor))
-	h.Write([]byte{0})
-	h.Write([]byte(order))
-	h.Write([]byte{0})
+// jsonField is the text of a string field of a one-line JSON object, "" when
+// it has none.
+func jsonField(line []byte, name string) string {
+	_, rest, ok := bytes.Cut(line, []byte(`"`+name+`":"`))
+	v, _, closed := bytes.Cut(rest, []byte(`"`))
+	if !ok || !closed {
+		return ""
+	}
+	return string(v)
+}
+
+// loadDigest sums up a stream's events: each order's events in the order they
+// came, the orders in any order. (The feed gives each order's events in the
+// order they happened; events of different orders come in the order their
+// transactions committed, which one read of the database afterwards does not
+// know: storagetest checks the feed's order.)
+type loadDigest map[string]uint64
+
+func (d *loadDigest) add(order, event string) {
+	if *d == nil {
+		*d = make(loadDigest)
+	}
+	h := fnv.New64a()
+	var prev [8]byte
+	binary.LittleEndian.PutUint64(prev[:], (*d)[order])
+	h.Write(prev[:])
+	h.Write([]byte(event))
+	(*d)[order] = h.Sum64()
+}
+
+// sum is the digest of every order's events, whatever the orders' order.
+func (d loadDigest) sum() uint64 {
+	var total uint64
+	for order, events := range d {
+		h := fnv.New64a()
+		h.Write([]byte(order))
+		h.Write([]byte{0})
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], events)
+		h.Write(b[:])
+		total += h.Sum64()
+	}
+	return total
 }
 
 // loadImport imports a client's rows through the JSON API, chunk by chunk, and

@@ -16,27 +16,30 @@ import (
 //
 // PostgreSQL assigns identity values at insert time, not at commit: transaction T1
 // may insert id 10, T2 insert id 11 and commit, a reader read 11 and move its
-// cursor past it, then T1 commit id 10 behind the cursor, never to be read. So the
-// feed orders events by the id of the transaction that wrote them (the tx column,
+// cursor past it, then T1 commit id 10 behind the cursor, never to be read. So
+// each event carries the id of the transaction that wrote it (the tx column,
 // pg_current_xact_id() by default: the top-level transaction's, savepoints
-// included), then by id, and reads only events of transactions below the reading
-// statement's snapshot xmin (pg_snapshot_xmin(pg_current_snapshot())): xmin is the
-// oldest transaction still running, so every transaction below it has ended, and
-// no event with a tx below it can appear later. The feed up to xmin is final; a
-// cursor (tx, id) inside it stays valid, and reading on from it misses nothing
-// whatever commits later, because whatever commits later has a tx at or above
-// the xmin of the read. The price: a transaction that runs long (a large import)
-// holds back the events of transactions that started after it until it ends.
-// Events stay in tx order, not strictly commit order: of two overlapping
-// transactions, the one with the smaller id comes first, once both have ended.
+// included), and a cursor is the snapshot of the read that made it: the next
+// read returns the events of the transactions that its own snapshot sees as
+// ended and the cursor's did not (pg_visible_in_snapshot). A transaction that
+// commits after a read was still running in that read's snapshot, so the next
+// read returns its events: none is missed, none repeated, and a transaction
+// that runs long (a large import, or any other client of the server) holds
+// back nobody's events but its own. A read of many pages keeps its first
+// page's snapshot as the upper bound in its cursors, so its pages make one
+// fixed set. Within a read, events come in id order, which follows cause: an
+// event that depends on another (a status change on a created order) is
+// inserted after the other committed, so it has the higher id (a transaction id
+// would not do: a transaction takes it at its first write, possibly before the
+// other began). From read to read, events come in the order their
+// transactions ended.
 //
 // EventsHead is the snapshot of the moment: everything that snapshot sees as
 // committed is behind the head, and what it does not (transactions running then,
-// listed in the snapshot, and any that start after) is ahead. A head cursor
-// carries the snapshot's xmax and running list until the feed is past them.
+// listed in the snapshot, and any that start after) is ahead.
 //
-// Cursor text: "TX.ID", or "TX.ID.XMAX.XIP,XIP,…" while it carries a head's
-// snapshot (PostgreSQL: postgres_feed.go); "ID" on SQLite (sqlite.go).
+// Cursor text: a snapshot "XMIN:XMAX:XIP,…", or "SEEN/UPTO/ID" within a
+// read of many pages (PostgreSQL: postgres_feed.go); "ID" on SQLite (sqlite.go).
 
 // Events returns the scope's events after the cursor; see the comment above.
 func (s *Store) Events(ctx context.Context, scope connect.Scope, after string, limit int) ([]connect.OrderEvent, string, error) {
@@ -54,7 +57,7 @@ func (s *Store) EventsHead(ctx context.Context) (string, error) {
 
 // feedRow is an event read from the feed, with the horizon of the read.
 type feedRow struct {
-	Horizon string `bun:"horizon"` // PostgreSQL: the read's snapshot xmin
+	Horizon string `bun:"horizon"` // PostgreSQL: the read's snapshot
 	Tx      string `bun:"tx"`      // PostgreSQL: the writing transaction; "" when no event
 	ID      int64  `bun:"id"`
 	eventRow

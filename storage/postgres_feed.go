@@ -8,27 +8,23 @@ import (
 	"github.com/dispatchkit/connect"
 )
 
-// The event feed on PostgreSQL: read in the order of the writing transactions'
-// ids, up to the reading statement's snapshot xmin (see feed.go for why).
+// The event feed on PostgreSQL: a cursor is the snapshot of a read, and the
+// next read returns the events that its own snapshot sees and the cursor's does
+// not (see feed.go for why).
 
-// feedCursor is a position in PostgreSQL's event feed.
-type feedCursor struct {
-	tx uint64
-	id int64
-	// Set while the cursor carries a head snapshot: of the events with tx < xmax
-	// only those of xip are ahead of it.
-	xmax uint64
-	xip  []uint64
+// pgSnapshot is a PostgreSQL snapshot (pg_snapshot): transactions below xmin
+// have ended, those at or above xmax had not started, and of those between,
+// the ones in xip were running.
+type pgSnapshot struct {
+	xmin, xmax uint64
+	xip        []uint64
 }
 
-func (c feedCursor) String() string {
-	s := strconv.FormatUint(c.tx, 10) + "." + strconv.FormatInt(c.id, 10)
-	if c.xmax == 0 {
-		return s
-	}
+// String is PostgreSQL's text form of a snapshot, "xmin:xmax:xip,xip,…".
+func (s pgSnapshot) String() string {
 	var b strings.Builder
-	b.WriteString(s + "." + strconv.FormatUint(c.xmax, 10) + ".")
-	for i, x := range c.xip {
+	b.WriteString(strconv.FormatUint(s.xmin, 10) + ":" + strconv.FormatUint(s.xmax, 10) + ":")
+	for i, x := range s.xip {
 		if i > 0 {
 			b.WriteByte(',')
 		}
@@ -37,29 +33,70 @@ func (c feedCursor) String() string {
 	return b.String()
 }
 
-// after returns the cursor just past (tx, id): the snapshot's running list keeps
-// only the transactions not yet passed, and goes once the feed is past xmax.
-func (c feedCursor) after(tx uint64, id int64) feedCursor {
-	n := feedCursor{tx: tx, id: id}
-	if c.xmax == 0 || tx >= c.xmax {
-		return n
+// parsePGSnapshot reads a snapshot's text, as PostgreSQL writes it: xip
+// ascending, each in [xmin, xmax).
+func parsePGSnapshot(text string) (pgSnapshot, bool) {
+	parts := strings.Split(text, ":")
+	if len(parts) != 3 {
+		return pgSnapshot{}, false
 	}
-	n.xmax = c.xmax
-	for _, x := range c.xip {
-		if x >= tx {
-			n.xip = append(n.xip, x)
+	xmin, ok1 := parseUint(parts[0])
+	xmax, ok2 := parseUint(parts[1])
+	if !ok1 || !ok2 || xmax < xmin {
+		return pgSnapshot{}, false
+	}
+	s := pgSnapshot{xmin: xmin, xmax: xmax}
+	if parts[2] == "" {
+		return s, true
+	}
+	last := xmin
+	for i, p := range strings.Split(parts[2], ",") {
+		x, ok := parseUint(p)
+		if !ok || x < xmin || x >= xmax || (i > 0 && x <= last) {
+			return pgSnapshot{}, false
 		}
+		s.xip, last = append(s.xip, x), x
 	}
-	return n
+	return s, true
 }
 
-func (c feedCursor) less(tx uint64, id int64) bool {
-	return c.tx < tx || (c.tx == tx && c.id < id)
+// maxSnapshotRunning bounds the running transactions a cursor's snapshot lists
+// (21 bytes each at most, two snapshots to a cursor: under maxCursorLen). A
+// snapshot with more is replaced by one that sees less (boundedSnapshotSQL):
+// the feed then shows the events of those transactions a read later, never
+// misses them.
+const maxSnapshotRunning = 128
+
+// boundedSnapshotSQL is the current snapshot, or, when it lists more than
+// maxSnapshotRunning running transactions, the snapshot "xmin:xmin:" that sees
+// only the transactions below its xmin.
+var boundedSnapshotSQL = `(SELECT CASE WHEN (SELECT count(*) FROM pg_snapshot_xip(c.s)) > ` +
+	strconv.Itoa(maxSnapshotRunning) + `
+	THEN (pg_snapshot_xmin(c.s)::text || ':' || pg_snapshot_xmin(c.s)::text || ':')::pg_snapshot
+	ELSE c.s END FROM (SELECT pg_current_snapshot() AS s) c)`
+
+// feedCursor is a position in PostgreSQL's event feed: after every event of the
+// transactions that seen sees (none when seen is nil, at the start), and, while
+// a read goes on page by page, after the events up to id of those that upTo
+// sees and seen does not.
+type feedCursor struct {
+	seen *pgSnapshot
+	upTo *pgSnapshot
+	id   int64
 }
 
-// maxHeadRunning bounds the running transactions a head cursor lists (21 bytes
-// each at most).
-const maxHeadRunning = 256
+// String is the cursor's text: "SEEN", or "SEEN/UPTO/ID" within a read (SEEN
+// empty at the start).
+func (c feedCursor) String() string {
+	s := ""
+	if c.seen != nil {
+		s = c.seen.String()
+	}
+	if c.upTo == nil {
+		return s
+	}
+	return s + "/" + c.upTo.String() + "/" + strconv.FormatInt(c.id, 10)
+}
 
 func parseFeedCursor(after string) (feedCursor, error) {
 	if after == "" {
@@ -68,32 +105,29 @@ func parseFeedCursor(after string) (feedCursor, error) {
 	if len(after) > maxCursorLen {
 		return feedCursor{}, badCursor(after)
 	}
-	parts := strings.Split(after, ".")
-	if len(parts) != 2 && len(parts) != 4 {
+	parts := strings.Split(after, "/")
+	if len(parts) != 1 && len(parts) != 3 {
 		return feedCursor{}, badCursor(after)
 	}
-	tx, ok1 := parseUint(parts[0])
-	id, ok2 := parseUint(parts[1])
+	var c feedCursor
+	if parts[0] != "" {
+		seen, ok := parsePGSnapshot(parts[0])
+		if !ok {
+			return feedCursor{}, badCursor(after)
+		}
+		c.seen = &seen
+	} else if len(parts) == 1 {
+		return feedCursor{}, badCursor(after)
+	}
+	if len(parts) == 1 {
+		return c, nil
+	}
+	upTo, ok1 := parsePGSnapshot(parts[1])
+	id, ok2 := parseUint(parts[2])
 	if !ok1 || !ok2 || id > 1<<63-1 {
 		return feedCursor{}, badCursor(after)
 	}
-	c := feedCursor{tx: tx, id: int64(id)}
-	if len(parts) == 4 {
-		xmax, ok := parseUint(parts[2])
-		if !ok || xmax <= tx {
-			return feedCursor{}, badCursor(after)
-		}
-		c.xmax = xmax
-		if parts[3] != "" {
-			for _, p := range strings.Split(parts[3], ",") {
-				x, ok := parseUint(p)
-				if !ok || x >= xmax {
-					return feedCursor{}, badCursor(after)
-				}
-				c.xip = append(c.xip, x)
-			}
-		}
-	}
+	c.upTo, c.id = &upTo, int64(id)
 	return c, nil
 }
 
@@ -103,9 +137,17 @@ func (d *postgresDialect) events(ctx context.Context, s *Store, scope connect.Sc
 		return nil, "", err
 	}
 	var b strings.Builder
-	args := make([]any, 0, 8)
-	b.WriteString(`WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-SELECT h.xmin::text AS horizon, e.tx::text AS tx, e.id, e.account_id, e.client_id, e.order_id, e.event,
+	args := make([]any, 0, 10)
+	// The read's upper snapshot: the cursor's while a read goes on page by page
+	// (so that its pages make one fixed set), else the statement's own.
+	if c.upTo != nil {
+		b.WriteString("WITH h AS (SELECT ?::pg_snapshot AS hi)")
+		args = append(args, c.upTo.String())
+	} else {
+		b.WriteString("WITH h AS (SELECT " + boundedSnapshotSQL + " AS hi)")
+	}
+	b.WriteString(`
+SELECT h.hi::text AS horizon, e.tx::text AS tx, e.id, e.account_id, e.client_id, e.order_id, e.event,
 	e.from_status, e.to_status, e.occurred_at, e.actor, e.eta, e.reason
 FROM h LEFT JOIN LATERAL (
 	SELECT tx, ` + feedColumns + ` FROM order_events
@@ -115,86 +157,56 @@ FROM h LEFT JOIN LATERAL (
 		b.WriteString(" AND client_id = ?")
 		args = append(args, string(scope.Client))
 	}
-	b.WriteString(" AND (tx, id) > (?::xid8, ?::bigint) AND tx < h.xmin")
-	args = append(args, strconv.FormatUint(c.tx, 10), c.id)
-	if c.xmax != 0 {
-		xip := make([]string, len(c.xip))
-		for i, x := range c.xip {
-			xip[i] = strconv.FormatUint(x, 10)
-		}
-		b.WriteString(" AND (tx >= ?::xid8 OR tx = ANY(?::xid8[]))")
-		args = append(args, strconv.FormatUint(c.xmax, 10), "{"+strings.Join(xip, ",")+"}")
+	b.WriteString(" AND tx < pg_snapshot_xmax(h.hi) AND pg_visible_in_snapshot(tx, h.hi)")
+	if c.seen != nil {
+		// Everything below seen's xmin is seen: the index range starts there.
+		b.WriteString(" AND tx >= ?::xid8 AND NOT pg_visible_in_snapshot(tx, ?::pg_snapshot)")
+		args = append(args, strconv.FormatUint(c.seen.xmin, 10), c.seen.String())
+	}
+	if c.upTo != nil {
+		b.WriteString(" AND id > ?")
+		args = append(args, c.id)
 	}
 	b.WriteString(`
-	ORDER BY tx, id LIMIT ?
+	ORDER BY id LIMIT ?
 ) e ON true
-ORDER BY e.tx, e.id`)
+ORDER BY e.id`)
 	args = append(args, limit)
 	var rows []feedRow
 	if err := s.idb.NewRaw(b.String(), args...).Scan(ctx, &rows); err != nil {
 		return nil, "", translate(ctx, err, "reading the event feed")
 	}
 	if len(rows) == 0 {
-		return nil, "", connect.Errorf(connect.Internal, "reading the event feed: no horizon")
+		return nil, "", connect.Errorf(connect.Internal, "reading the event feed: no snapshot")
 	}
-	horizon, ok := parseUint(rows[0].Horizon)
+	hi, ok := parsePGSnapshot(rows[0].Horizon)
 	if !ok {
-		return nil, "", connect.Errorf(connect.Internal, "reading the event feed: bad horizon %q", rows[0].Horizon)
+		return nil, "", connect.Errorf(connect.Internal, "reading the event feed: bad snapshot %q", rows[0].Horizon)
 	}
 	if rows[0].Tx == "" {
 		rows = rows[:0] // the LEFT JOIN's empty row: no event
 	}
 	out := make([]connect.OrderEvent, len(rows))
-	next := c
 	for i := range rows {
-		tx, ok := parseUint(rows[i].Tx)
-		if !ok {
-			return nil, "", connect.Errorf(connect.Internal, "reading the event feed: bad tx %q", rows[i].Tx)
-		}
-		next = c.after(tx, rows[i].ID)
 		out[i] = rows[i].event()
-		out[i].Cursor = next.String()
+		out[i].Cursor = feedCursor{seen: c.seen, upTo: &hi, id: rows[i].ID}.String()
 	}
-	// A short page read everything below the horizon: the feed is final up to it,
-	// so the next read may start there (and drop what of a head snapshot it passed).
-	if len(rows) < limit && next.less(horizon, 0) {
-		next = c.after(horizon, 0)
+	if len(rows) == limit {
+		return out, out[len(out)-1].Cursor, nil
 	}
-	return out, next.String(), nil
+	// A short page read everything the snapshot sees: the next read starts there.
+	return out, feedCursor{seen: &hi}.String(), nil
 }
 
-// eventsHead is the current snapshot.
+// eventsHead is the current snapshot (bounded as a read's is).
 func (d *postgresDialect) eventsHead(ctx context.Context, s *Store) (string, error) {
-	var snap string
-	if err := s.idb.NewRaw("SELECT pg_current_snapshot()::text").Scan(ctx, &snap); err != nil {
+	var text string
+	if err := s.idb.NewRaw("SELECT "+boundedSnapshotSQL+"::text").Scan(ctx, &text); err != nil {
 		return "", translate(ctx, err, "reading the event feed's head")
 	}
-	// "xmin:xmax:xip,xip,…"
-	parts := strings.Split(snap, ":")
-	if len(parts) != 3 {
-		return "", connect.Errorf(connect.Internal, "reading the event feed's head: snapshot %q", snap)
+	snap, ok := parsePGSnapshot(text)
+	if !ok {
+		return "", connect.Errorf(connect.Internal, "reading the event feed's head: snapshot %q", text)
 	}
-	xmin, ok1 := parseUint(parts[0])
-	xmax, ok2 := parseUint(parts[1])
-	if !ok1 || !ok2 {
-		return "", connect.Errorf(connect.Internal, "reading the event feed's head: snapshot %q", snap)
-	}
-	c := feedCursor{tx: xmin}
-	// A head carries the snapshot's running transactions so that it is exact;
-	// past maxHeadRunning of them it falls back to xmin alone, which may repeat
-	// events committed just before the head (never miss any), and keeps cursors
-	// short.
-	if xmax > xmin && strings.Count(parts[2], ",") < maxHeadRunning {
-		c.xmax = xmax
-		if parts[2] != "" {
-			for _, p := range strings.Split(parts[2], ",") {
-				x, ok := parseUint(p)
-				if !ok {
-					return "", connect.Errorf(connect.Internal, "reading the event feed's head: snapshot %q", snap)
-				}
-				c.xip = append(c.xip, x)
-			}
-		}
-	}
-	return c.String(), nil
+	return feedCursor{seen: &snap}.String(), nil
 }

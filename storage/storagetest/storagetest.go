@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T) connect.Store) {
 
 		{"EventsFeedScopedWithCursors", testEventsFeed},
 		{"EventsFeedMissesNothingAcrossTransactions", testEventsAcrossTransactions},
+		{"EventsFeedFollowsCause", testEventsFollowCause},
 
 		{"CredentialsByEmailAcrossAccounts", testCredentials},
 		{"APIKeysRoundTripAndLookup", testAPIKeys},
