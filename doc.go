@@ -25,4 +25,27 @@
 // with a Code (ErrNotFound, ErrInvalid, ErrConflict, ErrForbidden, ErrUnavailable,
 // ErrInternal) that errors.Is understands, and field-level details for forms and
 // spreadsheet rows.
+//
+// # Where things are
+//
+//   - ports.go: every port the Service calls (Store, Mailer, RouteSync, Shopify,
+//     ShopifyTokens, Waker) and their parameter types; the mocks in
+//     connecttest/mock are generated from it.
+//   - field.go: the order-field table (FieldSpecs): per field its column label,
+//     synonyms, glossary text, whether a dispatcher may require it, and how it is
+//     parsed and formatted. The importer, the template, the portal's forms and
+//     messages, the exports and the JSON API all read it, so an export imports back
+//     as the same orders.
+//   - status.go and transition.go: the lifecycle table and its history events.
+//   - subscribe.go and live.go: live updates, on internal/live (wake-ups, shared
+//     reads, memos), whose contract is that a wake-up may be spurious and a commit
+//     is never missed. AccessMemo is the request-scoped handle a portal passes in
+//     an Actor to share access checks within one request.
+//   - one file per area of the Service: manage_clients.go (the dispatcher's
+//     clients), invite.go, team.go, import*.go, draft.go, order.go, routes.go (the
+//     host's route events), stops.go, tracking.go, outbox.go, shopify.go.
+//
+// Tests of a host (and connect's own) build on package connecttest: a Service on
+// a fresh Store with a fake clock and recording fakes, fixtures in one line, and
+// gomock mocks of every port.
 package connect

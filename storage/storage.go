@@ -28,7 +28,7 @@
 //     advisory lock, its errors. postgres_copy.go: COPY for bulk inserts of
 //     orders. postgres_prepared.go and postgres_batch.go: the hot statements (a
 //     page of orders, the batches of route events) as statements pgx prepares and
-//     caches. postgres_feed.go: the feed by transaction id. postgres_wake.go:
+//     caches. postgres_feed.go: the feed by snapshot. postgres_wake.go:
 //     LISTEN/NOTIFY.
 //   - sqlite.go: modernc.org/sqlite through bun's sqliteshim (no cgo); the writer
 //     connection on which a Store's transactions take turns, index hints, the
