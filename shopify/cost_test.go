@@ -77,8 +77,8 @@ func TestQueryCostIsWhatTheFakeCharges(t *testing.T) {
 			shopify.OrdersByID_Operation, map[string]any{"ids": []string{o.ID, o.ID}, "lineItems": 4}, 2 * 8},
 		{"OrdersByName", func() error { _, err := shopify.OrdersByName(ctx, f.client, "name:1001", 5, 2); return err },
 			shopify.OrdersByName_Operation, map[string]any{"query": "name:1001", "first": 5, "lineItems": 2}, 2 + 5*6},
-		{"FulfillmentOrders", func() error { _, err := shopify.FulfillmentOrders(ctx, f.client, o.ID, 5, 10); return err },
-			shopify.FulfillmentOrders_Operation, map[string]any{"id": o.ID, "first": 5, "lineItems": 10}, 1 + 2 + 5*(1+1+2+10)},
+		{"FulfillmentOrders", func() error { _, err := shopify.FulfillmentOrders(ctx, f.client, o.ID, 5); return err },
+			shopify.FulfillmentOrders_Operation, map[string]any{"id": o.ID, "first": 5}, 1 + 2 + 5*(1+1+1+1)},
 		{"FulfillmentCreate", func() error {
 			_, err := shopify.FulfillmentCreate(ctx, f.client, shopify.FulfillmentInput{
 				LineItemsByFulfillmentOrder: []shopify.FulfillmentOrderLineItemsInput{{FulfillmentOrderId: o.FulfillmentOrders[0].ID}}}, "")

@@ -1,6 +1,7 @@
 package shopify_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -46,7 +47,7 @@ func TestFulfilWithAndWithoutNotification(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []shopifytest.Fulfillment{{Status: "SUCCESS", NotifyCustomer: true, TrackingCompany: "Green Grocer Deliveries",
-		TrackingURLs: []string{"https://portal.example/track/abc"}}}
+		TrackingNumbers: []string{"abc"}, TrackingURLs: []string{"https://portal.example/track/abc"}}}
 	if d := cmp.Diff(want, r.fulfillments(notified.ID), ignoreFulfillmentIDs, cmpopts.EquateEmpty()); d != "" {
 		t.Errorf("notified order's fulfillments (-want +got):\n%s", d)
 	}
@@ -167,4 +168,101 @@ func TestUnfulfilledOrdersRefusesACursorShopifyDidNotMake(t *testing.T) {
 	r.link()
 	_, err := r.adapter.UnfulfilledOrders(r.ctx, r.scope, "not-a-cursor", 10)
 	connecttest.WantCode(t, err, connect.Invalid, "cursor")
+}
+
+// twoLocations adds an order stocked at two locations to the rig's shop.
+func (r *rig) twoLocations() (shopifytest.Order, connect.ShopifyRef) {
+	o := r.shop.AddOrder(shopifytest.Order{
+		ShippingAddress: &shopifytest.Address{FirstName: "Ava", Address1: "1 Elm St", City: "Austin"},
+		LineItems: []shopifytest.LineItem{
+			{Name: "Mug", SKU: "M", Quantity: 2, Location: "North warehouse"},
+			{Name: "Jar", Quantity: 1, Location: "South store"},
+			{Name: "Lid", Quantity: 1, Location: "North warehouse"},
+		},
+	})
+	return o, connect.ShopifyRef{Shop: r.shop.Domain(), OrderID: o.ID}
+}
+
+func TestFulfilOneFulfillmentPerLocation(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.link()
+	o, ref := r.twoLocations()
+	if len(o.FulfillmentOrders) != 2 {
+		t.Fatalf("the fake made %d fulfillment orders, want one per location", len(o.FulfillmentOrders))
+	}
+	for _, key := range []string{"k1", "k1"} { // the retry finds nothing left
+		if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Key: key, Order: ref, NotifyCustomer: true}); err != nil {
+			t.Fatalf("Fulfil: %v", err)
+		}
+	}
+	got, _ := r.shop.Order(o.ID)
+	if got.DisplayFulfillmentStatus() != "FULFILLED" {
+		t.Errorf("the order is %s, want FULFILLED", got.DisplayFulfillmentStatus())
+	}
+	var fulfilled [][]string
+	for _, f := range got.Fulfillments {
+		fulfilled = append(fulfilled, f.FulfillmentOrderIDs)
+	}
+	want := [][]string{{o.FulfillmentOrders[0].ID}, {o.FulfillmentOrders[1].ID}}
+	if d := cmp.Diff(want, fulfilled); d != "" {
+		t.Errorf("fulfillments' fulfillment orders (-want +got):\n%s", d)
+	}
+
+	// Progress goes on both parcels, once.
+	for range 2 {
+		if err := r.adapter.FulfilmentEvent(r.ctx, r.scope, connect.FulfilmentEventParams{Key: "e1", Order: ref, Status: connect.FulfilmentOutForDelivery}); err != nil {
+			t.Fatalf("FulfilmentEvent: %v", err)
+		}
+	}
+	for _, f := range r.fulfillments(o.ID) {
+		if len(f.Events) != 1 || f.Events[0].Status != "OUT_FOR_DELIVERY" {
+			t.Errorf("fulfillment %s has events %+v, want one OUT_FOR_DELIVERY", f.ID, f.Events)
+		}
+	}
+}
+
+func TestFakeRefusesTwoLocationsInOneFulfillment(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	o, _ := r.twoLocations()
+	client, err := shopify.NewClient(shopify.ClientConfig{Shop: r.shop.Domain(), Token: shopify.StaticToken(r.shop.IssueToken()),
+		HTTPClient: r.srv.Client(), Now: r.clock.Now, Sleep: r.clock.Sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := shopify.FulfillmentCreate(r.ctx, client, shopify.FulfillmentInput{LineItemsByFulfillmentOrder: []shopify.FulfillmentOrderLineItemsInput{
+		{FulfillmentOrderId: o.FulfillmentOrders[0].ID}, {FulfillmentOrderId: o.FulfillmentOrders[1].ID}}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := res.FulfillmentCreate.UserErrors
+	if len(errs) != 1 || !strings.HasPrefix(errs[0].Message, "All fulfillment orders must be assigned to a single location.") {
+		t.Errorf("user errors %+v, want Shopify's single-location refusal", errs)
+	}
+	if n := len(r.fulfillments(o.ID)); n != 0 {
+		t.Errorf("%d fulfillments, want none", n)
+	}
+}
+
+func TestFulfilReportsTheLocationsFulfilledWhenAnotherIsRefused(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.link()
+	o, ref := r.twoLocations()
+	r.shop.RefuseFulfillmentAt("South store", "Fulfillment order is not assigned to a location the app can fulfil from.")
+	err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Key: "k1", Order: ref})
+	if connect.ErrorCode(err) != connect.Invalid || !strings.Contains(err.Error(), "fulfilled at North warehouse; not at South store") {
+		t.Fatalf("Fulfil = %v, want Invalid saying North warehouse was fulfilled and South store was not", err)
+	}
+	if n := len(r.fulfillments(o.ID)); n != 1 {
+		t.Fatalf("%d fulfillments, want the North warehouse's", n)
+	}
+	r.shop.RefuseFulfillmentAt("South store", "")
+	if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Key: "k1", Order: ref}); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if n := len(r.fulfillments(o.ID)); n != 2 {
+		t.Errorf("%d fulfillments after the retry, want 2 (one per location, none twice)", n)
+	}
 }

@@ -1357,8 +1357,21 @@ type FulfillmentOrder struct {
 	Status FulfillmentOrderStatus `json:"status"`
 	// The actions that can be performed on this fulfillment order.
 	SupportedActions []FulfillmentOrderSupportedAction `json:"supportedActions"`
-	// A list of the fulfillment order's line items.
-	LineItems FulfillmentOrderLineItemsFulfillmentOrderLineItemConnection `json:"lineItems"`
+	// The fulfillment order's assigned location. This is the location where the fulfillment is expected to happen.
+	//
+	// The fulfillment order's assigned location might change in the following cases:
+	//
+	// - The fulfillment order has been entirely moved to a new location. For example, the [fulfillmentOrderMove](
+	// https://shopify.dev/api/admin-graphql/latest/mutations/fulfillmentOrderMove
+	// ) mutation has been called, and you see the original fulfillment order in the [movedFulfillmentOrder](
+	// https://shopify.dev/api/admin-graphql/latest/mutations/fulfillmentOrderMove#field-fulfillmentordermovepayload-movedfulfillmentorder
+	// ) field within the mutation's response.
+	// - Work on the fulfillment order hasn't yet begun, which means that the fulfillment order has the
+	// [OPEN](https://shopify.dev/api/admin-graphql/latest/enums/FulfillmentOrderStatus#value-open),
+	// [SCHEDULED](https://shopify.dev/api/admin-graphql/latest/enums/FulfillmentOrderStatus#value-scheduled), or
+	// [ON_HOLD](https://shopify.dev/api/admin-graphql/latest/enums/FulfillmentOrderStatus#value-onhold)
+	// status, and the shop's location properties might be undergoing edits (for example, in the Shopify admin).
+	AssignedLocation FulfillmentOrderLocation `json:"assignedLocation"`
 }
 
 // GetId returns FulfillmentOrder.Id, and is useful for accessing the field via an interface.
@@ -1372,10 +1385,8 @@ func (v *FulfillmentOrder) GetSupportedActions() []FulfillmentOrderSupportedActi
 	return v.SupportedActions
 }
 
-// GetLineItems returns FulfillmentOrder.LineItems, and is useful for accessing the field via an interface.
-func (v *FulfillmentOrder) GetLineItems() FulfillmentOrderLineItemsFulfillmentOrderLineItemConnection {
-	return v.LineItems
-}
+// GetAssignedLocation returns FulfillmentOrder.AssignedLocation, and is useful for accessing the field via an interface.
+func (v *FulfillmentOrder) GetAssignedLocation() FulfillmentOrderLocation { return v.AssignedLocation }
 
 // The actions that can be taken on a fulfillment order.
 type FulfillmentOrderAction string
@@ -1430,40 +1441,6 @@ var AllFulfillmentOrderAction = []FulfillmentOrderAction{
 	FulfillmentOrderActionReportProgress,
 }
 
-// FulfillmentOrderLineItem includes the requested fields of the GraphQL type FulfillmentOrderLineItem.
-// The GraphQL type's documentation follows.
-//
-// Associates an order line item with the quantities that require fulfillment as
-// part of a fulfillment order. Each Fulfillment Order Line Item object tracks the
-// total quantity to fulfill and the remaining quantity yet to be fulfilled, along
-// with details about the line item being fulfilled and pricing information.
-//
-// The line item provides additional fulfillment data including whether the item
-// requires shipping. Financial summaries show pricing details with discounts
-// applied, while warning messages alert merchants to any issues that might affect fulfillment.
-type FulfillmentOrderLineItem struct {
-	// A globally-unique ID.
-	Id string `json:"id"`
-	// The variant SKU number.
-	Sku string `json:"sku"`
-	// The total number of units to be fulfilled.
-	TotalQuantity int `json:"totalQuantity"`
-	// The number of units remaining to be fulfilled.
-	RemainingQuantity int `json:"remainingQuantity"`
-}
-
-// GetId returns FulfillmentOrderLineItem.Id, and is useful for accessing the field via an interface.
-func (v *FulfillmentOrderLineItem) GetId() string { return v.Id }
-
-// GetSku returns FulfillmentOrderLineItem.Sku, and is useful for accessing the field via an interface.
-func (v *FulfillmentOrderLineItem) GetSku() string { return v.Sku }
-
-// GetTotalQuantity returns FulfillmentOrderLineItem.TotalQuantity, and is useful for accessing the field via an interface.
-func (v *FulfillmentOrderLineItem) GetTotalQuantity() int { return v.TotalQuantity }
-
-// GetRemainingQuantity returns FulfillmentOrderLineItem.RemainingQuantity, and is useful for accessing the field via an interface.
-func (v *FulfillmentOrderLineItem) GetRemainingQuantity() int { return v.RemainingQuantity }
-
 // The input fields used to include the quantity of the fulfillment order line item that should be fulfilled.
 type FulfillmentOrderLineItemInput struct {
 	// The ID of the fulfillment order line item.
@@ -1477,23 +1454,6 @@ func (v *FulfillmentOrderLineItemInput) GetId() string { return v.Id }
 
 // GetQuantity returns FulfillmentOrderLineItemInput.Quantity, and is useful for accessing the field via an interface.
 func (v *FulfillmentOrderLineItemInput) GetQuantity() int { return v.Quantity }
-
-// FulfillmentOrderLineItemsFulfillmentOrderLineItemConnection includes the requested fields of the GraphQL type FulfillmentOrderLineItemConnection.
-// The GraphQL type's documentation follows.
-//
-// An auto-generated type for paginating through multiple FulfillmentOrderLineItems.
-type FulfillmentOrderLineItemsFulfillmentOrderLineItemConnection struct {
-	// A list of nodes that are contained in FulfillmentOrderLineItemEdge. You can
-	// fetch data about an individual node, or you can follow the edges to fetch data
-	// about a collection of related nodes. At each node, you specify the fields that
-	// you want to retrieve.
-	Nodes []FulfillmentOrderLineItem `json:"nodes"`
-}
-
-// GetNodes returns FulfillmentOrderLineItemsFulfillmentOrderLineItemConnection.Nodes, and is useful for accessing the field via an interface.
-func (v *FulfillmentOrderLineItemsFulfillmentOrderLineItemConnection) GetNodes() []FulfillmentOrderLineItem {
-	return v.Nodes
-}
 
 // The input fields used to include the line items of a specified fulfillment order that should be fulfilled.
 type FulfillmentOrderLineItemsInput struct {
@@ -1512,6 +1472,58 @@ func (v *FulfillmentOrderLineItemsInput) GetFulfillmentOrderId() string { return
 func (v *FulfillmentOrderLineItemsInput) GetFulfillmentOrderLineItems() []FulfillmentOrderLineItemInput {
 	return v.FulfillmentOrderLineItems
 }
+
+// FulfillmentOrderLocation includes the requested fields of the GraphQL type FulfillmentOrderAssignedLocation.
+// The GraphQL type's documentation follows.
+//
+// The fulfillment order's assigned location. This is the location where the fulfillment is expected to happen.
+//
+// The fulfillment order's assigned location might change in the following cases:
+//
+// - The fulfillment order has been entirely moved to a new location. For example, the [fulfillmentOrderMove](
+// https://shopify.dev/api/admin-graphql/latest/mutations/fulfillmentOrderMove
+// ) mutation has been called, and you see the original fulfillment order in the [movedFulfillmentOrder](
+// https://shopify.dev/api/admin-graphql/latest/mutations/fulfillmentOrderMove#field-fulfillmentordermovepayload-movedfulfillmentorder
+// ) field within the mutation's response.
+//
+// - Work on the fulfillment order has not yet begun, which means that the fulfillment order has the
+// [OPEN](https://shopify.dev/api/admin-graphql/latest/enums/FulfillmentOrderStatus#value-open),
+// [SCHEDULED](https://shopify.dev/api/admin-graphql/latest/enums/FulfillmentOrderStatus#value-scheduled), or
+// [ON_HOLD](https://shopify.dev/api/admin-graphql/latest/enums/FulfillmentOrderStatus#value-onhold)
+// status, and the shop's location properties might be undergoing edits (for example, in the Shopify admin).
+//
+// If the [fulfillmentOrderMove](
+// https://shopify.dev/api/admin-graphql/latest/mutations/fulfillmentOrderMove
+// ) mutation has moved the fulfillment order's line items to a new location,
+// but hasn't moved the fulfillment order instance itself, then the original fulfillment order's assigned location
+// doesn't change.
+// This happens if the fulfillment order is being split during the move, or if all line items can be moved
+// to an existing fulfillment order at a new location.
+//
+// Once the fulfillment order has been taken into work or canceled,
+// which means that the fulfillment order has the
+// [IN_PROGRESS](https://shopify.dev/api/admin-graphql/latest/enums/FulfillmentOrderStatus#value-inprogress),
+// [CLOSED](https://shopify.dev/api/admin-graphql/latest/enums/FulfillmentOrderStatus#value-closed),
+// [CANCELLED](https://shopify.dev/api/admin-graphql/latest/enums/FulfillmentOrderStatus#value-cancelled), or
+// [INCOMPLETE](https://shopify.dev/api/admin-graphql/latest/enums/FulfillmentOrderStatus#value-incomplete)
+// status, `FulfillmentOrderAssignedLocation` acts as a snapshot of the shop's location content.
+// Up-to-date shop's location data may be queried through [location](
+// https://shopify.dev/api/admin-graphql/latest/objects/FulfillmentOrderAssignedLocation#field-fulfillmentorderassignedlocation-location
+// ) connection.
+type FulfillmentOrderLocation struct {
+	// The name of the location.
+	Name string `json:"name"`
+	// The location where the fulfillment is expected to happen. This value might be different from
+	// `FulfillmentOrderAssignedLocation` if the location's attributes were updated
+	// after the fulfillment order was taken into work of canceled.
+	Location *LocationID `json:"location"`
+}
+
+// GetName returns FulfillmentOrderLocation.Name, and is useful for accessing the field via an interface.
+func (v *FulfillmentOrderLocation) GetName() string { return v.Name }
+
+// GetLocation returns FulfillmentOrderLocation.Location, and is useful for accessing the field via an interface.
+func (v *FulfillmentOrderLocation) GetLocation() *LocationID { return v.Location }
 
 // The status of a fulfillment order.
 type FulfillmentOrderStatus string
@@ -1781,6 +1793,27 @@ type ListOrdersResponse struct {
 // GetOrders returns ListOrdersResponse.Orders, and is useful for accessing the field via an interface.
 func (v *ListOrdersResponse) GetOrders() OrderPage { return v.Orders }
 
+// LocationID includes the requested fields of the GraphQL type Location.
+// The GraphQL type's documentation follows.
+//
+// A physical location where merchants store and fulfill inventory. Locations
+// include retail stores, warehouses, popups, dropshippers, or other places where
+// inventory is managed or stocked.
+//
+// Active locations can fulfill online orders when configured with shipping rates,
+// local pickup, or local delivery options. Locations track inventory quantities for
+// [products](https://shopify.dev/docs/api/admin-graphql/latest/objects/Product) and
+// process [order](https://shopify.dev/docs/api/admin-graphql/latest/objects/Order)
+// fulfillment. Third-party apps using [`FulfillmentService`](https://shopify.dev/docs/api/admin-graphql/latest/objects/FulfillmentService)
+// can create and manage their own locations.
+type LocationID struct {
+	// A globally-unique ID.
+	Id string `json:"id"`
+}
+
+// GetId returns LocationID.Id, and is useful for accessing the field via an interface.
+func (v *LocationID) GetId() string { return v.Id }
+
 // Represents the order's aggregated fulfillment status for display purposes.
 type OrderDisplayFulfillmentStatus string
 
@@ -1993,20 +2026,25 @@ func (v *OrderFulfillmentsResponse) GetOrder() *FulfilledOrder { return v.Order 
 type OrderLineItem struct {
 	// The title of the product, optionally appended with the title of the variant (if applicable).
 	Name string `json:"name"`
-	// The number of units ordered, including refunded and removed units.
-	Quantity int `json:"quantity"`
+	// The number of units ordered, excluding refunded and removed units.
+	CurrentQuantity int `json:"currentQuantity"`
 	// The variant SKU number.
 	Sku string `json:"sku"`
+	// Whether physical shipping is required for the variant.
+	RequiresShipping bool `json:"requiresShipping"`
 }
 
 // GetName returns OrderLineItem.Name, and is useful for accessing the field via an interface.
 func (v *OrderLineItem) GetName() string { return v.Name }
 
-// GetQuantity returns OrderLineItem.Quantity, and is useful for accessing the field via an interface.
-func (v *OrderLineItem) GetQuantity() int { return v.Quantity }
+// GetCurrentQuantity returns OrderLineItem.CurrentQuantity, and is useful for accessing the field via an interface.
+func (v *OrderLineItem) GetCurrentQuantity() int { return v.CurrentQuantity }
 
 // GetSku returns OrderLineItem.Sku, and is useful for accessing the field via an interface.
 func (v *OrderLineItem) GetSku() string { return v.Sku }
+
+// GetRequiresShipping returns OrderLineItem.RequiresShipping, and is useful for accessing the field via an interface.
+func (v *OrderLineItem) GetRequiresShipping() bool { return v.RequiresShipping }
 
 // OrderLineItems includes the requested fields of the GraphQL type LineItemConnection.
 // The GraphQL type's documentation follows.
@@ -2344,24 +2382,6 @@ type OrdersByIDNodesFulfillmentOrder struct {
 // GetTypename returns OrdersByIDNodesFulfillmentOrder.Typename, and is useful for accessing the field via an interface.
 func (v *OrdersByIDNodesFulfillmentOrder) GetTypename() string { return v.Typename }
 
-// OrdersByIDNodesFulfillmentOrderLineItem includes the requested fields of the GraphQL type FulfillmentOrderLineItem.
-// The GraphQL type's documentation follows.
-//
-// Associates an order line item with the quantities that require fulfillment as
-// part of a fulfillment order. Each Fulfillment Order Line Item object tracks the
-// total quantity to fulfill and the remaining quantity yet to be fulfilled, along
-// with details about the line item being fulfilled and pricing information.
-//
-// The line item provides additional fulfillment data including whether the item
-// requires shipping. Financial summaries show pricing details with discounts
-// applied, while warning messages alert merchants to any issues that might affect fulfillment.
-type OrdersByIDNodesFulfillmentOrderLineItem struct {
-	Typename string `json:"__typename"`
-}
-
-// GetTypename returns OrdersByIDNodesFulfillmentOrderLineItem.Typename, and is useful for accessing the field via an interface.
-func (v *OrdersByIDNodesFulfillmentOrderLineItem) GetTypename() string { return v.Typename }
-
 // OrdersByIDNodesLineItem includes the requested fields of the GraphQL type LineItem.
 // The GraphQL type's documentation follows.
 //
@@ -2392,6 +2412,26 @@ type OrdersByIDNodesLineItem struct {
 // GetTypename returns OrdersByIDNodesLineItem.Typename, and is useful for accessing the field via an interface.
 func (v *OrdersByIDNodesLineItem) GetTypename() string { return v.Typename }
 
+// OrdersByIDNodesLocation includes the requested fields of the GraphQL type Location.
+// The GraphQL type's documentation follows.
+//
+// A physical location where merchants store and fulfill inventory. Locations
+// include retail stores, warehouses, popups, dropshippers, or other places where
+// inventory is managed or stocked.
+//
+// Active locations can fulfill online orders when configured with shipping rates,
+// local pickup, or local delivery options. Locations track inventory quantities for
+// [products](https://shopify.dev/docs/api/admin-graphql/latest/objects/Product) and
+// process [order](https://shopify.dev/docs/api/admin-graphql/latest/objects/Order)
+// fulfillment. Third-party apps using [`FulfillmentService`](https://shopify.dev/docs/api/admin-graphql/latest/objects/FulfillmentService)
+// can create and manage their own locations.
+type OrdersByIDNodesLocation struct {
+	Typename string `json:"__typename"`
+}
+
+// GetTypename returns OrdersByIDNodesLocation.Typename, and is useful for accessing the field via an interface.
+func (v *OrdersByIDNodesLocation) GetTypename() string { return v.Typename }
+
 // OrdersByIDNodesMailingAddress includes the requested fields of the GraphQL type MailingAddress.
 // The GraphQL type's documentation follows.
 //
@@ -2417,8 +2457,8 @@ func (v *OrdersByIDNodesMailingAddress) GetTypename() string { return v.Typename
 // OrdersByIDNodesFulfillment
 // OrdersByIDNodesFulfillmentEvent
 // OrdersByIDNodesFulfillmentOrder
-// OrdersByIDNodesFulfillmentOrderLineItem
 // OrdersByIDNodesLineItem
+// OrdersByIDNodesLocation
 // OrdersByIDNodesMailingAddress
 // OrdersByIDNodesOrder
 // The GraphQL type's documentation follows.
@@ -2433,13 +2473,13 @@ type OrdersByIDNodesNode interface {
 	GetTypename() string
 }
 
-func (v *OrdersByIDNodesFulfillment) implementsGraphQLInterfaceOrdersByIDNodesNode()              {}
-func (v *OrdersByIDNodesFulfillmentEvent) implementsGraphQLInterfaceOrdersByIDNodesNode()         {}
-func (v *OrdersByIDNodesFulfillmentOrder) implementsGraphQLInterfaceOrdersByIDNodesNode()         {}
-func (v *OrdersByIDNodesFulfillmentOrderLineItem) implementsGraphQLInterfaceOrdersByIDNodesNode() {}
-func (v *OrdersByIDNodesLineItem) implementsGraphQLInterfaceOrdersByIDNodesNode()                 {}
-func (v *OrdersByIDNodesMailingAddress) implementsGraphQLInterfaceOrdersByIDNodesNode()           {}
-func (v *OrdersByIDNodesOrder) implementsGraphQLInterfaceOrdersByIDNodesNode()                    {}
+func (v *OrdersByIDNodesFulfillment) implementsGraphQLInterfaceOrdersByIDNodesNode()      {}
+func (v *OrdersByIDNodesFulfillmentEvent) implementsGraphQLInterfaceOrdersByIDNodesNode() {}
+func (v *OrdersByIDNodesFulfillmentOrder) implementsGraphQLInterfaceOrdersByIDNodesNode() {}
+func (v *OrdersByIDNodesLineItem) implementsGraphQLInterfaceOrdersByIDNodesNode()         {}
+func (v *OrdersByIDNodesLocation) implementsGraphQLInterfaceOrdersByIDNodesNode()         {}
+func (v *OrdersByIDNodesMailingAddress) implementsGraphQLInterfaceOrdersByIDNodesNode()   {}
+func (v *OrdersByIDNodesOrder) implementsGraphQLInterfaceOrdersByIDNodesNode()            {}
 
 func __unmarshalOrdersByIDNodesNode(b []byte, v *OrdersByIDNodesNode) error {
 	if string(b) == "null" {
@@ -2464,11 +2504,11 @@ func __unmarshalOrdersByIDNodesNode(b []byte, v *OrdersByIDNodesNode) error {
 	case "FulfillmentOrder":
 		*v = new(OrdersByIDNodesFulfillmentOrder)
 		return json.Unmarshal(b, *v)
-	case "FulfillmentOrderLineItem":
-		*v = new(OrdersByIDNodesFulfillmentOrderLineItem)
-		return json.Unmarshal(b, *v)
 	case "LineItem":
 		*v = new(OrdersByIDNodesLineItem)
+		return json.Unmarshal(b, *v)
+	case "Location":
+		*v = new(OrdersByIDNodesLocation)
 		return json.Unmarshal(b, *v)
 	case "MailingAddress":
 		*v = new(OrdersByIDNodesMailingAddress)
@@ -2513,20 +2553,20 @@ func __marshalOrdersByIDNodesNode(v *OrdersByIDNodesNode) ([]byte, error) {
 			*OrdersByIDNodesFulfillmentOrder
 		}{typename, v}
 		return json.Marshal(result)
-	case *OrdersByIDNodesFulfillmentOrderLineItem:
-		typename = "FulfillmentOrderLineItem"
-
-		result := struct {
-			TypeName string `json:"__typename"`
-			*OrdersByIDNodesFulfillmentOrderLineItem
-		}{typename, v}
-		return json.Marshal(result)
 	case *OrdersByIDNodesLineItem:
 		typename = "LineItem"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*OrdersByIDNodesLineItem
+		}{typename, v}
+		return json.Marshal(result)
+	case *OrdersByIDNodesLocation:
+		typename = "Location"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*OrdersByIDNodesLocation
 		}{typename, v}
 		return json.Marshal(result)
 	case *OrdersByIDNodesMailingAddress:
@@ -2957,9 +2997,8 @@ func (v *__FulfillmentEventCreateInput) GetEvent() FulfillmentEventInput { retur
 
 // __FulfillmentOrdersInput is used internally by genqlient
 type __FulfillmentOrdersInput struct {
-	Id        string `json:"id"`
-	First     int    `json:"first"`
-	LineItems int    `json:"lineItems"`
+	Id    string `json:"id"`
+	First int    `json:"first"`
 }
 
 // GetId returns __FulfillmentOrdersInput.Id, and is useful for accessing the field via an interface.
@@ -2967,9 +3006,6 @@ func (v *__FulfillmentOrdersInput) GetId() string { return v.Id }
 
 // GetFirst returns __FulfillmentOrdersInput.First, and is useful for accessing the field via an interface.
 func (v *__FulfillmentOrdersInput) GetFirst() int { return v.First }
-
-// GetLineItems returns __FulfillmentOrdersInput.LineItems, and is useful for accessing the field via an interface.
-func (v *__FulfillmentOrdersInput) GetLineItems() int { return v.LineItems }
 
 // __ListOrdersInput is used internally by genqlient
 type __ListOrdersInput struct {
@@ -3130,7 +3166,7 @@ func FulfillmentEventCreate(
 
 // The query executed by FulfillmentOrders.
 const FulfillmentOrders_Operation = `
-query FulfillmentOrders ($id: ID!, $first: Int!, $lineItems: Int!) {
+query FulfillmentOrders ($id: ID!, $first: Int!) {
 	order(id: $id) {
 		id
 		displayFulfillmentStatus
@@ -3141,12 +3177,10 @@ query FulfillmentOrders ($id: ID!, $first: Int!, $lineItems: Int!) {
 				supportedActions {
 					action
 				}
-				lineItems(first: $lineItems) {
-					nodes {
+				assignedLocation {
+					name
+					location {
 						id
-						sku
-						totalQuantity
-						remainingQuantity
 					}
 				}
 			}
@@ -3155,22 +3189,22 @@ query FulfillmentOrders ($id: ID!, $first: Int!, $lineItems: Int!) {
 }
 `
 
-// FulfillmentOrders lists an order's fulfillment orders: fulfilling an order
-// means creating a fulfillment for those that are still open.
+// FulfillmentOrders lists an order's fulfillment orders, each with the
+// location it is assigned to: fulfilling an order means one fulfillment per
+// location for those that are still open (Shopify refuses fulfillment orders of
+// two locations in one fulfillmentCreate).
 func FulfillmentOrders(
 	ctx_ context.Context,
 	client_ graphql.Client,
 	id string,
 	first int,
-	lineItems int,
 ) (data_ *FulfillmentOrdersResponse, err_ error) {
 	req_ := &graphql.Request{
 		OpName: "FulfillmentOrders",
 		Query:  FulfillmentOrders_Operation,
 		Variables: &__FulfillmentOrdersInput{
-			Id:        id,
-			First:     first,
-			LineItems: lineItems,
+			Id:    id,
+			First: first,
 		},
 	}
 
@@ -3228,8 +3262,9 @@ fragment OrderFields on Order {
 	lineItems(first: $lineItems) {
 		nodes {
 			name
-			quantity
+			currentQuantity
 			sku
+			requiresShipping
 		}
 		pageInfo {
 			hasNextPage
@@ -3365,8 +3400,9 @@ fragment OrderFields on Order {
 	lineItems(first: $lineItems) {
 		nodes {
 			name
-			quantity
+			currentQuantity
 			sku
+			requiresShipping
 		}
 		pageInfo {
 			hasNextPage
@@ -3442,8 +3478,9 @@ fragment OrderFields on Order {
 	lineItems(first: $lineItems) {
 		nodes {
 			name
-			quantity
+			currentQuantity
 			sku
+			requiresShipping
 		}
 		pageInfo {
 			hasNextPage

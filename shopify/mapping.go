@@ -82,11 +82,11 @@ func toShopifyOrder(shop string, o *OrderFields, problem string) connect.Shopify
 		in.Recipient.Phone = firstOf(a.Phone, o.Phone)
 	}
 	for _, li := range o.LineItems.Nodes {
-		if li.Quantity <= 0 {
+		if li.CurrentQuantity <= 0 {
 			continue // removed from the order
 		}
-		in.Products = append(in.Products, connect.Product{Name: li.Name, Quantity: li.Quantity, SKU: li.Sku})
-		in.PackageCount += li.Quantity
+		in.Products = append(in.Products, connect.Product{Name: li.Name, Quantity: li.CurrentQuantity, SKU: li.Sku})
+		in.PackageCount += li.CurrentQuantity
 	}
 
 	switch {

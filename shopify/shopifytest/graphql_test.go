@@ -206,14 +206,14 @@ func TestFakeAnswersAliasesFragmentsAndVariables(t *testing.T) {
 		fragment Who on Order {
 			email
 			shippingAddress { city who: name }
-			lineItems(first: $n) @include(if: $withItems) { nodes { sku quantity } }
+			lineItems(first: $n) @include(if: $withItems) { nodes { sku currentQuantity } }
 			name
 		}`, map[string]any{"ids": []string{o.ID, "gid://shopify/Order/404"}, "withItems": true})
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %v", r.Errors)
 	}
 	want := `{"first":[{"__typename":"Order","ref":"#1001","email":"ava@example.com",` +
-		`"shippingAddress":{"city":"Austin","who":"Ava Nguyen"},"lineItems":{"nodes":[{"sku":"M-1","quantity":2}]},"name":"#1001"},null],` +
+		`"shippingAddress":{"city":"Austin","who":"Ava Nguyen"},"lineItems":{"nodes":[{"sku":"M-1","currentQuantity":2}]},"name":"#1001"},null],` +
 		`"again":[{"id":"` + o.ID + `"},null]}`
 	if d := cmp.Diff(want, string(r.Data)); d != "" {
 		t.Errorf("data (-want +got):\n%s", d)

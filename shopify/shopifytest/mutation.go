@@ -2,6 +2,7 @@ package shopifytest
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -61,6 +62,9 @@ func (s *Shop) fulfillmentCreate(args map[string]any) payload {
 		case fo.Status != "OPEN" && fo.Status != "IN_PROGRESS":
 			p.errs = append(p.errs, userError{at, fmt.Sprintf("Fulfillment order %s has an unfulfillable status= %s.", id, strings.ToLower(fo.Status))})
 			continue
+		case s.refuseAt[fo.Location.Name] != "":
+			p.errs = append(p.errs, userError{at, s.refuseAt[fo.Location.Name]})
+			continue
 		case order != nil && o != order:
 			p.errs = append(p.errs, userError{at, "All fulfillment orders must belong to the same order."})
 			continue
@@ -77,6 +81,19 @@ func (s *Shop) fulfillmentCreate(args map[string]any) payload {
 		wants = append(wants, w)
 	}
 	if len(p.errs) > 0 {
+		return p
+	}
+	// Shopify fulfils one location at a time: fulfillment orders assigned
+	// to two locations are refused together.
+	var locs []string
+	for _, w := range wants {
+		if n := strconv.FormatInt(idNumber(w.fo.Location.ID), 10); !slices.Contains(locs, n) {
+			locs = append(locs, n)
+		}
+	}
+	if len(locs) > 1 {
+		p.errs = append(p.errs, userError{[]string{"fulfillment"}, fmt.Sprintf(
+			"All fulfillment orders must be assigned to a single location. Multiple locations with IDs [%s] were found", strings.Join(locs, ", "))})
 		return p
 	}
 

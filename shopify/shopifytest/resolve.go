@@ -219,6 +219,10 @@ func (v lineItemObj) field(name string, _ map[string]any) (any, error) {
 		return optional(v.li.SKU), nil
 	case "quantity":
 		return v.li.Quantity, nil
+	case "currentQuantity":
+		return v.li.CurrentQuantity(), nil
+	case "requiresShipping":
+		return !v.li.NoShipping, nil
 	}
 	return nil, notImplemented("LineItem", name)
 }
@@ -247,8 +251,42 @@ func (v fulfillmentOrderObj) field(name string, args map[string]any) (any, error
 			items[i] = foLineItemObj{&v.fo.LineItems[i]}
 		}
 		return paginate("FulfillmentOrderLineItem", items, args)
+	case "assignedLocation":
+		return assignedLocationObj{v.fo.Location}, nil
 	}
 	return nil, notImplemented("FulfillmentOrder", name)
+}
+
+// assignedLocationObj is a fulfillment order's assigned location: its name,
+// and the location itself. The fake's locations have no address.
+type assignedLocationObj struct{ l Location }
+
+func (assignedLocationObj) typeName() string { return "FulfillmentOrderAssignedLocation" }
+
+func (v assignedLocationObj) field(name string, _ map[string]any) (any, error) {
+	switch name {
+	case "name":
+		return v.l.Name, nil
+	case "location":
+		return locationObj(v.l), nil
+	case "address1", "address2", "city", "phone", "province", "zip":
+		return nil, nil
+	}
+	return nil, notImplemented("FulfillmentOrderAssignedLocation", name)
+}
+
+type locationObj Location
+
+func (locationObj) typeName() string { return "Location" }
+
+func (v locationObj) field(name string, _ map[string]any) (any, error) {
+	switch name {
+	case "id":
+		return v.ID, nil
+	case "name":
+		return v.Name, nil
+	}
+	return nil, notImplemented("Location", name)
 }
 
 type actionObj string

@@ -9,7 +9,7 @@ import (
 )
 
 // Order is an order in a fake shop. AddOrder fills in the ids, Name, and one
-// open fulfillment order holding every line item.
+// open fulfillment order for each location its line items are stocked at.
 type Order struct {
 	ID              string // gid://shopify/Order/…
 	Number          int    // 1001, 1002…; Name is "#1001"
@@ -55,13 +55,35 @@ type LineItem struct {
 	ID       string
 	Name     string
 	SKU      string
-	Quantity int
+	Quantity int // as ordered: refunds and removals do not change it
+	// Refunded and Removed are the units refunded, or removed by an order
+	// edit (see Shop.Refund): currentQuantity is Quantity less both.
+	Refunded, Removed int
+	// NoShipping marks what is not shipped: a tip, a gift card, a digital
+	// product (requiresShipping false).
+	NoShipping bool
+	// Location names the location that stocks it, where its fulfillment
+	// order is assigned; "": DefaultLocation.
+	Location string
+}
+
+// CurrentQuantity is the units still ordered, as Shopify's currentQuantity.
+func (li LineItem) CurrentQuantity() int { return li.Quantity - li.Refunded - li.Removed }
+
+// DefaultLocation is the location of line items that name none.
+const DefaultLocation = "Shop location"
+
+// Location is one of the shop's locations.
+type Location struct {
+	ID   string // gid://shopify/Location/…
+	Name string
 }
 
 // FulfillmentOrder is the part of an order one location fulfils.
 type FulfillmentOrder struct {
 	ID        string
-	Status    string // OPEN, IN_PROGRESS, CLOSED…
+	Status    string   // OPEN, IN_PROGRESS, CLOSED…
+	Location  Location // where it is assigned
 	LineItems []FulfillmentOrderLineItem
 }
 
@@ -117,6 +139,9 @@ type Shop struct {
 	byID   map[string]*Order // order id, and the id of everything in it
 	bucket bucket
 	stats  Stats
+
+	locations map[string]Location // by name
+	refuseAt  map[string]string   // location name → fulfillmentCreate's user error there
 
 	withhold bool
 	failures []int // HTTP statuses to answer the next GraphQL requests with
@@ -191,21 +216,95 @@ func (s *Shop) addOrder(o Order) *Order {
 		o.ShippingAddress = &a
 	}
 	o.LineItems = slices.Clone(o.LineItems)
-	fo := FulfillmentOrder{ID: s.srv.gid("FulfillmentOrder"), Status: "OPEN"}
+	o.FulfillmentOrders = nil
 	for i := range o.LineItems {
 		li := &o.LineItems[i]
 		li.ID = s.srv.gid("LineItem")
-		fo.LineItems = append(fo.LineItems, FulfillmentOrderLineItem{
-			ID: s.srv.gid("FulfillmentOrderLineItem"), LineItemID: li.ID, SKU: li.SKU,
-			Total: li.Quantity, Remaining: li.Quantity,
+		if li.Location == "" {
+			li.Location = DefaultLocation
+		}
+		loc := s.location(li.Location)
+		j := slices.IndexFunc(o.FulfillmentOrders, func(fo FulfillmentOrder) bool { return fo.Location == loc })
+		if j < 0 {
+			o.FulfillmentOrders = append(o.FulfillmentOrders, FulfillmentOrder{ID: s.srv.gid("FulfillmentOrder"), Status: "OPEN", Location: loc})
+			j = len(o.FulfillmentOrders) - 1
+		}
+		n := li.CurrentQuantity()
+		o.FulfillmentOrders[j].LineItems = append(o.FulfillmentOrders[j].LineItems, FulfillmentOrderLineItem{
+			ID: s.srv.gid("FulfillmentOrderLineItem"), LineItemID: li.ID, SKU: li.SKU, Total: n, Remaining: n,
 		})
 	}
-	o.FulfillmentOrders = []FulfillmentOrder{fo}
 	o.Fulfillments = nil
 	p := &o
 	s.orders = append(s.orders, p)
 	s.index(p)
 	return p
+}
+
+// location returns the shop's location with this name, adding it on first use.
+func (s *Shop) location(name string) Location {
+	if l, ok := s.locations[name]; ok {
+		return l
+	}
+	if s.locations == nil {
+		s.locations = map[string]Location{}
+	}
+	l := Location{ID: s.srv.gid("Location"), Name: name}
+	s.locations[name] = l
+	return l
+}
+
+// RefuseFulfillmentAt makes fulfillmentCreate refuse fulfillment orders
+// assigned to the named location with this user error, as Shopify does for a
+// location the app may not fulfil from; "" lifts the refusal.
+func (s *Shop) RefuseFulfillmentAt(location, message string) {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	if s.refuseAt == nil {
+		s.refuseAt = map[string]string{}
+	}
+	s.refuseAt[location] = message
+}
+
+// Refund refunds (or, with removed, removes in an order edit) n units of the
+// order's line item with this name: its currentQuantity drops, and so do the
+// units its fulfillment order still has to fulfil. A fulfillment order left
+// with nothing to fulfil closes.
+func (s *Shop) Refund(orderID, lineItemName string, n int, removed bool) {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	o := s.byID[orderID]
+	if o == nil {
+		return
+	}
+	for i := range o.LineItems {
+		li := &o.LineItems[i]
+		if li.Name != lineItemName {
+			continue
+		}
+		n = min(n, li.CurrentQuantity())
+		if removed {
+			li.Removed += n
+		} else {
+			li.Refunded += n
+		}
+		for j := range o.FulfillmentOrders {
+			fo := &o.FulfillmentOrders[j]
+			left := 0
+			for k := range fo.LineItems {
+				fli := &fo.LineItems[k]
+				if fli.LineItemID == li.ID {
+					cut := min(n, fli.Remaining)
+					fli.Remaining -= cut
+					fli.Total -= cut
+				}
+				left += fli.Remaining
+			}
+			if left == 0 && (fo.Status == "OPEN" || fo.Status == "IN_PROGRESS") {
+				fo.Status = "CLOSED"
+			}
+		}
+	}
 }
 
 // index maps every id in the order to the order, for nodes(ids:) and mutations.
