@@ -70,6 +70,9 @@ func TestShopifyWithoutTheAdapter(t *testing.T) {
 	}
 	b := e.signedIn(tm.email)
 	b.get("/settings/integrations").is(t, http.StatusOK).has(t, "acme.myshopify.com", "Disconnect store")
+	// Back from an install where Shopify granted less than asked, the owner is told what will not work.
+	b.get("/settings/integrations?shopify_missing_scopes=write_fulfillments,%3Cscript%3E").is(t, http.StatusOK).
+		has(t, `id="shopify-missing-scopes"`, "<code>write_fulfillments</code>", "Delivery progress will not show")
 	b.get("/orders/shopify").is(t, http.StatusOK).has(t, "not connected to Shopify")
 	b.post("/orders/shopify", url.Values{"bulk": {"#1001"}}).is(t, http.StatusServiceUnavailable).has(t, "not connected to Shopify")
 	_, email := e.addMember(tm, connect.RoleMember)

@@ -179,6 +179,8 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request, v *viewe
 // integrationsData is Settings → Integrations.
 type integrationsData struct {
 	Keys []*connect.APIKey
+	// MissingScopes are the scopes Shopify did not grant at the install just done.
+	MissingScopes []string
 }
 
 func (s *server) integrationsPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -186,8 +188,22 @@ func (s *server) integrationsPage(w http.ResponseWriter, r *http.Request, v *vie
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "integrations", &page{Title: "Integrations", Tab: "settings", Data: integrationsData{Keys: keys}})
+	d := integrationsData{Keys: keys, MissingScopes: missingScopes(r.URL.Query().Get("shopify_missing_scopes"))}
+	s.render(w, r, http.StatusOK, "integrations", &page{Title: "Integrations", Tab: "settings", Data: d})
 	return nil
+}
+
+// missingScopes reads the scopes the Shopify install callback says Shopify did
+// not grant (shopify.MissingScopesParam): scope names only, anything else is
+// dropped.
+func missingScopes(param string) []string {
+	var out []string
+	for _, sc := range strings.Split(param, ",") {
+		if sc != "" && len(sc) <= 64 && strings.Trim(sc, "abcdefghijklmnopqrstuvwxyz_") == "" {
+			out = append(out, sc)
+		}
+	}
+	return out
 }
 
 func (s *server) updateFulfilment(w http.ResponseWriter, r *http.Request, v *viewer) error {

@@ -154,7 +154,44 @@ func (h *InstallHandler) Callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.InfoContext(ctx, "shopify: store linked", "shop", shop, "account", actor.Account, "client", actor.Client, "by", actor.String())
-	http.Redirect(w, r, a.returnURL, http.StatusSeeOther)
+	http.Redirect(w, r, a.afterInstall(ctx, shop, tok), http.StatusSeeOther)
+}
+
+// MissingScopesParam is the query parameter the install callback adds to
+// Config.ReturnURL when Shopify granted fewer scopes than the install asked
+// for: the missing ones, comma-separated, so the page tells the owner what
+// will not work (such as delivery progress without write_fulfillments).
+const MissingScopesParam = "shopify_missing_scopes"
+
+// afterInstall is where the callback sends the merchant: ReturnURL, naming
+// the scopes Shopify did not grant, if any.
+func (a *Adapter) afterInstall(ctx context.Context, shop string, tok Token) string {
+	missing := MissingScopes(a.cfg.Scopes, tok.Scopes)
+	if len(missing) == 0 {
+		return a.returnURL
+	}
+	a.log.WarnContext(ctx, "shopify: the store granted fewer scopes than asked", "shop", shop, "missing", missing, "granted", tok.Scopes)
+	u, err := url.Parse(a.returnURL)
+	if err != nil {
+		return a.returnURL
+	}
+	q := u.Query()
+	q.Set(MissingScopesParam, strings.Join(missing, ","))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// MissingScopes returns the scopes the install asked for that the client's
+// stored token was not granted (none when it has them all), so a page can
+// say what the owner must grant by linking the store again.
+// Errors: Forbidden when no store is linked; Internal when the token does
+// not open.
+func (a *Adapter) MissingScopes(ctx context.Context, client connect.Scope) ([]string, error) {
+	_, tok, err := a.loadToken(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	return MissingScopes(a.cfg.Scopes, tok.Scopes), nil
 }
 
 // ShopDomain reads the store a merchant typed: "acme", "acme.myshopify.com",

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -236,5 +237,36 @@ func TestInstallRefusedByTheServicePutsThePreviousTokenBack(t *testing.T) {
 	after, _ := r.tokens.snapshot()
 	if d := cmp.Diff(before, after, cmp.AllowUnexported(stored{})); d != "" {
 		t.Errorf("stored tokens changed (-before +after):\n%s", d)
+	}
+}
+
+func TestInstallTellsTheOwnerWhichScopesShopifyDidNotGrant(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.shop.GrantOnly("read_orders", "read_merchant_managed_fulfillment_orders", "write_merchant_managed_fulfillment_orders")
+	w := r.callback("owner", r.approve(r.start("owner", "acme")))
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("Callback answered %d: %s", w.Code, w.Body)
+	}
+	back, err := url.Parse(w.Header().Get("Location"))
+	if err != nil || back.Query().Get(shopify.MissingScopesParam) != "write_fulfillments" {
+		t.Errorf("Callback sent the owner to %q, want the return URL naming write_fulfillments", w.Header().Get("Location"))
+	}
+	missing, err := r.adapter.MissingScopes(r.ctx, r.scope)
+	if err != nil || !slices.Equal(missing, []string{"write_fulfillments"}) {
+		t.Errorf("MissingScopes = %v, %v; want [write_fulfillments]", missing, err)
+	}
+
+	// Progress events then fail as forbidden, naming the scope, not as a bug.
+	o, ref := r.order()
+	if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Key: "k", Order: ref}); err != nil {
+		t.Fatalf("Fulfil: %v", err)
+	}
+	err = r.adapter.FulfilmentEvent(r.ctx, r.scope, connect.FulfilmentEventParams{Key: "e", Order: ref, Status: connect.FulfilmentDelivered})
+	if connect.ErrorCode(err) != connect.Forbidden || !strings.Contains(err.Error(), "write_fulfillments") {
+		t.Errorf("FulfilmentEvent = %v; want Forbidden naming write_fulfillments", err)
+	}
+	if f := r.fulfillments(o.ID); len(f) != 1 || len(f[0].Events) != 0 {
+		t.Errorf("fulfillments %+v; want one without events", f)
 	}
 }

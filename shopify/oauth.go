@@ -25,7 +25,9 @@ import (
 //     orders at the merchant's own locations, which is what a fulfillment is
 //     created from.
 //   - write_merchant_managed_fulfillment_orders: create the fulfillment when the
-//     delivery is done (or starts) and post delivery events on it.
+//     delivery is done (or starts).
+//   - write_fulfillments: post delivery progress (fulfillmentEventCreate) on
+//     the fulfillment, which Shopify shows the shopper.
 //
 // Orders fulfilled by third-party services or apps (the assigned and
 // third_party fulfillment order scopes) are not ours to fulfil, so those scopes
@@ -35,7 +37,35 @@ func Scopes() []string {
 		"read_orders",
 		"read_merchant_managed_fulfillment_orders",
 		"write_merchant_managed_fulfillment_orders",
+		"write_fulfillments",
 	}
+}
+
+// MissingScopes returns the scopes of requested that granted (as Shopify's
+// token answer lists them) does not grant, in requested's order. A write
+// scope grants its read scope: Shopify lists only write_orders for
+// read_orders and write_orders.
+func MissingScopes(requested, granted []string) []string {
+	var out []string
+	for _, want := range requested {
+		if !slices.ContainsFunc(granted, func(g string) bool { return scopeGrants(g, want) }) {
+			out = append(out, want)
+		}
+	}
+	return out
+}
+
+// scopeGrants reports whether the granted scope grants want.
+func scopeGrants(granted, want string) bool {
+	if granted == want {
+		return true
+	}
+	for _, prefix := range []string{"write_", "unauthenticated_write_"} {
+		if rest, ok := strings.CutPrefix(granted, prefix); ok {
+			return want == strings.Replace(prefix, "write_", "read_", 1)+rest
+		}
+	}
+	return false
 }
 
 // ValidShopDomain returns s, lower-cased, if it is a shop's myshopify.com host

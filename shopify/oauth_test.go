@@ -55,7 +55,7 @@ func TestInstallURL(t *testing.T) {
 	}
 	want := url.Values{
 		"client_id":    {"client-1"},
-		"scope":        {"read_orders,read_merchant_managed_fulfillment_orders,write_merchant_managed_fulfillment_orders"},
+		"scope":        {"read_orders,read_merchant_managed_fulfillment_orders,write_merchant_managed_fulfillment_orders,write_fulfillments"},
 		"redirect_uri": {"https://portal.example/shopify/callback"},
 		"state":        {"st4te"},
 	}
@@ -66,7 +66,7 @@ func TestInstallURL(t *testing.T) {
 
 func TestScopesAreOnlyWhatTheAdapterNeeds(t *testing.T) {
 	t.Parallel()
-	want := []string{"read_orders", "read_merchant_managed_fulfillment_orders", "write_merchant_managed_fulfillment_orders"}
+	want := []string{"read_orders", "read_merchant_managed_fulfillment_orders", "write_merchant_managed_fulfillment_orders", "write_fulfillments"}
 	if d := cmp.Diff(want, shopify.Scopes()); d != "" {
 		t.Errorf("Scopes (-want +got):\n%s", d)
 	}
@@ -180,5 +180,22 @@ func TestVerifyCallbackTreatsSpecialCharactersAsShopifyDoes(t *testing.T) {
 	one.Set("hmac", two.Get("hmac"))
 	if err := shopify.VerifyCallback(one, "s", time.Unix(1700000000, 0), time.Minute); err == nil {
 		t.Error("a value with & verified with the signature of two parameters")
+	}
+}
+
+func TestMissingScopesCountsWriteAsRead(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		granted, want []string
+	}{
+		{[]string{"read_orders", "write_merchant_managed_fulfillment_orders", "write_fulfillments"}, nil},
+		{[]string{"write_orders", "write_merchant_managed_fulfillment_orders"}, []string{"write_fulfillments"}},
+		{nil, shopify.Scopes()},
+		{[]string{"read_fulfillments", "read_orders"}, []string{"read_merchant_managed_fulfillment_orders", "write_merchant_managed_fulfillment_orders", "write_fulfillments"}},
+	}
+	for _, tt := range tests {
+		if d := cmp.Diff(tt.want, shopify.MissingScopes(shopify.Scopes(), tt.granted)); d != "" {
+			t.Errorf("MissingScopes(granted %v) (-want +got):\n%s", tt.granted, d)
+		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -145,7 +147,7 @@ func (c *Client) try(ctx context.Context, body []byte, req *graphql.Request, res
 
 	switch s := hresp.StatusCode; {
 	case s == http.StatusOK:
-		return c.answer(raw, req, resp, reserved)
+		return c.answer(raw, req, resp, reserved, mutation)
 	case s == http.StatusUnauthorized:
 		e := connect.Errorf(connect.Forbidden, "shopify: the store uninstalled the app or revoked access (%s)", c.shop)
 		e.Err = ErrUnauthorized
@@ -176,7 +178,7 @@ type envelope struct {
 	Extensions map[string]any  `json:"extensions"`
 }
 
-func (c *Client) answer(raw []byte, req *graphql.Request, resp *graphql.Response, reserved float64) verdict {
+func (c *Client) answer(raw []byte, req *graphql.Request, resp *graphql.Response, reserved float64, mutation bool) verdict {
 	var env envelope
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return done(connect.Errorf(connect.Internal, "shopify: %s: the answer is not GraphQL JSON: %w", req.OpName, err))
@@ -184,16 +186,16 @@ func (c *Client) answer(raw []byte, req *graphql.Request, resp *graphql.Response
 	resp.Extensions, resp.Errors = env.Extensions, env.Errors
 	cost := costOf(env.Extensions)
 	if cost == nil {
-		return c.judge(env, nil, req, resp)
+		return c.judge(env, nil, req, resp, mutation)
 	}
 	c.bucket.update(cost.ThrottleStatus, c.now(), reserved, cost.ActualQueryCost)
-	v := c.judge(env, cost, req, resp)
+	v := c.judge(env, cost, req, resp, mutation)
 	v.settled = true
 	return v
 }
 
 // judge decides what an answer means.
-func (c *Client) judge(env envelope, cost *Cost, req *graphql.Request, resp *graphql.Response) verdict {
+func (c *Client) judge(env envelope, cost *Cost, req *graphql.Request, resp *graphql.Response, mutation bool) verdict {
 	if hasCode(env.Errors, codeThrottled) {
 		var wait time.Duration
 		if cost != nil && cost.ThrottleStatus.RestoreRate > 0 {
@@ -217,9 +219,14 @@ func (c *Client) judge(env envelope, cost *Cost, req *graphql.Request, resp *gra
 			return done(connect.Errorf(connect.Internal, "shopify: %s: the answer has neither data nor errors", req.OpName))
 		}
 		if hasCode(env.Errors, codeAccessDenied) {
-			return done(connect.Errorf(connect.Forbidden, "shopify: the app may not do %s on %s: %w", req.OpName, c.shop, env.Errors))
+			return done(c.accessDenied(req.OpName, env.Errors))
 		}
 		return done(connect.Errorf(connect.Internal, "shopify: %s failed: %w", req.OpName, env.Errors))
+	}
+	// A mutation the app lacks the scope for answers its field null beside
+	// an ACCESS_DENIED error: nothing was done, and retrying will not help.
+	if mutation && hasCode(env.Errors, codeAccessDenied) {
+		return done(c.accessDenied(req.OpName, env.Errors))
 	}
 	if resp.Data != nil {
 		if err := json.Unmarshal(env.Data, resp.Data); err != nil {
@@ -231,6 +238,32 @@ func (c *Client) judge(env envelope, cost *Cost, req *graphql.Request, resp *gra
 	}
 	return done(nil)
 }
+
+// accessDenied is the Forbidden error of an operation Shopify refused for a
+// missing access scope, naming the scope when Shopify did.
+func (c *Client) accessDenied(op string, errs gqlerror.List) error {
+	var scopes []string
+	for _, e := range errs {
+		if errorCode(e) != codeAccessDenied {
+			continue
+		}
+		text, _ := e.Extensions["requiredAccess"].(string)
+		for _, m := range backquoted.FindAllStringSubmatch(text+" "+e.Message, -1) {
+			if !slices.Contains(scopes, m[1]) {
+				scopes = append(scopes, m[1])
+			}
+		}
+	}
+	if len(scopes) == 0 {
+		return connect.Errorf(connect.Forbidden, "shopify: the app may not do %s on %s: %w", op, c.shop, errs)
+	}
+	return connect.Errorf(connect.Forbidden, "shopify: %s has not granted the app the %s permission (%s needs it); the store's owner must link the store again in Settings → Integrations to grant it: %w",
+		c.shop, strings.Join(scopes, ", "), op, errs)
+}
+
+// backquoted finds the scope names Shopify quotes in an access error
+// ("Required access: `write_fulfillments` access scope.").
+var backquoted = regexp.MustCompile("`([a-z_]+)`")
 
 // waitForPoints sleeps until the bucket estimate has cost points, and reserves
 // them; it returns the points reserved, to settle when the answer comes.

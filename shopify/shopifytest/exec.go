@@ -77,7 +77,12 @@ func (e *executor) selectionSet(set ast.SelectionSet, obj object, path ast.Path)
 		at := append(append(ast.Path{}, path...), ast.PathName(key))
 		v, err := obj.field(f.Name, f.ArgumentMap(e.vars))
 		if err != nil {
-			e.errs = append(e.errs, &gqlerror.Error{Message: err.Error(), Path: at, Locations: locate(f.Position)})
+			ge := &gqlerror.Error{Message: err.Error(), Path: at, Locations: locate(f.Position)}
+			if ad, ok := err.(accessDenied); ok {
+				ge.Extensions = map[string]any{"code": "ACCESS_DENIED", "documentation": "https://shopify.dev/api/usage/access-scopes",
+					"requiredAccess": "`" + ad.scope + "` access scope."}
+			}
+			e.errs = append(e.errs, ge)
 			v = nil
 		}
 		val, ok := e.complete(def.Type, f, v, at, err != nil)

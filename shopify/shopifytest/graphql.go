@@ -60,7 +60,8 @@ func (srv *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	shop := srv.shopOf(r)
-	if !srv.authenticate(shop.domain, r.Header.Get("X-Shopify-Access-Token")) {
+	tok := srv.authenticate(shop.domain, r.Header.Get("X-Shopify-Access-Token"))
+	if tok == nil {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte(`{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}` + "\n"))
@@ -77,13 +78,13 @@ func (srv *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	shop.stats.Requests++
 	shop.bucket.refill(srv.now())
 
-	a := shop.run(in.Query, in.Variables, in.OperationName, decodeErr)
+	a := shop.run(tok, in.Query, in.Variables, in.OperationName, decodeErr)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(a)
 }
 
 // run answers one request, with the server's lock held.
-func (s *Shop) run(query string, vars map[string]any, opName string, decodeErr error) answer {
+func (s *Shop) run(tok *token, query string, vars map[string]any, opName string, decodeErr error) answer {
 	a := answer{}
 	status := func() throttleStatus {
 		return throttleStatus{MaximumAvailable: s.bucket.max, CurrentlyAvailable: s.bucket.level, RestoreRate: s.bucket.rate}
@@ -139,10 +140,12 @@ func (s *Shop) run(query string, vars map[string]any, opName string, decodeErr e
 	}
 	s.stats.LowestAvailable = min(s.stats.LowestAvailable, s.bucket.level)
 
+	s.caller = tok
+	defer func() { s.caller = nil }()
 	e := &executor{schema: schema, vars: coerced}
-	var root object = queryRoot{s}
+	var root object = queryRoot{s, tok}
 	if op.Operation == ast.Mutation {
-		root = mutationRoot{s}
+		root = mutationRoot{s, tok}
 	}
 	if data := e.run(op, root); data != nil {
 		a.Data = data

@@ -11,11 +11,17 @@ import (
 
 // mutationRoot runs fulfillmentCreate and fulfillmentEventCreate on the shop's
 // data, with Shopify's user errors for what it refuses.
-type mutationRoot struct{ s *Shop }
+type mutationRoot struct {
+	s   *Shop
+	tok *token
+}
 
 func (mutationRoot) typeName() string { return "Mutation" }
 
 func (m mutationRoot) field(name string, args map[string]any) (any, error) {
+	if err := allowed(m.tok, name); err != nil {
+		return nil, err
+	}
 	switch name {
 	case "fulfillmentCreate":
 		return m.s.fulfillmentCreate(args), nil

@@ -9,10 +9,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dispatchkit/connect/shopify"
 )
 
 // grant is what an authorization code stands for until it is exchanged.
@@ -53,7 +56,7 @@ func (srv *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	srv.mu.Lock()
 	shop := srv.shopOf(r)
 	code := randomToken("")
-	srv.codes[code] = grant{shop: shop.domain, scopes: q.Get("scope"), expires: srv.now().Add(10 * time.Minute)}
+	srv.codes[code] = grant{shop: shop.domain, scopes: grantedScopes(q.Get("scope"), shop.grantOnly), expires: srv.now().Add(10 * time.Minute)}
 	now := srv.now()
 	srv.mu.Unlock()
 
@@ -193,11 +196,57 @@ func (srv *Server) byRefresh(refresh string) *token {
 }
 
 // IssueToken returns a non-expiring access token for the shop with every scope
-// the adapter asks for, skipping the install dance.
-func (s *Shop) IssueToken() string {
+// the adapter asks for (or those given), skipping the install dance.
+func (s *Shop) IssueToken(scopes ...string) string {
 	s.srv.mu.Lock()
 	defer s.srv.mu.Unlock()
-	return s.srv.accessOf(s.srv.issue(s.domain, "read_orders,write_merchant_managed_fulfillment_orders", false))
+	if scopes == nil {
+		scopes = shopify.Scopes()
+	}
+	return s.srv.accessOf(s.srv.issue(s.domain, grantedScopes(strings.Join(scopes, ","), nil), false))
+}
+
+// GrantOnly makes installs on the shop grant only these scopes of those
+// asked for, as Shopify does when the app's configuration lists fewer than
+// the install asks; nil grants what is asked.
+func (s *Shop) GrantOnly(scopes ...string) {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	s.grantOnly = scopes
+}
+
+// grantedScopes is what Shopify answers an install that asked for requested
+// (comma-separated), when only the allowed scopes may be granted (nil: all):
+// the granted scopes, comma-separated, without a read scope whose write scope
+// is granted (which implies it), as Shopify's token answers list them.
+func grantedScopes(requested string, allowed []string) string {
+	var out []string
+	for _, sc := range strings.Split(requested, ",") {
+		sc = strings.TrimSpace(sc)
+		if sc == "" || slices.Contains(out, sc) || (allowed != nil && !slices.Contains(allowed, sc)) {
+			continue
+		}
+		out = append(out, sc)
+	}
+	var compact []string
+	for _, sc := range out {
+		if rest, ok := strings.CutPrefix(sc, "read_"); ok && slices.Contains(out, "write_"+rest) {
+			continue
+		}
+		compact = append(compact, sc)
+	}
+	return strings.Join(compact, ",")
+}
+
+// hasScope reports whether the token's scopes grant scope, a write scope
+// granting its read scope.
+func (t *token) hasScope(scope string) bool {
+	for _, sc := range strings.Split(t.scopes, ",") {
+		if sc == scope || ("read_"+strings.TrimPrefix(sc, "write_") == scope && strings.HasPrefix(sc, "write_")) {
+			return true
+		}
+	}
+	return false
 }
 
 // Uninstall revokes every token of the shop, as uninstalling the app does;
@@ -212,15 +261,15 @@ func (s *Shop) Uninstall() {
 	}
 }
 
-// authenticate returns whether the access token is good for the shop now, and
-// marks it used.
-func (srv *Server) authenticate(shop, access string) bool {
+// authenticate returns the access token if it is good for the shop now, and
+// marks it used; nil otherwise.
+func (srv *Server) authenticate(shop, access string) *token {
 	t := srv.tokens[access]
 	if t == nil || t.shop != shop || t.revoked || (!t.expires.IsZero() && !srv.now().Before(t.expires)) {
-		return false
+		return nil
 	}
 	t.used = true
-	return true
+	return t
 }
 
 func oauthError(w http.ResponseWriter, status int, code, description string) {

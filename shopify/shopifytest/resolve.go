@@ -17,11 +17,40 @@ func notImplemented(typ, field string) error {
 	return fmt.Errorf("shopifytest: %s.%s is not implemented by the fake", typ, field)
 }
 
-type queryRoot struct{ s *Shop }
+type queryRoot struct {
+	s   *Shop
+	tok *token
+}
 
 func (queryRoot) typeName() string { return "QueryRoot" }
 
+// needs is the scope each root field requires.
+var needs = map[string]string{
+	"orders": "read_orders", "order": "read_orders", "nodes": "read_orders",
+	"fulfillmentCreate":      "write_merchant_managed_fulfillment_orders",
+	"fulfillmentEventCreate": "write_fulfillments",
+}
+
+// accessDenied is Shopify's refusal of a field the token's scopes do not
+// grant: the field is null, with an ACCESS_DENIED error naming the scope.
+type accessDenied struct{ field, scope string }
+
+func (e accessDenied) Error() string {
+	return fmt.Sprintf("Access denied for %s field. Required access: `%s` access scope.", e.field, e.scope)
+}
+
+// allowed returns the refusal of a root field the token may not use, or nil.
+func allowed(tok *token, field string) error {
+	if sc := needs[field]; sc != "" && !tok.hasScope(sc) {
+		return accessDenied{field, sc}
+	}
+	return nil
+}
+
 func (q queryRoot) field(name string, args map[string]any) (any, error) {
+	if err := allowed(q.tok, name); err != nil {
+		return nil, err
+	}
 	switch name {
 	case "orders":
 		return q.s.ordersConnection(args)
@@ -140,6 +169,10 @@ func (v orderObj) field(name string, args map[string]any) (any, error) {
 	case "fulfillmentOrders":
 		var items []object
 		for i := range o.FulfillmentOrders {
+			// Without a fulfillment-order scope, an app sees none of them.
+			if !v.s.caller.hasScope("read_merchant_managed_fulfillment_orders") {
+				break
+			}
 			items = append(items, fulfillmentOrderObj{&o.FulfillmentOrders[i]})
 		}
 		return paginate("FulfillmentOrder", items, args)

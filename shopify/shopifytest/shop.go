@@ -143,8 +143,10 @@ type Shop struct {
 	locations map[string]Location // by name
 	refuseAt  map[string]string   // location name → fulfillmentCreate's user error there
 
-	withhold bool
-	failures []int // HTTP statuses to answer the next GraphQL requests with
+	withhold  bool
+	grantOnly []string // scopes installs may grant; nil: all asked for
+	caller    *token   // the token of the request being answered (the server's lock is held)
+	failures  []int    // HTTP statuses to answer the next GraphQL requests with
 }
 
 // Domain returns the shop's myshopify.com host name.
