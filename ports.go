@@ -315,6 +315,10 @@ type ShopifyOrder struct {
 	// Problem says why the order cannot be imported ("has no shipping address",
 	// "customer data withheld by Shopify"); "" when it can.
 	Problem string
+	// Notes says what of an importable order is left out and why, without
+	// refusing it (lines that are not delivered, such as tips and gift cards;
+	// customer fields Shopify withheld); imports show them as warnings.
+	Notes []string
 	// Imported is set by Service.ShopifyOrders when the client already has it.
 	Imported bool
 }

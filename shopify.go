@@ -235,5 +235,8 @@ func (s *shopifySource) Next(context.Context) (ImportRow, error) {
 	if o.Problem != "" {
 		row.Problems = []FieldError{{Column: "Shopify order", Reason: o.Name + ": " + o.Problem}}
 	}
+	for _, n := range o.Notes {
+		row.Warnings = append(row.Warnings, FieldError{Row: row.Number, Column: "Shopify order", Reason: o.Name + ": " + n})
+	}
 	return row, nil
 }

@@ -11,13 +11,15 @@ import (
 // The problems that keep an order from being imported, as the import report
 // shows them after the order's name.
 const (
-	ProblemNotFound        = "order not found in the store"
-	ProblemNoAddress       = "has no shipping address"
-	ProblemWithheld        = "customer data withheld by Shopify: the app lacks approval for protected customer data"
-	ProblemFulfilled       = "is already fulfilled in Shopify"
-	ProblemRestocked       = "was returned and restocked in Shopify"
-	ProblemCancelled       = "was cancelled in Shopify"
-	problemPartialAnswer   = "Shopify could not return this order: "
+	ProblemNotFound      = "order not found in the store"
+	ProblemNoAddress     = "has no shipping address"
+	ProblemWithheld      = "customer data withheld by Shopify: the app lacks approval for protected customer data"
+	ProblemFulfilled     = "is already fulfilled in Shopify"
+	ProblemRestocked     = "was returned and restocked in Shopify"
+	ProblemCancelled     = "was cancelled in Shopify"
+	problemPartialAnswer = "Shopify could not return this order: "
+	// NoteNotShipped starts the note naming the lines left out.
+	NoteNotShipped         = "not delivered, so not imported: "
 	problemTooManyProducts = "has more than 250 products; add it by hand"
 )
 
@@ -35,10 +37,13 @@ const (
 //     the right person at a business; the order's email; the shipping
 //     address's phone, else the order's.
 //   - The order's note is the delivery notes.
-//   - Each line item is a product (name, quantity, SKU), and PackageCount is
-//     the sum of their quantities: Shopify does not know how the merchant
-//     packs, one package an item is the usual case, and the client can change
-//     it on the draft before submitting.
+//   - Each line item that ships is a product (name, current quantity, SKU),
+//     and PackageCount is the sum of their quantities: Shopify does not know
+//     how the merchant packs, one package an item is the usual case, and the
+//     client can change it on the draft before submitting. The current
+//     quantity leaves out units refunded or removed; a line that does not
+//     ship (requiresShipping false: a tip, a gift card, a digital product)
+//     is left out, and Notes says so.
 //   - The stop type is delivery.
 //
 // problem, when not "", is why the order cannot be imported; otherwise the
@@ -81,12 +86,20 @@ func toShopifyOrder(shop string, o *OrderFields, problem string) connect.Shopify
 		in.Recipient.Name = name
 		in.Recipient.Phone = firstOf(a.Phone, o.Phone)
 	}
+	var leftOut []string
 	for _, li := range o.LineItems.Nodes {
-		if li.CurrentQuantity <= 0 {
-			continue // removed from the order
+		switch {
+		case li.CurrentQuantity <= 0:
+			continue // refunded or removed from the order
+		case !li.RequiresShipping:
+			leftOut = append(leftOut, li.Name)
+			continue
 		}
 		in.Products = append(in.Products, connect.Product{Name: li.Name, Quantity: li.CurrentQuantity, SKU: li.Sku})
 		in.PackageCount += li.CurrentQuantity
+	}
+	if len(leftOut) > 0 {
+		out.Notes = append(out.Notes, NoteNotShipped+strings.Join(leftOut, ", "))
 	}
 
 	switch {

@@ -444,3 +444,40 @@ func TestServiceHandlesWebhooks(t *testing.T) {
 		t.Errorf("shop/redact after the uninstall left the recipient %+v", got)
 	}
 }
+
+// TestServiceImportsWhatShipsAsItStandsNow imports an order whose lines were
+// refunded, removed, or do not ship: the draft has what is still to be
+// delivered, and the import says what it left out.
+func TestServiceImportsWhatShipsAsItStandsNow(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	o := w.shop.AddOrder(shopifytest.Order{
+		ShippingAddress: &shopifytest.Address{FirstName: "Ava", Address1: "1 Elm St", City: "Austin"},
+		LineItems: []shopifytest.LineItem{
+			{Name: "Mug", SKU: "M", Quantity: 3},
+			{Name: "Jar", Quantity: 2},
+			{Name: "Tip", Quantity: 1, NoShipping: true},
+			{Name: "Gift card", Quantity: 1, NoShipping: true},
+		},
+	})
+	w.shop.Refund(o.ID, "Mug", 1, false)
+	w.shop.Refund(o.ID, "Jar", 2, true)
+	w.link()
+	res, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{o.Name}, connect.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Imported != 1 {
+		t.Fatalf("import %+v", res)
+	}
+	ds := w.drafts()
+	if len(ds) != 1 {
+		t.Fatalf("%d drafts", len(ds))
+	}
+	if d := cmp.Diff([]connect.Product{{Name: "Mug", SKU: "M", Quantity: 2}}, ds[0].Products); d != "" || ds[0].PackageCount != 2 {
+		t.Errorf("products (-want +got):\n%s\npackages %d, want 2", d, ds[0].PackageCount)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Reason, "#1001: not delivered, so not imported: Tip, Gift card") {
+		t.Errorf("warnings %+v; want one naming the tip and the gift card", res.Warnings)
+	}
+}
