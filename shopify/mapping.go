@@ -1,6 +1,7 @@
 package shopify
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -18,6 +19,8 @@ const (
 	ProblemRestocked     = "was returned and restocked in Shopify"
 	ProblemCancelled     = "was cancelled in Shopify"
 	problemPartialAnswer = "Shopify could not return this order: "
+	// NoteWithheld starts the note naming the customer data Shopify withheld.
+	NoteWithheld = "Shopify withheld the customer's "
 	// NoteNotShipped starts the note naming the lines left out.
 	NoteNotShipped         = "not delivered, so not imported: "
 	problemTooManyProducts = "has more than 250 products; add it by hand"
@@ -48,7 +51,10 @@ const (
 //
 // problem, when not "", is why the order cannot be imported; otherwise the
 // order itself may have one: cancelled, fulfilled, or no shipping address.
-func toShopifyOrder(shop string, o *OrderFields, problem string) connect.ShopifyOrder {
+// withheld names the protected customer data Shopify withheld ("name",
+// "email", "phone", "address"): the order is mapped from what it gave, and
+// Notes says what it withheld.
+func toShopifyOrder(shop string, o *OrderFields, problem string, withheld []string) connect.ShopifyOrder {
 	out := connect.ShopifyOrder{
 		Ref:       connect.ShopifyRef{Shop: shop, OrderID: o.Id},
 		Name:      o.Name,
@@ -98,12 +104,18 @@ func toShopifyOrder(shop string, o *OrderFields, problem string) connect.Shopify
 		in.Products = append(in.Products, connect.Product{Name: li.Name, Quantity: li.CurrentQuantity, SKU: li.Sku})
 		in.PackageCount += li.CurrentQuantity
 	}
+	if len(withheld) > 0 {
+		out.Notes = append(out.Notes, NoteWithheld+strings.Join(withheld, ", ")+
+			" (the app is not approved for these protected customer data fields; the client's required fields decide whether the order can be imported without them)")
+	}
 	if len(leftOut) > 0 {
 		out.Notes = append(out.Notes, NoteNotShipped+strings.Join(leftOut, ", "))
 	}
 
 	switch {
 	case problem != "":
+	case slices.Contains(withheld, "address"):
+		problem = ProblemWithheld // no street to deliver to, whatever the client requires
 	case o.CancelledAt != nil:
 		problem = ProblemCancelled
 	case o.DisplayFulfillmentStatus == OrderDisplayFulfillmentStatusFulfilled:

@@ -44,7 +44,7 @@ func (a *Adapter) UnfulfilledOrders(ctx context.Context, client connect.Scope, a
 			resp, err = ListOrders(ctx, s.gql, first, cursor, OpenUnfulfilled, OrderSortKeysCreatedAt, true, a.cfg.LineItems)
 			return err
 		})
-		problems, err := nodeProblems(err)
+		problems, withheld, err := nodeProblems(err)
 		if err != nil {
 			if cursor != "" && connect.ErrorCode(err) == connect.Internal && strings.Contains(strings.ToLower(err.Error()), "cursor") {
 				return nil, connect.Errorf(connect.Invalid, "shopify: the page cursor is not valid; start again from the first page")
@@ -52,7 +52,7 @@ func (a *Adapter) UnfulfilledOrders(ctx context.Context, client connect.Scope, a
 			return nil, err
 		}
 		for i := range resp.Orders.Nodes {
-			got = append(got, &read{fields: &resp.Orders.Nodes[i], problem: problems[i]})
+			got = append(got, &read{fields: &resp.Orders.Nodes[i], problem: problems[i], withheld: withheld[i]})
 		}
 		page.Next = ""
 		if !resp.Orders.PageInfo.HasNextPage || resp.Orders.PageInfo.EndCursor == "" {
@@ -66,7 +66,7 @@ func (a *Adapter) UnfulfilledOrders(ctx context.Context, client connect.Scope, a
 	}
 	page.Orders = make([]connect.ShopifyOrder, len(got))
 	for i, r := range got {
-		page.Orders[i] = toShopifyOrder(s.shop, r.fields, r.problem)
+		page.Orders[i] = toShopifyOrder(s.shop, r.fields, r.problem, r.withheld)
 	}
 	return page, nil
 }
@@ -135,17 +135,18 @@ func (a *Adapter) LookupOrders(ctx context.Context, client connect.Scope, refs [
 		case found == nil:
 			out[i] = notFound(s.shop, ref, ProblemNotFound)
 		default:
-			out[i] = toShopifyOrder(s.shop, found.fields, found.problem)
+			out[i] = toShopifyOrder(s.shop, found.fields, found.problem, found.withheld)
 		}
 	}
 	return out, nil
 }
 
-// read is an order as Shopify answered it, and why it cannot be imported when
-// the answer itself says so (data withheld).
+// read is an order as Shopify answered it, why it cannot be imported when
+// the answer itself says so, and the customer data Shopify withheld.
 type read struct {
-	fields  *OrderFields
-	problem string
+	fields   *OrderFields
+	problem  string
+	withheld []string // "name", "email", "phone", "address"
 }
 
 // ordersByID reads orders by global id, as many a query as the cost limit
@@ -158,13 +159,13 @@ func (s *session) ordersByID(ctx context.Context, ids []string, lineItems int) (
 			resp, err = OrdersByID(ctx, s.gql, chunk, lineItems)
 			return err
 		})
-		problems, err := nodeProblems(err)
+		problems, withheld, err := nodeProblems(err)
 		if err != nil {
 			return nil, err
 		}
 		for i, n := range resp.Nodes {
 			if o, ok := n.(*OrdersByIDNodesOrder); ok && o != nil {
-				out[o.Id] = &read{fields: &o.OrderFields, problem: problems[i]}
+				out[o.Id] = &read{fields: &o.OrderFields, problem: problems[i], withheld: withheld[i]}
 			}
 		}
 	}
@@ -190,7 +191,7 @@ func (s *session) ordersByName(ctx context.Context, names []string, lineItems in
 			resp, err = OrdersByName(ctx, s.gql, NameQuery(chunk), len(chunk), lineItems)
 			return err
 		})
-		problems, err := nodeProblems(err)
+		problems, withheld, err := nodeProblems(err)
 		if err != nil {
 			return nil, err
 		}
@@ -198,7 +199,7 @@ func (s *session) ordersByName(ctx context.Context, names []string, lineItems in
 			o := &resp.Orders.Nodes[i]
 			for _, name := range chunk {
 				if out[name] == nil && sameName(o.Name, name) {
-					out[name] = &read{fields: o, problem: problems[i]}
+					out[name] = &read{fields: o, problem: problems[i], withheld: withheld[i]}
 				}
 			}
 		}
@@ -244,7 +245,7 @@ func (s *session) readAllLineItems(ctx context.Context, reads []*read) error {
 		}
 		for _, r := range reads {
 			if w := whole[r.fields.Id]; w != nil && r.problem == "" {
-				r.fields, r.problem = w.fields, w.problem
+				r.fields, r.problem, r.withheld = w.fields, w.problem, w.withheld
 			}
 		}
 	}
@@ -252,38 +253,68 @@ func (s *session) readAllLineItems(ctx context.Context, reads []*read) error {
 }
 
 // nodeProblems reads a partial answer: for each order (by its index in the
-// answer's nodes) that came with errors, why it cannot be imported. Withheld
-// customer data (ACCESS_DENIED) is the usual one. Any other error, or one not
-// about an order, is returned.
-func nodeProblems(err error) (map[int]string, error) {
+// answer's nodes) that came with errors, why it cannot be imported, or which
+// of its customer data Shopify withheld (ACCESS_DENIED on a field, for an app
+// not approved for that protected customer data field: the rest of the order
+// is there). Any other error, or one not about an order, is returned.
+func nodeProblems(err error) (map[int]string, map[int][]string, error) {
 	var partial *PartialError
 	if err == nil || !errors.As(err, &partial) {
-		return nil, err
+		return nil, nil, err
 	}
-	out := map[int]string{}
+	problems, withheld := map[int]string{}, map[int][]string{}
 	for _, e := range partial.Errors {
-		i, ok := nodeIndex(e.Path)
+		i, rest, ok := nodeIndex(e.Path)
 		if !ok {
-			return nil, connect.Errorf(connect.Internal, "shopify: %w", partial)
+			return nil, nil, connect.Errorf(connect.Internal, "shopify: %w", partial)
 		}
-		if errorCode(e) == codeAccessDenied {
-			out[i] = ProblemWithheld
-		} else if out[i] == "" {
-			out[i] = problemPartialAnswer + e.Message
+		switch {
+		case errorCode(e) == codeAccessDenied && protectedField(rest) != "":
+			if f := protectedField(rest); !slices.Contains(withheld[i], f) {
+				withheld[i] = append(withheld[i], f)
+			}
+		case errorCode(e) == codeAccessDenied:
+			problems[i] = ProblemWithheld
+		case problems[i] == "":
+			problems[i] = problemPartialAnswer + e.Message
 		}
 	}
-	return out, nil
+	return problems, withheld, nil
+}
+
+// protectedField names the protected customer data a withheld field of an
+// order is (by its path below the order), as Shopify's approval lists them:
+// name, email, phone, address; "" for anything else.
+func protectedField(path []string) string {
+	switch strings.Join(path, ".") {
+	case "email":
+		return "email"
+	case "phone", "shippingAddress.phone":
+		return "phone"
+	case "shippingAddress.name", "shippingAddress.firstName", "shippingAddress.lastName", "shippingAddress.company":
+		return "name"
+	case "shippingAddress.address1", "shippingAddress.address2", "shippingAddress.latitude", "shippingAddress.longitude":
+		return "address"
+	}
+	return ""
 }
 
 // nodeIndex finds the order an error's path is about: the index after the
-// first "nodes" (orders.nodes[3].email, nodes[3].shippingAddress.phone).
-func nodeIndex(path ast.Path) (int, bool) {
+// first "nodes" (orders.nodes[3].email, nodes[3].shippingAddress.phone), and
+// the field names below it.
+func nodeIndex(path ast.Path) (int, []string, bool) {
 	for j := 0; j+1 < len(path); j++ {
 		if name, ok := path[j].(ast.PathName); ok && name == "nodes" {
 			if i, ok := path[j+1].(ast.PathIndex); ok {
-				return int(i), true
+				var rest []string
+				for _, el := range path[j+2:] {
+					if n, ok := el.(ast.PathName); ok {
+						rest = append(rest, string(n))
+					}
+				}
+				return int(i), rest, true
 			}
 		}
 	}
-	return 0, false
+	return 0, nil, false
 }

@@ -481,3 +481,52 @@ func TestServiceImportsWhatShipsAsItStandsNow(t *testing.T) {
 		t.Errorf("warnings %+v; want one naming the tip and the gift card", res.Warnings)
 	}
 }
+
+// TestServiceImportsWhatShopifyGrantsOfProtectedData plays an app approved
+// for some protected customer data fields: orders are imported with what
+// Shopify gives, the client's required fields decide, and the import names
+// what Shopify withheld.
+func TestServiceImportsWhatShopifyGrantsOfProtectedData(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	o := w.shop.AddOrder(shopifytest.Order{Email: "ava@example.com", Phone: "+15125550100",
+		ShippingAddress: &shopifytest.Address{FirstName: "Ava", Address1: "1 Elm St", City: "Austin", Phone: "+15125550101"},
+		LineItems:       []shopifytest.LineItem{{Name: "Mug", Quantity: 1}}})
+	w.link()
+	w.shop.ProtectedCustomerData(2, "name", "address")
+
+	res, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{o.Name}, connect.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Imported != 1 || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Reason, "Shopify withheld the customer's email, phone") {
+		t.Fatalf("import %+v, warnings %+v; want the order imported, naming email and phone as withheld", res, res.Warnings)
+	}
+	ds := w.drafts()
+	if len(ds) != 1 || ds[0].Recipient.Name != "Ava" || ds[0].Address.Line1 != "1 Elm St" || ds[0].Recipient.Email != "" || ds[0].Recipient.Phone != "" {
+		t.Fatalf("drafts %+v; want Ava at 1 Elm St without email or phone", ds)
+	}
+	if err := w.svc.DeleteDraft(w.ctx, w.owner, ds[0].ID, ds[0].Version); err != nil {
+		t.Fatal(err)
+	}
+
+	// A client that requires the phone cannot have the order without it.
+	settings := connect.ClientSettings{AllowUpload: true, DefaultDepot: "north", RequiredFields: connect.RequireFields(connect.FieldRecipientPhone)}
+	if _, err := w.svc.UpdateClient(w.ctx, w.disp, w.client.ID, connect.ClientChanges{Settings: &settings}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{o.Name}, connect.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Imported != 0 || res.Refused != 1 || !strings.Contains(res.RefusedRows[0].Reason(), "Recipient Phone Number is required") {
+		t.Errorf("import %+v; want the order refused for its phone", res)
+	}
+
+	// At level 0 no order can be read, and the client is told why.
+	w.shop.ProtectedCustomerData(0)
+	_, err = w.svc.ShopifyOrders(w.ctx, w.owner, "", 10)
+	if connect.ErrorCode(err) != connect.Forbidden || !strings.Contains(err.Error(), "not approved this app for protected customer data") {
+		t.Errorf("ShopifyOrders at level 0 = %v; want Forbidden saying why", err)
+	}
+}

@@ -255,6 +255,9 @@ func (c *Client) accessDenied(op string, errs gqlerror.List) error {
 		}
 	}
 	if len(scopes) == 0 {
+		if strings.Contains(errs.Error(), "protected-customer-data") {
+			return connect.Errorf(connect.Forbidden, "shopify: Shopify has not approved this app for protected customer data, so it cannot read %s's orders: %w", c.shop, errs)
+		}
 		return connect.Errorf(connect.Forbidden, "shopify: the app may not do %s on %s: %w", op, c.shop, errs)
 	}
 	return connect.Errorf(connect.Forbidden, "shopify: %s has not granted the app the %s permission (%s needs it); the store's owner must link the store again in Settings → Integrations to grant it: %w",

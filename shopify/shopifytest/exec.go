@@ -78,6 +78,9 @@ func (e *executor) selectionSet(set ast.SelectionSet, obj object, path ast.Path)
 		v, err := obj.field(f.Name, f.ArgumentMap(e.vars))
 		if err != nil {
 			ge := &gqlerror.Error{Message: err.Error(), Path: at, Locations: locate(f.Position)}
+			if _, ok := err.(orderObjectDenied); ok {
+				ge.Extensions = map[string]any{"code": "ACCESS_DENIED", "documentation": "https://shopify.dev/docs/apps/launch/protected-customer-data"}
+			}
 			if ad, ok := err.(accessDenied); ok {
 				ge.Extensions = map[string]any{"code": "ACCESS_DENIED", "documentation": "https://shopify.dev/api/usage/access-scopes",
 					"requiredAccess": "`" + ad.scope + "` access scope."}

@@ -47,9 +47,20 @@ func allowed(tok *token, field string) error {
 	return nil
 }
 
+// orderObjectDenied is Shopify's answer to an app at protected customer
+// data level 0 asking for orders.
+type orderObjectDenied struct{}
+
+func (orderObjectDenied) Error() string {
+	return "This app is not approved to access the Order object. See https://shopify.dev/docs/apps/launch/protected-customer-data for more details."
+}
+
 func (q queryRoot) field(name string, args map[string]any) (any, error) {
 	if err := allowed(q.tok, name); err != nil {
 		return nil, err
+	}
+	if q.s.level == 0 && (name == "orders" || name == "order" || name == "nodes") {
+		return nil, orderObjectDenied{}
 	}
 	switch name {
 	case "orders":
@@ -134,9 +145,9 @@ func (v orderObj) field(name string, args map[string]any) (any, error) {
 	case "note":
 		return optional(o.Note), nil
 	case "email":
-		return v.s.protect(optional(o.Email), o.Withheld), nil
+		return v.s.protect(optional(o.Email), o.Withheld, "email"), nil
 	case "phone":
-		return v.s.protect(optional(o.Phone), o.Withheld), nil
+		return v.s.protect(optional(o.Phone), o.Withheld, "phone"), nil
 	case "displayFulfillmentStatus":
 		return o.DisplayFulfillmentStatus(), nil
 	case "closed":
@@ -180,11 +191,12 @@ func (v orderObj) field(name string, args map[string]any) (any, error) {
 	return nil, notImplemented("Order", name)
 }
 
-// protect withholds v when the shop plays an app without protected customer
-// data approval, or the order's data is withheld on its own. A field that is
-// null anyway stays plain null.
-func (s *Shop) protect(v any, order bool) any {
-	if (s.withhold || order) && v != nil {
+// protect withholds v, a value of the protected customer data field (name,
+// email, phone, address), when the shop plays an app without approval for
+// it, or the order's data is withheld on its own. A field that is null anyway
+// stays plain null.
+func (s *Shop) protect(v any, order bool, field string) any {
+	if v != nil && (s.withhold || order || s.level < 2 || !slices.Contains(s.fields, field)) {
 		return withheld{}
 	}
 	return v
@@ -200,28 +212,28 @@ func (addressObj) typeName() string { return "MailingAddress" }
 
 func (v addressObj) field(name string, _ map[string]any) (any, error) {
 	a := v.a
-	p := func(x any) any { return v.s.protect(x, v.withheld) }
+	p := func(x any, field string) any { return v.s.protect(x, v.withheld, field) }
 	switch name {
 	case "id":
 		return a.ID, nil
 	case "name":
-		return p(optional(a.Name())), nil
+		return p(optional(a.Name()), "name"), nil
 	case "firstName":
-		return p(optional(a.FirstName)), nil
+		return p(optional(a.FirstName), "name"), nil
 	case "lastName":
-		return p(optional(a.LastName)), nil
+		return p(optional(a.LastName), "name"), nil
 	case "company":
-		return p(optional(a.Company)), nil
+		return p(optional(a.Company), "name"), nil
 	case "address1":
-		return p(optional(a.Address1)), nil
+		return p(optional(a.Address1), "address"), nil
 	case "address2":
-		return p(optional(a.Address2)), nil
+		return p(optional(a.Address2), "address"), nil
 	case "phone":
-		return p(optional(a.Phone)), nil
+		return p(optional(a.Phone), "phone"), nil
 	case "latitude":
-		return p(optionalFloat(a.Latitude)), nil
+		return p(optionalFloat(a.Latitude), "address"), nil
 	case "longitude":
-		return p(optionalFloat(a.Longitude)), nil
+		return p(optionalFloat(a.Longitude), "address"), nil
 	case "city":
 		return optional(a.City), nil
 	case "province":

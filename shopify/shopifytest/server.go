@@ -128,6 +128,8 @@ func (srv *Server) shop(domain string) *Shop {
 		srv:    srv,
 		domain: domain,
 		byID:   map[string]*Order{},
+		level:  2,
+		fields: []string{"name", "email", "phone", "address"},
 		bucket: bucket{max: srv.cfg.BucketSize, rate: srv.cfg.RestoreRate, level: srv.cfg.BucketSize, at: srv.cfg.Now()},
 	}
 	s.stats.LowestAvailable = srv.cfg.BucketSize

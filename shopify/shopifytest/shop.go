@@ -144,6 +144,8 @@ type Shop struct {
 	refuseAt  map[string]string   // location name → fulfillmentCreate's user error there
 
 	withhold  bool
+	level     int      // protected customer data level: 0 none, 1 orders, 2 with fields
+	fields    []string // level 2's approved fields: "name", "email", "phone", "address"
 	grantOnly []string // scopes installs may grant; nil: all asked for
 	caller    *token   // the token of the request being answered (the server's lock is held)
 	failures  []int    // HTTP statuses to answer the next GraphQL requests with
@@ -161,6 +163,18 @@ func (s *Shop) WithholdCustomerData(on bool) {
 	s.srv.mu.Lock()
 	defer s.srv.mu.Unlock()
 	s.withhold = on
+}
+
+// ProtectedCustomerData sets what Shopify has approved the app for, as
+// Shopify's protected customer data levels work: level 0, no access to
+// orders at all (orders, order and nodes answer ACCESS_DENIED); level 1,
+// orders without the protected fields; level 2, orders with the fields named
+// ("name", "email", "phone", "address"), the others withheld as
+// WithholdCustomerData does. A new shop is at level 2 with every field.
+func (s *Shop) ProtectedCustomerData(level int, fields ...string) {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	s.level, s.fields, s.withhold = level, fields, false
 }
 
 // FailNext makes the next len(statuses) GraphQL requests answer those HTTP
