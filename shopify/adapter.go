@@ -19,6 +19,10 @@ type Config struct {
 	// Dashboard. Required. The secret signs install states and verifies
 	// callbacks and webhooks.
 	ClientID, Secret string
+	// PreviousSecret is the secret being rotated out, accepted beside Secret
+	// on callbacks and webhooks while Shopify still signs with it (a rotation
+	// signs with the old secret until the new one is in effect). "": none.
+	PreviousSecret string
 	// Scopes are the access scopes an install asks for. nil: [Scopes].
 	Scopes []string
 	// Tokens keeps each client's sealed access token. Required.
@@ -73,6 +77,15 @@ type Config struct {
 	// Sleep must return early with ctx's error when ctx ends. nil: the real clock.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// secrets are the secrets a signature Shopify made may use: Secret, and
+// PreviousSecret during a rotation.
+func (a *Adapter) secrets() []string {
+	if a.cfg.PreviousSecret == "" || a.cfg.PreviousSecret == a.cfg.Secret {
+		return []string{a.cfg.Secret}
+	}
+	return []string{a.cfg.Secret, a.cfg.PreviousSecret}
 }
 
 // Once records keys that may be used once, until they expire.

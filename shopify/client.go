@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/Khan/genqlient/graphql"
@@ -68,6 +69,8 @@ type Client struct {
 	log      *slog.Logger
 	now      func() time.Time
 	sleep    func(ctx context.Context, d time.Duration) error
+
+	versionWarned atomic.Bool // the served API version differed once: warned
 }
 
 var _ graphql.Client = (*Client)(nil)

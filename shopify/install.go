@@ -87,7 +87,7 @@ func (h *InstallHandler) Callback(w http.ResponseWriter, r *http.Request) {
 	a := h.a
 	now := a.now()
 	q := r.URL.Query()
-	if err := VerifyCallback(q, a.cfg.Secret, now, a.cfg.CallbackMaxAge); err != nil {
+	if err := verifyCallback(q, now, a.cfg.CallbackMaxAge, a.secrets()...); err != nil {
 		refuseErr(ctx, a, w, err)
 		return
 	}

@@ -1,11 +1,13 @@
 package shopify
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -138,13 +140,21 @@ const DefaultCallbackAge = 5 * time.Minute
 // Errors: Forbidden when the hmac is missing or wrong or the timestamp too old
 // or too far ahead; Invalid when the shop or timestamp is malformed.
 func VerifyCallback(query url.Values, secret string, now time.Time, maxAge time.Duration) error {
+	return verifyCallback(query, now, maxAge, secret)
+}
+
+// verifyCallback is VerifyCallback accepting a signature by any of the secrets.
+func verifyCallback(query url.Values, now time.Time, maxAge time.Duration, secrets ...string) error {
 	got, err := hex.DecodeString(query.Get("hmac"))
 	if err != nil || len(got) != sha256.Size {
 		return connect.Errorf(connect.Forbidden, "shopify: the request is not signed by Shopify")
 	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(callbackMessage(query)))
-	if !hmac.Equal(got, mac.Sum(nil)) {
+	msg := []byte(callbackMessage(query))
+	if !slices.ContainsFunc(secrets, func(secret string) bool {
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write(msg)
+		return hmac.Equal(got, mac.Sum(nil))
+	}) {
 		return connect.Errorf(connect.Forbidden, "shopify: the request is not signed by Shopify")
 	}
 	if _, err := ValidShopDomain(query.Get("shop")); err != nil {
@@ -165,35 +175,43 @@ func VerifyCallback(query url.Values, secret string, now time.Time, maxAge time.
 }
 
 // callbackMessage is what Shopify signs: every parameter but hmac (and the
-// legacy signature), sorted by key, as k=v joined by &. In keys and values, %
-// and & are escaped as %25 and %26, and = in keys as %3D, so that no parameter
-// can pass for two; a repeated key is written k=["v1", "v2"].
+// legacy signature), sorted by key (then value), form-encoded and joined by
+// & as Shopify's own libraries build it (the JS library's URLSearchParams, so
+// a base64 host's padding "=" is signed as %3D and a space as +).
 func callbackMessage(query url.Values) string {
-	keys := make([]string, 0, len(query))
-	for k := range query {
-		if k != "hmac" && k != "signature" {
-			keys = append(keys, k)
+	type kv struct{ k, v string }
+	var pairs []kv
+	for k, vs := range query {
+		if k == "hmac" || k == "signature" {
+			continue
+		}
+		for _, v := range vs {
+			pairs = append(pairs, kv{k, v})
 		}
 	}
-	slices.Sort(keys)
-	escValue := strings.NewReplacer("%", "%25", "&", "%26")
-	escKey := strings.NewReplacer("%", "%25", "&", "%26", "=", "%3D")
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		vs := query[k]
-		v := ""
-		switch len(vs) {
-		case 0:
-		case 1:
-			v = escValue.Replace(vs[0])
-		default:
-			quoted := make([]string, len(vs))
-			for i, x := range vs {
-				quoted[i] = `"` + escValue.Replace(x) + `"`
-			}
-			v = "[" + strings.Join(quoted, ", ") + "]"
-		}
-		parts = append(parts, escKey.Replace(k)+"="+v)
+	slices.SortStableFunc(pairs, func(a, b kv) int { return cmp.Or(strings.Compare(a.k, b.k), strings.Compare(a.v, b.v)) })
+	parts := make([]string, len(pairs))
+	for i, p := range pairs {
+		parts[i] = formEncode(p.k) + "=" + formEncode(p.v)
 	}
 	return strings.Join(parts, "&")
+}
+
+// formEncode encodes s as application/x-www-form-urlencoded does (the WHATWG
+// URL standard's byte serializer, which URLSearchParams uses): ASCII letters,
+// digits and *-._ stay, a space is +, every other byte is %XX.
+func formEncode(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '*', c == '-', c == '.', c == '_':
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('+')
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
 }

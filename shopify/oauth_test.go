@@ -1,6 +1,9 @@
 package shopify_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/url"
 	"strconv"
 	"strings"
@@ -197,5 +200,24 @@ func TestMissingScopesCountsWriteAsRead(t *testing.T) {
 		if d := cmp.Diff(tt.want, shopify.MissingScopes(shopify.Scopes(), tt.granted)); d != "" {
 			t.Errorf("MissingScopes(granted %v) (-want +got):\n%s", tt.granted, d)
 		}
+	}
+}
+
+// TestVerifyCallbackSignsTheFormEncodedQuery checks the message Shopify's
+// libraries sign: sorted, form-encoded (a padded base64 host's "=" as %3D).
+func TestVerifyCallbackSignsTheFormEncodedQuery(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_700_000_000, 0)
+	q := url.Values{"code": {"0907a61c0c8d55e99db179b68161bc00"}, "host": {"YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYWNtZQ=="},
+		"shop": {"acme.myshopify.com"}, "state": {"a b"}, "timestamp": {"1700000000"}}
+	message := "code=0907a61c0c8d55e99db179b68161bc00&host=YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYWNtZQ%3D%3D&shop=acme.myshopify.com&state=a+b&timestamp=1700000000"
+	mac := hmac.New(sha256.New, []byte("s3cret"))
+	mac.Write([]byte(message))
+	q.Set("hmac", hex.EncodeToString(mac.Sum(nil)))
+	if err := shopify.VerifyCallback(q, "s3cret", now, 0); err != nil {
+		t.Errorf("VerifyCallback of the form-encoded signature: %v", err)
+	}
+	if got := shopifytest.SignQuery(q, "s3cret"); got != q.Get("hmac") {
+		t.Errorf("the fake signs %s, want %s", got, q.Get("hmac"))
 	}
 }

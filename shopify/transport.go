@@ -145,6 +145,12 @@ func (c *Client) try(ctx context.Context, body []byte, req *graphql.Request, res
 		return verdict{retry: !mutation, err: err}
 	}
 
+	if v := hresp.Header.Get("X-Shopify-API-Version"); v != "" && v != APIVersion && c.versionWarned.CompareAndSwap(false, true) {
+		// Shopify answers a version it no longer supports with the oldest it
+		// does: the answer may not have the shape the client was built for.
+		c.log.Warn("shopify: Shopify answered with another API version than asked; move to a supported version (see APIVersion)",
+			"shop", c.shop, "asked", APIVersion, "served", v)
+	}
 	switch s := hresp.StatusCode; {
 	case s == http.StatusOK:
 		return c.answer(raw, req, resp, reserved, mutation)

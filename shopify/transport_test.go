@@ -1,8 +1,10 @@
 package shopify_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -297,5 +299,28 @@ func TestGraphQLPathNamesTheAPIVersion(t *testing.T) {
 	t.Parallel()
 	if d := cmp.Diff("/admin/api/2026-04/graphql.json", shopify.GraphQLPath); d != "" {
 		t.Error(d)
+	}
+}
+
+func TestClientWarnsOnceWhenShopifyServesAnotherAPIVersion(t *testing.T) {
+	t.Parallel()
+	clock := &shopifytest.Clock{}
+	srv := shopifytest.New(shopifytest.Config{Now: clock.Now, ServedVersion: "2025-07"})
+	t.Cleanup(srv.Close)
+	shop := srv.Shop("acme.myshopify.com")
+	shop.Seed(2)
+	var logged bytes.Buffer
+	c, err := shopify.NewClient(shopify.ClientConfig{Shop: shop.Domain(), Token: shopify.StaticToken(shop.IssueToken()),
+		HTTPClient: srv.Client(), Now: clock.Now, Sleep: clock.Sleep, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := shopify.ListOrders(context.Background(), c, 1, "", shopify.OpenUnfulfilled, shopify.OrderSortKeysCreatedAt, true, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(logged.String(), "served=2025-07"); n != 1 {
+		t.Errorf("%d warnings naming the served version, want 1:\n%s", n, logged.String())
 	}
 }

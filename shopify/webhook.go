@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/dispatchkit/connect"
@@ -29,8 +30,8 @@ const DefaultMaxWebhookBody = 1 << 20
 type Webhook struct {
 	Topic       string    // X-Shopify-Topic, such as TopicAppUninstalled
 	Shop        string    // X-Shopify-Shop-Domain, a valid myshopify.com domain
-	WebhookID   string    // X-Shopify-Webhook-Id: the same on every retry of one delivery
-	EventID     string    // X-Shopify-Event-Id: the same for every delivery of one event
+	WebhookID   string    // X-Shopify-Webhook-Id: one delivery (and its retries)
+	EventID     string    // X-Shopify-Event-Id: the same for every delivery of one event; dedup on it
 	TriggeredAt time.Time // X-Shopify-Triggered-At; zero when absent or unreadable
 	APIVersion  string    // X-Shopify-API-Version the payload is shaped by
 	Body        []byte    // the raw payload
@@ -44,6 +45,11 @@ type Webhook struct {
 // Shopify expects); Invalid when the body is too large or the shop header is not
 // a myshopify.com domain; Unavailable when the body cannot be read.
 func VerifyWebhook(r *http.Request, secret string, maxBody int64) (Webhook, error) {
+	return verifyWebhook(r, maxBody, secret)
+}
+
+// verifyWebhook is VerifyWebhook accepting a signature by any of the secrets.
+func verifyWebhook(r *http.Request, maxBody int64, secrets ...string) (Webhook, error) {
 	if maxBody <= 0 {
 		maxBody = DefaultMaxWebhookBody
 	}
@@ -55,7 +61,7 @@ func VerifyWebhook(r *http.Request, secret string, maxBody int64) (Webhook, erro
 		return Webhook{}, connect.Errorf(connect.Invalid, "shopify: the webhook body is over %d bytes", maxBody)
 	}
 	got, err := base64.StdEncoding.DecodeString(r.Header.Get("X-Shopify-Hmac-Sha256"))
-	if err != nil || !hmac.Equal(got, signBody(body, secret)) {
+	if err != nil || !slices.ContainsFunc(secrets, func(secret string) bool { return hmac.Equal(got, signBody(body, secret)) }) {
 		return Webhook{}, connect.Errorf(connect.Forbidden, "shopify: the webhook is not signed by Shopify")
 	}
 	shop, err := ValidShopDomain(r.Header.Get("X-Shopify-Shop-Domain"))

@@ -286,3 +286,50 @@ func TestUninstallRetriedAfterAReinstallChangesNothing(t *testing.T) {
 		t.Error("the new install's token was deleted")
 	}
 }
+
+func TestWebhookEventDeliveredTwiceUnderTwoWebhookIDsIsHandledOnce(t *testing.T) {
+	t.Parallel()
+	r := newWebhookRig(t)
+	req, err := r.srv.NewWebhookRequest(r.ctx, r.url, r.shop.Domain(), shopify.TopicShopRedact,
+		shopify.ShopRedact{ShopID: 1, ShopDomain: r.shop.Domain()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, webhookID := range []string{"delivery-1", "delivery-2"} {
+		again := req.Clone(r.ctx)
+		again.Body, _ = req.GetBody()
+		again.Header.Set("X-Shopify-Webhook-Id", webhookID) // the same event, delivered again
+		resp, err := http.DefaultClient.Do(again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("delivery %d answered %d, want 200", i+1, resp.StatusCode)
+		}
+	}
+	if _, red := r.svc.calls(); len(red) != 1 {
+		t.Errorf("%d redactions, want 1: X-Shopify-Event-Id names the event", len(red))
+	}
+}
+
+func TestWebhookSignedWithThePreviousSecretDuringARotation(t *testing.T) {
+	t.Parallel()
+	for _, previous := range []string{"", "test-client-secret"} {
+		r := newWebhookRig(t)
+		a := r.adapterWith(func(c *shopify.Config) { c.Secret, c.PreviousSecret = "the-new-secret", previous })
+		h, err := a.WebhookHandler(r.svc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(h)
+		status, err := r.srv.SendWebhook(r.ctx, srv.URL, r.shop.Domain(), shopify.TopicShopRedact, shopify.ShopRedact{ShopID: 1, ShopDomain: r.shop.Domain()})
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]int{"": http.StatusUnauthorized, "test-client-secret": http.StatusOK}[previous]; status != want {
+			t.Errorf("with PreviousSecret %q the old secret's webhook answered %d, want %d", previous, status, want)
+		}
+	}
+}

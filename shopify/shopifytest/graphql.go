@@ -49,6 +49,11 @@ func (srv *Server) graphql(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf(`{"errors":"Not Found: API version %s"}`, v), http.StatusNotFound)
 		return
 	}
+	served := srv.cfg.ServedVersion
+	if served == "" {
+		served = shopify.APIVersion
+	}
+	w.Header().Set("X-Shopify-API-Version", served)
 	var in struct {
 		Query         string         `json:"query"`
 		Variables     map[string]any `json:"variables"`

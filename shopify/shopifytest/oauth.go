@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -62,7 +61,7 @@ func (srv *Server) authorize(w http.ResponseWriter, r *http.Request) {
 
 	back := url.Values{
 		"code":      {code},
-		"host":      {base64.RawStdEncoding.EncodeToString([]byte("admin.shopify.com/store/" + strings.TrimSuffix(shop.domain, ".myshopify.com")))},
+		"host":      {base64.StdEncoding.EncodeToString([]byte("admin.shopify.com/store/" + strings.TrimSuffix(shop.domain, ".myshopify.com")))},
 		"shop":      {shop.domain},
 		"state":     {q.Get("state")},
 		"timestamp": {strconv.FormatInt(now.Unix(), 10)},
@@ -73,25 +72,20 @@ func (srv *Server) authorize(w http.ResponseWriter, r *http.Request) {
 }
 
 // SignQuery returns the hex HMAC-SHA256 Shopify puts in a redirect's hmac
-// parameter: over the other parameters sorted by key, joined as k=v&…. Tests
-// use it to forge, or tamper with, a callback.
+// parameter: over the other parameters sorted by key, form-encoded as
+// application/x-www-form-urlencoded (URLSearchParams: a space is +, ~ is
+// %7E, * stays) and joined by &, as Shopify's libraries verify it. Tests use
+// it to forge, or tamper with, a callback.
 func SignQuery(q url.Values, secret string) string {
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		if k != "hmac" {
-			keys = append(keys, k)
+	rest := url.Values{}
+	for k, vs := range q {
+		if k != "hmac" && k != "signature" {
+			rest[k] = slices.Sorted(slices.Values(vs))
 		}
 	}
-	sort.Strings(keys)
-	var msg strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			msg.WriteByte('&')
-		}
-		msg.WriteString(k + "=" + q.Get(k))
-	}
+	msg := strings.NewReplacer("~", "%7E", "%2A", "*").Replace(rest.Encode())
 	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(msg.String()))
+	mac.Write([]byte(msg))
 	return hex.EncodeToString(mac.Sum(nil))
 }
 

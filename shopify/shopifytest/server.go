@@ -41,6 +41,10 @@ type Config struct {
 	// BucketSize and RestoreRate shape every shop's rate-limit bucket. 0: 2000
 	// points and 100 points a second (a Standard plan).
 	BucketSize, RestoreRate float64
+	// ServedVersion is the API version the fake says it served
+	// (X-Shopify-API-Version), as Shopify answers a request for a version it
+	// no longer supports with its oldest supported one. "": the one asked.
+	ServedVersion string
 	// TokenTTL and RefreshTTL are the lifetimes of expiring access and refresh
 	// tokens. 0: one hour and 90 days.
 	TokenTTL, RefreshTTL time.Duration
