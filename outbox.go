@@ -114,7 +114,7 @@ func (s *Service) RunOutbox(ctx context.Context, opts OutboxOptions) error {
 	for {
 		if now := s.clock(); now.Sub(forgotAt) >= forgetEvery {
 			forgotAt = now
-			if n, err := s.store.ForgetHostEvents(ctx, now.Add(-opts.HostEventMemory)); err != nil && ctx.Err() == nil {
+			if n, err := s.store.ForgetHostEventsAnyAccount(ctx, now.Add(-opts.HostEventMemory)); err != nil && ctx.Err() == nil {
 				s.log.ErrorContext(ctx, "outbox: forgetting old route event ids failed", "err", err)
 			} else if n > 0 {
 				s.log.InfoContext(ctx, "outbox: forgot old route event ids", "n", n)
@@ -142,7 +142,7 @@ func (s *Service) RunOutbox(ctx context.Context, opts OutboxOptions) error {
 // scheduler may call it directly.
 func (s *Service) DeliverOutbox(ctx context.Context, opts OutboxOptions) (int, error) {
 	opts.defaults()
-	entries, err := s.store.ClaimOutbox(ctx, ClaimOutboxParams{Now: s.clock(), Lease: opts.Lease, Limit: opts.Batch})
+	entries, err := s.store.ClaimOutboxAnyAccount(ctx, ClaimOutboxParams{Now: s.clock(), Lease: opts.Lease, Limit: opts.Batch})
 	if err != nil {
 		return 0, err
 	}

@@ -371,8 +371,8 @@ type forgettingStore struct {
 	forgot chan int
 }
 
-func (s *forgettingStore) ForgetHostEvents(ctx context.Context, before time.Time) (int, error) {
-	n, err := s.Store.ForgetHostEvents(ctx, before)
+func (s *forgettingStore) ForgetHostEventsAnyAccount(ctx context.Context, before time.Time) (int, error) {
+	n, err := s.Store.ForgetHostEventsAnyAccount(ctx, before)
 	if err == nil {
 		select {
 		case s.forgot <- n:

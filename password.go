@@ -100,7 +100,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string) ([]Members
 	if email == "" || password == "" || len(password) > 4*maxPasswordLen {
 		return nil, refused
 	}
-	creds, err := s.store.Credentials(ctx, email)
+	creds, err := s.store.CredentialsByEmail(ctx, email)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 	if err != nil {
 		return err
 	}
-	creds, err := s.store.Credentials(ctx, m.Email)
+	creds, err := s.store.CredentialsByEmail(ctx, m.Email)
 	if err != nil {
 		return err
 	}

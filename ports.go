@@ -9,20 +9,46 @@ import (
 	"time"
 )
 
-// Store persists clients, members, invites and orders. Update methods (UpdateClient,
-// UpdateMember, UpdateInvite, UpdateDraft) are scoped by the struct's own Account
-// and Client. Inside Tx, a failed call may doom the transaction (PostgreSQL): fn
-// should return the error. Every method is scoped by the
-// tenant it is given and never reads or changes another tenant's rows: a row of
-// another account or client is reported as ErrNotFound, exactly as a missing one.
-// Methods not listing ErrConflict or ErrNotFound return only ErrInternal (and
-// ErrUnavailable when the database cannot be reached).
+// Store persists clients, their teams, invites and orders, and everything the
+// portal keeps beside them. It is composed of small role interfaces, one per
+// concern, so that a reader (and an adapter author) finds each contract in one
+// place; storagetest.Run checks all of them, storagetest.Run<Role> one.
+//
+// Tenancy: every method that reads or changes a tenant's rows takes the tenant as
+// a Scope, its argument right after ctx (the account always; a client when the
+// caller acts for one). It never reads or changes a row outside that scope: a row
+// of another account or client is reported as ErrNotFound, exactly as a missing
+// one, and an object given to a Create or Update method that names another tenant
+// than the scope is refused the same way. The few global methods say so in their
+// names: lookups by a credential's hash (InviteByTokenHash, APIKeyByHash,
+// TrackingLinkByHash) or by the email a sign-in form gives (CredentialsByEmail),
+// and the work of every account at once (…AnyAccount).
+//
+// Inside Tx, a failed call may doom the transaction (PostgreSQL): fn should return
+// the error. Methods not listing ErrConflict or ErrNotFound return only
+// ErrInternal (and ErrUnavailable when the database cannot be reached).
 type Store interface {
 	// Tx runs fn in one transaction: if fn returns an error, or panics, nothing it
 	// did is kept. The Store fn receives is bound to the transaction; calling Tx on
 	// it runs the inner fn in the same transaction.
 	Tx(ctx context.Context, fn func(tx Store) error) error
 
+	ClientStore
+	TeamStore
+	InviteStore
+	OrderStore
+	StatusStore
+	RouteEventStore
+	OutboxStore
+	FeedStore
+	CredentialStore
+	APIKeyStore
+	TrackingLinkStore
+	ShopifyStore
+}
+
+// ClientStore keeps an account's clients.
+type ClientStore interface {
 	// CreateClient stores a new client at Version 1 (and sets c.Version).
 	// Errors: ErrConflict when its Number is already taken (any account).
 	CreateClient(ctx context.Context, c *Client) error
@@ -36,14 +62,10 @@ type Store interface {
 	// sets c.Version to the next version. Errors: ErrNotFound; ErrConflict when the
 	// version moved on, or the new Number is taken.
 	UpdateClient(ctx context.Context, c *Client) error
-	// CountOrders counts the account's orders per client and status (a dispatcher's
-	// overview), or one client's when scope.Client is set.
-	CountOrders(ctx context.Context, scope Scope) (map[ClientID]StatusCounts, error)
-	// CountOnTime counts the scope's delivered orders that had an ETA and whose
-	// delivery (their last route event) came at or after since, and of those the
-	// ones delivered by their ETA.
-	CountOnTime(ctx context.Context, scope Scope, since time.Time) (onTime, withETA int, err error)
+}
 
+// TeamStore keeps the members of clients' teams.
+type TeamStore interface {
 	// CreateMember stores a new member at Version 1. Emails compare without case.
 	// Errors: ErrConflict when the client already has a member with that email;
 	// ErrNotFound when m.Client is not a client of m.Account.
@@ -57,7 +79,10 @@ type Store interface {
 	UpdateMember(ctx context.Context, m *Member) error
 	// DeleteMember removes one member of the client. Errors: ErrNotFound.
 	DeleteMember(ctx context.Context, scope Scope, id MemberID) error
+}
 
+// InviteStore keeps invitations: of a new client's first owner, and of members.
+type InviteStore interface {
 	// CreateInvite stores a new invite at Version 1. Errors: ErrConflict when its
 	// token hash exists; ErrNotFound when inv.Client is not a client of inv.Account.
 	CreateInvite(ctx context.Context, inv *Invite) error
@@ -72,7 +97,11 @@ type Store interface {
 	// Errors: ErrNotFound; ErrConflict when the version moved on (for example, two
 	// people accepting the same invite at once: one wins).
 	UpdateInvite(ctx context.Context, inv *Invite) error
+}
 
+// OrderStore keeps orders as clients create them, edit their drafts and read
+// them back, and counts them.
+type OrderStore interface {
 	// CreateOrders stores new orders in one statement or a few bounded batches (an
 	// import of 100k rows is one call), at Version 1, with one history event each
 	// when events is not nil (events[i] belongs to orders[i]).
@@ -85,6 +114,9 @@ type Store interface {
 	Order(ctx context.Context, scope Scope, id OrderID) (*Order, error)
 	// Orders lists orders, newest first, a page at a time (keyset pagination).
 	Orders(ctx context.Context, q OrderQuery) ([]*Order, error)
+	// OrdersByID returns the scope's orders among ids, in no particular order; ids
+	// not found (or not in scope) are left out.
+	OrdersByID(ctx context.Context, scope Scope, ids []OrderID) ([]*Order, error)
 	// History returns an order's timeline, oldest first.
 	History(ctx context.Context, scope Scope, id OrderID) ([]OrderEvent, error)
 	// UpdateDraft writes the order's input fields if it is still a draft at
@@ -94,6 +126,18 @@ type Store interface {
 	// DeleteDraft deletes the order if it is still a draft at that version.
 	// Errors: ErrNotFound; ErrConflict when it changed or left the drafts.
 	DeleteDraft(ctx context.Context, scope Scope, id OrderID, version int) error
+	// CountOrders counts the account's orders per client and status (a dispatcher's
+	// overview), or one client's when scope.Client is set.
+	CountOrders(ctx context.Context, scope Scope) (map[ClientID]StatusCounts, error)
+	// CountOnTime counts the scope's delivered orders that had an ETA and whose
+	// delivery (their last route event) came at or after since, and of those the
+	// ones delivered by their ETA.
+	CountOnTime(ctx context.Context, scope Scope, since time.Time) (onTime, withETA int, err error)
+}
+
+// StatusStore changes orders' statuses: the one compare-and-set behind every
+// step of the lifecycle (status.go).
+type StatusStore interface {
 	// SetStatuses is the compare-and-set of every status change, for one order or
 	// a batch: for each p it writes p.Order's status, depot, route, ETA, failure
 	// reason, proof, route event time and submitted time, at p.Order.Version+1
@@ -103,24 +147,31 @@ type Store interface {
 	// Errors: ErrNotFound; ErrConflict when any change lost its race to another
 	// (then none is applied).
 	SetStatuses(ctx context.Context, changes []SetStatusParams) error
-	// OrdersByID returns the scope's orders among ids, in no particular order; ids
-	// not found (or not in scope) are left out.
-	OrdersByID(ctx context.Context, scope Scope, ids []OrderID) ([]*Order, error)
+}
+
+// RouteEventStore remembers which of the host's route events were applied, so
+// that a batch the host sends again is applied once.
+type RouteEventStore interface {
 	// RecordHostEvents remembers the host's route event ids for the account and
 	// returns those it had not seen before; the rest are replays.
 	RecordHostEvents(ctx context.Context, account AccountID, ids []string) (fresh []string, err error)
-	// ForgetHostEvents forgets the route event ids of every account recorded
-	// before the time, and returns how many.
-	ForgetHostEvents(ctx context.Context, before time.Time) (int, error)
+	// ForgetHostEventsAnyAccount forgets the route event ids of every account
+	// recorded before the time, and returns how many.
+	ForgetHostEventsAnyAccount(ctx context.Context, before time.Time) (int, error)
+}
 
+// OutboxStore keeps the side effects to deliver (outbox.go): written in the same
+// transaction as the change they follow, claimed and finished by workers.
+type OutboxStore interface {
 	// AddOutbox stores entries to deliver. An entry whose Key is already stored is
 	// left out: adding the same side effect twice does it once.
 	AddOutbox(ctx context.Context, entries []OutboxEntry) error
-	// ClaimOutbox leases up to p.Limit pending entries that are due (NextAt ≤ p.Now
-	// and no live lease), oldest first, for p.Lease: until then no other claim
-	// returns them. Each claimed entry's Attempts is one more than before. Several
-	// processes may claim at once; each entry goes to one of them at a time.
-	ClaimOutbox(ctx context.Context, p ClaimOutboxParams) ([]OutboxEntry, error)
+	// ClaimOutboxAnyAccount leases up to p.Limit pending entries of every account
+	// that are due (NextAt ≤ p.Now and no live lease), oldest first, for p.Lease:
+	// until then no other claim returns them. Each claimed entry's Attempts is one
+	// more than before. Several processes may claim at once; each entry goes to
+	// one of them at a time.
+	ClaimOutboxAnyAccount(ctx context.Context, p ClaimOutboxParams) ([]OutboxEntry, error)
 	// FinishOutbox records the outcome of delivering an entry: done, dead (no more
 	// tries) or pending again from NextAt, with LastError. Errors: ErrNotFound;
 	// ErrConflict when p.Attempts is set and the entry is no longer pending at that
@@ -129,24 +180,35 @@ type Store interface {
 	// Outbox lists the account's entries in the given states (all when empty),
 	// oldest first, at most limit.
 	Outbox(ctx context.Context, account AccountID, states []OutboxState, limit int) ([]OutboxEntry, error)
+}
 
+// FeedStore reads the feed of order events that live updates follow.
+type FeedStore interface {
 	// Events returns the scope's order events after the cursor (from the first
-	// when after is ""), in an order that never changes and misses nothing, at most limit, each with its Cursor, and
-	// the cursor to read on from. An event appears only once its transaction has
-	// committed, and never after a later-committed one was returned: reading on
-	// from the returned cursor misses nothing, whatever transactions were in
-	// flight. Errors: ErrInvalid for a cursor the Store did not make.
+	// when after is ""), in an order that never changes and misses nothing, at
+	// most limit, each with its Cursor, and the cursor to read on from. An event
+	// appears only once its transaction has committed, and never after a
+	// later-committed one was returned: reading on from the returned cursor
+	// misses nothing, whatever transactions were in flight.
+	// Errors: ErrInvalid for a cursor the Store did not make.
 	Events(ctx context.Context, scope Scope, after string, limit int) ([]OrderEvent, string, error)
-	// EventsHead returns a cursor after every event committed so far.
+	// EventsHead returns a cursor after every event committed so far: a position
+	// in the feed, which names no tenant and reads none of its rows.
 	EventsHead(ctx context.Context) (string, error)
+}
 
+// CredentialStore keeps members' password hashes, for signing in.
+type CredentialStore interface {
 	// SetPassword stores the hash of the member's password (PasswordHasher's
 	// format; "" removes it). Errors: ErrNotFound.
 	SetPassword(ctx context.Context, scope Scope, id MemberID, hash string) error
-	// Credentials returns every member with that email (case-insensitive), in any
-	// account, with their password hashes: the sign-in form names no tenant.
-	Credentials(ctx context.Context, email string) ([]Credential, error)
+	// CredentialsByEmail returns every member with that email (case-insensitive),
+	// in any account, with their password hashes: the sign-in form names no tenant.
+	CredentialsByEmail(ctx context.Context, email string) ([]Credential, error)
+}
 
+// APIKeyStore keeps clients' API keys (hashes only).
+type APIKeyStore interface {
 	// CreateAPIKey stores a new API key. Errors: ErrConflict when its hash exists.
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	// APIKeyByHash finds the key a token opens, in any account. Errors: ErrNotFound.
@@ -155,7 +217,11 @@ type Store interface {
 	APIKeys(ctx context.Context, scope Scope) ([]*APIKey, error)
 	// UpdateAPIKey writes k's RevokedAt and LastUsedAt. Errors: ErrNotFound.
 	UpdateAPIKey(ctx context.Context, k *APIKey) error
+}
 
+// TrackingLinkStore keeps the links a recipient follows an order with (hashes
+// only).
+type TrackingLinkStore interface {
 	// CreateTrackingLink stores a new tracking link. Errors: ErrConflict when its
 	// hash exists.
 	CreateTrackingLink(ctx context.Context, l *TrackingLink) error
@@ -166,11 +232,15 @@ type Store interface {
 	TrackingLinks(ctx context.Context, scope Scope, order OrderID) ([]*TrackingLink, error)
 	// UpdateTrackingLink writes l's RevokedAt. Errors: ErrNotFound.
 	UpdateTrackingLink(ctx context.Context, l *TrackingLink) error
+}
 
-	// ClientsByShop lists the clients, in any account, linked to the Shopify shop
-	// now or holding orders that came from it (a privacy request arrives after
-	// the store unlinked).
-	ClientsByShop(ctx context.Context, shop string) ([]*Client, error)
+// ShopifyStore is what Shopify's privacy webhooks need of the Store. (Access
+// tokens are the Shopify adapter's, through ShopifyTokens.)
+type ShopifyStore interface {
+	// ClientsByShopAnyAccount lists the clients, in any account, linked to the
+	// Shopify shop now or holding orders that came from it (a privacy request
+	// arrives after the store unlinked).
+	ClientsByShopAnyAccount(ctx context.Context, shop string) ([]*Client, error)
 	// RedactOrders blanks the recipient (name, email, phone) and notes of the
 	// scope's orders that match p, and records that it did (ShopifyRedaction).
 	// It returns how many orders it changed.

@@ -45,7 +45,7 @@ func (s *Service) ShopifyUninstalled(ctx context.Context, a Actor, shop string) 
 	if _, err := s.authorize(ctx, a, actShopifyWebhooks); err != nil {
 		return 0, err
 	}
-	clients, err := s.store.ClientsByShop(ctx, shop)
+	clients, err := s.store.ClientsByShopAnyAccount(ctx, shop)
 	if err != nil {
 		return 0, err
 	}
@@ -82,7 +82,7 @@ func (s *Service) RedactShopifyData(ctx context.Context, a Actor, p RedactParams
 	if p.At.IsZero() {
 		p.At = s.clock()
 	}
-	clients, err := s.store.ClientsByShop(ctx, p.Shop)
+	clients, err := s.store.ClientsByShopAnyAccount(ctx, p.Shop)
 	if err != nil {
 		return 0, err
 	}

@@ -106,8 +106,8 @@ type OnceForgetter interface {
 
 // ShopClients lists the clients linked to a shop.
 type ShopClients interface {
-	// ClientsByShop lists the clients, in any account, linked to the shop.
-	ClientsByShop(ctx context.Context, shop string) ([]*connect.Client, error)
+	// ClientsByShopAnyAccount lists the clients, in any account, linked to the shop.
+	ClientsByShopAnyAccount(ctx context.Context, shop string) ([]*connect.Client, error)
 }
 
 // Adapter is the Shopify port of the core (connect.Shopify): it reaches each

@@ -206,7 +206,7 @@ func (h *WebhookHandler) uninstalled(ctx context.Context, wh Webhook) error {
 	shop := wh.Shop
 	var clients []*connect.Client
 	if h.a.cfg.Clients != nil {
-		all, err := h.a.cfg.Clients.ClientsByShop(ctx, shop)
+		all, err := h.a.cfg.Clients.ClientsByShopAnyAccount(ctx, shop)
 		if err != nil {
 			return err
 		}

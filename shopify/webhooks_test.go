@@ -58,7 +58,7 @@ func (s *recordingService) calls() ([]string, []connect.RedactParams) {
 // shopClients lists the rig's linked clients for the uninstall webhook.
 type shopClients map[string][]*connect.Client
 
-func (c shopClients) ClientsByShop(_ context.Context, shop string) ([]*connect.Client, error) {
+func (c shopClients) ClientsByShopAnyAccount(_ context.Context, shop string) ([]*connect.Client, error) {
 	return c[shop], nil
 }
 

@@ -32,9 +32,9 @@ type credentialRow struct {
 	PasswordHash string `bun:"password_hash"`
 }
 
-// Credentials returns every member with the email, in any account, with their
+// CredentialsByEmail returns every member with the email, in any account, with their
 // password hashes (the index members_email serves lower(email)).
-func (s *Store) Credentials(ctx context.Context, email string) ([]connect.Credential, error) {
+func (s *Store) CredentialsByEmail(ctx context.Context, email string) ([]connect.Credential, error) {
 	email = strings.TrimSpace(email)
 	if email == "" {
 		return nil, nil

@@ -62,7 +62,7 @@ type dialect interface {
 	// events, all or nothing (see Store.SetStatuses).
 	setStatuses(ctx context.Context, s *Store, changes []connect.SetStatusParams, rows []*orderRow) error
 	recordHostEvents(ctx context.Context, s *Store, account connect.AccountID, ids []string, now time.Time) ([]string, error)
-	// skipLocked is the locking clause of ClaimOutbox's subquery.
+	// skipLocked is the locking clause of ClaimOutboxAnyAccount's subquery.
 	skipLocked() string
 
 	// The event feed (feed.go).

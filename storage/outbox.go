@@ -107,11 +107,11 @@ func (s *Store) AddOutbox(ctx context.Context, entries []connect.OutboxEntry) er
 	return flush()
 }
 
-// ClaimOutbox leases due pending entries in one UPDATE whose subquery picks them,
+// ClaimOutboxAnyAccount leases due pending entries in one UPDATE whose subquery picks them,
 // oldest first. On PostgreSQL the subquery locks what it picks FOR UPDATE SKIP
 // LOCKED (the dialect's skipLocked says why); SQLite runs one writer at a time,
 // so the statement alone is enough.
-func (s *Store) ClaimOutbox(ctx context.Context, p connect.ClaimOutboxParams) ([]connect.OutboxEntry, error) {
+func (s *Store) ClaimOutboxAnyAccount(ctx context.Context, p connect.ClaimOutboxParams) ([]connect.OutboxEntry, error) {
 	if p.Limit <= 0 {
 		return nil, nil
 	}

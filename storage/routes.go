@@ -120,10 +120,10 @@ func (s *Store) RecordHostEvents(ctx context.Context, account connect.AccountID,
 	return s.d.recordHostEvents(ctx, s, account, list, dbTime(time.Now()))
 }
 
-// ForgetHostEvents deletes the host event ids recorded before the time: one
+// ForgetHostEventsAnyAccount deletes the host event ids recorded before the time: one
 // statement, which reads the whole table (no index on recorded_at, which every
 // route event would pay for); RunOutbox calls it about once an hour.
-func (s *Store) ForgetHostEvents(ctx context.Context, before time.Time) (int, error) {
+func (s *Store) ForgetHostEventsAnyAccount(ctx context.Context, before time.Time) (int, error) {
 	res, err := s.idb.NewRaw("DELETE FROM host_events WHERE recorded_at < ?", dbTime(before)).Exec(ctx)
 	n, err := rowsAffected(ctx, res, err, "forgetting route event ids")
 	return int(n), err

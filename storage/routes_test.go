@@ -79,7 +79,7 @@ func TestTwoProcessesClaimTheOutbox(t *testing.T) {
 			s := []*storage.Store{a, b}[w%2]
 			wg.Go(func() {
 				for {
-					got, err := s.ClaimOutbox(t.Context(), connect.ClaimOutboxParams{Now: now, Lease: time.Minute, Limit: 9})
+					got, err := s.ClaimOutboxAnyAccount(t.Context(), connect.ClaimOutboxParams{Now: now, Lease: time.Minute, Limit: 9})
 					if err != nil {
 						t.Error(err)
 						return
@@ -108,7 +108,7 @@ func TestTwoProcessesClaimTheOutbox(t *testing.T) {
 			}
 		}
 		// The leases run out: the other process claims them again.
-		got, err := b.ClaimOutbox(t.Context(), connect.ClaimOutboxParams{Now: now.Add(2 * time.Minute), Lease: time.Minute, Limit: n + 1})
+		got, err := b.ClaimOutboxAnyAccount(t.Context(), connect.ClaimOutboxParams{Now: now.Add(2 * time.Minute), Lease: time.Minute, Limit: n + 1})
 		if err != nil {
 			t.Fatal(err)
 		}

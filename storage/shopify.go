@@ -10,9 +10,9 @@ import (
 
 var _ connect.ShopifyTokens = (*Store)(nil)
 
-// ClientsByShop lists the clients, in any account, linked to the shop or holding
+// ClientsByShopAnyAccount lists the clients, in any account, linked to the shop or holding
 // orders that came from it (a privacy request arrives after the uninstall).
-func (s *Store) ClientsByShop(ctx context.Context, shop string) ([]*connect.Client, error) {
+func (s *Store) ClientsByShopAnyAccount(ctx context.Context, shop string) ([]*connect.Client, error) {
 	if shop == "" {
 		return nil, nil
 	}

@@ -158,41 +158,41 @@ func (c *MockStoreAddOutboxCall) DoAndReturn(f func(context.Context, []connect.O
 	return c
 }
 
-// ClaimOutbox mocks base method.
-func (m *MockStore) ClaimOutbox(ctx context.Context, p connect.ClaimOutboxParams) ([]connect.OutboxEntry, error) {
+// ClaimOutboxAnyAccount mocks base method.
+func (m *MockStore) ClaimOutboxAnyAccount(ctx context.Context, p connect.ClaimOutboxParams) ([]connect.OutboxEntry, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "ClaimOutbox", ctx, p)
+	ret := m.ctrl.Call(m, "ClaimOutboxAnyAccount", ctx, p)
 	ret0, _ := ret[0].([]connect.OutboxEntry)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
-// ClaimOutbox indicates an expected call of ClaimOutbox.
-func (mr *MockStoreMockRecorder) ClaimOutbox(ctx, p any) *MockStoreClaimOutboxCall {
+// ClaimOutboxAnyAccount indicates an expected call of ClaimOutboxAnyAccount.
+func (mr *MockStoreMockRecorder) ClaimOutboxAnyAccount(ctx, p any) *MockStoreClaimOutboxAnyAccountCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ClaimOutbox", reflect.TypeOf((*MockStore)(nil).ClaimOutbox), ctx, p)
-	return &MockStoreClaimOutboxCall{Call: call}
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ClaimOutboxAnyAccount", reflect.TypeOf((*MockStore)(nil).ClaimOutboxAnyAccount), ctx, p)
+	return &MockStoreClaimOutboxAnyAccountCall{Call: call}
 }
 
-// MockStoreClaimOutboxCall wrap *gomock.Call
-type MockStoreClaimOutboxCall struct {
+// MockStoreClaimOutboxAnyAccountCall wrap *gomock.Call
+type MockStoreClaimOutboxAnyAccountCall struct {
 	*gomock.Call
 }
 
 // Return rewrite *gomock.Call.Return
-func (c *MockStoreClaimOutboxCall) Return(arg0 []connect.OutboxEntry, arg1 error) *MockStoreClaimOutboxCall {
+func (c *MockStoreClaimOutboxAnyAccountCall) Return(arg0 []connect.OutboxEntry, arg1 error) *MockStoreClaimOutboxAnyAccountCall {
 	c.Call = c.Call.Return(arg0, arg1)
 	return c
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreClaimOutboxCall) Do(f func(context.Context, connect.ClaimOutboxParams) ([]connect.OutboxEntry, error)) *MockStoreClaimOutboxCall {
+func (c *MockStoreClaimOutboxAnyAccountCall) Do(f func(context.Context, connect.ClaimOutboxParams) ([]connect.OutboxEntry, error)) *MockStoreClaimOutboxAnyAccountCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreClaimOutboxCall) DoAndReturn(f func(context.Context, connect.ClaimOutboxParams) ([]connect.OutboxEntry, error)) *MockStoreClaimOutboxCall {
+func (c *MockStoreClaimOutboxAnyAccountCall) DoAndReturn(f func(context.Context, connect.ClaimOutboxParams) ([]connect.OutboxEntry, error)) *MockStoreClaimOutboxAnyAccountCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -314,41 +314,41 @@ func (c *MockStoreClientsCall) DoAndReturn(f func(context.Context, connect.Accou
 	return c
 }
 
-// ClientsByShop mocks base method.
-func (m *MockStore) ClientsByShop(ctx context.Context, shop string) ([]*connect.Client, error) {
+// ClientsByShopAnyAccount mocks base method.
+func (m *MockStore) ClientsByShopAnyAccount(ctx context.Context, shop string) ([]*connect.Client, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "ClientsByShop", ctx, shop)
+	ret := m.ctrl.Call(m, "ClientsByShopAnyAccount", ctx, shop)
 	ret0, _ := ret[0].([]*connect.Client)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
-// ClientsByShop indicates an expected call of ClientsByShop.
-func (mr *MockStoreMockRecorder) ClientsByShop(ctx, shop any) *MockStoreClientsByShopCall {
+// ClientsByShopAnyAccount indicates an expected call of ClientsByShopAnyAccount.
+func (mr *MockStoreMockRecorder) ClientsByShopAnyAccount(ctx, shop any) *MockStoreClientsByShopAnyAccountCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ClientsByShop", reflect.TypeOf((*MockStore)(nil).ClientsByShop), ctx, shop)
-	return &MockStoreClientsByShopCall{Call: call}
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ClientsByShopAnyAccount", reflect.TypeOf((*MockStore)(nil).ClientsByShopAnyAccount), ctx, shop)
+	return &MockStoreClientsByShopAnyAccountCall{Call: call}
 }
 
-// MockStoreClientsByShopCall wrap *gomock.Call
-type MockStoreClientsByShopCall struct {
+// MockStoreClientsByShopAnyAccountCall wrap *gomock.Call
+type MockStoreClientsByShopAnyAccountCall struct {
 	*gomock.Call
 }
 
 // Return rewrite *gomock.Call.Return
-func (c *MockStoreClientsByShopCall) Return(arg0 []*connect.Client, arg1 error) *MockStoreClientsByShopCall {
+func (c *MockStoreClientsByShopAnyAccountCall) Return(arg0 []*connect.Client, arg1 error) *MockStoreClientsByShopAnyAccountCall {
 	c.Call = c.Call.Return(arg0, arg1)
 	return c
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreClientsByShopCall) Do(f func(context.Context, string) ([]*connect.Client, error)) *MockStoreClientsByShopCall {
+func (c *MockStoreClientsByShopAnyAccountCall) Do(f func(context.Context, string) ([]*connect.Client, error)) *MockStoreClientsByShopAnyAccountCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreClientsByShopCall) DoAndReturn(f func(context.Context, string) ([]*connect.Client, error)) *MockStoreClientsByShopCall {
+func (c *MockStoreClientsByShopAnyAccountCall) DoAndReturn(f func(context.Context, string) ([]*connect.Client, error)) *MockStoreClientsByShopAnyAccountCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -660,41 +660,41 @@ func (c *MockStoreCreateTrackingLinkCall) DoAndReturn(f func(context.Context, *c
 	return c
 }
 
-// Credentials mocks base method.
-func (m *MockStore) Credentials(ctx context.Context, email string) ([]connect.Credential, error) {
+// CredentialsByEmail mocks base method.
+func (m *MockStore) CredentialsByEmail(ctx context.Context, email string) ([]connect.Credential, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Credentials", ctx, email)
+	ret := m.ctrl.Call(m, "CredentialsByEmail", ctx, email)
 	ret0, _ := ret[0].([]connect.Credential)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
-// Credentials indicates an expected call of Credentials.
-func (mr *MockStoreMockRecorder) Credentials(ctx, email any) *MockStoreCredentialsCall {
+// CredentialsByEmail indicates an expected call of CredentialsByEmail.
+func (mr *MockStoreMockRecorder) CredentialsByEmail(ctx, email any) *MockStoreCredentialsByEmailCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Credentials", reflect.TypeOf((*MockStore)(nil).Credentials), ctx, email)
-	return &MockStoreCredentialsCall{Call: call}
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CredentialsByEmail", reflect.TypeOf((*MockStore)(nil).CredentialsByEmail), ctx, email)
+	return &MockStoreCredentialsByEmailCall{Call: call}
 }
 
-// MockStoreCredentialsCall wrap *gomock.Call
-type MockStoreCredentialsCall struct {
+// MockStoreCredentialsByEmailCall wrap *gomock.Call
+type MockStoreCredentialsByEmailCall struct {
 	*gomock.Call
 }
 
 // Return rewrite *gomock.Call.Return
-func (c *MockStoreCredentialsCall) Return(arg0 []connect.Credential, arg1 error) *MockStoreCredentialsCall {
+func (c *MockStoreCredentialsByEmailCall) Return(arg0 []connect.Credential, arg1 error) *MockStoreCredentialsByEmailCall {
 	c.Call = c.Call.Return(arg0, arg1)
 	return c
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreCredentialsCall) Do(f func(context.Context, string) ([]connect.Credential, error)) *MockStoreCredentialsCall {
+func (c *MockStoreCredentialsByEmailCall) Do(f func(context.Context, string) ([]connect.Credential, error)) *MockStoreCredentialsByEmailCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreCredentialsCall) DoAndReturn(f func(context.Context, string) ([]connect.Credential, error)) *MockStoreCredentialsCall {
+func (c *MockStoreCredentialsByEmailCall) DoAndReturn(f func(context.Context, string) ([]connect.Credential, error)) *MockStoreCredentialsByEmailCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -931,41 +931,41 @@ func (c *MockStoreFinishOutboxCall) DoAndReturn(f func(context.Context, connect.
 	return c
 }
 
-// ForgetHostEvents mocks base method.
-func (m *MockStore) ForgetHostEvents(ctx context.Context, before time.Time) (int, error) {
+// ForgetHostEventsAnyAccount mocks base method.
+func (m *MockStore) ForgetHostEventsAnyAccount(ctx context.Context, before time.Time) (int, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "ForgetHostEvents", ctx, before)
+	ret := m.ctrl.Call(m, "ForgetHostEventsAnyAccount", ctx, before)
 	ret0, _ := ret[0].(int)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
-// ForgetHostEvents indicates an expected call of ForgetHostEvents.
-func (mr *MockStoreMockRecorder) ForgetHostEvents(ctx, before any) *MockStoreForgetHostEventsCall {
+// ForgetHostEventsAnyAccount indicates an expected call of ForgetHostEventsAnyAccount.
+func (mr *MockStoreMockRecorder) ForgetHostEventsAnyAccount(ctx, before any) *MockStoreForgetHostEventsAnyAccountCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ForgetHostEvents", reflect.TypeOf((*MockStore)(nil).ForgetHostEvents), ctx, before)
-	return &MockStoreForgetHostEventsCall{Call: call}
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ForgetHostEventsAnyAccount", reflect.TypeOf((*MockStore)(nil).ForgetHostEventsAnyAccount), ctx, before)
+	return &MockStoreForgetHostEventsAnyAccountCall{Call: call}
 }
 
-// MockStoreForgetHostEventsCall wrap *gomock.Call
-type MockStoreForgetHostEventsCall struct {
+// MockStoreForgetHostEventsAnyAccountCall wrap *gomock.Call
+type MockStoreForgetHostEventsAnyAccountCall struct {
 	*gomock.Call
 }
 
 // Return rewrite *gomock.Call.Return
-func (c *MockStoreForgetHostEventsCall) Return(arg0 int, arg1 error) *MockStoreForgetHostEventsCall {
+func (c *MockStoreForgetHostEventsAnyAccountCall) Return(arg0 int, arg1 error) *MockStoreForgetHostEventsAnyAccountCall {
 	c.Call = c.Call.Return(arg0, arg1)
 	return c
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreForgetHostEventsCall) Do(f func(context.Context, time.Time) (int, error)) *MockStoreForgetHostEventsCall {
+func (c *MockStoreForgetHostEventsAnyAccountCall) Do(f func(context.Context, time.Time) (int, error)) *MockStoreForgetHostEventsAnyAccountCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreForgetHostEventsCall) DoAndReturn(f func(context.Context, time.Time) (int, error)) *MockStoreForgetHostEventsCall {
+func (c *MockStoreForgetHostEventsAnyAccountCall) DoAndReturn(f func(context.Context, time.Time) (int, error)) *MockStoreForgetHostEventsAnyAccountCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

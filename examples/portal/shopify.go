@@ -134,7 +134,7 @@ func demoInstall(w http.ResponseWriter, r *http.Request, ih *shopify.InstallHand
 // started now: the fake keeps its tokens in memory, so those of a previous run
 // are unknown to it.
 func (h *host) relinkDemoShop(ctx context.Context, fake *shopifytest.Server, sealer *shopify.Sealer) error {
-	clients, err := h.store.ClientsByShop(ctx, demoShop)
+	clients, err := h.store.ClientsByShopAnyAccount(ctx, demoShop)
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 		must(t, err)
 		i, err := f.s.Invite(f.ctx, scopeOf(c), inv.ID)
 		must(t, err)
-		creds, err := f.s.Credentials(f.ctx, owner.Email)
+		creds, err := f.s.CredentialsByEmail(f.ctx, owner.Email)
 		must(t, err)
 		k, err := f.s.APIKeyByHash(f.ctx, key.Hash)
 		must(t, err)

@@ -23,7 +23,7 @@ func (f *fixture) entry(c *connect.Client, n int) connect.OutboxEntry {
 // claim claims for the test's account only: the Store may hold other entries.
 func (f *fixture) claim(account connect.AccountID, now time.Time, limit int) []connect.OutboxEntry {
 	f.t.Helper()
-	got, err := f.s.ClaimOutbox(f.ctx, connect.ClaimOutboxParams{Now: now, Lease: time.Minute, Limit: limit})
+	got, err := f.s.ClaimOutboxAnyAccount(f.ctx, connect.ClaimOutboxParams{Now: now, Lease: time.Minute, Limit: limit})
 	must(f.t, err)
 	return slices.DeleteFunc(got, func(e connect.OutboxEntry) bool { return e.Account != account })
 }
@@ -133,7 +133,7 @@ func testOutboxConcurrentClaims(t *testing.T, f *fixture) {
 		wg.Go(func() {
 			<-start
 			for {
-				got, err := f.s.ClaimOutbox(f.ctx, connect.ClaimOutboxParams{Now: now, Lease: time.Hour, Limit: 7})
+				got, err := f.s.ClaimOutboxAnyAccount(f.ctx, connect.ClaimOutboxParams{Now: now, Lease: time.Hour, Limit: 7})
 				if err != nil {
 					t.Errorf("worker %d: %v", w, err)
 					return

@@ -31,7 +31,7 @@ func testCredentials(t *testing.T, f *fixture) {
 
 	creds := func(email string) map[connect.MemberID]string {
 		t.Helper()
-		got, err := f.s.Credentials(f.ctx, email)
+		got, err := f.s.CredentialsByEmail(f.ctx, email)
 		must(t, err)
 		out := map[connect.MemberID]string{}
 		for _, c := range got {
@@ -48,7 +48,7 @@ func testCredentials(t *testing.T, f *fixture) {
 	same(t, "credentials by email, any case",
 		map[connect.MemberID]string{ma.ID: "$argon2id$v=19$hash-a", mb.ID: "$argon2id$v=19$hash-b"},
 		creds(strings.ToUpper(ma.Email[:1])+ma.Email[1:]))
-	got, err := f.s.Credentials(f.ctx, ma.Email)
+	got, err := f.s.CredentialsByEmail(f.ctx, ma.Email)
 	must(t, err)
 	for _, c := range got {
 		if c.Member.ID == ma.ID {
@@ -187,16 +187,16 @@ func testClientsByShopAndMapping(t *testing.T, f *fixture) {
 		c.ImportMapping = map[string]connect.Field{"Street": connect.FieldAddressLine1, "Città": connect.FieldCity}
 		must(t, f.s.UpdateClient(f.ctx, c))
 	}
-	got, err := f.s.ClientsByShop(f.ctx, shop)
+	got, err := f.s.ClientsByShopAnyAccount(f.ctx, shop)
 	must(t, err)
 	slices.SortFunc(got, func(x, y *connect.Client) int { return strings.Compare(string(x.ID), string(y.ID)) })
 	want := []*connect.Client{a, b}
 	slices.SortFunc(want, func(x, y *connect.Client) int { return strings.Compare(string(x.ID), string(y.ID)) })
 	same(t, "the shop's clients", want, got)
-	if got := second2(f.s.ClientsByShop(f.ctx, "other-"+shop)); len(got) != 0 {
+	if got := second2(f.s.ClientsByShopAnyAccount(f.ctx, "other-"+shop)); len(got) != 0 {
 		t.Fatalf("another shop has %d clients", len(got))
 	}
-	if got := second2(f.s.ClientsByShop(f.ctx, "")); len(got) != 0 {
+	if got := second2(f.s.ClientsByShopAnyAccount(f.ctx, "")); len(got) != 0 {
 		t.Fatalf("the empty shop has %d clients", len(got))
 	}
 	same(t, "a client with a mapping", a, second2(f.s.Client(f.ctx, a.Account, a.ID)))
