@@ -52,7 +52,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, a Actor, name string) (*Issu
 	hash := hashSecret(token) // the prefix is part of what is hashed
 	k := &APIKey{ID: APIKeyID(s.newID()), Account: c.Account, Client: c.Actor.Client, Name: name,
 		Hash: hash, CreatedBy: c.Member, CreatedAt: s.clock()}
-	if err := s.store.CreateAPIKey(ctx, k); err != nil {
+	if err := s.store.CreateAPIKey(ctx, c.scope(), k); err != nil {
 		return nil, err
 	}
 	return &IssuedAPIKey{Key: k, Token: token}, nil
@@ -86,7 +86,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, a Actor, id APIKeyID) (*APIK
 		if k.ID == id {
 			if k.RevokedAt.IsZero() {
 				k.RevokedAt = s.clock()
-				if err := s.store.UpdateAPIKey(ctx, k); err != nil {
+				if err := s.store.UpdateAPIKey(ctx, c.scope(), k); err != nil {
 					return nil, err
 				}
 			}
@@ -120,7 +120,7 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, token string) (Actor, 
 	// Record use at most once a minute: a busy integration must not write per call.
 	if now := s.clock(); now.Sub(k.LastUsedAt) > time.Minute {
 		k.LastUsedAt = now
-		if err := s.store.UpdateAPIKey(ctx, k); err != nil {
+		if err := s.store.UpdateAPIKey(ctx, Scope{Account: k.Account, Client: k.Client}, k); err != nil {
 			s.log.WarnContext(ctx, "recording API key use failed", "key", k.ID, "err", err)
 		}
 	}

@@ -131,7 +131,7 @@ func (s *Service) resolve(ctx context.Context, a Actor) (caller, error) {
 		}
 		return err
 	}
-	client, err := s.store.Client(ctx, a.Account, a.Client)
+	client, err := s.store.Client(ctx, Scope{Account: a.Account, Client: a.Client}, a.Client)
 	if err != nil {
 		return caller{}, gone(err)
 	}

@@ -20,7 +20,7 @@ func (s *Service) CreateOrder(ctx context.Context, a Actor, in OrderInput) (*Ord
 	}
 	o := s.newDraft(c, in, SourceManual)
 	ev := s.createdEvent(c, o)
-	if err := s.store.CreateOrders(ctx, []*Order{o}, []OrderEvent{ev}); err != nil {
+	if err := s.store.CreateOrders(ctx, c.scope(), []*Order{o}, []OrderEvent{ev}); err != nil {
 		return nil, err
 	}
 	o.History = []OrderEvent{ev}
@@ -102,7 +102,7 @@ func (s *Service) UpdateDraft(ctx context.Context, a Actor, id OrderID, version 
 		return nil, InvalidFields(errs)
 	}
 	o.OrderInput, o.UpdatedAt = in, s.clock()
-	if err := s.store.UpdateDraft(ctx, o); err != nil {
+	if err := s.store.UpdateDraft(ctx, c.scope(), o); err != nil {
 		return nil, err
 	}
 	return o, nil

@@ -158,7 +158,7 @@ func (s *Service) importRows(ctx context.Context, c caller, src ImportSource, op
 			for i, o := range batch {
 				events[i] = s.createdEvent(c, o)
 			}
-			if err := tx.CreateOrders(ctx, batch, events); err != nil {
+			if err := tx.CreateOrders(ctx, c.scope(), batch, events); err != nil {
 				return 0, err
 			}
 			return len(batch), nil

@@ -107,7 +107,7 @@ func (s *Service) issueInvite(ctx context.Context, tx Store, c caller, inv *Invi
 	inv.CreatedAt = now
 	inv.ExpiresAt = now.Add(s.inviteTTL)
 	inv.InvitedBy = c.history()
-	if err := tx.CreateInvite(ctx, inv); err != nil {
+	if err := tx.CreateInvite(ctx, c.scope(), inv); err != nil {
 		return nil, err
 	}
 	issued := &IssuedInvite{Invite: inv, Token: token}
@@ -213,7 +213,7 @@ func (s *Service) inviteFor(ctx context.Context, a Actor, id InviteID) (caller, 
 // RevokeInvite makes a pending invite unusable. Errors: ErrNotFound; ErrForbidden;
 // ErrConflict when it was already accepted.
 func (s *Service) RevokeInvite(ctx context.Context, a Actor, id InviteID) (*Invite, error) {
-	_, inv, err := s.inviteFor(ctx, a, id)
+	c, inv, err := s.inviteFor(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +224,7 @@ func (s *Service) RevokeInvite(ctx context.Context, a Actor, id InviteID) (*Invi
 		return inv, nil
 	}
 	inv.RevokedAt = s.clock()
-	if err := s.store.UpdateInvite(ctx, inv); err != nil {
+	if err := s.store.UpdateInvite(ctx, c.scope(), inv); err != nil {
 		return nil, err
 	}
 	return inv, nil
@@ -242,14 +242,14 @@ func (s *Service) ResendInvite(ctx context.Context, a Actor, id InviteID) (*Issu
 	if st := inv.State(s.clock()); st == InviteAccepted || st == InviteRevoked {
 		return nil, Errorf(Conflict, "the invite was %s; send a new one", st)
 	}
-	client, err := s.store.Client(ctx, c.Account, inv.Client)
+	client, err := s.store.Client(ctx, c.scope(), inv.Client)
 	if err != nil {
 		return nil, err
 	}
 	var issued *IssuedInvite
 	err = s.store.Tx(ctx, func(tx Store) error {
 		inv.RevokedAt = s.clock()
-		if err := tx.UpdateInvite(ctx, inv); err != nil {
+		if err := tx.UpdateInvite(ctx, c.scope(), inv); err != nil {
 			return err
 		}
 		issued, err = s.issueInvite(ctx, tx, c, &Invite{
@@ -348,7 +348,9 @@ func (s *Service) acceptInvite(ctx context.Context, token string, p SignUp, pass
 		case InviteExpired:
 			return Errorf(Forbidden, "this invite expired; ask for a new one")
 		}
-		client, err := tx.Client(ctx, inv.Account, inv.Client)
+		// The token is the credential: the invite's own tenant is the scope.
+		scope := Scope{Account: inv.Account, Client: inv.Client}
+		client, err := tx.Client(ctx, scope, inv.Client)
 		if err != nil {
 			return err
 		}
@@ -364,7 +366,7 @@ func (s *Service) acceptInvite(ctx context.Context, token string, p SignUp, pass
 				return err
 			}
 			client.Status, client.UpdatedAt = ClientActive, now
-			if err := tx.UpdateClient(ctx, client); errors.Is(err, ErrConflict) {
+			if err := tx.UpdateClient(ctx, scope, client); errors.Is(err, ErrConflict) {
 				return &numberTakenError{err: err}
 			} else if err != nil {
 				return err
@@ -374,18 +376,18 @@ func (s *Service) acceptInvite(ctx context.Context, token string, p SignUp, pass
 			ID: MemberID(s.newID()), Account: client.Account, Client: client.ID,
 			Name: p.Name, Email: p.Email, Role: role, CreatedAt: now, UpdatedAt: now,
 		}
-		if err := tx.CreateMember(ctx, m); errors.Is(err, ErrConflict) {
+		if err := tx.CreateMember(ctx, scope, m); errors.Is(err, ErrConflict) {
 			return Errorf(Conflict, "%s is already on the team of %s; sign in instead", p.Email, client.Name)
 		} else if err != nil {
 			return err
 		}
 		if passwordHash != "" {
-			if err := tx.SetPassword(ctx, Scope{Account: m.Account, Client: m.Client}, m.ID, passwordHash); err != nil {
+			if err := tx.SetPassword(ctx, scope, m.ID, passwordHash); err != nil {
 				return err
 			}
 		}
 		inv.AcceptedAt, inv.AcceptedBy = now, m.ID
-		if err := tx.UpdateInvite(ctx, inv); errors.Is(err, ErrConflict) {
+		if err := tx.UpdateInvite(ctx, scope, inv); errors.Is(err, ErrConflict) {
 			return Errorf(Forbidden, "this invite was already used; sign in instead")
 		} else if err != nil {
 			return err

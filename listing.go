@@ -45,10 +45,11 @@ func (s *Service) Orders(ctx context.Context, a Actor, p ListOrdersParams) (*Ord
 	if err != nil {
 		return nil, err
 	}
-	q := OrderQuery{Scope: c.scope(), Statuses: p.Statuses, Depot: p.Depot, Limit: p.Limit}
+	scope := c.scope()
 	if c.Kind == ActorDispatcher {
-		q.Scope.Client = p.Client
+		scope.Client = p.Client
 	}
+	q := OrderQuery{Statuses: p.Statuses, Depot: p.Depot, Limit: p.Limit}
 	if p.View != "" {
 		if q.Statuses = p.View.Statuses(); q.Statuses == nil {
 			return nil, Errorf(Invalid, "unknown view %q", p.View)
@@ -74,7 +75,7 @@ func (s *Service) Orders(ctx context.Context, a Actor, p ListOrdersParams) (*Ord
 	}
 	limit := q.Limit
 	q.Limit++ // one more tells whether there is a next page
-	orders, err := s.store.Orders(ctx, q)
+	orders, err := s.store.Orders(ctx, scope, q)
 	if err != nil {
 		return nil, err
 	}

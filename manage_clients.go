@@ -38,7 +38,7 @@ func (s *Service) InviteClient(ctx context.Context, a Actor, p InviteClientParam
 	}
 	var issued *IssuedInvite
 	err = s.store.Tx(ctx, func(tx Store) error {
-		if err := tx.CreateClient(ctx, client); err != nil {
+		if err := tx.CreateClient(ctx, c.scope(), client); err != nil {
 			return err
 		}
 		issued, err = s.issueInvite(ctx, tx, c, &Invite{
@@ -84,7 +84,7 @@ func (s *Service) Clients(ctx context.Context, a Actor) ([]ClientSummary, error)
 		return nil, err
 	}
 	scope := Scope{Account: c.Account}
-	clients, err := s.store.Clients(ctx, c.Account)
+	clients, err := s.store.Clients(ctx, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (s *Service) Client(ctx context.Context, a Actor, id ClientID) (*Client, er
 	if err := c.mayReadClient(id); err != nil {
 		return nil, err
 	}
-	return s.store.Client(ctx, c.Account, id)
+	return s.store.Client(ctx, c.scope(), id)
 }
 
 // mayReadClient lets dispatchers read any client of their account (the Store scopes
@@ -227,7 +227,7 @@ func (s *Service) UpdateFulfilment(ctx context.Context, a Actor, f FulfilmentSet
 // changeClient loads the client in the caller's account, applies change and writes
 // it back with a compare-and-set on its version.
 func (s *Service) changeClient(ctx context.Context, c caller, id ClientID, change func(*Client) error) (*Client, error) {
-	cl, err := s.store.Client(ctx, c.Account, id)
+	cl, err := s.store.Client(ctx, c.scope(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +235,7 @@ func (s *Service) changeClient(ctx context.Context, c caller, id ClientID, chang
 		return nil, err
 	}
 	cl.UpdatedAt = s.clock()
-	if err := s.store.UpdateClient(ctx, cl); err != nil {
+	if err := s.store.UpdateClient(ctx, c.scope(), cl); err != nil {
 		return nil, err
 	}
 	return cl, nil

@@ -167,7 +167,7 @@ func (s *Service) DeliverOutbox(ctx context.Context, opts OutboxOptions) (int, e
 			}
 		}
 		// Recorded even if ctx ends now: the delivery happened.
-		switch err := s.store.FinishOutbox(context.WithoutCancel(ctx), fin); {
+		switch err := s.store.FinishOutbox(context.WithoutCancel(ctx), Scope{Account: e.Account}, fin); {
 		case ErrorCode(err) == Conflict:
 			// The lease ran out while delivering and another worker claimed the entry:
 			// its outcome is the one to keep (a second delivery has the same key).
@@ -181,7 +181,8 @@ func (s *Service) DeliverOutbox(ctx context.Context, opts OutboxOptions) (int, e
 
 // deliver hands one entry to its port.
 func (s *Service) deliver(ctx context.Context, e OutboxEntry) error {
-	o, err := s.store.Order(ctx, Scope{Account: e.Account, Client: e.Client}, e.Order)
+	scope := Scope{Account: e.Account, Client: e.Client}
+	o, err := s.store.Order(ctx, scope, e.Order)
 	if err != nil {
 		return err
 	}
@@ -197,7 +198,7 @@ func (s *Service) deliver(ctx context.Context, e OutboxEntry) error {
 		}
 		p := FulfilParams{Key: e.Key, Order: o.Shopify, NotifyCustomer: e.NotifyCustomer}
 		if s.tracking != nil && e.Event == EventStart {
-			link, err := s.issueTrackingLink(ctx, o, "shopify fulfilment")
+			link, err := s.issueTrackingLink(ctx, scope, o, "shopify fulfilment")
 			if err != nil {
 				return err
 			}

@@ -57,7 +57,7 @@ func TestOutboxRetriesThenDeadLetters(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dead, err := w.store.Outbox(w.ctx, w.acct, []connect.OutboxState{connect.OutboxDead}, 10)
+	dead, err := w.store.Outbox(w.ctx, connect.Scope{Account: w.acct}, []connect.OutboxState{connect.OutboxDead}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestAFailedDeliveryWaitsForItsBackoffOnTheServicesClock(t *testing.T) {
 	if took.Order == nil || took.Order.ID != o.ID || took.Event != connect.EventSubmit {
 		t.Fatalf("the host took %+v", took)
 	}
-	list, err := w.store.Outbox(w.ctx, w.acct, nil, 0)
+	list, err := w.store.Outbox(w.ctx, connect.Scope{Account: w.acct}, nil, 0)
 	if err != nil || len(list) != 1 || list[0].State != connect.OutboxDone || list[0].Attempts != 2 {
 		t.Fatalf("outbox %+v, %v", list, err)
 	}
@@ -351,7 +351,7 @@ func TestAWorkerWhoseLeaseRanOutLeavesTheRestAndKeepsTheNewerOutcome(t *testing.
 	if first != 3 || secondClaimed != 3 {
 		t.Fatalf("claimed %d then %d, want all 3 twice (the first lease ran out)", first, secondClaimed)
 	}
-	list, err := w.store.Outbox(w.ctx, w.acct, nil, 0)
+	list, err := w.store.Outbox(w.ctx, connect.Scope{Account: w.acct}, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

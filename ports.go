@@ -49,43 +49,50 @@ type Store interface {
 
 // ClientStore keeps an account's clients.
 type ClientStore interface {
-	// CreateClient stores a new client at Version 1 (and sets c.Version).
-	// Errors: ErrConflict when its Number is already taken (any account).
-	CreateClient(ctx context.Context, c *Client) error
-	// Client returns one client of the account. Errors: ErrNotFound.
-	Client(ctx context.Context, account AccountID, id ClientID) (*Client, error)
-	// ClientByNumber returns the account's client with that number. Errors: ErrNotFound.
-	ClientByNumber(ctx context.Context, account AccountID, n ClientNumber) (*Client, error)
-	// Clients lists the account's clients by name.
-	Clients(ctx context.Context, account AccountID) ([]*Client, error)
-	// UpdateClient writes c if the stored client is still at version c.Version, and
-	// sets c.Version to the next version. Errors: ErrNotFound; ErrConflict when the
-	// version moved on, or the new Number is taken.
-	UpdateClient(ctx context.Context, c *Client) error
+	// CreateClient stores a new client of the scope's account at Version 1 (and
+	// sets c.Version). Errors: ErrConflict when its Number is already taken (any
+	// account); ErrNotFound when c is not in the scope (another account, or
+	// another client than the scope's).
+	CreateClient(ctx context.Context, scope Scope, c *Client) error
+	// Client returns one client in the scope. Errors: ErrNotFound.
+	Client(ctx context.Context, scope Scope, id ClientID) (*Client, error)
+	// ClientByNumber returns the scope's client with that number. Errors: ErrNotFound.
+	ClientByNumber(ctx context.Context, scope Scope, n ClientNumber) (*Client, error)
+	// Clients lists the scope's clients by name (the account's, or the one client
+	// the scope names).
+	Clients(ctx context.Context, scope Scope) ([]*Client, error)
+	// UpdateClient writes c if the stored client is in the scope and still at
+	// version c.Version, and sets c.Version to the next version. Errors:
+	// ErrNotFound (also when c names another tenant than the scope); ErrConflict
+	// when the version moved on, or the new Number is taken.
+	UpdateClient(ctx context.Context, scope Scope, c *Client) error
 }
 
 // TeamStore keeps the members of clients' teams.
 type TeamStore interface {
-	// CreateMember stores a new member at Version 1. Emails compare without case.
-	// Errors: ErrConflict when the client already has a member with that email;
-	// ErrNotFound when m.Client is not a client of m.Account.
-	CreateMember(ctx context.Context, m *Member) error
+	// CreateMember stores a new member of a client in the scope at Version 1.
+	// Emails compare without case. Errors: ErrConflict when the client already has
+	// a member with that email; ErrNotFound when m is not in the scope, or m.Client
+	// is not a client of m.Account.
+	CreateMember(ctx context.Context, scope Scope, m *Member) error
 	// Member returns one member of the client. Errors: ErrNotFound.
 	Member(ctx context.Context, scope Scope, id MemberID) (*Member, error)
 	// Members lists the client's members, owner first, then by name.
 	Members(ctx context.Context, scope Scope) ([]*Member, error)
-	// UpdateMember writes m if still at m.Version, and advances m.Version.
-	// Errors: ErrNotFound; ErrConflict when the version moved on.
-	UpdateMember(ctx context.Context, m *Member) error
+	// UpdateMember writes m if it is in the scope and still at m.Version, and
+	// advances m.Version. Errors: ErrNotFound; ErrConflict when the version moved
+	// on.
+	UpdateMember(ctx context.Context, scope Scope, m *Member) error
 	// DeleteMember removes one member of the client. Errors: ErrNotFound.
 	DeleteMember(ctx context.Context, scope Scope, id MemberID) error
 }
 
 // InviteStore keeps invitations: of a new client's first owner, and of members.
 type InviteStore interface {
-	// CreateInvite stores a new invite at Version 1. Errors: ErrConflict when its
-	// token hash exists; ErrNotFound when inv.Client is not a client of inv.Account.
-	CreateInvite(ctx context.Context, inv *Invite) error
+	// CreateInvite stores a new invite in the scope at Version 1. Errors:
+	// ErrConflict when its token hash exists; ErrNotFound when inv is not in the
+	// scope, or inv.Client is not a client of inv.Account.
+	CreateInvite(ctx context.Context, scope Scope, inv *Invite) error
 	// Invite returns one invite of the account. Errors: ErrNotFound.
 	Invite(ctx context.Context, scope Scope, id InviteID) (*Invite, error)
 	// InviteByTokenHash finds the invite a token opens, in any account: the token is
@@ -93,36 +100,38 @@ type InviteStore interface {
 	InviteByTokenHash(ctx context.Context, hash []byte) (*Invite, error)
 	// Invites lists the scope's invites, newest first.
 	Invites(ctx context.Context, scope Scope) ([]*Invite, error)
-	// UpdateInvite writes inv if still at inv.Version, and advances inv.Version.
-	// Errors: ErrNotFound; ErrConflict when the version moved on (for example, two
-	// people accepting the same invite at once: one wins).
-	UpdateInvite(ctx context.Context, inv *Invite) error
+	// UpdateInvite writes inv if it is in the scope and still at inv.Version, and
+	// advances inv.Version. Errors: ErrNotFound; ErrConflict when the version moved
+	// on (for example, two people accepting the same invite at once: one wins).
+	UpdateInvite(ctx context.Context, scope Scope, inv *Invite) error
 }
 
 // OrderStore keeps orders as clients create them, edit their drafts and read
 // them back, and counts them.
 type OrderStore interface {
-	// CreateOrders stores new orders in one statement or a few bounded batches (an
-	// import of 100k rows is one call), at Version 1, with one history event each
-	// when events is not nil (events[i] belongs to orders[i]).
-	// Errors: ErrConflict, naming the reference, when an order's Ref is already used
-	// by another order of the same client.
-	CreateOrders(ctx context.Context, orders []*Order, events []OrderEvent) error
+	// CreateOrders stores new orders of the scope in one statement or a few
+	// bounded batches (an import of 100k rows is one call), at Version 1, with one
+	// history event each when events is not nil (events[i] belongs to orders[i]).
+	// Errors: ErrConflict, naming the reference, when an order's Ref is already
+	// used by another order of the same client; ErrNotFound when an order is not
+	// in the scope (then none is stored).
+	CreateOrders(ctx context.Context, scope Scope, orders []*Order, events []OrderEvent) error
 	// ExistingRefs returns which of refs the client's orders already use.
 	ExistingRefs(ctx context.Context, scope Scope, refs []string) ([]string, error)
 	// Order returns one order in the scope. Errors: ErrNotFound.
 	Order(ctx context.Context, scope Scope, id OrderID) (*Order, error)
-	// Orders lists orders, newest first, a page at a time (keyset pagination).
-	Orders(ctx context.Context, q OrderQuery) ([]*Order, error)
+	// Orders lists the scope's orders that q selects, newest first, a page at a
+	// time (keyset pagination).
+	Orders(ctx context.Context, scope Scope, q OrderQuery) ([]*Order, error)
 	// OrdersByID returns the scope's orders among ids, in no particular order; ids
 	// not found (or not in scope) are left out.
 	OrdersByID(ctx context.Context, scope Scope, ids []OrderID) ([]*Order, error)
 	// History returns an order's timeline, oldest first.
 	History(ctx context.Context, scope Scope, id OrderID) ([]OrderEvent, error)
-	// UpdateDraft writes the order's input fields if it is still a draft at
-	// o.Version, and advances o.Version. Errors: ErrNotFound; ErrConflict when it
-	// changed, left the drafts, or its new Ref is taken.
-	UpdateDraft(ctx context.Context, o *Order) error
+	// UpdateDraft writes the order's input fields if it is in the scope and still
+	// a draft at o.Version, and advances o.Version. Errors: ErrNotFound;
+	// ErrConflict when it changed, left the drafts, or its new Ref is taken.
+	UpdateDraft(ctx context.Context, scope Scope, o *Order) error
 	// DeleteDraft deletes the order if it is still a draft at that version.
 	// Errors: ErrNotFound; ErrConflict when it changed or left the drafts.
 	DeleteDraft(ctx context.Context, scope Scope, id OrderID, version int) error
@@ -143,18 +152,22 @@ type StatusStore interface {
 	// reason, proof, route event time and submitted time, at p.Order.Version+1
 	// (and sets p.Order.Version), only if the stored order is still at p.From and
 	// p.Version, and appends p.Events to its history; all or nothing, in a few
-	// round trips however many changes there are.
-	// Errors: ErrNotFound; ErrConflict when any change lost its race to another
-	// (then none is applied).
-	SetStatuses(ctx context.Context, changes []SetStatusParams) error
+	// round trips however many changes there are. Every order must be in the
+	// scope (a route sync's batch names the account; a member's change, the
+	// client).
+	// Errors: ErrNotFound (also for an order outside the scope); ErrConflict when
+	// any change lost its race to another (then none is applied).
+	SetStatuses(ctx context.Context, scope Scope, changes []SetStatusParams) error
 }
 
 // RouteEventStore remembers which of the host's route events were applied, so
 // that a batch the host sends again is applied once.
 type RouteEventStore interface {
-	// RecordHostEvents remembers the host's route event ids for the account and
-	// returns those it had not seen before; the rest are replays.
-	RecordHostEvents(ctx context.Context, account AccountID, ids []string) (fresh []string, err error)
+	// RecordHostEvents remembers the host's route event ids for the scope's
+	// account (route events belong to an account; the scope's client, if any,
+	// plays no part) and returns those it had not seen before; the rest are
+	// replays.
+	RecordHostEvents(ctx context.Context, scope Scope, ids []string) (fresh []string, err error)
 	// ForgetHostEventsAnyAccount forgets the route event ids of every account
 	// recorded before the time, and returns how many.
 	ForgetHostEventsAnyAccount(ctx context.Context, before time.Time) (int, error)
@@ -163,23 +176,25 @@ type RouteEventStore interface {
 // OutboxStore keeps the side effects to deliver (outbox.go): written in the same
 // transaction as the change they follow, claimed and finished by workers.
 type OutboxStore interface {
-	// AddOutbox stores entries to deliver. An entry whose Key is already stored is
-	// left out: adding the same side effect twice does it once.
-	AddOutbox(ctx context.Context, entries []OutboxEntry) error
+	// AddOutbox stores entries of the scope to deliver. An entry whose Key is
+	// already stored is left out: adding the same side effect twice does it once.
+	// Errors: ErrNotFound when an entry is not in the scope (then none is stored).
+	AddOutbox(ctx context.Context, scope Scope, entries []OutboxEntry) error
 	// ClaimOutboxAnyAccount leases up to p.Limit pending entries of every account
 	// that are due (NextAt ≤ p.Now and no live lease), oldest first, for p.Lease:
 	// until then no other claim returns them. Each claimed entry's Attempts is one
 	// more than before. Several processes may claim at once; each entry goes to
 	// one of them at a time.
 	ClaimOutboxAnyAccount(ctx context.Context, p ClaimOutboxParams) ([]OutboxEntry, error)
-	// FinishOutbox records the outcome of delivering an entry: done, dead (no more
-	// tries) or pending again from NextAt, with LastError. Errors: ErrNotFound;
+	// FinishOutbox records the outcome of delivering an entry of the scope (a
+	// worker names the claimed entry's account): done, dead (no more tries) or
+	// pending again from NextAt, with LastError. Errors: ErrNotFound;
 	// ErrConflict when p.Attempts is set and the entry is no longer pending at that
 	// many attempts (claimed again, or finished).
-	FinishOutbox(ctx context.Context, p FinishOutboxParams) error
-	// Outbox lists the account's entries in the given states (all when empty),
+	FinishOutbox(ctx context.Context, scope Scope, p FinishOutboxParams) error
+	// Outbox lists the scope's entries in the given states (all when empty),
 	// oldest first, at most limit.
-	Outbox(ctx context.Context, account AccountID, states []OutboxState, limit int) ([]OutboxEntry, error)
+	Outbox(ctx context.Context, scope Scope, states []OutboxState, limit int) ([]OutboxEntry, error)
 }
 
 // FeedStore reads the feed of order events that live updates follow.
@@ -209,29 +224,34 @@ type CredentialStore interface {
 
 // APIKeyStore keeps clients' API keys (hashes only).
 type APIKeyStore interface {
-	// CreateAPIKey stores a new API key. Errors: ErrConflict when its hash exists.
-	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// CreateAPIKey stores a new API key of a client in the scope. Errors:
+	// ErrConflict when its hash exists; ErrNotFound when k is not in the scope, or
+	// k.Client is not a client of k.Account.
+	CreateAPIKey(ctx context.Context, scope Scope, k *APIKey) error
 	// APIKeyByHash finds the key a token opens, in any account. Errors: ErrNotFound.
 	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
 	// APIKeys lists the client's keys, newest first.
 	APIKeys(ctx context.Context, scope Scope) ([]*APIKey, error)
-	// UpdateAPIKey writes k's RevokedAt and LastUsedAt. Errors: ErrNotFound.
-	UpdateAPIKey(ctx context.Context, k *APIKey) error
+	// UpdateAPIKey writes k's RevokedAt and LastUsedAt if k is in the scope.
+	// Errors: ErrNotFound.
+	UpdateAPIKey(ctx context.Context, scope Scope, k *APIKey) error
 }
 
 // TrackingLinkStore keeps the links a recipient follows an order with (hashes
 // only).
 type TrackingLinkStore interface {
-	// CreateTrackingLink stores a new tracking link. Errors: ErrConflict when its
-	// hash exists.
-	CreateTrackingLink(ctx context.Context, l *TrackingLink) error
+	// CreateTrackingLink stores a new tracking link for an order in the scope.
+	// Errors: ErrConflict when its hash exists; ErrNotFound when l is not in the
+	// scope, or l.Order is not an order of l's client.
+	CreateTrackingLink(ctx context.Context, scope Scope, l *TrackingLink) error
 	// TrackingLinkByHash finds the link a token opens, in any account.
 	// Errors: ErrNotFound.
 	TrackingLinkByHash(ctx context.Context, hash []byte) (*TrackingLink, error)
 	// TrackingLinks lists an order's links, newest first.
 	TrackingLinks(ctx context.Context, scope Scope, order OrderID) ([]*TrackingLink, error)
-	// UpdateTrackingLink writes l's RevokedAt. Errors: ErrNotFound.
-	UpdateTrackingLink(ctx context.Context, l *TrackingLink) error
+	// UpdateTrackingLink writes l's RevokedAt if l is in the scope.
+	// Errors: ErrNotFound.
+	UpdateTrackingLink(ctx context.Context, scope Scope, l *TrackingLink) error
 }
 
 // ShopifyStore is what Shopify's privacy webhooks need of the Store. (Access
@@ -268,9 +288,8 @@ type RedactParams struct {
 	At         time.Time
 }
 
-// OrderQuery selects orders for a list.
+// OrderQuery selects orders for a list (of the scope given to Store.Orders).
 type OrderQuery struct {
-	Scope    Scope
 	Statuses []Status // empty: every status
 	Depot    DepotID  // "": every depot
 	// After continues a list after the last order of the previous page.
@@ -288,9 +307,9 @@ type OrderCursor struct {
 	ID        OrderID
 }
 
-// SetStatusParams is a compare-and-set status change.
+// SetStatusParams is a compare-and-set status change (of the scope given to
+// Store.SetStatuses).
 type SetStatusParams struct {
-	Scope   Scope
 	From    Status // the status the order must still have
 	Version int    // the version the order must still have
 	Order   *Order // the new state; its Version is set to Version+1 on success

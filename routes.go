@@ -130,7 +130,7 @@ func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, even
 		known = append(known, ev)
 		ids = append(ids, ev.ID)
 	}
-	fresh, err := tx.RecordHostEvents(ctx, c.Account, ids)
+	fresh, err := tx.RecordHostEvents(ctx, c.scope(), ids)
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, even
 			var cl *Client
 			if p.order.Source == SourceShopify && s.shopify != nil {
 				if cl = clients[p.order.Client]; cl == nil {
-					if cl, err = tx.Client(ctx, c.Account, p.order.Client); err != nil {
+					if cl, err = tx.Client(ctx, c.scope(), p.order.Client); err != nil {
 						return err
 					}
 					clients[cl.ID] = cl
@@ -202,15 +202,15 @@ func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, even
 		}
 	}
 	for i, p := range changed {
-		params[i] = SetStatusParams{Scope: Scope{Account: c.Account, Client: p.order.Client}, From: p.from,
+		params[i] = SetStatusParams{From: p.from,
 			Version: p.version, Order: p.order, Events: p.events}
 		outbox = append(outbox, p.outbox...)
 	}
-	if err := tx.SetStatuses(ctx, params); err != nil {
+	if err := tx.SetStatuses(ctx, c.scope(), params); err != nil {
 		return err
 	}
 	if len(outbox) > 0 {
-		return tx.AddOutbox(ctx, outbox)
+		return tx.AddOutbox(ctx, c.scope(), outbox)
 	}
 	return nil
 }
@@ -304,7 +304,7 @@ func (s *Service) UnassignedStops(ctx context.Context, a Actor, depot DepotID, c
 	for i, o := range page.Orders {
 		cl := clients[o.Client]
 		if cl == nil {
-			if cl, err = s.store.Client(ctx, c.Account, o.Client); err != nil {
+			if cl, err = s.store.Client(ctx, c.scope(), o.Client); err != nil {
 				return nil, "", err
 			}
 			clients[o.Client] = cl
@@ -339,7 +339,7 @@ func (s *Service) MoveToDepot(ctx context.Context, a Actor, id OrderID, depot De
 	o.Depot, o.UpdatedAt = depot, s.clock()
 	ev := OrderEvent{Order: o.ID, Account: o.Account, Client: o.Client, Event: EventMoveDepot, From: o.Status, To: o.Status,
 		At: o.UpdatedAt, By: c.history(), Reason: fmt.Sprintf("from depot %q to %q", from, depot)}
-	err = s.store.SetStatuses(ctx, []SetStatusParams{{Scope: c.scope(), From: o.Status, Version: version, Order: o, Events: []OrderEvent{ev}}})
+	err = s.store.SetStatuses(ctx, c.scope(), []SetStatusParams{{From: o.Status, Version: version, Order: o, Events: []OrderEvent{ev}}})
 	if err != nil {
 		return nil, err
 	}

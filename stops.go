@@ -53,7 +53,7 @@ func (s *Service) CreateStops(ctx context.Context, a Actor, stops []StopInput) (
 	for i, o := range orders {
 		events[i] = s.createdEvent(c, o)
 	}
-	if err := s.store.CreateOrders(ctx, orders, events); err != nil {
+	if err := s.store.CreateOrders(ctx, c.scope(), orders, events); err != nil {
 		return nil, err
 	}
 	s.committed(scopesOf(orders)...)
@@ -120,7 +120,7 @@ func (s *Service) clientByNumber(ctx context.Context, account AccountID, typed s
 	if cl := cache[n]; cl != nil {
 		return cl, "", nil
 	}
-	cl, err := s.store.ClientByNumber(ctx, account, n)
+	cl, err := s.store.ClientByNumber(ctx, Scope{Account: account}, n)
 	if errors.Is(err, ErrNotFound) {
 		return nil, "no client of yours has client number " + string(n), nil
 	} else if err != nil {

@@ -45,7 +45,7 @@ func (s *Service) Members(ctx context.Context, a Actor, client ClientID) ([]*Mem
 	if err := c.mayReadClient(client); err != nil {
 		return nil, err
 	}
-	if _, err := s.store.Client(ctx, c.Account, client); err != nil {
+	if _, err := s.store.Client(ctx, c.scope(), client); err != nil {
 		return nil, err
 	}
 	return s.store.Members(ctx, Scope{Account: c.Account, Client: client})
@@ -119,7 +119,7 @@ func (s *Service) ChangeRole(ctx context.Context, a Actor, id MemberID, role Rol
 		return m, nil
 	}
 	m.Role, m.UpdatedAt = role, s.clock()
-	if err := s.store.UpdateMember(ctx, m); err != nil {
+	if err := s.store.UpdateMember(ctx, c.scope(), m); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -151,11 +151,11 @@ func (s *Service) TransferOwnership(ctx context.Context, a Actor, to MemberID) (
 		}
 		now := s.clock()
 		owner.Role, owner.UpdatedAt = RoleAdmin, now
-		if err := tx.UpdateMember(ctx, owner); err != nil {
+		if err := tx.UpdateMember(ctx, c.scope(), owner); err != nil {
 			return err
 		}
 		next.Role, next.UpdatedAt = RoleOwner, now
-		return tx.UpdateMember(ctx, next)
+		return tx.UpdateMember(ctx, c.scope(), next)
 	})
 	if err != nil {
 		return nil, err

@@ -40,17 +40,17 @@ func (s *Service) CreateTrackingLink(ctx context.Context, a Actor, id OrderID) (
 	if err != nil {
 		return nil, err
 	}
-	return s.issueTrackingLink(ctx, o, c.history())
+	return s.issueTrackingLink(ctx, c.scope(), o, c.history())
 }
 
-func (s *Service) issueTrackingLink(ctx context.Context, o *Order, by string) (*IssuedTrackingLink, error) {
+func (s *Service) issueTrackingLink(ctx context.Context, scope Scope, o *Order, by string) (*IssuedTrackingLink, error) {
 	token, hash, err := newSecret()
 	if err != nil {
 		return nil, err
 	}
 	l := &TrackingLink{ID: TrackingLinkID(s.newID()), Account: o.Account, Client: o.Client, Order: o.ID,
 		Hash: hash, CreatedBy: by, CreatedAt: s.clock()}
-	if err := s.store.CreateTrackingLink(ctx, l); err != nil {
+	if err := s.store.CreateTrackingLink(ctx, scope, l); err != nil {
 		return nil, err
 	}
 	out := &IssuedTrackingLink{Link: l, Token: token}
@@ -66,6 +66,11 @@ func (s *Service) TrackingLinks(ctx context.Context, a Actor, id OrderID) ([]*Tr
 	if err != nil {
 		return nil, err
 	}
+	return s.trackingLinks(ctx, c, id)
+}
+
+// trackingLinks lists the links of one of the caller's orders.
+func (s *Service) trackingLinks(ctx context.Context, c caller, id OrderID) ([]*TrackingLink, error) {
 	if _, err := s.store.Order(ctx, c.scope(), id); err != nil {
 		return nil, err
 	}
@@ -74,7 +79,11 @@ func (s *Service) TrackingLinks(ctx context.Context, a Actor, id OrderID) ([]*Tr
 
 // RevokeTrackingLink stops a link from working. Errors: ErrNotFound; ErrForbidden.
 func (s *Service) RevokeTrackingLink(ctx context.Context, a Actor, order OrderID, id TrackingLinkID) (*TrackingLink, error) {
-	links, err := s.TrackingLinks(ctx, a, order)
+	c, err := s.authorizeRead(ctx, a, actViewOrders)
+	if err != nil {
+		return nil, err
+	}
+	links, err := s.trackingLinks(ctx, c, order)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +91,7 @@ func (s *Service) RevokeTrackingLink(ctx context.Context, a Actor, order OrderID
 		if l.ID == id {
 			if l.RevokedAt.IsZero() {
 				l.RevokedAt = s.clock()
-				if err := s.store.UpdateTrackingLink(ctx, l); err != nil {
+				if err := s.store.UpdateTrackingLink(ctx, c.scope(), l); err != nil {
 					return nil, err
 				}
 			}

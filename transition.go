@@ -27,14 +27,14 @@ func (s *Service) transition(ctx context.Context, tx Store, c caller, id OrderID
 	if err != nil {
 		return nil, err
 	}
-	err = tx.SetStatuses(ctx, []SetStatusParams{p})
+	err = tx.SetStatuses(ctx, c.scope(), []SetStatusParams{p})
 	if isConflict(err) {
 		return nil, Errorf(Conflict, "order %s changed while you were working on it (it was %s); reload it", orderName(o), p.From.Label())
 	} else if err != nil {
 		return nil, err
 	}
 	if len(outbox) > 0 {
-		if err := tx.AddOutbox(ctx, outbox); err != nil {
+		if err := tx.AddOutbox(ctx, c.scope(), outbox); err != nil {
 			return nil, err
 		}
 	}
@@ -66,11 +66,11 @@ func (s *Service) prepare(ctx context.Context, tx Store, c caller, o *Order, ch 
 		At: now, By: c.history(), ETA: o.ETA, Reason: ch.reason}
 	client := c.client
 	if client == nil {
-		if client, err = tx.Client(ctx, c.Account, o.Client); err != nil {
+		if client, err = tx.Client(ctx, c.scope(), o.Client); err != nil {
 			return SetStatusParams{}, nil, err
 		}
 	}
-	p := SetStatusParams{Scope: c.scope(), From: from, Version: version, Order: o, Events: []OrderEvent{ev}}
+	p := SetStatusParams{From: from, Version: version, Order: o, Events: []OrderEvent{ev}}
 	return p, s.sideEffects(client, o, ch.event, version, 1), nil
 }
 
@@ -132,13 +132,13 @@ func (s *Service) SubmitOrders(ctx context.Context, a Actor, ids []OrderID) ([]*
 		if len(problems) > 0 {
 			return InvalidFields(problems)
 		}
-		if err := tx.SetStatuses(ctx, params); isConflict(err) {
+		if err := tx.SetStatuses(ctx, c.scope(), params); isConflict(err) {
 			return Errorf(Conflict, "an order changed while you were submitting it; reload the drafts and submit again")
 		} else if err != nil {
 			return err
 		}
 		if len(outbox) > 0 {
-			return tx.AddOutbox(ctx, outbox)
+			return tx.AddOutbox(ctx, c.scope(), outbox)
 		}
 		return nil
 	})

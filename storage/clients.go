@@ -34,8 +34,11 @@ func rowsAffected(ctx context.Context, res sql.Result, err error, what string) (
 	return n, nil
 }
 
-// CreateClient stores a new client at Version 1 and sets c.Version.
-func (s *Store) CreateClient(ctx context.Context, c *connect.Client) error {
+// CreateClient stores a new client of the scope at Version 1 and sets c.Version.
+func (s *Store) CreateClient(ctx context.Context, scope connect.Scope, c *connect.Client) error {
+	if _, err := within(scope, c.Account, c.ID, "client "+string(c.ID)); err != nil {
+		return err
+	}
 	row, err := clientToRow(c)
 	if err != nil {
 		return err
@@ -48,38 +51,33 @@ func (s *Store) CreateClient(ctx context.Context, c *connect.Client) error {
 	return nil
 }
 
-// Client returns one client of the account.
-func (s *Store) Client(ctx context.Context, account connect.AccountID, id connect.ClientID) (*connect.Client, error) {
+// Client returns one client in the scope.
+func (s *Store) Client(ctx context.Context, scope connect.Scope, id connect.ClientID) (*connect.Client, error) {
 	var row clientRow
-	err := s.idb.NewSelect().Model(&row).
-		Where("account_id = ?", string(account)).Where("id = ?", string(id)).
-		Scan(ctx)
+	err := clientsIn(s.idb.NewSelect().Model(&row), scope).Where("id = ?", string(id)).Scan(ctx)
 	if err != nil {
 		return nil, translate(ctx, err, "client "+string(id))
 	}
 	return row.client()
 }
 
-// ClientByNumber returns the account's client with that number.
-func (s *Store) ClientByNumber(ctx context.Context, account connect.AccountID, n connect.ClientNumber) (*connect.Client, error) {
+// ClientByNumber returns the scope's client with that number.
+func (s *Store) ClientByNumber(ctx context.Context, scope connect.Scope, n connect.ClientNumber) (*connect.Client, error) {
 	if n == "" {
 		return nil, connect.Errorf(connect.NotFound, "no client has an empty number")
 	}
 	var row clientRow
-	err := s.idb.NewSelect().Model(&row).
-		Where("account_id = ?", string(account)).Where("number = ?", string(n)).
-		Scan(ctx)
+	err := clientsIn(s.idb.NewSelect().Model(&row), scope).Where("number = ?", string(n)).Scan(ctx)
 	if err != nil {
 		return nil, translate(ctx, err, "client number "+string(n))
 	}
 	return row.client()
 }
 
-// Clients lists the account's clients by name.
-func (s *Store) Clients(ctx context.Context, account connect.AccountID) ([]*connect.Client, error) {
+// Clients lists the scope's clients by name.
+func (s *Store) Clients(ctx context.Context, scope connect.Scope) ([]*connect.Client, error) {
 	var rows []clientRow
-	err := s.idb.NewSelect().Model(&rows).
-		Where("account_id = ?", string(account)).
+	err := clientsIn(s.idb.NewSelect().Model(&rows), scope).
 		OrderExpr("name ASC, id ASC").
 		Scan(ctx)
 	if err != nil {
@@ -94,13 +92,17 @@ func (s *Store) Clients(ctx context.Context, account connect.AccountID) ([]*conn
 	return out, nil
 }
 
-// UpdateClient writes c if it is still at c.Version, and advances c.Version.
-func (s *Store) UpdateClient(ctx context.Context, c *connect.Client) error {
+// UpdateClient writes c if it is in the scope and still at c.Version, and
+// advances c.Version.
+func (s *Store) UpdateClient(ctx context.Context, scope connect.Scope, c *connect.Client) error {
+	what := "client " + string(c.ID)
+	if _, err := within(scope, c.Account, c.ID, what); err != nil {
+		return err
+	}
 	row, err := clientToRow(c)
 	if err != nil {
 		return err
 	}
-	what := "client " + string(c.ID)
 	res, err := s.idb.NewUpdate().Model(row).
 		Column("name", "email", "status", "number", "allow_upload", "required_fields",
 			"default_depot", "shopify_shop", "shopify_linked_at", "auto_fulfil",

@@ -77,8 +77,12 @@ func (r *apiKeyRow) key() *connect.APIKey {
 }
 
 // CreateAPIKey stores a new API key. Errors: ErrConflict when its hash (or id)
-// exists; ErrNotFound when its client is not a client of its account.
-func (s *Store) CreateAPIKey(ctx context.Context, k *connect.APIKey) error {
+// exists; ErrNotFound when it is not in the scope, or its client is not a client
+// of its account.
+func (s *Store) CreateAPIKey(ctx context.Context, scope connect.Scope, k *connect.APIKey) error {
+	if _, err := within(scope, k.Account, k.Client, "client "+string(k.Client)); err != nil {
+		return err
+	}
 	if len(k.Hash) == 0 {
 		return connect.Errorf(connect.Invalid, "storage: an API key needs a hash")
 	}
@@ -119,9 +123,13 @@ func (s *Store) APIKeys(ctx context.Context, scope connect.Scope) ([]*connect.AP
 	return out, nil
 }
 
-// UpdateAPIKey writes k's RevokedAt and LastUsedAt, in k's own account and client.
-func (s *Store) UpdateAPIKey(ctx context.Context, k *connect.APIKey) error {
-	scope := connect.Scope{Account: k.Account, Client: k.Client}
+// UpdateAPIKey writes k's RevokedAt and LastUsedAt, in k's own account and client,
+// which must be in the scope.
+func (s *Store) UpdateAPIKey(ctx context.Context, scope connect.Scope, k *connect.APIKey) error {
+	scope, err := within(scope, k.Account, k.Client, "API key "+string(k.ID))
+	if err != nil {
+		return err
+	}
 	if k.Client == "" {
 		return connect.Errorf(connect.NotFound, "API key %s: not found", k.ID)
 	}
@@ -163,8 +171,11 @@ func (r *trackingLinkRow) link() *connect.TrackingLink {
 // CreateTrackingLink stores a new tracking link, only for an order of its account
 // and client: INSERT … SELECT from the order, so a link can never point into
 // another tenant. Errors: ErrConflict when its hash exists; ErrNotFound when the
-// order is not the link's client's.
-func (s *Store) CreateTrackingLink(ctx context.Context, l *connect.TrackingLink) error {
+// link is not in the scope, or the order is not the link's client's.
+func (s *Store) CreateTrackingLink(ctx context.Context, scope connect.Scope, l *connect.TrackingLink) error {
+	if _, err := within(scope, l.Account, l.Client, "order "+string(l.Order)); err != nil {
+		return err
+	}
 	if len(l.Hash) == 0 {
 		return connect.Errorf(connect.Invalid, "storage: a tracking link needs a hash")
 	}
@@ -211,12 +222,16 @@ func (s *Store) TrackingLinks(ctx context.Context, scope connect.Scope, order co
 	return out, nil
 }
 
-// UpdateTrackingLink writes l's RevokedAt, in l's own account and client.
-func (s *Store) UpdateTrackingLink(ctx context.Context, l *connect.TrackingLink) error {
+// UpdateTrackingLink writes l's RevokedAt, in l's own account and client, which
+// must be in the scope.
+func (s *Store) UpdateTrackingLink(ctx context.Context, scope connect.Scope, l *connect.TrackingLink) error {
+	scope, err := within(scope, l.Account, l.Client, "tracking link "+string(l.ID))
+	if err != nil {
+		return err
+	}
 	if l.Client == "" {
 		return connect.Errorf(connect.NotFound, "tracking link %s: not found", l.ID)
 	}
-	scope := connect.Scope{Account: l.Account, Client: l.Client}
 	row := &trackingLinkRow{RevokedAt: dbTime(l.RevokedAt)}
 	res, err := inScope(s.idb.NewUpdate().Model(row).Column("revoked_at"), scope).
 		Where("id = ?", string(l.ID)).

@@ -48,7 +48,7 @@ type dialect interface {
 
 	// Reads and writes whose statements differ.
 
-	orders(ctx context.Context, s *Store, q connect.OrderQuery) ([]*connect.Order, error)
+	orders(ctx context.Context, s *Store, scope connect.Scope, q connect.OrderQuery) ([]*connect.Order, error)
 	ordersByID(ctx context.Context, s *Store, scope connect.Scope, ids []string) ([]*connect.Order, error)
 	// existingRefs returns which of refs (none empty) the scope's orders use.
 	existingRefs(ctx context.Context, s *Store, scope connect.Scope, refs []string) ([]string, error)
@@ -59,8 +59,9 @@ type dialect interface {
 	// transaction (or under a savepoint).
 	createOrders(ctx context.Context, tx *Store, orders []*connect.Order, events []connect.OrderEvent) error
 	// setStatuses applies the compare-and-sets of the batch and writes its
-	// events, all or nothing (see Store.SetStatuses).
-	setStatuses(ctx context.Context, s *Store, changes []connect.SetStatusParams, rows []*orderRow) error
+	// events, all or nothing (see Store.SetStatuses); scopes[i] is the tenant of
+	// change i's order.
+	setStatuses(ctx context.Context, s *Store, scopes []connect.Scope, changes []connect.SetStatusParams, rows []*orderRow) error
 	recordHostEvents(ctx context.Context, s *Store, account connect.AccountID, ids []string, now time.Time) ([]string, error)
 	// skipLocked is the locking clause of ClaimOutboxAnyAccount's subquery.
 	skipLocked() string

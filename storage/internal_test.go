@@ -168,7 +168,7 @@ func TestASQLiteTransactionOutlivesABrokenWriterConnection(t *testing.T) {
 	defer s.Close()
 	create := func(id connect.ClientID) error {
 		return s.Tx(t.Context(), func(tx connect.Store) error {
-			return tx.CreateClient(t.Context(), &connect.Client{ID: id, Account: "a", Name: string(id),
+			return tx.CreateClient(t.Context(), connect.Scope{Account: "a"}, &connect.Client{ID: id, Account: "a", Name: string(id),
 				Status: connect.ClientActive, CreatedAt: time.Now(), UpdatedAt: time.Now()})
 		})
 	}
@@ -184,7 +184,7 @@ func TestASQLiteTransactionOutlivesABrokenWriterConnection(t *testing.T) {
 	if w.conn == broken {
 		t.Fatal("the broken connection was kept")
 	}
-	if _, err := s.Client(t.Context(), "a", "second"); err != nil {
+	if _, err := s.Client(t.Context(), connect.Scope{Account: "a"}, "second"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -24,8 +24,9 @@ var inputColumns = []string{
 // history event each when events is not nil, all or nothing: in batches of
 // multi-row INSERTs, or on PostgreSQL with COPY once there are enough orders for it
 // to pay. Errors: ErrConflict naming the reference when a Ref is taken, or given
-// twice in orders; ErrInvalid when events does not match orders.
-func (s *Store) CreateOrders(ctx context.Context, orders []*connect.Order, events []connect.OrderEvent) error {
+// twice in orders; ErrInvalid when events does not match orders; ErrNotFound when
+// an order is not in the scope.
+func (s *Store) CreateOrders(ctx context.Context, scope connect.Scope, orders []*connect.Order, events []connect.OrderEvent) error {
 	if len(orders) == 0 {
 		return nil
 	}
@@ -35,6 +36,9 @@ func (s *Store) CreateOrders(ctx context.Context, orders []*connect.Order, event
 	type clientRef struct{ client, ref string }
 	seen := make(map[clientRef]bool)
 	for _, o := range orders {
+		if _, err := within(scope, o.Account, o.Client, "client "+string(o.Client)); err != nil {
+			return err
+		}
 		if o.Ref == "" {
 			continue
 		}
@@ -170,16 +174,16 @@ func (s *Store) Order(ctx context.Context, scope connect.Scope, id connect.Order
 // The statuses are written in lifecycle order, so a query for the active view
 // names exactly the predicate of the partial index orders_client_active (SQLite
 // uses a partial index only for a literal match).
-func (s *Store) Orders(ctx context.Context, q connect.OrderQuery) ([]*connect.Order, error) {
-	return s.d.orders(ctx, s, q)
+func (s *Store) Orders(ctx context.Context, scope connect.Scope, q connect.OrderQuery) ([]*connect.Order, error) {
+	return s.d.orders(ctx, s, scope, q)
 }
 
 // selectOrders is Orders through bun's query builder.
-func (s *Store) selectOrders(ctx context.Context, q connect.OrderQuery) ([]*connect.Order, error) {
+func (s *Store) selectOrders(ctx context.Context, scope connect.Scope, q connect.OrderQuery) ([]*connect.Order, error) {
 	var rows []orderRow
-	sel := s.narrowScope(s.idb.NewSelect().Model(&rows), q.Scope, false)
+	sel := s.narrowScope(s.idb.NewSelect().Model(&rows), scope, false)
 	st := sortStatuses(q.Statuses)
-	if active := s.d.activeOrders(); active != "" && q.Scope.Client != "" && slices.Equal(st, sortStatuses(connect.ViewActive.Statuses())) {
+	if active := s.d.activeOrders(); active != "" && scope.Client != "" && slices.Equal(st, sortStatuses(connect.ViewActive.Statuses())) {
 		sel = sel.ModelTableExpr(active)
 	}
 	switch len(st) {
@@ -258,14 +262,17 @@ func (s *Store) History(ctx context.Context, scope connect.Scope, id connect.Ord
 }
 
 // UpdateDraft writes o's input fields if it is still a draft at o.Version, and
-// advances o.Version.
-func (s *Store) UpdateDraft(ctx context.Context, o *connect.Order) error {
+// advances o.Version. Errors: ErrNotFound when o is not in the scope.
+func (s *Store) UpdateDraft(ctx context.Context, scope connect.Scope, o *connect.Order) error {
+	what := "order " + orderName(o.Ref, o.ID)
+	scope, err := within(scope, o.Account, o.Client, what)
+	if err != nil {
+		return err
+	}
 	row := &orderRow{UpdatedAt: dbTime(o.UpdatedAt)}
 	if err := row.setInput(&o.OrderInput); err != nil {
 		return connect.Errorf(connect.Internal, "encoding order %s: %w", o.ID, err)
 	}
-	scope := connect.Scope{Account: o.Account, Client: o.Client}
-	what := "order " + orderName(o.Ref, o.ID)
 	res, err := inScope(s.idb.NewUpdate().Model(row).
 		Column(append(slices.Clip(inputColumns), "updated_at")...).
 		Set("version = ?", o.Version+1), scope).

@@ -55,9 +55,16 @@ func newID(now time.Time) string {
 
 // AddOutbox stores the entries whose Key is new (INSERT … ON CONFLICT (key) DO
 // NOTHING), giving an id to each entry that has none (entries[i].ID is set).
-func (s *Store) AddOutbox(ctx context.Context, entries []connect.OutboxEntry) error {
+// Errors: ErrNotFound, before anything is stored, when an entry is not in the
+// scope.
+func (s *Store) AddOutbox(ctx context.Context, scope connect.Scope, entries []connect.OutboxEntry) error {
 	if len(entries) == 0 {
 		return nil
+	}
+	for i := range entries {
+		if _, err := within(scope, entries[i].Account, entries[i].Client, "client "+string(entries[i].Client)); err != nil {
+			return err
+		}
 	}
 	now := time.Now()
 	rows := make([]outboxRow, 0, min(len(entries), insertBatch))
@@ -152,8 +159,9 @@ func compareStrings(a, b string) int {
 	return 0
 }
 
-// FinishOutbox records a delivery's outcome and ends the lease.
-func (s *Store) FinishOutbox(ctx context.Context, p connect.FinishOutboxParams) error {
+// FinishOutbox records a delivery's outcome and ends the lease, for an entry in
+// the scope.
+func (s *Store) FinishOutbox(ctx context.Context, scope connect.Scope, p connect.FinishOutboxParams) error {
 	switch p.State {
 	case connect.OutboxPending, connect.OutboxDone, connect.OutboxDead:
 	default:
@@ -163,7 +171,7 @@ func (s *Store) FinishOutbox(ctx context.Context, p connect.FinishOutboxParams) 
 	if now.IsZero() {
 		now = dbTime(time.Now())
 	}
-	q := s.idb.NewUpdate().Model((*outboxRow)(nil)).
+	q := inScope(s.idb.NewUpdate().Model((*outboxRow)(nil)), scope).
 		Set("state = ?", string(p.State)).
 		Set("last_error = ?", p.LastError).
 		Set("locked_until = NULL").
@@ -181,16 +189,16 @@ func (s *Store) FinishOutbox(ctx context.Context, p connect.FinishOutboxParams) 
 		return err
 	}
 	if n == 0 {
-		return s.casMissed(ctx, s.idb.NewSelect().Model((*outboxRow)(nil)).Where("id = ?", p.ID),
+		return s.casMissed(ctx, inScope(s.idb.NewSelect().Model((*outboxRow)(nil)), scope).Where("id = ?", p.ID),
 			"outbox entry "+p.ID, "was claimed again or finished since this claim")
 	}
 	return nil
 }
 
-// Outbox lists the account's entries in the states, oldest first.
-func (s *Store) Outbox(ctx context.Context, account connect.AccountID, states []connect.OutboxState, limit int) ([]connect.OutboxEntry, error) {
+// Outbox lists the scope's entries in the states, oldest first.
+func (s *Store) Outbox(ctx context.Context, scope connect.Scope, states []connect.OutboxState, limit int) ([]connect.OutboxEntry, error) {
 	var rows []outboxRow
-	q := s.idb.NewSelect().Model(&rows).Where("account_id = ?", string(account))
+	q := inScope(s.idb.NewSelect().Model(&rows), scope)
 	if len(states) > 0 {
 		st := make([]string, len(states))
 		for i, x := range states {

@@ -49,19 +49,21 @@ func (l *queryLog) last() string {
 
 // planQueries are the portal's most frequent lists and the index each must use.
 func planQueries() []struct {
+	sc    connect.Scope
 	q     connect.OrderQuery
 	index string
 } {
 	client := connect.Scope{Account: "a", Client: "c"}
 	after := &connect.OrderCursor{CreatedAt: time.Date(2026, 1, 1, 0, 3, 20, 0, time.UTC), ID: "o0200"}
 	return []struct {
+		sc    connect.Scope
 		q     connect.OrderQuery
 		index string
 	}{
-		{connect.OrderQuery{Scope: client, Statuses: connect.ViewActive.Statuses(), Limit: 51}, "orders_client_active"},
-		{connect.OrderQuery{Scope: client, Statuses: connect.ViewActive.Statuses(), Limit: 51, After: after}, "orders_client_active"},
-		{connect.OrderQuery{Scope: client, Statuses: []connect.Status{connect.StatusDraft}, Limit: 51}, "orders_client_status"},
-		{connect.OrderQuery{Scope: connect.Scope{Account: "a"}, Statuses: []connect.Status{connect.StatusSubmitted}, Depot: "d1", Limit: 51}, "orders_unassigned"},
+		{client, connect.OrderQuery{Statuses: connect.ViewActive.Statuses(), Limit: 51}, "orders_client_active"},
+		{client, connect.OrderQuery{Statuses: connect.ViewActive.Statuses(), Limit: 51, After: after}, "orders_client_active"},
+		{client, connect.OrderQuery{Statuses: []connect.Status{connect.StatusDraft}, Limit: 51}, "orders_client_status"},
+		{connect.Scope{Account: "a"}, connect.OrderQuery{Statuses: []connect.Status{connect.StatusSubmitted}, Depot: "d1", Limit: 51}, "orders_unassigned"},
 	}
 }
 
@@ -78,7 +80,7 @@ func seedPlanOrders(t *testing.T, s *Store, analyzed bool) {
 	)
 	for _, id := range []connect.ClientID{"c", "x"} {
 		c := &connect.Client{ID: id, Account: "a", Name: string(id), Status: connect.ClientActive, CreatedAt: t0, UpdatedAt: t0}
-		if err := s.CreateClient(ctx, c); err != nil {
+		if err := s.CreateClient(ctx, connect.Scope{Account: c.Account}, c); err != nil {
 			t.Fatal(err)
 		}
 		for i := range 300 {
@@ -94,7 +96,7 @@ func seedPlanOrders(t *testing.T, s *Store, analyzed bool) {
 				To: connect.StatusDraft, At: at, By: "plan"})
 		}
 	}
-	if err := s.CreateOrders(ctx, orders, events); err != nil {
+	if err := s.CreateOrders(ctx, connect.Scope{Account: "a"}, orders, events); err != nil {
 		t.Fatal(err)
 	}
 	if !analyzed {
@@ -131,8 +133,8 @@ func TestSQLiteListsUseTheirIndexes(t *testing.T) {
 		}, "orders_client_ref"},
 	}
 	for _, tc := range planQueries() {
-		reads = append(reads, planRead{fmt.Sprintf("list %v of %q", tc.q.Statuses, tc.q.Scope.Client), func(ctx context.Context, s *Store) error {
-			_, err := s.Orders(ctx, tc.q)
+		reads = append(reads, planRead{fmt.Sprintf("list %v of %q", tc.q.Statuses, tc.sc.Client), func(ctx context.Context, s *Store) error {
+			_, err := s.Orders(ctx, tc.sc, tc.q)
 			return err
 		}, tc.index})
 	}
@@ -208,7 +210,7 @@ func TestPostgresListsUseTheirIndexes(t *testing.T) {
 		}
 	}
 	for i, tc := range planQueries() {
-		query, args, ok := preparedOrders(tc.q)
+		query, args, ok := preparedOrders(tc.sc, tc.q)
 		if !ok {
 			t.Fatalf("no prepared query for %+v", tc.q)
 		}

@@ -18,17 +18,17 @@ import (
 // batch, a batch that lost a race dooms the caller's transaction instead, as a
 // failed statement does: nothing of it can commit, as the Store contract allows
 // (fn returns the error and the transaction rolls back).
-func (d *postgresDialect) setStatuses(ctx context.Context, s *Store, changes []connect.SetStatusParams, rows []*orderRow) error {
+func (d *postgresDialect) setStatuses(ctx context.Context, s *Store, scopes []connect.Scope, changes []connect.SetStatusParams, rows []*orderRow) error {
 	run := s.inTx
 	if s.tx != nil {
 		run = s.dooming
 	}
 	return run(ctx, func(tx *Store) error {
-		clients, err := tx.setStatusesBatch(ctx, changes, rows)
+		clients, err := tx.setStatusesBatch(ctx, scopes, changes, rows)
 		if err != nil {
 			return err
 		}
-		return eachEventBatch(changes, clients, func(evs []eventRow) error {
+		return eachEventBatch(scopes, changes, clients, func(evs []eventRow) error {
 			return translate(ctx, tx.insertEventsBatch(ctx, evs), "writing order history")
 		})
 	})
@@ -56,7 +56,7 @@ func (s *Store) dooming(ctx context.Context, fn func(tx *Store) error) error {
 // parses thousands of literals nor plans the join anew for each batch. The
 // redundant o.id = ANY(ids) gives the planner the index condition on the orders'
 // primary key, so the join never scans the table.
-func (s *Store) setStatusesBatch(ctx context.Context, changes []connect.SetStatusParams, rows []*orderRow) ([]string, error) {
+func (s *Store) setStatusesBatch(ctx context.Context, scopes []connect.Scope, changes []connect.SetStatusParams, rows []*orderRow) ([]string, error) {
 	var (
 		ns, versions, positions                                []int32
 		accounts, clients, ids, froms, statuses, depots, route []string
@@ -67,7 +67,7 @@ func (s *Store) setStatusesBatch(ctx context.Context, changes []connect.SetStatu
 	for i, p := range changes {
 		r := rows[i]
 		ns, versions, positions = append(ns, int32(i)), append(versions, int32(p.Version)), append(positions, int32(r.RoutePosition))
-		accounts, clients, ids = append(accounts, string(p.Scope.Account)), append(clients, string(p.Scope.Client)), append(ids, string(p.Order.ID))
+		accounts, clients, ids = append(accounts, string(scopes[i].Account)), append(clients, string(scopes[i].Client)), append(ids, string(p.Order.ID))
 		froms, statuses, depots = append(froms, string(p.From)), append(statuses, r.Status), append(depots, r.Depot)
 		route, reasons = append(route, r.RouteID), append(reasons, r.FailureReason)
 		proofs = append(proofs, pgtype.Text{String: r.Proof, Valid: r.Proof != ""})
@@ -106,7 +106,7 @@ RETURNING v.n, o.client_id`
 	for i, ok := range matched {
 		if !ok {
 			p := changes[i]
-			return nil, s.casMissed(ctx, inScope(s.idb.NewSelect().Model((*orderRow)(nil)), p.Scope).
+			return nil, s.casMissed(ctx, inScope(s.idb.NewSelect().Model((*orderRow)(nil)), scopes[i]).
 				Where("id = ?", string(p.Order.ID)), "order "+orderName(p.Order.Ref, p.Order.ID),
 				"was changed by someone else; reload it")
 		}

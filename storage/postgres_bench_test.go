@@ -57,7 +57,7 @@ func BenchmarkCreateOrders(b *testing.B) {
 					n++
 					c := &connect.Client{ID: connect.ClientID(fmt.Sprintf("c%d", n)), Account: "bench", Status: connect.ClientActive}
 					orders, events := benchOrders(c, size)
-					if err := st.CreateOrders(ctx, orders, events); err != nil {
+					if err := st.CreateOrders(ctx, connect.Scope{Account: c.Account}, orders, events); err != nil {
 						b.Fatal(err)
 					}
 					rows += size

@@ -63,10 +63,10 @@ func (s *Store) statement(text string, args ...any) *bun.RawQuery {
 // or without a client, a depot, a cursor, a limit, and the status list, which
 // stays literal so that the planner matches it to the partial indexes. A status
 // that is not one of connect's takes bun's way (which quotes it).
-func (d *postgresDialect) orders(ctx context.Context, s *Store, q connect.OrderQuery) ([]*connect.Order, error) {
-	text, args, ok := preparedOrders(q)
+func (d *postgresDialect) orders(ctx context.Context, s *Store, scope connect.Scope, q connect.OrderQuery) ([]*connect.Order, error) {
+	text, args, ok := preparedOrders(scope, q)
 	if !ok {
-		return s.selectOrders(ctx, q)
+		return s.selectOrders(ctx, scope, q)
 	}
 	var m orderScan
 	if err := s.statement(text, args...).Scan(ctx, &m); err != nil {
@@ -80,16 +80,16 @@ var orderSelectList = strings.Join(orderCopyColumns, ", ")
 
 // preparedOrders returns the parameterized query for q, or ok=false when q names a
 // status that is not one of connect's (the bun path then quotes it).
-func preparedOrders(q connect.OrderQuery) (string, []any, bool) {
+func preparedOrders(scope connect.Scope, q connect.OrderQuery) (string, []any, bool) {
 	var b strings.Builder
-	args := []any{string(q.Scope.Account)}
+	args := []any{string(scope.Account)}
 	param := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
 	b.WriteString("SELECT " + orderSelectList + " FROM orders WHERE account_id = $1")
-	if q.Scope.Client != "" {
-		b.WriteString(" AND client_id = " + param(string(q.Scope.Client)))
+	if scope.Client != "" {
+		b.WriteString(" AND client_id = " + param(string(scope.Client)))
 	}
 	switch st := sortStatuses(q.Statuses); len(st) {
 	case 0:

@@ -162,22 +162,22 @@ func TestHooksSeeEveryQuery(t *testing.T) {
 	ctx := t.Context()
 	c := newClient(t, s, "a", "c-hooks")
 	o := newOrder(c, "o-hooks", "r-hooks", connect.StatusSubmitted, t0)
-	if err := s.CreateOrders(ctx, []*connect.Order{o}, nil); err != nil {
+	scope := connect.Scope{Account: "a", Client: c.ID}
+	if err := s.CreateOrders(ctx, scope, []*connect.Order{o}, nil); err != nil {
 		t.Fatal(err)
 	}
-	scope := connect.Scope{Account: "a", Client: c.ID}
-	if _, err := s.Orders(ctx, connect.OrderQuery{Scope: scope, Statuses: connect.ViewActive.Statuses(), Limit: 50}); err != nil {
+	if _, err := s.Orders(ctx, scope, connect.OrderQuery{Statuses: connect.ViewActive.Statuses(), Limit: 50}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.OrdersByID(ctx, scope, []connect.OrderID{o.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RecordHostEvents(ctx, "a", []string{"e1"}); err != nil {
+	if _, err := s.RecordHostEvents(ctx, scope, []string{"e1"}); err != nil {
 		t.Fatal(err)
 	}
 	next := *o
 	next.Status = connect.StatusScheduled
-	if err := s.SetStatuses(ctx, []connect.SetStatusParams{{Scope: scope, From: o.Status, Version: 1, Order: &next,
+	if err := s.SetStatuses(ctx, scope, []connect.SetStatusParams{{From: o.Status, Version: 1, Order: &next,
 		Events: []connect.OrderEvent{{Order: o.ID, Event: connect.EventSchedule, From: o.Status, To: next.Status, At: t0}}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -53,12 +53,12 @@ func TestListenerRecoversFromAPanic(t *testing.T) {
 		t.Helper()
 		c := &connect.Client{ID: connect.ClientID("c" + id), Account: "a", Name: id, Status: connect.ClientActive,
 			CreatedAt: time.Now(), UpdatedAt: time.Now()}
-		if err := s.CreateClient(ctx, c); err != nil {
+		if err := s.CreateClient(ctx, connect.Scope{Account: c.Account}, c); err != nil {
 			t.Fatal(err)
 		}
 		o := &connect.Order{ID: connect.OrderID("o" + id), Account: "a", Client: c.ID, Status: connect.StatusSubmitted,
 			Version: 1, CreatedAt: time.Now(), UpdatedAt: time.Now()}
-		if err := s.CreateOrders(ctx, []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: o.CreatedAt}}); err != nil {
+		if err := s.CreateOrders(ctx, connect.Scope{Account: o.Account}, []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: o.CreatedAt}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -22,24 +22,32 @@ var statusColumns = []string{
 // writer at a time, no round trips) an UPDATE per change, under a savepoint
 // (sqlite.go).
 //
-// The history rows belong to the tenant the compare-and-set matched: the scope's
-// account and the order's stored client, whatever the events say.
-func (s *Store) SetStatuses(ctx context.Context, changes []connect.SetStatusParams) error {
+// Each change's compare-and-set matches its order in the order's own account and
+// client, which must be in the scope (ErrNotFound otherwise). The history rows
+// belong to the tenant the compare-and-set matched: the scope's account and the
+// order's stored client, whatever the events say.
+func (s *Store) SetStatuses(ctx context.Context, scope connect.Scope, changes []connect.SetStatusParams) error {
 	if len(changes) == 0 {
 		return nil
 	}
 	rows := make([]*orderRow, len(changes))
+	scopes := make([]connect.Scope, len(changes))
 	for i, p := range changes {
 		if p.Order == nil {
 			return connect.Errorf(connect.Invalid, "storage: SetStatuses: change %d has no order", i)
 		}
+		sc, err := within(scope, p.Order.Account, p.Order.Client, "order "+orderName(p.Order.Ref, p.Order.ID))
+		if err != nil {
+			return err
+		}
+		scopes[i] = sc
 		r, err := orderToRow(p.Order)
 		if err != nil {
 			return err
 		}
 		rows[i] = r
 	}
-	if err := s.d.setStatuses(ctx, s, changes, rows); err != nil {
+	if err := s.d.setStatuses(ctx, s, scopes, changes, rows); err != nil {
 		return err
 	}
 	for _, p := range changes {
@@ -49,8 +57,9 @@ func (s *Store) SetStatuses(ctx context.Context, changes []connect.SetStatusPara
 }
 
 // eachEventBatch hands the history rows of the changes to write, insertBatch at
-// a time; clients[i] is the stored client of change i's order.
-func eachEventBatch(changes []connect.SetStatusParams, clients []string, write func([]eventRow) error) error {
+// a time; scopes[i] is the tenant of change i's order and clients[i] its stored
+// client.
+func eachEventBatch(scopes []connect.Scope, changes []connect.SetStatusParams, clients []string, write func([]eventRow) error) error {
 	n := 0
 	for _, p := range changes {
 		n += len(p.Events)
@@ -62,7 +71,7 @@ func eachEventBatch(changes []connect.SetStatusParams, clients []string, write f
 	for i, p := range changes {
 		for j := range p.Events {
 			ev := eventToRow(p.Order, &p.Events[j])
-			ev.AccountID, ev.ClientID = string(p.Scope.Account), clients[i]
+			ev.AccountID, ev.ClientID = string(scopes[i].Account), clients[i]
 			evs = append(evs, *ev)
 			if len(evs) == insertBatch {
 				if err := write(evs); err != nil {
@@ -104,8 +113,8 @@ type hostEventRow struct {
 
 // RecordHostEvents inserts the ids it has not seen, and returns them: the
 // RETURNING list of an INSERT … ON CONFLICT DO NOTHING holds only the rows it
-// inserted.
-func (s *Store) RecordHostEvents(ctx context.Context, account connect.AccountID, ids []string) ([]string, error) {
+// inserted. The ids are the scope's account's.
+func (s *Store) RecordHostEvents(ctx context.Context, scope connect.Scope, ids []string) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -117,7 +126,7 @@ func (s *Store) RecordHostEvents(ctx context.Context, account connect.AccountID,
 			list = append(list, id)
 		}
 	}
-	return s.d.recordHostEvents(ctx, s, account, list, dbTime(time.Now()))
+	return s.d.recordHostEvents(ctx, s, scope.Account, list, dbTime(time.Now()))
 }
 
 // ForgetHostEventsAnyAccount deletes the host event ids recorded before the time: one

@@ -85,7 +85,7 @@ func BenchmarkRouteEvents(b *testing.B) {
 	const batch, clients = 500, 10
 	for c := range clients {
 		cl := &connect.Client{ID: connect.ClientID(fmt.Sprintf("c%d", c)), Account: "bench", Status: connect.ClientActive}
-		if err := s.CreateClient(ctx, cl); err != nil {
+		if err := s.CreateClient(ctx, connect.Scope{Account: cl.Account}, cl); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -104,7 +104,7 @@ func BenchmarkRouteEvents(b *testing.B) {
 				evs[i].Order = o.ID
 				ids = append(ids, o.ID)
 			}
-			if err := s.CreateOrders(ctx, orders, evs); err != nil {
+			if err := s.CreateOrders(ctx, connect.Scope{Account: cl.Account}, orders, evs); err != nil {
 				b.Fatal(err)
 			}
 		}

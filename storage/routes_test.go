@@ -63,10 +63,10 @@ func TestTwoProcessesClaimTheOutbox(t *testing.T) {
 				Order: connect.OrderID(fmt.Sprintf("o%d", i)), Kind: connect.OutboxRouteSync, Event: connect.EventSubmit,
 				State: connect.OutboxPending, NextAt: t0.Add(time.Duration(i%7) * time.Second), CreatedAt: t0, UpdatedAt: t0})
 		}
-		if err := a.AddOutbox(t.Context(), entries); err != nil {
+		if err := a.AddOutbox(t.Context(), connect.Scope{Account: "acct"}, entries); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.AddOutbox(t.Context(), entries[:10]); err != nil { // the same keys again: left out
+		if err := b.AddOutbox(t.Context(), connect.Scope{Account: "acct"}, entries[:10]); err != nil { // the same keys again: left out
 			t.Fatal(err)
 		}
 		now := t0.Add(time.Hour)
@@ -136,7 +136,7 @@ func TestWakeAcrossProcesses(t *testing.T) {
 			t.Fatal(err)
 		}
 		o := newOrder(c, "o-wake", "r-wake", connect.StatusSubmitted, t0)
-		if err := writer.CreateOrders(t.Context(), []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: t0}}); err != nil {
+		if err := writer.CreateOrders(t.Context(), connect.Scope{Account: o.Account}, []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: t0}}); err != nil {
 			t.Fatal(err)
 		}
 		select {
@@ -148,7 +148,7 @@ func TestWakeAcrossProcesses(t *testing.T) {
 		drain(wake)
 		_ = writer.Tx(t.Context(), func(tx connect.Store) error {
 			o2 := newOrder(c, "o-wake-2", "r-wake-2", connect.StatusSubmitted, t0)
-			if err := tx.CreateOrders(t.Context(), []*connect.Order{o2}, []connect.OrderEvent{{Order: o2.ID, Event: "create", To: o2.Status, At: t0}}); err != nil {
+			if err := tx.CreateOrders(t.Context(), connect.Scope{Account: o2.Account}, []*connect.Order{o2}, []connect.OrderEvent{{Order: o2.ID, Event: "create", To: o2.Status, At: t0}}); err != nil {
 				t.Error(err)
 			}
 			return errors.New("roll back")
@@ -160,7 +160,7 @@ func TestWakeAcrossProcesses(t *testing.T) {
 		}
 		next := *o
 		next.Status = connect.StatusScheduled
-		if err := writer.SetStatuses(t.Context(), []connect.SetStatusParams{{Scope: connect.Scope{Account: "a"},
+		if err := writer.SetStatuses(t.Context(), connect.Scope{Account: "a"}, []connect.SetStatusParams{{
 			From: o.Status, Version: 1, Order: &next, Events: []connect.OrderEvent{{Order: o.ID, Event: connect.EventSchedule,
 				From: o.Status, To: next.Status, At: t0}}}}); err != nil {
 			t.Fatal(err)
@@ -208,20 +208,20 @@ func TestLostBatchInsideTxLeavesNothing(t *testing.T) {
 		for i := range 3 {
 			orders = append(orders, newOrder(c, fmt.Sprintf("o-lost-%d", i), fmt.Sprintf("r-%d", i), connect.StatusSubmitted, t0))
 		}
-		if err := s.CreateOrders(t.Context(), orders, nil); err != nil {
+		if err := s.CreateOrders(t.Context(), connect.Scope{Account: "a"}, orders, nil); err != nil {
 			t.Fatal(err)
 		}
 		batch := make([]connect.SetStatusParams, len(orders))
 		for i, o := range orders {
 			next := *o
 			next.Status = connect.StatusScheduled
-			batch[i] = connect.SetStatusParams{Scope: connect.Scope{Account: "a"}, From: o.Status, Version: 1, Order: &next,
+			batch[i] = connect.SetStatusParams{From: o.Status, Version: 1, Order: &next,
 				Events: []connect.OrderEvent{{Order: o.ID, Event: connect.EventSchedule, From: o.Status, To: next.Status, At: t0}}}
 		}
 		batch[2].Version = 5 // lost its race
 		var batchErr error
 		txErr := s.Tx(t.Context(), func(tx connect.Store) error {
-			batchErr = tx.SetStatuses(t.Context(), batch)
+			batchErr = tx.SetStatuses(t.Context(), connect.Scope{Account: "a"}, batch)
 			return nil // the caller goes on regardless
 		})
 		wantCode(t, "the batch", batchErr, connect.Conflict)
@@ -268,7 +268,7 @@ func TestMigrationCommittedButUnrecorded(t *testing.T) {
 		if want := migrations[path.Base(t.Name())]; int64(n) != want {
 			t.Fatalf("%d migrations recorded, want %d", n, want)
 		}
-		if _, err := s.Client(t.Context(), "a", c.ID); err != nil {
+		if _, err := s.Client(t.Context(), connect.Scope{Account: "a"}, c.ID); err != nil {
 			t.Fatalf("the client stored before: %v", err)
 		}
 	})
@@ -384,10 +384,10 @@ func tryCommitOrder(t *testing.T, s *storage.Store, name string) error {
 	return s.Tx(t.Context(), func(tx connect.Store) error {
 		c := &connect.Client{ID: connect.ClientID("c-" + name), Account: "a", Name: name,
 			Status: connect.ClientActive, CreatedAt: t0, UpdatedAt: t0}
-		if err := tx.CreateClient(t.Context(), c); err != nil {
+		if err := tx.CreateClient(t.Context(), connect.Scope{Account: c.Account}, c); err != nil {
 			return err
 		}
 		o := newOrder(c, "o-"+name, "r-"+name, connect.StatusSubmitted, t0)
-		return tx.CreateOrders(t.Context(), []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: t0}})
+		return tx.CreateOrders(t.Context(), connect.Scope{Account: o.Account}, []*connect.Order{o}, []connect.OrderEvent{{Order: o.ID, Event: "create", To: o.Status, At: t0}})
 	})
 }

@@ -55,3 +55,21 @@ func (s *Store) narrowScope(q *bun.SelectQuery, sc connect.Scope, byOrder bool) 
 func (s *Store) selectOrdersOf(sc connect.Scope) *bun.SelectQuery {
 	return s.narrowScope(s.d.ordersOf(s.idb.NewSelect(), sc), sc, false)
 }
+
+// within returns the tenant of an object given to a Create or Update method (its
+// own account and client) when it lies in the scope, and ErrNotFound, as for a
+// missing object, when it names another account, or another client than the
+// scope's. The methods then write in the object's own tenant, which the scope
+// contains.
+func within(scope connect.Scope, account connect.AccountID, client connect.ClientID, what string) (connect.Scope, error) {
+	if scope.Account == "" || account != scope.Account || (scope.Client != "" && client != scope.Client) {
+		return connect.Scope{}, connect.Errorf(connect.NotFound, "%s: not found", what)
+	}
+	return connect.Scope{Account: account, Client: client}, nil
+}
+
+// clientsIn limits q, a query of clients, to the scope: the account's clients, or
+// the one client the scope names.
+func clientsIn[Q wherer[Q]](q Q, sc connect.Scope) Q {
+	return inScopeAs(q, sc, "account_id", "id")
+}

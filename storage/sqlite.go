@@ -285,8 +285,8 @@ func (d *sqliteDialect) activeOrders() string {
 	return `"orders" AS "o" INDEXED BY orders_client_active`
 }
 
-func (d *sqliteDialect) orders(ctx context.Context, s *Store, q connect.OrderQuery) ([]*connect.Order, error) {
-	return s.selectOrders(ctx, q)
+func (d *sqliteDialect) orders(ctx context.Context, s *Store, scope connect.Scope, q connect.OrderQuery) ([]*connect.Order, error) {
+	return s.selectOrders(ctx, scope, q)
 }
 
 func (d *sqliteDialect) ordersByID(ctx context.Context, s *Store, scope connect.Scope, ids []string) ([]*connect.Order, error) {
@@ -337,7 +337,7 @@ func (d *sqliteDialect) createOrders(ctx context.Context, tx *Store, orders []*c
 // setStatuses runs one compare-and-set UPDATE per change (one writer at a time,
 // no round trips), then inserts the events, in a transaction, or under a
 // savepoint of the caller's that is rolled back if a change lost its race.
-func (d *sqliteDialect) setStatuses(ctx context.Context, s *Store, changes []connect.SetStatusParams, rows []*orderRow) error {
+func (d *sqliteDialect) setStatuses(ctx context.Context, s *Store, scopes []connect.Scope, changes []connect.SetStatusParams, rows []*orderRow) error {
 	return s.inTx(ctx, func(tx *Store) error {
 		clients := make([]string, len(changes))
 		for i, p := range changes {
@@ -345,21 +345,21 @@ func (d *sqliteDialect) setStatuses(ctx context.Context, s *Store, changes []con
 			what := "order " + orderName(o.Ref, o.ID)
 			err := inScope(tx.idb.NewUpdate().Model(rows[i]).
 				Column(statusColumns...).
-				Set("version = ?", p.Version+1), p.Scope).
+				Set("version = ?", p.Version+1), scopes[i]).
 				Where("id = ?", string(o.ID)).
 				Where("status = ?", string(p.From)).
 				Where("version = ?", p.Version).
 				Returning("client_id").
 				Scan(ctx, &clients[i])
 			if isNoRows(err) {
-				return tx.casMissed(ctx, inScope(tx.idb.NewSelect().Model((*orderRow)(nil)), p.Scope).
+				return tx.casMissed(ctx, inScope(tx.idb.NewSelect().Model((*orderRow)(nil)), scopes[i]).
 					Where("id = ?", string(o.ID)), what, "was changed by someone else; reload it")
 			}
 			if err != nil {
 				return translate(ctx, err, "changing the status of "+what)
 			}
 		}
-		return eachEventBatch(changes, clients, func(evs []eventRow) error {
+		return eachEventBatch(scopes, changes, clients, func(evs []eventRow) error {
 			_, err := tx.idb.NewInsert().Model(&evs).Returning("NULL").Exec(ctx)
 			return translate(ctx, err, "writing order history")
 		})

@@ -39,7 +39,7 @@ func newClient(t *testing.T, s connect.Store, account, id string) *connect.Clien
 	t.Helper()
 	c := &connect.Client{ID: connect.ClientID(id), Account: connect.AccountID(account), Name: id,
 		Status: connect.ClientActive, CreatedAt: t0, UpdatedAt: t0}
-	if err := s.CreateClient(t.Context(), c); err != nil {
+	if err := s.CreateClient(t.Context(), connect.Scope{Account: c.Account}, c); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -115,7 +115,7 @@ func TestSavepointUndoesOnlyTheInnerTx(t *testing.T) {
 			err := tx.Tx(ctx, func(tx connect.Store) error {
 				newClient(t, tx, "a", "inner")
 				dup := *taken
-				return tx.CreateClient(ctx, &dup) // a failed statement
+				return tx.CreateClient(ctx, connect.Scope{Account: dup.Account}, &dup) // a failed statement
 			})
 			wantCode(t, "the inner Tx", err, connect.Conflict)
 			newClient(t, tx, "a", "after")
@@ -125,7 +125,7 @@ func TestSavepointUndoesOnlyTheInnerTx(t *testing.T) {
 			t.Fatal(err)
 		}
 		for id, want := range map[string]bool{"outer": true, "inner": false, "after": true} {
-			_, err := s.Client(ctx, "a", connect.ClientID(id))
+			_, err := s.Client(ctx, connect.Scope{Account: "a"}, connect.ClientID(id))
 			if got := err == nil; got != want {
 				t.Errorf("client %s stored = %v, want %v (%v)", id, got, want, err)
 			}
@@ -142,7 +142,7 @@ func TestFailedBulkInsertInsideTxLeavesNothing(t *testing.T) {
 		s := open(t)
 		ctx := t.Context()
 		c := newClient(t, s, "a", "c")
-		if err := s.CreateOrders(ctx, []*connect.Order{newOrder(c, "o-taken", "R-taken", connect.StatusDraft, t0)}, nil); err != nil {
+		if err := s.CreateOrders(ctx, connect.Scope{Account: c.Account}, []*connect.Order{newOrder(c, "o-taken", "R-taken", connect.StatusDraft, t0)}, nil); err != nil {
 			t.Fatal(err)
 		}
 		var batch []*connect.Order
@@ -151,7 +151,7 @@ func TestFailedBulkInsertInsideTxLeavesNothing(t *testing.T) {
 		}
 		batch[40].Ref = "R-taken"
 		err := s.Tx(ctx, func(tx connect.Store) error {
-			err := tx.CreateOrders(ctx, batch, nil)
+			err := tx.CreateOrders(ctx, connect.Scope{Account: c.Account}, batch, nil)
 			wantCode(t, "CreateOrders with a taken ref", err, connect.Conflict)
 			if !strings.Contains(err.Error(), "R-taken") {
 				t.Errorf("the conflict does not name the ref: %v", err)
@@ -178,12 +178,12 @@ func TestMemberEmailIgnoresCase(t *testing.T) {
 		c := newClient(t, s, "a", "c")
 		m := &connect.Member{ID: "m1", Account: "a", Client: c.ID, Name: "Ann", Email: "Ann@Example.com",
 			Role: connect.RoleOwner, CreatedAt: t0, UpdatedAt: t0}
-		if err := s.CreateMember(t.Context(), m); err != nil {
+		if err := s.CreateMember(t.Context(), connect.Scope{Account: m.Account}, m); err != nil {
 			t.Fatal(err)
 		}
 		m2 := *m
 		m2.ID, m2.Email = "m2", "ann@example.COM"
-		wantCode(t, "the same email in other case", s.CreateMember(t.Context(), &m2), connect.Conflict)
+		wantCode(t, "the same email in other case", s.CreateMember(t.Context(), connect.Scope{Account: m2.Account}, &m2), connect.Conflict)
 	})
 }
 
@@ -196,10 +196,10 @@ func TestNothingJoinsAnotherAccountsClient(t *testing.T) {
 		c := newClient(t, s, "a", "c")
 		m := &connect.Member{ID: "m1", Account: "b", Client: c.ID, Name: "Eve", Email: "eve@example.com",
 			Role: connect.RoleOwner, CreatedAt: t0, UpdatedAt: t0}
-		wantCode(t, "CreateMember across accounts", s.CreateMember(t.Context(), m), connect.NotFound)
+		wantCode(t, "CreateMember across accounts", s.CreateMember(t.Context(), connect.Scope{Account: m.Account}, m), connect.NotFound)
 		inv := &connect.Invite{ID: "i1", Account: "b", Client: c.ID, Kind: connect.InviteMember,
 			TokenHash: []byte("h"), ExpiresAt: t0, CreatedAt: t0}
-		wantCode(t, "CreateInvite across accounts", s.CreateInvite(t.Context(), inv), connect.NotFound)
+		wantCode(t, "CreateInvite across accounts", s.CreateInvite(t.Context(), connect.Scope{Account: inv.Account}, inv), connect.NotFound)
 	})
 }
 
@@ -209,7 +209,7 @@ func TestCanceledContext(t *testing.T) {
 		s := open(t)
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		_, err := s.Clients(ctx, "a")
+		_, err := s.Clients(ctx, connect.Scope{Account: "a"})
 		if !errors.Is(err, context.Canceled) || connect.ErrorCode(err) != connect.Unavailable {
 			t.Fatalf("Clients with a canceled context = %v", err)
 		}
@@ -239,13 +239,13 @@ func TestSQLiteInMemory(t *testing.T) {
 	for i := range 16 {
 		wg.Go(func() {
 			if i%2 == 0 {
-				if _, err := s.Client(ctx, "a", c.ID); err != nil {
+				if _, err := s.Client(ctx, connect.Scope{Account: "a"}, c.ID); err != nil {
 					t.Error(err)
 				}
 				return
 			}
 			err := s.Tx(ctx, func(tx connect.Store) error {
-				return tx.CreateOrders(ctx, []*connect.Order{newOrder(c, fmt.Sprintf("o%d", i), "", connect.StatusDraft, t0)}, nil)
+				return tx.CreateOrders(ctx, connect.Scope{Account: c.Account}, []*connect.Order{newOrder(c, fmt.Sprintf("o%d", i), "", connect.StatusDraft, t0)}, nil)
 			})
 			if err != nil {
 				t.Error(err)
@@ -260,7 +260,7 @@ func TestSQLiteInMemory(t *testing.T) {
 	if n := counts[c.ID].Total(); n != 8 {
 		t.Fatalf("%d orders, want 8", n)
 	}
-	_, err = other.Client(ctx, "a", c.ID)
+	_, err = other.Client(ctx, connect.Scope{Account: "a"}, c.ID)
 	wantCode(t, "another in-memory store", err, connect.NotFound)
 }
 

@@ -8,8 +8,11 @@ import (
 
 // CreateMember stores a new member at Version 1 and sets m.Version. Emails are
 // unique per client without regard to case. Errors: ErrConflict; ErrNotFound when
-// the member's client is not a client of its account.
-func (s *Store) CreateMember(ctx context.Context, m *connect.Member) error {
+// the member is not in the scope, or its client is not a client of its account.
+func (s *Store) CreateMember(ctx context.Context, scope connect.Scope, m *connect.Member) error {
+	if _, err := within(scope, m.Account, m.Client, "client "+string(m.Client)); err != nil {
+		return err
+	}
 	row := memberToRow(m)
 	row.Version = 1
 	if _, err := s.idb.NewInsert().Model(row).Returning("NULL").Exec(ctx); err != nil {
@@ -45,10 +48,14 @@ func (s *Store) Members(ctx context.Context, scope connect.Scope) ([]*connect.Me
 	return out, nil
 }
 
-// UpdateMember writes m if it is still at m.Version, and advances m.Version.
-func (s *Store) UpdateMember(ctx context.Context, m *connect.Member) error {
-	scope := connect.Scope{Account: m.Account, Client: m.Client}
+// UpdateMember writes m if it is in the scope and still at m.Version, and
+// advances m.Version.
+func (s *Store) UpdateMember(ctx context.Context, scope connect.Scope, m *connect.Member) error {
 	what := "member " + string(m.ID)
+	scope, err := within(scope, m.Account, m.Client, what)
+	if err != nil {
+		return err
+	}
 	res, err := inScope(s.idb.NewUpdate().Model(memberToRow(m)).
 		Column("name", "email", "role", "updated_at").
 		Set("version = ?", m.Version+1), scope).
@@ -81,9 +88,12 @@ func (s *Store) DeleteMember(ctx context.Context, scope connect.Scope, id connec
 }
 
 // CreateInvite stores a new invite at Version 1 and sets inv.Version.
-// Errors: ErrConflict; ErrNotFound when the invite's client is not a client of its
-// account.
-func (s *Store) CreateInvite(ctx context.Context, inv *connect.Invite) error {
+// Errors: ErrConflict; ErrNotFound when the invite is not in the scope, or its
+// client is not a client of its account.
+func (s *Store) CreateInvite(ctx context.Context, scope connect.Scope, inv *connect.Invite) error {
+	if _, err := within(scope, inv.Account, inv.Client, "client "+string(inv.Client)); err != nil {
+		return err
+	}
 	row := inviteToRow(inv)
 	row.Version = 1
 	if _, err := s.idb.NewInsert().Model(row).Returning("NULL").Exec(ctx); err != nil {
@@ -134,10 +144,14 @@ func (s *Store) Invites(ctx context.Context, scope connect.Scope) ([]*connect.In
 }
 
 // UpdateInvite writes inv if it is still at inv.Version, and advances inv.Version.
-// The token hash, kind and client of an invite never change.
-func (s *Store) UpdateInvite(ctx context.Context, inv *connect.Invite) error {
-	scope := connect.Scope{Account: inv.Account, Client: inv.Client}
+// The token hash, kind and client of an invite never change. Errors: ErrNotFound
+// when inv is not in the scope.
+func (s *Store) UpdateInvite(ctx context.Context, scope connect.Scope, inv *connect.Invite) error {
 	what := "invite " + string(inv.ID)
+	scope, err := within(scope, inv.Account, inv.Client, what)
+	if err != nil {
+		return err
+	}
 	res, err := inScope(s.idb.NewUpdate().Model(inviteToRow(inv)).
 		Column("email", "role", "expires_at", "accepted_at", "accepted_by", "revoked_at", "invited_by").
 		Set("version = ?", inv.Version+1), scope).

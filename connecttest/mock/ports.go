@@ -121,17 +121,17 @@ func (c *MockStoreAPIKeysCall) DoAndReturn(f func(context.Context, connect.Scope
 }
 
 // AddOutbox mocks base method.
-func (m *MockStore) AddOutbox(ctx context.Context, entries []connect.OutboxEntry) error {
+func (m *MockStore) AddOutbox(ctx context.Context, scope connect.Scope, entries []connect.OutboxEntry) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "AddOutbox", ctx, entries)
+	ret := m.ctrl.Call(m, "AddOutbox", ctx, scope, entries)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // AddOutbox indicates an expected call of AddOutbox.
-func (mr *MockStoreMockRecorder) AddOutbox(ctx, entries any) *MockStoreAddOutboxCall {
+func (mr *MockStoreMockRecorder) AddOutbox(ctx, scope, entries any) *MockStoreAddOutboxCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "AddOutbox", reflect.TypeOf((*MockStore)(nil).AddOutbox), ctx, entries)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "AddOutbox", reflect.TypeOf((*MockStore)(nil).AddOutbox), ctx, scope, entries)
 	return &MockStoreAddOutboxCall{Call: call}
 }
 
@@ -147,13 +147,13 @@ func (c *MockStoreAddOutboxCall) Return(arg0 error) *MockStoreAddOutboxCall {
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreAddOutboxCall) Do(f func(context.Context, []connect.OutboxEntry) error) *MockStoreAddOutboxCall {
+func (c *MockStoreAddOutboxCall) Do(f func(context.Context, connect.Scope, []connect.OutboxEntry) error) *MockStoreAddOutboxCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreAddOutboxCall) DoAndReturn(f func(context.Context, []connect.OutboxEntry) error) *MockStoreAddOutboxCall {
+func (c *MockStoreAddOutboxCall) DoAndReturn(f func(context.Context, connect.Scope, []connect.OutboxEntry) error) *MockStoreAddOutboxCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -198,18 +198,18 @@ func (c *MockStoreClaimOutboxAnyAccountCall) DoAndReturn(f func(context.Context,
 }
 
 // Client mocks base method.
-func (m *MockStore) Client(ctx context.Context, account connect.AccountID, id connect.ClientID) (*connect.Client, error) {
+func (m *MockStore) Client(ctx context.Context, scope connect.Scope, id connect.ClientID) (*connect.Client, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Client", ctx, account, id)
+	ret := m.ctrl.Call(m, "Client", ctx, scope, id)
 	ret0, _ := ret[0].(*connect.Client)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // Client indicates an expected call of Client.
-func (mr *MockStoreMockRecorder) Client(ctx, account, id any) *MockStoreClientCall {
+func (mr *MockStoreMockRecorder) Client(ctx, scope, id any) *MockStoreClientCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Client", reflect.TypeOf((*MockStore)(nil).Client), ctx, account, id)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Client", reflect.TypeOf((*MockStore)(nil).Client), ctx, scope, id)
 	return &MockStoreClientCall{Call: call}
 }
 
@@ -225,30 +225,30 @@ func (c *MockStoreClientCall) Return(arg0 *connect.Client, arg1 error) *MockStor
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreClientCall) Do(f func(context.Context, connect.AccountID, connect.ClientID) (*connect.Client, error)) *MockStoreClientCall {
+func (c *MockStoreClientCall) Do(f func(context.Context, connect.Scope, connect.ClientID) (*connect.Client, error)) *MockStoreClientCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreClientCall) DoAndReturn(f func(context.Context, connect.AccountID, connect.ClientID) (*connect.Client, error)) *MockStoreClientCall {
+func (c *MockStoreClientCall) DoAndReturn(f func(context.Context, connect.Scope, connect.ClientID) (*connect.Client, error)) *MockStoreClientCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // ClientByNumber mocks base method.
-func (m *MockStore) ClientByNumber(ctx context.Context, account connect.AccountID, n connect.ClientNumber) (*connect.Client, error) {
+func (m *MockStore) ClientByNumber(ctx context.Context, scope connect.Scope, n connect.ClientNumber) (*connect.Client, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "ClientByNumber", ctx, account, n)
+	ret := m.ctrl.Call(m, "ClientByNumber", ctx, scope, n)
 	ret0, _ := ret[0].(*connect.Client)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // ClientByNumber indicates an expected call of ClientByNumber.
-func (mr *MockStoreMockRecorder) ClientByNumber(ctx, account, n any) *MockStoreClientByNumberCall {
+func (mr *MockStoreMockRecorder) ClientByNumber(ctx, scope, n any) *MockStoreClientByNumberCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ClientByNumber", reflect.TypeOf((*MockStore)(nil).ClientByNumber), ctx, account, n)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ClientByNumber", reflect.TypeOf((*MockStore)(nil).ClientByNumber), ctx, scope, n)
 	return &MockStoreClientByNumberCall{Call: call}
 }
 
@@ -264,30 +264,30 @@ func (c *MockStoreClientByNumberCall) Return(arg0 *connect.Client, arg1 error) *
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreClientByNumberCall) Do(f func(context.Context, connect.AccountID, connect.ClientNumber) (*connect.Client, error)) *MockStoreClientByNumberCall {
+func (c *MockStoreClientByNumberCall) Do(f func(context.Context, connect.Scope, connect.ClientNumber) (*connect.Client, error)) *MockStoreClientByNumberCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreClientByNumberCall) DoAndReturn(f func(context.Context, connect.AccountID, connect.ClientNumber) (*connect.Client, error)) *MockStoreClientByNumberCall {
+func (c *MockStoreClientByNumberCall) DoAndReturn(f func(context.Context, connect.Scope, connect.ClientNumber) (*connect.Client, error)) *MockStoreClientByNumberCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // Clients mocks base method.
-func (m *MockStore) Clients(ctx context.Context, account connect.AccountID) ([]*connect.Client, error) {
+func (m *MockStore) Clients(ctx context.Context, scope connect.Scope) ([]*connect.Client, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Clients", ctx, account)
+	ret := m.ctrl.Call(m, "Clients", ctx, scope)
 	ret0, _ := ret[0].([]*connect.Client)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // Clients indicates an expected call of Clients.
-func (mr *MockStoreMockRecorder) Clients(ctx, account any) *MockStoreClientsCall {
+func (mr *MockStoreMockRecorder) Clients(ctx, scope any) *MockStoreClientsCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Clients", reflect.TypeOf((*MockStore)(nil).Clients), ctx, account)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Clients", reflect.TypeOf((*MockStore)(nil).Clients), ctx, scope)
 	return &MockStoreClientsCall{Call: call}
 }
 
@@ -303,13 +303,13 @@ func (c *MockStoreClientsCall) Return(arg0 []*connect.Client, arg1 error) *MockS
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreClientsCall) Do(f func(context.Context, connect.AccountID) ([]*connect.Client, error)) *MockStoreClientsCall {
+func (c *MockStoreClientsCall) Do(f func(context.Context, connect.Scope) ([]*connect.Client, error)) *MockStoreClientsCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreClientsCall) DoAndReturn(f func(context.Context, connect.AccountID) ([]*connect.Client, error)) *MockStoreClientsCall {
+func (c *MockStoreClientsCall) DoAndReturn(f func(context.Context, connect.Scope) ([]*connect.Client, error)) *MockStoreClientsCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -433,17 +433,17 @@ func (c *MockStoreCountOrdersCall) DoAndReturn(f func(context.Context, connect.S
 }
 
 // CreateAPIKey mocks base method.
-func (m *MockStore) CreateAPIKey(ctx context.Context, k *connect.APIKey) error {
+func (m *MockStore) CreateAPIKey(ctx context.Context, scope connect.Scope, k *connect.APIKey) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "CreateAPIKey", ctx, k)
+	ret := m.ctrl.Call(m, "CreateAPIKey", ctx, scope, k)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // CreateAPIKey indicates an expected call of CreateAPIKey.
-func (mr *MockStoreMockRecorder) CreateAPIKey(ctx, k any) *MockStoreCreateAPIKeyCall {
+func (mr *MockStoreMockRecorder) CreateAPIKey(ctx, scope, k any) *MockStoreCreateAPIKeyCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateAPIKey", reflect.TypeOf((*MockStore)(nil).CreateAPIKey), ctx, k)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateAPIKey", reflect.TypeOf((*MockStore)(nil).CreateAPIKey), ctx, scope, k)
 	return &MockStoreCreateAPIKeyCall{Call: call}
 }
 
@@ -459,29 +459,29 @@ func (c *MockStoreCreateAPIKeyCall) Return(arg0 error) *MockStoreCreateAPIKeyCal
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreCreateAPIKeyCall) Do(f func(context.Context, *connect.APIKey) error) *MockStoreCreateAPIKeyCall {
+func (c *MockStoreCreateAPIKeyCall) Do(f func(context.Context, connect.Scope, *connect.APIKey) error) *MockStoreCreateAPIKeyCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreCreateAPIKeyCall) DoAndReturn(f func(context.Context, *connect.APIKey) error) *MockStoreCreateAPIKeyCall {
+func (c *MockStoreCreateAPIKeyCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.APIKey) error) *MockStoreCreateAPIKeyCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // CreateClient mocks base method.
-func (m *MockStore) CreateClient(ctx context.Context, c *connect.Client) error {
+func (m *MockStore) CreateClient(ctx context.Context, scope connect.Scope, c *connect.Client) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "CreateClient", ctx, c)
+	ret := m.ctrl.Call(m, "CreateClient", ctx, scope, c)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // CreateClient indicates an expected call of CreateClient.
-func (mr *MockStoreMockRecorder) CreateClient(ctx, c any) *MockStoreCreateClientCall {
+func (mr *MockStoreMockRecorder) CreateClient(ctx, scope, c any) *MockStoreCreateClientCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateClient", reflect.TypeOf((*MockStore)(nil).CreateClient), ctx, c)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateClient", reflect.TypeOf((*MockStore)(nil).CreateClient), ctx, scope, c)
 	return &MockStoreCreateClientCall{Call: call}
 }
 
@@ -497,29 +497,29 @@ func (c_2 *MockStoreCreateClientCall) Return(arg0 error) *MockStoreCreateClientC
 }
 
 // Do rewrite *gomock.Call.Do
-func (c_2 *MockStoreCreateClientCall) Do(f func(context.Context, *connect.Client) error) *MockStoreCreateClientCall {
+func (c_2 *MockStoreCreateClientCall) Do(f func(context.Context, connect.Scope, *connect.Client) error) *MockStoreCreateClientCall {
 	c_2.Call = c_2.Call.Do(f)
 	return c_2
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c_2 *MockStoreCreateClientCall) DoAndReturn(f func(context.Context, *connect.Client) error) *MockStoreCreateClientCall {
+func (c_2 *MockStoreCreateClientCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.Client) error) *MockStoreCreateClientCall {
 	c_2.Call = c_2.Call.DoAndReturn(f)
 	return c_2
 }
 
 // CreateInvite mocks base method.
-func (m *MockStore) CreateInvite(ctx context.Context, inv *connect.Invite) error {
+func (m *MockStore) CreateInvite(ctx context.Context, scope connect.Scope, inv *connect.Invite) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "CreateInvite", ctx, inv)
+	ret := m.ctrl.Call(m, "CreateInvite", ctx, scope, inv)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // CreateInvite indicates an expected call of CreateInvite.
-func (mr *MockStoreMockRecorder) CreateInvite(ctx, inv any) *MockStoreCreateInviteCall {
+func (mr *MockStoreMockRecorder) CreateInvite(ctx, scope, inv any) *MockStoreCreateInviteCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateInvite", reflect.TypeOf((*MockStore)(nil).CreateInvite), ctx, inv)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateInvite", reflect.TypeOf((*MockStore)(nil).CreateInvite), ctx, scope, inv)
 	return &MockStoreCreateInviteCall{Call: call}
 }
 
@@ -535,29 +535,29 @@ func (c *MockStoreCreateInviteCall) Return(arg0 error) *MockStoreCreateInviteCal
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreCreateInviteCall) Do(f func(context.Context, *connect.Invite) error) *MockStoreCreateInviteCall {
+func (c *MockStoreCreateInviteCall) Do(f func(context.Context, connect.Scope, *connect.Invite) error) *MockStoreCreateInviteCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreCreateInviteCall) DoAndReturn(f func(context.Context, *connect.Invite) error) *MockStoreCreateInviteCall {
+func (c *MockStoreCreateInviteCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.Invite) error) *MockStoreCreateInviteCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // CreateMember mocks base method.
-func (m_2 *MockStore) CreateMember(ctx context.Context, m *connect.Member) error {
+func (m_2 *MockStore) CreateMember(ctx context.Context, scope connect.Scope, m *connect.Member) error {
 	m_2.ctrl.T.Helper()
-	ret := m_2.ctrl.Call(m_2, "CreateMember", ctx, m)
+	ret := m_2.ctrl.Call(m_2, "CreateMember", ctx, scope, m)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // CreateMember indicates an expected call of CreateMember.
-func (mr *MockStoreMockRecorder) CreateMember(ctx, m any) *MockStoreCreateMemberCall {
+func (mr *MockStoreMockRecorder) CreateMember(ctx, scope, m any) *MockStoreCreateMemberCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateMember", reflect.TypeOf((*MockStore)(nil).CreateMember), ctx, m)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateMember", reflect.TypeOf((*MockStore)(nil).CreateMember), ctx, scope, m)
 	return &MockStoreCreateMemberCall{Call: call}
 }
 
@@ -573,29 +573,29 @@ func (c *MockStoreCreateMemberCall) Return(arg0 error) *MockStoreCreateMemberCal
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreCreateMemberCall) Do(f func(context.Context, *connect.Member) error) *MockStoreCreateMemberCall {
+func (c *MockStoreCreateMemberCall) Do(f func(context.Context, connect.Scope, *connect.Member) error) *MockStoreCreateMemberCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreCreateMemberCall) DoAndReturn(f func(context.Context, *connect.Member) error) *MockStoreCreateMemberCall {
+func (c *MockStoreCreateMemberCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.Member) error) *MockStoreCreateMemberCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // CreateOrders mocks base method.
-func (m *MockStore) CreateOrders(ctx context.Context, orders []*connect.Order, events []connect.OrderEvent) error {
+func (m *MockStore) CreateOrders(ctx context.Context, scope connect.Scope, orders []*connect.Order, events []connect.OrderEvent) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "CreateOrders", ctx, orders, events)
+	ret := m.ctrl.Call(m, "CreateOrders", ctx, scope, orders, events)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // CreateOrders indicates an expected call of CreateOrders.
-func (mr *MockStoreMockRecorder) CreateOrders(ctx, orders, events any) *MockStoreCreateOrdersCall {
+func (mr *MockStoreMockRecorder) CreateOrders(ctx, scope, orders, events any) *MockStoreCreateOrdersCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateOrders", reflect.TypeOf((*MockStore)(nil).CreateOrders), ctx, orders, events)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateOrders", reflect.TypeOf((*MockStore)(nil).CreateOrders), ctx, scope, orders, events)
 	return &MockStoreCreateOrdersCall{Call: call}
 }
 
@@ -611,29 +611,29 @@ func (c *MockStoreCreateOrdersCall) Return(arg0 error) *MockStoreCreateOrdersCal
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreCreateOrdersCall) Do(f func(context.Context, []*connect.Order, []connect.OrderEvent) error) *MockStoreCreateOrdersCall {
+func (c *MockStoreCreateOrdersCall) Do(f func(context.Context, connect.Scope, []*connect.Order, []connect.OrderEvent) error) *MockStoreCreateOrdersCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreCreateOrdersCall) DoAndReturn(f func(context.Context, []*connect.Order, []connect.OrderEvent) error) *MockStoreCreateOrdersCall {
+func (c *MockStoreCreateOrdersCall) DoAndReturn(f func(context.Context, connect.Scope, []*connect.Order, []connect.OrderEvent) error) *MockStoreCreateOrdersCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // CreateTrackingLink mocks base method.
-func (m *MockStore) CreateTrackingLink(ctx context.Context, l *connect.TrackingLink) error {
+func (m *MockStore) CreateTrackingLink(ctx context.Context, scope connect.Scope, l *connect.TrackingLink) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "CreateTrackingLink", ctx, l)
+	ret := m.ctrl.Call(m, "CreateTrackingLink", ctx, scope, l)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // CreateTrackingLink indicates an expected call of CreateTrackingLink.
-func (mr *MockStoreMockRecorder) CreateTrackingLink(ctx, l any) *MockStoreCreateTrackingLinkCall {
+func (mr *MockStoreMockRecorder) CreateTrackingLink(ctx, scope, l any) *MockStoreCreateTrackingLinkCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateTrackingLink", reflect.TypeOf((*MockStore)(nil).CreateTrackingLink), ctx, l)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateTrackingLink", reflect.TypeOf((*MockStore)(nil).CreateTrackingLink), ctx, scope, l)
 	return &MockStoreCreateTrackingLinkCall{Call: call}
 }
 
@@ -649,13 +649,13 @@ func (c *MockStoreCreateTrackingLinkCall) Return(arg0 error) *MockStoreCreateTra
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreCreateTrackingLinkCall) Do(f func(context.Context, *connect.TrackingLink) error) *MockStoreCreateTrackingLinkCall {
+func (c *MockStoreCreateTrackingLinkCall) Do(f func(context.Context, connect.Scope, *connect.TrackingLink) error) *MockStoreCreateTrackingLinkCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreCreateTrackingLinkCall) DoAndReturn(f func(context.Context, *connect.TrackingLink) error) *MockStoreCreateTrackingLinkCall {
+func (c *MockStoreCreateTrackingLinkCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.TrackingLink) error) *MockStoreCreateTrackingLinkCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -894,17 +894,17 @@ func (c *MockStoreExistingRefsCall) DoAndReturn(f func(context.Context, connect.
 }
 
 // FinishOutbox mocks base method.
-func (m *MockStore) FinishOutbox(ctx context.Context, p connect.FinishOutboxParams) error {
+func (m *MockStore) FinishOutbox(ctx context.Context, scope connect.Scope, p connect.FinishOutboxParams) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "FinishOutbox", ctx, p)
+	ret := m.ctrl.Call(m, "FinishOutbox", ctx, scope, p)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // FinishOutbox indicates an expected call of FinishOutbox.
-func (mr *MockStoreMockRecorder) FinishOutbox(ctx, p any) *MockStoreFinishOutboxCall {
+func (mr *MockStoreMockRecorder) FinishOutbox(ctx, scope, p any) *MockStoreFinishOutboxCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "FinishOutbox", reflect.TypeOf((*MockStore)(nil).FinishOutbox), ctx, p)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "FinishOutbox", reflect.TypeOf((*MockStore)(nil).FinishOutbox), ctx, scope, p)
 	return &MockStoreFinishOutboxCall{Call: call}
 }
 
@@ -920,13 +920,13 @@ func (c *MockStoreFinishOutboxCall) Return(arg0 error) *MockStoreFinishOutboxCal
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreFinishOutboxCall) Do(f func(context.Context, connect.FinishOutboxParams) error) *MockStoreFinishOutboxCall {
+func (c *MockStoreFinishOutboxCall) Do(f func(context.Context, connect.Scope, connect.FinishOutboxParams) error) *MockStoreFinishOutboxCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreFinishOutboxCall) DoAndReturn(f func(context.Context, connect.FinishOutboxParams) error) *MockStoreFinishOutboxCall {
+func (c *MockStoreFinishOutboxCall) DoAndReturn(f func(context.Context, connect.Scope, connect.FinishOutboxParams) error) *MockStoreFinishOutboxCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -1244,18 +1244,18 @@ func (c *MockStoreOrderCall) DoAndReturn(f func(context.Context, connect.Scope, 
 }
 
 // Orders mocks base method.
-func (m *MockStore) Orders(ctx context.Context, q connect.OrderQuery) ([]*connect.Order, error) {
+func (m *MockStore) Orders(ctx context.Context, scope connect.Scope, q connect.OrderQuery) ([]*connect.Order, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Orders", ctx, q)
+	ret := m.ctrl.Call(m, "Orders", ctx, scope, q)
 	ret0, _ := ret[0].([]*connect.Order)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // Orders indicates an expected call of Orders.
-func (mr *MockStoreMockRecorder) Orders(ctx, q any) *MockStoreOrdersCall {
+func (mr *MockStoreMockRecorder) Orders(ctx, scope, q any) *MockStoreOrdersCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Orders", reflect.TypeOf((*MockStore)(nil).Orders), ctx, q)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Orders", reflect.TypeOf((*MockStore)(nil).Orders), ctx, scope, q)
 	return &MockStoreOrdersCall{Call: call}
 }
 
@@ -1271,13 +1271,13 @@ func (c *MockStoreOrdersCall) Return(arg0 []*connect.Order, arg1 error) *MockSto
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreOrdersCall) Do(f func(context.Context, connect.OrderQuery) ([]*connect.Order, error)) *MockStoreOrdersCall {
+func (c *MockStoreOrdersCall) Do(f func(context.Context, connect.Scope, connect.OrderQuery) ([]*connect.Order, error)) *MockStoreOrdersCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreOrdersCall) DoAndReturn(f func(context.Context, connect.OrderQuery) ([]*connect.Order, error)) *MockStoreOrdersCall {
+func (c *MockStoreOrdersCall) DoAndReturn(f func(context.Context, connect.Scope, connect.OrderQuery) ([]*connect.Order, error)) *MockStoreOrdersCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -1322,18 +1322,18 @@ func (c *MockStoreOrdersByIDCall) DoAndReturn(f func(context.Context, connect.Sc
 }
 
 // Outbox mocks base method.
-func (m *MockStore) Outbox(ctx context.Context, account connect.AccountID, states []connect.OutboxState, limit int) ([]connect.OutboxEntry, error) {
+func (m *MockStore) Outbox(ctx context.Context, scope connect.Scope, states []connect.OutboxState, limit int) ([]connect.OutboxEntry, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Outbox", ctx, account, states, limit)
+	ret := m.ctrl.Call(m, "Outbox", ctx, scope, states, limit)
 	ret0, _ := ret[0].([]connect.OutboxEntry)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // Outbox indicates an expected call of Outbox.
-func (mr *MockStoreMockRecorder) Outbox(ctx, account, states, limit any) *MockStoreOutboxCall {
+func (mr *MockStoreMockRecorder) Outbox(ctx, scope, states, limit any) *MockStoreOutboxCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Outbox", reflect.TypeOf((*MockStore)(nil).Outbox), ctx, account, states, limit)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Outbox", reflect.TypeOf((*MockStore)(nil).Outbox), ctx, scope, states, limit)
 	return &MockStoreOutboxCall{Call: call}
 }
 
@@ -1349,30 +1349,30 @@ func (c *MockStoreOutboxCall) Return(arg0 []connect.OutboxEntry, arg1 error) *Mo
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreOutboxCall) Do(f func(context.Context, connect.AccountID, []connect.OutboxState, int) ([]connect.OutboxEntry, error)) *MockStoreOutboxCall {
+func (c *MockStoreOutboxCall) Do(f func(context.Context, connect.Scope, []connect.OutboxState, int) ([]connect.OutboxEntry, error)) *MockStoreOutboxCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreOutboxCall) DoAndReturn(f func(context.Context, connect.AccountID, []connect.OutboxState, int) ([]connect.OutboxEntry, error)) *MockStoreOutboxCall {
+func (c *MockStoreOutboxCall) DoAndReturn(f func(context.Context, connect.Scope, []connect.OutboxState, int) ([]connect.OutboxEntry, error)) *MockStoreOutboxCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // RecordHostEvents mocks base method.
-func (m *MockStore) RecordHostEvents(ctx context.Context, account connect.AccountID, ids []string) ([]string, error) {
+func (m *MockStore) RecordHostEvents(ctx context.Context, scope connect.Scope, ids []string) ([]string, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "RecordHostEvents", ctx, account, ids)
+	ret := m.ctrl.Call(m, "RecordHostEvents", ctx, scope, ids)
 	ret0, _ := ret[0].([]string)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // RecordHostEvents indicates an expected call of RecordHostEvents.
-func (mr *MockStoreMockRecorder) RecordHostEvents(ctx, account, ids any) *MockStoreRecordHostEventsCall {
+func (mr *MockStoreMockRecorder) RecordHostEvents(ctx, scope, ids any) *MockStoreRecordHostEventsCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RecordHostEvents", reflect.TypeOf((*MockStore)(nil).RecordHostEvents), ctx, account, ids)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RecordHostEvents", reflect.TypeOf((*MockStore)(nil).RecordHostEvents), ctx, scope, ids)
 	return &MockStoreRecordHostEventsCall{Call: call}
 }
 
@@ -1388,13 +1388,13 @@ func (c *MockStoreRecordHostEventsCall) Return(fresh []string, err error) *MockS
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreRecordHostEventsCall) Do(f func(context.Context, connect.AccountID, []string) ([]string, error)) *MockStoreRecordHostEventsCall {
+func (c *MockStoreRecordHostEventsCall) Do(f func(context.Context, connect.Scope, []string) ([]string, error)) *MockStoreRecordHostEventsCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreRecordHostEventsCall) DoAndReturn(f func(context.Context, connect.AccountID, []string) ([]string, error)) *MockStoreRecordHostEventsCall {
+func (c *MockStoreRecordHostEventsCall) DoAndReturn(f func(context.Context, connect.Scope, []string) ([]string, error)) *MockStoreRecordHostEventsCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -1477,17 +1477,17 @@ func (c *MockStoreSetPasswordCall) DoAndReturn(f func(context.Context, connect.S
 }
 
 // SetStatuses mocks base method.
-func (m *MockStore) SetStatuses(ctx context.Context, changes []connect.SetStatusParams) error {
+func (m *MockStore) SetStatuses(ctx context.Context, scope connect.Scope, changes []connect.SetStatusParams) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "SetStatuses", ctx, changes)
+	ret := m.ctrl.Call(m, "SetStatuses", ctx, scope, changes)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // SetStatuses indicates an expected call of SetStatuses.
-func (mr *MockStoreMockRecorder) SetStatuses(ctx, changes any) *MockStoreSetStatusesCall {
+func (mr *MockStoreMockRecorder) SetStatuses(ctx, scope, changes any) *MockStoreSetStatusesCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetStatuses", reflect.TypeOf((*MockStore)(nil).SetStatuses), ctx, changes)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetStatuses", reflect.TypeOf((*MockStore)(nil).SetStatuses), ctx, scope, changes)
 	return &MockStoreSetStatusesCall{Call: call}
 }
 
@@ -1503,13 +1503,13 @@ func (c *MockStoreSetStatusesCall) Return(arg0 error) *MockStoreSetStatusesCall 
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreSetStatusesCall) Do(f func(context.Context, []connect.SetStatusParams) error) *MockStoreSetStatusesCall {
+func (c *MockStoreSetStatusesCall) Do(f func(context.Context, connect.Scope, []connect.SetStatusParams) error) *MockStoreSetStatusesCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreSetStatusesCall) DoAndReturn(f func(context.Context, []connect.SetStatusParams) error) *MockStoreSetStatusesCall {
+func (c *MockStoreSetStatusesCall) DoAndReturn(f func(context.Context, connect.Scope, []connect.SetStatusParams) error) *MockStoreSetStatusesCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -1631,17 +1631,17 @@ func (c *MockStoreTxCall) DoAndReturn(f func(context.Context, func(connect.Store
 }
 
 // UpdateAPIKey mocks base method.
-func (m *MockStore) UpdateAPIKey(ctx context.Context, k *connect.APIKey) error {
+func (m *MockStore) UpdateAPIKey(ctx context.Context, scope connect.Scope, k *connect.APIKey) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "UpdateAPIKey", ctx, k)
+	ret := m.ctrl.Call(m, "UpdateAPIKey", ctx, scope, k)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // UpdateAPIKey indicates an expected call of UpdateAPIKey.
-func (mr *MockStoreMockRecorder) UpdateAPIKey(ctx, k any) *MockStoreUpdateAPIKeyCall {
+func (mr *MockStoreMockRecorder) UpdateAPIKey(ctx, scope, k any) *MockStoreUpdateAPIKeyCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateAPIKey", reflect.TypeOf((*MockStore)(nil).UpdateAPIKey), ctx, k)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateAPIKey", reflect.TypeOf((*MockStore)(nil).UpdateAPIKey), ctx, scope, k)
 	return &MockStoreUpdateAPIKeyCall{Call: call}
 }
 
@@ -1657,29 +1657,29 @@ func (c *MockStoreUpdateAPIKeyCall) Return(arg0 error) *MockStoreUpdateAPIKeyCal
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreUpdateAPIKeyCall) Do(f func(context.Context, *connect.APIKey) error) *MockStoreUpdateAPIKeyCall {
+func (c *MockStoreUpdateAPIKeyCall) Do(f func(context.Context, connect.Scope, *connect.APIKey) error) *MockStoreUpdateAPIKeyCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreUpdateAPIKeyCall) DoAndReturn(f func(context.Context, *connect.APIKey) error) *MockStoreUpdateAPIKeyCall {
+func (c *MockStoreUpdateAPIKeyCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.APIKey) error) *MockStoreUpdateAPIKeyCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // UpdateClient mocks base method.
-func (m *MockStore) UpdateClient(ctx context.Context, c *connect.Client) error {
+func (m *MockStore) UpdateClient(ctx context.Context, scope connect.Scope, c *connect.Client) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "UpdateClient", ctx, c)
+	ret := m.ctrl.Call(m, "UpdateClient", ctx, scope, c)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // UpdateClient indicates an expected call of UpdateClient.
-func (mr *MockStoreMockRecorder) UpdateClient(ctx, c any) *MockStoreUpdateClientCall {
+func (mr *MockStoreMockRecorder) UpdateClient(ctx, scope, c any) *MockStoreUpdateClientCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateClient", reflect.TypeOf((*MockStore)(nil).UpdateClient), ctx, c)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateClient", reflect.TypeOf((*MockStore)(nil).UpdateClient), ctx, scope, c)
 	return &MockStoreUpdateClientCall{Call: call}
 }
 
@@ -1695,29 +1695,29 @@ func (c_2 *MockStoreUpdateClientCall) Return(arg0 error) *MockStoreUpdateClientC
 }
 
 // Do rewrite *gomock.Call.Do
-func (c_2 *MockStoreUpdateClientCall) Do(f func(context.Context, *connect.Client) error) *MockStoreUpdateClientCall {
+func (c_2 *MockStoreUpdateClientCall) Do(f func(context.Context, connect.Scope, *connect.Client) error) *MockStoreUpdateClientCall {
 	c_2.Call = c_2.Call.Do(f)
 	return c_2
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c_2 *MockStoreUpdateClientCall) DoAndReturn(f func(context.Context, *connect.Client) error) *MockStoreUpdateClientCall {
+func (c_2 *MockStoreUpdateClientCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.Client) error) *MockStoreUpdateClientCall {
 	c_2.Call = c_2.Call.DoAndReturn(f)
 	return c_2
 }
 
 // UpdateDraft mocks base method.
-func (m *MockStore) UpdateDraft(ctx context.Context, o *connect.Order) error {
+func (m *MockStore) UpdateDraft(ctx context.Context, scope connect.Scope, o *connect.Order) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "UpdateDraft", ctx, o)
+	ret := m.ctrl.Call(m, "UpdateDraft", ctx, scope, o)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // UpdateDraft indicates an expected call of UpdateDraft.
-func (mr *MockStoreMockRecorder) UpdateDraft(ctx, o any) *MockStoreUpdateDraftCall {
+func (mr *MockStoreMockRecorder) UpdateDraft(ctx, scope, o any) *MockStoreUpdateDraftCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateDraft", reflect.TypeOf((*MockStore)(nil).UpdateDraft), ctx, o)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateDraft", reflect.TypeOf((*MockStore)(nil).UpdateDraft), ctx, scope, o)
 	return &MockStoreUpdateDraftCall{Call: call}
 }
 
@@ -1733,29 +1733,29 @@ func (c *MockStoreUpdateDraftCall) Return(arg0 error) *MockStoreUpdateDraftCall 
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreUpdateDraftCall) Do(f func(context.Context, *connect.Order) error) *MockStoreUpdateDraftCall {
+func (c *MockStoreUpdateDraftCall) Do(f func(context.Context, connect.Scope, *connect.Order) error) *MockStoreUpdateDraftCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreUpdateDraftCall) DoAndReturn(f func(context.Context, *connect.Order) error) *MockStoreUpdateDraftCall {
+func (c *MockStoreUpdateDraftCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.Order) error) *MockStoreUpdateDraftCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // UpdateInvite mocks base method.
-func (m *MockStore) UpdateInvite(ctx context.Context, inv *connect.Invite) error {
+func (m *MockStore) UpdateInvite(ctx context.Context, scope connect.Scope, inv *connect.Invite) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "UpdateInvite", ctx, inv)
+	ret := m.ctrl.Call(m, "UpdateInvite", ctx, scope, inv)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // UpdateInvite indicates an expected call of UpdateInvite.
-func (mr *MockStoreMockRecorder) UpdateInvite(ctx, inv any) *MockStoreUpdateInviteCall {
+func (mr *MockStoreMockRecorder) UpdateInvite(ctx, scope, inv any) *MockStoreUpdateInviteCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateInvite", reflect.TypeOf((*MockStore)(nil).UpdateInvite), ctx, inv)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateInvite", reflect.TypeOf((*MockStore)(nil).UpdateInvite), ctx, scope, inv)
 	return &MockStoreUpdateInviteCall{Call: call}
 }
 
@@ -1771,29 +1771,29 @@ func (c *MockStoreUpdateInviteCall) Return(arg0 error) *MockStoreUpdateInviteCal
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreUpdateInviteCall) Do(f func(context.Context, *connect.Invite) error) *MockStoreUpdateInviteCall {
+func (c *MockStoreUpdateInviteCall) Do(f func(context.Context, connect.Scope, *connect.Invite) error) *MockStoreUpdateInviteCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreUpdateInviteCall) DoAndReturn(f func(context.Context, *connect.Invite) error) *MockStoreUpdateInviteCall {
+func (c *MockStoreUpdateInviteCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.Invite) error) *MockStoreUpdateInviteCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // UpdateMember mocks base method.
-func (m_2 *MockStore) UpdateMember(ctx context.Context, m *connect.Member) error {
+func (m_2 *MockStore) UpdateMember(ctx context.Context, scope connect.Scope, m *connect.Member) error {
 	m_2.ctrl.T.Helper()
-	ret := m_2.ctrl.Call(m_2, "UpdateMember", ctx, m)
+	ret := m_2.ctrl.Call(m_2, "UpdateMember", ctx, scope, m)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // UpdateMember indicates an expected call of UpdateMember.
-func (mr *MockStoreMockRecorder) UpdateMember(ctx, m any) *MockStoreUpdateMemberCall {
+func (mr *MockStoreMockRecorder) UpdateMember(ctx, scope, m any) *MockStoreUpdateMemberCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateMember", reflect.TypeOf((*MockStore)(nil).UpdateMember), ctx, m)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateMember", reflect.TypeOf((*MockStore)(nil).UpdateMember), ctx, scope, m)
 	return &MockStoreUpdateMemberCall{Call: call}
 }
 
@@ -1809,29 +1809,29 @@ func (c *MockStoreUpdateMemberCall) Return(arg0 error) *MockStoreUpdateMemberCal
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreUpdateMemberCall) Do(f func(context.Context, *connect.Member) error) *MockStoreUpdateMemberCall {
+func (c *MockStoreUpdateMemberCall) Do(f func(context.Context, connect.Scope, *connect.Member) error) *MockStoreUpdateMemberCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreUpdateMemberCall) DoAndReturn(f func(context.Context, *connect.Member) error) *MockStoreUpdateMemberCall {
+func (c *MockStoreUpdateMemberCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.Member) error) *MockStoreUpdateMemberCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // UpdateTrackingLink mocks base method.
-func (m *MockStore) UpdateTrackingLink(ctx context.Context, l *connect.TrackingLink) error {
+func (m *MockStore) UpdateTrackingLink(ctx context.Context, scope connect.Scope, l *connect.TrackingLink) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "UpdateTrackingLink", ctx, l)
+	ret := m.ctrl.Call(m, "UpdateTrackingLink", ctx, scope, l)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // UpdateTrackingLink indicates an expected call of UpdateTrackingLink.
-func (mr *MockStoreMockRecorder) UpdateTrackingLink(ctx, l any) *MockStoreUpdateTrackingLinkCall {
+func (mr *MockStoreMockRecorder) UpdateTrackingLink(ctx, scope, l any) *MockStoreUpdateTrackingLinkCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateTrackingLink", reflect.TypeOf((*MockStore)(nil).UpdateTrackingLink), ctx, l)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateTrackingLink", reflect.TypeOf((*MockStore)(nil).UpdateTrackingLink), ctx, scope, l)
 	return &MockStoreUpdateTrackingLinkCall{Call: call}
 }
 
@@ -1847,13 +1847,13 @@ func (c *MockStoreUpdateTrackingLinkCall) Return(arg0 error) *MockStoreUpdateTra
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockStoreUpdateTrackingLinkCall) Do(f func(context.Context, *connect.TrackingLink) error) *MockStoreUpdateTrackingLinkCall {
+func (c *MockStoreUpdateTrackingLinkCall) Do(f func(context.Context, connect.Scope, *connect.TrackingLink) error) *MockStoreUpdateTrackingLinkCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreUpdateTrackingLinkCall) DoAndReturn(f func(context.Context, *connect.TrackingLink) error) *MockStoreUpdateTrackingLinkCall {
+func (c *MockStoreUpdateTrackingLinkCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.TrackingLink) error) *MockStoreUpdateTrackingLinkCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

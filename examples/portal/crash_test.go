@@ -694,7 +694,7 @@ func (w *world) orders(t *testing.T, client connect.ClientID, statuses ...connec
 
 func (w *world) outbox(t *testing.T, states ...connect.OutboxState) []connect.OutboxEntry {
 	t.Helper()
-	entries, err := w.store.Outbox(context.Background(), demoAccount, states, 100_000)
+	entries, err := w.store.Outbox(context.Background(), connect.Scope{Account: demoAccount}, states, 100_000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -314,7 +314,7 @@ func (b *bench) insert(n, runs int) error {
 		}
 		steps := []step{
 			{"Store.CreateOrders (orders + events, indexed)", "",
-				func() error { return b.store.CreateOrders(b.ctx, orders, events) }},
+				func() error { return b.store.CreateOrders(b.ctx, connect.Scope{Account: "bench"}, orders, events) }},
 			{"COPY orders into a plain table (the floor)", "TRUNCATE orders_plain",
 				func() error { return b.copyRows("orders_plain", orderColumns, orderRows) }},
 			{"COPY orders + events into plain tables", "TRUNCATE orders_plain, events_plain", func() error {
@@ -483,7 +483,7 @@ func (b *bench) page(n, clients, pages int) error {
 		return connect.ClientID(fmt.Sprintf("c%05d", r.IntN(clients)))
 	}
 	viaStore := func(c connect.ClientID, after *connect.OrderCursor) (int, *connect.OrderCursor, error) {
-		list, err := b.store.Orders(b.ctx, connect.OrderQuery{Scope: connect.Scope{Account: "bench", Client: c},
+		list, err := b.store.Orders(b.ctx, connect.Scope{Account: "bench", Client: c}, connect.OrderQuery{
 			Statuses: connect.ViewActive.Statuses(), Limit: 50, After: after})
 		if err != nil || len(list) == 0 {
 			return len(list), nil, err

@@ -25,7 +25,7 @@ func (b *bench) routes(n, batch, workers int) error {
 	for c := range clients {
 		cl := &connect.Client{ID: connect.ClientID(fmt.Sprintf("rc%02d", c)), Account: account, Name: fmt.Sprintf("Route client %d", c),
 			Status: connect.ClientActive, CreatedAt: time.Now(), UpdatedAt: time.Now()}
-		if err := b.store.CreateClient(b.ctx, cl); err != nil {
+		if err := b.store.CreateClient(b.ctx, connect.Scope{Account: account}, cl); err != nil {
 			return err
 		}
 	}
@@ -41,7 +41,7 @@ func (b *bench) routes(n, batch, workers int) error {
 				events[i].Order, events[i].To = o.ID, connect.StatusSubmitted
 				ids = append(ids, o.ID)
 			}
-			if err := b.store.CreateOrders(b.ctx, orders, events); err != nil {
+			if err := b.store.CreateOrders(b.ctx, connect.Scope{Account: account}, orders, events); err != nil {
 				return nil, err
 			}
 		}

@@ -24,18 +24,18 @@ func testClientRoundTrip(t *testing.T, f *fixture) {
 		Fulfilment: connect.FulfilmentSettings{AutoFulfil: true, NotifyCustomer: true, Mode: connect.FulfilOnStart},
 		CreatedAt:  f.at(1), UpdatedAt: f.at(2),
 	}
-	must(t, f.s.CreateClient(f.ctx, c))
-	got, err := f.s.Client(f.ctx, account, c.ID)
+	must(t, f.s.CreateClient(f.ctx, connect.Scope{Account: c.Account}, c))
+	got, err := f.s.Client(f.ctx, connect.Scope{Account: account}, c.ID)
 	must(t, err)
 	same(t, "Client", c, got)
-	got, err = f.s.ClientByNumber(f.ctx, account, c.Number)
+	got, err = f.s.ClientByNumber(f.ctx, connect.Scope{Account: account}, c.Number)
 	must(t, err)
 	same(t, "ClientByNumber", c, got)
 
 	bare := &connect.Client{ID: connect.ClientID(f.id("cl")), Account: account, Name: "Bare",
 		Status: connect.ClientInvited, CreatedAt: f.at(4), UpdatedAt: f.at(4)}
-	must(t, f.s.CreateClient(f.ctx, bare))
-	got, err = f.s.Client(f.ctx, account, bare.ID)
+	must(t, f.s.CreateClient(f.ctx, connect.Scope{Account: bare.Account}, bare))
+	got, err = f.s.Client(f.ctx, connect.Scope{Account: account}, bare.ID)
 	must(t, err)
 	same(t, "client with zero values", bare, got)
 }
@@ -45,14 +45,14 @@ func testInvitedClientsWithoutNumber(t *testing.T, f *fixture) {
 	for i := range 3 {
 		c := &connect.Client{ID: connect.ClientID(f.id("cl")), Account: account, Name: "Invited",
 			Status: connect.ClientInvited, CreatedAt: f.at(i), UpdatedAt: f.at(i)}
-		must(t, f.s.CreateClient(f.ctx, c))
-		got, err := f.s.Client(f.ctx, account, c.ID)
+		must(t, f.s.CreateClient(f.ctx, connect.Scope{Account: c.Account}, c))
+		got, err := f.s.Client(f.ctx, connect.Scope{Account: account}, c.ID)
 		must(t, err)
 		if got.Number != "" {
 			t.Fatalf("invited client's number = %q, want empty", got.Number)
 		}
 	}
-	_, err := f.s.ClientByNumber(f.ctx, account, "")
+	_, err := f.s.ClientByNumber(f.ctx, connect.Scope{Account: account}, "")
 	wantCode(t, `ClientByNumber("")`, err, connect.NotFound)
 }
 
@@ -61,27 +61,27 @@ func testClientNumberUnique(t *testing.T, f *fixture) {
 	for _, account := range []connect.AccountID{a.Account, f.account()} {
 		dup := &connect.Client{ID: connect.ClientID(f.id("cl")), Account: account, Name: "Dup",
 			Status: connect.ClientActive, Number: a.Number, CreatedAt: f.at(0), UpdatedAt: f.at(0)}
-		wantCode(t, "CreateClient with a taken number", f.s.CreateClient(f.ctx, dup), connect.Conflict)
-		_, err := f.s.Client(f.ctx, account, dup.ID)
+		wantCode(t, "CreateClient with a taken number", f.s.CreateClient(f.ctx, connect.Scope{Account: dup.Account}, dup), connect.Conflict)
+		_, err := f.s.Client(f.ctx, connect.Scope{Account: account}, dup.ID)
 		wantCode(t, "the refused client", err, connect.NotFound)
 	}
 	dup := &connect.Client{ID: a.ID, Account: a.Account, Name: "Same id", Status: connect.ClientInvited,
 		CreatedAt: f.at(0), UpdatedAt: f.at(0)}
-	wantCode(t, "CreateClient with a taken id", f.s.CreateClient(f.ctx, dup), connect.Conflict)
+	wantCode(t, "CreateClient with a taken id", f.s.CreateClient(f.ctx, connect.Scope{Account: dup.Account}, dup), connect.Conflict)
 
 	b := f.client(a.Account)
 	b.Number = a.Number
-	wantCode(t, "UpdateClient to a taken number", f.s.UpdateClient(f.ctx, b), connect.Conflict)
+	wantCode(t, "UpdateClient to a taken number", f.s.UpdateClient(f.ctx, connect.Scope{Account: b.Account}, b), connect.Conflict)
 }
 
 func testClientNotFound(t *testing.T, f *fixture) {
 	c := f.client(f.account())
 	other := f.account()
 	for name, err := range map[string]error{
-		"unknown id":               second(f.s.Client(f.ctx, c.Account, connect.ClientID(f.id("cl")))),
-		"another account's":        second(f.s.Client(f.ctx, other, c.ID)),
-		"unknown number":           second(f.s.ClientByNumber(f.ctx, c.Account, connect.ClientNumber(f.id("n")))),
-		"another account's number": second(f.s.ClientByNumber(f.ctx, other, c.Number)),
+		"unknown id":               second(f.s.Client(f.ctx, connect.Scope{Account: c.Account}, connect.ClientID(f.id("cl")))),
+		"another account's":        second(f.s.Client(f.ctx, connect.Scope{Account: other}, c.ID)),
+		"unknown number":           second(f.s.ClientByNumber(f.ctx, connect.Scope{Account: c.Account}, connect.ClientNumber(f.id("n")))),
+		"another account's number": second(f.s.ClientByNumber(f.ctx, connect.Scope{Account: other}, c.Number)),
 	} {
 		wantCode(t, name, err, connect.NotFound)
 	}
@@ -95,15 +95,15 @@ func testClientsByName(t *testing.T, f *fixture) {
 	for _, name := range []string{"Zephyr", "Acme", "Mango", "Bolt"} {
 		c := &connect.Client{ID: connect.ClientID(f.id("cl")), Account: account, Name: name,
 			Status: connect.ClientInvited, CreatedAt: f.at(0), UpdatedAt: f.at(0)}
-		must(t, f.s.CreateClient(f.ctx, c))
+		must(t, f.s.CreateClient(f.ctx, connect.Scope{Account: c.Account}, c))
 		want = append(want, c)
 	}
 	f.client(f.account()) // another account's: not listed
 	want = []*connect.Client{want[1], want[3], want[2], want[0]}
-	got, err := f.s.Clients(f.ctx, account)
+	got, err := f.s.Clients(f.ctx, connect.Scope{Account: account})
 	must(t, err)
 	same(t, "Clients", want, got)
-	got, err = f.s.Clients(f.ctx, f.account())
+	got, err = f.s.Clients(f.ctx, connect.Scope{Account: f.account()})
 	must(t, err)
 	if len(got) != 0 {
 		t.Fatalf("an account without clients lists %d", len(got))
@@ -118,26 +118,26 @@ func testUpdateClient(t *testing.T, f *fixture) {
 	c.Settings = connect.ClientSettings{RequiredFields: connect.RequireFields(connect.FieldSize), DefaultDepot: "d2"}
 	c.Shopify = connect.ShopifyLink{Shop: "x.myshopify.com", LinkedAt: f.at(8)}
 	c.Fulfilment = connect.FulfilmentSettings{AutoFulfil: true, Mode: connect.FulfilOnDelivery}
-	must(t, f.s.UpdateClient(f.ctx, c))
+	must(t, f.s.UpdateClient(f.ctx, connect.Scope{Account: c.Account}, c))
 	if c.Version != v+1 {
 		t.Fatalf("Version after UpdateClient = %d, want %d", c.Version, v+1)
 	}
-	got, err := f.s.Client(f.ctx, c.Account, c.ID)
+	got, err := f.s.Client(f.ctx, connect.Scope{Account: c.Account}, c.ID)
 	must(t, err)
 	same(t, "updated client", c, got)
 
 	stale.Name = "Lost update"
-	wantCode(t, "UpdateClient at a stale version", f.s.UpdateClient(f.ctx, &stale), connect.Conflict)
+	wantCode(t, "UpdateClient at a stale version", f.s.UpdateClient(f.ctx, connect.Scope{Account: stale.Account}, &stale), connect.Conflict)
 	if stale.Version != v {
 		t.Fatalf("a refused update moved Version to %d", stale.Version)
 	}
 	missing := *c
 	missing.ID = connect.ClientID(f.id("cl"))
-	wantCode(t, "UpdateClient of an unknown client", f.s.UpdateClient(f.ctx, &missing), connect.NotFound)
+	wantCode(t, "UpdateClient of an unknown client", f.s.UpdateClient(f.ctx, connect.Scope{Account: missing.Account}, &missing), connect.NotFound)
 	foreign := *c
 	foreign.Account, foreign.Name = f.account(), "Hijacked"
-	wantCode(t, "UpdateClient from another account", f.s.UpdateClient(f.ctx, &foreign), connect.NotFound)
-	got, err = f.s.Client(f.ctx, c.Account, c.ID)
+	wantCode(t, "UpdateClient from another account", f.s.UpdateClient(f.ctx, connect.Scope{Account: foreign.Account}, &foreign), connect.NotFound)
+	got, err = f.s.Client(f.ctx, connect.Scope{Account: c.Account}, c.ID)
 	must(t, err)
 	same(t, "client after refused updates", c, got)
 }
@@ -167,17 +167,17 @@ func testMemberEmailUnique(t *testing.T, f *fixture) {
 	ann := f.member(c, "Ann", connect.RoleOwner)
 	dup := &connect.Member{ID: connect.MemberID(f.id("mb")), Account: c.Account, Client: c.ID,
 		Name: "Ann again", Email: ann.Email, Role: connect.RoleMember, CreatedAt: f.at(0), UpdatedAt: f.at(0)}
-	wantCode(t, "CreateMember with an email on the team", f.s.CreateMember(f.ctx, dup), connect.Conflict)
+	wantCode(t, "CreateMember with an email on the team", f.s.CreateMember(f.ctx, connect.Scope{Account: dup.Account, Client: dup.Client}, dup), connect.Conflict)
 	_, err := f.s.Member(f.ctx, scopeOf(c), dup.ID)
 	wantCode(t, "the refused member", err, connect.NotFound)
 
 	d := f.client(c.Account)
 	dup.Client = d.ID
-	must(t, f.s.CreateMember(f.ctx, dup)) // the same person may be on another client's team
+	must(t, f.s.CreateMember(f.ctx, connect.Scope{Account: dup.Account, Client: dup.Client}, dup)) // the same person may be on another client's team
 
 	bob := f.member(c, "Bob", connect.RoleMember)
 	bob.Email = ann.Email
-	wantCode(t, "UpdateMember to an email on the team", f.s.UpdateMember(f.ctx, bob), connect.Conflict)
+	wantCode(t, "UpdateMember to an email on the team", f.s.UpdateMember(f.ctx, connect.Scope{Account: bob.Account, Client: bob.Client}, bob), connect.Conflict)
 }
 
 func testUpdateMember(t *testing.T, f *fixture) {
@@ -186,17 +186,17 @@ func testUpdateMember(t *testing.T, f *fixture) {
 	stale := *m
 	v := m.Version
 	m.Role, m.Name, m.UpdatedAt = connect.RoleAdmin, "Ann B.", f.at(7)
-	must(t, f.s.UpdateMember(f.ctx, m))
+	must(t, f.s.UpdateMember(f.ctx, connect.Scope{Account: m.Account, Client: m.Client}, m))
 	if m.Version != v+1 {
 		t.Fatalf("Version after UpdateMember = %d, want %d", m.Version, v+1)
 	}
 	got, err := f.s.Member(f.ctx, scopeOf(c), m.ID)
 	must(t, err)
 	same(t, "updated member", m, got)
-	wantCode(t, "UpdateMember at a stale version", f.s.UpdateMember(f.ctx, &stale), connect.Conflict)
+	wantCode(t, "UpdateMember at a stale version", f.s.UpdateMember(f.ctx, connect.Scope{Account: stale.Account, Client: stale.Client}, &stale), connect.Conflict)
 	missing := *m
 	missing.ID = connect.MemberID(f.id("mb"))
-	wantCode(t, "UpdateMember of an unknown member", f.s.UpdateMember(f.ctx, &missing), connect.NotFound)
+	wantCode(t, "UpdateMember of an unknown member", f.s.UpdateMember(f.ctx, connect.Scope{Account: missing.Account, Client: missing.Client}, &missing), connect.NotFound)
 }
 
 func testDeleteMember(t *testing.T, f *fixture) {
@@ -238,7 +238,7 @@ func testInviteTokenUnique(t *testing.T, f *fixture) {
 	inv := f.invite(c, 1)
 	dup := *inv
 	dup.ID = connect.InviteID(f.id("iv"))
-	wantCode(t, "CreateInvite with a taken token hash", f.s.CreateInvite(f.ctx, &dup), connect.Conflict)
+	wantCode(t, "CreateInvite with a taken token hash", f.s.CreateInvite(f.ctx, connect.Scope{Account: dup.Account, Client: dup.Client}, &dup), connect.Conflict)
 }
 
 func testInvitesNewestFirst(t *testing.T, f *fixture) {
@@ -261,7 +261,7 @@ func testUpdateInvite(t *testing.T, f *fixture) {
 	stale := *inv
 	v := inv.Version
 	inv.AcceptedAt, inv.AcceptedBy = f.at(5), owner.ID
-	must(t, f.s.UpdateInvite(f.ctx, inv))
+	must(t, f.s.UpdateInvite(f.ctx, connect.Scope{Account: inv.Account, Client: inv.Client}, inv))
 	if inv.Version != v+1 {
 		t.Fatalf("Version after UpdateInvite = %d, want %d", inv.Version, v+1)
 	}
@@ -269,10 +269,10 @@ func testUpdateInvite(t *testing.T, f *fixture) {
 	must(t, err)
 	same(t, "updated invite", inv, got)
 	stale.RevokedAt = f.at(6)
-	wantCode(t, "UpdateInvite at a stale version", f.s.UpdateInvite(f.ctx, &stale), connect.Conflict)
+	wantCode(t, "UpdateInvite at a stale version", f.s.UpdateInvite(f.ctx, connect.Scope{Account: stale.Account, Client: stale.Client}, &stale), connect.Conflict)
 	missing := *inv
 	missing.ID = connect.InviteID(f.id("iv"))
-	wantCode(t, "UpdateInvite of an unknown invite", f.s.UpdateInvite(f.ctx, &missing), connect.NotFound)
+	wantCode(t, "UpdateInvite of an unknown invite", f.s.UpdateInvite(f.ctx, connect.Scope{Account: missing.Account, Client: missing.Client}, &missing), connect.NotFound)
 }
 
 func testInviteAcceptRace(t *testing.T, f *fixture) {
@@ -285,7 +285,7 @@ func testInviteAcceptRace(t *testing.T, f *fixture) {
 		wg.Go(func() {
 			mine := *inv
 			mine.AcceptedAt, mine.AcceptedBy = f.at(2).Add(time.Duration(i)*time.Microsecond), connect.MemberID(f.id("mb"))
-			errs[i] = f.s.UpdateInvite(f.ctx, &mine)
+			errs[i] = f.s.UpdateInvite(f.ctx, connect.Scope{Account: mine.Account, Client: mine.Client}, &mine)
 		})
 	}
 	wg.Wait()

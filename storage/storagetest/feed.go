@@ -167,7 +167,7 @@ func testEventsAcrossTransactions(t *testing.T, f *fixture) {
 	written, release, slowDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
 		slowDone <- f.s.Tx(f.ctx, func(tx connect.Store) error {
-			if err := tx.CreateOrders(f.ctx, []*connect.Order{slow}, []connect.OrderEvent{createdEvent(slow)}); err != nil {
+			if err := tx.CreateOrders(f.ctx, connect.Scope{Account: slow.Account}, []*connect.Order{slow}, []connect.OrderEvent{createdEvent(slow)}); err != nil {
 				close(written)
 				return err
 			}
@@ -179,7 +179,7 @@ func testEventsAcrossTransactions(t *testing.T, f *fixture) {
 	<-written
 	fastDone := make(chan error, 1)
 	go func() {
-		fastDone <- f.s.CreateOrders(f.ctx, []*connect.Order{fast}, []connect.OrderEvent{createdEvent(fast)})
+		fastDone <- f.s.CreateOrders(f.ctx, connect.Scope{Account: fast.Account}, []*connect.Order{fast}, []connect.OrderEvent{createdEvent(fast)})
 	}()
 	// Give the second writer time to commit, if the Store lets it while the first
 	// transaction is open.

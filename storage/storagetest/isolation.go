@@ -23,10 +23,10 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 	must(t, f.s.SetPassword(f.ctx, scopeOf(c), owner.ID, "$hash$owner"))
 	key := &connect.APIKey{ID: connect.APIKeyID(f.id("key")), Account: c.Account, Client: c.ID, Name: "k",
 		Hash: randomHash(), CreatedAt: f.at(1)}
-	must(t, f.s.CreateAPIKey(f.ctx, key))
+	must(t, f.s.CreateAPIKey(f.ctx, connect.Scope{Account: key.Account, Client: key.Client}, key))
 	link := &connect.TrackingLink{ID: connect.TrackingLinkID(f.id("tl")), Account: c.Account, Client: c.ID,
 		Order: sub.ID, Hash: randomHash(), CreatedAt: f.at(1)}
-	must(t, f.s.CreateTrackingLink(f.ctx, link))
+	must(t, f.s.CreateTrackingLink(f.ctx, connect.Scope{Account: link.Account, Client: link.Client}, link))
 	shop := f.id("shop") + ".myshopify.com"
 	shopOrder := f.order(c, connect.StatusSubmitted, 3)
 	shopOrder.Source, shopOrder.Shopify = connect.SourceShopify, connect.ShopifyRef{Shop: shop, OrderID: "gid://shopify/Order/7"}
@@ -36,7 +36,7 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 	if tokens != nil {
 		must(t, tokens.SaveShopifyToken(f.ctx, scopeOf(c), shop, []byte("sealed")))
 	}
-	must(t, f.s.AddOutbox(f.ctx, []connect.OutboxEntry{f.entry(c, 1)}))
+	must(t, f.s.AddOutbox(f.ctx, scopeOf(c), []connect.OutboxEntry{f.entry(c, 1)}))
 	head := ""
 
 	sibling := f.client(c.Account) // another client of account A
@@ -44,7 +44,7 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 
 	snapshot := func() []any {
 		t.Helper()
-		cl, err := f.s.Client(f.ctx, c.Account, c.ID)
+		cl, err := f.s.Client(f.ctx, connect.Scope{Account: c.Account}, c.ID)
 		must(t, err)
 		m, err := f.s.Member(f.ctx, scopeOf(c), owner.ID)
 		must(t, err)
@@ -56,7 +56,7 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 		must(t, err)
 		l, err := f.s.TrackingLinkByHash(f.ctx, link.Hash)
 		must(t, err)
-		outbox, err := f.s.Outbox(f.ctx, c.Account, nil, 0)
+		outbox, err := f.s.Outbox(f.ctx, connect.Scope{Account: c.Account}, nil, 0)
 		must(t, err)
 		out := []any{cl, m, i, f.reload(draft), f.reload(sub), f.reload(shopOrder), f.history(draft), f.history(sub),
 			creds, k, l, outbox}
@@ -92,9 +92,9 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 				}
 			}
 			if sc.Account != c.Account {
-				notFound("Client", second(f.s.Client(f.ctx, sc.Account, c.ID)))
-				notFound("ClientByNumber", second(f.s.ClientByNumber(f.ctx, sc.Account, c.Number)))
-				clients, err := f.s.Clients(f.ctx, sc.Account)
+				notFound("Client", second(f.s.Client(f.ctx, connect.Scope{Account: sc.Account}, c.ID)))
+				notFound("ClientByNumber", second(f.s.ClientByNumber(f.ctx, connect.Scope{Account: sc.Account}, c.Number)))
+				clients, err := f.s.Clients(f.ctx, connect.Scope{Account: sc.Account})
 				must(t, err)
 				for _, cl := range clients {
 					if cl.Account != sc.Account {
@@ -103,7 +103,7 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 				}
 				cl := *c
 				cl.Account, cl.Name = sc.Account, "hijacked"
-				notFound("UpdateClient", f.s.UpdateClient(f.ctx, &cl))
+				notFound("UpdateClient", f.s.UpdateClient(f.ctx, connect.Scope{Account: cl.Account}, &cl))
 			}
 			counts, err := f.s.CountOrders(f.ctx, sc)
 			must(t, err)
@@ -124,7 +124,7 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 			if m.Client == "" {
 				m.Client = c.ID // the account is wrong: enough to refuse
 			}
-			notFound("UpdateMember", f.s.UpdateMember(f.ctx, &m))
+			notFound("UpdateMember", f.s.UpdateMember(f.ctx, connect.Scope{Account: m.Account, Client: m.Client}, &m))
 			notFound("DeleteMember", f.s.DeleteMember(f.ctx, sc, owner.ID))
 
 			notFound("Invite", second(f.s.Invite(f.ctx, sc, inv.ID)))
@@ -140,7 +140,7 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 			if i.Client == "" {
 				i.Client = c.ID
 			}
-			notFound("UpdateInvite", f.s.UpdateInvite(f.ctx, &i))
+			notFound("UpdateInvite", f.s.UpdateInvite(f.ctx, connect.Scope{Account: i.Account, Client: i.Client}, &i))
 
 			for _, o := range []*connect.Order{draft, sub} {
 				notFound("Order", second(f.s.Order(f.ctx, sc, o.ID)))
@@ -150,12 +150,12 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 				empty("ExistingRefs", len(refs), err)
 			}
 			for _, q := range []connect.OrderQuery{
-				{Scope: sc},
-				{Scope: sc, Statuses: []connect.Status{connect.StatusDraft}},
-				{Scope: sc, Statuses: connect.ViewActive.Statuses()},
-				{Scope: sc, Statuses: []connect.Status{connect.StatusSubmitted}, Depot: sub.Depot},
+				{},
+				{Statuses: []connect.Status{connect.StatusDraft}},
+				{Statuses: connect.ViewActive.Statuses()},
+				{Statuses: []connect.Status{connect.StatusSubmitted}, Depot: sub.Depot},
 			} {
-				orders, err := f.s.Orders(f.ctx, q)
+				orders, err := f.s.Orders(f.ctx, sc, q)
 				must(t, err)
 				for _, o := range orders {
 					if o.Client == c.ID {
@@ -168,11 +168,10 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 			if d.Client == "" {
 				d.Client = c.ID
 			}
-			notFound("UpdateDraft", f.s.UpdateDraft(f.ctx, &d))
+			notFound("UpdateDraft", f.s.UpdateDraft(f.ctx, connect.Scope{Account: d.Account, Client: d.Client}, &d))
 			notFound("DeleteDraft", f.s.DeleteDraft(f.ctx, sc, draft.ID, draft.Version))
 			p := f.change(sub, connect.EventSchedule, connect.StatusScheduled, 60)
-			p.Scope = sc
-			notFound("SetStatuses", f.set(p))
+			notFound("SetStatuses", f.s.SetStatuses(f.ctx, sc, []connect.SetStatusParams{p}))
 			byID, err := f.s.OrdersByID(f.ctx, sc, []connect.OrderID{draft.ID, sub.ID, shopOrder.ID})
 			empty("OrdersByID", len(byID), err)
 
@@ -196,7 +195,7 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 			if k.Client == "" {
 				k.Client = c.ID
 			}
-			notFound("UpdateAPIKey", f.s.UpdateAPIKey(f.ctx, &k))
+			notFound("UpdateAPIKey", f.s.UpdateAPIKey(f.ctx, connect.Scope{Account: k.Account, Client: k.Client}, &k))
 			links, err := f.s.TrackingLinks(f.ctx, sc, sub.ID)
 			empty("TrackingLinks", len(links), err)
 			l := *link
@@ -204,20 +203,20 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 			if l.Client == "" {
 				l.Client = c.ID
 			}
-			notFound("UpdateTrackingLink", f.s.UpdateTrackingLink(f.ctx, &l))
+			notFound("UpdateTrackingLink", f.s.UpdateTrackingLink(f.ctx, connect.Scope{Account: l.Account, Client: l.Client}, &l))
 			nl := *link
 			nl.ID, nl.Hash, nl.Account, nl.Client = connect.TrackingLinkID(f.id("tl")), randomHash(), sc.Account, sc.Client
 			if nl.Client == "" {
 				nl.Client = sibling.ID
 			}
-			notFound("CreateTrackingLink for the client's order", f.s.CreateTrackingLink(f.ctx, &nl))
+			notFound("CreateTrackingLink for the client's order", f.s.CreateTrackingLink(f.ctx, connect.Scope{Account: nl.Account, Client: nl.Client}, &nl))
 			n, err := f.s.RedactOrders(f.ctx, sc, connect.RedactParams{Shop: shop, WholeShop: true, Reason: "foreign", At: f.at(70)})
 			must(t, err)
 			if n != 0 {
 				t.Fatalf("RedactOrders redacted %d of the client's orders", n)
 			}
 			if sc.Account != c.Account {
-				entries, err := f.s.Outbox(f.ctx, sc.Account, nil, 0)
+				entries, err := f.s.Outbox(f.ctx, connect.Scope{Account: sc.Account}, nil, 0)
 				empty("Outbox", len(entries), err)
 			}
 			if tokens != nil && sc.Client != "" {

@@ -30,7 +30,7 @@ func (f *fixture) change(o *connect.Order, e connect.Event, to connect.Status, n
 		next.SubmittedAt, next.Depot = f.at(n), "depot-9"
 	}
 	return connect.SetStatusParams{
-		Scope: orderScope(o), From: o.Status, Version: o.Version, Order: &next,
+		From: o.Status, Version: o.Version, Order: &next,
 		Events: []connect.OrderEvent{{Order: o.ID, Account: o.Account, Client: o.Client, Event: e, From: o.Status,
 			To: to, At: f.at(n), By: "route sync", ETA: next.ETA, Reason: "because " + string(e)}},
 	}
@@ -38,7 +38,7 @@ func (f *fixture) change(o *connect.Order, e connect.Event, to connect.Status, n
 
 // set applies one change.
 func (f *fixture) set(p connect.SetStatusParams) error {
-	return f.s.SetStatuses(f.ctx, []connect.SetStatusParams{p})
+	return f.s.SetStatuses(f.ctx, orderScope(p.Order), []connect.SetStatusParams{p})
 }
 
 func orderScope(o *connect.Order) connect.Scope {
@@ -173,29 +173,29 @@ func testUpdateDraft(t *testing.T, f *fixture) {
 	o.Ref, o.Notes, o.Size, o.UpdatedAt = "new-ref", "changed", dec("3.25"), f.at(9)
 	o.Address = connect.Address{Line1: "2 Side St", Latitude: dec("1.5")}
 	o.Products = []connect.Product{{Name: "box", Quantity: 4}}
-	must(t, f.s.UpdateDraft(f.ctx, o))
+	must(t, f.s.UpdateDraft(f.ctx, connect.Scope{Account: o.Account, Client: o.Client}, o))
 	if o.Version != 2 {
 		t.Fatalf("Version after UpdateDraft = %d, want 2", o.Version)
 	}
 	same(t, "updated draft", o, f.reload(o))
 
 	stale.Notes = "lost update"
-	wantCode(t, "UpdateDraft at a stale version", f.s.UpdateDraft(f.ctx, &stale), connect.Conflict)
+	wantCode(t, "UpdateDraft at a stale version", f.s.UpdateDraft(f.ctx, connect.Scope{Account: stale.Account, Client: stale.Client}, &stale), connect.Conflict)
 
 	taken := *other
 	taken.Ref = o.Ref
-	err := f.s.UpdateDraft(f.ctx, &taken)
+	err := f.s.UpdateDraft(f.ctx, connect.Scope{Account: taken.Account, Client: taken.Client}, &taken)
 	wantCode(t, "UpdateDraft to a taken ref", err, connect.Conflict)
 	same(t, "draft after a refused ref", other, f.reload(other))
 
 	notDraft := *sub
 	notDraft.Notes = "too late"
-	wantCode(t, "UpdateDraft of a submitted order", f.s.UpdateDraft(f.ctx, &notDraft), connect.Conflict)
+	wantCode(t, "UpdateDraft of a submitted order", f.s.UpdateDraft(f.ctx, connect.Scope{Account: notDraft.Account, Client: notDraft.Client}, &notDraft), connect.Conflict)
 	same(t, "submitted order", sub, f.reload(sub))
 
 	missing := *o
 	missing.ID = connect.OrderID(f.id("or"))
-	wantCode(t, "UpdateDraft of an unknown order", f.s.UpdateDraft(f.ctx, &missing), connect.NotFound)
+	wantCode(t, "UpdateDraft of an unknown order", f.s.UpdateDraft(f.ctx, connect.Scope{Account: missing.Account, Client: missing.Client}, &missing), connect.NotFound)
 }
 
 func testDeleteDraft(t *testing.T, f *fixture) {

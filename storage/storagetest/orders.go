@@ -52,7 +52,7 @@ func testOrderRoundTrip(t *testing.T, f *fixture) {
 	}
 	ev := connect.OrderEvent{Order: o.ID, Account: o.Account, Client: o.Client, Event: "create", To: connect.StatusDelivered, At: f.at(1),
 		By: "dispatcher ana@example.com", ETA: f.at(30), Reason: "imported"}
-	must(t, f.s.CreateOrders(f.ctx, []*connect.Order{o}, []connect.OrderEvent{ev}))
+	must(t, f.s.CreateOrders(f.ctx, connect.Scope{Account: o.Account}, []*connect.Order{o}, []connect.OrderEvent{ev}))
 	if o.Version != 1 {
 		t.Fatalf("Version after CreateOrders = %d, want 1", o.Version)
 	}
@@ -65,7 +65,7 @@ func testOrderRoundTrip(t *testing.T, f *fixture) {
 	// An order with nothing optional set, and no history.
 	bare := &connect.Order{ID: connect.OrderID(f.id("or")), Account: c.Account, Client: c.ID,
 		Status: connect.StatusDraft, Version: 1, CreatedAt: f.at(3), UpdatedAt: f.at(3)}
-	must(t, f.s.CreateOrders(f.ctx, []*connect.Order{bare}, nil))
+	must(t, f.s.CreateOrders(f.ctx, connect.Scope{Account: bare.Account}, []*connect.Order{bare}, nil))
 	same(t, "bare order", bare, f.reload(bare))
 	if h := f.history(bare); len(h) != 0 {
 		t.Fatalf("an order created without events has history %v", h)
@@ -74,8 +74,8 @@ func testOrderRoundTrip(t *testing.T, f *fixture) {
 	// Lists carry every field too, an empty order after a full one included.
 	older := *bare
 	older.ID, older.CreatedAt, older.UpdatedAt = connect.OrderID(f.id("or")), f.at(0), f.at(0)
-	must(t, f.s.CreateOrders(f.ctx, []*connect.Order{&older}, nil))
-	list, err := f.s.Orders(f.ctx, connect.OrderQuery{Scope: scopeOf(c)})
+	must(t, f.s.CreateOrders(f.ctx, connect.Scope{Account: older.Account}, []*connect.Order{&older}, nil))
+	list, err := f.s.Orders(f.ctx, scopeOf(c), connect.OrderQuery{})
 	must(t, err)
 	same(t, "Orders", []*connect.Order{bare, o, &older}, list)
 }
@@ -102,14 +102,14 @@ func testUnicode(t *testing.T, f *fixture) {
 				Status: connect.ClientActive, Number: connect.ClientNumber(f.id("n")),
 				Settings:  connect.ClientSettings{DefaultDepot: connect.DepotID(s)},
 				CreatedAt: f.at(0), UpdatedAt: f.at(0)}
-			must(t, f.s.CreateClient(f.ctx, c))
-			gotC, err := f.s.Client(f.ctx, account, c.ID)
+			must(t, f.s.CreateClient(f.ctx, connect.Scope{Account: c.Account}, c))
+			gotC, err := f.s.Client(f.ctx, connect.Scope{Account: account}, c.ID)
 			must(t, err)
 			same(t, "client", c, gotC)
 
 			m := &connect.Member{ID: connect.MemberID(f.id("mb")), Account: account, Client: c.ID,
 				Name: s, Email: s, Role: connect.RoleOwner, CreatedAt: f.at(0), UpdatedAt: f.at(0)}
-			must(t, f.s.CreateMember(f.ctx, m))
+			must(t, f.s.CreateMember(f.ctx, connect.Scope{Account: m.Account, Client: m.Client}, m))
 			gotM, err := f.s.Member(f.ctx, scopeOf(c), m.ID)
 			must(t, err)
 			same(t, "member", m, gotM)
@@ -123,7 +123,7 @@ func testUnicode(t *testing.T, f *fixture) {
 			o.Proof = &connect.ProofOfDelivery{PhotoURLs: []string{s}, SignatureURL: s, RecipientName: s, Notes: s}
 			ev := createdEvent(o)
 			ev.By, ev.Reason = s, s
-			must(t, f.s.CreateOrders(f.ctx, []*connect.Order{o}, []connect.OrderEvent{ev}))
+			must(t, f.s.CreateOrders(f.ctx, connect.Scope{Account: o.Account}, []*connect.Order{o}, []connect.OrderEvent{ev}))
 			same(t, "order", o, f.reload(o))
 			same(t, "history", []connect.OrderEvent{ev}, f.history(o))
 			refs, err := f.s.ExistingRefs(f.ctx, scopeOf(c), []string{s})
@@ -183,12 +183,11 @@ func testTimestamps(t *testing.T, f *fixture) {
 		o.CreatedAt, o.UpdatedAt, o.SubmittedAt, o.ETA = ts, ts, ts, ts
 		o.Proof = &connect.ProofOfDelivery{At: ts}
 		ev := connect.OrderEvent{Order: o.ID, Account: o.Account, Client: o.Client, Event: "create", To: o.Status, At: ts, ETA: ts}
-		must(t, f.s.CreateOrders(f.ctx, []*connect.Order{o}, []connect.OrderEvent{ev}))
+		must(t, f.s.CreateOrders(f.ctx, connect.Scope{Account: o.Account}, []*connect.Order{o}, []connect.OrderEvent{ev}))
 		got := f.reload(o)
 		same(t, fmt.Sprintf("order with time %d", i), o, got)
 		same(t, fmt.Sprintf("history with time %d", i), []connect.OrderEvent{ev}, f.history(o))
-		page, err := f.s.Orders(f.ctx, connect.OrderQuery{Scope: scopeOf(c),
-			After: &connect.OrderCursor{CreatedAt: ts, ID: o.ID}})
+		page, err := f.s.Orders(f.ctx, scopeOf(c), connect.OrderQuery{After: &connect.OrderCursor{CreatedAt: ts, ID: o.ID}})
 		must(t, err)
 		for _, p := range page {
 			if !p.CreatedAt.Before(ts) && !(p.CreatedAt.Equal(ts) && p.ID < o.ID) {
@@ -212,7 +211,7 @@ func testRefTaken(t *testing.T, f *fixture) {
 		for i, o := range batch {
 			events[i] = createdEvent(o)
 		}
-		err := f.s.CreateOrders(f.ctx, batch, events)
+		err := f.s.CreateOrders(f.ctx, scopeOf(c), batch, events)
 		wantCode(t, fmt.Sprintf("CreateOrders of %d with a taken ref", n), err, connect.Conflict)
 		if !strings.Contains(err.Error(), b.Ref) {
 			t.Fatalf("the conflict %q does not name the ref %q", err, b.Ref)
@@ -236,7 +235,7 @@ func testRefTwice(t *testing.T, f *fixture) {
 	c := f.client(f.account())
 	a, b := f.order(c, connect.StatusDraft, 1), f.order(c, connect.StatusDraft, 2)
 	b.Ref = a.Ref
-	err := f.s.CreateOrders(f.ctx, []*connect.Order{a, b}, nil)
+	err := f.s.CreateOrders(f.ctx, connect.Scope{Account: a.Account}, []*connect.Order{a, b}, nil)
 	wantCode(t, "CreateOrders with a ref given twice", err, connect.Conflict)
 	if !strings.Contains(err.Error(), a.Ref) {
 		t.Fatalf("the conflict %q does not name the ref %q", err, a.Ref)
@@ -305,7 +304,7 @@ func testBulkInsert(t *testing.T, f *fixture) {
 		o.Products = []connect.Product{{Name: fmt.Sprintf("item %d", i), Quantity: i%7 + 1}}
 		orders[i], events[i] = o, createdEvent(o)
 	}
-	must(t, f.s.CreateOrders(f.ctx, orders, events))
+	must(t, f.s.CreateOrders(f.ctx, scopeOf(c), orders, events))
 	for _, o := range orders {
 		if o.Version != 1 {
 			t.Fatalf("order %s has Version %d after CreateOrders, want 1", o.ID, o.Version)
@@ -316,7 +315,7 @@ func testBulkInsert(t *testing.T, f *fixture) {
 	if got := counts[c.ID][connect.StatusDraft]; got != n {
 		t.Fatalf("CountOrders = %d drafts, want %d", got, n)
 	}
-	got, err := f.s.Orders(f.ctx, connect.OrderQuery{Scope: scopeOf(c), Limit: n + 1})
+	got, err := f.s.Orders(f.ctx, scopeOf(c), connect.OrderQuery{Limit: n + 1})
 	must(t, err)
 	same(t, "every order, newest first", ids(newestFirst(orders)), ids(got))
 	for _, i := range []int{0, 1, n / 2, n - 1} {
@@ -341,12 +340,12 @@ func testPaginationTies(t *testing.T, f *fixture) {
 
 	want := newestFirst(orders)
 	var got []*connect.Order
-	q := connect.OrderQuery{Scope: scopeOf(c), Limit: 7}
+	q := connect.OrderQuery{Limit: 7}
 	for page := 0; ; page++ {
 		if page > 20 {
 			t.Fatal("pagination does not end")
 		}
-		p, err := f.s.Orders(f.ctx, q)
+		p, err := f.s.Orders(f.ctx, scopeOf(c), q)
 		must(t, err)
 		if len(p) > 7 {
 			t.Fatalf("page %d has %d orders, limit 7", page, len(p))
@@ -374,7 +373,7 @@ func testOrderFilters(t *testing.T, f *fixture) {
 	theirs := f.orders(d, connect.StatusSubmitted, 50, 2)
 	f.orders(f.client(f.account()), connect.StatusSubmitted, 60, 2) // another account's
 	// submitted[1] was stored with its depot before the change above; move it.
-	must(t, f.set(connect.SetStatusParams{Scope: scopeOf(c), From: connect.StatusSubmitted,
+	must(t, f.set(connect.SetStatusParams{From: connect.StatusSubmitted,
 		Version: 1, Order: submitted[1], Events: []connect.OrderEvent{{Order: submitted[1].ID, Event: "move",
 			From: connect.StatusSubmitted, To: connect.StatusSubmitted, At: f.at(70)}}}))
 
@@ -382,28 +381,29 @@ func testOrderFilters(t *testing.T, f *fixture) {
 	active := slices.Concat(submitted, scheduled, enRoute)
 	cases := []struct {
 		name string
+		sc   connect.Scope
 		q    connect.OrderQuery
 		want []*connect.Order
 	}{
-		{"every order of the client", connect.OrderQuery{Scope: scopeOf(c)}, all},
-		{"drafts", connect.OrderQuery{Scope: scopeOf(c), Statuses: []connect.Status{connect.StatusDraft}}, drafts},
-		{"active", connect.OrderQuery{Scope: scopeOf(c), Statuses: connect.ViewActive.Statuses()}, active},
-		{"active, statuses in another order", connect.OrderQuery{Scope: scopeOf(c),
+		{"every order of the client", scopeOf(c), connect.OrderQuery{}, all},
+		{"drafts", scopeOf(c), connect.OrderQuery{Statuses: []connect.Status{connect.StatusDraft}}, drafts},
+		{"active", scopeOf(c), connect.OrderQuery{Statuses: connect.ViewActive.Statuses()}, active},
+		{"active, statuses in another order", scopeOf(c), connect.OrderQuery{
 			Statuses: []connect.Status{connect.StatusEnRoute, connect.StatusSubmitted, connect.StatusScheduled}}, active},
-		{"completed", connect.OrderQuery{Scope: scopeOf(c), Statuses: connect.ViewCompleted.Statuses()}, delivered},
-		{"active, limited", connect.OrderQuery{Scope: scopeOf(c), Statuses: connect.ViewActive.Statuses(), Limit: 2},
+		{"completed", scopeOf(c), connect.OrderQuery{Statuses: connect.ViewCompleted.Statuses()}, delivered},
+		{"active, limited", scopeOf(c), connect.OrderQuery{Statuses: connect.ViewActive.Statuses(), Limit: 2},
 			newestFirst(active)[:2]},
-		{"the account's unassigned stops at depot-1", connect.OrderQuery{Scope: connect.Scope{Account: c.Account},
+		{"the account's unassigned stops at depot-1", connect.Scope{Account: c.Account}, connect.OrderQuery{
 			Statuses: []connect.Status{connect.StatusSubmitted}, Depot: "depot-1"},
 			[]*connect.Order{submitted[0], submitted[2], theirs[0], theirs[1]}},
-		{"the account's unassigned stops at depot-2", connect.OrderQuery{Scope: connect.Scope{Account: c.Account},
+		{"the account's unassigned stops at depot-2", connect.Scope{Account: c.Account}, connect.OrderQuery{
 			Statuses: []connect.Status{connect.StatusSubmitted}, Depot: "depot-2"}, submitted[1:2]},
-		{"the account's orders", connect.OrderQuery{Scope: connect.Scope{Account: c.Account}}, slices.Concat(all, theirs)},
-		{"another client's", connect.OrderQuery{Scope: scopeOf(d)}, theirs},
-		{"a status nobody has", connect.OrderQuery{Scope: scopeOf(c), Statuses: []connect.Status{connect.StatusCancelled}}, nil},
+		{"the account's orders", connect.Scope{Account: c.Account}, connect.OrderQuery{}, slices.Concat(all, theirs)},
+		{"another client's", scopeOf(d), connect.OrderQuery{}, theirs},
+		{"a status nobody has", scopeOf(c), connect.OrderQuery{Statuses: []connect.Status{connect.StatusCancelled}}, nil},
 	}
 	for _, tc := range cases {
-		got, err := f.s.Orders(f.ctx, tc.q)
+		got, err := f.s.Orders(f.ctx, tc.sc, tc.q)
 		must(t, err)
 		same(t, tc.name, ids(newestFirst(tc.want)), ids(got))
 	}

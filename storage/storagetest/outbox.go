@@ -43,7 +43,7 @@ func testOutboxRoundTrip(t *testing.T, f *fixture) {
 	e1, e2, e3 := f.entry(c, 1), f.entry(c, 2), f.entry(c, 3)
 	e3.NextAt = f.at(100) // due later
 	batch := []connect.OutboxEntry{e2, e1, e3}
-	must(t, f.s.AddOutbox(f.ctx, batch))
+	must(t, f.s.AddOutbox(f.ctx, scopeOf(c), batch))
 	for i, e := range batch {
 		if e.ID == "" {
 			t.Fatalf("AddOutbox left entry %d without an id", i)
@@ -54,13 +54,13 @@ func testOutboxRoundTrip(t *testing.T, f *fixture) {
 	// The same keys again (a retried transaction) are left out, whatever else differs.
 	again := []connect.OutboxEntry{e1, f.entry(c, 4)}
 	again[0].ID, again[0].Kind, again[0].NextAt = "", connect.OutboxFulfil, f.at(0)
-	must(t, f.s.AddOutbox(f.ctx, again))
+	must(t, f.s.AddOutbox(f.ctx, scopeOf(c), again))
 	e4 := again[1]
 
-	list, err := f.s.Outbox(f.ctx, c.Account, nil, 0)
+	list, err := f.s.Outbox(f.ctx, connect.Scope{Account: c.Account}, nil, 0)
 	must(t, err)
 	same(t, "the outbox, oldest first", []connect.OutboxEntry{e1, e2, e3, e4}, list)
-	other, err := f.s.Outbox(f.ctx, f.account(), nil, 0)
+	other, err := f.s.Outbox(f.ctx, connect.Scope{Account: f.account()}, nil, 0)
 	must(t, err)
 	if len(other) != 0 {
 		t.Fatalf("another account's outbox lists %d entries", len(other))
@@ -78,13 +78,13 @@ func testOutboxRoundTrip(t *testing.T, f *fixture) {
 	same(t, "third claim: everything due is leased", []string(nil), keys(f.claim(c.Account, now, 10)))
 
 	// e1 delivered, e2 failed for good, e4 to retry later.
-	must(t, f.s.FinishOutbox(f.ctx, connect.FinishOutboxParams{ID: e1.ID, State: connect.OutboxDone, Now: now}))
-	must(t, f.s.FinishOutbox(f.ctx, connect.FinishOutboxParams{ID: e2.ID, State: connect.OutboxDead,
+	must(t, f.s.FinishOutbox(f.ctx, connect.Scope{Account: c.Account}, connect.FinishOutboxParams{ID: e1.ID, State: connect.OutboxDone, Now: now}))
+	must(t, f.s.FinishOutbox(f.ctx, connect.Scope{Account: c.Account}, connect.FinishOutboxParams{ID: e2.ID, State: connect.OutboxDead,
 		LastError: "refused", Now: now}))
-	must(t, f.s.FinishOutbox(f.ctx, connect.FinishOutboxParams{ID: e4.ID, State: connect.OutboxPending,
+	must(t, f.s.FinishOutbox(f.ctx, connect.Scope{Account: c.Account}, connect.FinishOutboxParams{ID: e4.ID, State: connect.OutboxPending,
 		NextAt: f.at(50), LastError: "unavailable", Now: now}))
 	wantCode(t, "FinishOutbox of an unknown entry",
-		f.s.FinishOutbox(f.ctx, connect.FinishOutboxParams{ID: "no-such-entry", State: connect.OutboxDone, Now: now}),
+		f.s.FinishOutbox(f.ctx, connect.Scope{Account: c.Account}, connect.FinishOutboxParams{ID: "no-such-entry", State: connect.OutboxDone, Now: now}),
 		connect.NotFound)
 
 	same(t, "claim before the retry is due", []string(nil), keys(f.claim(c.Account, f.at(49), 10)))
@@ -101,13 +101,13 @@ func testOutboxRoundTrip(t *testing.T, f *fixture) {
 		t.Fatalf("attempts after a lease ran out: %d, %d", got[0].Attempts, got[1].Attempts)
 	}
 
-	done, err := f.s.Outbox(f.ctx, c.Account, []connect.OutboxState{connect.OutboxDone, connect.OutboxDead}, 0)
+	done, err := f.s.Outbox(f.ctx, connect.Scope{Account: c.Account}, []connect.OutboxState{connect.OutboxDone, connect.OutboxDead}, 0)
 	must(t, err)
 	same(t, "done and dead entries", []string{e1.Key, e2.Key}, keys(done))
 	if done[1].LastError != "refused" || done[1].State != connect.OutboxDead {
 		t.Fatalf("the dead entry: %+v", done[1])
 	}
-	pending, err := f.s.Outbox(f.ctx, c.Account, []connect.OutboxState{connect.OutboxPending}, 1)
+	pending, err := f.s.Outbox(f.ctx, connect.Scope{Account: c.Account}, []connect.OutboxState{connect.OutboxPending}, 1)
 	must(t, err)
 	same(t, "pending entries, at most 1", []string{e3.Key}, keys(pending))
 }
@@ -121,7 +121,7 @@ func testOutboxConcurrentClaims(t *testing.T, f *fixture) {
 	for i := range n {
 		entries = append(entries, f.entry(c, i%50))
 	}
-	must(t, f.s.AddOutbox(f.ctx, entries))
+	must(t, f.s.AddOutbox(f.ctx, scopeOf(c), entries))
 	now := f.at(1000)
 	var (
 		mu    sync.Mutex
@@ -166,20 +166,20 @@ func testOutboxConcurrentClaims(t *testing.T, f *fixture) {
 func testOutboxDoneNeverReturns(t *testing.T, f *fixture) {
 	c := f.client(f.account())
 	entries := []connect.OutboxEntry{f.entry(c, 1), f.entry(c, 2)}
-	must(t, f.s.AddOutbox(f.ctx, entries))
+	must(t, f.s.AddOutbox(f.ctx, scopeOf(c), entries))
 	got := f.claim(c.Account, f.at(5), 10)
 	if len(got) != 2 {
 		t.Fatalf("claimed %d entries, want 2", len(got))
 	}
 	for i, st := range []connect.OutboxState{connect.OutboxDone, connect.OutboxDead} {
-		must(t, f.s.FinishOutbox(f.ctx, connect.FinishOutboxParams{ID: got[i].ID, State: st, Now: f.at(6)}))
+		must(t, f.s.FinishOutbox(f.ctx, connect.Scope{Account: c.Account}, connect.FinishOutboxParams{ID: got[i].ID, State: st, Now: f.at(6)}))
 	}
 	for _, at := range []int{7, 1000, 1000000} {
 		if got := f.claim(c.Account, f.at(at), 10); len(got) != 0 {
 			t.Fatalf("claim at %d returned finished entries %v", at, keys(got))
 		}
 	}
-	all, err := f.s.Outbox(f.ctx, c.Account, nil, 0)
+	all, err := f.s.Outbox(f.ctx, connect.Scope{Account: c.Account}, nil, 0)
 	must(t, err)
 	for _, e := range all {
 		if e.State == connect.OutboxPending {
@@ -189,7 +189,7 @@ func testOutboxDoneNeverReturns(t *testing.T, f *fixture) {
 	// An outbox entry written in a transaction that fails is not there.
 	lost := f.entry(c, 3)
 	err = f.s.Tx(f.ctx, func(tx connect.Store) error {
-		must(t, tx.AddOutbox(f.ctx, []connect.OutboxEntry{lost}))
+		must(t, tx.AddOutbox(f.ctx, scopeOf(c), []connect.OutboxEntry{lost}))
 		return fmt.Errorf("boom")
 	})
 	if err == nil {
@@ -206,7 +206,7 @@ func testOutboxDoneNeverReturns(t *testing.T, f *fixture) {
 func testOutboxStaleFinish(t *testing.T, f *fixture) {
 	c := f.client(f.account())
 	batch := []connect.OutboxEntry{f.entry(c, 1)}
-	must(t, f.s.AddOutbox(f.ctx, batch))
+	must(t, f.s.AddOutbox(f.ctx, scopeOf(c), batch))
 	id := batch[0].ID
 	first := f.claim(c.Account, f.at(10), 1000)
 	second := f.claim(c.Account, f.at(10).Add(2*time.Minute), 1000) // the first lease ran out
@@ -214,21 +214,21 @@ func testOutboxStaleFinish(t *testing.T, f *fixture) {
 		t.Fatalf("claims: %+v then %+v", first, second)
 	}
 	stale := connect.FinishOutboxParams{ID: id, State: connect.OutboxDead, LastError: "timed out", Now: f.at(200), Attempts: first[0].Attempts}
-	if err := f.s.FinishOutbox(f.ctx, stale); connect.ErrorCode(err) != connect.Conflict {
+	if err := f.s.FinishOutbox(f.ctx, connect.Scope{Account: c.Account}, stale); connect.ErrorCode(err) != connect.Conflict {
 		t.Fatalf("finish under a lapsed claim: %v, want a conflict", err)
 	}
 	done := connect.FinishOutboxParams{ID: id, State: connect.OutboxDone, Now: f.at(201), Attempts: second[0].Attempts}
-	must(t, f.s.FinishOutbox(f.ctx, done))
-	if err := f.s.FinishOutbox(f.ctx, done); connect.ErrorCode(err) != connect.Conflict {
+	must(t, f.s.FinishOutbox(f.ctx, connect.Scope{Account: c.Account}, done))
+	if err := f.s.FinishOutbox(f.ctx, connect.Scope{Account: c.Account}, done); connect.ErrorCode(err) != connect.Conflict {
 		t.Fatalf("a second finish under one claim: %v, want a conflict", err)
 	}
-	list, err := f.s.Outbox(f.ctx, c.Account, nil, 0)
+	list, err := f.s.Outbox(f.ctx, connect.Scope{Account: c.Account}, nil, 0)
 	must(t, err)
 	if len(list) != 1 || list[0].State != connect.OutboxDone || list[0].LastError != "" {
 		t.Fatalf("after the finishes: %+v", list)
 	}
 	missing := connect.FinishOutboxParams{ID: f.id("nope"), State: connect.OutboxDone, Now: f.at(202), Attempts: 1}
-	if err := f.s.FinishOutbox(f.ctx, missing); connect.ErrorCode(err) != connect.NotFound {
+	if err := f.s.FinishOutbox(f.ctx, connect.Scope{Account: c.Account}, missing); connect.ErrorCode(err) != connect.NotFound {
 		t.Fatalf("finish of an unknown entry: %v, want not found", err)
 	}
 }

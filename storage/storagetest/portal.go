@@ -26,7 +26,7 @@ func testCredentials(t *testing.T, f *fixture) {
 	ma := f.member(a, "Sam Same", connect.RoleOwner)
 	mb := &connect.Member{ID: connect.MemberID(f.id("mb")), Account: b.Account, Client: b.ID, Name: "Sam Too",
 		Email: strings.ToUpper(ma.Email), Role: connect.RoleMember, CreatedAt: f.at(5), UpdatedAt: f.at(5)}
-	must(t, f.s.CreateMember(f.ctx, mb))
+	must(t, f.s.CreateMember(f.ctx, connect.Scope{Account: mb.Account, Client: mb.Client}, mb))
 	f.member(a, "Someone Else", connect.RoleMember)
 
 	creds := func(email string) map[connect.MemberID]string {
@@ -85,14 +85,14 @@ func testAPIKeys(t *testing.T, f *fixture) {
 	}
 	k1, k2, k3 := key(c, 1), key(c, 2), key(sibling, 3)
 	for _, k := range []*connect.APIKey{k1, k2, k3} {
-		must(t, f.s.CreateAPIKey(f.ctx, k))
+		must(t, f.s.CreateAPIKey(f.ctx, connect.Scope{Account: k.Account, Client: k.Client}, k))
 	}
 	dup := key(c, 4)
 	dup.Hash = k1.Hash
-	wantCode(t, "CreateAPIKey with a hash in use", f.s.CreateAPIKey(f.ctx, dup), connect.Conflict)
+	wantCode(t, "CreateAPIKey with a hash in use", f.s.CreateAPIKey(f.ctx, connect.Scope{Account: dup.Account, Client: dup.Client}, dup), connect.Conflict)
 	foreign := key(c, 5)
 	foreign.Account = f.account()
-	wantCode(t, "CreateAPIKey for a client of another account", f.s.CreateAPIKey(f.ctx, foreign), connect.NotFound)
+	wantCode(t, "CreateAPIKey for a client of another account", f.s.CreateAPIKey(f.ctx, connect.Scope{Account: foreign.Account, Client: foreign.Client}, foreign), connect.NotFound)
 
 	got, err := f.s.APIKeyByHash(f.ctx, k2.Hash)
 	must(t, err)
@@ -108,7 +108,7 @@ func testAPIKeys(t *testing.T, f *fixture) {
 	}
 
 	k1.LastUsedAt, k1.RevokedAt = f.at(10), f.at(11)
-	must(t, f.s.UpdateAPIKey(f.ctx, k1))
+	must(t, f.s.UpdateAPIKey(f.ctx, connect.Scope{Account: k1.Account, Client: k1.Client}, k1))
 	same(t, "an updated key", k1, second2(f.s.APIKeyByHash(f.ctx, k1.Hash)))
 	for name, hijack := range map[string]func(k *connect.APIKey){
 		"another account": func(k *connect.APIKey) { k.Account = f.account() },
@@ -118,7 +118,7 @@ func testAPIKeys(t *testing.T, f *fixture) {
 		k := *k2
 		k.RevokedAt = f.at(20)
 		hijack(&k)
-		wantCode(t, "UpdateAPIKey in "+name, f.s.UpdateAPIKey(f.ctx, &k), connect.NotFound)
+		wantCode(t, "UpdateAPIKey in "+name, f.s.UpdateAPIKey(f.ctx, connect.Scope{Account: k.Account, Client: k.Client}, &k), connect.NotFound)
 	}
 	same(t, "a key after refused updates", k2, second2(f.s.APIKeyByHash(f.ctx, k2.Hash)))
 }
@@ -138,17 +138,17 @@ func testTrackingLinks(t *testing.T, f *fixture) {
 	}
 	l1, l2, l3 := link(o, 5), link(o, 6), link(p, 7)
 	for _, l := range []*connect.TrackingLink{l1, l2, l3} {
-		must(t, f.s.CreateTrackingLink(f.ctx, l))
+		must(t, f.s.CreateTrackingLink(f.ctx, connect.Scope{Account: l.Account, Client: l.Client}, l))
 	}
 	dup := link(o, 8)
 	dup.Hash = l1.Hash
-	wantCode(t, "CreateTrackingLink with a hash in use", f.s.CreateTrackingLink(f.ctx, dup), connect.Conflict)
+	wantCode(t, "CreateTrackingLink with a hash in use", f.s.CreateTrackingLink(f.ctx, connect.Scope{Account: dup.Account, Client: dup.Client}, dup), connect.Conflict)
 	wrong := link(theirs, 9)
 	wrong.Client = c.ID // the sibling's order under this client
-	wantCode(t, "CreateTrackingLink for another client's order", f.s.CreateTrackingLink(f.ctx, wrong), connect.NotFound)
+	wantCode(t, "CreateTrackingLink for another client's order", f.s.CreateTrackingLink(f.ctx, connect.Scope{Account: wrong.Account, Client: wrong.Client}, wrong), connect.NotFound)
 	wrong = link(o, 9)
 	wrong.Account = f.account()
-	wantCode(t, "CreateTrackingLink in another account", f.s.CreateTrackingLink(f.ctx, wrong), connect.NotFound)
+	wantCode(t, "CreateTrackingLink in another account", f.s.CreateTrackingLink(f.ctx, connect.Scope{Account: wrong.Account, Client: wrong.Client}, wrong), connect.NotFound)
 
 	same(t, "link by hash", l2, second2(f.s.TrackingLinkByHash(f.ctx, l2.Hash)))
 	wantCode(t, "TrackingLinkByHash of an unknown hash", second(f.s.TrackingLinkByHash(f.ctx, randomHash())), connect.NotFound)
@@ -160,7 +160,7 @@ func testTrackingLinks(t *testing.T, f *fixture) {
 	}
 
 	l1.RevokedAt = f.at(10)
-	must(t, f.s.UpdateTrackingLink(f.ctx, l1))
+	must(t, f.s.UpdateTrackingLink(f.ctx, connect.Scope{Account: l1.Account, Client: l1.Client}, l1))
 	same(t, "a revoked link", l1, second2(f.s.TrackingLinkByHash(f.ctx, l1.Hash)))
 	for name, hijack := range map[string]func(l *connect.TrackingLink){
 		"another account": func(l *connect.TrackingLink) { l.Account = f.account() },
@@ -170,7 +170,7 @@ func testTrackingLinks(t *testing.T, f *fixture) {
 		l := *l3
 		l.RevokedAt = f.at(20)
 		hijack(&l)
-		wantCode(t, "UpdateTrackingLink in "+name, f.s.UpdateTrackingLink(f.ctx, &l), connect.NotFound)
+		wantCode(t, "UpdateTrackingLink in "+name, f.s.UpdateTrackingLink(f.ctx, connect.Scope{Account: l.Account, Client: l.Client}, &l), connect.NotFound)
 	}
 	same(t, "a link after refused updates", l3, second2(f.s.TrackingLinkByHash(f.ctx, l3.Hash)))
 }
@@ -185,7 +185,7 @@ func testClientsByShopAndMapping(t *testing.T, f *fixture) {
 	for _, c := range []*connect.Client{a, b} {
 		c.Shopify = connect.ShopifyLink{Shop: shop, LinkedAt: f.at(3)}
 		c.ImportMapping = map[string]connect.Field{"Street": connect.FieldAddressLine1, "Città": connect.FieldCity}
-		must(t, f.s.UpdateClient(f.ctx, c))
+		must(t, f.s.UpdateClient(f.ctx, connect.Scope{Account: c.Account}, c))
 	}
 	got, err := f.s.ClientsByShopAnyAccount(f.ctx, shop)
 	must(t, err)
@@ -199,14 +199,14 @@ func testClientsByShopAndMapping(t *testing.T, f *fixture) {
 	if got := second2(f.s.ClientsByShopAnyAccount(f.ctx, "")); len(got) != 0 {
 		t.Fatalf("the empty shop has %d clients", len(got))
 	}
-	same(t, "a client with a mapping", a, second2(f.s.Client(f.ctx, a.Account, a.ID)))
+	same(t, "a client with a mapping", a, second2(f.s.Client(f.ctx, connect.Scope{Account: a.Account}, a.ID)))
 	a.ImportMapping = nil
-	must(t, f.s.UpdateClient(f.ctx, a))
-	same(t, "a client whose mapping was cleared", a, second2(f.s.Client(f.ctx, a.Account, a.ID)))
+	must(t, f.s.UpdateClient(f.ctx, connect.Scope{Account: a.Account}, a))
+	same(t, "a client whose mapping was cleared", a, second2(f.s.Client(f.ctx, connect.Scope{Account: a.Account}, a.ID)))
 	c := &connect.Client{ID: connect.ClientID(f.id("cl")), Account: a.Account, Name: "New", Status: connect.ClientActive,
 		ImportMapping: map[string]connect.Field{"Notes": connect.FieldNotes}, CreatedAt: f.at(1), UpdatedAt: f.at(1)}
-	must(t, f.s.CreateClient(f.ctx, c))
-	same(t, "a new client with a mapping", c, second2(f.s.Client(f.ctx, c.Account, c.ID)))
+	must(t, f.s.CreateClient(f.ctx, connect.Scope{Account: c.Account}, c))
+	same(t, "a new client with a mapping", c, second2(f.s.Client(f.ctx, connect.Scope{Account: c.Account}, c.ID)))
 }
 
 // testRedactOrders: the orders of the shop that the request selects lose their

@@ -21,7 +21,6 @@ func testSetStatusesBatch(t *testing.T, f *fixture) {
 	var batch []connect.SetStatusParams
 	for i, o := range orders {
 		p := f.change(o, connect.EventSchedule, connect.StatusScheduled, 20+i)
-		p.Scope = connect.Scope{Account: o.Account} // a dispatcher's batch spans clients
 		if i == 1 {
 			// scheduled, then started, in one change
 			p.Order.Status, p.Order.ETA = connect.StatusEnRoute, f.at(99)
@@ -32,7 +31,7 @@ func testSetStatusesBatch(t *testing.T, f *fixture) {
 		}
 		batch = append(batch, p)
 	}
-	must(t, f.s.SetStatuses(f.ctx, batch))
+	must(t, f.s.SetStatuses(f.ctx, connect.Scope{Account: c.Account}, batch)) // a dispatcher's batch spans clients
 	for i, p := range batch {
 		o := orders[i]
 		if p.Order.Version != o.Version+1 {
@@ -41,7 +40,7 @@ func testSetStatusesBatch(t *testing.T, f *fixture) {
 		same(t, fmt.Sprintf("order %d", i), p.Order, f.reload(o))
 		same(t, fmt.Sprintf("order %d's history", i), append([]connect.OrderEvent{createdEvent(o)}, p.Events...), f.history(o))
 	}
-	must(t, f.s.SetStatuses(f.ctx, nil))
+	must(t, f.s.SetStatuses(f.ctx, scopeOf(c), nil))
 }
 
 // testSetStatusesAllOrNothing: a batch in which one change lost its race (or names
@@ -71,7 +70,7 @@ func testSetStatusesAllOrNothing(t *testing.T, f *fixture) {
 	}
 
 	lost := batch()
-	wantCode(t, "a batch with a change that lost its race", f.s.SetStatuses(f.ctx, lost), connect.Conflict)
+	wantCode(t, "a batch with a change that lost its race", f.s.SetStatuses(f.ctx, scopeOf(c), lost), connect.Conflict)
 	for i, p := range lost {
 		if p.Order.Version != orders[i].Version {
 			t.Fatalf("a refused batch set order %d's Version to %d", i, p.Order.Version)
@@ -82,14 +81,14 @@ func testSetStatusesAllOrNothing(t *testing.T, f *fixture) {
 	missing[2] = f.change(moved, connect.EventSubmit, connect.StatusSubmitted, 20) // this one would apply
 	ghost := f.order(c, connect.StatusSubmitted, 21)                               // never stored
 	missing = append(missing, f.change(ghost, connect.EventSchedule, connect.StatusScheduled, 22))
-	wantCode(t, "a batch naming an unknown order", f.s.SetStatuses(f.ctx, missing), connect.NotFound)
+	wantCode(t, "a batch naming an unknown order", f.s.SetStatuses(f.ctx, scopeOf(c), missing), connect.NotFound)
 
 	foreign := batch()
 	foreign[2] = f.change(moved, connect.EventSubmit, connect.StatusSubmitted, 20)
 	p := f.change(theirs, connect.EventSchedule, connect.StatusScheduled, 23)
-	p.Scope = scopeOf(c) // another account's order, in this client's scope
+	// another account's order, in this client's scope
 	foreign = append(foreign, p)
-	wantCode(t, "a batch naming another tenant's order", f.s.SetStatuses(f.ctx, foreign), connect.NotFound)
+	wantCode(t, "a batch naming another tenant's order", f.s.SetStatuses(f.ctx, scopeOf(c), foreign), connect.NotFound)
 
 	for i, o := range orders {
 		want := o
@@ -104,7 +103,7 @@ func testSetStatusesAllOrNothing(t *testing.T, f *fixture) {
 	// The batch that is right applies whole.
 	ok := batch()
 	ok[2] = f.change(moved, connect.EventSubmit, connect.StatusSubmitted, 30)
-	must(t, f.s.SetStatuses(f.ctx, ok))
+	must(t, f.s.SetStatuses(f.ctx, scopeOf(c), ok))
 	for i, p := range ok {
 		same(t, fmt.Sprintf("order %d after the batch", i), p.Order, f.reload(orders[i]))
 	}
@@ -130,7 +129,7 @@ func testSetStatusesBatchesRace(t *testing.T, f *fixture) {
 	for r := range racers {
 		wg.Go(func() {
 			<-start
-			errs[r] = f.s.SetStatuses(f.ctx, batches[r])
+			errs[r] = f.s.SetStatuses(f.ctx, scopeOf(c), batches[r])
 		})
 	}
 	close(start)
@@ -207,7 +206,7 @@ func testRecordHostEvents(t *testing.T, f *fixture) {
 	e1, e2, e3 := f.id("ev"), f.id("ev"), f.id("ev")
 	fresh := func(account connect.AccountID, ids ...string) []string {
 		t.Helper()
-		got, err := f.s.RecordHostEvents(f.ctx, account, ids)
+		got, err := f.s.RecordHostEvents(f.ctx, connect.Scope{Account: account}, ids)
 		must(t, err)
 		slices.Sort(got)
 		return got
@@ -238,7 +237,7 @@ func testRecordHostEvents(t *testing.T, f *fixture) {
 	var wg sync.WaitGroup
 	for r := range racers {
 		wg.Go(func() {
-			g, err := f.s.RecordHostEvents(f.ctx, a, race)
+			g, err := f.s.RecordHostEvents(f.ctx, connect.Scope{Account: a}, race)
 			if err != nil {
 				t.Error(err)
 			}
@@ -258,7 +257,7 @@ func testRecordHostEvents(t *testing.T, f *fixture) {
 func testForgetHostEvents(t *testing.T, f *fixture) {
 	a := f.account()
 	e1, e2 := f.id("ev"), f.id("ev")
-	_, err := f.s.RecordHostEvents(f.ctx, a, []string{e1, e2})
+	_, err := f.s.RecordHostEvents(f.ctx, connect.Scope{Account: a}, []string{e1, e2})
 	must(t, err)
 	n, err := f.s.ForgetHostEventsAnyAccount(f.ctx, time.Now().Add(-time.Hour))
 	must(t, err)
@@ -266,7 +265,7 @@ func testForgetHostEvents(t *testing.T, f *fixture) {
 	n, err = f.s.ForgetHostEventsAnyAccount(f.ctx, time.Now().Add(time.Second))
 	must(t, err)
 	same(t, "ids forgotten from after they were recorded", 2, n)
-	fresh, err := f.s.RecordHostEvents(f.ctx, a, []string{e1})
+	fresh, err := f.s.RecordHostEvents(f.ctx, connect.Scope{Account: a}, []string{e1})
 	must(t, err)
 	same(t, "a forgotten id recorded again", []string{e1}, fresh)
 }

@@ -160,7 +160,7 @@ func (f *fixture) client(account connect.AccountID) *connect.Client {
 		Settings:  connect.ClientSettings{AllowUpload: true, DefaultDepot: "depot-1"},
 		CreatedAt: f.at(0), UpdatedAt: f.at(0),
 	}
-	must(f.t, f.s.CreateClient(f.ctx, c))
+	must(f.t, f.s.CreateClient(f.ctx, connect.Scope{Account: c.Account}, c))
 	return c
 }
 
@@ -172,7 +172,7 @@ func (f *fixture) member(c *connect.Client, name string, role connect.Role) *con
 		Email: strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "." + f.id("") + "@example.com",
 		Role:  role, CreatedAt: f.at(1), UpdatedAt: f.at(1),
 	}
-	must(f.t, f.s.CreateMember(f.ctx, m))
+	must(f.t, f.s.CreateMember(f.ctx, connect.Scope{Account: m.Account, Client: m.Client}, m))
 	return m
 }
 
@@ -186,7 +186,7 @@ func (f *fixture) invite(c *connect.Client, n int) *connect.Invite {
 		Email: "new." + f.id("") + "@example.com", Role: connect.RoleMember, TokenHash: hash,
 		ExpiresAt: f.at(n).Add(7 * 24 * time.Hour), InvitedBy: "member owner", CreatedAt: f.at(n),
 	}
-	must(f.t, f.s.CreateInvite(f.ctx, inv))
+	must(f.t, f.s.CreateInvite(f.ctx, connect.Scope{Account: inv.Account, Client: inv.Client}, inv))
 	return inv
 }
 
@@ -216,14 +216,26 @@ func createdEvent(o *connect.Order) connect.OrderEvent {
 		At: o.CreatedAt, By: "member test"}
 }
 
-// store stores the orders, each with its created event.
+// store stores the orders, each with its created event: one CreateOrders per
+// account, in the scope of the account.
 func (f *fixture) store(orders ...*connect.Order) {
 	f.t.Helper()
-	events := make([]connect.OrderEvent, len(orders))
-	for i, o := range orders {
-		events[i] = createdEvent(o)
+	var accounts []connect.AccountID
+	byAccount := map[connect.AccountID][]*connect.Order{}
+	for _, o := range orders {
+		if byAccount[o.Account] == nil {
+			accounts = append(accounts, o.Account)
+		}
+		byAccount[o.Account] = append(byAccount[o.Account], o)
 	}
-	must(f.t, f.s.CreateOrders(f.ctx, orders, events))
+	for _, a := range accounts {
+		batch := byAccount[a]
+		events := make([]connect.OrderEvent, len(batch))
+		for i, o := range batch {
+			events[i] = createdEvent(o)
+		}
+		must(f.t, f.s.CreateOrders(f.ctx, connect.Scope{Account: a}, batch, events))
+	}
 }
 
 // orders creates n orders of the client at the status, created one second apart

@@ -13,17 +13,17 @@ func (f *fixture) txWork(t *testing.T, tx connect.Store, account connect.Account
 	t.Helper()
 	c := &connect.Client{ID: connect.ClientID(f.id("cl")), Account: account, Name: "In a tx",
 		Status: connect.ClientActive, Number: connect.ClientNumber(f.id("n")), CreatedAt: f.at(0), UpdatedAt: f.at(0)}
-	must(t, tx.CreateClient(f.ctx, c))
-	must(t, tx.CreateMember(f.ctx, &connect.Member{ID: connect.MemberID(f.id("mb")), Account: account,
+	must(t, tx.CreateClient(f.ctx, connect.Scope{Account: c.Account}, c))
+	must(t, tx.CreateMember(f.ctx, scopeOf(c), &connect.Member{ID: connect.MemberID(f.id("mb")), Account: account,
 		Client: c.ID, Name: "Ann", Email: f.id("") + "@example.com", Role: connect.RoleOwner,
 		CreatedAt: f.at(0), UpdatedAt: f.at(0)}))
-	must(t, tx.CreateInvite(f.ctx, &connect.Invite{ID: connect.InviteID(f.id("iv")), Account: account,
+	must(t, tx.CreateInvite(f.ctx, scopeOf(c), &connect.Invite{ID: connect.InviteID(f.id("iv")), Account: account,
 		Client: c.ID, Kind: connect.InviteMember, TokenHash: []byte(f.id("tok")), ExpiresAt: f.at(9),
 		CreatedAt: f.at(0)}))
 	o := f.order(c, connect.StatusSubmitted, 1)
-	must(t, tx.CreateOrders(f.ctx, []*connect.Order{o}, []connect.OrderEvent{createdEvent(o)}))
+	must(t, tx.CreateOrders(f.ctx, connect.Scope{Account: o.Account}, []*connect.Order{o}, []connect.OrderEvent{createdEvent(o)}))
 	p := f.change(o, connect.EventSchedule, connect.StatusScheduled, 2)
-	must(t, tx.SetStatuses(f.ctx, []connect.SetStatusParams{p}))
+	must(t, tx.SetStatuses(f.ctx, scopeOf(c), []connect.SetStatusParams{p}))
 	got, err := tx.Order(f.ctx, scopeOf(c), o.ID)
 	must(t, err)
 	same(t, "the tx sees its own writes", p.Order, got)
@@ -33,7 +33,7 @@ func (f *fixture) txWork(t *testing.T, tx connect.Store, account connect.Account
 // gone checks that nothing of the client survived.
 func (f *fixture) gone(t *testing.T, c *connect.Client, o *connect.Order) {
 	t.Helper()
-	_, err := f.s.Client(f.ctx, c.Account, c.ID)
+	_, err := f.s.Client(f.ctx, connect.Scope{Account: c.Account}, c.ID)
 	wantCode(t, "a rolled-back client", err, connect.NotFound)
 	_, err = f.s.Order(f.ctx, connect.Scope{Account: c.Account}, o.ID)
 	wantCode(t, "a rolled-back order", err, connect.NotFound)
@@ -59,7 +59,7 @@ func testTxCommit(t *testing.T, f *fixture) {
 		c, o = f.txWork(t, tx, account)
 		return nil
 	}))
-	got, err := f.s.Client(f.ctx, account, c.ID)
+	got, err := f.s.Client(f.ctx, connect.Scope{Account: account}, c.ID)
 	must(t, err)
 	same(t, "committed client", c, got)
 	same(t, "committed order", o, f.reload(o))
@@ -86,7 +86,7 @@ func testTxRollbackError(t *testing.T, f *fixture) {
 	err = f.s.Tx(f.ctx, func(tx connect.Store) error {
 		c, o = f.txWork(t, tx, account)
 		dup := *c
-		return tx.CreateClient(f.ctx, &dup)
+		return tx.CreateClient(f.ctx, connect.Scope{Account: dup.Account}, &dup)
 	})
 	wantCode(t, "Tx whose fn failed with a conflict", err, connect.Conflict)
 	f.gone(t, c, o)
@@ -120,7 +120,7 @@ func testNestedTx(t *testing.T, f *fixture) {
 	must(t, f.s.Tx(f.ctx, func(tx connect.Store) error {
 		outer, _ = f.txWork(t, tx, account)
 		err := tx.Tx(f.ctx, func(tx2 connect.Store) error {
-			if _, err := tx2.Client(f.ctx, account, outer.ID); err != nil {
+			if _, err := tx2.Client(f.ctx, connect.Scope{Account: account}, outer.ID); err != nil {
 				t.Errorf("the inner tx does not see the outer's writes: %v", err)
 			}
 			inner, innerOrder = f.txWork(t, tx2, account)
@@ -129,11 +129,11 @@ func testNestedTx(t *testing.T, f *fixture) {
 		if err != nil {
 			return err
 		}
-		_, err = tx.Client(f.ctx, account, inner.ID)
+		_, err = tx.Client(f.ctx, connect.Scope{Account: account}, inner.ID)
 		return err // the outer tx sees the inner's writes
 	}))
 	for _, c := range []*connect.Client{outer, inner} {
-		_, err := f.s.Client(f.ctx, account, c.ID)
+		_, err := f.s.Client(f.ctx, connect.Scope{Account: account}, c.ID)
 		must(t, err)
 	}
 	same(t, "inner order", innerOrder, f.reload(innerOrder))
@@ -155,7 +155,7 @@ func testNestedTx(t *testing.T, f *fixture) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("Tx returned %v, want fn's error", err)
 	}
-	_, err = f.s.Client(f.ctx, account2, inner.ID)
+	_, err = f.s.Client(f.ctx, connect.Scope{Account: account2}, inner.ID)
 	wantCode(t, "the inner tx's client after the outer failed", err, connect.NotFound)
 	_, err = f.s.Order(f.ctx, connect.Scope{Account: account2}, o2.ID)
 	wantCode(t, "the inner tx's order after the outer failed", err, connect.NotFound)
@@ -175,7 +175,7 @@ func testNestedTx(t *testing.T, f *fixture) {
 		t.Fatalf("Tx returned %v, want the inner fn's error", err)
 	}
 	for _, c := range []*connect.Client{outer, inner} {
-		_, err := f.s.Client(f.ctx, account3, c.ID)
+		_, err := f.s.Client(f.ctx, connect.Scope{Account: account3}, c.ID)
 		wantCode(t, "a client of a failed nested tx", err, connect.NotFound)
 	}
 }

@@ -309,9 +309,9 @@ func (s *timedStore) Tx(ctx context.Context, fn func(tx connect.Store) error) er
 	})
 }
 
-func (s *timedStore) CreateOrders(ctx context.Context, orders []*connect.Order, events []connect.OrderEvent) error {
+func (s *timedStore) CreateOrders(ctx context.Context, scope connect.Scope, orders []*connect.Order, events []connect.OrderEvent) error {
 	defer s.since("CreateOrders", time.Now())
-	return s.Store.CreateOrders(ctx, orders, events)
+	return s.Store.CreateOrders(ctx, scope, orders, events)
 }
 
 func (s *timedStore) ExistingRefs(ctx context.Context, scope connect.Scope, refs []string) ([]string, error) {
