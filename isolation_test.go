@@ -15,7 +15,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/dispatchkit/connect"
-	"github.com/dispatchkit/connect/storage"
 	"github.com/google/go-cmp/cmp"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
@@ -136,11 +135,7 @@ func newIsoWorld(t *testing.T) *isoWorld {
 	shop := &fakeShop{orders: []connect.ShopifyOrder{shopOrder("#1001"), shopOrder("#1002")}}
 	// The world's RouteSync is wired: submissions leave outbox entries behind.
 	w := newWorldWith(t, func(c *connect.Config) { c.Shopify = shop })
-	st, ok := w.store.(*storage.Store)
-	if !ok {
-		t.Fatalf("the world's store is a %T, not a *storage.Store", w.store)
-	}
-	iw := &isoWorld{world: w, db: st.DB(), otherShop: "other-shop.myshopify.com",
+	iw := &isoWorld{world: w, db: w.store.DB(), otherShop: "other-shop.myshopify.com",
 		otherAccountDisp: connect.AsDispatcher("acct-2", "eve@other.example"), otherAcctHost: connect.AsHost("acct-2")}
 	iw.start = must(w.store.EventsHead(w.ctx))(t)
 
@@ -159,7 +154,7 @@ func newIsoWorld(t *testing.T) *isoWorld {
 	if len(iw.vShopifyIDs) != 2 {
 		t.Fatalf("V has Shopify orders %v", iw.vShopifyIDs)
 	}
-	if err := st.SaveShopifyToken(w.ctx, connect.Scope{Account: w.acct, Client: v.client.ID}, "green.myshopify.com", []byte("sealed")); err != nil {
+	if err := w.store.SaveShopifyToken(w.ctx, connect.Scope{Account: w.acct, Client: v.client.ID}, "green.myshopify.com", []byte("sealed")); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.svc.ChangePassword(w.ctx, v.owner, "", isoPassword); err != nil {

@@ -192,9 +192,6 @@ type OutboxStore interface {
 	// ErrConflict when p.Attempts is set and the entry is no longer pending at that
 	// many attempts (claimed again, or finished).
 	FinishOutbox(ctx context.Context, scope Scope, p FinishOutboxParams) error
-	// Outbox lists the scope's entries in the given states (all when empty),
-	// oldest first, at most limit.
-	Outbox(ctx context.Context, scope Scope, states []OutboxState, limit int) ([]OutboxEntry, error)
 }
 
 // FeedStore reads the feed of order events that live updates follow.
@@ -254,8 +251,9 @@ type TrackingLinkStore interface {
 	UpdateTrackingLink(ctx context.Context, scope Scope, l *TrackingLink) error
 }
 
-// ShopifyStore is what Shopify's privacy webhooks need of the Store. (Access
-// tokens are the Shopify adapter's, through ShopifyTokens.)
+// ShopifyStore is what Shopify's webhooks need of the Store. (Access tokens and
+// single-use keys are the Shopify adapter's own ports, ShopifyTokens and
+// shopify.Once, which a storage adapter implements beside the Store.)
 type ShopifyStore interface {
 	// ClientsByShopAnyAccount lists the clients, in any account, linked to the
 	// Shopify shop now or holding orders that came from it (a privacy request
@@ -265,10 +263,6 @@ type ShopifyStore interface {
 	// scope's orders that match p, and records that it did (ShopifyRedaction).
 	// It returns how many orders it changed.
 	RedactOrders(ctx context.Context, scope Scope, p RedactParams) (int, error)
-	// UseOnce records key as used until expires: the first call succeeds, any
-	// other before expires fails with ErrConflict. For single-use tokens (OAuth
-	// state) and deduplication (webhook ids).
-	UseOnce(ctx context.Context, key string, expires time.Time) error
 }
 
 // Credential is a member with its password hash, for signing in.

@@ -10,6 +10,7 @@ import (
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/connecttest"
 	"github.com/dispatchkit/connect/internal/pgtest"
+	"github.com/dispatchkit/connect/storage"
 )
 
 // world is connecttest's World as this package's tests use it: on a database
@@ -21,7 +22,7 @@ type world struct {
 	t      testing.TB
 	ctx    context.Context
 	svc    *connect.Service
-	store  connect.Store
+	store  *storage.Store
 	mail   *connecttest.Mailer
 	dsn    string
 	acct   connect.AccountID

@@ -195,7 +195,10 @@ func (s *Store) FinishOutbox(ctx context.Context, scope connect.Scope, p connect
 	return nil
 }
 
-// Outbox lists the scope's entries in the states, oldest first.
+// Outbox lists the scope's entries in the given states (all when empty), oldest
+// first, at most limit (all when limit ≤ 0). It is no part of connect.Store (the
+// core never lists the outbox): tests read back what was written with it
+// (storagetest.OutboxReader).
 func (s *Store) Outbox(ctx context.Context, scope connect.Scope, states []connect.OutboxState, limit int) ([]connect.OutboxEntry, error) {
 	var rows []outboxRow
 	q := inScope(s.idb.NewSelect().Model(&rows), scope)

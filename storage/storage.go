@@ -10,9 +10,11 @@
 // Open applies the schema migrations unless told not to (SkipMigrate); New wraps a
 // *bun.DB a host already has (PostgreSQL opened with pgx's driver, or SQLite).
 //
-// Besides the Store, a *Store is a connect.ShopifyTokens (sealed Shopify tokens)
-// and a connect.Waker (Wake, wake.go): a channel that wakes soon after another
-// process commits order events. The event feed (Events, EventsHead) is read in
+// Besides the Store, a *Store is a connect.ShopifyTokens (sealed Shopify tokens),
+// the Shopify adapter's Once and OnceForgetter (UseOnce, ForgetOnce: install
+// states and webhook ids), a connect.Waker (Wake, wake.go): a channel that wakes
+// soon after another process commits order events, and a storagetest.OutboxReader
+// (Outbox, for tests: the core never lists the outbox). The event feed (Events, EventsHead) is read in
 // commit order with a cursor that misses nothing under concurrent transactions:
 // see feed.go.
 //

@@ -1321,45 +1321,6 @@ func (c *MockStoreOrdersByIDCall) DoAndReturn(f func(context.Context, connect.Sc
 	return c
 }
 
-// Outbox mocks base method.
-func (m *MockStore) Outbox(ctx context.Context, scope connect.Scope, states []connect.OutboxState, limit int) ([]connect.OutboxEntry, error) {
-	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Outbox", ctx, scope, states, limit)
-	ret0, _ := ret[0].([]connect.OutboxEntry)
-	ret1, _ := ret[1].(error)
-	return ret0, ret1
-}
-
-// Outbox indicates an expected call of Outbox.
-func (mr *MockStoreMockRecorder) Outbox(ctx, scope, states, limit any) *MockStoreOutboxCall {
-	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Outbox", reflect.TypeOf((*MockStore)(nil).Outbox), ctx, scope, states, limit)
-	return &MockStoreOutboxCall{Call: call}
-}
-
-// MockStoreOutboxCall wrap *gomock.Call
-type MockStoreOutboxCall struct {
-	*gomock.Call
-}
-
-// Return rewrite *gomock.Call.Return
-func (c *MockStoreOutboxCall) Return(arg0 []connect.OutboxEntry, arg1 error) *MockStoreOutboxCall {
-	c.Call = c.Call.Return(arg0, arg1)
-	return c
-}
-
-// Do rewrite *gomock.Call.Do
-func (c *MockStoreOutboxCall) Do(f func(context.Context, connect.Scope, []connect.OutboxState, int) ([]connect.OutboxEntry, error)) *MockStoreOutboxCall {
-	c.Call = c.Call.Do(f)
-	return c
-}
-
-// DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreOutboxCall) DoAndReturn(f func(context.Context, connect.Scope, []connect.OutboxState, int) ([]connect.OutboxEntry, error)) *MockStoreOutboxCall {
-	c.Call = c.Call.DoAndReturn(f)
-	return c
-}
-
 // RecordHostEvents mocks base method.
 func (m *MockStore) RecordHostEvents(ctx context.Context, scope connect.Scope, ids []string) ([]string, error) {
 	m.ctrl.T.Helper()
@@ -1854,44 +1815,6 @@ func (c *MockStoreUpdateTrackingLinkCall) Do(f func(context.Context, connect.Sco
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockStoreUpdateTrackingLinkCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.TrackingLink) error) *MockStoreUpdateTrackingLinkCall {
-	c.Call = c.Call.DoAndReturn(f)
-	return c
-}
-
-// UseOnce mocks base method.
-func (m *MockStore) UseOnce(ctx context.Context, key string, expires time.Time) error {
-	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "UseOnce", ctx, key, expires)
-	ret0, _ := ret[0].(error)
-	return ret0
-}
-
-// UseOnce indicates an expected call of UseOnce.
-func (mr *MockStoreMockRecorder) UseOnce(ctx, key, expires any) *MockStoreUseOnceCall {
-	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UseOnce", reflect.TypeOf((*MockStore)(nil).UseOnce), ctx, key, expires)
-	return &MockStoreUseOnceCall{Call: call}
-}
-
-// MockStoreUseOnceCall wrap *gomock.Call
-type MockStoreUseOnceCall struct {
-	*gomock.Call
-}
-
-// Return rewrite *gomock.Call.Return
-func (c *MockStoreUseOnceCall) Return(arg0 error) *MockStoreUseOnceCall {
-	c.Call = c.Call.Return(arg0)
-	return c
-}
-
-// Do rewrite *gomock.Call.Do
-func (c *MockStoreUseOnceCall) Do(f func(context.Context, string, time.Time) error) *MockStoreUseOnceCall {
-	c.Call = c.Call.Do(f)
-	return c
-}
-
-// DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockStoreUseOnceCall) DoAndReturn(f func(context.Context, string, time.Time) error) *MockStoreUseOnceCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

@@ -56,7 +56,7 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 		must(t, err)
 		l, err := f.s.TrackingLinkByHash(f.ctx, link.Hash)
 		must(t, err)
-		outbox, err := f.s.Outbox(f.ctx, connect.Scope{Account: c.Account}, nil, 0)
+		outbox, err := f.outbox(connect.Scope{Account: c.Account}, nil, 0)
 		must(t, err)
 		out := []any{cl, m, i, f.reload(draft), f.reload(sub), f.reload(shopOrder), f.history(draft), f.history(sub),
 			creds, k, l, outbox}
@@ -216,7 +216,7 @@ func testTenantIsolation(t *testing.T, f *fixture) {
 				t.Fatalf("RedactOrders redacted %d of the client's orders", n)
 			}
 			if sc.Account != c.Account {
-				entries, err := f.s.Outbox(f.ctx, connect.Scope{Account: sc.Account}, nil, 0)
+				entries, err := f.outbox(connect.Scope{Account: sc.Account}, nil, 0)
 				empty("Outbox", len(entries), err)
 			}
 			if tokens != nil && sc.Client != "" {

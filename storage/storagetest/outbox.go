@@ -57,10 +57,10 @@ func testOutboxRoundTrip(t *testing.T, f *fixture) {
 	must(t, f.s.AddOutbox(f.ctx, scopeOf(c), again))
 	e4 := again[1]
 
-	list, err := f.s.Outbox(f.ctx, connect.Scope{Account: c.Account}, nil, 0)
+	list, err := f.outbox(connect.Scope{Account: c.Account}, nil, 0)
 	must(t, err)
 	same(t, "the outbox, oldest first", []connect.OutboxEntry{e1, e2, e3, e4}, list)
-	other, err := f.s.Outbox(f.ctx, connect.Scope{Account: f.account()}, nil, 0)
+	other, err := f.outbox(connect.Scope{Account: f.account()}, nil, 0)
 	must(t, err)
 	if len(other) != 0 {
 		t.Fatalf("another account's outbox lists %d entries", len(other))
@@ -101,13 +101,13 @@ func testOutboxRoundTrip(t *testing.T, f *fixture) {
 		t.Fatalf("attempts after a lease ran out: %d, %d", got[0].Attempts, got[1].Attempts)
 	}
 
-	done, err := f.s.Outbox(f.ctx, connect.Scope{Account: c.Account}, []connect.OutboxState{connect.OutboxDone, connect.OutboxDead}, 0)
+	done, err := f.outbox(connect.Scope{Account: c.Account}, []connect.OutboxState{connect.OutboxDone, connect.OutboxDead}, 0)
 	must(t, err)
 	same(t, "done and dead entries", []string{e1.Key, e2.Key}, keys(done))
 	if done[1].LastError != "refused" || done[1].State != connect.OutboxDead {
 		t.Fatalf("the dead entry: %+v", done[1])
 	}
-	pending, err := f.s.Outbox(f.ctx, connect.Scope{Account: c.Account}, []connect.OutboxState{connect.OutboxPending}, 1)
+	pending, err := f.outbox(connect.Scope{Account: c.Account}, []connect.OutboxState{connect.OutboxPending}, 1)
 	must(t, err)
 	same(t, "pending entries, at most 1", []string{e3.Key}, keys(pending))
 }
@@ -179,7 +179,7 @@ func testOutboxDoneNeverReturns(t *testing.T, f *fixture) {
 			t.Fatalf("claim at %d returned finished entries %v", at, keys(got))
 		}
 	}
-	all, err := f.s.Outbox(f.ctx, connect.Scope{Account: c.Account}, nil, 0)
+	all, err := f.outbox(connect.Scope{Account: c.Account}, nil, 0)
 	must(t, err)
 	for _, e := range all {
 		if e.State == connect.OutboxPending {
@@ -222,7 +222,7 @@ func testOutboxStaleFinish(t *testing.T, f *fixture) {
 	if err := f.s.FinishOutbox(f.ctx, connect.Scope{Account: c.Account}, done); connect.ErrorCode(err) != connect.Conflict {
 		t.Fatalf("a second finish under one claim: %v, want a conflict", err)
 	}
-	list, err := f.s.Outbox(f.ctx, connect.Scope{Account: c.Account}, nil, 0)
+	list, err := f.outbox(connect.Scope{Account: c.Account}, nil, 0)
 	must(t, err)
 	if len(list) != 1 || list[0].State != connect.OutboxDone || list[0].LastError != "" {
 		t.Fatalf("after the finishes: %+v", list)

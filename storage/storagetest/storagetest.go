@@ -325,3 +325,32 @@ func (f *fixture) history(o *connect.Order) []connect.OrderEvent {
 }
 
 func scopeOf(c *connect.Client) connect.Scope { return connect.Scope{Account: c.Account, Client: c.ID} }
+
+// OutboxReader lists a Store's outbox entries, for the outbox tests to read back
+// what they wrote: the core never lists the outbox, so this is no part of
+// connect.Store. A Store under the outbox tests implements it (storage.Store
+// does).
+type OutboxReader interface {
+	// Outbox lists the scope's entries in the given states (all when empty),
+	// oldest first, at most limit (all when limit ≤ 0).
+	Outbox(ctx context.Context, scope connect.Scope, states []connect.OutboxState, limit int) ([]connect.OutboxEntry, error)
+}
+
+// Once records single-use keys: the Shopify adapter's own port (shopify.Once),
+// written again here because one adapter does not import another. The suite
+// checks it when the Store implements it (storage.Store does).
+type Once interface {
+	// UseOnce records key as used until expires: the first call succeeds, any
+	// other before expires fails with connect.ErrConflict.
+	UseOnce(ctx context.Context, key string, expires time.Time) error
+}
+
+// outbox reads the scope's outbox entries back through OutboxReader.
+func (f *fixture) outbox(scope connect.Scope, states []connect.OutboxState, limit int) ([]connect.OutboxEntry, error) {
+	f.t.Helper()
+	r, ok := f.s.(OutboxReader)
+	if !ok {
+		f.t.Fatalf("the outbox tests read entries back with Outbox: %T does not implement storagetest.OutboxReader", f.s)
+	}
+	return r.Outbox(f.ctx, scope, states, limit)
+}
