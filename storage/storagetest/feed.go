@@ -274,18 +274,18 @@ func testEventsFollowCause(t *testing.T, f *fixture) {
 	wrote, created, txDone := make(chan struct{}), make(chan bool, 1), make(chan error, 1)
 	go func() {
 		txDone <- f.s.Tx(f.ctx, func(tx connect.Store) error {
-			err := tx.SetStatuses(f.ctx, []connect.SetStatusParams{f.change(first, connect.EventSchedule, connect.StatusScheduled, 3)})
+			err := tx.SetStatuses(f.ctx, sc, []connect.SetStatusParams{f.change(first, connect.EventSchedule, connect.StatusScheduled, 3)})
 			close(wrote)
 			if err != nil || !<-created {
 				return err
 			}
-			return tx.SetStatuses(f.ctx, []connect.SetStatusParams{f.change(late, connect.EventSchedule, connect.StatusScheduled, 4)})
+			return tx.SetStatuses(f.ctx, sc, []connect.SetStatusParams{f.change(late, connect.EventSchedule, connect.StatusScheduled, 4)})
 		})
 	}()
 	<-wrote
 	createDone := make(chan error, 1)
 	go func() {
-		createDone <- f.s.CreateOrders(f.ctx, []*connect.Order{late}, []connect.OrderEvent{createdEvent(late)})
+		createDone <- f.s.CreateOrders(f.ctx, sc, []*connect.Order{late}, []connect.OrderEvent{createdEvent(late)})
 	}()
 	select {
 	case err := <-createDone:

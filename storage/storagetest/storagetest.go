@@ -12,6 +12,11 @@
 //		})
 //	}
 //
+// Run runs the tests of every role; RunClients, RunOrders and the other
+// Run<Role> functions run one role's, for an adapter that implements part of the
+// Store (wrapping another for the rest, say). Each role has a tenant isolation
+// test that calls its scoped methods from foreign scopes.
+//
 // Each test calls open for a Store of its own and runs in parallel with the others.
 // The suite names everything it creates with fresh random ids, so a Store that
 // already holds data works too, as long as its ids do not collide.
@@ -35,31 +40,64 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Run runs the conformance suite. open returns the Store under test and closes it
-// in t.Cleanup; it is called once per test, from parallel tests.
+// Run runs the whole conformance suite: every role of connect.Store, and Tx.
+// open returns the Store under test and closes it in t.Cleanup; it is called once
+// per test, from parallel tests.
 func Run(t *testing.T, open func(t *testing.T) connect.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, f *fixture)
-	}{
+	for _, run := range []func(*testing.T, func(*testing.T) connect.Store){
+		RunClients, RunTeam, RunInvites, RunOrders, RunStatuses, RunRouteEvents, RunOutbox, RunFeed,
+		RunCredentials, RunAPIKeys, RunTrackingLinks, RunShopify, RunTx,
+	} {
+		run(t, open)
+	}
+}
+
+// The Run<Role> functions run the tests of one role, for an author who implements
+// part of connect.Store (the other methods may panic). Besides the role's own
+// methods, the tests make their fixtures with ClientStore.CreateClient,
+// TeamStore.CreateMember, InviteStore.CreateInvite and OrderStore.CreateOrders,
+// and read orders back with OrderStore.Order and History.
+
+// RunClients runs the tests of connect.ClientStore.
+func RunClients(t *testing.T, open func(t *testing.T) connect.Store) {
+	run(t, open, []test{
 		{"CreateClientThenReadItBack", testClientRoundTrip},
 		{"InvitedClientsHaveNoNumberAndMayBeMany", testInvitedClientsWithoutNumber},
 		{"ClientNumberIsUniqueAcrossAccounts", testClientNumberUnique},
 		{"ClientNotFound", testClientNotFound},
 		{"ClientsAreListedByName", testClientsByName},
 		{"UpdateClientIsACompareAndSet", testUpdateClient},
+		{"ClientsStayInTheirTenant", testClientsIsolation},
+		{"TheAccountReachesItsClients", testAccountReachesItsClients},
+	})
+}
 
+// RunTeam runs the tests of connect.TeamStore.
+func RunTeam(t *testing.T, open func(t *testing.T) connect.Store) {
+	run(t, open, []test{
 		{"MembersRoundTripOwnerFirst", testMembers},
 		{"MemberEmailIsUniquePerClient", testMemberEmailUnique},
 		{"UpdateMemberIsACompareAndSet", testUpdateMember},
 		{"DeleteMemberRemovesOnlyThatMember", testDeleteMember},
+		{"MembersStayInTheirTenant", testTeamIsolation},
+	})
+}
 
+// RunInvites runs the tests of connect.InviteStore.
+func RunInvites(t *testing.T, open func(t *testing.T) connect.Store) {
+	run(t, open, []test{
 		{"InviteRoundTripAndTokenLookup", testInviteRoundTrip},
 		{"InviteTokenHashIsUnique", testInviteTokenUnique},
 		{"InvitesAreListedNewestFirst", testInvitesNewestFirst},
 		{"UpdateInviteIsACompareAndSet", testUpdateInvite},
 		{"TwoPeopleAcceptingOneInviteOneWins", testInviteAcceptRace},
+		{"InvitesStayInTheirTenant", testInvitesIsolation},
+	})
+}
 
+// RunOrders runs the tests of connect.OrderStore.
+func RunOrders(t *testing.T, open func(t *testing.T) connect.Store) {
+	run(t, open, []test{
 		{"OrderRoundTripsEveryField", testOrderRoundTrip},
 		{"TextRoundTripsExactly", testUnicode},
 		{"DecimalsRoundTripExactly", testDecimals},
@@ -73,42 +111,111 @@ func Run(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"OrdersFilterByStatusDepotAndClient", testOrderFilters},
 		{"CountOrdersPerClientAndStatus", testCountOrders},
 		{"CountOnTimeOfDeliveredOrdersSince", testCountOnTime},
+		{"UpdateDraftChangesOnlyDrafts", testUpdateDraft},
+		{"DeleteDraftDeletesOnlyDrafts", testDeleteDraft},
+		{"OrdersByIDStaysInScope", testOrdersByID},
+		{"OrdersStayInTheirTenant", testOrdersIsolation},
+	})
+}
+
+// RunStatuses runs the tests of connect.StatusStore.
+func RunStatuses(t *testing.T, open func(t *testing.T) connect.Store) {
+	run(t, open, []test{
 		{"SetStatusesWalksTheLifecycle", testLifecycle},
 		{"SetStatusesRefusesAStaleOrMissingOrder", testSetStatusStale},
 		{"WithdrawRacesScheduleOneWins", testWithdrawRace},
-		{"UpdateDraftChangesOnlyDrafts", testUpdateDraft},
-		{"DeleteDraftDeletesOnlyDrafts", testDeleteDraft},
 		{"SetStatusesAppliesABatch", testSetStatusesBatch},
 		{"SetStatusesIsAllOrNothing", testSetStatusesAllOrNothing},
 		{"SetStatusesBatchesRaceWholeOrNothing", testSetStatusesBatchesRace},
-		{"OrdersByIDStaysInScope", testOrdersByID},
+		{"StatusChangesStayInTheirTenant", testStatusesIsolation},
+	})
+}
+
+// RunRouteEvents runs the tests of connect.RouteEventStore.
+func RunRouteEvents(t *testing.T, open func(t *testing.T) connect.Store) {
+	run(t, open, []test{
 		{"RecordHostEventsReportsFreshIDsOnce", testRecordHostEvents},
 		{"ForgetHostEventsBeforeATime", testForgetHostEvents},
+		{"RouteEventIDsAreTheAccounts", testRouteEventsIsolation},
+	})
+}
 
+// RunOutbox runs the tests of connect.OutboxStore. They read entries back
+// through OutboxReader, which the Store must implement.
+func RunOutbox(t *testing.T, open func(t *testing.T) connect.Store) {
+	run(t, open, []test{
 		{"OutboxRoundTripAndClaims", testOutboxRoundTrip},
 		{"OutboxConcurrentClaimsNeverShareAnEntry", testOutboxConcurrentClaims},
 		{"OutboxDoneAndDeadNeverComeBack", testOutboxDoneNeverReturns},
 		{"OutboxFinishUnderALapsedClaimChangesNothing", testOutboxStaleFinish},
+		{"OutboxEntriesStayInTheirTenant", testOutboxIsolation},
+	})
+}
 
+// RunFeed runs the tests of connect.FeedStore.
+func RunFeed(t *testing.T, open func(t *testing.T) connect.Store) {
+	run(t, open, []test{
 		{"EventsFeedScopedWithCursors", testEventsFeed},
 		{"EventsFeedMissesNothingAcrossTransactions", testEventsAcrossTransactions},
 		{"EventsFeedFollowsCause", testEventsFollowCause},
+		{"EventsStayInTheirTenant", testFeedIsolation},
+	})
+}
 
+// RunCredentials runs the tests of connect.CredentialStore.
+func RunCredentials(t *testing.T, open func(t *testing.T) connect.Store) {
+	run(t, open, []test{
 		{"CredentialsByEmailAcrossAccounts", testCredentials},
+		{"PasswordsStayInTheirTenant", testCredentialsIsolation},
+	})
+}
+
+// RunAPIKeys runs the tests of connect.APIKeyStore.
+func RunAPIKeys(t *testing.T, open func(t *testing.T) connect.Store) {
+	run(t, open, []test{
 		{"APIKeysRoundTripAndLookup", testAPIKeys},
+		{"APIKeysStayInTheirTenant", testAPIKeysIsolation},
+	})
+}
+
+// RunTrackingLinks runs the tests of connect.TrackingLinkStore.
+func RunTrackingLinks(t *testing.T, open func(t *testing.T) connect.Store) {
+	run(t, open, []test{
 		{"TrackingLinksRoundTripAndLookup", testTrackingLinks},
+		{"TrackingLinksStayInTheirTenant", testTrackingLinksIsolation},
+	})
+}
+
+// RunShopify runs the tests of connect.ShopifyStore, and of connect.ShopifyTokens
+// and Once when the Store implements them.
+func RunShopify(t *testing.T, open func(t *testing.T) connect.Store) {
+	run(t, open, []test{
 		{"ClientsByShopAndImportMapping", testClientsByShopAndMapping},
 		{"RedactOrdersBlanksOnlyWhatIsSelected", testRedactOrders},
 		{"UseOnceOnceUntilExpiry", testUseOnce},
 		{"ShopifyTokensInTheirTenant", testShopifyTokens},
+		{"ShopifyDataStaysInItsTenant", testShopifyIsolation},
+	})
+}
 
+// RunTx runs the tests of Store.Tx: what a transaction keeps, and what it undoes.
+func RunTx(t *testing.T, open func(t *testing.T) connect.Store) {
+	run(t, open, []test{
 		{"TxCommitsWhatFnDid", testTxCommit},
 		{"TxRollsBackOnError", testTxRollbackError},
 		{"TxRollsBackOnPanic", testTxRollbackPanic},
 		{"NestedTxRunsInTheSameTransaction", testNestedTx},
+	})
+}
 
-		{"TenantIsolation", testTenantIsolation},
-	}
+// test is one test of the suite.
+type test struct {
+	name string
+	fn   func(t *testing.T, f *fixture)
+}
+
+// run runs the tests in parallel, each on a Store of its own.
+func run(t *testing.T, open func(t *testing.T) connect.Store, tests []test) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
