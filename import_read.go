@@ -248,5 +248,5 @@ func takenRefs(ctx context.Context, st Store, account AccountID, orders []*Order
 // refKey is how an import compares Ids within a file: without case (its
 // surrounding spaces are trimmed already), as the glossary says: "ORD-1" and
 // "ord-1 " are the same order. (Against the orders already stored, the Store's
-// ExistingRefs compares them as written.)
+// ExistingRefs compares them without case too.)
 func refKey(ref string) string { return strings.ToLower(ref) }

@@ -116,7 +116,9 @@ type OrderStore interface {
 	// used by another order of the same client; ErrNotFound when an order is not
 	// in the scope (then none is stored).
 	CreateOrders(ctx context.Context, scope Scope, orders []*Order, events []OrderEvent) error
-	// ExistingRefs returns which of refs the client's orders already use.
+	// ExistingRefs returns which of refs the scope's orders already use, compared
+	// without case at least for ASCII letters ("abc-1" is used when "ABC-1" is
+	// stored: re-importing an order is a duplicate), each as given in refs.
 	ExistingRefs(ctx context.Context, scope Scope, refs []string) ([]string, error)
 	// Order returns one order in the scope. Errors: ErrNotFound.
 	Order(ctx context.Context, scope Scope, id OrderID) (*Order, error)

@@ -50,7 +50,8 @@ type dialect interface {
 
 	orders(ctx context.Context, s *Store, scope connect.Scope, q connect.OrderQuery) ([]*connect.Order, error)
 	ordersByID(ctx context.Context, s *Store, scope connect.Scope, ids []string) ([]*connect.Order, error)
-	// existingRefs returns which of refs (none empty) the scope's orders use.
+	// existingRefs returns which of refs (none empty) the scope's orders use,
+	// compared without case by the database's lower(), each as given in refs.
 	existingRefs(ctx context.Context, s *Store, scope connect.Scope, refs []string) ([]string, error)
 	// takenRef names the reference that a unique violation of a client's
 	// references (err) is about, among the orders'.

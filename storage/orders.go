@@ -110,8 +110,10 @@ func (s *Store) refTaken(ctx context.Context, err error, orders []*connect.Order
 
 func quote(s string) string { return `"` + s + `"` }
 
-// ExistingRefs returns which of refs the scope's orders already use, in the order
-// of refs, each once.
+// ExistingRefs returns which of refs the scope's orders already use, compared
+// without case (the database's lower() on both sides, which folds ASCII letters:
+// SQLite's lower(), and PostgreSQL's under the "C" collation of references), as
+// given in refs, in their order, each once.
 func (s *Store) ExistingRefs(ctx context.Context, scope connect.Scope, refs []string) ([]string, error) {
 	var wanted []string
 	for _, r := range refs {
@@ -140,8 +142,9 @@ func (s *Store) ExistingRefs(ctx context.Context, scope connect.Scope, refs []st
 	return out, nil
 }
 
-// existingRefsIn looks the references up insertBatch at a time.
-func (s *Store) existingRefsIn(ctx context.Context, scope connect.Scope, refs []string) ([]string, error) {
+// exactRefs returns which of refs the scope's orders use exactly as written,
+// looking them up insertBatch at a time.
+func (s *Store) exactRefs(ctx context.Context, scope connect.Scope, refs []string) ([]string, error) {
 	var found []string
 	for start := 0; start < len(refs); start += insertBatch {
 		var got []string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"regexp"
 	"strconv"
@@ -300,12 +301,31 @@ func (d *sqliteDialect) ordersByID(ctx context.Context, s *Store, scope connect.
 	return ordersOf(rows)
 }
 
+// existingRefs probes orders_client_ref_lower once per reference, which json_each
+// hands over as one parameter (a scope of the whole account reads the account's
+// orders).
 func (d *sqliteDialect) existingRefs(ctx context.Context, s *Store, scope connect.Scope, refs []string) ([]string, error) {
-	return s.existingRefsIn(ctx, scope, refs)
+	list, err := json.Marshal(refs)
+	if err != nil {
+		return nil, connect.Errorf(connect.Internal, "encoding references: %w", err)
+	}
+	from, where, args := "orders", "account_id = ?", []any{string(list), string(scope.Account)}
+	if scope.Client != "" {
+		from, where = "orders INDEXED BY orders_client_ref_lower", "client_id = ? AND +account_id = ?"
+		args = []any{string(list), string(scope.Client), string(scope.Account)}
+	}
+	var got []string
+	err = s.idb.NewRaw(`SELECT r.value FROM json_each(?) AS r WHERE EXISTS (SELECT 1 FROM `+from+`
+		WHERE `+where+` AND ref <> '' AND lower(ref) = lower(r.value))`, args...).Scan(ctx, &got)
+	if err != nil && !isNoRows(err) {
+		return nil, translate(ctx, err, "looking up references")
+	}
+	return got, nil
 }
 
-// takenRef looks the references up: SQLite's unique violation does not name the
-// values (the failed statement is rolled back by then).
+// takenRef looks the references up as written (the unique index compares them
+// so): SQLite's unique violation does not name the values (the failed statement
+// is rolled back by then).
 func (d *sqliteDialect) takenRef(ctx context.Context, s *Store, _ error, orders []*connect.Order) (string, bool) {
 	byClient := map[connect.Scope][]string{}
 	var scopes []connect.Scope
@@ -320,7 +340,7 @@ func (d *sqliteDialect) takenRef(ctx context.Context, s *Store, _ error, orders 
 		byClient[sc] = append(byClient[sc], o.Ref)
 	}
 	for _, sc := range scopes {
-		taken, err := s.ExistingRefs(ctx, sc, byClient[sc])
+		taken, err := s.exactRefs(ctx, sc, byClient[sc])
 		if err == nil && len(taken) > 0 {
 			return taken[0], true
 		}

@@ -265,6 +265,34 @@ func testRefsPerClient(t *testing.T, f *fixture) {
 	}
 }
 
+// testExistingRefsIgnoresCase: a reference given in another case than the stored
+// one is already used ("abc-1" when "ABC-1" is stored: a re-import of the same
+// order), and comes back as it was given; in the client's scope and the account's,
+// never another client's.
+func testExistingRefsIgnoresCase(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	d := f.client(c.Account)
+	o := f.order(c, connect.StatusDraft, 1)
+	o.Ref = "ABC-" + f.id("")
+	other := f.order(d, connect.StatusDraft, 2)
+	other.Ref = "Theirs-" + f.id("")
+	f.store(o, other)
+	lower, mixed := strings.ToLower(o.Ref), "aBc-"+strings.TrimPrefix(o.Ref, "ABC-")
+	asked := []string{lower, "nope", o.Ref, mixed, strings.ToUpper(other.Ref), lower}
+	want := []string{lower, o.Ref, mixed}
+	for _, sc := range []connect.Scope{scopeOf(c)} {
+		got, err := f.s.ExistingRefs(f.ctx, sc, asked)
+		must(t, err)
+		same(t, "ExistingRefs in other cases", want, got)
+	}
+	got, err := f.s.ExistingRefs(f.ctx, connect.Scope{Account: c.Account}, asked)
+	must(t, err)
+	same(t, "ExistingRefs in other cases, the account's", []string{lower, o.Ref, mixed, strings.ToUpper(other.Ref)}, got)
+	got, err = f.s.ExistingRefs(f.ctx, scopeOf(d), []string{lower, strings.ToLower(other.Ref)})
+	must(t, err)
+	same(t, "ExistingRefs of another client", []string{strings.ToLower(other.Ref)}, got)
+}
+
 func testExistingRefs(t *testing.T, f *fixture) {
 	c := f.client(f.account())
 	d := f.client(c.Account)

@@ -106,6 +106,7 @@ func RunOrders(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"CreateOrdersRefusesARefGivenTwice", testRefTwice},
 		{"RefsAreUniquePerClientWhenGiven", testRefsPerClient},
 		{"ExistingRefsFindsTheClientsRefs", testExistingRefs},
+		{"ExistingRefsIgnoresCase", testExistingRefsIgnoresCase},
 		{"BulkInsertOf10kOrders", testBulkInsert},
 		{"OrdersPaginateWithTies", testPaginationTies},
 		{"OrdersFilterByStatusDepotAndClient", testOrderFilters},
