@@ -161,6 +161,12 @@ func (s *server) api(h apiFunc) http.Handler {
 		noStore(w)
 		var a connect.Actor
 		if auth := r.Header.Get("Authorization"); auth != "" {
+			if hasSession(r) {
+				// Never both: a key beside a session cookie would let a request
+				// skip the cross-origin check on the strength of the cookie.
+				s.fail(w, r, errKeyAndSession)
+				return
+			}
 			token, ok := strings.CutPrefix(auth, "Bearer ")
 			if !ok {
 				s.fail(w, r, errUnauthorized)

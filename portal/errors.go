@@ -35,6 +35,9 @@ func httpStatus(err error) int {
 // unauthorized is the error of a request that needs a sign-in it does not have.
 var errUnauthorized = errors.New("sign in first")
 
+// errKeyAndSession refuses an API request with both an API key and a session cookie.
+var errKeyAndSession = connect.Errorf(connect.Invalid, "send an API key or a session cookie, not both")
+
 // message returns what people may read of err: an *Error's message, never an
 // internal failure's details.
 func message(err error) string {

@@ -261,7 +261,7 @@ func newServer(cfg Config) (*server, error) {
 // ServeHTTP applies the security middleware, then the routes.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.headers(w)
-	if !safeMethod(r.Method) && !bearer(r) {
+	if !safeMethod(r.Method) && !s.keyOnly(r) {
 		// A request with an API key carries no ambient credential: a browser cannot
 		// send one cross-origin without a CORS preflight, which the portal never
 		// allows. Every other state change must come from the portal's own pages.

@@ -44,9 +44,24 @@ func (s *server) headers(w http.ResponseWriter) {
 // noStore marks a response private: pages show one person's data.
 func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
 
-// bearer reports whether the request authenticates with an API key.
+// bearer reports whether the request carries an API key.
 func bearer(r *http.Request) bool {
 	return strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ")
+}
+
+// hasSession reports whether the request carries a session cookie (valid or not).
+func hasSession(r *http.Request) bool {
+	_, err := r.Cookie(sessionCookie)
+	return err == nil
+}
+
+// keyOnly reports whether the request authenticates with an API key alone: an
+// API request with a bearer key and no session cookie. Only such a request skips
+// the cross-origin check, and the API then takes the key only if it authenticates
+// (api refuses a request with both). A page never takes a key, so a bearer header
+// beside a session cookie cannot carry a cross-site form past the check.
+func (s *server) keyOnly(r *http.Request) bool {
+	return bearer(r) && !hasSession(r) && s.isAPI(r)
 }
 
 // limitBody bounds what a handler may read of the request body.
