@@ -112,9 +112,20 @@ func (h *host) render(w http.ResponseWriter, status int, name string, data any) 
 	_, _ = b.WriteTo(w)
 }
 
-// safeNext keeps redirects on this site.
+// safeNext keeps redirects on this site: next must be a path of its own, which a
+// browser cannot read as another host. Browsers drop tabs and newlines from URLs
+// and take a backslash for a slash, so "/\t/evil.example/" and "/\\evil" lead
+// off-site: a path with any control character or backslash, or starting with two
+// slashes, is refused, as is one that does not parse as a bare path.
 func safeNext(next, def string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !strings.HasPrefix(next, "/") || strings.ContainsFunc(next, func(r rune) bool {
+		return r < 0x20 || r == 0x7f || r == '\\'
+	}) || strings.HasPrefix(next, "//") {
+		return def
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil ||
+		strings.HasPrefix(u.Path, "//") {
 		return def
 	}
 	return next

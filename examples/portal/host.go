@@ -53,6 +53,10 @@ type demoState struct {
 	SessionKey         string `json:"session_key"`
 	DispatcherPassword string `json:"dispatcher_password"`
 	ShopifyKey         string `json:"shopify_key"`
+	// ShopifySecret is the app secret of the in-process fake Shopify (without a
+	// real app's credentials): random per data directory, since anyone who knows
+	// it can sign webhooks the demo believes (a customers/redact erasing orders).
+	ShopifySecret string `json:"shopify_secret"`
 	// InviteToken opens the seeded invitation; its link is built from the base URL
 	// of each run.
 	InviteToken string `json:"invite_token,omitempty"`
@@ -80,6 +84,9 @@ func loadState(dir string) (*demoState, error) {
 	}
 	if st.DispatcherPassword == "" {
 		st.DispatcherPassword, changed = randomHex(6), true
+	}
+	if st.ShopifySecret == "" {
+		st.ShopifySecret, changed = randomHex(32), true
 	}
 	if changed {
 		return st, st.save()

@@ -54,7 +54,7 @@ func (h *host) shopifyAdapter(ctx context.Context) (*shopifyWiring, error) {
 		}
 		acfg.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: shopifytest.RedirectShops(target, http.DefaultTransport)}
 	} else if acfg.ClientID == "" || acfg.Secret == "" {
-		fake = shopifytest.New(shopifytest.Config{})
+		fake = shopifytest.New(shopifytest.Config{Secret: h.state.ShopifySecret})
 		h.closers = append(h.closers, fake.Close)
 		fake.Shop(demoShop).Seed(25)
 		acfg.ClientID, acfg.Secret, acfg.HTTPClient = fake.ClientID(), fake.Secret(), fake.Client()
