@@ -122,7 +122,8 @@ type TrackedStep struct {
 }
 
 // Track returns the order a tracking link token opens. The token is the only
-// credential. Errors: ErrNotFound for an unknown or revoked token (one message).
+// credential. Errors: ErrNotFound for an unknown or revoked token, or one of a
+// disabled client (one message).
 func (s *Service) Track(ctx context.Context, token string) (*Tracked, error) {
 	gone := Errorf(NotFound, "this tracking link is not valid or was withdrawn")
 	if token == "" || len(token) > 200 {
@@ -130,6 +131,13 @@ func (s *Service) Track(ctx context.Context, token string) (*Tracked, error) {
 	}
 	l, err := s.store.TrackingLinkByHash(ctx, hashSecret(token))
 	if ErrorCode(err) == NotFound || err == nil && !l.RevokedAt.IsZero() {
+		return nil, gone
+	} else if err != nil {
+		return nil, err
+	}
+	// A disabled client's links stop with it: the dispatcher turned it off.
+	cl, err := s.store.Client(ctx, l.Account, l.Client)
+	if ErrorCode(err) == NotFound || err == nil && cl.Status == ClientDisabled {
 		return nil, gone
 	} else if err != nil {
 		return nil, err

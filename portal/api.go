@@ -1,15 +1,18 @@
 package portal
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dispatchkit/connect"
 	"github.com/shopspring/decimal"
@@ -149,7 +152,18 @@ func readJSON(r *http.Request, v any) error {
 			return connect.Errorf(connect.Invalid, "send the request body as JSON, with Content-Type: application/json (not %q)", ct)
 		}
 	}
-	dec := json.NewDecoder(r.Body)
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return connect.Errorf(connect.Invalid, "the request body could not be read")
+	}
+	if !utf8.Valid(raw) || hasNULEscape(raw) {
+		return badRequest("the request body has characters that are not text (a NUL or invalid UTF-8)")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
@@ -162,6 +176,21 @@ func readJSON(r *http.Request, v any) error {
 		return connect.Errorf(connect.Invalid, "the request body has more than one JSON value")
 	}
 	return nil
+}
+
+// hasNULEscape reports whether JSON text has the escape \u0000 (a backslash
+// escaped before a "u" is not one).
+func hasNULEscape(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		if i+5 < len(raw) && raw[i+1] == 'u' && string(raw[i+2:i+6]) == "0000" {
+			return true
+		}
+		i++ // the escaped character
+	}
+	return false
 }
 
 type apiClientBody struct {

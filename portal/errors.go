@@ -11,11 +11,21 @@ import (
 	"github.com/dispatchkit/connect"
 )
 
+// badRequest is a request the portal cannot read at all (not a connect error:
+// the Service never saw it), answered 400 with its message.
+type badRequest string
+
+func (e badRequest) Error() string { return string(e) }
+
 // httpStatus maps a connect error code to the HTTP status it answers with.
 func httpStatus(err error) int {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return http.StatusRequestEntityTooLarge
+	}
+	var br badRequest
+	if errors.As(err, &br) {
+		return http.StatusBadRequest
 	}
 	switch connect.ErrorCode(err) {
 	case connect.NotFound:
@@ -47,6 +57,10 @@ func message(err error) string {
 	}
 	if errors.Is(err, errUnauthorized) {
 		return "sign in first"
+	}
+	var br badRequest
+	if errors.As(err, &br) {
+		return capitalize(string(br))
 	}
 	var e *connect.Error
 	if errors.As(err, &e) && e.Code != connect.Internal {
@@ -139,6 +153,8 @@ func writeJSONError(w http.ResponseWriter, status int, err error) {
 		code = "unauthorized"
 	case status == http.StatusRequestEntityTooLarge:
 		code = "too_large"
+	case status == http.StatusBadRequest:
+		code = "bad_request"
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="connect"`)

@@ -3,7 +3,9 @@ package portal_test
 // Tests of issue #17's findings, each an attack over HTTP that worked before.
 
 import (
+	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -45,5 +47,103 @@ func TestBearerHeaderBesideSessionDoesNotSkipCrossOriginCheck(t *testing.T) {
 	}
 	if status, body := e.api(key.Token, http.MethodGet, "/api/v1/client", nil); status != http.StatusOK {
 		t.Fatalf("a key alone: %d %v", status, body)
+	}
+}
+
+// cookieOf returns the value a response sets for the cookie.
+func cookieOf(r response, name string) string {
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+func TestFlashCookieDoesNotShowTheSecretItCarries(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	b := e.signedIn(tm.email)
+	r := b.post("/settings/integrations/api-keys", url.Values{"name": {"shop"}})
+	raw := cookieOf(r, "connect_flash")
+	if raw == "" {
+		t.Fatalf("no flash cookie: %v", r.header)
+	}
+	key := secret(t, b.follow(r))
+	// Whatever the cookie's parts decode to, the key is not in them.
+	seen := []string{raw}
+	for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == '.' }) {
+		if dec, err := base64.RawURLEncoding.DecodeString(part); err == nil {
+			seen = append(seen, string(dec))
+		}
+	}
+	for _, s := range seen {
+		if strings.Contains(s, key) || strings.Contains(s, key[len(key)-12:]) {
+			t.Fatalf("the flash cookie shows the API key: %q", s)
+		}
+	}
+	// A tampered flash is dropped, not shown.
+	b2 := e.signedIn(tm.email)
+	u, _ := url.Parse(e.base)
+	b2.c.Jar.SetCookies(u, []*http.Cookie{{Name: "connect_flash", Value: raw[:len(raw)-2] + "AA", Path: "/"}})
+	b2.get("/settings/integrations").is(t, http.StatusOK).lacks(t, `id="flash-secret"`)
+}
+
+func TestTrackingLinksStopForADisabledClient(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	o := e.draft(tm.owner, "A-1")
+	b := e.signedIn(tm.email)
+	link := secret(t, b.follow(b.post("/orders/"+string(o.ID)+"/tracking-links", url.Values{})))
+	path := strings.TrimPrefix(link, e.base)
+	e.browser().get(path).is(t, http.StatusOK)
+	e.dispatcher().post("/dispatch/clients/"+string(tm.client.ID)+"/disable", url.Values{}).is(t, http.StatusSeeOther)
+	e.browser().get(path).is(t, http.StatusNotFound)
+	e.dispatcher().post("/dispatch/clients/"+string(tm.client.ID)+"/enable", url.Values{}).is(t, http.StatusSeeOther)
+	e.browser().get(path).is(t, http.StatusOK)
+}
+
+func TestFormsWithNULOrInvalidUTF8AreRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	b := e.signedIn(tm.email)
+	for name, body := range map[string]string{
+		"NUL in a value":        "address_line1=1%00Main+St&city=Springfield",
+		"invalid UTF-8":         "address_line1=1+Main+St&notes=%FF%FE",
+		"NUL in a name":         "address_line1=1+Main+St&no%00tes=x",
+		"NUL in the sign-in":    "",
+		"overlong UTF-8 (0xC0)": "address_line1=%C0%80",
+	} {
+		path := "/orders/new"
+		if body == "" {
+			path, body = "/signin", "email=a%00@b.test&password=x"
+		}
+		r := b.do(http.MethodPost, path, strings.NewReader(body), "application/x-www-form-urlencoded", nil)
+		r.is(t, http.StatusBadRequest)
+		if !strings.Contains(r.body, "not text") {
+			t.Errorf("%s: the answer does not say why:\n%s", name, r.body)
+		}
+	}
+	key, err := e.svc.CreateAPIKey(e.ctx, tm.owner, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.base+"/api/v1/orders", strings.NewReader(`{"address":{"line1":"1 Main\u0000 St"}}`))
+	req.Header.Set("Authorization", "Bearer "+key.Token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("JSON with \\u0000: %d, want 400", res.StatusCode)
+	}
+	page, err := e.svc.Orders(e.ctx, tm.owner, connect.ListOrdersParams{})
+	if err != nil || len(page.Orders) != 0 {
+		t.Fatalf("a refused form stored orders: %v %v", page, err)
 	}
 }

@@ -2,13 +2,16 @@ package portal
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // contentSecurityPolicy allows the portal's own scripts, styles and requests only:
@@ -81,9 +84,31 @@ func (s *server) formBody(n int64, h http.Handler) http.Handler {
 				s.fail(w, r, err)
 				return
 			}
+			if err := checkText(r.Form); err != nil {
+				s.fail(w, r, err)
+				return
+			}
 		}
 		h.ServeHTTP(w, r)
 	}))
+}
+
+// checkText refuses a form with a NUL byte or invalid UTF-8 in a name or value:
+// no person types them, PostgreSQL refuses NUL in text, and they would be stored
+// or shown mangled. The error names the field.
+func checkText(form url.Values) error {
+	bad := func(s string) bool { return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) }
+	for k, vs := range form {
+		if bad(k) {
+			return badRequest("the form has a field name that is not text (a NUL byte or invalid UTF-8)")
+		}
+		for _, v := range vs {
+			if bad(v) {
+				return badRequest(fmt.Sprintf("the field %q has characters that are not text (a NUL byte or invalid UTF-8)", k))
+			}
+		}
+	}
+	return nil
 }
 
 // clientIP returns the address rate limits count by.

@@ -1,7 +1,10 @@
 package portal
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -19,9 +22,14 @@ const (
 	chooseCookie  = "connect_choose"
 )
 
-// sessionKeys derives one HMAC key per purpose from the configured key, so that a
-// value signed for one cookie is never accepted as another.
-type sessionKeys struct{ session, flash, choose []byte }
+// sessionKeys derives one key per purpose from the configured key, so that a
+// value signed for one cookie is never accepted as another. The flash cookie is
+// sealed (AES-256-GCM) rather than signed: it carries one-time secrets (a new
+// invite link, API key or tracking link) that the cookie must not show.
+type sessionKeys struct {
+	session, choose []byte
+	flash           cipher.AEAD
+}
 
 func newSessionKeys(key []byte) sessionKeys {
 	derive := func(purpose string) []byte {
@@ -29,7 +37,45 @@ func newSessionKeys(key []byte) sessionKeys {
 		m.Write([]byte("connect portal " + purpose))
 		return m.Sum(nil)
 	}
-	return sessionKeys{session: derive("session"), flash: derive("flash"), choose: derive("choose")}
+	block, err := aes.NewCipher(derive("flash seal")) // 32 bytes: AES-256
+	if err != nil {
+		panic(err) // unreachable: the key has a valid size
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err) // unreachable: AES has a 16-byte block
+	}
+	return sessionKeys{session: derive("session"), flash: aead, choose: derive("choose")}
+}
+
+// seal returns base64(nonce + AES-GCM of the JSON of v): the value can be
+// neither read nor changed without the key.
+func seal(aead cipher.AEAD, v any) (string, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(raw)+aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, raw, nil)), nil
+}
+
+// unseal opens a value made by seal and decodes it into v.
+func unseal(aead cipher.AEAD, s string, v any) bool {
+	if len(s) > 4096 {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < aead.NonceSize() {
+		return false
+	}
+	raw, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], nil)
+	if err != nil {
+		return false
+	}
+	return json.Unmarshal(raw, v) == nil
 }
 
 // sign returns base64(JSON of v) + "." + base64(HMAC).
@@ -133,7 +179,7 @@ type flash struct {
 }
 
 func (s *server) setFlash(w http.ResponseWriter, f flash) {
-	v, err := sign(s.keys.flash, f)
+	v, err := seal(s.keys.flash, f)
 	if err != nil {
 		return
 	}
@@ -148,7 +194,7 @@ func (s *server) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
 	}
 	http.SetCookie(w, s.cookie(flashCookie, "", 0))
 	var f flash
-	if !verify(s.keys.flash, c.Value, &f) {
+	if !unseal(s.keys.flash, c.Value, &f) {
 		return nil
 	}
 	return &f

@@ -6,6 +6,8 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"errors"
+	"io/fs"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -71,6 +73,11 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 			sep = "&"
 		}
 	}
+	if !memory {
+		if err := createPrivate(path); err != nil {
+			return nil, translate(ctx, err, "creating the SQLite file")
+		}
+	}
 	sqldb, err := sql.Open(sqliteshim.ShimName, dsn)
 	if err != nil {
 		return nil, translate(ctx, err, "opening SQLite")
@@ -100,6 +107,25 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, translate(ctx, err, "opening SQLite")
 	}
 	return s, nil
+}
+
+// createPrivate creates a new database file readable by its owner only (0600),
+// before SQLite would create it by the umask (0644): it holds password hashes
+// and every client's orders. SQLite gives its -wal and -shm files the database
+// file's mode. An existing file is left as it is.
+func createPrivate(path string) error {
+	p, _, _ := strings.Cut(path, "?")
+	if p == "" || strings.HasPrefix(p, ":") {
+		return nil
+	}
+	f, err := os.OpenFile(p, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) || errors.Is(err, fs.ErrNotExist) {
+		return nil // there already, or no directory: SQLite says what is wrong
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func (d *sqliteDialect) close() {

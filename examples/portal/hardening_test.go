@@ -8,6 +8,8 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -76,5 +78,23 @@ func TestDemoLoginNextStaysOnTheSite(t *testing.T) {
 	res := th.form(t, c, "/demo/login", url.Values{"email": {dispatcherEmail}, "password": {th.state.DispatcherPassword}, "next": {"/demo/routes?x=1"}})
 	if loc := res.Header.Get("Location"); loc != "/demo/routes?x=1" {
 		t.Errorf("a local next: redirected to %q", loc)
+	}
+}
+
+func TestTheDatabaseAndDataDirectoryAreTheOwnersOnly(t *testing.T) {
+	dir := t.TempDir()
+	th := startHost(t, dir)
+	for path, want := range map[string]os.FileMode{
+		filepath.Join(dir, "demo.db"):     0o600,
+		filepath.Join(dir, "demo.db-wal"): 0o600,
+		th.cfg.DataDir:                    0o700 | os.ModeDir,
+	} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode() != want {
+			t.Errorf("%s: mode %v, want %v", filepath.Base(path), fi.Mode(), want)
+		}
 	}
 }
