@@ -201,14 +201,23 @@ func (h *WebhookHandler) handle(ctx context.Context, wh Webhook) error {
 // uninstalled unlinks the shop's clients and deletes their tokens, which
 // Shopify has already revoked. The clients are listed first, while they are
 // still linked. A delivery older than every link (Shopify retried it after
-// the merchant installed the app again) changes nothing.
+// the merchant installed the app again) changes nothing. A delivery without
+// X-Shopify-Triggered-At (Shopify always sends it; the header is not signed)
+// cannot be told from an old one replayed without it: it is refused while the
+// shop is linked, lest it undo a newer link.
 func (h *WebhookHandler) uninstalled(ctx context.Context, wh Webhook) error {
 	shop := wh.Shop
 	var clients []*connect.Client
+	if h.a.cfg.Clients == nil && wh.TriggeredAt.IsZero() {
+		return errUntimedUninstall
+	}
 	if h.a.cfg.Clients != nil {
 		all, err := h.a.cfg.Clients.ClientsByShopAnyAccount(ctx, shop)
 		if err != nil {
 			return err
+		}
+		if len(all) > 0 && wh.TriggeredAt.IsZero() {
+			return errUntimedUninstall
 		}
 		for _, c := range all {
 			if wh.TriggeredAt.IsZero() || !c.Shopify.LinkedAt.After(wh.TriggeredAt) {
@@ -242,6 +251,10 @@ func (h *WebhookHandler) uninstalled(ctx context.Context, wh Webhook) error {
 	h.a.log.InfoContext(ctx, "shopify: app uninstalled", "shop", shop, "unlinked", n, "tokens_deleted", deleted)
 	return nil
 }
+
+// errUntimedUninstall refuses an app/uninstalled delivery without a time.
+var errUntimedUninstall = connect.Errorf(connect.Invalid,
+	"shopify: app/uninstalled without X-Shopify-Triggered-At: it may be an old delivery replayed, so it cannot undo the shop's link")
 
 // sameShop checks that the shop a payload names is the one the header does:
 // the header is not covered by the signature, the payload is.
