@@ -277,6 +277,57 @@ type Accepted struct {
 	Actor  Actor
 }
 
+// Invitation is what an invite link shows before it is accepted: who invites,
+// to what, and for whom.
+type Invitation struct {
+	Kind InviteKind
+	// ClientName is the company: the team a member invite joins, or the client a
+	// client invite signs up.
+	ClientName string
+	Role       Role // a member invite's
+	// Email is the only address the invite can be accepted with; "" for an
+	// invite shared as a link, which anyone with the link may accept.
+	Email     string
+	ExpiresAt time.Time
+}
+
+// Invitation returns what the invite of a token is, for its sign-up page. The
+// token is the only credential. Errors: ErrNotFound for an unknown token;
+// ErrForbidden when it was used, revoked or expired, or the client is disabled
+// (with the message AcceptInvite would give).
+func (s *Service) Invitation(ctx context.Context, token string) (*Invitation, error) {
+	inv, err := s.store.InviteByTokenHash(ctx, hashSecret(token))
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(NotFound, "this invite link is not valid; check that it was copied whole")
+	} else if err != nil {
+		return nil, err
+	}
+	if err := inviteUsable(inv, s.clock()); err != nil {
+		return nil, err
+	}
+	client, err := s.store.Client(ctx, inv.Account, inv.Client)
+	if err != nil {
+		return nil, err
+	}
+	if client.Status == ClientDisabled {
+		return nil, Errorf(Forbidden, "the portal of %s is disabled; contact your dispatcher", client.Name)
+	}
+	return &Invitation{Kind: inv.Kind, ClientName: client.Name, Role: inv.Role, Email: inv.Email, ExpiresAt: inv.ExpiresAt}, nil
+}
+
+// inviteUsable refuses an invite that was used, revoked or has expired.
+func inviteUsable(inv *Invite, now time.Time) error {
+	switch inv.State(now) {
+	case InviteAccepted:
+		return Errorf(Forbidden, "this invite was already used; sign in instead")
+	case InviteRevoked:
+		return Errorf(Forbidden, "this invite was withdrawn; ask for a new one")
+	case InviteExpired:
+		return Errorf(Forbidden, "this invite expired; ask for a new one")
+	}
+	return nil
+}
+
 // maxNumberDraws bounds the retries when a drawn client number is taken.
 const maxNumberDraws = 5
 
@@ -284,9 +335,11 @@ const maxNumberDraws = 5
 // client, gives it its client number and makes the person its team's owner; a member
 // invite adds the person to the team with the invited role. The token is the only
 // credential, so no actor is taken; it works once.
+// An invite sent to an email is accepted with that email only (compared without
+// case); one shared as a link ("" email) by anyone with the link.
 // Errors: ErrNotFound for an unknown token; ErrForbidden when it was used, revoked or
-// expired, or the client is disabled; ErrInvalid; ErrConflict when the email is
-// already on the team.
+// expired, or the client is disabled; ErrInvalid (also another email than the
+// invite's); ErrConflict when the email is already on the team.
 func (s *Service) AcceptInvite(ctx context.Context, token string, p SignUp) (*Accepted, error) {
 	p.Name, p.Email = strings.TrimSpace(p.Name), strings.TrimSpace(p.Email)
 	var errs []FieldError
@@ -340,13 +393,8 @@ func (s *Service) acceptInvite(ctx context.Context, token string, p SignUp, pass
 			return err
 		}
 		now := s.clock()
-		switch inv.State(now) {
-		case InviteAccepted:
-			return Errorf(Forbidden, "this invite was already used; sign in instead")
-		case InviteRevoked:
-			return Errorf(Forbidden, "this invite was withdrawn; ask for a new one")
-		case InviteExpired:
-			return Errorf(Forbidden, "this invite expired; ask for a new one")
+		if err := inviteUsable(inv, now); err != nil {
+			return err
 		}
 		// The token is the credential: the invite's own tenant is the scope.
 		scope := Scope{Account: inv.Account, Client: inv.Client}
@@ -360,6 +408,11 @@ func (s *Service) acceptInvite(ctx context.Context, token string, p SignUp, pass
 			return Errorf(Forbidden, "the portal of %s is disabled; contact your dispatcher", client.Name)
 		case inv.Kind == InviteClient && client.Status != ClientInvited:
 			return Errorf(Forbidden, "%s has already signed up; ask its owner to invite you", client.Name)
+		case inv.Email != "" && !strings.EqualFold(inv.Email, p.Email):
+			// An email invite is that person's: its link forwarded, or leaked,
+			// does not let someone else in under another address.
+			return InvalidFields([]FieldError{{Field: "email",
+				Reason: "must be " + inv.Email + ", the address this invite was sent to"}})
 		case inv.Kind == InviteClient:
 			role = RoleOwner
 			if client.Number, err = NewClientNumber(); err != nil {

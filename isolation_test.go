@@ -653,6 +653,10 @@ func accept(token func(iw *isoWorld) string) func(iw *isoWorld) error {
 	return func(iw *isoWorld) error { _, err := iw.svc.AcceptInvite(iw.ctx, token(iw), mallory); return err }
 }
 
+func invitation(token func(iw *isoWorld) string) func(iw *isoWorld) error {
+	return func(iw *isoWorld) error { _, err := iw.svc.Invitation(iw.ctx, token(iw)); return err }
+}
+
 func signIn(email func(iw *isoWorld) string, password string) func(iw *isoWorld) error {
 	return func(iw *isoWorld) error { _, err := iw.svc.SignIn(iw.ctx, email(iw), password); return err }
 }
@@ -704,6 +708,11 @@ var isoChecks = []isoCheck{
 	{"AcceptInvite/made-up token", connect.NotFound, nil, accept(is("made-up"))},
 	{"AcceptInvite/API key token", connect.NotFound, nil, accept(func(iw *isoWorld) string { return iw.v.apiKey.Token })},
 	{"AcceptInvite/tracking token", connect.NotFound, nil, accept(func(iw *isoWorld) string { return iw.v.link.Token })},
+	{"Invitation/revoked invite", connect.Forbidden, nil, invitation(func(iw *isoWorld) string { return iw.revokedInvite.Token })},
+	{"Invitation/token already used", connect.Forbidden, nil, invitation(func(iw *isoWorld) string { return iw.acceptedToken })},
+	{"Invitation/pending invite of a disabled client", connect.Forbidden, nil, invitation(func(iw *isoWorld) string { return iw.x.invite.Token })},
+	{"Invitation/API key token", connect.NotFound, nil, invitation(func(iw *isoWorld) string { return iw.v.apiKey.Token })},
+	{"Invitation/tracking token", connect.NotFound, nil, invitation(func(iw *isoWorld) string { return iw.v.link.Token })},
 	{"SignIn/removed member", connect.Forbidden, nil, signIn(func(iw *isoWorld) string { return iw.removedEmail }, isoPassword)},
 	{"SignIn/owner of a disabled client", connect.Forbidden, nil, signIn(func(iw *isoWorld) string { return iw.xOwnerEmail }, isoPassword)},
 	{"SignIn/member of a disabled client", connect.Forbidden, nil, signIn(func(iw *isoWorld) string { return iw.xMemberEmail }, isoPassword)},

@@ -358,7 +358,7 @@ func TestDispatchersOfAnotherAccountGetNotFound(t *testing.T) {
 // withoutActor lists the Service's exported methods that take no Actor: their
 // credential is a token or a verified signature, or they run the library itself.
 var withoutActor = map[string]bool{
-	"AcceptInvite": true, "SignIn": true, "AuthenticateAPIKey": true, "Track": true,
+	"AcceptInvite": true, "Invitation": true, "SignIn": true, "AuthenticateAPIKey": true, "Track": true,
 	"RunOutbox": true, "DeliverOutbox": true, "Close": true,
 }
 

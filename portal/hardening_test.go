@@ -147,3 +147,45 @@ func TestFormsWithNULOrInvalidUTF8AreRefused(t *testing.T) {
 		t.Fatalf("a refused form stored orders: %v %v", page, err)
 	}
 }
+
+func TestAnEmailInviteIsAcceptedWithItsEmailOnly(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	inv, err := e.svc.InviteMember(e.ctx, tm.owner, connect.InviteMemberParams{Email: "Ada@Example.com", Role: connect.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/invite/" + inv.Token
+	// The page names the company and the role, and fills the email in.
+	page := e.browser().get(path).is(t, http.StatusOK)
+	page.has(t, "<strong>Green Grocer</strong> invites you", "as an admin", `value="Ada@Example.com"`, "for Ada@Example.com only")
+	// Another address is refused, and the invite still works for its own.
+	r := e.browser().post(path, url.Values{"name": {"Mallory"}, "email": {"mallory@evil.example"}, "password": {"long enough password"}})
+	r.is(t, http.StatusUnprocessableEntity).has(t, "the address this invite was sent to")
+	team, err := e.svc.Members(e.ctx, tm.owner, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range team {
+		if m.Email == "mallory@evil.example" {
+			t.Fatalf("an admin invite sent to Ada was accepted by %s", m.Email)
+		}
+	}
+	// Compared without case.
+	e.browser().post(path, url.Values{"name": {"Ada"}, "email": {"ada@EXAMPLE.com"}, "password": {"long enough password"}}).
+		is(t, http.StatusSeeOther)
+}
+
+func TestALinkInviteSaysAnyoneWithTheLinkMayJoin(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	b := e.signedIn(tm.email)
+	flash := b.follow(b.post("/settings/team/invites", url.Values{"role": {"member"}}))
+	flash.has(t, "Anyone with this link")
+	link := secret(t, flash)
+	page := e.browser().get(strings.TrimPrefix(link, e.base)).is(t, http.StatusOK)
+	page.has(t, "<strong>Green Grocer</strong> invites you", "anyone who has it can sign up")
+	page.lacks(t, "readonly")
+}

@@ -37,7 +37,7 @@ func TestSignUpFromAnInviteShowsTheClientNumber(t *testing.T) {
 	// The link works once.
 	e.browser().post(path, url.Values{"name": {"Eve"}, "email": {"eve@x.test"}, "password": {"long enough password"}}).
 		is(t, http.StatusForbidden).has(t, "already used")
-	e.browser().get("/invite/unknown").is(t, http.StatusOK) // the form; the token is checked on sign-up
+	e.browser().get("/invite/unknown").is(t, http.StatusNotFound).has(t, "not valid").lacks(t, `id="signup"`)
 	e.browser().post("/invite/unknown", url.Values{"name": {"Eve"}, "email": {"eve@x.test"}, "password": {"long enough password"}}).
 		is(t, http.StatusNotFound)
 }

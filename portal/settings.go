@@ -80,7 +80,7 @@ func inviteMessage(issued *connect.IssuedInvite, email string) string {
 	if email != "" {
 		return fmt.Sprintf("Invitation ready for %s. If it was not emailed, share this link (shown only now):", email)
 	}
-	return "Invitation link ready. Share it (it is shown only now):"
+	return "Invitation link ready. Anyone with this link can join your team, once: share it with that person only (it is shown only now):"
 }
 
 func (s *server) resendMemberInvite(w http.ResponseWriter, r *http.Request, v *viewer) error {

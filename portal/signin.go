@@ -133,21 +133,40 @@ func (s *server) signOut(w http.ResponseWriter, r *http.Request) error {
 }
 
 type inviteForm struct {
-	Token  string
+	Token string
+	// Invite says who invites to what, and for whom (nil when the token is
+	// not a usable invite: Error says why).
+	Invite *connect.Invitation
 	Name   string
 	Email  string
 	Error  string
 	Errors map[string]string
 }
 
+// invitePage shows the sign-up form of an invite: the company that invites, the
+// role, and the email an email invite is for, filled in; a link invite says that
+// anyone with the link may join.
 func (s *server) invitePage(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, "invite", &page{Title: "Sign up", Data: inviteForm{Token: r.PathValue("token")}})
+	f := inviteForm{Token: r.PathValue("token")}
+	inv, err := s.svc.Invitation(r.Context(), f.Token)
+	if err != nil {
+		status := httpStatus(err)
+		if status == http.StatusInternalServerError || status == http.StatusServiceUnavailable {
+			return err
+		}
+		f.Error = message(err)
+		s.render(w, r, status, "invite", &page{Title: "Sign up", Data: f})
+		return nil
+	}
+	f.Invite, f.Email = inv, inv.Email
+	s.render(w, r, http.StatusOK, "invite", &page{Title: "Sign up", Data: f})
 	return nil
 }
 
 func (s *server) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 	f := inviteForm{Token: r.PathValue("token"), Name: strings.TrimSpace(r.PostFormValue("name")),
 		Email: strings.TrimSpace(r.PostFormValue("email"))}
+	f.Invite, _ = s.svc.Invitation(r.Context(), f.Token) // for the page shown again; nil when gone
 	if ok, wait := s.allowAttempt(r, "invite", f.Email); !ok {
 		f.Error = tooMany(w, wait)
 		s.render(w, r, http.StatusTooManyRequests, "invite", &page{Title: "Sign up", Data: f})

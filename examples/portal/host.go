@@ -233,7 +233,7 @@ func (h *host) seed(ctx context.Context) error {
 		return nil
 	}
 	issued, err := h.svc.InviteClient(ctx, dispatcherActor(), connect.InviteClientParams{
-		Name: demoClientName, Email: "owner@greengrocer.test",
+		Name: demoClientName, Email: "gina@greengrocer.test",
 		Settings: connect.ClientSettings{AllowUpload: true, DefaultDepot: "north",
 			RequiredFields: connect.RequireFields(connect.FieldCity, connect.FieldRecipientName)},
 	})
