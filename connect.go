@@ -35,6 +35,12 @@ type Config struct {
 	// Passwords hashes and checks members' passwords. nil: PBKDF2-SHA256 with
 	// 600,000 iterations (OWASP 2023), from the standard library.
 	Passwords PasswordHasher
+	// CommonPasswords are passwords members may not choose (compared without
+	// case), such as SecLists' 10-million-password-list-top-100000.txt read by
+	// ReadPasswordList. nil: a short built-in list of common passwords of ten
+	// characters or more. Repeated and sequential characters, and passwords made
+	// of the member's email, name or company name, are refused whatever the list.
+	CommonPasswords *PasswordList
 
 	Logger *slog.Logger     // nil: silent
 	Now    func() time.Time // nil: time.Now
@@ -54,6 +60,7 @@ type Service struct {
 	inviteTTL time.Duration
 	tracking  func(string) string
 	passwords PasswordHasher
+	commonPasswords *PasswordList
 	dummyOnce sync.Once
 	dummy     string
 	log       *slog.Logger
@@ -82,6 +89,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.passwords == nil {
 		s.passwords = PBKDF2{}
+	}
+	if s.commonPasswords = cfg.CommonPasswords; s.commonPasswords == nil {
+		s.commonPasswords = builtinPasswords()
 	}
 	if s.inviteTTL <= 0 {
 		s.inviteTTL = 7 * 24 * time.Hour

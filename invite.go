@@ -305,7 +305,7 @@ func (s *Service) Invitation(ctx context.Context, token string) (*Invitation, er
 	if err := inviteUsable(inv, s.clock()); err != nil {
 		return nil, err
 	}
-	client, err := s.store.Client(ctx, inv.Account, inv.Client)
+	client, err := s.store.Client(ctx, Scope{Account: inv.Account, Client: inv.Client}, inv.Client)
 	if err != nil {
 		return nil, err
 	}
@@ -350,7 +350,13 @@ func (s *Service) AcceptInvite(ctx context.Context, token string, p SignUp) (*Ac
 		errs = append(errs, FieldError{Field: "email", Reason: "is not an email address"})
 	}
 	if p.Password != "" {
-		if err := checkPassword(p.Password); err != nil {
+		// The invite says the company: a password made of its name is refused. An
+		// invite that cannot be accepted is said so before any password is hashed.
+		inv, err := s.Invitation(ctx, token)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.checkPassword(p.Password, aboutPerson(p.Email, p.Name, inv.ClientName)); err != nil {
 			errs = append(errs, err.(*Error).Fields...)
 		}
 	}

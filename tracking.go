@@ -136,7 +136,7 @@ func (s *Service) Track(ctx context.Context, token string) (*Tracked, error) {
 		return nil, err
 	}
 	// A disabled client's links stop with it: the dispatcher turned it off.
-	cl, err := s.store.Client(ctx, l.Account, l.Client)
+	cl, err := s.store.Client(ctx, Scope{Account: l.Account, Client: l.Client}, l.Client)
 	if ErrorCode(err) == NotFound || err == nil && cl.Status == ClientDisabled {
 		return nil, gone
 	} else if err != nil {

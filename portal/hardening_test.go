@@ -8,8 +8,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/portal"
 )
 
 func TestBearerHeaderBesideSessionDoesNotSkipCrossOriginCheck(t *testing.T) {
@@ -188,4 +190,46 @@ func TestALinkInviteSaysAnyoneWithTheLinkMayJoin(t *testing.T) {
 	page := e.browser().get(strings.TrimPrefix(link, e.base)).is(t, http.StatusOK)
 	page.has(t, "<strong>Green Grocer</strong> invites you", "anyone who has it can sign up")
 	page.lacks(t, "readonly")
+}
+
+func TestWeakPasswordsAreRefusedSayingWhy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *portal.Config) { // many tries, none held back
+		c.RateLimits = portal.RateLimits{PerIP: portal.Rate{Burst: 100, Every: time.Second},
+			PerEmail: portal.Rate{Burst: 100, Every: time.Second}}
+	})
+	tm := e.signUp("Green Grocer", uploads)
+	inv, err := e.svc.InviteMember(e.ctx, tm.owner, connect.InviteMemberParams{Email: "ada.lovelace@example.com", Role: connect.RoleMember})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/invite/" + inv.Token
+	for password, why := range map[string]string{
+		"short":            "must have 10 to 200 characters",
+		"aaaaaaaaaa":       "repeated or sequential",
+		"abcabcabcabc":     "repeated or sequential",
+		"9876543210":       "repeated or sequential",
+		"password123":      "most common passwords",
+		"Qwertyuiop":       "most common passwords",
+		"GreenGrocer2024!": "your company",
+		"green-grocer-1":   "your company",
+		"AdaLovelace99":    "your email address",
+		"example.com12345": "your email address",
+	} {
+		r := e.browser().post(path, url.Values{"name": {"Ada"}, "email": {"ada.lovelace@example.com"}, "password": {password}})
+		r.is(t, http.StatusUnprocessableEntity)
+		if !strings.Contains(r.body, why) {
+			t.Errorf("password %q: the page does not say %q", password, why)
+		}
+	}
+	// A password of its own is taken, even one with the company's name in it.
+	b := e.browser()
+	b.follow(b.post(path, url.Values{"name": {"Ada"}, "email": {"ada.lovelace@example.com"}, "password": {"green grocer turnip parade"}})).
+		is(t, http.StatusOK)
+	// Changing it follows the same rules.
+	r := b.post("/settings/account/password", url.Values{"current": {"green grocer turnip parade"}, "password": {"ada.lovelace1"}, "confirm": {"ada.lovelace1"}})
+	r.is(t, http.StatusUnprocessableEntity)
+	if !strings.Contains(r.body, "your email address") {
+		t.Errorf("changing to a password made of the email: the page does not say why:\n%s", r.body)
+	}
 }
