@@ -52,20 +52,20 @@ type Config struct {
 // Service is the client portal: every operation of the help article, each taking
 // the Actor who calls and refusing what that actor may not do.
 type Service struct {
-	store     Store
-	mailer    Mailer
-	routeSync RouteSync
-	shopify   Shopify
-	inviteURL func(string) string
-	inviteTTL time.Duration
-	tracking  func(string) string
-	passwords PasswordHasher
+	store           Store
+	mailer          Mailer
+	routeSync       RouteSync
+	shopify         Shopify
+	inviteURL       func(string) string
+	inviteTTL       time.Duration
+	tracking        func(string) string
+	passwords       PasswordHasher
 	commonPasswords *PasswordList
-	dummyOnce sync.Once
-	dummy     string
-	log       *slog.Logger
-	now       func() time.Time
-	newID     func() string
+	dummyOnce       sync.Once
+	dummy           string
+	log             *slog.Logger
+	now             func() time.Time
+	newID           func() string
 
 	// Live updates (see live.go): wake-ups for subscribers and outbox workers,
 	// and the Store's cross-process wake-ups relayed to them.
