@@ -91,6 +91,7 @@ func (s *server) member(h memberFunc) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
+		s.touchSession(w, r)
 		ctx := context.WithValue(r.Context(), viewerKey, v)
 		ctx = context.WithValue(ctx, actorKey, a)
 		r = r.WithContext(ctx)
@@ -186,6 +187,7 @@ func (s *server) api(h apiFunc) http.Handler {
 				s.fail(w, r, errUnauthorized)
 				return
 			}
+			s.touchSession(w, r)
 		}
 		r = r.WithContext(context.WithValue(r.Context(), actorKey, a))
 		if err := h(w, r, withAccessMemo(r, a)); err != nil {

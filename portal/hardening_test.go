@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -231,5 +232,48 @@ func TestWeakPasswordsAreRefusedSayingWhy(t *testing.T) {
 	r.is(t, http.StatusUnprocessableEntity)
 	if !strings.Contains(r.body, "your email address") {
 		t.Errorf("changing to a password made of the email: the page does not say why:\n%s", r.body)
+	}
+}
+
+// testClock is a clock a test moves.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *testClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func TestSessionsEndWhenIdleAndAfterTheirLifetime(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{now: time.Now()}
+	e := newEnv(t, func(c *portal.Config) {
+		c.Now, c.SessionIdle, c.SessionTTL = clock.Now, 30*time.Minute, 2*time.Hour
+	})
+	tm := e.signUp("Green Grocer", uploads)
+	b := e.signedIn(tm.email)
+	// Used every 20 minutes, it lasts: each use is noted in the cookie.
+	for i := 0; i < 5; i++ {
+		clock.add(20 * time.Minute)
+		b.get("/home").is(t, http.StatusOK)
+	}
+	// Left for longer than the idle timeout, it ends.
+	clock.add(31 * time.Minute)
+	if r := b.get("/home"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/signin") {
+		t.Fatalf("a session idle for 31 minutes still opens /home: %d", r.status)
+	}
+	// However active, it ends after its lifetime.
+	b = e.signedIn(tm.email)
+	for i := 0; i < 5; i++ {
+		clock.add(20 * time.Minute)
+		b.get("/home").is(t, http.StatusOK)
+	}
+	clock.add(21 * time.Minute) // 2 h 1 min since sign-in
+	if r := b.get("/home"); r.status != http.StatusSeeOther {
+		t.Fatalf("a session past its lifetime still opens /home: %d", r.status)
 	}
 }

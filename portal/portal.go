@@ -19,7 +19,8 @@
 //
 // Security: sessions are HMAC-signed cookies (HttpOnly, SameSite=Lax, Secure when
 // BaseURL is https) checked against the Service on every request, so a removed
-// member is out at once; state-changing requests pass http.CrossOriginProtection;
+// member is out at once; they end after Config.SessionIdle unused (2 hours) and
+// Config.SessionTTL in all (12 hours); state-changing requests pass http.CrossOriginProtection;
 // sign-in and invite acceptance are rate limited per IP and per email; every
 // response carries a strict Content-Security-Policy (no inline scripts) and the
 // usual hardening headers; request bodies are bounded; links are built from
@@ -57,8 +58,11 @@ type Config struct {
 	// SessionKey signs session cookies (HMAC-SHA256). At least 32 random bytes,
 	// the same in every process serving the portal. Required.
 	SessionKey []byte
-	// SessionTTL is how long a sign-in lasts. 0: 12 hours.
+	// SessionTTL is how long a sign-in lasts at most, however active. 0: 12 hours.
 	SessionTTL time.Duration
+	// SessionIdle ends a sign-in unused for that long (its cookie notes when it
+	// was last used). 0: 2 hours.
+	SessionIdle time.Duration
 
 	// Dispatchers authenticates the host's dispatchers for the console under
 	// /dispatch/. nil: the console is not served.
@@ -225,6 +229,9 @@ func newServer(cfg Config) (*server, error) {
 	}
 	if s.cfg.SessionTTL <= 0 {
 		s.cfg.SessionTTL = 12 * time.Hour
+	}
+	if s.cfg.SessionIdle <= 0 {
+		s.cfg.SessionIdle = 2 * time.Hour
 	}
 	s.csp = s.contentSecurityPolicy()
 	s.keys = newSessionKeys(cfg.SessionKey)

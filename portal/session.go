@@ -115,12 +115,23 @@ func verify(key []byte, s string, v any) bool {
 // session is what the session cookie holds: who signed in, until when. The
 // Service checks the member on every call, so a removed member or a disabled
 // client is refused even while the cookie is valid.
+//
+// A session ends at Expires (Config.SessionTTL after sign-in), or once it has
+// been idle for Config.SessionIdle: Seen is when it was last used, rewritten in
+// the cookie as it is used (at most once a minute), so an idle cookie stops
+// working with no state on the server. (Sign-out everywhere needs sessions kept
+// on the server: not yet.)
 type session struct {
 	Account connect.AccountID `json:"a"`
 	Client  connect.ClientID  `json:"c"`
 	Member  connect.MemberID  `json:"m"`
 	Expires int64             `json:"e"`
+	Seen    int64             `json:"s"`
 }
+
+// seenEvery is how stale a session's Seen may grow before the cookie is
+// written again: the idle timeout is exact to within it.
+const seenEvery = time.Minute
 
 func (s session) actor() connect.Actor { return connect.AsMember(s.Account, s.Client, s.Member) }
 
@@ -142,13 +153,31 @@ func (s *server) cookie(name, value string, maxAge time.Duration) *http.Cookie {
 
 // startSession signs the member in.
 func (s *server) startSession(w http.ResponseWriter, a connect.Actor) error {
-	v, err := sign(s.keys.session, session{Account: a.Account, Client: a.Client, Member: a.Member,
-		Expires: s.now().Add(s.cfg.SessionTTL).Unix()})
+	now := s.now()
+	return s.writeSession(w, session{Account: a.Account, Client: a.Client, Member: a.Member,
+		Expires: now.Add(s.cfg.SessionTTL).Unix(), Seen: now.Unix()})
+}
+
+// writeSession sets the session cookie, expiring with the session.
+func (s *server) writeSession(w http.ResponseWriter, sess session) error {
+	v, err := sign(s.keys.session, sess)
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, s.cookie(sessionCookie, v, s.cfg.SessionTTL))
+	left := time.Unix(sess.Expires, 0).Sub(s.now())
+	http.SetCookie(w, s.cookie(sessionCookie, v, max(left, time.Second)))
 	return nil
+}
+
+// touchSession notes that the request's session was used now, when its Seen
+// is older than seenEvery, so that it does not end for being idle.
+func (s *server) touchSession(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.session(r)
+	if !ok || s.now().Unix()-sess.Seen < int64(seenEvery/time.Second) {
+		return
+	}
+	sess.Seen = s.now().Unix()
+	_ = s.writeSession(w, sess) // the cookie as it was stays valid until idle
 }
 
 // endSession signs out.
@@ -158,16 +187,28 @@ func (s *server) endSession(w http.ResponseWriter) {
 
 // sessionActor returns the member of the request's session cookie, if any is valid.
 func (s *server) sessionActor(r *http.Request) (connect.Actor, bool) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return connect.Actor{}, false
-	}
-	var sess session
-	if !verify(s.keys.session, c.Value, &sess) || s.now().Unix() >= sess.Expires ||
-		sess.Account == "" || sess.Client == "" || sess.Member == "" {
+	sess, ok := s.session(r)
+	if !ok {
 		return connect.Actor{}, false
 	}
 	return sess.actor(), true
+}
+
+// session returns the request's session, if its cookie is valid: signed, not
+// expired, not idle for longer than Config.SessionIdle.
+func (s *server) session(r *http.Request) (session, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return session{}, false
+	}
+	var sess session
+	now := s.now().Unix()
+	if !verify(s.keys.session, c.Value, &sess) || now >= sess.Expires ||
+		now-sess.Seen > int64(s.cfg.SessionIdle/time.Second) ||
+		sess.Account == "" || sess.Client == "" || sess.Member == "" {
+		return session{}, false
+	}
+	return sess, true
 }
 
 // flash is a message shown once on the next page, with an optional secret shown
