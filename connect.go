@@ -2,6 +2,7 @@ package connect
 
 import (
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -41,6 +42,10 @@ type Config struct {
 	// characters or more. Repeated and sequential characters, and passwords made
 	// of the member's email, name or company name, are refused whatever the list.
 	CommonPasswords *PasswordList
+	// PasswordConcurrency bounds the passwords hashed or checked at once in this
+	// process; more wait their turn (sign-in floods queue instead of taking every
+	// CPU). 0: GOMAXPROCS.
+	PasswordConcurrency int
 
 	Logger *slog.Logger     // nil: silent
 	Now    func() time.Time // nil: time.Now
@@ -61,6 +66,7 @@ type Service struct {
 	tracking        func(string) string
 	passwords       PasswordHasher
 	commonPasswords *PasswordList
+	hashSlots       chan struct{} // Config.PasswordConcurrency
 	dummyOnce       sync.Once
 	dummy           string
 	log             *slog.Logger
@@ -89,6 +95,11 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.passwords == nil {
 		s.passwords = PBKDF2{}
+	}
+	if n := cfg.PasswordConcurrency; n > 0 {
+		s.hashSlots = make(chan struct{}, n)
+	} else {
+		s.hashSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
 	}
 	if s.commonPasswords = cfg.CommonPasswords; s.commonPasswords == nil {
 		s.commonPasswords = builtinPasswords()

@@ -366,7 +366,7 @@ func (s *Service) AcceptInvite(ctx context.Context, token string, p SignUp) (*Ac
 	var hash string
 	if p.Password != "" {
 		var err error
-		if hash, err = s.passwords.Hash(p.Password); err != nil {
+		if hash, err = s.hashPassword(ctx, p.Password); err != nil {
 			return nil, err
 		}
 	}

@@ -92,7 +92,12 @@ func (s *Service) SignIn(ctx context.Context, email, password string) ([]Members
 	}
 	var out []Membership
 	for _, cr := range creds {
-		if cr.PasswordHash == "" || !s.passwords.Verify(cr.PasswordHash, password) {
+		if cr.PasswordHash == "" {
+			continue
+		}
+		if ok, err := s.verifyPassword(ctx, cr.PasswordHash, password); err != nil {
+			return nil, err
+		} else if !ok {
 			continue
 		}
 		a := AsMember(cr.Member.Account, cr.Member.Client, cr.Member.ID)
@@ -104,12 +109,47 @@ func (s *Service) SignIn(ctx context.Context, email, password string) ([]Members
 	}
 	if len(creds) == 0 {
 		// Spend the time a real check takes, so timing does not tell either.
-		s.passwords.Verify(s.dummyHash(), password)
+		if _, err := s.verifyPassword(ctx, s.dummyHash(), password); err != nil {
+			return nil, err
+		}
 	}
 	if len(out) == 0 {
 		return nil, refused
 	}
 	return out, nil
+}
+
+// hashSlot takes one of the process's password-hashing slots
+// (Config.PasswordConcurrency), waiting for one while all are taken: a flood of
+// sign-ins queues instead of taking every CPU. Errors: ErrUnavailable when ctx
+// ends first.
+func (s *Service) hashSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case s.hashSlots <- struct{}{}:
+		return func() { <-s.hashSlots }, nil
+	case <-ctx.Done():
+		return nil, Errorf(Unavailable, "too many sign-ins at once; try again: %w", ctx.Err())
+	}
+}
+
+// hashPassword hashes a password in a hashing slot.
+func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return s.passwords.Hash(password)
+}
+
+// verifyPassword checks a password against a hash in a hashing slot.
+func (s *Service) verifyPassword(ctx context.Context, hash, password string) (bool, error) {
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return s.passwords.Verify(hash, password), nil
 }
 
 // dummyHash is verified against when no member has the email; made once, on the
@@ -141,11 +181,16 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 		return err
 	}
 	for _, cr := range creds {
-		if cr.Member.ID == m.ID && cr.PasswordHash != "" && !s.passwords.Verify(cr.PasswordHash, current) {
+		if cr.Member.ID != m.ID || cr.PasswordHash == "" {
+			continue
+		}
+		if ok, err := s.verifyPassword(ctx, cr.PasswordHash, current); err != nil {
+			return err
+		} else if !ok {
 			return Errorf(Forbidden, "the current password is not right")
 		}
 	}
-	hash, err := s.passwords.Hash(next)
+	hash, err := s.hashPassword(ctx, next)
 	if err != nil {
 		return err
 	}

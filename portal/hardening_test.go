@@ -6,12 +6,14 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 	"github.com/dispatchkit/connect/portal"
 )
 
@@ -196,7 +198,7 @@ func TestALinkInviteSaysAnyoneWithTheLinkMayJoin(t *testing.T) {
 func TestWeakPasswordsAreRefusedSayingWhy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *portal.Config) { // many tries, none held back
-		c.RateLimits = portal.RateLimits{PerIP: portal.Rate{Burst: 100, Every: time.Second},
+		c.RateLimits = portal.RateLimits{PerNetwork: portal.Rate{Burst: 100, Every: time.Second},
 			PerEmail: portal.Rate{Burst: 100, Every: time.Second}}
 	})
 	tm := e.signUp("Green Grocer", uploads)
@@ -275,5 +277,143 @@ func TestSessionsEndWhenIdleAndAfterTheirLifetime(t *testing.T) {
 	clock.add(21 * time.Minute) // 2 h 1 min since sign-in
 	if r := b.get("/home"); r.status != http.StatusSeeOther {
 		t.Fatalf("a session past its lifetime still opens /home: %d", r.status)
+	}
+}
+
+// fromIP makes the portal count a request's address from X-Test-IP (as a host
+// behind a proxy it trusts would, from X-Forwarded-For).
+func fromIP(c *portal.Config) {
+	c.ClientIP = func(r *http.Request) string { return r.Header.Get("X-Test-IP") }
+}
+
+// signInFrom posts a sign-in from the address.
+func (b *browser) signInFrom(ip, email, password string) response {
+	return b.do(http.MethodPost, "/signin", strings.NewReader(url.Values{"email": {email}, "password": {password}}.Encode()),
+		"application/x-www-form-urlencoded", http.Header{"X-Test-IP": {ip}})
+}
+
+func TestSignInLimitsCannotLockAMemberOut(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{now: time.Now()}
+	e := newEnv(t, fromIP, func(c *portal.Config) {
+		c.Now = clock.Now
+		c.RateLimits = portal.RateLimits{PerEmail: portal.Rate{Burst: 8, Every: time.Hour}}
+	})
+	tm := e.signUp("Green Grocer", uploads)
+	// The member's own laptop signed in before.
+	laptop := e.browser()
+	laptop.signInFrom("198.51.100.7", tm.email, tm.password).is(t, http.StatusSeeOther)
+
+	// An attacker guessing from one address is slowed down there: three
+	// failures, then a wait that doubles.
+	attacker := e.browser()
+	for i := 0; i < 3; i++ {
+		attacker.signInFrom("203.0.113.5", tm.email, "guess number "+strconv.Itoa(i)).is(t, http.StatusUnauthorized)
+	}
+	r := attacker.signInFrom("203.0.113.5", tm.email, "guess number 3").is(t, http.StatusTooManyRequests)
+	if r.header.Get("Retry-After") != "1" {
+		t.Errorf("first delay: Retry-After %q, want 1", r.header.Get("Retry-After"))
+	}
+	clock.add(time.Second)
+	attacker.signInFrom("203.0.113.5", tm.email, "guess number 4").is(t, http.StatusUnauthorized)
+	if r := attacker.signInFrom("203.0.113.5", tm.email, "guess number 5").is(t, http.StatusTooManyRequests); r.header.Get("Retry-After") != "2" {
+		t.Errorf("second delay: Retry-After %q, want 2", r.header.Get("Retry-After"))
+	}
+	// Meanwhile the member signs in from a new phone elsewhere.
+	e.browser().signInFrom("192.0.2.9", tm.email, tm.password).is(t, http.StatusSeeOther)
+
+	// Guessing spread over many addresses empties the email's bucket: new
+	// devices wait, and the member's laptop still signs in.
+	for i := 0; i < 8; i++ {
+		e.browser().signInFrom("203.0.113."+strconv.Itoa(10+i), tm.email, "spread guess "+strconv.Itoa(i))
+	}
+	e.browser().signInFrom("192.0.2.10", tm.email, tm.password).is(t, http.StatusTooManyRequests).has(t, "Too many attempts")
+	laptop.signInFrom("198.51.100.7", tm.email, tm.password).is(t, http.StatusSeeOther)
+	// Nor is the laptop held back from another network.
+	laptop.signInFrom("2001:db8:9::1", tm.email, tm.password).is(t, http.StatusSeeOther)
+}
+
+func TestSignInIsLimitedPerIPv6Network(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fromIP, func(c *portal.Config) {
+		c.RateLimits = portal.RateLimits{PerNetwork: portal.Rate{Burst: 3, Every: time.Hour}}
+	})
+	b := e.browser()
+	// Addresses of one /64 share a bucket, whatever their last 64 bits.
+	for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:fffe"} {
+		b.signInFrom(ip, "nobody@example.com", "wrong password").is(t, http.StatusUnauthorized)
+	}
+	b.signInFrom("2001:db8:1:2:abcd::9", "someone@example.com", "wrong password").is(t, http.StatusTooManyRequests)
+	// Another /64 is another subscriber; an IPv4 address counts alone.
+	b.signInFrom("2001:db8:1:3::1", "someone@example.com", "wrong password").is(t, http.StatusUnauthorized)
+	b.signInFrom("198.51.100.1", "someone@example.com", "wrong password").is(t, http.StatusUnauthorized)
+	b.signInFrom("198.51.100.2", "someone@example.com", "wrong password").is(t, http.StatusUnauthorized)
+}
+
+func TestAFullLimiterTableForgetsRatherThanRefusesEveryone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fromIP, func(c *portal.Config) {
+		c.RateLimits = portal.RateLimits{PerNetwork: portal.Rate{Burst: 1, Every: time.Hour}, Keys: 4}
+	})
+	b := e.browser()
+	// Far more networks than the table holds: each new one is still served.
+	for i := 0; i < 20; i++ {
+		b.signInFrom("203.0.113."+strconv.Itoa(i), "nobody"+strconv.Itoa(i)+"@example.com", "wrong password").is(t, http.StatusUnauthorized)
+	}
+	// A network still in the table is held to its bucket.
+	b.signInFrom("203.0.113.19", "nobody@example.com", "wrong password").is(t, http.StatusTooManyRequests)
+}
+
+// gateHasher lets a test hold every password check until it releases it, and
+// counts how many were under way at once.
+type gateHasher struct {
+	connect.PBKDF2
+	entered chan struct{}
+	release chan struct{}
+	mu      sync.Mutex
+	inside  int
+	most    int
+}
+
+func (h *gateHasher) Verify(hash, password string) bool {
+	h.mu.Lock()
+	h.inside++
+	h.most = max(h.most, h.inside)
+	h.mu.Unlock()
+	h.entered <- struct{}{}
+	<-h.release
+	h.mu.Lock()
+	h.inside--
+	h.mu.Unlock()
+	return h.PBKDF2.Verify(hash, password)
+}
+
+func TestPasswordHashingIsBoundedProcessWide(t *testing.T) {
+	t.Parallel()
+	const n, slots = 8, 2
+	h := &gateHasher{PBKDF2: connect.PBKDF2{Iterations: 1000}, entered: make(chan struct{}, n), release: make(chan struct{})}
+	e := newEnvOnWorld(t, "", []connecttest.Option{connecttest.WithConfig(func(c *connect.Config) {
+		c.Passwords, c.PasswordConcurrency = h, slots
+	})}, fromIP)
+	tm := e.signUp("Green Grocer", uploads)
+	done := make(chan int, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			b := e.browser()
+			done <- b.signInFrom("198.51.100."+strconv.Itoa(i), tm.email, tm.password).status
+		}()
+	}
+	// Let the checks through one at a time: the flood queues behind the slots.
+	for i := 0; i < n; i++ {
+		<-h.entered
+		h.release <- struct{}{}
+	}
+	for i := 0; i < n; i++ {
+		if status := <-done; status != http.StatusSeeOther {
+			t.Errorf("a queued sign-in answered %d", status)
+		}
+	}
+	if h.most > slots {
+		t.Fatalf("%d password checks ran at once, over the %d slots", h.most, slots)
 	}
 }

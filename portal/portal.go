@@ -21,7 +21,9 @@
 // BaseURL is https) checked against the Service on every request, so a removed
 // member is out at once; they end after Config.SessionIdle unused (2 hours) and
 // Config.SessionTTL in all (12 hours); state-changing requests pass http.CrossOriginProtection;
-// sign-in and invite acceptance are rate limited per IP and per email; every
+// sign-in and invite acceptance are rate limited per network (IPv4 address, IPv6
+// /64), with a delay per email and network, in ways no one can turn into a
+// lockout of someone else (RateLimits); every
 // response carries a strict Content-Security-Policy (no inline scripts) and the
 // usual hardening headers; request bodies are bounded; links are built from
 // BaseURL, never from the Host header.

@@ -3,14 +3,11 @@ package portal
 import (
 	"errors"
 	"fmt"
-	"math"
 	"mime"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"time"
 	"unicode/utf8"
 )
 
@@ -121,106 +118,4 @@ func (s *server) clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// Rate is a token bucket: Burst attempts at once, then one more every Every.
-type Rate struct {
-	Burst int
-	Every time.Duration
-}
-
-// RateLimits bound attempts at guessing passwords and invite tokens. Each attempt
-// takes a token from the bucket of its IP address and of its email; an attempt
-// with either bucket empty is refused with 429 before any password is checked.
-type RateLimits struct {
-	// PerIP bounds sign-in and invite-acceptance attempts from one address.
-	// Zero: 20 at once, then one every 3 seconds.
-	PerIP Rate
-	// PerEmail bounds sign-in attempts for one email, from anywhere. Zero: 5 at
-	// once, then one every 30 seconds.
-	PerEmail Rate
-}
-
-// rateLimits holds the buckets.
-type rateLimits struct {
-	ip, email *limiter
-}
-
-func newRateLimits(cfg RateLimits, now func() time.Time) *rateLimits {
-	if cfg.PerIP.Burst <= 0 || cfg.PerIP.Every <= 0 {
-		cfg.PerIP = Rate{Burst: 20, Every: 3 * time.Second}
-	}
-	if cfg.PerEmail.Burst <= 0 || cfg.PerEmail.Every <= 0 {
-		cfg.PerEmail = Rate{Burst: 5, Every: 30 * time.Second}
-	}
-	return &rateLimits{ip: newLimiter(cfg.PerIP, now), email: newLimiter(cfg.PerEmail, now)}
-}
-
-// limiter is a set of token buckets in memory, by key.
-type limiter struct {
-	mu      sync.Mutex
-	rate    Rate
-	now     func() time.Time
-	buckets map[string]*bucket
-	swept   time.Time
-}
-
-type bucket struct {
-	tokens float64
-	at     time.Time
-}
-
-// maxBuckets bounds the memory a flood of keys can take.
-const maxBuckets = 100_000
-
-func newLimiter(r Rate, now func() time.Time) *limiter {
-	return &limiter{rate: r, now: now, buckets: map[string]*bucket{}}
-}
-
-// allow takes a token for key, or says how long until one is free.
-func (l *limiter) allow(key string) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	full := float64(l.rate.Burst)
-	perToken := l.rate.Every.Seconds()
-	if now.Sub(l.swept) > time.Minute || len(l.buckets) >= maxBuckets {
-		// Forget buckets that have refilled: they are as good as new.
-		for k, b := range l.buckets {
-			if b.tokens+now.Sub(b.at).Seconds()/perToken >= full {
-				delete(l.buckets, k)
-			}
-		}
-		l.swept = now
-	}
-	b := l.buckets[key]
-	if b == nil {
-		if len(l.buckets) >= maxBuckets {
-			return false, l.rate.Every
-		}
-		b = &bucket{tokens: full, at: now}
-		l.buckets[key] = b
-	}
-	b.tokens = math.Min(full, b.tokens+now.Sub(b.at).Seconds()/perToken)
-	b.at = now
-	if b.tokens < 1 {
-		wait := time.Duration((1 - b.tokens) * perToken * float64(time.Second))
-		return false, wait
-	}
-	b.tokens--
-	return true, 0
-}
-
-// allowAttempt takes a token from the IP's bucket and, when email is set, from the
-// email's; it reports how long to wait when either is empty.
-func (s *server) allowAttempt(r *http.Request, kind, email string) (bool, time.Duration) {
-	if ok, wait := s.limits.ip.allow(kind + "|" + s.clientIP(r)); !ok {
-		return false, wait
-	}
-	if email = strings.ToLower(strings.TrimSpace(email)); email != "" {
-		if ok, wait := s.limits.email.allow(kind + "|" + email); !ok {
-			return false, wait
-		}
-	}
-	return true, 0
 }

@@ -20,6 +20,7 @@ const (
 	sessionCookie = "connect_session"
 	flashCookie   = "connect_flash"
 	chooseCookie  = "connect_choose"
+	deviceCookie  = "connect_device"
 )
 
 // sessionKeys derives one key per purpose from the configured key, so that a
@@ -27,8 +28,8 @@ const (
 // sealed (AES-256-GCM) rather than signed: it carries one-time secrets (a new
 // invite link, API key or tracking link) that the cookie must not show.
 type sessionKeys struct {
-	session, choose []byte
-	flash           cipher.AEAD
+	session, choose, device []byte
+	flash                   cipher.AEAD
 }
 
 func newSessionKeys(key []byte) sessionKeys {
@@ -45,7 +46,7 @@ func newSessionKeys(key []byte) sessionKeys {
 	if err != nil {
 		panic(err) // unreachable: AES has a 16-byte block
 	}
-	return sessionKeys{session: derive("session"), flash: aead, choose: derive("choose")}
+	return sessionKeys{session: derive("session"), flash: aead, choose: derive("choose"), device: derive("device")}
 }
 
 // seal returns base64(nonce + AES-GCM of the JSON of v): the value can be

@@ -156,12 +156,16 @@ func (s *server) accountPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 }
 
 func (s *server) changePassword(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	if ok, wait := s.allowAttempt(r, "password", v.Member.Email); !ok {
+	at, wait, ok := s.beginAttempt(r, "password", v.Member.Email)
+	if !ok {
 		s.render(w, r, http.StatusTooManyRequests, "account", &page{Title: "Your account", Tab: "settings",
 			Data: accountData{Error: tooMany(w, wait)}})
 		return nil
 	}
 	err := s.svc.ChangePassword(r.Context(), v.Actor, r.PostFormValue("current"), r.PostFormValue("password"))
+	if isCode(err, connect.Forbidden) {
+		at.failed()
+	}
 	if err != nil {
 		st := httpStatus(err)
 		if st != http.StatusUnprocessableEntity && st != http.StatusForbidden {

@@ -48,19 +48,22 @@ func tooMany(w http.ResponseWriter, wait time.Duration) string {
 func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {
 	email, password := strings.TrimSpace(r.PostFormValue("email")), r.PostFormValue("password")
 	f := signInForm{Email: email, Next: s.localNext(r.PostFormValue("next"), "")}
-	if ok, wait := s.allowAttempt(r, "signin", email); !ok {
+	at, wait, ok := s.beginAttempt(r, "signin", email)
+	if !ok {
 		f.Error = tooMany(w, wait)
 		s.render(w, r, http.StatusTooManyRequests, "signin", &page{Title: "Sign in", Data: f})
 		return nil
 	}
 	ms, err := s.svc.SignIn(r.Context(), email, password)
 	if isCode(err, connect.Forbidden) {
+		at.failed()
 		f.Error = message(err)
 		s.render(w, r, http.StatusUnauthorized, "signin", &page{Title: "Sign in", Data: f})
 		return nil
 	} else if err != nil {
 		return err
 	}
+	at.succeeded(w, r)
 	next := s.localNext(f.Next, s.path("/home"))
 	if len(ms) == 1 {
 		if err := s.startSession(w, ms[0].Actor); err != nil {
@@ -167,7 +170,7 @@ func (s *server) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 	f := inviteForm{Token: r.PathValue("token"), Name: strings.TrimSpace(r.PostFormValue("name")),
 		Email: strings.TrimSpace(r.PostFormValue("email"))}
 	f.Invite, _ = s.svc.Invitation(r.Context(), f.Token) // for the page shown again; nil when gone
-	if ok, wait := s.allowAttempt(r, "invite", f.Email); !ok {
+	if _, wait, ok := s.beginAttempt(r, "invite", f.Email); !ok {
 		f.Error = tooMany(w, wait)
 		s.render(w, r, http.StatusTooManyRequests, "invite", &page{Title: "Sign up", Data: f})
 		return nil
