@@ -59,6 +59,16 @@ type ImportOptions struct {
 	// SkipHiddenRows leaves out the rows a sheet hides (by hand, or by a filter).
 	// By default they are imported, and a warning names them.
 	SkipHiddenRows bool
+	// Refused, when set, is given each refused row as it is found, instead of
+	// ImportResult.RefusedRows keeping them all in memory (a caller spills them to
+	// disk): a file of 200,000 refused rows holds as much text as the file. The
+	// rows come in the order they are found: a duplicate found while storing
+	// after rows read later. An error stops the import with it.
+	Refused func(RefusedRow) error
+	// MaxErrors, when above 0, bounds the problems ImportResult.Errors lists,
+	// and the rows' warnings in ImportResult.Warnings, to the first MaxErrors of
+	// each; MoreErrors and MoreWarnings count the rest.
+	MaxErrors int
 }
 
 // ImportProgress says how far an import is.
@@ -73,15 +83,20 @@ type ImportResult struct {
 	Imported   int // orders stored as drafts (0 for a preview)
 	Refused    int // rows refused, duplicates included
 	Duplicates int // rows refused because their Id is already used
-	// Errors lists every problem, each with its row, column and field.
-	Errors []FieldError
+	// Errors lists every problem, each with its row, column and field (the
+	// first ImportOptions.MaxErrors, when set; MoreErrors counts the others).
+	Errors     []FieldError
+	MoreErrors int
 	// Warnings lists what the user should know about the file (sheets not
 	// imported, rows skipped above the header, hidden rows and columns) and then
 	// about rows that were read (each with its row, column and field). They refuse
-	// nothing.
-	Warnings []FieldError
+	// nothing. With ImportOptions.MaxErrors, MoreWarnings counts the rows'
+	// warnings past it.
+	Warnings     []FieldError
+	MoreWarnings int
 	// RefusedRows are the refused rows as read, with their problems, ready to be
-	// written as a file to fix and upload again.
+	// written as a file to fix and upload again (none when ImportOptions.Refused
+	// takes them).
 	RefusedRows []RefusedRow
 	// Preview holds the first rows as they would be stored (PreviewImport only).
 	Preview []*Order
@@ -251,13 +266,28 @@ func duplicateReason(ref string, first rowPlace) string {
 	return fmt.Sprintf("%q was already imported", ref)
 }
 
-// refuse records a refused row with its problems, each located by row and column.
-func (s *Service) refuse(src ImportSource, res *ImportResult, row ImportRow, problems []FieldError) {
+// refuse records a refused row with its problems, each located by row and
+// column: in res, or given to opts.Refused.
+func (s *Service) refuse(src ImportSource, res *ImportResult, opts ImportOptions, row ImportRow, problems []FieldError) error {
 	locate(src, row, problems)
 	res.Refused++
-	res.Errors = append(res.Errors, problems...)
-	res.RefusedRows = append(res.RefusedRows, RefusedRow{Number: row.Number, Sheet: row.Sheet, Cells: row.Cells,
-		Errors: problems})
+	res.Errors, res.MoreErrors = appendBounded(res.Errors, res.MoreErrors, opts.MaxErrors, problems)
+	rr := RefusedRow{Number: row.Number, Sheet: row.Sheet, Cells: row.Cells, Errors: problems}
+	if opts.Refused != nil {
+		return opts.Refused(rr)
+	}
+	res.RefusedRows = append(res.RefusedRows, rr)
+	return nil
+}
+
+// appendBounded appends more to list while it has fewer than limit (no limit
+// when 0), counting the rest in over.
+func appendBounded(list []FieldError, over, limit int, more []FieldError) ([]FieldError, int) {
+	if limit <= 0 {
+		return append(list, more...), over
+	}
+	n := min(len(more), max(limit-len(list), 0))
+	return append(list, more[:n]...), over + len(more) - n
 }
 
 // locate puts the row's sheet and number, and each field's column, on errs.

@@ -43,7 +43,7 @@ func (s *Service) readImport(ctx context.Context, st Store, c caller, src Import
 	defer func() {
 		for r := range storer.finish() {
 			if err == nil {
-				err = s.stored(src, res, r)
+				err = s.stored(src, res, opts, r)
 			}
 		}
 		// Duplicates found while storing were refused after rows read later. Rows
@@ -83,7 +83,7 @@ func (s *Service) readImport(ctx context.Context, st Store, c caller, src Import
 			case storer.jobs <- job:
 				return nil
 			case r := <-storer.results:
-				if err := s.stored(src, res, r); err != nil {
+				if err := s.stored(src, res, opts, r); err != nil {
 					return err
 				}
 				progress()
@@ -106,7 +106,7 @@ func (s *Service) readImport(ctx context.Context, st Store, c caller, src Import
 		res.Read++
 		if len(row.Warnings) > 0 {
 			locate(src, row, row.Warnings)
-			rowWarnings = append(rowWarnings, row.Warnings...)
+			rowWarnings, res.MoreWarnings = appendBounded(rowWarnings, res.MoreWarnings, opts.MaxErrors, row.Warnings)
 		}
 		in := normalizeInput(row.Input)
 		o, problems, err := build(ctx, row, in)
@@ -123,7 +123,9 @@ func (s *Service) readImport(ctx context.Context, st Store, c caller, src Import
 			}
 		}
 		if len(problems) > 0 {
-			s.refuse(src, res, row, problems)
+			if err := s.refuse(src, res, opts, row, problems); err != nil {
+				return err
+			}
 			continue
 		}
 		batch, rows = append(batch, o), append(rows, row)
@@ -201,13 +203,15 @@ func (p *storing) finish() <-chan storeResult {
 }
 
 // stored applies what the storing goroutine did with a batch to res.
-func (s *Service) stored(src ImportSource, res *ImportResult, r storeResult) error {
+func (s *Service) stored(src ImportSource, res *ImportResult, opts ImportOptions, r storeResult) error {
 	if r.err != nil {
 		return r.err
 	}
 	for k, i := range r.taken {
 		res.Duplicates++
-		s.refuse(src, res, r.rows[i], []FieldError{{Field: FieldRef, Reason: duplicateReason(r.takenRefs[k], rowPlace{})}})
+		if err := s.refuse(src, res, opts, r.rows[i], []FieldError{{Field: FieldRef, Reason: duplicateReason(r.takenRefs[k], rowPlace{})}}); err != nil {
+			return err
+		}
 	}
 	res.Imported += r.stored
 	return nil

@@ -2,6 +2,8 @@ package importer
 
 import (
 	"io"
+	"iter"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,6 +45,12 @@ type RefusedOptions struct {
 // exactly as a first import of them would; when a file that already has them (a
 // refused-rows file refused again) is written, its old ones are left out.
 func WriteRefused(w io.Writer, header []string, rows []connect.RefusedRow, opts RefusedOptions) error {
+	return WriteRefusedSeq(w, header, slices.Values(rows), opts)
+}
+
+// WriteRefusedSeq is WriteRefused of rows held elsewhere than in memory (a file
+// the rows were spilled to): rows is read twice, first for the widest row.
+func WriteRefusedSeq(w io.Writer, header []string, rows iter.Seq[connect.RefusedRow], opts RefusedOptions) error {
 	drop := refusedColumns(header)
 	keep := func(cells []string) []string {
 		if len(drop) == 0 {
@@ -59,7 +67,7 @@ func WriteRefused(w io.Writer, header []string, rows []connect.RefusedRow, opts 
 	header = keep(header)
 	width := len(header)
 	sheets := false
-	for _, r := range rows {
+	for r := range rows {
 		width = max(width, len(keep(r.Cells)))
 		sheets = sheets || r.Sheet != ""
 	}
@@ -75,7 +83,7 @@ func WriteRefused(w io.Writer, header []string, rows []connect.RefusedRow, opts 
 	if err := cw.Write(line); err != nil {
 		return err
 	}
-	for _, r := range rows {
+	for r := range rows {
 		clear(line)
 		copy(line, keep(r.Cells))
 		added := []string{strconv.Itoa(r.Number), r.Reason()}

@@ -341,9 +341,12 @@ type apiImportResult struct {
 	Refused    int             `json:"refused"`
 	Duplicates int             `json:"duplicates"`
 	Errors     []apiFieldError `json:"errors"`
+	MoreErrors int             `json:"more_errors,omitempty"` // problems past the first 1000, not listed
 	Warnings   []apiFieldError `json:"warnings"`
-	Preview    []apiOrder      `json:"preview,omitempty"`
-	Columns    []apiColumn     `json:"columns"`
+	// MoreWarnings counts the rows' warnings past the first 1000, not listed.
+	MoreWarnings int         `json:"more_warnings,omitempty"`
+	Preview      []apiOrder  `json:"preview,omitempty"`
+	Columns      []apiColumn `json:"columns"`
 	// Where the orders were found.
 	Sheets         []apiSheet      `json:"sheets,omitempty"`
 	HeaderRow      int             `json:"header_row"`
@@ -420,13 +423,15 @@ func (s *server) apiImport(w http.ResponseWriter, r *http.Request, a connect.Act
 	if u.Sheets, u.SkipHidden, err = importChoice(q, fields); err != nil {
 		return err
 	}
-	sheet, done, err := s.openSheet(u, cl.Settings.RequiredFields)
+	sheet, done, err := s.openSheet(r.Context(), u, cl.Settings.RequiredFields)
 	if err != nil {
 		return err
 	}
 	defer done()
-	// The sheet reads the sheets chosen (SheetOptions, from the upload).
-	opts := connect.ImportOptions{AllOrNothing: q.Get("all_or_nothing") == "true", PreviewRows: 10}
+	// The sheet reads the sheets chosen (SheetOptions, from the upload). The
+	// refused rows are counted, their problems listed (bounded), not kept.
+	opts := connect.ImportOptions{AllOrNothing: q.Get("all_or_nothing") == "true", PreviewRows: 10,
+		Refused: discardRefused, MaxErrors: maxImportErrors}
 	var res *connect.ImportResult
 	if q.Get("preview") == "true" {
 		res, err = s.svc.PreviewImport(r.Context(), a, sheet, opts)
@@ -437,7 +442,7 @@ func (s *server) apiImport(w http.ResponseWriter, r *http.Request, a connect.Act
 		return err
 	}
 	out := apiImportResult{Read: res.Read, Imported: res.Imported, Refused: res.Refused, Duplicates: res.Duplicates,
-		Errors: apiFields(res.Errors), Warnings: apiFields(res.Warnings)}
+		Errors: apiFields(res.Errors), MoreErrors: res.MoreErrors, Warnings: apiFields(res.Warnings), MoreWarnings: res.MoreWarnings}
 	for _, o := range res.Preview {
 		out.Preview = append(out.Preview, toAPIOrder(o))
 	}

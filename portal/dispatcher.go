@@ -252,7 +252,7 @@ func (s *server) importStops(w http.ResponseWriter, r *http.Request, a connect.A
 	}
 	defer s.removeUpload(u)
 	u.Stops = true
-	sheet, done, err := s.openSheet(u, connect.RequiredFieldPolicy{})
+	sheet, done, err := s.openSheet(r.Context(), u, connect.RequiredFieldPolicy{})
 	if err != nil {
 		if st := httpStatus(err); st == http.StatusUnprocessableEntity {
 			return show(st, stopsImportData{Error: message(err)})
@@ -265,7 +265,7 @@ func (s *server) importStops(w http.ResponseWriter, r *http.Request, a connect.A
 			return show(http.StatusUnprocessableEntity, stopsImportData{Error: "The file has no Client ID column: add the client number of each stop's client."})
 		}
 	}
-	res, err := s.svc.ImportStops(r.Context(), a, sheet, connect.ImportOptions{})
+	res, err := s.svc.ImportStops(r.Context(), a, sheet, connect.ImportOptions{Refused: discardRefused, MaxErrors: maxImportErrors})
 	if err != nil && res == nil {
 		if st := httpStatus(err); st == http.StatusUnprocessableEntity {
 			return show(st, stopsImportData{Error: message(err)})

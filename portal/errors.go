@@ -27,6 +27,10 @@ func httpStatus(err error) int {
 	if errors.As(err, &br) {
 		return http.StatusBadRequest
 	}
+	var tl tooLarge
+	if errors.As(err, &tl) {
+		return http.StatusRequestEntityTooLarge
+	}
 	switch connect.ErrorCode(err) {
 	case connect.NotFound:
 		return http.StatusNotFound
@@ -61,6 +65,10 @@ func message(err error) string {
 	var br badRequest
 	if errors.As(err, &br) {
 		return capitalize(string(br))
+	}
+	var tl tooLarge
+	if errors.As(err, &tl) {
+		return capitalize(string(tl))
 	}
 	var e *connect.Error
 	if errors.As(err, &e) && e.Code != connect.Internal {

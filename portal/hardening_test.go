@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -416,4 +418,93 @@ func TestPasswordHashingIsBoundedProcessWide(t *testing.T) {
 	if h.most > slots {
 		t.Fatalf("%d password checks ran at once, over the %d slots", h.most, slots)
 	}
+}
+
+// filesIn lists the files under dir, at any depth.
+func filesIn(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestAnUploadThatCannotBeReadIsDeletedAtOnce(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	e := newEnv(t, func(c *portal.Config) { c.UploadDir = dir })
+	tm := e.signUp("Green Grocer", uploads)
+	b := e.signedIn(tm.email)
+	body, ct := multipartFile(t, "orders.csv", "\"Id,Address\nS-1,\"1 Main St\n"+strings.Repeat("x", 1<<20), nil)
+	b.do(http.MethodPost, "/imports", body, ct, nil).is(t, http.StatusUnprocessableEntity).has(t, "not a CSV spreadsheet")
+	if files := filesIn(t, dir); len(files) != 0 {
+		t.Fatalf("a refused upload stays on disk: %v", files)
+	}
+}
+
+func TestUploadsLeftByAnEarlierProcessAreDeletedAtStart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	old := filepath.Join(dir, "connect-uploads-123")
+	recent := filepath.Join(dir, "connect-uploads-456")
+	for _, d := range []string{old, recent} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "upload"), []byte(strings.Repeat("x", 1<<20)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Untouched for longer than an upload lives (an hour): all it holds expired.
+	then := time.Now().Add(-61 * time.Minute)
+	if err := os.Chtimes(old, then, then); err != nil {
+		t.Fatal(err)
+	}
+	newEnv(t, func(c *portal.Config) { c.UploadDir = dir })
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("the directory of a process gone for an hour is still there (%v)", err)
+	}
+	if _, err := os.Stat(recent); err != nil {
+		t.Errorf("a recent directory (another process's, maybe) was deleted: %v", err)
+	}
+}
+
+func TestPendingUploadsHaveAQuotaPerClient(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	e := newEnv(t, func(c *portal.Config) { c.UploadDir, c.UploadQuota = dir, 64<<10 })
+	tm := e.signUp("Green Grocer", uploads)
+	other := e.signUp("Other Shop", uploads)
+	b := e.signedIn(tm.email)
+	row := "S-1,1 Main St,Springfield,Rita,2,red\n"
+	file := ordersCSV + strings.Repeat(row, (40<<10)/len(row)) // about 40 KB
+	body, ct := multipartFile(t, "orders.csv", file, nil)
+	b.do(http.MethodPost, "/imports", body, ct, nil).is(t, http.StatusSeeOther)
+	// A second one does not fit beside the first.
+	body, ct = multipartFile(t, "orders.csv", file, nil)
+	r := b.do(http.MethodPost, "/imports", body, ct, nil)
+	r.is(t, http.StatusRequestEntityTooLarge).has(t, "pending uploads take all the room")
+	if n := len(filesIn(t, dir)); n != 1 {
+		t.Errorf("%d files on disk, want the first upload's only", n)
+	}
+	// Another client's quota is its own.
+	body, ct = multipartFile(t, "orders.csv", file, nil)
+	e.signedIn(other.email).do(http.MethodPost, "/imports", body, ct, nil).is(t, http.StatusSeeOther)
+}
+
+func TestAFileOverTheImportMemoryBudgetIsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *portal.Config) { c.ImportMemory = 8 << 20 })
+	tm := e.signUp("Green Grocer", uploads)
+	b := e.signedIn(tm.email)
+	body, ct := multipartFile(t, "orders.csv", ordersCSV, nil)
+	b.do(http.MethodPost, "/imports", body, ct, nil).is(t, http.StatusRequestEntityTooLarge).
+		has(t, "more memory than this portal allows for imports (8 MB)")
 }

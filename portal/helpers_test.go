@@ -429,13 +429,13 @@ func openFakeBook(r io.Reader, opts portal.SheetOptions) (*fakeSheet, error) {
 	return s, nil
 }
 
-func (fakeSheets) WriteRefused(w io.Writer, header []string, rows []connect.RefusedRow, delimiter rune) error {
+func (fakeSheets) WriteRefused(w io.Writer, header []string, rows iter.Seq[connect.RefusedRow], delimiter rune) error {
 	cw := csv.NewWriter(w)
 	if delimiter != 0 {
 		cw.Comma = delimiter
 	}
 	_ = cw.Write(append(append([]string(nil), header...), "Error"))
-	for _, r := range rows {
+	for r := range rows {
 		_ = cw.Write(append(append([]string(nil), r.Cells...), r.Reason()))
 	}
 	cw.Flush()

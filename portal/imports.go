@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"time"
@@ -33,11 +32,21 @@ func (s *server) importPage(w http.ResponseWriter, r *http.Request, v *viewer) e
 	return nil
 }
 
-// openSheet opens an upload as a sheet, mapped with its overrides.
-func (s *server) openSheet(u *upload, policy connect.RequiredFieldPolicy) (Sheet, func(), error) {
+// openSheet opens an upload as a sheet, mapped with its overrides, with its
+// cost reserved from the import memory budget until done is called.
+func (s *server) openSheet(ctx context.Context, u *upload, policy connect.RequiredFieldPolicy) (sheet Sheet, done func(), err error) {
 	if s.cfg.Spreadsheets == nil {
 		return nil, nil, errNoSpreadsheets
 	}
+	release, err := s.reserveImport(ctx, u)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 	f, err := u.open()
 	if err != nil {
 		return nil, nil, err
@@ -45,13 +54,13 @@ func (s *server) openSheet(u *upload, policy connect.RequiredFieldPolicy) (Sheet
 	u.mu.Lock()
 	override, sheets, skipHidden := u.Override, u.Sheets, u.SkipHidden
 	u.mu.Unlock()
-	sheet, err := s.cfg.Spreadsheets.Open(f, u.Size, u.Name, SheetOptions{Override: override, Policy: policy,
+	sheet, err = s.cfg.Spreadsheets.Open(f, u.Size, u.Name, SheetOptions{Override: override, Policy: policy,
 		ClientNumbers: u.Stops, Sheets: sheets, SkipHiddenRows: skipHidden})
 	if err != nil {
 		f.Close()
 		return nil, nil, err
 	}
-	return sheet, func() { sheet.Close(); f.Close() }, nil
+	return sheet, func() { sheet.Close(); f.Close(); release() }, nil
 }
 
 func (s *server) uploadImport(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -74,8 +83,9 @@ func (s *server) uploadImport(w http.ResponseWriter, r *http.Request, v *viewer)
 		return fail(err)
 	}
 	u.Override = v.Client.ImportMapping
-	sheet, done, err := s.openSheet(u, v.Client.Settings.RequiredFields)
+	sheet, done, err := s.openSheet(r.Context(), u, v.Client.Settings.RequiredFields)
 	if err != nil {
+		s.uploads.remove(u) // a file that cannot be read is of no use kept
 		return fail(err)
 	}
 	u.header = sheet.Header()
@@ -109,7 +119,7 @@ func (s *server) mappingPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if err != nil {
 		return err
 	}
-	sheet, done, err := s.openSheet(u, v.Client.Settings.RequiredFields)
+	sheet, done, err := s.openSheet(r.Context(), u, v.Client.Settings.RequiredFields)
 	if err != nil {
 		return err
 	}
@@ -184,9 +194,9 @@ const maxShownWarnings = 200
 
 func shownErrors(res *connect.ImportResult) ([]connect.FieldError, int) {
 	if len(res.Errors) > maxShownErrors {
-		return res.Errors[:maxShownErrors], len(res.Errors) - maxShownErrors
+		return res.Errors[:maxShownErrors], len(res.Errors) - maxShownErrors + res.MoreErrors
 	}
-	return res.Errors, 0
+	return res.Errors, res.MoreErrors
 }
 
 func (s *server) previewPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -194,27 +204,39 @@ func (s *server) previewPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if err != nil {
 		return err
 	}
-	sheet, done, err := s.openSheet(u, v.Client.Settings.RequiredFields)
+	sheet, done, err := s.openSheet(r.Context(), u, v.Client.Settings.RequiredFields)
 	if err != nil {
 		return err
 	}
 	defer done()
+	refused, err := s.uploads.newSpill(u, u.Path+"."+newID()[:12]+".refused")
+	if err != nil {
+		return err
+	}
 	// The sheet reads what the user chose (SheetOptions): the Service has
-	// nothing more to choose.
-	res, err := s.svc.PreviewImport(r.Context(), v.Actor, sheet, connect.ImportOptions{PreviewRows: 10})
+	// nothing more to choose. The refused rows go to a file, not to memory.
+	res, err := s.svc.PreviewImport(r.Context(), v.Actor, sheet, connect.ImportOptions{PreviewRows: 10,
+		Refused: refused.add, MaxErrors: maxImportErrors})
+	if cerr := refused.close(err == nil); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return err
 	}
 	layout := sheet.Layout()
 	u.mu.Lock()
-	u.preview, u.header, u.delimiter = res, sheet.Header(), layout.Delimiter
+	old := u.previewRefused
+	u.preview, u.previewRefused, u.header, u.delimiter = res, refused, sheet.Header(), layout.Delimiter
 	u.mu.Unlock()
+	if old != nil {
+		s.uploads.removeFile(u, old.path)
+	}
 	d := previewData{U: u, Res: res, Valid: res.Read - res.Refused, Layout: layout,
 		Choose: len(layout.Sheets) > 1 || layout.HiddenRows > 0}
 	d.Errors, d.More = shownErrors(res)
-	d.Warnings = res.Warnings
+	d.Warnings, d.MoreWarn = res.Warnings, res.MoreWarnings
 	if len(d.Warnings) > maxShownWarnings {
-		d.Warnings, d.MoreWarn = d.Warnings[:maxShownWarnings], len(d.Warnings)-maxShownWarnings
+		d.Warnings, d.MoreWarn = d.Warnings[:maxShownWarnings], len(d.Warnings)-maxShownWarnings+res.MoreWarnings
 	}
 	s.render(w, r, http.StatusOK, "preview", &page{Title: "Preview the import", Tab: "orders", Data: d})
 	return nil
@@ -247,6 +269,11 @@ func (s *server) saveSheets(w http.ResponseWriter, r *http.Request, v *viewer) e
 		sheets = before // only the hidden rows changed
 	}
 	// Open it as chosen, to refuse now what cannot be read.
+	release, err := s.reserveImport(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	defer release()
 	f, err := u.open()
 	if err != nil {
 		return err
@@ -304,8 +331,13 @@ func (s *server) runImport(w http.ResponseWriter, r *http.Request, v *viewer) er
 // startImport runs the upload's import on a goroutine of its own, so that the
 // request can return and the page follow its progress.
 func (s *server) startImport(ctx context.Context, u *upload, a connect.Actor, policy connect.RequiredFieldPolicy, total int) error {
-	sheet, done, err := s.openSheet(u, policy)
+	sheet, done, err := s.openSheet(ctx, u, policy)
 	if err != nil {
+		return err
+	}
+	refused, err := s.uploads.newSpill(u, u.Path+"."+newID()[:12]+".refused")
+	if err != nil {
+		done()
 		return err
 	}
 	job := newImportJob(total)
@@ -313,6 +345,7 @@ func (s *server) startImport(ctx context.Context, u *upload, a connect.Actor, po
 	if u.job != nil {
 		u.mu.Unlock()
 		done()
+		refused.close(false)
 		return nil
 	}
 	u.job = job
@@ -323,12 +356,17 @@ func (s *server) startImport(ctx context.Context, u *upload, a connect.Actor, po
 		defer cancel()
 		defer done()
 		res, err := s.svc.Import(ctx, a, sheet, connect.ImportOptions{AllOrNothing: allOrNothing,
+			Refused: refused.add, MaxErrors: maxImportErrors,
 			Progress: func(p connect.ImportProgress) { job.update(func() { job.progress = p }) }})
+		if cerr := refused.close(res != nil); cerr != nil && err == nil {
+			res, err = nil, cerr
+		}
 		u.mu.Lock()
 		u.header, u.delimiter = sheet.Header(), sheet.Layout().Delimiter
 		u.mu.Unlock()
 		job.update(func() {
 			job.result, job.err, job.finished = res, err, true
+			job.refused = refused
 			if res != nil {
 				job.progress = connect.ImportProgress{Read: res.Read, Stored: res.Imported}
 			}
@@ -482,27 +520,26 @@ func (s *server) writeRefused(w http.ResponseWriter, u *upload) error {
 		return errNoSpreadsheets
 	}
 	u.mu.Lock()
-	res, job, header, delimiter := u.preview, u.job, u.header, u.delimiter
+	refused, job, header, delimiter := u.previewRefused, u.job, u.header, u.delimiter
 	u.mu.Unlock()
 	if job != nil {
 		job.mu.Lock()
-		if job.result != nil {
-			res = job.result
+		if job.result != nil && job.refused != nil {
+			refused = job.refused
 		}
 		job.mu.Unlock()
 	}
-	if res == nil {
+	if refused == nil {
 		return connect.Errorf(connect.NotFound, "preview or import the file first")
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="refused-rows.csv"`)
-	return s.cfg.Spreadsheets.WriteRefused(w, header, res.RefusedRows, delimiter)
+	return s.cfg.Spreadsheets.WriteRefused(w, header, refused.rows(), delimiter)
 }
 
-// removeUpload deletes an upload's file at once (after an import through the API).
-func (s *server) removeUpload(u *upload) {
-	s.uploads.mu.Lock()
-	delete(s.uploads.m, u.ID)
-	s.uploads.mu.Unlock()
-	os.Remove(u.Path)
-}
+// removeUpload deletes an upload's files at once (after an import through the API).
+func (s *server) removeUpload(u *upload) { s.uploads.remove(u) }
+
+// discardRefused is ImportOptions.Refused for an import whose refused rows are
+// not kept (the API's, the stop import's): they are counted, not held.
+func discardRefused(connect.RefusedRow) error { return nil }

@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"golang.org/x/sync/semaphore"
 )
 
 // Config is what New needs. Zero values of optional fields are documented defaults.
@@ -94,8 +95,19 @@ type Config struct {
 	ShopifyWebhooks http.Handler
 
 	// UploadDir keeps uploaded spreadsheets between the import's steps (at most an
-	// hour). "": a directory under os.TempDir.
+	// hour), with the rows their previews and imports refused. "": a directory
+	// under os.TempDir. Directories left there by processes gone for an hour are
+	// deleted at start.
 	UploadDir string
+	// UploadQuota bounds the disk one client's pending uploads take, with the
+	// rows their previews and imports refused (compressed); an upload past it is
+	// answered 413. 0: 200 MB.
+	UploadQuota int64
+	// ImportMemory is the memory this process lets spreadsheets being read take
+	// at once, as estimated from their sizes (16 MB and 8 times the file's size
+	// each): more wait their turn, up to 30 seconds (then 503); a file whose
+	// estimate alone is over it is refused (413). 0: 1 GB.
+	ImportMemory int64
 	// RateLimits bound sign-in and invite acceptance attempts. Zero: see RateLimits.
 	RateLimits RateLimits
 	// ClientIP returns the address rate limits count by. nil: the request's
@@ -189,6 +201,10 @@ type server struct {
 	keys    sessionKeys
 	limits  *rateLimits
 	uploads *uploads
+	// importMem is the import memory budget (Config.ImportMemory) as a weighted
+	// semaphore of bytes.
+	importMem    *semaphore.Weighted
+	importBudget int64
 	static  http.Handler
 	csp     string
 }
@@ -242,7 +258,15 @@ func newServer(cfg Config) (*server, error) {
 	if dir == "" {
 		dir = os.TempDir()
 	}
-	if s.uploads, err = newUploads(dir, s.now); err != nil {
+	quota := cfg.UploadQuota
+	if quota <= 0 {
+		quota = defaultUploadQuota
+	}
+	if s.importBudget = cfg.ImportMemory; s.importBudget <= 0 {
+		s.importBudget = defaultImportMemory
+	}
+	s.importMem = semaphore.NewWeighted(s.importBudget)
+	if s.uploads, err = newUploads(dir, quota, s.now); err != nil {
 		return nil, connect.Errorf(connect.Internal, "portal.New: upload directory: %w", err)
 	}
 	if s.pages, err = parsePages(s); err != nil {

@@ -19,8 +19,9 @@ type Spreadsheets interface {
 	Open(r io.ReaderAt, size int64, name string, opts SheetOptions) (Sheet, error)
 	// WriteRefused writes the rows an import refused as a file to fix and upload
 	// again (CSV, with the delimiter of the file uploaded; 0 for a comma): the
-	// header, then each row with its number in the file and its reason.
-	WriteRefused(w io.Writer, header []string, rows []connect.RefusedRow, delimiter rune) error
+	// header, then each row with its number in the file and its reason. rows may
+	// be read more than once (the portal reads them from a file each time).
+	WriteRefused(w io.Writer, header []string, rows iter.Seq[connect.RefusedRow], delimiter rune) error
 	// WriteTemplate writes the template clients fill in, as "xlsx" (with a
 	// glossary sheet) or "csv", marking the fields the policy requires.
 	WriteTemplate(w io.Writer, format string, policy connect.RequiredFieldPolicy) error

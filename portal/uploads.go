@@ -25,20 +25,25 @@ const uploadTTL = time.Hour
 // this process: a host running several processes must route an import's requests
 // to one of them (or share UploadDir and pin sessions).
 type uploads struct {
-	dir string
-	now func() time.Time
-	mu  sync.Mutex
-	m   map[string]*upload
+	dir   string
+	now   func() time.Time
+	quota int64 // bytes on disk per client (Config.UploadQuota)
+	mu    sync.Mutex
+	m     map[string]*upload
+	used  map[string]int64 // bytes on disk by quotaKey
 }
 
-func newUploads(parent string, now func() time.Time) (*uploads, error) {
+func newUploads(parent string, quota int64, now func() time.Time) (*uploads, error) {
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return nil, err
 	}
-	// Directories of earlier processes, untouched for a while, are left over.
+	// Directories of earlier processes are left over once untouched for longer
+	// than an upload lives: every file in them was made before, so has expired
+	// (a process creates a file in its directory with each upload and spill). A
+	// process sharing the parent and still running keeps its own.
 	old, _ := filepath.Glob(filepath.Join(parent, "connect-uploads-*"))
 	for _, dir := range old {
-		if fi, err := os.Stat(dir); err == nil && now().Sub(fi.ModTime()) > 2*uploadTTL {
+		if fi, err := os.Stat(dir); err == nil && now().Sub(fi.ModTime()) > uploadTTL {
 			os.RemoveAll(dir)
 		}
 	}
@@ -46,7 +51,7 @@ func newUploads(parent string, now func() time.Time) (*uploads, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &uploads{dir: dir, now: now, m: map[string]*upload{}}, nil
+	return &uploads{dir: dir, now: now, quota: quota, m: map[string]*upload{}, used: map[string]int64{}}, nil
 }
 
 // upload is one uploaded spreadsheet and the import made of it.
@@ -70,6 +75,9 @@ type upload struct {
 	header     []string
 	delimiter  rune // the file's, for the file of refused rows
 	job        *importJob
+	// previewRefused is the refused rows of the latest preview (nil before one).
+	previewRefused *spill
+	disk           int64 // bytes on disk charged to the owner (guarded by uploads.mu)
 }
 
 // owns reports whether the actor uploaded the file.
@@ -101,12 +109,27 @@ func (us *uploads) get(id string, a connect.Actor) (*upload, error) {
 // sweep deletes expired uploads.
 func (us *uploads) sweep() {
 	us.mu.Lock()
-	defer us.mu.Unlock()
-	for id, u := range us.m {
+	var expired []*upload
+	for _, u := range us.m {
 		if us.now().Sub(u.Created) > uploadTTL {
-			os.Remove(u.Path)
-			delete(us.m, id)
+			expired = append(expired, u)
 		}
+	}
+	us.mu.Unlock()
+	for _, u := range expired {
+		us.remove(u)
+	}
+}
+
+// remove deletes an upload and every file of it (its spilled refused rows too),
+// giving their bytes back to the owner's quota.
+func (us *uploads) remove(u *upload) {
+	us.mu.Lock()
+	delete(us.m, u.ID)
+	us.mu.Unlock()
+	files, _ := filepath.Glob(u.Path + ".*")
+	for _, f := range append(files, u.Path) {
+		us.removeFile(u, f)
 	}
 }
 
@@ -149,20 +172,22 @@ func (us *uploads) save(r *http.Request, owner connect.Actor) (*upload, map[stri
 		return nil, fields, connect.Errorf(connect.Invalid, "choose a spreadsheet to upload")
 	}
 	id := newID()
-	f, err := os.OpenFile(filepath.Join(us.dir, id), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	u := &upload{ID: id, Owner: owner, Path: filepath.Join(us.dir, id), Created: us.now()}
+	f, err := os.OpenFile(u.Path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, nil, connect.Errorf(connect.Internal, "storing the upload: %w", err)
 	}
-	n, err := io.Copy(f, src)
+	// Charged to the owner's quota as it is written: an upload over it stops there.
+	n, err := io.Copy(&chargedWriter{w: f, us: us, u: u}, src)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(f.Name())
+		us.removeFile(u, u.Path)
 		return nil, nil, uploadError(err)
 	}
 	if n == 0 {
-		os.Remove(f.Name())
+		us.removeFile(u, u.Path)
 		return nil, fields, connect.Errorf(connect.Invalid, "the file is empty")
 	}
 	// Fields after the file (the browser sends them in form order).
@@ -176,8 +201,7 @@ func (us *uploads) save(r *http.Request, owner connect.Actor) (*upload, map[stri
 			fields[part.FormName()] = string(v)
 		}
 	}
-	u := &upload{ID: id, Owner: owner, Path: f.Name(), Name: filepath.Base(strings.ReplaceAll(name, "\\", "/")),
-		Size: n, Created: us.now()}
+	u.Name, u.Size = filepath.Base(strings.ReplaceAll(name, "\\", "/")), n
 	us.mu.Lock()
 	us.m[id] = u
 	us.mu.Unlock()
@@ -185,6 +209,10 @@ func (us *uploads) save(r *http.Request, owner connect.Actor) (*upload, map[stri
 }
 
 func uploadError(err error) error {
+	var tl tooLarge
+	if errors.As(err, &tl) {
+		return err
+	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return connect.Errorf(connect.Invalid, "the file is larger than %d MB", maxUploadBytes>>20)
@@ -208,6 +236,7 @@ type importJob struct {
 	result   *connect.ImportResult
 	err      error
 	finished bool
+	refused  *spill // the rows the import refused, once finished
 	changed  chan struct{} // closed and replaced at every change
 }
 

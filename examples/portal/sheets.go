@@ -27,8 +27,8 @@ func (sheets) Open(r io.ReaderAt, size int64, name string, opts portal.SheetOpti
 	return sheet{src}, nil
 }
 
-func (sheets) WriteRefused(w io.Writer, header []string, rows []connect.RefusedRow, delimiter rune) error {
-	return importer.WriteRefused(w, header, rows, importer.RefusedOptions{Delimiter: delimiter})
+func (sheets) WriteRefused(w io.Writer, header []string, rows iter.Seq[connect.RefusedRow], delimiter rune) error {
+	return importer.WriteRefusedSeq(w, header, rows, importer.RefusedOptions{Delimiter: delimiter})
 }
 
 func (sheets) WriteTemplate(w io.Writer, format string, policy connect.RequiredFieldPolicy) error {
