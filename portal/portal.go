@@ -205,8 +205,8 @@ type server struct {
 	// semaphore of bytes.
 	importMem    *semaphore.Weighted
 	importBudget int64
-	static  http.Handler
-	csp     string
+	static       http.Handler
+	csp          string
 }
 
 // New returns the portal handler. Errors: ErrInvalid for a Config that is missing

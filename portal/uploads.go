@@ -236,7 +236,7 @@ type importJob struct {
 	result   *connect.ImportResult
 	err      error
 	finished bool
-	refused  *spill // the rows the import refused, once finished
+	refused  *spill        // the rows the import refused, once finished
 	changed  chan struct{} // closed and replaced at every change
 }
 
