@@ -109,6 +109,7 @@ func TestPreviewingADecompressionHeavyWorkbookKeepsTheHeapBounded(t *testing.T) 
 		t.Fatal(err)
 	}
 	c := th.client()
+	c.Timeout = 10 * time.Minute // a preview reads 425 MiB of XML, slowly on a busy machine
 	if r := th.form(t, c, "/signin", url.Values{"email": {"gina@greengrocer.test"}, "password": {"long enough password"}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign in: %d", r.StatusCode)
 	}
