@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -214,9 +215,12 @@ type device struct {
 // maxDeviceEmails bounds the emails a device cookie remembers.
 const maxDeviceEmails = 5
 
-func emailTag(email string) string {
-	h := sha256.Sum256([]byte("connect device " + email))
-	return hex.EncodeToString(h[:12])
+// emailTag is what the device cookie holds of an email: a keyed hash, so that
+// the cookie does not tell which emails signed in from it.
+func (s *server) emailTag(email string) string {
+	m := hmac.New(sha256.New, s.keys.device)
+	m.Write([]byte("email " + email))
+	return hex.EncodeToString(m.Sum(nil)[:12])
 }
 
 func (s *server) deviceOf(r *http.Request) (device, bool) {
@@ -234,13 +238,13 @@ func (s *server) deviceOf(r *http.Request) (device, bool) {
 // knownDevice reports whether the browser signed in with the email before.
 func (s *server) knownDevice(r *http.Request, email string) bool {
 	d, ok := s.deviceOf(r)
-	return ok && slices.Contains(d.Emails, emailTag(email))
+	return ok && slices.Contains(d.Emails, s.emailTag(email))
 }
 
 // rememberDevice notes in the device cookie that the email signed in from it.
 func (s *server) rememberDevice(w http.ResponseWriter, r *http.Request, email string) {
 	d, _ := s.deviceOf(r)
-	tag := emailTag(email)
+	tag := s.emailTag(email)
 	d.Emails = slices.DeleteFunc(d.Emails, func(e string) bool { return e == tag })
 	d.Emails = append([]string{tag}, d.Emails...)
 	if len(d.Emails) > maxDeviceEmails {
