@@ -2,6 +2,7 @@ package shopify
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -14,6 +15,17 @@ import (
 // MaxQueryCost is the most a single query may request: Shopify refuses a query
 // over it with MAX_COST_EXCEEDED before running it.
 const MaxQueryCost = 1000
+
+// PageCostBudget is the most the adapter lets one page request: Shopify's
+// limit less a margin, since Shopify may charge some fields more than the
+// documented rules that [QueryCost] follows. A query Shopify still refuses as
+// over its limit is sent again at half the page (see [ErrMaxCostExceeded]).
+const PageCostBudget = 900
+
+// ErrMaxCostExceeded is the cause of the error a query gets when Shopify
+// refuses it as requesting more than [MaxQueryCost] (MAX_COST_EXCEEDED):
+// nothing ran, and a smaller page may pass.
+var ErrMaxCostExceeded = errors.New("shopify: the query requests more than Shopify's cost limit")
 
 // MaxPageSize is the most nodes a connection returns in one page, and the most
 // ids nodes(ids:) accepts.
@@ -95,11 +107,12 @@ func OrdersPageCost(first, lineItems int) int {
 }
 
 // OrdersPageSize returns the largest page of orders with lineItems line items
-// each whose requested cost stays within MaxQueryCost (and MaxPageSize).
+// each whose requested cost stays within PageCostBudget (and MaxPageSize), and
+// at least 1.
 func OrdersPageSize(lineItems int) int {
-	n := (MaxQueryCost - 2) / (4 + max(lineItems, 0))
-	for n > 0 && OrdersPageCost(n, lineItems) > MaxQueryCost { // the formula is the documented one; trust the computation
+	n := (PageCostBudget - 2) / (4 + max(lineItems, 0))
+	for n > 1 && OrdersPageCost(n, lineItems) > PageCostBudget { // the formula is the documented one; trust the computation
 		n--
 	}
-	return min(n, MaxPageSize)
+	return max(min(n, MaxPageSize), 1)
 }

@@ -294,3 +294,71 @@ func TestOrdersWithManyLineItemsAreReadWhole(t *testing.T) {
 		t.Errorf("%d requests; want 3 (names, then 25 line items, then 250)", st.Requests)
 	}
 }
+
+// Shopify may charge a field more than its documented rules say; the adapter's
+// estimate is then short, and Shopify refuses the page as over its limit. The
+// adapter reads half as many orders a query from then on.
+func TestOrdersHalveThePageWhenShopifyChargesMoreThanEstimated(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	seeded := r.shop.Seed(250)
+	r.link()
+	// 18 points an order where the adapter counts 9: a page of 99 orders
+	// (893 points by the documented rules) requests 1784.
+	r.srv.SetFieldCost("Order.shippingAddress", 10)
+
+	page, err := r.adapter.UnfulfilledOrders(r.ctx, r.scope, "", 250)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Orders) != 250 || page.Next != "" {
+		t.Fatalf("%d orders, next %q; want all 250 in one page", len(page.Orders), page.Next)
+	}
+	for i, o := range page.Orders {
+		if want := seeded[len(seeded)-1-i]; o.Ref.OrderID != want.ID {
+			t.Fatalf("order %d is %s; want %s", i, o.Name, want.Name)
+		}
+	}
+	if st := r.shop.Stats(); st.MaxCostExceeded != 1 {
+		t.Errorf("%d queries refused as over the limit; want 1, then half pages", st.MaxCostExceeded)
+	}
+
+	var refs []string
+	for _, o := range seeded[:120] {
+		refs = append(refs, o.ID)
+	}
+	for _, o := range seeded[120:180] {
+		refs = append(refs, o.Name)
+	}
+	before := r.shop.Stats().MaxCostExceeded
+	got, err := r.adapter.LookupOrders(r.ctx, r.scope, refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range got {
+		if want := seeded[i]; o.Ref.OrderID != want.ID || o.Problem == shopify.ProblemNotFound {
+			t.Fatalf("ref %s: got %s (%s); want %s", refs[i], o.Ref.OrderID, o.Problem, want.ID)
+		}
+	}
+	if n := r.shop.Stats().MaxCostExceeded - before; n != 2 {
+		t.Errorf("%d queries refused; want 2 (one by id, one by name)", n)
+	}
+}
+
+func TestOrdersFailClearlyWhenOneOrderIsOverTheLimit(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.shop.Seed(5)
+	r.link()
+	r.srv.SetFieldCost("Order.shippingAddress", shopify.MaxQueryCost)
+
+	_, err := r.adapter.UnfulfilledOrders(r.ctx, r.scope, "", 250)
+	if connect.ErrorCode(err) != connect.Internal || !errors.Is(err, shopify.ErrMaxCostExceeded) ||
+		!strings.Contains(err.Error(), "even one order") || !strings.Contains(err.Error(), "Config.LineItems") {
+		t.Fatalf("UnfulfilledOrders = %v; want Internal saying even one order is over the limit, and what to change", err)
+	}
+	// 99, 49, 24, 12, 6, 3, 1: halved down to one order, then given up.
+	if st := r.shop.Stats(); st.MaxCostExceeded != 7 || st.Requests != 7 {
+		t.Errorf("stats %+v; want 7 queries, each refused", st)
+	}
+}

@@ -55,8 +55,8 @@ const maxAnswer = 32 << 20
 //   - Unavailable: HTTP 402 (store frozen), 423 (store locked), and throttling,
 //     5xx or network errors that outlasted the retries; ctx's end (wrapped);
 //   - NotFound: HTTP 404 (no such store);
-//   - Internal: MAX_COST_EXCEEDED, an invalid query, or an answer that does not
-//     decode: bugs on our side;
+//   - Internal: MAX_COST_EXCEEDED (wrapping [ErrMaxCostExceeded]: a smaller
+//     page may pass), an invalid query, or an answer that does not decode;
 //   - *[PartialError], with resp.Data filled in, when Shopify answered part of
 //     the query: errors alongside data, such as protected customer data withheld.
 func (c *Client) MakeRequest(ctx context.Context, req *graphql.Request, resp *graphql.Response) error {
@@ -215,8 +215,10 @@ func (c *Client) judge(env envelope, cost *Cost, req *graphql.Request, resp *gra
 		if cost != nil {
 			requested = cost.RequestedQueryCost
 		}
-		return done(connect.Errorf(connect.Internal, "shopify: %s requests %d points, over Shopify's limit of %d: its page size is a bug: %w",
-			req.OpName, requested, MaxQueryCost, env.Errors))
+		e := connect.Errorf(connect.Internal, "shopify: %s requests %d points, over Shopify's limit of %d: %v",
+			req.OpName, requested, MaxQueryCost, env.Errors)
+		e.Err = ErrMaxCostExceeded
+		return done(e)
 	}
 
 	hasData := len(env.Data) > 0 && !bytes.Equal(bytes.TrimSpace(env.Data), []byte("null"))

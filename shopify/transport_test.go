@@ -224,8 +224,8 @@ func TestClientTreatsMaxCostExceededAsABug(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	_, err := listPage(context.Background(), f.client, 250, 10) // 2 + 250 × 14 = 3502 points
-	if connect.ErrorCode(err) != connect.Internal || !strings.Contains(err.Error(), "3502") {
-		t.Fatalf("ListOrders(250, 10) = %v; want Internal naming the cost 3502", err)
+	if connect.ErrorCode(err) != connect.Internal || !strings.Contains(err.Error(), "3502") || !errors.Is(err, shopify.ErrMaxCostExceeded) {
+		t.Fatalf("ListOrders(250, 10) = %v; want Internal naming the cost 3502, wrapping ErrMaxCostExceeded", err)
 	}
 	if st := f.shop.Stats(); st.MaxCostExceeded != 1 || st.Requests != 1 {
 		t.Errorf("fake stats %+v; want one request, refused, not retried", st)

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/dispatchkit/connect/shopify/internal/gqlcost"
 )
 
 // connection is one page of a Relay connection.
@@ -117,7 +115,7 @@ func page(node string, items []object, cursors []string, args map[string]any,
 	}
 	conn := &connection{node: node, hasPrev: lo > 0, hasNext: hi < len(items)}
 	if first != nil {
-		n := gqlcost.Int(first)
+		n := intArg(first)
 		if n < 0 || n > 250 {
 			return nil, errorf("The first argument must be between 0 and 250, not %d", n)
 		}
@@ -126,7 +124,7 @@ func page(node string, items []object, cursors []string, args map[string]any,
 		}
 	}
 	if last != nil {
-		n := gqlcost.Int(last)
+		n := intArg(last)
 		if n < 0 || n > 250 {
 			return nil, errorf("The last argument must be between 0 and 250, not %d", n)
 		}

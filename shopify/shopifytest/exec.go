@@ -10,8 +10,6 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-
-	"github.com/dispatchkit/connect/shopify/internal/gqlcost"
 )
 
 // object is a GraphQL object the executor can walk: its concrete type, and the
@@ -52,7 +50,7 @@ type executor struct {
 func (e *executor) run(op *ast.OperationDefinition, root object) *fields {
 	if op.Operation == ast.Mutation {
 		e.mutation = true
-		e.actual = gqlcost.Mutation * len(gqlcost.CollectFields(e.schema, op.SelectionSet, e.schema.Mutation, e.vars))
+		e.actual = mutationCost * len(selectedFields(e.schema, op.SelectionSet, e.schema.Mutation, e.vars))
 	}
 	data, ok := e.selectionSet(op.SelectionSet, root, nil)
 	if !ok {
@@ -64,7 +62,7 @@ func (e *executor) run(op *ast.OperationDefinition, root object) *fields {
 func (e *executor) selectionSet(set ast.SelectionSet, obj object, path ast.Path) (*fields, bool) {
 	t := e.schema.Types[obj.typeName()]
 	out := &fields{}
-	for _, f := range gqlcost.CollectFields(e.schema, set, t, e.vars) {
+	for _, f := range selectedFields(e.schema, set, t, e.vars) {
 		key := f.Alias
 		if key == "" {
 			key = f.Name
@@ -152,7 +150,7 @@ func (e *executor) complete(typ *ast.Type, f *ast.Field, v any, path ast.Path, r
 	}
 	if !e.mutation {
 		switch {
-		case gqlcost.IsConnection(named):
+		case isConnection(named):
 			e.actual += 2
 		case named.Name == "PageInfo" || strings.HasSuffix(named.Name, "Edge"):
 		default:

@@ -11,7 +11,6 @@ import (
 	"github.com/vektah/gqlparser/v2/validator"
 
 	"github.com/dispatchkit/connect/shopify"
-	"github.com/dispatchkit/connect/shopify/internal/gqlcost"
 )
 
 // maxQueryCost is Shopify's limit on one query's requested cost.
@@ -120,7 +119,7 @@ func (s *Shop) run(tok *token, query string, vars map[string]any, opName string,
 		return reject(gqlerror.List{gqlerror.WrapIfUnwrapped(err)})
 	}
 
-	requested := gqlcost.Requested(schema, op, coerced)
+	requested := coster{schema: schema, vars: coerced, own: s.srv.costs}.requested(op)
 	a.Extensions.Cost.RequestedQueryCost = requested
 	if requested > maxQueryCost {
 		s.stats.MaxCostExceeded++

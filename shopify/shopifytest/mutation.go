@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/dispatchkit/connect/shopify/internal/gqlcost"
 )
 
 // mutationRoot runs fulfillmentCreate and fulfillmentEventCreate on the shop's
@@ -81,7 +79,7 @@ func (s *Shop) fulfillmentCreate(args map[string]any) payload {
 			w.items = map[string]int{}
 			for _, it := range items {
 				it, _ := it.(map[string]any)
-				w.items[str(it["id"])] = gqlcost.Int(it["quantity"])
+				w.items[str(it["id"])] = intArg(it["quantity"])
 			}
 		}
 		wants = append(wants, w)

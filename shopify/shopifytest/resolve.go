@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/dispatchkit/connect/shopify/internal/gqlcost"
 )
 
 // The GraphQL objects of a fake shop. Each answers the fields schema.graphql
@@ -163,7 +161,7 @@ func (v orderObj) field(name string, args map[string]any) (any, error) {
 			out = append(out, fulfillmentObj{&o.Fulfillments[i]})
 		}
 		if args["first"] != nil {
-			out = out[:min(len(out), max(gqlcost.Int(args["first"]), 0))]
+			out = out[:min(len(out), max(intArg(args["first"]), 0))]
 		}
 		return out, nil
 	case "shippingAddress":

@@ -48,6 +48,11 @@ type Config struct {
 	// TokenTTL and RefreshTTL are the lifetimes of expiring access and refresh
 	// tokens. 0: one hour and 90 days.
 	TokenTTL, RefreshTTL time.Duration
+	// FieldCosts gives fields ("Order.shippingAddress", "Query.orders") their
+	// own cost in place of the default (0 for a scalar, 1 for an object, 2 for
+	// a connection before its nodes), as Shopify assigns some fields theirs:
+	// the adapter's estimate is then wrong, as it can be against Shopify.
+	FieldCosts map[string]int
 }
 
 // Server is a fake Shopify. Its methods are safe for concurrent use.
@@ -58,6 +63,7 @@ type Server struct {
 	mu     sync.Mutex
 	seq    int64
 	shops  map[string]*Shop
+	costs  map[string]int // Config.FieldCosts and SetFieldCost
 	codes  map[string]grant // authorization code → what it grants
 	tokens map[string]*token
 }
@@ -89,8 +95,12 @@ func New(cfg Config) *Server {
 		cfg:    cfg,
 		seq:    5_900_000_000_000, // ids as long as Shopify's
 		shops:  map[string]*Shop{},
+		costs:  map[string]int{},
 		codes:  map[string]grant{},
 		tokens: map[string]*token{},
+	}
+	for f, c := range cfg.FieldCosts {
+		srv.costs[f] = c
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/oauth/authorize", srv.authorize)
@@ -112,6 +122,14 @@ func (srv *Server) ClientID() string { return srv.cfg.ClientID }
 
 // Secret is the app's secret: the fake signs callbacks and webhooks with it.
 func (srv *Server) Secret() string { return srv.cfg.Secret }
+
+// SetFieldCost gives a field ("Type.field") its own cost in place of the
+// default, from the next query on; see Config.FieldCosts.
+func (srv *Server) SetFieldCost(field string, cost int) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	srv.costs[field] = cost
+}
 
 // DefaultShop is the shop that requests without a *.myshopify.com Host reach.
 const DefaultShop = "test-shop.myshopify.com"
