@@ -63,7 +63,7 @@ type Server struct {
 	mu     sync.Mutex
 	seq    int64
 	shops  map[string]*Shop
-	costs  map[string]int // Config.FieldCosts and SetFieldCost
+	costs  map[string]int   // Config.FieldCosts and SetFieldCost
 	codes  map[string]grant // authorization code → what it grants
 	tokens map[string]*token
 }

@@ -1,6 +1,8 @@
 // Package gqlcost computes the requested cost of a GraphQL operation the way
-// Shopify's Admin API documents it, so the client can wait for enough rate-limit
-// points before sending and the fake Shopify can charge the same amount.
+// Shopify's Admin API documents it, so the client can size its pages and wait
+// for enough rate-limit points before sending. The fake Shopify (shopifytest)
+// charges by its own implementation of the rules, so that the two can disagree
+// as the adapter and Shopify can.
 //
 // The rules (shopify.dev, "GraphQL Admin API rate limits"):
 //   - a scalar or enum field costs 0;
@@ -14,8 +16,8 @@
 //     it is given (nodes(ids:)), or once when it takes no ids;
 //   - a mutation's root field costs 10, whatever it selects.
 //
-// Shopify refines these per field (some fields cost more); the operations this
-// module sends use none of those, and the fake charges by the same rules.
+// Shopify refines these per field (some fields cost more): pages are sized
+// with a margin under the limit, and halved when Shopify still refuses one.
 package gqlcost
 
 import (
