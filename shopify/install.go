@@ -11,11 +11,14 @@ import (
 	"github.com/dispatchkit/connect"
 )
 
-// Linker is what the install callback needs of the core; *connect.Service
+// Linker is what the install handler needs of the core; *connect.Service
 // implements it.
 type Linker interface {
 	// LinkShopify marks the actor's client's store linked.
 	LinkShopify(ctx context.Context, a connect.Actor, shop string) (*connect.Client, error)
+	// Membership returns the member's client and membership (its role), for
+	// the App URL's link page. Errors: Forbidden for anyone but a member.
+	Membership(ctx context.Context, a connect.Actor) (*connect.Client, *connect.Member, error)
 }
 
 // InstallHandler links a client's Shopify store by installing the app on it
@@ -23,6 +26,12 @@ type Linker interface {
 //
 //	mux.HandleFunc("POST /settings/shopify/install", install.Start)
 //	mux.HandleFunc("GET /shopify/callback", install.Callback) // Config.RedirectURL
+//
+// and, for installs Shopify starts (the App Store, an install link), the App
+// URL and its link page (see [InstallHandler.App]):
+//
+//	mux.HandleFunc("GET /shopify/app", install.App) // application_url, no session needed
+//	mux.HandleFunc("/shopify/app/link", install.Link) // signed in
 //
 // Start sends the signed-in member to Shopify to approve the app; Shopify
 // sends them back to Callback, which checks everything, keeps the store's
@@ -71,8 +80,7 @@ func (h *InstallHandler) Start(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusBadRequest, "enter your store's myshopify.com address, such as acme.myshopify.com")
 		return
 	}
-	state := h.a.newState(actor, shop, h.a.now())
-	http.Redirect(w, r, InstallURL(shop, h.a.cfg.ClientID, h.a.cfg.Scopes, h.a.cfg.RedirectURL, state), http.StatusSeeOther)
+	h.begin(w, r, actor, shop)
 }
 
 // Callback finishes an install: it checks Shopify's signature on the query

@@ -294,11 +294,32 @@ func (o *memOnce) count() int {
 }
 
 // recordingLinker is the Service's LinkShopify, recording calls; it refuses
-// when refuse is set.
+// when refuse is set. Its Membership gives every member the role roles names
+// (owner when it names none) in a client named after its id.
 type recordingLinker struct {
 	mu     sync.Mutex
 	calls  []linkCall
 	refuse error
+	roles  map[connect.MemberID]connect.Role
+}
+
+func (l *recordingLinker) Membership(_ context.Context, a connect.Actor) (*connect.Client, *connect.Member, error) {
+	if a.Kind != connect.ActorMember {
+		return nil, nil, connect.Errorf(connect.Forbidden, "only a team's members have a membership")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	role := l.roles[a.Member]
+	if role == "" {
+		role = connect.RoleOwner
+	}
+	c := &connect.Client{ID: a.Client, Account: a.Account, Name: "Client " + string(a.Client)}
+	for _, call := range l.calls {
+		if call.Actor.Client == a.Client {
+			c.Shopify.Shop = call.Shop
+		}
+	}
+	return c, &connect.Member{ID: a.Member, Client: a.Client, Role: role}, nil
 }
 
 type linkCall struct {

@@ -38,28 +38,14 @@ func (a *Adapter) newState(actor connect.Actor, shop string, now time.Time) stri
 }
 
 // signState encodes a state and signs it.
-func (a *Adapter) signState(st installState) string {
-	payload, _ := json.Marshal(st) // plain strings and an integer: cannot fail
-	body := base64.RawURLEncoding.EncodeToString(payload)
-	return body + "." + base64.RawURLEncoding.EncodeToString(a.stateMAC(body))
-}
+func (a *Adapter) signState(st installState) string { return a.sign(stateContext, st) }
 
 // openState checks a state's signature and expiry and returns what it carries.
 // Errors: Forbidden, with a message for the merchant.
 func (a *Adapter) openState(s string, now time.Time) (installState, error) {
-	refused := connect.Errorf(connect.Forbidden, "this install link is not valid; start again from Settings → Integrations")
-	body, sig, ok := strings.Cut(s, ".")
-	if !ok {
-		return installState{}, refused
-	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, a.stateMAC(body)) {
-		return installState{}, refused
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(body)
 	var st installState
-	if err != nil || json.Unmarshal(payload, &st) != nil || st.Nonce == "" || st.Client == "" {
-		return installState{}, refused
+	if !a.open(stateContext, s, &st) || st.Nonce == "" || st.Client == "" {
+		return installState{}, connect.Errorf(connect.Forbidden, "this install link is not valid; start again from Settings → Integrations")
 	}
 	if !now.Before(time.Unix(st.Expires, 0)) {
 		return installState{}, connect.Errorf(connect.Forbidden, "this install link has expired; start again from Settings → Integrations")
@@ -67,9 +53,33 @@ func (a *Adapter) openState(s string, now time.Time) (installState, error) {
 	return st, nil
 }
 
-func (a *Adapter) stateMAC(body string) []byte {
+// sign encodes v (a struct of plain fields) as JSON and signs it with the
+// app's secret for one purpose (context): body.mac, both base64url.
+func (a *Adapter) sign(context string, v any) string {
+	payload, _ := json.Marshal(v) // plain strings and integers: cannot fail
+	body := base64.RawURLEncoding.EncodeToString(payload)
+	return body + "." + base64.RawURLEncoding.EncodeToString(a.mac(context, body))
+}
+
+// open checks what sign made for context (in constant time) and decodes it
+// into v; false when it is not one.
+func (a *Adapter) open(context, s string, v any) bool {
+	body, sig, ok := strings.Cut(s, ".")
+	if !ok {
+		return false
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, a.mac(context, body)) {
+		return false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(body)
+	return err == nil && json.Unmarshal(payload, v) == nil
+}
+
+// mac signs body with the app's secret, for one purpose (context).
+func (a *Adapter) mac(context, body string) []byte {
 	mac := hmac.New(sha256.New, []byte(a.cfg.Secret))
-	mac.Write([]byte(stateContext))
+	mac.Write([]byte(context))
 	mac.Write([]byte(body))
 	return mac.Sum(nil)
 }

@@ -71,6 +71,26 @@ func (srv *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, redirect.String(), http.StatusFound)
 }
 
+// AppURL returns the URL Shopify opens when a merchant installs the app on
+// the shop from the App Store or an install link, or opens it from the admin:
+// the app's application_url with shop, host (the admin's base64 address),
+// timestamp (now, on the fake's clock) and hmac, signed as Shopify signs it.
+func (srv *Server) AppURL(shop, applicationURL string) string {
+	u, err := url.Parse(applicationURL)
+	if err != nil {
+		panic("shopifytest: AppURL: " + err.Error())
+	}
+	shop = strings.ToLower(shop)
+	q := url.Values{
+		"host":      {base64.StdEncoding.EncodeToString([]byte("admin.shopify.com/store/" + strings.TrimSuffix(shop, ".myshopify.com")))},
+		"shop":      {shop},
+		"timestamp": {strconv.FormatInt(srv.now().Unix(), 10)},
+	}
+	q.Set("hmac", SignQuery(q, srv.cfg.Secret))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // SignQuery returns the hex HMAC-SHA256 Shopify puts in a redirect's hmac
 // parameter: over the other parameters sorted by key, form-encoded as
 // application/x-www-form-urlencoded (URLSearchParams: a space is +, ~ is
