@@ -243,6 +243,7 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"POST /settings/integrations/api-keys":             noID("creates a key of the caller's own client"),
 		"POST /settings/integrations/api-keys/{id}/revoke": {tries: page("POST", "/settings/integrations/api-keys/"+keyID+"/revoke", none)},
 		"/shopify/":              {tries: []isoTry{scoped("cookie", "GET", "/shopify/install?shop=bexley.myshopify.com&client="+cl, nil)}},
+		"GET /shopify/app":       noID("no session: the App URL carries Shopify's signature and names only a shop, which the host's handler checks (shopify's TestAppURLRefusals) before the link page, under /shopify/, asks for a session"),
 		"POST /shopify/webhooks": noID("no session: the host's handler checks Shopify's HMAC (the hostile-input tests forge them)"),
 
 		// Dispatcher console, as another account's dispatcher.

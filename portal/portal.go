@@ -88,7 +88,11 @@ type Config struct {
 	// sign in). Settings → Integrations' "Connect store" is a GET form to
 	// Prefix+"/shopify/install" with the store's domain as "shop"; the handler
 	// serves its OAuth callback under the same mount. It must leave the role check
-	// to the Service (LinkShopify refuses members).
+	// to the Service (LinkShopify refuses members). GET Prefix+"/shopify/app" alone
+	// reaches it without a session: the App URL Shopify opens for installs it
+	// starts, whose signature the handler checks (shopify.InstallHandler.App)
+	// before sending the merchant on to a page under the mount, where the portal
+	// asks them to sign in first.
 	ShopifyInstall http.Handler
 	// ShopifyWebhooks, when set, is mounted at Prefix+"/shopify/webhooks",
 	// without a session: it checks Shopify's HMAC itself.

@@ -80,6 +80,12 @@ func (s *server) register() {
 			s.cfg.ShopifyInstall.ServeHTTP(w, r)
 			return nil
 		})))
+		// The App URL Shopify opens carries Shopify's signature, not a session:
+		// the handler checks it before sending the merchant on to sign in.
+		s.handle("GET /shopify/app", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			noStore(w)
+			s.cfg.ShopifyInstall.ServeHTTP(w, r)
+		}))
 	}
 	if s.cfg.ShopifyWebhooks != nil {
 		s.handle("POST /shopify/webhooks", s.cfg.ShopifyWebhooks)

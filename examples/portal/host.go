@@ -16,6 +16,7 @@ import (
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/portal"
+	"github.com/dispatchkit/connect/shopify/shopifytest"
 	"github.com/dispatchkit/connect/storage"
 )
 
@@ -42,6 +43,7 @@ type host struct {
 	files       string // proof-of-delivery files
 	cop         *http.CrossOriginProtection
 	shopifyDemo bool
+	shopifyFake *shopifytest.Server // the fake Shopify of the demo; nil with a real app
 	stop        context.CancelFunc
 	done        sync.WaitGroup
 	closers     []func()

@@ -58,7 +58,7 @@ func (h *host) shopifyAdapter(ctx context.Context) (*shopifyWiring, error) {
 		h.closers = append(h.closers, fake.Close)
 		fake.Shop(demoShop).Seed(25)
 		acfg.ClientID, acfg.Secret, acfg.HTTPClient = fake.ClientID(), fake.Secret(), fake.Client()
-		h.shopifyDemo = true
+		h.shopifyDemo, h.shopifyFake = true, fake
 	}
 	adapter, err := shopify.New(acfg)
 	if err != nil {
@@ -89,22 +89,33 @@ func (sw *shopifyWiring) handlers(svc *connect.Service) (install, webhooks http.
 			ih.Start(w, r)
 			return
 		}
-		demoInstall(w, r, ih, sw.fake)
+		if r.FormValue("shop") == "" {
+			r.Form.Set("shop", demoShop) // FormValue parsed the form: Start reads it from there
+		}
+		demoApprove(w, r, ih.Start, sw.fake)
 	})
 	mux.HandleFunc("GET /shopify/callback", ih.Callback)
+	// Installs Shopify starts (the App Store, an install link) open the App
+	// URL (shopify.app.toml's application_url), which sends the merchant on to
+	// the link page once signed in.
+	mux.HandleFunc("GET /shopify/app", ih.App)
+	mux.HandleFunc("/shopify/app/link", func(w http.ResponseWriter, r *http.Request) {
+		if sw.fake == nil || r.Method != http.MethodPost {
+			ih.Link(w, r)
+			return
+		}
+		demoApprove(w, r, ih.Link, sw.fake)
+	})
 	return mux, wh, nil
 }
 
-// demoInstall plays the merchant approving the app on the fake Shopify: the
-// install starts as it would (a signed state, Shopify's approval URL), the fake
-// approves at once, and the browser goes straight to the callback Shopify would
-// send it to, which checks everything as in production.
-func demoInstall(w http.ResponseWriter, r *http.Request, ih *shopify.InstallHandler, fake *shopifytest.Server) {
-	if r.FormValue("shop") == "" {
-		r.Form.Set("shop", demoShop) // FormValue parsed the form: Start reads it from there
-	}
+// demoApprove plays the merchant approving the app on the fake Shopify: the
+// install starts as it would (start: a signed state, Shopify's approval URL),
+// the fake approves at once, and the browser goes straight to the callback
+// Shopify would send it to, which checks everything as in production.
+func demoApprove(w http.ResponseWriter, r *http.Request, start http.HandlerFunc, fake *shopifytest.Server) {
 	rec := httptest.NewRecorder()
-	ih.Start(rec, r)
+	start(rec, r)
 	approve := rec.Header().Get("Location")
 	if rec.Code != http.StatusSeeOther || approve == "" {
 		for k, v := range rec.Header() {

@@ -62,8 +62,8 @@ func TestShopifyAppTOML(t *testing.T) {
 	if len(app.Auth.RedirectURLs) != 1 || pathOf(app.Auth.RedirectURLs[0]) != "/shopify/callback" {
 		t.Errorf("auth.redirect_urls = %v, want the portal's /shopify/callback", app.Auth.RedirectURLs)
 	}
-	if pathOf(app.ApplicationURL) != "/shopify/install" {
-		t.Errorf("application_url = %q, want the portal's /shopify/install", app.ApplicationURL)
+	if pathOf(app.ApplicationURL) != "/shopify/app" {
+		t.Errorf("application_url = %q, want the portal's App URL handler, /shopify/app", app.ApplicationURL)
 	}
 	if app.Webhooks.APIVersion != shopify.APIVersion {
 		t.Errorf("webhooks.api_version = %q, want the adapter's %s", app.Webhooks.APIVersion, shopify.APIVersion)
