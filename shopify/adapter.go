@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,6 +26,13 @@ type Config struct {
 	PreviousSecret string
 	// Scopes are the access scopes an install asks for. nil: [Scopes].
 	Scopes []string
+	// ReadAllOrders asks installs for read_all_orders too, beside Scopes:
+	// without it Shopify shows the app only the last 60 days' orders, and an
+	// older one is not found (nor fulfilled, should its delivery come later).
+	// Shopify grants it only to an app it approved for it (Partner Dashboard,
+	// the app's API access: "Read all orders"). Stores linked before need
+	// linking again to grant it.
+	ReadAllOrders bool
 	// Tokens keeps each client's sealed access token. Required.
 	Tokens connect.ShopifyTokens
 	// Sealer seals tokens before they reach Tokens, bound to the client. Required.
@@ -143,6 +151,9 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	if cfg.Scopes == nil {
 		cfg.Scopes = Scopes()
+	}
+	if cfg.ReadAllOrders && !slices.Contains(cfg.Scopes, ScopeReadAllOrders) {
+		cfg.Scopes = append(slices.Clip(cfg.Scopes), ScopeReadAllOrders)
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}

@@ -55,7 +55,7 @@ func (a *Adapter) Fulfil(ctx context.Context, client connect.Scope, p connect.Fu
 		return wholeAnswer(err)
 	}
 	if fos.Order == nil {
-		return connect.Errorf(connect.NotFound, "shopify: order %s is no longer in %s", p.Order.OrderID, s.shop)
+		return s.gone(p.Order.OrderID)
 	}
 	groups, held := openByLocation(fos.Order.FulfillmentOrders.Nodes)
 	if len(groups) == 0 {
@@ -197,7 +197,7 @@ func (a *Adapter) FulfilmentEvent(ctx context.Context, client connect.Scope, p c
 		return wholeAnswer(err)
 	}
 	if fs.Order == nil {
-		return connect.Errorf(connect.NotFound, "shopify: order %s is no longer in %s", p.Order.OrderID, s.shop)
+		return s.gone(p.Order.OrderID)
 	}
 	var active []OrderFulfillment
 	for _, f := range fs.Order.Fulfillments {

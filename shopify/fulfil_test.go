@@ -83,7 +83,7 @@ func TestFulfilRefusals(t *testing.T) {
 	_, ref := r.order()
 	gone := connect.ShopifyRef{Shop: r.shop.Domain(), OrderID: "gid://shopify/Order/1"}
 	err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: gone})
-	connecttest.WantCode(t, err, connect.NotFound, "no longer in")
+	connecttest.WantCode(t, err, connect.NotFound, "needs read_all_orders")
 
 	other := ref
 	other.Shop = "another.myshopify.com"

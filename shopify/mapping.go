@@ -12,13 +12,17 @@ import (
 // The problems that keep an order from being imported, as the import report
 // shows them after the order's name.
 const (
-	ProblemNotFound      = "order not found in the store"
-	ProblemNoAddress     = "has no shipping address"
-	ProblemWithheld      = "customer data withheld by Shopify: the app lacks approval for protected customer data"
-	ProblemFulfilled     = "is already fulfilled in Shopify"
-	ProblemRestocked     = "was returned and restocked in Shopify"
-	ProblemCancelled     = "was cancelled in Shopify"
-	problemPartialAnswer = "Shopify could not return this order: "
+	ProblemNotFound = "order not found in the store"
+	// ProblemNeedsReadAllOrders is ProblemNotFound for an app without
+	// read_all_orders: Shopify answers an order older than 60 days as if it did
+	// not exist, so the app cannot tell which it is.
+	ProblemNeedsReadAllOrders = "not found among the store's orders of the last 60 days: an older order needs read_all_orders, a permission the app does not have"
+	ProblemNoAddress          = "has no shipping address"
+	ProblemWithheld           = "customer data withheld by Shopify: the app lacks approval for protected customer data"
+	ProblemFulfilled          = "is already fulfilled in Shopify"
+	ProblemRestocked          = "was returned and restocked in Shopify"
+	ProblemCancelled          = "was cancelled in Shopify"
+	problemPartialAnswer      = "Shopify could not return this order: "
 	// NoteWithheld starts the note naming the customer data Shopify withheld.
 	NoteWithheld = "Shopify withheld the customer's "
 	// NoteNotShipped starts the note naming the lines left out.

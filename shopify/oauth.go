@@ -43,6 +43,11 @@ func Scopes() []string {
 	}
 }
 
+// ScopeReadAllOrders lets an app see orders older than 60 days, which
+// Shopify hides (as if they did not exist) from an app without it. See
+// Config.ReadAllOrders.
+const ScopeReadAllOrders = "read_all_orders"
+
 // MissingScopes returns the scopes of requested that granted (as Shopify's
 // token answer lists them) does not grant, in requested's order. A write
 // scope grants its read scope: Shopify lists only write_orders for

@@ -129,6 +129,10 @@ func (a *Adapter) LookupOrders(ctx context.Context, client connect.Scope, refs [
 		return nil, err
 	}
 
+	missing := ProblemNotFound
+	if !s.seesAllOrders() {
+		missing = ProblemNeedsReadAllOrders
+	}
 	out := make([]connect.ShopifyOrder, len(refs))
 	for i, r := range parsed {
 		ref := strings.TrimSpace(refs[i])
@@ -140,7 +144,7 @@ func (a *Adapter) LookupOrders(ctx context.Context, client connect.Scope, refs [
 		case r.problem != "":
 			out[i] = notFound(s.shop, ref, r.problem)
 		case found == nil:
-			out[i] = notFound(s.shop, ref, ProblemNotFound)
+			out[i] = notFound(s.shop, ref, missing)
 		default:
 			out[i] = toShopifyOrder(s.shop, found.fields, found.problem, found.withheld)
 		}

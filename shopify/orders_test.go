@@ -143,7 +143,7 @@ func TestLookupMapsEveryField(t *testing.T) {
 		{Ref: ref(fulfilled), Name: fulfilled.Name, CreatedAt: created, Problem: shopify.ProblemFulfilled, Input: connect.OrderInput{
 			Ref: fulfilled.Name, StopType: connect.Delivery, Address: connect.Address{Line1: "2 B St"}, PackageCount: 1, Products: bigProducts[:1],
 		}},
-		{Ref: connect.ShopifyRef{Shop: shop}, Name: "#9999", Input: connect.OrderInput{Ref: "#9999"}, Problem: shopify.ProblemNotFound},
+		{Ref: connect.ShopifyRef{Shop: shop}, Name: "#9999", Input: connect.OrderInput{Ref: "#9999"}, Problem: shopify.ProblemNeedsReadAllOrders},
 		{Ref: connect.ShopifyRef{Shop: shop}, Name: "gid://shopify/Customer/1", Input: connect.OrderInput{Ref: "gid://shopify/Customer/1"}, Problem: "is not an order id"},
 	}
 	if d := cmp.Diff(want, got, decimalEqual); d != "" {

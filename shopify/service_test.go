@@ -271,7 +271,7 @@ func TestServiceImportRefusals(t *testing.T) {
 		`column "Shopify order": #1002: has no shipping address`,
 		`column "Shopify order": #1003: customer data withheld by Shopify: the app lacks approval for protected customer data`,
 		`column "Recipient Phone Number": Recipient Phone Number is required`,
-		`column "Shopify order": #9999: order not found in the store`,
+		`column "Shopify order": #9999: not found among the store's orders of the last 60 days: an older order needs read_all_orders`,
 	}
 	for i, r := range res.RefusedRows {
 		if i >= len(want) || !strings.HasPrefix(r.Reason(), want[i]) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/dispatchkit/connect"
@@ -165,4 +166,21 @@ func (s *session) revoked(cause error) error {
 	e := connect.Errorf(connect.Forbidden, "shopify: %s: the store uninstalled the app or revoked access; link it again in Settings → Integrations", s.shop)
 	e.Err = cause
 	return e
+}
+
+// seesAllOrders reports whether Shopify granted the client's token
+// read_all_orders, without which it hides orders older than 60 days.
+func (s *session) seesAllOrders() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.ContainsFunc(s.tok.Scopes, func(g string) bool { return scopeGrants(g, ScopeReadAllOrders) })
+}
+
+// gone is the error of an order Shopify answered null for: deleted, or, for
+// an app without read_all_orders, older than 60 days.
+func (s *session) gone(order string) error {
+	if s.seesAllOrders() {
+		return connect.Errorf(connect.NotFound, "shopify: order %s is no longer in %s", order, s.shop)
+	}
+	return connect.Errorf(connect.NotFound, "shopify: order %s is not among %s's orders of the last 60 days: an older order needs read_all_orders, a permission the app does not have", order, s.shop)
 }

@@ -188,7 +188,7 @@ func (s *Shop) ordersConnection(args map[string]any) (*connection, error) {
 
 	var matched []*Order
 	for _, o := range s.orders {
-		if q.matches(o) {
+		if q.matches(o) && s.visible(o) {
 			matched = append(matched, o)
 		}
 	}

@@ -64,7 +64,7 @@ func (q queryRoot) field(name string, args map[string]any) (any, error) {
 	case "orders":
 		return q.s.ordersConnection(args)
 	case "order":
-		if o := q.s.byID[str(args["id"])]; o != nil && o.ID == str(args["id"]) {
+		if o := q.s.byID[str(args["id"])]; o != nil && o.ID == str(args["id"]) && q.s.visible(o) {
 			return orderObj{q.s, o}, nil
 		}
 		return nil, nil
@@ -82,10 +82,23 @@ func (q queryRoot) field(name string, args map[string]any) (any, error) {
 	return nil, notImplemented("QueryRoot", name)
 }
 
+// ordersWindow is how far back an app without read_all_orders sees orders.
+const ordersWindow = 60 * 24 * time.Hour
+
+// visible reports whether the calling token may see the order: Shopify shows
+// only the last 60 days' orders to an app without read_all_orders, and answers
+// null for an older one, as for one that does not exist.
+func (s *Shop) visible(o *Order) bool {
+	if s.caller != nil && s.caller.hasScope("read_all_orders") {
+		return true
+	}
+	return o.CreatedAt.After(s.srv.now().Add(-ordersWindow))
+}
+
 // node returns the object with this global id, or nil.
 func (s *Shop) node(id string) any {
 	o := s.byID[id]
-	if o == nil {
+	if o == nil || !s.visible(o) {
 		return nil
 	}
 	if o.ID == id {

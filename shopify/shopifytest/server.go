@@ -7,8 +7,9 @@
 // each query its requested cost against a leaky bucket per shop (2000 points,
 // 100 restored a second, on an injectable clock), answers THROTTLED when the
 // bucket is short and MAX_COST_EXCEEDED over 1000 points, reports
-// extensions.cost on every answer, and can play an app without approval for
-// protected customer data.
+// extensions.cost on every answer, hides orders older than 60 days from a
+// token without read_all_orders (null, as for an order that does not exist),
+// and can play an app without approval for protected customer data.
 //
 // Point code at it with [Server.Client], whose transport sends every request for
 // a *.myshopify.com host to the fake, so URLs stay Shopify's own:
