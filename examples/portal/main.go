@@ -203,6 +203,7 @@ func (h *host) printWelcome(out io.Writer) {
 	}
 	if h.shopifyDemo {
 		fmt.Fprintf(out, "  Shopify: a fake store runs in-process; link %s from Settings → Integrations\n", demoShop)
+		fmt.Fprintf(out, "           its order noted %q is fulfilled from two locations (Settings → Integrations: fulfil when the route starts)\n", twoLocationOrder)
 	}
 	fmt.Fprintln(out)
 }

@@ -57,6 +57,7 @@ func (h *host) shopifyAdapter(ctx context.Context) (*shopifyWiring, error) {
 		fake = shopifytest.New(shopifytest.Config{Secret: h.state.ShopifySecret})
 		h.closers = append(h.closers, fake.Close)
 		fake.Shop(demoShop).Seed(25)
+		addTwoLocationOrder(fake.Shop(demoShop))
 		acfg.ClientID, acfg.Secret, acfg.HTTPClient = fake.ClientID(), fake.Secret(), fake.Client()
 		h.shopifyDemo, h.shopifyFake = true, fake
 	}
@@ -139,6 +140,25 @@ func demoApprove(w http.ResponseWriter, r *http.Request, start http.HandlerFunc,
 		return
 	}
 	http.Redirect(w, r, callback.RequestURI(), http.StatusSeeOther)
+}
+
+// twoLocationOrder is the note of the demo store's order stocked at two
+// locations: Shopify fulfils it one location at a time, and the demo shows
+// both fulfillments and their delivery progress.
+const twoLocationOrder = "Stocked at two locations: fulfilled from each"
+
+// addTwoLocationOrder adds to the demo store an order whose items are stocked
+// at two locations, one fulfillment order each.
+func addTwoLocationOrder(shop *shopifytest.Shop) shopifytest.Order {
+	return shop.AddOrder(shopifytest.Order{
+		Email: "olivia.hart@example.com", Phone: "+15125550187", Note: twoLocationOrder,
+		ShippingAddress: &shopifytest.Address{FirstName: "Olivia", LastName: "Hart", Address1: "2200 Lake Austin Blvd",
+			City: "Austin", Province: "Texas", ProvinceCode: "TX", Zip: "78703", CountryCode: "US"},
+		LineItems: []shopifytest.LineItem{
+			{Name: "Sourdough loaf", SKU: "BREAD-SD", Quantity: 2, Location: shopifytest.DefaultLocation},
+			{Name: "Olive oil 1 l", SKU: "OIL-1L", Quantity: 1, Location: "East warehouse"},
+		},
+	})
 }
 
 // relinkDemoShop gives clients linked to the demo store a token of the fake
