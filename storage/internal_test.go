@@ -143,8 +143,8 @@ func TestTranslate(t *testing.T) {
 	if name, ok := uniqueViolation(errors.New("constraint failed: UNIQUE constraint failed: orders.id (1555)")); !ok || name != "orders_pkey" {
 		t.Errorf("uniqueViolation of a primary key = %q, %v", name, ok)
 	}
-	ref, ok := pgRefDetail(&pgconn.PgError{Code: "23505", Detail: "Key (client_id, ref)=(c1, A, B) already exists."}, []string{"c0", "c1"})
-	if !ok || ref != "A, B" {
+	ref, ok := pgRefDetail(&pgconn.PgError{Code: "23505", Detail: "Key (client_id, lower(ref))=(c1, a, b) already exists."}, []string{"c0", "c1"})
+	if !ok || ref != "a, b" {
 		t.Errorf("pgRefDetail = %q, %v; want the ref with its comma", ref, ok)
 	}
 }

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/dispatchkit/connect"
 	"github.com/uptrace/bun"
@@ -24,7 +25,7 @@ var inputColumns = []string{
 // history event each when events is not nil, all or nothing: in batches of
 // multi-row INSERTs, or on PostgreSQL with COPY once there are enough orders for it
 // to pay. Errors: ErrConflict naming the reference when a Ref is taken, or given
-// twice in orders; ErrInvalid when events does not match orders; ErrNotFound when
+// twice in orders (compared without case, as ExistingRefs); ErrInvalid when events does not match orders; ErrNotFound when
 // an order is not in the scope.
 func (s *Store) CreateOrders(ctx context.Context, scope connect.Scope, orders []*connect.Order, events []connect.OrderEvent) error {
 	if len(orders) == 0 {
@@ -42,7 +43,7 @@ func (s *Store) CreateOrders(ctx context.Context, scope connect.Scope, orders []
 		if o.Ref == "" {
 			continue
 		}
-		k := clientRef{string(o.Client), o.Ref}
+		k := clientRef{string(o.Client), lowerASCII(o.Ref)}
 		if seen[k] {
 			return connect.Errorf(connect.Conflict, "reference %q is given to more than one order", o.Ref)
 		}
@@ -108,6 +109,17 @@ func (s *Store) refTaken(ctx context.Context, err error, orders []*connect.Order
 	return translate(ctx, err, "storing orders")
 }
 
+// lowerASCII folds ASCII letters only, as the databases' lower() does on
+// references (SQLite's; PostgreSQL's under their "C" collation).
+func lowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
+}
+
 func quote(s string) string { return `"` + s + `"` }
 
 // ExistingRefs returns which of refs the scope's orders already use, compared
@@ -140,25 +152,6 @@ func (s *Store) ExistingRefs(ctx context.Context, scope connect.Scope, refs []st
 		}
 	}
 	return out, nil
-}
-
-// exactRefs returns which of refs the scope's orders use exactly as written,
-// looking them up insertBatch at a time.
-func (s *Store) exactRefs(ctx context.Context, scope connect.Scope, refs []string) ([]string, error) {
-	var found []string
-	for start := 0; start < len(refs); start += insertBatch {
-		var got []string
-		// ref <> '' lets the partial unique index answer (SQLite does not infer it
-		// from the list).
-		err := s.narrowScope(s.idb.NewSelect().TableExpr("orders").Column("ref"), scope, false).
-			Where("ref <> '' AND ref IN (?)", bun.List(refs[start:min(start+insertBatch, len(refs))])).
-			Scan(ctx, &got)
-		if err != nil && !isNoRows(err) {
-			return nil, translate(ctx, err, "looking up references")
-		}
-		found = append(found, got...)
-	}
-	return found, nil
 }
 
 // Order returns one order in the scope.

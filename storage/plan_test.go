@@ -130,7 +130,7 @@ func TestSQLiteListsUseTheirIndexes(t *testing.T) {
 		{"refs", func(ctx context.Context, s *Store) error {
 			_, err := s.ExistingRefs(ctx, client, []string{"r1", "r2"})
 			return err
-		}, "orders_client_ref_lower"},
+		}, "orders_client_ref"},
 	}
 	for _, tc := range planQueries() {
 		reads = append(reads, planRead{fmt.Sprintf("list %v of %q", tc.q.Statuses, tc.sc.Client), func(ctx context.Context, s *Store) error {

@@ -140,7 +140,7 @@ func (d *postgresDialect) historyOf(q *bun.SelectQuery, id connect.OrderID) *bun
 
 func (d *postgresDialect) activeOrders() string { return "" }
 
-// existingRefs probes orders_client_ref_lower once per reference, 1 µs each.
+// existingRefs probes orders_client_ref once per reference, 1 µs each.
 // Without the LIMIT the planner flattens the subquery into a join that reads
 // every order of the client, and during an import, whose rows it has no
 // statistics for, it expects that to be one row: each batch then reads every row
@@ -165,7 +165,8 @@ func (d *postgresDialect) existingRefs(ctx context.Context, s *Store, scope conn
 }
 
 // takenRef reads the reference from the violation's detail, which reads
-// `Key (client_id, ref)=(CLIENT, REF) already exists.`
+// `Key (client_id, lower(ref))=(CLIENT, ref) already exists.` with the reference
+// folded, and names the order's reference as written.
 func (d *postgresDialect) takenRef(_ context.Context, _ *Store, err error, orders []*connect.Order) (string, bool) {
 	var clients []string
 	for _, o := range orders {
@@ -173,17 +174,26 @@ func (d *postgresDialect) takenRef(_ context.Context, _ *Store, err error, order
 			clients = append(clients, c)
 		}
 	}
-	return pgRefDetail(err, clients)
+	folded, ok := pgRefDetail(err, clients)
+	if !ok {
+		return "", false
+	}
+	for _, o := range orders {
+		if lowerASCII(o.Ref) == folded {
+			return o.Ref, true
+		}
+	}
+	return folded, true
 }
 
-// pgRefDetail returns the reference a PostgreSQL unique violation of
-// orders_client_ref names, given the clients the orders belong to.
+// pgRefDetail returns the reference, folded, that a PostgreSQL unique violation
+// of orders_client_ref names, given the clients the orders belong to.
 func pgRefDetail(err error, clients []string) (string, bool) {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return "", false
 	}
-	rest, ok := strings.CutPrefix(pgErr.Detail, "Key (client_id, ref)=(")
+	rest, ok := strings.CutPrefix(pgErr.Detail, "Key (client_id, lower(ref))=(")
 	if !ok {
 		return "", false
 	}

@@ -327,7 +327,7 @@ func (d *sqliteDialect) ordersByID(ctx context.Context, s *Store, scope connect.
 	return ordersOf(rows)
 }
 
-// existingRefs probes orders_client_ref_lower once per reference, which json_each
+// existingRefs probes orders_client_ref once per reference, which json_each
 // hands over as one parameter (a scope of the whole account reads the account's
 // orders).
 func (d *sqliteDialect) existingRefs(ctx context.Context, s *Store, scope connect.Scope, refs []string) ([]string, error) {
@@ -337,7 +337,7 @@ func (d *sqliteDialect) existingRefs(ctx context.Context, s *Store, scope connec
 	}
 	from, where, args := "orders", "account_id = ?", []any{string(list), string(scope.Account)}
 	if scope.Client != "" {
-		from, where = "orders INDEXED BY orders_client_ref_lower", "client_id = ? AND +account_id = ?"
+		from, where = "orders INDEXED BY orders_client_ref", "client_id = ? AND +account_id = ?"
 		args = []any{string(list), string(scope.Client), string(scope.Account)}
 	}
 	var got []string
@@ -349,8 +349,8 @@ func (d *sqliteDialect) existingRefs(ctx context.Context, s *Store, scope connec
 	return got, nil
 }
 
-// takenRef looks the references up as written (the unique index compares them
-// so): SQLite's unique violation does not name the values (the failed statement
+// takenRef looks the references up without case, as the unique index compares
+// them: SQLite's unique violation does not name the values (the failed statement
 // is rolled back by then).
 func (d *sqliteDialect) takenRef(ctx context.Context, s *Store, _ error, orders []*connect.Order) (string, bool) {
 	byClient := map[connect.Scope][]string{}
@@ -366,7 +366,7 @@ func (d *sqliteDialect) takenRef(ctx context.Context, s *Store, _ error, orders 
 		byClient[sc] = append(byClient[sc], o.Ref)
 	}
 	for _, sc := range scopes {
-		taken, err := s.exactRefs(ctx, sc, byClient[sc])
+		taken, err := s.ExistingRefs(ctx, sc, byClient[sc])
 		if err == nil && len(taken) > 0 {
 			return taken[0], true
 		}
@@ -490,7 +490,6 @@ var sqliteIndexes = map[string]string{
 	"clients.number":                 "clients_number",
 	"clients.account_id, clients.id": "clients_account_id",
 	"invites.token_hash":             "invites_token_hash",
-	"orders.client_id, orders.ref":   "orders_client_ref",
 	"outbox.key":                     "outbox_key",
 	"api_keys.hash":                  "api_keys_hash",
 	"tracking_links.hash":            "tracking_links_hash",

@@ -206,15 +206,15 @@ func testRefTaken(t *testing.T, f *fixture) {
 		for i := range batch {
 			batch[i] = f.order(c, connect.StatusDraft, 10+i)
 		}
-		batch[n/2].Ref = b.Ref
+		batch[n/2].Ref = otherCase(b.Ref) // the same reference (compared without case)
 		events := make([]connect.OrderEvent, n)
 		for i, o := range batch {
 			events[i] = createdEvent(o)
 		}
 		err := f.s.CreateOrders(f.ctx, scopeOf(c), batch, events)
 		wantCode(t, fmt.Sprintf("CreateOrders of %d with a taken ref", n), err, connect.Conflict)
-		if !strings.Contains(err.Error(), b.Ref) {
-			t.Fatalf("the conflict %q does not name the ref %q", err, b.Ref)
+		if !strings.Contains(err.Error(), batch[n/2].Ref) {
+			t.Fatalf("the conflict %q does not name the ref %q as given", err, batch[n/2].Ref)
 		}
 		for _, o := range []*connect.Order{batch[0], batch[n-1]} {
 			_, err := f.s.Order(f.ctx, scopeOf(c), o.ID)
@@ -234,11 +234,11 @@ func testRefTaken(t *testing.T, f *fixture) {
 func testRefTwice(t *testing.T, f *fixture) {
 	c := f.client(f.account())
 	a, b := f.order(c, connect.StatusDraft, 1), f.order(c, connect.StatusDraft, 2)
-	b.Ref = a.Ref
+	b.Ref = otherCase(a.Ref)
 	err := f.s.CreateOrders(f.ctx, connect.Scope{Account: a.Account}, []*connect.Order{a, b}, nil)
 	wantCode(t, "CreateOrders with a ref given twice", err, connect.Conflict)
-	if !strings.Contains(err.Error(), a.Ref) {
-		t.Fatalf("the conflict %q does not name the ref %q", err, a.Ref)
+	if !strings.Contains(err.Error(), b.Ref) {
+		t.Fatalf("the conflict %q does not name the ref %q", err, b.Ref)
 	}
 	_, err = f.s.Order(f.ctx, scopeOf(c), a.ID)
 	wantCode(t, "the first order of the refused call", err, connect.NotFound)
@@ -250,7 +250,7 @@ func testRefsPerClient(t *testing.T, f *fixture) {
 	e := f.client(f.account())
 	a := f.order(c, connect.StatusDraft, 1)
 	b, x := f.order(d, connect.StatusDraft, 2), f.order(e, connect.StatusDraft, 3)
-	b.Ref, x.Ref = a.Ref, a.Ref // another client's, another account's: allowed
+	b.Ref, x.Ref = a.Ref, otherCase(a.Ref) // another client's, another account's: allowed
 	f.store(a, b, x)
 	var noRef []*connect.Order
 	for i := range 5 {
@@ -505,4 +505,18 @@ func nonZero(m map[connect.ClientID]connect.StatusCounts) map[connect.ClientID]c
 		}
 	}
 	return out
+}
+
+// otherCase returns ref with the case of its ASCII letters swapped: the same
+// reference to a client, written otherwise (the fixture's refs have letters).
+func otherCase(ref string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case 'a' <= r && r <= 'z':
+			return r - ('a' - 'A')
+		case 'A' <= r && r <= 'Z':
+			return r + ('a' - 'A')
+		}
+		return r
+	}, ref)
 }

@@ -130,13 +130,11 @@ CREATE TABLE IF NOT EXISTS orders (
 	route_event_at   timestamptz -- when the last route event applied to the order happened at the host
 );
 --bun:split
--- a client's reference is unique when given; many orders may have none
-CREATE UNIQUE INDEX IF NOT EXISTS orders_client_ref ON orders (client_id, ref) WHERE ref <> '';
--- ExistingRefs compares a client's references without case ("abc-1" re-imported
--- when "ABC-1" is stored is the same order); the unique index above compares them
--- as written.
--- References are COLLATE "C": lower() folds their ASCII letters, as SQLite's.
-CREATE INDEX IF NOT EXISTS orders_client_ref_lower ON orders (client_id, lower(ref)) WHERE ref <> '';
+-- a client's reference is unique when given, compared without case ("abc-1"
+-- is the same order as "ABC-1", as the glossary says); many orders may have
+-- none. ExistingRefs probes it too. References are COLLATE "C": lower() folds
+-- their ASCII letters, as SQLite's.
+CREATE UNIQUE INDEX IF NOT EXISTS orders_client_ref ON orders (client_id, lower(ref)) WHERE ref <> '';
 --bun:split
 -- a client's orders of one status (the drafts tab), newest first; also the counts
 CREATE INDEX IF NOT EXISTS orders_client_status ON orders (client_id, status, created_at, id);

@@ -119,11 +119,9 @@ CREATE TABLE IF NOT EXISTS orders (
 	route_event_at   TEXT    -- when the last route event applied happened at the host
 ) STRICT;
 --bun:split
-CREATE UNIQUE INDEX IF NOT EXISTS orders_client_ref ON orders (client_id, ref) WHERE ref <> '';
--- ExistingRefs compares a client's references without case ("abc-1" re-imported
--- when "ABC-1" is stored is the same order); the unique index above compares them
--- as written.
-CREATE INDEX IF NOT EXISTS orders_client_ref_lower ON orders (client_id, lower(ref)) WHERE ref <> '';
+-- a client's reference is unique when given, compared without case (lower()
+-- folds ASCII letters); ExistingRefs probes it too
+CREATE UNIQUE INDEX IF NOT EXISTS orders_client_ref ON orders (client_id, lower(ref)) WHERE ref <> '';
 --bun:split
 CREATE INDEX IF NOT EXISTS orders_client_status ON orders (client_id, status, created_at, id);
 --bun:split
