@@ -113,6 +113,9 @@ func (s *Service) readImport(ctx context.Context, st Store, c caller, src Import
 		if err != nil {
 			return err
 		}
+		if o != nil && in.Ref == "" {
+			o.Fingerprint = fingerprint(&in)
+		}
 		if o != nil && in.Ref != "" {
 			k := clientRef{o.Client, refKey(in.Ref)}
 			if first, dup := seen[k]; dup {
@@ -147,11 +150,11 @@ type storeJob struct {
 
 // storeResult is what the storing goroutine did with a batch.
 type storeResult struct {
-	rows      []ImportRow
-	taken     []int    // indexes in rows of orders whose Id an earlier order uses
-	takenRefs []string // their Ids
-	stored    int
-	err       error
+	rows   []ImportRow
+	taken  []int    // indexes in rows of orders imported before (by Id or fingerprint)
+	reason []string // why each was
+	stored int
+	err    error
 }
 
 // storing is the goroutine that stores an import's batches.
@@ -160,24 +163,24 @@ type storing struct {
 	results chan storeResult
 }
 
-// startStoring starts the goroutine that checks each batch's Ids against st and
-// stores the rest with store.
+// startStoring starts the goroutine that checks each batch's Ids and
+// fingerprints against st and stores the rest with store.
 func (s *Service) startStoring(ctx context.Context, st Store, account AccountID, store func([]*Order) (int, error)) *storing {
 	p := &storing{jobs: make(chan storeJob), results: make(chan storeResult)}
 	go func() {
 		defer close(p.results)
 		failed := false
+		claims := fingerprintClaims{}
 		for job := range p.jobs {
 			r := storeResult{rows: job.rows}
 			if !failed {
-				r.taken, r.err = takenRefs(ctx, st, account, job.orders)
+				r.taken, r.reason, r.err = takenOrders(ctx, st, account, job.orders, claims)
 				keep := job.orders
 				if len(r.taken) > 0 {
 					keep = make([]*Order, 0, len(job.orders)-len(r.taken))
 					next := 0 // in r.taken, which is in ascending order
 					for i, o := range job.orders {
 						if next < len(r.taken) && r.taken[next] == i {
-							r.takenRefs = append(r.takenRefs, o.Ref)
 							next++
 							continue
 						}
@@ -209,12 +212,38 @@ func (s *Service) stored(src ImportSource, res *ImportResult, opts ImportOptions
 	}
 	for k, i := range r.taken {
 		res.Duplicates++
-		if err := s.refuse(src, res, opts, r.rows[i], []FieldError{{Field: FieldRef, Reason: duplicateReason(r.takenRefs[k], rowPlace{})}}); err != nil {
+		if err := s.refuse(src, res, opts, r.rows[i], []FieldError{{Field: FieldRef, Reason: r.reason[k]}}); err != nil {
 			return err
 		}
 	}
 	res.Imported += r.stored
 	return nil
+}
+
+// takenOrders returns the indexes (ascending) of the orders imported before,
+// with why: an order stored for the same client uses its Id, or (without an Id)
+// its fingerprint is among those claims has not matched yet.
+func takenOrders(ctx context.Context, st Store, account AccountID, orders []*Order, claims fingerprintClaims) ([]int, []string, error) {
+	byRef, err := takenRefs(ctx, st, account, orders)
+	if err != nil {
+		return nil, nil, err
+	}
+	byFingerprint, err := claims.taken(ctx, st, account, orders)
+	if err != nil {
+		return nil, nil, err
+	}
+	taken := make([]int, 0, len(byRef)+len(byFingerprint))
+	reasons := make([]string, 0, cap(taken))
+	for len(byRef) > 0 || len(byFingerprint) > 0 {
+		if len(byFingerprint) == 0 || (len(byRef) > 0 && byRef[0] < byFingerprint[0]) {
+			taken, reasons = append(taken, byRef[0]), append(reasons, duplicateReason(orders[byRef[0]].Ref, rowPlace{}))
+			byRef = byRef[1:]
+		} else {
+			taken, reasons = append(taken, byFingerprint[0]), append(reasons, importedBeforeReason)
+			byFingerprint = byFingerprint[1:]
+		}
+	}
+	return taken, reasons, nil
 }
 
 // takenRefs returns the indexes of the orders whose Id an order already stored for

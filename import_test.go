@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dispatchkit/connect"
@@ -147,5 +148,73 @@ func TestAnImportThatFailsHalfwayStoresNothing(t *testing.T) {
 	}
 	if n := w.draftCount(w.owner); n != 0 {
 		t.Fatalf("%d drafts stored by failed imports", n)
+	}
+}
+
+// TestReimportingRowsWithoutIdsFindsThem: rows without an Id are known again by
+// their content when the same file is imported again, as many times as they were
+// imported (the same row twice in a file is two orders), across batches, written
+// with other case and spacing, and after their drafts were edited; a changed row
+// and an extra copy are new.
+func TestReimportingRowsWithoutIdsFindsThem(t *testing.T) {
+	w := newWorld(t)
+	const n = 5200 // three batches
+	rows := func() *rowsSource {
+		src := manyRows(n)
+		for i := range src.rows {
+			in := &src.rows[i].Input
+			in.Ref = ""
+			in.Address.Line1 = fmt.Sprintf("%d Main St", i%3000) // rows i and i+3000 are alike
+			in.Recipient.Name = "Ada Lovelace"
+		}
+		return src
+	}
+	first, err := w.svc.Import(w.ctx, w.owner, rows(), connect.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Imported != n || first.Refused != 0 {
+		t.Fatalf("first import: imported %d, refused %d; want all %d", first.Imported, first.Refused, n)
+	}
+
+	// Edit one draft: it was still imported from that row.
+	page, err := w.svc.Orders(w.ctx, w.owner, connect.ListOrdersParams{View: connect.ViewDrafts, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := page.Orders[0]
+	in := edited.OrderInput
+	in.Notes = "changed by hand"
+	if _, err := w.svc.UpdateDraft(w.ctx, w.owner, edited.ID, edited.Version, in); err != nil {
+		t.Fatal(err)
+	}
+
+	again := rows()
+	again.rows[7].Input.Address.Line1 = "  7   MAIN st " // the same, written otherwise
+	again.rows[8].Input.Recipient.Name = "Grace Hopper"  // changed: a new order
+	extra := again.rows[9]                               // a third copy of row 9's order
+	extra.Number = n + 2
+	again.rows = append(again.rows, extra)
+	res, err := w.svc.Import(w.ctx, w.owner, again, connect.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Imported != 2 || res.Duplicates != n-1 || res.Refused != n-1 {
+		t.Fatalf("re-import: imported %d, duplicates %d, refused %d; want 2, %d, %d", res.Imported, res.Duplicates, res.Refused, n-1, n-1)
+	}
+	for _, r := range res.RefusedRows {
+		if len(r.Errors) != 1 || r.Errors[0].Field != connect.FieldRef || !strings.Contains(r.Errors[0].Reason, "already imported") {
+			t.Fatalf("row %d refused with %+v, want already imported", r.Number, r.Errors)
+		}
+	}
+	refused := map[int]bool{}
+	for _, r := range res.RefusedRows {
+		refused[r.Number] = true
+	}
+	if refused[10] || !refused[11] || refused[n+2] {
+		t.Fatalf("row 10 (changed) refused: %v; row 11 refused: %v; the extra copy refused: %v", refused[10], refused[11], refused[n+2])
+	}
+	if got := w.draftCount(w.owner); got != n+2 {
+		t.Fatalf("%d drafts stored, want %d", got, n+2)
 	}
 }

@@ -103,8 +103,12 @@ type Order struct {
 	Client  ClientID
 	Source  Source
 	Shopify ShopifyRef // set when Source is SourceShopify
-	Depot   DepotID    // the client's default depot unless the dispatcher moved it
-	Status  Status
+	// Fingerprint is set by a spreadsheet import on an order from a row without
+	// an Id: a hash of the row's fields, by which importing the same file again
+	// knows the row as already imported. Empty otherwise.
+	Fingerprint string
+	Depot       DepotID // the client's default depot unless the dispatcher moved it
+	Status      Status
 	// Version counts changes; every change is a compare-and-set on it.
 	Version int
 

@@ -120,6 +120,9 @@ type OrderStore interface {
 	// without case at least for ASCII letters ("abc-1" is used when "ABC-1" is
 	// stored: re-importing an order is a duplicate), each as given in refs.
 	ExistingRefs(ctx context.Context, scope Scope, refs []string) ([]string, error)
+	// ExistingFingerprints counts the scope's orders with each of fps (their
+	// Order.Fingerprint), leaving out those none has.
+	ExistingFingerprints(ctx context.Context, scope Scope, fps []string) (map[string]int, error)
 	// Order returns one order in the scope. Errors: ErrNotFound.
 	Order(ctx context.Context, scope Scope, id OrderID) (*Order, error)
 	// Orders lists the scope's orders that q selects, newest first, a page at a

@@ -209,13 +209,14 @@ func TestImportingTheSameFileTwiceRefusesTheDuplicates(t *testing.T) {
 		t.Fatalf("first import (-want +got):\n%s", d)
 	}
 	second := p.importFile(data, "orders.csv", connect.ImportOptions{})
-	// The row without an Id cannot be told from a new order: it is imported again.
-	if d := cmp.Diff(counts{Read: 3, Imported: 1, Refused: 2, Duplicates: 2}, countsOf(second)); d != "" {
+	// The row without an Id is known by its content.
+	if d := cmp.Diff(counts{Read: 3, Refused: 3, Duplicates: 3}, countsOf(second)); d != "" {
 		t.Fatalf("second import (-want +got):\n%s", d)
 	}
 	want := []connect.FieldError{
 		{Row: 2, Column: "Id", Field: connect.FieldRef, Reason: `"A-1" was already imported`},
 		{Row: 3, Column: "Id", Field: connect.FieldRef, Reason: `"A-2" was already imported`},
+		{Row: 4, Column: "Id", Field: connect.FieldRef, Reason: "the same order (every field alike, without an Id) was already imported; give the row an Id to import it again"},
 	}
 	if d := cmp.Diff(want, second.Errors); d != "" {
 		t.Fatalf("errors (-want +got):\n%s", d)
@@ -224,8 +225,40 @@ func TestImportingTheSameFileTwiceRefusesTheDuplicates(t *testing.T) {
 	for _, in := range p.drafts() {
 		refs[in.Ref]++
 	}
-	if d := cmp.Diff(map[string]int{"A-1": 1, "A-2": 1, "": 2}, refs); d != "" {
+	if d := cmp.Diff(map[string]int{"A-1": 1, "A-2": 1, "": 1}, refs); d != "" {
 		t.Fatalf("drafts by Id (-want +got):\n%s", d)
+	}
+}
+
+// TestRowsWithoutIdsAreKnownAgainWhenSavedByAnotherTool: a CSV's rows without an
+// Id, saved again as a workbook whose numbers are typed cells with a format, in
+// other case and spacing, are the same orders; a changed row is new.
+func TestRowsWithoutIdsAreKnownAgainWhenSavedByAnotherTool(t *testing.T) {
+	t.Parallel()
+	p := newPortal(t, connect.ClientSettings{AllowUpload: true})
+	first := p.importFile(csvFile("Address,City,Packages,Size", "3 High St,Leeds,2,1.50", "4 High St,York,1,2"), "orders.csv", connect.ImportOptions{})
+	if d := cmp.Diff(counts{Read: 2, Imported: 2}, countsOf(first)); d != "" {
+		t.Fatalf("first import (-want +got):\n%s", d)
+	}
+	data := workbook(t, func(f *excelize.File) {
+		rows := [][]any{
+			{"ADDRESS", "City", "Packages", "Size"},
+			{"3  high st", "LEEDS", 2, 1.5},
+			{"4 High St", "York", 1, 2.25},
+		}
+		for i, r := range rows {
+			must(t, f.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+1), &r))
+		}
+		style, err := f.NewStyle(&excelize.Style{NumFmt: 2}) // 0.00
+		must(t, err)
+		must(t, f.SetCellStyle("Sheet1", "D2", "D3", style))
+	})
+	second := p.importFile(data, "orders.xlsx", connect.ImportOptions{})
+	if d := cmp.Diff(counts{Read: 2, Imported: 1, Refused: 1, Duplicates: 1}, countsOf(second)); d != "" {
+		t.Fatalf("second import (-want +got):\n%s", d)
+	}
+	if len(second.Errors) != 1 || second.Errors[0].Row != 2 {
+		t.Fatalf("errors %+v, want row 2's only (row 3's size changed)", second.Errors)
 	}
 }
 

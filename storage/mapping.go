@@ -210,6 +210,7 @@ func orderToRow(o *connect.Order) (*orderRow, error) {
 		CreatedAt:      dbTime(o.CreatedAt),
 		UpdatedAt:      dbTime(o.UpdatedAt),
 		SubmittedAt:    dbTime(o.SubmittedAt),
+		Fingerprint:    o.Fingerprint,
 	}
 	if err := r.setInput(&o.OrderInput); err != nil {
 		return nil, connect.Errorf(connect.Internal, "encoding order %s: %w", o.ID, err)
@@ -300,6 +301,7 @@ func (r *orderRow) order() (*connect.Order, error) {
 		CreatedAt:     goTime(r.CreatedAt),
 		UpdatedAt:     goTime(r.UpdatedAt),
 		SubmittedAt:   goTime(r.SubmittedAt),
+		Fingerprint:   r.Fingerprint,
 	}
 	if r.Products != "" {
 		var ps []productJSON

@@ -108,6 +108,7 @@ type orderRow struct {
 	CreatedAt      time.Time           `bun:"created_at"`
 	UpdatedAt      time.Time           `bun:"updated_at"`
 	SubmittedAt    time.Time           `bun:"submitted_at,nullzero"`
+	Fingerprint    string              `bun:"fingerprint"`
 }
 
 // eventRow is one entry of an order's history. The id column (identity on

@@ -120,6 +120,29 @@ func lowerASCII(s string) string {
 	}, s)
 }
 
+// ExistingFingerprints counts the scope's orders with each of fps, looking them
+// up insertBatch at a time through orders_client_fingerprint.
+func (s *Store) ExistingFingerprints(ctx context.Context, scope connect.Scope, fps []string) (map[string]int, error) {
+	counts := map[string]int{}
+	for start := 0; start < len(fps); start += insertBatch {
+		var got []struct {
+			Fingerprint string `bun:"fingerprint"`
+			N           int    `bun:"n"`
+		}
+		err := s.narrowScope(s.idb.NewSelect().TableExpr("orders").ColumnExpr("fingerprint, count(*) AS n"), scope, false).
+			Where("fingerprint <> '' AND fingerprint IN (?)", bun.List(fps[start:min(start+insertBatch, len(fps))])).
+			GroupExpr("fingerprint").
+			Scan(ctx, &got)
+		if err != nil && !isNoRows(err) {
+			return nil, translate(ctx, err, "looking up fingerprints")
+		}
+		for _, g := range got {
+			counts[g.Fingerprint] = g.N
+		}
+	}
+	return counts, nil
+}
+
 func quote(s string) string { return `"` + s + `"` }
 
 // ExistingRefs returns which of refs the scope's orders already use, compared

@@ -854,6 +854,45 @@ func (c *MockStoreEventsHeadCall) DoAndReturn(f func(context.Context) (string, e
 	return c
 }
 
+// ExistingFingerprints mocks base method.
+func (m *MockStore) ExistingFingerprints(ctx context.Context, scope connect.Scope, fps []string) (map[string]int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ExistingFingerprints", ctx, scope, fps)
+	ret0, _ := ret[0].(map[string]int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ExistingFingerprints indicates an expected call of ExistingFingerprints.
+func (mr *MockStoreMockRecorder) ExistingFingerprints(ctx, scope, fps any) *MockStoreExistingFingerprintsCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ExistingFingerprints", reflect.TypeOf((*MockStore)(nil).ExistingFingerprints), ctx, scope, fps)
+	return &MockStoreExistingFingerprintsCall{Call: call}
+}
+
+// MockStoreExistingFingerprintsCall wrap *gomock.Call
+type MockStoreExistingFingerprintsCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreExistingFingerprintsCall) Return(arg0 map[string]int, arg1 error) *MockStoreExistingFingerprintsCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreExistingFingerprintsCall) Do(f func(context.Context, connect.Scope, []string) (map[string]int, error)) *MockStoreExistingFingerprintsCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreExistingFingerprintsCall) DoAndReturn(f func(context.Context, connect.Scope, []string) (map[string]int, error)) *MockStoreExistingFingerprintsCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // ExistingRefs mocks base method.
 func (m *MockStore) ExistingRefs(ctx context.Context, scope connect.Scope, refs []string) ([]string, error) {
 	m.ctrl.T.Helper()

@@ -144,6 +144,7 @@ func testOrdersIsolation(t *testing.T, f *fixture) {
 	c, _, scopes := f.isolation()
 	draft := f.order(c, connect.StatusDraft, 1)
 	sub := f.order(c, connect.StatusSubmitted, 2)
+	draft.Fingerprint, sub.Fingerprint = "fp-"+f.id(""), "fp-"+f.id("")
 	f.store(draft, sub)
 	snapshot := func() []any { return []any{f.reload(draft), f.reload(sub), f.history(draft), f.history(sub)} }
 	mine := func(o *connect.Order) bool { return o.Client == c.ID }
@@ -154,6 +155,11 @@ func testOrdersIsolation(t *testing.T, f *fixture) {
 			none(t, "History", h, err, func(connect.OrderEvent) bool { return true })
 			refs, err := f.s.ExistingRefs(f.ctx, sc, []string{o.Ref})
 			none(t, "ExistingRefs", refs, err, func(string) bool { return true })
+			fps, err := f.s.ExistingFingerprints(f.ctx, sc, []string{o.Fingerprint})
+			must(t, err)
+			if len(fps) != 0 {
+				t.Fatalf("ExistingFingerprints from a foreign scope counts %v", fps)
+			}
 		}
 		for _, q := range []connect.OrderQuery{
 			{},

@@ -39,6 +39,7 @@ func testOrderRoundTrip(t *testing.T, f *fixture) {
 		Source:  connect.SourceShopify,
 		Shopify: connect.ShopifyRef{Shop: "baker.myshopify.com", OrderID: "gid://shopify/Order/1001"},
 		Depot:   "depot-west", Status: connect.StatusDelivered, Version: 1,
+		Fingerprint:   "0123456789abcdef0123456789abcdef",
 		Route:         connect.RouteStop{RouteID: "route-7", Position: 12},
 		ETA:           f.at(30),
 		FailureReason: "",
@@ -519,4 +520,37 @@ func otherCase(ref string) string {
 		}
 		return r
 	}, ref)
+}
+
+// testExistingFingerprints: the scope's orders are counted per fingerprint,
+// those of another client or account never, orders without one never, in
+// batches of any size (a 100k-row import asks for thousands).
+func testExistingFingerprints(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	d := f.client(c.Account)
+	e := f.client(f.account())
+	fp, lone := "fp-"+f.id(""), "fp-"+f.id("")
+	var orders []*connect.Order
+	for i, spec := range []struct {
+		client *connect.Client
+		fp     string
+	}{{c, fp}, {c, fp}, {c, lone}, {c, ""}, {d, fp}, {e, fp}} {
+		o := f.order(spec.client, connect.StatusDraft, i+1)
+		o.Ref, o.Fingerprint = "", spec.fp
+		orders = append(orders, o)
+	}
+	f.store(orders...)
+	asked := []string{fp, lone, "fp-none", ""}
+	for i := range 2500 {
+		asked = append(asked, fmt.Sprintf("fp-filler-%d", i))
+	}
+	got, err := f.s.ExistingFingerprints(f.ctx, scopeOf(c), asked)
+	must(t, err)
+	same(t, "ExistingFingerprints of the client", map[string]int{fp: 2, lone: 1}, got)
+	got, err = f.s.ExistingFingerprints(f.ctx, connect.Scope{Account: c.Account}, asked)
+	must(t, err)
+	same(t, "ExistingFingerprints of the account", map[string]int{fp: 3, lone: 1}, got)
+	got, err = f.s.ExistingFingerprints(f.ctx, scopeOf(c), nil)
+	must(t, err)
+	same(t, "ExistingFingerprints(nil)", map[string]int{}, got)
 }

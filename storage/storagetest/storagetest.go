@@ -107,6 +107,7 @@ func RunOrders(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"RefsAreUniquePerClientWhenGiven", testRefsPerClient},
 		{"ExistingRefsFindsTheClientsRefs", testExistingRefs},
 		{"ExistingRefsIgnoresCase", testExistingRefsIgnoresCase},
+		{"ExistingFingerprintsCountTheClientsOrders", testExistingFingerprints},
 		{"BulkInsertOf10kOrders", testBulkInsert},
 		{"OrdersPaginateWithTies", testPaginationTies},
 		{"OrdersFilterByStatusDepotAndClient", testOrderFilters},

@@ -127,7 +127,8 @@ CREATE TABLE IF NOT EXISTS orders (
 	created_at       timestamptz NOT NULL,
 	updated_at       timestamptz NOT NULL,
 	submitted_at     timestamptz,
-	route_event_at   timestamptz -- when the last route event applied to the order happened at the host
+	route_event_at   timestamptz, -- when the last route event applied to the order happened at the host
+	fingerprint      text        NOT NULL DEFAULT '' -- of the spreadsheet row an order without ref came from
 );
 --bun:split
 -- a client's reference is unique when given, compared without case ("abc-1"
@@ -135,6 +136,9 @@ CREATE TABLE IF NOT EXISTS orders (
 -- none. ExistingRefs probes it too. References are COLLATE "C": lower() folds
 -- their ASCII letters, as SQLite's.
 CREATE UNIQUE INDEX IF NOT EXISTS orders_client_ref ON orders (client_id, lower(ref)) WHERE ref <> '';
+--bun:split
+-- ExistingFingerprints: a re-import finds the rows without ref it imported before
+CREATE INDEX IF NOT EXISTS orders_client_fingerprint ON orders (client_id, fingerprint) WHERE fingerprint <> '';
 --bun:split
 -- a client's orders of one status (the drafts tab), newest first; also the counts
 CREATE INDEX IF NOT EXISTS orders_client_status ON orders (client_id, status, created_at, id);

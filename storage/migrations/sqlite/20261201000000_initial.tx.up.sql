@@ -116,12 +116,16 @@ CREATE TABLE IF NOT EXISTS orders (
 	created_at       TEXT    NOT NULL,
 	updated_at       TEXT    NOT NULL,
 	submitted_at     TEXT,
-	route_event_at   TEXT    -- when the last route event applied happened at the host
+	route_event_at   TEXT,   -- when the last route event applied happened at the host
+	fingerprint      TEXT    NOT NULL DEFAULT '' -- of the spreadsheet row an order without ref came from
 ) STRICT;
 --bun:split
 -- a client's reference is unique when given, compared without case (lower()
 -- folds ASCII letters); ExistingRefs probes it too
 CREATE UNIQUE INDEX IF NOT EXISTS orders_client_ref ON orders (client_id, lower(ref)) WHERE ref <> '';
+--bun:split
+-- ExistingFingerprints: a re-import finds the rows without ref it imported before
+CREATE INDEX IF NOT EXISTS orders_client_fingerprint ON orders (client_id, fingerprint) WHERE fingerprint <> '';
 --bun:split
 CREATE INDEX IF NOT EXISTS orders_client_status ON orders (client_id, status, created_at, id);
 --bun:split
