@@ -38,8 +38,9 @@ type Config struct {
 	Passwords PasswordHasher
 	// CommonPasswords are passwords members may not choose (compared without
 	// case), such as SecLists' 10-million-password-list-top-100000.txt read by
-	// ReadPasswordList. nil: a short built-in list of common passwords of ten
-	// characters or more. Repeated and sequential characters, and passwords made
+	// ReadPasswordList. nil: the built-in list, the 100,000 passwords most
+	// often found in breaches (the UK NCSC's PwnedPasswordsTop100k, from Have I
+	// Been Pwned). Repeated and sequential characters, and passwords made
 	// of the member's email, name or company name, are refused whatever the list.
 	CommonPasswords *PasswordList
 	// PasswordConcurrency bounds the passwords hashed or checked at once in this
