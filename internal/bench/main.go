@@ -189,7 +189,8 @@ var orderColumns = []string{"id", "account_id", "client_id", "ref", "source", "s
 	"shopify_order_id", "depot", "status", "version", "stop_type", "address_unit", "address_line1",
 	"address_line2", "city", "state", "zip", "country", "latitude", "longitude", "recipient_name",
 	"recipient_email", "recipient_phone", "notes", "size", "package_count", "products", "route_id",
-	"route_position", "eta", "failure_reason", "proof", "created_at", "updated_at", "submitted_at"}
+	"route_position", "eta", "failure_reason", "proof", "created_at", "updated_at", "submitted_at",
+	"fingerprint"}
 
 var eventColumns = []string{"account_id", "client_id", "order_id", "event", "from_status", "to_status",
 	"occurred_at", "actor", "eta", "reason"}
@@ -201,7 +202,7 @@ func orderValues(o *connect.Order) []any {
 		string(o.Depot), string(o.Status), 1, string(o.StopType), o.Address.Unit, o.Address.Line1,
 		o.Address.Line2, o.Address.City, o.Address.State, o.Address.Zip, o.Address.Country, nil, nil,
 		o.Recipient.Name, o.Recipient.Email, o.Recipient.Phone, o.Notes, size, o.PackageCount,
-		products, "", 0, nil, "", nil, o.CreatedAt, o.UpdatedAt, nil}
+		products, "", 0, nil, "", nil, o.CreatedAt, o.UpdatedAt, nil, o.Fingerprint}
 }
 
 func eventValues(o *connect.Order, e *connect.OrderEvent) []any {
@@ -445,7 +446,8 @@ func (b *bench) seed(n, clients int) error {
 const pageSQL = `SELECT id, account_id, client_id, ref, source, shopify_shop, shopify_order_id, depot,
 	status, version, stop_type, address_unit, address_line1, address_line2, city, state, zip, country,
 	latitude, longitude, recipient_name, recipient_email, recipient_phone, notes, size, package_count,
-	products, route_id, route_position, eta, failure_reason, proof, created_at, updated_at, submitted_at
+	products, route_id, route_position, eta, failure_reason, proof, created_at, updated_at, submitted_at,
+	fingerprint
 FROM orders
 WHERE account_id = $1 AND client_id = $2 AND status IN ('submitted', 'scheduled', 'en_route')
 ORDER BY created_at DESC, id DESC LIMIT 50`
