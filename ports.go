@@ -341,7 +341,11 @@ type RouteSync interface {
 	// after a crash or a timeout: the host must do it once. Changes of one order
 	// may arrive out of order (a crashed worker's entries wait for its lease while
 	// later ones go out): the host should follow c.Order.Status and Version, which
-	// are the order as it is when the change is delivered, not replay c.Event.
+	// are the order as it is when the change is delivered, not replay c.Event:
+	// keep the newest Version seen per order, also after its stop is removed, and
+	// apply a change only when its order is newer (Status.InStopList says whether
+	// it is a stop). connecttest.StopList does so; connecttest.RunRouteSync checks
+	// a host's RouteSync against this contract.
 	// Errors: ErrUnavailable to have it retried later; any other error is retried
 	// too and reported when retries run out.
 	SyncStop(ctx context.Context, c StopChange) error

@@ -30,6 +30,11 @@ func (s Status) Final() bool {
 	return s == StatusDelivered || s == StatusFailed || s == StatusCancelled
 }
 
+// InStopList reports whether an order at s belongs in the host's stop list (see
+// RouteSync): from its submission on, unless it went back to a draft (withdrawn)
+// or was cancelled.
+func (s Status) InStopList() bool { return s != StatusDraft && s != StatusCancelled }
+
 // View groups statuses the way the portal's tabs do.
 type View string
 

@@ -11,12 +11,16 @@ import (
 // routeSync is the demo host's side of the stop list: it keeps the stops connect
 // tells it about in memory and logs them. A real host would add them to its own
 // unassigned stops; the demo's route builder reads them back from the Service.
+// It meets RouteSync's contract as connecttest.StopList shows (and
+// connecttest.RunRouteSync checks, in routesync_test.go).
 type routeSync struct {
-	log  *slog.Logger
-	mu   sync.Mutex
-	seen map[string]bool // idempotency keys already applied
-	// stops is what the host believes is routable, by order.
-	stops map[connect.OrderID]connect.StopChange
+	log *slog.Logger
+	mu  sync.Mutex
+	// orders holds, per order, the newest version the host was told about: a
+	// stop, or a tombstone once withdrawn or cancelled, so that a change
+	// delivered late (a submission after the withdrawal that undid it) is not
+	// applied.
+	orders map[connect.OrderID]*connect.Order
 }
 
 var _ connect.RouteSync = (*routeSync)(nil)
@@ -24,35 +28,40 @@ var _ connect.RouteSync = (*routeSync)(nil)
 func (r *routeSync) SyncStop(ctx context.Context, c connect.StopChange) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.seen == nil {
-		r.seen, r.stops = map[string]bool{}, map[connect.OrderID]connect.StopChange{}
+	if r.orders == nil {
+		r.orders = map[connect.OrderID]*connect.Order{}
 	}
-	if r.seen[c.Key] {
-		return nil // the outbox delivered it again after a crash or timeout
+	// c.Order is the order as it is when the change is delivered, not when it
+	// happened: following its Version and Status, not c.Event, the stop list
+	// ends right whatever the order of delivery. A replay (same Key) carries no
+	// newer version, so it is ignored too.
+	if held, ok := r.orders[c.Order.ID]; ok && held.Version >= c.Order.Version {
+		return nil
 	}
-	r.seen[c.Key] = true
-	// c.Order is the order as it is now, not when the change happened: a change
-	// delivered again after a crash can come after later ones (a withdrawal before
-	// the submission it undoes). Following the order's status, not the event, the
-	// stop list ends right whatever the order.
-	if routable(c.Order.Status) {
-		r.stops[c.Order.ID] = c
-	} else {
-		delete(r.stops, c.Order.ID)
-	}
-	r.log.InfoContext(ctx, "route sync: stop "+string(c.Event), "order", c.Order.ID, "ref", c.Order.Ref,
-		"client", c.Order.Client, "depot", c.Order.Depot, "address", c.Order.Address.Line1)
+	o := *c.Order
+	r.orders[o.ID] = &o
+	r.log.InfoContext(ctx, "route sync: stop "+string(c.Event), "order", o.ID, "ref", o.Ref, "version", o.Version,
+		"stop", o.Status.InStopList(), "client", o.Client, "depot", o.Depot, "address", o.Address.Line1)
 	return nil
 }
 
-// routable reports whether an order at status st belongs in the host's stops.
-func routable(st connect.Status) bool {
-	return st != connect.StatusDraft && st != connect.StatusCancelled
+// Routable reports whether the host holds the order as a stop.
+func (r *routeSync) Routable(_ context.Context, id connect.OrderID) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	o, ok := r.orders[id]
+	return ok && o.Status.InStopList(), nil
 }
 
 // count returns how many stops the host holds.
 func (r *routeSync) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.stops)
+	n := 0
+	for _, o := range r.orders {
+		if o.Status.InStopList() {
+			n++
+		}
+	}
+	return n
 }
