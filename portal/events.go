@@ -2,6 +2,7 @@ package portal
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -117,6 +118,14 @@ func (s *server) events(w http.ResponseWriter, r *http.Request, v *viewer) error
 // maxStreamBurst is how many waiting order events a stream sends at once.
 const maxStreamBurst = 500
 
+// streamContext is the context of an event stream: the request's, ended also
+// when the portal closes (Portal.Close), for a server shutting down.
+func (s *server) streamContext(r *http.Request) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(r.Context())
+	stop := context.AfterFunc(s.streamsDone, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
 // streamEvents streams the order events the actor may see, as "order" events whose
 // id is the event's cursor: a client that reconnects with Last-Event-ID (browsers'
 // EventSource does) resumes after the last event it got, missing nothing.
@@ -125,7 +134,8 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request, a connect.
 	if after == "" {
 		after = r.URL.Query().Get("after")
 	}
-	ctx := r.Context()
+	ctx, cancel := s.streamContext(r)
+	defer cancel()
 	sub, err := s.svc.Subscribe(ctx, a, connect.SubscribeParams{After: after})
 	reset := false
 	if isCode(err, connect.Invalid) && after != "" {

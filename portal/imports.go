@@ -431,6 +431,8 @@ func (s *server) progressEvents(w http.ResponseWriter, r *http.Request, v *viewe
 	if err != nil {
 		return err
 	}
+	ctx, cancel := s.streamContext(r)
+	defer cancel()
 	sse, err := startSSE(w)
 	if err != nil {
 		return err
@@ -452,7 +454,7 @@ func (s *server) progressEvents(w http.ResponseWriter, r *http.Request, v *viewe
 			// Coalesce bursts of progress into a few events a second.
 			select {
 			case <-time.After(100 * time.Millisecond):
-			case <-r.Context().Done():
+			case <-ctx.Done():
 				return nil
 			}
 			// A member removed meanwhile, or whose client was disabled, is told
@@ -460,14 +462,14 @@ func (s *server) progressEvents(w http.ResponseWriter, r *http.Request, v *viewe
 			// the check goes without it.
 			fresh := v.Actor
 			fresh.AccessMemo = nil
-			if _, _, err := s.svc.Membership(r.Context(), fresh); err != nil {
+			if _, _, err := s.svc.Membership(ctx, fresh); err != nil {
 				return nil
 			}
 		case <-heartbeat.C:
 			if sse.comment("ping") != nil {
 				return nil
 			}
-		case <-r.Context().Done():
+		case <-ctx.Done():
 			return nil
 		}
 	}

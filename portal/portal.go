@@ -211,17 +211,42 @@ type server struct {
 	importBudget int64
 	static       http.Handler
 	csp          string
+	// streamsDone ends when Close is called: every event stream's context
+	// derives from it too (streamContext).
+	streamsDone  context.Context
+	closeStreams context.CancelFunc
 }
+
+// Portal is the portal's HTTP handler, which New makes. Mount it on the host's
+// router, and call Close when the host's server shuts down.
+type Portal struct{ s *server }
 
 // New returns the portal handler. Errors: ErrInvalid for a Config that is missing
 // what it requires.
-func New(cfg Config) (http.Handler, error) {
+func New(cfg Config) (*Portal, error) {
 	s, err := newServer(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return s, nil
+	return &Portal{s: s}, nil
 }
+
+// ServeHTTP serves the portal (http.Handler).
+func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.s.ServeHTTP(w, r) }
+
+// Close ends the portal's open event streams (live order updates, import
+// progress) at once, and any opened after: http.Server.Shutdown waits for
+// every request to end, and a stream never would. Browsers reconnect on their
+// own, to another instance behind a load balancer, and miss nothing (they resume
+// from their last event). Register it with the server:
+//
+//	srv.RegisterOnShutdown(p.Close)
+//
+// Other requests are served as before; imports already running go on in the
+// background until they finish (an import cut short by the process's exit
+// stores nothing, and its upload can be imported again). Close may be called
+// more than once.
+func (p *Portal) Close() { p.s.closeStreams() }
 
 func newServer(cfg Config) (*server, error) {
 	if cfg.Service == nil {
@@ -258,6 +283,7 @@ func newServer(cfg Config) (*server, error) {
 	s.csp = s.contentSecurityPolicy()
 	s.keys = newSessionKeys(cfg.SessionKey)
 	s.limits = newRateLimits(cfg.RateLimits, s.now)
+	s.streamsDone, s.closeStreams = context.WithCancel(context.Background())
 	dir := cfg.UploadDir
 	if dir == "" {
 		dir = os.TempDir()

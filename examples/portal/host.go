@@ -38,7 +38,7 @@ type host struct {
 	svc         *connect.Service
 	state       *demoState
 	routes      *routeSync
-	portal      http.Handler
+	portal      *portal.Portal
 	mux         *http.ServeMux
 	files       string // proof-of-delivery files
 	cop         *http.CrossOriginProtection

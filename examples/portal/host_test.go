@@ -30,6 +30,9 @@ type testHost struct {
 	*host
 	base string
 	logs *logLines
+	// stop stops serving as on SIGTERM and waits for serve to return (once;
+	// the test's cleanup calls it too, and fails the test when serve failed).
+	stop func()
 }
 
 // logLines is the host's log as a test waits on it: it counts the lines by
@@ -91,14 +94,17 @@ func startHost(t *testing.T, dir string) *testHost {
 	}
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, ln, h, log) }()
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
+	})
+	t.Cleanup(func() {
+		stop()
 		h.Close()
 	})
-	return &testHost{host: h, base: base, logs: logs}
+	return &testHost{host: h, base: base, logs: logs, stop: stop}
 }
 
 // client is a cookie-keeping HTTP client that does not follow redirects.
@@ -350,12 +356,7 @@ func TestTheFakeShopifyLinksAStoreAndImportsItsOrders(t *testing.T) {
 
 func TestTheTemplateImportsAsItIs(t *testing.T) {
 	th := startHost(t, t.TempDir())
-	if _, err := th.svc.AcceptInvite(context.Background(), strings.TrimPrefix(th.inviteLink(), th.base+"/invite/"),
-		connect.SignUp{Name: "Gina", Email: "gina@greengrocer.test", Password: "long enough password"}); err != nil {
-		t.Fatal(err)
-	}
-	c := th.client()
-	th.form(t, c, "/signin", url.Values{"email": {"gina@greengrocer.test"}, "password": {"long enough password"}})
+	c := th.signedInOwner(t)
 	status, xlsx := th.get(t, c, "/orders/template.xlsx")
 	if status != http.StatusOK || !strings.HasPrefix(xlsx, "PK") {
 		t.Fatalf("template: %d", status)
@@ -371,4 +372,45 @@ func TestTheTemplateImportsAsItIs(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"read":3`) || !strings.Contains(string(body), `"refused":0`) {
 		t.Fatalf("preview of the template: %d %s", res.StatusCode, body)
 	}
+}
+
+// TestTheDemoShutsDownWithAStreamOpen: a member's live order stream is open when
+// the host stops; serve's Shutdown ends it (Portal.Close) instead of waiting out
+// its 10 s deadline, and the stream's body ends (startHost's cleanup fails the
+// test when serve returns an error).
+func TestTheDemoShutsDownWithAStreamOpen(t *testing.T) {
+	th := startHost(t, t.TempDir())
+	c := th.signedInOwner(t)
+	req, _ := http.NewRequest(http.MethodGet, th.base+"/events", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	c.Timeout = 0
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %d", res.StatusCode)
+	}
+	ended := make(chan error, 1)
+	go func() { _, err := io.Copy(io.Discard, res.Body); ended <- err }()
+	th.stop() // as on SIGTERM: serve shuts the server down, and fails the test if it times out
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream is still open after the host stopped serving")
+	}
+}
+
+// signedInOwner signs the demo client's owner up through the seeded invite and
+// returns a client signed in as her.
+func (th *testHost) signedInOwner(t *testing.T) *http.Client {
+	t.Helper()
+	if _, err := th.svc.AcceptInvite(context.Background(), strings.TrimPrefix(th.inviteLink(), th.base+"/invite/"),
+		connect.SignUp{Name: "Gina", Email: "gina@greengrocer.test", Password: "long enough password"}); err != nil {
+		t.Fatal(err)
+	}
+	c := th.client()
+	th.form(t, c, "/signin", url.Values{"email": {"gina@greengrocer.test"}, "password": {"long enough password"}})
+	return c
 }

@@ -163,24 +163,21 @@ func run(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) error
 	return serve(ctx, ln, h, log)
 }
 
-// serve runs an HTTP server on ln until ctx ends, then drains it: long-lived event
-// streams end with the server's base context.
-func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+// serve runs an HTTP server on ln until ctx ends, then drains it: the portal's
+// long-lived event streams end when it closes (Portal.Close on shutdown).
+func serve(ctx context.Context, ln net.Listener, h *host, log *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // spreadsheets up to 50 MB on slow links
 		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return base },
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	srv.RegisterOnShutdown(cancelBase)
+	srv.RegisterOnShutdown(h.portal.Close)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		cancelBase()
 		return err
 	case <-ctx.Done():
 	}
