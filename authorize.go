@@ -22,6 +22,7 @@ const (
 	actManageOrders       action = "manage the account's orders"
 	actReportRoutes       action = "report route events"
 	actShopifyWebhooks    action = "act on Shopify's webhooks"
+	actOperateOutbox      action = "look after the account's deliveries"
 )
 
 // permissions says which callers may take each action: member roles by name, the
@@ -42,6 +43,7 @@ var permissions = map[action]struct {
 	actManageOrders:       {kinds: []ActorKind{ActorDispatcher}},
 	actReportRoutes:       {kinds: []ActorKind{ActorHost}},
 	actShopifyWebhooks:    {kinds: []ActorKind{ActorShopify}},
+	actOperateOutbox:      {kinds: []ActorKind{ActorDispatcher, ActorHost}},
 }
 
 // may returns ErrForbidden unless the caller may take the action.

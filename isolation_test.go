@@ -536,6 +536,27 @@ var isoOps = []isoOp{
 			}
 			return n, nil
 		}},
+	{name: "Outbox", matrix: "Outbox", allowed: []string{"dispatcher", "host"}, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		n := 0
+		for _, v := range []connect.OutboxView{connect.OutboxViewPending, connect.OutboxViewProblems, connect.OutboxViewDead, connect.OutboxViewDone} {
+			page, err := iw.svc.Outbox(iw.ctx, a, connect.ListOutboxParams{View: v, Limit: 500})
+			if err != nil {
+				return n, err
+			}
+			for _, e := range page.Entries {
+				if notMine(a, e.Account, e.Client) {
+					n++
+				}
+			}
+		}
+		return n, nil
+	}},
+	{name: "RetryOutbox", matrix: "RetryOutbox", allowed: []string{"dispatcher", "host"}, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		return 0, iw.svc.RetryOutbox(iw.ctx, a, iw.outboxEntry(tg))
+	}},
+	{name: "DiscardOutbox", matrix: "DiscardOutbox", allowed: []string{"dispatcher", "host"}, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		return 0, iw.svc.DiscardOutbox(iw.ctx, a, iw.outboxEntry(tg))
+	}},
 	{name: "UnassignedStops", matrix: "UnassignedStops", allowed: dispatchers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
 		stops, _, err := iw.svc.UnassignedStops(iw.ctx, a, tg.submitted.Depot, "", 0)
 		n := 0
@@ -1019,4 +1040,15 @@ func TestTheIsolationTargetsAreWithinReachOfTheirOwners(t *testing.T) {
 			}
 		})
 	}
+}
+
+// outboxEntry returns the id of a pending outbox entry of the target's client
+// (its submitted order's route sync).
+func (iw *isoWorld) outboxEntry(tg *target) string {
+	iw.t.Helper()
+	entries, err := iw.store.Outbox(iw.ctx, connect.Scope{Account: tg.client.Account, Client: tg.client.ID}, []connect.OutboxState{connect.OutboxPending}, 1)
+	if err != nil || len(entries) == 0 {
+		iw.t.Fatalf("a pending outbox entry of %s: %v, %v", tg.client.ID, entries, err)
+	}
+	return entries[0].ID
 }

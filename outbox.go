@@ -55,6 +55,10 @@ type OutboxOptions struct {
 	// Backoff is the delay before try n+1 after n failures; nil: exponential from
 	// 1 s doubling to at most 1 hour, with ±20% jitter.
 	Backoff func(n int) time.Duration
+	// Retention is how long delivered and discarded entries are kept (for the
+	// dispatcher's deliveries page) before RunOutbox deletes them; 0: 3 days.
+	// Dead and pending entries are never deleted.
+	Retention time.Duration
 	// HostEventMemory is how long the host's route event ids are remembered, so
 	// that a replay does nothing; 0: 30 days. A replay older than that is still
 	// harmless (an event never moves an order backwards), only no longer known.
@@ -77,12 +81,16 @@ func (o *OutboxOptions) defaults() {
 	if o.Backoff == nil {
 		o.Backoff = exponentialBackoff
 	}
+	if o.Retention <= 0 {
+		o.Retention = 3 * 24 * time.Hour
+	}
 	if o.HostEventMemory <= 0 {
 		o.HostEventMemory = 30 * 24 * time.Hour
 	}
 }
 
-// forgetEvery is how often RunOutbox forgets old route event ids.
+// forgetEvery is how often RunOutbox forgets old route event ids and purges
+// old delivered entries.
 const forgetEvery = time.Hour
 
 func exponentialBackoff(n int) time.Duration {
@@ -98,8 +106,9 @@ func exponentialBackoff(n int) time.Duration {
 // delivered but not yet marked done is delivered again with the same key, which
 // the port must treat as one. Several workers (in one process or many) may run at
 // once: each entry is leased to one of them at a time. About once an hour it also
-// forgets the host's route event ids older than opts.HostEventMemory. It returns
-// ctx's error.
+// forgets the host's route event ids older than opts.HostEventMemory, and deletes
+// entries delivered or discarded longer than opts.Retention ago. It returns ctx's
+// error.
 func (s *Service) RunOutbox(ctx context.Context, opts OutboxOptions) error {
 	opts.defaults()
 	wake, stop := s.outboxWorkers.Listen(live.Scope{}) // every commit concerns it
@@ -118,6 +127,11 @@ func (s *Service) RunOutbox(ctx context.Context, opts OutboxOptions) error {
 				s.log.ErrorContext(ctx, "outbox: forgetting old route event ids failed", "err", err)
 			} else if n > 0 {
 				s.log.InfoContext(ctx, "outbox: forgot old route event ids", "n", n)
+			}
+			if n, err := s.store.PurgeOutboxAnyAccount(ctx, now.Add(-opts.Retention)); err != nil && ctx.Err() == nil {
+				s.log.ErrorContext(ctx, "outbox: deleting old delivered entries failed", "err", err)
+			} else if n > 0 {
+				s.log.InfoContext(ctx, "outbox: deleted old delivered entries", "n", n)
 			}
 		}
 		n, err := s.DeliverOutbox(ctx, opts)

@@ -32,6 +32,9 @@ const (
 	OutboxPending OutboxState = "pending" // to deliver (again) at NextAt
 	OutboxDone    OutboxState = "done"    // delivered
 	OutboxDead    OutboxState = "dead"    // retries ran out; LastError says why
+	// OutboxDiscarded is an entry a dispatcher gave up on (Service.DiscardOutbox):
+	// never delivered again.
+	OutboxDiscarded OutboxState = "discarded"
 )
 
 // OutboxEntry is a side effect that leaves the database, written in the same
@@ -72,4 +75,29 @@ type FinishOutboxParams struct {
 	// again since (its lease ran out) or already finished is left as it is, and
 	// FinishOutbox returns ErrConflict: the outcome is the newer claim's to record.
 	Attempts int
+}
+
+// OutboxQuery selects outbox entries of a scope (OutboxStore.OutboxEntries),
+// newest first.
+type OutboxQuery struct {
+	States []OutboxState // empty: every state
+	// Failed keeps only entries whose last delivery failed (LastError set): with
+	// OutboxPending, the ones being retried.
+	Failed bool
+	// Before continues a list after the last entry of the previous page.
+	Before *OutboxCursor
+	Limit  int // at most this many (all when ≤ 0)
+}
+
+// OutboxCursor is a position in a list of outbox entries, newest first.
+type OutboxCursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// RequeueOutboxParams puts an entry that failed back to be delivered at Now
+// (OutboxStore.RequeueOutbox).
+type RequeueOutboxParams struct {
+	ID  string
+	Now time.Time
 }

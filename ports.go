@@ -197,6 +197,21 @@ type OutboxStore interface {
 	// ErrConflict when p.Attempts is set and the entry is no longer pending at that
 	// many attempts (claimed again, or finished).
 	FinishOutbox(ctx context.Context, scope Scope, p FinishOutboxParams) error
+	// OutboxEntries lists the scope's entries that q selects, newest first, a
+	// page at a time.
+	OutboxEntries(ctx context.Context, scope Scope, q OutboxQuery) ([]OutboxEntry, error)
+	// RequeueOutbox makes a dead entry of the scope, or a pending one waiting to
+	// be retried, due at p.Now with no attempts counted (a fresh set of
+	// retries), keeping its LastError. Errors: ErrNotFound; ErrConflict when it
+	// was delivered or discarded, or a worker holds it now (leased).
+	RequeueOutbox(ctx context.Context, scope Scope, p RequeueOutboxParams) error
+	// DiscardOutbox gives up a dead or pending entry of the scope
+	// (OutboxDiscarded). Errors: ErrNotFound; ErrConflict when it was delivered,
+	// or a worker holds it now.
+	DiscardOutbox(ctx context.Context, scope Scope, id string, now time.Time) error
+	// PurgeOutboxAnyAccount deletes the entries of every account delivered or
+	// discarded before the time, and returns how many.
+	PurgeOutboxAnyAccount(ctx context.Context, before time.Time) (int, error)
 }
 
 // FeedStore reads the feed of order events that live updates follow.

@@ -197,6 +197,16 @@ var operations = []struct {
 		_, err := tm.svc.ApplyRouteEvents(tm.ctx, a, nil)
 		return err
 	}},
+	{"Outbox", []string{"dispatcher", "host"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.Outbox(tm.ctx, a, connect.ListOutboxParams{})
+		return err
+	}},
+	{"RetryOutbox", []string{"dispatcher", "host"}, nil, func(tm *team, a connect.Actor) error {
+		return tm.svc.RetryOutbox(tm.ctx, a, tm.pendingEntry())
+	}},
+	{"DiscardOutbox", []string{"dispatcher", "host"}, nil, func(tm *team, a connect.Actor) error {
+		return tm.svc.DiscardOutbox(tm.ctx, a, tm.pendingEntry())
+	}},
 	{"UnassignedStops", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
 		_, _, err := tm.svc.UnassignedStops(tm.ctx, a, "", "", 0)
 		return err
@@ -384,4 +394,19 @@ func TestTheRoleMatrixCoversEveryOperation(t *testing.T) {
 			t.Errorf("Service.%s has no row in the role matrix: add one to operations", name)
 		}
 	}
+}
+
+// pendingEntry submits a new order of the team and returns its outbox entry
+// (the route sync's), still to deliver.
+func (tm *team) pendingEntry() string {
+	tm.t.Helper()
+	o := tm.draft(tm.owner, tm.newEmail())
+	if _, err := tm.svc.SubmitOrders(tm.ctx, tm.owner, []connect.OrderID{o.ID}); err != nil {
+		tm.t.Fatal(err)
+	}
+	page, err := tm.svc.Outbox(tm.ctx, tm.disp, connect.ListOutboxParams{View: connect.OutboxViewPending, Limit: 1})
+	if err != nil || len(page.Entries) == 0 || page.Entries[0].Order != o.ID {
+		tm.t.Fatalf("the submitted order's outbox entry: %v, %v", page, err)
+	}
+	return page.Entries[0].ID
 }

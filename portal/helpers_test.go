@@ -94,11 +94,11 @@ func newEnvOnWorld(t *testing.T, dsn string, world []connecttest.Option, opts ..
 func newWorld(t *testing.T, dsn, base string, opts ...connecttest.Option) *connecttest.World {
 	t.Helper()
 	links := portal.Links{BaseURL: base}
-	opts = append(opts, connecttest.WithNow(time.Now), connecttest.WithPassword(testPassword),
+	opts = append([]connecttest.Option{connecttest.WithNow(time.Now), connecttest.WithPassword(testPassword),
 		connecttest.WithConfig(func(c *connect.Config) {
 			c.Mailer, c.RouteSync = nil, nil
 			c.InviteURL, c.TrackingURL = links.Invite, links.Tracking
-		}))
+		})}, opts...) // the test's own come last, to change these
 	if dsn != "" {
 		opts = append(opts, connecttest.WithDSN(dsn))
 	}

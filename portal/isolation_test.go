@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 	"github.com/dispatchkit/connect/portal"
 )
 
@@ -70,7 +71,10 @@ type isoRow struct {
 
 func TestIsolationMatrixOverHTTP(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *portal.Config) {
+	// A RouteSync, so that B's submission leaves an outbox entry for the
+	// deliveries pages to name.
+	routes := connecttest.WithConfig(func(c *connect.Config) { c.RouteSync = &connecttest.RouteSync{} })
+	e := newEnvOnWorld(t, "", []connecttest.Option{routes}, func(c *portal.Config) {
 		// The optional mounts, so that their routes are in the table too: the
 		// install handler says whose actor the portal gave it.
 		c.ShopifyInstall = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -103,6 +107,11 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 	if _, err := e.svc.SubmitOrders(ctx, bOwner, []connect.OrderID{bSub.ID}); err != nil {
 		t.Fatal(err)
 	}
+	bDeliveries, err := e.svc.Outbox(ctx, e.disp, connect.ListOutboxParams{View: connect.OutboxViewPending})
+	if err != nil || len(bDeliveries.Entries) != 1 {
+		t.Fatalf("B's submission's outbox entry: %v, %v", bDeliveries, err)
+	}
+	bEntry := bDeliveries.Entries[0].ID
 	bLink, err := e.svc.CreateTrackingLink(ctx, bOwner, bSub.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +156,7 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 	// A's own request named: see below).
 	bMarkers := []string{"Bexley", "Bertrand", "Bartholomew", "BX-DRAFT", "BX-SUB", "BX-IMP", string(bTeam.client.Number),
 		string(bTeam.client.ID), string(bDraft.ID), string(bSub.ID), string(bLink.Link.ID), string(bMember.ID),
-		string(bInvite.Invite.ID), string(bKey.Key.ID), bUpload}
+		string(bInvite.Invite.ID), string(bKey.Key.ID), bUpload, bEntry}
 	foreignToDispatcher := append(slices.Clone(bMarkers), "Alder", "AX-DRAFT", string(aTeam.client.Number), string(aTeam.client.ID),
 		"Gamma Grocers", string(gamma.Invite.ID))
 
@@ -247,20 +256,23 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"POST /shopify/webhooks": noID("no session: the host's handler checks Shopify's HMAC (the hostile-input tests forge them)"),
 
 		// Dispatcher console, as another account's dispatcher.
-		"GET /dispatch/{$}":                   noID("redirects to the client list"),
-		"GET /dispatch/clients":               {tries: []isoTry{scoped("dispatcher", "GET", "/dispatch/clients", nil)}},
-		"POST /dispatch/clients":              noID("invites a client into the dispatcher's own account"),
-		"GET /dispatch/clients/{id}":          {tries: console("GET", "/dispatch/clients/"+cl, nil)},
-		"POST /dispatch/clients/{id}":         {tries: console("POST", "/dispatch/clients/"+cl, url.Values{"name": {"Stolen"}, "allow_upload": {"on"}})},
-		"POST /dispatch/clients/{id}/disable": {tries: console("POST", "/dispatch/clients/"+cl+"/disable", none)},
-		"POST /dispatch/clients/{id}/enable":  {tries: console("POST", "/dispatch/clients/"+cl+"/enable", none)},
-		"POST /dispatch/invites/{id}/resend":  {tries: join(console("POST", "/dispatch/invites/"+string(gamma.Invite.ID)+"/resend", none), console("POST", "/dispatch/invites/"+invID+"/resend", none))},
-		"POST /dispatch/invites/{id}/revoke":  {tries: join(console("POST", "/dispatch/invites/"+string(gamma.Invite.ID)+"/revoke", none), console("POST", "/dispatch/invites/"+invID+"/revoke", none))},
-		"GET /dispatch/stops":                 {tries: []isoTry{scoped("dispatcher", "GET", "/dispatch/stops", nil), scoped("dispatcher", "GET", "/dispatch/stops?depot=north", nil)}},
-		"POST /dispatch/stops/{id}/move":      {tries: console("POST", "/dispatch/stops/"+sub+"/move", url.Values{"depot": {"south"}})},
-		"POST /dispatch/stops/{id}/cancel":    {tries: console("POST", "/dispatch/stops/"+sub+"/cancel", url.Values{"reason": {"stolen"}})},
-		"GET /dispatch/stops/import":          noID("the upload form"),
-		"POST /dispatch/stops/import":         {tries: []isoTry{{who: "dispatcher", method: "POST", path: "/dispatch/stops/import", want: isoScoped}}}, // a file naming B's client number, below
+		"GET /dispatch/{$}":                      noID("redirects to the client list"),
+		"GET /dispatch/clients":                  {tries: []isoTry{scoped("dispatcher", "GET", "/dispatch/clients", nil)}},
+		"POST /dispatch/clients":                 noID("invites a client into the dispatcher's own account"),
+		"GET /dispatch/clients/{id}":             {tries: console("GET", "/dispatch/clients/"+cl, nil)},
+		"POST /dispatch/clients/{id}":            {tries: console("POST", "/dispatch/clients/"+cl, url.Values{"name": {"Stolen"}, "allow_upload": {"on"}})},
+		"POST /dispatch/clients/{id}/disable":    {tries: console("POST", "/dispatch/clients/"+cl+"/disable", none)},
+		"POST /dispatch/clients/{id}/enable":     {tries: console("POST", "/dispatch/clients/"+cl+"/enable", none)},
+		"POST /dispatch/invites/{id}/resend":     {tries: join(console("POST", "/dispatch/invites/"+string(gamma.Invite.ID)+"/resend", none), console("POST", "/dispatch/invites/"+invID+"/resend", none))},
+		"POST /dispatch/invites/{id}/revoke":     {tries: join(console("POST", "/dispatch/invites/"+string(gamma.Invite.ID)+"/revoke", none), console("POST", "/dispatch/invites/"+invID+"/revoke", none))},
+		"GET /dispatch/stops":                    {tries: []isoTry{scoped("dispatcher", "GET", "/dispatch/stops", nil), scoped("dispatcher", "GET", "/dispatch/stops?depot=north", nil)}},
+		"POST /dispatch/stops/{id}/move":         {tries: console("POST", "/dispatch/stops/"+sub+"/move", url.Values{"depot": {"south"}})},
+		"POST /dispatch/stops/{id}/cancel":       {tries: console("POST", "/dispatch/stops/"+sub+"/cancel", url.Values{"reason": {"stolen"}})},
+		"GET /dispatch/stops/import":             noID("the upload form"),
+		"GET /dispatch/deliveries":               {tries: []isoTry{scoped("dispatcher", "GET", "/dispatch/deliveries?view=pending", nil), scoped("dispatcher", "GET", "/dispatch/deliveries?view=done", nil)}},
+		"POST /dispatch/deliveries/{id}/retry":   {tries: console("POST", "/dispatch/deliveries/"+bEntry+"/retry", none)},
+		"POST /dispatch/deliveries/{id}/discard": {tries: console("POST", "/dispatch/deliveries/"+bEntry+"/discard", none)},
+		"POST /dispatch/stops/import":            {tries: []isoTry{{who: "dispatcher", method: "POST", path: "/dispatch/stops/import", want: isoScoped}}}, // a file naming B's client number, below
 
 		// JSON API.
 		"GET /api/v1/client":                {tries: []isoTry{scoped("key", "GET", "/api/v1/client?id="+cl, nil), scoped("cookie", "GET", "/api/v1/client", nil)}},

@@ -104,6 +104,9 @@ func (s *server) register() {
 	s.handle("GET /dispatch/stops", s.dispatcher(s.stopsPage))
 	s.handle("POST /dispatch/stops/{id}/move", form(s.dispatcher(s.moveStop)))
 	s.handle("POST /dispatch/stops/{id}/cancel", form(s.dispatcher(s.cancelStop)))
+	s.handle("GET /dispatch/deliveries", s.dispatcher(s.deliveriesPage))
+	s.handle("POST /dispatch/deliveries/{id}/retry", form(s.dispatcher(s.retryDelivery)))
+	s.handle("POST /dispatch/deliveries/{id}/discard", form(s.dispatcher(s.discardDelivery)))
 	s.handle("GET /dispatch/stops/import", s.dispatcher(s.stopsImportPage))
 	s.handle("POST /dispatch/stops/import", upload(s.dispatcher(s.importStops)))
 

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
 	"slices"
@@ -221,4 +222,89 @@ func (s *Store) Outbox(ctx context.Context, scope connect.Scope, states []connec
 		out[i] = rows[i].entry()
 	}
 	return out, nil
+}
+
+// OutboxEntries lists the scope's entries q selects, newest first, through
+// outbox_account (keyset pagination on created_at and id).
+func (s *Store) OutboxEntries(ctx context.Context, scope connect.Scope, q connect.OutboxQuery) ([]connect.OutboxEntry, error) {
+	var rows []outboxRow
+	sel := inScope(s.idb.NewSelect().Model(&rows), scope)
+	if len(q.States) > 0 {
+		st := make([]string, len(q.States))
+		for i, x := range q.States {
+			st[i] = string(x)
+		}
+		sel = sel.Where("state IN (?)", bun.List(st))
+	}
+	if q.Failed {
+		sel = sel.Where("last_error <> ''")
+	}
+	if c := q.Before; c != nil {
+		at := dbTime(c.CreatedAt)
+		sel = sel.Where("(created_at < ? OR (created_at = ? AND id < ?))", at, at, c.ID)
+	}
+	sel = sel.OrderExpr("created_at DESC, id DESC")
+	if q.Limit > 0 {
+		sel = sel.Limit(int64(q.Limit))
+	}
+	if err := sel.Scan(ctx); err != nil && !isNoRows(err) {
+		return nil, translate(ctx, err, "listing the outbox")
+	}
+	out := make([]connect.OutboxEntry, len(rows))
+	for i := range rows {
+		out[i] = rows[i].entry()
+	}
+	return out, nil
+}
+
+// RequeueOutbox resets a dead or failed pending entry that no worker holds.
+func (s *Store) RequeueOutbox(ctx context.Context, scope connect.Scope, p connect.RequeueOutboxParams) error {
+	now := dbTime(p.Now)
+	res, err := inScope(s.idb.NewUpdate().Model((*outboxRow)(nil)), scope).
+		Set("state = ?", string(connect.OutboxPending)).
+		Set("attempts = 0").
+		Set("next_at = ?", now).
+		Set("locked_until = NULL").
+		Set("updated_at = ?", now).
+		Where("id = ?", p.ID).
+		Where("state IN (?)", bun.List([]string{string(connect.OutboxPending), string(connect.OutboxDead)})).
+		Where("(locked_until IS NULL OR locked_until <= ?)", now).
+		Exec(ctx)
+	return s.outboxChanged(ctx, scope, p.ID, res, err, "retrying")
+}
+
+// DiscardOutbox gives up a dead or pending entry that no worker holds.
+func (s *Store) DiscardOutbox(ctx context.Context, scope connect.Scope, id string, now time.Time) error {
+	at := dbTime(now)
+	res, err := inScope(s.idb.NewUpdate().Model((*outboxRow)(nil)), scope).
+		Set("state = ?", string(connect.OutboxDiscarded)).
+		Set("locked_until = NULL").
+		Set("updated_at = ?", at).
+		Where("id = ?", id).
+		Where("state IN (?)", bun.List([]string{string(connect.OutboxPending), string(connect.OutboxDead)})).
+		Where("(locked_until IS NULL OR locked_until <= ?)", at).
+		Exec(ctx)
+	return s.outboxChanged(ctx, scope, id, res, err, "discarding")
+}
+
+// outboxChanged turns the outcome of an UPDATE of one entry into ErrNotFound
+// (not in the scope) or ErrConflict (delivered, discarded or leased).
+func (s *Store) outboxChanged(ctx context.Context, scope connect.Scope, id string, res sql.Result, err error, doing string) error {
+	n, err := rowsAffected(ctx, res, err, doing+" outbox entry "+id)
+	if err != nil || n > 0 {
+		return err
+	}
+	return s.casMissed(ctx, inScope(s.idb.NewSelect().Model((*outboxRow)(nil)), scope).Where("id = ?", id),
+		"outbox entry "+id, "was delivered or discarded, or is being delivered now")
+}
+
+// PurgeOutboxAnyAccount deletes delivered and discarded entries last changed
+// before the time, through outbox_finished.
+func (s *Store) PurgeOutboxAnyAccount(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.idb.NewDelete().Model((*outboxRow)(nil)).
+		Where("state IN (?)", bun.List([]string{string(connect.OutboxDone), string(connect.OutboxDiscarded)})).
+		Where("updated_at < ?", dbTime(before)).
+		Exec(ctx)
+	n, err := rowsAffected(ctx, res, err, "purging the outbox")
+	return int(n), err
 }

@@ -775,6 +775,44 @@ func (c *MockStoreDeleteMemberCall) DoAndReturn(f func(context.Context, connect.
 	return c
 }
 
+// DiscardOutbox mocks base method.
+func (m *MockStore) DiscardOutbox(ctx context.Context, scope connect.Scope, id string, now time.Time) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "DiscardOutbox", ctx, scope, id, now)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// DiscardOutbox indicates an expected call of DiscardOutbox.
+func (mr *MockStoreMockRecorder) DiscardOutbox(ctx, scope, id, now any) *MockStoreDiscardOutboxCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DiscardOutbox", reflect.TypeOf((*MockStore)(nil).DiscardOutbox), ctx, scope, id, now)
+	return &MockStoreDiscardOutboxCall{Call: call}
+}
+
+// MockStoreDiscardOutboxCall wrap *gomock.Call
+type MockStoreDiscardOutboxCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreDiscardOutboxCall) Return(arg0 error) *MockStoreDiscardOutboxCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreDiscardOutboxCall) Do(f func(context.Context, connect.Scope, string, time.Time) error) *MockStoreDiscardOutboxCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreDiscardOutboxCall) DoAndReturn(f func(context.Context, connect.Scope, string, time.Time) error) *MockStoreDiscardOutboxCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // Events mocks base method.
 func (m *MockStore) Events(ctx context.Context, scope connect.Scope, after string, limit int) ([]connect.OrderEvent, string, error) {
 	m.ctrl.T.Helper()
@@ -1360,6 +1398,84 @@ func (c *MockStoreOrdersByIDCall) DoAndReturn(f func(context.Context, connect.Sc
 	return c
 }
 
+// OutboxEntries mocks base method.
+func (m *MockStore) OutboxEntries(ctx context.Context, scope connect.Scope, q connect.OutboxQuery) ([]connect.OutboxEntry, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "OutboxEntries", ctx, scope, q)
+	ret0, _ := ret[0].([]connect.OutboxEntry)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// OutboxEntries indicates an expected call of OutboxEntries.
+func (mr *MockStoreMockRecorder) OutboxEntries(ctx, scope, q any) *MockStoreOutboxEntriesCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "OutboxEntries", reflect.TypeOf((*MockStore)(nil).OutboxEntries), ctx, scope, q)
+	return &MockStoreOutboxEntriesCall{Call: call}
+}
+
+// MockStoreOutboxEntriesCall wrap *gomock.Call
+type MockStoreOutboxEntriesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreOutboxEntriesCall) Return(arg0 []connect.OutboxEntry, arg1 error) *MockStoreOutboxEntriesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreOutboxEntriesCall) Do(f func(context.Context, connect.Scope, connect.OutboxQuery) ([]connect.OutboxEntry, error)) *MockStoreOutboxEntriesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreOutboxEntriesCall) DoAndReturn(f func(context.Context, connect.Scope, connect.OutboxQuery) ([]connect.OutboxEntry, error)) *MockStoreOutboxEntriesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// PurgeOutboxAnyAccount mocks base method.
+func (m *MockStore) PurgeOutboxAnyAccount(ctx context.Context, before time.Time) (int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "PurgeOutboxAnyAccount", ctx, before)
+	ret0, _ := ret[0].(int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// PurgeOutboxAnyAccount indicates an expected call of PurgeOutboxAnyAccount.
+func (mr *MockStoreMockRecorder) PurgeOutboxAnyAccount(ctx, before any) *MockStorePurgeOutboxAnyAccountCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "PurgeOutboxAnyAccount", reflect.TypeOf((*MockStore)(nil).PurgeOutboxAnyAccount), ctx, before)
+	return &MockStorePurgeOutboxAnyAccountCall{Call: call}
+}
+
+// MockStorePurgeOutboxAnyAccountCall wrap *gomock.Call
+type MockStorePurgeOutboxAnyAccountCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStorePurgeOutboxAnyAccountCall) Return(arg0 int, arg1 error) *MockStorePurgeOutboxAnyAccountCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStorePurgeOutboxAnyAccountCall) Do(f func(context.Context, time.Time) (int, error)) *MockStorePurgeOutboxAnyAccountCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStorePurgeOutboxAnyAccountCall) DoAndReturn(f func(context.Context, time.Time) (int, error)) *MockStorePurgeOutboxAnyAccountCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // RecordHostEvents mocks base method.
 func (m *MockStore) RecordHostEvents(ctx context.Context, scope connect.Scope, ids []string) ([]string, error) {
 	m.ctrl.T.Helper()
@@ -1434,6 +1550,44 @@ func (c *MockStoreRedactOrdersCall) Do(f func(context.Context, connect.Scope, co
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockStoreRedactOrdersCall) DoAndReturn(f func(context.Context, connect.Scope, connect.RedactParams) (int, error)) *MockStoreRedactOrdersCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// RequeueOutbox mocks base method.
+func (m *MockStore) RequeueOutbox(ctx context.Context, scope connect.Scope, p connect.RequeueOutboxParams) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "RequeueOutbox", ctx, scope, p)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// RequeueOutbox indicates an expected call of RequeueOutbox.
+func (mr *MockStoreMockRecorder) RequeueOutbox(ctx, scope, p any) *MockStoreRequeueOutboxCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RequeueOutbox", reflect.TypeOf((*MockStore)(nil).RequeueOutbox), ctx, scope, p)
+	return &MockStoreRequeueOutboxCall{Call: call}
+}
+
+// MockStoreRequeueOutboxCall wrap *gomock.Call
+type MockStoreRequeueOutboxCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreRequeueOutboxCall) Return(arg0 error) *MockStoreRequeueOutboxCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreRequeueOutboxCall) Do(f func(context.Context, connect.Scope, connect.RequeueOutboxParams) error) *MockStoreRequeueOutboxCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreRequeueOutboxCall) DoAndReturn(f func(context.Context, connect.Scope, connect.RequeueOutboxParams) error) *MockStoreRequeueOutboxCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

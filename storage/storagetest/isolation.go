@@ -248,6 +248,10 @@ func testOutboxIsolation(t *testing.T, f *fixture) {
 			State: connect.OutboxDead, LastError: "foreign", Now: f.at(9)}))
 		planted := f.entry(c, 2)
 		notFound(t, "AddOutbox for the client", f.s.AddOutbox(f.ctx, sc, []connect.OutboxEntry{planted}))
+		listed, err := f.s.OutboxEntries(f.ctx, sc, connect.OutboxQuery{})
+		none(t, "OutboxEntries", listed, err, func(x connect.OutboxEntry) bool { return x.Client == c.ID })
+		notFound(t, "RequeueOutbox", f.s.RequeueOutbox(f.ctx, sc, connect.RequeueOutboxParams{ID: e.ID, Now: f.at(9)}))
+		notFound(t, "DiscardOutbox", f.s.DiscardOutbox(f.ctx, sc, e.ID, f.at(9)))
 	})
 }
 

@@ -232,3 +232,93 @@ func testOutboxStaleFinish(t *testing.T, f *fixture) {
 		t.Fatalf("finish of an unknown entry: %v, want not found", err)
 	}
 }
+
+// testOutboxOperations: a dispatcher's view of the outbox. Entries list newest
+// first, by state and failure, a page at a time; a dead or failing entry is
+// requeued with a fresh set of attempts (its last error kept) and claimed again,
+// or discarded and never claimed; one being delivered, delivered or discarded
+// refuses both; delivered and discarded entries are purged after their time,
+// dead and pending ones never.
+func testOutboxOperations(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	sc := connect.Scope{Account: c.Account}
+	entries := make([]connect.OutboxEntry, 5)
+	for i := range entries {
+		entries[i] = f.entry(c, i+1)
+	}
+	must(t, f.s.AddOutbox(f.ctx, scopeOf(c), entries))
+	claimed := f.claim(c.Account, f.at(10), 10)
+	if len(claimed) != 5 {
+		t.Fatalf("claimed %d entries, want 5", len(claimed))
+	}
+	finish := func(e connect.OutboxEntry, st connect.OutboxState, lastErr string, next int) {
+		t.Helper()
+		must(t, f.s.FinishOutbox(f.ctx, sc, connect.FinishOutboxParams{ID: e.ID, State: st, LastError: lastErr,
+			NextAt: f.at(next), Now: f.at(11), Attempts: e.Attempts}))
+	}
+	done, dead, failing := claimed[0], claimed[1], claimed[2]
+	finish(done, connect.OutboxDone, "", 0)
+	finish(claimed[4], connect.OutboxDone, "", 0)
+	finish(dead, connect.OutboxDead, "host said 500", 0)
+	finish(failing, connect.OutboxPending, "host timed out", 500)
+	finish(claimed[3], connect.OutboxPending, "", 12) // to claim again below
+	ids := func(list []connect.OutboxEntry) []string {
+		var out []string
+		for _, e := range list {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+
+	all, err := f.s.OutboxEntries(f.ctx, sc, connect.OutboxQuery{})
+	must(t, err)
+	same(t, "OutboxEntries, newest first", []string{entries[4].ID, entries[3].ID, entries[2].ID, entries[1].ID, entries[0].ID}, ids(all))
+	problems, err := f.s.OutboxEntries(f.ctx, sc, connect.OutboxQuery{States: []connect.OutboxState{connect.OutboxPending, connect.OutboxDead}, Failed: true})
+	must(t, err)
+	same(t, "failing and dead", []string{failing.ID, dead.ID}, ids(problems))
+	if problems[1].LastError != "host said 500" || problems[1].State != connect.OutboxDead {
+		t.Fatalf("the dead entry reads %+v", problems[1])
+	}
+	page, err := f.s.OutboxEntries(f.ctx, sc, connect.OutboxQuery{Limit: 2})
+	must(t, err)
+	last := page[len(page)-1]
+	rest, err := f.s.OutboxEntries(f.ctx, sc, connect.OutboxQuery{Limit: 10, Before: &connect.OutboxCursor{CreatedAt: last.CreatedAt, ID: last.ID}})
+	must(t, err)
+	same(t, "two pages", ids(all), append(ids(page), ids(rest)...))
+
+	// entries[3] is claimed again and held by a worker: neither retried nor discarded.
+	held := f.claim(c.Account, f.at(12), 10)
+	if len(held) != 1 || held[0].ID != entries[3].ID {
+		t.Fatalf("claimed %v, want only the entry due at 12", ids(held))
+	}
+	wantCode(t, "RequeueOutbox of a leased entry", f.s.RequeueOutbox(f.ctx, sc, connect.RequeueOutboxParams{ID: held[0].ID, Now: f.at(13)}), connect.Conflict)
+	wantCode(t, "DiscardOutbox of a leased entry", f.s.DiscardOutbox(f.ctx, sc, held[0].ID, f.at(13)), connect.Conflict)
+	wantCode(t, "RequeueOutbox of a delivered entry", f.s.RequeueOutbox(f.ctx, sc, connect.RequeueOutboxParams{ID: done.ID, Now: f.at(13)}), connect.Conflict)
+	wantCode(t, "RequeueOutbox of no entry", f.s.RequeueOutbox(f.ctx, sc, connect.RequeueOutboxParams{ID: "no-such-entry", Now: f.at(13)}), connect.NotFound)
+
+	// The dead entry requeued is due at once with no attempts; the failing one
+	// discarded is never claimed.
+	must(t, f.s.RequeueOutbox(f.ctx, sc, connect.RequeueOutboxParams{ID: dead.ID, Now: f.at(14)}))
+	must(t, f.s.DiscardOutbox(f.ctx, sc, failing.ID, f.at(14)))
+	wantCode(t, "RequeueOutbox of a discarded entry", f.s.RequeueOutbox(f.ctx, sc, connect.RequeueOutboxParams{ID: failing.ID, Now: f.at(15)}), connect.Conflict)
+	again := f.claim(c.Account, f.at(15), 10) // entries[3]'s lease still runs
+	if len(again) != 1 || again[0].ID != dead.ID || again[0].Attempts != 1 || again[0].LastError != "host said 500" {
+		t.Fatalf("claimed after requeue and discard: %+v, want the requeued entry at its first attempt with its last error", again)
+	}
+	finish(again[0], connect.OutboxDone, "", 0)
+
+	// Purge: the three entries delivered at 11 go before 12, the one discarded
+	// at 14 after; the pending one stays.
+	n, err := f.s.PurgeOutboxAnyAccount(f.ctx, f.at(12))
+	must(t, err)
+	left, err := f.s.OutboxEntries(f.ctx, sc, connect.OutboxQuery{})
+	must(t, err)
+	if n < 3 || len(left) != 2 {
+		t.Fatalf("purged %d before 12, %d left (%v); want the 3 entries done at 11 gone", n, len(left), ids(left))
+	}
+	_, err = f.s.PurgeOutboxAnyAccount(f.ctx, f.at(1_000_000))
+	must(t, err)
+	left, err = f.s.OutboxEntries(f.ctx, sc, connect.OutboxQuery{})
+	must(t, err)
+	same(t, "left after purging everything finished", []string{held[0].ID}, ids(left))
+}

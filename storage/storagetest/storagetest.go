@@ -151,6 +151,7 @@ func RunOutbox(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"OutboxDoneAndDeadNeverComeBack", testOutboxDoneNeverReturns},
 		{"OutboxFinishUnderALapsedClaimChangesNothing", testOutboxStaleFinish},
 		{"OutboxEntriesStayInTheirTenant", testOutboxIsolation},
+		{"OutboxListsRequeuesDiscardsAndPurges", testOutboxOperations},
 	})
 }
 

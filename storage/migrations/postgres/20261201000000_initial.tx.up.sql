@@ -237,6 +237,9 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_at, id) WHERE state = 'pen
 --bun:split
 CREATE INDEX IF NOT EXISTS outbox_account ON outbox (account_id, created_at, id);
 --bun:split
+-- what PurgeOutboxAnyAccount deletes: delivered and discarded entries, oldest first
+CREATE INDEX IF NOT EXISTS outbox_finished ON outbox (updated_at) WHERE state IN ('done', 'discarded');
+--bun:split
 
 CREATE TABLE IF NOT EXISTS api_keys (
 	id           text        COLLATE "C" PRIMARY KEY,
