@@ -30,7 +30,8 @@
 //
 //   - ports.go: every port the Service calls (Store, Mailer, RouteSync, Shopify,
 //     ShopifyTokens, Waker) and their parameter types; the mocks in
-//     connecttest/mock are generated from it.
+//     connecttest/mock are generated from it. blobs.go: the Blobs port (files
+//     every process reads), kept by package storage or package disk.
 //   - field.go: the order-field table (FieldSpecs): per field its column label,
 //     synonyms, glossary text, whether a dispatcher may require it, and how it is
 //     parsed and formatted. The importer, the template, the portal's forms and

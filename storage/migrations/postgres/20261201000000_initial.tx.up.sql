@@ -308,3 +308,18 @@ CREATE TABLE IF NOT EXISTS shopify_tokens (
 	updated_at timestamptz NOT NULL,
 	CONSTRAINT shopify_tokens_client FOREIGN KEY (account_id, client_id) REFERENCES clients (account_id, id)
 );
+--bun:split
+-- files every process reads (connect.Blobs): a key names a set of chunks
+CREATE TABLE IF NOT EXISTS blobs (
+	key       text        COLLATE "C" PRIMARY KEY,
+	id        text        COLLATE "C" NOT NULL, -- the chunks' set (UUIDv7)
+	size      bigint      NOT NULL,
+	stored_at timestamptz NOT NULL
+);
+--bun:split
+CREATE TABLE IF NOT EXISTS blob_chunks (
+	blob_id text    COLLATE "C" NOT NULL,
+	n       integer NOT NULL,
+	data    bytea   NOT NULL,
+	PRIMARY KEY (blob_id, n)
+);

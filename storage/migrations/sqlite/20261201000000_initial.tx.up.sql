@@ -265,3 +265,18 @@ CREATE TABLE IF NOT EXISTS shopify_tokens (
 	updated_at TEXT NOT NULL,
 	CONSTRAINT shopify_tokens_client FOREIGN KEY (account_id, client_id) REFERENCES clients (account_id, id)
 ) STRICT;
+--bun:split
+-- files every process reads (connect.Blobs): a key names a set of chunks
+CREATE TABLE IF NOT EXISTS blobs (
+	key       TEXT    PRIMARY KEY,
+	id        TEXT    NOT NULL, -- the chunks' set (UUIDv7)
+	size      INTEGER NOT NULL,
+	stored_at TEXT    NOT NULL
+) STRICT;
+--bun:split
+CREATE TABLE IF NOT EXISTS blob_chunks (
+	blob_id TEXT    NOT NULL,
+	n       INTEGER NOT NULL,
+	data    BLOB    NOT NULL,
+	PRIMARY KEY (blob_id, n)
+) STRICT;
