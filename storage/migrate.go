@@ -25,6 +25,22 @@ const (
 	migrationLocks  = "connect_migration_locks"
 )
 
+// Migrations returns the schema's migrations of a dialect ("postgres" or
+// "sqlite"), for a host whose own tool (goose, atlas, flyway, a deploy script)
+// applies migrations: open the Store with SkipMigrate (or New) and apply the
+// files in the order of their names, each in one transaction, its statements
+// separated by lines that read "--bun:split". Every statement is idempotent,
+// so applying a file again does no harm; Migrate does the same and records
+// what it applied in connect_migrations. Errors: ErrInvalid for another
+// dialect.
+func Migrations(dialect string) (fs.FS, error) {
+	switch dialect {
+	case "postgres", "sqlite":
+		return fs.Sub(migrationFiles, "migrations/"+dialect)
+	}
+	return nil, connect.Errorf(connect.Invalid, "storage: no migrations for %q (postgres or sqlite)", dialect)
+}
+
 // Migrate brings the schema up to date. Running it again is a no-op. Each
 // migration runs in its own transaction and is recorded once it succeeded, so a
 // failing one leaves the schema as it was and is tried again next time. On

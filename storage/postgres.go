@@ -31,10 +31,16 @@ func newPostgres(cfg *pgx.ConnConfig, origin string) *postgresDialect {
 	return &postgresDialect{cfg: cfg, origin: origin}
 }
 
-func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+func openPostgres(ctx context.Context, dsn, schema string) (*Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, connect.Errorf(connect.Invalid, "storage: reading the PostgreSQL DSN: %v", err)
+	}
+	if schema != "" {
+		if err := createSchema(ctx, *cfg, schema); err != nil {
+			return nil, err
+		}
+		cfg.RuntimeParams["search_path"] = schema
 	}
 	// bun writes every value into the SQL text, so the default cache-statement
 	// mode would prepare, and keep on the server, one statement per distinct
@@ -60,6 +66,21 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 		return nil, translate(ctx, err, "connecting to PostgreSQL")
 	}
 	return s, nil
+}
+
+// createSchema creates the schema WithSchema names, if missing, on a connection
+// of its own (the pool's connections already name it in their search_path).
+func createSchema(ctx context.Context, cfg pgx.ConnConfig, schema string) error {
+	conn, err := pgx.ConnectConfig(ctx, &cfg)
+	if err != nil {
+		return translate(ctx, err, "connecting to PostgreSQL")
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	// schema is validSchema's: it needs no quoting.
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
+		return translate(ctx, err, "creating schema "+schema)
+	}
+	return nil
 }
 
 func (d *postgresDialect) close() {}

@@ -104,6 +104,7 @@ type options struct {
 	skipMigrate bool
 	logger      *slog.Logger
 	maxConns    int
+	schema      string
 }
 
 // SkipMigrate leaves the schema alone on Open; call Migrate when it suits the host
@@ -113,6 +114,14 @@ func SkipMigrate() Option { return func(o *options) { o.skipMigrate = true } }
 // WithMaxConns bounds the connection pool (default max(10, 4×GOMAXPROCS), all
 // kept open while idle).
 func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
+
+// WithSchema keeps connect's tables in the PostgreSQL schema name (created if
+// missing) instead of the DSN's search_path (public by default), apart from the
+// host's own tables: every connection of the Store uses search_path=name. A host
+// on New sets the same on its pool (pgx: RuntimeParams["search_path"]). Names are
+// lower-case letters, digits and underscores, starting with a letter. Errors
+// from Open: ErrInvalid for another name, or with SQLite (which has no schemas).
+func WithSchema(name string) Option { return func(o *options) { o.schema = name } }
 
 // WithLogger logs the migrations applied. nil (the default) is silent.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
@@ -139,9 +148,15 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	)
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
+		if o.schema != "" {
+			return nil, connect.Errorf(connect.Invalid, "storage: WithSchema is for PostgreSQL; SQLite has no schemas")
+		}
 		s, err = openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		s, err = openPostgres(ctx, dsn)
+		if o.schema != "" && !validSchema(o.schema) {
+			return nil, connect.Errorf(connect.Invalid, "storage: schema %q: use lower-case letters, digits and underscores, starting with a letter", o.schema)
+		}
+		s, err = openPostgres(ctx, dsn, o.schema)
 	default:
 		return nil, connect.Errorf(connect.Invalid, "storage: the DSN must start with sqlite: or postgres:// (got %q)", redact(dsn))
 	}
@@ -163,6 +178,20 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// validSchema reports whether name is a schema name WithSchema accepts: one that
+// needs no quoting, and no reserved pg_ prefix.
+func validSchema(name string) bool {
+	if name == "" || len(name) > 63 || strings.HasPrefix(name, "pg_") || name[0] < 'a' || name[0] > 'z' {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // poolSize is how many connections a Store opens at most, and keeps.
