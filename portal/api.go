@@ -28,8 +28,11 @@ var openAPIFS embed.FS
 
 var errNotFoundAPI = connect.Errorf(connect.NotFound, "no such API endpoint; see /api/v1/openapi.yaml")
 
+// serveOpenAPI serves openapi.yaml with the portal's mounted URL as its server,
+// so that a client generated from it calls the right place.
 func (s *server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 	b, _ := openAPIFS.ReadFile("openapi.yaml")
+	b = bytes.Replace(b, []byte("servers:\n  - url: /\n"), []byte("servers:\n  - url: "+s.links.abs("")+"\n"), 1)
 	w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
 	_, _ = w.Write(b)
 }

@@ -51,12 +51,15 @@ import (
 type Config struct {
 	// Service is the portal's only way to the data. Required.
 	Service *connect.Service
-	// BaseURL is the absolute URL the portal is reached at, without Prefix
-	// ("https://portal.example.com"). Every absolute link (invites, tracking links)
-	// is built from it, never from the request's Host header. Required.
+	// BaseURL is the absolute URL the portal is reached at, with the path it is
+	// mounted at if any ("https://dispatch.example.com/connect"). Every absolute
+	// link (invites, tracking links, the API's documented server) is built from
+	// it, never from the request's Host header. Required.
 	BaseURL string
-	// Prefix is the path the host mounts the handler at ("" for the root, or
-	// "/portal"). The handler expects the full path: do not strip the prefix.
+	// Prefix is the path the host mounts the handler at; "" takes BaseURL's path
+	// ("/connect" above, or the root). Set it only when a proxy in front strips
+	// part of BaseURL's path. The handler expects the full path: do not strip
+	// the prefix.
 	Prefix string
 	// SessionKey signs session cookies (HMAC-SHA256). At least 32 random bytes,
 	// the same in every process serving the portal. Required.
@@ -150,10 +153,11 @@ type Depot struct {
 }
 
 // Links builds the portal's absolute links, for connect.Config.InviteURL and
-// TrackingURL: the host makes the Service before the portal.
+// TrackingURL: the host makes the Service before the portal. Give it the same
+// BaseURL (and Prefix, if any) as the portal's Config.
 type Links struct {
 	BaseURL string
-	Prefix  string
+	Prefix  string // added to BaseURL unless BaseURL's path is it already
 }
 
 // Invite returns the sign-up link of an invite token.
@@ -163,7 +167,11 @@ func (l Links) Invite(token string) string { return l.abs("/invite/" + url.PathE
 func (l Links) Tracking(token string) string { return l.abs("/track/" + url.PathEscape(token)) }
 
 func (l Links) abs(p string) string {
-	return strings.TrimRight(l.BaseURL, "/") + cleanPrefix(l.Prefix) + p
+	base, prefix := strings.TrimRight(l.BaseURL, "/"), cleanPrefix(l.Prefix)
+	if u, err := url.Parse(base); err == nil && cleanPrefix(u.Path) == prefix {
+		prefix = "" // BaseURL names the mount already
+	}
+	return base + prefix + p
 }
 
 // cleanPrefix returns "" or "/x" (no trailing slash).
@@ -259,8 +267,12 @@ func newServer(cfg Config) (*server, error) {
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, connect.Errorf(connect.Invalid, "portal.New: Config.BaseURL must be an absolute http(s) URL (got %q)", cfg.BaseURL)
 	}
+	prefix := cleanPrefix(cfg.Prefix)
+	if prefix == "" {
+		prefix = cleanPrefix(base.Path)
+	}
 	s := &server{
-		cfg: cfg, svc: cfg.Service, prefix: cleanPrefix(cfg.Prefix),
+		cfg: cfg, svc: cfg.Service, prefix: prefix,
 		secure: base.Scheme == "https", origin: base.Scheme + "://" + base.Host,
 		log: cfg.Logger, now: cfg.Now, name: cfg.Name,
 	}
