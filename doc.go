@@ -32,6 +32,8 @@
 //     ShopifyTokens, Waker) and their parameter types; the mocks in
 //     connecttest/mock are generated from it. blobs.go: the Blobs port (files
 //     every process reads), kept by package storage or package disk.
+//     spreadsheets.go: the Spreadsheets port the portal reads uploads through,
+//     which package importer implements (importer.Spreadsheets).
 //   - field.go: the order-field table (FieldSpecs): per field its column label,
 //     synonyms, glossary text, whether a dispatcher may require it, and how it is
 //     parsed and formatted. The importer, the template, the portal's forms and

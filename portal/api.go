@@ -431,7 +431,7 @@ func (s *server) apiImport(w http.ResponseWriter, r *http.Request, a connect.Act
 		return err
 	}
 	defer done()
-	// The sheet reads the sheets chosen (SheetOptions, from the upload). The
+	// The sheet reads the sheets chosen (connect.SheetOptions, from the upload). The
 	// refused rows are counted, their problems listed (bounded), not kept.
 	opts := connect.ImportOptions{AllOrNothing: q.Get("all_or_nothing") == "true", PreviewRows: 10,
 		Refused: discardRefused, MaxErrors: maxImportErrors}

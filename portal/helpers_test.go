@@ -306,7 +306,7 @@ func secret(t *testing.T, r response) string {
 // whose first cell is "HOLD" waits until hold is closed: an import caught midway.
 type fakeSheets struct{ hold chan struct{} }
 
-func (fs fakeSheets) Open(r io.ReaderAt, size int64, name string, opts portal.SheetOptions) (portal.Sheet, error) {
+func (fs fakeSheets) Open(r io.ReaderAt, size int64, name string, opts connect.SheetOptions) (connect.Sheet, error) {
 	var s *fakeSheet
 	if strings.HasSuffix(name, ".book") {
 		var err error
@@ -320,7 +320,7 @@ func (fs fakeSheets) Open(r io.ReaderAt, size int64, name string, opts portal.Sh
 		if err != nil {
 			return nil, connect.Errorf(connect.Invalid, "the file is not a CSV spreadsheet")
 		}
-		s = &fakeSheet{r: cr, header: header, line: 1, layout: portal.SheetLayout{HeaderRow: 1, Delimiter: ','}}
+		s = &fakeSheet{r: cr, header: header, line: 1, layout: connect.SheetLayout{HeaderRow: 1, Delimiter: ','}}
 	}
 	header := s.header
 	s.fields, s.hold = make([]connect.Field, len(header)), fs.hold
@@ -355,7 +355,7 @@ func (fs fakeSheets) Open(r io.ReaderAt, size int64, name string, opts portal.Sh
 // openFakeBook reads a ".book" file: sheets of CSV, each under a line
 // "=== name" (a name ending in " (hidden)" is a hidden sheet), whose rows starting
 // with "!" are hidden rows. Sheets chosen together must have the same header.
-func openFakeBook(r io.Reader, opts portal.SheetOptions) (*fakeSheet, error) {
+func openFakeBook(r io.Reader, opts connect.SheetOptions) (*fakeSheet, error) {
 	text, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
@@ -419,7 +419,7 @@ func openFakeBook(r io.Reader, opts portal.SheetOptions) (*fakeSheet, error) {
 		}
 	}
 	for _, sh := range sheets {
-		sum := portal.SheetSummary{Name: sh.name, Rows: len(sh.rows) - 1, Maps: true, Hidden: sh.hidden,
+		sum := connect.SheetSummary{Name: sh.name, Rows: len(sh.rows) - 1, Maps: true, Hidden: sh.hidden,
 			SameHeader: strings.Join(sh.rows[0], ",") == strings.Join(first.rows[0], ",")}
 		for _, name := range chosen {
 			sum.Chosen = sum.Chosen || strings.EqualFold(name, sh.name)
@@ -473,7 +473,7 @@ type fakeSheet struct {
 	missing []connect.Field
 	line    int
 	hold    chan struct{}
-	layout  portal.SheetLayout
+	layout  connect.SheetLayout
 }
 
 // fakeRow is a row of a fake book.
@@ -492,19 +492,19 @@ func (s *fakeSheet) Column(f connect.Field) string {
 	}
 	return ""
 }
-func (s *fakeSheet) Columns() []portal.SheetColumn {
-	out := make([]portal.SheetColumn, len(s.header))
+func (s *fakeSheet) Columns() []connect.SheetColumn {
+	out := make([]connect.SheetColumn, len(s.header))
 	for i, h := range s.header {
-		out[i] = portal.SheetColumn{Header: h, Field: s.fields[i]}
+		out[i] = connect.SheetColumn{Header: h, Field: s.fields[i]}
 		if s.fields[i] == "" {
 			out[i].Ignored = "unknown"
 		}
 	}
 	return out
 }
-func (s *fakeSheet) Missing() []connect.Field   { return s.missing }
-func (s *fakeSheet) Layout() portal.SheetLayout { return s.layout }
-func (s *fakeSheet) Close() error               { return nil }
+func (s *fakeSheet) Missing() []connect.Field    { return s.missing }
+func (s *fakeSheet) Layout() connect.SheetLayout { return s.layout }
+func (s *fakeSheet) Close() error                { return nil }
 
 func (s *fakeSheet) Next(ctx context.Context) (connect.ImportRow, error) {
 	var row connect.ImportRow

@@ -34,7 +34,7 @@ func (s *server) importPage(w http.ResponseWriter, r *http.Request, v *viewer) e
 
 // openSheet opens an upload as a sheet, mapped with its overrides, with its
 // cost reserved from the import memory budget until done is called.
-func (s *server) openSheet(ctx context.Context, u *upload, policy connect.RequiredFieldPolicy) (sheet Sheet, done func(), err error) {
+func (s *server) openSheet(ctx context.Context, u *upload, policy connect.RequiredFieldPolicy) (sheet connect.Sheet, done func(), err error) {
 	if s.cfg.Spreadsheets == nil {
 		return nil, nil, errNoSpreadsheets
 	}
@@ -54,7 +54,7 @@ func (s *server) openSheet(ctx context.Context, u *upload, policy connect.Requir
 	u.mu.Lock()
 	override, sheets, skipHidden := u.Override, u.Sheets, u.SkipHidden
 	u.mu.Unlock()
-	sheet, err = s.cfg.Spreadsheets.Open(f, u.Size, u.Name, SheetOptions{Override: override, Policy: policy,
+	sheet, err = s.cfg.Spreadsheets.Open(f, u.Size, u.Name, connect.SheetOptions{Override: override, Policy: policy,
 		ClientNumbers: u.Stops, Sheets: sheets, SkipHiddenRows: skipHidden})
 	if err != nil {
 		f.Close()
@@ -183,7 +183,7 @@ type previewData struct {
 	Errors   []connect.FieldError
 	More     int
 	Valid    int
-	Layout   SheetLayout
+	Layout   connect.SheetLayout
 	Choose   bool // the user can choose what to read: sheets, hidden rows
 	Warnings []connect.FieldError
 	MoreWarn int
@@ -213,7 +213,7 @@ func (s *server) previewPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if err != nil {
 		return err
 	}
-	// The sheet reads what the user chose (SheetOptions): the Service has
+	// The sheet reads what the user chose (connect.SheetOptions): the Service has
 	// nothing more to choose. The refused rows go to a file, not to memory.
 	res, err := s.svc.PreviewImport(r.Context(), v.Actor, sheet, connect.ImportOptions{PreviewRows: 10,
 		Refused: refused.add, MaxErrors: maxImportErrors})
@@ -281,7 +281,7 @@ func (s *server) saveSheets(w http.ResponseWriter, r *http.Request, v *viewer) e
 	u.mu.Lock()
 	override := u.Override
 	u.mu.Unlock()
-	sheet, err := s.cfg.Spreadsheets.Open(f, u.Size, u.Name, SheetOptions{Override: override,
+	sheet, err := s.cfg.Spreadsheets.Open(f, u.Size, u.Name, connect.SheetOptions{Override: override,
 		Policy: v.Client.Settings.RequiredFields, ClientNumbers: u.Stops, Sheets: sheets, SkipHiddenRows: skipHidden})
 	f.Close()
 	if err != nil {

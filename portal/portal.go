@@ -8,7 +8,7 @@
 // The portal talks to the connect.Service alone, always as the actor of the request:
 // a member signed in with a session cookie, a client's API key, or a dispatcher the
 // host authenticated (Config.Dispatchers). What it needs from other adapters reaches
-// it through Config: reading spreadsheets (Spreadsheets, which the host wires from
+// it through Config: reading spreadsheets (connect.Spreadsheets, which the host wires from
 // package importer), the Shopify install and webhook handlers, the account's depots.
 //
 //	h, err := portal.New(portal.Config{
@@ -85,7 +85,7 @@ type Config struct {
 
 	// Spreadsheets reads uploaded spreadsheets and writes the template and refused
 	// rows files. nil: spreadsheet import answers 503.
-	Spreadsheets Spreadsheets
+	Spreadsheets connect.Spreadsheets
 	// ShopifyInstall, when set, is mounted at Prefix+"/shopify/" for signed-in
 	// members (ActorFromContext gives the member's actor; anyone else is sent to
 	// sign in). Settings → Integrations' "Connect store" is a GET form to
@@ -397,7 +397,7 @@ func (s *server) localNext(next, def string) string {
 	return next
 }
 
-// errNoSpreadsheets answers spreadsheet features when no Spreadsheets port is set.
+// errNoSpreadsheets answers spreadsheet features when no connect.Spreadsheets port is set.
 var errNoSpreadsheets = connect.Errorf(connect.Unavailable, "this portal cannot read spreadsheets")
 
 // isCode reports whether err carries the code.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/importer"
 	"github.com/dispatchkit/connect/portal"
 	"github.com/dispatchkit/connect/shopify/shopifytest"
 	"github.com/dispatchkit/connect/storage"
@@ -164,7 +165,7 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 		Depots: func(context.Context, connect.AccountID) ([]portal.Depot, error) {
 			return demoDepots, nil
 		},
-		Spreadsheets:    sheets{},
+		Spreadsheets:    importer.Spreadsheets{},
 		ShopifyInstall:  shopifyInstall,
 		ShopifyWebhooks: shopifyWebhooks,
 		UploadDir:       filepath.Join(cfg.DataDir, "uploads"),

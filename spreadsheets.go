@@ -1,15 +1,13 @@
-package portal
+package connect
 
 import (
 	"io"
 	"iter"
-
-	"github.com/dispatchkit/connect"
 )
 
 // Spreadsheets reads the spreadsheets people upload and writes the files that go
-// with an import. The portal does not read files itself: the host wires this port,
-// usually from package importer (examples/portal shows how, in a few lines).
+// with an import: the port the portal reads uploads through. Package importer
+// implements it (importer.Spreadsheets); a host wires that into portal.Config.
 type Spreadsheets interface {
 	// Open reads a spreadsheet (CSV or XLSX; name only helps to tell which), finds
 	// its orders (the sheets, the header row) and maps its header to order fields.
@@ -21,14 +19,14 @@ type Spreadsheets interface {
 	// again (CSV, with the delimiter of the file uploaded; 0 for a comma): the
 	// header, then each row with its number in the file and its reason. rows may
 	// be read more than once (the portal reads them from a file each time).
-	WriteRefused(w io.Writer, header []string, rows iter.Seq[connect.RefusedRow], delimiter rune) error
+	WriteRefused(w io.Writer, header []string, rows iter.Seq[RefusedRow], delimiter rune) error
 	// WriteTemplate writes the template clients fill in, as "xlsx" (with a
 	// glossary sheet) or "csv", marking the fields the policy requires.
-	WriteTemplate(w io.Writer, format string, policy connect.RequiredFieldPolicy) error
+	WriteTemplate(w io.Writer, format string, policy RequiredFieldPolicy) error
 	// WriteTable writes a table as a file of the format, "xlsx" (the portal writes
 	// its CSV files itself): the header, then each row rows yields, every cell as
 	// text (a zip keeps its leading zeros, a decimal its digits) and passed through
-	// connect.EscapeFormula, so that Open reads the file back as the cells written.
+	// EscapeFormula, so that Open reads the file back as the cells written.
 	// The portal's export of orders is such a table.
 	WriteTable(w io.Writer, format string, header []string, rows iter.Seq[[]string]) error
 }
@@ -37,12 +35,12 @@ type Spreadsheets interface {
 type SheetOptions struct {
 	// Override maps a column's header, as written, to the field it holds, winning
 	// over recognition by name; "" ignores the column.
-	Override map[string]connect.Field
+	Override map[string]Field
 	// Policy is the client's required fields: Sheet.Missing lists those no column
 	// holds.
-	Policy connect.RequiredFieldPolicy
+	Policy RequiredFieldPolicy
 	// ClientNumbers is set for a dispatcher's stop import, whose "Client ID"
-	// column (connect.FieldClientNumber) names each row's client.
+	// column (FieldClientNumber) names each row's client.
 	ClientNumbers bool
 	// Sheets names the workbook's sheets to read, in order: several with the same
 	// header are read together. Empty: the sheet the Spreadsheets port finds the
@@ -55,11 +53,11 @@ type SheetOptions struct {
 // Sheet is an opened spreadsheet: its rows as an import source, and how its
 // columns were mapped. Its rows are read once.
 type Sheet interface {
-	connect.ImportSource
+	ImportSource
 	// Columns lists every column of the header, in order, with the field it holds.
 	Columns() []SheetColumn
 	// Missing lists the fields the policy requires that no column holds.
-	Missing() []connect.Field
+	Missing() []Field
 	// Layout says where the orders were found, for the user to check and choose:
 	// the workbook's sheets, the header row and the rows skipped above it, the
 	// hidden rows. Counts of rows are complete once the rows have been read.
@@ -70,14 +68,14 @@ type Sheet interface {
 // SheetColumn is one column of a spreadsheet and what it holds.
 type SheetColumn struct {
 	Header string
-	Field  connect.Field // "" when ignored
+	Field  Field // "" when ignored
 	// Ignored says, for people, why a column without a field is ignored ("not a
 	// known column", "the same field as an earlier column", "its name says
 	// “old”").
 	Ignored string
 	// Could is the field an ignored column could hold: one another column holds,
 	// or one its name names though it says not to use it.
-	Could connect.Field
+	Could Field
 	// Hidden is set for a column the sheet hides.
 	Hidden bool
 }
