@@ -1,0 +1,185 @@
+// Command host is a dispatch system that embeds connect as a Go team would: its
+// own pgx pool, its own chi router, its own sign-in for dispatchers, its own
+// stop list in its own table, and the portal mounted under /connect/. It is a
+// module of its own, so that it builds against connect's public API only.
+//
+//	CONNECT_HOST_DB=postgres://localhost/dispatch go run .
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/importer"
+	"github.com/dispatchkit/connect/portal"
+	"github.com/dispatchkit/connect/storage"
+)
+
+// config is what the host reads from its environment.
+type config struct {
+	DB         string // PostgreSQL URL
+	Addr       string // where to listen
+	BaseURL    string // the host's own URL; the portal is under BaseURL/connect
+	SessionKey []byte // at least 32 bytes, the same in every process
+	Password   string // the dispatchers' shared password (a real host has its own sign-in)
+}
+
+// host is the dispatch system: its pool, its router, and connect inside it.
+type host struct {
+	log    *slog.Logger
+	pool   *pgxpool.Pool
+	store  *storage.Store
+	svc    *connect.Service
+	portal *portal.Portal
+	stops  *stopTable
+	router chi.Router
+	cfg    config
+}
+
+// account is the dispatch company this host runs for.
+const account connect.AccountID = "acme"
+
+// newHost opens the host's pool and wires connect onto it.
+func newHost(ctx context.Context, cfg config, log *slog.Logger) (*host, error) {
+	pool, err := pgxpool.New(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	h := &host{log: log, pool: pool, cfg: cfg}
+	// connect's Store on the host's own pool: pgx's database/sql face of it.
+	db := bun.NewDB(stdlib.OpenDBFromPool(pool), pgdialect.New())
+	if h.store, err = storage.New(db); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := h.store.Migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if h.stops, err = newStopTable(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	mount := strings.TrimRight(cfg.BaseURL, "/") + "/connect"
+	links := portal.Links{BaseURL: mount}
+	if h.svc, err = connect.New(connect.Config{Store: h.store, RouteSync: h.stops, Logger: log,
+		InviteURL: links.Invite, TrackingURL: links.Tracking}); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if h.portal, err = portal.New(portal.Config{Service: h.svc, BaseURL: mount, SessionKey: cfg.SessionKey,
+		Dispatchers: portal.DispatchersFunc(h.dispatcher), Spreadsheets: importer.Spreadsheets{},
+		UploadDir: os.TempDir(), Logger: log}); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	r := chi.NewRouter()
+	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "Acme dispatch. Client portal: %s/\n", mount)
+	})
+	r.Get("/stops", h.listStops)
+	r.Mount("/connect", h.portal) // the portal sees the full path, as it expects
+	h.router = r
+	return h, nil
+}
+
+// dispatcher is the host's own sign-in for its dispatchers: here HTTP basic
+// auth with one shared password; a real host asks its own session.
+func (h *host) dispatcher(r *http.Request) (connect.Actor, bool) {
+	user, pass, ok := r.BasicAuth()
+	if !ok || sha256.Sum256([]byte(pass)) != sha256.Sum256([]byte(h.cfg.Password)) {
+		return connect.Actor{}, false
+	}
+	return connect.AsDispatcher(account, user), true
+}
+
+// listStops shows the host's own stop list.
+func (h *host) listStops(w http.ResponseWriter, r *http.Request) {
+	if _, ok := h.dispatcher(r); !ok {
+		w.Header().Set("WWW-Authenticate", `Basic realm="acme"`)
+		http.Error(w, "sign in", http.StatusUnauthorized)
+		return
+	}
+	stops, err := h.stops.list(r.Context())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	for _, s := range stops {
+		fmt.Fprintf(w, "%s\t%s\t%s\n", s.order, s.status, s.address)
+	}
+}
+
+// serve runs the host until ctx ends, then shuts down within 10 s: the
+// portal's streams end at once (Portal.Close), the outbox worker stops, the pool
+// closes.
+func (h *host) serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: h.router, ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(h.portal.Close)
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	outbox := make(chan error, 1)
+	go func() { outbox <- h.svc.RunOutbox(work, connect.OutboxOptions{}) }()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	var err error
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = srv.Shutdown(shutdown)
+		cancel()
+		if serr := <-served; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+			err = serr
+		}
+	}
+	stopWork()
+	<-outbox
+	_ = h.svc.Close()
+	_ = h.store.Close()
+	h.pool.Close()
+	return err
+}
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg := config{DB: os.Getenv("CONNECT_HOST_DB"), Addr: "127.0.0.1:8090", BaseURL: "http://127.0.0.1:8090",
+		SessionKey: []byte(os.Getenv("CONNECT_HOST_SESSION_KEY")), Password: os.Getenv("CONNECT_HOST_PASSWORD")}
+	if cfg.DB == "" || len(cfg.SessionKey) < 32 || cfg.Password == "" {
+		fmt.Fprintln(os.Stderr, "set CONNECT_HOST_DB, CONNECT_HOST_SESSION_KEY (32+ bytes) and CONNECT_HOST_PASSWORD")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	h, err := newHost(ctx, cfg, log)
+	if err != nil {
+		log.Error("starting", "err", err)
+		os.Exit(1)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		log.Error("listening", "err", err)
+		os.Exit(1)
+	}
+	log.Info("serving", "url", cfg.BaseURL)
+	if err := h.serve(ctx, ln); err != nil {
+		log.Error("serving", "err", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
+)
+
+// testDB returns a DSN on a schema of the test's own, dropped at its end, on
+// the server CONNECT_TEST_POSTGRES_URL names; it skips without one.
+func testDB(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("CONNECT_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("CONNECT_TEST_POSTGRES_URL is not set")
+	}
+	conn, err := pgx.Connect(t.Context(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "host_test_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		conn.Close(context.Background())
+	})
+	u, _ := url.Parse(base)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// TestTheHostEmbedsThePortal: the host on its own pgx pool and chi router,
+// with the portal under /connect/: a client invited by the dispatcher signs up
+// and in through the portal, watches its orders live, and its submitted order
+// reaches the host's own stop table through the outbox; then the host shuts
+// down cleanly with the stream open.
+func TestTheHostEmbedsThePortal(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg := config{DB: testDB(t), BaseURL: base, SessionKey: []byte(strings.Repeat("s", 32)), Password: "dispatch-pass"}
+	ctx, stop := context.WithCancel(t.Context())
+	h, err := newHost(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- h.serve(ctx, ln) }()
+
+	// The dispatcher, signed in the host's own way, opens the portal's console.
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 20 * time.Second}
+	req, _ := http.NewRequest(http.MethodGet, base+"/connect/dispatch/clients", nil)
+	req.SetBasicAuth("ana", cfg.Password)
+	if res, err := c.Do(req); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("the console: %v %v", res, err)
+	}
+	inv, err := h.svc.InviteClient(ctx, connect.AsDispatcher(account, "ana"), connect.InviteClientParams{
+		Name: "Green Grocer", Settings: connect.ClientSettings{AllowUpload: true, DefaultDepot: "north"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(inv.Link, base+"/connect/invite/") {
+		t.Fatalf("invite link %s, want it under the mount", inv.Link)
+	}
+	acc, err := h.svc.AcceptInvite(ctx, inv.Token, connect.SignUp{Name: "Gina", Email: "gina@greengrocer.test", Password: "a long enough password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(path string, v url.Values) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(v.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", base)
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	if r := post("/connect/signin", url.Values{"email": {"gina@greengrocer.test"}, "password": {"a long enough password"}}); r.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in: %d", r.StatusCode)
+	}
+
+	// Her live stream sees her order submitted; the host's stop table gets it.
+	req, _ = http.NewRequest(http.MethodGet, base+"/connect/events", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	streamClient := *c
+	streamClient.Timeout = 0
+	stream, err := streamClient.Do(req)
+	if err != nil || stream.StatusCode != http.StatusOK {
+		t.Fatalf("the event stream: %v %v", stream, err)
+	}
+	defer stream.Body.Close()
+	events := make(chan string, 16)
+	go func() {
+		defer close(events)
+		sc := bufio.NewScanner(stream.Body)
+		for sc.Scan() {
+			if line := sc.Text(); strings.HasPrefix(line, "event: ") {
+				events <- strings.TrimPrefix(line, "event: ")
+			}
+		}
+	}()
+	gina := acc.Actor
+	o, err := h.svc.CreateOrder(ctx, gina, connect.OrderInput{Ref: "G-1", Address: connect.Address{Line1: "1 Market St"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.SubmitOrders(ctx, gina, []connect.OrderID{o.ID}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-events:
+		if ev != "order" {
+			t.Fatalf("first event %q, want an order event", ev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no live event within 10 s")
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		stop, err := h.stops.Routable(ctx, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stop {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the submitted order is not in the host's stop table after 10 s")
+		}
+	}
+
+	// Shutdown with the stream open: serve returns without error, well within
+	// its 10 s deadline, and the stream ends.
+	stop()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the host did not shut down")
+	}
+	for range events {
+	}
+}
+
+// TestTheHostsStopTableMeetsTheRouteSyncContract: the host's SQL stop list
+// passes connect's RouteSync conformance suite.
+func TestTheHostsStopTableMeetsTheRouteSyncContract(t *testing.T) {
+	connecttest.RunRouteSync(t, func(t *testing.T) connecttest.RouteSyncHost {
+		pool, err := pgxpoolFor(t, testDB(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := newStopTable(t.Context(), pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	})
+}
+
+// pgxpoolFor opens a pool on dsn, closed when the test ends.
+func pgxpoolFor(t *testing.T, dsn string) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.New(t.Context(), dsn)
+	if err == nil {
+		t.Cleanup(pool.Close)
+	}
+	return pool, err
+}
