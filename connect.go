@@ -1,8 +1,10 @@
 package connect
 
 import (
+	"context"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -132,3 +134,14 @@ func (s *Service) Close() error {
 // clock returns the current time at the precision every store keeps (microseconds),
 // so a value read back equals the value written.
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// recovered, deferred by a goroutine the Service starts, turns its panic (a bug
+// in a Store, a source or connect itself) into an Internal error in *err, logged
+// with its stack: the host's process goes on, and the work it was doing fails
+// as a whole (an import's transaction rolls back).
+func (s *Service) recovered(ctx context.Context, what string, err *error) {
+	if p := recover(); p != nil {
+		s.log.ErrorContext(ctx, "connect: "+what+" panicked", "panic", p, "stack", string(debug.Stack()))
+		*err = Errorf(Internal, "%s failed unexpectedly; nothing was lost", what)
+	}
+}

@@ -174,28 +174,38 @@ func (s *Service) startStoring(ctx context.Context, st Store, account AccountID,
 		for job := range p.jobs {
 			r := storeResult{rows: job.rows}
 			if !failed {
-				r.taken, r.reason, r.err = takenOrders(ctx, st, account, job.orders, claims)
-				keep := job.orders
-				if len(r.taken) > 0 {
-					keep = make([]*Order, 0, len(job.orders)-len(r.taken))
-					next := 0 // in r.taken, which is in ascending order
-					for i, o := range job.orders {
-						if next < len(r.taken) && r.taken[next] == i {
-							next++
-							continue
-						}
-						keep = append(keep, o)
-					}
-				}
-				if r.err == nil && !job.skip {
-					r.stored, r.err = store(keep)
-				}
+				r = s.storeBatch(ctx, st, account, job, claims, store)
 				failed = r.err != nil
 			}
 			p.results <- r
 		}
 	}()
 	return p
+}
+
+// storeBatch checks a batch's Ids and fingerprints and stores the rest. A panic
+// (a Store's bug) is the import's error, not the host's crash.
+func (s *Service) storeBatch(ctx context.Context, st Store, account AccountID, job storeJob, claims fingerprintClaims,
+	store func([]*Order) (int, error)) (r storeResult) {
+	r.rows = job.rows
+	defer s.recovered(ctx, "storing an import", &r.err)
+	r.taken, r.reason, r.err = takenOrders(ctx, st, account, job.orders, claims)
+	keep := job.orders
+	if len(r.taken) > 0 {
+		keep = make([]*Order, 0, len(job.orders)-len(r.taken))
+		next := 0 // in r.taken, which is in ascending order
+		for i, o := range job.orders {
+			if next < len(r.taken) && r.taken[next] == i {
+				next++
+				continue
+			}
+			keep = append(keep, o)
+		}
+	}
+	if r.err == nil && !job.skip {
+		r.stored, r.err = store(keep)
+	}
+	return r
 }
 
 // finish tells the storing goroutine there is nothing more and returns the

@@ -77,6 +77,7 @@ func (s *Service) Subscribe(ctx context.Context, a Actor, p SubscribeParams) (*S
 		defer close(sub.done)
 		defer close(sub.events)
 		defer stop()
+		defer s.recovered(ctx, "a live subscription", &sub.err)
 		sub.err = s.stream(ctx, c, sub, wake)
 	}()
 	return sub, nil

@@ -2,6 +2,8 @@ package importer
 
 import (
 	"context"
+
+	"github.com/dispatchkit/connect"
 )
 
 // readAheadBatch is how many rows the read-ahead goroutine hands over at a time, so
@@ -46,6 +48,18 @@ func (p *readAhead) run(sheet Sheet) {
 			return false
 		}
 	}
+	defer func() {
+		// A reader that panics on a file it does not expect (a bug in a parser
+		// met by a damaged file) must not take the host's process down: it is
+		// this file's error, after the rows read before it.
+		if r := recover(); r != nil {
+			if len(batch) > 0 && !send() {
+				return
+			}
+			p.err = connect.Errorf(connect.Invalid, "this file could not be read (the reader failed on it: %v); "+
+				"save it again from your spreadsheet program, or as CSV", r)
+		}
+	}()
 	for {
 		row, err := sheet.Next()
 		if err != nil {

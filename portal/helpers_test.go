@@ -349,6 +349,9 @@ func (fs fakeSheets) Open(r io.ReaderAt, size int64, name string, opts connect.S
 	if opts.ClientNumbers && !taken[connect.FieldClientNumber] {
 		s.missing = append(s.missing, connect.FieldClientNumber)
 	}
+	if strings.HasPrefix(name, "panic") {
+		s.panicAt = 3
+	}
 	return s, nil
 }
 
@@ -474,6 +477,9 @@ type fakeSheet struct {
 	line    int
 	hold    chan struct{}
 	layout  connect.SheetLayout
+	// panicAt makes Next panic at that line, as a parser with a bug would
+	// (a file whose name starts with "panic").
+	panicAt int
 }
 
 // fakeRow is a row of a fake book.
@@ -521,6 +527,9 @@ func (s *fakeSheet) Next(ctx context.Context) (connect.ImportRow, error) {
 			return connect.ImportRow{}, err
 		}
 		s.line++
+		if s.line == s.panicAt {
+			panic("a parser's bug")
+		}
 		row = connect.ImportRow{Number: s.line, Cells: cells}
 	}
 	cells := row.Cells

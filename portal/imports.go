@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"time"
@@ -355,7 +356,7 @@ func (s *server) startImport(ctx context.Context, u *upload, a connect.Actor, po
 	go func() {
 		defer cancel()
 		defer done()
-		res, err := s.svc.Import(ctx, a, sheet, connect.ImportOptions{AllOrNothing: allOrNothing,
+		res, err := s.importInBackground(ctx, a, sheet, connect.ImportOptions{AllOrNothing: allOrNothing,
 			Refused: refused.add, MaxErrors: maxImportErrors,
 			Progress: func(p connect.ImportProgress) { job.update(func() { job.progress = p }) }})
 		if cerr := refused.close(res != nil); cerr != nil && err == nil {
@@ -545,3 +546,17 @@ func (s *server) removeUpload(u *upload) { s.uploads.remove(u) }
 // discardRefused is ImportOptions.Refused for an import whose refused rows are
 // not kept (the API's, the stop import's): they are counted, not held.
 func discardRefused(connect.RefusedRow) error { return nil }
+
+// importInBackground runs an import on the portal's own goroutine, where a
+// panic (a parser's bug met by a damaged file, say) would take the host's
+// process down: it becomes the import's error instead, and the import's
+// transaction is rolled back.
+func (s *server) importInBackground(ctx context.Context, a connect.Actor, src connect.ImportSource, opts connect.ImportOptions) (res *connect.ImportResult, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.ErrorContext(ctx, "portal: an import panicked", "client", a.Client, "panic", p, "stack", string(debug.Stack()))
+			res, err = nil, connect.Errorf(connect.Internal, "the import failed unexpectedly; nothing was imported")
+		}
+	}()
+	return s.svc.Import(ctx, a, src, opts)
+}

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -82,7 +83,12 @@ func (d *sqliteDialect) dataVersion(ctx context.Context, db *bun.DB) (version in
 // a host that closes the Service (which ends Wake's ctx) finds no connection of
 // the Store's in use for the wake-ups; the next transaction opens another.
 func (d *sqliteDialect) poll(ctx context.Context, db *bun.DB, log *slog.Logger, last int64, gen uint64, ch chan struct{}) {
-	defer close(ch)
+	defer close(ch) // the relay listens again
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("storage: watching SQLite for commits panicked", "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
 	defer func() {
 		if release, ok := d.writer.tryTake(); ok {
 			d.writer.drop()

@@ -59,7 +59,8 @@ func (m *Memo[T]) Get(ctx context.Context, scope Scope, args string, load func(c
 	if v, ok := m.lookUp(key, version); ok {
 		return v, nil
 	}
-	read := m.group.DoChan(key+"\x00"+strconv.FormatUint(version, 10), func() (any, error) {
+	read := m.group.DoChan(key+"\x00"+strconv.FormatUint(version, 10), func() (_ any, err error) {
+		defer recovered(&err)
 		// A read of this version that ended as this caller arrived counts.
 		if v, ok := m.lookUp(key, version); ok {
 			return v, nil

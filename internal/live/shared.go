@@ -2,7 +2,10 @@ package live
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -35,7 +38,8 @@ func NewShared[T any](b *Broadcaster) *Shared[T] { return &Shared[T]{b: b} }
 // caller that goes away (others may be waiting on it), for at most a minute.
 func (s *Shared[T]) Read(ctx context.Context, scope Scope, args string, read func(context.Context) (T, error)) (T, error) {
 	key := scope.Account + "\x00" + scope.Client + "\x00" + args + "\x00" + strconv.FormatUint(s.b.Generation(), 10)
-	r := s.group.DoChan(key, func() (any, error) {
+	r := s.group.DoChan(key, func() (v any, err error) {
+		defer recovered(&err)
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readTimeout)
 		defer cancel()
 		return read(rctx)
@@ -44,6 +48,21 @@ func (s *Shared[T]) Read(ctx context.Context, scope Scope, args string, read fun
 		s.joined()
 	}
 	return wait[T](ctx, r)
+}
+
+// recovered, deferred by a shared read, turns its panic into its error: a
+// panic inside singleflight's DoChan is re-raised where no one can recover it,
+// which would end the host's process.
+func recovered(err *error) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("live: a shared read panicked: %v (at %s)", p, firstFrames(debug.Stack()))
+	}
+}
+
+// firstFrames keeps the top of a stack, for an error message that says where.
+func firstFrames(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	return strings.Join(lines[:min(len(lines), 12)], " | ")
 }
 
 // wait returns a shared read's result, or ctx's error if ctx ends first.
