@@ -1,0 +1,149 @@
+package portal_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
+	"github.com/dispatchkit/connect/internal/pgtest"
+	"github.com/dispatchkit/connect/portal"
+)
+
+// TestThreePortalsBehindOneBalancer runs the portal as a dispatcher with many
+// clients would: three "processes" (each its own Service, Store and pool, and
+// portal) on one PostgreSQL schema, behind a round-robin reverse proxy. A client
+// signs in through one and is served by all; her live stream, on one, sees
+// orders submitted through the others; a member removed through one is refused
+// by every one at his next request; and three outbox workers, one per process,
+// deliver each stop change exactly once.
+func TestThreePortalsBehindOneBalancer(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.Schema(t)
+	proxy := httptest.NewServer(nil)
+	t.Cleanup(proxy.Close)
+	routes := &connecttest.RouteSync{}
+	key := []byte(strings.Repeat("k", 32)) // the same in every process
+	var (
+		worlds   []*connecttest.World
+		backends []*httputil.ReverseProxy
+	)
+	for range 3 {
+		w := newWorld(t, dsn, proxy.URL, connecttest.WithConfig(func(c *connect.Config) { c.RouteSync = routes }))
+		p, err := portal.New(portal.Config{Service: w.Service, BaseURL: proxy.URL, SessionKey: key,
+			Spreadsheets: fakeSheets{}, UploadDir: t.TempDir(),
+			Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(p)
+		t.Cleanup(srv.Close)
+		t.Cleanup(p.Close) // first: the streams end, then the server
+		u, _ := url.Parse(srv.URL)
+		rp := httputil.NewSingleHostReverseProxy(u)
+		rp.FlushInterval = -1 // event streams go through at once
+		worlds, backends = append(worlds, w), append(backends, rp)
+	}
+	var turn atomic.Uint64
+	served := make([]atomic.Int64, len(backends))
+	proxy.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := turn.Add(1) % uint64(len(backends))
+		served[i].Add(1)
+		backends[i].ServeHTTP(w, r)
+	})
+	e := &env{t: t, ctx: context.Background(), w: worlds[0], svc: worlds[0].Service, srv: proxy, base: proxy.URL,
+		acct: worlds[0].Account, disp: worlds[0].Dispatcher}
+
+	// Signed in through one process, served by every one.
+	tm := e.signUp("Green Grocer", uploads)
+	b := e.signedIn(tm.email)
+	for range 6 {
+		b.get("/home").is(t, http.StatusOK).has(t, "Green Grocer")
+	}
+	for i := range served {
+		if served[i].Load() == 0 {
+			t.Fatalf("process %d served nothing: the balancer is not spreading requests", i)
+		}
+	}
+
+	// A live stream on one process sees orders submitted through the others.
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	events, res := b.stream(ctx, "/events", nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %d", res.StatusCode)
+	}
+	var latencies []time.Duration
+	for i, w := range worlds {
+		o, err := w.Service.CreateOrder(e.ctx, tm.owner, connect.OrderInput{Ref: "MP-" + string(rune('A'+i)),
+			Address: connect.Address{Line1: "1 Balancer Row"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if _, err := w.Service.SubmitOrders(e.ctx, tm.owner, []connect.OrderID{o.ID}); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			ev := next(t, events)
+			if ev.name == "order" && ev.data["order"] == string(o.ID) && ev.data["to"] == string(connect.StatusSubmitted) {
+				break
+			}
+		}
+		latencies = append(latencies, time.Since(start))
+	}
+	t.Logf("submission to the stream on another process: %v", latencies)
+
+	// A member removed through one process is refused by every one.
+	mem := tm.of.Join(connect.RoleMember)
+	mb := e.signedIn(mem.Email)
+	mb.get("/home").is(t, http.StatusOK)
+	if err := worlds[2].Service.RemoveMember(e.ctx, tm.owner, mem.Actor.Member); err != nil {
+		t.Fatal(err)
+	}
+	for range len(worlds) {
+		if r := mb.get("/home"); r.status == http.StatusOK {
+			t.Fatal("a process still serves the removed member")
+		}
+	}
+
+	// Three workers, one per process, deliver each change once.
+	orders := worlds[0].Orders(tm.owner, connect.StatusSubmitted, 30)
+	want := len(orders) + len(worlds) // and the three submitted above
+	wctx, stopWorkers := context.WithCancel(e.ctx)
+	var wg sync.WaitGroup
+	for _, w := range worlds {
+		wg.Go(func() {
+			_ = w.Service.RunOutbox(wctx, connect.OutboxOptions{Poll: 10 * time.Millisecond, Lease: 10 * time.Second})
+		})
+	}
+	actx, done := context.WithTimeout(e.ctx, 30*time.Second)
+	defer done()
+	if _, err := routes.Await(actx, want); err != nil {
+		t.Fatalf("the workers delivered %d of %d changes: %v", len(routes.Changes()), want, err)
+	}
+	stopWorkers()
+	wg.Wait()
+	keys := map[string]int{}
+	for _, c := range routes.Changes() {
+		keys[c.Key]++
+	}
+	if len(keys) != want {
+		t.Fatalf("%d distinct changes delivered, want %d", len(keys), want)
+	}
+	for k, n := range keys {
+		if n != 1 {
+			t.Fatalf("change %s delivered %d times", k, n)
+		}
+	}
+	t.Logf("%d requests served by the processes: %d, %d, %d", turn.Load(), served[0].Load(), served[1].Load(), served[2].Load())
+}
