@@ -70,8 +70,7 @@ type Service struct {
 	passwords       PasswordHasher
 	commonPasswords *PasswordList
 	hashSlots       chan struct{} // Config.PasswordConcurrency
-	dummyOnce       sync.Once
-	dummy           string
+	dummy           func() string // dummyHash's, made once
 	log             *slog.Logger
 	now             func() time.Time
 	newID           func() string
@@ -119,8 +118,23 @@ func New(cfg Config) (*Service, error) {
 	if s.newID == nil {
 		s.newID = func() string { return newTimeOrderedID(s.now()) }
 	}
+	s.dummy = sync.OnceValue(func() string { h, _ := s.passwords.Hash("connect-dummy-password"); return h })
 	s.startLive(live.SystemClock(s.now))
 	return s, nil
+}
+
+// WithStore returns a Service that does its work through st and shares
+// everything else with s (ports, settings, live updates): for work that must
+// commit or roll back with the host's own writes, st being connect's Store bound
+// to the host's transaction (storage's Store.WithTx). Route events and stop
+// imports through it are then atomic with the host's moves of its stops.
+// Subscribers hear of its changes when the host commits (on PostgreSQL through
+// the Store's notifications; on SQLite at their next poll). Use it for the
+// transaction's length only.
+func (s *Service) WithStore(st Store) *Service {
+	c := *s
+	c.store = st
+	return &c
 }
 
 // Close stops what the Service started in the background (the Store wake-up

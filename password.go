@@ -154,10 +154,7 @@ func (s *Service) verifyPassword(ctx context.Context, hash, password string) (bo
 
 // dummyHash is verified against when no member has the email; made once, on the
 // first sign-in that needs it.
-func (s *Service) dummyHash() string {
-	s.dummyOnce.Do(func() { s.dummy, _ = s.passwords.Hash("connect-dummy-password") })
-	return s.dummy
-}
+func (s *Service) dummyHash() string { return s.dummy() }
 
 // ChangePassword sets the caller's password, given the current one (or none, when
 // the member has none yet). Errors: ErrForbidden when current is wrong; ErrInvalid.

@@ -53,6 +53,8 @@ type dialect interface {
 	// existingRefs returns which of refs (none empty) the scope's orders use,
 	// compared without case by the database's lower(), each as given in refs.
 	existingRefs(ctx context.Context, s *Store, scope connect.Scope, refs []string) ([]string, error)
+	// hostTx prepares a host's transaction for the Store's work (WithTx).
+	hostTx(ctx context.Context, tx bun.Tx) error
 	// takenRef names the reference that a unique violation of a client's
 	// references (err) is about, among the orders'.
 	takenRef(ctx context.Context, s *Store, err error, orders []*connect.Order) (string, bool)

@@ -83,6 +83,14 @@ func createSchema(ctx context.Context, cfg pgx.ConnConfig, schema string) error 
 	return nil
 }
 
+// hostTx marks the notifications of a host's transaction as another origin's,
+// so that this process's listener hands them on at its commit: the Service's
+// own wake-up came before that commit, too early.
+func (d *postgresDialect) hostTx(ctx context.Context, tx bun.Tx) error {
+	_, err := tx.ExecContext(ctx, "SELECT set_config('connect.origin', 'host-tx', true)")
+	return err
+}
+
 func (d *postgresDialect) close() {}
 
 func (d *postgresDialect) migrations() string { return "migrations/postgres" }
@@ -233,7 +241,7 @@ func pgRefDetail(err error, clients []string) (string, bool) {
 // createOrders uses COPY from tx.copyAt orders on (see postgres_copy.go), and
 // multi-row INSERTs below, where they are as fast.
 func (d *postgresDialect) createOrders(ctx context.Context, tx *Store, orders []*connect.Order, events []connect.OrderEvent) error {
-	if len(orders) >= tx.copyAt {
+	if len(orders) >= tx.copyAt && tx.conn != nil { // none in a host's transaction (WithTx)
 		return tx.copyOrders(ctx, orders, events)
 	}
 	return tx.insertOrders(ctx, orders, events)

@@ -137,6 +137,10 @@ func (d *sqliteDialect) close() {
 
 func (d *sqliteDialect) migrations() string { return "migrations/sqlite" }
 
+// hostTx has nothing to do: subscribers hear of a host's transaction at their
+// next poll.
+func (d *sqliteDialect) hostTx(context.Context, bun.Tx) error { return nil }
+
 // lockMigrations needs no lock: each migration is a transaction, which SQLite
 // runs one at a time, and bun/migrate records it in the same one.
 func (d *sqliteDialect) lockMigrations(context.Context, *bun.DB) (func(), error) {

@@ -277,6 +277,22 @@ func redact(dsn string) string {
 	return u.String()
 }
 
+// WithTx returns the Store bound to a transaction the host began on the same
+// database (bun's BeginTx or RunInTx on the *bun.DB given to New, or on the
+// Store's DB()): what is done through it commits or rolls back with the host's
+// own writes, and its Tx runs under savepoints. Give it to
+// connect.Service.WithStore. On PostgreSQL the transaction's commit wakes this
+// process's subscribers too (its notifications are marked as coming from
+// elsewhere). Errors: ErrUnavailable when the database cannot be reached.
+func (s *Store) WithTx(ctx context.Context, tx bun.Tx) (*Store, error) {
+	bound := *s
+	bound.idb, bound.tx, bound.conn, bound.owned = tx, &tx, nil, false
+	if err := s.d.hostTx(ctx, tx); err != nil {
+		return nil, translate(ctx, err, "joining the host's transaction")
+	}
+	return &bound, nil
+}
+
 // Tx runs fn in one transaction; see connect.Store. On a Store already bound to a
 // transaction, fn runs inside it under a savepoint: if fn fails, what it did is
 // undone and the outer transaction goes on. A panic in fn rolls back and is
