@@ -655,6 +655,7 @@ var notApplicable = map[string]string{
 	"RunOutbox":     "the library's worker: it takes no id and no credential, and delivers entries the tenants' own changes wrote",
 	"DeliverOutbox": "as RunOutbox, one batch",
 	"Close":         "stops the Service; names nothing",
+	"WithStore":     "the host's wiring (its transaction's Store): every call on the Service it returns takes an actor and is checked as here",
 }
 
 // isoCheck tries an operation that takes no actor (its credential is a token, or a

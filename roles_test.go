@@ -369,7 +369,7 @@ func TestDispatchersOfAnotherAccountGetNotFound(t *testing.T) {
 // credential is a token or a verified signature, or they run the library itself.
 var withoutActor = map[string]bool{
 	"AcceptInvite": true, "Invitation": true, "SignIn": true, "AuthenticateAPIKey": true, "Track": true,
-	"RunOutbox": true, "DeliverOutbox": true, "Close": true,
+	"RunOutbox": true, "DeliverOutbox": true, "Close": true, "WithStore": true,
 }
 
 // needsShopify lists operations that refuse before the role check when the world
