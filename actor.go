@@ -43,6 +43,10 @@ type Actor struct {
 	Client  ClientID // member and API key actors only
 	Member  MemberID // member actors only
 	APIKey  APIKeyID // API key actors only
+	// Session is the sign-in session a member acts through (OpenSession sets
+	// it); "" for an actor the host makes itself. With it, every check of the
+	// actor checks the session too: one ended elsewhere is refused at once.
+	Session SessionID
 	// User is the host's name for a dispatcher (an email or login), written into
 	// order history. Empty for other kinds.
 	User string

@@ -127,6 +127,9 @@ func (s *Service) resolve(ctx context.Context, a Actor) (caller, error) {
 	default:
 		return caller{}, Errorf(Forbidden, "sign in first")
 	}
+	if a.Kind == ActorMember && a.Session != "" {
+		return s.resolveSession(ctx, a)
+	}
 	gone := func(err error) error {
 		if errors.Is(err, ErrNotFound) {
 			return Errorf(Forbidden, "your access to this portal has ended; ask your team's owner to invite you again")

@@ -35,6 +35,7 @@ type target struct {
 	invite                                 *connect.IssuedInvite // pending, for a member
 	apiKey                                 *connect.IssuedAPIKey
 	link                                   *connect.IssuedTrackingLink // on delivered
+	session                                *connect.IssuedSession      // the owner's (V and X)
 }
 
 // isoWorld is the victim client V of account acct-1 with every kind of neighbour.
@@ -160,6 +161,8 @@ func newIsoWorld(t *testing.T) *isoWorld {
 	if err := w.svc.ChangePassword(w.ctx, v.owner, "", isoPassword); err != nil {
 		t.Fatal(err)
 	}
+	// After the password change, which ends the owner's sessions.
+	v.session = must(w.svc.StartSession(w.ctx, v.owner, connect.StartSessionParams{Device: "V's laptop"}))(t)
 	iw.removedEmail = "v-gone@example.com"
 	iw.removed, iw.acceptedToken = w.joinWithPassword(v.owner, iw.removedEmail, connect.RoleAdmin)
 	if err := w.svc.RemoveMember(w.ctx, v.owner, iw.removed.Member); err != nil {
@@ -192,6 +195,7 @@ func newIsoWorld(t *testing.T) *isoWorld {
 	if err := w.svc.ChangePassword(w.ctx, xOwner, "", isoPassword); err != nil {
 		t.Fatal(err)
 	}
+	iw.x.session = must(w.svc.StartSession(w.ctx, xOwner, connect.StartSessionParams{Device: "X's laptop"}))(t)
 	iw.xOwnerEmail = must(w.svc.Members(w.ctx, xOwner, ""))(t)[0].Email // the owner comes first
 	iw.xMemberEmail = "x-member@example.com"
 	iw.x.client = must(w.svc.DisableClient(w.ctx, w.disp, xClient.ID))(t)
@@ -459,6 +463,32 @@ var isoOps = []isoOp{
 		_, err := iw.svc.Order(iw.ctx, a, tg.delivered.ID)
 		return 0, err
 	}},
+	{name: "StartSession", matrix: "StartSession", allowed: teamRoles, keyRefused: true, self: true, list: true,
+		// A member's new session is a row of its own.
+		own: func(a connect.Actor, table string, row map[string]string) bool {
+			return table == "sessions" && row["member_id"] == string(a.Member) && row["client_id"] == string(a.Client)
+		},
+		call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+			_, err := iw.svc.StartSession(iw.ctx, a, connect.StartSessionParams{})
+			return 0, err
+		}},
+	{name: "Sessions", matrix: "Sessions", allowed: teamRoles, keyRefused: true, self: true, list: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		list, err := iw.svc.Sessions(iw.ctx, a)
+		n := 0
+		for _, s := range list {
+			if s.Member != a.Member {
+				n++
+			}
+		}
+		return n, err
+	}},
+	{name: "EndSession", matrix: "EndSession", allowed: teamRoles, keyRefused: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		return 0, iw.svc.EndSession(iw.ctx, a, tg.session.Session.ID)
+	}},
+	{name: "EndOtherSessions", matrix: "EndOtherSessions", allowed: teamRoles, keyRefused: true, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		_, err := iw.svc.EndOtherSessions(iw.ctx, a)
+		return 0, err
+	}},
 	{name: "ChangePassword", matrix: "ChangePassword", allowed: teamRoles, keyRefused: true, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
 		return 0, iw.svc.ChangePassword(iw.ctx, a, isoPassword, "an intruder's password")
 	}},
@@ -687,6 +717,24 @@ func authenticate(token func(iw *isoWorld) string) func(iw *isoWorld) error {
 	return func(iw *isoWorld) error { _, err := iw.svc.AuthenticateAPIKey(iw.ctx, token(iw)); return err }
 }
 
+func openSession(token func(iw *isoWorld) string) func(iw *isoWorld) error {
+	return func(iw *isoWorld) error { _, err := iw.svc.OpenSession(iw.ctx, token(iw), nil); return err }
+}
+
+// signOut signs a token out that is not a session's: the victim's session must
+// still open (then the call reads as not found, having ended nothing).
+func signOut(token func(iw *isoWorld) string) func(iw *isoWorld) error {
+	return func(iw *isoWorld) error {
+		if err := iw.svc.SignOut(iw.ctx, token(iw)); err != nil {
+			return err
+		}
+		if _, err := iw.svc.OpenSession(iw.ctx, iw.v.session.Token, nil); err != nil {
+			return fmt.Errorf("the victim's session no longer opens: %w", err)
+		}
+		return connect.Errorf(connect.NotFound, "no session")
+	}
+}
+
 func track(token func(iw *isoWorld) string) func(iw *isoWorld) error {
 	return func(iw *isoWorld) error { _, err := iw.svc.Track(iw.ctx, token(iw)); return err }
 }
@@ -743,6 +791,12 @@ var isoChecks = []isoCheck{
 	{"AuthenticateAPIKey/key of a disabled client", connect.Forbidden, nil, authenticate(func(iw *isoWorld) string { return iw.x.apiKey.Token })},
 	{"AuthenticateAPIKey/invite token", connect.Forbidden, nil, authenticate(func(iw *isoWorld) string { return "ck_" + iw.v.invite.Token })},
 	{"AuthenticateAPIKey/tracking token", connect.Forbidden, nil, authenticate(func(iw *isoWorld) string { return "ck_" + iw.v.link.Token })},
+	{"OpenSession/made-up token", connect.Forbidden, nil, openSession(is("made-up"))},
+	{"OpenSession/invite token", connect.Forbidden, nil, openSession(func(iw *isoWorld) string { return iw.v.invite.Token })},
+	{"OpenSession/API key token", connect.Forbidden, nil, openSession(func(iw *isoWorld) string { return iw.v.apiKey.Token })},
+	{"OpenSession/session of a disabled client", connect.Forbidden, nil, openSession(func(iw *isoWorld) string { return iw.x.session.Token })},
+	{"SignOut/invite token", connect.NotFound, nil, signOut(func(iw *isoWorld) string { return iw.v.invite.Token })},
+	{"SignOut/tracking token", connect.NotFound, nil, signOut(func(iw *isoWorld) string { return iw.v.link.Token })},
 	{"Track/revoked link", connect.NotFound, nil, track(func(iw *isoWorld) string { return iw.revokedLink.Token })},
 	{"Track/API key token", connect.NotFound, nil, track(func(iw *isoWorld) string { return iw.v.apiKey.Token })},
 	{"Track/invite token", connect.NotFound, nil, track(func(iw *isoWorld) string { return iw.v.invite.Token })},

@@ -157,7 +157,9 @@ func (s *Service) verifyPassword(ctx context.Context, hash, password string) (bo
 func (s *Service) dummyHash() string { return s.dummy() }
 
 // ChangePassword sets the caller's password, given the current one (or none, when
-// the member has none yet). Errors: ErrForbidden when current is wrong; ErrInvalid.
+// the member has none yet), and ends every other session of the member (all of
+// them when the actor acts through none). Errors: ErrForbidden when current is
+// wrong; ErrInvalid.
 func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next string) error {
 	c, err := s.authorize(ctx, a, actViewTeam)
 	if err != nil {
@@ -191,5 +193,12 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 	if err != nil {
 		return err
 	}
-	return s.store.SetPassword(ctx, c.scope(), m.ID, hash)
+	// Whoever else knew the old password is signed out: every other session ends.
+	return s.store.Tx(ctx, func(tx Store) error {
+		if err := tx.SetPassword(ctx, c.scope(), m.ID, hash); err != nil {
+			return err
+		}
+		_, err := tx.EndSessions(ctx, c.scope(), m.ID, a.Session)
+		return err
+	})
 }

@@ -21,7 +21,7 @@ import (
 // one, and an object given to a Create or Update method that names another tenant
 // than the scope is refused the same way. The few global methods say so in their
 // names: lookups by a credential's hash (InviteByTokenHash, APIKeyByHash,
-// TrackingLinkByHash) or by the email a sign-in form gives (CredentialsByEmail),
+// TrackingLinkByHash, SessionByTokenHashAnyAccount) or by the email a sign-in form gives (CredentialsByEmail),
 // and the work of every account at once (…AnyAccount).
 //
 // Inside Tx, a failed call may doom the transaction (PostgreSQL): fn should return
@@ -45,6 +45,7 @@ type Store interface {
 	APIKeyStore
 	TrackingLinkStore
 	ShopifyStore
+	SessionStore
 }
 
 // ClientStore keeps an account's clients.
@@ -283,6 +284,42 @@ type ShopifyStore interface {
 	// scope's orders that match p, and records that it did (ShopifyRedaction).
 	// It returns how many orders it changed.
 	RedactOrders(ctx context.Context, scope Scope, p RedactParams) (int, error)
+}
+
+// SessionStore keeps members' sign-in sessions (session.go), so that every
+// process serving the portal agrees on which are open: ending one ends it
+// everywhere at once. Only a token's hash is stored.
+type SessionStore interface {
+	// CreateSession stores a new session of a member of the scope. Errors:
+	// ErrConflict when its id or token hash exists; ErrNotFound when s is not in
+	// the scope, or s.Member is not a member of s's client.
+	CreateSession(ctx context.Context, scope Scope, s *Session) error
+	// SessionByTokenHashAnyAccount finds the session a token opens, in any
+	// account (the token is the caller's only credential), with its member and
+	// client as they are now, in one indexed read: the read every request of a
+	// signed-in member makes. Member is nil when the member was removed. It
+	// returns ended sessions too: the caller checks the times.
+	// Errors: ErrNotFound.
+	SessionByTokenHashAnyAccount(ctx context.Context, hash []byte) (*SessionMember, error)
+	// Session is SessionByTokenHashAnyAccount by id, in the scope: one indexed
+	// read, which checks a live stream's or a change's session anew.
+	// Errors: ErrNotFound.
+	Session(ctx context.Context, scope Scope, id SessionID) (*SessionMember, error)
+	// TouchSession writes s.SeenAt (the session was used), if s is in the scope.
+	// Errors: ErrNotFound.
+	TouchSession(ctx context.Context, scope Scope, s *Session) error
+	// Sessions lists the sessions of a member of the scope, last seen first,
+	// ended ones included until they are removed.
+	Sessions(ctx context.Context, scope Scope, member MemberID) ([]*Session, error)
+	// EndSession removes one session of the scope. Errors: ErrNotFound.
+	EndSession(ctx context.Context, scope Scope, id SessionID) error
+	// EndSessions removes every session of a member of the scope but keep ("":
+	// none kept), and returns how many it removed.
+	EndSessions(ctx context.Context, scope Scope, member MemberID, keep SessionID) (int, error)
+	// EndExpiredSessionsAnyAccount removes up to limit sessions, of every
+	// account, that ended by now (idle or past their expiry), and returns how
+	// many.
+	EndExpiredSessionsAnyAccount(ctx context.Context, now time.Time, limit int) (int, error)
 }
 
 // Credential is a member with its password hash, for signing in.

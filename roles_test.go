@@ -170,6 +170,26 @@ var operations = []struct {
 		_, err = tm.svc.ResendInvite(tm.ctx, a, inv.Invite.ID)
 		return err
 	}},
+	{"StartSession", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.StartSession(tm.ctx, a, connect.StartSessionParams{})
+		return err
+	}},
+	{"Sessions", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.Sessions(tm.ctx, a)
+		return err
+	}},
+	{"EndSession", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		// The caller's own session (a caller that cannot have one is refused here).
+		is, err := tm.svc.StartSession(tm.ctx, a, connect.StartSessionParams{})
+		if err != nil {
+			return err
+		}
+		return tm.svc.EndSession(tm.ctx, a, is.Session.ID)
+	}},
+	{"EndOtherSessions", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.EndOtherSessions(tm.ctx, a)
+		return err
+	}},
 	{"ChangePassword", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
 		return tm.svc.ChangePassword(tm.ctx, a, "", "a long enough password")
 	}},
@@ -369,7 +389,7 @@ func TestDispatchersOfAnotherAccountGetNotFound(t *testing.T) {
 // credential is a token or a verified signature, or they run the library itself.
 var withoutActor = map[string]bool{
 	"AcceptInvite": true, "Invitation": true, "SignIn": true, "AuthenticateAPIKey": true, "Track": true,
-	"RunOutbox": true, "DeliverOutbox": true, "Close": true, "WithStore": true,
+	"RunOutbox": true, "DeliverOutbox": true, "Close": true, "WithStore": true, "OpenSession": true, "SignOut": true,
 }
 
 // needsShopify lists operations that refuse before the role check when the world

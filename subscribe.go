@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // Subscription is a live stream of the order events an actor may see.
@@ -83,10 +84,14 @@ func (s *Service) Subscribe(ctx context.Context, a Actor, p SubscribeParams) (*S
 	return sub, nil
 }
 
+// streamRecheck is how often a quiet stream checks its caller anew.
+const streamRecheck = 5 * time.Second
+
 // stream reads events after the subscription's cursor whenever woken (or every
 // subscriberPoll) and hands them to the reader, until ctx is done.
 func (s *Service) stream(ctx context.Context, c caller, sub *Subscription, wake <-chan struct{}) error {
 	const page = 500
+	checked := s.now()
 	for {
 		for {
 			events, next, err := s.sharedEvents(ctx, c.scope(), sub.Cursor(), page)
@@ -94,11 +99,14 @@ func (s *Service) stream(ctx context.Context, c caller, sub *Subscription, wake 
 				return err
 			}
 			// A member removed, or a client disabled, while streaming sees no event
-			// after that: checked before each burst it would receive.
-			if c.team() && len(events) > 0 {
+			// after that: checked before each burst it would receive. A quiet
+			// stream is checked every streamRecheck too, so it ends within that
+			// once its session has (signed out, password changed elsewhere).
+			if c.team() && (len(events) > 0 || s.now().Sub(checked) >= streamRecheck) {
 				if _, err := s.resolve(ctx, c.Actor); err != nil {
 					return err
 				}
+				checked = s.now()
 			}
 			for _, ev := range events {
 				select {

@@ -94,6 +94,8 @@ func (s *Service) RemoveMember(ctx context.Context, a Actor, id MemberID) error 
 	if m.Role == RoleOwner {
 		return Errorf(Forbidden, "the owner cannot be removed; transfer ownership first")
 	}
+	// Out at once: the member's sessions read no member from now on (and are
+	// removed once they end).
 	return s.store.DeleteMember(ctx, c.scope(), id)
 }
 

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +16,7 @@ const (
 	viewerKey ctxKey = iota
 	dispatcherKey
 	actorKey
+	sessionKey
 )
 
 // ActorFromContext returns the actor a portal request acts as: the signed-in
@@ -52,16 +54,6 @@ func (v *viewer) IsOwner() bool { return v.Role() == connect.RoleOwner }
 // CanUpload reports whether the client may add orders.
 func (v *viewer) CanUpload() bool { return v.Client.Settings.AllowUpload }
 
-// loadViewer asks the Service who the actor is now: a removed member, or a member
-// of a disabled client, is refused here.
-func (s *server) loadViewer(ctx context.Context, a connect.Actor) (*viewer, error) {
-	cl, m, err := s.svc.Membership(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	return &viewer{Actor: a, Client: cl, Member: m}, nil
-}
-
 type (
 	memberFunc     func(w http.ResponseWriter, r *http.Request, v *viewer) error
 	dispatcherFunc func(w http.ResponseWriter, r *http.Request, a connect.Actor) error
@@ -70,20 +62,19 @@ type (
 )
 
 // member serves a client portal page to the signed-in member; anyone else is sent
-// to sign in.
+// to sign in. The session, its member and client come in one read of the Store,
+// which is also the check of the member for the request's reads (GET, HEAD).
 func (s *server) member(h memberFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noStore(w)
-		a, ok := s.sessionActor(r)
-		if !ok {
-			s.toSignIn(w, r)
-			return
-		}
-		v, err := s.loadViewer(r.Context(), withAccessMemo(r, a))
-		if isCode(err, connect.Forbidden) || isCode(err, connect.NotFound) {
-			// Removed from the team, or the client was disabled: out at once.
-			s.endSession(w)
-			s.setFlash(w, flash{Message: message(err), Error: true})
+		m, err := s.openSession(r)
+		if err != nil && (errors.Is(err, errUnauthorized) || isCode(err, connect.Forbidden)) {
+			if isCode(err, connect.Forbidden) {
+				// Signed out elsewhere, removed from the team, or the client was
+				// disabled: out at once.
+				s.endSession(w)
+				s.setFlash(w, flash{Message: message(err), Error: true})
+			}
 			s.toSignIn(w, r)
 			return
 		}
@@ -91,10 +82,10 @@ func (s *server) member(h memberFunc) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		s.touchSession(w, r)
+		v := &viewer{Actor: m.Actor, Client: m.Client, Member: m.Member}
 		ctx := context.WithValue(r.Context(), viewerKey, v)
-		ctx = context.WithValue(ctx, actorKey, a)
-		r = r.WithContext(ctx)
+		ctx = context.WithValue(ctx, actorKey, m.Actor)
+		r = withSession(r.WithContext(ctx), m)
 		if err := h(w, r, v); err != nil {
 			s.fail(w, r, err)
 		}
@@ -181,16 +172,21 @@ func (s *server) api(h apiFunc) http.Handler {
 				s.fail(w, r, err)
 				return
 			}
+			a = withAccessMemo(r, a)
 		} else {
-			var ok bool
-			if a, ok = s.sessionActor(r); !ok {
-				s.fail(w, r, errUnauthorized)
+			// The session's read is the check of the member for a GET's reads.
+			m, err := s.openSession(r)
+			if err != nil {
+				if isCode(err, connect.Forbidden) {
+					err = errUnauthorized
+				}
+				s.fail(w, r, err)
 				return
 			}
-			s.touchSession(w, r)
+			a = m.Actor
 		}
 		r = r.WithContext(context.WithValue(r.Context(), actorKey, a))
-		if err := h(w, r, withAccessMemo(r, a)); err != nil {
+		if err := h(w, r, a); err != nil {
 			s.fail(w, r, err)
 		}
 	})
@@ -200,8 +196,17 @@ func (s *server) api(h apiFunc) http.Handler {
 func (s *server) public(h publicFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noStore(w)
-		if a, ok := s.sessionActor(r); ok {
-			r = r.WithContext(context.WithValue(r.Context(), actorKey, a))
+		if hasSession(r) {
+			// Opened once for the page (its layout, the glossary), and kept.
+			m, err := s.openSession(r)
+			if err != nil && !errors.Is(err, errUnauthorized) && !isCode(err, connect.Forbidden) {
+				s.fail(w, r, err)
+				return
+			}
+			r = withSession(r, m)
+			if m != nil {
+				r = r.WithContext(context.WithValue(r.Context(), actorKey, m.Actor))
+			}
 		}
 		if err := h(w, r); err != nil {
 			s.fail(w, r, err)

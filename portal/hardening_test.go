@@ -256,12 +256,13 @@ func (c *testClock) add(d time.Duration) {
 func TestSessionsEndWhenIdleAndAfterTheirLifetime(t *testing.T) {
 	t.Parallel()
 	clock := &testClock{now: time.Now()}
-	e := newEnv(t, func(c *portal.Config) {
+	// The Service keeps the sessions: it runs on the test's clock too.
+	e := newEnvOnWorld(t, "", []connecttest.Option{connecttest.WithNow(clock.Now)}, func(c *portal.Config) {
 		c.Now, c.SessionIdle, c.SessionTTL = clock.Now, 30*time.Minute, 2*time.Hour
 	})
 	tm := e.signUp("Green Grocer", uploads)
 	b := e.signedIn(tm.email)
-	// Used every 20 minutes, it lasts: each use is noted in the cookie.
+	// Used every 20 minutes, it lasts: each use is noted in the Store.
 	for i := 0; i < 5; i++ {
 		clock.add(20 * time.Minute)
 		b.get("/home").is(t, http.StatusOK)

@@ -125,6 +125,10 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	bMember := acc.Member
+	bSession, err := e.svc.StartSession(ctx, acc.Actor, connect.StartSessionParams{Device: "B's laptop"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	bInvite, err := e.svc.InviteMember(ctx, bOwner, connect.InviteMemberParams{Role: connect.RoleAdmin, Email: "pending@bexley.test"})
 	if err != nil {
 		t.Fatal(err)
@@ -246,6 +250,8 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"POST /settings/team/transfer":                     {tries: page("POST", "/settings/team/transfer", url.Values{"member": {mem}})},
 		"GET /settings/account":                            noID("the caller's own password form"),
 		"POST /settings/account/password":                  noID("changes the caller's own password"),
+		"POST /settings/account/sessions/{id}/end":         {tries: page("POST", "/settings/account/sessions/"+string(bSession.Session.ID)+"/end", none)},
+		"POST /settings/account/sessions/end-others":       noID("ends the caller's own other sessions"),
 		"GET /settings/integrations":                       {tries: []isoTry{scoped("cookie", "GET", "/settings/integrations", nil)}},
 		"POST /settings/integrations/fulfilment":           {tries: []isoTry{scoped("cookie", "POST", "/settings/integrations/fulfilment", url.Values{"client": {cl}, "auto_fulfil": {"on"}})}},
 		"POST /settings/integrations/shopify/disconnect":   {tries: []isoTry{scoped("cookie", "POST", "/settings/integrations/shopify/disconnect", url.Values{"client": {cl}})}},

@@ -17,10 +17,14 @@
 //	})
 //	mux.Handle("/", h)
 //
-// Security: sessions are HMAC-signed cookies (HttpOnly, SameSite=Lax, Secure when
-// BaseURL is https) checked against the Service on every request, so a removed
-// member is out at once; they end after Config.SessionIdle unused (2 hours) and
-// Config.SessionTTL in all (12 hours); state-changing requests pass http.CrossOriginProtection;
+// Security: sessions are kept in the Store (connect.Session), so every process
+// agrees on them; the cookie (HttpOnly, SameSite=Lax, Secure when BaseURL is
+// https) carries a random token whose hash the Store keeps, read with the member
+// and client in one query per request, so sign-out, a password change (other
+// sessions), a removed member or a disabled client is out at once, live streams
+// included; they end after Config.SessionIdle unused (2 hours) and
+// Config.SessionTTL in all (12 hours); members list and end their sessions on
+// the account page; state-changing requests pass http.CrossOriginProtection;
 // sign-in and invite acceptance are rate limited per network (IPv4 address, IPv6
 // /64), with a delay per email and network, in ways no one can turn into a
 // lockout of someone else (RateLimits); every
@@ -61,13 +65,17 @@ type Config struct {
 	// part of BaseURL's path. The handler expects the full path: do not strip
 	// the prefix.
 	Prefix string
-	// SessionKey signs session cookies (HMAC-SHA256). At least 32 random bytes,
-	// the same in every process serving the portal. Required.
+	// SessionKey signs and seals the portal's other cookies (HMAC-SHA256,
+	// AES-256-GCM): flash messages, the team choice at sign-in, trusted devices.
+	// At least 32 random bytes, the same in every process serving the portal.
+	// Required. (Sessions are kept in the Store; their cookie is a random token.)
 	SessionKey []byte
-	// SessionTTL is how long a sign-in lasts at most, however active. 0: 12 hours.
+	// SessionTTL is how long a sign-in lasts at most, however active. 0: 12 hours
+	// (connect.DefaultSessionTTL).
 	SessionTTL time.Duration
-	// SessionIdle ends a sign-in unused for that long (its cookie notes when it
-	// was last used). 0: 2 hours.
+	// SessionIdle ends a sign-in unused for that long (the Store notes its use,
+	// at most every connect.SessionTouchEvery). 0: 2 hours
+	// (connect.DefaultSessionIdle).
 	SessionIdle time.Duration
 
 	// Dispatchers authenticates the host's dispatchers for the console under
@@ -287,10 +295,10 @@ func newServer(cfg Config) (*server, error) {
 		s.name = "Connect"
 	}
 	if s.cfg.SessionTTL <= 0 {
-		s.cfg.SessionTTL = 12 * time.Hour
+		s.cfg.SessionTTL = connect.DefaultSessionTTL
 	}
 	if s.cfg.SessionIdle <= 0 {
-		s.cfg.SessionIdle = 2 * time.Hour
+		s.cfg.SessionIdle = connect.DefaultSessionIdle
 	}
 	s.csp = s.contentSecurityPolicy()
 	s.keys = newSessionKeys(cfg.SessionKey)

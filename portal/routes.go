@@ -69,6 +69,8 @@ func (s *server) register() {
 	s.handle("POST /settings/team/transfer", form(s.member(s.transferOwnership)))
 	s.handle("GET /settings/account", s.member(s.accountPage))
 	s.handle("POST /settings/account/password", form(s.member(s.changePassword)))
+	s.handle("POST /settings/account/sessions/{id}/end", form(s.member(s.endOneSession)))
+	s.handle("POST /settings/account/sessions/end-others", form(s.member(s.endOtherSessions)))
 	s.handle("GET /settings/integrations", s.member(s.integrationsPage))
 	s.handle("POST /settings/integrations/fulfilment", form(s.member(s.updateFulfilment)))
 	s.handle("POST /settings/integrations/shopify/disconnect", form(s.member(s.disconnectShopify)))

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -24,12 +25,13 @@ const (
 )
 
 // sessionKeys derives one key per purpose from the configured key, so that a
-// value signed for one cookie is never accepted as another. The flash cookie is
+// value signed for one cookie is never accepted as another. (The session cookie
+// is a random token: it needs no key.) The flash cookie is
 // sealed (AES-256-GCM) rather than signed: it carries one-time secrets (a new
 // invite link, API key or tracking link) that the cookie must not show.
 type sessionKeys struct {
-	session, choose, device []byte
-	flash                   cipher.AEAD
+	choose, device []byte
+	flash          cipher.AEAD
 }
 
 func newSessionKeys(key []byte) sessionKeys {
@@ -46,7 +48,7 @@ func newSessionKeys(key []byte) sessionKeys {
 	if err != nil {
 		panic(err) // unreachable: AES has a 16-byte block
 	}
-	return sessionKeys{session: derive("session"), flash: aead, choose: derive("choose"), device: derive("device")}
+	return sessionKeys{flash: aead, choose: derive("choose"), device: derive("device")}
 }
 
 // seal returns base64(nonce + AES-GCM of the JSON of v): the value can be
@@ -113,28 +115,17 @@ func verify(key []byte, s string, v any) bool {
 	return json.Unmarshal(raw, v) == nil
 }
 
-// session is what the session cookie holds: who signed in, until when. The
-// Service checks the member on every call, so a removed member or a disabled
-// client is refused even while the cookie is valid.
-//
-// A session ends at Expires (Config.SessionTTL after sign-in), or once it has
-// been idle for Config.SessionIdle: Seen is when it was last used, rewritten in
-// the cookie as it is used (at most once a minute), so an idle cookie stops
-// working with no state on the server. (Sign-out everywhere needs sessions kept
-// on the server: not yet.)
-type session struct {
-	Account connect.AccountID `json:"a"`
-	Client  connect.ClientID  `json:"c"`
-	Member  connect.MemberID  `json:"m"`
-	Expires int64             `json:"e"`
-	Seen    int64             `json:"s"`
+// The session cookie carries the token of a session the Store keeps
+// (connect.Session): the cookie says nothing by itself, and ending the session
+// (sign-out, a password changed, the member removed) ends it in every process at
+// once. A session ends after Config.SessionIdle unused, and Config.SessionTTL in
+// all; the Service notes its use at most every connect.SessionTouchEvery.
+
+// sessionCtx holds the membership a request's session cookie opened, so the
+// request reads the Store for it once.
+type sessionCtx struct {
+	m *connect.Membership // nil when the cookie opens no session
 }
-
-// seenEvery is how stale a session's Seen may grow before the cookie is
-// written again: the idle timeout is exact to within it.
-const seenEvery = time.Minute
-
-func (s session) actor() connect.Actor { return connect.AsMember(s.Account, s.Client, s.Member) }
 
 func (s *server) cookie(name, value string, maxAge time.Duration) *http.Cookie {
 	path := s.prefix
@@ -152,64 +143,69 @@ func (s *server) cookie(name, value string, maxAge time.Duration) *http.Cookie {
 	return c
 }
 
-// startSession signs the member in.
-func (s *server) startSession(w http.ResponseWriter, a connect.Actor) error {
-	now := s.now()
-	return s.writeSession(w, session{Account: a.Account, Client: a.Client, Member: a.Member,
-		Expires: now.Add(s.cfg.SessionTTL).Unix(), Seen: now.Unix()})
-}
-
-// writeSession sets the session cookie, expiring with the session.
-func (s *server) writeSession(w http.ResponseWriter, sess session) error {
-	v, err := sign(s.keys.session, sess)
+// startSession signs the member in on this device: a new session in the Store,
+// its token in the cookie.
+func (s *server) startSession(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	issued, err := s.svc.StartSession(r.Context(), a, connect.StartSessionParams{
+		Device: deviceOf(r.UserAgent()), Network: network(s.clientIP(r)),
+		TTL: s.cfg.SessionTTL, Idle: s.cfg.SessionIdle})
 	if err != nil {
 		return err
 	}
-	left := time.Unix(sess.Expires, 0).Sub(s.now())
-	http.SetCookie(w, s.cookie(sessionCookie, v, max(left, time.Second)))
+	http.SetCookie(w, s.cookie(sessionCookie, issued.Token, s.cfg.SessionTTL))
 	return nil
 }
 
-// touchSession notes that the request's session was used now, when its Seen
-// is older than seenEvery, so that it does not end for being idle.
-func (s *server) touchSession(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.session(r)
-	if !ok || s.now().Unix()-sess.Seen < int64(seenEvery/time.Second) {
-		return
-	}
-	sess.Seen = s.now().Unix()
-	_ = s.writeSession(w, sess) // the cookie as it was stays valid until idle
-}
-
-// endSession signs out.
+// endSession forgets the session cookie on this device (the caller ends the
+// session itself, or it has ended).
 func (s *server) endSession(w http.ResponseWriter) {
 	http.SetCookie(w, s.cookie(sessionCookie, "", 0))
 }
 
-// sessionActor returns the member of the request's session cookie, if any is valid.
-func (s *server) sessionActor(r *http.Request) (connect.Actor, bool) {
-	sess, ok := s.session(r)
-	if !ok {
-		return connect.Actor{}, false
-	}
-	return sess.actor(), true
-}
-
-// session returns the request's session, if its cookie is valid: signed, not
-// expired, not idle for longer than Config.SessionIdle.
-func (s *server) session(r *http.Request) (session, bool) {
+// sessionToken returns the token of the request's session cookie ("" for none).
+func sessionToken(r *http.Request) string {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return session{}, false
+		return ""
 	}
-	var sess session
-	now := s.now().Unix()
-	if !verify(s.keys.session, c.Value, &sess) || now >= sess.Expires ||
-		now-sess.Seen > int64(s.cfg.SessionIdle/time.Second) ||
-		sess.Account == "" || sess.Client == "" || sess.Member == "" {
-		return session{}, false
+	return c.Value
+}
+
+// openSession returns the membership the request's session cookie opens, with
+// the request's AccessMemo (GET, HEAD), reading the Store once per request:
+// connect.ErrForbidden when the session ended, the member is gone or the client
+// is disabled.
+func (s *server) openSession(r *http.Request) (*connect.Membership, error) {
+	if sc, ok := r.Context().Value(sessionKey).(*sessionCtx); ok {
+		if sc.m == nil {
+			return nil, errUnauthorized
+		}
+		return sc.m, nil
 	}
-	return sess, true
+	token := sessionToken(r)
+	if token == "" {
+		return nil, errUnauthorized
+	}
+	var memo *connect.AccessMemo
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		memo = new(connect.AccessMemo)
+	}
+	return s.svc.OpenSession(r.Context(), token, memo)
+}
+
+// withSession keeps the request's session, opened or not, in its context.
+func withSession(r *http.Request, m *connect.Membership) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), sessionKey, &sessionCtx{m: m}))
+}
+
+// sessionActor returns the member of the request's session cookie, if it opens
+// an open session.
+func (s *server) sessionActor(r *http.Request) (connect.Actor, bool) {
+	m, err := s.openSession(r)
+	if err != nil {
+		return connect.Actor{}, false
+	}
+	return m.Actor, true
 }
 
 // flash is a message shown once on the next page, with an optional secret shown

@@ -145,22 +145,10 @@ func (s *server) transferOwnership(w http.ResponseWriter, r *http.Request, v *vi
 	return nil
 }
 
-type accountData struct {
-	Error  string
-	Errors map[string]string
-}
-
-func (s *server) accountPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	s.render(w, r, http.StatusOK, "account", &page{Title: "Your account", Tab: "settings", Data: accountData{}})
-	return nil
-}
-
 func (s *server) changePassword(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	at, wait, ok := s.beginAttempt(r, "password", v.Member.Email)
 	if !ok {
-		s.render(w, r, http.StatusTooManyRequests, "account", &page{Title: "Your account", Tab: "settings",
-			Data: accountData{Error: tooMany(w, wait)}})
-		return nil
+		return s.renderAccount(w, r, v, http.StatusTooManyRequests, accountData{Error: tooMany(w, wait)})
 	}
 	err := s.svc.ChangePassword(r.Context(), v.Actor, r.PostFormValue("current"), r.PostFormValue("password"))
 	if isCode(err, connect.Forbidden) {
@@ -171,11 +159,9 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request, v *viewe
 		if st != http.StatusUnprocessableEntity && st != http.StatusForbidden {
 			return err
 		}
-		s.render(w, r, st, "account", &page{Title: "Your account", Tab: "settings",
-			Data: accountData{Error: message(err), Errors: formErrors(err)}})
-		return nil
+		return s.renderAccount(w, r, v, st, accountData{Error: message(err), Errors: formErrors(err)})
 	}
-	s.setFlash(w, flash{Message: "Password changed."})
+	s.setFlash(w, flash{Message: "Password changed. You are signed out everywhere else."})
 	s.redirect(w, r, s.path("/settings/account"))
 	return nil
 }

@@ -66,7 +66,7 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {
 	at.succeeded(w, r)
 	next := s.localNext(f.Next, s.path("/home"))
 	if len(ms) == 1 {
-		if err := s.startSession(w, ms[0].Actor); err != nil {
+		if err := s.startSession(w, r, ms[0].Actor); err != nil {
 			return err
 		}
 		s.redirect(w, r, next)
@@ -120,7 +120,7 @@ func (s *server) choose(w http.ResponseWriter, r *http.Request) error {
 		return connect.Errorf(connect.Invalid, "choose one of the teams")
 	}
 	o := c.Options[i]
-	if err := s.startSession(w, connect.AsMember(o.Account, o.Client, o.Member)); err != nil {
+	if err := s.startSession(w, r, connect.AsMember(o.Account, o.Client, o.Member)); err != nil {
 		return err
 	}
 	http.SetCookie(w, s.cookie(chooseCookie, "", 0))
@@ -128,7 +128,12 @@ func (s *server) choose(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// signOut ends the session in the Store, so its cookie opens nothing anywhere
+// (replayed, or copied off the device), and forgets the cookie.
 func (s *server) signOut(w http.ResponseWriter, r *http.Request) error {
+	if err := s.svc.SignOut(r.Context(), sessionToken(r)); err != nil {
+		return err
+	}
 	s.endSession(w)
 	s.setFlash(w, flash{Message: "You are signed out."})
 	s.redirect(w, r, s.path("/signin"))
@@ -194,7 +199,7 @@ func (s *server) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 		s.render(w, r, status, "invite", &page{Title: "Sign up", Data: f})
 		return nil
 	}
-	if err := s.startSession(w, acc.Actor); err != nil {
+	if err := s.startSession(w, r, acc.Actor); err != nil {
 		return err
 	}
 	msg := fmt.Sprintf("Welcome to %s, %s.", acc.Client.Name, acc.Member.Name)

@@ -623,6 +623,44 @@ func (c *MockStoreCreateOrdersCall) DoAndReturn(f func(context.Context, connect.
 	return c
 }
 
+// CreateSession mocks base method.
+func (m *MockStore) CreateSession(ctx context.Context, scope connect.Scope, s *connect.Session) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "CreateSession", ctx, scope, s)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// CreateSession indicates an expected call of CreateSession.
+func (mr *MockStoreMockRecorder) CreateSession(ctx, scope, s any) *MockStoreCreateSessionCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateSession", reflect.TypeOf((*MockStore)(nil).CreateSession), ctx, scope, s)
+	return &MockStoreCreateSessionCall{Call: call}
+}
+
+// MockStoreCreateSessionCall wrap *gomock.Call
+type MockStoreCreateSessionCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreCreateSessionCall) Return(arg0 error) *MockStoreCreateSessionCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreCreateSessionCall) Do(f func(context.Context, connect.Scope, *connect.Session) error) *MockStoreCreateSessionCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreCreateSessionCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.Session) error) *MockStoreCreateSessionCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // CreateTrackingLink mocks base method.
 func (m *MockStore) CreateTrackingLink(ctx context.Context, scope connect.Scope, l *connect.TrackingLink) error {
 	m.ctrl.T.Helper()
@@ -810,6 +848,122 @@ func (c *MockStoreDiscardOutboxCall) Do(f func(context.Context, connect.Scope, s
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockStoreDiscardOutboxCall) DoAndReturn(f func(context.Context, connect.Scope, string, time.Time) error) *MockStoreDiscardOutboxCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// EndExpiredSessionsAnyAccount mocks base method.
+func (m *MockStore) EndExpiredSessionsAnyAccount(ctx context.Context, now time.Time, limit int) (int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "EndExpiredSessionsAnyAccount", ctx, now, limit)
+	ret0, _ := ret[0].(int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// EndExpiredSessionsAnyAccount indicates an expected call of EndExpiredSessionsAnyAccount.
+func (mr *MockStoreMockRecorder) EndExpiredSessionsAnyAccount(ctx, now, limit any) *MockStoreEndExpiredSessionsAnyAccountCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "EndExpiredSessionsAnyAccount", reflect.TypeOf((*MockStore)(nil).EndExpiredSessionsAnyAccount), ctx, now, limit)
+	return &MockStoreEndExpiredSessionsAnyAccountCall{Call: call}
+}
+
+// MockStoreEndExpiredSessionsAnyAccountCall wrap *gomock.Call
+type MockStoreEndExpiredSessionsAnyAccountCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreEndExpiredSessionsAnyAccountCall) Return(arg0 int, arg1 error) *MockStoreEndExpiredSessionsAnyAccountCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreEndExpiredSessionsAnyAccountCall) Do(f func(context.Context, time.Time, int) (int, error)) *MockStoreEndExpiredSessionsAnyAccountCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreEndExpiredSessionsAnyAccountCall) DoAndReturn(f func(context.Context, time.Time, int) (int, error)) *MockStoreEndExpiredSessionsAnyAccountCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// EndSession mocks base method.
+func (m *MockStore) EndSession(ctx context.Context, scope connect.Scope, id connect.SessionID) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "EndSession", ctx, scope, id)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// EndSession indicates an expected call of EndSession.
+func (mr *MockStoreMockRecorder) EndSession(ctx, scope, id any) *MockStoreEndSessionCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "EndSession", reflect.TypeOf((*MockStore)(nil).EndSession), ctx, scope, id)
+	return &MockStoreEndSessionCall{Call: call}
+}
+
+// MockStoreEndSessionCall wrap *gomock.Call
+type MockStoreEndSessionCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreEndSessionCall) Return(arg0 error) *MockStoreEndSessionCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreEndSessionCall) Do(f func(context.Context, connect.Scope, connect.SessionID) error) *MockStoreEndSessionCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreEndSessionCall) DoAndReturn(f func(context.Context, connect.Scope, connect.SessionID) error) *MockStoreEndSessionCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// EndSessions mocks base method.
+func (m *MockStore) EndSessions(ctx context.Context, scope connect.Scope, member connect.MemberID, keep connect.SessionID) (int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "EndSessions", ctx, scope, member, keep)
+	ret0, _ := ret[0].(int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// EndSessions indicates an expected call of EndSessions.
+func (mr *MockStoreMockRecorder) EndSessions(ctx, scope, member, keep any) *MockStoreEndSessionsCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "EndSessions", reflect.TypeOf((*MockStore)(nil).EndSessions), ctx, scope, member, keep)
+	return &MockStoreEndSessionsCall{Call: call}
+}
+
+// MockStoreEndSessionsCall wrap *gomock.Call
+type MockStoreEndSessionsCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreEndSessionsCall) Return(arg0 int, arg1 error) *MockStoreEndSessionsCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreEndSessionsCall) Do(f func(context.Context, connect.Scope, connect.MemberID, connect.SessionID) (int, error)) *MockStoreEndSessionsCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreEndSessionsCall) DoAndReturn(f func(context.Context, connect.Scope, connect.MemberID, connect.SessionID) (int, error)) *MockStoreEndSessionsCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -1593,6 +1747,123 @@ func (c *MockStoreRequeueOutboxCall) DoAndReturn(f func(context.Context, connect
 	return c
 }
 
+// Session mocks base method.
+func (m *MockStore) Session(ctx context.Context, scope connect.Scope, id connect.SessionID) (*connect.SessionMember, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Session", ctx, scope, id)
+	ret0, _ := ret[0].(*connect.SessionMember)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Session indicates an expected call of Session.
+func (mr *MockStoreMockRecorder) Session(ctx, scope, id any) *MockStoreSessionCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Session", reflect.TypeOf((*MockStore)(nil).Session), ctx, scope, id)
+	return &MockStoreSessionCall{Call: call}
+}
+
+// MockStoreSessionCall wrap *gomock.Call
+type MockStoreSessionCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreSessionCall) Return(arg0 *connect.SessionMember, arg1 error) *MockStoreSessionCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreSessionCall) Do(f func(context.Context, connect.Scope, connect.SessionID) (*connect.SessionMember, error)) *MockStoreSessionCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreSessionCall) DoAndReturn(f func(context.Context, connect.Scope, connect.SessionID) (*connect.SessionMember, error)) *MockStoreSessionCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SessionByTokenHashAnyAccount mocks base method.
+func (m *MockStore) SessionByTokenHashAnyAccount(ctx context.Context, hash []byte) (*connect.SessionMember, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "SessionByTokenHashAnyAccount", ctx, hash)
+	ret0, _ := ret[0].(*connect.SessionMember)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SessionByTokenHashAnyAccount indicates an expected call of SessionByTokenHashAnyAccount.
+func (mr *MockStoreMockRecorder) SessionByTokenHashAnyAccount(ctx, hash any) *MockStoreSessionByTokenHashAnyAccountCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SessionByTokenHashAnyAccount", reflect.TypeOf((*MockStore)(nil).SessionByTokenHashAnyAccount), ctx, hash)
+	return &MockStoreSessionByTokenHashAnyAccountCall{Call: call}
+}
+
+// MockStoreSessionByTokenHashAnyAccountCall wrap *gomock.Call
+type MockStoreSessionByTokenHashAnyAccountCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreSessionByTokenHashAnyAccountCall) Return(arg0 *connect.SessionMember, arg1 error) *MockStoreSessionByTokenHashAnyAccountCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreSessionByTokenHashAnyAccountCall) Do(f func(context.Context, []byte) (*connect.SessionMember, error)) *MockStoreSessionByTokenHashAnyAccountCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreSessionByTokenHashAnyAccountCall) DoAndReturn(f func(context.Context, []byte) (*connect.SessionMember, error)) *MockStoreSessionByTokenHashAnyAccountCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// Sessions mocks base method.
+func (m *MockStore) Sessions(ctx context.Context, scope connect.Scope, member connect.MemberID) ([]*connect.Session, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Sessions", ctx, scope, member)
+	ret0, _ := ret[0].([]*connect.Session)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Sessions indicates an expected call of Sessions.
+func (mr *MockStoreMockRecorder) Sessions(ctx, scope, member any) *MockStoreSessionsCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Sessions", reflect.TypeOf((*MockStore)(nil).Sessions), ctx, scope, member)
+	return &MockStoreSessionsCall{Call: call}
+}
+
+// MockStoreSessionsCall wrap *gomock.Call
+type MockStoreSessionsCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreSessionsCall) Return(arg0 []*connect.Session, arg1 error) *MockStoreSessionsCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreSessionsCall) Do(f func(context.Context, connect.Scope, connect.MemberID) ([]*connect.Session, error)) *MockStoreSessionsCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreSessionsCall) DoAndReturn(f func(context.Context, connect.Scope, connect.MemberID) ([]*connect.Session, error)) *MockStoreSessionsCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // SetPassword mocks base method.
 func (m *MockStore) SetPassword(ctx context.Context, scope connect.Scope, id connect.MemberID, hash string) error {
 	m.ctrl.T.Helper()
@@ -1665,6 +1936,44 @@ func (c *MockStoreSetStatusesCall) Do(f func(context.Context, connect.Scope, []c
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockStoreSetStatusesCall) DoAndReturn(f func(context.Context, connect.Scope, []connect.SetStatusParams) error) *MockStoreSetStatusesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// TouchSession mocks base method.
+func (m *MockStore) TouchSession(ctx context.Context, scope connect.Scope, s *connect.Session) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "TouchSession", ctx, scope, s)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// TouchSession indicates an expected call of TouchSession.
+func (mr *MockStoreMockRecorder) TouchSession(ctx, scope, s any) *MockStoreTouchSessionCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "TouchSession", reflect.TypeOf((*MockStore)(nil).TouchSession), ctx, scope, s)
+	return &MockStoreTouchSessionCall{Call: call}
+}
+
+// MockStoreTouchSessionCall wrap *gomock.Call
+type MockStoreTouchSessionCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreTouchSessionCall) Return(arg0 error) *MockStoreTouchSessionCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreTouchSessionCall) Do(f func(context.Context, connect.Scope, *connect.Session) error) *MockStoreTouchSessionCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreTouchSessionCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.Session) error) *MockStoreTouchSessionCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
