@@ -31,6 +31,9 @@ type Config struct {
 	InviteURL func(token string) string
 	// InviteTTL is how long an invite stays valid. 0: 7 days.
 	InviteTTL time.Duration
+	// PasswordResetURL turns a password reset token into the link people open
+	// (portal.Links.PasswordReset). nil: the reset email carries the token only.
+	PasswordResetURL func(token string) string
 	// TrackingURL turns a tracking link token into the page a recipient opens.
 	// nil: tracking links carry the token only, and Shopify fulfilments carry no
 	// tracking URL.
@@ -65,6 +68,7 @@ type Service struct {
 	routeSync       RouteSync
 	shopify         Shopify
 	inviteURL       func(string) string
+	resetURL        func(string) string
 	inviteTTL       time.Duration
 	tracking        func(string) string
 	passwords       PasswordHasher
@@ -92,7 +96,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store: cfg.Store, mailer: cfg.Mailer, routeSync: cfg.RouteSync, shopify: cfg.Shopify,
-		inviteURL: cfg.InviteURL, inviteTTL: cfg.InviteTTL, tracking: cfg.TrackingURL, passwords: cfg.Passwords,
+		inviteURL: cfg.InviteURL, resetURL: cfg.PasswordResetURL, inviteTTL: cfg.InviteTTL, tracking: cfg.TrackingURL, passwords: cfg.Passwords,
 		log: cfg.Logger, now: cfg.Now, newID: cfg.NewID,
 	}
 	if s.passwords == nil {

@@ -686,6 +686,8 @@ var notApplicable = map[string]string{
 	"DeliverOutbox": "as RunOutbox, one batch",
 	"Close":         "stops the Service; names nothing",
 	"WithStore":     "the host's wiring (its transaction's Store): every call on the Service it returns takes an actor and is checked as here",
+	"RequestPasswordReset": "takes an email and mails a link to that email's own memberships only, answering the same " +
+		"for every email (TestPasswordResetLinksGoToEachMembershipOfTheEmail)",
 }
 
 // isoCheck tries an operation that takes no actor (its credential is a token, or a
@@ -732,6 +734,16 @@ func signOut(token func(iw *isoWorld) string) func(iw *isoWorld) error {
 			return fmt.Errorf("the victim's session no longer opens: %w", err)
 		}
 		return connect.Errorf(connect.NotFound, "no session")
+	}
+}
+
+func resetFor(token func(iw *isoWorld) string) func(iw *isoWorld) error {
+	return func(iw *isoWorld) error { _, err := iw.svc.PasswordResetFor(iw.ctx, token(iw)); return err }
+}
+
+func resetPassword(token func(iw *isoWorld) string) func(iw *isoWorld) error {
+	return func(iw *isoWorld) error {
+		return iw.svc.ResetPassword(iw.ctx, token(iw), "an intruder's long password")
 	}
 }
 
@@ -797,6 +809,12 @@ var isoChecks = []isoCheck{
 	{"OpenSession/session of a disabled client", connect.Forbidden, nil, openSession(func(iw *isoWorld) string { return iw.x.session.Token })},
 	{"SignOut/invite token", connect.NotFound, nil, signOut(func(iw *isoWorld) string { return iw.v.invite.Token })},
 	{"SignOut/tracking token", connect.NotFound, nil, signOut(func(iw *isoWorld) string { return iw.v.link.Token })},
+	{"PasswordResetFor/made-up token", connect.Forbidden, nil, resetFor(is("made-up"))},
+	{"PasswordResetFor/invite token", connect.Forbidden, nil, resetFor(func(iw *isoWorld) string { return iw.v.invite.Token })},
+	{"PasswordResetFor/session token", connect.Forbidden, nil, resetFor(func(iw *isoWorld) string { return iw.v.session.Token })},
+	{"ResetPassword/made-up token", connect.Forbidden, nil, resetPassword(is("made-up"))},
+	{"ResetPassword/session token", connect.Forbidden, nil, resetPassword(func(iw *isoWorld) string { return iw.v.session.Token })},
+	{"ResetPassword/API key token", connect.Forbidden, nil, resetPassword(func(iw *isoWorld) string { return iw.v.apiKey.Token })},
 	{"Track/revoked link", connect.NotFound, nil, track(func(iw *isoWorld) string { return iw.revokedLink.Token })},
 	{"Track/API key token", connect.NotFound, nil, track(func(iw *isoWorld) string { return iw.v.apiKey.Token })},
 	{"Track/invite token", connect.NotFound, nil, track(func(iw *isoWorld) string { return iw.v.invite.Token })},

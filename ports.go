@@ -21,7 +21,7 @@ import (
 // one, and an object given to a Create or Update method that names another tenant
 // than the scope is refused the same way. The few global methods say so in their
 // names: lookups by a credential's hash (InviteByTokenHash, APIKeyByHash,
-// TrackingLinkByHash, SessionByTokenHashAnyAccount) or by the email a sign-in form gives (CredentialsByEmail),
+// TrackingLinkByHash, SessionByTokenHashAnyAccount, PasswordResetByTokenHashAnyAccount) or by the email a sign-in form gives (CredentialsByEmail),
 // and the work of every account at once (…AnyAccount).
 //
 // Inside Tx, a failed call may doom the transaction (PostgreSQL): fn should return
@@ -46,6 +46,7 @@ type Store interface {
 	TrackingLinkStore
 	ShopifyStore
 	SessionStore
+	PasswordResetStore
 }
 
 // ClientStore keeps an account's clients.
@@ -322,6 +323,27 @@ type SessionStore interface {
 	EndExpiredSessionsAnyAccount(ctx context.Context, now time.Time, limit int) (int, error)
 }
 
+// PasswordResetStore keeps the links of "forgot password" (password_reset.go):
+// the token's hash only, each usable once.
+type PasswordResetStore interface {
+	// CreatePasswordReset stores a new reset of a member of the scope. Errors:
+	// ErrConflict when its id or token hash exists; ErrNotFound when r is not in
+	// the scope, or r.Member is not a member of r's client.
+	CreatePasswordReset(ctx context.Context, scope Scope, r *PasswordReset) error
+	// PasswordResetByTokenHashAnyAccount finds the reset a token opens, in any
+	// account (the token is the caller's only credential), used or not.
+	// Errors: ErrNotFound.
+	PasswordResetByTokenHashAnyAccount(ctx context.Context, hash []byte) (*PasswordReset, error)
+	// UsePasswordResetAnyAccount marks the reset the token opens used at now, if
+	// it is unused and expires after now: a compare-and-set, so of two uses at
+	// once one wins. It returns the reset as marked. Errors: ErrNotFound when no
+	// reset has the hash; ErrConflict when it was used, or has expired.
+	UsePasswordResetAnyAccount(ctx context.Context, hash []byte, now time.Time) (*PasswordReset, error)
+	// EndExpiredPasswordResetsAnyAccount removes up to limit resets, of every
+	// account, that expired by now, and returns how many.
+	EndExpiredPasswordResetsAnyAccount(ctx context.Context, now time.Time, limit int) (int, error)
+}
+
 // Credential is a member with its password hash, for signing in.
 type Credential struct {
 	Member       *Member
@@ -372,6 +394,20 @@ type Mailer interface {
 	// SendInvite sends an invitation. Errors: ErrUnavailable when it cannot be sent
 	// now; ErrInvalid when the address is refused.
 	SendInvite(ctx context.Context, m InviteMail) error
+	// SendPasswordReset sends a member the link that sets a new password.
+	// Errors as SendInvite.
+	SendPasswordReset(ctx context.Context, m PasswordResetMail) error
+}
+
+// PasswordResetMail is a password reset link to send: one per membership of the
+// email (a person on the teams of two clients gets two, each naming its client).
+type PasswordResetMail struct {
+	To         string
+	Name       string // the member's name
+	ClientName string
+	Link       string // "" when no Config.PasswordResetURL is set
+	Token      string
+	ExpiresAt  time.Time
 }
 
 // InviteMail is an invitation to send.

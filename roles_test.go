@@ -390,6 +390,7 @@ func TestDispatchersOfAnotherAccountGetNotFound(t *testing.T) {
 var withoutActor = map[string]bool{
 	"AcceptInvite": true, "Invitation": true, "SignIn": true, "AuthenticateAPIKey": true, "Track": true,
 	"RunOutbox": true, "DeliverOutbox": true, "Close": true, "WithStore": true, "OpenSession": true, "SignOut": true,
+	"RequestPasswordReset": true, "PasswordResetFor": true, "ResetPassword": true,
 }
 
 // needsShopify lists operations that refuse before the role check when the world

@@ -6,10 +6,21 @@ import (
 	"github.com/dispatchkit/connect"
 )
 
-// Mailer is a connect.Mailer that records the invitations it is asked to send
-// instead of sending them, and fails when the test says so. It is safe for
-// concurrent use; the zero value is ready.
-type Mailer struct{ r record[connect.InviteMail] }
+// Mailer is a connect.Mailer that records the invitations and password reset
+// links it is asked to send instead of sending them, and fails invitations when
+// the test says so. It is safe for concurrent use; the zero value is ready.
+type Mailer struct {
+	r      record[connect.InviteMail]
+	resets record[connect.PasswordResetMail]
+}
+
+// SendPasswordReset records m.
+func (m *Mailer) SendPasswordReset(_ context.Context, pm connect.PasswordResetMail) error {
+	return m.resets.take(pm)
+}
+
+// Resets returns the password reset links sent so far, oldest first.
+func (m *Mailer) Resets() []connect.PasswordResetMail { return m.resets.all() }
 
 // SendInvite records m, or returns the error set by FailWith or FailNext.
 func (m *Mailer) SendInvite(_ context.Context, im connect.InviteMail) error { return m.r.take(im) }

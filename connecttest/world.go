@@ -131,9 +131,10 @@ func New(t testing.TB, opts ...Option) *World {
 	}
 	cfg := connect.Config{
 		Store: st, Mailer: w.Mailer, RouteSync: w.RouteSync,
-		InviteURL:   func(token string) string { return "https://portal.example/invite/" + token },
-		TrackingURL: func(token string) string { return "https://portal.example/track/" + token },
-		Passwords:   connect.PBKDF2{Iterations: 1000}, // fast; the default is 600,000
+		InviteURL:        func(token string) string { return "https://portal.example/invite/" + token },
+		PasswordResetURL: func(token string) string { return "https://portal.example/reset/" + token },
+		TrackingURL:      func(token string) string { return "https://portal.example/track/" + token },
+		Passwords:        connect.PBKDF2{Iterations: 1000}, // fast; the default is 600,000
 	}
 	for _, edit := range o.edits {
 		edit(&cfg)

@@ -97,7 +97,7 @@ func newWorld(t *testing.T, dsn, base string, opts ...connecttest.Option) *conne
 	opts = append([]connecttest.Option{connecttest.WithNow(time.Now), connecttest.WithPassword(testPassword),
 		connecttest.WithConfig(func(c *connect.Config) {
 			c.Mailer, c.RouteSync = nil, nil
-			c.InviteURL, c.TrackingURL = links.Invite, links.Tracking
+			c.InviteURL, c.TrackingURL, c.PasswordResetURL = links.Invite, links.Tracking, links.PasswordReset
 		})}, opts...) // the test's own come last, to change these
 	if dsn != "" {
 		opts = append(opts, connecttest.WithDSN(dsn))

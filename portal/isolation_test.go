@@ -194,6 +194,10 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"GET /signin/choose":       noID("lists the memberships in the signed choice cookie of the caller's own sign-in"),
 		"POST /signin/choose":      noID("the form's option is an index into the signed choice cookie, not an id (tampered cookies: TestTamperedSessionIsRefused)"),
 		"POST /signout":            noID("ends the caller's own session"),
+		"GET /signin/forgot":       noID("the empty form"),
+		"POST /signin/forgot":      noID("takes an email; answers the same for every email, and mails only that email's memberships"),
+		"GET /reset/{token}":       {tries: []isoTry{{who: "cookie", method: "GET", path: "/reset/" + invID, want: isoRefused}}}, // an id is not a token
+		"POST /reset/{token}":      {tries: []isoTry{{who: "cookie", method: "POST", path: "/reset/" + invID, form: url.Values{"password": {"an intruder's long password"}}, want: isoRefused}}},
 		"GET /help/glossary":       {tries: []isoTry{scoped("cookie", "GET", "/help/glossary", nil)}},
 		"GET /invite/{token}":      {tries: []isoTry{scoped("cookie", "GET", "/invite/"+invID, nil)}}, // an id is not a token: the form only
 		"POST /invite/{token}":     {tries: []isoTry{{who: "cookie", method: "POST", path: "/invite/" + invID, form: url.Values{"name": {"Mallory"}, "email": {"mallory@alder.test"}, "password": {testPassword}}, want: isoRefused}}},

@@ -160,9 +160,9 @@ type Depot struct {
 	Name string
 }
 
-// Links builds the portal's absolute links, for connect.Config.InviteURL and
-// TrackingURL: the host makes the Service before the portal. Give it the same
-// BaseURL (and Prefix, if any) as the portal's Config.
+// Links builds the portal's absolute links, for connect.Config.InviteURL,
+// PasswordResetURL and TrackingURL: the host makes the Service before the
+// portal. Give it the same BaseURL (and Prefix, if any) as the portal's Config.
 type Links struct {
 	BaseURL string
 	Prefix  string // added to BaseURL unless BaseURL's path is it already
@@ -170,6 +170,10 @@ type Links struct {
 
 // Invite returns the sign-up link of an invite token.
 func (l Links) Invite(token string) string { return l.abs("/invite/" + url.PathEscape(token)) }
+
+// PasswordReset returns the page that sets a new password with a reset token
+// (connect.Config.PasswordResetURL).
+func (l Links) PasswordReset(token string) string { return l.abs("/reset/" + url.PathEscape(token)) }
 
 // Tracking returns the tracking page of a tracking link token.
 func (l Links) Tracking(token string) string { return l.abs("/track/" + url.PathEscape(token)) }

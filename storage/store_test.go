@@ -80,7 +80,7 @@ func TestOpenReportsAnUnreachableDatabase(t *testing.T) {
 }
 
 // migrations is the number of migrations of each dialect.
-var migrations = map[string]int64{"sqlite": 2, "postgres": 2}
+var migrations = map[string]int64{"sqlite": 3, "postgres": 3}
 
 func TestMigrateAgainIsANoOp(t *testing.T) {
 	t.Parallel()

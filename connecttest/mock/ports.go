@@ -623,6 +623,44 @@ func (c *MockStoreCreateOrdersCall) DoAndReturn(f func(context.Context, connect.
 	return c
 }
 
+// CreatePasswordReset mocks base method.
+func (m *MockStore) CreatePasswordReset(ctx context.Context, scope connect.Scope, r *connect.PasswordReset) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "CreatePasswordReset", ctx, scope, r)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// CreatePasswordReset indicates an expected call of CreatePasswordReset.
+func (mr *MockStoreMockRecorder) CreatePasswordReset(ctx, scope, r any) *MockStoreCreatePasswordResetCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreatePasswordReset", reflect.TypeOf((*MockStore)(nil).CreatePasswordReset), ctx, scope, r)
+	return &MockStoreCreatePasswordResetCall{Call: call}
+}
+
+// MockStoreCreatePasswordResetCall wrap *gomock.Call
+type MockStoreCreatePasswordResetCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreCreatePasswordResetCall) Return(arg0 error) *MockStoreCreatePasswordResetCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreCreatePasswordResetCall) Do(f func(context.Context, connect.Scope, *connect.PasswordReset) error) *MockStoreCreatePasswordResetCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreCreatePasswordResetCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.PasswordReset) error) *MockStoreCreatePasswordResetCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // CreateSession mocks base method.
 func (m *MockStore) CreateSession(ctx context.Context, scope connect.Scope, s *connect.Session) error {
 	m.ctrl.T.Helper()
@@ -848,6 +886,45 @@ func (c *MockStoreDiscardOutboxCall) Do(f func(context.Context, connect.Scope, s
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockStoreDiscardOutboxCall) DoAndReturn(f func(context.Context, connect.Scope, string, time.Time) error) *MockStoreDiscardOutboxCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// EndExpiredPasswordResetsAnyAccount mocks base method.
+func (m *MockStore) EndExpiredPasswordResetsAnyAccount(ctx context.Context, now time.Time, limit int) (int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "EndExpiredPasswordResetsAnyAccount", ctx, now, limit)
+	ret0, _ := ret[0].(int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// EndExpiredPasswordResetsAnyAccount indicates an expected call of EndExpiredPasswordResetsAnyAccount.
+func (mr *MockStoreMockRecorder) EndExpiredPasswordResetsAnyAccount(ctx, now, limit any) *MockStoreEndExpiredPasswordResetsAnyAccountCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "EndExpiredPasswordResetsAnyAccount", reflect.TypeOf((*MockStore)(nil).EndExpiredPasswordResetsAnyAccount), ctx, now, limit)
+	return &MockStoreEndExpiredPasswordResetsAnyAccountCall{Call: call}
+}
+
+// MockStoreEndExpiredPasswordResetsAnyAccountCall wrap *gomock.Call
+type MockStoreEndExpiredPasswordResetsAnyAccountCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreEndExpiredPasswordResetsAnyAccountCall) Return(arg0 int, arg1 error) *MockStoreEndExpiredPasswordResetsAnyAccountCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreEndExpiredPasswordResetsAnyAccountCall) Do(f func(context.Context, time.Time, int) (int, error)) *MockStoreEndExpiredPasswordResetsAnyAccountCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreEndExpiredPasswordResetsAnyAccountCall) DoAndReturn(f func(context.Context, time.Time, int) (int, error)) *MockStoreEndExpiredPasswordResetsAnyAccountCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -1592,6 +1669,45 @@ func (c *MockStoreOutboxEntriesCall) DoAndReturn(f func(context.Context, connect
 	return c
 }
 
+// PasswordResetByTokenHashAnyAccount mocks base method.
+func (m *MockStore) PasswordResetByTokenHashAnyAccount(ctx context.Context, hash []byte) (*connect.PasswordReset, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "PasswordResetByTokenHashAnyAccount", ctx, hash)
+	ret0, _ := ret[0].(*connect.PasswordReset)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// PasswordResetByTokenHashAnyAccount indicates an expected call of PasswordResetByTokenHashAnyAccount.
+func (mr *MockStoreMockRecorder) PasswordResetByTokenHashAnyAccount(ctx, hash any) *MockStorePasswordResetByTokenHashAnyAccountCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "PasswordResetByTokenHashAnyAccount", reflect.TypeOf((*MockStore)(nil).PasswordResetByTokenHashAnyAccount), ctx, hash)
+	return &MockStorePasswordResetByTokenHashAnyAccountCall{Call: call}
+}
+
+// MockStorePasswordResetByTokenHashAnyAccountCall wrap *gomock.Call
+type MockStorePasswordResetByTokenHashAnyAccountCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStorePasswordResetByTokenHashAnyAccountCall) Return(arg0 *connect.PasswordReset, arg1 error) *MockStorePasswordResetByTokenHashAnyAccountCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStorePasswordResetByTokenHashAnyAccountCall) Do(f func(context.Context, []byte) (*connect.PasswordReset, error)) *MockStorePasswordResetByTokenHashAnyAccountCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStorePasswordResetByTokenHashAnyAccountCall) DoAndReturn(f func(context.Context, []byte) (*connect.PasswordReset, error)) *MockStorePasswordResetByTokenHashAnyAccountCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // PurgeOutboxAnyAccount mocks base method.
 func (m *MockStore) PurgeOutboxAnyAccount(ctx context.Context, before time.Time) (int, error) {
 	m.ctrl.T.Helper()
@@ -2322,6 +2438,45 @@ func (c *MockStoreUpdateTrackingLinkCall) DoAndReturn(f func(context.Context, co
 	return c
 }
 
+// UsePasswordResetAnyAccount mocks base method.
+func (m *MockStore) UsePasswordResetAnyAccount(ctx context.Context, hash []byte, now time.Time) (*connect.PasswordReset, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "UsePasswordResetAnyAccount", ctx, hash, now)
+	ret0, _ := ret[0].(*connect.PasswordReset)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UsePasswordResetAnyAccount indicates an expected call of UsePasswordResetAnyAccount.
+func (mr *MockStoreMockRecorder) UsePasswordResetAnyAccount(ctx, hash, now any) *MockStoreUsePasswordResetAnyAccountCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UsePasswordResetAnyAccount", reflect.TypeOf((*MockStore)(nil).UsePasswordResetAnyAccount), ctx, hash, now)
+	return &MockStoreUsePasswordResetAnyAccountCall{Call: call}
+}
+
+// MockStoreUsePasswordResetAnyAccountCall wrap *gomock.Call
+type MockStoreUsePasswordResetAnyAccountCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreUsePasswordResetAnyAccountCall) Return(arg0 *connect.PasswordReset, arg1 error) *MockStoreUsePasswordResetAnyAccountCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreUsePasswordResetAnyAccountCall) Do(f func(context.Context, []byte, time.Time) (*connect.PasswordReset, error)) *MockStoreUsePasswordResetAnyAccountCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreUsePasswordResetAnyAccountCall) DoAndReturn(f func(context.Context, []byte, time.Time) (*connect.PasswordReset, error)) *MockStoreUsePasswordResetAnyAccountCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // MockMailer is a mock of Mailer interface.
 type MockMailer struct {
 	ctrl     *gomock.Controller
@@ -2380,6 +2535,44 @@ func (c *MockMailerSendInviteCall) Do(f func(context.Context, connect.InviteMail
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockMailerSendInviteCall) DoAndReturn(f func(context.Context, connect.InviteMail) error) *MockMailerSendInviteCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SendPasswordReset mocks base method.
+func (m_2 *MockMailer) SendPasswordReset(ctx context.Context, m connect.PasswordResetMail) error {
+	m_2.ctrl.T.Helper()
+	ret := m_2.ctrl.Call(m_2, "SendPasswordReset", ctx, m)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// SendPasswordReset indicates an expected call of SendPasswordReset.
+func (mr *MockMailerMockRecorder) SendPasswordReset(ctx, m any) *MockMailerSendPasswordResetCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SendPasswordReset", reflect.TypeOf((*MockMailer)(nil).SendPasswordReset), ctx, m)
+	return &MockMailerSendPasswordResetCall{Call: call}
+}
+
+// MockMailerSendPasswordResetCall wrap *gomock.Call
+type MockMailerSendPasswordResetCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockMailerSendPasswordResetCall) Return(arg0 error) *MockMailerSendPasswordResetCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockMailerSendPasswordResetCall) Do(f func(context.Context, connect.PasswordResetMail) error) *MockMailerSendPasswordResetCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockMailerSendPasswordResetCall) DoAndReturn(f func(context.Context, connect.PasswordResetMail) error) *MockMailerSendPasswordResetCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

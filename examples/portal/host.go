@@ -136,7 +136,7 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 	}
 	svcCfg := connect.Config{
 		Store: h.store, Mailer: newMailer(cfg, log), RouteSync: rs,
-		InviteURL: links.Invite, TrackingURL: links.Tracking, Logger: log,
+		InviteURL: links.Invite, TrackingURL: links.Tracking, PasswordResetURL: links.PasswordReset, Logger: log,
 	}
 	if cfg.PasswordIterations > 0 {
 		svcCfg.Passwords = connect.PBKDF2{Iterations: cfg.PasswordIterations}

@@ -29,6 +29,11 @@ func (m logMailer) SendInvite(ctx context.Context, im connect.InviteMail) error 
 	return nil
 }
 
+func (m logMailer) SendPasswordReset(ctx context.Context, pm connect.PasswordResetMail) error {
+	m.log.InfoContext(ctx, "password reset link (not emailed: no SMTP server configured)", "to", pm.To, "client", pm.ClientName, "link", pm.Link)
+	return nil
+}
+
 // smtpMailer sends invitations through an SMTP server with net/smtp (STARTTLS when
 // the server offers it; PLAIN auth when a user is set).
 type smtpMailer struct {
@@ -43,7 +48,24 @@ func (m *smtpMailer) SendInvite(ctx context.Context, im connect.InviteMail) erro
 	body := fmt.Sprintf("Hello,\r\n\r\n%s invited you to follow and manage the deliveries of %s.\r\n\r\n"+
 		"Sign up here (the link works once, until %s):\r\n%s\r\n", im.InvitedBy, im.ClientName,
 		im.ExpiresAt.UTC().Format("2 Jan 2006 15:04 UTC"), im.Link)
-	msg := "From: " + m.from + "\r\nTo: " + im.To + "\r\nSubject: " + subject +
+	return m.send(ctx, im.To, subject, body)
+}
+
+// SendPasswordReset emails a member the link that sets a new password.
+func (m *smtpMailer) SendPasswordReset(ctx context.Context, pm connect.PasswordResetMail) error {
+	if strings.ContainsAny(pm.To, "\r\n") {
+		return connect.Errorf(connect.Invalid, "the address %q is not valid", pm.To)
+	}
+	subject := fmt.Sprintf("Reset your password for the delivery portal of %s", pm.ClientName)
+	body := fmt.Sprintf("Hello %s,\r\n\r\nSomeone (we hope you) asked to reset your password for the delivery portal of %s.\r\n\r\n"+
+		"Set a new one here (the link works once, until %s):\r\n%s\r\n\r\nIf it was not you, ignore this email: your password stays as it is.\r\n",
+		pm.Name, pm.ClientName, pm.ExpiresAt.UTC().Format("2 Jan 2006 15:04 UTC"), pm.Link)
+	return m.send(ctx, pm.To, subject, body)
+}
+
+// send sends one plain-text email, giving up when ctx ends.
+func (m *smtpMailer) send(ctx context.Context, to, subject, body string) error {
+	msg := "From: " + m.from + "\r\nTo: " + to + "\r\nSubject: " + subject +
 		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nDate: " +
 		time.Now().Format(time.RFC1123Z) + "\r\n\r\n" + body
 	var auth smtp.Auth
@@ -52,7 +74,7 @@ func (m *smtpMailer) SendInvite(ctx context.Context, im connect.InviteMail) erro
 		auth = smtp.PlainAuth("", m.user, m.password, host)
 	}
 	done := make(chan error, 1)
-	go func() { done <- smtp.SendMail(m.addr, auth, m.from, []string{im.To}, []byte(msg)) }()
+	go func() { done <- smtp.SendMail(m.addr, auth, m.from, []string{to}, []byte(msg)) }()
 	select {
 	case err := <-done:
 		if err != nil {
