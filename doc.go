@@ -46,7 +46,10 @@
 //     an Actor to share access checks within one request.
 //   - one file per area of the Service: manage_clients.go (the dispatcher's
 //     clients), invite.go, team.go, import*.go, draft.go, order.go, routes.go (the
-//     host's route events), stops.go, tracking.go, outbox.go, shopify.go.
+//     host's route events), stops.go, tracking.go, outbox.go, shopify.go,
+//     password.go (sign-in, password change), session.go (sign-in sessions kept
+//     in the Store: one read per request, checked again by every change and live
+//     stream), password_reset.go ("forgot password" links).
 //
 // Tests of a host (and connect's own) build on package connecttest: a Service on
 // a fresh Store with a fake clock and recording fakes, fixtures in one line, and

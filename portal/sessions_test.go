@@ -235,3 +235,18 @@ func TestSessionsAgreeAcrossTwoInstancesOnPostgres(t *testing.T) {
 	other.post("/settings/team/members/"+string(member.Member)+"/remove", url.Values{}).is(t, http.StatusSeeOther)
 	toSignIn(t, "A, for a member removed through B", mb.get("/home"))
 }
+
+func TestDisablingTheClientEndsItsSessionsAndStreams(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	b := e.signedIn(tm.email)
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	events, _ := b.stream(ctx, "/events", nil)
+	e.dispatcher().post("/dispatch/clients/"+string(tm.client.ID)+"/disable", url.Values{}).is(t, http.StatusSeeOther)
+	r := b.get("/home")
+	toSignIn(t, "a member of a disabled client", r)
+	b.follow(r).has(t, "is disabled")
+	streamEndsForRemovedMember(t, events, "")
+}
