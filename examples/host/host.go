@@ -80,7 +80,7 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (*host, error) {
 	mount := strings.TrimRight(cfg.BaseURL, "/") + "/connect"
 	links := portal.Links{BaseURL: mount}
 	if h.svc, err = connect.New(connect.Config{Store: h.store, RouteSync: h.stops, Logger: log,
-		InviteURL: links.Invite, TrackingURL: links.Tracking}); err != nil {
+		InviteURL: links.Invite, TrackingURL: links.Tracking, PasswordResetURL: links.PasswordReset}); err != nil {
 		pool.Close()
 		return nil, err
 	}
