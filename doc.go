@@ -49,7 +49,8 @@
 //     host's route events), stops.go, tracking.go, outbox.go, shopify.go,
 //     password.go (sign-in, password change), session.go (sign-in sessions kept
 //     in the Store: one read per request, checked again by every change and live
-//     stream), password_reset.go ("forgot password" links).
+//     stream), password_reset.go ("forgot password" links), shopify_sync.go
+//     (orders edited or cancelled in Shopify after import).
 //
 // Tests of a host (and connect's own) build on package connecttest: a Service on
 // a fresh Store with a fake clock and recording fakes, fixtures in one line, and

@@ -763,6 +763,25 @@ func uninstalled(shop string) func(iw *isoWorld) error {
 	}
 }
 
+// shopifyOrderWebhook says V's Shopify orders were updated (or cancelled) in
+// a shop that is not V's: none of V's orders may change, which reads as not
+// found.
+func shopifyOrderWebhook(cancel bool, shop func(iw *isoWorld) string) func(iw *isoWorld) error {
+	return func(iw *isoWorld) error {
+		call := iw.svc.ShopifyOrderUpdated
+		if cancel {
+			call = iw.svc.ShopifyOrderCancelled
+		}
+		for _, id := range iw.vShopifyIDs {
+			res, err := call(iw.ctx, connect.AsShopifyWebhook(), connect.ShopifyOrderChange{Shop: shop(iw), OrderID: id, CancelReason: "fraud"})
+			if err != nil || res != (connect.ShopifySyncResult{}) {
+				return fmt.Errorf("did %+v to order %s, err %v", res, id, err)
+			}
+		}
+		return connect.Errorf(connect.NotFound, "no order of %s", shop(iw))
+	}
+}
+
 // redact asks a shop's privacy redaction of V's Shopify orders, by id and by its
 // recipient's email: a shop that is not V's must redact none of them.
 func redact(shop func(iw *isoWorld) string) func(iw *isoWorld) error {
@@ -828,6 +847,14 @@ var isoChecks = []isoCheck{
 	{"RedactShopifyData/another client's shop", connect.NotFound, func(iw *isoWorld, table string, row map[string]string) bool {
 		return table == "redactions" && row["client_id"] == string(iw.other.client.ID)
 	}, redact(func(iw *isoWorld) string { return iw.otherShop })},
+	// A Shopify order webhook naming V's Shopify orders for a shop that is not
+	// V's changes none of them.
+	{"ShopifyOrderUpdated/unknown shop", connect.NotFound, nil, shopifyOrderWebhook(false, is("intruder.myshopify.com"))},
+	{"ShopifyOrderUpdated/the shop in capitals", connect.NotFound, nil, shopifyOrderWebhook(false, is("GREEN.myshopify.com"))},
+	{"ShopifyOrderUpdated/another client's shop", connect.NotFound, nil, shopifyOrderWebhook(false, func(iw *isoWorld) string { return iw.otherShop })},
+	{"ShopifyOrderCancelled/unknown shop", connect.NotFound, nil, shopifyOrderWebhook(true, is("intruder.myshopify.com"))},
+	{"ShopifyOrderCancelled/a LIKE wildcard", connect.NotFound, nil, shopifyOrderWebhook(true, is("%"))},
+	{"ShopifyOrderCancelled/another client's shop", connect.NotFound, nil, shopifyOrderWebhook(true, func(iw *isoWorld) string { return iw.otherShop })},
 }
 
 // dump is every row of every table, each row by column, rows in a fixed order.

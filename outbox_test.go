@@ -215,7 +215,7 @@ func (f *fakeShop) LookupOrders(_ context.Context, _ connect.Scope, refs []strin
 	for _, r := range refs {
 		found := connect.ShopifyOrder{Name: r, Problem: "order not found in the store"}
 		for _, o := range f.orders {
-			if o.Name == r {
+			if o.Name == r || o.Ref.OrderID == r {
 				found = o
 			}
 		}

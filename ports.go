@@ -285,6 +285,11 @@ type ShopifyStore interface {
 	// scope's orders that match p, and records that it did (ShopifyRedaction).
 	// It returns how many orders it changed.
 	RedactOrders(ctx context.Context, scope Scope, p RedactParams) (int, error)
+	// OrdersFromShopify returns the scope's orders imported from the shop's
+	// orders among ids (their GraphQL ids, gid://shopify/Order/…), in no
+	// particular order; an order that two clients of the scope imported comes
+	// back once for each. Ids that name no order of the scope are left out.
+	OrdersFromShopify(ctx context.Context, scope Scope, shop string, ids []string) ([]*Order, error)
 }
 
 // SessionStore keeps members' sign-in sessions (session.go), so that every
@@ -501,6 +506,9 @@ type ShopifyOrder struct {
 	Notes []string
 	// Imported is set by Service.ShopifyOrders when the client already has it.
 	Imported bool
+	// Cancelled is set when the order was cancelled in Shopify (its Problem
+	// says so too).
+	Cancelled bool
 }
 
 // FulfilmentStatus is the delivery progress shown to a Shopify shopper.

@@ -290,6 +290,14 @@ var operations = []struct {
 		_, err := tm.svc.ShopifyUninstalled(tm.ctx, a, "green.myshopify.com")
 		return err
 	}},
+	{"ShopifyOrderUpdated", []string{"shopify"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.ShopifyOrderUpdated(tm.ctx, a, connect.ShopifyOrderChange{Shop: "green.myshopify.com", OrderID: "gid://shopify/Order/1"})
+		return err
+	}},
+	{"ShopifyOrderCancelled", []string{"shopify"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.ShopifyOrderCancelled(tm.ctx, a, connect.ShopifyOrderChange{Shop: "green.myshopify.com", OrderID: "gid://shopify/Order/1"})
+		return err
+	}},
 	{"RedactShopifyData", []string{"shopify"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.RedactShopifyData(tm.ctx, a, connect.RedactParams{Shop: "green.myshopify.com", Email: "ada@example.com"})
 		return err

@@ -64,7 +64,7 @@ type Event string
 // The events of the lifecycle.
 const (
 	EventSubmit     Event = "submit"     // client: draft → submitted
-	EventWithdraw   Event = "withdraw"   // client: submitted → draft, only off a route
+	EventWithdraw   Event = "withdraw"   // client (or Shopify, for an order cancelled there): submitted → draft, only off a route
 	EventSchedule   Event = "schedule"   // host: added to a route
 	EventUnschedule Event = "unschedule" // host: removed from its route
 	EventStart      Event = "start"      // host: the driver started the route (ETA)
@@ -80,6 +80,16 @@ const (
 const (
 	EventCreate    Event = "create"     // the order was created (imported, added by hand, or a dispatcher's stop)
 	EventMoveDepot Event = "move_depot" // the dispatcher moved a submitted order to another depot
+	// EventShopifyUpdate: the draft was imported again from its Shopify order,
+	// which changed in Shopify; the reason names the fields that changed.
+	EventShopifyUpdate Event = "shopify_update"
+	// EventShopifyChange: the Shopify order changed after the order was
+	// submitted; the order was left as submitted (the reason says what changed).
+	EventShopifyChange Event = "shopify_change"
+	// EventShopifyCancel: the Shopify order was cancelled while the order was on
+	// a route (or failed); the order was left as it is, for the dispatcher to
+	// decide.
+	EventShopifyCancel Event = "shopify_cancel"
 )
 
 // Events lists every event of the lifecycle (those with a row in its table).
@@ -99,7 +109,7 @@ type transition struct {
 // may make it happen. A status change elsewhere in the code goes through this table.
 var transitions = map[Event]transition{
 	EventSubmit:     {from: []Status{StatusDraft}, to: StatusSubmitted, by: []ActorKind{ActorMember}},
-	EventWithdraw:   {from: []Status{StatusSubmitted}, to: StatusDraft, by: []ActorKind{ActorMember}},
+	EventWithdraw:   {from: []Status{StatusSubmitted}, to: StatusDraft, by: []ActorKind{ActorMember, ActorShopify}},
 	EventSchedule:   {from: []Status{StatusSubmitted}, to: StatusScheduled, by: []ActorKind{ActorHost}},
 	EventUnschedule: {from: []Status{StatusScheduled, StatusEnRoute}, to: StatusSubmitted, by: []ActorKind{ActorHost}},
 	EventStart:      {from: []Status{StatusScheduled}, to: StatusEnRoute, by: []ActorKind{ActorHost}},

@@ -8,7 +8,8 @@
 // expiring offline token, kept sealed ([Sealer]) by a connect.ShopifyTokens and
 // refreshed before it expires. The Adapter also makes the two handlers a host
 // mounts: [InstallHandler] (linking a store: OAuth with a signed, single-use
-// state) and [WebhookHandler] (uninstall and the privacy topics). See the
+// state) and [WebhookHandler] (uninstall, the privacy topics, and orders
+// edited or cancelled in Shopify). See the
 // example of New for the wiring.
 //
 // Underneath, the GraphQL operations live in operations.graphql; genqlient

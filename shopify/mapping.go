@@ -132,6 +132,7 @@ func toShopifyOrder(shop string, o *OrderFields, problem string, withheld []stri
 		problem = problemTooManyProducts
 	}
 	out.Problem = problem
+	out.Cancelled = o.CancelledAt != nil
 	return out
 }
 

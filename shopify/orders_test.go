@@ -137,7 +137,7 @@ func TestLookupMapsEveryField(t *testing.T) {
 		{Ref: ref(nowhere), Name: nowhere.Name, CreatedAt: created, Problem: shopify.ProblemNoAddress, Input: connect.OrderInput{
 			Ref: nowhere.Name, StopType: connect.Delivery, PackageCount: 1, Products: bigProducts[:1],
 		}},
-		{Ref: ref(cancelled), Name: cancelled.Name, CreatedAt: created, Problem: shopify.ProblemCancelled, Input: connect.OrderInput{
+		{Ref: ref(cancelled), Name: cancelled.Name, CreatedAt: created, Problem: shopify.ProblemCancelled, Cancelled: true, Input: connect.OrderInput{
 			Ref: cancelled.Name, StopType: connect.Delivery, Address: connect.Address{Line1: "1 A St"}, PackageCount: 1, Products: bigProducts[:1],
 		}},
 		{Ref: ref(fulfilled), Name: fulfilled.Name, CreatedAt: created, Problem: shopify.ProblemFulfilled, Input: connect.OrderInput{

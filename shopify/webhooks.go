@@ -20,6 +20,13 @@ type WebhookService interface {
 	// RedactShopifyData erases the recipient data a privacy request names, called
 	// as connect.AsShopifyWebhook.
 	RedactShopifyData(ctx context.Context, a connect.Actor, p connect.RedactParams) (int, error)
+	// ShopifyOrderUpdated re-imports the drafts imported from an order that
+	// changed in Shopify (orders/updated), called as connect.AsShopifyWebhook.
+	ShopifyOrderUpdated(ctx context.Context, a connect.Actor, p connect.ShopifyOrderChange) (connect.ShopifySyncResult, error)
+	// ShopifyOrderCancelled withdraws what was imported from an order
+	// cancelled in Shopify (orders/cancelled), called as
+	// connect.AsShopifyWebhook.
+	ShopifyOrderCancelled(ctx context.Context, a connect.Actor, p connect.ShopifyOrderChange) (connect.ShopifySyncResult, error)
 }
 
 // webhookMemory is how long a delivery's event id is remembered: well past
@@ -27,8 +34,9 @@ type WebhookService interface {
 // 2024, per Shopify's changelog "Updates to webhook retry mechanism").
 const webhookMemory = 7 * 24 * time.Hour
 
-// WebhookHandler receives the app's webhooks: app/uninstalled and the three
-// privacy topics. Register its URL for each in the app's configuration and
+// WebhookHandler receives the app's webhooks: app/uninstalled, the three
+// privacy topics, and orders/updated and orders/cancelled (which re-sync the
+// orders imported from a Shopify order: see connect.ShopifyOrderChange). Register its URL for each in the app's configuration and
 // mount it:
 //
 //	mux.Handle("POST /shopify/webhooks", webhooks)
@@ -194,6 +202,8 @@ func (h *WebhookHandler) handle(ctx context.Context, wh Webhook) error {
 		}
 		h.a.log.InfoContext(ctx, "shopify: shop data redacted", "shop", wh.Shop, "orders", n)
 		return nil
+	case TopicOrdersUpdated, TopicOrdersCancelled:
+		return h.orderChanged(ctx, wh)
 	}
 	return connect.Errorf(connect.Invalid, "shopify: no handler for topic %q", wh.Topic)
 }

@@ -20,6 +20,7 @@ type recordingService struct {
 	mu          sync.Mutex
 	uninstalled []string
 	redactions  []connect.RedactParams
+	orders      []orderCall // orders/updated and orders/cancelled
 	fail        error
 }
 

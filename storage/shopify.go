@@ -97,6 +97,26 @@ func (s *Store) RedactOrders(ctx context.Context, scope connect.Scope, p connect
 	return n, nil
 }
 
+// OrdersFromShopify returns the scope's orders imported from the shop's orders
+// among ids, in one query led by the index orders_shopify_order (a Shopify
+// order id names one order of one shop, so the index finds the few rows, and
+// the scope and the shop filter them).
+func (s *Store) OrdersFromShopify(ctx context.Context, scope connect.Scope, shop string, ids []string) ([]*connect.Order, error) {
+	if shop == "" || len(ids) == 0 {
+		return nil, nil
+	}
+	var rows []orderRow
+	err := inScope(s.idb.NewSelect().Model(&rows), scope).
+		Where("shopify_order_id IN (?)", bun.List(ids)).
+		Where("shopify_shop = ?", shop).
+		OrderExpr("id").
+		Scan(ctx)
+	if err != nil {
+		return nil, translate(ctx, err, "reading the orders of Shopify orders of "+shop)
+	}
+	return ordersOf(rows)
+}
+
 // usedOnceSweep is how many UseOnce calls pass between deletions of expired keys.
 const usedOnceSweep = 256
 

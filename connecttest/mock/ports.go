@@ -1630,6 +1630,45 @@ func (c *MockStoreOrdersByIDCall) DoAndReturn(f func(context.Context, connect.Sc
 	return c
 }
 
+// OrdersFromShopify mocks base method.
+func (m *MockStore) OrdersFromShopify(ctx context.Context, scope connect.Scope, shop string, ids []string) ([]*connect.Order, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "OrdersFromShopify", ctx, scope, shop, ids)
+	ret0, _ := ret[0].([]*connect.Order)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// OrdersFromShopify indicates an expected call of OrdersFromShopify.
+func (mr *MockStoreMockRecorder) OrdersFromShopify(ctx, scope, shop, ids any) *MockStoreOrdersFromShopifyCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "OrdersFromShopify", reflect.TypeOf((*MockStore)(nil).OrdersFromShopify), ctx, scope, shop, ids)
+	return &MockStoreOrdersFromShopifyCall{Call: call}
+}
+
+// MockStoreOrdersFromShopifyCall wrap *gomock.Call
+type MockStoreOrdersFromShopifyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreOrdersFromShopifyCall) Return(arg0 []*connect.Order, arg1 error) *MockStoreOrdersFromShopifyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreOrdersFromShopifyCall) Do(f func(context.Context, connect.Scope, string, []string) ([]*connect.Order, error)) *MockStoreOrdersFromShopifyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreOrdersFromShopifyCall) DoAndReturn(f func(context.Context, connect.Scope, string, []string) ([]*connect.Order, error)) *MockStoreOrdersFromShopifyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // OutboxEntries mocks base method.
 func (m *MockStore) OutboxEntries(ctx context.Context, scope connect.Scope, q connect.OutboxQuery) ([]connect.OutboxEntry, error) {
 	m.ctrl.T.Helper()

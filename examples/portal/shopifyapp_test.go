@@ -76,7 +76,7 @@ func TestShopifyAppTOML(t *testing.T) {
 		topics = append(topics, s.Topics...)
 		compliance = append(compliance, s.ComplianceTopics...)
 	}
-	for _, want := range []string{shopify.TopicAppUninstalled, "orders/updated", "orders/cancelled"} {
+	for _, want := range []string{shopify.TopicAppUninstalled, shopify.TopicOrdersUpdated, shopify.TopicOrdersCancelled} {
 		if !slices.Contains(topics, want) {
 			t.Errorf("no subscription to %s", want)
 		}

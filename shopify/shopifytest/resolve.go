@@ -167,7 +167,10 @@ func (v orderObj) field(name string, args map[string]any) (any, error) {
 		if !o.Cancelled {
 			return nil, nil
 		}
-		return o.CreatedAt, nil // the fake does not record when
+		if !o.CancelledAt.IsZero() {
+			return o.CancelledAt, nil
+		}
+		return o.CreatedAt, nil // set by hand, without a time
 	case "fulfillments":
 		out := []any{}
 		for i := range o.Fulfillments {

@@ -11,15 +11,22 @@ import (
 // Order is an order in a fake shop. AddOrder fills in the ids, Name, and one
 // open fulfillment order for each location its line items are stocked at.
 type Order struct {
-	ID              string // gid://shopify/Order/…
-	Number          int    // 1001, 1002…; Name is "#1001"
-	Name            string
-	CreatedAt       time.Time
-	Note            string
-	Email           string
-	Phone           string
-	Closed          bool     // archived: not status:open
-	Cancelled       bool     // cancelledAt answers CreatedAt (the fake does not record when)
+	ID        string // gid://shopify/Order/…
+	Number    int    // 1001, 1002…; Name is "#1001"
+	Name      string
+	CreatedAt time.Time
+	Note      string
+	Email     string
+	Phone     string
+	Closed    bool // archived: not status:open
+	// Cancelled marks a cancelled order; Shop.Cancel also sets CancelledAt
+	// (cancelledAt answers CreatedAt when it is zero) and CancelReason.
+	Cancelled    bool
+	CancelledAt  time.Time
+	CancelReason string // customer, declined, fraud, inventory, staff or other
+	// UpdatedAt is when the order last changed (Shop.Edit, Shop.Cancel);
+	// zero: CreatedAt.
+	UpdatedAt       time.Time
 	ShippingAddress *Address // nil for an order that ships nowhere
 	LineItems       []LineItem
 	// Withheld withholds this order's customer data as WithholdCustomerData

@@ -357,6 +357,8 @@ func testShopifyIsolation(t *testing.T, f *fixture) {
 		if n != 0 {
 			t.Fatalf("RedactOrders redacted %d of the client's orders", n)
 		}
+		found, err := f.s.OrdersFromShopify(f.ctx, sc, shop, []string{o.Shopify.OrderID})
+		none(t, "OrdersFromShopify", found, err, func(x *connect.Order) bool { return x.ID == o.ID })
 		if tokens != nil && sc.Account != c.Account {
 			named := connect.Scope{Account: sc.Account, Client: c.ID}
 			notFound(t, "ShopifyToken", second3(tokens.ShopifyToken(f.ctx, named)))

@@ -369,3 +369,48 @@ func testShopifyTokens(t *testing.T, f *fixture) {
 	wantCode(t, "ShopifyToken after delete", err, connect.NotFound)
 	must(t, st.DeleteShopifyToken(f.ctx, sc))
 }
+
+// testOrdersFromShopify: the orders imported from Shopify orders are found by
+// shop and order id, each client's in its scope, every client's in the
+// account's; another shop's order with the same id, and orders of other ids,
+// are not.
+func testOrdersFromShopify(t *testing.T, f *fixture) {
+	shop := f.id("shop") + ".myshopify.com"
+	c := f.client(f.account())
+	sibling := f.client(c.Account)
+	mk := func(cl *connect.Client, st connect.Status, n int, shop, gid string) *connect.Order {
+		o := f.order(cl, st, n)
+		o.Source, o.Shopify = connect.SourceShopify, connect.ShopifyRef{Shop: shop, OrderID: gid}
+		f.store(o)
+		return o
+	}
+	draft := mk(c, connect.StatusDraft, 1, shop, "gid://shopify/Order/1")
+	submitted := mk(c, connect.StatusSubmitted, 2, shop, "gid://shopify/Order/2")
+	mk(c, connect.StatusDraft, 3, shop, "gid://shopify/Order/3")
+	mk(c, connect.StatusDraft, 4, "other-"+shop, "gid://shopify/Order/1")
+	siblings := mk(sibling, connect.StatusScheduled, 5, shop, "gid://shopify/Order/1")
+	f.store(f.order(c, connect.StatusDraft, 6)) // not from Shopify
+
+	byID := func(list []*connect.Order) []*connect.Order {
+		slices.SortFunc(list, func(x, y *connect.Order) int { return strings.Compare(string(x.ID), string(y.ID)) })
+		return list
+	}
+	ids := []string{"gid://shopify/Order/1", "gid://shopify/Order/2", "gid://shopify/Order/9"}
+	got, err := f.s.OrdersFromShopify(f.ctx, scopeOf(c), shop, ids)
+	must(t, err)
+	same(t, "the client's orders of the Shopify orders", byID([]*connect.Order{f.reload(draft), f.reload(submitted)}), byID(got))
+	got, err = f.s.OrdersFromShopify(f.ctx, connect.Scope{Account: c.Account}, shop, ids[:1])
+	must(t, err)
+	same(t, "the account's orders of one Shopify order", byID([]*connect.Order{f.reload(draft), f.reload(siblings)}), byID(got))
+	for _, tc := range []struct {
+		name string
+		shop string
+		ids  []string
+	}{{"no ids", shop, nil}, {"no shop", "", ids}, {"an unknown id", shop, []string{"gid://shopify/Order/9"}}} {
+		got, err := f.s.OrdersFromShopify(f.ctx, scopeOf(c), tc.shop, tc.ids)
+		must(t, err)
+		if len(got) != 0 {
+			t.Fatalf("%s: found %d orders", tc.name, len(got))
+		}
+	}
+}

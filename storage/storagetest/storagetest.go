@@ -195,6 +195,7 @@ func RunShopify(t *testing.T, open func(t *testing.T) connect.Store) {
 	run(t, open, []test{
 		{"ClientsByShopAndImportMapping", testClientsByShopAndMapping},
 		{"RedactOrdersBlanksOnlyWhatIsSelected", testRedactOrders},
+		{"OrdersFromShopifyByShopAndID", testOrdersFromShopify},
 		{"UseOnceOnceUntilExpiry", testUseOnce},
 		{"ShopifyTokensInTheirTenant", testShopifyTokens},
 		{"ShopifyDataStaysInItsTenant", testShopifyIsolation},

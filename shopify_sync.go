@@ -1,0 +1,350 @@
+package connect
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Orders edited or cancelled in Shopify after they were imported. Shopify's
+// orders/updated and orders/cancelled webhooks reach the Service through the
+// Shopify adapter's webhook handler (as AsShopifyWebhook), and what happens to
+// each order imported from that Shopify order depends on where it is:
+//
+//   - A draft is still the client's alone: orders/updated imports it again
+//     from the Shopify order as it is now (read again through the Shopify
+//     port, as Shopify advises, since webhooks may come late or out of order),
+//     through the same mapping as the import. Shopify's side wins for the
+//     fields it gives (address lines, city, state, zip, country and
+//     coordinates; recipient; notes; products, with the package count they
+//     make); what Shopify does not give stays as the client set it (reference,
+//     stop type, unit, size, and the package count while the products are
+//     unchanged). A field that did not change in Shopify is not written, so
+//     an orders/updated about something else (a tag, a payment) changes
+//     nothing. The history says which fields were imported again
+//     (EventShopifyUpdate). orders/cancelled deletes the draft, as a client
+//     deletes a draft it will not send: Shopify will not have it delivered,
+//     and an import would refuse it now.
+//   - A submitted order, or one on a route, is never changed silently:
+//     orders/updated leaves it as submitted and records what changed in
+//     Shopify (EventShopifyChange), for the client and the dispatcher to see
+//     in its history and live events. orders/cancelled withdraws a submitted
+//     order that is not on a route yet (the lifecycle's withdraw, so the host's
+//     RouteSync hears it, and the order is a draft again with the reason in its
+//     history); one that is scheduled, en route or failed stays as it is and
+//     the dispatcher is told (EventShopifyCancel), since only the dispatcher
+//     may take an order off a route.
+//   - Delivered and cancelled orders are history: nothing is recorded.
+
+// ShopifyOrderChange is what Shopify's orders/updated or orders/cancelled
+// webhook says of one order.
+type ShopifyOrderChange struct {
+	Shop    string // the shop's myshopify.com domain
+	OrderID string // the order's GraphQL id, gid://shopify/Order/…
+	Name    string // its name ("#1001"), for messages; "" when not known
+	// CancelReason is why it was cancelled (orders/cancelled): customer,
+	// declined, fraud, inventory, staff or other, as Shopify says it.
+	CancelReason string
+}
+
+// ShopifySyncResult counts what a Shopify order webhook did to the orders
+// imported from that order.
+type ShopifySyncResult struct {
+	Updated   int // drafts imported again from the changed Shopify order
+	Deleted   int // drafts deleted, their Shopify order cancelled
+	Withdrawn int // submitted orders withdrawn, their Shopify order cancelled
+	Noticed   int // orders left as they were, with an event saying what happened in Shopify
+}
+
+// ShopifyOrderUpdated acts on Shopify's orders/updated webhook: the drafts
+// imported from the order are imported again from it, the submitted orders
+// get an event saying what changed (see the comment above ShopifyOrderChange).
+// Only Shopify's webhooks may (AsShopifyWebhook). A client no longer linked to
+// the shop cannot read the order again: its orders are left as they are.
+// Errors: ErrForbidden; ErrInvalid without a shop or an order id;
+// ErrUnavailable when Shopify cannot be read now; ErrConflict when a draft
+// changed while it was imported again (the webhook is to be retried).
+func (s *Service) ShopifyOrderUpdated(ctx context.Context, a Actor, p ShopifyOrderChange) (ShopifySyncResult, error) {
+	var res ShopifySyncResult
+	if _, err := s.authorize(ctx, a, actShopifyWebhooks); err != nil {
+		return res, err
+	}
+	groups, err := s.shopifyImports(ctx, p)
+	if err != nil {
+		return res, err
+	}
+	for _, g := range groups {
+		if s.shopify == nil || g.client.Shopify.Shop != p.Shop {
+			s.log.InfoContext(ctx, "shopify order changed, but the client is no longer linked to the shop: its orders are left as they are",
+				"shop", p.Shop, "order", p.OrderID, "client", g.client.ID)
+			continue
+		}
+		scope := Scope{Account: g.client.Account, Client: g.client.ID}
+		got, err := s.shopify.LookupOrders(ctx, scope, []string{p.OrderID})
+		if ErrorCode(err) == Forbidden {
+			s.log.WarnContext(ctx, "shopify order changed, but the store cannot be read: its orders are left as they are",
+				"shop", p.Shop, "order", p.OrderID, "client", g.client.ID, "err", err)
+			continue
+		}
+		if err != nil {
+			return res, err
+		}
+		if len(got) != 1 {
+			return res, Errorf(Internal, "the Shopify port answered %d orders for one", len(got))
+		}
+		so := got[0]
+		if so.Cancelled {
+			continue // orders/cancelled says what to do
+		}
+		name := firstNonEmpty(so.Name, p.Name, p.OrderID)
+		in := normalizeInput(so.Input)
+		err = s.store.Tx(ctx, func(tx Store) error {
+			for _, o := range g.orders {
+				switch {
+				case o.Status == StatusDraft && so.Problem == "":
+					changed := shopifyChanges(o.OrderInput, in)
+					if len(changed) == 0 {
+						continue
+					}
+					reimport(o, in, changed)
+					o.UpdatedAt = s.clock()
+					if err := tx.UpdateDraft(ctx, scope, o); err != nil {
+						return err
+					}
+					reason := fmt.Sprintf("imported again from Shopify order %s, which changed there: %s", name, strings.Join(changed, ", "))
+					if err := s.notice(ctx, tx, scope, o, EventShopifyUpdate, reason); err != nil {
+						return err
+					}
+					res.Updated++
+				case o.Status == StatusDelivered || o.Status == StatusCancelled:
+				default:
+					var reason string
+					if so.Problem != "" {
+						reason = fmt.Sprintf("Shopify order %s changed (%s); this order was left as it is", name, so.Problem)
+						if o.Status == StatusDraft {
+							reason = fmt.Sprintf("Shopify order %s changed and cannot be imported again (%s); this draft was left as it is", name, so.Problem)
+						}
+					} else {
+						changed := shopifyChanges(o.OrderInput, in)
+						if len(changed) == 0 {
+							continue
+						}
+						reason = fmt.Sprintf("Shopify order %s changed after submission (%s); this order keeps what was submitted", name, strings.Join(changed, ", "))
+					}
+					done, err := s.noticeOnce(ctx, tx, scope, o, EventShopifyChange, reason)
+					if err != nil {
+						return err
+					}
+					if done {
+						res.Noticed++
+					}
+				}
+			}
+			return nil
+		})
+		if isConflict(err) {
+			return res, Errorf(Conflict, "an order imported from Shopify order %s changed while it was updated; try again", name)
+		}
+		if err != nil {
+			return res, err
+		}
+		s.committed(scope)
+	}
+	if res != (ShopifySyncResult{}) {
+		s.log.InfoContext(ctx, "shopify order updated", "shop", p.Shop, "order", p.OrderID,
+			"updated", res.Updated, "noticed", res.Noticed)
+	}
+	return res, nil
+}
+
+// ShopifyOrderCancelled acts on Shopify's orders/cancelled webhook: the drafts
+// imported from the order are deleted, the submitted orders not on a route are
+// withdrawn, and those on a route stay there with an event telling the
+// dispatcher (see the comment above ShopifyOrderChange). Only Shopify's
+// webhooks may (AsShopifyWebhook). Errors: ErrForbidden; ErrInvalid without a
+// shop or an order id.
+func (s *Service) ShopifyOrderCancelled(ctx context.Context, a Actor, p ShopifyOrderChange) (ShopifySyncResult, error) {
+	var res ShopifySyncResult
+	if _, err := s.authorize(ctx, a, actShopifyWebhooks); err != nil {
+		return res, err
+	}
+	groups, err := s.shopifyImports(ctx, p)
+	if err != nil {
+		return res, err
+	}
+	name := firstNonEmpty(p.Name, p.OrderID)
+	why := "cancelled in Shopify"
+	if p.CancelReason != "" {
+		why += " (reason: " + strings.ToLower(p.CancelReason) + ")"
+	}
+	for _, g := range groups {
+		cl := g.client
+		scope := Scope{Account: cl.Account, Client: cl.ID}
+		c := caller{Actor: Actor{Kind: ActorShopify, Account: cl.Account, Client: cl.ID}, client: cl}
+		withdraw := change{event: EventWithdraw, reason: fmt.Sprintf("Shopify order %s was %s", name, why),
+			apply: func(o *Order) { o.SubmittedAt = time.Time{} }}
+		deleted := false
+		err := s.store.Tx(ctx, func(tx Store) error {
+			for _, o := range g.orders {
+				switch o.Status {
+				case StatusDraft:
+					if err := tx.DeleteDraft(ctx, scope, o.ID, o.Version); err != nil {
+						return err
+					}
+					deleted = true
+					res.Deleted++
+				case StatusSubmitted:
+					if _, err := s.transition(ctx, tx, c, o.ID, withdraw); err != nil {
+						return err
+					}
+					res.Withdrawn++
+				case StatusScheduled, StatusEnRoute, StatusFailed:
+					reason := fmt.Sprintf("Shopify order %s was %s while this order was %s; it stays as it is until the dispatcher takes it off its route or cancels it",
+						name, why, o.Status.Label())
+					done, err := s.noticeOnce(ctx, tx, scope, o, EventShopifyCancel, reason)
+					if err != nil {
+						return err
+					}
+					if done {
+						res.Noticed++
+					}
+				}
+			}
+			return nil
+		})
+		if isConflict(err) {
+			// Scheduled (or edited) meanwhile: Shopify delivers the webhook
+			// again, and the order is then where it now is.
+			return res, Errorf(Conflict, "an order imported from Shopify order %s changed while it was cancelled; try again", name)
+		}
+		if err != nil {
+			return res, err
+		}
+		s.committed(scope)
+		if deleted {
+			s.touched(scope)
+		}
+	}
+	s.log.InfoContext(ctx, "shopify order cancelled", "shop", p.Shop, "order", p.OrderID, "reason", p.CancelReason,
+		"drafts_deleted", res.Deleted, "withdrawn", res.Withdrawn, "noticed", res.Noticed)
+	return res, nil
+}
+
+// shopifyImport is one client's orders imported from one Shopify order.
+type shopifyImport struct {
+	client *Client
+	orders []*Order
+}
+
+// shopifyImports finds the orders imported from the Shopify order, in every
+// client (of any account) linked to its shop or holding orders from it.
+func (s *Service) shopifyImports(ctx context.Context, p ShopifyOrderChange) ([]shopifyImport, error) {
+	if p.Shop == "" || p.OrderID == "" {
+		return nil, Errorf(Invalid, "the shop and the order id are required")
+	}
+	clients, err := s.store.ClientsByShopAnyAccount(ctx, p.Shop)
+	if err != nil {
+		return nil, err
+	}
+	var out []shopifyImport
+	for _, cl := range clients {
+		orders, err := s.store.OrdersFromShopify(ctx, Scope{Account: cl.Account, Client: cl.ID}, p.Shop, []string{p.OrderID})
+		if err != nil {
+			return nil, err
+		}
+		if len(orders) > 0 {
+			slices.SortFunc(orders, func(a, b *Order) int { return strings.Compare(string(a.ID), string(b.ID)) })
+			out = append(out, shopifyImport{client: cl, orders: orders})
+		}
+	}
+	return out, nil
+}
+
+// notice appends an event that changes no status to the order's history (and
+// the live feed), moving its version on.
+func (s *Service) notice(ctx context.Context, tx Store, scope Scope, o *Order, ev Event, reason string) error {
+	now := s.clock()
+	o.UpdatedAt = now
+	e := OrderEvent{Order: o.ID, Account: o.Account, Client: o.Client, Event: ev, From: o.Status, To: o.Status,
+		At: now, By: AsShopifyWebhook().String(), ETA: o.ETA, Reason: reason}
+	return tx.SetStatuses(ctx, scope, []SetStatusParams{{From: o.Status, Version: o.Version, Order: o, Events: []OrderEvent{e}}})
+}
+
+// noticeOnce is notice unless the order's last event of that kind says the
+// same already: Shopify sends orders/updated for every change of the order
+// (tags, payments), and each would repeat what the client was told.
+func (s *Service) noticeOnce(ctx context.Context, tx Store, scope Scope, o *Order, ev Event, reason string) (bool, error) {
+	h, err := tx.History(ctx, scope, o.ID)
+	if err != nil {
+		return false, err
+	}
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i].Event == ev {
+			if h[i].Reason == reason {
+				return false, nil
+			}
+			break
+		}
+	}
+	return true, s.notice(ctx, tx, scope, o, ev, reason)
+}
+
+// shopifyChanges names the fields Shopify gives (address, recipient, notes,
+// products) that differ between an order's input and the same order as
+// Shopify maps it now.
+func shopifyChanges(have, now OrderInput) []string {
+	var out []string
+	a, b := have.Address, now.Address
+	if a.Line1 != b.Line1 || a.Line2 != b.Line2 || a.City != b.City || a.State != b.State || a.Zip != b.Zip ||
+		a.Country != b.Country || !sameDecimal(a.Latitude, b.Latitude) || !sameDecimal(a.Longitude, b.Longitude) {
+		out = append(out, "address")
+	}
+	if have.Recipient != now.Recipient {
+		out = append(out, "recipient")
+	}
+	if have.Notes != now.Notes {
+		out = append(out, "notes")
+	}
+	if !slices.Equal(have.Products, now.Products) {
+		out = append(out, "products")
+	}
+	return out
+}
+
+// reimport writes the changed fields of Shopify's mapping into a draft; what
+// Shopify does not give (the unit, the stop type, the size, the reference)
+// stays as the client set it, and the package count follows the products.
+func reimport(o *Order, now OrderInput, changed []string) {
+	for _, f := range changed {
+		switch f {
+		case "address":
+			unit := o.Address.Unit
+			o.Address = now.Address
+			o.Address.Unit = unit
+		case "recipient":
+			o.Recipient = now.Recipient
+		case "notes":
+			o.Notes = now.Notes
+		case "products":
+			o.Products, o.PackageCount = now.Products, now.PackageCount
+		}
+	}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// sameDecimal reports whether two optional decimals are both absent or equal.
+func sameDecimal(a, b decimal.NullDecimal) bool {
+	return a.Valid == b.Valid && (!a.Valid || a.Decimal.Equal(b.Decimal))
+}
