@@ -102,6 +102,13 @@ func (s *Service) Order(ctx context.Context, a Actor, id OrderID) (*Order, error
 	if o.History, err = s.store.History(ctx, c.scope(), id); err != nil {
 		return nil, err
 	}
+	if o.Source == SourceShopify {
+		entries, err := s.store.OrderOutbox(ctx, c.scope(), id)
+		if err != nil {
+			return nil, err
+		}
+		o.ShopifyFulfilment = shopifyFulfilment(entries)
+	}
 	return o, nil
 }
 

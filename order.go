@@ -126,6 +126,10 @@ type Order struct {
 
 	// History is the order's timeline, oldest first. Filled by Service.Order only.
 	History []OrderEvent
+	// ShopifyFulfilment is Shopify's side of an order from Shopify (fulfilled
+	// or not, customer notified, last progress, or why it failed). Filled by
+	// Service.Order only, for orders whose Source is SourceShopify.
+	ShopifyFulfilment *ShopifyFulfilment
 }
 
 // OrderEvent is one entry of an order's timeline: a status change or an ETA update.

@@ -214,6 +214,10 @@ type OutboxStore interface {
 	// PurgeOutboxAnyAccount deletes the entries of every account delivered or
 	// discarded before the time, and returns how many.
 	PurgeOutboxAnyAccount(ctx context.Context, before time.Time) (int, error)
+	// OrderOutbox lists the entries of one order of the scope, in every state,
+	// oldest first: what the portal shows of the order's fulfilment in Shopify.
+	// An order outside the scope has none.
+	OrderOutbox(ctx context.Context, scope Scope, order OrderID) ([]OutboxEntry, error)
 }
 
 // FeedStore reads the feed of order events that live updates follow.

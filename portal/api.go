@@ -103,6 +103,20 @@ type apiOrder struct {
 	UpdatedAt     time.Time       `json:"updated_at"`
 	SubmittedAt   *time.Time      `json:"submitted_at,omitempty"`
 	History       []apiEventEntry `json:"history,omitempty"`
+	Shopify       *apiShopify     `json:"shopify,omitempty"`
+}
+
+// apiShopify is Shopify's side of an order from Shopify (one order's GET only).
+type apiShopify struct {
+	Shop           string                   `json:"shop"`
+	OrderID        string                   `json:"order_id"`
+	Fulfilment     string                   `json:"fulfilment"`
+	FulfilledAt    *time.Time               `json:"fulfilled_at,omitempty"`
+	NotifyCustomer *bool                    `json:"notify_customer,omitempty"`
+	Progress       connect.FulfilmentStatus `json:"progress,omitempty"`
+	ProgressAt     *time.Time               `json:"progress_at,omitempty"`
+	Error          string                   `json:"error,omitempty"`
+	Retrying       bool                     `json:"retrying,omitempty"`
 }
 
 type apiProof struct {
@@ -141,7 +155,25 @@ func toAPIOrder(o *connect.Order) apiOrder {
 	for _, ev := range o.History {
 		out.History = append(out.History, apiEventEntry{apiEvent: toAPIEvent(ev), By: ev.By})
 	}
+	if f := o.ShopifyFulfilment; f != nil {
+		sh := &apiShopify{Shop: o.Shopify.Shop, OrderID: o.Shopify.OrderID, Fulfilment: fulfilmentState(f.State),
+			FulfilledAt: timePtr(f.FulfilledAt), Progress: f.Progress, ProgressAt: timePtr(f.ProgressAt),
+			Error: f.Error, Retrying: f.Retrying}
+		if f.State != connect.ShopifyNotFulfilled {
+			sh.NotifyCustomer = &f.NotifyCustomer
+		}
+		out.Shopify = sh
+	}
 	return out
+}
+
+// fulfilmentState names a fulfilment state in the API: "not_fulfilled" for
+// none asked yet.
+func fulfilmentState(s connect.ShopifyFulfilmentState) string {
+	if s == connect.ShopifyNotFulfilled {
+		return "not_fulfilled"
+	}
+	return string(s)
 }
 
 // readJSON decodes the request body, refusing unknown fields, and a body that

@@ -137,6 +137,18 @@ func (s *server) funcs() template.FuncMap {
 			return d.Decimal.String()
 		},
 		"products": connect.FormatProducts,
+		"fulfilmentLabel": func(s connect.ShopifyFulfilmentState) string {
+			switch s {
+			case connect.ShopifyFulfilled:
+				return "fulfilled"
+			case connect.ShopifyFulfilPending:
+				return "waiting to be sent to Shopify"
+			case connect.ShopifyFulfilFailed:
+				return "failed"
+			}
+			return "not fulfilled in Shopify (yet)"
+		},
+		"progressLabel": func(p connect.FulfilmentStatus) string { return strings.ReplaceAll(string(p), "_", " ") },
 		"eventLabel": func(e connect.Event) string {
 			if l, ok := eventLabels[e]; ok {
 				return l

@@ -196,6 +196,22 @@ func (s *Store) FinishOutbox(ctx context.Context, scope connect.Scope, p connect
 	return nil
 }
 
+// OrderOutbox lists one order's entries, oldest first, led by the index
+// outbox_order.
+func (s *Store) OrderOutbox(ctx context.Context, scope connect.Scope, order connect.OrderID) ([]connect.OutboxEntry, error) {
+	var rows []outboxRow
+	err := inScope(s.idb.NewSelect().Model(&rows), scope).Where("order_id = ?", string(order)).
+		OrderExpr("created_at ASC, id ASC").Scan(ctx)
+	if err != nil {
+		return nil, translate(ctx, err, "listing the outbox of order "+string(order))
+	}
+	out := make([]connect.OutboxEntry, len(rows))
+	for i := range rows {
+		out[i] = rows[i].entry()
+	}
+	return out, nil
+}
+
 // Outbox lists the scope's entries in the given states (all when empty), oldest
 // first, at most limit (all when limit ≤ 0). It is no part of connect.Store (the
 // core never lists the outbox): tests read back what was written with it

@@ -1552,6 +1552,45 @@ func (c *MockStoreOrderCall) DoAndReturn(f func(context.Context, connect.Scope, 
 	return c
 }
 
+// OrderOutbox mocks base method.
+func (m *MockStore) OrderOutbox(ctx context.Context, scope connect.Scope, order connect.OrderID) ([]connect.OutboxEntry, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "OrderOutbox", ctx, scope, order)
+	ret0, _ := ret[0].([]connect.OutboxEntry)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// OrderOutbox indicates an expected call of OrderOutbox.
+func (mr *MockStoreMockRecorder) OrderOutbox(ctx, scope, order any) *MockStoreOrderOutboxCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "OrderOutbox", reflect.TypeOf((*MockStore)(nil).OrderOutbox), ctx, scope, order)
+	return &MockStoreOrderOutboxCall{Call: call}
+}
+
+// MockStoreOrderOutboxCall wrap *gomock.Call
+type MockStoreOrderOutboxCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreOrderOutboxCall) Return(arg0 []connect.OutboxEntry, arg1 error) *MockStoreOrderOutboxCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreOrderOutboxCall) Do(f func(context.Context, connect.Scope, connect.OrderID) ([]connect.OutboxEntry, error)) *MockStoreOrderOutboxCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreOrderOutboxCall) DoAndReturn(f func(context.Context, connect.Scope, connect.OrderID) ([]connect.OutboxEntry, error)) *MockStoreOrderOutboxCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // Orders mocks base method.
 func (m *MockStore) Orders(ctx context.Context, scope connect.Scope, q connect.OrderQuery) ([]*connect.Order, error) {
 	m.ctrl.T.Helper()

@@ -244,6 +244,8 @@ func testOutboxIsolation(t *testing.T, f *fixture) {
 	eachForeign(t, scopes, snapshot, func(t *testing.T, sc connect.Scope) {
 		list, err := f.outbox(sc, nil, 0)
 		none(t, "Outbox", list, err, func(x connect.OutboxEntry) bool { return x.Client == c.ID })
+		list, err = f.s.OrderOutbox(f.ctx, sc, e.Order)
+		none(t, "OrderOutbox", list, err, func(x connect.OutboxEntry) bool { return x.Client == c.ID })
 		notFound(t, "FinishOutbox", f.s.FinishOutbox(f.ctx, sc, connect.FinishOutboxParams{ID: e.ID,
 			State: connect.OutboxDead, LastError: "foreign", Now: f.at(9)}))
 		planted := f.entry(c, 2)

@@ -322,3 +322,32 @@ func testOutboxOperations(t *testing.T, f *fixture) {
 	must(t, err)
 	same(t, "left after purging everything finished", []string{held[0].ID}, ids(left))
 }
+
+// testOrderOutbox: an order's entries, in every state, oldest first; another
+// order's are left out.
+func testOrderOutbox(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	order := connect.OrderID(f.id("or"))
+	e1, e2, other := f.entry(c, 2), f.entry(c, 1), f.entry(c, 3)
+	e1.Order, e2.Order = order, order
+	e1.Kind, e1.Event, e2.Kind, e2.Event = connect.OutboxFulfilmentEvent, connect.EventComplete, connect.OutboxFulfil, connect.EventStart
+	batch := []connect.OutboxEntry{e1, e2, other}
+	must(t, f.s.AddOutbox(f.ctx, scopeOf(c), batch))
+	e1, e2 = batch[0], batch[1]
+	must(t, f.s.FinishOutbox(f.ctx, scopeOf(c), connect.FinishOutboxParams{ID: e2.ID, State: connect.OutboxDead,
+		LastError: "refused", Now: f.at(5)}))
+	for _, sc := range []connect.Scope{scopeOf(c), {Account: c.Account}} {
+		got, err := f.s.OrderOutbox(f.ctx, sc, order)
+		must(t, err)
+		same(t, "the order's entries, oldest first", []string{e2.Key, e1.Key}, keys(got))
+		if got[0].State != connect.OutboxDead || got[0].LastError != "refused" || got[0].Kind != connect.OutboxFulfil ||
+			got[1].State != connect.OutboxPending || got[1].Event != connect.EventComplete || got[1].Order != order {
+			t.Fatalf("the order's entries: %+v", got)
+		}
+	}
+	got, err := f.s.OrderOutbox(f.ctx, scopeOf(c), connect.OrderID(f.id("or")))
+	must(t, err)
+	if len(got) != 0 {
+		t.Fatalf("an order without entries has %d", len(got))
+	}
+}

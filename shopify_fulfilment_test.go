@@ -1,0 +1,58 @@
+package connect_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/dispatchkit/connect"
+)
+
+// TestTheOrderShowsShopifysSideOfItsFulfilment follows an order of a client
+// that fulfils when the route starts: not fulfilled while submitted; fulfilled,
+// customer not notified, out for delivery once the route started and the
+// outbox delivered; delivered as the last progress after that.
+func TestTheOrderShowsShopifysSideOfItsFulfilment(t *testing.T) {
+	shop := &fakeShop{orders: []connect.ShopifyOrder{shopOrder("#1001")}}
+	w := newWorldWith(t, func(c *connect.Config) { c.Shopify = shop })
+	if _, err := w.svc.LinkShopify(w.ctx, w.owner, "green.myshopify.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.UpdateFulfilment(w.ctx, w.owner, connect.FulfilmentSettings{AutoFulfil: true, Mode: connect.FulfilOnStart}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{"#1001"}, connect.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := w.svc.Orders(w.ctx, w.owner, connect.ListOrdersParams{View: connect.ViewDrafts})
+	if err != nil || len(page.Orders) != 1 {
+		t.Fatalf("drafts %v, %v", page, err)
+	}
+	d := page.Orders[0]
+	if _, err := w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{d.ID}); err != nil {
+		t.Fatal(err)
+	}
+	deliver := func() { w.DeliverOutbox(connect.OutboxOptions{Backoff: func(int) time.Duration { return 0 }}) }
+	deliver()
+	if f := w.status(d.ID).ShopifyFulfilment; f == nil || *f != (connect.ShopifyFulfilment{}) {
+		t.Fatalf("a submitted order's Shopify side: %+v, want not fulfilled", f)
+	}
+	w.route(ev("s1", d.ID, connect.EventSchedule, 0), ev("g1", d.ID, connect.EventStart, 5))
+	if f := w.status(d.ID).ShopifyFulfilment; f.State != connect.ShopifyFulfilPending {
+		t.Fatalf("before the outbox ran: %+v, want pending", f)
+	}
+	deliver()
+	f := w.status(d.ID).ShopifyFulfilment
+	if f.State != connect.ShopifyFulfilled || f.FulfilledAt.IsZero() || f.NotifyCustomer ||
+		f.Progress != connect.FulfilmentOutForDelivery || f.Error != "" {
+		t.Fatalf("after the route started: %+v", f)
+	}
+	w.route(ev("c1", d.ID, connect.EventComplete, 30))
+	deliver()
+	if f := w.status(d.ID).ShopifyFulfilment; f.Progress != connect.FulfilmentDelivered || f.ProgressAt.Before(f.FulfilledAt) {
+		t.Fatalf("after delivery: %+v", f)
+	}
+	// An order from elsewhere has no Shopify side.
+	if f := w.status(w.draft(w.owner, "M-1").ID).ShopifyFulfilment; f != nil {
+		t.Fatalf("a manual draft has a Shopify side: %+v", f)
+	}
+}
