@@ -150,11 +150,19 @@ func (s *Service) ShopifyOrders(ctx context.Context, a Actor, cursor string, lim
 // maxShopifyImport bounds one bulk import by order ids or names.
 const maxShopifyImport = 5000
 
+// shopifyLookupChunk is how many refs one LookupOrders call asks for: a bulk
+// import reports its progress (ImportOptions.Progress) after each.
+const shopifyLookupChunk = 250
+
 // ImportShopifyOrders imports orders of the caller's linked store, by id or name
 // ("#1001", as pasted in Bulk import), as drafts, through the same checks as a
 // spreadsheet: each refused order is reported with why (no shipping address,
 // already imported, a field the client must give, customer data withheld by
-// Shopify). Team members who may upload may.
+// Shopify). The orders are read from Shopify shopifyLookupChunk at a time,
+// before the import's transaction: opts.Progress hears Read grow as they are
+// read (a bulk import of thousands takes a while: the portal runs it as a
+// background job), then Stored as the drafts are stored. Team members who may
+// upload may.
 // Errors: ErrForbidden; ErrUnavailable; ErrInvalid (no refs, too many).
 func (s *Service) ImportShopifyOrders(ctx context.Context, a Actor, refs []string, opts ImportOptions) (*ImportResult, error) {
 	c, err := s.authorizeUpload(ctx, a)
@@ -165,16 +173,31 @@ func (s *Service) ImportShopifyOrders(ctx context.Context, a Actor, refs []strin
 	if err != nil {
 		return nil, err
 	}
-	refs = cleanRefs(refs)
+	refs = ShopifyRefs(refs)
 	switch {
 	case len(refs) == 0:
 		return nil, Errorf(Invalid, "give the ids or names of the orders to import")
 	case len(refs) > maxShopifyImport:
 		return nil, Errorf(Invalid, "import at most %d Shopify orders at once", maxShopifyImport)
 	}
-	orders, err := shop.LookupOrders(ctx, c.scope(), refs)
-	if err != nil {
-		return nil, err
+	orders := make([]ShopifyOrder, 0, len(refs))
+	for start := 0; start < len(refs); start += shopifyLookupChunk {
+		chunk := refs[start:min(start+shopifyLookupChunk, len(refs))]
+		got, err := shop.LookupOrders(ctx, c.scope(), chunk)
+		if err != nil {
+			return nil, err
+		}
+		if len(got) != len(chunk) {
+			return nil, Errorf(Internal, "the Shopify port answered %d orders for %d", len(got), len(chunk))
+		}
+		orders = append(orders, got...)
+		if opts.Progress != nil {
+			opts.Progress(ImportProgress{Read: len(orders)})
+		}
+	}
+	if progress := opts.Progress; progress != nil {
+		// Every order is read by now; the import reports what it stores.
+		opts.Progress = func(p ImportProgress) { progress(ImportProgress{Read: len(orders), Stored: p.Stored}) }
 	}
 	src := &shopifySource{orders: orders}
 	drafts := s.draftBuilder(c, SourceShopify)
@@ -193,9 +216,10 @@ func (s *Service) ImportShopifyOrders(ctx context.Context, a Actor, refs []strin
 	return res, err
 }
 
-// cleanRefs trims pasted ids and names, splits on commas, spaces and new lines, and
-// drops empties and repeats.
-func cleanRefs(refs []string) []string {
+// ShopifyRefs reads the ids and names pasted into a Bulk import as
+// ImportShopifyOrders does: split on commas, semicolons, spaces and new lines,
+// without empties and repeats.
+func ShopifyRefs(refs []string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, r := range refs {

@@ -275,6 +275,9 @@ func (s *server) importShopify(w http.ResponseWriter, r *http.Request, v *viewer
 	if bulk := r.PostFormValue("bulk"); bulk != "" {
 		refs = append(refs, bulk)
 	}
+	if n := len(connect.ShopifyRefs(refs)); n > shopifyJobThreshold {
+		return s.startShopifyImport(w, r, v, refs, n)
+	}
 	res, err := s.svc.ImportShopifyOrders(r.Context(), v.Actor, refs, connect.ImportOptions{})
 	if err != nil && res == nil {
 		st := httpStatus(err)

@@ -133,6 +133,20 @@ func (us *uploads) remove(u *upload) {
 	}
 }
 
+// job registers an upload without a file, for an import whose rows come from
+// elsewhere (a Shopify bulk import): it gets the progress, result and refused
+// rows pages of a spreadsheet's import, for its owner only, as long as an
+// upload lives.
+func (us *uploads) job(owner connect.Actor, name string) *upload {
+	us.sweep()
+	id := newID()
+	u := &upload{ID: id, Owner: owner, Path: filepath.Join(us.dir, id), Name: name, Created: us.now()}
+	us.mu.Lock()
+	us.m[id] = u
+	us.mu.Unlock()
+	return u
+}
+
 // save stores the request's spreadsheet: the "file" part of a multipart form, or
 // the raw body (name from ?filename=). It returns the other form fields too.
 func (us *uploads) save(r *http.Request, owner connect.Actor) (*upload, map[string]string, error) {

@@ -298,12 +298,20 @@ func TestServiceBulkImportOf1000Names(t *testing.T) {
 		}
 	}
 	start, wall := w.clock.Now(), time.Now()
-	res, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{strings.Join(names, "\n")}, connect.ImportOptions{})
+	var progress []connect.ImportProgress
+	res, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{strings.Join(names, "\n")}, connect.ImportOptions{
+		Progress: func(p connect.ImportProgress) { progress = append(progress, p) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Imported != 1000-nowhere || res.Refused != nowhere {
 		t.Fatalf("import %d, refused %d; want %d and %d", res.Imported, res.Refused, 1000-nowhere, nowhere)
+	}
+	// The orders are read a chunk at a time, each reported (the portal's
+	// progress bar of a bulk import), then stored.
+	if len(progress) < 5 || progress[0] != (connect.ImportProgress{Read: 250}) || progress[3] != (connect.ImportProgress{Read: 1000}) ||
+		progress[len(progress)-1] != (connect.ImportProgress{Read: 1000, Stored: res.Imported}) {
+		t.Errorf("progress %v: want 250, 500, 750 and 1000 read, then the drafts stored", progress)
 	}
 	st := w.shop.Stats()
 	if st.Throttled != 0 || st.MaxCostExceeded != 0 || st.LowestAvailable < 0 {

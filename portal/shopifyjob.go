@@ -1,0 +1,54 @@
+package portal
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/dispatchkit/connect"
+)
+
+// shopifyJobThreshold is the size of a Shopify bulk import (in order ids and
+// names) above which it runs as a background job with the import's progress
+// page, rather than inside the request: Shopify's rate limit reads a few
+// hundred orders a second at best, and a request of 5,000 would time out.
+const shopifyJobThreshold = 100
+
+// startShopifyImport runs a Shopify bulk import on a goroutine of its own, as
+// startImport does a spreadsheet's, and sends the member to its progress page;
+// the result page and the refused rows file follow, as for a spreadsheet.
+func (s *server) startShopifyImport(w http.ResponseWriter, r *http.Request, v *viewer, refs []string, total int) error {
+	u := s.uploads.job(v.Actor, fmt.Sprintf("%d Shopify orders", total))
+	refused, err := s.uploads.newSpill(u, u.Path+".refused")
+	if err != nil {
+		s.uploads.remove(u)
+		return err
+	}
+	job := newImportJob(total)
+	u.mu.Lock()
+	u.job, u.header, u.delimiter = job, []string{"Shopify order"}, ','
+	u.mu.Unlock()
+	a := v.Actor
+	a.AccessMemo = nil // the request's, which ends before the job
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), importTimeout)
+	go func() {
+		defer cancel()
+		res, err := s.svc.ImportShopifyOrders(ctx, a, refs, connect.ImportOptions{Refused: refused.add, MaxErrors: maxImportErrors,
+			Progress: func(p connect.ImportProgress) { job.update(func() { job.progress = p }) }})
+		if cerr := refused.close(res != nil); cerr != nil && err == nil {
+			res, err = nil, cerr
+		}
+		job.update(func() {
+			job.result, job.err, job.finished = res, err, true
+			job.refused = refused
+			if res != nil {
+				job.progress = connect.ImportProgress{Read: res.Read, Stored: res.Imported}
+			}
+		})
+		if err != nil && res == nil {
+			s.log.WarnContext(ctx, "portal: Shopify import failed", "client", a.Client, "err", err)
+		}
+	}()
+	s.redirect(w, r, s.path("/imports/%s/progress", u.ID))
+	return nil
+}
