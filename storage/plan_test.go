@@ -127,6 +127,11 @@ func TestSQLiteListsUseTheirIndexes(t *testing.T) {
 		}, "orders_client_status"},
 		{"history", func(ctx context.Context, s *Store) error { _, err := s.History(ctx, client, "o0001"); return err }, "order_events_order"},
 		{"feed", func(ctx context.Context, s *Store) error { _, _, err := s.Events(ctx, client, "1", 100); return err }, "order_events_client"},
+		{"orders of a Shopify order", func(ctx context.Context, s *Store) error {
+			_, err := s.OrdersFromShopify(ctx, client, "green.myshopify.com", []string{"gid://shopify/Order/1"})
+			return err
+		}, "orders_shopify_order"},
+		{"an order's outbox", func(ctx context.Context, s *Store) error { _, err := s.OrderOutbox(ctx, client, "o0001"); return err }, "outbox_order"},
 		{"refs", func(ctx context.Context, s *Store) error {
 			_, err := s.ExistingRefs(ctx, client, []string{"r1", "r2"})
 			return err

@@ -98,16 +98,19 @@ func (s *Store) RedactOrders(ctx context.Context, scope connect.Scope, p connect
 }
 
 // OrdersFromShopify returns the scope's orders imported from the shop's orders
-// among ids, in one query led by the index orders_shopify_order (a Shopify
-// order id names one order of one shop, so the index finds the few rows, and
-// the scope and the shop filter them).
+// among ids, in one query led by the partial index orders_shopify_order (a
+// Shopify order id names one order of one shop, so the index finds the few
+// rows, and the scope and the shop filter them): the query repeats the index's
+// condition, which neither database infers from the ids, and keeps the tenant's
+// keys from leading (narrowScope), or SQLite walks the client's orders.
 func (s *Store) OrdersFromShopify(ctx context.Context, scope connect.Scope, shop string, ids []string) ([]*connect.Order, error) {
 	if shop == "" || len(ids) == 0 {
 		return nil, nil
 	}
 	var rows []orderRow
-	err := inScope(s.idb.NewSelect().Model(&rows), scope).
+	err := s.narrowScope(s.idb.NewSelect().Model(&rows), scope, true).
 		Where("shopify_order_id IN (?)", bun.List(ids)).
+		Where("shopify_order_id <> ''").
 		Where("shopify_shop = ?", shop).
 		OrderExpr("id").
 		Scan(ctx)
