@@ -70,10 +70,7 @@ type ShopifySyncResult struct {
 // changed while it was imported again (the webhook is to be retried).
 func (s *Service) ShopifyOrderUpdated(ctx context.Context, a Actor, p ShopifyOrderChange) (ShopifySyncResult, error) {
 	var res ShopifySyncResult
-	if _, err := s.authorize(ctx, a, actShopifyWebhooks); err != nil {
-		return res, err
-	}
-	groups, err := s.shopifyImports(ctx, p)
+	groups, err := s.shopifyImports(ctx, a, p)
 	if err != nil {
 		return res, err
 	}
@@ -102,7 +99,7 @@ func (s *Service) ShopifyOrderUpdated(ctx context.Context, a Actor, p ShopifyOrd
 		}
 		name := firstNonEmpty(so.Name, p.Name, p.OrderID)
 		in := normalizeInput(so.Input)
-		err = s.store.Tx(ctx, func(tx Store) error {
+		err = s.syncTx(ctx, scope, name, "updated", func(tx Store) error {
 			for _, o := range g.orders {
 				switch {
 				case o.Status == StatusDraft && so.Problem == "":
@@ -135,24 +132,16 @@ func (s *Service) ShopifyOrderUpdated(ctx context.Context, a Actor, p ShopifyOrd
 						}
 						reason = fmt.Sprintf("Shopify order %s changed after submission (%s); this order keeps what was submitted", name, strings.Join(changed, ", "))
 					}
-					done, err := s.noticeOnce(ctx, tx, scope, o, EventShopifyChange, reason)
-					if err != nil {
+					if err := s.noticeOnce(ctx, tx, scope, o, EventShopifyChange, reason, &res.Noticed); err != nil {
 						return err
-					}
-					if done {
-						res.Noticed++
 					}
 				}
 			}
 			return nil
 		})
-		if isConflict(err) {
-			return res, Errorf(Conflict, "an order imported from Shopify order %s changed while it was updated; try again", name)
-		}
 		if err != nil {
 			return res, err
 		}
-		s.committed(scope)
 	}
 	if res != (ShopifySyncResult{}) {
 		s.log.InfoContext(ctx, "shopify order updated", "shop", p.Shop, "order", p.OrderID,
@@ -169,10 +158,7 @@ func (s *Service) ShopifyOrderUpdated(ctx context.Context, a Actor, p ShopifyOrd
 // shop or an order id.
 func (s *Service) ShopifyOrderCancelled(ctx context.Context, a Actor, p ShopifyOrderChange) (ShopifySyncResult, error) {
 	var res ShopifySyncResult
-	if _, err := s.authorize(ctx, a, actShopifyWebhooks); err != nil {
-		return res, err
-	}
-	groups, err := s.shopifyImports(ctx, p)
+	groups, err := s.shopifyImports(ctx, a, p)
 	if err != nil {
 		return res, err
 	}
@@ -188,7 +174,7 @@ func (s *Service) ShopifyOrderCancelled(ctx context.Context, a Actor, p ShopifyO
 		withdraw := change{event: EventWithdraw, reason: fmt.Sprintf("Shopify order %s was %s", name, why),
 			apply: func(o *Order) { o.SubmittedAt = time.Time{} }}
 		deleted := false
-		err := s.store.Tx(ctx, func(tx Store) error {
+		err := s.syncTx(ctx, scope, name, "cancelled", func(tx Store) error {
 			for _, o := range g.orders {
 				switch o.Status {
 				case StatusDraft:
@@ -205,26 +191,16 @@ func (s *Service) ShopifyOrderCancelled(ctx context.Context, a Actor, p ShopifyO
 				case StatusScheduled, StatusEnRoute, StatusFailed:
 					reason := fmt.Sprintf("Shopify order %s was %s while this order was %s; it stays as it is until the dispatcher takes it off its route or cancels it",
 						name, why, o.Status.Label())
-					done, err := s.noticeOnce(ctx, tx, scope, o, EventShopifyCancel, reason)
-					if err != nil {
+					if err := s.noticeOnce(ctx, tx, scope, o, EventShopifyCancel, reason, &res.Noticed); err != nil {
 						return err
-					}
-					if done {
-						res.Noticed++
 					}
 				}
 			}
 			return nil
 		})
-		if isConflict(err) {
-			// Scheduled (or edited) meanwhile: Shopify delivers the webhook
-			// again, and the order is then where it now is.
-			return res, Errorf(Conflict, "an order imported from Shopify order %s changed while it was cancelled; try again", name)
-		}
 		if err != nil {
 			return res, err
 		}
-		s.committed(scope)
 		if deleted {
 			s.touched(scope)
 		}
@@ -241,8 +217,12 @@ type shopifyImport struct {
 }
 
 // shopifyImports finds the orders imported from the Shopify order, in every
-// client (of any account) linked to its shop or holding orders from it.
-func (s *Service) shopifyImports(ctx context.Context, p ShopifyOrderChange) ([]shopifyImport, error) {
+// client (of any account) linked to its shop or holding orders from it, for
+// Shopify's webhooks only.
+func (s *Service) shopifyImports(ctx context.Context, a Actor, p ShopifyOrderChange) ([]shopifyImport, error) {
+	if _, err := s.authorize(ctx, a, actShopifyWebhooks); err != nil {
+		return nil, err
+	}
 	if p.Shop == "" || p.OrderID == "" {
 		return nil, Errorf(Invalid, "the shop and the order id are required")
 	}
@@ -274,23 +254,43 @@ func (s *Service) notice(ctx context.Context, tx Store, scope Scope, o *Order, e
 	return tx.SetStatuses(ctx, scope, []SetStatusParams{{From: o.Status, Version: o.Version, Order: o, Events: []OrderEvent{e}}})
 }
 
-// noticeOnce is notice unless the order's last event of that kind says the
-// same already: Shopify sends orders/updated for every change of the order
-// (tags, payments), and each would repeat what the client was told.
-func (s *Service) noticeOnce(ctx context.Context, tx Store, scope Scope, o *Order, ev Event, reason string) (bool, error) {
+// noticeOnce is notice, counted in *n, unless the order's last event of that
+// kind says the same already: Shopify sends orders/updated for every change of
+// the order (tags, payments), and each would repeat what the client was told.
+func (s *Service) noticeOnce(ctx context.Context, tx Store, scope Scope, o *Order, ev Event, reason string, n *int) error {
 	h, err := tx.History(ctx, scope, o.ID)
 	if err != nil {
-		return false, err
+		return err
 	}
 	for i := len(h) - 1; i >= 0; i-- {
 		if h[i].Event == ev {
 			if h[i].Reason == reason {
-				return false, nil
+				return nil
 			}
 			break
 		}
 	}
-	return true, s.notice(ctx, tx, scope, o, ev, reason)
+	if err := s.notice(ctx, tx, scope, o, ev, reason); err != nil {
+		return err
+	}
+	*n++
+	return nil
+}
+
+// syncTx runs one client's changes for a Shopify order webhook in a
+// transaction, and wakes the client's subscribers. Errors: ErrConflict when an
+// order changed meanwhile (scheduled, edited): Shopify delivers the webhook
+// again, and the order is then where it now is.
+func (s *Service) syncTx(ctx context.Context, scope Scope, name, what string, fn func(tx Store) error) error {
+	err := s.store.Tx(ctx, fn)
+	if isConflict(err) {
+		return Errorf(Conflict, "an order imported from Shopify order %s changed while it was %s; try again", name, what)
+	}
+	if err != nil {
+		return err
+	}
+	s.committed(scope)
+	return nil
 }
 
 // shopifyChanges names the fields Shopify gives (address, recipient, notes,

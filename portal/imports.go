@@ -357,22 +357,11 @@ func (s *server) startImport(ctx context.Context, u *upload, a connect.Actor, po
 		defer cancel()
 		defer done()
 		res, err := s.importInBackground(ctx, a, sheet, connect.ImportOptions{AllOrNothing: allOrNothing,
-			Refused: refused.add, MaxErrors: maxImportErrors,
-			Progress: func(p connect.ImportProgress) { job.update(func() { job.progress = p }) }})
-		if cerr := refused.close(res != nil); cerr != nil && err == nil {
-			res, err = nil, cerr
-		}
+			Refused: refused.add, MaxErrors: maxImportErrors, Progress: job.progressed})
 		u.mu.Lock()
 		u.header, u.delimiter = sheet.Header(), sheet.Layout().Delimiter
 		u.mu.Unlock()
-		job.update(func() {
-			job.result, job.err, job.finished = res, err, true
-			job.refused = refused
-			if res != nil {
-				job.progress = connect.ImportProgress{Read: res.Read, Stored: res.Imported}
-			}
-		})
-		if err != nil && res == nil {
+		if res, err = job.finish(refused, res, err); err != nil && res == nil {
 			s.log.WarnContext(ctx, "portal: import failed", "client", a.Client, "err", err)
 		}
 	}()

@@ -34,18 +34,8 @@ func (s *server) startShopifyImport(w http.ResponseWriter, r *http.Request, v *v
 	go func() {
 		defer cancel()
 		res, err := s.svc.ImportShopifyOrders(ctx, a, refs, connect.ImportOptions{Refused: refused.add, MaxErrors: maxImportErrors,
-			Progress: func(p connect.ImportProgress) { job.update(func() { job.progress = p }) }})
-		if cerr := refused.close(res != nil); cerr != nil && err == nil {
-			res, err = nil, cerr
-		}
-		job.update(func() {
-			job.result, job.err, job.finished = res, err, true
-			job.refused = refused
-			if res != nil {
-				job.progress = connect.ImportProgress{Read: res.Read, Stored: res.Imported}
-			}
-		})
-		if err != nil && res == nil {
+			Progress: job.progressed})
+		if res, err = job.finish(refused, res, err); err != nil && res == nil {
 			s.log.WarnContext(ctx, "portal: Shopify import failed", "client", a.Client, "err", err)
 		}
 	}()

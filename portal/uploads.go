@@ -266,6 +266,25 @@ func (j *importJob) update(f func()) {
 	j.changed = make(chan struct{})
 }
 
+// progressed records the import's progress (ImportOptions.Progress).
+func (j *importJob) progressed(p connect.ImportProgress) { j.update(func() { j.progress = p }) }
+
+// finish records the import's outcome, with its refused rows kept (closed, and
+// kept when there is a result), and returns it, or the error closing them.
+func (j *importJob) finish(refused *spill, res *connect.ImportResult, err error) (*connect.ImportResult, error) {
+	if cerr := refused.close(res != nil); cerr != nil && err == nil {
+		res, err = nil, cerr
+	}
+	j.update(func() {
+		j.result, j.err, j.finished = res, err, true
+		j.refused = refused
+		if res != nil {
+			j.progress = connect.ImportProgress{Read: res.Read, Stored: res.Imported}
+		}
+	})
+	return res, err
+}
+
 // jobState is what the progress bar shows.
 type jobState struct {
 	Total    int    `json:"total"`

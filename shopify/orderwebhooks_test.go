@@ -106,14 +106,10 @@ func TestOrderWebhooksInShopifysShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
-		again := req.Clone(r.ctx)
-		again.Body, _ = req.GetBody()
-		resp, err := http.DefaultClient.Do(again)
-		if err != nil {
-			t.Fatal(err)
+	for i := range 2 {
+		if status := redeliver(t, req); status != http.StatusOK {
+			t.Errorf("delivery %d answered %d, want 200", i+1, status)
 		}
-		resp.Body.Close()
 	}
 	if got := len(r.svc.orderCalls()); got != len(want)+1 {
 		t.Errorf("%d calls after a payload without an order and one event delivered twice, want %d", got, len(want)+1)
@@ -207,4 +203,18 @@ func TestServiceResyncsOrdersEditedOrCancelledInShopify(t *testing.T) {
 	if ev := got.History[len(got.History)-1]; got.Status != connect.StatusScheduled || ev.Event != connect.EventShopifyCancel {
 		t.Errorf("the scheduled order after orders/cancelled: %s, %+v", got.Status, ev)
 	}
+}
+
+// redeliver sends a copy of a webhook request, as Shopify delivers an event
+// again, and returns the answer's status.
+func redeliver(t *testing.T, req *http.Request) int {
+	t.Helper()
+	again := req.Clone(req.Context())
+	again.Body, _ = req.GetBody()
+	resp, err := http.DefaultClient.Do(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -3,7 +3,6 @@ package shopifytest
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,26 +26,9 @@ func (s *Shop) Edit(orderID string, edit func(o *Order)) bool {
 		o.ShippingAddress.ID = s.srv.gid("MailingAddress")
 	}
 	for i := range o.LineItems {
-		li := &o.LineItems[i]
-		if li.ID != "" && i < known {
-			continue
+		if o.LineItems[i].ID == "" || i >= known {
+			s.stock(o, &o.LineItems[i])
 		}
-		li.ID = s.srv.gid("LineItem")
-		if li.Location == "" {
-			li.Location = DefaultLocation
-		}
-		loc := s.location(li.Location)
-		j := slices.IndexFunc(o.FulfillmentOrders, func(fo FulfillmentOrder) bool {
-			return fo.Location == loc && (fo.Status == "OPEN" || fo.Status == "ON_HOLD")
-		})
-		if j < 0 {
-			o.FulfillmentOrders = append(o.FulfillmentOrders, FulfillmentOrder{ID: s.srv.gid("FulfillmentOrder"), Status: "OPEN", Location: loc})
-			j = len(o.FulfillmentOrders) - 1
-		}
-		n := li.CurrentQuantity()
-		o.FulfillmentOrders[j].LineItems = append(o.FulfillmentOrders[j].LineItems, FulfillmentOrderLineItem{
-			ID: s.srv.gid("FulfillmentOrderLineItem"), LineItemID: li.ID, SKU: li.SKU, Total: n, Remaining: n,
-		})
 	}
 	o.UpdatedAt = s.srv.now()
 	s.index(o)

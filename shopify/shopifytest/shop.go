@@ -241,27 +241,34 @@ func (s *Shop) addOrder(o Order) *Order {
 	o.LineItems = slices.Clone(o.LineItems)
 	o.FulfillmentOrders = nil
 	for i := range o.LineItems {
-		li := &o.LineItems[i]
-		li.ID = s.srv.gid("LineItem")
-		if li.Location == "" {
-			li.Location = DefaultLocation
-		}
-		loc := s.location(li.Location)
-		j := slices.IndexFunc(o.FulfillmentOrders, func(fo FulfillmentOrder) bool { return fo.Location == loc })
-		if j < 0 {
-			o.FulfillmentOrders = append(o.FulfillmentOrders, FulfillmentOrder{ID: s.srv.gid("FulfillmentOrder"), Status: "OPEN", Location: loc})
-			j = len(o.FulfillmentOrders) - 1
-		}
-		n := li.CurrentQuantity()
-		o.FulfillmentOrders[j].LineItems = append(o.FulfillmentOrders[j].LineItems, FulfillmentOrderLineItem{
-			ID: s.srv.gid("FulfillmentOrderLineItem"), LineItemID: li.ID, SKU: li.SKU, Total: n, Remaining: n,
-		})
+		s.stock(&o, &o.LineItems[i])
 	}
 	o.Fulfillments = nil
 	p := &o
 	s.orders = append(s.orders, p)
 	s.index(p)
 	return p
+}
+
+// stock gives a new line item its id and a line in the open fulfillment order
+// of its location (a new one when the location has none open).
+func (s *Shop) stock(o *Order, li *LineItem) {
+	li.ID = s.srv.gid("LineItem")
+	if li.Location == "" {
+		li.Location = DefaultLocation
+	}
+	loc := s.location(li.Location)
+	j := slices.IndexFunc(o.FulfillmentOrders, func(fo FulfillmentOrder) bool {
+		return fo.Location == loc && (fo.Status == "OPEN" || fo.Status == "ON_HOLD")
+	})
+	if j < 0 {
+		o.FulfillmentOrders = append(o.FulfillmentOrders, FulfillmentOrder{ID: s.srv.gid("FulfillmentOrder"), Status: "OPEN", Location: loc})
+		j = len(o.FulfillmentOrders) - 1
+	}
+	n := li.CurrentQuantity()
+	o.FulfillmentOrders[j].LineItems = append(o.FulfillmentOrders[j].LineItems, FulfillmentOrderLineItem{
+		ID: s.srv.gid("FulfillmentOrderLineItem"), LineItemID: li.ID, SKU: li.SKU, Total: n, Remaining: n,
+	})
 }
 
 // location returns the shop's location with this name, adding it on first use.
