@@ -107,7 +107,7 @@ func (s *Service) Order(ctx context.Context, a Actor, id OrderID) (*Order, error
 		if err != nil {
 			return nil, err
 		}
-		o.ShopifyFulfilment = shopifyFulfilment(entries)
+		o.ShopifyFulfilment = shopifyFulfilment(o.History, entries)
 	}
 	return o, nil
 }

@@ -188,6 +188,8 @@ func (s *Service) DeliverOutbox(ctx context.Context, opts OutboxOptions) (int, e
 			s.log.WarnContext(ctx, "outbox: entry claimed again while being delivered", "key", e.Key, "attempts", e.Attempts)
 		case err != nil:
 			return len(entries), err
+		default:
+			s.recordShopifyOutcome(context.WithoutCancel(ctx), e, fin)
 		}
 	}
 	return len(entries), nil

@@ -1,6 +1,7 @@
 package connect_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -48,8 +49,26 @@ func TestTheOrderShowsShopifysSideOfItsFulfilment(t *testing.T) {
 	}
 	w.route(ev("c1", d.ID, connect.EventComplete, 30))
 	deliver()
-	if f := w.status(d.ID).ShopifyFulfilment; f.Progress != connect.FulfilmentDelivered || f.ProgressAt.Before(f.FulfilledAt) {
+	got := w.status(d.ID)
+	if f := got.ShopifyFulfilment; f.Progress != connect.FulfilmentDelivered || f.ProgressAt.Before(f.FulfilledAt) {
 		t.Fatalf("after delivery: %+v", f)
+	}
+	var timeline []connect.Event
+	for _, ev := range got.History {
+		if ev.Event == connect.EventShopifyFulfilled || ev.Event == connect.EventShopifyProgress {
+			timeline = append(timeline, ev.Event)
+		}
+	}
+	slices.Sort(timeline) // the fulfilment and the first progress go out together, in either order
+	if want := []connect.Event{connect.EventShopifyFulfilled, connect.EventShopifyProgress, connect.EventShopifyProgress}; !slices.Equal(timeline, want) {
+		t.Errorf("the timeline's Shopify events: %v, want %v", timeline, want)
+	}
+	// The outbox forgets delivered entries after a while; the history keeps them.
+	if _, err := w.Store.PurgeOutboxAnyAccount(w.ctx, time.Now().Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if f := w.status(d.ID).ShopifyFulfilment; *f != *got.ShopifyFulfilment {
+		t.Errorf("after the outbox was purged: %+v, want %+v", f, got.ShopifyFulfilment)
 	}
 	// An order from elsewhere has no Shopify side.
 	if f := w.status(w.draft(w.owner, "M-1").ID).ShopifyFulfilment; f != nil {

@@ -90,6 +90,15 @@ const (
 	// a route (or failed); the order was left as it is, for the dispatcher to
 	// decide.
 	EventShopifyCancel Event = "shopify_cancel"
+	// EventShopifyFulfilled: Shopify took the order's fulfilment; the reason
+	// says whether the customer was notified.
+	EventShopifyFulfilled Event = "shopify_fulfilled"
+	// EventShopifyProgress: Shopify took a delivery progress event (out for
+	// delivery, delivered, attempted delivery: the reason).
+	EventShopifyProgress Event = "shopify_progress"
+	// EventShopifyFailed: Shopify refused the fulfilment (or a progress event)
+	// until the retries ran out; the reason says why.
+	EventShopifyFailed Event = "shopify_failed"
 )
 
 // Events lists every event of the lifecycle (those with a row in its table).
