@@ -540,12 +540,18 @@ func discardRefused(connect.RefusedRow) error { return nil }
 // panic (a parser's bug met by a damaged file, say) would take the host's
 // process down: it becomes the import's error instead, and the import's
 // transaction is rolled back.
-func (s *server) importInBackground(ctx context.Context, a connect.Actor, src connect.ImportSource, opts connect.ImportOptions) (res *connect.ImportResult, err error) {
+func (s *server) importInBackground(ctx context.Context, a connect.Actor, src connect.ImportSource, opts connect.ImportOptions) (*connect.ImportResult, error) {
+	return s.recovered(ctx, a, func() (*connect.ImportResult, error) { return s.svc.Import(ctx, a, src, opts) })
+}
+
+// recovered runs a background import (a spreadsheet's, a Shopify bulk
+// import), turning a panic into its error.
+func (s *server) recovered(ctx context.Context, a connect.Actor, run func() (*connect.ImportResult, error)) (res *connect.ImportResult, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.ErrorContext(ctx, "portal: an import panicked", "client", a.Client, "panic", p, "stack", string(debug.Stack()))
 			res, err = nil, connect.Errorf(connect.Internal, "the import failed unexpectedly; nothing was imported")
 		}
 	}()
-	return s.svc.Import(ctx, a, src, opts)
+	return run()
 }

@@ -33,8 +33,10 @@ func (s *server) startShopifyImport(w http.ResponseWriter, r *http.Request, v *v
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), importTimeout)
 	go func() {
 		defer cancel()
-		res, err := s.svc.ImportShopifyOrders(ctx, a, refs, connect.ImportOptions{Refused: refused.add, MaxErrors: maxImportErrors,
-			Progress: job.progressed})
+		res, err := s.recovered(ctx, a, func() (*connect.ImportResult, error) {
+			return s.svc.ImportShopifyOrders(ctx, a, refs, connect.ImportOptions{Refused: refused.add, MaxErrors: maxImportErrors,
+				Progress: job.progressed})
+		})
 		if res, err = job.finish(refused, res, err); err != nil && res == nil {
 			s.log.WarnContext(ctx, "portal: Shopify import failed", "client", a.Client, "err", err)
 		}
