@@ -155,7 +155,7 @@ func newIsoWorld(t *testing.T) *isoWorld {
 	if len(iw.vShopifyIDs) != 2 {
 		t.Fatalf("V has Shopify orders %v", iw.vShopifyIDs)
 	}
-	if err := w.store.SaveShopifyToken(w.ctx, connect.Scope{Account: w.acct, Client: v.client.ID}, "green.myshopify.com", []byte("sealed")); err != nil {
+	if _, err := w.store.SaveShopifyToken(w.ctx, connect.Scope{Account: w.acct, Client: v.client.ID}, "green.myshopify.com", []byte("sealed"), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.svc.ChangePassword(w.ctx, v.owner, "", isoPassword); err != nil {

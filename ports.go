@@ -455,17 +455,78 @@ type StopChange struct {
 	Order *Order // as stored when the change is delivered, which may be later than Event
 }
 
-// ShopifyTokens keeps clients' Shopify access tokens for the Shopify adapter,
-// sealed (encrypted) by it: the core never reads them. The storage adapter
+// ShopifyTokens keeps Shopify access tokens for the Shopify adapter, sealed
+// (encrypted) by it: the core never reads them. Shopify gives an app one active
+// token per shop (a new install, or a refresh, revokes the earlier ones), so the
+// token is kept per shop and shared by every client linked to it, in any
+// account; which shop a client uses is kept per client. The storage adapter
 // implements it beside Store; the host wires it into the Shopify adapter.
+//
+// Every method but the …AnyAccount ones takes a client's scope and reaches only
+// the token of the shop that client is linked to.
 type ShopifyTokens interface {
-	// SaveShopifyToken stores (or replaces) the client's sealed token for shop.
+	// SaveShopifyToken links the client to shop and stores sealed as the shop's
+	// token, saved at at (zero: now), replacing the shop's token for every
+	// client linked to it (Shopify revoked the earlier one when it issued this
+	// one). The token's Version moves on and any refresh claim ends.
 	// Errors: ErrNotFound when the client is not in scope.
-	SaveShopifyToken(ctx context.Context, client Scope, shop string, sealed []byte) error
-	// ShopifyToken returns the client's shop and sealed token. Errors: ErrNotFound.
-	ShopifyToken(ctx context.Context, client Scope) (shop string, sealed []byte, err error)
-	// DeleteShopifyToken forgets the client's token (none is fine).
+	SaveShopifyToken(ctx context.Context, client Scope, shop string, sealed []byte, at time.Time) (*ShopifyToken, error)
+	// ShopifyToken returns the token of the shop the client is linked to.
+	// Errors: ErrNotFound when the client has none.
+	ShopifyToken(ctx context.Context, client Scope) (*ShopifyToken, error)
+	// ClaimShopifyRefresh claims the refresh of the token of the client's shop
+	// until p.Until, so that one process at a time trades its refresh token: it
+	// succeeds when the token is still at p.Version and no other claim is live
+	// at p.Now. Errors: ErrConflict when the token moved on or another claim is
+	// live (reload it, and wait for the claimant's token); ErrNotFound.
+	ClaimShopifyRefresh(ctx context.Context, client Scope, p ShopifyRefreshClaim) error
+	// SwapShopifyToken stores sealed as the token of the client's shop, saved
+	// at at (zero: now), if the token is still at version (compare-and-set: a
+	// refreshed pair replaces the pair it was refreshed from, never a newer
+	// one), ending any claim, and returns the stored token with its new
+	// Version. Errors: ErrConflict when the token moved on (reload it and use
+	// the winner's); ErrNotFound.
+	SwapShopifyToken(ctx context.Context, client Scope, version int64, sealed []byte, at time.Time) (*ShopifyToken, error)
+	// DeleteShopifyToken unlinks the client from its shop's token; the token
+	// itself is forgotten once no client is linked to it (none is fine).
 	DeleteShopifyToken(ctx context.Context, client Scope) error
+	// ForgetShopifyShopAnyAccount forgets the shop's token and unlinks every
+	// client, in any account, from it (the shop uninstalled the app, which
+	// revoked it). It returns how many clients it unlinked.
+	ForgetShopifyShopAnyAccount(ctx context.Context, shop string) (int, error)
+	// ShopifyTokensSavedBeforeAnyAccount lists, in any account, up to limit
+	// shops whose token was last saved before t, oldest first, each with one
+	// client linked to it (its scope reaches the token), so that a quiet shop's
+	// refresh token is traded before it expires.
+	ShopifyTokensSavedBeforeAnyAccount(ctx context.Context, t time.Time, limit int) ([]QuietShopifyShop, error)
+}
+
+// ShopifyToken is a shop's sealed access token as stored.
+type ShopifyToken struct {
+	Shop   string
+	Sealed []byte
+	// Version moves on with every save; SwapShopifyToken compares it.
+	Version int64
+	SavedAt time.Time // when it was issued or refreshed, on the saver's clock
+	// SealedFor is the client a token stored before tokens were kept per shop
+	// was sealed for; "" for a token sealed for its shop (every token saved
+	// since).
+	SealedFor ClientID
+}
+
+// ShopifyRefreshClaim is a claim on refreshing a shop's token.
+type ShopifyRefreshClaim struct {
+	Version int64     // the token's version the claimant read
+	Now     time.Time // the claimant's clock: a claim ending by then is over
+	Until   time.Time // the claim ends then, should the claimant never swap
+}
+
+// QuietShopifyShop is a shop whose token has not been saved for a while, and
+// one client linked to it.
+type QuietShopifyShop struct {
+	Shop    string
+	Client  Scope
+	SavedAt time.Time
 }
 
 // Shopify is what the core needs of a client's Shopify store. Every method takes

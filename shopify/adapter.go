@@ -33,7 +33,8 @@ type Config struct {
 	// the app's API access: "Read all orders"). Stores linked before need
 	// linking again to grant it.
 	ReadAllOrders bool
-	// Tokens keeps each client's sealed access token. Required.
+	// Tokens keeps each shop's sealed access token, shared by the clients
+	// linked to it. Required.
 	Tokens connect.ShopifyTokens
 	// Sealer seals tokens before they reach Tokens, bound to the client. Required.
 	Sealer *Sealer
@@ -131,7 +132,7 @@ type Adapter struct {
 	stateTTL  time.Duration
 	returnURL string
 
-	locks sync.Map // connect.ClientID → *sync.Mutex: one token refresh at a time per client
+	locks sync.Map // shop → *sync.Mutex: one token refresh at a time per shop in this process
 }
 
 var _ connect.Shopify = (*Adapter)(nil)

@@ -87,9 +87,10 @@ func (h *InstallHandler) Start(w http.ResponseWriter, r *http.Request) {
 // (constant time), the shop and the timestamp; that the state is one Start
 // signed, unexpired, for this shop and the signed-in member's client, and
 // unused (recorded through Once); then trades the code for the store's
-// expiring offline token, saves it sealed, links the store through the
-// Service, and redirects to ReturnURL. Should the Service refuse the link (a
-// member whose role may not), the client's previous token is put back.
+// expiring offline token, saves it sealed as the shop's token (shared by every
+// client linked to the shop: Shopify revoked the shop's earlier token), links
+// the store through the Service, and redirects to ReturnURL. A member whose
+// role may not link is refused before the code is traded.
 func (h *InstallHandler) Callback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	a := h.a
@@ -123,6 +124,12 @@ func (h *InstallHandler) Callback(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusBadRequest, "Shopify sent no authorization code; start again from Settings → Integrations")
 		return
 	}
+	// Refused before the code is traded: a new token revokes the shop's
+	// current one, which other clients linked to the shop may be using.
+	if _, err := h.mayLink(ctx, actor); err != nil {
+		refuseErr(ctx, a, w, err)
+		return
+	}
 	if err := a.cfg.Once.UseOnce(ctx, "shopify/install-state/"+st.Nonce, time.Unix(st.Expires, 0)); err != nil {
 		if errors.Is(err, connect.ErrConflict) {
 			refuse(w, http.StatusForbidden, "this install link was already used; start again from Settings → Integrations")
@@ -138,25 +145,29 @@ func (h *InstallHandler) Callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scope := connect.Scope{Account: actor.Account, Client: actor.Client}
-	prevShop, prevSealed, prevErr := a.cfg.Tokens.ShopifyToken(ctx, scope)
+	prev, prevErr := a.cfg.Tokens.ShopifyToken(ctx, scope)
 	if prevErr != nil && !errors.Is(prevErr, connect.ErrNotFound) {
 		refuseErr(ctx, a, w, prevErr)
 		return
 	}
+	// The new token is the shop's only good one now (Shopify revoked the
+	// earlier), for every client linked to the shop: it is kept even should
+	// the link be refused below.
 	if err := a.saveToken(ctx, scope, shop, tok); err != nil {
 		refuseErr(ctx, a, w, err)
 		return
 	}
 	if _, err := h.svc.LinkShopify(ctx, actor, shop); err != nil {
-		// Put back what was there: the refusal changes nothing.
-		var undo error
-		if prevErr == nil {
-			undo = a.cfg.Tokens.SaveShopifyToken(context.WithoutCancel(ctx), scope, prevShop, prevSealed)
-		} else {
-			undo = a.cfg.Tokens.DeleteShopifyToken(context.WithoutCancel(ctx), scope)
-		}
-		if undo != nil {
-			a.log.ErrorContext(ctx, "shopify: install refused, and the client's previous token could not be put back", "client", actor.Client, "err", undo)
+		// The refusal leaves the client as it was: linked to the same shop,
+		// or unlinked from it. (A link to another shop is not restored: the
+		// client links that store again.)
+		if prevErr != nil || prev.Shop != shop {
+			if undo := a.cfg.Tokens.DeleteShopifyToken(context.WithoutCancel(ctx), scope); undo != nil {
+				a.log.ErrorContext(ctx, "shopify: install refused, and the client could not be unlinked from the shop's token", "client", actor.Client, "err", undo)
+			}
+			if prevErr == nil {
+				a.log.WarnContext(ctx, "shopify: install refused; the client's link to its previous store is gone", "client", actor.Client, "previous", prev.Shop)
+			}
 		}
 		refuseErr(ctx, a, w, err)
 		return
@@ -248,4 +259,17 @@ func refuseErr(ctx context.Context, a *Adapter, w http.ResponseWriter, err error
 		a.log.ErrorContext(ctx, "shopify: install failed", "err", err)
 	}
 	refuse(w, status, msg)
+}
+
+// mayLink returns the actor's client if the actor may link a store to it:
+// its owner or an admin. Errors: Forbidden.
+func (h *InstallHandler) mayLink(ctx context.Context, actor connect.Actor) (*connect.Client, error) {
+	client, member, err := h.svc.Membership(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	if member.Role != connect.RoleOwner && member.Role != connect.RoleAdmin {
+		return client, connect.Errorf(connect.Forbidden, "only the owner or an admin of %s can link a Shopify store to it", client.Name)
+	}
+	return client, nil
 }

@@ -19,9 +19,10 @@ import (
 	"github.com/dispatchkit/connect/shopify/shopifytest"
 )
 
-func openToken(t *testing.T, s *shopify.Sealer, client connect.ClientID, sealed []byte) shopify.Token {
+// openShopToken opens a shop's sealed token.
+func openShopToken(t *testing.T, s *shopify.Sealer, shop string, sealed []byte) shopify.Token {
 	t.Helper()
-	plain, err := s.Open(client, sealed)
+	plain, err := s.OpenShop(shop, sealed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,11 +67,12 @@ func TestInstallLinksTheStoreAndKeepsItsTokenSealed(t *testing.T) {
 	if d := cmp.Diff([]linkCall{{r.owner, "acme.myshopify.com"}}, r.links.linked()); d != "" {
 		t.Errorf("LinkShopify calls (-want +got):\n%s", d)
 	}
-	shop, sealed, err := r.tokens.ShopifyToken(r.ctx, r.scope)
-	if err != nil || shop != "acme.myshopify.com" {
-		t.Fatalf("stored token of %q, %v", shop, err)
+	st, err := r.tokens.ShopifyToken(r.ctx, r.scope)
+	if err != nil || st.Shop != "acme.myshopify.com" {
+		t.Fatalf("stored token %+v, %v", st, err)
 	}
-	tok := openToken(t, r.sealer, r.scope.Client, sealed)
+	sealed := st.Sealed
+	tok := openShopToken(t, r.sealer, st.Shop, sealed)
 	now := r.clock.Now()
 	if !strings.HasPrefix(tok.AccessToken, "shpat_") || !strings.HasPrefix(tok.RefreshToken, "shprt_") ||
 		!tok.ExpiresAt.Equal(now.Add(time.Hour)) || !tok.RefreshExpiresAt.After(now.Add(30*24*time.Hour)) {
@@ -83,14 +85,17 @@ func TestInstallLinksTheStoreAndKeepsItsTokenSealed(t *testing.T) {
 			}
 		}
 	})
-	t.Run("they open only for the same client", func(t *testing.T) {
-		if _, err := r.sealer.Open("client-2", sealed); err == nil {
-			t.Error("the token opened for another client")
+	t.Run("they open only for the same shop", func(t *testing.T) {
+		if _, err := r.sealer.OpenShop("another.myshopify.com", sealed); err == nil {
+			t.Error("the token opened for another shop")
+		}
+		if _, err := r.sealer.Open(connect.ClientID(st.Shop), sealed); err == nil {
+			t.Error("the shop's token opened as a client's")
 		}
 	})
 	t.Run("they open only with the same key", func(t *testing.T) {
 		other, _ := shopify.NewSealer(bytes.Repeat([]byte{8}, 32))
-		if _, err := other.Open(r.scope.Client, sealed); err == nil {
+		if _, err := other.OpenShop(st.Shop, sealed); err == nil {
 			t.Error("the token opened with another key")
 		}
 	})
@@ -201,6 +206,10 @@ func TestInstallRefusals(t *testing.T) {
 			r.signIn("dispatcher", connect.AsDispatcher("acct-1", "ana@dispatch.example"))
 			return r.start("dispatcher", "acme")
 		}, "member of a client's team"},
+		{"a plain member, refused before the code is traded", 403, func(r *rig) *httptest.ResponseRecorder {
+			r.links.roles = map[connect.MemberID]connect.Role{r.owner.Member: connect.RoleMember}
+			return r.callback("owner", r.approve(r.start("owner", "acme")))
+		}, "only the owner or an admin"},
 		{"a member the Service refuses", 403, func(r *rig) *httptest.ResponseRecorder {
 			r.links.refuse = connect.Errorf(connect.Forbidden, "only owners and admins may manage integrations")
 			return r.callback("owner", r.approve(r.start("owner", "acme")))
@@ -224,20 +233,43 @@ func TestInstallRefusals(t *testing.T) {
 	}
 }
 
-func TestInstallRefusedByTheServicePutsThePreviousTokenBack(t *testing.T) {
+// TestInstallRefusedByTheServiceKeepsTheShopsNewToken: once the code is
+// traded, Shopify has revoked the shop's earlier token; should the Service
+// then refuse the link, the new token stays the shop's (other clients linked
+// to it need it), and the client's link is as it was.
+func TestInstallRefusedByTheServiceKeepsTheShopsNewToken(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
-	r.link()
-	before, _ := r.tokens.snapshot()
-	r.links.refuse = connect.Errorf(connect.Forbidden, "only owners and admins may manage integrations")
-	w := r.callback("owner", r.approve(r.start("owner", "acme")))
-	if w.Code != http.StatusForbidden {
-		t.Fatalf("answered %d: %s", w.Code, w.Body)
-	}
-	after, _ := r.tokens.snapshot()
-	if d := cmp.Diff(before, after, cmp.AllowUnexported(stored{})); d != "" {
-		t.Errorf("stored tokens changed (-before +after):\n%s", d)
-	}
+	t.Run("a client linked to the shop stays linked, with the new token", func(t *testing.T) {
+		t.Parallel()
+		r := newRig(t)
+		r.link()
+		_, old := r.storedToken(r.scope)
+		r.links.refuse = connect.Errorf(connect.Forbidden, "only owners and admins may manage integrations")
+		w := r.callback("owner", r.approve(r.start("owner", "acme")))
+		if w.Code != http.StatusForbidden {
+			t.Fatalf("answered %d: %s", w.Code, w.Body)
+		}
+		_, now := r.storedToken(r.scope)
+		if now.AccessToken == old.AccessToken {
+			t.Fatal("the revoked token was kept")
+		}
+		r.shop.Seed(1)
+		if _, err := r.adapter.UnfulfilledOrders(r.ctx, r.scope, "", 10); err != nil {
+			t.Fatalf("the shop's new token does not work: %v", err)
+		}
+	})
+	t.Run("a client not linked before is not linked after", func(t *testing.T) {
+		t.Parallel()
+		r := newRig(t)
+		r.links.refuse = connect.Errorf(connect.Forbidden, "only owners and admins may manage integrations")
+		w := r.callback("owner", r.approve(r.start("owner", "acme")))
+		if w.Code != http.StatusForbidden {
+			t.Fatalf("answered %d: %s", w.Code, w.Body)
+		}
+		if tokens, _ := r.tokens.snapshot(); len(tokens) != 0 {
+			t.Errorf("tokens after the refusal: %v", tokens)
+		}
+	})
 }
 
 func TestInstallTellsTheOwnerWhichScopesShopifyDidNotGrant(t *testing.T) {

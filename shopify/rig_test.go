@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -172,32 +173,40 @@ func (r *rig) link() {
 	}
 }
 
-// storedToken opens the client's stored token.
+// storedToken opens the client's shop's stored token.
 func (r *rig) storedToken(scope connect.Scope) (string, shopify.Token) {
 	r.t.Helper()
-	shop, sealed, err := r.tokens.ShopifyToken(r.ctx, scope)
+	st, err := r.tokens.ShopifyToken(r.ctx, scope)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	return shop, openToken(r.t, r.sealer, scope.Client, sealed)
+	return st.Shop, openShopToken(r.t, r.sealer, st.Shop, st.Sealed)
 }
 
-// memTokens is an in-memory connect.ShopifyTokens that counts saves.
+// memTokens is an in-memory connect.ShopifyTokens, a token per shop that the
+// clients linked to it share, that counts saves (and swaps).
 type memTokens struct {
 	mu      sync.Mutex
 	clients map[connect.Scope]bool
-	m       map[connect.Scope]stored
+	links   map[connect.Scope]string // client → shop
+	shops   map[string]*memShop
 	saves   int
 	fail    error // returned by every call when set
 }
 
+type memShop struct {
+	tok          connect.ShopifyToken
+	claimedUntil time.Time
+}
+
+// stored is a client's view of its shop's token.
 type stored struct {
 	shop   string
 	sealed []byte
 }
 
 func newMemTokens() *memTokens {
-	return &memTokens{clients: map[connect.Scope]bool{}, m: map[connect.Scope]stored{}}
+	return &memTokens{clients: map[connect.Scope]bool{}, links: map[connect.Scope]string{}, shops: map[string]*memShop{}}
 }
 
 func (m *memTokens) addClient(s connect.Scope) {
@@ -206,31 +215,81 @@ func (m *memTokens) addClient(s connect.Scope) {
 	m.clients[s] = true
 }
 
-func (m *memTokens) SaveShopifyToken(_ context.Context, s connect.Scope, shop string, sealed []byte) error {
+func (m *memTokens) SaveShopifyToken(_ context.Context, s connect.Scope, shop string, sealed []byte, at time.Time) (*connect.ShopifyToken, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail != nil {
-		return m.fail
+		return nil, m.fail
 	}
 	if !m.clients[s] {
-		return connect.Errorf(connect.NotFound, "no such client")
+		return nil, connect.Errorf(connect.NotFound, "no such client")
 	}
 	m.saves++
-	m.m[s] = stored{shop, bytes.Clone(sealed)}
+	m.links[s] = shop
+	sh := m.shops[shop]
+	if sh == nil {
+		sh = &memShop{}
+		m.shops[shop] = sh
+	}
+	sh.tok = connect.ShopifyToken{Shop: shop, Sealed: bytes.Clone(sealed), Version: sh.tok.Version + 1, SavedAt: at}
+	sh.claimedUntil = time.Time{}
+	out := sh.tok
+	return &out, nil
+}
+
+// linked returns the shop of the client; m.mu is held.
+func (m *memTokens) linked(s connect.Scope) (*memShop, error) {
+	if m.fail != nil {
+		return nil, m.fail
+	}
+	sh := m.shops[m.links[s]]
+	if sh == nil {
+		return nil, connect.Errorf(connect.NotFound, "no token")
+	}
+	return sh, nil
+}
+
+func (m *memTokens) ShopifyToken(_ context.Context, s connect.Scope) (*connect.ShopifyToken, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sh, err := m.linked(s)
+	if err != nil {
+		return nil, err
+	}
+	out := sh.tok
+	out.Sealed = bytes.Clone(out.Sealed)
+	return &out, nil
+}
+
+func (m *memTokens) ClaimShopifyRefresh(_ context.Context, s connect.Scope, p connect.ShopifyRefreshClaim) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sh, err := m.linked(s)
+	if err != nil {
+		return err
+	}
+	if sh.tok.Version != p.Version || p.Now.Before(sh.claimedUntil) {
+		return connect.Errorf(connect.Conflict, "claimed or moved on")
+	}
+	sh.claimedUntil = p.Until
 	return nil
 }
 
-func (m *memTokens) ShopifyToken(_ context.Context, s connect.Scope) (string, []byte, error) {
+func (m *memTokens) SwapShopifyToken(_ context.Context, s connect.Scope, version int64, sealed []byte, at time.Time) (*connect.ShopifyToken, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.fail != nil {
-		return "", nil, m.fail
+	sh, err := m.linked(s)
+	if err != nil {
+		return nil, err
 	}
-	st, ok := m.m[s]
-	if !ok {
-		return "", nil, connect.Errorf(connect.NotFound, "no token")
+	if sh.tok.Version != version {
+		return nil, connect.Errorf(connect.Conflict, "moved on")
 	}
-	return st.shop, bytes.Clone(st.sealed), nil
+	m.saves++
+	sh.tok = connect.ShopifyToken{Shop: sh.tok.Shop, Sealed: bytes.Clone(sealed), Version: version + 1, SavedAt: at}
+	sh.claimedUntil = time.Time{}
+	out := sh.tok
+	return &out, nil
 }
 
 func (m *memTokens) DeleteShopifyToken(_ context.Context, s connect.Scope) error {
@@ -239,22 +298,70 @@ func (m *memTokens) DeleteShopifyToken(_ context.Context, s connect.Scope) error
 	if m.fail != nil {
 		return m.fail
 	}
-	delete(m.m, s)
+	shop, ok := m.links[s]
+	if !ok {
+		return nil
+	}
+	delete(m.links, s)
+	for _, other := range m.links {
+		if other == shop {
+			return nil
+		}
+	}
+	delete(m.shops, shop)
 	return nil
+}
+
+func (m *memTokens) ForgetShopifyShopAnyAccount(_ context.Context, shop string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return 0, m.fail
+	}
+	n := 0
+	for s, other := range m.links {
+		if other == shop {
+			delete(m.links, s)
+			n++
+		}
+	}
+	delete(m.shops, shop)
+	return n, nil
+}
+
+func (m *memTokens) ShopifyTokensSavedBeforeAnyAccount(_ context.Context, t time.Time, limit int) ([]connect.QuietShopifyShop, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return nil, m.fail
+	}
+	var out []connect.QuietShopifyShop
+	for s, shop := range m.links {
+		sh := m.shops[shop]
+		if sh == nil || !sh.tok.SavedAt.Before(t) || slices.ContainsFunc(out, func(q connect.QuietShopifyShop) bool { return q.Shop == shop }) {
+			continue
+		}
+		out = append(out, connect.QuietShopifyShop{Shop: shop, Client: s, SavedAt: sh.tok.SavedAt})
+	}
+	return out[:min(len(out), limit)], nil
 }
 
 func (m *memTokens) reset() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.m, m.saves = map[connect.Scope]stored{}, 0
+	m.links, m.shops, m.saves = map[connect.Scope]string{}, map[string]*memShop{}, 0
 }
 
+// snapshot returns each linked client's view of its shop's token, and the
+// number of saves.
 func (m *memTokens) snapshot() (map[connect.Scope]stored, int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := map[connect.Scope]stored{}
-	for k, v := range m.m {
-		out[k] = v
+	for s, shop := range m.links {
+		if sh := m.shops[shop]; sh != nil {
+			out[s] = stored{shop, bytes.Clone(sh.tok.Sealed)}
+		}
 	}
 	return out, m.saves
 }

@@ -118,16 +118,17 @@ func TestServiceLinksAStoreThroughTheInstall(t *testing.T) {
 	if err != nil || cl.Shopify.Shop != "acme.myshopify.com" {
 		t.Fatalf("client after the install: %+v, %v", cl, err)
 	}
-	shop, sealed, err := w.store.ShopifyToken(w.ctx, w.scope)
-	if err != nil || shop != "acme.myshopify.com" {
-		t.Fatalf("stored token of %q, %v", shop, err)
+	st, err := w.store.ShopifyToken(w.ctx, w.scope)
+	if err != nil || st.Shop != "acme.myshopify.com" {
+		t.Fatalf("stored token %+v, %v", st, err)
 	}
-	tok := openToken(t, w.sealer, w.client.ID, sealed)
+	sealed := st.Sealed
+	tok := openShopToken(t, w.sealer, st.Shop, sealed)
 	if bytes.Contains(sealed, []byte(tok.AccessToken)) || bytes.Contains(sealed, []byte(tok.RefreshToken)) {
 		t.Error("the database holds the token in clear")
 	}
-	if _, err := w.sealer.Open("another-client", sealed); err == nil {
-		t.Error("the stored token opens for another client")
+	if _, err := w.sealer.OpenShop("another.myshopify.com", sealed); err == nil {
+		t.Error("the stored token opens for another shop")
 	}
 
 	t.Run("a replayed callback is refused by the store's UseOnce", func(t *testing.T) {
@@ -151,12 +152,12 @@ func TestServiceLinksAStoreThroughTheInstall(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.signIn("member", acc.Actor)
-		_, before, _ := w.store.ShopifyToken(w.ctx, w.scope)
+		before, _ := w.store.ShopifyToken(w.ctx, w.scope)
 		c := w.callback("member", w.approve(w.start("member", "acme")))
 		if c.Code != http.StatusForbidden {
 			t.Fatalf("answered %d: %s", c.Code, c.Body)
 		}
-		if _, after, _ := w.store.ShopifyToken(w.ctx, w.scope); !bytes.Equal(before, after) {
+		if after, _ := w.store.ShopifyToken(w.ctx, w.scope); !bytes.Equal(before.Sealed, after.Sealed) || before.Version != after.Version {
 			t.Error("the refused install replaced the stored token")
 		}
 	})
@@ -439,7 +440,7 @@ func TestServiceHandlesWebhooks(t *testing.T) {
 	if err != nil || cl.Shopify.Linked() {
 		t.Errorf("after the uninstall the client is %+v, %v; want unlinked", cl.Shopify, err)
 	}
-	if _, _, err := w.store.ShopifyToken(w.ctx, w.scope); !errors.Is(err, connect.ErrNotFound) {
+	if _, err := w.store.ShopifyToken(w.ctx, w.scope); !errors.Is(err, connect.ErrNotFound) {
 		t.Errorf("after the uninstall the token is still stored (%v)", err)
 	}
 	_, err = w.svc.ShopifyOrders(w.ctx, w.owner, "", 0)

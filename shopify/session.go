@@ -6,34 +6,36 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/dispatchkit/connect"
 )
 
-// session is one client's connection to its linked shop: the client's token,
-// opened from its sealed form and refreshed behind the GraphQL client that
-// uses it.
+// session is one client's connection to its linked shop: the shop's token,
+// shared by every client linked to the shop, opened from its sealed form and
+// refreshed behind the GraphQL client that uses it.
 type session struct {
 	a     *Adapter
 	scope connect.Scope
 	shop  string
 	gql   *Client
 
-	mu  sync.Mutex
-	tok Token
+	mu      sync.Mutex
+	tok     Token
+	version int64 // the stored token's version tok was read at, or saved as
 }
 
-// session opens the client's token and returns a connection to its shop.
-// Errors: Forbidden when no store is linked or its access is gone; Internal
-// when the sealed token does not open (another key, or damaged).
+// session opens the token of the client's shop and returns a connection to
+// the shop. Errors: Forbidden when no store is linked or its access is gone;
+// Internal when the sealed token does not open (another key, or damaged).
 func (a *Adapter) session(ctx context.Context, scope connect.Scope) (*session, error) {
-	shop, tok, err := a.loadToken(ctx, scope)
+	stored, tok, err := a.loadToken(ctx, scope)
 	if err != nil {
 		return nil, err
 	}
-	s := &session{a: a, scope: scope, shop: shop, tok: tok}
+	s := &session{a: a, scope: scope, shop: stored.Shop, tok: tok, version: stored.Version}
 	s.gql, err = NewClient(ClientConfig{
-		Shop: shop, Token: s.accessToken, HTTPClient: a.cfg.HTTPClient, Buckets: a.cfg.Buckets,
+		Shop: s.shop, Token: s.accessToken, HTTPClient: a.cfg.HTTPClient, Buckets: a.cfg.Buckets,
 		Logger: a.log, Now: a.now, Sleep: a.sleep,
 	})
 	if err != nil {
@@ -42,43 +44,58 @@ func (a *Adapter) session(ctx context.Context, scope connect.Scope) (*session, e
 	return s, nil
 }
 
-// loadToken reads and opens the client's token.
-func (a *Adapter) loadToken(ctx context.Context, scope connect.Scope) (string, Token, error) {
-	shop, sealed, err := a.cfg.Tokens.ShopifyToken(ctx, scope)
+// loadToken reads and opens the token of the client's shop: sealed for the
+// shop, or, stored before tokens were kept per shop, for the client it was
+// sealed for.
+func (a *Adapter) loadToken(ctx context.Context, scope connect.Scope) (*connect.ShopifyToken, Token, error) {
+	stored, err := a.cfg.Tokens.ShopifyToken(ctx, scope)
 	if errors.Is(err, connect.ErrNotFound) {
-		return "", Token{}, connect.Errorf(connect.Forbidden, "shopify: no Shopify store is linked; link it in Settings → Integrations")
+		return nil, Token{}, connect.Errorf(connect.Forbidden, "shopify: no Shopify store is linked; link it in Settings → Integrations")
 	}
 	if err != nil {
-		return "", Token{}, err
+		return nil, Token{}, err
 	}
-	plain, err := a.cfg.Sealer.Open(scope.Client, sealed)
+	var plain []byte
+	if stored.SealedFor != "" {
+		plain, err = a.cfg.Sealer.Open(stored.SealedFor, stored.Sealed)
+	} else {
+		plain, err = a.cfg.Sealer.OpenShop(stored.Shop, stored.Sealed)
+	}
 	if err != nil {
-		return "", Token{}, connect.Errorf(connect.Internal, "shopify: the client's stored token does not open (was the sealing key changed?); link the store again: %w", err)
+		return nil, Token{}, connect.Errorf(connect.Internal, "shopify: the stored token of %s does not open (was the sealing key changed?); link the store again: %w", stored.Shop, err)
 	}
 	var tok Token
 	if err := json.Unmarshal(plain, &tok); err != nil || tok.AccessToken == "" {
-		return "", Token{}, connect.Errorf(connect.Internal, "shopify: the client's stored token is not a token; link the store again")
+		return nil, Token{}, connect.Errorf(connect.Internal, "shopify: the stored token of %s is not a token; link the store again", stored.Shop)
 	}
-	return shop, tok, nil
+	return stored, tok, nil
 }
 
-// saveToken seals the token for the client and stores it.
-func (a *Adapter) saveToken(ctx context.Context, scope connect.Scope, shop string, tok Token) error {
+// sealToken seals the token for its shop.
+func (a *Adapter) sealToken(shop string, tok Token) ([]byte, error) {
 	plain, err := json.Marshal(tok)
 	if err != nil {
-		return connect.Errorf(connect.Internal, "shopify: %w", err)
+		return nil, connect.Errorf(connect.Internal, "shopify: %w", err)
 	}
-	sealed, err := a.cfg.Sealer.Seal(scope.Client, plain)
+	return a.cfg.Sealer.SealShop(shop, plain), nil
+}
+
+// saveToken links the client to shop and stores tok as the shop's token, for
+// every client linked to it: the token of a new install, which revoked the
+// shop's earlier one.
+func (a *Adapter) saveToken(ctx context.Context, scope connect.Scope, shop string, tok Token) error {
+	sealed, err := a.sealToken(shop, tok)
 	if err != nil {
 		return err
 	}
-	return a.cfg.Tokens.SaveShopifyToken(ctx, scope, shop, sealed)
+	_, err = a.cfg.Tokens.SaveShopifyToken(ctx, scope, shop, sealed, a.now())
+	return err
 }
 
-// lockFor returns the mutex that serialises token refreshes of one client in
-// this process: the refresh token changes with every refresh.
-func (a *Adapter) lockFor(client connect.ClientID) *sync.Mutex {
-	m, _ := a.locks.LoadOrStore(client, &sync.Mutex{})
+// lockFor returns the mutex that serialises token refreshes of one shop in
+// this process (other processes are kept out by the Store's refresh claim).
+func (a *Adapter) lockFor(shop string) *sync.Mutex {
+	m, _ := a.locks.LoadOrStore(shop, &sync.Mutex{})
 	return m.(*sync.Mutex)
 }
 
@@ -88,7 +105,7 @@ func (s *session) accessToken(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.tok.NeedsRefresh(s.a.now()) {
-		if err := s.refreshLocked(ctx, s.tok.AccessToken); err != nil {
+		if err := s.refreshLocked(ctx, s.tok.AccessToken, false); err != nil {
 			return "", err
 		}
 	}
@@ -104,7 +121,7 @@ func (s *session) do(ctx context.Context, op func() error) error {
 		return err
 	}
 	s.mu.Lock()
-	err = s.refreshLocked(ctx, s.tok.AccessToken)
+	err = s.refreshLocked(ctx, s.tok.AccessToken, false)
 	s.mu.Unlock()
 	if err != nil {
 		return err
@@ -116,35 +133,84 @@ func (s *session) do(ctx context.Context, op func() error) error {
 	return err
 }
 
+// RefreshClaimTTL is how long one process may take to refresh a shop's token
+// while the others wait for its result: longer than a token request can take
+// (the default HTTP client gives up after 30 s). Should the process die
+// meanwhile, another claims the refresh once this has passed.
+const RefreshClaimTTL = 45 * time.Second
+
+// claimPoll is how often a process waiting for another's refresh looks again.
+const claimPoll = 25 * time.Millisecond
+
 // refreshLocked replaces the stale access token (expiring, or refused) with a
-// fresh one, and stores it sealed. Another call, here or in another process,
-// may have refreshed it already: the stored token is read first, and used if
-// it is another one still good. s.mu is held.
+// fresh one, and stores it sealed. s.mu is held. force refreshes a token that
+// is still good (a quiet shop's, whose refresh token would otherwise expire),
+// unless another refresh stored a newer one since s.version.
+//
+// Shopify gives the app one active token per shop, and a refresh revokes the
+// earlier one, so the refreshes of one shop are serialised across processes:
+// in this one by a mutex per shop, across processes by a claim in the Store
+// on the stored token's version. The claimant trades the refresh token and
+// stores the fresh pair with a compare-and-set on that version; the others
+// wait for the new version and use it, never refreshing the pair a second
+// time. A claimant whose swap loses anyway (its claim ran out first) reloads
+// and uses the winner's pair.
 //
 // The fresh token is used only once it is stored: should storing fail, the
-// token held in the store keeps working, as its refresh token stays good until
-// the fresh access token is first used.
-func (s *session) refreshLocked(ctx context.Context, stale string) error {
-	lock := s.a.lockFor(s.scope.Client)
+// token held in the store keeps working, as Shopify keeps its refresh token
+// good until the fresh pair is first used.
+func (s *session) refreshLocked(ctx context.Context, stale string, force bool) error {
+	lock := s.a.lockFor(s.shop)
 	lock.Lock()
 	defer lock.Unlock()
-	now := s.a.now()
-	shop, tok, err := s.a.loadToken(ctx, s.scope)
-	if err != nil {
-		return err
+	waitUntil := time.Now().Add(RefreshClaimTTL + 5*time.Second) // real time: another process's work
+	since := s.version
+	for {
+		now := s.a.now()
+		stored, tok, err := s.a.loadToken(ctx, s.scope)
+		if err != nil {
+			return err
+		}
+		if stored.Shop != s.shop {
+			return connect.Errorf(connect.Conflict, "shopify: the client linked %s instead of %s meanwhile; try again", stored.Shop, s.shop)
+		}
+		if (force && stored.Version != since) || (!force && tok.AccessToken != stale && !tok.NeedsRefresh(now)) {
+			s.tok, s.version = tok, stored.Version
+			return nil
+		}
+		if !tok.CanRefresh(now) {
+			return s.revoked(nil)
+		}
+		err = s.a.cfg.Tokens.ClaimShopifyRefresh(ctx, s.scope, connect.ShopifyRefreshClaim{
+			Version: stored.Version, Now: now, Until: now.Add(RefreshClaimTTL)})
+		if errors.Is(err, connect.ErrConflict) {
+			// Another process is refreshing it: wait for its pair.
+			if time.Now().After(waitUntil) {
+				return connect.Errorf(connect.Unavailable, "shopify: another process has been refreshing the token of %s for too long; try again", s.shop)
+			}
+			if err := wait(ctx, claimPoll); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return s.refreshClaimed(ctx, stored, tok)
 	}
-	if shop != s.shop {
-		return connect.Errorf(connect.Conflict, "shopify: the client linked %s instead of %s meanwhile; try again", shop, s.shop)
-	}
-	if tok.AccessToken != stale && !tok.NeedsRefresh(now) {
-		s.tok = tok
-		return nil
-	}
-	if !tok.CanRefresh(now) {
-		return s.revoked(nil)
-	}
-	fresh, err := refreshToken(ctx, s.a.cfg.HTTPClient, s.a.now, shop, s.a.cfg.ClientID, s.a.cfg.Secret, tok.RefreshToken)
+}
+
+// refreshClaimed trades the refresh token of the stored token, which this
+// process claimed, and stores the fresh pair in its place.
+func (s *session) refreshClaimed(ctx context.Context, stored *connect.ShopifyToken, tok Token) error {
+	fresh, err := refreshToken(ctx, s.a.cfg.HTTPClient, s.a.now, s.shop, s.a.cfg.ClientID, s.a.cfg.Secret, tok.RefreshToken)
 	if connect.ErrorCode(err) == connect.Forbidden {
+		// Refused: revoked, expired, or traded by a process whose claim had
+		// run out. In that last case its pair is stored by now.
+		if again, tok2, lerr := s.a.loadToken(ctx, s.scope); lerr == nil && again.Version != stored.Version && again.Shop == s.shop {
+			s.tok, s.version = tok2, again.Version
+			return nil
+		}
 		return s.revoked(err)
 	}
 	if err != nil {
@@ -153,12 +219,38 @@ func (s *session) refreshLocked(ctx context.Context, stale string) error {
 	if len(fresh.Scopes) == 0 {
 		fresh.Scopes = tok.Scopes
 	}
-	if err := s.a.saveToken(ctx, s.scope, shop, fresh); err != nil {
+	sealed, err := s.a.sealToken(s.shop, fresh)
+	if err != nil {
 		return err
 	}
-	s.tok = fresh
-	s.a.log.InfoContext(ctx, "shopify: access token refreshed", "shop", shop, "client", s.scope.Client, "expires", fresh.ExpiresAt)
+	saved, err := s.a.cfg.Tokens.SwapShopifyToken(ctx, s.scope, stored.Version, sealed, s.a.now())
+	if errors.Is(err, connect.ErrConflict) {
+		again, tok2, lerr := s.a.loadToken(ctx, s.scope)
+		if lerr != nil {
+			return lerr
+		}
+		s.a.log.WarnContext(ctx, "shopify: another process stored a refreshed token first; using it", "shop", s.shop)
+		s.tok, s.version = tok2, again.Version
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.tok, s.version = fresh, saved.Version
+	s.a.log.InfoContext(ctx, "shopify: access token refreshed", "shop", s.shop, "client", s.scope.Client, "expires", fresh.ExpiresAt)
 	return nil
+}
+
+// wait waits d in real time, or until ctx ends.
+func wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // revoked is the error of a shop that no longer accepts the client's token.

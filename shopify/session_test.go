@@ -12,12 +12,11 @@ import (
 	"github.com/dispatchkit/connect/shopify"
 )
 
-// seal stores tok as the client's token, as if an install had.
+// seal stores tok as the token of the client's shop, as if an install had.
 func (r *rig) seal(tok shopify.Token) {
 	r.t.Helper()
 	plain, _ := json.Marshal(tok)
-	sealed, _ := r.sealer.Seal(r.scope.Client, plain)
-	if err := r.tokens.SaveShopifyToken(r.ctx, r.scope, r.shop.Domain(), sealed); err != nil {
+	if _, err := r.tokens.SaveShopifyToken(r.ctx, r.scope, r.shop.Domain(), r.sealer.SealShop(r.shop.Domain(), plain), r.clock.Now()); err != nil {
 		r.t.Fatal(err)
 	}
 }
@@ -126,10 +125,10 @@ func TestNoLinkedStore(t *testing.T) {
 	_, err := r.adapter.UnfulfilledOrders(r.ctx, r.scope, "", 10)
 	connecttest.WantCode(t, err, connect.Forbidden, "no Shopify store is linked")
 
-	t.Run("a token sealed for another client does not open", func(t *testing.T) {
+	t.Run("a token sealed for another shop does not open", func(t *testing.T) {
 		plain, _ := json.Marshal(shopify.Token{AccessToken: "shpat_x"})
-		sealed, _ := r.sealer.Seal("client-2", plain)
-		if err := r.tokens.SaveShopifyToken(r.ctx, r.scope, r.shop.Domain(), sealed); err != nil {
+		sealed := r.sealer.SealShop("another.myshopify.com", plain)
+		if _, err := r.tokens.SaveShopifyToken(r.ctx, r.scope, r.shop.Domain(), sealed, r.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		_, err := r.adapter.UnfulfilledOrders(r.ctx, r.scope, "", 10)

@@ -90,10 +90,44 @@ func TestInstallExchangeAndRefreshAgainstTheFake(t *testing.T) {
 		t.Fatalf("RefreshToken gave %+v; want a new access and refresh token", next)
 	}
 	useToken(t, srv, next.AccessToken)
-	// Once the new token is used, the old refresh token is done.
-	if _, err := shopify.RefreshToken(ctx, srv.Client(), "acme.myshopify.com", srv.ClientID(), srv.Secret(), tok.RefreshToken); connect.ErrorCode(err) != connect.Forbidden {
-		t.Errorf("RefreshToken with the replaced refresh token = %v; want Forbidden", err)
+	// One active token per shop: the refresh revoked the old access token.
+	if err := tryToken(srv, tok.AccessToken); !errors.Is(err, shopify.ErrUnauthorized) {
+		t.Errorf("the access token the refresh replaced = %v; want 401", err)
 	}
+	// Until the replacement refresh token is traded, the old one may be
+	// retried (a lost answer): a new pair, which revokes the one it replaces.
+	retry, err := shopify.RefreshToken(ctx, srv.Client(), "acme.myshopify.com", srv.ClientID(), srv.Secret(), tok.RefreshToken)
+	if err != nil {
+		t.Fatalf("retrying the traded refresh token: %v", err)
+	}
+	if err := tryToken(srv, next.AccessToken); !errors.Is(err, shopify.ErrUnauthorized) {
+		t.Errorf("the pair the retry replaced = %v; want 401", err)
+	}
+	if _, err := shopify.RefreshToken(ctx, srv.Client(), "acme.myshopify.com", srv.ClientID(), srv.Secret(), next.RefreshToken); connect.ErrorCode(err) != connect.Forbidden {
+		t.Errorf("RefreshToken of the pair the retry replaced = %v; want Forbidden", err)
+	}
+	// Once the replacement refresh token is traded, the old one is done.
+	last, err := shopify.RefreshToken(ctx, srv.Client(), "acme.myshopify.com", srv.ClientID(), srv.Secret(), retry.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := shopify.RefreshToken(ctx, srv.Client(), "acme.myshopify.com", srv.ClientID(), srv.Secret(), tok.RefreshToken); connect.ErrorCode(err) != connect.Forbidden {
+		t.Errorf("RefreshToken with the retired refresh token = %v; want Forbidden", err)
+	}
+	useToken(t, srv, last.AccessToken)
+	if st := srv.Shop("acme.myshopify.com").Stats(); st.Refreshed != 3 || st.RefreshRefused != 2 || st.Unauthorized != 2 {
+		t.Errorf("the shop saw %d refreshes, %d refused, %d requests with a revoked token; want 3, 2, 2", st.Refreshed, st.RefreshRefused, st.Unauthorized)
+	}
+}
+
+// tryToken runs a query with the access token.
+func tryToken(srv *shopifytest.Server, access string) error {
+	c, err := shopify.NewClient(shopify.ClientConfig{Shop: "acme.myshopify.com", Token: shopify.StaticToken(access), HTTPClient: srv.Client()})
+	if err != nil {
+		return err
+	}
+	_, err = shopify.OrdersByName(context.Background(), c, "name:1001", 1, 1)
+	return err
 }
 
 func useToken(t *testing.T, srv *shopifytest.Server, access string) {

@@ -217,7 +217,8 @@ func (h *WebhookHandler) handle(ctx context.Context, wh Webhook) error {
 // shop is linked, lest it undo a newer link.
 func (h *WebhookHandler) uninstalled(ctx context.Context, wh Webhook) error {
 	shop := wh.Shop
-	var clients []*connect.Client
+	var clients []*connect.Client // linked before the uninstall
+	newer := false                // some client linked the shop since
 	if h.a.cfg.Clients == nil && wh.TriggeredAt.IsZero() {
 		return errUntimedUninstall
 	}
@@ -230,8 +231,11 @@ func (h *WebhookHandler) uninstalled(ctx context.Context, wh Webhook) error {
 			return errUntimedUninstall
 		}
 		for _, c := range all {
-			if wh.TriggeredAt.IsZero() || !c.Shopify.LinkedAt.After(wh.TriggeredAt) {
+			switch {
+			case wh.TriggeredAt.IsZero() || !c.Shopify.LinkedAt.After(wh.TriggeredAt):
 				clients = append(clients, c)
+			case c.Shopify.Shop == shop:
+				newer = true
 			}
 		}
 		if len(all) > 0 && len(clients) == 0 {
@@ -243,20 +247,30 @@ func (h *WebhookHandler) uninstalled(ctx context.Context, wh Webhook) error {
 	if err != nil {
 		return err
 	}
+	// The shop's token goes, for every client, unless a client linked the
+	// shop since: that install's token stays with it, and only the older
+	// links go.
 	deleted := 0
-	for _, c := range clients {
-		scope := connect.Scope{Account: c.Account, Client: c.ID}
-		stored, _, err := h.a.cfg.Tokens.ShopifyToken(ctx, scope)
-		if errors.Is(err, connect.ErrNotFound) || (err == nil && stored != shop) {
-			continue // none, or another shop's since
-		}
-		if err == nil {
-			err = h.a.cfg.Tokens.DeleteShopifyToken(ctx, scope)
-		}
-		if err != nil {
+	switch {
+	case h.a.cfg.Clients != nil && !newer:
+		if deleted, err = h.a.cfg.Tokens.ForgetShopifyShopAnyAccount(ctx, shop); err != nil {
 			return err
 		}
-		deleted++
+	default:
+		for _, c := range clients {
+			scope := connect.Scope{Account: c.Account, Client: c.ID}
+			stored, err := h.a.cfg.Tokens.ShopifyToken(ctx, scope)
+			if errors.Is(err, connect.ErrNotFound) || (err == nil && stored.Shop != shop) {
+				continue // none, or another shop's since
+			}
+			if err == nil {
+				err = h.a.cfg.Tokens.DeleteShopifyToken(ctx, scope)
+			}
+			if err != nil {
+				return err
+			}
+			deleted++
+		}
 	}
 	h.a.log.InfoContext(ctx, "shopify: app uninstalled", "shop", shop, "unlinked", n, "tokens_deleted", deleted)
 	return nil

@@ -175,7 +175,7 @@ func TestUninstallWebhookUnlinksAndDeletesTokens(t *testing.T) {
 	r := newWebhookRig(t)
 	r.link()
 	other := connect.Scope{Account: "acct-1", Client: "client-2"}
-	if err := r.tokens.SaveShopifyToken(r.ctx, other, "another.myshopify.com", []byte("sealed")); err != nil {
+	if _, err := r.tokens.SaveShopifyToken(r.ctx, other, "another.myshopify.com", []byte("sealed"), r.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	r.shop.Uninstall()

@@ -160,7 +160,9 @@ func (s *Store) ForgetOnce(ctx context.Context, key string) error {
 	return nil
 }
 
-type shopifyTokenRow struct {
+// shopifyLinkRow is a client's link to the shop whose token it uses (the
+// table's sealed column is left empty since tokens are kept per shop).
+type shopifyLinkRow struct {
 	bun.BaseModel `bun:"table:shopify_tokens,alias:st"`
 
 	ClientID  string    `bun:"client_id,pk"`
@@ -170,55 +172,210 @@ type shopifyTokenRow struct {
 	UpdatedAt time.Time `bun:"updated_at"`
 }
 
-// SaveShopifyToken stores or replaces the client's sealed token. The row's
-// foreign key to (account, client) refuses a client of another account, as a
-// missing one: ErrNotFound.
-func (s *Store) SaveShopifyToken(ctx context.Context, client connect.Scope, shop string, sealed []byte) error {
+// shopTokenRow is a shop's token, shared by every client linked to the shop.
+type shopTokenRow struct {
+	bun.BaseModel `bun:"table:shopify_shop_tokens,alias:sst"`
+
+	Shop         string    `bun:"shop,pk"`
+	Sealed       []byte    `bun:"sealed,type:bytea"`
+	Version      int64     `bun:"version"`
+	SavedAt      time.Time `bun:"saved_at"`
+	ClaimedUntil time.Time `bun:"claimed_until,nullzero"`
+	SealedFor    string    `bun:"sealed_for"`
+}
+
+func (r *shopTokenRow) token() *connect.ShopifyToken {
+	return &connect.ShopifyToken{Shop: r.Shop, Sealed: r.Sealed, Version: r.Version, SavedAt: goTime(r.SavedAt),
+		SealedFor: connect.ClientID(r.SealedFor)}
+}
+
+// linkedShop is the subquery of the shop the client is linked to.
+func (s *Store) linkedShop(client connect.Scope) *bun.SelectQuery {
+	return s.idb.NewSelect().Model((*shopifyLinkRow)(nil)).Column("shop").
+		Where("account_id = ?", string(client.Account)).Where("client_id = ?", string(client.Client))
+}
+
+// SaveShopifyToken links the client to shop and stores sealed as the shop's
+// token, at the next version, in one transaction. The link's foreign key to
+// (account, client) refuses a client of another account, as a missing one:
+// ErrNotFound.
+func (s *Store) SaveShopifyToken(ctx context.Context, client connect.Scope, shop string, sealed []byte, at time.Time) (*connect.ShopifyToken, error) {
 	if client.Client == "" {
-		return connect.Errorf(connect.NotFound, "client: not found")
+		return nil, connect.Errorf(connect.NotFound, "client: not found")
 	}
-	row := &shopifyTokenRow{ClientID: string(client.Client), AccountID: string(client.Account), Shop: shop,
-		Sealed: sealed, UpdatedAt: dbTime(time.Now())}
-	if row.Sealed == nil {
-		row.Sealed = []byte{}
+	if shop == "" {
+		return nil, connect.Errorf(connect.Invalid, "storage: a Shopify token names its shop")
 	}
-	res, err := s.idb.NewInsert().Model(row).
-		On("CONFLICT (client_id) DO UPDATE").
-		Set("shop = EXCLUDED.shop, sealed = EXCLUDED.sealed, updated_at = EXCLUDED.updated_at").
-		Where("st.account_id = EXCLUDED.account_id").
+	if sealed == nil {
+		sealed = []byte{}
+	}
+	now := savedAt(at)
+	var out *connect.ShopifyToken
+	err := s.atomic(ctx, func(tx *Store) error {
+		link := &shopifyLinkRow{ClientID: string(client.Client), AccountID: string(client.Account), Shop: shop,
+			Sealed: []byte{}, UpdatedAt: now}
+		res, err := tx.idb.NewInsert().Model(link).
+			On("CONFLICT (client_id) DO UPDATE").
+			Set("shop = EXCLUDED.shop, sealed = EXCLUDED.sealed, updated_at = EXCLUDED.updated_at").
+			Where("st.account_id = EXCLUDED.account_id").
+			Exec(ctx)
+		n, err := rowsAffected(ctx, res, err, "linking client "+string(client.Client)+" to "+shop)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return connect.Errorf(connect.NotFound, "client %s: not found", client.Client)
+		}
+		row := &shopTokenRow{Shop: shop, Sealed: sealed, Version: 1, SavedAt: now}
+		err = tx.idb.NewInsert().Model(row).
+			On("CONFLICT (shop) DO UPDATE").
+			Set("sealed = EXCLUDED.sealed, version = sst.version + 1, saved_at = EXCLUDED.saved_at").
+			Set("claimed_until = NULL, sealed_for = ''").
+			Returning("*").Scan(ctx, row)
+		if err != nil {
+			return translate(ctx, err, "saving the Shopify token of "+shop)
+		}
+		out = row.token()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// savedAt is when a token was saved: at, or now.
+func savedAt(at time.Time) time.Time {
+	if at.IsZero() {
+		at = time.Now()
+	}
+	return dbTime(at)
+}
+
+// ShopifyToken returns the token of the shop the client is linked to.
+func (s *Store) ShopifyToken(ctx context.Context, client connect.Scope) (*connect.ShopifyToken, error) {
+	if client.Client == "" {
+		return nil, connect.Errorf(connect.NotFound, "Shopify token: not found")
+	}
+	var row shopTokenRow
+	err := s.idb.NewSelect().Model(&row).Where("shop = (?)", s.linkedShop(client)).Scan(ctx)
+	if err != nil {
+		return nil, translate(ctx, err, "Shopify token of client "+string(client.Client))
+	}
+	return row.token(), nil
+}
+
+// ClaimShopifyRefresh claims the refresh of the client's shop's token: one
+// UPDATE that succeeds only at p.Version without a live claim.
+func (s *Store) ClaimShopifyRefresh(ctx context.Context, client connect.Scope, p connect.ShopifyRefreshClaim) error {
+	if client.Client == "" {
+		return connect.Errorf(connect.NotFound, "Shopify token: not found")
+	}
+	res, err := s.idb.NewUpdate().Model((*shopTokenRow)(nil)).
+		Set("claimed_until = ?", dbTime(p.Until)).
+		Where("shop = (?)", s.linkedShop(client)).Where("version = ?", p.Version).
+		Where("(claimed_until IS NULL OR claimed_until <= ?)", dbTime(p.Now)).
 		Exec(ctx)
-	n, err := rowsAffected(ctx, res, err, "saving the Shopify token of client "+string(client.Client))
+	n, err := rowsAffected(ctx, res, err, "claiming the refresh of client "+string(client.Client)+"'s Shopify token")
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return connect.Errorf(connect.NotFound, "client %s: not found", client.Client)
+		return s.casMissed(ctx, s.idb.NewSelect().Model((*shopTokenRow)(nil)).Where("shop = (?)", s.linkedShop(client)),
+			"Shopify token", "was refreshed, or is being refreshed, meanwhile")
 	}
 	return nil
 }
 
-// ShopifyToken returns the client's shop and sealed token.
-func (s *Store) ShopifyToken(ctx context.Context, client connect.Scope) (string, []byte, error) {
+// SwapShopifyToken stores sealed as the client's shop's token if it is still
+// at version: one UPDATE … WHERE version = ?, never a read-then-write.
+func (s *Store) SwapShopifyToken(ctx context.Context, client connect.Scope, version int64, sealed []byte, at time.Time) (*connect.ShopifyToken, error) {
 	if client.Client == "" {
-		return "", nil, connect.Errorf(connect.NotFound, "Shopify token: not found")
+		return nil, connect.Errorf(connect.NotFound, "Shopify token: not found")
 	}
-	var row shopifyTokenRow
-	err := s.idb.NewSelect().Model(&row).
-		Where("account_id = ?", string(client.Account)).Where("client_id = ?", string(client.Client)).
-		Scan(ctx)
-	if err != nil {
-		return "", nil, translate(ctx, err, "Shopify token of client "+string(client.Client))
+	if sealed == nil {
+		sealed = []byte{}
 	}
-	return row.Shop, row.Sealed, nil
+	var rows []shopTokenRow
+	err := s.idb.NewUpdate().Model((*shopTokenRow)(nil)).
+		Set("sealed = ?", sealed).Set("version = version + 1").Set("saved_at = ?", savedAt(at)).
+		Set("claimed_until = NULL").Set("sealed_for = ''").
+		Where("shop = (?)", s.linkedShop(client)).Where("version = ?", version).
+		Returning("*").Scan(ctx, &rows)
+	if err != nil && !isNoRows(err) {
+		return nil, translate(ctx, err, "swapping the Shopify token of client "+string(client.Client))
+	}
+	if len(rows) == 0 {
+		return nil, s.casMissed(ctx, s.idb.NewSelect().Model((*shopTokenRow)(nil)).Where("shop = (?)", s.linkedShop(client)),
+			"Shopify token", "was replaced meanwhile")
+	}
+	return rows[0].token(), nil
 }
 
-// DeleteShopifyToken forgets the client's token.
+// DeleteShopifyToken unlinks the client from its shop's token, and forgets
+// the token when no client is linked to it any more.
 func (s *Store) DeleteShopifyToken(ctx context.Context, client connect.Scope) error {
 	if client.Client == "" {
 		return nil
 	}
-	_, err := s.idb.NewDelete().Model((*shopifyTokenRow)(nil)).
-		Where("account_id = ?", string(client.Account)).Where("client_id = ?", string(client.Client)).
-		Exec(ctx)
-	return translate(ctx, err, "deleting the Shopify token of client "+string(client.Client))
+	return s.atomic(ctx, func(tx *Store) error {
+		var shops []string
+		err := tx.idb.NewDelete().Model((*shopifyLinkRow)(nil)).
+			Where("account_id = ?", string(client.Account)).Where("client_id = ?", string(client.Client)).
+			Returning("shop").Scan(ctx, &shops)
+		if err != nil && !isNoRows(err) {
+			return translate(ctx, err, "unlinking the Shopify token of client "+string(client.Client))
+		}
+		if len(shops) == 0 {
+			return nil
+		}
+		_, err = tx.idb.NewDelete().Model((*shopTokenRow)(nil)).Where("shop = ?", shops[0]).
+			Where("NOT EXISTS (SELECT 1 FROM shopify_tokens WHERE shop = ?)", shops[0]).Exec(ctx)
+		return translate(ctx, err, "forgetting the Shopify token of "+shops[0])
+	})
+}
+
+// ForgetShopifyShopAnyAccount forgets the shop's token and every client's
+// link to it.
+func (s *Store) ForgetShopifyShopAnyAccount(ctx context.Context, shop string) (int, error) {
+	var n int64
+	err := s.atomic(ctx, func(tx *Store) error {
+		res, err := tx.idb.NewDelete().Model((*shopifyLinkRow)(nil)).Where("shop = ?", shop).Exec(ctx)
+		if n, err = rowsAffected(ctx, res, err, "unlinking the clients of "+shop); err != nil {
+			return err
+		}
+		_, err = tx.idb.NewDelete().Model((*shopTokenRow)(nil)).Where("shop = ?", shop).Exec(ctx)
+		return translate(ctx, err, "forgetting the Shopify token of "+shop)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+// ShopifyTokensSavedBeforeAnyAccount lists the shops whose token was saved
+// before t, oldest first, each with its first linked client by id.
+func (s *Store) ShopifyTokensSavedBeforeAnyAccount(ctx context.Context, t time.Time, limit int) ([]connect.QuietShopifyShop, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	var rows []struct {
+		Shop      string    `bun:"shop"`
+		SavedAt   time.Time `bun:"saved_at"`
+		AccountID string    `bun:"account_id"`
+		ClientID  string    `bun:"client_id"`
+	}
+	err := s.idb.NewRaw(`SELECT sst.shop, sst.saved_at, st.account_id, st.client_id
+FROM shopify_shop_tokens sst JOIN shopify_tokens st ON st.shop = sst.shop
+WHERE sst.saved_at < ? AND st.client_id = (SELECT min(client_id) FROM shopify_tokens WHERE shop = sst.shop)
+ORDER BY sst.saved_at, sst.shop LIMIT ?`, dbTime(t), limit).Scan(ctx, &rows)
+	if err != nil && !isNoRows(err) {
+		return nil, translate(ctx, err, "listing quiet Shopify shops")
+	}
+	out := make([]connect.QuietShopifyShop, len(rows))
+	for i, r := range rows {
+		out[i] = connect.QuietShopifyShop{Shop: r.Shop, SavedAt: goTime(r.SavedAt),
+			Client: connect.Scope{Account: connect.AccountID(r.AccountID), Client: connect.ClientID(r.ClientID)}}
+	}
+	return out, nil
 }

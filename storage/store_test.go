@@ -316,3 +316,52 @@ func TestSQLiteDSNSettingsWin(t *testing.T) {
 		t.Fatalf("busy_timeout %d, journal_mode %s; want 1234 and wal", timeout, mode)
 	}
 }
+
+// TestMigrationMovesTokensToTheirShop: the per-shop migration moves, of the
+// tokens clients kept per client before, the newest of each shop (the one
+// Shopify still honours) to the shop's row, sealed for the client it came
+// from, links every client to it, and moves nothing twice when it runs again.
+func TestMigrationMovesTokensToTheirShop(t *testing.T) {
+	t.Parallel()
+	dialects(t, func(t *testing.T, open func(t *testing.T) *storage.Store) {
+		s := open(t)
+		ctx := t.Context()
+		older, newer, alone := newClient(t, s, "a", "c-older"), newClient(t, s, "b", "c-newer"), newClient(t, s, "a", "c-alone")
+		for _, r := range []struct {
+			c      *connect.Client
+			shop   string
+			sealed string
+			at     time.Time
+		}{
+			{older, "shared.myshopify.com", "old-token", t0},
+			{newer, "shared.myshopify.com", "new-token", t0.Add(time.Hour)},
+			{alone, "alone.myshopify.com", "alone-token", t0},
+		} {
+			if _, err := s.DB().NewRaw("INSERT INTO shopify_tokens (client_id, account_id, shop, sealed, updated_at) VALUES (?, ?, ?, ?, ?)",
+				string(r.c.ID), string(r.c.Account), r.shop, []byte(r.sealed), r.at).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 2 {
+			if _, err := s.DB().NewDelete().TableExpr("connect_migrations").Where("name = ?", "20261204140000").Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range []struct {
+				c         *connect.Client
+				sealed    string
+				sealedFor connect.ClientID
+			}{{older, "new-token", newer.ID}, {newer, "new-token", newer.ID}, {alone, "alone-token", alone.ID}} {
+				got, err := s.ShopifyToken(ctx, connect.Scope{Account: w.c.Account, Client: w.c.ID})
+				if err != nil {
+					t.Fatalf("%s: %v", w.c.ID, err)
+				}
+				if string(got.Sealed) != w.sealed || got.SealedFor != w.sealedFor || got.Version != 1 {
+					t.Fatalf("%s's token after the migration: %+v, want %q sealed for %s", w.c.ID, got, w.sealed, w.sealedFor)
+				}
+			}
+		}
+	})
+}

@@ -2919,6 +2919,44 @@ func (m *MockShopifyTokens) EXPECT() *MockShopifyTokensMockRecorder {
 	return m.recorder
 }
 
+// ClaimShopifyRefresh mocks base method.
+func (m *MockShopifyTokens) ClaimShopifyRefresh(ctx context.Context, client connect.Scope, p connect.ShopifyRefreshClaim) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ClaimShopifyRefresh", ctx, client, p)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// ClaimShopifyRefresh indicates an expected call of ClaimShopifyRefresh.
+func (mr *MockShopifyTokensMockRecorder) ClaimShopifyRefresh(ctx, client, p any) *MockShopifyTokensClaimShopifyRefreshCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ClaimShopifyRefresh", reflect.TypeOf((*MockShopifyTokens)(nil).ClaimShopifyRefresh), ctx, client, p)
+	return &MockShopifyTokensClaimShopifyRefreshCall{Call: call}
+}
+
+// MockShopifyTokensClaimShopifyRefreshCall wrap *gomock.Call
+type MockShopifyTokensClaimShopifyRefreshCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockShopifyTokensClaimShopifyRefreshCall) Return(arg0 error) *MockShopifyTokensClaimShopifyRefreshCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockShopifyTokensClaimShopifyRefreshCall) Do(f func(context.Context, connect.Scope, connect.ShopifyRefreshClaim) error) *MockShopifyTokensClaimShopifyRefreshCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockShopifyTokensClaimShopifyRefreshCall) DoAndReturn(f func(context.Context, connect.Scope, connect.ShopifyRefreshClaim) error) *MockShopifyTokensClaimShopifyRefreshCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // DeleteShopifyToken mocks base method.
 func (m *MockShopifyTokens) DeleteShopifyToken(ctx context.Context, client connect.Scope) error {
 	m.ctrl.T.Helper()
@@ -2957,18 +2995,58 @@ func (c *MockShopifyTokensDeleteShopifyTokenCall) DoAndReturn(f func(context.Con
 	return c
 }
 
-// SaveShopifyToken mocks base method.
-func (m *MockShopifyTokens) SaveShopifyToken(ctx context.Context, client connect.Scope, shop string, sealed []byte) error {
+// ForgetShopifyShopAnyAccount mocks base method.
+func (m *MockShopifyTokens) ForgetShopifyShopAnyAccount(ctx context.Context, shop string) (int, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "SaveShopifyToken", ctx, client, shop, sealed)
-	ret0, _ := ret[0].(error)
-	return ret0
+	ret := m.ctrl.Call(m, "ForgetShopifyShopAnyAccount", ctx, shop)
+	ret0, _ := ret[0].(int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ForgetShopifyShopAnyAccount indicates an expected call of ForgetShopifyShopAnyAccount.
+func (mr *MockShopifyTokensMockRecorder) ForgetShopifyShopAnyAccount(ctx, shop any) *MockShopifyTokensForgetShopifyShopAnyAccountCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ForgetShopifyShopAnyAccount", reflect.TypeOf((*MockShopifyTokens)(nil).ForgetShopifyShopAnyAccount), ctx, shop)
+	return &MockShopifyTokensForgetShopifyShopAnyAccountCall{Call: call}
+}
+
+// MockShopifyTokensForgetShopifyShopAnyAccountCall wrap *gomock.Call
+type MockShopifyTokensForgetShopifyShopAnyAccountCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockShopifyTokensForgetShopifyShopAnyAccountCall) Return(arg0 int, arg1 error) *MockShopifyTokensForgetShopifyShopAnyAccountCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockShopifyTokensForgetShopifyShopAnyAccountCall) Do(f func(context.Context, string) (int, error)) *MockShopifyTokensForgetShopifyShopAnyAccountCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockShopifyTokensForgetShopifyShopAnyAccountCall) DoAndReturn(f func(context.Context, string) (int, error)) *MockShopifyTokensForgetShopifyShopAnyAccountCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SaveShopifyToken mocks base method.
+func (m *MockShopifyTokens) SaveShopifyToken(ctx context.Context, client connect.Scope, shop string, sealed []byte, at time.Time) (*connect.ShopifyToken, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "SaveShopifyToken", ctx, client, shop, sealed, at)
+	ret0, _ := ret[0].(*connect.ShopifyToken)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
 }
 
 // SaveShopifyToken indicates an expected call of SaveShopifyToken.
-func (mr *MockShopifyTokensMockRecorder) SaveShopifyToken(ctx, client, shop, sealed any) *MockShopifyTokensSaveShopifyTokenCall {
+func (mr *MockShopifyTokensMockRecorder) SaveShopifyToken(ctx, client, shop, sealed, at any) *MockShopifyTokensSaveShopifyTokenCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SaveShopifyToken", reflect.TypeOf((*MockShopifyTokens)(nil).SaveShopifyToken), ctx, client, shop, sealed)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SaveShopifyToken", reflect.TypeOf((*MockShopifyTokens)(nil).SaveShopifyToken), ctx, client, shop, sealed, at)
 	return &MockShopifyTokensSaveShopifyTokenCall{Call: call}
 }
 
@@ -2978,31 +3056,30 @@ type MockShopifyTokensSaveShopifyTokenCall struct {
 }
 
 // Return rewrite *gomock.Call.Return
-func (c *MockShopifyTokensSaveShopifyTokenCall) Return(arg0 error) *MockShopifyTokensSaveShopifyTokenCall {
-	c.Call = c.Call.Return(arg0)
+func (c *MockShopifyTokensSaveShopifyTokenCall) Return(arg0 *connect.ShopifyToken, arg1 error) *MockShopifyTokensSaveShopifyTokenCall {
+	c.Call = c.Call.Return(arg0, arg1)
 	return c
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockShopifyTokensSaveShopifyTokenCall) Do(f func(context.Context, connect.Scope, string, []byte) error) *MockShopifyTokensSaveShopifyTokenCall {
+func (c *MockShopifyTokensSaveShopifyTokenCall) Do(f func(context.Context, connect.Scope, string, []byte, time.Time) (*connect.ShopifyToken, error)) *MockShopifyTokensSaveShopifyTokenCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockShopifyTokensSaveShopifyTokenCall) DoAndReturn(f func(context.Context, connect.Scope, string, []byte) error) *MockShopifyTokensSaveShopifyTokenCall {
+func (c *MockShopifyTokensSaveShopifyTokenCall) DoAndReturn(f func(context.Context, connect.Scope, string, []byte, time.Time) (*connect.ShopifyToken, error)) *MockShopifyTokensSaveShopifyTokenCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // ShopifyToken mocks base method.
-func (m *MockShopifyTokens) ShopifyToken(ctx context.Context, client connect.Scope) (string, []byte, error) {
+func (m *MockShopifyTokens) ShopifyToken(ctx context.Context, client connect.Scope) (*connect.ShopifyToken, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "ShopifyToken", ctx, client)
-	ret0, _ := ret[0].(string)
-	ret1, _ := ret[1].([]byte)
-	ret2, _ := ret[2].(error)
-	return ret0, ret1, ret2
+	ret0, _ := ret[0].(*connect.ShopifyToken)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
 }
 
 // ShopifyToken indicates an expected call of ShopifyToken.
@@ -3018,19 +3095,97 @@ type MockShopifyTokensShopifyTokenCall struct {
 }
 
 // Return rewrite *gomock.Call.Return
-func (c *MockShopifyTokensShopifyTokenCall) Return(shop string, sealed []byte, err error) *MockShopifyTokensShopifyTokenCall {
-	c.Call = c.Call.Return(shop, sealed, err)
+func (c *MockShopifyTokensShopifyTokenCall) Return(arg0 *connect.ShopifyToken, arg1 error) *MockShopifyTokensShopifyTokenCall {
+	c.Call = c.Call.Return(arg0, arg1)
 	return c
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockShopifyTokensShopifyTokenCall) Do(f func(context.Context, connect.Scope) (string, []byte, error)) *MockShopifyTokensShopifyTokenCall {
+func (c *MockShopifyTokensShopifyTokenCall) Do(f func(context.Context, connect.Scope) (*connect.ShopifyToken, error)) *MockShopifyTokensShopifyTokenCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockShopifyTokensShopifyTokenCall) DoAndReturn(f func(context.Context, connect.Scope) (string, []byte, error)) *MockShopifyTokensShopifyTokenCall {
+func (c *MockShopifyTokensShopifyTokenCall) DoAndReturn(f func(context.Context, connect.Scope) (*connect.ShopifyToken, error)) *MockShopifyTokensShopifyTokenCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// ShopifyTokensSavedBeforeAnyAccount mocks base method.
+func (m *MockShopifyTokens) ShopifyTokensSavedBeforeAnyAccount(ctx context.Context, t time.Time, limit int) ([]connect.QuietShopifyShop, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ShopifyTokensSavedBeforeAnyAccount", ctx, t, limit)
+	ret0, _ := ret[0].([]connect.QuietShopifyShop)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ShopifyTokensSavedBeforeAnyAccount indicates an expected call of ShopifyTokensSavedBeforeAnyAccount.
+func (mr *MockShopifyTokensMockRecorder) ShopifyTokensSavedBeforeAnyAccount(ctx, t, limit any) *MockShopifyTokensShopifyTokensSavedBeforeAnyAccountCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ShopifyTokensSavedBeforeAnyAccount", reflect.TypeOf((*MockShopifyTokens)(nil).ShopifyTokensSavedBeforeAnyAccount), ctx, t, limit)
+	return &MockShopifyTokensShopifyTokensSavedBeforeAnyAccountCall{Call: call}
+}
+
+// MockShopifyTokensShopifyTokensSavedBeforeAnyAccountCall wrap *gomock.Call
+type MockShopifyTokensShopifyTokensSavedBeforeAnyAccountCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockShopifyTokensShopifyTokensSavedBeforeAnyAccountCall) Return(arg0 []connect.QuietShopifyShop, arg1 error) *MockShopifyTokensShopifyTokensSavedBeforeAnyAccountCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockShopifyTokensShopifyTokensSavedBeforeAnyAccountCall) Do(f func(context.Context, time.Time, int) ([]connect.QuietShopifyShop, error)) *MockShopifyTokensShopifyTokensSavedBeforeAnyAccountCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockShopifyTokensShopifyTokensSavedBeforeAnyAccountCall) DoAndReturn(f func(context.Context, time.Time, int) ([]connect.QuietShopifyShop, error)) *MockShopifyTokensShopifyTokensSavedBeforeAnyAccountCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SwapShopifyToken mocks base method.
+func (m *MockShopifyTokens) SwapShopifyToken(ctx context.Context, client connect.Scope, version int64, sealed []byte, at time.Time) (*connect.ShopifyToken, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "SwapShopifyToken", ctx, client, version, sealed, at)
+	ret0, _ := ret[0].(*connect.ShopifyToken)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SwapShopifyToken indicates an expected call of SwapShopifyToken.
+func (mr *MockShopifyTokensMockRecorder) SwapShopifyToken(ctx, client, version, sealed, at any) *MockShopifyTokensSwapShopifyTokenCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SwapShopifyToken", reflect.TypeOf((*MockShopifyTokens)(nil).SwapShopifyToken), ctx, client, version, sealed, at)
+	return &MockShopifyTokensSwapShopifyTokenCall{Call: call}
+}
+
+// MockShopifyTokensSwapShopifyTokenCall wrap *gomock.Call
+type MockShopifyTokensSwapShopifyTokenCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockShopifyTokensSwapShopifyTokenCall) Return(arg0 *connect.ShopifyToken, arg1 error) *MockShopifyTokensSwapShopifyTokenCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockShopifyTokensSwapShopifyTokenCall) Do(f func(context.Context, connect.Scope, int64, []byte, time.Time) (*connect.ShopifyToken, error)) *MockShopifyTokensSwapShopifyTokenCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockShopifyTokensSwapShopifyTokenCall) DoAndReturn(f func(context.Context, connect.Scope, int64, []byte, time.Time) (*connect.ShopifyToken, error)) *MockShopifyTokensSwapShopifyTokenCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

@@ -627,11 +627,8 @@ func (w *world) linkShop(t *testing.T, a *connecttest.Team, domain string) {
 	t.Helper()
 	ctx := context.Background()
 	tok, _ := json.Marshal(shopify.Token{AccessToken: w.shop.Shop(domain).IssueToken(), Scopes: shopify.Scopes()})
-	sealed, err := w.seal.Seal(a.Client.ID, tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.store.SaveShopifyToken(ctx, connect.Scope{Account: a.Client.Account, Client: a.Client.ID}, domain, sealed); err != nil {
+	sealed := w.seal.SealShop(domain, tok)
+	if _, err := w.store.SaveShopifyToken(ctx, connect.Scope{Account: a.Client.Account, Client: a.Client.ID}, domain, sealed, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.svc.LinkShopify(ctx, a.Owner.Actor, domain); err != nil {

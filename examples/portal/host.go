@@ -17,6 +17,7 @@ import (
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/importer"
 	"github.com/dispatchkit/connect/portal"
+	"github.com/dispatchkit/connect/shopify"
 	"github.com/dispatchkit/connect/shopify/shopifytest"
 	"github.com/dispatchkit/connect/storage"
 )
@@ -196,7 +197,35 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 		defer h.done.Done()
 		_ = h.svc.RunOutbox(workCtx, cfg.outboxOptions())
 	}()
+	// Once a day, the tokens of shops nobody used for a month are refreshed,
+	// so that their refresh tokens (which Shopify lets expire after 90 idle
+	// days) stay good. Several processes may run it: one refreshes each shop.
+	h.done.Add(1)
+	go func() {
+		defer h.done.Done()
+		refreshQuietShops(workCtx, shop.adapter, log, 24*time.Hour)
+	}()
 	return h, nil
+}
+
+// refreshQuietShops runs adapter.RefreshQuietShops every interval until ctx
+// ends, the first time at once.
+func refreshQuietShops(ctx context.Context, adapter *shopify.Adapter, log *slog.Logger, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := adapter.RefreshQuietShops(ctx, 0)
+		if err != nil && ctx.Err() == nil {
+			log.WarnContext(ctx, "refreshing quiet Shopify shops", "refreshed", n, "err", err)
+		} else if n > 0 {
+			log.InfoContext(ctx, "refreshed quiet Shopify shops", "refreshed", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // outboxOptions are the outbox worker's settings from the flags.

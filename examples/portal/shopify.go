@@ -169,13 +169,14 @@ func (h *host) relinkDemoShop(ctx context.Context, fake *shopifytest.Server, sea
 	if err != nil {
 		return err
 	}
+	if len(clients) == 0 {
+		return nil
+	}
+	// One token for the shop, shared by its clients, as Shopify keeps one.
+	tok, _ := json.Marshal(shopify.Token{AccessToken: fake.Shop(demoShop).IssueToken(), Scopes: shopify.Scopes()})
+	sealed := sealer.SealShop(demoShop, tok)
 	for _, c := range clients {
-		tok, _ := json.Marshal(shopify.Token{AccessToken: fake.Shop(demoShop).IssueToken(), Scopes: shopify.Scopes()})
-		sealed, err := sealer.Seal(c.ID, tok)
-		if err != nil {
-			return err
-		}
-		if err := h.store.SaveShopifyToken(ctx, connect.Scope{Account: c.Account, Client: c.ID}, demoShop, sealed); err != nil {
+		if _, err := h.store.SaveShopifyToken(ctx, connect.Scope{Account: c.Account, Client: c.ID}, demoShop, sealed, time.Now()); err != nil {
 			return err
 		}
 	}

@@ -66,6 +66,7 @@ func (srv *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	shop := srv.shopOf(r)
 	tok := srv.authenticate(shop.domain, r.Header.Get("X-Shopify-Access-Token"))
 	if tok == nil {
+		shop.stats.Unauthorized++
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte(`{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}` + "\n"))

@@ -31,12 +31,18 @@ type token struct {
 	expires time.Time // zero: never
 	revoked bool
 	// refresh is this token's refresh token; prevRefresh is the one it replaced,
-	// which (as on Shopify since 2026-08) keeps working until this token is used,
-	// so an app that lost the refresh answer can recover.
+	// which (as on Shopify since 2026-08) the app may trade again until it
+	// first trades refresh, for 30 days at most (prevUntil), so an app that
+	// lost the refresh answer can recover. Trading it again issues a new pair,
+	// which revokes this one, as every new token of the shop does.
 	refresh, prevRefresh string
 	refreshExpires       time.Time
-	used                 bool
+	prevUntil            time.Time
 }
+
+// prevRefreshWindow is how long after its first use Shopify keeps a traded
+// refresh token good for a retry.
+const prevRefreshWindow = 30 * 24 * time.Hour
 
 // authorize is the page where the merchant approves the app. The fake merchant
 // always approves: it redirects at once to redirect_uri with a code and
@@ -143,12 +149,18 @@ func (srv *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 	switch in.GrantType {
 	case "refresh_token":
 		old := srv.byRefresh(in.RefreshToken)
-		if old == nil || old.shop != shop.domain || old.revoked || !now.Before(old.refreshExpires) {
+		if old == nil || old.shop != shop.domain || (old.revoked && old.refresh == in.RefreshToken) || !now.Before(old.refreshExpires) {
+			shop.stats.RefreshRefused++
 			oauthError(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked")
 			return
 		}
-		t = srv.issue(shop.domain, old.scopes, true)
-		t.prevRefresh = in.RefreshToken
+		shop.stats.Refreshed++
+		t = srv.issue(shop.domain, old.scopes, true) // revokes old, and every other token of the shop
+		t.prevRefresh, t.prevUntil = in.RefreshToken, now.Add(prevRefreshWindow)
+		if old.prevRefresh == in.RefreshToken {
+			t.prevUntil = old.prevUntil // a retry: the window runs from the first use
+		}
+		t.prevUntil = minTime(t.prevUntil, old.refreshExpires)
 		old.refresh = "" // the old token's own refresh is superseded
 	case "", "authorization_code":
 		g, ok := srv.codes[in.Code]
@@ -173,8 +185,16 @@ func (srv *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-// issue makes a token; expiring ones get a refresh token.
+// issue makes a token; expiring ones get a refresh token. Shopify keeps one
+// active token per app and shop: every earlier token of the shop is revoked
+// (401 on use), and so are their refresh tokens, but for the one just traded,
+// which stays good for a retry (see token.prevRefresh).
 func (srv *Server) issue(shop, scopes string, expiring bool) *token {
+	for _, old := range srv.tokens {
+		if old.shop == shop {
+			old.revoked = true
+		}
+	}
 	t := &token{shop: shop, scopes: scopes}
 	if expiring {
 		now := srv.now()
@@ -201,12 +221,20 @@ func (srv *Server) byRefresh(refresh string) *token {
 	if refresh == "" {
 		return nil
 	}
+	now := srv.now()
 	for _, t := range srv.tokens {
-		if t.refresh == refresh || (t.prevRefresh == refresh && !t.used) {
+		if t.refresh == refresh || (t.prevRefresh == refresh && !t.revoked && now.Before(t.prevUntil)) {
 			return t
 		}
 	}
 	return nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // IssueToken returns a non-expiring access token for the shop with every scope
@@ -275,14 +303,13 @@ func (s *Shop) Uninstall() {
 	}
 }
 
-// authenticate returns the access token if it is good for the shop now, and
-// marks it used; nil otherwise.
+// authenticate returns the access token if it is good for the shop now; nil
+// otherwise.
 func (srv *Server) authenticate(shop, access string) *token {
 	t := srv.tokens[access]
 	if t == nil || t.shop != shop || t.revoked || (!t.expires.IsZero() && !srv.now().Before(t.expires)) {
 		return nil
 	}
-	t.used = true
 	return t
 }
 

@@ -129,6 +129,9 @@ type FulfillmentEvent struct {
 // Stats counts what a shop's GraphQL endpoint saw, for tests.
 type Stats struct {
 	Requests        int     // GraphQL requests with a valid token
+	Unauthorized    int     // GraphQL requests refused HTTP 401: a revoked, expired or unknown token
+	Refreshed       int     // refresh tokens traded for a new pair
+	RefreshRefused  int     // refresh tokens refused (invalid_grant): revoked, expired or unknown
 	Rejected        int     // invalid operations (parse, validation, variables)
 	Throttled       int     // answered THROTTLED
 	MaxCostExceeded int     // answered MAX_COST_EXCEEDED

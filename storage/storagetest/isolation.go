@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/dispatchkit/connect"
 )
@@ -341,15 +342,18 @@ func testShopifyIsolation(t *testing.T, f *fixture) {
 	o.Recipient.Email = "pat@example.com"
 	f.store(o)
 	tokens, _ := f.s.(connect.ShopifyTokens)
+	var tok *connect.ShopifyToken
 	if tokens != nil {
-		must(t, tokens.SaveShopifyToken(f.ctx, scopeOf(c), shop, []byte("sealed")))
+		var err error
+		tok, err = tokens.SaveShopifyToken(f.ctx, scopeOf(c), shop, []byte("sealed"), time.Time{})
+		must(t, err)
 	}
 	snapshot := func() []any {
 		out := []any{f.reload(o)}
 		if tokens != nil {
-			shop, sealed, err := tokens.ShopifyToken(f.ctx, scopeOf(c))
+			got, err := tokens.ShopifyToken(f.ctx, scopeOf(c))
 			must(t, err)
-			out = append(out, shop, sealed)
+			out = append(out, got)
 		}
 		return out
 	}
@@ -361,16 +365,27 @@ func testShopifyIsolation(t *testing.T, f *fixture) {
 		}
 		found, err := f.s.OrdersFromShopify(f.ctx, sc, shop, []string{o.Shopify.OrderID})
 		none(t, "OrdersFromShopify", found, err, func(x *connect.Order) bool { return x.ID == o.ID })
-		if tokens != nil && sc.Account != c.Account {
+		if tokens == nil {
+			return
+		}
+		// A scope reaches only the token of the shop it is linked to: the
+		// client's shop is out of reach of every foreign scope, named or not.
+		if sc.Client != "" {
+			got, err := tokens.ShopifyToken(f.ctx, sc)
+			if err == nil && got.Shop == shop {
+				t.Fatalf("ShopifyToken of %v reached the client's shop", sc)
+			}
+			wantCode(t, "ClaimShopifyRefresh", tokens.ClaimShopifyRefresh(f.ctx, sc,
+				connect.ShopifyRefreshClaim{Version: tok.Version, Now: f.at(0), Until: f.at(60)}), connect.NotFound)
+			notFound(t, "SwapShopifyToken", second(tokens.SwapShopifyToken(f.ctx, sc, tok.Version, []byte("evil"), time.Time{})))
+			must(t, tokens.DeleteShopifyToken(f.ctx, sc))
+		}
+		if sc.Account != c.Account {
 			named := connect.Scope{Account: sc.Account, Client: c.ID}
-			notFound(t, "ShopifyToken", second3(tokens.ShopifyToken(f.ctx, named)))
-			notFound(t, "SaveShopifyToken", tokens.SaveShopifyToken(f.ctx, named, "evil", []byte("x")))
-			must(t, tokens.DeleteShopifyToken(f.ctx, named))
+			notFound(t, "SaveShopifyToken", second(tokens.SaveShopifyToken(f.ctx, named, "evil.myshopify.com", []byte("x"), time.Time{})))
 		}
 	})
 }
-
-func second3[A, B any](_ A, _ B, err error) error { return err }
 
 // testAccountReachesItsClients: the account's own scope reaches every object of
 // its clients.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -327,47 +328,176 @@ func testUseOnce(t *testing.T, f *fixture) {
 	wantCode(t, "UseOnce of a live key after sweeps", once.UseOnce(f.ctx, k, now.Add(time.Hour)), connect.Conflict)
 }
 
-// testShopifyTokens: the client's sealed token is saved, replaced, read and
-// deleted, in its own account only.
+// testShopifyTokens: a shop's sealed token is saved, read, swapped and
+// forgotten per shop, shared by the clients linked to it, in their accounts
+// only.
 func testShopifyTokens(t *testing.T, f *fixture) {
 	st, ok := f.s.(connect.ShopifyTokens)
 	if !ok {
 		t.Skip("the Store does not keep Shopify tokens")
 	}
 	c := f.client(f.account())
-	other := f.client(f.account())
-	sc := scopeOf(c)
-	_, _, err := st.ShopifyToken(f.ctx, sc)
+	other := f.client(f.account()) // another account's client, linking the same shop
+	sc, so := scopeOf(c), scopeOf(other)
+	shopA, shopB := f.id("a")+".myshopify.com", f.id("b")+".myshopify.com"
+	_, err := st.ShopifyToken(f.ctx, sc)
 	wantCode(t, "ShopifyToken before any", err, connect.NotFound)
-	must(t, st.SaveShopifyToken(f.ctx, sc, "a.myshopify.com", []byte{0, 1, 2, 255}))
-	shop, sealed, err := st.ShopifyToken(f.ctx, sc)
+
+	saved, err := st.SaveShopifyToken(f.ctx, sc, shopA, []byte{0, 1, 2, 255}, f.at(5))
 	must(t, err)
-	if shop != "a.myshopify.com" || string(sealed) != string([]byte{0, 1, 2, 255}) {
-		t.Fatalf("ShopifyToken = %q, %v", shop, sealed)
-	}
-	must(t, st.SaveShopifyToken(f.ctx, sc, "b.myshopify.com", []byte("sealed-2")))
-	shop, sealed, err = st.ShopifyToken(f.ctx, sc)
+	got, err := st.ShopifyToken(f.ctx, sc)
 	must(t, err)
-	if shop != "b.myshopify.com" || string(sealed) != "sealed-2" {
-		t.Fatalf("ShopifyToken after replacing = %q, %q", shop, sealed)
+	same(t, "ShopifyToken after the save", saved, got)
+	if got.Shop != shopA || string(got.Sealed) != string([]byte{0, 1, 2, 255}) || got.Version < 1 || got.SealedFor != "" || !got.SavedAt.Equal(f.at(5)) {
+		t.Fatalf("ShopifyToken = %+v", got)
 	}
-	foreign := connect.Scope{Account: other.Account, Client: c.ID}
-	wantCode(t, "SaveShopifyToken for another account's client",
-		st.SaveShopifyToken(f.ctx, foreign, "evil.myshopify.com", []byte("x")), connect.NotFound)
-	wantCode(t, "SaveShopifyToken for an unknown client",
-		st.SaveShopifyToken(f.ctx, connect.Scope{Account: c.Account, Client: "no-such-client"}, "x", []byte("x")), connect.NotFound)
-	_, _, err = st.ShopifyToken(f.ctx, foreign)
+
+	t.Run("a second client linking the shop replaces its token for both", func(t *testing.T) {
+		second, err := st.SaveShopifyToken(f.ctx, so, shopA, []byte("sealed-2"), time.Time{})
+		must(t, err)
+		if second.Version <= saved.Version {
+			t.Fatalf("version %d after %d: it must move on", second.Version, saved.Version)
+		}
+		for _, s := range []connect.Scope{sc, so} {
+			got, err := st.ShopifyToken(f.ctx, s)
+			must(t, err)
+			same(t, "the shared token", second, got)
+		}
+		saved = second
+	})
+
+	t.Run("a refresh claim is one process's at a time, until it ends", func(t *testing.T) {
+		now := f.at(0)
+		must(t, st.ClaimShopifyRefresh(f.ctx, sc, connect.ShopifyRefreshClaim{Version: saved.Version, Now: now, Until: now.Add(time.Minute)}))
+		wantCode(t, "a second claim while the first is live",
+			st.ClaimShopifyRefresh(f.ctx, so, connect.ShopifyRefreshClaim{Version: saved.Version, Now: now.Add(30 * time.Second), Until: now.Add(2 * time.Minute)}), connect.Conflict)
+		wantCode(t, "a claim on an old version",
+			st.ClaimShopifyRefresh(f.ctx, so, connect.ShopifyRefreshClaim{Version: saved.Version - 1, Now: now.Add(2 * time.Minute), Until: now.Add(3 * time.Minute)}), connect.Conflict)
+		must(t, st.ClaimShopifyRefresh(f.ctx, so, connect.ShopifyRefreshClaim{Version: saved.Version, Now: now.Add(time.Minute), Until: now.Add(2 * time.Minute)}))
+	})
+
+	t.Run("a swap is a compare-and-set: one winner of two", func(t *testing.T) {
+		var wins, conflicts atomic.Int32
+		var wg sync.WaitGroup
+		for i, s := range []connect.Scope{sc, so} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := st.SwapShopifyToken(f.ctx, s, saved.Version, []byte(fmt.Sprintf("refreshed-%d", i)), time.Time{})
+				switch connect.ErrorCode(err) {
+				case "":
+					wins.Add(1)
+				case connect.Conflict:
+					conflicts.Add(1)
+				default:
+					t.Errorf("SwapShopifyToken: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 || conflicts.Load() != 1 {
+			t.Fatalf("%d swaps won, %d conflicted; want one each", wins.Load(), conflicts.Load())
+		}
+		got, err := st.ShopifyToken(f.ctx, so)
+		must(t, err)
+		if got.Version != saved.Version+1 || !strings.HasPrefix(string(got.Sealed), "refreshed-") {
+			t.Fatalf("after the swaps: %+v", got)
+		}
+		// The winner's swap ended the claim: the next refresh may claim at once.
+		must(t, st.ClaimShopifyRefresh(f.ctx, sc, connect.ShopifyRefreshClaim{Version: got.Version, Now: f.at(0), Until: f.at(60)}))
+		saved = got
+	})
+
+	t.Run("quiet shops are listed with a linked client", func(t *testing.T) {
+		quiet, err := st.ShopifyTokensSavedBeforeAnyAccount(f.ctx, time.Now().Add(time.Hour), 1000)
+		must(t, err)
+		found := false
+		for _, q := range quiet {
+			if q.Shop == shopA {
+				found = true
+				if q.Client != sc && q.Client != so {
+					t.Fatalf("quiet shop %s listed with %v, a client not linked to it", q.Shop, q.Client)
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("%s not among the quiet shops %v", shopA, quiet)
+		}
+		quiet, err = st.ShopifyTokensSavedBeforeAnyAccount(f.ctx, saved.SavedAt.Add(-time.Hour), 1000)
+		must(t, err)
+		for _, q := range quiet {
+			if q.Shop == shopA {
+				t.Fatalf("%s listed as saved before an hour before it was saved", shopA)
+			}
+		}
+	})
+
+	t.Run("a client moving to another shop leaves the first shop's token to the others", func(t *testing.T) {
+		_, err := st.SaveShopifyToken(f.ctx, sc, shopB, []byte("sealed-b"), time.Time{})
+		must(t, err)
+		got, err := st.ShopifyToken(f.ctx, sc)
+		must(t, err)
+		if got.Shop != shopB {
+			t.Fatalf("client's token is of %s", got.Shop)
+		}
+		got, err = st.ShopifyToken(f.ctx, so)
+		must(t, err)
+		same(t, "the other client's token", saved, got)
+		_, err = st.SwapShopifyToken(f.ctx, sc, saved.Version, []byte("x"), time.Time{})
+		wantCode(t, "SwapShopifyToken of the shop the client left", err, connect.Conflict)
+		// Linking shopA again is a new install: a new token for both.
+		saved, err = st.SaveShopifyToken(f.ctx, sc, shopA, []byte("sealed-3"), time.Time{})
+		must(t, err)
+	})
+
+	foreign := connect.Scope{Account: f.account(), Client: c.ID}
+	_, err = st.SaveShopifyToken(f.ctx, foreign, "evil.myshopify.com", []byte("x"), time.Time{})
+	wantCode(t, "SaveShopifyToken for another account's client", err, connect.NotFound)
+	_, err = st.SaveShopifyToken(f.ctx, connect.Scope{Account: c.Account, Client: "no-such-client"}, "x.myshopify.com", []byte("x"), time.Time{})
+	wantCode(t, "SaveShopifyToken for an unknown client", err, connect.NotFound)
+	_, err = st.ShopifyToken(f.ctx, foreign)
 	wantCode(t, "ShopifyToken from another account", err, connect.NotFound)
 	must(t, st.DeleteShopifyToken(f.ctx, foreign))
-	shop, _, err = st.ShopifyToken(f.ctx, sc)
-	must(t, err)
-	if shop != "b.myshopify.com" {
-		t.Fatalf("another account's delete changed the token: %q", shop)
-	}
-	must(t, st.DeleteShopifyToken(f.ctx, sc))
-	_, _, err = st.ShopifyToken(f.ctx, sc)
-	wantCode(t, "ShopifyToken after delete", err, connect.NotFound)
-	must(t, st.DeleteShopifyToken(f.ctx, sc))
+
+	t.Run("unlinking one client keeps the token of the others", func(t *testing.T) {
+		must(t, st.DeleteShopifyToken(f.ctx, sc))
+		_, err := st.ShopifyToken(f.ctx, sc)
+		wantCode(t, "ShopifyToken after unlinking", err, connect.NotFound)
+		got, err := st.ShopifyToken(f.ctx, so)
+		must(t, err)
+		same(t, "the other client's token", saved, got)
+		must(t, st.DeleteShopifyToken(f.ctx, sc))
+	})
+
+	t.Run("unlinking the last client forgets the token", func(t *testing.T) {
+		must(t, st.DeleteShopifyToken(f.ctx, so))
+		_, err := st.SaveShopifyToken(f.ctx, sc, shopA, []byte("fresh"), time.Time{})
+		must(t, err)
+		got, err := st.ShopifyToken(f.ctx, sc)
+		must(t, err)
+		if string(got.Sealed) != "fresh" {
+			t.Fatalf("token %q", got.Sealed)
+		}
+	})
+
+	t.Run("an uninstall forgets the shop's token for every client", func(t *testing.T) {
+		_, err := st.SaveShopifyToken(f.ctx, so, shopA, []byte("fresh-2"), time.Time{})
+		must(t, err)
+		n, err := st.ForgetShopifyShopAnyAccount(f.ctx, shopA)
+		must(t, err)
+		if n != 2 {
+			t.Fatalf("ForgetShopifyShopAnyAccount unlinked %d clients, want 2", n)
+		}
+		for _, s := range []connect.Scope{sc, so} {
+			_, err := st.ShopifyToken(f.ctx, s)
+			wantCode(t, "ShopifyToken after the uninstall", err, connect.NotFound)
+		}
+		n, err = st.ForgetShopifyShopAnyAccount(f.ctx, shopA)
+		must(t, err)
+		if n != 0 {
+			t.Fatalf("a second forget unlinked %d", n)
+		}
+	})
 }
 
 // testOrdersFromShopify: the orders imported from Shopify orders are found by
