@@ -34,7 +34,10 @@ type world struct {
 	webhooks string // the webhook handler's URL
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldOn(t, "") }
+
+// newWorldOn is newWorld on the database dsn opens ("": a SQLite file).
+func newWorldOn(t *testing.T, dsn string) *world {
 	t.Helper()
 	clock := &shopifytest.Clock{}
 	// The store's UseOnce reads the real clock: start the fake one at it, so
@@ -46,20 +49,15 @@ func newWorld(t *testing.T) *world {
 	w.shop = w.srv.Shop("acme.myshopify.com")
 	w.key = bytes.Repeat([]byte{9}, 32)
 	w.sealer, _ = shopify.NewSealer(w.key)
-	cw := connecttest.New(t, connecttest.WithNow(clock.Now), connecttest.WithConfig(func(c *connect.Config) {
+	opts := []connecttest.Option{connecttest.WithNow(clock.Now), connecttest.WithConfig(func(c *connect.Config) {
 		// The adapter keeps its tokens and single-use keys in the World's Store.
-		st := c.Store.(*storage.Store)
-		var err error
-		w.adapter, err = shopify.New(shopify.Config{
-			ClientID: w.srv.ClientID(), Secret: w.srv.Secret(), Tokens: st, Sealer: w.sealer, HTTPClient: w.srv.Client(),
-			Session: w.session, Once: st, Clients: st, RedirectURL: redirectURL, ReturnURL: returnURL,
-			Now: clock.Now, Sleep: clock.Sleep,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		w.adapter = w.adapterOn(c.Store.(*storage.Store))
 		c.Shopify = w.adapter
-	}))
+	})}
+	if dsn != "" {
+		opts = append(opts, connecttest.WithDSN(dsn))
+	}
+	cw := connecttest.New(t, opts...)
 	w.core = cw
 	w.store, w.svc, w.disp = cw.Store, cw.Service, cw.Dispatcher
 	var err error
@@ -79,6 +77,22 @@ func newWorld(t *testing.T) *world {
 	w.scope = connect.Scope{Account: tm.Client.Account, Client: tm.Client.ID}
 	w.signIn("owner", w.owner)
 	return w
+}
+
+// adapterOn returns an adapter on the world's fake and keys that keeps its
+// tokens and single-use keys in st: another process's, when st is another
+// Store on the world's database.
+func (w *world) adapterOn(st *storage.Store) *shopify.Adapter {
+	w.t.Helper()
+	a, err := shopify.New(shopify.Config{
+		ClientID: w.srv.ClientID(), Secret: w.srv.Secret(), Tokens: st, Sealer: w.sealer, HTTPClient: w.srv.Client(),
+		Session: w.session, Once: st, Clients: st, RedirectURL: redirectURL, ReturnURL: returnURL,
+		Now: w.clock.Now, Sleep: w.clock.Sleep,
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return a
 }
 
 // drafts returns the client's drafts, oldest first.
