@@ -11,7 +11,7 @@ import (
 	"github.com/dispatchkit/connect"
 )
 
-// Config configures an [Adapter]: the app's credentials, where clients' tokens
+// Config configures an [Adapter]: the app's credentials, where shops' tokens
 // are kept, and, for the install and webhook handlers, what they need of the
 // portal. The zero value of every optional field is a working default,
 // documented beside it.
@@ -62,7 +62,7 @@ type Config struct {
 	// Required by both handlers.
 	Once Once
 	// Clients lists the clients linked to a shop, so that the uninstall
-	// webhook deletes their tokens. A connect.Store implements it. nil: the
+	// webhook forgets the shop's token. A connect.Store implements it. nil: the
 	// tokens stay (Shopify has revoked them anyway) until the client links again.
 	Clients ShopClients
 	// RedirectURL is the absolute URL of the install callback, as listed in the

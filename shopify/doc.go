@@ -4,9 +4,13 @@
 // [Adapter] is the core's Shopify port (connect.Shopify): it lists a client's
 // open orders, looks orders up by id or name for a Bulk import, maps each to a
 // connect.OrderInput (or says why it cannot be one), fulfils delivered orders
-// and posts delivery progress. Each client reaches its own store with its own
-// expiring offline token, kept sealed ([Sealer]) by a connect.ShopifyTokens and
-// refreshed before it expires. The Adapter also makes the two handlers a host
+// and posts delivery progress. Each client reaches its linked store with the
+// store's expiring offline token (Shopify keeps one per app and shop, so the
+// clients linked to a shop share it), kept sealed ([Sealer]) by a
+// connect.ShopifyTokens and refreshed before it expires, by one process at a
+// time; [Adapter.RefreshQuietShops], which a host runs daily, refreshes the
+// shops nobody used lately before their refresh tokens expire. The Adapter
+// also makes the two handlers a host
 // mounts: [InstallHandler] (linking a store: OAuth with a signed, single-use
 // state) and [WebhookHandler] (uninstall, the privacy topics, and orders
 // edited or cancelled in Shopify). See the

@@ -157,8 +157,8 @@ const claimPoll = 25 * time.Millisecond
 // and uses the winner's pair.
 //
 // The fresh token is used only once it is stored: should storing fail, the
-// token held in the store keeps working, as Shopify keeps its refresh token
-// good until the fresh pair is first used.
+// refresh token held in the store can still be traded (Shopify keeps a traded
+// refresh token good until its replacement is traded, 30 days at most).
 func (s *session) refreshLocked(ctx context.Context, stale string, force bool) error {
 	lock := s.a.lockFor(s.shop)
 	lock.Lock()
@@ -253,14 +253,14 @@ func wait(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// revoked is the error of a shop that no longer accepts the client's token.
+// revoked is the error of a shop that no longer accepts its token.
 func (s *session) revoked(cause error) error {
 	e := connect.Errorf(connect.Forbidden, "shopify: %s: the store uninstalled the app or revoked access; link it again in Settings → Integrations", s.shop)
 	e.Err = cause
 	return e
 }
 
-// seesAllOrders reports whether Shopify granted the client's token
+// seesAllOrders reports whether Shopify granted the shop's token
 // read_all_orders, without which it hides orders older than 60 days.
 func (s *session) seesAllOrders() bool {
 	s.mu.Lock()

@@ -208,7 +208,7 @@ func (h *WebhookHandler) handle(ctx context.Context, wh Webhook) error {
 	return connect.Errorf(connect.Invalid, "shopify: no handler for topic %q", wh.Topic)
 }
 
-// uninstalled unlinks the shop's clients and deletes their tokens, which
+// uninstalled unlinks the shop's clients and forgets its token, which
 // Shopify has already revoked. The clients are listed first, while they are
 // still linked. A delivery older than every link (Shopify retried it after
 // the merchant installed the app again) changes nothing. A delivery without
