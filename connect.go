@@ -25,6 +25,11 @@ type Config struct {
 	// Shopify reaches clients' Shopify stores. nil: Shopify features answer
 	// ErrUnavailable.
 	Shopify Shopify
+	// Privacy is the host's side of Shopify's privacy requests: it erases the
+	// proof-of-delivery files a redaction names, and sends the merchant the
+	// export a customer data request produces. nil: redactions erase what the
+	// Store holds only (the host's files stay), and data requests are logged.
+	Privacy Privacy
 
 	// InviteURL turns an invite token into the link people open. nil: invites carry
 	// the token only, and the host builds the link.
@@ -67,6 +72,7 @@ type Service struct {
 	mailer          Mailer
 	routeSync       RouteSync
 	shopify         Shopify
+	privacy         Privacy
 	inviteURL       func(string) string
 	resetURL        func(string) string
 	inviteTTL       time.Duration
@@ -95,7 +101,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, Errorf(Invalid, "connect.New: Config.Store is required")
 	}
 	s := &Service{
-		store: cfg.Store, mailer: cfg.Mailer, routeSync: cfg.RouteSync, shopify: cfg.Shopify,
+		store: cfg.Store, mailer: cfg.Mailer, routeSync: cfg.RouteSync, shopify: cfg.Shopify, privacy: cfg.Privacy,
 		inviteURL: cfg.InviteURL, resetURL: cfg.PasswordResetURL, inviteTTL: cfg.InviteTTL, tracking: cfg.TrackingURL, passwords: cfg.Passwords,
 		log: cfg.Logger, now: cfg.Now, newID: cfg.NewID,
 	}

@@ -29,7 +29,7 @@
 // # Where things are
 //
 //   - ports.go: every port the Service calls (Store, Mailer, RouteSync, Shopify,
-//     ShopifyTokens, Waker) and their parameter types; the mocks in
+//     ShopifyTokens, Privacy, Waker) and their parameter types; the mocks in
 //     connecttest/mock are generated from it. blobs.go: the Blobs port (files
 //     every process reads), kept by package storage or package disk.
 //     spreadsheets.go: the Spreadsheets port the portal reads uploads through,
@@ -50,7 +50,8 @@
 //     password.go (sign-in, password change), session.go (sign-in sessions kept
 //     in the Store: one read per request, checked again by every change and live
 //     stream), password_reset.go ("forgot password" links), shopify_sync.go
-//     (orders edited or cancelled in Shopify after import).
+//     (orders edited or cancelled in Shopify after import),
+//     privacy.go (customer data requests and their export).
 //
 // Tests of a host (and connect's own) build on package connecttest: a Service on
 // a fresh Store with a fake clock and recording fakes, fixtures in one line, and

@@ -135,7 +135,7 @@ func (iw *isoWorld) buildTarget(cl *connect.Client, owner connect.Actor, ref str
 func newIsoWorld(t *testing.T) *isoWorld {
 	shop := &fakeShop{orders: []connect.ShopifyOrder{shopOrder("#1001"), shopOrder("#1002")}}
 	// The world's RouteSync is wired: submissions leave outbox entries behind.
-	w := newWorldWith(t, func(c *connect.Config) { c.Shopify = shop })
+	w := newWorldWith(t, func(c *connect.Config) { c.Shopify, c.Privacy = shop, nopPrivacy{} })
 	iw := &isoWorld{world: w, db: w.store.DB(), otherShop: "other-shop.myshopify.com",
 		otherAccountDisp: connect.AsDispatcher("acct-2", "eve@other.example"), otherAcctHost: connect.AsHost("acct-2")}
 	iw.start = must(w.store.EventsHead(w.ctx))(t)
@@ -799,6 +799,26 @@ func redact(shop func(iw *isoWorld) string) func(iw *isoWorld) error {
 	}
 }
 
+// dataRequest asks a shop's export of V's customer, by V's Shopify order ids
+// and its recipient's email: a shop that is not V's must queue none.
+func dataRequest(shop func(iw *isoWorld) string) func(iw *isoWorld) error {
+	return func(iw *isoWorld) error {
+		p := connect.DataRequestParams{Shop: shop(iw), ShopifyIDs: iw.vShopifyIDs, Email: "ada@example.com", RequestID: "intruder"}
+		n, err := iw.svc.ShopifyDataRequest(iw.ctx, connect.AsShopifyWebhook(), p)
+		if err != nil || n != 0 {
+			return fmt.Errorf("queued %d exports, err %v", n, err)
+		}
+		return connect.Errorf(connect.NotFound, "no order of %s", p.Shop)
+	}
+}
+
+// nopPrivacy is a Privacy port that does nothing: with it, privacy requests
+// queue their outbox entries.
+type nopPrivacy struct{}
+
+func (nopPrivacy) EraseProofFiles(context.Context, connect.ProofFilesErasure) error   { return nil }
+func (nopPrivacy) SendCustomerData(context.Context, connect.CustomerDataExport) error { return nil }
+
 func is(s string) func(*isoWorld) string { return func(*isoWorld) string { return s } }
 
 var isoChecks = []isoCheck{
@@ -841,6 +861,9 @@ var isoChecks = []isoCheck{
 	{"ShopifyUninstalled/the shop in capitals", connect.NotFound, nil, uninstalled("GREEN.myshopify.com")},
 	{"ShopifyUninstalled/a LIKE wildcard", connect.NotFound, nil, uninstalled("%")},
 	{"ShopifyUninstalled/a longer name", connect.NotFound, nil, uninstalled("green.myshopify.com.intruder.example")},
+	{"ShopifyDataRequest/unknown shop", connect.NotFound, nil, dataRequest(is("intruder.myshopify.com"))},
+	{"ShopifyDataRequest/a LIKE wildcard", connect.NotFound, nil, dataRequest(is("%"))},
+	{"ShopifyDataRequest/another client's shop", connect.NotFound, nil, dataRequest(func(iw *isoWorld) string { return iw.otherShop })},
 	{"RedactShopifyData/unknown shop", connect.NotFound, nil, redact(is("intruder.myshopify.com"))},
 	{"RedactShopifyData/a LIKE wildcard", connect.NotFound, nil, redact(is("%"))},
 	// A's own shop: the request is recorded for A (redactions), its own tenant.

@@ -19,9 +19,11 @@ type OutboxKind string
 
 // The outbox kinds.
 const (
-	OutboxRouteSync       OutboxKind = "route_sync"               // RouteSync.SyncStop
-	OutboxFulfil          OutboxKind = "shopify_fulfil"           // Shopify.Fulfil
-	OutboxFulfilmentEvent OutboxKind = "shopify_fulfilment_event" // Shopify.FulfilmentEvent
+	OutboxRouteSync       OutboxKind = "route_sync"                // RouteSync.SyncStop
+	OutboxFulfil          OutboxKind = "shopify_fulfil"            // Shopify.Fulfil
+	OutboxFulfilmentEvent OutboxKind = "shopify_fulfilment_event"  // Shopify.FulfilmentEvent
+	OutboxEraseProofFiles OutboxKind = "privacy_erase_proof_files" // Privacy.EraseProofFiles
+	OutboxCustomerData    OutboxKind = "privacy_customer_data"     // Privacy.SendCustomerData
 )
 
 // OutboxState is where an outbox entry is.
@@ -49,12 +51,16 @@ type OutboxEntry struct {
 	Event   Event // what happened to the order
 	// NotifyCustomer is the client's choice when the entry was written (fulfil).
 	NotifyCustomer bool
-	State          OutboxState
-	Attempts       int
-	NextAt         time.Time
-	LastError      string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Payload is what the entry carries beside the order, as its kind reads
+	// it: the URLs of OutboxEraseProofFiles (the order no longer has them),
+	// the request of OutboxCustomerData. nil for the other kinds.
+	Payload   []byte
+	State     OutboxState
+	Attempts  int
+	NextAt    time.Time
+	LastError string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // ClaimOutboxParams says what to claim.

@@ -2,7 +2,7 @@ package connect
 
 // Mocks of every port a host implements, for hosts' tests and ours (package
 // connecttest/mock). A new port is one more name in the list.
-//go:generate go tool mockgen -typed -destination=connecttest/mock/ports.go -package=mock github.com/dispatchkit/connect Store,Mailer,RouteSync,Shopify,ShopifyTokens,PasswordHasher,Waker,ImportSource,Blobs
+//go:generate go tool mockgen -typed -destination=connecttest/mock/ports.go -package=mock github.com/dispatchkit/connect Store,Mailer,RouteSync,Shopify,ShopifyTokens,Privacy,PasswordHasher,Waker,ImportSource,Blobs
 
 import (
 	"context"
@@ -285,15 +285,35 @@ type ShopifyStore interface {
 	// Shopify shop now or holding orders that came from it (a privacy request
 	// arrives after the store unlinked).
 	ClientsByShopAnyAccount(ctx context.Context, shop string) ([]*Client, error)
-	// RedactOrders blanks the recipient (name, email, phone) and notes of the
-	// scope's orders that match p, and records that it did (ShopifyRedaction).
-	// It returns how many orders it changed.
-	RedactOrders(ctx context.Context, scope Scope, p RedactParams) (int, error)
+	// RedactOrders erases every personal field of the scope's orders that match
+	// p: the recipient (name, email, phone), the address but its state and
+	// country (unit, lines, city, zip, coordinates), the notes, and the proof
+	// of delivery but its time (photos, signature, recipient name, notes,
+	// place); and records that it did (ShopifyRedaction). It returns how many
+	// orders it changed and the proof files (URLs) they held, for the host to
+	// erase.
+	RedactOrders(ctx context.Context, scope Scope, p RedactParams) (*Redaction, error)
+	// CustomerOrders lists the scope's orders that match p, as RedactOrders
+	// selects them, oldest first (a customer data request).
+	CustomerOrders(ctx context.Context, scope Scope, p RedactParams) ([]*Order, error)
 	// OrdersFromShopify returns the scope's orders imported from the shop's
 	// orders among ids (their GraphQL ids, gid://shopify/Order/…), in no
 	// particular order; an order that two clients of the scope imported comes
 	// back once for each. Ids that name no order of the scope are left out.
 	OrdersFromShopify(ctx context.Context, scope Scope, shop string, ids []string) ([]*Order, error)
+}
+
+// Redaction is what RedactOrders erased.
+type Redaction struct {
+	Orders int          // orders changed
+	Files  []ProofFiles // proof files the orders held, per order that held any
+}
+
+// ProofFiles are the proof-of-delivery files of one order, by the URLs the
+// host gave with the proof.
+type ProofFiles struct {
+	Order OrderID
+	URLs  []string
 }
 
 // SessionStore keeps members' sign-in sessions (session.go), so that every
@@ -527,6 +547,42 @@ type QuietShopifyShop struct {
 	Shop    string
 	Client  Scope
 	SavedAt time.Time
+}
+
+// Privacy is the host's side of privacy requests (Shopify's compliance
+// webhooks): what connect does not hold itself. Both calls come through the
+// outbox, with retries: a call may be repeated with the same Key, and the host
+// must do it once. Errors: any error has the call retried later.
+type Privacy interface {
+	// EraseProofFiles deletes proof-of-delivery files (photos, signatures) the
+	// host stored, by the URLs it gave with the proof: a redaction erased them
+	// from the order. A file already gone is fine.
+	EraseProofFiles(ctx context.Context, e ProofFilesErasure) error
+	// SendCustomerData hands the host what connect holds of one customer of a
+	// client's shop (Shopify's customers/data_request), for it to send to the
+	// client, the merchant, who answers the customer.
+	SendCustomerData(ctx context.Context, x CustomerDataExport) error
+}
+
+// ProofFilesErasure names the proof files of one redacted order.
+type ProofFilesErasure struct {
+	Key     string // idempotency key
+	Account AccountID
+	Client  ClientID
+	Order   OrderID
+	URLs    []string
+}
+
+// CustomerDataExport is what connect holds of one customer of a client's
+// shop, as JSON (CustomerDataJSON describes it).
+type CustomerDataExport struct {
+	Key       string // idempotency key
+	Account   AccountID
+	Client    ClientID
+	Shop      string
+	RequestID string // Shopify's data request id
+	Orders    int    // how many orders the export holds
+	JSON      []byte // application/json: a CustomerData
 }
 
 // Shopify is what the core needs of a client's Shopify store. Every method takes

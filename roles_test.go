@@ -302,6 +302,10 @@ var operations = []struct {
 		_, err := tm.svc.RedactShopifyData(tm.ctx, a, connect.RedactParams{Shop: "green.myshopify.com", Email: "ada@example.com"})
 		return err
 	}},
+	{"ShopifyDataRequest", []string{"shopify"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.ShopifyDataRequest(tm.ctx, a, connect.DataRequestParams{Shop: "green.myshopify.com", Email: "ada@example.com", RequestID: "1"})
+		return err
+	}},
 }
 
 func TestEachRoleDoesExactlyWhatItMay(t *testing.T) {

@@ -2,6 +2,8 @@ package connect
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 )
@@ -67,11 +69,15 @@ func (s *Service) ShopifyUninstalled(ctx context.Context, a Actor, shop string) 
 	return unlinked, nil
 }
 
-// RedactShopifyData erases the recipient data (name, email, phone, notes) of the
-// orders a Shopify privacy request names, in every client linked to p.Shop, and
-// records that it did. Only Shopify's webhooks may (AsShopifyWebhook): the Shopify
+// RedactShopifyData erases the personal data of the orders a Shopify privacy
+// request names (recipient, address, notes, proof of delivery; see
+// Store.RedactOrders), in every client linked to p.Shop or holding its orders,
+// and records that it did. The proof files the orders held go to the host to
+// erase (Privacy.EraseProofFiles, through the outbox, written in the same
+// transaction). Only Shopify's webhooks may (AsShopifyWebhook): the Shopify
 // adapter's webhook handler calls it after checking the webhook's signature. It
-// returns how many orders it changed. Errors: ErrForbidden; ErrInvalid without a shop.
+// returns how many orders it changed. Errors: ErrForbidden; ErrInvalid without
+// a shop.
 func (s *Service) RedactShopifyData(ctx context.Context, a Actor, p RedactParams) (int, error) {
 	if _, err := s.authorize(ctx, a, actShopifyWebhooks); err != nil {
 		return 0, err
@@ -86,15 +92,43 @@ func (s *Service) RedactShopifyData(ctx context.Context, a Actor, p RedactParams
 	if err != nil {
 		return 0, err
 	}
-	total := 0
+	total, files := 0, 0
 	for _, cl := range clients {
-		n, err := s.store.RedactOrders(ctx, Scope{Account: cl.Account, Client: cl.ID}, p)
+		scope := Scope{Account: cl.Account, Client: cl.ID}
+		err := s.store.Tx(ctx, func(tx Store) error {
+			r, err := tx.RedactOrders(ctx, scope, p)
+			if err != nil {
+				return err
+			}
+			total += r.Orders
+			if len(r.Files) == 0 {
+				return nil
+			}
+			if s.privacy == nil {
+				s.log.WarnContext(ctx, "shopify redaction: proof files stay with the host, as no Privacy port is configured",
+					"shop", p.Shop, "client", cl.ID, "orders", len(r.Files))
+				return nil
+			}
+			entries := make([]OutboxEntry, len(r.Files))
+			for i, f := range r.Files {
+				payload, err := json.Marshal(erasePayload{URLs: f.URLs})
+				if err != nil {
+					return Errorf(Internal, "%w", err)
+				}
+				entries[i] = OutboxEntry{
+					Key:     fmt.Sprintf("%s/erase-proof-files/%d", f.Order, p.At.UnixNano()),
+					Account: cl.Account, Client: cl.ID, Order: f.Order, Kind: OutboxEraseProofFiles,
+					Payload: payload, State: OutboxPending, NextAt: p.At, CreatedAt: p.At, UpdatedAt: p.At,
+				}
+				files += len(f.URLs)
+			}
+			return tx.AddOutbox(ctx, scope, entries)
+		})
 		if err != nil {
 			return total, err
 		}
-		total += n
 	}
-	s.log.InfoContext(ctx, "shopify data redacted", "shop", p.Shop, "orders", total, "reason", p.Reason)
+	s.log.InfoContext(ctx, "shopify data redacted", "shop", p.Shop, "orders", total, "proof_files", files, "reason", p.Reason)
 	return total, nil
 }
 

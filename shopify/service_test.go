@@ -32,6 +32,7 @@ type world struct {
 	disp     connect.Actor
 	client   *connect.Client
 	webhooks string // the webhook handler's URL
+	privacy  *recordingPrivacy
 }
 
 func newWorld(t *testing.T) *world { return newWorldOn(t, "") }
@@ -43,7 +44,8 @@ func newWorldOn(t *testing.T, dsn string) *world {
 	// The store's UseOnce reads the real clock: start the fake one at it, so
 	// the expiry of an install state means the same to both.
 	clock.Advance(time.Since(clock.Now()).Truncate(time.Second))
-	w := &world{rig: &rig{t: t, ctx: context.Background(), clock: clock, sessions: map[string]connect.Actor{}}}
+	w := &world{rig: &rig{t: t, ctx: context.Background(), clock: clock, sessions: map[string]connect.Actor{}},
+		privacy: &recordingPrivacy{}}
 	w.srv = shopifytest.New(shopifytest.Config{Now: clock.Now})
 	t.Cleanup(w.srv.Close)
 	w.shop = w.srv.Shop("acme.myshopify.com")
@@ -52,7 +54,7 @@ func newWorldOn(t *testing.T, dsn string) *world {
 	opts := []connecttest.Option{connecttest.WithNow(clock.Now), connecttest.WithConfig(func(c *connect.Config) {
 		// The adapter keeps its tokens and single-use keys in the World's Store.
 		w.adapter = w.adapterOn(c.Store.(*storage.Store))
-		c.Shopify = w.adapter
+		c.Shopify, c.Privacy = w.adapter, w.privacy
 	})}
 	if dsn != "" {
 		opts = append(opts, connecttest.WithDSN(dsn))

@@ -17,8 +17,8 @@ type WebhookService interface {
 	// ShopifyUninstalled unlinks every client linked to the shop. The handler
 	// calls it as connect.AsShopifyWebhook, once the signature checked out.
 	ShopifyUninstalled(ctx context.Context, a connect.Actor, shop string) (int, error)
-	// RedactShopifyData erases the recipient data a privacy request names, called
-	// as connect.AsShopifyWebhook.
+	// RedactShopifyData erases the personal data a privacy request names,
+	// called as connect.AsShopifyWebhook.
 	RedactShopifyData(ctx context.Context, a connect.Actor, p connect.RedactParams) (int, error)
 	// ShopifyOrderUpdated re-imports the drafts imported from an order that
 	// changed in Shopify (orders/updated), called as connect.AsShopifyWebhook.
@@ -27,6 +27,10 @@ type WebhookService interface {
 	// cancelled in Shopify (orders/cancelled), called as
 	// connect.AsShopifyWebhook.
 	ShopifyOrderCancelled(ctx context.Context, a connect.Actor, p connect.ShopifyOrderChange) (connect.ShopifySyncResult, error)
+	// ShopifyDataRequest queues the export of what the portal holds of a
+	// customer, for the host to send the merchant, called as
+	// connect.AsShopifyWebhook.
+	ShopifyDataRequest(ctx context.Context, a connect.Actor, p connect.DataRequestParams) (int, error)
 }
 
 // webhookMemory is how long a delivery's event id is remembered: well past
@@ -157,11 +161,22 @@ func (h *WebhookHandler) handle(ctx context.Context, wh Webhook) error {
 		if err := sameShop(wh, p.ShopDomain); err != nil {
 			return err
 		}
-		// The portal holds only what the shop gave it, which the merchant
-		// already has; the merchant answers the customer. Nothing is kept of
-		// the request but this line.
+		// The portal holds more than the shop gave it (the delivery's
+		// history, its proof): an export of it goes to the host, which sends
+		// it to the merchant, who answers the customer.
+		ids := make([]string, len(p.OrdersRequested))
+		for i, id := range p.OrdersRequested {
+			ids[i] = orderGID + strconv.FormatInt(id, 10)
+		}
+		n, err := h.svc.ShopifyDataRequest(ctx, connect.AsShopifyWebhook(), connect.DataRequestParams{
+			Shop: wh.Shop, ShopifyIDs: ids, Email: p.Customer.Email, Phone: p.Customer.Phone,
+			RequestID: strconv.FormatInt(p.DataRequest.ID, 10), CustomerID: strconv.FormatInt(p.Customer.ID, 10),
+		})
+		if err != nil {
+			return err
+		}
 		h.a.log.InfoContext(ctx, "shopify: customer data request", "shop", wh.Shop, "customer", p.Customer.ID,
-			"orders", len(p.OrdersRequested), "request", p.DataRequest.ID)
+			"orders", len(p.OrdersRequested), "request", p.DataRequest.ID, "exports", n)
 		return nil
 	case TopicCustomersRedact:
 		var p CustomersRedact

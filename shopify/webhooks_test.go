@@ -21,7 +21,21 @@ type recordingService struct {
 	uninstalled []string
 	redactions  []connect.RedactParams
 	orders      []orderCall // orders/updated and orders/cancelled
+	requests    []connect.DataRequestParams
 	fail        error
+}
+
+func (s *recordingService) ShopifyDataRequest(_ context.Context, a connect.Actor, p connect.DataRequestParams) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a != connect.AsShopifyWebhook() {
+		return 0, connect.Errorf(connect.Forbidden, "called as %v", a)
+	}
+	if s.fail != nil {
+		return 0, s.fail
+	}
+	s.requests = append(s.requests, p)
+	return 1, nil
 }
 
 func (s *recordingService) ShopifyUninstalled(_ context.Context, a connect.Actor, shop string) (int, error) {
@@ -226,16 +240,26 @@ func TestPrivacyWebhooks(t *testing.T) {
 			t.Errorf("redactions = %+v, want the whole shop", red)
 		}
 	})
-	t.Run("customers/data_request is answered and records nothing", func(t *testing.T) {
+	t.Run("customers/data_request asks the Service for an export and changes nothing", func(t *testing.T) {
 		t.Parallel()
 		r := newWebhookRig(t)
 		status := r.send(shopify.TopicCustomersDataRequest, shopify.CustomersDataRequest{ShopID: 1, ShopDomain: r.shop.Domain(),
-			OrdersRequested: []int64{1}, Customer: shopify.PrivacyCustomer{ID: 42, Email: "ava@example.com"}})
+			OrdersRequested: []int64{1}, Customer: shopify.PrivacyCustomer{ID: 42, Email: "ava@example.com"},
+			DataRequest: struct {
+				ID int64 `json:"id"`
+			}{ID: 77}})
 		if status != http.StatusOK {
 			t.Fatalf("answered %d", status)
 		}
 		if u, red := r.svc.calls(); len(u)+len(red) != 0 {
 			t.Errorf("the data request changed something: %v %v", u, red)
+		}
+		r.svc.mu.Lock()
+		defer r.svc.mu.Unlock()
+		want := []connect.DataRequestParams{{Shop: r.shop.Domain(), ShopifyIDs: []string{"gid://shopify/Order/1"},
+			Email: "ava@example.com", RequestID: "77", CustomerID: "42"}}
+		if d := cmp.Diff(want, r.svc.requests); d != "" {
+			t.Errorf("data requests (-want +got):\n%s", d)
 		}
 	})
 	t.Run("a payload for another shop than the header's does nothing", func(t *testing.T) {

@@ -68,6 +68,10 @@ type dialect interface {
 	recordHostEvents(ctx context.Context, s *Store, account connect.AccountID, ids []string, now time.Time) ([]string, error)
 	// skipLocked is the locking clause of ClaimOutboxAnyAccount's subquery.
 	skipLocked() string
+	// lockRows is the FOR clause ("UPDATE", or "" for none) of a read whose
+	// rows the transaction changes next (RedactOrders: no proof lands between
+	// its read and its write).
+	lockRows() string
 
 	// The event feed (feed.go).
 

@@ -33,6 +33,37 @@ type outboxRow struct {
 	UpdatedAt      time.Time `bun:"updated_at"`
 }
 
+// outboxPayloadRow is what an entry carries beside its order, by its key.
+type outboxPayloadRow struct {
+	bun.BaseModel `bun:"table:outbox_payloads,alias:obp"`
+
+	Key     string `bun:"key,pk"`
+	Payload []byte `bun:"payload,type:bytea"`
+}
+
+// withPayloads sets the Payload of the entries that have one.
+func (s *Store) withPayloads(ctx context.Context, entries []connect.OutboxEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	keys := make([]string, len(entries))
+	at := make(map[string]int, len(entries))
+	for i, e := range entries {
+		keys[i], at[e.Key] = e.Key, i
+	}
+	for chunk := range slices.Chunk(keys, insertBatch) {
+		var rows []outboxPayloadRow
+		err := s.idb.NewSelect().Model(&rows).Where("key IN (?)", bun.List(chunk)).Scan(ctx)
+		if err != nil && !isNoRows(err) {
+			return translate(ctx, err, "reading outbox payloads")
+		}
+		for _, r := range rows {
+			entries[at[r.Key]].Payload = r.Payload
+		}
+	}
+	return nil
+}
+
 func (r *outboxRow) entry() connect.OutboxEntry {
 	return connect.OutboxEntry{
 		ID: r.ID, Key: r.Key, Account: connect.AccountID(r.AccountID), Client: connect.ClientID(r.ClientID),
@@ -69,12 +100,17 @@ func (s *Store) AddOutbox(ctx context.Context, scope connect.Scope, entries []co
 	}
 	now := time.Now()
 	rows := make([]outboxRow, 0, min(len(entries), insertBatch))
+	var payloads []outboxPayloadRow
 	flush := func() error {
 		if len(rows) == 0 {
 			return nil
 		}
 		_, err := s.idb.NewInsert().Model(&rows).On("CONFLICT (key) DO NOTHING").Returning("NULL").Exec(ctx)
 		rows = rows[:0]
+		if err == nil && len(payloads) > 0 {
+			_, err = s.idb.NewInsert().Model(&payloads).On("CONFLICT (key) DO NOTHING").Returning("NULL").Exec(ctx)
+			payloads = payloads[:0]
+		}
 		return translate(ctx, err, "adding to the outbox")
 	}
 	for i := range entries {
@@ -106,6 +142,9 @@ func (s *Store) AddOutbox(ctx context.Context, scope connect.Scope, entries []co
 			Attempts: e.Attempts, NextAt: dbTime(next), LastError: e.LastError,
 			CreatedAt: dbTime(created), UpdatedAt: dbTime(updated),
 		})
+		if e.Payload != nil {
+			payloads = append(payloads, outboxPayloadRow{Key: e.Key, Payload: e.Payload})
+		}
 		if len(rows) == insertBatch {
 			if err := flush(); err != nil {
 				return err
@@ -146,6 +185,9 @@ RETURNING id, key, account_id, client_id, order_id, kind, event, notify_customer
 	out := make([]connect.OutboxEntry, len(rows))
 	for i := range rows {
 		out[i] = rows[i].entry()
+	}
+	if err := s.withPayloads(ctx, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -236,6 +278,9 @@ func (s *Store) Outbox(ctx context.Context, scope connect.Scope, states []connec
 	out := make([]connect.OutboxEntry, len(rows))
 	for i := range rows {
 		out[i] = rows[i].entry()
+	}
+	if err := s.withPayloads(ctx, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

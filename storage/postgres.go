@@ -252,6 +252,9 @@ func (d *postgresDialect) createOrders(ctx context.Context, tx *Store, orders []
 // against the lease condition (READ COMMITTED) and left out.
 func (d *postgresDialect) skipLocked() string { return " FOR UPDATE SKIP LOCKED" }
 
+// lockRows: a concurrent change of the rows waits for the transaction.
+func (d *postgresDialect) lockRows() string { return "UPDATE" }
+
 // pgError translates PostgreSQL's own errors.
 func pgError(err error, what string) (error, bool) {
 	var pgErr *pgconn.PgError

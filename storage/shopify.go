@@ -2,6 +2,9 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/dispatchkit/connect"
@@ -41,60 +44,115 @@ type redactionRow struct {
 	At        time.Time `bun:"at"`
 }
 
-// RedactOrders blanks the recipient and notes of the scope's orders of the shop
-// that p selects (the whole shop; or its orders among p.ShopifyIDs; or those whose
-// recipient has p.Email, without case, or p.Phone), and records the redaction,
-// both or neither. Each changed order's version moves on, so that a change
-// prepared from the order as it was (an edit of a draft) cannot write the data
-// back.
-func (s *Store) RedactOrders(ctx context.Context, scope connect.Scope, p connect.RedactParams) (int, error) {
+// redactMatch is the condition of the orders of the shop that p selects: the
+// whole shop; or its orders among p.ShopifyIDs, or those whose recipient has
+// p.Email (without case) or p.Phone. ok is false when p selects nothing.
+func redactMatch(p connect.RedactParams) (cond string, args []any, ok bool) {
+	if p.WholeShop {
+		return "shopify_shop = ?", []any{p.Shop}, true
+	}
+	var or []string
+	if len(p.ShopifyIDs) > 0 {
+		or, args = append(or, "shopify_order_id IN (?)"), append(args, bun.List(p.ShopifyIDs))
+	}
+	if p.Email != "" {
+		or, args = append(or, "lower(recipient_email) = lower(?)"), append(args, p.Email)
+	}
+	if p.Phone != "" {
+		or, args = append(or, "recipient_phone = ?"), append(args, p.Phone)
+	}
+	if len(or) == 0 {
+		return "", nil, false
+	}
+	return "shopify_shop = ? AND (" + strings.Join(or, " OR ") + ")", append([]any{p.Shop}, args...), true
+}
+
+// RedactOrders erases the personal fields of the scope's orders of the shop
+// that p selects (see redactMatch): the recipient, the address but its state
+// and country, the notes, and the proof of delivery (whose time the history
+// keeps); and records the redaction, all or nothing. The orders' rows are read
+// first, locked, for the proof files they hold. Each changed order's version
+// moves on, so that a change prepared from the order as it was (an edit of a
+// draft) cannot write the data back.
+func (s *Store) RedactOrders(ctx context.Context, scope connect.Scope, p connect.RedactParams) (*connect.Redaction, error) {
 	if p.Shop == "" {
-		return 0, connect.Errorf(connect.Invalid, "storage: a redaction names its shop")
+		return nil, connect.Errorf(connect.Invalid, "storage: a redaction names its shop")
 	}
 	at := dbTime(p.At)
 	if at.IsZero() {
 		at = dbTime(time.Now())
 	}
-	var n int
+	var out *connect.Redaction
 	err := s.atomic(ctx, func(tx *Store) error {
-		n = 0
-		match := p.WholeShop || len(p.ShopifyIDs) > 0 || p.Email != "" || p.Phone != ""
-		if match {
-			q := inScope(tx.idb.NewUpdate().Model((*orderRow)(nil)).
-				Set("recipient_name = ''").Set("recipient_email = ''").Set("recipient_phone = ''").
-				Set("notes = ''").Set("updated_at = ?", at).Set("version = version + 1"), scope).
-				Where("shopify_shop = ?", p.Shop)
-			if !p.WholeShop {
-				q = q.WhereGroup(" AND ", func(q *bun.UpdateQuery) *bun.UpdateQuery {
-					if len(p.ShopifyIDs) > 0 {
-						q = q.WhereOr("shopify_order_id IN (?)", bun.List(p.ShopifyIDs))
-					}
-					if p.Email != "" {
-						q = q.WhereOr("lower(recipient_email) = lower(?)", p.Email)
-					}
-					if p.Phone != "" {
-						q = q.WhereOr("recipient_phone = ?", p.Phone)
-					}
-					return q
-				})
+		out = &connect.Redaction{}
+		cond, args, ok := redactMatch(p)
+		if ok {
+			var rows []orderRow
+			q := inScope(tx.idb.NewSelect().Model(&rows).Column("id", "proof"), scope).Where(cond, args...).OrderExpr("created_at, id")
+			if lock := tx.d.lockRows(); lock != "" {
+				q = q.For(lock)
 			}
-			res, err := q.Exec(ctx)
+			err := q.Scan(ctx)
+			if err != nil && !isNoRows(err) {
+				return translate(ctx, err, "reading the orders to redact of "+p.Shop)
+			}
+			for _, r := range rows {
+				if r.Proof == "" {
+					continue
+				}
+				var pr proofJSON
+				if err := json.Unmarshal([]byte(r.Proof), &pr); err != nil {
+					return connect.Errorf(connect.Internal, "reading the proof of order %s: %w", r.ID, err)
+				}
+				urls := slices.Clone(pr.PhotoURLs)
+				if pr.SignatureURL != "" {
+					urls = append(urls, pr.SignatureURL)
+				}
+				if len(urls) > 0 {
+					out.Files = append(out.Files, connect.ProofFiles{Order: connect.OrderID(r.ID), URLs: urls})
+				}
+			}
+			res, err := inScope(tx.idb.NewUpdate().Model((*orderRow)(nil)).
+				Set("recipient_name = ''").Set("recipient_email = ''").Set("recipient_phone = ''").
+				Set("address_unit = ''").Set("address_line1 = ''").Set("address_line2 = ''").
+				Set("city = ''").Set("zip = ''").Set("latitude = NULL").Set("longitude = NULL").
+				Set("notes = ''").Set("proof = NULL").
+				Set("updated_at = ?", at).Set("version = version + 1"), scope).
+				Where(cond, args...).Exec(ctx)
 			m, err := rowsAffected(ctx, res, err, "redacting orders of "+p.Shop)
 			if err != nil {
 				return err
 			}
-			n = int(m)
+			out.Orders = int(m)
 		}
 		_, err := tx.idb.NewInsert().Model(&redactionRow{
 			AccountID: string(scope.Account), ClientID: string(scope.Client), Shop: p.Shop, Reason: p.Reason,
-			Orders: n, At: at,
+			Orders: out.Orders, At: at,
 		}).Returning("NULL").Exec(ctx)
 		return translate(ctx, err, "recording the redaction of "+p.Shop)
 	})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return n, nil
+	return out, nil
+}
+
+// CustomerOrders lists the scope's orders of the shop that p selects, as
+// RedactOrders would change them, oldest first.
+func (s *Store) CustomerOrders(ctx context.Context, scope connect.Scope, p connect.RedactParams) ([]*connect.Order, error) {
+	if p.Shop == "" {
+		return nil, connect.Errorf(connect.Invalid, "storage: a customer's orders are of a shop")
+	}
+	cond, args, ok := redactMatch(p)
+	if !ok {
+		return nil, nil
+	}
+	var rows []orderRow
+	err := inScope(s.idb.NewSelect().Model(&rows), scope).Where(cond, args...).OrderExpr("created_at, id").Scan(ctx)
+	if err != nil && !isNoRows(err) {
+		return nil, translate(ctx, err, "listing a customer's orders of "+p.Shop)
+	}
+	return ordersOf(rows)
 }
 
 // OrdersFromShopify returns the scope's orders imported from the shop's orders

@@ -437,6 +437,9 @@ func (d *sqliteDialect) recordHostEvents(ctx context.Context, s *Store, account 
 // skipLocked: SQLite runs one writer at a time, so the statement alone is enough.
 func (d *sqliteDialect) skipLocked() string { return "" }
 
+// lockRows: SQLite's transaction holds the database's one writer lock.
+func (d *sqliteDialect) lockRows() string { return "" }
+
 // sqliteError translates SQLite's own errors (modernc.org/sqlite and
 // mattn/go-sqlite3 both have a Code method giving the extended result code).
 func sqliteError(err error, what string) (error, bool) {

@@ -358,10 +358,15 @@ func testShopifyIsolation(t *testing.T, f *fixture) {
 		return out
 	}
 	eachForeign(t, scopes, snapshot, func(t *testing.T, sc connect.Scope) {
-		n, err := f.s.RedactOrders(f.ctx, sc, connect.RedactParams{Shop: shop, WholeShop: true, Reason: "foreign", At: f.at(70)})
+		r, err := f.s.RedactOrders(f.ctx, sc, connect.RedactParams{Shop: shop, WholeShop: true, Reason: "foreign", At: f.at(70)})
 		must(t, err)
-		if n != 0 {
-			t.Fatalf("RedactOrders redacted %d of the client's orders", n)
+		if r.Orders != 0 || len(r.Files) != 0 {
+			t.Fatalf("RedactOrders redacted %+v of the client's orders", r)
+		}
+		listed, err := f.s.CustomerOrders(f.ctx, sc, connect.RedactParams{Shop: shop, WholeShop: true})
+		must(t, err)
+		if len(listed) != 0 {
+			t.Fatalf("CustomerOrders listed %d of the client's orders", len(listed))
 		}
 		found, err := f.s.OrdersFromShopify(f.ctx, sc, shop, []string{o.Shopify.OrderID})
 		none(t, "OrdersFromShopify", found, err, func(x *connect.Order) bool { return x.ID == o.ID })

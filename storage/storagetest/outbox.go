@@ -41,7 +41,8 @@ func keys(es []connect.OutboxEntry) []string {
 func testOutboxRoundTrip(t *testing.T, f *fixture) {
 	c := f.client(f.account())
 	e1, e2, e3 := f.entry(c, 1), f.entry(c, 2), f.entry(c, 3)
-	e3.NextAt = f.at(100) // due later
+	e3.NextAt = f.at(100)                                                                                     // due later
+	e1.Kind, e1.Payload = connect.OutboxEraseProofFiles, []byte(`{"urls":["https://files.example/p/1.jpg"]}`) // kept beside the entry
 	batch := []connect.OutboxEntry{e2, e1, e3}
 	must(t, f.s.AddOutbox(f.ctx, scopeOf(c), batch))
 	for i, e := range batch {
@@ -53,7 +54,7 @@ func testOutboxRoundTrip(t *testing.T, f *fixture) {
 
 	// The same keys again (a retried transaction) are left out, whatever else differs.
 	again := []connect.OutboxEntry{e1, f.entry(c, 4)}
-	again[0].ID, again[0].Kind, again[0].NextAt = "", connect.OutboxFulfil, f.at(0)
+	again[0].ID, again[0].Kind, again[0].NextAt, again[0].Payload = "", connect.OutboxFulfil, f.at(0), []byte("another payload")
 	must(t, f.s.AddOutbox(f.ctx, scopeOf(c), again))
 	e4 := again[1]
 
@@ -69,6 +70,7 @@ func testOutboxRoundTrip(t *testing.T, f *fixture) {
 	now := f.at(10)
 	got := f.claim(c.Account, now, 2)
 	same(t, "first claim", []string{e1.Key, e2.Key}, keys(got))
+	same(t, "a claimed entry's payload", e1.Payload, got[0].Payload)
 	for _, e := range got {
 		if e.Attempts != 1 || e.State != connect.OutboxPending {
 			t.Fatalf("a claimed entry: attempts %d, state %s", e.Attempts, e.State)

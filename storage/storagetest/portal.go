@@ -210,8 +210,10 @@ func testClientsByShopAndMapping(t *testing.T, f *fixture) {
 	same(t, "a new client with a mapping", c, second2(f.s.Client(f.ctx, connect.Scope{Account: c.Account}, c.ID)))
 }
 
-// testRedactOrders: the orders of the shop that the request selects lose their
-// recipient and notes; nothing else does.
+// testRedactOrders: the orders of the shop that the request selects lose
+// every personal field (recipient, address but state and country, notes,
+// proof of delivery), and the proof files they held are returned; nothing else
+// changes. CustomerOrders lists the same orders.
 func testRedactOrders(t *testing.T, f *fixture) {
 	shop := f.id("shop") + ".myshopify.com"
 	c := f.client(f.account())
@@ -220,6 +222,8 @@ func testRedactOrders(t *testing.T, f *fixture) {
 		o := f.order(cl, connect.StatusSubmitted, n)
 		o.Source, o.Shopify = connect.SourceShopify, connect.ShopifyRef{Shop: shop, OrderID: gid}
 		o.Recipient = connect.Recipient{Name: "Pat " + gid, Email: email, Phone: phone}
+		o.Address = connect.Address{Unit: "Flat 2", Line1: "1 Main St", Line2: "Back door", City: "Springfield",
+			State: "IL", Zip: "62701", Country: "US", Latitude: dec("39.7817"), Longitude: dec("-89.6501")}
 		o.Notes = "leave with " + gid
 		f.store(o)
 		return o
@@ -233,51 +237,68 @@ func testRedactOrders(t *testing.T, f *fixture) {
 	manual := f.order(c, connect.StatusSubmitted, 7)
 	manual.Recipient.Email = "pat@example.com"
 	f.store(manual)
+	// byEmail was delivered with proof: photos, a signature, who and where.
+	delivered := f.reload(byEmail)
+	delivered.Status, delivered.Version = connect.StatusDelivered, byEmail.Version+1
+	delivered.Proof = &connect.ProofOfDelivery{PhotoURLs: []string{"https://files.example/p/1.jpg", "https://files.example/p/2.jpg"},
+		SignatureURL: "https://files.example/s/1.png", RecipientName: "Pat's neighbour", Notes: "porch",
+		Latitude: dec("39.7818"), Longitude: dec("-89.6502"), At: f.at(15)}
+	must(t, f.s.SetStatuses(f.ctx, scopeOf(c), []connect.SetStatusParams{{From: connect.StatusSubmitted, Version: byEmail.Version, Order: delivered}}))
+	byEmail = f.reload(byEmail)
 
-	n, err := f.s.RedactOrders(f.ctx, scopeOf(c), connect.RedactParams{Shop: shop,
+	byEmailAndPhone := connect.RedactParams{Shop: shop, Email: "pat@example.com", Phone: "+1 555 0003"}
+	listed, err := f.s.CustomerOrders(f.ctx, scopeOf(c), byEmailAndPhone)
+	must(t, err)
+	same(t, "CustomerOrders by email and phone", []*connect.Order{byEmail, byPhone}, listed)
+
+	r, err := f.s.RedactOrders(f.ctx, scopeOf(c), connect.RedactParams{Shop: shop,
 		ShopifyIDs: []string{"gid://shopify/Order/1"}, Reason: "customers/redact 1", At: f.at(20)})
 	must(t, err)
-	if n != 1 {
-		t.Fatalf("redacting by id changed %d orders, want 1", n)
+	if r.Orders != 1 || len(r.Files) != 0 {
+		t.Fatalf("redacting by id = %+v, want 1 order and no files", r)
 	}
-	n, err = f.s.RedactOrders(f.ctx, scopeOf(c), connect.RedactParams{Shop: shop, Email: "pat@example.com",
-		Phone: "+1 555 0003", Reason: "customers/redact 2", At: f.at(21)})
+	p := byEmailAndPhone
+	p.Reason, p.At = "customers/redact 2", f.at(21)
+	r, err = f.s.RedactOrders(f.ctx, scopeOf(c), p)
 	must(t, err)
-	if n != 2 {
-		t.Fatalf("redacting by email and phone changed %d orders, want 2", n)
-	}
+	same(t, "redacting by email and phone", &connect.Redaction{Orders: 2, Files: []connect.ProofFiles{{Order: byEmail.ID,
+		URLs: []string{"https://files.example/p/1.jpg", "https://files.example/p/2.jpg", "https://files.example/s/1.png"}}}}, r)
 	for _, o := range []*connect.Order{byID, byEmail, byPhone} {
 		got := f.reload(o)
-		if got.Recipient != (connect.Recipient{}) || got.Notes != "" {
-			t.Fatalf("order %s kept %+v, %q", o.ID, got.Recipient, got.Notes)
-		}
+		want := *o
+		want.Recipient, want.Notes, want.Proof = connect.Recipient{}, "", nil
+		want.Address = connect.Address{State: o.Address.State, Country: o.Address.Country}
+		want.Version, want.UpdatedAt = got.Version, got.UpdatedAt
+		same(t, "a redacted order", &want, got)
 		if got.Version <= o.Version {
 			t.Fatalf("a redacted order's version stayed %d", got.Version)
-		}
-		if got.Ref != o.Ref || got.Address != o.Address || got.Status != o.Status {
-			t.Fatalf("redaction changed more than the recipient: %+v", got)
 		}
 	}
 	for _, o := range []*connect.Order{untouched, otherShop, otherClient, manual} {
 		same(t, "an order the requests did not select", o, f.reload(o))
 	}
-	n, err = f.s.RedactOrders(f.ctx, scopeOf(sibling), connect.RedactParams{Shop: shop, WholeShop: true,
+	r, err = f.s.RedactOrders(f.ctx, scopeOf(sibling), connect.RedactParams{Shop: shop, WholeShop: true,
 		Reason: "shop/redact", At: f.at(22)})
 	must(t, err)
-	if n != 1 {
-		t.Fatalf("redacting the sibling's whole shop changed %d orders, want 1", n)
+	if r.Orders != 1 {
+		t.Fatalf("redacting the sibling's whole shop changed %d orders, want 1", r.Orders)
 	}
 	same(t, "another client's order after a shop redaction elsewhere", untouched, f.reload(untouched))
-	n, err = f.s.RedactOrders(f.ctx, scopeOf(c), connect.RedactParams{Shop: shop, Reason: "nothing selected", At: f.at(23)})
+	r, err = f.s.RedactOrders(f.ctx, scopeOf(c), connect.RedactParams{Shop: shop, Reason: "nothing selected", At: f.at(23)})
 	must(t, err)
-	if n != 0 {
-		t.Fatalf("a request selecting nothing changed %d orders", n)
+	if r.Orders != 0 {
+		t.Fatalf("a request selecting nothing changed %d orders", r.Orders)
 	}
-	n, err = f.s.RedactOrders(f.ctx, connect.Scope{Account: f.account(), Client: c.ID}, connect.RedactParams{Shop: shop,
+	listed, err = f.s.CustomerOrders(f.ctx, scopeOf(c), connect.RedactParams{Shop: shop})
+	must(t, err)
+	if len(listed) != 0 {
+		t.Fatalf("CustomerOrders selecting nothing listed %d", len(listed))
+	}
+	r, err = f.s.RedactOrders(f.ctx, connect.Scope{Account: f.account(), Client: c.ID}, connect.RedactParams{Shop: shop,
 		WholeShop: true, Reason: "wrong account", At: f.at(24)})
 	must(t, err)
-	if n != 0 {
-		t.Fatalf("another account redacted %d of the client's orders", n)
+	if r.Orders != 0 {
+		t.Fatalf("another account redacted %d of the client's orders", r.Orders)
 	}
 	same(t, "an order after another account's redaction", untouched, f.reload(untouched))
 }

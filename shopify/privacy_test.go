@@ -1,0 +1,198 @@
+package shopify_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/shopify"
+	"github.com/dispatchkit/connect/shopify/shopifytest"
+)
+
+// recordingPrivacy is the host's Privacy port: it records the proof files it
+// is asked to erase (once per key) and the exports it is asked to send.
+type recordingPrivacy struct {
+	mu      sync.Mutex
+	erased  map[string][]string // key → URLs
+	exports map[string]connect.CustomerDataExport
+}
+
+func (p *recordingPrivacy) EraseProofFiles(_ context.Context, e connect.ProofFilesErasure) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.erased == nil {
+		p.erased = map[string][]string{}
+	}
+	p.erased[e.Key] = e.URLs
+	return nil
+}
+
+func (p *recordingPrivacy) SendCustomerData(_ context.Context, x connect.CustomerDataExport) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.exports == nil {
+		p.exports = map[string]connect.CustomerDataExport{}
+	}
+	p.exports[x.Key] = x
+	return nil
+}
+
+func (p *recordingPrivacy) erasedFiles() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, urls := range p.erased {
+		out = append(out, urls...)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (p *recordingPrivacy) sent() []connect.CustomerDataExport {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []connect.CustomerDataExport
+	for _, x := range p.exports {
+		out = append(out, x)
+	}
+	return out
+}
+
+// TestPrivacyWebhooksReachEveryPersonalFieldAndTheHost: against the fake's
+// signed webhooks, on SQLite and PostgreSQL. customers/data_request hands the
+// host a JSON export of the customer's orders (with their history and proof
+// of delivery); customers/redact erases every personal field of them (the
+// recipient, the address, the notes, the proof) and hands the host the proof
+// files to erase; shop/redact does so for the whole shop.
+func TestPrivacyWebhooksReachEveryPersonalFieldAndTheHost(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, w *world) {
+		ava := w.shop.AddOrder(shopifytest.Order{Email: "ava@example.com", Phone: "+15125550100", Note: "Gate 4417",
+			ShippingAddress: &shopifytest.Address{FirstName: "Ava", Address1: "1 Elm St", Address2: "Flat 3", City: "Austin",
+				Zip: "78701", Phone: "+15125550100"},
+			LineItems: []shopifytest.LineItem{{Name: "Mug", Quantity: 1}}})
+		ben := w.shop.AddOrder(shopifytest.Order{Email: "ben@example.com", ShippingAddress: &shopifytest.Address{FirstName: "Ben",
+			Address1: "2 Elm St", City: "Austin", Zip: "78702"},
+			LineItems: []shopifytest.LineItem{{Name: "Jar", Quantity: 1}}})
+		w.link()
+		if _, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{ava.Name, ben.Name}, connect.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		ids := map[string]connect.OrderID{}
+		for _, d := range w.drafts() {
+			ids[d.Ref] = d.ID
+		}
+		// Ava's order is delivered with proof: photos, a signature, who, where.
+		if _, err := w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{ids[ava.Name]}); err != nil {
+			t.Fatal(err)
+		}
+		host := connect.AsHost(w.client.Account)
+		proof := &connect.ProofOfDelivery{PhotoURLs: []string{"https://host.example/pod/a1.jpg", "https://host.example/pod/a2.jpg"},
+			SignatureURL: "https://host.example/pod/a-sig.png", RecipientName: "Ava's neighbour", Notes: "Left at gate 4417",
+			Latitude: dec(30.2672), Longitude: dec(-97.7431)}
+		for i, ev := range []connect.RouteEvent{
+			{ID: "p1", Event: connect.EventSchedule, Route: connect.RouteStop{RouteID: "r1", Position: 1}},
+			{ID: "p2", Event: connect.EventStart, ETA: w.clock.Now().Add(time.Hour)},
+			{ID: "p3", Event: connect.EventComplete, Proof: proof},
+		} {
+			w.clock.Advance(time.Second)
+			ev.Order, ev.At = ids[ava.Name], w.clock.Now()
+			if ev.Proof != nil {
+				ev.Proof.At = ev.At
+			}
+			if _, err := w.svc.ApplyRouteEvents(w.ctx, host, []connect.RouteEvent{ev}); err != nil {
+				t.Fatalf("route event %d: %v", i, err)
+			}
+		}
+		send := func(topic string, payload any) {
+			t.Helper()
+			status, err := w.srv.SendWebhook(w.ctx, w.webhooks, w.shop.Domain(), topic, payload)
+			if err != nil || status != http.StatusOK {
+				t.Fatalf("%s answered %d, %v", topic, status, err)
+			}
+		}
+		avaID, _ := strconv.ParseInt(ava.ID[strings.LastIndexByte(ava.ID, '/')+1:], 10, 64)
+
+		t.Run("customers/data_request hands the host an export", func(t *testing.T) {
+			send(shopify.TopicCustomersDataRequest, shopify.CustomersDataRequest{ShopDomain: w.shop.Domain(),
+				Customer: shopify.PrivacyCustomer{ID: 7, Email: "AVA@example.com"}, OrdersRequested: []int64{avaID},
+				DataRequest: struct {
+					ID int64 `json:"id"`
+				}{ID: 9999}})
+			w.deliverOutbox()
+			sent := w.privacy.sent()
+			if len(sent) != 1 || sent[0].Client != w.client.ID || sent[0].RequestID != "9999" || sent[0].Orders != 1 {
+				t.Fatalf("exports sent: %+v", sent)
+			}
+			var data connect.CustomerData
+			if err := json.Unmarshal(sent[0].JSON, &data); err != nil {
+				t.Fatalf("the export is not JSON: %v\n%s", err, sent[0].JSON)
+			}
+			if len(data.Orders) != 1 {
+				t.Fatalf("export orders: %+v", data.Orders)
+			}
+			o := data.Orders[0]
+			if o.ShopifyOrderID != ava.ID || o.Status != connect.StatusDelivered || o.Recipient.Email != "ava@example.com" ||
+				o.Address.Line1 != "1 Elm St" || o.Proof == nil || o.Proof.RecipientName != "Ava's neighbour" ||
+				len(o.Proof.PhotoURLs) != 2 || o.Proof.SignatureURL == "" || o.Proof.Latitude != "30.2672" {
+				t.Errorf("exported order: %+v, proof %+v", o, o.Proof)
+			}
+			var events []connect.Event
+			for _, e := range o.History {
+				events = append(events, e.Event)
+			}
+			if !slices.Contains(events, connect.EventComplete) || !slices.Contains(events, connect.EventSubmit) {
+				t.Errorf("exported history: %v", events)
+			}
+			// A redelivery of the webhook (Shopify retries) sends nothing twice.
+			send(shopify.TopicCustomersDataRequest, shopify.CustomersDataRequest{ShopDomain: w.shop.Domain(),
+				Customer: shopify.PrivacyCustomer{ID: 7, Email: "ava@example.com"}, DataRequest: struct {
+					ID int64 `json:"id"`
+				}{ID: 9999}})
+			w.deliverOutbox()
+			if n := len(w.privacy.sent()); n != 1 {
+				t.Errorf("%d exports after a repeated request", n)
+			}
+		})
+
+		t.Run("customers/redact erases every personal field and the proof files", func(t *testing.T) {
+			send(shopify.TopicCustomersRedact, shopify.CustomersRedact{ShopDomain: w.shop.Domain(),
+				Customer: shopify.PrivacyCustomer{ID: 7, Email: "ava@example.com"}, OrdersToRedact: []int64{avaID}})
+			w.deliverOutbox()
+			o, err := w.svc.Order(w.ctx, w.owner, ids[ava.Name])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Recipient != (connect.Recipient{}) || o.Notes != "" || o.Proof != nil ||
+				o.Address.Line1 != "" || o.Address.Line2 != "" || o.Address.City != "" || o.Address.Zip != "" ||
+				o.Address.Latitude.Valid || o.Address.Longitude.Valid {
+				t.Errorf("after customers/redact the order keeps %+v / %+v / %q / %+v", o.Recipient, o.Address, o.Notes, o.Proof)
+			}
+			want := []string{"https://host.example/pod/a-sig.png", "https://host.example/pod/a1.jpg", "https://host.example/pod/a2.jpg"}
+			if d := cmp.Diff(want, w.privacy.erasedFiles()); d != "" {
+				t.Errorf("proof files erased (-want +got):\n%s", d)
+			}
+			b, _ := w.svc.Order(w.ctx, w.owner, ids[ben.Name])
+			if b.Recipient.Email != "ben@example.com" || b.Address.Line1 != "2 Elm St" {
+				t.Errorf("another customer's order changed: %+v %+v", b.Recipient, b.Address)
+			}
+		})
+
+		t.Run("shop/redact erases the rest of the shop", func(t *testing.T) {
+			send(shopify.TopicShopRedact, shopify.ShopRedact{ShopID: 1, ShopDomain: w.shop.Domain()})
+			b, _ := w.svc.Order(w.ctx, w.owner, ids[ben.Name])
+			if b.Recipient != (connect.Recipient{}) || b.Address.Line1 != "" || b.Address.City != "" || b.Address.Zip != "" {
+				t.Errorf("after shop/redact: %+v %+v", b.Recipient, b.Address)
+			}
+		})
+	})
+}
