@@ -138,6 +138,7 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 	svcCfg := connect.Config{
 		Store: h.store, Mailer: newMailer(cfg, log), RouteSync: rs,
 		InviteURL: links.Invite, TrackingURL: links.Tracking, PasswordResetURL: links.PasswordReset, Logger: log,
+		Privacy: &demoPrivacy{files: h.files, exports: filepath.Join(cfg.DataDir, "privacy-exports"), baseURL: cfg.BaseURL, log: log},
 	}
 	if cfg.PasswordIterations > 0 {
 		svcCfg.Passwords = connect.PBKDF2{Iterations: cfg.PasswordIterations}
