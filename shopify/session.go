@@ -188,7 +188,7 @@ func (s *session) refreshLocked(ctx context.Context, stale string, force bool) e
 			if time.Now().After(waitUntil) {
 				return connect.Errorf(connect.Unavailable, "shopify: another process has been refreshing the token of %s for too long; try again", s.shop)
 			}
-			if err := wait(ctx, claimPoll); err != nil {
+			if err := sleep(ctx, claimPoll); err != nil { // real time: not the adapter's clock
 				return err
 			}
 			continue
@@ -239,18 +239,6 @@ func (s *session) refreshClaimed(ctx context.Context, stored *connect.ShopifyTok
 	s.tok, s.version = fresh, saved.Version
 	s.a.log.InfoContext(ctx, "shopify: access token refreshed", "shop", s.shop, "client", s.scope.Client, "expires", fresh.ExpiresAt)
 	return nil
-}
-
-// wait waits d in real time, or until ctx ends.
-func wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // revoked is the error of a shop that no longer accepts its token.

@@ -25,42 +25,39 @@ type recordingService struct {
 	fail        error
 }
 
-func (s *recordingService) ShopifyDataRequest(_ context.Context, a connect.Actor, p connect.DataRequestParams) (int, error) {
+// record runs add as a call of a, unless a is not Shopify's webhooks or
+// calls fail.
+func (s *recordingService) record(a connect.Actor, add func()) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if a != connect.AsShopifyWebhook() {
-		return 0, connect.Errorf(connect.Forbidden, "called as %v", a)
+		return connect.Errorf(connect.Forbidden, "called as %v", a)
 	}
 	if s.fail != nil {
-		return 0, s.fail
+		return s.fail
 	}
-	s.requests = append(s.requests, p)
+	add()
+	return nil
+}
+
+func (s *recordingService) ShopifyDataRequest(_ context.Context, a connect.Actor, p connect.DataRequestParams) (int, error) {
+	if err := s.record(a, func() { s.requests = append(s.requests, p) }); err != nil {
+		return 0, err
+	}
 	return 1, nil
 }
 
 func (s *recordingService) ShopifyUninstalled(_ context.Context, a connect.Actor, shop string) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if a != connect.AsShopifyWebhook() {
-		return 0, connect.Errorf(connect.Forbidden, "called as %v", a)
+	if err := s.record(a, func() { s.uninstalled = append(s.uninstalled, shop) }); err != nil {
+		return 0, err
 	}
-	if s.fail != nil {
-		return 0, s.fail
-	}
-	s.uninstalled = append(s.uninstalled, shop)
 	return 1, nil
 }
 
 func (s *recordingService) RedactShopifyData(_ context.Context, a connect.Actor, p connect.RedactParams) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if a != connect.AsShopifyWebhook() {
-		return 0, connect.Errorf(connect.Forbidden, "called as %v", a)
+	if err := s.record(a, func() { s.redactions = append(s.redactions, p) }); err != nil {
+		return 0, err
 	}
-	if s.fail != nil {
-		return 0, s.fail
-	}
-	s.redactions = append(s.redactions, p)
 	return 2, nil
 }
 
