@@ -360,12 +360,21 @@ func (s *Store) outboxChanged(ctx context.Context, scope connect.Scope, id strin
 }
 
 // PurgeOutboxAnyAccount deletes delivered and discarded entries last changed
-// before the time, through outbox_finished.
+// before the time, through outbox_finished, and their payloads.
 func (s *Store) PurgeOutboxAnyAccount(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.idb.NewDelete().Model((*outboxRow)(nil)).
-		Where("state IN (?)", bun.List([]string{string(connect.OutboxDone), string(connect.OutboxDiscarded)})).
-		Where("updated_at < ?", dbTime(before)).
-		Exec(ctx)
-	n, err := rowsAffected(ctx, res, err, "purging the outbox")
+	var n int64
+	err := s.atomic(ctx, func(tx *Store) error {
+		res, err := tx.idb.NewDelete().Model((*outboxRow)(nil)).
+			Where("state IN (?)", bun.List([]string{string(connect.OutboxDone), string(connect.OutboxDiscarded)})).
+			Where("updated_at < ?", dbTime(before)).
+			Exec(ctx)
+		if n, err = rowsAffected(ctx, res, err, "purging the outbox"); err != nil || n == 0 {
+			return err
+		}
+		// Their payloads go with them (they may name a customer).
+		_, err = tx.idb.NewDelete().Model((*outboxPayloadRow)(nil)).
+			Where("NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.key = obp.key)").Exec(ctx)
+		return translate(ctx, err, "purging outbox payloads")
+	})
 	return int(n), err
 }
