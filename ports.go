@@ -606,6 +606,15 @@ type Shopify interface {
 	FulfilmentEvent(ctx context.Context, client Scope, p FulfilmentEventParams) error
 }
 
+// ShopifyUnlinker is an optional capability of a Shopify port: letting go of
+// what it keeps for a client whose store was unlinked (its link to the shop's
+// token, which other clients linked to the shop go on using).
+// Service.UnlinkShopify calls it once the client is unlinked.
+type ShopifyUnlinker interface {
+	// UnlinkShopify forgets the client's link to its shop (none is fine).
+	UnlinkShopify(ctx context.Context, client Scope) error
+}
+
 // ShopifyOrderPage is one page of a shop's orders.
 type ShopifyOrderPage struct {
 	Orders []ShopifyOrder

@@ -26,17 +26,29 @@ func (s *Service) LinkShopify(ctx context.Context, a Actor, shop string) (*Clien
 	})
 }
 
-// UnlinkShopify forgets the caller's client's Shopify store. Owners and admins may.
-// Errors: ErrForbidden.
+// UnlinkShopify forgets the caller's client's Shopify store, and tells the
+// Shopify port, if it can let go of the client's link to the shop's token
+// (ShopifyUnlinker). Owners and admins may. Errors: ErrForbidden.
 func (s *Service) UnlinkShopify(ctx context.Context, a Actor) (*Client, error) {
 	c, err := s.authorize(ctx, a, actManageIntegrations)
 	if err != nil {
 		return nil, err
 	}
-	return s.changeClient(ctx, c, c.Actor.Client, func(cl *Client) error {
+	cl, err := s.changeClient(ctx, c, c.Actor.Client, func(cl *Client) error {
 		cl.Shopify = ShopifyLink{}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	if u, ok := s.shopify.(ShopifyUnlinker); ok {
+		// The client is unlinked either way; a link left behind is replaced by
+		// the next install, and keeps no other client from the shop's token.
+		if err := u.UnlinkShopify(ctx, c.scope()); err != nil {
+			s.log.WarnContext(ctx, "shopify: the client is unlinked, but the port kept its link to the shop's token", "client", c.Actor.Client, "err", err)
+		}
+	}
+	return cl, nil
 }
 
 // ShopifyUninstalled unlinks every client linked to the shop, which uninstalled the

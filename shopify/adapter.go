@@ -135,7 +135,17 @@ type Adapter struct {
 	locks sync.Map // shop → *sync.Mutex: one token refresh at a time per shop in this process
 }
 
-var _ connect.Shopify = (*Adapter)(nil)
+var (
+	_ connect.Shopify         = (*Adapter)(nil)
+	_ connect.ShopifyUnlinker = (*Adapter)(nil)
+)
+
+// UnlinkShopify forgets the client's link to its shop's token; the token
+// stays for the other clients linked to the shop, and goes with the last.
+// Service.UnlinkShopify calls it (connect.ShopifyUnlinker).
+func (a *Adapter) UnlinkShopify(ctx context.Context, client connect.Scope) error {
+	return a.cfg.Tokens.DeleteShopifyToken(ctx, client)
+}
 
 // New returns an adapter.
 // Errors: Invalid when ClientID, Secret, Tokens or Sealer is missing.
