@@ -209,3 +209,29 @@ func TestAClaimLeftByADeadProcessIsTakenOver(t *testing.T) {
 		t.Errorf("version %d after the takeover; want %d", after.Version, st.Version+1)
 	}
 }
+
+// TestAnUninstallForgetsTheSharedTokenForEveryClient: app/uninstalled revoked
+// the shop's one token; it is forgotten for every client linked to the shop.
+func TestAnUninstallForgetsTheSharedTokenForEveryClient(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, w *world) {
+		w.link()
+		b := w.linkSecondClient()
+		bScope := connect.Scope{Account: b.Client.Account, Client: b.Client.ID}
+		w.clock.Advance(time.Minute) // the uninstall comes after both links
+		w.shop.Uninstall()
+		status, err := w.srv.SendWebhook(w.ctx, w.webhooks, w.shop.Domain(), shopify.TopicAppUninstalled,
+			shopify.AppUninstalled{ID: 1, MyshopifyDomain: w.shop.Domain()})
+		if err != nil || status != http.StatusOK {
+			t.Fatalf("app/uninstalled answered %d, %v", status, err)
+		}
+		for _, sc := range []connect.Scope{w.scope, bScope} {
+			if _, err := w.store.ShopifyToken(w.ctx, sc); !errors.Is(err, connect.ErrNotFound) {
+				t.Errorf("client %s still reaches the uninstalled shop's token (%v)", sc.Client, err)
+			}
+		}
+		if quiet, err := w.store.ShopifyTokensSavedBeforeAnyAccount(w.ctx, w.clock.Now().Add(time.Hour), 10); err != nil || len(quiet) != 0 {
+			t.Errorf("quiet shops after the uninstall: %v, %v", quiet, err)
+		}
+	})
+}
