@@ -132,7 +132,8 @@ type Adapter struct {
 	stateTTL  time.Duration
 	returnURL string
 
-	locks sync.Map // shop → *sync.Mutex: one token refresh at a time per shop in this process
+	locks  sync.Map // shop → *sync.Mutex: one token refresh at a time per shop in this process
+	spares sync.Map // shop → Token: a refreshed pair that lost its swap (see session.refreshClaimed)
 }
 
 var (

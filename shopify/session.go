@@ -211,6 +211,11 @@ func (s *session) refreshClaimed(ctx context.Context, stored *connect.ShopifyTok
 			s.tok, s.version = tok2, again.Version
 			return nil
 		}
+		// Or this process lost a swap with a pair Shopify issued after the
+		// stored one, which that issue revoked: the spare is the live pair.
+		if spare, ok := s.a.spares.LoadAndDelete(s.shop); ok && spare.(Token).CanRefresh(s.a.now()) {
+			return s.store(ctx, stored.Version, spare.(Token))
+		}
 		return s.revoked(err)
 	}
 	if err != nil {
@@ -219,25 +224,37 @@ func (s *session) refreshClaimed(ctx context.Context, stored *connect.ShopifyTok
 	if len(fresh.Scopes) == 0 {
 		fresh.Scopes = tok.Scopes
 	}
-	sealed, err := s.a.sealToken(s.shop, fresh)
-	if err != nil {
-		return err
-	}
-	saved, err := s.a.cfg.Tokens.SwapShopifyToken(ctx, s.scope, stored.Version, sealed, s.a.now())
+	err = s.store(ctx, stored.Version, fresh)
 	if errors.Is(err, connect.ErrConflict) {
+		// Another process refreshed the same pair after this one's claim ran
+		// out, and stored its pair first: use the winner's pair. Whichever
+		// Shopify issued last is the live one; should it be this one, the
+		// winner's pair is refused and the spare kept here takes its place.
 		again, tok2, lerr := s.a.loadToken(ctx, s.scope)
 		if lerr != nil {
 			return lerr
 		}
 		s.a.log.WarnContext(ctx, "shopify: another process stored a refreshed token first; using it", "shop", s.shop)
+		s.a.spares.Store(s.shop, fresh)
 		s.tok, s.version = tok2, again.Version
 		return nil
 	}
+	return err
+}
+
+// store seals tok and stores it in place of the token at version, and uses it.
+// Errors: ErrConflict when the stored token moved on.
+func (s *session) store(ctx context.Context, version int64, tok Token) error {
+	sealed, err := s.a.sealToken(s.shop, tok)
 	if err != nil {
 		return err
 	}
-	s.tok, s.version = fresh, saved.Version
-	s.a.log.InfoContext(ctx, "shopify: access token refreshed", "shop", s.shop, "client", s.scope.Client, "expires", fresh.ExpiresAt)
+	saved, err := s.a.cfg.Tokens.SwapShopifyToken(ctx, s.scope, version, sealed, s.a.now())
+	if err != nil {
+		return err
+	}
+	s.tok, s.version = tok, saved.Version
+	s.a.log.InfoContext(ctx, "shopify: access token refreshed", "shop", s.shop, "client", s.scope.Client, "expires", tok.ExpiresAt)
 	return nil
 }
 

@@ -1,8 +1,11 @@
 package shopify_test
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -234,4 +237,69 @@ func TestAnUninstallForgetsTheSharedTokenForEveryClient(t *testing.T) {
 			t.Errorf("quiet shops after the uninstall: %v, %v", quiet, err)
 		}
 	})
+}
+
+// claimHook is a ShopifyTokens that runs hook once, right after the first
+// claim it grants: another process's work in the claimant's refresh.
+type claimHook struct {
+	*memTokens
+	once sync.Once
+	hook func()
+}
+
+func (c *claimHook) ClaimShopifyRefresh(ctx context.Context, s connect.Scope, p connect.ShopifyRefreshClaim) error {
+	if err := c.memTokens.ClaimShopifyRefresh(ctx, s, p); err != nil {
+		return err
+	}
+	c.once.Do(c.hook)
+	return nil
+}
+
+// TestARefreshThatLosesItsSwapKeepsThePairShopifyIssuedLast: a process whose
+// claim ran out while it refreshed (here: another process refreshed the same
+// pair and stored its own first) loses the swap and uses the winner's pair.
+// When Shopify issued this process's pair last, the winner's is revoked:
+// the refused request refreshes again, and the pair kept aside takes its
+// place, instead of the shop counting as uninstalled.
+func TestARefreshThatLosesItsSwapKeepsThePairShopifyIssuedLast(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.shop.Seed(2)
+	r.link()
+	r.clock.Advance(58 * time.Minute)
+	before, err := r.tokens.ShopifyToken(r.ctx, r.scope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := openShopToken(t, r.sealer, before.Shop, before.Sealed)
+	tokens := &claimHook{memTokens: r.tokens, hook: func() {
+		// The other process: it trades the same refresh token first and
+		// stores its pair at the version both read.
+		w, err := shopify.RefreshToken(r.ctx, r.srv.Client(), r.shop.Domain(), r.srv.ClientID(), r.srv.Secret(), old.RefreshToken)
+		if err != nil {
+			t.Errorf("the other process's refresh: %v", err)
+			return
+		}
+		plain, _ := json.Marshal(w)
+		if _, err := r.tokens.SwapShopifyToken(r.ctx, r.scope, before.Version, r.sealer.SealShop(before.Shop, plain), r.clock.Now()); err != nil {
+			t.Errorf("the other process's swap: %v", err)
+		}
+	}}
+	a := r.adapterWith(func(c *shopify.Config) { c.Tokens = tokens })
+	page, err := a.UnfulfilledOrders(r.ctx, r.scope, "", 10)
+	if err != nil || len(page.Orders) != 2 {
+		t.Fatalf("UnfulfilledOrders = %v, %v", page, err)
+	}
+	after, _ := r.tokens.ShopifyToken(r.ctx, r.scope)
+	if after.Version != before.Version+2 {
+		t.Errorf("version %d after the race, want %d: the winner's swap, then the live pair's", after.Version, before.Version+2)
+	}
+	// The stored pair is the live one: the next call needs no refresh.
+	st := r.shop.Stats()
+	if _, err := a.UnfulfilledOrders(r.ctx, r.scope, "", 10); err != nil {
+		t.Fatal(err)
+	}
+	if now := r.shop.Stats(); now.Unauthorized != st.Unauthorized || now.Refreshed != st.Refreshed {
+		t.Errorf("the next call: %d more 401s, %d more refreshes", now.Unauthorized-st.Unauthorized, now.Refreshed-st.Refreshed)
+	}
 }
