@@ -45,6 +45,10 @@ type ClientSettings struct {
 	RequiredFields RequiredFieldPolicy
 	// DefaultDepot is the depot the client's submitted orders go to.
 	DefaultDepot DepotID
+	// RequireTwoFactor makes the client's team sign in with a TOTP code after the
+	// password: a member without two-factor sign-in enrolls before the portal
+	// opens (twofactor.go). API keys are not affected.
+	RequireTwoFactor bool
 }
 
 // FulfilMode says when an order from Shopify is marked fulfilled there.

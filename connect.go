@@ -57,6 +57,9 @@ type Config struct {
 	// process; more wait their turn (sign-in floods queue instead of taking every
 	// CPU). 0: GOMAXPROCS.
 	PasswordConcurrency int
+	// TwoFactorIssuer names the portal in members' authenticator apps (the
+	// issuer of the otpauth URL of TOTP enrollment). "": "Delivery portal".
+	TwoFactorIssuer string
 
 	Logger *slog.Logger     // nil: silent
 	Now    func() time.Time // nil: time.Now
@@ -75,6 +78,7 @@ type Service struct {
 	privacy         Privacy
 	inviteURL       func(string) string
 	resetURL        func(string) string
+	issuer          string // Config.TwoFactorIssuer
 	inviteTTL       time.Duration
 	tracking        func(string) string
 	passwords       PasswordHasher
@@ -103,7 +107,10 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		store: cfg.Store, mailer: cfg.Mailer, routeSync: cfg.RouteSync, shopify: cfg.Shopify, privacy: cfg.Privacy,
 		inviteURL: cfg.InviteURL, resetURL: cfg.PasswordResetURL, inviteTTL: cfg.InviteTTL, tracking: cfg.TrackingURL, passwords: cfg.Passwords,
-		log: cfg.Logger, now: cfg.Now, newID: cfg.NewID,
+		log: cfg.Logger, now: cfg.Now, newID: cfg.NewID, issuer: cfg.TwoFactorIssuer,
+	}
+	if s.issuer == "" {
+		s.issuer = "Delivery portal"
 	}
 	if s.passwords == nil {
 		s.passwords = PBKDF2{}

@@ -492,6 +492,24 @@ var isoOps = []isoOp{
 	{name: "ChangePassword", matrix: "ChangePassword", allowed: teamRoles, keyRefused: true, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
 		return 0, iw.svc.ChangePassword(iw.ctx, a, isoPassword, "an intruder's password")
 	}},
+	{name: "TwoFactorStatus", matrix: "TwoFactorStatus", allowed: teamRoles, keyRefused: true, self: true, list: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		_, err := iw.svc.TwoFactorStatus(iw.ctx, a)
+		return 0, err
+	}},
+	{name: "BeginTwoFactor", matrix: "BeginTwoFactor", allowed: teamRoles, keyRefused: true, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		_, err := iw.svc.BeginTwoFactor(iw.ctx, a)
+		return 0, err
+	}},
+	{name: "ConfirmTwoFactor", matrix: "ConfirmTwoFactor", allowed: teamRoles, keyRefused: true, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		_, err := iw.svc.ConfirmTwoFactor(iw.ctx, a, "123456")
+		return 0, err
+	}},
+	{name: "VerifyTwoFactor", matrix: "VerifyTwoFactor", allowed: teamRoles, keyRefused: true, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		return 0, iw.svc.VerifyTwoFactor(iw.ctx, a, "123456")
+	}},
+	{name: "DisableTwoFactor", matrix: "DisableTwoFactor", allowed: teamRoles, keyRefused: true, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		return 0, iw.svc.DisableTwoFactor(iw.ctx, a, isoPassword)
+	}},
 	{name: "PreviewImport", matrix: "PreviewImport", allowed: teamRoles, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
 		_, err := iw.svc.PreviewImport(iw.ctx, a, oneRow(""), connect.ImportOptions{})
 		return 0, err

@@ -74,6 +74,9 @@ type Membership struct {
 	Actor  Actor
 	Member *Member
 	Client *Client
+	// SecondStep is what SignIn asks for before a session may start: nothing, a
+	// two-factor code (VerifyTwoFactor), or an enrollment the client requires.
+	SecondStep SecondStep
 }
 
 // SignIn checks an email and password and returns the person's memberships whose
@@ -105,7 +108,11 @@ func (s *Service) SignIn(ctx context.Context, email, password string) ([]Members
 		if err != nil {
 			continue // a disabled client's team cannot sign in
 		}
-		out = append(out, Membership{Actor: a, Member: cr.Member, Client: c.client})
+		step, err := s.secondStep(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Membership{Actor: a, Member: cr.Member, Client: c.client, SecondStep: step})
 	}
 	if len(creds) == 0 {
 		// Spend the time a real check takes, so timing does not tell either.

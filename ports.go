@@ -47,6 +47,7 @@ type Store interface {
 	ShopifyStore
 	SessionStore
 	PasswordResetStore
+	TwoFactorStore
 }
 
 // ClientStore keeps an account's clients.
@@ -350,6 +351,35 @@ type SessionStore interface {
 	// account, that ended by now (idle or past their expiry), and returns how
 	// many.
 	EndExpiredSessionsAnyAccount(ctx context.Context, now time.Time, limit int) (int, error)
+}
+
+// TwoFactorStore keeps members' TOTP enrollments and their recovery codes
+// (twofactor.go), one enrollment per member. Every method is scoped.
+type TwoFactorStore interface {
+	// SetTwoFactor stores a pending enrollment of a member of the scope (its
+	// ConfirmedAt zero), replacing a pending one. Errors: ErrNotFound when the
+	// member is not in the scope; ErrConflict when the member's is confirmed.
+	SetTwoFactor(ctx context.Context, scope Scope, tf *TwoFactor) error
+	// TwoFactor returns the member's enrollment, with RecoveryLeft counted.
+	// Errors: ErrNotFound.
+	TwoFactor(ctx context.Context, scope Scope, member MemberID) (*TwoFactor, error)
+	// ConfirmTwoFactor confirms the member's pending enrollment at `at`, if it is
+	// still pending and its LastStep is before step (compare-and-set), notes
+	// step as used, and stores the recovery codes' hashes. Errors: ErrNotFound;
+	// ErrConflict when it was confirmed, or the step used, meanwhile.
+	ConfirmTwoFactor(ctx context.Context, scope Scope, member MemberID, step int64, at time.Time, recovery [][]byte) error
+	// UseTwoFactorStep notes step as the member's last used one, if the
+	// enrollment is confirmed and its LastStep is before step (compare-and-set):
+	// a code is accepted once. Errors: ErrNotFound when the member has no
+	// confirmed enrollment; ErrConflict when the step is not after LastStep.
+	UseTwoFactorStep(ctx context.Context, scope Scope, member MemberID, step int64) error
+	// UseRecoveryCode marks the member's recovery code of that hash used at
+	// `at`, if it is unused (compare-and-set). Errors: ErrNotFound when the
+	// member has no such code; ErrConflict when it was used.
+	UseRecoveryCode(ctx context.Context, scope Scope, member MemberID, hash []byte, at time.Time) error
+	// DeleteTwoFactor removes the member's enrollment and recovery codes.
+	// Errors: ErrNotFound when there is none.
+	DeleteTwoFactor(ctx context.Context, scope Scope, member MemberID) error
 }
 
 // PasswordResetStore keeps the links of "forgot password" (password_reset.go):

@@ -193,6 +193,32 @@ var operations = []struct {
 	{"ChangePassword", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
 		return tm.svc.ChangePassword(tm.ctx, a, "", "a long enough password")
 	}},
+	{"TwoFactorStatus", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.TwoFactorStatus(tm.ctx, a)
+		return err
+	}},
+	{"BeginTwoFactor", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.BeginTwoFactor(tm.ctx, a)
+		return err
+	}},
+	{"ConfirmTwoFactor", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, _, err := tm.enrollTwoFactor(a)
+		return err
+	}},
+	{"VerifyTwoFactor", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		if _, codes, err := tm.enrollTwoFactor(a); err != nil {
+			return err
+		} else {
+			return tm.svc.VerifyTwoFactor(tm.ctx, a, codes[0])
+		}
+	}},
+	{"DisableTwoFactor", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		if _, codes, err := tm.enrollTwoFactor(a); err != nil {
+			return err
+		} else {
+			return tm.svc.DisableTwoFactor(tm.ctx, a, codes[0])
+		}
+	}},
 	{"PreviewImport", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.PreviewImport(tm.ctx, a, &rowsSource{}, connect.ImportOptions{})
 		return err

@@ -104,7 +104,7 @@ func (s *Store) UpdateClient(ctx context.Context, scope connect.Scope, c *connec
 		return err
 	}
 	res, err := s.idb.NewUpdate().Model(row).
-		Column("name", "email", "status", "number", "allow_upload", "required_fields",
+		Column("name", "email", "status", "number", "allow_upload", "require_two_factor", "required_fields",
 			"default_depot", "shopify_shop", "shopify_linked_at", "auto_fulfil",
 			"notify_customer", "fulfil_mode", "import_mapping", "updated_at").
 		Set("version = ?", c.Version+1).

@@ -16,24 +16,25 @@ import (
 type clientRow struct {
 	bun.BaseModel `bun:"table:clients,alias:c"`
 
-	ID              string    `bun:"id,pk"`
-	AccountID       string    `bun:"account_id"`
-	Name            string    `bun:"name"`
-	Email           string    `bun:"email"`
-	Status          string    `bun:"status"`
-	Number          string    `bun:"number,nullzero"` // NULL while invited
-	AllowUpload     bool      `bun:"allow_upload"`
-	RequiredFields  string    `bun:"required_fields"` // JSON array; "" when none
-	DefaultDepot    string    `bun:"default_depot"`
-	ShopifyShop     string    `bun:"shopify_shop"`
-	ShopifyLinkedAt time.Time `bun:"shopify_linked_at,nullzero"`
-	AutoFulfil      bool      `bun:"auto_fulfil"`
-	NotifyCustomer  bool      `bun:"notify_customer"`
-	FulfilMode      string    `bun:"fulfil_mode"`
-	ImportMapping   string    `bun:"import_mapping"` // JSON object; "" when none
-	Version         int       `bun:"version"`
-	CreatedAt       time.Time `bun:"created_at"`
-	UpdatedAt       time.Time `bun:"updated_at"`
+	ID               string    `bun:"id,pk"`
+	AccountID        string    `bun:"account_id"`
+	Name             string    `bun:"name"`
+	Email            string    `bun:"email"`
+	Status           string    `bun:"status"`
+	Number           string    `bun:"number,nullzero"` // NULL while invited
+	AllowUpload      bool      `bun:"allow_upload"`
+	RequireTwoFactor bool      `bun:"require_two_factor"`
+	RequiredFields   string    `bun:"required_fields"` // JSON array; "" when none
+	DefaultDepot     string    `bun:"default_depot"`
+	ShopifyShop      string    `bun:"shopify_shop"`
+	ShopifyLinkedAt  time.Time `bun:"shopify_linked_at,nullzero"`
+	AutoFulfil       bool      `bun:"auto_fulfil"`
+	NotifyCustomer   bool      `bun:"notify_customer"`
+	FulfilMode       string    `bun:"fulfil_mode"`
+	ImportMapping    string    `bun:"import_mapping"` // JSON object; "" when none
+	Version          int       `bun:"version"`
+	CreatedAt        time.Time `bun:"created_at"`
+	UpdatedAt        time.Time `bun:"updated_at"`
 }
 
 type memberRow struct {

@@ -354,6 +354,44 @@ func (c *MockStoreClientsByShopAnyAccountCall) DoAndReturn(f func(context.Contex
 	return c
 }
 
+// ConfirmTwoFactor mocks base method.
+func (m *MockStore) ConfirmTwoFactor(ctx context.Context, scope connect.Scope, member connect.MemberID, step int64, at time.Time, recovery [][]byte) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ConfirmTwoFactor", ctx, scope, member, step, at, recovery)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// ConfirmTwoFactor indicates an expected call of ConfirmTwoFactor.
+func (mr *MockStoreMockRecorder) ConfirmTwoFactor(ctx, scope, member, step, at, recovery any) *MockStoreConfirmTwoFactorCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ConfirmTwoFactor", reflect.TypeOf((*MockStore)(nil).ConfirmTwoFactor), ctx, scope, member, step, at, recovery)
+	return &MockStoreConfirmTwoFactorCall{Call: call}
+}
+
+// MockStoreConfirmTwoFactorCall wrap *gomock.Call
+type MockStoreConfirmTwoFactorCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreConfirmTwoFactorCall) Return(arg0 error) *MockStoreConfirmTwoFactorCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreConfirmTwoFactorCall) Do(f func(context.Context, connect.Scope, connect.MemberID, int64, time.Time, [][]byte) error) *MockStoreConfirmTwoFactorCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreConfirmTwoFactorCall) DoAndReturn(f func(context.Context, connect.Scope, connect.MemberID, int64, time.Time, [][]byte) error) *MockStoreConfirmTwoFactorCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // CountOnTime mocks base method.
 func (m *MockStore) CountOnTime(ctx context.Context, scope connect.Scope, since time.Time) (int, int, error) {
 	m.ctrl.T.Helper()
@@ -887,6 +925,44 @@ func (c *MockStoreDeleteMemberCall) Do(f func(context.Context, connect.Scope, co
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockStoreDeleteMemberCall) DoAndReturn(f func(context.Context, connect.Scope, connect.MemberID) error) *MockStoreDeleteMemberCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DeleteTwoFactor mocks base method.
+func (m *MockStore) DeleteTwoFactor(ctx context.Context, scope connect.Scope, member connect.MemberID) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "DeleteTwoFactor", ctx, scope, member)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// DeleteTwoFactor indicates an expected call of DeleteTwoFactor.
+func (mr *MockStoreMockRecorder) DeleteTwoFactor(ctx, scope, member any) *MockStoreDeleteTwoFactorCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteTwoFactor", reflect.TypeOf((*MockStore)(nil).DeleteTwoFactor), ctx, scope, member)
+	return &MockStoreDeleteTwoFactorCall{Call: call}
+}
+
+// MockStoreDeleteTwoFactorCall wrap *gomock.Call
+type MockStoreDeleteTwoFactorCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreDeleteTwoFactorCall) Return(arg0 error) *MockStoreDeleteTwoFactorCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreDeleteTwoFactorCall) Do(f func(context.Context, connect.Scope, connect.MemberID) error) *MockStoreDeleteTwoFactorCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreDeleteTwoFactorCall) DoAndReturn(f func(context.Context, connect.Scope, connect.MemberID) error) *MockStoreDeleteTwoFactorCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -2173,6 +2249,44 @@ func (c *MockStoreSetStatusesCall) DoAndReturn(f func(context.Context, connect.S
 	return c
 }
 
+// SetTwoFactor mocks base method.
+func (m *MockStore) SetTwoFactor(ctx context.Context, scope connect.Scope, tf *connect.TwoFactor) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "SetTwoFactor", ctx, scope, tf)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// SetTwoFactor indicates an expected call of SetTwoFactor.
+func (mr *MockStoreMockRecorder) SetTwoFactor(ctx, scope, tf any) *MockStoreSetTwoFactorCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetTwoFactor", reflect.TypeOf((*MockStore)(nil).SetTwoFactor), ctx, scope, tf)
+	return &MockStoreSetTwoFactorCall{Call: call}
+}
+
+// MockStoreSetTwoFactorCall wrap *gomock.Call
+type MockStoreSetTwoFactorCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreSetTwoFactorCall) Return(arg0 error) *MockStoreSetTwoFactorCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreSetTwoFactorCall) Do(f func(context.Context, connect.Scope, *connect.TwoFactor) error) *MockStoreSetTwoFactorCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreSetTwoFactorCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.TwoFactor) error) *MockStoreSetTwoFactorCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // TouchSession mocks base method.
 func (m *MockStore) TouchSession(ctx context.Context, scope connect.Scope, s *connect.Session) error {
 	m.ctrl.T.Helper()
@@ -2285,6 +2399,45 @@ func (c *MockStoreTrackingLinksCall) Do(f func(context.Context, connect.Scope, c
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockStoreTrackingLinksCall) DoAndReturn(f func(context.Context, connect.Scope, connect.OrderID) ([]*connect.TrackingLink, error)) *MockStoreTrackingLinksCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// TwoFactor mocks base method.
+func (m *MockStore) TwoFactor(ctx context.Context, scope connect.Scope, member connect.MemberID) (*connect.TwoFactor, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "TwoFactor", ctx, scope, member)
+	ret0, _ := ret[0].(*connect.TwoFactor)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// TwoFactor indicates an expected call of TwoFactor.
+func (mr *MockStoreMockRecorder) TwoFactor(ctx, scope, member any) *MockStoreTwoFactorCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "TwoFactor", reflect.TypeOf((*MockStore)(nil).TwoFactor), ctx, scope, member)
+	return &MockStoreTwoFactorCall{Call: call}
+}
+
+// MockStoreTwoFactorCall wrap *gomock.Call
+type MockStoreTwoFactorCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreTwoFactorCall) Return(arg0 *connect.TwoFactor, arg1 error) *MockStoreTwoFactorCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreTwoFactorCall) Do(f func(context.Context, connect.Scope, connect.MemberID) (*connect.TwoFactor, error)) *MockStoreTwoFactorCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreTwoFactorCall) DoAndReturn(f func(context.Context, connect.Scope, connect.MemberID) (*connect.TwoFactor, error)) *MockStoreTwoFactorCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -2590,6 +2743,82 @@ func (c *MockStoreUsePasswordResetAnyAccountCall) Do(f func(context.Context, []b
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockStoreUsePasswordResetAnyAccountCall) DoAndReturn(f func(context.Context, []byte, time.Time) (*connect.PasswordReset, error)) *MockStoreUsePasswordResetAnyAccountCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UseRecoveryCode mocks base method.
+func (m *MockStore) UseRecoveryCode(ctx context.Context, scope connect.Scope, member connect.MemberID, hash []byte, at time.Time) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "UseRecoveryCode", ctx, scope, member, hash, at)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// UseRecoveryCode indicates an expected call of UseRecoveryCode.
+func (mr *MockStoreMockRecorder) UseRecoveryCode(ctx, scope, member, hash, at any) *MockStoreUseRecoveryCodeCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UseRecoveryCode", reflect.TypeOf((*MockStore)(nil).UseRecoveryCode), ctx, scope, member, hash, at)
+	return &MockStoreUseRecoveryCodeCall{Call: call}
+}
+
+// MockStoreUseRecoveryCodeCall wrap *gomock.Call
+type MockStoreUseRecoveryCodeCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreUseRecoveryCodeCall) Return(arg0 error) *MockStoreUseRecoveryCodeCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreUseRecoveryCodeCall) Do(f func(context.Context, connect.Scope, connect.MemberID, []byte, time.Time) error) *MockStoreUseRecoveryCodeCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreUseRecoveryCodeCall) DoAndReturn(f func(context.Context, connect.Scope, connect.MemberID, []byte, time.Time) error) *MockStoreUseRecoveryCodeCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UseTwoFactorStep mocks base method.
+func (m *MockStore) UseTwoFactorStep(ctx context.Context, scope connect.Scope, member connect.MemberID, step int64) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "UseTwoFactorStep", ctx, scope, member, step)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// UseTwoFactorStep indicates an expected call of UseTwoFactorStep.
+func (mr *MockStoreMockRecorder) UseTwoFactorStep(ctx, scope, member, step any) *MockStoreUseTwoFactorStepCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UseTwoFactorStep", reflect.TypeOf((*MockStore)(nil).UseTwoFactorStep), ctx, scope, member, step)
+	return &MockStoreUseTwoFactorStepCall{Call: call}
+}
+
+// MockStoreUseTwoFactorStepCall wrap *gomock.Call
+type MockStoreUseTwoFactorStepCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreUseTwoFactorStepCall) Return(arg0 error) *MockStoreUseTwoFactorStepCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreUseTwoFactorStepCall) Do(f func(context.Context, connect.Scope, connect.MemberID, int64) error) *MockStoreUseTwoFactorStepCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreUseTwoFactorStepCall) DoAndReturn(f func(context.Context, connect.Scope, connect.MemberID, int64) error) *MockStoreUseTwoFactorStepCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
