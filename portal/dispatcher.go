@@ -56,9 +56,10 @@ func clientSettingsForm(r *http.Request) connect.ClientSettings {
 		fields = append(fields, connect.Field(f))
 	}
 	return connect.ClientSettings{
-		AllowUpload:    r.PostFormValue("allow_upload") != "",
-		RequiredFields: connect.RequireFields(fields...),
-		DefaultDepot:   connect.DepotID(strings.TrimSpace(r.PostFormValue("depot"))),
+		AllowUpload:      r.PostFormValue("allow_upload") != "",
+		RequiredFields:   connect.RequireFields(fields...),
+		DefaultDepot:     connect.DepotID(strings.TrimSpace(r.PostFormValue("depot"))),
+		RequireTwoFactor: r.PostFormValue("require_two_factor") != "",
 	}
 }
 

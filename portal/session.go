@@ -30,8 +30,8 @@ const (
 // sealed (AES-256-GCM) rather than signed: it carries one-time secrets (a new
 // invite link, API key or tracking link) that the cookie must not show.
 type sessionKeys struct {
-	choose, device []byte
-	flash          cipher.AEAD
+	choose, device, step []byte
+	flash                cipher.AEAD
 }
 
 func newSessionKeys(key []byte) sessionKeys {
@@ -48,7 +48,8 @@ func newSessionKeys(key []byte) sessionKeys {
 	if err != nil {
 		panic(err) // unreachable: AES has a 16-byte block
 	}
-	return sessionKeys{flash: aead, choose: derive("choose"), device: derive("device")}
+	return sessionKeys{flash: aead, choose: derive("choose"), device: derive("device"),
+		step: derive("second step")}
 }
 
 // seal returns base64(nonce + AES-GCM of the JSON of v): the value can be
@@ -244,6 +245,7 @@ type choice struct {
 	Options []choiceOption `json:"o"`
 	Next    string         `json:"n"`
 	Expires int64          `json:"e"`
+	Email   string         `json:"em"` // for the sign-in limits of a second step
 }
 
 type choiceOption struct {
@@ -251,4 +253,6 @@ type choiceOption struct {
 	Client  connect.ClientID  `json:"c"`
 	Member  connect.MemberID  `json:"m"`
 	Name    string            `json:"t"`
+	// Step is what the sign-in asks of this membership after the password.
+	Step connect.SecondStep `json:"s,omitempty"`
 }

@@ -14,6 +14,13 @@ type accountData struct {
 	Errors   map[string]string
 	Sessions []*connect.Session
 	Current  connect.SessionID // the session of this device
+	// TwoFactor says whether the member signs in with two factors; Enroll is an
+	// enrollment begun (to confirm with a code), RecoveryCodes the codes of one
+	// just confirmed (shown this once), TwoFactorError why turning it off failed.
+	TwoFactor      *connect.TwoFactorStatus
+	Enroll         *enrollForm
+	RecoveryCodes  []string
+	TwoFactorError string
 }
 
 // accountPage shows the member's account: the password form, and where they are
@@ -29,6 +36,9 @@ func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, v *viewer
 		return err
 	}
 	d.Sessions, d.Current = sessions, v.Actor.Session
+	if d.TwoFactor, err = s.svc.TwoFactorStatus(r.Context(), v.Actor); err != nil {
+		return err
+	}
 	s.render(w, r, status, "account", &page{Title: "Your account", Tab: "settings", Data: d})
 	return nil
 }

@@ -66,16 +66,12 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {
 	at.succeeded(w, r)
 	next := s.localNext(f.Next, s.path("/home"))
 	if len(ms) == 1 {
-		if err := s.startSession(w, r, ms[0].Actor); err != nil {
-			return err
-		}
-		s.redirect(w, r, next)
-		return nil
+		return s.continueSignIn(w, r, ms[0].Actor, email, ms[0].SecondStep, next)
 	}
-	c := choice{Next: next, Expires: s.now().Add(10 * time.Minute).Unix()}
+	c := choice{Next: next, Expires: s.now().Add(10 * time.Minute).Unix(), Email: email}
 	for _, m := range ms {
 		c.Options = append(c.Options, choiceOption{Account: m.Actor.Account, Client: m.Actor.Client,
-			Member: m.Actor.Member, Name: m.Client.Name})
+			Member: m.Actor.Member, Name: m.Client.Name, Step: m.SecondStep})
 	}
 	v, err := sign(s.keys.choose, c)
 	if err != nil {
@@ -120,12 +116,9 @@ func (s *server) choose(w http.ResponseWriter, r *http.Request) error {
 		return connect.Errorf(connect.Invalid, "choose one of the teams")
 	}
 	o := c.Options[i]
-	if err := s.startSession(w, r, connect.AsMember(o.Account, o.Client, o.Member)); err != nil {
-		return err
-	}
 	http.SetCookie(w, s.cookie(chooseCookie, "", 0))
-	s.redirect(w, r, s.localNext(c.Next, s.path("/home")))
-	return nil
+	return s.continueSignIn(w, r, connect.AsMember(o.Account, o.Client, o.Member), c.Email, o.Step,
+		s.localNext(c.Next, s.path("/home")))
 }
 
 // signOut ends the session in the Store, so its cookie opens nothing anywhere
@@ -198,6 +191,10 @@ func (s *server) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 		}
 		s.render(w, r, status, "invite", &page{Title: "Sign up", Data: f})
 		return nil
+	}
+	if acc.Client.Settings.RequireTwoFactor {
+		// The client's team signs in with two factors: the member enrolls first.
+		return s.continueSignIn(w, r, acc.Actor, acc.Member.Email, connect.SecondStepEnroll, s.path("/home"))
 	}
 	if err := s.startSession(w, r, acc.Actor); err != nil {
 		return err

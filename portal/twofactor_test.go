@@ -1,0 +1,210 @@
+package portal_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/dispatchkit/connect"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+// codeAt is the code an authenticator app shows for secret at t (pquerna/otp).
+func codeAt(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	code, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+var (
+	secretTextRE   = regexp.MustCompile(`id="secret">([A-Z2-7]+)<`)
+	otpauthRE      = regexp.MustCompile(`name="url" value="([^"]+)"`)
+	recoveryCodeRE = regexp.MustCompile(`<li><code>([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})</code></li>`)
+)
+
+// enrollPage reads the key an enrollment page shows, and the form's fields.
+func enrollPage(t *testing.T, r response) (string, url.Values) {
+	t.Helper()
+	m := secretTextRE.FindStringSubmatch(r.body)
+	u := otpauthRE.FindStringSubmatch(r.body)
+	if m == nil || u == nil {
+		t.Fatalf("no two-factor key in the page:\n%s", r.body)
+	}
+	return m[1], url.Values{"secret": {m[1]}, "url": {htmlUnescape(u[1])}}
+}
+
+func htmlUnescape(s string) string {
+	for _, p := range [][2]string{{"&amp;", "&"}, {"&#43;", "+"}, {"&#61;", "="}} {
+		s = regexp.MustCompile(regexp.QuoteMeta(p[0])).ReplaceAllString(s, p[1])
+	}
+	return s
+}
+
+// recoveryCodes reads the recovery codes a page shows.
+func recoveryCodes(t *testing.T, r response) []string {
+	t.Helper()
+	var codes []string
+	for _, m := range recoveryCodeRE.FindAllStringSubmatch(r.body, -1) {
+		codes = append(codes, m[1])
+	}
+	if len(codes) != connect.RecoveryCodes {
+		t.Fatalf("%d recovery codes in the page, want %d:\n%s", len(codes), connect.RecoveryCodes, r.body)
+	}
+	return codes
+}
+
+// withCode sets the code in a copy of form.
+func withCode(form url.Values, code string) url.Values {
+	f := url.Values{"code": {code}}
+	for k, v := range form {
+		f[k] = v
+	}
+	return f
+}
+
+// passwordFirst signs a new browser in with the password, and checks that it
+// is sent to the second step at path, without a session.
+func (e *env) passwordFirst(t *testing.T, email, path string) *browser {
+	t.Helper()
+	b := e.browser()
+	r := b.post("/signin", url.Values{"email": {email}, "password": {testPassword}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != path {
+		t.Fatalf("sign-in: status %d, Location %q; want a redirect to %s", r.status, r.header.Get("Location"), path)
+	}
+	if b.sessionCookie() != "" {
+		t.Fatal("a session started before the second step")
+	}
+	toSignIn(t, "the portal before the second step", b.get("/home"))
+	return b
+}
+
+func TestSignInWithTwoFactorTakesTheCodeAfterThePassword(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	b := e.signedIn(tm.email)
+	b.get("/settings/account").has(t, "Set up two-factor sign-in")
+	secret, form := enrollPage(t, b.post("/settings/account/two-factor", url.Values{}).is(t, http.StatusOK).has(t, `id="qr"`))
+	b.post("/settings/account/two-factor/confirm", withCode(form, "000000")).is(t, http.StatusUnprocessableEntity).
+		has(t, "not right", `id="secret">`+secret+"<")
+	codes := recoveryCodes(t, b.post("/settings/account/two-factor/confirm", withCode(form, codeAt(t, secret, time.Now()))).
+		is(t, http.StatusOK))
+	b.get("/settings/account").has(t, "10 recovery codes left").lacks(t, codes[0])
+
+	// The password alone opens nothing; a wrong code neither.
+	nb := e.passwordFirst(t, tm.email, "/signin/code")
+	nb.get("/signin/code").is(t, http.StatusOK).has(t, `name="code"`)
+	nb.post("/signin/code", url.Values{"code": {"12345x"}}).is(t, http.StatusUnauthorized).has(t, "not right")
+	// The next step's code (the current one confirmed the enrollment): signed in.
+	next := codeAt(t, secret, time.Now().Add(30*time.Second))
+	r := nb.post("/signin/code", url.Values{"code": {next}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/home" {
+		t.Fatalf("the right code: status %d, Location %q", r.status, r.header.Get("Location"))
+	}
+	nb.get("/home").is(t, http.StatusOK)
+	// Replayed (by someone who saw it and knows the password): refused.
+	e.passwordFirst(t, tm.email, "/signin/code").post("/signin/code", url.Values{"code": {next}}).is(t, http.StatusUnauthorized)
+
+	// A recovery code signs in once.
+	rb := e.passwordFirst(t, tm.email, "/signin/code")
+	rb.post("/signin/code", url.Values{"code": {codes[3]}}).is(t, http.StatusSeeOther)
+	rb.get("/home").is(t, http.StatusOK)
+	e.passwordFirst(t, tm.email, "/signin/code").post("/signin/code", url.Values{"code": {codes[3]}}).is(t, http.StatusUnauthorized)
+
+	// Turned off with the password, the password is enough again.
+	b.post("/settings/account/two-factor/disable", url.Values{"proof": {"wrong password"}}).is(t, http.StatusUnprocessableEntity)
+	b.post("/settings/account/two-factor/disable", url.Values{"proof": {testPassword}}).is(t, http.StatusSeeOther)
+	e.signedIn(tm.email).get("/home").is(t, http.StatusOK)
+}
+
+func TestWrongTwoFactorCodesCountAgainstTheSignInLimits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	b := e.signedIn(tm.email)
+	secret, form := enrollPage(t, b.post("/settings/account/two-factor", url.Values{}))
+	b.post("/settings/account/two-factor/confirm", withCode(form, codeAt(t, secret, time.Now()))).is(t, http.StatusOK)
+	nb := e.passwordFirst(t, tm.email, "/signin/code")
+	for i := range 20 {
+		r := nb.post("/signin/code", url.Values{"code": {"000000"}})
+		if r.status == http.StatusTooManyRequests {
+			if r.header.Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+			return
+		}
+		if r.status != http.StatusUnauthorized {
+			t.Fatalf("wrong code %d: status %d", i, r.status)
+		}
+	}
+	t.Fatal("20 wrong codes in a row were all checked; want the sign-in limits to stop them")
+}
+
+func TestADispatcherRequiresTwoFactorOfAClientsTeam(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	_, memberEmail := e.addMember(tm, connect.RoleMember)
+	d := e.dispatcher()
+	d.get("/dispatch/clients/"+string(tm.client.ID)).has(t, `name="require_two_factor"`)
+	d.follow(d.post("/dispatch/clients/"+string(tm.client.ID), url.Values{"name": {"Green Grocer"}, "depot": {"north"},
+		"allow_upload": {"1"}, "require_two_factor": {"1"}})).has(t, "Client settings saved")
+	d.get("/dispatch/clients/"+string(tm.client.ID)).has(t, `id="require-two-factor" checked`)
+
+	// A member without two-factor sign-in enrolls before the portal opens.
+	b := e.passwordFirst(t, memberEmail, "/signin/enroll")
+	secret, form := enrollPage(t, b.get("/signin/enroll").is(t, http.StatusOK))
+	toSignIn(t, "the portal while enrolling", b.get("/home"))
+	b.post("/signin/enroll", withCode(form, "000000")).is(t, http.StatusUnauthorized).has(t, "not right", secret)
+	codes := recoveryCodes(t, b.post("/signin/enroll", withCode(form, codeAt(t, secret, time.Now()))).is(t, http.StatusOK))
+	b.get("/home").is(t, http.StatusOK)
+	b.get("/settings/account").has(t, "requires two-factor sign-in").lacks(t, `id="disable-two-factor"`)
+
+	// Next time: the code page.
+	nb := e.passwordFirst(t, memberEmail, "/signin/code")
+	nb.post("/signin/code", url.Values{"code": {codes[0]}}).is(t, http.StatusSeeOther)
+	nb.get("/home").is(t, http.StatusOK)
+
+	// Who joins the team by an invite enrolls before the portal opens, too.
+	inv, err := e.svc.InviteMember(e.ctx, tm.owner, connect.InviteMemberParams{Email: "new@greengrocer.example", Role: connect.RoleMember})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ib := e.browser()
+	r := ib.post("/invite/"+inv.Token, url.Values{"name": {"Nia New"}, "email": {"new@greengrocer.example"},
+		"password": {"a long and fresh passphrase 7"}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/signin/enroll" || ib.sessionCookie() != "" {
+		t.Fatalf("an accepted invite: status %d, Location %q; want the enrollment, without a session", r.status, r.header.Get("Location"))
+	}
+	ib.get("/signin/enroll").is(t, http.StatusOK).has(t, `id="secret"`)
+
+	// API keys are not affected.
+	key, err := e.svc.CreateAPIKey(e.ctx, tm.owner, "robot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := e.api(key.Token, http.MethodGet, "/api/v1/orders", nil); status != http.StatusOK {
+		t.Fatalf("an API key of a client that requires two-factor: status %d", status)
+	}
+}
+
+func TestASecondStepCookieCannotBeForged(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", connect.ClientSettings{RequireTwoFactor: true})
+	b := e.browser()
+	u, _ := url.Parse(e.base)
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "connect_step", Value: "eyJtIjoieCJ9.AAAA", Path: "/"}})
+	toSignIn(t, "a forged step cookie's code page", b.get("/signin/code"))
+	toSignIn(t, "a forged step cookie's enrollment", b.get("/signin/enroll"))
+	toSignIn(t, "a forged step cookie's code", b.post("/signin/code", url.Values{"code": {"123456"}}))
+	// The real one of an enrollment is no code step.
+	eb := e.passwordFirst(t, tm.email, "/signin/enroll")
+	toSignIn(t, "an enrollment's step cookie at the code page", eb.post("/signin/code", url.Values{"code": {"123456"}}))
+}
