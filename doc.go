@@ -49,7 +49,8 @@
 //     host's route events), stops.go, tracking.go, outbox.go, shopify.go,
 //     password.go (sign-in, password change), session.go (sign-in sessions kept
 //     in the Store: one read per request, checked again by every change and live
-//     stream), password_reset.go ("forgot password" links), shopify_sync.go
+//     stream), password_reset.go ("forgot password" links), twofactor.go (TOTP
+//     two-factor sign-in and recovery codes), shopify_sync.go
 //     (orders edited or cancelled in Shopify after import),
 //     privacy.go (customer data requests and their export).
 //
