@@ -50,6 +50,9 @@ type SessionMember struct {
 	Session *Session
 	Member  *Member
 	Client  *Client
+	// TwoFactor reports whether the member signs in with two factors (a
+	// confirmed TwoFactor): a client that requires it sends the member to enroll.
+	TwoFactor bool
 }
 
 // SessionTouchEvery is how stale a session's SeenAt may grow before a use writes
@@ -159,7 +162,11 @@ func (s *Service) OpenSession(ctx context.Context, token string, memo *AccessMem
 	if memo != nil {
 		memo.remember(c.Actor, c)
 	}
-	return &Membership{Actor: c.Actor, Member: sm.Member, Client: sm.Client}, nil
+	m := &Membership{Actor: c.Actor, Member: sm.Member, Client: sm.Client}
+	if sm.Client.Settings.RequireTwoFactor && !sm.TwoFactor {
+		m.SecondStep = SecondStepEnroll // required since the sign-in, or turned off since
+	}
+	return m, nil
 }
 
 // sessionCaller checks a session read from the Store, notes its use, and

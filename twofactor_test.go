@@ -200,6 +200,19 @@ func TestSignInAsksForTheSecondStep(t *testing.T) {
 	if s := step(); s != connect.SecondStepNone {
 		t.Fatalf("without two-factor: second step %q", s)
 	}
+	sess, err := w.svc.StartSession(w.ctx, w.owner, connect.StartSessionParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A session's every request says it too (the one read of the session).
+	opened := func() connect.SecondStep {
+		t.Helper()
+		m, err := w.svc.OpenSession(w.ctx, sess.Token, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.SecondStep
+	}
 	settings := w.client.Settings
 	settings.RequireTwoFactor = true
 	if _, err := w.svc.UpdateClient(w.ctx, w.disp, w.client.ID, connect.ClientChanges{Settings: &settings}); err != nil {
@@ -208,10 +221,16 @@ func TestSignInAsksForTheSecondStep(t *testing.T) {
 	if s := step(); s != connect.SecondStepEnroll {
 		t.Fatalf("required by the dispatcher: second step %q, want enroll", s)
 	}
+	if s := opened(); s != connect.SecondStepEnroll {
+		t.Fatalf("a session opened once the dispatcher requires two-factor: second step %q, want enroll", s)
+	}
 	if _, _, err := w.enrollTwoFactor(w.owner); err != nil {
 		t.Fatal(err)
 	}
 	if s := step(); s != connect.SecondStepCode {
 		t.Fatalf("enrolled: second step %q, want code", s)
+	}
+	if s := opened(); s != connect.SecondStepNone {
+		t.Fatalf("a session of an enrolled member: second step %q, want none", s)
 	}
 }

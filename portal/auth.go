@@ -82,6 +82,13 @@ func (s *server) member(h memberFunc) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
+		if m.SecondStep == connect.SecondStepEnroll && !s.enrolling(r) {
+			// The dispatcher requires two-factor sign-in of the client's team since
+			// the member signed in (or the member turned it off): set it up first.
+			s.setFlash(w, flash{Message: "Your dispatcher requires two-factor sign-in: set it up to go on.", Error: true})
+			s.redirect(w, r, s.path("/settings/account"))
+			return
+		}
 		v := &viewer{Actor: m.Actor, Client: m.Client, Member: m.Member}
 		ctx := context.WithValue(r.Context(), viewerKey, v)
 		ctx = context.WithValue(ctx, actorKey, m.Actor)

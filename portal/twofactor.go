@@ -265,3 +265,10 @@ func (s *server) disableTwoFactor(w http.ResponseWriter, r *http.Request, v *vie
 	s.redirect(w, r, s.path("/settings/account"))
 	return nil
 }
+
+// enrolling reports whether a request is one a member who must enroll may make:
+// the account page and its two-factor forms.
+func (s *server) enrolling(r *http.Request) bool {
+	p := r.URL.Path
+	return p == s.path("/settings/account") || strings.HasPrefix(p, s.path("/settings/account/two-factor"))
+}

@@ -151,11 +151,26 @@ func TestADispatcherRequiresTwoFactorOfAClientsTeam(t *testing.T) {
 	e := newEnv(t)
 	tm := e.signUp("Green Grocer", uploads)
 	_, memberEmail := e.addMember(tm, connect.RoleMember)
+	ob := e.signedIn(tm.email) // signed in before the dispatcher requires it
 	d := e.dispatcher()
 	d.get("/dispatch/clients/"+string(tm.client.ID)).has(t, `name="require_two_factor"`)
 	d.follow(d.post("/dispatch/clients/"+string(tm.client.ID), url.Values{"name": {"Green Grocer"}, "depot": {"north"},
 		"allow_upload": {"1"}, "require_two_factor": {"1"}})).has(t, "Client settings saved")
 	d.get("/dispatch/clients/"+string(tm.client.ID)).has(t, `id="require-two-factor" checked`)
+
+	// Signed in already: the account page, to enroll, and nothing else.
+	r := ob.get("/home")
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/settings/account" {
+		t.Fatalf("a session of a member who must enroll: status %d, Location %q", r.status, r.header.Get("Location"))
+	}
+	ob.get("/orders").is(t, http.StatusSeeOther)
+	ob.get("/settings/account").is(t, http.StatusOK).has(t, "Your dispatcher requires it")
+	osecret, oform := enrollPage(t, ob.post("/settings/account/two-factor", url.Values{}).is(t, http.StatusOK))
+	ob.post("/settings/account/two-factor/confirm", withCode(oform, codeAt(t, osecret, time.Now()))).is(t, http.StatusOK)
+	ob.get("/home").is(t, http.StatusOK)
+	// Turned off, it is asked for again at once.
+	ob.post("/settings/account/two-factor/disable", url.Values{"proof": {testPassword}}).is(t, http.StatusSeeOther)
+	ob.get("/home").is(t, http.StatusSeeOther)
 
 	// A member without two-factor sign-in enrolls before the portal opens.
 	b := e.passwordFirst(t, memberEmail, "/signin/enroll")
@@ -164,7 +179,7 @@ func TestADispatcherRequiresTwoFactorOfAClientsTeam(t *testing.T) {
 	b.post("/signin/enroll", withCode(form, "000000")).is(t, http.StatusUnauthorized).has(t, "not right", secret)
 	codes := recoveryCodes(t, b.post("/signin/enroll", withCode(form, codeAt(t, secret, time.Now()))).is(t, http.StatusOK))
 	b.get("/home").is(t, http.StatusOK)
-	b.get("/settings/account").has(t, "requires two-factor sign-in").lacks(t, `id="disable-two-factor"`)
+	b.get("/settings/account").has(t, "requires two-factor sign-in", `id="disable-two-factor"`)
 
 	// Next time: the code page.
 	nb := e.passwordFirst(t, memberEmail, "/signin/code")
@@ -177,7 +192,7 @@ func TestADispatcherRequiresTwoFactorOfAClientsTeam(t *testing.T) {
 		t.Fatal(err)
 	}
 	ib := e.browser()
-	r := ib.post("/invite/"+inv.Token, url.Values{"name": {"Nia New"}, "email": {"new@greengrocer.example"},
+	r = ib.post("/invite/"+inv.Token, url.Values{"name": {"Nia New"}, "email": {"new@greengrocer.example"},
 		"password": {"a long and fresh passphrase 7"}})
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/signin/enroll" || ib.sessionCookie() != "" {
 		t.Fatalf("an accepted invite: status %d, Location %q; want the enrollment, without a session", r.status, r.header.Get("Location"))

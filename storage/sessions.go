@@ -51,6 +51,7 @@ type sessionMemberRow struct {
 	sessionRow `bun:",extend"`
 	Member     memberRow `bun:"embed:m_"`
 	Client     clientRow `bun:"embed:c_"`
+	TwoFactor  bool      `bun:"two_factor,scanonly"`
 }
 
 // CreateSession stores a new session, only for a member of its account and
@@ -87,7 +88,9 @@ func (s *Store) selectSessionMember(dest *sessionMemberRow) *bun.SelectQuery {
 		ColumnExpr(prefixedColumns(s.db, reflect.TypeFor[memberRow](), "m", "m_")).
 		ColumnExpr(prefixedColumns(s.db, reflect.TypeFor[clientRow](), "c", "c_")).
 		Join("LEFT JOIN members AS m ON m.id = s.member_id AND m.account_id = s.account_id AND m.client_id = s.client_id").
-		Join("JOIN clients AS c ON c.id = s.client_id AND c.account_id = s.account_id")
+		ColumnExpr("(tf.confirmed_at IS NOT NULL) AS two_factor").
+		Join("JOIN clients AS c ON c.id = s.client_id AND c.account_id = s.account_id").
+		Join("LEFT JOIN two_factor AS tf ON tf.member_id = s.member_id AND tf.account_id = s.account_id AND tf.client_id = s.client_id")
 }
 
 // prefixedColumns lists the columns of a model as alias.col AS prefixcol.
@@ -107,7 +110,7 @@ func (r *sessionMemberRow) sessionMember(ctx context.Context) (*connect.SessionM
 	if err != nil {
 		return nil, err
 	}
-	sm := &connect.SessionMember{Session: r.sessionRow.session(), Client: c}
+	sm := &connect.SessionMember{Session: r.sessionRow.session(), Client: c, TwoFactor: r.TwoFactor}
 	if r.Member.ID != "" {
 		sm.Member = r.Member.member()
 	}

@@ -41,6 +41,11 @@ func testTwoFactor(t *testing.T, f *fixture) {
 	wantCode(t, "SetTwoFactor for a member of another client", f.s.SetTwoFactor(f.ctx, scopeOf(c), stray), connect.NotFound)
 	wantCode(t, "UseTwoFactorStep of a pending enrollment", f.s.UseTwoFactorStep(f.ctx, scopeOf(c), m.ID, 5), connect.NotFound)
 
+	sess := f.session(m, 2)
+	must(t, f.s.CreateSession(f.ctx, scopeOf(c), sess))
+	if sm, err := f.s.SessionByTokenHashAnyAccount(f.ctx, sess.TokenHash); err != nil || sm.TwoFactor {
+		t.Fatalf("the session of a member with a pending enrollment: %+v, %v; want TwoFactor false", sm, err)
+	}
 	r1, r2 := randomHash(), randomHash()
 	must(t, f.s.ConfirmTwoFactor(f.ctx, scopeOf(c), m.ID, 100, f.at(3), [][]byte{r1, r2}))
 	wantCode(t, "ConfirmTwoFactor again", f.s.ConfirmTwoFactor(f.ctx, scopeOf(c), m.ID, 101, f.at(3), nil), connect.Conflict)
@@ -48,6 +53,14 @@ func testTwoFactor(t *testing.T, f *fixture) {
 	want := *tf
 	want.ConfirmedAt, want.LastStep, want.RecoveryLeft = f.at(3), 100, 2
 	same(t, "the confirmed enrollment", &want, second2(f.s.TwoFactor(f.ctx, scopeOf(c), m.ID)))
+	for _, read := range []func() (*connect.SessionMember, error){
+		func() (*connect.SessionMember, error) { return f.s.SessionByTokenHashAnyAccount(f.ctx, sess.TokenHash) },
+		func() (*connect.SessionMember, error) { return f.s.Session(f.ctx, scopeOf(c), sess.ID) },
+	} {
+		if sm, err := read(); err != nil || !sm.TwoFactor {
+			t.Fatalf("the session of a member with a confirmed enrollment: %+v, %v; want TwoFactor", sm, err)
+		}
+	}
 	wantCode(t, "SetTwoFactor over a confirmed one", f.s.SetTwoFactor(f.ctx, scopeOf(c), f.twoFactor(m, 4)), connect.Conflict)
 
 	wantCode(t, "UseTwoFactorStep of the confirming step", f.s.UseTwoFactorStep(f.ctx, scopeOf(c), m.ID, 100), connect.Conflict)
