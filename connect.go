@@ -2,6 +2,8 @@ package connect
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"log/slog"
 	"runtime"
 	"runtime/debug"
@@ -60,6 +62,11 @@ type Config struct {
 	// TwoFactorIssuer names the portal in members' authenticator apps (the
 	// issuer of the otpauth URL of TOTP enrollment). "": "Delivery portal".
 	TwoFactorIssuer string
+	// TwoFactorKey seals members' TOTP secrets in the Store (AES-256-GCM): 32
+	// random bytes the host keeps outside the database. nil: the secrets are
+	// stored as they are (never shown again, but readable in a copy of the
+	// database). Secrets stored before a key was set keep working.
+	TwoFactorKey []byte
 
 	Logger *slog.Logger     // nil: silent
 	Now    func() time.Time // nil: time.Now
@@ -78,7 +85,8 @@ type Service struct {
 	privacy         Privacy
 	inviteURL       func(string) string
 	resetURL        func(string) string
-	issuer          string // Config.TwoFactorIssuer
+	issuer          string      // Config.TwoFactorIssuer
+	secretSeal      cipher.AEAD // Config.TwoFactorKey; nil: none
 	inviteTTL       time.Duration
 	tracking        func(string) string
 	passwords       PasswordHasher
@@ -111,6 +119,15 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.issuer == "" {
 		s.issuer = "Delivery portal"
+	}
+	if k := cfg.TwoFactorKey; k != nil {
+		block, err := aes.NewCipher(k)
+		if err != nil || len(k) != 32 {
+			return nil, Errorf(Invalid, "connect.New: Config.TwoFactorKey must be 32 bytes")
+		}
+		if s.secretSeal, err = cipher.NewGCM(block); err != nil {
+			return nil, Errorf(Internal, "connect.New: %w", err)
+		}
 	}
 	if s.passwords == nil {
 		s.passwords = PBKDF2{}

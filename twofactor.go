@@ -156,7 +156,11 @@ func (s *Service) BeginTwoFactor(ctx context.Context, a Actor) (*TwoFactorEnroll
 	if _, err := rand.Read(secret); err != nil {
 		return nil, Errorf(Internal, "drawing a two-factor secret: %w", err)
 	}
-	tf := &TwoFactor{Account: c.Account, Client: c.Actor.Client, Member: c.Member, Secret: secret, CreatedAt: s.now()}
+	stored, err := s.sealSecret(c.Member, secret)
+	if err != nil {
+		return nil, err
+	}
+	tf := &TwoFactor{Account: c.Account, Client: c.Actor.Client, Member: c.Member, Secret: stored, CreatedAt: s.now()}
 	err = s.store.Tx(ctx, func(tx Store) error { return tx.SetTwoFactor(ctx, c.scope(), tf) })
 	if errors.Is(err, ErrConflict) {
 		return nil, Errorf(Conflict, "two-factor sign-in is already on; turn it off first to enroll another device")
@@ -188,7 +192,11 @@ func (s *Service) ConfirmTwoFactor(ctx context.Context, a Actor, code string) ([
 	if tf.Enabled() {
 		return nil, Errorf(Conflict, "two-factor sign-in is already on")
 	}
-	step, ok := matchTOTP(tf.Secret, code, s.now(), tf.LastStep)
+	secret, err := s.openSecret(tf)
+	if err != nil {
+		return nil, err
+	}
+	step, ok := matchTOTP(secret, code, s.now(), tf.LastStep)
 	if !ok {
 		return nil, errTwoFactorCode()
 	}
@@ -261,8 +269,12 @@ func (s *Service) checkTwoFactor(ctx context.Context, st Store, c caller, code s
 	if !tf.Enabled() {
 		return errTwoFactorCode()
 	}
+	secret, err := s.openSecret(tf)
+	if err != nil {
+		return err
+	}
 	now := s.now()
-	if step, ok := matchTOTP(tf.Secret, code, now, tf.LastStep); ok {
+	if step, ok := matchTOTP(secret, code, now, tf.LastStep); ok {
 		err = st.UseTwoFactorStep(ctx, c.scope(), c.Member, step)
 	} else if rc := normalRecoveryCode(code); len(rc) == 16 {
 		err = st.UseRecoveryCode(ctx, c.scope(), c.Member, hashSecret(rc), now)
@@ -332,4 +344,37 @@ func (s *Service) secondStep(ctx context.Context, c caller) (SecondStep, error) 
 		return SecondStepEnroll, nil
 	}
 	return SecondStepNone, nil
+}
+
+// sealedSecret marks a secret sealed with Config.TwoFactorKey: the mark, the
+// nonce, then the secret sealed (bound to its member).
+const sealedSecret = 1
+
+// sealSecret returns the form of a new secret the Store keeps.
+func (s *Service) sealSecret(member MemberID, secret []byte) ([]byte, error) {
+	if s.secretSeal == nil {
+		return secret, nil
+	}
+	out := make([]byte, 1+s.secretSeal.NonceSize(), 1+s.secretSeal.NonceSize()+len(secret)+s.secretSeal.Overhead())
+	out[0] = sealedSecret
+	if _, err := rand.Read(out[1:]); err != nil {
+		return nil, Errorf(Internal, "drawing a nonce: %w", err)
+	}
+	return s.secretSeal.Seal(out, out[1:], secret, []byte(member)), nil
+}
+
+// openSecret returns the secret of an enrollment read from the Store.
+func (s *Service) openSecret(tf *TwoFactor) ([]byte, error) {
+	if len(tf.Secret) == TwoFactorSecretBytes {
+		return tf.Secret, nil // stored as it is (no key then)
+	}
+	if s.secretSeal == nil || len(tf.Secret) < 1+s.secretSeal.NonceSize() || tf.Secret[0] != sealedSecret {
+		return nil, Errorf(Internal, "the two-factor secret of member %s is sealed, and Config.TwoFactorKey is not its key", tf.Member)
+	}
+	n := 1 + s.secretSeal.NonceSize()
+	secret, err := s.secretSeal.Open(nil, tf.Secret[1:n], tf.Secret[n:], []byte(tf.Member))
+	if err != nil {
+		return nil, Errorf(Internal, "the two-factor secret of member %s is sealed, and Config.TwoFactorKey is not its key", tf.Member)
+	}
+	return secret, nil
 }

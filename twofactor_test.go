@@ -1,6 +1,8 @@
 package connect_test
 
 import (
+	"bytes"
+	"encoding/base32"
 	"slices"
 	"strings"
 	"testing"
@@ -233,4 +235,37 @@ func TestSignInAsksForTheSecondStep(t *testing.T) {
 	if s := opened(); s != connect.SecondStepNone {
 		t.Fatalf("a session of an enrolled member: second step %q, want none", s)
 	}
+}
+
+func TestTwoFactorSecretsAreSealedWithTheKey(t *testing.T) {
+	key := []byte(strings.Repeat("k", 32))
+	w := newWorldWith(t, func(c *connect.Config) { c.TwoFactorKey = key })
+	secret, codes, err := w.enrollTwoFactor(w.owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf, err := w.store.TwoFactor(w.ctx, connect.Scope{Account: w.acct, Client: w.client.ID}, w.owner.Member)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(tf.Secret, raw) || len(tf.Secret) <= len(raw) {
+		t.Fatalf("the Store keeps the secret as it is: %x", tf.Secret)
+	}
+	w.advance(30 * time.Second)
+	if err := w.svc.VerifyTwoFactor(w.ctx, w.owner, totpAt(t, secret, w.Clock.Now())); err != nil {
+		t.Fatalf("a code of the sealed secret: %v", err)
+	}
+	// Another key opens nothing (and says why); a recovery code needs no secret,
+	// but the code is checked first.
+	other, err := connect.New(connect.Config{Store: w.store, Now: w.Clock.Now, TwoFactorKey: []byte(strings.Repeat("o", 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	connecttest.WantCode(t, other.VerifyTwoFactor(w.ctx, w.owner, codes[0]), connect.Internal, "TwoFactorKey")
+	_, err = connect.New(connect.Config{Store: w.store, TwoFactorKey: []byte("short")})
+	connecttest.WantCode(t, err, connect.Invalid, "32 bytes")
 }

@@ -57,6 +57,9 @@ type demoState struct {
 	SessionKey         string `json:"session_key"`
 	DispatcherPassword string `json:"dispatcher_password"`
 	ShopifyKey         string `json:"shopify_key"`
+	// TwoFactorKey seals members' TOTP secrets in the database
+	// (connect.Config.TwoFactorKey).
+	TwoFactorKey string `json:"two_factor_key"`
 	// ShopifySecret is the app secret of the in-process fake Shopify (without a
 	// real app's credentials): random per data directory, since anyone who knows
 	// it can sign webhooks the demo believes (a customers/redact erasing orders).
@@ -85,6 +88,9 @@ func loadState(dir string) (*demoState, error) {
 	}
 	if st.ShopifyKey == "" {
 		st.ShopifyKey, changed = randomHex(32), true
+	}
+	if st.TwoFactorKey == "" {
+		st.TwoFactorKey, changed = randomHex(32), true
 	}
 	if st.DispatcherPassword == "" {
 		st.DispatcherPassword, changed = randomHex(6), true
@@ -139,6 +145,9 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 		Store: h.store, Mailer: newMailer(cfg, log), RouteSync: rs,
 		InviteURL: links.Invite, TrackingURL: links.Tracking, PasswordResetURL: links.PasswordReset, Logger: log,
 		Privacy: &demoPrivacy{files: h.files, exports: filepath.Join(cfg.DataDir, "privacy-exports"), baseURL: cfg.BaseURL, log: log},
+	}
+	if svcCfg.TwoFactorKey, err = hex.DecodeString(h.state.TwoFactorKey); err != nil {
+		return nil, fmt.Errorf("two-factor key: %w", err)
 	}
 	if cfg.PasswordIterations > 0 {
 		svcCfg.Passwords = connect.PBKDF2{Iterations: cfg.PasswordIterations}
