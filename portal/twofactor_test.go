@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -222,4 +223,35 @@ func TestASecondStepCookieCannotBeForged(t *testing.T) {
 	// The real one of an enrollment is no code step.
 	eb := e.passwordFirst(t, tm.email, "/signin/enroll")
 	toSignIn(t, "an enrollment's step cookie at the code page", eb.post("/signin/code", url.Values{"code": {"123456"}}))
+}
+
+func TestATeamPickedAtSignInAsksForItsOwnSecondStep(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.signUp("Alpha", uploads)
+	beta := e.signUp("Beta", connect.ClientSettings{AllowUpload: true, RequireTwoFactor: true})
+	inv, err := e.svc.InviteMember(e.ctx, beta.owner, connect.InviteMemberParams{Role: connect.RoleMember})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Alpha's owner also joins Beta (which requires two-factor), with the same email and password.
+	if _, err := e.svc.AcceptInvite(e.ctx, inv.Token, connect.SignUp{Name: "Owner", Email: a.email, Password: testPassword}); err != nil {
+		t.Fatal(err)
+	}
+	pick := func(name, other string) (response, *browser) {
+		t.Helper()
+		br := e.browser()
+		choose := br.follow(br.post("/signin", url.Values{"email": {a.email}, "password": {testPassword}})).is(t, http.StatusOK)
+		idx := "1" // the options are listed in order
+		if strings.Index(choose.body, name) < strings.Index(choose.body, other) {
+			idx = "0"
+		}
+		return br.post("/signin/choose", url.Values{"option": {idx}}), br
+	}
+	if r, br := pick("Beta", "Alpha"); r.header.Get("Location") != "/signin/enroll" || br.sessionCookie() != "" {
+		t.Fatalf("Beta picked: Location %q; want its enrollment, without a session", r.header.Get("Location"))
+	}
+	if r, br := pick("Alpha", "Beta"); r.header.Get("Location") != "/home" || br.sessionCookie() == "" {
+		t.Fatalf("Alpha picked: Location %q; want home, signed in", r.header.Get("Location"))
+	}
 }
