@@ -501,14 +501,22 @@ var isoOps = []isoOp{
 		return 0, err
 	}},
 	{name: "ConfirmTwoFactor", matrix: "ConfirmTwoFactor", allowed: teamRoles, keyRefused: true, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
-		_, err := iw.svc.ConfirmTwoFactor(iw.ctx, a, "123456")
+		_, _, err := iw.enrollTwoFactor(a) // begins, then confirms with the code of now
 		return 0, err
 	}},
 	{name: "VerifyTwoFactor", matrix: "VerifyTwoFactor", allowed: teamRoles, keyRefused: true, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
-		return 0, iw.svc.VerifyTwoFactor(iw.ctx, a, "123456")
+		_, codes, err := iw.enrollTwoFactor(a)
+		if err != nil {
+			return 0, err
+		}
+		return 0, iw.svc.VerifyTwoFactor(iw.ctx, a, codes[0])
 	}},
 	{name: "DisableTwoFactor", matrix: "DisableTwoFactor", allowed: teamRoles, keyRefused: true, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
-		return 0, iw.svc.DisableTwoFactor(iw.ctx, a, isoPassword)
+		_, codes, err := iw.enrollTwoFactor(a)
+		if err != nil {
+			return 0, err
+		}
+		return 0, iw.svc.DisableTwoFactor(iw.ctx, a, codes[0])
 	}},
 	{name: "PreviewImport", matrix: "PreviewImport", allowed: teamRoles, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
 		_, err := iw.svc.PreviewImport(iw.ctx, a, oneRow(""), connect.ImportOptions{})

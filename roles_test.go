@@ -206,18 +206,18 @@ var operations = []struct {
 		return err
 	}},
 	{"VerifyTwoFactor", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
-		if _, codes, err := tm.enrollTwoFactor(a); err != nil {
+		_, codes, err := tm.enrollTwoFactor(a)
+		if err != nil {
 			return err
-		} else {
-			return tm.svc.VerifyTwoFactor(tm.ctx, a, codes[0])
 		}
+		return tm.svc.VerifyTwoFactor(tm.ctx, a, codes[0])
 	}},
 	{"DisableTwoFactor", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
-		if _, codes, err := tm.enrollTwoFactor(a); err != nil {
+		_, codes, err := tm.enrollTwoFactor(a)
+		if err != nil {
 			return err
-		} else {
-			return tm.svc.DisableTwoFactor(tm.ctx, a, codes[0])
 		}
+		return tm.svc.DisableTwoFactor(tm.ctx, a, codes[0])
 	}},
 	{"PreviewImport", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.PreviewImport(tm.ctx, a, &rowsSource{}, connect.ImportOptions{})
