@@ -190,6 +190,10 @@ func (s *server) api(h apiFunc) http.Handler {
 				s.fail(w, r, err)
 				return
 			}
+			if m.SecondStep == connect.SecondStepEnroll {
+				s.fail(w, r, connect.Errorf(connect.Forbidden, "your dispatcher requires two-factor sign-in: set it up in the portal first"))
+				return
+			}
 			a = m.Actor
 		}
 		r = r.WithContext(context.WithValue(r.Context(), actorKey, a))

@@ -165,6 +165,7 @@ func TestADispatcherRequiresTwoFactorOfAClientsTeam(t *testing.T) {
 		t.Fatalf("a session of a member who must enroll: status %d, Location %q", r.status, r.header.Get("Location"))
 	}
 	ob.get("/orders").is(t, http.StatusSeeOther)
+	ob.get("/api/v1/orders").is(t, http.StatusForbidden).has(t, "two-factor")
 	ob.get("/settings/account").is(t, http.StatusOK).has(t, "Your dispatcher requires it")
 	osecret, oform := enrollPage(t, ob.post("/settings/account/two-factor", url.Values{}).is(t, http.StatusOK))
 	ob.post("/settings/account/two-factor/confirm", withCode(oform, codeAt(t, osecret, time.Now()))).is(t, http.StatusOK)
