@@ -86,7 +86,8 @@ type TeamStore interface {
 	// advances m.Version. Errors: ErrNotFound; ErrConflict when the version moved
 	// on.
 	UpdateMember(ctx context.Context, scope Scope, m *Member) error
-	// DeleteMember removes one member of the client. Errors: ErrNotFound.
+	// DeleteMember removes one member of the client, with its two-factor
+	// enrollment and recovery codes. Errors: ErrNotFound.
 	DeleteMember(ctx context.Context, scope Scope, id MemberID) error
 }
 

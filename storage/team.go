@@ -84,6 +84,13 @@ func (s *Store) DeleteMember(ctx context.Context, scope connect.Scope, id connec
 	if n == 0 {
 		return connect.Errorf(connect.NotFound, "member %s: not found", id)
 	}
+	// Its two-factor secret and recovery codes go with it.
+	for _, model := range []any{(*twoFactorRow)(nil), (*recoveryCodeRow)(nil)} {
+		_, err := inScope(s.idb.NewDelete().Model(model), scope).Where("member_id = ?", string(id)).Exec(ctx)
+		if err != nil {
+			return translate(ctx, err, "removing the two-factor sign-in of member "+string(id))
+		}
+	}
 	return nil
 }
 

@@ -85,6 +85,14 @@ func testTwoFactor(t *testing.T, f *fixture) {
 	wantCode(t, "a recovery code after DeleteTwoFactor", f.s.UseRecoveryCode(f.ctx, scopeOf(c), m.ID, r2, f.at(7)), connect.NotFound)
 	// Enrolling again starts afresh.
 	must(t, f.s.SetTwoFactor(f.ctx, scopeOf(c), f.twoFactor(m, 8)))
+
+	// A removed member's enrollment and recovery codes go with it.
+	r3 := randomHash()
+	must(t, f.s.SetTwoFactor(f.ctx, scopeOf(sibling), f.twoFactor(other, 9)))
+	must(t, f.s.ConfirmTwoFactor(f.ctx, scopeOf(sibling), other.ID, 1, f.at(9), [][]byte{r3}))
+	must(t, f.s.DeleteMember(f.ctx, scopeOf(sibling), other.ID))
+	wantCode(t, "TwoFactor of a removed member", second(f.s.TwoFactor(f.ctx, scopeOf(sibling), other.ID)), connect.NotFound)
+	wantCode(t, "a recovery code of a removed member", f.s.UseRecoveryCode(f.ctx, scopeOf(sibling), other.ID, r3, f.at(10)), connect.NotFound)
 }
 
 func testTwoFactorIsolation(t *testing.T, f *fixture) {
