@@ -156,7 +156,7 @@ func TestTwoFactorIsDisabledWithACodeOrThePassword(t *testing.T) {
 	if err := w.svc.ChangePassword(w.ctx, w.owner, "", connecttest.Password); err != nil {
 		t.Fatal(err)
 	}
-	secret, codes, err := w.enrollTwoFactor(w.owner)
+	_, codes, err := w.enrollTwoFactor(w.owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestTwoFactorIsDisabledWithACodeOrThePassword(t *testing.T) {
 	connecttest.WantCode(t, w.svc.DisableTwoFactor(w.ctx, w.owner, connecttest.Password), connect.NotFound)
 
 	w.advance(time.Minute)
-	secret, _, err = w.enrollTwoFactor(w.owner)
+	secret, _, err := w.enrollTwoFactor(w.owner)
 	if err != nil {
 		t.Fatal(err)
 	}
