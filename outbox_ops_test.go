@@ -119,7 +119,8 @@ func TestOutboxPagesCoverEveryEntryOnce(t *testing.T) {
 // TestRunOutboxDeletesOldDeliveredEntries: RunOutbox deletes delivered entries
 // older than the retention, and keeps dead ones.
 func TestRunOutboxDeletesOldDeliveredEntries(t *testing.T) {
-	w := newWorld(t)
+	purged := make(chan int, 1)
+	w := newWorldWith(t, func(c *connect.Config) { c.Store = &purgingStore{Store: c.Store, purged: purged} })
 	w.submitted(2)
 	w.DeliverOutbox(fastRetry)
 	// The Store stamps entries with the Service's clock: put it past the retention.
@@ -127,22 +128,36 @@ func TestRunOutboxDeletesOldDeliveredEntries(t *testing.T) {
 	ctx, cancel := context.WithCancel(w.ctx)
 	done := make(chan error, 1)
 	go func() { done <- w.svc.RunOutbox(ctx, connect.OutboxOptions{Poll: 10 * time.Millisecond}) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		page, err := w.svc.Outbox(w.ctx, w.disp, connect.ListOutboxParams{View: connect.OutboxViewDone})
-		if err != nil {
-			t.Fatal(err)
+	select {
+	case n := <-purged:
+		if n != 2 {
+			t.Fatalf("the worker deleted %d entries, want the 2 delivered", n)
 		}
-		if len(page.Entries) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d delivered entries older than the retention are still there after 10 s", len(page.Entries))
-		}
-		time.Sleep(10 * time.Millisecond)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker did not purge the outbox within 10 s")
+	}
+	if page, err := w.svc.Outbox(w.ctx, w.disp, connect.ListOutboxParams{View: connect.OutboxViewDone}); err != nil || len(page.Entries) != 0 {
+		t.Fatalf("delivered entries older than the retention: %v, %v; want none", page, err)
 	}
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("RunOutbox returned %v", err)
 	}
+}
+
+// purgingStore tells the test what RunOutbox's purge deleted.
+type purgingStore struct {
+	connect.Store
+	purged chan int
+}
+
+func (s *purgingStore) PurgeOutboxAnyAccount(ctx context.Context, before time.Time) (int, error) {
+	n, err := s.Store.PurgeOutboxAnyAccount(ctx, before)
+	if err == nil {
+		select {
+		case s.purged <- n:
+		default: // the test heard of one already
+		}
+	}
+	return n, err
 }

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/dispatchkit/connect"
@@ -36,20 +37,21 @@ func (s *server) deliveriesPage(w http.ResponseWriter, r *http.Request, a connec
 	return nil
 }
 
+// retryDelivery and discardDelivery act on one delivery of the account.
 func (s *server) retryDelivery(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
-	if err := s.svc.RetryOutbox(r.Context(), a, r.PathValue("id")); err != nil {
-		return err
-	}
-	s.setFlash(w, flash{Message: "Delivery retried: it goes out again now."})
-	s.redirect(w, r, s.localNext(r.PostFormValue("next"), s.path("/dispatch/deliveries")))
-	return nil
+	return s.actOnDelivery(w, r, a, s.svc.RetryOutbox, "Delivery retried: it goes out again now.")
 }
 
 func (s *server) discardDelivery(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
-	if err := s.svc.DiscardOutbox(r.Context(), a, r.PathValue("id")); err != nil {
+	return s.actOnDelivery(w, r, a, s.svc.DiscardOutbox, "Delivery discarded: it will not be sent.")
+}
+
+func (s *server) actOnDelivery(w http.ResponseWriter, r *http.Request, a connect.Actor,
+	act func(context.Context, connect.Actor, string) error, done string) error {
+	if err := act(r.Context(), a, r.PathValue("id")); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Delivery discarded: it will not be sent."})
+	s.setFlash(w, flash{Message: done})
 	s.redirect(w, r, s.localNext(r.PostFormValue("next"), s.path("/dispatch/deliveries")))
 	return nil
 }

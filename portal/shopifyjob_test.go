@@ -16,11 +16,13 @@ import (
 )
 
 // bulkShop is a Shopify port whose every order name exists but those starting
-// with "#gone"; the second lookup waits until the test lets it go.
+// with "#gone"; the second lookup says it has begun (waiting), then waits until
+// the test lets it go (hold).
 type bulkShop struct {
 	sideShop
 	mu      sync.Mutex
 	lookups int
+	waiting chan struct{}
 	hold    chan struct{}
 }
 
@@ -30,6 +32,7 @@ func (s *bulkShop) LookupOrders(ctx context.Context, _ connect.Scope, refs []str
 	n := s.lookups
 	s.mu.Unlock()
 	if n == 2 {
+		close(s.waiting)
 		select {
 		case <-s.hold:
 		case <-ctx.Done():
@@ -52,7 +55,7 @@ func (s *bulkShop) LookupOrders(ctx context.Context, _ connect.Scope, refs []str
 // page and the refused rows file follow, as for a spreadsheet.
 func TestABulkShopifyImportRunsAsAJob(t *testing.T) {
 	t.Parallel()
-	shop := &bulkShop{hold: make(chan struct{})}
+	shop := &bulkShop{waiting: make(chan struct{}), hold: make(chan struct{})}
 	e := newEnvOnWorld(t, "", []connecttest.Option{connecttest.WithConfig(func(c *connect.Config) { c.Shopify = shop })})
 	tm := e.signUp("Green Grocer", uploads)
 	if _, err := e.svc.LinkShopify(e.ctx, tm.owner, "green.myshopify.com"); err != nil {
@@ -81,22 +84,19 @@ func TestABulkShopifyImportRunsAsAJob(t *testing.T) {
 		}
 		return st
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for st := status(); st["read"] != float64(250); st = status() {
-		if time.Now().After(deadline) {
-			t.Fatalf("while Shopify is read the job shows %v, want 250 of 5000 read", st)
-		}
-		time.Sleep(10 * time.Millisecond)
+	// The first batch's progress is reported before the second lookup begins.
+	select {
+	case <-shop.waiting:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the job did not reach its second batch of Shopify lookups within 30 s")
 	}
-	if st := status(); st["total"] != float64(5000) || st["finished"] == true {
-		t.Fatalf("the job mid-way: %v", st)
+	if st := status(); st["read"] != float64(250) || st["total"] != float64(5000) || st["finished"] == true {
+		t.Fatalf("while Shopify is read the job shows %v, want 250 of 5000 read", st)
 	}
 	close(shop.hold)
-	for st := status(); st["finished"] != true; st = status() {
-		if time.Now().After(deadline) {
-			t.Fatalf("the job did not finish: %v", st)
-		}
-		time.Sleep(20 * time.Millisecond)
+	b.waitImport(job) // its progress stream's "done" event
+	if st := status(); st["finished"] != true {
+		t.Fatalf("the job did not finish: %v", st)
 	}
 	b.get(job+"/result").is(t, http.StatusOK).has(t, "Draft orders successfully imported: 4999", `id="refused-count">1<`)
 	b.get(job+"/refused.csv").is(t, http.StatusOK).has(t, "Shopify order", "#gone-1")

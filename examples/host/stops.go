@@ -15,7 +15,11 @@ import (
 // applied only when its order's Version is newer than the row's, and a
 // withdrawn or cancelled order keeps its row (a tombstone with its version), so
 // a late or replayed change never brings a stop back.
-type stopTable struct{ pool *pgxpool.Pool }
+type stopTable struct {
+	pool *pgxpool.Pool
+	// synced, when set (tests, before serving), hears of each change applied.
+	synced func(connect.StopChange)
+}
 
 var _ connect.RouteSync = (*stopTable)(nil)
 
@@ -42,6 +46,9 @@ func (t *stopTable) SyncStop(ctx context.Context, c connect.StopChange) error {
 		string(o.ID), o.Version, string(o.Status), o.Status.InStopList(), string(o.Depot), o.Address.Line1)
 	if err != nil {
 		return connect.Errorf(connect.Unavailable, "host stops: %w", err) // retried by the outbox
+	}
+	if t.synced != nil {
+		t.synced(c)
 	}
 	return nil
 }
