@@ -445,7 +445,7 @@ func (s *server) apiImport(w http.ResponseWriter, r *http.Request, a connect.Act
 	if err != nil {
 		return err
 	}
-	defer s.removeUpload(u)
+	defer s.removeUpload(r.Context(), u)
 	u.Override = cl.ImportMapping
 	if m := fields["mapping"]; m != "" {
 		var override map[string]connect.Field

@@ -251,7 +251,7 @@ func (s *server) importStops(w http.ResponseWriter, r *http.Request, a connect.A
 		}
 		return err
 	}
-	defer s.removeUpload(u)
+	defer s.removeUpload(r.Context(), u)
 	u.Stops = true
 	sheet, done, err := s.openSheet(r.Context(), u, connect.RequiredFieldPolicy{})
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/connecttest"
 	"github.com/dispatchkit/connect/portal"
@@ -489,12 +491,13 @@ func TestPendingUploadsHaveAQuotaPerClient(t *testing.T) {
 	file := ordersCSV + strings.Repeat(row, (40<<10)/len(row)) // about 40 KB
 	body, ct := multipartFile(t, "orders.csv", file, nil)
 	b.do(http.MethodPost, "/imports", body, ct, nil).is(t, http.StatusSeeOther)
+	first := filesIn(t, dir) // its working copy, and its blobs (file, settings)
 	// A second one does not fit beside the first.
 	body, ct = multipartFile(t, "orders.csv", file, nil)
 	r := b.do(http.MethodPost, "/imports", body, ct, nil)
 	r.is(t, http.StatusRequestEntityTooLarge).has(t, "pending uploads take all the room")
-	if n := len(filesIn(t, dir)); n != 1 {
-		t.Errorf("%d files on disk, want the first upload's only", n)
+	if diff := cmp.Diff(first, filesIn(t, dir)); diff != "" {
+		t.Errorf("the refused upload left files on disk (-first upload's +now):\n%s", diff)
 	}
 	// Another client's quota is its own.
 	body, ct = multipartFile(t, "orders.csv", file, nil)

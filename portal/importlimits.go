@@ -123,16 +123,10 @@ func (sp *spill) close(keep bool) error {
 	return err
 }
 
-// rows reads the refused rows back from the file, each time it is ranged over.
-func (sp *spill) rows() iter.Seq[connect.RefusedRow] {
-	path := sp.path
+// readRefused reads refused rows back from a spill's bytes.
+func readRefused(r io.Reader) iter.Seq[connect.RefusedRow] {
 	return func(yield func(connect.RefusedRow) bool) {
-		f, err := os.Open(path)
-		if err != nil {
-			return
-		}
-		defer f.Close()
-		zr, err := gzip.NewReader(bufio.NewReader(f))
+		zr, err := gzip.NewReader(bufio.NewReader(r))
 		if err != nil {
 			return
 		}

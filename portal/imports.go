@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -48,7 +49,7 @@ func (s *server) openSheet(ctx context.Context, u *upload, policy connect.Requir
 			release()
 		}
 	}()
-	f, err := u.open()
+	f, err := s.uploads.open(ctx, u)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -86,11 +87,16 @@ func (s *server) uploadImport(w http.ResponseWriter, r *http.Request, v *viewer)
 	u.Override = v.Client.ImportMapping
 	sheet, done, err := s.openSheet(r.Context(), u, v.Client.Settings.RequiredFields)
 	if err != nil {
-		s.uploads.remove(u) // a file that cannot be read is of no use kept
+		s.uploads.remove(r.Context(), u) // a file that cannot be read is of no use kept
 		return fail(err)
 	}
 	u.header = sheet.Header()
 	done()
+	// The next steps may reach any process serving the portal.
+	if err := s.uploads.share(r.Context(), u); err != nil {
+		s.uploads.remove(r.Context(), u)
+		return err
+	}
 	s.redirect(w, r, s.path("/imports/%s", u.ID))
 	return nil
 }
@@ -116,7 +122,7 @@ type mappingData struct {
 }
 
 func (s *server) mappingPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	u, err := s.uploads.get(r.PathValue("id"), v.Actor)
+	u, err := s.uploads.get(r.Context(), r.PathValue("id"), v.Actor)
 	if err != nil {
 		return err
 	}
@@ -157,7 +163,7 @@ func (s *server) mappingPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 
 // saveMapping keeps the columns' fields as the user corrected them.
 func (s *server) saveMapping(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	u, err := s.uploads.get(r.PathValue("id"), v.Actor)
+	u, err := s.uploads.get(r.Context(), r.PathValue("id"), v.Actor)
 	if err != nil {
 		return err
 	}
@@ -174,6 +180,9 @@ func (s *server) saveMapping(w http.ResponseWriter, r *http.Request, v *viewer) 
 	u.mu.Lock()
 	u.Override = override
 	u.mu.Unlock()
+	if err := s.uploads.saveSettings(r.Context(), u); err != nil {
+		return err
+	}
 	s.redirect(w, r, s.path("/imports/%s/preview", u.ID))
 	return nil
 }
@@ -201,7 +210,7 @@ func shownErrors(res *connect.ImportResult) ([]connect.FieldError, int) {
 }
 
 func (s *server) previewPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	u, err := s.uploads.get(r.PathValue("id"), v.Actor)
+	u, err := s.uploads.get(r.Context(), r.PathValue("id"), v.Actor)
 	if err != nil {
 		return err
 	}
@@ -224,13 +233,15 @@ func (s *server) previewPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if err != nil {
 		return err
 	}
+	if err := s.uploads.shareRefused(r.Context(), u, refused, blobPreviewRefused); err != nil {
+		return err
+	}
 	layout := sheet.Layout()
 	u.mu.Lock()
-	old := u.previewRefused
-	u.preview, u.previewRefused, u.header, u.delimiter = res, refused, sheet.Header(), layout.Delimiter
+	u.previewRead, u.header, u.delimiter = res.Read, sheet.Header(), layout.Delimiter
 	u.mu.Unlock()
-	if old != nil {
-		s.uploads.removeFile(u, old.path)
+	if err := s.uploads.saveSettings(r.Context(), u); err != nil {
+		return err
 	}
 	d := previewData{U: u, Res: res, Valid: res.Read - res.Refused, Layout: layout,
 		Choose: len(layout.Sheets) > 1 || layout.HiddenRows > 0}
@@ -248,7 +259,7 @@ func (s *server) previewPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 // cannot be read by (sheets with other columns) is refused as it is made. The
 // columns are checked again when the sheets changed.
 func (s *server) saveSheets(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	u, err := s.uploads.get(r.PathValue("id"), v.Actor)
+	u, err := s.uploads.get(r.Context(), r.PathValue("id"), v.Actor)
 	if err != nil {
 		return err
 	}
@@ -261,7 +272,7 @@ func (s *server) saveSheets(w http.ResponseWriter, r *http.Request, v *viewer) e
 	}
 	skipHidden := r.PostFormValue("skip_hidden") != ""
 	u.mu.Lock()
-	before, running := u.Sheets, u.job != nil
+	before, running := u.Sheets, u.started
 	u.mu.Unlock()
 	if running {
 		return connect.Errorf(connect.Conflict, "this file is being imported already")
@@ -275,7 +286,7 @@ func (s *server) saveSheets(w http.ResponseWriter, r *http.Request, v *viewer) e
 		return err
 	}
 	defer release()
-	f, err := u.open()
+	f, err := s.uploads.open(r.Context(), u)
 	if err != nil {
 		return err
 	}
@@ -290,8 +301,11 @@ func (s *server) saveSheets(w http.ResponseWriter, r *http.Request, v *viewer) e
 	}
 	sheet.Close()
 	u.mu.Lock()
-	u.Sheets, u.SkipHidden, u.preview = sheets, skipHidden, nil
+	u.Sheets, u.SkipHidden, u.previewRead = sheets, skipHidden, 0
 	u.mu.Unlock()
+	if err := s.uploads.saveSettings(r.Context(), u); err != nil {
+		return err
+	}
 	if slices.Equal(before, sheets) {
 		s.redirect(w, r, s.path("/imports/%s/preview", u.ID))
 	} else {
@@ -302,17 +316,12 @@ func (s *server) saveSheets(w http.ResponseWriter, r *http.Request, v *viewer) e
 
 // runImport starts the import in the background and shows its progress.
 func (s *server) runImport(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	u, err := s.uploads.get(r.PathValue("id"), v.Actor)
+	u, err := s.uploads.get(r.Context(), r.PathValue("id"), v.Actor)
 	if err != nil {
 		return err
 	}
 	u.mu.Lock()
-	running := u.job != nil
-	total := 0
-	if u.preview != nil {
-		total = u.preview.Read
-	}
-	override := u.Override
+	running, total, override := u.started, u.previewRead, u.Override
 	u.AllOrNothing = r.PostFormValue("all_or_nothing") != ""
 	u.mu.Unlock()
 	if !running {
@@ -330,56 +339,101 @@ func (s *server) runImport(w http.ResponseWriter, r *http.Request, v *viewer) er
 }
 
 // startImport runs the upload's import on a goroutine of its own, so that the
-// request can return and the page follow its progress.
+// request can return and the page follow its progress (in any process: the
+// progress is shared). An import already started, here or in another process,
+// is not started again.
 func (s *server) startImport(ctx context.Context, u *upload, a connect.Actor, policy connect.RequiredFieldPolicy, total int) error {
-	sheet, done, err := s.openSheet(ctx, u, policy)
-	if err != nil {
+	if err := s.uploads.once.UseOnce(ctx, "portal/import/"+u.ID, u.Created.Add(uploadTTL+time.Minute)); err != nil {
+		if errors.Is(err, connect.ErrConflict) {
+			return nil // started by another request
+		}
 		return err
 	}
-	refused, err := s.uploads.newSpill(u, u.Path+"."+newID()[:12]+".refused")
-	if err != nil {
-		done()
+	u.mu.Lock()
+	u.started = true
+	u.mu.Unlock()
+	if err := s.uploads.saveSettings(ctx, u); err != nil {
 		return err
 	}
 	job := newImportJob(total)
 	u.mu.Lock()
-	if u.job != nil {
-		u.mu.Unlock()
-		done()
-		refused.close(false)
-		return nil
-	}
 	u.job = job
 	allOrNothing := u.AllOrNothing
 	u.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), importTimeout)
-	go func() {
-		defer cancel()
+	share := s.uploads.shareProgress(ctx, u, job)
+	run := func() (*connect.ImportResult, *spill, error) {
+		sheet, done, err := s.openSheet(ctx, u, policy)
+		if err != nil {
+			return nil, nil, err
+		}
 		defer done()
+		refused, err := s.uploads.newSpill(u, u.Path+"."+newID()[:12]+".refused")
+		if err != nil {
+			return nil, nil, err
+		}
 		res, err := s.importInBackground(ctx, a, sheet, connect.ImportOptions{AllOrNothing: allOrNothing,
 			Refused: refused.add, MaxErrors: maxImportErrors, Progress: job.progressed})
 		u.mu.Lock()
 		u.header, u.delimiter = sheet.Header(), sheet.Layout().Delimiter
 		u.mu.Unlock()
-		if res, err = job.finish(refused, res, err); err != nil && res == nil {
+		return res, refused, err
+	}
+	go func() {
+		defer cancel()
+		res, refused, err := run()
+		res, err = s.finishImport(ctx, u, refused, res, err)
+		job.finish(res, err)
+		share.finished(ctx)
+		if err != nil && res == nil {
 			s.log.WarnContext(ctx, "portal: import failed", "client", a.Client, "err", err)
 		}
 	}()
 	return nil
 }
 
+// finishImport keeps what an import left for its result page: its refused
+// rows (when it has a result) and the file's header, in blobs every process
+// reads. It returns the result, or the error keeping them.
+func (s *server) finishImport(ctx context.Context, u *upload, refused *spill, res *connect.ImportResult, err error) (*connect.ImportResult, error) {
+	if refused == nil {
+		return res, err
+	}
+	if cerr := refused.close(res != nil); cerr != nil && err == nil {
+		return nil, cerr
+	}
+	if res == nil {
+		return nil, err
+	}
+	if serr := s.uploads.shareRefused(ctx, u, refused, blobImportRefused); serr != nil {
+		return nil, serr
+	}
+	if serr := s.uploads.saveSettings(ctx, u); serr != nil {
+		return nil, serr
+	}
+	return res, err
+}
+
+// jobOf returns the request's upload and its import: the one running in this
+// process, or a snapshot of the one running in another.
 func (s *server) jobOf(r *http.Request, v *viewer) (*upload, *importJob, error) {
-	u, err := s.uploads.get(r.PathValue("id"), v.Actor)
+	u, err := s.uploads.get(r.Context(), r.PathValue("id"), v.Actor)
 	if err != nil {
 		return nil, nil, err
 	}
+	job, err := s.currentJob(r.Context(), u)
+	return u, job, err
+}
+
+// currentJob returns u's import as this process knows it best.
+func (s *server) currentJob(ctx context.Context, u *upload) (*importJob, error) {
 	u.mu.Lock()
 	job := u.job
 	u.mu.Unlock()
-	if job == nil {
-		return u, nil, connect.Errorf(connect.NotFound, "this import has not started")
+	if job != nil {
+		return job, nil
 	}
-	return u, job, nil
+	return s.uploads.followJob(ctx, u)
 }
 
 func (s *server) progressPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -430,6 +484,9 @@ func (s *server) progressEvents(w http.ResponseWriter, r *http.Request, v *viewe
 	heartbeat := time.NewTicker(15 * time.Second)
 	defer heartbeat.Stop()
 	for {
+		if job, err = s.currentJob(ctx, u); err != nil {
+			return nil
+		}
 		st, changed := job.state()
 		name := "progress"
 		if st.Finished {
@@ -500,37 +557,44 @@ func (s *server) resultPage(w http.ResponseWriter, r *http.Request, v *viewer) e
 
 // refusedFile serves the rows the import (or, before it, the preview) refused.
 func (s *server) refusedFile(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	u, err := s.uploads.get(r.PathValue("id"), v.Actor)
+	u, err := s.uploads.get(r.Context(), r.PathValue("id"), v.Actor)
 	if err != nil {
 		return err
 	}
-	return s.writeRefused(w, u)
+	return s.writeRefused(w, r, u)
 }
 
-func (s *server) writeRefused(w http.ResponseWriter, u *upload) error {
+func (s *server) writeRefused(w http.ResponseWriter, r *http.Request, u *upload) error {
 	if s.cfg.Spreadsheets == nil {
 		return errNoSpreadsheets
 	}
+	name := blobPreviewRefused
 	u.mu.Lock()
-	refused, job, header, delimiter := u.previewRefused, u.job, u.header, u.delimiter
+	started, header, delimiter := u.started, u.header, u.delimiter
 	u.mu.Unlock()
-	if job != nil {
-		job.mu.Lock()
-		if job.result != nil && job.refused != nil {
-			refused = job.refused
+	if started {
+		// The import's refused rows once it has finished; the preview's until then.
+		if job, err := s.currentJob(r.Context(), u); err == nil {
+			if st, _ := job.state(); st.Finished {
+				name = blobImportRefused
+			}
 		}
-		job.mu.Unlock()
 	}
-	if refused == nil {
+	rc, _, err := s.uploads.blobs.OpenBlob(r.Context(), u.prefix()+name)
+	if errors.Is(err, connect.ErrNotFound) {
 		return connect.Errorf(connect.NotFound, "preview or import the file first")
 	}
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="refused-rows.csv"`)
-	return s.cfg.Spreadsheets.WriteRefused(w, header, refused.rows(), delimiter)
+	return s.cfg.Spreadsheets.WriteRefused(w, header, readRefused(rc), delimiter)
 }
 
 // removeUpload deletes an upload's files at once (after an import through the API).
-func (s *server) removeUpload(u *upload) { s.uploads.remove(u) }
+func (s *server) removeUpload(ctx context.Context, u *upload) { s.uploads.remove(ctx, u) }
 
 // discardRefused is ImportOptions.Refused for an import whose refused rows are
 // not kept (the API's, the stop import's): they are counted, not held.

@@ -40,7 +40,7 @@ func TestThreePortalsBehindOneBalancer(t *testing.T) {
 	for range 3 {
 		w := newWorld(t, dsn, proxy.URL, connecttest.WithConfig(func(c *connect.Config) { c.RouteSync = routes }))
 		p, err := portal.New(portal.Config{Service: w.Service, BaseURL: proxy.URL, SessionKey: key,
-			Spreadsheets: fakeSheets{}, UploadDir: t.TempDir(),
+			Spreadsheets: fakeSheets{}, UploadDir: t.TempDir(), Blobs: w.Store, Once: w.Store,
 			Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 		if err != nil {
 			t.Fatal(err)
@@ -73,6 +73,44 @@ func TestThreePortalsBehindOneBalancer(t *testing.T) {
 		if served[i].Load() == 0 {
 			t.Fatalf("process %d served nothing: the balancer is not spreading requests", i)
 		}
+	}
+
+	// An import's steps, each through the next process: the upload, its settings,
+	// refused rows and progress are shared through the database.
+	body, ct := multipartFile(t, "orders.csv", ordersCSV, nil)
+	r := b.do(http.MethodPost, "/imports", body, ct, nil).is(t, http.StatusSeeOther)
+	loc := r.header.Get("Location")
+	b.get(loc).is(t, http.StatusOK).has(t, "orders.csv", "Colour", "Springfield")
+	b.post(loc+"/mapping", url.Values{"col_0": {"id"}, "col_1": {"address_line_1"}, "col_2": {"city"},
+		"col_3": {"recipient_name"}, "col_4": {"package_count"}, "col_5": {"notes"}}).is(t, http.StatusSeeOther)
+	for range len(backends) { // every process reads the corrected mapping and the file
+		b.get(loc+"/preview").is(t, http.StatusOK).has(t, `id="rows-read">4<`, `id="rows-refused">2<`)
+	}
+	b.get(loc+"/refused.csv").is(t, http.StatusOK).has(t, "S-2", "S-3").lacks(t, "S-1")
+	// A double click reaching two processes at once imports once.
+	var runs [2]response
+	var clicks sync.WaitGroup
+	for i := range runs {
+		clicks.Go(func() { runs[i] = b.post(loc+"/run", url.Values{}) })
+	}
+	clicks.Wait()
+	for _, r := range runs {
+		r.is(t, http.StatusSeeOther)
+	}
+	b.waitImport(loc) // followed by a process that does not run it (or does: round robin)
+	for range len(backends) {
+		b.follow(b.get(loc+"/progress")).is(t, http.StatusOK).
+			has(t, "Draft orders successfully imported: 2.", `id="refused-count">2<`)
+		b.get(loc+"/refused.csv").is(t, http.StatusOK).has(t, "S-2", "S-3").lacks(t, "S-1")
+	}
+	if got, err := worlds[1].Service.Orders(e.ctx, tm.owner, connect.ListOrdersParams{View: connect.ViewDrafts}); err != nil || len(got.Orders) != 2 {
+		t.Fatalf("drafts after the import: %v, %v; want 2 (imported once)", got, err)
+	}
+	// Another member of the team sees none of it, on any process.
+	_, otherEmail := e.addMember(tm, connect.RoleMember)
+	other := e.signedIn(otherEmail)
+	for _, p := range []string{loc, loc + "/preview", loc + "/result", loc + "/refused.csv", loc + "/status"} {
+		other.get(p).is(t, http.StatusNotFound)
 	}
 
 	// A live stream on one process sees orders submitted through the others.

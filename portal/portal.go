@@ -114,6 +114,18 @@ type Config struct {
 	// under os.TempDir. Directories left there by processes gone for an hour are
 	// deleted at start.
 	UploadDir string
+	// Blobs keeps what an import's steps share: the uploaded spreadsheet, its
+	// settings, the rows its preview and import refused, the import's progress
+	// and result; so that any process serving the portal can take the next
+	// step. Each process reads a spreadsheet from a working copy under
+	// UploadDir. nil: a directory under UploadDir, seen only by the processes
+	// sharing it. Several processes share one (storage.Store is one, in the
+	// database) together with Once.
+	Blobs connect.Blobs
+	// Once claims an import's start across processes, so that a double click
+	// that reaches two of them imports once. nil: claims within this process.
+	// Set it with Blobs (storage.Store is one).
+	Once Once
 	// UploadQuota bounds the disk one client's pending uploads take, with the
 	// rows their previews and imports refused (compressed); an upload past it is
 	// answered 413. 0: 200 MB.
@@ -320,7 +332,7 @@ func newServer(cfg Config) (*server, error) {
 		s.importBudget = defaultImportMemory
 	}
 	s.importMem = semaphore.NewWeighted(s.importBudget)
-	if s.uploads, err = newUploads(dir, quota, s.now); err != nil {
+	if s.uploads, err = newUploads(dir, quota, cfg.Blobs, cfg.Once, s.log, s.now); err != nil {
 		return nil, connect.Errorf(connect.Internal, "portal.New: upload directory: %w", err)
 	}
 	if s.pages, err = parsePages(s); err != nil {

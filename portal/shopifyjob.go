@@ -18,26 +18,33 @@ const shopifyJobThreshold = 100
 // startImport does a spreadsheet's, and sends the member to its progress page;
 // the result page and the refused rows file follow, as for a spreadsheet.
 func (s *server) startShopifyImport(w http.ResponseWriter, r *http.Request, v *viewer, refs []string, total int) error {
-	u := s.uploads.job(v.Actor, fmt.Sprintf("%d Shopify orders", total))
+	u, err := s.uploads.job(r.Context(), v.Actor, fmt.Sprintf("%d Shopify orders", total))
+	if err != nil {
+		return err
+	}
 	refused, err := s.uploads.newSpill(u, u.Path+".refused")
 	if err != nil {
-		s.uploads.remove(u)
+		s.uploads.remove(r.Context(), u)
 		return err
 	}
 	job := newImportJob(total)
 	u.mu.Lock()
-	u.job, u.header, u.delimiter = job, []string{"Shopify order"}, ','
+	u.job = job
 	u.mu.Unlock()
 	a := v.Actor
 	a.AccessMemo = nil // the request's, which ends before the job
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), importTimeout)
+	share := s.uploads.shareProgress(ctx, u, job)
 	go func() {
 		defer cancel()
 		res, err := s.recovered(ctx, a, func() (*connect.ImportResult, error) {
 			return s.svc.ImportShopifyOrders(ctx, a, refs, connect.ImportOptions{Refused: refused.add, MaxErrors: maxImportErrors,
 				Progress: job.progressed})
 		})
-		if res, err = job.finish(refused, res, err); err != nil && res == nil {
+		res, err = s.finishImport(ctx, u, refused, res, err)
+		job.finish(res, err)
+		share.finished(ctx)
+		if err != nil && res == nil {
 			s.log.WarnContext(ctx, "portal: Shopify import failed", "client", a.Client, "err", err)
 		}
 	}()

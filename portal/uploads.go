@@ -1,10 +1,13 @@
 package portal
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"io"
+	"io/fs"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -15,25 +18,33 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/disk"
 )
 
 // uploadTTL is how long an uploaded spreadsheet is kept for the import's steps.
 const uploadTTL = time.Hour
 
-// uploads keeps uploaded spreadsheets on disk between the steps of an import
-// (mapping, preview, import, refused rows), each for its owner only. They live in
-// this process: a host running several processes must route an import's requests
-// to one of them (or share UploadDir and pin sessions).
+// uploads keeps uploaded spreadsheets between the steps of an import (mapping,
+// preview, import, refused rows), each for its owner only. An upload of the
+// import pages is shared (uploads_shared.go): its file, its settings, the rows
+// refused and the import's progress are blobs (Config.Blobs), so any process
+// can take the next step; each process reads the file from a working copy on
+// its own disk, made from the blob when it first needs it. An upload of a
+// single request (the API's, a stop import) stays on this process's disk.
 type uploads struct {
-	dir   string
+	dir   string // this process's working copies
+	blobs connect.Blobs
+	once  Once
+	log   *slog.Logger
 	now   func() time.Time
-	quota int64 // bytes on disk per client (Config.UploadQuota)
+	quota int64 // bytes on disk per client (Config.UploadQuota), counted per process
 	mu    sync.Mutex
-	m     map[string]*upload
-	used  map[string]int64 // bytes on disk by quotaKey
+	m     map[string]*upload // this process's working copies and imports
+	used  map[string]int64   // bytes on disk by quotaKey
+	swept time.Time          // when expired blobs were last deleted
 }
 
-func newUploads(parent string, quota int64, now func() time.Time) (*uploads, error) {
+func newUploads(parent string, quota int64, blobs connect.Blobs, once Once, log *slog.Logger, now func() time.Time) (*uploads, error) {
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return nil, err
 	}
@@ -51,33 +62,47 @@ func newUploads(parent string, quota int64, now func() time.Time) (*uploads, err
 	if err != nil {
 		return nil, err
 	}
-	return &uploads{dir: dir, now: now, quota: quota, m: map[string]*upload{}, used: map[string]int64{}}, nil
+	if blobs == nil {
+		// One process, or several sharing UploadDir.
+		if blobs, err = disk.New(filepath.Join(parent, "connect-blobs")); err != nil {
+			return nil, err
+		}
+	}
+	if once == nil {
+		once = &localOnce{used: map[string]time.Time{}}
+	}
+	return &uploads{dir: dir, blobs: blobs, once: once, log: log, now: now, quota: quota, m: map[string]*upload{},
+		used: map[string]int64{}}, nil
 }
 
-// upload is one uploaded spreadsheet and the import made of it.
+// upload is one uploaded spreadsheet and the import made of it. For a shared
+// upload, the fields from Owner to Job are a copy of its settings blob, read
+// again by every uploads.get.
 type upload struct {
 	ID      string
 	Owner   connect.Actor
-	Path    string
+	Path    string // the working copy on this process's disk
 	Name    string
 	Size    int64
 	Created time.Time
 	Stops   bool // a dispatcher's stop import
+	shared  bool // its file and settings are blobs
 
 	mu           sync.Mutex
 	Override     map[string]connect.Field
 	AllOrNothing bool
 	// Sheets are the workbook's sheets chosen to read (none: the default), and
 	// SkipHidden whether to leave out hidden rows.
-	Sheets     []string
-	SkipHidden bool
-	preview    *connect.ImportResult
-	header     []string
-	delimiter  rune // the file's, for the file of refused rows
-	job        *importJob
-	// previewRefused is the refused rows of the latest preview (nil before one).
-	previewRefused *spill
-	disk           int64 // bytes on disk charged to the owner (guarded by uploads.mu)
+	Sheets      []string
+	SkipHidden  bool
+	previewRead int // rows the latest preview read (the progress bar's total)
+	header      []string
+	delimiter   rune // the file's, for the file of refused rows
+	started     bool // an import of it has started, in some process
+	// job is the import running (or run) in this process.
+	job   *importJob
+	fetch sync.Mutex // one copy of the file from its blob at a time
+	disk  int64      // bytes on disk charged to the owner (guarded by uploads.mu)
 }
 
 // owns reports whether the actor uploaded the file.
@@ -86,28 +111,30 @@ func (u *upload) owns(a connect.Actor) bool {
 		u.Owner.Member == a.Member && u.Owner.APIKey == a.APIKey && u.Owner.User == a.User
 }
 
-// open opens the file for reading.
-func (u *upload) open() (*os.File, error) {
+// open opens the file for reading: the working copy on this process's disk,
+// made from the upload's blob first when this process has none.
+func (us *uploads) open(ctx context.Context, u *upload) (*os.File, error) {
+	u.fetch.Lock()
+	defer u.fetch.Unlock()
 	f, err := os.Open(u.Path)
-	if err != nil {
+	if err == nil || !u.shared || !errors.Is(err, fs.ErrNotExist) {
+		if err != nil {
+			return nil, connect.Errorf(connect.NotFound, "the uploaded file is gone; upload it again")
+		}
+		return f, nil
+	}
+	if err := us.copyFromBlob(ctx, u); err != nil {
+		return nil, err
+	}
+	if f, err = os.Open(u.Path); err != nil {
 		return nil, connect.Errorf(connect.NotFound, "the uploaded file is gone; upload it again")
 	}
 	return f, nil
 }
 
-// get returns an upload of the actor. Errors: ErrNotFound (also for another's).
-func (us *uploads) get(id string, a connect.Actor) (*upload, error) {
-	us.mu.Lock()
-	defer us.mu.Unlock()
-	u := us.m[id]
-	if u == nil || !u.owns(a) || us.now().Sub(u.Created) > uploadTTL {
-		return nil, connect.Errorf(connect.NotFound, "no such upload; it may have expired, upload the file again")
-	}
-	return u, nil
-}
-
-// sweep deletes expired uploads.
-func (us *uploads) sweep() {
+// sweep deletes expired uploads: this process's working copies, and now and
+// then every process's blobs.
+func (us *uploads) sweep(ctx context.Context) {
 	us.mu.Lock()
 	var expired []*upload
 	for _, u := range us.m {
@@ -115,15 +142,22 @@ func (us *uploads) sweep() {
 			expired = append(expired, u)
 		}
 	}
+	sweepBlobs := us.now().Sub(us.swept) > time.Minute
+	if sweepBlobs {
+		us.swept = us.now()
+	}
 	us.mu.Unlock()
 	for _, u := range expired {
-		us.remove(u)
+		us.forget(u)
+	}
+	if sweepBlobs {
+		us.sweepBlobs(ctx)
 	}
 }
 
-// remove deletes an upload and every file of it (its spilled refused rows too),
-// giving their bytes back to the owner's quota.
-func (us *uploads) remove(u *upload) {
+// forget deletes this process's files of an upload (its working copy and
+// spilled refused rows), giving their bytes back to the owner's quota.
+func (us *uploads) forget(u *upload) {
 	us.mu.Lock()
 	delete(us.m, u.ID)
 	us.mu.Unlock()
@@ -133,24 +167,18 @@ func (us *uploads) remove(u *upload) {
 	}
 }
 
-// job registers an upload without a file, for an import whose rows come from
-// elsewhere (a Shopify bulk import): it gets the progress, result and refused
-// rows pages of a spreadsheet's import, for its owner only, as long as an
-// upload lives.
-func (us *uploads) job(owner connect.Actor, name string) *upload {
-	us.sweep()
-	id := newID()
-	u := &upload{ID: id, Owner: owner, Path: filepath.Join(us.dir, id), Name: name, Created: us.now()}
-	us.mu.Lock()
-	us.m[id] = u
-	us.mu.Unlock()
-	return u
+// remove deletes an upload everywhere: its blobs and this process's files.
+func (us *uploads) remove(ctx context.Context, u *upload) {
+	us.forget(u)
+	if u.shared {
+		us.deleteBlobs(ctx, u)
+	}
 }
 
 // save stores the request's spreadsheet: the "file" part of a multipart form, or
 // the raw body (name from ?filename=). It returns the other form fields too.
 func (us *uploads) save(r *http.Request, owner connect.Actor) (*upload, map[string]string, error) {
-	us.sweep()
+	us.sweep(r.Context())
 	fields := map[string]string{}
 	var src io.Reader
 	name := r.URL.Query().Get("filename")
@@ -186,7 +214,7 @@ func (us *uploads) save(r *http.Request, owner connect.Actor) (*upload, map[stri
 		return nil, fields, connect.Errorf(connect.Invalid, "choose a spreadsheet to upload")
 	}
 	id := newID()
-	u := &upload{ID: id, Owner: owner, Path: filepath.Join(us.dir, id), Created: us.now()}
+	u := &upload{ID: id, Owner: owner, Path: us.path(id), Created: us.now()}
 	f, err := os.OpenFile(u.Path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, nil, connect.Errorf(connect.Internal, "storing the upload: %w", err)
@@ -222,6 +250,9 @@ func (us *uploads) save(r *http.Request, owner connect.Actor) (*upload, map[stri
 	return u, fields, nil
 }
 
+// path returns where the working copy of upload id is on this process's disk.
+func (us *uploads) path(id string) string { return filepath.Join(us.dir, id) }
+
 func uploadError(err error) error {
 	var tl tooLarge
 	if errors.As(err, &tl) {
@@ -250,7 +281,6 @@ type importJob struct {
 	result   *connect.ImportResult
 	err      error
 	finished bool
-	refused  *spill        // the rows the import refused, once finished
 	changed  chan struct{} // closed and replaced at every change
 }
 
@@ -269,20 +299,14 @@ func (j *importJob) update(f func()) {
 // progressed records the import's progress (ImportOptions.Progress).
 func (j *importJob) progressed(p connect.ImportProgress) { j.update(func() { j.progress = p }) }
 
-// finish records the import's outcome, with its refused rows kept (closed, and
-// kept when there is a result), and returns it, or the error closing them.
-func (j *importJob) finish(refused *spill, res *connect.ImportResult, err error) (*connect.ImportResult, error) {
-	if cerr := refused.close(res != nil); cerr != nil && err == nil {
-		res, err = nil, cerr
-	}
+// finish records the import's outcome.
+func (j *importJob) finish(res *connect.ImportResult, err error) {
 	j.update(func() {
 		j.result, j.err, j.finished = res, err, true
-		j.refused = refused
 		if res != nil {
 			j.progress = connect.ImportProgress{Read: res.Read, Stored: res.Imported}
 		}
 	})
-	return res, err
 }
 
 // jobState is what the progress bar shows.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -182,6 +183,10 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 		UploadDir:       filepath.Join(cfg.DataDir, "uploads"),
 		Name:            "Connect demo",
 		Logger:          log,
+	}
+	if strings.HasPrefix(cfg.DB, "postgres") {
+		// Several demo processes on one PostgreSQL share imports through it.
+		pcfg.Blobs, pcfg.Once = h.store, h.store
 	}
 	if h.portal, err = portal.New(pcfg); err != nil {
 		return nil, err

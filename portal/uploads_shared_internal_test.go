@@ -1,0 +1,82 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/dispatchkit/connect"
+)
+
+// TestAnImportWhoseProcessWentAwayEnds: a process following an import that
+// runs in another reads its progress blob; when that process stopped writing
+// it (it crashed mid-import, so its transaction rolled back), the follower
+// says so instead of showing a progress bar that never moves.
+func TestAnImportWhoseProcessWentAwayEnds(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	us, err := newUploads(t.TempDir(), 1<<20, nil, nil, slog.New(slog.DiscardHandler), func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := connect.Actor{Kind: connect.ActorMember, Account: "acct/1", Client: "c 7", Member: "m1"}
+	u, err := us.job(ctx, owner, "5 Shopify orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := us.followJob(ctx, u); !errors.Is(err, connect.ErrNotFound) {
+		t.Fatalf("an import that has not started: %v, want not found", err)
+	}
+	if err := us.putJSON(ctx, u.prefix()+blobProgress, jobRecord{Total: 5, Read: 2, Updated: now.Add(-progressStale + time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	j, err := us.followJob(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := j.state(); st.Finished || st.Read != 2 || st.Total != 5 {
+		t.Fatalf("a running import followed: %+v", st)
+	}
+	now = now.Add(2 * time.Second) // its process last wrote more than progressStale ago
+	j, err = us.followJob(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := j.state()
+	if !st.Finished || connect.ErrorCode(j.err) != connect.Unavailable || st.Error == "" {
+		t.Fatalf("an import whose process went away: %+v, %v", st, j.err)
+	}
+
+	// Another tenant's actor does not find the upload, even with its id.
+	for _, a := range []connect.Actor{
+		{Kind: connect.ActorMember, Account: "acct/1", Client: "c 8", Member: "m1"},
+		{Kind: connect.ActorMember, Account: "acct/2", Client: "c 7", Member: "m1"},
+		{Kind: connect.ActorMember, Account: "acct/1", Client: "c 7", Member: "m2"},
+	} {
+		if _, err := us.get(ctx, u.ID, a); !errors.Is(err, connect.ErrNotFound) {
+			t.Errorf("%+v got another's upload: %v", a, err)
+		}
+	}
+	if got, err := us.get(ctx, u.ID, owner); err != nil || got.Name != "5 Shopify orders" {
+		t.Fatalf("the owner's upload: %v, %v", got, err)
+	}
+}
+
+func TestLocalOnceClaimsAKeyOnceUntilItExpires(t *testing.T) {
+	o := &localOnce{used: map[string]time.Time{}}
+	ctx := context.Background()
+	if err := o.UseOnce(ctx, "k", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.UseOnce(ctx, "k", time.Now().Add(time.Hour)); !errors.Is(err, connect.ErrConflict) {
+		t.Fatalf("second use: %v, want conflict", err)
+	}
+	if err := o.UseOnce(ctx, "gone", time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.UseOnce(ctx, "gone", time.Now().Add(time.Hour)); err != nil {
+		t.Fatalf("an expired key: %v", err)
+	}
+}
