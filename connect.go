@@ -103,6 +103,7 @@ type Service struct {
 	subscribers   *live.Broadcaster
 	outboxWorkers *live.Broadcaster
 	feedReads     *live.Shared[eventsPage] // subscriptions' Store reads (see sharedEvents)
+	accessReads   *live.Shared[struct{}]   // subscriptions' checks of their callers (see sharedRecheck)
 	stats         *live.Memo[*OrderStats]  // OrderStats' counts by scope
 	relay         *live.Relay              // the Store's wake-ups, if it is a Waker
 }

@@ -24,6 +24,7 @@ func (s *Service) startLive(clock live.Clock) {
 	s.liveClock = clock
 	s.subscribers, s.outboxWorkers = new(live.Broadcaster), new(live.Broadcaster)
 	s.feedReads = live.NewShared[eventsPage](s.subscribers)
+	s.accessReads = live.NewShared[struct{}](s.subscribers)
 	s.stats = live.NewMemo[*OrderStats](s.subscribers, clock, memoTTL)
 	var src live.Source
 	if w, ok := s.store.(Waker); ok {

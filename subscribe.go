@@ -41,9 +41,11 @@ type SubscribeParams struct {
 	// After resumes after a cursor from an earlier subscription (or an event's
 	// Cursor); "" starts with the events committed from now on.
 	After string
-	// Buffer is how many events may wait for a slow reader; 0: 256. A reader
+	// Buffer is how many events may wait for a slow reader; 0: 16. A reader
 	// slower than that holds back only its own stream: the subscription reads
 	// on from the Store when the reader catches up, and never blocks others.
+	// The buffer is allocated whole for the subscription's life (about 200
+	// bytes an event): a process holding ten thousand idle streams keeps it small.
 	Buffer int
 }
 
@@ -69,7 +71,7 @@ func (s *Service) Subscribe(ctx context.Context, a Actor, p SubscribeParams) (*S
 		return nil, err
 	}
 	if p.Buffer <= 0 {
-		p.Buffer = 256
+		p.Buffer = 16
 	}
 	sub := &Subscription{events: make(chan OrderEvent, p.Buffer), done: make(chan struct{}), cursor: cursor}
 	s.relay.Start() // other processes' commits wake it too
@@ -103,7 +105,7 @@ func (s *Service) stream(ctx context.Context, c caller, sub *Subscription, wake 
 			// stream is checked every streamRecheck too, so it ends within that
 			// once its session has (signed out, password changed elsewhere).
 			if c.team() && (len(events) > 0 || s.now().Sub(checked) >= streamRecheck) {
-				if _, err := s.resolve(ctx, c.Actor); err != nil {
+				if err := s.sharedRecheck(ctx, c); err != nil {
 					return err
 				}
 				checked = s.now()
@@ -158,4 +160,21 @@ func (s *Service) sharedEvents(ctx context.Context, scope Scope, after string, l
 		return nil, "", err
 	}
 	return p.events, p.next, nil
+}
+
+// sharedRecheck checks a stream's caller anew (resolve), sharing the check
+// (live.Shared) with the other streams of the same caller (one member's tabs
+// and devices, one session's) that a commit woke at once: a route event for a
+// client wakes each of its streams, and without this each checked on its own.
+// A check is shared only within the wake-up's generation, so it reads the
+// database after the commit that woke them: a member removed before it gets
+// nothing committed after.
+func (s *Service) sharedRecheck(ctx context.Context, c caller) error {
+	a := c.Actor
+	who := strconv.Itoa(int(a.Kind)) + "\x00" + string(a.Member) + "\x00" + string(a.APIKey) + "\x00" + string(a.Session)
+	_, err := s.accessReads.Read(ctx, liveScope(c.scope()), who, func(ctx context.Context) (struct{}, error) {
+		_, err := s.resolve(ctx, a)
+		return struct{}{}, err
+	})
+	return err
 }

@@ -437,9 +437,16 @@ func (fakeSheets) WriteRefused(w io.Writer, header []string, rows iter.Seq[conne
 	if delimiter != 0 {
 		cw.Comma = delimiter
 	}
-	_ = cw.Write(append(append([]string(nil), header...), "Error"))
+	// Ranged twice, as importer.Spreadsheets does (first for the widest row):
+	// the portal's rows must be readable again.
+	widest := 0
 	for r := range rows {
-		_ = cw.Write(append(append([]string(nil), r.Cells...), r.Reason()))
+		widest = max(widest, len(r.Cells))
+	}
+	cols := max(widest, len(header))
+	_ = cw.Write(append(append(header[:len(header):len(header)], make([]string, cols-len(header))...), "Error"))
+	for r := range rows {
+		_ = cw.Write(append(append(r.Cells[:len(r.Cells):len(r.Cells)], make([]string, cols-len(r.Cells))...), r.Reason()))
 	}
 	cw.Flush()
 	return cw.Error()

@@ -123,17 +123,31 @@ func (sp *spill) close(keep bool) error {
 	return err
 }
 
-// readRefused reads refused rows back from a spill's bytes.
-func readRefused(r io.Reader) iter.Seq[connect.RefusedRow] {
+// refusedRows reads the refused rows back from a spill's blob, each time it is
+// ranged over (a writer may range twice: to learn the columns, then to write).
+func (us *uploads) refusedRows(ctx context.Context, key string) iter.Seq[connect.RefusedRow] {
 	return func(yield func(connect.RefusedRow) bool) {
-		zr, err := gzip.NewReader(bufio.NewReader(r))
+		rc, _, err := us.blobs.OpenBlob(ctx, key)
 		if err != nil {
+			us.log.WarnContext(ctx, "portal: reading refused rows", "key", key, "err", err)
+			return
+		}
+		defer rc.Close()
+		zr, err := gzip.NewReader(bufio.NewReader(rc))
+		if err != nil {
+			us.log.WarnContext(ctx, "portal: reading refused rows", "key", key, "err", err)
 			return
 		}
 		dec := gob.NewDecoder(zr)
 		for {
 			var r connect.RefusedRow
-			if dec.Decode(&r) != nil || !yield(r) {
+			if err := dec.Decode(&r); err != nil {
+				if err != io.EOF {
+					us.log.WarnContext(ctx, "portal: reading refused rows", "key", key, "err", err)
+				}
+				return
+			}
+			if !yield(r) {
 				return
 			}
 		}

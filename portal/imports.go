@@ -587,10 +587,10 @@ func (s *server) writeRefused(w http.ResponseWriter, r *http.Request, u *upload)
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
+	rc.Close()
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="refused-rows.csv"`)
-	return s.cfg.Spreadsheets.WriteRefused(w, header, readRefused(rc), delimiter)
+	return s.cfg.Spreadsheets.WriteRefused(w, header, s.uploads.refusedRows(r.Context(), u.prefix()+name), delimiter)
 }
 
 // removeUpload deletes an upload's files at once (after an import through the API).
