@@ -350,4 +350,3 @@ func readUntilOrderEvent(c net.Conn) int64 {
 		}
 	}
 }
-
