@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/portal"
 )
 
 // streamsPerClient is how many streams each client's member holds open (tabs,
@@ -55,7 +56,8 @@ func TestManyIdleLiveStreams(t *testing.T) {
 		}
 	}
 	clients := (n + streamsPerClient - 1) / streamsPerClient
-	e := newEnv(t)
+	// One member signs in per client, all from loopback.
+	e := newEnv(t, func(c *portal.Config) { c.RateLimits.PerNetwork = portal.Rate{Burst: clients + 20, Every: time.Second} })
 	base, _ := url.Parse(e.base)
 
 	// Each client: a signed-in member and a submitted order to route.
