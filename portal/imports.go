@@ -471,7 +471,7 @@ func (s *server) progressStatus(w http.ResponseWriter, r *http.Request, v *viewe
 // then one "done" event with the result page. The member is checked again at
 // each change, as the order stream does before each burst.
 func (s *server) progressEvents(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	u, job, err := s.jobOf(r, v)
+	u, _, err := s.jobOf(r, v) // started: not found otherwise
 	if err != nil {
 		return err
 	}
@@ -484,7 +484,8 @@ func (s *server) progressEvents(w http.ResponseWriter, r *http.Request, v *viewe
 	heartbeat := time.NewTicker(15 * time.Second)
 	defer heartbeat.Stop()
 	for {
-		if job, err = s.currentJob(ctx, u); err != nil {
+		job, err := s.currentJob(ctx, u)
+		if err != nil {
 			return nil
 		}
 		st, changed := job.state()
