@@ -90,26 +90,36 @@ func (s *Service) Subscribe(ctx context.Context, a Actor, p SubscribeParams) (*S
 const streamRecheck = 5 * time.Second
 
 // stream reads events after the subscription's cursor whenever woken (or every
-// subscriberPoll) and hands them to the reader, until ctx is done.
+// subscriberPoll) and hands them to the reader, until ctx is done, its caller
+// loses access, or the Store fails otherwise than by being unavailable.
 func (s *Service) stream(ctx context.Context, c caller, sub *Subscription, wake <-chan struct{}) error {
 	const page = 500
 	checked := s.now()
+	var outage outage
 	for {
 		for {
 			events, next, err := s.sharedEvents(ctx, c.scope(), sub.Cursor(), page)
-			if err != nil {
-				return err
-			}
 			// A member removed, or a client disabled, while streaming sees no event
 			// after that: checked before each burst it would receive. A quiet
 			// stream is checked every streamRecheck too, so it ends within that
 			// once its session has (signed out, password changed elsewhere).
-			if c.team() && (len(events) > 0 || s.now().Sub(checked) >= streamRecheck) {
-				if err := s.sharedRecheck(ctx, c); err != nil {
+			if err == nil && c.team() && (len(events) > 0 || s.now().Sub(checked) >= streamRecheck) {
+				if err = s.sharedRecheck(ctx, c); err == nil {
+					checked = s.now()
+				}
+			}
+			if err != nil {
+				// The database gone for a while (a restart, a failover) does not end
+				// the stream: it reads again from its cursor once it is back.
+				if ErrorCode(err) != Unavailable || ctx.Err() != nil {
 					return err
 				}
-				checked = s.now()
+				if err := outage.wait(ctx, s, err); err != nil {
+					return err
+				}
+				continue
 			}
+			outage.over(ctx, s)
 			for _, ev := range events {
 				select {
 				case sub.events <- ev:
@@ -136,6 +146,42 @@ func (s *Service) stream(ctx context.Context, c caller, sub *Subscription, wake 
 			poll.Stop()
 		case <-poll.C():
 		}
+	}
+}
+
+// outage is a subscription's wait for the database to come back: 100 ms, then
+// doubling up to streamRetryMax between tries. Logged at debug level: every
+// subscription waits at once, and the Store's wake-up relay warns of the outage.
+type outage struct {
+	since time.Time
+	delay time.Duration
+}
+
+// streamRetryMax bounds the wait between a subscription's tries to read while
+// the database is unavailable.
+const streamRetryMax = 5 * time.Second
+
+func (o *outage) wait(ctx context.Context, s *Service, err error) error {
+	if o.delay == 0 {
+		o.since, o.delay = s.now(), 100*time.Millisecond
+		s.log.DebugContext(ctx, "live subscription: the database is unavailable; reading again when it is back", "err", err)
+	} else {
+		o.delay = min(2*o.delay, streamRetryMax)
+	}
+	t := s.liveClock.NewTimer(o.delay)
+	select {
+	case <-ctx.Done():
+		t.Stop()
+		return ctx.Err()
+	case <-t.C():
+		return nil
+	}
+}
+
+func (o *outage) over(ctx context.Context, s *Service) {
+	if o.delay != 0 {
+		s.log.DebugContext(ctx, "live subscription: the database is back", "after", s.now().Sub(o.since))
+		*o = outage{}
 	}
 }
 
