@@ -13,6 +13,10 @@ import (
 	"github.com/dispatchkit/connect"
 )
 
+// diskFull is what a write the database's disk has no room for says: nothing of
+// it was stored, and it can be tried again once there is room.
+const diskFull = "the database's disk is full; nothing was stored: free some space, then try again"
+
 // translate turns an error of the database into a *connect.Error. It is the one
 // place that knows driver errors; nothing above the Store sees one. what names the
 // operation for people ("creating client 0190…").
@@ -26,6 +30,7 @@ import (
 //     so errors.Is(err, context.Canceled) still holds;
 //   - a database that cannot be reached, or is busy (SQLite's lock), is Unavailable;
 //   - a serialization failure or deadlock is Conflict: retrying may succeed;
+//   - a full disk is Unavailable, saying so;
 //   - anything else is Internal, wrapping the cause.
 func translate(ctx context.Context, err error, what string) error {
 	if err == nil {

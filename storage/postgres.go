@@ -264,6 +264,8 @@ func pgError(err error, what string) (error, bool) {
 	switch {
 	case pgErr.Code == "23503": // foreign_key_violation
 		return &connect.Error{Code: connect.NotFound, Message: what + ": no such client in the account", Err: err}, true
+	case pgErr.Code == "53100": // disk_full
+		return &connect.Error{Code: connect.Unavailable, Message: what + ": " + diskFull, Err: err}, true
 	case pgErr.Code == "40001" || pgErr.Code == "40P01": // serialization_failure, deadlock_detected
 		return &connect.Error{Code: connect.Conflict, Message: what + ": a concurrent change got in the way; try again", Err: err}, true
 	case strings.HasPrefix(pgErr.Code, "08"), strings.HasPrefix(pgErr.Code, "53"),

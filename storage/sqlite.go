@@ -450,6 +450,8 @@ func sqliteError(err error, what string) (error, bool) {
 	switch code & 0xff {
 	case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
 		return &connect.Error{Code: connect.Unavailable, Message: what + ": the database is busy; try again", Err: err}, true
+	case 13: // SQLITE_FULL: the disk (or max_page_count); the transaction rolled back
+		return &connect.Error{Code: connect.Unavailable, Message: what + ": " + diskFull, Err: err}, true
 	case 19: // SQLITE_CONSTRAINT
 		if code == 787 || strings.Contains(err.Error(), "FOREIGN KEY constraint failed") {
 			return &connect.Error{Code: connect.NotFound, Message: what + ": no such client in the account", Err: err}, true
