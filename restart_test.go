@@ -59,9 +59,11 @@ func TestTheDatabaseRestarts(t *testing.T) {
 	}
 	got := make([][]string, len(subs)) // each subscription's "order/event"s
 	gotMu := make([]sync.Mutex, len(subs))
+	ended := make([]atomic.Bool, len(subs)) // its events channel closed
 	var collected sync.WaitGroup
 	for i, sub := range subs {
 		collected.Go(func() {
+			defer ended[i].Store(true)
 			for ev := range sub.Events() {
 				gotMu[i].Lock()
 				got[i] = append(got[i], string(ev.Order)+"/"+string(ev.Event))
@@ -156,7 +158,7 @@ func TestTheDatabaseRestarts(t *testing.T) {
 			n := len(got[i])
 			has := n > 0 && got[i][n-1] == last
 			gotMu[i].Unlock()
-			if !has && subs[i].Err() == nil {
+			if !has && !ended[i].Load() {
 				return false
 			}
 		}
