@@ -10,6 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/dispatchkit/connect/internal/live"
 )
 
@@ -68,6 +71,18 @@ type Config struct {
 	// database). Secrets stored before a key was set keep working.
 	TwoFactorKey []byte
 
+	// TracerProvider makes the spans of the Service's significant operations
+	// (imports, submissions, withdrawals, cancellations, route events, each
+	// outbox delivery, Shopify order webhooks). Spans carry ids and counts,
+	// never personal data. nil: no spans (OpenTelemetry's no-op provider, not
+	// the global one).
+	TracerProvider trace.TracerProvider
+	// MeterProvider records the Service's metrics (connect.outbox.deliveries,
+	// connect.import.rows, connect.route_events, connect.live.subscribers and
+	// the durations beside them; see README "Telemetry"). nil: nothing is
+	// measured (not the global provider).
+	MeterProvider metric.MeterProvider
+
 	Logger *slog.Logger     // nil: silent
 	Now    func() time.Time // nil: time.Now
 	// NewID returns a new unique id for clients, members, invites and orders.
@@ -96,6 +111,7 @@ type Service struct {
 	log             *slog.Logger
 	now             func() time.Time
 	newID           func() string
+	tel             telemetry // Config.TracerProvider and MeterProvider
 
 	// Live updates (see live.go): wake-ups for subscribers and outbox workers,
 	// and the Store's cross-process wake-ups relayed to them.
@@ -118,11 +134,16 @@ func New(cfg Config) (*Service, error) {
 		inviteURL: cfg.InviteURL, resetURL: cfg.PasswordResetURL, inviteTTL: cfg.InviteTTL, tracking: cfg.TrackingURL, passwords: cfg.Passwords,
 		log: cfg.Logger, now: cfg.Now, newID: cfg.NewID, issuer: cfg.TwoFactorIssuer,
 	}
+	var err error
+	if s.tel, err = newTelemetry(cfg.TracerProvider, cfg.MeterProvider); err != nil {
+		return nil, err
+	}
 	if s.issuer == "" {
 		s.issuer = "Delivery portal"
 	}
 	if k := cfg.TwoFactorKey; k != nil {
-		block, err := aes.NewCipher(k)
+		var block cipher.Block
+		block, err = aes.NewCipher(k)
 		if err != nil || len(k) != 32 {
 			return nil, Errorf(Invalid, "connect.New: Config.TwoFactorKey must be 32 bytes")
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // ImportSource is a spreadsheet (or any other list of orders) read a row at a time,
@@ -152,12 +153,15 @@ func (s *Service) PreviewImport(ctx context.Context, a Actor, src ImportSource, 
 // an earlier import or earlier in the same file). With AllOrNothing, one refused row
 // refuses the file. Errors: ErrForbidden (uploads off); ErrInvalid when the file
 // cannot be read, or AllOrNothing and a row was refused (the result still says why).
-func (s *Service) Import(ctx context.Context, a Actor, src ImportSource, opts ImportOptions) (*ImportResult, error) {
+func (s *Service) Import(ctx context.Context, a Actor, src ImportSource, opts ImportOptions) (res *ImportResult, err error) {
+	ctx, span := s.tel.start(ctx, "connect.import")
+	defer func(started time.Time) { s.tel.imported(ctx, span, "drafts", started, res, err) }(time.Now())
 	c, err := s.authorizeUpload(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.importRows(ctx, c, src, opts, s.draftBuilder(c, opts.Source))
+	callerAttrs(span, c)
+	res, err = s.importRows(ctx, c, src, opts, s.draftBuilder(c, opts.Source))
 	if err == nil {
 		s.log.InfoContext(ctx, "orders imported", "client", c.Actor.Client, "imported", res.Imported, "refused", res.Refused)
 	}

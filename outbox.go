@@ -168,7 +168,10 @@ func (s *Service) DeliverOutbox(ctx context.Context, opts OutboxOptions) (int, e
 		if !s.clock().Before(leaseEnds) {
 			return len(entries), nil // the rest may be another worker's by now
 		}
-		err := s.deliver(ctx, e)
+		ectx, span := s.tel.start(ctx, "connect.outbox.deliver")
+		outboxAttrs(span, e)
+		started := time.Now()
+		err := s.deliver(ectx, e)
 		fin := FinishOutboxParams{ID: e.ID, State: OutboxDone, Now: s.clock(), Attempts: e.Attempts}
 		if err != nil {
 			fin.LastError = err.Error()
@@ -180,6 +183,7 @@ func (s *Service) DeliverOutbox(ctx context.Context, opts OutboxOptions) (int, e
 				s.log.WarnContext(ctx, "outbox: delivery failed; will retry", "key", e.Key, "attempts", e.Attempts, "err", err)
 			}
 		}
+		s.tel.delivered(ectx, span, e, started, fin, err)
 		// Recorded even if ctx ends now: the delivery happened.
 		switch err := s.store.FinishOutbox(context.WithoutCancel(ctx), Scope{Account: e.Account}, fin); {
 		case ErrorCode(err) == Conflict:

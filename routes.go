@@ -61,17 +61,24 @@ const maxRouteBatch = 5000
 // host's route sync may. Errors: ErrForbidden; ErrInvalid for a batch over 5000
 // events. Malformed events and unknown orders are reported in the result, not as
 // an error, so that one bad event does not hold back the rest.
-func (s *Service) ApplyRouteEvents(ctx context.Context, a Actor, events []RouteEvent) (*RouteEventsResult, error) {
+func (s *Service) ApplyRouteEvents(ctx context.Context, a Actor, events []RouteEvent) (res *RouteEventsResult, err error) {
+	ctx, span := s.tel.start(ctx, "connect.route_events.apply")
+	defer func(started time.Time) { s.tel.routeEventsApplied(ctx, span, started, res, err) }(time.Now())
 	c, err := s.authorize(ctx, a, actReportRoutes)
 	if err != nil {
 		return nil, err
 	}
+	if callerAttrs(span, c); span.IsRecording() {
+		span.SetAttributes(AttrRouteEvents.Int(len(events)))
+	}
 	if len(events) > maxRouteBatch {
 		return nil, Errorf(Invalid, "send at most %d route events at once (got %d)", maxRouteBatch, len(events))
 	}
-	var res *RouteEventsResult
 	var touched []Scope
 	for attempt := 1; ; attempt++ {
+		if span.IsRecording() {
+			span.SetAttributes(AttrAttempts.Int(attempt))
+		}
 		res, touched = &RouteEventsResult{}, nil
 		err = s.store.Tx(ctx, func(tx Store) error { return s.applyRouteEvents(ctx, tx, c, events, res, &touched) })
 		// A client withdrawing an order at the same moment makes the batch lose its

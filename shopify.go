@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // LinkShopify marks the caller's client's Shopify store linked. The Shopify
@@ -210,11 +211,14 @@ const shopifyLookupChunk = 250
 // background job), then Stored as the drafts are stored. Team members who may
 // upload may.
 // Errors: ErrForbidden; ErrUnavailable; ErrInvalid (no refs, too many).
-func (s *Service) ImportShopifyOrders(ctx context.Context, a Actor, refs []string, opts ImportOptions) (*ImportResult, error) {
+func (s *Service) ImportShopifyOrders(ctx context.Context, a Actor, refs []string, opts ImportOptions) (res *ImportResult, err error) {
+	ctx, span := s.tel.start(ctx, "connect.import")
+	defer func(started time.Time) { s.tel.imported(ctx, span, "shopify", started, res, err) }(time.Now())
 	c, err := s.authorizeUpload(ctx, a)
 	if err != nil {
 		return nil, err
 	}
+	callerAttrs(span, c)
 	shop, err := s.shopifyFor(c)
 	if err != nil {
 		return nil, err
@@ -255,7 +259,7 @@ func (s *Service) ImportShopifyOrders(ctx context.Context, a Actor, refs []strin
 		return o, problems, err
 	}
 	opts.Source = SourceShopify
-	res, err := s.importRows(ctx, c, src, opts, build)
+	res, err = s.importRows(ctx, c, src, opts, build)
 	if err == nil {
 		s.log.InfoContext(ctx, "shopify orders imported", "client", c.Actor.Client, "imported", res.Imported, "refused", res.Refused)
 	}

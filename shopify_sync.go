@@ -68,8 +68,9 @@ type ShopifySyncResult struct {
 // Errors: ErrForbidden; ErrInvalid without a shop or an order id;
 // ErrUnavailable when Shopify cannot be read now; ErrConflict when a draft
 // changed while it was imported again (the webhook is to be retried).
-func (s *Service) ShopifyOrderUpdated(ctx context.Context, a Actor, p ShopifyOrderChange) (ShopifySyncResult, error) {
-	var res ShopifySyncResult
+func (s *Service) ShopifyOrderUpdated(ctx context.Context, a Actor, p ShopifyOrderChange) (res ShopifySyncResult, err error) {
+	ctx, span := s.tel.start(ctx, "connect.shopify.sync")
+	defer func() { shopifySynced(span, "updated", res, err) }()
 	groups, err := s.shopifyImports(ctx, a, p)
 	if err != nil {
 		return res, err
@@ -156,8 +157,9 @@ func (s *Service) ShopifyOrderUpdated(ctx context.Context, a Actor, p ShopifyOrd
 // dispatcher (see the comment above ShopifyOrderChange). Only Shopify's
 // webhooks may (AsShopifyWebhook). Errors: ErrForbidden; ErrInvalid without a
 // shop or an order id.
-func (s *Service) ShopifyOrderCancelled(ctx context.Context, a Actor, p ShopifyOrderChange) (ShopifySyncResult, error) {
-	var res ShopifySyncResult
+func (s *Service) ShopifyOrderCancelled(ctx context.Context, a Actor, p ShopifyOrderChange) (res ShopifySyncResult, err error) {
+	ctx, span := s.tel.start(ctx, "connect.shopify.sync")
+	defer func() { shopifySynced(span, "cancelled", res, err) }()
 	groups, err := s.shopifyImports(ctx, a, p)
 	if err != nil {
 		return res, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // StopInput is a stop the dispatcher adds for a client: an order the client did not
@@ -65,12 +66,15 @@ func (s *Service) CreateStops(ctx context.Context, a Actor, stops []StopInput) (
 // clients in one transaction, reporting refused rows as Import does (an unknown or
 // mistyped Client ID refuses its row). Only dispatchers may.
 // Errors: ErrForbidden; ErrInvalid as for Import.
-func (s *Service) ImportStops(ctx context.Context, a Actor, src ImportSource, opts ImportOptions) (*ImportResult, error) {
+func (s *Service) ImportStops(ctx context.Context, a Actor, src ImportSource, opts ImportOptions) (res *ImportResult, err error) {
+	ctx, span := s.tel.start(ctx, "connect.import")
+	defer func(started time.Time) { s.tel.imported(ctx, span, "stops", started, res, err) }(time.Now())
 	c, err := s.authorize(ctx, a, actManageOrders)
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.importRows(ctx, c, src, opts, s.stopBuilder(c))
+	callerAttrs(span, c)
+	res, err = s.importRows(ctx, c, src, opts, s.stopBuilder(c))
 	if err == nil {
 		s.log.InfoContext(ctx, "stops imported", "account", c.Account, "imported", res.Imported, "refused", res.Refused)
 	}

@@ -76,9 +76,11 @@ func (s *Service) Subscribe(ctx context.Context, a Actor, p SubscribeParams) (*S
 	sub := &Subscription{events: make(chan OrderEvent, p.Buffer), done: make(chan struct{}), cursor: cursor}
 	s.relay.Start() // other processes' commits wake it too
 	wake, stop := s.subscribers.Listen(liveScope(c.scope()))
+	s.tel.subscribed(ctx, 1)
 	go func() {
 		defer close(sub.done)
 		defer close(sub.events)
+		defer s.tel.subscribed(context.WithoutCancel(ctx), -1)
 		defer stop()
 		defer s.recovered(ctx, "a live subscription", &sub.err)
 		sub.err = s.stream(ctx, c, sub, wake)

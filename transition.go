@@ -82,15 +82,20 @@ func (s *Service) prepare(ctx context.Context, tx Store, c caller, o *Order, ch 
 // submitted (no longer a draft, or missing a field the client's policy now
 // requires), none is, and the error lists every problem.
 // Errors: ErrForbidden (uploads off); ErrInvalid (fields); ErrNotFound; ErrConflict.
-func (s *Service) SubmitOrders(ctx context.Context, a Actor, ids []OrderID) ([]*Order, error) {
+func (s *Service) SubmitOrders(ctx context.Context, a Actor, ids []OrderID) (out []*Order, err error) {
+	ctx, span := s.tel.start(ctx, "connect.submit")
+	defer func() { end(span, err) }()
 	c, err := s.authorizeUpload(ctx, a)
 	if err != nil {
 		return nil, err
 	}
+	if callerAttrs(span, c); span.IsRecording() {
+		span.SetAttributes(AttrOrders.Int(len(ids)))
+	}
 	if len(ids) == 0 {
 		return nil, Errorf(Invalid, "select the draft orders to submit")
 	}
-	out := make([]*Order, 0, len(ids))
+	out = make([]*Order, 0, len(ids))
 	submit := change{event: EventSubmit, apply: func(o *Order) {
 		o.SubmittedAt = o.UpdatedAt
 		o.Depot = c.client.Settings.DefaultDepot // the default at submission wins
@@ -168,11 +173,14 @@ func (s *Service) transitionOne(ctx context.Context, c caller, id OrderID, ch ch
 // own orders, and only while it may upload: a stop the dispatcher linked to it is
 // not the client's to take back.
 // Errors: ErrNotFound; ErrForbidden; ErrConflict when it is no longer submitted.
-func (s *Service) Withdraw(ctx context.Context, a Actor, id OrderID) (*Order, error) {
+func (s *Service) Withdraw(ctx context.Context, a Actor, id OrderID) (_ *Order, err error) {
+	ctx, span := s.tel.start(ctx, "connect.withdraw")
+	defer func() { end(span, err) }()
 	c, err := s.authorizeUpload(ctx, a)
 	if err != nil {
 		return nil, err
 	}
+	orderAttrs(span, c, id)
 	return s.transitionOne(ctx, c, id, change{event: EventWithdraw, check: func(o *Order) error {
 		if o.Source == SourceDispatcher {
 			return Errorf(Forbidden, "order %s was added by your dispatcher; ask them to cancel it", orderName(o))
@@ -185,11 +193,14 @@ func (s *Service) Withdraw(ctx context.Context, a Actor, id OrderID) (*Order, er
 
 // CancelOrder cancels an order the account will not deliver. Dispatchers may.
 // Errors: ErrNotFound; ErrForbidden; ErrConflict when it is delivered or en route.
-func (s *Service) CancelOrder(ctx context.Context, a Actor, id OrderID, reason string) (*Order, error) {
+func (s *Service) CancelOrder(ctx context.Context, a Actor, id OrderID, reason string) (_ *Order, err error) {
+	ctx, span := s.tel.start(ctx, "connect.cancel")
+	defer func() { end(span, err) }()
 	c, err := s.authorize(ctx, a, actManageOrders)
 	if err != nil {
 		return nil, err
 	}
+	orderAttrs(span, c, id)
 	return s.transitionOne(ctx, c, id, change{event: EventCancel, reason: reason, apply: func(o *Order) {
 		o.Route = RouteStop{}
 		o.FailureReason = ""

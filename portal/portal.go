@@ -47,8 +47,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dispatchkit/connect"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/semaphore"
+
+	"github.com/dispatchkit/connect"
 )
 
 // Config is what New needs. Zero values of optional fields are documented defaults.
@@ -142,6 +146,19 @@ type Config struct {
 	ClientIP func(r *http.Request) string
 	// Name is the product name in page titles. "": "Connect".
 	Name string
+
+	// TracerProvider makes a server span per request, named for the route it
+	// matched ("GET /connect/orders/{id}"), the child of the span in the
+	// request's context; the Service's spans (connect.Config.TracerProvider)
+	// nest under it. nil: no spans (not the global provider).
+	TracerProvider trace.TracerProvider
+	// MeterProvider records http.server.request.duration by method, route and
+	// status. nil: nothing is measured (not the global provider).
+	MeterProvider metric.MeterProvider
+	// Propagator, when set, reads the caller's trace context from the request's
+	// headers (propagation.TraceContext{} for W3C traceparent), for a host
+	// whose own middleware does not. nil: none.
+	Propagator propagation.TextMapPropagator
 
 	Logger *slog.Logger     // nil: silent
 	Now    func() time.Time // nil: time.Now
@@ -247,6 +264,7 @@ type server struct {
 	// derives from it too (streamContext).
 	streamsDone  context.Context
 	closeStreams context.CancelFunc
+	tel          telemetry // Config.TracerProvider, MeterProvider, Propagator
 }
 
 // Portal is the portal's HTTP handler, which New makes. Mount it on the host's
@@ -301,6 +319,9 @@ func newServer(cfg Config) (*server, error) {
 		log: cfg.Logger, now: cfg.Now, name: cfg.Name,
 	}
 	s.links = Links{BaseURL: base.String(), Prefix: s.prefix}
+	if s.tel, err = newTelemetry(cfg); err != nil {
+		return nil, err
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -387,7 +408,7 @@ func (s *server) handle(pattern string, h http.Handler) {
 		full = method + " " + full
 	}
 	s.routes = append(s.routes, full)
-	s.mux.Handle(full, h)
+	s.mux.Handle(full, s.tel.traced(full, h))
 }
 
 // path returns an absolute path under the prefix, for links and redirects.

@@ -8,6 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/dispatchkit/connect"
 )
 
@@ -82,6 +85,12 @@ type Config struct {
 
 	// Logger hears about refreshed tokens, fulfilments and webhooks. nil: silent.
 	Logger *slog.Logger
+	// TracerProvider and MeterProvider receive the spans and metrics of every
+	// GraphQL operation (see ClientConfig). The install and webhook handlers
+	// are traced by the portal that mounts them. nil: none (not the global
+	// providers).
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 	// Now and Sleep are the clock; tests share a fake one with shopifytest.
 	// Sleep must return early with ctx's error when ctx ends. nil: the real clock.
 	Now   func() time.Time
@@ -134,6 +143,7 @@ type Adapter struct {
 
 	locks  sync.Map // shop → *sync.Mutex: one token refresh at a time per shop in this process
 	spares sync.Map // shop → Token: a refreshed pair that lost its swap (see session.refreshClaimed)
+	tel    *telemetry
 }
 
 var (
@@ -177,7 +187,11 @@ func New(cfg Config) (*Adapter, error) {
 		cfg.LineItems = 5
 	}
 	cfg.LineItems = min(cfg.LineItems, MaxPageSize)
-	a := &Adapter{cfg: cfg, log: cfg.Logger, now: cfg.Now, sleep: cfg.Sleep,
+	tel, err := newTelemetry(cfg.TracerProvider, cfg.MeterProvider)
+	if err != nil {
+		return nil, err
+	}
+	a := &Adapter{cfg: cfg, log: cfg.Logger, now: cfg.Now, sleep: cfg.Sleep, tel: tel,
 		pageSize: OrdersPageSize(cfg.LineItems), stateTTL: cfg.StateTTL, returnURL: cfg.ReturnURL}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

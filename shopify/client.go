@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/Khan/genqlient/graphql"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dispatchkit/connect"
 )
@@ -46,6 +48,16 @@ type ClientConfig struct {
 	Backoff time.Duration
 	// Logger hears about retries and throttling. nil: silent.
 	Logger *slog.Logger
+	// TracerProvider makes a client span per operation ("shopify.graphql
+	// FulfillmentOrders") with its requested and actual cost, tries, and
+	// events for rate-limit waits and retries. nil: no spans (not the global
+	// provider). The HTTP requests themselves are the HTTPClient's: give it an
+	// instrumented Transport (otelhttp) for a span per try.
+	TracerProvider trace.TracerProvider
+	// MeterProvider records connect.shopify.request.duration,
+	// connect.shopify.throttle.wait and connect.shopify.retries. nil: nothing
+	// is measured.
+	MeterProvider metric.MeterProvider
 	// Now and Sleep are the clock; tests replace them with a fake one. Sleep must
 	// return early with ctx's error when ctx ends. nil: the real clock.
 	Now   func() time.Time
@@ -69,6 +81,7 @@ type Client struct {
 	log      *slog.Logger
 	now      func() time.Time
 	sleep    func(ctx context.Context, d time.Duration) error
+	tel      *telemetry
 
 	versionWarned atomic.Bool // the served API version differed once: warned
 }
@@ -78,6 +91,16 @@ var _ graphql.Client = (*Client)(nil)
 // NewClient returns a client for the shop in c.
 // Errors: Invalid when the shop is not a myshopify.com host name or Token is nil.
 func NewClient(c ClientConfig) (*Client, error) {
+	tel, err := newTelemetry(c.TracerProvider, c.MeterProvider)
+	if err != nil {
+		return nil, err
+	}
+	return newClient(c, tel)
+}
+
+// newClient is NewClient with the telemetry made already (an Adapter's, shared
+// by its sessions).
+func newClient(c ClientConfig, tel *telemetry) (*Client, error) {
 	shop, err := ValidShopDomain(c.Shop)
 	if err != nil {
 		return nil, err
@@ -99,6 +122,7 @@ func NewClient(c ClientConfig) (*Client, error) {
 		log:      c.Logger,
 		now:      c.Now,
 		sleep:    c.Sleep,
+		tel:      tel,
 	}
 	if cl.http == nil {
 		cl.http = &http.Client{Timeout: 30 * time.Second}

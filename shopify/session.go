@@ -34,10 +34,10 @@ func (a *Adapter) session(ctx context.Context, scope connect.Scope) (*session, e
 		return nil, err
 	}
 	s := &session{a: a, scope: scope, shop: stored.Shop, tok: tok, version: stored.Version}
-	s.gql, err = NewClient(ClientConfig{
+	s.gql, err = newClient(ClientConfig{
 		Shop: s.shop, Token: s.accessToken, HTTPClient: a.cfg.HTTPClient, Buckets: a.cfg.Buckets,
 		Logger: a.log, Now: a.now, Sleep: a.sleep,
-	})
+	}, a.tel)
 	if err != nil {
 		return nil, err
 	}

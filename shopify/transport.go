@@ -59,7 +59,7 @@ const maxAnswer = 32 << 20
 //     page may pass), an invalid query, or an answer that does not decode;
 //   - *[PartialError], with resp.Data filled in, when Shopify answered part of
 //     the query: errors alongside data, such as protected customer data withheld.
-func (c *Client) MakeRequest(ctx context.Context, req *graphql.Request, resp *graphql.Response) error {
+func (c *Client) MakeRequest(ctx context.Context, req *graphql.Request, resp *graphql.Response) (err error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return connect.Errorf(connect.Internal, "shopify: encoding %s: %w", req.OpName, err)
@@ -69,22 +69,30 @@ func (c *Client) MakeRequest(ctx context.Context, req *graphql.Request, resp *gr
 		c.log.Debug("shopify: cannot compute the query's cost; not waiting for the bucket", "op", req.OpName, "err", err)
 	}
 	mutation := isMutation(req.Query)
+	ctx, r := c.tel.request(ctx, c.shop, req.OpName, mutation, cost, c.now())
+	defer func() { r.end(ctx, c.now(), err) }()
 
 	var wait time.Duration
 	var last error
 	for attempt := 1; attempt <= c.attempts; attempt++ {
+		r.attempts = attempt
 		if attempt > 1 {
 			wait = max(wait, c.backoffFor(attempt))
 			c.log.Info("shopify: retrying", "shop", c.shop, "op", req.OpName, "attempt", attempt, "wait", wait, "after", last)
+			r.retried(ctx, attempt, last)
+			r.waited(ctx, "retry", wait)
 			if err := c.sleep(ctx, wait); err != nil {
 				return ended(ctx, err)
 			}
 		}
+		before := c.now()
 		reserved, err := c.waitForPoints(ctx, cost)
+		r.waited(ctx, "bucket", c.now().Sub(before))
 		if err != nil {
 			return ended(ctx, err)
 		}
 		v := c.try(ctx, body, req, resp, mutation, reserved)
+		r.answered(v.cost)
 		if !v.settled {
 			c.bucket.release(reserved)
 		}
@@ -104,6 +112,7 @@ type verdict struct {
 	wait    time.Duration
 	err     error
 	settled bool
+	cost    *Cost // the answer's extensions.cost, if any
 }
 
 func done(err error) verdict { return verdict{err: err} }
@@ -196,7 +205,7 @@ func (c *Client) answer(raw []byte, req *graphql.Request, resp *graphql.Response
 	}
 	c.bucket.update(cost.ThrottleStatus, c.now(), reserved, cost.ActualQueryCost)
 	v := c.judge(env, cost, req, resp, mutation)
-	v.settled = true
+	v.settled, v.cost = true, cost
 	return v
 }
 

@@ -72,6 +72,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	bundialect "github.com/uptrace/bun/dialect"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Store is a connect.Store on a bun database. A Store from Open, New or Tx is safe
@@ -105,6 +106,7 @@ type options struct {
 	logger      *slog.Logger
 	maxConns    int
 	schema      string
+	tracer      trace.TracerProvider
 }
 
 // SkipMigrate leaves the schema alone on Open; call Migrate when it suits the host
@@ -164,6 +166,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s.owned = true
+	if o.tracer != nil {
+		s.db = s.db.WithQueryHook(QueryHook(o.tracer))
+		s.idb = s.db
+	}
 	if o.logger != nil {
 		s.log = o.logger
 	}
