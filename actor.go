@@ -10,7 +10,7 @@ const (
 	ActorNobody     ActorKind = iota // the zero Actor: refused everywhere
 	ActorDispatcher                  // a dispatcher of the account, authenticated by the host
 	ActorMember                      // a member of a client's team
-	ActorHost                        // the host's route sync, reporting what happened on routes
+	ActorRouteSync                   // the host's route sync, reporting what happened on routes
 	ActorAPIKey                      // a client's own system, with one of the client's API keys
 	ActorShopify                     // Shopify's webhooks, whose signature the Shopify adapter checked
 )
@@ -22,7 +22,7 @@ func (k ActorKind) String() string {
 		return "dispatcher"
 	case ActorMember:
 		return "client member"
-	case ActorHost:
+	case ActorRouteSync:
 		return "route sync"
 	case ActorAPIKey:
 		return "API key"
@@ -68,9 +68,11 @@ func AsMember(account AccountID, client ClientID, member MemberID) Actor {
 	return Actor{Kind: ActorMember, Account: account, Client: client, Member: member}
 }
 
-// AsHost returns the actor of the host's route sync for the account.
-func AsHost(account AccountID) Actor {
-	return Actor{Kind: ActorHost, Account: account}
+// AsRouteSync returns the actor of the host's route sync for the account: the
+// host's system reporting what happened on its routes (ApplyRouteEvents), not a
+// person. A dispatcher's own actions use AsDispatcher.
+func AsRouteSync(account AccountID) Actor {
+	return Actor{Kind: ActorRouteSync, Account: account}
 }
 
 // AsShopifyWebhook returns the actor of Shopify's webhooks (app uninstalled, privacy
@@ -86,7 +88,7 @@ func (a Actor) String() string {
 		return fmt.Sprintf("dispatcher %s", a.User)
 	case ActorMember:
 		return fmt.Sprintf("member %s", a.Member)
-	case ActorHost:
+	case ActorRouteSync:
 		return "route sync"
 	case ActorAPIKey:
 		return fmt.Sprintf("API key %s", a.APIKey)

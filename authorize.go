@@ -41,9 +41,9 @@ var permissions = map[action]struct {
 	actManageIntegrations: {roles: []Role{RoleOwner, RoleAdmin}},
 	actManageClients:      {kinds: []ActorKind{ActorDispatcher}},
 	actManageOrders:       {kinds: []ActorKind{ActorDispatcher}},
-	actReportRoutes:       {kinds: []ActorKind{ActorHost}},
+	actReportRoutes:       {kinds: []ActorKind{ActorRouteSync}},
 	actShopifyWebhooks:    {kinds: []ActorKind{ActorShopify}},
-	actOperateOutbox:      {kinds: []ActorKind{ActorDispatcher, ActorHost}},
+	actOperateOutbox:      {kinds: []ActorKind{ActorDispatcher, ActorRouteSync}},
 }
 
 // may returns ErrForbidden unless the caller may take the action.
@@ -54,6 +54,10 @@ func (c caller) may(act action) error {
 	}
 	if !c.team() && slices.Contains(p.kinds, c.Kind) {
 		return nil
+	}
+	if act == actReportRoutes {
+		// The usual mistake: a host passing its dispatcher's actor.
+		return Errorf(Forbidden, "a %s cannot %s: the host's route sync reports them, as connect.AsRouteSync(account)", c.Kind, act)
 	}
 	if c.Kind == ActorAPIKey {
 		return Errorf(Forbidden, "an API key cannot %s", act)
@@ -114,7 +118,7 @@ func (s *Service) resolve(ctx context.Context, a Actor) (caller, error) {
 		return caller{}, Errorf(Forbidden, "sign in first")
 	}
 	switch a.Kind {
-	case ActorDispatcher, ActorHost:
+	case ActorDispatcher, ActorRouteSync:
 		return caller{Actor: Actor{Kind: a.Kind, Account: a.Account, User: a.User}}, nil
 	case ActorMember:
 		if a.Client == "" || a.Member == "" {

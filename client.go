@@ -14,24 +14,24 @@ const (
 
 // Client is a business that an account delivers for.
 type Client struct {
-	ID      ClientID
-	Account AccountID
-	Name    string
-	Email   string // contact email; the email invite goes here
-	Status  ClientStatus
+	ID      ClientID     `json:"id"`
+	Account AccountID    `json:"account"`
+	Name    string       `json:"name"`
+	Email   string       `json:"email,omitempty"` // contact email; the email invite goes here
+	Status  ClientStatus `json:"status"`
 	// Number is generated when the client signs up; empty while invited.
-	Number ClientNumber
+	Number ClientNumber `json:"number,omitempty"`
 
-	Settings   ClientSettings     // the dispatcher's settings for this client
-	Shopify    ShopifyLink        // the client's linked Shopify store, if any
-	Fulfilment FulfilmentSettings // the client's choices for its Shopify orders
+	Settings    ClientSettings      `json:"settings"`         // the dispatcher's settings for this client
+	Shopify     ShopifyLink         `json:"shopify,omitzero"` // the client's linked Shopify store, if any
+	Fulfillment FulfillmentSettings `json:"fulfillment"`      // the client's choices for its Shopify orders
 	// ImportMapping is the column mapping the client's last spreadsheet import
 	// used, by header text as written, so the next file maps the same way.
-	ImportMapping map[string]Field
+	ImportMapping map[string]Field `json:"import_mapping,omitempty"`
 
-	Version   int
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Version   int       `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // ClientSettings is what the dispatcher decides for a client.
@@ -39,46 +39,46 @@ type ClientSettings struct {
 	// AllowUpload lets the client's team add orders (spreadsheet, Shopify, by hand)
 	// and submit them. Without it the client only tracks the stops the dispatcher
 	// links to it by client number.
-	AllowUpload bool
+	AllowUpload bool `json:"allow_upload"`
 	// RequiredFields lists the order fields every order must have; the address
 	// (line 1) is always required.
-	RequiredFields RequiredFieldPolicy
+	RequiredFields RequiredFieldPolicy `json:"required_fields"`
 	// DefaultDepot is the depot the client's submitted orders go to.
-	DefaultDepot DepotID
+	DefaultDepot DepotID `json:"default_depot,omitempty"`
 	// RequireTwoFactor makes the client's team sign in with a TOTP code after the
 	// password: a member without two-factor sign-in enrolls before the portal
 	// opens (twofactor.go). API keys are not affected.
-	RequireTwoFactor bool
+	RequireTwoFactor bool `json:"require_two_factor"`
 }
 
-// FulfilMode says when an order from Shopify is marked fulfilled there.
-type FulfilMode string
+// FulfillMode says when an order from Shopify is marked fulfilled there.
+type FulfillMode string
 
-// The fulfilment modes.
+// The fulfillment modes.
 const (
-	FulfilOnDelivery FulfilMode = "on_delivery" // fulfil when delivered (default)
-	FulfilOnStart    FulfilMode = "on_start"    // fulfil with a tracking link when the route starts, then post progress events
+	FulfillOnDelivery FulfillMode = "on_delivery" // fulfill when delivered (default)
+	FulfillOnStart    FulfillMode = "on_start"    // fulfill with a tracking link when the route starts, then post progress events
 )
 
 // ShopifyLink is the client's linked Shopify store. The access token is the Shopify
 // adapter's business (encrypted at rest); the core knows only which store it is.
 type ShopifyLink struct {
-	Shop     string // the store's myshopify.com domain; "" when none is linked
-	LinkedAt time.Time
+	Shop     string    `json:"shop"` // the store's myshopify.com domain; "" when none is linked
+	LinkedAt time.Time `json:"linked_at,omitzero"`
 }
 
 // Linked reports whether a Shopify store is linked.
 func (l ShopifyLink) Linked() bool { return l.Shop != "" }
 
-// FulfilmentSettings is what the client decides about its Shopify orders (Settings →
+// FulfillmentSettings is what the client decides about its Shopify orders (Settings →
 // Integrations). Owners and admins change it; members read it.
-type FulfilmentSettings struct {
-	// AutoFulfil marks delivered Shopify orders fulfilled in Shopify.
-	AutoFulfil bool
-	// NotifyCustomer has Shopify notify the customer when it fulfils the order.
-	NotifyCustomer bool
-	// Mode says when to fulfil; "" means FulfilOnDelivery.
-	Mode FulfilMode
+type FulfillmentSettings struct {
+	// AutoFulfill marks delivered Shopify orders fulfilled in Shopify.
+	AutoFulfill bool `json:"auto_fulfill"`
+	// NotifyCustomer has Shopify notify the customer when it fulfills the order.
+	NotifyCustomer bool `json:"notify_customer"`
+	// Mode says when to fulfill; "" means FulfillOnDelivery.
+	Mode FulfillMode `json:"mode,omitempty"`
 }
 
 // StatusCounts counts orders by status.
@@ -95,9 +95,9 @@ func (c StatusCounts) Total() int {
 
 // ClientSummary is one row of the dispatcher's client list.
 type ClientSummary struct {
-	Client *Client
-	Orders StatusCounts
+	Client *Client      `json:"client"`
+	Orders StatusCounts `json:"orders"`
 	// PendingInvite is the client's open invite, if any, so the list can offer
 	// resend and revoke.
-	PendingInvite *Invite
+	PendingInvite *Invite `json:"pending_invite,omitempty"`
 }

@@ -45,7 +45,7 @@ type Config struct {
 	// (portal.Links.PasswordReset). nil: the reset email carries the token only.
 	PasswordResetURL func(token string) string
 	// TrackingURL turns a tracking link token into the page a recipient opens.
-	// nil: tracking links carry the token only, and Shopify fulfilments carry no
+	// nil: tracking links carry the token only, and Shopify fulfillments carry no
 	// tracking URL.
 	TrackingURL func(token string) string
 	// Passwords hashes and checks members' passwords. nil: PBKDF2-SHA256 with

@@ -18,7 +18,7 @@
 // # Shape
 //
 // Service is the portal: every operation takes the Actor who calls (AsDispatcher,
-// AsMember, AsHost) and refuses what that actor may not do; another tenant's objects
+// AsMember, AsRouteSync) and refuses what that actor may not do; another tenant's objects
 // are reported as not found. Service needs a Store (package storage provides one
 // on PostgreSQL and on embedded SQLite) and optionally a Mailer, a RouteSync and a
 // Shopify port. The lifecycle lives in one table (Next); errors are *Error values

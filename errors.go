@@ -34,22 +34,22 @@ var (
 // Error is the one error type of the library: a code for machines, a message for
 // people, field-level details for forms and imports, and the cause it wraps.
 type Error struct {
-	Code    Code
-	Message string
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
 	// Fields lists what was wrong with the input, one entry per field (and row, for
 	// imports). Empty unless Code is Invalid.
-	Fields []FieldError
+	Fields []FieldError `json:"fields,omitempty"`
 	// Err is the underlying cause, if any; it is not shown to people.
-	Err error
+	Err error `json:"-"`
 }
 
 // FieldError says what is wrong with one value of the input, and where it is.
 type FieldError struct {
-	Sheet  string // the workbook's sheet, when rows of several sheets are read together; "" else
-	Row    int    // 1-based spreadsheet row; 0 when the input is not a spreadsheet
-	Column string // the spreadsheet column as the user named it; "" when not a spreadsheet
-	Field  Field  // the order or client field; "" when the error is about the whole row
-	Reason string // what is wrong, for people: "is required", "must be a number"
+	Sheet  string `json:"sheet,omitempty"`  // the workbook's sheet, when rows of several sheets are read together; "" else
+	Row    int    `json:"row,omitempty"`    // 1-based spreadsheet row; 0 when the input is not a spreadsheet
+	Column string `json:"column,omitempty"` // the spreadsheet column as the user named it; "" when not a spreadsheet
+	Field  Field  `json:"field,omitempty"`  // the order or client field; "" when the error is about the whole row
+	Reason string `json:"reason"`           // what is wrong, for people: "is required", "must be a number"
 }
 
 // String reads like "row 4, column \"Zip\": Zip is required" (or "sheet \"Week

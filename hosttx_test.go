@@ -38,7 +38,7 @@ func TestRouteEventsAndStopImportsRunInTheHostsTransaction(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc := w.svc.WithStore(st)
-		if res, err := svc.ApplyRouteEvents(w.ctx, connect.AsHost(w.acct), []connect.RouteEvent{ev("tx-sched", o.ID, connect.EventSchedule, 1)}); err != nil || res.Applied != 1 {
+		if res, err := svc.ApplyRouteEvents(w.ctx, connect.AsRouteSync(w.acct), []connect.RouteEvent{ev("tx-sched", o.ID, connect.EventSchedule, 1)}); err != nil || res.Applied != 1 {
 			t.Fatalf("route events in the host's transaction: %+v, %v", res, err)
 		}
 		// 30 stops: more than the PostgreSQL Store sends by COPY, which a host's

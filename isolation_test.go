@@ -137,14 +137,14 @@ func newIsoWorld(t *testing.T) *isoWorld {
 	// The world's RouteSync is wired: submissions leave outbox entries behind.
 	w := newWorldWith(t, func(c *connect.Config) { c.Shopify, c.Privacy = shop, nopPrivacy{} })
 	iw := &isoWorld{world: w, db: w.store.DB(), otherShop: "other-shop.myshopify.com",
-		otherAccountDisp: connect.AsDispatcher("acct-2", "eve@other.example"), otherAcctHost: connect.AsHost("acct-2")}
+		otherAccountDisp: connect.AsDispatcher("acct-2", "eve@other.example"), otherAcctHost: connect.AsRouteSync("acct-2")}
 	iw.start = must(w.store.EventsHead(w.ctx))(t)
 
 	// The victim, V.
 	v := iw.buildTarget(w.client, w.owner, "v")
 	iw.v = v
 	must(w.svc.LinkShopify(w.ctx, v.owner, "green.myshopify.com"))(t)
-	must(w.svc.UpdateFulfilment(w.ctx, v.owner, connect.FulfilmentSettings{AutoFulfil: true, NotifyCustomer: true}))(t)
+	must(w.svc.UpdateFulfillment(w.ctx, v.owner, connect.FulfillmentSettings{AutoFulfill: true, NotifyCustomer: true}))(t)
 	must(w.svc.SaveImportMapping(w.ctx, v.owner, map[string]connect.Field{"Postcode": connect.FieldZip}))(t)
 	must(w.svc.ImportShopifyOrders(w.ctx, v.owner, []string{"#1001", "#1002"}, connect.ImportOptions{}))(t)
 	for _, o := range must(w.svc.Orders(w.ctx, v.owner, connect.ListOrdersParams{Statuses: []connect.Status{connect.StatusDraft}}))(t).Orders {
@@ -247,7 +247,7 @@ func (iw *isoWorld) actors() []isoActor {
 		{name: "member of the client", actor: iw.v.member, role: "member", victim: true, target: v},
 		{name: "API key of the client", actor: iw.v.key, role: "key", victim: true, target: v},
 		{name: "dispatcher of the account", actor: iw.disp, role: "dispatcher", victim: true, target: v},
-		{name: "route sync of the account", actor: connect.AsHost(iw.acct), role: "host", victim: true, target: v},
+		{name: "route sync of the account", actor: connect.AsRouteSync(iw.acct), role: "host", victim: true, target: v},
 	}
 }
 
@@ -349,8 +349,8 @@ var isoOps = []isoOp{
 		_, err := iw.svc.EnableClient(iw.ctx, a, tg.client.ID)
 		return 0, err
 	}},
-	{name: "UpdateFulfilment", matrix: "UpdateFulfilment", allowed: managers, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
-		_, err := iw.svc.UpdateFulfilment(iw.ctx, a, connect.FulfilmentSettings{AutoFulfil: false})
+	{name: "UpdateFulfillment", matrix: "UpdateFulfillment", allowed: managers, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		_, err := iw.svc.UpdateFulfillment(iw.ctx, a, connect.FulfillmentSettings{AutoFulfill: false})
 		return 0, err
 	}},
 	{name: "Members", matrix: "Members", allowed: viewers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {

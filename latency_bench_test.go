@@ -45,7 +45,7 @@ func benchmarkEventToSubscriber(b *testing.B, w *world, subscriber *connect.Serv
 	b.ResetTimer()
 	for i, o := range orders {
 		start := time.Now()
-		_, err := w.svc.ApplyRouteEvents(w.ctx, connect.AsHost(w.acct), []connect.RouteEvent{ev(fmt.Sprint("lat", i), o.ID, connect.EventSchedule, i)})
+		_, err := w.svc.ApplyRouteEvents(w.ctx, connect.AsRouteSync(w.acct), []connect.RouteEvent{ev(fmt.Sprint("lat", i), o.ID, connect.EventSchedule, i)})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -26,9 +26,9 @@ type ListOrdersParams struct {
 
 // OrderPage is one page of orders, newest first.
 type OrderPage struct {
-	Orders []*Order
+	Orders []*Order `json:"orders"`
 	// Next is the cursor of the next page; "" when this is the last.
-	Next string
+	Next string `json:"next,omitempty"`
 }
 
 // Page sizes.
@@ -107,7 +107,7 @@ func (s *Service) Order(ctx context.Context, a Actor, id OrderID) (*Order, error
 		if err != nil {
 			return nil, err
 		}
-		o.ShopifyFulfilment = shopifyFulfilment(o.History, entries)
+		o.ShopifyFulfillment = shopifyFulfillment(o.History, entries)
 	}
 	return o, nil
 }

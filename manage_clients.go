@@ -208,18 +208,18 @@ func (s *Service) EnableClient(ctx context.Context, a Actor, id ClientID) (*Clie
 	})
 }
 
-// UpdateFulfilment changes the client's Shopify fulfilment settings (Settings →
+// UpdateFulfillment changes the client's Shopify fulfillment settings (Settings →
 // Integrations). Owners and admins may. Errors: ErrForbidden; ErrInvalid.
-func (s *Service) UpdateFulfilment(ctx context.Context, a Actor, f FulfilmentSettings) (*Client, error) {
+func (s *Service) UpdateFulfillment(ctx context.Context, a Actor, f FulfillmentSettings) (*Client, error) {
 	c, err := s.authorize(ctx, a, actManageIntegrations)
 	if err != nil {
 		return nil, err
 	}
-	if f.Mode != "" && f.Mode != FulfilOnDelivery && f.Mode != FulfilOnStart {
+	if f.Mode != "" && f.Mode != FulfillOnDelivery && f.Mode != FulfillOnStart {
 		return nil, InvalidFields([]FieldError{{Field: "mode", Reason: "must be on_delivery or on_start"}})
 	}
 	return s.changeClient(ctx, c, c.Actor.Client, func(cl *Client) error {
-		cl.Fulfilment = f
+		cl.Fulfillment = f
 		return nil
 	})
 }

@@ -30,18 +30,18 @@ func (s *Service) sideEffects(cl *Client, o *Order, ev Event, version, n int) []
 			out = append(out, entry(OutboxRouteSync))
 		}
 	}
-	if o.Source != SourceShopify || cl == nil || !cl.Fulfilment.AutoFulfil || s.shopify == nil {
+	if o.Source != SourceShopify || cl == nil || !cl.Fulfillment.AutoFulfill || s.shopify == nil {
 		return out
 	}
-	fulfil := entry(OutboxFulfil)
-	fulfil.NotifyCustomer = cl.Fulfilment.NotifyCustomer
-	switch mode := cl.Fulfilment.Mode; {
-	case ev == EventComplete && mode != FulfilOnStart:
+	fulfil := entry(OutboxFulfill)
+	fulfil.NotifyCustomer = cl.Fulfillment.NotifyCustomer
+	switch mode := cl.Fulfillment.Mode; {
+	case ev == EventComplete && mode != FulfillOnStart:
 		out = append(out, fulfil)
-	case ev == EventStart && mode == FulfilOnStart:
-		out = append(out, fulfil, entry(OutboxFulfilmentEvent))
-	case (ev == EventComplete || ev == EventFail) && mode == FulfilOnStart:
-		out = append(out, entry(OutboxFulfilmentEvent))
+	case ev == EventStart && mode == FulfillOnStart:
+		out = append(out, fulfil, entry(OutboxFulfillmentEvent))
+	case (ev == EventComplete || ev == EventFail) && mode == FulfillOnStart:
+		out = append(out, entry(OutboxFulfillmentEvent))
 	}
 	return out
 }
@@ -216,11 +216,11 @@ func (s *Service) deliver(ctx context.Context, e OutboxEntry) error {
 			return Errorf(Unavailable, "no RouteSync is configured")
 		}
 		return s.routeSync.SyncStop(ctx, StopChange{Key: e.Key, Event: e.Event, Order: o})
-	case OutboxFulfil:
+	case OutboxFulfill:
 		if s.shopify == nil {
 			return Errorf(Unavailable, "no Shopify adapter is configured")
 		}
-		p := FulfilParams{Key: e.Key, Order: o.Shopify, NotifyCustomer: e.NotifyCustomer}
+		p := FulfillParams{Key: e.Key, Order: o.Shopify, NotifyCustomer: e.NotifyCustomer}
 		if s.tracking != nil && e.Event == EventStart {
 			link, err := s.issueTrackingLink(ctx, scope, o, "shopify fulfilment")
 			if err != nil {
@@ -228,24 +228,24 @@ func (s *Service) deliver(ctx context.Context, e OutboxEntry) error {
 			}
 			p.TrackingURL = link.URL
 		}
-		return s.shopify.Fulfil(ctx, Scope{Account: o.Account, Client: o.Client}, p)
-	case OutboxFulfilmentEvent:
+		return s.shopify.Fulfill(ctx, Scope{Account: o.Account, Client: o.Client}, p)
+	case OutboxFulfillmentEvent:
 		if s.shopify == nil {
 			return Errorf(Unavailable, "no Shopify adapter is configured")
 		}
-		p := FulfilmentEventParams{Key: e.Key, Order: o.Shopify, Status: fulfilmentStatus(e.Event), ETA: o.ETA}
-		return s.shopify.FulfilmentEvent(ctx, Scope{Account: o.Account, Client: o.Client}, p)
+		p := FulfillmentEventParams{Key: e.Key, Order: o.Shopify, Status: fulfillmentStatus(e.Event), ETA: o.ETA}
+		return s.shopify.FulfillmentEvent(ctx, Scope{Account: o.Account, Client: o.Client}, p)
 	}
 	return Errorf(Internal, "unknown outbox entry kind %q", e.Kind)
 }
 
-// fulfilmentStatus maps an order event to the shopper-facing progress it shows.
-func fulfilmentStatus(ev Event) FulfilmentStatus {
+// fulfillmentStatus maps an order event to the shopper-facing progress it shows.
+func fulfillmentStatus(ev Event) FulfillmentStatus {
 	switch ev {
 	case EventComplete:
-		return FulfilmentDelivered
+		return FulfillmentDelivered
 	case EventFail:
-		return FulfilmentAttemptedDelivery
+		return FulfillmentAttemptedDelivery
 	}
-	return FulfilmentOutForDelivery
+	return FulfillmentOutForDelivery
 }

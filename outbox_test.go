@@ -201,8 +201,8 @@ func TestTwoWorkersNeverDeliverTheSameEntryAtOnce(t *testing.T) {
 // fakeShop records what the core asks of Shopify.
 type fakeShop struct {
 	mu       sync.Mutex
-	fulfils  []connect.FulfilParams
-	progress []connect.FulfilmentEventParams
+	fulfils  []connect.FulfillParams
+	progress []connect.FulfillmentEventParams
 	orders   []connect.ShopifyOrder
 }
 
@@ -224,14 +224,14 @@ func (f *fakeShop) LookupOrders(_ context.Context, _ connect.Scope, refs []strin
 	return out, nil
 }
 
-func (f *fakeShop) Fulfil(_ context.Context, _ connect.Scope, p connect.FulfilParams) error {
+func (f *fakeShop) Fulfill(_ context.Context, _ connect.Scope, p connect.FulfillParams) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.fulfils = append(f.fulfils, p)
 	return nil
 }
 
-func (f *fakeShop) FulfilmentEvent(_ context.Context, _ connect.Scope, p connect.FulfilmentEventParams) error {
+func (f *fakeShop) FulfillmentEvent(_ context.Context, _ connect.Scope, p connect.FulfillmentEventParams) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.progress = append(f.progress, p)
@@ -251,7 +251,7 @@ func TestDeliveredShopifyOrdersAreFulfilledWhenTheClientAsks(t *testing.T) {
 	if _, err := w.svc.LinkShopify(w.ctx, w.owner, "green.myshopify.com"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.UpdateFulfilment(w.ctx, w.owner, connect.FulfilmentSettings{AutoFulfil: true, NotifyCustomer: true}); err != nil {
+	if _, err := w.svc.UpdateFulfillment(w.ctx, w.owner, connect.FulfillmentSettings{AutoFulfill: true, NotifyCustomer: true}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{"#1001, #1002", "#1003\n#1001"}, connect.ImportOptions{})
@@ -287,11 +287,11 @@ func TestDeliveredShopifyOrdersAreFulfilledWhenTheClientAsks(t *testing.T) {
 	}
 }
 
-func TestFulfilOnStartPostsProgress(t *testing.T) {
+func TestFulfillOnStartPostsProgress(t *testing.T) {
 	shop := &fakeShop{orders: []connect.ShopifyOrder{shopOrder("#2001")}}
 	w := newWorldWith(t, func(c *connect.Config) { c.Shopify = shop })
 	w.svc.LinkShopify(w.ctx, w.owner, "green.myshopify.com")
-	w.svc.UpdateFulfilment(w.ctx, w.owner, connect.FulfilmentSettings{AutoFulfil: true, Mode: connect.FulfilOnStart})
+	w.svc.UpdateFulfillment(w.ctx, w.owner, connect.FulfillmentSettings{AutoFulfill: true, Mode: connect.FulfillOnStart})
 	if _, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{"#2001"}, connect.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -303,11 +303,11 @@ func TestFulfilOnStartPostsProgress(t *testing.T) {
 	if len(shop.fulfils) != 1 || shop.fulfils[0].NotifyCustomer || shop.fulfils[0].TrackingURL == "" {
 		t.Fatalf("fulfilments %+v", shop.fulfils)
 	}
-	var statuses []connect.FulfilmentStatus
+	var statuses []connect.FulfillmentStatus
 	for _, p := range shop.progress {
 		statuses = append(statuses, p.Status)
 	}
-	if len(statuses) != 2 || statuses[0] != connect.FulfilmentOutForDelivery || statuses[1] != connect.FulfilmentDelivered {
+	if len(statuses) != 2 || statuses[0] != connect.FulfillmentOutForDelivery || statuses[1] != connect.FulfillmentDelivered {
 		t.Fatalf("progress %v", statuses)
 	}
 	// The tracking URL opens the order, and only it.

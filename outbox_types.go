@@ -19,11 +19,11 @@ type OutboxKind string
 
 // The outbox kinds.
 const (
-	OutboxRouteSync       OutboxKind = "route_sync"                // RouteSync.SyncStop
-	OutboxFulfil          OutboxKind = "shopify_fulfil"            // Shopify.Fulfil
-	OutboxFulfilmentEvent OutboxKind = "shopify_fulfilment_event"  // Shopify.FulfilmentEvent
-	OutboxEraseProofFiles OutboxKind = "privacy_erase_proof_files" // Privacy.EraseProofFiles
-	OutboxCustomerData    OutboxKind = "privacy_customer_data"     // Privacy.SendCustomerData
+	OutboxRouteSync        OutboxKind = "route_sync"                // RouteSync.SyncStop
+	OutboxFulfill          OutboxKind = "shopify_fulfil"            // Shopify.Fulfill
+	OutboxFulfillmentEvent OutboxKind = "shopify_fulfilment_event"  // Shopify.FulfillmentEvent
+	OutboxEraseProofFiles  OutboxKind = "privacy_erase_proof_files" // Privacy.EraseProofFiles
+	OutboxCustomerData     OutboxKind = "privacy_customer_data"     // Privacy.SendCustomerData
 )
 
 // OutboxState is where an outbox entry is.
@@ -49,7 +49,7 @@ type OutboxEntry struct {
 	Order   OrderID
 	Kind    OutboxKind
 	Event   Event // what happened to the order
-	// NotifyCustomer is the client's choice when the entry was written (fulfil).
+	// NotifyCustomer is the client's choice when the entry was written (fulfill).
 	NotifyCustomer bool
 	// Payload is what the entry carries beside the order, as its kind reads
 	// it: the URLs of OutboxEraseProofFiles (the order no longer has them),

@@ -14,7 +14,7 @@ import (
 // RequiredFieldPolicy lists the order fields a client must always give. The address
 // (line 1) is required whatever the list says.
 type RequiredFieldPolicy struct {
-	Fields []Field
+	Fields []Field `json:"fields"`
 }
 
 // RequireFields returns a policy requiring the fields (and the address).

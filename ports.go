@@ -217,7 +217,7 @@ type OutboxStore interface {
 	// discarded before the time, and returns how many.
 	PurgeOutboxAnyAccount(ctx context.Context, before time.Time) (int, error)
 	// OrderOutbox lists the entries of one order of the scope, in every state,
-	// oldest first: what the portal shows of the order's fulfilment in Shopify.
+	// oldest first: what the portal shows of the order's fulfillment in Shopify.
 	// An order outside the scope has none.
 	OrderOutbox(ctx context.Context, scope Scope, order OrderID) ([]OutboxEntry, error)
 }
@@ -501,9 +501,9 @@ type RouteSync interface {
 
 // StopChange is one change to the host's stop list.
 type StopChange struct {
-	Key   string // idempotency key: the same change always has the same key
-	Event Event  // EventSubmit, EventWithdraw or EventCancel
-	Order *Order // as stored when the change is delivered, which may be later than Event
+	Key   string `json:"key"`   // idempotency key: the same change always has the same key
+	Event Event  `json:"event"` // EventSubmit, EventWithdraw or EventCancel
+	Order *Order `json:"order"` // as stored when the change is delivered, which may be later than Event
 }
 
 // ShopifyTokens keeps Shopify access tokens for the Shopify adapter, sealed
@@ -627,14 +627,14 @@ type Shopify interface {
 	// LookupOrders fetches orders by id or name ("#1001"), in the order asked; refs
 	// not found come back with a Problem. Errors as UnfulfilledOrders.
 	LookupOrders(ctx context.Context, client Scope, refs []string) ([]ShopifyOrder, error)
-	// Fulfil marks the order fulfilled in Shopify, notifying the customer if asked.
+	// Fulfill marks the order fulfilled in Shopify, notifying the customer if asked.
 	// An order already fulfilled is success. Errors as UnfulfilledOrders, and
 	// ErrNotFound when the order is gone.
-	Fulfil(ctx context.Context, client Scope, p FulfilParams) error
-	// FulfilmentEvent posts the order's delivery progress to its fulfilment, so
-	// the shopper sees it on Shopify's order status page (fulfil-on-start mode).
-	// Errors as Fulfil.
-	FulfilmentEvent(ctx context.Context, client Scope, p FulfilmentEventParams) error
+	Fulfill(ctx context.Context, client Scope, p FulfillParams) error
+	// FulfillmentEvent posts the order's delivery progress to its fulfillment, so
+	// the shopper sees it on Shopify's order status page (fulfill-on-start mode).
+	// Errors as Fulfill.
+	FulfillmentEvent(ctx context.Context, client Scope, p FulfillmentEventParams) error
 }
 
 // ShopifyUnlinker is an optional capability of a Shopify port: letting go of
@@ -672,26 +672,26 @@ type ShopifyOrder struct {
 	Cancelled bool
 }
 
-// FulfilmentStatus is the delivery progress shown to a Shopify shopper.
-type FulfilmentStatus string
+// FulfillmentStatus is the delivery progress shown to a Shopify shopper.
+type FulfillmentStatus string
 
-// The fulfilment statuses connect posts.
+// The fulfillment statuses connect posts.
 const (
-	FulfilmentOutForDelivery    FulfilmentStatus = "out_for_delivery"
-	FulfilmentDelivered         FulfilmentStatus = "delivered"
-	FulfilmentAttemptedDelivery FulfilmentStatus = "attempted_delivery"
+	FulfillmentOutForDelivery    FulfillmentStatus = "out_for_delivery"
+	FulfillmentDelivered         FulfillmentStatus = "delivered"
+	FulfillmentAttemptedDelivery FulfillmentStatus = "attempted_delivery"
 )
 
-// FulfilmentEventParams says what progress to post.
-type FulfilmentEventParams struct {
+// FulfillmentEventParams says what progress to post.
+type FulfillmentEventParams struct {
 	Key    string // idempotency key
 	Order  ShopifyRef
-	Status FulfilmentStatus
+	Status FulfillmentStatus
 	ETA    time.Time // zero when unknown
 }
 
-// FulfilParams says which order to fulfil and how.
-type FulfilParams struct {
+// FulfillParams says which order to fulfill and how.
+type FulfillParams struct {
 	Key            string // idempotency key
 	Order          ShopifyRef
 	NotifyCustomer bool

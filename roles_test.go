@@ -29,7 +29,7 @@ func newTeam(t *testing.T) *team {
 	return &team{world: w,
 		admin:   w.join(w.owner, "admin@example.com", connect.RoleAdmin),
 		member:  w.join(w.owner, "member@example.com", connect.RoleMember),
-		host:    connect.AsHost(w.acct),
+		host:    connect.AsRouteSync(w.acct),
 		shopify: connect.AsShopifyWebhook()}
 }
 
@@ -64,8 +64,8 @@ var operations = []struct {
 		_, err := tm.svc.DisableClient(tm.ctx, a, tm.client.ID)
 		return err
 	}},
-	{"UpdateFulfilment", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
-		_, err := tm.svc.UpdateFulfilment(tm.ctx, a, connect.FulfilmentSettings{AutoFulfil: true})
+	{"UpdateFulfillment", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.UpdateFulfillment(tm.ctx, a, connect.FulfillmentSettings{AutoFulfill: true})
 		return err
 	}},
 	{"Members", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {

@@ -2,6 +2,8 @@ package connect
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -12,36 +14,54 @@ import (
 type RouteEvent struct {
 	// ID is the host's id of the event: an event with an ID already applied is a
 	// replay and does nothing.
-	ID    string
-	Order OrderID
+	ID    string  `json:"id"`
+	Order OrderID `json:"order"`
 	// Event is EventSchedule (added to a route), EventUnschedule (removed),
 	// EventStart (the route started; ETA set), EventETA (the ETA moved),
 	// EventComplete (delivered, with Proof), EventFail (attempted, with Reason
 	// and Proof) or EventRetry (a failed order back to the stops list).
-	Event  Event
-	At     time.Time // when it happened at the host
-	Route  RouteStop // EventSchedule: the route and position
-	ETA    time.Time // EventStart, EventETA
-	Reason string    // EventFail: why
-	Proof  *ProofOfDelivery
+	Event  Event            `json:"event"`
+	At     time.Time        `json:"at"`               // when it happened at the host
+	Route  RouteStop        `json:"route,omitzero"`   // EventSchedule: the route and position
+	ETA    time.Time        `json:"eta,omitzero"`     // EventStart, EventETA
+	Reason string           `json:"reason,omitempty"` // EventFail: why
+	Proof  *ProofOfDelivery `json:"proof,omitempty"`
 }
 
 // RouteEventsResult says what became of a batch of route events.
 type RouteEventsResult struct {
-	Applied  int // events that changed an order
-	Replayed int // events already applied earlier (same ID)
+	Applied  int `json:"applied"`  // events that changed an order
+	Replayed int `json:"replayed"` // events already applied earlier (same ID)
 	// Stale counts events that came too late to matter: older than what the order
 	// already shows, or leading nowhere from its status (an ETA after delivery).
 	// They change nothing: an order never moves backwards.
-	Stale int
+	Stale int `json:"stale"`
 	// Errors lists events refused as malformed or for unknown orders, by event ID.
-	Errors []RouteEventError
+	Errors []RouteEventError `json:"errors,omitempty"`
 }
 
 // RouteEventError is one refused route event.
 type RouteEventError struct {
 	ID  string
 	Err error
+}
+
+// MarshalJSON writes the event's id with its error's code and message, as the
+// portal's JSON API writes errors: {"id":"e1","code":"not_found","message":"…"}.
+func (e RouteEventError) MarshalJSON() ([]byte, error) {
+	out := struct {
+		ID      string `json:"id"`
+		Code    Code   `json:"code"`
+		Message string `json:"message"`
+	}{ID: e.ID, Code: ErrorCode(e.Err)}
+	var ce *Error
+	switch {
+	case errors.As(e.Err, &ce):
+		out.Message = ce.Message
+	case e.Err != nil:
+		out.Message = e.Err.Error()
+	}
+	return json.Marshal(out)
 }
 
 // hostEvents are the events RouteEvent may carry.
@@ -167,7 +187,7 @@ func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, even
 			continue
 		}
 		for _, step := range steps {
-			to, _ := Next(p.order.Status, step, ActorHost)
+			to, _ := Next(p.order.Status, step, ActorRouteSync)
 			from := p.order.Status
 			p.order.Status = to
 			reason := ""
@@ -253,17 +273,17 @@ func checkRouteEvent(ev RouteEvent) error {
 // status st: ev alone when the table allows it, else the forward catch-up steps
 // that lead to a status from which it does. false: ev cannot apply (stale).
 func routeSteps(st Status, ev RouteEvent) ([]Event, bool) {
-	if _, err := Next(st, ev.Event, ActorHost); err == nil {
+	if _, err := Next(st, ev.Event, ActorRouteSync); err == nil {
 		return []Event{ev.Event}, true
 	}
 	var steps []Event
 	for _, step := range catchUp {
-		to, err := Next(st, step, ActorHost)
+		to, err := Next(st, step, ActorRouteSync)
 		if err != nil {
 			continue
 		}
 		steps, st = append(steps, step), to
-		if _, err := Next(st, ev.Event, ActorHost); err == nil {
+		if _, err := Next(st, ev.Event, ActorRouteSync); err == nil {
 			return append(steps, ev.Event), true
 		}
 	}
@@ -289,9 +309,9 @@ func applyRouteEvent(o *Order, ev RouteEvent) {
 // UnassignedStop is a submitted order in the dispatcher's stops list, with the
 // client it is for.
 type UnassignedStop struct {
-	Order        *Order
-	ClientName   string
-	ClientNumber ClientNumber
+	Order        *Order       `json:"order"`
+	ClientName   string       `json:"client_name"`
+	ClientNumber ClientNumber `json:"client_number"`
 }
 
 // UnassignedStops lists the account's submitted orders at a depot ("" for every

@@ -28,7 +28,7 @@ func ev(id string, o connect.OrderID, e connect.Event, minute int) connect.Route
 
 func (w *world) route(events ...connect.RouteEvent) *connect.RouteEventsResult {
 	w.t.Helper()
-	res, err := w.svc.ApplyRouteEvents(w.ctx, connect.AsHost(w.acct), events)
+	res, err := w.svc.ApplyRouteEvents(w.ctx, connect.AsRouteSync(w.acct), events)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestRouteEventsReportBadEventsAndForeignOrders(t *testing.T) {
 		t.Fatalf("result %+v", res)
 	}
 	// Another account's host reaches nothing.
-	other, err := w.svc.ApplyRouteEvents(w.ctx, connect.AsHost("acct-2"), []connect.RouteEvent{ev("x", o.ID, connect.EventStart, 5)})
+	other, err := w.svc.ApplyRouteEvents(w.ctx, connect.AsRouteSync("acct-2"), []connect.RouteEvent{ev("x", o.ID, connect.EventStart, 5)})
 	if err != nil || other.Applied != 0 || len(other.Errors) != 1 || connect.ErrorCode(other.Errors[0].Err) != connect.NotFound {
 		t.Fatalf("other account: %+v, %v", other, err)
 	}
@@ -194,8 +194,9 @@ func TestRouteEventsReportBadEventsAndForeignOrders(t *testing.T) {
 	if again.Applied != 1 || again.Replayed != 0 || w.status(o.ID).Status != connect.StatusEnRoute {
 		t.Fatalf("the ghost event sent again for a real order: %+v, order %s", again, w.status(o.ID).Status)
 	}
+	// A host passing its dispatcher's actor is told which actor reports them.
 	_, err = w.svc.ApplyRouteEvents(w.ctx, w.disp, nil)
-	connecttest.WantCode(t, err, connect.Forbidden)
+	connecttest.WantCode(t, err, connect.Forbidden, "a dispatcher cannot report route events", "connect.AsRouteSync(account)")
 	_, err = w.svc.ApplyRouteEvents(w.ctx, w.owner, nil)
 	connecttest.WantCode(t, err, connect.Forbidden)
 }
@@ -211,7 +212,7 @@ func TestWithdrawRacesScheduleThroughTheService(t *testing.T) {
 			withdrew <- err
 		}()
 		go func() {
-			res, err := w.svc.ApplyRouteEvents(w.ctx, connect.AsHost(w.acct), []connect.RouteEvent{ev(fmt.Sprint("s", i), o.ID, connect.EventSchedule, i)})
+			res, err := w.svc.ApplyRouteEvents(w.ctx, connect.AsRouteSync(w.acct), []connect.RouteEvent{ev(fmt.Sprint("s", i), o.ID, connect.EventSchedule, i)})
 			if err != nil {
 				t.Error(err)
 			}

@@ -90,13 +90,13 @@ const (
 	// a route (or failed); the order was left as it is, for the dispatcher to
 	// decide.
 	EventShopifyCancel Event = "shopify_cancel"
-	// EventShopifyFulfilled: Shopify took the order's fulfilment; the reason
+	// EventShopifyFulfilled: Shopify took the order's fulfillment; the reason
 	// says whether the customer was notified.
 	EventShopifyFulfilled Event = "shopify_fulfilled"
 	// EventShopifyProgress: Shopify took a delivery progress event (out for
 	// delivery, delivered, attempted delivery: the reason).
 	EventShopifyProgress Event = "shopify_progress"
-	// EventShopifyFailed: Shopify refused the fulfilment (or a progress event)
+	// EventShopifyFailed: Shopify refused the fulfillment (or a progress event)
 	// until the retries ran out; the reason says why.
 	EventShopifyFailed Event = "shopify_failed"
 )
@@ -119,13 +119,13 @@ type transition struct {
 var transitions = map[Event]transition{
 	EventSubmit:     {from: []Status{StatusDraft}, to: StatusSubmitted, by: []ActorKind{ActorMember}},
 	EventWithdraw:   {from: []Status{StatusSubmitted}, to: StatusDraft, by: []ActorKind{ActorMember, ActorShopify}},
-	EventSchedule:   {from: []Status{StatusSubmitted}, to: StatusScheduled, by: []ActorKind{ActorHost}},
-	EventUnschedule: {from: []Status{StatusScheduled, StatusEnRoute}, to: StatusSubmitted, by: []ActorKind{ActorHost}},
-	EventStart:      {from: []Status{StatusScheduled}, to: StatusEnRoute, by: []ActorKind{ActorHost}},
-	EventETA:        {from: []Status{StatusEnRoute}, to: StatusEnRoute, by: []ActorKind{ActorHost}},
-	EventComplete:   {from: []Status{StatusScheduled, StatusEnRoute}, to: StatusDelivered, by: []ActorKind{ActorHost}},
-	EventFail:       {from: []Status{StatusScheduled, StatusEnRoute}, to: StatusFailed, by: []ActorKind{ActorHost}},
-	EventRetry:      {from: []Status{StatusFailed}, to: StatusSubmitted, by: []ActorKind{ActorDispatcher, ActorHost}},
+	EventSchedule:   {from: []Status{StatusSubmitted}, to: StatusScheduled, by: []ActorKind{ActorRouteSync}},
+	EventUnschedule: {from: []Status{StatusScheduled, StatusEnRoute}, to: StatusSubmitted, by: []ActorKind{ActorRouteSync}},
+	EventStart:      {from: []Status{StatusScheduled}, to: StatusEnRoute, by: []ActorKind{ActorRouteSync}},
+	EventETA:        {from: []Status{StatusEnRoute}, to: StatusEnRoute, by: []ActorKind{ActorRouteSync}},
+	EventComplete:   {from: []Status{StatusScheduled, StatusEnRoute}, to: StatusDelivered, by: []ActorKind{ActorRouteSync}},
+	EventFail:       {from: []Status{StatusScheduled, StatusEnRoute}, to: StatusFailed, by: []ActorKind{ActorRouteSync}},
+	EventRetry:      {from: []Status{StatusFailed}, to: StatusSubmitted, by: []ActorKind{ActorDispatcher, ActorRouteSync}},
 	EventCancel:     {from: []Status{StatusSubmitted, StatusScheduled, StatusFailed}, to: StatusCancelled, by: []ActorKind{ActorDispatcher}},
 }
 

@@ -19,17 +19,17 @@ var legal = []struct {
 }{
 	{connect.StatusDraft, connect.EventSubmit, connect.ActorMember, connect.StatusSubmitted},
 	{connect.StatusSubmitted, connect.EventWithdraw, connect.ActorMember, connect.StatusDraft},
-	{connect.StatusSubmitted, connect.EventSchedule, connect.ActorHost, connect.StatusScheduled},
-	{connect.StatusScheduled, connect.EventUnschedule, connect.ActorHost, connect.StatusSubmitted},
-	{connect.StatusEnRoute, connect.EventUnschedule, connect.ActorHost, connect.StatusSubmitted},
-	{connect.StatusScheduled, connect.EventStart, connect.ActorHost, connect.StatusEnRoute},
-	{connect.StatusEnRoute, connect.EventETA, connect.ActorHost, connect.StatusEnRoute},
-	{connect.StatusScheduled, connect.EventComplete, connect.ActorHost, connect.StatusDelivered},
-	{connect.StatusEnRoute, connect.EventComplete, connect.ActorHost, connect.StatusDelivered},
-	{connect.StatusScheduled, connect.EventFail, connect.ActorHost, connect.StatusFailed},
-	{connect.StatusEnRoute, connect.EventFail, connect.ActorHost, connect.StatusFailed},
+	{connect.StatusSubmitted, connect.EventSchedule, connect.ActorRouteSync, connect.StatusScheduled},
+	{connect.StatusScheduled, connect.EventUnschedule, connect.ActorRouteSync, connect.StatusSubmitted},
+	{connect.StatusEnRoute, connect.EventUnschedule, connect.ActorRouteSync, connect.StatusSubmitted},
+	{connect.StatusScheduled, connect.EventStart, connect.ActorRouteSync, connect.StatusEnRoute},
+	{connect.StatusEnRoute, connect.EventETA, connect.ActorRouteSync, connect.StatusEnRoute},
+	{connect.StatusScheduled, connect.EventComplete, connect.ActorRouteSync, connect.StatusDelivered},
+	{connect.StatusEnRoute, connect.EventComplete, connect.ActorRouteSync, connect.StatusDelivered},
+	{connect.StatusScheduled, connect.EventFail, connect.ActorRouteSync, connect.StatusFailed},
+	{connect.StatusEnRoute, connect.EventFail, connect.ActorRouteSync, connect.StatusFailed},
 	{connect.StatusFailed, connect.EventRetry, connect.ActorDispatcher, connect.StatusSubmitted},
-	{connect.StatusFailed, connect.EventRetry, connect.ActorHost, connect.StatusSubmitted},
+	{connect.StatusFailed, connect.EventRetry, connect.ActorRouteSync, connect.StatusSubmitted},
 	{connect.StatusSubmitted, connect.EventCancel, connect.ActorDispatcher, connect.StatusCancelled},
 	{connect.StatusScheduled, connect.EventCancel, connect.ActorDispatcher, connect.StatusCancelled},
 	{connect.StatusFailed, connect.EventCancel, connect.ActorDispatcher, connect.StatusCancelled},
@@ -39,18 +39,18 @@ var legal = []struct {
 var mayFire = map[connect.Event][]connect.ActorKind{
 	connect.EventSubmit:     {connect.ActorMember},
 	connect.EventWithdraw:   {connect.ActorMember},
-	connect.EventSchedule:   {connect.ActorHost},
-	connect.EventUnschedule: {connect.ActorHost},
-	connect.EventStart:      {connect.ActorHost},
-	connect.EventETA:        {connect.ActorHost},
-	connect.EventComplete:   {connect.ActorHost},
-	connect.EventFail:       {connect.ActorHost},
-	connect.EventRetry:      {connect.ActorDispatcher, connect.ActorHost},
+	connect.EventSchedule:   {connect.ActorRouteSync},
+	connect.EventUnschedule: {connect.ActorRouteSync},
+	connect.EventStart:      {connect.ActorRouteSync},
+	connect.EventETA:        {connect.ActorRouteSync},
+	connect.EventComplete:   {connect.ActorRouteSync},
+	connect.EventFail:       {connect.ActorRouteSync},
+	connect.EventRetry:      {connect.ActorDispatcher, connect.ActorRouteSync},
 	connect.EventCancel:     {connect.ActorDispatcher},
 }
 
 func TestNextCoversEveryStatusEventAndActor(t *testing.T) {
-	kinds := []connect.ActorKind{connect.ActorNobody, connect.ActorDispatcher, connect.ActorMember, connect.ActorHost}
+	kinds := []connect.ActorKind{connect.ActorNobody, connect.ActorDispatcher, connect.ActorMember, connect.ActorRouteSync}
 	for _, from := range connect.Statuses() {
 		for _, ev := range connect.Events() {
 			for _, k := range kinds {

@@ -21,15 +21,15 @@ func (r Role) Valid() bool { return slices.Contains([]Role{RoleOwner, RoleAdmin,
 
 // Member is one person of a client's team.
 type Member struct {
-	ID        MemberID
-	Account   AccountID
-	Client    ClientID
-	Name      string
-	Email     string
-	Role      Role
-	Version   int
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID        MemberID  `json:"id"`
+	Account   AccountID `json:"account"`
+	Client    ClientID  `json:"client"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email"`
+	Role      Role      `json:"role"`
+	Version   int       `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Members lists a client's team, owner first: a member's own team (client "" or its

@@ -173,7 +173,7 @@ func (w *World) drive(account connect.AccountID, ids []connect.OrderID, status c
 			events = append(events, failed)
 		}
 	}
-	res, err := w.Service.ApplyRouteEvents(w.t.Context(), connect.AsHost(account), events)
+	res, err := w.Service.ApplyRouteEvents(w.t.Context(), connect.AsRouteSync(account), events)
 	if err != nil {
 		w.t.Fatalf("connecttest: route events: %v", err)
 	}

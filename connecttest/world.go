@@ -117,7 +117,7 @@ func New(t testing.TB, opts ...Option) *World {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	w := &World{Store: st, DSN: o.dsn, Mailer: &Mailer{}, RouteSync: &RouteSync{},
-		Account: o.account, Dispatcher: connect.AsDispatcher(o.account, "ana@dispatch.example"), Host: connect.AsHost(o.account),
+		Account: o.account, Dispatcher: connect.AsDispatcher(o.account, "ana@dispatch.example"), Host: connect.AsRouteSync(o.account),
 		t: t, password: o.password}
 	switch {
 	case o.now != nil:

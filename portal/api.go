@@ -108,15 +108,15 @@ type apiOrder struct {
 
 // apiShopify is Shopify's side of an order from Shopify (one order's GET only).
 type apiShopify struct {
-	Shop           string                   `json:"shop"`
-	OrderID        string                   `json:"order_id"`
-	Fulfilment     string                   `json:"fulfilment"`
-	FulfilledAt    *time.Time               `json:"fulfilled_at,omitempty"`
-	NotifyCustomer *bool                    `json:"notify_customer,omitempty"`
-	Progress       connect.FulfilmentStatus `json:"progress,omitempty"`
-	ProgressAt     *time.Time               `json:"progress_at,omitempty"`
-	Error          string                   `json:"error,omitempty"`
-	Retrying       bool                     `json:"retrying,omitempty"`
+	Shop           string                    `json:"shop"`
+	OrderID        string                    `json:"order_id"`
+	Fulfillment    string                    `json:"fulfilment"`
+	FulfilledAt    *time.Time                `json:"fulfilled_at,omitempty"`
+	NotifyCustomer *bool                     `json:"notify_customer,omitempty"`
+	Progress       connect.FulfillmentStatus `json:"progress,omitempty"`
+	ProgressAt     *time.Time                `json:"progress_at,omitempty"`
+	Error          string                    `json:"error,omitempty"`
+	Retrying       bool                      `json:"retrying,omitempty"`
 }
 
 type apiProof struct {
@@ -155,8 +155,8 @@ func toAPIOrder(o *connect.Order) apiOrder {
 	for _, ev := range o.History {
 		out.History = append(out.History, apiEventEntry{apiEvent: toAPIEvent(ev), By: ev.By})
 	}
-	if f := o.ShopifyFulfilment; f != nil {
-		sh := &apiShopify{Shop: o.Shopify.Shop, OrderID: o.Shopify.OrderID, Fulfilment: fulfilmentState(f.State),
+	if f := o.ShopifyFulfillment; f != nil {
+		sh := &apiShopify{Shop: o.Shopify.Shop, OrderID: o.Shopify.OrderID, Fulfillment: fulfillmentState(f.State),
 			FulfilledAt: timePtr(f.FulfilledAt), Progress: f.Progress, ProgressAt: timePtr(f.ProgressAt),
 			Error: f.Error, Retrying: f.Retrying}
 		if f.State != connect.ShopifyNotFulfilled {
@@ -167,9 +167,9 @@ func toAPIOrder(o *connect.Order) apiOrder {
 	return out
 }
 
-// fulfilmentState names a fulfilment state in the API: "not_fulfilled" for
+// fulfillmentState names a fulfillment state in the API: "not_fulfilled" for
 // none asked yet.
-func fulfilmentState(s connect.ShopifyFulfilmentState) string {
+func fulfillmentState(s connect.ShopifyFulfillmentState) string {
 	if s == connect.ShopifyNotFulfilled {
 		return "not_fulfilled"
 	}

@@ -102,7 +102,7 @@ func TestEventsDeliverStatusChangesLive(t *testing.T) {
 		t.Fatalf("event %+v", ev)
 	}
 	eta := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
-	if _, err := e.svc.ApplyRouteEvents(e.ctx, connect.AsHost(e.acct), []connect.RouteEvent{
+	if _, err := e.svc.ApplyRouteEvents(e.ctx, connect.AsRouteSync(e.acct), []connect.RouteEvent{
 		{ID: "1", Order: o.ID, Event: connect.EventSchedule, At: time.Now(), Route: connect.RouteStop{RouteID: "R", Position: 1}},
 		{ID: "2", Order: o.ID, Event: connect.EventStart, At: time.Now().Add(time.Second), ETA: eta},
 	}); err != nil {
@@ -118,7 +118,7 @@ func TestEventsDeliverStatusChangesLive(t *testing.T) {
 	cancel()
 
 	// Resuming with Last-Event-ID replays what happened while disconnected.
-	if _, err := e.svc.ApplyRouteEvents(e.ctx, connect.AsHost(e.acct), []connect.RouteEvent{
+	if _, err := e.svc.ApplyRouteEvents(e.ctx, connect.AsRouteSync(e.acct), []connect.RouteEvent{
 		{ID: "3", Order: o.ID, Event: connect.EventComplete, At: time.Now().Add(2 * time.Second), Proof: &connect.ProofOfDelivery{RecipientName: "Rita"}},
 	}); err != nil {
 		t.Fatal(err)

@@ -145,7 +145,7 @@ func TestHomeCountsOrdersAndOnTimeRate(t *testing.T) {
 			connect.RouteEvent{ID: fmt.Sprint("go", i), Order: o.ID, Event: connect.EventStart, At: at(1), ETA: at(30)},
 			connect.RouteEvent{ID: fmt.Sprint("done", i), Order: o.ID, Event: connect.EventComplete, At: at(20 + 20*i)})
 	}
-	if _, err := e.svc.ApplyRouteEvents(e.ctx, connect.AsHost(e.acct), events); err != nil {
+	if _, err := e.svc.ApplyRouteEvents(e.ctx, connect.AsRouteSync(e.acct), events); err != nil {
 		t.Fatal(err)
 	}
 	home = e.signedIn(tm.email).get("/home").is(t, http.StatusOK)
@@ -213,7 +213,7 @@ func TestSubmitSelectedDraftsAndWithdraw(t *testing.T) {
 	// Twice: it is a draft now.
 	br.post("/orders/"+string(a.ID)+"/withdraw", url.Values{}).is(t, http.StatusConflict)
 	// Once on a route, it cannot be withdrawn.
-	if _, err := e.svc.ApplyRouteEvents(e.ctx, connect.AsHost(e.acct), []connect.RouteEvent{{ID: "s1", Order: b1.ID,
+	if _, err := e.svc.ApplyRouteEvents(e.ctx, connect.AsRouteSync(e.acct), []connect.RouteEvent{{ID: "s1", Order: b1.ID,
 		Event: connect.EventSchedule, At: o.UpdatedAt, Route: connect.RouteStop{RouteID: "R1", Position: 1}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestOrderPageShowsETAAndProof(t *testing.T) {
 	}
 	now := o.CreatedAt
 	eta := now.Add(2 * 3600e9)
-	host := connect.AsHost(e.acct)
+	host := connect.AsRouteSync(e.acct)
 	if _, err := e.svc.ApplyRouteEvents(e.ctx, host, []connect.RouteEvent{
 		{ID: "1", Order: o.ID, Event: connect.EventSchedule, At: now.Add(1e9), Route: connect.RouteStop{RouteID: "R-9", Position: 3}},
 		{ID: "2", Order: o.ID, Event: connect.EventStart, At: now.Add(2e9), ETA: eta},

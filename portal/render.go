@@ -137,18 +137,18 @@ func (s *server) funcs() template.FuncMap {
 			return d.Decimal.String()
 		},
 		"products": connect.FormatProducts,
-		"fulfilmentLabel": func(s connect.ShopifyFulfilmentState) string {
+		"fulfillmentLabel": func(s connect.ShopifyFulfillmentState) string {
 			switch s {
 			case connect.ShopifyFulfilled:
 				return "fulfilled"
-			case connect.ShopifyFulfilPending:
+			case connect.ShopifyFulfillPending:
 				return "waiting to be sent to Shopify"
-			case connect.ShopifyFulfilFailed:
+			case connect.ShopifyFulfillFailed:
 				return "failed"
 			}
 			return "not fulfilled in Shopify (yet)"
 		},
-		"progressLabel": func(p connect.FulfilmentStatus) string { return strings.ReplaceAll(string(p), "_", " ") },
+		"progressLabel": func(p connect.FulfillmentStatus) string { return strings.ReplaceAll(string(p), "_", " ") },
 		"eventLabel": func(e connect.Event) string {
 			if l, ok := eventLabels[e]; ok {
 				return l

@@ -83,7 +83,7 @@ func (s *server) register() {
 	s.handle("POST /settings/account/two-factor/confirm", form(s.member(s.confirmTwoFactor)))
 	s.handle("POST /settings/account/two-factor/disable", form(s.member(s.disableTwoFactor)))
 	s.handle("GET /settings/integrations", s.member(s.integrationsPage))
-	s.handle("POST /settings/integrations/fulfilment", form(s.member(s.updateFulfilment)))
+	s.handle("POST /settings/integrations/fulfilment", form(s.member(s.updateFulfillment)))
 	s.handle("POST /settings/integrations/shopify/disconnect", form(s.member(s.disconnectShopify)))
 	s.handle("POST /settings/integrations/api-keys", form(s.member(s.createAPIKey)))
 	s.handle("POST /settings/integrations/api-keys/{id}/revoke", form(s.member(s.revokeAPIKey)))

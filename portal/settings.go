@@ -196,13 +196,13 @@ func missingScopes(param string) []string {
 	return out
 }
 
-func (s *server) updateFulfilment(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	f := connect.FulfilmentSettings{
-		AutoFulfil:     r.PostFormValue("auto_fulfil") != "",
+func (s *server) updateFulfillment(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	f := connect.FulfillmentSettings{
+		AutoFulfill:    r.PostFormValue("auto_fulfil") != "",
 		NotifyCustomer: r.PostFormValue("notify_customer") != "",
-		Mode:           connect.FulfilMode(r.PostFormValue("mode")),
+		Mode:           connect.FulfillMode(r.PostFormValue("mode")),
 	}
-	if _, err := s.svc.UpdateFulfilment(r.Context(), v.Actor, f); err != nil {
+	if _, err := s.svc.UpdateFulfillment(r.Context(), v.Actor, f); err != nil {
 		return err
 	}
 	s.setFlash(w, flash{Message: "Shopify settings saved."})

@@ -16,7 +16,7 @@ import (
 // sideShop is a Shopify port with two orders; fulfilling refuse fails.
 type sideShop struct {
 	mu     sync.Mutex
-	refuse string // the order id whose fulfilment Shopify refuses
+	refuse string // the order id whose fulfillment Shopify refuses
 }
 
 func (s *sideShop) order(name string) connect.ShopifyOrder {
@@ -36,7 +36,7 @@ func (s *sideShop) LookupOrders(_ context.Context, _ connect.Scope, refs []strin
 	return out, nil
 }
 
-func (s *sideShop) Fulfil(_ context.Context, _ connect.Scope, p connect.FulfilParams) error {
+func (s *sideShop) Fulfill(_ context.Context, _ connect.Scope, p connect.FulfillParams) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p.Order.OrderID == s.refuse {
@@ -45,12 +45,12 @@ func (s *sideShop) Fulfil(_ context.Context, _ connect.Scope, p connect.FulfilPa
 	return nil
 }
 
-func (s *sideShop) FulfilmentEvent(context.Context, connect.Scope, connect.FulfilmentEventParams) error {
+func (s *sideShop) FulfillmentEvent(context.Context, connect.Scope, connect.FulfillmentEventParams) error {
 	return nil
 }
 
 // TestTheClientSeesShopifysSideOfAnOrder: an order fulfilled in Shopify shows
-// when, and that the customer was notified; one whose fulfilment Shopify
+// when, and that the customer was notified; one whose fulfillment Shopify
 // refused shows why; on the order page and in the API.
 func TestTheClientSeesShopifysSideOfAnOrder(t *testing.T) {
 	t.Parallel()
@@ -60,7 +60,7 @@ func TestTheClientSeesShopifysSideOfAnOrder(t *testing.T) {
 	if _, err := e.svc.LinkShopify(e.ctx, tm.owner, "green.myshopify.com"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.UpdateFulfilment(e.ctx, tm.owner, connect.FulfilmentSettings{AutoFulfil: true, NotifyCustomer: true}); err != nil {
+	if _, err := e.svc.UpdateFulfillment(e.ctx, tm.owner, connect.FulfillmentSettings{AutoFulfill: true, NotifyCustomer: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.ImportShopifyOrders(e.ctx, tm.owner, []string{"#1001", "#1002", "#1003"}, connect.ImportOptions{}); err != nil {
@@ -86,7 +86,7 @@ func TestTheClientSeesShopifysSideOfAnOrder(t *testing.T) {
 			connect.RouteEvent{ID: "s" + name, Order: ids[name], Event: connect.EventSchedule, At: now, Route: connect.RouteStop{RouteID: "r1", Position: i + 1}},
 			connect.RouteEvent{ID: "d" + name, Order: ids[name], Event: connect.EventComplete, At: now.Add(time.Minute)})
 	}
-	if _, err := e.svc.ApplyRouteEvents(e.ctx, connect.AsHost(tm.client.Account), events); err != nil {
+	if _, err := e.svc.ApplyRouteEvents(e.ctx, connect.AsRouteSync(tm.client.Account), events); err != nil {
 		t.Fatal(err)
 	}
 	e.w.DeliverOutbox(connect.OutboxOptions{MaxAttempts: 1, Backoff: func(int) time.Duration { return 0 }})

@@ -52,7 +52,7 @@ type Config struct {
 	// an order with more is read again with all of them. Fewer means more
 	// orders a query (see [OrdersPageSize]). 0: 5.
 	LineItems int
-	// TrackingCompany names the carrier on fulfilments with a tracking link,
+	// TrackingCompany names the carrier on fulfillments with a tracking link,
 	// as shoppers see it ("Green Grocer Deliveries"). "": none.
 	TrackingCompany string
 
@@ -83,7 +83,7 @@ type Config struct {
 	// MaxWebhookBody bounds a webhook's body. 0: [DefaultMaxWebhookBody].
 	MaxWebhookBody int64
 
-	// Logger hears about refreshed tokens, fulfilments and webhooks. nil: silent.
+	// Logger hears about refreshed tokens, fulfillments and webhooks. nil: silent.
 	Logger *slog.Logger
 	// TracerProvider and MeterProvider receive the spans and metrics of every
 	// GraphQL operation (see ClientConfig). The install and webhook handlers

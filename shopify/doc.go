@@ -3,7 +3,7 @@
 //
 // [Adapter] is the core's Shopify port (connect.Shopify): it lists a client's
 // open orders, looks orders up by id or name for a Bulk import, maps each to a
-// connect.OrderInput (or says why it cannot be one), fulfils delivered orders
+// connect.OrderInput (or says why it cannot be one), fulfills delivered orders
 // and posts delivery progress. Each client reaches its linked store with the
 // store's expiring offline token (Shopify keeps one per app and shop, so the
 // clients linked to a shop share it), kept sealed ([Sealer]) by a

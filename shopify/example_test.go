@@ -58,6 +58,6 @@ func ExampleNew() {
 	mux.HandleFunc("POST /settings/shopify/install", install.Start) // the Connect store button
 	mux.HandleFunc("GET /shopify/callback", install.Callback)       // the app's redirection URL
 	mux.Handle("POST /shopify/webhooks", webhooks)                  // every webhook topic's URL
-	go svc.RunOutbox(ctx, connect.OutboxOptions{})                  // fulfilments reach Shopify from here
+	go svc.RunOutbox(ctx, connect.OutboxOptions{})                  // fulfillments reach Shopify from here
 	log.Fatal(http.ListenAndServe(":8080", mux))
 }

@@ -291,12 +291,12 @@ func TestInstallTellsTheOwnerWhichScopesShopifyDidNotGrant(t *testing.T) {
 
 	// Progress events then fail as forbidden, naming the scope, not as a bug.
 	o, ref := r.order()
-	if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Key: "k", Order: ref}); err != nil {
-		t.Fatalf("Fulfil: %v", err)
+	if err := r.adapter.Fulfill(r.ctx, r.scope, connect.FulfillParams{Key: "k", Order: ref}); err != nil {
+		t.Fatalf("Fulfill: %v", err)
 	}
-	err = r.adapter.FulfilmentEvent(r.ctx, r.scope, connect.FulfilmentEventParams{Key: "e", Order: ref, Status: connect.FulfilmentDelivered})
+	err = r.adapter.FulfillmentEvent(r.ctx, r.scope, connect.FulfillmentEventParams{Key: "e", Order: ref, Status: connect.FulfillmentDelivered})
 	if connect.ErrorCode(err) != connect.Forbidden || !strings.Contains(err.Error(), "write_fulfillments") {
-		t.Errorf("FulfilmentEvent = %v; want Forbidden naming write_fulfillments", err)
+		t.Errorf("FulfillmentEvent = %v; want Forbidden naming write_fulfillments", err)
 	}
 	if f := r.fulfillments(o.ID); len(f) != 1 || len(f[0].Events) != 0 {
 		t.Errorf("fulfillments %+v; want one without events", f)

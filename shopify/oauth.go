@@ -32,7 +32,7 @@ import (
 //     the fulfillment, which Shopify shows the shopper.
 //
 // Orders fulfilled by third-party services or apps (the assigned and
-// third_party fulfillment order scopes) are not ours to fulfil, so those scopes
+// third_party fulfillment order scopes) are not ours to fulfill, so those scopes
 // are not asked for.
 func Scopes() []string {
 	return []string{

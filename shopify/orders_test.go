@@ -90,7 +90,7 @@ func TestLookupMapsEveryField(t *testing.T) {
 	cancelled := r.shop.AddOrder(shopifytest.Order{CreatedAt: created, Cancelled: true, ShippingAddress: &shopifytest.Address{Address1: "1 A St"}, LineItems: many[:1]})
 	fulfilled := r.shop.AddOrder(shopifytest.Order{CreatedAt: created, ShippingAddress: &shopifytest.Address{Address1: "2 B St"}, LineItems: many[:1]})
 	r.link()
-	if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: connect.ShopifyRef{Shop: r.shop.Domain(), OrderID: fulfilled.ID}}); err != nil {
+	if err := r.adapter.Fulfill(r.ctx, r.scope, connect.FulfillParams{Order: connect.ShopifyRef{Shop: r.shop.Domain(), OrderID: fulfilled.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	idNumber := func(gid string) string { return gid[strings.LastIndexByte(gid, '/')+1:] }

@@ -141,7 +141,7 @@ func TestServiceResyncsOrdersEditedOrCancelledInShopify(t *testing.T) {
 	if _, err := w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{ours[submitted.Name].ID, ours[scheduled.Name].ID}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := w.svc.ApplyRouteEvents(w.ctx, connect.AsHost(w.client.Account), []connect.RouteEvent{{ID: "s1",
+	_, err := w.svc.ApplyRouteEvents(w.ctx, connect.AsRouteSync(w.client.Account), []connect.RouteEvent{{ID: "s1",
 		Order: ours[scheduled.Name].ID, Event: connect.EventSchedule, At: w.clock.Now(), Route: connect.RouteStop{RouteID: "r1", Position: 1}}})
 	if err != nil {
 		t.Fatal(err)

@@ -95,7 +95,7 @@ func TestPrivacyWebhooksReachEveryPersonalFieldAndTheHost(t *testing.T) {
 		if _, err := w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{ids[ava.Name]}); err != nil {
 			t.Fatal(err)
 		}
-		host := connect.AsHost(w.client.Account)
+		host := connect.AsRouteSync(w.client.Account)
 		proof := &connect.ProofOfDelivery{PhotoURLs: []string{"https://host.example/pod/a1.jpg", "https://host.example/pod/a2.jpg"},
 			SignatureURL: "https://host.example/pod/a-sig.png", RecipientName: "Ava's neighbour", Notes: "Left at gate 4417",
 			Latitude: dec(30.2672), Longitude: dec(-97.7431)}

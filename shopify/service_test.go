@@ -339,7 +339,7 @@ func TestServiceBulkImportOf1000Names(t *testing.T) {
 		st.Requests, minRequests, st.Requested, st.Actual, w.clock.Now().Sub(start), time.Since(wall).Round(time.Millisecond))
 }
 
-func TestServiceFulfilsThroughTheOutbox(t *testing.T) {
+func TestServiceFulfillsThroughTheOutbox(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	onDelivery := w.shop.AddOrder(shopifytest.Order{ShippingAddress: &shopifytest.Address{Address1: "1 Elm St"}, LineItems: []shopifytest.LineItem{{Name: "Mug", Quantity: 1}}})
@@ -361,7 +361,7 @@ func TestServiceFulfilsThroughTheOutbox(t *testing.T) {
 		t.Fatalf("no draft %s", name)
 		return ""
 	}
-	host := connect.AsHost(w.client.Account)
+	host := connect.AsRouteSync(w.client.Account)
 	route := func(id connect.OrderID, evs ...connect.RouteEvent) {
 		t.Helper()
 		for i := range evs {
@@ -374,7 +374,7 @@ func TestServiceFulfilsThroughTheOutbox(t *testing.T) {
 	}
 
 	t.Run("on delivery, notifying the customer", func(t *testing.T) {
-		if _, err := w.svc.UpdateFulfilment(w.ctx, w.owner, connect.FulfilmentSettings{AutoFulfil: true, NotifyCustomer: true}); err != nil {
+		if _, err := w.svc.UpdateFulfillment(w.ctx, w.owner, connect.FulfillmentSettings{AutoFulfill: true, NotifyCustomer: true}); err != nil {
 			t.Fatal(err)
 		}
 		id := importOne(onDelivery.Name)
@@ -389,7 +389,7 @@ func TestServiceFulfilsThroughTheOutbox(t *testing.T) {
 		}
 	})
 	t.Run("on start, with a tracking link and progress", func(t *testing.T) {
-		if _, err := w.svc.UpdateFulfilment(w.ctx, w.owner, connect.FulfilmentSettings{AutoFulfil: true, Mode: connect.FulfilOnStart}); err != nil {
+		if _, err := w.svc.UpdateFulfillment(w.ctx, w.owner, connect.FulfillmentSettings{AutoFulfill: true, Mode: connect.FulfillOnStart}); err != nil {
 			t.Fatal(err)
 		}
 		id := importOne(onStart.Name)

@@ -49,7 +49,7 @@ func TestOrdersOlderThan60DaysNeedReadAllOrders(t *testing.T) {
 		}
 		// An order imported on its 59th day and delivered on its 61st.
 		r.clock.Advance(2 * 24 * time.Hour)
-		err = r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Key: "k", Order: connect.ShopifyRef{Shop: r.shop.Domain(), OrderID: recent.ID}})
+		err = r.adapter.Fulfill(r.ctx, r.scope, connect.FulfillParams{Key: "k", Order: connect.ShopifyRef{Shop: r.shop.Domain(), OrderID: recent.ID}})
 		connecttest.WantCode(t, err, connect.NotFound, "needs read_all_orders")
 	})
 

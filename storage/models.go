@@ -28,9 +28,9 @@ type clientRow struct {
 	DefaultDepot     string    `bun:"default_depot"`
 	ShopifyShop      string    `bun:"shopify_shop"`
 	ShopifyLinkedAt  time.Time `bun:"shopify_linked_at,nullzero"`
-	AutoFulfil       bool      `bun:"auto_fulfil"`
+	AutoFulfill      bool      `bun:"auto_fulfil"`
 	NotifyCustomer   bool      `bun:"notify_customer"`
-	FulfilMode       string    `bun:"fulfil_mode"`
+	FulfillMode      string    `bun:"fulfil_mode"`
 	ImportMapping    string    `bun:"import_mapping"` // JSON object; "" when none
 	Version          int       `bun:"version"`
 	CreatedAt        time.Time `bun:"created_at"`

@@ -117,7 +117,7 @@ func BenchmarkRouteEvents(b *testing.B) {
 				evs[i] = connect.RouteEvent{ID: fmt.Sprintf("e%d", seq), Order: id, Event: step, At: at,
 					Route: connect.RouteStop{RouteID: "r", Position: i + 1}, ETA: at.Add(time.Hour)}
 			}
-			res, err := svc.ApplyRouteEvents(ctx, connect.AsHost("bench"), evs)
+			res, err := svc.ApplyRouteEvents(ctx, connect.AsRouteSync("bench"), evs)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -3009,78 +3009,78 @@ func (m *MockShopify) EXPECT() *MockShopifyMockRecorder {
 	return m.recorder
 }
 
-// Fulfil mocks base method.
-func (m *MockShopify) Fulfil(ctx context.Context, client connect.Scope, p connect.FulfilParams) error {
+// Fulfill mocks base method.
+func (m *MockShopify) Fulfill(ctx context.Context, client connect.Scope, p connect.FulfillParams) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Fulfil", ctx, client, p)
+	ret := m.ctrl.Call(m, "Fulfill", ctx, client, p)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
-// Fulfil indicates an expected call of Fulfil.
-func (mr *MockShopifyMockRecorder) Fulfil(ctx, client, p any) *MockShopifyFulfilCall {
+// Fulfill indicates an expected call of Fulfill.
+func (mr *MockShopifyMockRecorder) Fulfill(ctx, client, p any) *MockShopifyFulfillCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Fulfil", reflect.TypeOf((*MockShopify)(nil).Fulfil), ctx, client, p)
-	return &MockShopifyFulfilCall{Call: call}
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Fulfill", reflect.TypeOf((*MockShopify)(nil).Fulfill), ctx, client, p)
+	return &MockShopifyFulfillCall{Call: call}
 }
 
-// MockShopifyFulfilCall wrap *gomock.Call
-type MockShopifyFulfilCall struct {
+// MockShopifyFulfillCall wrap *gomock.Call
+type MockShopifyFulfillCall struct {
 	*gomock.Call
 }
 
 // Return rewrite *gomock.Call.Return
-func (c *MockShopifyFulfilCall) Return(arg0 error) *MockShopifyFulfilCall {
+func (c *MockShopifyFulfillCall) Return(arg0 error) *MockShopifyFulfillCall {
 	c.Call = c.Call.Return(arg0)
 	return c
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockShopifyFulfilCall) Do(f func(context.Context, connect.Scope, connect.FulfilParams) error) *MockShopifyFulfilCall {
+func (c *MockShopifyFulfillCall) Do(f func(context.Context, connect.Scope, connect.FulfillParams) error) *MockShopifyFulfillCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockShopifyFulfilCall) DoAndReturn(f func(context.Context, connect.Scope, connect.FulfilParams) error) *MockShopifyFulfilCall {
+func (c *MockShopifyFulfillCall) DoAndReturn(f func(context.Context, connect.Scope, connect.FulfillParams) error) *MockShopifyFulfillCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
-// FulfilmentEvent mocks base method.
-func (m *MockShopify) FulfilmentEvent(ctx context.Context, client connect.Scope, p connect.FulfilmentEventParams) error {
+// FulfillmentEvent mocks base method.
+func (m *MockShopify) FulfillmentEvent(ctx context.Context, client connect.Scope, p connect.FulfillmentEventParams) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "FulfilmentEvent", ctx, client, p)
+	ret := m.ctrl.Call(m, "FulfillmentEvent", ctx, client, p)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
-// FulfilmentEvent indicates an expected call of FulfilmentEvent.
-func (mr *MockShopifyMockRecorder) FulfilmentEvent(ctx, client, p any) *MockShopifyFulfilmentEventCall {
+// FulfillmentEvent indicates an expected call of FulfillmentEvent.
+func (mr *MockShopifyMockRecorder) FulfillmentEvent(ctx, client, p any) *MockShopifyFulfillmentEventCall {
 	mr.mock.ctrl.T.Helper()
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "FulfilmentEvent", reflect.TypeOf((*MockShopify)(nil).FulfilmentEvent), ctx, client, p)
-	return &MockShopifyFulfilmentEventCall{Call: call}
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "FulfillmentEvent", reflect.TypeOf((*MockShopify)(nil).FulfillmentEvent), ctx, client, p)
+	return &MockShopifyFulfillmentEventCall{Call: call}
 }
 
-// MockShopifyFulfilmentEventCall wrap *gomock.Call
-type MockShopifyFulfilmentEventCall struct {
+// MockShopifyFulfillmentEventCall wrap *gomock.Call
+type MockShopifyFulfillmentEventCall struct {
 	*gomock.Call
 }
 
 // Return rewrite *gomock.Call.Return
-func (c *MockShopifyFulfilmentEventCall) Return(arg0 error) *MockShopifyFulfilmentEventCall {
+func (c *MockShopifyFulfillmentEventCall) Return(arg0 error) *MockShopifyFulfillmentEventCall {
 	c.Call = c.Call.Return(arg0)
 	return c
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockShopifyFulfilmentEventCall) Do(f func(context.Context, connect.Scope, connect.FulfilmentEventParams) error) *MockShopifyFulfilmentEventCall {
+func (c *MockShopifyFulfillmentEventCall) Do(f func(context.Context, connect.Scope, connect.FulfillmentEventParams) error) *MockShopifyFulfillmentEventCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockShopifyFulfilmentEventCall) DoAndReturn(f func(context.Context, connect.Scope, connect.FulfilmentEventParams) error) *MockShopifyFulfilmentEventCall {
+func (c *MockShopifyFulfillmentEventCall) DoAndReturn(f func(context.Context, connect.Scope, connect.FulfillmentEventParams) error) *MockShopifyFulfillmentEventCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

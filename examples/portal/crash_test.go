@@ -42,7 +42,7 @@ import (
 //   - while its outbox worker pushes stop changes to the host: a push the host
 //     applied but whose answer never reached the dying child is pushed again with
 //     the same key after the restart, and is a no-op;
-//   - while the worker fulfils delivered Shopify orders: a fulfillment Shopify
+//   - while the worker fulfills delivered Shopify orders: a fulfillment Shopify
 //     created but whose answer was lost is not created again.
 //
 // The fakes that count deliveries (the host's route sync over HTTP, and Shopify
@@ -221,7 +221,7 @@ func testCrashWhilePushingStops(t *testing.T, ctx context.Context, c *child, w *
 			connect.RouteEvent{ID: "start/" + string(o.ID), Order: o.ID, Event: connect.EventStart, At: now.Add(time.Millisecond),
 				ETA: now.Add(time.Duration(pos) * stopInterval).Truncate(time.Minute)})
 	}
-	if res, err := w.svc.ApplyRouteEvents(ctx, connect.AsHost(demoAccount), events); err != nil || res.Applied != len(events) {
+	if res, err := w.svc.ApplyRouteEvents(ctx, connect.AsRouteSync(demoAccount), events); err != nil || res.Applied != len(events) {
 		t.Fatalf("routing the shop's orders: %+v %v", res, err)
 	}
 	// Some of the spreadsheet's orders are withdrawn or cancelled.
@@ -295,7 +295,7 @@ func testCrashWhileFulfilling(t *testing.T, ctx context.Context, c *child, w *wo
 		t.Skipf("the previous step left %d orders en route", len(w.routed))
 	}
 	c.stop(t)
-	// Deliver 30 of the shop's orders with proof and fail 5: 30 fulfilments wait.
+	// Deliver 30 of the shop's orders with proof and fail 5: 30 fulfillments wait.
 	now := time.Now()
 	var events []connect.RouteEvent
 	for i, id := range w.routed[:35] {
@@ -306,12 +306,12 @@ func testCrashWhileFulfilling(t *testing.T, ctx context.Context, c *child, w *wo
 		}
 		events = append(events, ev)
 	}
-	if res, err := w.svc.ApplyRouteEvents(ctx, connect.AsHost(demoAccount), events); err != nil || res.Applied != len(events) {
+	if res, err := w.svc.ApplyRouteEvents(ctx, connect.AsRouteSync(demoAccount), events); err != nil || res.Applied != len(events) {
 		t.Fatalf("completing the route: %+v %v", res, err)
 	}
 	fulfils := 0
 	for _, e := range w.outbox(t, connect.OutboxPending) {
-		if e.Kind == connect.OutboxFulfil {
+		if e.Kind == connect.OutboxFulfill {
 			fulfils++
 		}
 	}
@@ -371,7 +371,7 @@ func testCrashWhileFulfilling(t *testing.T, ctx context.Context, c *child, w *wo
 	entries := w.outbox(t)
 	done := 0
 	for _, e := range entries {
-		if e.Kind == connect.OutboxFulfil && e.State == connect.OutboxDone {
+		if e.Kind == connect.OutboxFulfill && e.State == connect.OutboxDone {
 			done++
 		}
 	}
@@ -622,7 +622,7 @@ func (w *world) newClient(t *testing.T, name string) *connecttest.Team {
 }
 
 // linkShop links the client to a shop of the fake, with a token the child's
-// adapter opens (the same sealing key), and turns automatic fulfilment on.
+// adapter opens (the same sealing key), and turns automatic fulfillment on.
 func (w *world) linkShop(t *testing.T, a *connecttest.Team, domain string) {
 	t.Helper()
 	ctx := context.Background()
@@ -634,7 +634,7 @@ func (w *world) linkShop(t *testing.T, a *connecttest.Team, domain string) {
 	if _, err := w.svc.LinkShopify(ctx, a.Owner.Actor, domain); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.UpdateFulfilment(ctx, a.Owner.Actor, connect.FulfilmentSettings{AutoFulfil: true, NotifyCustomer: true}); err != nil {
+	if _, err := w.svc.UpdateFulfillment(ctx, a.Owner.Actor, connect.FulfillmentSettings{AutoFulfill: true, NotifyCustomer: true}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -783,7 +783,7 @@ func impossible(o *connect.Order) string {
 		// Events outside the lifecycle table (a depot move, what Shopify
 		// said) record something without changing the status.
 		ok := !slices.Contains(connect.Events(), ev.Event) && ev.From == ev.To
-		for _, k := range []connect.ActorKind{connect.ActorMember, connect.ActorDispatcher, connect.ActorHost, connect.ActorShopify} {
+		for _, k := range []connect.ActorKind{connect.ActorMember, connect.ActorDispatcher, connect.ActorRouteSync, connect.ActorShopify} {
 			if to, err := connect.Next(ev.From, ev.Event, k); err == nil && to == ev.To {
 				ok = true
 			}

@@ -30,7 +30,7 @@ import (
 // does not. A dispatcher login, routes built from the unassigned stops, and a
 // driver page that completes or fails stops with proof of delivery. Everything
 // goes through the Service: as the dispatcher to read, as the host's route sync
-// (connect.AsHost) to report what happened on the routes.
+// (connect.AsRouteSync) to report what happened on the routes.
 
 //go:embed templates/*.html static/*
 var demoFS embed.FS
@@ -272,7 +272,7 @@ func (h *host) buildRoute(w http.ResponseWriter, r *http.Request, _ connect.Acto
 		events[i] = connect.RouteEvent{ID: "schedule/" + routeID + "/" + id, Order: connect.OrderID(id),
 			Event: connect.EventSchedule, At: now, Route: connect.RouteStop{RouteID: routeID, Position: i + 1}}
 	}
-	res, err := h.svc.ApplyRouteEvents(r.Context(), connect.AsHost(demoAccount), events)
+	res, err := h.svc.ApplyRouteEvents(r.Context(), connect.AsRouteSync(demoAccount), events)
 	if err != nil {
 		return err
 	}
@@ -302,7 +302,7 @@ func (h *host) startRoute(w http.ResponseWriter, r *http.Request, a connect.Acto
 				Event: connect.EventStart, At: now, ETA: now.Add(time.Duration(o.Route.Position) * stopInterval).Truncate(time.Minute)})
 		}
 	}
-	if _, err := h.svc.ApplyRouteEvents(r.Context(), connect.AsHost(demoAccount), events); err != nil {
+	if _, err := h.svc.ApplyRouteEvents(r.Context(), connect.AsRouteSync(demoAccount), events); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/demo/driver/"+url.PathEscape(id), http.StatusSeeOther)
@@ -422,7 +422,7 @@ func (h *host) report(w http.ResponseWriter, r *http.Request, ev connect.RouteEv
 	routeID, order := r.PathValue("route"), r.PathValue("order")
 	ev.ID = string(ev.Event) + "/" + order + "/" + r.FormValue("nonce")
 	ev.Order, ev.At = connect.OrderID(order), time.Now()
-	res, err := h.svc.ApplyRouteEvents(r.Context(), connect.AsHost(demoAccount), []connect.RouteEvent{ev})
+	res, err := h.svc.ApplyRouteEvents(r.Context(), connect.AsRouteSync(demoAccount), []connect.RouteEvent{ev})
 	if err != nil {
 		return err
 	}

@@ -204,7 +204,7 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 	h.mux.Handle("/demo/", h.cop.Handler(h.demoRoutes()))
 
 	// The outbox worker pushes submitted, withdrawn and cancelled orders to the
-	// route sync (and fulfils Shopify orders), with retries.
+	// route sync (and fulfills Shopify orders), with retries.
 	workCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	h.stop = stop
 	h.done.Add(1)

@@ -143,7 +143,7 @@ func demoApprove(w http.ResponseWriter, r *http.Request, start http.HandlerFunc,
 }
 
 // twoLocationOrder is the note of the demo store's order stocked at two
-// locations: Shopify fulfils it one location at a time, and the demo shows
+// locations: Shopify fulfills it one location at a time, and the demo shows
 // both fulfillments and their delivery progress.
 const twoLocationOrder = "Stocked at two locations: fulfilled from each"
 

@@ -19,7 +19,7 @@ import (
 // end: imported, routed, started (fulfilled from each location, each
 // fulfillment told the delivery is out for delivery) and delivered (each told
 // so).
-func TestTheDemoFulfilsATwoLocationOrderFromBoth(t *testing.T) {
+func TestTheDemoFulfillsATwoLocationOrderFromBoth(t *testing.T) {
 	th := startHost(t, t.TempDir())
 	if th.shopifyFake == nil {
 		t.Fatal("no fake Shopify")
@@ -51,7 +51,7 @@ func TestTheDemoFulfilsATwoLocationOrderFromBoth(t *testing.T) {
 	if _, err := c.Get(th.base + res.Header.Get("Location")); err != nil { // the callback
 		t.Fatal(err)
 	}
-	if _, err := th.svc.UpdateFulfilment(ctx, acc.Actor, connect.FulfilmentSettings{AutoFulfil: true, NotifyCustomer: true, Mode: connect.FulfilOnStart}); err != nil {
+	if _, err := th.svc.UpdateFulfillment(ctx, acc.Actor, connect.FulfillmentSettings{AutoFulfill: true, NotifyCustomer: true, Mode: connect.FulfillOnStart}); err != nil {
 		t.Fatal(err)
 	}
 	res2, err := th.svc.ImportShopifyOrders(ctx, acc.Actor, []string{order.ID}, connect.ImportOptions{})

@@ -103,7 +103,7 @@ func (b *bench) routes(n, batch, workers int) error {
 					}
 					evs[i] = ev
 				}
-				res, err := svc.ApplyRouteEvents(b.ctx, connect.AsHost(account), evs)
+				res, err := svc.ApplyRouteEvents(b.ctx, connect.AsRouteSync(account), evs)
 				if err != nil {
 					return err
 				}

@@ -29,7 +29,7 @@ func (m mutationRoot) field(name string, args map[string]any) (any, error) {
 	return nil, notImplemented("Mutation", name)
 }
 
-// fulfillmentCreate fulfils the fulfillment orders given (all their remaining
+// fulfillmentCreate fulfills the fulfillment orders given (all their remaining
 // line items, or the quantities listed), closing those with nothing left.
 // They must all be open and belong to one order.
 func (s *Shop) fulfillmentCreate(args map[string]any) payload {
@@ -87,7 +87,7 @@ func (s *Shop) fulfillmentCreate(args map[string]any) payload {
 	if len(p.errs) > 0 {
 		return p
 	}
-	// Shopify fulfils one location at a time: fulfillment orders assigned
+	// Shopify fulfills one location at a time: fulfillment orders assigned
 	// to two locations are refused together.
 	var locs []string
 	for _, w := range wants {

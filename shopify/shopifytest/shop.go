@@ -86,7 +86,7 @@ type Location struct {
 	Name string
 }
 
-// FulfillmentOrder is the part of an order one location fulfils.
+// FulfillmentOrder is the part of an order one location fulfills.
 type FulfillmentOrder struct {
 	ID        string
 	Status    string   // OPEN, IN_PROGRESS, CLOSED…
@@ -289,7 +289,7 @@ func (s *Shop) location(name string) Location {
 
 // RefuseFulfillmentAt makes fulfillmentCreate refuse fulfillment orders
 // assigned to the named location with this user error, as Shopify does for a
-// location the app may not fulfil from; "" lifts the refusal.
+// location the app may not fulfill from; "" lifts the refusal.
 func (s *Shop) RefuseFulfillmentAt(location, message string) {
 	s.srv.mu.Lock()
 	defer s.srv.mu.Unlock()
@@ -301,8 +301,8 @@ func (s *Shop) RefuseFulfillmentAt(location, message string) {
 
 // Refund refunds (or, with removed, removes in an order edit) n units of the
 // order's line item with this name: its currentQuantity drops, and so do the
-// units its fulfillment order still has to fulfil. A fulfillment order left
-// with nothing to fulfil closes.
+// units its fulfillment order still has to fulfill. A fulfillment order left
+// with nothing to fulfill closes.
 func (s *Shop) Refund(orderID, lineItemName string, n int, removed bool) {
 	s.srv.mu.Lock()
 	defer s.srv.mu.Unlock()

@@ -20,9 +20,9 @@ func testClientRoundTrip(t *testing.T, f *fixture) {
 			RequiredFields: connect.RequireFields(connect.FieldZip, connect.FieldRecipientPhone),
 			DefaultDepot:   "depot-north",
 		},
-		Shopify:    connect.ShopifyLink{Shop: "bakery.myshopify.com", LinkedAt: f.at(3)},
-		Fulfilment: connect.FulfilmentSettings{AutoFulfil: true, NotifyCustomer: true, Mode: connect.FulfilOnStart},
-		CreatedAt:  f.at(1), UpdatedAt: f.at(2),
+		Shopify:     connect.ShopifyLink{Shop: "bakery.myshopify.com", LinkedAt: f.at(3)},
+		Fulfillment: connect.FulfillmentSettings{AutoFulfill: true, NotifyCustomer: true, Mode: connect.FulfillOnStart},
+		CreatedAt:   f.at(1), UpdatedAt: f.at(2),
 	}
 	must(t, f.s.CreateClient(f.ctx, connect.Scope{Account: c.Account}, c))
 	got, err := f.s.Client(f.ctx, connect.Scope{Account: account}, c.ID)
@@ -117,7 +117,7 @@ func testUpdateClient(t *testing.T, f *fixture) {
 	c.Name, c.Email, c.Status, c.UpdatedAt = "Renamed", "new@example.com", connect.ClientDisabled, f.at(9)
 	c.Settings = connect.ClientSettings{RequiredFields: connect.RequireFields(connect.FieldSize), DefaultDepot: "d2"}
 	c.Shopify = connect.ShopifyLink{Shop: "x.myshopify.com", LinkedAt: f.at(8)}
-	c.Fulfilment = connect.FulfilmentSettings{AutoFulfil: true, Mode: connect.FulfilOnDelivery}
+	c.Fulfillment = connect.FulfillmentSettings{AutoFulfill: true, Mode: connect.FulfillOnDelivery}
 	must(t, f.s.UpdateClient(f.ctx, connect.Scope{Account: c.Account}, c))
 	if c.Version != v+1 {
 		t.Fatalf("Version after UpdateClient = %d, want %d", c.Version, v+1)

@@ -47,7 +47,7 @@ func orderScope(o *connect.Order) connect.Scope {
 
 func testLifecycle(t *testing.T, f *fixture) {
 	c := f.client(f.account())
-	kinds := []connect.ActorKind{connect.ActorMember, connect.ActorDispatcher, connect.ActorHost}
+	kinds := []connect.ActorKind{connect.ActorMember, connect.ActorDispatcher, connect.ActorRouteSync}
 	walked := 0
 	for _, e := range connect.Events() {
 		for _, from := range connect.Statuses() {

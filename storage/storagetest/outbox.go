@@ -54,7 +54,7 @@ func testOutboxRoundTrip(t *testing.T, f *fixture) {
 
 	// The same keys again (a retried transaction) are left out, whatever else differs.
 	again := []connect.OutboxEntry{e1, f.entry(c, 4)}
-	again[0].ID, again[0].Kind, again[0].NextAt, again[0].Payload = "", connect.OutboxFulfil, f.at(0), []byte("another payload")
+	again[0].ID, again[0].Kind, again[0].NextAt, again[0].Payload = "", connect.OutboxFulfill, f.at(0), []byte("another payload")
 	must(t, f.s.AddOutbox(f.ctx, scopeOf(c), again))
 	e4 := again[1]
 
@@ -332,7 +332,7 @@ func testOrderOutbox(t *testing.T, f *fixture) {
 	order := connect.OrderID(f.id("or"))
 	e1, e2, other := f.entry(c, 2), f.entry(c, 1), f.entry(c, 3)
 	e1.Order, e2.Order = order, order
-	e1.Kind, e1.Event, e2.Kind, e2.Event = connect.OutboxFulfilmentEvent, connect.EventComplete, connect.OutboxFulfil, connect.EventStart
+	e1.Kind, e1.Event, e2.Kind, e2.Event = connect.OutboxFulfillmentEvent, connect.EventComplete, connect.OutboxFulfill, connect.EventStart
 	batch := []connect.OutboxEntry{e1, e2, other}
 	must(t, f.s.AddOutbox(f.ctx, scopeOf(c), batch))
 	e1, e2 = batch[0], batch[1]
@@ -342,7 +342,7 @@ func testOrderOutbox(t *testing.T, f *fixture) {
 		got, err := f.s.OrderOutbox(f.ctx, sc, order)
 		must(t, err)
 		same(t, "the order's entries, oldest first", []string{e2.Key, e1.Key}, keys(got))
-		if got[0].State != connect.OutboxDead || got[0].LastError != "refused" || got[0].Kind != connect.OutboxFulfil ||
+		if got[0].State != connect.OutboxDead || got[0].LastError != "refused" || got[0].Kind != connect.OutboxFulfill ||
 			got[1].State != connect.OutboxPending || got[1].Event != connect.EventComplete || got[1].Order != order {
 			t.Fatalf("the order's entries: %+v", got)
 		}

@@ -8,17 +8,17 @@ import (
 	"github.com/dispatchkit/connect"
 )
 
-// TestTheOrderShowsShopifysSideOfItsFulfilment follows an order of a client
-// that fulfils when the route starts: not fulfilled while submitted; fulfilled,
+// TestTheOrderShowsShopifysSideOfItsFulfillment follows an order of a client
+// that fulfills when the route starts: not fulfilled while submitted; fulfilled,
 // customer not notified, out for delivery once the route started and the
 // outbox delivered; delivered as the last progress after that.
-func TestTheOrderShowsShopifysSideOfItsFulfilment(t *testing.T) {
+func TestTheOrderShowsShopifysSideOfItsFulfillment(t *testing.T) {
 	shop := &fakeShop{orders: []connect.ShopifyOrder{shopOrder("#1001")}}
 	w := newWorldWith(t, func(c *connect.Config) { c.Shopify = shop })
 	if _, err := w.svc.LinkShopify(w.ctx, w.owner, "green.myshopify.com"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.UpdateFulfilment(w.ctx, w.owner, connect.FulfilmentSettings{AutoFulfil: true, Mode: connect.FulfilOnStart}); err != nil {
+	if _, err := w.svc.UpdateFulfillment(w.ctx, w.owner, connect.FulfillmentSettings{AutoFulfill: true, Mode: connect.FulfillOnStart}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{"#1001"}, connect.ImportOptions{}); err != nil {
@@ -34,23 +34,23 @@ func TestTheOrderShowsShopifysSideOfItsFulfilment(t *testing.T) {
 	}
 	deliver := func() { w.DeliverOutbox(connect.OutboxOptions{Backoff: func(int) time.Duration { return 0 }}) }
 	deliver()
-	if f := w.status(d.ID).ShopifyFulfilment; f == nil || *f != (connect.ShopifyFulfilment{}) {
+	if f := w.status(d.ID).ShopifyFulfillment; f == nil || *f != (connect.ShopifyFulfillment{}) {
 		t.Fatalf("a submitted order's Shopify side: %+v, want not fulfilled", f)
 	}
 	w.route(ev("s1", d.ID, connect.EventSchedule, 0), ev("g1", d.ID, connect.EventStart, 5))
-	if f := w.status(d.ID).ShopifyFulfilment; f.State != connect.ShopifyFulfilPending {
+	if f := w.status(d.ID).ShopifyFulfillment; f.State != connect.ShopifyFulfillPending {
 		t.Fatalf("before the outbox ran: %+v, want pending", f)
 	}
 	deliver()
-	f := w.status(d.ID).ShopifyFulfilment
+	f := w.status(d.ID).ShopifyFulfillment
 	if f.State != connect.ShopifyFulfilled || f.FulfilledAt.IsZero() || f.NotifyCustomer ||
-		f.Progress != connect.FulfilmentOutForDelivery || f.Error != "" {
+		f.Progress != connect.FulfillmentOutForDelivery || f.Error != "" {
 		t.Fatalf("after the route started: %+v", f)
 	}
 	w.route(ev("c1", d.ID, connect.EventComplete, 30))
 	deliver()
 	got := w.status(d.ID)
-	if f := got.ShopifyFulfilment; f.Progress != connect.FulfilmentDelivered || f.ProgressAt.Before(f.FulfilledAt) {
+	if f := got.ShopifyFulfillment; f.Progress != connect.FulfillmentDelivered || f.ProgressAt.Before(f.FulfilledAt) {
 		t.Fatalf("after delivery: %+v", f)
 	}
 	var timeline []connect.Event
@@ -59,7 +59,7 @@ func TestTheOrderShowsShopifysSideOfItsFulfilment(t *testing.T) {
 			timeline = append(timeline, ev.Event)
 		}
 	}
-	slices.Sort(timeline) // the fulfilment and the first progress go out together, in either order
+	slices.Sort(timeline) // the fulfillment and the first progress go out together, in either order
 	if want := []connect.Event{connect.EventShopifyFulfilled, connect.EventShopifyProgress, connect.EventShopifyProgress}; !slices.Equal(timeline, want) {
 		t.Errorf("the timeline's Shopify events: %v, want %v", timeline, want)
 	}
@@ -67,11 +67,11 @@ func TestTheOrderShowsShopifysSideOfItsFulfilment(t *testing.T) {
 	if _, err := w.Store.PurgeOutboxAnyAccount(w.ctx, time.Now().Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if f := w.status(d.ID).ShopifyFulfilment; *f != *got.ShopifyFulfilment {
-		t.Errorf("after the outbox was purged: %+v, want %+v", f, got.ShopifyFulfilment)
+	if f := w.status(d.ID).ShopifyFulfillment; *f != *got.ShopifyFulfillment {
+		t.Errorf("after the outbox was purged: %+v, want %+v", f, got.ShopifyFulfillment)
 	}
 	// An order from elsewhere has no Shopify side.
-	if f := w.status(w.draft(w.owner, "M-1").ID).ShopifyFulfilment; f != nil {
+	if f := w.status(w.draft(w.owner, "M-1").ID).ShopifyFulfillment; f != nil {
 		t.Fatalf("a manual draft has a Shopify side: %+v", f)
 	}
 }

@@ -33,17 +33,17 @@ func (r *rig) fulfillments(id string) []shopifytest.Fulfillment {
 
 var ignoreFulfillmentIDs = cmpopts.IgnoreFields(shopifytest.Fulfillment{}, "ID", "CreatedAt", "FulfillmentOrderIDs")
 
-func TestFulfilWithAndWithoutNotification(t *testing.T) {
+func TestFulfillWithAndWithoutNotification(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, func(c *shopify.Config) { c.TrackingCompany = "Green Grocer Deliveries" })
 	r.link()
 	notified, notifiedRef := r.order()
 	quiet, quietRef := r.order()
-	if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Key: "k1", Order: notifiedRef, NotifyCustomer: true,
+	if err := r.adapter.Fulfill(r.ctx, r.scope, connect.FulfillParams{Key: "k1", Order: notifiedRef, NotifyCustomer: true,
 		TrackingURL: "https://portal.example/track/abc"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Key: "k2", Order: quietRef}); err != nil {
+	if err := r.adapter.Fulfill(r.ctx, r.scope, connect.FulfillParams{Key: "k2", Order: quietRef}); err != nil {
 		t.Fatal(err)
 	}
 	want := []shopifytest.Fulfillment{{Status: "SUCCESS", NotifyCustomer: true, TrackingCompany: "Green Grocer Deliveries",
@@ -61,14 +61,14 @@ func TestFulfilWithAndWithoutNotification(t *testing.T) {
 	}
 }
 
-func TestFulfilTwiceFulfilsOnce(t *testing.T) {
+func TestFulfillTwiceFulfillsOnce(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
 	r.link()
 	o, ref := r.order()
 	for _, key := range []string{"k1", "k1", "another key"} {
-		if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Key: key, Order: ref, NotifyCustomer: true}); err != nil {
-			t.Fatalf("Fulfil %s: %v", key, err)
+		if err := r.adapter.Fulfill(r.ctx, r.scope, connect.FulfillParams{Key: key, Order: ref, NotifyCustomer: true}); err != nil {
+			t.Fatalf("Fulfill %s: %v", key, err)
 		}
 	}
 	if n := len(r.fulfillments(o.ID)); n != 1 {
@@ -76,54 +76,54 @@ func TestFulfilTwiceFulfilsOnce(t *testing.T) {
 	}
 }
 
-func TestFulfilRefusals(t *testing.T) {
+func TestFulfillRefusals(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
 	r.link()
 	_, ref := r.order()
 	gone := connect.ShopifyRef{Shop: r.shop.Domain(), OrderID: "gid://shopify/Order/1"}
-	err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: gone})
+	err := r.adapter.Fulfill(r.ctx, r.scope, connect.FulfillParams{Order: gone})
 	connecttest.WantCode(t, err, connect.NotFound, "needs read_all_orders")
 
 	other := ref
 	other.Shop = "another.myshopify.com"
-	err = r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: other})
+	err = r.adapter.Fulfill(r.ctx, r.scope, connect.FulfillParams{Order: other})
 	connecttest.WantCode(t, err, connect.Forbidden, "another.myshopify.com")
 
-	err = r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: connect.ShopifyRef{Shop: r.shop.Domain(), OrderID: "#1001"}})
+	err = r.adapter.Fulfill(r.ctx, r.scope, connect.FulfillParams{Order: connect.ShopifyRef{Shop: r.shop.Domain(), OrderID: "#1001"}})
 	connecttest.WantCode(t, err, connect.Invalid, "not a Shopify order id")
 
 	r.shop.Uninstall()
-	err = r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: ref})
+	err = r.adapter.Fulfill(r.ctx, r.scope, connect.FulfillParams{Order: ref})
 	connecttest.WantCode(t, err, connect.Forbidden, "uninstalled the app or revoked access")
 }
 
-func TestFulfilmentEvents(t *testing.T) {
+func TestFulfillmentEvents(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
 	r.link()
 	o, ref := r.order()
 	eta := r.clock.Now().Add(90 * time.Minute).Truncate(time.Second)
 
-	err := r.adapter.FulfilmentEvent(r.ctx, r.scope, connect.FulfilmentEventParams{Order: ref, Status: connect.FulfilmentOutForDelivery})
+	err := r.adapter.FulfillmentEvent(r.ctx, r.scope, connect.FulfillmentEventParams{Order: ref, Status: connect.FulfillmentOutForDelivery})
 	connecttest.WantCode(t, err, connect.Conflict, "no fulfillment")
 
-	if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: ref, TrackingURL: "https://portal.example/track/abc"}); err != nil {
+	if err := r.adapter.Fulfill(r.ctx, r.scope, connect.FulfillParams{Order: ref, TrackingURL: "https://portal.example/track/abc"}); err != nil {
 		t.Fatal(err)
 	}
-	post := func(status connect.FulfilmentStatus, eta time.Time) {
+	post := func(status connect.FulfillmentStatus, eta time.Time) {
 		t.Helper()
 		r.clock.Advance(time.Minute)
-		if err := r.adapter.FulfilmentEvent(r.ctx, r.scope, connect.FulfilmentEventParams{Key: string(status), Order: ref, Status: status, ETA: eta}); err != nil {
+		if err := r.adapter.FulfillmentEvent(r.ctx, r.scope, connect.FulfillmentEventParams{Key: string(status), Order: ref, Status: status, ETA: eta}); err != nil {
 			t.Fatalf("%s: %v", status, err)
 		}
 	}
-	post(connect.FulfilmentOutForDelivery, eta)
-	post(connect.FulfilmentOutForDelivery, eta) // a retry: already the latest
-	post(connect.FulfilmentAttemptedDelivery, time.Time{})
-	post(connect.FulfilmentOutForDelivery, eta.Add(time.Hour)) // out again after the failed attempt
-	post(connect.FulfilmentDelivered, eta.Add(time.Hour))
-	post(connect.FulfilmentDelivered, time.Time{})
+	post(connect.FulfillmentOutForDelivery, eta)
+	post(connect.FulfillmentOutForDelivery, eta) // a retry: already the latest
+	post(connect.FulfillmentAttemptedDelivery, time.Time{})
+	post(connect.FulfillmentOutForDelivery, eta.Add(time.Hour)) // out again after the failed attempt
+	post(connect.FulfillmentDelivered, eta.Add(time.Hour))
+	post(connect.FulfillmentDelivered, time.Time{})
 
 	type event struct {
 		Status string
@@ -138,23 +138,23 @@ func TestFulfilmentEvents(t *testing.T) {
 		t.Errorf("events in Shopify (-want +got):\n%s", d)
 	}
 
-	err = r.adapter.FulfilmentEvent(r.ctx, r.scope, connect.FulfilmentEventParams{Order: ref, Status: "lost"})
+	err = r.adapter.FulfillmentEvent(r.ctx, r.scope, connect.FulfillmentEventParams{Order: ref, Status: "lost"})
 	connecttest.WantCode(t, err, connect.Invalid, "unknown fulfilment status")
 }
 
-func TestFulfilWaitsForAHeldOrder(t *testing.T) {
+func TestFulfillWaitsForAHeldOrder(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
 	r.link()
 	o, ref := r.order()
 	r.shop.Hold(o.ID, true)
-	err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: ref})
+	err := r.adapter.Fulfill(r.ctx, r.scope, connect.FulfillParams{Order: ref})
 	connecttest.WantCode(t, err, connect.Conflict, "on hold")
 	if n := len(r.fulfillments(o.ID)); n != 0 {
 		t.Fatalf("%d fulfillments of a held order", n)
 	}
 	r.shop.Hold(o.ID, false)
-	if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Order: ref}); err != nil {
+	if err := r.adapter.Fulfill(r.ctx, r.scope, connect.FulfillParams{Order: ref}); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(r.fulfillments(o.ID)); n != 1 {
@@ -183,7 +183,7 @@ func (r *rig) twoLocations() (shopifytest.Order, connect.ShopifyRef) {
 	return o, connect.ShopifyRef{Shop: r.shop.Domain(), OrderID: o.ID}
 }
 
-func TestFulfilOneFulfillmentPerLocation(t *testing.T) {
+func TestFulfillOneFulfillmentPerLocation(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
 	r.link()
@@ -192,8 +192,8 @@ func TestFulfilOneFulfillmentPerLocation(t *testing.T) {
 		t.Fatalf("the fake made %d fulfillment orders, want one per location", len(o.FulfillmentOrders))
 	}
 	for _, key := range []string{"k1", "k1"} { // the retry finds nothing left
-		if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Key: key, Order: ref, NotifyCustomer: true}); err != nil {
-			t.Fatalf("Fulfil: %v", err)
+		if err := r.adapter.Fulfill(r.ctx, r.scope, connect.FulfillParams{Key: key, Order: ref, NotifyCustomer: true}); err != nil {
+			t.Fatalf("Fulfill: %v", err)
 		}
 	}
 	got, _ := r.shop.Order(o.ID)
@@ -211,8 +211,8 @@ func TestFulfilOneFulfillmentPerLocation(t *testing.T) {
 
 	// Progress goes on both parcels, once.
 	for range 2 {
-		if err := r.adapter.FulfilmentEvent(r.ctx, r.scope, connect.FulfilmentEventParams{Key: "e1", Order: ref, Status: connect.FulfilmentOutForDelivery}); err != nil {
-			t.Fatalf("FulfilmentEvent: %v", err)
+		if err := r.adapter.FulfillmentEvent(r.ctx, r.scope, connect.FulfillmentEventParams{Key: "e1", Order: ref, Status: connect.FulfillmentOutForDelivery}); err != nil {
+			t.Fatalf("FulfillmentEvent: %v", err)
 		}
 	}
 	for _, f := range r.fulfillments(o.ID) {
@@ -245,21 +245,21 @@ func TestFakeRefusesTwoLocationsInOneFulfillment(t *testing.T) {
 	}
 }
 
-func TestFulfilReportsTheLocationsFulfilledWhenAnotherIsRefused(t *testing.T) {
+func TestFulfillReportsTheLocationsFulfilledWhenAnotherIsRefused(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
 	r.link()
 	o, ref := r.twoLocations()
 	r.shop.RefuseFulfillmentAt("South store", "Fulfillment order is not assigned to a location the app can fulfil from.")
-	err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Key: "k1", Order: ref})
+	err := r.adapter.Fulfill(r.ctx, r.scope, connect.FulfillParams{Key: "k1", Order: ref})
 	if connect.ErrorCode(err) != connect.Invalid || !strings.Contains(err.Error(), "fulfilled at North warehouse; not at South store") {
-		t.Fatalf("Fulfil = %v, want Invalid saying North warehouse was fulfilled and South store was not", err)
+		t.Fatalf("Fulfill = %v, want Invalid saying North warehouse was fulfilled and South store was not", err)
 	}
 	if n := len(r.fulfillments(o.ID)); n != 1 {
 		t.Fatalf("%d fulfillments, want the North warehouse's", n)
 	}
 	r.shop.RefuseFulfillmentAt("South store", "")
-	if err := r.adapter.Fulfil(r.ctx, r.scope, connect.FulfilParams{Key: "k1", Order: ref}); err != nil {
+	if err := r.adapter.Fulfill(r.ctx, r.scope, connect.FulfillParams{Key: "k1", Order: ref}); err != nil {
 		t.Fatalf("retry: %v", err)
 	}
 	if n := len(r.fulfillments(o.ID)); n != 2 {

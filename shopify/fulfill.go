@@ -18,9 +18,9 @@ const maxFulfillmentOrders = 50
 // the one to post progress on.
 const maxFulfillments = 50
 
-// Fulfil marks the order fulfilled in Shopify: for every location with
+// Fulfill marks the order fulfilled in Shopify: for every location with
 // fulfillment orders still open (OPEN or IN_PROGRESS) that Shopify lets the
-// app fulfil, one fulfillment of all their remaining line items (Shopify
+// app fulfill, one fulfillment of all their remaining line items (Shopify
 // refuses fulfillment orders of two locations in one fulfillmentCreate),
 // notifying the customer if asked, with the tracking number and link when
 // there is one.
@@ -32,16 +32,16 @@ const maxFulfillments = 50
 // Shopify's fulfillmentCreate takes no idempotency key.
 //
 // When some locations are fulfilled and another is refused, the error says
-// which were fulfilled and why the others were not (a retry fulfils only
+// which were fulfilled and why the others were not (a retry fulfills only
 // those left).
 //
 // Errors: Forbidden (no store linked, access revoked, a scope missing, or the
 // order is of another shop); NotFound when the order is gone; Conflict when
 // part of the order is on hold or scheduled in Shopify (the rest is fulfilled;
-// a retry after the merchant releases it fulfils that part), or when Shopify
+// a retry after the merchant releases it fulfills that part), or when Shopify
 // refuses the fulfillment for the order's state, and Invalid for other
 // refusals (with Shopify's message); Unavailable.
-func (a *Adapter) Fulfil(ctx context.Context, client connect.Scope, p connect.FulfilParams) error {
+func (a *Adapter) Fulfill(ctx context.Context, client connect.Scope, p connect.FulfillParams) error {
 	s, err := a.orderSession(ctx, client, p.Order)
 	if err != nil {
 		return err
@@ -103,7 +103,7 @@ type locationGroup struct {
 	orders    []FulfillmentOrderLineItemsInput
 }
 
-// openByLocation groups the fulfillment orders the app may fulfil now by their
+// openByLocation groups the fulfillment orders the app may fulfill now by their
 // assigned location, in the order Shopify listed them, and counts those on
 // hold or scheduled.
 func openByLocation(fos []FulfillmentOrder) (groups []*locationGroup, held int) {
@@ -139,7 +139,7 @@ func openByLocation(fos []FulfillmentOrder) (groups []*locationGroup, held int) 
 	return groups, held
 }
 
-// partlyFulfilled adds to the error of a location's fulfilment the locations
+// partlyFulfilled adds to the error of a location's fulfillment the locations
 // fulfilled before it, keeping its code: the client sees what Shopify has.
 func partlyFulfilled(err error, done []string, failed string) error {
 	if len(done) == 0 {
@@ -160,12 +160,12 @@ func errMessage(err error) string {
 }
 
 // heldError says that part of an order waits in Shopify: a try once the
-// merchant releases it fulfils the rest.
+// merchant releases it fulfills the rest.
 func heldError(order string, held int) error {
 	return connect.Errorf(connect.Conflict, "shopify: order %s: %d fulfillment order(s) on hold or scheduled in Shopify; they are fulfilled once the merchant releases them", order, held)
 }
 
-// FulfilmentEvent posts the order's delivery progress (out for delivery,
+// FulfillmentEvent posts the order's delivery progress (out for delivery,
 // delivered, attempted delivery) on every fulfillment of the order, one per
 // location it was fulfilled from, with the estimated delivery time when
 // known, so the shopper sees it on Shopify's order status page whichever
@@ -176,10 +176,10 @@ func heldError(order string, held int) error {
 // as out for delivery again after a failed attempt, is posted.) When it is
 // posted on some fulfillments and refused on another, the error says which.
 //
-// Errors as [Adapter.Fulfil]; Conflict when the order has no fulfillment yet
-// (the fulfilment is still to be delivered: retry later); Invalid for an
+// Errors as [Adapter.Fulfill]; Conflict when the order has no fulfillment yet
+// (the fulfillment is still to be delivered: retry later); Invalid for an
 // unknown status.
-func (a *Adapter) FulfilmentEvent(ctx context.Context, client connect.Scope, p connect.FulfilmentEventParams) error {
+func (a *Adapter) FulfillmentEvent(ctx context.Context, client connect.Scope, p connect.FulfillmentEventParams) error {
 	status, ok := eventStatus[p.Status]
 	if !ok {
 		return connect.Errorf(connect.Invalid, "shopify: unknown fulfilment status %q", p.Status)
@@ -217,7 +217,7 @@ func (a *Adapter) FulfilmentEvent(ctx context.Context, client connect.Scope, p c
 		}
 		now := a.now()
 		in := FulfillmentEventInput{FulfillmentId: f.Id, Status: status, HappenedAt: &now}
-		if !p.ETA.IsZero() && p.Status != connect.FulfilmentDelivered {
+		if !p.ETA.IsZero() && p.Status != connect.FulfillmentDelivered {
 			eta := p.ETA
 			in.EstimatedDeliveryAt = &eta
 		}
@@ -249,7 +249,7 @@ func (a *Adapter) FulfilmentEvent(ctx context.Context, client connect.Scope, p c
 // trackingNumber is the number a fulfillment's tracking link is filed under
 // in Shopify: the link's last path segment (the tracking link's id), which
 // Shopify shows beside the link.
-func trackingNumber(p connect.FulfilParams) string {
+func trackingNumber(p connect.FulfillParams) string {
 	u, err := url.Parse(p.TrackingURL)
 	if err != nil {
 		return ""
@@ -259,10 +259,10 @@ func trackingNumber(p connect.FulfilParams) string {
 }
 
 // eventStatus is the Shopify event status of each progress connect posts.
-var eventStatus = map[connect.FulfilmentStatus]FulfillmentEventStatus{
-	connect.FulfilmentOutForDelivery:    FulfillmentEventStatusOutForDelivery,
-	connect.FulfilmentDelivered:         FulfillmentEventStatusDelivered,
-	connect.FulfilmentAttemptedDelivery: FulfillmentEventStatusAttemptedDelivery,
+var eventStatus = map[connect.FulfillmentStatus]FulfillmentEventStatus{
+	connect.FulfillmentOutForDelivery:    FulfillmentEventStatusOutForDelivery,
+	connect.FulfillmentDelivered:         FulfillmentEventStatusDelivered,
+	connect.FulfillmentAttemptedDelivery: FulfillmentEventStatusAttemptedDelivery,
 }
 
 // orderSession opens the client's session for an order of its shop.

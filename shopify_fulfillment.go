@@ -6,55 +6,55 @@ import (
 	"time"
 )
 
-// ShopifyFulfilment is Shopify's side of an order imported from Shopify, as
+// ShopifyFulfillment is Shopify's side of an order imported from Shopify, as
 // the outbox delivered it (or failed to), kept in the order's history
 // (EventShopifyFulfilled, EventShopifyProgress, EventShopifyFailed) and, while
 // a delivery is still to come, its outbox entry: whether the order was fulfilled in
 // Shopify and when, whether Shopify was asked to notify the customer, the last
-// delivery progress Shopify took (fulfil-on-start mode), or why the last try
+// delivery progress Shopify took (fulfill-on-start mode), or why the last try
 // failed. Service.Order fills it in for orders from Shopify.
-type ShopifyFulfilment struct {
-	State ShopifyFulfilmentState
+type ShopifyFulfillment struct {
+	State ShopifyFulfillmentState `json:"state"`
 	// NotifyCustomer is whether Shopify is (or was) asked to tell the customer:
-	// the client's setting when the fulfilment was asked for.
-	NotifyCustomer bool
-	FulfilledAt    time.Time // when Shopify took the fulfilment; zero until then
+	// the client's setting when the fulfillment was asked for.
+	NotifyCustomer bool      `json:"notify_customer"`
+	FulfilledAt    time.Time `json:"fulfilled_at,omitzero"` // when Shopify took the fulfillment; zero until then
 	// Progress is the last delivery progress Shopify took ("" none), and
 	// ProgressAt when.
-	Progress   FulfilmentStatus
-	ProgressAt time.Time
-	// Error is why the last failed try failed: of the fulfilment, else of a
+	Progress   FulfillmentStatus `json:"progress,omitempty"`
+	ProgressAt time.Time         `json:"progress_at,omitzero"`
+	// Error is why the last failed try failed: of the fulfillment, else of a
 	// progress event; Retrying says whether it will be tried again.
-	Error    string
-	Retrying bool
+	Error    string `json:"error,omitempty"`
+	Retrying bool   `json:"retrying"`
 }
 
-// ShopifyFulfilmentState is where an order's fulfilment in Shopify is.
-type ShopifyFulfilmentState string
+// ShopifyFulfillmentState is where an order's fulfillment in Shopify is.
+type ShopifyFulfillmentState string
 
-// The fulfilment states.
+// The fulfillment states.
 const (
 	// ShopifyNotFulfilled: nothing was asked of Shopify (yet): automatic
-	// fulfilment is off, or the order is not delivered (or on its route, in
-	// fulfil-on-start mode).
-	ShopifyNotFulfilled  ShopifyFulfilmentState = ""
-	ShopifyFulfilPending ShopifyFulfilmentState = "pending"   // to be sent; again when Error is set
-	ShopifyFulfilled     ShopifyFulfilmentState = "fulfilled" // Shopify took it
-	ShopifyFulfilFailed  ShopifyFulfilmentState = "failed"    // retries ran out: Error says why
+	// fulfillment is off, or the order is not delivered (or on its route, in
+	// fulfill-on-start mode).
+	ShopifyNotFulfilled   ShopifyFulfillmentState = ""
+	ShopifyFulfillPending ShopifyFulfillmentState = "pending"   // to be sent; again when Error is set
+	ShopifyFulfilled      ShopifyFulfillmentState = "fulfilled" // Shopify took it
+	ShopifyFulfillFailed  ShopifyFulfillmentState = "failed"    // retries ran out: Error says why
 )
 
 // The reasons of the Shopify outcome events, as the timeline shows them and
-// shopifyFulfilment reads them back.
+// shopifyFulfillment reads them back.
 const (
 	reasonNotified    = "the customer was notified by Shopify"
 	reasonNotNotified = "the customer was not notified"
 	reasonProgress    = "delivery progress posted in Shopify: "
-	reasonFulfilFail  = "fulfilment: "
+	reasonFulfillFail = "fulfilment: "
 	reasonEventFail   = "delivery progress: "
 )
 
 // progressText is a delivery progress as people read it.
-func progressText(p FulfilmentStatus) string { return strings.ReplaceAll(string(p), "_", " ") }
+func progressText(p FulfillmentStatus) string { return strings.ReplaceAll(string(p), "_", " ") }
 
 // shopifyOutcome is the history event recording a delivery to Shopify that
 // is over (done, or dead): the outbox deletes delivered entries after a few
@@ -62,15 +62,15 @@ func progressText(p FulfilmentStatus) string { return strings.ReplaceAll(string(
 // Shopify's or not over.
 func shopifyOutcome(e OutboxEntry, state OutboxState, lastError string) (ev Event, reason string, ok bool) {
 	switch {
-	case e.Kind == OutboxFulfil && state == OutboxDone && e.NotifyCustomer:
+	case e.Kind == OutboxFulfill && state == OutboxDone && e.NotifyCustomer:
 		return EventShopifyFulfilled, reasonNotified, true
-	case e.Kind == OutboxFulfil && state == OutboxDone:
+	case e.Kind == OutboxFulfill && state == OutboxDone:
 		return EventShopifyFulfilled, reasonNotNotified, true
-	case e.Kind == OutboxFulfilmentEvent && state == OutboxDone:
-		return EventShopifyProgress, reasonProgress + progressText(fulfilmentStatus(e.Event)), true
-	case e.Kind == OutboxFulfil && state == OutboxDead:
-		return EventShopifyFailed, reasonFulfilFail + lastError, true
-	case e.Kind == OutboxFulfilmentEvent && state == OutboxDead:
+	case e.Kind == OutboxFulfillmentEvent && state == OutboxDone:
+		return EventShopifyProgress, reasonProgress + progressText(fulfillmentStatus(e.Event)), true
+	case e.Kind == OutboxFulfill && state == OutboxDead:
+		return EventShopifyFailed, reasonFulfillFail + lastError, true
+	case e.Kind == OutboxFulfillmentEvent && state == OutboxDead:
 		return EventShopifyFailed, reasonEventFail + lastError, true
 	}
 	return "", "", false
@@ -107,54 +107,54 @@ func (s *Service) recordShopifyOutcome(ctx context.Context, e OutboxEntry, fin F
 	s.committed(scope)
 }
 
-// shopifyFulfilment reads an order's history (the Shopify deliveries that are
+// shopifyFulfillment reads an order's history (the Shopify deliveries that are
 // over) and its outbox entries (those still to come, oldest first) as
 // Shopify's side of it: ShopifyNotFulfilled when nothing was asked of Shopify.
-func shopifyFulfilment(history []OrderEvent, entries []OutboxEntry) *ShopifyFulfilment {
-	f := &ShopifyFulfilment{}
-	var fulfilErr, progressErr string
+func shopifyFulfillment(history []OrderEvent, entries []OutboxEntry) *ShopifyFulfillment {
+	f := &ShopifyFulfillment{}
+	var fulfillErr, progressErr string
 	for _, ev := range history {
 		switch ev.Event {
 		case EventShopifyFulfilled:
-			f.State, f.FulfilledAt, f.NotifyCustomer, fulfilErr = ShopifyFulfilled, ev.At, ev.Reason == reasonNotified, ""
+			f.State, f.FulfilledAt, f.NotifyCustomer, fulfillErr = ShopifyFulfilled, ev.At, ev.Reason == reasonNotified, ""
 		case EventShopifyProgress:
 			f.ProgressAt, progressErr = ev.At, ""
-			for _, p := range []FulfilmentStatus{FulfilmentOutForDelivery, FulfilmentDelivered, FulfilmentAttemptedDelivery} {
+			for _, p := range []FulfillmentStatus{FulfillmentOutForDelivery, FulfillmentDelivered, FulfillmentAttemptedDelivery} {
 				if ev.Reason == reasonProgress+progressText(p) {
 					f.Progress = p
 				}
 			}
 		case EventShopifyFailed:
-			if msg, ok := strings.CutPrefix(ev.Reason, reasonFulfilFail); ok {
+			if msg, ok := strings.CutPrefix(ev.Reason, reasonFulfillFail); ok {
 				if f.State != ShopifyFulfilled {
-					f.State, fulfilErr = ShopifyFulfilFailed, msg
+					f.State, fulfillErr = ShopifyFulfillFailed, msg
 				}
 			} else {
 				progressErr = strings.TrimPrefix(ev.Reason, reasonEventFail)
 			}
 		}
 	}
-	var fulfilRetry, progressRetry bool
+	var fulfillRetry, progressRetry bool
 	for _, e := range entries {
 		if e.State != OutboxPending {
 			continue // over: the history has it
 		}
 		switch e.Kind {
-		case OutboxFulfil:
+		case OutboxFulfill:
 			if f.State == ShopifyFulfilled {
 				continue
 			}
-			f.State, f.NotifyCustomer = ShopifyFulfilPending, e.NotifyCustomer
-			fulfilErr, fulfilRetry = e.LastError, e.LastError != ""
-		case OutboxFulfilmentEvent:
+			f.State, f.NotifyCustomer = ShopifyFulfillPending, e.NotifyCustomer
+			fulfillErr, fulfillRetry = e.LastError, e.LastError != ""
+		case OutboxFulfillmentEvent:
 			if e.LastError != "" {
 				progressErr, progressRetry = e.LastError, true
 			}
 		}
 	}
 	switch {
-	case fulfilErr != "":
-		f.Error, f.Retrying = fulfilErr, fulfilRetry
+	case fulfillErr != "":
+		f.Error, f.Retrying = fulfillErr, fulfillRetry
 	case progressErr != "":
 		f.Error, f.Retrying = "delivery progress: "+progressErr, progressRetry
 	}
