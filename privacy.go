@@ -9,7 +9,9 @@ import (
 
 // DataRequestParams is a customer data request (Shopify's
 // customers/data_request): the customer's orders of a shop, by their ids or
-// by the customer's email or phone.
+// by the customer's email or phone. It has no JSON tags on purpose: the
+// outbox stores it as JSON by its field names (OutboxCustomerData), and
+// entries written before a rename must still read.
 type DataRequestParams struct {
 	Shop       string   // the Shopify shop the orders came from
 	ShopifyIDs []string // the shop's order ids the request names (gid://shopify/Order/…)
