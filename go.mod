@@ -25,7 +25,6 @@ require (
 	go.uber.org/mock v0.6.0
 	golang.org/x/sync v0.22.0
 	golang.org/x/text v0.41.0
-	golang.org/x/time v0.15.0
 )
 
 require (

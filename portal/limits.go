@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,10 +9,10 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-	"golang.org/x/time/rate"
 )
 
 // Limits on guessing passwords that cannot be turned against the people they
@@ -62,22 +63,34 @@ const freeFailures = 3
 // deviceTTL is how long a device is remembered as one a member signed in from.
 const deviceTTL = 90 * 24 * time.Hour
 
-// rateLimits holds the tables.
+// Limits keeps the counts the sign-in limits check, so that every process
+// serving the portal counts the same attempts (Config.Limits). storage.Store is
+// one, in the database; the default keeps them in this process's memory, where
+// each process then allows its own.
+type Limits interface {
+	// TakeToken takes one token from the bucket key, which holds burst tokens
+	// and gets one back every every. It returns 0 when it took one; otherwise
+	// it takes nothing and returns how long until there is one. With peek it
+	// takes nothing either way.
+	TakeToken(ctx context.Context, key string, burst int, every time.Duration, now time.Time, peek bool) (time.Duration, error)
+	// CountFailure counts a failure under key and returns the failures counted
+	// since the last ClearFailures, forgetting those older than ttl.
+	CountFailure(ctx context.Context, key string, now time.Time, ttl time.Duration) (int, error)
+	// Failures returns the failures counted under key within ttl of the last,
+	// and when the last was.
+	Failures(ctx context.Context, key string, now time.Time, ttl time.Duration) (int, time.Time, error)
+	// ClearFailures forgets the failures counted under key.
+	ClearFailures(ctx context.Context, key string) error
+}
+
+// rateLimits holds the limits' settings and their counts.
 type rateLimits struct {
-	cfg     RateLimits
-	now     func() time.Time
-	network *lru.Cache[string, *rate.Limiter]
-	email   *lru.Cache[string, *rate.Limiter]
-	delay   *lru.Cache[string, *failures]
+	cfg    RateLimits
+	now    func() time.Time
+	counts Limits
 }
 
-// failures is the failed sign-ins of an email from a network.
-type failures struct {
-	n     int
-	until time.Time
-}
-
-func newRateLimits(cfg RateLimits, now func() time.Time) *rateLimits {
+func newRateLimits(cfg RateLimits, counts Limits, now func() time.Time) *rateLimits {
 	if cfg.PerNetwork.Burst <= 0 || cfg.PerNetwork.Every <= 0 {
 		cfg.PerNetwork = Rate{Burst: 20, Every: 3 * time.Second}
 	}
@@ -90,29 +103,79 @@ func newRateLimits(cfg RateLimits, now func() time.Time) *rateLimits {
 	if cfg.Keys <= 0 {
 		cfg.Keys = 100_000
 	}
-	l := &rateLimits{cfg: cfg, now: now}
-	l.network, _ = lru.New[string, *rate.Limiter](cfg.Keys) // errors only for a size ≤ 0
-	l.email, _ = lru.New[string, *rate.Limiter](cfg.Keys)
-	l.delay, _ = lru.New[string, *failures](cfg.Keys)
-	return l
+	if counts == nil {
+		counts = newMemoryLimits(cfg.Keys)
+	}
+	return &rateLimits{cfg: cfg, now: now, counts: counts}
 }
 
-// bucket returns the key's bucket in the table, a full one when new.
-func bucket(t *lru.Cache[string, *rate.Limiter], key string, r Rate) *rate.Limiter {
-	if b, ok := t.Get(key); ok {
-		return b
-	}
-	b := rate.NewLimiter(rate.Every(r.Every), r.Burst)
-	if prev, ok, _ := t.PeekOrAdd(key, b); ok {
-		return prev
-	}
-	return b
+// failureMemory is how long failed sign-ins of an email from a network are
+// remembered after the last: long enough for the longest delay to matter.
+func (l *rateLimits) failureMemory() time.Duration { return 2*l.cfg.MaxDelay + time.Hour }
+
+// memoryLimits is Limits in this process's memory: each table bounded, the
+// key used longest ago forgotten when full, so a flood of keys never refuses
+// everyone (it only forgets old counts).
+type memoryLimits struct {
+	mu      sync.Mutex
+	buckets *lru.Cache[string, int64] // key: theoretical arrival time (unix ns)
+	fails   *lru.Cache[string, memoryFailures]
 }
 
-// wait says how long until the bucket has a token.
-func wait(b *rate.Limiter, now time.Time, r Rate) time.Duration {
-	missing := 1 - b.TokensAt(now)
-	return time.Duration(missing * float64(r.Every))
+type memoryFailures struct {
+	n    int
+	last time.Time
+}
+
+func newMemoryLimits(keys int) *memoryLimits {
+	m := &memoryLimits{}
+	m.buckets, _ = lru.New[string, int64](keys) // errors only for a size ≤ 0
+	m.fails, _ = lru.New[string, memoryFailures](keys)
+	return m
+}
+
+func (m *memoryLimits) TakeToken(_ context.Context, key string, burst int, every time.Duration, now time.Time, peek bool) (time.Duration, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	tat, _ := m.buckets.Get(key)
+	nowNs, span := now.UnixNano(), int64(every)*int64(burst)
+	next := max(tat, nowNs) + int64(every)
+	if next-nowNs > span {
+		return time.Duration(next - span - nowNs), nil
+	}
+	if !peek {
+		m.buckets.Add(key, next)
+	}
+	return 0, nil
+}
+
+func (m *memoryLimits) CountFailure(_ context.Context, key string, now time.Time, ttl time.Duration) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, _ := m.fails.Get(key)
+	if f.n == 0 || !now.Before(f.last.Add(ttl)) {
+		f.n = 0
+	}
+	f.n, f.last = f.n+1, now
+	m.fails.Add(key, f)
+	return f.n, nil
+}
+
+func (m *memoryLimits) Failures(_ context.Context, key string, now time.Time, ttl time.Duration) (int, time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.fails.Get(key)
+	if !ok || f.n == 0 || !now.Before(f.last.Add(ttl)) {
+		return 0, time.Time{}, nil
+	}
+	return f.n, f.last, nil
+}
+
+func (m *memoryLimits) ClearFailures(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fails.Remove(key)
+	return nil
 }
 
 // network is the network an address counts for: the address itself for IPv4,
@@ -133,6 +196,7 @@ func network(ip string) string {
 // attempt is one try at a password: sign-in, invite acceptance or password change.
 type attempt struct {
 	s       *server
+	ctx     context.Context // the request's
 	kind    string
 	email   string // lower case; "" when none is given
 	net     string
@@ -140,33 +204,43 @@ type attempt struct {
 }
 
 // beginAttempt checks the limits before a password is hashed, and says how long
-// to wait when one holds the attempt back.
+// to wait when one holds the attempt back. Counts that cannot be read (the
+// database is unavailable) hold nothing back: the password check then fails
+// on its own.
 func (s *server) beginAttempt(r *http.Request, kind, email string) (*attempt, time.Duration, bool) {
 	l := s.limits
 	now := l.now()
-	a := &attempt{s: s, kind: kind, email: strings.ToLower(strings.TrimSpace(email)), net: network(s.clientIP(r))}
-	nb := bucket(l.network, kind+"|"+a.net, l.cfg.PerNetwork)
-	if !nb.AllowN(now, 1) {
-		return nil, wait(nb, now, l.cfg.PerNetwork), false
+	a := &attempt{s: s, ctx: r.Context(), kind: kind, email: strings.ToLower(strings.TrimSpace(email)), net: network(s.clientIP(r))}
+	wait, err := l.counts.TakeToken(a.ctx, "net|"+kind+"|"+a.net, l.cfg.PerNetwork.Burst, l.cfg.PerNetwork.Every, now, false)
+	if err != nil {
+		s.log.WarnContext(a.ctx, "portal: reading sign-in limits", "err", err)
+	} else if wait > 0 {
+		return nil, wait, false
 	}
 	if a.email == "" || kind == "invite" {
 		return a, 0, true // an invite's token is the credential: 128 random bits
 	}
-	if f, ok := l.delay.Get(a.delayKey()); ok && now.Before(f.until) {
-		return nil, f.until.Sub(now), false
+	if n, last, err := l.counts.Failures(a.ctx, a.delayKey(), now, l.failureMemory()); err != nil {
+		s.log.WarnContext(a.ctx, "portal: reading sign-in limits", "err", err)
+	} else if until := last.Add(delayAfter(n, l.cfg.MaxDelay)); n > 0 && now.Before(until) {
+		return nil, until.Sub(now), false
 	}
 	// A password change comes from a signed-in session: its device is the member's.
 	a.trusted = kind == "password" || s.knownDevice(r, a.email)
 	if !a.trusted {
-		eb := bucket(l.email, kind+"|"+a.email, l.cfg.PerEmail)
-		if eb.TokensAt(now) < 1 {
-			return nil, wait(eb, now, l.cfg.PerEmail), false
+		wait, err := l.counts.TakeToken(a.ctx, a.emailKey(), l.cfg.PerEmail.Burst, l.cfg.PerEmail.Every, now, true)
+		if err != nil {
+			s.log.WarnContext(a.ctx, "portal: reading sign-in limits", "err", err)
+		} else if wait > 0 {
+			return nil, wait, false
 		}
 	}
 	return a, 0, true
 }
 
-func (a *attempt) delayKey() string { return a.kind + "|" + a.email + "|" + a.net }
+func (a *attempt) delayKey() string { return "delay|" + a.kind + "|" + a.email + "|" + a.net }
+
+func (a *attempt) emailKey() string { return "email|" + a.kind + "|" + a.email }
 
 // failed counts a wrong password.
 func (a *attempt) failed() {
@@ -175,13 +249,13 @@ func (a *attempt) failed() {
 	}
 	l := a.s.limits
 	now := l.now()
-	n := 1
-	if f, ok := l.delay.Get(a.delayKey()); ok {
-		n = f.n + 1
+	if _, err := l.counts.CountFailure(a.ctx, a.delayKey(), now, l.failureMemory()); err != nil {
+		a.s.log.WarnContext(a.ctx, "portal: counting a failed sign-in", "err", err)
 	}
-	l.delay.Add(a.delayKey(), &failures{n: n, until: now.Add(delayAfter(n, l.cfg.MaxDelay))})
 	if !a.trusted {
-		bucket(l.email, a.kind+"|"+a.email, l.cfg.PerEmail).AllowN(now, 1)
+		if _, err := l.counts.TakeToken(a.ctx, a.emailKey(), l.cfg.PerEmail.Burst, l.cfg.PerEmail.Every, now, false); err != nil {
+			a.s.log.WarnContext(a.ctx, "portal: counting a failed sign-in", "err", err)
+		}
 	}
 }
 
@@ -191,7 +265,9 @@ func (a *attempt) succeeded(w http.ResponseWriter, r *http.Request) {
 	if a.email == "" {
 		return
 	}
-	a.s.limits.delay.Remove(a.delayKey())
+	if err := a.s.limits.counts.ClearFailures(a.ctx, a.delayKey()); err != nil {
+		a.s.log.WarnContext(a.ctx, "portal: clearing failed sign-ins", "err", err)
+	}
 	a.s.rememberDevice(w, r, a.email)
 }
 

@@ -40,7 +40,7 @@ func TestThreePortalsBehindOneBalancer(t *testing.T) {
 	for range 3 {
 		w := newWorld(t, dsn, proxy.URL, connecttest.WithConfig(func(c *connect.Config) { c.RouteSync = routes }))
 		p, err := portal.New(portal.Config{Service: w.Service, BaseURL: proxy.URL, SessionKey: key,
-			Spreadsheets: fakeSheets{}, UploadDir: t.TempDir(), Blobs: w.Store, Once: w.Store,
+			Spreadsheets: fakeSheets{}, UploadDir: t.TempDir(), Blobs: w.Store, Once: w.Store, Limits: w.Store,
 			Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 		if err != nil {
 			t.Fatal(err)
@@ -74,6 +74,15 @@ func TestThreePortalsBehindOneBalancer(t *testing.T) {
 			t.Fatalf("process %d served nothing: the balancer is not spreading requests", i)
 		}
 	}
+
+	// Wrong passwords spread over the processes meet one count: after three
+	// failures the next attempt waits, whichever process it reaches.
+	guess := e.browser()
+	for range 3 {
+		guess.post("/signin", url.Values{"email": {tm.email}, "password": {"not her password"}}).is(t, http.StatusUnauthorized)
+	}
+	guess.post("/signin", url.Values{"email": {tm.email}, "password": {"not her password"}}).
+		is(t, http.StatusTooManyRequests).has(t, "Too many attempts")
 
 	// An import's steps, each through the next process: the upload, its settings,
 	// refused rows and progress are shared through the database.

@@ -141,6 +141,11 @@ type Config struct {
 	ImportMemory int64
 	// RateLimits bound sign-in and invite acceptance attempts. Zero: see RateLimits.
 	RateLimits RateLimits
+	// Limits keeps the counts RateLimits are checked against. nil: this
+	// process's memory, each process counting its own. Several processes share
+	// one (storage.Store is one) so that a guesser spread over them by a load
+	// balancer meets the same limits.
+	Limits Limits
 	// ClientIP returns the address rate limits count by. nil: the request's
 	// RemoteAddr (set this when the portal is behind a proxy you trust).
 	ClientIP func(r *http.Request) string
@@ -339,7 +344,7 @@ func newServer(cfg Config) (*server, error) {
 	}
 	s.csp = s.contentSecurityPolicy()
 	s.keys = newSessionKeys(cfg.SessionKey)
-	s.limits = newRateLimits(cfg.RateLimits, s.now)
+	s.limits = newRateLimits(cfg.RateLimits, cfg.Limits, s.now)
 	s.streamsDone, s.closeStreams = context.WithCancel(context.Background())
 	dir := cfg.UploadDir
 	if dir == "" {

@@ -94,6 +94,9 @@ type Store struct {
 	// onceCalls counts UseOnce calls, for its occasional sweep of expired keys;
 	// shared with the Store's transactions.
 	onceCalls *atomic.Uint64
+	// limitCalls counts the rate limits' calls, for their occasional sweep of
+	// expired rows.
+	limitCalls *atomic.Uint64
 }
 
 var _ connect.Store = (*Store)(nil)
@@ -239,7 +242,7 @@ func newStore(db *bun.DB, d dialect) *Store {
 		log:    slog.New(slog.DiscardHandler),
 		copyAt: defaultCopyAt,
 
-		onceCalls: new(atomic.Uint64),
+		onceCalls: new(atomic.Uint64), limitCalls: new(atomic.Uint64),
 	}
 }
 

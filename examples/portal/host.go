@@ -186,7 +186,7 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 	}
 	if strings.HasPrefix(cfg.DB, "postgres") {
 		// Several demo processes on one PostgreSQL share imports through it.
-		pcfg.Blobs, pcfg.Once = h.store, h.store
+		pcfg.Blobs, pcfg.Once, pcfg.Limits = h.store, h.store, h.store
 	}
 	if h.portal, err = portal.New(pcfg); err != nil {
 		return nil, err
