@@ -892,9 +892,10 @@ var isoChecks = []isoCheck{
 	{"ShopifyDataRequest/another client's shop", connect.NotFound, nil, dataRequest(func(iw *isoWorld) string { return iw.otherShop })},
 	{"RedactShopifyData/unknown shop", connect.NotFound, nil, redact(is("intruder.myshopify.com"))},
 	{"RedactShopifyData/a LIKE wildcard", connect.NotFound, nil, redact(is("%"))},
-	// A's own shop: the request is recorded for A (redactions), its own tenant.
+	// A's own shop: the request is recorded for A (redactions, and the order
+	// ids it names as redacted of A's shop), its own tenant.
 	{"RedactShopifyData/another client's shop", connect.NotFound, func(iw *isoWorld, table string, row map[string]string) bool {
-		return table == "redactions" && row["client_id"] == string(iw.other.client.ID)
+		return (table == "redactions" || table == "shopify_redacted_orders") && row["client_id"] == string(iw.other.client.ID)
 	}, redact(func(iw *isoWorld) string { return iw.otherShop })},
 	// A Shopify order webhook naming V's Shopify orders for a shop that is not
 	// V's changes none of them.

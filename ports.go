@@ -291,10 +291,18 @@ type ShopifyStore interface {
 	// p: the recipient (name, email, phone), the address but its state and
 	// country (unit, lines, city, zip, coordinates), the notes, and the proof
 	// of delivery but its time (photos, signature, recipient name, notes,
-	// place); and records that it did (ShopifyRedaction). It returns how many
-	// orders it changed and the proof files (URLs) they held, for the host to
-	// erase.
+	// place); and records that it did: the redaction, and each Shopify order
+	// it erased or p.ShopifyIDs names (erased now or not held yet) as a
+	// ShopifyRedacted of the scope's client, with p.CustomerID, p.Reason and
+	// p.At (a later redaction of the same order replaces its record), all in
+	// one transaction. It returns how many orders it changed and the proof
+	// files (URLs) they held, for the host to erase.
 	RedactOrders(ctx context.Context, scope Scope, p RedactParams) (*Redaction, error)
+	// RedactedShopifyOrders lists the scope's records of Shopify orders of
+	// q.Shop whose personal data was erased (RedactOrders): those among
+	// q.OrderIDs, and those of q.CustomerID; oldest first, each once. None
+	// when q names no order and no customer.
+	RedactedShopifyOrders(ctx context.Context, scope Scope, q RedactedQuery) ([]ShopifyRedacted, error)
 	// CustomerOrders lists the scope's orders that match p, as RedactOrders
 	// selects them, oldest first (a customer data request).
 	CustomerOrders(ctx context.Context, scope Scope, p RedactParams) ([]*Order, error)
@@ -303,6 +311,28 @@ type ShopifyStore interface {
 	// particular order; an order that two clients of the scope imported comes
 	// back once for each. Ids that name no order of the scope are left out.
 	OrdersFromShopify(ctx context.Context, scope Scope, shop string, ids []string) ([]*Order, error)
+}
+
+// RedactedQuery selects records of redacted Shopify orders.
+type RedactedQuery struct {
+	Shop       string   // required
+	OrderIDs   []string // Shopify order ids (gid://shopify/Order/…)
+	CustomerID string   // a Shopify customer's id ("" ignores it)
+}
+
+// ShopifyRedacted records that a privacy request erased the personal data a
+// client held of one Shopify order. While it stands, nothing brings that data
+// back: Service.ShopifyOrderUpdated keeps only the order's non-personal fields,
+// and imports refuse the order (see the comment above ShopifyOrderChange).
+type ShopifyRedacted struct {
+	Account    AccountID
+	Client     ClientID
+	Shop       string
+	OrderID    string    // gid://shopify/Order/…
+	CustomerID string    // the Shopify customer a customers/redact named; "" for shop/redact
+	Reason     string    // "Shopify customers/redact for customer 7 (webhook …)"
+	Orders     int       // how many of the client's orders it erased (0: none held then)
+	At         time.Time // when it was erased
 }
 
 // Redaction is what RedactOrders erased.
@@ -417,6 +447,7 @@ type RedactParams struct {
 	Email      string   // recipient email to match ("" ignores it)
 	Phone      string   // recipient phone to match ("" ignores it)
 	WholeShop  bool     // every order of the shop (shop/redact)
+	CustomerID string   // the Shopify customer a customers/redact names ("" for shop/redact), recorded with the orders
 	Reason     string   // recorded with the redaction ("customers/redact request 123")
 	At         time.Time
 }

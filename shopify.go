@@ -184,6 +184,9 @@ func (s *Service) ShopifyOrders(ctx context.Context, a Actor, cursor string, lim
 	if err != nil {
 		return nil, err
 	}
+	if err := s.refuseRedacted(ctx, c.scope(), page.Orders); err != nil {
+		return nil, err
+	}
 	for i := range page.Orders {
 		for _, r := range existing {
 			if page.Orders[i].Input.Ref == r {
@@ -205,7 +208,8 @@ const shopifyLookupChunk = 250
 // ("#1001", as pasted in Bulk import), as drafts, through the same checks as a
 // spreadsheet: each refused order is reported with why (no shipping address,
 // already imported, a field the client must give, customer data withheld by
-// Shopify). The orders are read from Shopify shopifyLookupChunk at a time,
+// Shopify, customer data erased on a privacy request: see ShopifyRedacted).
+// The orders are read from Shopify shopifyLookupChunk at a time,
 // before the import's transaction: opts.Progress hears Read grow as they are
 // read (a bulk import of thousands takes a while: the portal runs it as a
 // background job), then Stored as the drafts are stored. Team members who may
@@ -240,6 +244,9 @@ func (s *Service) ImportShopifyOrders(ctx context.Context, a Actor, refs []strin
 		if len(got) != len(chunk) {
 			return nil, Errorf(Internal, "the Shopify port answered %d orders for %d", len(got), len(chunk))
 		}
+		if err := s.refuseRedacted(ctx, c.scope(), got); err != nil {
+			return nil, err
+		}
 		orders = append(orders, got...)
 		if opts.Progress != nil {
 			opts.Progress(ImportProgress{Read: len(orders)})
@@ -264,6 +271,30 @@ func (s *Service) ImportShopifyOrders(ctx context.Context, a Actor, refs []strin
 		s.log.InfoContext(ctx, "shopify orders imported", "client", c.Actor.Client, "imported", res.Imported, "refused", res.Refused)
 	}
 	return res, err
+}
+
+// refuseRedacted gives each order whose customer's personal data a privacy
+// request erased (ShopifyRedacted) the Problem that refuses its import: an
+// import would bring the data back.
+func (s *Service) refuseRedacted(ctx context.Context, scope Scope, orders []ShopifyOrder) error {
+	byShop := map[string][]string{}
+	for _, o := range orders {
+		if o.Problem == "" && o.Ref.OrderID != "" {
+			byShop[o.Ref.Shop] = append(byShop[o.Ref.Shop], o.Ref.OrderID)
+		}
+	}
+	for shop, ids := range byShop {
+		redacted, err := s.redactedShopify(ctx, scope, shop, ids)
+		if err != nil {
+			return err
+		}
+		for i := range orders {
+			if r, ok := redacted[orders[i].Ref.OrderID]; ok && orders[i].Ref.Shop == shop && orders[i].Problem == "" {
+				orders[i].Problem = redactedProblem(r)
+			}
+		}
+	}
+	return nil
 }
 
 // ShopifyRefs reads the ids and names pasted into a Bulk import as

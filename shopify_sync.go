@@ -39,6 +39,15 @@ import (
 //     the dispatcher is told (EventShopifyCancel), since only the dispatcher
 //     may take an order off a route.
 //   - Delivered and cancelled orders are history: nothing is recorded.
+//
+// A Shopify order whose customer's personal data a privacy request erased
+// (customers/redact, shop/redact: see ShopifyRedacted) keeps it erased, as
+// Shopify's privacy-law compliance requires of an app: orders/updated takes
+// only its non-personal fields from Shopify (products, the state and the
+// country), never the recipient, the street address, the city, the zip, the
+// coordinates or the notes, and its history says so; an import of it (one
+// order, or a bulk import) refuses it, saying why. A new Shopify order of the
+// same customer is a new order and imports as usual.
 
 // ShopifyOrderChange is what Shopify's orders/updated or orders/cancelled
 // webhook says of one order.
@@ -100,6 +109,15 @@ func (s *Service) ShopifyOrderUpdated(ctx context.Context, a Actor, p ShopifyOrd
 		}
 		name := firstNonEmpty(so.Name, p.Name, p.OrderID)
 		in := normalizeInput(so.Input)
+		redacted, err := s.redactedShopify(ctx, scope, p.Shop, []string{p.OrderID})
+		if err != nil {
+			return res, err
+		}
+		kept := ""
+		if r, ok := redacted[p.OrderID]; ok {
+			in = withoutPersonalData(in)
+			kept = fmt.Sprintf(" (its customer's personal data, erased on %s on a privacy request, was not imported again)", r.At.UTC().Format(time.DateOnly))
+		}
 		err = s.syncTx(ctx, scope, name, "updated", func(tx Store) error {
 			for _, o := range g.orders {
 				switch {
@@ -113,7 +131,7 @@ func (s *Service) ShopifyOrderUpdated(ctx context.Context, a Actor, p ShopifyOrd
 					if err := tx.UpdateDraft(ctx, scope, o); err != nil {
 						return err
 					}
-					reason := fmt.Sprintf("imported again from Shopify order %s, which changed there: %s", name, strings.Join(changed, ", "))
+					reason := fmt.Sprintf("imported again from Shopify order %s, which changed there: %s%s", name, strings.Join(changed, ", "), kept)
 					if err := s.notice(ctx, tx, scope, o, EventShopifyUpdate, reason); err != nil {
 						return err
 					}
@@ -293,6 +311,40 @@ func (s *Service) syncTx(ctx context.Context, scope Scope, name, what string, fn
 	}
 	s.committed(scope)
 	return nil
+}
+
+// redactedShopify returns the scope's records of the shop's redacted orders
+// among ids, by order id.
+func (s *Service) redactedShopify(ctx context.Context, scope Scope, shop string, ids []string) (map[string]ShopifyRedacted, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	recs, err := s.store.RedactedShopifyOrders(ctx, scope, RedactedQuery{Shop: shop, OrderIDs: ids})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]ShopifyRedacted, len(recs))
+	for _, r := range recs {
+		out[r.OrderID] = r
+	}
+	return out, nil
+}
+
+// withoutPersonalData is a Shopify order's mapping without what a privacy
+// request erases (Store.RedactOrders): the recipient, the address but its
+// state and country, the notes.
+func withoutPersonalData(in OrderInput) OrderInput {
+	in.Recipient = Recipient{}
+	in.Address = Address{State: in.Address.State, Country: in.Address.Country}
+	in.Notes = ""
+	return in
+}
+
+// redactedProblem is why an import refuses a Shopify order whose customer's
+// personal data was erased.
+func redactedProblem(r ShopifyRedacted) string {
+	return fmt.Sprintf("its customer's personal data was erased on %s on a privacy request (Shopify customers/redact or shop/redact), so it is not imported again",
+		r.At.UTC().Format(time.DateOnly))
 }
 
 // shopifyChanges names the fields Shopify gives (address, recipient, notes,

@@ -196,3 +196,126 @@ func TestPrivacyWebhooksReachEveryPersonalFieldAndTheHost(t *testing.T) {
 		})
 	})
 }
+
+// TestRedactedOrdersStayErasedThroughUpdatesAndImports: against the fake's
+// signed webhooks, on SQLite and PostgreSQL. After customers/redact, the
+// fake shop still holds the customer's data (a merchant may keep it), and
+// sends orders/updated with all of it: the draft takes the new products but
+// none of the personal fields, the submitted order is not told of them, and an
+// import of a redacted order (one the portal held, deleted since, and one it
+// never held) is refused, saying why.
+func TestRedactedOrdersStayErasedThroughUpdatesAndImports(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, w *world) {
+		add := func(name string) shopifytest.Order {
+			return w.shop.AddOrder(shopifytest.Order{Email: name + "@example.com", Phone: "+15125550100", Note: "Gate 4417",
+				ShippingAddress: &shopifytest.Address{FirstName: name, Address1: "1 Elm St", City: "Austin", Zip: "78701"},
+				LineItems:       []shopifytest.LineItem{{Name: "Mug", Quantity: 2, SKU: "MUG"}}})
+		}
+		draft, submitted, never := add("Ava"), add("Ben"), add("Cy")
+		w.link()
+		if _, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{draft.Name, submitted.Name}, connect.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		ours := map[string]connect.OrderID{}
+		for _, d := range w.drafts() {
+			ours[d.Ref] = d.ID
+		}
+		if _, err := w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{ours[submitted.Name]}); err != nil {
+			t.Fatal(err)
+		}
+		send := func(topic string, payload any) {
+			t.Helper()
+			status, err := w.srv.SendWebhook(w.ctx, w.webhooks, w.shop.Domain(), topic, payload)
+			if err != nil || status != http.StatusOK {
+				t.Fatalf("%s answered %d, %v", topic, status, err)
+			}
+		}
+		var ids []int64
+		for _, o := range []shopifytest.Order{draft, submitted, never} {
+			n, _ := strconv.ParseInt(o.ID[strings.LastIndexByte(o.ID, '/')+1:], 10, 64)
+			ids = append(ids, n)
+		}
+		send(shopify.TopicCustomersRedact, shopify.CustomersRedact{ShopDomain: w.shop.Domain(),
+			Customer: shopify.PrivacyCustomer{ID: 7, Email: "ava@example.com"}, OrdersToRedact: ids})
+		read := func(name string) *connect.Order {
+			t.Helper()
+			o, err := w.svc.Order(w.ctx, w.owner, ours[name])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return o
+		}
+		erased := func(what string, o *connect.Order) {
+			t.Helper()
+			if o.Recipient != (connect.Recipient{}) || o.Notes != "" || o.Address.Line1 != "" || o.Address.City != "" ||
+				o.Address.Zip != "" || o.Address.Latitude.Valid {
+				t.Errorf("%s: personal data back: %+v / %+v / %q", what, o.Recipient, o.Address, o.Notes)
+			}
+		}
+		erased("the draft after customers/redact", read(draft.Name))
+		before := read(submitted.Name)
+
+		t.Run("orders/updated with the customer's data keeps it erased", func(t *testing.T) {
+			for _, o := range []shopifytest.Order{draft, submitted} {
+				w.shop.Edit(o.ID, func(o *shopifytest.Order) {
+					o.ShippingAddress.Address1 = "9 New St"
+					o.Note = "Back door"
+				})
+				status, err := w.srv.SendOrderWebhook(w.ctx, w.webhooks, w.shop, shopify.TopicOrdersUpdated, o.ID)
+				if err != nil || status != http.StatusOK {
+					t.Fatalf("orders/updated of %s answered %d, %v", o.Name, status, err)
+				}
+			}
+			got := read(draft.Name)
+			erased("the draft after orders/updated", got)
+			if len(got.History) == 0 || got.History[len(got.History)-1].Event == connect.EventShopifyUpdate {
+				t.Errorf("a change of personal fields only was imported: %+v", got.History[len(got.History)-1])
+			}
+			after := read(submitted.Name)
+			erased("the submitted order after orders/updated", after)
+			if after.Version != before.Version {
+				t.Errorf("the submitted order was told of a change of erased fields: %+v", after.History[len(after.History)-1])
+			}
+
+			// Products are not personal: the draft takes them, and says the
+			// rest was not imported again.
+			w.shop.Refund(draft.ID, "Mug", 1, true)
+			if status, err := w.srv.SendOrderWebhook(w.ctx, w.webhooks, w.shop, shopify.TopicOrdersUpdated, draft.ID); err != nil || status != http.StatusOK {
+				t.Fatalf("orders/updated answered %d, %v", status, err)
+			}
+			got = read(draft.Name)
+			erased("the draft after new products", got)
+			if d := cmp.Diff([]connect.Product{{Name: "Mug", Quantity: 1, SKU: "MUG"}}, got.Products); d != "" {
+				t.Errorf("the draft's products (-want +got):\n%s", d)
+			}
+			ev := got.History[len(got.History)-1]
+			if ev.Event != connect.EventShopifyUpdate || !strings.Contains(ev.Reason, "products") || strings.Contains(ev.Reason, "address") ||
+				!strings.Contains(ev.Reason, "personal data") {
+				t.Errorf("the draft's last event: %+v", ev)
+			}
+		})
+
+		t.Run("an import of a redacted order is refused, saying why", func(t *testing.T) {
+			d := read(draft.Name)
+			if err := w.svc.DeleteDraft(w.ctx, w.owner, d.ID, d.Version); err != nil {
+				t.Fatal(err)
+			}
+			res, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{draft.Name, never.ID}, connect.ImportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Imported != 0 || res.Refused != 2 || len(res.Errors) != 2 {
+				t.Fatalf("import of redacted orders: %+v", res)
+			}
+			for _, e := range res.Errors {
+				if !strings.Contains(e.Reason, "personal data was erased") {
+					t.Errorf("refused with %q", e.Reason)
+				}
+			}
+			for _, o := range w.drafts() {
+				erased("a draft after the import", o)
+			}
+		})
+	})
+}

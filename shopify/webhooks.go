@@ -190,8 +190,14 @@ func (h *WebhookHandler) handle(ctx context.Context, wh Webhook) error {
 		for i, id := range p.OrdersToRedact {
 			ids[i] = orderGID + strconv.FormatInt(id, 10)
 		}
+		customer := ""
+		if p.Customer.ID != 0 {
+			customer = strconv.FormatInt(p.Customer.ID, 10)
+		}
+		// The ids are recorded as redacted, held or not: an orders/updated
+		// or an import of them later must not bring the customer's data back.
 		n, err := h.svc.RedactShopifyData(ctx, connect.AsShopifyWebhook(), connect.RedactParams{
-			Shop: wh.Shop, ShopifyIDs: ids, Email: p.Customer.Email, Phone: p.Customer.Phone,
+			Shop: wh.Shop, ShopifyIDs: ids, Email: p.Customer.Email, Phone: p.Customer.Phone, CustomerID: customer,
 			Reason: fmt.Sprintf("Shopify customers/redact for customer %d (webhook %s)", p.Customer.ID, wh.WebhookID),
 			At:     h.a.now(),
 		})

@@ -222,7 +222,7 @@ func TestPrivacyWebhooks(t *testing.T) {
 		_, red := r.svc.calls()
 		want := []connect.RedactParams{{Shop: "acme.myshopify.com",
 			ShopifyIDs: []string{"gid://shopify/Order/5900000000101", "gid://shopify/Order/5900000000102"},
-			Email:      "ava@example.com", Phone: "+15125550100", At: r.clock.Now()}}
+			Email:      "ava@example.com", Phone: "+15125550100", CustomerID: "42", At: r.clock.Now()}}
 		if d := cmp.Diff(want, red, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Reason" }, cmp.Ignore())); d != "" {
 			t.Errorf("redaction (-want +got):\n%s", d)
 		}

@@ -85,10 +85,11 @@ func (s *Store) RedactOrders(ctx context.Context, scope connect.Scope, p connect
 	var out *connect.Redaction
 	err := s.atomic(ctx, func(tx *Store) error {
 		out = &connect.Redaction{}
+		erased := map[string]int{} // Shopify order id → the client's orders erased
 		cond, args, ok := redactMatch(p)
 		if ok {
 			var rows []orderRow
-			q := inScope(tx.idb.NewSelect().Model(&rows).Column("id", "proof"), scope).Where(cond, args...).OrderExpr("created_at, id")
+			q := inScope(tx.idb.NewSelect().Model(&rows).Column("id", "proof", "shopify_order_id"), scope).Where(cond, args...).OrderExpr("created_at, id")
 			if lock := tx.d.lockRows(); lock != "" {
 				q = q.For(lock)
 			}
@@ -97,6 +98,7 @@ func (s *Store) RedactOrders(ctx context.Context, scope connect.Scope, p connect
 				return translate(ctx, err, "reading the orders to redact of "+p.Shop)
 			}
 			for _, r := range rows {
+				erased[r.ShopifyOrderID]++
 				if r.Proof == "" {
 					continue
 				}
@@ -129,10 +131,105 @@ func (s *Store) RedactOrders(ctx context.Context, scope connect.Scope, p connect
 			AccountID: string(scope.Account), ClientID: string(scope.Client), Shop: p.Shop, Reason: p.Reason,
 			Orders: out.Orders, At: at,
 		}).Returning("NULL").Exec(ctx)
-		return translate(ctx, err, "recording the redaction of "+p.Shop)
+		if err != nil {
+			return translate(ctx, err, "recording the redaction of "+p.Shop)
+		}
+		return tx.recordRedacted(ctx, scope, p, erased, at)
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// redactedRow records a Shopify order whose personal data was erased
+// (connect.ShopifyRedacted).
+type redactedRow struct {
+	bun.BaseModel `bun:"table:shopify_redacted_orders,alias:sro"`
+
+	AccountID      string    `bun:"account_id,pk"`
+	ClientID       string    `bun:"client_id,pk"`
+	Shop           string    `bun:"shop,pk"`
+	ShopifyOrderID string    `bun:"shopify_order_id,pk"`
+	CustomerID     string    `bun:"customer_id"`
+	Reason         string    `bun:"reason"`
+	Orders         int       `bun:"orders"`
+	At             time.Time `bun:"at"`
+}
+
+// redactedChunk bounds the rows of one insert of records (SQLite's limit on
+// bound parameters is 32766: 8 a row).
+const redactedChunk = 1000
+
+// recordRedacted records the Shopify orders a redaction erased (erased: by id,
+// how many of the client's orders) and those it names, for the scope's
+// client. A record of an order already redacted takes the new reason and
+// time, and keeps its customer unless the new request names one. A scope
+// without a client holds no order: nothing is recorded.
+func (s *Store) recordRedacted(ctx context.Context, scope connect.Scope, p connect.RedactParams, erased map[string]int, at time.Time) error {
+	if scope.Client == "" {
+		return nil
+	}
+	ids := make([]string, 0, len(erased)+len(p.ShopifyIDs))
+	for id := range erased {
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range p.ShopifyIDs {
+		if _, ok := erased[id]; !ok && id != "" {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	for start := 0; start < len(ids); start += redactedChunk {
+		chunk := ids[start:min(start+redactedChunk, len(ids))]
+		rows := make([]redactedRow, len(chunk))
+		for i, id := range chunk {
+			rows[i] = redactedRow{AccountID: string(scope.Account), ClientID: string(scope.Client), Shop: p.Shop,
+				ShopifyOrderID: id, CustomerID: p.CustomerID, Reason: p.Reason, Orders: erased[id], At: at}
+		}
+		_, err := s.idb.NewInsert().Model(&rows).
+			On("CONFLICT (account_id, client_id, shop, shopify_order_id) DO UPDATE").
+			Set("customer_id = CASE WHEN EXCLUDED.customer_id <> '' THEN EXCLUDED.customer_id ELSE sro.customer_id END").
+			Set("reason = EXCLUDED.reason, at = EXCLUDED.at").
+			Set("orders = CASE WHEN EXCLUDED.orders > 0 THEN EXCLUDED.orders ELSE sro.orders END").
+			Returning("NULL").Exec(ctx)
+		if err != nil {
+			return translate(ctx, err, "recording the redacted orders of "+p.Shop)
+		}
+	}
+	return nil
+}
+
+// RedactedShopifyOrders lists the scope's records of redacted Shopify orders
+// of q.Shop among q.OrderIDs or of q.CustomerID, oldest first.
+func (s *Store) RedactedShopifyOrders(ctx context.Context, scope connect.Scope, q connect.RedactedQuery) ([]connect.ShopifyRedacted, error) {
+	if q.Shop == "" {
+		return nil, connect.Errorf(connect.Invalid, "storage: redacted orders are of a shop")
+	}
+	var or []string
+	var args []any
+	if len(q.OrderIDs) > 0 {
+		or, args = append(or, "shopify_order_id IN (?)"), append(args, bun.List(q.OrderIDs))
+	}
+	if q.CustomerID != "" {
+		or, args = append(or, "(customer_id = ? AND customer_id <> '')"), append(args, q.CustomerID)
+	}
+	if len(or) == 0 {
+		return nil, nil
+	}
+	var rows []redactedRow
+	err := inScope(s.idb.NewSelect().Model(&rows), scope).Where("shop = ?", q.Shop).
+		Where("("+strings.Join(or, " OR ")+")", args...).OrderExpr("at, shopify_order_id").Scan(ctx)
+	if err != nil && !isNoRows(err) {
+		return nil, translate(ctx, err, "listing the redacted orders of "+q.Shop)
+	}
+	out := make([]connect.ShopifyRedacted, len(rows))
+	for i, r := range rows {
+		out[i] = connect.ShopifyRedacted{Account: connect.AccountID(r.AccountID), Client: connect.ClientID(r.ClientID),
+			Shop: r.Shop, OrderID: r.ShopifyOrderID, CustomerID: r.CustomerID, Reason: r.Reason, Orders: r.Orders, At: goTime(r.At)}
 	}
 	return out, nil
 }

@@ -2018,6 +2018,45 @@ func (c *MockStoreRedactOrdersCall) DoAndReturn(f func(context.Context, connect.
 	return c
 }
 
+// RedactedShopifyOrders mocks base method.
+func (m *MockStore) RedactedShopifyOrders(ctx context.Context, scope connect.Scope, q connect.RedactedQuery) ([]connect.ShopifyRedacted, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "RedactedShopifyOrders", ctx, scope, q)
+	ret0, _ := ret[0].([]connect.ShopifyRedacted)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// RedactedShopifyOrders indicates an expected call of RedactedShopifyOrders.
+func (mr *MockStoreMockRecorder) RedactedShopifyOrders(ctx, scope, q any) *MockStoreRedactedShopifyOrdersCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RedactedShopifyOrders", reflect.TypeOf((*MockStore)(nil).RedactedShopifyOrders), ctx, scope, q)
+	return &MockStoreRedactedShopifyOrdersCall{Call: call}
+}
+
+// MockStoreRedactedShopifyOrdersCall wrap *gomock.Call
+type MockStoreRedactedShopifyOrdersCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreRedactedShopifyOrdersCall) Return(arg0 []connect.ShopifyRedacted, arg1 error) *MockStoreRedactedShopifyOrdersCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreRedactedShopifyOrdersCall) Do(f func(context.Context, connect.Scope, connect.RedactedQuery) ([]connect.ShopifyRedacted, error)) *MockStoreRedactedShopifyOrdersCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreRedactedShopifyOrdersCall) DoAndReturn(f func(context.Context, connect.Scope, connect.RedactedQuery) ([]connect.ShopifyRedacted, error)) *MockStoreRedactedShopifyOrdersCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // RequeueOutbox mocks base method.
 func (m *MockStore) RequeueOutbox(ctx context.Context, scope connect.Scope, p connect.RequeueOutboxParams) error {
 	m.ctrl.T.Helper()

@@ -341,6 +341,11 @@ func testShopifyIsolation(t *testing.T, f *fixture) {
 	o.Source, o.Shopify = connect.SourceShopify, connect.ShopifyRef{Shop: shop, OrderID: "gid://shopify/Order/7"}
 	o.Recipient.Email = "pat@example.com"
 	f.store(o)
+	// A customers/redact named an order the client does not hold: a record
+	// of the client's that no foreign scope may list.
+	_, err := f.s.RedactOrders(f.ctx, scopeOf(c), connect.RedactParams{Shop: shop, ShopifyIDs: []string{"gid://shopify/Order/8"},
+		CustomerID: "7", Reason: "customers/redact 7", At: f.at(60)})
+	must(t, err)
 	tokens, _ := f.s.(connect.ShopifyTokens)
 	var tok *connect.ShopifyToken
 	if tokens != nil {
@@ -349,7 +354,9 @@ func testShopifyIsolation(t *testing.T, f *fixture) {
 		must(t, err)
 	}
 	snapshot := func() []any {
-		out := []any{f.reload(o)}
+		records, err := f.s.RedactedShopifyOrders(f.ctx, scopeOf(c), connect.RedactedQuery{Shop: shop, CustomerID: "7"})
+		must(t, err)
+		out := []any{f.reload(o), records}
 		if tokens != nil {
 			got, err := tokens.ShopifyToken(f.ctx, scopeOf(c))
 			must(t, err)
@@ -370,6 +377,8 @@ func testShopifyIsolation(t *testing.T, f *fixture) {
 		}
 		found, err := f.s.OrdersFromShopify(f.ctx, sc, shop, []string{o.Shopify.OrderID})
 		none(t, "OrdersFromShopify", found, err, func(x *connect.Order) bool { return x.ID == o.ID })
+		redacted, err := f.s.RedactedShopifyOrders(f.ctx, sc, connect.RedactedQuery{Shop: shop, OrderIDs: []string{o.Shopify.OrderID, "gid://shopify/Order/8"}, CustomerID: "7"})
+		none(t, "RedactedShopifyOrders", redacted, err, func(x connect.ShopifyRedacted) bool { return x.Client == c.ID })
 		if tokens == nil {
 			return
 		}

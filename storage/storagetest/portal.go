@@ -303,6 +303,86 @@ func testRedactOrders(t *testing.T, f *fixture) {
 	same(t, "an order after another account's redaction", untouched, f.reload(untouched))
 }
 
+// testRedactedShopifyOrders: a redaction records, for its client, every
+// Shopify order it erased and every one it names (held or not), with the
+// customer, the reason and the time; a later redaction of the same order
+// replaces the record (keeping its customer when it names none); the records
+// are found by order id or by customer, in the client's scope only.
+func testRedactedShopifyOrders(t *testing.T, f *fixture) {
+	shop := f.id("shop") + ".myshopify.com"
+	c := f.client(f.account())
+	sibling := f.client(c.Account)
+	mk := func(cl *connect.Client, n int, gid, email string) *connect.Order {
+		o := f.order(cl, connect.StatusDraft, n)
+		o.Source, o.Shopify = connect.SourceShopify, connect.ShopifyRef{Shop: shop, OrderID: gid}
+		o.Recipient = connect.Recipient{Name: "Pat", Email: email}
+		f.store(o)
+		return o
+	}
+	mk(c, 1, "gid://shopify/Order/1", "pat@example.com")
+	mk(c, 2, "gid://shopify/Order/2", "pat@example.com")
+	mk(c, 3, "gid://shopify/Order/3", "sam@example.com")
+	mk(sibling, 4, "gid://shopify/Order/1", "pat@example.com")
+
+	q := connect.RedactedQuery{Shop: shop, OrderIDs: []string{"gid://shopify/Order/1", "gid://shopify/Order/2", "gid://shopify/Order/3", "gid://shopify/Order/9"}}
+	got, err := f.s.RedactedShopifyOrders(f.ctx, scopeOf(c), q)
+	must(t, err)
+	if len(got) != 0 {
+		t.Fatalf("records before any redaction: %+v", got)
+	}
+	// customers/redact of customer 7: orders 1 and 2 by email, and order 9,
+	// which the client does not hold (yet).
+	_, err = f.s.RedactOrders(f.ctx, scopeOf(c), connect.RedactParams{Shop: shop, Email: "pat@example.com",
+		ShopifyIDs: []string{"gid://shopify/Order/9"}, CustomerID: "7", Reason: "customers/redact 7", At: f.at(30)})
+	must(t, err)
+	rec := func(id string, orders int, customer, reason string, at int) connect.ShopifyRedacted {
+		return connect.ShopifyRedacted{Account: c.Account, Client: c.ID, Shop: shop, OrderID: id, CustomerID: customer,
+			Reason: reason, Orders: orders, At: f.at(at)}
+	}
+	got, err = f.s.RedactedShopifyOrders(f.ctx, scopeOf(c), q)
+	must(t, err)
+	same(t, "records after customers/redact", []connect.ShopifyRedacted{
+		rec("gid://shopify/Order/1", 1, "7", "customers/redact 7", 30),
+		rec("gid://shopify/Order/2", 1, "7", "customers/redact 7", 30),
+		rec("gid://shopify/Order/9", 0, "7", "customers/redact 7", 30),
+	}, got)
+	got, err = f.s.RedactedShopifyOrders(f.ctx, scopeOf(c), connect.RedactedQuery{Shop: shop, CustomerID: "7"})
+	must(t, err)
+	if len(got) != 3 {
+		t.Fatalf("records of customer 7: %+v", got)
+	}
+	got, err = f.s.RedactedShopifyOrders(f.ctx, scopeOf(c), connect.RedactedQuery{Shop: shop})
+	must(t, err)
+	if len(got) != 0 {
+		t.Fatalf("a query naming nothing listed %+v", got)
+	}
+	got, err = f.s.RedactedShopifyOrders(f.ctx, scopeOf(sibling), q)
+	must(t, err)
+	if len(got) != 0 {
+		t.Fatalf("the sibling client sees the client's records: %+v", got)
+	}
+	got, err = f.s.RedactedShopifyOrders(f.ctx, scopeOf(c), connect.RedactedQuery{Shop: "other-" + shop, OrderIDs: q.OrderIDs, CustomerID: "7"})
+	must(t, err)
+	if len(got) != 0 {
+		t.Fatalf("another shop's query listed %+v", got)
+	}
+
+	// shop/redact later: every order of the shop, customer 7's records keep
+	// their customer.
+	_, err = f.s.RedactOrders(f.ctx, scopeOf(c), connect.RedactParams{Shop: shop, WholeShop: true, Reason: "shop/redact", At: f.at(40)})
+	must(t, err)
+	got, err = f.s.RedactedShopifyOrders(f.ctx, scopeOf(c), q)
+	must(t, err)
+	same(t, "records after shop/redact", []connect.ShopifyRedacted{
+		rec("gid://shopify/Order/9", 0, "7", "customers/redact 7", 30),
+		rec("gid://shopify/Order/1", 1, "7", "shop/redact", 40),
+		rec("gid://shopify/Order/2", 1, "7", "shop/redact", 40),
+		rec("gid://shopify/Order/3", 1, "", "shop/redact", 40),
+	}, got)
+	_, err = f.s.RedactedShopifyOrders(f.ctx, scopeOf(c), connect.RedactedQuery{OrderIDs: q.OrderIDs})
+	wantCode(t, "RedactedShopifyOrders without a shop", err, connect.Invalid)
+}
+
 // testUseOnce: a key is usable once until it expires, then once again.
 func testUseOnce(t *testing.T, f *fixture) {
 	once, ok := f.s.(Once)

@@ -197,6 +197,7 @@ func RunShopify(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"ClientsByShopAndImportMapping", testClientsByShopAndMapping},
 		{"RedactOrdersBlanksOnlyWhatIsSelected", testRedactOrders},
 		{"OrdersFromShopifyByShopAndID", testOrdersFromShopify},
+		{"RedactedShopifyOrdersRecordWhatWasErased", testRedactedShopifyOrders},
 		{"UseOnceOnceUntilExpiry", testUseOnce},
 		{"ShopifyTokensInTheirTenant", testShopifyTokens},
 		{"ShopifyDataStaysInItsTenant", testShopifyIsolation},

@@ -1,0 +1,19 @@
+-- The Shopify orders whose personal data a privacy request (customers/redact,
+-- shop/redact) erased, per client and shop: an orders/updated webhook or an
+-- import of such an order later must not write the customer's data back
+-- (connect.ShopifyRedacted). One row per order, the last request's reason and
+-- time; customer_id is the Shopify customer a customers/redact named, so that a
+-- customers/data_request export can say what was erased of that customer.
+CREATE TABLE IF NOT EXISTS shopify_redacted_orders (
+	account_id       TEXT    NOT NULL,
+	client_id        TEXT    NOT NULL,
+	shop             TEXT    NOT NULL,
+	shopify_order_id TEXT    NOT NULL,
+	customer_id      TEXT    NOT NULL DEFAULT '',
+	reason           TEXT    NOT NULL DEFAULT '',
+	orders           INTEGER NOT NULL DEFAULT 0, -- the client's orders it erased
+	at               TEXT    NOT NULL,
+	PRIMARY KEY (account_id, client_id, shop, shopify_order_id)
+) STRICT, WITHOUT ROWID;
+--bun:split
+CREATE INDEX IF NOT EXISTS shopify_redacted_orders_customer ON shopify_redacted_orders (account_id, client_id, shop, customer_id) WHERE customer_id <> '';
