@@ -173,8 +173,18 @@ func (s *Service) ShopifyOrderUpdated(ctx context.Context, a Actor, p ShopifyOrd
 // imported from the order are deleted, the submitted orders not on a route are
 // withdrawn, and those on a route stay there with an event telling the
 // dispatcher (see the comment above ShopifyOrderChange). Only Shopify's
-// webhooks may (AsShopifyWebhook). Errors: ErrForbidden; ErrInvalid without a
-// shop or an order id.
+// webhooks may (AsShopifyWebhook).
+//
+// The webhook's word is not taken for it: a delivery may be late, repeated
+// after the merchant restored the order, or, signed with a leaked secret,
+// forged. Each client's orders are acted on only once the order, read again
+// from Shopify through the client's link (the Shopify port), says it is
+// cancelled now (its cancelledAt); an order Shopify says is open, or no
+// longer has, changes nothing. A client no longer linked to the shop, or whose
+// store no longer lets it read, cannot check: its orders are left as they
+// are, and the log says so. Errors: ErrForbidden; ErrInvalid without a shop or
+// an order id; ErrUnavailable when Shopify cannot be read now (the webhook
+// answers 5xx and Shopify delivers it again, so nothing is done on a guess).
 func (s *Service) ShopifyOrderCancelled(ctx context.Context, a Actor, p ShopifyOrderChange) (res ShopifySyncResult, err error) {
 	ctx, span := s.tel.start(ctx, "connect.shopify.sync")
 	defer func() { shopifySynced(span, "cancelled", res, err) }()
@@ -190,6 +200,11 @@ func (s *Service) ShopifyOrderCancelled(ctx context.Context, a Actor, p ShopifyO
 	for _, g := range groups {
 		cl := g.client
 		scope := Scope{Account: cl.Account, Client: cl.ID}
+		if ok, err := s.cancelledInShopify(ctx, scope, cl, p); err != nil {
+			return res, err
+		} else if !ok {
+			continue
+		}
 		c := caller{Actor: Actor{Kind: ActorShopify, Account: cl.Account, Client: cl.ID}, client: cl}
 		withdraw := change{event: EventWithdraw, reason: fmt.Sprintf("Shopify order %s was %s", name, why),
 			apply: func(o *Order) { o.SubmittedAt = time.Time{} }}
@@ -228,6 +243,37 @@ func (s *Service) ShopifyOrderCancelled(ctx context.Context, a Actor, p ShopifyO
 	s.log.InfoContext(ctx, "shopify order cancelled", "shop", p.Shop, "order", p.OrderID, "reason", p.CancelReason,
 		"drafts_deleted", res.Deleted, "withdrawn", res.Withdrawn, "noticed", res.Noticed)
 	return res, nil
+}
+
+// cancelledInShopify reads the order again from Shopify, as the client, and
+// reports whether Shopify says it is cancelled now. It is false, and logged,
+// when the client cannot read it (unlinked, access revoked): nothing is to be
+// done on the webhook's word. Errors: those of the Shopify port but
+// ErrForbidden (ErrUnavailable when Shopify cannot be read now).
+func (s *Service) cancelledInShopify(ctx context.Context, scope Scope, cl *Client, p ShopifyOrderChange) (bool, error) {
+	if s.shopify == nil || cl.Shopify.Shop != p.Shop {
+		s.log.InfoContext(ctx, "shopify order cancelled, but the client is no longer linked to the shop, which cannot confirm it: its orders are left as they are",
+			"shop", p.Shop, "order", p.OrderID, "client", cl.ID)
+		return false, nil
+	}
+	got, err := s.shopify.LookupOrders(ctx, scope, []string{p.OrderID})
+	if ErrorCode(err) == Forbidden {
+		s.log.WarnContext(ctx, "shopify order cancelled, but the store cannot be read to confirm it: its orders are left as they are",
+			"shop", p.Shop, "order", p.OrderID, "client", cl.ID, "err", err)
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if len(got) != 1 {
+		return false, Errorf(Internal, "the Shopify port answered %d orders for one", len(got))
+	}
+	if !got[0].Cancelled {
+		s.log.WarnContext(ctx, "shopify order cancelled says the webhook, but Shopify says it is not (restored, or the delivery is not Shopify's): nothing done",
+			"shop", p.Shop, "order", p.OrderID, "client", cl.ID, "problem", got[0].Problem)
+		return false, nil
+	}
+	return true, nil
 }
 
 // shopifyImport is one client's orders imported from one Shopify order.

@@ -182,7 +182,7 @@ func TestShopifyOrderCancelledWithdrawsWhatIsNotOnARoute(t *testing.T) {
 	w.DeliverOutbox(connect.OutboxOptions{})
 	synced := len(w.RouteSync.Changes())
 	webhook := connect.AsShopifyWebhook()
-	cancel := func(name string) connect.ShopifySyncResult {
+	send := func(name string) connect.ShopifySyncResult {
 		t.Helper()
 		res, err := w.svc.ShopifyOrderCancelled(w.ctx, webhook, connect.ShopifyOrderChange{Shop: "green.myshopify.com",
 			OrderID: w.gid(name), Name: name, CancelReason: "customer"})
@@ -191,8 +191,30 @@ func TestShopifyOrderCancelledWithdrawsWhatIsNotOnARoute(t *testing.T) {
 		}
 		return res
 	}
+	// cancel cancels the order in the shop, then sends the webhook.
+	cancel := func(name string) connect.ShopifySyncResult {
+		t.Helper()
+		for i := range w.shop.orders {
+			if w.shop.orders[i].Name == name {
+				w.shop.orders[i].Cancelled = true
+			}
+		}
+		return send(name)
+	}
 	_, err := w.svc.ShopifyOrderCancelled(w.ctx, w.owner, connect.ShopifyOrderChange{Shop: "green.myshopify.com", OrderID: w.gid("#1001")})
 	connecttest.WantCode(t, err, connect.Forbidden)
+
+	// Shopify, read again, says the order is open: the webhook's word
+	// changes nothing.
+	for _, name := range []string{"#1001", "#1002", "#1003"} {
+		before := w.order(name)
+		if res := send(name); res != (connect.ShopifySyncResult{}) {
+			t.Errorf("%s, open in Shopify: result %+v, want nothing done", name, res)
+		}
+		if after := w.order(name); after.Version != before.Version || after.Status != before.Status {
+			t.Errorf("%s, open in Shopify, changed: %s v%d → %s v%d", name, before.Status, before.Version, after.Status, after.Version)
+		}
+	}
 
 	if res := cancel("#1001"); res != (connect.ShopifySyncResult{Deleted: 1}) {
 		t.Errorf("draft: result %+v, want it deleted", res)

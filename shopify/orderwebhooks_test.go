@@ -218,3 +218,85 @@ func redeliver(t *testing.T, req *http.Request) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestOrdersCancelledActsOnlyOnWhatShopifySaysNow: an orders/cancelled
+// delivery, signed, that says cancelled for orders the fake shop says are
+// open (a forged or stale payload) changes nothing; when Shopify cannot be
+// read, the delivery is answered 503 and nothing is done, and the same
+// delivery, once Shopify answers and says the order is cancelled, withdraws it.
+func TestOrdersCancelledActsOnlyOnWhatShopifySaysNow(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, w *world) {
+		add := func(name string) shopifytest.Order {
+			return w.shop.AddOrder(shopifytest.Order{Email: name + "@example.com",
+				ShippingAddress: &shopifytest.Address{FirstName: name, Address1: "1 Elm St", City: "Austin", Zip: "78701"},
+				LineItems:       []shopifytest.LineItem{{Name: "Mug", Quantity: 1}}})
+		}
+		draft, submitted := add("Ava"), add("Ben")
+		w.link()
+		if _, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{draft.Name, submitted.Name}, connect.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		ours := map[string]connect.OrderID{}
+		for _, d := range w.drafts() {
+			ours[d.Ref] = d.ID
+		}
+		if _, err := w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{ours[submitted.Name]}); err != nil {
+			t.Fatal(err)
+		}
+		claim := func(o shopifytest.Order) shopify.OrderWebhook {
+			at, why := "2026-12-01T10:00:00Z", "fraud"
+			return shopify.OrderWebhook{AdminGraphQLAPIID: o.ID, Name: o.Name, CancelledAt: &at, CancelReason: &why}
+		}
+		read := func(o shopifytest.Order) *connect.Order {
+			t.Helper()
+			got, err := w.svc.Order(w.ctx, w.owner, ours[o.Name])
+			if err != nil {
+				t.Fatalf("%s: %v", o.Name, err)
+			}
+			return got
+		}
+		before := map[string]*connect.Order{draft.Name: read(draft), submitted.Name: read(submitted)}
+		unchanged := func(what string) {
+			t.Helper()
+			for _, o := range []shopifytest.Order{draft, submitted} {
+				if got := read(o); got.Version != before[o.Name].Version || got.Status != before[o.Name].Status {
+					t.Errorf("%s: %s went from %s v%d to %s v%d", what, o.Name, before[o.Name].Status, before[o.Name].Version, got.Status, got.Version)
+				}
+			}
+		}
+
+		t.Run("a payload saying cancelled for open orders changes nothing", func(t *testing.T) {
+			for _, o := range []shopifytest.Order{draft, submitted} {
+				status, err := w.srv.SendWebhook(w.ctx, w.webhooks, w.shop.Domain(), shopify.TopicOrdersCancelled, claim(o))
+				if err != nil || status != http.StatusOK {
+					t.Fatalf("orders/cancelled of %s answered %d, %v", o.Name, status, err)
+				}
+			}
+			unchanged("open in Shopify")
+		})
+
+		t.Run("when Shopify cannot be read, nothing is done and the delivery is retried", func(t *testing.T) {
+			w.shop.Cancel(submitted.ID, "customer")
+			req, err := w.srv.NewWebhookRequest(w.ctx, w.webhooks, w.shop.Domain(), shopify.TopicOrdersCancelled, claim(submitted))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.shop.FailNext(503, 503, 503, 503, 503)
+			if status := redeliver(t, req); status != http.StatusServiceUnavailable {
+				t.Fatalf("with Shopify down the delivery answered %d, want 503", status)
+			}
+			unchanged("Shopify down")
+			// Shopify's next try of the same event: Shopify answers now.
+			if status := redeliver(t, req); status != http.StatusOK {
+				t.Fatalf("the retry answered %d", status)
+			}
+			if got := read(submitted); got.Status != connect.StatusDraft || got.History[len(got.History)-1].Event != connect.EventWithdraw {
+				t.Errorf("the submitted order after a confirmed cancel: %s, %+v", got.Status, got.History[len(got.History)-1])
+			}
+			if got := read(draft); got.Version != before[draft.Name].Version {
+				t.Errorf("the draft of an order still open changed: v%d", got.Version)
+			}
+		})
+	})
+}
