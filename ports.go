@@ -562,19 +562,31 @@ type ShopifyTokens interface {
 	// at p.Now. Errors: ErrConflict when the token moved on or another claim is
 	// live (reload it, and wait for the claimant's token); ErrNotFound.
 	ClaimShopifyRefresh(ctx context.Context, client Scope, p ShopifyRefreshClaim) error
+	// ReleaseShopifyRefresh ends the claim p made, at once, if it still
+	// stands (the token at p.Version, claimed until p.Until): a refresh that
+	// failed lets the next process try without waiting for the claim to run
+	// out. A claim that ended, or a token that moved on, is left as it is.
+	ReleaseShopifyRefresh(ctx context.Context, client Scope, p ShopifyRefreshClaim) error
 	// SwapShopifyToken stores sealed as the token of the client's shop, saved
 	// at at (zero: now), if the token is still at version (compare-and-set: a
 	// refreshed pair replaces the pair it was refreshed from, never a newer
 	// one), ending any claim, and returns the stored token with its new
 	// Version. Errors: ErrConflict when the token moved on (reload it and use
-	// the winner's); ErrNotFound.
+	// the winner's); ErrNotFound when the client is linked to no token any
+	// more (the shop uninstalled the app meanwhile: the pair is not stored).
 	SwapShopifyToken(ctx context.Context, client Scope, version int64, sealed []byte, at time.Time) (*ShopifyToken, error)
 	// DeleteShopifyToken unlinks the client from its shop's token; the token
 	// itself is forgotten once no client is linked to it (none is fine).
+	//
+	// A forgotten token's Version still moves on, and the next token saved
+	// for the shop (a new install) takes a Version after it: a shop's versions
+	// never repeat, so that a refresh begun on the forgotten token (claimed
+	// at its Version) can neither claim nor swap onto the new one.
 	DeleteShopifyToken(ctx context.Context, client Scope) error
 	// ForgetShopifyShopAnyAccount forgets the shop's token and unlinks every
 	// client, in any account, from it (the shop uninstalled the app, which
-	// revoked it). It returns how many clients it unlinked.
+	// revoked it), its Version moving on as DeleteShopifyToken's does. It
+	// returns how many clients it unlinked.
 	ForgetShopifyShopAnyAccount(ctx context.Context, shop string) (int, error)
 	// ShopifyTokensSavedBeforeAnyAccount lists, in any account, up to limit
 	// shops whose token was last saved before t, oldest first, each with one

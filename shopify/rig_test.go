@@ -275,6 +275,19 @@ func (m *memTokens) ClaimShopifyRefresh(_ context.Context, s connect.Scope, p co
 	return nil
 }
 
+func (m *memTokens) ReleaseShopifyRefresh(_ context.Context, s connect.Scope, p connect.ShopifyRefreshClaim) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sh, err := m.linked(s)
+	if err != nil {
+		return nil
+	}
+	if sh.tok.Version == p.Version && sh.claimedUntil.Equal(p.Until) {
+		sh.claimedUntil = time.Time{}
+	}
+	return nil
+}
+
 func (m *memTokens) SwapShopifyToken(_ context.Context, s connect.Scope, version int64, sealed []byte, at time.Time) (*connect.ShopifyToken, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -308,8 +321,17 @@ func (m *memTokens) DeleteShopifyToken(_ context.Context, s connect.Scope) error
 			return nil
 		}
 	}
-	delete(m.shops, shop)
+	m.forget(shop)
 	return nil
+}
+
+// forget forgets the shop's token, its version moving on (see
+// connect.ShopifyTokens.DeleteShopifyToken); m.mu is held.
+func (m *memTokens) forget(shop string) {
+	if sh := m.shops[shop]; sh != nil {
+		sh.tok = connect.ShopifyToken{Shop: shop, Version: sh.tok.Version + 1}
+		sh.claimedUntil = time.Time{}
+	}
 }
 
 func (m *memTokens) ForgetShopifyShopAnyAccount(_ context.Context, shop string) (int, error) {
@@ -325,7 +347,7 @@ func (m *memTokens) ForgetShopifyShopAnyAccount(_ context.Context, shop string) 
 			n++
 		}
 	}
-	delete(m.shops, shop)
+	m.forget(shop)
 	return n, nil
 }
 

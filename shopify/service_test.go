@@ -83,14 +83,18 @@ func newWorldOn(t *testing.T, dsn string) *world {
 
 // adapterOn returns an adapter on the world's fake and keys that keeps its
 // tokens and single-use keys in st: another process's, when st is another
-// Store on the world's database.
-func (w *world) adapterOn(st *storage.Store) *shopify.Adapter {
+// Store on the world's database. edit changes its Config first.
+func (w *world) adapterOn(st *storage.Store, edit ...func(*shopify.Config)) *shopify.Adapter {
 	w.t.Helper()
-	a, err := shopify.New(shopify.Config{
+	cfg := shopify.Config{
 		ClientID: w.srv.ClientID(), Secret: w.srv.Secret(), Tokens: st, Sealer: w.sealer, HTTPClient: w.srv.Client(),
 		Session: w.session, Once: st, Clients: st, RedirectURL: redirectURL, ReturnURL: returnURL,
 		Now: w.clock.Now, Sleep: w.clock.Sleep,
-	})
+	}
+	for _, e := range edit {
+		e(&cfg)
+	}
+	a, err := shopify.New(cfg)
 	if err != nil {
 		w.t.Fatal(err)
 	}

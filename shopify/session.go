@@ -181,8 +181,8 @@ func (s *session) refreshLocked(ctx context.Context, stale string, force bool) e
 		if !tok.CanRefresh(now) {
 			return s.revoked(nil)
 		}
-		err = s.a.cfg.Tokens.ClaimShopifyRefresh(ctx, s.scope, connect.ShopifyRefreshClaim{
-			Version: stored.Version, Now: now, Until: now.Add(RefreshClaimTTL)})
+		claim := connect.ShopifyRefreshClaim{Version: stored.Version, Now: now, Until: now.Add(RefreshClaimTTL)}
+		err = s.a.cfg.Tokens.ClaimShopifyRefresh(ctx, s.scope, claim)
 		if errors.Is(err, connect.ErrConflict) {
 			// Another process is refreshing it: wait for its pair.
 			if time.Now().After(waitUntil) {
@@ -196,12 +196,28 @@ func (s *session) refreshLocked(ctx context.Context, stale string, force bool) e
 		if err != nil {
 			return err
 		}
-		return s.refreshClaimed(ctx, stored, tok)
+		err = s.refreshClaimed(ctx, stored, tok)
+		if err != nil {
+			// Nothing was stored: end the claim now, so that the other
+			// processes waiting for this refresh try theirs at once instead
+			// of waiting RefreshClaimTTL for it to run out. (After a stored
+			// pair the claim is over, and this matches nothing.)
+			if rerr := s.a.cfg.Tokens.ReleaseShopifyRefresh(context.WithoutCancel(ctx), s.scope, claim); rerr != nil {
+				s.a.log.WarnContext(ctx, "shopify: cannot release the refresh claim; other processes wait for it to run out",
+					"shop", s.shop, "err", rerr)
+			}
+		}
+		return err
 	}
 }
 
 // refreshClaimed trades the refresh token of the stored token, which this
-// process claimed, and stores the fresh pair in its place.
+// process claimed, and stores the fresh pair in its place. Should the shop
+// have uninstalled the app meanwhile (its token forgotten: the swap finds no
+// token), the pair is not stored, and the shop counts as uninstalled: Shopify
+// revoked the pair with the install. Should it have installed the app again
+// since, the new install's token is at a later version: the swap loses, and
+// the new install's token is used.
 func (s *session) refreshClaimed(ctx context.Context, stored *connect.ShopifyToken, tok Token) error {
 	fresh, err := refreshToken(ctx, s.a.cfg.HTTPClient, s.a.now, s.shop, s.a.cfg.ClientID, s.a.cfg.Secret, tok.RefreshToken)
 	if connect.ErrorCode(err) == connect.Forbidden {
@@ -225,6 +241,10 @@ func (s *session) refreshClaimed(ctx context.Context, stored *connect.ShopifyTok
 		fresh.Scopes = tok.Scopes
 	}
 	err = s.store(ctx, stored.Version, fresh)
+	if errors.Is(err, connect.ErrNotFound) {
+		s.a.log.InfoContext(ctx, "shopify: the shop uninstalled the app while its token was refreshed; the new pair is dropped", "shop", s.shop)
+		return s.revoked(err)
+	}
 	if errors.Is(err, connect.ErrConflict) {
 		// Another process refreshed the same pair after this one's claim ran
 		// out, and stored its pair first: use the winner's pair. Whichever

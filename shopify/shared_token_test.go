@@ -1,6 +1,7 @@
 package shopify_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -301,5 +302,127 @@ func TestARefreshThatLosesItsSwapKeepsThePairShopifyIssuedLast(t *testing.T) {
 	}
 	if now := r.shop.Stats(); now.Unauthorized != st.Unauthorized || now.Refreshed != st.Refreshed {
 		t.Errorf("the next call: %d more 401s, %d more refreshes", now.Unauthorized-st.Unauthorized, now.Refreshed-st.Refreshed)
+	}
+}
+
+// TestARefreshInFlightWhenTheShopUninstallsStoresNothing: a process trades
+// the shop's refresh token; Shopify has issued the new pair when the shop
+// uninstalls the app (which revokes it) and app/uninstalled forgets the
+// token. The refresh then stores nothing and reports the shop uninstalled;
+// should the shop have installed the app again meanwhile, the refresh loses
+// to the new install's token, which stays and is used. (The fake holds the
+// refresh's answer: no sleeps.)
+func TestARefreshInFlightWhenTheShopUninstallsStoresNothing(t *testing.T) {
+	t.Parallel()
+	for _, reinstall := range []bool{false, true} {
+		name := "uninstalled"
+		if reinstall {
+			name = "uninstalled and installed again"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			onStores(t, func(t *testing.T, w *world) {
+				w.shop.Seed(2)
+				w.link()
+				w.clock.Advance(58 * time.Minute) // within RefreshMargin of the expiry
+				issued, release := w.shop.HoldNextRefresh()
+				t.Cleanup(release)
+				errc := make(chan error, 1)
+				go func() {
+					_, err := w.adapter.UnfulfilledOrders(w.ctx, w.scope, "", 5)
+					errc <- err
+				}()
+				<-issued
+				w.shop.Uninstall()
+				status, err := w.srv.SendWebhook(w.ctx, w.webhooks, w.shop.Domain(), shopify.TopicAppUninstalled,
+					shopify.AppUninstalled{ID: 1, MyshopifyDomain: w.shop.Domain()})
+				if err != nil || status != http.StatusOK {
+					t.Fatalf("app/uninstalled answered %d, %v", status, err)
+				}
+				var installed *connect.ShopifyToken
+				if reinstall {
+					w.clock.Advance(time.Second)
+					w.link()
+					if installed, err = w.store.ShopifyToken(w.ctx, w.scope); err != nil {
+						t.Fatal(err)
+					}
+				}
+				release()
+				err = <-errc
+				got, gerr := w.store.ShopifyToken(w.ctx, w.scope)
+				if !reinstall {
+					connecttest.WantCode(t, err, connect.Forbidden, "uninstalled the app")
+					connecttest.WantCode(t, gerr, connect.NotFound)
+					return
+				}
+				if err != nil {
+					t.Fatalf("after the reinstall the call failed: %v", err)
+				}
+				if gerr != nil || got.Version != installed.Version || !bytes.Equal(got.Sealed, installed.Sealed) {
+					t.Fatalf("the reinstall's token was replaced: %+v (was %+v), %v", got, installed, gerr)
+				}
+				if st := w.shop.Stats(); st.Unauthorized != 0 {
+					t.Errorf("%d requests used a revoked token", st.Unauthorized)
+				}
+			})
+		})
+	}
+}
+
+// failingTokenEndpoint is a transport on which the shop's token endpoint
+// cannot be reached.
+type failingTokenEndpoint struct{ base http.RoundTripper }
+
+func (f failingTokenEndpoint) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == "/admin/oauth/access_token" {
+		return nil, errors.New("connection reset by peer")
+	}
+	return f.base.RoundTrip(r)
+}
+
+// TestAFailedRefreshReleasesItsClaimAtOnce: a refresh that fails (Shopify
+// refuses the refresh token, or cannot be reached) ends its claim at once:
+// another process claims the refresh at the same moment, instead of waiting
+// RefreshClaimTTL for the claim to run out.
+func TestAFailedRefreshReleasesItsClaimAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		code connect.Code
+		fail func(w *world) *shopify.Adapter
+	}{
+		{"refused", connect.Forbidden, func(w *world) *shopify.Adapter {
+			w.shop.Uninstall() // the refresh token is revoked; the webhook has not come yet
+			return w.adapter
+		}},
+		{"unreachable", connect.Unavailable, func(w *world) *shopify.Adapter {
+			return w.adapterOn(w.store, func(c *shopify.Config) {
+				c.HTTPClient = &http.Client{Transport: failingTokenEndpoint{w.srv.Client().Transport}}
+			})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			onStores(t, func(t *testing.T, w *world) {
+				w.shop.Seed(1)
+				w.link()
+				w.clock.Advance(58 * time.Minute)
+				a := tc.fail(w)
+				before, err := w.store.ShopifyToken(w.ctx, w.scope)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = a.UnfulfilledOrders(w.ctx, w.scope, "", 5)
+				connecttest.WantCode(t, err, tc.code)
+				now := w.clock.Now()
+				if err := w.store.ClaimShopifyRefresh(w.ctx, w.scope, connect.ShopifyRefreshClaim{Version: before.Version,
+					Now: now, Until: now.Add(shopify.RefreshClaimTTL)}); err != nil {
+					t.Fatalf("another process cannot claim the refresh after the failed one: %v", err)
+				}
+				if after, _ := w.store.ShopifyToken(w.ctx, w.scope); after.Version != before.Version {
+					t.Errorf("the failed refresh stored a token: version %d → %d", before.Version, after.Version)
+				}
+			})
+		})
 	}
 }

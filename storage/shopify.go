@@ -442,6 +442,20 @@ func (s *Store) ClaimShopifyRefresh(ctx context.Context, client connect.Scope, p
 	return nil
 }
 
+// ReleaseShopifyRefresh ends the claim p made: one UPDATE that matches only
+// while the token is at p.Version and claimed until p.Until.
+func (s *Store) ReleaseShopifyRefresh(ctx context.Context, client connect.Scope, p connect.ShopifyRefreshClaim) error {
+	if client.Client == "" {
+		return nil
+	}
+	_, err := s.idb.NewUpdate().Model((*shopTokenRow)(nil)).
+		Set("claimed_until = NULL").
+		Where("shop = (?)", s.linkedShop(client)).Where("version = ?", p.Version).
+		Where("claimed_until = ?", dbTime(p.Until)).
+		Exec(ctx)
+	return translate(ctx, err, "releasing the refresh claim of client "+string(client.Client)+"'s Shopify token")
+}
+
 // SwapShopifyToken stores sealed as the client's shop's token if it is still
 // at version: one UPDATE … WHERE version = ?, never a read-then-write.
 func (s *Store) SwapShopifyToken(ctx context.Context, client connect.Scope, version int64, sealed []byte, at time.Time) (*connect.ShopifyToken, error) {
@@ -484,10 +498,22 @@ func (s *Store) DeleteShopifyToken(ctx context.Context, client connect.Scope) er
 		if len(shops) == 0 {
 			return nil
 		}
-		_, err = tx.idb.NewDelete().Model((*shopTokenRow)(nil)).Where("shop = ?", shops[0]).
-			Where("NOT EXISTS (SELECT 1 FROM shopify_tokens WHERE shop = ?)", shops[0]).Exec(ctx)
+		_, err = tx.forgetShopToken(tx.idb.NewUpdate().Where("shop = ?", shops[0]).
+			Where("NOT EXISTS (SELECT 1 FROM shopify_tokens WHERE shop = ?)", shops[0])).Exec(ctx)
 		return translate(ctx, err, "forgetting the Shopify token of "+shops[0])
 	})
+}
+
+// forgetShopToken is q (an UPDATE of the rows it selects) forgetting the
+// shop's token: its sealed pair blanked, any claim ended, its version moved
+// on. The row stays, holding nothing, so that the next install's token takes
+// a version after every earlier one (SaveShopifyToken's upsert), and a
+// refresh begun before the uninstall finds its version gone, never reused.
+// No client is linked to it: ShopifyToken and the quiet list, which go
+// through the links, do not see it.
+func (s *Store) forgetShopToken(q *bun.UpdateQuery) *bun.UpdateQuery {
+	return q.Model((*shopTokenRow)(nil)).Set("sealed = ?", []byte{}).Set("version = version + 1").
+		Set("claimed_until = NULL").Set("sealed_for = ''")
 }
 
 // ForgetShopifyShopAnyAccount forgets the shop's token and every client's
@@ -499,7 +525,7 @@ func (s *Store) ForgetShopifyShopAnyAccount(ctx context.Context, shop string) (i
 		if n, err = rowsAffected(ctx, res, err, "unlinking the clients of "+shop); err != nil {
 			return err
 		}
-		_, err = tx.idb.NewDelete().Model((*shopTokenRow)(nil)).Where("shop = ?", shop).Exec(ctx)
+		_, err = tx.forgetShopToken(tx.idb.NewUpdate().Where("shop = ?", shop)).Exec(ctx)
 		return translate(ctx, err, "forgetting the Shopify token of "+shop)
 	})
 	if err != nil {

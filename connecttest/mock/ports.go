@@ -3341,6 +3341,44 @@ func (c *MockShopifyTokensForgetShopifyShopAnyAccountCall) DoAndReturn(f func(co
 	return c
 }
 
+// ReleaseShopifyRefresh mocks base method.
+func (m *MockShopifyTokens) ReleaseShopifyRefresh(ctx context.Context, client connect.Scope, p connect.ShopifyRefreshClaim) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ReleaseShopifyRefresh", ctx, client, p)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// ReleaseShopifyRefresh indicates an expected call of ReleaseShopifyRefresh.
+func (mr *MockShopifyTokensMockRecorder) ReleaseShopifyRefresh(ctx, client, p any) *MockShopifyTokensReleaseShopifyRefreshCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ReleaseShopifyRefresh", reflect.TypeOf((*MockShopifyTokens)(nil).ReleaseShopifyRefresh), ctx, client, p)
+	return &MockShopifyTokensReleaseShopifyRefreshCall{Call: call}
+}
+
+// MockShopifyTokensReleaseShopifyRefreshCall wrap *gomock.Call
+type MockShopifyTokensReleaseShopifyRefreshCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockShopifyTokensReleaseShopifyRefreshCall) Return(arg0 error) *MockShopifyTokensReleaseShopifyRefreshCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockShopifyTokensReleaseShopifyRefreshCall) Do(f func(context.Context, connect.Scope, connect.ShopifyRefreshClaim) error) *MockShopifyTokensReleaseShopifyRefreshCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockShopifyTokensReleaseShopifyRefreshCall) DoAndReturn(f func(context.Context, connect.Scope, connect.ShopifyRefreshClaim) error) *MockShopifyTokensReleaseShopifyRefreshCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // SaveShopifyToken mocks base method.
 func (m *MockShopifyTokens) SaveShopifyToken(ctx context.Context, client connect.Scope, shop string, sealed []byte, at time.Time) (*connect.ShopifyToken, error) {
 	m.ctrl.T.Helper()

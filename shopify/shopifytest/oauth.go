@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dispatchkit/connect/shopify"
@@ -181,8 +182,41 @@ func (srv *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 		out["refresh_token"] = t.refresh
 		out["refresh_token_expires_in"] = int(t.refreshExpires.Sub(now).Seconds())
 	}
+	if h := shop.held; h != nil && in.GrantType == "refresh_token" {
+		// The pair is issued (the old one revoked); the answer is on its
+		// way, and waits, without the server's lock, until released.
+		shop.held = nil
+		srv.mu.Unlock()
+		close(h.issued)
+		select {
+		case <-h.release:
+		case <-r.Context().Done():
+		}
+		srv.mu.Lock()
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)
+}
+
+// heldRefresh is a refresh whose answer waits (HoldNextRefresh).
+type heldRefresh struct {
+	issued  chan struct{}
+	release chan struct{}
+}
+
+// HoldNextRefresh makes the shop's next refresh-token request wait once
+// Shopify issued its pair (revoking the earlier one) and before the answer
+// goes out: issued is closed then, and the answer goes out when release is
+// called. In between, a test plays what happens while a refresh is in flight
+// (an uninstall, another install). Call release once, even if the refresh never
+// comes.
+func (s *Shop) HoldNextRefresh() (issued <-chan struct{}, release func()) {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	h := &heldRefresh{issued: make(chan struct{}), release: make(chan struct{})}
+	s.held = h
+	var once sync.Once
+	return h.issued, func() { once.Do(func() { close(h.release) }) }
 }
 
 // issue makes a token; expiring ones get a refresh token. Shopify keeps one

@@ -154,11 +154,12 @@ type Shop struct {
 	refuseAt  map[string]string   // location name → fulfillmentCreate's user error there
 
 	withhold  bool
-	level     int      // protected customer data level: 0 none, 1 orders, 2 with fields
-	fields    []string // level 2's approved fields: "name", "email", "phone", "address"
-	grantOnly []string // scopes installs may grant; nil: all asked for
-	caller    *token   // the token of the request being answered (the server's lock is held)
-	failures  []int    // HTTP statuses to answer the next GraphQL requests with
+	level     int          // protected customer data level: 0 none, 1 orders, 2 with fields
+	fields    []string     // level 2's approved fields: "name", "email", "phone", "address"
+	grantOnly []string     // scopes installs may grant; nil: all asked for
+	caller    *token       // the token of the request being answered (the server's lock is held)
+	failures  []int        // HTTP statuses to answer the next GraphQL requests with
+	held      *heldRefresh // the next refresh's answer waits for it (HoldNextRefresh)
 }
 
 // Domain returns the shop's myshopify.com host name.

@@ -477,6 +477,22 @@ func testShopifyTokens(t *testing.T, f *fixture) {
 		must(t, st.ClaimShopifyRefresh(f.ctx, so, connect.ShopifyRefreshClaim{Version: saved.Version, Now: now.Add(time.Minute), Until: now.Add(2 * time.Minute)}))
 	})
 
+	t.Run("a released claim lets the next process claim at once", func(t *testing.T) {
+		now := f.at(0)
+		live := connect.ShopifyRefreshClaim{Version: saved.Version, Now: now.Add(time.Minute), Until: now.Add(2 * time.Minute)} // the claim above
+		// Releasing another claim than the live one (a claimant whose claim
+		// ran out and was taken over) leaves the live one.
+		must(t, st.ReleaseShopifyRefresh(f.ctx, sc, connect.ShopifyRefreshClaim{Version: saved.Version, Now: now, Until: now.Add(time.Minute)}))
+		must(t, st.ReleaseShopifyRefresh(f.ctx, sc, connect.ShopifyRefreshClaim{Version: saved.Version - 1, Now: now, Until: live.Until}))
+		wantCode(t, "a claim after releasing another's",
+			st.ClaimShopifyRefresh(f.ctx, sc, connect.ShopifyRefreshClaim{Version: saved.Version, Now: now.Add(90 * time.Second), Until: now.Add(3 * time.Minute)}), connect.Conflict)
+		must(t, st.ReleaseShopifyRefresh(f.ctx, so, live))
+		mine := connect.ShopifyRefreshClaim{Version: saved.Version, Now: now.Add(90 * time.Second), Until: now.Add(3 * time.Minute)}
+		must(t, st.ClaimShopifyRefresh(f.ctx, sc, mine))
+		must(t, st.ReleaseShopifyRefresh(f.ctx, sc, mine))
+		must(t, st.ReleaseShopifyRefresh(f.ctx, connect.Scope{Account: f.account(), Client: c.ID}, mine))
+	})
+
 	t.Run("a swap is a compare-and-set: one winner of two", func(t *testing.T) {
 		var wins, conflicts atomic.Int32
 		var wg sync.WaitGroup
@@ -582,8 +598,10 @@ func testShopifyTokens(t *testing.T, f *fixture) {
 	})
 
 	t.Run("an uninstall forgets the shop's token for every client", func(t *testing.T) {
-		_, err := st.SaveShopifyToken(f.ctx, so, shopA, []byte("fresh-2"), time.Time{})
+		before, err := st.SaveShopifyToken(f.ctx, so, shopA, []byte("fresh-2"), time.Time{})
 		must(t, err)
+		// A refresh is under way in some process when the uninstall comes.
+		must(t, st.ClaimShopifyRefresh(f.ctx, sc, connect.ShopifyRefreshClaim{Version: before.Version, Now: f.at(0), Until: f.at(0).Add(time.Hour)}))
 		n, err := st.ForgetShopifyShopAnyAccount(f.ctx, shopA)
 		must(t, err)
 		if n != 2 {
@@ -597,6 +615,30 @@ func testShopifyTokens(t *testing.T, f *fixture) {
 		must(t, err)
 		if n != 0 {
 			t.Fatalf("a second forget unlinked %d", n)
+		}
+		_, err = st.SwapShopifyToken(f.ctx, sc, before.Version, []byte("refreshed-after-uninstall"), time.Time{})
+		wantCode(t, "the refresh's swap after the uninstall", err, connect.NotFound)
+
+		// The shop installs the app again: its new token never takes the
+		// version the refresh claimed, which can neither swap nor claim.
+		again, err := st.SaveShopifyToken(f.ctx, sc, shopA, []byte("reinstalled"), time.Time{})
+		must(t, err)
+		if again.Version <= before.Version {
+			t.Fatalf("the reinstall's token is at version %d, not after the forgotten one's %d", again.Version, before.Version)
+		}
+		_, err = st.SwapShopifyToken(f.ctx, sc, before.Version, []byte("refreshed-after-uninstall"), time.Time{})
+		wantCode(t, "the refresh's swap after the reinstall", err, connect.Conflict)
+		wantCode(t, "a claim on the forgotten version",
+			st.ClaimShopifyRefresh(f.ctx, sc, connect.ShopifyRefreshClaim{Version: before.Version, Now: f.at(0).Add(2 * time.Hour), Until: f.at(0).Add(3 * time.Hour)}), connect.Conflict)
+		got, err := st.ShopifyToken(f.ctx, sc)
+		must(t, err)
+		same(t, "the reinstall's token", again, got)
+		// Unlinking the last client forgets it the same way.
+		must(t, st.DeleteShopifyToken(f.ctx, sc))
+		third, err := st.SaveShopifyToken(f.ctx, sc, shopA, []byte("third"), time.Time{})
+		must(t, err)
+		if third.Version <= again.Version {
+			t.Fatalf("after an unlink, the next token is at version %d, not after %d", third.Version, again.Version)
 		}
 	})
 }
