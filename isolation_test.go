@@ -155,6 +155,20 @@ func newIsoWorld(t *testing.T) *isoWorld {
 	if len(iw.vShopifyIDs) != 2 {
 		t.Fatalf("V has Shopify orders %v", iw.vShopifyIDs)
 	}
+	// #1002 is submitted, then changed in Shopify: a Shopify notice for V's
+	// dispatcher (ShopifyNotices).
+	var changed string
+	for _, o := range must(w.svc.Orders(w.ctx, v.owner, connect.ListOrdersParams{Statuses: []connect.Status{connect.StatusDraft}}))(t).Orders {
+		if o.Ref == "#1002" {
+			must(w.svc.SubmitOrders(w.ctx, v.owner, []connect.OrderID{o.ID}))(t)
+			changed = o.Shopify.OrderID
+		}
+	}
+	shop.orders[1].Input.Address.Line1 = "9 Changed Rd"
+	if res := must(w.svc.ShopifyOrderUpdated(w.ctx, connect.AsShopifyWebhook(), connect.ShopifyOrderChange{
+		Shop: "green.myshopify.com", OrderID: changed}))(t); res.Noticed != 1 {
+		t.Fatalf("V's Shopify notice: %+v", res)
+	}
 	if _, err := w.store.SaveShopifyToken(w.ctx, connect.Scope{Account: w.acct, Client: v.client.ID}, "green.myshopify.com", []byte("sealed"), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
@@ -618,6 +632,16 @@ var isoOps = []isoOp{
 		n := 0
 		for _, s := range stops {
 			if notMine(a, s.Order.Account, s.Order.Client) {
+				n++
+			}
+		}
+		return n, err
+	}},
+	{name: "ShopifyNotices", matrix: "ShopifyNotices", allowed: dispatchers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		notices, err := iw.svc.ShopifyNotices(iw.ctx, a, 0)
+		n := 0
+		for _, x := range notices {
+			if notMine(a, x.Order.Account, x.Order.Client) || notMine(a, x.Notice.Account, x.Notice.Client) {
 				n++
 			}
 		}

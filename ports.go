@@ -279,7 +279,8 @@ type TrackingLinkStore interface {
 	UpdateTrackingLink(ctx context.Context, scope Scope, l *TrackingLink) error
 }
 
-// ShopifyStore is what Shopify's webhooks need of the Store. (Access tokens and
+// ShopifyStore is what Shopify's webhooks, and the notices they leave for the
+// dispatcher, need of the Store. (Access tokens and
 // single-use keys are the Shopify adapter's own ports, ShopifyTokens and
 // shopify.Once, which a storage adapter implements beside the Store.)
 type ShopifyStore interface {
@@ -303,6 +304,11 @@ type ShopifyStore interface {
 	// q.OrderIDs, and those of q.CustomerID; oldest first, each once. None
 	// when q names no order and no customer.
 	RedactedShopifyOrders(ctx context.Context, scope Scope, q RedactedQuery) ([]ShopifyRedacted, error)
+	// ShopifyNotices lists the newest events telling that the scope's orders
+	// were cancelled or changed in Shopify (EventShopifyCancel,
+	// EventShopifyChange), of orders now at one of statuses: the latest such
+	// event of each order, newest first, at most limit (all when limit ≤ 0).
+	ShopifyNotices(ctx context.Context, scope Scope, statuses []Status, limit int) ([]OrderEvent, error)
 	// CustomerOrders lists the scope's orders that match p, as RedactOrders
 	// selects them, oldest first (a customer data request).
 	CustomerOrders(ctx context.Context, scope Scope, p RedactParams) ([]*Order, error)

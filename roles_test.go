@@ -257,6 +257,10 @@ var operations = []struct {
 		_, _, err := tm.svc.UnassignedStops(tm.ctx, a, "", "", 0)
 		return err
 	}},
+	{"ShopifyNotices", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.ShopifyNotices(tm.ctx, a, 0)
+		return err
+	}},
 	{"MoveToDepot", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
 		o := tm.draft(tm.owner, tm.newEmail())
 		if _, err := tm.svc.SubmitOrders(tm.ctx, tm.owner, []connect.OrderID{o.ID}); err != nil {

@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -274,6 +275,65 @@ func (s *Service) cancelledInShopify(ctx context.Context, scope Scope, cl *Clien
 		return false, nil
 	}
 	return true, nil
+}
+
+// ShopifyNotice is an order in the dispatcher's hands that Shopify's webhooks
+// flagged: cancelled in Shopify while on a route (EventShopifyCancel), or
+// changed there after it was submitted (EventShopifyChange). Nothing changed
+// the order itself: the dispatcher decides (takes it off its route, cancels
+// it, calls the client).
+type ShopifyNotice struct {
+	Order        *Order
+	Notice       OrderEvent // the order's latest such event: what happened, when, why
+	ClientName   string
+	ClientNumber ClientNumber
+}
+
+// shopifyNoticeStatuses are the statuses at which a Shopify notice still asks
+// the dispatcher to act.
+var shopifyNoticeStatuses = []Status{StatusSubmitted, StatusScheduled, StatusEnRoute, StatusFailed}
+
+// maxShopifyNotices bounds one list of notices.
+const maxShopifyNotices = 200
+
+// ShopifyNotices lists the Shopify notices of the dispatcher's account: its
+// orders, still submitted, scheduled, en route or failed, whose Shopify order
+// was cancelled or changed after submission, each with its latest notice and
+// its client, newest notice first, at most limit (≤ 0: 50; at most 200).
+// Only dispatchers may. Errors: ErrForbidden.
+func (s *Service) ShopifyNotices(ctx context.Context, a Actor, limit int) ([]ShopifyNotice, error) {
+	c, err := s.authorizeRead(ctx, a, actManageOrders)
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, maxShopifyNotices)
+	events, err := s.store.ShopifyNotices(ctx, c.scope(), shopifyNoticeStatuses, limit)
+	if err != nil {
+		return nil, err
+	}
+	clients := map[ClientID]*Client{}
+	out := make([]ShopifyNotice, 0, len(events))
+	for _, ev := range events {
+		o, err := s.store.Order(ctx, c.scope(), ev.Order)
+		if errors.Is(err, ErrNotFound) {
+			continue // deleted since
+		}
+		if err != nil {
+			return nil, err
+		}
+		cl := clients[o.Client]
+		if cl == nil {
+			if cl, err = s.store.Client(ctx, c.scope(), o.Client); err != nil {
+				return nil, err
+			}
+			clients[o.Client] = cl
+		}
+		out = append(out, ShopifyNotice{Order: o, Notice: ev, ClientName: cl.Name, ClientNumber: cl.Number})
+	}
+	return out, nil
 }
 
 // shopifyImport is one client's orders imported from one Shopify order.

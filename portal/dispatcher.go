@@ -190,6 +190,36 @@ type stopsData struct {
 	Stops  []connect.UnassignedStop
 	Next   string
 	First  bool
+	// Notices are the account's orders Shopify flagged (cancelled on a
+	// route, changed after submission), newest first; Flagged marks the
+	// unassigned stops among them.
+	Notices []shopifyNotice
+	Flagged map[connect.OrderID]*shopifyNotice
+}
+
+// shopifyNotice is a Shopify notice as the console shows it.
+type shopifyNotice struct {
+	connect.ShopifyNotice
+	Label string // "Cancelled in Shopify", "Changed in Shopify"
+}
+
+// shopifyNotices reads the dispatcher's Shopify notices.
+func (s *server) shopifyNotices(ctx context.Context, a connect.Actor) ([]shopifyNotice, map[connect.OrderID]*shopifyNotice, error) {
+	list, err := s.svc.ShopifyNotices(ctx, a, 50)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]shopifyNotice, len(list))
+	byOrder := make(map[connect.OrderID]*shopifyNotice, len(list))
+	for i, n := range list {
+		label := "Changed in Shopify"
+		if n.Notice.Event == connect.EventShopifyCancel {
+			label = "Cancelled in Shopify"
+		}
+		out[i] = shopifyNotice{ShopifyNotice: n, Label: label}
+		byOrder[n.Order.ID] = &out[i]
+	}
+	return out, byOrder, nil
 }
 
 func (s *server) stopsPage(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
@@ -197,6 +227,9 @@ func (s *server) stopsPage(w http.ResponseWriter, r *http.Request, a connect.Act
 	d := stopsData{Depot: connect.DepotID(q.Get("depot")), First: q.Get("cursor") == ""}
 	var err error
 	if d.Stops, d.Next, err = s.svc.UnassignedStops(r.Context(), a, d.Depot, q.Get("cursor"), 100); err != nil {
+		return err
+	}
+	if d.Notices, d.Flagged, err = s.shopifyNotices(r.Context(), a); err != nil {
 		return err
 	}
 	if d.Depots, err = s.depots(r.Context(), a); err != nil {

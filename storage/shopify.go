@@ -234,6 +234,41 @@ func (s *Store) RedactedShopifyOrders(ctx context.Context, scope connect.Scope, 
 	return out, nil
 }
 
+// shopifyNoticeEvents are the events ShopifyNotices lists; the partial index
+// order_events_shopify_notices holds them.
+const shopifyNoticeEvents = "e.event IN ('shopify_cancel', 'shopify_change')"
+
+// ShopifyNotices lists the latest Shopify notice of each of the scope's
+// orders now at one of statuses, newest first: one query over the partial
+// index order_events_shopify_notices, each candidate checked against its
+// order's newer notices (the history's key) and its order's status.
+func (s *Store) ShopifyNotices(ctx context.Context, scope connect.Scope, statuses []connect.Status, limit int) ([]connect.OrderEvent, error) {
+	if len(statuses) == 0 {
+		return nil, nil
+	}
+	st := make([]string, len(statuses))
+	for i, x := range statuses {
+		st[i] = string(x)
+	}
+	var rows []eventRow
+	q := inScopeAs(s.idb.NewSelect().Model(&rows), scope, "e.account_id", "e.client_id").
+		Where(shopifyNoticeEvents).
+		Where("NOT EXISTS (SELECT 1 FROM order_events n WHERE n.order_id = e.order_id AND n.id > e.id AND n.event IN ('shopify_cancel', 'shopify_change'))").
+		Where("EXISTS (SELECT 1 FROM orders o WHERE o.id = e.order_id AND o.account_id = e.account_id AND o.client_id = e.client_id AND o.status IN (?))", bun.List(st)).
+		OrderExpr("e.id DESC")
+	if limit > 0 {
+		q = q.Limit(int64(limit))
+	}
+	if err := q.Scan(ctx); err != nil && !isNoRows(err) {
+		return nil, translate(ctx, err, "listing the Shopify notices")
+	}
+	out := make([]connect.OrderEvent, len(rows))
+	for i := range rows {
+		out[i] = rows[i].event()
+	}
+	return out, nil
+}
+
 // CustomerOrders lists the scope's orders of the shop that p selects, as
 // RedactOrders would change them, oldest first.
 func (s *Store) CustomerOrders(ctx context.Context, scope connect.Scope, p connect.RedactParams) ([]*connect.Order, error) {

@@ -2326,6 +2326,45 @@ func (c *MockStoreSetTwoFactorCall) DoAndReturn(f func(context.Context, connect.
 	return c
 }
 
+// ShopifyNotices mocks base method.
+func (m *MockStore) ShopifyNotices(ctx context.Context, scope connect.Scope, statuses []connect.Status, limit int) ([]connect.OrderEvent, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ShopifyNotices", ctx, scope, statuses, limit)
+	ret0, _ := ret[0].([]connect.OrderEvent)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ShopifyNotices indicates an expected call of ShopifyNotices.
+func (mr *MockStoreMockRecorder) ShopifyNotices(ctx, scope, statuses, limit any) *MockStoreShopifyNoticesCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ShopifyNotices", reflect.TypeOf((*MockStore)(nil).ShopifyNotices), ctx, scope, statuses, limit)
+	return &MockStoreShopifyNoticesCall{Call: call}
+}
+
+// MockStoreShopifyNoticesCall wrap *gomock.Call
+type MockStoreShopifyNoticesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreShopifyNoticesCall) Return(arg0 []connect.OrderEvent, arg1 error) *MockStoreShopifyNoticesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreShopifyNoticesCall) Do(f func(context.Context, connect.Scope, []connect.Status, int) ([]connect.OrderEvent, error)) *MockStoreShopifyNoticesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreShopifyNoticesCall) DoAndReturn(f func(context.Context, connect.Scope, []connect.Status, int) ([]connect.OrderEvent, error)) *MockStoreShopifyNoticesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // TouchSession mocks base method.
 func (m *MockStore) TouchSession(ctx context.Context, scope connect.Scope, s *connect.Session) error {
 	m.ctrl.T.Helper()

@@ -341,6 +341,7 @@ func testShopifyIsolation(t *testing.T, f *fixture) {
 	o.Source, o.Shopify = connect.SourceShopify, connect.ShopifyRef{Shop: shop, OrderID: "gid://shopify/Order/7"}
 	o.Recipient.Email = "pat@example.com"
 	f.store(o)
+	f.noticeOn(o, connect.EventShopifyChange, "changed in Shopify after submission", 61)
 	// A customers/redact named an order the client does not hold: a record
 	// of the client's that no foreign scope may list.
 	_, err := f.s.RedactOrders(f.ctx, scopeOf(c), connect.RedactParams{Shop: shop, ShopifyIDs: []string{"gid://shopify/Order/8"},
@@ -377,6 +378,8 @@ func testShopifyIsolation(t *testing.T, f *fixture) {
 		}
 		found, err := f.s.OrdersFromShopify(f.ctx, sc, shop, []string{o.Shopify.OrderID})
 		none(t, "OrdersFromShopify", found, err, func(x *connect.Order) bool { return x.ID == o.ID })
+		notices, err := f.s.ShopifyNotices(f.ctx, sc, []connect.Status{connect.StatusSubmitted}, 0)
+		none(t, "ShopifyNotices", notices, err, func(x connect.OrderEvent) bool { return x.Order == o.ID })
 		redacted, err := f.s.RedactedShopifyOrders(f.ctx, sc, connect.RedactedQuery{Shop: shop, OrderIDs: []string{o.Shopify.OrderID, "gid://shopify/Order/8"}, CustomerID: "7"})
 		none(t, "RedactedShopifyOrders", redacted, err, func(x connect.ShopifyRedacted) bool { return x.Client == c.ID })
 		if tokens == nil {

@@ -383,6 +383,57 @@ func testRedactedShopifyOrders(t *testing.T, f *fixture) {
 	wantCode(t, "RedactedShopifyOrders without a shop", err, connect.Invalid)
 }
 
+// noticeOn appends a notice event (no status change) to the order's history,
+// as the Service does, and returns the event.
+func (f *fixture) noticeOn(o *connect.Order, ev connect.Event, reason string, n int) connect.OrderEvent {
+	f.t.Helper()
+	cur := f.reload(o)
+	next := *cur
+	next.UpdatedAt = f.at(n)
+	e := connect.OrderEvent{Order: o.ID, Account: o.Account, Client: o.Client, Event: ev, From: cur.Status, To: cur.Status,
+		At: f.at(n), By: "Shopify", Reason: reason}
+	must(f.t, f.s.SetStatuses(f.ctx, scopeOf(&connect.Client{ID: o.Client, Account: o.Account}),
+		[]connect.SetStatusParams{{From: cur.Status, Version: cur.Version, Order: &next, Events: []connect.OrderEvent{e}}}))
+	return e
+}
+
+// testShopifyNotices: the latest Shopify notice of each order at one of the
+// statuses asked, newest first, in the scope only, up to the limit.
+func testShopifyNotices(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	sibling := f.client(c.Account)
+	onRoute, submitted, delivered := f.order(c, connect.StatusScheduled, 1), f.order(c, connect.StatusSubmitted, 2), f.order(c, connect.StatusDelivered, 3)
+	siblings := f.order(sibling, connect.StatusEnRoute, 4)
+	quiet := f.order(c, connect.StatusScheduled, 5)
+	f.store(onRoute, submitted, delivered, siblings, quiet)
+	f.noticeOn(onRoute, connect.EventShopifyChange, "changed", 10)
+	cancelled := f.noticeOn(onRoute, connect.EventShopifyCancel, "cancelled in Shopify", 11)
+	f.noticeOn(onRoute, connect.EventShopifyProgress, "not a notice", 12)
+	changed := f.noticeOn(submitted, connect.EventShopifyChange, "changed after submission", 13)
+	late := f.noticeOn(delivered, connect.EventShopifyCancel, "cancelled after delivery", 14)
+	other := f.noticeOn(siblings, connect.EventShopifyCancel, "cancelled en route", 15)
+	f.noticeOn(quiet, connect.EventShopifyUpdate, "a draft's update is not a notice", 16)
+
+	active := []connect.Status{connect.StatusSubmitted, connect.StatusScheduled, connect.StatusEnRoute, connect.StatusFailed}
+	got, err := f.s.ShopifyNotices(f.ctx, connect.Scope{Account: c.Account}, active, 0)
+	must(t, err)
+	same(t, "the account's notices", []connect.OrderEvent{other, changed, cancelled}, got)
+	got, err = f.s.ShopifyNotices(f.ctx, scopeOf(c), active, 0)
+	must(t, err)
+	same(t, "the client's notices", []connect.OrderEvent{changed, cancelled}, got)
+	got, err = f.s.ShopifyNotices(f.ctx, connect.Scope{Account: c.Account}, active, 2)
+	must(t, err)
+	same(t, "the account's two newest notices", []connect.OrderEvent{other, changed}, got)
+	got, err = f.s.ShopifyNotices(f.ctx, connect.Scope{Account: c.Account}, []connect.Status{connect.StatusDelivered}, 0)
+	must(t, err)
+	same(t, "the notices of delivered orders", []connect.OrderEvent{late}, got)
+	got, err = f.s.ShopifyNotices(f.ctx, connect.Scope{Account: f.account()}, active, 0)
+	must(t, err)
+	if len(got) != 0 {
+		t.Fatalf("another account lists %+v", got)
+	}
+}
+
 // testUseOnce: a key is usable once until it expires, then once again.
 func testUseOnce(t *testing.T, f *fixture) {
 	once, ok := f.s.(Once)

@@ -198,6 +198,7 @@ func RunShopify(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"RedactOrdersBlanksOnlyWhatIsSelected", testRedactOrders},
 		{"OrdersFromShopifyByShopAndID", testOrdersFromShopify},
 		{"RedactedShopifyOrdersRecordWhatWasErased", testRedactedShopifyOrders},
+		{"ShopifyNoticesLatestPerOrderInScope", testShopifyNotices},
 		{"UseOnceOnceUntilExpiry", testUseOnce},
 		{"ShopifyTokensInTheirTenant", testShopifyTokens},
 		{"ShopifyDataStaysInItsTenant", testShopifyIsolation},

@@ -17,3 +17,9 @@ CREATE TABLE IF NOT EXISTS shopify_redacted_orders (
 ) STRICT, WITHOUT ROWID;
 --bun:split
 CREATE INDEX IF NOT EXISTS shopify_redacted_orders_customer ON shopify_redacted_orders (account_id, client_id, shop, customer_id) WHERE customer_id <> '';
+--bun:split
+-- The dispatcher's Shopify notices (connect.Store.ShopifyNotices): the events
+-- saying an order was cancelled or changed in Shopify while it was in the
+-- dispatcher's hands, newest first per account. Partial: a bulk import's
+-- history events do not enter it.
+CREATE INDEX IF NOT EXISTS order_events_shopify_notices ON order_events (account_id, id) WHERE event IN ('shopify_cancel', 'shopify_change');
