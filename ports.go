@@ -654,7 +654,7 @@ type ProofFilesErasure struct {
 }
 
 // CustomerDataExport is what connect holds of one customer of a client's
-// shop, as JSON (CustomerDataJSON describes it).
+// shop, as JSON (CustomerData describes it).
 type CustomerDataExport struct {
 	Key       string // idempotency key
 	Account   AccountID

@@ -25,10 +25,18 @@ func (p DataRequestParams) match() RedactParams {
 	return RedactParams{Shop: p.Shop, ShopifyIDs: p.ShopifyIDs, Email: p.Email, Phone: p.Phone}
 }
 
+// redacted selects the records of what was erased of the customer: by the
+// orders the request names and by the customer (the email and phone are
+// erased with the orders, so they find nothing then).
+func (p DataRequestParams) redacted() RedactedQuery {
+	return RedactedQuery{Shop: p.Shop, OrderIDs: p.ShopifyIDs, CustomerID: p.CustomerID}
+}
+
 // ShopifyDataRequest answers a customer data request: for every client linked
-// to p.Shop or holding its orders that holds orders of the customer, an export
-// of what connect holds of them (CustomerData: the orders, their history, the
-// proof of delivery) goes to the host through the outbox
+// to p.Shop or holding its orders that holds orders of the customer, or
+// erased some on a privacy request, an export of what connect holds of them
+// (CustomerData: the orders, their history, the proof of delivery, and what
+// was erased of them and when) goes to the host through the outbox
 // (Privacy.SendCustomerData), to send to the client, the merchant. The export
 // is made when the entry is delivered. Only Shopify's webhooks may
 // (AsShopifyWebhook). It returns how many exports it queued; none without a
@@ -60,7 +68,11 @@ func (s *Service) ShopifyDataRequest(ctx context.Context, a Actor, p DataRequest
 		if err != nil {
 			return queued, err
 		}
-		if len(orders) == 0 {
+		erased, err := s.store.RedactedShopifyOrders(ctx, scope, p.redacted())
+		if err != nil {
+			return queued, err
+		}
+		if len(orders) == 0 && len(erased) == 0 {
 			continue
 		}
 		e := OutboxEntry{
@@ -123,7 +135,26 @@ type CustomerData struct {
 	Client      string          `json:"client"` // the client's name: the merchant's business in the portal
 	GeneratedAt time.Time       `json:"generated_at"`
 	Orders      []CustomerOrder `json:"orders"`
+	// Erased is what privacy requests erased of the customer's orders
+	// (customers/redact, shop/redact), oldest first: the data is gone, and
+	// this says so, and when.
+	Erased []ErasedOrder `json:"erased,omitempty"`
 }
+
+// ErasedOrder is one Shopify order whose personal data a privacy request
+// erased, in a CustomerData export.
+type ErasedOrder struct {
+	ShopifyOrderID string    `json:"shopify_order_id"`
+	ErasedAt       time.Time `json:"erased_at"`
+	Reason         string    `json:"reason"`        // the request: "Shopify customers/redact for customer 7 (webhook …)"
+	Orders         int       `json:"orders_erased"` // the client's orders it erased (0: none held then)
+	Fields         []string  `json:"fields_erased"` // what each of them lost
+	CustomerID     string    `json:"shopify_customer_id,omitempty"`
+}
+
+// erasedFields names what Store.RedactOrders erases of an order.
+var erasedFields = []string{"recipient name", "recipient email", "recipient phone", "address unit", "address lines",
+	"city", "zip", "coordinates", "notes", "proof of delivery (photos, signature, recipient name, notes, place)"}
 
 // CustomerOrder is one order in a CustomerData export.
 type CustomerOrder struct {
@@ -212,6 +243,14 @@ func (s *Service) customerData(ctx context.Context, scope Scope, p DataRequestPa
 			co.History[i] = exportEvent{Event: ev.Event, From: ev.From, To: ev.To, At: ev.At, ETA: timeOrNil(ev.ETA), Reason: ev.Reason}
 		}
 		out.Orders = append(out.Orders, co)
+	}
+	erased, err := s.store.RedactedShopifyOrders(ctx, scope, p.redacted())
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range erased {
+		out.Erased = append(out.Erased, ErasedOrder{ShopifyOrderID: r.OrderID, ErasedAt: r.At.UTC(), Reason: r.Reason,
+			Orders: r.Orders, Fields: erasedFields, CustomerID: r.CustomerID})
 	}
 	return out, nil
 }

@@ -317,5 +317,49 @@ func TestRedactedOrdersStayErasedThroughUpdatesAndImports(t *testing.T) {
 				erased("a draft after the import", o)
 			}
 		})
+
+		t.Run("customers/data_request afterwards says what was erased and when", func(t *testing.T) {
+			send(shopify.TopicCustomersDataRequest, shopify.CustomersDataRequest{ShopDomain: w.shop.Domain(),
+				Customer: shopify.PrivacyCustomer{ID: 7, Email: "ava@example.com"}, OrdersRequested: ids[1:2],
+				DataRequest: struct {
+					ID int64 `json:"id"`
+				}{ID: 4242}})
+			w.deliverOutbox()
+			var x *connect.CustomerDataExport
+			for _, s := range w.privacy.sent() {
+				if s.RequestID == "4242" {
+					x = &s
+				}
+			}
+			if x == nil {
+				t.Fatalf("no export for the request: %+v", w.privacy.sent())
+			}
+			var data connect.CustomerData
+			if err := json.Unmarshal(x.JSON, &data); err != nil {
+				t.Fatal(err)
+			}
+			if len(data.Orders) != 1 || data.Orders[0].ShopifyOrderID != submitted.ID || data.Orders[0].Recipient != (connect.Recipient{}) {
+				t.Errorf("exported orders: %+v", data.Orders)
+			}
+			var got []string
+			for _, e := range data.Erased {
+				got = append(got, e.ShopifyOrderID)
+				if e.ErasedAt.IsZero() || !strings.Contains(e.Reason, "customers/redact for customer 7") || e.CustomerID != "7" ||
+					!slices.Contains(e.Fields, "recipient email") {
+					t.Errorf("erased record: %+v", e)
+				}
+			}
+			slices.Sort(got)
+			want := []string{draft.ID, submitted.ID, never.ID}
+			slices.Sort(want)
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("erased orders in the export (-want +got):\n%s", d)
+			}
+			// The request's own email comes back as its identifier; nothing erased does.
+			if strings.Count(string(x.JSON), "ava@example.com") != 1 || strings.Contains(string(x.JSON), "Elm St") ||
+				strings.Contains(string(x.JSON), "Gate 4417") || strings.Contains(string(x.JSON), "+15125550100") {
+				t.Errorf("the export holds erased data:\n%s", x.JSON)
+			}
+		})
 	})
 }
