@@ -60,6 +60,8 @@ func (h *host) demoRoutes() http.Handler {
 	mux.Handle("GET /demo/driver/{route}", h.dispatcherOnly(h.driverPage))
 	mux.Handle("POST /demo/driver/{route}/stops/{order}/complete", h.dispatcherOnly(h.completeStop))
 	mux.Handle("POST /demo/driver/{route}/stops/{order}/fail", h.dispatcherOnly(h.failStop))
+	mux.Handle("GET /demo/shopify", h.dispatcherOnly(h.shopifyAdminPage))
+	mux.Handle("POST /demo/shopify/{action}", h.dispatcherOnly(h.shopifyAdminChange))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")

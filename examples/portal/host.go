@@ -47,9 +47,12 @@ type host struct {
 	cop         *http.CrossOriginProtection
 	shopifyDemo bool
 	shopifyFake *shopifytest.Server // the fake Shopify of the demo; nil with a real app
-	stop        context.CancelFunc
-	done        sync.WaitGroup
-	closers     []func()
+	// shopifyWebhooks is the portal's Shopify webhook handler, which the fake
+	// Shopify's admin page delivers orders/updated and orders/cancelled to.
+	shopifyWebhooks http.Handler
+	stop            context.CancelFunc
+	done            sync.WaitGroup
+	closers         []func()
 }
 
 // demoState is what the demo keeps beside the database: its secrets and the link
@@ -167,13 +170,18 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 	if err != nil {
 		return nil, err
 	}
+	h.shopifyWebhooks = shopifyWebhooks
+	consoleLinks := []portal.Link{{Label: "Routes (demo)", URL: "/demo/routes"}}
+	if h.shopifyFake != nil {
+		consoleLinks = append(consoleLinks, portal.Link{Label: "Fake Shopify (demo)", URL: "/demo/shopify"})
+	}
 
 	key, _ := hex.DecodeString(h.state.SessionKey)
 	pcfg := portal.Config{
 		Service: h.svc, BaseURL: cfg.BaseURL, SessionKey: key,
 		Dispatchers:        portal.DispatchersFunc(h.dispatcher),
 		DispatcherLoginURL: "/demo/login",
-		DispatcherLinks:    []portal.Link{{Label: "Routes (demo)", URL: "/demo/routes"}},
+		DispatcherLinks:    consoleLinks,
 		Depots: func(context.Context, connect.AccountID) ([]portal.Depot, error) {
 			return demoDepots, nil
 		},

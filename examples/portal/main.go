@@ -23,7 +23,9 @@
 //	-shopify-client-id, -shopify-secret  a Shopify app's credentials
 //	                 [CONNECT_SHOPIFY_CLIENT_ID, CONNECT_SHOPIFY_SECRET]; unset: a fake
 //	                 Shopify runs in-process (package shopifytest), so linking a store
-//	                 and importing its orders works offline
+//	                 and importing its orders works offline; its admin page
+//	                 (/demo/shopify) edits or cancels an order and sends the
+//	                 portal orders/updated or orders/cancelled
 //	-shopify-api-url a base URL (http://127.0.0.1:PORT) that receives every request
 //	                 for a *.myshopify.com host instead of Shopify, such as a
 //	                 shopifytest server in another process [CONNECT_SHOPIFY_API_URL];
@@ -201,6 +203,7 @@ func (h *host) printWelcome(out io.Writer) {
 	if h.shopifyDemo {
 		fmt.Fprintf(out, "  Shopify: a fake store runs in-process; link %s from Settings → Integrations\n", demoShop)
 		fmt.Fprintf(out, "           its order noted %q is fulfilled from two locations (Settings → Integrations: fulfil when the route starts)\n", twoLocationOrder)
+		fmt.Fprintf(out, "           edit or cancel its orders as the merchant at %s/demo/shopify: Shopify's webhooks reach the portal\n", h.cfg.BaseURL)
 	}
 	fmt.Fprintln(out)
 }
