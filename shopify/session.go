@@ -255,7 +255,12 @@ func (s *session) refreshClaimed(ctx context.Context, stored *connect.ShopifyTok
 			return lerr
 		}
 		s.a.log.WarnContext(ctx, "shopify: another process stored a refreshed token first; using it", "shop", s.shop)
-		s.a.spares.Store(s.shop, fresh)
+		if again.Version == stored.Version+1 {
+			// The winner refreshed the same pair. Not so after an uninstall
+			// and a new install (the forgotten token's version moved on too):
+			// the uninstall revoked this pair, which is no spare.
+			s.a.spares.Store(s.shop, fresh)
+		}
 		s.tok, s.version = tok2, again.Version
 		return nil
 	}
