@@ -233,17 +233,7 @@ func TestOrdersCancelledActsOnlyOnWhatShopifySaysNow(t *testing.T) {
 				LineItems:       []shopifytest.LineItem{{Name: "Mug", Quantity: 1}}})
 		}
 		draft, submitted := add("Ava"), add("Ben")
-		w.link()
-		if _, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{draft.Name, submitted.Name}, connect.ImportOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		ours := map[string]connect.OrderID{}
-		for _, d := range w.drafts() {
-			ours[d.Ref] = d.ID
-		}
-		if _, err := w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{ours[submitted.Name]}); err != nil {
-			t.Fatal(err)
-		}
+		ours := w.importAndSubmit([]shopifytest.Order{draft, submitted}, submitted)
 		claim := func(o shopifytest.Order) shopify.OrderWebhook {
 			at, why := "2026-12-01T10:00:00Z", "fraud"
 			return shopify.OrderWebhook{AdminGraphQLAPIID: o.ID, Name: o.Name, CancelledAt: &at, CancelReason: &why}

@@ -113,13 +113,7 @@ func TestPrivacyWebhooksReachEveryPersonalFieldAndTheHost(t *testing.T) {
 				t.Fatalf("route event %d: %v", i, err)
 			}
 		}
-		send := func(topic string, payload any) {
-			t.Helper()
-			status, err := w.srv.SendWebhook(w.ctx, w.webhooks, w.shop.Domain(), topic, payload)
-			if err != nil || status != http.StatusOK {
-				t.Fatalf("%s answered %d, %v", topic, status, err)
-			}
-		}
+		send := w.sendWebhook
 		avaID, _ := strconv.ParseInt(ava.ID[strings.LastIndexByte(ava.ID, '/')+1:], 10, 64)
 
 		t.Run("customers/data_request hands the host an export", func(t *testing.T) {
@@ -213,24 +207,8 @@ func TestRedactedOrdersStayErasedThroughUpdatesAndImports(t *testing.T) {
 				LineItems:       []shopifytest.LineItem{{Name: "Mug", Quantity: 2, SKU: "MUG"}}})
 		}
 		draft, submitted, never := add("Ava"), add("Ben"), add("Cy")
-		w.link()
-		if _, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{draft.Name, submitted.Name}, connect.ImportOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		ours := map[string]connect.OrderID{}
-		for _, d := range w.drafts() {
-			ours[d.Ref] = d.ID
-		}
-		if _, err := w.svc.SubmitOrders(w.ctx, w.owner, []connect.OrderID{ours[submitted.Name]}); err != nil {
-			t.Fatal(err)
-		}
-		send := func(topic string, payload any) {
-			t.Helper()
-			status, err := w.srv.SendWebhook(w.ctx, w.webhooks, w.shop.Domain(), topic, payload)
-			if err != nil || status != http.StatusOK {
-				t.Fatalf("%s answered %d, %v", topic, status, err)
-			}
-		}
+		ours := w.importAndSubmit([]shopifytest.Order{draft, submitted}, submitted)
+		send := w.sendWebhook
 		var ids []int64
 		for _, o := range []shopifytest.Order{draft, submitted, never} {
 			n, _ := strconv.ParseInt(o.ID[strings.LastIndexByte(o.ID, '/')+1:], 10, 64)

@@ -122,6 +122,44 @@ func (w *world) drafts() []*connect.Order {
 	return out
 }
 
+// importAndSubmit links the world's shop, imports the orders as drafts and
+// submits those of submit; it returns the drafts' ids by Shopify order name.
+func (w *world) importAndSubmit(orders []shopifytest.Order, submit ...shopifytest.Order) map[string]connect.OrderID {
+	w.t.Helper()
+	w.link()
+	names := make([]string, len(orders))
+	for i, o := range orders {
+		names[i] = o.Name
+	}
+	if _, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, names, connect.ImportOptions{}); err != nil {
+		w.t.Fatal(err)
+	}
+	ids := map[string]connect.OrderID{}
+	for _, d := range w.drafts() {
+		ids[d.Ref] = d.ID
+	}
+	var sub []connect.OrderID
+	for _, o := range submit {
+		sub = append(sub, ids[o.Name])
+	}
+	if len(sub) > 0 {
+		if _, err := w.svc.SubmitOrders(w.ctx, w.owner, sub); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	return ids
+}
+
+// sendWebhook has the fake deliver topic for the world's shop, signed, to the
+// webhook handler, which must answer 200.
+func (w *world) sendWebhook(topic string, payload any) {
+	w.t.Helper()
+	status, err := w.srv.SendWebhook(w.ctx, w.webhooks, w.shop.Domain(), topic, payload)
+	if err != nil || status != http.StatusOK {
+		w.t.Fatalf("%s answered %d, %v", topic, status, err)
+	}
+}
+
 func (w *world) deliverOutbox() {
 	w.t.Helper()
 	w.core.DeliverOutbox(connect.OutboxOptions{Batch: 10, MaxAttempts: 3, Backoff: func(int) time.Duration { return 0 }})
@@ -431,13 +469,7 @@ func TestServiceHandlesWebhooks(t *testing.T) {
 	if _, err := w.svc.ImportShopifyOrders(w.ctx, w.owner, []string{ava.Name, ben.Name}, connect.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	send := func(topic string, payload any) {
-		t.Helper()
-		status, err := w.srv.SendWebhook(w.ctx, w.webhooks, w.shop.Domain(), topic, payload)
-		if err != nil || status != http.StatusOK {
-			t.Fatalf("%s answered %d, %v", topic, status, err)
-		}
-	}
+	send := w.sendWebhook
 	recipients := func() map[string]connect.Recipient {
 		out := map[string]connect.Recipient{}
 		for _, d := range w.drafts() {

@@ -36,21 +36,7 @@ func TestTheDemoSendsOrderEditsAndCancellationsFromItsFakeShopify(t *testing.T) 
 	}
 	draft, submitted, routed := picked[0], picked[1], picked[2]
 
-	acc, err := th.svc.AcceptInvite(ctx, strings.TrimPrefix(th.inviteLink(), th.base+"/invite/"),
-		connect.SignUp{Name: "Gina", Email: "gina@greengrocer.test", Password: "long enough password"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := th.client()
-	th.form(t, c, "/signin", url.Values{"email": {"gina@greengrocer.test"}, "password": {"long enough password"}})
-	res, err := c.Get(th.base + "/shopify/install?shop=")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if _, err := c.Get(th.base + res.Header.Get("Location")); err != nil { // the callback
-		t.Fatal(err)
-	}
+	acc := th.linkDemoStore(t)
 	imp, err := th.svc.ImportShopifyOrders(ctx, acc.Actor, []string{draft.ID, submitted.ID, routed.ID}, connect.ImportOptions{})
 	if err != nil || imp.Imported != 3 {
 		t.Fatalf("import: %+v, %v", imp, err)
@@ -115,4 +101,26 @@ func TestTheDemoSendsOrderEditsAndCancellationsFromItsFakeShopify(t *testing.T) 
 	if _, after := th.get(t, d, "/demo/shopify"); !strings.Contains(after, "cancelled (customer)") {
 		t.Error("the fake admin does not show the cancellations")
 	}
+}
+
+// linkDemoStore signs up the seeded invitation's owner, who signs in and links
+// the fake Shopify's demo store through the install; it returns the owner.
+func (th *testHost) linkDemoStore(t *testing.T) *connect.Accepted {
+	t.Helper()
+	acc, err := th.svc.AcceptInvite(context.Background(), strings.TrimPrefix(th.inviteLink(), th.base+"/invite/"),
+		connect.SignUp{Name: "Gina", Email: "gina@greengrocer.test", Password: "long enough password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := th.client()
+	th.form(t, c, "/signin", url.Values{"email": {"gina@greengrocer.test"}, "password": {"long enough password"}})
+	res, err := c.Get(th.base + "/shopify/install?shop=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if _, err := c.Get(th.base + res.Header.Get("Location")); err != nil { // the callback
+		t.Fatal(err)
+	}
+	return acc
 }

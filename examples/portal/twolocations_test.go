@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/dispatchkit/connect"
@@ -36,21 +35,7 @@ func TestTheDemoFulfillsATwoLocationOrderFromBoth(t *testing.T) {
 		t.Fatalf("the demo store's two-location order: %+v", order.FulfillmentOrders)
 	}
 
-	acc, err := th.svc.AcceptInvite(ctx, strings.TrimPrefix(th.inviteLink(), th.base+"/invite/"),
-		connect.SignUp{Name: "Gina", Email: "gina@greengrocer.test", Password: "long enough password"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := th.client()
-	th.form(t, c, "/signin", url.Values{"email": {"gina@greengrocer.test"}, "password": {"long enough password"}})
-	res, err := c.Get(th.base + "/shopify/install?shop=")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if _, err := c.Get(th.base + res.Header.Get("Location")); err != nil { // the callback
-		t.Fatal(err)
-	}
+	acc := th.linkDemoStore(t)
 	if _, err := th.svc.UpdateFulfillment(ctx, acc.Actor, connect.FulfillmentSettings{AutoFulfill: true, NotifyCustomer: true, Mode: connect.FulfillOnStart}); err != nil {
 		t.Fatal(err)
 	}

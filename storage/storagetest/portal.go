@@ -346,25 +346,22 @@ func testRedactedShopifyOrders(t *testing.T, f *fixture) {
 		rec("gid://shopify/Order/2", 1, "7", "customers/redact 7", 30),
 		rec("gid://shopify/Order/9", 0, "7", "customers/redact 7", 30),
 	}, got)
-	got, err = f.s.RedactedShopifyOrders(f.ctx, scopeOf(c), connect.RedactedQuery{Shop: shop, CustomerID: "7"})
-	must(t, err)
-	if len(got) != 3 {
-		t.Fatalf("records of customer 7: %+v", got)
-	}
-	got, err = f.s.RedactedShopifyOrders(f.ctx, scopeOf(c), connect.RedactedQuery{Shop: shop})
-	must(t, err)
-	if len(got) != 0 {
-		t.Fatalf("a query naming nothing listed %+v", got)
-	}
-	got, err = f.s.RedactedShopifyOrders(f.ctx, scopeOf(sibling), q)
-	must(t, err)
-	if len(got) != 0 {
-		t.Fatalf("the sibling client sees the client's records: %+v", got)
-	}
-	got, err = f.s.RedactedShopifyOrders(f.ctx, scopeOf(c), connect.RedactedQuery{Shop: "other-" + shop, OrderIDs: q.OrderIDs, CustomerID: "7"})
-	must(t, err)
-	if len(got) != 0 {
-		t.Fatalf("another shop's query listed %+v", got)
+	for _, tc := range []struct {
+		what  string
+		scope connect.Scope
+		q     connect.RedactedQuery
+		want  int
+	}{
+		{"the records of customer 7", scopeOf(c), connect.RedactedQuery{Shop: shop, CustomerID: "7"}, 3},
+		{"a query naming nothing", scopeOf(c), connect.RedactedQuery{Shop: shop}, 0},
+		{"the sibling client's query", scopeOf(sibling), q, 0},
+		{"another shop's query", scopeOf(c), connect.RedactedQuery{Shop: "other-" + shop, OrderIDs: q.OrderIDs, CustomerID: "7"}, 0},
+	} {
+		got, err := f.s.RedactedShopifyOrders(f.ctx, tc.scope, tc.q)
+		must(t, err)
+		if len(got) != tc.want {
+			t.Fatalf("%s listed %+v, want %d records", tc.what, got, tc.want)
+		}
 	}
 
 	// shop/redact later: every order of the shop, customer 7's records keep
