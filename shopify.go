@@ -85,7 +85,9 @@ func (s *Service) ShopifyUninstalled(ctx context.Context, a Actor, shop string) 
 // RedactShopifyData erases the personal data of the orders a Shopify privacy
 // request names (recipient, address, notes, proof of delivery; see
 // Store.RedactOrders), in every client linked to p.Shop or holding its orders,
-// and records that it did. The proof files the orders held go to the host to
+// and records that it did, order by order (ShopifyRedacted: the orders
+// p.ShopifyIDs names are recorded even when a client does not hold them yet),
+// so that no later webhook or import brings the data back. The proof files the orders held go to the host to
 // erase (Privacy.EraseProofFiles, through the outbox, written in the same
 // transaction). Only Shopify's webhooks may (AsShopifyWebhook): the Shopify
 // adapter's webhook handler calls it after checking the webhook's signature. It
