@@ -68,7 +68,7 @@ func TestTheDispatcherSeesShopifyNotices(t *testing.T) {
 	if _, err := e.svc.SubmitOrders(e.ctx, tm.owner, []connect.OrderID{ids["#1001"], ids["#1002"]}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.svc.ApplyRouteEvents(e.ctx, connect.AsHost(tm.client.Account), []connect.RouteEvent{{ID: "s1", Order: ids["#1001"],
+	_, err = e.svc.ApplyRouteEvents(e.ctx, connect.AsRouteSync(tm.client.Account), []connect.RouteEvent{{ID: "s1", Order: ids["#1001"],
 		Event: connect.EventSchedule, At: time.Now(), Route: connect.RouteStop{RouteID: "r1", Position: 1}}})
 	if err != nil {
 		t.Fatal(err)
