@@ -378,6 +378,7 @@ func TestTelemetryShopifyImportAndSyncSpans(t *testing.T) {
 		t.Fatal(err)
 	}
 	webhook := connect.AsShopifyWebhook()
+	shop.orders[0].Cancelled = true // the Service reads the order again before it acts
 	if _, err := o.svc.ShopifyOrderCancelled(o.ctx, webhook, connect.ShopifyOrderChange{Shop: "green.myshopify.com",
 		OrderID: "gid://shopify/Order/1001", Name: "#1001", CancelReason: "customer"}); err != nil {
 		t.Fatal(err)
