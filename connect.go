@@ -44,6 +44,15 @@ type Config struct {
 	// PasswordResetURL turns a password reset token into the link people open
 	// (portal.Links.PasswordReset). nil: the reset email carries the token only.
 	PasswordResetURL func(token string) string
+	// Blobs keeps the proof-of-delivery files the host hands to StoreProofFile,
+	// where every process can read them (storage.Store is one, in the
+	// database; package disk a directory). nil: proof files stay with the host,
+	// which puts its own links in ProofOfDelivery.
+	Blobs Blobs
+	// ProofFileURL turns an order and the name of one of its proof files into
+	// the link a ProofOfDelivery carries (portal.Links.ProofFile). Needed with
+	// Blobs.
+	ProofFileURL func(order OrderID, file string) string
 	// TrackingURL turns a tracking link token into the page a recipient opens.
 	// nil: tracking links carry the token only, and Shopify fulfillments carry no
 	// tracking URL.
@@ -98,6 +107,8 @@ type Service struct {
 	routeSync       RouteSync
 	shopify         Shopify
 	privacy         Privacy
+	blobs           Blobs                        // Config.Blobs: proof files
+	proofURL        func(OrderID, string) string // Config.ProofFileURL
 	inviteURL       func(string) string
 	resetURL        func(string) string
 	issuer          string      // Config.TwoFactorIssuer
@@ -131,6 +142,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store: cfg.Store, mailer: cfg.Mailer, routeSync: cfg.RouteSync, shopify: cfg.Shopify, privacy: cfg.Privacy,
+		blobs: cfg.Blobs, proofURL: cfg.ProofFileURL,
 		inviteURL: cfg.InviteURL, resetURL: cfg.PasswordResetURL, inviteTTL: cfg.InviteTTL, tracking: cfg.TrackingURL, passwords: cfg.Passwords,
 		log: cfg.Logger, now: cfg.Now, newID: cfg.NewID, issuer: cfg.TwoFactorIssuer,
 	}

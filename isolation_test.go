@@ -1,6 +1,7 @@
 package connect_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/hex"
@@ -35,6 +36,7 @@ type target struct {
 	invite                                 *connect.IssuedInvite // pending, for a member
 	apiKey                                 *connect.IssuedAPIKey
 	link                                   *connect.IssuedTrackingLink // on delivered
+	proofFile                              string                      // delivered's photo, kept by connect
 	session                                *connect.IssuedSession      // the owner's (V and X)
 }
 
@@ -114,8 +116,12 @@ func (iw *isoWorld) buildTarget(cl *connect.Client, owner connect.Actor, ref str
 	}
 	orders := must(w.svc.SubmitOrders(w.ctx, owner, ids[1:]))(t)
 	tg.submitted, tg.scheduled, tg.delivered = orders[0], orders[1], orders[2]
+	photo := must(w.svc.StoreProofFile(w.ctx, connect.AsRouteSync(w.acct), tg.delivered.ID, bytes.NewReader(pngBytes)))(t)
+	tg.proofFile = photo[strings.LastIndexByte(photo, '/')+1:]
+	complete := ev(ref+"-e3", tg.delivered.ID, connect.EventComplete, 2)
+	complete.Proof = &connect.ProofOfDelivery{PhotoURLs: []string{photo}, RecipientName: "Rita"}
 	w.route(ev(ref+"-e1", tg.scheduled.ID, connect.EventSchedule, 0),
-		ev(ref+"-e2", tg.delivered.ID, connect.EventStart, 1), ev(ref+"-e3", tg.delivered.ID, connect.EventComplete, 2))
+		ev(ref+"-e2", tg.delivered.ID, connect.EventStart, 1), complete)
 	tg.draft = must(w.svc.Order(w.ctx, owner, ids[0]))(t)
 	tg.submitted = must(w.svc.Order(w.ctx, owner, tg.submitted.ID))(t)
 	tg.scheduled = must(w.svc.Order(w.ctx, owner, tg.scheduled.ID))(t)
@@ -135,7 +141,7 @@ func (iw *isoWorld) buildTarget(cl *connect.Client, owner connect.Actor, ref str
 func newIsoWorld(t *testing.T) *isoWorld {
 	shop := &fakeShop{orders: []connect.ShopifyOrder{shopOrder("#1001"), shopOrder("#1002")}}
 	// The world's RouteSync is wired: submissions leave outbox entries behind.
-	w := newWorldWith(t, func(c *connect.Config) { c.Shopify, c.Privacy = shop, nopPrivacy{} })
+	w := newWorldWith(t, func(c *connect.Config) { c.Shopify, c.Privacy = shop, nopPrivacy{}; keepProofFiles(c) })
 	iw := &isoWorld{world: w, db: w.store.DB(), otherShop: "other-shop.myshopify.com",
 		otherAccountDisp: connect.AsDispatcher("acct-2", "eve@other.example"), otherAcctHost: connect.AsRouteSync("acct-2")}
 	iw.start = must(w.store.EventsHead(w.ctx))(t)
@@ -701,6 +707,17 @@ var isoOps = []isoOp{
 		_, err := iw.svc.CreateTrackingLink(iw.ctx, a, tg.delivered.ID)
 		return 0, err
 	}},
+	{name: "StoreProofFile", matrix: "StoreProofFile", allowed: []string{"host"}, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.StoreProofFile(iw.ctx, a, tg.delivered.ID, bytes.NewReader(pngBytes))
+		return 0, err
+	}},
+	{name: "OpenProofFile", matrix: "OpenProofFile", allowed: viewers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		f, err := iw.svc.OpenProofFile(iw.ctx, a, tg.delivered.ID, tg.proofFile)
+		if f != nil {
+			f.Body.Close()
+		}
+		return 0, err
+	}},
 	{name: "TrackingLinks", matrix: "TrackingLinks", allowed: viewers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
 		_, err := iw.svc.TrackingLinks(iw.ctx, a, tg.delivered.ID)
 		return 0, err
@@ -794,6 +811,15 @@ func resetFor(token func(iw *isoWorld) string) func(iw *isoWorld) error {
 func resetPassword(token func(iw *isoWorld) string) func(iw *isoWorld) error {
 	return func(iw *isoWorld) error {
 		return iw.svc.ResetPassword(iw.ctx, token(iw), "an intruder's long password")
+	}
+}
+
+// trackedProof opens a proof file through a token that is not a live tracking
+// link of the order.
+func trackedProof(token func(iw *isoWorld) string) func(iw *isoWorld) error {
+	return func(iw *isoWorld) error {
+		_, err := iw.svc.OpenTrackedProofFile(iw.ctx, token(iw), strings.Repeat("ab", 16))
+		return err
 	}
 }
 
@@ -905,6 +931,9 @@ var isoChecks = []isoCheck{
 	{"ResetPassword/session token", connect.Forbidden, nil, resetPassword(func(iw *isoWorld) string { return iw.v.session.Token })},
 	{"ResetPassword/API key token", connect.Forbidden, nil, resetPassword(func(iw *isoWorld) string { return iw.v.apiKey.Token })},
 	{"Track/revoked link", connect.NotFound, nil, track(func(iw *isoWorld) string { return iw.revokedLink.Token })},
+	{"OpenTrackedProofFile/revoked link", connect.NotFound, nil, trackedProof(func(iw *isoWorld) string { return iw.revokedLink.Token })},
+	{"OpenTrackedProofFile/API key token", connect.NotFound, nil, trackedProof(func(iw *isoWorld) string { return iw.v.apiKey.Token })},
+	{"OpenTrackedProofFile/session token", connect.NotFound, nil, trackedProof(func(iw *isoWorld) string { return iw.v.session.Token })},
 	{"Track/API key token", connect.NotFound, nil, track(func(iw *isoWorld) string { return iw.v.apiKey.Token })},
 	{"Track/invite token", connect.NotFound, nil, track(func(iw *isoWorld) string { return iw.v.invite.Token })},
 	{"ShopifyUninstalled/unknown shop", connect.NotFound, nil, uninstalled("intruder.myshopify.com")},

@@ -96,17 +96,25 @@ type erasePayload struct {
 
 // deliverPrivacy hands a privacy entry to the Privacy port.
 func (s *Service) deliverPrivacy(ctx context.Context, e OutboxEntry) error {
-	if s.privacy == nil {
-		return Errorf(Unavailable, "no Privacy port is configured")
-	}
 	switch e.Kind {
 	case OutboxEraseProofFiles:
 		var p erasePayload
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
 			return Errorf(Internal, "outbox entry %s: %w", e.Key, err)
 		}
-		return s.privacy.EraseProofFiles(ctx, ProofFilesErasure{Key: e.Key, Account: e.Account, Client: e.Client, Order: e.Order, URLs: p.URLs})
+		// connect's own files first (Config.Blobs); the host erases the others.
+		hosts, err := s.eraseProofFiles(ctx, e.Account, e.Client, e.Order, p.URLs)
+		if err != nil || len(hosts) == 0 {
+			return err
+		}
+		if s.privacy == nil {
+			return Errorf(Unavailable, "no Privacy port is configured")
+		}
+		return s.privacy.EraseProofFiles(ctx, ProofFilesErasure{Key: e.Key, Account: e.Account, Client: e.Client, Order: e.Order, URLs: hosts})
 	default: // OutboxCustomerData
+		if s.privacy == nil {
+			return Errorf(Unavailable, "no Privacy port is configured")
+		}
 		var p DataRequestParams
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
 			return Errorf(Internal, "outbox entry %s: %w", e.Key, err)

@@ -1,9 +1,11 @@
 package connect_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/dispatchkit/connect"
@@ -25,7 +27,7 @@ func (tm *team) newEmail() string {
 }
 
 func newTeam(t *testing.T) *team {
-	w := newWorld(t)
+	w := newWorldWith(t, keepProofFiles)
 	return &team{world: w,
 		admin:   w.join(w.owner, "admin@example.com", connect.RoleAdmin),
 		member:  w.join(w.owner, "member@example.com", connect.RoleMember),
@@ -295,6 +297,17 @@ var operations = []struct {
 		_, err := tm.svc.CreateTrackingLink(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID)
 		return err
 	}},
+	{"StoreProofFile", []string{"host"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.StoreProofFile(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID, bytes.NewReader(pngBytes))
+		return err
+	}},
+	{"OpenProofFile", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.OpenProofFile(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID, strings.Repeat("ab", 16))
+		if connect.ErrorCode(err) == connect.NotFound {
+			return nil // allowed: the draft has no proof
+		}
+		return err
+	}},
 	{"TrackingLinks", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.TrackingLinks(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID)
 		return err
@@ -430,7 +443,7 @@ func TestDispatchersOfAnotherAccountGetNotFound(t *testing.T) {
 // withoutActor lists the Service's exported methods that take no Actor: their
 // credential is a token or a verified signature, or they run the library itself.
 var withoutActor = map[string]bool{
-	"AcceptInvite": true, "Invitation": true, "SignIn": true, "AuthenticateAPIKey": true, "Track": true,
+	"AcceptInvite": true, "Invitation": true, "SignIn": true, "AuthenticateAPIKey": true, "Track": true, "OpenTrackedProofFile": true,
 	"RunOutbox": true, "DeliverOutbox": true, "Close": true, "WithStore": true, "OpenSession": true, "SignOut": true,
 	"RequestPasswordReset": true, "PasswordResetFor": true, "ResetPassword": true,
 }

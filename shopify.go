@@ -119,7 +119,7 @@ func (s *Service) RedactShopifyData(ctx context.Context, a Actor, p RedactParams
 			if len(r.Files) == 0 {
 				return nil
 			}
-			if s.privacy == nil {
+			if s.privacy == nil && s.blobs == nil {
 				s.log.WarnContext(ctx, "shopify redaction: proof files stay with the host, as no Privacy port is configured",
 					"shop", p.Shop, "client", cl.ID, "orders", len(r.Files))
 				return nil

@@ -125,6 +125,27 @@ type TrackedStep struct {
 // credential. Errors: ErrNotFound for an unknown or revoked token, or one of a
 // disabled client (one message).
 func (s *Service) Track(ctx context.Context, token string) (*Tracked, error) {
+	o, err := s.trackedOrder(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	scope := Scope{Account: o.Account, Client: o.Client}
+	history, err := s.store.History(ctx, scope, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tracked{Ref: o.Ref, Status: o.Status, StopType: o.StopType, ETA: o.ETA, City: o.Address.City,
+		Proof: o.Proof, Failure: o.FailureReason, UpdatedAt: o.UpdatedAt}
+	for _, ev := range history {
+		if ev.From != ev.To || ev.Event == EventCreate {
+			t.Timeline = append(t.Timeline, TrackedStep{Status: ev.To, At: ev.At})
+		}
+	}
+	return t, nil
+}
+
+// trackedOrder returns the order a tracking link token opens. Errors: as Track.
+func (s *Service) trackedOrder(ctx context.Context, token string) (*Order, error) {
 	gone := Errorf(NotFound, "this tracking link is not valid or was withdrawn")
 	if token == "" || len(token) > 200 {
 		return nil, gone
@@ -149,16 +170,5 @@ func (s *Service) Track(ctx context.Context, token string) (*Tracked, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	history, err := s.store.History(ctx, scope, o.ID)
-	if err != nil {
-		return nil, err
-	}
-	t := &Tracked{Ref: o.Ref, Status: o.Status, StopType: o.StopType, ETA: o.ETA, City: o.Address.City,
-		Proof: o.Proof, Failure: o.FailureReason, UpdatedAt: o.UpdatedAt}
-	for _, ev := range history {
-		if ev.From != ev.To || ev.Event == EventCreate {
-			t.Timeline = append(t.Timeline, TrackedStep{Status: ev.To, At: ev.At})
-		}
-	}
-	return t, nil
+	return o, nil
 }

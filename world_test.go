@@ -43,6 +43,15 @@ func storeDSN(t testing.TB) string {
 
 func newWorld(t testing.TB) *world { return newWorldWith(t, nil) }
 
+// keepProofFiles has the Service keep proof files (StoreProofFile) in the
+// world's Store.
+func keepProofFiles(c *connect.Config) {
+	c.Blobs = c.Store.(connect.Blobs)
+	c.ProofFileURL = func(o connect.OrderID, file string) string {
+		return "https://portal.example/proof/" + string(o) + "/" + file
+	}
+}
+
 // newWorldWith lets a test change the Config (add ports, wrap the Store) before
 // the Service is made.
 func newWorldWith(t testing.TB, configure func(*connect.Config)) *world {

@@ -9,6 +9,7 @@ func (s *server) trackPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	t.Proof = s.trackedProof(r.PathValue("token"), t.Proof)
 	s.render(w, r, http.StatusOK, "track", &page{Title: "Track your delivery", Data: t})
 	return nil
 }

@@ -1,6 +1,7 @@
 package shopify_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -96,7 +97,12 @@ func TestPrivacyWebhooksReachEveryPersonalFieldAndTheHost(t *testing.T) {
 			t.Fatal(err)
 		}
 		host := connect.AsRouteSync(w.client.Account)
-		proof := &connect.ProofOfDelivery{PhotoURLs: []string{"https://host.example/pod/a1.jpg", "https://host.example/pod/a2.jpg"},
+		// One photo kept by connect (Config.Blobs), the others by the host.
+		kept, err := w.svc.StoreProofFile(w.ctx, host, ids[ava.Name], bytes.NewReader(tinyPNG))
+		if err != nil {
+			t.Fatal(err)
+		}
+		proof := &connect.ProofOfDelivery{PhotoURLs: []string{"https://host.example/pod/a1.jpg", "https://host.example/pod/a2.jpg", kept},
 			SignatureURL: "https://host.example/pod/a-sig.png", RecipientName: "Ava's neighbour", Notes: "Left at gate 4417",
 			Latitude: dec(30.2672), Longitude: dec(-97.7431)}
 		for i, ev := range []connect.RouteEvent{
@@ -137,7 +143,7 @@ func TestPrivacyWebhooksReachEveryPersonalFieldAndTheHost(t *testing.T) {
 			o := data.Orders[0]
 			if o.ShopifyOrderID != ava.ID || o.Status != connect.StatusDelivered || o.Recipient.Email != "ava@example.com" ||
 				o.Address.Line1 != "1 Elm St" || o.Proof == nil || o.Proof.RecipientName != "Ava's neighbour" ||
-				len(o.Proof.PhotoURLs) != 2 || o.Proof.SignatureURL == "" || o.Proof.Latitude != "30.2672" {
+				len(o.Proof.PhotoURLs) != 3 || o.Proof.SignatureURL == "" || o.Proof.Latitude != "30.2672" {
 				t.Errorf("exported order: %+v, proof %+v", o, o.Proof)
 			}
 			var events []connect.Event
@@ -171,9 +177,13 @@ func TestPrivacyWebhooksReachEveryPersonalFieldAndTheHost(t *testing.T) {
 				o.Address.Latitude.Valid || o.Address.Longitude.Valid {
 				t.Errorf("after customers/redact the order keeps %+v / %+v / %q / %+v", o.Recipient, o.Address, o.Notes, o.Proof)
 			}
+			// The host erases its own files; connect erased the one it kept.
 			want := []string{"https://host.example/pod/a-sig.png", "https://host.example/pod/a1.jpg", "https://host.example/pod/a2.jpg"}
 			if d := cmp.Diff(want, w.privacy.erasedFiles()); d != "" {
-				t.Errorf("proof files erased (-want +got):\n%s", d)
+				t.Errorf("proof files erased by the host (-want +got):\n%s", d)
+			}
+			if n, err := w.store.DeleteBlobsBefore(w.ctx, "proof/", time.Now().Add(time.Hour)); err != nil || n != 0 {
+				t.Errorf("%d proof files kept by connect are left after the redaction (%v)", n, err)
 			}
 			b, _ := w.svc.Order(w.ctx, w.owner, ids[ben.Name])
 			if b.Recipient.Email != "ben@example.com" || b.Address.Line1 != "2 Elm St" {
@@ -341,3 +351,5 @@ func TestRedactedOrdersStayErasedThroughUpdatesAndImports(t *testing.T) {
 		})
 	})
 }
+// tinyPNG is a 1x1 PNG image.
+var tinyPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")

@@ -55,6 +55,11 @@ func newWorldOn(t *testing.T, dsn string) *world {
 		// The adapter keeps its tokens and single-use keys in the World's Store.
 		w.adapter = w.adapterOn(c.Store.(*storage.Store))
 		c.Shopify, c.Privacy = w.adapter, w.privacy
+		// Proof files the host hands connect are kept in the Store too.
+		c.Blobs = c.Store.(*storage.Store)
+		c.ProofFileURL = func(o connect.OrderID, file string) string {
+			return "https://portal.example/proof/" + string(o) + "/" + file
+		}
 	})}
 	if dsn != "" {
 		opts = append(opts, connecttest.WithDSN(dsn))
