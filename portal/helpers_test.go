@@ -98,6 +98,7 @@ func newWorld(t *testing.T, dsn, base string, opts ...connecttest.Option) *conne
 		connecttest.WithConfig(func(c *connect.Config) {
 			c.Mailer, c.RouteSync = nil, nil
 			c.InviteURL, c.TrackingURL, c.PasswordResetURL = links.Invite, links.Tracking, links.PasswordReset
+			c.Blobs, c.ProofFileURL = c.Store.(connect.Blobs), links.ProofFile
 		})}, opts...) // the test's own come last, to change these
 	if dsn != "" {
 		opts = append(opts, connecttest.WithDSN(dsn))

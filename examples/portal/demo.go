@@ -15,7 +15,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -341,29 +340,6 @@ func (h *host) driverPage(w http.ResponseWriter, r *http.Request, a connect.Acto
 
 var fileName = regexp.MustCompile(`^[0-9a-f]{32}\.(png|jpg|gif|webp)$`)
 
-// saveImage keeps an uploaded image (sniffed, not trusted by name) and returns its
-// public URL.
-func (h *host) saveImage(data []byte) (string, error) {
-	ext := ""
-	switch http.DetectContentType(data) {
-	case "image/png":
-		ext = "png"
-	case "image/jpeg":
-		ext = "jpg"
-	case "image/gif":
-		ext = "gif"
-	case "image/webp":
-		ext = "webp"
-	default:
-		return "", connect.Errorf(connect.Invalid, "the photo must be a PNG, JPEG, GIF or WebP image")
-	}
-	name := randomHex(16) + "." + ext
-	if err := os.WriteFile(filepath.Join(h.files, name), data, 0o600); err != nil {
-		return "", err
-	}
-	return h.cfg.BaseURL + "/demo/files/" + name, nil
-}
-
 func (h *host) serveFile(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if !fileName.MatchString(name) {
@@ -388,7 +364,7 @@ func (h *host) completeStop(w http.ResponseWriter, r *http.Request, _ connect.Ac
 			return err
 		}
 		if len(data) > 0 {
-			u, err := h.saveImage(data)
+			u, err := h.keepProofFile(r, data)
 			if err != nil {
 				return err
 			}
@@ -401,7 +377,7 @@ func (h *host) completeStop(w http.ResponseWriter, r *http.Request, _ connect.Ac
 		if !ok || err != nil || http.DetectContentType(data) != "image/png" {
 			return connect.Errorf(connect.Invalid, "the signature is not a PNG image")
 		}
-		if proof.SignatureURL, err = h.saveImage(data); err != nil {
+		if proof.SignatureURL, err = h.keepProofFile(r, data); err != nil {
 			return err
 		}
 	}
@@ -416,6 +392,13 @@ func (h *host) failStop(w http.ResponseWriter, r *http.Request, _ connect.Actor)
 	}
 	return h.report(w, r, connect.RouteEvent{Event: connect.EventFail, Reason: reason,
 		Proof: &connect.ProofOfDelivery{Notes: reason, At: time.Now()}}, "Marked failed.")
+}
+
+// keepProofFile hands a photo or signature of the stop's delivery to connect,
+// which keeps it where every process can serve it (Config.Blobs), and returns
+// its link. (Files of earlier demo runs stay under /demo/files/.)
+func (h *host) keepProofFile(r *http.Request, data []byte) (string, error) {
+	return h.svc.StoreProofFile(r.Context(), connect.AsRouteSync(demoAccount), connect.OrderID(r.PathValue("order")), bytes.NewReader(data))
 }
 
 // report sends one route event for the stop, as the host's route sync. The form's

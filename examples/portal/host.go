@@ -148,6 +148,8 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 	svcCfg := connect.Config{
 		Store: h.store, Mailer: newMailer(cfg, log), RouteSync: rs,
 		InviteURL: links.Invite, TrackingURL: links.Tracking, PasswordResetURL: links.PasswordReset, Logger: log,
+		// Proof photos and signatures from the driver page, in the database.
+		Blobs: h.store, ProofFileURL: links.ProofFile,
 		Privacy: &demoPrivacy{files: h.files, exports: filepath.Join(cfg.DataDir, "privacy-exports"), baseURL: cfg.BaseURL, log: log},
 	}
 	if svcCfg.TwoFactorKey, err = hex.DecodeString(h.state.TwoFactorKey); err != nil {

@@ -283,12 +283,22 @@ func TestRoutesAndDriverReportThroughTheService(t *testing.T) {
 	if o.Status != connect.StatusDelivered || o.Proof == nil || len(o.Proof.PhotoURLs) != 1 || o.Proof.SignatureURL == "" || o.Proof.RecipientName != "Rita Doe" {
 		t.Fatalf("delivered order %s, proof %+v", o.Status, o.Proof)
 	}
-	// The proof files are served back.
-	res, err := http.Get(o.Proof.SignatureURL)
+	// The proof files are kept by connect and served back to the dispatcher,
+	// not to anyone without a session.
+	res, err := c.Get(o.Proof.SignatureURL)
 	if err != nil || res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/png" {
 		t.Fatalf("signature file: %v %v", res, err)
 	}
 	res.Body.Close()
+	if !strings.HasPrefix(o.Proof.SignatureURL, th.base+"/proof/") {
+		t.Fatalf("the signature's link %s is not connect's", o.Proof.SignatureURL)
+	}
+	anon := th.client()
+	if res, err := anon.Get(o.Proof.SignatureURL); err != nil || res.StatusCode == http.StatusOK && res.Header.Get("Content-Type") == "image/png" {
+		t.Fatalf("the signature without a session: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
 	if status, _ := th.get(t, c, "/demo/files/../../demo-state.json"); status == http.StatusOK {
 		t.Fatal("the files route serves other files")
 	}
