@@ -65,5 +65,5 @@ func TestProofFilesAreServedToWhoMaySeeTheOrder(t *testing.T) {
 	tracked := "/track/" + tl.Token + "/proof/" + file
 	e.browser().get("/track/"+tl.Token).is(t, http.StatusOK).has(t, tracked).lacks(t, link)
 	image(e.browser().get(tracked))
-	e.browser().get("/track/made-up/proof/" + file).is(t, http.StatusNotFound)
+	e.browser().get("/track/made-up/proof/"+file).is(t, http.StatusNotFound)
 }
