@@ -1,6 +1,7 @@
 package portal_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -116,6 +117,25 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// B's delivered order, its photo kept by connect.
+	bDone := mkOrder("BX-DONE-1")
+	if _, err := e.svc.SubmitOrders(ctx, bOwner, []connect.OrderID{bDone.ID}); err != nil {
+		t.Fatal(err)
+	}
+	bPhoto, err := e.svc.StoreProofFile(ctx, connect.AsRouteSync(e.acct), bDone.ID, bytes.NewReader(pngBytes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ApplyRouteEvents(ctx, connect.AsRouteSync(e.acct), []connect.RouteEvent{
+		{ID: "bx-done-s", Order: bDone.ID, Event: connect.EventSchedule, At: time.Now(), Route: connect.RouteStop{RouteID: "r", Position: 1}},
+		{ID: "bx-done-c", Order: bDone.ID, Event: connect.EventComplete, At: time.Now(), Proof: &connect.ProofOfDelivery{PhotoURLs: []string{bPhoto}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	bFile := bPhoto[strings.LastIndexByte(bPhoto, '/')+1:]
+	if r := e.signedIn(bTeam.email).get(strings.TrimPrefix(bPhoto, e.base)); r.status != http.StatusOK {
+		t.Fatalf("B's own photo: %d", r.status) // the target is within B's reach
+	}
 	inv, err := e.svc.InviteMember(ctx, bOwner, connect.InviteMemberParams{Role: connect.RoleMember})
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +178,7 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 
 	// B's names, references and ids: none may appear in an answer to A (but what
 	// A's own request named: see below).
-	bMarkers := []string{"Bexley", "Bertrand", "Bartholomew", "BX-DRAFT", "BX-SUB", "BX-IMP", string(bTeam.client.Number),
+	bMarkers := []string{"Bexley", "Bertrand", "Bartholomew", "BX-DRAFT", "BX-SUB", "BX-IMP", "BX-DONE", bFile, string(bTeam.client.Number),
 		string(bTeam.client.ID), string(bDraft.ID), string(bSub.ID), string(bLink.Link.ID), string(bMember.ID),
 		string(bInvite.Invite.ID), string(bKey.Key.ID), bUpload, bEntry}
 	foreignToDispatcher := append(slices.Clone(bMarkers), "Alder", "AX-DRAFT", string(aTeam.client.Number), string(aTeam.client.ID),
@@ -187,25 +207,28 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 
 	rows := map[string]isoRow{
 		// Public.
-		"GET /{$}":                 noID("redirects to /home or /signin; reads no id"),
-		"GET /static/":             noID("embedded static files, the same for everyone"),
-		"GET /signin":              noID("the sign-in form"),
-		"POST /signin":             noID("takes an email and password; a session only ever names the member who proved it"),
-		"GET /signin/choose":       noID("lists the memberships in the signed choice cookie of the caller's own sign-in"),
-		"POST /signin/choose":      noID("the form's option is an index into the signed choice cookie, not an id (tampered cookies: TestTamperedSessionIsRefused)"),
-		"POST /signout":            noID("ends the caller's own session"),
-		"GET /signin/code":         noID("the code form of the caller's own sign-in, named by its signed step cookie"),
-		"POST /signin/code":        noID("checks a code against the member named by the signed step cookie (tampered: TestASecondStepCookieCannotBeForged)"),
-		"GET /signin/enroll":       noID("begins the enrollment of the member named by the signed step cookie"),
-		"POST /signin/enroll":      noID("confirms the enrollment of the member named by the signed step cookie; the posted key is shown again, never stored"),
-		"GET /signin/forgot":       noID("the empty form"),
-		"POST /signin/forgot":      noID("takes an email; answers the same for every email, and mails only that email's memberships"),
-		"GET /reset/{token}":       {tries: []isoTry{{who: "cookie", method: "GET", path: "/reset/" + invID, want: isoRefused}}}, // an id is not a token
-		"POST /reset/{token}":      {tries: []isoTry{{who: "cookie", method: "POST", path: "/reset/" + invID, form: url.Values{"password": {"an intruder's long password"}}, want: isoRefused}}},
-		"GET /help/glossary":       {tries: []isoTry{scoped("cookie", "GET", "/help/glossary", nil)}},
-		"GET /invite/{token}":      {tries: []isoTry{scoped("cookie", "GET", "/invite/"+invID, nil)}}, // an id is not a token: the form only
-		"POST /invite/{token}":     {tries: []isoTry{{who: "cookie", method: "POST", path: "/invite/" + invID, form: url.Values{"name": {"Mallory"}, "email": {"mallory@alder.test"}, "password": {testPassword}}, want: isoRefused}}},
-		"GET /track/{token}":       {tries: []isoTry{{who: "cookie", method: "GET", path: "/track/" + link, want: isoRefused}}}, // the link's id is not its token
+		"GET /{$}":                        noID("redirects to /home or /signin; reads no id"),
+		"GET /static/":                    noID("embedded static files, the same for everyone"),
+		"GET /signin":                     noID("the sign-in form"),
+		"POST /signin":                    noID("takes an email and password; a session only ever names the member who proved it"),
+		"GET /signin/choose":              noID("lists the memberships in the signed choice cookie of the caller's own sign-in"),
+		"POST /signin/choose":             noID("the form's option is an index into the signed choice cookie, not an id (tampered cookies: TestTamperedSessionIsRefused)"),
+		"POST /signout":                   noID("ends the caller's own session"),
+		"GET /signin/code":                noID("the code form of the caller's own sign-in, named by its signed step cookie"),
+		"POST /signin/code":               noID("checks a code against the member named by the signed step cookie (tampered: TestASecondStepCookieCannotBeForged)"),
+		"GET /signin/enroll":              noID("begins the enrollment of the member named by the signed step cookie"),
+		"POST /signin/enroll":             noID("confirms the enrollment of the member named by the signed step cookie; the posted key is shown again, never stored"),
+		"GET /signin/forgot":              noID("the empty form"),
+		"POST /signin/forgot":             noID("takes an email; answers the same for every email, and mails only that email's memberships"),
+		"GET /reset/{token}":              {tries: []isoTry{{who: "cookie", method: "GET", path: "/reset/" + invID, want: isoRefused}}}, // an id is not a token
+		"POST /reset/{token}":             {tries: []isoTry{{who: "cookie", method: "POST", path: "/reset/" + invID, form: url.Values{"password": {"an intruder's long password"}}, want: isoRefused}}},
+		"GET /help/glossary":              {tries: []isoTry{scoped("cookie", "GET", "/help/glossary", nil)}},
+		"GET /invite/{token}":             {tries: []isoTry{scoped("cookie", "GET", "/invite/"+invID, nil)}}, // an id is not a token: the form only
+		"POST /invite/{token}":            {tries: []isoTry{{who: "cookie", method: "POST", path: "/invite/" + invID, form: url.Values{"name": {"Mallory"}, "email": {"mallory@alder.test"}, "password": {testPassword}}, want: isoRefused}}},
+		"GET /track/{token}":              {tries: []isoTry{{who: "cookie", method: "GET", path: "/track/" + link, want: isoRefused}}}, // the link's id is not its token
+		"GET /track/{token}/proof/{file}": {tries: []isoTry{{who: "cookie", method: "GET", path: "/track/" + link + "/proof/" + bFile, want: isoRefused}}},
+		"GET /proof/{order}/{file}": {tries: join(page("GET", "/proof/"+string(bDone.ID)+"/"+bFile, nil),
+			[]isoTry{{who: "dispatcher", method: "GET", path: "/proof/" + string(bDone.ID) + "/" + bFile, want: isoRefused}})},
 		"GET /api/v1/openapi.yaml": noID("the API's documentation"),
 		"/api/":                    noID("the API's catch-all: 404 for every path"),
 
