@@ -122,7 +122,8 @@ type Service struct {
 	log             *slog.Logger
 	now             func() time.Time
 	newID           func() string
-	tel             telemetry // Config.TracerProvider and MeterProvider
+	tel             telemetry           // Config.TracerProvider and MeterProvider
+	backlogGauges   metric.Registration // the outbox's gauges (telemetry.observeOutbox); nil without a MeterProvider
 
 	// Live updates (see live.go): wake-ups for subscribers and outbox workers,
 	// and the Store's cross-process wake-ups relayed to them.
@@ -148,6 +149,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	var err error
 	if s.tel, err = newTelemetry(cfg.TracerProvider, cfg.MeterProvider); err != nil {
+		return nil, err
+	}
+	if s.backlogGauges, err = s.tel.observeOutbox(cfg.Store.OutboxBacklogAnyAccount, func() time.Time { return s.now() }); err != nil {
 		return nil, err
 	}
 	if s.issuer == "" {
@@ -210,6 +214,9 @@ func (s *Service) WithStore(st Store) *Service {
 // close the Store next. Subscriptions and RunOutbox end with their own contexts.
 func (s *Service) Close() error {
 	s.relay.Close()
+	if s.backlogGauges != nil {
+		return s.backlogGauges.Unregister()
+	}
 	return nil
 }
 

@@ -107,3 +107,10 @@ type RequeueOutboxParams struct {
 	ID  string
 	Now time.Time
 }
+
+// OutboxBacklog is the outbox of every account at a glance (Store.OutboxBacklogAnyAccount).
+type OutboxBacklog struct {
+	Pending       int       // entries still to deliver, retries included
+	OldestPending time.Time // when the oldest of them was added; zero when none
+	Dead          int       // entries whose retries ran out, waiting for a retry or a discard
+}

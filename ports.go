@@ -216,6 +216,10 @@ type OutboxStore interface {
 	// PurgeOutboxAnyAccount deletes the entries of every account delivered or
 	// discarded before the time, and returns how many.
 	PurgeOutboxAnyAccount(ctx context.Context, before time.Time) (int, error)
+	// OutboxBacklogAnyAccount counts the entries of every account still to
+	// deliver (pending), the oldest of them, and the dead ones: what the
+	// outbox's depth and age metrics report.
+	OutboxBacklogAnyAccount(ctx context.Context) (OutboxBacklog, error)
 	// OrderOutbox lists the entries of one order of the scope, in every state,
 	// oldest first: what the portal shows of the order's fulfillment in Shopify.
 	// An order outside the scope has none.

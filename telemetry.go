@@ -52,6 +52,50 @@ type telemetry struct {
 	routeEvents      metric.Int64Counter     // connect.route_events
 	routeDuration    metric.Float64Histogram // connect.route_events.duration
 	subscribers      metric.Int64UpDownCounter
+	meter            metric.Meter // for the outbox's gauges (observeOutbox)
+}
+
+// backlogTimeout bounds the outbox count a metrics collection makes.
+const backlogTimeout = 5 * time.Second
+
+// observeOutbox reports the outbox of every account when metrics are collected
+// (one count through backlog each time): connect.outbox.pending and
+// connect.outbox.dead, in entries, and connect.outbox.oldest_pending.age, in
+// seconds (0 when nothing waits). Every process reports the same database:
+// aggregate them by their maximum, not their sum. Service.Close unregisters it.
+func (t telemetry) observeOutbox(backlog func(context.Context) (OutboxBacklog, error), now func() time.Time) (metric.Registration, error) {
+	if !t.metered {
+		return nil, nil
+	}
+	pending, err1 := t.meter.Int64ObservableGauge("connect.outbox.pending", metric.WithUnit("{entry}"),
+		metric.WithDescription("Outbox entries of every account still to deliver, retries included."))
+	dead, err2 := t.meter.Int64ObservableGauge("connect.outbox.dead", metric.WithUnit("{entry}"),
+		metric.WithDescription("Outbox entries of every account whose retries ran out."))
+	age, err3 := t.meter.Float64ObservableGauge("connect.outbox.oldest_pending.age", metric.WithUnit("s"),
+		metric.WithDescription("How long the oldest entry still to deliver has waited."))
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return nil, Errorf(Invalid, "connect.New: Config.MeterProvider: %w", err)
+	}
+	reg, err := t.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		ctx, cancel := context.WithTimeout(ctx, backlogTimeout)
+		defer cancel()
+		b, err := backlog(ctx)
+		if err != nil {
+			return err // the SDK reports it; the gauges skip this collection
+		}
+		o.ObserveInt64(pending, int64(b.Pending))
+		o.ObserveInt64(dead, int64(b.Dead))
+		waited := 0.0
+		if !b.OldestPending.IsZero() {
+			waited = max(0, now().Sub(b.OldestPending).Seconds())
+		}
+		o.ObserveFloat64(age, waited)
+		return nil
+	}, pending, dead, age)
+	if err != nil {
+		return nil, Errorf(Invalid, "connect.New: Config.MeterProvider: %w", err)
+	}
+	return reg, nil
 }
 
 // newTelemetry makes the tracer and instruments of the providers; nil ones are
@@ -65,7 +109,7 @@ func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) (telemetry, 
 		return t, nil
 	}
 	m := mp.Meter(InstrumentationName, metric.WithInstrumentationVersion(Version))
-	t.metered = true
+	t.metered, t.meter = true, m
 	// Buckets for operations that take milliseconds to minutes.
 	seconds := metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 	var (

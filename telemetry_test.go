@@ -401,3 +401,55 @@ func TestTelemetryShopifyImportAndSyncSpans(t *testing.T) {
 		t.Errorf("sync span (-want +got):\n%s", d)
 	}
 }
+
+// gauge returns an observable gauge's single value, as float64.
+func (o *observed) gauge(name string) float64 {
+	o.t.Helper()
+	switch g := o.metrics()[name].(type) {
+	case metricdata.Gauge[int64]:
+		if len(g.DataPoints) == 1 {
+			return float64(g.DataPoints[0].Value)
+		}
+	case metricdata.Gauge[float64]:
+		if len(g.DataPoints) == 1 {
+			return g.DataPoints[0].Value
+		}
+	}
+	o.t.Fatalf("%s: no single gauge value in %+v", name, o.metrics()[name])
+	return 0
+}
+
+// TestTelemetryOutboxBacklogGauges: at each collection the outbox of every
+// account is counted: entries still to deliver, how long the oldest has
+// waited, and dead ones.
+func TestTelemetryOutboxBacklogGauges(t *testing.T) {
+	host := mock.NewMockRouteSync(gomock.NewController(t))
+	host.EXPECT().SyncStop(gomock.Any(), gomock.Any()).Return(connect.Errorf(connect.Unavailable, "host down")).AnyTimes()
+	o := newObserved(t, func(c *connect.Config) { c.RouteSync = host })
+	if got := o.gauge("connect.outbox.pending"); got != 0 {
+		t.Fatalf("pending before anything: %v", got)
+	}
+	o.submitted(3)
+	o.advance(time.Minute)
+	if got := o.gauge("connect.outbox.pending"); got != 3 {
+		t.Errorf("pending after three submissions: %v, want 3", got)
+	}
+	if age := o.gauge("connect.outbox.oldest_pending.age"); age < 60 || age > 61 {
+		t.Errorf("the oldest waited %v s, want about 60", age)
+	}
+	once := fastRetry
+	once.MaxAttempts = 1
+	if _, err := o.svc.DeliverOutbox(o.ctx, once); err != nil {
+		t.Fatal(err)
+	}
+	if p, d, age := o.gauge("connect.outbox.pending"), o.gauge("connect.outbox.dead"), o.gauge("connect.outbox.oldest_pending.age"); p != 0 || d != 3 || age != 0 {
+		t.Errorf("after the host refused them for good: pending %v, dead %v, age %v; want 0, 3, 0", p, d, age)
+	}
+	// Closed, the Service no longer reports them.
+	if err := o.svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := o.metrics()["connect.outbox.pending"]; ok {
+		t.Error("a closed Service still reports the outbox")
+	}
+}

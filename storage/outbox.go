@@ -359,6 +359,32 @@ func (s *Store) outboxChanged(ctx context.Context, scope connect.Scope, id strin
 		"outbox entry "+id, "was delivered or discarded, or is being delivered now")
 }
 
+// OutboxBacklogAnyAccount counts the pending and dead entries of every account
+// (two index scans: outbox_due and outbox_dead).
+func (s *Store) OutboxBacklogAnyAccount(ctx context.Context) (connect.OutboxBacklog, error) {
+	var pending []struct {
+		N      int        `bun:"n"`
+		Oldest *time.Time `bun:"oldest"`
+	}
+	err := s.idb.NewRaw("SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE state = ?", string(connect.OutboxPending)).
+		Scan(ctx, &pending)
+	if err != nil {
+		return connect.OutboxBacklog{}, translate(ctx, err, "counting the outbox")
+	}
+	var dead int
+	if err := s.idb.NewRaw("SELECT count(*) FROM outbox WHERE state = ?", string(connect.OutboxDead)).Scan(ctx, &dead); err != nil {
+		return connect.OutboxBacklog{}, translate(ctx, err, "counting the outbox")
+	}
+	b := connect.OutboxBacklog{Dead: dead}
+	if len(pending) > 0 {
+		b.Pending = pending[0].N
+		if pending[0].Oldest != nil {
+			b.OldestPending = goTime(*pending[0].Oldest)
+		}
+	}
+	return b, nil
+}
+
 // PurgeOutboxAnyAccount deletes delivered and discarded entries last changed
 // before the time, through outbox_finished, and their payloads.
 func (s *Store) PurgeOutboxAnyAccount(ctx context.Context, before time.Time) (int, error) {

@@ -1823,6 +1823,45 @@ func (c *MockStoreOrdersFromShopifyCall) DoAndReturn(f func(context.Context, con
 	return c
 }
 
+// OutboxBacklogAnyAccount mocks base method.
+func (m *MockStore) OutboxBacklogAnyAccount(ctx context.Context) (connect.OutboxBacklog, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "OutboxBacklogAnyAccount", ctx)
+	ret0, _ := ret[0].(connect.OutboxBacklog)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// OutboxBacklogAnyAccount indicates an expected call of OutboxBacklogAnyAccount.
+func (mr *MockStoreMockRecorder) OutboxBacklogAnyAccount(ctx any) *MockStoreOutboxBacklogAnyAccountCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "OutboxBacklogAnyAccount", reflect.TypeOf((*MockStore)(nil).OutboxBacklogAnyAccount), ctx)
+	return &MockStoreOutboxBacklogAnyAccountCall{Call: call}
+}
+
+// MockStoreOutboxBacklogAnyAccountCall wrap *gomock.Call
+type MockStoreOutboxBacklogAnyAccountCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreOutboxBacklogAnyAccountCall) Return(arg0 connect.OutboxBacklog, arg1 error) *MockStoreOutboxBacklogAnyAccountCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreOutboxBacklogAnyAccountCall) Do(f func(context.Context) (connect.OutboxBacklog, error)) *MockStoreOutboxBacklogAnyAccountCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreOutboxBacklogAnyAccountCall) DoAndReturn(f func(context.Context) (connect.OutboxBacklog, error)) *MockStoreOutboxBacklogAnyAccountCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // OutboxEntries mocks base method.
 func (m *MockStore) OutboxEntries(ctx context.Context, scope connect.Scope, q connect.OutboxQuery) ([]connect.OutboxEntry, error) {
 	m.ctrl.T.Helper()

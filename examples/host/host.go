@@ -4,6 +4,9 @@
 // module of its own, so that it builds against connect's public API only.
 //
 //	CONNECT_HOST_DB=postgres://localhost/dispatch go run .
+//
+// CONNECT_HOST_TELEMETRY=stdout writes connect's traces and metrics to stdout
+// (OpenTelemetry's stdout exporters), as a host would send them to its collector.
 package main
 
 import (
@@ -39,6 +42,9 @@ type config struct {
 	BaseURL    string // the host's own URL; the portal is under BaseURL/connect
 	SessionKey []byte // at least 32 bytes, the same in every process
 	Password   string // the dispatchers' shared password (a real host has its own sign-in)
+	// Telemetry receives connect's traces and metrics (CONNECT_HOST_TELEMETRY=stdout);
+	// nil: none.
+	Telemetry *telemetry
 }
 
 // host is the dispatch system: its pool, its router, and connect inside it.
@@ -65,6 +71,9 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (*host, error) {
 	h := &host{log: log, pool: pool, cfg: cfg}
 	// connect's Store on the host's own pool: pgx's database/sql face of it.
 	db := bun.NewDB(stdlib.OpenDBFromPool(pool), pgdialect.New())
+	if cfg.Telemetry != nil {
+		db.AddQueryHook(storage.QueryHook(cfg.Telemetry.traces)) // a span per SQL statement
+	}
 	if h.store, err = storage.New(db); err != nil {
 		pool.Close()
 		return nil, err
@@ -79,14 +88,21 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (*host, error) {
 	}
 	mount := strings.TrimRight(cfg.BaseURL, "/") + "/connect"
 	links := portal.Links{BaseURL: mount}
-	if h.svc, err = connect.New(connect.Config{Store: h.store, RouteSync: h.stops, Logger: log,
-		InviteURL: links.Invite, TrackingURL: links.Tracking, PasswordResetURL: links.PasswordReset}); err != nil {
+	svcCfg := connect.Config{Store: h.store, RouteSync: h.stops, Logger: log,
+		InviteURL: links.Invite, TrackingURL: links.Tracking, PasswordResetURL: links.PasswordReset}
+	portalCfg := portal.Config{BaseURL: mount, SessionKey: cfg.SessionKey,
+		Dispatchers: portal.DispatchersFunc(h.dispatcher), Spreadsheets: importer.Spreadsheets{},
+		UploadDir: os.TempDir(), Logger: log}
+	if t := cfg.Telemetry; t != nil {
+		svcCfg.TracerProvider, svcCfg.MeterProvider = t.traces, t.metrics
+		portalCfg.TracerProvider, portalCfg.MeterProvider = t.traces, t.metrics
+	}
+	if h.svc, err = connect.New(svcCfg); err != nil {
 		pool.Close()
 		return nil, err
 	}
-	if h.portal, err = portal.New(portal.Config{Service: h.svc, BaseURL: mount, SessionKey: cfg.SessionKey,
-		Dispatchers: portal.DispatchersFunc(h.dispatcher), Spreadsheets: importer.Spreadsheets{},
-		UploadDir: os.TempDir(), Logger: log}); err != nil {
+	portalCfg.Service = h.svc
+	if h.portal, err = portal.New(portalCfg); err != nil {
 		pool.Close()
 		return nil, err
 	}
@@ -164,6 +180,15 @@ func main() {
 	if cfg.DB == "" || len(cfg.SessionKey) < 32 || cfg.Password == "" {
 		fmt.Fprintln(os.Stderr, "set CONNECT_HOST_DB, CONNECT_HOST_SESSION_KEY (32+ bytes) and CONNECT_HOST_PASSWORD")
 		os.Exit(2)
+	}
+	if os.Getenv("CONNECT_HOST_TELEMETRY") == "stdout" {
+		t, err := newTelemetry(os.Stdout, 30*time.Second)
+		if err != nil {
+			log.Error("telemetry", "err", err)
+			os.Exit(1)
+		}
+		defer t.shutdown(context.Background())
+		cfg.Telemetry = t
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

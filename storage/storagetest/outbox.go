@@ -353,3 +353,30 @@ func testOrderOutbox(t *testing.T, f *fixture) {
 		t.Fatalf("an order without entries has %d", len(got))
 	}
 }
+
+// testOutboxBacklog: the backlog counts every account's pending entries (the
+// oldest's time with them) and dead ones, and nothing delivered or discarded.
+func testOutboxBacklog(t *testing.T, f *fixture) {
+	before, err := f.s.OutboxBacklogAnyAccount(f.ctx)
+	must(t, err)
+	a, b := f.client(f.account()), f.client(f.account())
+	must(t, f.s.AddOutbox(f.ctx, scopeOf(a), []connect.OutboxEntry{f.entry(a, 3), f.entry(a, 4), f.entry(a, 5), f.entry(a, 6)}))
+	oldest := f.entry(b, 2)
+	must(t, f.s.AddOutbox(f.ctx, scopeOf(b), []connect.OutboxEntry{oldest, f.entry(b, 7)}))
+	got := f.claim(a.Account, f.at(100), 10)
+	if len(got) != 4 {
+		t.Fatalf("claimed %d of a's entries, want 4", len(got))
+	}
+	for i, st := range []connect.OutboxState{connect.OutboxDone, connect.OutboxDead, connect.OutboxDead} {
+		must(t, f.s.FinishOutbox(f.ctx, connect.Scope{Account: a.Account}, connect.FinishOutboxParams{ID: got[i].ID, State: st, Now: f.at(101)}))
+	}
+	// got[3] stays leased: still pending, to be retried.
+	after, err := f.s.OutboxBacklogAnyAccount(f.ctx)
+	must(t, err)
+	if after.Pending-before.Pending != 3 || after.Dead-before.Dead != 2 {
+		t.Fatalf("backlog %+v after %+v: want 3 more pending (b's two and a's leased one) and 2 more dead", after, before)
+	}
+	if before.Pending == 0 && !after.OldestPending.Equal(oldest.CreatedAt) {
+		t.Fatalf("oldest pending at %v, want %v", after.OldestPending, oldest.CreatedAt)
+	}
+}

@@ -153,6 +153,7 @@ func RunOutbox(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"OutboxEntriesStayInTheirTenant", testOutboxIsolation},
 		{"OutboxListsRequeuesDiscardsAndPurges", testOutboxOperations},
 		{"OrderOutboxListsOneOrdersEntries", testOrderOutbox},
+		{"OutboxBacklogCountsEveryAccount", testOutboxBacklog},
 	})
 }
 
