@@ -21,9 +21,18 @@ import (
 type Config struct {
 	Store Store // required
 
-	// Mailer sends invitations. nil: invites are links only, and asking to send an
-	// email invite is refused with ErrInvalid.
+	// Mailer sends invitations and password reset links. nil: invites are links
+	// only, and asking to send an email invite is refused with ErrInvalid.
 	Mailer Mailer
+	// MailKey sends the Mailer's mails through the outbox (RunOutbox, with
+	// retries): an invite is created, and a reset link stored, even when the
+	// mail server is down, and the mail follows when it is back. The mail
+	// carries the token, of which the Store keeps only the hash, so the outbox
+	// entry keeps it sealed with this key (AES-256-GCM) until the mail is sent,
+	// then deletes it: 32 random bytes the host keeps outside the database, the
+	// same in every process. nil: mails are sent inside the request, and an
+	// invite whose mail fails is not created.
+	MailKey []byte
 	// RouteSync receives the stops the host must route. nil: nothing is pushed; the
 	// host lists unassigned stops itself.
 	RouteSync RouteSync
@@ -113,6 +122,7 @@ type Service struct {
 	resetURL        func(string) string
 	issuer          string      // Config.TwoFactorIssuer
 	secretSeal      cipher.AEAD // Config.TwoFactorKey; nil: none
+	mailSeal        cipher.AEAD // Config.MailKey; nil: mails are sent in the request
 	inviteTTL       time.Duration
 	tracking        func(string) string
 	passwords       PasswordHasher
@@ -157,15 +167,11 @@ func New(cfg Config) (*Service, error) {
 	if s.issuer == "" {
 		s.issuer = "Delivery portal"
 	}
-	if k := cfg.TwoFactorKey; k != nil {
-		var block cipher.Block
-		block, err = aes.NewCipher(k)
-		if err != nil || len(k) != 32 {
-			return nil, Errorf(Invalid, "connect.New: Config.TwoFactorKey must be 32 bytes")
-		}
-		if s.secretSeal, err = cipher.NewGCM(block); err != nil {
-			return nil, Errorf(Internal, "connect.New: %w", err)
-		}
+	if s.secretSeal, err = newSeal("TwoFactorKey", cfg.TwoFactorKey); err != nil {
+		return nil, err
+	}
+	if s.mailSeal, err = newSeal("MailKey", cfg.MailKey); err != nil {
+		return nil, err
 	}
 	if s.passwords == nil {
 		s.passwords = PBKDF2{}
@@ -193,6 +199,22 @@ func New(cfg Config) (*Service, error) {
 	s.dummy = sync.OnceValue(func() string { h, _ := s.passwords.Hash("connect-dummy-password"); return h })
 	s.startLive(live.SystemClock(s.now))
 	return s, nil
+}
+
+// newSeal returns the AES-256-GCM of a key of the Config (nil for none).
+func newSeal(field string, k []byte) (cipher.AEAD, error) {
+	if k == nil {
+		return nil, nil
+	}
+	block, err := aes.NewCipher(k)
+	if err != nil || len(k) != 32 {
+		return nil, Errorf(Invalid, "connect.New: Config.%s must be 32 bytes", field)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, Errorf(Internal, "connect.New: %w", err)
+	}
+	return aead, nil
 }
 
 // WithStore returns a Service that does its work through st and shares

@@ -95,7 +95,10 @@ func hashSecret(token string) []byte {
 }
 
 // issueInvite completes inv (id, token, expiry), stores it and, when asked, mails it,
-// all inside tx: a mail that cannot be sent leaves no invite behind.
+// all inside tx: with Config.MailKey its mail goes to the outbox with it (sent
+// by RunOutbox, the invite exists whether or not the mail server is up);
+// without, the mail is sent now, and a mail that cannot be sent leaves no invite
+// behind.
 func (s *Service) issueInvite(ctx context.Context, tx Store, c caller, inv *Invite, clientName string, send bool) (*IssuedInvite, error) {
 	token, hash, err := newSecret()
 	if err != nil {
@@ -118,11 +121,18 @@ func (s *Service) issueInvite(ctx context.Context, tx Store, c caller, inv *Invi
 		if s.mailer == nil {
 			return nil, Errorf(Invalid, "this portal cannot send email; share the invite link instead")
 		}
-		err := s.mailer.SendInvite(ctx, InviteMail{
+		m := InviteMail{
 			To: inv.Email, Kind: inv.Kind, ClientName: clientName, Role: inv.Role,
 			Link: issued.Link, Token: token, ExpiresAt: inv.ExpiresAt, InvitedBy: inv.InvitedBy,
-		})
-		if err != nil {
+		}
+		if s.queueMail() {
+			e, err := s.mailEntry(OutboxInviteMail, "invite/"+string(inv.ID), inv.Account, inv.Client, m)
+			if err != nil {
+				return nil, err
+			}
+			return issued, tx.AddOutbox(ctx, Scope{Account: inv.Account, Client: inv.Client}, []OutboxEntry{e})
+		}
+		if err := s.mailer.SendInvite(ctx, m); err != nil {
 			return nil, Errorf(ErrorCode(err), "sending the invite to %s: %w", inv.Email, err)
 		}
 	}
@@ -151,7 +161,7 @@ func (s *Service) InviteMember(ctx context.Context, a Actor, p InviteMemberParam
 		return nil, err
 	}
 	var issued *IssuedInvite
-	err = s.store.Tx(ctx, func(tx Store) error {
+	err = s.mailTx(ctx, func(tx Store) error {
 		issued, err = s.issueInvite(ctx, tx, c, &Invite{
 			Account: c.Account, Client: c.Actor.Client, Kind: InviteMember, Email: p.Email, Role: p.Role,
 		}, c.client.Name, p.SendEmail)
@@ -247,7 +257,7 @@ func (s *Service) ResendInvite(ctx context.Context, a Actor, id InviteID) (*Issu
 		return nil, err
 	}
 	var issued *IssuedInvite
-	err = s.store.Tx(ctx, func(tx Store) error {
+	err = s.mailTx(ctx, func(tx Store) error {
 		inv.RevokedAt = s.clock()
 		if err := tx.UpdateInvite(ctx, c.scope(), inv); err != nil {
 			return err

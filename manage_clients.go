@@ -37,7 +37,7 @@ func (s *Service) InviteClient(ctx context.Context, a Actor, p InviteClientParam
 		Status: ClientInvited, Settings: p.Settings, CreatedAt: now, UpdatedAt: now,
 	}
 	var issued *IssuedInvite
-	err = s.store.Tx(ctx, func(tx Store) error {
+	err = s.mailTx(ctx, func(tx Store) error {
 		if err := tx.CreateClient(ctx, c.scope(), client); err != nil {
 			return err
 		}

@@ -99,7 +99,7 @@ func exponentialBackoff(n int) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 
-// RunOutbox delivers outbox entries to the RouteSync, Shopify and Privacy ports until ctx is
+// RunOutbox delivers outbox entries to the RouteSync, Shopify, Privacy and Mailer ports until ctx is
 // done: each entry with its idempotency key, retried with backoff when the port
 // fails, dead with its last error when retries run out. Entries written but not
 // delivered before a crash are delivered when a worker runs again; an entry
@@ -173,7 +173,9 @@ func (s *Service) DeliverOutbox(ctx context.Context, opts OutboxOptions) (int, e
 		started := time.Now()
 		err := s.deliver(ectx, e)
 		fin := FinishOutboxParams{ID: e.ID, State: OutboxDone, Now: s.clock(), Attempts: e.Attempts}
-		if err != nil {
+		if err == nil {
+			fin.DropPayload = mailKind(e.Kind)
+		} else {
 			fin.LastError = err.Error()
 			if e.Attempts >= opts.MaxAttempts {
 				fin.State = OutboxDead
@@ -204,6 +206,8 @@ func (s *Service) deliver(ctx context.Context, e OutboxEntry) error {
 	switch e.Kind {
 	case OutboxEraseProofFiles, OutboxCustomerData:
 		return s.deliverPrivacy(ctx, e)
+	case OutboxInviteMail, OutboxPasswordResetMail:
+		return s.deliverMail(ctx, e)
 	}
 	scope := Scope{Account: e.Account, Client: e.Client}
 	o, err := s.store.Order(ctx, scope, e.Order)

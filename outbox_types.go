@@ -24,6 +24,10 @@ const (
 	OutboxFulfillmentEvent OutboxKind = "shopify_fulfilment_event"  // Shopify.FulfillmentEvent
 	OutboxEraseProofFiles  OutboxKind = "privacy_erase_proof_files" // Privacy.EraseProofFiles
 	OutboxCustomerData     OutboxKind = "privacy_customer_data"     // Privacy.SendCustomerData
+	// OutboxInviteMail and OutboxPasswordResetMail are Mailer.SendInvite and
+	// Mailer.SendPasswordReset, when Config.MailKey is set (mail.go).
+	OutboxInviteMail        OutboxKind = "invite_mail"
+	OutboxPasswordResetMail OutboxKind = "password_reset_mail"
 )
 
 // OutboxState is where an outbox entry is.
@@ -53,7 +57,8 @@ type OutboxEntry struct {
 	NotifyCustomer bool
 	// Payload is what the entry carries beside the order, as its kind reads
 	// it: the URLs of OutboxEraseProofFiles (the order no longer has them),
-	// the request of OutboxCustomerData. nil for the other kinds.
+	// the request of OutboxCustomerData, the sealed mail of OutboxInviteMail and
+	// OutboxPasswordResetMail. nil for the other kinds.
 	Payload   []byte
 	State     OutboxState
 	Attempts  int
@@ -81,6 +86,9 @@ type FinishOutboxParams struct {
 	// again since (its lease ran out) or already finished is left as it is, and
 	// FinishOutbox returns ErrConflict: the outcome is the newer claim's to record.
 	Attempts int
+	// DropPayload deletes the entry's payload with an OutboxDone outcome: a
+	// sealed mail, which is not kept once sent.
+	DropPayload bool
 }
 
 // OutboxQuery selects outbox entries of a scope (OutboxStore.OutboxEntries),

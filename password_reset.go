@@ -42,7 +42,10 @@ func errResetLink() error {
 // reset and tenants stay apart. It answers the same whether or not the email is
 // known, and spends a password check's time either way, so that neither the
 // answer nor its timing tells which emails exist. The caller rate-limits it.
-// Errors: ErrUnavailable when the Store or the Mailer cannot be reached.
+// With Config.MailKey the links go through the outbox (RunOutbox sends them),
+// so the mail server's delay tells nothing either.
+// Errors: ErrUnavailable when the Store (or, without Config.MailKey, the
+// Mailer) cannot be reached.
 func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
 	email = strings.TrimSpace(email)
 	// The same work whatever the email: one password check's worth of hashing.
@@ -74,7 +77,9 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	return nil
 }
 
-// sendPasswordReset stores a new reset of the member and mails its link.
+// sendPasswordReset stores a new reset of the member and mails its link: with
+// Config.MailKey through the outbox, in the reset's transaction, so the request
+// neither waits for the mail server nor fails with it.
 func (s *Service) sendPasswordReset(ctx context.Context, c caller, now time.Time) error {
 	token, hash, err := newSecret()
 	if err != nil {
@@ -82,19 +87,31 @@ func (s *Service) sendPasswordReset(ctx context.Context, c caller, now time.Time
 	}
 	r := &PasswordReset{ID: PasswordResetID(s.newID()), Account: c.Account, Client: c.Actor.Client, Member: c.Member,
 		TokenHash: hash, CreatedAt: now, ExpiresAt: now.Add(PasswordResetTTL)}
-	if err := s.store.CreatePasswordReset(ctx, c.scope(), r); err != nil {
-		return err
-	}
 	if s.mailer == nil {
 		s.log.WarnContext(ctx, "a password reset was asked for, but no Mailer is configured", "member", c.Member)
-		return nil
+		return s.store.CreatePasswordReset(ctx, c.scope(), r)
 	}
 	m := PasswordResetMail{To: c.member.Email, Name: c.member.Name, ClientName: c.client.Name, Token: token,
 		ExpiresAt: r.ExpiresAt}
 	if s.resetURL != nil {
 		m.Link = s.resetURL(token)
 	}
-	return s.mailer.SendPasswordReset(ctx, m)
+	if !s.queueMail() {
+		if err := s.store.CreatePasswordReset(ctx, c.scope(), r); err != nil {
+			return err
+		}
+		return s.mailer.SendPasswordReset(ctx, m)
+	}
+	e, err := s.mailEntry(OutboxPasswordResetMail, "password-reset/"+string(r.ID), r.Account, r.Client, m)
+	if err != nil {
+		return err
+	}
+	return s.mailTx(ctx, func(tx Store) error {
+		if err := tx.CreatePasswordReset(ctx, c.scope(), r); err != nil {
+			return err
+		}
+		return tx.AddOutbox(ctx, c.scope(), []OutboxEntry{e})
+	})
 }
 
 // PasswordResetFor returns the membership a reset token would set the password

@@ -509,6 +509,10 @@ type PasswordResetMail struct {
 	Link       string // "" when no Config.PasswordResetURL is set
 	Token      string
 	ExpiresAt  time.Time
+	// Key is the outbox entry's idempotency key when the mail goes through the
+	// outbox (Config.MailKey): the same on every retry of one mail, so a Mailer
+	// that can may send it once. "" when it is sent inside the request.
+	Key string
 }
 
 // InviteMail is an invitation to send.
@@ -521,6 +525,8 @@ type InviteMail struct {
 	Token      string
 	ExpiresAt  time.Time
 	InvitedBy  string
+	// Key is as PasswordResetMail's.
+	Key string
 }
 
 // RouteSync is the host's stop list, as connect tells it what to route.

@@ -7,20 +7,27 @@ import (
 )
 
 // Mailer is a connect.Mailer that records the invitations and password reset
-// links it is asked to send instead of sending them, and fails invitations when
-// the test says so. It is safe for concurrent use; the zero value is ready.
+// links it is asked to send instead of sending them, and fails them when the
+// test says so. It is safe for concurrent use; the zero value is ready.
 type Mailer struct {
 	r      record[connect.InviteMail]
 	resets record[connect.PasswordResetMail]
 }
 
-// SendPasswordReset records m.
+// SendPasswordReset records m, or returns the error set by FailResetsWith.
 func (m *Mailer) SendPasswordReset(_ context.Context, pm connect.PasswordResetMail) error {
 	return m.resets.take(pm)
 }
 
 // Resets returns the password reset links sent so far, oldest first.
 func (m *Mailer) Resets() []connect.PasswordResetMail { return m.resets.all() }
+
+// ResetAttempts counts the calls of SendPasswordReset, failed ones included.
+func (m *Mailer) ResetAttempts() int { return m.resets.tries() }
+
+// FailResetsWith makes every SendPasswordReset from now on return err, until
+// FailResetsWith(nil).
+func (m *Mailer) FailResetsWith(err error) { m.resets.fail(-1, err) }
 
 // SendInvite records m, or returns the error set by FailWith or FailNext.
 func (m *Mailer) SendInvite(_ context.Context, im connect.InviteMail) error { return m.r.take(im) }

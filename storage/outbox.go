@@ -235,6 +235,15 @@ func (s *Store) FinishOutbox(ctx context.Context, scope connect.Scope, p connect
 		return s.casMissed(ctx, inScope(s.idb.NewSelect().Model((*outboxRow)(nil)), scope).Where("id = ?", p.ID),
 			"outbox entry "+p.ID, "was claimed again or finished since this claim")
 	}
+	if p.DropPayload && p.State == connect.OutboxDone {
+		// A sealed mail is not kept once sent. Its key is read in the scope. Apart
+		// from the outcome: a payload left by a failure here goes with the entry
+		// at the retention's purge.
+		_, err := s.idb.NewDelete().Model((*outboxPayloadRow)(nil)).
+			Where("key IN (?)", inScope(s.idb.NewSelect().Model((*outboxRow)(nil)), scope).Column("key").Where("id = ?", p.ID)).
+			Exec(ctx)
+		return translate(ctx, err, "dropping the payload of outbox entry "+p.ID)
+	}
 	return nil
 }
 

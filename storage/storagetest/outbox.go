@@ -380,3 +380,38 @@ func testOutboxBacklog(t *testing.T, f *fixture) {
 		t.Fatalf("oldest pending at %v, want %v", after.OldestPending, oldest.CreatedAt)
 	}
 }
+
+// testOutboxDropPayload: an entry finished done with DropPayload loses its
+// payload (a sealed mail, not kept once sent); one finished without it, or
+// dead, keeps it; another account's scope finishes nothing and drops nothing.
+func testOutboxDropPayload(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	sent, kept, dead := f.entry(c, 1), f.entry(c, 2), f.entry(c, 3)
+	sent.Payload, kept.Payload, dead.Payload = []byte("sealed mail 1"), []byte("sealed mail 2"), []byte("sealed mail 3")
+	batch := []connect.OutboxEntry{sent, kept, dead}
+	must(t, f.s.AddOutbox(f.ctx, scopeOf(c), batch))
+	sent.ID, kept.ID, dead.ID = batch[0].ID, batch[1].ID, batch[2].ID
+	f.claim(c.Account, f.at(10), 10)
+
+	foreign := connect.Scope{Account: f.account()}
+	wantCode(t, "FinishOutbox in another account",
+		f.s.FinishOutbox(f.ctx, foreign, connect.FinishOutboxParams{ID: sent.ID, State: connect.OutboxDone, Now: f.at(11), DropPayload: true}),
+		connect.NotFound)
+	payloads := func() map[string]string {
+		t.Helper()
+		all, err := f.outbox(connect.Scope{Account: c.Account}, nil, 0)
+		must(t, err)
+		out := map[string]string{}
+		for _, e := range all {
+			out[e.ID] = string(e.Payload)
+		}
+		return out
+	}
+	same(t, "payloads after a foreign finish", map[string]string{sent.ID: "sealed mail 1", kept.ID: "sealed mail 2", dead.ID: "sealed mail 3"}, payloads())
+
+	sc := connect.Scope{Account: c.Account}
+	must(t, f.s.FinishOutbox(f.ctx, sc, connect.FinishOutboxParams{ID: sent.ID, State: connect.OutboxDone, Now: f.at(12), DropPayload: true}))
+	must(t, f.s.FinishOutbox(f.ctx, sc, connect.FinishOutboxParams{ID: kept.ID, State: connect.OutboxDone, Now: f.at(12)}))
+	must(t, f.s.FinishOutbox(f.ctx, sc, connect.FinishOutboxParams{ID: dead.ID, State: connect.OutboxDead, LastError: "refused", Now: f.at(12), DropPayload: true}))
+	same(t, "payloads after finishing", map[string]string{sent.ID: "", kept.ID: "sealed mail 2", dead.ID: "sealed mail 3"}, payloads())
+}

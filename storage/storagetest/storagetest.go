@@ -152,6 +152,7 @@ func RunOutbox(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"OutboxFinishUnderALapsedClaimChangesNothing", testOutboxStaleFinish},
 		{"OutboxEntriesStayInTheirTenant", testOutboxIsolation},
 		{"OutboxListsRequeuesDiscardsAndPurges", testOutboxOperations},
+		{"OutboxDoneDropsItsPayloadWhenAskedInItsTenantOnly", testOutboxDropPayload},
 		{"OrderOutboxListsOneOrdersEntries", testOrderOutbox},
 		{"OutboxBacklogCountsEveryAccount", testOutboxBacklog},
 	})
