@@ -786,6 +786,12 @@ func authenticate(token func(iw *isoWorld) string) func(iw *isoWorld) error {
 	return func(iw *isoWorld) error { _, err := iw.svc.AuthenticateAPIKey(iw.ctx, token(iw)); return err }
 }
 
+// identify asks for the member a host's identity names: one that is not the
+// host's to name (another account's, another client's, gone) must give nothing.
+func identify(id func(iw *isoWorld) connect.HostIdentity) func(iw *isoWorld) error {
+	return func(iw *isoWorld) error { _, err := iw.svc.IdentifyMember(iw.ctx, id(iw), nil); return err }
+}
+
 func openSession(token func(iw *isoWorld) string) func(iw *isoWorld) error {
 	return func(iw *isoWorld) error { _, err := iw.svc.OpenSession(iw.ctx, token(iw), nil); return err }
 }
@@ -922,6 +928,21 @@ var isoChecks = []isoCheck{
 	{"OpenSession/invite token", connect.Forbidden, nil, openSession(func(iw *isoWorld) string { return iw.v.invite.Token })},
 	{"OpenSession/API key token", connect.Forbidden, nil, openSession(func(iw *isoWorld) string { return iw.v.apiKey.Token })},
 	{"OpenSession/session of a disabled client", connect.Forbidden, nil, openSession(func(iw *isoWorld) string { return iw.x.session.Token })},
+	{"IdentifyMember/V's member named in another account", connect.NotFound, nil, identify(func(iw *isoWorld) connect.HostIdentity {
+		return connect.HostIdentity{Account: iw.otherAccountDisp.Account, Email: "v-member@example.com"}
+	})},
+	{"IdentifyMember/V's member named with client A", connect.NotFound, nil, identify(func(iw *isoWorld) connect.HostIdentity {
+		return connect.HostIdentity{Account: iw.v.client.Account, Client: iw.other.client.ID, Email: "v-member@example.com"}
+	})},
+	{"IdentifyMember/V's member with client V in another account", connect.NotFound, nil, identify(func(iw *isoWorld) connect.HostIdentity {
+		return connect.HostIdentity{Account: iw.otherAccountDisp.Account, Client: iw.v.client.ID, Email: "v-member@example.com"}
+	})},
+	{"IdentifyMember/removed member", connect.NotFound, nil, identify(func(iw *isoWorld) connect.HostIdentity {
+		return connect.HostIdentity{Account: iw.v.client.Account, Email: iw.removedEmail}
+	})},
+	{"IdentifyMember/member of a disabled client", connect.Forbidden, nil, identify(func(iw *isoWorld) connect.HostIdentity {
+		return connect.HostIdentity{Account: iw.v.client.Account, Email: iw.xMemberEmail}
+	})},
 	{"SignOut/invite token", connect.NotFound, nil, signOut(func(iw *isoWorld) string { return iw.v.invite.Token })},
 	{"SignOut/tracking token", connect.NotFound, nil, signOut(func(iw *isoWorld) string { return iw.v.link.Token })},
 	{"PasswordResetFor/made-up token", connect.Forbidden, nil, resetFor(is("made-up"))},

@@ -445,7 +445,7 @@ func TestDispatchersOfAnotherAccountGetNotFound(t *testing.T) {
 var withoutActor = map[string]bool{
 	"AcceptInvite": true, "Invitation": true, "SignIn": true, "AuthenticateAPIKey": true, "Track": true, "OpenTrackedProofFile": true,
 	"RunOutbox": true, "DeliverOutbox": true, "Close": true, "WithStore": true, "OpenSession": true, "SignOut": true,
-	"RequestPasswordReset": true, "PasswordResetFor": true, "ResetPassword": true,
+	"RequestPasswordReset": true, "PasswordResetFor": true, "ResetPassword": true, "IdentifyMember": true,
 }
 
 // needsShopify lists operations that refuse before the role check when the world

@@ -68,6 +68,10 @@ func (s *server) member(h memberFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noStore(w)
 		m, err := s.openSession(r)
+		if err != nil && isRefusedByHost(err) {
+			s.fail(w, r, err)
+			return
+		}
 		if err != nil && (errors.Is(err, errUnauthorized) || isCode(err, connect.Forbidden)) {
 			if isCode(err, connect.Forbidden) {
 				// Signed out elsewhere, removed from the team, or the client was
@@ -110,10 +114,23 @@ func withAccessMemo(r *http.Request, a connect.Actor) connect.Actor {
 	return a
 }
 
-// toSignIn sends a browser to the sign-in page, coming back afterwards (GET only).
+// toSignIn sends a browser to the sign-in page, coming back afterwards (GET
+// only): the host's (Config.ClientLoginURL) when it has one, else the portal's
+// own, unless the host turned that off (403).
 func (s *server) toSignIn(w http.ResponseWriter, r *http.Request) {
 	if s.isAPI(r) || r.Header.Get("Accept") == "text/event-stream" {
 		s.fail(w, r, errUnauthorized)
+		return
+	}
+	next := ""
+	if r.Method == http.MethodGet {
+		next = r.URL.RequestURI()
+	}
+	if s.toHostSignIn(w, r, next) {
+		return
+	}
+	if s.cfg.NoPasswordSignIn {
+		s.fail(w, r, errNoPasswordSignIn)
 		return
 	}
 	target := s.path("/signin")
@@ -184,7 +201,7 @@ func (s *server) api(h apiFunc) http.Handler {
 			// The session's read is the check of the member for a GET's reads.
 			m, err := s.openSession(r)
 			if err != nil {
-				if isCode(err, connect.Forbidden) {
+				if isCode(err, connect.Forbidden) && !isRefusedByHost(err) {
 					err = errUnauthorized
 				}
 				s.fail(w, r, err)
@@ -207,7 +224,7 @@ func (s *server) api(h apiFunc) http.Handler {
 func (s *server) public(h publicFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noStore(w)
-		if hasSession(r) {
+		if hasSession(r) || s.cfg.ClientMembers != nil {
 			// Opened once for the page (its layout, the glossary), and kept.
 			m, err := s.openSession(r)
 			if err != nil && !errors.Is(err, errUnauthorized) && !isCode(err, connect.Forbidden) {

@@ -91,6 +91,22 @@ type Config struct {
 	// DispatcherLinks are extra links in the console's navigation: the host's own
 	// pages (routes, drivers).
 	DispatcherLinks []Link
+	// ClientMembers is the host's own sign-in of clients' members (its SSO, its
+	// own session): a request it identifies is that member's, checked through
+	// the Service on every request (connect.Service.IdentifyMember), and needs no
+	// portal session; one it does not goes on to a session cookie, then to sign
+	// in. nil: members sign in with the portal's own password sign-in only.
+	// The portal's two-factor sign-in is then the host's to do.
+	ClientMembers ClientMembers
+	// ClientLoginURL is where a person nothing identifies is sent (with ?next=
+	// for a GET): the host's own sign-in. "": the portal's sign-in page.
+	ClientLoginURL string
+	// NoPasswordSignIn turns the portal's own sign-in off, for a host whose
+	// members sign in through ClientMembers only: the sign-in, second step and
+	// password reset pages send a GET to ClientLoginURL and refuse the rest
+	// (403), and accepting an invite asks for no password and starts no
+	// session (the new member signs in through the host).
+	NoPasswordSignIn bool
 	// Depots lists an account's depots, for default depots and moving stops. nil:
 	// depots are typed as ids.
 	Depots func(ctx context.Context, account connect.AccountID) ([]Depot, error)

@@ -8,23 +8,24 @@ import (
 func (s *server) register() {
 	form := func(h http.Handler) http.Handler { return s.formBody(maxFormBytes, h) }
 	upload := func(h http.Handler) http.Handler { return limited(maxUploadBytes, h) }
+	pw := s.passwordSignIn // the portal's own sign-in, which the host may turn off
 
 	// Public.
 	s.handle("GET /{$}", s.public(s.root))
 	s.handle("GET /static/", http.HandlerFunc(s.serveStatic))
-	s.handle("GET /signin", s.public(s.signInPage))
-	s.handle("POST /signin", form(s.public(s.signIn)))
-	s.handle("GET /signin/choose", s.public(s.choosePage))
-	s.handle("POST /signin/choose", form(s.public(s.choose)))
-	s.handle("GET /signin/code", s.public(s.codePage))
-	s.handle("POST /signin/code", form(s.public(s.code)))
-	s.handle("GET /signin/enroll", s.public(s.enrollPage))
-	s.handle("POST /signin/enroll", form(s.public(s.enroll)))
+	s.handle("GET /signin", pw(s.public(s.signInPage)))
+	s.handle("POST /signin", pw(form(s.public(s.signIn))))
+	s.handle("GET /signin/choose", pw(s.public(s.choosePage)))
+	s.handle("POST /signin/choose", pw(form(s.public(s.choose))))
+	s.handle("GET /signin/code", pw(s.public(s.codePage)))
+	s.handle("POST /signin/code", pw(form(s.public(s.code))))
+	s.handle("GET /signin/enroll", pw(s.public(s.enrollPage)))
+	s.handle("POST /signin/enroll", pw(form(s.public(s.enroll))))
 	s.handle("POST /signout", form(s.public(s.signOut)))
-	s.handle("GET /signin/forgot", s.public(s.forgotPage))
-	s.handle("POST /signin/forgot", form(s.public(s.forgot)))
-	s.handle("GET /reset/{token}", s.public(s.resetPage))
-	s.handle("POST /reset/{token}", form(s.public(s.reset)))
+	s.handle("GET /signin/forgot", pw(s.public(s.forgotPage)))
+	s.handle("POST /signin/forgot", pw(form(s.public(s.forgot))))
+	s.handle("GET /reset/{token}", pw(s.public(s.resetPage)))
+	s.handle("POST /reset/{token}", pw(form(s.public(s.reset))))
 	s.handle("GET /invite/{token}", s.public(s.invitePage))
 	s.handle("POST /invite/{token}", form(s.public(s.acceptInvite)))
 	s.handle("GET /track/{token}", s.public(s.trackPage))

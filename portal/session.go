@@ -172,10 +172,12 @@ func sessionToken(r *http.Request) string {
 	return c.Value
 }
 
-// openSession returns the membership the request's session cookie opens, with
-// the request's AccessMemo (GET, HEAD), reading the Store once per request:
-// connect.ErrForbidden when the session ended, the member is gone or the client
-// is disabled.
+// openSession returns the member of the request, with the request's AccessMemo
+// (GET, HEAD), reading the Store once per request: the one the host identifies
+// (Config.ClientMembers), if it does, else the one its session cookie opens.
+// Errors: connect.ErrForbidden when the session ended, the member is gone or the
+// client is disabled (a *refusedByHost for the host's identity); errUnauthorized
+// when nothing identifies the request.
 func (s *server) openSession(r *http.Request) (*connect.Membership, error) {
 	if sc, ok := r.Context().Value(sessionKey).(*sessionCtx); ok {
 		if sc.m == nil {
@@ -183,13 +185,16 @@ func (s *server) openSession(r *http.Request) (*connect.Membership, error) {
 		}
 		return sc.m, nil
 	}
-	token := sessionToken(r)
-	if token == "" {
-		return nil, errUnauthorized
-	}
 	var memo *connect.AccessMemo
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		memo = new(connect.AccessMemo)
+	}
+	if m, ok, err := s.hostMember(r, memo); ok {
+		return m, err
+	}
+	token := sessionToken(r)
+	if token == "" {
+		return nil, errUnauthorized
 	}
 	return s.svc.OpenSession(r.Context(), token, memo)
 }

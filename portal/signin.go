@@ -142,13 +142,16 @@ type inviteForm struct {
 	Email  string
 	Error  string
 	Errors map[string]string
+	// NoPassword: the host signs members in (Config.NoPasswordSignIn), so
+	// signing up asks for no password.
+	NoPassword bool
 }
 
 // invitePage shows the sign-up form of an invite: the company that invites, the
 // role, and the email an email invite is for, filled in; a link invite says that
 // anyone with the link may join.
 func (s *server) invitePage(w http.ResponseWriter, r *http.Request) error {
-	f := inviteForm{Token: r.PathValue("token")}
+	f := inviteForm{Token: r.PathValue("token"), NoPassword: s.cfg.NoPasswordSignIn}
 	inv, err := s.svc.Invitation(r.Context(), f.Token)
 	if err != nil {
 		status := httpStatus(err)
@@ -166,7 +169,7 @@ func (s *server) invitePage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *server) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 	f := inviteForm{Token: r.PathValue("token"), Name: strings.TrimSpace(r.PostFormValue("name")),
-		Email: strings.TrimSpace(r.PostFormValue("email"))}
+		Email: strings.TrimSpace(r.PostFormValue("email")), NoPassword: s.cfg.NoPasswordSignIn}
 	f.Invite, _ = s.svc.Invitation(r.Context(), f.Token) // for the page shown again; nil when gone
 	if _, wait, ok := s.beginAttempt(r, "invite", f.Email); !ok {
 		f.Error = tooMany(w, wait)
@@ -174,7 +177,9 @@ func (s *server) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	password := r.PostFormValue("password")
-	if password == "" {
+	if f.NoPassword {
+		password = ""
+	} else if password == "" {
 		f.Errors = map[string]string{"password": "is required"}
 		s.render(w, r, http.StatusUnprocessableEntity, "invite", &page{Title: "Sign up", Data: f})
 		return nil
@@ -190,6 +195,12 @@ func (s *server) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 			f.Error = "Please correct the fields below."
 		}
 		s.render(w, r, status, "invite", &page{Title: "Sign up", Data: f})
+		return nil
+	}
+	if f.NoPassword {
+		// The host signs its members in: the new member goes through its sign-in.
+		s.setFlash(w, flash{Message: fmt.Sprintf("Welcome to %s, %s. Sign in to go on.", acc.Client.Name, acc.Member.Name)})
+		s.redirect(w, r, s.path("/home"))
 		return nil
 	}
 	if acc.Client.Settings.RequireTwoFactor {
