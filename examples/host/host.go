@@ -1,9 +1,10 @@
 // Command host is a dispatch system that embeds connect as a Go team would: its
-// own pgx pool, its own chi router, its own sign-in for dispatchers, its own
-// stop list in its own table, and the portal mounted under /connect/. It is a
-// module of its own, so that it builds against connect's public API only.
+// own pgx pool, its own chi router, its own sign-in for dispatchers and for its
+// clients' people (sso.go), its own stop list in its own table, and the portal
+// mounted under /connect/. It is a module of its own, so that it builds against
+// connect's public API only.
 //
-//	CONNECT_HOST_DB=postgres://localhost/dispatch go run .
+//	CONNECT_HOST_DB=postgres://localhost/dispatch CONNECT_HOST_CLIENT_USERS=gina@example.com=pass go run .
 //
 // CONNECT_HOST_TELEMETRY=stdout writes connect's traces and metrics to stdout
 // (OpenTelemetry's stdout exporters), as a host would send them to its collector.
@@ -45,6 +46,10 @@ type config struct {
 	// Telemetry receives connect's traces and metrics (CONNECT_HOST_TELEMETRY=stdout);
 	// nil: none.
 	Telemetry *telemetry
+	// ClientUsers are the host's own credentials of its clients' people, by
+	// email (a stand-in for its SSO): they sign in at /login, and the portal
+	// takes the host's word for who they are (sso.go).
+	ClientUsers map[string]string
 }
 
 // host is the dispatch system: its pool, its router, and connect inside it.
@@ -91,8 +96,9 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (*host, error) {
 	svcCfg := connect.Config{Store: h.store, RouteSync: h.stops, Logger: log,
 		InviteURL: links.Invite, TrackingURL: links.Tracking, PasswordResetURL: links.PasswordReset}
 	portalCfg := portal.Config{BaseURL: mount, SessionKey: cfg.SessionKey,
-		Dispatchers: portal.DispatchersFunc(h.dispatcher), Spreadsheets: importer.Spreadsheets{},
-		UploadDir: os.TempDir(), Logger: log}
+		Dispatchers:   portal.DispatchersFunc(h.dispatcher),
+		ClientMembers: portal.ClientMembersFunc(h.clientMember), ClientLoginURL: strings.TrimRight(cfg.BaseURL, "/") + "/login",
+		Spreadsheets: importer.Spreadsheets{}, UploadDir: os.TempDir(), Logger: log}
 	if t := cfg.Telemetry; t != nil {
 		svcCfg.TracerProvider, svcCfg.MeterProvider = t.traces, t.metrics
 		portalCfg.TracerProvider, portalCfg.MeterProvider = t.traces, t.metrics
@@ -111,6 +117,8 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (*host, error) {
 		fmt.Fprintf(w, "Acme dispatch. Client portal: %s/\n", mount)
 	})
 	r.Get("/stops", h.listStops)
+	r.Get("/login", h.login)
+	r.Post("/login", h.login)
 	r.Mount("/connect", h.portal) // the portal sees the full path, as it expects
 	h.router = r
 	return h, nil
@@ -173,10 +181,22 @@ func (h *host) serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// parseUsers reads "email=password,email=password".
+func parseUsers(s string) map[string]string {
+	users := map[string]string{}
+	for pair := range strings.SplitSeq(s, ",") {
+		if email, password, ok := strings.Cut(strings.TrimSpace(pair), "="); ok {
+			users[strings.ToLower(email)] = password
+		}
+	}
+	return users
+}
+
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	cfg := config{DB: os.Getenv("CONNECT_HOST_DB"), Addr: "127.0.0.1:8090", BaseURL: "http://127.0.0.1:8090",
-		SessionKey: []byte(os.Getenv("CONNECT_HOST_SESSION_KEY")), Password: os.Getenv("CONNECT_HOST_PASSWORD")}
+		SessionKey: []byte(os.Getenv("CONNECT_HOST_SESSION_KEY")), Password: os.Getenv("CONNECT_HOST_PASSWORD"),
+		ClientUsers: parseUsers(os.Getenv("CONNECT_HOST_CLIENT_USERS"))}
 	if cfg.DB == "" || len(cfg.SessionKey) < 32 || cfg.Password == "" {
 		fmt.Fprintln(os.Stderr, "set CONNECT_HOST_DB, CONNECT_HOST_SESSION_KEY (32+ bytes) and CONNECT_HOST_PASSWORD")
 		os.Exit(2)

@@ -57,22 +57,48 @@ func testDB(t *testing.T) string {
 // and in through the portal, watches its orders live, and its submitted order
 // reaches the host's own stop table through the outbox; then the host shuts
 // down cleanly with the stream open.
-func TestTheHostEmbedsThePortal(t *testing.T) {
+// testHost is the host serving on a port of its own, on a schema of the test's.
+type testHost struct {
+	*host
+	base   string
+	ctx    context.Context
+	stop   context.CancelFunc // shuts the host down
+	served chan error         // what serve returned
+	done   chan struct{}      // closed once serve returned
+}
+
+// startHost starts the host with cfg (DB, BaseURL and SessionKey filled in);
+// before it serves, ready may set its test hooks.
+func startHost(t *testing.T, cfg config, ready func(h *host)) *testHost {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := "http://" + ln.Addr().String()
-	cfg := config{DB: testDB(t), BaseURL: base, SessionKey: []byte(strings.Repeat("s", 32)), Password: "dispatch-pass"}
+	cfg.DB, cfg.BaseURL, cfg.SessionKey = testDB(t), "http://"+ln.Addr().String(), []byte(strings.Repeat("s", 32))
 	ctx, stop := context.WithCancel(t.Context())
 	h, err := newHost(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	if ready != nil {
+		ready(h)
+	}
+	th := &testHost{host: h, base: cfg.BaseURL, ctx: ctx, stop: stop, served: make(chan error, 1), done: make(chan struct{})}
+	go func() {
+		th.served <- h.serve(ctx, ln)
+		close(th.done)
+	}()
+	t.Cleanup(func() { stop(); <-th.done })
+	return th
+}
+
+func TestTheHostEmbedsThePortal(t *testing.T) {
 	synced := make(chan connect.OrderID, 16)
-	h.stops.synced = func(c connect.StopChange) { synced <- c.Order.ID }
-	served := make(chan error, 1)
-	go func() { served <- h.serve(ctx, ln) }()
+	th := startHost(t, config{Password: "dispatch-pass"}, func(h *host) {
+		h.stops.synced = func(c connect.StopChange) { synced <- c.Order.ID }
+	})
+	h, base, cfg, ctx, stop, served := th.host, th.base, th.cfg, th.ctx, th.stop, th.served
 
 	// The dispatcher, signed in the host's own way, opens the portal's console.
 	jar, _ := cookiejar.New(nil)
@@ -197,4 +223,77 @@ func pgxpoolFor(t *testing.T, dsn string) (*pgxpool.Pool, error) {
 		t.Cleanup(pool.Close)
 	}
 	return pool, err
+}
+
+// TestClientPeopleSignInThroughTheHostsOwnSignIn: a client's member signs in
+// at the host's own /login (its SSO stand-in), not the portal's: the portal
+// sends them there, then takes the host's word for who they are and shows
+// their client's orders only; once the dispatcher disables their client, the
+// host's sign-in still vouches for them, and the portal refuses them.
+func TestClientPeopleSignInThroughTheHostsOwnSignIn(t *testing.T) {
+	th := startHost(t, config{Password: "dispatch-pass", ClientUsers: map[string]string{
+		"gina@greengrocer.test": "host password", "bo@bakery.test": "host password 2"}}, nil)
+	ctx, disp := th.ctx, connect.AsDispatcher(account, "ana")
+	signUp := func(client, name, email string) connect.Actor {
+		t.Helper()
+		inv, err := th.svc.InviteClient(ctx, disp, connect.InviteClientParams{Name: client, Settings: connect.ClientSettings{AllowUpload: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc, err := th.svc.AcceptInvite(ctx, inv.Token, connect.SignUp{Name: name, Email: email}) // no portal password
+		if err != nil {
+			t.Fatal(err)
+		}
+		return acc.Actor
+	}
+	gina, bo := signUp("Green Grocer", "Gina", "gina@greengrocer.test"), signUp("Bakery", "Bo", "bo@bakery.test")
+	for a, ref := range map[connect.Actor]string{gina: "GREEN-1", bo: "BAKE-1"} {
+		if _, err := th.svc.CreateOrder(ctx, a, connect.OrderInput{Ref: ref, Address: connect.Address{Line1: "1 Market St"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		res, err := c.Get(th.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res, string(body)
+	}
+	// Nobody signed in: the portal sends the person to the host's sign-in.
+	res, _ := get("/connect/orders?view=drafts")
+	if want := th.base + "/login?next=" + url.QueryEscape("/connect/orders?view=drafts"); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != want {
+		t.Fatalf("unsigned: %d to %q, want 303 to %q", res.StatusCode, res.Header.Get("Location"), want)
+	}
+	login := url.Values{"email": {"gina@greengrocer.test"}, "password": {"host password"}, "next": {"/connect/orders?view=drafts"}}
+	req, _ := http.NewRequest(http.MethodPost, th.base+"/login", strings.NewReader(login.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", th.base)
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/orders?view=drafts" {
+		t.Fatalf("the host's sign-in: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, body := get("/connect/orders?view=drafts")
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "GREEN-1") || strings.Contains(body, "BAKE-1") {
+		t.Fatalf("Gina's orders through the host's sign-in: %d, GREEN-1 shown %v, BAKE-1 shown %v",
+			res.StatusCode, strings.Contains(body, "GREEN-1"), strings.Contains(body, "BAKE-1"))
+	}
+
+	// Her client disabled, the host still vouches for her; the portal refuses.
+	if _, err := th.svc.DisableClient(ctx, disp, gina.Client); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := get("/connect/orders?view=drafts"); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("a disabled client's member through the host's sign-in: %d, want 403", res.StatusCode)
+	}
 }
