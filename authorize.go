@@ -23,6 +23,7 @@ const (
 	actReportRoutes       action = "report route events"
 	actShopifyWebhooks    action = "act on Shopify's webhooks"
 	actOperateOutbox      action = "look after the account's deliveries"
+	actResetTwoFactor     action = "reset a member's two-factor sign-in"
 )
 
 // permissions says which callers may take each action: member roles by name, the
@@ -44,6 +45,7 @@ var permissions = map[action]struct {
 	actReportRoutes:       {kinds: []ActorKind{ActorRouteSync}},
 	actShopifyWebhooks:    {kinds: []ActorKind{ActorShopify}},
 	actOperateOutbox:      {kinds: []ActorKind{ActorDispatcher, ActorRouteSync}},
+	actResetTwoFactor:     {roles: []Role{RoleOwner}, kinds: []ActorKind{ActorDispatcher}},
 }
 
 // may returns ErrForbidden unless the caller may take the action.

@@ -426,6 +426,15 @@ var isoOps = []isoOp{
 		_, err := iw.svc.ChangeRole(iw.ctx, a, tg.member.Member, connect.RoleAdmin)
 		return 0, err
 	}},
+	{name: "ResetMemberTwoFactor", matrix: "ResetMemberTwoFactor", allowed: []string{"owner", "dispatcher"}, keyRefused: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.ResetMemberTwoFactor(iw.ctx, a, tg.client.ID, tg.member.Member)
+		return 0, err
+	}},
+	{name: "ResetMemberTwoFactor/the caller's own team", matrix: "ResetMemberTwoFactor", allowed: []string{"owner", "dispatcher"}, keyRefused: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		// The victim's member named with no client: a member's own team.
+		_, err := iw.svc.ResetMemberTwoFactor(iw.ctx, a, "", tg.member.Member)
+		return 0, err
+	}},
 	{name: "TransferOwnership", matrix: "TransferOwnership", allowed: []string{"owner"}, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
 		_, err := iw.svc.TransferOwnership(iw.ctx, a, tg.admin.Member)
 		return 0, err

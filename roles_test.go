@@ -111,6 +111,11 @@ var operations = []struct {
 		_, err := tm.svc.ChangeRole(tm.ctx, a, other.Member, connect.RoleAdmin)
 		return err
 	}},
+	{"ResetMemberTwoFactor", []string{"owner", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		other := tm.join(tm.owner, tm.newEmail(), connect.RoleMember)
+		_, err := tm.svc.ResetMemberTwoFactor(tm.ctx, a, tm.client.ID, other.Member)
+		return err
+	}},
 	{"TransferOwnership", []string{"owner"}, nil, func(tm *team, a connect.Actor) error {
 		other := tm.join(tm.owner, tm.newEmail(), connect.RoleMember)
 		_, err := tm.svc.TransferOwnership(tm.ctx, a, other.Member)

@@ -314,6 +314,62 @@ func (s *Service) DisableTwoFactor(ctx context.Context, a Actor, proof string) e
 	return s.store.Tx(ctx, func(tx Store) error { return tx.DeleteTwoFactor(ctx, c.scope(), c.Member) })
 }
 
+// ResetMemberTwoFactor turns another member's two-factor sign-in off, with
+// their recovery codes, for a member who lost their authenticator and their
+// codes: the client's owner for the members of its team, a dispatcher for the
+// members of the account's clients (the owner's included). Every session of the
+// member ends with it, and the reset is logged with who made it; the member
+// signs in with their password next (and enrolls again if the client requires
+// it). client "" is the caller's own team (members). It reports whether there
+// was an enrollment to reset; without one nothing changes.
+// Errors: ErrForbidden (admins, members, API keys, the owner for themselves:
+// they turn it off on their account page); ErrNotFound when the member is not
+// on the client's team, or the client is not the caller's (or its account's),
+// or a dispatcher names no client.
+func (s *Service) ResetMemberTwoFactor(ctx context.Context, a Actor, client ClientID, member MemberID) (bool, error) {
+	c, err := s.authorize(ctx, a, actResetTwoFactor)
+	if err != nil {
+		return false, err
+	}
+	if c.team() {
+		if client == "" {
+			client = c.Actor.Client
+		}
+		switch {
+		case client != c.Actor.Client:
+			return false, Errorf(NotFound, "no such client")
+		case c.Kind != ActorMember:
+			return false, Errorf(Forbidden, "an API key cannot reset two-factor sign-in")
+		case member == c.Member:
+			return false, Errorf(Forbidden, "turn your own two-factor sign-in off on your account page, or ask your dispatcher")
+		}
+	} else if client == "" {
+		return false, Errorf(NotFound, "no such member: name the member's client")
+	}
+	scope := Scope{Account: c.Account, Client: client}
+	m, err := s.store.Member(ctx, scope, member)
+	if err != nil {
+		return false, err
+	}
+	reset := false
+	err = s.store.Tx(ctx, func(tx Store) error {
+		if err := tx.DeleteTwoFactor(ctx, scope, member); errors.Is(err, ErrNotFound) {
+			return nil // none to reset: the member's sessions stay
+		} else if err != nil {
+			return err
+		}
+		reset = true
+		_, err := tx.EndSessions(ctx, scope, member, "")
+		return err
+	})
+	if err != nil || !reset {
+		return false, err
+	}
+	s.log.InfoContext(ctx, "two-factor sign-in reset", "account", c.Account, "client", client, "member", m.ID,
+		"by", c.history())
+	return true, nil
+}
+
 // memberPassword reports whether password is the member's.
 func (s *Service) memberPassword(ctx context.Context, c caller, password string) (bool, error) {
 	if password == "" || len(password) > 4*maxPasswordLen {

@@ -269,3 +269,54 @@ func TestTwoFactorSecretsAreSealedWithTheKey(t *testing.T) {
 	_, err = connect.New(connect.Config{Store: w.store, TwoFactorKey: []byte("short")})
 	connecttest.WantCode(t, err, connect.Invalid, "32 bytes")
 }
+
+func TestTheOwnerOrTheDispatcherResetsAMembersTwoFactorAndEndsTheirSessions(t *testing.T) {
+	w := newWorld(t)
+	admin := w.join(w.owner, "admin@example.com", connect.RoleAdmin)
+	sam := w.join(w.owner, "sam@example.com", connect.RoleMember)
+	other, otherOwner := w.signUpClient(w.disp, "Berry Farm", connect.ClientSettings{})
+	foreignDisp := w.DispatcherOf("another-account")
+	for name, reset := range map[string]connect.Actor{"the owner": w.owner, "the dispatcher": w.disp} {
+		t.Run(name, func(t *testing.T) {
+			if _, _, err := w.enrollTwoFactor(sam); err != nil {
+				t.Fatal(err)
+			}
+			sess, err := w.svc.StartSession(w.ctx, sam, connect.StartSessionParams{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Refused: an admin, the owner of another client, another account's
+			// dispatcher, and the owner for themselves.
+			_, err = w.svc.ResetMemberTwoFactor(w.ctx, admin, "", sam.Member)
+			wantCode(t, err, connect.Forbidden)
+			_, err = w.svc.ResetMemberTwoFactor(w.ctx, otherOwner, w.client.ID, sam.Member)
+			wantCode(t, err, connect.NotFound)
+			_, err = w.svc.ResetMemberTwoFactor(w.ctx, otherOwner, other.ID, sam.Member)
+			wantCode(t, err, connect.NotFound)
+			_, err = w.svc.ResetMemberTwoFactor(w.ctx, foreignDisp, w.client.ID, sam.Member)
+			wantCode(t, err, connect.NotFound)
+			_, err = w.svc.ResetMemberTwoFactor(w.ctx, w.owner, "", w.owner.Member)
+			wantCode(t, err, connect.Forbidden)
+			if st, err := w.svc.TwoFactorStatus(w.ctx, sam); err != nil || !st.Enabled {
+				t.Fatalf("after the refusals: %+v, %v", st, err)
+			}
+			if _, err := w.svc.OpenSession(w.ctx, sess.Token, nil); err != nil {
+				t.Fatalf("the session after the refusals: %v", err)
+			}
+
+			done, err := w.svc.ResetMemberTwoFactor(w.ctx, reset, w.client.ID, sam.Member)
+			if err != nil || !done {
+				t.Fatalf("reset: %v, %v", done, err)
+			}
+			if st, err := w.svc.TwoFactorStatus(w.ctx, sam); err != nil || st.Enabled || st.Pending || st.RecoveryLeft != 0 {
+				t.Fatalf("after the reset: %+v, %v", st, err)
+			}
+			_, err = w.svc.OpenSession(w.ctx, sess.Token, nil)
+			wantCode(t, err, connect.Forbidden)
+			// Again: nothing to reset.
+			if done, err := w.svc.ResetMemberTwoFactor(w.ctx, reset, w.client.ID, sam.Member); err != nil || done {
+				t.Fatalf("a second reset: %v, %v", done, err)
+			}
+		})
+	}
+}

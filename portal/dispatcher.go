@@ -155,6 +155,13 @@ func (s *server) disableClient(w http.ResponseWriter, r *http.Request, a connect
 	return nil
 }
 
+// resetClientMemberTwoFactor is the dispatcher's reset of a client's member's
+// two-factor sign-in.
+func (s *server) resetClientMemberTwoFactor(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	id := connect.ClientID(r.PathValue("id"))
+	return s.resetTwoFactor(w, r, a, id, s.path("/dispatch/clients/%s", id))
+}
+
 func (s *server) enableClient(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
 	c, err := s.svc.EnableClient(r.Context(), a, connect.ClientID(r.PathValue("id")))
 	if err != nil {

@@ -135,6 +135,27 @@ func (s *server) removeMember(w http.ResponseWriter, r *http.Request, v *viewer)
 	return nil
 }
 
+// resetMemberTwoFactor is the owner's reset of a team member's two-factor sign-in.
+func (s *server) resetMemberTwoFactor(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	return s.resetTwoFactor(w, r, v.Actor, "", s.path("/settings/team"))
+}
+
+// resetTwoFactor resets the two-factor sign-in of the member the path names,
+// as the actor, and goes back.
+func (s *server) resetTwoFactor(w http.ResponseWriter, r *http.Request, a connect.Actor, client connect.ClientID, back string) error {
+	done, err := s.svc.ResetMemberTwoFactor(r.Context(), a, client, connect.MemberID(r.PathValue("member")))
+	if err != nil {
+		return err
+	}
+	msg := "Two-factor sign-in reset: the member is signed out everywhere, and signs in with their password next."
+	if !done {
+		msg = "That member does not sign in with two factors: nothing changed."
+	}
+	s.setFlash(w, flash{Message: msg})
+	s.redirect(w, r, back)
+	return nil
+}
+
 func (s *server) transferOwnership(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	m, err := s.svc.TransferOwnership(r.Context(), v.Actor, connect.MemberID(r.PostFormValue("member")))
 	if err != nil {

@@ -256,3 +256,75 @@ func TestATeamPickedAtSignInAsksForItsOwnSecondStep(t *testing.T) {
 		t.Fatalf("Alpha picked: Location %q; want home, signed in", r.header.Get("Location"))
 	}
 }
+
+// enrollByService turns two-factor sign-in on for a through the Service.
+func (e *env) enrollByService(t *testing.T, a connect.Actor) {
+	t.Helper()
+	en, err := e.svc.BeginTwoFactor(e.ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ConfirmTwoFactor(e.ctx, a, codeAt(t, en.Secret, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTheOwnerResetsATeamMembersTwoFactorFromTheTeamPage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm, other := e.signUp("Green Grocer", uploads), e.signUp("Berry Farm", uploads)
+	sam, samEmail := e.addMember(tm, connect.RoleMember)
+	_, adminEmail := e.addMember(tm, connect.RoleAdmin)
+	samBrowser := e.signedIn(samEmail) // signed in before enrolling: the session stays
+	e.enrollByService(t, sam)
+	samBrowser.get("/home").is(t, http.StatusOK)
+	path := "/settings/team/members/" + string(sam.Member) + "/two-factor/reset"
+
+	owner := e.signedIn(tm.email)
+	page := owner.get("/settings/team").is(t, http.StatusOK)
+	page.has(t, `action="`+path+`"`, "data-confirm=\"Reset the two-factor sign-in of")
+	page.lacks(t, "/settings/team/members/"+string(tm.owner.Member)+"/two-factor/reset") // not for the owner themselves
+	e.signedIn(adminEmail).get("/settings/team").lacks(t, path)
+
+	e.signedIn(adminEmail).post(path, nil).is(t, http.StatusForbidden)
+	e.signedIn(other.email).post(path, nil).is(t, http.StatusNotFound)
+	if st, err := e.svc.TwoFactorStatus(e.ctx, sam); err != nil || !st.Enabled {
+		t.Fatalf("after the refusals: %+v, %v", st, err)
+	}
+
+	r := owner.post(path, nil).is(t, http.StatusSeeOther)
+	owner.follow(r).has(t, "Two-factor sign-in reset")
+	if st, err := e.svc.TwoFactorStatus(e.ctx, sam); err != nil || st.Enabled {
+		t.Fatalf("after the reset: %+v, %v", st, err)
+	}
+	samBrowser.get("/home").is(t, http.StatusSeeOther)     // signed out
+	e.signedIn(samEmail).get("/home").is(t, http.StatusOK) // the password alone signs in now
+}
+
+func TestTheDispatcherResetsAClientMembersTwoFactor(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm, other := e.signUp("Green Grocer", uploads), e.signUp("Berry Farm", uploads)
+	ownerBrowser := e.signedIn(tm.email) // signed in before enrolling: the session stays
+	e.enrollByService(t, tm.owner)
+	path := "/dispatch/clients/" + string(tm.client.ID) + "/members/" + string(tm.owner.Member) + "/two-factor/reset"
+	e.dispatcher().get("/dispatch/clients/"+string(tm.client.ID)).is(t, http.StatusOK).has(t, `action="`+path+`"`)
+
+	// Another account's dispatcher, and the member named under another client, get nothing.
+	foreign := e.browser()
+	foreign.header.Set("X-Test-Dispatcher", "another-account")
+	foreign.post(path, nil).is(t, http.StatusNotFound)
+	e.dispatcher().post("/dispatch/clients/"+string(other.client.ID)+"/members/"+string(tm.owner.Member)+"/two-factor/reset", nil).
+		is(t, http.StatusNotFound)
+	if st, err := e.svc.TwoFactorStatus(e.ctx, tm.owner); err != nil || !st.Enabled {
+		t.Fatalf("after the refusals: %+v, %v", st, err)
+	}
+
+	d := e.dispatcher()
+	r := d.post(path, nil).is(t, http.StatusSeeOther)
+	d.follow(r).has(t, "Two-factor sign-in reset")
+	if st, err := e.svc.TwoFactorStatus(e.ctx, tm.owner); err != nil || st.Enabled {
+		t.Fatalf("after the reset: %+v, %v", st, err)
+	}
+	ownerBrowser.get("/home").is(t, http.StatusSeeOther)
+}
