@@ -14,7 +14,10 @@ import (
 // who the person of a request is, and the portal maps them to a member through
 // the Service (connect.Service.IdentifyMember) on every request, so the
 // member's client, role and team apply as for any member, and a removed member
-// or a disabled client is refused at their next request.
+// or a disabled client is refused at their next request. State-changing
+// requests still pass the portal's cross-origin check (the host's session is
+// as ambient as a cookie), and on the JSON API a request with an Authorization
+// header is an API key's, whatever the host says.
 type ClientMembers interface {
 	// Identify returns the person of the request as the host verified them:
 	// their account and email (and client, when the email may be on several of
