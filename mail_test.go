@@ -61,6 +61,20 @@ func wantSealed(t *testing.T, payload []byte, secrets ...string) {
 	}
 }
 
+// wantNowhere fails when any row of any table holds the secret.
+func (w *world) wantNowhere(secret string) {
+	w.t.Helper()
+	for table, rows := range newDumper(w.t, w.ctx, w.store.DB()).dump(w.t, w.ctx) {
+		for _, row := range rows {
+			for col, v := range row {
+				if strings.Contains(v, secret) {
+					w.t.Fatalf("%s.%s holds the raw token", table, col)
+				}
+			}
+		}
+	}
+}
+
 func TestAnInviteIsCreatedWhileTheMailServerIsDownAndMailedOnceWhenItIsBack(t *testing.T) {
 	w := newMailWorld(t)
 	w.mail.FailWith(connect.Errorf(connect.Unavailable, "smtp down"))
@@ -76,6 +90,7 @@ func TestAnInviteIsCreatedWhileTheMailServerIsDownAndMailedOnceWhenItIsBack(t *t
 		t.Fatalf("%d invite mail entries, want 1", len(entries))
 	}
 	wantSealed(t, entries[0].Payload, inv.Token, inv.Link, "sam@example.com")
+	w.wantNowhere(inv.Token)
 
 	w.deliver() // the server is still down: the entry waits for its retry
 	if w.mail.Attempts() != 1 || len(w.mail.Sent()) != 0 {
@@ -182,6 +197,7 @@ func TestAPasswordResetIsStoredWhileTheMailServerIsDownAndMailedOnceWhenItIsBack
 		t.Fatalf("reset mails sent: %+v, want one to %s", sent, email)
 	}
 	wantSealed(t, entries[0].Payload, sent[0].Token, sent[0].Link)
+	w.wantNowhere(sent[0].Token)
 	if e := w.mailEntries(connect.OutboxPasswordResetMail)[0]; e.State != connect.OutboxDone || e.Payload != nil {
 		t.Fatalf("the entry once sent: %s, payload %d bytes (want none)", e.State, len(e.Payload))
 	}
