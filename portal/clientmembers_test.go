@@ -188,6 +188,21 @@ func TestPeopleTheHostDoesNotKnowGoToItsSignInWhenPasswordsAreOff(t *testing.T) 
 	e.hostSignedIn(e.acct, "", "new@apple.example").get("/home").is(t, http.StatusOK)
 }
 
+func TestSignOutSendsAPersonTheHostSignedInToTheHostsSignOut(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withHostSignIn, func(c *portal.Config) { c.ClientLogoutURL = "https://sso.example/logout" })
+	a := e.signUp("Apple Farm", uploads)
+	r := e.hostSignedIn(e.acct, "", a.email).post("/signout", nil).is(t, http.StatusSeeOther)
+	if loc := r.header.Get("Location"); loc != "https://sso.example/logout" {
+		t.Fatalf("signed out to %q, want the host's sign-out", loc)
+	}
+	// A person with a portal session signs out of the portal, as before.
+	r = e.signedIn(a.email).post("/signout", nil).is(t, http.StatusSeeOther)
+	if loc := r.header.Get("Location"); loc != "/signin" {
+		t.Fatalf("a portal session signed out to %q", loc)
+	}
+}
+
 func TestWithoutALoginURLPasswordsOffAnswer403(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withHostSignIn, func(c *portal.Config) { c.NoPasswordSignIn = true })

@@ -101,6 +101,10 @@ type Config struct {
 	// ClientLoginURL is where a person nothing identifies is sent (with ?next=
 	// for a GET): the host's own sign-in. "": the portal's sign-in page.
 	ClientLoginURL string
+	// ClientLogoutURL is where the portal's Sign out sends a person the host
+	// signed in (ClientMembers): the host's sign-out, which ends its session.
+	// "": the portal's sign-in page, and the host's session goes on.
+	ClientLogoutURL string
 	// NoPasswordSignIn turns the portal's own sign-in off, for a host whose
 	// members sign in through ClientMembers only: the sign-in, second step and
 	// password reset pages send a GET to ClientLoginURL and refuse the rest

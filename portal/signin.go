@@ -128,6 +128,13 @@ func (s *server) signOut(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.endSession(w)
+	if s.cfg.ClientLogoutURL != "" && s.cfg.ClientMembers != nil {
+		if _, ok := s.cfg.ClientMembers.Identify(r); ok {
+			// The host signed the person in: only its sign-out signs them out.
+			http.Redirect(w, r, s.cfg.ClientLogoutURL, http.StatusSeeOther)
+			return nil
+		}
+	}
 	s.setFlash(w, flash{Message: "You are signed out."})
 	s.redirect(w, r, s.path("/signin"))
 	return nil

@@ -98,7 +98,8 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (*host, error) {
 	portalCfg := portal.Config{BaseURL: mount, SessionKey: cfg.SessionKey,
 		Dispatchers:   portal.DispatchersFunc(h.dispatcher),
 		ClientMembers: portal.ClientMembersFunc(h.clientMember), ClientLoginURL: strings.TrimRight(cfg.BaseURL, "/") + "/login",
-		Spreadsheets: importer.Spreadsheets{}, UploadDir: os.TempDir(), Logger: log}
+		ClientLogoutURL: strings.TrimRight(cfg.BaseURL, "/") + "/logout",
+		Spreadsheets:    importer.Spreadsheets{}, UploadDir: os.TempDir(), Logger: log}
 	if t := cfg.Telemetry; t != nil {
 		svcCfg.TracerProvider, svcCfg.MeterProvider = t.traces, t.metrics
 		portalCfg.TracerProvider, portalCfg.MeterProvider = t.traces, t.metrics
@@ -119,6 +120,7 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (*host, error) {
 	r.Get("/stops", h.listStops)
 	r.Get("/login", h.login)
 	r.Post("/login", h.login)
+	r.Get("/logout", h.logout)
 	r.Mount("/connect", h.portal) // the portal sees the full path, as it expects
 	h.router = r
 	return h, nil

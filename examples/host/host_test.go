@@ -228,8 +228,9 @@ func pgxpoolFor(t *testing.T, dsn string) (*pgxpool.Pool, error) {
 // TestClientPeopleSignInThroughTheHostsOwnSignIn: a client's member signs in
 // at the host's own /login (its SSO stand-in), not the portal's: the portal
 // sends them there, then takes the host's word for who they are and shows
-// their client's orders only; once the dispatcher disables their client, the
-// host's sign-in still vouches for them, and the portal refuses them.
+// their client's orders only; the portal's Sign out goes through the host's;
+// once the dispatcher disables their client, the host's sign-in still vouches
+// for them, and the portal refuses them.
 func TestClientPeopleSignInThroughTheHostsOwnSignIn(t *testing.T) {
 	th := startHost(t, config{Password: "dispatch-pass", ClientUsers: map[string]string{
 		"gina@greengrocer.test": "host password", "bo@bakery.test": "host password 2"}}, nil)
@@ -271,11 +272,14 @@ func TestClientPeopleSignInThroughTheHostsOwnSignIn(t *testing.T) {
 	if want := th.base + "/login?next=" + url.QueryEscape("/connect/orders?view=drafts"); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != want {
 		t.Fatalf("unsigned: %d to %q, want 303 to %q", res.StatusCode, res.Header.Get("Location"), want)
 	}
-	login := url.Values{"email": {"gina@greengrocer.test"}, "password": {"host password"}, "next": {"/connect/orders?view=drafts"}}
-	req, _ := http.NewRequest(http.MethodPost, th.base+"/login", strings.NewReader(login.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", th.base)
-	res, err := c.Do(req)
+	loginRequest := func() *http.Request {
+		login := url.Values{"email": {"gina@greengrocer.test"}, "password": {"host password"}, "next": {"/connect/orders?view=drafts"}}
+		req, _ := http.NewRequest(http.MethodPost, th.base+"/login", strings.NewReader(login.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", th.base)
+		return req
+	}
+	res, err := c.Do(loginRequest())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,6 +292,28 @@ func TestClientPeopleSignInThroughTheHostsOwnSignIn(t *testing.T) {
 		t.Fatalf("Gina's orders through the host's sign-in: %d, GREEN-1 shown %v, BAKE-1 shown %v",
 			res.StatusCode, strings.Contains(body, "GREEN-1"), strings.Contains(body, "BAKE-1"))
 	}
+
+	// The portal's Sign out goes through the host's: then the portal knows her no more.
+	req, _ := http.NewRequest(http.MethodPost, th.base+"/connect/signout", nil)
+	req.Header.Set("Origin", th.base)
+	if res, err = c.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != th.base+"/logout" {
+		t.Fatalf("signing out: %d to %q, want the host's /logout", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res, _ := get("/logout"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the host's sign-out: %d", res.StatusCode)
+	}
+	if res, _ := get("/connect/orders?view=drafts"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signed out, the portal answered %d, want a redirect to the host's sign-in", res.StatusCode)
+	}
+	res, err = c.Do(loginRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
 
 	// Her client disabled, the host still vouches for her; the portal refuses.
 	if _, err := th.svc.DisableClient(ctx, disp, gina.Client); err != nil {

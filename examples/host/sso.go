@@ -110,6 +110,13 @@ func (h *host) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// logout ends the host's session of its clients' people (the portal's Sign
+// out sends them here) and goes back to its sign-in.
+func (h *host) logout(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: userCookie, Path: "/", MaxAge: -1, HttpOnly: true})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
 // origin is scheme://host of the host's BaseURL.
 func (h *host) origin() string {
 	u, err := url.Parse(h.cfg.BaseURL)
