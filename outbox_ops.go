@@ -107,7 +107,7 @@ func (s *Service) RetryOutbox(ctx context.Context, a Actor, id string) error {
 
 // DiscardOutbox gives up a dead or pending entry of the account: it is never
 // delivered (the order stays as it is; a stop the host never got must then be
-// handled by hand). Errors: ErrForbidden; ErrNotFound; ErrConflict when it was
+// handled by hand), and what it carried (a sealed mail) is deleted. Errors: ErrForbidden; ErrNotFound; ErrConflict when it was
 // delivered, or is being delivered right now.
 func (s *Service) DiscardOutbox(ctx context.Context, a Actor, id string) error {
 	c, err := s.authorize(ctx, a, actOperateOutbox)

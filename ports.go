@@ -210,8 +210,9 @@ type OutboxStore interface {
 	// was delivered or discarded, or a worker holds it now (leased).
 	RequeueOutbox(ctx context.Context, scope Scope, p RequeueOutboxParams) error
 	// DiscardOutbox gives up a dead or pending entry of the scope
-	// (OutboxDiscarded). Errors: ErrNotFound; ErrConflict when it was delivered,
-	// or a worker holds it now.
+	// (OutboxDiscarded), and deletes its payload, which nothing reads again (a
+	// sealed mail among them). Errors: ErrNotFound; ErrConflict when it was
+	// delivered, or a worker holds it now.
 	DiscardOutbox(ctx context.Context, scope Scope, id string, now time.Time) error
 	// PurgeOutboxAnyAccount deletes the entries of every account delivered or
 	// discarded before the time, and returns how many.

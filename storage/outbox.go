@@ -236,13 +236,9 @@ func (s *Store) FinishOutbox(ctx context.Context, scope connect.Scope, p connect
 			"outbox entry "+p.ID, "was claimed again or finished since this claim")
 	}
 	if p.DropPayload && p.State == connect.OutboxDone {
-		// A sealed mail is not kept once sent. Its key is read in the scope. Apart
-		// from the outcome: a payload left by a failure here goes with the entry
-		// at the retention's purge.
-		_, err := s.idb.NewDelete().Model((*outboxPayloadRow)(nil)).
-			Where("key IN (?)", inScope(s.idb.NewSelect().Model((*outboxRow)(nil)), scope).Column("key").Where("id = ?", p.ID)).
-			Exec(ctx)
-		return translate(ctx, err, "dropping the payload of outbox entry "+p.ID)
+		// A sealed mail is not kept once sent. Apart from the outcome: a payload
+		// left by a failure here goes with the entry at the retention's purge.
+		return s.dropPayload(ctx, scope, p.ID)
 	}
 	return nil
 }
@@ -346,15 +342,28 @@ func (s *Store) RequeueOutbox(ctx context.Context, scope connect.Scope, p connec
 // DiscardOutbox gives up a dead or pending entry that no worker holds.
 func (s *Store) DiscardOutbox(ctx context.Context, scope connect.Scope, id string, now time.Time) error {
 	at := dbTime(now)
-	res, err := inScope(s.idb.NewUpdate().Model((*outboxRow)(nil)), scope).
-		Set("state = ?", string(connect.OutboxDiscarded)).
-		Set("locked_until = NULL").
-		Set("updated_at = ?", at).
-		Where("id = ?", id).
-		Where("state IN (?)", bun.List([]string{string(connect.OutboxPending), string(connect.OutboxDead)})).
-		Where("(locked_until IS NULL OR locked_until <= ?)", at).
+	return s.atomic(ctx, func(tx *Store) error {
+		res, err := inScope(tx.idb.NewUpdate().Model((*outboxRow)(nil)), scope).
+			Set("state = ?", string(connect.OutboxDiscarded)).
+			Set("locked_until = NULL").
+			Set("updated_at = ?", at).
+			Where("id = ?", id).
+			Where("state IN (?)", bun.List([]string{string(connect.OutboxPending), string(connect.OutboxDead)})).
+			Where("(locked_until IS NULL OR locked_until <= ?)", at).
+			Exec(ctx)
+		if err := tx.outboxChanged(ctx, scope, id, res, err, "discarding"); err != nil {
+			return err
+		}
+		return tx.dropPayload(ctx, scope, id)
+	})
+}
+
+// dropPayload deletes the payload of an entry of the scope.
+func (s *Store) dropPayload(ctx context.Context, scope connect.Scope, id string) error {
+	_, err := s.idb.NewDelete().Model((*outboxPayloadRow)(nil)).
+		Where("key IN (?)", inScope(s.idb.NewSelect().Model((*outboxRow)(nil)), scope).Column("key").Where("id = ?", id)).
 		Exec(ctx)
-	return s.outboxChanged(ctx, scope, id, res, err, "discarding")
+	return translate(ctx, err, "dropping the payload of outbox entry "+id)
 }
 
 // outboxChanged turns the outcome of an UPDATE of one entry into ErrNotFound

@@ -382,21 +382,24 @@ func testOutboxBacklog(t *testing.T, f *fixture) {
 }
 
 // testOutboxDropPayload: an entry finished done with DropPayload loses its
-// payload (a sealed mail, not kept once sent); one finished without it, or
-// dead, keeps it; another account's scope finishes nothing and drops nothing.
+// payload (a sealed mail, not kept once sent), and so does a discarded one; one
+// finished without it, or dead, keeps it; another account's scope finishes and
+// discards nothing, and drops nothing.
 func testOutboxDropPayload(t *testing.T, f *fixture) {
 	c := f.client(f.account())
-	sent, kept, dead := f.entry(c, 1), f.entry(c, 2), f.entry(c, 3)
+	sent, kept, dead, given := f.entry(c, 1), f.entry(c, 2), f.entry(c, 3), f.entry(c, 4)
 	sent.Payload, kept.Payload, dead.Payload = []byte("sealed mail 1"), []byte("sealed mail 2"), []byte("sealed mail 3")
-	batch := []connect.OutboxEntry{sent, kept, dead}
+	given.Payload, given.NextAt = []byte("sealed mail 4"), f.at(1000) // not due: left unclaimed, to discard
+	batch := []connect.OutboxEntry{sent, kept, dead, given}
 	must(t, f.s.AddOutbox(f.ctx, scopeOf(c), batch))
-	sent.ID, kept.ID, dead.ID = batch[0].ID, batch[1].ID, batch[2].ID
+	sent.ID, kept.ID, dead.ID, given.ID = batch[0].ID, batch[1].ID, batch[2].ID, batch[3].ID
 	f.claim(c.Account, f.at(10), 10)
 
 	foreign := connect.Scope{Account: f.account()}
 	wantCode(t, "FinishOutbox in another account",
 		f.s.FinishOutbox(f.ctx, foreign, connect.FinishOutboxParams{ID: sent.ID, State: connect.OutboxDone, Now: f.at(11), DropPayload: true}),
 		connect.NotFound)
+	wantCode(t, "DiscardOutbox in another account", f.s.DiscardOutbox(f.ctx, foreign, given.ID, f.at(11)), connect.NotFound)
 	payloads := func() map[string]string {
 		t.Helper()
 		all, err := f.outbox(connect.Scope{Account: c.Account}, nil, 0)
@@ -407,11 +410,13 @@ func testOutboxDropPayload(t *testing.T, f *fixture) {
 		}
 		return out
 	}
-	same(t, "payloads after a foreign finish", map[string]string{sent.ID: "sealed mail 1", kept.ID: "sealed mail 2", dead.ID: "sealed mail 3"}, payloads())
+	same(t, "payloads after a foreign finish", map[string]string{sent.ID: "sealed mail 1", kept.ID: "sealed mail 2",
+		dead.ID: "sealed mail 3", given.ID: "sealed mail 4"}, payloads())
 
 	sc := connect.Scope{Account: c.Account}
 	must(t, f.s.FinishOutbox(f.ctx, sc, connect.FinishOutboxParams{ID: sent.ID, State: connect.OutboxDone, Now: f.at(12), DropPayload: true}))
 	must(t, f.s.FinishOutbox(f.ctx, sc, connect.FinishOutboxParams{ID: kept.ID, State: connect.OutboxDone, Now: f.at(12)}))
 	must(t, f.s.FinishOutbox(f.ctx, sc, connect.FinishOutboxParams{ID: dead.ID, State: connect.OutboxDead, LastError: "refused", Now: f.at(12), DropPayload: true}))
-	same(t, "payloads after finishing", map[string]string{sent.ID: "", kept.ID: "sealed mail 2", dead.ID: "sealed mail 3"}, payloads())
+	must(t, f.s.DiscardOutbox(f.ctx, sc, given.ID, f.at(12)))
+	same(t, "payloads after finishing", map[string]string{sent.ID: "", kept.ID: "sealed mail 2", dead.ID: "sealed mail 3", given.ID: ""}, payloads())
 }
