@@ -74,41 +74,41 @@ type ImportOptions struct {
 
 // ImportProgress says how far an import is.
 type ImportProgress struct {
-	Read   int // rows read so far
-	Stored int // orders stored so far (in the import's transaction, not yet committed)
+	Read   int `json:"read"`   // rows read so far
+	Stored int `json:"stored"` // orders stored so far (in the import's transaction, not yet committed)
 }
 
 // ImportResult reports an import or its preview.
 type ImportResult struct {
-	Read       int // data rows read
-	Imported   int // orders stored as drafts (0 for a preview)
-	Refused    int // rows refused, duplicates included
-	Duplicates int // rows refused because their Id is already used
+	Read       int `json:"read"`       // data rows read
+	Imported   int `json:"imported"`   // orders stored as drafts (0 for a preview)
+	Refused    int `json:"refused"`    // rows refused, duplicates included
+	Duplicates int `json:"duplicates"` // rows refused because their Id is already used
 	// Errors lists every problem, each with its row, column and field (the
 	// first ImportOptions.MaxErrors, when set; MoreErrors counts the others).
-	Errors     []FieldError
-	MoreErrors int
+	Errors     []FieldError `json:"errors,omitempty"`
+	MoreErrors int          `json:"more_errors,omitempty"`
 	// Warnings lists what the user should know about the file (sheets not
 	// imported, rows skipped above the header, hidden rows and columns) and then
 	// about rows that were read (each with its row, column and field). They refuse
 	// nothing. With ImportOptions.MaxErrors, MoreWarnings counts the rows'
 	// warnings past it.
-	Warnings     []FieldError
-	MoreWarnings int
+	Warnings     []FieldError `json:"warnings,omitempty"`
+	MoreWarnings int          `json:"more_warnings,omitempty"`
 	// RefusedRows are the refused rows as read, with their problems, ready to be
 	// written as a file to fix and upload again (none when ImportOptions.Refused
 	// takes them).
-	RefusedRows []RefusedRow
+	RefusedRows []RefusedRow `json:"refused_rows,omitempty"`
 	// Preview holds the first rows as they would be stored (PreviewImport only).
-	Preview []*Order
+	Preview []*Order `json:"preview,omitempty"`
 }
 
 // RefusedRow is a row that was not imported, and why.
 type RefusedRow struct {
-	Number int
-	Sheet  string // when a workbook's sheets are imported together
-	Cells  []string
-	Errors []FieldError
+	Number int          `json:"number"`
+	Sheet  string       `json:"sheet,omitempty"` // when a workbook's sheets are imported together
+	Cells  []string     `json:"cells"`
+	Errors []FieldError `json:"errors"`
 }
 
 // Reason joins the row's problems for people ("Zip is required; Size must be a number").

@@ -35,21 +35,21 @@ const (
 // is shown once, when it is issued; only its SHA-256 is stored, so a leaked database
 // cannot be used to accept invites.
 type Invite struct {
-	ID      InviteID
-	Account AccountID
-	Client  ClientID
-	Kind    InviteKind
-	Email   string // "" for an invite shared as a link
-	Role    Role   // member invites: the role the member gets
-	// TokenHash is the SHA-256 of the token.
-	TokenHash  []byte
-	ExpiresAt  time.Time
-	AcceptedAt time.Time // zero until accepted
-	AcceptedBy MemberID
-	RevokedAt  time.Time // zero unless revoked
-	InvitedBy  string    // who sent it, for the list
-	Version    int
-	CreatedAt  time.Time
+	ID      InviteID   `json:"id"`
+	Account AccountID  `json:"account"`
+	Client  ClientID   `json:"client,omitempty"`
+	Kind    InviteKind `json:"kind"`
+	Email   string     `json:"email,omitempty"` // "" for an invite shared as a link
+	Role    Role       `json:"role,omitempty"`  // member invites: the role the member gets
+	// TokenHash is the SHA-256 of the token: never written out.
+	TokenHash  []byte    `json:"-"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	AcceptedAt time.Time `json:"accepted_at,omitzero"` // zero until accepted
+	AcceptedBy MemberID  `json:"accepted_by,omitempty"`
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`  // zero unless revoked
+	InvitedBy  string    `json:"invited_by,omitempty"` // who sent it, for the list
+	Version    int       `json:"version"`
+	CreatedAt  time.Time `json:"created_at"`
 }
 
 // State returns the invite's state at now.
@@ -68,10 +68,10 @@ func (i *Invite) State(now time.Time) InviteState {
 // IssuedInvite is an invite together with its token, which exists only here: show it
 // or send it, it cannot be read back.
 type IssuedInvite struct {
-	Invite *Invite
-	Token  string
+	Invite *Invite `json:"invite"`
+	Token  string  `json:"token"`
 	// Link is Config.InviteURL(Token), the link to share; "" when no InviteURL is set.
-	Link string
+	Link string `json:"link,omitempty"`
 }
 
 // secretBytes is a token's entropy: 256 bits, twice the 128 the design asks.

@@ -2,6 +2,7 @@ package connect_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,5 +68,39 @@ func TestDomainTypesHaveJSONNames(t *testing.T) {
 	}
 	if d := cmp.Diff(connect.RouteEvent{ID: "e1", Order: "o-1", Event: connect.EventStart, At: at, ETA: at.Add(30 * time.Minute)}, ev); d != "" {
 		t.Errorf("route event from the host's JSON (-want +got):\n%s", d)
+	}
+
+	// Invites and tracking links go out with their tokens only where they are
+	// issued: their stored hashes never.
+	inv := connect.IssuedInvite{Invite: &connect.Invite{ID: "i-1", Account: "acct", Client: "c-1", Kind: connect.InviteMember,
+		Email: "gina@example.com", Role: connect.RoleMember, TokenHash: []byte("secret hash"), ExpiresAt: at, CreatedAt: at, Version: 1},
+		Token: "tok", Link: "https://portal.example/invite/tok"}
+	link := connect.IssuedTrackingLink{Link: &connect.TrackingLink{ID: "t-1", Account: "acct", Client: "c-1", Order: "o-1",
+		Hash: []byte("secret hash"), CreatedBy: "Gina", CreatedAt: at}, Token: "tok2"}
+	for name, v := range map[string]any{"invite": inv, "tracking link": link} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "c2VjcmV0IGhhc2g") || strings.Contains(strings.ToLower(string(b)), "hash") ||
+			strings.Contains(string(b), "accepted_at") || strings.Contains(string(b), "revoked_at") {
+			t.Errorf("%s JSON shows its hash, or zero times: %s", name, b)
+		}
+	}
+	b, err = json.Marshal(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"invite":{"id":"i-1","account":"acct","client":"c-1","kind":"member","email":"gina@example.com","role":"member","expires_at":"2026-12-04T09:30:00Z","version":1,"created_at":"2026-12-04T09:30:00Z"},"token":"tok","link":"https://portal.example/invite/tok"}`; string(b) != want {
+		t.Errorf("issued invite JSON\n got %s\nwant %s", b, want)
+	}
+	ir := connect.ImportResult{Read: 3, Imported: 2, Refused: 1, Errors: []connect.FieldError{{Row: 4, Column: "Zip", Field: connect.FieldZip, Reason: "Zip is required"}},
+		RefusedRows: []connect.RefusedRow{{Number: 4, Cells: []string{"S-3", ""}, Errors: []connect.FieldError{{Row: 4, Reason: "Zip is required"}}}}}
+	b, err = json.Marshal(ir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"read":3,"imported":2,"refused":1,"duplicates":0,"errors":[{"row":4,"column":"Zip","field":"zip","reason":"Zip is required"}],"refused_rows":[{"number":4,"cells":["S-3",""],"errors":[{"row":4,"reason":"Zip is required"}]}]}`; string(b) != want {
+		t.Errorf("import result JSON\n got %s\nwant %s", b, want)
 	}
 }

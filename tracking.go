@@ -12,21 +12,21 @@ type TrackingLinkID string
 // of delivery) without signing in: what a client hands to its recipient. Only the
 // token's SHA-256 is stored; a revoked link stops working at once.
 type TrackingLink struct {
-	ID        TrackingLinkID
-	Account   AccountID
-	Client    ClientID
-	Order     OrderID
-	Hash      []byte
-	CreatedBy string
-	CreatedAt time.Time
-	RevokedAt time.Time
+	ID        TrackingLinkID `json:"id"`
+	Account   AccountID      `json:"account"`
+	Client    ClientID       `json:"client"`
+	Order     OrderID        `json:"order"`
+	Hash      []byte         `json:"-"` // the token's SHA-256: never written out
+	CreatedBy string         `json:"created_by,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
+	RevokedAt time.Time      `json:"revoked_at,omitzero"`
 }
 
 // IssuedTrackingLink is a new link with its token, which exists only here.
 type IssuedTrackingLink struct {
-	Link  *TrackingLink
-	Token string
-	URL   string // Config.TrackingURL(Token); "" when none is set
+	Link  *TrackingLink `json:"link"`
+	Token string        `json:"token"`
+	URL   string        `json:"url,omitempty"` // Config.TrackingURL(Token); "" when none is set
 }
 
 // CreateTrackingLink issues a tracking link for one of the caller's orders. Team
