@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 	"github.com/google/go-cmp/cmp"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
@@ -116,7 +117,7 @@ func (iw *isoWorld) buildTarget(cl *connect.Client, owner connect.Actor, ref str
 	}
 	orders := must(w.svc.SubmitOrders(w.ctx, owner, ids[1:]))(t)
 	tg.submitted, tg.scheduled, tg.delivered = orders[0], orders[1], orders[2]
-	photo := must(w.svc.StoreProofFile(w.ctx, connect.AsRouteSync(w.acct), tg.delivered.ID, bytes.NewReader(pngBytes)))(t)
+	photo := must(w.svc.StoreProofFile(w.ctx, connect.AsRouteSync(w.acct), tg.delivered.ID, bytes.NewReader(connecttest.PNG)))(t)
 	tg.proofFile = photo[strings.LastIndexByte(photo, '/')+1:]
 	complete := ev(ref+"-e3", tg.delivered.ID, connect.EventComplete, 2)
 	complete.Proof = &connect.ProofOfDelivery{PhotoURLs: []string{photo}, RecipientName: "Rita"}
@@ -717,7 +718,7 @@ var isoOps = []isoOp{
 		return 0, err
 	}},
 	{name: "StoreProofFile", matrix: "StoreProofFile", allowed: []string{"host"}, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
-		_, err := iw.svc.StoreProofFile(iw.ctx, a, tg.delivered.ID, bytes.NewReader(pngBytes))
+		_, err := iw.svc.StoreProofFile(iw.ctx, a, tg.delivered.ID, bytes.NewReader(connecttest.PNG))
 		return 0, err
 	}},
 	{name: "OpenProofFile", matrix: "OpenProofFile", allowed: viewers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {

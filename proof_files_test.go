@@ -12,9 +12,6 @@ import (
 	"github.com/dispatchkit/connect/connecttest"
 )
 
-// pngBytes is a 1x1 PNG image.
-var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
-
 // TestProofFilesAreKeptAndServedToWhoMaySeeTheOrder: the route sync stores a
 // delivery photo through the Service (Config.Blobs) and puts its link in the
 // proof; the client's team, the account's dispatcher and a tracking link's
@@ -31,7 +28,7 @@ func TestProofFilesAreKeptAndServedToWhoMaySeeTheOrder(t *testing.T) {
 	o := w.Orders(tm.Owner.Actor, connect.StatusSubmitted, 1)[0]
 	host := connect.AsRouteSync(w.Account)
 
-	url, err := w.Service.StoreProofFile(ctx, host, o.ID, bytes.NewReader(pngBytes))
+	url, err := w.Service.StoreProofFile(ctx, host, o.ID, bytes.NewReader(connecttest.PNG))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +36,7 @@ func TestProofFilesAreKeptAndServedToWhoMaySeeTheOrder(t *testing.T) {
 	if !strings.HasPrefix(url, "https://portal.example/proof/"+string(o.ID)+"/") || len(file) != 32 {
 		t.Fatalf("the link: %s", url)
 	}
-	stray, err := w.Service.StoreProofFile(ctx, host, o.ID, bytes.NewReader(pngBytes)) // stored, never put in the proof
+	stray, err := w.Service.StoreProofFile(ctx, host, o.ID, bytes.NewReader(connecttest.PNG)) // stored, never put in the proof
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +68,7 @@ func TestProofFilesAreKeptAndServedToWhoMaySeeTheOrder(t *testing.T) {
 		}
 		defer f.Body.Close()
 		got, _ := io.ReadAll(f.Body)
-		if !bytes.Equal(got, pngBytes) || f.ContentType != "image/png" || f.Size != int64(len(pngBytes)) {
+		if !bytes.Equal(got, connecttest.PNG) || f.ContentType != "image/png" || f.Size != int64(len(connecttest.PNG)) {
 			t.Fatalf("%s read %d bytes of %s (size %d)", who, len(got), f.ContentType, f.Size)
 		}
 	}
@@ -103,15 +100,15 @@ func TestProofFilesAreKeptAndServedToWhoMaySeeTheOrder(t *testing.T) {
 	notFound("a revoked tracking link", err)
 
 	// Storing: the route sync of the order's account only, images only, bounded.
-	if _, err := w.Service.StoreProofFile(ctx, tm.Owner.Actor, o.ID, bytes.NewReader(pngBytes)); !errors.Is(err, connect.ErrForbidden) {
+	if _, err := w.Service.StoreProofFile(ctx, tm.Owner.Actor, o.ID, bytes.NewReader(connecttest.PNG)); !errors.Is(err, connect.ErrForbidden) {
 		t.Errorf("a member storing a proof file: %v, want forbidden", err)
 	}
-	_, err = w.Service.StoreProofFile(ctx, connect.AsRouteSync("acct-elsewhere"), o.ID, bytes.NewReader(pngBytes))
+	_, err = w.Service.StoreProofFile(ctx, connect.AsRouteSync("acct-elsewhere"), o.ID, bytes.NewReader(connecttest.PNG))
 	notFound("another account's route sync", err)
 	if _, err := w.Service.StoreProofFile(ctx, host, o.ID, strings.NewReader("<html><script>alert(1)</script>")); !errors.Is(err, connect.ErrInvalid) {
 		t.Errorf("an HTML file as proof: %v, want invalid", err)
 	}
-	big := io.MultiReader(bytes.NewReader(pngBytes), bytes.NewReader(make([]byte, connect.MaxProofFile)))
+	big := io.MultiReader(bytes.NewReader(connecttest.PNG), bytes.NewReader(make([]byte, connect.MaxProofFile)))
 	if _, err := w.Service.StoreProofFile(ctx, host, o.ID, big); !errors.Is(err, connect.ErrInvalid) {
 		t.Errorf("a file over %d bytes: %v, want invalid", connect.MaxProofFile, err)
 	}

@@ -303,7 +303,7 @@ var operations = []struct {
 		return err
 	}},
 	{"StoreProofFile", []string{"host"}, nil, func(tm *team, a connect.Actor) error {
-		_, err := tm.svc.StoreProofFile(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID, bytes.NewReader(pngBytes))
+		_, err := tm.svc.StoreProofFile(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID, bytes.NewReader(connecttest.PNG))
 		return err
 	}},
 	{"OpenProofFile", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {

@@ -181,3 +181,7 @@ func (w *World) drive(account connect.AccountID, ids []connect.OrderID, status c
 		w.t.Fatalf("connecttest: %d of %d route events applied: %+v", res.Applied, len(events), res)
 	}
 }
+
+// PNG is a 1×1 PNG image: a proof-of-delivery photo or signature for tests
+// (Service.StoreProofFile takes images only).
+var PNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")

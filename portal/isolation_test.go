@@ -122,7 +122,7 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 	if _, err := e.svc.SubmitOrders(ctx, bOwner, []connect.OrderID{bDone.ID}); err != nil {
 		t.Fatal(err)
 	}
-	bPhoto, err := e.svc.StoreProofFile(ctx, connect.AsRouteSync(e.acct), bDone.ID, bytes.NewReader(pngBytes))
+	bPhoto, err := e.svc.StoreProofFile(ctx, connect.AsRouteSync(e.acct), bDone.ID, bytes.NewReader(connecttest.PNG))
 	if err != nil {
 		t.Fatal(err)
 	}

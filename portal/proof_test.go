@@ -8,10 +8,8 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 )
-
-// pngBytes is a 1x1 PNG image.
-var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
 
 // TestProofFilesAreServedToWhoMaySeeTheOrder: a delivery photo kept by connect
 // is served at its link to the client's team and the dispatcher, through the
@@ -23,7 +21,7 @@ func TestProofFilesAreServedToWhoMaySeeTheOrder(t *testing.T) {
 	other := e.signUp("Other Shop", uploads)
 	o := e.w.Orders(tm.owner, connect.StatusSubmitted, 1)[0]
 	host := connect.AsRouteSync(e.acct)
-	link, err := e.svc.StoreProofFile(e.ctx, host, o.ID, bytes.NewReader(pngBytes))
+	link, err := e.svc.StoreProofFile(e.ctx, host, o.ID, bytes.NewReader(connecttest.PNG))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +41,7 @@ func TestProofFilesAreServedToWhoMaySeeTheOrder(t *testing.T) {
 	image := func(r response) {
 		t.Helper()
 		r.is(t, http.StatusOK)
-		if ct := r.header.Get("Content-Type"); ct != "image/png" || r.body != string(pngBytes) {
+		if ct := r.header.Get("Content-Type"); ct != "image/png" || r.body != string(connecttest.PNG) {
 			t.Fatalf("%s: %d bytes of %s", path, len(r.body), ct)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 	"github.com/dispatchkit/connect/shopify"
 	"github.com/dispatchkit/connect/shopify/shopifytest"
 )
@@ -98,7 +99,7 @@ func TestPrivacyWebhooksReachEveryPersonalFieldAndTheHost(t *testing.T) {
 		}
 		host := connect.AsRouteSync(w.client.Account)
 		// One photo kept by connect (Config.Blobs), the others by the host.
-		kept, err := w.svc.StoreProofFile(w.ctx, host, ids[ava.Name], bytes.NewReader(tinyPNG))
+		kept, err := w.svc.StoreProofFile(w.ctx, host, ids[ava.Name], bytes.NewReader(connecttest.PNG))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -351,6 +352,3 @@ func TestRedactedOrdersStayErasedThroughUpdatesAndImports(t *testing.T) {
 		})
 	})
 }
-
-// tinyPNG is a 1x1 PNG image.
-var tinyPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
