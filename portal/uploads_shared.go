@@ -207,7 +207,20 @@ func (us *uploads) putJSON(ctx context.Context, key string, v any) error {
 }
 
 // getJSON reads a JSON blob into v. Errors: ErrNotFound when there is none.
+// Another process may replace the blob while it is read (the settings of an
+// import started by a double click that reached two processes): a Blobs
+// adapter then fails the read with ErrConflict, and it is read again.
 func (us *uploads) getJSON(ctx context.Context, key string, v any) error {
+	var err error
+	for range 5 {
+		if err = us.readJSON(ctx, key, v); !errors.Is(err, connect.ErrConflict) {
+			return err
+		}
+	}
+	return err
+}
+
+func (us *uploads) readJSON(ctx context.Context, key string, v any) error {
 	rc, _, err := us.blobs.OpenBlob(ctx, key)
 	if err != nil {
 		return err

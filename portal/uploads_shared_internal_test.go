@@ -3,11 +3,13 @@ package portal
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/disk"
 )
 
 // TestAnImportWhoseProcessWentAwayEnds: a process following an import that
@@ -78,5 +80,49 @@ func TestLocalOnceClaimsAKeyOnceUntilItExpires(t *testing.T) {
 	}
 	if err := o.UseOnce(ctx, "gone", time.Now().Add(time.Hour)); err != nil {
 		t.Fatalf("an expired key: %v", err)
+	}
+}
+
+// replacedOnce is Blobs whose first read of each key fails as a blob replaced
+// while being read, as storage.Store's does when another process writes it.
+type replacedOnce struct {
+	connect.Blobs
+	failed map[string]bool
+}
+
+func (r *replacedOnce) OpenBlob(ctx context.Context, key string) (io.ReadCloser, connect.BlobInfo, error) {
+	if !r.failed[key] {
+		r.failed[key] = true
+		return nil, connect.BlobInfo{}, connect.Errorf(connect.Conflict, "blob %s was replaced or deleted while being read", key)
+	}
+	return r.Blobs.OpenBlob(ctx, key)
+}
+
+// TestSettingsReplacedWhileReadAreReadAgain: a process reading an upload's
+// settings while another rewrites them (a double click that reached two
+// processes) reads them again rather than failing the request.
+func TestSettingsReplacedWhileReadAreReadAgain(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	plain, err := disk.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	us, err := newUploads(t.TempDir(), 1<<20, &replacedOnce{Blobs: plain, failed: map[string]bool{}}, nil,
+		slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := connect.Actor{Kind: connect.ActorMember, Account: "acct-1", Client: "c-1", Member: "m-1"}
+	u, err := us.job(ctx, owner, "5 Shopify orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	us.mu.Lock()
+	delete(us.m, u.ID) // as another process: no local copy
+	us.mu.Unlock()
+	got, err := us.get(ctx, u.ID, owner)
+	if err != nil || got.Name != "5 Shopify orders" {
+		t.Fatalf("settings replaced once while read: %v, %v", got, err)
 	}
 }
