@@ -219,7 +219,10 @@ func (s *cuttingSource) Next(context.Context) (connect.ImportRow, error) {
 	return connect.ImportRow{Number: s.next + 1, Cells: r, Input: connect.OrderInput{Ref: r[0], Address: connect.Address{Line1: r[1]}}}, nil
 }
 
-// waitFor waits for cond, checked every 10 ms, for up to a minute.
+// waitFor waits for cond, checked every 10 ms, for up to a minute. It polls
+// because nothing signals what it waits for: the fake RouteSync's Await
+// counts repeated deliveries of one change, and 500 subscriptions have no
+// shared event to wait on.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
