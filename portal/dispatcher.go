@@ -107,15 +107,13 @@ func (s *server) clientPage(w http.ResponseWriter, r *http.Request, a connect.Ac
 	if d.Invites, err = s.svc.Invites(r.Context(), a, id); err != nil {
 		return err
 	}
-	all, err := s.svc.Clients(r.Context(), a)
+	// The client's own counts, not every client's summary (with every order
+	// counted and every invite read) to pick one out.
+	stats, err := s.svc.OrderStats(r.Context(), a, connect.OrderStatsParams{Client: id})
 	if err != nil {
 		return err
 	}
-	for _, cs := range all {
-		if cs.Client.ID == id {
-			d.Counts = cs.Orders
-		}
-	}
+	d.Counts = stats.Counts
 	if d.Depots, err = s.depots(r.Context(), a); err != nil {
 		return err
 	}

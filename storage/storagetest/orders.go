@@ -459,6 +459,62 @@ func testCountOrders(t *testing.T, f *fixture) {
 	same(t, "one client's counts", map[connect.ClientID]connect.StatusCounts{d.ID: want[d.ID]}, nonZero(got))
 }
 
+// testCountsFollowWrites checks the counts against the orders themselves after
+// each kind of write, a rolled-back one among them: a Store may keep its counts
+// apart from the orders (connect's keeps them by trigger), and they must agree.
+func testCountsFollowWrites(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	d := f.client(c.Account)
+	account := connect.Scope{Account: c.Account}
+	recount := func(what string) {
+		t.Helper()
+		all, err := f.s.Orders(f.ctx, account, connect.OrderQuery{})
+		must(t, err)
+		want := map[connect.ClientID]connect.StatusCounts{}
+		for _, o := range all {
+			if want[o.Client] == nil {
+				want[o.Client] = connect.StatusCounts{}
+			}
+			want[o.Client][o.Status]++
+		}
+		got, err := f.s.CountOrders(f.ctx, account)
+		must(t, err)
+		same(t, what, want, nonZero(got))
+	}
+	drafts := f.orders(c, connect.StatusDraft, 0, 6)
+	f.orders(d, connect.StatusSubmitted, 10, 3)
+	recount("after creating")
+
+	o := f.reload(drafts[0])
+	o.Notes = "ring twice"
+	must(t, f.s.UpdateDraft(f.ctx, scopeOf(c), o))
+	recount("after editing a draft")
+
+	must(t, f.s.DeleteDraft(f.ctx, scopeOf(c), drafts[1].ID, drafts[1].Version))
+	recount("after deleting a draft")
+
+	batch := []connect.SetStatusParams{
+		f.change(f.reload(drafts[2]), connect.EventSubmit, connect.StatusSubmitted, 40),
+		f.change(f.reload(drafts[3]), connect.EventSubmit, connect.StatusSubmitted, 41),
+	}
+	must(t, f.s.SetStatuses(f.ctx, account, batch))
+	recount("after a batch of status changes")
+	must(t, f.set(f.change(f.reload(drafts[2]), connect.EventSchedule, connect.StatusScheduled, 42)))
+	recount("after one status change")
+
+	// A batch that fails part way leaves the counts as it leaves the orders.
+	stale := f.change(f.reload(drafts[4]), connect.EventSubmit, connect.StatusSubmitted, 43)
+	stale.Version--
+	err := f.s.Tx(f.ctx, func(tx connect.Store) error {
+		return tx.SetStatuses(f.ctx, account, []connect.SetStatusParams{
+			f.change(f.reload(drafts[5]), connect.EventSubmit, connect.StatusSubmitted, 44), stale})
+	})
+	if err == nil {
+		t.Fatal("a batch with a stale order committed")
+	}
+	recount("after a rolled-back batch")
+}
+
 func testCountOnTime(t *testing.T, f *fixture) {
 	c := f.client(f.account())
 	d := f.client(c.Account)

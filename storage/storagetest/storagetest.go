@@ -112,6 +112,7 @@ func RunOrders(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"OrdersPaginateWithTies", testPaginationTies},
 		{"OrdersFilterByStatusDepotAndClient", testOrderFilters},
 		{"CountOrdersPerClientAndStatus", testCountOrders},
+		{"CountOrdersFollowEveryWrite", testCountsFollowWrites},
 		{"CountOnTimeOfDeliveredOrdersSince", testCountOnTime},
 		{"UpdateDraftChangesOnlyDrafts", testUpdateDraft},
 		{"DeleteDraftDeletesOnlyDrafts", testDeleteDraft},
