@@ -3,9 +3,11 @@ package connect
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ListOrdersParams selects a page of orders.
@@ -18,6 +20,11 @@ type ListOrdersParams struct {
 	// own client only.
 	Client ClientID
 	Depot  DepotID
+	Source Source
+	// Search, CreatedFrom and CreatedBefore filter as OrderQuery's do. Search is
+	// trimmed, at most 200 characters.
+	Search                     string
+	CreatedFrom, CreatedBefore time.Time
 	// Cursor continues after the previous page (its OrderPage.Next).
 	Cursor string
 	// Limit is the page size: 0 means 50, at most 500.
@@ -35,6 +42,7 @@ type OrderPage struct {
 const (
 	defaultPageSize = 50
 	maxPageSize     = 500
+	maxSearch       = 200 // characters of a search
 )
 
 // Orders lists orders newest first, a page at a time: a member's client's, or any of
@@ -49,7 +57,17 @@ func (s *Service) Orders(ctx context.Context, a Actor, p ListOrdersParams) (*Ord
 	if c.Kind == ActorDispatcher {
 		scope.Client = p.Client
 	}
-	q := OrderQuery{Statuses: p.Statuses, Depot: p.Depot, Limit: p.Limit}
+	q := OrderQuery{Statuses: p.Statuses, Depot: p.Depot, Source: p.Source, Search: strings.TrimSpace(p.Search),
+		CreatedFrom: p.CreatedFrom, CreatedBefore: p.CreatedBefore, Limit: p.Limit}
+	if utf8.RuneCountInString(q.Search) > maxSearch {
+		return nil, InvalidFields([]FieldError{{Field: "search", Reason: fmt.Sprintf("is longer than %d characters", maxSearch)}})
+	}
+	if q.Source != "" && !q.Source.Valid() {
+		return nil, Errorf(Invalid, "unknown source %q", q.Source)
+	}
+	if !q.CreatedFrom.IsZero() && !q.CreatedBefore.IsZero() && !q.CreatedFrom.Before(q.CreatedBefore) {
+		return nil, Errorf(Invalid, "the date range ends before it starts")
+	}
 	if p.View != "" {
 		if q.Statuses = p.View.Statuses(); q.Statuses == nil {
 			return nil, Errorf(Invalid, "unknown view %q", p.View)

@@ -26,6 +26,15 @@ const (
 	SourceDispatcher  Source = "dispatcher" // created by the account for the client
 )
 
+// Valid reports whether s is one of the order sources.
+func (s Source) Valid() bool {
+	switch s {
+	case SourceSpreadsheet, SourceShopify, SourceManual, SourceDispatcher:
+		return true
+	}
+	return false
+}
+
 // Address is where the stop is. Line1 is always required.
 type Address struct {
 	Unit    string `json:"unit,omitempty"` // unit, flat or unit name

@@ -3,7 +3,10 @@ package connect_test
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/connecttest"
@@ -247,5 +250,52 @@ func TestCancelByDispatcher(t *testing.T) {
 	last := full.History[len(full.History)-1]
 	if last.Reason != "address outside our area" || last.By != "dispatcher ana@dispatch.example" {
 		t.Fatalf("history %+v", last)
+	}
+}
+
+// TestOrdersSearchAndFilter lists a client's orders by a search and by source,
+// and refuses what no list can mean; the dispatcher's search spans its clients,
+// a member's never leaves its own.
+func TestOrdersSearchAndFilter(t *testing.T) {
+	w := newWorld(t)
+	w.draft(w.owner, "INV-7001")
+	w.draft(w.owner, "INV-7002")
+	_, other := w.signUpClient(w.disp, "Blue Bakery", connect.ClientSettings{AllowUpload: true})
+	w.draft(other, "INV-7003")
+
+	refs := func(a connect.Actor, p connect.ListOrdersParams) []string {
+		t.Helper()
+		page, err := w.svc.Orders(w.ctx, a, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, o := range page.Orders {
+			out = append(out, o.Ref)
+		}
+		return out
+	}
+	if got := refs(w.owner, connect.ListOrdersParams{Search: "  inv-700 "}); !slices.Equal(got, []string{"INV-7002", "INV-7001"}) {
+		t.Errorf("member's search: %v", got)
+	}
+	if got := refs(w.disp, connect.ListOrdersParams{Search: "INV-700"}); len(got) != 3 {
+		t.Errorf("dispatcher's search: %v", got)
+	}
+	if got := refs(w.owner, connect.ListOrdersParams{Search: "7003"}); len(got) != 0 {
+		t.Errorf("a member found another client's order: %v", got)
+	}
+	if got := refs(w.owner, connect.ListOrdersParams{Source: connect.SourceShopify}); len(got) != 0 {
+		t.Errorf("no Shopify order, yet %v", got)
+	}
+	for name, p := range map[string]connect.ListOrdersParams{
+		"a search too long":    {Search: strings.Repeat("x", 201)},
+		"an unknown source":    {Source: "fax"},
+		"a range ending first": {CreatedFrom: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), CreatedBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+		"an empty range":       {CreatedFrom: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), CreatedBefore: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		_, err := w.svc.Orders(w.ctx, w.owner, p)
+		if !errors.Is(err, connect.ErrInvalid) {
+			t.Errorf("%s: %v, want ErrInvalid", name, err)
+		}
 	}
 }

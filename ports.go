@@ -467,6 +467,14 @@ type RedactParams struct {
 type OrderQuery struct {
 	Statuses []Status // empty: every status
 	Depot    DepotID  // "": every depot
+	Source   Source   // "": every source
+	// Search keeps the orders whose reference, recipient (name, email, phone) or
+	// address (first line, city, postcode) contains it, compared without case at
+	// least for ASCII letters; "%" and "_" are plain characters. "": every order.
+	Search string
+	// CreatedFrom and CreatedBefore keep the orders created in [CreatedFrom,
+	// CreatedBefore); a zero time leaves that end open.
+	CreatedFrom, CreatedBefore time.Time
 	// After continues a list after the last order of the previous page.
 	After *OrderCursor
 	// Limit is the page size; the Store returns at most Limit orders (all when

@@ -215,6 +215,24 @@ func (s *Store) selectOrders(ctx context.Context, scope connect.Scope, q connect
 	if q.Depot != "" {
 		sel = sel.Where("depot = ?", string(q.Depot))
 	}
+	if q.Source != "" {
+		sel = sel.Where("source = ?", string(q.Source))
+	}
+	if q.Search != "" {
+		pattern := likePattern(q.Search)
+		sel = sel.WhereGroup(" AND ", func(g *bun.SelectQuery) *bun.SelectQuery {
+			for _, col := range searchColumns {
+				g = g.WhereOr("? "+s.d.like()+" ? ESCAPE '\\'", bun.Ident(col), pattern)
+			}
+			return g
+		})
+	}
+	if !q.CreatedFrom.IsZero() {
+		sel = sel.Where("created_at >= ?", dbTime(q.CreatedFrom))
+	}
+	if !q.CreatedBefore.IsZero() {
+		sel = sel.Where("created_at < ?", dbTime(q.CreatedBefore))
+	}
 	if q.After != nil {
 		sel = sel.Where("(created_at, id) < (?, ?)", dbTime(q.After.CreatedAt), string(q.After.ID))
 	}
@@ -226,6 +244,15 @@ func (s *Store) selectOrders(ctx context.Context, scope connect.Scope, q connect
 		return nil, translate(ctx, err, "listing orders")
 	}
 	return ordersOf(rows)
+}
+
+// searchColumns are the columns an OrderQuery.Search looks in.
+var searchColumns = []string{"ref", "recipient_name", "recipient_email", "recipient_phone", "address_line1", "city", "zip"}
+
+// likePattern returns the LIKE pattern of "contains search", with LIKE's own
+// characters (and the escape, a backslash) taken literally.
+func likePattern(search string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(search) + "%"
 }
 
 // ordersOf maps rows to orders.

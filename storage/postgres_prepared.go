@@ -114,6 +114,27 @@ func preparedOrders(scope connect.Scope, q connect.OrderQuery) (string, []any, b
 	if q.Depot != "" {
 		b.WriteString(" AND depot = " + param(string(q.Depot)))
 	}
+	if q.Source != "" {
+		b.WriteString(" AND source = " + param(string(q.Source)))
+	}
+	if q.Search != "" {
+		p := param(likePattern(q.Search))
+		for i, col := range searchColumns {
+			if i == 0 {
+				b.WriteString(" AND (")
+			} else {
+				b.WriteString(" OR ")
+			}
+			b.WriteString(col + " ILIKE " + p)
+		}
+		b.WriteString(")")
+	}
+	if !q.CreatedFrom.IsZero() {
+		b.WriteString(" AND created_at >= " + param(dbTime(q.CreatedFrom)) + "::timestamptz")
+	}
+	if !q.CreatedBefore.IsZero() {
+		b.WriteString(" AND created_at < " + param(dbTime(q.CreatedBefore)) + "::timestamptz")
+	}
 	if q.After != nil {
 		b.WriteString(" AND (created_at, id) < (" + param(dbTime(q.After.CreatedAt)) + "::timestamptz, " +
 			param(string(q.After.ID)) + ")")

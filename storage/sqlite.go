@@ -137,6 +137,9 @@ func (d *sqliteDialect) close() {
 
 func (d *sqliteDialect) migrations() string { return "migrations/sqlite" }
 
+// like is SQLite's LIKE, which ignores the case of ASCII letters.
+func (d *sqliteDialect) like() string { return "LIKE" }
+
 // hostTx has nothing to do: subscribers hear of a host's transaction at their
 // next poll.
 func (d *sqliteDialect) hostTx(context.Context, bun.Tx) error { return nil }

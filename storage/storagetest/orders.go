@@ -438,6 +438,60 @@ func testOrderFilters(t *testing.T, f *fixture) {
 	}
 }
 
+func testOrderSearch(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	d := f.client(c.Account)
+	mk := func(n int, edit func(o *connect.Order)) *connect.Order {
+		o := f.order(c, connect.StatusDraft, n)
+		edit(o)
+		return o
+	}
+	byRef := mk(1, func(o *connect.Order) { o.Ref = "INV-2041" })
+	byName := mk(2, func(o *connect.Order) { o.Recipient.Name = "Zoë O'Brien" })
+	byEmail := mk(3, func(o *connect.Order) { o.Recipient.Email = "orders@bakery.example" })
+	byPhone := mk(4, func(o *connect.Order) { o.Recipient.Phone = "+64 21 555 7788" })
+	byStreet := mk(5, func(o *connect.Order) { o.Address.Line1 = "42 Wallaby Way" })
+	byCity := mk(6, func(o *connect.Order) { o.Address.City = "Palmerston North" })
+	byZip := mk(7, func(o *connect.Order) { o.Address.Zip = "SW1A 1AA" })
+	percent := mk(8, func(o *connect.Order) { o.Notes = "not searched"; o.Ref = "50%_OFF" })
+	shopify := mk(9, func(o *connect.Order) { o.Source = connect.SourceShopify })
+	f.store(byRef, byName, byEmail, byPhone, byStreet, byCity, byZip, percent, shopify)
+	theirs := f.order(d, connect.StatusDraft, 10)
+	theirs.Ref = "INV-2041-D"
+	f.store(theirs)
+
+	cases := []struct {
+		name string
+		sc   connect.Scope
+		q    connect.OrderQuery
+		want []*connect.Order
+	}{
+		{"a reference, in another case", scopeOf(c), connect.OrderQuery{Search: "inv-204"}, []*connect.Order{byRef}},
+		{"a recipient's name", scopeOf(c), connect.OrderQuery{Search: "o'brien"}, []*connect.Order{byName}},
+		{"an email", scopeOf(c), connect.OrderQuery{Search: "BAKERY"}, []*connect.Order{byEmail}},
+		{"a phone", scopeOf(c), connect.OrderQuery{Search: "555 7788"}, []*connect.Order{byPhone}},
+		{"a street", scopeOf(c), connect.OrderQuery{Search: "wallaby"}, []*connect.Order{byStreet}},
+		{"a city", scopeOf(c), connect.OrderQuery{Search: "palmerston"}, []*connect.Order{byCity}},
+		{"a postcode", scopeOf(c), connect.OrderQuery{Search: "sw1a"}, []*connect.Order{byZip}},
+		{"% and _ are plain characters", scopeOf(c), connect.OrderQuery{Search: "%_"}, []*connect.Order{percent}},
+		{"a lone % matches no wildcard", scopeOf(c), connect.OrderQuery{Search: "0%"}, []*connect.Order{percent}},
+		{"the account's search finds every client's", connect.Scope{Account: c.Account}, connect.OrderQuery{Search: "INV-2041"},
+			[]*connect.Order{byRef, theirs}},
+		{"search and a page", scopeOf(c), connect.OrderQuery{Search: "inv-2041", Limit: 1}, []*connect.Order{byRef}},
+		{"a source", scopeOf(c), connect.OrderQuery{Source: connect.SourceShopify}, []*connect.Order{shopify}},
+		{"a date range", scopeOf(c), connect.OrderQuery{CreatedFrom: f.at(3), CreatedBefore: f.at(5)},
+			[]*connect.Order{byEmail, byPhone}},
+		{"from a date", scopeOf(c), connect.OrderQuery{CreatedFrom: f.at(8)}, []*connect.Order{percent, shopify}},
+		{"search within a date range", scopeOf(c), connect.OrderQuery{Search: "inv", CreatedFrom: f.at(2)}, nil},
+		{"nothing matches", scopeOf(c), connect.OrderQuery{Search: "nowhere at all"}, nil},
+	}
+	for _, tc := range cases {
+		got, err := f.s.Orders(f.ctx, tc.sc, tc.q)
+		must(t, err)
+		same(t, tc.name, ids(newestFirst(tc.want)), ids(got))
+	}
+}
+
 func testCountOrders(t *testing.T, f *fixture) {
 	c := f.client(f.account())
 	d := f.client(c.Account)

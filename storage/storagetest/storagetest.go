@@ -111,6 +111,7 @@ func RunOrders(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"BulkInsertOf10kOrders", testBulkInsert},
 		{"OrdersPaginateWithTies", testPaginationTies},
 		{"OrdersFilterByStatusDepotAndClient", testOrderFilters},
+		{"OrdersSearchAndFilterBySourceAndDate", testOrderSearch},
 		{"CountOrdersPerClientAndStatus", testCountOrders},
 		{"CountOrdersFollowEveryWrite", testCountsFollowWrites},
 		{"CountOnTimeOfDeliveredOrdersSince", testCountOnTime},
