@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -195,4 +196,53 @@ func TestInviteClientValidates(t *testing.T) {
 	}
 	_, err = w.svc.InviteClient(w.ctx, w.disp, connect.InviteClientParams{Name: "X", Settings: connect.ClientSettings{RequiredFields: connect.RequireFields("shoe_size")}})
 	connecttest.WantCode(t, err, connect.Invalid)
+}
+
+// TestClientsPageWalksTheOverview lists the dispatcher's clients a page at a
+// time, by name, each with its own counts and open invite, and finds one by a
+// search.
+func TestClientsPageWalksTheOverview(t *testing.T) {
+	w := newWorld(t) // has "Green Grocer", signed up
+	blue := w.NewClient("Blue Bakery", connect.ClientSettings{AllowUpload: true})
+	w.Orders(blue.Owner.Actor, connect.StatusSubmitted, 3)
+	w.Orders(w.owner, connect.StatusDraft, 2)
+	invited, err := w.svc.InviteClient(w.ctx, w.disp, connect.InviteClientParams{Name: "Amber Apothecary"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var names []string
+	byName := map[string]connect.ClientSummary{}
+	cursor := ""
+	for range 5 {
+		page, err := w.svc.ClientsPage(w.ctx, w.disp, connect.ClientsParams{Cursor: cursor, Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cs := range page.Clients {
+			names = append(names, cs.Client.Name)
+			byName[cs.Client.Name] = cs
+		}
+		if cursor = page.Next; cursor == "" {
+			break
+		}
+	}
+	if want := []string{"Amber Apothecary", "Blue Bakery", "Green Grocer"}; !slices.Equal(names, want) {
+		t.Fatalf("pages list %v, want %v", names, want)
+	}
+	if got := byName["Blue Bakery"].Orders[connect.StatusSubmitted]; got != 3 {
+		t.Errorf("Blue Bakery's submitted orders: %d, want 3", got)
+	}
+	if got := byName["Green Grocer"].Orders; got[connect.StatusDraft] != 2 || got[connect.StatusSubmitted] != 0 {
+		t.Errorf("Green Grocer's counts: %v", got)
+	}
+	if inv := byName["Amber Apothecary"].PendingInvite; inv == nil || inv.ID != invited.Invite.ID {
+		t.Errorf("the invited client's pending invite: %+v", inv)
+	}
+	found, err := w.svc.ClientsPage(w.ctx, w.disp, connect.ClientsParams{Search: " bakery "})
+	if err != nil || len(found.Clients) != 1 || found.Clients[0].Client.ID != blue.Client.ID || found.Next != "" {
+		t.Fatalf("search: %+v, %v", found, err)
+	}
+	_, err = w.svc.ClientsPage(w.ctx, w.disp, connect.ClientsParams{Cursor: "not a cursor!"})
+	wantCode(t, err, connect.Invalid)
 }

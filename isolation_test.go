@@ -353,6 +353,19 @@ var isoOps = []isoOp{
 		}
 		return n, err
 	}},
+	{name: "ClientsPage", matrix: "ClientsPage", allowed: dispatchers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		// Searching for the target by name is the likeliest way to reach it.
+		page, err := iw.svc.ClientsPage(iw.ctx, a, connect.ClientsParams{Search: tg.client.Name})
+		n := 0
+		if page != nil {
+			for _, cs := range page.Clients {
+				if notMine(a, cs.Client.Account, "") {
+					n++
+				}
+			}
+		}
+		return n, err
+	}},
 	{name: "Client", matrix: "Client", allowed: viewers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
 		_, err := iw.svc.Client(iw.ctx, a, tg.client.ID)
 		return 0, err
@@ -467,6 +480,18 @@ var isoOps = []isoOp{
 	}},
 	{name: "Orders", matrix: "Orders", allowed: viewers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
 		page, err := iw.svc.Orders(iw.ctx, a, connect.ListOrdersParams{Client: tg.client.ID})
+		n := 0
+		if page != nil {
+			for _, o := range page.Orders {
+				if notMine(a, o.Account, o.Client) {
+					n++
+				}
+			}
+		}
+		return n, err
+	}},
+	{name: "Orders (search)", matrix: "Orders", allowed: viewers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		page, err := iw.svc.Orders(iw.ctx, a, connect.ListOrdersParams{Search: tg.submitted.Ref})
 		n := 0
 		if page != nil {
 			for _, o := range page.Orders {

@@ -136,6 +136,21 @@ func (c OrderCursor) Encode() string {
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
+// Encode returns the cursor as an opaque string for the next page's link.
+func (c ClientCursor) Encode() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(string(c.ID) + "\x00" + c.Name))
+}
+
+// DecodeClientCursor reads a cursor made by ClientCursor.Encode. Errors: ErrInvalid.
+func DecodeClientCursor(s string) (ClientCursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	id, name, ok := strings.Cut(string(raw), "\x00")
+	if err != nil || !ok || id == "" {
+		return ClientCursor{}, Errorf(Invalid, "the page cursor is not valid; start from the first page")
+	}
+	return ClientCursor{Name: name, ID: ClientID(id)}, nil
+}
+
 // DecodeCursor reads a cursor made by Encode. Errors: ErrInvalid.
 func DecodeCursor(s string) (OrderCursor, error) {
 	bad := Errorf(Invalid, "the page cursor is not valid; start from the first page")

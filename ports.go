@@ -64,6 +64,10 @@ type ClientStore interface {
 	// Clients lists the scope's clients by name (the account's, or the one client
 	// the scope names).
 	Clients(ctx context.Context, scope Scope) ([]*Client, error)
+	// ClientsPage lists the scope's clients that q selects by name, then id, a
+	// page at a time (keyset pagination), so a dispatcher with thousands of
+	// clients reads one page.
+	ClientsPage(ctx context.Context, scope Scope, q ClientQuery) ([]*Client, error)
 	// UpdateClient writes c if the stored client is in the scope and still at
 	// version c.Version, and sets c.Version to the next version. Errors:
 	// ErrNotFound (also when c names another tenant than the scope); ErrConflict
@@ -147,6 +151,9 @@ type OrderStore interface {
 	// CountOrders counts the account's orders per client and status (a dispatcher's
 	// overview), or one client's when scope.Client is set.
 	CountOrders(ctx context.Context, scope Scope) (map[ClientID]StatusCounts, error)
+	// CountClientOrders counts the orders of the scope's clients among ids, per
+	// client and status: a page of the dispatcher's overview.
+	CountClientOrders(ctx context.Context, scope Scope, ids []ClientID) (map[ClientID]StatusCounts, error)
 	// CountOnTime counts the scope's delivered orders that had an ETA and whose
 	// delivery (their last route event) came at or after since, and of those the
 	// ones delivered by their ETA.
@@ -480,6 +487,24 @@ type OrderQuery struct {
 	// Limit is the page size; the Store returns at most Limit orders (all when
 	// Limit ≤ 0).
 	Limit int
+}
+
+// ClientQuery selects a page of clients for ClientStore.ClientsPage.
+type ClientQuery struct {
+	// Search keeps the clients whose name, email or number contains it, compared
+	// without case at least for ASCII letters; "%" and "_" are plain characters.
+	Search string
+	// After continues a list after the last client of the previous page.
+	After *ClientCursor
+	// Limit is the page size; all when ≤ 0.
+	Limit int
+}
+
+// ClientCursor is a position in a list of clients by name: the name and id of
+// the last client seen.
+type ClientCursor struct {
+	Name string
+	ID   ClientID
 }
 
 // OrderCursor is a position in a list of orders, newest first: the creation time and

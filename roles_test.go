@@ -53,6 +53,10 @@ var operations = []struct {
 		_, err := tm.svc.Clients(tm.ctx, a)
 		return err
 	}},
+	{"ClientsPage", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.ClientsPage(tm.ctx, a, connect.ClientsParams{})
+		return err
+	}},
 	{"Client", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.Client(tm.ctx, a, tm.client.ID)
 		return err

@@ -27,6 +27,8 @@ func (s *server) depots(ctx context.Context, a connect.Actor) ([]Depot, error) {
 
 type clientsData struct {
 	Clients []connect.ClientSummary
+	Search  string // the search the page shows
+	Next    string // the cursor of the next page
 	Depots  []Depot
 	Error   string
 	Errors  map[string]string
@@ -38,10 +40,12 @@ func (s *server) clientsPage(w http.ResponseWriter, r *http.Request, a connect.A
 }
 
 func (s *server) showClients(w http.ResponseWriter, r *http.Request, a connect.Actor, status int, d clientsData) error {
-	var err error
-	if d.Clients, err = s.svc.Clients(r.Context(), a); err != nil {
+	d.Search = strings.TrimSpace(r.URL.Query().Get("q"))
+	list, err := s.svc.ClientsPage(r.Context(), a, connect.ClientsParams{Search: d.Search, Cursor: r.URL.Query().Get("cursor")})
+	if err != nil {
 		return err
 	}
+	d.Clients, d.Next = list.Clients, list.Next
 	if d.Depots, err = s.depots(r.Context(), a); err != nil {
 		return err
 	}

@@ -1,8 +1,11 @@
 package portal_test
 
 import (
+	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -124,4 +127,29 @@ func TestDispatchersImportStopsByClientID(t *testing.T) {
 	d.do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusUnprocessableEntity).has(t, "no Client ID column")
 	// The client tracks the stop it did not upload, and is not offered to take it back.
 	e.signedIn(tm.email).get("/orders?view=active").is(t, http.StatusOK).has(t, "ST-1").lacks(t, "ST-2", "Withdraw")
+}
+
+// TestTheClientListPagesAndSearches shows a dispatcher's clients fifty at a
+// time with a link to the next page, and finds one by name.
+func TestTheClientListPagesAndSearches(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for i := range 52 {
+		if _, err := e.svc.InviteClient(e.ctx, e.disp, connect.InviteClientParams{Name: fmt.Sprintf("Client %02d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := e.dispatcher()
+	first := d.get("/dispatch/clients").is(t, http.StatusOK).has(t, "Client 00", "Client 49", `id="next-page"`)
+	first.lacks(t, "Client 50")
+	next := regexp.MustCompile(`href="([^"]*)" id="next-page"`).FindStringSubmatch(first.body)
+	if next == nil {
+		t.Fatal("no next page link")
+	}
+	second := d.get(strings.TrimPrefix(html.UnescapeString(next[1]), e.base)).is(t, http.StatusOK).has(t, "Client 50", "Client 51")
+	second.lacks(t, "Client 49", `id="next-page"`)
+
+	d.get("/dispatch/clients?q=client+07").is(t, http.StatusOK).has(t, "Client 07", "Show all").lacks(t, "Client 08")
+	d.get("/dispatch/clients?q=nobody").is(t, http.StatusOK).has(t, "No client matches")
+	d.get("/dispatch/clients?cursor=%21%21").is(t, http.StatusUnprocessableEntity).has(t, "start from the first page")
 }

@@ -76,15 +76,36 @@ func (s *Store) ClientByNumber(ctx context.Context, scope connect.Scope, n conne
 
 // Clients lists the scope's clients by name.
 func (s *Store) Clients(ctx context.Context, scope connect.Scope) ([]*connect.Client, error) {
+	return s.ClientsPage(ctx, scope, connect.ClientQuery{})
+}
+
+// ClientsPage lists the scope's clients that q selects, by name and id, read
+// along clients_account_name.
+func (s *Store) ClientsPage(ctx context.Context, scope connect.Scope, q connect.ClientQuery) ([]*connect.Client, error) {
 	var rows []clientRow
-	err := clientsIn(s.idb.NewSelect().Model(&rows), scope).
-		OrderExpr("name ASC, id ASC").
-		Scan(ctx)
-	if err != nil {
+	sel := clientsIn(s.idb.NewSelect().Model(&rows), scope)
+	if q.Search != "" {
+		pattern := likePattern(q.Search)
+		sel = sel.WhereGroup(" AND ", func(g *bun.SelectQuery) *bun.SelectQuery {
+			for _, col := range []string{"name", "email", "number"} {
+				g = g.WhereOr("? "+s.d.like()+" ? ESCAPE '\\'", bun.Ident(col), pattern)
+			}
+			return g
+		})
+	}
+	if q.After != nil {
+		sel = sel.Where("(name, id) > (?, ?)", q.After.Name, string(q.After.ID))
+	}
+	sel = sel.OrderExpr("name ASC, id ASC")
+	if q.Limit > 0 {
+		sel = sel.Limit(int64(q.Limit))
+	}
+	if err := sel.Scan(ctx); err != nil {
 		return nil, translate(ctx, err, "listing clients")
 	}
 	out := make([]*connect.Client, len(rows))
 	for i := range rows {
+		var err error
 		if out[i], err = rows[i].client(); err != nil {
 			return nil, err
 		}
@@ -128,16 +149,27 @@ func (s *Store) UpdateClient(ctx context.Context, scope connect.Scope, c *connec
 // counts the orders' triggers keep (order_counts, by primary key), so it costs a
 // few rows per client however many orders there are.
 func (s *Store) CountOrders(ctx context.Context, scope connect.Scope) (map[connect.ClientID]connect.StatusCounts, error) {
+	return s.orderCounts(ctx, inScope(s.idb.NewSelect().Table("order_counts"), scope))
+}
+
+// CountClientOrders counts the orders of the scope's clients among ids from
+// order_counts.
+func (s *Store) CountClientOrders(ctx context.Context, scope connect.Scope, ids []connect.ClientID) (map[connect.ClientID]connect.StatusCounts, error) {
+	if len(ids) == 0 {
+		return map[connect.ClientID]connect.StatusCounts{}, nil
+	}
+	return s.orderCounts(ctx, inScope(s.idb.NewSelect().Table("order_counts"), scope).
+		Where("client_id IN (?)", bun.List(ids)))
+}
+
+// orderCounts reads the counts that sel, a select of order_counts, keeps.
+func (s *Store) orderCounts(ctx context.Context, sel *bun.SelectQuery) (map[connect.ClientID]connect.StatusCounts, error) {
 	var rows []struct {
 		ClientID string `bun:"client_id"`
 		Status   string `bun:"status"`
 		N        int    `bun:"n"`
 	}
-	err := inScope(s.idb.NewSelect().Table("order_counts"), scope).
-		Column("client_id", "status", "n").
-		Where("n > 0").
-		Scan(ctx, &rows)
-	if err != nil {
+	if err := sel.Column("client_id", "status", "n").Where("n > 0").Scan(ctx, &rows); err != nil {
 		return nil, translate(ctx, err, "counting orders")
 	}
 	out := map[connect.ClientID]connect.StatusCounts{}

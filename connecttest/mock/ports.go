@@ -354,6 +354,45 @@ func (c *MockStoreClientsByShopAnyAccountCall) DoAndReturn(f func(context.Contex
 	return c
 }
 
+// ClientsPage mocks base method.
+func (m *MockStore) ClientsPage(ctx context.Context, scope connect.Scope, q connect.ClientQuery) ([]*connect.Client, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ClientsPage", ctx, scope, q)
+	ret0, _ := ret[0].([]*connect.Client)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ClientsPage indicates an expected call of ClientsPage.
+func (mr *MockStoreMockRecorder) ClientsPage(ctx, scope, q any) *MockStoreClientsPageCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ClientsPage", reflect.TypeOf((*MockStore)(nil).ClientsPage), ctx, scope, q)
+	return &MockStoreClientsPageCall{Call: call}
+}
+
+// MockStoreClientsPageCall wrap *gomock.Call
+type MockStoreClientsPageCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreClientsPageCall) Return(arg0 []*connect.Client, arg1 error) *MockStoreClientsPageCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreClientsPageCall) Do(f func(context.Context, connect.Scope, connect.ClientQuery) ([]*connect.Client, error)) *MockStoreClientsPageCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreClientsPageCall) DoAndReturn(f func(context.Context, connect.Scope, connect.ClientQuery) ([]*connect.Client, error)) *MockStoreClientsPageCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // ConfirmTwoFactor mocks base method.
 func (m *MockStore) ConfirmTwoFactor(ctx context.Context, scope connect.Scope, member connect.MemberID, step int64, at time.Time, recovery [][]byte) error {
 	m.ctrl.T.Helper()
@@ -388,6 +427,45 @@ func (c *MockStoreConfirmTwoFactorCall) Do(f func(context.Context, connect.Scope
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockStoreConfirmTwoFactorCall) DoAndReturn(f func(context.Context, connect.Scope, connect.MemberID, int64, time.Time, [][]byte) error) *MockStoreConfirmTwoFactorCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// CountClientOrders mocks base method.
+func (m *MockStore) CountClientOrders(ctx context.Context, scope connect.Scope, ids []connect.ClientID) (map[connect.ClientID]connect.StatusCounts, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "CountClientOrders", ctx, scope, ids)
+	ret0, _ := ret[0].(map[connect.ClientID]connect.StatusCounts)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// CountClientOrders indicates an expected call of CountClientOrders.
+func (mr *MockStoreMockRecorder) CountClientOrders(ctx, scope, ids any) *MockStoreCountClientOrdersCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CountClientOrders", reflect.TypeOf((*MockStore)(nil).CountClientOrders), ctx, scope, ids)
+	return &MockStoreCountClientOrdersCall{Call: call}
+}
+
+// MockStoreCountClientOrdersCall wrap *gomock.Call
+type MockStoreCountClientOrdersCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreCountClientOrdersCall) Return(arg0 map[connect.ClientID]connect.StatusCounts, arg1 error) *MockStoreCountClientOrdersCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreCountClientOrdersCall) Do(f func(context.Context, connect.Scope, []connect.ClientID) (map[connect.ClientID]connect.StatusCounts, error)) *MockStoreCountClientOrdersCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreCountClientOrdersCall) DoAndReturn(f func(context.Context, connect.Scope, []connect.ClientID) (map[connect.ClientID]connect.StatusCounts, error)) *MockStoreCountClientOrdersCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"crypto/rand"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -107,6 +108,74 @@ func testClientsByName(t *testing.T, f *fixture) {
 	must(t, err)
 	if len(got) != 0 {
 		t.Fatalf("an account without clients lists %d", len(got))
+	}
+}
+
+func testClientsPage(t *testing.T, f *fixture) {
+	account := f.account()
+	for i, name := range []string{"Zephyr Foods", "Acme", "Mango & Co", "Bolt", "acme north", "100% Organic", "Mango & Co"} {
+		c := &connect.Client{ID: connect.ClientID(f.id("cl")), Account: account, Name: name,
+			Email: fmt.Sprintf("ops%d@example.com", i), Number: connect.ClientNumber(fmt.Sprintf("N-%d%s", i, f.id(""))),
+			Status: connect.ClientActive, CreatedAt: f.at(0), UpdatedAt: f.at(0)}
+		must(t, f.s.CreateClient(f.ctx, connect.Scope{Account: c.Account}, c))
+	}
+	other := f.client(f.account()) // another account's: never listed
+	names := func(cs []*connect.Client) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Name)
+		}
+		return out
+	}
+	// Page by page, two at a time, the whole list in order, a name given twice
+	// split across pages by its id.
+	all, err := f.s.Clients(f.ctx, connect.Scope{Account: account})
+	must(t, err)
+	var paged []*connect.Client
+	var after *connect.ClientCursor
+	for range 10 {
+		page, err := f.s.ClientsPage(f.ctx, connect.Scope{Account: account}, connect.ClientQuery{After: after, Limit: 2})
+		must(t, err)
+		if len(page) == 0 {
+			break
+		}
+		paged = append(paged, page...)
+		last := page[len(page)-1]
+		after = &connect.ClientCursor{Name: last.Name, ID: last.ID}
+	}
+	same(t, "every page in turn", all, paged)
+	if len(paged) != 7 {
+		t.Fatalf("paged %d clients, want 7: %v", len(paged), names(paged))
+	}
+	for _, tc := range []struct {
+		search string
+		want   int
+	}{{"ACME", 2}, {"mango &", 2}, {"100%", 1}, {"%", 1}, {"ops3@", 1}, {"N-1", 1}, {other.Name, 0}} {
+		got, err := f.s.ClientsPage(f.ctx, connect.Scope{Account: account}, connect.ClientQuery{Search: tc.search})
+		must(t, err)
+		if len(got) != tc.want {
+			t.Errorf("search %q found %v, want %d", tc.search, names(got), tc.want)
+		}
+	}
+}
+
+func testClientOrderCounts(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	d := f.client(c.Account)
+	e := f.client(c.Account)
+	f.orders(c, connect.StatusDraft, 0, 2)
+	f.orders(d, connect.StatusSubmitted, 10, 3)
+	f.orders(e, connect.StatusDelivered, 20, 1)
+	stranger := f.client(f.account())
+	f.orders(stranger, connect.StatusDraft, 30, 4)
+	got, err := f.s.CountClientOrders(f.ctx, connect.Scope{Account: c.Account}, []connect.ClientID{c.ID, d.ID, stranger.ID})
+	must(t, err)
+	same(t, "the counts of the clients asked, in the account", map[connect.ClientID]connect.StatusCounts{
+		c.ID: {connect.StatusDraft: 2}, d.ID: {connect.StatusSubmitted: 3}}, nonZero(got))
+	got, err = f.s.CountClientOrders(f.ctx, connect.Scope{Account: c.Account}, nil)
+	must(t, err)
+	if len(got) != 0 {
+		t.Fatalf("no clients asked, counts %v", got)
 	}
 }
 
