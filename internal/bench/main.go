@@ -5,12 +5,21 @@
 //     same rows into comparable tables: plain ones (pgx CopyFrom, and psql \copy
 //     when psql is installed) and ones with the orders' indexes. Target: ≤ 1.5× the
 //     plain COPY.
+//
 //   - A client's first page of active orders (50 rows, submitted, scheduled and en
 //     route) out of 1M orders over 1k clients, through Store.Orders, against the
 //     same query prepared and run raw through pgx. Target: p99 ≤ 1 ms.
+//
 //   - Route events through Service.ApplyRouteEvents, in batches of 500, against
 //     the same UPDATE and history INSERT in raw SQL (routes.go). Target: ≥ 20k
 //     events/s.
+//
+//   - With -scale, the portal's reads among the seeded orders (scale.go: lists,
+//     search, filters, counts, the dispatcher's stops and client overview;
+//     target p99 ≤ 10 ms at 10M orders over 10k clients), and imports and route
+//     events before and after seeding (target: ≤ 20 % slower):
+//
+//     go run ./internal/bench -skip-insert -scale -orders 10000000 -clients 10000
 //
 // It works in a schema of its own, dropped at the end (-keep leaves it):
 //
@@ -57,6 +66,8 @@ func main() {
 		rtBatch = flag.Int("route-batch", 500, "route events per ApplyRouteEvents call")
 		rtWork  = flag.Int("route-workers", 1, "concurrent host streams of route events through the Service")
 		profile = flag.String("cpuprofile", "", "write a CPU profile of the page benchmark's measured loop to this file")
+		scale   = flag.Bool("scale", false, "measure the portal's reads among the seeded orders, and imports and route events before and after seeding")
+		reads   = flag.Int("scale-reads", 1000, "timed runs of each read with -scale")
 	)
 	flag.Parse()
 	cpuProfile = *profile
@@ -69,9 +80,25 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-	err = b.run(!*skipIns, !*skipPg, *rows, *runs, *orders, *clients, *pages)
-	if err == nil && !*skipRt {
-		if err = b.routes(*rtOrd, *rtBatch, *rtWork); err != nil {
+	if *scale {
+		fmt.Printf("\n== Writes on an empty orders table\n")
+		err = b.importAt("on an empty table", 10_000, *runs)
+		if err == nil {
+			err = b.routes("bench-routes-empty", *rtOrd, *rtBatch, *rtWork)
+		}
+	}
+	if err == nil {
+		err = b.run(!*skipIns, !*skipPg || *scale, *rows, *runs, *orders, *clients, *pages)
+	}
+	if err == nil && *scale {
+		if err = b.scaleReads(*clients, *reads); err == nil {
+			fmt.Printf("\n== Writes among the seeded orders\n")
+			if err = b.importAt("among the seeded orders", 10_000, *runs); err == nil {
+				err = b.routes("bench-routes-seeded", *rtOrd, *rtBatch, *rtWork)
+			}
+		}
+	} else if err == nil && !*skipRt {
+		if err = b.routes("bench-routes", *rtOrd, *rtBatch, *rtWork); err != nil {
 			err = fmt.Errorf("routes: %w", err)
 		}
 	}

@@ -13,17 +13,16 @@ import (
 // order scheduled, started, then completed, one event per order per batch) against
 // the floor: the same compare-and-set UPDATE and history INSERT, batch per
 // transaction, in raw SQL through pgx. Target: ≥ 20k events/s through the Service.
-func (b *bench) routes(n, batch, workers int) error {
-	fmt.Printf("\n== Route events: %d orders × schedule, start, complete, in batches of %d; %d host stream(s) through the Service, one for the floor\n", n, batch, workers)
+func (b *bench) routes(account connect.AccountID, n, batch, workers int) error {
+	fmt.Printf("\n== Route events (%s): %d orders × schedule, start, complete, in batches of %d; %d host stream(s) through the Service, one for the floor\n", account, n, batch, workers)
 	svc, err := connect.New(connect.Config{Store: b.store})
 	if err != nil {
 		return err
 	}
 	defer func() { _ = svc.Close() }()
-	const account = "bench-routes"
 	const clients = 10
 	for c := range clients {
-		cl := &connect.Client{ID: connect.ClientID(fmt.Sprintf("rc%02d", c)), Account: account, Name: fmt.Sprintf("Route client %d", c),
+		cl := &connect.Client{ID: connect.ClientID(fmt.Sprintf("%s-rc%02d", account, c)), Account: account, Name: fmt.Sprintf("Route client %d", c),
 			Status: connect.ClientActive, CreatedAt: time.Now(), UpdatedAt: time.Now()}
 		if err := b.store.CreateClient(b.ctx, connect.Scope{Account: account}, cl); err != nil {
 			return err
@@ -33,9 +32,9 @@ func (b *bench) routes(n, batch, workers int) error {
 	seed := func(prefix string) ([]connect.OrderID, error) {
 		var ids []connect.OrderID
 		for c := range clients {
-			orders, events := drafts(connect.ClientID(fmt.Sprintf("rc%02d", c)), n/clients)
+			orders, events := drafts(connect.ClientID(fmt.Sprintf("%s-rc%02d", account, c)), n/clients)
 			for i, o := range orders {
-				o.ID = connect.OrderID(fmt.Sprintf("%s-%s", prefix, o.ID))
+				o.ID = connect.OrderID(fmt.Sprintf("%s-%s", prefix, o.ID)) // drafts' ids carry the client's
 				o.Account, o.Ref = account, prefix+"-"+o.Ref
 				o.Status, o.SubmittedAt = connect.StatusSubmitted, o.CreatedAt
 				events[i].Order, events[i].To = o.ID, connect.StatusSubmitted
@@ -172,7 +171,7 @@ func (b *bench) routes(n, batch, workers int) error {
 FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::timestamptz[], $8::text[], $9::timestamptz[])
 	AS v(id, from_status, to_status, version, route_id, position, eta, proof, at)
 WHERE o.account_id = $10 AND o.id = v.id AND o.status = v.from_status AND o.version = v.version`,
-					ids, froms, tos, versions, routes, positions, etas, proofs, evAt, account)
+					ids, froms, tos, versions, routes, positions, etas, proofs, evAt, string(account))
 				if err != nil {
 					_ = tx.Rollback(b.ctx)
 					return err
@@ -184,7 +183,7 @@ WHERE o.account_id = $10 AND o.id = v.id AND o.status = v.from_status AND o.vers
 				_, err = tx.Exec(b.ctx, `INSERT INTO order_events (account_id, client_id, order_id, event, from_status, to_status, occurred_at, actor, eta)
 SELECT $1, o.client_id, v.id, $2, v.from_status, v.to_status, v.at, 'route sync', v.eta
 FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[]) AS v(id, from_status, to_status, at, eta)
-JOIN orders o ON o.id = v.id`, account, string(step), ids, froms, tos, evAt, etas)
+JOIN orders o ON o.id = v.id`, string(account), string(step), ids, froms, tos, evAt, etas)
 				if err != nil {
 					_ = tx.Rollback(b.ctx)
 					return err
