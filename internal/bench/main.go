@@ -5,25 +5,21 @@
 //     same rows into comparable tables: plain ones (pgx CopyFrom, and psql \copy
 //     when psql is installed) and ones with the orders' indexes. Target: ≤ 1.5× the
 //     plain COPY.
-//
 //   - A client's first page of active orders (50 rows, submitted, scheduled and en
 //     route) out of 1M orders over 1k clients, through Store.Orders, against the
 //     same query prepared and run raw through pgx. Target: p99 ≤ 1 ms.
-//
 //   - Route events through Service.ApplyRouteEvents, in batches of 500, against
 //     the same UPDATE and history INSERT in raw SQL (routes.go). Target: ≥ 20k
 //     events/s.
-//
 //   - With -scale, the portal's reads among the seeded orders (scale.go: lists,
 //     search, filters, counts, the dispatcher's stops and client overview;
 //     target p99 ≤ 10 ms at 10M orders over 10k clients), and imports and route
-//     events before and after seeding (target: ≤ 20 % slower):
-//
-//     go run ./internal/bench -skip-insert -scale -orders 10000000 -clients 10000
+//     events before and after seeding (target: ≤ 20 % slower).
 //
 // It works in a schema of its own, dropped at the end (-keep leaves it):
 //
 //	go run ./internal/bench -db "$CONNECT_TEST_POSTGRES_URL"
+//	go run ./internal/bench -skip-insert -scale -orders 10000000 -clients 10000
 package main
 
 import (
