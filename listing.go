@@ -45,6 +45,28 @@ const (
 	maxSearch       = 200 // characters of a search
 )
 
+// pageSize returns the page size a list asked for as Limit: 0 or less means
+// the default, more than maxPageSize means maxPageSize.
+func pageSize(limit int) int {
+	switch {
+	case limit <= 0:
+		return defaultPageSize
+	case limit > maxPageSize:
+		return maxPageSize
+	}
+	return limit
+}
+
+// checkSearch returns a list's search trimmed. Errors: ErrInvalid when it is
+// longer than maxSearch characters.
+func checkSearch(search string) (string, error) {
+	search = strings.TrimSpace(search)
+	if utf8.RuneCountInString(search) > maxSearch {
+		return "", InvalidFields([]FieldError{{Field: "search", Reason: fmt.Sprintf("is longer than %d characters", maxSearch)}})
+	}
+	return search, nil
+}
+
 // Orders lists orders newest first, a page at a time: a member's client's, or any of
 // the dispatcher's account (one client's with Client set).
 // Errors: ErrForbidden; ErrInvalid for a bad view, status or cursor.
@@ -57,11 +79,12 @@ func (s *Service) Orders(ctx context.Context, a Actor, p ListOrdersParams) (*Ord
 	if c.Kind == ActorDispatcher {
 		scope.Client = p.Client
 	}
-	q := OrderQuery{Statuses: p.Statuses, Depot: p.Depot, Source: p.Source, Search: strings.TrimSpace(p.Search),
-		CreatedFrom: p.CreatedFrom, CreatedBefore: p.CreatedBefore, Limit: p.Limit}
-	if utf8.RuneCountInString(q.Search) > maxSearch {
-		return nil, InvalidFields([]FieldError{{Field: "search", Reason: fmt.Sprintf("is longer than %d characters", maxSearch)}})
+	search, err := checkSearch(p.Search)
+	if err != nil {
+		return nil, err
 	}
+	q := OrderQuery{Statuses: p.Statuses, Depot: p.Depot, Source: p.Source, Search: search,
+		CreatedFrom: p.CreatedFrom, CreatedBefore: p.CreatedBefore, Limit: p.Limit}
 	if q.Source != "" && !q.Source.Valid() {
 		return nil, Errorf(Invalid, "unknown source %q", q.Source)
 	}
@@ -78,12 +101,7 @@ func (s *Service) Orders(ctx context.Context, a Actor, p ListOrdersParams) (*Ord
 			return nil, Errorf(Invalid, "unknown status %q", st)
 		}
 	}
-	switch {
-	case q.Limit <= 0:
-		q.Limit = defaultPageSize
-	case q.Limit > maxPageSize:
-		q.Limit = maxPageSize
-	}
+	q.Limit = pageSize(q.Limit)
 	if p.Cursor != "" {
 		cur, err := DecodeCursor(p.Cursor)
 		if err != nil {

@@ -2,7 +2,6 @@ package connect
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -127,16 +126,12 @@ func (s *Service) ClientsPage(ctx context.Context, a Actor, p ClientsParams) (*C
 	if err != nil {
 		return nil, err
 	}
-	q := ClientQuery{Search: strings.TrimSpace(p.Search), Limit: p.Limit}
-	if utf8.RuneCountInString(q.Search) > maxSearch {
-		return nil, InvalidFields([]FieldError{{Field: "search", Reason: fmt.Sprintf("is longer than %d characters", maxSearch)}})
+	search, err := checkSearch(p.Search)
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case q.Limit <= 0:
-		q.Limit = defaultPageSize
-	case q.Limit > maxPageSize:
-		q.Limit = maxPageSize
-	}
+	q := ClientQuery{Search: search, Limit: p.Limit}
+	q.Limit = pageSize(q.Limit)
 	if p.Cursor != "" {
 		cur, err := DecodeClientCursor(p.Cursor)
 		if err != nil {

@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -26,14 +27,28 @@ const (
 	SourceDispatcher  Source = "dispatcher" // created by the account for the client
 )
 
-// Valid reports whether s is one of the order sources.
-func (s Source) Valid() bool {
-	switch s {
-	case SourceSpreadsheet, SourceShopify, SourceManual, SourceDispatcher:
-		return true
-	}
-	return false
+// Sources returns the order sources, in the order a list offers them.
+func Sources() []Source {
+	return []Source{SourceSpreadsheet, SourceShopify, SourceManual, SourceDispatcher}
 }
+
+// Label is the source as the portal names it.
+func (s Source) Label() string {
+	switch s {
+	case SourceSpreadsheet:
+		return "Spreadsheet"
+	case SourceShopify:
+		return "Shopify"
+	case SourceManual:
+		return "Added by hand"
+	case SourceDispatcher:
+		return "From the dispatcher"
+	}
+	return string(s)
+}
+
+// Valid reports whether s is one of the order sources.
+func (s Source) Valid() bool { return slices.Contains(Sources(), s) }
 
 // Address is where the stop is. Line1 is always required.
 type Address struct {

@@ -255,7 +255,15 @@ type apiOrderList struct {
 
 func (s *server) apiListOrders(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
 	q := r.URL.Query()
-	p := connect.ListOrdersParams{View: connect.View(q.Get("view")), Cursor: q.Get("cursor")}
+	p := connect.ListOrdersParams{View: connect.View(q.Get("view")), Cursor: q.Get("cursor"),
+		Search: q.Get("q"), Source: connect.Source(q.Get("source"))}
+	var err error
+	if p.CreatedFrom, err = apiTime(q, "created_from"); err != nil {
+		return err
+	}
+	if p.CreatedBefore, err = apiTime(q, "created_before"); err != nil {
+		return err
+	}
 	for _, st := range q["status"] {
 		for _, one := range strings.Split(st, ",") {
 			if one != "" {

@@ -63,6 +63,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, v *viewer) error {
 // ordersData is the orders page: one tab, one page.
 type ordersData struct {
 	View   connect.View
+	Filter orderFilter
 	Orders []*connect.Order
 	Next   string
 	First  bool
@@ -84,11 +85,21 @@ func (s *server) ordersPage(w http.ResponseWriter, r *http.Request, v *viewer) e
 
 func (s *server) showOrders(w http.ResponseWriter, r *http.Request, v *viewer, view connect.View, status int, failure error) error {
 	cursor := r.URL.Query().Get("cursor")
-	p, err := s.svc.Orders(r.Context(), v.Actor, connect.ListOrdersParams{View: view, Cursor: cursor})
-	if err != nil {
-		return err
+	filter := filterOf(r.URL.Query())
+	params := connect.ListOrdersParams{View: view, Cursor: cursor}
+	p := &connect.OrderPage{}
+	err := filter.apply(&params)
+	if err == nil {
+		p, err = s.svc.Orders(r.Context(), v.Actor, params)
 	}
-	d := ordersData{View: view, Orders: p.Orders, Next: p.Next, First: cursor == ""}
+	if err != nil {
+		// A filter that is not one is said beside the form, over an empty list.
+		if httpStatus(err) != http.StatusUnprocessableEntity || !filter.Any() {
+			return err
+		}
+		status, failure, p = http.StatusUnprocessableEntity, err, &connect.OrderPage{}
+	}
+	d := ordersData{View: view, Orders: p.Orders, Next: p.Next, First: cursor == "", Filter: filter}
 	if failure != nil {
 		d.Error, d.Errors = message(failure), fieldErrors(failure)
 	}
@@ -386,7 +397,11 @@ func (s *server) exportOrders(format string) memberFunc {
 		if r.URL.Query().Get("view") == "" {
 			view = ""
 		}
-		first, err := s.svc.Orders(r.Context(), v.Actor, connect.ListOrdersParams{View: view, Limit: 500})
+		params := connect.ListOrdersParams{View: view, Limit: 500}
+		if err := filterOf(r.URL.Query()).apply(&params); err != nil {
+			return err
+		}
+		first, err := s.svc.Orders(r.Context(), v.Actor, params)
 		if err != nil {
 			return err
 		}
@@ -400,7 +415,7 @@ func (s *server) exportOrders(format string) memberFunc {
 		for i, c := range exportColumns {
 			header[i] = c.label
 		}
-		rows := s.exportRows(r, v, view, first)
+		rows := s.exportRows(r, v, params, first)
 		if format == "xlsx" {
 			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 			if err := s.cfg.Spreadsheets.WriteTable(w, format, header, rows); err != nil {
@@ -428,10 +443,10 @@ func escapeCells(row []string) []string {
 	return row
 }
 
-// exportRows yields the export's rows of the orders in view, starting with the page
+// exportRows yields the export's rows of the orders the list params select, starting with the page
 // first, up to maxExport. A page that cannot be read ends the export there (logged):
 // the file has already begun.
-func (s *server) exportRows(r *http.Request, v *viewer, view connect.View, first *connect.OrderPage) iter.Seq[[]string] {
+func (s *server) exportRows(r *http.Request, v *viewer, params connect.ListOrdersParams, first *connect.OrderPage) iter.Seq[[]string] {
 	return func(yield func([]string) bool) {
 		page, n := first, 0
 		for {
@@ -449,7 +464,8 @@ func (s *server) exportRows(r *http.Request, v *viewer, view connect.View, first
 				return
 			}
 			var err error
-			if page, err = s.svc.Orders(r.Context(), v.Actor, connect.ListOrdersParams{View: view, Limit: 500, Cursor: page.Next}); err != nil {
+			params.Cursor = page.Next
+			if page, err = s.svc.Orders(r.Context(), v.Actor, params); err != nil {
 				s.log.ErrorContext(r.Context(), "portal: export cut short", "err", err)
 				return
 			}

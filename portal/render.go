@@ -123,6 +123,7 @@ func (s *server) funcs() template.FuncMap {
 		"fieldLabel": func(f connect.Field) string { return f.Label() },
 		"fields":     connect.OrderFields,
 		"statuses":   connect.Statuses,
+		"sources":    connect.Sources,
 		"time":       fmtTime,
 		"timeISO": func(t time.Time) string {
 			if t.IsZero() {
