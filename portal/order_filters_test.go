@@ -23,7 +23,7 @@ func TestTheOrderListSearchesAndFilters(t *testing.T) {
 	e.draft(tm.owner, "CAKE-1")
 	b := e.signedIn(tm.email)
 
-	first := b.get("/orders?view=drafts&q=bread").is(t, http.StatusOK).has(t, "BREAD-52", `value="bread"`, `id="clear-filter"`)
+	first := b.get("/orders?view=drafts&q=bread").is(t, http.StatusOK).has(t, "BREAD-52", `value="bread"`, `id="clear-filter"`, `data-filtered`)
 	first.lacks(t, "CAKE-1")
 	next := regexp.MustCompile(`href="([^"]*)" id="next-page"`).FindStringSubmatch(first.body)
 	if next == nil || !strings.Contains(next[1], "q=bread") {

@@ -62,7 +62,9 @@
     var view = table.getAttribute("data-view");
     var tr = document.getElementById("order-" + ev.order);
     var belongs = (views[view] || []).indexOf(ev.to) >= 0;
-    if (!tr && !belongs) return;
+    // A searched or filtered list updates the rows it shows, and adds none: the
+    // server alone knows whether a new order matches.
+    if (!tr && (!belongs || table.hasAttribute("data-filtered"))) return;
     fetchHTML(prefix + "/orders/" + encodeURIComponent(ev.order) + "/row?view=" + encodeURIComponent(view)).then(function (html) {
       var row = fragment(html);
       if (!row) return;
