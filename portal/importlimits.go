@@ -123,19 +123,20 @@ func (sp *spill) close(keep bool) error {
 	return err
 }
 
-// refusedRows reads the refused rows back from a spill's blob, each time it is
-// ranged over (a writer may range twice: to learn the columns, then to write).
-func (us *uploads) refusedRows(ctx context.Context, key string) iter.Seq[connect.RefusedRow] {
+// refusedRows reads refused rows back from a spill's file (a local copy of its
+// blob), each time it is ranged over (a writer may range twice: to learn the
+// columns, then to write).
+func (us *uploads) refusedRows(ctx context.Context, path string) iter.Seq[connect.RefusedRow] {
 	return func(yield func(connect.RefusedRow) bool) {
-		rc, _, err := us.blobs.OpenBlob(ctx, key)
+		f, err := os.Open(path)
 		if err != nil {
-			us.log.WarnContext(ctx, "portal: reading refused rows", "key", key, "err", err)
+			us.log.WarnContext(ctx, "portal: reading refused rows", "path", path, "err", err)
 			return
 		}
-		defer rc.Close()
-		zr, err := gzip.NewReader(bufio.NewReader(rc))
+		defer f.Close()
+		zr, err := gzip.NewReader(bufio.NewReader(f))
 		if err != nil {
-			us.log.WarnContext(ctx, "portal: reading refused rows", "key", key, "err", err)
+			us.log.WarnContext(ctx, "portal: reading refused rows", "path", path, "err", err)
 			return
 		}
 		dec := gob.NewDecoder(zr)
@@ -143,7 +144,7 @@ func (us *uploads) refusedRows(ctx context.Context, key string) iter.Seq[connect
 			var r connect.RefusedRow
 			if err := dec.Decode(&r); err != nil {
 				if err != io.EOF {
-					us.log.WarnContext(ctx, "portal: reading refused rows", "key", key, "err", err)
+					us.log.WarnContext(ctx, "portal: reading refused rows", "path", path, "err", err)
 				}
 				return
 			}
@@ -159,12 +160,14 @@ type chargedWriter struct {
 	w  io.Writer
 	us *uploads
 	u  *upload
+	n  int64 // charged so far
 }
 
 func (c *chargedWriter) Write(p []byte) (int, error) {
 	if err := c.us.charge(c.u, int64(len(p))); err != nil {
 		return 0, err
 	}
+	c.n += int64(len(p))
 	return c.w.Write(p)
 }
 
@@ -198,9 +201,14 @@ func (us *uploads) removeFile(u *upload, path string) {
 	if os.Remove(path) != nil {
 		return
 	}
+	us.release(u, fi.Size())
+}
+
+// release gives n bytes of u's files back to the quota.
+func (us *uploads) release(u *upload, n int64) {
 	us.mu.Lock()
 	defer us.mu.Unlock()
-	n := min(fi.Size(), u.disk)
+	n = min(n, u.disk)
 	u.disk -= n
 	us.used[quotaKey(u.Owner)] -= n
 }

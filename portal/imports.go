@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -581,17 +582,26 @@ func (s *server) writeRefused(w http.ResponseWriter, r *http.Request, u *upload)
 			}
 		}
 	}
-	rc, _, err := s.uploads.blobs.OpenBlob(r.Context(), u.prefix()+name)
+	// One local copy of the blob, read once: the writer ranges over the rows
+	// twice, and both must see the same version of them.
+	f, err := os.CreateTemp(s.uploads.dir, u.ID+".refused-*")
+	if err != nil {
+		return connect.Errorf(connect.Internal, "reading the refused rows: %w", err)
+	}
+	defer s.uploads.removeFile(u, f.Name())
+	err = s.uploads.fetchBlob(r.Context(), u, name, f)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = connect.Errorf(connect.Internal, "reading the refused rows: %w", cerr)
+	}
 	if errors.Is(err, connect.ErrNotFound) {
 		return connect.Errorf(connect.NotFound, "preview or import the file first")
 	}
 	if err != nil {
 		return err
 	}
-	rc.Close()
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="refused-rows.csv"`)
-	return s.cfg.Spreadsheets.WriteRefused(w, header, s.uploads.refusedRows(r.Context(), u.prefix()+name), delimiter)
+	return s.cfg.Spreadsheets.WriteRefused(w, header, s.uploads.refusedRows(r.Context(), f.Name()), delimiter)
 }
 
 // removeUpload deletes an upload's files at once (after an import through the API).

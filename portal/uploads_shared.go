@@ -284,35 +284,63 @@ func (us *uploads) get(ctx context.Context, id string, a connect.Actor) (*upload
 // copyFromBlob makes this process's working copy of a shared upload's file
 // (u.fetch held), charged to the owner's quota like an upload.
 func (us *uploads) copyFromBlob(ctx context.Context, u *upload) error {
-	rc, _, err := us.blobs.OpenBlob(ctx, u.prefix()+blobFile)
-	if errors.Is(err, connect.ErrNotFound) {
-		return connect.Errorf(connect.NotFound, "the uploaded file is gone; upload it again")
-	}
-	if err != nil {
-		return connect.Errorf(connect.ErrorCode(err), "reading the upload: %w", err)
-	}
-	defer rc.Close()
 	tmp := u.Path + ".fetch"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return connect.Errorf(connect.Internal, "copying the upload: %w", err)
 	}
-	_, err = io.Copy(&chargedWriter{w: f, us: us, u: u}, rc)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	err = us.fetchBlob(ctx, u, blobFile, f)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = connect.Errorf(connect.Internal, "copying the upload: %w", cerr)
 	}
 	if err == nil {
-		err = os.Rename(tmp, u.Path)
+		if rerr := os.Rename(tmp, u.Path); rerr != nil {
+			err = connect.Errorf(connect.Internal, "copying the upload: %w", rerr)
+		}
 	}
 	if err != nil {
 		us.removeFile(u, tmp)
-		var tl tooLarge
-		if errors.As(err, &tl) {
-			return err
+		if errors.Is(err, connect.ErrNotFound) {
+			return connect.Errorf(connect.NotFound, "the uploaded file is gone; upload it again")
 		}
-		return connect.Errorf(connect.Internal, "copying the upload: %w", err)
+		return err
 	}
 	return nil
+}
+
+// fetchBlob copies u's blob name into f, charged to the owner's quota. A blob
+// replaced by another process while it is read (ErrConflict from the Blobs) is
+// read again from the start, so f holds one whole version. Errors: ErrNotFound;
+// tooLarge past the quota.
+func (us *uploads) fetchBlob(ctx context.Context, u *upload, name string, f *os.File) error {
+	var err error
+	for range 5 {
+		if _, err = f.Seek(0, io.SeekStart); err == nil {
+			err = f.Truncate(0)
+		}
+		if err != nil {
+			return connect.Errorf(connect.Internal, "copying %s: %w", name, err)
+		}
+		var rc io.ReadCloser
+		if rc, _, err = us.blobs.OpenBlob(ctx, u.prefix()+name); err != nil {
+			if errors.Is(err, connect.ErrConflict) {
+				continue
+			}
+			return err
+		}
+		cw := &chargedWriter{w: f, us: us, u: u}
+		_, err = io.Copy(cw, rc)
+		rc.Close()
+		if !errors.Is(err, connect.ErrConflict) {
+			break
+		}
+		us.release(u, cw.n) // what this attempt wrote is truncated away
+	}
+	var tl tooLarge
+	if err != nil && !errors.As(err, &tl) && connect.ErrorCode(err) == connect.Internal {
+		return connect.Errorf(connect.Internal, "copying %s: %w", name, err)
+	}
+	return err
 }
 
 // shareRefused stores a closed spill of refused rows as the upload's blob name

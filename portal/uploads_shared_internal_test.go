@@ -1,11 +1,14 @@
 package portal
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/dispatchkit/connect"
@@ -124,5 +127,71 @@ func TestSettingsReplacedWhileReadAreReadAgain(t *testing.T) {
 	got, err := us.get(ctx, u.ID, owner)
 	if err != nil || got.Name != "5 Shopify orders" {
 		t.Fatalf("settings replaced once while read: %v, %v", got, err)
+	}
+}
+
+// replacedMidRead is Blobs whose first read of each key fails part way, as
+// storage.Store's does when another process replaces the blob between chunks.
+type replacedMidRead struct {
+	connect.Blobs
+	failed map[string]bool
+}
+
+func (r *replacedMidRead) OpenBlob(ctx context.Context, key string) (io.ReadCloser, connect.BlobInfo, error) {
+	rc, info, err := r.Blobs.OpenBlob(ctx, key)
+	if err != nil || r.failed[key] {
+		return rc, info, err
+	}
+	r.failed[key] = true
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(io.LimitReader(rc, 10), iotest.ErrReader(
+		connect.Errorf(connect.Conflict, "blob %s was replaced or deleted while being read", key))), rc}, info, nil
+}
+
+// TestABlobReplacedWhileFetchedIsFetchedWhole: a local copy of a blob (the
+// refused rows a download writes, an upload's working copy) that another
+// process replaced part way through is read again from the start, and the
+// quota is charged once for what the file holds.
+func TestABlobReplacedWhileFetchedIsFetchedWhole(t *testing.T) {
+	ctx := context.Background()
+	plain, err := disk.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	us, err := newUploads(t.TempDir(), 1<<20, &replacedMidRead{Blobs: plain, failed: map[string]bool{}}, nil,
+		slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := connect.Actor{Kind: connect.ActorMember, Account: "acct-1", Client: "c-1", Member: "m-1"}
+	u, err := us.job(ctx, owner, "refused rows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.Repeat([]byte("refused row\n"), 100)
+	if _, err := plain.PutBlob(ctx, u.prefix()+blobImportRefused, bytes.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.CreateTemp(us.dir, "fetch-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	before := u.disk
+	if err := us.fetchBlob(ctx, u, blobImportRefused, f); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(f.Name())
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("fetched %d bytes (%v), want the whole %d", len(got), err, len(want))
+	}
+	if charged := u.disk - before; charged != int64(len(want)) {
+		t.Fatalf("charged %d bytes for a %d-byte file", charged, len(want))
+	}
+	us.removeFile(u, f.Name())
+	if u.disk != before {
+		t.Fatalf("after removing the file %d bytes stay charged", u.disk-before)
 	}
 }
