@@ -17,6 +17,12 @@ package portal_test
 //     SQLite (modernc, instrumented) convoys on its global page-cache mutex as
 //     every commit wakes every subscriber at once, and write transactions wait
 //     past the Store's 5 s turn (503 "the database is busy").
+//   - CONNECT_SOAK=<duration> (1h for issue #19): the default size for that long:
+//     each client imports a chunk of 50 rows every 10 s until the time is up,
+//     while the sessions load pages and stream; every minute the live heap,
+//     goroutines, open descriptors and database connections are sampled, and
+//     the last third of the samples must stay near the middle third (flat).
+//     Run one store at a time: -run 'TestLoadManySessionsWithLiveStreams/postgres'.
 //   - CONNECT_LOAD=full: issue #9's size, 500 sessions while 10 clients import
 //     10,000 rows each in chunks of 1000 (100k orders, 500k events, each session
 //     streaming its client's 50k: 25M deliveries). Every session loads a page every
@@ -70,9 +76,15 @@ type loadSize struct {
 	think    time.Duration // mean pause before each of a session's page loads
 	limit    time.Duration // the whole run, or the test fails
 	slack    uint64        // live heap allowed above the baseline after the run
+	pace     time.Duration // pause between a client's chunks (the soak's); 0: none
 }
 
 func loadSizes() (loadSize, string) {
+	if d, err := time.ParseDuration(os.Getenv("CONNECT_SOAK")); err == nil && d > 0 {
+		const chunk, pace = 50, 10 * time.Second
+		return loadSize{sessions: 200, clients: 10, rows: chunk * int(d/pace), chunk: chunk, think: 2 * time.Second,
+			limit: d + 10*time.Minute, slack: 32 << 20, pace: pace}, "soak " + d.String()
+	}
 	if os.Getenv("CONNECT_LOAD") == "full" {
 		return loadSize{sessions: 500, clients: 10, rows: 10_000, chunk: 1000, think: 5 * time.Second,
 			limit: 20 * time.Minute, slack: 64 << 20}, "full"
@@ -87,8 +99,8 @@ func loadSizes() (loadSize, string) {
 
 func TestLoadManySessionsWithLiveStreams(t *testing.T) {
 	size, name := loadSizes()
-	if name == "full" && testing.Short() {
-		t.Skip("CONNECT_LOAD=full is not run with -short")
+	if (name == "full" || size.pace > 0) && testing.Short() {
+		t.Skip("CONNECT_LOAD=full and CONNECT_SOAK are not run with -short")
 	}
 	t.Run("sqlite", func(t *testing.T) {
 		runLoad(t, size, name, "sqlite:"+filepath.Join(t.TempDir(), "connect.db"))
@@ -203,6 +215,11 @@ func runLoad(t *testing.T, size loadSize, name, dsn string) {
 	baseHeap, baseGoroutines := loadSettledHeap(), runtime.NumGoroutine()
 	peak := loadWatchMemory()
 	defer peak.stop()
+	var soak *soakWatch
+	if size.pace > 0 {
+		soak = watchSoak(st.DB().DB, time.Minute)
+		defer soak.stop()
+	}
 
 	// Sign in over HTTP, in parallel, each from its own address.
 	signInStart := time.Now()
@@ -430,6 +447,9 @@ func runLoad(t *testing.T, size loadSize, name, dsn string) {
 	if afterGoroutines > baseGoroutines+10 {
 		t.Errorf("%d goroutines after the run, %d before", afterGoroutines, baseGoroutines)
 	}
+	if soak != nil {
+		soak.check(t)
+	}
 }
 
 type loadTiming struct {
@@ -598,6 +618,13 @@ func loadImport(ctx context.Context, base, key string, k int, size loadSize, bat
 		}
 		if imported.Imported != n || imported.Refused != 0 {
 			return fmt.Errorf("import of rows %d..%d: %+v", from, from+n, imported)
+		}
+		if size.pace > 0 {
+			select {
+			case <-time.After(size.pace):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 		for {
 			var drafts struct {

@@ -1,0 +1,98 @@
+package portal_test
+
+import (
+	"database/sql"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+// soakSample is one reading of what a long run must not accumulate.
+type soakSample struct {
+	at          time.Duration
+	heap        uint64 // live heap after a collection
+	goroutines  int
+	descriptors int // open by the process
+	dbOpen      int // the Store's open database connections
+}
+
+// soakWatch samples the process every period until stopped.
+type soakWatch struct {
+	mu      sync.Mutex
+	samples []soakSample
+	done    chan struct{}
+	ended   chan struct{}
+	once    sync.Once
+}
+
+func watchSoak(db *sql.DB, period time.Duration) *soakWatch {
+	w := &soakWatch{done: make(chan struct{}), ended: make(chan struct{})}
+	began := time.Now()
+	go func() {
+		defer close(w.ended)
+		tick := time.NewTicker(period)
+		defer tick.Stop()
+		for {
+			select {
+			case <-w.done:
+				return
+			case <-tick.C:
+			}
+			fds, _ := os.ReadDir("/proc/self/fd")
+			s := soakSample{at: time.Since(began).Round(time.Second), heap: loadSettledHeap(),
+				goroutines: runtime.NumGoroutine(), descriptors: len(fds), dbOpen: db.Stats().OpenConnections}
+			w.mu.Lock()
+			w.samples = append(w.samples, s)
+			w.mu.Unlock()
+		}
+	}()
+	return w
+}
+
+func (w *soakWatch) stop() {
+	w.once.Do(func() { close(w.done) })
+	<-w.ended
+}
+
+// check logs every sample and fails when the last third of the run grew past
+// its middle third: the first third is warm-up (pools, caches and the
+// database's statement caches filling), after which a leak shows as growth.
+func (w *soakWatch) check(t *testing.T) {
+	t.Helper()
+	w.stop()
+	for _, s := range w.samples {
+		t.Logf("soak %8v: live heap %s, %d goroutines, %d descriptors, %d database connections",
+			s.at, loadMB(s.heap), s.goroutines, s.descriptors, s.dbOpen)
+	}
+	n := len(w.samples)
+	if n < 6 {
+		t.Errorf("only %d soak samples: run it longer", n)
+		return
+	}
+	middle, last := w.samples[n/3:2*n/3], w.samples[2*n/3:]
+	peak := func(ss []soakSample, f func(soakSample) float64) float64 {
+		m := 0.0
+		for _, s := range ss {
+			m = max(m, f(s))
+		}
+		return m
+	}
+	for _, m := range []struct {
+		name  string
+		f     func(soakSample) float64
+		slack float64 // allowed over the middle third's peak: a fraction, plus a floor
+		floor float64
+	}{
+		{"live heap (MB)", func(s soakSample) float64 { return float64(s.heap) / (1 << 20) }, 0.2, 8},
+		{"goroutines", func(s soakSample) float64 { return float64(s.goroutines) }, 0.05, 20},
+		{"descriptors", func(s soakSample) float64 { return float64(s.descriptors) }, 0.05, 20},
+		{"database connections", func(s soakSample) float64 { return float64(s.dbOpen) }, 0, 4},
+	} {
+		was, is := peak(middle, m.f), peak(last, m.f)
+		if is > was*(1+m.slack)+m.floor {
+			t.Errorf("%s grew in the last third of the soak: peak %.1f, %.1f in the middle third", m.name, is, was)
+		}
+	}
+}
