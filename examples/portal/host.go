@@ -139,6 +139,15 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 	}
 	h.closers = append(h.closers, func() { h.store.Close() })
 
+	// Files (proof photos and signatures, uploads waiting for their preview)
+	// live in the database, or in an S3 bucket.
+	var blobs connect.Blobs = h.store
+	if cfg.S3.Endpoint != "" {
+		if blobs, err = openS3(ctx, cfg.S3, log); err != nil {
+			return nil, err
+		}
+	}
+
 	links := portal.Links{BaseURL: cfg.BaseURL}
 	h.routes = &routeSync{log: log}
 	var rs connect.RouteSync = h.routes
@@ -148,8 +157,8 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 	svcCfg := connect.Config{
 		Store: h.store, Mailer: newMailer(cfg, log), RouteSync: rs,
 		InviteURL: links.Invite, TrackingURL: links.Tracking, PasswordResetURL: links.PasswordReset, Logger: log,
-		// Proof photos and signatures from the driver page, in the database.
-		Blobs: h.store, ProofFileURL: links.ProofFile,
+		// Proof photos and signatures from the driver page.
+		Blobs: blobs, ProofFileURL: links.ProofFile,
 		Privacy: &demoPrivacy{files: h.files, exports: filepath.Join(cfg.DataDir, "privacy-exports"), baseURL: cfg.BaseURL, log: log},
 	}
 	if svcCfg.TwoFactorKey, err = hex.DecodeString(h.state.TwoFactorKey); err != nil {
@@ -195,8 +204,11 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 		Logger:          log,
 	}
 	if strings.HasPrefix(cfg.DB, "postgres") {
-		// Several demo processes on one PostgreSQL share imports through it.
-		pcfg.Blobs, pcfg.Once, pcfg.Limits = h.store, h.store, h.store
+		// Several demo processes on one PostgreSQL share imports through it
+		// (the files, through the bucket with S3).
+		pcfg.Blobs, pcfg.Once, pcfg.Limits = blobs, h.store, h.store
+	} else if cfg.S3.Endpoint != "" {
+		pcfg.Blobs = blobs
 	}
 	if h.portal, err = portal.New(pcfg); err != nil {
 		return nil, err

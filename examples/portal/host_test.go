@@ -74,7 +74,8 @@ func (l *logLines) await(msg string, n int) int {
 	}
 }
 
-func startHost(t *testing.T, dir string) *testHost {
+// startHost starts the host on dir; set changes its config first.
+func startHost(t *testing.T, dir string, set ...func(*config)) *testHost {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -83,6 +84,9 @@ func startHost(t *testing.T, dir string) *testHost {
 	base := "http://" + ln.Addr().String()
 	cfg := config{Addr: ln.Addr().String(), DB: "sqlite:" + filepath.Join(dir, "demo.db"), BaseURL: base,
 		DataDir: filepath.Join(dir, "data"), PasswordIterations: 1000}
+	for _, f := range set {
+		f(&cfg)
+	}
 	logs := &logLines{counts: map[string]int{}, changed: make(chan struct{})}
 	log := slog.New(logs)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -416,11 +420,19 @@ func TestTheDemoShutsDownWithAStreamOpen(t *testing.T) {
 // returns a client signed in as her.
 func (th *testHost) signedInOwner(t *testing.T) *http.Client {
 	t.Helper()
-	if _, err := th.svc.AcceptInvite(context.Background(), strings.TrimPrefix(th.inviteLink(), th.base+"/invite/"),
-		connect.SignUp{Name: "Gina", Email: "gina@greengrocer.test", Password: "long enough password"}); err != nil {
+	c, _ := th.signedInOwnerActor(t)
+	return c
+}
+
+// signedInOwnerActor is signedInOwner, with the owner as an Actor.
+func (th *testHost) signedInOwnerActor(t *testing.T) (*http.Client, connect.Actor) {
+	t.Helper()
+	acc, err := th.svc.AcceptInvite(context.Background(), strings.TrimPrefix(th.inviteLink(), th.base+"/invite/"),
+		connect.SignUp{Name: "Gina", Email: "gina@greengrocer.test", Password: "long enough password"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	c := th.client()
 	th.form(t, c, "/signin", url.Values{"email": {"gina@greengrocer.test"}, "password": {"long enough password"}})
-	return c
+	return c, acc.Actor
 }

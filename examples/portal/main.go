@@ -37,6 +37,17 @@
 //	                 claim lease and a fixed delay between retries
 //	                 [CONNECT_OUTBOX_POLL, CONNECT_OUTBOX_LEASE, CONNECT_OUTBOX_RETRY];
 //	                 unset: connect.OutboxOptions's defaults
+//	-s3-endpoint     keep proof-of-delivery files and uploads waiting for their
+//	                 preview in an S3-compatible bucket (package s3), at
+//	                 https://HOST or http://HOST:PORT [CONNECT_S3_ENDPOINT]; unset:
+//	                 in the database
+//	-s3-bucket, -s3-region, -s3-prefix  the bucket (it must exist), its region
+//	                 (unset: asked of the endpoint) and the start of the objects'
+//	                 names (connect/) [CONNECT_S3_BUCKET, CONNECT_S3_REGION,
+//	                 CONNECT_S3_PREFIX]
+//	-s3-access-key, -s3-secret-key  [CONNECT_S3_ACCESS_KEY, CONNECT_S3_SECRET_KEY];
+//	                 unset: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
+//	                 ~/.aws/credentials, or the machine's IAM role
 package main
 
 import (
@@ -69,6 +80,8 @@ type config struct {
 
 	RouteSyncURL string // "": the demo's in-memory route sync
 
+	S3 s3Config // Endpoint "": files in the database
+
 	// The outbox worker's settings; 0: connect.OutboxOptions's defaults.
 	OutboxPoll, OutboxLease, OutboxRetry time.Duration
 
@@ -98,6 +111,12 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.ShopifySecret, "shopify-secret", env("CONNECT_SHOPIFY_SECRET", ""), "Shopify app secret")
 	fs.StringVar(&c.ShopifyAPIURL, "shopify-api-url", env("CONNECT_SHOPIFY_API_URL", ""), "send Shopify requests to this base URL (a fake Shopify)")
 	fs.StringVar(&c.RouteSyncURL, "route-sync-url", env("CONNECT_ROUTE_SYNC_URL", ""), "POST stop changes to this URL (unset: the demo's in-memory stop list)")
+	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", env("CONNECT_S3_ENDPOINT", ""), "keep files in this S3-compatible endpoint, https://HOST or http://HOST:PORT (unset: in the database)")
+	fs.StringVar(&c.S3.Bucket, "s3-bucket", env("CONNECT_S3_BUCKET", ""), "S3 bucket of the files (it must exist)")
+	fs.StringVar(&c.S3.Region, "s3-region", env("CONNECT_S3_REGION", ""), "S3 region (unset: asked of the endpoint)")
+	fs.StringVar(&c.S3.AccessKey, "s3-access-key", env("CONNECT_S3_ACCESS_KEY", ""), "S3 access key (unset: AWS_ACCESS_KEY_ID, ~/.aws/credentials or the IAM role)")
+	fs.StringVar(&c.S3.SecretKey, "s3-secret-key", env("CONNECT_S3_SECRET_KEY", ""), "S3 secret key")
+	fs.StringVar(&c.S3.Prefix, "s3-prefix", env("CONNECT_S3_PREFIX", "connect/"), "start of the files' object names (\"\": none)")
 	for _, d := range []struct {
 		p         *time.Duration
 		name, env string
@@ -123,6 +142,11 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.ShopifyAPIURL != "" && (c.ShopifyClientID == "" || c.ShopifySecret == "") {
 		err := errors.New("-shopify-api-url needs -shopify-client-id and -shopify-secret (the fake's)")
+		fmt.Fprintln(fs.Output(), err)
+		return c, err
+	}
+	if c.S3.Endpoint != "" && c.S3.Bucket == "" {
+		err := errors.New("-s3-endpoint needs -s3-bucket")
 		fmt.Fprintln(fs.Output(), err)
 		return c, err
 	}
