@@ -78,27 +78,19 @@ func TestNewSaysWhatIsWrong(t *testing.T) {
 	}
 }
 
-// cutReader yields n bytes of x, then calls at (if set) and fails with err.
-type cutReader struct {
-	n   int
-	at  func()
-	err error
+// cut yields n bytes, then calls at (if set) and fails with err.
+func cut(n int, at func(), err error) io.Reader {
+	return io.MultiReader(bytes.NewReader(make([]byte, n)), readerFunc(func([]byte) (int, error) {
+		if at != nil {
+			at()
+		}
+		return 0, err
+	}))
 }
 
-func (c *cutReader) Read(p []byte) (int, error) {
-	if c.n == 0 {
-		if c.at != nil {
-			c.at()
-		}
-		return 0, c.err
-	}
-	k := min(len(p), c.n)
-	for i := range k {
-		p[i] = 'x'
-	}
-	c.n -= k
-	return k, nil
-}
+type readerFunc func(p []byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 
 // TestAPutCutAfterPartsLeavesNothing: a put whose reader fails, or whose
 // context ends, after two parts went up stores nothing, keeps the blob before
@@ -117,13 +109,13 @@ func TestAPutCutAfterPartsLeavesNothing(t *testing.T) {
 		code connect.Code
 	}{
 		{"ReaderFails", func(key string) error {
-			_, err := b.PutBlob(t.Context(), key, &cutReader{n: twoParts, err: errors.New("the client went away")})
+			_, err := b.PutBlob(t.Context(), key, cut(twoParts, nil, errors.New("the client went away")))
 			return err
 		}, connect.Invalid},
 		{"ContextEnds", func(key string) error {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			_, err := b.PutBlob(ctx, key, &cutReader{n: twoParts, at: cancel, err: context.Canceled})
+			_, err := b.PutBlob(ctx, key, cut(twoParts, cancel, context.Canceled))
 			return err
 		}, connect.Unavailable},
 	} {
@@ -168,7 +160,7 @@ func TestAPutStreamsPartByPart(t *testing.T) {
 		}
 		return false
 	})
-	n, err := b.PutBlob(t.Context(), "uploads/a/c/big.csv", &cutReader{n: 2*s3.MinPartSize + 7, err: io.EOF})
+	n, err := b.PutBlob(t.Context(), "uploads/a/c/big.csv", cut(2*s3.MinPartSize+7, nil, io.EOF))
 	if err != nil || n != 2*s3.MinPartSize+7 {
 		t.Fatalf("PutBlob: %d, %v", n, err)
 	}
@@ -223,7 +215,7 @@ func TestThrottlingAndServerErrorsAreUnavailable(t *testing.T) {
 					return err
 				}},
 				{"PutBlobOfParts", "proofs/a/big.png", func(k string) error {
-					_, err := b.PutBlob(t.Context(), k, &cutReader{n: s3.MinPartSize + 1, err: io.EOF})
+					_, err := b.PutBlob(t.Context(), k, cut(s3.MinPartSize+1, nil, io.EOF))
 					return err
 				}},
 				{"OpenBlob", "proofs/a/there.png", func(k string) error {
