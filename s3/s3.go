@@ -27,6 +27,12 @@
 // message, after the retries minio-go makes (Options.MaxRetries, 10 by default,
 // with a backoff of at most a second, and never past the context's end).
 //
+// Processes agree through the store's consistency: Amazon S3 (since December
+// 2020), MinIO and R2 are strongly consistent, so a read or a listing after a
+// put or a delete, in any process, sees it. A store that is only eventually
+// consistent would let a process read an upload's settings from before its
+// last change.
+//
 // The bucket is the host's: create it beforehand, and give it a lifecycle rule
 // that aborts incomplete multipart uploads after a day, for the parts of puts
 // whose process died before it could abort them.
