@@ -54,6 +54,7 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/s3utils"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dispatchkit/connect"
@@ -123,6 +124,8 @@ func New(ctx context.Context, cfg Config) (*Blobs, error) {
 		return nil, connect.Errorf(connect.Invalid, "s3: Config.Client is required")
 	case cfg.Bucket == "":
 		return nil, connect.Errorf(connect.Invalid, "s3: Config.Bucket is required")
+	case s3utils.CheckValidBucketName(cfg.Bucket) != nil:
+		return nil, connect.Errorf(connect.Invalid, "s3: Config.Bucket %q: %v", cfg.Bucket, s3utils.CheckValidBucketName(cfg.Bucket))
 	case cfg.Prefix != "" && !connect.ValidBlobPrefix(cfg.Prefix):
 		return nil, connect.Errorf(connect.Invalid, "s3: Config.Prefix %q is not a key prefix ending in a slash", cfg.Prefix)
 	case cfg.PartSize != 0 && cfg.PartSize < MinPartSize:
@@ -193,6 +196,12 @@ func (b *Blobs) PutBlob(ctx context.Context, key string, r io.Reader) (n int64, 
 
 // putMultipart stores a blob of more than one part, first holding its first
 // part. The upload is aborted unless it completes, even when ctx has ended.
+//
+// minio-go's PutObject of an unknown size (-1) streams a multipart upload too,
+// but it aborts the upload with the caller's context, so a put whose context
+// ended leaves its parts behind (stored, and billed, until a lifecycle rule
+// removes them), and it makes a multipart upload of three requests even of a
+// settings blob of a hundred bytes.
 func (b *Blobs) putMultipart(ctx context.Context, key, name string, r io.Reader, first []byte) (int64, error) {
 	id, err := b.core.NewMultipartUpload(ctx, b.bucket, name, minio.PutObjectOptions{})
 	if err != nil {

@@ -64,6 +64,7 @@ func TestNewSaysWhatIsWrong(t *testing.T) {
 	}{
 		{"NoClient", s3.Config{Bucket: testBucket}, connect.Invalid, "Client is required"},
 		{"NoBucket", s3.Config{Client: f.client(t, 1)}, connect.Invalid, "Bucket is required"},
+		{"BadBucketName", s3.Config{Client: f.client(t, 1), Bucket: "Dispatch_Files"}, connect.Invalid, "Dispatch_Files"},
 		{"BadPrefix", s3.Config{Client: f.client(t, 1), Bucket: testBucket, Prefix: "no-slash"}, connect.Invalid, "Prefix"},
 		{"PartsUnderFiveMiB", s3.Config{Client: f.client(t, 1), Bucket: testBucket, PartSize: 1 << 20}, connect.Invalid, "5 MiB"},
 		{"MissingBucket", s3.Config{Client: f.client(t, 1), Bucket: "nobody-made-it"}, connect.Invalid, "bucket nobody-made-it does not exist"},
