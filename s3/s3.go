@@ -5,7 +5,7 @@
 //
 // A blob is the object named Config.Prefix + its key in Config.Bucket:
 //
-//   - PutBlob streams: a blob that fits in one part (Config.PartSize, 16 MiB by
+//   - PutBlob streams: a blob that fits in one part (Config.PartSize, 8 MiB by
 //     default) is one PUT; a larger one is a multipart upload, one part in
 //     memory at a time. S3 shows an object only once its PUT or its multipart
 //     upload completes, so a reader sees the old blob or the new one, never
@@ -61,8 +61,10 @@ import (
 )
 
 // DefaultPartSize is the part size of a multipart upload when Config.PartSize
-// is zero: each PutBlob of a blob that large holds one part in memory.
-const DefaultPartSize = 16 << 20
+// is zero: each PutBlob of a blob that large holds one part in memory. 8 MiB,
+// the AWS CLI's, keeps a proof photo's put (10 MiB at most) at two parts and the
+// memory of many uploads at once low.
+const DefaultPartSize = 8 << 20
 
 // MinPartSize is the smallest part S3 accepts in a multipart upload (all but
 // the last part must be at least 5 MiB; smaller ones fail the upload's
@@ -89,7 +91,7 @@ type Config struct {
 	Prefix string
 	// PartSize is the size of a multipart upload's parts, and so the memory
 	// one PutBlob of a large blob holds: at least MinPartSize. A blob of up to
-	// 10,000 parts can be stored (156 GiB at 16 MiB). 0: DefaultPartSize.
+	// 10,000 parts can be stored (78 GiB at 8 MiB). 0: DefaultPartSize.
 	PartSize int64
 	// Logger hears about multipart uploads that could not be aborted. nil:
 	// silent.
