@@ -214,7 +214,17 @@ func TestPostgresListsUseTheirIndexes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for i, tc := range planQueries() {
+	client := connect.Scope{Account: "a", Client: "c"}
+	pgOnly := []struct {
+		sc    connect.Scope
+		q     connect.OrderQuery
+		index string
+	}{
+		{client, connect.OrderQuery{Search: "main", Limit: 51}, "orders_client_search"},
+		{client, connect.OrderQuery{Source: connect.SourceShopify, Statuses: connect.ViewCompleted.Statuses(), Limit: 51}, "orders_client_search"},
+		{client, connect.OrderQuery{Limit: 51}, "orders_client_search"},
+	}
+	for i, tc := range append(planQueries(), pgOnly...) {
 		query, args, ok := preparedOrders(tc.sc, tc.q)
 		if !ok {
 			t.Fatalf("no prepared query for %+v", tc.q)
