@@ -33,6 +33,14 @@ func TestAPIRequiresAValidKey(t *testing.T) {
 		if code := body["error"].(map[string]any)["code"]; code != "unauthorized" {
 			t.Errorf("token %q: code %v", tok, code)
 		}
+		// A key that is not one is told so, not asked to sign in.
+		want := "Send an API key as Authorization: Bearer"
+		if tok != "" {
+			want = "This API key is not valid"
+		}
+		if msg, _ := body["error"].(map[string]any)["message"].(string); !strings.HasPrefix(msg, want) {
+			t.Errorf("token %q: message %q, want it to start %q", tok, msg, want)
+		}
 	}
 	req, _ := http.NewRequest(http.MethodGet, e.base+"/api/v1/orders", nil)
 	req.Header.Set("Authorization", "Basic eDp5")

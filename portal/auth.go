@@ -185,13 +185,13 @@ func (s *server) api(h apiFunc) http.Handler {
 			}
 			token, ok := strings.CutPrefix(auth, "Bearer ")
 			if !ok {
-				s.fail(w, r, errUnauthorized)
+				s.fail(w, r, errNotBearer)
 				return
 			}
 			var err error
 			if a, err = s.svc.AuthenticateAPIKey(r.Context(), strings.TrimSpace(token)); err != nil {
 				if isCode(err, connect.Forbidden) {
-					err = errUnauthorized
+					err = errBadAPIKey
 				}
 				s.fail(w, r, err)
 				return
@@ -203,6 +203,9 @@ func (s *server) api(h apiFunc) http.Handler {
 			if err != nil {
 				if isCode(err, connect.Forbidden) && !isRefusedByHost(err) {
 					err = errUnauthorized
+				}
+				if errors.Is(err, errUnauthorized) && !hasSession(r) {
+					err = errNoCredential
 				}
 				s.fail(w, r, err)
 				return

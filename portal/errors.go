@@ -49,6 +49,19 @@ func httpStatus(err error) int {
 // unauthorized is the error of a request that needs a sign-in it does not have.
 var errUnauthorized = errors.New("sign in first")
 
+// unauthorizedError is an errUnauthorized (401) that says what was wrong with
+// the credential given: an API client cannot "sign in first".
+type unauthorizedError string
+
+func (e unauthorizedError) Error() string        { return string(e) }
+func (e unauthorizedError) Is(target error) bool { return target == errUnauthorized }
+
+var (
+	errNotBearer    = unauthorizedError("send the API key as Authorization: Bearer <key>")
+	errNoCredential = unauthorizedError("send an API key as Authorization: Bearer <key>, or sign in to the portal")
+	errBadAPIKey    = unauthorizedError("this API key is not valid: it is unknown, was revoked, or its client is disabled; make a new one in the portal's settings")
+)
+
 // errKeyAndSession refuses an API request with both an API key and a session cookie.
 var errKeyAndSession = connect.Errorf(connect.Invalid, "send an API key or a session cookie, not both")
 
@@ -58,6 +71,10 @@ func message(err error) string {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return "the request is too large"
+	}
+	var ue unauthorizedError
+	if errors.As(err, &ue) {
+		return capitalize(string(ue))
 	}
 	if errors.Is(err, errUnauthorized) {
 		return "sign in first"
@@ -165,7 +182,11 @@ func writeJSONError(w http.ResponseWriter, status int, err error) {
 		code = "bad_request"
 	}
 	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="connect"`)
+		challenge := `Bearer realm="connect"`
+		if errors.Is(err, errBadAPIKey) {
+			challenge += `, error="invalid_token"` // RFC 6750 §3.1
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
 	}
 	writeJSON(w, status, apiError{Error: apiErrorBody{Code: code, Message: message(err), Fields: apiFields(fieldErrors(err))}})
 }
