@@ -433,3 +433,31 @@ func TestIntegrationsSettings(t *testing.T) {
 		t.Fatalf("a revoked key: %d", status)
 	}
 }
+
+// TestADeliveredOrderShowsWhenItWasDelivered: once delivered, the order's
+// second card tells the time of delivery, with the ETA it had beside it.
+func TestADeliveredOrderShowsWhenItWasDelivered(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	o := e.draft(tm.owner, "R-1")
+	if _, err := e.svc.SubmitOrders(e.ctx, tm.owner, []connect.OrderID{o.ID}); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 4, 15, 4, 0, 0, time.UTC)
+	eta := at.Add(-20 * time.Minute)
+	if _, err := e.svc.ApplyRouteEvents(e.ctx, connect.AsRouteSync(e.acct), []connect.RouteEvent{
+		{ID: "1", Order: o.ID, Event: connect.EventSchedule, At: at.Add(-2 * time.Hour)},
+		{ID: "2", Order: o.ID, Event: connect.EventStart, At: at.Add(-time.Hour), ETA: eta},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.signedIn(tm.email)
+	b.get("/orders/"+string(o.ID)).is(t, http.StatusOK).has(t, "<h3>ETA</h3>", eta.Format(time.RFC3339)).lacks(t, "ETA was")
+	if _, err := e.svc.ApplyRouteEvents(e.ctx, connect.AsRouteSync(e.acct), []connect.RouteEvent{
+		{ID: "3", Order: o.ID, Event: connect.EventComplete, At: at, Proof: &connect.ProofOfDelivery{RecipientName: "Rita", At: at}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b.get("/orders/"+string(o.ID)).is(t, http.StatusOK).has(t, "<h3>Delivered</h3>", at.Format(time.RFC3339), "ETA was")
+}
