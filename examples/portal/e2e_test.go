@@ -340,6 +340,44 @@ func TestEndToEndInABrowser(t *testing.T) {
 		t.Fatalf("import result %q", got)
 	}
 	shot(owner, "import-two-sheets-result")
+
+	// 9. On a phone (390 px wide): every main page fits the screen, the tables
+	// turned into a card per row; a page wider than the screen would scroll
+	// sideways.
+	phone := chromedp.EmulateViewport(390, 844, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
+	fits := func(c context.Context, name, path, ready string) {
+		t.Helper()
+		do(c, "open "+name+" on a phone", chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS(ready)))
+		width, err := chromedp.Run(c, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		shot(c, "phone-"+name)
+		if width > 390 {
+			t.Errorf("%s (%s) is %d px wide on a 390 px screen", name, path, width)
+		}
+	}
+	do(owner, "phone viewport", phone)
+	for _, p := range []struct{ name, path, ready string }{
+		{"home", "/home", "main"},
+		{"orders-active", "/orders?view=active", "#orders"},
+		{"orders-completed", "/orders?view=completed", "#orders"},
+		{"orders-drafts", "/orders?view=drafts", "#orders"},
+		{"order", "/orders/" + string(ids["E2E-1"]), "#proof"},
+		{"import", "/imports/new", "#file"},
+		{"team", "/settings/team", "#members"},
+		{"integrations", "/settings/integrations", "main"},
+	} {
+		fits(owner, p.name, p.path, p.ready)
+	}
+	do(disp, "phone viewport", phone)
+	for _, p := range []struct{ name, path, ready string }{
+		{"console-clients", "/dispatch/clients", "#clients"},
+		{"console-client", "/dispatch/clients/" + string(clients[0].Client.ID), "main"},
+		{"console-stops", "/dispatch/stops", "#stops"},
+	} {
+		fits(disp, p.name, p.path, p.ready)
+	}
 }
 
 // weeksWorkbook writes a workbook of two sheets, a week each, with a merged title
