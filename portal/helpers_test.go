@@ -225,7 +225,22 @@ func (b *browser) do(method, path string, body io.Reader, contentType string, ex
 
 func (b *browser) get(path string) response { return b.do(http.MethodGet, path, nil, "", nil) }
 
+// post posts a form as a person would: an irreversible action's confirmation
+// page is answered yes (TestIrreversibleActionsAskFirst checks the pages).
 func (b *browser) post(path string, form url.Values) response {
+	r := b.postOnce(path, form)
+	if r.status == http.StatusOK && strings.Contains(r.body, `id="confirm-yes"`) && form.Get("confirm") == "" {
+		yes := url.Values{"confirm": {"yes"}}
+		for k, v := range form {
+			yes[k] = v
+		}
+		r = b.postOnce(path, yes)
+	}
+	return r
+}
+
+// postOnce posts a form, and returns the answer whatever it is.
+func (b *browser) postOnce(path string, form url.Values) response {
 	return b.do(http.MethodPost, path, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded", nil)
 }
 

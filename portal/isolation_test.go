@@ -392,9 +392,16 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 				raw, _ := json.Marshal(try.json)
 				content = string(raw)
 				res = b.do(try.method, try.path, strings.NewReader(content), "application/json", nil)
+			case try.form != nil && try.method == http.MethodPost:
+				// Answering yes to an irreversible action's question, as an
+				// attacker would: the question reveals nothing, the action must refuse.
+				content = try.form.Encode()
+				res = b.post(try.path, try.form)
 			case try.form != nil:
 				content = try.form.Encode()
 				res = b.do(try.method, try.path, strings.NewReader(content), "application/x-www-form-urlencoded", nil)
+			case try.method == http.MethodPost:
+				res = b.post(try.path, url.Values{})
 			default:
 				res = b.do(try.method, try.path, nil, "", nil)
 			}

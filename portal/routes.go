@@ -50,11 +50,13 @@ func (s *server) register() {
 	s.handle("GET /orders/{id}/live", s.member(s.orderLive))
 	s.handle("GET /orders/{id}/edit", s.member(s.editOrderPage))
 	s.handle("POST /orders/{id}/edit", form(s.member(s.updateOrder)))
-	s.handle("POST /orders/{id}/delete", form(s.member(s.deleteOrder)))
+	s.handle("POST /orders/{id}/delete", form(s.member(s.askMember(confirmation{Question: "Delete this draft?",
+		Detail: "The draft and what it holds are deleted for good.", Yes: "Delete the draft"}, s.deleteOrder))))
 	s.handle("POST /orders/{id}/submit", form(s.member(s.submitOrder)))
 	s.handle("POST /orders/{id}/withdraw", form(s.member(s.withdrawOrder)))
 	s.handle("POST /orders/{id}/tracking-links", form(s.member(s.createTrackingLink)))
-	s.handle("POST /orders/{id}/tracking-links/{link}/revoke", form(s.member(s.revokeTrackingLink)))
+	s.handle("POST /orders/{id}/tracking-links/{link}/revoke", form(s.member(s.askMember(confirmation{Question: "Revoke this tracking link?",
+		Detail: "Whoever has the link can no longer open it; a new link can be made.", Yes: "Revoke the link"}, s.revokeTrackingLink))))
 	s.handle("GET /events", s.member(s.events))
 
 	s.handle("GET /imports/new", s.member(s.importPage))
@@ -74,11 +76,15 @@ func (s *server) register() {
 	s.handle("GET /settings/team", s.member(s.teamPage))
 	s.handle("POST /settings/team/invites", form(s.member(s.inviteMember)))
 	s.handle("POST /settings/team/invites/{id}/resend", form(s.member(s.resendMemberInvite)))
-	s.handle("POST /settings/team/invites/{id}/revoke", form(s.member(s.revokeMemberInvite)))
+	s.handle("POST /settings/team/invites/{id}/revoke", form(s.member(s.askMember(confirmation{Question: "Revoke this invitation?",
+		Detail: "Its link stops working; you can invite the person again.", Yes: "Revoke the invitation"}, s.revokeMemberInvite))))
 	s.handle("POST /settings/team/members/{id}/role", form(s.member(s.changeRole)))
-	s.handle("POST /settings/team/members/{id}/remove", form(s.member(s.removeMember)))
-	s.handle("POST /settings/team/members/{member}/two-factor/reset", form(s.member(s.resetMemberTwoFactor)))
-	s.handle("POST /settings/team/transfer", form(s.member(s.transferOwnership)))
+	s.handle("POST /settings/team/members/{id}/remove", form(s.member(s.askMember(confirmation{Question: "Remove this member from the team?",
+		Detail: "They are signed out everywhere and can no longer sign in to this team.", Yes: "Remove the member"}, s.removeMember))))
+	s.handle("POST /settings/team/members/{member}/two-factor/reset", form(s.member(s.askMember(confirmation{Question: "Reset this member's two-factor sign-in?",
+		Detail: "Their authenticator and recovery codes stop working; they set two-factor sign-in up again.", Yes: "Reset two-factor sign-in"}, s.resetMemberTwoFactor))))
+	s.handle("POST /settings/team/transfer", form(s.member(s.askMember(confirmation{Question: "Hand the team's ownership over?",
+		Detail: "You become an admin; only the new owner can hand it back.", Yes: "Transfer ownership"}, s.transferOwnership))))
 	s.handle("GET /settings/account", s.member(s.accountPage))
 	s.handle("POST /settings/account/password", form(s.member(s.changePassword)))
 	s.handle("POST /settings/account/sessions/{id}/end", form(s.member(s.endOneSession)))
@@ -88,9 +94,11 @@ func (s *server) register() {
 	s.handle("POST /settings/account/two-factor/disable", form(s.member(s.disableTwoFactor)))
 	s.handle("GET /settings/integrations", s.member(s.integrationsPage))
 	s.handle("POST /settings/integrations/fulfilment", form(s.member(s.updateFulfillment)))
-	s.handle("POST /settings/integrations/shopify/disconnect", form(s.member(s.disconnectShopify)))
+	s.handle("POST /settings/integrations/shopify/disconnect", form(s.member(s.askMember(confirmation{Question: "Disconnect the Shopify store?",
+		Detail: "Orders no longer come from the store, and delivered ones are no longer marked fulfilled in it.", Yes: "Disconnect Shopify"}, s.disconnectShopify))))
 	s.handle("POST /settings/integrations/api-keys", form(s.member(s.createAPIKey)))
-	s.handle("POST /settings/integrations/api-keys/{id}/revoke", form(s.member(s.revokeAPIKey)))
+	s.handle("POST /settings/integrations/api-keys/{id}/revoke", form(s.member(s.askMember(confirmation{Question: "Revoke this API key?",
+		Detail: "Every program using it is refused from now on.", Yes: "Revoke the key"}, s.revokeAPIKey))))
 
 	if s.cfg.ShopifyInstall != nil {
 		s.handle("/shopify/", form(s.member(func(w http.ResponseWriter, r *http.Request, _ *viewer) error {
@@ -114,17 +122,21 @@ func (s *server) register() {
 	s.handle("POST /dispatch/clients", form(s.dispatcher(s.inviteClient)))
 	s.handle("GET /dispatch/clients/{id}", s.dispatcher(s.clientPage))
 	s.handle("POST /dispatch/clients/{id}", form(s.dispatcher(s.updateClient)))
-	s.handle("POST /dispatch/clients/{id}/disable", form(s.dispatcher(s.disableClient)))
+	s.handle("POST /dispatch/clients/{id}/disable", form(s.dispatcher(s.askDispatcher(confirmation{Question: "Disable this client?",
+		Detail: "Its team is signed out and cannot sign in, and its API keys are refused, until you enable it again.", Yes: "Disable the client"}, s.disableClient))))
 	s.handle("POST /dispatch/clients/{id}/enable", form(s.dispatcher(s.enableClient)))
 	s.handle("POST /dispatch/clients/{id}/members/{member}/two-factor/reset", form(s.dispatcher(s.resetClientMemberTwoFactor)))
 	s.handle("POST /dispatch/invites/{id}/resend", form(s.dispatcher(s.resendClientInvite)))
-	s.handle("POST /dispatch/invites/{id}/revoke", form(s.dispatcher(s.revokeClientInvite)))
+	s.handle("POST /dispatch/invites/{id}/revoke", form(s.dispatcher(s.askDispatcher(confirmation{Question: "Revoke this invitation?",
+		Detail: "Its link stops working; you can send a new one.", Yes: "Revoke the invitation"}, s.revokeClientInvite))))
 	s.handle("GET /dispatch/stops", s.dispatcher(s.stopsPage))
 	s.handle("POST /dispatch/stops/{id}/move", form(s.dispatcher(s.moveStop)))
-	s.handle("POST /dispatch/stops/{id}/cancel", form(s.dispatcher(s.cancelStop)))
+	s.handle("POST /dispatch/stops/{id}/cancel", form(s.dispatcher(s.askDispatcher(confirmation{Question: "Cancel this stop?",
+		Detail: "The order is cancelled for good and its client sees why.", Yes: "Cancel the stop"}, s.cancelStop))))
 	s.handle("GET /dispatch/deliveries", s.dispatcher(s.deliveriesPage))
 	s.handle("POST /dispatch/deliveries/{id}/retry", form(s.dispatcher(s.retryDelivery)))
-	s.handle("POST /dispatch/deliveries/{id}/discard", form(s.dispatcher(s.discardDelivery)))
+	s.handle("POST /dispatch/deliveries/{id}/discard", form(s.dispatcher(s.askDispatcher(confirmation{Question: "Discard this delivery?",
+		Detail: "It is never sent; retry it instead to send it again.", Yes: "Discard the delivery"}, s.discardDelivery))))
 	s.handle("GET /dispatch/stops/import", s.dispatcher(s.stopsImportPage))
 	s.handle("POST /dispatch/stops/import", upload(s.dispatcher(s.importStops)))
 
