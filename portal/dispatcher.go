@@ -275,7 +275,7 @@ type stopsImportData struct {
 }
 
 func (s *server) stopsImportPage(w http.ResponseWriter, r *http.Request, _ connect.Actor) error {
-	s.render(w, r, http.StatusOK, "stops-import", &page{Title: "Import stops", Tab: "stops", Data: stopsImportData{}})
+	s.render(w, r, http.StatusOK, "stops-import", &page{Title: "Import stops", Tab: "stops-import", Data: stopsImportData{}})
 	return nil
 }
 
@@ -283,7 +283,7 @@ func (s *server) stopsImportPage(w http.ResponseWriter, r *http.Request, _ conne
 // stop's client.
 func (s *server) importStops(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
 	show := func(status int, d stopsImportData) error {
-		s.render(w, r, status, "stops-import", &page{Title: "Import stops", Tab: "stops", Data: d})
+		s.render(w, r, status, "stops-import", &page{Title: "Import stops", Tab: "stops-import", Data: d})
 		return nil
 	}
 	u, _, err := s.uploads.save(r, a)

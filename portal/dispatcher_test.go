@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/portal"
 )
 
 func TestTheConsoleIsForDispatchersOnly(t *testing.T) {
@@ -152,4 +153,29 @@ func TestTheClientListPagesAndSearches(t *testing.T) {
 	d.get("/dispatch/clients?q=client+07").is(t, http.StatusOK).has(t, "Client 07", "Show all").lacks(t, "Client 08")
 	d.get("/dispatch/clients?q=nobody").is(t, http.StatusOK).has(t, "No client matches")
 	d.get("/dispatch/clients?cursor=%21%21").is(t, http.StatusUnprocessableEntity).has(t, "start from the first page")
+}
+
+// TestTheConsoleHeaderSignsOutAndShowsWhereYouAre: with the host's sign-out
+// URL the console's header has a Sign out posting to it, and each console
+// page marks its own tab.
+func TestTheConsoleHeaderSignsOutAndShowsWhereYouAre(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *portal.Config) { c.DispatcherSignOutURL = "/host/logout" })
+	d := e.dispatcher()
+	d.get("/dispatch/clients").is(t, http.StatusOK).has(t, `<form method="post" action="/host/logout"`, `id="dispatcher-signout"`)
+	for path, tab := range map[string]string{
+		"/dispatch/clients":      `>Clients</a>`,
+		"/dispatch/stops":        `>Unassigned stops</a>`,
+		"/dispatch/stops/import": `>Import stops</a>`,
+		"/dispatch/deliveries":   `>Deliveries</a>`,
+	} {
+		page := d.get(path).is(t, http.StatusOK)
+		_, nav, _ := strings.Cut(page.body, `<nav aria-label="Console">`)
+		nav, _, _ = strings.Cut(nav, "</nav>")
+		if n := strings.Count(nav, `aria-current="page"`); n != 1 || !strings.Contains(nav, `aria-current="page"`+tab) {
+			t.Errorf("%s marks %d tabs in:\n%s", path, n, nav)
+		}
+	}
+	plain := newEnv(t)
+	plain.dispatcher().get("/dispatch/clients").is(t, http.StatusOK).lacks(t, `id="dispatcher-signout"`)
 }

@@ -88,6 +88,10 @@ type Config struct {
 	// DispatcherLoginURL is where an unauthenticated dispatcher is sent (with
 	// ?next=); "": the console answers 401.
 	DispatcherLoginURL string
+	// DispatcherSignOutURL is where the console's Sign out button posts: the
+	// host's sign-out, which ends the dispatcher's session (the host signs
+	// dispatchers in, see Dispatchers). "": no Sign out in the console.
+	DispatcherSignOutURL string
 	// DispatcherLinks are extra links in the console's navigation: the host's own
 	// pages (routes, drivers).
 	DispatcherLinks []Link

@@ -37,12 +37,14 @@ type site struct {
 	ShopifyInstall  bool
 	Console         bool
 	DispatcherLinks []Link
+	// DispatcherSignOutURL is Config.DispatcherSignOutURL.
+	DispatcherSignOutURL string
 }
 
 func (s *server) site() *site {
 	return &site{Prefix: s.prefix, Name: s.name, Spreadsheets: s.cfg.Spreadsheets != nil,
 		ShopifyInstall: s.cfg.ShopifyInstall != nil, Console: s.cfg.Dispatchers != nil,
-		DispatcherLinks: s.cfg.DispatcherLinks}
+		DispatcherLinks: s.cfg.DispatcherLinks, DispatcherSignOutURL: s.cfg.DispatcherSignOutURL}
 }
 
 // parsePages parses each page template with the layout and the partials.

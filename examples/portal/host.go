@@ -190,9 +190,10 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 	key, _ := hex.DecodeString(h.state.SessionKey)
 	pcfg := portal.Config{
 		Service: h.svc, BaseURL: cfg.BaseURL, SessionKey: key,
-		Dispatchers:        portal.DispatchersFunc(h.dispatcher),
-		DispatcherLoginURL: "/demo/login",
-		DispatcherLinks:    consoleLinks,
+		Dispatchers:          portal.DispatchersFunc(h.dispatcher),
+		DispatcherLoginURL:   "/demo/login",
+		DispatcherLinks:      consoleLinks,
+		DispatcherSignOutURL: "/demo/logout",
 		Depots: func(context.Context, connect.AccountID) ([]portal.Depot, error) {
 			return demoDepots, nil
 		},
