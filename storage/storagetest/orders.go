@@ -559,9 +559,9 @@ func testCountsFollowWrites(t *testing.T, f *fixture) {
 	// A batch that fails part way leaves the counts as it leaves the orders.
 	stale := f.change(f.reload(drafts[4]), connect.EventSubmit, connect.StatusSubmitted, 43)
 	stale.Version--
-	err := f.s.Tx(f.ctx, func(tx connect.Store) error {
-		return tx.SetStatuses(f.ctx, account, []connect.SetStatusParams{
-			f.change(f.reload(drafts[5]), connect.EventSubmit, connect.StatusSubmitted, 44), stale})
+	fresh := f.change(f.reload(drafts[5]), connect.EventSubmit, connect.StatusSubmitted, 44)
+	err := f.s.Tx(f.ctx, func(tx connect.Store) error { // read nothing outside tx meanwhile: one SQLite writer
+		return tx.SetStatuses(f.ctx, account, []connect.SetStatusParams{fresh, stale})
 	})
 	if err == nil {
 		t.Fatal("a batch with a stale order committed")
