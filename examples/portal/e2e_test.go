@@ -74,6 +74,47 @@ func TestEndToEndInABrowser(t *testing.T) {
 	owner, cancelOwner := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
 	defer cancelOwner()
 
+	// Every page the walk shows is audited by axe-core when it is there
+	// (.ci/run installs it: CONNECT_AXE names axe.min.js): no serious or critical
+	// violation of WCAG 2.x A and AA.
+	axeScript := ""
+	if path := os.Getenv("CONNECT_AXE"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("CONNECT_AXE: %v", err)
+		}
+		axeScript = string(b)
+	} else {
+		t.Log("CONNECT_AXE is not set: the pages are not audited for accessibility (.ci/run installs axe-core)")
+	}
+	audited := map[string]bool{}
+	violations := func(c context.Context) ([]string, error) {
+		return chromedp.Run(c, chromedp.Evaluate[[]string](`(async () => {
+			if (!window.axe) { `+axeScript+` }
+			const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}});
+			return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+				.map(v => v.impact + ' ' + v.id + ': ' + v.help + ' at ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '));
+		})()`, chromedp.EvalAwaitPromise))
+	}
+	audit := func(c context.Context, name string) {
+		t.Helper()
+		if axeScript == "" || strings.HasSuffix(name, "failed") {
+			return
+		}
+		url, err := chromedp.Run(c, chromedp.Evaluate[string](`location.pathname + location.search`))
+		if err != nil || audited[url] {
+			return // each page once
+		}
+		audited[url] = true
+		found, err := violations(c)
+		if err != nil {
+			t.Fatalf("axe on %s: %v", url, err)
+		}
+		for _, v := range found {
+			t.Errorf("accessibility of %s (%s): %s", url, name, v)
+		}
+	}
+	defer func() { t.Logf("axe-core audited %d pages", len(audited)) }()
 	step := 0
 	shot := func(c context.Context, name string) {
 		t.Helper()
@@ -85,6 +126,7 @@ func TestEndToEndInABrowser(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(artifacts, fmt.Sprintf("%02d-%s.png", step, name)), buf, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		audit(c, name)
 	}
 	do := func(c context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -125,6 +167,16 @@ func TestEndToEndInABrowser(t *testing.T) {
 		if _, err := chromedp.Run(c, chromedp.Poll[bool](script, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
 			shot(c, "failed")
 			t.Fatalf("waiting for %s: %v", what, err)
+		}
+	}
+
+	// The audit finds what it is for: a page made with an unlabelled field and
+	// an image without text.
+	if axeScript != "" {
+		do(owner, "a page to audit", chromedp.Navigate(`data:text/html,<!doctype html><html lang="en"><title>x</title><main><img src="data:,"><input></main></html>`))
+		found, err := violations(owner)
+		if err != nil || len(found) < 2 {
+			t.Fatalf("axe on a page with two violations found %q (%v)", found, err)
 		}
 	}
 
