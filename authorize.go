@@ -24,6 +24,7 @@ const (
 	actShopifyWebhooks    action = "act on Shopify's webhooks"
 	actOperateOutbox      action = "look after the account's deliveries"
 	actResetTwoFactor     action = "reset a member's two-factor sign-in"
+	actManageWebhooks     action = "manage webhooks"
 )
 
 // permissions says which callers may take each action: member roles by name, the
@@ -46,6 +47,7 @@ var permissions = map[action]struct {
 	actShopifyWebhooks:    {kinds: []ActorKind{ActorShopify}},
 	actOperateOutbox:      {kinds: []ActorKind{ActorDispatcher, ActorRouteSync}},
 	actResetTwoFactor:     {roles: []Role{RoleOwner}, kinds: []ActorKind{ActorDispatcher}},
+	actManageWebhooks:     {roles: []Role{RoleOwner, RoleAdmin}},
 }
 
 // may returns ErrForbidden unless the caller may take the action.

@@ -88,6 +88,12 @@ type Config struct {
 	// stored as they are (never shown again, but readable in a copy of the
 	// database). Secrets stored before a key was set keep working.
 	TwoFactorKey []byte
+	// Webhooks posts clients' webhooks (package webhooks). nil: webhooks are
+	// not offered; their methods answer ErrUnavailable and no event is queued.
+	Webhooks WebhookSender
+	// WebhookPause says when an endpoint that keeps failing is paused. Zero:
+	// the defaults written on WebhookPausePolicy.
+	WebhookPause WebhookPausePolicy
 
 	// TracerProvider makes the spans of the Service's significant operations
 	// (imports, submissions, withdrawals, cancellations, route events, each
@@ -120,9 +126,11 @@ type Service struct {
 	proofURL        func(OrderID, string) string // Config.ProofFileURL
 	inviteURL       func(string) string
 	resetURL        func(string) string
-	issuer          string      // Config.TwoFactorIssuer
-	secretSeal      cipher.AEAD // Config.TwoFactorKey; nil: none
-	mailSeal        cipher.AEAD // Config.MailKey; nil: mails are sent in the request
+	issuer          string             // Config.TwoFactorIssuer
+	secretSeal      cipher.AEAD        // Config.TwoFactorKey; nil: none
+	mailSeal        cipher.AEAD        // Config.MailKey; nil: mails are sent in the request
+	webhooks        WebhookSender      // Config.Webhooks; nil: no webhooks
+	webhookPause    WebhookPausePolicy // Config.WebhookPause, with its defaults
 	inviteTTL       time.Duration
 	tracking        func(string) string
 	passwords       PasswordHasher
@@ -156,6 +164,7 @@ func New(cfg Config) (*Service, error) {
 		blobs: cfg.Blobs, proofURL: cfg.ProofFileURL,
 		inviteURL: cfg.InviteURL, resetURL: cfg.PasswordResetURL, inviteTTL: cfg.InviteTTL, tracking: cfg.TrackingURL, passwords: cfg.Passwords,
 		log: cfg.Logger, now: cfg.Now, newID: cfg.NewID, issuer: cfg.TwoFactorIssuer,
+		webhooks: cfg.Webhooks, webhookPause: cfg.WebhookPause.withDefaults(),
 	}
 	var err error
 	if s.tel, err = newTelemetry(cfg.TracerProvider, cfg.MeterProvider); err != nil {

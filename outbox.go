@@ -15,7 +15,9 @@ import (
 // starts, with progress events after). version is the order's version before the
 // change and n the change's place among this transaction's changes of the order,
 // which together make each entry's key unique and the same on every retry.
-func (s *Service) sideEffects(cl *Client, o *Order, ev Event, version, n int) []OutboxEntry {
+// The client's webhook endpoints that want the event are told of it (hooks:
+// its active endpoints; from and reason are the change's).
+func (s *Service) sideEffects(cl *Client, hooks []*WebhookEndpoint, o *Order, ev Event, from Status, reason string, version, n int) []OutboxEntry {
 	entry := func(kind OutboxKind) OutboxEntry {
 		return OutboxEntry{
 			Key: fmt.Sprintf("%s/%d/%d/%s", o.ID, version, n, kind), Account: o.Account, Client: o.Client,
@@ -23,7 +25,7 @@ func (s *Service) sideEffects(cl *Client, o *Order, ev Event, version, n int) []
 			CreatedAt: o.UpdatedAt, UpdatedAt: o.UpdatedAt,
 		}
 	}
-	var out []OutboxEntry
+	out := webhookEntries(hooks, o, ev, from, reason, version, n)
 	switch ev {
 	case EventSubmit, EventWithdraw, EventCancel:
 		if s.routeSync != nil {
@@ -99,7 +101,7 @@ func exponentialBackoff(n int) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 
-// RunOutbox delivers outbox entries to the RouteSync, Shopify, Privacy and Mailer ports until ctx is
+// RunOutbox delivers outbox entries to the RouteSync, Shopify, Privacy, Mailer and WebhookSender ports until ctx is
 // done: each entry with its idempotency key, retried with backoff when the port
 // fails, dead with its last error when retries run out. Entries written but not
 // delivered before a crash are delivered when a worker runs again; an entry
@@ -208,6 +210,8 @@ func (s *Service) deliver(ctx context.Context, e OutboxEntry) error {
 		return s.deliverPrivacy(ctx, e)
 	case OutboxInviteMail, OutboxPasswordResetMail:
 		return s.deliverMail(ctx, e)
+	case OutboxWebhook:
+		return s.deliverWebhook(ctx, e)
 	}
 	scope := Scope{Account: e.Account, Client: e.Client}
 	o, err := s.store.Order(ctx, scope, e.Order)

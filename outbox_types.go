@@ -28,6 +28,9 @@ const (
 	// Mailer.SendPasswordReset, when Config.MailKey is set (mail.go).
 	OutboxInviteMail        OutboxKind = "invite_mail"
 	OutboxPasswordResetMail OutboxKind = "password_reset_mail"
+	// OutboxWebhook is WebhookSender.SendWebhook to one of a client's
+	// endpoints (webhook_events.go).
+	OutboxWebhook OutboxKind = "webhook"
 )
 
 // OutboxState is where an outbox entry is.
@@ -59,7 +62,13 @@ type OutboxEntry struct {
 	// it: the URLs of OutboxEraseProofFiles (the order no longer has them),
 	// the request of OutboxCustomerData, the sealed mail of OutboxInviteMail and
 	// OutboxPasswordResetMail. nil for the other kinds.
-	Payload   []byte
+	Payload []byte
+	// Stream orders entries: of the pending entries of one stream, only the
+	// one with the lowest Position is claimed, and the next waits until it is
+	// delivered, dead or discarded (a webhook's events of one order and
+	// endpoint). "": no order.
+	Stream    string
+	Position  int64
 	State     OutboxState
 	Attempts  int
 	NextAt    time.Time

@@ -2,7 +2,7 @@ package connect
 
 // Mocks of every port a host implements, for hosts' tests and ours (package
 // connecttest/mock). A new port is one more name in the list.
-//go:generate go tool mockgen -typed -destination=connecttest/mock/ports.go -package=mock github.com/dispatchkit/connect Store,Mailer,RouteSync,Shopify,ShopifyTokens,Privacy,PasswordHasher,Waker,ImportSource,Blobs
+//go:generate go tool mockgen -typed -destination=connecttest/mock/ports.go -package=mock github.com/dispatchkit/connect Store,Mailer,RouteSync,Shopify,ShopifyTokens,Privacy,PasswordHasher,Waker,ImportSource,Blobs,WebhookSender
 
 import (
 	"context"
@@ -48,6 +48,7 @@ type Store interface {
 	SessionStore
 	PasswordResetStore
 	TwoFactorStore
+	WebhookStore
 }
 
 // ClientStore keeps an account's clients.
@@ -789,4 +790,55 @@ type FulfillParams struct {
 	Order          ShopifyRef
 	NotifyCustomer bool
 	TrackingURL    string // optional
+}
+
+// WebhookStore keeps clients' webhook endpoints (webhook.go) and the log of
+// their deliveries.
+type WebhookStore interface {
+	// CreateWebhook stores a new endpoint of a client in the scope at Version 1
+	// (and sets w.Version). Errors: ErrNotFound when w is not in the scope, or
+	// w.Client is not a client of w.Account; ErrConflict when its id exists.
+	CreateWebhook(ctx context.Context, scope Scope, w *WebhookEndpoint) error
+	// Webhook returns one endpoint of the scope, secrets included. Errors:
+	// ErrNotFound.
+	Webhook(ctx context.Context, scope Scope, id WebhookID) (*WebhookEndpoint, error)
+	// Webhooks lists the scope's endpoints that q selects, oldest first,
+	// secrets included.
+	Webhooks(ctx context.Context, scope Scope, q WebhookQuery) ([]*WebhookEndpoint, error)
+	// UpdateWebhook writes w (all but its id, tenant and CreatedAt) if the
+	// stored endpoint is in the scope and still at w.Version, and sets
+	// w.Version to the next. Errors: ErrNotFound; ErrConflict when the version
+	// moved on.
+	UpdateWebhook(ctx context.Context, scope Scope, w *WebhookEndpoint) error
+	// DeleteWebhook deletes an endpoint of the scope and its delivery log.
+	// Errors: ErrNotFound.
+	DeleteWebhook(ctx context.Context, scope Scope, id WebhookID) error
+	// PauseWebhook pauses an endpoint of the scope that is not paused, with
+	// the reason, at the time, moving its version on; it reports whether it
+	// did (false: already paused). Errors: ErrNotFound.
+	PauseWebhook(ctx context.Context, scope Scope, id WebhookID, reason string, at time.Time) (bool, error)
+	// RecordWebhookDelivery adds an attempt to its endpoint's log, keeps the
+	// newest p.Keep of the endpoint's attempts, and with p.Count adds the
+	// outcome to the endpoint's Failures and FailingSince, atomically
+	// (concurrent attempts each count), without moving its version. It returns
+	// the endpoint as it is then. Errors: ErrNotFound when the endpoint is not
+	// in the scope (nothing is recorded).
+	RecordWebhookDelivery(ctx context.Context, scope Scope, p RecordWebhookDeliveryParams) (*WebhookEndpoint, error)
+	// WebhookDeliveries lists the newest attempts of an endpoint of the scope,
+	// newest first, at most limit (all when ≤ 0). An endpoint outside the scope
+	// has none.
+	WebhookDeliveries(ctx context.Context, scope Scope, id WebhookID, limit int) ([]WebhookDelivery, error)
+}
+
+// WebhookSender posts webhook requests to clients' endpoints (package webhooks
+// implements it over HTTPS, refusing private addresses).
+type WebhookSender interface {
+	// CheckWebhookURL reports whether the sender would post to the URL, as far
+	// as the URL alone tells (scheme, a host, no address it refuses): Errors:
+	// ErrInvalid, with a message for people.
+	CheckWebhookURL(url string) error
+	// SendWebhook posts r.Body with r.Header to r.URL once, and returns the
+	// response's status code, whatever it is. Errors: any, when no response
+	// came (refused address, timeout, connection failure); the outbox retries.
+	SendWebhook(ctx context.Context, r WebhookRequest) (WebhookResponse, error)
 }

@@ -178,6 +178,16 @@ func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, even
 	sort.SliceStable(todo, func(i, j int) bool { return todo[i].At.Before(todo[j].At) })
 
 	clients := map[ClientID]*Client{}
+	hooks := s.newWebhookSet(tx, c.scope())
+	if hooks != nil {
+		ids := make([]ClientID, len(todo))
+		for i, ev := range todo {
+			ids[i] = byID[ev.Order].order.Client
+		}
+		if err := hooks.load(ctx, ids...); err != nil { // one read for the batch
+			return err
+		}
+	}
 	var changed []*pending
 	for _, ev := range todo {
 		p := byID[ev.Order]
@@ -211,7 +221,7 @@ func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, even
 					clients[cl.ID] = cl
 				}
 			}
-			p.outbox = append(p.outbox, s.sideEffects(cl, p.order, step, p.version, len(p.events))...)
+			p.outbox = append(p.outbox, s.sideEffects(cl, hooks.of(p.order.Client), p.order, step, from, reason, p.version, len(p.events))...)
 		}
 		if !p.queued {
 			changed, p.queued = append(changed, p), true

@@ -23,7 +23,7 @@ func (s *Service) transition(ctx context.Context, tx Store, c caller, id OrderID
 	if err != nil {
 		return nil, err
 	}
-	p, outbox, err := s.prepare(ctx, tx, c, o, ch)
+	p, outbox, err := s.prepare(ctx, tx, c, o, ch, s.newWebhookSet(tx, c.scope()))
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +43,9 @@ func (s *Service) transition(ctx context.Context, tx Store, c caller, id OrderID
 
 // prepare applies a change to a loaded order, if the lifecycle table allows it,
 // and returns the compare-and-set that stores it and the side effects it calls for.
-func (s *Service) prepare(ctx context.Context, tx Store, c caller, o *Order, ch change) (SetStatusParams, []OutboxEntry, error) {
+// hooks reads the client's webhook endpoints (once per client for a
+// transaction's changes).
+func (s *Service) prepare(ctx context.Context, tx Store, c caller, o *Order, ch change, hooks *webhookSet) (SetStatusParams, []OutboxEntry, error) {
 	if ch.check != nil {
 		if err := ch.check(o); err != nil {
 			return SetStatusParams{}, nil, err
@@ -70,8 +72,11 @@ func (s *Service) prepare(ctx context.Context, tx Store, c caller, o *Order, ch 
 			return SetStatusParams{}, nil, err
 		}
 	}
+	if err := hooks.load(ctx, o.Client); err != nil {
+		return SetStatusParams{}, nil, err
+	}
 	p := SetStatusParams{From: from, Version: version, Order: o, Events: []OrderEvent{ev}}
-	return p, s.sideEffects(client, o, ch.event, version, 1), nil
+	return p, s.sideEffects(client, hooks.of(o.Client), o, ch.event, from, ch.reason, version, 1), nil
 }
 
 // committed tells subscribers and outbox workers in this process that a change
@@ -111,6 +116,7 @@ func (s *Service) SubmitOrders(ctx context.Context, a Actor, ids []OrderID) (out
 		for _, o := range loaded {
 			byID[o.ID] = o
 		}
+		hooks := s.newWebhookSet(tx, c.scope())
 		var (
 			problems []FieldError
 			params   = make([]SetStatusParams, 0, len(ids))
@@ -122,7 +128,7 @@ func (s *Service) SubmitOrders(ctx context.Context, a Actor, ids []OrderID) (out
 				return Errorf(NotFound, "order %s: not found", id)
 			}
 			// A second mention of an order finds it submitted by the first.
-			p, effects, err := s.prepare(ctx, tx, c, o, submit)
+			p, effects, err := s.prepare(ctx, tx, c, o, submit, hooks)
 			if err != nil {
 				return err
 			}

@@ -24,6 +24,8 @@ type outboxRow struct {
 	Kind           string    `bun:"kind"`
 	Event          string    `bun:"event"`
 	NotifyCustomer bool      `bun:"notify_customer"`
+	Stream         string    `bun:"stream"`
+	Position       int64     `bun:"position"`
 	State          string    `bun:"state"`
 	Attempts       int       `bun:"attempts"`
 	NextAt         time.Time `bun:"next_at"`
@@ -68,7 +70,7 @@ func (r *outboxRow) entry() connect.OutboxEntry {
 	return connect.OutboxEntry{
 		ID: r.ID, Key: r.Key, Account: connect.AccountID(r.AccountID), Client: connect.ClientID(r.ClientID),
 		Order: connect.OrderID(r.OrderID), Kind: connect.OutboxKind(r.Kind), Event: connect.Event(r.Event),
-		NotifyCustomer: r.NotifyCustomer, State: connect.OutboxState(r.State), Attempts: r.Attempts,
+		NotifyCustomer: r.NotifyCustomer, Stream: r.Stream, Position: r.Position, State: connect.OutboxState(r.State), Attempts: r.Attempts,
 		NextAt: goTime(r.NextAt), LastError: r.LastError, CreatedAt: goTime(r.CreatedAt), UpdatedAt: goTime(r.UpdatedAt),
 	}
 }
@@ -138,7 +140,8 @@ func (s *Store) AddOutbox(ctx context.Context, scope connect.Scope, entries []co
 		}
 		rows = append(rows, outboxRow{
 			ID: e.ID, Key: e.Key, AccountID: string(e.Account), ClientID: string(e.Client), OrderID: string(e.Order),
-			Kind: string(e.Kind), Event: string(e.Event), NotifyCustomer: e.NotifyCustomer, State: string(state),
+			Kind: string(e.Kind), Event: string(e.Event), NotifyCustomer: e.NotifyCustomer, Stream: e.Stream,
+			Position: e.Position, State: string(state),
 			Attempts: e.Attempts, NextAt: dbTime(next), LastError: e.LastError,
 			CreatedAt: dbTime(created), UpdatedAt: dbTime(updated),
 		})
@@ -155,7 +158,9 @@ func (s *Store) AddOutbox(ctx context.Context, scope connect.Scope, entries []co
 }
 
 // ClaimOutboxAnyAccount leases due pending entries in one UPDATE whose subquery picks them,
-// oldest first. On PostgreSQL the subquery locks what it picks FOR UPDATE SKIP
+// oldest first, leaving out an entry of a stream while an entry ahead of it in
+// its stream is pending (leased ones included: they stay pending until
+// finished), through outbox_stream. On PostgreSQL the subquery locks what it picks FOR UPDATE SKIP
 // LOCKED (the dialect's skipLocked says why); SQLite runs one writer at a time,
 // so the statement alone is enough.
 func (s *Store) ClaimOutboxAnyAccount(ctx context.Context, p connect.ClaimOutboxParams) ([]connect.OutboxEntry, error) {
@@ -168,11 +173,13 @@ func (s *Store) ClaimOutboxAnyAccount(ctx context.Context, p connect.ClaimOutbox
 	}
 	var rows []outboxRow
 	err := s.idb.NewRaw(`UPDATE outbox SET locked_until = ?, attempts = attempts + 1, updated_at = ?
-WHERE id IN (SELECT id FROM outbox WHERE state = ? AND next_at <= ? AND (locked_until IS NULL OR locked_until <= ?)
+WHERE id IN (SELECT id FROM outbox AS due WHERE state = ? AND next_at <= ? AND (locked_until IS NULL OR locked_until <= ?)
+	AND (stream = '' OR NOT EXISTS (SELECT 1 FROM outbox AS ahead
+		WHERE ahead.stream = due.stream AND ahead.state = ? AND ahead.position < due.position AND ahead.stream <> ''))
 	ORDER BY next_at, id LIMIT ?`+s.d.skipLocked()+`)
-RETURNING id, key, account_id, client_id, order_id, kind, event, notify_customer, state, attempts, next_at,
+RETURNING id, key, account_id, client_id, order_id, kind, event, notify_customer, stream, position, state, attempts, next_at,
 	locked_until, last_error, created_at, updated_at`,
-		now.Add(p.Lease), now, string(connect.OutboxPending), now, now, p.Limit).Scan(ctx, &rows)
+		now.Add(p.Lease), now, string(connect.OutboxPending), now, now, string(connect.OutboxPending), p.Limit).Scan(ctx, &rows)
 	if err != nil && !isNoRows(err) {
 		return nil, translate(ctx, err, "claiming outbox entries")
 	}
