@@ -73,8 +73,10 @@ func New(cfg Config) *Sender {
 	s := &Sender{cfg: cfg}
 	dialer := &net.Dialer{Timeout: cfg.Timeout, Control: s.control}
 	transport := &http.Transport{
-		Proxy:                 nil, // a proxy would dial for us, unchecked
-		DialContext:           func(ctx context.Context, network, addr string) (net.Conn, error) { return s.dial(ctx, dialer, network, addr) },
+		Proxy: nil, // a proxy would dial for us, unchecked
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return s.dial(ctx, dialer, network, addr)
+		},
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          100,
 		MaxIdleConnsPerHost:   2,
