@@ -39,6 +39,7 @@ type target struct {
 	link                                   *connect.IssuedTrackingLink // on delivered
 	proofFile                              string                      // delivered's photo, kept by connect
 	session                                *connect.IssuedSession      // the owner's (V and X)
+	webhook                                *connect.WebhookEndpoint    // with a delivery in its log
 }
 
 // isoWorld is the victim client V of account acct-1 with every kind of neighbour.
@@ -131,6 +132,10 @@ func (iw *isoWorld) buildTarget(cl *connect.Client, owner connect.Actor, ref str
 	tg.apiKey = must(w.svc.CreateAPIKey(w.ctx, owner, ref+" warehouse"))(t)
 	tg.key = must(w.svc.AuthenticateAPIKey(w.ctx, tg.apiKey.Token))(t)
 	tg.link = must(w.svc.CreateTrackingLink(w.ctx, owner, tg.delivered.ID))(t)
+	tg.webhook = must(w.svc.AddWebhook(w.ctx, owner, connect.WebhookInput{URL: "https://hooks.example/" + ref, Events: connect.WebhookEventTypes()}))(t).Webhook
+	must(w.store.RecordWebhookDelivery(w.ctx, connect.Scope{Account: cl.Account, Client: cl.ID}, connect.RecordWebhookDeliveryParams{
+		Delivery: connect.WebhookDelivery{ID: ref + "-hook-1", Account: cl.Account, Client: cl.ID, Webhook: tg.webhook.ID,
+			Message: "msg_" + ref, Type: connect.WebhookTest, Attempt: 1, At: w.Clock.Now(), Status: 200, Succeeded: true}}))(t)
 	return tg
 }
 
@@ -142,7 +147,7 @@ func (iw *isoWorld) buildTarget(cl *connect.Client, owner connect.Actor, ref str
 func newIsoWorld(t *testing.T) *isoWorld {
 	shop := &fakeShop{orders: []connect.ShopifyOrder{shopOrder("#1001"), shopOrder("#1002")}}
 	// The world's RouteSync is wired: submissions leave outbox entries behind.
-	w := newWorldWith(t, func(c *connect.Config) { c.Shopify, c.Privacy = shop, nopPrivacy{}; keepProofFiles(c) })
+	w := newWorldWith(t, func(c *connect.Config) { c.Shopify, c.Privacy = shop, nopPrivacy{}; keepProofFiles(c); withWebhooks(c) })
 	iw := &isoWorld{world: w, db: w.store.DB(), otherShop: "other-shop.myshopify.com",
 		otherAccountDisp: connect.AsDispatcher("acct-2", "eve@other.example"), otherAcctHost: connect.AsRouteSync("acct-2")}
 	iw.start = must(w.store.EventsHead(w.ctx))(t)
@@ -719,6 +724,43 @@ var isoOps = []isoOp{
 		for range sub.Events() {
 		}
 		return n, nil
+	}},
+	{name: "AddWebhook", matrix: "AddWebhook", allowed: managers, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		_, err := iw.svc.AddWebhook(iw.ctx, a, connect.WebhookInput{URL: "https://intruder.example/", Events: connect.WebhookEventTypes()})
+		return 0, err
+	}},
+	{name: "Webhooks", matrix: "Webhooks", allowed: managers, list: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		hooks, err := iw.svc.Webhooks(iw.ctx, a)
+		n := 0
+		for _, h := range hooks {
+			if notMine(a, h.Account, h.Client) {
+				n++
+			}
+		}
+		return n, err
+	}},
+	{name: "Webhook", matrix: "Webhook", allowed: managers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.Webhook(iw.ctx, a, tg.webhook.ID)
+		return 0, err
+	}},
+	{name: "UpdateWebhook", matrix: "UpdateWebhook", allowed: managers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.UpdateWebhook(iw.ctx, a, tg.webhook.ID, connect.WebhookInput{URL: "https://intruder.example/", Events: connect.WebhookEventTypes()})
+		return 0, err
+	}},
+	{name: "RotateWebhookSecret", matrix: "RotateWebhookSecret", allowed: managers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.RotateWebhookSecret(iw.ctx, a, tg.webhook.ID, 0)
+		return 0, err
+	}},
+	{name: "SendTestWebhook", matrix: "SendTestWebhook", allowed: managers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.SendTestWebhook(iw.ctx, a, tg.webhook.ID)
+		return 0, err
+	}},
+	{name: "WebhookDeliveries", matrix: "WebhookDeliveries", allowed: managers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		log, err := iw.svc.WebhookDeliveries(iw.ctx, a, tg.webhook.ID)
+		return len(log), err
+	}},
+	{name: "DeleteWebhook", matrix: "DeleteWebhook", allowed: managers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		return 0, iw.svc.DeleteWebhook(iw.ctx, a, tg.webhook.ID)
 	}},
 	{name: "CreateAPIKey", matrix: "CreateAPIKey", allowed: managers, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
 		_, err := iw.svc.CreateAPIKey(iw.ctx, a, "intruder")

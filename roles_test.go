@@ -27,7 +27,7 @@ func (tm *team) newEmail() string {
 }
 
 func newTeam(t *testing.T) *team {
-	w := newWorldWith(t, keepProofFiles)
+	w := newWorldWith(t, func(c *connect.Config) { keepProofFiles(c); withWebhooks(c) })
 	return &team{world: w,
 		admin:   w.join(w.owner, "admin@example.com", connect.RoleAdmin),
 		member:  w.join(w.owner, "member@example.com", connect.RoleMember),
@@ -286,6 +286,37 @@ var operations = []struct {
 		_, err := tm.svc.Subscribe(ctx, a, connect.SubscribeParams{})
 		return err
 	}},
+	{"AddWebhook", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.AddWebhook(tm.ctx, a, connect.WebhookInput{URL: "https://hooks.example/" + tm.newEmail(), Events: connect.WebhookEventTypes()})
+		return err
+	}},
+	{"Webhooks", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.Webhooks(tm.ctx, a)
+		return err
+	}},
+	{"Webhook", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.Webhook(tm.ctx, a, tm.webhook().ID)
+		return err
+	}},
+	{"UpdateWebhook", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.UpdateWebhook(tm.ctx, a, tm.webhook().ID, connect.WebhookInput{URL: "https://hooks.example/new", Events: connect.WebhookEventTypes(), Paused: true})
+		return err
+	}},
+	{"RotateWebhookSecret", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.RotateWebhookSecret(tm.ctx, a, tm.webhook().ID, 0)
+		return err
+	}},
+	{"SendTestWebhook", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.SendTestWebhook(tm.ctx, a, tm.webhook().ID)
+		return err
+	}},
+	{"WebhookDeliveries", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.WebhookDeliveries(tm.ctx, a, tm.webhook().ID)
+		return err
+	}},
+	{"DeleteWebhook", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		return tm.svc.DeleteWebhook(tm.ctx, a, tm.webhook().ID)
+	}},
 	{"CreateAPIKey", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.CreateAPIKey(tm.ctx, a, "k")
 		return err
@@ -479,6 +510,16 @@ func TestTheRoleMatrixCoversEveryOperation(t *testing.T) {
 			t.Errorf("Service.%s has no row in the role matrix: add one to operations", name)
 		}
 	}
+}
+
+// webhook has the owner add a webhook endpoint of the team's client.
+func (tm *team) webhook() *connect.WebhookEndpoint {
+	tm.t.Helper()
+	issued, err := tm.svc.AddWebhook(tm.ctx, tm.owner, connect.WebhookInput{URL: "https://hooks.example/" + tm.newEmail(), Events: connect.WebhookEventTypes()})
+	if err != nil {
+		tm.t.Fatal(err)
+	}
+	return issued.Webhook
 }
 
 // pendingEntry submits a new order of the team and returns its outbox entry

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,6 +69,24 @@ func newWorldWith(t testing.TB, configure func(*connect.Config)) *world {
 }
 
 func (w *world) advance(d time.Duration) { w.Clock.Advance(d) }
+
+// webhookSink is a WebhookSender that posts nothing: every request is taken
+// (200), and https URLs are accepted, for tests of who may manage webhooks.
+type webhookSink struct{}
+
+func (webhookSink) CheckWebhookURL(url string) error {
+	if !strings.HasPrefix(url, "https://") {
+		return connect.Errorf(connect.Invalid, "must start with https://")
+	}
+	return nil
+}
+
+func (webhookSink) SendWebhook(context.Context, connect.WebhookRequest) (connect.WebhookResponse, error) {
+	return connect.WebhookResponse{Status: 200}, nil
+}
+
+// withWebhooks offers webhooks, posted to a webhookSink.
+func withWebhooks(c *connect.Config) { c.Webhooks = webhookSink{} }
 
 // signUpClient invites a client as the world's dispatcher d and signs its owner up.
 func (w *world) signUpClient(d connect.Actor, name string, settings connect.ClientSettings) (*connect.Client, connect.Actor) {
