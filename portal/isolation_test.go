@@ -74,7 +74,8 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 	t.Parallel()
 	// A RouteSync, so that B's submission leaves an outbox entry for the
 	// deliveries pages to name.
-	routes := connecttest.WithConfig(func(c *connect.Config) { c.RouteSync = &connecttest.RouteSync{} })
+	// Webhooks, posted nowhere, so that B has an endpoint and its log.
+	routes := connecttest.WithConfig(func(c *connect.Config) { c.RouteSync, c.Webhooks = &connecttest.RouteSync{}, nopWebhooks{} })
 	e := newEnvOnWorld(t, "", []connecttest.Option{routes}, func(c *portal.Config) {
 		// The optional mounts, so that their routes are in the table too: the
 		// install handler says whose actor the portal gave it.
@@ -145,6 +146,13 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	bMember := acc.Member
+	bHook, err := e.svc.AddWebhook(ctx, bOwner, connect.WebhookInput{URL: "https://bexley.example/hooks", Events: connect.WebhookEventTypes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SendTestWebhook(ctx, bOwner, bHook.Webhook.ID); err != nil {
+		t.Fatal(err)
+	}
 	bSession, err := e.svc.StartSession(ctx, acc.Actor, connect.StartSessionParams{Device: "B's laptop"})
 	if err != nil {
 		t.Fatal(err)
@@ -180,12 +188,14 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 	// A's own request named: see below).
 	bMarkers := []string{"Bexley", "Bertrand", "Bartholomew", "BX-DRAFT", "BX-SUB", "BX-IMP", "BX-DONE", bFile, string(bTeam.client.Number),
 		string(bTeam.client.ID), string(bDraft.ID), string(bSub.ID), string(bLink.Link.ID), string(bMember.ID),
-		string(bInvite.Invite.ID), string(bKey.Key.ID), bUpload, bEntry}
+		string(bInvite.Invite.ID), string(bKey.Key.ID), bUpload, bEntry, string(bHook.Webhook.ID)}
 	foreignToDispatcher := append(slices.Clone(bMarkers), "Alder", "AX-DRAFT", string(aTeam.client.Number), string(aTeam.client.ID),
 		"Gamma Grocers", string(gamma.Invite.ID))
 
 	o, d, sub, link := string(aDraft.ID), string(bDraft.ID), string(bSub.ID), string(bLink.Link.ID)
 	cl, mem, invID, keyID := string(bTeam.client.ID), string(bMember.ID), string(bInvite.Invite.ID), string(bKey.Key.ID)
+	hook := string(bHook.Webhook.ID)
+	hookForm := url.Values{"url": {"https://alder.example/stolen"}, "events": {"order.submitted"}}
 	none := url.Values{}
 	page := func(method, path string, form url.Values) []isoTry { // a member page naming B's objects
 		return []isoTry{{who: "cookie", method: method, path: path, form: form, want: isoRefused},
@@ -292,6 +302,12 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"POST /settings/integrations/shopify/disconnect":        {tries: []isoTry{scoped("cookie", "POST", "/settings/integrations/shopify/disconnect", url.Values{"client": {cl}})}},
 		"POST /settings/integrations/api-keys":                  noID("creates a key of the caller's own client"),
 		"POST /settings/integrations/api-keys/{id}/revoke":      {tries: page("POST", "/settings/integrations/api-keys/"+keyID+"/revoke", none)},
+		"POST /settings/integrations/webhooks":                  noID("adds an endpoint of the caller's own client; no client is read from the form"),
+		"GET /settings/integrations/webhooks/{id}":              {tries: page("GET", "/settings/integrations/webhooks/"+hook, nil)},
+		"POST /settings/integrations/webhooks/{id}":             {tries: page("POST", "/settings/integrations/webhooks/"+hook, hookForm)},
+		"POST /settings/integrations/webhooks/{id}/test":        {tries: page("POST", "/settings/integrations/webhooks/"+hook+"/test", none)},
+		"POST /settings/integrations/webhooks/{id}/rotate":      {tries: page("POST", "/settings/integrations/webhooks/"+hook+"/rotate", none)},
+		"POST /settings/integrations/webhooks/{id}/delete":      {tries: page("POST", "/settings/integrations/webhooks/"+hook+"/delete", none)},
 		"/shopify/":              {tries: []isoTry{scoped("cookie", "GET", "/shopify/install?shop=bexley.myshopify.com&client="+cl, nil)}},
 		"GET /shopify/app":       noID("no session: the App URL carries Shopify's signature and names only a shop, which the host's handler checks (shopify's TestAppURLRefusals) before the link page, under /shopify/, asks for a session"),
 		"POST /shopify/webhooks": noID("no session: the host's handler checks Shopify's HMAC (the hostile-input tests forge them)"),
@@ -317,15 +333,23 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"POST /dispatch/stops/import":                                   {tries: []isoTry{{who: "dispatcher", method: "POST", path: "/dispatch/stops/import", want: isoScoped}}}, // a file naming B's client number, below
 
 		// JSON API.
-		"GET /api/v1/client":                {tries: []isoTry{scoped("key", "GET", "/api/v1/client?id="+cl, nil), scoped("cookie", "GET", "/api/v1/client", nil)}},
-		"GET /api/v1/orders":                {tries: []isoTry{scoped("key", "GET", "/api/v1/orders?limit=500&client="+cl, nil), scoped("cookie", "GET", "/api/v1/orders?status=draft,submitted", nil)}},
-		"POST /api/v1/orders":               {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders", json: map[string]any{"client": cl, "ref": "AX-API", "address": map[string]any{"line1": "1 Alder St"}}, want: isoScoped}}},
-		"POST /api/v1/orders/submit":        {tries: join(api("POST", "/api/v1/orders/submit", map[string]any{"ids": []string{d}}), api("POST", "/api/v1/orders/submit", map[string]any{"ids": []string{o, d}}))},
-		"GET /api/v1/orders/{id}":           {tries: join(api("GET", "/api/v1/orders/"+d, nil), api("GET", "/api/v1/orders/"+sub, nil))},
-		"PUT /api/v1/orders/{id}":           {tries: api("PUT", "/api/v1/orders/"+d, map[string]any{"version": 1, "ref": "AX-STOLEN", "address": map[string]any{"line1": "1 Alder St"}})},
-		"DELETE /api/v1/orders/{id}":        {tries: api("DELETE", "/api/v1/orders/"+d+"?version=1", nil)},
-		"POST /api/v1/orders/{id}/withdraw": {tries: api("POST", "/api/v1/orders/"+sub+"/withdraw", nil)},
-		"POST /api/v1/imports":              noID("imports into the caller's own client; the upload is removed when the call ends"),
+		"GET /api/v1/client":                       {tries: []isoTry{scoped("key", "GET", "/api/v1/client?id="+cl, nil), scoped("cookie", "GET", "/api/v1/client", nil)}},
+		"GET /api/v1/orders":                       {tries: []isoTry{scoped("key", "GET", "/api/v1/orders?limit=500&client="+cl, nil), scoped("cookie", "GET", "/api/v1/orders?status=draft,submitted", nil)}},
+		"POST /api/v1/orders":                      {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders", json: map[string]any{"client": cl, "ref": "AX-API", "address": map[string]any{"line1": "1 Alder St"}}, want: isoScoped}}},
+		"POST /api/v1/orders/submit":               {tries: join(api("POST", "/api/v1/orders/submit", map[string]any{"ids": []string{d}}), api("POST", "/api/v1/orders/submit", map[string]any{"ids": []string{o, d}}))},
+		"GET /api/v1/orders/{id}":                  {tries: join(api("GET", "/api/v1/orders/"+d, nil), api("GET", "/api/v1/orders/"+sub, nil))},
+		"PUT /api/v1/orders/{id}":                  {tries: api("PUT", "/api/v1/orders/"+d, map[string]any{"version": 1, "ref": "AX-STOLEN", "address": map[string]any{"line1": "1 Alder St"}})},
+		"DELETE /api/v1/orders/{id}":               {tries: api("DELETE", "/api/v1/orders/"+d+"?version=1", nil)},
+		"POST /api/v1/orders/{id}/withdraw":        {tries: api("POST", "/api/v1/orders/"+sub+"/withdraw", nil)},
+		"GET /api/v1/webhooks":                     {tries: []isoTry{scoped("key", "GET", "/api/v1/webhooks?client="+cl, nil), scoped("cookie", "GET", "/api/v1/webhooks?client="+cl, nil)}},
+		"POST /api/v1/webhooks":                    noID("adds an endpoint of the caller's own client; no client is read from the body"),
+		"GET /api/v1/webhooks/{id}":                {tries: api("GET", "/api/v1/webhooks/"+hook, nil)},
+		"PUT /api/v1/webhooks/{id}":                {tries: api("PUT", "/api/v1/webhooks/"+hook, map[string]any{"url": "https://alder.example/stolen", "events": []string{"order.submitted"}})},
+		"DELETE /api/v1/webhooks/{id}":             {tries: api("DELETE", "/api/v1/webhooks/"+hook, nil)},
+		"POST /api/v1/webhooks/{id}/rotate-secret": {tries: api("POST", "/api/v1/webhooks/"+hook+"/rotate-secret", nil)},
+		"POST /api/v1/webhooks/{id}/test":          {tries: api("POST", "/api/v1/webhooks/"+hook+"/test", nil)},
+		"GET /api/v1/webhooks/{id}/deliveries":     {tries: api("GET", "/api/v1/webhooks/"+hook+"/deliveries", nil)},
+		"POST /api/v1/imports":                     noID("imports into the caller's own client; the upload is removed when the call ends"),
 		"GET /api/v1/events": {tries: []isoTry{{who: "key", method: "GET", path: "/api/v1/events?after=" + url.QueryEscape(start), stream: true, want: isoScoped},
 			{who: "cookie", method: "GET", path: "/api/v1/events?after=" + url.QueryEscape(start), stream: true, want: isoScoped}}},
 	}
@@ -524,6 +548,8 @@ type isoState struct {
 	Members []*connect.Member
 	Invites []*connect.Invite
 	Keys    []*connect.APIKey
+	Hooks   []*connect.WebhookEndpoint
+	HookLog [][]connect.WebhookDelivery
 	Clients []connect.ClientSummary // the account's, but the attacker's own
 	Account []*connect.Invite       // the account's client invites
 }
@@ -559,6 +585,16 @@ func isoSnapshot(t *testing.T, e *env, b team, attacker connect.ClientID) string
 	}
 	if s.Keys, err = e.svc.APIKeys(ctx, a); err != nil {
 		t.Fatal(err)
+	}
+	if s.Hooks, err = e.svc.Webhooks(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range s.Hooks {
+		log, err := e.svc.WebhookDeliveries(ctx, a, h.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.HookLog = append(s.HookLog, log)
 	}
 	all, err := e.svc.Clients(ctx, e.disp)
 	if err != nil {

@@ -99,6 +99,13 @@ func (s *server) register() {
 	s.handle("POST /settings/integrations/api-keys", form(s.member(s.createAPIKey)))
 	s.handle("POST /settings/integrations/api-keys/{id}/revoke", form(s.member(s.askMember(confirmation{Question: "Revoke this API key?",
 		Detail: "Every program using it is refused from now on.", Yes: "Revoke the key"}, s.revokeAPIKey))))
+	s.handle("POST /settings/integrations/webhooks", form(s.member(s.addWebhook)))
+	s.handle("GET /settings/integrations/webhooks/{id}", s.member(s.webhookPage))
+	s.handle("POST /settings/integrations/webhooks/{id}", form(s.member(s.updateWebhook)))
+	s.handle("POST /settings/integrations/webhooks/{id}/test", form(s.member(s.testWebhook)))
+	s.handle("POST /settings/integrations/webhooks/{id}/rotate", form(s.member(s.rotateWebhook)))
+	s.handle("POST /settings/integrations/webhooks/{id}/delete", form(s.member(s.askMember(confirmation{Question: "Delete this webhook?",
+		Detail: "Its endpoint is told nothing more, and its delivery log is deleted.", Yes: "Delete the webhook"}, s.deleteWebhook))))
 
 	if s.cfg.ShopifyInstall != nil {
 		s.handle("/shopify/", form(s.member(func(w http.ResponseWriter, r *http.Request, _ *viewer) error {
@@ -151,6 +158,14 @@ func (s *server) register() {
 	s.handle("POST /api/v1/orders/{id}/withdraw", form(s.api(s.apiWithdraw)))
 	s.handle("POST /api/v1/imports", upload(s.api(s.apiImport)))
 	s.handle("GET /api/v1/events", s.api(s.apiEvents))
+	s.handle("GET /api/v1/webhooks", s.api(s.apiListWebhooks))
+	s.handle("POST /api/v1/webhooks", form(s.api(s.apiCreateWebhook)))
+	s.handle("GET /api/v1/webhooks/{id}", s.api(s.apiGetWebhook))
+	s.handle("PUT /api/v1/webhooks/{id}", form(s.api(s.apiUpdateWebhook)))
+	s.handle("DELETE /api/v1/webhooks/{id}", form(s.api(s.apiDeleteWebhook)))
+	s.handle("POST /api/v1/webhooks/{id}/rotate-secret", form(s.api(s.apiRotateWebhookSecret)))
+	s.handle("POST /api/v1/webhooks/{id}/test", form(s.api(s.apiTestWebhook)))
+	s.handle("GET /api/v1/webhooks/{id}/deliveries", s.api(s.apiWebhookDeliveries))
 	s.handle("GET /api/v1/openapi.yaml", http.HandlerFunc(s.serveOpenAPI))
 	s.handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errNotFoundAPI)

@@ -192,6 +192,7 @@ type integrationsData struct {
 	Keys []*connect.APIKey
 	// MissingScopes are the scopes Shopify did not grant at the install just done.
 	MissingScopes []string
+	Webhooks      *webhooksData // nil for a viewer who may not manage them
 }
 
 func (s *server) integrationsPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -200,6 +201,9 @@ func (s *server) integrationsPage(w http.ResponseWriter, r *http.Request, v *vie
 		return err
 	}
 	d := integrationsData{Keys: keys, MissingScopes: missingScopes(r.URL.Query().Get("shopify_missing_scopes"))}
+	if d.Webhooks, err = s.webhooksSection(r, v); err != nil {
+		return err
+	}
 	s.render(w, r, http.StatusOK, "integrations", &page{Title: "Integrations", Tab: "settings", Data: d})
 	return nil
 }
