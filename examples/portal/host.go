@@ -21,6 +21,7 @@ import (
 	"github.com/dispatchkit/connect/shopify"
 	"github.com/dispatchkit/connect/shopify/shopifytest"
 	"github.com/dispatchkit/connect/storage"
+	"github.com/dispatchkit/connect/webhooks"
 )
 
 // The demo account, its depots and its dispatcher.
@@ -160,6 +161,9 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 		// Proof photos and signatures from the driver page.
 		Blobs: blobs, ProofFileURL: links.ProofFile,
 		Privacy: &demoPrivacy{files: h.files, exports: filepath.Join(cfg.DataDir, "privacy-exports"), baseURL: cfg.BaseURL, log: log},
+		// Clients' webhooks, over HTTPS to public addresses only (SSRF), unless
+		// -webhooks-loopback lets a local receiver take them.
+		Webhooks: webhooks.New(webhooks.Config{AllowLoopback: cfg.WebhooksLoopback}),
 	}
 	if svcCfg.TwoFactorKey, err = hex.DecodeString(h.state.TwoFactorKey); err != nil {
 		return nil, fmt.Errorf("two-factor key: %w", err)

@@ -33,6 +33,10 @@
 //	-route-sync-url  push stop changes as JSON POSTs to this URL (see
 //	                 httpRouteSync) [CONNECT_ROUTE_SYNC_URL]; unset: the demo's own
 //	                 in-memory stop list
+//	-webhooks-loopback  let clients' webhook endpoints be http:// and on this
+//	                 machine (127.0.0.1, localhost), to try webhooks with a local
+//	                 receiver [CONNECT_WEBHOOKS_LOOPBACK=1]; never in production:
+//	                 unset, endpoints must be https:// on public addresses
 //	-outbox-poll, -outbox-lease, -outbox-retry  the outbox worker's poll interval,
 //	                 claim lease and a fixed delay between retries
 //	                 [CONNECT_OUTBOX_POLL, CONNECT_OUTBOX_LEASE, CONNECT_OUTBOX_RETRY];
@@ -82,6 +86,10 @@ type config struct {
 
 	S3 s3Config // Endpoint "": files in the database
 
+	// WebhooksLoopback allows clients' webhooks to http:// and loopback
+	// addresses (webhooks.Config.AllowLoopback).
+	WebhooksLoopback bool
+
 	// The outbox worker's settings; 0: connect.OutboxOptions's defaults.
 	OutboxPoll, OutboxLease, OutboxRetry time.Duration
 
@@ -117,6 +125,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.S3.AccessKey, "s3-access-key", env("CONNECT_S3_ACCESS_KEY", ""), "S3 access key (unset: AWS_ACCESS_KEY_ID, ~/.aws/credentials or the IAM role)")
 	fs.StringVar(&c.S3.SecretKey, "s3-secret-key", env("CONNECT_S3_SECRET_KEY", ""), "S3 secret key")
 	fs.StringVar(&c.S3.Prefix, "s3-prefix", env("CONNECT_S3_PREFIX", "connect/"), "start of the files' object names (\"\": none)")
+	fs.BoolVar(&c.WebhooksLoopback, "webhooks-loopback", env("CONNECT_WEBHOOKS_LOOPBACK", "") != "", "allow webhooks to http:// and 127.0.0.1 (a local receiver; never in production)")
 	for _, d := range []struct {
 		p         *time.Duration
 		name, env string
