@@ -108,10 +108,10 @@ func (rc *receiver) requests() []received {
 	return slices.Clone(rc.got)
 }
 
-// webhookWorld is a World whose Service posts webhooks to loopback receivers,
+// webhookWorld is a World (on PostgreSQL with CONNECT_TEST_STORE=postgres) whose Service posts webhooks to loopback receivers,
 // with a client whose owner registers them.
 func webhookWorld(t *testing.T, edit func(*connect.Config)) (*connecttest.World, *connecttest.Team) {
-	w := connecttest.New(t, connecttest.WithConfig(func(c *connect.Config) {
+	w := connecttest.New(t, connecttest.WithDSN(storeDSN(t)), connecttest.WithConfig(func(c *connect.Config) {
 		c.Webhooks = webhooks.New(webhooks.Config{AllowLoopback: true})
 		if edit != nil {
 			edit(c)
