@@ -118,7 +118,9 @@ func (s *Service) deliverMail(ctx context.Context, e OutboxEntry) error {
 
 // mailKind reports whether an entry of the kind is a mail, whose sealed payload
 // is deleted once sent.
-func mailKind(k OutboxKind) bool { return k == OutboxInviteMail || k == OutboxPasswordResetMail }
+func mailKind(k OutboxKind) bool {
+	return k == OutboxInviteMail || k == OutboxPasswordResetMail || k == OutboxWebhookPausedMail
+}
 
 // mailTx runs fn in a transaction of the Store and, once it committed, wakes
 // this process's outbox workers for the mails it queued (other processes' find

@@ -212,6 +212,8 @@ func (s *Service) deliver(ctx context.Context, e OutboxEntry) error {
 		return s.deliverMail(ctx, e)
 	case OutboxWebhook:
 		return s.deliverWebhook(ctx, e)
+	case OutboxWebhookPausedMail:
+		return s.deliverWebhookPausedMail(ctx, e)
 	}
 	scope := Scope{Account: e.Account, Client: e.Client}
 	o, err := s.store.Order(ctx, scope, e.Order)

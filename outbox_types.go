@@ -31,6 +31,9 @@ const (
 	// OutboxWebhook is WebhookSender.SendWebhook to one of a client's
 	// endpoints (webhook_events.go).
 	OutboxWebhook OutboxKind = "webhook"
+	// OutboxWebhookPausedMail is WebhookMailer.SendWebhookPaused, to the
+	// owner of a client whose endpoint was paused for failing.
+	OutboxWebhookPausedMail OutboxKind = "webhook_paused_mail"
 )
 
 // OutboxState is where an outbox entry is.

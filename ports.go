@@ -2,7 +2,7 @@ package connect
 
 // Mocks of every port a host implements, for hosts' tests and ours (package
 // connecttest/mock). A new port is one more name in the list.
-//go:generate go tool mockgen -typed -destination=connecttest/mock/ports.go -package=mock github.com/dispatchkit/connect Store,Mailer,RouteSync,Shopify,ShopifyTokens,Privacy,PasswordHasher,Waker,ImportSource,Blobs,WebhookSender
+//go:generate go tool mockgen -typed -destination=connecttest/mock/ports.go -package=mock github.com/dispatchkit/connect Store,Mailer,RouteSync,Shopify,ShopifyTokens,Privacy,PasswordHasher,Waker,ImportSource,Blobs,WebhookSender,WebhookMailer
 
 import (
 	"context"
@@ -841,4 +841,24 @@ type WebhookSender interface {
 	// response's status code, whatever it is. Errors: any, when no response
 	// came (refused address, timeout, connection failure); the outbox retries.
 	SendWebhook(ctx context.Context, r WebhookRequest) (WebhookResponse, error)
+}
+
+// WebhookMailer is an optional capability of a Mailer: telling a client's
+// owner that one of its webhook endpoints was paused for failing. Without it
+// the pause shows on the client's settings page only.
+type WebhookMailer interface {
+	// SendWebhookPaused sends the mail. Errors as Mailer.SendInvite.
+	SendWebhookPaused(ctx context.Context, m WebhookPausedMail) error
+}
+
+// WebhookPausedMail tells a client's owner that an endpoint was paused.
+type WebhookPausedMail struct {
+	To         string    `json:"to"`
+	Name       string    `json:"name"` // the owner's
+	ClientName string    `json:"client_name"`
+	URL        string    `json:"url"`    // the endpoint's
+	Reason     string    `json:"reason"` // why it was paused
+	PausedAt   time.Time `json:"paused_at"`
+	// Key identifies the mail, the same on every try (the outbox entry's key).
+	Key string `json:"-"`
 }

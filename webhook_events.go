@@ -282,9 +282,38 @@ func (s *Service) deliverWebhook(ctx context.Context, e OutboxEntry) error {
 }
 
 // pauseWebhook pauses an endpoint that keeps failing and tells its client:
-// the settings page shows why, and the log says it once.
+// the settings page shows why, and, when the Mailer is a WebhookMailer, a mail
+// to the client's owner is queued in the pause's transaction (once, whichever
+// worker paused it).
 func (s *Service) pauseWebhook(ctx context.Context, w *WebhookEndpoint, why string, now time.Time) {
-	changed, err := s.store.PauseWebhook(ctx, Scope{Account: w.Account, Client: w.Client}, w.ID, why, now)
+	scope := Scope{Account: w.Account, Client: w.Client}
+	var changed bool
+	err := s.store.Tx(ctx, func(tx Store) (err error) {
+		if changed, err = tx.PauseWebhook(ctx, scope, w.ID, why, now); err != nil || !changed {
+			return err
+		}
+		if _, ok := s.mailer.(WebhookMailer); !ok {
+			return nil
+		}
+		cl, err := tx.Client(ctx, scope, w.Client)
+		if err != nil {
+			return err
+		}
+		team, err := tx.Members(ctx, scope)
+		if err != nil {
+			return err
+		}
+		for _, m := range team {
+			if m.Role != RoleOwner {
+				continue
+			}
+			mail, _ := json.Marshal(WebhookPausedMail{To: m.Email, Name: m.Name, ClientName: cl.Name, URL: w.URL, Reason: why, PausedAt: now})
+			key := fmt.Sprintf("webhook-paused/%s/%d", w.ID, now.UnixMicro())
+			return tx.AddOutbox(ctx, scope, []OutboxEntry{{Key: key, Account: w.Account, Client: w.Client,
+				Kind: OutboxWebhookPausedMail, Payload: mail, State: OutboxPending, NextAt: now, CreatedAt: now, UpdatedAt: now}})
+		}
+		return nil
+	})
 	if err != nil {
 		s.log.ErrorContext(ctx, "outbox: pausing a failing webhook failed", "webhook", w.ID, "err", err)
 		return
@@ -293,4 +322,18 @@ func (s *Service) pauseWebhook(ctx context.Context, w *WebhookEndpoint, why stri
 		s.log.WarnContext(ctx, "webhook paused", "client", w.Client, "webhook", w.ID, "reason", why)
 		s.committed(Scope{Account: w.Account, Client: w.Client})
 	}
+}
+
+// deliverWebhookPausedMail sends the owner the mail of a paused endpoint.
+func (s *Service) deliverWebhookPausedMail(ctx context.Context, e OutboxEntry) error {
+	wm, ok := s.mailer.(WebhookMailer)
+	if !ok {
+		return Errorf(Unavailable, "the Mailer cannot send webhook notices")
+	}
+	var m WebhookPausedMail
+	if err := json.Unmarshal(e.Payload, &m); err != nil {
+		return Errorf(Internal, "outbox entry %s: %w", e.Key, err)
+	}
+	m.Key = e.Key
+	return wm.SendWebhookPaused(ctx, m)
 }

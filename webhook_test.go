@@ -377,6 +377,11 @@ func TestAWebhookThatKeepsFailingIsPaused(t *testing.T) {
 	if !got.Paused || got.Failures != 3 || !strings.Contains(got.PausedReason, "3 failed deliveries") {
 		t.Fatalf("the endpoint after 3 failures: %+v; want it paused, saying why", got)
 	}
+	w.DeliverOutbox(fastRetries(10))
+	notices := w.Mailer.WebhooksPaused()
+	if len(notices) != 1 || notices[0].To != tm.Owner.Email || notices[0].URL != hook.URL || notices[0].Reason != got.PausedReason {
+		t.Fatalf("the owner's notices: %+v; want one about %s", notices, hook.URL)
+	}
 	w.Order(tm.Owner.Actor, connect.StatusSubmitted)
 	w.Clock.Advance(time.Minute)
 	w.DeliverOutbox(fastRetries(10))

@@ -6,13 +6,24 @@ import (
 	"github.com/dispatchkit/connect"
 )
 
-// Mailer is a connect.Mailer that records the invitations and password reset
-// links it is asked to send instead of sending them, and fails them when the
-// test says so. It is safe for concurrent use; the zero value is ready.
+// Mailer is a connect.Mailer (and a connect.WebhookMailer) that records the
+// invitations, password reset links and webhook notices it is asked to send
+// instead of sending them, and fails them when the test says so. It is safe for
+// concurrent use; the zero value is ready.
 type Mailer struct {
 	r      record[connect.InviteMail]
 	resets record[connect.PasswordResetMail]
+	paused record[connect.WebhookPausedMail]
 }
+
+// SendWebhookPaused records m.
+func (m *Mailer) SendWebhookPaused(_ context.Context, pm connect.WebhookPausedMail) error {
+	return m.paused.take(pm)
+}
+
+// WebhooksPaused returns the notices of paused webhook endpoints sent so far,
+// oldest first.
+func (m *Mailer) WebhooksPaused() []connect.WebhookPausedMail { return m.paused.all() }
 
 // SendPasswordReset records m, or returns the error set by FailResetsWith.
 func (m *Mailer) SendPasswordReset(_ context.Context, pm connect.PasswordResetMail) error {

@@ -29,6 +29,11 @@ func (m logMailer) SendInvite(ctx context.Context, im connect.InviteMail) error 
 	return nil
 }
 
+func (m logMailer) SendWebhookPaused(ctx context.Context, wm connect.WebhookPausedMail) error {
+	m.log.WarnContext(ctx, "webhook endpoint paused (not emailed: no SMTP server configured)", "to", wm.To, "client", wm.ClientName, "url", wm.URL, "reason", wm.Reason)
+	return nil
+}
+
 func (m logMailer) SendPasswordReset(ctx context.Context, pm connect.PasswordResetMail) error {
 	m.log.InfoContext(ctx, "password reset link (not emailed: no SMTP server configured)", "to", pm.To, "client", pm.ClientName, "link", pm.Link)
 	return nil
@@ -49,6 +54,18 @@ func (m *smtpMailer) SendInvite(ctx context.Context, im connect.InviteMail) erro
 		"Sign up here (the link works once, until %s):\r\n%s\r\n", im.InvitedBy, im.ClientName,
 		im.ExpiresAt.UTC().Format("2 Jan 2006 15:04 UTC"), im.Link)
 	return m.send(ctx, im.To, subject, body)
+}
+
+// SendWebhookPaused tells a client's owner that a webhook endpoint was paused.
+func (m *smtpMailer) SendWebhookPaused(ctx context.Context, wm connect.WebhookPausedMail) error {
+	if strings.ContainsAny(wm.To, "\r\n") {
+		return connect.Errorf(connect.Invalid, "the address %q is not valid", wm.To)
+	}
+	subject := fmt.Sprintf("A webhook endpoint of %s was paused", wm.ClientName)
+	body := fmt.Sprintf("Hello %s,\r\n\r\nThe webhook endpoint %s of %s was paused (%s): nothing is sent to it until it is resumed.\r\n\r\n"+
+		"Fix the endpoint, then resume it on the portal's Settings > Integrations page; its delivery log says what failed.\r\n",
+		wm.Name, wm.URL, wm.ClientName, wm.Reason)
+	return m.send(ctx, wm.To, subject, body)
 }
 
 // SendPasswordReset emails a member the link that sets a new password.
