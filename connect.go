@@ -91,6 +91,12 @@ type Config struct {
 	// Webhooks posts clients' webhooks (package webhooks). nil: webhooks are
 	// not offered; their methods answer ErrUnavailable and no event is queued.
 	Webhooks WebhookSender
+	// WebhookKey seals webhook endpoints' signing secrets in the Store
+	// (AES-256-GCM, each bound to its endpoint): 32 random bytes the host
+	// keeps outside the database, the same in every process. nil: the secrets
+	// are stored as they are (never shown again, but readable in a copy of the
+	// database). Secrets stored before a key was set keep working.
+	WebhookKey []byte
 	// WebhookPause says when an endpoint that keeps failing is paused. Zero:
 	// the defaults written on WebhookPausePolicy.
 	WebhookPause WebhookPausePolicy
@@ -131,6 +137,7 @@ type Service struct {
 	mailSeal        cipher.AEAD        // Config.MailKey; nil: mails are sent in the request
 	webhooks        WebhookSender      // Config.Webhooks; nil: no webhooks
 	webhookPause    WebhookPausePolicy // Config.WebhookPause, with its defaults
+	webhookSeal     cipher.AEAD        // Config.WebhookKey; nil: secrets stored as they are
 	inviteTTL       time.Duration
 	tracking        func(string) string
 	passwords       PasswordHasher
@@ -180,6 +187,9 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	if s.mailSeal, err = newSeal("MailKey", cfg.MailKey); err != nil {
+		return nil, err
+	}
+	if s.webhookSeal, err = newSeal("WebhookKey", cfg.WebhookKey); err != nil {
 		return nil, err
 	}
 	if s.passwords == nil {

@@ -229,6 +229,41 @@ func newWebhookSecret() (string, error) {
 	return webhookSecretPrefix + base64.StdEncoding.EncodeToString(b), nil
 }
 
+// sealedWebhookPrefix marks a secret sealed with Config.WebhookKey: then
+// base64 of the nonce and the sealed secret (bound to the endpoint's id).
+const sealedWebhookPrefix = "sealed1:"
+
+// sealWebhookSecret returns the form of a new secret the Store keeps.
+func (s *Service) sealWebhookSecret(id WebhookID, secret string) (string, error) {
+	if s.webhookSeal == nil {
+		return secret, nil
+	}
+	nonce := make([]byte, s.webhookSeal.NonceSize(), s.webhookSeal.NonceSize()+len(secret)+s.webhookSeal.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", Errorf(Internal, "drawing a nonce: %w", err)
+	}
+	return sealedWebhookPrefix + base64.StdEncoding.EncodeToString(s.webhookSeal.Seal(nonce, nonce, []byte(secret), []byte(id))), nil
+}
+
+// openWebhookSecret returns a secret read from the Store as it signs.
+func (s *Service) openWebhookSecret(id WebhookID, stored string) (string, error) {
+	raw, ok := strings.CutPrefix(stored, sealedWebhookPrefix)
+	if !ok {
+		return stored, nil // stored as it is (no key then)
+	}
+	refused := Errorf(Internal, "the secret of webhook %s is sealed, and Config.WebhookKey is not its key", id)
+	b, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil || s.webhookSeal == nil || len(b) < s.webhookSeal.NonceSize() {
+		return "", refused
+	}
+	n := s.webhookSeal.NonceSize()
+	secret, err := s.webhookSeal.Open(nil, b[:n], b[n:], []byte(id))
+	if err != nil {
+		return "", refused
+	}
+	return string(secret), nil
+}
+
 // check refuses an input the endpoint may not have, asking the sender whether
 // it would post to the URL.
 func (s *Service) checkWebhook(in *WebhookInput) error {
@@ -309,7 +344,10 @@ func (s *Service) AddWebhook(ctx context.Context, a Actor, in WebhookInput) (*Is
 	}
 	now := s.clock()
 	w := &WebhookEndpoint{ID: WebhookID(s.newID()), Account: c.Account, Client: c.Actor.Client, URL: in.URL,
-		Description: in.Description, Events: in.Events, Paused: in.Paused, Secret: secret, CreatedAt: now, UpdatedAt: now}
+		Description: in.Description, Events: in.Events, Paused: in.Paused, CreatedAt: now, UpdatedAt: now}
+	if w.Secret, err = s.sealWebhookSecret(w.ID, secret); err != nil {
+		return nil, err
+	}
 	if in.Paused {
 		w.PausedAt, w.PausedReason = now, "paused by "+c.history()
 	}
@@ -428,8 +466,9 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, a Actor, id WebhookID
 		return nil, err
 	}
 	w, err := s.changeWebhook(ctx, c, id, func(w *WebhookEndpoint, now time.Time) error {
-		w.PreviousSecret, w.PreviousExpiresAt, w.Secret = w.Secret, now.Add(overlap), secret
-		return nil
+		sealed, err := s.sealWebhookSecret(w.ID, secret)
+		w.PreviousSecret, w.PreviousExpiresAt, w.Secret = w.Secret, now.Add(overlap), sealed
+		return err
 	})
 	if err != nil {
 		return nil, err

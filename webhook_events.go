@@ -244,7 +244,13 @@ func (s *Service) deliverWebhook(ctx context.Context, e OutboxEntry) error {
 		return nil
 	}
 	now := s.clock()
-	sig, err := signWebhook(w.secrets(now), m.ID, now.Unix(), m.Body)
+	secrets := w.secrets(now)
+	for i := range secrets {
+		if secrets[i], err = s.openWebhookSecret(w.ID, secrets[i]); err != nil {
+			return err
+		}
+	}
+	sig, err := signWebhook(secrets, m.ID, now.Unix(), m.Body)
 	if err != nil {
 		return err
 	}

@@ -396,10 +396,12 @@ func TestAWebhookThatKeepsFailingIsPaused(t *testing.T) {
 
 // TestRotatedSecretsSignBesideTheNewOne: after a rotation each request carries
 // a signature of the new secret and one of the old, until the overlap ends;
-// then the new one alone. The test event reaches a paused endpoint too.
+// then the new one alone. The test event reaches a paused endpoint too. With
+// a WebhookKey the Store keeps both secrets sealed.
 func TestRotatedSecretsSignBesideTheNewOne(t *testing.T) {
 	t.Parallel()
-	w, tm := webhookWorld(t, nil)
+	key := []byte("0123456789abcdef0123456789abcdef")
+	w, tm := webhookWorld(t, func(c *connect.Config) { c.WebhookKey = key })
 	rc := newReceiver(t)
 	hook := addHook(t, w, tm, rc)
 	old := rc.secrets[0]
@@ -411,6 +413,15 @@ func TestRotatedSecretsSignBesideTheNewOne(t *testing.T) {
 		t.Fatalf("the new secret %q", rotated.Secret)
 	}
 	rc.secrets = []string{rotated.Secret, old, "whsec_" + base64.StdEncoding.EncodeToString([]byte("not the secret at all, 32 bytes"))}
+	stored, err := w.Store.Webhook(t.Context(), connect.Scope{Account: tm.Client.Account, Client: tm.Client.ID}, hook.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{stored.Secret, stored.PreviousSecret} {
+		if !strings.HasPrefix(s, "sealed1:") || strings.Contains(s, strings.TrimPrefix(rotated.Secret, "whsec_")) || strings.Contains(s, strings.TrimPrefix(old, "whsec_")) {
+			t.Fatalf("a secret as the Store keeps it with a WebhookKey: %q; want it sealed", s)
+		}
+	}
 	if _, err := w.Service.SendTestWebhook(t.Context(), tm.Owner.Actor, hook.ID); err != nil {
 		t.Fatal(err)
 	}

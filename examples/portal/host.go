@@ -65,6 +65,9 @@ type demoState struct {
 	// TwoFactorKey seals members' TOTP secrets in the database
 	// (connect.Config.TwoFactorKey).
 	TwoFactorKey string `json:"two_factor_key"`
+	// WebhookKey seals clients' webhook signing secrets in the database
+	// (connect.Config.WebhookKey).
+	WebhookKey string `json:"webhook_key"`
 	// ShopifySecret is the app secret of the in-process fake Shopify (without a
 	// real app's credentials): random per data directory, since anyone who knows
 	// it can sign webhooks the demo believes (a customers/redact erasing orders).
@@ -93,6 +96,9 @@ func loadState(dir string) (*demoState, error) {
 	}
 	if st.ShopifyKey == "" {
 		st.ShopifyKey, changed = randomHex(32), true
+	}
+	if st.WebhookKey == "" {
+		st.WebhookKey, changed = randomHex(32), true
 	}
 	if st.TwoFactorKey == "" {
 		st.TwoFactorKey, changed = randomHex(32), true
@@ -164,6 +170,9 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 		// Clients' webhooks, over HTTPS to public addresses only (SSRF), unless
 		// -webhooks-loopback lets a local receiver take them.
 		Webhooks: webhooks.New(webhooks.Config{AllowLoopback: cfg.WebhooksLoopback}),
+	}
+	if svcCfg.WebhookKey, err = hex.DecodeString(h.state.WebhookKey); err != nil {
+		return nil, fmt.Errorf("webhook key: %w", err)
 	}
 	if svcCfg.TwoFactorKey, err = hex.DecodeString(h.state.TwoFactorKey); err != nil {
 		return nil, fmt.Errorf("two-factor key: %w", err)
