@@ -29,7 +29,7 @@ type WebhookEventType string
 // The webhook event types: one per order status change a client's systems
 // follow, and the test event that "send a test event" posts.
 const (
-	WebhookOrderSubmitted  WebhookEventType = "order.submitted"   // submitted for delivery
+	WebhookOrderSubmitted  WebhookEventType = "order.submitted"   // submitted for delivery (again: off a route, or retried)
 	WebhookOrderScheduled  WebhookEventType = "order.scheduled"   // on a route
 	WebhookOrderEnRoute    WebhookEventType = "order.en_route"    // the route started; with the ETA
 	WebhookOrderETAChanged WebhookEventType = "order.eta_changed" // the ETA moved
@@ -51,7 +51,9 @@ func WebhookEventTypes() []WebhookEventType {
 // webhookEventType is the type a lifecycle event is told as ("" for none).
 func webhookEventType(ev Event) WebhookEventType {
 	switch ev {
-	case EventSubmit:
+	case EventSubmit, EventUnschedule, EventRetry:
+		// Back in the stops list: taken off its route, or a failed order tried
+		// again (previous_status tells which).
 		return WebhookOrderSubmitted
 	case EventSchedule:
 		return WebhookOrderScheduled
