@@ -2,7 +2,9 @@ package storagetest
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ func RunWebhooks(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"WebhookDeliveriesAreCountedAndTheLogBounded", testWebhookDeliveries},
 		{"WebhooksStayInTheirTenant", testWebhooksIsolation},
 		{"OutboxStreamsDeliverOneAtATimeInPositionOrder", testOutboxStreams},
+		{"OutboxStreamsStayInOrderUnderConcurrentClaims", testOutboxStreamsConcurrent},
 	})
 }
 
@@ -228,4 +231,82 @@ func positions(f *fixture, c *connect.Client, stream string) []int64 {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// testOutboxStreamsConcurrent: workers claiming and finishing at once (as
+// processes do) never hold two entries of one stream, and take each stream's
+// entries in position order.
+func testOutboxStreamsConcurrent(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	const streams, per, workers = 4, 6, 6
+	var entries []connect.OutboxEntry
+	for p := per; p >= 1; p-- { // added last first
+		for s := range streams {
+			e := f.entry(c, 10-p) // later positions due first: the position decides
+			e.Stream, e.Position = fmt.Sprintf("%s-%d", f.id("stream"), s), int64(p)
+			if p < per {
+				e.Stream = entries[s].Stream
+			}
+			entries = append(entries, e)
+		}
+	}
+	must(t, f.s.AddOutbox(f.ctx, scopeOf(c), entries))
+	var (
+		mu          sync.Mutex
+		outstanding = map[string]int64{} // stream → the position a worker holds
+		last        = map[string]int64{} // stream → the last position finished
+		done        int
+		wg          sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			for idle := 0; idle < 100000; idle++ {
+				mu.Lock()
+				finished := done == streams*per
+				mu.Unlock()
+				if finished || t.Failed() {
+					return
+				}
+				got, err := f.s.ClaimOutboxAnyAccount(f.ctx, connect.ClaimOutboxParams{Now: f.at(100), Lease: time.Hour, Limit: 3})
+				if err != nil {
+					t.Errorf("claiming: %v", err)
+					return
+				}
+				got = slices.DeleteFunc(got, func(e connect.OutboxEntry) bool { return e.Account != c.Account })
+				if len(got) == 0 {
+					runtime.Gosched()
+					continue
+				}
+				for _, e := range got {
+					mu.Lock()
+					if held, ok := outstanding[e.Stream]; ok {
+						t.Errorf("position %d of a stream claimed while %d is held", e.Position, held)
+					}
+					if e.Position != last[e.Stream]+1 {
+						t.Errorf("position %d of a stream claimed after %d", e.Position, last[e.Stream])
+					}
+					outstanding[e.Stream] = e.Position
+					mu.Unlock()
+				}
+				for _, e := range got {
+					// Released before the finish commits: the next of the stream
+					// can be claimed only after that.
+					mu.Lock()
+					delete(outstanding, e.Stream)
+					last[e.Stream] = e.Position
+					done++
+					mu.Unlock()
+					if err := f.s.FinishOutbox(f.ctx, connect.Scope{Account: c.Account}, connect.FinishOutboxParams{
+						ID: e.ID, State: connect.OutboxDone, Now: f.at(100), Attempts: e.Attempts}); err != nil {
+						t.Errorf("finishing: %v", err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if done != streams*per {
+		t.Fatalf("the workers finished %d of %d entries", done, streams*per)
+	}
 }
