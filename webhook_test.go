@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,6 +100,13 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 		status = rc.answer(len(rc.got), got)
 	}
 	w.WriteHeader(status)
+}
+
+// setAnswer changes how the receiver answers, between requests.
+func (rc *receiver) setAnswer(answer func(n int, r received) int) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.answer = answer
 }
 
 // requests returns what the receiver got so far.
@@ -243,12 +251,12 @@ func TestWebhooksAreRetriedAfterFailuresUntilDead(t *testing.T) {
 	t.Parallel()
 	w, tm := webhookWorld(t, nil)
 	rc := newReceiver(t)
-	rc.answer = func(n int, _ received) int {
+	rc.setAnswer(func(n int, _ received) int {
 		if n <= 2 {
 			return http.StatusInternalServerError
 		}
 		return http.StatusOK
-	}
+	})
 	hook := addHook(t, w, tm, rc)
 	o := w.Order(tm.Owner.Actor, connect.StatusSubmitted)
 	for i := 0; i < 3; i++ {
@@ -276,12 +284,12 @@ func TestWebhooksAreRetriedAfterFailuresUntilDead(t *testing.T) {
 
 	// Now the endpoint fails for good: the schedule dies after 2 tries, and
 	// the start behind it goes out then.
-	rc.answer = func(_ int, r received) int {
+	rc.setAnswer(func(_ int, r received) int {
 		if r.Type == connect.WebhookOrderScheduled {
 			return http.StatusBadGateway
 		}
 		return http.StatusOK
-	}
+	})
 	at := w.Clock.Now()
 	if _, err := w.Service.ApplyRouteEvents(t.Context(), w.Host, []connect.RouteEvent{
 		{ID: "s", Order: o.ID, Event: connect.EventSchedule, At: at, Route: connect.RouteStop{RouteID: "r", Position: 1}},
@@ -311,12 +319,12 @@ func TestWebhooksOfAnOrderWaitForTheOneBefore(t *testing.T) {
 	addHook(t, w, tm, rc)
 	first := w.Order(tm.Owner.Actor, connect.StatusSubmitted)
 	second := w.Order(tm.Owner.Actor, connect.StatusSubmitted)
-	rc.answer = func(_ int, r received) int {
+	rc.setAnswer(func(_ int, r received) int {
 		if r.Order == first.ID && r.Type == connect.WebhookOrderSubmitted {
 			return http.StatusServiceUnavailable
 		}
 		return http.StatusOK
-	}
+	})
 	at := w.Clock.Now()
 	var events []connect.RouteEvent
 	for i, id := range []connect.OrderID{first.ID, second.ID} {
@@ -344,7 +352,7 @@ func TestWebhooksOfAnOrderWaitForTheOneBefore(t *testing.T) {
 	if d := cmp.Diff([]connect.WebhookEventType{connect.WebhookOrderSubmitted, connect.WebhookOrderScheduled}, perOrder(second.ID)); d != "" {
 		t.Fatalf("the second order meanwhile (-want +got):\n%s", d)
 	}
-	rc.answer = nil
+	rc.setAnswer(nil)
 	w.Clock.Advance(2 * time.Second)
 	w.DeliverOutbox(fastRetries(10))
 	if d := cmp.Diff([]connect.WebhookEventType{connect.WebhookOrderSubmitted, connect.WebhookOrderSubmitted,
@@ -360,7 +368,7 @@ func TestAWebhookThatKeepsFailingIsPaused(t *testing.T) {
 	t.Parallel()
 	w, tm := webhookWorld(t, func(c *connect.Config) { c.WebhookPause = connect.WebhookPausePolicy{Failures: 3} })
 	rc := newReceiver(t)
-	rc.answer = func(int, received) int { return http.StatusInternalServerError }
+	rc.setAnswer(func(int, received) int { return http.StatusInternalServerError })
 	hook := addHook(t, w, tm, rc)
 	w.Orders(tm.Owner.Actor, connect.StatusSubmitted, 2)
 	for i := 0; i < 5; i++ {
@@ -391,6 +399,58 @@ func TestAWebhookThatKeepsFailingIsPaused(t *testing.T) {
 	resumed, err := w.Service.UpdateWebhook(t.Context(), tm.Owner.Actor, hook.ID, connect.WebhookInput{URL: hook.URL, Events: hook.Events})
 	if err != nil || resumed.Paused || resumed.Failures != 0 || resumed.PausedReason != "" {
 		t.Fatalf("resumed: %+v, %v; want it active with no failures", resumed, err)
+	}
+}
+
+// TestAWebhookFailingForTheWholePolicyTimeIsPaused: few failures in a row,
+// but every attempt failing for the policy's time, pause the endpoint; fewer
+// over a shorter time do not.
+func TestAWebhookFailingForTheWholePolicyTimeIsPaused(t *testing.T) {
+	t.Parallel()
+	w, tm := webhookWorld(t, func(c *connect.Config) { c.WebhookPause = connect.WebhookPausePolicy{Failures: 1000, For: time.Hour} })
+	rc := newReceiver(t)
+	var failing atomic.Bool
+	failing.Store(true)
+	rc.setAnswer(func(int, received) int {
+		if failing.Load() {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	hook := addHook(t, w, tm, rc)
+	slow := connect.OutboxOptions{MaxAttempts: 100, Backoff: func(int) time.Duration { return 25 * time.Minute }}
+	paused := func() bool {
+		t.Helper()
+		got, err := w.Service.Webhook(t.Context(), tm.Owner.Actor, hook.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Paused
+	}
+	w.Order(tm.Owner.Actor, connect.StatusSubmitted)
+	for range 3 { // failures at 0, 30 and 60 minutes: a full hour, but only just
+		w.DeliverOutbox(slow)
+		w.Clock.Advance(30 * time.Minute)
+	}
+	if !paused() {
+		t.Fatalf("after failing for an hour (%d requests): not paused", len(rc.requests()))
+	}
+	// Resumed (its failures cleared) and a success taken, three more failures
+	// over less than the hour do not pause it.
+	if _, err := w.Service.UpdateWebhook(t.Context(), tm.Owner.Actor, hook.ID, connect.WebhookInput{URL: hook.URL, Events: hook.Events}); err != nil {
+		t.Fatal(err)
+	}
+	failing.Store(false)
+	w.Order(tm.Owner.Actor, connect.StatusSubmitted)
+	w.DeliverOutbox(slow)
+	failing.Store(true)
+	w.Order(tm.Owner.Actor, connect.StatusSubmitted)
+	for range 3 {
+		w.DeliverOutbox(slow)
+		w.Clock.Advance(26 * time.Minute)
+	}
+	if paused() {
+		t.Fatal("paused after failing for less than the hour")
 	}
 }
 
