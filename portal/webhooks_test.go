@@ -74,7 +74,7 @@ func TestOwnersManageWebhooksOnTheSettingsPage(t *testing.T) {
 		t.Fatalf("the receiver got %d requests; want the test event", hits.Load())
 	}
 	log := b.get(path).is(t, http.StatusOK)
-	log.has(t, `id="webhook-log"`, "webhook.test", "<td>204</td>", " ms</td>")
+	log.has(t, `id="webhook-log"`, "webhook.test", `<td data-label="Status">204</td>`, " ms</td>")
 	b.get("/settings/integrations").has(t, rc.URL+"/in", "<code>order.submitted</code>, <code>order.delivered</code>")
 
 	_, email := e.addMember(tm, connect.RoleMember)
@@ -103,7 +103,7 @@ func TestAPausedWebhookIsNoticedOnTheSettingsPage(t *testing.T) {
 	b := e.signedIn(tm.email)
 	b.get("/settings/integrations").has(t, `id="webhook-paused-`+string(issued.Webhook.ID)+`"`, "paused after 2 failed deliveries in a row")
 	path := "/settings/integrations/webhooks/" + string(issued.Webhook.ID)
-	b.get(path).has(t, `id="webhook-paused"`, "<td>500</td>", "the endpoint answered 500")
+	b.get(path).has(t, `id="webhook-paused"`, `<td data-label="Status">500</td>`, "the endpoint answered 500")
 	b.follow(b.post(path, url.Values{"url": {rc.URL}, "events": {"order.submitted"}})).lacks(t, `id="webhook-paused"`)
 }
 
