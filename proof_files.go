@@ -128,7 +128,7 @@ func (s *Service) OpenProofFile(ctx context.Context, a Actor, id OrderID, file s
 // OpenTrackedProofFile is OpenProofFile for a tracking link's holder: the
 // token is the credential, as for Track.
 func (s *Service) OpenTrackedProofFile(ctx context.Context, token, file string) (*ProofFile, error) {
-	o, err := s.trackedOrder(ctx, token)
+	o, _, err := s.trackedOrder(ctx, token)
 	if err != nil {
 		return nil, err
 	}

@@ -104,6 +104,8 @@ func (s *Service) RevokeTrackingLink(ctx context.Context, a Actor, order OrderID
 // Tracked is what a tracking link shows: the order's progress, nothing about the
 // client's other orders or its account.
 type Tracked struct {
+	// Sender is who sends the order: its client's name.
+	Sender    string
 	Ref       string
 	Status    Status
 	StopType  StopType
@@ -125,7 +127,7 @@ type TrackedStep struct {
 // credential. Errors: ErrNotFound for an unknown or revoked token, or one of a
 // disabled client (one message).
 func (s *Service) Track(ctx context.Context, token string) (*Tracked, error) {
-	o, err := s.trackedOrder(ctx, token)
+	o, cl, err := s.trackedOrder(ctx, token)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +136,7 @@ func (s *Service) Track(ctx context.Context, token string) (*Tracked, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Tracked{Ref: o.Ref, Status: o.Status, StopType: o.StopType, ETA: o.ETA, City: o.Address.City,
+	t := &Tracked{Sender: cl.Name, Ref: o.Ref, Status: o.Status, StopType: o.StopType, ETA: o.ETA, City: o.Address.City,
 		Proof: o.Proof, Failure: o.FailureReason, UpdatedAt: o.UpdatedAt}
 	for _, ev := range history {
 		if ev.From != ev.To || ev.Event == EventCreate {
@@ -144,31 +146,32 @@ func (s *Service) Track(ctx context.Context, token string) (*Tracked, error) {
 	return t, nil
 }
 
-// trackedOrder returns the order a tracking link token opens. Errors: as Track.
-func (s *Service) trackedOrder(ctx context.Context, token string) (*Order, error) {
+// trackedOrder returns the order a tracking link token opens, and its client.
+// Errors: as Track.
+func (s *Service) trackedOrder(ctx context.Context, token string) (*Order, *Client, error) {
 	gone := Errorf(NotFound, "this tracking link is not valid or was withdrawn")
 	if token == "" || len(token) > 200 {
-		return nil, gone
+		return nil, nil, gone
 	}
 	l, err := s.store.TrackingLinkByHash(ctx, hashSecret(token))
 	if ErrorCode(err) == NotFound || err == nil && !l.RevokedAt.IsZero() {
-		return nil, gone
+		return nil, nil, gone
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// A disabled client's links stop with it: the dispatcher turned it off.
 	cl, err := s.store.Client(ctx, Scope{Account: l.Account, Client: l.Client}, l.Client)
 	if ErrorCode(err) == NotFound || err == nil && cl.Status == ClientDisabled {
-		return nil, gone
+		return nil, nil, gone
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	scope := Scope{Account: l.Account, Client: l.Client}
 	o, err := s.store.Order(ctx, scope, l.Order)
 	if ErrorCode(err) == NotFound {
-		return nil, gone
+		return nil, nil, gone
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return o, nil
+	return o, cl, nil
 }

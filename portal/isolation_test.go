@@ -236,6 +236,7 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"GET /invite/{token}":             {tries: []isoTry{scoped("cookie", "GET", "/invite/"+invID, nil)}}, // an id is not a token: the form only
 		"POST /invite/{token}":            {tries: []isoTry{{who: "cookie", method: "POST", path: "/invite/" + invID, form: url.Values{"name": {"Mallory"}, "email": {"mallory@alder.test"}, "password": {testPassword}}, want: isoRefused}}},
 		"GET /track/{token}":              {tries: []isoTry{{who: "cookie", method: "GET", path: "/track/" + link, want: isoRefused}}}, // the link's id is not its token
+		"GET /track/{token}/live":         {tries: []isoTry{{who: "cookie", method: "GET", path: "/track/" + link + "/live", want: isoRefused}}},
 		"GET /track/{token}/proof/{file}": {tries: []isoTry{{who: "cookie", method: "GET", path: "/track/" + link + "/proof/" + bFile, want: isoRefused}}},
 		"GET /proof/{order}/{file}": {tries: join(page("GET", "/proof/"+string(bDone.ID)+"/"+bFile, nil),
 			[]isoTry{{who: "dispatcher", method: "GET", path: "/proof/" + string(bDone.ID) + "/" + bFile, want: isoRefused}})},

@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -275,12 +276,24 @@ func TestTrackingLinksShowTheOrderWithoutSignIn(t *testing.T) {
 		t.Fatalf("tracking link %q", link)
 	}
 	track := e.browser().get(strings.TrimPrefix(link, e.base)).is(t, http.StatusOK)
-	track.has(t, "Your delivery T-1", "Draft").lacks(t, "Green Grocer", "1 Main St", "Rita")
+	// The sender is named, in the recipient's words; nothing else of the client
+	// shows, nor a way to sign in.
+	track.has(t, "Your delivery from Green Grocer", "Order T-1", "Order received", "Not planned yet").
+		lacks(t, "1 Main St", "Rita", "Sign in", "Draft")
+	e.browser().get(strings.TrimPrefix(link, e.base)+"/live").is(t, http.StatusOK).has(t, `id="track-status" data-status="draft"`).
+		lacks(t, "<html", "<nav")
 
 	links, err := e.svc.TrackingLinks(e.ctx, tm.owner, o.ID)
 	if err != nil || len(links) != 1 {
 		t.Fatal(links, err)
 	}
+	// The order's page lists the link with the name of who made it.
+	m, err := e.svc.Members(e.ctx, tm.owner, tm.client.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.get("/orders/"+string(o.ID)).is(t, http.StatusOK).has(t, `<td data-label="By">`+html.EscapeString(m[0].Name)).
+		lacks(t, string(tm.owner.Member))
 	b.post("/orders/"+string(o.ID)+"/tracking-links/"+string(links[0].ID)+"/revoke", url.Values{}).is(t, http.StatusSeeOther)
 	e.browser().get(strings.TrimPrefix(link, e.base)).is(t, http.StatusNotFound)
 }

@@ -27,6 +27,9 @@ type page struct {
 	Dispatcher *connect.Actor
 	Flash      *flash
 	Signed     bool // a session is present (public pages)
+	// Bare leaves the navigation out: a page for people who never sign in (the
+	// tracking page's recipient).
+	Bare bool
 }
 
 // site is what templates need to know about the portal itself.
@@ -122,11 +125,14 @@ func (s *server) funcs() template.FuncMap {
 			l := st.Label()
 			return strings.ToUpper(l[:1]) + l[1:]
 		},
-		"fieldLabel": func(f connect.Field) string { return f.Label() },
-		"fields":     connect.OrderFields,
-		"statuses":   connect.Statuses,
-		"sources":    connect.Sources,
-		"time":       fmtTime,
+		"fieldLabel":      func(f connect.Field) string { return f.Label() },
+		"fields":          connect.OrderFields,
+		"statuses":        connect.Statuses,
+		"recipientStatus": recipientStatus,
+		"etaFrom":         func(t time.Time) time.Time { return t.Add(-etaWindow) },
+		"etaTo":           func(t time.Time) time.Time { return t.Add(etaWindow) },
+		"sources":         connect.Sources,
+		"time":            fmtTime,
 		"timeISO": func(t time.Time) string {
 			if t.IsZero() {
 				return ""

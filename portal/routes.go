@@ -29,6 +29,7 @@ func (s *server) register() {
 	s.handle("GET /invite/{token}", s.public(s.invitePage))
 	s.handle("POST /invite/{token}", form(s.public(s.acceptInvite)))
 	s.handle("GET /track/{token}", s.public(s.trackPage))
+	s.handle("GET /track/{token}/live", s.public(s.trackLive))
 	s.handle("GET /track/{token}/proof/{file}", s.public(s.trackedProofFile))
 	s.handle("GET /proof/{order}/{file}", s.public(s.proofFile))
 	s.handle("GET /help/glossary", s.public(s.glossaryPage))

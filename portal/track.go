@@ -1,15 +1,91 @@
 package portal
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+
+	"github.com/dispatchkit/connect"
+)
+
+// trackData is the tracking page: what connect tells a tracking link's holder,
+// and the token the page polls with.
+type trackData struct {
+	*connect.Tracked
+	Token string
+}
+
+// Settled reports whether the order will not change any more: the page stops
+// polling.
+func (d trackData) Settled() bool {
+	switch d.Status {
+	case connect.StatusDelivered, connect.StatusFailed, connect.StatusCancelled:
+		return true
+	}
+	return false
+}
 
 // trackPage is the public page a tracking link opens: the order's status, ETA and
-// proof of delivery, nothing else, without signing in.
+// proof of delivery in the recipient's words, nothing else, without signing in.
 func (s *server) trackPage(w http.ResponseWriter, r *http.Request) error {
-	t, err := s.svc.Track(r.Context(), r.PathValue("token"))
+	d, err := s.tracked(r)
 	if err != nil {
 		return err
 	}
-	t.Proof = s.trackedProof(r.PathValue("token"), t.Proof)
-	s.render(w, r, http.StatusOK, "track", &page{Title: "Track your delivery", Data: t})
+	s.render(w, r, http.StatusOK, "track", &page{Title: "Track your delivery", Data: d, Bare: true})
 	return nil
+}
+
+// trackLive is the tracking page's content, polled by the page until the order
+// settles (a recipient's page holds no stream: there may be thousands).
+func (s *server) trackLive(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.tracked(r)
+	if err != nil {
+		return err
+	}
+	return s.fragment(w, r, "track", "track-live", d)
+}
+
+func (s *server) tracked(r *http.Request) (trackData, error) {
+	token := r.PathValue("token")
+	t, err := s.svc.Track(r.Context(), token)
+	if err != nil {
+		return trackData{}, err
+	}
+	t.Proof = s.trackedProof(token, t.Proof)
+	return trackData{Tracked: t, Token: token}, nil
+}
+
+// etaWindow is how far either side of the ETA the tracking page's window runs.
+const etaWindow = 30 * time.Minute
+
+// recipientStatus names a status as the person receiving the order would.
+func recipientStatus(st connect.Status, stop connect.StopType) string {
+	pickup := stop == connect.Pickup
+	switch st {
+	case connect.StatusDraft, connect.StatusSubmitted:
+		return "Order received"
+	case connect.StatusScheduled:
+		if pickup {
+			return "Pickup planned"
+		}
+		return "Delivery planned"
+	case connect.StatusEnRoute:
+		if pickup {
+			return "Driver on the way"
+		}
+		return "Out for delivery"
+	case connect.StatusDelivered:
+		if pickup {
+			return "Picked up"
+		}
+		return "Delivered"
+	case connect.StatusFailed:
+		if pickup {
+			return "Pickup attempt failed"
+		}
+		return "Delivery attempt failed"
+	case connect.StatusCancelled:
+		return "Cancelled"
+	}
+	return string(st)
 }

@@ -138,8 +138,26 @@
     });
   }
 
+  // The tracking page: its content again every 20 s until the order settles
+  // (a recipient's page holds no stream open).
+  function trackPoll() {
+    var section = document.querySelector("[data-track-live]");
+    if (!section) return;
+    var timer = setInterval(function () {
+      if (document.hidden) return;
+      fetchHTML(section.getAttribute("data-track-live")).then(function (html) {
+        section.innerHTML = html;
+        localTimes(section);
+        var st = section.querySelector("#track-status");
+        if (st && ["delivered", "failed", "cancelled"].indexOf(st.getAttribute("data-status")) >= 0) clearInterval(timer);
+      }).catch(function () {});
+    }, 20000);
+    if (section.hasAttribute("data-settled")) clearInterval(timer);
+  }
+
   localTimes(document);
   conveniences();
   live();
   importProgress();
+  trackPoll();
 })();
