@@ -1,0 +1,233 @@
+package pdf
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	_ "image/gif" // proof photos may be GIF
+	"image/jpeg"
+	_ "image/png" // and PNG
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"codeberg.org/go-pdf/fpdf"
+
+	"github.com/dispatchkit/connect"
+)
+
+// WriteProof writes an order's proof of delivery as an A4 PDF: the dispatcher's
+// brand, the order, who received it, where and when, the driver's notes, the
+// photos and signature connect keeps, the links to the others, and the
+// order's timeline; times in the document's time zone (UTC when it has none,
+// which the page says).
+func (d Documents) WriteProof(w io.Writer, doc *connect.ProofDocument) error {
+	if doc == nil || doc.Order == nil {
+		return connect.Errorf(connect.Invalid, "there is no order to write a proof of delivery for")
+	}
+	o := doc.Order
+	loc, zone := doc.Location, ""
+	if loc == nil {
+		loc, zone = time.UTC, "Times are in UTC: the account has no time zone set."
+	} else {
+		zone = "Times are in the " + loc.String() + " time zone."
+	}
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(loc).Format("2 Jan 2006 15:04 MST")
+	}
+	p := newPage(fpdf.SizeType{Wd: 210, Ht: 297}, d.Name)
+	p.SetTitle("Proof of delivery "+name(o), true)
+	p.SetMargins(15, 15, 15)
+	p.SetAutoPageBreak(true, 15)
+	p.SetFooterFunc(func() {
+		p.SetY(-12)
+		p.SetFont("Helvetica", "", 7)
+		p.CellFormat(0, 4, p.text(zone+" Made "+at(doc.Made)+"."), "", 0, "L", false, 0, "")
+		p.CellFormat(0, 4, "Page "+strconv.Itoa(p.PageNo()), "", 0, "R", false, 0, "")
+	})
+	p.AddPage()
+	const width = 180.0
+
+	brand := doc.Brand
+	if brand == "" {
+		brand = "Connect"
+	}
+	p.SetFont("Helvetica", "B", 18)
+	p.CellFormat(width, 9, p.fit(p.text(brand), width), "", 1, "L", false, 0, "")
+	title := "Proof of delivery"
+	if o.Status == connect.StatusFailed {
+		title = "Delivery attempt (failed)"
+	}
+	if o.StopType == connect.Pickup {
+		title = strings.Replace(title, "delivery", "pickup", 1)
+		title = strings.Replace(title, "Delivery", "Pickup", 1)
+	}
+	p.SetFont("Helvetica", "", 14)
+	p.CellFormat(width, 8, p.text(title), "", 1, "L", false, 0, "")
+	p.Ln(3)
+
+	heading := func(s string) {
+		p.Ln(2)
+		p.SetFont("Helvetica", "B", 11)
+		p.CellFormat(width, 6, p.text(s), "B", 1, "L", false, 0, "")
+		p.Ln(1)
+	}
+	row := func(label, value string) {
+		if strings.TrimSpace(value) == "" {
+			return
+		}
+		p.SetFont("Helvetica", "B", 9)
+		p.CellFormat(40, 5, p.text(label), "", 0, "L", false, 0, "")
+		p.SetFont("Helvetica", "", 9)
+		p.MultiCell(width-40, 5, p.tr(value), "", "L", false)
+	}
+
+	heading("Order")
+	row("Reference", o.Ref)
+	if !doc.Tracked {
+		row("Order number", string(o.ID))
+	}
+	row("From", doc.Client)
+	row("Status", o.Status.Label())
+	if !doc.Tracked {
+		row("Products", connect.FormatProducts(o.Products))
+		row("Packages", count(o.PackageCount))
+		row("Instructions", o.Notes)
+	}
+
+	heading("Recipient")
+	row("Name", o.Recipient.Name)
+	row("Address", strings.Join(addressLines(o.Address), "\n"))
+	row("Phone", o.Recipient.Phone)
+	row("Email", o.Recipient.Email)
+
+	if pr := o.Proof; pr != nil {
+		heading("At the stop")
+		row("Received by", pr.RecipientName)
+		row("Time", at(pr.At))
+		if pr.Latitude.Valid && pr.Longitude.Valid {
+			row("Place", pr.Latitude.Decimal.String()+", "+pr.Longitude.Decimal.String())
+		}
+		row("Driver's notes", pr.Notes)
+	}
+	row("Failure reason", o.FailureReason)
+
+	p.images(doc.Images, width)
+	if len(doc.Elsewhere) > 0 {
+		heading("Other files")
+		p.SetFont("Helvetica", "", 8)
+		for _, u := range doc.Elsewhere {
+			p.MultiCell(width, 4, p.tr(u), "", "L", false)
+		}
+	}
+
+	heading("Timeline")
+	for _, ev := range o.History {
+		if ev.From == ev.To && ev.Event != connect.EventCreate && ev.Reason == "" {
+			continue // an ETA update
+		}
+		what := ev.To.Label()
+		if ev.Reason != "" {
+			what += ": " + ev.Reason
+		}
+		if ev.By != "" {
+			what += " (" + ev.By + ")"
+		}
+		row(at(ev.At), what)
+	}
+	return p.write(w)
+}
+
+// images places the photos, two to a row, then the signature.
+func (p *page) images(imgs []connect.ProofImage, width float64) {
+	if len(imgs) == 0 {
+		return
+	}
+	p.Ln(2)
+	p.SetFont("Helvetica", "B", 11)
+	p.CellFormat(width, 6, "Photos and signature", "B", 1, "L", false, 0, "")
+	p.Ln(2)
+	const boxW, boxH, gap = 87.0, 70.0, 6.0
+	col, y := 0, p.GetY()
+	for i, img := range imgs {
+		name, info, ok := p.register("proof"+strconv.Itoa(i), img)
+		caption := "Photo"
+		if img.Signature {
+			caption = "Signature"
+		}
+		if y+boxH+6 > 297-15 {
+			p.AddPage()
+			y, col = p.GetY(), 0
+		}
+		x := 15 + float64(col)*(boxW+gap)
+		if ok {
+			w, h := info.Width(), info.Height()
+			scale := min(boxW/w, boxH/h)
+			p.ImageOptions(name, x, y, w*scale, h*scale, false, fpdf.ImageOptions{}, 0, "")
+		} else {
+			p.SetXY(x, y)
+			p.SetFont("Helvetica", "", 8)
+			p.MultiCell(boxW, 4, p.text(fmt.Sprintf("This %s (%s) cannot be shown in a PDF: see it in the portal.",
+				strings.ToLower(caption), img.ContentType)), "1", "L", false)
+		}
+		p.SetXY(x, y+boxH+0.5)
+		p.SetFont("Helvetica", "", 8)
+		p.CellFormat(boxW, 4, caption, "", 0, "L", false, 0, "")
+		if col++; col == 2 {
+			col, y = 0, y+boxH+7
+		}
+	}
+	if col != 0 {
+		y += boxH + 7
+	}
+	p.SetXY(15, y)
+}
+
+// register adds a proof image to the PDF: as stored when fpdf reads it
+// (JPEG, PNG without interlacing or 16-bit colour, GIF), else decoded and
+// written again as a JPEG; ok is false for a file Go cannot read (WebP).
+func (p *page) register(name string, img connect.ProofImage) (string, *fpdf.ImageInfoType, bool) {
+	kind := map[string]string{"image/jpeg": "JPG", "image/png": "PNG", "image/gif": "GIF"}[img.ContentType]
+	if kind != "" {
+		info := p.RegisterImageOptionsReader(name, fpdf.ImageOptions{ImageType: kind}, bytes.NewReader(img.Data))
+		if p.Err() {
+			p.ClearError()
+		} else if info != nil {
+			return name, info, true
+		}
+	}
+	decoded, _, err := image.Decode(bytes.NewReader(img.Data))
+	if err != nil {
+		return "", nil, false
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, decoded, &jpeg.Options{Quality: 90}); err != nil {
+		return "", nil, false
+	}
+	name += "j"
+	info := p.RegisterImageOptionsReader(name, fpdf.ImageOptions{ImageType: "JPG"}, &b)
+	if p.Err() || info == nil {
+		p.ClearError()
+		return "", nil, false
+	}
+	return name, info, true
+}
+
+// name is how a document names the order: its reference, else its id.
+func name(o *connect.Order) string {
+	if o.Ref != "" {
+		return o.Ref
+	}
+	return string(o.ID)
+}
+
+func count(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
