@@ -83,7 +83,12 @@ func (s *Service) PackageLabels(ctx context.Context, a Actor, ids []OrderID) ([]
 	if err != nil {
 		return nil, err
 	}
-	ids = slices.Compact(slices.Clone(ids))
+	seen := make(map[OrderID]bool, len(ids))
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id OrderID) bool {
+		dup := seen[id]
+		seen[id] = true
+		return dup
+	})
 	switch {
 	case len(ids) == 0:
 		return nil, Errorf(Invalid, "choose the orders to label")

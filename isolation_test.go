@@ -795,6 +795,14 @@ var isoOps = []isoOp{
 		}
 		return 0, err
 	}},
+	{name: "PackageLabels", matrix: "PackageLabels", allowed: viewers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.PackageLabels(iw.ctx, a, []connect.OrderID{tg.draft.ID, tg.delivered.ID})
+		return 0, err
+	}},
+	{name: "ProofDocument", matrix: "ProofDocument", allowed: viewers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.ProofDocument(iw.ctx, a, tg.delivered.ID)
+		return 0, err
+	}},
 	{name: "TrackingLinks", matrix: "TrackingLinks", allowed: viewers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
 		_, err := iw.svc.TrackingLinks(iw.ctx, a, tg.delivered.ID)
 		return 0, err
@@ -904,6 +912,12 @@ func trackedProof(token func(iw *isoWorld) string) func(iw *isoWorld) error {
 		_, err := iw.svc.OpenTrackedProofFile(iw.ctx, token(iw), strings.Repeat("ab", 16))
 		return err
 	}
+}
+
+// trackedDocument asks the proof-of-delivery document through a token that is
+// not a live tracking link of the order.
+func trackedDocument(token func(iw *isoWorld) string) func(iw *isoWorld) error {
+	return func(iw *isoWorld) error { _, err := iw.svc.TrackedProofDocument(iw.ctx, token(iw)); return err }
 }
 
 func track(token func(iw *isoWorld) string) func(iw *isoWorld) error {
@@ -1032,6 +1046,10 @@ var isoChecks = []isoCheck{
 	{"OpenTrackedProofFile/revoked link", connect.NotFound, nil, trackedProof(func(iw *isoWorld) string { return iw.revokedLink.Token })},
 	{"OpenTrackedProofFile/API key token", connect.NotFound, nil, trackedProof(func(iw *isoWorld) string { return iw.v.apiKey.Token })},
 	{"OpenTrackedProofFile/session token", connect.NotFound, nil, trackedProof(func(iw *isoWorld) string { return iw.v.session.Token })},
+	{"TrackedProofDocument/revoked link", connect.NotFound, nil, trackedDocument(func(iw *isoWorld) string { return iw.revokedLink.Token })},
+	{"TrackedProofDocument/API key token", connect.NotFound, nil, trackedDocument(func(iw *isoWorld) string { return iw.v.apiKey.Token })},
+	{"TrackedProofDocument/session token", connect.NotFound, nil, trackedDocument(func(iw *isoWorld) string { return iw.v.session.Token })},
+	{"TrackedProofDocument/invite token", connect.NotFound, nil, trackedDocument(func(iw *isoWorld) string { return iw.v.invite.Token })},
 	{"Track/API key token", connect.NotFound, nil, track(func(iw *isoWorld) string { return iw.v.apiKey.Token })},
 	{"Track/invite token", connect.NotFound, nil, track(func(iw *isoWorld) string { return iw.v.invite.Token })},
 	{"ShopifyUninstalled/unknown shop", connect.NotFound, nil, uninstalled("intruder.myshopify.com")},

@@ -348,6 +348,17 @@ var operations = []struct {
 		}
 		return err
 	}},
+	{"PackageLabels", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.PackageLabels(tm.ctx, a, []connect.OrderID{tm.draft(tm.owner, tm.newEmail()).ID})
+		return err
+	}},
+	{"ProofDocument", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.ProofDocument(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID)
+		if connect.ErrorCode(err) == connect.Conflict {
+			return nil // allowed: the draft has no proof yet
+		}
+		return err
+	}},
 	{"TrackingLinks", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.TrackingLinks(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID)
 		return err
@@ -483,7 +494,7 @@ func TestDispatchersOfAnotherAccountGetNotFound(t *testing.T) {
 // withoutActor lists the Service's exported methods that take no Actor: their
 // credential is a token or a verified signature, or they run the library itself.
 var withoutActor = map[string]bool{
-	"AcceptInvite": true, "Invitation": true, "SignIn": true, "AuthenticateAPIKey": true, "Track": true, "OpenTrackedProofFile": true,
+	"AcceptInvite": true, "Invitation": true, "SignIn": true, "AuthenticateAPIKey": true, "Track": true, "OpenTrackedProofFile": true, "TrackedProofDocument": true,
 	"RunOutbox": true, "DeliverOutbox": true, "Close": true, "WithStore": true, "OpenSession": true, "SignOut": true,
 	"RequestPasswordReset": true, "PasswordResetFor": true, "ResetPassword": true, "IdentifyMember": true,
 }
