@@ -22,8 +22,8 @@ func labels() []connect.PackageLabel {
 			out = append(out, connect.PackageLabel{
 				Order: connect.OrderID(fmt.Sprintf("0193a1b2-0000-7000-8000-00000000000%d", i)), Ref: fmt.Sprintf("ORD-%d", 100+i),
 				Client: "Green Grocer", ClientNumber: "40817", Recipient: connect.Recipient{Name: fmt.Sprintf("Ann Smith %d", i), Phone: "020 7946 0018"},
-				Address:   connect.Address{Unit: "Flat 2", Line1: fmt.Sprintf("%d Baker Street", 10+i), City: "London", Zip: "NW1 6XE"},
-				Depot:     "dep-1", DepotName: "North Depot", Package: k, Packages: n,
+				Address: connect.Address{Unit: "Flat 2", Line1: fmt.Sprintf("%d Baker Street", 10+i), City: "London", Zip: "NW1 6XE"},
+				Depot:   "dep-1", DepotName: "North Depot", Package: k, Packages: n,
 			})
 		}
 	}
