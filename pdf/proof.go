@@ -92,7 +92,7 @@ func (d Documents) WriteProof(w io.Writer, doc *connect.ProofDocument) error {
 		row("Order number", string(o.ID))
 	}
 	row("From", doc.Client)
-	row("Status", o.Status.Label())
+	row("Status", capital(o.Status.Label()))
 	if !doc.Tracked {
 		row("Products", connect.FormatProducts(o.Products))
 		row("Packages", count(o.PackageCount))
@@ -130,7 +130,7 @@ func (d Documents) WriteProof(w io.Writer, doc *connect.ProofDocument) error {
 		if ev.From == ev.To && ev.Event != connect.EventCreate && ev.Reason == "" {
 			continue // an ETA update
 		}
-		what := ev.To.Label()
+		what := capital(ev.To.Label())
 		if ev.Reason != "" {
 			what += ": " + ev.Reason
 		}
@@ -223,6 +223,14 @@ func name(o *connect.Order) string {
 		return o.Ref
 	}
 	return string(o.ID)
+}
+
+// capital returns s with its first letter a capital.
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func count(n int) string {
