@@ -188,7 +188,7 @@ func (s *Service) ProofDocument(ctx context.Context, a Actor, id OrderID) (*Proo
 // are left out. The token is the credential, as for Track. Errors: as Track;
 // ErrConflict before the order is delivered.
 func (s *Service) TrackedProofDocument(ctx context.Context, token string) (*ProofDocument, error) {
-	o, err := s.trackedOrder(ctx, token)
+	o, _, err := s.trackedOrder(ctx, token)
 	if err != nil {
 		return nil, err
 	}

@@ -70,6 +70,7 @@ func newEnvOnWorld(t *testing.T, dsn string, world []connecttest.Option, opts ..
 			return []portal.Depot{{ID: "north", Name: "North"}, {ID: "south", Name: "South"}}, nil
 		},
 		Spreadsheets: fakeSheets{},
+		Documents:    fakeDocuments{},
 		UploadDir:    t.TempDir(),
 		Logger:       slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
@@ -320,6 +321,24 @@ func secret(t *testing.T, r response) string {
 // portal's import pages without package importer (an adapter the portal must not
 // import; the example host wires the real one). With hold set, reading a row
 // whose first cell is "HOLD" waits until hold is closed: an import caught midway.
+// fakeDocuments writes what the portal hands the Documents port as lines of
+// text (package pdf's tests read its real PDFs back).
+type fakeDocuments struct{}
+
+func (fakeDocuments) WriteLabels(w io.Writer, sheet connect.LabelSheet, labels []connect.PackageLabel) error {
+	fmt.Fprintf(w, "labels on %s\n", sheet)
+	for _, l := range labels {
+		fmt.Fprintf(w, "label %s %s package %d of %d, client %s, depot %s\n", l.Order, l.Ref, l.Package, l.Packages, l.Client, l.DepotName)
+	}
+	return nil
+}
+
+func (fakeDocuments) WriteProof(w io.Writer, d *connect.ProofDocument) error {
+	fmt.Fprintf(w, "proof of %s by %s in %v, tracked %v, %d images, received by %s\n", d.Order.Ref, d.Brand, d.Location,
+		d.Tracked, len(d.Images), d.Order.Proof.RecipientName)
+	return nil
+}
+
 type fakeSheets struct{ hold chan struct{} }
 
 func (fs fakeSheets) Open(r io.ReaderAt, size int64, name string, opts connect.SheetOptions) (connect.Sheet, error) {

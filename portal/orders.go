@@ -263,6 +263,8 @@ type orderData struct {
 	V     *viewer
 	// People names the team's members by id, for the timeline.
 	People map[connect.MemberID]string
+	// Documents is set when the portal makes documents (Config.Documents).
+	Documents bool
 }
 
 // Withdrawable reports whether the order can be withdrawn now.
@@ -291,7 +293,7 @@ func (s *server) loadOrder(r *http.Request, v *viewer) (orderData, error) {
 	for _, m := range members {
 		people[m.ID] = m.Name
 	}
-	return orderData{O: o, Links: links, V: v, People: people}, nil
+	return orderData{O: o, Links: links, V: v, People: people, Documents: s.cfg.Documents != nil}, nil
 }
 
 func (s *server) orderPage(w http.ResponseWriter, r *http.Request, v *viewer) error {

@@ -9,7 +9,8 @@
 // a member signed in with a session cookie, a client's API key, or a dispatcher the
 // host authenticated (Config.Dispatchers). What it needs from other adapters reaches
 // it through Config: reading spreadsheets (connect.Spreadsheets, which the host wires from
-// package importer), the Shopify install and webhook handlers, the account's depots.
+// package importer), writing documents (connect.Documents, from package pdf), the
+// Shopify install and webhook handlers, the account's depots and brand.
 //
 //	h, err := portal.New(portal.Config{
 //		Service: svc, BaseURL: "https://portal.example.com", SessionKey: key,
@@ -122,6 +123,13 @@ type Config struct {
 	// Spreadsheets reads uploaded spreadsheets and writes the template and refused
 	// rows files. nil: spreadsheet import answers 503.
 	Spreadsheets connect.Spreadsheets
+	// Documents writes package labels and proofs of delivery as PDF files
+	// (package pdf: pdf.Documents{}). nil: they answer 503 and their links are
+	// not shown.
+	Documents connect.Documents
+	// Brand names the account on its documents (a proof of delivery's heading)
+	// and gives the time zone their times are written in. nil: Name, in UTC.
+	Brand func(ctx context.Context, account connect.AccountID) (Brand, error)
 	// ShopifyInstall, when set, is mounted at Prefix+"/shopify/" for signed-in
 	// members (ActorFromContext gives the member's actor; anyone else is sent to
 	// sign in). Settings → Integrations' "Connect store" is a GET form to

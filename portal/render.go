@@ -37,6 +37,7 @@ type site struct {
 	Prefix          string
 	Name            string
 	Spreadsheets    bool
+	Documents       bool
 	ShopifyInstall  bool
 	Console         bool
 	DispatcherLinks []Link
@@ -46,6 +47,7 @@ type site struct {
 
 func (s *server) site() *site {
 	return &site{Prefix: s.prefix, Name: s.name, Spreadsheets: s.cfg.Spreadsheets != nil,
+		Documents:      s.cfg.Documents != nil,
 		ShopifyInstall: s.cfg.ShopifyInstall != nil, Console: s.cfg.Dispatchers != nil,
 		DispatcherLinks: s.cfg.DispatcherLinks, DispatcherSignOutURL: s.cfg.DispatcherSignOutURL}
 }

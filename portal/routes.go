@@ -31,6 +31,7 @@ func (s *server) register() {
 	s.handle("GET /track/{token}", s.public(s.trackPage))
 	s.handle("GET /track/{token}/live", s.public(s.trackLive))
 	s.handle("GET /track/{token}/proof/{file}", s.public(s.trackedProofFile))
+	s.handle("GET /track/{token}/proof.pdf", s.public(s.trackedProofPDF))
 	s.handle("GET /proof/{order}/{file}", s.public(s.proofFile))
 	s.handle("GET /help/glossary", s.public(s.glossaryPage))
 
@@ -42,6 +43,7 @@ func (s *server) register() {
 	s.handle("POST /orders/new", form(s.member(s.createOrder)))
 	s.handle("GET /orders/export.csv", s.member(s.exportOrders("csv")))
 	s.handle("GET /orders/export.xlsx", s.member(s.exportOrders("xlsx")))
+	s.handle("GET /orders/labels.pdf", s.member(s.selectionLabels))
 	s.handle("GET /orders/template.xlsx", s.member(s.template("xlsx")))
 	s.handle("GET /orders/template.csv", s.member(s.template("csv")))
 	s.handle("GET /orders/shopify", s.member(s.shopifyOrdersPage))
@@ -49,6 +51,8 @@ func (s *server) register() {
 	s.handle("GET /orders/{id}", s.member(s.orderPage))
 	s.handle("GET /orders/{id}/row", s.member(s.orderRow))
 	s.handle("GET /orders/{id}/live", s.member(s.orderLive))
+	s.handle("GET /orders/{id}/labels.pdf", s.member(s.orderLabels))
+	s.handle("GET /orders/{id}/proof.pdf", s.member(s.orderProof))
 	s.handle("GET /orders/{id}/edit", s.member(s.editOrderPage))
 	s.handle("POST /orders/{id}/edit", form(s.member(s.updateOrder)))
 	s.handle("POST /orders/{id}/delete", form(s.member(s.askMember(confirmation{Question: "Delete this draft?",
@@ -72,6 +76,7 @@ func (s *server) register() {
 	s.handle("GET /imports/{id}/status", s.member(s.progressStatus))
 	s.handle("GET /imports/{id}/result", s.member(s.resultPage))
 	s.handle("GET /imports/{id}/refused.csv", s.member(s.refusedFile))
+	s.handle("GET /imports/{id}/labels.pdf", s.member(s.importLabels))
 
 	s.handle("GET /settings", s.member(s.settingsRoot))
 	s.handle("GET /settings/team", s.member(s.teamPage))
@@ -154,6 +159,8 @@ func (s *server) register() {
 	s.handle("POST /api/v1/orders", form(s.api(s.apiCreateOrder)))
 	s.handle("POST /api/v1/orders/submit", form(s.api(s.apiSubmit)))
 	s.handle("GET /api/v1/orders/{id}", s.api(s.apiGetOrder))
+	s.handle("GET /api/v1/orders/{id}/proof.pdf", s.api(s.apiProof))
+	s.handle("GET /api/v1/orders/{id}/labels.pdf", s.api(s.apiLabels))
 	s.handle("PUT /api/v1/orders/{id}", form(s.api(s.apiUpdateOrder)))
 	s.handle("DELETE /api/v1/orders/{id}", form(s.api(s.apiDeleteOrder)))
 	s.handle("POST /api/v1/orders/{id}/withdraw", form(s.api(s.apiWithdraw)))

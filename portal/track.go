@@ -8,10 +8,12 @@ import (
 )
 
 // trackData is the tracking page: what connect tells a tracking link's holder,
-// and the token the page polls with.
+// the token the page polls with, and the link of its proof of delivery
+// document once delivered.
 type trackData struct {
 	*connect.Tracked
 	Token string
+	PDF   string
 }
 
 // Settled reports whether the order will not change any more: the page stops
@@ -52,7 +54,11 @@ func (s *server) tracked(r *http.Request) (trackData, error) {
 		return trackData{}, err
 	}
 	t.Proof = s.trackedProof(token, t.Proof)
-	return trackData{Tracked: t, Token: token}, nil
+	d := trackData{Tracked: t, Token: token}
+	if s.cfg.Documents != nil && t.Status == connect.StatusDelivered {
+		d.PDF = s.path("/track/%s/proof.pdf", token)
+	}
+	return d, nil
 }
 
 // etaWindow is how far either side of the ETA the tracking page's window runs.

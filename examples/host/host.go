@@ -32,6 +32,7 @@ import (
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/importer"
+	"github.com/dispatchkit/connect/pdf"
 	"github.com/dispatchkit/connect/portal"
 	"github.com/dispatchkit/connect/storage"
 )
@@ -99,7 +100,7 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (*host, error) {
 		Dispatchers:   portal.DispatchersFunc(h.dispatcher),
 		ClientMembers: portal.ClientMembersFunc(h.clientMember), ClientLoginURL: strings.TrimRight(cfg.BaseURL, "/") + "/login",
 		ClientLogoutURL: strings.TrimRight(cfg.BaseURL, "/") + "/logout",
-		Spreadsheets:    importer.Spreadsheets{}, UploadDir: os.TempDir(), Logger: log}
+		Spreadsheets:    importer.Spreadsheets{}, Documents: pdf.Documents{}, UploadDir: os.TempDir(), Logger: log}
 	if t := cfg.Telemetry; t != nil {
 		svcCfg.TracerProvider, svcCfg.MeterProvider = t.traces, t.metrics
 		portalCfg.TracerProvider, portalCfg.MeterProvider = t.traces, t.metrics

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/importer"
+	"github.com/dispatchkit/connect/pdf"
 	"github.com/dispatchkit/connect/portal"
 	"github.com/dispatchkit/connect/shopify"
 	"github.com/dispatchkit/connect/shopify/shopifytest"
@@ -33,6 +34,16 @@ const (
 )
 
 var demoDepots = []portal.Depot{{ID: "north", Name: "North depot"}, {ID: "south", Name: "South depot"}}
+
+// demoBrand is the demo dispatcher's name and time zone on its documents (UTC
+// where the machine has no time zone database).
+func demoBrand(context.Context, connect.AccountID) (portal.Brand, error) {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		loc = nil
+	}
+	return portal.Brand{Name: "Swift Couriers (demo)", Location: loc}, nil
+}
 
 // host is the example dispatch system with the portal mounted in it.
 type host struct {
@@ -211,6 +222,8 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 			return demoDepots, nil
 		},
 		Spreadsheets:    importer.Spreadsheets{},
+		Documents:       pdf.Documents{Name: "Connect demo"},
+		Brand:           demoBrand,
 		ShopifyInstall:  shopifyInstall,
 		ShopifyWebhooks: shopifyWebhooks,
 		UploadDir:       filepath.Join(cfg.DataDir, "uploads"),
