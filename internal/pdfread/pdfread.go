@@ -63,13 +63,30 @@ func Text(t testing.TB, pdf []byte) []string {
 }
 
 // Images returns the images drawn on each page of the PDF, as pdfimages
-// extracts them from the file (each placement of an image once), decoded.
+// extracts them from the file (each placement of an image once, without the
+// soft masks of transparent ones), decoded.
 func Images(t testing.TB, pdf []byte) [][]image.Image {
 	t.Helper()
 	tool := need(t, "pdfimages")
 	dir, file := write(t, pdf)
 	if out, err := exec.Command(tool, "-png", "-p", file, filepath.Join(dir, "img")).CombinedOutput(); err != nil {
 		t.Fatalf("pdfimages: %v\n%s", err, out)
+	}
+	// The list says which of them are images drawn, not the soft masks
+	// (transparency) of others.
+	list, err := exec.Command(tool, "-list", file).Output()
+	if err != nil {
+		t.Fatalf("pdfimages -list: %v", err)
+	}
+	drawn := map[int]bool{}
+	for _, line := range strings.Split(string(list), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		if num, err := strconv.Atoi(f[1]); err == nil && f[2] == "image" {
+			drawn[num] = true
+		}
 	}
 	names, err := filepath.Glob(filepath.Join(dir, "img-*.png"))
 	if err != nil {
@@ -82,6 +99,12 @@ func Images(t testing.TB, pdf []byte) [][]image.Image {
 		pageNo, err := strconv.Atoi(parts[1])
 		if err != nil {
 			t.Fatalf("pdfimages named a file %s", name)
+		}
+		for len(pages) < pageNo {
+			pages = append(pages, nil)
+		}
+		if num, err := strconv.Atoi(parts[2]); err != nil || !drawn[num] {
+			continue
 		}
 		b, err := os.ReadFile(name)
 		if err != nil {
