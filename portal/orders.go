@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -488,8 +489,10 @@ func fieldColumn(f connect.Field) exportColumn {
 	return exportColumn{label: spec.Label, value: func(o *connect.Order) string { return spec.Format(&o.OrderInput) }}
 }
 
-// exportColumns are the export's columns: the order fields (the Id and the type of
-// stop first, beside the status), then what the portal knows of the order besides.
+// exportColumns are the export's columns: every field of the order-field table
+// under its label (the Id and the type of stop first, beside the status), then
+// what the portal knows of the order besides, under names the importer maps to
+// no field (TestExportHeaderIsTheFieldTable), so that it leaves them out.
 var exportColumns = func() []exportColumn {
 	ts := func(t time.Time) string {
 		if t.IsZero() {
@@ -497,16 +500,18 @@ var exportColumns = func() []exportColumn {
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
+	first := []connect.Field{connect.FieldRef, connect.FieldStopType}
 	cols := []exportColumn{
 		fieldColumn(connect.FieldRef),
 		{"Status", func(o *connect.Order) string { return o.Status.Label() }},
 		fieldColumn(connect.FieldStopType),
 	}
-	for _, f := range []connect.Field{connect.FieldUnit, connect.FieldAddressLine1, connect.FieldAddressLine2,
-		connect.FieldCity, connect.FieldState, connect.FieldZip, connect.FieldCountry, connect.FieldRecipientName,
-		connect.FieldRecipientEmail, connect.FieldRecipientPhone, connect.FieldNotes, connect.FieldSize,
-		connect.FieldPackageCount, connect.FieldProducts, connect.FieldLatitude, connect.FieldLongitude} {
-		cols = append(cols, fieldColumn(f))
+	// Every other field of the table, in its order: a field added to the table
+	// is exported (and so imports back) with nothing to change here.
+	for _, f := range connect.OrderFields() {
+		if !slices.Contains(first, f) {
+			cols = append(cols, fieldColumn(f))
+		}
 	}
 	return append(cols,
 		exportColumn{"Created", func(o *connect.Order) string { return ts(o.CreatedAt) }},
@@ -526,7 +531,7 @@ var exportColumns = func() []exportColumn {
 			return ""
 		}},
 		exportColumn{"Source", func(o *connect.Order) string { return string(o.Source) }},
-		exportColumn{"Order number", func(o *connect.Order) string { return string(o.ID) }},
+		exportColumn{"Connect order ID", func(o *connect.Order) string { return string(o.ID) }},
 	)
 }()
 

@@ -54,3 +54,47 @@ func TestExportsWriteFieldsAsTheFieldTableDoes(t *testing.T) {
 		})
 	}
 }
+
+// The export's header is the order-field table: every field under its label, in
+// the table's order (the Id and the type of stop first, beside the status),
+// then the status columns, whose names are no field's label or synonym, so
+// that an import leaves them out.
+func TestExportHeaderIsTheFieldTable(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	e.draft(tm.owner, "H-1")
+	r := e.signedIn(tm.email).get("/orders/export.csv").is(t, http.StatusOK)
+	header, err := csv.NewReader(strings.NewReader(r.body)).Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{connect.FieldRef.Label(), "Status", connect.FieldStopType.Label()}
+	for _, f := range connect.OrderFields() {
+		if f != connect.FieldRef && f != connect.FieldStopType {
+			want = append(want, f.Label())
+		}
+	}
+	extra := []string{"Created", "Submitted", "ETA", "Completed", "Failure reason", "Received by", "Source", "Connect order ID"}
+	want = append(want, extra...)
+	if d := cmp.Diff(want, header); d != "" {
+		t.Fatalf("header (-want +got):\n%s", d)
+	}
+	norm := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, strings.ToLower(s))
+	}
+	for _, spec := range connect.FieldSpecs() {
+		for _, name := range append([]string{spec.Label}, spec.Synonyms...) {
+			for _, x := range extra {
+				if norm(x) == norm(name) {
+					t.Errorf("the export's %q column reads as %s (%q) to an importer", x, spec.Field, name)
+				}
+			}
+		}
+	}
+}
