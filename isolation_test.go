@@ -507,6 +507,19 @@ var isoOps = []isoOp{
 		}
 		return n, err
 	}},
+	{name: "Statement", matrix: "Statement", allowed: viewers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		// Foreign callers own no orders at all, so any count is the target's; a
+		// statement of another client than the caller's own is a leak too.
+		st, err := iw.svc.Statement(iw.ctx, a, connect.StatementParams{Client: tg.client.ID})
+		n := 0
+		if st != nil {
+			n = st.Orders
+			if notMine(a, a.Account, st.Client) || st.ClientName == tg.client.Name {
+				n++
+			}
+		}
+		return n, err
+	}},
 	{name: "OrderStats", matrix: "OrderStats", allowed: viewers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
 		// Foreign callers own no orders at all, so any count is the target's.
 		st, err := iw.svc.OrderStats(iw.ctx, a, connect.OrderStatsParams{Client: tg.client.ID})

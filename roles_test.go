@@ -165,6 +165,10 @@ var operations = []struct {
 		_, err := tm.svc.OrderStats(tm.ctx, a, connect.OrderStatsParams{})
 		return err
 	}},
+	{"Statement", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.Statement(tm.ctx, a, connect.StatementParams{Client: tm.client.ID})
+		return err
+	}},
 	{"Order", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.Order(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID)
 		return err
