@@ -11,7 +11,8 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Documents clients print and forward: package labels and proofs of delivery.
+// Documents clients print and forward: package labels, proofs of delivery and
+// monthly statements (statement.go).
 // The Service gathers what a document shows, scoped like every other read; a
 // Documents port (package pdf implements it) lays it out, and the portal serves
 // the file.
@@ -26,6 +27,8 @@ type Documents interface {
 	WriteLabels(w io.Writer, sheet LabelSheet, labels []PackageLabel) error
 	// WriteProof writes an order's proof of delivery as a PDF.
 	WriteProof(w io.Writer, p *ProofDocument) error
+	// WriteStatement writes a client's monthly statement as a PDF.
+	WriteStatement(w io.Writer, s *Statement) error
 }
 
 // LabelSheet is what labels are printed on.

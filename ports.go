@@ -2,7 +2,7 @@ package connect
 
 // Mocks of every port a host implements, for hosts' tests and ours (package
 // connecttest/mock). A new port is one more name in the list.
-//go:generate go tool mockgen -typed -destination=connecttest/mock/ports.go -package=mock github.com/dispatchkit/connect Store,Mailer,RouteSync,Shopify,ShopifyTokens,Privacy,PasswordHasher,Waker,ImportSource,Blobs,WebhookSender,WebhookMailer
+//go:generate go tool mockgen -typed -destination=connecttest/mock/ports.go -package=mock github.com/dispatchkit/connect Store,Mailer,RouteSync,Shopify,ShopifyTokens,Privacy,PasswordHasher,Waker,ImportSource,Blobs,WebhookSender,WebhookMailer,Documents
 
 import (
 	"context"

@@ -339,6 +339,15 @@ func (fakeDocuments) WriteProof(w io.Writer, d *connect.ProofDocument) error {
 	return nil
 }
 
+func (fakeDocuments) WriteStatement(w io.Writer, st *connect.Statement) error {
+	fmt.Fprintf(w, "statement of %s from %s by %s: %d orders, %d delivered, %d of %d on time\n", st.ClientName,
+		st.From.Format(time.RFC3339), st.Brand, st.Orders, st.Counts[connect.StatusDelivered], st.OnTime, st.WithETA)
+	for _, d := range st.Depots {
+		fmt.Fprintf(w, "depot %s: %d orders\n", d.DepotName, d.Orders)
+	}
+	return nil
+}
+
 type fakeSheets struct{ hold chan struct{} }
 
 func (fs fakeSheets) Open(r io.ReaderAt, size int64, name string, opts connect.SheetOptions) (connect.Sheet, error) {

@@ -286,6 +286,8 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"GET /imports/{id}/result":      {tries: page("GET", "/imports/"+bUpload+"/result", nil)},
 		"GET /imports/{id}/refused.csv": {tries: page("GET", "/imports/"+bUpload+"/refused.csv", nil)},
 		"GET /imports/{id}/labels.pdf":  {tries: page("GET", "/imports/"+bUpload+"/labels.pdf", nil)},
+		"GET /statements":               {tries: []isoTry{scoped("cookie", "GET", "/statements?client="+cl, nil), scoped("cookie", "GET", "/statements?month=2000-01&client="+cl, nil)}},
+		"GET /statements.pdf":           {tries: []isoTry{scoped("cookie", "GET", "/statements.pdf?client="+cl, nil)}},
 
 		"GET /settings":                                         {tries: []isoTry{scoped("cookie", "GET", "/settings", nil)}},
 		"GET /settings/team":                                    {tries: []isoTry{scoped("cookie", "GET", "/settings/team?client="+cl, nil)}},
@@ -325,6 +327,8 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"GET /dispatch/clients/{id}":                                    {tries: console("GET", "/dispatch/clients/"+cl, nil)},
 		"POST /dispatch/clients/{id}":                                   {tries: console("POST", "/dispatch/clients/"+cl, url.Values{"name": {"Stolen"}, "allow_upload": {"on"}})},
 		"POST /dispatch/clients/{id}/disable":                           {tries: console("POST", "/dispatch/clients/"+cl+"/disable", none)},
+		"GET /dispatch/clients/{id}/statement":                          {tries: console("GET", "/dispatch/clients/"+cl+"/statement", nil)},
+		"GET /dispatch/clients/{id}/statement.pdf":                      {tries: console("GET", "/dispatch/clients/"+cl+"/statement.pdf", nil)},
 		"POST /dispatch/clients/{id}/enable":                            {tries: console("POST", "/dispatch/clients/"+cl+"/enable", none)},
 		"POST /dispatch/clients/{id}/members/{member}/two-factor/reset": {tries: console("POST", "/dispatch/clients/"+cl+"/members/"+mem+"/two-factor/reset", none)},
 		"POST /dispatch/invites/{id}/resend":                            {tries: join(console("POST", "/dispatch/invites/"+string(gamma.Invite.ID)+"/resend", none), console("POST", "/dispatch/invites/"+invID+"/resend", none))},

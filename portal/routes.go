@@ -63,6 +63,8 @@ func (s *server) register() {
 	s.handle("POST /orders/{id}/tracking-links/{link}/revoke", form(s.member(s.askMember(confirmation{Question: "Revoke this tracking link?",
 		Detail: "Whoever has the link can no longer open it; a new link can be made.", Yes: "Revoke the link"}, s.revokeTrackingLink))))
 	s.handle("GET /events", s.member(s.events))
+	s.handle("GET /statements", s.member(s.statementPage))
+	s.handle("GET /statements.pdf", s.member(s.statementPDF))
 
 	s.handle("GET /imports/new", s.member(s.importPage))
 	s.handle("POST /imports", upload(s.member(s.uploadImport)))
@@ -135,6 +137,8 @@ func (s *server) register() {
 	s.handle("POST /dispatch/clients", form(s.dispatcher(s.inviteClient)))
 	s.handle("GET /dispatch/clients/{id}", s.dispatcher(s.clientPage))
 	s.handle("POST /dispatch/clients/{id}", form(s.dispatcher(s.updateClient)))
+	s.handle("GET /dispatch/clients/{id}/statement", s.dispatcher(s.clientStatementPage))
+	s.handle("GET /dispatch/clients/{id}/statement.pdf", s.dispatcher(s.clientStatementPDF))
 	s.handle("POST /dispatch/clients/{id}/disable", form(s.dispatcher(s.askDispatcher(confirmation{Question: "Disable this client?",
 		Detail: "Its team is signed out and cannot sign in, and its API keys are refused, until you enable it again.", Yes: "Disable the client"}, s.disableClient))))
 	s.handle("POST /dispatch/clients/{id}/enable", form(s.dispatcher(s.enableClient)))

@@ -45,13 +45,13 @@ func write(t testing.TB, pdf []byte) (dir, file string) {
 	return dir, file
 }
 
-// Text returns the text of each page of the PDF (pdftotext, in reading
-// order), its white space runs made single spaces.
+// Text returns the text of each page of the PDF (pdftotext -layout: line by
+// line as laid out), its white space runs made single spaces.
 func Text(t testing.TB, pdf []byte) []string {
 	t.Helper()
 	tool := need(t, "pdftotext")
 	_, file := write(t, pdf)
-	out, err := exec.Command(tool, "-enc", "UTF-8", file, "-").Output()
+	out, err := exec.Command(tool, "-layout", "-enc", "UTF-8", file, "-").Output()
 	if err != nil {
 		t.Fatalf("pdftotext: %v", err)
 	}
