@@ -125,3 +125,46 @@ func TestProofDocumentHoldsTheOrderItsTimelineAndItsFiles(t *testing.T) {
 		}
 	}
 }
+
+// A bulk export yields the proof documents of the delivered and failed orders,
+// newest first, within the days asked or among the orders chosen; an order
+// chosen that is not the caller's is refused.
+func TestProofDocumentsYieldsTheCompletedOrdersOfARangeOrASelection(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.Clock.Set(t0)
+	d1 := w.OrderFrom(w.owner, connect.StatusDelivered, connect.OrderInput{Ref: "D1", Address: connect.Address{Line1: "1 High St"}})
+	w.advance(48 * time.Hour)
+	f1 := w.OrderFrom(w.owner, connect.StatusFailed, connect.OrderInput{Ref: "F1", Address: connect.Address{Line1: "1 High St"}})
+	w.OrderFrom(w.owner, connect.StatusSubmitted, connect.OrderInput{Ref: "S1", Address: connect.Address{Line1: "1 High St"}})
+	refs := func(p connect.ProofExportParams) []string {
+		t.Helper()
+		var out []string
+		more, err := w.svc.ProofDocuments(w.ctx, w.owner, p, func(d *connect.ProofDocument) error {
+			if len(d.Order.History) == 0 || d.Client != "Green Grocer" {
+				t.Fatalf("document of %s: %d events, client %q", d.Order.Ref, len(d.Order.History), d.Client)
+			}
+			out = append(out, d.Order.Ref)
+			return nil
+		})
+		if err != nil || more {
+			t.Fatalf("export: more %v, %v", more, err)
+		}
+		return out
+	}
+	if got := refs(connect.ProofExportParams{}); !cmp.Equal(got, []string{"F1", "D1"}) {
+		t.Fatalf("all: %q", got)
+	}
+	if got := refs(connect.ProofExportParams{From: t0.Add(24 * time.Hour)}); !cmp.Equal(got, []string{"F1"}) {
+		t.Fatalf("since the next day: %q", got)
+	}
+	if got := refs(connect.ProofExportParams{To: t0.Add(24 * time.Hour)}); !cmp.Equal(got, []string{"D1"}) {
+		t.Fatalf("until the next day: %q", got)
+	}
+	if got := refs(connect.ProofExportParams{IDs: []connect.OrderID{d1.ID}}); !cmp.Equal(got, []string{"D1"}) {
+		t.Fatalf("chosen: %q", got)
+	}
+	_, err := w.svc.ProofDocuments(w.ctx, w.owner, connect.ProofExportParams{IDs: []connect.OrderID{f1.ID, "no-such-order"}},
+		func(*connect.ProofDocument) error { return nil })
+	wantCode(t, err, connect.NotFound)
+}

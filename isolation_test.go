@@ -520,6 +520,21 @@ var isoOps = []isoOp{
 		}
 		return n, err
 	}},
+	{name: "ProofDocuments", matrix: "ProofDocuments", allowed: viewers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		n := 0
+		_, err := iw.svc.ProofDocuments(iw.ctx, a, connect.ProofExportParams{Client: tg.client.ID}, func(d *connect.ProofDocument) error {
+			if notMine(a, d.Order.Account, d.Order.Client) {
+				n++
+			}
+			return nil
+		})
+		return n, err
+	}},
+	{name: "ProofDocuments/chosen", matrix: "ProofDocuments", allowed: viewers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.ProofDocuments(iw.ctx, a, connect.ProofExportParams{Client: tg.client.ID, IDs: []connect.OrderID{tg.delivered.ID}},
+			func(*connect.ProofDocument) error { return nil })
+		return 0, err
+	}},
 	{name: "OrderStats", matrix: "OrderStats", allowed: viewers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
 		// Foreign callers own no orders at all, so any count is the target's.
 		st, err := iw.svc.OrderStats(iw.ctx, a, connect.OrderStatsParams{Client: tg.client.ID})

@@ -169,6 +169,10 @@ var operations = []struct {
 		_, err := tm.svc.Statement(tm.ctx, a, connect.StatementParams{Client: tm.client.ID})
 		return err
 	}},
+	{"ProofDocuments", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.ProofDocuments(tm.ctx, a, connect.ProofExportParams{Client: tm.client.ID}, func(*connect.ProofDocument) error { return nil })
+		return err
+	}},
 	{"Order", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.Order(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID)
 		return err

@@ -44,6 +44,7 @@ func (s *server) register() {
 	s.handle("GET /orders/export.csv", s.member(s.exportOrders("csv")))
 	s.handle("GET /orders/export.xlsx", s.member(s.exportOrders("xlsx")))
 	s.handle("GET /orders/labels.pdf", s.member(s.selectionLabels))
+	s.handle("GET /orders/proofs.zip", s.member(s.proofExport))
 	s.handle("GET /orders/template.xlsx", s.member(s.template("xlsx")))
 	s.handle("GET /orders/template.csv", s.member(s.template("csv")))
 	s.handle("GET /orders/shopify", s.member(s.shopifyOrdersPage))
@@ -139,6 +140,7 @@ func (s *server) register() {
 	s.handle("POST /dispatch/clients/{id}", form(s.dispatcher(s.updateClient)))
 	s.handle("GET /dispatch/clients/{id}/statement", s.dispatcher(s.clientStatementPage))
 	s.handle("GET /dispatch/clients/{id}/statement.pdf", s.dispatcher(s.clientStatementPDF))
+	s.handle("GET /dispatch/clients/{id}/proofs.zip", s.dispatcher(s.clientProofExport))
 	s.handle("POST /dispatch/clients/{id}/disable", form(s.dispatcher(s.askDispatcher(confirmation{Question: "Disable this client?",
 		Detail: "Its team is signed out and cannot sign in, and its API keys are refused, until you enable it again.", Yes: "Disable the client"}, s.disableClient))))
 	s.handle("POST /dispatch/clients/{id}/enable", form(s.dispatcher(s.enableClient)))

@@ -18,8 +18,9 @@ type statementData struct {
 	S *connect.Statement
 	// Month is the month shown ("2026-10"); Prev and Next its neighbours.
 	Month, Prev, Next string
-	// PDF is the link of the statement as a PDF ("" without Documents).
-	PDF string
+	// PDF is the link of the statement as a PDF, Proofs that of the month's
+	// proofs of delivery as a ZIP ("" without Documents).
+	PDF, Proofs string
 	// Zone names the time zone of the month's bounds.
 	Zone string
 }
@@ -72,7 +73,7 @@ func (s *server) statement(r *http.Request, a connect.Actor, client connect.Clie
 }
 
 // showStatement renders the statement page; pdf is the PDF's path.
-func (s *server) showStatement(w http.ResponseWriter, r *http.Request, st *connect.Statement, tab, pdf string) {
+func (s *server) showStatement(w http.ResponseWriter, r *http.Request, st *connect.Statement, tab, pdf, proofs string) {
 	loc := st.Location
 	zone := "UTC (the account has no time zone set)"
 	if loc == nil {
@@ -85,6 +86,7 @@ func (s *server) showStatement(w http.ResponseWriter, r *http.Request, st *conne
 		Next: from.AddDate(0, 1, 0).Format("2006-01"), Zone: zone}
 	if s.cfg.Documents != nil {
 		d.PDF = pdf + "?month=" + d.Month
+		d.Proofs = proofs + "?from=" + from.Format("2006-01-02") + "&to=" + st.To.In(loc).AddDate(0, 0, -1).Format("2006-01-02")
 	}
 	s.render(w, r, http.StatusOK, "statement", &page{Title: "Statement " + from.Format("January 2006"), Tab: tab, Data: d})
 }
@@ -110,7 +112,7 @@ func (s *server) statementPage(w http.ResponseWriter, r *http.Request, v *viewer
 	if err != nil {
 		return err
 	}
-	s.showStatement(w, r, st, "statements", s.path("/statements.pdf"))
+	s.showStatement(w, r, st, "statements", s.path("/statements.pdf"), s.path("/orders/proofs.zip"))
 	return nil
 }
 
@@ -128,7 +130,7 @@ func (s *server) clientStatementPage(w http.ResponseWriter, r *http.Request, a c
 	if err != nil {
 		return err
 	}
-	s.showStatement(w, r, st, "clients", s.path("/dispatch/clients/%s/statement.pdf", id))
+	s.showStatement(w, r, st, "clients", s.path("/dispatch/clients/%s/statement.pdf", id), s.path("/dispatch/clients/%s/proofs.zip", id))
 	return nil
 }
 
