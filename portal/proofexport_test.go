@@ -83,7 +83,7 @@ func TestProofExportIsAZipOfProofsWithASummary(t *testing.T) {
 	}
 
 	// A selection, and a range of days that holds none of them.
-	sel := b.get("/orders/proofs.zip?" + url.Values{"id": {string(d1.ID)}}.Encode()).is(t, http.StatusOK)
+	sel := b.get("/orders/proofs.zip?"+url.Values{"id": {string(d1.ID)}}.Encode()).is(t, http.StatusOK)
 	if names, _ := unzip(t, sel.body); !slices.Equal(names, []string{"proof-of-delivery-Z-1.pdf", "summary.csv"}) {
 		t.Fatalf("selection's entries: %q", names)
 	}
