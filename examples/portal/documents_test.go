@@ -3,12 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,4 +121,115 @@ func TestDocumentsAreRealPDFsEndToEnd(t *testing.T) {
 			t.Fatalf("a label's code %q finds no order: %v", code, err)
 		}
 	}
+}
+
+// BenchmarkProofExport streams the bulk proof export of 10k delivered orders
+// (CONNECT_BENCH_PROOFS orders, if set), each with a 320×240 JPEG photo,
+// through the demo host: GET /orders/proofs.zip, read to the end. It reports
+// the ZIP's size, the time per order, and the peak of the process's live
+// heap over the export above its level before (sampled every 2 ms), which
+// stays flat in the number of orders: one order's files and PDF at a time.
+func BenchmarkProofExport(b *testing.B) {
+	n := 10_000
+	if v, err := strconv.Atoi(os.Getenv("CONNECT_BENCH_PROOFS")); err == nil && v > 0 {
+		n = v
+	}
+	th := startHost(b, b.TempDir())
+	ctx := context.Background()
+	owner, err := th.svc.AcceptInvite(ctx, strings.TrimPrefix(th.inviteLink(), th.base+"/invite/"),
+		connect.SignUp{Name: "Gina", Email: "gina@greengrocer.test", Password: "long enough password"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := th.client()
+	res, err := c.PostForm(th.base+"/signin", url.Values{"email": {"gina@greengrocer.test"}, "password": {"long enough password"}})
+	if err != nil || res.StatusCode != http.StatusSeeOther {
+		b.Fatalf("sign in: %v %v", res, err)
+	}
+	res.Body.Close()
+	img := image.NewRGBA(image.Rect(0, 0, 320, 240))
+	for x := range 320 {
+		for y := range 240 {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), uint8(x ^ y), 255})
+		}
+	}
+	var photo bytes.Buffer
+	if err := jpeg.Encode(&photo, img, &jpeg.Options{Quality: 80}); err != nil {
+		b.Fatal(err)
+	}
+	host := connect.AsRouteSync(demoAccount)
+	const chunk = 250
+	now := time.Now()
+	for start := 0; start < n; start += chunk {
+		var ids []connect.OrderID
+		for i := start; i < min(start+chunk, n); i++ {
+			o, err := th.svc.CreateOrder(ctx, owner.Actor, connect.OrderInput{Ref: fmt.Sprintf("B-%05d", i),
+				Address:   connect.Address{Line1: fmt.Sprintf("%d Main St", i), City: "Springfield", Zip: "12345"},
+				Recipient: connect.Recipient{Name: "Rita Recipient", Phone: "020 7946 0018"}, Notes: "Leave with the concierge"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ids = append(ids, o.ID)
+		}
+		if _, err := th.svc.SubmitOrders(ctx, owner.Actor, ids); err != nil {
+			b.Fatal(err)
+		}
+		var events []connect.RouteEvent
+		for i, id := range ids {
+			u, err := th.svc.StoreProofFile(ctx, host, id, bytes.NewReader(photo.Bytes()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			at := now.Add(time.Duration(start+i) * time.Millisecond)
+			events = append(events,
+				connect.RouteEvent{ID: "s-" + string(id), Order: id, Event: connect.EventSchedule, At: at, Route: connect.RouteStop{RouteID: "R", Position: i + 1}},
+				connect.RouteEvent{ID: "r-" + string(id), Order: id, Event: connect.EventStart, At: at, ETA: at.Add(time.Hour)},
+				connect.RouteEvent{ID: "c-" + string(id), Order: id, Event: connect.EventComplete, At: at, Proof: &connect.ProofOfDelivery{
+					PhotoURLs: []string{u}, RecipientName: "Rita", Notes: "Left in the porch", At: at}})
+		}
+		if _, err := th.svc.ApplyRouteEvents(ctx, host, events); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	heap := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
+	runtime.GC()
+	base := heap()
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if h := heap(); h > peak.Load() {
+					peak.Store(h)
+				}
+			}
+		}
+	}()
+	var size int64
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := c.Get(th.base + "/orders/proofs.zip")
+		if err != nil || res.StatusCode != http.StatusOK {
+			b.Fatalf("export: %v %v", res, err)
+		}
+		if size, err = io.Copy(io.Discard, res.Body); err != nil {
+			b.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	b.StopTimer()
+	close(stop)
+	<-sampled
+	b.ReportMetric(float64(n), "orders")
+	b.ReportMetric(float64(size)/(1<<20), "zip-MiB")
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "µs/order")
+	b.ReportMetric(float64(peak.Load()-min(base, peak.Load()))/(1<<20), "peak-heap-above-MiB")
 }

@@ -75,7 +75,7 @@ func (l *logLines) await(msg string, n int) int {
 }
 
 // startHost starts the host on dir; set changes its config first.
-func startHost(t *testing.T, dir string, set ...func(*config)) *testHost {
+func startHost(t testing.TB, dir string, set ...func(*config)) *testHost {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
