@@ -34,6 +34,11 @@
 //     every process reads), kept by package storage or package disk.
 //     spreadsheets.go: the Spreadsheets port the portal reads uploads through,
 //     which package importer implements (importer.Spreadsheets).
+//     documents.go: the Documents port the portal writes package labels,
+//     proofs of delivery and statements through, which package pdf implements
+//     (pdf.Documents), and the Service's reads of what they show
+//     (PackageLabels, ProofDocument); statement.go (a client's month) and
+//     proof_export.go (proof documents of many orders, one at a time).
 //   - field.go: the order-field table (FieldSpecs): per field its column label,
 //     synonyms, glossary text, whether a dispatcher may require it, and how it is
 //     parsed and formatted. The importer, the template, the portal's forms and
