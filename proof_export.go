@@ -10,8 +10,8 @@ type ProofExportParams struct {
 	// Client is the client a dispatcher exports; a team member always exports
 	// its own client's orders.
 	Client ClientID
-	// From and To bound the orders' creation: at or after From (zero: no
-	// bound), before To (zero: now).
+	// From and To bound the orders' creation: at or after From, before To
+	// (zero: no bound).
 	From, To time.Time
 	// IDs, when given, are the orders to export instead (at most
 	// MaxLabelOrders); From and To are then ignored.
@@ -78,11 +78,7 @@ func (s *Service) ProofDocuments(ctx context.Context, a Actor, p ProofExportPara
 		}
 		return false, nil
 	}
-	to := p.To
-	if to.IsZero() {
-		to = s.clock().Add(time.Second)
-	}
-	q := OrderQuery{Statuses: []Status{StatusDelivered, StatusFailed}, Limit: maxPageSize, After: &OrderCursor{CreatedAt: to}}
+	q := OrderQuery{Statuses: []Status{StatusDelivered, StatusFailed}, CreatedFrom: p.From, CreatedBefore: p.To, Limit: maxPageSize}
 	n := 0
 	for {
 		orders, err := s.store.Orders(ctx, scope, q)
@@ -90,9 +86,6 @@ func (s *Service) ProofDocuments(ctx context.Context, a Actor, p ProofExportPara
 			return false, err
 		}
 		for _, o := range orders {
-			if !p.From.IsZero() && o.CreatedAt.Before(p.From) {
-				return false, nil
-			}
 			if n == MaxProofExport {
 				return true, nil
 			}

@@ -127,16 +127,13 @@ func (s *Service) Statement(ctx context.Context, a Actor, p StatementParams) (*S
 	}
 	depots := map[DepotID]*DepotStatement{}
 	failures := map[DepotID]map[string]int{}
-	q := OrderQuery{Statuses: statuses, Limit: maxPageSize, After: &OrderCursor{CreatedAt: st.To}}
+	q := OrderQuery{Statuses: statuses, CreatedFrom: st.From, CreatedBefore: st.To, Limit: maxPageSize}
 	for {
 		orders, err := s.store.Orders(ctx, scope, q)
 		if err != nil {
 			return nil, err
 		}
 		for _, o := range orders {
-			if o.CreatedAt.Before(st.From) {
-				return st.finish(depots, failures), nil
-			}
 			if st.Orders == MaxStatementOrders {
 				st.Partial = true
 				return st.finish(depots, failures), nil

@@ -135,20 +135,17 @@ func (s *server) importLabels(w http.ResponseWriter, r *http.Request, v *viewer)
 	since := u.Created.Add(-time.Second) // the Service's clock may be a little behind the portal's
 	var ids []connect.OrderID
 	for cursor := ""; len(ids) < want; {
-		page, err := s.svc.Orders(r.Context(), v.Actor, connect.ListOrdersParams{View: connect.ViewDrafts, Limit: 500, Cursor: cursor})
+		page, err := s.svc.Orders(r.Context(), v.Actor, connect.ListOrdersParams{View: connect.ViewDrafts,
+			Source: connect.SourceSpreadsheet, CreatedFrom: since, Limit: 500, Cursor: cursor})
 		if err != nil {
 			return err
 		}
-		older := false
 		for _, o := range page.Orders {
-			if older = o.CreatedAt.Before(since); older {
-				break
-			}
-			if o.Source == connect.SourceSpreadsheet && len(ids) < want {
+			if len(ids) < want {
 				ids = append(ids, o.ID)
 			}
 		}
-		if older || page.Next == "" {
+		if page.Next == "" {
 			break
 		}
 		cursor = page.Next
