@@ -142,6 +142,7 @@ func BenchmarkProofExport(b *testing.B) {
 		b.Fatal(err)
 	}
 	c := th.client()
+	c.Timeout = 0 // 10k orders take longer than a page's 20 seconds
 	res, err := c.PostForm(th.base+"/signin", url.Values{"email": {"gina@greengrocer.test"}, "password": {"long enough password"}})
 	if err != nil || res.StatusCode != http.StatusSeeOther {
 		b.Fatalf("sign in: %v %v", res, err)
