@@ -30,18 +30,7 @@ const MaxProofExport = 10_000
 // names. Errors: ErrForbidden; ErrInvalid for a dispatcher naming no client,
 // or too many ids; ErrNotFound for an id that is not an order the actor sees.
 func (s *Service) ProofDocuments(ctx context.Context, a Actor, p ProofExportParams, yield func(*ProofDocument) error) (more bool, err error) {
-	c, err := s.authorizeRead(ctx, a, actViewOrders)
-	if err != nil {
-		return false, err
-	}
-	scope := c.scope()
-	if c.Kind == ActorDispatcher {
-		if p.Client == "" {
-			return false, Errorf(Invalid, "choose the client whose proofs to export")
-		}
-		scope.Client = p.Client
-	}
-	cl, err := s.store.Client(ctx, scope, scope.Client)
+	scope, cl, err := s.readClient(ctx, a, p.Client, "whose proofs to export")
 	if err != nil {
 		return false, err
 	}

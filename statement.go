@@ -92,18 +92,7 @@ const MaxStatementOrders = 200_000
 // ErrForbidden; ErrInvalid for a dispatcher naming no client; ErrNotFound for
 // a client that is not the account's.
 func (s *Service) Statement(ctx context.Context, a Actor, p StatementParams) (*Statement, error) {
-	c, err := s.authorizeRead(ctx, a, actViewOrders)
-	if err != nil {
-		return nil, err
-	}
-	scope := c.scope()
-	if c.Kind == ActorDispatcher {
-		if p.Client == "" {
-			return nil, Errorf(Invalid, "choose the client whose statement to show")
-		}
-		scope.Client = p.Client
-	}
-	cl, err := s.store.Client(ctx, scope, scope.Client)
+	scope, cl, err := s.readClient(ctx, a, p.Client, "whose statement to show")
 	if err != nil {
 		return nil, err
 	}
@@ -172,6 +161,29 @@ func (s *Service) Statement(ctx context.Context, a Actor, p StatementParams) (*S
 		last := orders[len(orders)-1]
 		q.After = &OrderCursor{CreatedAt: last.CreatedAt, ID: last.ID}
 	}
+}
+
+// readClient authorizes a read of one client's orders: a member's own client,
+// or the client a dispatcher names (what says what for, in the error for none).
+// Errors: ErrForbidden; ErrInvalid for a dispatcher naming no client;
+// ErrNotFound for a client not in the dispatcher's account.
+func (s *Service) readClient(ctx context.Context, a Actor, client ClientID, what string) (Scope, *Client, error) {
+	c, err := s.authorizeRead(ctx, a, actViewOrders)
+	if err != nil {
+		return Scope{}, nil, err
+	}
+	scope := c.scope()
+	if c.Kind == ActorDispatcher {
+		if client == "" {
+			return Scope{}, nil, Errorf(Invalid, "choose the client %s", what)
+		}
+		scope.Client = client
+	}
+	cl, err := s.store.Client(ctx, scope, scope.Client)
+	if err != nil {
+		return Scope{}, nil, err
+	}
+	return scope, cl, nil
 }
 
 // finish orders the depots and the failures.

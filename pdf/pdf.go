@@ -60,6 +60,18 @@ func (p *page) fit(s string, w float64) string {
 	return string(r) + "..."
 }
 
+// masthead writes the dispatcher's brand ("": Connect) and the document's
+// title at the top of a page width wide.
+func (p *page) masthead(brand, title string, width float64) {
+	if brand == "" {
+		brand = "Connect"
+	}
+	p.SetFont("Helvetica", "B", 18)
+	p.CellFormat(width, 9, p.fit(p.text(brand), width), "", 1, "L", false, 0, "")
+	p.SetFont("Helvetica", "", 14)
+	p.CellFormat(width, 8, p.text(title), "", 1, "L", false, 0, "")
+}
+
 // write ends the document into w.
 func (p *page) write(w io.Writer) error {
 	if err := p.Error(); err != nil {

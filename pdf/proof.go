@@ -52,12 +52,6 @@ func (d Documents) WriteProof(w io.Writer, doc *connect.ProofDocument) error {
 	p.AddPage()
 	const width = 180.0
 
-	brand := doc.Brand
-	if brand == "" {
-		brand = "Connect"
-	}
-	p.SetFont("Helvetica", "B", 18)
-	p.CellFormat(width, 9, p.fit(p.text(brand), width), "", 1, "L", false, 0, "")
 	title := "Proof of delivery"
 	if o.Status == connect.StatusFailed {
 		title = "Delivery attempt (failed)"
@@ -66,8 +60,7 @@ func (d Documents) WriteProof(w io.Writer, doc *connect.ProofDocument) error {
 		title = strings.Replace(title, "delivery", "pickup", 1)
 		title = strings.Replace(title, "Delivery", "Pickup", 1)
 	}
-	p.SetFont("Helvetica", "", 14)
-	p.CellFormat(width, 8, p.text(title), "", 1, "L", false, 0, "")
+	p.masthead(doc.Brand, title, width)
 	p.Ln(3)
 
 	heading := func(s string) {

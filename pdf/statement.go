@@ -29,14 +29,7 @@ func (d Documents) WriteStatement(w io.Writer, st *connect.Statement) error {
 	p.SetAutoPageBreak(true, 15)
 	p.AddPage()
 	const width = 180.0
-	brand := st.Brand
-	if brand == "" {
-		brand = "Connect"
-	}
-	p.SetFont("Helvetica", "B", 18)
-	p.CellFormat(width, 9, p.fit(p.text(brand), width), "", 1, "L", false, 0, "")
-	p.SetFont("Helvetica", "", 14)
-	p.CellFormat(width, 8, p.text("Statement for "+month), "", 1, "L", false, 0, "")
+	p.masthead(st.Brand, "Statement for "+month, width)
 	p.SetFont("Helvetica", "", 10)
 	client := st.ClientName
 	if st.ClientNumber != "" {

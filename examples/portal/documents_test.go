@@ -12,12 +12,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -127,7 +124,7 @@ func TestDocumentsAreRealPDFsEndToEnd(t *testing.T) {
 // (CONNECT_BENCH_PROOFS orders, if set), each with a 320×240 JPEG photo,
 // through the demo host: GET /orders/proofs.zip, read to the end. It reports
 // the ZIP's size, the time per order, and the peak of the process's live
-// heap over the export above its level before (sampled every 2 ms), which
+// heap over the export above its level before (sampled every 10 ms), which
 // stays flat in the number of orders: one order's files and PDF at a time.
 func BenchmarkProofExport(b *testing.B) {
 	n := 10_000
@@ -192,28 +189,8 @@ func BenchmarkProofExport(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	heap := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
-	runtime.GC()
-	base := heap()
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				if h := heap(); h > peak.Load() {
-					peak.Store(h)
-				}
-			}
-		}
-	}()
+	base := heapInUse()
+	stopSampling := samplePeakHeap(10 * time.Millisecond)
 	var size int64
 	b.ResetTimer()
 	for b.Loop() {
@@ -227,10 +204,9 @@ func BenchmarkProofExport(b *testing.B) {
 		res.Body.Close()
 	}
 	b.StopTimer()
-	close(stop)
-	<-sampled
+	peak := stopSampling()
 	b.ReportMetric(float64(n), "orders")
 	b.ReportMetric(float64(size)/(1<<20), "zip-MiB")
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "µs/order")
-	b.ReportMetric(float64(peak.Load()-min(base, peak.Load()))/(1<<20), "peak-heap-above-MiB")
+	b.ReportMetric(float64(peak-min(base, peak))/(1<<20), "peak-heap-above-MiB")
 }

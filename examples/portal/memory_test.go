@@ -99,6 +99,33 @@ func heapInUse() uint64 {
 	return m.HeapAlloc
 }
 
+// samplePeakHeap samples the live heap (HeapAlloc) every interval until the
+// stop it returns is called; stop returns the highest sample.
+func samplePeakHeap(every time.Duration) (stop func() uint64) {
+	var peak uint64
+	done, sampled := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				peak = max(peak, m.HeapAlloc)
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		<-sampled
+		return peak
+	}
+}
+
 func TestPreviewingADecompressionHeavyWorkbookKeepsTheHeapBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads 1.2 GiB of XML")
@@ -119,24 +146,7 @@ func TestPreviewingADecompressionHeavyWorkbookKeepsTheHeapBounded(t *testing.T) 
 	t.Logf("workbook: %.1f MB zipped, %.0f MiB unzipped", float64(len(file))/1e6, float64(unzipped)/(1<<20))
 
 	before := heapInUse()
-	var peak uint64
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() { // samples the live heap while the previews run
-		defer close(sampled)
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				var m runtime.MemStats
-				runtime.ReadMemStats(&m)
-				peak = max(peak, m.HeapAlloc)
-			}
-		}
-	}()
+	stopSampling := samplePeakHeap(100 * time.Millisecond) // the live heap while the previews run
 	last := ""
 	for i := range 3 {
 		var body bytes.Buffer
@@ -154,8 +164,7 @@ func TestPreviewingADecompressionHeavyWorkbookKeepsTheHeapBounded(t *testing.T) 
 			t.Fatalf("preview %d: %d\n%.2000s", i, status, page)
 		}
 	}
-	close(stop)
-	<-sampled
+	peak := stopSampling()
 	after := heapInUse()
 	growth := int64(after) - int64(before)
 	t.Logf("live heap: %.0f MiB before, %.0f MiB after three previews (growth %.1f MiB; bound %d MiB); highest sampled while reading: %.0f MiB",
