@@ -156,8 +156,10 @@ func (s *server) importLabels(w http.ResponseWriter, r *http.Request, v *viewer)
 	return s.writeLabels(w, r, v.Actor, ids, "labels-import")
 }
 
-// proofPDF writes the proof-of-delivery document.
-func (s *server) proofPDF(w http.ResponseWriter, r *http.Request, d *connect.ProofDocument, err error) error {
+// proofPDF writes the proof-of-delivery document; a is the team member or
+// dispatcher asking (none for a tracking link's holder), whose team's members
+// the timeline names.
+func (s *server) proofPDF(w http.ResponseWriter, r *http.Request, a *connect.Actor, d *connect.ProofDocument, err error) error {
 	if err != nil {
 		return err
 	}
@@ -169,6 +171,13 @@ func (s *server) proofPDF(w http.ResponseWriter, r *http.Request, d *connect.Pro
 		return err
 	}
 	d.Brand, d.Location = b.Name, b.Location
+	if a != nil {
+		people, err := s.people(r.Context(), *a, d.Order.Client)
+		if err != nil {
+			return err
+		}
+		nameMembers(d, people)
+	}
 	var out bytes.Buffer
 	if err := s.cfg.Documents.WriteProof(&out, d); err != nil {
 		return err
@@ -182,7 +191,7 @@ func (s *server) orderProof(w http.ResponseWriter, r *http.Request, v *viewer) e
 		return errNoDocuments
 	}
 	d, err := s.svc.ProofDocument(r.Context(), v.Actor, connect.OrderID(r.PathValue("id")))
-	return s.proofPDF(w, r, d, err)
+	return s.proofPDF(w, r, &v.Actor, d, err)
 }
 
 // trackedProof serves the proof of delivery to a tracking link's holder.
@@ -191,7 +200,17 @@ func (s *server) trackedProofPDF(w http.ResponseWriter, r *http.Request) error {
 		return errNoDocuments
 	}
 	d, err := s.svc.TrackedProofDocument(r.Context(), r.PathValue("token"))
-	return s.proofPDF(w, r, d, err)
+	return s.proofPDF(w, r, nil, d, err)
+}
+
+// nameMembers writes the team's members in the document's timeline by name,
+// as the order's page does.
+func nameMembers(d *connect.ProofDocument, people map[connect.MemberID]string) {
+	for i := range d.Order.History {
+		if by := d.Order.History[i].By; by != "" {
+			d.Order.History[i].By = who(people, by)
+		}
+	}
 }
 
 // fileSafe keeps the letters, digits and "-_." of s, for a file name.
@@ -214,7 +233,7 @@ func (s *server) apiProof(w http.ResponseWriter, r *http.Request, a connect.Acto
 		return errNoDocuments
 	}
 	d, err := s.svc.ProofDocument(r.Context(), a, connect.OrderID(r.PathValue("id")))
-	return s.proofPDF(w, r, d, err)
+	return s.proofPDF(w, r, &a, d, err)
 }
 
 // apiLabels serves an order's package labels to the client's systems.

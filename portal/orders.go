@@ -286,13 +286,9 @@ func (s *server) loadOrder(r *http.Request, v *viewer) (orderData, error) {
 	if err != nil {
 		return orderData{}, err
 	}
-	members, err := s.svc.Members(r.Context(), v.Actor, "")
+	people, err := s.people(r.Context(), v.Actor, "")
 	if err != nil {
 		return orderData{}, err
-	}
-	people := make(map[connect.MemberID]string, len(members))
-	for _, m := range members {
-		people[m.ID] = m.Name
 	}
 	return orderData{O: o, Links: links, V: v, People: people, Documents: s.cfg.Documents != nil}, nil
 }
@@ -332,6 +328,20 @@ func (s *server) orderRow(w http.ResponseWriter, r *http.Request, v *viewer) err
 		return err
 	}
 	return s.fragment(w, r, "orders", "order-row", rowData{O: o, View: viewOf(r), V: v})
+}
+
+// people names the members of the actor's team (a dispatcher's: the client's)
+// by id, for timelines.
+func (s *server) people(ctx context.Context, a connect.Actor, client connect.ClientID) (map[connect.MemberID]string, error) {
+	members, err := s.svc.Members(ctx, a, client)
+	if err != nil {
+		return nil, err
+	}
+	people := make(map[connect.MemberID]string, len(members))
+	for _, m := range members {
+		people[m.ID] = m.Name
+	}
+	return people, nil
 }
 
 // who names the author of a history event for people: a member of the team by

@@ -84,8 +84,16 @@ func (s *server) writeProofExport(w http.ResponseWriter, r *http.Request, a conn
 		zw = zip.NewWriter(w)
 	}
 	var pdf bytes.Buffer
+	var people map[connect.MemberID]string // the team's, read with the first document
 	more, err := s.svc.ProofDocuments(r.Context(), a, p, func(d *connect.ProofDocument) error {
 		d.Brand, d.Location = b.Name, b.Location
+		if people == nil {
+			var err error
+			if people, err = s.people(r.Context(), a, d.Order.Client); err != nil {
+				return err
+			}
+		}
+		nameMembers(d, people)
 		pdf.Reset()
 		if err := s.cfg.Documents.WriteProof(&pdf, d); err != nil {
 			return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/internal/pdfread"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -358,6 +360,41 @@ func TestEndToEndInABrowser(t *testing.T) {
 	o, err := th.svc.Order(ctx, dispatcherActor(), ids["E2E-1"])
 	if err != nil || o.Proof == nil || o.Proof.SignatureURL == "" || len(o.Proof.PhotoURLs) != 1 {
 		t.Fatalf("stored proof: %+v %v", o, err)
+	}
+
+	// The proof of delivery and the package labels, downloaded as the browser
+	// fetches the order page's links, are kept beside the screenshots: the
+	// proof reads back with who received it and both images, each label's QR
+	// code decodes to the order.
+	download := func(c context.Context, sel, name string) []byte {
+		t.Helper()
+		b64, err := chromedp.Run(c, chromedp.Evaluate[string](`(() => { const a = document.querySelector('`+sel+`');
+			return fetch(a.href).then(r => { if (!r.ok) throw new Error('status ' + r.status); return r.arrayBuffer(); }).then(buf => {
+				const u = new Uint8Array(buf); let s = '';
+				for (let i = 0; i < u.length; i += 8192) s += String.fromCharCode.apply(null, u.subarray(i, i + 8192));
+				return btoa(s); }); })()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("downloading %s: %v", sel, err)
+		}
+		b, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(artifacts, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	proofText := strings.Join(pdfread.Text(t, download(detail, "#proof-pdf", "proof-of-delivery.pdf")), " ")
+	if !strings.Contains(proofText, "Received by Rita Doe") || !strings.Contains(proofText, "E2E-1") {
+		t.Fatalf("the proof PDF reads:\n%s", proofText)
+	}
+	for _, page := range pdfread.Images(t, download(detail, "#labels-a4", "labels-a4.pdf")) {
+		for _, img := range page {
+			if code, err := pdfread.QR(img); err != nil || code != string(ids["E2E-1"]) {
+				t.Fatalf("a label's code reads %q (%v), not E2E-1's id", code, err)
+			}
+		}
 	}
 
 	// 8. A workbook of two weeks, each a sheet with a title above its header: the
