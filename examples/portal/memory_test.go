@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -99,10 +100,13 @@ func heapInUse() uint64 {
 	return m.HeapAlloc
 }
 
-// samplePeakHeap samples the live heap (HeapAlloc) every interval until the
-// stop it returns is called; stop returns the highest sample.
-func samplePeakHeap(every time.Duration) (stop func() uint64) {
-	var peak uint64
+// samplePeakHeap samples the heap every interval until the stop it returns is
+// called; stop returns the highest samples of the heap's objects (HeapAlloc:
+// live ones and garbage not yet collected) and of the live heap as the latest
+// collection marked it.
+func samplePeakHeap(every time.Duration) (stop func() (alloc, live uint64)) {
+	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
+	var peakAlloc, peakLive uint64
 	done, sampled := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(sampled)
@@ -113,16 +117,16 @@ func samplePeakHeap(every time.Duration) (stop func() uint64) {
 			case <-done:
 				return
 			case <-tick.C:
-				var m runtime.MemStats
-				runtime.ReadMemStats(&m)
-				peak = max(peak, m.HeapAlloc)
+				metrics.Read(samples)
+				peakAlloc = max(peakAlloc, samples[0].Value.Uint64())
+				peakLive = max(peakLive, samples[1].Value.Uint64())
 			}
 		}
 	}()
-	return func() uint64 {
+	return func() (uint64, uint64) {
 		close(done)
 		<-sampled
-		return peak
+		return peakAlloc, peakLive
 	}
 }
 
@@ -164,7 +168,7 @@ func TestPreviewingADecompressionHeavyWorkbookKeepsTheHeapBounded(t *testing.T) 
 			t.Fatalf("preview %d: %d\n%.2000s", i, status, page)
 		}
 	}
-	peak := stopSampling()
+	peak, _ := stopSampling()
 	after := heapInUse()
 	growth := int64(after) - int64(before)
 	t.Logf("live heap: %.0f MiB before, %.0f MiB after three previews (growth %.1f MiB; bound %d MiB); highest sampled while reading: %.0f MiB",
