@@ -191,7 +191,7 @@ func (s *Service) ProofDocument(ctx context.Context, a Actor, id OrderID) (*Proo
 // are left out. The token is the credential, as for Track. Errors: as Track;
 // ErrConflict before the order is delivered.
 func (s *Service) TrackedProofDocument(ctx context.Context, token string) (*ProofDocument, error) {
-	o, _, err := s.trackedOrder(ctx, token)
+	o, cl, err := s.trackedOrder(ctx, token)
 	if err != nil {
 		return nil, err
 	}
@@ -206,10 +206,6 @@ func (s *Service) TrackedProofDocument(ctx context.Context, token string) (*Proo
 		o.History[i].By = ""
 	}
 	o.Notes, o.Products, o.Size = "", nil, decimal.NullDecimal{}
-	cl, err := s.store.Client(ctx, scope, o.Client)
-	if err != nil {
-		return nil, err
-	}
 	d, err := s.proofDocument(ctx, o, cl.Name)
 	if err != nil {
 		return nil, err
