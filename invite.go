@@ -291,6 +291,8 @@ type Accepted struct {
 // to what, and for whom.
 type Invitation struct {
 	Kind InviteKind
+	// Account is the dispatcher's account that invites (a host names it).
+	Account AccountID
 	// ClientName is the company: the team a member invite joins, or the client a
 	// client invite signs up.
 	ClientName string
@@ -322,7 +324,8 @@ func (s *Service) Invitation(ctx context.Context, token string) (*Invitation, er
 	if client.Status == ClientDisabled {
 		return nil, Errorf(Forbidden, "the portal of %s is disabled; contact your dispatcher", client.Name)
 	}
-	return &Invitation{Kind: inv.Kind, ClientName: client.Name, Role: inv.Role, Email: inv.Email, ExpiresAt: inv.ExpiresAt}, nil
+	return &Invitation{Kind: inv.Kind, Account: inv.Account, ClientName: client.Name, Role: inv.Role, Email: inv.Email,
+		ExpiresAt: inv.ExpiresAt}, nil
 }
 
 // inviteUsable refuses an invite that was used, revoked or has expired.

@@ -104,6 +104,8 @@ func (s *Service) RevokeTrackingLink(ctx context.Context, a Actor, order OrderID
 // Tracked is what a tracking link shows: the order's progress, nothing about the
 // client's other orders or its account.
 type Tracked struct {
+	// Account is the dispatcher's account that delivers it (a host names it).
+	Account AccountID
 	// Sender is who sends the order: its client's name.
 	Sender    string
 	Ref       string
@@ -136,7 +138,7 @@ func (s *Service) Track(ctx context.Context, token string) (*Tracked, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Tracked{Sender: cl.Name, Ref: o.Ref, Status: o.Status, StopType: o.StopType, ETA: o.ETA, City: o.Address.City,
+	t := &Tracked{Account: o.Account, Sender: cl.Name, Ref: o.Ref, Status: o.Status, StopType: o.StopType, ETA: o.ETA, City: o.Address.City,
 		Proof: o.Proof, Failure: o.FailureReason, UpdatedAt: o.UpdatedAt}
 	for _, ev := range history {
 		if ev.From != ev.To || ev.Event == EventCreate {

@@ -1,6 +1,7 @@
 package portal_test
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"net/http"
@@ -178,4 +179,32 @@ func TestTheConsoleHeaderSignsOutAndShowsWhereYouAre(t *testing.T) {
 	}
 	plain := newEnv(t)
 	plain.dispatcher().get("/dispatch/clients").is(t, http.StatusOK).lacks(t, `id="dispatcher-signout"`)
+}
+
+// TestTheInvitePageNamesTheInvitingCompany: a client's invite says who
+// invites it, by the account's brand (the portal's name without one), and a
+// tracking page who delivers.
+func TestTheInvitePageNamesTheInvitingCompany(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *portal.Config) {
+		c.Brand = func(_ context.Context, account connect.AccountID) (portal.Brand, error) {
+			return portal.Brand{Name: "Speedy Couriers of " + string(account)}, nil
+		}
+	})
+	inv, err := e.svc.InviteClient(e.ctx, e.disp, connect.InviteClientParams{Name: "Green Grocer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.browser().get("/invite/"+inv.Token).is(t, http.StatusOK).
+		has(t, `<p id="invite-company"><strong>Speedy Couriers of `+string(e.acct)+`</strong> invites <strong>Green Grocer</strong>`)
+
+	// The tracking page names the carrier the same way.
+	tm := e.signUp("Blue Bakery", uploads)
+	o := e.draft(tm.owner, "B-1")
+	l, err := e.svc.CreateTrackingLink(e.ctx, tm.owner, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.browser().get("/track/"+l.Token).is(t, http.StatusOK).has(t, "Your delivery from Blue Bakery",
+		"Order B-1 · delivered by Speedy Couriers of "+string(e.acct))
 }

@@ -145,10 +145,12 @@ type inviteForm struct {
 	// Invite says who invites to what, and for whom (nil when the token is
 	// not a usable invite: Error says why).
 	Invite *connect.Invitation
-	Name   string
-	Email  string
-	Error  string
-	Errors map[string]string
+	// Company is the inviting dispatcher's name (Config.Brand, or the portal's).
+	Company string
+	Name    string
+	Email   string
+	Error   string
+	Errors  map[string]string
 	// NoPassword: the host signs members in (Config.NoPasswordSignIn), so
 	// signing up asks for no password.
 	NoPassword bool
@@ -170,6 +172,11 @@ func (s *server) invitePage(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	f.Invite, f.Email = inv, inv.Email
+	if b, err := s.brand(r.Context(), inv.Account); err == nil {
+		f.Company = b.Name
+	} else {
+		return err
+	}
 	s.render(w, r, http.StatusOK, "invite", &page{Title: "Sign up", Data: f})
 	return nil
 }

@@ -12,8 +12,9 @@ import (
 // document once delivered.
 type trackData struct {
 	*connect.Tracked
-	Token string
-	PDF   string
+	Token   string
+	PDF     string
+	Carrier string // the dispatcher's name (Config.Brand)
 }
 
 // Settled reports whether the order will not change any more: the page stops
@@ -54,7 +55,11 @@ func (s *server) tracked(r *http.Request) (trackData, error) {
 		return trackData{}, err
 	}
 	t.Proof = s.trackedProof(token, t.Proof)
-	d := trackData{Tracked: t, Token: token}
+	b, err := s.brand(r.Context(), t.Account)
+	if err != nil {
+		return trackData{}, err
+	}
+	d := trackData{Tracked: t, Token: token, Carrier: b.Name}
 	if s.cfg.Documents != nil && t.Status == connect.StatusDelivered {
 		d.PDF = s.path("/track/%s/proof.pdf", token)
 	}
