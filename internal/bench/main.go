@@ -64,6 +64,7 @@ func main() {
 		profile = flag.String("cpuprofile", "", "write a CPU profile of the page benchmark's measured loop to this file")
 		scale   = flag.Bool("scale", false, "measure the portal's reads among the seeded orders, and imports and route events before and after seeding")
 		reads   = flag.Int("scale-reads", 1000, "timed runs of each read with -scale")
+		reuse   = flag.String("schema", "", "work in this existing schema, seeded by an earlier -keep run with the same -orders and -clients: migrated, not seeded again, and kept")
 	)
 	flag.Parse()
 	cpuProfile = *profile
@@ -71,12 +72,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: give -db or set CONNECT_TEST_POSTGRES_URL")
 		os.Exit(2)
 	}
-	b, err := setup(context.Background(), *dsn, *keep)
+	b, err := setup(context.Background(), *dsn, *keep, *reuse)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-	if *scale {
+	if *scale && *reuse == "" {
 		fmt.Printf("\n== Writes on an empty orders table\n")
 		err = b.importAt("on an empty table", 10_000, *runs)
 		if err == nil {
@@ -127,20 +128,25 @@ type bench struct {
 	dsn    string // with the schema on the search path
 	schema string
 	keep   bool
+	reused bool      // an earlier run's schema: its orders are there already
 	admin  *pgx.Conn // on the schema, for DDL, COPY floors and raw queries
 	store  *storage.Store
 }
 
-func setup(ctx context.Context, base string, keep bool) (*bench, error) {
+func setup(ctx context.Context, base string, keep bool, reuse string) (*bench, error) {
 	schema := fmt.Sprintf("connect_bench_%d", time.Now().Unix())
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return nil, err
+	if reuse != "" {
+		schema, keep = reuse, true
+	} else {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+			return nil, err
+		}
+		_ = conn.Close(ctx)
 	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return nil, err
-	}
-	_ = conn.Close(ctx)
 	u, err := url.Parse(base)
 	if err != nil {
 		return nil, err
@@ -148,7 +154,7 @@ func setup(ctx context.Context, base string, keep bool) (*bench, error) {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	b := &bench{ctx: ctx, base: base, dsn: u.String(), schema: schema, keep: keep}
+	b := &bench{ctx: ctx, base: base, dsn: u.String(), schema: schema, keep: keep, reused: reuse != ""}
 	if b.admin, err = pgx.Connect(ctx, b.dsn); err != nil {
 		return nil, err
 	}
@@ -477,11 +483,13 @@ ORDER BY created_at DESC, id DESC LIMIT 50`
 
 func (b *bench) page(n, clients, pages int) error {
 	fmt.Printf("\n== A client's first page of active orders (50 rows) among %d orders of %d clients\n", n, clients)
-	start := time.Now()
-	if err := b.seed(n, clients); err != nil {
-		return fmt.Errorf("seeding: %w", err)
+	if !b.reused {
+		start := time.Now()
+		if err := b.seed(n, clients); err != nil {
+			return fmt.Errorf("seeding: %w", err)
+		}
+		fmt.Printf("  seeded in %.1f s\n", time.Since(start).Seconds())
 	}
-	fmt.Printf("  seeded in %.1f s\n", time.Since(start).Seconds())
 
 	var plan strings.Builder
 	rows, err := b.admin.Query(b.ctx, "EXPLAIN (ANALYZE, BUFFERS) "+strings.Replace(strings.Replace(pageSQL,
