@@ -85,13 +85,7 @@ func (s *Store) ClientsPage(ctx context.Context, scope connect.Scope, q connect.
 	var rows []clientRow
 	sel := clientsIn(s.idb.NewSelect().Model(&rows), scope)
 	if q.Search != "" {
-		pattern := likePattern(q.Search)
-		sel = sel.WhereGroup(" AND ", func(g *bun.SelectQuery) *bun.SelectQuery {
-			for _, col := range []string{"name", "email", "number"} {
-				g = g.WhereOr("? "+s.d.like()+" ? ESCAPE '\\'", bun.Ident(col), pattern)
-			}
-			return g
-		})
+		sel = sel.Where(searchText([]string{"name", "email", "number"})+" LIKE ? ESCAPE '\\'", likePattern(q.Search))
 	}
 	if q.After != nil {
 		sel = sel.Where("(name, id) > (?, ?)", q.After.Name, string(q.After.ID))

@@ -46,10 +46,6 @@ type dialect interface {
 	// (bun's default when "").
 	activeOrders() string
 
-	// like is the operator that compares text with a pattern without case (at
-	// least for ASCII letters).
-	like() string
-
 	// Reads and writes whose statements differ.
 
 	orders(ctx context.Context, s *Store, scope connect.Scope, q connect.OrderQuery) ([]*connect.Order, error)

@@ -169,8 +169,6 @@ func (d *postgresDialect) historyOf(q *bun.SelectQuery, id connect.OrderID) *bun
 
 func (d *postgresDialect) activeOrders() string { return "" }
 
-// like is PostgreSQL's ILIKE.
-func (d *postgresDialect) like() string { return "ILIKE" }
 
 // existingRefs probes orders_client_ref once per reference, 1 µs each.
 // Without the LIMIT the planner flattens the subquery into a join that reads

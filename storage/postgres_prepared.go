@@ -118,16 +118,7 @@ func preparedOrders(scope connect.Scope, q connect.OrderQuery) (string, []any, b
 		b.WriteString(" AND source = " + param(string(q.Source)))
 	}
 	if q.Search != "" {
-		p := param(likePattern(q.Search))
-		for i, col := range searchColumns {
-			if i == 0 {
-				b.WriteString(" AND (")
-			} else {
-				b.WriteString(" OR ")
-			}
-			b.WriteString(col + " ILIKE " + p)
-		}
-		b.WriteString(")")
+		b.WriteString(" AND " + searchText(orderSearchColumns) + " LIKE " + param(likePattern(q.Search)))
 	}
 	if !q.CreatedFrom.IsZero() {
 		b.WriteString(" AND created_at >= " + param(dbTime(q.CreatedFrom)) + "::timestamptz")

@@ -137,8 +137,6 @@ func (d *sqliteDialect) close() {
 
 func (d *sqliteDialect) migrations() string { return "migrations/sqlite" }
 
-// like is SQLite's LIKE, which ignores the case of ASCII letters.
-func (d *sqliteDialect) like() string { return "LIKE" }
 
 // hostTx has nothing to do: subscribers hear of a host's transaction at their
 // next poll.

@@ -468,6 +468,9 @@ func testOrderSearch(t *testing.T, f *fixture) {
 	}{
 		{"a reference, in another case", scopeOf(c), connect.OrderQuery{Search: "inv-204"}, []*connect.Order{byRef}},
 		{"a recipient's name", scopeOf(c), connect.OrderQuery{Search: "o'brien"}, []*connect.Order{byName}},
+		{"a name in capitals, beyond ASCII", scopeOf(c), connect.OrderQuery{Search: "ZOË"}, []*connect.Order{byName}},
+		{"no match across two fields", scopeOf(c), connect.OrderQuery{Search: "wallaby way springfield"}, nil},
+		{"no match across a line break", scopeOf(c), connect.OrderQuery{Search: "Way\nSpringfield"}, nil},
 		{"an email", scopeOf(c), connect.OrderQuery{Search: "BAKERY"}, []*connect.Order{byEmail}},
 		{"a phone", scopeOf(c), connect.OrderQuery{Search: "555 7788"}, []*connect.Order{byPhone}},
 		{"a street", scopeOf(c), connect.OrderQuery{Search: "wallaby"}, []*connect.Order{byStreet}},
