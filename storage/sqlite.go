@@ -137,7 +137,6 @@ func (d *sqliteDialect) close() {
 
 func (d *sqliteDialect) migrations() string { return "migrations/sqlite" }
 
-
 // hostTx has nothing to do: subscribers hear of a host's transaction at their
 // next poll.
 func (d *sqliteDialect) hostTx(context.Context, bun.Tx) error { return nil }
