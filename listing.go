@@ -75,39 +75,9 @@ func (s *Service) Orders(ctx context.Context, a Actor, p ListOrdersParams) (*Ord
 	if err != nil {
 		return nil, err
 	}
-	scope := c.scope()
-	if c.Kind == ActorDispatcher {
-		scope.Client = p.Client
-	}
-	search, err := checkSearch(p.Search)
+	scope, q, err := c.orderQuery(p)
 	if err != nil {
 		return nil, err
-	}
-	q := OrderQuery{Statuses: p.Statuses, Depot: p.Depot, Source: p.Source, Search: search,
-		CreatedFrom: p.CreatedFrom, CreatedBefore: p.CreatedBefore, Limit: p.Limit}
-	if q.Source != "" && !q.Source.Valid() {
-		return nil, Errorf(Invalid, "unknown source %q", q.Source)
-	}
-	if !q.CreatedFrom.IsZero() && !q.CreatedBefore.IsZero() && !q.CreatedFrom.Before(q.CreatedBefore) {
-		return nil, Errorf(Invalid, "the date range ends before it starts")
-	}
-	if p.View != "" {
-		if q.Statuses = p.View.Statuses(); q.Statuses == nil {
-			return nil, Errorf(Invalid, "unknown view %q", p.View)
-		}
-	}
-	for _, st := range q.Statuses {
-		if !st.Valid() {
-			return nil, Errorf(Invalid, "unknown status %q", st)
-		}
-	}
-	q.Limit = pageSize(q.Limit)
-	if p.Cursor != "" {
-		cur, err := DecodeCursor(p.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		q.After = &cur
 	}
 	limit := q.Limit
 	q.Limit++ // one more tells whether there is a next page
@@ -122,6 +92,48 @@ func (s *Service) Orders(ctx context.Context, a Actor, p ListOrdersParams) (*Ord
 		page.Next = OrderCursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
 	}
 	return page, nil
+}
+
+// orderQuery turns a list's params into the Store's scope and query: a
+// dispatcher's narrowed to p.Client, a member's to its own client. The page size
+// and cursor are read too. Errors: ErrInvalid for a bad view, status, source,
+// date range, search or cursor.
+func (c caller) orderQuery(p ListOrdersParams) (Scope, OrderQuery, error) {
+	scope := c.scope()
+	if c.Kind == ActorDispatcher {
+		scope.Client = p.Client
+	}
+	search, err := checkSearch(p.Search)
+	if err != nil {
+		return Scope{}, OrderQuery{}, err
+	}
+	q := OrderQuery{Statuses: p.Statuses, Depot: p.Depot, Source: p.Source, Search: search,
+		CreatedFrom: p.CreatedFrom, CreatedBefore: p.CreatedBefore, Limit: p.Limit}
+	if q.Source != "" && !q.Source.Valid() {
+		return Scope{}, OrderQuery{}, Errorf(Invalid, "unknown source %q", q.Source)
+	}
+	if !q.CreatedFrom.IsZero() && !q.CreatedBefore.IsZero() && !q.CreatedFrom.Before(q.CreatedBefore) {
+		return Scope{}, OrderQuery{}, Errorf(Invalid, "the date range ends before it starts")
+	}
+	if p.View != "" {
+		if q.Statuses = p.View.Statuses(); q.Statuses == nil {
+			return Scope{}, OrderQuery{}, Errorf(Invalid, "unknown view %q", p.View)
+		}
+	}
+	for _, st := range q.Statuses {
+		if !st.Valid() {
+			return Scope{}, OrderQuery{}, Errorf(Invalid, "unknown status %q", st)
+		}
+	}
+	q.Limit = pageSize(q.Limit)
+	if p.Cursor != "" {
+		cur, err := DecodeCursor(p.Cursor)
+		if err != nil {
+			return Scope{}, OrderQuery{}, err
+		}
+		q.After = &cur
+	}
+	return scope, q, nil
 }
 
 // Order returns one order with its history: a member's client's, or any of the

@@ -3,7 +3,6 @@ package connect
 import (
 	"context"
 	"fmt"
-	"time"
 )
 
 // change is one status change to apply: the event, and what else the change sets on
@@ -187,14 +186,7 @@ func (s *Service) Withdraw(ctx context.Context, a Actor, id OrderID) (_ *Order, 
 		return nil, err
 	}
 	orderAttrs(span, c, id)
-	return s.transitionOne(ctx, c, id, change{event: EventWithdraw, check: func(o *Order) error {
-		if o.Source == SourceDispatcher {
-			return Errorf(Forbidden, "order %s was added by your dispatcher; ask them to cancel it", orderName(o))
-		}
-		return nil
-	}, apply: func(o *Order) {
-		o.SubmittedAt = time.Time{}
-	}})
+	return s.transitionOne(ctx, c, id, withdrawal())
 }
 
 // CancelOrder cancels an order the account will not deliver. Dispatchers may.
