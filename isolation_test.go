@@ -479,6 +479,21 @@ var isoOps = []isoOp{
 		_, err := iw.svc.Withdraw(iw.ctx, a, tg.submitted.ID)
 		return 0, err
 	}},
+	// The bulk actions name no order: a filter, in the caller's own client. Aimed
+	// at the victim's order's reference, they must find nothing to act on (a
+	// caller of its own client matches none of its own: the world's refs differ).
+	{name: "SubmitMatching", matrix: "SubmitMatching", allowed: teamRoles, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		res, err := iw.svc.SubmitMatching(iw.ctx, a, connect.ListOrdersParams{Search: tg.draft.Ref, Client: tg.client.ID}, connect.BulkOptions{})
+		return bulkLeaked(res), err
+	}},
+	{name: "WithdrawMatching", matrix: "WithdrawMatching", allowed: teamRoles, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		res, err := iw.svc.WithdrawMatching(iw.ctx, a, connect.ListOrdersParams{Search: tg.submitted.Ref, Client: tg.client.ID}, connect.BulkOptions{})
+		return bulkLeaked(res), err
+	}},
+	{name: "DeleteMatching", matrix: "DeleteMatching", allowed: teamRoles, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		res, err := iw.svc.DeleteMatching(iw.ctx, a, connect.ListOrdersParams{Search: tg.draft.Ref, Client: tg.client.ID}, connect.BulkOptions{})
+		return bulkLeaked(res), err
+	}},
 	{name: "CancelOrder", matrix: "CancelOrder", allowed: dispatchers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
 		_, err := iw.svc.CancelOrder(iw.ctx, a, tg.submitted.ID, "intruder")
 		return 0, err
@@ -1398,4 +1413,12 @@ func (iw *isoWorld) outboxEntry(tg *target) string {
 		iw.t.Fatalf("a pending outbox entry of %s: %v, %v", tg.client.ID, entries, err)
 	}
 	return entries[0].ID
+}
+
+// bulkLeaked is how many orders a bulk action aimed at another's found.
+func bulkLeaked(res *connect.BulkResult) int {
+	if res == nil {
+		return 0
+	}
+	return res.Matched
 }

@@ -149,6 +149,24 @@ var operations = []struct {
 		_, err := tm.svc.Withdraw(tm.ctx, a, o.ID)
 		return err
 	}},
+	{"SubmitMatching", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		o := tm.draft(tm.owner, tm.newEmail())
+		res, err := tm.svc.SubmitMatching(tm.ctx, a, connect.ListOrdersParams{Search: o.Ref}, connect.BulkOptions{})
+		return bulkDid(res, err)
+	}},
+	{"WithdrawMatching", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		o := tm.draft(tm.owner, tm.newEmail())
+		if _, err := tm.svc.SubmitOrders(tm.ctx, tm.owner, []connect.OrderID{o.ID}); err != nil {
+			return err
+		}
+		res, err := tm.svc.WithdrawMatching(tm.ctx, a, connect.ListOrdersParams{Search: o.Ref}, connect.BulkOptions{})
+		return bulkDid(res, err)
+	}},
+	{"DeleteMatching", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		o := tm.draft(tm.owner, tm.newEmail())
+		res, err := tm.svc.DeleteMatching(tm.ctx, a, connect.ListOrdersParams{Search: o.Ref}, connect.BulkOptions{})
+		return bulkDid(res, err)
+	}},
 	{"CancelOrder", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
 		o := tm.draft(tm.owner, tm.newEmail())
 		if _, err := tm.svc.SubmitOrders(tm.ctx, tm.owner, []connect.OrderID{o.ID}); err != nil {
@@ -554,4 +572,16 @@ func (tm *team) pendingEntry() string {
 		tm.t.Fatalf("the submitted order's outbox entry: %v, %v", page, err)
 	}
 	return page.Entries[0].ID
+}
+
+// bulkDid is a bulk action's error, or one saying it did not act on the one
+// order it was aimed at.
+func bulkDid(res *connect.BulkResult, err error) error {
+	if err != nil {
+		return err
+	}
+	if res.Matched != 1 || res.Done != 1 {
+		return fmt.Errorf("the bulk action matched %d and did %d; want 1 and 1: %+v", res.Matched, res.Done, res.Refusals)
+	}
+	return nil
 }
