@@ -447,6 +447,10 @@ func (s *server) progressPage(w http.ResponseWriter, r *http.Request, v *viewer)
 		s.redirect(w, r, s.path("/imports/%s/result", u.ID))
 		return nil
 	}
+	if u.bulk != "" {
+		s.bulkProgressPage(w, r, u, st)
+		return nil
+	}
 	s.render(w, r, http.StatusOK, "progress", &page{Title: "Importing", Tab: "orders", Data: struct {
 		U  *upload
 		St jobState
@@ -541,6 +545,9 @@ func (s *server) resultPage(w http.ResponseWriter, r *http.Request, v *viewer) e
 	if !st.Finished {
 		s.redirect(w, r, s.path("/imports/%s/progress", u.ID))
 		return nil
+	}
+	if u.bulk != "" {
+		return s.bulkResultPage(w, r, u, job)
 	}
 	job.mu.Lock()
 	res, jerr := job.result, job.err

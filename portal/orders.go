@@ -70,6 +70,8 @@ type ordersData struct {
 	First  bool
 	Error  string
 	Errors []connect.FieldError
+	// Matching is what the bulk actions beyond the page's rows would take.
+	Matching matching
 }
 
 func viewOf(r *http.Request) connect.View {
@@ -101,6 +103,9 @@ func (s *server) showOrders(w http.ResponseWriter, r *http.Request, v *viewer, v
 		status, failure, p = http.StatusUnprocessableEntity, err, &connect.OrderPage{}
 	}
 	d := ordersData{View: view, Orders: p.Orders, Next: p.Next, First: cursor == "", Filter: filter}
+	if v.CanUpload() && len(p.Orders) > 0 && (view == connect.ViewDrafts || view == connect.ViewActive) {
+		d.Matching = matching{More: p.Next != "" || cursor != "", Count: s.countMatching(r.Context(), v, view, filter)}
+	}
 	if failure != nil {
 		d.Error, d.Errors = message(failure), fieldErrors(failure)
 	}

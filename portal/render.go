@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -181,6 +182,7 @@ func (s *server) funcs() template.FuncMap {
 			return fmt.Sprintf("%.0f%%", 100*float64(n)/float64(d))
 		},
 		"add":   func(a, b int) int { return a + b },
+		"num":   groupDigits,
 		"roles": func() []connect.Role { return []connect.Role{connect.RoleAdmin, connect.RoleMember} },
 		"contains": func(list []connect.Field, f connect.Field) bool {
 			for _, x := range list {
@@ -261,4 +263,22 @@ var eventLabels = map[connect.Event]string{
 	connect.EventShopifyFulfilled: "Fulfilled in Shopify",
 	connect.EventShopifyProgress:  "Progress sent to Shopify",
 	connect.EventShopifyFailed:    "Shopify refused",
+}
+
+// groupDigits writes n with its thousands grouped: 20000 reads "20,000".
+func groupDigits(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }

@@ -87,6 +87,9 @@ type upload struct {
 	Created time.Time
 	Stops   bool // a dispatcher's stop import
 	shared  bool // its file and settings are blobs
+	// bulk names the bulk action of a job without a file (bulkJob): "submit",
+	// "withdraw" or "delete".
+	bulk string
 
 	mu           sync.Mutex
 	Override     map[string]connect.Field
@@ -279,6 +282,7 @@ type importJob struct {
 	total    int // rows in the file (from the preview), 0 when unknown
 	progress connect.ImportProgress
 	result   *connect.ImportResult
+	bulk     *connect.BulkResult // a bulk action's outcome
 	err      error
 	finished bool
 	changed  chan struct{} // closed and replaced at every change
@@ -307,6 +311,17 @@ func (j *importJob) finish(res *connect.ImportResult, err error) {
 			j.progress = connect.ImportProgress{Read: res.Read, Stored: res.Imported}
 		}
 	})
+}
+
+// bulkProgressed records a bulk action's progress (BulkOptions.Progress):
+// orders dealt with as read and stored.
+func (j *importJob) bulkProgressed(done, total int) {
+	j.update(func() { j.total, j.progress = total, connect.ImportProgress{Read: done, Stored: done} })
+}
+
+// bulkFinished records a bulk action's outcome.
+func (j *importJob) bulkFinished(res *connect.BulkResult, err error) {
+	j.update(func() { j.bulk, j.err, j.finished = res, err, true })
 }
 
 // jobState is what the progress bar shows.

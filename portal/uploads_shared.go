@@ -128,6 +128,9 @@ type uploadSettings struct {
 	Header       []string                 `json:"header,omitempty"`
 	Delimiter    rune                     `json:"delimiter,omitempty"`
 	Started      bool                     `json:"started,omitempty"`
+	// Bulk names the bulk action ("submit", "withdraw", "delete") of a job
+	// that acts on the orders a list's filter selects, rather than importing.
+	Bulk string `json:"bulk,omitempty"`
 }
 
 // uploadOwner is who may take an upload's steps: what upload.owns compares.
@@ -167,10 +170,24 @@ func (us *uploads) share(ctx context.Context, u *upload) error {
 // refused rows pages of a spreadsheet's import, for its owner only, as long as
 // an upload lives, through every process.
 func (us *uploads) job(ctx context.Context, owner connect.Actor, name string) (*upload, error) {
-	us.sweep(ctx)
 	id := newID()
-	u := &upload{ID: id, Owner: owner, Path: us.path(id), Name: name, Created: us.now(), shared: true,
-		header: []string{"Shopify order"}, delimiter: ',', started: true}
+	return us.register(ctx, &upload{ID: id, Owner: owner, Path: us.path(id), Name: name, Created: us.now(), shared: true,
+		header: []string{"Shopify order"}, delimiter: ',', started: true})
+}
+
+// bulkJob registers a shared upload without a file for a bulk action (bulk.go),
+// so that it gets the import's progress page, through every process.
+func (us *uploads) bulkJob(ctx context.Context, owner connect.Actor, action, name string) (*upload, error) {
+	id := newID()
+	return us.register(ctx, &upload{ID: id, Owner: owner, Path: us.path(id), Name: name, Created: us.now(), shared: true,
+		started: true, bulk: action})
+}
+
+// register keeps a new job's settings for every process and this process's
+// registry.
+func (us *uploads) register(ctx context.Context, u *upload) (*upload, error) {
+	us.sweep(ctx)
+	id := u.ID
 	if err := us.saveSettings(ctx, u); err != nil {
 		return nil, err
 	}
@@ -190,7 +207,7 @@ func (us *uploads) saveSettings(ctx context.Context, u *upload) error {
 	st := uploadSettings{Owner: uploadOwner{Kind: o.Kind, Account: o.Account, Client: o.Client, Member: o.Member,
 		APIKey: o.APIKey, User: o.User}, Name: u.Name, Size: u.Size, Created: u.Created, Stops: u.Stops,
 		Override: u.Override, AllOrNothing: u.AllOrNothing, Sheets: u.Sheets, SkipHidden: u.SkipHidden,
-		PreviewRead: u.previewRead, Header: u.header, Delimiter: u.delimiter, Started: u.started}
+		PreviewRead: u.previewRead, Header: u.header, Delimiter: u.delimiter, Started: u.started, Bulk: u.bulk}
 	u.mu.Unlock()
 	return us.putJSON(ctx, u.prefix()+blobSettings, st)
 }
@@ -262,7 +279,7 @@ func (us *uploads) get(ctx context.Context, id string, a connect.Actor) (*upload
 	owner := st.Owner.actor()
 	if u == nil {
 		u = &upload{ID: id, Owner: owner, Path: us.path(id), Name: st.Name, Size: st.Size, Created: st.Created,
-			Stops: st.Stops, shared: true}
+			Stops: st.Stops, bulk: st.Bulk, shared: true}
 	}
 	if !u.owns(a) || us.now().Sub(u.Created) > uploadTTL {
 		return nil, errNoUpload()
@@ -374,7 +391,7 @@ func (us *uploads) sweepBlobs(ctx context.Context) {
 	}
 }
 
-// jobRecord is an import's progress blob.
+// jobRecord is an import's (or a bulk action's) progress blob.
 type jobRecord struct {
 	Total    int                   `json:"total"`
 	Read     int                   `json:"read"`
@@ -383,6 +400,7 @@ type jobRecord struct {
 	Code     connect.Code          `json:"code,omitempty"`
 	Error    string                `json:"error,omitempty"`
 	Result   *connect.ImportResult `json:"result,omitempty"`
+	Bulk     *connect.BulkResult   `json:"bulk,omitempty"`
 	Updated  time.Time             `json:"updated"`
 }
 
@@ -452,7 +470,7 @@ func (p *jobShare) write(ctx context.Context, final bool) {
 	p.final = final
 	p.job.mu.Lock()
 	rec := jobRecord{Total: p.job.total, Read: p.job.progress.Read, Stored: p.job.progress.Stored, Finished: p.job.finished,
-		Result: p.job.result, Updated: p.us.now()}
+		Result: p.job.result, Bulk: p.job.bulk, Updated: p.us.now()}
 	if p.job.err != nil {
 		rec.Code, rec.Error = connect.ErrorCode(p.job.err), message(p.job.err)
 	}
@@ -475,7 +493,7 @@ func (us *uploads) followJob(ctx context.Context, u *upload) (*importJob, error)
 	}
 	j := newImportJob(rec.Total)
 	j.progress = connect.ImportProgress{Read: rec.Read, Stored: rec.Stored}
-	j.finished, j.result = rec.Finished, rec.Result
+	j.finished, j.result, j.bulk = rec.Finished, rec.Result, rec.Bulk
 	if rec.Error != "" {
 		j.err = connect.Errorf(rec.Code, "%s", rec.Error)
 	}
@@ -483,6 +501,11 @@ func (us *uploads) followJob(ctx context.Context, u *upload) (*importJob, error)
 		j.finished = true
 		j.err = connect.Errorf(connect.Unavailable,
 			"the import stopped before it finished: the server running it went away. Nothing was imported; upload the file again")
+		if u.bulk != "" {
+			// Its batches committed as they went.
+			j.err = connect.Errorf(connect.Unavailable,
+				"this stopped before it finished: the server running it went away. What it did until then is done; run it again for the rest")
+		}
 	}
 	changed := make(chan struct{})
 	time.AfterFunc(progressPoll, func() { close(changed) })

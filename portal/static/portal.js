@@ -93,7 +93,11 @@
     function show(st) {
       if (st.total) bar.max = st.total;
       bar.value = st.read;
-      text.textContent = st.read + " of " + (st.total || "?") + " rows read, " + st.stored + " stored.";
+      if (job.hasAttribute("data-bulk")) {
+        text.textContent = st.read.toLocaleString() + " of " + (st.total ? st.total.toLocaleString() : "the matching") + " orders done.";
+      } else {
+        text.textContent = st.read + " of " + (st.total || "?") + " rows read, " + st.stored + " stored.";
+      }
       if (st.finished && !done) {
         done = true;
         location.assign(st.result || job.getAttribute("data-result"));
@@ -127,9 +131,22 @@
     });
     var all = document.getElementById("select-all");
     if (all) {
+      // "Select all N matching" is offered once every row of the page is
+      // selected (the page shows it to browsers without this script).
+      var matching = document.getElementById("select-matching");
+      var boxes = document.querySelectorAll("input.select-order");
+      var offer = function () {
+        if (!matching) return;
+        var every = boxes.length > 0;
+        boxes.forEach(function (c) { every = every && c.checked; });
+        matching.hidden = !every;
+      };
       all.addEventListener("change", function () {
-        document.querySelectorAll("input.select-order").forEach(function (c) { c.checked = all.checked; });
+        boxes.forEach(function (c) { c.checked = all.checked; });
+        offer();
       });
+      boxes.forEach(function (c) { c.addEventListener("change", offer); });
+      offer();
     }
     document.querySelectorAll("form[data-confirm]").forEach(function (f) {
       f.addEventListener("submit", function (e) {

@@ -1,0 +1,166 @@
+package portal
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/dispatchkit/connect"
+)
+
+// Bulk actions on the orders page: "Submit (delete) all N matching" on the
+// drafts tab, "Withdraw all N matching" on the active tab. Each posts the
+// list's filter and runs one Service call (connect.SubmitMatching and its
+// siblings) in the background, with the import's progress page (a job of the
+// uploads, followed by any process) and a result page listing the refusals.
+
+// bulkAction is one of the bulk actions.
+type bulkAction struct {
+	Name  string // "submit", "withdraw", "delete"
+	Verb  string // as the pages say it: "Submitting", ...
+	Done  string // "submitted", ...
+	View  connect.View
+	run   func(*connect.Service, context.Context, connect.Actor, connect.ListOrdersParams, connect.BulkOptions) (*connect.BulkResult, error)
+	check func(r *http.Request) error // refuses the request before anything runs, if set
+}
+
+var bulkActions = map[string]bulkAction{
+	"submit":   {Name: "submit", Verb: "Submitting", Done: "submitted", View: connect.ViewDrafts, run: (*connect.Service).SubmitMatching},
+	"withdraw": {Name: "withdraw", Verb: "Withdrawing", Done: "withdrawn", View: connect.ViewActive, run: (*connect.Service).WithdrawMatching},
+	"delete": {Name: "delete", Verb: "Deleting", Done: "deleted", View: connect.ViewDrafts, run: (*connect.Service).DeleteMatching,
+		// No irreversible action without a confirmation, with or without
+		// JavaScript: the form's box must be ticked.
+		check: func(r *http.Request) error {
+			if r.PostFormValue("confirm") != "delete" {
+				return connect.InvalidFields([]connect.FieldError{{Field: "confirm",
+					Reason: "tick “Yes, delete them” to delete every matching draft: it cannot be undone"}})
+			}
+			return nil
+		}},
+}
+
+// startBulk starts the bulk action on the orders the posted filter (q,
+// source, from, to) selects, and sends the member to its progress page.
+func (s *server) startBulk(name string) memberFunc {
+	act := bulkActions[name]
+	return func(w http.ResponseWriter, r *http.Request, v *viewer) error {
+		if err := r.ParseForm(); err != nil {
+			return connect.Errorf(connect.Invalid, "the form could not be read")
+		}
+		filter := filterOf(r.PostForm)
+		var params connect.ListOrdersParams
+		err := filter.apply(&params)
+		if err == nil && act.check != nil {
+			err = act.check(r)
+		}
+		if err != nil {
+			// Said on the list it came from, with its filter.
+			r.URL.RawQuery = url.Values{"view": {string(act.View)}}.Encode() + "&" + string(filter.Query())
+			return s.showOrders(w, r, v, act.View, http.StatusUnprocessableEntity, err)
+		}
+		name := fmt.Sprintf("all matching %s orders", act.View)
+		if act.View == connect.ViewDrafts {
+			name = "all matching drafts"
+		}
+		u, err := s.uploads.bulkJob(r.Context(), v.Actor, act.Name, name)
+		if err != nil {
+			return err
+		}
+		job := newImportJob(0)
+		u.mu.Lock()
+		u.job = job
+		u.mu.Unlock()
+		a := v.Actor
+		a.AccessMemo = nil // the request's, which ends before the job
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), importTimeout)
+		share := s.uploads.shareProgress(ctx, u, job)
+		go func() {
+			defer cancel()
+			res, err := s.recoveredBulk(ctx, a, func() (*connect.BulkResult, error) {
+				return act.run(s.svc, ctx, a, params, connect.BulkOptions{Progress: job.bulkProgressed})
+			})
+			job.bulkFinished(res, err)
+			share.finished(ctx)
+			if err != nil {
+				s.log.WarnContext(ctx, "portal: bulk action failed", "action", act.Name, "client", a.Client, "err", err)
+			}
+		}()
+		s.redirect(w, r, s.path("/imports/%s/progress", u.ID))
+		return nil
+	}
+}
+
+// recoveredBulk runs a bulk action on the portal's own goroutine, turning a
+// panic into its error (see recovered).
+func (s *server) recoveredBulk(ctx context.Context, a connect.Actor, run func() (*connect.BulkResult, error)) (res *connect.BulkResult, err error) {
+	_, err = s.recovered(ctx, a, func() (*connect.ImportResult, error) {
+		res, err = run()
+		return nil, err
+	})
+	return res, err
+}
+
+// bulkData is a bulk action's progress and result pages.
+type bulkData struct {
+	U      *upload
+	Act    bulkAction
+	St     jobState
+	Res    *connect.BulkResult
+	Error  string
+	Shown  []connect.BulkRefusal
+	Hidden int // refusals not listed
+}
+
+// bulkProgressPage is the progress page of a bulk action.
+func (s *server) bulkProgressPage(w http.ResponseWriter, r *http.Request, u *upload, st jobState) {
+	act := bulkActions[u.bulk]
+	s.render(w, r, http.StatusOK, "bulk-progress", &page{Title: act.Verb + " orders", Tab: "orders",
+		Data: bulkData{U: u, Act: act, St: st}})
+}
+
+// bulkResultPage is the result page of a finished bulk action: what it did,
+// and each order it refused with the reason.
+func (s *server) bulkResultPage(w http.ResponseWriter, r *http.Request, u *upload, job *importJob) error {
+	job.mu.Lock()
+	res, jerr := job.bulk, job.err
+	job.mu.Unlock()
+	if res == nil {
+		return jerr
+	}
+	d := bulkData{U: u, Act: bulkActions[u.bulk], Res: res, Shown: res.Refusals, Hidden: res.MoreRefusals}
+	if jerr != nil {
+		d.Error = message(jerr)
+	}
+	if len(d.Shown) > maxShownErrors {
+		d.Shown, d.Hidden = d.Shown[:maxShownErrors], d.Hidden+len(d.Shown)-maxShownErrors
+	}
+	s.render(w, r, http.StatusOK, "bulk-result", &page{Title: "Done: " + d.Act.Done, Tab: "orders", Data: d})
+	return nil
+}
+
+// matching is what the orders page offers to act on beyond its rows: how many
+// orders of the tab match (0 when counting them would cost: a filtered list
+// says "all matching" without a number), and whether there are more than the
+// page shows.
+type matching struct {
+	Count int
+	More  bool
+}
+
+// countMatching counts the orders a bulk action on the view would take, when
+// that is cheap: with no filter, from the client's counts per status (kept by
+// the Store, read once per change). Only submitted orders can be withdrawn.
+func (s *server) countMatching(ctx context.Context, v *viewer, view connect.View, filter orderFilter) int {
+	if filter.Any() {
+		return 0
+	}
+	h, err := s.stats(ctx, v.Actor)
+	if err != nil {
+		return 0
+	}
+	if view == connect.ViewActive {
+		return h.Counts[connect.StatusSubmitted]
+	}
+	return h.Views[string(view)]
+}

@@ -1,0 +1,83 @@
+package portal_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/dispatchkit/connect"
+)
+
+// bulkRun posts a bulk action's form and returns its result page, once the
+// job has finished (its progress stream ends with "done").
+func (b *browser) bulkRun(t *testing.T, path string, form url.Values) response {
+	t.Helper()
+	r := b.post(path, form).is(t, http.StatusSeeOther)
+	loc := strings.TrimSuffix(r.header.Get("Location"), "/progress")
+	if loc == r.header.Get("Location") {
+		t.Fatalf("redirected to %q; want a progress page", loc)
+	}
+	b.waitImport(loc)
+	return b.follow(b.get(loc + "/progress")).is(t, http.StatusOK)
+}
+
+// TestSelectAllMatchingActsOnEveryOrderOfTheFilter clicks through the orders
+// page's bulk actions without JavaScript: past a page of drafts, the drafts tab
+// offers every matching draft (with their number when the list is not
+// filtered); submitting all of a search's runs as a job with the import's
+// progress page, and its result lists the draft refused and why; the active
+// tab withdraws them all; deleting asks for a confirmation first.
+func TestSelectAllMatchingActsOnEveryOrderOfTheFilter(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	for i := range 60 {
+		in := connect.OrderInput{Ref: fmt.Sprintf("BULK-%02d", i), Address: connect.Address{Line1: "1 Main St"},
+			Recipient: connect.Recipient{Email: "rita@example.com"}}
+		if i == 7 {
+			in.Recipient.Email = ""
+		}
+		e.w.OrderFrom(tm.owner, connect.StatusDraft, in)
+	}
+	for i := range 3 {
+		e.draft(tm.owner, fmt.Sprintf("KEEP-%d", i))
+	}
+	settings := uploads
+	settings.RequiredFields = connect.RequireFields(connect.FieldRecipientEmail)
+	if _, err := e.svc.UpdateClient(e.ctx, e.disp, tm.client.ID, connect.ClientChanges{Settings: &settings}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.signedIn(tm.email)
+
+	b.get("/orders?view=drafts").is(t, http.StatusOK).has(t, `id="select-matching"`, "Submit all 63 matching drafts", "Delete all 63 matching drafts")
+	b.get("/orders?view=drafts&q=bulk").is(t, http.StatusOK).has(t, "Submit all matching drafts", `name="q" value="bulk"`)
+	b.get("/orders?view=drafts&q=KEEP").is(t, http.StatusOK).lacks(t, `id="select-matching"`) // all on the page
+
+	res := b.bulkRun(t, "/orders/submit-matching", url.Values{"q": {"bulk"}})
+	res.has(t, "Orders submitted: 59.", `id="bulk-matched">60<`, `id="bulk-refused">1<`, "BULK-07", "Recipient Email Address is required")
+	st, err := e.svc.OrderStats(e.ctx, tm.owner, connect.OrderStatsParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Counts[connect.StatusSubmitted] != 59 || st.Counts[connect.StatusDraft] != 4 {
+		t.Fatalf("counts after submitting: %v", st.Counts)
+	}
+
+	b.get("/orders?view=active").is(t, http.StatusOK).has(t, "Withdraw all 59 matching submitted orders")
+	res = b.bulkRun(t, "/orders/withdraw-matching", url.Values{"q": {"BULK"}})
+	res.has(t, "Orders withdrawn: 59.")
+
+	// Deleting: not without the box ticked, said on the drafts tab with the filter.
+	b.post("/orders/delete-matching", url.Values{"q": {"BULK"}}).is(t, http.StatusUnprocessableEntity).
+		has(t, "Yes, delete them", "cannot be undone", `value="BULK"`)
+	res = b.bulkRun(t, "/orders/delete-matching", url.Values{"q": {"BULK"}, "confirm": {"delete"}})
+	res.has(t, "Orders deleted: 60.")
+	if st, err = e.svc.OrderStats(e.ctx, tm.owner, connect.OrderStatsParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if d := st.Counts[connect.StatusDraft]; d != 3 || len(st.Counts) > 1 && st.Counts[connect.StatusSubmitted] != 0 {
+		t.Fatalf("counts after deleting: %v; want the 3 other drafts", st.Counts)
+	}
+}
