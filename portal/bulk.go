@@ -164,3 +164,45 @@ func (s *server) countMatching(ctx context.Context, v *viewer, view connect.View
 	}
 	return h.Views[string(view)]
 }
+
+// apiBulkBody is the filter a bulk action of the API takes, as the list's
+// query parameters name it.
+type apiBulkBody struct {
+	Search        string         `json:"q"`
+	Source        connect.Source `json:"source"`
+	CreatedFrom   string         `json:"created_from"`
+	CreatedBefore string         `json:"created_before"`
+}
+
+// apiBulk runs a bulk action on the orders the body's filter selects, within
+// the request, and answers with its result.
+func (s *server) apiBulk(name string) apiFunc {
+	act := bulkActions[name]
+	return func(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+		var in apiBulkBody
+		if err := readJSON(r, &in); err != nil {
+			return err
+		}
+		p := connect.ListOrdersParams{Search: in.Search, Source: in.Source}
+		q := url.Values{"created_from": {in.CreatedFrom}, "created_before": {in.CreatedBefore}}
+		var err error
+		if p.CreatedFrom, err = apiTime(q, "created_from"); err != nil {
+			return err
+		}
+		if p.CreatedBefore, err = apiTime(q, "created_before"); err != nil {
+			return err
+		}
+		res, err := act.run(s.svc, r.Context(), a, p, connect.BulkOptions{})
+		if err != nil && res == nil {
+			return err
+		}
+		status := http.StatusOK
+		if err != nil {
+			// Cut short: what the batches before did is done, and said.
+			status = httpStatus(err)
+			s.log.WarnContext(r.Context(), "portal: bulk action cut short", "action", act.Name, "client", a.Client, "err", err)
+		}
+		writeJSON(w, status, res)
+		return nil
+	}
+}

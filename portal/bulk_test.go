@@ -20,7 +20,7 @@ func (b *browser) bulkRun(t *testing.T, path string, form url.Values) response {
 		t.Fatalf("redirected to %q; want a progress page", loc)
 	}
 	b.waitImport(loc)
-	return b.follow(b.get(loc + "/progress")).is(t, http.StatusOK)
+	return b.follow(b.get(loc+"/progress")).is(t, http.StatusOK)
 }
 
 // TestSelectAllMatchingActsOnEveryOrderOfTheFilter clicks through the orders
@@ -79,5 +79,38 @@ func TestSelectAllMatchingActsOnEveryOrderOfTheFilter(t *testing.T) {
 	}
 	if d := st.Counts[connect.StatusDraft]; d != 3 || len(st.Counts) > 1 && st.Counts[connect.StatusSubmitted] != 0 {
 		t.Fatalf("counts after deleting: %v; want the 3 other drafts", st.Counts)
+	}
+}
+
+// TestTheAPISubmitsWithdrawsAndDeletesEveryOrderOfAFilter: the JSON API's bulk
+// actions take the list's filter and answer with the result, refusals and all.
+func TestTheAPISubmitsWithdrawsAndDeletesEveryOrderOfAFilter(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	for i := range 5 {
+		e.draft(tm.owner, fmt.Sprintf("API-%d", i))
+	}
+	e.draft(tm.owner, "OTHER-1")
+	tok := e.apiKey(tm)
+	st, body := e.api(tok, http.MethodPost, "/api/v1/orders/submit-matching", map[string]any{"q": "api-"})
+	if st != http.StatusOK || body["matched"] != float64(5) || body["done"] != float64(5) || body["refused"] != float64(0) {
+		t.Fatalf("submit: %d %v", st, body)
+	}
+	st, body = e.api(tok, http.MethodPost, "/api/v1/orders/withdraw-matching", map[string]any{"q": "API-", "source": "manual"})
+	if st != http.StatusOK || body["done"] != float64(5) {
+		t.Fatalf("withdraw: %d %v", st, body)
+	}
+	st, body = e.api(tok, http.MethodPost, "/api/v1/orders/delete-matching", map[string]any{"q": "API-", "created_from": "yesterday"})
+	if st != http.StatusUnprocessableEntity {
+		t.Fatalf("a date that is not one: %d %v", st, body)
+	}
+	st, body = e.api(tok, http.MethodPost, "/api/v1/orders/delete-matching", map[string]any{"q": "API-"})
+	if st != http.StatusOK || body["done"] != float64(5) {
+		t.Fatalf("delete: %d %v", st, body)
+	}
+	page, err := e.svc.Orders(e.ctx, tm.owner, connect.ListOrdersParams{})
+	if err != nil || len(page.Orders) != 1 || page.Orders[0].Ref != "OTHER-1" {
+		t.Fatalf("left: %v, %v", page, err)
 	}
 }
