@@ -314,6 +314,7 @@ func (s *Service) transitionBatch(c caller, ch change) batchFunc {
 				var (
 					params []SetStatusParams
 					outbox []OutboxEntry
+					hooks  = s.newWebhookSet(tx, c.scope())
 				)
 				for _, snap := range batch {
 					o := byID[snap.ID]
@@ -325,7 +326,7 @@ func (s *Service) transitionBatch(c caller, ch change) batchFunc {
 						refused.refuse(snap, changedMeanwhile(snap, Errorf(Conflict, "changed")))
 						continue
 					}
-					p, effects, err := s.prepare(ctx, tx, c, o, ch)
+					p, effects, err := s.prepare(ctx, tx, c, o, ch, hooks)
 					if code := ErrorCode(err); err != nil && code != Invalid && code != Forbidden && code != Conflict {
 						return err
 					} else if err != nil {

@@ -245,9 +245,14 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"/api/":                    noID("the API's catch-all: 404 for every path"),
 
 		// Client portal.
-		"GET /home":                        {tries: []isoTry{scoped("cookie", "GET", "/home?client="+cl, nil)}},
-		"GET /orders":                      {tries: []isoTry{scoped("cookie", "GET", "/orders?view=drafts&client="+cl, nil), scoped("cookie", "GET", "/orders?view=active", nil), scoped("cookie", "GET", "/orders?view=completed", nil)}},
-		"POST /orders/submit":              {tries: join(page("POST", "/orders/submit", url.Values{"id": {d}}), page("POST", "/orders/submit", url.Values{"id": {o, d}}))},
+		"GET /home":           {tries: []isoTry{scoped("cookie", "GET", "/home?client="+cl, nil)}},
+		"GET /orders":         {tries: []isoTry{scoped("cookie", "GET", "/orders?view=drafts&client="+cl, nil), scoped("cookie", "GET", "/orders?view=active", nil), scoped("cookie", "GET", "/orders?view=completed", nil)}},
+		"POST /orders/submit": {tries: join(page("POST", "/orders/submit", url.Values{"id": {d}}), page("POST", "/orders/submit", url.Values{"id": {o, d}}))},
+		// The bulk actions name no object: a filter, run in the caller's own
+		// client (a client field is not read); aimed at B's refs, they find none.
+		"POST /orders/submit-matching":     {tries: []isoTry{scoped("cookie", "POST", "/orders/submit-matching", url.Values{"q": {"BX-"}, "client": {cl}})}},
+		"POST /orders/withdraw-matching":   {tries: []isoTry{scoped("cookie", "POST", "/orders/withdraw-matching", url.Values{"q": {"BX-SUB"}, "client": {cl}})}},
+		"POST /orders/delete-matching":     {tries: []isoTry{scoped("cookie", "POST", "/orders/delete-matching", url.Values{"q": {"BX-"}, "client": {cl}, "confirm": {"delete"}})}},
 		"GET /orders/new":                  noID("the empty form"),
 		"POST /orders/new":                 noID("creates a draft of the caller's own client; no client is read from the form"),
 		"GET /orders/export.csv":           {tries: []isoTry{scoped("cookie", "GET", "/orders/export.csv", nil), scoped("cookie", "GET", "/orders/export.csv?view=drafts&client="+cl, nil)}},
@@ -349,6 +354,9 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"GET /api/v1/orders":                       {tries: []isoTry{scoped("key", "GET", "/api/v1/orders?limit=500&client="+cl, nil), scoped("cookie", "GET", "/api/v1/orders?status=draft,submitted", nil)}},
 		"POST /api/v1/orders":                      {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders", json: map[string]any{"client": cl, "ref": "AX-API", "address": map[string]any{"line1": "1 Alder St"}}, want: isoScoped}}},
 		"POST /api/v1/orders/submit":               {tries: join(api("POST", "/api/v1/orders/submit", map[string]any{"ids": []string{d}}), api("POST", "/api/v1/orders/submit", map[string]any{"ids": []string{o, d}}))},
+		"POST /api/v1/orders/submit-matching":      {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders/submit-matching", json: map[string]any{"q": "BX-"}, want: isoScoped}}},
+		"POST /api/v1/orders/withdraw-matching":    {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders/withdraw-matching", json: map[string]any{"q": "BX-SUB"}, want: isoScoped}}},
+		"POST /api/v1/orders/delete-matching":      {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders/delete-matching", json: map[string]any{"q": "BX-"}, want: isoScoped}}},
 		"GET /api/v1/orders/{id}":                  {tries: join(api("GET", "/api/v1/orders/"+d, nil), api("GET", "/api/v1/orders/"+sub, nil))},
 		"PUT /api/v1/orders/{id}":                  {tries: api("PUT", "/api/v1/orders/"+d, map[string]any{"version": 1, "ref": "AX-STOLEN", "address": map[string]any{"line1": "1 Alder St"}})},
 		"DELETE /api/v1/orders/{id}":               {tries: api("DELETE", "/api/v1/orders/"+d+"?version=1", nil)},
