@@ -3,7 +3,6 @@ package connect
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -169,8 +168,10 @@ func (s *Service) DeleteMatching(ctx context.Context, a Actor, p ListOrdersParam
 	}
 	callerAttrs(span, c)
 	return s.bulk(ctx, c, p, StatusDraft, opts, func(ctx context.Context, batch []snapshotOrder, res *BulkResult) error {
+		var done int
+		refused := &BulkResult{}
 		err := s.store.Tx(ctx, func(tx Store) error {
-			done, refused := 0, &BulkResult{}
+			done, refused = 0, &BulkResult{}
 			for _, o := range batch {
 				err := tx.DeleteDraft(ctx, c.scope(), o.ID, o.Version)
 				switch code := ErrorCode(err); {
@@ -182,11 +183,14 @@ func (s *Service) DeleteMatching(ctx context.Context, a Actor, p ListOrdersParam
 					return err
 				}
 			}
-			res.add(done, refused)
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		res.add(done, refused)
 		s.touched(c.scope())
-		return err
+		return nil
 	})
 }
 
@@ -250,7 +254,7 @@ func (s *Service) bulk(ctx context.Context, c caller, p ListOrdersParams, status
 		}
 		batch := snap[i:min(i+bulkBatch, len(snap))]
 		if err := act(ctx, batch, res); err != nil {
-			return res, fmt.Errorf("after %d of %d orders: %w", i, len(snap), err)
+			return res, Errorf(ErrorCode(err), "stopped after %d of %d orders: %w", i, len(snap), err)
 		}
 		progress(i + len(batch))
 	}

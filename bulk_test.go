@@ -1,6 +1,7 @@
 package connect_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -212,4 +213,30 @@ func TestWithdrawAndDeleteMatching(t *testing.T) {
 	// A filter that is not one is refused before anything is read.
 	_, err = w.svc.DeleteMatching(w.ctx, w.owner, connect.ListOrdersParams{Source: "fax"}, connect.BulkOptions{})
 	connecttest.WantCode(t, err, connect.Invalid)
+}
+
+// TestABulkActionCutShortKeepsItsBatches: a run whose context ends between
+// batches stops there with an unavailable error and the result of the batches
+// committed, which stay submitted; running it again submits the rest.
+func TestABulkActionCutShortKeepsItsBatches(t *testing.T) {
+	w := newWorld(t)
+	w.bulkDrafts("CUT", 1100)
+	ctx, cancel := context.WithCancel(w.ctx)
+	defer cancel()
+	res, err := w.svc.SubmitMatching(ctx, w.owner, connect.ListOrdersParams{}, connect.BulkOptions{Progress: func(done, _ int) {
+		if done > 0 {
+			cancel()
+		}
+	}})
+	connecttest.WantCode(t, err, connect.Unavailable)
+	if res == nil || res.Matched != 1100 || res.Done != 500 {
+		t.Fatalf("result of the cut run: %+v", res)
+	}
+	if n := w.draftCount(w.owner); n != 600 {
+		t.Errorf("drafts left: %d; want 600", n)
+	}
+	res, err = w.svc.SubmitMatching(w.ctx, w.owner, connect.ListOrdersParams{}, connect.BulkOptions{})
+	if err != nil || res.Matched != 600 || res.Done != 600 {
+		t.Fatalf("the run again: %+v, %v", res, err)
+	}
 }
