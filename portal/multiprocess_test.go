@@ -119,6 +119,13 @@ func TestThreePortalsBehindOneBalancer(t *testing.T) {
 	if got, err := worlds[1].Service.Orders(e.ctx, tm.owner, connect.ListOrdersParams{View: connect.ViewDrafts}); err != nil || len(got.Orders) != 2 {
 		t.Fatalf("drafts after the import: %v, %v; want 2 (imported once)", got, err)
 	}
+	// A bulk action runs in the process that took the request; its progress and
+	// result are followed through every process.
+	bulk := strings.TrimSuffix(b.post("/orders/submit-matching", url.Values{}).is(t, http.StatusSeeOther).header.Get("Location"), "/progress")
+	b.waitImport(bulk)
+	for range len(backends) {
+		b.follow(b.get(bulk+"/progress")).is(t, http.StatusOK).has(t, "Orders submitted: 2.", `id="bulk-matched">2<`)
+	}
 	// Another member of the team sees none of it, on any process.
 	_, otherEmail := e.addMember(tm, connect.RoleMember)
 	other := e.signedIn(otherEmail)
