@@ -1,13 +1,16 @@
 package portal_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 )
 
 // bulkRun posts a bulk action's form and returns its result page, once the
@@ -113,4 +116,48 @@ func TestTheAPISubmitsWithdrawsAndDeletesEveryOrderOfAFilter(t *testing.T) {
 	if err != nil || len(page.Orders) != 1 || page.Orders[0].Ref != "OTHER-1" {
 		t.Fatalf("left: %v, %v", page, err)
 	}
+}
+
+// gatedStore holds a bulk action's snapshot (its first read of 500 orders)
+// until the gate closes.
+type gatedStore struct {
+	connect.Store
+	gate chan struct{}
+}
+
+func (g gatedStore) Orders(ctx context.Context, scope connect.Scope, q connect.OrderQuery) ([]*connect.Order, error) {
+	if q.Limit == 500 && q.After == nil {
+		select {
+		case <-g.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return g.Store.Orders(ctx, scope, q)
+}
+
+// TestABulkActionShowsItsProgressUntilItFinishes: while a bulk action runs, its
+// progress page says what it does and its status is not finished; the result
+// page sends back to the progress page until it is.
+func TestABulkActionShowsItsProgressUntilItFinishes(t *testing.T) {
+	t.Parallel()
+	gate := make(chan struct{})
+	release := sync.OnceFunc(func() { close(gate) })
+	t.Cleanup(release) // a failing test lets the job end
+	e := newEnvOnWorld(t, "", []connecttest.Option{connecttest.WithConfig(func(c *connect.Config) {
+		c.Store = gatedStore{Store: c.Store, gate: gate}
+	})})
+	tm := e.signUp("Green Grocer", uploads)
+	e.draft(tm.owner, "SLOW-1")
+	b := e.signedIn(tm.email)
+	loc := b.post("/orders/submit-matching", url.Values{}).is(t, http.StatusSeeOther).header.Get("Location")
+	job := strings.TrimSuffix(loc, "/progress")
+	b.get(loc).is(t, http.StatusOK).has(t, "Submitting all matching drafts", "data-bulk", "0 of the matching orders done.")
+	b.get(job+"/status").is(t, http.StatusOK).has(t, `"finished":false`)
+	if r := b.get(job + "/result"); r.status != http.StatusSeeOther || r.header.Get("Location") != loc {
+		t.Fatalf("the result page before the end: %d to %q", r.status, r.header.Get("Location"))
+	}
+	release()
+	b.waitImport(job)
+	b.follow(b.get(loc)).is(t, http.StatusOK).has(t, "Orders submitted: 1.")
 }
