@@ -368,9 +368,12 @@ func (s *Store) DeleteDraft(ctx context.Context, scope connect.Scope, id connect
 			return tx.casMissed(ctx, inScope(tx.idb.NewSelect().Model((*orderRow)(nil)), scope).
 				Where("id = ?", string(id)), what, "was changed or submitted by someone else; reload it")
 		}
+		// Found by the order's index: named beside the account's, SQLite's
+		// planner (which has no statistics) walked every event of the account,
+		// 20 ms a draft at 40k events (7 minutes to delete 20k drafts).
 		_, err = tx.idb.NewDelete().Model((*eventRow)(nil)).
+			Where("id IN (SELECT id FROM order_events WHERE order_id = ?)", string(id)).
 			Where("account_id = ?", string(scope.Account)).
-			Where("order_id = ?", string(id)).
 			Exec(ctx)
 		return translate(ctx, err, "deleting the history of "+what)
 	})
