@@ -553,34 +553,51 @@ func jsonField(line []byte, name string) string {
 // came, the orders in any order. (The feed gives each order's events in the
 // order they happened; events of different orders come in the order their
 // transactions committed, which one read of the database afterwards does not
-// know: storagetest checks the feed's order.)
-type loadDigest map[string]uint64
+// know: storagetest checks the feed's order.) An order's chain is folded into
+// the total at its last event (complete), so a session holds only its orders
+// in flight: over an hour's soak a map of every order, per session, was most
+// of the process's heap.
+type loadDigest struct {
+	open   map[string]uint64 // orders not yet complete: their chain so far
+	folded uint64            // the terms of the complete orders
+}
 
 func (d *loadDigest) add(order, event string) {
-	if *d == nil {
-		*d = make(loadDigest)
+	if d.open == nil {
+		d.open = map[string]uint64{}
 	}
 	h := fnv.New64a()
 	var prev [8]byte
-	binary.LittleEndian.PutUint64(prev[:], (*d)[order])
+	binary.LittleEndian.PutUint64(prev[:], d.open[order])
 	h.Write(prev[:])
 	h.Write([]byte(event))
-	(*d)[order] = h.Sum64()
+	chain := h.Sum64()
+	if event == string(connect.EventComplete) {
+		delete(d.open, order)
+		d.folded += loadTerm(order, chain)
+		return
+	}
+	d.open[order] = chain
 }
 
 // sum is the digest of every order's events, whatever the orders' order.
-func (d loadDigest) sum() uint64 {
-	var total uint64
-	for order, events := range d {
-		h := fnv.New64a()
-		h.Write([]byte(order))
-		h.Write([]byte{0})
-		var b [8]byte
-		binary.LittleEndian.PutUint64(b[:], events)
-		h.Write(b[:])
-		total += h.Sum64()
+func (d *loadDigest) sum() uint64 {
+	total := d.folded
+	for order, chain := range d.open {
+		total += loadTerm(order, chain)
 	}
 	return total
+}
+
+// loadTerm is one order's term of a digest.
+func loadTerm(order string, chain uint64) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(order))
+	h.Write([]byte{0})
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], chain)
+	h.Write(b[:])
+	return h.Sum64()
 }
 
 // loadImport imports a client's rows through the JSON API, chunk by chunk, and
