@@ -150,7 +150,13 @@
     }
     document.querySelectorAll("form[data-confirm]").forEach(function (f) {
       f.addEventListener("submit", function (e) {
-        if (!confirm(f.getAttribute("data-confirm"))) e.preventDefault();
+        if (!confirm(f.getAttribute("data-confirm"))) { e.preventDefault(); return; }
+        // Answered here: the server need not ask again with its own page.
+        if (!f.querySelector('input[name="confirm"]')) {
+          var yes = document.createElement("input");
+          yes.type = "hidden"; yes.name = "confirm"; yes.value = "yes";
+          f.appendChild(yes);
+        }
       });
     });
   }
