@@ -15,6 +15,24 @@ import (
 // JavaScript, the form's data-confirm question is asked in a dialog and
 // confirm=yes added at once (portal.js).
 
+// asks are the questions of the irreversible actions, by route: the server's
+// confirmation page asks them, and so does the browser (a form's data-confirm).
+var asks = map[string]confirmation{
+	"POST /orders/{id}/delete":                              {Question: "Delete this draft?", Detail: "The draft and what it holds are deleted for good.", Yes: "Delete the draft"},
+	"POST /orders/{id}/tracking-links/{link}/revoke":        {Question: "Revoke this tracking link?", Detail: "Whoever has the link can no longer open it; a new link can be made.", Yes: "Revoke the link"},
+	"POST /settings/team/invites/{id}/revoke":               {Question: "Revoke this invitation?", Detail: "Its link stops working; you can invite the person again.", Yes: "Revoke the invitation"},
+	"POST /settings/team/members/{id}/remove":               {Question: "Remove this member from the team?", Detail: "They are signed out everywhere and can no longer sign in to this team.", Yes: "Remove the member"},
+	"POST /settings/team/members/{member}/two-factor/reset": {Question: "Reset this member's two-factor sign-in?", Detail: "Their authenticator and recovery codes stop working; they set two-factor sign-in up again.", Yes: "Reset two-factor sign-in"},
+	"POST /settings/team/transfer":                          {Question: "Hand the team's ownership over?", Detail: "You become an admin; only the new owner can hand it back.", Yes: "Transfer ownership"},
+	"POST /settings/integrations/shopify/disconnect":        {Question: "Disconnect the Shopify store?", Detail: "Orders no longer come from the store, and delivered ones are no longer marked fulfilled in it.", Yes: "Disconnect Shopify"},
+	"POST /settings/integrations/api-keys/{id}/revoke":      {Question: "Revoke this API key?", Detail: "Every program using it is refused from now on.", Yes: "Revoke the key"},
+	"POST /settings/integrations/webhooks/{id}/delete":      {Question: "Delete this webhook?", Detail: "Its endpoint is told nothing more, and its delivery log is deleted.", Yes: "Delete the webhook"},
+	"POST /dispatch/clients/{id}/disable":                   {Question: "Disable this client?", Detail: "Its team is signed out and cannot sign in, and its API keys are refused, until you enable it again.", Yes: "Disable the client"},
+	"POST /dispatch/invites/{id}/revoke":                    {Question: "Revoke this invitation?", Detail: "Its link stops working; you can send a new one.", Yes: "Revoke the invitation"},
+	"POST /dispatch/stops/{id}/cancel":                      {Question: "Cancel this stop?", Detail: "The order is cancelled for good and its client sees why.", Yes: "Cancel the stop"},
+	"POST /dispatch/deliveries/{id}/discard":                {Question: "Discard this delivery?", Detail: "It is never sent; retry it instead to send it again.", Yes: "Discard the delivery"},
+}
+
 // confirmation is what the confirmation page asks.
 type confirmation struct {
 	Question string // "Delete this draft?"
@@ -55,8 +73,10 @@ func (s *server) confirmed(w http.ResponseWriter, r *http.Request, c confirmatio
 	return false
 }
 
-// askMember wraps a member's irreversible action with its confirmation.
-func (s *server) askMember(c confirmation, h memberFunc) memberFunc {
+// askMember wraps a member's irreversible action (its route's pattern, a key
+// of asks) with its confirmation.
+func (s *server) askMember(route string, h memberFunc) memberFunc {
+	c := question(route)
 	return func(w http.ResponseWriter, r *http.Request, v *viewer) error {
 		if !s.confirmed(w, r, c) {
 			return nil
@@ -65,8 +85,10 @@ func (s *server) askMember(c confirmation, h memberFunc) memberFunc {
 	}
 }
 
-// askDispatcher wraps a dispatcher's irreversible action with its confirmation.
-func (s *server) askDispatcher(c confirmation, h dispatcherFunc) dispatcherFunc {
+// askDispatcher wraps a dispatcher's irreversible action (its route's pattern,
+// a key of asks) with its confirmation.
+func (s *server) askDispatcher(route string, h dispatcherFunc) dispatcherFunc {
+	c := question(route)
 	return func(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
 		if !s.confirmed(w, r, c) {
 			return nil
@@ -82,4 +104,20 @@ func (s *server) sameSiteReferer(r *http.Request) string {
 		return u.RequestURI()
 	}
 	return s.path("/")
+}
+
+// question returns the confirmation of a route; a route without one is a
+// mistake of this package, found when the routes are registered.
+func question(route string) confirmation {
+	c, ok := asks[route]
+	if !ok {
+		panic("portal: no question for " + route)
+	}
+	return c
+}
+
+// askText is a route's question as the browser asks it (data-confirm).
+func askText(route string) string {
+	c := question(route)
+	return c.Question + " " + c.Detail
 }

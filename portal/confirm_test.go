@@ -19,8 +19,10 @@ func TestIrreversibleActionsAskFirst(t *testing.T) {
 	tm := e.signUp("Green Grocer", uploads)
 	b := e.signedIn(tm.email)
 
-	// A member deletes a draft.
+	// A member deletes a draft: with JavaScript the form's question is asked
+	// by the browser (the same words), which then posts confirm=yes.
 	o := e.draft(tm.owner, "R-1")
+	b.get("/orders/"+string(o.ID)).is(t, http.StatusOK).has(t, `data-confirm="Delete this draft? The draft and what it holds are deleted for good."`)
 	form := url.Values{"version": {strconv.Itoa(o.Version)}}
 	ask := b.postOnce("/orders/"+string(o.ID)+"/delete", form).is(t, http.StatusOK)
 	ask.has(t, "Delete this draft?", `id="confirm-yes"`, `name="version" value="1"`, `name="confirm" value="yes"`,

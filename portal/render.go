@@ -132,6 +132,7 @@ func (s *server) funcs() template.FuncMap {
 		"fields":          connect.OrderFields,
 		"statuses":        connect.Statuses,
 		"recipientStatus": recipientStatus,
+		"ask":             askText,
 		"etaFrom":         func(t time.Time) time.Time { return t.Add(-etaWindow) },
 		"etaTo":           func(t time.Time) time.Time { return t.Add(etaWindow) },
 		"sources":         connect.Sources,

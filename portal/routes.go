@@ -9,6 +9,11 @@ func (s *server) register() {
 	form := func(h http.Handler) http.Handler { return s.formBody(maxFormBytes, h) }
 	upload := func(h http.Handler) http.Handler { return limited(maxUploadBytes, h) }
 	pw := s.passwordSignIn // the portal's own sign-in, which the host may turn off
+	// An irreversible action asks first (confirm.go; asks holds its question).
+	askMember := func(pattern string, h memberFunc) { s.handle(pattern, form(s.member(s.askMember(pattern, h)))) }
+	askDispatcher := func(pattern string, h dispatcherFunc) {
+		s.handle(pattern, form(s.dispatcher(s.askDispatcher(pattern, h))))
+	}
 
 	// Public.
 	s.handle("GET /{$}", s.public(s.root))
@@ -59,13 +64,11 @@ func (s *server) register() {
 	s.handle("GET /orders/{id}/proof.pdf", s.member(s.orderProof))
 	s.handle("GET /orders/{id}/edit", s.member(s.editOrderPage))
 	s.handle("POST /orders/{id}/edit", form(s.member(s.updateOrder)))
-	s.handle("POST /orders/{id}/delete", form(s.member(s.askMember(confirmation{Question: "Delete this draft?",
-		Detail: "The draft and what it holds are deleted for good.", Yes: "Delete the draft"}, s.deleteOrder))))
+	askMember("POST /orders/{id}/delete", s.deleteOrder)
 	s.handle("POST /orders/{id}/submit", form(s.member(s.submitOrder)))
 	s.handle("POST /orders/{id}/withdraw", form(s.member(s.withdrawOrder)))
 	s.handle("POST /orders/{id}/tracking-links", form(s.member(s.createTrackingLink)))
-	s.handle("POST /orders/{id}/tracking-links/{link}/revoke", form(s.member(s.askMember(confirmation{Question: "Revoke this tracking link?",
-		Detail: "Whoever has the link can no longer open it; a new link can be made.", Yes: "Revoke the link"}, s.revokeTrackingLink))))
+	askMember("POST /orders/{id}/tracking-links/{link}/revoke", s.revokeTrackingLink)
 	s.handle("GET /events", s.member(s.events))
 	s.handle("GET /statements", s.member(s.statementPage))
 	s.handle("GET /statements.pdf", s.member(s.statementPDF))
@@ -88,15 +91,11 @@ func (s *server) register() {
 	s.handle("GET /settings/team", s.member(s.teamPage))
 	s.handle("POST /settings/team/invites", form(s.member(s.inviteMember)))
 	s.handle("POST /settings/team/invites/{id}/resend", form(s.member(s.resendMemberInvite)))
-	s.handle("POST /settings/team/invites/{id}/revoke", form(s.member(s.askMember(confirmation{Question: "Revoke this invitation?",
-		Detail: "Its link stops working; you can invite the person again.", Yes: "Revoke the invitation"}, s.revokeMemberInvite))))
+	askMember("POST /settings/team/invites/{id}/revoke", s.revokeMemberInvite)
 	s.handle("POST /settings/team/members/{id}/role", form(s.member(s.changeRole)))
-	s.handle("POST /settings/team/members/{id}/remove", form(s.member(s.askMember(confirmation{Question: "Remove this member from the team?",
-		Detail: "They are signed out everywhere and can no longer sign in to this team.", Yes: "Remove the member"}, s.removeMember))))
-	s.handle("POST /settings/team/members/{member}/two-factor/reset", form(s.member(s.askMember(confirmation{Question: "Reset this member's two-factor sign-in?",
-		Detail: "Their authenticator and recovery codes stop working; they set two-factor sign-in up again.", Yes: "Reset two-factor sign-in"}, s.resetMemberTwoFactor))))
-	s.handle("POST /settings/team/transfer", form(s.member(s.askMember(confirmation{Question: "Hand the team's ownership over?",
-		Detail: "You become an admin; only the new owner can hand it back.", Yes: "Transfer ownership"}, s.transferOwnership))))
+	askMember("POST /settings/team/members/{id}/remove", s.removeMember)
+	askMember("POST /settings/team/members/{member}/two-factor/reset", s.resetMemberTwoFactor)
+	askMember("POST /settings/team/transfer", s.transferOwnership)
 	s.handle("GET /settings/account", s.member(s.accountPage))
 	s.handle("POST /settings/account/password", form(s.member(s.changePassword)))
 	s.handle("POST /settings/account/sessions/{id}/end", form(s.member(s.endOneSession)))
@@ -106,18 +105,15 @@ func (s *server) register() {
 	s.handle("POST /settings/account/two-factor/disable", form(s.member(s.disableTwoFactor)))
 	s.handle("GET /settings/integrations", s.member(s.integrationsPage))
 	s.handle("POST /settings/integrations/fulfilment", form(s.member(s.updateFulfillment)))
-	s.handle("POST /settings/integrations/shopify/disconnect", form(s.member(s.askMember(confirmation{Question: "Disconnect the Shopify store?",
-		Detail: "Orders no longer come from the store, and delivered ones are no longer marked fulfilled in it.", Yes: "Disconnect Shopify"}, s.disconnectShopify))))
+	askMember("POST /settings/integrations/shopify/disconnect", s.disconnectShopify)
 	s.handle("POST /settings/integrations/api-keys", form(s.member(s.createAPIKey)))
-	s.handle("POST /settings/integrations/api-keys/{id}/revoke", form(s.member(s.askMember(confirmation{Question: "Revoke this API key?",
-		Detail: "Every program using it is refused from now on.", Yes: "Revoke the key"}, s.revokeAPIKey))))
+	askMember("POST /settings/integrations/api-keys/{id}/revoke", s.revokeAPIKey)
 	s.handle("POST /settings/integrations/webhooks", form(s.member(s.addWebhook)))
 	s.handle("GET /settings/integrations/webhooks/{id}", s.member(s.webhookPage))
 	s.handle("POST /settings/integrations/webhooks/{id}", form(s.member(s.updateWebhook)))
 	s.handle("POST /settings/integrations/webhooks/{id}/test", form(s.member(s.testWebhook)))
 	s.handle("POST /settings/integrations/webhooks/{id}/rotate", form(s.member(s.rotateWebhook)))
-	s.handle("POST /settings/integrations/webhooks/{id}/delete", form(s.member(s.askMember(confirmation{Question: "Delete this webhook?",
-		Detail: "Its endpoint is told nothing more, and its delivery log is deleted.", Yes: "Delete the webhook"}, s.deleteWebhook))))
+	askMember("POST /settings/integrations/webhooks/{id}/delete", s.deleteWebhook)
 
 	if s.cfg.ShopifyInstall != nil {
 		s.handle("/shopify/", form(s.member(func(w http.ResponseWriter, r *http.Request, _ *viewer) error {
@@ -144,21 +140,17 @@ func (s *server) register() {
 	s.handle("GET /dispatch/clients/{id}/statement", s.dispatcher(s.clientStatementPage))
 	s.handle("GET /dispatch/clients/{id}/statement.pdf", s.dispatcher(s.clientStatementPDF))
 	s.handle("GET /dispatch/clients/{id}/proofs.zip", s.dispatcher(s.clientProofExport))
-	s.handle("POST /dispatch/clients/{id}/disable", form(s.dispatcher(s.askDispatcher(confirmation{Question: "Disable this client?",
-		Detail: "Its team is signed out and cannot sign in, and its API keys are refused, until you enable it again.", Yes: "Disable the client"}, s.disableClient))))
+	askDispatcher("POST /dispatch/clients/{id}/disable", s.disableClient)
 	s.handle("POST /dispatch/clients/{id}/enable", form(s.dispatcher(s.enableClient)))
 	s.handle("POST /dispatch/clients/{id}/members/{member}/two-factor/reset", form(s.dispatcher(s.resetClientMemberTwoFactor)))
 	s.handle("POST /dispatch/invites/{id}/resend", form(s.dispatcher(s.resendClientInvite)))
-	s.handle("POST /dispatch/invites/{id}/revoke", form(s.dispatcher(s.askDispatcher(confirmation{Question: "Revoke this invitation?",
-		Detail: "Its link stops working; you can send a new one.", Yes: "Revoke the invitation"}, s.revokeClientInvite))))
+	askDispatcher("POST /dispatch/invites/{id}/revoke", s.revokeClientInvite)
 	s.handle("GET /dispatch/stops", s.dispatcher(s.stopsPage))
 	s.handle("POST /dispatch/stops/{id}/move", form(s.dispatcher(s.moveStop)))
-	s.handle("POST /dispatch/stops/{id}/cancel", form(s.dispatcher(s.askDispatcher(confirmation{Question: "Cancel this stop?",
-		Detail: "The order is cancelled for good and its client sees why.", Yes: "Cancel the stop"}, s.cancelStop))))
+	askDispatcher("POST /dispatch/stops/{id}/cancel", s.cancelStop)
 	s.handle("GET /dispatch/deliveries", s.dispatcher(s.deliveriesPage))
 	s.handle("POST /dispatch/deliveries/{id}/retry", form(s.dispatcher(s.retryDelivery)))
-	s.handle("POST /dispatch/deliveries/{id}/discard", form(s.dispatcher(s.askDispatcher(confirmation{Question: "Discard this delivery?",
-		Detail: "It is never sent; retry it instead to send it again.", Yes: "Discard the delivery"}, s.discardDelivery))))
+	askDispatcher("POST /dispatch/deliveries/{id}/discard", s.discardDelivery)
 	s.handle("GET /dispatch/stops/import", s.dispatcher(s.stopsImportPage))
 	s.handle("POST /dispatch/stops/import", upload(s.dispatcher(s.importStops)))
 
