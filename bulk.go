@@ -307,13 +307,9 @@ func (s *Service) transitionBatch(c caller, ch change) batchFunc {
 			refused := &BulkResult{}
 			err := s.store.Tx(ctx, func(tx Store) error {
 				done, refused = 0, &BulkResult{}
-				loaded, err := tx.OrdersByID(ctx, c.scope(), ids)
+				byID, err := ordersByID(ctx, tx, c.scope(), ids)
 				if err != nil {
 					return err
-				}
-				byID := make(map[OrderID]*Order, len(loaded))
-				for _, o := range loaded {
-					byID[o.ID] = o
 				}
 				var (
 					params []SetStatusParams

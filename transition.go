@@ -107,13 +107,9 @@ func (s *Service) SubmitOrders(ctx context.Context, a Actor, ids []OrderID) (out
 	err = s.store.Tx(ctx, func(tx Store) error {
 		// One read, one compare-and-set and one outbox write for the whole
 		// selection, however large (a page of 500 drafts was 1,500 statements).
-		loaded, err := tx.OrdersByID(ctx, c.scope(), ids)
+		byID, err := ordersByID(ctx, tx, c.scope(), ids)
 		if err != nil {
 			return err
-		}
-		byID := make(map[OrderID]*Order, len(loaded))
-		for _, o := range loaded {
-			byID[o.ID] = o
 		}
 		hooks := s.newWebhookSet(tx, c.scope())
 		var (
@@ -203,4 +199,17 @@ func (s *Service) CancelOrder(ctx context.Context, a Actor, id OrderID, reason s
 		o.Route = RouteStop{}
 		o.FailureReason = ""
 	}})
+}
+
+// ordersByID reads the scope's orders among ids in one query, by id.
+func ordersByID(ctx context.Context, tx Store, scope Scope, ids []OrderID) (map[OrderID]*Order, error) {
+	loaded, err := tx.OrdersByID(ctx, scope, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[OrderID]*Order, len(loaded))
+	for _, o := range loaded {
+		byID[o.ID] = o
+	}
+	return byID, nil
 }
