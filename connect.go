@@ -100,6 +100,9 @@ type Config struct {
 	// WebhookPause says when an endpoint that keeps failing is paused. Zero:
 	// the defaults written on WebhookPausePolicy.
 	WebhookPause WebhookPausePolicy
+	// AccountLocation gives an account's time zone: where its days, months,
+	// quiet hours and schedules begin and end. nil, or a nil Location: UTC.
+	AccountLocation func(ctx context.Context, account AccountID) (*time.Location, error)
 
 	// TracerProvider makes the spans of the Service's significant operations
 	// (imports, submissions, withdrawals, cancellations, route events, each
@@ -132,12 +135,13 @@ type Service struct {
 	proofURL        func(OrderID, string) string // Config.ProofFileURL
 	inviteURL       func(string) string
 	resetURL        func(string) string
-	issuer          string             // Config.TwoFactorIssuer
-	secretSeal      cipher.AEAD        // Config.TwoFactorKey; nil: none
-	mailSeal        cipher.AEAD        // Config.MailKey; nil: mails are sent in the request
-	webhooks        WebhookSender      // Config.Webhooks; nil: no webhooks
-	webhookPause    WebhookPausePolicy // Config.WebhookPause, with its defaults
-	webhookSeal     cipher.AEAD        // Config.WebhookKey; nil: secrets stored as they are
+	issuer          string                                                   // Config.TwoFactorIssuer
+	secretSeal      cipher.AEAD                                              // Config.TwoFactorKey; nil: none
+	mailSeal        cipher.AEAD                                              // Config.MailKey; nil: mails are sent in the request
+	webhooks        WebhookSender                                            // Config.Webhooks; nil: no webhooks
+	webhookPause    WebhookPausePolicy                                       // Config.WebhookPause, with its defaults
+	webhookSeal     cipher.AEAD                                              // Config.WebhookKey; nil: secrets stored as they are
+	accountLocation func(context.Context, AccountID) (*time.Location, error) // Config.AccountLocation
 	inviteTTL       time.Duration
 	tracking        func(string) string
 	passwords       PasswordHasher
@@ -171,7 +175,7 @@ func New(cfg Config) (*Service, error) {
 		blobs: cfg.Blobs, proofURL: cfg.ProofFileURL,
 		inviteURL: cfg.InviteURL, resetURL: cfg.PasswordResetURL, inviteTTL: cfg.InviteTTL, tracking: cfg.TrackingURL, passwords: cfg.Passwords,
 		log: cfg.Logger, now: cfg.Now, newID: cfg.NewID, issuer: cfg.TwoFactorIssuer,
-		webhooks: cfg.Webhooks, webhookPause: cfg.WebhookPause.withDefaults(),
+		webhooks: cfg.Webhooks, webhookPause: cfg.WebhookPause.withDefaults(), accountLocation: cfg.AccountLocation,
 	}
 	var err error
 	if s.tel, err = newTelemetry(cfg.TracerProvider, cfg.MeterProvider); err != nil {

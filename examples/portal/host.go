@@ -35,14 +35,20 @@ const (
 
 var demoDepots = []portal.Depot{{ID: "north", Name: "North depot"}, {ID: "south", Name: "South depot"}}
 
-// demoBrand is the demo dispatcher's name and time zone on its documents (UTC
-// where the machine has no time zone database).
-func demoBrand(context.Context, connect.AccountID) (portal.Brand, error) {
+// demoLocation is the demo dispatcher's time zone (UTC where the machine has
+// no time zone database).
+func demoLocation(context.Context, connect.AccountID) (*time.Location, error) {
 	loc, err := time.LoadLocation("Europe/London")
 	if err != nil {
-		loc = nil
+		return time.UTC, nil
 	}
-	return portal.Brand{Name: "Swift Couriers (demo)", Location: loc}, nil
+	return loc, nil
+}
+
+// demoBrand is the demo dispatcher's name and time zone on its documents.
+func demoBrand(ctx context.Context, account connect.AccountID) (portal.Brand, error) {
+	loc, err := demoLocation(ctx, account)
+	return portal.Brand{Name: "Swift Couriers (demo)", Location: loc}, err
 }
 
 // host is the example dispatch system with the portal mounted in it.
@@ -181,6 +187,8 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 		// Clients' webhooks, over HTTPS to public addresses only (SSRF), unless
 		// -webhooks-loopback lets a local receiver take them.
 		Webhooks: webhooks.New(webhooks.Config{AllowLoopback: cfg.WebhooksLoopback}),
+		// Days, months and schedules begin at the dispatcher's midnight.
+		AccountLocation: demoLocation,
 	}
 	if svcCfg.WebhookKey, err = hex.DecodeString(h.state.WebhookKey); err != nil {
 		return nil, fmt.Errorf("webhook key: %w", err)

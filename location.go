@@ -1,0 +1,28 @@
+package connect
+
+import (
+	"context"
+	"time"
+)
+
+// AccountLocation returns the time zone of the caller's account
+// (Config.AccountLocation): UTC when none is set. Errors: those of the hook,
+// wrapped.
+func (s *Service) AccountLocation(ctx context.Context, a Actor) (*time.Location, error) {
+	return s.location(ctx, a.Account)
+}
+
+// location is an account's time zone, UTC when the host gives none.
+func (s *Service) location(ctx context.Context, account AccountID) (*time.Location, error) {
+	if s.accountLocation == nil {
+		return time.UTC, nil
+	}
+	loc, err := s.accountLocation(ctx, account)
+	if err != nil {
+		return nil, Errorf(Unavailable, "the account's time zone: %w", err)
+	}
+	if loc == nil {
+		return time.UTC, nil
+	}
+	return loc, nil
+}
