@@ -68,24 +68,17 @@ func (s *server) startBulk(name string) memberFunc {
 			return err
 		}
 		job := newImportJob(0)
-		u.mu.Lock()
-		u.job = job
-		u.mu.Unlock()
 		a := v.Actor
 		a.AccessMemo = nil // the request's, which ends before the job
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), importTimeout)
-		share := s.uploads.shareProgress(ctx, u, job)
-		go func() {
-			defer cancel()
+		s.runJob(r.Context(), u, job, func(ctx context.Context) {
 			res, err := s.recoveredBulk(ctx, a, func() (*connect.BulkResult, error) {
 				return act.run(s.svc, ctx, a, params, connect.BulkOptions{Progress: job.bulkProgressed})
 			})
 			job.bulkFinished(res, err)
-			share.finished(ctx)
 			if err != nil {
 				s.log.WarnContext(ctx, "portal: bulk action failed", "action", act.Name, "client", a.Client, "err", err)
 			}
-		}()
+		})
 		s.redirect(w, r, s.path("/imports/%s/progress", u.ID))
 		return nil
 	}

@@ -356,14 +356,11 @@ func (s *server) startImport(ctx context.Context, u *upload, a connect.Actor, po
 	if err := s.uploads.saveSettings(ctx, u); err != nil {
 		return err
 	}
-	job := newImportJob(total)
 	u.mu.Lock()
-	u.job = job
 	allOrNothing := u.AllOrNothing
 	u.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), importTimeout)
-	share := s.uploads.shareProgress(ctx, u, job)
-	run := func() (*connect.ImportResult, *spill, error) {
+	job := newImportJob(total)
+	run := func(ctx context.Context) (*connect.ImportResult, *spill, error) {
 		sheet, done, err := s.openSheet(ctx, u, policy)
 		if err != nil {
 			return nil, nil, err
@@ -380,17 +377,32 @@ func (s *server) startImport(ctx context.Context, u *upload, a connect.Actor, po
 		u.mu.Unlock()
 		return res, refused, err
 	}
-	go func() {
-		defer cancel()
-		res, refused, err := run()
+	s.runJob(ctx, u, job, func(ctx context.Context) {
+		res, refused, err := run(ctx)
 		res, err = s.finishImport(ctx, u, refused, res, err)
 		job.finish(res, err)
-		share.finished(ctx)
 		if err != nil && res == nil {
 			s.log.WarnContext(ctx, "portal: import failed", "client", a.Client, "err", err)
 		}
-	}()
+	})
 	return nil
+}
+
+// runJob makes job u's and runs work on a goroutine of its own, which
+// outlives the request (up to importTimeout) while every process can follow
+// its progress; work records its outcome on job (finish, bulkFinished, …)
+// before it returns, and that is shared last.
+func (s *server) runJob(ctx context.Context, u *upload, job *importJob, work func(ctx context.Context)) {
+	u.mu.Lock()
+	u.job = job
+	u.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), importTimeout)
+	share := s.uploads.shareProgress(ctx, u, job)
+	go func() {
+		defer cancel()
+		defer share.finished(ctx)
+		work(ctx)
+	}()
 }
 
 // finishImport keeps what an import left for its result page: its refused

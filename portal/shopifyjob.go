@@ -28,26 +28,19 @@ func (s *server) startShopifyImport(w http.ResponseWriter, r *http.Request, v *v
 		return err
 	}
 	job := newImportJob(total)
-	u.mu.Lock()
-	u.job = job
-	u.mu.Unlock()
 	a := v.Actor
 	a.AccessMemo = nil // the request's, which ends before the job
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), importTimeout)
-	share := s.uploads.shareProgress(ctx, u, job)
-	go func() {
-		defer cancel()
+	s.runJob(r.Context(), u, job, func(ctx context.Context) {
 		res, err := s.recovered(ctx, a, func() (*connect.ImportResult, error) {
 			return s.svc.ImportShopifyOrders(ctx, a, refs, connect.ImportOptions{Refused: refused.add, MaxErrors: maxImportErrors,
 				Progress: job.progressed})
 		})
 		res, err = s.finishImport(ctx, u, refused, res, err)
 		job.finish(res, err)
-		share.finished(ctx)
 		if err != nil && res == nil {
 			s.log.WarnContext(ctx, "portal: Shopify import failed", "client", a.Client, "err", err)
 		}
-	}()
+	})
 	s.redirect(w, r, s.path("/imports/%s/progress", u.ID))
 	return nil
 }
