@@ -164,6 +164,11 @@ func TestProofDocumentsYieldsTheCompletedOrdersOfARangeOrASelection(t *testing.T
 	if got := refs(connect.ProofExportParams{IDs: []connect.OrderID{d1.ID}}); !cmp.Equal(got, []string{"D1"}) {
 		t.Fatalf("chosen: %q", got)
 	}
+	var read []int
+	if _, err := w.svc.ProofDocuments(w.ctx, w.owner, connect.ProofExportParams{Progress: func(n int) { read = append(read, n) }},
+		func(*connect.ProofDocument) error { return nil }); err != nil || !cmp.Equal(read, []int{1, 2}) {
+		t.Fatalf("progress: %v, %v", read, err)
+	}
 	_, err := w.svc.ProofDocuments(w.ctx, w.owner, connect.ProofExportParams{IDs: []connect.OrderID{f1.ID, "no-such-order"}},
 		func(*connect.ProofDocument) error { return nil })
 	wantCode(t, err, connect.NotFound)

@@ -16,6 +16,9 @@ type ProofExportParams struct {
 	// IDs, when given, are the orders to export instead (at most
 	// MaxLabelOrders); From and To are then ignored.
 	IDs []OrderID
+	// Progress, when set, is called with the orders read so far (with a proof
+	// or not) after each one, on the caller's goroutine.
+	Progress func(read int)
 }
 
 // MaxProofExport bounds the orders of one bulk proof export.
@@ -34,7 +37,12 @@ func (s *Service) ProofDocuments(ctx context.Context, a Actor, p ProofExportPara
 	if err != nil {
 		return false, err
 	}
+	read := 0
 	one := func(o *Order) error {
+		read++
+		if p.Progress != nil {
+			defer p.Progress(read)
+		}
 		if o.Status != StatusDelivered && (o.Status != StatusFailed || o.Proof == nil) {
 			return nil
 		}

@@ -71,9 +71,7 @@ func (s *server) startBulk(name string) memberFunc {
 		a := v.Actor
 		a.AccessMemo = nil // the request's, which ends before the job
 		s.runJob(r.Context(), u, job, func(ctx context.Context) {
-			res, err := s.recoveredBulk(ctx, a, func() (*connect.BulkResult, error) {
-				return act.run(s.svc, ctx, a, params, connect.BulkOptions{Progress: job.bulkProgressed})
-			})
+			res, err := act.run(s.svc, ctx, a, params, connect.BulkOptions{Progress: job.bulkProgressed})
 			job.bulkFinished(res, err)
 			if err != nil {
 				s.log.WarnContext(ctx, "portal: bulk action failed", "action", act.Name, "client", a.Client, "err", err)
@@ -82,16 +80,6 @@ func (s *server) startBulk(name string) memberFunc {
 		s.redirect(w, r, s.path("/imports/%s/progress", u.ID))
 		return nil
 	}
-}
-
-// recoveredBulk runs a bulk action on the portal's own goroutine, turning a
-// panic into its error (see recovered).
-func (s *server) recoveredBulk(ctx context.Context, a connect.Actor, run func() (*connect.BulkResult, error)) (res *connect.BulkResult, err error) {
-	_, err = s.recovered(ctx, a, func() (*connect.ImportResult, error) {
-		res, err = run()
-		return nil, err
-	})
-	return res, err
 }
 
 // bulkData is a bulk action's progress and result pages.

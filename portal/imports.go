@@ -401,6 +401,17 @@ func (s *server) runJob(ctx context.Context, u *upload, job *importJob, work fun
 	go func() {
 		defer cancel()
 		defer share.finished(ctx)
+		defer func() {
+			// A bug in the work must not take the host's process down.
+			if p := recover(); p != nil {
+				s.log.ErrorContext(ctx, "portal: a background job panicked", "upload", u.ID, "panic", p, "stack", string(debug.Stack()))
+				job.update(func() {
+					if !job.finished {
+						job.err, job.finished = connect.Errorf(connect.Internal, "this failed unexpectedly"), true
+					}
+				})
+			}
+		}()
 		work(ctx)
 	}()
 }
@@ -459,8 +470,12 @@ func (s *server) progressPage(w http.ResponseWriter, r *http.Request, v *viewer)
 		s.redirect(w, r, s.path("/imports/%s/result", u.ID))
 		return nil
 	}
-	if u.bulk != "" {
+	switch {
+	case u.bulk != "":
 		s.bulkProgressPage(w, r, u, st)
+		return nil
+	case u.export != "":
+		s.exportProgressPage(w, r, u, st)
 		return nil
 	}
 	s.render(w, r, http.StatusOK, "progress", &page{Title: "Importing", Tab: "orders", Data: struct {
@@ -558,8 +573,11 @@ func (s *server) resultPage(w http.ResponseWriter, r *http.Request, v *viewer) e
 		s.redirect(w, r, s.path("/imports/%s/progress", u.ID))
 		return nil
 	}
-	if u.bulk != "" {
+	switch {
+	case u.bulk != "":
 		return s.bulkResultPage(w, r, u, job)
+	case u.export != "":
+		return s.exportResultPage(w, r, u, job)
 	}
 	job.mu.Lock()
 	res, jerr := job.result, job.err

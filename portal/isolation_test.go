@@ -173,6 +173,10 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 	bb.get("/imports/"+bUpload+"/preview").is(t, http.StatusOK)
 	bb.post("/imports/"+bUpload+"/run", url.Values{}).is(t, http.StatusSeeOther)
 	isoWaitImport(t, bb, bUpload)
+	// B's proof export, made in the background: a job with a file.
+	r = bb.post("/orders/proofs", url.Values{}).is(t, http.StatusSeeOther)
+	bExport := strings.TrimSuffix(strings.TrimPrefix(r.header.Get("Location"), "/imports/"), "/progress")
+	isoWaitImport(t, bb, bExport)
 
 	// The account's pending client invite, for the other account's dispatcher.
 	gamma, err := e.svc.InviteClient(ctx, e.disp, connect.InviteClientParams{Name: "Gamma Grocers"})
@@ -250,6 +254,7 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"POST /orders/submit": {tries: join(page("POST", "/orders/submit", url.Values{"id": {d}}), page("POST", "/orders/submit", url.Values{"id": {o, d}}))},
 		// The bulk actions name no object: a filter, run in the caller's own
 		// client (a client field is not read); aimed at B's refs, they find none.
+		"POST /orders/proofs":              {tries: []isoTry{scoped("cookie", "POST", "/orders/proofs", url.Values{"client": {cl}, "id": {d}})}},
 		"POST /orders/submit-matching":     {tries: []isoTry{scoped("cookie", "POST", "/orders/submit-matching", url.Values{"q": {"BX-"}, "client": {cl}})}},
 		"POST /orders/withdraw-matching":   {tries: []isoTry{scoped("cookie", "POST", "/orders/withdraw-matching", url.Values{"q": {"BX-SUB"}, "client": {cl}})}},
 		"POST /orders/delete-matching":     {tries: []isoTry{scoped("cookie", "POST", "/orders/delete-matching", url.Values{"q": {"BX-"}, "client": {cl}, "confirm": {"delete"}})}},
@@ -292,6 +297,7 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"GET /imports/{id}/result":      {tries: page("GET", "/imports/"+bUpload+"/result", nil)},
 		"GET /imports/{id}/refused.csv": {tries: page("GET", "/imports/"+bUpload+"/refused.csv", nil)},
 		"GET /imports/{id}/labels.pdf":  {tries: page("GET", "/imports/"+bUpload+"/labels.pdf", nil)},
+		"GET /imports/{id}/export.zip":  {tries: page("GET", "/imports/"+bExport+"/export.zip", nil)},
 		"GET /statements":               {tries: []isoTry{scoped("cookie", "GET", "/statements?client="+cl, nil), scoped("cookie", "GET", "/statements?month=2000-01&client="+cl, nil)}},
 		"GET /statements.pdf":           {tries: []isoTry{scoped("cookie", "GET", "/statements.pdf?client="+cl, nil)}},
 

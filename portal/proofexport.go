@@ -3,9 +3,13 @@ package portal
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,11 +23,10 @@ import (
 
 // proofExportParams reads ?from=2026-10-01&to=2026-10-31 (days, both included,
 // in the account's time zone) or id=… (a selection).
-func (s *server) proofExportParams(r *http.Request, loc *time.Location, client connect.ClientID) (connect.ProofExportParams, error) {
+func (s *server) proofExportParams(q url.Values, loc *time.Location, client connect.ClientID) (connect.ProofExportParams, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	q := r.URL.Query()
 	p := connect.ProofExportParams{Client: client}
 	for _, id := range q["id"] {
 		p.IDs = append(p.IDs, connect.OrderID(id))
@@ -52,20 +55,59 @@ func (s *server) proofExportParams(r *http.Request, loc *time.Location, client c
 	return p, nil
 }
 
-// writeProofExport streams the ZIP.
+// writeProofExport streams the ZIP as the answer to the request.
 func (s *server) writeProofExport(w http.ResponseWriter, r *http.Request, a connect.Actor, client connect.ClientID) error {
+	b, p, err := s.proofExportOf(r, r.URL.Query(), a, client)
+	if err != nil {
+		return err
+	}
+	_, err = s.writeProofZip(r.Context(), a, p, b, func() io.Writer {
+		h := w.Header()
+		h.Set("Content-Type", "application/zip")
+		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, s.proofZipName()))
+		h.Set("Cache-Control", "private, no-store")
+		w.WriteHeader(http.StatusOK)
+		return w
+	})
+	return err
+}
+
+// proofExportOf reads the export q asks for, with the brand its documents
+// carry. Errors: ErrUnavailable without Config.Documents; ErrInvalid for a
+// bad day.
+func (s *server) proofExportOf(r *http.Request, q url.Values, a connect.Actor, client connect.ClientID) (Brand, connect.ProofExportParams, error) {
 	if s.cfg.Documents == nil {
-		return errNoDocuments
+		return Brand{}, connect.ProofExportParams{}, errNoDocuments
 	}
 	b, err := s.brand(r.Context(), a.Account)
 	if err != nil {
-		return err
+		return Brand{}, connect.ProofExportParams{}, err
 	}
-	p, err := s.proofExportParams(r, b.Location, client)
-	if err != nil {
-		return err
-	}
+	p, err := s.proofExportParams(q, b.Location, client)
+	return b, p, err
+}
+
+// proofZipName is the file name of an export made now.
+func (s *server) proofZipName() string {
+	return fmt.Sprintf("proofs-%s.zip", s.now().UTC().Format("2006-01-02"))
+}
+
+// proofZipOutcome is what a written export holds.
+type proofZipOutcome struct {
+	Orders int   `json:"orders"`         // proofs in it
+	Size   int64 `json:"size,omitempty"` // bytes, once stored (a job's)
+	More   bool  `json:"more,omitempty"` // it stopped at connect.MaxProofExport
+	// Cut says why it stopped before its end, as its EXPORT-INCOMPLETE.txt does.
+	Cut string `json:"cut,omitempty"`
+}
+
+// writeProofZip writes the export's ZIP to the writer open returns, calling
+// open before the first byte: an error before then (nothing written) is
+// returned, for an error page; one after it ends the file with
+// EXPORT-INCOMPLETE.txt saying why, and is in the outcome's Cut.
+func (s *server) writeProofZip(ctx context.Context, a connect.Actor, p connect.ProofExportParams, b Brand, open func() io.Writer) (proofZipOutcome, error) {
 	var (
+		out     proofZipOutcome
 		zw      *zip.Writer
 		summary bytes.Buffer // a line per order: 10k orders make about 2 MB
 		names   = map[string]bool{}
@@ -73,23 +115,17 @@ func (s *server) writeProofExport(w http.ResponseWriter, r *http.Request, a conn
 	sum := csv.NewWriter(&summary)
 	_ = sum.Write([]string{"File", "Id", "Connect order ID", "Status", "Recipient", "Received by", "Completed", "Failure reason"})
 	start := func() {
-		if zw != nil {
-			return
+		if zw == nil {
+			zw = zip.NewWriter(open())
 		}
-		h := w.Header()
-		h.Set("Content-Type", "application/zip")
-		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="proofs-%s.zip"`, s.now().UTC().Format("2006-01-02")))
-		h.Set("Cache-Control", "private, no-store")
-		w.WriteHeader(http.StatusOK)
-		zw = zip.NewWriter(w)
 	}
 	var pdf bytes.Buffer
 	var people map[connect.MemberID]string // the team's, read with the first document
-	more, err := s.svc.ProofDocuments(r.Context(), a, p, func(d *connect.ProofDocument) error {
+	more, err := s.svc.ProofDocuments(ctx, a, p, func(d *connect.ProofDocument) error {
 		d.Brand, d.Location = b.Name, b.Location
 		if people == nil {
 			var err error
-			if people, err = s.people(r.Context(), a, d.Order.Client); err != nil {
+			if people, err = s.people(ctx, a, d.Order.Client); err != nil {
 				return err
 			}
 		}
@@ -113,6 +149,7 @@ func (s *server) writeProofExport(w http.ResponseWriter, r *http.Request, a conn
 		if _, err := f.Write(pdf.Bytes()); err != nil {
 			return err
 		}
+		out.Orders++
 		o, received := d.Order, ""
 		if o.Proof != nil {
 			received = o.Proof.RecipientName
@@ -121,14 +158,16 @@ func (s *server) writeProofExport(w http.ResponseWriter, r *http.Request, a conn
 			completedAt(o).UTC().Format(time.RFC3339), o.FailureReason}))
 	})
 	if err != nil && zw == nil {
-		return err // nothing written yet: an error page
+		return out, err // nothing written yet: an error page
 	}
 	start()
+	out.More = more
 	if err != nil {
 		// The file has begun: say in it why it stops here.
-		s.log.ErrorContext(r.Context(), "portal: proof export cut short", "err", err)
+		s.log.ErrorContext(ctx, "portal: proof export cut short", "err", err)
+		out.Cut = message(err)
 		if f, ferr := zw.Create("EXPORT-INCOMPLETE.txt"); ferr == nil {
-			fmt.Fprintf(f, "The export stopped before its end: %s\nExport again, or a shorter range.\n", message(err))
+			fmt.Fprintf(f, "The export stopped before its end: %s\nExport again, or a shorter range.\n", out.Cut)
 		}
 	} else if more {
 		if f, ferr := zw.Create("MORE-ORDERS.txt"); ferr == nil {
@@ -141,9 +180,12 @@ func (s *server) writeProofExport(w http.ResponseWriter, r *http.Request, a conn
 		_, _ = f.Write(summary.Bytes())
 	}
 	if cerr := zw.Close(); cerr != nil && !strings.Contains(cerr.Error(), "closed") {
-		s.log.WarnContext(r.Context(), "portal: proof export not finished", "err", cerr)
+		s.log.WarnContext(ctx, "portal: proof export not finished", "err", cerr)
+		if out.Cut == "" {
+			out.Cut = "the file could not be finished"
+		}
 	}
-	return nil
+	return out, nil
 }
 
 func (s *server) proofExport(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -152,4 +194,139 @@ func (s *server) proofExport(w http.ResponseWriter, r *http.Request, v *viewer) 
 
 func (s *server) clientProofExport(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
 	return s.writeProofExport(w, r, a, connect.ClientID(r.PathValue("id")))
+}
+
+// startProofExport makes the export the orders page's form asks for (from,
+// to, or id) in the background: a job every process can follow, whose ZIP
+// is written to the job's blob as it is made, and which the member downloads
+// from its result page.
+func (s *server) startProofExport(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	b, p, err := s.proofExportOf(r, r.PostForm, v.Actor, "")
+	if err != nil {
+		return err
+	}
+	total := len(p.IDs)
+	if total == 0 && p.From.IsZero() && p.To.IsZero() {
+		if h, err := s.stats(r.Context(), v.Actor); err == nil {
+			total = h.Counts[connect.StatusDelivered] + h.Counts[connect.StatusFailed]
+		}
+	}
+	u, err := s.uploads.exportJob(r.Context(), v.Actor, "proofs", proofExportName(p, b.Location))
+	if err != nil {
+		return err
+	}
+	job := newImportJob(total)
+	p.Progress = job.exportProgressed
+	a := v.Actor
+	a.AccessMemo = nil // the request's, which ends before the job
+	s.runJob(r.Context(), u, job, func(ctx context.Context) {
+		out, err := s.proofZipToBlob(ctx, u, a, p, b)
+		job.exportFinished(out, err)
+		if err != nil {
+			s.log.WarnContext(ctx, "portal: proof export failed", "client", a.Client, "err", err)
+		}
+	})
+	s.redirect(w, r, s.path("/imports/%s/progress", u.ID))
+	return nil
+}
+
+// proofExportName says what an export holds, for its pages.
+func proofExportName(p connect.ProofExportParams, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	day := func(t time.Time) string { return t.In(loc).Format("2 Jan 2006") }
+	switch {
+	case len(p.IDs) > 0:
+		return fmt.Sprintf("the proofs of delivery of %d chosen orders", len(p.IDs))
+	case !p.From.IsZero() && !p.To.IsZero():
+		return "the proofs of delivery of orders created " + day(p.From) + " to " + day(p.To.AddDate(0, 0, -1))
+	case !p.From.IsZero():
+		return "the proofs of delivery of orders created since " + day(p.From)
+	case !p.To.IsZero():
+		return "the proofs of delivery of orders created until " + day(p.To.AddDate(0, 0, -1))
+	}
+	return "every proof of delivery"
+}
+
+// proofZipToBlob writes the export's ZIP into u's export blob as it is made
+// (a pipe: bounded memory, whatever its size). Errors: the export's before
+// anything was written, and the Blobs'; the blob is then not stored.
+func (s *server) proofZipToBlob(ctx context.Context, u *upload, a connect.Actor, p connect.ProofExportParams, b Brand) (*proofZipOutcome, error) {
+	pr, pw := io.Pipe()
+	type put struct {
+		size int64
+		err  error
+	}
+	stored := make(chan put, 1)
+	go func() {
+		n, err := s.uploads.blobs.PutBlob(ctx, u.prefix()+blobExport, pr)
+		pr.CloseWithError(err) // a write waiting on a failed put fails too
+		stored <- put{n, err}
+	}()
+	out, err := s.writeProofZip(ctx, a, p, b, func() io.Writer { return pw })
+	if err != nil {
+		pw.CloseWithError(err) // nothing is stored
+		<-stored
+		return nil, err
+	}
+	pw.Close()
+	res := <-stored
+	if res.err != nil {
+		return nil, connect.Errorf(connect.ErrorCode(res.err), "the export could not be stored: %w", res.err)
+	}
+	out.Size = res.size
+	return &out, nil
+}
+
+// exportProgressPage is the progress page of an export.
+func (s *server) exportProgressPage(w http.ResponseWriter, r *http.Request, u *upload, st jobState) {
+	s.render(w, r, http.StatusOK, "bulk-progress", &page{Title: "Exporting", Tab: "orders",
+		Data: bulkData{U: u, Act: bulkAction{Verb: "Exporting"}, St: st}})
+}
+
+// exportResultPage is the result page of a finished export: its file to
+// download, or why there is none.
+func (s *server) exportResultPage(w http.ResponseWriter, r *http.Request, u *upload, job *importJob) error {
+	job.mu.Lock()
+	out, jerr := job.export, job.err
+	job.mu.Unlock()
+	if out == nil {
+		return jerr
+	}
+	s.render(w, r, http.StatusOK, "export-result", &page{Title: "Export ready", Tab: "orders", Data: struct {
+		U   *upload
+		Out *proofZipOutcome
+		Max int
+	}{u, out, connect.MaxProofExport}})
+	return nil
+}
+
+// exportFile answers a finished export's ZIP, from the blob any process
+// reads.
+func (s *server) exportFile(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	u, job, err := s.jobOf(r, v)
+	if err != nil {
+		return err
+	}
+	if u.export == "" {
+		return errNoUpload()
+	}
+	if st, _ := job.state(); !st.Finished {
+		return connect.Errorf(connect.Conflict, "the export is not finished yet")
+	}
+	f, info, err := s.uploads.blobs.OpenBlob(r.Context(), u.prefix()+blobExport)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := w.Header()
+	h.Set("Content-Type", "application/zip")
+	h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="proofs-%s.zip"`, u.Created.UTC().Format("2006-01-02")))
+	h.Set("Cache-Control", "private, no-store")
+	if _, err := io.Copy(w, f); err != nil {
+		s.log.WarnContext(r.Context(), "portal: sending an export cut short", "upload", u.ID, "err", err)
+	}
+	return nil
 }

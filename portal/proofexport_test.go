@@ -2,11 +2,14 @@ package portal_test
 
 import (
 	"archive/zip"
+	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +17,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/disk"
+	"github.com/dispatchkit/connect/portal"
 )
 
 // unzip returns the entries of a ZIP by name, in the archive's order.
@@ -101,4 +106,93 @@ func TestProofExportIsAZipOfProofsWithASummary(t *testing.T) {
 	if names, _ := unzip(t, d.get("/dispatch/clients/"+string(tm.client.ID)+"/proofs.zip").is(t, http.StatusOK).body); len(names) != 4 {
 		t.Fatalf("the dispatcher's entries: %q", names)
 	}
+}
+
+// exportTo posts the orders page's export form and returns the job's path
+// (/imports/<id>) once its progress stream says it is done.
+func exportTo(t *testing.T, b *browser, form url.Values) string {
+	t.Helper()
+	r := b.post("/orders/proofs", form).is(t, http.StatusSeeOther)
+	job := strings.TrimSuffix(r.header.Get("Location"), "/progress")
+	if job == r.header.Get("Location") {
+		t.Fatalf("redirected to %q; want a progress page", job)
+	}
+	b.waitImport(job)
+	return job
+}
+
+// The orders page's export runs in the background: a progress page, then a
+// result page whose ZIP, made while the member waited, holds what the
+// streamed export holds; the ZIP is its member's only.
+func TestTheProofExportIsMadeInTheBackground(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	for i, st := range []connect.Status{connect.StatusDelivered, connect.StatusFailed, connect.StatusSubmitted} {
+		e.w.OrderFrom(tm.owner, st, connect.OrderInput{Ref: fmt.Sprintf("B-%d", i+1), Address: connect.Address{Line1: "1 Main St"}})
+	}
+	b := e.signedIn(tm.email)
+	b.get("/orders?view=completed").is(t, http.StatusOK).has(t, `id="proofs-export"`, `action="/orders/proofs"`)
+
+	job := exportTo(t, b, url.Values{})
+	b.get(job+"/progress").is(t, http.StatusSeeOther) // finished: on to the result
+	res := b.get(job+"/result").is(t, http.StatusOK).has(t, `id="export-ready"`, "2 proofs of delivery", `href="`+job+`/export.zip"`)
+	res.lacks(t, `id="export-cut"`)
+	zipped := b.get(job + "/export.zip").is(t, http.StatusOK)
+	if ct := zipped.header.Get("Content-Type"); ct != "application/zip" || zipped.header.Get("Content-Length") != strconv.Itoa(len(zipped.body)) {
+		t.Fatalf("Content-Type %q, Content-Length %q of %d bytes", ct, zipped.header.Get("Content-Length"), len(zipped.body))
+	}
+	names, _ := unzip(t, zipped.body)
+	streamed, _ := unzip(t, b.get("/orders/proofs.zip").is(t, http.StatusOK).body)
+	if d := cmp.Diff(streamed, names); d != "" || len(names) != 3 {
+		t.Fatalf("the background ZIP's entries against the streamed one's (-streamed +background):\n%s", d)
+	}
+
+	// A range of days with none: a ZIP with its summary only, said so.
+	empty := exportTo(t, b, url.Values{"from": {"2000-01-01"}, "to": {"2000-01-31"}})
+	b.get(empty+"/result").is(t, http.StatusOK).has(t, `id="export-empty"`, "1 Jan 2000 to 31 Jan 2000")
+	if names, _ := unzip(t, b.get(empty+"/export.zip").is(t, http.StatusOK).body); !slices.Equal(names, []string{"summary.csv"}) {
+		t.Fatalf("an empty range's entries: %q", names)
+	}
+	// A bad day is refused before any job starts.
+	b.post("/orders/proofs", url.Values{"from": {"yesterday"}}).is(t, http.StatusUnprocessableEntity)
+
+	// Another member of the team may not take it; neither may another client.
+	_, mate := e.addMember(tm, connect.RoleMember)
+	e.signedIn(mate).get(job + "/export.zip").is(t, http.StatusNotFound)
+	other := e.signUp("Blue Bakery", uploads)
+	e.signedIn(other.email).get(job + "/export.zip").is(t, http.StatusNotFound)
+}
+
+// failingExports is Blobs whose exports' puts fail after reading a little of
+// them: what a bucket that goes away mid-upload does.
+type failingExports struct{ connect.Blobs }
+
+func (f failingExports) PutBlob(ctx context.Context, key string, r io.Reader) (int64, error) {
+	if strings.HasSuffix(key, "/export") {
+		if _, err := io.CopyN(io.Discard, r, 10); err != nil {
+			return 0, err
+		}
+		return 0, connect.Errorf(connect.Unavailable, "the bucket went away")
+	}
+	return f.Blobs.PutBlob(ctx, key, r)
+}
+
+// An export whose file cannot be stored ends with the reason on its result
+// page, and no file to download.
+func TestAProofExportThatCannotBeStoredSaysWhy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *portal.Config) {
+		d, err := disk.New(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Blobs = failingExports{d}
+	})
+	tm := e.signUp("Green Grocer", uploads)
+	e.w.OrderFrom(tm.owner, connect.StatusDelivered, connect.OrderInput{Ref: "B-1", Address: connect.Address{Line1: "1 Main St"}})
+	b := e.signedIn(tm.email)
+	job := exportTo(t, b, url.Values{})
+	b.get(job+"/result").is(t, http.StatusServiceUnavailable).has(t, "the bucket went away")
+	b.get(job+"/export.zip").is(t, http.StatusNotFound)
 }

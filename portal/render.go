@@ -184,6 +184,7 @@ func (s *server) funcs() template.FuncMap {
 		},
 		"add":   func(a, b int) int { return a + b },
 		"num":   groupDigits,
+		"bytes": fileSize,
 		"roles": func() []connect.Role { return []connect.Role{connect.RoleAdmin, connect.RoleMember} },
 		"contains": func(list []connect.Field, f connect.Field) bool {
 			for _, x := range list {
@@ -282,4 +283,15 @@ func groupDigits(n int) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// fileSize writes a file's size for people: bytes, KB or MB (of 1024).
+func fileSize(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
 }

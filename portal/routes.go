@@ -53,6 +53,7 @@ func (s *server) register() {
 	s.handle("GET /orders/export.xlsx", s.member(s.exportOrders("xlsx")))
 	s.handle("GET /orders/labels.pdf", s.member(s.selectionLabels))
 	s.handle("GET /orders/proofs.zip", s.member(s.proofExport))
+	s.handle("POST /orders/proofs", form(s.member(s.startProofExport)))
 	s.handle("GET /orders/template.xlsx", s.member(s.template("xlsx")))
 	s.handle("GET /orders/template.csv", s.member(s.template("csv")))
 	s.handle("GET /orders/shopify", s.member(s.shopifyOrdersPage))
@@ -86,6 +87,7 @@ func (s *server) register() {
 	s.handle("GET /imports/{id}/result", s.member(s.resultPage))
 	s.handle("GET /imports/{id}/refused.csv", s.member(s.refusedFile))
 	s.handle("GET /imports/{id}/labels.pdf", s.member(s.importLabels))
+	s.handle("GET /imports/{id}/export.zip", s.member(s.exportFile))
 
 	s.handle("GET /settings", s.member(s.settingsRoot))
 	s.handle("GET /settings/team", s.member(s.teamPage))

@@ -90,6 +90,9 @@ type upload struct {
 	// bulk names the bulk action of a job without a file (bulkJob): "submit",
 	// "withdraw" or "delete".
 	bulk string
+	// export names the export a job without a file makes (exportJob):
+	// "proofs".
+	export string
 
 	mu           sync.Mutex
 	Override     map[string]connect.Field
@@ -283,6 +286,7 @@ type importJob struct {
 	progress connect.ImportProgress
 	result   *connect.ImportResult
 	bulk     *connect.BulkResult // a bulk action's outcome
+	export   *proofZipOutcome    // an export's
 	err      error
 	finished bool
 	changed  chan struct{} // closed and replaced at every change
@@ -322,6 +326,21 @@ func (j *importJob) bulkProgressed(done, total int) {
 // bulkFinished records a bulk action's outcome.
 func (j *importJob) bulkFinished(res *connect.BulkResult, err error) {
 	j.update(func() { j.bulk, j.err, j.finished = res, err, true })
+}
+
+// exportProgressed records the orders an export has read.
+func (j *importJob) exportProgressed(read int) {
+	j.update(func() {
+		j.progress = connect.ImportProgress{Read: read, Stored: read}
+		if j.total > 0 && read > j.total {
+			j.total = read // the estimate was short
+		}
+	})
+}
+
+// exportFinished records an export's outcome.
+func (j *importJob) exportFinished(out *proofZipOutcome, err error) {
+	j.update(func() { j.export, j.err, j.finished = out, err, true })
 }
 
 // jobState is what the progress bar shows.

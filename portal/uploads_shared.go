@@ -78,9 +78,10 @@ const (
 	blobPreviewRefused = "preview-refused"
 	blobImportRefused  = "import-refused"
 	blobProgress       = "progress"
+	blobExport         = "export"
 )
 
-var uploadBlobs = []string{blobFile, blobSettings, blobPreviewRefused, blobImportRefused, blobProgress}
+var uploadBlobs = []string{blobFile, blobSettings, blobPreviewRefused, blobImportRefused, blobProgress, blobExport}
 
 // uploadsRoot is the key prefix of every upload's blobs.
 const uploadsRoot = "uploads/"
@@ -131,6 +132,8 @@ type uploadSettings struct {
 	// Bulk names the bulk action ("submit", "withdraw", "delete") of a job
 	// that acts on the orders a list's filter selects, rather than importing.
 	Bulk string `json:"bulk,omitempty"`
+	// Export names the export ("proofs") of a job that writes a file.
+	Export string `json:"export,omitempty"`
 }
 
 // uploadOwner is who may take an upload's steps: what upload.owns compares.
@@ -183,6 +186,15 @@ func (us *uploads) bulkJob(ctx context.Context, owner connect.Actor, action, nam
 		started: true, bulk: action})
 }
 
+// exportJob registers a shared upload without a file for an export, which
+// writes its file as the upload's blobExport, so that it gets the import's
+// progress page and any process serves the file.
+func (us *uploads) exportJob(ctx context.Context, owner connect.Actor, export, name string) (*upload, error) {
+	id := newID()
+	return us.register(ctx, &upload{ID: id, Owner: owner, Path: us.path(id), Name: name, Created: us.now(), shared: true,
+		started: true, export: export})
+}
+
 // register keeps a new job's settings for every process and this process's
 // registry.
 func (us *uploads) register(ctx context.Context, u *upload) (*upload, error) {
@@ -207,7 +219,7 @@ func (us *uploads) saveSettings(ctx context.Context, u *upload) error {
 	st := uploadSettings{Owner: uploadOwner{Kind: o.Kind, Account: o.Account, Client: o.Client, Member: o.Member,
 		APIKey: o.APIKey, User: o.User}, Name: u.Name, Size: u.Size, Created: u.Created, Stops: u.Stops,
 		Override: u.Override, AllOrNothing: u.AllOrNothing, Sheets: u.Sheets, SkipHidden: u.SkipHidden,
-		PreviewRead: u.previewRead, Header: u.header, Delimiter: u.delimiter, Started: u.started, Bulk: u.bulk}
+		PreviewRead: u.previewRead, Header: u.header, Delimiter: u.delimiter, Started: u.started, Bulk: u.bulk, Export: u.export}
 	u.mu.Unlock()
 	return us.putJSON(ctx, u.prefix()+blobSettings, st)
 }
@@ -279,7 +291,7 @@ func (us *uploads) get(ctx context.Context, id string, a connect.Actor) (*upload
 	owner := st.Owner.actor()
 	if u == nil {
 		u = &upload{ID: id, Owner: owner, Path: us.path(id), Name: st.Name, Size: st.Size, Created: st.Created,
-			Stops: st.Stops, bulk: st.Bulk, shared: true}
+			Stops: st.Stops, bulk: st.Bulk, export: st.Export, shared: true}
 	}
 	if !u.owns(a) || us.now().Sub(u.Created) > uploadTTL {
 		return nil, errNoUpload()
@@ -401,6 +413,7 @@ type jobRecord struct {
 	Error    string                `json:"error,omitempty"`
 	Result   *connect.ImportResult `json:"result,omitempty"`
 	Bulk     *connect.BulkResult   `json:"bulk,omitempty"`
+	Export   *proofZipOutcome      `json:"export,omitempty"`
 	Updated  time.Time             `json:"updated"`
 }
 
@@ -470,7 +483,7 @@ func (p *jobShare) write(ctx context.Context, final bool) {
 	p.final = final
 	p.job.mu.Lock()
 	rec := jobRecord{Total: p.job.total, Read: p.job.progress.Read, Stored: p.job.progress.Stored, Finished: p.job.finished,
-		Result: p.job.result, Bulk: p.job.bulk, Updated: p.us.now()}
+		Result: p.job.result, Bulk: p.job.bulk, Export: p.job.export, Updated: p.us.now()}
 	if p.job.err != nil {
 		rec.Code, rec.Error = connect.ErrorCode(p.job.err), message(p.job.err)
 	}
@@ -493,7 +506,7 @@ func (us *uploads) followJob(ctx context.Context, u *upload) (*importJob, error)
 	}
 	j := newImportJob(rec.Total)
 	j.progress = connect.ImportProgress{Read: rec.Read, Stored: rec.Stored}
-	j.finished, j.result, j.bulk = rec.Finished, rec.Result, rec.Bulk
+	j.finished, j.result, j.bulk, j.export = rec.Finished, rec.Result, rec.Bulk, rec.Export
 	if rec.Error != "" {
 		j.err = connect.Errorf(rec.Code, "%s", rec.Error)
 	}
@@ -501,7 +514,11 @@ func (us *uploads) followJob(ctx context.Context, u *upload) (*importJob, error)
 		j.finished = true
 		j.err = connect.Errorf(connect.Unavailable,
 			"the import stopped before it finished: the server running it went away. Nothing was imported; upload the file again")
-		if u.bulk != "" {
+		switch {
+		case u.export != "":
+			j.err = connect.Errorf(connect.Unavailable,
+				"the export stopped before it finished: the server making it went away. Export again")
+		case u.bulk != "":
 			// Its batches committed as they went.
 			j.err = connect.Errorf(connect.Unavailable,
 				"this stopped before it finished: the server running it went away. What it did until then is done; run it again for the rest")
