@@ -377,6 +377,8 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"GET /api/v1/webhooks/{id}/deliveries":     {tries: api("GET", "/api/v1/webhooks/"+hook+"/deliveries", nil)},
 		"GET /api/v1/orders/{id}/proof.pdf":        {tries: api("GET", "/api/v1/orders/"+string(bDone.ID)+"/proof.pdf", nil)},
 		"GET /api/v1/orders/{id}/labels.pdf":       {tries: api("GET", "/api/v1/orders/"+d+"/labels.pdf", nil)},
+		"GET /api/v1/proofs.zip":                   {tries: join(api("GET", "/api/v1/proofs.zip?id="+string(bDone.ID), nil), []isoTry{scoped("key", "GET", "/api/v1/proofs.zip?client="+cl, nil)})},
+		"GET /api/v1/statement":                    {tries: []isoTry{scoped("key", "GET", "/api/v1/statement?client="+cl, nil)}},
 		"POST /api/v1/imports":                     noID("imports into the caller's own client; the upload is removed when the call ends"),
 		"GET /api/v1/events": {tries: []isoTry{{who: "key", method: "GET", path: "/api/v1/events?after=" + url.QueryEscape(start), stream: true, want: isoScoped},
 			{who: "cookie", method: "GET", path: "/api/v1/events?after=" + url.QueryEscape(start), stream: true, want: isoScoped}}},

@@ -330,3 +330,9 @@ func (s *server) exportFile(w http.ResponseWriter, r *http.Request, v *viewer) e
 	}
 	return nil
 }
+
+// apiProofExport streams the client's proof export to its systems, as the
+// orders page's GET link does.
+func (s *server) apiProofExport(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	return s.writeProofExport(w, r, a, "")
+}

@@ -102,6 +102,22 @@ func TestProofExportIsAZipOfProofsWithASummary(t *testing.T) {
 	}
 	b.get("/orders/proofs.zip?from=yesterday").is(t, http.StatusUnprocessableEntity)
 
+	// The client's systems get the same ZIP through the API.
+	req, _ := http.NewRequest(http.MethodGet, e.base+"/api/v1/proofs.zip", nil)
+	req.Header.Set("Authorization", "Bearer "+e.apiKey(tm))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiZip, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("the API's export: %d %v", res.StatusCode, err)
+	}
+	if apiNames, _ := unzip(t, string(apiZip)); !cmp.Equal(apiNames, want) {
+		t.Fatalf("the API's entries: %q", apiNames)
+	}
+
 	d := e.dispatcher()
 	if names, _ := unzip(t, d.get("/dispatch/clients/"+string(tm.client.ID)+"/proofs.zip").is(t, http.StatusOK).body); len(names) != 4 {
 		t.Fatalf("the dispatcher's entries: %q", names)

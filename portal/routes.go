@@ -167,6 +167,8 @@ func (s *server) register() {
 	s.handle("GET /api/v1/orders/{id}", s.api(s.apiGetOrder))
 	s.handle("GET /api/v1/orders/{id}/proof.pdf", s.api(s.apiProof))
 	s.handle("GET /api/v1/orders/{id}/labels.pdf", s.api(s.apiLabels))
+	s.handle("GET /api/v1/proofs.zip", s.api(s.apiProofExport))
+	s.handle("GET /api/v1/statement", s.api(s.apiGetStatement))
 	s.handle("PUT /api/v1/orders/{id}", form(s.api(s.apiUpdateOrder)))
 	s.handle("DELETE /api/v1/orders/{id}", form(s.api(s.apiDeleteOrder)))
 	s.handle("POST /api/v1/orders/{id}/withdraw", form(s.api(s.apiWithdraw)))

@@ -141,3 +141,26 @@ func (s *server) clientStatementPDF(w http.ResponseWriter, r *http.Request, a co
 	}
 	return s.writeStatement(w, st)
 }
+
+// apiStatement is a statement as the JSON API answers it: the Service's,
+// with its rate and the time zone of its bounds.
+type apiStatement struct {
+	*connect.Statement
+	OnTimeRate float64 `json:"on_time_rate"`
+	TimeZone   string  `json:"time_zone"`
+}
+
+// apiGetStatement answers the client's statement of ?month= (the current
+// month by default) as JSON.
+func (s *server) apiGetStatement(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	st, err := s.statement(r, a, "")
+	if err != nil {
+		return err
+	}
+	zone := "UTC"
+	if st.Location != nil {
+		zone = st.Location.String()
+	}
+	writeJSON(w, http.StatusOK, apiStatement{Statement: st, OnTimeRate: st.OnTimeRate(), TimeZone: zone})
+	return nil
+}

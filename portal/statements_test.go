@@ -46,6 +46,21 @@ func TestStatementsForTheTeamAndTheDispatcher(t *testing.T) {
 	b.get("/statements?month=2026-13").is(t, http.StatusUnprocessableEntity)
 	b.get("/statements?month=2000-01").is(t, http.StatusOK).has(t, `id="statement-orders">0<`)
 
+	// The client's systems read the same month as JSON.
+	tok := e.apiKey(tm)
+	status, js := e.api(tok, http.MethodGet, "/api/v1/statement?month="+month, nil)
+	counts, _ := js["counts"].(map[string]any)
+	if status != http.StatusOK || js["orders"] != float64(2) || counts["delivered"] != float64(1) || counts["failed"] != float64(1) ||
+		js["time_zone"] != "Europe/Paris" || js["client_name"] != "Green Grocer" || js["on_time_rate"] == nil {
+		t.Fatalf("the API's statement: %d %v", status, js)
+	}
+	if failures, _ := js["failures"].([]any); len(failures) != 1 || failures[0].(map[string]any)["reason"] != "nobody home" {
+		t.Fatalf("the API's failures: %v", js["failures"])
+	}
+	if status, js := e.api(tok, http.MethodGet, "/api/v1/statement?month=2026-13", nil); status != http.StatusUnprocessableEntity {
+		t.Fatalf("a month that is not one: %d %v", status, js)
+	}
+
 	d := e.dispatcher()
 	d.get("/dispatch/clients/"+string(tm.client.ID)).is(t, http.StatusOK).has(t, `id="client-statement"`)
 	dp := d.get("/dispatch/clients/"+string(tm.client.ID)+"/statement").is(t, http.StatusOK)
