@@ -208,3 +208,38 @@ func TestTheInvitePageNamesTheInvitingCompany(t *testing.T) {
 	e.browser().get("/track/"+l.Token).is(t, http.StatusOK).has(t, "Your delivery from Blue Bakery",
 		"Order B-1 · delivered by Speedy Couriers of "+string(e.acct))
 }
+
+// A stop row links to the order as the console shows it: its client, state,
+// proof and timeline, with its proof and labels as PDF; no team actions,
+// tracking links or live section.
+func TestTheConsoleShowsAnOrderWithItsProofAndLabels(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	sub := e.w.OrderFrom(tm.owner, connect.StatusSubmitted, connect.OrderInput{Ref: "C-1", Address: connect.Address{Line1: "1 Main St"}, PackageCount: 2})
+	done := e.w.OrderFrom(tm.owner, connect.StatusDelivered, connect.OrderInput{Ref: "C-2", Address: connect.Address{Line1: "2 Main St"}})
+	d := e.dispatcher()
+	d.get("/dispatch/stops").is(t, http.StatusOK).has(t, `<a href="/dispatch/orders/`+string(sub.ID)+`">C-1</a>`)
+
+	page := d.get("/dispatch/orders/"+string(sub.ID)).is(t, http.StatusOK)
+	page.has(t, "Order C-1", `href="/dispatch/clients/`+string(tm.client.ID)+`">Green Grocer</a>`, string(tm.client.Number),
+		`href="/dispatch/orders/`+string(sub.ID)+`/labels.pdf?sheet=4x6"`, "1 Main St")
+	page.lacks(t, "data-live-order", "Tracking links", `id="withdraw-order"`, `href="/orders/`)
+	labels := d.get("/dispatch/orders/"+string(sub.ID)+"/labels.pdf?sheet=a4").is(t, http.StatusOK)
+	if !strings.Contains(labels.body, "C-1") || !strings.Contains(labels.body, "2 of 2") {
+		t.Fatalf("labels: %s", labels.body)
+	}
+
+	proof := d.get("/dispatch/orders/"+string(done.ID)).is(t, http.StatusOK)
+	proof.has(t, `id="proof"`, `href="/dispatch/orders/`+string(done.ID)+`/proof.pdf"`, `id="timeline"`)
+	if pdf := d.get("/dispatch/orders/"+string(done.ID)+"/proof.pdf").is(t, http.StatusOK).body; !strings.HasPrefix(pdf, "proof of C-2") {
+		t.Fatalf("proof: %q", pdf)
+	}
+	// The order's team sees its own page, with its own links, unchanged.
+	e.signedIn(tm.email).get("/orders/"+string(done.ID)).is(t, http.StatusOK).has(t, `href="/orders/`+string(done.ID)+`/proof.pdf"`, "data-live-order")
+	// Nobody else reaches the console's page.
+	e.signedIn(tm.email).get("/dispatch/orders/"+string(sub.ID)).is(t, http.StatusUnauthorized)
+	other := e.browser()
+	other.header.Set("X-Test-Dispatcher", "another-account")
+	other.get("/dispatch/orders/"+string(sub.ID)).is(t, http.StatusNotFound)
+}

@@ -271,6 +271,14 @@ type orderData struct {
 	People map[connect.MemberID]string
 	// Documents is set when the portal makes documents (Config.Documents).
 	Documents bool
+	// Base is where the order's own pages are: s.path("/orders/<id>") for
+	// its team, "/dispatch/orders/<id>" in the console.
+	Base string
+	// Console is set on the dispatcher's page of the order: no team actions,
+	// no tracking links, no live updates (they are the team's stream).
+	Console bool
+	// Client names the order's client on the console's page.
+	Client *connect.Client
 }
 
 // Withdrawable reports whether the order can be withdrawn now.
@@ -295,7 +303,29 @@ func (s *server) loadOrder(r *http.Request, v *viewer) (orderData, error) {
 	if err != nil {
 		return orderData{}, err
 	}
-	return orderData{O: o, Links: links, V: v, People: people, Documents: s.cfg.Documents != nil}, nil
+	return orderData{O: o, Links: links, V: v, People: people, Documents: s.cfg.Documents != nil, Base: s.path("/orders/%s", o.ID)}, nil
+}
+
+// consoleOrderPage is an order as its account's dispatchers see it (a stop
+// row's link): its details, state, proof and timeline, its proof and labels
+// as PDF, and its client.
+func (s *server) consoleOrderPage(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	o, err := s.svc.Order(r.Context(), a, connect.OrderID(r.PathValue("id")))
+	if err != nil {
+		return err
+	}
+	people, err := s.people(r.Context(), a, o.Client)
+	if err != nil {
+		return err
+	}
+	cl, err := s.svc.Client(r.Context(), a, o.Client)
+	if err != nil {
+		return err
+	}
+	d := orderData{O: o, People: people, Documents: s.cfg.Documents != nil, Base: s.path("/dispatch/orders/%s", o.ID),
+		Console: true, Client: cl}
+	s.render(w, r, http.StatusOK, "order", &page{Title: "Order " + orderName(o), Tab: "stops", Data: d})
+	return nil
 }
 
 func (s *server) orderPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
