@@ -880,7 +880,9 @@ var notApplicable = map[string]string{
 	"RunOutbox":     "the library's worker: it takes no id and no credential, and delivers entries the tenants' own changes wrote",
 	"DeliverOutbox": "as RunOutbox, one batch",
 	"Close":         "stops the Service; names nothing",
-	"WithStore":     "the host's wiring (its transaction's Store): every call on the Service it returns takes an actor and is checked as here",
+	"AccountLocation": "names nothing: the host's time zone of the caller's own account (Config.AccountLocation), " +
+		"asked for the actor's Account only (TestAccountLocationIsTheHostsOrUTC)",
+	"WithStore": "the host's wiring (its transaction's Store): every call on the Service it returns takes an actor and is checked as here",
 	"RequestPasswordReset": "takes an email and mails a link to that email's own memberships only, answering the same " +
 		"for every email (TestPasswordResetLinksGoToEachMembershipOfTheEmail)",
 }

@@ -25,13 +25,17 @@ type ListOrdersParams struct {
 	// trimmed, at most 200 characters.
 	Search                     string
 	CreatedFrom, CreatedBefore time.Time
+	// Sort orders the list: "" sorts the completed view by completion
+	// (OrderSortCompleted) and every other list by creation; completion sorts
+	// only lists of completed statuses.
+	Sort OrderSort
 	// Cursor continues after the previous page (its OrderPage.Next).
 	Cursor string
 	// Limit is the page size: 0 means 50, at most 500.
 	Limit int
 }
 
-// OrderPage is one page of orders, newest first.
+// OrderPage is one page of orders, newest (or most recently completed) first.
 type OrderPage struct {
 	Orders []*Order `json:"orders"`
 	// Next is the cursor of the next page; "" when this is the last.
@@ -88,8 +92,7 @@ func (s *Service) Orders(ctx context.Context, a Actor, p ListOrdersParams) (*Ord
 	page := &OrderPage{Orders: orders}
 	if len(orders) > limit {
 		page.Orders = orders[:limit]
-		last := page.Orders[limit-1]
-		page.Next = OrderCursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
+		page.Next = cursorAfter(page.Orders[limit-1], q.Sort).Encode()
 	}
 	return page, nil
 }
@@ -125,15 +128,54 @@ func (c caller) orderQuery(p ListOrdersParams) (Scope, OrderQuery, error) {
 			return Scope{}, OrderQuery{}, Errorf(Invalid, "unknown status %q", st)
 		}
 	}
+	if q.Sort, err = sortOf(p, q.Statuses); err != nil {
+		return Scope{}, OrderQuery{}, err
+	}
 	q.Limit = pageSize(q.Limit)
 	if p.Cursor != "" {
 		cur, err := DecodeCursor(p.Cursor)
 		if err != nil {
 			return Scope{}, OrderQuery{}, err
 		}
+		if cur.CompletedAt.IsZero() != (q.Sort != OrderSortCompleted) {
+			return Scope{}, OrderQuery{}, Errorf(Invalid, "the page cursor is of another order of the list; start from the first page")
+		}
 		q.After = &cur
 	}
 	return scope, q, nil
+}
+
+// sortOf is the Store's sort of a list. Errors: ErrInvalid for an unknown
+// sort, or completion for statuses that are not all completed ones.
+func sortOf(p ListOrdersParams, statuses []Status) (OrderSort, error) {
+	switch p.Sort {
+	case "":
+		if p.View == ViewCompleted {
+			return OrderSortCompleted, nil
+		}
+		return OrderSortCreated, nil
+	case OrderSortCreated:
+		return OrderSortCreated, nil
+	case OrderSortCompleted:
+		if len(statuses) == 0 {
+			return "", Errorf(Invalid, "only completed orders are sorted by completion: ask for the completed view or their statuses")
+		}
+		for _, st := range statuses {
+			if !st.Final() {
+				return "", Errorf(Invalid, "only completed orders are sorted by completion, not %s ones", st)
+			}
+		}
+		return OrderSortCompleted, nil
+	}
+	return "", Errorf(Invalid, "unknown sort %q: %q or %q", p.Sort, OrderSortCreated, OrderSortCompleted)
+}
+
+// cursorAfter is the cursor of the page that follows o in a list of the sort.
+func cursorAfter(o *Order, sort OrderSort) OrderCursor {
+	if sort == OrderSortCompleted {
+		return OrderCursor{CompletedAt: o.CompletedAt(), ID: o.ID}
+	}
+	return OrderCursor{CreatedAt: o.CreatedAt, ID: o.ID}
 }
 
 // Order returns one order with its history: a member's client's, or any of the
@@ -163,6 +205,9 @@ func (s *Service) Order(ctx context.Context, a Actor, id OrderID) (*Order, error
 // Encode returns the cursor as an opaque URL-safe string.
 func (c OrderCursor) Encode() string {
 	raw := strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + ":" + string(c.ID)
+	if !c.CompletedAt.IsZero() {
+		raw = "c" + strconv.FormatInt(c.CompletedAt.UnixMicro(), 10) + ":" + string(c.ID)
+	}
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
@@ -188,13 +233,20 @@ func DecodeCursor(s string) (OrderCursor, error) {
 	if err != nil {
 		return OrderCursor{}, bad
 	}
+	completed := len(raw) > 0 && raw[0] == 'c'
+	if completed {
+		raw = raw[1:]
+	}
 	micros, id, ok := strings.Cut(string(raw), ":")
 	if !ok || id == "" {
 		return OrderCursor{}, bad
 	}
 	n, err := strconv.ParseInt(micros, 10, 64)
-	if err != nil {
+	if err != nil || completed && n == 0 {
 		return OrderCursor{}, bad
+	}
+	if completed {
+		return OrderCursor{CompletedAt: time.UnixMicro(n).UTC(), ID: OrderID(id)}, nil
 	}
 	return OrderCursor{CreatedAt: time.UnixMicro(n).UTC(), ID: OrderID(id)}, nil
 }

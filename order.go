@@ -156,6 +156,25 @@ type Order struct {
 	ShopifyFulfillment *ShopifyFulfillment `json:"shopify_fulfillment,omitempty"`
 }
 
+// CompletedAt is when the order was completed: for a delivered or failed
+// order, the time of the route event that completed it (its last; the time
+// it was stored when it came without one), for a cancelled order the time it
+// was cancelled; zero for an order not completed. Completed lists are sorted
+// by it (OrderSortCompleted); storage computes the same from the order's
+// columns.
+func (o *Order) CompletedAt() time.Time {
+	switch {
+	case o.Status == StatusDelivered || o.Status == StatusFailed:
+		if !o.RouteEventAt.IsZero() {
+			return o.RouteEventAt
+		}
+		return o.UpdatedAt
+	case o.Status == StatusCancelled:
+		return o.UpdatedAt
+	}
+	return time.Time{}
+}
+
 // OrderEvent is one entry of an order's timeline: a status change or an ETA update.
 // The same events feed live updates (Service.Subscribe).
 type OrderEvent struct {

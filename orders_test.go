@@ -299,3 +299,77 @@ func TestOrdersSearchAndFilter(t *testing.T) {
 		}
 	}
 }
+
+// The completed view lists the most recently completed first, whatever the
+// orders' creation, page after page; a list sorts by completion only when
+// every status in it is a completed one, and a cursor serves only its sort.
+func TestTheCompletedViewSortsByCompletion(t *testing.T) {
+	w := newWorld(t)
+	w.Clock.Set(t0)
+	early := w.OrderFrom(w.owner, connect.StatusScheduled, connect.OrderInput{Ref: "EARLY", Address: connect.Address{Line1: "1 High St"}})
+	w.advance(time.Hour)
+	delivered := w.OrderFrom(w.owner, connect.StatusDelivered, connect.OrderInput{Ref: "DELIVERED", Address: connect.Address{Line1: "2 High St"}})
+	w.advance(time.Hour)
+	cancelled := w.OrderFrom(w.owner, connect.StatusCancelled, connect.OrderInput{Ref: "CANCELLED", Address: connect.Address{Line1: "3 High St"}})
+	w.advance(time.Hour)
+	at := w.Clock.Now()
+	if _, err := w.svc.ApplyRouteEvents(w.ctx, connect.AsRouteSync(w.owner.Account), []connect.RouteEvent{
+		{ID: "done-early", Order: early.ID, Event: connect.EventComplete, At: at, Proof: &connect.ProofOfDelivery{RecipientName: "Rita", At: at}}}); err != nil {
+		t.Fatal(err)
+	}
+	refs := func(p connect.ListOrdersParams) []string {
+		t.Helper()
+		var out []string
+		p.Limit = 1
+		for range 10 {
+			page, err := w.svc.Orders(w.ctx, w.owner, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range page.Orders {
+				out = append(out, o.Ref)
+			}
+			if p.Cursor = page.Next; p.Cursor == "" {
+				return out
+			}
+		}
+		t.Fatal("pagination does not end")
+		return nil
+	}
+	if got := refs(connect.ListOrdersParams{View: connect.ViewCompleted}); !cmp.Equal(got, []string{"EARLY", "CANCELLED", "DELIVERED"}) {
+		t.Fatalf("completed, by completion: %q", got)
+	}
+	if got := refs(connect.ListOrdersParams{View: connect.ViewCompleted, Sort: connect.OrderSortCreated}); !cmp.Equal(got, []string{"CANCELLED", "DELIVERED", "EARLY"}) {
+		t.Fatalf("completed, by creation: %q", got)
+	}
+	if got := refs(connect.ListOrdersParams{Statuses: []connect.Status{connect.StatusDelivered}, Sort: connect.OrderSortCompleted}); !cmp.Equal(got, []string{"EARLY", "DELIVERED"}) {
+		t.Fatalf("delivered, by completion: %q", got)
+	}
+	o, err := w.svc.Order(w.ctx, w.owner, early.ID)
+	if err != nil || !o.CompletedAt().Equal(at) {
+		t.Fatalf("completed at %v (%v), want %v", o.CompletedAt(), err, at)
+	}
+	near := func(a, b time.Time) bool { return a.Sub(b).Abs() < time.Second } // the World's clock ticks as it works
+	if c, _ := w.svc.Order(w.ctx, w.owner, cancelled.ID); !near(c.CompletedAt(), t0.Add(2*time.Hour)) {
+		t.Fatalf("cancelled at %v", c.CompletedAt())
+	}
+	if d, _ := w.svc.Order(w.ctx, w.owner, delivered.ID); !near(d.CompletedAt(), t0.Add(time.Hour)) {
+		t.Fatalf("delivered at %v", d.CompletedAt())
+	}
+
+	for name, p := range map[string]connect.ListOrdersParams{
+		"active by completion":      {View: connect.ViewActive, Sort: connect.OrderSortCompleted},
+		"every order by completion": {Sort: connect.OrderSortCompleted},
+		"an unknown sort":           {View: connect.ViewCompleted, Sort: "ref"},
+	} {
+		if _, err := w.svc.Orders(w.ctx, w.owner, p); !errors.Is(err, connect.ErrInvalid) {
+			t.Errorf("%s: %v, want ErrInvalid", name, err)
+		}
+	}
+	byCompletion, err := w.svc.Orders(w.ctx, w.owner, connect.ListOrdersParams{View: connect.ViewCompleted, Limit: 1})
+	if err != nil || byCompletion.Next == "" {
+		t.Fatalf("first page: %+v, %v", byCompletion, err)
+	}
+	_, err = w.svc.Orders(w.ctx, w.owner, connect.ListOrdersParams{View: connect.ViewCompleted, Sort: connect.OrderSortCreated, Cursor: byCompletion.Next})
+	connecttest.WantCode(t, err, connect.Invalid)
+}

@@ -483,12 +483,27 @@ type OrderQuery struct {
 	// CreatedFrom and CreatedBefore keep the orders created in [CreatedFrom,
 	// CreatedBefore); a zero time leaves that end open.
 	CreatedFrom, CreatedBefore time.Time
-	// After continues a list after the last order of the previous page.
+	// Sort orders the list: newest created first (""), or most recently
+	// completed first (OrderSortCompleted, for completed statuses only).
+	Sort OrderSort
+	// After continues a list after the last order of the previous page (a
+	// cursor of the same Sort).
 	After *OrderCursor
 	// Limit is the page size; the Store returns at most Limit orders (all when
 	// Limit ≤ 0).
 	Limit int
 }
+
+// OrderSort is the order of a list of orders. Ties are broken by id.
+type OrderSort string
+
+const (
+	// OrderSortCreated lists the newest created first (the default).
+	OrderSortCreated OrderSort = "created"
+	// OrderSortCompleted lists the most recently completed first (see
+	// Order.CompletedAt), for lists of completed statuses only.
+	OrderSortCompleted OrderSort = "completed"
+)
 
 // ClientQuery selects a page of clients for ClientStore.ClientsPage.
 type ClientQuery struct {
@@ -509,11 +524,14 @@ type ClientCursor struct {
 }
 
 // OrderCursor is a position in a list of orders, newest first: the creation time and
-// id of the last order seen. Ties on time are broken by id, so no order is skipped
-// or repeated across pages.
+// id of the last order seen (its completion time in a list by completion). Ties on
+// time are broken by id, so no order is skipped or repeated across pages.
 type OrderCursor struct {
 	CreatedAt time.Time
 	ID        OrderID
+	// CompletedAt is set instead of CreatedAt in a list by completion
+	// (OrderSortCompleted).
+	CompletedAt time.Time
 }
 
 // SetStatusParams is a compare-and-set status change (of the scope given to

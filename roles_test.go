@@ -57,6 +57,10 @@ var operations = []struct {
 		_, err := tm.svc.ClientsPage(tm.ctx, a, connect.ClientsParams{})
 		return err
 	}},
+	{"AccountLocation", []string{"owner", "admin", "member", "dispatcher", "host", "shopify"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.AccountLocation(tm.ctx, a)
+		return err
+	}},
 	{"Client", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.Client(tm.ctx, a, tm.client.ID)
 		return err

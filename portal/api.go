@@ -256,7 +256,7 @@ type apiOrderList struct {
 func (s *server) apiListOrders(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
 	q := r.URL.Query()
 	p := connect.ListOrdersParams{View: connect.View(q.Get("view")), Cursor: q.Get("cursor"),
-		Search: q.Get("q"), Source: connect.Source(q.Get("source"))}
+		Search: q.Get("q"), Source: connect.Source(q.Get("source")), Sort: connect.OrderSort(q.Get("sort"))}
 	var err error
 	if p.CreatedFrom, err = apiTime(q, "created_from"); err != nil {
 		return err

@@ -8,6 +8,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dispatchkit/connect"
 )
 
 // TestTheOrderListSearchesAndFilters finds drafts by a search and a source,
@@ -49,5 +54,48 @@ func TestTheOrderListSearchesAndFilters(t *testing.T) {
 	}
 	if status, body := e.api(key, http.MethodGet, "/api/v1/orders?created_before=soon", nil); status != http.StatusUnprocessableEntity {
 		t.Fatalf("API bad time: %d %v", status, body)
+	}
+}
+
+// The Completed tab lists the most recently completed first: an order
+// created first and delivered last leads it; the API sorts the same, or by
+// creation when asked.
+func TestTheCompletedTabListsTheLastCompletedFirst(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	early := e.w.OrderFrom(tm.owner, connect.StatusScheduled, connect.OrderInput{Ref: "EARLY", Address: connect.Address{Line1: "1 Main St"}})
+	e.w.OrderFrom(tm.owner, connect.StatusDelivered, connect.OrderInput{Ref: "LATE", Address: connect.Address{Line1: "2 Main St"}})
+	time.Sleep(5 * time.Millisecond) // the portal's clock is the real one: complete EARLY after LATE
+	at := time.Now()
+	if _, err := e.svc.ApplyRouteEvents(e.ctx, connect.AsRouteSync(tm.owner.Account), []connect.RouteEvent{
+		{ID: "done-early", Order: early.ID, Event: connect.EventComplete, At: at, Proof: &connect.ProofOfDelivery{RecipientName: "Rita", At: at}}}); err != nil {
+		t.Fatal(err)
+	}
+	page := e.signedIn(tm.email).get("/orders?view=completed").is(t, http.StatusOK)
+	if i, j := strings.Index(page.body, ">EARLY<"), strings.Index(page.body, ">LATE<"); i < 0 || j < 0 || i > j {
+		t.Fatalf("EARLY at %d, LATE at %d: want EARLY first", i, j)
+	}
+	tok := e.apiKey(tm)
+	refs := func(query string) []any {
+		t.Helper()
+		status, body := e.api(tok, http.MethodGet, "/api/v1/orders?view=completed"+query, nil)
+		if status != http.StatusOK {
+			t.Fatalf("%s: %d %v", query, status, body)
+		}
+		var out []any
+		for _, o := range body["orders"].([]any) {
+			out = append(out, o.(map[string]any)["ref"])
+		}
+		return out
+	}
+	if got := refs(""); !cmp.Equal(got, []any{"EARLY", "LATE"}) {
+		t.Fatalf("API, by completion: %v", got)
+	}
+	if got := refs("&sort=created"); !cmp.Equal(got, []any{"LATE", "EARLY"}) {
+		t.Fatalf("API, by creation: %v", got)
+	}
+	if status, body := e.api(tok, http.MethodGet, "/api/v1/orders?view=active&sort=completed", nil); status != http.StatusUnprocessableEntity {
+		t.Fatalf("active by completion: %d %v", status, body)
 	}
 }

@@ -41,17 +41,6 @@ func (s *server) stats(ctx context.Context, a connect.Actor) (*homeData, error) 
 	return h, nil
 }
 
-// completedAt is when a delivered or failed order was completed at the stop.
-func completedAt(o *connect.Order) time.Time {
-	if o.Proof != nil && !o.Proof.At.IsZero() {
-		return o.Proof.At
-	}
-	if !o.RouteEventAt.IsZero() {
-		return o.RouteEventAt
-	}
-	return o.UpdatedAt
-}
-
 func (s *server) home(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	h, err := s.stats(r.Context(), v.Actor)
 	if err != nil {
@@ -562,12 +551,7 @@ var exportColumns = func() []exportColumn {
 		exportColumn{"Created", func(o *connect.Order) string { return ts(o.CreatedAt) }},
 		exportColumn{"Submitted", func(o *connect.Order) string { return ts(o.SubmittedAt) }},
 		exportColumn{"ETA", func(o *connect.Order) string { return ts(o.ETA) }},
-		exportColumn{"Completed", func(o *connect.Order) string {
-			if o.Status == connect.StatusDelivered || o.Status == connect.StatusFailed {
-				return ts(completedAt(o))
-			}
-			return ""
-		}},
+		exportColumn{"Completed", func(o *connect.Order) string { return ts(o.CompletedAt()) }},
 		exportColumn{"Failure reason", func(o *connect.Order) string { return o.FailureReason }},
 		exportColumn{"Received by", func(o *connect.Order) string {
 			if o.Proof != nil {

@@ -155,7 +155,7 @@ func (s *server) writeProofZip(ctx context.Context, a connect.Actor, p connect.P
 			received = o.Proof.RecipientName
 		}
 		return sum.Write(escapeCells([]string{name, o.Ref, string(o.ID), o.Status.Label(), o.Recipient.Name, received,
-			completedAt(o).UTC().Format(time.RFC3339), o.FailureReason}))
+			o.CompletedAt().UTC().Format(time.RFC3339), o.FailureReason}))
 	})
 	if err != nil && zw == nil {
 		return out, err // nothing written yet: an error page

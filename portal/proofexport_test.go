@@ -154,7 +154,7 @@ func TestTheProofExportIsMadeInTheBackground(t *testing.T) {
 	b.get(job+"/progress").is(t, http.StatusSeeOther) // finished: on to the result
 	res := b.get(job+"/result").is(t, http.StatusOK).has(t, `id="export-ready"`, "2 proofs of delivery", `href="`+job+`/export.zip"`)
 	res.lacks(t, `id="export-cut"`)
-	zipped := b.get(job + "/export.zip").is(t, http.StatusOK)
+	zipped := b.get(job+"/export.zip").is(t, http.StatusOK)
 	if ct := zipped.header.Get("Content-Type"); ct != "application/zip" || zipped.header.Get("Content-Length") != strconv.Itoa(len(zipped.body)) {
 		t.Fatalf("Content-Type %q, Content-Length %q of %d bytes", ct, zipped.header.Get("Content-Length"), len(zipped.body))
 	}
@@ -175,9 +175,9 @@ func TestTheProofExportIsMadeInTheBackground(t *testing.T) {
 
 	// Another member of the team may not take it; neither may another client.
 	_, mate := e.addMember(tm, connect.RoleMember)
-	e.signedIn(mate).get(job + "/export.zip").is(t, http.StatusNotFound)
+	e.signedIn(mate).get(job+"/export.zip").is(t, http.StatusNotFound)
 	other := e.signUp("Blue Bakery", uploads)
-	e.signedIn(other.email).get(job + "/export.zip").is(t, http.StatusNotFound)
+	e.signedIn(other.email).get(job+"/export.zip").is(t, http.StatusNotFound)
 }
 
 // failingExports is Blobs whose exports' puts fail after reading a little of

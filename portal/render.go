@@ -197,7 +197,7 @@ func (s *server) funcs() template.FuncMap {
 		"ferr":        func(errs map[string]string, name string) string { return errs[name] },
 		"ref":         orderName,
 		"who":         who,
-		"completedAt": completedAt,
+		"completedAt": (*connect.Order).CompletedAt,
 		"row": func(o *connect.Order, view connect.View, v *viewer) rowData {
 			return rowData{O: o, View: view, V: v}
 		},

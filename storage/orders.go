@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"time"
+
 	"context"
 	"slices"
 	"strings"
@@ -227,10 +229,11 @@ func (s *Store) selectOrders(ctx context.Context, scope connect.Scope, q connect
 	if !q.CreatedBefore.IsZero() {
 		sel = sel.Where("created_at < ?", dbTime(q.CreatedBefore))
 	}
+	key, after := listKey(q)
 	if q.After != nil {
-		sel = sel.Where("(created_at, id) < (?, ?)", dbTime(q.After.CreatedAt), string(q.After.ID))
+		sel = sel.Where("("+key+", id) < (?, ?)", dbTime(after), string(q.After.ID))
 	}
-	sel = sel.OrderExpr("created_at DESC, id DESC")
+	sel = sel.OrderExpr(key + " DESC, id DESC")
 	if q.Limit > 0 {
 		sel = sel.Limit(int64(q.Limit))
 	}
@@ -238,6 +241,24 @@ func (s *Store) selectOrders(ctx context.Context, scope connect.Scope, q connect
 		return nil, translate(ctx, err, "listing orders")
 	}
 	return ordersOf(rows)
+}
+
+// completedAtSQL is connect.Order.CompletedAt of a completed order's row:
+// the expression the completed lists are sorted by, and their indexes
+// (orders_client_completed, orders_account_completed) hold.
+const completedAtSQL = "(CASE WHEN status = 'cancelled' THEN updated_at ELSE coalesce(route_event_at, updated_at) END)"
+
+// listKey is the SQL of the time a list of q's sort is ordered by (newest
+// first, then by id), and the time of its cursor.
+func listKey(q connect.OrderQuery) (string, time.Time) {
+	var after connect.OrderCursor
+	if q.After != nil {
+		after = *q.After
+	}
+	if q.Sort == connect.OrderSortCompleted {
+		return completedAtSQL, after.CompletedAt
+	}
+	return "created_at", after.CreatedAt
 }
 
 // orderSearchColumns are the columns an OrderQuery.Search looks in.

@@ -70,6 +70,10 @@ func planQueries() []struct {
 		{client, connect.OrderQuery{Statuses: connect.ViewActive.Statuses(), Limit: 51, After: after}, "orders_client_active"},
 		{client, connect.OrderQuery{Statuses: []connect.Status{connect.StatusDraft}, Limit: 51}, "orders_client_status"},
 		{connect.Scope{Account: "a"}, connect.OrderQuery{Statuses: []connect.Status{connect.StatusSubmitted}, Depot: "d1", Limit: 51}, "orders_unassigned"},
+		{client, connect.OrderQuery{Statuses: connect.ViewCompleted.Statuses(), Sort: connect.OrderSortCompleted, Limit: 51}, "orders_client_completed"},
+		{client, connect.OrderQuery{Statuses: connect.ViewCompleted.Statuses(), Sort: connect.OrderSortCompleted, Limit: 51,
+			After: &connect.OrderCursor{CompletedAt: time.Date(2026, 1, 1, 0, 3, 20, 0, time.UTC), ID: "o0200"}}, "orders_client_completed"},
+		{connect.Scope{Account: "a"}, connect.OrderQuery{Statuses: connect.ViewCompleted.Statuses(), Sort: connect.OrderSortCompleted, Limit: 51}, "orders_account_completed"},
 	}
 }
 

@@ -126,15 +126,17 @@ func preparedOrders(scope connect.Scope, q connect.OrderQuery) (string, []any, b
 	if !q.CreatedBefore.IsZero() {
 		b.WriteString(" AND created_at < " + param(dbTime(q.CreatedBefore)) + "::timestamptz")
 	}
+	key, after := listKey(q)
 	if q.After != nil {
-		b.WriteString(" AND (created_at, id) < (" + param(dbTime(q.After.CreatedAt)) + "::timestamptz, " +
+		b.WriteString(" AND (" + key + ", id) < (" + param(dbTime(after)) + "::timestamptz, " +
 			param(string(q.After.ID)) + ")")
 	}
-	b.WriteString(" ORDER BY created_at DESC, id DESC")
+	b.WriteString(" ORDER BY " + key + " DESC, id DESC")
 	if q.Limit > 0 {
 		b.WriteString(" LIMIT " + param(int64(q.Limit)))
 	}
-	if scope.Client != "" && (q.Search != "" || q.Source != "") && q.Depot == "" {
+	// (A list by completion reads orders_client_completed, in its order.)
+	if scope.Client != "" && (q.Search != "" || q.Source != "") && q.Depot == "" && q.Sort != connect.OrderSortCompleted {
 		// A search reads the client's orders until the page fills, most of them
 		// not matching: find the page's ids in orders_client_search, which holds
 		// every column the conditions name (an index-only scan), then read

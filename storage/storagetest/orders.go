@@ -667,3 +667,83 @@ func testExistingFingerprints(t *testing.T, f *fixture) {
 	must(t, err)
 	same(t, "ExistingFingerprints(nil)", map[string]int{}, got)
 }
+
+// testOrdersByCompletion lists completed orders most recently completed
+// first (connect.Order.CompletedAt: a delivery's or failure's route event,
+// else when it was stored; a cancellation's time), whatever their creation,
+// a page at a time, and follows an order completed since.
+func testOrdersByCompletion(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	d := f.client(c.Account)
+	mk := func(cl *connect.Client, st connect.Status, created, completed int) *connect.Order {
+		o := f.order(cl, st, created)
+		switch st {
+		case connect.StatusCancelled:
+			o.UpdatedAt = f.at(completed)
+			o.RouteEventAt = f.at(1) // scheduled long ago, then cancelled
+		case connect.StatusDelivered, connect.StatusFailed:
+			o.RouteEventAt, o.UpdatedAt = f.at(completed), f.at(completed+50)
+		}
+		return o
+	}
+	orders := []*connect.Order{
+		mk(c, connect.StatusDelivered, 1, 40),
+		mk(c, connect.StatusFailed, 2, 10),
+		mk(c, connect.StatusCancelled, 3, 30),
+		mk(c, connect.StatusDelivered, 4, 20),
+		mk(c, connect.StatusDelivered, 5, 20), // the same instant: by id
+		mk(c, connect.StatusDelivered, 6, 5),
+	}
+	noEvent := mk(c, connect.StatusDelivered, 7, 0)
+	noEvent.RouteEventAt, noEvent.UpdatedAt = time.Time{}, f.at(25) // stored delivered, without an event
+	orders = append(orders, noEvent)
+	open := mk(c, connect.StatusScheduled, 8, 0)
+	theirs := mk(d, connect.StatusDelivered, 9, 35)
+	f.store(append(orders, open, theirs)...)
+
+	byCompletion := func(list []*connect.Order) []*connect.Order {
+		out := slices.Clone(list)
+		slices.SortFunc(out, func(a, b *connect.Order) int {
+			if c := b.CompletedAt().Compare(a.CompletedAt()); c != 0 {
+				return c
+			}
+			return strings.Compare(string(b.ID), string(a.ID))
+		})
+		return out
+	}
+	completed := connect.OrderQuery{Statuses: connect.ViewCompleted.Statuses(), Sort: connect.OrderSortCompleted}
+	pages := func(sc connect.Scope, q connect.OrderQuery) []*connect.Order {
+		t.Helper()
+		var got []*connect.Order
+		q.Limit = 2
+		for page := 0; ; page++ {
+			if page > 20 {
+				t.Fatal("pagination does not end")
+			}
+			p, err := f.s.Orders(f.ctx, sc, q)
+			must(t, err)
+			got = append(got, p...)
+			if len(p) < q.Limit {
+				return got
+			}
+			last := p[len(p)-1]
+			q.After = &connect.OrderCursor{CompletedAt: last.CompletedAt(), ID: last.ID}
+		}
+	}
+	same(t, "the client's, by completion over pages", ids(byCompletion(orders)), ids(pages(scopeOf(c), completed)))
+	same(t, "the account's, by completion over pages", ids(byCompletion(append(orders, theirs))),
+		ids(pages(connect.Scope{Account: c.Account}, completed)))
+	delivered := completed
+	delivered.Statuses = []connect.Status{connect.StatusDelivered}
+	same(t, "the delivered ones", ids(byCompletion([]*connect.Order{orders[0], orders[3], orders[4], orders[5], noEvent})),
+		ids(pages(scopeOf(c), delivered)))
+
+	// The scheduled order is delivered now: it comes first.
+	done := *open
+	done.Status, done.RouteEventAt, done.UpdatedAt = connect.StatusDelivered, f.at(60), f.at(60)
+	must(t, f.set(connect.SetStatusParams{From: connect.StatusScheduled, Version: open.Version, Order: &done,
+		Events: []connect.OrderEvent{{Order: open.ID, Event: "complete", From: connect.StatusScheduled, To: connect.StatusDelivered, At: f.at(60)}}}))
+	first, err := f.s.Orders(f.ctx, scopeOf(c), connect.OrderQuery{Statuses: completed.Statuses, Sort: completed.Sort, Limit: 1})
+	must(t, err)
+	same(t, "the order completed last", []connect.OrderID{open.ID}, ids(first))
+}

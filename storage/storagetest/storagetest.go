@@ -113,6 +113,7 @@ func RunOrders(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"OrdersPaginateWithTies", testPaginationTies},
 		{"OrdersFilterByStatusDepotAndClient", testOrderFilters},
 		{"OrdersSearchAndFilterBySourceAndDate", testOrderSearch},
+		{"OrdersByCompletionMostRecentFirst", testOrdersByCompletion},
 		{"CountOrdersPerClientAndStatus", testCountOrders},
 		{"CountOrdersFollowEveryWrite", testCountsFollowWrites},
 		{"CountClientOrdersOfSomeClients", testClientOrderCounts},
