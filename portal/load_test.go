@@ -45,6 +45,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
@@ -165,9 +166,25 @@ func runLoad(t *testing.T, size loadSize, name, dsn string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The server's side of each page (not the streams, nor the API's
+	// writes): how long the portal took and how many bytes it wrote.
+	var (
+		servedMu sync.Mutex
+		served   []loadServed
+	)
 	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noteRoute(h, r)
-		h.ServeHTTP(w, r)
+		if r.Method != http.MethodGet || r.Header.Get("Accept") == "text/event-stream" || strings.HasPrefix(r.URL.Path, "/api/") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		cw := &countingWriter{ResponseWriter: w}
+		began := time.Now()
+		h.ServeHTTP(cw, r)
+		d := time.Since(began)
+		servedMu.Lock()
+		served = append(served, loadServed{page: loadPageKind(r.URL.Path), d: d, bytes: cw.n})
+		servedMu.Unlock()
 	})
 
 	// The account: clients, each with an API key for its imports, and members.
@@ -424,6 +441,27 @@ func runLoad(t *testing.T, size loadSize, name, dsn string) {
 	}) {
 		t.Logf("  %-20s %6d loads, p50 %v, p99 %v", p, len(byPage[p]), loadPct(byPage[p], 50), loadPct(byPage[p], 99))
 	}
+	servedMu.Lock()
+	byServed := map[string][]loadServed{}
+	for _, x := range served {
+		byServed[x.page] = append(byServed[x.page], x)
+	}
+	servedMu.Unlock()
+	for _, p := range slices.Sorted(maps.Keys(byServed)) {
+		list := byServed[p]
+		ds := make([]time.Duration, len(list))
+		largest := 0
+		for i, x := range list {
+			ds[i] = x.d
+			largest = max(largest, x.bytes)
+		}
+		t.Logf("  served %-13s %6d pages, server time p50 %v, p95 %v, p99 %v; largest %.1f KB", p, len(list),
+			loadPct(ds, 50), loadPct(ds, 95), loadPct(ds, 99), float64(largest)/1024)
+		// Pages stay light (issue #20): a phone on a slow network loads any of them.
+		if largest > 50*1024 {
+			t.Errorf("%s: a page of %.1f KB, over 50 KB", p, float64(largest)/1024)
+		}
+	}
 	t.Logf("memory: live heap %s before, peak heap %s, peak from the OS %s (process peak RSS %s), live heap %s after; goroutines %d before, %d after",
 		loadMB(baseHeap), loadMB(peakHeap), loadMB(peakTotal), loadPeakRSS(), loadMB(afterHeap), baseGoroutines, afterGoroutines)
 	t.Logf("time: workload %v, whole run %v", workDone.Round(time.Millisecond), elapsed.Round(time.Millisecond))
@@ -451,6 +489,36 @@ func runLoad(t *testing.T, size loadSize, name, dsn string) {
 		soak.check(t)
 	}
 }
+
+// loadServed is a page as the server served it.
+type loadServed struct {
+	page  string
+	d     time.Duration
+	bytes int
+}
+
+// loadPageKind names a page by its route: /orders/{id} for any order's.
+func loadPageKind(path string) string {
+	if rest, ok := strings.CutPrefix(path, "/orders/"); ok && rest != "" && !strings.Contains(rest, "/") {
+		return "/orders/{id}"
+	}
+	return path
+}
+
+// countingWriter counts the bytes of a response.
+type countingWriter struct {
+	http.ResponseWriter
+	n int
+}
+
+func (w *countingWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.n += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 type loadTiming struct {
 	page string
