@@ -1,6 +1,7 @@
 package connect_test
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/dispatchkit/connect"
@@ -126,6 +127,67 @@ func TestTrackingLinksShowOneOrderUntilRevoked(t *testing.T) {
 	connecttest.WantCode(t, err, connect.NotFound)
 	_, err = w.svc.Track(w.ctx, "made-up")
 	connecttest.WantCode(t, err, connect.NotFound)
+}
+
+// With a TrackingKey, an order's active links list their token and URL to
+// copy again, for the team and the dispatcher; a revoked link does not, nor
+// a link whose token was sealed with another key (the host changed it), which
+// still opens. Without a key a link is shown only when made.
+func TestTrackingLinksCanBeCopiedAgainWithATrackingKey(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, 32)
+	w := newWorldWith(t, func(c *connect.Config) { c.TrackingKey = key })
+	o := w.submitted(1)[0]
+	first, err := w.svc.CreateTrackingLink(w.ctx, w.owner, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := w.svc.CreateTrackingLink(w.ctx, w.disp, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.RevokeTrackingLink(w.ctx, w.owner, o.ID, second.Link.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []connect.Actor{w.owner, w.disp} {
+		links, err := w.svc.TrackingLinks(w.ctx, a, o.ID)
+		if err != nil || len(links) != 2 {
+			t.Fatalf("links: %v, %v", links, err)
+		}
+		revoked, active := links[0], links[1]
+		if active.Token != first.Token || active.URL != first.URL || revoked.Token != "" || revoked.URL != "" {
+			t.Fatalf("active %q %q, revoked %q %q; want %q %q and none", active.Token, active.URL, revoked.Token, revoked.URL, first.Token, first.URL)
+		}
+	}
+	if stored, _ := w.store.TrackingLinks(w.ctx, connect.Scope{Account: w.acct}, o.ID); bytes.Contains(stored[1].Sealed, []byte(first.Token)) {
+		t.Fatal("the Store keeps the token in the clear")
+	}
+
+	// Another key: the links open, but their tokens are not shown.
+	other, err := connect.New(connect.Config{Store: w.store, TrackingKey: bytes.Repeat([]byte{8}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	links, err := other.TrackingLinks(w.ctx, w.owner, o.ID)
+	if err != nil || links[1].Token != "" {
+		t.Fatalf("under another key: %+v, %v", links, err)
+	}
+	if _, err := other.Track(w.ctx, first.Token); err != nil {
+		t.Fatalf("the link under another key: %v", err)
+	}
+	// No key: nothing is kept to copy.
+	none, err := connect.New(connect.Config{Store: w.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := none.CreateTrackingLink(w.ctx, w.owner, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if links, _ := none.TrackingLinks(w.ctx, w.owner, o.ID); links[0].ID != fresh.Link.ID || links[0].Token != "" || len(links[0].Sealed) != 0 {
+		t.Fatalf("without a key: %+v", links[0])
+	}
+	_, err = connect.New(connect.Config{Store: w.store, TrackingKey: []byte("short")})
+	connecttest.WantCode(t, err, connect.Invalid)
 }
 
 func TestRemembersTheLastImportMapping(t *testing.T) {

@@ -66,6 +66,12 @@ type Config struct {
 	// nil: tracking links carry the token only, and Shopify fulfillments carry no
 	// tracking URL.
 	TrackingURL func(token string) string
+	// TrackingKey keeps each tracking link's token sealed in the Store
+	// (AES-256-GCM, bound to its link) beside its hash, so that the team can
+	// copy an active link again (TrackingLinks fills Token and URL): 32 random
+	// bytes the host keeps outside the database, the same in every process.
+	// nil: only the hash is kept, and a link is shown once, when it is made.
+	TrackingKey []byte
 	// Passwords hashes and checks members' passwords. nil: PBKDF2-SHA256 with
 	// 600,000 iterations (OWASP 2023), from the standard library.
 	Passwords PasswordHasher
@@ -141,6 +147,7 @@ type Service struct {
 	webhooks        WebhookSender                                            // Config.Webhooks; nil: no webhooks
 	webhookPause    WebhookPausePolicy                                       // Config.WebhookPause, with its defaults
 	webhookSeal     cipher.AEAD                                              // Config.WebhookKey; nil: secrets stored as they are
+	trackingSeal    cipher.AEAD                                              // Config.TrackingKey; nil: tokens are not kept
 	accountLocation func(context.Context, AccountID) (*time.Location, error) // Config.AccountLocation
 	inviteTTL       time.Duration
 	tracking        func(string) string
@@ -194,6 +201,9 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	if s.webhookSeal, err = newSeal("WebhookKey", cfg.WebhookKey); err != nil {
+		return nil, err
+	}
+	if s.trackingSeal, err = newSeal("TrackingKey", cfg.TrackingKey); err != nil {
 		return nil, err
 	}
 	if s.passwords == nil {

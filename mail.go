@@ -2,7 +2,6 @@ package connect
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 )
@@ -17,23 +16,14 @@ import (
 // once the mail is sent. Without a MailKey, mails are sent inside the request,
 // as they always were.
 
-// sealedMail marks a payload sealed with Config.MailKey: the mark, the nonce,
-// then the mail's JSON sealed (bound to the entry's key).
-const sealedMail = 1
-
-// sealMail returns the payload of a mail entry with the key.
+// sealMail returns the payload of a mail entry with the key: its JSON sealed
+// with Config.MailKey for the entry's key (see sealWith).
 func (s *Service) sealMail(key string, mail any) ([]byte, error) {
 	raw, err := json.Marshal(mail)
 	if err != nil {
 		return nil, Errorf(Internal, "outbox mail: %w", err)
 	}
-	n := s.mailSeal.NonceSize()
-	out := make([]byte, 1+n, 1+n+len(raw)+s.mailSeal.Overhead())
-	out[0] = sealedMail
-	if _, err := rand.Read(out[1:]); err != nil {
-		return nil, Errorf(Internal, "drawing a nonce: %w", err)
-	}
-	return s.mailSeal.Seal(out, out[1:], raw, []byte(key)), nil
+	return sealWith(s.mailSeal, raw, key)
 }
 
 // openMail decodes the sealed payload of a mail entry into mail.
@@ -41,12 +31,11 @@ func (s *Service) openMail(e OutboxEntry, mail any) error {
 	if s.mailSeal == nil {
 		return Errorf(Unavailable, "outbox entry %s: a sealed mail, and no Config.MailKey to open it", e.Key)
 	}
-	n := 1 + s.mailSeal.NonceSize()
-	if len(e.Payload) < n || e.Payload[0] != sealedMail {
+	if !isSealed(s.mailSeal, e.Payload) {
 		return Errorf(Internal, "outbox entry %s: not a sealed mail", e.Key)
 	}
-	raw, err := s.mailSeal.Open(nil, e.Payload[1:n], e.Payload[n:], []byte(e.Key))
-	if err != nil {
+	raw, ok := openWith(s.mailSeal, e.Payload, e.Key)
+	if !ok {
 		// Dead after its retries: a host that changed MailKey resends the invite.
 		return Errorf(Unavailable, "outbox entry %s: Config.MailKey is not the key it was sealed with", e.Key)
 	}

@@ -9,8 +9,9 @@ import (
 type TrackingLinkID string
 
 // TrackingLink lets anyone holding its token follow one order (status, ETA, proof
-// of delivery) without signing in: what a client hands to its recipient. Only the
-// token's SHA-256 is stored; a revoked link stops working at once.
+// of delivery) without signing in: what a client hands to its recipient. The
+// token's SHA-256 is what opens it, and the token itself is kept only sealed
+// with Config.TrackingKey; a revoked link stops working at once.
 type TrackingLink struct {
 	ID        TrackingLinkID `json:"id"`
 	Account   AccountID      `json:"account"`
@@ -20,6 +21,13 @@ type TrackingLink struct {
 	CreatedBy string         `json:"created_by,omitempty"`
 	CreatedAt time.Time      `json:"created_at"`
 	RevokedAt time.Time      `json:"revoked_at,omitzero"`
+	// Sealed is the token sealed with Config.TrackingKey for the link; nil
+	// without a key. The Store keeps it as it is.
+	Sealed []byte `json:"-"`
+	// Token and URL are the link to copy again (URL with Config.TrackingURL),
+	// filled by Service.TrackingLinks for an active link whose token is kept.
+	Token string `json:"token,omitempty"`
+	URL   string `json:"url,omitempty"`
 }
 
 // IssuedTrackingLink is a new link with its token, which exists only here.
@@ -50,6 +58,11 @@ func (s *Service) issueTrackingLink(ctx context.Context, scope Scope, o *Order, 
 	}
 	l := &TrackingLink{ID: TrackingLinkID(s.newID()), Account: o.Account, Client: o.Client, Order: o.ID,
 		Hash: hash, CreatedBy: by, CreatedAt: s.clock()}
+	if s.trackingSeal != nil {
+		if l.Sealed, err = sealWith(s.trackingSeal, []byte(token), string(l.ID)); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.store.CreateTrackingLink(ctx, scope, l); err != nil {
 		return nil, err
 	}
@@ -60,13 +73,32 @@ func (s *Service) issueTrackingLink(ctx context.Context, scope Scope, o *Order, 
 	return out, nil
 }
 
-// TrackingLinks lists an order's links, newest first. Errors: ErrNotFound; ErrForbidden.
+// TrackingLinks lists an order's links, newest first, each active one with
+// its Token and URL to copy when Config.TrackingKey kept it. Errors:
+// ErrNotFound; ErrForbidden.
 func (s *Service) TrackingLinks(ctx context.Context, a Actor, id OrderID) ([]*TrackingLink, error) {
 	c, err := s.authorizeRead(ctx, a, actViewOrders)
 	if err != nil {
 		return nil, err
 	}
-	return s.trackingLinks(ctx, c, id)
+	links, err := s.trackingLinks(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range links {
+		if !l.RevokedAt.IsZero() {
+			continue
+		}
+		// A token sealed with another key than today's is not shown: the
+		// link still opens, and a new one can be made.
+		if token, ok := openWith(s.trackingSeal, l.Sealed, string(l.ID)); ok {
+			l.Token = string(token)
+			if s.tracking != nil {
+				l.URL = s.tracking(l.Token)
+			}
+		}
+	}
+	return links, nil
 }
 
 // trackingLinks lists the links of one of the caller's orders.

@@ -402,21 +402,13 @@ func (s *Service) secondStep(ctx context.Context, c caller) (SecondStep, error) 
 	return SecondStepNone, nil
 }
 
-// sealedSecret marks a secret sealed with Config.TwoFactorKey: the mark, the
-// nonce, then the secret sealed (bound to its member).
-const sealedSecret = 1
-
-// sealSecret returns the form of a new secret the Store keeps.
+// sealSecret returns the form of a new secret the Store keeps: sealed with
+// Config.TwoFactorKey for its member (see sealWith), or as it is without one.
 func (s *Service) sealSecret(member MemberID, secret []byte) ([]byte, error) {
 	if s.secretSeal == nil {
 		return secret, nil
 	}
-	out := make([]byte, 1+s.secretSeal.NonceSize(), 1+s.secretSeal.NonceSize()+len(secret)+s.secretSeal.Overhead())
-	out[0] = sealedSecret
-	if _, err := rand.Read(out[1:]); err != nil {
-		return nil, Errorf(Internal, "drawing a nonce: %w", err)
-	}
-	return s.secretSeal.Seal(out, out[1:], secret, []byte(member)), nil
+	return sealWith(s.secretSeal, secret, string(member))
 }
 
 // openSecret returns the secret of an enrollment read from the Store.
@@ -424,12 +416,8 @@ func (s *Service) openSecret(tf *TwoFactor) ([]byte, error) {
 	if len(tf.Secret) == TwoFactorSecretBytes {
 		return tf.Secret, nil // stored as it is (no key then)
 	}
-	if s.secretSeal == nil || len(tf.Secret) < 1+s.secretSeal.NonceSize() || tf.Secret[0] != sealedSecret {
-		return nil, Errorf(Internal, "the two-factor secret of member %s is sealed, and Config.TwoFactorKey is not its key", tf.Member)
-	}
-	n := 1 + s.secretSeal.NonceSize()
-	secret, err := s.secretSeal.Open(nil, tf.Secret[1:n], tf.Secret[n:], []byte(tf.Member))
-	if err != nil {
+	secret, ok := openWith(s.secretSeal, tf.Secret, string(tf.Member))
+	if !ok {
 		return nil, Errorf(Internal, "the two-factor secret of member %s is sealed, and Config.TwoFactorKey is not its key", tf.Member)
 	}
 	return secret, nil

@@ -288,6 +288,11 @@ func (s *server) loadOrder(r *http.Request, v *viewer) (orderData, error) {
 	if err != nil {
 		return orderData{}, err
 	}
+	for _, l := range links {
+		if l.URL == "" && l.Token != "" {
+			l.URL = s.links.Tracking(l.Token) // the host set no Config.TrackingURL
+		}
+	}
 	people, err := s.people(r.Context(), v.Actor, "")
 	if err != nil {
 		return orderData{}, err
@@ -403,7 +408,11 @@ func (s *server) createTrackingLink(w http.ResponseWriter, r *http.Request, v *v
 	if link == "" {
 		link = s.links.Tracking(l.Token)
 	}
-	s.setFlash(w, flash{Message: "Tracking link created. Share it with the recipient; it is shown only now.", Secret: link})
+	msg := "Tracking link created. Share it with the recipient; it is shown only now."
+	if len(l.Link.Sealed) > 0 {
+		msg = "Tracking link created. Share it with the recipient; you can copy it again below while it is active."
+	}
+	s.setFlash(w, flash{Message: msg, Secret: link})
 	s.redirect(w, r, s.path("/orders/%s", id))
 	return nil
 }

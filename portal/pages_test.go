@@ -1,6 +1,7 @@
 package portal_test
 
 import (
+	"bytes"
 	"fmt"
 	"html"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/connecttest"
 )
 
 func TestSignUpFromAnInviteShowsTheClientNumber(t *testing.T) {
@@ -473,4 +475,27 @@ func TestADeliveredOrderShowsWhenItWasDelivered(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.get("/orders/"+string(o.ID)).is(t, http.StatusOK).has(t, "<h3>Delivered</h3>", at.Format(time.RFC3339), "ETA was")
+}
+
+// With a TrackingKey the order's page keeps each active link to copy again
+// (a field and a Copy button), and stops showing it once revoked.
+func TestTrackingLinksCanBeCopiedAgainFromTheOrderPage(t *testing.T) {
+	t.Parallel()
+	e := newEnvOnWorld(t, "", []connecttest.Option{connecttest.WithConfig(func(c *connect.Config) {
+		c.TrackingKey = bytes.Repeat([]byte{3}, 32)
+	})})
+	tm := e.signUp("Green Grocer", uploads)
+	o := e.draft(tm.owner, "T-1")
+	b := e.signedIn(tm.email)
+	page := b.follow(b.post("/orders/"+string(o.ID)+"/tracking-links", url.Values{})).is(t, http.StatusOK)
+	link := secret(t, page)
+	page.has(t, "you can copy it again below")
+	links, err := e.svc.TrackingLinks(e.ctx, tm.owner, o.ID)
+	if err != nil || len(links) != 1 {
+		t.Fatal(links, err)
+	}
+	field := `id="link-` + string(links[0].ID) + `" readonly value="` + link + `"`
+	b.get("/orders/"+string(o.ID)).is(t, http.StatusOK).has(t, field, `data-copy="link-`+string(links[0].ID)+`"`)
+	b.post("/orders/"+string(o.ID)+"/tracking-links/"+string(links[0].ID)+"/revoke", url.Values{}).is(t, http.StatusSeeOther)
+	b.get("/orders/"+string(o.ID)).is(t, http.StatusOK).lacks(t, link)
 }

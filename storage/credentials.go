@@ -158,13 +158,14 @@ type trackingLinkRow struct {
 	CreatedBy string    `bun:"created_by"`
 	CreatedAt time.Time `bun:"created_at"`
 	RevokedAt time.Time `bun:"revoked_at,nullzero"`
+	Sealed    []byte    `bun:"token_sealed,type:bytea"`
 }
 
 func (r *trackingLinkRow) link() *connect.TrackingLink {
 	return &connect.TrackingLink{
 		ID: connect.TrackingLinkID(r.ID), Account: connect.AccountID(r.AccountID), Client: connect.ClientID(r.ClientID),
 		Order: connect.OrderID(r.OrderID), Hash: r.Hash, CreatedBy: r.CreatedBy, CreatedAt: goTime(r.CreatedAt),
-		RevokedAt: goTime(r.RevokedAt),
+		RevokedAt: goTime(r.RevokedAt), Sealed: r.Sealed,
 	}
 }
 
@@ -179,9 +180,13 @@ func (s *Store) CreateTrackingLink(ctx context.Context, scope connect.Scope, l *
 	if len(l.Hash) == 0 {
 		return connect.Errorf(connect.Invalid, "storage: a tracking link needs a hash")
 	}
-	res, err := s.idb.NewRaw(`INSERT INTO tracking_links (id, account_id, client_id, order_id, hash, created_by, created_at, revoked_at)
-SELECT ?, account_id, client_id, id, ?, ?, ?, ? FROM orders WHERE account_id = ? AND client_id = ? AND id = ?`,
-		string(l.ID), l.Hash, l.CreatedBy, dbTime(l.CreatedAt), nullTime(dbTime(l.RevokedAt)),
+	var sealed any // NULL without a key
+	if len(l.Sealed) > 0 {
+		sealed = l.Sealed
+	}
+	res, err := s.idb.NewRaw(`INSERT INTO tracking_links (id, account_id, client_id, order_id, hash, created_by, created_at, revoked_at, token_sealed)
+SELECT ?, account_id, client_id, id, ?, ?, ?, ?, ? FROM orders WHERE account_id = ? AND client_id = ? AND id = ?`,
+		string(l.ID), l.Hash, l.CreatedBy, dbTime(l.CreatedAt), nullTime(dbTime(l.RevokedAt)), sealed,
 		string(l.Account), string(l.Client), string(l.Order)).Exec(ctx)
 	n, err := rowsAffected(ctx, res, err, "creating tracking link "+string(l.ID))
 	if err != nil {

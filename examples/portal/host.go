@@ -85,6 +85,9 @@ type demoState struct {
 	// WebhookKey seals clients' webhook signing secrets in the database
 	// (connect.Config.WebhookKey).
 	WebhookKey string `json:"webhook_key"`
+	// TrackingKey keeps tracking links' tokens sealed, so that a team copies
+	// an active link again (connect.Config.TrackingKey).
+	TrackingKey string `json:"tracking_key"`
 	// ShopifySecret is the app secret of the in-process fake Shopify (without a
 	// real app's credentials): random per data directory, since anyone who knows
 	// it can sign webhooks the demo believes (a customers/redact erasing orders).
@@ -113,6 +116,9 @@ func loadState(dir string) (*demoState, error) {
 	}
 	if st.ShopifyKey == "" {
 		st.ShopifyKey, changed = randomHex(32), true
+	}
+	if st.TrackingKey == "" {
+		st.TrackingKey, changed = randomHex(32), true
 	}
 	if st.WebhookKey == "" {
 		st.WebhookKey, changed = randomHex(32), true
@@ -189,6 +195,9 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 		Webhooks: webhooks.New(webhooks.Config{AllowLoopback: cfg.WebhooksLoopback}),
 		// Days, months and schedules begin at the dispatcher's midnight.
 		AccountLocation: demoLocation,
+	}
+	if svcCfg.TrackingKey, err = hex.DecodeString(h.state.TrackingKey); err != nil {
+		return nil, fmt.Errorf("tracking key: %w", err)
 	}
 	if svcCfg.WebhookKey, err = hex.DecodeString(h.state.WebhookKey); err != nil {
 		return nil, fmt.Errorf("webhook key: %w", err)
