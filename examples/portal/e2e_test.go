@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/internal/pdfread"
 	"github.com/xuri/excelize/v2"
@@ -430,6 +431,65 @@ func TestEndToEndInABrowser(t *testing.T) {
 	}
 	shot(owner, "import-two-sheets-result")
 
+	// 10. Keyboard only: a spreadsheet imported and its drafts submitted with
+	// Tab, Enter and Space alone, each control reached in the page's order and
+	// its focus visible. (The file itself is chosen in the system's dialog,
+	// which the test fills in.)
+	kbPath := filepath.Join(files, "keyboard.csv")
+	if err := os.WriteFile(kbPath, []byte("Id,Address Line 1,City,Recipient Name\nKB-1,10 Main St,Springfield,Kim\nKB-2,11 Main St,Springfield,Lee\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	focused := func(c context.Context) string {
+		t.Helper()
+		id, err := chromedp.Run(c, chromedp.Evaluate[string](`document.activeElement ? (document.activeElement.id || document.activeElement.className) : ""`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	tabTo := func(c context.Context, id string) {
+		t.Helper()
+		for range 60 {
+			do(c, "Tab", chromedp.KeyEvent(kb.Tab))
+			if focused(c) != id {
+				continue
+			}
+			outline, err := chromedp.Run(c, chromedp.Evaluate[string](`getComputedStyle(document.activeElement).outlineStyle`))
+			if err != nil || outline == "none" {
+				t.Errorf("#%s has the focus, but no outline shows it (%q, %v)", id, outline, err)
+			}
+			return
+		}
+		shot(c, "keyboard-failed")
+		t.Fatalf("#%s is not reached by Tab within 60 presses", id)
+	}
+	do(owner, "keyboard: the import page", chromedp.Navigate(base+"/imports/new"), chromedp.WaitVisible(chromedp.ID("file")))
+	do(owner, "keyboard: first Tab", chromedp.KeyEvent(kb.Tab))
+	if got := focused(owner); got != "skip-link" {
+		t.Errorf("the first Tab focuses %q, want the skip link", got)
+	}
+	tabTo(owner, "file")
+	do(owner, "keyboard: choose the file", chromedp.SetUploadFiles(chromedp.ID("file"), []string{kbPath}))
+	tabTo(owner, "upload")
+	do(owner, "keyboard: upload", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("mapping")))
+	tabTo(owner, "preview")
+	do(owner, "keyboard: preview", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("rows-valid")))
+	tabTo(owner, "run-import")
+	do(owner, "keyboard: import", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("import-success")))
+	if got := text(owner, "#import-success"); !strings.Contains(got, "Draft orders successfully imported: 2") {
+		t.Fatalf("keyboard import result %q", got)
+	}
+	shot(owner, "keyboard-imported")
+	do(owner, "keyboard: the drafts", chromedp.Navigate(base+"/orders?view=drafts&q=KB-"), chromedp.WaitVisible(chromedp.ID("orders")))
+	tabTo(owner, "select-all")
+	do(owner, "keyboard: select all", chromedp.KeyEvent(" "))
+	tabTo(owner, "submit-selected")
+	do(owner, "keyboard: submit", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(`#tab-active[aria-current="page"]`)))
+	if got := text(owner, "#flash"); !strings.Contains(got, "2 orders submitted for delivery") {
+		t.Fatalf("keyboard submit: flash %q", got)
+	}
+	shot(owner, "keyboard-submitted")
+
 	// 9. On a phone (390 px wide): every main page fits the screen, the tables
 	// turned into a card per row; a page wider than the screen would scroll
 	// sideways.
@@ -464,6 +524,7 @@ func TestEndToEndInABrowser(t *testing.T) {
 		{"console-clients", "/dispatch/clients", "#clients"},
 		{"console-client", "/dispatch/clients/" + string(clients[0].Client.ID), "main"},
 		{"console-stops", "/dispatch/stops", "#stops"},
+		{"console-order", "/dispatch/orders/" + string(ids["E2E-1"]), "#proof"},
 	} {
 		fits(disp, p.name, p.path, p.ready)
 	}
