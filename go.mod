@@ -28,6 +28,7 @@ require (
 	go.opentelemetry.io/otel/sdk/metric v1.46.0
 	go.opentelemetry.io/otel/trace v1.46.0
 	go.uber.org/mock v0.6.0
+	golang.org/x/image v0.40.0
 	golang.org/x/sync v0.22.0
 	golang.org/x/text v0.41.0
 )

@@ -49,7 +49,7 @@ func (d Documents) WriteLabels(w io.Writer, sheet connect.LabelSheet, labels []c
 	if len(labels) == 0 {
 		return connect.Errorf(connect.Invalid, "there are no labels to print")
 	}
-	p := newPage(l.page, d.Name)
+	p := d.newPage(l.page, labels)
 	p.SetTitle("Package labels", true)
 	p.SetMargins(0, 0, 0)
 	p.SetAutoPageBreak(false, 0)
@@ -94,7 +94,7 @@ func (p *page) label(l sheetLayout, x, y float64, lb connect.PackageLabel, qrIma
 	size := l.qr
 	qy := y + l.h - pad - size - small*0.45 // the code's top
 	line := func(style string, pt float64, s string) {
-		p.SetFont("Helvetica", style, pt)
+		p.font(style, pt)
 		h := pt * 0.45
 		w := inner
 		if cy+h > qy {
@@ -106,7 +106,7 @@ func (p *page) label(l sheetLayout, x, y float64, lb connect.PackageLabel, qrIma
 	}
 
 	// The package count, then the order, at the top where a picker looks.
-	p.SetFont("Helvetica", "B", l.packageFontPt)
+	p.font("B", l.packageFontPt)
 	p.SetXY(cx, cy)
 	p.CellFormat(inner, l.packageFontPt*0.45, p.text(fmt.Sprintf("Package %d of %d", lb.Package, lb.Packages)), "", 0, "L", false, 0, "")
 	cy += l.packageFontPt * 0.45
@@ -144,7 +144,7 @@ func (p *page) label(l sheetLayout, x, y float64, lb connect.PackageLabel, qrIma
 	// The depot beside the code, at the foot (below a long address).
 	depotY := max(qy, cy+1)
 	p.ImageOptions(qrImage, x+l.w-pad-size, qy, size, size, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
-	p.SetFont("Helvetica", "", small*0.8)
+	p.font("", small*0.8)
 	p.SetXY(x+pad, qy+size)
 	p.CellFormat(inner, small*0.45, p.text(lb.Code()), "", 0, "R", false, 0, "")
 	depot := lb.DepotName
@@ -152,10 +152,10 @@ func (p *page) label(l sheetLayout, x, y float64, lb connect.PackageLabel, qrIma
 		depot = string(lb.Depot)
 	}
 	if depot != "" {
-		p.SetFont("Helvetica", "", small)
+		p.font("", small)
 		p.SetXY(x+pad, depotY)
 		p.CellFormat(inner-size-2, small*0.45, "Depot", "", 0, "L", false, 0, "")
-		p.SetFont("Helvetica", "B", big)
+		p.font("B", big)
 		p.SetXY(x+pad, depotY+small*0.5)
 		p.CellFormat(inner-size-2, big*0.45, p.fit(p.text(depot), inner-size-2), "", 0, "L", false, 0, "")
 	}

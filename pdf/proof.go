@@ -39,13 +39,15 @@ func (d Documents) WriteProof(w io.Writer, doc *connect.ProofDocument) error {
 		}
 		return t.In(loc).Format("2 Jan 2006 15:04 MST")
 	}
-	p := newPage(fpdf.SizeType{Wd: 210, Ht: 297}, d.Name)
+	text := *doc
+	text.Images = nil // their bytes are no text
+	p := d.newPage(fpdf.SizeType{Wd: 210, Ht: 297}, &text)
 	p.SetTitle("Proof of delivery "+name(o), true)
 	p.SetMargins(15, 15, 15)
 	p.SetAutoPageBreak(true, 15)
 	p.SetFooterFunc(func() {
 		p.SetY(-12)
-		p.SetFont("Helvetica", "", 7)
+		p.font("", 7)
 		p.CellFormat(0, 4, p.text(zone+" Made "+at(doc.Made)+"."), "", 0, "L", false, 0, "")
 		p.CellFormat(0, 4, "Page "+strconv.Itoa(p.PageNo()), "", 0, "R", false, 0, "")
 	})
@@ -65,7 +67,7 @@ func (d Documents) WriteProof(w io.Writer, doc *connect.ProofDocument) error {
 
 	heading := func(s string) {
 		p.Ln(2)
-		p.SetFont("Helvetica", "B", 11)
+		p.font("B", 11)
 		p.CellFormat(width, 6, p.text(s), "B", 1, "L", false, 0, "")
 		p.Ln(1)
 	}
@@ -73,10 +75,10 @@ func (d Documents) WriteProof(w io.Writer, doc *connect.ProofDocument) error {
 		if strings.TrimSpace(value) == "" {
 			return
 		}
-		p.SetFont("Helvetica", "B", 9)
+		p.font("B", 9)
 		p.CellFormat(40, 5, p.text(label), "", 0, "L", false, 0, "")
-		p.SetFont("Helvetica", "", 9)
-		p.MultiCell(width-40, 5, p.tr(value), "", "L", false)
+		p.font("", 9)
+		p.MultiCell(width-40, 5, p.multi(value), "", "L", false)
 	}
 
 	heading("Order")
@@ -112,9 +114,9 @@ func (d Documents) WriteProof(w io.Writer, doc *connect.ProofDocument) error {
 	p.images(doc.Images, width)
 	if len(doc.Elsewhere) > 0 {
 		heading("Other files")
-		p.SetFont("Helvetica", "", 8)
+		p.font("", 8)
 		for _, u := range doc.Elsewhere {
-			p.MultiCell(width, 4, p.tr(u), "", "L", false)
+			p.MultiCell(width, 4, p.multi(u), "", "L", false)
 		}
 	}
 
@@ -141,7 +143,7 @@ func (p *page) images(imgs []connect.ProofImage, width float64) {
 		return
 	}
 	p.Ln(2)
-	p.SetFont("Helvetica", "B", 11)
+	p.font("B", 11)
 	p.CellFormat(width, 6, "Photos and signature", "B", 1, "L", false, 0, "")
 	p.Ln(2)
 	const boxW, boxH, gap = 87.0, 70.0, 6.0
@@ -163,12 +165,12 @@ func (p *page) images(imgs []connect.ProofImage, width float64) {
 			p.ImageOptions(name, x, y, w*scale, h*scale, false, fpdf.ImageOptions{}, 0, "")
 		} else {
 			p.SetXY(x, y)
-			p.SetFont("Helvetica", "", 8)
+			p.font("", 8)
 			p.MultiCell(boxW, 4, p.text(fmt.Sprintf("This %s (%s) cannot be shown in a PDF: see it in the portal.",
 				strings.ToLower(caption), img.ContentType)), "1", "L", false)
 		}
 		p.SetXY(x, y+boxH+0.5)
-		p.SetFont("Helvetica", "", 8)
+		p.font("", 8)
 		p.CellFormat(boxW, 4, caption, "", 0, "L", false, 0, "")
 		if col++; col == 2 {
 			col, y = 0, y+boxH+7

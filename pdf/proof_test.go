@@ -5,11 +5,13 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
+	"golang.org/x/image/font/gofont/gomono"
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/internal/pdfread"
@@ -118,5 +120,80 @@ func must[T any](v T, err error) func(testing.TB) T {
 			t.Fatal(err)
 		}
 		return v
+	}
+}
+
+// Names and notes in Polish, Greek and Cyrillic print as they are, in the
+// proof and on the labels; a host's own font is used when it gives one.
+func TestDocumentsWriteEveryEuropeanScript(t *testing.T) {
+	t.Parallel()
+	doc := proofDoc(t)
+	doc.Brand, doc.Client = "Σοφία Κούριερ", "Łódź Warzywa"
+	doc.Order.Recipient.Name = "Дмитрий Żółć"
+	doc.Order.Proof.Notes = "Оставлено у двери — ευχαριστώ"
+	var b bytes.Buffer
+	if err := (pdf.Documents{}).WriteProof(&b, doc); err != nil {
+		t.Fatal(err)
+	}
+	// Helvetica (nothing embedded) for text Windows-1252 has, a font of its
+	// own for the rest.
+	var plain bytes.Buffer
+	if err := (pdf.Documents{}).WriteProof(&plain, proofDoc(t)); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(plain.Bytes(), []byte("/BaseFont /Helvetica")) || bytes.Contains(plain.Bytes(), []byte("/FontFile2")) {
+		t.Error("a proof in Windows-1252 letters embeds a font")
+	}
+	if bytes.Contains(b.Bytes(), []byte("/BaseFont /Helvetica")) || !bytes.Contains(b.Bytes(), []byte("/FontFile2")) {
+		t.Error("a proof in Cyrillic and Greek does not embed its font")
+	}
+	text := strings.Join(pdfread.Text(t, b.Bytes()), " ")
+	for _, s := range []string{"Σοφία Κούριερ", "Łódź Warzywa", "Дмитрий Żółć", "Оставлено у двери — ευχαριστώ"} {
+		if !strings.Contains(text, s) {
+			t.Errorf("the proof lacks %q:\n%s", s, text)
+		}
+	}
+	var labels bytes.Buffer
+	if err := (pdf.Documents{}).WriteLabels(&labels, connect.LabelSheet4x6, []connect.PackageLabel{{
+		Order: doc.Order.ID, Ref: "ORD-42", Client: "Łódź Warzywa", Recipient: connect.Recipient{Name: "Дмитрий Żółć"},
+		Address: doc.Order.Address, Package: 1, Packages: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	text = strings.Join(pdfread.Text(t, labels.Bytes()), " ")
+	for _, s := range []string{"Łódź Warzywa", "Дмитрий Żółć"} {
+		if !strings.Contains(text, s) {
+			t.Errorf("the label lacks %q:\n%s", s, text)
+		}
+	}
+	// A host's font: the Go Mono face stands in for one, and is the one
+	// embedded: every glyph of its widths' table (/W) is 600 units wide, where
+	// the default face's vary.
+	var own bytes.Buffer
+	if err := (pdf.Documents{Fonts: pdf.Fonts{Regular: gomono.TTF}}).WriteProof(&own, doc); err != nil {
+		t.Fatal(err)
+	}
+	monospaced := regexp.MustCompile(`/W \[ 13 13 600 32 \d+ 600 `)
+	if !monospaced.Match(own.Bytes()) || monospaced.Match(b.Bytes()) {
+		t.Fatal("the host's font is not the one embedded")
+	}
+}
+
+// BenchmarkWriteProof is one proof of delivery, as a bulk export writes each:
+// in Helvetica (its text all Windows-1252), and with the Go fonts embedded
+// (a Cyrillic name).
+func BenchmarkWriteProof(b *testing.B) {
+	for _, name := range []string{"Zoë Ångström", "Дмитрий"} {
+		b.Run(name, func(b *testing.B) {
+			doc := proofDoc(&testing.T{})
+			doc.Order.Recipient.Name = name
+			var out bytes.Buffer
+			for b.Loop() {
+				out.Reset()
+				if err := (pdf.Documents{}).WriteProof(&out, doc); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(out.Len()), "bytes")
+		})
 	}
 }

@@ -23,14 +23,14 @@ func (d Documents) WriteStatement(w io.Writer, st *connect.Statement) error {
 		loc = time.UTC
 	}
 	month := st.From.In(loc).Format("January 2006")
-	p := newPage(fpdf.SizeType{Wd: 210, Ht: 297}, d.Name)
+	p := d.newPage(fpdf.SizeType{Wd: 210, Ht: 297}, st)
 	p.SetTitle("Statement "+month+" "+st.ClientName, true)
 	p.SetMargins(15, 15, 15)
 	p.SetAutoPageBreak(true, 15)
 	p.AddPage()
 	const width = 180.0
 	p.masthead(st.Brand, "Statement for "+month, width)
-	p.SetFont("Helvetica", "", 10)
+	p.font("", 10)
 	client := st.ClientName
 	if st.ClientNumber != "" {
 		client += " - Client ID " + string(st.ClientNumber)
@@ -40,7 +40,7 @@ func (d Documents) WriteStatement(w io.Writer, st *connect.Statement) error {
 	if st.Location != nil {
 		zone = st.Location.String()
 	}
-	p.SetFont("Helvetica", "", 8)
+	p.font("", 8)
 	p.CellFormat(width, 5, p.text(fmt.Sprintf("Orders created from %s to %s, %s. Drafts never submitted are not counted.",
 		st.From.In(loc).Format("2 Jan 2006"), st.To.In(loc).AddDate(0, 0, -1).Format("2 Jan 2006"), zone)), "", 1, "L", false, 0, "")
 	if st.Partial {
@@ -64,11 +64,11 @@ func (d Documents) WriteStatement(w io.Writer, st *connect.Statement) error {
 // summary writes one block of a statement: counts by status, the on-time
 // rate, the failures by reason.
 func (p *page) summary(title string, orders int, counts connect.StatusCounts, onTime, withETA int, failures []connect.FailureCount, width float64) {
-	p.SetFont("Helvetica", "B", 11)
+	p.font("B", 11)
 	p.CellFormat(width, 7, p.fit(p.text(title), width), "B", 1, "L", false, 0, "")
 	p.Ln(1)
 	line := func(label, value string) {
-		p.SetFont("Helvetica", "", 9)
+		p.font("", 9)
 		p.CellFormat(70, 5, p.fit(p.text(label), 68), "", 0, "L", false, 0, "")
 		p.CellFormat(30, 5, p.text(value), "", 1, "R", false, 0, "")
 	}
@@ -84,7 +84,7 @@ func (p *page) summary(title string, orders int, counts connect.StatusCounts, on
 		line("On time", "no deliveries with an ETA")
 	}
 	if len(failures) > 0 {
-		p.SetFont("Helvetica", "B", 9)
+		p.font("B", 9)
 		p.CellFormat(width, 6, "Failures by reason", "", 1, "L", false, 0, "")
 		for _, f := range failures {
 			line(f.Reason, strconv.Itoa(f.Count))
