@@ -130,13 +130,19 @@ func (s *Service) PreviewImport(ctx context.Context, a Actor, src ImportSource, 
 	if err != nil {
 		return nil, err
 	}
+	return s.previewRows(ctx, c, src, opts, s.draftBuilder(c, opts.Source))
+}
+
+// previewRows reads src as an import with build would, storing nothing, and
+// reports what it would do with its first opts.PreviewRows orders (10 when 0).
+func (s *Service) previewRows(ctx context.Context, c caller, src ImportSource, opts ImportOptions, build rowBuilder) (*ImportResult, error) {
 	n := opts.PreviewRows
 	if n <= 0 {
 		n = 10
 	}
 	res := &ImportResult{}
 	var preview []*Order // written by the storing goroutine until readImport returns
-	err = s.readImport(ctx, s.store, c, src, opts, res, s.draftBuilder(c, opts.Source), func(batch []*Order) (int, error) {
+	err := s.readImport(ctx, s.store, c, src, opts, res, build, func(batch []*Order) (int, error) {
 		preview = append(preview, batch[:min(len(batch), n-len(preview))]...)
 		return 0, nil // a preview stores nothing
 	})

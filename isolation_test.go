@@ -672,6 +672,29 @@ var isoOps = []isoOp{
 		}
 		return 0, nil
 	}},
+	{name: "PreviewStops", matrix: "PreviewStops", allowed: dispatchers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		// As ImportStops: a foreign client's number is refused as an unknown one
+		// is, and the preview names no foreign client.
+		prev := func(n connect.ClientNumber) (*connect.ImportResult, error) {
+			return iw.svc.PreviewStops(iw.ctx, a, oneRow(n), connect.ImportOptions{})
+		}
+		res, err := prev(tg.client.Number)
+		if err != nil {
+			return 0, err
+		}
+		if len(res.Preview) != 0 {
+			return len(res.Preview), nil
+		}
+		unknown := unknownNumber(tg)
+		resUnknown, err := prev(unknown)
+		if err != nil {
+			return 0, err
+		}
+		if len(res.Errors) != 1 || !sameAsUnknown(res.Errors[0].String(), resUnknown.Errors[0].String(), tg, unknown) {
+			return 1, fmt.Errorf("refused other than an unknown number: %v", res.Errors)
+		}
+		return 0, nil
+	}},
 	{name: "ApplyRouteEvents", matrix: "ApplyRouteEvents", allowed: []string{"host"}, list: true,
 		// The batch's event ids are remembered (host_events) in the caller's own
 		// account before its orders are looked up: a write to its own tenant.

@@ -280,6 +280,10 @@ var operations = []struct {
 		_, err := tm.svc.ImportStops(tm.ctx, a, &rowsSource{}, connect.ImportOptions{})
 		return err
 	}},
+	{"PreviewStops", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.PreviewStops(tm.ctx, a, &rowsSource{}, connect.ImportOptions{})
+		return err
+	}},
 	{"ApplyRouteEvents", []string{"host"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.ApplyRouteEvents(tm.ctx, a, nil)
 		return err

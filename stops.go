@@ -81,6 +81,19 @@ func (s *Service) ImportStops(ctx context.Context, a Actor, src ImportSource, op
 	return res, err
 }
 
+// PreviewStops reads the dispatcher's stops spreadsheet as ImportStops would,
+// storing nothing, and reports what it would do: counts, every refused row
+// with its row, column and reason, and the first stops (opts.PreviewRows,
+// 10 when 0) as they would be stored, each with its client. Only dispatchers
+// may. Errors: ErrForbidden; ErrInvalid when the file cannot be read.
+func (s *Service) PreviewStops(ctx context.Context, a Actor, src ImportSource, opts ImportOptions) (*ImportResult, error) {
+	c, err := s.authorize(ctx, a, actManageOrders)
+	if err != nil {
+		return nil, err
+	}
+	return s.previewRows(ctx, c, src, opts, s.stopBuilder(c))
+}
+
 // stopBuilder builds submitted orders for the client each row names by number. The
 // clients' required-field policies are for their own uploads; the dispatcher's
 // stops need the address and well-formed values.

@@ -29,14 +29,29 @@ func TestImportStopsLinksRowsToClientsByNumber(t *testing.T) {
 	w := newWorld(t)
 	// A client that may not upload still gets the dispatcher's stops.
 	bakery, bakeryOwner := w.signUpClient(w.disp, "Bakery", connect.ClientSettings{DefaultDepot: "south"})
-	src := &rowsSource{rows: []connect.ImportRow{
-		stopRow(2, string(w.client.Number), "1 High St", "S-1"),
-		stopRow(3, string(bakery.Number[:4])+" "+string(bakery.Number[4:]), "2 Mill Lane", "S-2"),
-		stopRow(4, typo(bakery.Number), "3 Typo Road", "S-3"),
-		stopRow(5, "", "4 Nobody Way", "S-4"),
-		stopRow(6, string(w.client.Number), "", "S-5"),
-		stopRow(7, string(w.client.Number), "5 Again St", "S-1"),
-	}}
+	rows := func() *rowsSource {
+		return &rowsSource{rows: []connect.ImportRow{
+			stopRow(2, string(w.client.Number), "1 High St", "S-1"),
+			stopRow(3, string(bakery.Number[:4])+" "+string(bakery.Number[4:]), "2 Mill Lane", "S-2"),
+			stopRow(4, typo(bakery.Number), "3 Typo Road", "S-3"),
+			stopRow(5, "", "4 Nobody Way", "S-4"),
+			stopRow(6, string(w.client.Number), "", "S-5"),
+			stopRow(7, string(w.client.Number), "5 Again St", "S-1"),
+		}}
+	}
+	// The preview says the same and stores nothing.
+	preview, err := w.svc.PreviewStops(w.ctx, w.disp, rows(), connect.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if preview.Read != 6 || preview.Imported != 0 || preview.Refused != 4 || len(preview.Preview) != 2 ||
+		preview.Preview[0].Client != w.client.ID || preview.Preview[1].Client != bakery.ID || preview.Preview[1].Ref != "S-2" {
+		t.Fatalf("preview %+v", preview)
+	}
+	if page, _ := w.svc.Orders(w.ctx, bakeryOwner, connect.ListOrdersParams{}); len(page.Orders) != 0 {
+		t.Fatalf("the preview stored %d orders", len(page.Orders))
+	}
+	src := rows()
 	res, err := w.svc.ImportStops(w.ctx, w.disp, src, connect.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +71,9 @@ func TestImportStopsLinksRowsToClientsByNumber(t *testing.T) {
 	}
 	if d := cmp.Diff(want, where); d != "" {
 		t.Fatalf("errors (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(res.Errors, preview.Errors); d != "" {
+		t.Fatalf("the preview's errors differ from the import's (-import +preview):\n%s", d)
 	}
 	page, err := w.svc.Orders(w.ctx, bakeryOwner, connect.ListOrdersParams{View: connect.ViewActive})
 	if err != nil {
