@@ -2,7 +2,9 @@ package portal
 
 import (
 	"context"
+	"encoding/csv"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/dispatchkit/connect"
@@ -272,6 +274,11 @@ type stopsImportData struct {
 	Errors []connect.FieldError
 	More   int
 	Error  string
+	// Checked is the upload whose check (PreviewStops) Res is: the page offers
+	// to import it. Clients names the previewed stops' clients by id.
+	Checked *upload
+	Clients map[connect.ClientID]*connect.Client
+	Valid   int // the rows the check would import
 }
 
 func (s *server) stopsImportPage(w http.ResponseWriter, r *http.Request, _ connect.Actor) error {
@@ -279,43 +286,131 @@ func (s *server) stopsImportPage(w http.ResponseWriter, r *http.Request, _ conne
 	return nil
 }
 
-// importStops imports a stops spreadsheet whose Client ID column names each
-// stop's client.
-func (s *server) importStops(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
-	show := func(status int, d stopsImportData) error {
-		s.render(w, r, status, "stops-import", &page{Title: "Import stops", Tab: "stops-import", Data: d})
-		return nil
-	}
-	u, _, err := s.uploads.save(r, a)
+// showStopsImport renders the stop import page; an error for people (a
+// refused file, a missing column) is said on it, any other is returned.
+func (s *server) showStopsImport(w http.ResponseWriter, r *http.Request, d stopsImportData, err error) error {
+	status := http.StatusOK
 	if err != nil {
-		if st := httpStatus(err); st == http.StatusUnprocessableEntity {
-			return show(st, stopsImportData{Error: message(err)})
+		if status = httpStatus(err); status != http.StatusUnprocessableEntity && status != http.StatusRequestEntityTooLarge {
+			return err
 		}
-		return err
+		d.Error = message(err)
 	}
-	defer s.removeUpload(r.Context(), u)
-	u.Stops = true
+	s.render(w, r, status, "stops-import", &page{Title: "Import stops", Tab: "stops-import", Data: d})
+	return nil
+}
+
+// errNoClientColumn refuses a stops file without its Client ID column.
+var errNoClientColumn = connect.Errorf(connect.Invalid, "The file has no Client ID column: add the client number of each stop's client.")
+
+// openStops opens an upload as a stops sheet. Errors: those of the file, and
+// errNoClientColumn.
+func (s *server) openStops(r *http.Request, u *upload) (connect.Sheet, func(), error) {
 	sheet, done, err := s.openSheet(r.Context(), u, connect.RequiredFieldPolicy{})
 	if err != nil {
-		if st := httpStatus(err); st == http.StatusUnprocessableEntity {
-			return show(st, stopsImportData{Error: message(err)})
-		}
+		return nil, nil, err
+	}
+	if slices.Contains(sheet.Missing(), connect.FieldClientNumber) {
+		done()
+		return nil, nil, errNoClientColumn
+	}
+	return sheet, done, nil
+}
+
+// importStops takes a stops spreadsheet whose Client ID column names each
+// stop's client: "Check the file" (step=check) shows what an import would do
+// and keeps the file (for an hour, for any process) to import from that page;
+// "Import stops" imports it at once.
+func (s *server) importStops(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	u, fields, err := s.uploads.save(r, a)
+	if err != nil {
+		return s.showStopsImport(w, r, stopsImportData{}, err)
+	}
+	u.Stops = true
+	if fields["step"] != "check" {
+		defer s.removeUpload(r.Context(), u)
+		return s.runStopsImport(w, r, a, u)
+	}
+	sheet, done, err := s.openStops(r, u)
+	if err != nil {
+		s.removeUpload(r.Context(), u)
+		return s.showStopsImport(w, r, stopsImportData{}, err)
+	}
+	res, err := s.svc.PreviewStops(r.Context(), a, sheet, connect.ImportOptions{Refused: discardRefused, MaxErrors: maxImportErrors})
+	done()
+	if err != nil {
+		s.removeUpload(r.Context(), u)
+		return s.showStopsImport(w, r, stopsImportData{}, err)
+	}
+	// The import may reach any process serving the portal.
+	if err := s.uploads.share(r.Context(), u); err != nil {
+		s.removeUpload(r.Context(), u)
 		return err
+	}
+	d := stopsImportData{Res: res, Checked: u, Clients: map[connect.ClientID]*connect.Client{}, Valid: res.Read - res.Refused}
+	d.Errors, d.More = shownErrors(res)
+	for _, o := range res.Preview {
+		if d.Clients[o.Client] == nil {
+			if d.Clients[o.Client], err = s.svc.Client(r.Context(), a, o.Client); err != nil {
+				return err
+			}
+		}
+	}
+	return s.showStopsImport(w, r, d, nil)
+}
+
+// importCheckedStops imports a stops file checked earlier (importStops), then
+// forgets it.
+func (s *server) importCheckedStops(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	u, err := s.uploads.get(r.Context(), r.PathValue("id"), a)
+	if err != nil {
+		return err
+	}
+	if !u.Stops {
+		return errNoUpload()
+	}
+	defer s.removeUpload(r.Context(), u)
+	return s.runStopsImport(w, r, a, u)
+}
+
+// runStopsImport imports the upload's stops and shows the result.
+func (s *server) runStopsImport(w http.ResponseWriter, r *http.Request, a connect.Actor, u *upload) error {
+	sheet, done, err := s.openStops(r, u)
+	if err != nil {
+		return s.showStopsImport(w, r, stopsImportData{}, err)
 	}
 	defer done()
-	for _, f := range sheet.Missing() {
-		if f == connect.FieldClientNumber {
-			return show(http.StatusUnprocessableEntity, stopsImportData{Error: "The file has no Client ID column: add the client number of each stop's client."})
-		}
-	}
 	res, err := s.svc.ImportStops(r.Context(), a, sheet, connect.ImportOptions{Refused: discardRefused, MaxErrors: maxImportErrors})
 	if err != nil && res == nil {
-		if st := httpStatus(err); st == http.StatusUnprocessableEntity {
-			return show(st, stopsImportData{Error: message(err)})
-		}
-		return err
+		return s.showStopsImport(w, r, stopsImportData{}, err)
 	}
 	d := stopsImportData{Res: res}
 	d.Errors, d.More = shownErrors(res)
-	return show(http.StatusOK, d)
+	return s.showStopsImport(w, r, d, nil)
+}
+
+// stopsTemplate writes the stops spreadsheet's template: a Client ID column,
+// the Id, then every other order field's, as the stop import reads them.
+func (s *server) stopsTemplate(format string) dispatcherFunc {
+	return func(w http.ResponseWriter, r *http.Request, _ connect.Actor) error {
+		if s.cfg.Spreadsheets == nil {
+			return errNoSpreadsheets
+		}
+		header := []string{connect.FieldClientNumber.Label(), connect.FieldRef.Label()}
+		for _, f := range connect.OrderFields() {
+			if f != connect.FieldRef {
+				header = append(header, f.Label())
+			}
+		}
+		w.Header().Set("Content-Disposition", `attachment; filename="stops-template.`+format+`"`)
+		if format == "xlsx" {
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			return s.cfg.Spreadsheets.WriteTable(w, format, header, func(func([]string) bool) {})
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		cw := csv.NewWriter(w)
+		_ = cw.Write(escapeCells(header))
+		cw.Flush()
+		return cw.Error()
+	}
 }

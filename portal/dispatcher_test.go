@@ -131,6 +131,44 @@ func TestDispatchersImportStopsByClientID(t *testing.T) {
 	e.signedIn(tm.email).get("/orders?view=active").is(t, http.StatusOK).has(t, "ST-1").lacks(t, "ST-2", "Withdraw")
 }
 
+// The console checks a stops file before importing it: what it would import
+// and refuse, the first stops with their clients, nothing stored; then
+// imports it from that page, once. Its templates carry the Client ID column.
+func TestDispatchersCheckAStopsFileBeforeImportingIt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Tracker Inc", connect.ClientSettings{DefaultDepot: "north"})
+	d := e.dispatcher()
+	d.get("/dispatch/stops/import").is(t, http.StatusOK).has(t, `id="check-stops"`, `href="/dispatch/stops/template.xlsx"`)
+	tpl := d.get("/dispatch/stops/template.csv").is(t, http.StatusOK)
+	if !strings.HasPrefix(tpl.body, "Client ID,Id,") || !strings.Contains(tpl.body, "Address Line 1") {
+		t.Fatalf("stops template: %q", tpl.body)
+	}
+	d.get("/dispatch/stops/template.xlsx").is(t, http.StatusOK)
+
+	csv := "Client ID,Id,Address Line 1,Recipient Name\n" + string(tm.client.Number) + ",ST-1,1 Main St,Rita\n12345678,ST-2,2 Main St,Bob\n"
+	body, ct := multipartFile(t, "stops.csv", csv, map[string]string{"step": "check"})
+	page := d.do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusOK)
+	page.has(t, "checked, nothing imported yet", `id="stops-read">2<`, `id="stops-valid">1<`, `id="stops-refused">1<`,
+		"12345678", `id="stops-preview"`, "Tracker Inc", "Rita", "Import 1 stops")
+	if stops, _, err := e.svc.UnassignedStops(e.ctx, e.disp, "", "", 10); err != nil || len(stops) != 0 {
+		t.Fatalf("the check stored %d stops (%v)", len(stops), err)
+	}
+	checked := regexp.MustCompile(`action="(/dispatch/stop-imports/[^"]+)"`).FindStringSubmatch(page.body)
+	if checked == nil {
+		t.Fatal("no import form on the checked page")
+	}
+	d.post(checked[1], url.Values{}).is(t, http.StatusOK).has(t, "1 stops imported; 1 refused")
+	if stops, _, err := e.svc.UnassignedStops(e.ctx, e.disp, "", "", 10); err != nil || len(stops) != 1 || stops[0].Order.Ref != "ST-1" {
+		t.Fatalf("after the import: %+v, %v", stops, err)
+	}
+	// The file is forgotten: a second post imports nothing more.
+	d.post(checked[1], url.Values{}).is(t, http.StatusNotFound)
+	// A file without its Client ID column is refused at the check.
+	body, ct = multipartFile(t, "stops.csv", "Id,Address Line 1\nST-3,3 Main St\n", map[string]string{"step": "check"})
+	d.do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusUnprocessableEntity).has(t, "no Client ID column")
+}
+
 // TestTheClientListPagesAndSearches shows a dispatcher's clients fifty at a
 // time with a link to the next page, and finds one by name.
 func TestTheClientListPagesAndSearches(t *testing.T) {

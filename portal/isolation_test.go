@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -173,6 +174,14 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 	bb.get("/imports/"+bUpload+"/preview").is(t, http.StatusOK)
 	bb.post("/imports/"+bUpload+"/run", url.Values{}).is(t, http.StatusSeeOther)
 	isoWaitImport(t, bb, bUpload)
+	// The account's dispatcher's stops file, checked and waiting to be imported.
+	body, ct = multipartFile(t, "stops.csv", "Client ID,Id,Address Line 1\n"+string(bTeam.client.Number)+",ST-CHK,1 Checked St\n",
+		map[string]string{"step": "check"})
+	r = e.dispatcher().do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusOK)
+	checkedStops := regexp.MustCompile(`/dispatch/stop-imports/([^"]+)"`).FindStringSubmatch(r.body)
+	if checkedStops == nil {
+		t.Fatalf("no checked stops file:\n%s", r.body)
+	}
 	// B's proof export, made in the background: a job with a file.
 	r = bb.post("/orders/proofs", url.Values{}).is(t, http.StatusSeeOther)
 	bExport := strings.TrimSuffix(strings.TrimPrefix(r.header.Get("Location"), "/imports/"), "/progress")
@@ -353,6 +362,9 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"POST /dispatch/stops/{id}/move":                                {tries: console("POST", "/dispatch/stops/"+sub+"/move", url.Values{"depot": {"south"}})},
 		"POST /dispatch/stops/{id}/cancel":                              {tries: console("POST", "/dispatch/stops/"+sub+"/cancel", url.Values{"reason": {"stolen"}})},
 		"GET /dispatch/stops/import":                                    noID("the upload form"),
+		"GET /dispatch/stops/template.csv":                              noID("the stops template, the same for everyone"),
+		"GET /dispatch/stops/template.xlsx":                             noID("the stops template, the same for everyone"),
+		"POST /dispatch/stop-imports/{id}":                              {tries: console("POST", "/dispatch/stop-imports/"+checkedStops[1], none)},
 		"GET /dispatch/deliveries":                                      {tries: []isoTry{scoped("dispatcher", "GET", "/dispatch/deliveries?view=pending", nil), scoped("dispatcher", "GET", "/dispatch/deliveries?view=done", nil)}},
 		"POST /dispatch/deliveries/{id}/retry":                          {tries: console("POST", "/dispatch/deliveries/"+bEntry+"/retry", none)},
 		"POST /dispatch/deliveries/{id}/discard":                        {tries: console("POST", "/dispatch/deliveries/"+bEntry+"/discard", none)},

@@ -158,6 +158,9 @@ func (s *server) register() {
 	askDispatcher("POST /dispatch/deliveries/{id}/discard", s.discardDelivery)
 	s.handle("GET /dispatch/stops/import", s.dispatcher(s.stopsImportPage))
 	s.handle("POST /dispatch/stops/import", upload(s.dispatcher(s.importStops)))
+	s.handle("POST /dispatch/stop-imports/{id}", form(s.dispatcher(s.importCheckedStops)))
+	s.handle("GET /dispatch/stops/template.csv", s.dispatcher(s.stopsTemplate("csv")))
+	s.handle("GET /dispatch/stops/template.xlsx", s.dispatcher(s.stopsTemplate("xlsx")))
 
 	// JSON API (documented in openapi.yaml; TestOpenAPICoversRoutes keeps them equal).
 	s.handle("GET /api/v1/client", s.api(s.apiClient))
