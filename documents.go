@@ -69,6 +69,9 @@ type PackageLabel struct {
 	DepotName string `json:"depot_name,omitempty"`
 	Package   int    `json:"package"`  // 1-based
 	Packages  int    `json:"packages"` // the order's package count (1 when not given)
+	// Language is the BCP 47 tag of the language the label's words are in
+	// ("Package 1 of 2"). "": English.
+	Language string `json:"-"`
 }
 
 // Code is what the label's barcode carries: the order's id, which
@@ -155,6 +158,9 @@ type ProofDocument struct {
 	Tracked bool
 	// Made is when the document was made.
 	Made time.Time
+	// Language is the BCP 47 tag of the language the document is written in
+	// (its words and dates; what people typed stays as typed). "": English.
+	Language string
 }
 
 // ProofImage is a photo or the signature of a proof of delivery.

@@ -48,6 +48,9 @@ type Statement struct {
 	// (the portal sets them).
 	Brand    string         `json:"-"`
 	Location *time.Location `json:"-"`
+	// Language is the BCP 47 tag of the language its document is written in
+	// (the portal sets it). "": English.
+	Language string `json:"-"`
 }
 
 // FailureCount is how many failed orders gave a reason.

@@ -2,7 +2,6 @@ package pdf
 
 import (
 	"bytes"
-	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
@@ -50,7 +49,7 @@ func (d Documents) WriteLabels(w io.Writer, sheet connect.LabelSheet, labels []c
 		return connect.Errorf(connect.Invalid, "there are no labels to print")
 	}
 	p := d.newPage(l.page, labels)
-	p.SetTitle("Package labels", true)
+	p.SetTitle(langOf(labels[0].Language).t("Package labels"), true)
 	p.SetMargins(0, 0, 0)
 	p.SetAutoPageBreak(false, 0)
 	codes := map[string]string{} // the QR image of each code, registered once
@@ -79,6 +78,7 @@ func (d Documents) WriteLabels(w io.Writer, sheet connect.LabelSheet, labels []c
 // label draws one label with its corner at x, y.
 func (p *page) label(l sheetLayout, x, y float64, lb connect.PackageLabel, qrImage string) {
 	const pad = 5.0
+	lg := langOf(lb.Language)
 	if l.border {
 		p.SetDrawColor(180, 180, 180)
 		p.SetLineWidth(0.2)
@@ -108,27 +108,27 @@ func (p *page) label(l sheetLayout, x, y float64, lb connect.PackageLabel, qrIma
 	// The package count, then the order, at the top where a picker looks.
 	p.font("B", l.packageFontPt)
 	p.SetXY(cx, cy)
-	p.CellFormat(inner, l.packageFontPt*0.45, p.text(fmt.Sprintf("Package %d of %d", lb.Package, lb.Packages)), "", 0, "L", false, 0, "")
+	p.CellFormat(inner, l.packageFontPt*0.45, p.text(lg.f("Package %d of %d", lb.Package, lb.Packages)), "", 0, "L", false, 0, "")
 	cy += l.packageFontPt * 0.45
 	ref := lb.Ref
 	if ref == "" {
-		ref = "(no reference)"
+		ref = lg.t("(no reference)")
 	}
-	line("B", big, "Order "+ref)
+	line("B", big, lg.f("Order %s", ref))
 	client := lb.Client
 	if lb.ClientNumber != "" {
-		client += " - Client ID " + string(lb.ClientNumber)
+		client += " - " + lg.f("Client ID %s", lb.ClientNumber)
 	}
-	line("", small, "From "+client)
+	line("", small, lg.f("From %s", client))
 	cy += 1
 	p.SetLineWidth(0.3)
 	p.Line(cx, cy, cx+inner, cy)
 	cy += 2
 
 	// The recipient and the address.
-	what := "Deliver to"
+	what := lg.t("Deliver to")
 	if lb.StopType == connect.Pickup {
-		what = "Pick up from"
+		what = lg.t("Pick up from")
 	}
 	line("", small, what)
 	if lb.Recipient.Name != "" {
@@ -138,7 +138,7 @@ func (p *page) label(l sheetLayout, x, y float64, lb connect.PackageLabel, qrIma
 		line("", body, a)
 	}
 	if lb.Recipient.Phone != "" {
-		line("", small, "Phone "+lb.Recipient.Phone)
+		line("", small, lg.f("Phone %s", lb.Recipient.Phone))
 	}
 
 	// The depot beside the code, at the foot (below a long address).
@@ -154,7 +154,7 @@ func (p *page) label(l sheetLayout, x, y float64, lb connect.PackageLabel, qrIma
 	if depot != "" {
 		p.font("", small)
 		p.SetXY(x+pad, depotY)
-		p.CellFormat(inner-size-2, small*0.45, "Depot", "", 0, "L", false, 0, "")
+		p.CellFormat(inner-size-2, small*0.45, p.text(lg.t("Depot")), "", 0, "L", false, 0, "")
 		p.font("B", big)
 		p.SetXY(x+pad, depotY+small*0.5)
 		p.CellFormat(inner-size-2, big*0.45, p.fit(p.text(depot), inner-size-2), "", 0, "L", false, 0, "")

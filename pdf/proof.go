@@ -2,7 +2,6 @@ package pdf
 
 import (
 	"bytes"
-	"fmt"
 	"image"
 	_ "image/gif" // proof photos may be GIF
 	"image/jpeg"
@@ -27,41 +26,43 @@ func (d Documents) WriteProof(w io.Writer, doc *connect.ProofDocument) error {
 		return connect.Errorf(connect.Invalid, "there is no order to write a proof of delivery for")
 	}
 	o := doc.Order
+	l := langOf(doc.Language)
 	loc, zone := doc.Location, ""
 	if loc == nil {
-		loc, zone = time.UTC, "Times are in UTC: the account has no time zone set."
+		loc, zone = time.UTC, l.t("Times are in UTC: the account has no time zone set.")
 	} else {
-		zone = "Times are in the " + loc.String() + " time zone."
+		zone = l.f("Times are in the %s time zone.", loc.String())
 	}
 	at := func(t time.Time) string {
 		if t.IsZero() {
 			return ""
 		}
-		return t.In(loc).Format("2 Jan 2006 15:04 MST")
+		return l.dateTime(t.In(loc))
 	}
 	text := *doc
 	text.Images = nil // their bytes are no text
 	p := d.newPage(fpdf.SizeType{Wd: 210, Ht: 297}, &text)
-	p.SetTitle("Proof of delivery "+name(o), true)
+	title := l.t("Proof of delivery")
+	switch {
+	case o.StopType == connect.Pickup && o.Status == connect.StatusFailed:
+		title = l.t("Pickup attempt (failed)")
+	case o.StopType == connect.Pickup:
+		title = l.t("Proof of pickup")
+	case o.Status == connect.StatusFailed:
+		title = l.t("Delivery attempt (failed)")
+	}
+	p.SetTitle(title+" "+name(o), true)
 	p.SetMargins(15, 15, 15)
 	p.SetAutoPageBreak(true, 15)
 	p.SetFooterFunc(func() {
 		p.SetY(-12)
 		p.font("", 7)
-		p.CellFormat(0, 4, p.text(zone+" Made "+at(doc.Made)+"."), "", 0, "L", false, 0, "")
-		p.CellFormat(0, 4, "Page "+strconv.Itoa(p.PageNo()), "", 0, "R", false, 0, "")
+		p.CellFormat(0, 4, p.text(zone+" "+l.f("Made %s.", at(doc.Made))), "", 0, "L", false, 0, "")
+		p.CellFormat(0, 4, p.text(l.f("Page %d", p.PageNo())), "", 0, "R", false, 0, "")
 	})
 	p.AddPage()
 	const width = 180.0
 
-	title := "Proof of delivery"
-	if o.Status == connect.StatusFailed {
-		title = "Delivery attempt (failed)"
-	}
-	if o.StopType == connect.Pickup {
-		title = strings.Replace(title, "delivery", "pickup", 1)
-		title = strings.Replace(title, "Delivery", "Pickup", 1)
-	}
 	p.masthead(doc.Brand, title, width)
 	p.Ln(3)
 
@@ -81,51 +82,51 @@ func (d Documents) WriteProof(w io.Writer, doc *connect.ProofDocument) error {
 		p.MultiCell(width-40, 5, p.multi(value), "", "L", false)
 	}
 
-	heading("Order")
-	row("Reference", o.Ref)
+	heading(l.t("Order"))
+	row(l.t("Reference"), o.Ref)
 	if !doc.Tracked {
-		row("Order number", string(o.ID))
+		row(l.t("Order number"), string(o.ID))
 	}
-	row("From", doc.Client)
-	row("Status", capital(o.Status.Label()))
+	row(l.t("From"), doc.Client)
+	row(l.t("Status"), l.status(o.Status.Label()))
 	if !doc.Tracked {
-		row("Products", connect.FormatProducts(o.Products))
-		row("Packages", count(o.PackageCount))
-		row("Instructions", o.Notes)
+		row(l.t("Products"), connect.FormatProducts(o.Products))
+		row(l.t("Packages"), count(o.PackageCount))
+		row(l.t("Instructions"), o.Notes)
 	}
 
-	heading("Recipient")
-	row("Name", o.Recipient.Name)
-	row("Address", strings.Join(addressLines(o.Address), "\n"))
-	row("Phone", o.Recipient.Phone)
-	row("Email", o.Recipient.Email)
+	heading(l.t("Recipient"))
+	row(l.t("Name"), o.Recipient.Name)
+	row(l.t("Address"), strings.Join(addressLines(o.Address), "\n"))
+	row(l.t("Phone"), o.Recipient.Phone)
+	row(l.t("Email"), o.Recipient.Email)
 
 	if pr := o.Proof; pr != nil {
-		heading("At the stop")
-		row("Received by", pr.RecipientName)
-		row("Time", at(pr.At))
+		heading(l.t("At the stop"))
+		row(l.t("Received by"), pr.RecipientName)
+		row(l.t("Time"), at(pr.At))
 		if pr.Latitude.Valid && pr.Longitude.Valid {
-			row("Place", pr.Latitude.Decimal.String()+", "+pr.Longitude.Decimal.String())
+			row(l.t("Place"), pr.Latitude.Decimal.String()+", "+pr.Longitude.Decimal.String())
 		}
-		row("Driver's notes", pr.Notes)
+		row(l.t("Driver's notes"), pr.Notes)
 	}
-	row("Failure reason", o.FailureReason)
+	row(l.t("Failure reason"), o.FailureReason)
 
-	p.images(doc.Images, width)
+	p.images(l, doc.Images, width)
 	if len(doc.Elsewhere) > 0 {
-		heading("Other files")
+		heading(l.t("Other files"))
 		p.font("", 8)
 		for _, u := range doc.Elsewhere {
 			p.MultiCell(width, 4, p.multi(u), "", "L", false)
 		}
 	}
 
-	heading("Timeline")
+	heading(l.t("Timeline"))
 	for _, ev := range o.History {
 		if ev.From == ev.To && ev.Event != connect.EventCreate && ev.Reason == "" {
 			continue // an ETA update
 		}
-		what := capital(ev.To.Label())
+		what := l.status(ev.To.Label())
 		if ev.Reason != "" {
 			what += ": " + ev.Reason
 		}
@@ -138,21 +139,21 @@ func (d Documents) WriteProof(w io.Writer, doc *connect.ProofDocument) error {
 }
 
 // images places the photos, two to a row, then the signature.
-func (p *page) images(imgs []connect.ProofImage, width float64) {
+func (p *page) images(l lang, imgs []connect.ProofImage, width float64) {
 	if len(imgs) == 0 {
 		return
 	}
 	p.Ln(2)
 	p.font("B", 11)
-	p.CellFormat(width, 6, "Photos and signature", "B", 1, "L", false, 0, "")
+	p.CellFormat(width, 6, p.text(l.t("Photos and signature")), "B", 1, "L", false, 0, "")
 	p.Ln(2)
 	const boxW, boxH, gap = 87.0, 70.0, 6.0
 	col, y := 0, p.GetY()
 	for i, img := range imgs {
 		name, info, ok := p.register("proof"+strconv.Itoa(i), img)
-		caption := "Photo"
+		caption, unshown := l.t("Photo"), "This photo (%s) cannot be shown in a PDF: see it in the portal."
 		if img.Signature {
-			caption = "Signature"
+			caption, unshown = l.t("Signature"), "This signature (%s) cannot be shown in a PDF: see it in the portal."
 		}
 		if y+boxH+6 > 297-15 {
 			p.AddPage()
@@ -166,12 +167,11 @@ func (p *page) images(imgs []connect.ProofImage, width float64) {
 		} else {
 			p.SetXY(x, y)
 			p.font("", 8)
-			p.MultiCell(boxW, 4, p.text(fmt.Sprintf("This %s (%s) cannot be shown in a PDF: see it in the portal.",
-				strings.ToLower(caption), img.ContentType)), "1", "L", false)
+			p.MultiCell(boxW, 4, p.text(l.f(unshown, img.ContentType)), "1", "L", false)
 		}
 		p.SetXY(x, y+boxH+0.5)
 		p.font("", 8)
-		p.CellFormat(boxW, 4, caption, "", 0, "L", false, 0, "")
+		p.CellFormat(boxW, 4, p.text(caption), "", 0, "L", false, 0, "")
 		if col++; col == 2 {
 			col, y = 0, y+boxH+7
 		}
@@ -218,14 +218,6 @@ func name(o *connect.Order) string {
 		return o.Ref
 	}
 	return string(o.ID)
-}
-
-// capital returns s with its first letter a capital.
-func capital(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func count(n int) string {
