@@ -6,9 +6,12 @@ import (
 )
 
 // AccountLocation returns the time zone of the caller's account
-// (Config.AccountLocation): UTC when none is set. Errors: those of the hook,
-// wrapped.
+// (Config.AccountLocation): UTC when none is set. Errors: ErrForbidden for an
+// actor of no account; ErrUnavailable when the hook fails.
 func (s *Service) AccountLocation(ctx context.Context, a Actor) (*time.Location, error) {
+	if a.Account == "" {
+		return nil, Errorf(Forbidden, "no account is signed in")
+	}
 	return s.location(ctx, a.Account)
 }
 
