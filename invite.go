@@ -48,6 +48,9 @@ type Invite struct {
 	AcceptedBy MemberID  `json:"accepted_by,omitempty"`
 	RevokedAt  time.Time `json:"revoked_at,omitzero"`  // zero unless revoked
 	InvitedBy  string    `json:"invited_by,omitempty"` // who sent it, for the list
+	// ReplacedBy is the invite sent again in its place (ResendInvite), which
+	// revoked this one: its link says so when opened.
+	ReplacedBy InviteID  `json:"replaced_by,omitempty"`
 	Version    int       `json:"version"`
 	CreatedAt  time.Time `json:"created_at"`
 }
@@ -105,7 +108,9 @@ func (s *Service) issueInvite(ctx context.Context, tx Store, c caller, inv *Invi
 		return nil, err
 	}
 	now := s.clock()
-	inv.ID = InviteID(s.newID())
+	if inv.ID == "" {
+		inv.ID = InviteID(s.newID())
+	}
 	inv.TokenHash = hash
 	inv.CreatedAt = now
 	inv.ExpiresAt = now.Add(s.inviteTTL)
@@ -258,11 +263,12 @@ func (s *Service) ResendInvite(ctx context.Context, a Actor, id InviteID) (*Issu
 	}
 	var issued *IssuedInvite
 	err = s.mailTx(ctx, func(tx Store) error {
-		inv.RevokedAt = s.clock()
+		// The old one first: a mail sent inside the request goes last.
+		inv.RevokedAt, inv.ReplacedBy = s.clock(), InviteID(s.newID())
 		if err := tx.UpdateInvite(ctx, c.scope(), inv); err != nil {
 			return err
 		}
-		issued, err = s.issueInvite(ctx, tx, c, &Invite{
+		issued, err = s.issueInvite(ctx, tx, c, &Invite{ID: inv.ReplacedBy,
 			Account: inv.Account, Client: inv.Client, Kind: inv.Kind, Email: inv.Email, Role: inv.Role,
 		}, client.Name, inv.Email != "" && s.mailer != nil)
 		return err
@@ -334,6 +340,10 @@ func inviteUsable(inv *Invite, now time.Time) error {
 	case InviteAccepted:
 		return Errorf(Forbidden, "this invite was already used; sign in instead")
 	case InviteRevoked:
+		if inv.ReplacedBy != "" {
+			return Errorf(Forbidden, "this invite link was replaced by a newer one, sent %s: open the latest invitation, or ask for a new one",
+				inv.RevokedAt.UTC().Format("2 Jan 2006 15:04 UTC"))
+		}
 		return Errorf(Forbidden, "this invite was withdrawn; ask for a new one")
 	case InviteExpired:
 		return Errorf(Forbidden, "this invite expired; ask for a new one")

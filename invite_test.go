@@ -118,6 +118,18 @@ func TestResendInviteReplacesTheToken(t *testing.T) {
 	}
 	_, err = w.svc.AcceptInvite(w.ctx, first.Token, connect.SignUp{Name: "F", Email: "f@example.com"})
 	connecttest.WantCode(t, err, connect.Forbidden)
+	// The old link says it was replaced, when it is opened.
+	if _, err := w.svc.Invitation(w.ctx, first.Token); connect.ErrorCode(err) != connect.Forbidden || !strings.Contains(err.Error(), "replaced by a newer one") {
+		t.Fatalf("the replaced link: %v", err)
+	}
+	invs, err := w.svc.Invites(w.ctx, w.disp, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaced := slices.IndexFunc(invs, func(inv *connect.Invite) bool { return inv.ID == first.Invite.ID })
+	if replaced < 0 || invs[replaced].ReplacedBy != second.Invite.ID {
+		t.Fatalf("the first invite among %d: %d, replaced by the second: %v", len(invs), replaced, replaced >= 0 && invs[replaced].ReplacedBy == second.Invite.ID)
+	}
 	if _, err := w.svc.AcceptInvite(w.ctx, second.Token, connect.SignUp{Name: "F", Email: "f@example.com"}); err != nil {
 		t.Fatal(err)
 	}

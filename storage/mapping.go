@@ -149,6 +149,7 @@ func inviteToRow(inv *connect.Invite) *inviteRow {
 		AcceptedBy: string(inv.AcceptedBy),
 		RevokedAt:  dbTime(inv.RevokedAt),
 		InvitedBy:  inv.InvitedBy,
+		ReplacedBy: string(inv.ReplacedBy),
 		Version:    inv.Version,
 		CreatedAt:  dbTime(inv.CreatedAt),
 	}
@@ -168,6 +169,7 @@ func (r *inviteRow) invite() *connect.Invite {
 		AcceptedBy: connect.MemberID(r.AcceptedBy),
 		RevokedAt:  goTime(r.RevokedAt),
 		InvitedBy:  r.InvitedBy,
+		ReplacedBy: connect.InviteID(r.ReplacedBy),
 		Version:    r.Version,
 		CreatedAt:  goTime(r.CreatedAt),
 	}

@@ -66,6 +66,7 @@ type inviteRow struct {
 	AcceptedBy string    `bun:"accepted_by"`
 	RevokedAt  time.Time `bun:"revoked_at,nullzero"`
 	InvitedBy  string    `bun:"invited_by"`
+	ReplacedBy string    `bun:"replaced_by"`
 	Version    int       `bun:"version"`
 	CreatedAt  time.Time `bun:"created_at"`
 }

@@ -160,7 +160,7 @@ func (s *Store) UpdateInvite(ctx context.Context, scope connect.Scope, inv *conn
 		return err
 	}
 	res, err := inScope(s.idb.NewUpdate().Model(inviteToRow(inv)).
-		Column("email", "role", "expires_at", "accepted_at", "accepted_by", "revoked_at", "invited_by").
+		Column("email", "role", "expires_at", "accepted_at", "accepted_by", "revoked_at", "invited_by", "replaced_by").
 		Set("version = ?", inv.Version+1), scope).
 		Where("id = ?", string(inv.ID)).Where("version = ?", inv.Version).
 		Exec(ctx)

@@ -329,7 +329,7 @@ func testUpdateInvite(t *testing.T, f *fixture) {
 	inv := f.invite(c, 1)
 	stale := *inv
 	v := inv.Version
-	inv.AcceptedAt, inv.AcceptedBy = f.at(5), owner.ID
+	inv.AcceptedAt, inv.AcceptedBy, inv.ReplacedBy = f.at(5), owner.ID, connect.InviteID(f.id("iv"))
 	must(t, f.s.UpdateInvite(f.ctx, connect.Scope{Account: inv.Account, Client: inv.Client}, inv))
 	if inv.Version != v+1 {
 		t.Fatalf("Version after UpdateInvite = %d, want %d", inv.Version, v+1)
