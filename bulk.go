@@ -194,6 +194,23 @@ func (s *Service) DeleteMatching(ctx context.Context, a Actor, p ListOrdersParam
 	})
 }
 
+// CancelMatching cancels every unassigned stop (submitted order) of the
+// account that p selects (its Depot, Client, Search, Source and creation
+// dates; its View, Statuses and Cursor are not read), with the reason, as
+// CancelOrder does one, in batches each committed on its own (see the top of
+// bulk.go). A stop scheduled or changed since the action began is refused
+// with the reason. Only dispatchers may. Errors: as SubmitMatching.
+func (s *Service) CancelMatching(ctx context.Context, a Actor, p ListOrdersParams, reason string, opts BulkOptions) (res *BulkResult, err error) {
+	ctx, span := s.tel.start(ctx, "connect.cancel_matching")
+	defer func() { end(span, err) }()
+	c, err := s.authorize(ctx, a, actManageOrders)
+	if err != nil {
+		return nil, err
+	}
+	callerAttrs(span, c)
+	return s.bulk(ctx, c, p, StatusSubmitted, opts, s.transitionBatch(c, cancellation(reason)))
+}
+
 // changedMeanwhile words the refusal of an order that changed (or went) since
 // the bulk action began.
 func changedMeanwhile(o snapshotOrder, err error) error {
@@ -236,7 +253,7 @@ type batchFunc func(ctx context.Context, batch []snapshotOrder, res *BulkResult)
 // bulk takes the snapshot of the orders at status that p selects in c's scope,
 // then hands it to act a batch at a time, reporting progress.
 func (s *Service) bulk(ctx context.Context, c caller, p ListOrdersParams, status Status, opts BulkOptions, act batchFunc) (*BulkResult, error) {
-	p.View, p.Statuses, p.Cursor = "", []Status{status}, ""
+	p.View, p.Statuses, p.Cursor, p.Sort = "", []Status{status}, "", ""
 	snap, more, err := s.snapshot(ctx, c, p)
 	if err != nil {
 		return nil, err

@@ -494,6 +494,10 @@ var isoOps = []isoOp{
 		res, err := iw.svc.DeleteMatching(iw.ctx, a, connect.ListOrdersParams{Search: tg.draft.Ref, Client: tg.client.ID}, connect.BulkOptions{})
 		return bulkLeaked(res), err
 	}},
+	{name: "CancelMatching", matrix: "CancelMatching", allowed: dispatchers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		res, err := iw.svc.CancelMatching(iw.ctx, a, connect.ListOrdersParams{Search: tg.submitted.Ref, Client: tg.client.ID}, "intruder", connect.BulkOptions{})
+		return bulkLeaked(res), err
+	}},
 	{name: "CancelOrder", matrix: "CancelOrder", allowed: dispatchers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
 		_, err := iw.svc.CancelOrder(iw.ctx, a, tg.submitted.ID, "intruder")
 		return 0, err
@@ -741,6 +745,16 @@ var isoOps = []isoOp{
 	}},
 	{name: "UnassignedStops", matrix: "UnassignedStops", allowed: dispatchers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
 		stops, _, err := iw.svc.UnassignedStops(iw.ctx, a, tg.submitted.Depot, "", 0)
+		n := 0
+		for _, s := range stops {
+			if notMine(a, s.Order.Account, s.Order.Client) {
+				n++
+			}
+		}
+		return n, err
+	}},
+	{name: "StopsPage", matrix: "StopsPage", allowed: dispatchers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		stops, _, err := iw.svc.StopsPage(iw.ctx, a, connect.ListOrdersParams{Search: tg.submitted.Ref, Client: tg.client.ID})
 		n := 0
 		for _, s := range stops {
 			if notMine(a, s.Order.Account, s.Order.Client) {

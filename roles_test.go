@@ -57,7 +57,7 @@ var operations = []struct {
 		_, err := tm.svc.ClientsPage(tm.ctx, a, connect.ClientsParams{})
 		return err
 	}},
-	{"AccountLocation", []string{"owner", "admin", "member", "dispatcher", "host", "shopify"}, nil, func(tm *team, a connect.Actor) error {
+	{"AccountLocation", []string{"owner", "admin", "member", "dispatcher", "host"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.AccountLocation(tm.ctx, a)
 		return err
 	}},
@@ -301,6 +301,18 @@ var operations = []struct {
 	{"UnassignedStops", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
 		_, _, err := tm.svc.UnassignedStops(tm.ctx, a, "", "", 0)
 		return err
+	}},
+	{"StopsPage", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, _, err := tm.svc.StopsPage(tm.ctx, a, connect.ListOrdersParams{Search: "x"})
+		return err
+	}},
+	{"CancelMatching", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		o := tm.draft(tm.owner, tm.newEmail())
+		if _, err := tm.svc.SubmitOrders(tm.ctx, tm.owner, []connect.OrderID{o.ID}); err != nil {
+			return err
+		}
+		res, err := tm.svc.CancelMatching(tm.ctx, a, connect.ListOrdersParams{Search: o.Ref}, "not coming", connect.BulkOptions{})
+		return bulkDid(res, err)
 	}},
 	{"ShopifyNotices", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.ShopifyNotices(tm.ctx, a, 0)

@@ -328,11 +328,21 @@ type UnassignedStop struct {
 // depot), newest first, a page at a time, each with its client's name and number.
 // Only dispatchers may. Errors: ErrForbidden; ErrInvalid for a bad cursor.
 func (s *Service) UnassignedStops(ctx context.Context, a Actor, depot DepotID, cursor string, limit int) ([]UnassignedStop, string, error) {
+	return s.StopsPage(ctx, a, ListOrdersParams{Depot: depot, Cursor: cursor, Limit: limit})
+}
+
+// StopsPage lists the account's unassigned stops (submitted orders) that p
+// selects as Orders does (its Depot, Client, Search, Source and creation
+// dates; its View and Statuses are not read), newest first, a page at a time,
+// each with its client's name and number. Only dispatchers may.
+// Errors: ErrForbidden; ErrInvalid for a bad filter or cursor.
+func (s *Service) StopsPage(ctx context.Context, a Actor, p ListOrdersParams) ([]UnassignedStop, string, error) {
 	c, err := s.authorizeRead(ctx, a, actManageOrders)
 	if err != nil {
 		return nil, "", err
 	}
-	page, err := s.Orders(ctx, c.Actor, ListOrdersParams{Statuses: []Status{StatusSubmitted}, Depot: depot, Cursor: cursor, Limit: limit})
+	p.View, p.Statuses, p.Sort = "", []Status{StatusSubmitted}, ""
+	page, err := s.Orders(ctx, c.Actor, p)
 	if err != nil {
 		return nil, "", err
 	}

@@ -141,3 +141,59 @@ func TestClientsCannotWithdrawTheDispatchersStops(t *testing.T) {
 	_, err = w.svc.Withdraw(w.ctx, w.owner, o.ID)
 	connecttest.WantCode(t, err, connect.Forbidden)
 }
+
+// The console's stops list searches and filters as the orders list does,
+// each stop with its client; "cancel all matching" cancels exactly the stops
+// the filter selects, with the reason, and says what it did.
+func TestStopsPageAndCancelMatchingTakeTheFilter(t *testing.T) {
+	w := newWorld(t)
+	bakery, bakeryOwner := w.signUpClient(w.disp, "Bakery", connect.ClientSettings{AllowUpload: true, DefaultDepot: "south"})
+	for i, in := range []struct {
+		by  connect.Actor
+		ref string
+	}{{w.owner, "GG-1"}, {w.owner, "GG-2"}, {bakeryOwner, "BK-1"}, {bakeryOwner, "BK-2"}} {
+		o := w.draft(in.by, in.ref)
+		if _, err := w.svc.SubmitOrders(w.ctx, in.by, []connect.OrderID{o.ID}); err != nil {
+			t.Fatalf("order %d: %v", i, err)
+		}
+	}
+	refs := func(p connect.ListOrdersParams) []string {
+		t.Helper()
+		stops, _, err := w.svc.StopsPage(w.ctx, w.disp, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, s := range stops {
+			out = append(out, s.Order.Ref+"/"+s.ClientName)
+		}
+		return out
+	}
+	if got := refs(connect.ListOrdersParams{Search: "bk-"}); !cmp.Equal(got, []string{"BK-2/Bakery", "BK-1/Bakery"}) {
+		t.Fatalf("search: %q", got)
+	}
+	if got := refs(connect.ListOrdersParams{Depot: "north"}); !cmp.Equal(got, []string{"GG-2/Green Grocer", "GG-1/Green Grocer"}) {
+		t.Fatalf("a depot: %q", got)
+	}
+	if got := refs(connect.ListOrdersParams{Client: bakery.ID, Search: "BK-1"}); !cmp.Equal(got, []string{"BK-1/Bakery"}) {
+		t.Fatalf("a client and a search: %q", got)
+	}
+
+	res, err := w.svc.CancelMatching(w.ctx, w.disp, connect.ListOrdersParams{Depot: "south"}, "the van broke down", connect.BulkOptions{})
+	if err != nil || res.Matched != 2 || res.Done != 2 || res.Refused != 0 {
+		t.Fatalf("cancel matching: %+v, %v", res, err)
+	}
+	if got := refs(connect.ListOrdersParams{}); !cmp.Equal(got, []string{"GG-2/Green Grocer", "GG-1/Green Grocer"}) {
+		t.Fatalf("left after cancelling the south depot's: %q", got)
+	}
+	page, err := w.svc.Orders(w.ctx, bakeryOwner, connect.ListOrdersParams{View: connect.ViewCompleted})
+	if err != nil || len(page.Orders) != 2 || page.Orders[0].Status != connect.StatusCancelled {
+		t.Fatalf("the bakery's cancelled orders: %+v, %v", page, err)
+	}
+	o, err := w.svc.Order(w.ctx, bakeryOwner, page.Orders[0].ID)
+	if err != nil || o.History[len(o.History)-1].Reason != "the van broke down" {
+		t.Fatalf("the cancellation's reason: %+v, %v", o.History, err)
+	}
+	_, err = w.svc.CancelMatching(w.ctx, w.owner, connect.ListOrdersParams{}, "", connect.BulkOptions{})
+	connecttest.WantCode(t, err, connect.Forbidden)
+}

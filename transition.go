@@ -195,10 +195,15 @@ func (s *Service) CancelOrder(ctx context.Context, a Actor, id OrderID, reason s
 		return nil, err
 	}
 	orderAttrs(span, c, id)
-	return s.transitionOne(ctx, c, id, change{event: EventCancel, reason: reason, apply: func(o *Order) {
+	return s.transitionOne(ctx, c, id, cancellation(reason))
+}
+
+// cancellation is the change CancelOrder makes.
+func cancellation(reason string) change {
+	return change{event: EventCancel, reason: reason, apply: func(o *Order) {
 		o.Route = RouteStop{}
 		o.FailureReason = ""
-	}})
+	}}
 }
 
 // ordersByID reads the scope's orders among ids in one query, by id.
