@@ -3,7 +3,10 @@ package portal
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
+	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -197,6 +200,8 @@ func (s *server) revokeClientInvite(w http.ResponseWriter, r *http.Request, a co
 
 type stopsData struct {
 	Depot  connect.DepotID
+	Search string       // the list's search (reference, recipient, address)
+	Query  template.URL // depot and search, as a query string for the pages' links (url.Values.Encode)
 	Depots []Depot
 	Stops  []connect.UnassignedStop
 	Next   string
@@ -235,9 +240,11 @@ func (s *server) shopifyNotices(ctx context.Context, a connect.Actor) ([]shopify
 
 func (s *server) stopsPage(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
 	q := r.URL.Query()
-	d := stopsData{Depot: connect.DepotID(q.Get("depot")), First: q.Get("cursor") == ""}
+	d := stopsData{Depot: connect.DepotID(q.Get("depot")), Search: strings.TrimSpace(q.Get("q")), First: q.Get("cursor") == ""}
+	d.Query = template.URL(stopsQuery(d.Depot, d.Search))
 	var err error
-	if d.Stops, d.Next, err = s.svc.UnassignedStops(r.Context(), a, d.Depot, q.Get("cursor"), 100); err != nil {
+	if d.Stops, d.Next, err = s.svc.StopsPage(r.Context(), a, connect.ListOrdersParams{Depot: d.Depot, Search: d.Search,
+		Cursor: q.Get("cursor"), Limit: 100}); err != nil {
 		return err
 	}
 	if d.Notices, d.Flagged, err = s.shopifyNotices(r.Context(), a); err != nil {
@@ -257,6 +264,52 @@ func (s *server) moveStop(w http.ResponseWriter, r *http.Request, a connect.Acto
 	}
 	s.setFlash(w, flash{Message: "Stop moved to depot " + string(depot) + "."})
 	s.redirect(w, r, s.localNext(r.PostFormValue("next"), s.path("/dispatch/stops")))
+	return nil
+}
+
+// stopsQuery is the stops list's filter as a query string.
+func stopsQuery(depot connect.DepotID, search string) string {
+	v := url.Values{}
+	if depot != "" {
+		v.Set("depot", string(depot))
+	}
+	if search != "" {
+		v.Set("q", search)
+	}
+	return v.Encode()
+}
+
+// cancelMatchingStops cancels every stop the posted filter (depot, q)
+// selects, with the reason, once "Yes, cancel them" is ticked (no
+// irreversible action without a confirmation, with or without JavaScript).
+func (s *server) cancelMatchingStops(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	depot, search := connect.DepotID(r.PostFormValue("depot")), strings.TrimSpace(r.PostFormValue("q"))
+	back := s.path("/dispatch/stops")
+	if q := stopsQuery(depot, search); q != "" {
+		back += "?" + q
+	}
+	if r.PostFormValue("confirm") != "cancel" {
+		s.setFlash(w, flash{Message: "Tick “Yes, cancel them” to cancel every matching stop: it cannot be undone.", Error: true})
+		s.redirect(w, r, back)
+		return nil
+	}
+	res, err := s.svc.CancelMatching(r.Context(), a, connect.ListOrdersParams{Depot: depot, Search: search},
+		strings.TrimSpace(r.PostFormValue("reason")), connect.BulkOptions{})
+	if err != nil && res == nil {
+		return err
+	}
+	msg := fmt.Sprintf("%d stops cancelled.", res.Done)
+	if res.Refused > 0 {
+		msg += fmt.Sprintf(" %d left as they were (scheduled or changed meanwhile).", res.Refused)
+	}
+	if res.More {
+		msg += " More stops matched than one run takes: cancel again for the rest."
+	}
+	if err != nil {
+		msg += " It stopped before the end: " + message(err)
+	}
+	s.setFlash(w, flash{Message: msg})
+	s.redirect(w, r, back)
 	return nil
 }
 

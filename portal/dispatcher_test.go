@@ -281,3 +281,29 @@ func TestTheConsoleShowsAnOrderWithItsProofAndLabels(t *testing.T) {
 	other.header.Set("X-Test-Dispatcher", "another-account")
 	other.get("/dispatch/orders/"+string(sub.ID)).is(t, http.StatusNotFound)
 }
+
+// The console's stops list searches (the search kept on its pages), and
+// cancels every stop a filter selects once asked twice: the box ticked, then
+// what it did said.
+func TestTheConsoleSearchesStopsAndCancelsAllMatching(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	for _, ref := range []string{"RAIN-1", "RAIN-2", "SUN-1"} {
+		e.w.OrderFrom(tm.owner, connect.StatusSubmitted, connect.OrderInput{Ref: ref, Address: connect.Address{Line1: "1 Main St"}})
+	}
+	d := e.dispatcher()
+	page := d.get("/dispatch/stops?q=rain").is(t, http.StatusOK)
+	page.has(t, ">RAIN-1<", ">RAIN-2<", `value="rain"`, `id="cancel-matching"`).lacks(t, ">SUN-1<")
+	// Not ticked: nothing happens, and the page says why.
+	d.post("/dispatch/stops/cancel-matching", url.Values{"q": {"rain"}, "reason": {"flooded"}}).is(t, http.StatusSeeOther)
+	d.get("/dispatch/stops?q=rain").is(t, http.StatusOK).has(t, "Tick “Yes, cancel them”", ">RAIN-1<")
+	r := d.post("/dispatch/stops/cancel-matching", url.Values{"q": {"rain"}, "reason": {"flooded"}, "confirm": {"cancel"}}).is(t, http.StatusSeeOther)
+	if loc := r.header.Get("Location"); loc != "/dispatch/stops?q=rain" {
+		t.Fatalf("back to %q", loc)
+	}
+	d.get("/dispatch/stops?q=rain").is(t, http.StatusOK).has(t, "2 stops cancelled.").lacks(t, ">RAIN-1<")
+	d.get("/dispatch/stops").is(t, http.StatusOK).has(t, ">SUN-1<")
+	// A team member cannot.
+	e.signedIn(tm.email).post("/dispatch/stops/cancel-matching", url.Values{"confirm": {"cancel"}}).is(t, http.StatusUnauthorized)
+}

@@ -359,6 +359,7 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"GET /dispatch/orders/{id}":                                     {tries: console("GET", "/dispatch/orders/"+sub, nil)},
 		"GET /dispatch/orders/{id}/proof.pdf":                           {tries: console("GET", "/dispatch/orders/"+string(bDone.ID)+"/proof.pdf", nil)},
 		"GET /dispatch/orders/{id}/labels.pdf":                          {tries: console("GET", "/dispatch/orders/"+sub+"/labels.pdf", nil)},
+		"POST /dispatch/stops/cancel-matching":                          {tries: []isoTry{{who: "dispatcher", method: "POST", path: "/dispatch/stops/cancel-matching", form: url.Values{"q": {"BX-SUB"}, "confirm": {"cancel"}}, want: isoScoped}}},
 		"POST /dispatch/stops/{id}/move":                                {tries: console("POST", "/dispatch/stops/"+sub+"/move", url.Values{"depot": {"south"}})},
 		"POST /dispatch/stops/{id}/cancel":                              {tries: console("POST", "/dispatch/stops/"+sub+"/cancel", url.Values{"reason": {"stolen"}})},
 		"GET /dispatch/stops/import":                                    noID("the upload form"),

@@ -153,6 +153,7 @@ func (s *server) register() {
 	s.handle("GET /dispatch/orders/{id}/labels.pdf", s.dispatcher(s.consoleOrderLabels))
 	s.handle("POST /dispatch/stops/{id}/move", form(s.dispatcher(s.moveStop)))
 	askDispatcher("POST /dispatch/stops/{id}/cancel", s.cancelStop)
+	s.handle("POST /dispatch/stops/cancel-matching", form(s.dispatcher(s.cancelMatchingStops)))
 	s.handle("GET /dispatch/deliveries", s.dispatcher(s.deliveriesPage))
 	s.handle("POST /dispatch/deliveries/{id}/retry", form(s.dispatcher(s.retryDelivery)))
 	askDispatcher("POST /dispatch/deliveries/{id}/discard", s.discardDelivery)
