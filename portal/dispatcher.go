@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dispatchkit/connect"
 )
@@ -56,6 +58,62 @@ func (s *server) showClients(w http.ResponseWriter, r *http.Request, a connect.A
 	}
 	s.render(w, r, status, "clients", &page{Title: "Clients", Tab: "clients", Data: d})
 	return nil
+}
+
+// exportClients writes the clients the list's search (q) selects, every page
+// of them, as "csv" or "xlsx": each with its number, status, settings and
+// orders by status.
+func (s *server) exportClients(format string) dispatcherFunc {
+	return func(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+		if format == "xlsx" && s.cfg.Spreadsheets == nil {
+			return errNoSpreadsheets
+		}
+		search := strings.TrimSpace(r.URL.Query().Get("q"))
+		first, err := s.svc.ClientsPage(r.Context(), a, connect.ClientsParams{Search: search, Limit: 500})
+		if err != nil {
+			return err // before the file begins: an error page
+		}
+		header := []string{"Name", "Client ID", "Email", "Status", "May upload", "Default depot", "Created"}
+		for _, st := range connect.Statuses() {
+			header = append(header, capitalize(st.Label()))
+		}
+		rows := func(yield func([]string) bool) {
+			page := first
+			for {
+				for _, c := range page.Clients {
+					row := []string{c.Client.Name, string(c.Client.Number), c.Client.Email, string(c.Client.Status),
+						map[bool]string{true: "yes", false: "no"}[c.Client.Settings.AllowUpload], string(c.Client.Settings.DefaultDepot),
+						c.Client.CreatedAt.UTC().Format(time.RFC3339)}
+					for _, st := range connect.Statuses() {
+						row = append(row, strconv.Itoa(c.Orders[st]))
+					}
+					if !yield(row) {
+						return
+					}
+				}
+				if page.Next == "" {
+					return
+				}
+				if page, err = s.svc.ClientsPage(r.Context(), a, connect.ClientsParams{Search: search, Cursor: page.Next, Limit: 500}); err != nil {
+					s.log.WarnContext(r.Context(), "portal: client export cut short", "err", err)
+					return
+				}
+			}
+		}
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="clients-%s.%s"`, s.now().UTC().Format("2006-01-02"), format))
+		if format == "xlsx" {
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			return s.cfg.Spreadsheets.WriteTable(w, format, header, rows)
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		cw := csv.NewWriter(w)
+		_ = cw.Write(escapeCells(header))
+		for row := range rows {
+			_ = cw.Write(escapeCells(row))
+		}
+		cw.Flush()
+		return nil
+	}
 }
 
 // clientSettingsForm reads allow uploads, required fields and default depot.

@@ -2,11 +2,13 @@ package portal_test
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"html"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -306,4 +308,31 @@ func TestTheConsoleSearchesStopsAndCancelsAllMatching(t *testing.T) {
 	d.get("/dispatch/stops").is(t, http.StatusOK).has(t, ">SUN-1<")
 	// A team member cannot.
 	e.signedIn(tm.email).post("/dispatch/stops/cancel-matching", url.Values{"confirm": {"cancel"}}).is(t, http.StatusUnauthorized)
+}
+
+// The console exports the clients its search finds, every page of them, with
+// their numbers and orders by status.
+func TestTheConsoleExportsItsClients(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Green Grocer", uploads)
+	e.signUp("Blue Bakery", uploads)
+	e.w.OrderFrom(tm.owner, connect.StatusDelivered, connect.OrderInput{Ref: "X-1", Address: connect.Address{Line1: "1 Main St"}})
+	d := e.dispatcher()
+	d.get("/dispatch/clients?q=green").is(t, http.StatusOK).has(t, `href="/dispatch/clients.csv?q=green"`)
+	all := d.get("/dispatch/clients.csv").is(t, http.StatusOK)
+	rows, err := csv.NewReader(strings.NewReader(all.body)).ReadAll()
+	if err != nil || len(rows) != 3 || rows[0][0] != "Name" || rows[1][0] != "Blue Bakery" || rows[2][0] != "Green Grocer" {
+		t.Fatalf("every client: %q (%v)", rows, err)
+	}
+	col := slices.Index(rows[0], "Delivered")
+	if col < 0 || rows[2][col] != "1" || rows[2][1] != string(tm.client.Number) {
+		t.Fatalf("Green Grocer's row: %q (Delivered at %d)", rows[2], col)
+	}
+	found := d.get("/dispatch/clients.csv?q=green").is(t, http.StatusOK)
+	if rows, _ := csv.NewReader(strings.NewReader(found.body)).ReadAll(); len(rows) != 2 {
+		t.Fatalf("the clients found: %q", rows)
+	}
+	d.get("/dispatch/clients.xlsx").is(t, http.StatusOK)
+	e.signedIn(tm.email).get("/dispatch/clients.csv").is(t, http.StatusUnauthorized)
 }

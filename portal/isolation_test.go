@@ -363,6 +363,8 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"POST /dispatch/stops/{id}/move":                                {tries: console("POST", "/dispatch/stops/"+sub+"/move", url.Values{"depot": {"south"}})},
 		"POST /dispatch/stops/{id}/cancel":                              {tries: console("POST", "/dispatch/stops/"+sub+"/cancel", url.Values{"reason": {"stolen"}})},
 		"GET /dispatch/stops/import":                                    noID("the upload form"),
+		"GET /dispatch/clients.csv":                                     {tries: []isoTry{{who: "dispatcher", method: "GET", path: "/dispatch/clients.csv?q=Bexley", want: isoScoped}}},
+		"GET /dispatch/clients.xlsx":                                    {tries: []isoTry{{who: "dispatcher", method: "GET", path: "/dispatch/clients.xlsx?q=Bexley", want: isoScoped}}},
 		"GET /dispatch/stops/template.csv":                              noID("the stops template, the same for everyone"),
 		"GET /dispatch/stops/template.xlsx":                             noID("the stops template, the same for everyone"),
 		"POST /dispatch/stop-imports/{id}":                              {tries: console("POST", "/dispatch/stop-imports/"+checkedStops[1], none)},

@@ -136,6 +136,8 @@ func (s *server) register() {
 	// Dispatcher console.
 	s.handle("GET /dispatch/{$}", s.dispatcher(s.consoleRoot))
 	s.handle("GET /dispatch/clients", s.dispatcher(s.clientsPage))
+	s.handle("GET /dispatch/clients.csv", s.dispatcher(s.exportClients("csv")))
+	s.handle("GET /dispatch/clients.xlsx", s.dispatcher(s.exportClients("xlsx")))
 	s.handle("POST /dispatch/clients", form(s.dispatcher(s.inviteClient)))
 	s.handle("GET /dispatch/clients/{id}", s.dispatcher(s.clientPage))
 	s.handle("POST /dispatch/clients/{id}", form(s.dispatcher(s.updateClient)))
