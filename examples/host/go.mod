@@ -24,6 +24,7 @@ require (
 	github.com/pquerna/otp v1.5.0 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/otel v1.46.0 // indirect
+	golang.org/x/image v0.40.0 // indirect
 )
 
 require (
