@@ -25,6 +25,7 @@ const (
 	actOperateOutbox      action = "look after the account's deliveries"
 	actResetTwoFactor     action = "reset a member's two-factor sign-in"
 	actManageWebhooks     action = "manage webhooks"
+	actManageAddressBook  action = "change whether orders fill the address book"
 )
 
 // permissions says which callers may take each action: member roles by name, the
@@ -48,6 +49,7 @@ var permissions = map[action]struct {
 	actOperateOutbox:      {kinds: []ActorKind{ActorDispatcher, ActorRouteSync}},
 	actResetTwoFactor:     {roles: []Role{RoleOwner}, kinds: []ActorKind{ActorDispatcher}},
 	actManageWebhooks:     {roles: []Role{RoleOwner, RoleAdmin}},
+	actManageAddressBook:  {roles: []Role{RoleOwner, RoleAdmin}},
 }
 
 // may returns ErrForbidden unless the caller may take the action.

@@ -25,6 +25,7 @@ type Client struct {
 	Settings    ClientSettings      `json:"settings"`         // the dispatcher's settings for this client
 	Shopify     ShopifyLink         `json:"shopify,omitzero"` // the client's linked Shopify store, if any
 	Fulfillment FulfillmentSettings `json:"fulfillment"`      // the client's choices for its Shopify orders
+	AddressBook AddressBookSettings `json:"address_book"`     // the client's choice about its address book
 	// ImportMapping is the column mapping the client's last spreadsheet import
 	// used, by header text as written, so the next file maps the same way.
 	ImportMapping map[string]Field `json:"import_mapping,omitempty"`
@@ -49,6 +50,14 @@ type ClientSettings struct {
 	// password: a member without two-factor sign-in enrolls before the portal
 	// opens (twofactor.go). API keys are not affected.
 	RequireTwoFactor bool `json:"require_two_factor"`
+}
+
+// AddressBookSettings is what the client decides about its address book
+// (addressbook.go). Owners and admins change it.
+type AddressBookSettings struct {
+	// Off stops saving the recipients of the orders the team adds by hand; the
+	// entries already saved stay. The zero value saves them.
+	Off bool `json:"off,omitempty"`
 }
 
 // FulfillMode says when an order from Shopify is marked fulfilled there.

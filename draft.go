@@ -14,13 +14,25 @@ func (s *Service) CreateOrder(ctx context.Context, a Actor, in OrderInput) (*Ord
 	if err != nil {
 		return nil, err
 	}
+	return s.createDraft(ctx, c, in, SourceManual)
+}
+
+// createDraft adds a draft of the caller's client from in, and saves its
+// recipient in the client's address book in the same transaction.
+func (s *Service) createDraft(ctx context.Context, c caller, in OrderInput, src Source) (*Order, error) {
 	in = normalizeInput(in)
 	if errs := c.client.Settings.RequiredFields.Check(in); len(errs) > 0 {
 		return nil, InvalidFields(errs)
 	}
-	o := s.newDraft(c, in, SourceManual)
+	o := s.newDraft(c, in, src)
 	ev := s.createdEvent(c, o)
-	if err := s.store.CreateOrders(ctx, c.scope(), []*Order{o}, []OrderEvent{ev}); err != nil {
+	err := s.store.Tx(ctx, func(tx Store) error {
+		if err := tx.CreateOrders(ctx, c.scope(), []*Order{o}, []OrderEvent{ev}); err != nil {
+			return err
+		}
+		return s.saveAddress(ctx, tx, c, in)
+	})
+	if err != nil {
 		return nil, err
 	}
 	o.History = []OrderEvent{ev}
@@ -102,7 +114,13 @@ func (s *Service) UpdateDraft(ctx context.Context, a Actor, id OrderID, version 
 		return nil, InvalidFields(errs)
 	}
 	o.OrderInput, o.UpdatedAt = in, s.clock()
-	if err := s.store.UpdateDraft(ctx, c.scope(), o); err != nil {
+	err = s.store.Tx(ctx, func(tx Store) error {
+		if err := tx.UpdateDraft(ctx, c.scope(), o); err != nil {
+			return err
+		}
+		return s.saveAddress(ctx, tx, c, in)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return o, nil

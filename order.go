@@ -25,11 +25,12 @@ const (
 	SourceShopify     Source = "shopify"
 	SourceManual      Source = "manual"
 	SourceDispatcher  Source = "dispatcher" // created by the account for the client
+	SourceSchedule    Source = "schedule"   // made by one of the client's recurring schedules
 )
 
 // Sources returns the order sources, in the order a list offers them.
 func Sources() []Source {
-	return []Source{SourceSpreadsheet, SourceShopify, SourceManual, SourceDispatcher}
+	return []Source{SourceSpreadsheet, SourceShopify, SourceManual, SourceDispatcher, SourceSchedule}
 }
 
 // Label is the source as the portal names it.
@@ -43,6 +44,8 @@ func (s Source) Label() string {
 		return "Added by hand"
 	case SourceDispatcher:
 		return "From the dispatcher"
+	case SourceSchedule:
+		return "Recurring schedule"
 	}
 	return string(s)
 }

@@ -49,6 +49,8 @@ type Store interface {
 	PasswordResetStore
 	TwoFactorStore
 	WebhookStore
+	AddressBookStore
+	ScheduleStore
 }
 
 // ClientStore keeps an account's clients.
@@ -879,4 +881,67 @@ type WebhookPausedMail struct {
 	PausedAt   time.Time `json:"paused_at"`
 	// Key identifies the mail, the same on every try (the outbox entry's key).
 	Key string `json:"-"`
+}
+
+// AddressBookStore keeps clients' address books (addressbook.go).
+type AddressBookStore interface {
+	// SaveAddresses stores entries of the scope, each at Version 1 unless the
+	// client already has an entry with its Key: then that entry takes the
+	// given recipient and address (the newest spelling), LastUsedAt and
+	// UpdatedAt, and moves its version on; the entry's ID stays the stored
+	// one. Errors: ErrNotFound when an entry is not in the scope (then none is
+	// stored).
+	SaveAddresses(ctx context.Context, scope Scope, entries []*AddressEntry) error
+	// AddressEntry returns one entry of the scope. Errors: ErrNotFound.
+	AddressEntry(ctx context.Context, scope Scope, id AddressID) (*AddressEntry, error)
+	// AddressEntries lists the scope's entries that q selects, the most
+	// recently used first (then by id, descending), at most q.Limit.
+	AddressEntries(ctx context.Context, scope Scope, q AddressQuery) ([]*AddressEntry, error)
+	// UpdateAddressEntry writes e's recipient, address, key and UpdatedAt if
+	// the stored entry is in the scope and still at e.Version, and sets
+	// e.Version to the next. Errors: ErrNotFound; ErrConflict when the version
+	// moved on, or another entry of the client has the new Key.
+	UpdateAddressEntry(ctx context.Context, scope Scope, e *AddressEntry) error
+	// DeleteAddressEntry deletes an entry of the scope. Errors: ErrNotFound.
+	DeleteAddressEntry(ctx context.Context, scope Scope, id AddressID) error
+}
+
+// ScheduleStore keeps clients' recurring order schedules (schedule.go) and the
+// record of their runs, one per occurrence.
+type ScheduleStore interface {
+	// CreateSchedule stores a new schedule of the scope at Version 1 (and sets
+	// sc.Version). Errors: ErrNotFound when sc is not in the scope, or its
+	// client is not a client of its account; ErrConflict when its id exists.
+	CreateSchedule(ctx context.Context, scope Scope, sc *Schedule) error
+	// Schedule returns one schedule of the scope. Errors: ErrNotFound.
+	Schedule(ctx context.Context, scope Scope, id ScheduleID) (*Schedule, error)
+	// Schedules lists the scope's schedules, oldest first.
+	Schedules(ctx context.Context, scope Scope) ([]*Schedule, error)
+	// UpdateSchedule writes sc (all but its id, tenant, CreatedBy and
+	// CreatedAt) if the stored schedule is in the scope and still at
+	// sc.Version, and sets sc.Version to the next. Errors: ErrNotFound;
+	// ErrConflict when the version moved on.
+	UpdateSchedule(ctx context.Context, scope Scope, sc *Schedule) error
+	// DeleteSchedule deletes a schedule of the scope and its runs.
+	// Errors: ErrNotFound.
+	DeleteSchedule(ctx context.Context, scope Scope, id ScheduleID) error
+	// DueSchedulesAnyAccount lists the schedules of every account that are not
+	// paused and whose NextAt is set and at or before now, the most overdue
+	// first, at most limit.
+	DueSchedulesAnyAccount(ctx context.Context, now time.Time, limit int) ([]*Schedule, error)
+	// AdvanceSchedule moves a schedule of the scope from NextAt from to NextAt
+	// to (zero: none left), without moving its version (a person's change
+	// meanwhile stays valid), and reports whether it did: false when NextAt
+	// is no longer from (another process advanced it). Errors: ErrNotFound.
+	AdvanceSchedule(ctx context.Context, scope Scope, id ScheduleID, from, to time.Time) (bool, error)
+	// AddScheduleRun records an occurrence's run if no run of the same
+	// schedule and Occurrence is recorded, and reports whether it did: the
+	// claim that makes each occurrence once. A second caller with the same
+	// occurrence waits for the first one's transaction, then gets false.
+	// Errors: ErrNotFound when the run or its schedule is not in the scope.
+	AddScheduleRun(ctx context.Context, scope Scope, run ScheduleRun) (bool, error)
+	// ScheduleRuns lists the newest runs of a schedule of the scope, newest
+	// occurrence first, at most limit (all when ≤ 0). A schedule outside the
+	// scope has none.
+	ScheduleRuns(ctx context.Context, scope Scope, id ScheduleID, limit int) ([]ScheduleRun, error)
 }

@@ -121,7 +121,7 @@ func (s *Store) UpdateClient(ctx context.Context, scope connect.Scope, c *connec
 	res, err := s.idb.NewUpdate().Model(row).
 		Column("name", "email", "status", "number", "allow_upload", "require_two_factor", "required_fields",
 			"default_depot", "shopify_shop", "shopify_linked_at", "auto_fulfil",
-			"notify_customer", "fulfil_mode", "import_mapping", "updated_at").
+			"notify_customer", "fulfil_mode", "import_mapping", "address_book_off", "updated_at").
 		Set("version = ?", c.Version+1).
 		Where("account_id = ?", string(c.Account)).Where("id = ?", string(c.ID)).
 		Where("version = ?", c.Version).

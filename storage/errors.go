@@ -113,6 +113,8 @@ func constraintMessage(name string) string {
 		return "a tracking link with this token already exists"
 	case "used_once_pkey":
 		return "it was already used"
+	case "address_entries_key":
+		return "the address book already has this recipient at this address"
 	}
 	if strings.HasSuffix(name, "_pkey") || name == "clients_account_id" {
 		return "it already exists"

@@ -32,6 +32,7 @@ type clientRow struct {
 	NotifyCustomer   bool      `bun:"notify_customer"`
 	FulfillMode      string    `bun:"fulfil_mode"`
 	ImportMapping    string    `bun:"import_mapping"` // JSON object; "" when none
+	AddressBookOff   bool      `bun:"address_book_off"`
 	Version          int       `bun:"version"`
 	CreatedAt        time.Time `bun:"created_at"`
 	UpdatedAt        time.Time `bun:"updated_at"`

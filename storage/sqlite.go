@@ -503,6 +503,7 @@ var sqliteIndexes = map[string]string{
 	"api_keys.hash":                  "api_keys_hash",
 	"tracking_links.hash":            "tracking_links_hash",
 	"used_once.key":                  "used_once_pkey",
+	"address_entries.account_id, address_entries.client_id, address_entries.key": "address_entries_key",
 }
 
 // events reads by id, which is commit order on SQLite (see feed.go); the cursor

@@ -159,6 +159,162 @@ func (c *MockStoreAddOutboxCall) DoAndReturn(f func(context.Context, connect.Sco
 	return c
 }
 
+// AddScheduleRun mocks base method.
+func (m *MockStore) AddScheduleRun(ctx context.Context, scope connect.Scope, run connect.ScheduleRun) (bool, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "AddScheduleRun", ctx, scope, run)
+	ret0, _ := ret[0].(bool)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// AddScheduleRun indicates an expected call of AddScheduleRun.
+func (mr *MockStoreMockRecorder) AddScheduleRun(ctx, scope, run any) *MockStoreAddScheduleRunCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "AddScheduleRun", reflect.TypeOf((*MockStore)(nil).AddScheduleRun), ctx, scope, run)
+	return &MockStoreAddScheduleRunCall{Call: call}
+}
+
+// MockStoreAddScheduleRunCall wrap *gomock.Call
+type MockStoreAddScheduleRunCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreAddScheduleRunCall) Return(arg0 bool, arg1 error) *MockStoreAddScheduleRunCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreAddScheduleRunCall) Do(f func(context.Context, connect.Scope, connect.ScheduleRun) (bool, error)) *MockStoreAddScheduleRunCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreAddScheduleRunCall) DoAndReturn(f func(context.Context, connect.Scope, connect.ScheduleRun) (bool, error)) *MockStoreAddScheduleRunCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// AddressEntries mocks base method.
+func (m *MockStore) AddressEntries(ctx context.Context, scope connect.Scope, q connect.AddressQuery) ([]*connect.AddressEntry, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "AddressEntries", ctx, scope, q)
+	ret0, _ := ret[0].([]*connect.AddressEntry)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// AddressEntries indicates an expected call of AddressEntries.
+func (mr *MockStoreMockRecorder) AddressEntries(ctx, scope, q any) *MockStoreAddressEntriesCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "AddressEntries", reflect.TypeOf((*MockStore)(nil).AddressEntries), ctx, scope, q)
+	return &MockStoreAddressEntriesCall{Call: call}
+}
+
+// MockStoreAddressEntriesCall wrap *gomock.Call
+type MockStoreAddressEntriesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreAddressEntriesCall) Return(arg0 []*connect.AddressEntry, arg1 error) *MockStoreAddressEntriesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreAddressEntriesCall) Do(f func(context.Context, connect.Scope, connect.AddressQuery) ([]*connect.AddressEntry, error)) *MockStoreAddressEntriesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreAddressEntriesCall) DoAndReturn(f func(context.Context, connect.Scope, connect.AddressQuery) ([]*connect.AddressEntry, error)) *MockStoreAddressEntriesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// AddressEntry mocks base method.
+func (m *MockStore) AddressEntry(ctx context.Context, scope connect.Scope, id connect.AddressID) (*connect.AddressEntry, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "AddressEntry", ctx, scope, id)
+	ret0, _ := ret[0].(*connect.AddressEntry)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// AddressEntry indicates an expected call of AddressEntry.
+func (mr *MockStoreMockRecorder) AddressEntry(ctx, scope, id any) *MockStoreAddressEntryCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "AddressEntry", reflect.TypeOf((*MockStore)(nil).AddressEntry), ctx, scope, id)
+	return &MockStoreAddressEntryCall{Call: call}
+}
+
+// MockStoreAddressEntryCall wrap *gomock.Call
+type MockStoreAddressEntryCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreAddressEntryCall) Return(arg0 *connect.AddressEntry, arg1 error) *MockStoreAddressEntryCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreAddressEntryCall) Do(f func(context.Context, connect.Scope, connect.AddressID) (*connect.AddressEntry, error)) *MockStoreAddressEntryCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreAddressEntryCall) DoAndReturn(f func(context.Context, connect.Scope, connect.AddressID) (*connect.AddressEntry, error)) *MockStoreAddressEntryCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// AdvanceSchedule mocks base method.
+func (m *MockStore) AdvanceSchedule(ctx context.Context, scope connect.Scope, id connect.ScheduleID, from, to time.Time) (bool, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "AdvanceSchedule", ctx, scope, id, from, to)
+	ret0, _ := ret[0].(bool)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// AdvanceSchedule indicates an expected call of AdvanceSchedule.
+func (mr *MockStoreMockRecorder) AdvanceSchedule(ctx, scope, id, from, to any) *MockStoreAdvanceScheduleCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "AdvanceSchedule", reflect.TypeOf((*MockStore)(nil).AdvanceSchedule), ctx, scope, id, from, to)
+	return &MockStoreAdvanceScheduleCall{Call: call}
+}
+
+// MockStoreAdvanceScheduleCall wrap *gomock.Call
+type MockStoreAdvanceScheduleCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreAdvanceScheduleCall) Return(arg0 bool, arg1 error) *MockStoreAdvanceScheduleCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreAdvanceScheduleCall) Do(f func(context.Context, connect.Scope, connect.ScheduleID, time.Time, time.Time) (bool, error)) *MockStoreAdvanceScheduleCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreAdvanceScheduleCall) DoAndReturn(f func(context.Context, connect.Scope, connect.ScheduleID, time.Time, time.Time) (bool, error)) *MockStoreAdvanceScheduleCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // ClaimOutboxAnyAccount mocks base method.
 func (m *MockStore) ClaimOutboxAnyAccount(ctx context.Context, p connect.ClaimOutboxParams) ([]connect.OutboxEntry, error) {
 	m.ctrl.T.Helper()
@@ -777,6 +933,44 @@ func (c *MockStoreCreatePasswordResetCall) DoAndReturn(f func(context.Context, c
 	return c
 }
 
+// CreateSchedule mocks base method.
+func (m *MockStore) CreateSchedule(ctx context.Context, scope connect.Scope, sc *connect.Schedule) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "CreateSchedule", ctx, scope, sc)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// CreateSchedule indicates an expected call of CreateSchedule.
+func (mr *MockStoreMockRecorder) CreateSchedule(ctx, scope, sc any) *MockStoreCreateScheduleCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateSchedule", reflect.TypeOf((*MockStore)(nil).CreateSchedule), ctx, scope, sc)
+	return &MockStoreCreateScheduleCall{Call: call}
+}
+
+// MockStoreCreateScheduleCall wrap *gomock.Call
+type MockStoreCreateScheduleCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreCreateScheduleCall) Return(arg0 error) *MockStoreCreateScheduleCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreCreateScheduleCall) Do(f func(context.Context, connect.Scope, *connect.Schedule) error) *MockStoreCreateScheduleCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreCreateScheduleCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.Schedule) error) *MockStoreCreateScheduleCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // CreateSession mocks base method.
 func (m *MockStore) CreateSession(ctx context.Context, scope connect.Scope, s *connect.Session) error {
 	m.ctrl.T.Helper()
@@ -969,6 +1163,44 @@ func (c *MockStoreCustomerOrdersCall) DoAndReturn(f func(context.Context, connec
 	return c
 }
 
+// DeleteAddressEntry mocks base method.
+func (m *MockStore) DeleteAddressEntry(ctx context.Context, scope connect.Scope, id connect.AddressID) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "DeleteAddressEntry", ctx, scope, id)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// DeleteAddressEntry indicates an expected call of DeleteAddressEntry.
+func (mr *MockStoreMockRecorder) DeleteAddressEntry(ctx, scope, id any) *MockStoreDeleteAddressEntryCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteAddressEntry", reflect.TypeOf((*MockStore)(nil).DeleteAddressEntry), ctx, scope, id)
+	return &MockStoreDeleteAddressEntryCall{Call: call}
+}
+
+// MockStoreDeleteAddressEntryCall wrap *gomock.Call
+type MockStoreDeleteAddressEntryCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreDeleteAddressEntryCall) Return(arg0 error) *MockStoreDeleteAddressEntryCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreDeleteAddressEntryCall) Do(f func(context.Context, connect.Scope, connect.AddressID) error) *MockStoreDeleteAddressEntryCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreDeleteAddressEntryCall) DoAndReturn(f func(context.Context, connect.Scope, connect.AddressID) error) *MockStoreDeleteAddressEntryCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // DeleteDraft mocks base method.
 func (m *MockStore) DeleteDraft(ctx context.Context, scope connect.Scope, id connect.OrderID, version int) error {
 	m.ctrl.T.Helper()
@@ -1041,6 +1273,44 @@ func (c *MockStoreDeleteMemberCall) Do(f func(context.Context, connect.Scope, co
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockStoreDeleteMemberCall) DoAndReturn(f func(context.Context, connect.Scope, connect.MemberID) error) *MockStoreDeleteMemberCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DeleteSchedule mocks base method.
+func (m *MockStore) DeleteSchedule(ctx context.Context, scope connect.Scope, id connect.ScheduleID) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "DeleteSchedule", ctx, scope, id)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// DeleteSchedule indicates an expected call of DeleteSchedule.
+func (mr *MockStoreMockRecorder) DeleteSchedule(ctx, scope, id any) *MockStoreDeleteScheduleCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteSchedule", reflect.TypeOf((*MockStore)(nil).DeleteSchedule), ctx, scope, id)
+	return &MockStoreDeleteScheduleCall{Call: call}
+}
+
+// MockStoreDeleteScheduleCall wrap *gomock.Call
+type MockStoreDeleteScheduleCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreDeleteScheduleCall) Return(arg0 error) *MockStoreDeleteScheduleCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreDeleteScheduleCall) Do(f func(context.Context, connect.Scope, connect.ScheduleID) error) *MockStoreDeleteScheduleCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreDeleteScheduleCall) DoAndReturn(f func(context.Context, connect.Scope, connect.ScheduleID) error) *MockStoreDeleteScheduleCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -1155,6 +1425,45 @@ func (c *MockStoreDiscardOutboxCall) Do(f func(context.Context, connect.Scope, s
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockStoreDiscardOutboxCall) DoAndReturn(f func(context.Context, connect.Scope, string, time.Time) error) *MockStoreDiscardOutboxCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DueSchedulesAnyAccount mocks base method.
+func (m *MockStore) DueSchedulesAnyAccount(ctx context.Context, now time.Time, limit int) ([]*connect.Schedule, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "DueSchedulesAnyAccount", ctx, now, limit)
+	ret0, _ := ret[0].([]*connect.Schedule)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DueSchedulesAnyAccount indicates an expected call of DueSchedulesAnyAccount.
+func (mr *MockStoreMockRecorder) DueSchedulesAnyAccount(ctx, now, limit any) *MockStoreDueSchedulesAnyAccountCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DueSchedulesAnyAccount", reflect.TypeOf((*MockStore)(nil).DueSchedulesAnyAccount), ctx, now, limit)
+	return &MockStoreDueSchedulesAnyAccountCall{Call: call}
+}
+
+// MockStoreDueSchedulesAnyAccountCall wrap *gomock.Call
+type MockStoreDueSchedulesAnyAccountCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreDueSchedulesAnyAccountCall) Return(arg0 []*connect.Schedule, arg1 error) *MockStoreDueSchedulesAnyAccountCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreDueSchedulesAnyAccountCall) Do(f func(context.Context, time.Time, int) ([]*connect.Schedule, error)) *MockStoreDueSchedulesAnyAccountCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreDueSchedulesAnyAccountCall) DoAndReturn(f func(context.Context, time.Time, int) ([]*connect.Schedule, error)) *MockStoreDueSchedulesAnyAccountCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -2366,6 +2675,161 @@ func (c *MockStoreRequeueOutboxCall) DoAndReturn(f func(context.Context, connect
 	return c
 }
 
+// SaveAddresses mocks base method.
+func (m *MockStore) SaveAddresses(ctx context.Context, scope connect.Scope, entries []*connect.AddressEntry) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "SaveAddresses", ctx, scope, entries)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// SaveAddresses indicates an expected call of SaveAddresses.
+func (mr *MockStoreMockRecorder) SaveAddresses(ctx, scope, entries any) *MockStoreSaveAddressesCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SaveAddresses", reflect.TypeOf((*MockStore)(nil).SaveAddresses), ctx, scope, entries)
+	return &MockStoreSaveAddressesCall{Call: call}
+}
+
+// MockStoreSaveAddressesCall wrap *gomock.Call
+type MockStoreSaveAddressesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreSaveAddressesCall) Return(arg0 error) *MockStoreSaveAddressesCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreSaveAddressesCall) Do(f func(context.Context, connect.Scope, []*connect.AddressEntry) error) *MockStoreSaveAddressesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreSaveAddressesCall) DoAndReturn(f func(context.Context, connect.Scope, []*connect.AddressEntry) error) *MockStoreSaveAddressesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// Schedule mocks base method.
+func (m *MockStore) Schedule(ctx context.Context, scope connect.Scope, id connect.ScheduleID) (*connect.Schedule, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Schedule", ctx, scope, id)
+	ret0, _ := ret[0].(*connect.Schedule)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Schedule indicates an expected call of Schedule.
+func (mr *MockStoreMockRecorder) Schedule(ctx, scope, id any) *MockStoreScheduleCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Schedule", reflect.TypeOf((*MockStore)(nil).Schedule), ctx, scope, id)
+	return &MockStoreScheduleCall{Call: call}
+}
+
+// MockStoreScheduleCall wrap *gomock.Call
+type MockStoreScheduleCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreScheduleCall) Return(arg0 *connect.Schedule, arg1 error) *MockStoreScheduleCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreScheduleCall) Do(f func(context.Context, connect.Scope, connect.ScheduleID) (*connect.Schedule, error)) *MockStoreScheduleCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreScheduleCall) DoAndReturn(f func(context.Context, connect.Scope, connect.ScheduleID) (*connect.Schedule, error)) *MockStoreScheduleCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// ScheduleRuns mocks base method.
+func (m *MockStore) ScheduleRuns(ctx context.Context, scope connect.Scope, id connect.ScheduleID, limit int) ([]connect.ScheduleRun, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ScheduleRuns", ctx, scope, id, limit)
+	ret0, _ := ret[0].([]connect.ScheduleRun)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ScheduleRuns indicates an expected call of ScheduleRuns.
+func (mr *MockStoreMockRecorder) ScheduleRuns(ctx, scope, id, limit any) *MockStoreScheduleRunsCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ScheduleRuns", reflect.TypeOf((*MockStore)(nil).ScheduleRuns), ctx, scope, id, limit)
+	return &MockStoreScheduleRunsCall{Call: call}
+}
+
+// MockStoreScheduleRunsCall wrap *gomock.Call
+type MockStoreScheduleRunsCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreScheduleRunsCall) Return(arg0 []connect.ScheduleRun, arg1 error) *MockStoreScheduleRunsCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreScheduleRunsCall) Do(f func(context.Context, connect.Scope, connect.ScheduleID, int) ([]connect.ScheduleRun, error)) *MockStoreScheduleRunsCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreScheduleRunsCall) DoAndReturn(f func(context.Context, connect.Scope, connect.ScheduleID, int) ([]connect.ScheduleRun, error)) *MockStoreScheduleRunsCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// Schedules mocks base method.
+func (m *MockStore) Schedules(ctx context.Context, scope connect.Scope) ([]*connect.Schedule, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Schedules", ctx, scope)
+	ret0, _ := ret[0].([]*connect.Schedule)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Schedules indicates an expected call of Schedules.
+func (mr *MockStoreMockRecorder) Schedules(ctx, scope any) *MockStoreSchedulesCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Schedules", reflect.TypeOf((*MockStore)(nil).Schedules), ctx, scope)
+	return &MockStoreSchedulesCall{Call: call}
+}
+
+// MockStoreSchedulesCall wrap *gomock.Call
+type MockStoreSchedulesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreSchedulesCall) Return(arg0 []*connect.Schedule, arg1 error) *MockStoreSchedulesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreSchedulesCall) Do(f func(context.Context, connect.Scope) ([]*connect.Schedule, error)) *MockStoreSchedulesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreSchedulesCall) DoAndReturn(f func(context.Context, connect.Scope) ([]*connect.Schedule, error)) *MockStoreSchedulesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // Session mocks base method.
 func (m *MockStore) Session(ctx context.Context, scope connect.Scope, id connect.SessionID) (*connect.SessionMember, error) {
 	m.ctrl.T.Helper()
@@ -2867,6 +3331,44 @@ func (c *MockStoreUpdateAPIKeyCall) DoAndReturn(f func(context.Context, connect.
 	return c
 }
 
+// UpdateAddressEntry mocks base method.
+func (m *MockStore) UpdateAddressEntry(ctx context.Context, scope connect.Scope, e *connect.AddressEntry) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "UpdateAddressEntry", ctx, scope, e)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// UpdateAddressEntry indicates an expected call of UpdateAddressEntry.
+func (mr *MockStoreMockRecorder) UpdateAddressEntry(ctx, scope, e any) *MockStoreUpdateAddressEntryCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateAddressEntry", reflect.TypeOf((*MockStore)(nil).UpdateAddressEntry), ctx, scope, e)
+	return &MockStoreUpdateAddressEntryCall{Call: call}
+}
+
+// MockStoreUpdateAddressEntryCall wrap *gomock.Call
+type MockStoreUpdateAddressEntryCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreUpdateAddressEntryCall) Return(arg0 error) *MockStoreUpdateAddressEntryCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreUpdateAddressEntryCall) Do(f func(context.Context, connect.Scope, *connect.AddressEntry) error) *MockStoreUpdateAddressEntryCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreUpdateAddressEntryCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.AddressEntry) error) *MockStoreUpdateAddressEntryCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // UpdateClient mocks base method.
 func (m *MockStore) UpdateClient(ctx context.Context, scope connect.Scope, c *connect.Client) error {
 	m.ctrl.T.Helper()
@@ -3015,6 +3517,44 @@ func (c *MockStoreUpdateMemberCall) Do(f func(context.Context, connect.Scope, *c
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockStoreUpdateMemberCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.Member) error) *MockStoreUpdateMemberCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateSchedule mocks base method.
+func (m *MockStore) UpdateSchedule(ctx context.Context, scope connect.Scope, sc *connect.Schedule) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "UpdateSchedule", ctx, scope, sc)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// UpdateSchedule indicates an expected call of UpdateSchedule.
+func (mr *MockStoreMockRecorder) UpdateSchedule(ctx, scope, sc any) *MockStoreUpdateScheduleCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateSchedule", reflect.TypeOf((*MockStore)(nil).UpdateSchedule), ctx, scope, sc)
+	return &MockStoreUpdateScheduleCall{Call: call}
+}
+
+// MockStoreUpdateScheduleCall wrap *gomock.Call
+type MockStoreUpdateScheduleCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreUpdateScheduleCall) Return(arg0 error) *MockStoreUpdateScheduleCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreUpdateScheduleCall) Do(f func(context.Context, connect.Scope, *connect.Schedule) error) *MockStoreUpdateScheduleCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreUpdateScheduleCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.Schedule) error) *MockStoreUpdateScheduleCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
