@@ -40,6 +40,8 @@ type target struct {
 	proofFile                              string                      // delivered's photo, kept by connect
 	session                                *connect.IssuedSession      // the owner's (V and X)
 	webhook                                *connect.WebhookEndpoint    // with a delivery in its log
+	address                                *connect.AddressEntry       // in its address book
+	schedule                               *connect.Schedule           // repeats its draft
 }
 
 // isoWorld is the victim client V of account acct-1 with every kind of neighbour.
@@ -136,6 +138,10 @@ func (iw *isoWorld) buildTarget(cl *connect.Client, owner connect.Actor, ref str
 	must(w.store.RecordWebhookDelivery(w.ctx, connect.Scope{Account: cl.Account, Client: cl.ID}, connect.RecordWebhookDeliveryParams{
 		Delivery: connect.WebhookDelivery{ID: ref + "-hook-1", Account: cl.Account, Client: cl.ID, Webhook: tg.webhook.ID,
 			Message: "msg_" + ref, Type: connect.WebhookTest, Attempt: 1, At: w.Clock.Now(), Status: 200, Succeeded: true}}))(t)
+	tg.address = must(w.svc.AddAddressEntry(w.ctx, owner, connect.AddressEntryInput{Recipient: connect.Recipient{Name: ref + " recipient"},
+		Address: connect.Address{Line1: "9 " + ref + " Road"}}))(t)
+	tg.schedule = must(w.svc.CreateSchedule(w.ctx, owner, connect.ScheduleInput{FromOrder: tg.draft.ID,
+		Weekdays: []time.Weekday{time.Monday}, At: 9 * 60}))(t)
 	return tg
 }
 
@@ -842,6 +848,76 @@ var isoOps = []isoOp{
 	{name: "DeleteWebhook", matrix: "DeleteWebhook", allowed: managers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
 		return 0, iw.svc.DeleteWebhook(iw.ctx, a, tg.webhook.ID)
 	}},
+	{name: "AddressBook", matrix: "AddressBook", allowed: teamRoles, self: true, list: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		book, err := iw.svc.AddressBook(iw.ctx, a, connect.AddressBookParams{Limit: 200})
+		n := 0
+		for _, e := range book {
+			if notMine(a, e.Account, e.Client) {
+				n++
+			}
+		}
+		return n, err
+	}},
+	{name: "AddressEntry", matrix: "AddressEntry", allowed: teamRoles, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.AddressEntry(iw.ctx, a, tg.address.ID)
+		return 0, err
+	}},
+	{name: "AddAddressEntry", matrix: "AddAddressEntry", allowed: teamRoles, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		_, err := iw.svc.AddAddressEntry(iw.ctx, a, connect.AddressEntryInput{Address: connect.Address{Line1: "1 Intruder St"}})
+		return 0, err
+	}},
+	{name: "UpdateAddressEntry", matrix: "UpdateAddressEntry", allowed: teamRoles, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.UpdateAddressEntry(iw.ctx, a, tg.address.ID, 0, connect.AddressEntryInput{Address: connect.Address{Line1: "1 Intruder St"}})
+		return 0, err
+	}},
+	{name: "DeleteAddressEntry", matrix: "DeleteAddressEntry", allowed: teamRoles, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		return 0, iw.svc.DeleteAddressEntry(iw.ctx, a, tg.address.ID)
+	}},
+	{name: "SetAddressBookSaving", matrix: "SetAddressBookSaving", allowed: managers, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		_, err := iw.svc.SetAddressBookSaving(iw.ctx, a, false)
+		return 0, err
+	}},
+	{name: "RepeatOrder", matrix: "RepeatOrder", allowed: teamRoles, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.RepeatOrder(iw.ctx, a, tg.delivered.ID)
+		return 0, err
+	}},
+	{name: "CreateSchedule from an order", matrix: "CreateSchedule", allowed: teamRoles, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.CreateSchedule(iw.ctx, a, connect.ScheduleInput{FromOrder: tg.draft.ID, Weekdays: []time.Weekday{time.Friday}})
+		return 0, err
+	}},
+	{name: "CreateSchedule from an address", matrix: "CreateSchedule", allowed: teamRoles, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.CreateSchedule(iw.ctx, a, connect.ScheduleInput{FromAddress: tg.address.ID, Weekdays: []time.Weekday{time.Friday}})
+		return 0, err
+	}},
+	{name: "Schedules", matrix: "Schedules", allowed: teamRoles, self: true, list: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		list, err := iw.svc.Schedules(iw.ctx, a)
+		n := 0
+		for _, sc := range list {
+			if notMine(a, sc.Account, sc.Client) {
+				n++
+			}
+		}
+		return n, err
+	}},
+	{name: "Schedule", matrix: "Schedule", allowed: teamRoles, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.Schedule(iw.ctx, a, tg.schedule.ID)
+		return 0, err
+	}},
+	{name: "ScheduleRuns", matrix: "ScheduleRuns", allowed: teamRoles, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		runs, err := iw.svc.ScheduleRuns(iw.ctx, a, tg.schedule.ID)
+		return len(runs), err
+	}},
+	{name: "PauseSchedule", matrix: "PauseSchedule", allowed: teamRoles, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.PauseSchedule(iw.ctx, a, tg.schedule.ID)
+		return 0, err
+	}},
+	{name: "ResumeSchedule", matrix: "ResumeSchedule", allowed: teamRoles, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.ResumeSchedule(iw.ctx, a, tg.schedule.ID)
+		return 0, err
+	}},
+	{name: "DeleteSchedule", matrix: "DeleteSchedule", allowed: teamRoles, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		return 0, iw.svc.DeleteSchedule(iw.ctx, a, tg.schedule.ID)
+	}},
 	{name: "CreateAPIKey", matrix: "CreateAPIKey", allowed: managers, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
 		_, err := iw.svc.CreateAPIKey(iw.ctx, a, "intruder")
 		return 0, err
@@ -916,6 +992,8 @@ var isoOps = []isoOp{
 var notApplicable = map[string]string{
 	"RunOutbox":     "the library's worker: it takes no id and no credential, and delivers entries the tenants' own changes wrote",
 	"DeliverOutbox": "as RunOutbox, one batch",
+	"RunScheduler":  "the library's worker: it takes no id and no credential, and makes the occurrences of the schedules the tenants' own teams made, each in its own tenant",
+	"RunSchedules":  "as RunScheduler, one pass",
 	"Close":         "stops the Service; names nothing",
 	"AccountLocation": "names nothing: the host's time zone of the caller's own account (Config.AccountLocation), " +
 		"asked for the actor's Account only (TestAccountLocationIsTheHostsOrUTC)",

@@ -3,15 +3,13 @@ package connect
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
-	"strconv"
 	"unicode/utf8"
 )
 
 // RepeatOrder adds a draft that copies an order's fields (address, recipient,
 // goods, notes), whatever the order's status: "repeat this order". A
-// reference gets the next free number ("A-7" becomes "A-7-2", "A-7-2" becomes
+// reference gets the first free number after it ("A-7" becomes "A-7-2", then
 // "A-7-3"), since references are unique per client. Team members whose client
 // may upload may. Errors: ErrNotFound; ErrForbidden; ErrInvalid when the
 // copy lacks a field the client's policy now requires.
@@ -32,23 +30,16 @@ func (s *Service) RepeatOrder(ctx context.Context, a Actor, id OrderID) (*Order,
 	return s.createDraft(ctx, c, in, SourceManual)
 }
 
-// numbered splits a reference that ends in "-<number>" into its stem and
-// number.
-var numbered = regexp.MustCompile(`^(.*\S)-([0-9]{1,6})$`)
-
 // freeRef returns a reference of the scope's client made from ref that no
-// order of the client uses: ref itself if it is free, else its stem with the
-// next free number. "" stays "". Errors: ErrConflict when a thousand
-// numbers are taken.
+// order of the client uses: ref itself if it is free, else ref with the first
+// free number after it ("A-7-2", "A-7-3"). A number is added, never changed,
+// so that a copy never takes a reference the client's own numbering will
+// use next. "" stays "". Errors: ErrConflict when a thousand numbers are taken.
 func freeRef(ctx context.Context, st Store, scope Scope, ref string) (string, error) {
 	if ref == "" {
 		return "", nil
 	}
 	stem, n := ref, 1
-	if m := numbered.FindStringSubmatch(ref); m != nil {
-		stem = m[1]
-		n, _ = strconv.Atoi(m[2])
-	}
 	if r := []rune(stem); len(r) > maxTextLen-8 {
 		stem = string(r[:maxTextLen-8]) // room for the number
 	}

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/connecttest"
@@ -363,6 +364,61 @@ var operations = []struct {
 	{"DeleteWebhook", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
 		return tm.svc.DeleteWebhook(tm.ctx, a, tm.webhook().ID)
 	}},
+	{"AddressBook", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.AddressBook(tm.ctx, a, connect.AddressBookParams{Search: "high"})
+		return err
+	}},
+	{"AddressEntry", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.AddressEntry(tm.ctx, a, tm.addressEntry().ID)
+		return err
+	}},
+	{"AddAddressEntry", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.AddAddressEntry(tm.ctx, a, connect.AddressEntryInput{Address: connect.Address{Line1: tm.newEmail()}})
+		return err
+	}},
+	{"UpdateAddressEntry", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.UpdateAddressEntry(tm.ctx, a, tm.addressEntry().ID, 0, connect.AddressEntryInput{Address: connect.Address{Line1: tm.newEmail()}})
+		return err
+	}},
+	{"DeleteAddressEntry", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		return tm.svc.DeleteAddressEntry(tm.ctx, a, tm.addressEntry().ID)
+	}},
+	{"SetAddressBookSaving", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.SetAddressBookSaving(tm.ctx, a, true)
+		return err
+	}},
+	{"RepeatOrder", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.RepeatOrder(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID)
+		return err
+	}},
+	{"CreateSchedule", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.CreateSchedule(tm.ctx, a, connect.ScheduleInput{Template: connect.OrderInput{Address: connect.Address{Line1: "1 High St"}},
+			Weekdays: []time.Weekday{time.Monday}, At: 9 * 60})
+		return err
+	}},
+	{"Schedules", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.Schedules(tm.ctx, a)
+		return err
+	}},
+	{"Schedule", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.Schedule(tm.ctx, a, tm.schedule().ID)
+		return err
+	}},
+	{"ScheduleRuns", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.ScheduleRuns(tm.ctx, a, tm.schedule().ID)
+		return err
+	}},
+	{"PauseSchedule", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.PauseSchedule(tm.ctx, a, tm.schedule().ID)
+		return err
+	}},
+	{"ResumeSchedule", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.ResumeSchedule(tm.ctx, a, tm.schedule().ID)
+		return err
+	}},
+	{"DeleteSchedule", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		return tm.svc.DeleteSchedule(tm.ctx, a, tm.schedule().ID)
+	}},
 	{"CreateAPIKey", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.CreateAPIKey(tm.ctx, a, "k")
 		return err
@@ -541,7 +597,7 @@ func TestDispatchersOfAnotherAccountGetNotFound(t *testing.T) {
 // credential is a token or a verified signature, or they run the library itself.
 var withoutActor = map[string]bool{
 	"AcceptInvite": true, "Invitation": true, "SignIn": true, "AuthenticateAPIKey": true, "Track": true, "OpenTrackedProofFile": true, "TrackedProofDocument": true,
-	"RunOutbox": true, "DeliverOutbox": true, "Close": true, "WithStore": true, "OpenSession": true, "SignOut": true,
+	"RunOutbox": true, "DeliverOutbox": true, "RunSchedules": true, "RunScheduler": true, "Close": true, "WithStore": true, "OpenSession": true, "SignOut": true,
 	"RequestPasswordReset": true, "PasswordResetFor": true, "ResetPassword": true, "IdentifyMember": true,
 }
 
@@ -567,6 +623,27 @@ func TestTheRoleMatrixCoversEveryOperation(t *testing.T) {
 			t.Errorf("Service.%s has no row in the role matrix: add one to operations", name)
 		}
 	}
+}
+
+// addressEntry has the owner add an address book entry of the team's client.
+func (tm *team) addressEntry() *connect.AddressEntry {
+	tm.t.Helper()
+	e, err := tm.svc.AddAddressEntry(tm.ctx, tm.owner, connect.AddressEntryInput{Address: connect.Address{Line1: tm.newEmail()}})
+	if err != nil {
+		tm.t.Fatal(err)
+	}
+	return e
+}
+
+// schedule has the owner make a recurring schedule of the team's client.
+func (tm *team) schedule() *connect.Schedule {
+	tm.t.Helper()
+	sc, err := tm.svc.CreateSchedule(tm.ctx, tm.owner, connect.ScheduleInput{Template: connect.OrderInput{Address: connect.Address{Line1: tm.newEmail()}},
+		Weekdays: []time.Weekday{time.Monday}, At: 9 * 60})
+	if err != nil {
+		tm.t.Fatal(err)
+	}
+	return sc
 }
 
 // webhook has the owner add a webhook endpoint of the team's client.

@@ -37,10 +37,10 @@ type Schedule struct {
 	Name    string     `json:"name"`
 	// Template is the order each occurrence makes. A Ref is the stem of each
 	// order's reference, which gets the occurrence's date.
-	Template OrderInput   `json:"template"`
-	Weekdays []time.Weekday `json:"weekdays"` // Sunday = 0, in week order
-	At       TimeOfDay      `json:"at"`       // local time of each occurrence
-	Start    Date           `json:"start"`    // the first day it may run
+	Template OrderInput     `json:"template"`
+	Weekdays []time.Weekday `json:"weekdays"`     // Sunday = 0, in week order
+	At       TimeOfDay      `json:"at"`           // local time of each occurrence
+	Start    Date           `json:"start"`        // the first day it may run
 	End      Date           `json:"end,omitzero"` // the last day it may run; zero: none
 	Mode     ScheduleMode   `json:"mode"`
 	Paused   bool           `json:"paused"`
@@ -85,9 +85,9 @@ type ScheduleInput struct {
 	FromAddress AddressID      `json:"from_address,omitempty"`
 	Weekdays    []time.Weekday `json:"weekdays"`
 	At          TimeOfDay      `json:"at"`
-	Start       Date           `json:"start"`         // zero: today in the account's time zone
-	End         Date           `json:"end,omitzero"`  // zero: none
-	Mode        ScheduleMode   `json:"mode"`          // "": ScheduleDraft
+	Start       Date           `json:"start"`        // zero: today in the account's time zone
+	End         Date           `json:"end,omitzero"` // zero: none
+	Mode        ScheduleMode   `json:"mode"`         // "": ScheduleDraft
 }
 
 // TimeOfDay is a local wall-clock time, in minutes after midnight.
@@ -154,11 +154,27 @@ func (d Date) String() string {
 	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
 }
 
-// In returns the time of day t of the date in loc. A time that the clocks skip
-// (the spring change) is the same time after the change; a time that happens
-// twice (the autumn change) is the first.
+// In returns the time of day t of the date in loc. A time that happens twice
+// (the autumn change) is the first; a time the clocks skip (the spring change)
+// is as late after the change as it was meant to be after the hour they
+// skipped from (02:30 in Paris on the last Sunday of March is 03:30 CEST),
+// where time.Date leaves the choice open.
 func (d Date) In(t TimeOfDay, loc *time.Location) time.Time {
-	return time.Date(d.Year, d.Month, d.Day, int(t)/60, int(t)%60, 0, 0, loc)
+	wall := time.Date(d.Year, d.Month, d.Day, int(t)/60, int(t)%60, 0, 0, time.UTC)
+	// The zone offsets in force around the day: the one before wins ties.
+	_, before := wall.Add(-36 * time.Hour).In(loc).Zone()
+	_, after := wall.Add(36 * time.Hour).In(loc).Zone()
+	var first time.Time
+	for _, off := range []int{before, after} {
+		at := wall.Add(-time.Duration(off) * time.Second).In(loc)
+		if at.Hour()*60+at.Minute() == int(t) && DateOf(at) == d && (first.IsZero() || at.Before(first)) {
+			first = at
+		}
+	}
+	if first.IsZero() {
+		return wall.Add(-time.Duration(before) * time.Second).In(loc) // skipped: the offset before the change
+	}
+	return first
 }
 
 // before reports whether d is a day before e.

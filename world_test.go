@@ -57,7 +57,13 @@ func keepProofFiles(c *connect.Config) {
 // the Service is made.
 func newWorldWith(t testing.TB, configure func(*connect.Config)) *world {
 	t.Helper()
-	opts := []connecttest.Option{connecttest.WithDSN(storeDSN(t)), connecttest.WithPassword("")}
+	return newWorldOn(t, storeDSN(t), configure)
+}
+
+// newWorldOn is newWorldWith on the database dsn opens.
+func newWorldOn(t testing.TB, dsn string, configure func(*connect.Config)) *world {
+	t.Helper()
+	opts := []connecttest.Option{connecttest.WithDSN(dsn), connecttest.WithPassword("")}
 	if configure != nil {
 		opts = append(opts, connecttest.WithConfig(configure))
 	}
