@@ -134,7 +134,8 @@ type apiEventEntry struct {
 	By string `json:"by,omitempty"`
 }
 
-func toAPIOrder(o *connect.Order) apiOrder {
+// toAPIOrderInput writes an order's fields as the API does.
+func toAPIOrderInput(o connect.OrderInput) apiOrderInput {
 	in := apiOrderInput{
 		Ref: o.Ref, StopType: o.StopType,
 		Address: apiAddress{Unit: o.Address.Unit, Line1: o.Address.Line1, Line2: o.Address.Line2, City: o.Address.City,
@@ -145,8 +146,12 @@ func toAPIOrder(o *connect.Order) apiOrder {
 	for _, p := range o.Products {
 		in.Products = append(in.Products, apiProduct(p))
 	}
+	return in
+}
+
+func toAPIOrder(o *connect.Order) apiOrder {
 	out := apiOrder{ID: o.ID, Version: o.Version, Status: o.Status, Source: o.Source, Depot: o.Depot,
-		apiOrderInput: in, ETA: timePtr(o.ETA), FailureReason: o.FailureReason,
+		apiOrderInput: toAPIOrderInput(o.OrderInput), ETA: timePtr(o.ETA), FailureReason: o.FailureReason,
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), SubmittedAt: timePtr(o.SubmittedAt)}
 	if p := o.Proof; p != nil {
 		out.Proof = &apiProof{PhotoURLs: p.PhotoURLs, SignatureURL: p.SignatureURL, RecipientName: p.RecipientName,

@@ -27,6 +27,8 @@ var asks = map[string]confirmation{
 	"POST /settings/integrations/shopify/disconnect":        {Question: "Disconnect the Shopify store?", Detail: "Orders no longer come from the store, and delivered ones are no longer marked fulfilled in it.", Yes: "Disconnect Shopify"},
 	"POST /settings/integrations/api-keys/{id}/revoke":      {Question: "Revoke this API key?", Detail: "Every program using it is refused from now on.", Yes: "Revoke the key"},
 	"POST /settings/integrations/webhooks/{id}/delete":      {Question: "Delete this webhook?", Detail: "Its endpoint is told nothing more, and its delivery log is deleted.", Yes: "Delete the webhook"},
+	"POST /addresses/{id}/delete":                           {Question: "Delete this address?", Detail: "It is no longer suggested; orders made from it keep their addresses.", Yes: "Delete the address"},
+	"POST /schedules/{id}/delete":                           {Question: "Delete this schedule?", Detail: "It adds no more orders, and its record of runs is deleted; the orders it added stay.", Yes: "Delete the schedule"},
 	"POST /dispatch/clients/{id}/disable":                   {Question: "Disable this client?", Detail: "Its team is signed out and cannot sign in, and its API keys are refused, until you enable it again.", Yes: "Disable the client"},
 	"POST /dispatch/invites/{id}/revoke":                    {Question: "Revoke this invitation?", Detail: "Its link stops working; you can send a new one.", Yes: "Revoke the invitation"},
 	"POST /dispatch/stops/{id}/cancel":                      {Question: "Cancel this stop?", Detail: "The order is cancelled for good and its client sees why.", Yes: "Cancel the stop"},

@@ -154,6 +154,15 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 	if _, err := e.svc.SendTestWebhook(ctx, bOwner, bHook.Webhook.ID); err != nil {
 		t.Fatal(err)
 	}
+	bAddress, err := e.svc.AddAddressEntry(ctx, bOwner, connect.AddressEntryInput{Recipient: connect.Recipient{Name: "Bertrand Bexley"},
+		Address: connect.Address{Line1: "11 Bexley Row", City: "Bexleyheath"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bSchedule, err := e.svc.CreateSchedule(ctx, bOwner, connect.ScheduleInput{FromOrder: bDraft.ID, Weekdays: []time.Weekday{time.Monday}, At: 9 * 60})
+	if err != nil {
+		t.Fatal(err)
+	}
 	bSession, err := e.svc.StartSession(ctx, acc.Actor, connect.StartSessionParams{Device: "B's laptop"})
 	if err != nil {
 		t.Fatal(err)
@@ -201,13 +210,15 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 	// A's own request named: see below).
 	bMarkers := []string{"Bexley", "Bertrand", "Bartholomew", "BX-DRAFT", "BX-SUB", "BX-IMP", "BX-DONE", bFile, string(bTeam.client.Number),
 		string(bTeam.client.ID), string(bDraft.ID), string(bSub.ID), string(bLink.Link.ID), string(bMember.ID),
-		string(bInvite.Invite.ID), string(bKey.Key.ID), bUpload, bEntry, string(bHook.Webhook.ID)}
+		string(bInvite.Invite.ID), string(bKey.Key.ID), bUpload, bEntry, string(bHook.Webhook.ID), string(bAddress.ID), string(bSchedule.ID)}
 	foreignToDispatcher := append(slices.Clone(bMarkers), "Alder", "AX-DRAFT", string(aTeam.client.Number), string(aTeam.client.ID),
 		"Gamma Grocers", string(gamma.Invite.ID))
 
 	o, d, sub, link := string(aDraft.ID), string(bDraft.ID), string(bSub.ID), string(bLink.Link.ID)
 	cl, mem, invID, keyID := string(bTeam.client.ID), string(bMember.ID), string(bInvite.Invite.ID), string(bKey.Key.ID)
 	hook := string(bHook.Webhook.ID)
+	addr, sched := string(bAddress.ID), string(bSchedule.ID)
+	addrForm := url.Values{"recipient_name": {"Alder"}, "address_line_1": {"1 Stolen St"}}
 	hookForm := url.Values{"url": {"https://alder.example/stolen"}, "events": {"order.submitted"}}
 	none := url.Values{}
 	page := func(method, path string, form url.Values) []isoTry { // a member page naming B's objects
@@ -263,30 +274,47 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"POST /orders/submit": {tries: join(page("POST", "/orders/submit", url.Values{"id": {d}}), page("POST", "/orders/submit", url.Values{"id": {o, d}}))},
 		// The bulk actions name no object: a filter, run in the caller's own
 		// client (a client field is not read); aimed at B's refs, they find none.
-		"POST /orders/proofs":              {tries: []isoTry{scoped("cookie", "POST", "/orders/proofs", url.Values{"client": {cl}, "id": {d}})}},
-		"POST /orders/submit-matching":     {tries: []isoTry{scoped("cookie", "POST", "/orders/submit-matching", url.Values{"q": {"BX-"}, "client": {cl}})}},
-		"POST /orders/withdraw-matching":   {tries: []isoTry{scoped("cookie", "POST", "/orders/withdraw-matching", url.Values{"q": {"BX-SUB"}, "client": {cl}})}},
-		"POST /orders/delete-matching":     {tries: []isoTry{scoped("cookie", "POST", "/orders/delete-matching", url.Values{"q": {"BX-"}, "client": {cl}, "confirm": {"delete"}})}},
-		"GET /orders/new":                  noID("the empty form"),
-		"POST /orders/new":                 noID("creates a draft of the caller's own client; no client is read from the form"),
-		"GET /orders/export.csv":           {tries: []isoTry{scoped("cookie", "GET", "/orders/export.csv", nil), scoped("cookie", "GET", "/orders/export.csv?view=drafts&client="+cl, nil)}},
-		"GET /orders/export.xlsx":          {tries: []isoTry{scoped("cookie", "GET", "/orders/export.xlsx", nil), scoped("cookie", "GET", "/orders/export.xlsx?view=drafts&client="+cl, nil)}},
-		"GET /orders/template.xlsx":        noID("the template, from the caller's own required fields"),
-		"GET /orders/template.csv":         noID("the template, from the caller's own required fields"),
-		"GET /orders/labels.pdf":           {tries: join(page("GET", "/orders/labels.pdf?id="+d, nil), page("GET", "/orders/labels.pdf?id="+o+"&id="+d, nil))},
-		"GET /orders/{id}/labels.pdf":      {tries: join(page("GET", "/orders/"+d+"/labels.pdf", nil), page("GET", "/orders/"+sub+"/labels.pdf?sheet=a4", nil))},
-		"GET /orders/{id}/proof.pdf":       {tries: page("GET", "/orders/"+string(bDone.ID)+"/proof.pdf", nil)},
-		"GET /orders/proofs.zip":           {tries: join(page("GET", "/orders/proofs.zip?id="+string(bDone.ID), nil), []isoTry{scoped("cookie", "GET", "/orders/proofs.zip?client="+cl, nil)})},
-		"GET /orders/shopify":              {tries: []isoTry{scoped("cookie", "GET", "/orders/shopify", nil)}},
-		"POST /orders/shopify":             {tries: []isoTry{scoped("cookie", "POST", "/orders/shopify", url.Values{"ref": {d, "BX-SUB-1"}})}},
-		"GET /orders/{id}":                 {tries: join(page("GET", "/orders/"+d, nil), page("GET", "/orders/"+sub, nil))},
-		"GET /orders/{id}/row":             {tries: page("GET", "/orders/"+sub+"/row", nil)},
-		"GET /orders/{id}/live":            {tries: page("GET", "/orders/"+sub+"/live", nil)},
-		"GET /orders/{id}/edit":            {tries: page("GET", "/orders/"+d+"/edit", nil)},
-		"POST /orders/{id}/edit":           {tries: page("POST", "/orders/"+d+"/edit", url.Values{"version": {"1"}, "ref": {"AX-STOLEN"}, "address_line_1": {"1 Alder St"}})},
-		"POST /orders/{id}/delete":         {tries: page("POST", "/orders/"+d+"/delete", url.Values{"version": {"1"}})},
-		"POST /orders/{id}/submit":         {tries: page("POST", "/orders/"+d+"/submit", none)},
-		"POST /orders/{id}/withdraw":       {tries: page("POST", "/orders/"+sub+"/withdraw", none)},
+		"POST /orders/proofs":            {tries: []isoTry{scoped("cookie", "POST", "/orders/proofs", url.Values{"client": {cl}, "id": {d}})}},
+		"POST /orders/submit-matching":   {tries: []isoTry{scoped("cookie", "POST", "/orders/submit-matching", url.Values{"q": {"BX-"}, "client": {cl}})}},
+		"POST /orders/withdraw-matching": {tries: []isoTry{scoped("cookie", "POST", "/orders/withdraw-matching", url.Values{"q": {"BX-SUB"}, "client": {cl}})}},
+		"POST /orders/delete-matching":   {tries: []isoTry{scoped("cookie", "POST", "/orders/delete-matching", url.Values{"q": {"BX-"}, "client": {cl}, "confirm": {"delete"}})}},
+		"GET /orders/new":                noID("the empty form"),
+		"POST /orders/new":               noID("creates a draft of the caller's own client; no client is read from the form"),
+		"GET /orders/export.csv":         {tries: []isoTry{scoped("cookie", "GET", "/orders/export.csv", nil), scoped("cookie", "GET", "/orders/export.csv?view=drafts&client="+cl, nil)}},
+		"GET /orders/export.xlsx":        {tries: []isoTry{scoped("cookie", "GET", "/orders/export.xlsx", nil), scoped("cookie", "GET", "/orders/export.xlsx?view=drafts&client="+cl, nil)}},
+		"GET /orders/template.xlsx":      noID("the template, from the caller's own required fields"),
+		"GET /orders/template.csv":       noID("the template, from the caller's own required fields"),
+		"GET /orders/labels.pdf":         {tries: join(page("GET", "/orders/labels.pdf?id="+d, nil), page("GET", "/orders/labels.pdf?id="+o+"&id="+d, nil))},
+		"GET /orders/{id}/labels.pdf":    {tries: join(page("GET", "/orders/"+d+"/labels.pdf", nil), page("GET", "/orders/"+sub+"/labels.pdf?sheet=a4", nil))},
+		"GET /orders/{id}/proof.pdf":     {tries: page("GET", "/orders/"+string(bDone.ID)+"/proof.pdf", nil)},
+		"GET /orders/proofs.zip":         {tries: join(page("GET", "/orders/proofs.zip?id="+string(bDone.ID), nil), []isoTry{scoped("cookie", "GET", "/orders/proofs.zip?client="+cl, nil)})},
+		"GET /orders/shopify":            {tries: []isoTry{scoped("cookie", "GET", "/orders/shopify", nil)}},
+		"POST /orders/shopify":           {tries: []isoTry{scoped("cookie", "POST", "/orders/shopify", url.Values{"ref": {d, "BX-SUB-1"}})}},
+		"GET /orders/{id}":               {tries: join(page("GET", "/orders/"+d, nil), page("GET", "/orders/"+sub, nil))},
+		"GET /orders/{id}/row":           {tries: page("GET", "/orders/"+sub+"/row", nil)},
+		"GET /orders/{id}/live":          {tries: page("GET", "/orders/"+sub+"/live", nil)},
+		"GET /orders/{id}/edit":          {tries: page("GET", "/orders/"+d+"/edit", nil)},
+		"POST /orders/{id}/edit":         {tries: page("POST", "/orders/"+d+"/edit", url.Values{"version": {"1"}, "ref": {"AX-STOLEN"}, "address_line_1": {"1 Alder St"}})},
+		"POST /orders/{id}/delete":       {tries: page("POST", "/orders/"+d+"/delete", url.Values{"version": {"1"}})},
+		"POST /orders/{id}/submit":       {tries: page("POST", "/orders/"+d+"/submit", none)},
+		"POST /orders/{id}/withdraw":     {tries: page("POST", "/orders/"+sub+"/withdraw", none)},
+		"POST /orders/{id}/repeat":       {tries: page("POST", "/orders/"+sub+"/repeat", none)},
+		"GET /addresses": {tries: []isoTry{scoped("cookie", "GET", "/addresses", nil), scoped("cookie", "GET", "/addresses?q=bexley", nil),
+			{who: "cookie", method: "GET", path: "/addresses?after=" + addr, want: isoRefused}}},
+		"POST /addresses":             noID("adds an entry to the caller's own client's address book; no client is read from the form"),
+		"GET /addresses/suggest":      {tries: []isoTry{scoped("cookie", "GET", "/addresses/suggest?q=bexley", nil), scoped("cookie", "GET", "/addresses/suggest?q=row", nil)}},
+		"POST /addresses/saving":      noID("the caller's own client's setting"),
+		"GET /addresses/{id}":         {tries: page("GET", "/addresses/"+addr, nil)},
+		"POST /addresses/{id}":        {tries: page("POST", "/addresses/"+addr, addrForm)},
+		"POST /addresses/{id}/delete": {tries: page("POST", "/addresses/"+addr+"/delete", url.Values{"confirm": {"yes"}})},
+		"GET /schedules":              {tries: []isoTry{scoped("cookie", "GET", "/schedules", nil)}},
+		"GET /schedules/new":          {tries: join(page("GET", "/schedules/new?order="+d, nil), page("GET", "/schedules/new?address="+addr, nil))},
+		"POST /schedules": {tries: join(page("POST", "/schedules", url.Values{"from_order": {d}, "weekdays": {"Monday"}, "at": {"09:00"}}),
+			page("POST", "/schedules", url.Values{"from_address": {addr}, "weekdays": {"Monday"}, "at": {"09:00"}}))},
+		"GET /schedules/{id}":              {tries: page("GET", "/schedules/"+sched, nil)},
+		"POST /schedules/{id}/pause":       {tries: page("POST", "/schedules/"+sched+"/pause", none)},
+		"POST /schedules/{id}/resume":      {tries: page("POST", "/schedules/"+sched+"/resume", none)},
+		"POST /schedules/{id}/delete":      {tries: page("POST", "/schedules/"+sched+"/delete", url.Values{"confirm": {"yes"}})},
 		"POST /orders/{id}/tracking-links": {tries: page("POST", "/orders/"+sub+"/tracking-links", none)},
 		"POST /orders/{id}/tracking-links/{link}/revoke": {tries: join(page("POST", "/orders/"+sub+"/tracking-links/"+link+"/revoke", none),
 			page("POST", "/orders/"+o+"/tracking-links/"+link+"/revoke", none))}, // A's order, B's link
@@ -374,17 +402,25 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"POST /dispatch/stops/import":                                   {tries: []isoTry{{who: "dispatcher", method: "POST", path: "/dispatch/stops/import", want: isoScoped}}}, // a file naming B's client number, below
 
 		// JSON API.
-		"GET /api/v1/client":                       {tries: []isoTry{scoped("key", "GET", "/api/v1/client?id="+cl, nil), scoped("cookie", "GET", "/api/v1/client", nil)}},
-		"GET /api/v1/orders":                       {tries: []isoTry{scoped("key", "GET", "/api/v1/orders?limit=500&client="+cl, nil), scoped("cookie", "GET", "/api/v1/orders?status=draft,submitted", nil)}},
-		"POST /api/v1/orders":                      {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders", json: map[string]any{"client": cl, "ref": "AX-API", "address": map[string]any{"line1": "1 Alder St"}}, want: isoScoped}}},
-		"POST /api/v1/orders/submit":               {tries: join(api("POST", "/api/v1/orders/submit", map[string]any{"ids": []string{d}}), api("POST", "/api/v1/orders/submit", map[string]any{"ids": []string{o, d}}))},
-		"POST /api/v1/orders/submit-matching":      {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders/submit-matching", json: map[string]any{"q": "BX-"}, want: isoScoped}}},
-		"POST /api/v1/orders/withdraw-matching":    {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders/withdraw-matching", json: map[string]any{"q": "BX-SUB"}, want: isoScoped}}},
-		"POST /api/v1/orders/delete-matching":      {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders/delete-matching", json: map[string]any{"q": "BX-"}, want: isoScoped}}},
-		"GET /api/v1/orders/{id}":                  {tries: join(api("GET", "/api/v1/orders/"+d, nil), api("GET", "/api/v1/orders/"+sub, nil))},
-		"PUT /api/v1/orders/{id}":                  {tries: api("PUT", "/api/v1/orders/"+d, map[string]any{"version": 1, "ref": "AX-STOLEN", "address": map[string]any{"line1": "1 Alder St"}})},
-		"DELETE /api/v1/orders/{id}":               {tries: api("DELETE", "/api/v1/orders/"+d+"?version=1", nil)},
-		"POST /api/v1/orders/{id}/withdraw":        {tries: api("POST", "/api/v1/orders/"+sub+"/withdraw", nil)},
+		"GET /api/v1/client":                    {tries: []isoTry{scoped("key", "GET", "/api/v1/client?id="+cl, nil), scoped("cookie", "GET", "/api/v1/client", nil)}},
+		"GET /api/v1/orders":                    {tries: []isoTry{scoped("key", "GET", "/api/v1/orders?limit=500&client="+cl, nil), scoped("cookie", "GET", "/api/v1/orders?status=draft,submitted", nil)}},
+		"POST /api/v1/orders":                   {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders", json: map[string]any{"client": cl, "ref": "AX-API", "address": map[string]any{"line1": "1 Alder St"}}, want: isoScoped}}},
+		"POST /api/v1/orders/submit":            {tries: join(api("POST", "/api/v1/orders/submit", map[string]any{"ids": []string{d}}), api("POST", "/api/v1/orders/submit", map[string]any{"ids": []string{o, d}}))},
+		"POST /api/v1/orders/submit-matching":   {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders/submit-matching", json: map[string]any{"q": "BX-"}, want: isoScoped}}},
+		"POST /api/v1/orders/withdraw-matching": {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders/withdraw-matching", json: map[string]any{"q": "BX-SUB"}, want: isoScoped}}},
+		"POST /api/v1/orders/delete-matching":   {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders/delete-matching", json: map[string]any{"q": "BX-"}, want: isoScoped}}},
+		"GET /api/v1/orders/{id}":               {tries: join(api("GET", "/api/v1/orders/"+d, nil), api("GET", "/api/v1/orders/"+sub, nil))},
+		"PUT /api/v1/orders/{id}":               {tries: api("PUT", "/api/v1/orders/"+d, map[string]any{"version": 1, "ref": "AX-STOLEN", "address": map[string]any{"line1": "1 Alder St"}})},
+		"DELETE /api/v1/orders/{id}":            {tries: api("DELETE", "/api/v1/orders/"+d+"?version=1", nil)},
+		"POST /api/v1/orders/{id}/withdraw":     {tries: api("POST", "/api/v1/orders/"+sub+"/withdraw", nil)},
+		"POST /api/v1/orders/{id}/repeat":       {tries: api("POST", "/api/v1/orders/"+sub+"/repeat", nil)},
+		"GET /api/v1/schedules":                 {tries: []isoTry{scoped("key", "GET", "/api/v1/schedules", nil), scoped("cookie", "GET", "/api/v1/schedules", nil)}},
+		"POST /api/v1/schedules": {tries: join(api("POST", "/api/v1/schedules", map[string]any{"from_order": d, "weekdays": []string{"monday"}, "at": "09:00"}),
+			api("POST", "/api/v1/schedules", map[string]any{"from_address": addr, "weekdays": []string{"monday"}, "at": "09:00"}))},
+		"GET /api/v1/schedules/{id}":               {tries: api("GET", "/api/v1/schedules/"+sched, nil)},
+		"DELETE /api/v1/schedules/{id}":            {tries: api("DELETE", "/api/v1/schedules/"+sched, nil)},
+		"POST /api/v1/schedules/{id}/pause":        {tries: api("POST", "/api/v1/schedules/"+sched+"/pause", nil)},
+		"POST /api/v1/schedules/{id}/resume":       {tries: api("POST", "/api/v1/schedules/"+sched+"/resume", nil)},
 		"GET /api/v1/webhooks":                     {tries: []isoTry{scoped("key", "GET", "/api/v1/webhooks?client="+cl, nil), scoped("cookie", "GET", "/api/v1/webhooks?client="+cl, nil)}},
 		"POST /api/v1/webhooks":                    noID("adds an endpoint of the caller's own client; no client is read from the body"),
 		"GET /api/v1/webhooks/{id}":                {tries: api("GET", "/api/v1/webhooks/"+hook, nil)},
@@ -598,6 +634,8 @@ type isoState struct {
 	Keys    []*connect.APIKey
 	Hooks   []*connect.WebhookEndpoint
 	HookLog [][]connect.WebhookDelivery
+	Book    []*connect.AddressEntry
+	Plans   []*connect.Schedule
 	Clients []connect.ClientSummary // the account's, but the attacker's own
 	Account []*connect.Invite       // the account's client invites
 }
@@ -643,6 +681,12 @@ func isoSnapshot(t *testing.T, e *env, b team, attacker connect.ClientID) string
 			t.Fatal(err)
 		}
 		s.HookLog = append(s.HookLog, log)
+	}
+	if s.Book, err = e.svc.AddressBook(ctx, a, connect.AddressBookParams{Limit: 200}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Plans, err = e.svc.Schedules(ctx, a); err != nil {
+		t.Fatal(err)
 	}
 	all, err := e.svc.Clients(ctx, e.disp)
 	if err != nil {

@@ -139,15 +139,22 @@ type orderFormData struct {
 	Errors   map[string]string
 	Error    string
 	Required []connect.Field
+	// A new order may start from an address book entry (addressbook.go):
+	// From is the one it starts from, Recent the ones offered.
+	From   *connect.AddressEntry
+	Recent []*connect.AddressEntry
 }
 
 func (s *server) newOrderPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	if !v.CanUpload() {
 		return connect.Errorf(connect.Forbidden, "your dispatcher has not enabled order uploads for %s", v.Client.Name)
 	}
-	s.render(w, r, http.StatusOK, "order-form", &page{Title: "Add an order", Tab: "orders", Data: orderFormData{
-		Action: s.path("/orders/new"), Values: map[string]string{string(connect.FieldStopType): "delivery"},
-		Required: v.Client.Settings.RequiredFields.Required()}})
+	d := orderFormData{Action: s.path("/orders/new"), Values: map[string]string{string(connect.FieldStopType): "delivery"},
+		Required: v.Client.Settings.RequiredFields.Required()}
+	if err := s.startFrom(r, v, &d); err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "order-form", &page{Title: "Add an order", Tab: "orders", Data: d})
 	return nil
 }
 

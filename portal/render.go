@@ -63,10 +63,11 @@ func parsePages(s *server) (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
 	for _, f := range files {
 		name := strings.TrimSuffix(path.Base(f), ".html")
-		if name == "layout" || name == "partials" {
+		if name == "layout" || strings.HasPrefix(name, "partials") {
 			continue
 		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", f)
+		// partials-*.html are the partials of one feature, shared like partials.html.
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials*.html", f)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
@@ -212,6 +213,8 @@ func (s *server) funcs() template.FuncMap {
 			f := connect.Field(name)
 			return formLabel{Name: f, Required: slices.Contains(d.Required, f)}
 		},
+		"addressFields": addressFields,
+		"addressLabel":  addressLabel,
 		"fieldIn": func(p *page, name, typ string) formInput {
 			d, _ := p.Data.(orderFormData)
 			f := connect.Field(name)

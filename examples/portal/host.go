@@ -278,6 +278,13 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 		defer h.done.Done()
 		_ = h.svc.RunOutbox(workCtx, cfg.outboxOptions())
 	}()
+	// The scheduler makes the orders of clients' recurring schedules at their
+	// local times; every process runs one, and each occurrence is made once.
+	h.done.Add(1)
+	go func() {
+		defer h.done.Done()
+		_ = h.svc.RunScheduler(workCtx, connect.ScheduleOptions{})
+	}()
 	// Once a day, the tokens of shops nobody used for a month are refreshed,
 	// so that their refresh tokens (which Shopify lets expire after 90 idle
 	// days) stay good. Several processes may run it: one refreshes each shop.
