@@ -156,11 +156,7 @@ func (s *Service) AddressEntry(ctx context.Context, a Actor, id AddressID) (*Add
 // recipient and address, updates that one). Team members may.
 // Errors: ErrForbidden; ErrInvalid.
 func (s *Service) AddAddressEntry(ctx context.Context, a Actor, in AddressEntryInput) (*AddressEntry, error) {
-	c, err := s.authorize(ctx, a, actEditOrders)
-	if err != nil {
-		return nil, err
-	}
-	oi, err := checkAddressInput(in)
+	c, oi, err := s.authorizeAddressInput(ctx, a, in)
 	if err != nil {
 		return nil, err
 	}
@@ -171,13 +167,18 @@ func (s *Service) AddAddressEntry(ctx context.Context, a Actor, in AddressEntryI
 	return s.store.AddressEntry(ctx, c.scope(), e.ID)
 }
 
-// checkAddressInput trims an entry's fields and checks them as an order's.
-func checkAddressInput(in AddressEntryInput) (OrderInput, error) {
+// authorizeAddressInput admits a team member who writes an entry, and trims
+// the entry's fields and checks them as an order's.
+func (s *Service) authorizeAddressInput(ctx context.Context, a Actor, in AddressEntryInput) (caller, OrderInput, error) {
+	c, err := s.authorize(ctx, a, actEditOrders)
+	if err != nil {
+		return caller{}, OrderInput{}, err
+	}
 	oi := normalizeInput(OrderInput{Address: in.Address, Recipient: in.Recipient})
 	if errs := (RequiredFieldPolicy{}).Check(oi); len(errs) > 0 {
-		return OrderInput{}, InvalidFields(errs)
+		return caller{}, OrderInput{}, InvalidFields(errs)
 	}
-	return oi, nil
+	return c, oi, nil
 }
 
 // UpdateAddressEntry replaces an entry's recipient and address. version is the
@@ -185,11 +186,7 @@ func checkAddressInput(in AddressEntryInput) (OrderInput, error) {
 // Errors: ErrNotFound; ErrForbidden; ErrInvalid; ErrConflict when it changed
 // meanwhile, or the book already has that recipient at that address.
 func (s *Service) UpdateAddressEntry(ctx context.Context, a Actor, id AddressID, version int, in AddressEntryInput) (*AddressEntry, error) {
-	c, err := s.authorize(ctx, a, actEditOrders)
-	if err != nil {
-		return nil, err
-	}
-	oi, err := checkAddressInput(in)
+	c, oi, err := s.authorizeAddressInput(ctx, a, in)
 	if err != nil {
 		return nil, err
 	}

@@ -292,11 +292,7 @@ func checkSchedule(sc *Schedule) error {
 // after now. Errors: ErrForbidden; ErrInvalid; ErrNotFound (FromOrder or
 // FromAddress).
 func (s *Service) CreateSchedule(ctx context.Context, a Actor, in ScheduleInput) (*Schedule, error) {
-	c, err := s.authorizeUpload(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	loc, err := s.location(ctx, c.Account)
+	c, loc, err := s.authorizeSchedule(ctx, a)
 	if err != nil {
 		return nil, err
 	}
@@ -398,14 +394,21 @@ func (s *Service) ResumeSchedule(ctx context.Context, a Actor, id ScheduleID) (*
 	})
 }
 
+// authorizeSchedule admits a team member whose client may upload orders, and
+// returns the account's time zone, in which schedules run.
+func (s *Service) authorizeSchedule(ctx context.Context, a Actor) (caller, *time.Location, error) {
+	c, err := s.authorizeUpload(ctx, a)
+	if err != nil {
+		return caller{}, nil, err
+	}
+	loc, err := s.location(ctx, c.Account)
+	return c, loc, err
+}
+
 // changeSchedule loads one of the caller's schedules, applies change and writes
 // it back with a compare-and-set on its version.
 func (s *Service) changeSchedule(ctx context.Context, a Actor, id ScheduleID, change func(*Schedule, time.Time, *time.Location)) (*Schedule, error) {
-	c, err := s.authorizeUpload(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	loc, err := s.location(ctx, c.Account)
+	c, loc, err := s.authorizeSchedule(ctx, a)
 	if err != nil {
 		return nil, err
 	}

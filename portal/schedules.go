@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -221,24 +222,18 @@ func (s *server) schedulePage(w http.ResponseWriter, r *http.Request, v *viewer)
 	return nil
 }
 
-func (s *server) pauseSchedule(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	sc, err := s.svc.PauseSchedule(r.Context(), v.Actor, connect.ScheduleID(r.PathValue("id")))
-	if err != nil {
-		return err
+// scheduleStep answers a button that pauses or resumes a schedule (change),
+// with the flash msg.
+func (s *server) scheduleStep(change func(context.Context, connect.Actor, connect.ScheduleID) (*connect.Schedule, error), msg string) memberFunc {
+	return func(w http.ResponseWriter, r *http.Request, v *viewer) error {
+		sc, err := change(r.Context(), v.Actor, connect.ScheduleID(r.PathValue("id")))
+		if err != nil {
+			return err
+		}
+		s.setFlash(w, flash{Message: msg})
+		s.redirect(w, r, s.path("/schedules/%s", sc.ID))
+		return nil
 	}
-	s.setFlash(w, flash{Message: "Schedule paused: it adds no orders until you resume it."})
-	s.redirect(w, r, s.path("/schedules/%s", sc.ID))
-	return nil
-}
-
-func (s *server) resumeSchedule(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	sc, err := s.svc.ResumeSchedule(r.Context(), v.Actor, connect.ScheduleID(r.PathValue("id")))
-	if err != nil {
-		return err
-	}
-	s.setFlash(w, flash{Message: "Schedule resumed from its next time."})
-	s.redirect(w, r, s.path("/schedules/%s", sc.ID))
-	return nil
 }
 
 func (s *server) deleteSchedule(w http.ResponseWriter, r *http.Request, v *viewer) error {
