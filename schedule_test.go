@@ -412,3 +412,38 @@ func TestSchedulesRunEachOccurrenceOnceAcrossProcesses(t *testing.T) {
 		}
 	}
 }
+
+// TestRunSchedulerMakesDueOccurrencesUntilCancelled: the worker loop, woken
+// by its timer, makes an occurrence that falls due, and returns when its
+// context ends.
+func TestRunSchedulerMakesDueOccurrencesUntilCancelled(t *testing.T) {
+	t.Parallel()
+	w, clock := scheduleWorld(t, time.UTC, time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC))
+	sc, err := w.svc.CreateSchedule(w.ctx, w.owner, connect.ScheduleInput{Template: connect.OrderInput{Address: connect.Address{Line1: "1 Loop Rd"}},
+		Weekdays: []time.Weekday{time.Monday}, At: 9 * 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(w.ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.svc.RunScheduler(ctx, connect.ScheduleOptions{Poll: 5 * time.Millisecond}) }()
+	clock.Advance(time.Hour)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		runs, err := w.svc.ScheduleRuns(w.ctx, w.owner, sc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) == 1 && runs[0].Outcome == connect.RunDrafted {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s the scheduler has made %v", runs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Fatalf("RunScheduler returned %v; want context.Canceled", err)
+	}
+}

@@ -157,3 +157,36 @@ func TestTheScheduleAPI(t *testing.T) {
 		t.Fatalf("get after delete: %d", st)
 	}
 }
+
+// TestTheSchedulePageShowsItsRuns: after the scheduler runs an occurrence, the
+// schedule's page lists the run at its local time with the order it made.
+func TestTheSchedulePageShowsItsRuns(t *testing.T) {
+	t.Parallel()
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := connecttest.NewClock(time.Now())
+	e := newEnvOnWorld(t, "", []connecttest.Option{connecttest.WithClock(clock), connecttest.WithConfig(func(c *connect.Config) {
+		c.AccountLocation = func(context.Context, connect.AccountID) (*time.Location, error) { return loc, nil }
+	})})
+	tm := e.signUp("Green Grocer", uploads)
+	b := e.signedIn(tm.email)
+	o := e.draft(tm.owner, "DAILY")
+	soon := time.Now().In(loc).Add(time.Hour)
+	every := []string{"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+	r := b.post("/schedules", url.Values{"from_order": {string(o.ID)}, "weekdays": every, "at": {soon.Format("15:04")}, "mode": {"submit"}}).
+		is(t, http.StatusSeeOther)
+	clock.Advance(2 * time.Hour)
+	if n, err := e.svc.RunSchedules(e.ctx, connect.ScheduleOptions{}); err != nil || n != 1 {
+		t.Fatalf("RunSchedules: %d, %v; want 1 run", n, err)
+	}
+	id := connect.ScheduleID(strings.TrimPrefix(r.header.Get("Location"), "/schedules/"))
+	runs, err := e.svc.ScheduleRuns(e.ctx, tm.owner, id)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs: %v, %v", runs, err)
+	}
+	// Two hours on, the first session has been idle too long: a new one.
+	e.signedIn(tm.email).get("/schedules/"+string(id)).is(t, http.StatusOK).has(t, `id="schedule-runs"`, "submitted",
+		runs[0].Occurrence.In(loc).Format("Mon 2 Jan 2006 15:04 MST"), "/orders/"+string(runs[0].Order))
+}
