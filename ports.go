@@ -889,7 +889,7 @@ type AddressBookStore interface {
 	// client already has an entry with its Key: then that entry takes the
 	// given recipient and address (the newest spelling), LastUsedAt and
 	// UpdatedAt, and moves its version on; the entry's ID stays the stored
-	// one. Errors: ErrNotFound when an entry is not in the scope (then none is
+	// one, which SaveAddresses sets on e. Errors: ErrNotFound when an entry is not in the scope (then none is
 	// stored).
 	SaveAddresses(ctx context.Context, scope Scope, entries []*AddressEntry) error
 	// AddressEntry returns one entry of the scope. Errors: ErrNotFound.

@@ -96,9 +96,11 @@ func (s *Store) SaveAddresses(ctx context.Context, scope connect.Scope, entries 
 			// A late writer with an older time leaves the newer one.
 			q = q.Set("last_used_at = CASE WHEN EXCLUDED.last_used_at > ae.last_used_at THEN EXCLUDED.last_used_at ELSE ae.last_used_at END").
 				Set("updated_at = EXCLUDED.updated_at").Set("version = ae.version + 1")
-			if _, err := q.Returning("NULL").Exec(ctx); err != nil {
+			var id string
+			if err := q.Returning("id").Scan(ctx, &id); err != nil {
 				return translate(ctx, err, "saving address "+string(e.ID))
 			}
+			e.ID = connect.AddressID(id) // the stored entry's, when it had the key
 		}
 		return nil
 	})

@@ -32,7 +32,8 @@ func (f *fixture) address(c *connect.Client, name, line1 string, n int) *connect
 }
 
 // testAddresses: an entry round-trips; saving the same key again keeps the
-// first id and takes the newer fields and time; an older time does not win.
+// first id (and sets it on the entry saved) and takes the newer fields and
+// time; an older time does not win.
 func testAddresses(t *testing.T, f *fixture) {
 	c := f.client(f.account())
 	e := f.address(c, "Ada Lovelace", "12 St James's Square", 1)
@@ -40,12 +41,16 @@ func testAddresses(t *testing.T, f *fixture) {
 	same(t, "the entry read back", e, second2(f.s.AddressEntry(f.ctx, scopeOf(c), e.ID)))
 
 	again := f.address(c, "Ada Lovelace", "12 St James's Square", 5)
+	againID := again.ID
 	again.Recipient.Phone = "+44 20 7946 0999"
 	must(t, f.s.SaveAddresses(f.ctx, scopeOf(c), []*connect.AddressEntry{again}))
+	if again.ID != e.ID {
+		t.Fatalf("the second save of the key has the id %q; want the stored entry's, %q", again.ID, e.ID)
+	}
 	want := *e
 	want.Recipient.Phone, want.LastUsedAt, want.UpdatedAt, want.Version = again.Recipient.Phone, f.at(5), f.at(5), 2
 	same(t, "the entry after a save of its key", &want, second2(f.s.AddressEntry(f.ctx, scopeOf(c), e.ID)))
-	wantCode(t, "the second save's own id", second(f.s.AddressEntry(f.ctx, scopeOf(c), again.ID)), connect.NotFound)
+	wantCode(t, "the second save's own id", second(f.s.AddressEntry(f.ctx, scopeOf(c), againID)), connect.NotFound)
 
 	late := f.address(c, "Ada Lovelace", "12 St James's Square", 3)
 	must(t, f.s.SaveAddresses(f.ctx, scopeOf(c), []*connect.AddressEntry{late}))
