@@ -911,6 +911,11 @@ var isoOps = []isoOp{
 		_, err := iw.svc.PauseSchedule(iw.ctx, a, tg.schedule.ID)
 		return 0, err
 	}},
+	{name: "UpdateSchedule", matrix: "UpdateSchedule", allowed: teamRoles, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		_, err := iw.svc.UpdateSchedule(iw.ctx, a, tg.schedule.ID, tg.schedule.Version, connect.ScheduleInput{
+			Template: connect.OrderInput{Address: connect.Address{Line1: "1 Stolen St"}}, Weekdays: []time.Weekday{time.Friday}})
+		return 0, err
+	}},
 	{name: "ResumeSchedule", matrix: "ResumeSchedule", allowed: teamRoles, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
 		_, err := iw.svc.ResumeSchedule(iw.ctx, a, tg.schedule.ID)
 		return 0, err

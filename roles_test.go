@@ -412,6 +412,12 @@ var operations = []struct {
 		_, err := tm.svc.PauseSchedule(tm.ctx, a, tm.schedule().ID)
 		return err
 	}},
+	{"UpdateSchedule", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		sc := tm.schedule()
+		_, err := tm.svc.UpdateSchedule(tm.ctx, a, sc.ID, sc.Version, connect.ScheduleInput{Template: sc.Template,
+			Weekdays: []time.Weekday{time.Friday}, At: 8 * 60})
+		return err
+	}},
 	{"ResumeSchedule", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.ResumeSchedule(tm.ctx, a, tm.schedule().ID)
 		return err

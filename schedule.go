@@ -296,20 +296,9 @@ func (s *Service) CreateSchedule(ctx context.Context, a Actor, in ScheduleInput)
 	if err != nil {
 		return nil, err
 	}
-	tmpl := in.Template
-	switch {
-	case in.FromOrder != "":
-		o, err := s.store.Order(ctx, c.scope(), in.FromOrder)
-		if err != nil {
-			return nil, err
-		}
-		tmpl = o.OrderInput
-	case in.FromAddress != "":
-		e, err := s.store.AddressEntry(ctx, c.scope(), in.FromAddress)
-		if err != nil {
-			return nil, err
-		}
-		tmpl = e.OrderInput()
+	tmpl, err := s.scheduleTemplate(ctx, c, in)
+	if err != nil {
+		return nil, err
 	}
 	now := s.clock()
 	sc := &Schedule{ID: ScheduleID(s.newID()), Account: c.Account, Client: c.Actor.Client, Name: strings.TrimSpace(in.Name),
@@ -332,6 +321,26 @@ func (s *Service) CreateSchedule(ctx context.Context, a Actor, in ScheduleInput)
 		return nil, err
 	}
 	return sc, nil
+}
+
+// scheduleTemplate is the order a schedule's input repeats: its template, or
+// the order or address entry it names. Errors: ErrNotFound.
+func (s *Service) scheduleTemplate(ctx context.Context, c caller, in ScheduleInput) (OrderInput, error) {
+	switch {
+	case in.FromOrder != "":
+		o, err := s.store.Order(ctx, c.scope(), in.FromOrder)
+		if err != nil {
+			return OrderInput{}, err
+		}
+		return o.OrderInput, nil
+	case in.FromAddress != "":
+		e, err := s.store.AddressEntry(ctx, c.scope(), in.FromAddress)
+		if err != nil {
+			return OrderInput{}, err
+		}
+		return e.OrderInput(), nil
+	}
+	return in.Template, nil
 }
 
 // scheduleName names a schedule that was given no name: its recipient, or its
@@ -419,6 +428,51 @@ func (s *Service) changeSchedule(ctx context.Context, a Actor, id ScheduleID, ch
 	now := s.clock()
 	change(sc, now, loc)
 	sc.UpdatedAt = now
+	if err := s.store.UpdateSchedule(ctx, c.scope(), sc); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// UpdateSchedule changes a schedule of the caller's client to in (its name,
+// template — or the order or address entry to take it from —, days, time,
+// start and end dates, mode), at the version the caller read; its next
+// occurrence is the first one of the new days after now (a paused schedule
+// stays paused). The runs it made stay. Team members whose client may upload may.
+// Errors: ErrNotFound; ErrForbidden; ErrInvalid; ErrConflict when it changed
+// since version.
+func (s *Service) UpdateSchedule(ctx context.Context, a Actor, id ScheduleID, version int, in ScheduleInput) (*Schedule, error) {
+	c, loc, err := s.authorizeSchedule(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := s.store.Schedule(ctx, c.scope(), id)
+	if err != nil {
+		return nil, err
+	}
+	if sc.Version != version {
+		return nil, Errorf(Conflict, "schedule %q was changed by someone else meanwhile; reload it", sc.Name)
+	}
+	tmpl, err := s.scheduleTemplate(ctx, c, in)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	sc.Name, sc.Template, sc.Weekdays, sc.At, sc.End, sc.Mode = strings.TrimSpace(in.Name), normalizeInput(tmpl),
+		normalWeekdays(in.Weekdays), in.At, in.End, in.Mode
+	if !in.Start.IsZero() {
+		sc.Start = in.Start
+	}
+	if sc.Mode == "" {
+		sc.Mode = ScheduleDraft
+	}
+	if sc.Name == "" {
+		sc.Name = scheduleName(sc)
+	}
+	if err := checkSchedule(sc); err != nil {
+		return nil, err
+	}
+	sc.NextAt, sc.UpdatedAt = sc.Next(now, loc), now
 	if err := s.store.UpdateSchedule(ctx, c.scope(), sc); err != nil {
 		return nil, err
 	}

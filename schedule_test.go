@@ -447,3 +447,45 @@ func TestRunSchedulerMakesDueOccurrencesUntilCancelled(t *testing.T) {
 		t.Fatalf("RunScheduler returned %v; want context.Canceled", err)
 	}
 }
+
+// A schedule is changed at the version read: its next occurrence follows the
+// new days and time; a paused one stays paused; a stale version is refused.
+func TestSchedulesAreChangedAtTheVersionRead(t *testing.T) {
+	t.Parallel()
+	w, clock := scheduleWorld(t, time.UTC, time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)) // a Monday
+	sc, err := w.svc.CreateSchedule(w.ctx, w.owner, connect.ScheduleInput{Name: "Mondays",
+		Template: connect.OrderInput{Address: connect.Address{Line1: "1 Weekly Rd"}}, Weekdays: []time.Weekday{time.Monday}, At: 9 * 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC); !sc.NextAt.Equal(want) {
+		t.Fatalf("next %v, want %v", sc.NextAt, want)
+	}
+	clock.Advance(10 * time.Hour) // Monday 10:00
+	changed, err := w.svc.UpdateSchedule(w.ctx, w.owner, sc.ID, sc.Version, connect.ScheduleInput{Name: "Thursdays",
+		Template: sc.Template, Weekdays: []time.Weekday{time.Thursday}, At: 14*60 + 30, Mode: connect.ScheduleSubmit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 12, 10, 14, 30, 0, 0, time.UTC); !changed.NextAt.Equal(want) || changed.Name != "Thursdays" ||
+		changed.Mode != connect.ScheduleSubmit || changed.Version != sc.Version+1 {
+		t.Fatalf("changed: %+v; want next %v", changed, want)
+	}
+	_, err = w.svc.UpdateSchedule(w.ctx, w.owner, sc.ID, sc.Version, connect.ScheduleInput{Template: sc.Template, Weekdays: []time.Weekday{time.Friday}})
+	connecttest.WantCode(t, err, connect.Conflict)
+	_, err = w.svc.UpdateSchedule(w.ctx, w.owner, sc.ID, changed.Version, connect.ScheduleInput{Template: sc.Template})
+	connecttest.WantCode(t, err, connect.Invalid) // no day
+	paused, err := w.svc.PauseSchedule(w.ctx, w.owner, sc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := w.svc.UpdateSchedule(w.ctx, w.owner, sc.ID, paused.Version, connect.ScheduleInput{Template: sc.Template,
+		Weekdays: []time.Weekday{time.Friday}, At: 8 * 60})
+	if err != nil || !again.Paused {
+		t.Fatalf("a paused schedule changed: %+v, %v", again, err)
+	}
+	clock.Advance(5 * 24 * time.Hour)
+	if n, err := w.svc.RunSchedules(w.ctx, connect.ScheduleOptions{}); err != nil || n != 0 {
+		t.Fatalf("a paused schedule ran %d occurrences (%v)", n, err)
+	}
+}

@@ -110,20 +110,54 @@ func (s *server) apiCreateSchedule(w http.ResponseWriter, r *http.Request, a con
 	if err := readJSON(r, &in); err != nil {
 		return err
 	}
-	days, err := connect.ParseWeekdays(joinWords(in.Weekdays))
+	p, err := in.scheduleInput()
 	if err != nil {
-		return connect.InvalidFields([]connect.FieldError{{Field: "weekdays", Reason: message(err)}})
-	}
-	p := connect.ScheduleInput{Name: in.Name, FromOrder: in.FromOrder, FromAddress: in.FromAddress, Weekdays: days,
-		At: in.At, Start: in.Start, End: in.End, Mode: in.Mode}
-	if in.Template != nil {
-		p.Template = in.Template.input()
+		return err
 	}
 	sc, err := s.svc.CreateSchedule(r.Context(), a, p)
 	if err != nil {
 		return err
 	}
 	return s.writeSchedule(w, r, a, http.StatusCreated, sc, nil)
+}
+
+// apiScheduleUpdate is a schedule's new settings, at the version read.
+type apiScheduleUpdate struct {
+	apiScheduleInput
+	Version int `json:"version"`
+}
+
+func (s *server) apiUpdateSchedule(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	var in apiScheduleUpdate
+	if err := readJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Version < 1 {
+		return connect.InvalidFields([]connect.FieldError{{Field: "version", Reason: "is required: the version you read"}})
+	}
+	p, err := in.scheduleInput()
+	if err != nil {
+		return err
+	}
+	sc, err := s.svc.UpdateSchedule(r.Context(), a, connect.ScheduleID(r.PathValue("id")), in.Version, p)
+	if err != nil {
+		return err
+	}
+	return s.writeSchedule(w, r, a, http.StatusOK, sc, nil)
+}
+
+// scheduleInput is the Service's input of a schedule the API sent.
+func (in apiScheduleInput) scheduleInput() (connect.ScheduleInput, error) {
+	days, err := connect.ParseWeekdays(joinWords(in.Weekdays))
+	if err != nil {
+		return connect.ScheduleInput{}, connect.InvalidFields([]connect.FieldError{{Field: "weekdays", Reason: message(err)}})
+	}
+	p := connect.ScheduleInput{Name: in.Name, FromOrder: in.FromOrder, FromAddress: in.FromAddress, Weekdays: days,
+		At: in.At, Start: in.Start, End: in.End, Mode: in.Mode}
+	if in.Template != nil {
+		p.Template = in.Template.input()
+	}
+	return p, nil
 }
 
 // joinWords joins the weekdays a request names for ParseWeekdays.

@@ -424,6 +424,7 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"POST /api/v1/schedules": {tries: join(api("POST", "/api/v1/schedules", map[string]any{"from_order": d, "weekdays": []string{"monday"}, "at": "09:00"}),
 			api("POST", "/api/v1/schedules", map[string]any{"from_address": addr, "weekdays": []string{"monday"}, "at": "09:00"}))},
 		"GET /api/v1/schedules/{id}":               {tries: api("GET", "/api/v1/schedules/"+sched, nil)},
+		"PUT /api/v1/schedules/{id}":               {tries: api("PUT", "/api/v1/schedules/"+sched, map[string]any{"version": 1, "weekdays": []string{"friday"}, "template": map[string]any{"address": map[string]any{"line1": "1 Stolen St"}}})},
 		"DELETE /api/v1/schedules/{id}":            {tries: api("DELETE", "/api/v1/schedules/"+sched, nil)},
 		"POST /api/v1/schedules/{id}/pause":        {tries: api("POST", "/api/v1/schedules/"+sched+"/pause", nil)},
 		"POST /api/v1/schedules/{id}/resume":       {tries: api("POST", "/api/v1/schedules/"+sched+"/resume", nil)},

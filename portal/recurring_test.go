@@ -147,8 +147,18 @@ func TestTheScheduleAPI(t *testing.T) {
 	if st, got := e.api(key, "POST", "/api/v1/schedules/"+id+"/resume", nil); st != http.StatusOK || got["paused"] != false {
 		t.Fatalf("resume: %d %v", st, got)
 	}
-	if st, got := e.api(key, "GET", "/api/v1/schedules/"+id, nil); st != http.StatusOK || got["next_at"] == nil {
+	st, got := e.api(key, "GET", "/api/v1/schedules/"+id, nil)
+	if st != http.StatusOK || got["next_at"] == nil {
 		t.Fatalf("get: %d %v", st, got)
+	}
+	st, changed := e.api(key, "PUT", "/api/v1/schedules/"+id, map[string]any{"version": got["version"], "from_order": o.ID,
+		"weekdays": []string{"friday"}, "at": "07:15", "mode": "draft", "name": "Fridays"})
+	if days, _ := changed["weekdays"].([]any); st != http.StatusOK || len(days) != 1 || days[0] != "friday" || changed["at"] != "07:15" || changed["name"] != "Fridays" {
+		t.Fatalf("change: %d %v", st, changed)
+	}
+	if st, stale := e.api(key, "PUT", "/api/v1/schedules/"+id, map[string]any{"version": got["version"], "from_order": o.ID,
+		"weekdays": []string{"monday"}}); st != http.StatusConflict {
+		t.Fatalf("a change at a stale version: %d %v", st, stale)
 	}
 	if st, _ := e.api(key, "DELETE", "/api/v1/schedules/"+id, nil); st != http.StatusNoContent {
 		t.Fatalf("delete: %d", st)

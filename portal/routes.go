@@ -206,6 +206,7 @@ func (s *server) register() {
 	s.handle("GET /api/v1/schedules", s.api(s.apiListSchedules))
 	s.handle("POST /api/v1/schedules", form(s.api(s.apiCreateSchedule)))
 	s.handle("GET /api/v1/schedules/{id}", s.api(s.apiGetSchedule))
+	s.handle("PUT /api/v1/schedules/{id}", form(s.api(s.apiUpdateSchedule)))
 	s.handle("DELETE /api/v1/schedules/{id}", form(s.api(s.apiDeleteSchedule)))
 	s.handle("POST /api/v1/schedules/{id}/pause", form(s.api(s.apiPauseSchedule)))
 	s.handle("POST /api/v1/schedules/{id}/resume", form(s.api(s.apiResumeSchedule)))
