@@ -11,21 +11,23 @@ import (
 type action string
 
 const (
-	actViewOrders         action = "view orders"
-	actEditOrders         action = "add, change and submit orders"
-	actViewTeam           action = "view the team"
-	actManageTeam         action = "manage team members"
-	actTransferOwnership  action = "transfer ownership"
-	actViewIntegrations   action = "view integrations"
-	actManageIntegrations action = "manage integrations"
-	actManageClients      action = "manage clients"
-	actManageOrders       action = "manage the account's orders"
-	actReportRoutes       action = "report route events"
-	actShopifyWebhooks    action = "act on Shopify's webhooks"
-	actOperateOutbox      action = "look after the account's deliveries"
-	actResetTwoFactor     action = "reset a member's two-factor sign-in"
-	actManageWebhooks     action = "manage webhooks"
-	actManageAddressBook  action = "change whether orders fill the address book"
+	actViewOrders          action = "view orders"
+	actEditOrders          action = "add, change and submit orders"
+	actViewTeam            action = "view the team"
+	actManageTeam          action = "manage team members"
+	actTransferOwnership   action = "transfer ownership"
+	actViewIntegrations    action = "view integrations"
+	actManageIntegrations  action = "manage integrations"
+	actManageClients       action = "manage clients"
+	actManageOrders        action = "manage the account's orders"
+	actReportRoutes        action = "report route events"
+	actShopifyWebhooks     action = "act on Shopify's webhooks"
+	actOperateOutbox       action = "look after the account's deliveries"
+	actResetTwoFactor      action = "reset a member's two-factor sign-in"
+	actManageWebhooks      action = "manage webhooks"
+	actManageAddressBook   action = "change whether orders fill the address book"
+	actViewNotifications   action = "view recipient notification settings"
+	actManageNotifications action = "manage recipient notifications"
 )
 
 // permissions says which callers may take each action: member roles by name, the
@@ -35,21 +37,23 @@ var permissions = map[action]struct {
 	roles []Role
 	kinds []ActorKind
 }{
-	actViewOrders:         {roles: []Role{RoleOwner, RoleAdmin, RoleMember}, kinds: []ActorKind{ActorDispatcher}},
-	actEditOrders:         {roles: []Role{RoleOwner, RoleAdmin, RoleMember}},
-	actViewTeam:           {roles: []Role{RoleOwner, RoleAdmin, RoleMember}, kinds: []ActorKind{ActorDispatcher}},
-	actManageTeam:         {roles: []Role{RoleOwner, RoleAdmin}},
-	actTransferOwnership:  {roles: []Role{RoleOwner}},
-	actViewIntegrations:   {roles: []Role{RoleOwner, RoleAdmin, RoleMember}, kinds: []ActorKind{ActorDispatcher}},
-	actManageIntegrations: {roles: []Role{RoleOwner, RoleAdmin}},
-	actManageClients:      {kinds: []ActorKind{ActorDispatcher}},
-	actManageOrders:       {kinds: []ActorKind{ActorDispatcher}},
-	actReportRoutes:       {kinds: []ActorKind{ActorRouteSync}},
-	actShopifyWebhooks:    {kinds: []ActorKind{ActorShopify}},
-	actOperateOutbox:      {kinds: []ActorKind{ActorDispatcher, ActorRouteSync}},
-	actResetTwoFactor:     {roles: []Role{RoleOwner}, kinds: []ActorKind{ActorDispatcher}},
-	actManageWebhooks:     {roles: []Role{RoleOwner, RoleAdmin}},
-	actManageAddressBook:  {roles: []Role{RoleOwner, RoleAdmin}},
+	actViewOrders:          {roles: []Role{RoleOwner, RoleAdmin, RoleMember}, kinds: []ActorKind{ActorDispatcher}},
+	actEditOrders:          {roles: []Role{RoleOwner, RoleAdmin, RoleMember}},
+	actViewTeam:            {roles: []Role{RoleOwner, RoleAdmin, RoleMember}, kinds: []ActorKind{ActorDispatcher}},
+	actManageTeam:          {roles: []Role{RoleOwner, RoleAdmin}},
+	actTransferOwnership:   {roles: []Role{RoleOwner}},
+	actViewIntegrations:    {roles: []Role{RoleOwner, RoleAdmin, RoleMember}, kinds: []ActorKind{ActorDispatcher}},
+	actManageIntegrations:  {roles: []Role{RoleOwner, RoleAdmin}},
+	actManageClients:       {kinds: []ActorKind{ActorDispatcher}},
+	actManageOrders:        {kinds: []ActorKind{ActorDispatcher}},
+	actReportRoutes:        {kinds: []ActorKind{ActorRouteSync}},
+	actShopifyWebhooks:     {kinds: []ActorKind{ActorShopify}},
+	actOperateOutbox:       {kinds: []ActorKind{ActorDispatcher, ActorRouteSync}},
+	actResetTwoFactor:      {roles: []Role{RoleOwner}, kinds: []ActorKind{ActorDispatcher}},
+	actManageWebhooks:      {roles: []Role{RoleOwner, RoleAdmin}},
+	actManageAddressBook:   {roles: []Role{RoleOwner, RoleAdmin}},
+	actViewNotifications:   {roles: []Role{RoleOwner, RoleAdmin, RoleMember}},
+	actManageNotifications: {roles: []Role{RoleOwner, RoleAdmin}},
 }
 
 // may returns ErrForbidden unless the caller may take the action.

@@ -331,7 +331,7 @@ func (s *Service) transitionBatch(c caller, ch change) batchFunc {
 				var (
 					params []SetStatusParams
 					outbox []OutboxEntry
-					hooks  = s.newWebhookSet(tx, c.scope())
+					set    = s.newEffectSet(tx, c.scope())
 				)
 				for _, snap := range batch {
 					o := byID[snap.ID]
@@ -343,7 +343,7 @@ func (s *Service) transitionBatch(c caller, ch change) batchFunc {
 						refused.refuse(snap, changedMeanwhile(snap, Errorf(Conflict, "changed")))
 						continue
 					}
-					p, effects, err := s.prepare(ctx, tx, c, o, ch, hooks)
+					p, effects, err := s.prepare(ctx, tx, c, o, ch, set)
 					if code := ErrorCode(err); err != nil && code != Invalid && code != Forbidden && code != Conflict {
 						return err
 					} else if err != nil {
@@ -360,9 +360,11 @@ func (s *Service) transitionBatch(c caller, ch change) batchFunc {
 				}
 				done = len(params)
 				if len(outbox) > 0 {
-					return tx.AddOutbox(ctx, c.scope(), outbox)
+					if err := tx.AddOutbox(ctx, c.scope(), outbox); err != nil {
+						return err
+					}
 				}
-				return nil
+				return set.flush(ctx)
 			})
 			if isConflict(err) && attempt < bulkRetries {
 				continue // read again: what changed is refused then

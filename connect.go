@@ -110,6 +110,17 @@ type Config struct {
 	// quiet hours and schedules begin and end. nil, or a nil Location: UTC.
 	AccountLocation func(ctx context.Context, account AccountID) (*time.Location, error)
 
+	// Notices writes recipient notices in their language (package notices).
+	// nil: recipient notifications are not offered; their methods answer
+	// ErrUnavailable and no notice is queued.
+	Notices NoticeTexts
+	// SMS sends recipient notices by text message. nil: clients cannot choose
+	// SMS. Email notices need a Mailer that is a RecipientMailer.
+	SMS SMSSender
+	// AccountBrand gives the dispatcher's name recipient notices carry beside
+	// the client's ("delivered by …"). nil: the client's name alone.
+	AccountBrand func(ctx context.Context, account AccountID) (string, error)
+
 	// TracerProvider makes the spans of the Service's significant operations
 	// (imports, submissions, withdrawals, cancellations, route events, each
 	// outbox delivery, Shopify order webhooks). Spans carry ids and counts,
@@ -149,6 +160,9 @@ type Service struct {
 	webhookSeal     cipher.AEAD                                              // Config.WebhookKey; nil: secrets stored as they are
 	trackingSeal    cipher.AEAD                                              // Config.TrackingKey; nil: tokens are not kept
 	accountLocation func(context.Context, AccountID) (*time.Location, error) // Config.AccountLocation
+	notices         NoticeTexts                                              // Config.Notices; nil: no recipient notices
+	sms             SMSSender                                                // Config.SMS
+	brand           func(context.Context, AccountID) (string, error)         // Config.AccountBrand
 	inviteTTL       time.Duration
 	tracking        func(string) string
 	passwords       PasswordHasher
@@ -183,6 +197,7 @@ func New(cfg Config) (*Service, error) {
 		inviteURL: cfg.InviteURL, resetURL: cfg.PasswordResetURL, inviteTTL: cfg.InviteTTL, tracking: cfg.TrackingURL, passwords: cfg.Passwords,
 		log: cfg.Logger, now: cfg.Now, newID: cfg.NewID, issuer: cfg.TwoFactorIssuer,
 		webhooks: cfg.Webhooks, webhookPause: cfg.WebhookPause.withDefaults(), accountLocation: cfg.AccountLocation,
+		notices: cfg.Notices, sms: cfg.SMS, brand: cfg.AccountBrand,
 	}
 	var err error
 	if s.tel, err = newTelemetry(cfg.TracerProvider, cfg.MeterProvider); err != nil {

@@ -95,6 +95,9 @@ type OrderInput struct {
 	Size         decimal.NullDecimal `json:"size"`                    // in the account's unit (volume, weight or count)
 	PackageCount int                 `json:"package_count,omitempty"` // 0 when not given
 	Products     []Product           `json:"products,omitempty"`
+	// NotifyOptOut keeps the recipient from being sent notices of this order,
+	// whatever its client chose (notify.go). Orders are opted in by default.
+	NotifyOptOut bool `json:"notify_opt_out,omitempty"`
 }
 
 // ShopifyRef ties an order to the Shopify order it came from.

@@ -4,10 +4,98 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/dispatchkit/connect/internal/live"
 )
+
+// effectSet holds, for one transaction, what the side effects of its changes
+// read once per client: the active webhook endpoints of clients that want
+// events, and clients' recipient notification settings; and the notices the
+// changes logged, written by flush.
+type effectSet struct {
+	tx      Store
+	scope   Scope // the caller's
+	webhook bool  // a WebhookSender is configured
+	notify  bool  // a NoticeTexts is configured
+	loc     *time.Location
+	hooks   map[ClientID][]*WebhookEndpoint
+	notices map[ClientID]*NotifySettings
+	logged  []Notice
+}
+
+// newEffectSet returns the set of a transaction; nil when neither webhooks nor
+// notices are configured (nothing is then read, and nothing is queued).
+func (s *Service) newEffectSet(tx Store, scope Scope) *effectSet {
+	if s.webhooks == nil && s.notices == nil {
+		return nil
+	}
+	return &effectSet{tx: tx, scope: scope, webhook: s.webhooks != nil, notify: s.notices != nil,
+		hooks: map[ClientID][]*WebhookEndpoint{}, notices: map[ClientID]*NotifySettings{}}
+}
+
+// load reads what the clients not read yet have, in one query per kind.
+func (es *effectSet) load(ctx context.Context, s *Service, clients ...ClientID) error {
+	if es == nil {
+		return nil
+	}
+	var todo []ClientID
+	for _, c := range clients {
+		if _, ok := es.hooks[c]; !ok && !slices.Contains(todo, c) {
+			todo = append(todo, c)
+			es.hooks[c], es.notices[c] = nil, nil
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	if es.webhook {
+		list, err := es.tx.Webhooks(ctx, es.scope, WebhookQuery{Clients: todo, Active: true})
+		if err != nil {
+			return err
+		}
+		for _, w := range list {
+			es.hooks[w.Client] = append(es.hooks[w.Client], w)
+		}
+	}
+	if es.notify {
+		list, err := es.tx.NotifySettings(ctx, es.scope, todo)
+		if err != nil {
+			return err
+		}
+		for _, n := range list {
+			if len(n.Events) > 0 && (n.Email || n.SMS) {
+				es.notices[n.Client] = n
+			}
+		}
+		if es.loc == nil {
+			if es.loc, err = s.location(ctx, es.scope.Account); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// webhooksOf returns the loaded endpoints of a client.
+func (es *effectSet) webhooksOf(c ClientID) []*WebhookEndpoint {
+	if es == nil {
+		return nil
+	}
+	return es.hooks[c]
+}
+
+// flush writes the notices the set's changes logged, after their outbox
+// entries.
+func (es *effectSet) flush(ctx context.Context) error {
+	if es == nil || len(es.logged) == 0 {
+		return nil
+	}
+	err := es.tx.AddNotices(ctx, es.scope, es.logged)
+	es.logged = nil
+	return err
+}
 
 // sideEffects returns the outbox entries a status change calls for: the host's stop
 // list learns of submitted, withdrawn and cancelled orders; a Shopify order of a
@@ -15,9 +103,10 @@ import (
 // starts, with progress events after). version is the order's version before the
 // change and n the change's place among this transaction's changes of the order,
 // which together make each entry's key unique and the same on every retry.
-// The client's webhook endpoints that want the event are told of it (hooks:
-// its active endpoints; from and reason are the change's).
-func (s *Service) sideEffects(cl *Client, hooks []*WebhookEndpoint, o *Order, ev Event, from Status, reason string, version, n int) []OutboxEntry {
+// The client's webhook endpoints that want the event are told of it, and its
+// recipient, when the client chose the event (set: what the transaction read
+// of the client; from and reason are the change's).
+func (s *Service) sideEffects(cl *Client, set *effectSet, o *Order, ev Event, from Status, reason string, version, n int) []OutboxEntry {
 	entry := func(kind OutboxKind) OutboxEntry {
 		return OutboxEntry{
 			Key: fmt.Sprintf("%s/%d/%d/%s", o.ID, version, n, kind), Account: o.Account, Client: o.Client,
@@ -25,7 +114,8 @@ func (s *Service) sideEffects(cl *Client, hooks []*WebhookEndpoint, o *Order, ev
 			CreatedAt: o.UpdatedAt, UpdatedAt: o.UpdatedAt,
 		}
 	}
-	out := webhookEntries(hooks, o, ev, from, reason, version, n)
+	out := webhookEntries(set.webhooksOf(o.Client), o, ev, from, reason, version, n)
+	out = append(out, set.noticeEntries(o, ev, version, n)...)
 	switch ev {
 	case EventSubmit, EventWithdraw, EventCancel:
 		if s.routeSync != nil {
@@ -101,7 +191,7 @@ func exponentialBackoff(n int) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 
-// RunOutbox delivers outbox entries to the RouteSync, Shopify, Privacy, Mailer and WebhookSender ports until ctx is
+// RunOutbox delivers outbox entries to the RouteSync, Shopify, Privacy, Mailer, WebhookSender and SMSSender ports until ctx is
 // done: each entry with its idempotency key, retried with backoff when the port
 // fails, dead with its last error when retries run out. Entries written but not
 // delivered before a crash are delivered when a worker runs again; an entry
@@ -214,6 +304,8 @@ func (s *Service) deliver(ctx context.Context, e OutboxEntry) error {
 		return s.deliverWebhook(ctx, e)
 	case OutboxWebhookPausedMail:
 		return s.deliverWebhookPausedMail(ctx, e)
+	case OutboxRecipientNotice:
+		return s.deliverNotice(ctx, e)
 	}
 	scope := Scope{Account: e.Account, Client: e.Client}
 	o, err := s.store.Order(ctx, scope, e.Order)

@@ -34,6 +34,10 @@ const (
 	// OutboxWebhookPausedMail is WebhookMailer.SendWebhookPaused, to the
 	// owner of a client whose endpoint was paused for failing.
 	OutboxWebhookPausedMail OutboxKind = "webhook_paused_mail"
+	// OutboxRecipientNotice is a notice to an order's recipient, by
+	// RecipientMailer.SendRecipientNotice or SMSSender.SendSMS
+	// (notify_events.go).
+	OutboxRecipientNotice OutboxKind = "recipient_notice"
 )
 
 // OutboxState is where an outbox entry is.

@@ -2,7 +2,7 @@ package connect
 
 // Mocks of every port a host implements, for hosts' tests and ours (package
 // connecttest/mock). A new port is one more name in the list.
-//go:generate go tool mockgen -typed -destination=connecttest/mock/ports.go -package=mock github.com/dispatchkit/connect Store,Mailer,RouteSync,Shopify,ShopifyTokens,Privacy,PasswordHasher,Waker,ImportSource,Blobs,WebhookSender,WebhookMailer,Documents
+//go:generate go tool mockgen -typed -destination=connecttest/mock/ports.go -package=mock github.com/dispatchkit/connect Store,Mailer,RouteSync,Shopify,ShopifyTokens,Privacy,PasswordHasher,Waker,ImportSource,Blobs,WebhookSender,WebhookMailer,Documents,NoticeTexts,SMSSender,RecipientMailer
 
 import (
 	"context"
@@ -51,6 +51,7 @@ type Store interface {
 	WebhookStore
 	AddressBookStore
 	ScheduleStore
+	NoticeStore
 }
 
 // ClientStore keeps an account's clients.
@@ -944,4 +945,54 @@ type ScheduleStore interface {
 	// occurrence first, at most limit (all when ≤ 0). A schedule outside the
 	// scope has none.
 	ScheduleRuns(ctx context.Context, scope Scope, id ScheduleID, limit int) ([]ScheduleRun, error)
+}
+
+// NoticeStore keeps clients' recipient notification settings (notify.go) and
+// the log of each order's notices.
+type NoticeStore interface {
+	// NotifySettings returns the stored settings of those of clients that are
+	// in the scope and have any, in no particular order (a client that never
+	// set them is left out).
+	NotifySettings(ctx context.Context, scope Scope, clients []ClientID) ([]*NotifySettings, error)
+	// SetNotifySettings stores n as its client's settings, replacing any.
+	// Errors: ErrNotFound when n is not in the scope, or n.Client is not a
+	// client of n.Account.
+	SetNotifySettings(ctx context.Context, scope Scope, n *NotifySettings) error
+	// AddNotices adds notices to their orders' logs; a notice whose Key is
+	// already logged is left as it is (a change applied once logs once).
+	// Errors: ErrNotFound when a notice is not in the scope (then none is
+	// added).
+	AddNotices(ctx context.Context, scope Scope, notices []Notice) error
+	// UpdateNotice sets the state and reason of a logged notice of the scope
+	// (and its SentAt, when p.State is NoticeSent). Errors: ErrNotFound.
+	UpdateNotice(ctx context.Context, scope Scope, p UpdateNoticeParams) error
+	// Notices lists the logged notices of an order of the scope, oldest first
+	// (then by key). An order outside the scope has none.
+	Notices(ctx context.Context, scope Scope, order OrderID) ([]Notice, error)
+}
+
+// NoticeTexts writes recipient notices in their language. Package notices
+// implements it (notices.New); a host wires it into Config.Notices.
+type NoticeTexts interface {
+	// WriteNotice returns the notice's text for its channel: a subject and a
+	// plain-text body for email, a body alone (Subject "") for SMS. Errors:
+	// ErrInvalid for a language, event or channel it cannot write.
+	WriteNotice(n *RecipientNotice) (NoticeText, error)
+}
+
+// SMSSender sends text messages to recipients; the host implements it over
+// its SMS provider. Sends come through the outbox, with retries: a message may
+// be handed over again with the same Key (a worker that crashed after sending),
+// and the host must send it once.
+type SMSSender interface {
+	// SendSMS sends m.Body to m.To. Errors: any has the message retried later.
+	SendSMS(ctx context.Context, m SMS) error
+}
+
+// RecipientMailer is an optional capability of a Mailer: emailing a client's
+// recipients their notices. Without it recipients are told by SMS only.
+type RecipientMailer interface {
+	// SendRecipientNotice sends the mail, once per m.Key. Errors as
+	// Mailer.SendInvite.
+	SendRecipientNotice(ctx context.Context, m RecipientMail) error
 }

@@ -178,13 +178,13 @@ func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, even
 	sort.SliceStable(todo, func(i, j int) bool { return todo[i].At.Before(todo[j].At) })
 
 	clients := map[ClientID]*Client{}
-	hooks := s.newWebhookSet(tx, c.scope())
-	if hooks != nil {
+	set := s.newEffectSet(tx, c.scope())
+	if set != nil {
 		ids := make([]ClientID, len(todo))
 		for i, ev := range todo {
 			ids[i] = byID[ev.Order].order.Client
 		}
-		if err := hooks.load(ctx, ids...); err != nil { // one read for the batch
+		if err := set.load(ctx, s, ids...); err != nil { // one read for the batch
 			return err
 		}
 	}
@@ -221,7 +221,7 @@ func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, even
 					clients[cl.ID] = cl
 				}
 			}
-			p.outbox = append(p.outbox, s.sideEffects(cl, hooks.of(p.order.Client), p.order, step, from, reason, p.version, len(p.events))...)
+			p.outbox = append(p.outbox, s.sideEffects(cl, set, p.order, step, from, reason, p.version, len(p.events))...)
 		}
 		if !p.queued {
 			changed, p.queued = append(changed, p), true
@@ -247,9 +247,11 @@ func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, even
 		return err
 	}
 	if len(outbox) > 0 {
-		return tx.AddOutbox(ctx, c.scope(), outbox)
+		if err := tx.AddOutbox(ctx, c.scope(), outbox); err != nil {
+			return err
+		}
 	}
-	return nil
+	return set.flush(ctx)
 }
 
 // checkRouteEvent refuses what no order could accept.

@@ -234,7 +234,7 @@ func (s *Service) runOccurrence(ctx context.Context, tx Store, sc *Schedule, occ
 		o.SubmittedAt = o.UpdatedAt
 		o.Depot = cl.Settings.DefaultDepot
 	}}
-	p, outbox, err := s.prepare(ctx, tx, c, o, submit, s.newWebhookSet(tx, scope))
+	p, outbox, err := s.prepare(ctx, tx, c, o, submit, s.newEffectSet(tx, scope))
 	if err != nil {
 		return run, err
 	}

@@ -22,7 +22,8 @@ func (s *Service) transition(ctx context.Context, tx Store, c caller, id OrderID
 	if err != nil {
 		return nil, err
 	}
-	p, outbox, err := s.prepare(ctx, tx, c, o, ch, s.newWebhookSet(tx, c.scope()))
+	set := s.newEffectSet(tx, c.scope())
+	p, outbox, err := s.prepare(ctx, tx, c, o, ch, set)
 	if err != nil {
 		return nil, err
 	}
@@ -37,14 +38,14 @@ func (s *Service) transition(ctx context.Context, tx Store, c caller, id OrderID
 			return nil, err
 		}
 	}
-	return o, nil
+	return o, set.flush(ctx)
 }
 
 // prepare applies a change to a loaded order, if the lifecycle table allows it,
 // and returns the compare-and-set that stores it and the side effects it calls for.
-// hooks reads the client's webhook endpoints (once per client for a
-// transaction's changes).
-func (s *Service) prepare(ctx context.Context, tx Store, c caller, o *Order, ch change, hooks *webhookSet) (SetStatusParams, []OutboxEntry, error) {
+// set reads the client's webhook endpoints and notification settings (once
+// per client for a transaction's changes).
+func (s *Service) prepare(ctx context.Context, tx Store, c caller, o *Order, ch change, set *effectSet) (SetStatusParams, []OutboxEntry, error) {
 	if ch.check != nil {
 		if err := ch.check(o); err != nil {
 			return SetStatusParams{}, nil, err
@@ -71,11 +72,11 @@ func (s *Service) prepare(ctx context.Context, tx Store, c caller, o *Order, ch 
 			return SetStatusParams{}, nil, err
 		}
 	}
-	if err := hooks.load(ctx, o.Client); err != nil {
+	if err := set.load(ctx, s, o.Client); err != nil {
 		return SetStatusParams{}, nil, err
 	}
 	p := SetStatusParams{From: from, Version: version, Order: o, Events: []OrderEvent{ev}}
-	return p, s.sideEffects(client, hooks.of(o.Client), o, ch.event, from, ch.reason, version, 1), nil
+	return p, s.sideEffects(client, set, o, ch.event, from, ch.reason, version, 1), nil
 }
 
 // committed tells subscribers and outbox workers in this process that a change
@@ -111,7 +112,7 @@ func (s *Service) SubmitOrders(ctx context.Context, a Actor, ids []OrderID) (out
 		if err != nil {
 			return err
 		}
-		hooks := s.newWebhookSet(tx, c.scope())
+		set := s.newEffectSet(tx, c.scope())
 		var (
 			problems []FieldError
 			params   = make([]SetStatusParams, 0, len(ids))
@@ -123,7 +124,7 @@ func (s *Service) SubmitOrders(ctx context.Context, a Actor, ids []OrderID) (out
 				return Errorf(NotFound, "order %s: not found", id)
 			}
 			// A second mention of an order finds it submitted by the first.
-			p, effects, err := s.prepare(ctx, tx, c, o, submit, hooks)
+			p, effects, err := s.prepare(ctx, tx, c, o, submit, set)
 			if err != nil {
 				return err
 			}
@@ -144,9 +145,11 @@ func (s *Service) SubmitOrders(ctx context.Context, a Actor, ids []OrderID) (out
 			return err
 		}
 		if len(outbox) > 0 {
-			return tx.AddOutbox(ctx, c.scope(), outbox)
+			if err := tx.AddOutbox(ctx, c.scope(), outbox); err != nil {
+				return err
+			}
 		}
-		return nil
+		return set.flush(ctx)
 	})
 	if err != nil {
 		return nil, err

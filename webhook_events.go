@@ -51,56 +51,6 @@ type webhookMessage struct {
 	Body    json.RawMessage  `json:"body"`
 }
 
-// webhookSet holds, for one transaction, the endpoints of clients that want
-// events, read once per client.
-type webhookSet struct {
-	tx     Store
-	scope  Scope // the caller's
-	byUser map[ClientID][]*WebhookEndpoint
-}
-
-// newWebhookSet returns the set of a transaction; nil when no sender is
-// configured (no endpoint is then read, and nothing is queued).
-func (s *Service) newWebhookSet(tx Store, scope Scope) *webhookSet {
-	if s.webhooks == nil {
-		return nil
-	}
-	return &webhookSet{tx: tx, scope: scope, byUser: map[ClientID][]*WebhookEndpoint{}}
-}
-
-// load reads the active endpoints of the clients not read yet, in one query.
-func (ws *webhookSet) load(ctx context.Context, clients ...ClientID) error {
-	if ws == nil {
-		return nil
-	}
-	var todo []ClientID
-	for _, c := range clients {
-		if _, ok := ws.byUser[c]; !ok {
-			todo = append(todo, c)
-			ws.byUser[c] = nil
-		}
-	}
-	if len(todo) == 0 {
-		return nil
-	}
-	list, err := ws.tx.Webhooks(ctx, ws.scope, WebhookQuery{Clients: todo, Active: true})
-	if err != nil {
-		return err
-	}
-	for _, w := range list {
-		ws.byUser[w.Client] = append(ws.byUser[w.Client], w)
-	}
-	return nil
-}
-
-// of returns the loaded endpoints of a client.
-func (ws *webhookSet) of(c ClientID) []*WebhookEndpoint {
-	if ws == nil {
-		return nil
-	}
-	return ws.byUser[c]
-}
-
 // webhookEntries returns the outbox entries that tell the endpoints of an
 // event that happened to o (already changed): one per endpoint that wants it,
 // all with one message id, stable for the change (the order's version before

@@ -246,6 +246,7 @@ func (r *orderRow) setInput(in *connect.OrderInput) error {
 	r.Notes = in.Notes
 	r.Size = in.Size
 	r.PackageCount = in.PackageCount
+	r.NotifyOptOut = in.NotifyOptOut
 	r.Products = ""
 	if len(in.Products) > 0 {
 		ps := make([]productJSON, len(in.Products))
@@ -291,6 +292,7 @@ func (r *orderRow) order() (*connect.Order, error) {
 			Notes:        r.Notes,
 			Size:         r.Size,
 			PackageCount: r.PackageCount,
+			NotifyOptOut: r.NotifyOptOut,
 		},
 		ID:            connect.OrderID(r.ID),
 		Account:       connect.AccountID(r.AccountID),

@@ -112,6 +112,7 @@ type orderRow struct {
 	UpdatedAt      time.Time           `bun:"updated_at"`
 	SubmittedAt    time.Time           `bun:"submitted_at,nullzero"`
 	Fingerprint    string              `bun:"fingerprint"`
+	NotifyOptOut   bool                `bun:"notify_opt_out"`
 }
 
 // eventRow is one entry of an order's history. The id column (identity on

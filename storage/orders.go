@@ -20,7 +20,7 @@ const insertBatch = 1000
 var inputColumns = []string{
 	"ref", "stop_type", "address_unit", "address_line1", "address_line2", "city", "state",
 	"zip", "country", "latitude", "longitude", "recipient_name", "recipient_email",
-	"recipient_phone", "notes", "size", "package_count", "products",
+	"recipient_phone", "notes", "size", "package_count", "products", "notify_opt_out",
 }
 
 // CreateOrders stores new orders at Version 1 (and sets their Version), with one
@@ -388,6 +388,11 @@ func (s *Store) DeleteDraft(ctx context.Context, scope connect.Scope, id connect
 		if n == 0 {
 			return tx.casMissed(ctx, inScope(tx.idb.NewSelect().Model((*orderRow)(nil)), scope).
 				Where("id = ?", string(id)), what, "was changed or submitted by someone else; reload it")
+		}
+		// A withdrawn draft may have told its recipient it was received.
+		_, err = inScope(tx.idb.NewDelete().Model((*noticeRow)(nil)), scope).Where("order_id = ?", string(id)).Exec(ctx)
+		if err != nil {
+			return translate(ctx, err, "deleting the notices of "+what)
 		}
 		// Found by the order's index: named beside the account's, SQLite's
 		// planner (which has no statistics) walked every event of the account,

@@ -189,7 +189,7 @@ func (sc *orderScan) dest() []any {
 			&r.RecipientName, &r.RecipientEmail, &r.RecipientPhone, &r.Notes, &r.Size,
 			&r.PackageCount, &sc.products, &r.RouteID, &r.RoutePosition, &sc.eta, &r.FailureReason,
 			&sc.proof, &sc.routeEventAt, &r.CreatedAt, &r.UpdatedAt, &sc.submittedAt,
-			&r.Fingerprint,
+			&r.Fingerprint, &r.NotifyOptOut,
 		}
 	}
 	return sc.dests
