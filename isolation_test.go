@@ -113,6 +113,8 @@ func (iw *isoWorld) buildTarget(cl *connect.Client, owner connect.Actor, ref str
 	tg := &target{client: cl, owner: owner}
 	tg.admin, _ = w.joinWithPassword(owner, ref+"-admin@example.com", connect.RoleAdmin)
 	tg.member, _ = w.joinWithPassword(owner, ref+"-member@example.com", connect.RoleMember)
+	// Its orders' changes log recipient notices (skipped: they have no email).
+	must(w.svc.SetNotifySettings(w.ctx, owner, connect.NotifySettingsInput{Events: connect.NotifyEvents(), Email: true}))(t)
 	var ids []connect.OrderID
 	for i := range 4 {
 		o := w.draft(owner, fmt.Sprintf("%s-%d", ref, i))
@@ -153,7 +155,12 @@ func (iw *isoWorld) buildTarget(cl *connect.Client, owner connect.Actor, ref str
 func newIsoWorld(t *testing.T) *isoWorld {
 	shop := &fakeShop{orders: []connect.ShopifyOrder{shopOrder("#1001"), shopOrder("#1002")}}
 	// The world's RouteSync is wired: submissions leave outbox entries behind.
-	w := newWorldWith(t, func(c *connect.Config) { c.Shopify, c.Privacy = shop, nopPrivacy{}; keepProofFiles(c); withWebhooks(c) })
+	w := newWorldWith(t, func(c *connect.Config) {
+		c.Shopify, c.Privacy = shop, nopPrivacy{}
+		keepProofFiles(c)
+		withWebhooks(c)
+		withNotices(c)
+	})
 	iw := &isoWorld{world: w, db: w.store.DB(), otherShop: "other-shop.myshopify.com",
 		otherAccountDisp: connect.AsDispatcher("acct-2", "eve@other.example"), otherAcctHost: connect.AsRouteSync("acct-2")}
 	iw.start = must(w.store.EventsHead(w.ctx))(t)
@@ -964,6 +971,21 @@ var isoOps = []isoOp{
 		_, err := iw.svc.ProofDocument(iw.ctx, a, tg.delivered.ID)
 		return 0, err
 	}},
+	{name: "NotifySettings", matrix: "NotifySettings", allowed: teamRoles, self: true, list: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		st, err := iw.svc.NotifySettings(iw.ctx, a)
+		if err == nil && notMine(a, st.Account, st.Client) {
+			return 1, nil
+		}
+		return 0, err
+	}},
+	{name: "SetNotifySettings", matrix: "SetNotifySettings", allowed: managers, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		_, err := iw.svc.SetNotifySettings(iw.ctx, a, connect.NotifySettingsInput{Events: connect.NotifyEvents(), SMS: true})
+		return 0, err
+	}},
+	{name: "OrderNotices", matrix: "OrderNotices", allowed: viewers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		log, err := iw.svc.OrderNotices(iw.ctx, a, tg.delivered.ID)
+		return len(log), err
+	}},
 	{name: "TrackingLinks", matrix: "TrackingLinks", allowed: viewers, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
 		_, err := iw.svc.TrackingLinks(iw.ctx, a, tg.delivered.ID)
 		return 0, err
@@ -995,11 +1017,12 @@ var isoOps = []isoOp{
 // notApplicable lists the operations without an actor that name nothing a caller
 // could aim at another tenant, and why.
 var notApplicable = map[string]string{
-	"RunOutbox":     "the library's worker: it takes no id and no credential, and delivers entries the tenants' own changes wrote",
-	"DeliverOutbox": "as RunOutbox, one batch",
-	"RunScheduler":  "the library's worker: it takes no id and no credential, and makes the occurrences of the schedules the tenants' own teams made, each in its own tenant",
-	"RunSchedules":  "as RunScheduler, one pass",
-	"Close":         "stops the Service; names nothing",
+	"RunOutbox":      "the library's worker: it takes no id and no credential, and delivers entries the tenants' own changes wrote",
+	"DeliverOutbox":  "as RunOutbox, one batch",
+	"RunScheduler":   "the library's worker: it takes no id and no credential, and makes the occurrences of the schedules the tenants' own teams made, each in its own tenant",
+	"RunSchedules":   "as RunScheduler, one pass",
+	"Close":          "stops the Service; names nothing",
+	"NotifyChannels": "what the host wired (the channels the portal can send through); names nothing",
 	"AccountLocation": "names nothing: the host's time zone of the caller's own account (Config.AccountLocation), " +
 		"asked for the actor's Account only (TestAccountLocationIsTheHostsOrUTC)",
 	"WithStore": "the host's wiring (its transaction's Store): every call on the Service it returns takes an actor and is checked as here",
@@ -1390,7 +1413,7 @@ func TestIsolationHoldsForEveryOperationAndEveryForeignCaller(t *testing.T) {
 	iw := newIsoWorld(t)
 	d := newDumper(t, iw.ctx, iw.db)
 	base := d.dump(t, iw.ctx)
-	for _, table := range []string{"clients", "members", "invites", "orders", "order_events", "api_keys", "tracking_links", "outbox", "host_events", "shopify_tokens"} {
+	for _, table := range []string{"clients", "members", "invites", "orders", "order_events", "api_keys", "tracking_links", "outbox", "host_events", "shopify_tokens", "notify_settings", "notices"} {
 		if len(base[table]) == 0 {
 			t.Fatalf("the victim world has no rows in %s", table)
 		}

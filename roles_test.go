@@ -28,7 +28,7 @@ func (tm *team) newEmail() string {
 }
 
 func newTeam(t *testing.T) *team {
-	w := newWorldWith(t, func(c *connect.Config) { keepProofFiles(c); withWebhooks(c) })
+	w := newWorldWith(t, func(c *connect.Config) { keepProofFiles(c); withWebhooks(c); withNotices(c) })
 	return &team{world: w,
 		admin:   w.join(w.owner, "admin@example.com", connect.RoleAdmin),
 		member:  w.join(w.owner, "member@example.com", connect.RoleMember),
@@ -467,6 +467,18 @@ var operations = []struct {
 		}
 		return err
 	}},
+	{"NotifySettings", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.NotifySettings(tm.ctx, a)
+		return err
+	}},
+	{"SetNotifySettings", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.SetNotifySettings(tm.ctx, a, connect.NotifySettingsInput{Events: connect.NotifyEvents(), Email: true})
+		return err
+	}},
+	{"OrderNotices", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.OrderNotices(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID)
+		return err
+	}},
 	{"TrackingLinks", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.TrackingLinks(tm.ctx, a, tm.draft(tm.owner, tm.newEmail()).ID)
 		return err
@@ -605,6 +617,7 @@ var withoutActor = map[string]bool{
 	"AcceptInvite": true, "Invitation": true, "SignIn": true, "AuthenticateAPIKey": true, "Track": true, "OpenTrackedProofFile": true, "TrackedProofDocument": true,
 	"RunOutbox": true, "DeliverOutbox": true, "RunSchedules": true, "RunScheduler": true, "Close": true, "WithStore": true, "OpenSession": true, "SignOut": true,
 	"RequestPasswordReset": true, "PasswordResetFor": true, "ResetPassword": true, "IdentifyMember": true,
+	"NotifyChannels": true,
 }
 
 // needsShopify lists operations that refuse before the role check when the world

@@ -11,6 +11,7 @@ import (
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/connecttest"
 	"github.com/dispatchkit/connect/internal/pgtest"
+	"github.com/dispatchkit/connect/notices"
 	"github.com/dispatchkit/connect/storage"
 )
 
@@ -60,7 +61,8 @@ func newWorldWith(t testing.TB, configure func(*connect.Config)) *world {
 	return newWorldOn(t, storeDSN(t), configure)
 }
 
-// newWorldOn is newWorldWith on the database dsn opens.
+// newWorldOn is newWorldWith on the database dsn opens: for a test that runs
+// on SQLite and PostgreSQL alike in one go.
 func newWorldOn(t testing.TB, dsn string, configure func(*connect.Config)) *world {
 	t.Helper()
 	opts := []connecttest.Option{connecttest.WithDSN(dsn), connecttest.WithPassword("")}
@@ -93,6 +95,10 @@ func (webhookSink) SendWebhook(context.Context, connect.WebhookRequest) (connect
 
 // withWebhooks offers webhooks, posted to a webhookSink.
 func withWebhooks(c *connect.Config) { c.Webhooks = webhookSink{} }
+
+// withNotices offers recipient notifications: written by package notices,
+// emailed through the world's Mailer, texted to a connecttest.SMS.
+func withNotices(c *connect.Config) { c.Notices, c.SMS = notices.New(), &connecttest.SMS{} }
 
 // signUpClient invites a client as the world's dispatcher d and signs its owner up.
 func (w *world) signUpClient(d connect.Actor, name string, settings connect.ClientSettings) (*connect.Client, connect.Actor) {

@@ -6,15 +6,30 @@ import (
 	"github.com/dispatchkit/connect"
 )
 
-// Mailer is a connect.Mailer (and a connect.WebhookMailer) that records the
-// invitations, password reset links and webhook notices it is asked to send
-// instead of sending them, and fails them when the test says so. It is safe for
-// concurrent use; the zero value is ready.
+// Mailer is a connect.Mailer (and a connect.WebhookMailer and
+// connect.RecipientMailer) that records the invitations, password reset links,
+// webhook notices and recipient notices it is asked to send instead of sending
+// them, and fails them when the test says so. It is safe for concurrent use;
+// the zero value is ready.
 type Mailer struct {
-	r      record[connect.InviteMail]
-	resets record[connect.PasswordResetMail]
-	paused record[connect.WebhookPausedMail]
+	r         record[connect.InviteMail]
+	resets    record[connect.PasswordResetMail]
+	paused    record[connect.WebhookPausedMail]
+	recipient record[connect.RecipientMail]
 }
+
+// SendRecipientNotice records m, or returns the error set by
+// FailRecipientNext. Every call is recorded, repeats of a key included, so a
+// test can check that each key was sent once.
+func (m *Mailer) SendRecipientNotice(_ context.Context, rm connect.RecipientMail) error {
+	return m.recipient.take(rm)
+}
+
+// RecipientNotices returns the recipient notices sent so far, oldest first.
+func (m *Mailer) RecipientNotices() []connect.RecipientMail { return m.recipient.all() }
+
+// FailRecipientNext makes the next n calls of SendRecipientNotice return err.
+func (m *Mailer) FailRecipientNext(n int, err error) { m.recipient.fail(n, err) }
 
 // SendWebhookPaused records m.
 func (m *Mailer) SendWebhookPaused(_ context.Context, pm connect.WebhookPausedMail) error {
@@ -107,3 +122,24 @@ func (s *RouteSync) FailNext(n int, err error) { s.r.fail(n, err) }
 func (s *RouteSync) Await(ctx context.Context, n int) ([]connect.StopChange, error) {
 	return s.r.await(ctx, n)
 }
+
+// SMS is a connect.SMSSender that records the text messages the outbox hands
+// it, in the order they arrive, and fails when the test says so. Repeats of
+// one message (same Key) are recorded each time. It is safe for concurrent
+// use; the zero value is ready.
+type SMS struct{ r record[connect.SMS] }
+
+// SendSMS records m, or returns the error set by FailWith or FailNext.
+func (s *SMS) SendSMS(_ context.Context, m connect.SMS) error { return s.r.take(m) }
+
+// Sent returns the messages taken so far, in the order they arrived.
+func (s *SMS) Sent() []connect.SMS { return s.r.all() }
+
+// Attempts counts the calls of SendSMS, failed ones included.
+func (s *SMS) Attempts() int { return s.r.tries() }
+
+// FailWith makes every SendSMS from now on return err, until FailWith(nil).
+func (s *SMS) FailWith(err error) { s.r.fail(-1, err) }
+
+// FailNext makes the next n calls of SendSMS return err; the ones after succeed.
+func (s *SMS) FailNext(n int, err error) { s.r.fail(n, err) }
