@@ -182,7 +182,8 @@ func (m noticeMessage) outdated(o *Order, now time.Time, loc *time.Location) str
 		return "outdated: the order was " + o.Status.Label() + " before it could go"
 	}
 	if m.Event == NotifyEnRoute || m.Event == NotifyETAChanged {
-		if !o.ETA.Equal(m.ETA) {
+		// Within a millisecond: stores keep times to the microsecond or so.
+		if d := o.ETA.Sub(m.ETA); d >= time.Millisecond || d <= -time.Millisecond {
 			return "outdated: the ETA moved before it could go"
 		}
 		if _, to := ETAWindow(m.ETA, loc); now.After(to) {

@@ -47,6 +47,7 @@ type apiOrderInput struct {
 	Size         decimal.NullDecimal `json:"size"`
 	PackageCount int                 `json:"package_count,omitempty"`
 	Products     []apiProduct        `json:"products,omitempty"`
+	NotifyOptOut bool                `json:"notify_opt_out,omitempty"`
 }
 
 type apiAddress struct {
@@ -80,7 +81,7 @@ func (in apiOrderInput) input() connect.OrderInput {
 			City: in.Address.City, State: in.Address.State, Zip: in.Address.Zip, Country: in.Address.Country,
 			Latitude: in.Address.Latitude, Longitude: in.Address.Longitude},
 		Recipient: connect.Recipient(in.Recipient),
-		Notes:     in.Notes, Size: in.Size, PackageCount: in.PackageCount,
+		Notes:     in.Notes, Size: in.Size, PackageCount: in.PackageCount, NotifyOptOut: in.NotifyOptOut,
 	}
 	for _, p := range in.Products {
 		out.Products = append(out.Products, connect.Product(p))
@@ -142,6 +143,7 @@ func toAPIOrderInput(o connect.OrderInput) apiOrderInput {
 			State: o.Address.State, Zip: o.Address.Zip, Country: o.Address.Country,
 			Latitude: o.Address.Latitude, Longitude: o.Address.Longitude},
 		Recipient: apiRecipient(o.Recipient), Notes: o.Notes, Size: o.Size, PackageCount: o.PackageCount,
+		NotifyOptOut: o.NotifyOptOut,
 	}
 	for _, p := range o.Products {
 		in.Products = append(in.Products, apiProduct(p))

@@ -20,6 +20,7 @@ import (
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/connecttest"
+	"github.com/dispatchkit/connect/notices"
 	"github.com/dispatchkit/connect/portal"
 )
 
@@ -100,6 +101,7 @@ func newWorld(t *testing.T, dsn, base string, opts ...connecttest.Option) *conne
 			c.Mailer, c.RouteSync = nil, nil
 			c.InviteURL, c.TrackingURL, c.PasswordResetURL = links.Invite, links.Tracking, links.PasswordReset
 			c.Blobs, c.ProofFileURL = c.Store.(connect.Blobs), links.ProofFile
+			c.Notices, c.SMS = notices.New(), &connecttest.SMS{} // recipient notices by SMS; no Mailer, no email
 		})}, opts...) // the test's own come last, to change these
 	if dsn != "" {
 		opts = append(opts, connecttest.WithDSN(dsn))

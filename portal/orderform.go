@@ -10,6 +10,10 @@ import (
 // errors land beside the right input, and read and show their values as the
 // order-field table does (connect.FieldSpec): the same text a spreadsheet cell holds.
 
+// notifyOptOutInput is the order form's checkbox of OrderInput.NotifyOptOut,
+// which is no spreadsheet field.
+const notifyOptOutInput = "notify_opt_out"
+
 // orderValues returns an order's fields as the form shows them.
 func orderValues(in connect.OrderInput) map[string]string {
 	v := map[string]string{}
@@ -17,6 +21,9 @@ func orderValues(in connect.OrderInput) map[string]string {
 		if text := spec.Format(&in); text != "" {
 			v[string(spec.Field)] = text
 		}
+	}
+	if in.NotifyOptOut {
+		v[notifyOptOutInput] = "1"
 	}
 	return v
 }
@@ -31,6 +38,9 @@ func parseOrderForm(r *http.Request) (connect.OrderInput, map[string]string, []c
 		text := r.PostFormValue(string(spec.Field))
 		values[string(spec.Field)] = text
 		errs = append(errs, fieldErrors(spec.Parse(&in, text))...)
+	}
+	if in.NotifyOptOut = r.PostFormValue(notifyOptOutInput) != ""; in.NotifyOptOut {
+		values[notifyOptOutInput] = "1"
 	}
 	return in, values, errs
 }

@@ -275,6 +275,9 @@ type orderData struct {
 	Console bool
 	// Client names the order's client on the console's page.
 	Client *connect.Client
+	// Notices are the order's recipient notices (none when the portal sends
+	// none).
+	Notices []noticeRow
 }
 
 // Withdrawable reports whether the order can be withdrawn now.
@@ -304,7 +307,12 @@ func (s *server) loadOrder(r *http.Request, v *viewer) (orderData, error) {
 	if err != nil {
 		return orderData{}, err
 	}
-	return orderData{O: o, Links: links, V: v, People: people, Documents: s.cfg.Documents != nil, Base: s.path("/orders/%s", o.ID)}, nil
+	notices, err := s.orderNotices(r, v.Actor, o.ID)
+	if err != nil {
+		return orderData{}, err
+	}
+	return orderData{O: o, Links: links, V: v, People: people, Documents: s.cfg.Documents != nil, Base: s.path("/orders/%s", o.ID),
+		Notices: notices}, nil
 }
 
 // consoleOrderPage is an order as its account's dispatchers see it (a stop
@@ -323,8 +331,12 @@ func (s *server) consoleOrderPage(w http.ResponseWriter, r *http.Request, a conn
 	if err != nil {
 		return err
 	}
+	notices, err := s.orderNotices(r, a, o.ID)
+	if err != nil {
+		return err
+	}
 	d := orderData{O: o, People: people, Documents: s.cfg.Documents != nil, Base: s.path("/dispatch/orders/%s", o.ID),
-		Console: true, Client: cl}
+		Console: true, Client: cl, Notices: notices}
 	s.render(w, r, http.StatusOK, "order", &page{Title: "Order " + orderName(o), Tab: "stops", Data: d})
 	return nil
 }
