@@ -61,8 +61,8 @@ func TestRecipientNotificationsInThePortal(t *testing.T) {
 		return o
 	}
 	told, quiet := add("N-1", false), add("N-2", true)
-	b.get("/orders/" + string(quiet.ID) + "/edit").has(t, `id="notify_opt_out" checked`)
-	b.get("/orders/" + string(told.ID) + "/edit").has(t, `id="notify_opt_out">`)
+	b.get("/orders/"+string(quiet.ID)+"/edit").has(t, `id="notify_opt_out" checked`)
+	b.get("/orders/"+string(told.ID)+"/edit").has(t, `id="notify_opt_out">`)
 	if _, err := e.svc.SubmitOrders(e.ctx, tm.owner, []connect.OrderID{told.ID, quiet.ID}); err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/importer"
+	"github.com/dispatchkit/connect/notices"
 	"github.com/dispatchkit/connect/pdf"
 	"github.com/dispatchkit/connect/portal"
 	"github.com/dispatchkit/connect/shopify"
@@ -195,6 +196,13 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 		Webhooks: webhooks.New(webhooks.Config{AllowLoopback: cfg.WebhooksLoopback}),
 		// Days, months and schedules begin at the dispatcher's midnight.
 		AccountLocation: demoLocation,
+		// Recipients' notices in the client's language: emails the way the
+		// other mails go, SMS to the log.
+		Notices: notices.New(), SMS: logSMS{log: log},
+		AccountBrand: func(ctx context.Context, account connect.AccountID) (string, error) {
+			b, err := demoBrand(ctx, account)
+			return b.Name, err
+		},
 	}
 	if svcCfg.TrackingKey, err = hex.DecodeString(h.state.TrackingKey); err != nil {
 		return nil, fmt.Errorf("tracking key: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net"
 	"net/smtp"
 	"strings"
@@ -31,6 +32,12 @@ func (m logMailer) SendInvite(ctx context.Context, im connect.InviteMail) error 
 
 func (m logMailer) SendWebhookPaused(ctx context.Context, wm connect.WebhookPausedMail) error {
 	m.log.WarnContext(ctx, "webhook endpoint paused (not emailed: no SMTP server configured)", "to", wm.To, "client", wm.ClientName, "url", wm.URL, "reason", wm.Reason)
+	return nil
+}
+
+func (m logMailer) SendRecipientNotice(ctx context.Context, rm connect.RecipientMail) error {
+	m.log.InfoContext(ctx, "recipient notice (not emailed: no SMTP server configured)", "key", rm.Key, "to", rm.To,
+		"client", rm.ClientName, "subject", rm.Subject, "body", rm.Body)
 	return nil
 }
 
@@ -68,6 +75,17 @@ func (m *smtpMailer) SendWebhookPaused(ctx context.Context, wm connect.WebhookPa
 	return m.send(ctx, wm.To, subject, body)
 }
 
+// SendRecipientNotice emails an order's recipient a notice, written by the
+// Service in the client's language. The mail server is not told the key: a
+// retry after a crash between sending and the outbox noting it may send the
+// mail twice, which a host whose provider takes an idempotency key avoids.
+func (m *smtpMailer) SendRecipientNotice(ctx context.Context, rm connect.RecipientMail) error {
+	if strings.ContainsAny(rm.To, "\r\n") {
+		return connect.Errorf(connect.Invalid, "the address %q is not valid", rm.To)
+	}
+	return m.send(ctx, rm.To, rm.Subject, strings.ReplaceAll(rm.Body, "\n", "\r\n"))
+}
+
 // SendPasswordReset emails a member the link that sets a new password.
 func (m *smtpMailer) SendPasswordReset(ctx context.Context, pm connect.PasswordResetMail) error {
 	if strings.ContainsAny(pm.To, "\r\n") {
@@ -82,7 +100,8 @@ func (m *smtpMailer) SendPasswordReset(ctx context.Context, pm connect.PasswordR
 
 // send sends one plain-text email, giving up when ctx ends.
 func (m *smtpMailer) send(ctx context.Context, to, subject, body string) error {
-	msg := "From: " + m.from + "\r\nTo: " + to + "\r\nSubject: " + subject +
+	// A subject in French or German is written as RFC 2047 asks; ASCII stays as it is.
+	msg := "From: " + m.from + "\r\nTo: " + to + "\r\nSubject: " + mime.QEncoding.Encode("utf-8", strings.ReplaceAll(subject, "\n", " ")) +
 		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nDate: " +
 		time.Now().Format(time.RFC1123Z) + "\r\n\r\n" + body
 	var auth smtp.Auth
