@@ -90,6 +90,24 @@ func (s *Service) authorize(ctx context.Context, a Actor, act action) (caller, e
 	return c, c.may(act)
 }
 
+// authorizeWired is authorize (authorizeRead when read) for a feature the
+// host may have left out (wired false): then ErrUnavailable, saying so, once
+// the caller is known to be allowed.
+func (s *Service) authorizeWired(ctx context.Context, a Actor, act action, read, wired bool, unavailable string) (caller, error) {
+	authorize := s.authorize
+	if read {
+		authorize = s.authorizeRead
+	}
+	c, err := authorize(ctx, a, act)
+	if err != nil {
+		return caller{}, err
+	}
+	if !wired {
+		return caller{}, Errorf(Unavailable, "%s", unavailable)
+	}
+	return c, nil
+}
+
 // authorizeRead is authorize for a method that changes nothing: the calls made
 // with one AccessMemo on their actor (one request's) share one look-up.
 func (s *Service) authorizeRead(ctx context.Context, a Actor, act action) (caller, error) {

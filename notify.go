@@ -239,22 +239,11 @@ func (s *Service) checkNotify(in *NotifySettingsInput) error {
 // authorizeNotify checks that the caller may read (or change) its client's
 // notification settings, and that the portal sends notices.
 func (s *Service) authorizeNotify(ctx context.Context, a Actor, read bool) (caller, error) {
-	var (
-		c   caller
-		err error
-	)
+	act := actManageNotifications
 	if read {
-		c, err = s.authorizeRead(ctx, a, actViewNotifications)
-	} else {
-		c, err = s.authorize(ctx, a, actManageNotifications)
+		act = actViewNotifications
 	}
-	if err != nil {
-		return caller{}, err
-	}
-	if s.notices == nil {
-		return caller{}, Errorf(Unavailable, "recipient notifications are not available on this portal")
-	}
-	return c, nil
+	return s.authorizeWired(ctx, a, act, read, s.notices != nil, "recipient notifications are not available on this portal")
 }
 
 // NotifyChannels lists the channels this portal can send notices through: the

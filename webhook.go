@@ -310,22 +310,7 @@ func (s *Service) checkWebhook(in *WebhookInput) error {
 // authorizeWebhooks checks that the caller may manage its client's webhooks
 // and that webhooks can be sent.
 func (s *Service) authorizeWebhooks(ctx context.Context, a Actor, read bool) (caller, error) {
-	var (
-		c   caller
-		err error
-	)
-	if read {
-		c, err = s.authorizeRead(ctx, a, actManageWebhooks)
-	} else {
-		c, err = s.authorize(ctx, a, actManageWebhooks)
-	}
-	if err != nil {
-		return caller{}, err
-	}
-	if s.webhooks == nil {
-		return caller{}, Errorf(Unavailable, "webhooks are not available on this portal")
-	}
-	return c, nil
+	return s.authorizeWired(ctx, a, actManageWebhooks, read, s.webhooks != nil, "webhooks are not available on this portal")
 }
 
 // AddWebhook registers an endpoint of the caller's client, with a new signing

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,22 +30,12 @@ type notificationsData struct {
 
 // Chose reports whether the settings tell recipients of e.
 func (d notificationsData) Chose(e connect.NotifyEvent) bool {
-	for _, c := range d.Settings.Events {
-		if c == e {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(d.Settings.Events, e)
 }
 
 // Offers reports whether the portal can send through ch.
 func (d notificationsData) Offers(ch string) bool {
-	for _, c := range d.Channels {
-		if string(c) == ch {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(d.Channels, connect.NotifyChannel(ch))
 }
 
 // notifyEventLabel names an event as the settings page and the order page
