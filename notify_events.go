@@ -243,6 +243,13 @@ func (s *Service) deliverNotice(ctx context.Context, e OutboxEntry) error {
 	if why != "" {
 		return skip(why)
 	}
+	// The host took the channel away since: waiting would not bring it back.
+	if _, ok := s.mailer.(RecipientMailer); m.Channel == NotifyEmail && !ok {
+		return skip("this portal no longer emails recipients")
+	}
+	if m.Channel == NotifySMS && s.sms == nil {
+		return skip("this portal no longer sends SMS")
+	}
 	cl, err := s.store.Client(ctx, scope, e.Client)
 	if err != nil {
 		return err
@@ -276,18 +283,10 @@ func (s *Service) deliverNotice(ctx context.Context, e OutboxEntry) error {
 	}
 	switch m.Channel {
 	case NotifyEmail:
-		rm, ok := s.mailer.(RecipientMailer)
-		if !ok {
-			err = Errorf(Unavailable, "the Mailer cannot email recipients")
-			break
-		}
+		rm, _ := s.mailer.(RecipientMailer)
 		err = rm.SendRecipientNotice(ctx, RecipientMail{Key: e.Key, Account: e.Account, Client: e.Client, Order: o.ID,
 			To: to, Name: o.Recipient.Name, ClientName: cl.Name, Language: m.Language, Subject: text.Subject, Body: text.Body})
 	case NotifySMS:
-		if s.sms == nil {
-			err = Errorf(Unavailable, "no SMSSender is configured")
-			break
-		}
 		err = s.sms.SendSMS(ctx, SMS{Key: e.Key, Account: e.Account, Client: e.Client, Order: o.ID, To: to, Body: text.Body})
 	default:
 		return skip(fmt.Sprintf("no such channel %q", m.Channel))

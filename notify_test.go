@@ -432,3 +432,63 @@ func TestETAWindowsAreQuarterHours(t *testing.T) {
 		}
 	}
 }
+
+// TestANoticeThatFailsIsRetriedAndOneThatCannotGoIsSkipped: a mail server
+// that fails leaves the notice queued with the reason, and the retry sends it
+// once; a notice whose channel the host took away since is skipped, saying so.
+func TestANoticeThatFailsIsRetriedAndOneThatCannotGoIsSkipped(t *testing.T) {
+	t.Parallel()
+	nw := newNoticeWorld(t, storeDSN(t))
+	nw.Clock.AutoAdvance(0)
+	must(nw.svc.SetNotifySettings(nw.ctx, nw.owner, connect.NotifySettingsInput{Events: []connect.NotifyEvent{connect.NotifyReceived},
+		Email: true, SMS: true, PhoneRegion: "GB"}))(t)
+	o := nw.OrderFrom(nw.owner, connect.StatusDraft, connect.OrderInput{Ref: "R-1", Address: connect.Address{Line1: "1 High St"},
+		Recipient: connect.Recipient{Email: "rita@example.com", Phone: "020 7946 0018"}})
+	must(nw.svc.SubmitOrders(nw.ctx, nw.owner, []connect.OrderID{o.ID}))(t)
+
+	nw.mail.FailRecipientNext(1, connect.Errorf(connect.Unavailable, "mail server down"))
+	nw.DeliverOutbox(connect.OutboxOptions{}) // the mail fails; the SMS goes
+	got := noticeStates(nw.notices(o))
+	if d := cmp.Diff([]string{"received email queued: the last try", "received sms sent"}, got); d != "" {
+		t.Fatalf("after a failed mail (-want +got):\n%s", d)
+	}
+	nw.advance(time.Minute)
+	nw.DeliverOutbox(connect.OutboxOptions{})
+	if d := cmp.Diff([]string{"received email sent", "received sms sent"}, noticeStates(nw.notices(o))); d != "" {
+		t.Fatalf("after the retry (-want +got):\n%s", d)
+	}
+	if mails := nw.mail.RecipientNotices(); len(mails) != 1 || mails[0].To != "rita@example.com" {
+		t.Fatalf("the mails: %+v", mails)
+	}
+
+	// The host's next process has no SMS provider: the next SMS is skipped.
+	st, err := storage.Open(nw.ctx, nw.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	cfg := connect.Config{Store: st, Mailer: nw.mail, Now: nw.Clock.Now}
+	nw.cfg(&cfg)
+	cfg.SMS = nil
+	next := must(connect.New(cfg))(t)
+	t.Cleanup(func() { _ = next.Close() })
+	again := nw.OrderFrom(nw.owner, connect.StatusDraft, connect.OrderInput{Ref: "R-2", Address: connect.Address{Line1: "1 High St"},
+		Recipient: connect.Recipient{Phone: "020 7946 0018"}})
+	must(nw.svc.SubmitOrders(nw.ctx, nw.owner, []connect.OrderID{again.ID}))(t)
+	for {
+		n, err := next.DeliverOutbox(nw.ctx, connect.OutboxOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	want := []string{"received email skipped: the order has", "received sms skipped: this portal no"}
+	if d := cmp.Diff(want, noticeStates(nw.notices(again))); d != "" {
+		t.Fatalf("a notice whose channel went (-want +got):\n%s", d)
+	}
+	if len(nw.sms.Sent()) != 1 {
+		t.Fatalf("%d SMS went; want the first order's", len(nw.sms.Sent()))
+	}
+}
