@@ -129,17 +129,15 @@ func (s *server) funcs() template.FuncMap {
 			l := st.Label()
 			return strings.ToUpper(l[:1]) + l[1:]
 		},
-		"fieldLabel":       func(f connect.Field) string { return f.Label() },
-		"fields":           connect.OrderFields,
-		"statuses":         connect.Statuses,
-		"recipientStatus":  recipientStatus,
-		"ask":              askText,
-		"notifyEventLabel": notifyEventLabel,
-		"languageLabel":    languageLabel,
-		"etaFrom":          func(t time.Time) time.Time { return t.Add(-etaWindow) },
-		"etaTo":            func(t time.Time) time.Time { return t.Add(etaWindow) },
-		"sources":          connect.Sources,
-		"time":             fmtTime,
+		"fieldLabel":      func(f connect.Field) string { return f.Label() },
+		"fields":          connect.OrderFields,
+		"statuses":        connect.Statuses,
+		"recipientStatus": recipientStatus,
+		"ask":             askText,
+		"etaFrom":         func(t time.Time) time.Time { return t.Add(-etaWindow) },
+		"etaTo":           func(t time.Time) time.Time { return t.Add(etaWindow) },
+		"sources":         connect.Sources,
+		"time":            fmtTime,
 		"timeISO": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
@@ -223,6 +221,9 @@ func (s *server) funcs() template.FuncMap {
 			return formInput{L: formLabel{Name: f, Required: slices.Contains(d.Required, f)}, Type: typ,
 				Value: d.Values[name], Err: d.Errors[name]}
 		},
+		// Recipient notifications (notifications.go).
+		"notifyEventLabel": notifyEventLabel,
+		"languageLabel":    languageLabel,
 	}
 }
 
