@@ -271,7 +271,7 @@ func (s *Service) deliverNotice(ctx context.Context, e OutboxEntry) error {
 		}
 	}
 	if s.tracking != nil {
-		link, err := s.issueTrackingLink(ctx, scope, o, "recipient notice")
+		link, err := s.trackingLinkFor(ctx, scope, o, "recipient notice")
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package connect_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -490,5 +491,51 @@ func TestANoticeThatFailsIsRetriedAndOneThatCannotGoIsSkipped(t *testing.T) {
 	}
 	if len(nw.sms.Sent()) != 1 {
 		t.Fatalf("%d SMS went; want the first order's", len(nw.sms.Sent()))
+	}
+}
+
+// With a TrackingKey, an order's notices share one tracking link (the
+// library finds the one it made and still opens it), rather than one more
+// link on the order's list per notice.
+func TestAnOrdersNoticesShareOneTrackingLinkWithATrackingKey(t *testing.T) {
+	nw := newNoticeWorld(t, "")
+	nw.Clock.AutoAdvance(0)
+	keyed, err := connect.New(connect.Config{Store: nw.Store, SMS: nw.sms, Notices: notices.New(), Now: nw.Clock.Now,
+		TrackingKey: bytes.Repeat([]byte{5}, 32), TrackingURL: func(token string) string { return "https://portal.example/track/" + token }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = keyed.Close() })
+	nw.Clock.Set(at(0, 10, 0))
+	must(nw.svc.SetNotifySettings(nw.ctx, nw.owner, connect.NotifySettingsInput{Events: connect.NotifyEvents(), SMS: true,
+		Language: connect.English, PhoneRegion: "fr"}))(t)
+	o := nw.OrderFrom(nw.owner, connect.StatusSubmitted, connect.OrderInput{Ref: "LINK-1", Address: connect.Address{Line1: "5 rue de Rivoli"},
+		Recipient: connect.Recipient{Name: "Camille", Phone: "01 42 68 53 00"}})
+	deliver := func() { // through the keyed Service: its outbox worker
+		t.Helper()
+		for {
+			n, err := keyed.DeliverOutbox(nw.ctx, connect.OutboxOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				return
+			}
+		}
+	}
+	deliver() // received
+	nw.route(connect.RouteEvent{ID: "s1", Order: o.ID, Event: connect.EventSchedule, At: at(0, 10, 1), Route: connect.RouteStop{RouteID: "R1"}})
+	deliver() // scheduled
+	nw.route(connect.RouteEvent{ID: "s2", Order: o.ID, Event: connect.EventStart, At: at(0, 10, 2), ETA: at(0, 12, 0)})
+	deliver() // en route
+	urls := map[string]bool{}
+	for _, m := range nw.sms.Sent() {
+		if i := strings.Index(m.Body, "https://portal.example/track/"); i >= 0 {
+			urls[strings.Fields(m.Body[i:])[0]] = true
+		}
+	}
+	links := must(keyed.TrackingLinks(nw.ctx, nw.owner, o.ID))(t)
+	if len(nw.sms.Sent()) < 2 || len(urls) != 1 || len(links) != 1 {
+		t.Fatalf("%d SMS with %d tracking URLs (%v); the order has %d links; notices %+v", len(nw.sms.Sent()), len(urls), urls, len(links), nw.notices(o))
 	}
 }

@@ -324,7 +324,7 @@ func (s *Service) deliver(ctx context.Context, e OutboxEntry) error {
 		}
 		p := FulfillParams{Key: e.Key, Order: o.Shopify, NotifyCustomer: e.NotifyCustomer}
 		if s.tracking != nil && e.Event == EventStart {
-			link, err := s.issueTrackingLink(ctx, scope, o, "shopify fulfilment")
+			link, err := s.trackingLinkFor(ctx, scope, o, "shopify fulfilment")
 			if err != nil {
 				return err
 			}

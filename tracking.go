@@ -73,6 +73,32 @@ func (s *Service) issueTrackingLink(ctx context.Context, scope Scope, o *Order, 
 	return out, nil
 }
 
+// trackingLinkFor returns the link the library hands out for an order on
+// behalf of by ("recipient notice", "shopify fulfilment"): the newest active
+// one it made before, when Config.TrackingKey kept its token, so that an
+// order's notices share one link; otherwise a new one.
+func (s *Service) trackingLinkFor(ctx context.Context, scope Scope, o *Order, by string) (*IssuedTrackingLink, error) {
+	if s.trackingSeal != nil {
+		links, err := s.store.TrackingLinks(ctx, scope, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range links { // newest first
+			if l.CreatedBy != by || !l.RevokedAt.IsZero() {
+				continue
+			}
+			if token, ok := openWith(s.trackingSeal, l.Sealed, string(l.ID)); ok {
+				out := &IssuedTrackingLink{Link: l, Token: string(token)}
+				if s.tracking != nil {
+					out.URL = s.tracking(out.Token)
+				}
+				return out, nil
+			}
+		}
+	}
+	return s.issueTrackingLink(ctx, scope, o, by)
+}
+
 // TrackingLinks lists an order's links, newest first, each active one with
 // its Token and URL to copy when Config.TrackingKey kept it. Errors:
 // ErrNotFound; ErrForbidden.
