@@ -389,17 +389,56 @@ func (s *Service) ScheduleRuns(ctx context.Context, a Actor, id ScheduleID) ([]S
 // that fall while it is paused are not made. Team members may.
 // Errors: ErrNotFound; ErrForbidden; ErrConflict when it changed meanwhile.
 func (s *Service) PauseSchedule(ctx context.Context, a Actor, id ScheduleID) (*Schedule, error) {
-	return s.changeSchedule(ctx, a, id, func(sc *Schedule, _ time.Time, _ *time.Location) { sc.Paused = true })
+	return s.changeSchedule(ctx, a, id, func(_ caller, sc *Schedule, _ time.Time, _ *time.Location) error {
+		sc.Paused = true
+		return nil
+	})
 }
 
 // ResumeSchedule starts a paused schedule again from its next occurrence
 // after now. Team members whose client may upload may.
 // Errors: ErrNotFound; ErrForbidden; ErrConflict when it changed meanwhile.
 func (s *Service) ResumeSchedule(ctx context.Context, a Actor, id ScheduleID) (*Schedule, error) {
-	return s.changeSchedule(ctx, a, id, func(sc *Schedule, now time.Time, loc *time.Location) {
+	return s.changeSchedule(ctx, a, id, func(_ caller, sc *Schedule, now time.Time, loc *time.Location) error {
 		if sc.Paused {
 			sc.Paused, sc.NextAt = false, sc.Next(now, loc)
 		}
+		return nil
+	})
+}
+
+// UpdateSchedule changes a schedule of the caller's client to in (its name,
+// template — or the order or address entry to take it from —, days, time,
+// start and end dates, mode), at the version the caller read; its next
+// occurrence is the first one of the new days after now (a paused schedule
+// stays paused). The runs it made stay. Team members whose client may upload may.
+// Errors: ErrNotFound; ErrForbidden; ErrInvalid; ErrConflict when it changed
+// since version.
+func (s *Service) UpdateSchedule(ctx context.Context, a Actor, id ScheduleID, version int, in ScheduleInput) (*Schedule, error) {
+	return s.changeSchedule(ctx, a, id, func(c caller, sc *Schedule, now time.Time, loc *time.Location) error {
+		if sc.Version != version {
+			return Errorf(Conflict, "schedule %q was changed by someone else meanwhile; reload it", sc.Name)
+		}
+		tmpl, err := s.scheduleTemplate(ctx, c, in)
+		if err != nil {
+			return err
+		}
+		sc.Name, sc.Template, sc.Weekdays, sc.At, sc.End, sc.Mode = strings.TrimSpace(in.Name), normalizeInput(tmpl),
+			normalWeekdays(in.Weekdays), in.At, in.End, in.Mode
+		if !in.Start.IsZero() {
+			sc.Start = in.Start
+		}
+		if sc.Mode == "" {
+			sc.Mode = ScheduleDraft
+		}
+		if sc.Name == "" {
+			sc.Name = scheduleName(sc)
+		}
+		if err := checkSchedule(sc); err != nil {
+			return err
+		}
+		sc.NextAt = sc.Next(now, loc)
+		return nil
 	})
 }
 
@@ -414,9 +453,9 @@ func (s *Service) authorizeSchedule(ctx context.Context, a Actor) (caller, *time
 	return c, loc, err
 }
 
-// changeSchedule loads one of the caller's schedules, applies change and writes
-// it back with a compare-and-set on its version.
-func (s *Service) changeSchedule(ctx context.Context, a Actor, id ScheduleID, change func(*Schedule, time.Time, *time.Location)) (*Schedule, error) {
+// changeSchedule loads one of the caller's schedules, applies change (which
+// may refuse it) and writes it back with a compare-and-set on its version.
+func (s *Service) changeSchedule(ctx context.Context, a Actor, id ScheduleID, change func(caller, *Schedule, time.Time, *time.Location) error) (*Schedule, error) {
 	c, loc, err := s.authorizeSchedule(ctx, a)
 	if err != nil {
 		return nil, err
@@ -426,53 +465,10 @@ func (s *Service) changeSchedule(ctx context.Context, a Actor, id ScheduleID, ch
 		return nil, err
 	}
 	now := s.clock()
-	change(sc, now, loc)
+	if err := change(c, sc, now, loc); err != nil {
+		return nil, err
+	}
 	sc.UpdatedAt = now
-	if err := s.store.UpdateSchedule(ctx, c.scope(), sc); err != nil {
-		return nil, err
-	}
-	return sc, nil
-}
-
-// UpdateSchedule changes a schedule of the caller's client to in (its name,
-// template — or the order or address entry to take it from —, days, time,
-// start and end dates, mode), at the version the caller read; its next
-// occurrence is the first one of the new days after now (a paused schedule
-// stays paused). The runs it made stay. Team members whose client may upload may.
-// Errors: ErrNotFound; ErrForbidden; ErrInvalid; ErrConflict when it changed
-// since version.
-func (s *Service) UpdateSchedule(ctx context.Context, a Actor, id ScheduleID, version int, in ScheduleInput) (*Schedule, error) {
-	c, loc, err := s.authorizeSchedule(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	sc, err := s.store.Schedule(ctx, c.scope(), id)
-	if err != nil {
-		return nil, err
-	}
-	if sc.Version != version {
-		return nil, Errorf(Conflict, "schedule %q was changed by someone else meanwhile; reload it", sc.Name)
-	}
-	tmpl, err := s.scheduleTemplate(ctx, c, in)
-	if err != nil {
-		return nil, err
-	}
-	now := s.clock()
-	sc.Name, sc.Template, sc.Weekdays, sc.At, sc.End, sc.Mode = strings.TrimSpace(in.Name), normalizeInput(tmpl),
-		normalWeekdays(in.Weekdays), in.At, in.End, in.Mode
-	if !in.Start.IsZero() {
-		sc.Start = in.Start
-	}
-	if sc.Mode == "" {
-		sc.Mode = ScheduleDraft
-	}
-	if sc.Name == "" {
-		sc.Name = scheduleName(sc)
-	}
-	if err := checkSchedule(sc); err != nil {
-		return nil, err
-	}
-	sc.NextAt, sc.UpdatedAt = sc.Next(now, loc), now
 	if err := s.store.UpdateSchedule(ctx, c.scope(), sc); err != nil {
 		return nil, err
 	}

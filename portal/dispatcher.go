@@ -2,7 +2,6 @@ package portal
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -100,19 +99,7 @@ func (s *server) exportClients(format string) dispatcherFunc {
 				}
 			}
 		}
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="clients-%s.%s"`, s.now().UTC().Format("2006-01-02"), format))
-		if format == "xlsx" {
-			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-			return s.cfg.Spreadsheets.WriteTable(w, format, header, rows)
-		}
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		cw := csv.NewWriter(w)
-		_ = cw.Write(escapeCells(header))
-		for row := range rows {
-			_ = cw.Write(escapeCells(row))
-		}
-		cw.Flush()
-		return nil
+		return s.writeTable(w, format, fmt.Sprintf("clients-%s.%s", s.now().UTC().Format("2006-01-02"), format), header, rows)
 	}
 }
 
@@ -513,15 +500,6 @@ func (s *server) stopsTemplate(format string) dispatcherFunc {
 				header = append(header, f.Label())
 			}
 		}
-		w.Header().Set("Content-Disposition", `attachment; filename="stops-template.`+format+`"`)
-		if format == "xlsx" {
-			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-			return s.cfg.Spreadsheets.WriteTable(w, format, header, func(func([]string) bool) {})
-		}
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		cw := csv.NewWriter(w)
-		_ = cw.Write(escapeCells(header))
-		cw.Flush()
-		return cw.Error()
+		return s.writeTable(w, format, "stops-template."+format, header, func(func([]string) bool) {})
 	}
 }

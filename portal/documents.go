@@ -194,23 +194,6 @@ func (s *server) orderProof(w http.ResponseWriter, r *http.Request, v *viewer) e
 	return s.proofPDF(w, r, &v.Actor, d, err)
 }
 
-// consoleOrderProof serves an order's proof of delivery to its account's
-// dispatchers.
-func (s *server) consoleOrderProof(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
-	if s.cfg.Documents == nil {
-		return errNoDocuments
-	}
-	d, err := s.svc.ProofDocument(r.Context(), a, connect.OrderID(r.PathValue("id")))
-	return s.proofPDF(w, r, &a, d, err)
-}
-
-// consoleOrderLabels serves an order's package labels to its account's
-// dispatchers (a depot labelling what a client brought without them).
-func (s *server) consoleOrderLabels(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
-	id := connect.OrderID(r.PathValue("id"))
-	return s.writeLabels(w, r, a, []connect.OrderID{id}, "labels-"+fileSafe(string(id)))
-}
-
 // trackedProof serves the proof of delivery to a tracking link's holder.
 func (s *server) trackedProofPDF(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Documents == nil {
@@ -244,7 +227,9 @@ func fileSafe(s string) string {
 	return string(b)
 }
 
-// apiProof serves an order's proof of delivery to the client's systems.
+// apiProof serves an order's proof of delivery to an actor the portal did
+// not sign in: the client's systems (API), the account's dispatchers (the
+// console).
 func (s *server) apiProof(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
 	if s.cfg.Documents == nil {
 		return errNoDocuments
@@ -253,7 +238,8 @@ func (s *server) apiProof(w http.ResponseWriter, r *http.Request, a connect.Acto
 	return s.proofPDF(w, r, &a, d, err)
 }
 
-// apiLabels serves an order's package labels to the client's systems.
+// apiLabels serves an order's package labels to the client's systems, and to
+// the account's dispatchers (a depot labelling what a client brought).
 func (s *server) apiLabels(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
 	id := connect.OrderID(r.PathValue("id"))
 	return s.writeLabels(w, r, a, []connect.OrderID{id}, "labels-"+fileSafe(string(id)))

@@ -474,30 +474,36 @@ func (s *server) exportOrders(format string) memberFunc {
 		if view != "" {
 			name += "-" + string(view)
 		}
-		name = fmt.Sprintf("%s-%s.%s", name, s.now().UTC().Format("2006-01-02"), format)
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
 		header := make([]string, len(exportColumns))
 		for i, c := range exportColumns {
 			header[i] = c.label
 		}
-		rows := s.exportRows(r, v, params, first)
-		if format == "xlsx" {
-			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-			if err := s.cfg.Spreadsheets.WriteTable(w, format, header, rows); err != nil {
-				w.Header().Del("Content-Disposition") // the error is shown as a page
-				return err
-			}
-			return nil
+		return s.writeTable(w, format, fmt.Sprintf("%s-%s.%s", name, s.now().UTC().Format("2006-01-02"), format),
+			header, s.exportRows(r, v, params, first))
+	}
+}
+
+// writeTable answers a table as a file to download, name, of the format:
+// "xlsx" through Config.Spreadsheets, else CSV (written here), every cell
+// passed through EscapeFormula.
+func (s *server) writeTable(w http.ResponseWriter, format, name string, header []string, rows iter.Seq[[]string]) error {
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
+	if format == "xlsx" {
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		if err := s.cfg.Spreadsheets.WriteTable(w, format, header, rows); err != nil {
+			w.Header().Del("Content-Disposition") // the error is shown as a page
+			return err
 		}
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		cw := csv.NewWriter(w)
-		_ = cw.Write(escapeCells(header))
-		for row := range rows {
-			_ = cw.Write(escapeCells(row))
-		}
-		cw.Flush()
 		return nil
 	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	cw := csv.NewWriter(w)
+	_ = cw.Write(escapeCells(header))
+	for row := range rows {
+		_ = cw.Write(escapeCells(row))
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // escapeCells passes every cell of row through connect.EscapeFormula.
