@@ -186,6 +186,9 @@ func (s *Service) importRows(ctx context.Context, c caller, src ImportSource, op
 			if err := tx.CreateOrders(ctx, c.scope(), batch, events); err != nil {
 				return 0, err
 			}
+			if err := s.arrivedStops(ctx, tx, c.scope(), batch); err != nil { // a dispatcher's (drafts call for nothing)
+				return 0, err
+			}
 			return len(batch), nil
 		})
 		if err != nil {

@@ -539,3 +539,33 @@ func TestAnOrdersNoticesShareOneTrackingLinkWithATrackingKey(t *testing.T) {
 		t.Fatalf("%d SMS with %d tracking URLs (%v); the order has %d links; notices %+v", len(nw.sms.Sent()), len(urls), urls, len(links), nw.notices(o))
 	}
 }
+
+// The dispatcher's stops arrive already submitted: their recipients are told
+// they were received, as a client's submission tells them, whether the
+// dispatcher adds them one by one or imports them.
+func TestTheDispatchersStopsTellTheirRecipients(t *testing.T) {
+	nw := newNoticeWorld(t, "")
+	nw.Clock.AutoAdvance(0)
+	nw.Clock.Set(at(0, 10, 0))
+	must(nw.svc.SetNotifySettings(nw.ctx, nw.owner, connect.NotifySettingsInput{Events: connect.NotifyEvents(), SMS: true,
+		Language: connect.English, PhoneRegion: "fr"}))(t)
+	stop := connect.OrderInput{Ref: "DS-1", Address: connect.Address{Line1: "5 rue de Rivoli"},
+		Recipient: connect.Recipient{Name: "Camille", Phone: "01 42 68 53 00"}}
+	if _, err := nw.svc.CreateStops(nw.ctx, nw.disp, []connect.StopInput{{ClientNumber: string(nw.client.Number), Input: stop}}); err != nil {
+		t.Fatal(err)
+	}
+	row := stopRow(2, string(nw.client.Number), "6 rue de Rivoli", "DS-2")
+	row.Input.Recipient = connect.Recipient{Name: "Dominique", Phone: "01 42 68 53 01"}
+	if res, err := nw.svc.ImportStops(nw.ctx, nw.disp, &rowsSource{rows: []connect.ImportRow{row}}, connect.ImportOptions{}); err != nil || res.Imported != 1 {
+		t.Fatalf("import: %+v, %v", res, err)
+	}
+	nw.deliverAt(at(0, 10, 1))
+	var to []string
+	for _, m := range nw.sms.Sent() {
+		to = append(to, m.To)
+	}
+	slices.Sort(to)
+	if want := []string{"+33142685300", "+33142685301"}; !slices.Equal(to, want) {
+		t.Fatalf("SMS to %q, want %q", to, want)
+	}
+}

@@ -54,11 +54,56 @@ func (s *Service) CreateStops(ctx context.Context, a Actor, stops []StopInput) (
 	for i, o := range orders {
 		events[i] = s.createdEvent(c, o)
 	}
-	if err := s.store.CreateOrders(ctx, c.scope(), orders, events); err != nil {
+	err = s.store.Tx(ctx, func(tx Store) error {
+		if err := tx.CreateOrders(ctx, c.scope(), orders, events); err != nil {
+			return err
+		}
+		return s.arrivedStops(ctx, tx, c.scope(), orders)
+	})
+	if err != nil {
 		return nil, err
 	}
 	s.committed(scopesOf(orders)...)
 	return orders, nil
+}
+
+// arrivedStops queues, in the transaction that stores them, what the
+// dispatcher's stops among orders (created already submitted) call for as a
+// client's submission would: its webhooks' order.submitted and its
+// recipients' "received" notices. The host learns of nothing: they are its
+// own stops.
+func (s *Service) arrivedStops(ctx context.Context, tx Store, scope Scope, orders []*Order) error {
+	set := s.newEffectSet(tx, scope)
+	if set == nil {
+		return nil
+	}
+	var clients []ClientID
+	for _, o := range orders {
+		if o.Status == StatusSubmitted {
+			clients = append(clients, o.Client)
+		}
+	}
+	if len(clients) == 0 {
+		return nil
+	}
+	if err := set.load(ctx, s, clients...); err != nil {
+		return err
+	}
+	var out []OutboxEntry
+	for _, o := range orders {
+		if o.Status == StatusSubmitted {
+			// Version 0: before the order's first version, so that no later
+			// change's entries share a key.
+			out = append(out, webhookEntries(set.webhooksOf(o.Client), o, EventSubmit, StatusDraft, "", 0, 1)...)
+			out = append(out, set.noticeEntries(o, EventSubmit, 0, 1)...)
+		}
+	}
+	if len(out) > 0 {
+		if err := tx.AddOutbox(ctx, scope, out); err != nil {
+			return err
+		}
+	}
+	return set.flush(ctx)
 }
 
 // ImportStops reads the dispatcher's stops spreadsheet, whose "Client ID" column
