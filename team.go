@@ -21,12 +21,15 @@ func (r Role) Valid() bool { return slices.Contains([]Role{RoleOwner, RoleAdmin,
 
 // Member is one person of a client's team.
 type Member struct {
-	ID        MemberID  `json:"id"`
-	Account   AccountID `json:"account"`
-	Client    ClientID  `json:"client"`
-	Name      string    `json:"name"`
-	Email     string    `json:"email"`
-	Role      Role      `json:"role"`
+	ID      MemberID  `json:"id"`
+	Account AccountID `json:"account"`
+	Client  ClientID  `json:"client"`
+	Name    string    `json:"name"`
+	Email   string    `json:"email"`
+	Role    Role      `json:"role"`
+	// Language is the member's choice of language for the portal (a BCP 47
+	// tag, "fr"); "": the browser's.
+	Language  string    `json:"language,omitempty"`
 	Version   int       `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`

@@ -20,15 +20,23 @@ type bulkAction struct {
 	Name  string // "submit", "withdraw", "delete"
 	Verb  string // as the pages say it: "Submitting", ...
 	Done  string // "submitted", ...
+	// The pages' messages of the action, translated where shown.
+	Title, Progress, Finished, DoneHead, DoneCount, NoneDone string
 	View  connect.View
 	run   func(*connect.Service, context.Context, connect.Actor, connect.ListOrdersParams, connect.BulkOptions) (*connect.BulkResult, error)
 	check func(r *http.Request) error // refuses the request before anything runs, if set
 }
 
 var bulkActions = map[string]bulkAction{
-	"submit":   {Name: "submit", Verb: "Submitting", Done: "submitted", View: connect.ViewDrafts, run: (*connect.Service).SubmitMatching},
-	"withdraw": {Name: "withdraw", Verb: "Withdrawing", Done: "withdrawn", View: connect.ViewActive, run: (*connect.Service).WithdrawMatching},
+	"submit": {Name: "submit", Verb: "Submitting", Done: "submitted", View: connect.ViewDrafts, run: (*connect.Service).SubmitMatching,
+		Title: msg("Submitting orders"), Progress: msg("Submitting {{.File}}"), Finished: msg("Submitting {{.File}}: finished"),
+		DoneHead: msg("Orders submitted"), DoneCount: msg("Orders submitted: {{.Count}}."), NoneDone: msg("No order was submitted.")},
+	"withdraw": {Name: "withdraw", Verb: "Withdrawing", Done: "withdrawn", View: connect.ViewActive, run: (*connect.Service).WithdrawMatching,
+		Title: msg("Withdrawing orders"), Progress: msg("Withdrawing {{.File}}"), Finished: msg("Withdrawing {{.File}}: finished"),
+		DoneHead: msg("Orders withdrawn"), DoneCount: msg("Orders withdrawn: {{.Count}}."), NoneDone: msg("No order was withdrawn.")},
 	"delete": {Name: "delete", Verb: "Deleting", Done: "deleted", View: connect.ViewDrafts, run: (*connect.Service).DeleteMatching,
+		Title: msg("Deleting orders"), Progress: msg("Deleting {{.File}}"), Finished: msg("Deleting {{.File}}: finished"),
+		DoneHead: msg("Orders deleted"), DoneCount: msg("Orders deleted: {{.Count}}."), NoneDone: msg("No order was deleted."),
 		// No irreversible action without a confirmation, with or without
 		// JavaScript: the form's box must be ticked.
 		check: func(r *http.Request) error {
@@ -96,7 +104,7 @@ type bulkData struct {
 // bulkProgressPage is the progress page of a bulk action.
 func (s *server) bulkProgressPage(w http.ResponseWriter, r *http.Request, u *upload, st jobState) {
 	act := bulkActions[u.bulk]
-	s.render(w, r, http.StatusOK, "bulk-progress", &page{Title: act.Verb + " orders", Tab: "orders",
+	s.render(w, r, http.StatusOK, "bulk-progress", &page{Title: s.t(r, act.Title), Tab: "orders",
 		Data: bulkData{U: u, Act: act, St: st}})
 }
 
@@ -116,7 +124,7 @@ func (s *server) bulkResultPage(w http.ResponseWriter, r *http.Request, u *uploa
 	if len(d.Shown) > maxShownErrors {
 		d.Shown, d.Hidden = d.Shown[:maxShownErrors], d.Hidden+len(d.Shown)-maxShownErrors
 	}
-	s.render(w, r, http.StatusOK, "bulk-result", &page{Title: "Done: " + d.Act.Done, Tab: "orders", Data: d})
+	s.render(w, r, http.StatusOK, "bulk-result", &page{Title: s.t(r, d.Act.DoneHead), Tab: "orders", Data: d})
 	return nil
 }
 

@@ -18,21 +18,21 @@ import (
 // asks are the questions of the irreversible actions, by route: the server's
 // confirmation page asks them, and so does the browser (a form's data-confirm).
 var asks = map[string]confirmation{
-	"POST /orders/{id}/delete":                              {Question: "Delete this draft?", Detail: "The draft and what it holds are deleted for good.", Yes: "Delete the draft"},
-	"POST /orders/{id}/tracking-links/{link}/revoke":        {Question: "Revoke this tracking link?", Detail: "Whoever has the link can no longer open it; a new link can be made.", Yes: "Revoke the link"},
-	"POST /settings/team/invites/{id}/revoke":               {Question: "Revoke this invitation?", Detail: "Its link stops working; you can invite the person again.", Yes: "Revoke the invitation"},
-	"POST /settings/team/members/{id}/remove":               {Question: "Remove this member from the team?", Detail: "They are signed out everywhere and can no longer sign in to this team.", Yes: "Remove the member"},
-	"POST /settings/team/members/{member}/two-factor/reset": {Question: "Reset this member's two-factor sign-in?", Detail: "Their authenticator and recovery codes stop working; they set two-factor sign-in up again.", Yes: "Reset two-factor sign-in"},
-	"POST /settings/team/transfer":                          {Question: "Hand the team's ownership over?", Detail: "You become an admin; only the new owner can hand it back.", Yes: "Transfer ownership"},
-	"POST /settings/integrations/shopify/disconnect":        {Question: "Disconnect the Shopify store?", Detail: "Orders no longer come from the store, and delivered ones are no longer marked fulfilled in it.", Yes: "Disconnect Shopify"},
-	"POST /settings/integrations/api-keys/{id}/revoke":      {Question: "Revoke this API key?", Detail: "Every program using it is refused from now on.", Yes: "Revoke the key"},
-	"POST /settings/integrations/webhooks/{id}/delete":      {Question: "Delete this webhook?", Detail: "Its endpoint is told nothing more, and its delivery log is deleted.", Yes: "Delete the webhook"},
-	"POST /addresses/{id}/delete":                           {Question: "Delete this address?", Detail: "It is no longer suggested; orders made from it keep their addresses.", Yes: "Delete the address"},
-	"POST /schedules/{id}/delete":                           {Question: "Delete this schedule?", Detail: "It adds no more orders, and its record of runs is deleted; the orders it added stay.", Yes: "Delete the schedule"},
-	"POST /dispatch/clients/{id}/disable":                   {Question: "Disable this client?", Detail: "Its team is signed out and cannot sign in, and its API keys are refused, until you enable it again.", Yes: "Disable the client"},
-	"POST /dispatch/invites/{id}/revoke":                    {Question: "Revoke this invitation?", Detail: "Its link stops working; you can send a new one.", Yes: "Revoke the invitation"},
-	"POST /dispatch/stops/{id}/cancel":                      {Question: "Cancel this stop?", Detail: "The order is cancelled for good and its client sees why.", Yes: "Cancel the stop"},
-	"POST /dispatch/deliveries/{id}/discard":                {Question: "Discard this delivery?", Detail: "It is never sent; retry it instead to send it again.", Yes: "Discard the delivery"},
+	"POST /orders/{id}/delete":                              {Question: msg("Delete this draft?"), Detail: msg("The draft and what it holds are deleted for good."), Yes: msg("Delete the draft")},
+	"POST /orders/{id}/tracking-links/{link}/revoke":        {Question: msg("Revoke this tracking link?"), Detail: msg("Whoever has the link can no longer open it; a new link can be made."), Yes: msg("Revoke the link")},
+	"POST /settings/team/invites/{id}/revoke":               {Question: msg("Revoke this invitation?"), Detail: msg("Its link stops working; you can invite the person again."), Yes: msg("Revoke the invitation")},
+	"POST /settings/team/members/{id}/remove":               {Question: msg("Remove this member from the team?"), Detail: msg("They are signed out everywhere and can no longer sign in to this team."), Yes: msg("Remove the member")},
+	"POST /settings/team/members/{member}/two-factor/reset": {Question: msg("Reset this member's two-factor sign-in?"), Detail: msg("Their authenticator and recovery codes stop working; they set two-factor sign-in up again."), Yes: msg("Reset two-factor sign-in")},
+	"POST /settings/team/transfer":                          {Question: msg("Hand the team's ownership over?"), Detail: msg("You become an admin; only the new owner can hand it back."), Yes: msg("Transfer ownership")},
+	"POST /settings/integrations/shopify/disconnect":        {Question: msg("Disconnect the Shopify store?"), Detail: msg("Orders no longer come from the store, and delivered ones are no longer marked fulfilled in it."), Yes: msg("Disconnect Shopify")},
+	"POST /settings/integrations/api-keys/{id}/revoke":      {Question: msg("Revoke this API key?"), Detail: msg("Every program using it is refused from now on."), Yes: msg("Revoke the key")},
+	"POST /settings/integrations/webhooks/{id}/delete":      {Question: msg("Delete this webhook?"), Detail: msg("Its endpoint is told nothing more, and its delivery log is deleted."), Yes: msg("Delete the webhook")},
+	"POST /addresses/{id}/delete":                           {Question: msg("Delete this address?"), Detail: msg("It is no longer suggested; orders made from it keep their addresses."), Yes: msg("Delete the address")},
+	"POST /schedules/{id}/delete":                           {Question: msg("Delete this schedule?"), Detail: msg("It adds no more orders, and its record of runs is deleted; the orders it added stay."), Yes: msg("Delete the schedule")},
+	"POST /dispatch/clients/{id}/disable":                   {Question: msg("Disable this client?"), Detail: msg("Its team is signed out and cannot sign in, and its API keys are refused, until you enable it again."), Yes: msg("Disable the client")},
+	"POST /dispatch/invites/{id}/revoke":                    {Question: msg("Revoke this invitation?"), Detail: msg("Its link stops working; you can send a new one."), Yes: msg("Revoke the invitation")},
+	"POST /dispatch/stops/{id}/cancel":                      {Question: msg("Cancel this stop?"), Detail: msg("The order is cancelled for good and its client sees why."), Yes: msg("Cancel the stop")},
+	"POST /dispatch/deliveries/{id}/discard":                {Question: msg("Discard this delivery?"), Detail: msg("It is never sent; retry it instead to send it again."), Yes: msg("Discard the delivery")},
 }
 
 // confirmation is what the confirmation page asks.

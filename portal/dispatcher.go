@@ -273,9 +273,9 @@ func (s *server) shopifyNotices(ctx context.Context, a connect.Actor) ([]shopify
 	out := make([]shopifyNotice, len(list))
 	byOrder := make(map[connect.OrderID]*shopifyNotice, len(list))
 	for i, n := range list {
-		label := "Changed in Shopify"
+		label := msg("Changed in Shopify")
 		if n.Notice.Event == connect.EventShopifyCancel {
-			label = "Cancelled in Shopify"
+			label = msg("Cancelled in Shopify")
 		}
 		out[i] = shopifyNotice{ShopifyNotice: n, Label: label}
 		byOrder[n.Order.ID] = &out[i]

@@ -208,7 +208,7 @@ func (s *server) trackedProofPDF(w http.ResponseWriter, r *http.Request) error {
 func nameMembers(d *connect.ProofDocument, people map[connect.MemberID]string) {
 	for i := range d.Order.History {
 		if by := d.Order.History[i].By; by != "" {
-			d.Order.History[i].By = who(people, by)
+			d.Order.History[i].By = who(english, people, by) // documents are written in English
 		}
 	}
 }

@@ -356,7 +356,7 @@ func (s *server) orderLive(w http.ResponseWriter, r *http.Request, v *viewer) er
 	if err != nil {
 		return err
 	}
-	return s.fragment(w, r, "order", "order-live", d)
+	return s.fragment(w, r, nil, "order", "order-live", d)
 }
 
 // rowData is one row of an orders list.
@@ -375,7 +375,7 @@ func (s *server) orderRow(w http.ResponseWriter, r *http.Request, v *viewer) err
 	if err != nil {
 		return err
 	}
-	return s.fragment(w, r, "orders", "order-row", rowData{O: o, View: viewOf(r), V: v})
+	return s.fragment(w, r, nil, "orders", "order-row", rowData{O: o, View: viewOf(r), V: v})
 }
 
 // people names the members of the actor's team (a dispatcher's: the client's)
@@ -394,7 +394,7 @@ func (s *server) people(ctx context.Context, a connect.Actor, client connect.Cli
 
 // who names the author of a history event for people: a member of the team by
 // name ("member 0190… (owner)" reads "Gina (owner)").
-func who(people map[connect.MemberID]string, by string) string {
+func who(l *locale, people map[connect.MemberID]string, by string) string {
 	rest, ok := strings.CutPrefix(by, "member ")
 	if !ok {
 		return by
@@ -403,7 +403,7 @@ func who(people map[connect.MemberID]string, by string) string {
 	if name, ok := people[connect.MemberID(id)]; ok {
 		return strings.TrimSpace(name + " " + role)
 	}
-	return "a former member " + role
+	return strings.TrimSpace(l.T("a former member") + " " + role)
 }
 
 func orderName(o *connect.Order) string {

@@ -46,6 +46,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -275,22 +277,25 @@ const (
 
 // server is the portal handler.
 type server struct {
-	cfg     Config
-	svc     *connect.Service
-	prefix  string
-	links   Links
-	secure  bool
-	origin  string // scheme://host of BaseURL
-	log     *slog.Logger
-	now     func() time.Time
-	name    string
-	mux     *http.ServeMux
-	routes  []string // every pattern registered, for the OpenAPI test
-	pages   map[string]*template.Template
-	cop     *http.CrossOriginProtection
-	keys    sessionKeys
-	limits  *rateLimits
-	uploads *uploads
+	cfg    Config
+	svc    *connect.Service
+	prefix string
+	links  Links
+	secure bool
+	origin string // scheme://host of BaseURL
+	log    *slog.Logger
+	now    func() time.Time
+	name   string
+	mux    *http.ServeMux
+	routes []string                      // every pattern registered, for the OpenAPI test
+	pages  map[string]*template.Template // parsed, never executed: see pagesFor
+	// localized are the pages' clones by language and time zone (pagesFor).
+	localized  sync.Map
+	localizedN atomic.Int64
+	cop        *http.CrossOriginProtection
+	keys       sessionKeys
+	limits     *rateLimits
+	uploads    *uploads
 	// importMem is the import memory budget (Config.ImportMemory) as a weighted
 	// semaphore of bytes.
 	importMem    *semaphore.Weighted

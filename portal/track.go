@@ -15,6 +15,7 @@ type trackData struct {
 	Token   string
 	PDF     string
 	Carrier string // the dispatcher's name (Config.Brand)
+	zone    *time.Location
 }
 
 // Settled reports whether the order will not change any more: the page stops
@@ -34,7 +35,8 @@ func (s *server) trackPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "track", &page{Title: "Track your delivery", Data: d, Bare: true})
+	loc := localeOf(s.language(r), d.zone)
+	s.render(w, r, http.StatusOK, "track", &page{Title: loc.T("Track your delivery"), Data: d, Bare: true, Locale: loc})
 	return nil
 }
 
@@ -45,7 +47,7 @@ func (s *server) trackLive(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.fragment(w, r, "track", "track-live", d)
+	return s.fragment(w, r, localeOf(s.language(r), d.zone), "track", "track-live", d)
 }
 
 func (s *server) tracked(r *http.Request) (trackData, error) {
@@ -59,7 +61,7 @@ func (s *server) tracked(r *http.Request) (trackData, error) {
 	if err != nil {
 		return trackData{}, err
 	}
-	d := trackData{Tracked: t, Token: token, Carrier: b.Name}
+	d := trackData{Tracked: t, Token: token, Carrier: b.Name, zone: b.Location}
 	if s.cfg.Documents != nil && t.Status == connect.StatusDelivered {
 		d.PDF = s.path("/track/%s/proof.pdf", token)
 	}
