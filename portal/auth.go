@@ -89,7 +89,7 @@ func (s *server) member(h memberFunc) http.Handler {
 		if m.SecondStep == connect.SecondStepEnroll && !s.enrolling(r) {
 			// The dispatcher requires two-factor sign-in of the client's team since
 			// the member signed in (or the member turned it off): set it up first.
-			s.setFlash(w, flash{Message: "Your dispatcher requires two-factor sign-in: set it up to go on.", Error: true})
+			s.setFlash(w, flash{Message: s.t(r, "Your dispatcher requires two-factor sign-in: set it up to go on."), Error: true})
 			s.redirect(w, r, s.path("/settings/account"))
 			return
 		}

@@ -71,7 +71,7 @@ func (s *server) confirmed(w http.ResponseWriter, r *http.Request, c confirmatio
 	if c.Back == "" {
 		c.Back = s.sameSiteReferer(r)
 	}
-	s.render(w, r, http.StatusOK, "confirm", &page{Title: c.Question, Data: c})
+	s.render(w, r, http.StatusOK, "confirm", &page{Title: s.t(r, c.Question), Data: c})
 	return false
 }
 

@@ -33,17 +33,17 @@ func (s *server) deliveriesPage(w http.ResponseWriter, r *http.Request, a connec
 		return err
 	}
 	d.Entries, d.Next = list.Entries, list.Next
-	s.render(w, r, http.StatusOK, "deliveries", &page{Title: "Deliveries", Tab: "deliveries", Data: d})
+	s.render(w, r, http.StatusOK, "deliveries", &page{Title: s.t(r, "Deliveries"), Tab: "deliveries", Data: d})
 	return nil
 }
 
 // retryDelivery and discardDelivery act on one delivery of the account.
 func (s *server) retryDelivery(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
-	return s.actOnDelivery(w, r, a, s.svc.RetryOutbox, "Delivery retried: it goes out again now.")
+	return s.actOnDelivery(w, r, a, s.svc.RetryOutbox, msg("Delivery retried: it goes out again now."))
 }
 
 func (s *server) discardDelivery(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
-	return s.actOnDelivery(w, r, a, s.svc.DiscardOutbox, "Delivery discarded: it will not be sent.")
+	return s.actOnDelivery(w, r, a, s.svc.DiscardOutbox, msg("Delivery discarded: it will not be sent."))
 }
 
 func (s *server) actOnDelivery(w http.ResponseWriter, r *http.Request, a connect.Actor,
@@ -51,7 +51,7 @@ func (s *server) actOnDelivery(w http.ResponseWriter, r *http.Request, a connect
 	if err := act(r.Context(), a, r.PathValue("id")); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: done})
+	s.setFlash(w, flash{Message: s.t(r, done)})
 	s.redirect(w, r, s.localNext(r.PostFormValue("next"), s.path("/dispatch/deliveries")))
 	return nil
 }

@@ -55,7 +55,7 @@ func (s *server) showClients(w http.ResponseWriter, r *http.Request, a connect.A
 	if d.Depots, err = s.depots(r.Context(), a); err != nil {
 		return err
 	}
-	s.render(w, r, status, "clients", &page{Title: "Clients", Tab: "clients", Data: d})
+	s.render(w, r, status, "clients", &page{Title: s.t(r, "Clients"), Tab: "clients", Data: d})
 	return nil
 }
 
@@ -133,7 +133,7 @@ func (s *server) inviteClient(w http.ResponseWriter, r *http.Request, a connect.
 		}
 		return err
 	}
-	s.setFlash(w, flash{Message: inviteMessage(issued, p.Email), Secret: s.inviteLink(issued)})
+	s.setFlash(w, flash{Message: s.inviteMessage(r, issued, p.Email), Secret: s.inviteLink(issued)})
 	s.redirect(w, r, s.path("/dispatch/clients"))
 	return nil
 }
@@ -171,7 +171,7 @@ func (s *server) clientPage(w http.ResponseWriter, r *http.Request, a connect.Ac
 	if d.Depots, err = s.depots(r.Context(), a); err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "client", &page{Title: c.Name, Tab: "clients", Data: d})
+	s.render(w, r, http.StatusOK, "client", &page{Title: s.t(r, "Client {{.Name}}", "Name", c.Name), Tab: "clients", Data: d})
 	return nil
 }
 
@@ -192,7 +192,7 @@ func (s *server) updateClient(w http.ResponseWriter, r *http.Request, a connect.
 	if _, err := s.svc.UpdateClient(r.Context(), a, id, ch); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Client settings saved."})
+	s.setFlash(w, flash{Message: s.t(r, "Client settings saved.")})
 	s.redirect(w, r, s.path("/dispatch/clients/%s", id))
 	return nil
 }
@@ -202,7 +202,7 @@ func (s *server) disableClient(w http.ResponseWriter, r *http.Request, a connect
 	if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: c.Name + " is disabled: its team cannot use the portal."})
+	s.setFlash(w, flash{Message: s.t(r, "{{.Client}} is disabled: its team cannot use the portal.", "Client", c.Name)})
 	s.redirect(w, r, s.path("/dispatch/clients/%s", c.ID))
 	return nil
 }
@@ -219,7 +219,7 @@ func (s *server) enableClient(w http.ResponseWriter, r *http.Request, a connect.
 	if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: c.Name + " is enabled again."})
+	s.setFlash(w, flash{Message: s.t(r, "{{.Client}} is enabled again.", "Client", c.Name)})
 	s.redirect(w, r, s.path("/dispatch/clients/%s", c.ID))
 	return nil
 }
@@ -229,7 +229,7 @@ func (s *server) resendClientInvite(w http.ResponseWriter, r *http.Request, a co
 	if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "A new invitation replaces the old one. Its link (shown only now):", Secret: s.inviteLink(issued)})
+	s.setFlash(w, flash{Message: s.t(r, "A new invitation replaces the old one. Its link (shown only now):"), Secret: s.inviteLink(issued)})
 	s.redirect(w, r, s.localNext(r.PostFormValue("next"), s.path("/dispatch/clients")))
 	return nil
 }
@@ -238,7 +238,7 @@ func (s *server) revokeClientInvite(w http.ResponseWriter, r *http.Request, a co
 	if _, err := s.svc.RevokeInvite(r.Context(), a, connect.InviteID(r.PathValue("id"))); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Invitation revoked."})
+	s.setFlash(w, flash{Message: s.t(r, "Invitation revoked.")})
 	s.redirect(w, r, s.localNext(r.PostFormValue("next"), s.path("/dispatch/clients")))
 	return nil
 }
@@ -298,7 +298,7 @@ func (s *server) stopsPage(w http.ResponseWriter, r *http.Request, a connect.Act
 	if d.Depots, err = s.depots(r.Context(), a); err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "stops", &page{Title: "Unassigned stops", Tab: "stops", Data: d})
+	s.render(w, r, http.StatusOK, "stops", &page{Title: s.t(r, "Unassigned stops"), Tab: "stops", Data: d})
 	return nil
 }
 
@@ -307,7 +307,7 @@ func (s *server) moveStop(w http.ResponseWriter, r *http.Request, a connect.Acto
 	if _, err := s.svc.MoveToDepot(r.Context(), a, connect.OrderID(r.PathValue("id")), depot); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Stop moved to depot " + string(depot) + "."})
+	s.setFlash(w, flash{Message: s.t(r, "Stop moved to depot {{.Depot}}.", "Depot", string(depot))})
 	s.redirect(w, r, s.localNext(r.PostFormValue("next"), s.path("/dispatch/stops")))
 	return nil
 }
@@ -362,7 +362,7 @@ func (s *server) cancelStop(w http.ResponseWriter, r *http.Request, a connect.Ac
 	if _, err := s.svc.CancelOrder(r.Context(), a, connect.OrderID(r.PathValue("id")), strings.TrimSpace(r.PostFormValue("reason"))); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Stop cancelled."})
+	s.setFlash(w, flash{Message: s.t(r, "Stop cancelled.")})
 	s.redirect(w, r, s.localNext(r.PostFormValue("next"), s.path("/dispatch/stops")))
 	return nil
 }
@@ -380,7 +380,7 @@ type stopsImportData struct {
 }
 
 func (s *server) stopsImportPage(w http.ResponseWriter, r *http.Request, _ connect.Actor) error {
-	s.render(w, r, http.StatusOK, "stops-import", &page{Title: "Import stops", Tab: "stops-import", Data: stopsImportData{}})
+	s.render(w, r, http.StatusOK, "stops-import", &page{Title: s.t(r, "Import stops"), Tab: "stops-import", Data: stopsImportData{}})
 	return nil
 }
 
@@ -394,7 +394,7 @@ func (s *server) showStopsImport(w http.ResponseWriter, r *http.Request, d stops
 		}
 		d.Error = message(err)
 	}
-	s.render(w, r, status, "stops-import", &page{Title: "Import stops", Tab: "stops-import", Data: d})
+	s.render(w, r, status, "stops-import", &page{Title: s.t(r, "Import stops"), Tab: "stops-import", Data: d})
 	return nil
 }
 

@@ -134,9 +134,15 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	noStore(w)
-	s.render(w, r, status, "error", &page{Title: http.StatusText(status),
+	s.render(w, r, status, "error", &page{Title: s.t(r, http.StatusText(status)), // statusTexts
 		Data: errorPage{Status: status, Message: message(err), Fields: fieldErrors(err)}})
 }
+
+// statusTexts are the error pages' titles (http.StatusText), for the
+// translations test.
+var statusTexts = []string{msg("Bad Request"), msg("Unauthorized"), msg("Forbidden"), msg("Not Found"),
+	msg("Method Not Allowed"), msg("Conflict"), msg("Gone"), msg("Request Entity Too Large"), msg("Unsupported Media Type"),
+	msg("Unprocessable Entity"), msg("Too Many Requests"), msg("Internal Server Error"), msg("Service Unavailable")}
 
 type errorPage struct {
 	Status  int

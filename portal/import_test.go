@@ -175,7 +175,7 @@ func TestImportLetsTheUserChooseTheSheetsAndTheHiddenRows(t *testing.T) {
 	preview := b.get(loc+"/preview").is(t, http.StatusOK)
 	preview.has(t, `id="rows-read">2<`, `id="sheets"`, `value="Week 1" id="sheet-0" checked`,
 		`value="Week 2" id="sheet-1">`, "the same columns: can be imported with it", "other columns: import it on its own",
-		`<span class="badge">hidden</span>`, `id="skip-hidden"`, "Leave out the 1 rows the sheet hides")
+		`<span class="badge">hidden</span>`, `id="skip-hidden"`, "Leave out the 1 row the sheet hides")
 
 	// Both weeks: back to the columns, then a preview of both, rows named by sheet.
 	r = b.post(loc+"/sheets", url.Values{"sheet": {"Week 1", "Week 2"}})

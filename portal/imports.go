@@ -30,7 +30,7 @@ func (s *server) importPage(w http.ResponseWriter, r *http.Request, v *viewer) e
 	if !v.CanUpload() {
 		return connect.Errorf(connect.Forbidden, "your dispatcher has not enabled order uploads for %s", v.Client.Name)
 	}
-	s.render(w, r, http.StatusOK, "import", &page{Title: "Import orders from a spreadsheet", Tab: "orders",
+	s.render(w, r, http.StatusOK, "import", &page{Title: s.t(r, "Import orders from a spreadsheet"), Tab: "orders",
 		Data: struct{ Error string }{}})
 	return nil
 }
@@ -75,7 +75,7 @@ func (s *server) uploadImport(w http.ResponseWriter, r *http.Request, v *viewer)
 	}
 	fail := func(err error) error {
 		if st := httpStatus(err); st == http.StatusUnprocessableEntity || st == http.StatusRequestEntityTooLarge {
-			s.render(w, r, st, "import", &page{Title: "Import orders from a spreadsheet", Tab: "orders",
+			s.render(w, r, st, "import", &page{Title: s.t(r, "Import orders from a spreadsheet"), Tab: "orders",
 				Data: struct{ Error string }{message(err)}})
 			return nil
 		}
@@ -158,7 +158,7 @@ func (s *server) mappingPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 			}
 		}
 	}
-	s.render(w, r, http.StatusOK, "mapping", &page{Title: "Check the columns", Tab: "orders", Data: d})
+	s.render(w, r, http.StatusOK, "mapping", &page{Title: s.t(r, "Check the columns"), Tab: "orders", Data: d})
 	return nil
 }
 
@@ -251,7 +251,7 @@ func (s *server) previewPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if len(d.Warnings) > maxShownWarnings {
 		d.Warnings, d.MoreWarn = d.Warnings[:maxShownWarnings], len(d.Warnings)-maxShownWarnings+res.MoreWarnings
 	}
-	s.render(w, r, http.StatusOK, "preview", &page{Title: "Preview the import", Tab: "orders", Data: d})
+	s.render(w, r, http.StatusOK, "preview", &page{Title: s.t(r, "Preview the import"), Tab: "orders", Data: d})
 	return nil
 }
 
@@ -478,7 +478,7 @@ func (s *server) progressPage(w http.ResponseWriter, r *http.Request, v *viewer)
 		s.exportProgressPage(w, r, u, st)
 		return nil
 	}
-	s.render(w, r, http.StatusOK, "progress", &page{Title: "Importing", Tab: "orders", Data: struct {
+	s.render(w, r, http.StatusOK, "progress", &page{Title: s.t(r, "Importing"), Tab: "orders", Data: struct {
 		U  *upload
 		St jobState
 	}{u, st}})
@@ -590,7 +590,7 @@ func (s *server) resultPage(w http.ResponseWriter, r *http.Request, v *viewer) e
 		d.Error = message(jerr)
 	}
 	d.Errors, d.More = shownErrors(res)
-	s.render(w, r, http.StatusOK, "result", &page{Title: "Import finished", Tab: "orders", Data: d})
+	s.render(w, r, http.StatusOK, "result", &page{Title: s.t(r, "Import finished"), Tab: "orders", Data: d})
 	return nil
 }
 

@@ -46,7 +46,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "home", &page{Title: "Home", Tab: "home", Data: h})
+	s.render(w, r, http.StatusOK, "home", &page{Title: s.t(r, "Home"), Tab: "home", Data: h})
 	return nil
 }
 
@@ -98,7 +98,7 @@ func (s *server) showOrders(w http.ResponseWriter, r *http.Request, v *viewer, v
 	if failure != nil {
 		d.Error, d.Errors = message(failure), fieldErrors(failure)
 	}
-	s.render(w, r, status, "orders", &page{Title: "Orders", Tab: "orders", Data: d})
+	s.render(w, r, status, "orders", &page{Title: s.t(r, "Orders"), Tab: "orders", Data: d})
 	return nil
 }
 
@@ -118,7 +118,7 @@ func (s *server) submitOrders(w http.ResponseWriter, r *http.Request, v *viewer)
 		}
 		return err
 	}
-	s.setFlash(w, flash{Message: plural(len(out), "order", "orders") + " submitted for delivery."})
+	s.setFlash(w, flash{Message: s.tn(r, "{{.Count}} order submitted for delivery.", "{{.Count}} orders submitted for delivery.", len(out))})
 	s.redirect(w, r, s.path("/orders?view=active"))
 	return nil
 }
@@ -154,7 +154,7 @@ func (s *server) newOrderPage(w http.ResponseWriter, r *http.Request, v *viewer)
 	if err := s.startFrom(r, v, &d); err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "order-form", &page{Title: "Add an order", Tab: "orders", Data: d})
+	s.render(w, r, http.StatusOK, "order-form", &page{Title: s.t(r, "Add an order"), Tab: "orders", Data: d})
 	return nil
 }
 
@@ -168,12 +168,12 @@ func (s *server) formFailure(w http.ResponseWriter, r *http.Request, v *viewer, 
 	d.Errors = formErrors(err)
 	d.Error = message(err)
 	if len(d.Errors) > 0 {
-		d.Error = "Please correct the fields marked below."
+		d.Error = s.t(r, "Please correct the fields marked below.")
 	}
 	d.Required = v.Client.Settings.RequiredFields.Required()
-	title := "Add an order"
+	title := s.t(r, "Add an order")
 	if d.Order != nil {
-		title = "Edit order"
+		title = s.t(r, "Edit order")
 	}
 	s.render(w, r, st, "order-form", &page{Title: title, Tab: "orders", Data: d})
 	return nil
@@ -189,7 +189,7 @@ func (s *server) createOrder(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if err != nil {
 		return s.formFailure(w, r, v, d, err)
 	}
-	s.setFlash(w, flash{Message: "Draft order added. Submit it for delivery when it is ready."})
+	s.setFlash(w, flash{Message: s.t(r, "Draft order added. Submit it for delivery when it is ready.")})
 	s.redirect(w, r, s.path("/orders/%s", o.ID))
 	return nil
 }
@@ -202,7 +202,7 @@ func (s *server) editOrderPage(w http.ResponseWriter, r *http.Request, v *viewer
 	if o.Status != connect.StatusDraft {
 		return connect.Errorf(connect.Conflict, "only drafts can be edited; this order is %s", o.Status.Label())
 	}
-	s.render(w, r, http.StatusOK, "order-form", &page{Title: "Edit order", Tab: "orders", Data: orderFormData{
+	s.render(w, r, http.StatusOK, "order-form", &page{Title: s.t(r, "Edit order"), Tab: "orders", Data: orderFormData{
 		Action: s.path("/orders/%s/edit", o.ID), Order: o, Version: o.Version, Values: orderValues(o.OrderInput),
 		Required: v.Client.Settings.RequiredFields.Required()}})
 	return nil
@@ -223,7 +223,7 @@ func (s *server) updateOrder(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if _, err := s.svc.UpdateDraft(r.Context(), v.Actor, id, version, in); err != nil {
 		return s.formFailure(w, r, v, d, err)
 	}
-	s.setFlash(w, flash{Message: "Draft order saved."})
+	s.setFlash(w, flash{Message: s.t(r, "Draft order saved.")})
 	s.redirect(w, r, s.path("/orders/%s", id))
 	return nil
 }
@@ -233,7 +233,7 @@ func (s *server) deleteOrder(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if err := s.svc.DeleteDraft(r.Context(), v.Actor, connect.OrderID(r.PathValue("id")), version); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Draft order deleted."})
+	s.setFlash(w, flash{Message: s.t(r, "Draft order deleted.")})
 	s.redirect(w, r, s.path("/orders?view=drafts"))
 	return nil
 }
@@ -243,7 +243,7 @@ func (s *server) submitOrder(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if _, err := s.svc.SubmitOrders(r.Context(), v.Actor, []connect.OrderID{id}); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Order submitted for delivery."})
+	s.setFlash(w, flash{Message: s.t(r, "Order submitted for delivery.")})
 	s.redirect(w, r, s.path("/orders/%s", id))
 	return nil
 }
@@ -253,7 +253,7 @@ func (s *server) withdrawOrder(w http.ResponseWriter, r *http.Request, v *viewer
 	if _, err := s.svc.Withdraw(r.Context(), v.Actor, id); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Order withdrawn: it is a draft again."})
+	s.setFlash(w, flash{Message: s.t(r, "Order withdrawn: it is a draft again.")})
 	s.redirect(w, r, s.localNext(r.PostFormValue("next"), s.path("/orders/%s", id)))
 	return nil
 }
@@ -346,7 +346,7 @@ func (s *server) orderPage(w http.ResponseWriter, r *http.Request, v *viewer) er
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "order", &page{Title: "Order " + orderName(d.O), Tab: "orders", Data: d})
+	s.render(w, r, http.StatusOK, "order", &page{Title: s.t(r, "Order {{.Ref}}", "Ref", orderName(d.O)), Tab: "orders", Data: d})
 	return nil
 }
 
@@ -427,9 +427,9 @@ func (s *server) createTrackingLink(w http.ResponseWriter, r *http.Request, v *v
 	if link == "" {
 		link = s.links.Tracking(l.Token)
 	}
-	msg := "Tracking link created. Share it with the recipient; it is shown only now."
+	msg := s.t(r, "Tracking link created. Share it with the recipient; it is shown only now.")
 	if len(l.Link.Sealed) > 0 {
-		msg = "Tracking link created. Share it with the recipient; you can copy it again below while it is active."
+		msg = s.t(r, "Tracking link created. Share it with the recipient; you can copy it again below while it is active.")
 	}
 	s.setFlash(w, flash{Message: msg, Secret: link})
 	s.redirect(w, r, s.path("/orders/%s", id))
@@ -441,7 +441,7 @@ func (s *server) revokeTrackingLink(w http.ResponseWriter, r *http.Request, v *v
 	if _, err := s.svc.RevokeTrackingLink(r.Context(), v.Actor, id, connect.TrackingLinkID(r.PathValue("link"))); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Tracking link revoked: it no longer opens."})
+	s.setFlash(w, flash{Message: s.t(r, "Tracking link revoked: it no longer opens.")})
 	s.redirect(w, r, s.path("/orders/%s", id))
 	return nil
 }
@@ -625,6 +625,6 @@ func (s *server) glossaryPage(w http.ResponseWriter, r *http.Request) error {
 			d.Required = cl.Settings.RequiredFields.Required()
 		}
 	}
-	s.render(w, r, http.StatusOK, "glossary", &page{Title: "Spreadsheet glossary", Data: d})
+	s.render(w, r, http.StatusOK, "glossary", &page{Title: s.t(r, "Spreadsheet glossary"), Data: d})
 	return nil
 }

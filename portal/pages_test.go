@@ -170,7 +170,7 @@ func TestAddAnOrderByHandShowsFieldErrorsBesideInputs(t *testing.T) {
 	r = b.post("/orders/new", url.Values{"id": {"M-1"}, "address_line_1": {"1 Main St"}, "zip": {"12345"}, "size": {"1.5"},
 		"package_count": {"2"}, "products": {"2 x Apples [SKU: A-1]\nPears"}, "stop_type": {"pickup"}})
 	page := b.follow(r).is(t, http.StatusOK)
-	page.has(t, "Order M-1", "Draft order added", "2 × Apples (A-1)", "1 × Pears", "pickup")
+	page.has(t, "Order M-1", "Draft order added", "2 × Apples (A-1)", "1 × Pears", "Pickup")
 
 	// A second order with the same Id is a conflict, shown on the form.
 	b.post("/orders/new", url.Values{"id": {"M-1"}, "address_line_1": {"2 Main St"}, "zip": {"1"}}).is(t, http.StatusConflict)

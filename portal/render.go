@@ -462,7 +462,7 @@ var fieldLabels = map[connect.Field]string{
 	connect.FieldStopType:       msg("Type of stop"),
 	connect.FieldRecipientEmail: msg("Recipient Email Address"),
 	connect.FieldRecipientPhone: msg("Recipient Phone Number"),
-	connect.FieldRef:            msg("Id"),
+	connect.FieldRef:            msg("Order Id"), // go-i18n reserves "Id" as a key
 	connect.FieldPackageCount:   msg("Package Count"),
 	connect.FieldProducts:       msg("Products"),
 	connect.FieldLatitude:       msg("Latitude"),

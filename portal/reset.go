@@ -17,7 +17,7 @@ type forgotForm struct {
 }
 
 func (s *server) forgotPage(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, "forgot", &page{Title: "Forgot password", Data: forgotForm{}})
+	s.render(w, r, http.StatusOK, "forgot", &page{Title: s.t(r, "Forgot password"), Data: forgotForm{}})
 	return nil
 }
 
@@ -30,14 +30,14 @@ func (s *server) forgot(w http.ResponseWriter, r *http.Request) error {
 	at, wait, ok := s.beginAttempt(r, "reset", email)
 	if !ok {
 		f.Error = tooMany(w, wait)
-		s.render(w, r, http.StatusTooManyRequests, "forgot", &page{Title: "Forgot password", Data: f})
+		s.render(w, r, http.StatusTooManyRequests, "forgot", &page{Title: s.t(r, "Forgot password"), Data: f})
 		return nil
 	}
 	at.failed() // counted whatever the answer: a request is never "right"
 	if err := s.svc.RequestPasswordReset(r.Context(), email); err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "forgot", &page{Title: "Forgot password", Data: forgotForm{Sent: true}})
+	s.render(w, r, http.StatusOK, "forgot", &page{Title: s.t(r, "Forgot password"), Data: forgotForm{Sent: true}})
 	return nil
 }
 
@@ -56,7 +56,7 @@ func (s *server) resetPage(w http.ResponseWriter, r *http.Request) error {
 		return s.resetRefused(w, r, f, err)
 	}
 	f.For = m
-	s.render(w, r, http.StatusOK, "reset", &page{Title: "Set a new password", Data: f})
+	s.render(w, r, http.StatusOK, "reset", &page{Title: s.t(r, "Set a new password"), Data: f})
 	return nil
 }
 
@@ -66,7 +66,7 @@ func (s *server) reset(w http.ResponseWriter, r *http.Request) error {
 	f := resetForm{Token: r.PathValue("token")}
 	if _, wait, ok := s.beginAttempt(r, "reset-link", ""); !ok {
 		f.Error = tooMany(w, wait)
-		s.render(w, r, http.StatusTooManyRequests, "reset", &page{Title: "Set a new password", Data: f})
+		s.render(w, r, http.StatusTooManyRequests, "reset", &page{Title: s.t(r, "Set a new password"), Data: f})
 		return nil
 	}
 	err := s.svc.ResetPassword(r.Context(), f.Token, r.PostFormValue("password"))
@@ -74,16 +74,16 @@ func (s *server) reset(w http.ResponseWriter, r *http.Request) error {
 		f.For, _ = s.svc.PasswordResetFor(r.Context(), f.Token)
 		f.Error, f.Errors = message(err), formErrors(err)
 		if len(f.Errors) > 0 {
-			f.Error = "Please correct the fields below."
+			f.Error = s.t(r, "Please correct the fields below.")
 		}
-		s.render(w, r, http.StatusUnprocessableEntity, "reset", &page{Title: "Set a new password", Data: f})
+		s.render(w, r, http.StatusUnprocessableEntity, "reset", &page{Title: s.t(r, "Set a new password"), Data: f})
 		return nil
 	}
 	if err != nil {
 		return s.resetRefused(w, r, f, err)
 	}
 	s.endSession(w)
-	s.setFlash(w, flash{Message: "Your password is set, and you are signed out everywhere. Sign in with the new one."})
+	s.setFlash(w, flash{Message: s.t(r, "Your password is set, and you are signed out everywhere. Sign in with the new one.")})
 	s.redirect(w, r, s.path("/signin"))
 	return nil
 }
@@ -95,6 +95,6 @@ func (s *server) resetRefused(w http.ResponseWriter, r *http.Request, f resetFor
 		return err
 	}
 	f.Error = message(err)
-	s.render(w, r, status, "reset", &page{Title: "Set a new password", Data: f})
+	s.render(w, r, status, "reset", &page{Title: s.t(r, "Set a new password"), Data: f})
 	return nil
 }

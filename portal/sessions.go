@@ -39,7 +39,7 @@ func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, v *viewer
 	if d.TwoFactor, err = s.svc.TwoFactorStatus(r.Context(), v.Actor); err != nil {
 		return err
 	}
-	s.render(w, r, status, "account", &page{Title: "Your account", Tab: "settings", Data: d})
+	s.render(w, r, status, "account", &page{Title: s.t(r, "Your account"), Tab: "settings", Data: d})
 	return nil
 }
 
@@ -52,11 +52,11 @@ func (s *server) endOneSession(w http.ResponseWriter, r *http.Request, v *viewer
 	}
 	if id == v.Actor.Session {
 		s.endSession(w)
-		s.setFlash(w, flash{Message: "You are signed out."})
+		s.setFlash(w, flash{Message: s.t(r, "You are signed out.")})
 		s.redirect(w, r, s.path("/signin"))
 		return nil
 	}
-	s.setFlash(w, flash{Message: "That device is signed out."})
+	s.setFlash(w, flash{Message: s.t(r, "That device is signed out.")})
 	s.redirect(w, r, s.path("/settings/account"))
 	return nil
 }
@@ -66,7 +66,7 @@ func (s *server) endOtherSessions(w http.ResponseWriter, r *http.Request, v *vie
 	if _, err := s.svc.EndOtherSessions(r.Context(), v.Actor); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "You are signed out everywhere else."})
+	s.setFlash(w, flash{Message: s.t(r, "You are signed out everywhere else.")})
 	s.redirect(w, r, s.path("/settings/account"))
 	return nil
 }

@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -48,7 +47,7 @@ func (s *server) showTeam(w http.ResponseWriter, r *http.Request, v *viewer, sta
 			return err
 		}
 	}
-	s.render(w, r, status, "team", &page{Title: "Team members", Tab: "settings", Data: d})
+	s.render(w, r, status, "team", &page{Title: s.t(r, "Team members"), Tab: "settings", Data: d})
 	return nil
 }
 
@@ -63,7 +62,7 @@ func (s *server) inviteMember(w http.ResponseWriter, r *http.Request, v *viewer)
 		}
 		return err
 	}
-	s.setFlash(w, flash{Message: inviteMessage(issued, email), Secret: s.inviteLink(issued)})
+	s.setFlash(w, flash{Message: s.inviteMessage(r, issued, email), Secret: s.inviteLink(issued)})
 	s.redirect(w, r, s.path("/settings/team"))
 	return nil
 }
@@ -76,11 +75,11 @@ func (s *server) inviteLink(issued *connect.IssuedInvite) string {
 	return s.links.Invite(issued.Token)
 }
 
-func inviteMessage(issued *connect.IssuedInvite, email string) string {
+func (s *server) inviteMessage(r *http.Request, issued *connect.IssuedInvite, email string) string {
 	if email != "" {
-		return fmt.Sprintf("Invitation ready for %s. If it was not emailed, share this link (shown only now):", email)
+		return s.t(r, "Invitation ready for {{.Email}}. If it was not emailed, share this link (shown only now):", "Email", email)
 	}
-	return "Invitation link ready. Anyone with this link can join your team, once: share it with that person only (it is shown only now):"
+	return s.t(r, "Invitation link ready. Anyone with this link can join your team, once: share it with that person only (it is shown only now):")
 }
 
 func (s *server) resendMemberInvite(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -88,7 +87,7 @@ func (s *server) resendMemberInvite(w http.ResponseWriter, r *http.Request, v *v
 	if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "A new invitation replaces the old one. Its link (shown only now):", Secret: s.inviteLink(issued)})
+	s.setFlash(w, flash{Message: s.t(r, "A new invitation replaces the old one. Its link (shown only now):"), Secret: s.inviteLink(issued)})
 	s.redirect(w, r, s.path("/settings/team"))
 	return nil
 }
@@ -97,7 +96,7 @@ func (s *server) revokeMemberInvite(w http.ResponseWriter, r *http.Request, v *v
 	if _, err := s.svc.RevokeInvite(r.Context(), v.Actor, connect.InviteID(r.PathValue("id"))); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Invitation revoked."})
+	s.setFlash(w, flash{Message: s.t(r, "Invitation revoked.")})
 	s.redirect(w, r, s.path("/settings/team"))
 	return nil
 }
@@ -107,16 +106,20 @@ func (s *server) changeRole(w http.ResponseWriter, r *http.Request, v *viewer) e
 	if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: fmt.Sprintf("%s is now %s.", m.Name, withArticle(string(m.Role)))})
+	s.setFlash(w, flash{Message: s.roleChanged(r, m)})
 	s.redirect(w, r, s.path("/settings/team"))
 	return nil
 }
 
-func withArticle(role string) string {
-	if strings.HasPrefix(role, "a") || strings.HasPrefix(role, "o") {
-		return "an " + role
+// roleChanged says a member's new role.
+func (s *server) roleChanged(r *http.Request, m *connect.Member) string {
+	switch m.Role {
+	case connect.RoleAdmin:
+		return s.t(r, "{{.Name}} is now an admin.", "Name", m.Name)
+	case connect.RoleOwner:
+		return s.t(r, "{{.Name}} is now the owner.", "Name", m.Name)
 	}
-	return "a " + role
+	return s.t(r, "{{.Name}} is now a member.", "Name", m.Name)
 }
 
 func (s *server) removeMember(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -126,11 +129,11 @@ func (s *server) removeMember(w http.ResponseWriter, r *http.Request, v *viewer)
 	}
 	if id == v.Actor.Member {
 		s.endSession(w)
-		s.setFlash(w, flash{Message: "You left the team of " + v.Client.Name + "."})
+		s.setFlash(w, flash{Message: s.t(r, "You left the team of {{.Client}}.", "Client", v.Client.Name)})
 		s.redirect(w, r, s.path("/signin"))
 		return nil
 	}
-	s.setFlash(w, flash{Message: "Member removed: they are signed out at once."})
+	s.setFlash(w, flash{Message: s.t(r, "Member removed: they are signed out at once.")})
 	s.redirect(w, r, s.path("/settings/team"))
 	return nil
 }
@@ -147,9 +150,9 @@ func (s *server) resetTwoFactor(w http.ResponseWriter, r *http.Request, a connec
 	if err != nil {
 		return err
 	}
-	msg := "Two-factor sign-in reset: the member is signed out everywhere, and signs in with their password next."
+	msg := s.t(r, "Two-factor sign-in reset: the member is signed out everywhere, and signs in with their password next.")
 	if !done {
-		msg = "That member does not sign in with two factors: nothing changed."
+		msg = s.t(r, "That member does not sign in with two factors: nothing changed.")
 	}
 	s.setFlash(w, flash{Message: msg})
 	s.redirect(w, r, back)
@@ -161,7 +164,7 @@ func (s *server) transferOwnership(w http.ResponseWriter, r *http.Request, v *vi
 	if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: m.Name + " is the team owner now; you are an admin."})
+	s.setFlash(w, flash{Message: s.t(r, "{{.Name}} is the team owner now; you are an admin.", "Name", m.Name)})
 	s.redirect(w, r, s.path("/settings/team"))
 	return nil
 }
@@ -182,7 +185,7 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request, v *viewe
 		}
 		return s.renderAccount(w, r, v, st, accountData{Error: message(err), Errors: formErrors(err)})
 	}
-	s.setFlash(w, flash{Message: "Password changed. You are signed out everywhere else."})
+	s.setFlash(w, flash{Message: s.t(r, "Password changed. You are signed out everywhere else.")})
 	s.redirect(w, r, s.path("/settings/account"))
 	return nil
 }
@@ -204,7 +207,7 @@ func (s *server) integrationsPage(w http.ResponseWriter, r *http.Request, v *vie
 	if d.Webhooks, err = s.webhooksSection(r, v); err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "integrations", &page{Title: "Integrations", Tab: "settings", Data: d})
+	s.render(w, r, http.StatusOK, "integrations", &page{Title: s.t(r, "Integrations"), Tab: "settings", Data: d})
 	return nil
 }
 
@@ -230,7 +233,7 @@ func (s *server) updateFulfillment(w http.ResponseWriter, r *http.Request, v *vi
 	if _, err := s.svc.UpdateFulfillment(r.Context(), v.Actor, f); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Shopify settings saved."})
+	s.setFlash(w, flash{Message: s.t(r, "Shopify settings saved.")})
 	s.redirect(w, r, s.path("/settings/integrations"))
 	return nil
 }
@@ -239,7 +242,7 @@ func (s *server) disconnectShopify(w http.ResponseWriter, r *http.Request, v *vi
 	if _, err := s.svc.UnlinkShopify(r.Context(), v.Actor); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Shopify store disconnected."})
+	s.setFlash(w, flash{Message: s.t(r, "Shopify store disconnected.")})
 	s.redirect(w, r, s.path("/settings/integrations"))
 	return nil
 }
@@ -249,7 +252,7 @@ func (s *server) createAPIKey(w http.ResponseWriter, r *http.Request, v *viewer)
 	if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: fmt.Sprintf("API key %q created. Copy it now: it is shown only once.", k.Key.Name), Secret: k.Token})
+	s.setFlash(w, flash{Message: s.t(r, "API key “{{.Name}}” created. Copy it now: it is shown only once.", "Name", k.Key.Name), Secret: k.Token})
 	s.redirect(w, r, s.path("/settings/integrations"))
 	return nil
 }
@@ -259,7 +262,7 @@ func (s *server) revokeAPIKey(w http.ResponseWriter, r *http.Request, v *viewer)
 	if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: fmt.Sprintf("API key %q revoked: it stops working at once.", k.Name)})
+	s.setFlash(w, flash{Message: s.t(r, "API key “{{.Name}}” revoked: it stops working at once.", "Name", k.Name)})
 	s.redirect(w, r, s.path("/settings/integrations"))
 	return nil
 }
@@ -288,7 +291,7 @@ func (s *server) showShopify(w http.ResponseWriter, r *http.Request, v *viewer, 
 	default:
 		d.Page = p
 	}
-	s.render(w, r, status, "shopify", &page{Title: "Import from Shopify", Tab: "orders", Data: d})
+	s.render(w, r, status, "shopify", &page{Title: s.t(r, "Import from Shopify"), Tab: "orders", Data: d})
 	return nil
 }
 

@@ -73,7 +73,7 @@ func TestABulkShopifyImportRunsAsAJob(t *testing.T) {
 		t.Fatalf("the bulk import sent the member to %q, want an import's progress page", progress)
 	}
 	job := strings.TrimSuffix(progress, "/progress")
-	b.get(progress).is(t, http.StatusOK).has(t, "Importing 5000 Shopify orders", "of 5000 rows read")
+	b.get(progress).is(t, http.StatusOK).has(t, "Importing 5000 Shopify orders", "of 5,000 rows read")
 
 	status := func() map[string]any {
 		t.Helper()

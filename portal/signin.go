@@ -33,7 +33,7 @@ type signInForm struct {
 }
 
 func (s *server) signInPage(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, "signin", &page{Title: "Sign in",
+	s.render(w, r, http.StatusOK, "signin", &page{Title: s.t(r, "Sign in"),
 		Data: signInForm{Next: s.localNext(r.URL.Query().Get("next"), "")}})
 	return nil
 }
@@ -51,14 +51,14 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {
 	at, wait, ok := s.beginAttempt(r, "signin", email)
 	if !ok {
 		f.Error = tooMany(w, wait)
-		s.render(w, r, http.StatusTooManyRequests, "signin", &page{Title: "Sign in", Data: f})
+		s.render(w, r, http.StatusTooManyRequests, "signin", &page{Title: s.t(r, "Sign in"), Data: f})
 		return nil
 	}
 	ms, err := s.svc.SignIn(r.Context(), email, password)
 	if isCode(err, connect.Forbidden) {
 		at.failed()
 		f.Error = message(err)
-		s.render(w, r, http.StatusUnauthorized, "signin", &page{Title: "Sign in", Data: f})
+		s.render(w, r, http.StatusUnauthorized, "signin", &page{Title: s.t(r, "Sign in"), Data: f})
 		return nil
 	} else if err != nil {
 		return err
@@ -101,7 +101,7 @@ func (s *server) choosePage(w http.ResponseWriter, r *http.Request) error {
 		s.redirect(w, r, s.path("/signin"))
 		return nil
 	}
-	s.render(w, r, http.StatusOK, "choose", &page{Title: "Choose a team", Data: c})
+	s.render(w, r, http.StatusOK, "choose", &page{Title: s.t(r, "Choose a team"), Data: c})
 	return nil
 }
 
@@ -135,7 +135,7 @@ func (s *server) signOut(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	s.setFlash(w, flash{Message: "You are signed out."})
+	s.setFlash(w, flash{Message: s.t(r, "You are signed out.")})
 	s.redirect(w, r, s.path("/signin"))
 	return nil
 }
@@ -168,7 +168,7 @@ func (s *server) invitePage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		f.Error = message(err)
-		s.render(w, r, status, "invite", &page{Title: "Sign up", Data: f})
+		s.render(w, r, status, "invite", &page{Title: s.t(r, "Sign up"), Data: f})
 		return nil
 	}
 	f.Invite, f.Email = inv, inv.Email
@@ -177,7 +177,7 @@ func (s *server) invitePage(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "invite", &page{Title: "Sign up", Data: f})
+	s.render(w, r, http.StatusOK, "invite", &page{Title: s.t(r, "Sign up"), Data: f})
 	return nil
 }
 
@@ -187,7 +187,7 @@ func (s *server) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 	f.Invite, _ = s.svc.Invitation(r.Context(), f.Token) // for the page shown again; nil when gone
 	if _, wait, ok := s.beginAttempt(r, "invite", f.Email); !ok {
 		f.Error = tooMany(w, wait)
-		s.render(w, r, http.StatusTooManyRequests, "invite", &page{Title: "Sign up", Data: f})
+		s.render(w, r, http.StatusTooManyRequests, "invite", &page{Title: s.t(r, "Sign up"), Data: f})
 		return nil
 	}
 	password := r.PostFormValue("password")
@@ -195,7 +195,7 @@ func (s *server) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 		password = ""
 	} else if password == "" {
 		f.Errors = map[string]string{"password": "is required"}
-		s.render(w, r, http.StatusUnprocessableEntity, "invite", &page{Title: "Sign up", Data: f})
+		s.render(w, r, http.StatusUnprocessableEntity, "invite", &page{Title: s.t(r, "Sign up"), Data: f})
 		return nil
 	}
 	acc, err := s.svc.AcceptInvite(r.Context(), f.Token, connect.SignUp{Name: f.Name, Email: f.Email, Password: password})
@@ -206,14 +206,14 @@ func (s *server) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Error, f.Errors = message(err), formErrors(err)
 		if len(f.Errors) > 0 {
-			f.Error = "Please correct the fields below."
+			f.Error = s.t(r, "Please correct the fields below.")
 		}
-		s.render(w, r, status, "invite", &page{Title: "Sign up", Data: f})
+		s.render(w, r, status, "invite", &page{Title: s.t(r, "Sign up"), Data: f})
 		return nil
 	}
 	if f.NoPassword {
 		// The host signs its members in: the new member goes through its sign-in.
-		s.setFlash(w, flash{Message: fmt.Sprintf("Welcome to %s, %s. Sign in to go on.", acc.Client.Name, acc.Member.Name)})
+		s.setFlash(w, flash{Message: s.t(r, "Welcome to {{.Client}}, {{.Name}}. Sign in to go on.", "Client", acc.Client.Name, "Name", acc.Member.Name)})
 		s.redirect(w, r, s.path("/home"))
 		return nil
 	}
@@ -224,10 +224,10 @@ func (s *server) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 	if err := s.startSession(w, r, acc.Actor); err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("Welcome to %s, %s.", acc.Client.Name, acc.Member.Name)
+	msg := s.t(r, "Welcome to {{.Client}}, {{.Name}}.", "Client", acc.Client.Name, "Name", acc.Member.Name)
 	if acc.Member.Role == connect.RoleOwner {
-		msg = fmt.Sprintf("Welcome, %s. Your client number is %s: your dispatcher uses it to link stops to you.",
-			acc.Member.Name, acc.Client.Number)
+		msg = s.t(r, "Welcome, {{.Name}}. Your client number is {{.Number}}: your dispatcher uses it to link stops to you.",
+			"Name", acc.Member.Name, "Number", acc.Client.Number)
 	}
 	s.setFlash(w, flash{Message: msg})
 	s.redirect(w, r, s.path("/home"))

@@ -90,7 +90,7 @@ func (s *server) codePage(w http.ResponseWriter, r *http.Request) error {
 		s.redirect(w, r, s.path("/signin"))
 		return nil
 	}
-	s.render(w, r, http.StatusOK, "twofactor-code", &page{Title: "Two-factor sign-in", Data: codeForm{}})
+	s.render(w, r, http.StatusOK, "twofactor-code", &page{Title: s.t(r, "Two-factor sign-in"), Data: codeForm{}})
 	return nil
 }
 
@@ -103,14 +103,14 @@ func (s *server) code(w http.ResponseWriter, r *http.Request) error {
 	}
 	at, wait, ok := s.beginAttempt(r, "signin", p.Email)
 	if !ok {
-		s.render(w, r, http.StatusTooManyRequests, "twofactor-code", &page{Title: "Two-factor sign-in",
+		s.render(w, r, http.StatusTooManyRequests, "twofactor-code", &page{Title: s.t(r, "Two-factor sign-in"),
 			Data: codeForm{Error: tooMany(w, wait)}})
 		return nil
 	}
 	err := s.svc.VerifyTwoFactor(r.Context(), p.actor(), r.PostFormValue("code"))
 	if isCode(err, connect.Forbidden) {
 		at.failed()
-		s.render(w, r, http.StatusUnauthorized, "twofactor-code", &page{Title: "Two-factor sign-in",
+		s.render(w, r, http.StatusUnauthorized, "twofactor-code", &page{Title: s.t(r, "Two-factor sign-in"),
 			Data: codeForm{Error: message(err)}})
 		return nil
 	} else if err != nil {
@@ -174,7 +174,7 @@ func (s *server) enrollPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "twofactor-enroll", &page{Title: "Set up two-factor sign-in",
+	s.render(w, r, http.StatusOK, "twofactor-enroll", &page{Title: s.t(r, "Set up two-factor sign-in"),
 		Data: newEnrollForm(en.Secret, en.URL, s.path("/signin/enroll"))})
 	return nil
 }
@@ -197,14 +197,14 @@ func (s *server) enroll(w http.ResponseWriter, r *http.Request) error {
 	at, wait, ok := s.beginAttempt(r, "signin", p.Email)
 	if !ok {
 		f.Error = tooMany(w, wait)
-		s.render(w, r, http.StatusTooManyRequests, "twofactor-enroll", &page{Title: "Set up two-factor sign-in", Data: f})
+		s.render(w, r, http.StatusTooManyRequests, "twofactor-enroll", &page{Title: s.t(r, "Set up two-factor sign-in"), Data: f})
 		return nil
 	}
 	codes, err := s.svc.ConfirmTwoFactor(r.Context(), p.actor(), r.PostFormValue("code"))
 	if isCode(err, connect.Forbidden) {
 		at.failed()
 		f.Error = message(err)
-		s.render(w, r, http.StatusUnauthorized, "twofactor-enroll", &page{Title: "Set up two-factor sign-in", Data: f})
+		s.render(w, r, http.StatusUnauthorized, "twofactor-enroll", &page{Title: s.t(r, "Set up two-factor sign-in"), Data: f})
 		return nil
 	} else if err != nil {
 		return err
@@ -213,7 +213,7 @@ func (s *server) enroll(w http.ResponseWriter, r *http.Request) error {
 	if err := s.finishSignIn(w, r, p); err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "twofactor-recovery", &page{Title: "Your recovery codes",
+	s.render(w, r, http.StatusOK, "twofactor-recovery", &page{Title: s.t(r, "Your recovery codes"),
 		Data: recoveryData{Codes: codes, Next: s.localNext(p.Next, s.path("/home"))}})
 	return nil
 }
@@ -261,7 +261,7 @@ func (s *server) disableTwoFactor(w http.ResponseWriter, r *http.Request, v *vie
 	} else if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Two-factor sign-in is off."})
+	s.setFlash(w, flash{Message: s.t(r, "Two-factor sign-in is off.")})
 	s.redirect(w, r, s.path("/settings/account"))
 	return nil
 }

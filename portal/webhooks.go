@@ -52,7 +52,7 @@ func (s *server) addWebhook(w http.ResponseWriter, r *http.Request, v *viewer) e
 	if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: fmt.Sprintf("Webhook endpoint %s added. Copy its signing secret now: it is shown only once.", issued.Webhook.URL),
+	s.setFlash(w, flash{Message: s.t(r, "Webhook endpoint {{.URL}} added. Copy its signing secret now: it is shown only once.", "URL", issued.Webhook.URL),
 		Secret: issued.Secret})
 	s.redirect(w, r, s.path("/settings/integrations/webhooks/%s", issued.Webhook.ID))
 	return nil
@@ -90,7 +90,7 @@ func (s *server) webhookPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "webhook", &page{Title: "Webhook endpoint", Tab: "settings",
+	s.render(w, r, http.StatusOK, "webhook", &page{Title: s.t(r, "Webhook endpoint"), Tab: "settings",
 		Data: webhookPageData{Hook: hook, Log: log, Events: connect.WebhookEventTypes()}})
 	return nil
 }
@@ -100,9 +100,9 @@ func (s *server) updateWebhook(w http.ResponseWriter, r *http.Request, v *viewer
 	if err != nil {
 		return err
 	}
-	msg := "Webhook endpoint saved."
+	msg := s.t(r, "Webhook endpoint saved.")
 	if hook.Paused {
-		msg = "Webhook endpoint saved; it is paused."
+		msg = s.t(r, "Webhook endpoint saved; it is paused.")
 	}
 	s.setFlash(w, flash{Message: msg})
 	s.redirect(w, r, s.path("/settings/integrations/webhooks/%s", hook.ID))
@@ -115,7 +115,7 @@ func (s *server) testWebhook(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: fmt.Sprintf("Test event %s is on its way; its outcome shows in the log below.", msg)})
+	s.setFlash(w, flash{Message: s.t(r, "Test event {{.Event}} is on its way; its outcome shows in the log below.", "Event", msg)})
 	s.redirect(w, r, s.path("/settings/integrations/webhooks/%s", id))
 	return nil
 }
@@ -125,7 +125,7 @@ func (s *server) rotateWebhook(w http.ResponseWriter, r *http.Request, v *viewer
 	if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "New signing secret. Copy it now: it is shown only once. The old one signs beside it for 24 hours.",
+	s.setFlash(w, flash{Message: s.t(r, "New signing secret. Copy it now: it is shown only once. The old one signs beside it for 24 hours."),
 		Secret: issued.Secret})
 	s.redirect(w, r, s.path("/settings/integrations/webhooks/%s", issued.Webhook.ID))
 	return nil
@@ -135,7 +135,7 @@ func (s *server) deleteWebhook(w http.ResponseWriter, r *http.Request, v *viewer
 	if err := s.svc.DeleteWebhook(r.Context(), v.Actor, connect.WebhookID(r.PathValue("id"))); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Webhook endpoint deleted."})
+	s.setFlash(w, flash{Message: s.t(r, "Webhook endpoint deleted.")})
 	s.redirect(w, r, s.path("/settings/integrations"))
 	return nil
 }

@@ -5,13 +5,16 @@
   "use strict";
   var prefix = document.body.getAttribute("data-prefix") || "";
 
-  function localTimes(root) {
-    root.querySelectorAll("time[datetime]").forEach(function (t) {
-      var d = new Date(t.getAttribute("datetime"));
-      if (!isNaN(d)) {
-        t.title = t.textContent;
-        t.textContent = d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-      }
+  // Times are written by the server in the account's time zone, which they
+  // name; the script leaves them as they are.
+  var lang = document.documentElement.lang || "en";
+
+  // fill writes a translated pattern of the page ("{read} of {total} rows
+  // read") with numbers the page's language's way.
+  function fill(pattern, values) {
+    return pattern.replace(/\{(\w+)\}/g, function (m, k) {
+      var v = values[k];
+      return typeof v === "number" ? v.toLocaleString(lang) : (v == null ? "?" : v);
     });
   }
 
@@ -51,7 +54,6 @@
       if (section && section.getAttribute("data-live-order") === ev.order) {
         fetchHTML(prefix + "/orders/" + encodeURIComponent(ev.order) + "/live").then(function (html) {
           section.innerHTML = html;
-          localTimes(section);
           section.setAttribute("data-updated", ev.to);
         }).catch(function () {});
       }
@@ -79,7 +81,6 @@
         if (empty) empty.remove();
         body.insertBefore(row, body.firstChild);
       }
-      localTimes(row);
     }).catch(function () {});
   }
 
@@ -93,11 +94,8 @@
     function show(st) {
       if (st.total) bar.max = st.total;
       bar.value = st.read;
-      if (job.hasAttribute("data-bulk")) {
-        text.textContent = st.read.toLocaleString() + " of " + (st.total ? st.total.toLocaleString() : "the matching") + " orders done.";
-      } else {
-        text.textContent = st.read + " of " + (st.total || "?") + " rows read, " + st.stored + " stored.";
-      }
+      var pattern = job.getAttribute(st.total ? "data-text" : "data-text-unknown") || job.getAttribute("data-text");
+      if (pattern) text.textContent = fill(pattern, { read: st.read, total: st.total || null, stored: st.stored });
       if (st.finished && !done) {
         done = true;
         location.assign(st.result || job.getAttribute("data-result"));
@@ -121,7 +119,7 @@
         var input = document.getElementById(b.getAttribute("data-copy"));
         input.select();
         if (navigator.clipboard) navigator.clipboard.writeText(input.value).catch(function () {});
-        b.textContent = "Copied";
+        b.textContent = b.getAttribute("data-copied") || "Copied";
       });
     });
     document.querySelectorAll("[data-back]").forEach(function (a) {
@@ -170,7 +168,6 @@
       if (document.hidden) return;
       fetchHTML(section.getAttribute("data-track-live")).then(function (html) {
         section.innerHTML = html;
-        localTimes(section);
         var st = section.querySelector("#track-status");
         if (st && ["delivered", "failed", "cancelled"].indexOf(st.getAttribute("data-status")) >= 0) clearInterval(timer);
       }).catch(function () {});
@@ -178,7 +175,6 @@
     if (section.hasAttribute("data-settled")) clearInterval(timer);
   }
 
-  localTimes(document);
   conveniences();
   live();
   importProgress();
