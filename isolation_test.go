@@ -612,6 +612,10 @@ var isoOps = []isoOp{
 	{name: "ChangePassword", matrix: "ChangePassword", allowed: teamRoles, keyRefused: true, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
 		return 0, iw.svc.ChangePassword(iw.ctx, a, isoPassword, "an intruder's password")
 	}},
+	{name: "SetLanguage", matrix: "SetLanguage", allowed: teamRoles, keyRefused: true, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		_, err := iw.svc.SetLanguage(iw.ctx, a, "de")
+		return 0, err
+	}},
 	{name: "TwoFactorStatus", matrix: "TwoFactorStatus", allowed: teamRoles, keyRefused: true, self: true, list: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
 		_, err := iw.svc.TwoFactorStatus(iw.ctx, a)
 		return 0, err

@@ -235,6 +235,10 @@ var operations = []struct {
 	{"ChangePassword", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
 		return tm.svc.ChangePassword(tm.ctx, a, "", "a long enough password")
 	}},
+	{"SetLanguage", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.SetLanguage(tm.ctx, a, "fr")
+		return err
+	}},
 	{"TwoFactorStatus", []string{"owner", "admin", "member"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.TwoFactorStatus(tm.ctx, a)
 		return err

@@ -3,7 +3,10 @@ package connect
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
+
+	"golang.org/x/text/language"
 )
 
 // Role is what a member may do in its client's portal.
@@ -124,6 +127,40 @@ func (s *Service) ChangeRole(ctx context.Context, a Actor, id MemberID, role Rol
 		return m, nil
 	}
 	m.Role, m.UpdatedAt = role, s.clock()
+	if err := s.store.UpdateMember(ctx, c.scope(), m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// SetLanguage records the member's own choice of language for the portal: a
+// BCP 47 tag ("fr", "de-CH"), or "" to follow the browser's. Only a member sets
+// their own. Errors: ErrForbidden for an actor who is not a member; ErrInvalid
+// for a tag that is not BCP 47.
+func (s *Service) SetLanguage(ctx context.Context, a Actor, lang string) (*Member, error) {
+	c, err := s.authorize(ctx, a, actViewTeam)
+	if err != nil {
+		return nil, err
+	}
+	if c.Kind != ActorMember {
+		return nil, Errorf(Forbidden, "only team members choose a language")
+	}
+	lang = strings.TrimSpace(lang)
+	if lang != "" {
+		tag, err := language.Parse(lang)
+		if err != nil || len(lang) > 35 {
+			return nil, InvalidFields([]FieldError{{Field: "language", Reason: "is not a language tag such as fr or de-CH"}})
+		}
+		lang = tag.String()
+	}
+	m, err := s.store.Member(ctx, c.scope(), c.Member)
+	if err != nil {
+		return nil, err
+	}
+	if m.Language == lang {
+		return m, nil
+	}
+	m.Language, m.UpdatedAt = lang, s.clock()
 	if err := s.store.UpdateMember(ctx, c.scope(), m); err != nil {
 		return nil, err
 	}

@@ -43,6 +43,29 @@ func TestTransferOwnershipKeepsExactlyOneOwner(t *testing.T) {
 	connecttest.WantCode(t, err, connect.Forbidden)
 }
 
+func TestMemberChoosesTheirLanguage(t *testing.T) {
+	w := newWorld(t)
+	m, err := w.svc.SetLanguage(w.ctx, w.owner, " fr-ca ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Language != "fr-CA" {
+		t.Fatalf("Language = %q, want fr-CA (the tag's canonical form)", m.Language)
+	}
+	members, err := w.svc.Members(w.ctx, w.owner, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if members[0].Language != "fr-CA" {
+		t.Fatalf("stored Language = %q, want fr-CA", members[0].Language)
+	}
+	_, err = w.svc.SetLanguage(w.ctx, w.owner, "not a language!")
+	connecttest.WantCode(t, err, connect.Invalid)
+	if m, err = w.svc.SetLanguage(w.ctx, w.owner, ""); err != nil || m.Language != "" {
+		t.Fatalf("SetLanguage(\"\") = %v, %v; want the browser's again", m, err)
+	}
+}
+
 func TestConcurrentTransfersLeaveOneOwner(t *testing.T) {
 	w := newWorld(t)
 	a := w.join(w.owner, "a@example.com", connect.RoleAdmin)

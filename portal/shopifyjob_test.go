@@ -98,7 +98,7 @@ func TestABulkShopifyImportRunsAsAJob(t *testing.T) {
 	if st := status(); st["finished"] != true {
 		t.Fatalf("the job did not finish: %v", st)
 	}
-	b.get(job+"/result").is(t, http.StatusOK).has(t, "Draft orders successfully imported: 4999", `id="refused-count">1<`)
+	b.get(job+"/result").is(t, http.StatusOK).has(t, "Draft orders successfully imported: 4,999", `id="refused-count">1<`)
 	b.get(job+"/refused.csv").is(t, http.StatusOK).has(t, "Shopify order", "#gone-1")
 	shop.mu.Lock()
 	lookups := shop.lookups

@@ -47,6 +47,7 @@ type memberRow struct {
 	Name      string    `bun:"name"`
 	Email     string    `bun:"email"`
 	Role      string    `bun:"role"`
+	Language  string    `bun:"language"`
 	Version   int       `bun:"version"`
 	CreatedAt time.Time `bun:"created_at"`
 	UpdatedAt time.Time `bun:"updated_at"`

@@ -57,7 +57,7 @@ func (s *Store) UpdateMember(ctx context.Context, scope connect.Scope, m *connec
 		return err
 	}
 	res, err := inScope(s.idb.NewUpdate().Model(memberToRow(m)).
-		Column("name", "email", "role", "updated_at").
+		Column("name", "email", "role", "language", "updated_at").
 		Set("version = ?", m.Version+1), scope).
 		Where("id = ?", string(m.ID)).Where("version = ?", m.Version).
 		Exec(ctx)

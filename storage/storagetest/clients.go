@@ -268,6 +268,32 @@ func testUpdateMember(t *testing.T, f *fixture) {
 	wantCode(t, "UpdateMember of an unknown member", f.s.UpdateMember(f.ctx, connect.Scope{Account: missing.Account, Client: missing.Client}, &missing), connect.NotFound)
 }
 
+// testMemberLanguage: a member's choice of language is stored when the member
+// is made and when it changes, and read back by Member and Members.
+func testMemberLanguage(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	m := f.member(c, "Ann", connect.RoleOwner)
+	if m.Language != "" {
+		t.Fatalf("a new member's Language = %q, want \"\"", m.Language)
+	}
+	m.Language, m.UpdatedAt = "fr", f.at(8)
+	must(t, f.s.UpdateMember(f.ctx, scopeOf(c), m))
+	got, err := f.s.Member(f.ctx, scopeOf(c), m.ID)
+	must(t, err)
+	same(t, "member with a language", m, got)
+	list, err := f.s.Members(f.ctx, scopeOf(c))
+	must(t, err)
+	if len(list) != 1 || list[0].Language != "fr" {
+		t.Fatalf("Members = %+v, want Ann with Language fr", list)
+	}
+	bob := &connect.Member{ID: connect.MemberID(f.id("mb")), Account: c.Account, Client: c.ID, Name: "Bob",
+		Email: "bob-" + f.id("e") + "@example.com", Role: connect.RoleMember, Language: "es-MX", CreatedAt: f.at(9), UpdatedAt: f.at(9)}
+	must(t, f.s.CreateMember(f.ctx, scopeOf(c), bob))
+	got, err = f.s.Member(f.ctx, scopeOf(c), bob.ID)
+	must(t, err)
+	same(t, "member made with a language", bob, got)
+}
+
 func testDeleteMember(t *testing.T, f *fixture) {
 	c := f.client(f.account())
 	ann := f.member(c, "Ann", connect.RoleOwner)

@@ -79,6 +79,7 @@ func RunTeam(t *testing.T, open func(t *testing.T) connect.Store) {
 		{"MembersRoundTripOwnerFirst", testMembers},
 		{"MemberEmailIsUniquePerClient", testMemberEmailUnique},
 		{"UpdateMemberIsACompareAndSet", testUpdateMember},
+		{"MemberLanguageRoundTrips", testMemberLanguage},
 		{"DeleteMemberRemovesOnlyThatMember", testDeleteMember},
 		{"MembersStayInTheirTenant", testTeamIsolation},
 	})
