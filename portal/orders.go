@@ -337,7 +337,7 @@ func (s *server) consoleOrderPage(w http.ResponseWriter, r *http.Request, a conn
 	}
 	d := orderData{O: o, People: people, Documents: s.cfg.Documents != nil, Base: s.path("/dispatch/orders/%s", o.ID),
 		Console: true, Client: cl, Notices: notices}
-	s.render(w, r, http.StatusOK, "order", &page{Title: "Order " + orderName(o), Tab: "stops", Data: d})
+	s.render(w, r, http.StatusOK, "order", &page{Title: s.t(r, "Order {{.Ref}}", "Ref", orderName(o)), Tab: "stops", Data: d})
 	return nil
 }
 

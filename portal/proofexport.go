@@ -281,8 +281,8 @@ func (s *server) proofZipToBlob(ctx context.Context, u *upload, a connect.Actor,
 
 // exportProgressPage is the progress page of an export.
 func (s *server) exportProgressPage(w http.ResponseWriter, r *http.Request, u *upload, st jobState) {
-	s.render(w, r, http.StatusOK, "bulk-progress", &page{Title: "Exporting", Tab: "orders",
-		Data: bulkData{U: u, Act: bulkAction{Verb: "Exporting"}, St: st}})
+	s.render(w, r, http.StatusOK, "bulk-progress", &page{Title: s.t(r, "Exporting"), Tab: "orders",
+		Data: bulkData{U: u, Act: bulkAction{Verb: "Exporting", Progress: msg("Exporting {{.File}}")}, St: st}})
 }
 
 // exportResultPage is the result page of a finished export: its file to
@@ -294,7 +294,7 @@ func (s *server) exportResultPage(w http.ResponseWriter, r *http.Request, u *upl
 	if out == nil {
 		return jerr
 	}
-	s.render(w, r, http.StatusOK, "export-result", &page{Title: "Export ready", Tab: "orders", Data: struct {
+	s.render(w, r, http.StatusOK, "export-result", &page{Title: s.t(r, "Export ready"), Tab: "orders", Data: struct {
 		U   *upload
 		Out *proofZipOutcome
 		Max int
