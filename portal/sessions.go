@@ -96,3 +96,20 @@ func deviceOf(ua string) string {
 	}
 	return ""
 }
+
+// setLanguage records the member's choice of language (Settings → Your
+// account); "" follows the browser's again. The next page speaks it.
+func (s *server) setLanguage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	lang := r.PostFormValue("language")
+	if _, ok := supported(lang); lang != "" && !ok {
+		return connect.InvalidFields([]connect.FieldError{{Field: "language", Reason: "is not a language of the portal"}})
+	}
+	m, err := s.svc.SetLanguage(r.Context(), v.Actor, lang)
+	if err != nil {
+		return err
+	}
+	*v.Member = *m // the request's viewer: the flash below speaks the new language
+	s.setFlash(w, flash{Message: s.t(r, "Language saved.")})
+	s.redirect(w, r, s.path("/settings/account"))
+	return nil
+}

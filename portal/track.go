@@ -76,29 +76,29 @@ func recipientStatus(st connect.Status, stop connect.StopType) string {
 	pickup := stop == connect.Pickup
 	switch st {
 	case connect.StatusDraft, connect.StatusSubmitted:
-		return "Order received"
+		return msg("Order received")
 	case connect.StatusScheduled:
 		if pickup {
-			return "Pickup planned"
+			return msg("Pickup planned")
 		}
-		return "Delivery planned"
+		return msg("Delivery planned")
 	case connect.StatusEnRoute:
 		if pickup {
-			return "Driver on the way"
+			return msg("Driver on the way")
 		}
-		return "Out for delivery"
+		return msg("Out for delivery")
 	case connect.StatusDelivered:
 		if pickup {
-			return "Picked up"
+			return msg("Picked up")
 		}
-		return "Delivered"
+		return msg("Delivered")
 	case connect.StatusFailed:
 		if pickup {
-			return "Pickup attempt failed"
+			return msg("Pickup attempt failed")
 		}
-		return "Delivery attempt failed"
+		return msg("Delivery attempt failed")
 	case connect.StatusCancelled:
-		return "Cancelled"
+		return msg("Cancelled")
 	}
 	return string(st)
 }
