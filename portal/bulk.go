@@ -17,14 +17,14 @@ import (
 
 // bulkAction is one of the bulk actions.
 type bulkAction struct {
-	Name  string // "submit", "withdraw", "delete"
-	Verb  string // as the pages say it: "Submitting", ...
-	Done  string // "submitted", ...
+	Name string // "submit", "withdraw", "delete"
+	Verb string // as the pages say it: "Submitting", ...
+	Done string // "submitted", ...
 	// The pages' messages of the action, translated where shown.
 	Title, Progress, Finished, DoneHead, DoneCount, NoneDone string
-	View  connect.View
-	run   func(*connect.Service, context.Context, connect.Actor, connect.ListOrdersParams, connect.BulkOptions) (*connect.BulkResult, error)
-	check func(r *http.Request) error // refuses the request before anything runs, if set
+	View                                                     connect.View
+	run                                                      func(*connect.Service, context.Context, connect.Actor, connect.ListOrdersParams, connect.BulkOptions) (*connect.BulkResult, error)
+	check                                                    func(r *http.Request) error // refuses the request before anything runs, if set
 }
 
 var bulkActions = map[string]bulkAction{

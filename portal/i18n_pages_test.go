@@ -182,11 +182,11 @@ func TestTimesAreInTheAccountsZone(t *testing.T) {
 	b.header.Set("Accept-Language", "fr")
 	frMonths := []string{"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."}
 	fr := strings.Join([]string{at.Format("2"), frMonths[at.Month()-1], at.Format("2006"), "à", at.Format("15:04"), "JST"}, " ")
-	b.get("/orders/" + string(o.ID)).has(t, fr)
+	b.get("/orders/"+string(o.ID)).has(t, fr)
 	b.header.Set("Accept-Language", "de")
 	deMonths := []string{"Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."}
 	de := at.Format("2") + ". " + deMonths[at.Month()-1] + " " + at.Format("2006, 15:04") + " JST"
-	b.get("/orders/" + string(o.ID)).has(t, de)
+	b.get("/orders/"+string(o.ID)).has(t, de)
 	// The dispatcher's console writes the account's zone too.
 	e.dispatcher().get("/dispatch/clients").is(t, 200)
 }

@@ -184,11 +184,13 @@ func (s *server) funcs(l *locale) template.FuncMap {
 		"tn": func(one, other string, n any, args ...any) template.HTML {
 			return l.HTML(other, one, n, args)
 		},
-		"lang":        l.Lang,
-		"strong":      strong,
-		"join":        strings.Join,
-		"list":        func(s ...string) []string { return s },
-		"code":        func(s string) template.HTML { return template.HTML("<code>" + template.HTMLEscapeString(s) + "</code>") },
+		"lang":   l.Lang,
+		"strong": strong,
+		"join":   strings.Join,
+		"list":   func(s ...string) []string { return s },
+		"code": func(s string) template.HTML {
+			return template.HTML("<code>" + template.HTMLEscapeString(s) + "</code>")
+		},
 		"codeList": func(names []string) template.HTML {
 			parts := make([]string, len(names))
 			for i, n := range names {
