@@ -140,6 +140,9 @@ type ProofDocument struct {
 	// Brand is the dispatcher's name at the top (the portal sets it from the
 	// host's account).
 	Brand string
+	// BrandColor is the dispatcher's colour (#rrggbb) under the masthead; "":
+	// none.
+	BrandColor string
 	// Location is the time zone the document's times are written in; nil: UTC,
 	// and the document says so.
 	Location *time.Location

@@ -51,6 +51,8 @@ type Statement struct {
 	// Language is the BCP 47 tag of the language its document is written in
 	// (the portal sets it). "": English.
 	Language string `json:"-"`
+	// BrandColor is the dispatcher's colour (#rrggbb) under the masthead; "": none.
+	BrandColor string `json:"-"`
 }
 
 // FailureCount is how many failed orders gave a reason.

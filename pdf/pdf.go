@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -138,12 +139,19 @@ func (p *page) fit(s string, w float64) string {
 
 // masthead writes the dispatcher's brand ("": Connect) and the document's
 // title at the top of a page width wide.
-func (p *page) masthead(brand, title string, width float64) {
+func (p *page) masthead(brand, color, title string, width float64) {
 	if brand == "" {
 		brand = "Connect"
 	}
 	p.font("B", 18)
 	p.CellFormat(width, 9, p.fit(p.text(brand), width), "", 1, "L", false, 0, "")
+	if r, g, b, ok := rgb(color); ok { // the dispatcher's colour, as a rule under its name
+		x, y := p.GetXY()
+		p.SetFillColor(r, g, b)
+		p.Rect(x, y, width, 1.5, "F")
+		p.SetFillColor(255, 255, 255)
+		p.SetXY(x, y+2.5)
+	}
 	p.font("", 14)
 	p.CellFormat(width, 8, p.text(title), "", 1, "L", false, 0, "")
 }
@@ -183,4 +191,16 @@ func addressLines(a connect.Address) []string {
 	add(a.City, a.State, a.Zip)
 	add(a.Country)
 	return out
+}
+
+// rgb reads a colour #rrggbb.
+func rgb(hex string) (r, g, b int, ok bool) {
+	if len(hex) != 7 || hex[0] != '#' {
+		return 0, 0, 0, false
+	}
+	v, err := strconv.ParseUint(hex[1:], 16, 32)
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	return int(v >> 16 & 0xff), int(v >> 8 & 0xff), int(v & 0xff), true
 }

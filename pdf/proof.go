@@ -63,7 +63,7 @@ func (d Documents) WriteProof(w io.Writer, doc *connect.ProofDocument) error {
 	p.AddPage()
 	const width = 180.0
 
-	p.masthead(doc.Brand, title, width)
+	p.masthead(doc.Brand, doc.BrandColor, title, width)
 	p.Ln(3)
 
 	heading := func(s string) {

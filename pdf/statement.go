@@ -29,7 +29,7 @@ func (d Documents) WriteStatement(w io.Writer, st *connect.Statement) error {
 	p.SetAutoPageBreak(true, 15)
 	p.AddPage()
 	const width = 180.0
-	p.masthead(st.Brand, l.f("Statement for %s", month), width)
+	p.masthead(st.Brand, st.BrandColor, l.f("Statement for %s", month), width)
 	p.font("", 10)
 	client := st.ClientName
 	if st.ClientNumber != "" {

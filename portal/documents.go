@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dispatchkit/connect"
@@ -16,30 +18,112 @@ import (
 // proof of delivery, to its team, its account's dispatchers, the API and, once
 // delivered, a tracking link's holder.
 
-// Brand is how the dispatcher's documents present it: its name at the top of a
-// proof of delivery and the time zone its times are written in.
+// Brand is how the dispatcher presents itself: its name and logo in the client
+// portal's header, on the tracking page and at the top of its documents, its
+// colour behind them, and the time zone its times are written in.
 type Brand struct {
 	Name string
-	// Location is the account's time zone; nil: UTC, which the documents say.
+	// Location is the account's time zone; nil: UTC, which the pages and the
+	// documents say.
 	Location *time.Location
+	// LogoURL is the dispatcher's logo (an https URL, or a path on the host):
+	// beside its name in the portal's header and on the tracking page. "":
+	// the name alone.
+	LogoURL string
+	// Accent is the dispatcher's colour as #rrggbb: the header's background
+	// and the documents' masthead rule. The text on it is white or black,
+	// whichever contrasts more (at least 4.58:1, over WCAG's 4.5:1). "" or
+	// anything but #rrggbb: the portal's own colours.
+	Accent string
+}
+
+// validAccent reports whether s is a colour as #rrggbb.
+func validAccent(s string) bool {
+	if len(s) != 7 || s[0] != '#' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// TextOn returns the text colour for the accent: white or black, whichever
+// has the higher contrast ratio with it (WCAG 2.2's relative luminance).
+func TextOn(accent string) string {
+	if contrastRatio(accent, "#ffffff") >= contrastRatio(accent, "#000000") {
+		return "#ffffff"
+	}
+	return "#000000"
+}
+
+// contrastRatio is WCAG's contrast ratio of two colours #rrggbb.
+func contrastRatio(a, b string) float64 {
+	la, lb := luminance(a), luminance(b)
+	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+}
+
+// luminance is the relative luminance of a colour #rrggbb.
+func luminance(hex string) float64 {
+	var c [3]float64
+	for i := range c {
+		v, _ := strconv.ParseUint(hex[1+2*i:3+2*i], 16, 8)
+		s := float64(v) / 255
+		if s <= 0.04045 {
+			c[i] = s / 12.92
+		} else {
+			c[i] = math.Pow((s+0.055)/1.055, 2.4)
+		}
+	}
+	return 0.2126*c[0] + 0.7152*c[1] + 0.0722*c[2]
 }
 
 // errNoDocuments answers document features when no connect.Documents port is set.
 var errNoDocuments = connect.Errorf(connect.Unavailable, "this portal does not make documents")
 
-// brand returns the account's Brand (Config.Brand), or the portal's name in UTC.
+// brand returns the account's Brand (Config.Brand), or the portal's name in
+// UTC. An accent that is not #rrggbb, or a logo that is neither https nor a
+// path, is left out (and logged).
 func (s *server) brand(ctx context.Context, account connect.AccountID) (Brand, error) {
-	if s.cfg.Brand != nil {
-		b, err := s.cfg.Brand(ctx, account)
-		if err != nil {
-			return Brand{}, err
-		}
-		if b.Name != "" {
-			return b, nil
-		}
-		return Brand{Name: s.name, Location: b.Location}, nil
+	if s.cfg.Brand == nil {
+		return Brand{Name: s.name}, nil
 	}
-	return Brand{Name: s.name}, nil
+	b, err := s.cfg.Brand(ctx, account)
+	if err != nil {
+		return Brand{}, err
+	}
+	if b.Name == "" {
+		b.Name = s.name
+	}
+	if b.Accent != "" && !validAccent(b.Accent) {
+		s.log.WarnContext(ctx, "portal: Brand.Accent is not #rrggbb: left out", "account", account, "accent", b.Accent)
+		b.Accent = ""
+	}
+	b.Accent = strings.ToLower(b.Accent)
+	if b.LogoURL != "" && !strings.HasPrefix(b.LogoURL, "https://") && !(strings.HasPrefix(b.LogoURL, "/") && !strings.HasPrefix(b.LogoURL, "//")) {
+		s.log.WarnContext(ctx, "portal: Brand.LogoURL is neither https nor a path: left out", "account", account)
+		b.LogoURL = ""
+	}
+	return b, nil
+}
+
+// brandCSS serves the colours of a brand's accent (GET /brand/{rrggbb}.css):
+// a stylesheet, as the Content-Security-Policy allows no inline style.
+func (s *server) brandCSS(w http.ResponseWriter, r *http.Request) {
+	hex, ok := strings.CutSuffix(r.PathValue("file"), ".css")
+	if !ok || !validAccent("#"+hex) {
+		http.NotFound(w, r)
+		return
+	}
+	accent := "#" + strings.ToLower(hex)
+	text := TextOn(accent)
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	fmt.Fprintf(w, ".branded{background:%[1]s;color:%[2]s;border-color:%[1]s}\n"+
+		".branded a,.branded .brand,.branded .who,.branded button.link,.branded nav a[aria-current]{color:%[2]s}\n"+
+		".branded nav a[aria-current]{border-bottom-color:%[2]s}\n", accent, text)
 }
 
 // sheetOf is the label sheet a request asks for ("sheet"): 4×6 unless A4.
@@ -170,7 +254,7 @@ func (s *server) proofPDF(w http.ResponseWriter, r *http.Request, a *connect.Act
 	if err != nil {
 		return err
 	}
-	d.Brand, d.Location = b.Name, b.Location
+	d.Brand, d.Location, d.BrandColor = b.Name, b.Location, b.Accent
 	if a != nil {
 		people, err := s.people(r.Context(), *a, d.Order.Client)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dispatchkit/connect"
 	"github.com/dispatchkit/connect/connecttest"
+	"github.com/dispatchkit/connect/portal"
 )
 
 // english reads the English message ids a language's file translates
@@ -189,4 +190,60 @@ func TestTimesAreInTheAccountsZone(t *testing.T) {
 	b.get("/orders/"+string(o.ID)).has(t, de)
 	// The dispatcher's console writes the account's zone too.
 	e.dispatcher().get("/dispatch/clients").is(t, 200)
+}
+
+// brandOf is a Config.Brand of one brand for every account.
+func brandOf(b portal.Brand) envOption {
+	return func(c *portal.Config) {
+		c.Brand = func(context.Context, connect.AccountID) (portal.Brand, error) { return b, nil }
+	}
+}
+
+// TestTheDispatchersBrandIsOnItsPages: the client portal's header, the
+// console's and the tracking page carry the dispatcher's logo, name and
+// colour, its text in white or black at 4.5:1 or more.
+func TestTheDispatchersBrandIsOnItsPages(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, brandOf(portal.Brand{Name: "Swift Couriers", LogoURL: "https://cdn.example/swift.png", Accent: "#0A7D4F"}))
+	tm := e.signUp("Acme", uploads)
+	o := e.draft(tm.owner, "B-1")
+	b := e.signedIn(tm.email)
+	logo := `<img src="https://cdn.example/swift.png" alt="" class="logo" height="32">`
+	b.get("/home").is(t, 200).has(t, `<header class="top branded">`, `href="/brand/0a7d4f.css"`, logo, `<span id="brand-name">Swift Couriers</span>`)
+	e.dispatcher().get("/dispatch/clients").is(t, 200).has(t, `<header class="top branded">`, logo, "Swift Couriers · Dispatch")
+
+	css := b.get("/brand/0a7d4f.css").is(t, 200)
+	if ct := css.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/css") {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	css.has(t, ".branded{background:#0a7d4f;color:#ffffff;")
+	b.get("/brand/0a7d4g.css").is(t, 404)
+	b.get("/brand/red.css").is(t, 404)
+
+	link, err := e.svc.CreateTrackingLink(e.ctx, tm.owner, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.browser().get(strings.TrimPrefix(link.URL, e.base)).is(t, 200).has(t, `<header class="top branded">`, logo,
+		`<span id="brand-name">Swift Couriers</span>`, "Your delivery from Acme", "delivered by Swift Couriers")
+}
+
+// TestTextOnABrandsColourContrasts: whatever the colour, its text is at 4.5:1
+// or more (WCAG 2.2, 1.4.3).
+func TestTextOnABrandsColourContrasts(t *testing.T) {
+	for _, accent := range []string{"#0a7d4f", "#ffcc00", "#777777", "#767676", "#808080", "#000000", "#ffffff", "#e4002b", "#1e90ff", "#ff00ff", "#00ff00", "#3c3c3c"} {
+		text := portal.TextOn(accent)
+		if r := contrast(t, text, accent); r < 4.5 {
+			t.Errorf("%s on %s: %.2f:1, under 4.5:1", text, accent, r)
+		}
+	}
+}
+
+// TestABrandsBadColourOrLogoIsLeftOut: an accent that is not #rrggbb and a
+// logo that is not https are left out, not written into the page.
+func TestABrandsBadColourOrLogoIsLeftOut(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, brandOf(portal.Brand{Name: "Odd Couriers", LogoURL: "javascript:alert(1)", Accent: "red;}body{display:none"}))
+	tm := e.signUp("Acme", uploads)
+	e.signedIn(tm.email).get("/home").is(t, 200).has(t, `<header class="top">`, "Odd Couriers").lacks(t, "javascript:", "/brand/", `class="logo"`)
 }

@@ -122,7 +122,7 @@ func (s *server) writeProofZip(ctx context.Context, a connect.Actor, p connect.P
 	var pdf bytes.Buffer
 	var people map[connect.MemberID]string // the team's, read with the first document
 	more, err := s.svc.ProofDocuments(ctx, a, p, func(d *connect.ProofDocument) error {
-		d.Brand, d.Location = b.Name, b.Location
+		d.Brand, d.Location, d.BrandColor = b.Name, b.Location, b.Accent
 		if people == nil {
 			var err error
 			if people, err = s.people(ctx, a, d.Order.Client); err != nil {

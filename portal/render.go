@@ -26,6 +26,9 @@ type page struct {
 	// Filled by render.
 	Site       *site
 	Locale     *locale // the reader's language and the account's time zone; nil: the request's
+	// Brand is the dispatcher's in the header; nil: the account's, for a
+	// member or a dispatcher (Config.Brand).
+	Brand      *Brand
 	V          *viewer
 	Dispatcher *connect.Actor
 	Flash      *flash
@@ -147,6 +150,21 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	if p.Flash == nil {
 		p.Flash = s.takeFlash(w, r)
+	}
+	if p.Brand == nil && s.cfg.Brand != nil {
+		var account connect.AccountID
+		if p.V != nil {
+			account = p.V.Actor.Account
+		} else if p.Dispatcher != nil {
+			account = p.Dispatcher.Account
+		}
+		if account != "" {
+			if b, err := s.brand(r.Context(), account); err == nil {
+				p.Brand = &b
+			} else {
+				s.log.WarnContext(r.Context(), "portal: the account's brand", "err", err)
+			}
+		}
 	}
 	s.keepLanguage(w, r)
 	var buf bytes.Buffer

@@ -116,6 +116,7 @@ func (s *server) register() {
 	s.handle("GET /settings/account", s.member(s.accountPage))
 	s.handle("POST /settings/account/password", form(s.member(s.changePassword)))
 	s.handle("POST /settings/account/language", form(s.member(s.setLanguage)))
+	s.handle("GET /brand/{file}", http.HandlerFunc(s.brandCSS))
 	s.handle("POST /settings/account/sessions/{id}/end", form(s.member(s.endOneSession)))
 	s.handle("POST /settings/account/sessions/end-others", form(s.member(s.endOtherSessions)))
 	s.handle("POST /settings/account/two-factor", form(s.member(s.beginTwoFactor)))

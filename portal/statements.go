@@ -57,7 +57,7 @@ func (s *server) statement(r *http.Request, a connect.Actor, client connect.Clie
 	if err != nil {
 		return nil, err
 	}
-	st.Brand, st.Location = b.Name, b.Location
+	st.Brand, st.Location, st.BrandColor = b.Name, b.Location, b.Accent
 	depots, err := s.depots(r.Context(), a)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ type trackData struct {
 	PDF     string
 	Carrier string // the dispatcher's name (Config.Brand)
 	zone    *time.Location
+	brand   Brand
 }
 
 // Settled reports whether the order will not change any more: the page stops
@@ -36,7 +37,7 @@ func (s *server) trackPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	loc := localeOf(s.language(r), d.zone)
-	s.render(w, r, http.StatusOK, "track", &page{Title: loc.T("Track your delivery"), Data: d, Bare: true, Locale: loc})
+	s.render(w, r, http.StatusOK, "track", &page{Title: loc.T("Track your delivery"), Data: d, Bare: true, Locale: loc, Brand: &d.brand})
 	return nil
 }
 
@@ -61,7 +62,7 @@ func (s *server) tracked(r *http.Request) (trackData, error) {
 	if err != nil {
 		return trackData{}, err
 	}
-	d := trackData{Tracked: t, Token: token, Carrier: b.Name, zone: b.Location}
+	d := trackData{Tracked: t, Token: token, Carrier: b.Name, zone: b.Location, brand: b}
 	if s.cfg.Documents != nil && t.Status == connect.StatusDelivered {
 		d.PDF = s.path("/track/%s/proof.pdf", token)
 	}

@@ -46,10 +46,13 @@ func demoLocation(context.Context, connect.AccountID) (*time.Location, error) {
 	return loc, nil
 }
 
-// demoBrand is the demo dispatcher's name and time zone on its documents.
+// demoBrand is the demo dispatcher's brand: its name, logo (served by the host
+// itself: the pages load nothing from elsewhere) and colour on the portal, the
+// tracking page and its documents, and its time zone.
 func demoBrand(ctx context.Context, account connect.AccountID) (portal.Brand, error) {
 	loc, err := demoLocation(ctx, account)
-	return portal.Brand{Name: "Swift Couriers (demo)", Location: loc}, err
+	return portal.Brand{Name: "Swift Couriers (demo)", Location: loc,
+		LogoURL: "/demo/static/swift-logo.svg", Accent: "#1f5fa8"}, err
 }
 
 // host is the example dispatch system with the portal mounted in it.
