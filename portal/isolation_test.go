@@ -243,6 +243,7 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		// Public.
 		"GET /{$}":                        noID("redirects to /home or /signin; reads no id"),
 		"GET /static/":                    noID("embedded static files, the same for everyone"),
+		"GET /brand/{file}":               noID("a colour's stylesheet, the same for everyone"),
 		"GET /signin":                     noID("the sign-in form"),
 		"POST /signin":                    noID("takes an email and password; a session only ever names the member who proved it"),
 		"GET /signin/choose":              noID("lists the memberships in the signed choice cookie of the caller's own sign-in"),
@@ -349,6 +350,7 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"POST /settings/team/members/{member}/two-factor/reset": {tries: page("POST", "/settings/team/members/"+mem+"/two-factor/reset", none)},
 		"GET /settings/account":                                 noID("the caller's own password form"),
 		"POST /settings/account/password":                       noID("changes the caller's own password"),
+		"POST /settings/account/language":                       noID("sets the caller's own language"),
 		"POST /settings/account/two-factor":                     noID("begins the caller's own enrollment"),
 		"POST /settings/account/two-factor/confirm":             noID("confirms the caller's own enrollment"),
 		"POST /settings/account/two-factor/disable":             noID("turns the caller's own two-factor sign-in off"),

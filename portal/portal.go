@@ -129,8 +129,11 @@ type Config struct {
 	// (package pdf: pdf.Documents{}). nil: they answer 503 and their links are
 	// not shown.
 	Documents connect.Documents
-	// Brand names the account on its documents (a proof of delivery's heading)
-	// and gives the time zone their times are written in. nil: Name, in UTC.
+	// Brand is the account's dispatcher as its clients see it: its name and
+	// logo in the client portal's, the console's and the tracking page's
+	// header and on its documents, its colour behind them, and the time zone
+	// the tracking page and documents write times in. nil: Name, in UTC, in the
+	// portal's colours.
 	Brand func(ctx context.Context, account connect.AccountID) (Brand, error)
 	// ShopifyInstall, when set, is mounted at Prefix+"/shopify/" for signed-in
 	// members (ActorFromContext gives the member's actor; anyone else is sent to

@@ -250,6 +250,25 @@ func TestEndToEndInABrowser(t *testing.T) {
 	}
 	shot(owner, "import-result")
 
+	// A second language (?lang= outranks the browser's, kept in a cookie until
+	// another), under the dispatcher's brand: its colour and logo in the header.
+	do(owner, "the drafts in French", chromedp.Navigate(base+"/orders?view=drafts&lang=fr"), chromedp.WaitVisible(chromedp.ID("orders")))
+	if got := text(owner, "h1"); got != "Commandes" {
+		t.Fatalf("the orders page in French is titled %q", got)
+	}
+	if got := text(owner, "#submit-selected"); got != "Envoyer en livraison" {
+		t.Fatalf("the submit button in French says %q", got)
+	}
+	branded, err := chromedp.Run(owner, chromedp.Evaluate[bool](`document.documentElement.lang === "fr" &&
+		document.querySelector("header.top.branded .logo").naturalWidth > 0 &&
+		getComputedStyle(document.querySelector("header.top")).backgroundColor === "rgb(31, 95, 168)"`))
+	if err != nil || !branded {
+		shot(owner, "failed")
+		t.Fatalf("the French page under the demo's brand (lang fr, logo loaded, header #1f5fa8): %v, %v", branded, err)
+	}
+	shot(owner, "drafts-in-french-branded")
+	do(owner, "back to English", chromedp.Navigate(base+"/orders?view=drafts&lang=en"), chromedp.WaitVisible(chromedp.ID("orders")))
+
 	ids := map[string]connect.OrderID{}
 	page, err := th.svc.Orders(ctx, dispatcherActor(), connect.ListOrdersParams{})
 	if err != nil {
