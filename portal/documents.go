@@ -121,9 +121,9 @@ func (s *server) brandCSS(w http.ResponseWriter, r *http.Request) {
 	text := TextOn(accent)
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	fmt.Fprintf(w, ".branded{background:%[1]s;color:%[2]s;border-color:%[1]s}\n"+
-		".branded a,.branded .brand,.branded .who,.branded button.link,.branded nav a[aria-current]{color:%[2]s}\n"+
-		".branded nav a[aria-current]{border-bottom-color:%[2]s}\n", accent, text)
+	fmt.Fprintf(w, "header.top.branded{background:%[1]s;color:%[2]s;border-color:%[1]s}\n"+
+		"header.top.branded a,header.top.branded .brand,header.top.branded .who,header.top.branded .client-name,header.top.branded button.link{color:%[2]s}\n"+
+		"header.top.branded nav a[aria-current]{color:%[2]s;border-bottom-color:%[2]s}\n", accent, text)
 }
 
 // sheetOf is the label sheet a request asks for ("sheet"): 4×6 unless A4.

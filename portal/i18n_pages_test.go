@@ -216,7 +216,7 @@ func TestTheDispatchersBrandIsOnItsPages(t *testing.T) {
 	if ct := css.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/css") {
 		t.Fatalf("Content-Type %q", ct)
 	}
-	css.has(t, ".branded{background:#0a7d4f;color:#ffffff;")
+	css.has(t, "header.top.branded{background:#0a7d4f;color:#ffffff;")
 	b.get("/brand/0a7d4g.css").is(t, 404)
 	b.get("/brand/red.css").is(t, 404)
 
