@@ -123,13 +123,6 @@ func (s *server) submitOrders(w http.ResponseWriter, r *http.Request, v *viewer)
 	return nil
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
-}
-
 // orderFormData is the add and edit forms.
 type orderFormData struct {
 	Action   string
