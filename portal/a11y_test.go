@@ -1,13 +1,13 @@
 package portal_test
 
 import (
-	"math"
 	"net/http"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dispatchkit/connect/portal"
 )
 
 // TestTextContrastIsAtLeast4_5To1 reads the colours of portal.css and checks
@@ -38,24 +38,13 @@ func TestTextContrastIsAtLeast4_5To1(t *testing.T) {
 
 // contrast is WCAG's contrast ratio of two sRGB colours #rrggbb.
 func contrast(t *testing.T, a, b string) float64 {
-	lum := func(hex string) float64 {
-		var c [3]float64
-		for i := range c {
-			v, err := strconv.ParseUint(hex[1+2*i:3+2*i], 16, 8)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := float64(v) / 255
-			if s <= 0.04045 {
-				c[i] = s / 12.92
-			} else {
-				c[i] = math.Pow((s+0.055)/1.055, 2.4)
-			}
+	t.Helper()
+	for _, c := range []string{a, b} {
+		if len(c) != 7 || c[0] != '#' {
+			t.Fatalf("%q is not #rrggbb", c)
 		}
-		return 0.2126*c[0] + 0.7152*c[1] + 0.0722*c[2]
 	}
-	la, lb := lum(a), lum(b)
-	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+	return portal.ContrastRatio(a, b)
 }
 
 // TestPagesStartWithASkipLink: the first thing a keyboard reaches on every

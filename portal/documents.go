@@ -53,14 +53,15 @@ func validAccent(s string) bool {
 // TextOn returns the text colour for the accent: white or black, whichever
 // has the higher contrast ratio with it (WCAG 2.2's relative luminance).
 func TextOn(accent string) string {
-	if contrastRatio(accent, "#ffffff") >= contrastRatio(accent, "#000000") {
+	if ContrastRatio(accent, "#ffffff") >= ContrastRatio(accent, "#000000") {
 		return "#ffffff"
 	}
 	return "#000000"
 }
 
-// contrastRatio is WCAG's contrast ratio of two colours #rrggbb.
-func contrastRatio(a, b string) float64 {
+// ContrastRatio is WCAG 2.2's contrast ratio of two colours #rrggbb (from 1:1
+// to 21:1; body text wants 4.5:1).
+func ContrastRatio(a, b string) float64 {
 	la, lb := luminance(a), luminance(b)
 	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 }
