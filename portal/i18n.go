@@ -163,14 +163,15 @@ var english = localeOf(language.English, time.UTC)
 // loc is the request's locale.
 func (s *server) loc(r *http.Request) *locale { return localeOf(s.language(r), s.zone(r)) }
 
-// t translates a message of the portal's Go code for the request's reader.
+// t translates a message of the portal's Go code for the request's reader
+// (its times, if any, in UTC: the account's zone is not looked up for it).
 func (s *server) t(r *http.Request, id string, args ...any) string {
-	return s.loc(r).T(id, args...)
+	return localeOf(s.language(r), time.UTC).T(id, args...)
 }
 
 // tn translates a counted message for the request's reader.
 func (s *server) tn(r *http.Request, one, other string, n int, args ...any) string {
-	return s.loc(r).N(one, other, n, args...)
+	return localeOf(s.language(r), time.UTC).N(one, other, n, args...)
 }
 
 // msg marks a message id kept in a table and translated where it is shown

@@ -88,7 +88,7 @@ func (s *server) showStatement(w http.ResponseWriter, r *http.Request, st *conne
 		d.PDF = pdf + "?month=" + d.Month
 		d.Proofs = proofs + "?from=" + from.Format("2006-01-02") + "&to=" + st.To.In(loc).AddDate(0, 0, -1).Format("2006-01-02")
 	}
-	s.render(w, r, http.StatusOK, "statement", &page{Title: s.t(r, "Statement {{.Month}}", "Month", s.loc(r).Month(from)), Tab: tab, Data: d})
+	s.render(w, r, http.StatusOK, "statement", &page{Title: s.t(r, "Statement {{.Month}}", "Month", localeOf(s.language(r), time.UTC).Month(from)), Tab: tab, Data: d})
 }
 
 // writeStatement answers the statement as a PDF.
