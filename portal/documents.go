@@ -156,7 +156,9 @@ func (s *server) writeLabels(w http.ResponseWriter, r *http.Request, a connect.A
 	if err != nil {
 		return err
 	}
+	lang := s.language(r).String() // the labels speak the reader's language
 	for i := range labels {
+		labels[i].Language = lang
 		for _, d := range depots {
 			if d.ID == labels[i].Depot {
 				labels[i].DepotName = d.Name
@@ -255,7 +257,7 @@ func (s *server) proofPDF(w http.ResponseWriter, r *http.Request, a *connect.Act
 	if err != nil {
 		return err
 	}
-	d.Brand, d.Location, d.BrandColor = b.Name, b.Location, b.Accent
+	d.Brand, d.Location, d.BrandColor, d.Language = b.Name, b.Location, b.Accent, s.language(r).String()
 	if a != nil {
 		people, err := s.people(r.Context(), *a, d.Order.Client)
 		if err != nil {

@@ -24,8 +24,8 @@ type page struct {
 	Data  any
 
 	// Filled by render.
-	Site       *site
-	Locale     *locale // the reader's language and the account's time zone; nil: the request's
+	Site   *site
+	Locale *locale // the reader's language and the account's time zone; nil: the request's
 	// Brand is the dispatcher's in the header; nil: the account's, for a
 	// member or a dispatcher (Config.Brand).
 	Brand      *Brand
@@ -216,7 +216,7 @@ func (s *server) funcs(l *locale) template.FuncMap {
 			}
 			return template.HTML(strings.Join(parts, ", "))
 		},
-		"linkID": func(href, id string, text any) template.HTML {
+		"downloadLink": func(href, id string, text any) template.HTML {
 			inner, ok := text.(template.HTML)
 			if !ok {
 				inner = template.HTML(template.HTMLEscapeString(fmt.Sprint(text)))

@@ -57,7 +57,7 @@ func (s *server) statement(r *http.Request, a connect.Actor, client connect.Clie
 	if err != nil {
 		return nil, err
 	}
-	st.Brand, st.Location, st.BrandColor = b.Name, b.Location, b.Accent
+	st.Brand, st.Location, st.BrandColor, st.Language = b.Name, b.Location, b.Accent, s.language(r).String()
 	depots, err := s.depots(r.Context(), a)
 	if err != nil {
 		return nil, err
