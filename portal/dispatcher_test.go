@@ -152,7 +152,7 @@ func TestDispatchersCheckAStopsFileBeforeImportingIt(t *testing.T) {
 	body, ct := multipartFile(t, "stops.csv", csv, map[string]string{"step": "check"})
 	page := d.do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusOK)
 	page.has(t, "checked, nothing imported yet", `id="stops-read">2<`, `id="stops-valid">1<`, `id="stops-refused">1<`,
-		"12345678", `id="stops-preview"`, "Tracker Inc", "Rita", "Import 1 stops")
+		"12345678", `id="stops-preview"`, "Tracker Inc", "Rita", "Import 1 stop")
 	if stops, _, err := e.svc.UnassignedStops(e.ctx, e.disp, "", "", 10); err != nil || len(stops) != 0 {
 		t.Fatalf("the check stored %d stops (%v)", len(stops), err)
 	}
