@@ -217,22 +217,14 @@ func (s *server) funcs(l *locale) template.FuncMap {
 			return template.HTML(strings.Join(parts, ", "))
 		},
 		"downloadLink": func(href, id string, text any) template.HTML {
-			inner, ok := text.(template.HTML)
-			if !ok {
-				inner = template.HTML(template.HTMLEscapeString(fmt.Sprint(text)))
-			}
-			return template.HTML(`<a href="` + template.HTMLEscapeString(href) + `" id="` + template.HTMLEscapeString(id) + `" download>` + string(inner) + "</a>")
+			return template.HTML(`<a href="` + template.HTMLEscapeString(href) + `" id="` + template.HTMLEscapeString(id) + `" download>` + string(htmlText(text)) + "</a>")
 		},
 		"link": func(href string, text any) template.HTML {
 			u := template.HTMLEscapeString(href)
 			if !strings.HasPrefix(href, "/") && !strings.HasPrefix(href, "https://") {
 				u = "#" // only the portal's own paths and https links
 			}
-			inner, ok := text.(template.HTML)
-			if !ok {
-				inner = template.HTML(template.HTMLEscapeString(fmt.Sprint(text)))
-			}
-			return template.HTML(`<a href="` + u + `">` + string(inner) + "</a>")
+			return template.HTML(`<a href="` + u + `">` + string(htmlText(text)) + "</a>")
 		},
 		"strongList": func(names []string) template.HTML {
 			parts := make([]string, len(names))
@@ -425,6 +417,15 @@ func when(l *locale, t time.Time) template.HTML {
 		return ""
 	}
 	return template.HTML(`<time datetime="` + t.UTC().Format(time.RFC3339) + `">` + template.HTMLEscapeString(l.Time(t)) + `</time>`)
+}
+
+// htmlText is a link's text: HTML as it is (a translation), anything else
+// escaped.
+func htmlText(text any) template.HTML {
+	if h, ok := text.(template.HTML); ok {
+		return h
+	}
+	return template.HTML(template.HTMLEscapeString(fmt.Sprint(text)))
 }
 
 // strong is a value in bold, as an argument of a translated sentence (id: its
