@@ -334,7 +334,7 @@ func (s *server) cancelMatchingStops(w http.ResponseWriter, r *http.Request, a c
 		back += "?" + q
 	}
 	if r.PostFormValue("confirm") != "cancel" {
-		s.setFlash(w, flash{Message: "Tick “Yes, cancel them” to cancel every matching stop: it cannot be undone.", Error: true})
+		s.setFlash(w, flash{Message: s.t(r, "Tick “Yes, cancel them” to cancel every matching stop: it cannot be undone."), Error: true})
 		s.redirect(w, r, back)
 		return nil
 	}

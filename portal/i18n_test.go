@@ -27,8 +27,9 @@ import (
 // translatedLanguages are the languages every message needs a translation in.
 var translatedLanguages = []string{"fr", "de", "es"}
 
-// untranslatable are texts a template may show as they are (a paper size).
-var untranslatable = map[string]bool{"A4": true, "Shopify": true}
+// untranslatable are texts a template may show as they are: a paper size,
+// products and file formats.
+var untranslatable = map[string]bool{"A4": true, "Shopify": true, "CSV": true, "Excel": true}
 
 // visibleAttrs are the attributes people read (or hear).
 var visibleAttrs = map[string]bool{"placeholder": true, "title": true, "aria-label": true, "alt": true,
