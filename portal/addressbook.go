@@ -52,7 +52,7 @@ func (s *server) showAddresses(w http.ResponseWriter, r *http.Request, v *viewer
 	if len(entries) == addressesPageSize {
 		d.Next = entries[len(entries)-1].ID
 	}
-	s.render(w, r, status, "addresses", &page{Title: "Addresses", Tab: "addresses", Data: d})
+	s.render(w, r, status, "addresses", &page{Title: s.t(r, "Addresses"), Tab: "addresses", Data: d})
 	return nil
 }
 
@@ -77,7 +77,7 @@ func (s *server) addAddress(w http.ResponseWriter, r *http.Request, v *viewer) e
 	} else if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Address saved."})
+	s.setFlash(w, flash{Message: s.t(r, "Address saved.")})
 	s.redirect(w, r, s.path("/addresses"))
 	return nil
 }
@@ -96,7 +96,7 @@ func (s *server) addressPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "address", &page{Title: "Address", Tab: "addresses",
+	s.render(w, r, http.StatusOK, "address", &page{Title: s.t(r, "Address"), Tab: "addresses",
 		Data: addressData{Entry: e, Version: e.Version, Values: orderValues(e.OrderInput())}})
 	return nil
 }
@@ -119,12 +119,12 @@ func (s *server) updateAddress(w http.ResponseWriter, r *http.Request, v *viewer
 		if len(d.Errors) > 0 {
 			d.Error = "Please correct the fields marked below."
 		}
-		s.render(w, r, st, "address", &page{Title: "Address", Tab: "addresses", Data: d})
+		s.render(w, r, st, "address", &page{Title: s.t(r, "Address"), Tab: "addresses", Data: d})
 		return nil
 	} else if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Address saved."})
+	s.setFlash(w, flash{Message: s.t(r, "Address saved.")})
 	s.redirect(w, r, s.path("/addresses"))
 	return nil
 }
@@ -133,7 +133,7 @@ func (s *server) deleteAddress(w http.ResponseWriter, r *http.Request, v *viewer
 	if err := s.svc.DeleteAddressEntry(r.Context(), v.Actor, connect.AddressID(r.PathValue("id"))); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Address deleted. Orders made from it keep their addresses."})
+	s.setFlash(w, flash{Message: s.t(r, "Address deleted. Orders made from it keep their addresses.")})
 	s.redirect(w, r, s.path("/addresses"))
 	return nil
 }

@@ -119,7 +119,7 @@ func question(route string) confirmation {
 }
 
 // askText is a route's question as the browser asks it (data-confirm).
-func askText(route string) string {
+func askText(l *locale, route string) string {
 	c := question(route)
-	return c.Question + " " + c.Detail
+	return l.T(c.Question) + " " + l.T(c.Detail)
 }

@@ -54,7 +54,7 @@ func (s *server) schedulesPage(w http.ResponseWriter, r *http.Request, v *viewer
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "schedules", &page{Title: "Schedules", Tab: "schedules",
+	s.render(w, r, http.StatusOK, "schedules", &page{Title: s.t(r, "Schedules"), Tab: "schedules",
 		Data: struct {
 			Schedules []scheduleRow
 			Zone      string
@@ -127,7 +127,7 @@ func (s *server) showScheduleForm(w http.ResponseWriter, r *http.Request, v *vie
 		return err
 	}
 	d.Zone, d.Weekdays = loc.String(), formWeekdays
-	s.render(w, r, status, "schedule-form", &page{Title: "New schedule", Tab: "schedules", Data: d})
+	s.render(w, r, status, "schedule-form", &page{Title: s.t(r, "New schedule"), Tab: "schedules", Data: d})
 	return nil
 }
 
@@ -182,7 +182,7 @@ func (s *server) createSchedule(w http.ResponseWriter, r *http.Request, v *viewe
 	} else if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Schedule made. Its orders are added at the times shown below."})
+	s.setFlash(w, flash{Message: s.t(r, "Schedule made. Its orders are added at the times shown below.")})
 	s.redirect(w, r, s.path("/schedules/%s", sc.ID))
 	return nil
 }
@@ -218,7 +218,7 @@ func (s *server) schedulePage(w http.ResponseWriter, r *http.Request, v *viewer)
 	for _, run := range runs {
 		d.Runs = append(d.Runs, scheduleRunRow{ScheduleRun: run, When: localTime(run.Occurrence, loc)})
 	}
-	s.render(w, r, http.StatusOK, "schedule", &page{Title: "Schedule " + sc.Name, Tab: "schedules", Data: d})
+	s.render(w, r, http.StatusOK, "schedule", &page{Title: s.t(r, "Schedule {{.Name}}", "Name", sc.Name), Tab: "schedules", Data: d})
 	return nil
 }
 
@@ -240,7 +240,7 @@ func (s *server) deleteSchedule(w http.ResponseWriter, r *http.Request, v *viewe
 	if err := s.svc.DeleteSchedule(r.Context(), v.Actor, connect.ScheduleID(r.PathValue("id"))); err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Schedule deleted. The orders it added stay."})
+	s.setFlash(w, flash{Message: s.t(r, "Schedule deleted. The orders it added stay.")})
 	s.redirect(w, r, s.path("/schedules"))
 	return nil
 }
@@ -250,7 +250,7 @@ func (s *server) repeatOrder(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Draft copy added. Change what differs, then submit it."})
+	s.setFlash(w, flash{Message: s.t(r, "Draft copy added. Change what differs, then submit it.")})
 	s.redirect(w, r, s.path("/orders/%s", o.ID))
 	return nil
 }
