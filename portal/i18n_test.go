@@ -37,6 +37,7 @@ var untranslatable = map[string]bool{"A4": true, "Shopify": true, "CSV": true, "
 var unwrapped = map[string]bool{
 	"templates/address.html": true, "templates/addresses.html": true, "templates/partials-recurring.html": true,
 	"templates/schedule-form.html": true, "templates/schedule.html": true, "templates/schedules.html": true,
+	"templates/notifications.html": true, "templates/partials-notices.html": true,
 }
 
 // visibleAttrs are the attributes people read (or hear).

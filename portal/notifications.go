@@ -100,7 +100,7 @@ func (s *server) renderNotifications(w http.ResponseWriter, r *http.Request, v *
 	if err != nil {
 		d.Error, d.Errors = message(err), formErrors(err)
 	}
-	s.render(w, r, status, "notifications", &page{Title: "Notifications", Tab: "settings", Data: d})
+	s.render(w, r, status, "notifications", &page{Title: s.t(r, "Notifications"), Tab: "settings", Data: d})
 	return nil
 }
 
@@ -145,7 +145,7 @@ func (s *server) saveNotifications(w http.ResponseWriter, r *http.Request, v *vi
 	} else if err != nil {
 		return err
 	}
-	s.setFlash(w, flash{Message: "Notification settings saved."})
+	s.setFlash(w, flash{Message: s.t(r, "Notification settings saved.")})
 	s.redirect(w, r, s.path("/settings/notifications"))
 	return nil
 }
