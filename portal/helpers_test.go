@@ -338,6 +338,9 @@ func (fakeDocuments) WriteLabels(w io.Writer, sheet connect.LabelSheet, labels [
 func (fakeDocuments) WriteProof(w io.Writer, d *connect.ProofDocument) error {
 	fmt.Fprintf(w, "proof of %s by %s in %v, tracked %v, %d images, received by %s\n", d.Order.Ref, d.Brand, d.Location,
 		d.Tracked, len(d.Images), d.Order.Proof.RecipientName)
+	if d.Language != "" && d.Language != "en" {
+		fmt.Fprintf(w, "written in %s\n", d.Language)
+	}
 	return nil
 }
 

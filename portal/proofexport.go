@@ -61,7 +61,7 @@ func (s *server) writeProofExport(w http.ResponseWriter, r *http.Request, a conn
 	if err != nil {
 		return err
 	}
-	_, err = s.writeProofZip(r.Context(), a, p, b, func() io.Writer {
+	_, err = s.writeProofZip(r.Context(), a, p, b, s.language(r).String(), func() io.Writer {
 		h := w.Header()
 		h.Set("Content-Type", "application/zip")
 		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, s.proofZipName()))
@@ -105,7 +105,7 @@ type proofZipOutcome struct {
 // open before the first byte: an error before then (nothing written) is
 // returned, for an error page; one after it ends the file with
 // EXPORT-INCOMPLETE.txt saying why, and is in the outcome's Cut.
-func (s *server) writeProofZip(ctx context.Context, a connect.Actor, p connect.ProofExportParams, b Brand, open func() io.Writer) (proofZipOutcome, error) {
+func (s *server) writeProofZip(ctx context.Context, a connect.Actor, p connect.ProofExportParams, b Brand, lang string, open func() io.Writer) (proofZipOutcome, error) {
 	var (
 		out     proofZipOutcome
 		zw      *zip.Writer
@@ -122,7 +122,7 @@ func (s *server) writeProofZip(ctx context.Context, a connect.Actor, p connect.P
 	var pdf bytes.Buffer
 	var people map[connect.MemberID]string // the team's, read with the first document
 	more, err := s.svc.ProofDocuments(ctx, a, p, func(d *connect.ProofDocument) error {
-		d.Brand, d.Location, d.BrandColor = b.Name, b.Location, b.Accent
+		d.Brand, d.Location, d.BrandColor, d.Language = b.Name, b.Location, b.Accent, lang
 		if people == nil {
 			var err error
 			if people, err = s.people(ctx, a, d.Order.Client); err != nil {
@@ -217,10 +217,10 @@ func (s *server) startProofExport(w http.ResponseWriter, r *http.Request, v *vie
 	}
 	job := newImportJob(total)
 	p.Progress = job.exportProgressed
-	a := v.Actor
-	a.AccessMemo = nil // the request's, which ends before the job
+	a, lang := v.Actor, s.language(r).String() // the reader's, read before the request ends
+	a.AccessMemo = nil                         // the request's, which ends before the job
 	s.runJob(r.Context(), u, job, func(ctx context.Context) {
-		out, err := s.proofZipToBlob(ctx, u, a, p, b)
+		out, err := s.proofZipToBlob(ctx, u, a, p, b, lang)
 		job.exportFinished(out, err)
 		if err != nil {
 			s.log.WarnContext(ctx, "portal: proof export failed", "client", a.Client, "err", err)
@@ -252,7 +252,7 @@ func proofExportName(p connect.ProofExportParams, loc *time.Location) string {
 // proofZipToBlob writes the export's ZIP into u's export blob as it is made
 // (a pipe: bounded memory, whatever its size). Errors: the export's before
 // anything was written, and the Blobs'; the blob is then not stored.
-func (s *server) proofZipToBlob(ctx context.Context, u *upload, a connect.Actor, p connect.ProofExportParams, b Brand) (*proofZipOutcome, error) {
+func (s *server) proofZipToBlob(ctx context.Context, u *upload, a connect.Actor, p connect.ProofExportParams, b Brand, lang string) (*proofZipOutcome, error) {
 	pr, pw := io.Pipe()
 	type put struct {
 		size int64
@@ -264,7 +264,7 @@ func (s *server) proofZipToBlob(ctx context.Context, u *upload, a connect.Actor,
 		pr.CloseWithError(err) // a write waiting on a failed put fails too
 		stored <- put{n, err}
 	}()
-	out, err := s.writeProofZip(ctx, a, p, b, func() io.Writer { return pw })
+	out, err := s.writeProofZip(ctx, a, p, b, lang, func() io.Writer { return pw })
 	if err != nil {
 		pw.CloseWithError(err) // nothing is stored
 		<-stored

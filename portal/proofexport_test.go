@@ -164,6 +164,15 @@ func TestTheProofExportIsMadeInTheBackground(t *testing.T) {
 		t.Fatalf("the background ZIP's entries against the streamed one's (-streamed +background):\n%s", d)
 	}
 
+	// The documents are in the reader's language, made after the request ended.
+	french := b.do(http.MethodPost, "/orders/proofs", strings.NewReader(""), "application/x-www-form-urlencoded",
+		http.Header{"Accept-Language": {"fr-FR,fr;q=0.9"}}).is(t, http.StatusSeeOther)
+	frJob := strings.TrimSuffix(french.header.Get("Location"), "/progress")
+	b.waitImport(frJob)
+	if _, frFiles := unzip(t, b.get(frJob+"/export.zip").is(t, http.StatusOK).body); !strings.Contains(frFiles["proof-of-delivery-B-1.pdf"], "written in fr") {
+		t.Fatalf("the French export's proof: %q", frFiles["proof-of-delivery-B-1.pdf"])
+	}
+
 	// A range of days with none: a ZIP with its summary only, said so.
 	empty := exportTo(t, b, url.Values{"from": {"2000-01-01"}, "to": {"2000-01-31"}})
 	b.get(empty+"/result").is(t, http.StatusOK).has(t, `id="export-empty"`, "1 Jan 2000 to 31 Jan 2000")
