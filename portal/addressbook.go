@@ -73,7 +73,7 @@ func (s *server) addAddress(w http.ResponseWriter, r *http.Request, v *viewer) e
 	}
 	if httpStatus(err) == http.StatusUnprocessableEntity {
 		return s.showAddresses(w, r, v, http.StatusUnprocessableEntity, addressesData{Values: values, Errors: formErrors(err),
-			Error: "Please correct the fields marked below."})
+			Error: s.t(r, "Please correct the fields marked below.")})
 	} else if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func (s *server) updateAddress(w http.ResponseWriter, r *http.Request, v *viewer
 	if st := httpStatus(err); st == http.StatusUnprocessableEntity || st == http.StatusConflict {
 		d := addressData{Entry: e, Version: version, Values: values, Errors: formErrors(err), Error: message(err)}
 		if len(d.Errors) > 0 {
-			d.Error = "Please correct the fields marked below."
+			d.Error = s.t(r, "Please correct the fields marked below.")
 		}
 		s.render(w, r, st, "address", &page{Title: s.t(r, "Address"), Tab: "addresses", Data: d})
 		return nil

@@ -39,21 +39,21 @@ func (d notificationsData) Offers(ch string) bool {
 }
 
 // notifyEventLabel names an event as the settings page and the order page
-// show it.
+// show it (a message id, translated where it is shown).
 func notifyEventLabel(e connect.NotifyEvent) string {
 	switch e {
 	case connect.NotifyReceived:
-		return "Order received"
+		return msg("Order received")
 	case connect.NotifyScheduled:
-		return "Scheduled"
+		return msg("Scheduled")
 	case connect.NotifyEnRoute:
-		return "On its way (with the ETA window)"
+		return msg("On its way (with the ETA window)")
 	case connect.NotifyETAChanged:
-		return "ETA changed"
+		return msg("ETA changed")
 	case connect.NotifyDelivered:
-		return "Delivered"
+		return msg("Delivered")
 	case connect.NotifyFailed:
-		return "Delivery attempt failed"
+		return msg("Delivery attempt failed")
 	}
 	return string(e)
 }
@@ -183,17 +183,18 @@ func (n noticeRow) When() time.Time {
 	return n.UpdatedAt
 }
 
-// Label says where the notice is, for people.
+// Label says where the notice is, for people (a message id, translated where
+// it is shown).
 func (n noticeRow) Label() string {
 	switch {
 	case n.State == connect.NoticeSent:
-		return "Sent"
+		return msg("Sent")
 	case n.Held:
-		return "Held for quiet hours until"
+		return msg("Held for quiet hours until")
 	case n.State == connect.NoticeSkipped:
-		return "Not sent"
+		return msg("Not sent")
 	case n.Reason != "":
-		return "Retrying"
+		return msg("Retrying")
 	}
-	return "Queued"
+	return msg("Queued")
 }

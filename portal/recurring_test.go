@@ -104,8 +104,10 @@ func TestRepeatAndSchedulePages(t *testing.T) {
 		"at": {"09:30"}, "start": {"2030-01-01"}, "mode": {"submit"}}).is(t, http.StatusSeeOther)
 	page := r.header.Get("Location")
 	// From Tuesday 1 January 2030, the first is Thursday's.
-	b.get(page).is(t, http.StatusOK).has(t, "Restock", "Mon, Thu at 09:30 (Europe/London)", "Thu 3 Jan 2030 09:30 GMT", "It has not run yet")
-	b.get("/schedules").is(t, http.StatusOK).has(t, "Restock", "Thu 3 Jan 2030 09:30 GMT", "submitted orders")
+	b.get(page).is(t, http.StatusOK).has(t, "Restock", "Monday, Thursday at 09:30 (Europe/London)", "3 Jan 2030, 09:30 GMT", "It has not run yet")
+	b.get("/schedules").is(t, http.StatusOK).has(t, "Restock", "3 Jan 2030, 09:30 GMT", "submitted orders")
+	// In the reader's language, in the account's time zone.
+	b.do(http.MethodGet, page, nil, "", http.Header{"Accept-Language": {"fr"}}).is(t, http.StatusOK).has(t, "lundi, jeudi", "3 janv. 2030")
 	b.post(page+"/pause", url.Values{}).is(t, http.StatusSeeOther)
 	b.get(page).is(t, http.StatusOK).has(t, "Paused", `id="resume-schedule"`)
 	b.post(page+"/resume", url.Values{}).is(t, http.StatusSeeOther)
@@ -198,5 +200,5 @@ func TestTheSchedulePageShowsItsRuns(t *testing.T) {
 	}
 	// Two hours on, the first session has been idle too long: a new one.
 	e.signedIn(tm.email).get("/schedules/"+string(id)).is(t, http.StatusOK).has(t, `id="schedule-runs"`, "submitted",
-		runs[0].Occurrence.In(loc).Format("Mon 2 Jan 2006 15:04 MST"), "/orders/"+string(runs[0].Order))
+		runs[0].Occurrence.In(loc).Format("2 Jan 2006, 15:04 MST"), "/orders/"+string(runs[0].Order))
 }

@@ -353,7 +353,7 @@ func (s *server) funcs(l *locale) template.FuncMap {
 				Value: d.Values[name], Err: d.Errors[name]}
 		},
 		// Recipient notifications (notifications.go).
-		"notifyEventLabel": notifyEventLabel,
+		"notifyEventLabel": func(e connect.NotifyEvent) string { return l.T(notifyEventLabel(e)) },
 		"languageLabel":    languageLabel,
 		"clientStatus":     func(st connect.ClientStatus) string { return word(l, string(st)) },
 		"inviteKind":       func(k connect.InviteKind) string { return word(l, "invite "+string(k)) },

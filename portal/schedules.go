@@ -29,20 +29,18 @@ func (s *server) localSchedules(r *http.Request, v *viewer, list ...*connect.Sch
 	if err != nil {
 		return nil, nil, err
 	}
+	l := localeOf(s.language(r), loc)
 	out := make([]scheduleRow, len(list))
 	for i, sc := range list {
-		out[i] = scheduleRow{Schedule: sc, Days: connect.FormatWeekdays(sc.Weekdays)}
-		if !sc.NextAt.IsZero() {
-			out[i].Next = localTime(sc.NextAt, loc)
+		days := make([]string, len(sc.Weekdays))
+		for j, d := range sc.Weekdays {
+			days[j] = l.T(d.String()) // "Monday": the weekday template's messages
 		}
+		// Next in the account's time zone, with its abbreviation (BST, CET), so
+		// that nobody reads it as UTC.
+		out[i] = scheduleRow{Schedule: sc, Days: strings.Join(days, ", "), Next: l.Time(sc.NextAt)}
 	}
 	return out, loc, nil
-}
-
-// localTime writes an instant in the account's time zone, with the zone's
-// abbreviation (BST, CET) so that nobody reads it as UTC.
-func localTime(t time.Time, loc *time.Location) string {
-	return t.In(loc).Format("Mon 2 Jan 2006 15:04 MST")
 }
 
 func (s *server) schedulesPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -102,7 +100,7 @@ func (s *server) scheduleSource(r *http.Request, v *viewer, d *scheduleFormData,
 		if err != nil {
 			return err
 		}
-		d.FromOrder, d.From = o.ID, "order "+orderName(o)+" to "+o.Address.Line1
+		d.FromOrder, d.From = o.ID, s.t(r, "order {{.Ref}} to {{.Address}}", "Ref", orderName(o), "Address", o.Address.Line1)
 		if d.Name == "" {
 			d.Name = o.Recipient.Name
 		}
@@ -174,7 +172,7 @@ func (s *server) createSchedule(w http.ResponseWriter, r *http.Request, v *viewe
 		sc, err = s.svc.CreateSchedule(r.Context(), v.Actor, in)
 	}
 	if httpStatus(err) == http.StatusUnprocessableEntity {
-		d.Errors, d.Error = formErrors(err), "Please correct the fields marked below."
+		d.Errors, d.Error = formErrors(err), s.t(r, "Please correct the fields marked below.")
 		if len(d.Errors) == 0 {
 			d.Error = message(err)
 		}
@@ -216,21 +214,21 @@ func (s *server) schedulePage(w http.ResponseWriter, r *http.Request, v *viewer)
 	}
 	d := schedulePageData{S: rows[0], Zone: loc.String()}
 	for _, run := range runs {
-		d.Runs = append(d.Runs, scheduleRunRow{ScheduleRun: run, When: localTime(run.Occurrence, loc)})
+		d.Runs = append(d.Runs, scheduleRunRow{ScheduleRun: run, When: localeOf(s.language(r), loc).Time(run.Occurrence)})
 	}
 	s.render(w, r, http.StatusOK, "schedule", &page{Title: s.t(r, "Schedule {{.Name}}", "Name", sc.Name), Tab: "schedules", Data: d})
 	return nil
 }
 
 // scheduleStep answers a button that pauses or resumes a schedule (change),
-// with the flash msg.
+// with the flash msg (a message id).
 func (s *server) scheduleStep(change func(context.Context, connect.Actor, connect.ScheduleID) (*connect.Schedule, error), msg string) memberFunc {
 	return func(w http.ResponseWriter, r *http.Request, v *viewer) error {
 		sc, err := change(r.Context(), v.Actor, connect.ScheduleID(r.PathValue("id")))
 		if err != nil {
 			return err
 		}
-		s.setFlash(w, flash{Message: msg})
+		s.setFlash(w, flash{Message: s.t(r, msg)})
 		s.redirect(w, r, s.path("/schedules/%s", sc.ID))
 		return nil
 	}
