@@ -425,22 +425,25 @@ func TestRunSchedulerMakesDueOccurrencesUntilCancelled(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(w.ctx)
+	// The draft the scheduler makes reaches the team's live stream: wait for it.
+	sub, err := w.svc.Subscribe(ctx, w.owner, connect.SubscribeParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- w.svc.RunScheduler(ctx, connect.ScheduleOptions{Poll: 5 * time.Millisecond}) }()
 	clock.Advance(time.Hour)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		runs, err := w.svc.ScheduleRuns(w.ctx, w.owner, sc.ID)
-		if err != nil {
-			t.Fatal(err)
+	select {
+	case ev := <-sub.Events():
+		if ev.Event != connect.EventCreate {
+			t.Fatalf("the first event is %+v; want the draft's creation", ev)
 		}
-		if len(runs) == 1 && runs[0].Outcome == connect.RunDrafted {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 10 s the scheduler has made %v", runs)
-		}
-		time.Sleep(10 * time.Millisecond)
+	case <-time.After(10 * time.Second):
+		t.Fatal("after 10 s the scheduler has made no order")
+	}
+	runs, err := w.svc.ScheduleRuns(w.ctx, w.owner, sc.ID)
+	if err != nil || len(runs) != 1 || runs[0].Outcome != connect.RunDrafted {
+		t.Fatalf("runs %v, %v; want one drafted", runs, err)
 	}
 	cancel()
 	if err := <-done; err != context.Canceled {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -210,18 +209,15 @@ func BenchmarkProofExport(b *testing.B) {
 		if res.StatusCode != http.StatusSeeOther || job == res.Header.Get("Location") {
 			return nil, fmt.Errorf("starting the export: %s to %q", res.Status, res.Header.Get("Location"))
 		}
-		for {
-			st, err := c.Get(th.base + job + "/status")
-			if err != nil {
-				return nil, err
-			}
-			var state struct{ Finished bool }
-			err = json.NewDecoder(st.Body).Decode(&state)
-			st.Body.Close()
-			if err != nil || state.Finished {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
+		// The job's progress stream, as the page follows it: it ends with "done".
+		events, err := c.Get(th.base + job + "/events")
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(events.Body)
+		events.Body.Close()
+		if err != nil || !strings.Contains(string(body), "event: done") {
+			return nil, fmt.Errorf("the export's progress stream ended without done: %v\n%s", err, body)
 		}
 		return c.Get(th.base + job + "/export.zip")
 	}
