@@ -81,7 +81,7 @@ func (s *server) exportClients(format string) dispatcherFunc {
 			for {
 				for _, c := range page.Clients {
 					row := []string{c.Client.Name, string(c.Client.Number), c.Client.Email, string(c.Client.Status),
-						map[bool]string{true: "yes", false: "no"}[c.Client.Settings.AllowUpload], string(c.Client.Settings.DefaultDepot),
+						yesNo(c.Client.Settings.AllowUpload), string(c.Client.Settings.DefaultDepot),
 						c.Client.CreatedAt.UTC().Format(time.RFC3339)}
 					for _, st := range connect.Statuses() {
 						row = append(row, strconv.Itoa(c.Orders[st]))
@@ -101,6 +101,14 @@ func (s *server) exportClients(format string) dispatcherFunc {
 		}
 		return s.writeTable(w, format, fmt.Sprintf("clients-%s.%s", s.now().UTC().Format("2006-01-02"), format), header, rows)
 	}
+}
+
+// yesNo writes a setting in an export.
+func yesNo(on bool) string {
+	if on {
+		return "yes"
+	}
+	return "no"
 }
 
 // clientSettingsForm reads allow uploads, required fields and default depot.
@@ -376,7 +384,14 @@ type stopsImportData struct {
 	// to import it. Clients names the previewed stops' clients by id.
 	Checked *upload
 	Clients map[connect.ClientID]*connect.Client
-	Valid   int // the rows the check would import
+}
+
+// Valid is how many rows the check would import.
+func (d stopsImportData) Valid() int {
+	if d.Res == nil {
+		return 0
+	}
+	return d.Res.Read - d.Res.Refused
 }
 
 func (s *server) stopsImportPage(w http.ResponseWriter, r *http.Request, _ connect.Actor) error {
@@ -445,7 +460,7 @@ func (s *server) importStops(w http.ResponseWriter, r *http.Request, a connect.A
 		s.removeUpload(r.Context(), u)
 		return err
 	}
-	d := stopsImportData{Res: res, Checked: u, Clients: map[connect.ClientID]*connect.Client{}, Valid: res.Read - res.Refused}
+	d := stopsImportData{Res: res, Checked: u, Clients: map[connect.ClientID]*connect.Client{}}
 	d.Errors, d.More = shownErrors(res)
 	for _, o := range res.Preview {
 		if d.Clients[o.Client] == nil {
