@@ -75,6 +75,9 @@ type IssuedInvite struct {
 	Token  string  `json:"token"`
 	// Link is Config.InviteURL(Token), the link to share; "" when no InviteURL is set.
 	Link string `json:"link,omitempty"`
+	// Stops are the stops InviteClient linked to the new client
+	// (InviteClientParams.Stops), in the order given.
+	Stops []*Order `json:"stops,omitempty"`
 }
 
 // secretBytes is a token's entropy: 256 bits, twice the 128 the design asks.

@@ -14,6 +14,12 @@ type InviteClientParams struct {
 	// SendEmail mails the invitation to Email. Without it the invite is a link the
 	// dispatcher shares.
 	SendEmail bool
+	// Stops are the dispatcher's own stops to link to the new client, the help
+	// article's first way to invite (a stop's Client field: "No client" → "Add
+	// new client"): stored with the client, as CreateStops would, so that the
+	// client tracks them from its first sign-in. They name no client (neither
+	// ClientNumber nor Client): they are the new client's.
+	Stops []StopInput
 }
 
 // InviteClient adds a client to the dispatcher's account, in the invited state, and
@@ -36,10 +42,19 @@ func (s *Service) InviteClient(ctx context.Context, a Actor, p InviteClientParam
 		ID: ClientID(s.newID()), Account: c.Account, Name: p.Name, Email: p.Email,
 		Status: ClientInvited, Settings: p.Settings, CreatedAt: now, UpdatedAt: now,
 	}
+	stops, err := s.newClientsStops(ctx, a, client, p.Stops)
+	if err != nil {
+		return nil, err
+	}
 	var issued *IssuedInvite
 	err = s.mailTx(ctx, func(tx Store) error {
 		if err := tx.CreateClient(ctx, c.scope(), client); err != nil {
 			return err
+		}
+		if len(stops) > 0 {
+			if err := s.storeStops(ctx, tx, c, stops); err != nil {
+				return err
+			}
 		}
 		issued, err = s.issueInvite(ctx, tx, c, &Invite{
 			Account: c.Account, Client: client.ID, Kind: InviteClient, Email: p.Email,
@@ -49,8 +64,34 @@ func (s *Service) InviteClient(ctx context.Context, a Actor, p InviteClientParam
 	if err != nil {
 		return nil, err
 	}
-	s.log.InfoContext(ctx, "client invited", "account", c.Account, "client", client.ID, "email", p.SendEmail)
+	issued.Stops = stops
+	if len(stops) > 0 {
+		s.committed(scopesOf(stops)...)
+	}
+	s.log.InfoContext(ctx, "client invited", "account", c.Account, "client", client.ID, "email", p.SendEmail, "stops", len(stops))
 	return issued, nil
+}
+
+// newClientsStops makes the stops InviteClient links to the client it adds:
+// the caller must also be allowed to add stops, and each stop must leave its
+// client unnamed.
+func (s *Service) newClientsStops(ctx context.Context, a Actor, client *Client, stops []StopInput) ([]*Order, error) {
+	if len(stops) == 0 {
+		return nil, nil
+	}
+	if _, err := s.authorize(ctx, a, actManageOrders); err != nil {
+		return nil, err
+	}
+	return s.buildStops(stops, func(_ int, st StopInput, in OrderInput) (*Order, []FieldError, error) {
+		problems := RequiredFieldPolicy{}.Check(in)
+		if st.ClientNumber != "" || st.Client != "" {
+			problems = append(problems, FieldError{Field: FieldClientNumber, Reason: "must be empty: the stop is the new client's"})
+		}
+		if len(problems) > 0 {
+			return nil, problems, nil
+		}
+		return s.stopOrder(client, in), nil, nil
+	})
 }
 
 func (s *Service) checkClientDetails(name, email string, sendEmail bool) error {

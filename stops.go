@@ -13,28 +13,64 @@ type StopInput struct {
 	// ClientNumber is the client's number as typed ("Client ID"); a mistyped one is
 	// refused, never matched to another client.
 	ClientNumber string
-	Input        OrderInput
+	// Client names the client by id instead, for a client still invited, which
+	// has no number until it signs up. Give one or the other.
+	Client ClientID
+	Input  OrderInput
 	// Depot is where the stop waits to be routed; "": the client's default depot.
 	Depot DepotID
 }
 
-// CreateStops adds stops for clients by client number, as submitted orders (the
-// host routes them as its own; nothing is pushed back to it). All or nothing: an
-// unknown or mistyped client number, or a malformed stop, refuses the call with
-// one field error per problem, its Row being the stop's place in stops (1-based).
-// Only dispatchers may, for clients of their account; uploads need not be allowed.
-// Errors: ErrForbidden; ErrInvalid; ErrConflict when a stop's Ref is used.
+// CreateStops adds stops for clients by client number (or id), as submitted
+// orders: the host's own stops linked to those clients, which track them in
+// the portal (the host routes them as its own; nothing is pushed back to it).
+// All or nothing: an unknown or mistyped client number, or a malformed stop,
+// refuses the call with one field error per problem, its Row being the stop's
+// place in stops (1-based). Only dispatchers may, for clients of their account;
+// uploads need not be allowed. Errors: ErrForbidden; ErrInvalid; ErrConflict
+// when a stop's Ref is used.
 func (s *Service) CreateStops(ctx context.Context, a Actor, stops []StopInput) ([]*Order, error) {
 	c, err := s.authorize(ctx, a, actManageOrders)
 	if err != nil {
 		return nil, err
 	}
 	build := s.stopBuilder(c)
-	var orders []*Order
+	clients := map[ClientID]*Client{}
+	orders, err := s.buildStops(stops, func(i int, st StopInput, in OrderInput) (*Order, []FieldError, error) {
+		if st.Client == "" {
+			return build(ctx, ImportRow{Number: i + 1, Input: st.Input, ClientNumber: st.ClientNumber}, in)
+		}
+		problems := RequiredFieldPolicy{}.Check(in)
+		cl, reason, err := s.clientByID(ctx, c.scope(), st, clients)
+		if err != nil {
+			return nil, nil, err
+		}
+		if reason != "" {
+			problems = append(problems, FieldError{Field: FieldClientNumber, Reason: reason})
+		}
+		if len(problems) > 0 {
+			return nil, problems, nil
+		}
+		return s.stopOrder(cl, in), nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.Tx(ctx, func(tx Store) error { return s.storeStops(ctx, tx, c, orders) })
+	if err != nil {
+		return nil, err
+	}
+	s.committed(scopesOf(orders)...)
+	return orders, nil
+}
+
+// buildStops makes each stop's order with build, gathering every stop's
+// problems (each with its Row) into one ErrInvalid.
+func (s *Service) buildStops(stops []StopInput, build func(i int, st StopInput, in OrderInput) (*Order, []FieldError, error)) ([]*Order, error) {
+	orders := make([]*Order, 0, len(stops))
 	var problems []FieldError
 	for i, st := range stops {
-		row := ImportRow{Number: i + 1, Input: st.Input, ClientNumber: st.ClientNumber}
-		o, errs, err := build(ctx, row, normalizeInput(st.Input))
+		o, errs, err := build(i, st, normalizeInput(st.Input))
 		if err != nil {
 			return nil, err
 		}
@@ -50,21 +86,42 @@ func (s *Service) CreateStops(ctx context.Context, a Actor, stops []StopInput) (
 	if len(problems) > 0 {
 		return nil, InvalidFields(problems)
 	}
+	return orders, nil
+}
+
+// storeStops stores the dispatcher's stops with their creation events and
+// queues what their arrival calls for (arrivedStops), in tx.
+func (s *Service) storeStops(ctx context.Context, tx Store, c caller, orders []*Order) error {
 	events := make([]OrderEvent, len(orders))
 	for i, o := range orders {
 		events[i] = s.createdEvent(c, o)
 	}
-	err = s.store.Tx(ctx, func(tx Store) error {
-		if err := tx.CreateOrders(ctx, c.scope(), orders, events); err != nil {
-			return err
-		}
-		return s.arrivedStops(ctx, tx, c.scope(), orders)
-	})
-	if err != nil {
-		return nil, err
+	if err := tx.CreateOrders(ctx, c.scope(), orders, events); err != nil {
+		return err
 	}
-	s.committed(scopesOf(orders)...)
-	return orders, nil
+	return s.arrivedStops(ctx, tx, c.scope(), orders)
+}
+
+// clientByID finds the account's client a stop names by id, or says why there
+// is none. A stop names its client one way only.
+func (s *Service) clientByID(ctx context.Context, scope Scope, st StopInput, cache map[ClientID]*Client) (*Client, string, error) {
+	if st.ClientNumber != "" {
+		return nil, "give the client's number or its id, not both", nil
+	}
+	if cl := cache[st.Client]; cl != nil {
+		return cl, "", nil
+	}
+	cl, err := s.store.Client(ctx, Scope{Account: scope.Account}, st.Client)
+	if errors.Is(err, ErrNotFound) {
+		return nil, "no client of yours has id " + string(st.Client), nil
+	} else if err != nil {
+		return nil, "", err
+	}
+	if cl.Status == ClientDisabled {
+		return nil, cl.Name + " is disabled", nil
+	}
+	cache[st.Client] = cl
+	return cl, "", nil
 }
 
 // arrivedStops queues, in the transaction that stores them, what the
@@ -156,12 +213,18 @@ func (s *Service) stopBuilder(c caller) rowBuilder {
 		if len(problems) > 0 {
 			return nil, problems, nil
 		}
-		now := s.clock()
-		return &Order{
-			OrderInput: in, ID: OrderID(s.newID()), Account: c.Account, Client: cl.ID,
-			Source: SourceDispatcher, Depot: cl.Settings.DefaultDepot, Status: StatusSubmitted, Version: 1,
-			CreatedAt: now, UpdatedAt: now, SubmittedAt: now,
-		}, nil, nil
+		return s.stopOrder(cl, in), nil, nil
+	}
+}
+
+// stopOrder is the dispatcher's stop for client cl: submitted, at the client's
+// default depot.
+func (s *Service) stopOrder(cl *Client, in OrderInput) *Order {
+	now := s.clock()
+	return &Order{
+		OrderInput: in, ID: OrderID(s.newID()), Account: cl.Account, Client: cl.ID,
+		Source: SourceDispatcher, Depot: cl.Settings.DefaultDepot, Status: StatusSubmitted, Version: 1,
+		CreatedAt: now, UpdatedAt: now, SubmittedAt: now,
 	}
 }
 

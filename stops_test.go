@@ -197,3 +197,94 @@ func TestStopsPageAndCancelMatchingTakeTheFilter(t *testing.T) {
 	_, err = w.svc.CancelMatching(w.ctx, w.owner, connect.ListOrdersParams{}, "", connect.BulkOptions{})
 	connecttest.WantCode(t, err, connect.Forbidden)
 }
+
+// The help article's first way to invite: a stop of the dispatcher's own with
+// no client ("No client" → "Add new client") is linked to the client it
+// invites, in the same step, and the client tracks it from its first sign-in.
+func TestAStopWithNoClientIsLinkedToTheClientItInvites(t *testing.T) {
+	w := newWorld(t)
+	stop := connect.StopInput{Depot: "east", Input: connect.OrderInput{Ref: "HOST-77",
+		Recipient: connect.Recipient{Name: "Ada"}, Address: connect.Address{Line1: "7 Quay St", City: "Leeds"}}}
+	before, err := w.svc.Clients(w.ctx, w.disp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A stop that names a client, or lacks its address, refuses the whole invite.
+	for name, bad := range map[string]connect.StopInput{
+		"names a client": {ClientNumber: string(w.client.Number), Input: stop.Input},
+		"no address":     {Input: connect.OrderInput{Ref: "HOST-78"}},
+	} {
+		_, err := w.svc.InviteClient(w.ctx, w.disp, connect.InviteClientParams{Name: "Quay Florist",
+			Stops: []connect.StopInput{stop, bad}})
+		connecttest.WantCode(t, err, connect.Invalid)
+		if !strings.Contains(err.Error(), "row 2") {
+			t.Errorf("%s: %q does not name the stop", name, err)
+		}
+	}
+	if after, _ := w.svc.Clients(w.ctx, w.disp); len(after) != len(before) {
+		t.Fatalf("a refused invite added a client: %d clients, %d before", len(after), len(before))
+	}
+	// Only the dispatcher may.
+	_, err = w.svc.InviteClient(w.ctx, w.owner, connect.InviteClientParams{Name: "Quay Florist", Stops: []connect.StopInput{stop}})
+	connecttest.WantCode(t, err, connect.Forbidden)
+
+	issued, err := w.svc.InviteClient(w.ctx, w.disp, connect.InviteClientParams{Name: "Quay Florist",
+		Stops: []connect.StopInput{stop}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(issued.Stops) != 1 {
+		t.Fatalf("%d stops linked", len(issued.Stops))
+	}
+	linked := issued.Stops[0]
+	if linked.Client != issued.Invite.Client || linked.Status != connect.StatusSubmitted || linked.Depot != "east" ||
+		linked.Source != connect.SourceDispatcher || linked.Ref != "HOST-77" {
+		t.Fatalf("linked stop %+v", linked)
+	}
+	// It waits in the dispatcher's unassigned stops with its client's name.
+	stops, _, err := w.svc.UnassignedStops(w.ctx, w.disp, "east", "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stops) != 1 || stops[0].Order.ID != linked.ID || stops[0].ClientName != "Quay Florist" {
+		t.Fatalf("unassigned stops %+v", stops)
+	}
+	// The client signs up and finds it.
+	acc, err := w.svc.AcceptInvite(w.ctx, issued.Token, connect.SignUp{Name: "Quay Owner", Email: "owner@quay.example", Password: "correct horse battery staple"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := w.svc.Orders(w.ctx, acc.Actor, connect.ListOrdersParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Orders) != 1 || page.Orders[0].ID != linked.ID {
+		t.Fatalf("the new client's orders: %+v", page.Orders)
+	}
+}
+
+// A stop names a client still invited (no number yet) by its id; another
+// account's client, or both a number and an id, are refused.
+func TestCreateStopsNamesAnInvitedClientByID(t *testing.T) {
+	w := newWorld(t)
+	invited, err := w.svc.InviteClient(w.ctx, w.disp, connect.InviteClientParams{Name: "Not Yet Ltd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := connect.OrderInput{Address: connect.Address{Line1: "1 High St"}}
+	out, err := w.svc.CreateStops(w.ctx, w.disp, []connect.StopInput{{Client: invited.Invite.Client, Input: in}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0].Client != invited.Invite.Client {
+		t.Fatalf("stop linked to %s", out[0].Client)
+	}
+	other := connect.AsDispatcher("acct-2", "eve")
+	_, err = w.svc.CreateStops(w.ctx, other, []connect.StopInput{{Client: invited.Invite.Client, Input: in}})
+	connecttest.WantCode(t, err, connect.Invalid)
+	if !strings.Contains(err.Error(), "no client of yours") {
+		t.Fatalf("foreign client: %q", err)
+	}
+	_, err = w.svc.CreateStops(w.ctx, w.disp, []connect.StopInput{{Client: w.client.ID, ClientNumber: string(w.client.Number), Input: in}})
+	connecttest.WantCode(t, err, connect.Invalid)
+}
