@@ -56,6 +56,11 @@ func (h *host) demoRoutes() http.Handler {
 	mux.Handle("GET /demo/routes", h.dispatcherOnly(h.routesPage))
 	mux.Handle("POST /demo/routes", h.dispatcherOnly(h.buildRoute))
 	mux.Handle("POST /demo/routes/{route}/start", h.dispatcherOnly(h.startRoute))
+	mux.Handle("POST /demo/stops", h.dispatcherOnly(h.addHostStop))
+	mux.Handle("GET /demo/stops/{id}", h.dispatcherOnly(h.hostStopPage))
+	mux.Handle("POST /demo/stops/{id}/client", h.dispatcherOnly(h.linkStopToClient))
+	mux.Handle("GET /demo/stops/{id}/new-client", h.dispatcherOnly(h.newClientPage))
+	mux.Handle("POST /demo/stops/{id}/new-client", h.dispatcherOnly(h.inviteClientForStop))
 	mux.Handle("GET /demo/driver/{route}", h.dispatcherOnly(h.driverPage))
 	mux.Handle("POST /demo/driver/{route}/stops/{order}/complete", h.dispatcherOnly(h.completeStop))
 	mux.Handle("POST /demo/driver/{route}/stops/{order}/fail", h.dispatcherOnly(h.failStop))
@@ -241,6 +246,8 @@ type routesData struct {
 	Stops  []connect.UnassignedStop
 	Routes []route
 	Flash  string
+	// NoClient are the host's own stops with no client yet.
+	NoClient []hostStop
 }
 
 func (h *host) routesPage(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
@@ -252,7 +259,7 @@ func (h *host) routesPage(w http.ResponseWriter, r *http.Request, a connect.Acto
 	if err != nil {
 		return err
 	}
-	h.render(w, http.StatusOK, "routes.html", routesData{Stops: stops, Routes: routes, Flash: r.URL.Query().Get("msg")})
+	h.render(w, http.StatusOK, "routes.html", routesData{Stops: stops, Routes: routes, Flash: r.URL.Query().Get("msg"), NoClient: h.hostStops.list()})
 	return nil
 }
 

@@ -62,6 +62,7 @@ type host struct {
 	store       *storage.Store
 	svc         *connect.Service
 	state       *demoState
+	hostStops   *hostStops // the host's own stops with no client
 	routes      *routeSync
 	portal      *portal.Portal
 	mux         *http.ServeMux
@@ -166,6 +167,9 @@ func newHost(ctx context.Context, cfg config, log *slog.Logger) (h *host, err er
 		}
 	}()
 	if h.state, err = loadState(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if h.hostStops, err = loadHostStops(cfg.DataDir); err != nil {
 		return nil, err
 	}
 	if h.store, err = storage.Open(ctx, cfg.DB); err != nil {
@@ -372,6 +376,12 @@ func (h *host) seed(ctx context.Context) error {
 		return err
 	}
 	h.state.InviteToken = issued.Token
+	// A stop of the host's own with no client: the help article's first way
+	// to invite starts from one.
+	if err := h.hostStops.add(hostStop{ID: "hs-" + randomHex(6), Ref: "WALK-IN-1", Recipient: "Harbour Café",
+		Line1: "3 Quay Street", City: "Springfield", Postcode: "SP1 4QS", Depot: "north", CreatedAt: time.Now().UTC()}); err != nil {
+		return err
+	}
 	h.log.Info("demo seeded", "account", demoAccount, "client", demoClientName)
 	return h.state.save()
 }
