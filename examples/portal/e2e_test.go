@@ -322,6 +322,25 @@ func TestEndToEndInABrowser(t *testing.T) {
 	until(owner, "scheduled in the list", `document.querySelector('`+row("E2E-1")+` [data-col=status]').textContent.includes('Scheduled')`)
 	until(detail, "withdraw gone once on a route", `!!document.querySelector('#order-status .status-scheduled') && !document.querySelector('#withdraw-order')`)
 	shot(disp, "route-built")
+	// The help article's first way to invite: a stop with no client, its
+	// Client field, "Add new client"; the stop becomes the new client's.
+	do(disp, "a stop with no client",
+		chromedp.Click(chromedp.CSS(`#no-client tr[data-ref="WALK-IN-1"] a.no-client`)),
+		chromedp.WaitVisible(chromedp.ID("client-field")),
+	)
+	shot(disp, "stop-with-no-client")
+	do(disp, "add new client for the stop",
+		chromedp.Click(chromedp.ID("add-new-client")),
+		chromedp.WaitVisible(chromedp.ID("new-client")),
+		chromedp.SendKeys(chromedp.ID("client-name"), "Harbour Café"),
+		chromedp.Click(chromedp.ID("invite-client")),
+		chromedp.WaitVisible(chromedp.ID("invite-link")),
+	)
+	shot(disp, "stop-linked-to-new-client")
+	do(disp, "back to the routes", chromedp.Navigate(base+"/demo/routes"), chromedp.WaitVisible(chromedp.CSS(`section.route button.start-route`)))
+	if n, err := chromedp.Run(disp, chromedp.Evaluate[int](`document.querySelectorAll('#no-client tr[data-ref]').length`)); err != nil || n != 0 {
+		t.Fatalf("stops still with no client: %d %v", n, err)
+	}
 	do(disp, "start the route",
 		chromedp.Click(chromedp.CSS(`section.route button.start-route`)),
 		chromedp.WaitVisible(chromedp.CSS(`section.stop[data-ref="E2E-1"] form.complete-form`)),
