@@ -58,6 +58,7 @@ func (s *server) tracked(r *http.Request) (trackData, error) {
 		return trackData{}, err
 	}
 	t.Proof = s.trackedProof(token, t.Proof)
+	t.Timeline = recipientSteps(t.Timeline, t.StopType)
 	b, err := s.brand(r.Context(), t.Account)
 	if err != nil {
 		return trackData{}, err
@@ -67,6 +68,19 @@ func (s *server) tracked(r *http.Request) (trackData, error) {
 		d.PDF = s.path("/track/%s/proof.pdf", token)
 	}
 	return d, nil
+}
+
+// recipientSteps keeps the steps of a timeline that the recipient's words tell
+// apart: a draft made and then submitted is one "Order received", not two.
+func recipientSteps(steps []connect.TrackedStep, stop connect.StopType) []connect.TrackedStep {
+	out := steps[:0:0]
+	for _, st := range steps {
+		if n := len(out); n > 0 && recipientStatus(out[n-1].Status, stop) == recipientStatus(st.Status, stop) {
+			continue
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 // etaWindow is how far either side of the ETA the tracking page's window runs.

@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,5 +46,16 @@ func TestTheTrackingPageSpeaksTheRecipientsLanguage(t *testing.T) {
 	done.has(t, "Delivered", "data-settled", "Received by", "Rita").lacks(t, "Out for delivery</p>", "updates by itself")
 	if !strings.Contains(done.body, `<h3>Delivered</h3><p class="big" id="track-done"><time datetime="`+eta.Format(time.RFC3339)) {
 		t.Errorf("the delivery time is not the card's:\n%s", done.body)
+	}
+	// The timeline tells the recipient each step once: the draft made and
+	// submitted is one "Order received".
+	timeline := done.body[strings.Index(done.body, `<ol class="timeline">`):]
+	timeline = timeline[:strings.Index(timeline, "</ol>")]
+	var steps []string
+	for _, li := range strings.Split(timeline, "<li>")[1:] {
+		steps = append(steps, li[strings.LastIndex(li, "</span> ")+len("</span> "):strings.Index(li, "</li>")])
+	}
+	if want := []string{"Order received", "Delivery planned", "Out for delivery", "Delivered"}; !slices.Equal(steps, want) {
+		t.Errorf("the timeline reads %q, want %q", steps, want)
 	}
 }
