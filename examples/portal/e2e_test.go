@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func TestEndToEndInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromium),
@@ -300,6 +301,29 @@ func TestEndToEndInABrowser(t *testing.T) {
 	do(detail, "watch the order", chromedp.Navigate(base+"/orders/"+string(ids["E2E-1"])), chromedp.WaitVisible(chromedp.CSS(`body[data-live="connected"]`)),
 		chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
 
+	// The recipient's tracking page, from a link the team made on the order's
+	// page: the recipient's words, no sign-in, and the order followed as it
+	// moves (the page reads itself again every 20 s), in a browser of its own.
+	linkTab, cancelLinkTab := chromedp.NewContext(owner)
+	defer cancelLinkTab()
+	do(linkTab, "make a tracking link", chromedp.Navigate(base+"/orders/"+string(ids["E2E-1"])),
+		chromedp.Click(chromedp.ID("create-tracking")), chromedp.WaitVisible(chromedp.CSS("#tracking-links input.secret")))
+	trackURL, err := chromedp.Run(linkTab, chromedp.Value(chromedp.CSS("#tracking-links input.secret")))
+	if err != nil || !strings.HasPrefix(trackURL, base+"/track/") {
+		t.Fatalf("tracking link %q: %v", trackURL, err)
+	}
+	recipient, cancelRecipient := chromedp.NewContext(owner, chromedp.WithNewBrowserContext())
+	defer cancelRecipient()
+	do(recipient, "the recipient opens the link", chromedp.Navigate(trackURL), chromedp.WaitVisible(chromedp.ID("track-status")),
+		chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
+	if got := text(recipient, "#track-status"); got != "Order received" {
+		t.Fatalf("the tracking page says %q", got)
+	}
+	if signIn, err := chromedp.Run(recipient, chromedp.Evaluate[bool](`!!document.querySelector('a[href*="signin"]')`)); err != nil || signIn {
+		t.Fatalf("the tracking page offers to sign in (%v)", err)
+	}
+	shot(recipient, "tracking-received")
+
 	// 5. The dispatcher builds a route of the two stops left and starts it.
 	disp, cancelDisp := chromedp.NewContext(owner)
 	defer cancelDisp()
@@ -349,6 +373,9 @@ func TestEndToEndInABrowser(t *testing.T) {
 		return r.querySelector('[data-col=status]').textContent.includes('En route') && !!r.querySelector('[data-col=eta] time'); })()`)
 	until(detail, "ETA on the order", `!!document.querySelector('#order-eta time')`)
 	shot(owner, "en-route-live")
+	until(recipient, "the ETA window on the tracking page", `document.querySelector('#track-status').dataset.status === 'en_route' &&
+		/–/.test(document.querySelector('#track-eta').textContent) && document.querySelector('#track-status').textContent === 'Out for delivery'`)
+	shot(recipient, "tracking-en-route-live")
 	shot(detail, "order-en-route-live")
 
 	// 6. The driver completes E2E-1 with a photo and a signature, and fails E2E-2.
@@ -395,6 +422,11 @@ func TestEndToEndInABrowser(t *testing.T) {
 	}
 	shot(owner, "client-list-live")
 	shot(detail, "client-proof-live")
+	until(recipient, "delivered on the tracking page", `document.querySelector('#track-status').dataset.status === 'delivered' && !!document.querySelector('#track-done')`)
+	if kept, err := chromedp.Run(recipient, chromedp.Evaluate[bool](`window.notReloaded === true`)); err != nil || !kept {
+		t.Fatalf("the tracking page reloaded (%v)", err)
+	}
+	shot(recipient, "tracking-delivered-live")
 
 	o, err := th.svc.Order(ctx, dispatcherActor(), ids["E2E-1"])
 	if err != nil || o.Proof == nil || o.Proof.SignatureURL == "" || len(o.Proof.PhotoURLs) != 1 {
@@ -527,6 +559,71 @@ func TestEndToEndInABrowser(t *testing.T) {
 		t.Fatalf("keyboard submit: flash %q", got)
 	}
 	shot(owner, "keyboard-submitted")
+
+	// 11. Lists that scale: 20,000 drafts (2,000 under the race detector)
+	// uploaded, then searched and filtered, and every matching draft submitted
+	// in one run with its progress, the drafts the search leaves out untouched.
+	n := 20_000
+	if raceDetector {
+		n = 2_000
+	}
+	var bulk strings.Builder
+	bulk.WriteString("Id,Address Line 1,City,Recipient Name\n")
+	for i := range n {
+		fmt.Fprintf(&bulk, "BULK-%05d,%d Elm St,Springfield,Rita\n", i+1, i+1)
+	}
+	for i := range 30 {
+		fmt.Fprintf(&bulk, "KEEP-%02d,%d Oak St,Springfield,Bob\n", i+1, i+1)
+	}
+	bulkPath := filepath.Join(files, "bulk.csv")
+	if err := os.WriteFile(bulkPath, []byte(bulk.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	do(owner, "upload the big file",
+		chromedp.Navigate(base+"/imports/new"),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{bulkPath}),
+		chromedp.Click(chromedp.ID("upload")),
+		chromedp.WaitVisible(chromedp.ID("mapping")),
+	)
+	do(owner, "preview the big file", chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("run-import")))
+	do(owner, "import the big file", chromedp.Click(chromedp.ID("run-import")), chromedp.WaitVisible(chromedp.ID("import-success")))
+	digits := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, s)
+	}
+	if got := digits(text(owner, "#import-success")); got != strconv.Itoa(n+30) {
+		t.Fatalf("imported %s drafts, want %d", got, n+30)
+	}
+	do(owner, "search and filter the drafts",
+		chromedp.Navigate(base+"/orders?view=drafts"),
+		chromedp.SendKeys(chromedp.ID("order-q"), "BULK-"),
+		chromedp.SetValue(chromedp.ID("order-source"), "spreadsheet"),
+		chromedp.Click(chromedp.CSS("#order-search button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("clear-filter")),
+		chromedp.Click(chromedp.ID("select-all")),
+		chromedp.WaitVisible(chromedp.ID("submit-matching")),
+	)
+	// A search is not counted ahead (at 10M orders a count would cost more
+	// than the page): the button offers "all matching", the run counts them.
+	if got := text(owner, "#submit-matching"); got != "Submit all matching drafts" {
+		t.Fatalf("the select-all-matching button says %q", got)
+	}
+	shot(owner, "drafts-all-matching")
+	do(owner, "submit every matching draft", chromedp.Click(chromedp.ID("submit-matching")), chromedp.WaitVisible(chromedp.ID("bulk-done")))
+	if got := digits(text(owner, "#bulk-done")); got != strconv.Itoa(n) {
+		t.Fatalf("the run submitted %s drafts, want %d", got, n)
+	}
+	shot(owner, "drafts-all-matching-submitted")
+	for search, want := range map[string]int{"BULK-": 0, "KEEP-": 30} {
+		left, err := th.svc.Orders(ctx, dispatcherActor(), connect.ListOrdersParams{View: connect.ViewDrafts, Search: search, Limit: 100})
+		if err != nil || len(left.Orders) != want {
+			t.Fatalf("%s drafts left after the run: %d, want %d (%v)", search, len(left.Orders), want, err)
+		}
+	}
 
 	// 9. On a phone (390 px wide): every main page fits the screen, the tables
 	// turned into a card per row; a page wider than the screen would scroll
