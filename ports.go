@@ -180,6 +180,13 @@ type StatusStore interface {
 	SetStatuses(ctx context.Context, scope Scope, changes []SetStatusParams) error
 }
 
+// HostEvent names one of the host's route events and the order it is for
+// (RouteEventStore.ClaimHostEvents).
+type HostEvent struct {
+	ID    string
+	Order OrderID
+}
+
 // RouteEventStore remembers which of the host's route events were applied, so
 // that a batch the host sends again is applied once.
 type RouteEventStore interface {
@@ -188,6 +195,13 @@ type RouteEventStore interface {
 	// plays no part) and returns those it had not seen before; the rest are
 	// replays.
 	RecordHostEvents(ctx context.Context, scope Scope, ids []string) (fresh []string, err error)
+	// ClaimHostEvents starts a batch of route events: it returns the scope's
+	// orders the events name, as OrdersByID does, and records the ids of the
+	// events whose order it found, as RecordHostEvents does (an event of an
+	// order it did not find is not recorded: sent again once the order is
+	// there, it applies). fresh are the recorded ids it had not seen before.
+	// One round trip where the database allows it.
+	ClaimHostEvents(ctx context.Context, scope Scope, events []HostEvent) (orders []*Order, fresh []string, err error)
 	// ForgetHostEventsAnyAccount forgets the route event ids of every account
 	// recorded before the time, and returns how many.
 	ForgetHostEventsAnyAccount(ctx context.Context, before time.Time) (int, error)

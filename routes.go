@@ -119,16 +119,20 @@ func (s *Service) ApplyRouteEvents(ctx context.Context, a Actor, events []RouteE
 // orders it changed.
 func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, events []RouteEvent, res *RouteEventsResult, touched *[]Scope) error {
 	valid := make([]RouteEvent, 0, len(events))
-	orderIDs := make([]OrderID, 0, len(events))
+	claims := make([]HostEvent, 0, len(events))
 	for _, ev := range events {
 		if err := checkRouteEvent(ev); err != nil {
 			res.Errors = append(res.Errors, RouteEventError{ID: ev.ID, Err: err})
 			continue
 		}
 		valid = append(valid, ev)
-		orderIDs = append(orderIDs, ev.Order)
+		claims = append(claims, HostEvent{ID: ev.ID, Order: ev.Order})
 	}
-	loaded, err := tx.OrdersByID(ctx, c.scope(), orderIDs)
+	// The orders, and which events are not replays, in one round trip. An
+	// event for an order this account does not have (not linked yet, or
+	// another's) is refused without recording its id: sent again once the
+	// order is there, it applies instead of counting as a replay.
+	loaded, fresh, err := tx.ClaimHostEvents(ctx, c.scope(), claims)
 	if err != nil {
 		return err
 	}
@@ -144,22 +148,13 @@ func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, even
 	for _, o := range loaded {
 		byID[o.ID] = &pending{order: o, from: o.Status, version: o.Version}
 	}
-	// An event for an order this account does not have (not linked yet, or
-	// another's) is refused without recording its id: sent again once the order
-	// is there, it applies instead of counting as a replay.
 	known := valid[:0]
-	ids := make([]string, 0, len(valid))
 	for _, ev := range valid {
 		if byID[ev.Order] == nil {
 			res.Errors = append(res.Errors, RouteEventError{ID: ev.ID, Err: Errorf(NotFound, "order %s not found", ev.Order)})
 			continue
 		}
 		known = append(known, ev)
-		ids = append(ids, ev.ID)
-	}
-	fresh, err := tx.RecordHostEvents(ctx, c.scope(), ids)
-	if err != nil {
-		return err
 	}
 	isFresh := make(map[string]bool, len(fresh))
 	for _, id := range fresh {

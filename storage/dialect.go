@@ -66,6 +66,9 @@ type dialect interface {
 	// change i's order.
 	setStatuses(ctx context.Context, s *Store, scopes []connect.Scope, changes []connect.SetStatusParams, rows []*orderRow) error
 	recordHostEvents(ctx context.Context, s *Store, account connect.AccountID, ids []string, now time.Time) ([]string, error)
+	// claimHostEvents reads the scope's orders among list and records the
+	// event ids whose order (orders[i] for ids[i]) it found (Store.ClaimHostEvents).
+	claimHostEvents(ctx context.Context, s *Store, scope connect.Scope, list, ids, orders []string, now time.Time) ([]*connect.Order, []string, error)
 	// skipLocked is the locking clause of ClaimOutboxAnyAccount's subquery.
 	skipLocked() string
 	// lockRows is the FOR clause ("UPDATE", or "" for none) of a read whose

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -193,6 +194,38 @@ func (sc *orderScan) dest() []any {
 		}
 	}
 	return sc.dests
+}
+
+// claimScan scans the rows of claimHostEvents: an order's columns, then the
+// JSON list of the fresh event ids (on one row; NULL on the others).
+type claimScan struct {
+	orderScan
+	fresh []string
+	ids   sql.NullString
+}
+
+var _ bun.Model = (*claimScan)(nil)
+
+// ScanRows scans every row (bun.Model).
+func (sc *claimScan) ScanRows(_ context.Context, rows *sql.Rows) (int, error) {
+	n := 0
+	dest := append(sc.dest(), &sc.ids)
+	for rows.Next() {
+		sc.r, sc.ids = orderRow{}, sql.NullString{}
+		if err := rows.Scan(dest...); err != nil {
+			return n, err
+		}
+		sc.rows = append(sc.rows, sc.row())
+		if sc.ids.Valid {
+			var ids []string
+			if err := json.Unmarshal([]byte(sc.ids.String), &ids); err != nil {
+				return n, err
+			}
+			sc.fresh = append(sc.fresh, ids...)
+		}
+		n++
+	}
+	return n, rows.Err()
 }
 
 func (sc *orderScan) row() orderRow {

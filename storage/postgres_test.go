@@ -175,6 +175,9 @@ func TestHooksSeeEveryQuery(t *testing.T) {
 	if _, err := s.RecordHostEvents(ctx, scope, []string{"e1"}); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := s.ClaimHostEvents(ctx, scope, []connect.HostEvent{{ID: "e2", Order: o.ID}}); err != nil {
+		t.Fatal(err)
+	}
 	next := *o
 	next.Status = connect.StatusScheduled
 	if err := s.SetStatuses(ctx, scope, []connect.SetStatusParams{{From: o.Status, Version: 1, Order: &next,
@@ -183,10 +186,11 @@ func TestHooksSeeEveryQuery(t *testing.T) {
 	}
 	for _, want := range []string{
 		"FROM orders WHERE account_id = $1 AND client_id = $2 AND status IN", // Orders
-		"WITH o AS MATERIALIZED",               // OrdersByID
-		"INSERT INTO host_events",              // RecordHostEvents
-		"UPDATE orders AS o SET status",        // SetStatuses
-		"INSERT INTO order_events (account_id", // its events
+		"WITH o AS MATERIALIZED", // OrdersByID
+		"INSERT INTO host_events (account_id, event_id, recorded_at)\nSELECT $1", // RecordHostEvents
+		"found AS (SELECT * FROM o WHERE",                                        // ClaimHostEvents
+		"UPDATE orders AS o SET status",                                          // SetStatuses
+		"INSERT INTO order_events (account_id",                                   // its events, in the same statement
 	} {
 		if !log.Saw(want) {
 			t.Errorf("no query with %q reached the hook", want)

@@ -129,6 +129,55 @@ func (s *Store) RecordHostEvents(ctx context.Context, scope connect.Scope, ids [
 	return s.d.recordHostEvents(ctx, s, scope.Account, list, dbTime(time.Now()))
 }
 
+// ClaimHostEvents reads the scope's orders the events name and records the ids
+// of the events whose order it found, returning those it had not seen before:
+// one statement on PostgreSQL, two (no round trips) on SQLite.
+func (s *Store) ClaimHostEvents(ctx context.Context, scope connect.Scope, events []connect.HostEvent) ([]*connect.Order, []string, error) {
+	if len(events) == 0 {
+		return nil, nil, nil
+	}
+	ids, orders := make([]string, 0, len(events)), make([]string, 0, len(events))
+	seenEvent, seenOrder := make(map[string]bool, len(events)), make(map[connect.OrderID]bool, len(events))
+	for _, e := range events {
+		if !seenEvent[e.ID] {
+			seenEvent[e.ID] = true
+			ids, orders = append(ids, e.ID), append(orders, string(e.Order))
+		}
+	}
+	var list []string
+	for _, e := range events {
+		if !seenOrder[e.Order] {
+			seenOrder[e.Order] = true
+			list = append(list, string(e.Order))
+		}
+	}
+	return s.d.claimHostEvents(ctx, s, scope, list, ids, orders, dbTime(time.Now()))
+}
+
+// claimFromOrders is a claimHostEvents made of ordersByID and
+// recordHostEvents: for a database without round trips to save.
+func claimFromOrders(ctx context.Context, d dialect, s *Store, scope connect.Scope, list, ids, orders []string, now time.Time) ([]*connect.Order, []string, error) {
+	found, err := d.ordersByID(ctx, s, scope, list)
+	if err != nil {
+		return nil, nil, err
+	}
+	have := make(map[string]bool, len(found))
+	for _, o := range found {
+		have[string(o.ID)] = true
+	}
+	var known []string
+	for i, id := range ids {
+		if have[orders[i]] {
+			known = append(known, id)
+		}
+	}
+	if len(known) == 0 {
+		return found, nil, nil
+	}
+	fresh, err := d.recordHostEvents(ctx, s, scope.Account, known, now)
+	return found, fresh, err
+}
+
 // ForgetHostEventsAnyAccount deletes the host event ids recorded before the time: one
 // statement, which reads the whole table (no index on recorded_at, which every
 // route event would pay for); RunOutbox calls it about once an hour.

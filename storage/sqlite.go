@@ -416,6 +416,10 @@ func (d *sqliteDialect) setStatuses(ctx context.Context, s *Store, scopes []conn
 	})
 }
 
+func (d *sqliteDialect) claimHostEvents(ctx context.Context, s *Store, scope connect.Scope, list, ids, orders []string, now time.Time) ([]*connect.Order, []string, error) {
+	return claimFromOrders(ctx, d, s, scope, list, ids, orders, now)
+}
+
 func (d *sqliteDialect) recordHostEvents(ctx context.Context, s *Store, account connect.AccountID, ids []string, now time.Time) ([]string, error) {
 	rows := make([]hostEventRow, 0, min(len(ids), insertBatch))
 	var fresh []string

@@ -353,6 +353,46 @@ func (c *MockStoreAdvanceScheduleCall) DoAndReturn(f func(context.Context, conne
 	return c
 }
 
+// ClaimHostEvents mocks base method.
+func (m *MockStore) ClaimHostEvents(ctx context.Context, scope connect.Scope, events []connect.HostEvent) ([]*connect.Order, []string, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ClaimHostEvents", ctx, scope, events)
+	ret0, _ := ret[0].([]*connect.Order)
+	ret1, _ := ret[1].([]string)
+	ret2, _ := ret[2].(error)
+	return ret0, ret1, ret2
+}
+
+// ClaimHostEvents indicates an expected call of ClaimHostEvents.
+func (mr *MockStoreMockRecorder) ClaimHostEvents(ctx, scope, events any) *MockStoreClaimHostEventsCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ClaimHostEvents", reflect.TypeOf((*MockStore)(nil).ClaimHostEvents), ctx, scope, events)
+	return &MockStoreClaimHostEventsCall{Call: call}
+}
+
+// MockStoreClaimHostEventsCall wrap *gomock.Call
+type MockStoreClaimHostEventsCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreClaimHostEventsCall) Return(orders []*connect.Order, fresh []string, err error) *MockStoreClaimHostEventsCall {
+	c.Call = c.Call.Return(orders, fresh, err)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreClaimHostEventsCall) Do(f func(context.Context, connect.Scope, []connect.HostEvent) ([]*connect.Order, []string, error)) *MockStoreClaimHostEventsCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreClaimHostEventsCall) DoAndReturn(f func(context.Context, connect.Scope, []connect.HostEvent) ([]*connect.Order, []string, error)) *MockStoreClaimHostEventsCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // ClaimOutboxAnyAccount mocks base method.
 func (m *MockStore) ClaimOutboxAnyAccount(ctx context.Context, p connect.ClaimOutboxParams) ([]connect.OutboxEntry, error) {
 	m.ctrl.T.Helper()

@@ -252,6 +252,60 @@ func testRecordHostEvents(t *testing.T, f *fixture) {
 	same(t, "ids fresh across racers", sortedOf(race...), sortedOf(all...))
 }
 
+// testClaimHostEvents reads the orders the events name within the scope, as
+// OrdersByID does, and records the ids of the events whose order it found, as
+// RecordHostEvents does: an event of an order outside the scope (another
+// client's, another account's, none) is not recorded, so it is fresh once
+// claimed where its order is.
+func testClaimHostEvents(t *testing.T, f *fixture) {
+	c := f.client(f.account())
+	sibling := f.client(c.Account)
+	stranger := f.client(f.account())
+	mine := f.orders(c, connect.StatusSubmitted, 1, 3)
+	theirs := f.orders(sibling, connect.StatusSubmitted, 5, 1)
+	far := f.orders(stranger, connect.StatusSubmitted, 6, 1)
+	ev := func(o connect.OrderID) connect.HostEvent { return connect.HostEvent{ID: f.id("ev"), Order: o} }
+	e0, e0b, e1, e2 := ev(mine[0].ID), ev(mine[0].ID), ev(mine[1].ID), ev(mine[2].ID)
+	sibEv, farEv, noneEv := ev(theirs[0].ID), ev(far[0].ID), ev("no-such-order")
+	claim := func(sc connect.Scope, events ...connect.HostEvent) ([]connect.OrderID, []string) {
+		t.Helper()
+		orders, fresh, err := f.s.ClaimHostEvents(f.ctx, sc, events)
+		must(t, err)
+		got := ids(orders)
+		slices.Sort(got)
+		slices.Sort(fresh)
+		return got, fresh
+	}
+	sortedOf := func(s ...string) []string { slices.Sort(s); return s }
+	sortedIDs := func(s ...connect.OrderID) []connect.OrderID { slices.Sort(s); return s }
+
+	orders, fresh := claim(scopeOf(c), e0, e1, sibEv, farEv, noneEv, e0b, e0)
+	same(t, "the client's orders", sortedIDs(mine[0].ID, mine[1].ID), orders)
+	same(t, "the ids of its events, each once", sortedOf(e0.ID, e0b.ID, e1.ID), fresh)
+	orders, fresh = claim(scopeOf(c), e0, e1, e2)
+	same(t, "the orders of a batch sent again", sortedIDs(mine[0].ID, mine[1].ID, mine[2].ID), orders)
+	same(t, "only its new event fresh", []string{e2.ID}, fresh)
+	// The sibling's event was not recorded: claimed by the account, it is fresh.
+	orders, fresh = claim(connect.Scope{Account: c.Account}, sibEv, e0)
+	same(t, "the account's orders", sortedIDs(mine[0].ID, theirs[0].ID), orders)
+	same(t, "the event first claimed outside its scope", []string{sibEv.ID}, fresh)
+	orders, fresh = claim(connect.Scope{Account: stranger.Account}, farEv, e0)
+	same(t, "another account's orders", []connect.OrderID{far[0].ID}, orders)
+	same(t, "another account's event", []string{farEv.ID}, fresh)
+	orders, fresh = claim(scopeOf(c))
+	if len(orders)+len(fresh) != 0 {
+		t.Fatalf("claiming no events: %v, %v", orders, fresh)
+	}
+	// What it recorded, RecordHostEvents sees as replays.
+	again, err := f.s.RecordHostEvents(f.ctx, connect.Scope{Account: c.Account}, []string{e0.ID, e2.ID, sibEv.ID})
+	must(t, err)
+	same(t, "claimed ids recorded", []string(nil), again)
+	// An order read by a claim is the order as stored.
+	got, _, err := f.s.ClaimHostEvents(f.ctx, scopeOf(c), []connect.HostEvent{ev(mine[2].ID)})
+	must(t, err)
+	same(t, "the order read", []*connect.Order{mine[2]}, got)
+}
+
 // testForgetHostEvents: ids recorded before the time are forgotten (a replay of
 // one is then fresh again); later ones are kept.
 func testForgetHostEvents(t *testing.T, f *fixture) {

@@ -143,6 +143,7 @@ func RunStatuses(t *testing.T, open func(t *testing.T) connect.Store) {
 func RunRouteEvents(t *testing.T, open func(t *testing.T) connect.Store) {
 	run(t, open, []test{
 		{"RecordHostEventsReportsFreshIDsOnce", testRecordHostEvents},
+		{"ClaimHostEventsReadsOrdersAndRecordsTheirEvents", testClaimHostEvents},
 		{"ForgetHostEventsBeforeATime", testForgetHostEvents},
 		{"RouteEventIDsAreTheAccounts", testRouteEventsIsolation},
 	})
