@@ -27,7 +27,9 @@ type soakWatch struct {
 	once    sync.Once
 }
 
-func watchSoak(db *sql.DB, period time.Duration) *soakWatch {
+// Each sample is logged as it is taken, so that a run cut short (a machine
+// too busy to finish the work in time) still shows how it went.
+func watchSoak(t *testing.T, db *sql.DB, period time.Duration) *soakWatch {
 	w := &soakWatch{done: make(chan struct{}), ended: make(chan struct{})}
 	began := time.Now()
 	go func() {
@@ -43,6 +45,8 @@ func watchSoak(db *sql.DB, period time.Duration) *soakWatch {
 			fds, _ := os.ReadDir("/proc/self/fd")
 			s := soakSample{at: time.Since(began).Round(time.Second), heap: loadSettledHeap(),
 				goroutines: runtime.NumGoroutine(), descriptors: len(fds), dbOpen: db.Stats().OpenConnections}
+			t.Logf("soak %8v: live heap %s, %d goroutines, %d descriptors, %d database connections",
+				s.at, loadMB(s.heap), s.goroutines, s.descriptors, s.dbOpen)
 			w.mu.Lock()
 			w.samples = append(w.samples, s)
 			w.mu.Unlock()
@@ -62,10 +66,6 @@ func (w *soakWatch) stop() {
 func (w *soakWatch) check(t *testing.T) {
 	t.Helper()
 	w.stop()
-	for _, s := range w.samples {
-		t.Logf("soak %8v: live heap %s, %d goroutines, %d descriptors, %d database connections",
-			s.at, loadMB(s.heap), s.goroutines, s.descriptors, s.dbOpen)
-	}
 	n := len(w.samples)
 	if n < 6 {
 		t.Errorf("only %d soak samples: run it longer", n)

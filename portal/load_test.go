@@ -234,7 +234,7 @@ func runLoad(t *testing.T, size loadSize, name, dsn string) {
 	defer peak.stop()
 	var soak *soakWatch
 	if size.pace > 0 {
-		soak = watchSoak(st.DB().DB, time.Minute)
+		soak = watchSoak(t, st.DB().DB, time.Minute)
 		defer soak.stop()
 	}
 
