@@ -46,6 +46,9 @@ type ImportOptions struct {
 	AllOrNothing bool
 	// Source is recorded on the orders; "" means SourceSpreadsheet.
 	Source Source
+	// Name names the import in the list of imports (ImportRecord.Name): the
+	// file's name as uploaded. Trimmed to one line of at most 200 characters.
+	Name string
 	// Progress, when set, is called as rows are read and stored (at least every
 	// batch), so a UI can show a progress bar. It must not block for long.
 	Progress func(ImportProgress)
@@ -84,6 +87,10 @@ type ImportResult struct {
 	Imported   int `json:"imported"`   // orders stored as drafts (0 for a preview)
 	Refused    int `json:"refused"`    // rows refused, duplicates included
 	Duplicates int `json:"duplicates"` // rows refused because their Id is already used
+	// Import is the record of an import that stored orders, which carry it
+	// (Order.Import; ListOrdersParams.Import lists them); "" for a preview, or
+	// an import that stored nothing.
+	Import ImportID `json:"import,omitempty"`
 	// Errors lists every problem, each with its row, column and field (the
 	// first ImportOptions.MaxErrors, when set; MoreErrors counts the others).
 	Errors     []FieldError `json:"errors,omitempty"`
@@ -177,11 +184,17 @@ func (s *Service) Import(ctx context.Context, a Actor, src ImportSource, opts Im
 // importRows reads src and stores what build makes of its rows, in one transaction.
 func (s *Service) importRows(ctx context.Context, c caller, src ImportSource, opts ImportOptions, build rowBuilder) (*ImportResult, error) {
 	res := &ImportResult{}
+	id := ImportID(s.newID())
 	err := s.store.Tx(ctx, func(tx Store) error {
+		var first *Order
 		err := s.readImport(ctx, tx, c, src, opts, res, build, func(batch []*Order) (int, error) {
 			events := make([]OrderEvent, len(batch))
 			for i, o := range batch {
+				o.Import = id
 				events[i] = s.createdEvent(c, o)
+			}
+			if first == nil && len(batch) > 0 {
+				first = batch[0]
 			}
 			if err := tx.CreateOrders(ctx, c.scope(), batch, events); err != nil {
 				return 0, err
@@ -198,7 +211,10 @@ func (s *Service) importRows(ctx context.Context, c caller, src ImportSource, op
 			res.Imported = 0
 			return errRefusedFile
 		}
-		return nil
+		if res.Imported == 0 {
+			return nil // nothing to list: no record
+		}
+		return s.recordImport(ctx, tx, c, id, opts.Name, first, res)
 	})
 	if errors.Is(err, errRefusedFile) {
 		e := InvalidFields(res.Errors)

@@ -21,6 +21,9 @@ type ListOrdersParams struct {
 	Client ClientID
 	Depot  DepotID
 	Source Source
+	// Import keeps the orders one import stored (ImportResult.Import,
+	// ImportRecord.ID).
+	Import ImportID
 	// Search, CreatedFrom and CreatedBefore filter as OrderQuery's do. Search is
 	// trimmed, at most 200 characters.
 	Search                     string
@@ -110,8 +113,11 @@ func (c caller) orderQuery(p ListOrdersParams) (Scope, OrderQuery, error) {
 	if err != nil {
 		return Scope{}, OrderQuery{}, err
 	}
-	q := OrderQuery{Statuses: p.Statuses, Depot: p.Depot, Source: p.Source, Search: search,
+	q := OrderQuery{Statuses: p.Statuses, Depot: p.Depot, Source: p.Source, Import: p.Import, Search: search,
 		CreatedFrom: p.CreatedFrom, CreatedBefore: p.CreatedBefore, Limit: p.Limit}
+	if len(q.Import) > maxImportID {
+		return Scope{}, OrderQuery{}, Errorf(Invalid, "unknown import %.20q…", q.Import)
+	}
 	if q.Source != "" && !q.Source.Valid() {
 		return Scope{}, OrderQuery{}, Errorf(Invalid, "unknown source %q", q.Source)
 	}

@@ -138,6 +138,9 @@ type Order struct {
 	// knows the row as already imported. Empty otherwise.
 	Fingerprint string  `json:"fingerprint,omitempty"`
 	Depot       DepotID `json:"depot,omitempty"` // the client's default depot unless the dispatcher moved it
+	// Import is the import that stored the order (see ImportRecord); "" for
+	// an order made another way.
+	Import ImportID `json:"import,omitempty"`
 	Status      Status  `json:"status"`
 	// Version counts changes; every change is a compare-and-set on it.
 	Version int `json:"version"`

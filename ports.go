@@ -52,6 +52,7 @@ type Store interface {
 	AddressBookStore
 	ScheduleStore
 	NoticeStore
+	ImportStore
 }
 
 // ClientStore keeps an account's clients.
@@ -493,6 +494,9 @@ type OrderQuery struct {
 	Statuses []Status // empty: every status
 	Depot    DepotID  // "": every depot
 	Source   Source   // "": every source
+	// Import keeps the orders that one import stored (Order.Import); "": every
+	// order.
+	Import ImportID
 	// Search keeps the orders whose reference, recipient (name, email, phone) or
 	// address (first line, city, postcode) contains it, compared without case at
 	// least for ASCII letters; "%" and "_" are plain characters. "": every order.
@@ -919,6 +923,20 @@ type AddressBookStore interface {
 	UpdateAddressEntry(ctx context.Context, scope Scope, e *AddressEntry) error
 	// DeleteAddressEntry deletes an entry of the scope. Errors: ErrNotFound.
 	DeleteAddressEntry(ctx context.Context, scope Scope, id AddressID) error
+}
+
+// ImportStore keeps the record of each import that stored orders (see
+// ImportRecord).
+type ImportStore interface {
+	// CreateImport stores the record of an import of the scope. A record with
+	// no Client (a dispatcher's stops file) belongs to the account alone.
+	// Errors: ErrNotFound when r is not in the scope (another account, or
+	// another client than the scope's); ErrConflict when its id exists.
+	CreateImport(ctx context.Context, scope Scope, r *ImportRecord) error
+	// Imports lists the scope's imports newest first (by CreatedAt, then id):
+	// the client's when the scope names one, else every one of the account,
+	// with and without a client. At most q.Limit (all when ≤ 0).
+	Imports(ctx context.Context, scope Scope, q ImportQuery) ([]*ImportRecord, error)
 }
 
 // ScheduleStore keeps clients' recurring order schedules (schedule.go) and the

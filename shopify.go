@@ -268,6 +268,9 @@ func (s *Service) ImportShopifyOrders(ctx context.Context, a Actor, refs []strin
 		return o, problems, err
 	}
 	opts.Source = SourceShopify
+	if opts.Name == "" {
+		opts.Name = "Shopify"
+	}
 	res, err = s.importRows(ctx, c, src, opts, build)
 	if err == nil {
 		s.log.InfoContext(ctx, "shopify orders imported", "client", c.Actor.Client, "imported", res.Imported, "refused", res.Refused)

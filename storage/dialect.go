@@ -45,6 +45,9 @@ type dialect interface {
 	// activeOrders is the table expression that lists a client's active orders
 	// (bun's default when "").
 	activeOrders() string
+	// importOrders is the table expression that lists one import's orders
+	// (bun's default when "").
+	importOrders() string
 
 	// Reads and writes whose statements differ.
 

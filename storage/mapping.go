@@ -219,6 +219,7 @@ func orderToRow(o *connect.Order) (*orderRow, error) {
 		UpdatedAt:      dbTime(o.UpdatedAt),
 		SubmittedAt:    dbTime(o.SubmittedAt),
 		Fingerprint:    o.Fingerprint,
+		ImportID:       string(o.Import),
 	}
 	if err := r.setInput(&o.OrderInput); err != nil {
 		return nil, connect.Errorf(connect.Internal, "encoding order %s: %w", o.ID, err)
@@ -312,6 +313,7 @@ func (r *orderRow) order() (*connect.Order, error) {
 		UpdatedAt:     goTime(r.UpdatedAt),
 		SubmittedAt:   goTime(r.SubmittedAt),
 		Fingerprint:   r.Fingerprint,
+		Import:        connect.ImportID(r.ImportID),
 	}
 	if r.Products != "" {
 		var ps []productJSON

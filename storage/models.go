@@ -114,6 +114,7 @@ type orderRow struct {
 	SubmittedAt    time.Time           `bun:"submitted_at,nullzero"`
 	Fingerprint    string              `bun:"fingerprint"`
 	NotifyOptOut   bool                `bun:"notify_opt_out"`
+	ImportID       string              `bun:"import_id,nullzero"` // NULL for an order made another way
 }
 
 // eventRow is one entry of an order's history. The id column (identity on
@@ -133,4 +134,20 @@ type eventRow struct {
 	Actor      string    `bun:"actor"`
 	ETA        time.Time `bun:"eta,nullzero"`
 	Reason     string    `bun:"reason"`
+}
+
+// importRow is the record of one import (connect.ImportRecord). ClientID is ""
+// for a dispatcher's stops file.
+type importRow struct {
+	bun.BaseModel `bun:"table:imports,alias:im"`
+
+	ID        string    `bun:"id,pk"`
+	AccountID string    `bun:"account_id"`
+	ClientID  string    `bun:"client_id"`
+	Name      string    `bun:"name"`
+	Source    string    `bun:"source"`
+	Orders    int       `bun:"orders"`
+	Refused   int       `bun:"refused"`
+	By        string    `bun:"by_actor"`
+	CreatedAt time.Time `bun:"created_at"`
 }

@@ -204,7 +204,11 @@ func (s *Store) selectOrders(ctx context.Context, scope connect.Scope, q connect
 	var rows []orderRow
 	sel := s.narrowScope(s.idb.NewSelect().Model(&rows), scope, false)
 	st := sortStatuses(q.Statuses)
-	if active := s.d.activeOrders(); active != "" && scope.Client != "" && slices.Equal(st, sortStatuses(connect.ViewActive.Statuses())) {
+	if q.Import != "" {
+		if byImport := s.d.importOrders(); byImport != "" {
+			sel = sel.ModelTableExpr(byImport)
+		}
+	} else if active := s.d.activeOrders(); active != "" && scope.Client != "" && slices.Equal(st, sortStatuses(connect.ViewActive.Statuses())) {
 		sel = sel.ModelTableExpr(active)
 	}
 	switch len(st) {
@@ -219,6 +223,9 @@ func (s *Store) selectOrders(ctx context.Context, scope connect.Scope, q connect
 	}
 	if q.Source != "" {
 		sel = sel.Where("source = ?", string(q.Source))
+	}
+	if q.Import != "" {
+		sel = sel.Where("import_id = ?", string(q.Import))
 	}
 	if q.Search != "" {
 		sel = sel.Where(searchText(orderSearchColumns)+" LIKE ? ESCAPE '\\'", likePattern(q.Search))

@@ -74,11 +74,18 @@ func planQueries() []struct {
 		{client, connect.OrderQuery{Statuses: connect.ViewCompleted.Statuses(), Sort: connect.OrderSortCompleted, Limit: 51,
 			After: &connect.OrderCursor{CompletedAt: time.Date(2026, 1, 1, 0, 3, 20, 0, time.UTC), ID: "o0200"}}, "orders_client_completed"},
 		{connect.Scope{Account: "a"}, connect.OrderQuery{Statuses: connect.ViewCompleted.Statuses(), Sort: connect.OrderSortCompleted, Limit: 51}, "orders_account_completed"},
+		// The list narrowed to one import (of 10 the client has): led by the
+		// import, on its own, with a tab, and over the account (a stops file).
+		{client, connect.OrderQuery{Import: "ic3", Limit: 51}, "orders_import"},
+		{client, connect.OrderQuery{Import: "ic3", Limit: 51, After: after}, "orders_import"},
+		{client, connect.OrderQuery{Import: "ic3", Statuses: connect.ViewActive.Statuses(), Limit: 51}, "orders_import"},
+		{client, connect.OrderQuery{Import: "ic3", Statuses: []connect.Status{connect.StatusDraft}, Limit: 51}, "orders_import"},
+		{connect.Scope{Account: "a"}, connect.OrderQuery{Import: "ic3", Statuses: []connect.Status{connect.StatusSubmitted}, Limit: 51}, "orders_import"},
 	}
 }
 
 // seedPlanOrders stores 300 orders of client c of account a, and 300 of another
-// client, with their creation events; analyzed: and has the database gather
+// client, each client's in 10 imports (ic0…ic9, ix0…ix9), with their creation events; analyzed: and has the database gather
 // statistics.
 func seedPlanOrders(t *testing.T, s *Store, analyzed bool) {
 	t.Helper()
@@ -97,7 +104,8 @@ func seedPlanOrders(t *testing.T, s *Store, analyzed bool) {
 			st := []connect.Status{connect.StatusDraft, connect.StatusDelivered, connect.StatusSubmitted}[i%3]
 			at := t0.Add(time.Duration(i) * time.Second)
 			o := &connect.Order{ID: connect.OrderID(fmt.Sprintf("%s%04d", id[:1], i)), Account: "a", Client: id,
-				OrderInput: connect.OrderInput{Ref: fmt.Sprintf("r%d", i)}, Status: st, Version: 1, Depot: "d1", CreatedAt: at, UpdatedAt: at}
+				OrderInput: connect.OrderInput{Ref: fmt.Sprintf("r%d", i)}, Status: st, Version: 1, Depot: "d1", CreatedAt: at, UpdatedAt: at,
+				Import: connect.ImportID(fmt.Sprintf("i%s%d", id[:1], i/30))}
 			if st == connect.StatusDelivered {
 				o.ETA, o.RouteEventAt = at.Add(time.Hour), at.Add(time.Hour)
 			}

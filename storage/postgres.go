@@ -169,6 +169,8 @@ func (d *postgresDialect) historyOf(q *bun.SelectQuery, id connect.OrderID) *bun
 
 func (d *postgresDialect) activeOrders() string { return "" }
 
+func (d *postgresDialect) importOrders() string { return "" }
+
 // existingRefs probes orders_client_ref once per reference, 1 µs each.
 // Without the LIMIT the planner flattens the subquery into a join that reads
 // every order of the client, and during an import, whose rows it has no

@@ -27,7 +27,7 @@ var orderCopyColumns = []string{
 	"recipient_name", "recipient_email", "recipient_phone", "notes", "size",
 	"package_count", "products", "route_id", "route_position", "eta", "failure_reason",
 	"proof", "route_event_at", "created_at", "updated_at", "submitted_at", "fingerprint",
-	"notify_opt_out",
+	"notify_opt_out", "import_id",
 }
 
 // eventCopyColumns are the columns of eventRow, in its field order.
@@ -46,7 +46,7 @@ func (r *orderRow) copyValues(dst []any) []any {
 		r.RecipientName, r.RecipientEmail, r.RecipientPhone, r.Notes, numeric(r.Size),
 		r.PackageCount, nullString(r.Products), r.RouteID, r.RoutePosition, nullTime(r.ETA), r.FailureReason,
 		nullString(r.Proof), nullTime(r.RouteEventAt), r.CreatedAt, r.UpdatedAt, nullTime(r.SubmittedAt),
-		r.Fingerprint, r.NotifyOptOut,
+		r.Fingerprint, r.NotifyOptOut, nullString(r.ImportID),
 	)
 }
 

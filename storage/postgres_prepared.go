@@ -118,6 +118,9 @@ func preparedOrders(scope connect.Scope, q connect.OrderQuery) (string, []any, b
 	if q.Source != "" {
 		b.WriteString(" AND source = " + param(string(q.Source)))
 	}
+	if q.Import != "" {
+		b.WriteString(" AND import_id = " + param(string(q.Import)))
+	}
 	if q.Search != "" {
 		b.WriteString(" AND " + searchText(orderSearchColumns) + " LIKE " + param(likePattern(q.Search)))
 	}
@@ -137,7 +140,8 @@ func preparedOrders(scope connect.Scope, q connect.OrderQuery) (string, []any, b
 		b.WriteString(" LIMIT " + param(int64(q.Limit)))
 	}
 	// (A list by completion reads orders_client_completed, in its order.)
-	if scope.Client != "" && (q.Search != "" || q.Source != "") && q.Depot == "" && q.Sort != connect.OrderSortCompleted {
+	// (A list of one import reads orders_import, led by the import.)
+	if scope.Client != "" && (q.Search != "" || q.Source != "") && q.Depot == "" && q.Import == "" && q.Sort != connect.OrderSortCompleted {
 		// A search reads the client's orders until the page fills, most of them
 		// not matching: find the page's ids in orders_client_search, which holds
 		// every column the conditions name (an index-only scan), then read
@@ -156,7 +160,7 @@ type orderScan struct {
 	rows []orderRow
 
 	r                              orderRow
-	products, proof                sql.NullString
+	products, proof, importID      sql.NullString
 	eta, routeEventAt, submittedAt sql.NullTime
 	dests                          []any
 }
@@ -190,7 +194,7 @@ func (sc *orderScan) dest() []any {
 			&r.RecipientName, &r.RecipientEmail, &r.RecipientPhone, &r.Notes, &r.Size,
 			&r.PackageCount, &sc.products, &r.RouteID, &r.RoutePosition, &sc.eta, &r.FailureReason,
 			&sc.proof, &sc.routeEventAt, &r.CreatedAt, &r.UpdatedAt, &sc.submittedAt,
-			&r.Fingerprint, &r.NotifyOptOut,
+			&r.Fingerprint, &r.NotifyOptOut, &sc.importID,
 		}
 	}
 	return sc.dests
@@ -230,7 +234,7 @@ func (sc *claimScan) ScanRows(_ context.Context, rows *sql.Rows) (int, error) {
 
 func (sc *orderScan) row() orderRow {
 	r := sc.r
-	r.Products, r.Proof = sc.products.String, sc.proof.String
+	r.Products, r.Proof, r.ImportID = sc.products.String, sc.proof.String, sc.importID.String
 	r.ETA, r.RouteEventAt, r.SubmittedAt = sc.eta.Time, sc.routeEventAt.Time, sc.submittedAt.Time
 	return r
 }

@@ -316,6 +316,13 @@ func (d *sqliteDialect) activeOrders() string {
 	return `"orders" AS "o" INDEXED BY orders_client_active`
 }
 
+// importOrders names the index of one import's orders: without statistics
+// SQLite rates the client's index as selective, and walks every order the
+// client ever had to find one import's.
+func (d *sqliteDialect) importOrders() string {
+	return `"orders" AS "o" INDEXED BY orders_import`
+}
+
 func (d *sqliteDialect) orders(ctx context.Context, s *Store, scope connect.Scope, q connect.OrderQuery) ([]*connect.Order, error) {
 	return s.selectOrders(ctx, scope, q)
 }

@@ -859,6 +859,44 @@ func (c_2 *MockStoreCreateClientCall) DoAndReturn(f func(context.Context, connec
 	return c_2
 }
 
+// CreateImport mocks base method.
+func (m *MockStore) CreateImport(ctx context.Context, scope connect.Scope, r *connect.ImportRecord) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "CreateImport", ctx, scope, r)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// CreateImport indicates an expected call of CreateImport.
+func (mr *MockStoreMockRecorder) CreateImport(ctx, scope, r any) *MockStoreCreateImportCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateImport", reflect.TypeOf((*MockStore)(nil).CreateImport), ctx, scope, r)
+	return &MockStoreCreateImportCall{Call: call}
+}
+
+// MockStoreCreateImportCall wrap *gomock.Call
+type MockStoreCreateImportCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreCreateImportCall) Return(arg0 error) *MockStoreCreateImportCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreCreateImportCall) Do(f func(context.Context, connect.Scope, *connect.ImportRecord) error) *MockStoreCreateImportCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreCreateImportCall) DoAndReturn(f func(context.Context, connect.Scope, *connect.ImportRecord) error) *MockStoreCreateImportCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // CreateInvite mocks base method.
 func (m *MockStore) CreateInvite(ctx context.Context, scope connect.Scope, inv *connect.Invite) error {
 	m.ctrl.T.Helper()
@@ -1970,6 +2008,45 @@ func (c *MockStoreHistoryCall) Do(f func(context.Context, connect.Scope, connect
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockStoreHistoryCall) DoAndReturn(f func(context.Context, connect.Scope, connect.OrderID) ([]connect.OrderEvent, error)) *MockStoreHistoryCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// Imports mocks base method.
+func (m *MockStore) Imports(ctx context.Context, scope connect.Scope, q connect.ImportQuery) ([]*connect.ImportRecord, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Imports", ctx, scope, q)
+	ret0, _ := ret[0].([]*connect.ImportRecord)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Imports indicates an expected call of Imports.
+func (mr *MockStoreMockRecorder) Imports(ctx, scope, q any) *MockStoreImportsCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Imports", reflect.TypeOf((*MockStore)(nil).Imports), ctx, scope, q)
+	return &MockStoreImportsCall{Call: call}
+}
+
+// MockStoreImportsCall wrap *gomock.Call
+type MockStoreImportsCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreImportsCall) Return(arg0 []*connect.ImportRecord, arg1 error) *MockStoreImportsCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreImportsCall) Do(f func(context.Context, connect.Scope, connect.ImportQuery) ([]*connect.ImportRecord, error)) *MockStoreImportsCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreImportsCall) DoAndReturn(f func(context.Context, connect.Scope, connect.ImportQuery) ([]*connect.ImportRecord, error)) *MockStoreImportsCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

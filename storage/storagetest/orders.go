@@ -40,6 +40,7 @@ func testOrderRoundTrip(t *testing.T, f *fixture) {
 		Shopify: connect.ShopifyRef{Shop: "baker.myshopify.com", OrderID: "gid://shopify/Order/1001"},
 		Depot:   "depot-west", Status: connect.StatusDelivered, Version: 1,
 		Fingerprint:   "0123456789abcdef0123456789abcdef",
+		Import:        connect.ImportID(f.id("im")),
 		Route:         connect.RouteStop{RouteID: "route-7", Position: 12},
 		ETA:           f.at(30),
 		FailureReason: "",

@@ -46,7 +46,7 @@ import (
 func Run(t *testing.T, open func(t *testing.T) connect.Store) {
 	for _, run := range []func(*testing.T, func(*testing.T) connect.Store){
 		RunClients, RunTeam, RunInvites, RunOrders, RunStatuses, RunRouteEvents, RunOutbox, RunFeed,
-		RunCredentials, RunAPIKeys, RunTrackingLinks, RunShopify, RunSessions, RunPasswordResets, RunTwoFactor, RunRateLimits, RunWebhooks, RunAddressBook, RunSchedules, RunNotices, RunTx,
+		RunCredentials, RunAPIKeys, RunTrackingLinks, RunShopify, RunSessions, RunPasswordResets, RunTwoFactor, RunRateLimits, RunWebhooks, RunAddressBook, RunSchedules, RunNotices, RunImports, RunTx,
 	} {
 		run(t, open)
 	}
