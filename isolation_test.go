@@ -69,10 +69,11 @@ type isoWorld struct {
 	revokedKeyActor                 connect.Actor
 	revokedLink                     *connect.IssuedTrackingLink
 	xOwnerEmail, xMemberEmail       string
-	vShopifyIDs                     []string // the Shopify order ids of V's imported orders
-	otherShop                       string   // the Shopify store of client A, V's neighbour
-	events                          int      // route event ids handed out
-	other                           *target  // client A
+	vShopifyIDs                     []string         // the Shopify order ids of V's imported orders
+	vImport                         connect.ImportID // the import of V's Shopify orders
+	otherShop                       string           // the Shopify store of client A, V's neighbour
+	events                          int              // route event ids handed out
+	other                           *target          // client A
 	otherAccountDisp, otherAcctHost connect.Actor
 }
 
@@ -171,7 +172,7 @@ func newIsoWorld(t *testing.T) *isoWorld {
 	must(w.svc.LinkShopify(w.ctx, v.owner, "green.myshopify.com"))(t)
 	must(w.svc.UpdateFulfillment(w.ctx, v.owner, connect.FulfillmentSettings{AutoFulfill: true, NotifyCustomer: true}))(t)
 	must(w.svc.SaveImportMapping(w.ctx, v.owner, map[string]connect.Field{"Postcode": connect.FieldZip}))(t)
-	must(w.svc.ImportShopifyOrders(w.ctx, v.owner, []string{"#1001", "#1002"}, connect.ImportOptions{}))(t)
+	iw.vImport = must(w.svc.ImportShopifyOrders(w.ctx, v.owner, []string{"#1001", "#1002"}, connect.ImportOptions{}))(t).Import
 	for _, o := range must(w.svc.Orders(w.ctx, v.owner, connect.ListOrdersParams{Statuses: []connect.Status{connect.StatusDraft}}))(t).Orders {
 		if o.Shopify.OrderID != "" {
 			iw.vShopifyIDs = append(iw.vShopifyIDs, o.Shopify.OrderID)
@@ -535,6 +536,29 @@ var isoOps = []isoOp{
 				if notMine(a, o.Account, o.Client) {
 					n++
 				}
+			}
+		}
+		return n, err
+	}},
+	{name: "Orders (import)", matrix: "Orders", allowed: viewers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		// V's import's id, as a filter of the caller's own list.
+		page, err := iw.svc.Orders(iw.ctx, a, connect.ListOrdersParams{Import: iw.vImport, Client: tg.client.ID})
+		n := 0
+		if page != nil {
+			for _, o := range page.Orders {
+				if notMine(a, o.Account, o.Client) {
+					n++
+				}
+			}
+		}
+		return n, err
+	}},
+	{name: "Imports", matrix: "Imports", allowed: viewers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		list, err := iw.svc.Imports(iw.ctx, a, connect.ImportsParams{Client: tg.client.ID})
+		n := 0
+		for _, r := range list {
+			if notMine(a, r.Account, r.Client) || r.ID == iw.vImport {
+				n++
 			}
 		}
 		return n, err
@@ -1417,7 +1441,7 @@ func TestIsolationHoldsForEveryOperationAndEveryForeignCaller(t *testing.T) {
 	iw := newIsoWorld(t)
 	d := newDumper(t, iw.ctx, iw.db)
 	base := d.dump(t, iw.ctx)
-	for _, table := range []string{"clients", "members", "invites", "orders", "order_events", "api_keys", "tracking_links", "outbox", "host_events", "shopify_tokens", "notify_settings", "notices"} {
+	for _, table := range []string{"clients", "members", "invites", "orders", "order_events", "api_keys", "tracking_links", "outbox", "host_events", "shopify_tokens", "notify_settings", "notices", "imports"} {
 		if len(base[table]) == 0 {
 			t.Fatalf("the victim world has no rows in %s", table)
 		}

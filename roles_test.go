@@ -184,6 +184,10 @@ var operations = []struct {
 		_, err := tm.svc.Orders(tm.ctx, a, connect.ListOrdersParams{})
 		return err
 	}},
+	{"Imports", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		_, err := tm.svc.Imports(tm.ctx, a, connect.ImportsParams{})
+		return err
+	}},
 	{"OrderStats", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.OrderStats(tm.ctx, a, connect.OrderStatsParams{})
 		return err
