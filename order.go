@@ -141,7 +141,7 @@ type Order struct {
 	// Import is the import that stored the order (see ImportRecord); "" for
 	// an order made another way.
 	Import ImportID `json:"import,omitempty"`
-	Status      Status  `json:"status"`
+	Status Status   `json:"status"`
 	// Version counts changes; every change is a compare-and-set on it.
 	Version int `json:"version"`
 

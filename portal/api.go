@@ -91,11 +91,12 @@ func (in apiOrderInput) input() connect.OrderInput {
 
 // apiOrder is an order as the API returns it.
 type apiOrder struct {
-	ID      connect.OrderID `json:"id"`
-	Version int             `json:"version"`
-	Status  connect.Status  `json:"status"`
-	Source  connect.Source  `json:"source"`
-	Depot   connect.DepotID `json:"depot,omitempty"`
+	ID      connect.OrderID  `json:"id"`
+	Version int              `json:"version"`
+	Status  connect.Status   `json:"status"`
+	Source  connect.Source   `json:"source"`
+	Import  connect.ImportID `json:"import,omitempty"`
+	Depot   connect.DepotID  `json:"depot,omitempty"`
 	apiOrderInput
 	ETA           *time.Time      `json:"eta,omitempty"`
 	FailureReason string          `json:"failure_reason,omitempty"`
@@ -152,7 +153,7 @@ func toAPIOrderInput(o connect.OrderInput) apiOrderInput {
 }
 
 func toAPIOrder(o *connect.Order) apiOrder {
-	out := apiOrder{ID: o.ID, Version: o.Version, Status: o.Status, Source: o.Source, Depot: o.Depot,
+	out := apiOrder{ID: o.ID, Version: o.Version, Status: o.Status, Source: o.Source, Import: o.Import, Depot: o.Depot,
 		apiOrderInput: toAPIOrderInput(o.OrderInput), ETA: timePtr(o.ETA), FailureReason: o.FailureReason,
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), SubmittedAt: timePtr(o.SubmittedAt)}
 	if p := o.Proof; p != nil {
@@ -263,7 +264,8 @@ type apiOrderList struct {
 func (s *server) apiListOrders(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
 	q := r.URL.Query()
 	p := connect.ListOrdersParams{View: connect.View(q.Get("view")), Cursor: q.Get("cursor"),
-		Search: q.Get("q"), Source: connect.Source(q.Get("source")), Sort: connect.OrderSort(q.Get("sort"))}
+		Search: q.Get("q"), Source: connect.Source(q.Get("source")), Import: connect.ImportID(q.Get("import")),
+		Sort: connect.OrderSort(q.Get("sort"))}
 	var err error
 	if p.CreatedFrom, err = apiTime(q, "created_from"); err != nil {
 		return err
@@ -292,6 +294,41 @@ func (s *server) apiListOrders(w http.ResponseWriter, r *http.Request, a connect
 	out := apiOrderList{Orders: make([]apiOrder, len(page.Orders)), Next: page.Next}
 	for i, o := range page.Orders {
 		out.Orders[i] = toAPIOrder(o)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// apiImportRecord is an import as the API lists it.
+type apiImportRecord struct {
+	ID        connect.ImportID `json:"id"`
+	Name      string           `json:"name,omitempty"`
+	Source    connect.Source   `json:"source"`
+	Orders    int              `json:"orders"`
+	Refused   int              `json:"refused"`
+	CreatedAt time.Time        `json:"created_at"`
+}
+
+// apiListImports lists the client's recent imports, newest first.
+func (s *server) apiListImports(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
+	p := connect.ImportsParams{}
+	if l := r.URL.Query().Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 100 {
+			return connect.Errorf(connect.Invalid, "limit must be a whole number from 1 to 100")
+		}
+		p.Limit = n
+	}
+	list, err := s.svc.Imports(r.Context(), a, p)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Imports []apiImportRecord `json:"imports"`
+	}{Imports: make([]apiImportRecord, len(list))}
+	for i, im := range list {
+		out.Imports[i] = apiImportRecord{ID: im.ID, Name: im.Name, Source: im.Source, Orders: im.Orders, Refused: im.Refused,
+			CreatedAt: im.CreatedAt.UTC()}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -386,13 +423,14 @@ func (s *server) apiWithdraw(w http.ResponseWriter, r *http.Request, a connect.A
 
 // apiImportResult is an import's (or preview's) outcome.
 type apiImportResult struct {
-	Read       int             `json:"read"`
-	Imported   int             `json:"imported"`
-	Refused    int             `json:"refused"`
-	Duplicates int             `json:"duplicates"`
-	Errors     []apiFieldError `json:"errors"`
-	MoreErrors int             `json:"more_errors,omitempty"` // problems past the first 1000, not listed
-	Warnings   []apiFieldError `json:"warnings"`
+	Read       int              `json:"read"`
+	Imported   int              `json:"imported"`
+	Import     connect.ImportID `json:"import,omitempty"` // when it stored orders
+	Refused    int              `json:"refused"`
+	Duplicates int              `json:"duplicates"`
+	Errors     []apiFieldError  `json:"errors"`
+	MoreErrors int              `json:"more_errors,omitempty"` // problems past the first 1000, not listed
+	Warnings   []apiFieldError  `json:"warnings"`
 	// MoreWarnings counts the rows' warnings past the first 1000, not listed.
 	MoreWarnings int         `json:"more_warnings,omitempty"`
 	Preview      []apiOrder  `json:"preview,omitempty"`
@@ -480,7 +518,7 @@ func (s *server) apiImport(w http.ResponseWriter, r *http.Request, a connect.Act
 	defer done()
 	// The sheet reads the sheets chosen (connect.SheetOptions, from the upload). The
 	// refused rows are counted, their problems listed (bounded), not kept.
-	opts := connect.ImportOptions{AllOrNothing: q.Get("all_or_nothing") == "true", PreviewRows: 10,
+	opts := connect.ImportOptions{AllOrNothing: q.Get("all_or_nothing") == "true", PreviewRows: 10, Name: u.Name,
 		Refused: discardRefused, MaxErrors: maxImportErrors}
 	var res *connect.ImportResult
 	if q.Get("preview") == "true" {
@@ -491,7 +529,7 @@ func (s *server) apiImport(w http.ResponseWriter, r *http.Request, a connect.Act
 	if err != nil && res == nil {
 		return err
 	}
-	out := apiImportResult{Read: res.Read, Imported: res.Imported, Refused: res.Refused, Duplicates: res.Duplicates,
+	out := apiImportResult{Read: res.Read, Imported: res.Imported, Import: res.Import, Refused: res.Refused, Duplicates: res.Duplicates,
 		Errors: apiFields(res.Errors), MoreErrors: res.MoreErrors, Warnings: apiFields(res.Warnings), MoreWarnings: res.MoreWarnings}
 	for _, o := range res.Preview {
 		out.Preview = append(out.Preview, toAPIOrder(o))

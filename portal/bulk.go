@@ -157,10 +157,11 @@ func (s *server) countMatching(ctx context.Context, v *viewer, view connect.View
 // apiBulkBody is the filter a bulk action of the API takes, as the list's
 // query parameters name it.
 type apiBulkBody struct {
-	Search        string         `json:"q"`
-	Source        connect.Source `json:"source"`
-	CreatedFrom   string         `json:"created_from"`
-	CreatedBefore string         `json:"created_before"`
+	Search        string           `json:"q"`
+	Source        connect.Source   `json:"source"`
+	Import        connect.ImportID `json:"import"`
+	CreatedFrom   string           `json:"created_from"`
+	CreatedBefore string           `json:"created_before"`
 }
 
 // apiBulk runs a bulk action on the orders the body's filter selects, within
@@ -172,7 +173,7 @@ func (s *server) apiBulk(name string) apiFunc {
 		if err := readJSON(r, &in); err != nil {
 			return err
 		}
-		p := connect.ListOrdersParams{Search: in.Search, Source: in.Source}
+		p := connect.ListOrdersParams{Search: in.Search, Source: in.Source, Import: in.Import}
 		q := url.Values{"created_from": {in.CreatedFrom}, "created_before": {in.CreatedBefore}}
 		var err error
 		if p.CreatedFrom, err = apiTime(q, "created_from"); err != nil {

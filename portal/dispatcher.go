@@ -253,8 +253,9 @@ func (s *server) revokeClientInvite(w http.ResponseWriter, r *http.Request, a co
 
 type stopsData struct {
 	Depot  connect.DepotID
-	Search string       // the list's search (reference, recipient, address)
-	Query  template.URL // depot and search, as a query string for the pages' links (url.Values.Encode)
+	Search string           // the list's search (reference, recipient, address)
+	Import connect.ImportID // the stops of one import (a stops file's result links here)
+	Query  template.URL     // depot, search and import, as a query string for the pages' links (url.Values.Encode)
 	Depots []Depot
 	Stops  []connect.UnassignedStop
 	Next   string
@@ -293,11 +294,12 @@ func (s *server) shopifyNotices(ctx context.Context, a connect.Actor) ([]shopify
 
 func (s *server) stopsPage(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
 	q := r.URL.Query()
-	d := stopsData{Depot: connect.DepotID(q.Get("depot")), Search: strings.TrimSpace(q.Get("q")), First: q.Get("cursor") == ""}
-	d.Query = template.URL(stopsQuery(d.Depot, d.Search))
+	d := stopsData{Depot: connect.DepotID(q.Get("depot")), Search: strings.TrimSpace(q.Get("q")),
+		Import: connect.ImportID(strings.TrimSpace(q.Get("import"))), First: q.Get("cursor") == ""}
+	d.Query = template.URL(stopsQuery(d.Depot, d.Search, d.Import))
 	var err error
 	if d.Stops, d.Next, err = s.svc.StopsPage(r.Context(), a, connect.ListOrdersParams{Depot: d.Depot, Search: d.Search,
-		Cursor: q.Get("cursor"), Limit: 100}); err != nil {
+		Import: d.Import, Cursor: q.Get("cursor"), Limit: 100}); err != nil {
 		return err
 	}
 	if d.Notices, d.Flagged, err = s.shopifyNotices(r.Context(), a); err != nil {
@@ -321,8 +323,11 @@ func (s *server) moveStop(w http.ResponseWriter, r *http.Request, a connect.Acto
 }
 
 // stopsQuery is the stops list's filter as a query string.
-func stopsQuery(depot connect.DepotID, search string) string {
+func stopsQuery(depot connect.DepotID, search string, im connect.ImportID) string {
 	v := url.Values{}
+	if im != "" {
+		v.Set("import", string(im))
+	}
 	if depot != "" {
 		v.Set("depot", string(depot))
 	}
@@ -337,8 +342,9 @@ func stopsQuery(depot connect.DepotID, search string) string {
 // irreversible action without a confirmation, with or without JavaScript).
 func (s *server) cancelMatchingStops(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
 	depot, search := connect.DepotID(r.PostFormValue("depot")), strings.TrimSpace(r.PostFormValue("q"))
+	im := connect.ImportID(strings.TrimSpace(r.PostFormValue("import")))
 	back := s.path("/dispatch/stops")
-	if q := stopsQuery(depot, search); q != "" {
+	if q := stopsQuery(depot, search, im); q != "" {
 		back += "?" + q
 	}
 	if r.PostFormValue("confirm") != "cancel" {
@@ -346,7 +352,7 @@ func (s *server) cancelMatchingStops(w http.ResponseWriter, r *http.Request, a c
 		s.redirect(w, r, back)
 		return nil
 	}
-	res, err := s.svc.CancelMatching(r.Context(), a, connect.ListOrdersParams{Depot: depot, Search: search},
+	res, err := s.svc.CancelMatching(r.Context(), a, connect.ListOrdersParams{Depot: depot, Search: search, Import: im},
 		strings.TrimSpace(r.PostFormValue("reason")), connect.BulkOptions{})
 	if err != nil && res == nil {
 		return err
@@ -493,7 +499,7 @@ func (s *server) runStopsImport(w http.ResponseWriter, r *http.Request, a connec
 		return s.showStopsImport(w, r, stopsImportData{}, err)
 	}
 	defer done()
-	res, err := s.svc.ImportStops(r.Context(), a, sheet, connect.ImportOptions{Refused: discardRefused, MaxErrors: maxImportErrors})
+	res, err := s.svc.ImportStops(r.Context(), a, sheet, connect.ImportOptions{Name: u.Name, Refused: discardRefused, MaxErrors: maxImportErrors})
 	if err != nil && res == nil {
 		return s.showStopsImport(w, r, stopsImportData{}, err)
 	}

@@ -126,7 +126,20 @@ func TestDispatchersImportStopsByClientID(t *testing.T) {
 	csv := "Client ID,Id,Address Line 1\n" + string(tm.client.Number) + ",ST-1,1 Main St\n12345678,ST-2,2 Main St\n"
 	body, ct := multipartFile(t, "stops.csv", csv, nil)
 	r := d.do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusOK)
-	r.has(t, "1 stops imported; 1 refused", "Client ID")
+	r.has(t, "1 stops imported; 1 refused", "Client ID", "View the 1 stop of this import")
+	// The result links the stops list narrowed to the file's stops, which
+	// keeps the filter across its pages and into "cancel every stop".
+	link := regexp.MustCompile(`href="(/dispatch/stops\?import=[^"]+)" id="import-stops-link"`).FindStringSubmatch(r.body)
+	if link == nil {
+		t.Fatalf("no link to the file's stops:\n%s", r.body)
+	}
+	if _, err := e.svc.CreateStops(e.ctx, e.disp, []connect.StopInput{{ClientNumber: string(tm.client.Number),
+		Input: connect.OrderInput{Ref: "BY-HAND-1", Address: connect.Address{Line1: "4 Main St"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	im := strings.TrimPrefix(html.UnescapeString(link[1]), "/dispatch/stops?import=")
+	d.get("/dispatch/stops").is(t, http.StatusOK).has(t, "ST-1", "BY-HAND-1")
+	d.get(html.UnescapeString(link[1])).is(t, http.StatusOK).has(t, "ST-1", `id="stops-import-filter"`, `name="import" value="`+im+`"`).lacks(t, "BY-HAND-1")
 	body, ct = multipartFile(t, "stops.csv", "Id,Address Line 1\nST-3,3 Main St\n", nil)
 	d.do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusUnprocessableEntity).has(t, "no Client ID column")
 	// The client tracks the stop it did not upload, and is not offered to take it back.

@@ -370,7 +370,7 @@ func (s *server) startImport(ctx context.Context, u *upload, a connect.Actor, po
 		if err != nil {
 			return nil, nil, err
 		}
-		res, err := s.importInBackground(ctx, a, sheet, connect.ImportOptions{AllOrNothing: allOrNothing,
+		res, err := s.importInBackground(ctx, a, sheet, connect.ImportOptions{AllOrNothing: allOrNothing, Name: u.Name,
 			Refused: refused.add, MaxErrors: maxImportErrors, Progress: job.progressed})
 		u.mu.Lock()
 		u.header, u.delimiter = sheet.Header(), sheet.Layout().Delimiter

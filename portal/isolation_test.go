@@ -183,6 +183,11 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 	bb.get("/imports/"+bUpload+"/preview").is(t, http.StatusOK)
 	bb.post("/imports/"+bUpload+"/run", url.Values{}).is(t, http.StatusSeeOther)
 	isoWaitImport(t, bb, bUpload)
+	bImports, err := e.svc.Imports(ctx, bOwner, connect.ImportsParams{})
+	if err != nil || len(bImports) != 1 {
+		t.Fatalf("B's import's record: %v, %v", bImports, err)
+	}
+	bImport := string(bImports[0].ID)
 	// The account's dispatcher's stops file, checked and waiting to be imported.
 	body, ct = multipartFile(t, "stops.csv", "Client ID,Id,Address Line 1\n"+string(bTeam.client.Number)+",ST-CHK,1 Checked St\n",
 		map[string]string{"step": "check"})
@@ -210,7 +215,7 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 	// A's own request named: see below).
 	bMarkers := []string{"Bexley", "Bertrand", "Bartholomew", "BX-DRAFT", "BX-SUB", "BX-IMP", "BX-DONE", bFile, string(bTeam.client.Number),
 		string(bTeam.client.ID), string(bDraft.ID), string(bSub.ID), string(bLink.Link.ID), string(bMember.ID),
-		string(bInvite.Invite.ID), string(bKey.Key.ID), bUpload, bEntry, string(bHook.Webhook.ID), string(bAddress.ID), string(bSchedule.ID)}
+		string(bInvite.Invite.ID), string(bKey.Key.ID), bUpload, bEntry, string(bHook.Webhook.ID), string(bAddress.ID), string(bSchedule.ID), bImport}
 	foreignToDispatcher := append(slices.Clone(bMarkers), "Alder", "AX-DRAFT", string(aTeam.client.Number), string(aTeam.client.ID),
 		"Gamma Grocers", string(gamma.Invite.ID))
 
@@ -271,12 +276,12 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 
 		// Client portal.
 		"GET /home":           {tries: []isoTry{scoped("cookie", "GET", "/home?client="+cl, nil)}},
-		"GET /orders":         {tries: []isoTry{scoped("cookie", "GET", "/orders?view=drafts&client="+cl, nil), scoped("cookie", "GET", "/orders?view=active", nil), scoped("cookie", "GET", "/orders?view=completed", nil)}},
+		"GET /orders":         {tries: []isoTry{scoped("cookie", "GET", "/orders?view=drafts&import="+bImport, nil), scoped("cookie", "GET", "/orders?view=drafts&client="+cl, nil), scoped("cookie", "GET", "/orders?view=active", nil), scoped("cookie", "GET", "/orders?view=completed", nil)}},
 		"POST /orders/submit": {tries: join(page("POST", "/orders/submit", url.Values{"id": {d}}), page("POST", "/orders/submit", url.Values{"id": {o, d}}))},
 		// The bulk actions name no object: a filter, run in the caller's own
 		// client (a client field is not read); aimed at B's refs, they find none.
 		"POST /orders/proofs":            {tries: []isoTry{scoped("cookie", "POST", "/orders/proofs", url.Values{"client": {cl}, "id": {d}})}},
-		"POST /orders/submit-matching":   {tries: []isoTry{scoped("cookie", "POST", "/orders/submit-matching", url.Values{"q": {"BX-"}, "client": {cl}})}},
+		"POST /orders/submit-matching":   {tries: []isoTry{scoped("cookie", "POST", "/orders/submit-matching", url.Values{"q": {"BX-"}, "client": {cl}}), scoped("cookie", "POST", "/orders/submit-matching", url.Values{"import": {bImport}})}},
 		"POST /orders/withdraw-matching": {tries: []isoTry{scoped("cookie", "POST", "/orders/withdraw-matching", url.Values{"q": {"BX-SUB"}, "client": {cl}})}},
 		"POST /orders/delete-matching":   {tries: []isoTry{scoped("cookie", "POST", "/orders/delete-matching", url.Values{"q": {"BX-"}, "client": {cl}, "confirm": {"delete"}})}},
 		"GET /orders/new":                noID("the empty form"),
@@ -387,7 +392,7 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"POST /dispatch/clients/{id}/members/{member}/two-factor/reset": {tries: console("POST", "/dispatch/clients/"+cl+"/members/"+mem+"/two-factor/reset", none)},
 		"POST /dispatch/invites/{id}/resend":                            {tries: join(console("POST", "/dispatch/invites/"+string(gamma.Invite.ID)+"/resend", none), console("POST", "/dispatch/invites/"+invID+"/resend", none))},
 		"POST /dispatch/invites/{id}/revoke":                            {tries: join(console("POST", "/dispatch/invites/"+string(gamma.Invite.ID)+"/revoke", none), console("POST", "/dispatch/invites/"+invID+"/revoke", none))},
-		"GET /dispatch/stops":                                           {tries: []isoTry{scoped("dispatcher", "GET", "/dispatch/stops", nil), scoped("dispatcher", "GET", "/dispatch/stops?depot=north", nil)}},
+		"GET /dispatch/stops":                                           {tries: []isoTry{scoped("dispatcher", "GET", "/dispatch/stops", nil), scoped("dispatcher", "GET", "/dispatch/stops?depot=north", nil), scoped("dispatcher", "GET", "/dispatch/stops?import="+bImport, nil)}},
 		"GET /dispatch/orders/{id}":                                     {tries: console("GET", "/dispatch/orders/"+sub, nil)},
 		"GET /dispatch/orders/{id}/proof.pdf":                           {tries: console("GET", "/dispatch/orders/"+string(bDone.ID)+"/proof.pdf", nil)},
 		"GET /dispatch/orders/{id}/labels.pdf":                          {tries: console("GET", "/dispatch/orders/"+sub+"/labels.pdf", nil)},
@@ -406,8 +411,10 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"POST /dispatch/stops/import":                                   {tries: []isoTry{{who: "dispatcher", method: "POST", path: "/dispatch/stops/import", want: isoScoped}}}, // a file naming B's client number, below
 
 		// JSON API.
-		"GET /api/v1/client":                    {tries: []isoTry{scoped("key", "GET", "/api/v1/client?id="+cl, nil), scoped("cookie", "GET", "/api/v1/client", nil)}},
-		"GET /api/v1/orders":                    {tries: []isoTry{scoped("key", "GET", "/api/v1/orders?limit=500&client="+cl, nil), scoped("cookie", "GET", "/api/v1/orders?status=draft,submitted", nil)}},
+		"GET /api/v1/client": {tries: []isoTry{scoped("key", "GET", "/api/v1/client?id="+cl, nil), scoped("cookie", "GET", "/api/v1/client", nil)}},
+		"GET /api/v1/orders": {tries: []isoTry{scoped("key", "GET", "/api/v1/orders?limit=500&client="+cl, nil), scoped("cookie", "GET", "/api/v1/orders?status=draft,submitted", nil),
+			scoped("key", "GET", "/api/v1/orders?import="+bImport, nil)}},
+		"GET /api/v1/imports":                   {tries: []isoTry{scoped("key", "GET", "/api/v1/imports", nil), scoped("cookie", "GET", "/api/v1/imports?limit=100", nil)}},
 		"POST /api/v1/orders":                   {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders", json: map[string]any{"client": cl, "ref": "AX-API", "address": map[string]any{"line1": "1 Alder St"}}, want: isoScoped}}},
 		"POST /api/v1/orders/submit":            {tries: join(api("POST", "/api/v1/orders/submit", map[string]any{"ids": []string{d}}), api("POST", "/api/v1/orders/submit", map[string]any{"ids": []string{o, d}}))},
 		"POST /api/v1/orders/submit-matching":   {tries: []isoTry{{who: "key", method: "POST", path: "/api/v1/orders/submit-matching", json: map[string]any{"q": "BX-"}, want: isoScoped}}},

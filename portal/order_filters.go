@@ -10,19 +10,21 @@ import (
 )
 
 // orderFilter is what the order list's search form asks for: a search, a
-// source and a range of creation days. Days are UTC until accounts have time
+// source, an import and a range of creation days. Days are UTC until accounts have time
 // zones of their own.
 type orderFilter struct {
 	Search string
 	Source connect.Source
-	From   string // first day, YYYY-MM-DD, as typed
-	To     string // last day, inclusive
+	Import connect.ImportID // the orders one import stored
+	From   string           // first day, YYYY-MM-DD, as typed
+	To     string           // last day, inclusive
 }
 
 // filterOf reads the filter from a list's query.
 func filterOf(q url.Values) orderFilter {
 	return orderFilter{Search: strings.TrimSpace(q.Get("q")), Source: connect.Source(q.Get("source")),
-		From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to"))}
+		Import: connect.ImportID(strings.TrimSpace(q.Get("import"))),
+		From:   strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to"))}
 }
 
 // Any reports whether the filter narrows the list.
@@ -32,7 +34,7 @@ func (f orderFilter) Any() bool { return f != orderFilter{} }
 // a template.URL, so html/template keeps its "&" and "=" (each value is escaped).
 func (f orderFilter) Query() template.URL {
 	v := url.Values{}
-	for k, s := range map[string]string{"q": f.Search, "source": string(f.Source), "from": f.From, "to": f.To} {
+	for k, s := range map[string]string{"q": f.Search, "source": string(f.Source), "import": string(f.Import), "from": f.From, "to": f.To} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -40,10 +42,10 @@ func (f orderFilter) Query() template.URL {
 	return template.URL(v.Encode()) // url.Values.Encode escapes every value
 }
 
-// apply sets p's search, source and creation range. Errors: ErrInvalid, naming
+// apply sets p's search, source, import and creation range. Errors: ErrInvalid, naming
 // the field, for a day that is not one.
 func (f orderFilter) apply(p *connect.ListOrdersParams) error {
-	p.Search, p.Source = f.Search, f.Source
+	p.Search, p.Source, p.Import = f.Search, f.Source, f.Import
 	var errs []connect.FieldError
 	day := func(field, s string) time.Time {
 		if s == "" {

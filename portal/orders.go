@@ -61,6 +61,10 @@ type ordersData struct {
 	Errors []connect.FieldError
 	// Matching is what the bulk actions beyond the page's rows would take.
 	Matching matching
+	// Imports are the team's recent imports, for the import filter; Import
+	// is the one filtered on, when it is not among them.
+	Imports []*connect.ImportRecord
+	Import  *connect.ImportRecord
 }
 
 func viewOf(r *http.Request) connect.View {
@@ -94,6 +98,12 @@ func (s *server) showOrders(w http.ResponseWriter, r *http.Request, v *viewer, v
 	d := ordersData{View: view, Orders: p.Orders, Next: p.Next, First: cursor == "", Filter: filter}
 	if v.CanUpload() && len(p.Orders) > 0 && (view == connect.ViewDrafts || view == connect.ViewActive) {
 		d.Matching = matching{More: p.Next != "" || cursor != "", Count: s.countMatching(r.Context(), v, view, filter)}
+	}
+	if d.Imports, err = s.svc.Imports(r.Context(), v.Actor, connect.ImportsParams{}); err != nil {
+		return err
+	}
+	if filter.Import != "" && !slices.ContainsFunc(d.Imports, func(im *connect.ImportRecord) bool { return im.ID == filter.Import }) {
+		d.Import = &connect.ImportRecord{ID: filter.Import} // older than the list, or none: still shown as chosen
 	}
 	if failure != nil {
 		d.Error, d.Errors = message(failure), fieldErrors(failure)

@@ -203,6 +203,7 @@ func (s *server) register() {
 	s.handle("GET /api/v1/orders/{id}/notices", s.api(s.apiOrderNotices))
 	s.handle("GET /api/v1/notifications", s.api(s.apiGetNotifications))
 	s.handle("PUT /api/v1/notifications", form(s.api(s.apiPutNotifications)))
+	s.handle("GET /api/v1/imports", s.api(s.apiListImports))
 	s.handle("POST /api/v1/imports", upload(s.api(s.apiImport)))
 	s.handle("POST /api/v1/orders/{id}/repeat", form(s.api(s.apiRepeatOrder)))
 	s.handle("GET /api/v1/addresses", s.api(s.apiListAddresses))
