@@ -59,11 +59,11 @@ func TestTheOrdersListNarrowsToAnImport(t *testing.T) {
 	all := b.get("/orders?view=drafts").is(t, http.StatusOK)
 	all.has(t, `id="order-import"`, `<option value="`+small+`">tuesday.csv — `, ", 3 orders</option>",
 		`<option value="`+big+`">monday.csv — `, ", 55 orders</option>")
-	one := b.get("/orders?view=drafts&import=" + url.QueryEscape(small)).is(t, http.StatusOK)
+	one := b.get("/orders?view=drafts&import="+url.QueryEscape(small)).is(t, http.StatusOK)
 	one.has(t, "TUE-01", "TUE-03", `<option value="`+small+`" selected>`).lacks(t, "MON-", "BY-HAND-1")
 
 	// A page of the big import: the next page and the bulk form keep the filter.
-	first := b.get("/orders?view=drafts&import=" + url.QueryEscape(big)).is(t, http.StatusOK)
+	first := b.get("/orders?view=drafts&import="+url.QueryEscape(big)).is(t, http.StatusOK)
 	first.has(t, "MON-55", `id="select-matching"`, `name="import" value="`+big+`"`, "import="+url.QueryEscape(big)+"&amp;cursor=").
 		lacks(t, "TUE-", "BY-HAND-1")
 	next := regexp.MustCompile(`href="([^"]+)" id="next-page"`).FindStringSubmatch(first.body)
