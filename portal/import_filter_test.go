@@ -61,6 +61,13 @@ func TestTheOrdersListNarrowsToAnImport(t *testing.T) {
 		`<option value="`+big+`">monday.csv — `, ", 55 orders</option>")
 	one := b.get("/orders?view=drafts&import="+url.QueryEscape(small)).is(t, http.StatusOK)
 	one.has(t, "TUE-01", "TUE-03", `<option value="`+small+`" selected>`).lacks(t, "MON-", "BY-HAND-1")
+	// An order's page links to the orders of its import.
+	tue, err := e.svc.Orders(e.ctx, tm.owner, connect.ListOrdersParams{Search: "TUE-01"})
+	if err != nil || len(tue.Orders) != 1 {
+		t.Fatalf("TUE-01: %v, %v", tue, err)
+	}
+	b.get("/orders/"+string(tue.Orders[0].ID)).is(t, http.StatusOK).
+		has(t, `href="/orders?view=drafts&amp;import=`+url.QueryEscape(small)+`" id="order-import-link"`)
 
 	// A page of the big import: the next page and the bulk form keep the filter.
 	first := b.get("/orders?view=drafts&import="+url.QueryEscape(big)).is(t, http.StatusOK)
