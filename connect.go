@@ -184,6 +184,7 @@ type Service struct {
 	accessReads   *live.Shared[struct{}]   // subscriptions' checks of their callers (see sharedRecheck)
 	stats         *live.Memo[*OrderStats]  // OrderStats' counts by scope
 	relay         *live.Relay              // the Store's wake-ups, if it is a Waker
+	followers     *followers               // Follow's subscriptions, and their reading goroutines
 }
 
 // New returns a Service. Errors: ErrInvalid when cfg.Store is nil.

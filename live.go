@@ -31,6 +31,7 @@ func (s *Service) startLive(clock live.Clock) {
 		src = w
 	}
 	s.relay = live.NewRelay(src, clock, s.log, s.subscribers, s.outboxWorkers)
+	s.followers = newFollowers(s)
 }
 
 // committed tells local subscribers of the touched scopes, and outbox workers, to

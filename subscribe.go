@@ -218,11 +218,15 @@ func (s *Service) sharedEvents(ctx context.Context, scope Scope, after string, l
 // database after the commit that woke them: a member removed before it gets
 // nothing committed after.
 func (s *Service) sharedRecheck(ctx context.Context, c caller) error {
-	a := c.Actor
-	who := strconv.Itoa(int(a.Kind)) + "\x00" + string(a.Member) + "\x00" + string(a.APIKey) + "\x00" + string(a.Session)
-	_, err := s.accessReads.Read(ctx, liveScope(c.scope()), who, func(ctx context.Context) (struct{}, error) {
-		_, err := s.resolve(ctx, a)
+	_, err := s.accessReads.Read(ctx, liveScope(c.scope()), callerKey(c.Actor), func(ctx context.Context) (struct{}, error) {
+		_, err := s.resolve(ctx, c.Actor)
 		return struct{}{}, err
 	})
 	return err
+}
+
+// callerKey names who an actor is within its scope: the streams with one key
+// share their checks of it.
+func callerKey(a Actor) string {
+	return strconv.Itoa(int(a.Kind)) + "\x00" + string(a.Member) + "\x00" + string(a.APIKey) + "\x00" + string(a.Session)
 }

@@ -34,25 +34,28 @@ func startSSE(w http.ResponseWriter) (*sseWriter, error) {
 	return s, s.send()
 }
 
-// add gathers one event for the next send. A new line in id or data would end
-// its field early, so they are dropped (JSON data has none).
-func (s *sseWriter) add(id, name string, data []byte) {
+// add gathers one event for the next send.
+func (s *sseWriter) add(id, name string, data []byte) { writeEvent(&s.buf, id, name, data) }
+
+// writeEvent writes one event to b. A new line in id or data would end its
+// field early, so they are dropped (JSON data has none).
+func writeEvent(b *bytes.Buffer, id, name string, data []byte) {
 	if id != "" {
-		s.buf.WriteString("id: ")
-		s.buf.WriteString(dropNewLines(id))
-		s.buf.WriteByte('\n')
+		b.WriteString("id: ")
+		b.WriteString(dropNewLines(id))
+		b.WriteByte('\n')
 	}
 	if name != "" {
-		s.buf.WriteString("event: ")
-		s.buf.WriteString(name)
-		s.buf.WriteByte('\n')
+		b.WriteString("event: ")
+		b.WriteString(name)
+		b.WriteByte('\n')
 	}
-	s.buf.WriteString("data: ")
+	b.WriteString("data: ")
 	if bytes.ContainsAny(data, "\r\n") {
 		data = []byte(dropNewLines(string(data)))
 	}
-	s.buf.Write(data)
-	s.buf.WriteString("\n\n")
+	b.Write(data)
+	b.WriteString("\n\n")
 }
 
 // send writes what add gathered and flushes it to the client.
@@ -133,6 +136,9 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request, a connect.
 	after := r.Header.Get("Last-Event-ID")
 	if after == "" {
 		after = r.URL.Query().Get("after")
+	}
+	if canHijack(w, r) {
+		return s.streamHijacked(w, r, a, after)
 	}
 	ctx, cancel := s.streamContext(r)
 	defer cancel()

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,7 +36,15 @@ type env struct {
 	base string
 	acct connect.AccountID
 	disp connect.Actor
+	// keep hides net/http's writer from Hijack, as HTTP/2's does: the
+	// portal's event streams stay on their handlers' loops.
+	keep atomic.Bool
 }
+
+// keptWriter is a writer that can flush but not be hijacked (env.keep).
+type keptWriter struct{ http.ResponseWriter }
+
+func (w keptWriter) Flush() { http.NewResponseController(w.ResponseWriter).Flush() }
 
 type envOption func(*portal.Config)
 
@@ -85,6 +94,9 @@ func newEnvOnWorld(t *testing.T, dsn string, world []connecttest.Option, opts ..
 	}
 	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noteRoute(e.h, r)
+		if e.keep.Load() {
+			w = keptWriter{w}
+		}
 		e.h.ServeHTTP(w, r)
 	})
 	return e

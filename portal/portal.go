@@ -309,7 +309,8 @@ type server struct {
 	// derives from it too (streamContext).
 	streamsDone  context.Context
 	closeStreams context.CancelFunc
-	tel          telemetry // Config.TracerProvider, MeterProvider, Propagator
+	hub          *streamHub // the HTTP/1 order streams taken over from net/http
+	tel          telemetry  // Config.TracerProvider, MeterProvider, Propagator
 }
 
 // Portal is the portal's HTTP handler, which New makes. Mount it on the host's
@@ -386,6 +387,7 @@ func newServer(cfg Config) (*server, error) {
 	s.keys = newSessionKeys(cfg.SessionKey)
 	s.limits = newRateLimits(cfg.RateLimits, cfg.Limits, s.now)
 	s.streamsDone, s.closeStreams = context.WithCancel(context.Background())
+	s.hub = newStreamHub(s.streamsDone)
 	dir := cfg.UploadDir
 	if dir == "" {
 		dir = os.TempDir()

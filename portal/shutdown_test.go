@@ -34,11 +34,30 @@ func TestShutdownEndsOpenStreams(t *testing.T) {
 	}
 }
 
+// TestShutdownEndsTakenOverStreamsWithoutClose: an HTTP/1 order stream,
+// which the portal takes over from net/http (so Shutdown would not wait for
+// it), still ends with its server's Shutdown, without Close.
+func TestShutdownEndsTakenOverStreamsWithoutClose(t *testing.T) {
+	t.Parallel()
+	e, events := openStream(t)
+	shutdownCtx, stop := context.WithTimeout(e.ctx, 10*time.Second)
+	defer stop()
+	if err := e.srv.Config.Shutdown(shutdownCtx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	for range events {
+	}
+	if shutdownCtx.Err() != nil {
+		t.Fatal("the stream is still open after Shutdown")
+	}
+}
+
 // TestShutdownWithoutCloseWaitsForStreams shows why Close is needed: without
-// it, Shutdown gives up at its deadline with the stream still open.
+// it, Shutdown gives up at its deadline with a stream net/http keeps (HTTP/2)
+// still open.
 func TestShutdownWithoutCloseWaitsForStreams(t *testing.T) {
 	t.Parallel()
-	e, _ := openStream(t)
+	e, _ := openStreamKept(t)
 	shutdownCtx, stop := context.WithTimeout(e.ctx, 300*time.Millisecond)
 	defer stop()
 	if err := e.srv.Config.Shutdown(shutdownCtx); !errors.Is(err, context.DeadlineExceeded) {
@@ -69,7 +88,19 @@ func TestStreamsOpenedAfterCloseEndAtOnce(t *testing.T) {
 // openStream opens a member's live order stream on a new test portal.
 func openStream(t *testing.T) (*env, <-chan sseEvent) {
 	t.Helper()
+	return openStreamOn(t, newEnv(t))
+}
+
+// openStreamKept is openStream on a writer that cannot be hijacked.
+func openStreamKept(t *testing.T) (*env, <-chan sseEvent) {
+	t.Helper()
 	e := newEnv(t)
+	e.keep.Store(true)
+	return openStreamOn(t, e)
+}
+
+func openStreamOn(t *testing.T, e *env) (*env, <-chan sseEvent) {
+	t.Helper()
 	tm := e.signUp("Green Grocer", uploads)
 	ctx, cancel := context.WithCancel(e.ctx)
 	t.Cleanup(cancel)

@@ -13,9 +13,10 @@ import (
 // The counts change before any reader is woken: a reader that takes Generation or
 // Version before it reads, and reads again when woken, never misses a commit.
 type Broadcaster struct {
-	mu   sync.Mutex
-	subs map[chan struct{}]Scope
-	gen  atomic.Uint64 // wake-ups so far
+	mu    sync.Mutex
+	subs  map[chan struct{}]Scope
+	funcs map[*listener]Scope // ListenFunc's readers
+	gen   atomic.Uint64       // wake-ups so far
 
 	// Wake-ups and touches so far by what they said was touched (see Version).
 	untold     uint64            // those that did not say (another process's)
@@ -59,6 +60,29 @@ func (b *Broadcaster) Listen(scope Scope) (wake <-chan struct{}, stop func()) {
 	}
 }
 
+// listener is a reader registered by ListenFunc.
+type listener struct{ wake func() }
+
+// ListenFunc registers a reader of scope that holds no channel, for a process
+// with many of them that wait without a goroutine each: wake is called, with
+// the Broadcaster's lock held, after each commit that concerns the reader. It
+// must return at once (mark its reader to be read, and return) and never call
+// the Broadcaster. stop unregisters it; wake is not called after stop returns.
+func (b *Broadcaster) ListenFunc(scope Scope, wake func()) (stop func()) {
+	l := &listener{wake: wake}
+	b.mu.Lock()
+	if b.funcs == nil {
+		b.funcs = map[*listener]Scope{}
+	}
+	b.funcs[l] = scope
+	b.mu.Unlock()
+	return func() {
+		b.mu.Lock()
+		delete(b.funcs, l)
+		b.mu.Unlock()
+	}
+}
+
 // Wake tells the readers of the touched scopes to read: called after a commit.
 // With no scope it wakes every reader (a commit of another process, which says
 // nothing of what it touched).
@@ -74,6 +98,11 @@ func (b *Broadcaster) Wake(touched ...Scope) {
 		select {
 		case ch <- struct{}{}:
 		default:
+		}
+	}
+	for l, sc := range b.funcs {
+		if len(touched) == 0 || sc.concerns(touched) {
+			l.wake()
 		}
 	}
 }
