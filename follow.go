@@ -80,6 +80,7 @@ func (s *Service) Follow(ctx context.Context, a Actor, p FollowParams) (*Followe
 	s.tel.subscribed(ctx, 1)
 	s.followers.add(f)
 	f.unlist = s.subscribers.ListenFunc(f.scope, func() { s.followers.wake(f) })
+	s.followers.wake(f) // what was committed after the cursor already
 	return f, nil
 }
 

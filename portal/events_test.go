@@ -75,9 +75,24 @@ func next(t *testing.T, events <-chan sseEvent) sseEvent {
 	return sseEvent{}
 }
 
+// TestEventsDeliverStatusChangesLive runs on both of a stream's paths: taken
+// over from net/http (HTTP/1), and kept on its handler's loop (HTTP/2, or a
+// writer that cannot be hijacked). Both answer with the portal's security
+// headers.
 func TestEventsDeliverStatusChangesLive(t *testing.T) {
 	t.Parallel()
+	for _, keep := range []bool{false, true} {
+		name := map[bool]string{false: "taken over", true: "kept by net/http"}[keep]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testEventsDeliverStatusChangesLive(t, keep)
+		})
+	}
+}
+
+func testEventsDeliverStatusChangesLive(t *testing.T, keep bool) {
 	e := newEnv(t)
+	e.keep.Store(keep)
 	tm := e.signUp("Green Grocer", uploads)
 	other := e.signUp("Other", uploads)
 	o := e.draft(tm.owner, "L-1")
@@ -87,6 +102,11 @@ func TestEventsDeliverStatusChangesLive(t *testing.T) {
 	events, res := b.stream(ctx, "/events", nil)
 	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("stream: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "Cache-Control"} {
+		if res.Header.Get(h) == "" {
+			t.Errorf("the stream's response has no %s: %v", h, res.Header)
+		}
 	}
 
 	// Another client's change is not seen; this client's is, at once.

@@ -129,3 +129,22 @@ func TestTouchWakesNobody(t *testing.T) {
 		t.Fatal("a touch woke a reader")
 	}
 }
+
+// TestListenFuncIsCalledForTheCommitsItConcerns: a reader without a channel
+// is called as a channel's reader would be woken, and not after stop.
+func TestListenFuncIsCalledForTheCommitsItConcerns(t *testing.T) {
+	var b Broadcaster
+	var calls []string
+	stopA := b.ListenFunc(clientA, func() { calls = append(calls, "A") })
+	b.ListenFunc(account1, func() { calls = append(calls, "acct-1") })
+	b.Wake(clientB)
+	b.Wake(clientA)
+	stopA()
+	b.Wake(clientA)
+	b.Wake() // another process's commit
+	if want := []string{"acct-1", "A", "acct-1", "acct-1", "acct-1"}; !slices.Equal(sorted(calls[:3]), sorted(want[:3])) || !slices.Equal(calls[3:], want[3:]) {
+		t.Errorf("calls %v, want %v (the first three in any order)", calls, want)
+	}
+}
+
+func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
