@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -834,6 +835,24 @@ var isoOps = []isoOp{
 		for range sub.Events() {
 		}
 		return n, nil
+	}},
+	{name: "Follow", matrix: "Follow", allowed: viewers, list: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
+		// As Subscribe: a replay from before the first order arrives at once.
+		var n atomic.Int64
+		f, err := iw.svc.Follow(iw.ctx, a, connect.FollowParams{After: iw.start, Deliver: func(events []connect.OrderEvent) bool {
+			for _, e := range events {
+				if notMine(a, e.Account, e.Client) {
+					n.Add(1)
+				}
+			}
+			return true
+		}})
+		if err != nil {
+			return 0, err
+		}
+		<-time.After(150 * time.Millisecond) // the follower is read for as soon as it starts; ample
+		f.Stop()
+		return int(n.Load()), nil
 	}},
 	{name: "AddWebhook", matrix: "AddWebhook", allowed: managers, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
 		_, err := iw.svc.AddWebhook(iw.ctx, a, connect.WebhookInput{URL: "https://intruder.example/", Events: connect.WebhookEventTypes()})

@@ -341,6 +341,13 @@ var operations = []struct {
 		_, err := tm.svc.Subscribe(ctx, a, connect.SubscribeParams{})
 		return err
 	}},
+	{"Follow", []string{"owner", "admin", "member", "dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		f, err := tm.svc.Follow(tm.ctx, a, connect.FollowParams{Deliver: func([]connect.OrderEvent) bool { return true }})
+		if err == nil {
+			f.Stop()
+		}
+		return err
+	}},
 	{"AddWebhook", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.AddWebhook(tm.ctx, a, connect.WebhookInput{URL: "https://hooks.example/" + tm.newEmail(), Events: connect.WebhookEventTypes()})
 		return err
