@@ -84,8 +84,9 @@ func (s *Service) Follow(ctx context.Context, a Actor, p FollowParams) (*Followe
 	return f, nil
 }
 
-// Cursor is the position after the last event delivered: pass it to Follow or
-// Subscribe to resume where this follower stopped.
+// Cursor is the position after the last event given to Deliver (set before
+// the call): pass it to Follow or Subscribe to resume where this follower
+// stopped.
 func (f *Follower) Cursor() string { return *f.cursor.Load() }
 
 // Stop ends the subscription: no Deliver starts after it returns (one already
@@ -303,10 +304,10 @@ func (s *Service) readFollowers(fs []*Follower) {
 					}
 					f.checked = now
 				}
+				f.cursor.Store(&next) // before Deliver, which may read it
 				if len(events) > 0 && !f.deliver(events) {
 					continue
 				}
-				f.cursor.Store(&next)
 				if len(events) == page {
 					more = append(more, f)
 				}
