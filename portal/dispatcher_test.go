@@ -163,7 +163,10 @@ func TestDispatchersCheckAStopsFileBeforeImportingIt(t *testing.T) {
 
 	csv := "Client ID,Id,Address Line 1,Recipient Name\n" + string(tm.client.Number) + ",ST-1,1 Main St,Rita\n12345678,ST-2,2 Main St,Bob\n"
 	body, ct := multipartFile(t, "stops.csv", csv, map[string]string{"step": "check"})
-	page := d.do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusOK)
+	// The columns first, matched by their headers; then what it would do.
+	loc := d.do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusSeeOther).header.Get("Location")
+	d.get(loc).is(t, http.StatusOK).has(t, "Check the columns", `<option value="client_number" selected>`).lacks(t, `id="missing"`)
+	page := d.get(loc + "/check").is(t, http.StatusOK)
 	page.has(t, "checked, nothing imported yet", `id="stops-read">2<`, `id="stops-valid">1<`, `id="stops-refused">1<`,
 		"12345678", `id="stops-preview"`, "Tracker Inc", "Rita", "Import 1 stop")
 	if stops, _, err := e.svc.UnassignedStops(e.ctx, e.disp, "", "", 10); err != nil || len(stops) != 0 {
@@ -181,7 +184,9 @@ func TestDispatchersCheckAStopsFileBeforeImportingIt(t *testing.T) {
 	d.post(checked[1], url.Values{}).is(t, http.StatusNotFound)
 	// A file without its Client ID column is refused at the check.
 	body, ct = multipartFile(t, "stops.csv", "Id,Address Line 1\nST-3,3 Main St\n", map[string]string{"step": "check"})
-	d.do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusUnprocessableEntity).has(t, "no Client ID column")
+	loc = d.do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusSeeOther).header.Get("Location")
+	d.get(loc).is(t, http.StatusOK).has(t, `id="missing"`)
+	d.get(loc+"/check").is(t, http.StatusUnprocessableEntity).has(t, "no Client ID column")
 }
 
 // TestTheClientListPagesAndSearches shows a dispatcher's clients fifty at a

@@ -48,6 +48,15 @@ func (w keptWriter) Flush() { http.NewResponseController(w.ResponseWriter).Flush
 
 type envOption func(*portal.Config)
 
+// testDispatchers takes a request's X-Test-Dispatcher header for the account
+// of its dispatcher.
+var testDispatchers = portal.DispatchersFunc(func(r *http.Request) (connect.Actor, bool) {
+	if acct := r.Header.Get("X-Test-Dispatcher"); acct != "" {
+		return connect.AsDispatcher(connect.AccountID(acct), "ana@dispatch.test"), true
+	}
+	return connect.Actor{}, false
+})
+
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	return newEnvOn(t, "", opts...)
@@ -70,12 +79,7 @@ func newEnvOnWorld(t *testing.T, dsn string, world []connecttest.Option, opts ..
 	e := &env{t: t, ctx: context.Background(), w: w, svc: w.Service, srv: srv, base: srv.URL, acct: w.Account, disp: w.Dispatcher}
 	cfg := portal.Config{
 		Service: e.svc, BaseURL: e.base, SessionKey: []byte(strings.Repeat("k", 32)),
-		Dispatchers: portal.DispatchersFunc(func(r *http.Request) (connect.Actor, bool) {
-			if acct := r.Header.Get("X-Test-Dispatcher"); acct != "" {
-				return connect.AsDispatcher(connect.AccountID(acct), "ana@dispatch.test"), true
-			}
-			return connect.Actor{}, false
-		}),
+		Dispatchers: testDispatchers,
 		Depots: func(context.Context, connect.AccountID) ([]portal.Depot, error) {
 			return []portal.Depot{{ID: "north", Name: "North"}, {ID: "south", Name: "South"}}, nil
 		},

@@ -120,6 +120,13 @@ type mappingData struct {
 	Required  []connect.Field
 	Sheets    []string // the sheets read, when a workbook has several
 	HeaderRow int
+	// Fields are the fields a column can feed; Stops marks the dispatcher's
+	// stop import (whose Client ID column says whose stop a row is).
+	Fields []connect.Field
+	Stops  bool
+	// Action is where the form posts; Back the page to upload another file.
+	Action, Back string
+	Error        string
 }
 
 func (s *server) mappingPage(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -127,12 +134,22 @@ func (s *server) mappingPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if err != nil {
 		return err
 	}
-	sheet, done, err := s.openSheet(r.Context(), u, v.Client.Settings.RequiredFields)
+	return s.showMapping(w, r, u, http.StatusOK, mappingData{Required: v.Client.Settings.RequiredFields.Required(),
+		Fields: connect.OrderFields(), Action: s.path("/imports/%s/mapping", u.ID), Back: s.path("/imports/new")},
+		v.Client.Settings.RequiredFields, "orders")
+}
+
+// showMapping renders the mapping step of the upload u, read with policy: the
+// columns as the file's header and the mapping so far match them, a few
+// values of each, and what no column holds. The client's order import and the
+// dispatcher's stop import share it (d says which fields and where to post).
+func (s *server) showMapping(w http.ResponseWriter, r *http.Request, u *upload, status int, d mappingData, policy connect.RequiredFieldPolicy, tab string) error {
+	sheet, done, err := s.openSheet(r.Context(), u, policy)
 	if err != nil {
 		return err
 	}
 	defer done()
-	d := mappingData{U: u, Missing: sheet.Missing(), Required: v.Client.Settings.RequiredFields.Required()}
+	d.U, d.Missing = u, sheet.Missing()
 	for i, c := range sheet.Columns() {
 		d.Columns = append(d.Columns, mappingColumn{Index: i, Header: c.Header, Field: c.Field, Ignored: c.Ignored,
 			Could: c.Could, Hidden: c.Hidden})
@@ -158,7 +175,7 @@ func (s *server) mappingPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 			}
 		}
 	}
-	s.render(w, r, http.StatusOK, "mapping", &page{Title: s.t(r, "Check the columns"), Tab: "orders", Data: d})
+	s.render(w, r, status, "mapping", &page{Title: s.t(r, "Check the columns"), Tab: tab, Data: d})
 	return nil
 }
 
@@ -168,11 +185,25 @@ func (s *server) saveMapping(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if err != nil {
 		return err
 	}
+	if _, err := s.keepMapping(r, u, false); err != nil {
+		return err
+	}
+	s.redirect(w, r, s.path("/imports/%s/preview", u.ID))
+	return nil
+}
+
+// keepMapping reads the posted mapping (col_N: the field of the header's
+// column N, "" to ignore it) and keeps it as u's override, for every process.
+// clientNumbers lets a column feed FieldClientNumber (the stop import).
+func (s *server) keepMapping(r *http.Request, u *upload, clientNumbers bool) (map[string]connect.Field, error) {
+	u.mu.Lock()
+	header := u.header
+	u.mu.Unlock()
 	override := map[string]connect.Field{}
-	for i, h := range u.header {
+	for i, h := range header {
 		f := connect.Field(r.PostFormValue("col_" + strconv.Itoa(i)))
-		if f != "" && !f.Valid() {
-			return connect.InvalidFields([]connect.FieldError{{Column: h, Reason: fmt.Sprintf("%q is not an order field", f)}})
+		if f != "" && !f.Valid() && (!clientNumbers || f != connect.FieldClientNumber) {
+			return nil, connect.InvalidFields([]connect.FieldError{{Column: h, Reason: fmt.Sprintf("%q is not an order field", f)}})
 		}
 		if _, dup := override[h]; !dup {
 			override[h] = f
@@ -181,11 +212,7 @@ func (s *server) saveMapping(w http.ResponseWriter, r *http.Request, v *viewer) 
 	u.mu.Lock()
 	u.Override = override
 	u.mu.Unlock()
-	if err := s.uploads.saveSettings(r.Context(), u); err != nil {
-		return err
-	}
-	s.redirect(w, r, s.path("/imports/%s/preview", u.ID))
-	return nil
+	return override, s.uploads.saveSettings(r.Context(), u)
 }
 
 type previewData struct {
@@ -198,6 +225,14 @@ type previewData struct {
 	Choose   bool // the user can choose what to read: sheets, hidden rows
 	Warnings []connect.FieldError
 	MoreWarn int
+	Choice   sheetChoice
+}
+
+// sheetChoice is the "What to read" form of a file read: the sheets and hidden
+// rows as read, and where the choice posts.
+type sheetChoice struct {
+	Action string
+	Layout connect.SheetLayout
 }
 
 // maxShownWarnings bounds the warnings a page lists.
@@ -245,7 +280,7 @@ func (s *server) previewPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 		return err
 	}
 	d := previewData{U: u, Res: res, Valid: res.Read - res.Refused, Layout: layout,
-		Choose: len(layout.Sheets) > 1 || layout.HiddenRows > 0}
+		Choose: len(layout.Sheets) > 1 || layout.HiddenRows > 0, Choice: sheetChoice{Action: s.path("/imports/%s/sheets", u.ID), Layout: layout}}
 	d.Errors, d.More = shownErrors(res)
 	d.Warnings, d.MoreWarn = res.Warnings, res.MoreWarnings
 	if len(d.Warnings) > maxShownWarnings {
@@ -255,28 +290,44 @@ func (s *server) previewPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	return nil
 }
 
-// saveSheets keeps what to read of the file: the sheets ("sheet", in the order
-// the workbook has them) and whether to skip hidden rows. A choice the file
-// cannot be read by (sheets with other columns) is refused as it is made. The
-// columns are checked again when the sheets changed.
+// saveSheets keeps what to read of the file (chooseSheets), then shows the
+// preview again, or the columns when the sheets changed.
 func (s *server) saveSheets(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	u, err := s.uploads.get(r.Context(), r.PathValue("id"), v.Actor)
 	if err != nil {
 		return err
 	}
+	changed, err := s.chooseSheets(r, u, v.Client.Settings.RequiredFields)
+	if err != nil {
+		return err
+	}
+	if changed {
+		s.redirect(w, r, s.path("/imports/%s", u.ID))
+	} else {
+		s.redirect(w, r, s.path("/imports/%s/preview", u.ID))
+	}
+	return nil
+}
+
+// chooseSheets keeps what to read of u's file: the sheets ("sheet", in the
+// order the workbook has them) and whether to skip hidden rows. A choice the
+// file cannot be read by (sheets with other columns) is refused as it is
+// made. It reports whether the sheets changed (so the columns are to be
+// checked again).
+func (s *server) chooseSheets(r *http.Request, u *upload, policy connect.RequiredFieldPolicy) (bool, error) {
 	if err := r.ParseForm(); err != nil {
-		return connect.Errorf(connect.Invalid, "the form cannot be read")
+		return false, connect.Errorf(connect.Invalid, "the form cannot be read")
 	}
 	sheets := r.PostForm["sheet"]
 	if len(sheets) > 200 {
-		return connect.Errorf(connect.Invalid, "choose at most 200 sheets")
+		return false, connect.Errorf(connect.Invalid, "choose at most 200 sheets")
 	}
 	skipHidden := r.PostFormValue("skip_hidden") != ""
 	u.mu.Lock()
 	before, running := u.Sheets, u.started
 	u.mu.Unlock()
 	if running {
-		return connect.Errorf(connect.Conflict, "this file is being imported already")
+		return false, connect.Errorf(connect.Conflict, "this file is being imported already")
 	}
 	if len(sheets) == 0 {
 		sheets = before // only the hidden rows changed
@@ -284,35 +335,30 @@ func (s *server) saveSheets(w http.ResponseWriter, r *http.Request, v *viewer) e
 	// Open it as chosen, to refuse now what cannot be read.
 	release, err := s.reserveImport(r.Context(), u)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer release()
 	f, err := s.uploads.open(r.Context(), u)
 	if err != nil {
-		return err
+		return false, err
 	}
 	u.mu.Lock()
 	override := u.Override
 	u.mu.Unlock()
 	sheet, err := s.cfg.Spreadsheets.Open(f, u.Size, u.Name, connect.SheetOptions{Override: override,
-		Policy: v.Client.Settings.RequiredFields, ClientNumbers: u.Stops, Sheets: sheets, SkipHiddenRows: skipHidden})
+		Policy: policy, ClientNumbers: u.Stops, Sheets: sheets, SkipHiddenRows: skipHidden})
 	f.Close()
 	if err != nil {
-		return err
+		return false, err
 	}
 	sheet.Close()
 	u.mu.Lock()
 	u.Sheets, u.SkipHidden, u.previewRead = sheets, skipHidden, 0
 	u.mu.Unlock()
 	if err := s.uploads.saveSettings(r.Context(), u); err != nil {
-		return err
+		return false, err
 	}
-	if slices.Equal(before, sheets) {
-		s.redirect(w, r, s.path("/imports/%s/preview", u.ID))
-	} else {
-		s.redirect(w, r, s.path("/imports/%s", u.ID))
-	}
-	return nil
+	return !slices.Equal(before, sheets), nil
 }
 
 // runImport starts the import in the background and shows its progress.

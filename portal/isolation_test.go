@@ -191,10 +191,10 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 	// The account's dispatcher's stops file, checked and waiting to be imported.
 	body, ct = multipartFile(t, "stops.csv", "Client ID,Id,Address Line 1\n"+string(bTeam.client.Number)+",ST-CHK,1 Checked St\n",
 		map[string]string{"step": "check"})
-	r = e.dispatcher().do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusOK)
-	checkedStops := regexp.MustCompile(`/dispatch/stop-imports/([^"]+)"`).FindStringSubmatch(r.body)
+	r = e.dispatcher().do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusSeeOther)
+	checkedStops := regexp.MustCompile(`^/dispatch/stop-imports/([^/]+)$`).FindStringSubmatch(r.header.Get("Location"))
 	if checkedStops == nil {
-		t.Fatalf("no checked stops file:\n%s", r.body)
+		t.Fatalf("no checked stops file: %q", r.header.Get("Location"))
 	}
 	// B's proof export, made in the background: a job with a file.
 	r = bb.post("/orders/proofs", url.Values{}).is(t, http.StatusSeeOther)
@@ -329,7 +329,7 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 
 		"GET /imports/new":              noID("the upload form"),
 		"POST /imports":                 noID("stores an upload of the caller's own; its id is checked on every later step below"),
-		"GET /imports/{id}":             {tries: page("GET", "/imports/"+bUpload, nil)},
+		"GET /imports/{id}":             {tries: join(page("GET", "/imports/"+bUpload, nil), page("GET", "/imports/"+checkedStops[1], nil))}, // and the dispatcher's stops file
 		"POST /imports/{id}/mapping":    {tries: page("POST", "/imports/"+bUpload+"/mapping", url.Values{"col_0": {"id"}})},
 		"POST /imports/{id}/sheets":     {tries: page("POST", "/imports/"+bUpload+"/sheets", url.Values{"sheet": {"Sheet1"}})},
 		"GET /imports/{id}/preview":     {tries: page("GET", "/imports/"+bUpload+"/preview", nil)},
@@ -405,6 +405,10 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"GET /dispatch/stops/template.csv":                              noID("the stops template, the same for everyone"),
 		"GET /dispatch/stops/template.xlsx":                             noID("the stops template, the same for everyone"),
 		"POST /dispatch/stop-imports/{id}":                              {tries: console("POST", "/dispatch/stop-imports/"+checkedStops[1], none)},
+		"GET /dispatch/stop-imports/{id}":                               {tries: console("GET", "/dispatch/stop-imports/"+checkedStops[1], nil)},
+		"POST /dispatch/stop-imports/{id}/mapping":                      {tries: console("POST", "/dispatch/stop-imports/"+checkedStops[1]+"/mapping", url.Values{"col_0": {"client_number"}})},
+		"GET /dispatch/stop-imports/{id}/check":                         {tries: console("GET", "/dispatch/stop-imports/"+checkedStops[1]+"/check", nil)},
+		"POST /dispatch/stop-imports/{id}/sheets":                       {tries: console("POST", "/dispatch/stop-imports/"+checkedStops[1]+"/sheets", url.Values{"sheet": {"Sheet1"}})},
 		"GET /dispatch/deliveries":                                      {tries: []isoTry{scoped("dispatcher", "GET", "/dispatch/deliveries?view=pending", nil), scoped("dispatcher", "GET", "/dispatch/deliveries?view=done", nil)}},
 		"POST /dispatch/deliveries/{id}/retry":                          {tries: console("POST", "/dispatch/deliveries/"+bEntry+"/retry", none)},
 		"POST /dispatch/deliveries/{id}/discard":                        {tries: console("POST", "/dispatch/deliveries/"+bEntry+"/discard", none)},

@@ -41,6 +41,7 @@ func TestThreePortalsBehindOneBalancer(t *testing.T) {
 		w := newWorld(t, dsn, proxy.URL, connecttest.WithConfig(func(c *connect.Config) { c.RouteSync = routes }))
 		p, err := portal.New(portal.Config{Service: w.Service, BaseURL: proxy.URL, SessionKey: key,
 			Spreadsheets: fakeSheets{}, UploadDir: t.TempDir(), Blobs: w.Store, Once: w.Store, Limits: w.Store,
+			Dispatchers: testDispatchers,
 			// A new device's failures for one email: 3, then one an hour. (Not the
 			// progressive delay, whose first second a loaded machine may outwait.)
 			RateLimits: portal.RateLimits{PerEmail: portal.Rate{Burst: 3, Every: time.Hour}},
@@ -202,6 +203,25 @@ func TestThreePortalsBehindOneBalancer(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("change %s delivered %d times", k, n)
 		}
+	}
+
+	// The dispatcher's stops file takes its steps through every process: its
+	// columns (headers the glossary does not know) shown by each, mapped by
+	// hand through one, checked by each, imported once.
+	d := e.dispatcher()
+	body, ct = multipartFile(t, "stops.csv", "Kunde Nr,Straße\n"+string(tm.client.Number)+",1 Balancer Row\n", map[string]string{"step": "check"})
+	stops := d.do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusSeeOther).header.Get("Location")
+	for range len(backends) {
+		d.get(stops).is(t, http.StatusOK).has(t, "Kunde Nr", "Straße", `id="missing"`)
+	}
+	d.post(stops+"/mapping", url.Values{"col_0": {"client_number"}, "col_1": {"address_line_1"}}).is(t, http.StatusSeeOther)
+	for range len(backends) {
+		d.get(stops).is(t, http.StatusOK).has(t, `<option value="client_number" selected>`).lacks(t, `id="missing"`)
+		d.get(stops+"/check").is(t, http.StatusOK).has(t, `id="stops-valid">1<`, "Green Grocer")
+	}
+	d.post(stops, url.Values{}).is(t, http.StatusOK).has(t, "1 stops imported; 0 refused")
+	for range len(backends) {
+		d.get(stops).is(t, http.StatusNotFound)
 	}
 	t.Logf("%d requests served by the processes: %d, %d, %d", turn.Load(), served[0].Load(), served[1].Load(), served[2].Load())
 }
