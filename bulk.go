@@ -50,7 +50,8 @@ type BulkOptions struct {
 // BulkResult reports a bulk action.
 type BulkResult struct {
 	// Matched is how many orders the filter selected when the action began (at
-	// most MaxBulkOrders).
+	// most MaxBulkOrders); for ChangeClients, how many clients of the account
+	// the selection named.
 	Matched int `json:"matched"`
 	// Done is how many of them were submitted (withdrawn, deleted).
 	Done int `json:"done"`
@@ -64,10 +65,13 @@ type BulkResult struct {
 	More bool `json:"more,omitempty"`
 }
 
-// BulkRefusal is an order a bulk action left as it was, and why.
+// BulkRefusal is an order (or, for ChangeClients, a client) a bulk action
+// left as it was, and why.
 type BulkRefusal struct {
-	Order OrderID `json:"order"`
+	Order OrderID `json:"order,omitempty"`
 	Ref   string  `json:"ref,omitempty"`
+	// Client is the client ChangeClients refused.
+	Client ClientID `json:"client,omitempty"`
 	// Code is invalid (fields missing), conflict (changed since the action
 	// began), not_found (deleted meanwhile) or forbidden.
 	Code   Code   `json:"code"`

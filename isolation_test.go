@@ -419,6 +419,18 @@ var isoOps = []isoOp{
 		_, err := iw.svc.EnableClient(iw.ctx, a, tg.client.ID)
 		return 0, err
 	}},
+	// A bulk change names clients by id, or by a search (the target's name):
+	// another account's dispatcher finds none of them, changes nothing.
+	{name: "ChangeClients (ids)", matrix: "ChangeClients", allowed: dispatchers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		res, err := iw.svc.ChangeClients(iw.ctx, a, connect.ClientSelection{IDs: []connect.ClientID{tg.client.ID}},
+			connect.ClientsChange{Action: connect.ClientsDisable}, connect.BulkOptions{})
+		return bulkLeaked(res), err
+	}},
+	{name: "ChangeClients (matching)", matrix: "ChangeClients", allowed: dispatchers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
+		res, err := iw.svc.ChangeClients(iw.ctx, a, connect.ClientSelection{Matching: &connect.ClientsParams{Search: tg.client.Name}},
+			connect.ClientsChange{Action: connect.ClientsStopUploads}, connect.BulkOptions{})
+		return bulkLeaked(res), err
+	}},
 	{name: "UpdateFulfillment", matrix: "UpdateFulfillment", allowed: managers, self: true, call: func(iw *isoWorld, a connect.Actor, _ *target) (int, error) {
 		_, err := iw.svc.UpdateFulfillment(iw.ctx, a, connect.FulfillmentSettings{AutoFulfill: false})
 		return 0, err

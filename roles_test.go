@@ -75,6 +75,11 @@ var operations = []struct {
 		_, err := tm.svc.DisableClient(tm.ctx, a, tm.client.ID)
 		return err
 	}},
+	{"ChangeClients", []string{"dispatcher"}, nil, func(tm *team, a connect.Actor) error {
+		res, err := tm.svc.ChangeClients(tm.ctx, a, connect.ClientSelection{IDs: []connect.ClientID{tm.client.ID}},
+			connect.ClientsChange{Action: connect.ClientsSetDepot, Depot: "south"}, connect.BulkOptions{})
+		return bulkDid(res, err)
+	}},
 	{"UpdateFulfillment", []string{"owner", "admin"}, nil, func(tm *team, a connect.Actor) error {
 		_, err := tm.svc.UpdateFulfillment(tm.ctx, a, connect.FulfillmentSettings{AutoFulfill: true})
 		return err

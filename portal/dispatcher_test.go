@@ -166,7 +166,7 @@ func TestDispatchersCheckAStopsFileBeforeImportingIt(t *testing.T) {
 	// The columns first, matched by their headers; then what it would do.
 	loc := d.do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusSeeOther).header.Get("Location")
 	d.get(loc).is(t, http.StatusOK).has(t, "Check the columns", `<option value="client_number" selected>`).lacks(t, `id="missing"`)
-	page := d.get(loc + "/check").is(t, http.StatusOK)
+	page := d.get(loc+"/check").is(t, http.StatusOK)
 	page.has(t, "checked, nothing imported yet", `id="stops-read">2<`, `id="stops-valid">1<`, `id="stops-refused">1<`,
 		"12345678", `id="stops-preview"`, "Tracker Inc", "Rita", "Import 1 stop")
 	if stops, _, err := e.svc.UnassignedStops(e.ctx, e.disp, "", "", 10); err != nil || len(stops) != 0 {
