@@ -251,9 +251,13 @@ func TestClientsPageWalksTheOverview(t *testing.T) {
 	if inv := byName["Amber Apothecary"].PendingInvite; inv == nil || inv.ID != invited.Invite.ID {
 		t.Errorf("the invited client's pending invite: %+v", inv)
 	}
-	found, err := w.svc.ClientsPage(w.ctx, w.disp, connect.ClientsParams{Search: " bakery "})
-	if err != nil || len(found.Clients) != 1 || found.Clients[0].Client.ID != blue.Client.ID || found.Next != "" {
+	found, err := w.svc.ClientsPage(w.ctx, w.disp, connect.ClientsParams{Search: " bakery ", Count: true})
+	if err != nil || len(found.Clients) != 1 || found.Clients[0].Client.ID != blue.Client.ID || found.Next != "" || found.Matching != 1 {
 		t.Fatalf("search: %+v, %v", found, err)
+	}
+	// Counted, the whole list beyond its first page.
+	if all, err := w.svc.ClientsPage(w.ctx, w.disp, connect.ClientsParams{Limit: 1, Count: true}); err != nil || len(all.Clients) != 1 || all.Matching < 3 {
+		t.Fatalf("counted: %+v, %v", all, err)
 	}
 	_, err = w.svc.ClientsPage(w.ctx, w.disp, connect.ClientsParams{Cursor: "not a cursor!"})
 	wantCode(t, err, connect.Invalid)

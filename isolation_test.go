@@ -391,8 +391,11 @@ var isoOps = []isoOp{
 	}},
 	{name: "ClientsPage", matrix: "ClientsPage", allowed: dispatchers, list: true, call: func(iw *isoWorld, a connect.Actor, tg *target) (int, error) {
 		// Searching for the target by name is the likeliest way to reach it.
-		page, err := iw.svc.ClientsPage(iw.ctx, a, connect.ClientsParams{Search: tg.client.Name})
+		page, err := iw.svc.ClientsPage(iw.ctx, a, connect.ClientsParams{Search: tg.client.Name, Count: true})
 		n := 0
+		if page != nil && page.Next == "" && page.Matching != len(page.Clients) {
+			n++ // the count is of the caller's own clients, as the list
+		}
 		if page != nil {
 			for _, cs := range page.Clients {
 				if notMine(a, cs.Client.Account, "") {

@@ -149,6 +149,9 @@ type ClientsParams struct {
 	Cursor string
 	// Limit is the page size: 0 means 50, at most 500.
 	Limit int
+	// Count asks for ClientPage.Matching: how many clients the search selects
+	// in all (one more query).
+	Count bool
 }
 
 // ClientPage is one page of the dispatcher's clients, by name.
@@ -156,6 +159,9 @@ type ClientPage struct {
 	Clients []ClientSummary `json:"clients"`
 	// Next is the cursor of the next page; "" when this is the last.
 	Next string `json:"next,omitempty"`
+	// Matching is how many clients the search selects in all, when
+	// ClientsParams.Count asked.
+	Matching int `json:"matching,omitempty"`
 }
 
 // ClientsPage lists the dispatcher's clients by name a page at a time, each
@@ -210,6 +216,11 @@ func (s *Service) ClientsPage(ctx context.Context, a Actor, p ClientsParams) (*C
 		return nil, err
 	}
 	page.Clients = s.clientSummaries(clients, counts, invites)
+	if p.Count {
+		if page.Matching, err = s.store.CountClients(ctx, scope, ClientQuery{Search: search}); err != nil {
+			return nil, err
+		}
+	}
 	return page, nil
 }
 

@@ -73,6 +73,9 @@ type ClientStore interface {
 	// page at a time (keyset pagination), so a dispatcher with thousands of
 	// clients reads one page.
 	ClientsPage(ctx context.Context, scope Scope, q ClientQuery) ([]*Client, error)
+	// CountClients counts the scope's clients that q's Search selects (its
+	// After and Limit are not read): how many a "select all matching" takes.
+	CountClients(ctx context.Context, scope Scope, q ClientQuery) (int, error)
 	// UpdateClient writes c if the stored client is in the scope and still at
 	// version c.Version, and sets c.Version to the next version. Errors:
 	// ErrNotFound (also when c names another tenant than the scope); ErrConflict

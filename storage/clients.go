@@ -83,10 +83,7 @@ func (s *Store) Clients(ctx context.Context, scope connect.Scope) ([]*connect.Cl
 // along clients_account_name.
 func (s *Store) ClientsPage(ctx context.Context, scope connect.Scope, q connect.ClientQuery) ([]*connect.Client, error) {
 	var rows []clientRow
-	sel := clientsIn(s.idb.NewSelect().Model(&rows), scope)
-	if q.Search != "" {
-		sel = sel.Where(searchText([]string{"name", "email", "number"})+" LIKE ? ESCAPE '\\'", likePattern(q.Search))
-	}
+	sel := searchClients(clientsIn(s.idb.NewSelect().Model(&rows), scope), q.Search)
 	if q.After != nil {
 		sel = sel.Where("(name, id) > (?, ?)", q.After.Name, string(q.After.ID))
 	}
@@ -105,6 +102,23 @@ func (s *Store) ClientsPage(ctx context.Context, scope connect.Scope, q connect.
 		}
 	}
 	return out, nil
+}
+
+// searchClients keeps the clients whose name, email or number contains search.
+func searchClients(sel *bun.SelectQuery, search string) *bun.SelectQuery {
+	if search == "" {
+		return sel
+	}
+	return sel.Where(searchText([]string{"name", "email", "number"})+" LIKE ? ESCAPE '\\'", likePattern(search))
+}
+
+// CountClients counts the scope's clients that q's Search selects.
+func (s *Store) CountClients(ctx context.Context, scope connect.Scope, q connect.ClientQuery) (int, error) {
+	n, err := searchClients(clientsIn(s.idb.NewSelect().Model((*clientRow)(nil)), scope), q.Search).Count(ctx)
+	if err != nil {
+		return 0, translate(ctx, err, "counting clients")
+	}
+	return int(n), nil
 }
 
 // UpdateClient writes c if it is in the scope and still at c.Version, and

@@ -704,6 +704,45 @@ func (c *MockStoreCountClientOrdersCall) DoAndReturn(f func(context.Context, con
 	return c
 }
 
+// CountClients mocks base method.
+func (m *MockStore) CountClients(ctx context.Context, scope connect.Scope, q connect.ClientQuery) (int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "CountClients", ctx, scope, q)
+	ret0, _ := ret[0].(int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// CountClients indicates an expected call of CountClients.
+func (mr *MockStoreMockRecorder) CountClients(ctx, scope, q any) *MockStoreCountClientsCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CountClients", reflect.TypeOf((*MockStore)(nil).CountClients), ctx, scope, q)
+	return &MockStoreCountClientsCall{Call: call}
+}
+
+// MockStoreCountClientsCall wrap *gomock.Call
+type MockStoreCountClientsCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreCountClientsCall) Return(arg0 int, arg1 error) *MockStoreCountClientsCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreCountClientsCall) Do(f func(context.Context, connect.Scope, connect.ClientQuery) (int, error)) *MockStoreCountClientsCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreCountClientsCall) DoAndReturn(f func(context.Context, connect.Scope, connect.ClientQuery) (int, error)) *MockStoreCountClientsCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // CountOnTime mocks base method.
 func (m *MockStore) CountOnTime(ctx context.Context, scope connect.Scope, since time.Time) (int, int, error) {
 	m.ctrl.T.Helper()

@@ -144,6 +144,9 @@ func testClientsPage(t *testing.T, f *fixture) {
 		after = &connect.ClientCursor{Name: last.Name, ID: last.ID}
 	}
 	same(t, "every page in turn", all, paged)
+	if n, err := f.s.CountClients(f.ctx, connect.Scope{Account: account}, connect.ClientQuery{}); err != nil || n != 7 {
+		t.Fatalf("counted %d clients (%v), want 7", n, err)
+	}
 	if len(paged) != 7 {
 		t.Fatalf("paged %d clients, want 7: %v", len(paged), names(paged))
 	}
@@ -155,6 +158,11 @@ func testClientsPage(t *testing.T, f *fixture) {
 		must(t, err)
 		if len(got) != tc.want {
 			t.Errorf("search %q found %v, want %d", tc.search, names(got), tc.want)
+		}
+		n, err := f.s.CountClients(f.ctx, connect.Scope{Account: account}, connect.ClientQuery{Search: tc.search, Limit: 1})
+		must(t, err)
+		if n != tc.want {
+			t.Errorf("search %q counted %d, want %d", tc.search, n, tc.want)
 		}
 	}
 }
