@@ -38,6 +38,9 @@ type clientsData struct {
 	Error   string
 	Errors  map[string]string
 	Values  map[string]string
+	// Matching is how many clients the search selects in all (the change
+	// form's "select all N matching").
+	Matching int
 }
 
 func (s *server) clientsPage(w http.ResponseWriter, r *http.Request, a connect.Actor) error {
@@ -46,11 +49,11 @@ func (s *server) clientsPage(w http.ResponseWriter, r *http.Request, a connect.A
 
 func (s *server) showClients(w http.ResponseWriter, r *http.Request, a connect.Actor, status int, d clientsData) error {
 	d.Search = strings.TrimSpace(r.URL.Query().Get("q"))
-	list, err := s.svc.ClientsPage(r.Context(), a, connect.ClientsParams{Search: d.Search, Cursor: r.URL.Query().Get("cursor")})
+	list, err := s.svc.ClientsPage(r.Context(), a, connect.ClientsParams{Search: d.Search, Cursor: r.URL.Query().Get("cursor"), Count: true})
 	if err != nil {
 		return err
 	}
-	d.Clients, d.Next = list.Clients, list.Next
+	d.Clients, d.Next, d.Matching = list.Clients, list.Next, list.Matching
 	if d.Depots, err = s.depots(r.Context(), a); err != nil {
 		return err
 	}

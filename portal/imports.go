@@ -487,7 +487,12 @@ func (s *server) finishImport(ctx context.Context, u *upload, refused *spill, re
 // jobOf returns the request's upload and its import: the one running in this
 // process, or a snapshot of the one running in another.
 func (s *server) jobOf(r *http.Request, v *viewer) (*upload, *importJob, error) {
-	u, err := s.uploads.get(r.Context(), r.PathValue("id"), v.Actor)
+	return s.actorJob(r, v.Actor)
+}
+
+// actorJob is jobOf for any actor (a member, a dispatcher).
+func (s *server) actorJob(r *http.Request, a connect.Actor) (*upload, *importJob, error) {
+	u, err := s.uploads.get(r.Context(), r.PathValue("id"), a)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -533,23 +538,43 @@ func (s *server) progressPage(w http.ResponseWriter, r *http.Request, v *viewer)
 
 // progressStatus answers the progress as JSON (polling, for clients without SSE).
 func (s *server) progressStatus(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	u, job, err := s.jobOf(r, v)
+	return s.jobStatus(w, r, v.Actor, s.path("/imports/%s/result", r.PathValue("id")))
+}
+
+// jobStatus answers the progress of the actor's job as JSON, with its result
+// page once finished.
+func (s *server) jobStatus(w http.ResponseWriter, r *http.Request, a connect.Actor, result string) error {
+	_, job, err := s.actorJob(r, a)
 	if err != nil {
 		return err
 	}
 	st, _ := job.state()
 	if st.Finished {
-		st.Result = s.path("/imports/%s/result", u.ID)
+		st.Result = result
 	}
 	writeJSON(w, http.StatusOK, st)
 	return nil
 }
 
-// progressEvents streams the progress as Server-Sent Events: "progress" events,
-// then one "done" event with the result page. The member is checked again at
-// each change, as the order stream does before each burst.
+// progressEvents streams the progress as Server-Sent Events (jobEvents). The
+// member is checked again at each change, as the order stream does before
+// each burst: one removed meanwhile, or whose client was disabled, is told
+// nothing more; the request's access memo would still let it in, so the check
+// goes without it.
 func (s *server) progressEvents(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	u, _, err := s.jobOf(r, v) // started: not found otherwise
+	fresh := v.Actor
+	fresh.AccessMemo = nil
+	return s.jobEvents(w, r, v.Actor, s.path("/imports/%s/result", r.PathValue("id")), func(ctx context.Context) error {
+		_, _, err := s.svc.Membership(ctx, fresh)
+		return err
+	})
+}
+
+// jobEvents streams the progress of the actor's job as Server-Sent Events:
+// "progress" events, then one "done" event with the result page. still is
+// asked at each change whether the actor may still follow it.
+func (s *server) jobEvents(w http.ResponseWriter, r *http.Request, a connect.Actor, result string, still func(context.Context) error) error {
+	u, _, err := s.actorJob(r, a) // started: not found otherwise
 	if err != nil {
 		return err
 	}
@@ -569,7 +594,7 @@ func (s *server) progressEvents(w http.ResponseWriter, r *http.Request, v *viewe
 		st, changed := job.state()
 		name := "progress"
 		if st.Finished {
-			name, st.Result = "done", s.path("/imports/%s/result", u.ID)
+			name, st.Result = "done", result
 		}
 		data, _ := json.Marshal(st)
 		if err := sse.event("", name, data); err != nil || st.Finished {
@@ -583,12 +608,7 @@ func (s *server) progressEvents(w http.ResponseWriter, r *http.Request, v *viewe
 			case <-ctx.Done():
 				return nil
 			}
-			// A member removed meanwhile, or whose client was disabled, is told
-			// nothing more; the request's access memo would still let it in, so
-			// the check goes without it.
-			fresh := v.Actor
-			fresh.AccessMemo = nil
-			if _, _, err := s.svc.Membership(ctx, fresh); err != nil {
+			if still(ctx) != nil {
 				return nil
 			}
 		case <-heartbeat.C:

@@ -201,6 +201,13 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 	bExport := strings.TrimSuffix(strings.TrimPrefix(r.header.Get("Location"), "/imports/"), "/progress")
 	isoWaitImport(t, bb, bExport)
 
+	// The account's dispatcher's change of all clients matching B's name, run
+	// in the background: a job (B already uploads: nothing changes).
+	r = e.dispatcher().post("/dispatch/clients/change", url.Values{"all": {"1"}, "q": {bTeam.client.Name}, "action": {"allow_uploads"}}).
+		is(t, http.StatusSeeOther)
+	clientsJob := r.header.Get("Location")
+	e.dispatcher().get(clientsJob+"/events").is(t, http.StatusOK).has(t, "event: done")
+
 	// The account's pending client invite, for the other account's dispatcher.
 	gamma, err := e.svc.InviteClient(ctx, e.disp, connect.InviteClientParams{Name: "Gamma Grocers"})
 	if err != nil {
@@ -379,12 +386,23 @@ func TestIsolationMatrixOverHTTP(t *testing.T) {
 		"POST /shopify/webhooks": noID("no session: the host's handler checks Shopify's HMAC (the hostile-input tests forge them)"),
 
 		// Dispatcher console, as another account's dispatcher.
-		"GET /dispatch/{$}":                                             noID("redirects to the client list"),
-		"GET /dispatch/clients":                                         {tries: []isoTry{scoped("dispatcher", "GET", "/dispatch/clients", nil)}},
-		"POST /dispatch/clients":                                        noID("invites a client into the dispatcher's own account"),
-		"GET /dispatch/clients/{id}":                                    {tries: console("GET", "/dispatch/clients/"+cl, nil)},
-		"POST /dispatch/clients/{id}":                                   {tries: console("POST", "/dispatch/clients/"+cl, url.Values{"name": {"Stolen"}, "allow_upload": {"on"}})},
-		"POST /dispatch/clients/{id}/disable":                           {tries: console("POST", "/dispatch/clients/"+cl+"/disable", none)},
+		"GET /dispatch/{$}":                   noID("redirects to the client list"),
+		"GET /dispatch/clients":               {tries: []isoTry{scoped("dispatcher", "GET", "/dispatch/clients", nil)}},
+		"POST /dispatch/clients":              noID("invites a client into the dispatcher's own account"),
+		"GET /dispatch/clients/{id}":          {tries: console("GET", "/dispatch/clients/"+cl, nil)},
+		"POST /dispatch/clients/{id}":         {tries: console("POST", "/dispatch/clients/"+cl, url.Values{"name": {"Stolen"}, "allow_upload": {"on"}})},
+		"POST /dispatch/clients/{id}/disable": {tries: console("POST", "/dispatch/clients/"+cl+"/disable", none)},
+		// A change of clients names them by id (B's refused as no client of
+		// the caller's) or by a search (finding none of B's): scoped.
+		"POST /dispatch/clients/change": {tries: []isoTry{scoped("dispatcher", "POST", "/dispatch/clients/change", url.Values{"id": {cl}, "action": {"stop_uploads"}}),
+			scoped("dispatcher", "POST", "/dispatch/clients/change", url.Values{"all": {"1"}, "q": {bTeam.client.Name}, "action": {"set_depot"}, "depot": {"south"}}),
+			{who: "cookie", method: "POST", path: "/dispatch/clients/change", form: url.Values{"id": {cl}, "action": {"stop_uploads"}}, want: isoUnauthenticated}}},
+		"POST /dispatch/clients/disable": {tries: []isoTry{scoped("dispatcher", "POST", "/dispatch/clients/disable", url.Values{"id": {cl}}),
+			scoped("dispatcher", "POST", "/dispatch/clients/disable", url.Values{"all": {"1"}, "q": {bTeam.client.Name}}),
+			{who: "cookie", method: "POST", path: "/dispatch/clients/disable", form: url.Values{"id": {cl}}, want: isoUnauthenticated}}},
+		"GET /dispatch/jobs/{id}":                                       {tries: console("GET", clientsJob, nil)},
+		"GET /dispatch/jobs/{id}/status":                                {tries: console("GET", clientsJob+"/status", nil)},
+		"GET /dispatch/jobs/{id}/events":                                {tries: console("GET", clientsJob+"/events", nil)},
 		"GET /dispatch/clients/{id}/statement":                          {tries: console("GET", "/dispatch/clients/"+cl+"/statement", nil)},
 		"GET /dispatch/clients/{id}/statement.pdf":                      {tries: console("GET", "/dispatch/clients/"+cl+"/statement.pdf", nil)},
 		"GET /dispatch/clients/{id}/proofs.zip":                         {tries: console("GET", "/dispatch/clients/"+cl+"/proofs.zip", nil)},

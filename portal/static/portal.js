@@ -138,6 +138,8 @@
         var every = boxes.length > 0;
         boxes.forEach(function (c) { every = every && c.checked; });
         matching.hidden = !every;
+        // Hidden, it selects nothing: a box ticked in it before is unticked.
+        if (!every) matching.querySelectorAll("input[type=checkbox]").forEach(function (c) { c.checked = false; });
       };
       all.addEventListener("change", function () {
         boxes.forEach(function (c) { c.checked = all.checked; });
@@ -146,6 +148,17 @@
       boxes.forEach(function (c) { c.addEventListener("change", offer); });
       offer();
     }
+    // A button of a form with several actions asks for its own (the others do not).
+    document.querySelectorAll("button[data-confirm]").forEach(function (b) {
+      b.addEventListener("click", function (e) {
+        if (!confirm(b.getAttribute("data-confirm"))) { e.preventDefault(); return; }
+        if (b.form && !b.form.querySelector('input[name="confirm"]')) {
+          var yes = document.createElement("input");
+          yes.type = "hidden"; yes.name = "confirm"; yes.value = "yes";
+          b.form.appendChild(yes);
+        }
+      });
+    });
     document.querySelectorAll("form[data-confirm]").forEach(function (f) {
       f.addEventListener("submit", function (e) {
         if (!confirm(f.getAttribute("data-confirm"))) { e.preventDefault(); return; }
