@@ -73,13 +73,27 @@ func TestTheStopsTemplateImportsBackThroughTheConsole(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, th.base+"/dispatch/stops/import", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Origin", th.base)
-	check, err := c.Do(req)
+	up, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, _ := io.ReadAll(check.Body) // th.post closes the body: this page is read
-	check.Body.Close()
-	page := string(raw)
+	up.Body.Close()
+	// The columns first, matched by the template's headers; then the check.
+	columns := up.Header.Get("Location")
+	read := func(path string) (*http.Response, string) {
+		t.Helper()
+		res, err := c.Get(th.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body) // th.post closes the body: this page is read
+		res.Body.Close()
+		return res, string(raw)
+	}
+	if res, page := read(columns); res.StatusCode != http.StatusOK || !strings.Contains(page, `<option value="client_number" selected>`) {
+		t.Fatalf("columns (%q): %d\n%s", columns, res.StatusCode, page)
+	}
+	check, page := read(columns + "/check")
 	if check.StatusCode != http.StatusOK || !strings.Contains(page, `id="stops-valid">1<`) || !strings.Contains(page, "TPL-1") {
 		t.Fatalf("check: %d\n%s", check.StatusCode, page)
 	}
