@@ -263,23 +263,30 @@ func (s *Service) bulk(ctx context.Context, c caller, p ListOrdersParams, status
 		return nil, err
 	}
 	res := &BulkResult{Matched: len(snap), More: more}
+	return res, inBatches(ctx, snap, "orders", opts, func(batch []snapshotOrder) error { return act(ctx, batch, res) })
+}
+
+// inBatches hands items to act bulkBatch at a time, calling opts.Progress
+// before the first batch and after each; what names the items in the error
+// of a run cut short ("stopped after 500 of 2000 orders").
+func inBatches[T any](ctx context.Context, items []T, what string, opts BulkOptions, act func(batch []T) error) error {
 	progress := func(done int) {
 		if opts.Progress != nil {
-			opts.Progress(done, len(snap))
+			opts.Progress(done, len(items))
 		}
 	}
 	progress(0)
-	for i := 0; i < len(snap); i += bulkBatch {
+	for i := 0; i < len(items); i += bulkBatch {
 		if err := ctx.Err(); err != nil {
-			return res, Errorf(Unavailable, "stopped after %d of %d orders: %w", i, len(snap), err)
+			return Errorf(Unavailable, "stopped after %d of %d %s: %w", i, len(items), what, err)
 		}
-		batch := snap[i:min(i+bulkBatch, len(snap))]
-		if err := act(ctx, batch, res); err != nil {
-			return res, Errorf(ErrorCode(err), "stopped after %d of %d orders: %w", i, len(snap), err)
+		batch := items[i:min(i+bulkBatch, len(items))]
+		if err := act(batch); err != nil {
+			return Errorf(ErrorCode(err), "stopped after %d of %d %s: %w", i, len(items), what, err)
 		}
 		progress(i + len(batch))
 	}
-	return res, nil
+	return nil
 }
 
 // snapshot reads the ids and versions of the orders p selects (at most

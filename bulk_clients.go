@@ -122,21 +122,9 @@ func (s *Service) ChangeClients(ctx context.Context, a Actor, sel ClientSelectio
 		return nil, err
 	}
 	res = &BulkResult{More: more}
-	progress := func(done int) {
-		if opts.Progress != nil {
-			opts.Progress(done, len(ids))
-		}
-	}
-	progress(0)
-	for i := 0; i < len(ids); i += bulkBatch {
-		if err := ctx.Err(); err != nil {
-			return res, Errorf(Unavailable, "stopped after %d of %d clients: %w", i, len(ids), err)
-		}
-		batch := ids[i:min(i+bulkBatch, len(ids))]
-		if err := s.changeClientsBatch(ctx, c, batch, ch, res); err != nil {
-			return res, Errorf(ErrorCode(err), "stopped after %d of %d clients: %w", i, len(ids), err)
-		}
-		progress(i + len(batch))
+	err = inBatches(ctx, ids, "clients", opts, func(batch []ClientID) error { return s.changeClientsBatch(ctx, c, batch, ch, res) })
+	if err != nil {
+		return res, err
 	}
 	s.log.InfoContext(ctx, "clients changed", "account", c.Account, "action", ch.Action, "matched", res.Matched,
 		"done", res.Done, "refused", res.Refused)
