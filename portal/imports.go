@@ -149,6 +149,17 @@ func (s *server) showMapping(w http.ResponseWriter, r *http.Request, u *upload, 
 		return err
 	}
 	defer done()
+	// The form's columns are the header read now (other sheets may have
+	// been chosen since the upload): the mapping posted is read by it.
+	u.mu.Lock()
+	stale := !slices.Equal(u.header, sheet.Header())
+	u.header = sheet.Header()
+	u.mu.Unlock()
+	if stale {
+		if err := s.uploads.saveSettings(r.Context(), u); err != nil {
+			return err
+		}
+	}
 	d.U, d.Missing = u, sheet.Missing()
 	for i, c := range sheet.Columns() {
 		d.Columns = append(d.Columns, mappingColumn{Index: i, Header: c.Header, Field: c.Field, Ignored: c.Ignored,

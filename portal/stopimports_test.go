@@ -92,3 +92,37 @@ func TestAStopsFileIsTheDispatchersAlone(t *testing.T) {
 	// Still there for the dispatcher.
 	e.dispatcher().get(loc).is(t, http.StatusOK).has(t, "Kunde Nr")
 }
+
+// TestDispatchersChooseTheSheetOfAStopsWorkbook: a workbook whose first sheet
+// is not the stops: mapped and checked, the dispatcher chooses the other sheet
+// (its columns differ), maps its columns in turn, and imports its rows.
+func TestDispatchersChooseTheSheetOfAStopsWorkbook(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Alpha Apothecary", connect.ClientSettings{DefaultDepot: "north"})
+	n := string(tm.client.Number)
+	book := "=== Monday\nKunde Nr,Straße\n" + n + ",1 Main St\n" +
+		"=== Tuesday\nKunde,Adresse,Empfänger\n" + n + ",2 Side St,Bob\n" + n + ",3 High St,Ada\n"
+	d := e.dispatcher()
+	body, ct := multipartFile(t, "week.book", book, map[string]string{"step": "check"})
+	loc := d.do(http.MethodPost, "/dispatch/stops/import", body, ct, nil).is(t, http.StatusSeeOther).header.Get("Location")
+	d.get(loc).is(t, http.StatusOK).has(t, "Kunde Nr", "Monday").lacks(t, "Empfänger")
+	check := d.follow(d.post(loc+"/mapping", url.Values{"col_0": {"client_number"}, "col_1": {"address_line_1"}})).is(t, http.StatusOK)
+	check.has(t, `id="stops-valid">1<`, `id="what-to-read"`, `action="`+loc+`/sheets"`)
+
+	// The other sheet: its columns, to map again.
+	cols := d.follow(d.post(loc+"/sheets", url.Values{"sheet": {"Tuesday"}})).is(t, http.StatusOK)
+	cols.has(t, "Check the columns", "Empfänger", "Adresse", `id="missing"`).lacks(t, "Kunde Nr")
+	d.follow(d.post(loc+"/mapping", url.Values{"col_0": {"client_number"}, "col_1": {"address_line_1"}, "col_2": {"recipient_name"}})).
+		is(t, http.StatusOK).has(t, `id="stops-read">2<`, `id="stops-valid">2<`, "Ada")
+	d.post(loc, url.Values{}).is(t, http.StatusOK).has(t, "2 stops imported; 0 refused")
+	stops, _, err := e.svc.UnassignedStops(e.ctx, e.disp, "", "", 10)
+	if err != nil || len(stops) != 2 {
+		t.Fatalf("stops: %+v, %v", stops, err)
+	}
+	for _, st := range stops {
+		if st.Order.Client != tm.client.ID || st.Order.Address.Line1 == "1 Main St" {
+			t.Fatalf("a stop of the wrong sheet or client: %+v", st.Order)
+		}
+	}
+}
