@@ -382,4 +382,3 @@ func (s *server) cancelStop(w http.ResponseWriter, r *http.Request, a connect.Ac
 	s.redirect(w, r, s.localNext(r.PostFormValue("next"), s.path("/dispatch/stops")))
 	return nil
 }
-
