@@ -83,14 +83,11 @@ func (s *Service) newClientsStops(ctx context.Context, a Actor, client *Client, 
 		return nil, err
 	}
 	return s.buildStops(stops, func(_ int, st StopInput, in OrderInput) (*Order, []FieldError, error) {
-		problems := RequiredFieldPolicy{}.Check(in)
+		reason := ""
 		if st.ClientNumber != "" || st.Client != "" {
-			problems = append(problems, FieldError{Field: FieldClientNumber, Reason: "must be empty: the stop is the new client's"})
+			reason = "must be empty: the stop is the new client's"
 		}
-		if len(problems) > 0 {
-			return nil, problems, nil
-		}
-		return s.stopOrder(client, in), nil, nil
+		return s.stopOf(client, reason, RequiredFieldPolicy{}.Check(in), in)
 	})
 }
 

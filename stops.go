@@ -40,18 +40,11 @@ func (s *Service) CreateStops(ctx context.Context, a Actor, stops []StopInput) (
 		if st.Client == "" {
 			return build(ctx, ImportRow{Number: i + 1, Input: st.Input, ClientNumber: st.ClientNumber}, in)
 		}
-		problems := RequiredFieldPolicy{}.Check(in)
 		cl, reason, err := s.clientByID(ctx, c.scope(), st, clients)
 		if err != nil {
 			return nil, nil, err
 		}
-		if reason != "" {
-			problems = append(problems, FieldError{Field: FieldClientNumber, Reason: reason})
-		}
-		if len(problems) > 0 {
-			return nil, problems, nil
-		}
-		return s.stopOrder(cl, in), nil, nil
+		return s.stopOf(cl, reason, RequiredFieldPolicy{}.Check(in), in)
 	})
 	if err != nil {
 		return nil, err
@@ -202,19 +195,24 @@ func (s *Service) PreviewStops(ctx context.Context, a Actor, src ImportSource, o
 func (s *Service) stopBuilder(c caller) rowBuilder {
 	clients := map[ClientNumber]*Client{}
 	return func(ctx context.Context, row ImportRow, in OrderInput) (*Order, []FieldError, error) {
-		problems := mergeProblems(row.Problems, RequiredFieldPolicy{}.Check(in))
 		cl, reason, err := s.clientByNumber(ctx, c.Account, row.ClientNumber, clients)
 		if err != nil {
 			return nil, nil, err
 		}
-		if reason != "" {
-			problems = append(problems, FieldError{Field: FieldClientNumber, Reason: reason})
-		}
-		if len(problems) > 0 {
-			return nil, problems, nil
-		}
-		return s.stopOrder(cl, in), nil, nil
+		return s.stopOf(cl, reason, mergeProblems(row.Problems, RequiredFieldPolicy{}.Check(in)), in)
 	}
+}
+
+// stopOf is the stop for client cl, or what refuses it: the row's problems,
+// and why cl is not its client (reason, "" when it is).
+func (s *Service) stopOf(cl *Client, reason string, problems []FieldError, in OrderInput) (*Order, []FieldError, error) {
+	if reason != "" {
+		problems = append(problems, FieldError{Field: FieldClientNumber, Reason: reason})
+	}
+	if len(problems) > 0 {
+		return nil, problems, nil
+	}
+	return s.stopOrder(cl, in), nil, nil
 }
 
 // stopOrder is the dispatcher's stop for client cl: submitted, at the client's
