@@ -62,16 +62,8 @@ func (s *Service) Follow(ctx context.Context, a Actor, p FollowParams) (*Followe
 	if p.Deliver == nil {
 		return nil, Errorf(Invalid, "connect.Follow: FollowParams.Deliver is required")
 	}
-	c, err := s.authorize(ctx, a, actViewOrders)
+	c, cursor, err := s.streamStart(ctx, a, p.After)
 	if err != nil {
-		return nil, err
-	}
-	cursor := p.After
-	if cursor == "" {
-		if cursor, err = s.store.EventsHead(ctx); err != nil {
-			return nil, err
-		}
-	} else if _, _, err := s.store.Events(ctx, c.scope(), cursor, 1); err != nil {
 		return nil, err
 	}
 	f := &Follower{s: s, c: c, scope: liveScope(c.scope()), p: p, checked: s.now().UnixNano()}

@@ -49,6 +49,25 @@ type SubscribeParams struct {
 	Buffer int
 }
 
+// streamStart authorizes a stream of the actor's order events and returns
+// where it starts: after, once the Store says it made it, else the feed's head.
+// Not authorizeRead: a stream outlives its request's AccessMemo, and checks
+// its caller anew before every burst.
+func (s *Service) streamStart(ctx context.Context, a Actor, after string) (caller, string, error) {
+	c, err := s.authorize(ctx, a, actViewOrders)
+	if err != nil {
+		return caller{}, "", err
+	}
+	if after == "" {
+		cursor, err := s.store.EventsHead(ctx)
+		return c, cursor, err
+	}
+	if _, _, err := s.store.Events(ctx, c.scope(), after, 1); err != nil {
+		return caller{}, "", err
+	}
+	return c, after, nil
+}
+
 // Subscribe streams the order events the actor may see, as they are committed: a
 // member its client's orders, a dispatcher its whole account. Within one process
 // commits wake subscribers at once; a Store that can wake across processes (Waker,
@@ -56,18 +75,8 @@ type SubscribeParams struct {
 // read from the Store, so nothing is lost if a wake-up is.
 // Errors: ErrForbidden; ErrInvalid for a cursor the Store did not make.
 func (s *Service) Subscribe(ctx context.Context, a Actor, p SubscribeParams) (*Subscription, error) {
-	// Not authorizeRead: a stream outlives its request's AccessMemo, and checks
-	// its caller anew before every burst.
-	c, err := s.authorize(ctx, a, actViewOrders)
+	c, cursor, err := s.streamStart(ctx, a, p.After)
 	if err != nil {
-		return nil, err
-	}
-	cursor := p.After
-	if cursor == "" {
-		if cursor, err = s.store.EventsHead(ctx); err != nil {
-			return nil, err
-		}
-	} else if _, _, err := s.store.Events(ctx, c.scope(), cursor, 1); err != nil {
 		return nil, err
 	}
 	if p.Buffer <= 0 {
