@@ -88,7 +88,7 @@ func main() {
 		err = b.run(!*skipIns, !*skipPg || *scale, *rows, *runs, *orders, *clients, *pages)
 	}
 	if err == nil && *scale {
-		if err = b.scaleReads(*clients, *reads); err == nil {
+		if err = b.scaleReads(*orders, *clients, *reads); err == nil {
 			fmt.Printf("\n== Writes among the seeded orders\n")
 			if err = b.importAt("among the seeded orders", 10_000, *runs); err == nil {
 				err = b.routes("bench-routes-seeded", *rtOrd, *rtBatch, *rtWork)
@@ -294,7 +294,7 @@ func median(ds []time.Duration) time.Duration {
 func (b *bench) insert(n, runs int) error {
 	fmt.Printf("\n== CreateOrders of %d drafts with their events, against COPY of the same rows (median of %d runs)\n", n, runs)
 	for _, sql := range []string{
-		"CREATE TABLE orders_plain (LIKE orders)",
+		"CREATE TABLE orders_plain (LIKE orders INCLUDING DEFAULTS)", // the defaults fill the columns a draft leaves unset
 		"CREATE TABLE events_plain (LIKE order_events INCLUDING IDENTITY INCLUDING DEFAULTS)",
 		"CREATE TABLE orders_indexed (LIKE orders INCLUDING ALL)",
 		"CREATE TABLE events_indexed (LIKE order_events INCLUDING ALL)",
@@ -443,23 +443,30 @@ func (b *bench) seed(n, clients int) error {
 	}
 	// Of every 100 orders: 5 drafts, 8 active (4 submitted, 2 scheduled, 2 en route),
 	// 87 completed; created 31 s apart over about a year, so each client has ~1000
-	// orders of which ~80 are active.
-	err = b.exec(fmt.Sprintf(`INSERT INTO orders (id, account_id, client_id, ref, source, depot, status,
+	// orders of which ~80 are active. Three in four came from spreadsheets, in
+	// imports of 50 orders each (import_id); the rest were made by hand. A route
+	// completed a delivered or failed order a day after it was made (route_event_at,
+	// what the completed tab sorts by).
+	err = b.exec(fmt.Sprintf(`INSERT INTO orders (id, account_id, client_id, ref, source, import_id, depot, status,
 		version, stop_type, address_line1, city, zip, country, recipient_name, recipient_phone, notes,
-		size, package_count, products, proof, created_at, updated_at, submitted_at)
-	SELECT 'o' || lpad(i::text, 9, '0'), 'bench', 'c' || lpad((i %% %d)::text, 5, '0'), 'INV-' || i,
-		'spreadsheet', 'depot-' || (i %% 5), st, 3, 'delivery', i || ' Main Street', 'Springfield',
+		size, package_count, products, proof, created_at, updated_at, submitted_at, route_event_at)
+	SELECT 'o' || lpad(i::text, 9, '0'), 'bench', 'c' || lpad((i %% %[1]d)::text, 5, '0'), 'INV-' || i,
+		CASE WHEN imported THEN 'spreadsheet' ELSE 'manual' END,
+		CASE WHEN imported THEN 'imp-' || lpad((i %% %[1]d)::text, 5, '0') || '-' || (i / (%[1]d * 50)) END,
+		'depot-' || (i %% 5), st, 3, 'delivery', i || ' Main Street', 'Springfield',
 		lpad((i %% 90000 + 10000)::text, 5, '0'), 'US', 'Pat Doe', '+1 555 0100', 'leave at the door',
 		(i %% 5000 + 1) / 100.0, 1, '[{"name":"Box","qty":1,"sku":"BX-1"}]',
 		CASE WHEN st = 'delivered' THEN '{"photos":["https://files.example/p/' || i || '.jpg"],"recipient":"Pat","lat":"-41.2865","lng":"174.7762","at":"2026-01-01T00:00:00Z"}' END,
-		at, at, CASE WHEN st <> 'draft' THEN at END
+		at, at, CASE WHEN st <> 'draft' THEN at END,
+		CASE WHEN st IN ('delivered', 'failed') THEN at + interval '1 day' END
 	FROM (
 		SELECT i, timestamptz '2025-11-25 00:00:00+00' + i * interval '31 seconds' AS at,
+			(i / %[1]d) %% 4 <> 3 AS imported,
 			CASE WHEN h < 5 THEN 'draft' WHEN h < 9 THEN 'submitted' WHEN h < 11 THEN 'scheduled'
 			     WHEN h < 13 THEN 'en_route' WHEN h < 90 THEN 'delivered' WHEN h < 95 THEN 'failed'
 			     ELSE 'cancelled' END AS st
-		FROM (SELECT i, (i::bigint * 7919 / %d) %% 100 AS h FROM generate_series(1, %d) i) g
-	) s`, clients, clients, n))
+		FROM (SELECT i, (i::bigint * 7919 / %[1]d) %% 100 AS h FROM generate_series(1, %[2]d) i) g
+	) s`, clients, n))
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func (b *bench) seedClients(clients int) error {
 }
 
 // scaleReads measures the portal's reads over the seeded orders.
-func (b *bench) scaleReads(clients, n int) error {
+func (b *bench) scaleReads(orders, clients, n int) error {
 	fmt.Printf("\n== The portal's reads among the seeded orders, through the Store (%d each, random clients)\n", n)
 	if err := b.seedClients(clients); err != nil {
 		return err
@@ -91,38 +91,67 @@ func (b *bench) scaleReads(clients, n int) error {
 		}
 	}
 	monthAgo := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	// An import of the client: the seed numbers them 0…imports-1 per client.
+	imports := max(1, orders/clients/50)
+	importOf := func(r *rand.Rand, sc connect.Scope) connect.ImportID {
+		return connect.ImportID(fmt.Sprintf("imp-%s-%d", sc.Client[1:], r.IntN(imports)))
+	}
 	reads := []struct {
 		name string
 		fn   func(r *rand.Rand) error
+		runs int // 0: n; fewer for a read that scans the account
 	}{
 		{"client: active, first page", list(func(r *rand.Rand) (connect.Scope, connect.OrderQuery) {
 			return client(r), connect.OrderQuery{Statuses: connect.ViewActive.Statuses(), Limit: 51}
-		})},
+		}), 0},
 		{"client: completed, first page", list(func(r *rand.Rand) (connect.Scope, connect.OrderQuery) {
 			return client(r), connect.OrderQuery{Statuses: connect.ViewCompleted.Statuses(), Limit: 51}
-		})},
+		}), 0},
 		{"client: drafts, first page", list(func(r *rand.Rand) (connect.Scope, connect.OrderQuery) {
 			return client(r), connect.OrderQuery{Statuses: connect.ViewDrafts.Statuses(), Limit: 51}
-		})},
+		}), 0},
 		{"client: search for one of its order numbers", list(func(r *rand.Rand) (connect.Scope, connect.OrderQuery) {
 			sc := client(r)
 			return sc, connect.OrderQuery{Search: refOf(r, sc), Limit: 51}
-		})},
+		}), 0},
 		{"client: search that matches nothing (reads all its orders)", list(func(r *rand.Rand) (connect.Scope, connect.OrderQuery) {
 			return client(r), connect.OrderQuery{Search: "no such text", Limit: 51}
-		})},
+		}), 0},
+		{"client: completed, most recently completed first", list(func(r *rand.Rand) (connect.Scope, connect.OrderQuery) {
+			return client(r), connect.OrderQuery{Statuses: connect.ViewCompleted.Statuses(), Sort: connect.OrderSortCompleted, Limit: 51}
+		}), 0},
+		{"client: one of its imports (the import filter)", list(func(r *rand.Rand) (connect.Scope, connect.OrderQuery) {
+			sc := client(r)
+			return sc, connect.OrderQuery{Import: importOf(r, sc), Limit: 51}
+		}), 0},
 		{"client: completed, source and last month", list(func(r *rand.Rand) (connect.Scope, connect.OrderQuery) {
 			return client(r), connect.OrderQuery{Statuses: connect.ViewCompleted.Statuses(), Source: connect.SourceSpreadsheet,
 				CreatedFrom: monthAgo, Limit: 51}
-		})},
-		{"client: its counts (home)", func(r *rand.Rand) error { _, err := b.store.CountOrders(ctx, client(r)); return err }},
+		}), 0},
+		{"client: its counts (home)", func(r *rand.Rand) error { _, err := b.store.CountOrders(ctx, client(r)); return err }, 0},
 		{"dispatcher: unassigned stops at a depot, first page", list(func(r *rand.Rand) (connect.Scope, connect.OrderQuery) {
 			return connect.Scope{Account: "bench"}, connect.OrderQuery{Statuses: []connect.Status{connect.StatusSubmitted},
 				Depot: connect.DepotID(fmt.Sprintf("depot-%d", r.IntN(5))), Limit: 51}
-		})},
+		}), 0},
 		{"dispatcher: unassigned stops, every depot, first page", list(func(r *rand.Rand) (connect.Scope, connect.OrderQuery) {
 			return connect.Scope{Account: "bench"}, connect.OrderQuery{Statuses: []connect.Status{connect.StatusSubmitted}, Limit: 51}
-		})},
+		}), 0},
+		{"dispatcher: every order, first page", list(func(r *rand.Rand) (connect.Scope, connect.OrderQuery) {
+			return connect.Scope{Account: "bench"}, connect.OrderQuery{Limit: 51}
+		}), 0},
+		{"dispatcher: completed, most recently completed first", list(func(r *rand.Rand) (connect.Scope, connect.OrderQuery) {
+			return connect.Scope{Account: "bench"}, connect.OrderQuery{Statuses: connect.ViewCompleted.Statuses(),
+				Sort: connect.OrderSortCompleted, Limit: 51}
+		}), 0},
+		{"dispatcher: one client's import", list(func(r *rand.Rand) (connect.Scope, connect.OrderQuery) {
+			return connect.Scope{Account: "bench"}, connect.OrderQuery{Import: importOf(r, client(r)), Limit: 51}
+		}), 0},
+		{"dispatcher: search for one order number (the account)", list(func(r *rand.Rand) (connect.Scope, connect.OrderQuery) {
+			return connect.Scope{Account: "bench"}, connect.OrderQuery{Search: refOf(r, client(r)), Limit: 51}
+		}), 10},
+		{"dispatcher: search for a street name (many match)", list(func(r *rand.Rand) (connect.Scope, connect.OrderQuery) {
+			return connect.Scope{Account: "bench"}, connect.OrderQuery{Search: "main street", Limit: 51}
+		}), 0},
 		{"dispatcher: client overview page (50 clients + counts)", func(r *rand.Rand) error {
 			var after *connect.ClientCursor
 			if k := r.IntN(clients - 50); k > 0 {
@@ -139,19 +168,23 @@ func (b *bench) scaleReads(clients, n int) error {
 			}
 			_, err = b.store.CountClientOrders(ctx, connect.Scope{Account: "bench"}, ids)
 			return err
-		}},
+		}, 0},
 		{"dispatcher: client overview searched by name", func(r *rand.Rand) error {
 			_, err := b.store.ClientsPage(ctx, connect.Scope{Account: "bench"},
 				connect.ClientQuery{Search: fmt.Sprintf("%05d", r.IntN(clients)), Limit: 51})
 			return err
-		}},
+		}, 0},
 		{"dispatcher: every client's counts (the whole account)", func(r *rand.Rand) error {
 			_, err := b.store.CountOrders(ctx, connect.Scope{Account: "bench"})
 			return err
-		}},
+		}, 0},
 	}
 	for _, rd := range reads {
-		l, err := measure(rd.name, n, rd.fn)
+		runs := n
+		if rd.runs > 0 {
+			runs = min(n, rd.runs)
+		}
+		l, err := measure(rd.name, runs, rd.fn)
 		if err != nil {
 			return err
 		}
