@@ -274,7 +274,10 @@ var orderSearchColumns = []string{"ref", "recipient_name", "recipient_email", "r
 // searchText is the SQL of the text a search looks in: the columns lowered and
 // joined by newlines, so that one LIKE per row tests them all (half the time
 // of one case-blind comparison per column) and no match spans two columns (a
-// search holds no newline).
+// search holds no newline). PostgreSQL keeps statistics of this very
+// expression of orderSearchColumns (migration 20261208010000): change them
+// together, or searches are planned blind again
+// (TestPostgresKnowsHowManyOrdersASearchMatches).
 func searchText(cols []string) string {
 	return "lower(coalesce(" + strings.Join(cols, ", '') || '\n' || coalesce(") + ", ''))"
 }
