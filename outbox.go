@@ -78,6 +78,13 @@ func (es *effectSet) load(ctx context.Context, s *Service, clients ...ClientID) 
 	return nil
 }
 
+// tellsOf reports whether a change of the client's orders may be told outside
+// (a webhook endpoint, a recipient notice): those messages carry the whole
+// order, where the change itself needs only its route state.
+func (es *effectSet) tellsOf(c ClientID) bool {
+	return es != nil && (len(es.hooks[c]) > 0 || es.notices[c] != nil)
+}
+
 // webhooksOf returns the loaded endpoints of a client.
 func (es *effectSet) webhooksOf(c ClientID) []*WebhookEndpoint {
 	if es == nil {

@@ -200,7 +200,11 @@ type RouteEventStore interface {
 	// replays.
 	RecordHostEvents(ctx context.Context, scope Scope, ids []string) (fresh []string, err error)
 	// ClaimHostEvents starts a batch of route events: it returns the scope's
-	// orders the events name, as OrdersByID does, and records the ids of the
+	// orders the events name, as OrdersByID does but with at least their route
+	// state (what a route event reads and SetStatuses writes: ID, Account,
+	// Client, Ref, Source, Shopify, Depot, Status, Version, Route, ETA,
+	// FailureReason, Proof, RouteEventAt, CreatedAt, UpdatedAt, SubmittedAt;
+	// a Store may leave the other fields zero), and records the ids of the
 	// events whose order it found, as RecordHostEvents does (an event of an
 	// order it did not find is not recorded: sent again once the order is
 	// there, it applies). fresh are the recorded ids it had not seen before.

@@ -143,6 +143,7 @@ func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, even
 		events  []OrderEvent
 		outbox  []OutboxEntry
 		queued  bool // in changed
+		whole   bool // read whole (its changes may be told outside)
 	}
 	byID := make(map[OrderID]*pending, len(loaded))
 	for _, o := range loaded {
@@ -181,6 +182,24 @@ func (s *Service) applyRouteEvents(ctx context.Context, tx Store, c caller, even
 		}
 		if err := set.load(ctx, s, ids...); err != nil { // one read for the batch
 			return err
+		}
+		// The claim read the orders' route state; a webhook or a notice carries
+		// the whole order: read those the batch may tell of, in one more read.
+		var whole []OrderID
+		for _, ev := range todo {
+			if p := byID[ev.Order]; !p.whole && set.tellsOf(p.order.Client) {
+				p.whole, whole = true, append(whole, p.order.ID)
+			}
+		}
+		if len(whole) > 0 {
+			full, err := tx.OrdersByID(ctx, c.scope(), whole)
+			if err != nil {
+				return err
+			}
+			for _, o := range full {
+				p := byID[o.ID]
+				p.order, p.from, p.version = o, o.Status, o.Version
+			}
 		}
 	}
 	var changed []*pending

@@ -227,6 +227,11 @@ func TestWebhooksTellAnOrdersLifeSignedInOrder(t *testing.T) {
 	if got := data(ofO[1])["eta"]; got != eta.Format(time.RFC3339) {
 		t.Errorf("en route: eta %v; want %v", got, eta.Format(time.RFC3339))
 	}
+	// A route event's message carries the whole order, not only what the
+	// route changed.
+	if addr, ok := data(ofO[1])["address"].(map[string]any); !ok || addr["line1"] != o.Address.Line1 || o.Address.Line1 == "" {
+		t.Errorf("en route: address %v; want the order's, %q", data(ofO[1])["address"], o.Address.Line1)
+	}
 	if got := data(ofO[2])["eta"]; got != later.Format(time.RFC3339) {
 		t.Errorf("ETA changed: eta %v; want %v", got, later.Format(time.RFC3339))
 	}

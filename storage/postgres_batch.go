@@ -163,8 +163,8 @@ func (d *postgresDialect) ordersByID(ctx context.Context, s *Store, scope connec
 	return ordersOf(m.rows)
 }
 
-// claimHostEvents reads the orders and records the event ids of those it
-// found in one statement: the orders by primary key (materialized, as
+// claimHostEvents reads the orders' route state and records the event ids of
+// those it found in one statement: the orders by primary key (materialized, as
 // ordersByID), the ids inserted for the events of the orders read, and the
 // fresh ids as a JSON list beside the first order (beside each, they would
 // travel once per order; joined to their orders, the planner loops).
@@ -175,7 +175,7 @@ func (d *postgresDialect) claimHostEvents(ctx context.Context, s *Store, scope c
 		inScope += " AND client_id = $6"
 		args = append(args, string(scope.Client))
 	}
-	q := `WITH o AS MATERIALIZED (SELECT * FROM orders WHERE id = ANY($1::text[])),
+	q := `WITH o AS MATERIALIZED (SELECT ` + strings.Join(routeStateColumns, ", ") + ` FROM orders WHERE id = ANY($1::text[])),
 found AS (SELECT * FROM o WHERE ` + inScope + `),
 e AS (SELECT * FROM unnest($3::text[], $4::text[]) AS e(id, order_id)),
 fresh AS (
@@ -184,7 +184,7 @@ SELECT $2, e.id, $5 FROM e WHERE e.order_id IN (SELECT id FROM found)
 ON CONFLICT DO NOTHING
 RETURNING event_id
 )
-SELECT ` + qualified("found", orderCopyColumns) + `,
+SELECT ` + qualified("found", routeStateColumns) + `,
 	CASE WHEN row_number() OVER () = 1 THEN (SELECT json_agg(event_id) FROM fresh)::text END
 FROM found`
 	m := claimScan{}

@@ -200,8 +200,14 @@ func (sc *orderScan) dest() []any {
 	return sc.dests
 }
 
-// claimScan scans the rows of claimHostEvents: an order's columns, then the
-// JSON list of the fresh event ids (on one row; NULL on the others).
+// routeStateColumns are an order's route state (what ClaimHostEvents reads),
+// in claimScan's order.
+var routeStateColumns = []string{"id", "account_id", "client_id", "ref", "source", "shopify_shop",
+	"shopify_order_id", "depot", "status", "version", "route_id", "route_position", "eta",
+	"failure_reason", "proof", "route_event_at", "created_at", "updated_at", "submitted_at"}
+
+// claimScan scans the rows of claimHostEvents: an order's route state, then
+// the JSON list of the fresh event ids (on one row; NULL on the others).
 type claimScan struct {
 	orderScan
 	fresh []string
@@ -213,7 +219,10 @@ var _ bun.Model = (*claimScan)(nil)
 // ScanRows scans every row (bun.Model).
 func (sc *claimScan) ScanRows(_ context.Context, rows *sql.Rows) (int, error) {
 	n := 0
-	dest := append(sc.dest(), &sc.ids)
+	r := &sc.r
+	dest := []any{&r.ID, &r.AccountID, &r.ClientID, &r.Ref, &r.Source, &r.ShopifyShop, &r.ShopifyOrderID,
+		&r.Depot, &r.Status, &r.Version, &r.RouteID, &r.RoutePosition, &sc.eta, &r.FailureReason,
+		&sc.proof, &sc.routeEventAt, &r.CreatedAt, &r.UpdatedAt, &sc.submittedAt, &sc.ids}
 	for rows.Next() {
 		sc.r, sc.ids = orderRow{}, sql.NullString{}
 		if err := rows.Scan(dest...); err != nil {

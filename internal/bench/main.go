@@ -61,7 +61,7 @@ func main() {
 		rtOrd   = flag.Int("route-orders", 20_000, "orders each route events run moves through schedule, start and complete")
 		rtBatch = flag.Int("route-batch", 500, "route events per ApplyRouteEvents call")
 		rtWork  = flag.Int("route-workers", 1, "concurrent host streams of route events through the Service")
-		profile = flag.String("cpuprofile", "", "write a CPU profile of the page benchmark's measured loop to this file")
+		profile = flag.String("cpuprofile", "", "write a CPU profile of the page benchmark's measured loop (of the route events with -skip-page) to this file")
 		scale   = flag.Bool("scale", false, "measure the portal's reads among the seeded orders, and imports and route events before and after seeding")
 		reads   = flag.Int("scale-reads", 1000, "timed runs of each read with -scale")
 		reuse   = flag.String("schema", "", "work in this existing schema, seeded by an earlier -keep run with the same -orders and -clients: migrated, not seeded again, and kept")
@@ -95,6 +95,14 @@ func main() {
 			}
 		}
 	} else if err == nil && !*skipRt {
+		if *skipPg && cpuProfile != "" {
+			stop, perr := startCPUProfile(cpuProfile)
+			if perr != nil {
+				fmt.Fprintln(os.Stderr, "bench:", perr)
+				os.Exit(1)
+			}
+			defer stop()
+		}
 		if err = b.routes("bench-routes", *rtOrd, *rtBatch, *rtWork); err != nil {
 			err = fmt.Errorf("routes: %w", err)
 		}
@@ -558,14 +566,11 @@ func (b *bench) page(n, clients, pages int) error {
 		}
 	}
 	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
+		stop, err := startCPUProfile(cpuProfile)
 		if err != nil {
 			return err
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	var tStore, tRaw, tNext []time.Duration
 	got := 0
@@ -619,4 +624,17 @@ func (b *bench) page(n, clients, pages int) error {
 			m.name, q(0.50), q(0.90), q(0.99), ms(m.ds[len(m.ds)-1]))
 	}
 	return nil
+}
+
+// startCPUProfile profiles the process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -300,10 +300,32 @@ func testClaimHostEvents(t *testing.T, f *fixture) {
 	again, err := f.s.RecordHostEvents(f.ctx, connect.Scope{Account: c.Account}, []string{e0.ID, e2.ID, sibEv.ID})
 	must(t, err)
 	same(t, "claimed ids recorded", []string(nil), again)
-	// An order read by a claim is the order as stored.
-	got, _, err := f.s.ClaimHostEvents(f.ctx, scopeOf(c), []connect.HostEvent{ev(mine[2].ID)})
+	// An order read by a claim has its route state as stored (a route, an
+	// ETA, a proof, the time of its last route event), whatever else a Store
+	// reads.
+	o := mine[2]
+	for i, to := range []connect.Status{connect.StatusScheduled, connect.StatusEnRoute, connect.StatusDelivered} {
+		p := f.change(o, connect.EventComplete, to, 10+i)
+		p.Order.RouteEventAt = f.at(20 + i)
+		must(t, f.set(p))
+		o = p.Order
+	}
+	stored, err := f.s.OrdersByID(f.ctx, scopeOf(c), []connect.OrderID{o.ID})
 	must(t, err)
-	same(t, "the order read", []*connect.Order{mine[2]}, got)
+	got, _, err := f.s.ClaimHostEvents(f.ctx, scopeOf(c), []connect.HostEvent{ev(o.ID)})
+	must(t, err)
+	if len(got) != 1 || len(stored) != 1 || stored[0].Proof == nil || stored[0].ETA.IsZero() || stored[0].Route.RouteID == "" {
+		t.Fatalf("claimed %v, stored %v: want the order delivered on its route", got, stored)
+	}
+	same(t, "the order's route state", routeState(stored[0]), routeState(got[0]))
+}
+
+// routeState is the part of an order that ClaimHostEvents must read.
+func routeState(o *connect.Order) *connect.Order {
+	return &connect.Order{ID: o.ID, Account: o.Account, Client: o.Client, OrderInput: connect.OrderInput{Ref: o.Ref},
+		Source: o.Source, Shopify: o.Shopify, Depot: o.Depot, Status: o.Status, Version: o.Version, Route: o.Route,
+		ETA: o.ETA, FailureReason: o.FailureReason, Proof: o.Proof, RouteEventAt: o.RouteEventAt,
+		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, SubmittedAt: o.SubmittedAt}
 }
 
 // testForgetHostEvents: ids recorded before the time are forgotten (a replay of
