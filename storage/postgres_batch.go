@@ -56,13 +56,22 @@ func (s *Store) dooming(ctx context.Context, fn func(tx *Store) error) error {
 // order of the changes and their events (WITH ORDINALITY, ORDER BY): an
 // order's steps at the same instant read back in the order they happened.
 func (s *Store) setStatusesBatch(ctx context.Context, scopes []connect.Scope, changes []connect.SetStatusParams, rows []*orderRow) error {
+	// Each array made at its size: grown by append, the 26 arrays of a batch of
+	// 500 were a tenth of the batch's CPU time.
+	n, m := len(changes), 0
+	for _, p := range changes {
+		m += len(p.Events)
+	}
+	ints := func() []int32 { return make([]int32, 0, n) }
+	strs := func() []string { return make([]string, 0, n) }
+	times := func() []pgtype.Timestamptz { return make([]pgtype.Timestamptz, 0, n) }
 	var (
-		ns, versions, positions                                []int32
-		accounts, clients, ids, froms, statuses, depots, route []string
-		reasons                                                []string
-		proofs                                                 []pgtype.Text
-		etas, routeAts, submitted, updated                     []pgtype.Timestamptz
-		ev                                                     historyArrays
+		ns, versions, positions                                = ints(), ints(), ints()
+		accounts, clients, ids, froms, statuses, depots, route = strs(), strs(), strs(), strs(), strs(), strs(), strs()
+		reasons                                                = strs()
+		proofs                                                 = make([]pgtype.Text, 0, n)
+		etas, routeAts, submitted, updated                     = times(), times(), times(), times()
+		ev                                                     = newHistoryArrays(m)
 	)
 	for i, p := range changes {
 		r := rows[i]
@@ -131,6 +140,14 @@ type historyArrays struct {
 	changes                                               []int32
 	accounts, orders, events, froms, tos, actors, reasons []string
 	ats, etas                                             []pgtype.Timestamptz
+}
+
+// newHistoryArrays makes the arrays of n history rows.
+func newHistoryArrays(n int) historyArrays {
+	strs := func() []string { return make([]string, 0, n) }
+	return historyArrays{changes: make([]int32, 0, n),
+		accounts: strs(), orders: strs(), events: strs(), froms: strs(), tos: strs(), actors: strs(), reasons: strs(),
+		ats: make([]pgtype.Timestamptz, 0, n), etas: make([]pgtype.Timestamptz, 0, n)}
 }
 
 func (h *historyArrays) add(change int32, e *eventRow) {
