@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -199,5 +202,53 @@ func streamEndsForRemovedMember(t *testing.T, events <-chan sseEvent, refused st
 		case <-deadline:
 			t.Fatal("the stream of a removed member is still open")
 		}
+	}
+}
+
+// TestAnHTTP10StreamIsUnframed: a stream asked for over HTTP/1.0 (no chunked
+// bodies) is taken over too, and its events come as the bare body, each burst
+// as it is encoded once for every stream (HTTP/1.1's streams get the same
+// bytes as a chunk).
+func TestAnHTTP10StreamIsUnframed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := e.signUp("Old Proxy Goods", uploads)
+	o := e.draft(tm.owner, "H10-1")
+	b := e.signedIn(tm.email)
+	base, _ := url.Parse(e.base)
+	var kv []string
+	for _, c := range b.c.Jar.Cookies(base) {
+		kv = append(kv, c.Name+"="+c.Value)
+	}
+	conn, err := net.Dial("tcp", base.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /events HTTP/1.0\r\nHost: %s\r\nCookie: %s\r\nAccept: text/event-stream\r\n\r\n", base.Host, strings.Join(kv, "; "))
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(conn)
+	res, err := http.ReadResponse(r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK || len(res.TransferEncoding) > 0 || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream: %d, transfer encoding %v, %q", res.StatusCode, res.TransferEncoding, res.Header.Get("Content-Type"))
+	}
+	if _, err := e.svc.SubmitOrders(e.ctx, tm.owner, []connect.OrderID{o.ID}); err != nil {
+		t.Fatal(err)
+	}
+	var body strings.Builder
+	buf := make([]byte, 4096)
+	for !strings.Contains(body.String(), "\n\n") || !strings.Contains(body.String(), "event: order") {
+		k, err := res.Body.Read(buf)
+		body.Write(buf[:k])
+		if err != nil {
+			t.Fatalf("reading the stream: %v after %q", err, body.String())
+		}
+	}
+	got := body.String()
+	if strings.Contains(got, "\r\n") || !strings.Contains(got, `"order":"`+string(o.ID)+`"`) {
+		t.Fatalf("the HTTP/1.0 body, bare events of the order wanted:\n%q", got)
 	}
 }

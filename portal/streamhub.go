@@ -42,14 +42,23 @@ type streamHub struct {
 	watch     *peerWatch            // while any stream is open
 	heartbeat *time.Timer           // while any stream is open
 
-	// enc is the last burst encoded: the followers of a client at one cursor
-	// are given the same events, which are encoded once for all of them.
+	// enc holds the last bursts encoded: the followers of a client at one
+	// cursor are given the same events, which are encoded (and framed as a
+	// chunk) once for all of them. A few, as the Service's reading goroutines
+	// deliver different clients' bursts at once.
 	enc struct {
 		sync.Mutex
-		first *connect.OrderEvent
-		n     int
-		data  []byte
+		recent [8]encodedBurst
+		next   int
 	}
+}
+
+// encodedBurst is a burst of events as a stream's body carries them: plain
+// (HTTP/1.0) and as one chunk (HTTP/1.1's chunked body).
+type encodedBurst struct {
+	first        *connect.OrderEvent // the burst's identity: its first event, shared by its followers
+	n            int
+	plain, chunk []byte
 }
 
 // newStreamHub returns a hub whose streams end when done does.
@@ -149,9 +158,13 @@ func (s *server) streamHijacked(w http.ResponseWriter, r *http.Request, a connec
 
 // deliver writes a burst of order events (connect.FollowParams.Deliver).
 func (st *hubStream) deliver(events []connect.OrderEvent) bool {
-	data := st.hub.encode(events)
+	b := st.hub.encode(events)
+	data := b.plain
+	if st.chunked {
+		data = b.chunk
+	}
 	st.mu.Lock()
-	err := st.write(nil, data)
+	err := st.writeFramed(data)
 	st.mu.Unlock()
 	if err != nil {
 		st.close(false)
@@ -192,6 +205,17 @@ func (st *hubStream) write(head, body []byte) error {
 	}
 	st.conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 	_, err := bufs.WriteTo(st.conn)
+	return err
+}
+
+// writeFramed writes data, framed already for the stream, within
+// streamWriteTimeout. st.mu is held.
+func (st *hubStream) writeFramed(data []byte) error {
+	if st.closed.Load() {
+		return net.ErrClosed
+	}
+	st.conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+	_, err := st.conn.Write(data)
 	return err
 }
 
@@ -313,17 +337,27 @@ func (h *streamHub) beat() {
 
 // encode returns the events as "order" events, encoded once for the streams
 // given the same burst.
-func (h *streamHub) encode(events []connect.OrderEvent) []byte {
+func (h *streamHub) encode(events []connect.OrderEvent) encodedBurst {
 	h.enc.Lock()
 	defer h.enc.Unlock()
-	if h.enc.first == &events[0] && h.enc.n == len(events) {
-		return h.enc.data
+	for i := range h.enc.recent {
+		if b := h.enc.recent[i]; b.first == &events[0] && b.n == len(events) {
+			return b
+		}
 	}
-	var b bytes.Buffer
+	var body bytes.Buffer
 	for _, ev := range events {
 		data, _ := json.Marshal(toAPIEvent(ev))
-		writeEvent(&b, ev.Cursor, "order", data)
+		writeEvent(&body, ev.Cursor, "order", data)
 	}
-	h.enc.first, h.enc.n, h.enc.data = &events[0], len(events), b.Bytes()
-	return h.enc.data
+	plain := body.Bytes()
+	chunk := make([]byte, 0, len(plain)+16)
+	chunk = strconv.AppendInt(chunk, int64(len(plain)), 16)
+	chunk = append(append(append(chunk, "\r\n"...), plain...), "\r\n"...)
+	// (Holding first keeps the burst's events from being collected, so no
+	// later burst can have its address.)
+	b := encodedBurst{first: &events[0], n: len(events), plain: plain, chunk: chunk}
+	h.enc.recent[h.enc.next] = b
+	h.enc.next = (h.enc.next + 1) % len(h.enc.recent)
+	return b
 }
