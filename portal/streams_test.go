@@ -141,6 +141,11 @@ func TestManyIdleLiveStreams(t *testing.T) {
 	ms := func(ns int64) float64 { return float64(ns-start.UnixNano()) / 1e6 }
 	t.Logf("route event for %d clients (applied in %v) to their %d streams: p50 %.1f ms, p99 %.1f ms, last %.1f ms",
 		len(orders), applied.Round(time.Millisecond), n, ms(p50), ms(p99), ms(last))
+	if os.Getenv("CONNECT_STREAMS") != "" {
+		f := fanOutFloor(t, list)
+		t.Logf("floor: one event written raw to the same %d sockets, read by the same child: p50 %.1f ms, p99 %.1f ms, last %.1f ms",
+			n, f.p50, f.p99, f.last)
+	}
 
 	// Closed, they leave nothing behind.
 	child.send("close")
@@ -194,6 +199,88 @@ func floorPerStream(t *testing.T, list string) float64 {
 		t.Fatalf("client process: %v\n%s", err, child.stderr.String())
 	}
 	return float64(idle.mem-before.mem) / float64(n)
+}
+
+// fanOut is when the streams showed an event, in milliseconds after it was
+// sent.
+type fanOut struct{ p50, p99, last float64 }
+
+// fanOutFloor measures the least time a process can take to show an event on
+// the streams of the list: a bare TCP server that holds the child's
+// connections, and writes an order event to each of them, from as many
+// goroutines as the Service reads for followers with, with nothing to read
+// or encode. On one machine the child's reading (waking a goroutine per
+// stream) shares the CPUs with the writes, as it does in the portal's
+// measurement: the difference between the two is what the portal adds.
+func fanOutFloor(t *testing.T, list string) fanOut {
+	t.Helper()
+	raw, err := os.ReadFile(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := strings.Count(string(raw), "\n")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	conns := make(chan net.Conn, n)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				r := bufio.NewReader(c)
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						c.Close()
+						return
+					}
+					if line == "\r\n" {
+						break
+					}
+				}
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+				conns <- c
+			}()
+		}
+	}()
+	child := startStreamClients(t, list, ln.Addr().String())
+	child.expect("open")
+	held := make([]net.Conn, n)
+	for i := range held {
+		held[i] = <-conns
+	}
+	child.send("read")
+	child.expect("reading")
+	event := []byte("id: 1\nevent: order\ndata: {\"order\":\"o-1\",\"event\":\"schedule\"}\n\n")
+	writers := max(4, runtime.GOMAXPROCS(0))
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := w; i < n; i += writers {
+				held[i].SetWriteDeadline(time.Now().Add(5 * time.Second))
+				held[i].Write(event)
+			}
+		})
+	}
+	wg.Wait()
+	var count int
+	var p50, p99, last int64
+	if _, err := fmt.Sscanf(child.expect("received"), "received %d %d %d %d", &count, &p50, &p99, &last); err != nil || count != n {
+		t.Fatalf("floor: %d of %d streams showed the event (%v)", count, n, err)
+	}
+	child.send("close")
+	child.cmd.Wait()
+	for _, c := range held {
+		c.Close()
+	}
+	ms := func(ns int64) float64 { return float64(ns-start.UnixNano()) / 1e6 }
+	return fanOut{ms(p50), ms(p99), ms(last)}
 }
 
 // use is what the server process holds.
