@@ -13,10 +13,14 @@ import (
 // The counts change before any reader is woken: a reader that takes Generation or
 // Version before it reads, and reads again when woken, never misses a commit.
 type Broadcaster struct {
-	mu    sync.Mutex
-	subs  map[chan struct{}]Scope
-	funcs map[*listener]Scope // ListenFunc's readers
-	gen   atomic.Uint64       // wake-ups so far
+	mu   sync.Mutex
+	subs map[chan struct{}]Scope
+	// ListenFunc's readers by account, then client ("" for the account's
+	// readers; the zero Scope's under account ""): a commit finds the readers
+	// it concerns without looking at the others (ten thousand streams, a
+	// route event touching a hundred clients).
+	funcs map[string]map[string]map[*listener]struct{}
+	gen   atomic.Uint64 // wake-ups so far
 
 	// Wake-ups and touches so far by what they said was touched (see Version).
 	untold     uint64            // those that did not say (another process's)
@@ -72,14 +76,79 @@ func (b *Broadcaster) ListenFunc(scope Scope, wake func()) (stop func()) {
 	l := &listener{wake: wake}
 	b.mu.Lock()
 	if b.funcs == nil {
-		b.funcs = map[*listener]Scope{}
+		b.funcs = map[string]map[string]map[*listener]struct{}{}
 	}
-	b.funcs[l] = scope
+	clients := b.funcs[scope.Account]
+	if clients == nil {
+		clients = map[string]map[*listener]struct{}{}
+		b.funcs[scope.Account] = clients
+	}
+	ls := clients[scope.Client]
+	if ls == nil {
+		ls = map[*listener]struct{}{}
+		clients[scope.Client] = ls
+	}
+	ls[l] = struct{}{}
 	b.mu.Unlock()
+	stopped := false
 	return func() {
 		b.mu.Lock()
-		delete(b.funcs, l)
-		b.mu.Unlock()
+		defer b.mu.Unlock()
+		if stopped {
+			return
+		}
+		stopped = true
+		// ls and clients are still the maps it was added to: a map is let go
+		// only once empty, after its last listener stopped.
+		delete(ls, l)
+		if len(ls) == 0 {
+			delete(clients, scope.Client)
+			if len(clients) == 0 {
+				delete(b.funcs, scope.Account)
+			}
+		}
+	}
+}
+
+// wakeFuncs calls the ListenFunc readers a commit that touched those scopes
+// concerns (all of them for none), each once; b.mu is held.
+func (b *Broadcaster) wakeFuncs(touched []Scope) {
+	wakeAll := func(ls map[*listener]struct{}) {
+		for l := range ls {
+			l.wake()
+		}
+	}
+	if len(touched) == 0 {
+		for _, clients := range b.funcs {
+			for _, ls := range clients {
+				wakeAll(ls)
+			}
+		}
+		return
+	}
+	for _, ls := range b.funcs[""] { // the zero Scope's readers: every commit
+		wakeAll(ls)
+	}
+	woken := make(map[Scope]bool, 2*len(touched))
+	wakeScope := func(clients map[string]map[*listener]struct{}, sc Scope) {
+		if !woken[sc] {
+			woken[sc] = true
+			wakeAll(clients[sc.Client])
+		}
+	}
+	for _, t := range touched {
+		clients := b.funcs[t.Account]
+		if clients == nil || t.Account == "" {
+			continue
+		}
+		if t.Client == "" { // the account's commit: every reader within it
+			for c := range clients {
+				wakeScope(clients, Scope{Account: t.Account, Client: c})
+			}
+			continue
+		}
+		wakeScope(clients, t)                         // the client's readers
+		wakeScope(clients, Scope{Account: t.Account}) // and its account's
 	}
 }
 
@@ -100,11 +169,7 @@ func (b *Broadcaster) Wake(touched ...Scope) {
 		default:
 		}
 	}
-	for l, sc := range b.funcs {
-		if len(touched) == 0 || sc.concerns(touched) {
-			l.wake()
-		}
-	}
+	b.wakeFuncs(touched)
 }
 
 // Touch counts a commit that touched scopes in their versions but wakes no

@@ -148,3 +148,55 @@ func TestListenFuncIsCalledForTheCommitsItConcerns(t *testing.T) {
 }
 
 func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
+
+// TestListenFuncWakesAsListenDoes: for every kind of commit, each ListenFunc
+// reader is called once exactly when a channel reader of its scope is woken
+// (a reader of everything, of an account, of a client; commits of a client,
+// of several, of an account, of another process), and a reader stopped
+// twice, or added again after, is called as it should be.
+func TestListenFuncWakesAsListenDoes(t *testing.T) {
+	readers := map[string]Scope{"everything": {}, "account 1": account1, "client A": clientA, "client B": clientB,
+		"account 2": {Account: "acct-2"}, "client C": {Account: "acct-2", Client: "C"}}
+	var b Broadcaster
+	calls := map[string]int{}
+	chans := map[string]<-chan struct{}{}
+	for name, sc := range readers {
+		b.ListenFunc(sc, func() { calls[name]++ })
+		chans[name], _ = b.Listen(sc)
+	}
+	// A reader stopped twice, then one of the same scope added: only the new
+	// one is called.
+	stop := b.ListenFunc(clientA, func() { calls["stopped"]++ })
+	stop()
+	stop()
+	b.ListenFunc(clientA, func() { calls["client A again"]++ })
+	for _, commit := range []struct {
+		what    string
+		touched []Scope
+	}{
+		{"client A's", []Scope{clientA}},
+		{"clients A and B's", []Scope{clientA, clientB}},
+		{"client A's and its account's", []Scope{clientA, account1}},
+		{"account 1's", []Scope{account1}},
+		{"client C's", []Scope{{Account: "acct-2", Client: "C"}}},
+		{"a client's of an account with no reader", []Scope{{Account: "acct-3", Client: "X"}}},
+		{"another process's", nil},
+	} {
+		clear(calls)
+		b.Wake(commit.touched...)
+		woke := woken(chans)
+		for name := range readers {
+			want := 0
+			if woke[name] {
+				want = 1
+			}
+			if calls[name] != want {
+				t.Errorf("%s commit: %s called %d times, want %d", commit.what, name, calls[name], want)
+			}
+		}
+		if calls["stopped"] != 0 || calls["client A again"] != calls["client A"] {
+			t.Errorf("%s commit: the stopped reader called %d times, the one added after %d (client A: %d)",
+				commit.what, calls["stopped"], calls["client A again"], calls["client A"])
+		}
+	}
+}
