@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/internal/pgtest"
 	"github.com/uptrace/bun"
 )
 
@@ -90,6 +89,25 @@ func planQueries() []struct {
 // statistics.
 func seedPlanOrders(t *testing.T, s *Store, analyzed bool) {
 	t.Helper()
+	seedOrders(t, s, 300, func(o *connect.Order, i int) {
+		o.Status = []connect.Status{connect.StatusDraft, connect.StatusDelivered, connect.StatusSubmitted}[i%3]
+		o.Import = connect.ImportID(fmt.Sprintf("i%s%d", o.Client[:1], i/30))
+		if o.Status == connect.StatusDelivered {
+			o.ETA, o.RouteEventAt = o.CreatedAt.Add(time.Hour), o.CreatedAt.Add(time.Hour)
+		}
+	})
+	if !analyzed {
+		return
+	}
+	if _, err := s.db.ExecContext(t.Context(), "ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// seedOrders adds clients "c" and "x" of account "a", with n orders each
+// (ids c0000…, refs r0…, a second apart, depot d1), each as edit leaves it.
+func seedOrders(t *testing.T, s *Store, n int, edit func(o *connect.Order, i int)) {
+	t.Helper()
 	ctx := t.Context()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var (
@@ -101,27 +119,17 @@ func seedPlanOrders(t *testing.T, s *Store, analyzed bool) {
 		if err := s.CreateClient(ctx, connect.Scope{Account: c.Account}, c); err != nil {
 			t.Fatal(err)
 		}
-		for i := range 300 {
-			st := []connect.Status{connect.StatusDraft, connect.StatusDelivered, connect.StatusSubmitted}[i%3]
+		for i := range n {
 			at := t0.Add(time.Duration(i) * time.Second)
 			o := &connect.Order{ID: connect.OrderID(fmt.Sprintf("%s%04d", id[:1], i)), Account: "a", Client: id,
-				OrderInput: connect.OrderInput{Ref: fmt.Sprintf("r%d", i)}, Status: st, Version: 1, Depot: "d1", CreatedAt: at, UpdatedAt: at,
-				Import: connect.ImportID(fmt.Sprintf("i%s%d", id[:1], i/30))}
-			if st == connect.StatusDelivered {
-				o.ETA, o.RouteEventAt = at.Add(time.Hour), at.Add(time.Hour)
-			}
+				OrderInput: connect.OrderInput{Ref: fmt.Sprintf("r%d", i)}, Version: 1, Depot: "d1", CreatedAt: at, UpdatedAt: at}
+			edit(o, i)
 			orders = append(orders, o)
 			events = append(events, connect.OrderEvent{Order: o.ID, Account: "a", Client: id, Event: connect.EventCreate,
 				To: connect.StatusDraft, At: at, By: "plan"})
 		}
 	}
 	if err := s.CreateOrders(ctx, connect.Scope{Account: "a"}, orders, events); err != nil {
-		t.Fatal(err)
-	}
-	if !analyzed {
-		return
-	}
-	if _, err := s.db.ExecContext(ctx, "ANALYZE"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -253,33 +261,13 @@ func TestPostgresKnowsHowManyOrdersASearchMatches(t *testing.T) {
 	s := openPlanPostgres(t)
 	ctx := t.Context()
 	// Two clients' 400 orders, three in four on a Main Street.
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	var (
-		orders []*connect.Order
-		events []connect.OrderEvent
-	)
-	for _, id := range []connect.ClientID{"c", "x"} {
-		c := &connect.Client{ID: id, Account: "a", Name: string(id), Status: connect.ClientActive, CreatedAt: t0, UpdatedAt: t0}
-		if err := s.CreateClient(ctx, connect.Scope{Account: c.Account}, c); err != nil {
-			t.Fatal(err)
+	seedOrders(t, s, 200, func(o *connect.Order, i int) {
+		street := "Main Street"
+		if i%4 == 3 {
+			street = "Oak Avenue"
 		}
-		for i := range 200 {
-			street := "Main Street"
-			if i%4 == 3 {
-				street = "Oak Avenue"
-			}
-			at := t0.Add(time.Duration(i) * time.Second)
-			o := &connect.Order{ID: connect.OrderID(fmt.Sprintf("%s%04d", id, i)), Account: "a", Client: id,
-				OrderInput: connect.OrderInput{Ref: fmt.Sprintf("r%d", i), Address: connect.Address{Line1: fmt.Sprintf("%d %s", i+1, street)}},
-				Status:     connect.StatusSubmitted, Version: 1, Depot: "d1", CreatedAt: at, UpdatedAt: at}
-			orders = append(orders, o)
-			events = append(events, connect.OrderEvent{Order: o.ID, Account: "a", Client: id, Event: connect.EventCreate,
-				To: connect.StatusDraft, At: at, By: "plan"})
-		}
-	}
-	if err := s.CreateOrders(ctx, connect.Scope{Account: "a"}, orders, events); err != nil {
-		t.Fatal(err)
-	}
+		o.Status, o.Address = connect.StatusSubmitted, connect.Address{Line1: fmt.Sprintf("%d %s", i+1, street)}
+	})
 	if _, err := s.db.ExecContext(ctx, "ANALYZE orders"); err != nil {
 		t.Fatal(err)
 	}
@@ -364,27 +352,9 @@ func inlineArgs(query string, args []any) string {
 // openPlanPostgres opens a Store on a schema of its own, dropped after the test.
 func openPlanPostgres(t *testing.T) *Store {
 	t.Helper()
-	base := os.Getenv("CONNECT_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("CONNECT_TEST_POSTGRES_URL is not set; skipping the PostgreSQL tests")
-	}
+	dsn := pgtest.Schema(t)
 	t.Parallel()
-	ctx := t.Context()
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	schema := fmt.Sprintf("connect_plan_%d_%d", os.Getpid(), time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s, err := Open(ctx, u.String())
+	s, err := Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
