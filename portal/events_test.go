@@ -216,16 +216,12 @@ func TestAnHTTP10StreamIsUnframed(t *testing.T) {
 	o := e.draft(tm.owner, "H10-1")
 	b := e.signedIn(tm.email)
 	base, _ := url.Parse(e.base)
-	var kv []string
-	for _, c := range b.c.Jar.Cookies(base) {
-		kv = append(kv, c.Name+"="+c.Value)
-	}
 	conn, err := net.Dial("tcp", base.Host)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "GET /events HTTP/1.0\r\nHost: %s\r\nCookie: %s\r\nAccept: text/event-stream\r\n\r\n", base.Host, strings.Join(kv, "; "))
+	fmt.Fprintf(conn, "GET /events HTTP/1.0\r\nHost: %s\r\nCookie: %s\r\nAccept: text/event-stream\r\n\r\n", base.Host, b.cookieHeader())
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	r := bufio.NewReader(conn)
 	res, err := http.ReadResponse(r, nil)
@@ -251,4 +247,15 @@ func TestAnHTTP10StreamIsUnframed(t *testing.T) {
 	if strings.Contains(got, "\r\n") || !strings.Contains(got, `"order":"`+string(o.ID)+`"`) {
 		t.Fatalf("the HTTP/1.0 body, bare events of the order wanted:\n%q", got)
 	}
+}
+
+// cookieHeader is the browser's cookies for the portal as a Cookie header's
+// value, for a request made by hand on a bare connection.
+func (b *browser) cookieHeader() string {
+	base, _ := url.Parse(b.e.base)
+	var kv []string
+	for _, c := range b.c.Jar.Cookies(base) {
+		kv = append(kv, c.Name+"="+c.Value)
+	}
+	return strings.Join(kv, "; ")
 }

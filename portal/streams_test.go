@@ -73,12 +73,9 @@ func TestManyIdleLiveStreams(t *testing.T) {
 	for i := range clients {
 		tm := e.signUp(fmt.Sprintf("Client %d", i), uploads)
 		b := e.signedIn(tm.email)
-		var kv []string
-		for _, c := range b.c.Jar.Cookies(base) {
-			kv = append(kv, c.Name+"="+c.Value)
-		}
+		header := b.cookieHeader()
 		for range min(streamsPerClient, n-i*streamsPerClient) {
-			fmt.Fprintln(&cookies, strings.Join(kv, "; "))
+			fmt.Fprintln(&cookies, header)
 		}
 		o, err := e.svc.CreateOrder(e.ctx, tm.owner, connect.OrderInput{Ref: "LS-1", Address: connect.Address{Line1: "1 Stream St"}})
 		if err != nil {
