@@ -178,9 +178,10 @@ type StatusStore interface {
 	// p.Version, and appends p.Events to its history; all or nothing, in a few
 	// round trips however many changes there are. Every order must be in the
 	// scope (a route sync's batch names the account; a member's change, the
-	// client).
+	// client), and in the batch once.
 	// Errors: ErrNotFound (also for an order outside the scope); ErrConflict when
-	// any change lost its race to another (then none is applied).
+	// any change lost its race to another (then none is applied); ErrInvalid
+	// for a batch naming an order twice.
 	SetStatuses(ctx context.Context, scope Scope, changes []SetStatusParams) error
 }
 

@@ -18,9 +18,9 @@ var statusColumns = []string{
 // SetStatuses applies a batch of compare-and-set status changes and their history
 // events, all or nothing: outside a transaction the batch runs in one of its own;
 // inside the caller's, a batch that lost a race leaves nothing of it to commit.
-// On PostgreSQL the batch is one statement (postgres_batch.go); on SQLite (one
-// writer at a time, no round trips) an UPDATE per change, under a savepoint
-// (sqlite.go).
+// On PostgreSQL the batch is one statement (postgres_batch.go); on SQLite an
+// UPDATE … FROM VALUES and the history's INSERT, under a savepoint (sqlite.go).
+// Both match each order once, so a batch names an order at most once.
 //
 // Each change's compare-and-set matches its order in the order's own account and
 // client, which must be in the scope (ErrNotFound otherwise). The history rows
@@ -32,10 +32,15 @@ func (s *Store) SetStatuses(ctx context.Context, scope connect.Scope, changes []
 	}
 	rows := make([]*orderRow, len(changes))
 	scopes := make([]connect.Scope, len(changes))
+	seen := make(map[connect.OrderID]int, len(changes))
 	for i, p := range changes {
 		if p.Order == nil {
 			return connect.Errorf(connect.Invalid, "storage: SetStatuses: change %d has no order", i)
 		}
+		if j, ok := seen[p.Order.ID]; ok {
+			return connect.Errorf(connect.Invalid, "storage: SetStatuses: changes %d and %d are both of order %s; a batch changes an order once", j, i, p.Order.ID)
+		}
+		seen[p.Order.ID] = i
 		sc, err := within(scope, p.Order.Account, p.Order.Client, "order "+orderName(p.Order.Ref, p.Order.ID))
 		if err != nil {
 			return err

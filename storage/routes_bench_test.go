@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,8 +17,10 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// queryTimes sums the time of each kind of statement (its first words).
+// queryTimes sums the time of each kind of statement (its first words), while
+// on.
 type queryTimes struct {
+	on atomic.Bool
 	mu sync.Mutex
 	d  map[string]time.Duration
 	n  map[string]int
@@ -25,6 +28,9 @@ type queryTimes struct {
 
 func (q *queryTimes) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
 func (q *queryTimes) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	if !q.on.Load() {
+		return
+	}
 	f := strings.Fields(e.Query)
 	k := strings.Join(f[:min(2, len(f))], " ")
 	if strings.HasPrefix(k, "SAVEPOINT") || strings.HasPrefix(k, "RELEASE") {
@@ -37,43 +43,59 @@ func (q *queryTimes) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 }
 
 // BenchmarkRouteEvents applies route events through the Service in batches of
-// 500 (schedule, start, complete of 500 submitted orders), and with -v prints
-// where the time went per kind of statement (all but COPY go through bun's
-// hooks).
-// KEEP_SCHEMA=1 keeps the schema for a look at the plans.
+// 500 (schedule, start, complete of 500 submitted orders), on SQLite and, with
+// CONNECT_TEST_POSTGRES_URL, on PostgreSQL, and with -v prints where the time
+// went per kind of statement (all but COPY go through bun's hooks).
+// KEEP_SCHEMA=1 keeps the PostgreSQL schema for a look at the plans.
 //
 //	CONNECT_TEST_POSTGRES_URL=… go test ./storage -run - -bench RouteEvents -v
 func BenchmarkRouteEvents(b *testing.B) {
-	base := os.Getenv("CONNECT_TEST_POSTGRES_URL")
-	if base == "" {
-		b.Skip("CONNECT_TEST_POSTGRES_URL is not set; skipping the PostgreSQL benchmarks")
-	}
 	ctx := context.Background()
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer admin.Close()
-	schema := fmt.Sprintf("connect_bench_%d", time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		if os.Getenv("KEEP_SCHEMA") == "" {
-			_, _ = admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE")
-		} else {
-			fmt.Println("kept schema", schema)
+	b.Run("sqlite", func(b *testing.B) {
+		s, err := Open(ctx, "sqlite:"+b.TempDir()+"/bench.db")
+		if err != nil {
+			b.Fatal(err)
 		}
-	}()
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s, err := Open(ctx, u.String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+		defer s.Close()
+		benchRouteEvents(b, s)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		base := os.Getenv("CONNECT_TEST_POSTGRES_URL")
+		if base == "" {
+			b.Skip("CONNECT_TEST_POSTGRES_URL is not set; skipping the PostgreSQL benchmarks")
+		}
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer admin.Close()
+		schema := fmt.Sprintf("connect_bench_%d", time.Now().UnixNano())
+		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+			b.Fatal(err)
+		}
+		defer func() {
+			if os.Getenv("KEEP_SCHEMA") == "" {
+				_, _ = admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE")
+			} else {
+				fmt.Println("kept schema", schema)
+			}
+		}()
+		u, _ := url.Parse(base)
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		s, err := Open(ctx, u.String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		benchRouteEvents(b, s)
+	})
+}
+
+// benchRouteEvents is BenchmarkRouteEvents on one Store.
+func benchRouteEvents(b *testing.B, s *Store) {
+	ctx := context.Background()
 	times := &queryTimes{d: map[string]time.Duration{}, n: map[string]int{}}
 	st := *s
 	st.db = s.db.WithQueryHook(times)
@@ -85,7 +107,7 @@ func BenchmarkRouteEvents(b *testing.B) {
 	const batch, clients = 500, 10
 	for c := range clients {
 		cl := &connect.Client{ID: connect.ClientID(fmt.Sprintf("c%d", c)), Account: "bench", Status: connect.ClientActive}
-		if err := s.CreateClient(ctx, connect.Scope{Account: cl.Account}, cl); err != nil {
+		if err := st.CreateClient(ctx, connect.Scope{Account: cl.Account}, cl); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -104,10 +126,11 @@ func BenchmarkRouteEvents(b *testing.B) {
 				evs[i].Order = o.ID
 				ids = append(ids, o.ID)
 			}
-			if err := s.CreateOrders(ctx, connect.Scope{Account: cl.Account}, orders, evs); err != nil {
+			if err := st.CreateOrders(ctx, connect.Scope{Account: cl.Account}, orders, evs); err != nil {
 				b.Fatal(err)
 			}
 		}
+		times.on.Store(true)
 		b.StartTimer()
 		for _, step := range []connect.Event{connect.EventSchedule, connect.EventStart, connect.EventComplete} {
 			evs := make([]connect.RouteEvent, len(ids))
@@ -126,6 +149,7 @@ func BenchmarkRouteEvents(b *testing.B) {
 			}
 			events += len(evs)
 		}
+		times.on.Store(false)
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 	if testing.Verbose() {

@@ -391,29 +391,51 @@ func (d *sqliteDialect) createOrders(ctx context.Context, tx *Store, orders []*c
 	return tx.insertOrders(ctx, orders, events)
 }
 
-// setStatuses runs one compare-and-set UPDATE per change (one writer at a time,
-// no round trips), then inserts the events, in a transaction, or under a
-// savepoint of the caller's that is rolled back if a change lost its race.
+// setStatuses runs the batch's compare-and-sets as one UPDATE … FROM a list of
+// VALUES, insertBatch changes a statement, then inserts the events, in a
+// transaction, or under a savepoint of the caller's that is rolled back if a
+// change lost its race. An UPDATE per change cost more than the change itself:
+// modernc's SQLite allocates and frees a statement's memory with a system call
+// each (a batch of 500 took 0.4 s, 0.8 ms an UPDATE).
 func (d *sqliteDialect) setStatuses(ctx context.Context, s *Store, scopes []connect.Scope, changes []connect.SetStatusParams, rows []*orderRow) error {
 	return s.inTx(ctx, func(tx *Store) error {
 		clients := make([]string, len(changes))
-		for i, p := range changes {
-			o := p.Order
-			what := "order " + orderName(o.Ref, o.ID)
-			err := inScope(tx.idb.NewUpdate().Model(rows[i]).
-				Column(statusColumns...).
-				Set("version = ?", p.Version+1), scopes[i]).
-				Where("id = ?", string(o.ID)).
-				Where("status = ?", string(p.From)).
-				Where("version = ?", p.Version).
-				Returning("client_id").
-				Scan(ctx, &clients[i])
-			if isNoRows(err) {
-				return tx.casMissed(ctx, inScope(tx.idb.NewSelect().Model((*orderRow)(nil)), scopes[i]).
-					Where("id = ?", string(o.ID)), what, "was changed by someone else; reload it")
+		values := make([]statusChangeRow, 0, min(len(changes), insertBatch))
+		for start := 0; start < len(changes); start += insertBatch {
+			end := min(start+insertBatch, len(changes))
+			values = values[:0]
+			for i := start; i < end; i++ {
+				values = append(values, newStatusChangeRow(scopes[i], changes[i], rows[i]))
 			}
-			if err != nil {
-				return translate(ctx, err, "changing the status of "+what)
+			var matched []struct {
+				ID       string `bun:"id"`
+				ClientID string `bun:"client_id"`
+			}
+			// SQLite's RETURNING names only the updated table's columns: the
+			// changes are matched back by order id, which a batch holds once.
+			err := tx.idb.NewUpdate().With("v", tx.idb.NewValues(&values)).Table("orders").TableExpr("v").
+				Set("status = v.status, depot = v.depot, route_id = v.route_id, route_position = v.route_position").
+				Set("eta = v.eta, failure_reason = v.failure_reason, proof = v.proof, route_event_at = v.route_event_at").
+				Set("submitted_at = v.submitted_at, updated_at = v.updated_at, version = v.version + 1").
+				Where("orders.id = v.id AND orders.account_id = v.account_id").
+				Where("(v.client_id = '' OR orders.client_id = v.client_id)").
+				Where("orders.status = v.from_status AND orders.version = v.version").
+				Returning("orders.id, orders.client_id").Scan(ctx, &matched)
+			if err != nil && !isNoRows(err) {
+				return translate(ctx, err, "changing the status of orders")
+			}
+			byID := make(map[string]string, len(matched))
+			for _, m := range matched {
+				byID[m.ID] = m.ClientID
+			}
+			for i := start; i < end; i++ {
+				client, ok := byID[string(changes[i].Order.ID)]
+				if !ok {
+					o := changes[i].Order
+					return tx.casMissed(ctx, inScope(tx.idb.NewSelect().Model((*orderRow)(nil)), scopes[i]).
+						Where("id = ?", string(o.ID)), "order "+orderName(o.Ref, o.ID), "was changed by someone else; reload it")
+				}
+				clients[i] = client
 			}
 		}
 		return eachEventBatch(scopes, changes, clients, func(evs []eventRow) error {
@@ -421,6 +443,33 @@ func (d *sqliteDialect) setStatuses(ctx context.Context, s *Store, scopes []conn
 			return translate(ctx, err, "writing order history")
 		})
 	})
+}
+
+// statusChangeRow is one compare-and-set of sqliteDialect.setStatuses: where
+// the order must be (scope, status, version) and what it becomes.
+type statusChangeRow struct {
+	AccountID     string    `bun:"account_id"`
+	ClientID      string    `bun:"client_id"` // "" for an account's change
+	ID            string    `bun:"id"`
+	FromStatus    string    `bun:"from_status"`
+	Version       int       `bun:"version"`
+	Status        string    `bun:"status"`
+	Depot         string    `bun:"depot"`
+	RouteID       string    `bun:"route_id"`
+	RoutePosition int       `bun:"route_position"`
+	ETA           time.Time `bun:"eta,nullzero"`
+	FailureReason string    `bun:"failure_reason"`
+	Proof         string    `bun:"proof,nullzero"`
+	RouteEventAt  time.Time `bun:"route_event_at,nullzero"`
+	SubmittedAt   time.Time `bun:"submitted_at,nullzero"`
+	UpdatedAt     time.Time `bun:"updated_at"`
+}
+
+func newStatusChangeRow(sc connect.Scope, p connect.SetStatusParams, r *orderRow) statusChangeRow {
+	return statusChangeRow{AccountID: string(sc.Account), ClientID: string(sc.Client), ID: string(p.Order.ID),
+		FromStatus: string(p.From), Version: p.Version, Status: r.Status, Depot: r.Depot, RouteID: r.RouteID,
+		RoutePosition: r.RoutePosition, ETA: r.ETA, FailureReason: r.FailureReason, Proof: r.Proof,
+		RouteEventAt: r.RouteEventAt, SubmittedAt: r.SubmittedAt, UpdatedAt: r.UpdatedAt}
 }
 
 func (d *sqliteDialect) claimHostEvents(ctx context.Context, s *Store, scope connect.Scope, list, ids, orders []string, now time.Time) ([]*connect.Order, []string, error) {

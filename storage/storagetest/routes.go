@@ -44,7 +44,8 @@ func testSetStatusesBatch(t *testing.T, f *fixture) {
 }
 
 // testSetStatusesAllOrNothing: a batch in which one change lost its race (or names
-// an order that is not there, or not in scope) changes nothing at all.
+// an order that is not there, or not in scope, or one order twice) changes
+// nothing at all.
 func testSetStatusesAllOrNothing(t *testing.T, f *fixture) {
 	c := f.client(f.account())
 	stranger := f.client(f.account())
@@ -89,6 +90,11 @@ func testSetStatusesAllOrNothing(t *testing.T, f *fixture) {
 	// another account's order, in this client's scope
 	foreign = append(foreign, p)
 	wantCode(t, "a batch naming another tenant's order", f.s.SetStatuses(f.ctx, scopeOf(c), foreign), connect.NotFound)
+
+	twice := batch()
+	twice[2] = f.change(moved, connect.EventSubmit, connect.StatusSubmitted, 20)
+	twice = append(twice, f.change(moved, connect.EventSubmit, connect.StatusSubmitted, 24))
+	wantCode(t, "a batch naming an order twice", f.s.SetStatuses(f.ctx, scopeOf(c), twice), connect.Invalid)
 
 	for i, o := range orders {
 		want := o
