@@ -121,6 +121,14 @@ func TestManyIdleLiveStreams(t *testing.T) {
 		evs[i] = connect.RouteEvent{ID: "sched-" + string(id), Order: id, Event: connect.EventSchedule, At: at,
 			Route: connect.RouteStop{RouteID: "r-1", Position: i + 1}}
 	}
+	if p := os.Getenv("CONNECT_STREAMS_CPU"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	start := time.Now()
 	res, err := e.svc.ApplyRouteEvents(e.ctx, e.w.Host, evs)
 	if err != nil || res.Applied != len(evs) {
@@ -128,6 +136,7 @@ func TestManyIdleLiveStreams(t *testing.T) {
 	}
 	applied := time.Since(start)
 	got := child.expect("received")
+	pprof.StopCPUProfile()
 	var count int
 	var p50, p99, last int64
 	if _, err := fmt.Sscanf(got, "received %d %d %d %d", &count, &p50, &p99, &last); err != nil {

@@ -25,6 +25,9 @@ type dialect interface {
 	// the driver connection through it), and returns the function that lets the
 	// connection go after the transaction ended.
 	begin(ctx context.Context, db *bun.DB) (tx bun.Tx, conn *bun.Conn, release func(), err error)
+	// statementConn is the connection of a bun query that runs as a prepared
+	// statement with args (Store.statement).
+	statementConn(s *Store, args []any) bun.IConn
 	// commitError translates an error of COMMIT.
 	commitError(ctx context.Context, err error) error
 	// atomic runs fn, several statements, so that all of them take effect or

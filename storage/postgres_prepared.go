@@ -13,7 +13,7 @@ import (
 )
 
 // The hot statements on PostgreSQL (a page of orders, the batches of route
-// events) run as prepared statements: bun writes values into the SQL text, so
+// events, a session with its member and client) run as prepared statements: bun writes values into the SQL text, so
 // each would be parsed and planned anew (0.2-0.8 ms for a page of orders with the
 // orders' indexes to weigh, more than the query itself), while pgx's statement
 // cache plans a statement once per connection, its values sent apart.
@@ -49,15 +49,14 @@ func (c cachedStatement) QueryRowContext(ctx context.Context, query string, _ ..
 	return c.on.QueryRowContext(ctx, query, c.with()...)
 }
 
-// statement returns a bun query of text, written with $n placeholders, that runs
-// with args as a statement pgx prepares and caches per connection, on the Store's
-// database or transaction. PostgreSQL only.
-func (s *Store) statement(text string, args ...any) *bun.RawQuery {
+// statementConn runs a statement as one pgx prepares and caches per connection
+// (Store.statement).
+func (d *postgresDialect) statementConn(s *Store, args []any) bun.IConn {
 	var on bun.IConn = s.db.DB
 	if s.tx != nil {
 		on = s.tx.Tx
 	}
-	return s.db.NewRaw(text).Conn(cachedStatement{on: on, args: args})
+	return cachedStatement{on: on, args: args}
 }
 
 // orders lists a page of orders as a cached statement. The shapes are few: with

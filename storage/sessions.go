@@ -123,8 +123,11 @@ func (s *Store) SessionByTokenHashAnyAccount(ctx context.Context, hash []byte) (
 	if len(hash) == 0 {
 		return nil, connect.Errorf(connect.NotFound, "session: not found")
 	}
+	text := s.text("session by token", func() string {
+		return s.selectSessionMember(nil).Where("s.token_hash = $1").String()
+	})
 	var row sessionMemberRow
-	if err := s.selectSessionMember(&row).Where("s.token_hash = ?", hash).Scan(ctx); err != nil {
+	if err := s.statement(text, hash).Scan(ctx, &row); err != nil {
 		return nil, translate(ctx, err, "session")
 	}
 	return row.sessionMember(ctx)
@@ -132,9 +135,21 @@ func (s *Store) SessionByTokenHashAnyAccount(ctx context.Context, hash []byte) (
 
 // Session returns one session of the scope, with its member and client.
 func (s *Store) Session(ctx context.Context, scope connect.Scope, id connect.SessionID) (*connect.SessionMember, error) {
+	// A prepared statement: every request and every live stream's check of its
+	// caller reads a session.
+	name, args := "session of an account", []any{string(id), string(scope.Account)}
+	if scope.Client != "" {
+		name, args = "session of a client", append(args, string(scope.Client))
+	}
+	text := s.text(name, func() string {
+		q := s.selectSessionMember(nil).Where("s.id = $1").Where("s.account_id = $2")
+		if scope.Client != "" {
+			q = q.Where("s.client_id = $3")
+		}
+		return q.String()
+	})
 	var row sessionMemberRow
-	err := inScopeAs(s.selectSessionMember(&row), scope, "s.account_id", "s.client_id").
-		Where("s.id = ?", string(id)).Scan(ctx)
+	err := s.statement(text, args...).Scan(ctx, &row)
 	if err != nil {
 		return nil, translate(ctx, err, "session "+string(id))
 	}

@@ -24,6 +24,7 @@ import (
 // kept for them (sqliteWriter), and an event's id is its commit order.
 type sqliteDialect struct {
 	writer *sqliteWriter
+	stmts  *sqliteStatements // prepared statements (sqlite_prepared.go)
 
 	// keep holds a connection to an in-memory database, which exists only while
 	// a connection to it is open; nil for a file.
@@ -31,7 +32,7 @@ type sqliteDialect struct {
 }
 
 func newSQLite(keep *sql.Conn) *sqliteDialect {
-	return &sqliteDialect{keep: keep, writer: &sqliteWriter{turn: make(chan struct{}, 1)}}
+	return &sqliteDialect{keep: keep, writer: &sqliteWriter{turn: make(chan struct{}, 1)}, stmts: &sqliteStatements{}}
 }
 
 // The SQLite settings every connection gets: wait for a lock rather than fail at
@@ -129,6 +130,7 @@ func createPrivate(path string) error {
 }
 
 func (d *sqliteDialect) close() {
+	d.stmts.close()
 	if d.keep != nil {
 		_ = d.keep.Close()
 	}

@@ -66,6 +66,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/dispatchkit/connect"
@@ -97,6 +98,9 @@ type Store struct {
 	// limitCalls counts the rate limits' calls, for their occasional sweep of
 	// expired rows.
 	limitCalls *atomic.Uint64
+	// texts holds the SQL of statements built by bun once (Store.text); shared
+	// with the Store's transactions.
+	texts *sync.Map
 }
 
 var _ connect.Store = (*Store)(nil)
@@ -242,7 +246,7 @@ func newStore(db *bun.DB, d dialect) *Store {
 		log:    slog.New(slog.DiscardHandler),
 		copyAt: defaultCopyAt,
 
-		onceCalls: new(atomic.Uint64), limitCalls: new(atomic.Uint64),
+		onceCalls: new(atomic.Uint64), limitCalls: new(atomic.Uint64), texts: new(sync.Map),
 	}
 }
 
