@@ -586,15 +586,18 @@ func (d *sqliteDialect) events(ctx context.Context, s *Store, scope connect.Scop
 		// with them SQLite walks every client's events after the cursor instead.
 		table += " INDEXED BY order_events_client"
 	}
-	q := "SELECT " + feedColumns + " FROM " + table + " WHERE account_id = ?"
-	args := []any{string(scope.Account)}
+	// A prepared statement: each commit has every live stream of its scope
+	// read the feed.
+	q := "SELECT " + feedColumns + " FROM " + table + " WHERE id > $1 AND account_id = $2"
+	args := []any{from, string(scope.Account)}
 	if scope.Client != "" {
-		q += " AND client_id = ?"
-		args = append(args, string(scope.Client))
+		q += " AND client_id = $4"
+		args = append(args, limit, string(scope.Client))
+	} else {
+		args = append(args, limit)
 	}
-	q += " AND id > ? ORDER BY id LIMIT ?"
-	args = append(args, from, limit)
-	if err := s.idb.NewRaw(q, args...).Scan(ctx, &rows); err != nil && !isNoRows(err) {
+	q += " ORDER BY id LIMIT $3"
+	if err := s.statement(q, args...).Scan(ctx, &rows); err != nil && !isNoRows(err) {
 		return nil, "", translate(ctx, err, "reading the event feed")
 	}
 	out := make([]connect.OrderEvent, len(rows))
