@@ -15,7 +15,8 @@ package portal_test
 // measures about 2 KiB. The fan-out target (p99 250 ms) is read from the log
 // of the full size, not asserted by a timed test. CONNECT_STREAMS_HEAP=<file>
 // writes a heap profile of the idle streams, CONNECT_STREAMS_CPU=<file> a CPU
-// profile of the fan-out.
+// profile of the fan-out; CONNECT_STREAMS_POSTGRES=1 runs the portal on
+// PostgreSQL (CONNECT_TEST_POSTGRES_URL) instead of SQLite.
 
 import (
 	"bufio"
@@ -41,6 +42,7 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/internal/pgtest"
 	"github.com/dispatchkit/connect/portal"
 )
 
@@ -64,7 +66,11 @@ func TestManyIdleLiveStreams(t *testing.T) {
 	}
 	clients := (n + streamsPerClient - 1) / streamsPerClient
 	// One member signs in per client, all from loopback.
-	e := newEnv(t, func(c *portal.Config) { c.RateLimits.PerNetwork = portal.Rate{Burst: clients + 20, Every: time.Second} })
+	dsn := "" // SQLite
+	if os.Getenv("CONNECT_STREAMS_POSTGRES") != "" {
+		dsn = pgtest.Schema(t)
+	}
+	e := newEnvOn(t, dsn, func(c *portal.Config) { c.RateLimits.PerNetwork = portal.Rate{Burst: clients + 20, Every: time.Second} })
 	base, _ := url.Parse(e.base)
 
 	// Each client: a signed-in member and a submitted order to route.
@@ -93,6 +99,23 @@ func TestManyIdleLiveStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The orders are scheduled before the streams open, and the measured event
+	// starts their route: a server that has applied route events before, its
+	// statements prepared, as one in service has (the first batch after a
+	// start prepares them).
+	routeEvents := func(prefix string, event connect.Event) []connect.RouteEvent {
+		evs := make([]connect.RouteEvent, len(orders))
+		at := time.Now()
+		for i, id := range orders {
+			evs[i] = connect.RouteEvent{ID: prefix + string(id), Order: id, Event: event, At: at,
+				Route: connect.RouteStop{RouteID: "r-1", Position: i + 1}, ETA: at.Add(time.Hour)}
+		}
+		return evs
+	}
+	if res, err := e.svc.ApplyRouteEvents(e.ctx, e.w.Host, routeEvents("sched-", connect.EventSchedule)); err != nil || res.Applied != len(orders) {
+		t.Fatalf("scheduling the orders: %+v, %v", res, err)
+	}
+
 	floor := floorPerStream(t, list)
 	before := serverUse(t)
 	child := startStreamClients(t, list, base.Host)
@@ -117,12 +140,7 @@ func TestManyIdleLiveStreams(t *testing.T) {
 	// One route event per client, in one batch: every stream shows its client's.
 	child.send("read")
 	child.expect("reading")
-	evs := make([]connect.RouteEvent, len(orders))
-	at := time.Now()
-	for i, id := range orders {
-		evs[i] = connect.RouteEvent{ID: "sched-" + string(id), Order: id, Event: connect.EventSchedule, At: at,
-			Route: connect.RouteStop{RouteID: "r-1", Position: i + 1}}
-	}
+	evs := routeEvents("start-", connect.EventStart)
 	if p := os.Getenv("CONNECT_STREAMS_CPU"); p != "" {
 		f, err := os.Create(p)
 		if err != nil {
