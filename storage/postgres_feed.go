@@ -136,13 +136,18 @@ func (d *postgresDialect) events(ctx context.Context, s *Store, scope connect.Sc
 	if err != nil {
 		return nil, "", err
 	}
+	// A prepared statement (one text per shape of cursor and scope): each
+	// commit has every live stream of its scope read the feed.
 	var b strings.Builder
-	args := make([]any, 0, 10)
+	args := make([]any, 0, 7)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
 	// The read's upper snapshot: the cursor's while a read goes on page by page
 	// (so that its pages make one fixed set), else the statement's own.
 	if c.upTo != nil {
-		b.WriteString("WITH h AS (SELECT ?::pg_snapshot AS hi)")
-		args = append(args, c.upTo.String())
+		b.WriteString("WITH h AS (SELECT " + arg(c.upTo.String()) + "::pg_snapshot AS hi)")
 	} else {
 		b.WriteString("WITH h AS (SELECT " + boundedSnapshotSQL + " AS hi)")
 	}
@@ -151,29 +156,25 @@ SELECT h.hi::text AS horizon, e.tx::text AS tx, e.id, e.account_id, e.client_id,
 	e.from_status, e.to_status, e.occurred_at, e.actor, e.eta, e.reason
 FROM h LEFT JOIN LATERAL (
 	SELECT tx, ` + feedColumns + ` FROM order_events
-	WHERE account_id = ?`)
-	args = append(args, string(scope.Account))
+	WHERE account_id = ` + arg(string(scope.Account)))
 	if scope.Client != "" {
-		b.WriteString(" AND client_id = ?")
-		args = append(args, string(scope.Client))
+		b.WriteString(" AND client_id = " + arg(string(scope.Client)))
 	}
 	b.WriteString(" AND tx < pg_snapshot_xmax(h.hi) AND pg_visible_in_snapshot(tx, h.hi)")
 	if c.seen != nil {
 		// Everything below seen's xmin is seen: the index range starts there.
-		b.WriteString(" AND tx >= ?::xid8 AND NOT pg_visible_in_snapshot(tx, ?::pg_snapshot)")
-		args = append(args, strconv.FormatUint(c.seen.xmin, 10), c.seen.String())
+		b.WriteString(" AND tx >= " + arg(strconv.FormatUint(c.seen.xmin, 10)) + "::xid8 AND NOT pg_visible_in_snapshot(tx, " +
+			arg(c.seen.String()) + "::pg_snapshot)")
 	}
 	if c.upTo != nil {
-		b.WriteString(" AND id > ?")
-		args = append(args, c.id)
+		b.WriteString(" AND id > " + arg(c.id))
 	}
 	b.WriteString(`
-	ORDER BY id LIMIT ?
+	ORDER BY id LIMIT ` + arg(limit) + `
 ) e ON true
 ORDER BY e.id`)
-	args = append(args, limit)
 	var rows []feedRow
-	if err := s.idb.NewRaw(b.String(), args...).Scan(ctx, &rows); err != nil {
+	if err := s.statement(b.String(), args...).Scan(ctx, &rows); err != nil {
 		return nil, "", translate(ctx, err, "reading the event feed")
 	}
 	if len(rows) == 0 {
