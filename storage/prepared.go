@@ -6,7 +6,9 @@ import "github.com/uptrace/bun"
 // "?", that runs with args as a statement the database parses once per
 // connection: pgx's statement cache on PostgreSQL (postgres_prepared.go),
 // database/sql's prepared statements on SQLite (sqlite_prepared.go). bun's
-// query hooks see it as any other query.
+// query hooks see it as any other query. The texts are the code's own, a few
+// shapes each (SQLite keeps a statement per text until Close): values go in
+// args, never into the text.
 func (s *Store) statement(text string, args ...any) *bun.RawQuery {
 	return s.db.NewRaw(text).Conn(s.d.statementConn(s, args))
 }

@@ -3,9 +3,9 @@ package storage
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"sync"
 
+	"github.com/dispatchkit/connect"
 	"github.com/uptrace/bun"
 )
 
@@ -23,19 +23,32 @@ type sqliteStatements struct {
 }
 
 // prepared returns the statement of text, prepared on db's connections as
-// they run it.
+// they run it. It prepares outside the lock (preparing waits for a
+// connection): of two that raced, one statement is kept.
 func (c *sqliteStatements) prepared(ctx context.Context, db *sql.DB, text string) (*sql.Stmt, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil, errors.New("storage: the store is closed")
+	st, ok := c.byText[text]
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return nil, errStoreClosed
 	}
-	if st, ok := c.byText[text]; ok {
+	if ok {
 		return st, nil
 	}
 	st, err := db.PrepareContext(ctx, text)
 	if err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		_ = st.Close()
+		return nil, errStoreClosed
+	}
+	if kept, ok := c.byText[text]; ok {
+		_ = st.Close()
+		return kept, nil
 	}
 	if c.byText == nil {
 		c.byText = map[string]*sql.Stmt{}
@@ -43,6 +56,10 @@ func (c *sqliteStatements) prepared(ctx context.Context, db *sql.DB, text string
 	c.byText[text] = st
 	return st, nil
 }
+
+// errStoreClosed is what a prepared statement of a closed Store gives, as a
+// query of a closed database pool does (unavailable).
+var errStoreClosed = &connect.Error{Code: connect.Unavailable, Message: "storage: the store is closed", Err: sql.ErrConnDone}
 
 // close closes the statements, before the database.
 func (c *sqliteStatements) close() {
