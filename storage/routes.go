@@ -8,13 +8,6 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// statusColumns are the columns a status change writes (SetStatuses), besides
-// version.
-var statusColumns = []string{
-	"status", "depot", "route_id", "route_position", "eta", "failure_reason", "proof",
-	"route_event_at", "submitted_at", "updated_at",
-}
-
 // SetStatuses applies a batch of compare-and-set status changes and their history
 // events, all or nothing: outside a transaction the batch runs in one of its own;
 // inside the caller's, a batch that lost a race leaves nothing of it to commit.
