@@ -2,14 +2,12 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"net/url"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/internal/pgtest"
 	"github.com/shopspring/decimal"
 )
 
@@ -18,26 +16,8 @@ import (
 //
 //	CONNECT_TEST_POSTGRES_URL=… go test ./storage -run - -bench CreateOrders
 func BenchmarkCreateOrders(b *testing.B) {
-	base := os.Getenv("CONNECT_TEST_POSTGRES_URL")
-	if base == "" {
-		b.Skip("CONNECT_TEST_POSTGRES_URL is not set; skipping the PostgreSQL benchmarks")
-	}
 	ctx := context.Background()
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer admin.Close()
-	schema := fmt.Sprintf("connect_bench_%d", time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _, _ = admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE") }()
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s, err := Open(ctx, u.String())
+	s, err := Open(ctx, pgtest.Schema(b)) // skips without CONNECT_TEST_POSTGRES_URL
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,10 +2,7 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"net/url"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -14,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dispatchkit/connect"
+	"github.com/dispatchkit/connect/internal/pgtest"
 	"github.com/uptrace/bun"
 )
 
@@ -46,7 +44,6 @@ func (q *queryTimes) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 // 500 (schedule, start, complete of 500 submitted orders), on SQLite and, with
 // CONNECT_TEST_POSTGRES_URL, on PostgreSQL, and with -v prints where the time
 // went per kind of statement (all but COPY go through bun's hooks).
-// KEEP_SCHEMA=1 keeps the PostgreSQL schema for a look at the plans.
 //
 //	CONNECT_TEST_POSTGRES_URL=… go test ./storage -run - -bench RouteEvents -v
 func BenchmarkRouteEvents(b *testing.B) {
@@ -60,31 +57,7 @@ func BenchmarkRouteEvents(b *testing.B) {
 		benchRouteEvents(b, s)
 	})
 	b.Run("postgres", func(b *testing.B) {
-		base := os.Getenv("CONNECT_TEST_POSTGRES_URL")
-		if base == "" {
-			b.Skip("CONNECT_TEST_POSTGRES_URL is not set; skipping the PostgreSQL benchmarks")
-		}
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer admin.Close()
-		schema := fmt.Sprintf("connect_bench_%d", time.Now().UnixNano())
-		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-			b.Fatal(err)
-		}
-		defer func() {
-			if os.Getenv("KEEP_SCHEMA") == "" {
-				_, _ = admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			} else {
-				fmt.Println("kept schema", schema)
-			}
-		}()
-		u, _ := url.Parse(base)
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		s, err := Open(ctx, u.String())
+		s, err := Open(ctx, pgtest.Schema(b))
 		if err != nil {
 			b.Fatal(err)
 		}
